@@ -1,0 +1,179 @@
+/** SourceLocation points at a range of lines in a build file (1-based, inclusive). */
+export interface SourceLocation {
+  readonly file: string;
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly column?: number;
+}
+
+/** ErrorCode is every stable error code tbuild reports. */
+export type ErrorCode =
+  | 'DOCKERFILE_SYNTAX'
+  | 'DOCKERFILE_INVALID'
+  | 'DOCKERFILE_CHECK'
+  | 'USAGE'
+  | 'SOLVE_FAILED'
+  | 'EXEC_NONZERO_EXIT'
+  | 'EXEC_SIGNALED'
+  | 'EXEC_START'
+  | 'DIGEST_MISMATCH'
+  | 'CONTENT_NOT_FOUND'
+  | 'SNAPSHOT'
+  | 'REGISTRY'
+  | 'REGISTRY_AUTH'
+  | 'REGISTRY_NOT_FOUND'
+  | 'REFERENCE_INVALID'
+  | 'EXPORT'
+  | 'NATIVE'
+  | 'CONFIG'
+  | 'CANCELLED'
+  | 'INTERNAL';
+
+/** TbuildError is the base of every error tbuild raises on purpose. */
+export abstract class TbuildError extends Error {
+  abstract readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  constructor(message: string, options: { cause?: unknown; hint?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint;
+    this.name = new.target.name;
+  }
+}
+
+/** DockerfileError is a parse or compile error in a Dockerfile. */
+export class DockerfileError extends TbuildError {
+  readonly code: 'DOCKERFILE_SYNTAX' | 'DOCKERFILE_INVALID' | 'DOCKERFILE_CHECK';
+  readonly location: SourceLocation | undefined;
+  constructor(
+    message: string,
+    options: { location?: SourceLocation; code?: DockerfileError['code']; cause?: unknown; hint?: string } = {},
+  ) {
+    super(message, options);
+    this.code = options.code ?? 'DOCKERFILE_INVALID';
+    this.location = options.location;
+  }
+}
+
+/** UsageError is a bad command line or setting. */
+export class UsageError extends TbuildError {
+  readonly code = 'USAGE' as const;
+}
+
+/** ConfigError is a bad configuration file. */
+export class ConfigError extends TbuildError {
+  readonly code = 'CONFIG' as const;
+}
+
+/** SolveError wraps the failure of one vertex with its name and location. */
+export class SolveError extends TbuildError {
+  readonly code = 'SOLVE_FAILED' as const;
+  readonly vertexName: string;
+  readonly vertexDigest: string;
+  readonly location: SourceLocation | undefined;
+  constructor(
+    message: string,
+    options: { vertexName: string; vertexDigest: string; location?: SourceLocation | undefined; cause?: unknown },
+  ) {
+    super(message, options);
+    this.vertexName = options.vertexName;
+    this.vertexDigest = options.vertexDigest;
+    this.location = options.location;
+  }
+}
+
+/** ExecError is a process in the sandbox that exited non-zero or died by a signal. */
+export class ExecError extends TbuildError {
+  readonly code: 'EXEC_NONZERO_EXIT' | 'EXEC_SIGNALED' | 'EXEC_START';
+  readonly argv: readonly string[];
+  readonly exitCode: number | undefined;
+  readonly signal: string | undefined;
+  readonly outputTail: readonly string[];
+  constructor(
+    message: string,
+    options: {
+      code: ExecError['code'];
+      argv: readonly string[];
+      exitCode?: number;
+      signal?: string;
+      outputTail?: readonly string[];
+      cause?: unknown;
+    },
+  ) {
+    super(message, options);
+    this.code = options.code;
+    this.argv = options.argv;
+    this.exitCode = options.exitCode;
+    this.signal = options.signal;
+    this.outputTail = options.outputTail ?? [];
+  }
+}
+
+/** ContentError is a missing or corrupt blob. */
+export class ContentError extends TbuildError {
+  readonly code: 'DIGEST_MISMATCH' | 'CONTENT_NOT_FOUND';
+  constructor(message: string, options: { code: ContentError['code']; cause?: unknown }) {
+    super(message, options);
+    this.code = options.code;
+  }
+}
+
+/** SnapshotError is a failure preparing, mounting or committing a snapshot. */
+export class SnapshotError extends TbuildError {
+  readonly code = 'SNAPSHOT' as const;
+}
+
+/** RegistryError is a failure talking to an OCI registry. */
+export class RegistryError extends TbuildError {
+  readonly code: 'REGISTRY' | 'REGISTRY_AUTH' | 'REGISTRY_NOT_FOUND' | 'REFERENCE_INVALID';
+  readonly ref: string | undefined;
+  readonly status: number | undefined;
+  constructor(
+    message: string,
+    options: { code?: RegistryError['code']; ref?: string; status?: number; cause?: unknown; hint?: string } = {},
+  ) {
+    super(message, options);
+    this.code = options.code ?? 'REGISTRY';
+    this.ref = options.ref;
+    this.status = options.status;
+  }
+}
+
+/** ExportError is a failure writing an output. */
+export class ExportError extends TbuildError {
+  readonly code = 'EXPORT' as const;
+}
+
+/** NativeError is a failed system call. */
+export class NativeError extends TbuildError {
+  readonly code = 'NATIVE' as const;
+  readonly syscall: string;
+  readonly errno: number;
+  readonly path: string | undefined;
+  constructor(message: string, options: { syscall: string; errno: number; path?: string; cause?: unknown }) {
+    super(message, options);
+    this.syscall = options.syscall;
+    this.errno = options.errno;
+    this.path = options.path;
+  }
+}
+
+/** CancelledError reports a build stopped on request. */
+export class CancelledError extends TbuildError {
+  readonly code = 'CANCELLED' as const;
+}
+
+/** InternalError marks a bug in tbuild. */
+export class InternalError extends TbuildError {
+  readonly code = 'INTERNAL' as const;
+}
+
+/** assertNever makes a switch exhaustive at compile time. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new InternalError(`Unexpected ${what}: ${JSON.stringify(value)}`);
+}
+
+/** errnoCode returns the `code` of a Node system error, if any. */
+export function errnoCode(err: unknown): string | undefined {
+  if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}

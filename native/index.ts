@@ -1,0 +1,14 @@
+/** native exposes the Linux system calls tbuild needs, through koffi. */
+export {
+  mount,
+  umount2,
+  mknod,
+  makedev,
+  lsetxattr,
+  lgetxattr,
+  llistxattr,
+  lremovexattr,
+  MOUNT_FLAGS,
+  UMOUNT_FLAGS,
+  S_IFCHR,
+} from './linux.js';
