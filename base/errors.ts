@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'DIGEST_MISMATCH'
   | 'CONTENT_NOT_FOUND'
   | 'SNAPSHOT'
+  | 'FILE_OP'
   | 'REGISTRY'
   | 'REGISTRY_AUTH'
   | 'REGISTRY_NOT_FOUND'
@@ -120,6 +121,11 @@ export class ContentError extends TbuildError {
 /** SnapshotError is a failure preparing, mounting or committing a snapshot. */
 export class SnapshotError extends TbuildError {
   readonly code = 'SNAPSHOT' as const;
+}
+
+/** FileOpError is a COPY, ADD or WORKDIR that cannot be carried out, e.g. a missing source. */
+export class FileOpError extends TbuildError {
+  readonly code = 'FILE_OP' as const;
 }
 
 /** RegistryError is a failure talking to an OCI registry. */

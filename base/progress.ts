@@ -1,0 +1,31 @@
+/** ProgressEvent is one thing that happened to a vertex during a build, keyed by vertex digest. */
+export type ProgressEvent =
+  | { readonly type: 'vertex.started'; readonly vertex: string; readonly name: string; readonly time: number }
+  | { readonly type: 'vertex.cached'; readonly vertex: string; readonly name: string; readonly time: number }
+  | {
+      readonly type: 'vertex.completed';
+      readonly vertex: string;
+      readonly name: string;
+      readonly time: number;
+      readonly durationMs: number;
+      readonly error?: string;
+    }
+  | { readonly type: 'vertex.log'; readonly vertex: string; readonly stream: 'stdout' | 'stderr'; readonly data: string; readonly time: number }
+  | {
+      readonly type: 'status';
+      readonly vertex: string;
+      readonly id: string;
+      readonly current: number;
+      readonly total?: number;
+      readonly completed?: boolean;
+      readonly time: number;
+    }
+  | { readonly type: 'warning'; readonly message: string; readonly location?: string; readonly time: number };
+
+/** ProgressSink receives progress events of one build. */
+export interface ProgressSink {
+  emit(event: ProgressEvent): void;
+}
+
+/** NULL_PROGRESS drops every event. */
+export const NULL_PROGRESS: ProgressSink = { emit: () => undefined };

@@ -1,0 +1,126 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Digester, digestHex, type Digest } from '../base/digest.js';
+import { ContentError, errnoCode } from '../base/errors.js';
+
+/** BlobInfo is what the store knows of one blob. */
+export interface BlobInfo {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+/** ContentProvider reads blobs by digest. */
+export interface ContentProvider {
+  info(digest: Digest): Promise<BlobInfo | undefined>;
+  readBlob(digest: Digest): Readable;
+  blobPath(digest: Digest): string;
+}
+
+/** Expected is what a writer checks a blob against. */
+export interface Expected {
+  readonly digest?: Digest;
+  readonly size?: number;
+}
+
+/** ContentIngester writes blobs, verifying them before they become visible. */
+export interface ContentIngester {
+  writeBlob(source: Readable | Uint8Array | string, expected: Expected, options: { signal: AbortSignal }): Promise<BlobInfo>;
+}
+
+/** ContentStore is a local store of blobs addressed by digest. */
+export interface ContentStore extends ContentProvider, ContentIngester {
+  deleteBlob(digest: Digest): Promise<void>;
+}
+
+/** createLocalContentStore returns a content store in `root/blobs/sha256` with ingests in `root/ingest`. */
+export function createLocalContentStore(root: string): ContentStore {
+  return new LocalContentStore(root);
+}
+
+class LocalContentStore implements ContentStore {
+  readonly #blobs: string;
+  readonly #ingest: string;
+  #ready: Promise<void> | undefined;
+
+  constructor(root: string) {
+    this.#blobs = join(root, 'blobs', 'sha256');
+    this.#ingest = join(root, 'ingest');
+  }
+
+  blobPath(digest: Digest): string {
+    return join(this.#blobs, digestHex(digest));
+  }
+
+  async info(digest: Digest): Promise<BlobInfo | undefined> {
+    try {
+      const st = await stat(this.blobPath(digest));
+      return { digest, size: st.size };
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  readBlob(digest: Digest): Readable {
+    return createReadStream(this.blobPath(digest));
+  }
+
+  async writeBlob(source: Readable | Uint8Array | string, expected: Expected, options: { signal: AbortSignal }): Promise<BlobInfo> {
+    if (expected.digest !== undefined) {
+      const existing = await this.info(expected.digest);
+      if (existing !== undefined && (expected.size === undefined || existing.size === expected.size)) {
+        if (source instanceof Readable) source.destroy();
+        return existing;
+      }
+    }
+    await this.#ensureDirs();
+    const tmp = join(this.#ingest, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const digester = new Digester();
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        digester.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    const input = source instanceof Readable ? source : Readable.from([typeof source === 'string' ? Buffer.from(source) : source]);
+    try {
+      await pipeline(input, hashing, createWriteStream(tmp), { signal: options.signal });
+      const digest = digester.digest();
+      if (expected.digest !== undefined && digest !== expected.digest) {
+        throw new ContentError(`Cannot store blob: expected digest ${expected.digest}, got ${digest}`, { code: 'DIGEST_MISMATCH' });
+      }
+      if (expected.size !== undefined && digester.size !== expected.size) {
+        throw new ContentError(`Cannot store blob ${digest}: expected ${expected.size} bytes, got ${digester.size}`, {
+          code: 'DIGEST_MISMATCH',
+        });
+      }
+      await syncFile(tmp);
+      await rename(tmp, this.blobPath(digest));
+      return { digest, size: digester.size };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async deleteBlob(digest: Digest): Promise<void> {
+    await rm(this.blobPath(digest), { force: true });
+  }
+
+  #ensureDirs(): Promise<void> {
+    this.#ready ??= Promise.all([mkdir(this.#blobs, { recursive: true }), mkdir(this.#ingest, { recursive: true })]).then(() => undefined);
+    return this.#ready;
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}

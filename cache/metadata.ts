@@ -1,0 +1,71 @@
+import { open, type Database, type RootDatabase } from 'lmdb';
+
+/** SnapshotRecord is a committed snapshot: one layer directory and its parent. */
+export interface SnapshotRecord {
+  readonly id: string;
+  readonly parent: string | null;
+  readonly createdAt: number;
+  readonly description: string;
+  readonly size: number;
+}
+
+/** CacheRecord links a cache key to the snapshot its op produced. */
+export interface CacheRecordValue {
+  readonly snapshotId: string | null;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+  readonly description: string;
+}
+
+/** ImageRecord is one named image in the local image store. */
+export interface ImageRecord {
+  readonly name: string;
+  readonly manifestDigest: string;
+  readonly manifestMediaType: string;
+  readonly manifestSize: number;
+  readonly configDigest: string;
+  /** Top snapshot of the image's rootfs, so the image keeps its layers alive. */
+  readonly snapshotId: string | null;
+  readonly createdAt: number;
+}
+
+/** ChecksumMemo remembers a file's content digest under its stat identity. */
+export interface ChecksumMemo {
+  readonly stat: string;
+  readonly digest: string;
+}
+
+/** ImagePin is a resolved tag: what manifest and config it pointed at. */
+export interface ImagePin {
+  readonly digest: string;
+  readonly config: unknown;
+  readonly resolvedAt: number;
+}
+
+/** MetadataStore is the ACID metadata database of a tbuild root, safe for several processes. */
+export interface MetadataStore extends AsyncDisposable {
+  readonly snapshots: Database<SnapshotRecord, string>;
+  readonly cacheRecords: Database<CacheRecordValue, string>;
+  readonly images: Database<ImageRecord, string>;
+  readonly layerBlobs: Database<unknown, string>;
+  readonly checksums: Database<ChecksumMemo, string>;
+  readonly imagePins: Database<ImagePin, string>;
+  close(): Promise<void>;
+}
+
+/** openMetadataStore opens (or creates) the metadata database in `dir`. */
+export function openMetadataStore(dir: string): MetadataStore {
+  const root: RootDatabase = open({ path: dir, compression: false, maxDbs: 16, noSubdir: false });
+  const sub = <V>(name: string): Database<V, string> => root.openDB<V, string>({ name, encoding: 'msgpack' });
+  const store: MetadataStore = {
+    snapshots: sub<SnapshotRecord>('snapshots'),
+    cacheRecords: sub<CacheRecordValue>('cache-records'),
+    images: sub<ImageRecord>('images'),
+    layerBlobs: sub<unknown>('layer-blobs'),
+    checksums: sub<ChecksumMemo>('checksums'),
+    imagePins: sub<ImagePin>('image-pins'),
+    close: () => root.close(),
+    [Symbol.asyncDispose]: () => root.close(),
+  };
+  return store;
+}

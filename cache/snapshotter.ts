@@ -1,0 +1,119 @@
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { SnapshotError, errnoCode } from '../base/errors.js';
+import type { MetadataStore, SnapshotRecord } from './metadata.js';
+
+/** ActiveSnapshot is a writable layer directory on top of a committed chain. */
+export interface ActiveSnapshot extends AsyncDisposable {
+  /** The upper directory: changes land here in overlayfs upper-dir form. */
+  readonly dir: string;
+  /** Scratch directory overlayfs needs beside the upper directory. */
+  readonly workdir: string;
+  /** Committed layer directories below, top first (as overlayfs lowerdir wants them). */
+  readonly lowerdirs: readonly string[];
+  /** commit makes the layer immutable and returns its snapshot id. */
+  commit(description: string): Promise<string>;
+}
+
+/** Snapshotter manages layer directories chained by parent. */
+export interface Snapshotter {
+  prepare(parent: string | null): Promise<ActiveSnapshot>;
+  /** chain lists the snapshot ids from the bottom layer up to `id`. */
+  chain(id: string | null): readonly string[];
+  dir(id: string): string;
+  exists(id: string): boolean;
+  remove(id: string): Promise<void>;
+  /** recover removes half-made layers left by processes that died. */
+  recover(): Promise<void>;
+}
+
+/** createSnapshotter returns a snapshotter keeping layers under `root`. */
+export function createSnapshotter(root: string, meta: MetadataStore): Snapshotter {
+  return new DirectorySnapshotter(root, meta);
+}
+
+class DirectorySnapshotter implements Snapshotter {
+  readonly #root: string;
+  readonly #meta: MetadataStore;
+
+  constructor(root: string, meta: MetadataStore) {
+    this.#root = root;
+    this.#meta = meta;
+  }
+
+  dir(id: string): string {
+    return join(this.#root, id, 'fs');
+  }
+
+  exists(id: string): boolean {
+    return this.#meta.snapshots.get(id) !== undefined;
+  }
+
+  chain(id: string | null): readonly string[] {
+    const ids: string[] = [];
+    for (let cur = id; cur !== null; ) {
+      const rec: SnapshotRecord | undefined = this.#meta.snapshots.get(cur);
+      if (rec === undefined) throw new SnapshotError(`Cannot find snapshot "${cur}": its record is missing`);
+      ids.push(cur);
+      cur = rec.parent;
+    }
+    return ids.reverse();
+  }
+
+  async prepare(parent: string | null): Promise<ActiveSnapshot> {
+    const lowerdirs = this.chain(parent).map((id) => this.dir(id)).reverse();
+    const key = `active-${process.pid}-${randomBytes(6).toString('hex')}`;
+    const base = join(this.#root, key);
+    const dir = join(base, 'fs');
+    const workdir = join(base, 'work');
+    await mkdir(dir, { recursive: true });
+    await mkdir(workdir, { recursive: true });
+    let done = false;
+    const commit = async (description: string): Promise<string> => {
+      const id = randomBytes(8).toString('hex');
+      await rm(workdir, { recursive: true, force: true });
+      await rename(base, join(this.#root, id));
+      await this.#meta.snapshots.put(id, { id, parent, createdAt: Date.now(), description, size: 0 });
+      done = true;
+      return id;
+    };
+    return {
+      dir,
+      workdir,
+      lowerdirs,
+      commit,
+      [Symbol.asyncDispose]: async () => {
+        if (!done) await rm(base, { recursive: true, force: true });
+      },
+    };
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.#meta.snapshots.remove(id);
+    await rm(join(this.#root, id), { recursive: true, force: true });
+  }
+
+  async recover(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.#root);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    for (const name of names) {
+      const m = /^active-(\d+)-/.exec(name);
+      if (m?.[1] !== undefined && !isAlive(Number(m[1]))) await rm(join(this.#root, name), { recursive: true, force: true });
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}

@@ -1,0 +1,116 @@
+import type { Platform } from '../../base/oci.js';
+
+/** ImageSource is a base image from a registry, by normalised reference. */
+export interface ImageSource {
+  readonly type: 'image';
+  /** Normalised reference, e.g. `docker.io/library/busybox:latest`. */
+  readonly ref: string;
+}
+
+/** LocalSource is a folder on the client: the build context or a named context. */
+export interface LocalSource {
+  readonly type: 'local';
+  /** Context name: `context` for the main build context. */
+  readonly name: string;
+  /** Only these paths (and their contents) are read; empty means all that .dockerignore keeps. */
+  readonly includePatterns: readonly string[];
+  /** Paths left out of this read, on top of .dockerignore (COPY --exclude). */
+  readonly excludePatterns: readonly string[];
+}
+
+/** SourceOp brings content into the graph. */
+export interface SourceOp {
+  readonly kind: 'source';
+  readonly source: ImageSource | LocalSource;
+  readonly platform: Platform;
+}
+
+/** NetworkMode is how a RUN reaches the network. */
+export type NetworkMode = 'default' | 'none' | 'host';
+
+/** SecurityMode is `insecure` only with the security.insecure entitlement. */
+export type SecurityMode = 'sandbox' | 'insecure';
+
+/** ExecMeta is what process an ExecOp runs. */
+export interface ExecMeta {
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly user: string;
+  readonly hostname?: string;
+}
+
+/** ExecMount is one filesystem an ExecOp sees; input is an op input index or null for scratch. */
+export interface ExecMount {
+  readonly type: 'bind';
+  readonly input: number | null;
+  readonly dest: string;
+  /** Output index the mount's changes become, or null when changes are discarded. */
+  readonly output: number | null;
+  readonly readonly: boolean;
+  readonly selector?: string;
+}
+
+/** ExecOp runs a process over its root mount. */
+export interface ExecOp {
+  readonly kind: 'exec';
+  readonly meta: ExecMeta;
+  readonly mounts: readonly ExecMount[];
+  readonly network: NetworkMode;
+  readonly security: SecurityMode;
+  readonly platform: Platform;
+}
+
+/** Chown is a user and group given by name or id, resolved in the destination image. */
+export interface Chown {
+  readonly user: string;
+  readonly group?: string;
+}
+
+/** CopyAction copies paths from one input into the base. */
+export interface CopyAction {
+  readonly action: 'copy';
+  /** Op input index the sources come from. */
+  readonly input: number;
+  readonly sources: readonly string[];
+  readonly dest: string;
+  readonly chown?: Chown;
+  readonly chmod?: string;
+  readonly excludes: readonly string[];
+  /** Unpack local tar archives (ADD). */
+  readonly extractArchives: boolean;
+  /** Keep the parent directories of sources below the context root (COPY --parents). */
+  readonly parents: boolean;
+}
+
+/** MkdirAction creates a directory (WORKDIR). */
+export interface MkdirAction {
+  readonly action: 'mkdir';
+  readonly path: string;
+  readonly mode: number;
+  readonly makeParents: boolean;
+  readonly chown?: Chown;
+}
+
+/** MkfileAction writes a file with given content (heredoc COPY). */
+export interface MkfileAction {
+  readonly action: 'mkfile';
+  readonly path: string;
+  readonly mode: number;
+  readonly data: string;
+  readonly chown?: Chown;
+}
+
+/** FileAction is one change a FileOp makes. */
+export type FileAction = CopyAction | MkdirAction | MkfileAction;
+
+/** FileOp changes files over a base input (or scratch when base is null). */
+export interface FileOp {
+  readonly kind: 'file';
+  readonly base: number | null;
+  readonly actions: readonly FileAction[];
+  readonly platform: Platform;
+}
+
+/** Op is any operation of the build graph. */
+export type Op = SourceOp | ExecOp | FileOp;

@@ -1,0 +1,136 @@
+import type { Digest } from '../base/digest.js';
+import { CancelledError, SolveError, TbuildError } from '../base/errors.js';
+import type { Vertex } from './graph/index.js';
+import type { JobContext, OpRunner } from './types.js';
+
+/** SolveOutcome is the result of a solve plus how each vertex went. */
+export interface SolveOutcome<R> {
+  readonly result: R;
+  readonly key: Digest;
+}
+
+/** Solver evaluates a graph: keys first, then only the vertices whose results are not cached. */
+export interface Solver<R> {
+  solve(root: Vertex, job: JobContext): Promise<SolveOutcome<R>>;
+}
+
+/** createSolver returns a solver that runs vertices through `runner`. */
+export function createSolver<R>(runner: OpRunner<R>): Solver<R> {
+  return { solve: (root, job) => new SolveRun(runner, job).solve(root) };
+}
+
+/** SolveRun is one solve: it shares work by vertex digest and fails as a group. */
+class SolveRun<R> {
+  readonly #runner: OpRunner<R>;
+  readonly #job: JobContext;
+  readonly #abort = new AbortController();
+  readonly #keys = new Map<Digest, Promise<Digest>>();
+  readonly #results = new Map<Digest, Promise<R>>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(runner: OpRunner<R>, job: JobContext) {
+    this.#runner = runner;
+    const signal = AbortSignal.any([job.signal, this.#abort.signal]);
+    this.#job = { ...job, signal };
+  }
+
+  async solve(root: Vertex): Promise<SolveOutcome<R>> {
+    try {
+      const key = await this.#key(root);
+      const result = await this.#result(root);
+      return { result, key };
+    } catch (err) {
+      if (!this.#abort.signal.aborted) this.#abort.abort(err);
+      await Promise.allSettled([...this.#inFlight]);
+      // Report the failure that stopped the build, not the cancellations it caused.
+      throw this.#abort.signal.reason ?? err;
+    }
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#inFlight.add(p);
+    p.then(
+      () => this.#inFlight.delete(p),
+      (err: unknown) => {
+        this.#inFlight.delete(p);
+        // The first failure stops the build: cancel everything still running.
+        if (!this.#abort.signal.aborted) this.#abort.abort(err);
+      },
+    );
+    return p;
+  }
+
+  #key(v: Vertex): Promise<Digest> {
+    let p = this.#keys.get(v.digest);
+    if (p === undefined) {
+      p = this.#track(
+        (async () => {
+          const inputKeys = await Promise.all(v.inputs.map((e) => this.#key(e.vertex)));
+          return this.#wrap(v, () => this.#runner.cacheKey(v, inputKeys, this.#job));
+        })(),
+      );
+      this.#keys.set(v.digest, p);
+    }
+    return p;
+  }
+
+  #result(v: Vertex): Promise<R> {
+    let p = this.#results.get(v.digest);
+    if (p === undefined) {
+      p = this.#track(this.#compute(v));
+      this.#results.set(v.digest, p);
+    }
+    return p;
+  }
+
+  async #compute(v: Vertex): Promise<R> {
+    const key = await this.#key(v);
+    if (v.metadata.ignoreCache !== true) {
+      const cached = await this.#wrap(v, () => this.#runner.lookup(v, key));
+      if (cached !== undefined) {
+        this.#job.progress.emit({ type: 'vertex.cached', vertex: v.digest, name: v.metadata.name, time: Date.now() });
+        return cached;
+      }
+    }
+    const inputs = await Promise.all(v.inputs.map((e) => this.#result(e.vertex)));
+    this.#job.signal.throwIfAborted();
+    const started = Date.now();
+    this.#job.progress.emit({ type: 'vertex.started', vertex: v.digest, name: v.metadata.name, time: started });
+    try {
+      const result = await this.#wrap(v, () => this.#runner.run(v, key, inputs, this.#job));
+      this.#job.progress.emit({ type: 'vertex.completed', vertex: v.digest, name: v.metadata.name, time: Date.now(), durationMs: Date.now() - started });
+      return result;
+    } catch (err) {
+      const cancelled = this.#job.signal.aborted && !(err instanceof SolveError);
+      this.#job.progress.emit({
+        type: 'vertex.completed',
+        vertex: v.digest,
+        name: v.metadata.name,
+        time: Date.now(),
+        durationMs: Date.now() - started,
+        error: cancelled ? 'cancelled' : errorMessage(err),
+      });
+      throw err;
+    }
+  }
+
+  /** Adds the vertex's name and Dockerfile location to any failure of its op. */
+  async #wrap<T>(v: Vertex, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof SolveError || err instanceof CancelledError) throw err;
+      if (this.#job.signal.aborted && !(err instanceof TbuildError)) throw new CancelledError('Build cancelled', { cause: err });
+      throw new SolveError(`${v.metadata.name}: ${errorMessage(err)}`, {
+        vertexName: v.metadata.name,
+        vertexDigest: v.digest,
+        location: v.metadata.location,
+        cause: err,
+      });
+    }
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,20 @@
+import type { Digest } from '../base/digest.js';
+import type { ProgressSink } from '../base/progress.js';
+import type { Vertex } from './graph/index.js';
+
+/** JobContext is what every op runner gets from the build it serves. */
+export interface JobContext {
+  readonly id: string;
+  readonly signal: AbortSignal;
+  readonly progress: ProgressSink;
+}
+
+/** OpRunner computes cache keys for, looks up and runs vertices; R is the result type. */
+export interface OpRunner<R> {
+  /** cacheKey digests the op, its pinned sources and its inputs' keys. */
+  cacheKey(vertex: Vertex, inputKeys: readonly Digest[], job: JobContext): Promise<Digest>;
+  /** lookup returns a cached result for a key, or undefined (ops that read the client never hit). */
+  lookup(vertex: Vertex, key: Digest): Promise<R | undefined>;
+  /** run carries out the op on resolved inputs and records its result under the key. */
+  run(vertex: Vertex, key: Digest, inputs: readonly R[], job: JobContext): Promise<R>;
+}
