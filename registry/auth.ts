@@ -1,0 +1,141 @@
+import { request, type Dispatcher } from 'undici';
+import { RegistryError } from '../base/errors.js';
+import type { CredentialStore, Credentials } from './credentials.js';
+import { isRecord, readText } from './read-body.js';
+
+/** Challenge is one parsed `WWW-Authenticate` challenge. */
+export interface Challenge {
+  readonly scheme: 'basic' | 'bearer';
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** parseChallenge parses a `WWW-Authenticate` header value (`Bearer realm="…",service="…"`). */
+export function parseChallenge(header: string): Challenge | undefined {
+  const match = /^\s*(\w+)\s*(.*)$/s.exec(header);
+  const scheme = match?.[1]?.toLowerCase();
+  if (scheme !== 'basic' && scheme !== 'bearer') return undefined;
+  const params: Record<string, string> = {};
+  const param = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
+  for (const m of (match?.[2] ?? '').matchAll(param)) {
+    const key = m[1]?.toLowerCase();
+    if (key !== undefined) params[key] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
+  }
+  return { scheme, params };
+}
+
+/** pullScope and pushScope are the token scopes for reading and writing a repository. */
+export function pullScope(repository: string): string {
+  return `repository:${repository}:pull`;
+}
+/** pushScope is the token scope for writing a repository. */
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`;
+}
+
+interface CachedToken {
+  readonly header: string;
+  readonly expiresAt: number;
+}
+
+const DEFAULT_TOKEN_LIFETIME_S = 60;
+const MAX_TOKEN_RESPONSE = 1 << 20;
+
+/** Authorizer answers the `Authorization` header for a host and scope, learning from 401 challenges. */
+export class Authorizer {
+  readonly #credentials: CredentialStore;
+  readonly #challenges = new Map<string, Challenge>();
+  readonly #tokens = new Map<string, CachedToken>();
+
+  constructor(credentials: CredentialStore) {
+    this.#credentials = credentials;
+  }
+
+  /** authorization returns the header to send, fetching a token if the host is known to want one. */
+  async authorization(
+    host: string,
+    options: { credentialsHost: string; scope: string; dispatcher: Dispatcher; signal: AbortSignal },
+  ): Promise<string | undefined> {
+    const challenge = this.#challenges.get(host);
+    if (challenge === undefined) return undefined;
+    const creds = this.#credentials.credentialsFor(options.credentialsHost);
+    if (challenge.scheme === 'basic') {
+      return creds?.kind === 'basic' ? basicHeader(creds.username, creds.password) : undefined;
+    }
+    const key = `${host} ${options.scope}`;
+    const cached = this.#tokens.get(key);
+    if (cached !== undefined && cached.expiresAt > Date.now()) return cached.header;
+    const token = await fetchToken(challenge, { ...options, creds });
+    this.#tokens.set(key, token);
+    return token.header;
+  }
+
+  /** challenged records a 401's challenge; it returns false when retrying cannot help. */
+  challenged(host: string, header: string | undefined, options: { credentialsHost: string; scope: string }): boolean {
+    const challenge = header === undefined ? undefined : parseChallenge(header);
+    if (challenge === undefined) return false;
+    const known = this.#challenges.get(host);
+    this.#challenges.set(host, challenge);
+    this.#tokens.delete(`${host} ${options.scope}`);
+    if (challenge.scheme === 'basic') {
+      // A second Basic challenge means the credentials were refused.
+      return known === undefined && this.#credentials.credentialsFor(options.credentialsHost)?.kind === 'basic';
+    }
+    return true;
+  }
+}
+
+function basicHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+async function fetchToken(
+  challenge: Challenge,
+  o: { scope: string; dispatcher: Dispatcher; signal: AbortSignal; creds: Credentials | undefined },
+): Promise<CachedToken> {
+  const realm = challenge.params['realm'];
+  if (realm === undefined) throw new RegistryError('Cannot authenticate: the Bearer challenge has no realm', { code: 'REGISTRY_AUTH' });
+  const service = challenge.params['service'];
+  const url = new URL(realm);
+  let res: Dispatcher.ResponseData;
+  if (o.creds?.kind === 'identity-token') {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: o.creds.token, client_id: 'tbuild', scope: o.scope });
+    if (service !== undefined) form.set('service', service);
+    res = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+      dispatcher: o.dispatcher,
+      signal: o.signal,
+    });
+  } else {
+    if (service !== undefined) url.searchParams.set('service', service);
+    url.searchParams.set('scope', o.scope);
+    const headers: Record<string, string> = o.creds?.kind === 'basic' ? { authorization: basicHeader(o.creds.username, o.creds.password) } : {};
+    res = await request(url, { method: 'GET', headers, dispatcher: o.dispatcher, signal: o.signal });
+  }
+  const text = await readText(res, MAX_TOKEN_RESPONSE);
+  if (res.statusCode !== 200) {
+    throw new RegistryError(`Cannot get a registry token from "${url.origin}${url.pathname}": HTTP ${res.statusCode}`, {
+      code: 'REGISTRY_AUTH',
+      status: res.statusCode,
+    });
+  }
+  return parseTokenResponse(text, url.origin);
+}
+
+function parseTokenResponse(text: string, origin: string): CachedToken {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new RegistryError(`Cannot get a registry token from "${origin}": invalid JSON`, { code: 'REGISTRY_AUTH', cause: err });
+  }
+  const record: Record<string, unknown> = isRecord(doc) ? doc : {};
+  const token = typeof record['token'] === 'string' ? record['token'] : record['access_token'];
+  if (typeof token !== 'string' || token === '') {
+    throw new RegistryError(`Cannot get a registry token from "${origin}": the response has no token`, { code: 'REGISTRY_AUTH' });
+  }
+  const lifetime = typeof record['expires_in'] === 'number' && record['expires_in'] > 0 ? record['expires_in'] : DEFAULT_TOKEN_LIFETIME_S;
+  // Refresh a little early so a token never expires in flight.
+  return { header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(lifetime - 10, 5) * 1000 };
+}

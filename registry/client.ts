@@ -1,0 +1,103 @@
+import type { Digest } from '../base/digest.js';
+import { RegistryError } from '../base/errors.js';
+import type { Descriptor, Platform } from '../base/oci.js';
+import { Authorizer, pullScope } from './auth.js';
+import type { RegistryConfig } from './config.js';
+import { loadDockerCredentials, type CredentialStore } from './credentials.js';
+import { EndpointResolver, type Endpoint } from './endpoints.js';
+import { pushToEndpoint, type BlobOpener, type PushImage, type PushProgress } from './push.js';
+import { formatReference, type Reference } from './reference.js';
+import { resolveFromEndpoint, type ResolvedImage } from './resolve.js';
+import { responseError, Transport, type Operation } from './transport.js';
+
+/** RegistryClientOptions configure a registry client. */
+export interface RegistryClientOptions {
+  readonly config: RegistryConfig;
+  /** Directory holding Docker's config.json (default `$DOCKER_CONFIG` or `~/.docker`). */
+  readonly dockerConfigDir?: string;
+  /** Credentials to use instead of Docker's config.json. */
+  readonly credentials?: CredentialStore;
+}
+
+/** PushOptions control one image push. */
+export interface PushOptions {
+  readonly signal: AbortSignal;
+  readonly onProgress?: (event: PushProgress) => void;
+}
+
+/** RegistryClient reads images from and writes images to OCI distribution registries. */
+export interface RegistryClient {
+  /** resolveImage pins a reference to the manifest and config for a platform (indexes and manifest lists included). */
+  resolveImage(ref: Reference, options: { platform: Platform; signal: AbortSignal }): Promise<ResolvedImage>;
+  /** fetchBlob streams a blob's raw bytes; the caller verifies the digest while storing. */
+  fetchBlob(ref: Reference, descriptor: Descriptor, options: { signal: AbortSignal }): Promise<NodeJS.ReadableStream>;
+  /** pushImage uploads missing blobs and puts the manifest under the reference's tag (or digest). */
+  pushImage(ref: Reference, image: PushImage, blobs: BlobOpener, options: PushOptions): Promise<{ digest: Digest }>;
+}
+
+/** DisposableRegistryClient is a RegistryClient that owns connection pools. */
+export interface DisposableRegistryClient extends RegistryClient, AsyncDisposable {
+  close(): Promise<void>;
+}
+
+/** createRegistryClient makes a client over undici that honours mirrors, plain-HTTP rules and Docker credentials. */
+export function createRegistryClient(options: RegistryClientOptions): DisposableRegistryClient {
+  const endpoints = new EndpointResolver(options.config);
+  let credentials: Promise<CredentialStore> | undefined;
+  const loadCredentials = (): Promise<CredentialStore> =>
+    (credentials ??= options.credentials ? Promise.resolve(options.credentials) : loadDockerCredentials(options.dockerConfigDir));
+  let transport: Promise<Transport> | undefined;
+  const getTransport = (): Promise<Transport> => (transport ??= loadCredentials().then((c) => new Transport(new Authorizer(c))));
+
+  /** Tries each endpoint in order; a mirror's failure falls through to the next, the origin's is final. */
+  async function withEndpoints<T>(
+    ref: Reference,
+    o: { pull: boolean; signal: AbortSignal },
+    fn: (endpoint: Endpoint, credentialsHost: string, t: Transport) => Promise<T>,
+  ): Promise<T> {
+    const t = await getTransport();
+    const list = await endpoints.endpoints(ref.registry, { pull: o.pull });
+    for (const endpoint of list) {
+      try {
+        return await fn(endpoint, endpoint.mirror ? endpoint.host : ref.registry, t);
+      } catch (err) {
+        if (o.signal.aborted) throw o.signal.reason;
+        if (!endpoint.mirror || !(err instanceof RegistryError)) throw err;
+      }
+    }
+    throw new RegistryError(`Cannot reach registry for "${formatReference(ref)}": no endpoint`, { ref: formatReference(ref) });
+  }
+
+  return {
+    resolveImage(ref, { platform, signal }) {
+      const operation: Operation = { action: 'Cannot resolve image', ref: formatReference(ref) };
+      return withEndpoints(ref, { pull: true, signal }, (endpoint, credentialsHost, t) =>
+        resolveFromEndpoint({ transport: t, endpoint, credentialsHost, operation, signal }, ref, platform),
+      );
+    },
+    fetchBlob(ref, descriptor, { signal }) {
+      const operation: Operation = { action: 'Cannot fetch blob', ref: `${ref.registry}/${ref.repository}@${descriptor.digest}` };
+      return withEndpoints(ref, { pull: true, signal }, async (endpoint, credentialsHost, t) => {
+        const res = await t.send({
+          method: 'GET',
+          endpoint,
+          credentialsHost,
+          url: `/v2/${ref.repository}/blobs/${descriptor.digest}`,
+          scope: pullScope(ref.repository),
+          operation,
+          signal,
+        });
+        if (res.statusCode !== 200) throw await responseError(operation, res);
+        return res.body;
+      });
+    },
+    pushImage(ref, image, blobs, { signal, onProgress }) {
+      const operation: Operation = { action: 'Cannot push image', ref: formatReference(ref) };
+      return withEndpoints(ref, { pull: false, signal }, (endpoint, credentialsHost, t) =>
+        pushToEndpoint({ transport: t, endpoint, credentialsHost, operation, signal, onProgress }, ref, image, blobs),
+      );
+    },
+    close: () => endpoints.close(),
+    [Symbol.asyncDispose]: () => endpoints.close(),
+  };
+}

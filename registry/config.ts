@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse, TomlError } from 'smol-toml';
+import { ConfigError, errnoCode } from '../base/errors.js';
+
+/** RegistryHostConfig is one `[registry."host"]` table, as in buildkitd.toml. */
+export interface RegistryHostConfig {
+  /** Hosts (`host[:port]`, optionally with a path prefix) tried in order before the origin. */
+  readonly mirrors: readonly string[];
+  /** true: plain HTTP; false: HTTPS even for loopback; undefined: HTTP only for loopback. */
+  readonly http?: boolean;
+  /** Skip TLS certificate verification. */
+  readonly insecure: boolean;
+  /** Extra CA certificate files (PEM) trusted for this host. */
+  readonly ca: readonly string[];
+}
+
+/** RegistryConfig maps registry hosts to their settings. */
+export interface RegistryConfig {
+  readonly registries: ReadonlyMap<string, RegistryHostConfig>;
+}
+
+/** EMPTY_REGISTRY_CONFIG is the configuration used when no file exists. */
+export const EMPTY_REGISTRY_CONFIG: RegistryConfig = { registries: new Map() };
+
+/** defaultConfigPath returns `/etc/tbuild/tbuild.toml` for root, else `$XDG_CONFIG_HOME/tbuild/tbuild.toml`. */
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (process.getuid?.() === 0) return '/etc/tbuild/tbuild.toml';
+  const base = env['XDG_CONFIG_HOME'] || join(homedir(), '.config');
+  return join(base, 'tbuild', 'tbuild.toml');
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function stringList(file: string, where: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string')) {
+    throw new ConfigError(`Cannot load config "${file}": ${where} must be an array of strings`);
+  }
+  return value;
+}
+
+function optionalBool(file: string, where: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new ConfigError(`Cannot load config "${file}": ${where} must be true or false`);
+}
+
+function hostConfig(file: string, host: string, value: unknown): RegistryHostConfig {
+  const where = `[registry."${host}"]`;
+  if (!isTable(value)) throw new ConfigError(`Cannot load config "${file}": ${where} must be a table`);
+  const http = optionalBool(file, `${where} http`, value['http']);
+  return {
+    mirrors: stringList(file, `${where} mirrors`, value['mirrors']),
+    ...(http !== undefined ? { http } : {}),
+    insecure: optionalBool(file, `${where} insecure`, value['insecure']) ?? false,
+    ca: stringList(file, `${where} ca`, value['ca']),
+  };
+}
+
+/** parseRegistryConfig reads the `[registry.*]` tables of a TOML document; other tables are ignored. */
+export function parseRegistryConfig(text: string, file: string): RegistryConfig {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const detail = err.message.split('\n')[0] ?? err.message;
+      throw new ConfigError(`Cannot parse config "${file}" at line ${err.line}, column ${err.column}: ${detail}`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  const section = doc['registry'];
+  if (section === undefined) return EMPTY_REGISTRY_CONFIG;
+  if (!isTable(section)) throw new ConfigError(`Cannot load config "${file}": [registry] must be a table`);
+  const registries = new Map<string, RegistryHostConfig>();
+  for (const [host, value] of Object.entries(section)) registries.set(host, hostConfig(file, host, value));
+  return { registries };
+}
+
+/** loadRegistryConfig loads registry settings from path, or from the default path (a missing default file is empty). */
+export async function loadRegistryConfig(path: string | undefined): Promise<RegistryConfig> {
+  const file = path ?? defaultConfigPath();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (path === undefined && errnoCode(err) === 'ENOENT') return EMPTY_REGISTRY_CONFIG;
+    throw new ConfigError(`Cannot read config "${file}": ${errnoCode(err) ?? String(err)}`, { cause: err });
+  }
+  return parseRegistryConfig(text, file);
+}
+
+/** hostConfigFor returns the settings of one registry host (defaults when unconfigured). */
+export function hostConfigFor(config: RegistryConfig, host: string): RegistryHostConfig {
+  return config.registries.get(host) ?? { mirrors: [], insecure: false, ca: [] };
+}

@@ -1,0 +1,11 @@
+export { createRegistryClient } from './client.js';
+export type { DisposableRegistryClient, PushOptions, RegistryClient, RegistryClientOptions } from './client.js';
+export { defaultConfigPath, EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig } from './config.js';
+export type { RegistryConfig, RegistryHostConfig } from './config.js';
+export { loadDockerCredentials } from './credentials.js';
+export type { CredentialStore, Credentials } from './credentials.js';
+export { isLoopbackHost } from './endpoints.js';
+export type { BlobOpener, PushImage, PushProgress } from './push.js';
+export { DEFAULT_REGISTRY, DEFAULT_TAG, familiarName, familiarString, formatReference, parseReference, withDigest } from './reference.js';
+export type { Reference } from './reference.js';
+export type { ResolvedImage } from './resolve.js';
