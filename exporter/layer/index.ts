@@ -1,0 +1,13 @@
+/** Layer blobs: snapshot → tar → compressed blob in the content store. */
+export { compress, layerMediaType, parallelGzip, GZIP_CHUNK, type Compression } from './compress.js';
+export { createLayerTar, type LayerTarOptions } from './layer-tar.js';
+export {
+  createMemoryLayerBlobCache,
+  getLayerBlob,
+  layerBlobKey,
+  type LayerBlob,
+  type LayerBlobCache,
+  type LayerBlobOptions,
+} from './layer-blob.js';
+export { tarEntries, readXattrs, type TarEntriesOptions } from './tar-entries.js';
+export { walkSnapshot } from './walk.js';

@@ -1,0 +1,77 @@
+import { Readable } from 'node:stream';
+import { Digester, type Digest } from '../../base/digest.js';
+import type { Descriptor } from '../../base/oci.js';
+import type { ContentStore } from '../../cache/content-store.js';
+import { compress, defaultLevel, layerMediaType, type Compression } from './compress.js';
+import { createLayerTar } from './layer-tar.js';
+
+/** LayerBlob is a stored layer blob and the digest of its uncompressed tar. */
+export interface LayerBlob {
+  readonly descriptor: Descriptor;
+  readonly diffId: Digest;
+}
+
+/** LayerBlobCache remembers the blob made from a snapshot under a key of compression settings. */
+export interface LayerBlobCache {
+  get(snapshotId: string, key: string): Promise<LayerBlob | undefined>;
+  set(snapshotId: string, key: string, blob: LayerBlob): Promise<void>;
+}
+
+/** LayerBlobOptions controls getLayerBlob. */
+export interface LayerBlobOptions {
+  readonly compression: Compression;
+  readonly level?: number;
+  readonly sourceDateEpoch?: number;
+  readonly store: ContentStore;
+  readonly cache: LayerBlobCache;
+  readonly signal: AbortSignal;
+}
+
+/** layerBlobKey is the memo key of a blob made with the given settings. */
+export function layerBlobKey(options: Pick<LayerBlobOptions, 'compression' | 'level' | 'sourceDateEpoch'>): string {
+  const level = options.level ?? defaultLevel(options.compression);
+  return `${options.compression}/${level ?? '-'}/${options.sourceDateEpoch ?? '-'}`;
+}
+
+/** getLayerBlob returns the compressed layer blob of a snapshot, making and storing it unless memoised. */
+export async function getLayerBlob(snapshot: { id: string; dir: string }, options: LayerBlobOptions): Promise<LayerBlob> {
+  const { signal, store, cache } = options;
+  signal.throwIfAborted();
+  const key = layerBlobKey(options);
+  const cached = await cache.get(snapshot.id, key);
+  // The store may have collected the blob since; then make it again.
+  if (cached !== undefined && (await store.info(cached.descriptor.digest)) !== undefined) return cached;
+
+  const diff = new Digester();
+  const tar = createLayerTar(snapshot.dir, {
+    signal,
+    ...(options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch }),
+  });
+  async function* hashed(): AsyncGenerator<Buffer> {
+    for await (const chunk of tar) {
+      diff.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+  }
+  const level = options.level === undefined ? {} : { level: options.level };
+  const body = Readable.from(compress(hashed(), options.compression, { ...level, signal }), { objectMode: false });
+  const info = await store.writeBlob(body, {}, { signal });
+  const blob: LayerBlob = {
+    descriptor: { mediaType: layerMediaType(options.compression), digest: info.digest, size: info.size },
+    diffId: diff.digest(),
+  };
+  await cache.set(snapshot.id, key, blob);
+  return blob;
+}
+
+/** createMemoryLayerBlobCache returns a LayerBlobCache held in memory (for one process). */
+export function createMemoryLayerBlobCache(): LayerBlobCache {
+  const blobs = new Map<string, LayerBlob>();
+  return {
+    get: (snapshotId, key) => Promise.resolve(blobs.get(`${snapshotId}\0${key}`)),
+    set: (snapshotId, key, blob) => {
+      blobs.set(`${snapshotId}\0${key}`, blob);
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import type { Stats } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { readlink } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { ExportError } from '../../base/errors.js';
+import { encodeTarHeader, OPAQUE_MARKER, tarPadding, TAR_END, WHITEOUT_PREFIX, type TarHeader, type TarType } from '../../cache/layer/index.js';
+import { lgetxattr, llistxattr } from '../../native/index.js';
+import type { TreeEntry } from '../tree-entry.js';
+
+/** TarEntriesOptions controls how tree entries become tar records. */
+export interface TarEntriesOptions {
+  /** sourceDateEpoch clamps every mtime to at most this many seconds since the epoch. */
+  readonly sourceDateEpoch?: number;
+  readonly signal: AbortSignal;
+}
+
+/** tarEntries renders tree entries as a tar stream: whiteouts as `.wh.NAME`, opaque dirs with a `.wh..wh..opq` entry. */
+export async function* tarEntries(entries: AsyncIterable<TreeEntry>, options: TarEntriesOptions): AsyncGenerator<Buffer> {
+  const links = new Map<string, string>();
+  const clamp = (seconds: number): number =>
+    options.sourceDateEpoch === undefined ? seconds : Math.min(seconds, options.sourceDateEpoch);
+  for await (const entry of entries) {
+    options.signal.throwIfAborted();
+    const { stat, rel } = entry;
+    const mtime = clamp(Math.floor(stat.mtimeMs / 1000));
+    if (entry.whiteout) {
+      const name = posix.join(posix.dirname(rel), `${WHITEOUT_PREFIX}${posix.basename(rel)}`);
+      yield encodeTarHeader({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime });
+      continue;
+    }
+    const type = tarType(stat);
+    // Sockets cannot be represented in a tar; like other image builders, leave them out.
+    if (type === undefined) continue;
+    const base = { name: rel, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, mtime, xattrs: readXattrs(entry.source) };
+    if (type !== 'directory' && stat.nlink > 1) {
+      const key = `${stat.dev}:${stat.ino}`;
+      const first = links.get(key);
+      if (first !== undefined) {
+        yield encodeTarHeader({ ...base, type: 'link', size: 0, linkname: first });
+        continue;
+      }
+      links.set(key, rel);
+    }
+    yield* entryRecords(entry, type, base);
+    if (entry.opaque) {
+      const name = posix.join(rel, OPAQUE_MARKER);
+      yield encodeTarHeader({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime });
+    }
+  }
+  yield TAR_END;
+}
+
+async function* entryRecords(entry: TreeEntry, type: TarType, base: Omit<TarHeader, 'type' | 'size'>): AsyncGenerator<Buffer> {
+  const { stat } = entry;
+  switch (type) {
+    case 'file':
+      yield encodeTarHeader({ ...base, type, size: stat.size });
+      yield* fileContent(entry.source, stat.size);
+      yield tarPadding(stat.size);
+      return;
+    case 'symlink': {
+      yield encodeTarHeader({ ...base, type, size: 0, linkname: await readlink(entry.source) });
+      return;
+    }
+    case 'char':
+    case 'block':
+      yield encodeTarHeader({ ...base, type, size: 0, devmajor: major(stat.rdev), devminor: minor(stat.rdev) });
+      return;
+    default:
+      yield encodeTarHeader({ ...base, type, size: 0 });
+  }
+}
+
+async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> {
+  if (size === 0) return;
+  let read = 0;
+  for await (const chunk of createReadStream(path, { start: 0, end: size - 1, highWaterMark: 256 * 1024 })) {
+    read += (chunk as Buffer).length;
+    yield chunk as Buffer;
+  }
+  if (read !== size) throw new ExportError(`Cannot read "${path}": file shrank from ${size} to ${read} bytes while exporting`);
+}
+
+function tarType(stat: Stats): TarType | undefined {
+  if (stat.isFile()) return 'file';
+  if (stat.isDirectory()) return 'directory';
+  if (stat.isSymbolicLink()) return 'symlink';
+  if (stat.isCharacterDevice()) return 'char';
+  if (stat.isBlockDevice()) return 'block';
+  if (stat.isFIFO()) return 'fifo';
+  return undefined;
+}
+
+/** readXattrs returns a path's xattrs except overlayfs-internal ones, sorted by name. */
+export function readXattrs(path: string): ReadonlyMap<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const name of llistxattr(path).sort()) {
+    if (name.startsWith('trusted.overlay.')) continue;
+    const value = lgetxattr(path, name);
+    if (value !== undefined) out.set(name, Buffer.from(value));
+  }
+  return out;
+}
+
+function major(rdev: number): number {
+  return ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+}
+
+function minor(rdev: number): number {
+  return (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+}
