@@ -116,6 +116,8 @@ async function applyEntry(dir: string, entry: TarEntry, dirTimes: DirTime[]): Pr
     const target = await resolveInside(dir, posix.join(posix.dirname(rel), base.slice(WHITEOUT_PREFIX.length)), true);
     await rm(target, { recursive: true, force: true });
     mknod(target, S_IFCHR, makedev(0, 0));
+    // Keep the entry's time so that applying and exporting again gives the same bytes.
+    await lutimes(target, header.mtime, header.mtime);
     return;
   }
   if (rel === '' && header.type !== 'directory') throw new SnapshotError(`Cannot apply layer: root entry "${header.name}" is not a directory`);
