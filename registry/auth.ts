@@ -44,7 +44,7 @@ const MAX_TOKEN_RESPONSE = 1 << 20;
 export class Authorizer {
   readonly #credentials: CredentialStore;
   readonly #challenges = new Map<string, Challenge>();
-  readonly #tokens = new Map<string, CachedToken>();
+  readonly #tokens = new Map<string, Promise<CachedToken>>();
 
   constructor(credentials: CredentialStore) {
     this.#credentials = credentials;
@@ -63,10 +63,20 @@ export class Authorizer {
     }
     const key = `${host} ${options.scope}`;
     const cached = this.#tokens.get(key);
-    if (cached !== undefined && cached.expiresAt > Date.now()) return cached.header;
-    const token = await fetchToken(challenge, { ...options, creds });
-    this.#tokens.set(key, token);
-    return token.header;
+    if (cached !== undefined) {
+      // Concurrent requests share one token fetch; a failed or expired one is fetched again.
+      const token = await cached.catch(() => undefined);
+      if (token !== undefined && token.expiresAt > Date.now()) return token.header;
+      if (this.#tokens.get(key) !== cached) return this.authorization(host, options);
+    }
+    const pending = fetchToken(challenge, { ...options, creds });
+    this.#tokens.set(key, pending);
+    try {
+      return (await pending).header;
+    } catch (err) {
+      if (this.#tokens.get(key) === pending) this.#tokens.delete(key);
+      throw err;
+    }
   }
 
   /** challenged records a 401's challenge; it returns false when retrying cannot help. */

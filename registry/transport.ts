@@ -118,9 +118,13 @@ function connectionError(req: RegistryRequest, err: unknown): RegistryError {
   if (err instanceof RegistryError) return err;
   const code = errnoCode(err);
   const detail = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host not found' : (code ?? (err instanceof Error ? err.message : String(err)));
+  const tlsHint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code ?? '')
+    ? `trust its CA with ca = ["/path/ca.pem"] (or insecure = true) under [registry."${req.endpoint.host}"] in tbuild.toml`
+    : undefined;
   return new RegistryError(`${req.operation.action} "${req.operation.ref}": cannot reach registry "${req.endpoint.host}" (${detail})`, {
     ref: req.operation.ref,
     cause: err,
+    ...(tlsHint !== undefined ? { hint: tlsHint } : {}),
   });
 }
 

@@ -236,6 +236,60 @@ describe('authentication', () => {
   });
 });
 
+describe('transport', () => {
+  it('trusts a configured CA for an HTTPS registry', async () => {
+    await using secure = await startRegistry({ tls: true });
+    const ca = secure.caCertPath ?? '';
+    const config = parseRegistryConfig(`[registry."${secure.host}"]\nhttp = false\nca = ["${ca}"]\n`, 'test.toml');
+    await using tlsClient = createRegistryClient({ config, dockerConfigDir: join(tmp, 'no-docker-config') });
+    const ref = parseReference(`${secure.host}/tbuild/tls:v1`);
+    await tlsClient.pushImage(ref, layout.image, blobOpener(layout.dir), { signal });
+    expect((await tlsClient.resolveImage(ref, { platform, signal })).digest).toBe(layout.manifestDigest);
+
+    const untrusted = parseRegistryConfig(`[registry."${secure.host}"]\nhttp = false\n`, 'test.toml');
+    await using plain = createRegistryClient({ config: untrusted, dockerConfigDir: join(tmp, 'no-docker-config') });
+    const err = await caught(plain.resolveImage(ref, { platform, signal }));
+    expect(err).toBeInstanceOf(RegistryError);
+    expect(String(err)).toContain(`cannot reach registry "${secure.host}"`);
+  });
+
+  it('retries server errors', async () => {
+    await using proxy = await startFlakyProxy(registry.host, 2);
+    const resolved = await client.resolveImage(parseReference(`${proxy.host}/library/busybox`), { platform, signal });
+    expect(resolved.digest).toBe(layout.manifestDigest);
+    expect(proxy.failures()).toBe(2);
+  });
+});
+
+/** A loopback front for the registry that answers 503 to its first `failures` requests. */
+async function startFlakyProxy(upstream: string, failures: number): Promise<AsyncDisposable & { host: string; failures(): number }> {
+  let failed = 0;
+  const server = createServer((req, res) => {
+    if (failed < failures) {
+      failed++;
+      res.writeHead(503).end();
+      return;
+    }
+    const forward = httpRequest(`http://${upstream}${req.url ?? '/'}`, { method: req.method, headers: { accept: req.headers.accept ?? '*/*' } }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    forward.on('error', (err) => res.destroy(err));
+    req.pipe(forward);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    failures: () => failed,
+    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
 async function writeDockerConfig(dir: string, host: string, creds: { username: string; password: string }): Promise<void> {
   await execFileAsync('mkdir', ['-p', dir]);
   const auth = Buffer.from(`${creds.username}:${creds.password}`).toString('base64');

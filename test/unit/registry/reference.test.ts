@@ -65,7 +65,7 @@ describe('parseReference', () => {
     }
     expect(error).toBeInstanceOf(RegistryError);
     expect(error).toMatchObject({ code: 'REFERENCE_INVALID', ref: input });
-    expect(String((error as Error).message)).toMatch(message);
+    expect(error instanceof Error ? error.message : '').toMatch(message);
   });
 
   it('splits registry, repository, tag and digest', () => {
