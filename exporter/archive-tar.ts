@@ -1,0 +1,67 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { encodeTarHeader, tarPadding, TAR_END } from '../cache/layer/index.js';
+import { ExportError } from '../base/errors.js';
+
+/** ArchiveFile is one regular file of an output archive. */
+export interface ArchiveFile {
+  readonly name: string;
+  readonly size: number;
+  readonly content: () => AsyncIterable<Buffer> | Uint8Array;
+}
+
+/** archiveTar streams directories and files as a tar, sorted by name, owned by root, all with one mtime. */
+export async function* archiveTar(
+  dirs: readonly string[],
+  files: readonly ArchiveFile[],
+  options: { mtime: number; signal: AbortSignal },
+): AsyncGenerator<Buffer> {
+  const entries = [...dirs.map((name) => ({ name, file: undefined })), ...files.map((file) => ({ name: file.name, file }))];
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const common = { uid: 0, gid: 0, mtime: options.mtime };
+  for (const { name, file } of entries) {
+    options.signal.throwIfAborted();
+    if (file === undefined) {
+      yield encodeTarHeader({ ...common, name, type: 'directory', mode: 0o755, size: 0 });
+      continue;
+    }
+    yield encodeTarHeader({ ...common, name, type: 'file', mode: 0o644, size: file.size });
+    const content = file.content();
+    let written = 0;
+    if (content instanceof Uint8Array) {
+      written = content.length;
+      yield Buffer.from(content);
+    } else {
+      for await (const chunk of content) {
+        written += chunk.length;
+        yield chunk;
+      }
+    }
+    if (written !== file.size) throw new ExportError(`Cannot archive "${name}": expected ${file.size} bytes, got ${written}`);
+    yield tarPadding(file.size);
+  }
+  yield TAR_END;
+}
+
+/** writeStreamTo writes a byte stream to a file path (atomically, through a temporary name) or a writable stream. */
+export async function writeStreamTo(
+  source: AsyncIterable<Buffer>,
+  dest: string | NodeJS.WritableStream,
+  options: { signal: AbortSignal },
+): Promise<void> {
+  const input = Readable.from(source, { objectMode: false });
+  if (typeof dest !== 'string') {
+    await pipeline(input, dest, { signal: options.signal });
+    return;
+  }
+  const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    await pipeline(input, createWriteStream(tmp, { flags: 'wx' }), { signal: options.signal });
+    await rename(tmp, dest);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

@@ -1,0 +1,93 @@
+import type { Digest } from '../base/digest.js';
+import { canonicalJson } from '../base/canonical-json.js';
+import { MEDIA_TYPES, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
+import type { ContentStore } from '../cache/content-store.js';
+import { getLayerBlob, type Compression, type LayerBlob, type LayerBlobCache } from './layer/index.js';
+
+/** BuiltImage is an image whose config, manifest and layer blobs are in the content store. */
+export interface BuiltImage {
+  readonly manifest: ImageManifest;
+  readonly manifestBytes: Uint8Array;
+  /** manifestDescriptor points at the manifest and carries the image platform. */
+  readonly manifestDescriptor: Descriptor;
+  readonly config: ImageConfig;
+  readonly configBytes: Uint8Array;
+  readonly layers: readonly LayerBlob[];
+}
+
+/** BuildImageInput is what an image is made of: snapshots bottom→top and the config. */
+export interface BuildImageInput {
+  readonly layers: readonly { readonly id: string; readonly dir: string }[];
+  /** config's rootfs.diff_ids is replaced by the layers' diff IDs. */
+  readonly config: ImageConfig;
+  readonly annotations?: Record<string, string>;
+}
+
+/** BuildImageOptions controls layer compression, reproducibility and where blobs go. */
+export interface BuildImageOptions {
+  readonly compression: Compression;
+  readonly level?: number;
+  /** sourceDateEpoch clamps layer mtimes and the config's creation times (seconds since the epoch). */
+  readonly sourceDateEpoch?: number;
+  readonly store: ContentStore;
+  readonly cache: LayerBlobCache;
+  readonly signal: AbortSignal;
+}
+
+/** buildImage makes (or reuses) the layer blobs of the snapshots and writes the config and manifest. */
+export async function buildImage(input: BuildImageInput, options: BuildImageOptions): Promise<BuiltImage> {
+  const { signal, store } = options;
+  const layers: LayerBlob[] = [];
+  // One layer at a time: each compression already uses every core.
+  for (const snapshot of input.layers) {
+    signal.throwIfAborted();
+    layers.push(await getLayerBlob(snapshot, options));
+  }
+  const config = imageConfig(input.config, layers.map((l) => l.diffId), options.sourceDateEpoch);
+  const configBytes = Buffer.from(canonicalJson(config));
+  const configInfo = await store.writeBlob(configBytes, {}, { signal });
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: { mediaType: MEDIA_TYPES.ociConfig, digest: configInfo.digest, size: configInfo.size },
+    layers: layers.map((l) => l.descriptor),
+    ...(input.annotations === undefined || Object.keys(input.annotations).length === 0 ? {} : { annotations: { ...input.annotations } }),
+  };
+  const manifestBytes = Buffer.from(canonicalJson(manifest));
+  const manifestInfo = await store.writeBlob(manifestBytes, {}, { signal });
+  const manifestDescriptor: Descriptor = {
+    mediaType: MEDIA_TYPES.ociManifest,
+    digest: manifestInfo.digest,
+    size: manifestInfo.size,
+    platform: platformOf(config),
+  };
+  return { manifest, manifestBytes, manifestDescriptor, config, configBytes, layers };
+}
+
+function imageConfig(base: ImageConfig, diffIds: readonly Digest[], epoch: number | undefined): ImageConfig {
+  const clamp = (created: string | undefined): string | undefined => clampTime(created, epoch);
+  const created = epoch === undefined ? base.created : (clamp(base.created) ?? new Date(epoch * 1000).toISOString());
+  const history = base.history?.map((h): HistoryEntry => {
+    const { created: hCreated, ...rest } = h;
+    const c = clamp(hCreated);
+    return c === undefined ? rest : { ...rest, created: c };
+  });
+  const { created: _created, history: _history, ...rest } = base;
+  return {
+    ...rest,
+    ...(created === undefined ? {} : { created }),
+    rootfs: { type: 'layers', diff_ids: [...diffIds] },
+    ...(history === undefined ? {} : { history }),
+  };
+}
+
+/** clampTime keeps an RFC 3339 time at or before the epoch (seconds); undefined stays undefined. */
+function clampTime(created: string | undefined, epoch: number | undefined): string | undefined {
+  if (created === undefined || epoch === undefined) return created;
+  const ms = Date.parse(created);
+  return Number.isNaN(ms) || ms > epoch * 1000 ? new Date(epoch * 1000).toISOString() : created;
+}
+
+function platformOf(config: ImageConfig): Platform {
+  return { os: config.os, architecture: config.architecture, ...(config.variant === undefined ? {} : { variant: config.variant }) };
+}

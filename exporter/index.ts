@@ -1,0 +1,26 @@
+/** Exporters: image assembly and the oci, docker, local and tar outputs. */
+export { buildImage, type BuildImageInput, type BuildImageOptions, type BuiltImage } from './image.js';
+export { parseImageName, type ImageName } from './image-name.js';
+export {
+  writeOciArchive,
+  ociIndexFor,
+  ANNOTATION_IMAGE_NAME,
+  ANNOTATION_REF_NAME,
+  type ArchiveOptions,
+} from './oci-archive.js';
+export { writeDockerArchive, type DockerManifestEntry } from './docker-archive.js';
+export { writeLocalDir } from './local-dir.js';
+export { writeRootfsTar, type RootfsOptions } from './rootfs-tar.js';
+export { walkMerged } from './merged-walk.js';
+export type { TreeEntry } from './tree-entry.js';
+export {
+  createLayerTar,
+  createMemoryLayerBlobCache,
+  getLayerBlob,
+  layerBlobKey,
+  type Compression,
+  type LayerBlob,
+  type LayerBlobCache,
+  type LayerBlobOptions,
+  type LayerTarOptions,
+} from './layer/index.js';

@@ -1,0 +1,70 @@
+import type { Stats } from 'node:fs';
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errnoCode } from '../base/errors.js';
+import { lsetxattr, mknod } from '../native/index.js';
+import { readXattrs } from './layer/index.js';
+import { walkMerged } from './merged-walk.js';
+import type { TreeEntry } from './tree-entry.js';
+
+/** writeLocalDir merges the snapshots bottom→top into a plain directory, as overlayfs would show them. */
+export async function writeLocalDir(
+  layers: readonly { readonly dir: string }[],
+  dest: string,
+  options: { signal: AbortSignal },
+): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  const links = new Map<string, string>();
+  const dirTimes: { path: string; stat: Stats }[] = [];
+  for await (const entry of walkMerged(layers.map((l) => l.dir), options)) {
+    const target = join(dest, entry.rel);
+    const existing = await lstatOrUndefined(target);
+    if (existing !== undefined && !(existing.isDirectory() && entry.stat.isDirectory())) await rm(target, { recursive: true, force: true });
+    if (!(await createCopy(entry, target, links))) continue;
+    await copyMetadata(entry, target);
+    if (entry.stat.isDirectory()) dirTimes.push({ path: target, stat: entry.stat });
+  }
+  // Directory times last: filling a directory changes its mtime.
+  for (const { path, stat } of dirTimes.reverse()) await lutimes(path, stat.atime, stat.mtime);
+}
+
+/** createCopy makes the entry at target; false means nothing more is to be done (a hard link or a socket). */
+async function createCopy(entry: TreeEntry, target: string, links: Map<string, string>): Promise<boolean> {
+  const { stat, source } = entry;
+  if (!stat.isDirectory() && stat.nlink > 1) {
+    const key = `${stat.dev}:${stat.ino}`;
+    const first = links.get(key);
+    if (first !== undefined) {
+      await link(first, target);
+      return false;
+    }
+    links.set(key, target);
+  }
+  if (stat.isDirectory()) {
+    await mkdir(target).catch((err: unknown) => {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    });
+  } else if (stat.isFile()) await copyFile(source, target);
+  else if (stat.isSymbolicLink()) await symlink(await readlink(source), target);
+  else if (stat.isCharacterDevice() || stat.isBlockDevice() || stat.isFIFO()) mknod(target, stat.mode, stat.rdev);
+  else return false; // sockets do not survive an export, as with tar outputs
+  return true;
+}
+
+async function copyMetadata(entry: TreeEntry, target: string): Promise<void> {
+  const { stat } = entry;
+  await lchown(target, stat.uid, stat.gid);
+  // chmod after chown: chown clears setuid/setgid bits.
+  if (!stat.isSymbolicLink()) await chmod(target, stat.mode & 0o7777);
+  for (const [name, value] of readXattrs(entry.source)) lsetxattr(target, name, value);
+  if (!stat.isDirectory()) await lutimes(target, stat.atime, stat.mtime);
+}
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}

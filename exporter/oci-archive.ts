@@ -1,0 +1,77 @@
+import { canonicalJson } from '../base/canonical-json.js';
+import { digestHex, type Digest } from '../base/digest.js';
+import { MEDIA_TYPES, type Descriptor, type ImageIndex } from '../base/oci.js';
+import type { ContentProvider } from '../cache/content-store.js';
+import { archiveTar, writeStreamTo, type ArchiveFile } from './archive-tar.js';
+import type { BuiltImage } from './image.js';
+import { parseImageName } from './image-name.js';
+
+/** ArchiveOptions controls the OCI and Docker archive outputs. */
+export interface ArchiveOptions {
+  /** names are image references; each becomes an index entry (and a Docker RepoTag). */
+  readonly names: readonly string[];
+  /** sourceDateEpoch is the mtime of every archive entry (0 when unset, so archives are reproducible). */
+  readonly sourceDateEpoch?: number;
+  readonly signal: AbortSignal;
+}
+
+/** ANNOTATION_IMAGE_NAME is containerd's annotation for the full image name. */
+export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
+/** ANNOTATION_REF_NAME is the OCI annotation for the reference (tag) of a manifest in a layout. */
+export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
+
+/** ociIndexFor lists the manifest once per name, annotated as BuildKit and containerd do. */
+export function ociIndexFor(image: BuiltImage, names: readonly string[]): ImageIndex {
+  const manifests: Descriptor[] =
+    names.length === 0
+      ? [image.manifestDescriptor]
+      : names.map((name) => {
+          const parsed = parseImageName(name);
+          return {
+            ...image.manifestDescriptor,
+            annotations: { [ANNOTATION_IMAGE_NAME]: parsed.full, [ANNOTATION_REF_NAME]: parsed.tag ?? parsed.full },
+          };
+        });
+  return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests };
+}
+
+/** blobPathOf is the layout path of a blob. */
+export function blobPathOf(digest: Digest): string {
+  return `blobs/sha256/${digestHex(digest)}`;
+}
+
+/** ociLayoutFiles lists the files of an OCI image layout holding the image. */
+export function ociLayoutFiles(image: BuiltImage, store: ContentProvider, names: readonly string[]): ArchiveFile[] {
+  const layout = Buffer.from(canonicalJson({ imageLayoutVersion: '1.0.0' }));
+  const index = Buffer.from(canonicalJson(ociIndexFor(image, names)));
+  const blobs = new Map<string, ArchiveFile>();
+  const add = (digest: Digest, size: number, content: ArchiveFile['content']): void => {
+    blobs.set(digest, { name: blobPathOf(digest), size, content });
+  };
+  add(image.manifestDescriptor.digest, image.manifestBytes.length, () => image.manifestBytes);
+  add(image.manifest.config.digest, image.configBytes.length, () => image.configBytes);
+  for (const layer of image.layers) {
+    const { digest, size } = layer.descriptor;
+    add(digest, size, () => store.readBlob(digest) as AsyncIterable<Buffer>);
+  }
+  return [
+    { name: 'oci-layout', size: layout.length, content: () => layout },
+    { name: 'index.json', size: index.length, content: () => index },
+    ...blobs.values(),
+  ];
+}
+
+/** OCI_LAYOUT_DIRS are the directories of an OCI image layout. */
+export const OCI_LAYOUT_DIRS: readonly string[] = ['blobs', 'blobs/sha256'];
+
+/** writeOciArchive writes the image as an OCI image layout in a tar (deterministic for the same image and options). */
+export async function writeOciArchive(
+  image: BuiltImage,
+  store: ContentProvider,
+  dest: string | NodeJS.WritableStream,
+  options: ArchiveOptions,
+): Promise<void> {
+  const files = ociLayoutFiles(image, store, options.names);
+  const tar = archiveTar(OCI_LAYOUT_DIRS, files, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
+  await writeStreamTo(tar, dest, { signal: options.signal });
+}
