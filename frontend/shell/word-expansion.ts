@@ -112,7 +112,8 @@ export class WordExpansion {
   private processSingleQuote(): string {
     // Everything up to the next single quote is literal; a single quote cannot be escaped inside.
     const raw = this.options.modes.rawQuotes;
-    let result = raw ? this.next() : (this.next(), '');
+    const opening = this.next();
+    let result = raw ? opening : '';
     for (;;) {
       const ch = this.next();
       if (ch === EOF) throw syntaxError('unexpected end of statement while looking for matching single-quote');
@@ -125,7 +126,8 @@ export class WordExpansion {
     // Only $, the escape token and " are special; an escape before any other character stays.
     const raw = this.options.modes.rawQuotes;
     const { escapeToken } = this.options;
-    let result = raw ? this.next() : (this.next(), '');
+    const opening = this.next();
+    let result = raw ? opening : '';
     for (;;) {
       const peeked = this.peek();
       if (peeked === EOF) throw syntaxError('unexpected end of statement while looking for matching double-quote');
