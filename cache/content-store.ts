@@ -20,6 +20,13 @@ export interface ContentProvider {
   blobPath(digest: Digest): string;
 }
 
+/** BlobSource is the bytes of a blob: a stream or a buffer. */
+export type BlobSource = NodeJS.ReadableStream | Uint8Array | string;
+
+function isStream(source: BlobSource): source is NodeJS.ReadableStream {
+  return typeof source !== 'string' && !(source instanceof Uint8Array);
+}
+
 /** Expected is what a writer checks a blob against. */
 export interface Expected {
   readonly digest?: Digest;
@@ -28,7 +35,7 @@ export interface Expected {
 
 /** ContentIngester writes blobs, verifying them before they become visible. */
 export interface ContentIngester {
-  writeBlob(source: Readable | Uint8Array | string, expected: Expected, options: { signal: AbortSignal }): Promise<BlobInfo>;
+  writeBlob(source: BlobSource, expected: Expected, options: { signal: AbortSignal }): Promise<BlobInfo>;
 }
 
 /** ContentStore is a local store of blobs addressed by digest. */
@@ -69,11 +76,11 @@ class LocalContentStore implements ContentStore {
     return createReadStream(this.blobPath(digest));
   }
 
-  async writeBlob(source: Readable | Uint8Array | string, expected: Expected, options: { signal: AbortSignal }): Promise<BlobInfo> {
+  async writeBlob(source: BlobSource, expected: Expected, options: { signal: AbortSignal }): Promise<BlobInfo> {
     if (expected.digest !== undefined) {
       const existing = await this.info(expected.digest);
       if (existing !== undefined && (expected.size === undefined || existing.size === expected.size)) {
-        if (source instanceof Readable) source.destroy();
+        if (isStream(source) && 'destroy' in source && typeof source.destroy === 'function') source.destroy();
         return existing;
       }
     }
@@ -86,7 +93,7 @@ class LocalContentStore implements ContentStore {
         cb(null, chunk);
       },
     });
-    const input = source instanceof Readable ? source : Readable.from([typeof source === 'string' ? Buffer.from(source) : source]);
+    const input = isStream(source) ? source : Readable.from([typeof source === 'string' ? Buffer.from(source) : source]);
     try {
       await pipeline(input, hashing, createWriteStream(tmp), { signal: options.signal });
       const digest = digester.digest();

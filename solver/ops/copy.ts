@@ -20,7 +20,8 @@ export interface FileTarget {
   readonly base: FsView;
 }
 
-interface Match {
+/** Match is one source path a COPY selected. */
+export interface Match {
   readonly relPath: string;
   readonly entry: FsEntry;
 }
@@ -77,7 +78,8 @@ export async function applyMkfile(action: MkfileAction, target: FileTarget): Pro
   await writer.finish();
 }
 
-async function expandSource(src: string, source: CopySource): Promise<Match[]> {
+/** expandSource finds the paths one COPY source names, expanding wildcards. */
+export async function expandSource(src: string, source: CopySource): Promise<Match[]> {
   const clean = posix.normalize(`/${src}`).replace(/\/+$/, '') || '/';
   if (!hasWildcard(clean)) {
     const entry = await source.view.lookup(clean, { followLast: true });

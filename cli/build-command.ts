@@ -1,0 +1,168 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { basename, resolve } from 'node:path';
+import { UsageError } from '../base/errors.js';
+import type { Platform } from '../base/oci.js';
+import type { BuildRequest, OutputSpec } from '../controller/index.js';
+import { parseOutput } from './output-spec.js';
+
+/** BUILD_HELP is the text of `tbuild build --help`. */
+export const BUILD_HELP = `Usage: tbuild build [OPTIONS] PATH
+
+Build an image from a Dockerfile
+
+Options:
+  -t, --tag NAME            Name and optionally a tag (name:tag); repeatable
+  -f, --file PATH           Name of the Dockerfile (default: PATH/Dockerfile)
+      --build-arg K=V       Set a build-time variable; repeatable
+      --target STAGE        Set the target build stage to build
+  -o, --output SPEC         Output destination (type=image|registry|oci|docker|local|tar,dest=...,name=...,
+                            push=true|false,compression=gzip|zstd|uncompressed,compression-level=N); repeatable
+      --push                Shorthand for --output=type=registry
+      --platform OS/ARCH    Set the target platform (default: the host's)
+      --no-cache            Do not use the cache when building
+      --no-cache-filter S   Do not cache the given stage; repeatable
+      --progress MODE       auto, tty, plain, rawjson or quiet (default: auto)
+      --root DIR            State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
+      --config FILE         Settings file (default: /etc/tbuild/tbuild.toml as root)
+      --oci-runtime NAME    Run RUN steps with runc or crun instead of tbuild's sandbox
+      --iidfile FILE        Write the image ID to the file
+      --metadata-file FILE  Write build result metadata to the file
+      --debug               Print stack traces with errors
+`;
+
+/** ProgressMode is how build progress is shown. */
+export type ProgressMode = 'auto' | 'tty' | 'plain' | 'rawjson' | 'quiet';
+
+/** BuildCommand is a parsed `tbuild build` command line. */
+export interface BuildCommand {
+  readonly request: BuildRequest;
+  readonly progress: ProgressMode;
+  readonly root: string | undefined;
+  readonly iidfile: string | undefined;
+  readonly metadataFile: string | undefined;
+  readonly ociRuntime: 'runc' | 'crun' | undefined;
+  readonly debug: boolean;
+  readonly help: boolean;
+}
+
+const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
+
+/** parseBuildCommand reads the arguments after `tbuild build`. */
+export function parseBuildCommand(args: readonly string[]): BuildCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        tag: { type: 'string', short: 't', multiple: true },
+        file: { type: 'string', short: 'f' },
+        'build-arg': { type: 'string', multiple: true },
+        target: { type: 'string' },
+        output: { type: 'string', short: 'o', multiple: true },
+        push: { type: 'boolean' },
+        platform: { type: 'string' },
+        'no-cache': { type: 'boolean' },
+        'no-cache-filter': { type: 'string', multiple: true },
+        progress: { type: 'string' },
+        root: { type: 'string' },
+        config: { type: 'string' },
+        'oci-runtime': { type: 'string' },
+        iidfile: { type: 'string' },
+        'metadata-file': { type: 'string' },
+        debug: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`Cannot parse the build command line: ${err instanceof Error ? err.message : String(err)}`, { hint: 'see tbuild build --help' });
+  }
+  const v = parsed.values;
+  const help = v.help === true;
+  const context = parsed.positionals[0];
+  if (!help && (context === undefined || parsed.positionals.length > 1)) {
+    throw new UsageError('Cannot build: expected exactly one context PATH', { hint: 'tbuild build [OPTIONS] PATH' });
+  }
+  const progress = v.progress ?? 'auto';
+  if (!PROGRESS_MODES.some((m) => m === progress)) throw new UsageError(`Cannot use --progress=${progress}: expected ${PROGRESS_MODES.join(', ')}`);
+  const runtime = v['oci-runtime'];
+  if (runtime !== undefined && runtime !== 'runc' && runtime !== 'crun') throw new UsageError(`Cannot use --oci-runtime=${runtime}: expected runc or crun`);
+  const contextDir = resolve(context ?? '.');
+  const tags = v.tag ?? [];
+  const request: BuildRequest = {
+    contextDir,
+    dockerfile: v.file === undefined ? resolve(contextDir, 'Dockerfile') : resolve(v.file),
+    buildArgs: parseBuildArgs(v['build-arg'] ?? []),
+    ...(v.target === undefined ? {} : { target: v.target }),
+    ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
+    outputs: outputsFor(v.output ?? [], tags, v.push === true),
+    noCache: v['no-cache'] === true,
+    noCacheFilter: v['no-cache-filter'] ?? [],
+    ...(v.config === undefined ? {} : { registryConfigPath: resolve(v.config) }),
+  };
+  return {
+    request,
+    progress: PROGRESS_MODES.find((m) => m === progress) ?? 'auto',
+    root: v.root === undefined ? undefined : resolve(v.root),
+    iidfile: v.iidfile,
+    metadataFile: v['metadata-file'],
+    ociRuntime: runtime,
+    debug: v.debug === true,
+    help,
+  };
+}
+
+function parseBuildArgs(values: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const kv of values) {
+    const eq = kv.indexOf('=');
+    if (eq === 0) throw new UsageError(`Cannot use --build-arg "${kv}": expected KEY=VALUE`);
+    // As docker does, `--build-arg KEY` takes the value from the environment.
+    if (eq < 0) {
+      const fromEnv = process.env[kv];
+      if (fromEnv !== undefined) out.set(kv, fromEnv);
+    } else out.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  return out;
+}
+
+function parsePlatform(text: string): Platform {
+  const [os, architecture, variant] = text.split('/');
+  if (!os || !architecture) throw new UsageError(`Cannot use --platform=${text}: expected OS/ARCH[/VARIANT]`);
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+function outputsFor(values: readonly string[], tags: readonly string[], push: boolean): OutputSpec[] {
+  const outputs = values.map((o) => parseOutput(o, tags));
+  if (outputs.length === 0 && (tags.length > 0 || push)) {
+    outputs.push({ type: 'image', names: tags, push, image: { compression: 'gzip', forceCompression: false } });
+  } else if (push) {
+    const i = outputs.findIndex((o) => o.type === 'image');
+    const o = outputs[i];
+    if (o === undefined || o.type !== 'image') throw new UsageError('Cannot use --push with outputs that are not images');
+    outputs[i] = { ...o, push: true };
+  }
+  return outputs;
+}
+
+/** writeResultFiles writes --iidfile and --metadata-file like docker buildx does. */
+export async function writeResultFiles(
+  cmd: BuildCommand,
+  result: { imageId?: string; manifestDigest?: string; pushedDigest?: string; names: readonly string[] },
+): Promise<void> {
+  if (cmd.iidfile !== undefined && result.imageId !== undefined) await writeFile(cmd.iidfile, result.imageId);
+  if (cmd.metadataFile !== undefined) {
+    const meta: Record<string, string> = {};
+    if (result.imageId !== undefined) meta['containerimage.config.digest'] = result.imageId;
+    const digest = result.pushedDigest ?? result.manifestDigest;
+    if (digest !== undefined) meta['containerimage.digest'] = digest;
+    if (result.names.length > 0) meta['image.name'] = result.names.join(',');
+    await writeFile(cmd.metadataFile, `${JSON.stringify(meta, null, 2)}\n`);
+  }
+}
+
+/** dockerfileDisplayName is how errors name the Dockerfile. */
+export function dockerfileDisplayName(path: string): string {
+  return basename(path);
+}

@@ -1,0 +1,126 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { UsageError } from '../base/errors.js';
+import type { ProgressSink } from '../base/progress.js';
+import { BUILD_HELP, parseBuildCommand, writeResultFiles, type BuildCommand } from './build-command.js';
+import { exitCodeFor, renderError } from './render-error.js';
+
+const MAIN_HELP = `Usage: tbuild COMMAND
+
+A container image builder: Dockerfile in, OCI image out.
+
+Commands:
+  build       Build an image from a Dockerfile
+  images      List images in the local image store
+  debug ast   Print the parsed syntax tree of a Dockerfile
+
+Options:
+  --root DIR  State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
+  --version   Print the version
+  --help      Print this help
+
+Run 'tbuild COMMAND --help' for more information on a command.
+`;
+
+async function version(): Promise<string> {
+  const pkg: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+  const v = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
+  return `tbuild ${v}\n`;
+}
+
+/** main runs the tbuild command line and returns the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  let debug = argv.includes('--debug');
+  let dockerfiles = new Map<string, string>();
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(MAIN_HELP);
+        return command === undefined ? 2 : 0;
+      case '--version':
+      case 'version':
+        process.stdout.write(await version());
+        return 0;
+      case 'build': {
+        const cmd = parseBuildCommand(rest);
+        debug = cmd.debug;
+        if (cmd.help) {
+          process.stdout.write(BUILD_HELP);
+          return 0;
+        }
+        dockerfiles = new Map([[basename(cmd.request.dockerfile), cmd.request.dockerfile]]);
+        return await build(cmd);
+      }
+      case 'images':
+        return await images(rest);
+      case 'debug':
+        return await debugCommand(rest);
+      default:
+        throw new UsageError(`Unknown command "${command}"`, { hint: "run 'tbuild --help' for the list of commands" });
+    }
+  } catch (err) {
+    process.stderr.write(renderError(err, { debug, files: dockerfiles }));
+    return exitCodeFor(err);
+  }
+}
+
+async function build(cmd: BuildCommand): Promise<number> {
+  const { openStore, defaultRoot, runBuild } = await import('../controller/index.js');
+  const { createExecutor } = await import('./executor-choice.js');
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new (UsageError)('Build cancelled'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = await progressFor(cmd.progress);
+  try {
+    await using store = await openStore(cmd.root ?? defaultRoot());
+    const result = await runBuild(cmd.request, { store, executor: createExecutor(store, cmd.ociRuntime) }, { signal: abort.signal, progress });
+    progress.close();
+    await writeResultFiles(cmd, result);
+    if (cmd.progress !== 'quiet' && result.imageId !== undefined && cmd.progress !== 'rawjson') {
+      process.stderr.write(`Image ${result.imageId}${result.names.length > 0 ? ` (${result.names.join(', ')})` : ''}\n`);
+    }
+    if (cmd.progress === 'quiet' && result.imageId !== undefined) process.stdout.write(`${result.imageId}\n`);
+    return 0;
+  } catch (err) {
+    progress.close();
+    if (abort.signal.aborted) {
+      const { CancelledError } = await import('../base/errors.js');
+      throw new CancelledError('Build cancelled', { cause: err });
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function progressFor(mode: BuildCommand['progress']): Promise<ProgressSink & { close(): void }> {
+  const tty = process.stderr.isTTY;
+  if (mode === 'quiet') return { emit: () => undefined, close: () => undefined };
+  if (mode === 'rawjson') return (await import('./progress/json.js')).createJsonProgress(process.stderr);
+  if (mode === 'tty' || (mode === 'auto' && tty)) return (await import('./progress/tty.js')).createTtyProgress(process.stderr);
+  return (await import('./progress/plain.js')).createPlainProgress(process.stderr);
+}
+
+async function images(args: readonly string[]): Promise<number> {
+  const rootIndex = args.indexOf('--root');
+  const { openStore, defaultRoot } = await import('../controller/index.js');
+  const { listImages } = await import('./images-command.js');
+  await using store = await openStore(rootIndex >= 0 && args[rootIndex + 1] ? args[rootIndex + 1] ?? '' : defaultRoot());
+  process.stdout.write(await listImages(store));
+  return 0;
+}
+
+async function debugCommand(args: readonly string[]): Promise<number> {
+  const [sub, file] = args;
+  if (sub !== 'ast' || file === undefined) throw new UsageError('Cannot run debug: expected "tbuild debug ast FILE"');
+  const { parseDockerfile, dumpAst } = await import('../frontend/parser/index.js');
+  const text = await readFile(file, 'utf8');
+  process.stdout.write(dumpAst(parseDockerfile(text, { file: basename(file) }).ast));
+  return 0;
+}

@@ -1,0 +1,82 @@
+import { UsageError } from '../base/errors.js';
+import type { ImageExportOptions, LayerCompression, OutputSpec } from '../controller/index.js';
+
+/** parseCsvOptions splits `k=v,k2=v2` (values may be double-quoted) into pairs. */
+export function parseCsvOptions(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const field of splitCsv(text)) {
+    const eq = field.indexOf('=');
+    if (eq < 0) out.set(field.trim(), '');
+    else out.set(field.slice(0, eq).trim(), field.slice(eq + 1));
+  }
+  return out;
+}
+
+function splitCsv(text: string): string[] {
+  const fields: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (const c of text) {
+    if (c === '"') quoted = !quoted;
+    else if (c === ',' && !quoted) {
+      fields.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  fields.push(cur);
+  return fields.filter((f) => f.length > 0);
+}
+
+const COMPRESSIONS: readonly LayerCompression[] = ['gzip', 'zstd', 'uncompressed'];
+
+function imageOptions(attrs: Map<string, string>): ImageExportOptions {
+  const compression = attrs.get('compression') ?? 'gzip';
+  if (!isCompression(compression)) {
+    throw new UsageError(`Cannot use compression "${compression}": expected one of ${COMPRESSIONS.join(', ')}`);
+  }
+  const levelText = attrs.get('compression-level');
+  const level = levelText === undefined ? undefined : Number(levelText);
+  if (level !== undefined && !Number.isInteger(level)) throw new UsageError(`Cannot use compression-level "${levelText}": expected a whole number`);
+  return {
+    compression,
+    ...(level === undefined ? {} : { compressionLevel: level }),
+    forceCompression: parseBool(attrs.get('force-compression') ?? 'false', 'force-compression'),
+  };
+}
+
+function isCompression(value: string): value is LayerCompression {
+  return COMPRESSIONS.some((c) => c === value);
+}
+
+function parseBool(value: string, name: string): boolean {
+  if (value === '' || value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new UsageError(`Cannot use ${name}="${value}": expected true or false`);
+}
+
+/** parseOutput reads one `--output` value as docker buildx does (CSV, a folder, or `-`). */
+export function parseOutput(value: string, tags: readonly string[]): OutputSpec {
+  if (value === '-') return { type: 'tar', dest: '-' };
+  if (!value.includes('=')) return { type: 'local', dest: value };
+  const attrs = parseCsvOptions(value);
+  const type = attrs.get('type');
+  const names = attrs.has('name') ? (attrs.get('name') ?? '').split(',').filter((n) => n.length > 0) : [...tags];
+  const dest = attrs.get('dest');
+  switch (type) {
+    case 'image':
+    case 'registry':
+      return { type: 'image', names, push: type === 'registry' || parseBool(attrs.get('push') ?? 'false', 'push'), image: imageOptions(attrs) };
+    case 'oci':
+    case 'docker':
+      if (dest === undefined) throw new UsageError(`Cannot use --output type=${type} without dest=FILE (or dest=- for standard output)`);
+      return { type, dest, names, image: imageOptions(attrs) };
+    case 'local':
+    case 'tar':
+      if (dest === undefined) throw new UsageError(`Cannot use --output type=${type} without dest=PATH`);
+      return { type, dest };
+    case undefined:
+      throw new UsageError(`Cannot parse --output "${value}": missing type=`);
+    default:
+      throw new UsageError(`Cannot use --output type=${type}: expected image, registry, oci, docker, local or tar`);
+  }
+}

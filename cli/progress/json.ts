@@ -1,0 +1,11 @@
+import type { ProgressEvent, ProgressSink } from '../../base/progress.js';
+
+/** createJsonProgress writes one JSON object per event and line (the `rawjson` mode). */
+export function createJsonProgress(out: NodeJS.WritableStream): ProgressSink & { close(): void } {
+  return {
+    emit(event: ProgressEvent): void {
+      out.write(`${JSON.stringify(event)}\n`);
+    },
+    close(): void {},
+  };
+}

@@ -1,0 +1,64 @@
+import type { ProgressEvent, ProgressSink } from '../../base/progress.js';
+
+/** createPlainProgress prints progress like BuildKit's plain mode: one numbered line per event. */
+export function createPlainProgress(out: NodeJS.WritableStream): ProgressSink & { close(): void } {
+  const numbers = new Map<string, number>();
+  const starts = new Map<string, number>();
+  const begin = Date.now();
+  const number = (vertex: string, name: string): number => {
+    let n = numbers.get(vertex);
+    if (n === undefined) {
+      n = numbers.size + 1;
+      numbers.set(vertex, n);
+      out.write(`#${n} ${name}\n`);
+    }
+    return n;
+  };
+  return {
+    emit(event: ProgressEvent): void {
+      switch (event.type) {
+        case 'vertex.started':
+          number(event.vertex, event.name);
+          starts.set(event.vertex, event.time);
+          break;
+        case 'vertex.cached':
+          out.write(`#${number(event.vertex, event.name)} CACHED\n`);
+          break;
+        case 'vertex.completed': {
+          const n = number(event.vertex, event.name);
+          const secs = (event.durationMs / 1000).toFixed(1);
+          out.write(event.error === undefined ? `#${n} DONE ${secs}s\n` : `#${n} ERROR: ${event.error}\n`);
+          break;
+        }
+        case 'vertex.log': {
+          const n = numbers.get(event.vertex) ?? 0;
+          const at = ((event.time - (starts.get(event.vertex) ?? begin)) / 1000).toFixed(3);
+          for (const line of event.data.replace(/\n$/, '').split('\n')) out.write(`#${n} ${at} ${line}\n`);
+          break;
+        }
+        case 'status': {
+          const n = numbers.get(event.vertex) ?? 0;
+          if (event.completed) out.write(`#${n} ${event.id} ${formatBytes(event.current)} done\n`);
+          break;
+        }
+        case 'warning':
+          out.write(`WARNING: ${event.message}${event.location ? ` (${event.location})` : ''}\n`);
+          break;
+      }
+    },
+    close(): void {},
+  };
+}
+
+/** formatBytes renders a byte count as BuildKit does (B, kB, MB, GB). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n}B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = -1;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v.toFixed(2)}${units[u] ?? ''}`;
+}

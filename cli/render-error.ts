@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { CancelledError, DockerfileError, ExecError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
+
+const CONTEXT_LINES = 2;
+
+/** exitCodeFor maps an error to the process exit status: 2 usage/Dockerfile, 130 cancelled, else 1. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CancelledError) return 130;
+  if (err instanceof TbuildError && (err.code === 'USAGE' || err instanceof DockerfileError)) return 2;
+  return 1;
+}
+
+/** renderError turns an error into the text shown to a user: snippet, message, causes, hint. */
+export function renderError(err: unknown, options: { debug: boolean; files?: ReadonlyMap<string, string> }): string {
+  if (!(err instanceof TbuildError)) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const stack = options.debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';
+    return `internal error: ${msg} (this is a bug; rerun with --debug)${stack}\n`;
+  }
+  const lines: string[] = [`ERROR: ${err.message}`];
+  const location = locationOf(err);
+  if (location !== undefined) lines.push(...snippet(location, options.files));
+  const seen = new Set<string>([err.message]);
+  for (let cause = err.cause; cause instanceof Error; cause = cause.cause) {
+    if (!seen.has(cause.message) && !err.message.includes(cause.message)) lines.push(`caused by: ${cause.message}`);
+    seen.add(cause.message);
+  }
+  const exec = findExecError(err);
+  if (exec !== undefined && exec.outputTail.length > 0) {
+    lines.push('last output:');
+    for (const l of exec.outputTail) lines.push(`  ${l}`);
+  }
+  if (err.hint !== undefined) lines.push(`hint: ${err.hint}`);
+  if (options.debug && err.stack) lines.push(err.stack);
+  return `${lines.join('\n')}\n`;
+}
+
+function locationOf(err: TbuildError): SourceLocation | undefined {
+  if (err instanceof DockerfileError || err instanceof SolveError) return err.location;
+  return undefined;
+}
+
+function findExecError(err: unknown): ExecError | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof ExecError) return e;
+  return undefined;
+}
+
+function snippet(location: SourceLocation, files: ReadonlyMap<string, string> | undefined): string[] {
+  const column = location.column === undefined ? '' : `:${location.column}`;
+  const out = [` --> ${location.file}:${location.startLine}${column}`];
+  const path = files?.get(location.file);
+  if (path === undefined) return out;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    // The file went away since the build read it: the location alone still helps.
+    return out;
+  }
+  const all = text.split('\n');
+  const first = Math.max(1, location.startLine - CONTEXT_LINES);
+  const last = Math.min(all.length, location.endLine + CONTEXT_LINES);
+  const width = String(last).length;
+  out.push(`${' '.repeat(width + 1)} |`);
+  for (let n = first; n <= last; n++) {
+    const mark = n >= location.startLine && n <= location.endLine ? '>>>' : '   ';
+    out.push(` ${String(n).padStart(width)} | ${mark} ${all[n - 1] ?? ''}`);
+  }
+  out.push(`${' '.repeat(width + 1)} |`);
+  return out;
+}

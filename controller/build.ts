@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { errnoCode, UsageError } from '../base/errors.js';
+import { hostPlatform } from '../base/oci.js';
+import type { ProgressSink } from '../base/progress.js';
+import { compileDockerfile } from '../frontend/index.js';
+import { createSolver } from '../solver/index.js';
+import { createImageResolver, createOpRunner, type Ref } from '../solver/ops/index.js';
+import type { Executor } from '../executor/index.js';
+import { loadContext } from './context.js';
+import { exportOutputs } from './outputs.js';
+import type { BuildRequest, BuildResult } from './request.js';
+import type { Store } from './store.js';
+import { openRegistryAccess } from './registry-access.js';
+import { formatReference } from '../registry/index.js';
+
+/** BuildServices are the long-lived parts a build uses. */
+export interface BuildServices {
+  readonly store: Store;
+  readonly executor: () => Executor;
+}
+
+/** runBuild compiles a Dockerfile, solves its graph and exports the outputs. */
+export async function runBuild(
+  request: BuildRequest,
+  services: BuildServices,
+  options: { signal: AbortSignal; progress: ProgressSink },
+): Promise<BuildResult> {
+  const { store } = services;
+  const { signal, progress } = options;
+  const text = await readDockerfile(request.dockerfile);
+  await using registry = await openRegistryAccess(request.registryConfigPath);
+  const images = createImageResolver({ client: registry.client, meta: store.meta, progress });
+  const platform = request.platform ?? hostPlatform();
+  const definition = await compileDockerfile(text, {
+    file: basename(request.dockerfile),
+    buildArgs: request.buildArgs,
+    ...(request.target === undefined ? {} : { target: request.target }),
+    targetPlatform: platform,
+    buildPlatform: hostPlatform(),
+    resolveImageConfig: async (ref, o) => {
+      const r = await images.resolve(ref, o);
+      return { ref: formatReference(r.ref), digest: r.digest, config: r.config };
+    },
+    noCache: request.noCache,
+    noCacheFilter: request.noCacheFilter,
+    signal,
+  });
+  const warnings = definition.warnings.map((w) => {
+    const where = w.location ? `${w.location.file}:${w.location.startLine}` : undefined;
+    progress.emit({ type: 'warning', message: `${w.rule}: ${w.message}`, ...(where ? { location: where } : {}), time: Date.now() });
+    return `${w.rule}: ${w.message}${where ? ` (${where})` : ''}`;
+  });
+  const context = await loadContext(resolve(request.contextDir), request.dockerfile);
+  const runner = createOpRunner({
+    meta: store.meta,
+    content: store.content,
+    snapshotter: store.snapshotter,
+    layerBlobs: store.layerBlobs,
+    executor: services.executor,
+    registry: registry.client,
+    images,
+    contexts: new Map([['context', context]]),
+  });
+  const job = { id: randomBytes(8).toString('hex'), signal, progress };
+  let top: string | null = null;
+  if (definition.root !== null) {
+    const outcome = await createSolver<Ref>(runner).solve(definition.root.vertex, job);
+    if (outcome.result.kind !== 'snapshot') throw new UsageError('Cannot export a build whose result is the build context itself');
+    top = outcome.result.snapshotId;
+  }
+  const exported = await exportOutputs(request.outputs, { top, image: definition.image }, { store, registry: registry.client, signal, progress });
+  return { ...exported, warnings };
+}
+
+async function readDockerfile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw new UsageError(`Cannot read Dockerfile "${path}": no such file`, { hint: 'pass the file with -f or check the context path' });
+    throw err;
+  }
+}
+
+/** dockerfilePath resolves `-f` against the context like docker build does (default: Dockerfile in the context). */
+export function dockerfilePath(contextDir: string, file: string | undefined): string {
+  return file === undefined ? join(contextDir, 'Dockerfile') : resolve(file);
+}

@@ -1,0 +1,4 @@
+/** The controller: one build from request to outputs, shared by the CLI and the server. */
+export { runBuild, dockerfilePath, type BuildServices } from './build.js';
+export { openStore, defaultRoot, type Store } from './store.js';
+export type { BuildRequest, BuildResult, OutputSpec, ImageExportOptions, LayerCompression } from './request.js';

@@ -1,0 +1,146 @@
+import { digestOf } from '../base/digest.js';
+import { ExportError } from '../base/errors.js';
+import type { ImageConfig } from '../base/oci.js';
+import type { ProgressSink } from '../base/progress.js';
+import { buildImage, writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar, type BuiltImage } from '../exporter/index.js';
+import { formatReference, parseReference, type RegistryClient } from '../registry/index.js';
+import type { ImageExportOptions, OutputSpec } from './request.js';
+import type { Store } from './store.js';
+
+/** ExportSubject is a solved build: its top snapshot and the image config the Dockerfile described. */
+export interface ExportSubject {
+  readonly top: string | null;
+  readonly image: ImageConfig;
+}
+
+interface ExportDeps {
+  readonly store: Store;
+  readonly registry: () => RegistryClient;
+  readonly signal: AbortSignal;
+  readonly progress: ProgressSink;
+}
+
+/** ExportSummary is what the outputs produced. */
+export interface ExportSummary {
+  readonly imageId?: string;
+  readonly manifestDigest?: string;
+  readonly pushedDigest?: string;
+  readonly names: readonly string[];
+}
+
+/** exportOutputs writes a solved build to every requested output. */
+export async function exportOutputs(outputs: readonly OutputSpec[], subject: ExportSubject, deps: ExportDeps): Promise<ExportSummary> {
+  const { store, signal } = deps;
+  const layers = store.snapshotter.chain(subject.top).map((id) => ({ id, dir: store.snapshotter.dir(id) }));
+  const built = new Map<string, Promise<BuiltImage>>();
+  const imageFor = (o: ImageExportOptions): Promise<BuiltImage> => {
+    const key = `${o.compression}/${o.compressionLevel ?? ''}`;
+    let p = built.get(key);
+    if (p === undefined) {
+      p = step(deps, 'exporting layers', () =>
+        buildImage(
+          { layers, config: subject.image },
+          {
+            compression: o.compression,
+            ...(o.compressionLevel === undefined ? {} : { level: o.compressionLevel }),
+            ...sourceDateEpoch(),
+            store: store.content,
+            cache: store.layerBlobs,
+            signal,
+          },
+        ),
+      );
+      built.set(key, p);
+    }
+    return p;
+  };
+  let summary: ExportSummary = { names: [] };
+  for (const output of outputs) {
+    switch (output.type) {
+      case 'image': {
+        const image = await imageFor(output.image);
+        const names = output.names.map((n) => formatReference(parseReference(n)));
+        await step(deps, `naming to ${names.join(', ') || 'image store'}`, () => storeImage(image, names, subject.top, store));
+        let pushedDigest: string | undefined;
+        if (output.push) {
+          for (const name of names) {
+            const pushed = await step(deps, `pushing ${name}`, () =>
+              deps.registry().pushImage(
+                parseReference(name),
+                { manifest: image.manifestBytes, manifestMediaType: image.manifestDescriptor.mediaType, config: image.manifest.config, layers: image.manifest.layers },
+                (d) => Promise.resolve(store.content.readBlob(d.digest)),
+                { signal },
+              ),
+            );
+            pushedDigest = pushed.digest;
+          }
+        }
+        summary = {
+          imageId: image.manifest.config.digest,
+          manifestDigest: image.manifestDescriptor.digest,
+          ...(pushedDigest === undefined ? {} : { pushedDigest }),
+          names: [...summary.names, ...names],
+        };
+        break;
+      }
+      case 'oci':
+      case 'docker': {
+        const image = await imageFor(output.image);
+        const names = output.names.map((n) => formatReference(parseReference(n)));
+        const write = output.type === 'oci' ? writeOciArchive : writeDockerArchive;
+        await step(deps, `exporting to ${output.type} image format`, () => write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(), signal }));
+        summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
+        break;
+      }
+      case 'local':
+        await step(deps, `copying files to ${output.dest}`, () => writeLocalDir(layers, output.dest, { signal }));
+        break;
+      case 'tar':
+        await step(deps, 'sending tarball', () => writeRootfsTar(layers, destOf(output.dest), { ...sourceDateEpoch(), signal }));
+        break;
+    }
+  }
+  return summary;
+}
+
+function destOf(dest: string): string | NodeJS.WritableStream {
+  return dest === '-' ? process.stdout : dest;
+}
+
+function sourceDateEpoch(): { sourceDateEpoch?: number } {
+  const raw = process.env['SOURCE_DATE_EPOCH'];
+  if (raw === undefined || raw === '') return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ExportError(`Cannot use SOURCE_DATE_EPOCH="${raw}": expected a whole number of seconds`);
+  return { sourceDateEpoch: n };
+}
+
+async function storeImage(image: BuiltImage, names: readonly string[], top: string | null, store: Store): Promise<void> {
+  const now = Date.now();
+  for (const name of names) {
+    await store.meta.images.put(name, {
+      name,
+      manifestDigest: image.manifestDescriptor.digest,
+      manifestMediaType: image.manifestDescriptor.mediaType,
+      manifestSize: image.manifestDescriptor.size,
+      configDigest: image.manifest.config.digest,
+      snapshotId: top,
+      createdAt: now,
+    });
+  }
+}
+
+/** Reports an export phase as a progress vertex. */
+async function step<T>(deps: ExportDeps, name: string, fn: () => Promise<T>): Promise<T> {
+  const vertex = digestOf(`export ${name}`);
+  const started = Date.now();
+  deps.progress.emit({ type: 'vertex.started', vertex, name, time: started });
+  try {
+    const out = await fn();
+    deps.progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - started });
+    return out;
+  } catch (err) {
+    deps.progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - started, error: String(err) });
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalContentStore, type ContentStore } from '../cache/content-store.js';
+import { createLayerBlobStore, type LayerBlobStore } from '../cache/layer-blob-store.js';
+import { openMetadataStore, type MetadataStore } from '../cache/metadata.js';
+import { createSnapshotter, type Snapshotter } from '../cache/snapshotter.js';
+
+/** Store is everything a tbuild root folder holds, opened. */
+export interface Store extends AsyncDisposable {
+  readonly root: string;
+  readonly meta: MetadataStore;
+  readonly content: ContentStore;
+  readonly snapshotter: Snapshotter;
+  readonly layerBlobs: LayerBlobStore;
+  /** Folder for short-lived files of this process (bundles, unpacked contexts). */
+  readonly tmp: string;
+}
+
+/** defaultRoot is where tbuild keeps its state: TBUILD_ROOT, /var/lib/tbuild as root, else under XDG_DATA_HOME. */
+export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['TBUILD_ROOT']) return env['TBUILD_ROOT'];
+  if (process.getuid?.() === 0) return '/var/lib/tbuild';
+  return join(env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'tbuild');
+}
+
+/** openStore opens (creating when needed) the store in a root folder and clears what dead processes left. */
+export async function openStore(root: string): Promise<Store> {
+  const snapshotsDir = join(root, 'snapshots');
+  const tmp = join(root, 'tmp');
+  await Promise.all([mkdir(snapshotsDir, { recursive: true }), mkdir(tmp, { recursive: true })]);
+  const meta = openMetadataStore(join(root, 'meta'));
+  const snapshotter = createSnapshotter(snapshotsDir, meta);
+  await snapshotter.recover();
+  return {
+    root,
+    meta,
+    content: createLocalContentStore(join(root, 'content')),
+    snapshotter,
+    layerBlobs: createLayerBlobStore(meta),
+    tmp,
+    [Symbol.asyncDispose]: () => meta.close(),
+  };
+}

@@ -1,0 +1,15 @@
+import { canonicalJson } from '../base/canonical-json.js';
+import { digestOf, type Digest } from '../base/digest.js';
+
+/** KEY_VERSION changes every cache key when the key formula or op semantics change. */
+export const KEY_VERSION = 1;
+
+/** computeOpDigest digests the cache-relevant fields of an op. */
+export function computeOpDigest(kind: string, fields: unknown): Digest {
+  return digestOf(canonicalJson({ v: KEY_VERSION, kind, fields }));
+}
+
+/** computeCacheKey combines an op digest with its inputs' cache keys. */
+export function computeCacheKey(opDigest: Digest, inputKeys: readonly Digest[]): Digest {
+  return digestOf(canonicalJson({ op: opDigest, inputs: inputKeys }));
+}

@@ -1,0 +1,51 @@
+import { ExecError, InternalError } from '../../base/errors.js';
+import type { ExecOp } from '../graph/index.js';
+import type { JobContext } from '../types.js';
+import type { OpDeps } from './deps.js';
+import type { Ref, SnapshotRef } from './ref.js';
+
+const OUTPUT_TAIL_LINES = 20;
+
+/** runExec runs a RUN over its root input and commits the changes as a new snapshot. */
+export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext, vertex: string): Promise<SnapshotRef> {
+  const root = op.mounts.find((m) => m.dest === '/');
+  if (root === undefined) throw new InternalError('Cannot run a process without a root mount');
+  const base = root.input === null ? null : inputs[root.input];
+  if (base !== undefined && base !== null && base.kind !== 'snapshot') throw new InternalError('Cannot run a process over a local folder');
+  await using active = await deps.snapshotter.prepare(base?.snapshotId ?? null);
+  const tail: string[] = [];
+  const result = await deps.executor().run(
+    {
+      rootfs: { lowerdirs: active.lowerdirs, upperdir: active.dir, workdir: active.workdir },
+      process: { args: op.meta.args, env: op.meta.env, cwd: op.meta.cwd, user: op.meta.user },
+      ...(op.meta.hostname === undefined ? {} : { hostname: op.meta.hostname }),
+      network: op.network,
+      mounts: [],
+      onOutput: (stream, data) => {
+        const text = data.toString('utf8');
+        tail.push(...text.split('\n').filter((l) => l.length > 0));
+        if (tail.length > OUTPUT_TAIL_LINES) tail.splice(0, tail.length - OUTPUT_TAIL_LINES);
+        job.progress.emit({ type: 'vertex.log', vertex, stream, data: text, time: Date.now() });
+      },
+    },
+    { signal: job.signal },
+  );
+  const command = op.meta.args.join(' ');
+  if (result.signal !== null) {
+    throw new ExecError(`Process "${command}" did not complete successfully: killed by signal ${result.signal}`, {
+      code: 'EXEC_SIGNALED',
+      argv: op.meta.args,
+      signal: result.signal,
+      outputTail: tail,
+    });
+  }
+  if (result.exitCode !== 0) {
+    throw new ExecError(`Process "${command}" did not complete successfully: exit code: ${result.exitCode ?? 'unknown'}`, {
+      code: 'EXEC_NONZERO_EXIT',
+      argv: op.meta.args,
+      ...(result.exitCode === null ? {} : { exitCode: result.exitCode }),
+      outputTail: tail,
+    });
+  }
+  return { kind: 'snapshot', snapshotId: await active.commit(`RUN ${command}`) };
+}

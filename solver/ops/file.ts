@@ -1,0 +1,43 @@
+import { assertNever, InternalError } from '../../base/errors.js';
+import { createDirectoryView, createLayeredView } from '../../cache/fs-view.js';
+import type { FileOp } from '../graph/index.js';
+import type { JobContext } from '../types.js';
+import { applyCopy, applyMkdir, applyMkfile, type CopySource } from './copy.js';
+import type { OpDeps } from './deps.js';
+import type { Ref, SnapshotRef } from './ref.js';
+
+/** runFileOp applies COPY/ADD/WORKDIR actions over the base input as one new snapshot. */
+export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext): Promise<SnapshotRef> {
+  const base = op.base === null ? null : inputs[op.base];
+  if (base === undefined || (base !== null && base.kind !== 'snapshot')) throw new InternalError('Cannot change files of a local folder');
+  await using active = await deps.snapshotter.prepare(base === null ? null : base.snapshotId);
+  const target = { upperdir: active.dir, base: createLayeredView([active.dir, ...active.lowerdirs]) };
+  for (const action of op.actions) {
+    job.signal.throwIfAborted();
+    switch (action.action) {
+      case 'copy':
+        await applyCopy(action, copySource(inputs[action.input], deps), target);
+        break;
+      case 'mkdir':
+        await applyMkdir(action, target);
+        break;
+      case 'mkfile':
+        await applyMkfile(action, target);
+        break;
+      default:
+        assertNever(action, 'file action');
+    }
+  }
+  return { kind: 'snapshot', snapshotId: await active.commit(describe(op)) };
+}
+
+function copySource(ref: Ref | undefined, deps: OpDeps): CopySource {
+  if (ref === undefined) throw new InternalError('Cannot copy from a missing input');
+  if (ref.kind === 'local') return { view: createDirectoryView(ref.dir), isExcluded: ref.isExcluded };
+  const dirs = deps.snapshotter.chain(ref.snapshotId).map((id) => deps.snapshotter.dir(id)).reverse();
+  return { view: createLayeredView(dirs), isExcluded: () => false };
+}
+
+function describe(op: FileOp): string {
+  return op.actions.map((a) => (a.action === 'copy' ? `COPY ${a.sources.join(' ')} ${a.dest}` : `${a.action.toUpperCase()} ${a.path}`)).join('; ');
+}

@@ -1,0 +1,68 @@
+import { digestOf, type Digest } from '../../base/digest.js';
+import { SnapshotError } from '../../base/errors.js';
+import type { ImageConfig, ImageManifest } from '../../base/oci.js';
+import { applyLayer } from '../../cache/layer/index.js';
+import type { ResolvedImage } from '../../registry/index.js';
+import type { JobContext } from '../types.js';
+import type { OpDeps } from './deps.js';
+
+/** chainIds computes the OCI ChainID of each layer prefix of an image. */
+export function chainIds(config: ImageConfig): Digest[] {
+  const out: Digest[] = [];
+  for (const diffId of config.rootfs.diff_ids) {
+    const prev = out[out.length - 1];
+    out.push(prev === undefined ? diffId : digestOf(`${prev} ${diffId}`));
+  }
+  return out;
+}
+
+function layerRecordKey(chainId: Digest): string {
+  return `layer:${chainId}`;
+}
+
+/** findPulledImage returns the top snapshot of an image already unpacked, or undefined. */
+export function findPulledImage(resolved: ResolvedImage, deps: OpDeps): string | null | undefined {
+  const ids = chainIds(resolved.config);
+  const top = ids[ids.length - 1];
+  if (top === undefined) return null;
+  const rec = deps.meta.cacheRecords.get(layerRecordKey(top));
+  return rec?.snapshotId != null && deps.snapshotter.exists(rec.snapshotId) ? rec.snapshotId : undefined;
+}
+
+/** pullImage downloads and unpacks an image's layers that are not in the store yet, returning its top snapshot. */
+export async function pullImage(resolved: ResolvedImage, deps: OpDeps, job: JobContext, vertex: string): Promise<string | null> {
+  const manifest: ImageManifest = resolved.manifest;
+  const ids = chainIds(resolved.config);
+  if (ids.length !== manifest.layers.length) {
+    throw new SnapshotError(`Cannot unpack image: its config lists ${ids.length} layers but its manifest ${manifest.layers.length}`);
+  }
+  let parent: string | null = null;
+  for (let i = 0; i < manifest.layers.length; i++) {
+    const layer = manifest.layers[i];
+    const chainId = ids[i];
+    const diffId = resolved.config.rootfs.diff_ids[i];
+    if (layer === undefined || chainId === undefined || diffId === undefined) break;
+    const rec = deps.meta.cacheRecords.get(layerRecordKey(chainId));
+    if (rec?.snapshotId != null && deps.snapshotter.exists(rec.snapshotId)) {
+      parent = rec.snapshotId;
+      continue;
+    }
+    if ((await deps.content.info(layer.digest)) === undefined) {
+      job.progress.emit({ type: 'status', vertex, id: layer.digest, current: 0, total: layer.size, time: Date.now() });
+      const stream = await deps.registry().fetchBlob(resolved.ref, layer, { signal: job.signal });
+      await deps.content.writeBlob(stream, { digest: layer.digest, size: layer.size }, { signal: job.signal });
+      job.progress.emit({ type: 'status', vertex, id: layer.digest, current: layer.size, total: layer.size, completed: true, time: Date.now() });
+    }
+    await using active = await deps.snapshotter.prepare(parent);
+    const applied = await applyLayer(deps.content.readBlob(layer.digest), active.dir, { signal: job.signal, mediaType: layer.mediaType });
+    if (applied.diffId !== diffId) {
+      throw new SnapshotError(`Cannot unpack layer ${layer.digest}: its content digest ${applied.diffId} differs from the image config's ${diffId}`);
+    }
+    const id = await active.commit(`layer ${layer.digest}`);
+    await deps.layerBlobs.remember(id, { descriptor: layer, diffId });
+    const now = Date.now();
+    await deps.meta.cacheRecords.put(layerRecordKey(chainId), { snapshotId: id, createdAt: now, lastUsedAt: now, description: `layer ${layer.digest}` });
+    parent = id;
+  }
+  return parent;
+}

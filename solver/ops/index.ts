@@ -1,0 +1,5 @@
+/** Op runners: how each op kind of the graph is keyed, looked up and carried out. */
+export { createOpRunner } from './runner.js';
+export { createImageResolver, type ImageResolver } from './image-resolver.js';
+export type { OpDeps } from './deps.js';
+export type { Ref, SnapshotRef, LocalRef, LocalContext } from './ref.js';

@@ -1,0 +1,97 @@
+import type { Digest } from '../../base/digest.js';
+import { assertNever, InternalError } from '../../base/errors.js';
+import { computeCacheKey, computeOpDigest } from '../cache-key.js';
+import type { Vertex } from '../graph/index.js';
+import type { JobContext, OpRunner } from '../types.js';
+import { computeContextChecksum } from './context-checksum.js';
+import type { OpDeps } from './deps.js';
+import { runExec } from './exec.js';
+import { runFileOp } from './file.js';
+import { findPulledImage, pullImage } from './image-source.js';
+import type { LocalContext, Ref } from './ref.js';
+
+/** createOpRunner returns the runner for every op kind of the graph. */
+export function createOpRunner(deps: OpDeps): OpRunner<Ref> {
+  return {
+    cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, deps, job),
+    lookup: (vertex, key) => lookup(vertex, key, deps),
+    run: (vertex, key, inputs, job) => run(vertex, key, inputs, deps, job),
+  };
+}
+
+async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], deps: OpDeps, job: JobContext): Promise<Digest> {
+  const op = vertex.op;
+  switch (op.kind) {
+    case 'source': {
+      const source = op.source;
+      if (source.type === 'image') {
+        const resolved = await deps.images.resolve(source.ref, { platform: op.platform, signal: job.signal });
+        // The pinned manifest, never the tag: a moved tag must miss the cache.
+        return computeCacheKey(computeOpDigest('source.image', { digest: resolved.digest, platform: op.platform }), inputKeys);
+      }
+      const checksum = await computeContextChecksum(context(deps, source.name), source.includePatterns, {
+        meta: deps.meta,
+        signal: job.signal,
+      });
+      return computeCacheKey(computeOpDigest('source.local', { checksum, excludes: source.excludePatterns }), inputKeys);
+    }
+    case 'exec':
+      return computeCacheKey(
+        computeOpDigest('exec', { meta: op.meta, mounts: op.mounts, network: op.network, security: op.security, platform: op.platform }),
+        inputKeys,
+      );
+    case 'file':
+      return computeCacheKey(computeOpDigest('file', { base: op.base, actions: op.actions, platform: op.platform }), inputKeys);
+    default:
+      return assertNever(op, 'op');
+  }
+}
+
+async function lookup(vertex: Vertex, key: Digest, deps: OpDeps): Promise<Ref | undefined> {
+  const op = vertex.op;
+  if (op.kind === 'source') {
+    if (op.source.type === 'local') return undefined;
+    const resolved = await deps.images.resolve(op.source.ref, { platform: op.platform, signal: AbortSignal.timeout(60_000) });
+    const top = findPulledImage(resolved, deps);
+    return top === undefined ? undefined : { kind: 'snapshot', snapshotId: top };
+  }
+  const rec = deps.meta.cacheRecords.get(key);
+  if (rec === undefined) return undefined;
+  if (rec.snapshotId !== null && !deps.snapshotter.exists(rec.snapshotId)) return undefined;
+  await deps.meta.cacheRecords.put(key, { ...rec, lastUsedAt: Date.now() });
+  return { kind: 'snapshot', snapshotId: rec.snapshotId };
+}
+
+async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], deps: OpDeps, job: JobContext): Promise<Ref> {
+  const op = vertex.op;
+  switch (op.kind) {
+    case 'source': {
+      const source = op.source;
+      if (source.type === 'local') {
+        const ctx = context(deps, source.name);
+        return { kind: 'local', name: source.name, dir: ctx.dir, isExcluded: ctx.isExcluded };
+      }
+      const resolved = await deps.images.resolve(source.ref, { platform: op.platform, signal: job.signal });
+      return { kind: 'snapshot', snapshotId: await pullImage(resolved, deps, job, vertex.digest) };
+    }
+    case 'exec':
+      return record(key, vertex, await runExec(op, inputs, deps, job, vertex.digest), deps);
+    case 'file':
+      return record(key, vertex, await runFileOp(op, inputs, deps, job), deps);
+    default:
+      return assertNever(op, 'op');
+  }
+}
+
+async function record(key: Digest, vertex: Vertex, ref: Ref, deps: OpDeps): Promise<Ref> {
+  if (ref.kind !== 'snapshot') throw new InternalError('Cannot cache a local folder');
+  const now = Date.now();
+  await deps.meta.cacheRecords.put(key, { snapshotId: ref.snapshotId, createdAt: now, lastUsedAt: now, description: vertex.metadata.name });
+  return ref;
+}
+
+function context(deps: OpDeps, name: string): LocalContext {
+  const ctx = deps.contexts.get(name);
+  if (ctx === undefined) throw new InternalError(`Cannot find the build context "${name}"`);
+  return ctx;
+}
