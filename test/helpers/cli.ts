@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** REPO_ROOT is the repository checkout the tests run in. */
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** CliResult is what one tbuild invocation printed and returned. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** runTbuild runs the built CLI (bin/tbuild.js) with arguments and collects its output. */
+export function runTbuild(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'tbuild.js'), ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** run runs any command and collects its output. */
+export function run(cmd: string, args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** TempDir is a temporary folder removed on dispose. */
+export interface TempDir extends AsyncDisposable {
+  readonly path: string;
+}
+
+/** makeTempDir creates a temporary folder for one test. */
+export async function makeTempDir(prefix = 'tbuild-test-'): Promise<TempDir> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** writeMirrorConfig writes a settings file that sends docker.io to a loopback registry. */
+export async function writeMirrorConfig(dir: string, host: string): Promise<string> {
+  const path = join(dir, 'tbuild.toml');
+  await writeFile(path, `[registry."docker.io"]\nmirrors = ["${host}"]\n`);
+  return path;
+}
