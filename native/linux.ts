@@ -10,8 +10,8 @@ const cMount = libc.func('int mount(const char *source, const char *target, cons
 const cUmount2 = libc.func('int umount2(const char *target, int flags)');
 const cMknod = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
 const cLsetxattr = libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)');
-const cLgetxattr = libc.func('ssize_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)');
-const cLlistxattr = libc.func('ssize_t llistxattr(const char *path, _Out_ void *list, size_t size)');
+const cLgetxattr = libc.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)');
+const cLlistxattr = libc.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)');
 const cLremovexattr = libc.func('int lremovexattr(const char *path, const char *name)');
 
 function lastErrno(): number {

@@ -4,7 +4,7 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageConfig } from '../../base/oci.js';
 import { createLocalContentStore } from '../../cache/content-store.js';
 import { readTar } from '../../cache/layer/index.js';
@@ -19,15 +19,6 @@ import {
 } from '../../exporter/index.js';
 import { lsetxattr, makedev, mknod, S_IFCHR } from '../../native/index.js';
 
-// Use the real native module when it loads; otherwise a minimal binding of the same calls.
-vi.mock('../../native/index.js', async (importOriginal) => {
-  try {
-    return await importOriginal();
-  } catch (err) {
-    const { nativeFallback } = await import('../unit/exporter/native-fallback.js');
-    return { ...nativeFallback(), loadError: err };
-  }
-});
 
 const signal = new AbortController().signal;
 const EPOCH = 1_700_000_000;

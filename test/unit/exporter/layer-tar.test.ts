@@ -4,22 +4,13 @@ import { link, lstat, mkdir, mkdtemp, readFile, readlink, readdir, rm, symlink, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf } from '../../../base/digest.js';
 import { applyLayer, encodeTarHeader, readTar, TAR_END, tarPadding } from '../../../cache/layer/index.js';
 import { createLocalContentStore } from '../../../cache/content-store.js';
 import { createLayerTar, createMemoryLayerBlobCache, getLayerBlob, parallelGzip } from '../../../exporter/layer/index.js';
 import { lgetxattr, lsetxattr, makedev, mknod, S_IFCHR } from '../../../native/index.js';
 
-// Use the real native module when it loads; otherwise a minimal binding of the same calls.
-vi.mock('../../../native/index.js', async (importOriginal) => {
-  try {
-    return await importOriginal();
-  } catch (err) {
-    const { nativeFallback } = await import('./native-fallback.js');
-    return { ...nativeFallback(), loadError: err };
-  }
-});
 
 const signal = new AbortController().signal;
 let root: string;
