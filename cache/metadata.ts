@@ -42,6 +42,12 @@ export interface ImagePin {
   readonly resolvedAt: number;
 }
 
+/** JobRecord marks a build running in some process, so collection leaves its files alone. */
+export interface JobRecord {
+  readonly pid: number;
+  readonly startedAt: number;
+}
+
 /** MetadataStore is the ACID metadata database of a tbuild root, safe for several processes. */
 export interface MetadataStore extends AsyncDisposable {
   readonly snapshots: Database<SnapshotRecord, string>;
@@ -50,6 +56,7 @@ export interface MetadataStore extends AsyncDisposable {
   readonly layerBlobs: Database<unknown, string>;
   readonly checksums: Database<ChecksumMemo, string>;
   readonly imagePins: Database<ImagePin, string>;
+  readonly jobs: Database<JobRecord, string>;
   close(): Promise<void>;
 }
 
@@ -64,6 +71,7 @@ export function openMetadataStore(dir: string): MetadataStore {
     layerBlobs: sub<unknown>('layer-blobs'),
     checksums: sub<ChecksumMemo>('checksums'),
     imagePins: sub<ImagePin>('image-pins'),
+    jobs: sub<JobRecord>('jobs'),
     close: () => root.close(),
     [Symbol.asyncDispose]: () => root.close(),
   };

@@ -1,7 +1,8 @@
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SnapshotError, errnoCode } from '../base/errors.js';
+import { isProcessAlive } from './jobs.js';
 import type { MetadataStore, SnapshotRecord } from './metadata.js';
 
 /** ActiveSnapshot is a writable layer directory on top of a committed chain. */
@@ -73,8 +74,9 @@ class DirectorySnapshotter implements Snapshotter {
     const commit = async (description: string): Promise<string> => {
       const id = randomBytes(8).toString('hex');
       await rm(workdir, { recursive: true, force: true });
+      const size = await diskUsage(dir);
       await rename(base, join(this.#root, id));
-      await this.#meta.snapshots.put(id, { id, parent, createdAt: Date.now(), description, size: 0 });
+      await this.#meta.snapshots.put(id, { id, parent, createdAt: Date.now(), description, size });
       done = true;
       return id;
     };
@@ -104,16 +106,30 @@ class DirectorySnapshotter implements Snapshotter {
     }
     for (const name of names) {
       const m = /^active-(\d+)-/.exec(name);
-      if (m?.[1] !== undefined && !isAlive(Number(m[1]))) await rm(join(this.#root, name), { recursive: true, force: true });
+      if (m?.[1] !== undefined && !isProcessAlive(Number(m[1]))) await rm(join(this.#root, name), { recursive: true, force: true });
     }
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
+
+/** diskUsage sums the bytes of the files under a directory (each inode once). */
+export async function diskUsage(dir: string): Promise<number> {
+  let total = 0;
+  const seen = new Set<number>();
+  const walk = async (path: string): Promise<void> => {
+    for (const entry of await readdir(path, { withFileTypes: true })) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) await walk(child);
+      else if (entry.isFile()) {
+        const st = await lstat(child);
+        if (st.nlink > 1) {
+          if (seen.has(st.ino)) continue;
+          seen.add(st.ino);
+        }
+        total += st.size;
+      }
+    }
+  };
+  await walk(dir);
+  return total;
 }

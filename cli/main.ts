@@ -12,6 +12,8 @@ A container image builder: Dockerfile in, OCI image out.
 Commands:
   build       Build an image from a Dockerfile
   images      List images in the local image store
+  du          Show the disk usage of the build cache
+  prune       Remove build cache
   debug ast   Print the parsed syntax tree of a Dockerfile
 
 Options:
@@ -57,6 +59,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'images':
         return await images(rest);
+      case 'du':
+      case 'prune':
+        return await cacheCommand(command, rest);
       case 'debug':
         return await debugCommand(rest);
       default:
@@ -107,12 +112,29 @@ async function progressFor(mode: BuildCommand['progress']): Promise<ProgressSink
   return (await import('./progress/plain.js')).createPlainProgress(process.stderr);
 }
 
+function rootOption(args: readonly string[]): string | undefined {
+  const i = args.indexOf('--root');
+  const inline = args.find((a) => a.startsWith('--root='));
+  return i >= 0 ? args[i + 1] : inline?.slice('--root='.length);
+}
+
 async function images(args: readonly string[]): Promise<number> {
-  const rootIndex = args.indexOf('--root');
   const { openStore, defaultRoot } = await import('../controller/index.js');
   const { listImages } = await import('./images-command.js');
-  await using store = await openStore(rootIndex >= 0 && args[rootIndex + 1] ? args[rootIndex + 1] ?? '' : defaultRoot());
+  await using store = await openStore(rootOption(args) ?? defaultRoot());
   process.stdout.write(await listImages(store));
+  return 0;
+}
+
+async function cacheCommand(command: 'du' | 'prune', args: readonly string[]): Promise<number> {
+  const { openStore, defaultRoot } = await import('../controller/index.js');
+  const { DU_HELP, PRUNE_HELP, renderDiskUsage, runPrune } = await import('./cache-commands.js');
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(command === 'du' ? DU_HELP : PRUNE_HELP);
+    return 0;
+  }
+  await using store = await openStore(rootOption(args) ?? defaultRoot());
+  process.stdout.write(command === 'du' ? renderDiskUsage(store, args.includes('--verbose')) : await runPrune(store, args));
   return 0;
 }
 

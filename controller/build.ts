@@ -8,6 +8,7 @@ import { compileDockerfile } from '../frontend/index.js';
 import { createSolver } from '../solver/index.js';
 import { createImageResolver, createOpRunner, type Ref } from '../solver/ops/index.js';
 import type { Executor } from '../executor/index.js';
+import { registerJob } from '../cache/jobs.js';
 import { loadContext } from './context.js';
 import { exportOutputs } from './outputs.js';
 import type { BuildRequest, BuildResult } from './request.js';
@@ -29,6 +30,7 @@ export async function runBuild(
 ): Promise<BuildResult> {
   const { store } = services;
   const { signal, progress } = options;
+  await using _job = await registerJob(store.meta);
   const text = await readDockerfile(request.dockerfile);
   await using registry = await openRegistryAccess(request.registryConfigPath);
   const images = createImageResolver({ client: registry.client, meta: store.meta, progress });

@@ -1,0 +1,147 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { isDigest, parseDigest, type Digest } from '../base/digest.js';
+import { errnoCode } from '../base/errors.js';
+import type { ImageManifest } from '../base/oci.js';
+import type { ContentStore } from './content-store.js';
+import type { CacheRecordValue, MetadataStore } from './metadata.js';
+import type { Snapshotter } from './snapshotter.js';
+
+/** PruneOptions choose which cache records go. */
+export interface PruneOptions {
+  /** Remove every cache record, not only those the filters select. */
+  readonly all: boolean;
+  /** Keep records used within this many milliseconds. */
+  readonly keepDurationMs?: number;
+  /** Keep the most recently used records while their snapshots fit in this many bytes. */
+  readonly keepBytes?: number;
+}
+
+/** PruneReport says what a prune removed. */
+export interface PruneReport {
+  readonly records: number;
+  readonly snapshots: number;
+  readonly blobs: number;
+  readonly bytes: number;
+}
+
+/** UsageRecord is one cache record as `tbuild du` shows it. */
+export interface UsageRecord {
+  readonly key: string;
+  readonly snapshotId: string | null;
+  readonly size: number;
+  readonly shared: boolean;
+  readonly lastUsedAt: number;
+  readonly createdAt: number;
+  readonly description: string;
+  readonly inUse: boolean;
+}
+
+/** StoreParts is what collection walks over. */
+export interface StoreParts {
+  readonly meta: MetadataStore;
+  readonly snapshotter: Snapshotter;
+  readonly content: ContentStore;
+  readonly contentRoot: string;
+}
+
+/** diskUsageRecords lists cache records with the size of their own snapshot and whether others share it. */
+export function diskUsageRecords(store: StoreParts): UsageRecord[] {
+  const users = new Map<string, number>();
+  const records: [string, CacheRecordValue][] = [];
+  for (const { key, value } of store.meta.cacheRecords.getRange()) {
+    records.push([key, value]);
+    for (const id of store.snapshotter.chain(value.snapshotId)) users.set(id, (users.get(id) ?? 0) + 1);
+  }
+  const imageSnapshots = new Set<string>();
+  for (const { value } of store.meta.images.getRange()) for (const id of store.snapshotter.chain(value.snapshotId)) imageSnapshots.add(id);
+  return records.map(([key, rec]) => {
+    const snap = rec.snapshotId === null ? undefined : store.meta.snapshots.get(rec.snapshotId);
+    return {
+      key,
+      snapshotId: rec.snapshotId,
+      size: snap?.size ?? 0,
+      shared: rec.snapshotId !== null && (users.get(rec.snapshotId) ?? 0) > 1,
+      lastUsedAt: rec.lastUsedAt,
+      createdAt: rec.createdAt,
+      description: rec.description,
+      inUse: rec.snapshotId !== null && imageSnapshots.has(rec.snapshotId),
+    };
+  });
+}
+
+/** prune removes selected cache records, then every snapshot and blob nothing kept refers to. */
+export async function prune(store: StoreParts, options: PruneOptions): Promise<PruneReport> {
+  const now = Date.now();
+  const usage = diskUsageRecords(store).sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+  const drop = new Set<string>();
+  let kept = 0;
+  for (const rec of usage) {
+    const recent = options.keepDurationMs !== undefined && now - rec.lastUsedAt < options.keepDurationMs;
+    const fits = options.keepBytes !== undefined && kept + rec.size <= options.keepBytes;
+    if (options.all || (!recent && !fits) || (options.keepDurationMs === undefined && options.keepBytes === undefined)) drop.add(rec.key);
+    else kept += rec.size;
+  }
+  for (const key of drop) await store.meta.cacheRecords.remove(key);
+
+  const liveSnapshots = new Set<string>();
+  const mark = (id: string | null): void => {
+    for (const s of store.snapshotter.chain(id)) liveSnapshots.add(s);
+  };
+  for (const { value } of store.meta.cacheRecords.getRange()) mark(value.snapshotId);
+  for (const { value } of store.meta.images.getRange()) mark(value.snapshotId);
+  let snapshots = 0;
+  let bytes = 0;
+  for (const { key, value } of store.meta.snapshots.getRange()) {
+    if (liveSnapshots.has(key)) continue;
+    bytes += value.size;
+    await store.snapshotter.remove(key);
+    snapshots++;
+  }
+  for (const key of store.meta.layerBlobs.getKeys()) {
+    if (!liveSnapshots.has(key.split('\0')[0] ?? '')) await store.meta.layerBlobs.remove(key);
+  }
+  const blobs = await collectBlobs(store);
+  return { records: drop.size, snapshots, blobs: blobs.count, bytes: bytes + blobs.bytes };
+}
+
+async function collectBlobs(store: StoreParts): Promise<{ count: number; bytes: number }> {
+  const live = new Set<string>();
+  for (const { value } of store.meta.images.getRange()) {
+    live.add(value.manifestDigest);
+    live.add(value.configDigest);
+    const manifest = await readManifest(store, parseDigest(value.manifestDigest));
+    for (const l of manifest?.layers ?? []) live.add(l.digest);
+  }
+  for (const { value } of store.meta.layerBlobs.getRange()) {
+    if (typeof value === 'object' && value !== null && 'descriptor' in value) {
+      const d = value.descriptor;
+      if (typeof d === 'object' && d !== null && 'digest' in d && typeof d.digest === 'string') live.add(d.digest);
+    }
+  }
+  let names: string[];
+  try {
+    names = await readdir(`${store.contentRoot}/blobs/sha256`);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return { count: 0, bytes: 0 };
+    throw err;
+  }
+  let count = 0;
+  let bytes = 0;
+  for (const hex of names) {
+    const digest = `sha256:${hex}`;
+    if (!isDigest(digest) || live.has(digest)) continue;
+    bytes += (await store.content.info(digest))?.size ?? 0;
+    await store.content.deleteBlob(digest);
+    count++;
+  }
+  return { count, bytes };
+}
+
+async function readManifest(store: StoreParts, digest: Digest): Promise<ImageManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(store.content.blobPath(digest), 'utf8')) as ImageManifest;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,115 @@
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { UsageError } from '../base/errors.js';
+import { diskUsageRecords, prune } from '../cache/gc.js';
+import { runningJobs } from '../cache/jobs.js';
+import type { Store } from '../controller/index.js';
+import { formatBytes } from './progress/plain.js';
+
+/** DU_HELP is the text of `tbuild du --help`. */
+export const DU_HELP = `Usage: tbuild du [--verbose] [--root DIR]
+
+Show the disk usage of the build cache
+`;
+
+/** PRUNE_HELP is the text of `tbuild prune --help`. */
+export const PRUNE_HELP = `Usage: tbuild prune [--all] [--filter until=DURATION] [--keep-storage SIZE] [--root DIR]
+
+Remove build cache: records not used within DURATION (e.g. 24h), or beyond SIZE (e.g. 10GB)
+keeping the most recently used; everything with --all. Images in the local store are kept.
+`;
+
+/** renderDiskUsage prints cache records like `docker buildx du`. */
+export function renderDiskUsage(store: Store, verbose: boolean): string {
+  const records = diskUsageRecords(storeParts(store)).sort((a, b) => b.size - a.size);
+  let total = 0;
+  let reclaimable = 0;
+  const lines: string[] = [];
+  if (!verbose) lines.push(`${'ID'.padEnd(28)}${'RECLAIMABLE'.padEnd(14)}${'SIZE'.padEnd(12)}LAST ACCESSED`);
+  for (const r of records) {
+    total += r.size;
+    if (!r.inUse) reclaimable += r.size;
+    const id = r.key.replace(/^(sha256:|layer:sha256:)/, '').slice(0, 25);
+    if (verbose) {
+      lines.push(
+        `ID:\t\t${r.key}`,
+        `Snapshot:\t${r.snapshotId ?? '(empty)'}`,
+        `Created at:\t${new Date(r.createdAt).toISOString()}`,
+        `Last used:\t${new Date(r.lastUsedAt).toISOString()}`,
+        `Description:\t${r.description}`,
+        `Shared:\t\t${r.shared}`,
+        `In use:\t\t${r.inUse}`,
+        `Size:\t\t${formatBytes(r.size)}`,
+        '',
+      );
+    } else {
+      lines.push(`${(id + (r.inUse ? '*' : '')).padEnd(28)}${String(!r.inUse).padEnd(14)}${formatBytes(r.size).padEnd(12)}${ago(r.lastUsedAt)}`);
+    }
+  }
+  lines.push(`Reclaimable:\t${formatBytes(reclaimable)}`, `Total:\t\t${formatBytes(total)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** runPrune parses `tbuild prune` options and removes cache. */
+export async function runPrune(store: Store, args: readonly string[]): Promise<string> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      all: { type: 'boolean', short: 'a' },
+      filter: { type: 'string', multiple: true },
+      'keep-storage': { type: 'string' },
+      force: { type: 'boolean', short: 'f' },
+      root: { type: 'string' },
+    },
+  });
+  let keepDurationMs: number | undefined;
+  for (const f of values.filter ?? []) {
+    const [k, v] = f.split('=');
+    if (k !== 'until' || v === undefined) throw new UsageError(`Cannot use --filter "${f}": only until=DURATION is supported`);
+    keepDurationMs = parseDuration(v);
+  }
+  const keepBytes = values['keep-storage'] === undefined ? undefined : parseSize(values['keep-storage']);
+  const running = await runningJobs(store.meta);
+  if (running > 0) throw new UsageError(`Cannot prune while ${running} build(s) use this store`, { hint: 'wait for them to finish' });
+  const report = await prune(storeParts(store), {
+    all: values.all === true,
+    ...(keepDurationMs === undefined ? {} : { keepDurationMs }),
+    ...(keepBytes === undefined ? {} : { keepBytes }),
+  });
+  return `Deleted ${report.records} cache records, ${report.snapshots} snapshots, ${report.blobs} blobs\nTotal:\t${formatBytes(report.bytes)}\n`;
+}
+
+function storeParts(store: Store): Parameters<typeof prune>[0] {
+  return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content') };
+}
+
+/** parseDuration reads Go-style durations such as 24h, 90m, 1h30m or 45s. */
+export function parseDuration(text: string): number {
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
+  let m: RegExpExecArray | null;
+  let pos = 0;
+  while ((m = re.exec(text)) !== null) {
+    total += Number(m[1]) * (units[m[2] ?? ''] ?? 0);
+    pos = re.lastIndex;
+  }
+  if (pos !== text.length || pos === 0) throw new UsageError(`Cannot parse duration "${text}": expected e.g. 24h, 90m or 1h30m`);
+  return total;
+}
+
+/** parseSize reads sizes such as 512MB, 10GB, 1.5GiB or a plain byte count. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?$/i.exec(text.trim());
+  if (m === null) throw new UsageError(`Cannot parse size "${text}": expected e.g. 512MB or 10GB`);
+  const mult: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+  return Math.floor(Number(m[1]) * (mult[(m[2] ?? 'b').toLowerCase()] ?? 1));
+}
+
+function ago(time: number): string {
+  const s = Math.round((Date.now() - time) / 1000);
+  if (s < 60) return `${s} seconds ago`;
+  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} hours ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
