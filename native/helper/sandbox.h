@@ -1,0 +1,24 @@
+/* Shared declarations of the sandbox helper's stages. */
+#ifndef TBUILD_SANDBOX_H
+#define TBUILD_SANDBOX_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define ERRLEN 1024
+
+/* open_bind_sources opens every bind source as a detached mount tree, before pivot_root hides them. */
+int open_bind_sources(struct sandbox_config *cfg, char *err);
+/* setup_rootfs mounts the root, pivots into it and mounts everything the config lists. */
+int setup_rootfs(struct sandbox_config *cfg, char *err);
+/* loopback_up brings the lo interface of a new network namespace up. */
+int loopback_up(char *err);
+/* exec_process applies identity, limits and capabilities, then execs; returns only on failure. */
+int exec_process(struct sandbox_config *cfg, char *err);
+/* install_seccomp loads the default deny-list filter. */
+int install_seccomp(const struct sandbox_config *cfg, char *err);
+/* mkdir_all creates path and its missing parents with mode 0755. */
+int mkdir_all(const char *path);
+
+#endif
