@@ -19,6 +19,7 @@ Options:
   -o, --output SPEC         Output destination (type=image|registry|oci|docker|local|tar,dest=...,name=...,
                             push=true|false,compression=gzip|zstd|uncompressed,compression-level=N); repeatable
       --push                Shorthand for --output=type=registry
+      --load                Load the image into Docker (DOCKER_HOST or /var/run/docker.sock)
       --platform OS/ARCH    Set the target platform (default: the host's)
       --no-cache            Do not use the cache when building
       --no-cache-filter S   Do not cache the given stage; repeatable
@@ -62,6 +63,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         target: { type: 'string' },
         output: { type: 'string', short: 'o', multiple: true },
         push: { type: 'boolean' },
+        load: { type: 'boolean' },
         platform: { type: 'string' },
         'no-cache': { type: 'boolean' },
         'no-cache-filter': { type: 'string', multiple: true },
@@ -96,7 +98,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     buildArgs: parseBuildArgs(v['build-arg'] ?? []),
     ...(v.target === undefined ? {} : { target: v.target }),
     ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
-    outputs: outputsFor(v.output ?? [], tags, v.push === true),
+    outputs: outputsFor(v.output ?? [], tags, v.push === true, v.load === true),
     noCache: v['no-cache'] === true,
     noCacheFilter: v['no-cache-filter'] ?? [],
     ...(v.config === undefined ? {} : { registryConfigPath: resolve(v.config) }),
@@ -133,9 +135,10 @@ function parsePlatform(text: string): Platform {
   return variant ? { os, architecture, variant } : { os, architecture };
 }
 
-function outputsFor(values: readonly string[], tags: readonly string[], push: boolean): OutputSpec[] {
+function outputsFor(values: readonly string[], tags: readonly string[], push: boolean, load: boolean): OutputSpec[] {
   const outputs = values.map((o) => parseOutput(o, tags));
-  if (outputs.length === 0 && (tags.length > 0 || push)) {
+  if (load) outputs.push({ type: 'load', names: tags, image: { compression: 'gzip', forceCompression: false } });
+  if (!outputs.some((o) => o.type === 'image') && (tags.length > 0 || push) && (values.length === 0 || push)) {
     outputs.push({ type: 'image', names: tags, push, image: { compression: 'gzip', forceCompression: false } });
   } else if (push) {
     const i = outputs.findIndex((o) => o.type === 'image');

@@ -66,8 +66,11 @@ export function parseOutput(value: string, tags: readonly string[]): OutputSpec 
     case 'image':
     case 'registry':
       return { type: 'image', names, push: type === 'registry' || parseBool(attrs.get('push') ?? 'false', 'push'), image: imageOptions(attrs) };
-    case 'oci':
     case 'docker':
+      // As with buildx, a docker output without a destination loads into the Docker Engine.
+      if (dest === undefined) return { type: 'load', names, image: imageOptions(attrs) };
+      return { type, dest, names, image: imageOptions(attrs) };
+    case 'oci':
       if (dest === undefined) throw new UsageError(`Cannot use --output type=${type} without dest=FILE (or dest=- for standard output)`);
       return { type, dest, names, image: imageOptions(attrs) };
     case 'local':

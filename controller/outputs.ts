@@ -2,7 +2,7 @@ import { digestOf } from '../base/digest.js';
 import { ExportError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
-import { buildImage, writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar, type BuiltImage } from '../exporter/index.js';
+import { buildImage, dockerEndpoint, loadIntoDocker, writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar, type BuiltImage } from '../exporter/index.js';
 import { formatReference, parseReference, type RegistryClient } from '../registry/index.js';
 import type { ImageExportOptions, OutputSpec } from './request.js';
 import type { Store } from './store.js';
@@ -89,6 +89,15 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         const names = output.names.map((n) => formatReference(parseReference(n)));
         const write = output.type === 'oci' ? writeOciArchive : writeDockerArchive;
         await step(deps, `exporting to ${output.type} image format`, () => write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(), signal }));
+        summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
+        break;
+      }
+      case 'load': {
+        const image = await imageFor(output.image);
+        const names = output.names.map((n) => formatReference(parseReference(n)));
+        await step(deps, 'loading the image into Docker', () =>
+          loadIntoDocker(image, store.content, { names, endpoint: dockerEndpoint(), signal }),
+        );
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
       }

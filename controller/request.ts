@@ -14,6 +14,7 @@ export interface ImageExportOptions {
 export type OutputSpec =
   | { readonly type: 'image'; readonly names: readonly string[]; readonly push: boolean; readonly image: ImageExportOptions }
   | { readonly type: 'oci' | 'docker'; readonly dest: string; readonly names: readonly string[]; readonly image: ImageExportOptions }
+  | { readonly type: 'load'; readonly names: readonly string[]; readonly image: ImageExportOptions }
   | { readonly type: 'local' | 'tar'; readonly dest: string };
 
 /** BuildRequest is everything one build needs from its caller. */

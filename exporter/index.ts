@@ -24,3 +24,4 @@ export {
   type LayerBlobOptions,
   type LayerTarOptions,
 } from './layer/index.js';
+export { loadIntoDocker, dockerEndpoint, type DockerEndpoint } from './docker-load.js';

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../base/errors.js';
+import { parseBuildCommand } from '../../../cli/build-command.js';
+import { parseDuration, parseSize } from '../../../cli/cache-commands.js';
+import { parseOutput } from '../../../cli/output-spec.js';
+
+const gzip = { compression: 'gzip', forceCompression: false };
+
+describe('tbuild build command line', () => {
+  it('reads the buildx flags it shares', () => {
+    const cmd = parseBuildCommand(['-t', 'a:1', '--tag', 'b', '-f', '/x/Dockerfile.dev', '--build-arg', 'K=V', '--build-arg', 'E=', '--target', 'final', '--no-cache', '--progress', 'plain', '--iidfile', 'iid', '--metadata-file', 'meta.json', '/ctx']);
+    expect(cmd.request.contextDir).toBe('/ctx');
+    expect(cmd.request.dockerfile).toBe('/x/Dockerfile.dev');
+    expect([...cmd.request.buildArgs]).toEqual([['K', 'V'], ['E', '']]);
+    expect(cmd.request.target).toBe('final');
+    expect(cmd.request.noCache).toBe(true);
+    expect(cmd.progress).toBe('plain');
+    expect(cmd.request.outputs).toEqual([{ type: 'image', names: ['a:1', 'b'], push: false, image: gzip }]);
+  });
+
+  it('defaults the Dockerfile to PATH/Dockerfile and builds only the cache without -t or -o', () => {
+    const cmd = parseBuildCommand(['/ctx']);
+    expect(cmd.request.dockerfile).toBe('/ctx/Dockerfile');
+    expect(cmd.request.outputs).toEqual([]);
+  });
+
+  it('turns --push into a pushing image output and --load into a Docker load', () => {
+    expect(parseBuildCommand(['--push', '-t', 'r/x', '.']).request.outputs).toEqual([{ type: 'image', names: ['r/x'], push: true, image: gzip }]);
+    expect(parseBuildCommand(['--load', '-t', 'x', '.']).request.outputs).toContainEqual({ type: 'load', names: ['x'], image: gzip });
+  });
+
+  it('rejects what it cannot use, naming it', () => {
+    expect(() => parseBuildCommand(['--progress', 'fancy', '.'])).toThrow(/--progress=fancy/);
+    expect(() => parseBuildCommand(['--frobnicate', '.'])).toThrow(UsageError);
+    expect(() => parseBuildCommand([])).toThrow(/exactly one context PATH/);
+    expect(() => parseBuildCommand(['--platform', 'linux', '.'])).toThrow(/OS\/ARCH/);
+  });
+});
+
+describe('--output', () => {
+  it('reads the CSV form of every type', () => {
+    expect(parseOutput('type=oci,dest=out.tar', ['x'])).toEqual({ type: 'oci', dest: 'out.tar', names: ['x'], image: gzip });
+    expect(parseOutput('type=local,dest=dir', [])).toEqual({ type: 'local', dest: 'dir' });
+    expect(parseOutput('type=tar,dest=-', [])).toEqual({ type: 'tar', dest: '-' });
+    expect(parseOutput('type=image,name=a,push=true,compression=zstd,compression-level=3', [])).toEqual({
+      type: 'image', names: ['a'], push: true, image: { compression: 'zstd', compressionLevel: 3, forceCompression: false },
+    });
+    expect(parseOutput('type=registry', ['r/x'])).toMatchObject({ type: 'image', push: true });
+    expect(parseOutput('type=docker', ['x'])).toMatchObject({ type: 'load' });
+  });
+
+  it('takes a bare folder as type=local and - as a tar on stdout', () => {
+    expect(parseOutput('out/', [])).toEqual({ type: 'local', dest: 'out/' });
+    expect(parseOutput('-', [])).toEqual({ type: 'tar', dest: '-' });
+  });
+
+  it('rejects unknown types and missing destinations', () => {
+    expect(() => parseOutput('type=ftp,dest=x', [])).toThrow(/type=ftp/);
+    expect(() => parseOutput('type=oci', [])).toThrow(/dest=/);
+    expect(() => parseOutput('type=image,compression=lz4', [])).toThrow(/compression "lz4"/);
+  });
+});
+
+describe('prune option values', () => {
+  it('reads durations and sizes', () => {
+    expect(parseDuration('24h')).toBe(86_400_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(() => parseDuration('soon')).toThrow(UsageError);
+    expect(parseSize('10GB')).toBe(10e9);
+    expect(parseSize('1GiB')).toBe(2 ** 30);
+    expect(parseSize('512')).toBe(512);
+  });
+});
