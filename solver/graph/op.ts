@@ -36,6 +36,7 @@ export interface ExecMeta {
   readonly args: readonly string[];
   readonly env: readonly string[];
   readonly cwd: string;
+  /** `user[:group]` as in USER; empty means root. */
   readonly user: string;
   readonly hostname?: string;
 }
@@ -51,6 +52,15 @@ export interface ExecMount {
   readonly selector?: string;
 }
 
+/** ProxyEnv is the proxy settings given as build args; passed to RUN but kept out of cache keys and history. */
+export interface ProxyEnv {
+  readonly httpProxy?: string;
+  readonly httpsProxy?: string;
+  readonly ftpProxy?: string;
+  readonly noProxy?: string;
+  readonly allProxy?: string;
+}
+
 /** ExecOp runs a process over its root mount. */
 export interface ExecOp {
   readonly kind: 'exec';
@@ -59,6 +69,8 @@ export interface ExecOp {
   readonly network: NetworkMode;
   readonly security: SecurityMode;
   readonly platform: Platform;
+  /** Proxy variables set in the process environment (not hashed). */
+  readonly proxyEnv?: ProxyEnv;
 }
 
 /** Chown is a user and group given by name or id, resolved in the destination image. */

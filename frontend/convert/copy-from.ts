@@ -1,0 +1,40 @@
+import { DockerfileError, type SourceLocation } from '../../base/errors.js';
+import type { Edge } from '../../solver/graph/index.js';
+import { withSuggestion } from '../instructions/index.js';
+import type { CompileContext } from './context.js';
+import type { StageState } from './stage-state.js';
+
+/** imageSource adds the SourceOp of an image pinned by digest. */
+export function imageSource(ctx: CompileContext, ref: string, digest: string, state: { platform: StageState['platform'] }, name: string, location: SourceLocation): Edge {
+  const pinned = ref.includes('@') || digest === '' ? ref : `${ref}@${digest}`;
+  return ctx.graph.add({ kind: 'source', source: { type: 'image', ref: pinned }, platform: state.platform }, [], { name, location });
+}
+
+function stageNames(ctx: CompileContext): string[] {
+  return ctx.stages.flatMap((s) => (s.from.stageName === undefined ? [] : [s.from.stageName.toLowerCase()]));
+}
+
+/** resolveCopyFrom finds what `COPY --from=x` reads: an earlier stage (by name or index) or an image. */
+export async function resolveCopyFrom(ctx: CompileContext, state: StageState, from: string, location: SourceLocation): Promise<Edge> {
+  if (/\$/.test(from)) {
+    throw new DockerfileError('variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround', { location });
+  }
+  const index = /^\d+$/.test(from) ? Number(from) : ctx.stageIndex(from);
+  if (index !== undefined) {
+    if (index >= ctx.stages.length) throw new DockerfileError(`invalid stage index ${index}`, { location });
+    if (index >= state.index) {
+      throw new DockerfileError(`cannot copy from stage "${from}", it needs to be defined before current stage "${state.label}"`, { location });
+    }
+    const source = await ctx.compileStage(index);
+    if (source.edge === null) throw new DockerfileError(`Cannot copy from stage "${from}": the stage is empty (scratch)`, { location });
+    return source.edge;
+  }
+  let resolved;
+  try {
+    resolved = await ctx.resolveImage(from, state.platform, location);
+  } catch (err) {
+    if (ctx.options.signal.aborted || !(err instanceof Error)) throw err;
+    throw new DockerfileError(withSuggestion(`Cannot resolve "${from}" for COPY --from: it is neither an earlier stage nor an image`, from, stageNames(ctx)), { location, cause: err });
+  }
+  return imageSource(ctx, resolved.ref, resolved.digest, state, `[internal] load ${resolved.ref}`, location);
+}

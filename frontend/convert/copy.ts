@@ -1,0 +1,118 @@
+import { DockerfileError, assertNever } from '../../base/errors.js';
+import type { CopyAction, Edge, FileAction, FileOp, MkfileAction } from '../../solver/graph/index.js';
+import type { AddInstruction, CopyInstruction, CopySource, HeredocNode } from '../instructions/index.js';
+import { chompHeredocContent } from '../parser/index.js';
+import type { CompileContext } from './context.js';
+import { displayText, expandWord, runLexer } from './expand.js';
+import { commitHistory } from './image-state.js';
+import { contextIncludePattern, parseChown, resolveInWorkdir } from './paths.js';
+import { resolveCopyFrom } from './copy-from.js';
+import { vertexName, type StageState } from './stage-state.js';
+
+const REMOTE_SOURCE = /^(https?:\/\/|git@|git:\/\/|ssh:\/\/)/i;
+
+interface ExpandedCopy {
+  readonly paths: readonly string[];
+  readonly heredocs: readonly HeredocNode[];
+  readonly dest: string;
+  readonly chown: string | undefined;
+  readonly chmod: string | undefined;
+  readonly excludes: readonly string[];
+}
+
+function expandCopy(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction): ExpandedCopy {
+  const ex = (w: string): string => expandWord(ctx, state, w, c.location);
+  const paths: string[] = [];
+  const heredocs: HeredocNode[] = [];
+  for (const s of c.sources) {
+    switch (s.type) {
+      case 'path':
+        paths.push(ex(s.path));
+        break;
+      case 'heredoc':
+        heredocs.push(s.heredoc);
+        break;
+      default:
+        assertNever(s, 'copy source');
+    }
+  }
+  return {
+    paths,
+    heredocs,
+    dest: ex(c.dest),
+    chown: c.chown === undefined ? undefined : ex(c.chown),
+    chmod: c.chmod === undefined ? undefined : ex(c.chmod),
+    excludes: c.excludes.map(ex),
+  };
+}
+
+function parseMode(ctx: CopyInstruction | AddInstruction, chmod: string | undefined, fallback: number): number {
+  if (chmod === undefined) return fallback;
+  if (!/^[0-7]{3,4}$/.test(chmod)) throw new DockerfileError(`Cannot use --chmod="${chmod}" with a heredoc: expected an octal mode`, { location: ctx.location });
+  return parseInt(chmod, 8);
+}
+
+function heredocAction(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, e: ExpandedCopy, h: HeredocNode): MkfileAction {
+  let data = h.chomp ? chompHeredocContent(h.content) : h.content;
+  if (h.expand) data = runLexer(ctx.heredocLexer, data, state.env, c.location).result;
+  const dest = resolveInWorkdir(state.workdir, e.dest);
+  const path = dest.endsWith('/') ? `${dest}${h.name}` : dest;
+  return { action: 'mkfile', path, mode: parseMode(c, e.chmod, 0o644), data, ...(e.chown === undefined ? {} : { chown: parseChown(e.chown) }) };
+}
+
+function historySources(sources: readonly CopySource[], e: ExpandedCopy): string[] {
+  let i = 0;
+  return sources.map((s) => (s.type === 'heredoc' ? `<<${s.heredoc.name}` : (e.paths[i++] ?? '')));
+}
+
+/** dispatchCopy adds a FileOp for COPY or ADD from the context, a stage, an image, or heredocs. */
+export async function dispatchCopy(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, onBuild: boolean): Promise<void> {
+  const e = expandCopy(ctx, state, c);
+  const isAdd = c.kind === 'add';
+  if (isAdd && (e.paths.some((p) => REMOTE_SOURCE.test(p)) || c.checksum !== undefined || c.keepGitDir !== undefined)) {
+    throw new DockerfileError('Cannot ADD from a URL or git repository: not supported yet', { location: c.location });
+  }
+  if (c.sources.length > 1 && !e.dest.endsWith('/')) {
+    throw new DockerfileError(`When using ${c.kind.toUpperCase()} with more than one source file, the destination must be a directory and end with a /`, { location: c.location });
+  }
+  const inputs: Edge[] = state.edge === null ? [] : [state.edge];
+  const actions: FileAction[] = e.heredocs.map((h) => heredocAction(ctx, state, c, e, h));
+  if (e.paths.length > 0) {
+    const from = c.kind === 'copy' ? c.from : undefined;
+    const source =
+      from === undefined
+        ? contextSource(ctx, state, e)
+        : await resolveCopyFrom(ctx, state, from, c.location);
+    const copy: CopyAction = {
+      action: 'copy',
+      input: inputs.length,
+      sources: e.paths,
+      dest: resolveInWorkdir(state.workdir, e.dest),
+      ...(e.chown === undefined ? {} : { chown: parseChown(e.chown) }),
+      ...(e.chmod === undefined ? {} : { chmod: e.chmod }),
+      excludes: e.excludes,
+      extractArchives: isAdd && (c.kind === 'add' ? (c.unpack ?? true) : false),
+      parents: c.kind === 'copy' && c.parents,
+    };
+    inputs.push(source);
+    actions.push(copy);
+  }
+  const op: FileOp = { kind: 'file', base: state.edge === null ? null : 0, actions, platform: state.platform };
+  state.edge = ctx.graph.add(op, inputs, {
+    name: vertexName(state, displayText(ctx, state, c.original), onBuild),
+    location: c.location,
+    ...(state.ignoreCache ? { ignoreCache: true } : {}),
+  });
+  const createdBy = [c.kind.toUpperCase(), ...historySources(c.sources, e), c.dest].join(' ');
+  commitHistory(state.image, createdBy, { layer: true, buildkitSuffix: true });
+}
+
+function contextSource(ctx: CompileContext, state: StageState, e: ExpandedCopy): Edge {
+  const include = e.paths.map(contextIncludePattern);
+  const includePatterns = include.includes('.') ? [] : [...new Set(include)].sort();
+  return ctx.graph.add(
+    { kind: 'source', source: { type: 'local', name: 'context', includePatterns, excludePatterns: e.excludes }, platform: state.platform },
+    [],
+    { name: '[internal] load build context' },
+  );
+}

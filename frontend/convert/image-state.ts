@@ -1,0 +1,66 @@
+import type { ContainerConfig, HistoryEntry, ImageConfig, Platform } from '../../base/oci.js';
+
+/** MutableContainerConfig is the working copy of a stage's container config. */
+export type MutableContainerConfig = { -readonly [K in keyof ContainerConfig]: ContainerConfig[K] };
+
+/** ImageState is the image config a stage is building, changed instruction by instruction. */
+export interface ImageState {
+  author: string | undefined;
+  config: MutableContainerConfig;
+  history: HistoryEntry[];
+}
+
+/** DEFAULT_PATH is the PATH a Linux image gets when its config sets none. */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+
+/** emptyImageState is the config of `FROM scratch`. */
+export function emptyImageState(): ImageState {
+  return { author: undefined, config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' }, history: [] };
+}
+
+/** imageStateFrom copies a base image's config, dropping its creation time and layers. */
+export function imageStateFrom(image: ImageConfig): ImageState {
+  return { author: image.author, config: { ...(image.config ?? {}) }, history: [...(image.history ?? [])] };
+}
+
+/** cloneImageState copies a stage's image for a stage built FROM it; ONBUILD triggers do not carry over. */
+export function cloneImageState(image: ImageState): ImageState {
+  const config = { ...image.config };
+  delete config.OnBuild;
+  return { author: image.author, config, history: [...image.history] };
+}
+
+/** commitHistory records one instruction in the image history, as BuildKit words it. */
+export function commitHistory(image: ImageState, createdBy: string, options: { layer: boolean; buildkitSuffix?: boolean }): void {
+  image.history.push({
+    created_by: options.buildkitSuffix === true ? `${createdBy} # buildkit` : createdBy,
+    comment: HISTORY_COMMENT,
+    ...(options.layer ? {} : { empty_layer: true }),
+  });
+}
+
+/** setEnvEntry sets KEY=value in an image Env list, replacing the same key in place. */
+export function setEnvEntry(env: readonly string[] | undefined, key: string, value: string): string[] {
+  const out = [...(env ?? [])];
+  const i = out.findIndex((e) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e) === key);
+  if (i >= 0) out[i] = `${key}=${value}`;
+  else out.push(`${key}=${value}`);
+  return out;
+}
+
+/** finalizeImage turns a stage's image state into the OCI image config for the target platform. */
+export function finalizeImage(image: ImageState, platform: Platform): ImageConfig {
+  const config: MutableContainerConfig = { ...image.config };
+  if (config.OnBuild !== undefined && config.OnBuild !== null && config.OnBuild.length === 0) delete config.OnBuild;
+  return {
+    ...(image.author === undefined ? {} : { author: image.author }),
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant === undefined ? {} : { variant: platform.variant }),
+    config,
+    rootfs: { type: 'layers', diff_ids: [] },
+    history: image.history,
+  };
+}

@@ -1,0 +1,112 @@
+import { DockerfileError, type SourceLocation } from '../../base/errors.js';
+import { formatPlatform, type Platform } from '../../base/oci.js';
+import type { ProxyEnv } from '../../solver/graph/index.js';
+import { parseStages, withSuggestion, type ArgInstruction } from '../instructions/index.js';
+import { parseDockerfile } from '../parser/index.js';
+import { ShellLexer } from '../shell/index.js';
+import { checkStages } from './checks.js';
+import { WarningSink, type CompileContext } from './context.js';
+import { runLexer } from './expand.js';
+import { GraphBuilder } from './graph-builder.js';
+import { finalizeImage } from './image-state.js';
+import { builtinPlatformArgs } from './platform.js';
+import { buildStage } from './stage.js';
+import type { StageState } from './stage-state.js';
+import type { BuildDefinition, CompileOptions, ResolvedImageConfig } from './types.js';
+
+export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, ResolvedImageConfig } from './types.js';
+
+const PROXY_KEYS: readonly (readonly [string, keyof ProxyEnv])[] = [
+  ['http_proxy', 'httpProxy'],
+  ['https_proxy', 'httpsProxy'],
+  ['ftp_proxy', 'ftpProxy'],
+  ['no_proxy', 'noProxy'],
+  ['all_proxy', 'allProxy'],
+];
+
+function proxyEnvFrom(buildArgs: ReadonlyMap<string, string>): ProxyEnv | undefined {
+  const out: { -readonly [K in keyof ProxyEnv]: string } = {};
+  for (const [k, v] of [...buildArgs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const field = PROXY_KEYS.find(([name]) => name === k.toLowerCase())?.[1];
+    if (field !== undefined) out[field] = v;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function globalArgs(lexer: ShellLexer, metaArgs: readonly ArgInstruction[], options: CompileOptions): Map<string, string> {
+  const args = builtinPlatformArgs(options.targetPlatform, options.buildPlatform);
+  for (const cmd of metaArgs) {
+    for (const arg of cmd.args) {
+      const given = options.buildArgs.get(arg.key);
+      const value = given ?? (arg.value === undefined ? undefined : runLexer(lexer, arg.value, args, cmd.location).result);
+      if (value !== undefined) args.set(arg.key, value);
+    }
+  }
+  return args;
+}
+
+function targetIndex(ctx: CompileContext, target: string | undefined): number {
+  if (target === undefined || target === '') return ctx.stages.length - 1;
+  const index = ctx.stageIndex(target);
+  if (index !== undefined) return index;
+  const names = ctx.stages.flatMap((s) => (s.from.stageName === undefined ? [] : [s.from.stageName.toLowerCase()]));
+  throw new DockerfileError(withSuggestion(`target stage "${target}" could not be found`, target, names), { code: 'DOCKERFILE_INVALID' });
+}
+
+/** compileDockerfile turns a Dockerfile into the build graph of the target stage and the image config it yields. */
+export async function compileDockerfile(text: string, options: CompileOptions): Promise<BuildDefinition> {
+  options.signal.throwIfAborted();
+  const parsed = parseDockerfile(text, { file: options.file });
+  const warnings = new WarningSink();
+  for (const w of parsed.warnings) warnings.add('NoEmptyContinuation', w.message, w.location);
+  const { metaArgs, stages } = parseStages(parsed.ast, options.file);
+  if (stages.length === 0) throw new DockerfileError('dockerfile contains no stages to build', { location: { file: options.file, startLine: 1, endLine: 1 } });
+  checkStages(stages, warnings);
+  const lexer = new ShellLexer({ escapeToken: parsed.escapeToken });
+  const compiled = new Map<number, Promise<StageState>>();
+  const resolved = new Map<string, Promise<ResolvedImageConfig>>();
+  const byName = new Map<string, number>();
+  stages.forEach((s, i) => {
+    if (s.from.stageName !== undefined) byName.set(s.from.stageName.toLowerCase(), i);
+  });
+  const ctx: CompileContext = {
+    options,
+    lexer,
+    displayLexer: new ShellLexer({ escapeToken: parsed.escapeToken, rawQuotes: true, skipUnsetEnv: true }),
+    heredocLexer: new ShellLexer({ escapeToken: parsed.escapeToken, skipProcessQuotes: true }),
+    globalArgs: globalArgs(lexer, metaArgs, options),
+    graph: new GraphBuilder(),
+    warnings,
+    stages,
+    proxyEnv: proxyEnvFrom(options.buildArgs),
+    stageIndex: (name) => byName.get(name.toLowerCase()),
+    compileStage(index) {
+      let p = compiled.get(index);
+      if (p === undefined) {
+        p = buildStage(ctx, index);
+        compiled.set(index, p);
+      }
+      return p;
+    },
+    resolveImage(ref: string, platform: Platform, location: SourceLocation) {
+      const key = `${ref}\0${formatPlatform(platform)}`;
+      let p = resolved.get(key);
+      if (p === undefined) {
+        p = resolveWithLocation(options, ref, platform, location);
+        resolved.set(key, p);
+      }
+      return p;
+    },
+  };
+  const state = await ctx.compileStage(targetIndex(ctx, options.target));
+  return { root: state.edge, image: finalizeImage(state.image, options.targetPlatform), stageName: state.name, warnings: warnings.list };
+}
+
+async function resolveWithLocation(options: CompileOptions, ref: string, platform: Platform, location: SourceLocation): Promise<ResolvedImageConfig> {
+  try {
+    return await options.resolveImageConfig(ref, { platform, signal: options.signal });
+  } catch (err) {
+    if (options.signal.aborted) throw err;
+    throw new DockerfileError(`Cannot resolve image "${ref}" for ${formatPlatform(platform)}`, { location, cause: err });
+  }
+}

@@ -1,0 +1,110 @@
+import { DockerfileError } from '../../base/errors.js';
+import type { Platform } from '../../base/oci.js';
+import { parseInstruction, type FromInstruction, type Instruction } from '../instructions/index.js';
+import { parseDockerfile } from '../parser/index.js';
+import type { CompileContext } from './context.js';
+import { imageSource } from './copy-from.js';
+import { dispatchInstruction, type StageInstruction } from './dispatch.js';
+import { runLexer } from './expand.js';
+import { cloneImageState, DEFAULT_PATH, emptyImageState, imageStateFrom, setEnvEntry } from './image-state.js';
+import { parsePlatform } from './platform.js';
+import { applyWorkdir } from './scope-instructions.js';
+import { vertexName, type StageState } from './stage-state.js';
+
+const LAYER_KINDS = new Set<Instruction['kind']>(['run', 'copy', 'add', 'workdir']);
+
+function expandFromWord(ctx: CompileContext, from: FromInstruction, word: string): string {
+  const r = runLexer(ctx.lexer, word, ctx.globalArgs, from.location);
+  for (const name of r.unmatched) ctx.warnings.add('UndefinedArgInFrom', `FROM argument '${name}' is not declared`, from.location);
+  return r.result;
+}
+
+function parseTriggers(ctx: CompileContext, from: FromInstruction, triggers: readonly string[]): StageInstruction[] {
+  return triggers.map((trigger) => {
+    const { ast } = parseDockerfile(trigger, { file: ctx.options.file });
+    const [node, extra] = ast.children;
+    if (node === undefined || extra !== undefined) {
+      throw new DockerfileError('onbuild trigger should be a single expression', { location: from.location });
+    }
+    const instruction = parseInstruction(node, ctx.options.file);
+    return { instruction: { ...instruction, location: from.location }, onBuild: true };
+  });
+}
+
+interface StageBase {
+  readonly kind: 'stage' | 'image' | 'scratch';
+  readonly state: Omit<StageState, 'index' | 'name' | 'label' | 'ignoreCache' | 'cmdIndex' | 'cmdTotal' | 'cmdSet'>;
+  readonly triggers: readonly string[];
+  readonly imageRef?: { readonly ref: string; readonly digest: string };
+}
+
+async function resolveBase(ctx: CompileContext, index: number, baseName: string, platform: Platform): Promise<StageBase> {
+  const from = ctx.stages[index]?.from;
+  if (from === undefined) throw new DockerfileError(`invalid stage index ${index}`);
+  const baseIndex = ctx.stageIndex(baseName);
+  if (baseIndex !== undefined && baseIndex < index) {
+    const base = await ctx.compileStage(baseIndex);
+    const triggers = (ctx.stages[baseIndex]?.instructions ?? []).flatMap((i) => (i.kind === 'onbuild' ? [i.expression] : []));
+    const state = { ...base, image: cloneImageState(base.image), env: new Map(base.env), buildArgs: [...base.buildArgs] };
+    return { kind: 'stage', state, triggers };
+  }
+  const fresh = { edge: null, env: new Map<string, string>(), buildArgs: [], workdir: '/', user: '', platform };
+  if (baseName.toLowerCase() === 'scratch') return { kind: 'scratch', state: { ...fresh, image: emptyImageState() }, triggers: [] };
+  const resolved = await ctx.resolveImage(baseName, platform, from.location);
+  const image = imageStateFrom(resolved.config);
+  const triggers = [...(image.config.OnBuild ?? [])];
+  delete image.config.OnBuild;
+  const hasLayers = resolved.config.rootfs.diff_ids.length > 0 || (resolved.config.history ?? []).some((h) => h.empty_layer !== true);
+  return { kind: hasLayers ? 'image' : 'scratch', state: { ...fresh, image }, triggers, imageRef: { ref: resolved.ref, digest: resolved.digest } };
+}
+
+/** stageLabel is the stage's name in vertex names: its name, `stage-N`, or nothing for a one-stage Dockerfile. */
+function stageLabel(ctx: CompileContext, index: number): string {
+  if (ctx.stages.length === 1) return '';
+  return ctx.stages[index]?.from.stageName?.toLowerCase() ?? `stage-${index}`;
+}
+
+/** buildStage compiles one stage: resolves its base, runs inherited ONBUILD triggers, then its instructions. */
+export async function buildStage(ctx: CompileContext, index: number): Promise<StageState> {
+  const stage = ctx.stages[index];
+  if (stage === undefined) throw new DockerfileError(`invalid stage index ${index}`);
+  const { from } = stage;
+  const baseName = expandFromWord(ctx, from, from.baseName);
+  if (baseName === '') throw new DockerfileError(`base name (${from.baseName}) should not be blank`, { location: from.location });
+  const platform = from.platform === undefined ? ctx.options.targetPlatform : parsePlatform(expandFromWord(ctx, from, from.platform), from.location);
+  const base = await resolveBase(ctx, index, baseName, platform);
+  const items: StageInstruction[] = [...parseTriggers(ctx, from, base.triggers), ...stage.instructions.map((instruction) => ({ instruction, onBuild: false }))];
+  const name = from.stageName?.toLowerCase();
+  const filter = (ctx.options.noCacheFilter ?? []).map((s) => s.toLowerCase());
+  const state: StageState = {
+    ...base.state,
+    index,
+    name,
+    label: stageLabel(ctx, index),
+    ignoreCache: ctx.options.noCache === true || (name !== undefined && filter.includes(name)),
+    cmdIndex: 0,
+    cmdTotal: (base.kind === 'image' ? 1 : 0) + items.filter((i) => LAYER_KINDS.has(i.instruction.kind)).length,
+    cmdSet: false,
+  };
+  if (base.kind !== 'stage') initFromImage(state);
+  if (base.kind === 'image' && base.imageRef !== undefined) {
+    const { ref, digest } = base.imageRef;
+    const pinned = ref.includes('@') || digest === '' ? ref : `${ref}@${digest}`;
+    state.edge = imageSource(ctx, ref, digest, state, vertexName(state, `FROM ${pinned}`), from.location);
+  }
+  for (const item of items) await dispatchInstruction(ctx, state, item);
+  return state;
+}
+
+/** initFromImage seeds the scope from the base image config: Env (with a default PATH), WorkingDir and User. */
+function initFromImage(state: StageState): void {
+  const env = state.image.config.Env ?? [];
+  if (!env.some((e) => e.startsWith('PATH='))) state.image.config.Env = setEnvEntry(env, 'PATH', DEFAULT_PATH);
+  for (const entry of state.image.config.Env ?? []) {
+    const eq = entry.indexOf('=');
+    state.env.set(eq < 0 ? entry : entry.slice(0, eq), eq < 0 ? '' : entry.slice(eq + 1));
+  }
+  const wd = state.image.config.WorkingDir;
+  if (wd !== undefined && wd !== '') applyWorkdir(state, wd);
+  state.user = state.image.config.User ?? '';
+}

@@ -1,0 +1,46 @@
+import type { SourceLocation } from '../../base/errors.js';
+import type { ImageConfig, Platform } from '../../base/oci.js';
+import type { Edge } from '../../solver/graph/index.js';
+
+/** ResolvedImageConfig is a base image's normalised reference, manifest digest and config. */
+export interface ResolvedImageConfig {
+  /** Normalised reference, e.g. `docker.io/library/busybox:latest`. */
+  readonly ref: string;
+  readonly digest: string;
+  readonly config: ImageConfig;
+}
+
+/** ImageConfigResolver looks up an image's config for a platform; injected so the frontend does no I/O. */
+export type ImageConfigResolver = (ref: string, options: { platform: Platform; signal: AbortSignal }) => Promise<ResolvedImageConfig>;
+
+/** CompileOptions configures one Dockerfile compilation. */
+export interface CompileOptions {
+  /** Dockerfile path as shown in errors, e.g. `Dockerfile`. */
+  readonly file: string;
+  readonly buildArgs: ReadonlyMap<string, string>;
+  readonly target?: string;
+  readonly targetPlatform: Platform;
+  readonly buildPlatform: Platform;
+  readonly resolveImageConfig: ImageConfigResolver;
+  readonly noCache?: boolean;
+  /** Stage names whose ops ignore the cache. */
+  readonly noCacheFilter?: readonly string[];
+  readonly signal: AbortSignal;
+}
+
+/** BuildWarning is a check finding (BuildKit rule name) with its location. */
+export interface BuildWarning {
+  readonly rule: string;
+  readonly message: string;
+  readonly location?: SourceLocation;
+}
+
+/** BuildDefinition is the compiled graph of the target stage plus the image config it produces. */
+export interface BuildDefinition {
+  /** Final state of the target stage; null for scratch with no change. */
+  readonly root: Edge | null;
+  /** Config of the resulting image; rootfs.diff_ids is left empty for the exporter to fill. */
+  readonly image: ImageConfig;
+  readonly stageName: string | undefined;
+  readonly warnings: readonly BuildWarning[];
+}
