@@ -1,0 +1,111 @@
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostPlatform } from '../../base/oci.js';
+import type { ProgressEvent } from '../../base/progress.js';
+import { openStore, type Store } from '../../controller/index.js';
+import { createLayeredView } from '../../cache/fs-view.js';
+import { createNamespaceExecutor, type Executor } from '../../executor/index.js';
+import { createRegistryClient, EMPTY_REGISTRY_CONFIG, type DisposableRegistryClient } from '../../registry/index.js';
+import { createVertex, type Vertex } from '../../solver/graph/index.js';
+import { createSolver } from '../../solver/index.js';
+import { createImageResolver, createOpRunner, type Ref } from '../../solver/ops/index.js';
+import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+import { makeTempDir, type TempDir } from '../helpers/cli.js';
+
+const platform = hostPlatform();
+
+describe('op runners over a real store, registry and sandbox', () => {
+  let registry: TestRegistry;
+  let tmp: TempDir;
+  let store: Store;
+  let client: DisposableRegistryClient;
+  let executor: Executor;
+  let context: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await seedBusybox(registry.host);
+    tmp = await makeTempDir();
+    store = await openStore(join(tmp.path, 'root'));
+    client = createRegistryClient({ config: EMPTY_REGISTRY_CONFIG });
+    executor = createNamespaceExecutor({ stateDir: join(tmp.path, 'exec') });
+    context = join(tmp.path, 'ctx');
+    await mkdir(join(context, 'dir/sub'), { recursive: true });
+    await writeFile(join(context, 'dir/a.txt'), 'a');
+    await writeFile(join(context, 'dir/sub/b.txt'), 'b');
+    await writeFile(join(context, 'ignored.log'), 'x');
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await store?.[Symbol.asyncDispose]();
+    await tmp?.[Symbol.asyncDispose]();
+    await registry?.stop();
+  });
+
+  function graph(runText: string): Vertex {
+    const image = createVertex({ kind: 'source', source: { type: 'image', ref: `${registry.host}/library/busybox:latest` }, platform }, [], { name: 'FROM busybox' });
+    const local = createVertex({ kind: 'source', source: { type: 'local', name: 'context', includePatterns: ['dir/'], excludePatterns: [] }, platform }, [], {
+      name: '[internal] load build context',
+    });
+    const copy = createVertex(
+      { kind: 'file', base: 0, platform, actions: [{ action: 'copy', input: 1, sources: ['dir/'], dest: '/app/', excludes: [], extractArchives: false, parents: false }] },
+      [{ vertex: image, output: 0 }, { vertex: local, output: 0 }],
+      { name: 'COPY dir/ /app/' },
+    );
+    return createVertex(
+      { kind: 'exec', meta: { args: ['/bin/sh', '-c', runText], env: ['PATH=/bin'], cwd: '/app', user: '' }, mounts: [{ type: 'bind', input: 0, dest: '/', output: 0, readonly: false }], network: 'none', security: 'sandbox', platform },
+      [{ vertex: copy, output: 0 }],
+      { name: `RUN ${runText}` },
+    );
+  }
+
+  async function solve(root: Vertex, events: ProgressEvent[]): Promise<string | null> {
+    const runner = createOpRunner({
+      meta: store.meta,
+      content: store.content,
+      snapshotter: store.snapshotter,
+      layerBlobs: store.layerBlobs,
+      executor: () => executor,
+      registry: () => client,
+      images: createImageResolver({ client: () => client, meta: store.meta, progress: { emit: () => undefined } }),
+      contexts: new Map([['context', { dir: context, isExcluded: (p: string) => p.endsWith('.log') }]]),
+    });
+    const { result } = await createSolver<Ref>(runner).solve(root, { id: 't', signal: new AbortController().signal, progress: { emit: (e) => events.push(e) } });
+    if (result.kind !== 'snapshot') throw new Error('expected a snapshot');
+    return result.snapshotId;
+  }
+
+  it('pulls the base, copies the context and runs a process, leaving each change in its own layer', async () => {
+    const events: ProgressEvent[] = [];
+    const top = await solve(graph('find /app -type f | sort > /listing'), events);
+    const chain = store.snapshotter.chain(top);
+    expect(chain.length).toBe(3);
+    const view = createLayeredView(chain.map((id) => store.snapshotter.dir(id)).reverse());
+    const listing = await view.lookup('/listing', { followLast: true });
+    expect(await readFile(listing?.hostPath ?? '', 'utf8')).toBe('/app/a.txt\n/app/sub/b.txt\n');
+    expect(await readdir(store.snapshotter.dir(chain[2] ?? ''))).toEqual(['listing']);
+    expect(events.filter((e) => e.type === 'vertex.started').map((e) => (e.type === 'vertex.started' ? e.name : ''))).toEqual(
+      expect.arrayContaining(['FROM busybox', 'COPY dir/ /app/', 'RUN find /app -type f | sort > /listing']),
+    );
+  });
+
+  it('reuses everything when nothing changed, and re-keys the copy when a selected file changes', async () => {
+    const events: ProgressEvent[] = [];
+    await solve(graph('find /app -type f | sort > /listing'), events);
+    // The cached RUN needs none of its inputs: nothing starts, not even the context read.
+    expect(events.filter((e) => e.type === 'vertex.started')).toEqual([]);
+
+    await writeFile(join(context, 'ignored.log'), 'changed but ignored');
+    const again: ProgressEvent[] = [];
+    await solve(graph('find /app -type f | sort > /listing'), again);
+    expect(again.some((e) => e.type === 'vertex.started' && e.name.startsWith('RUN'))).toBe(false);
+
+    await writeFile(join(context, 'dir/a.txt'), 'a2');
+    const changed: ProgressEvent[] = [];
+    await solve(graph('find /app -type f | sort > /listing'), changed);
+    expect(changed.some((e) => e.type === 'vertex.started' && e.name === 'COPY dir/ /app/')).toBe(true);
+    expect(changed.some((e) => e.type === 'vertex.cached' && e.name === 'FROM busybox')).toBe(true);
+  });
+});
