@@ -1,0 +1,83 @@
+import { mkdir, mkdtemp, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../base/errors.js';
+import { buildRuntimeSpec, STANDARD_MOUNT_POINTS, type RuntimeSpec, type SpecRoot } from './spec.js';
+import { createStubLayer, type StubTarget } from './stubs.js';
+import { writeHostFiles } from './host-files.js';
+import type { ExecMount, ExecRequest, ResolvedUser } from './types.js';
+
+/** DEFAULT_HOSTNAME is the sandbox hostname when the request names none. */
+export const DEFAULT_HOSTNAME = 'tbuild';
+
+/** Bundle is an OCI bundle directory for one exec; disposing it removes the directory. */
+export interface Bundle extends AsyncDisposable {
+  readonly dir: string;
+  /** The bundle's rootfs mount point. */
+  readonly rootfsDir: string;
+  /** The overlay lowerdirs to use: the stub layer on top of the image's. */
+  readonly lowerdirs: readonly string[];
+  readonly spec: RuntimeSpec;
+}
+
+/** BundleOptions selects who mounts the overlay and the limits to write. */
+export interface BundleOptions {
+  /** 'overlay': the spec carries the overlay as its "/" mount; 'prepared': the caller mounts it at rootfsDir. */
+  readonly rootMode: 'overlay' | 'prepared';
+  readonly user: ResolvedUser;
+  readonly nofile: number;
+  readonly signal: AbortSignal;
+}
+
+async function mountKind(m: ExecMount): Promise<'dir' | 'file'> {
+  if (m.kind === 'tmpfs') return 'dir';
+  return (await stat(m.source)).isDirectory() ? 'dir' : 'file';
+}
+
+async function removeBundle(dir: string): Promise<void> {
+  // rmdir fails while something is still mounted on rootfs: never recurse into a mounted layer.
+  try {
+    await rmdir(path.join(dir, 'rootfs'));
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** createBundle writes config.json, the sandbox's /etc files and the stub layer into a new directory of stateDir. */
+export async function createBundle(stateDir: string, request: ExecRequest, options: BundleOptions): Promise<Bundle> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const dir = await mkdtemp(path.join(stateDir, 'exec-'));
+  try {
+    const rootfsDir = path.join(dir, 'rootfs');
+    const stubDir = path.join(dir, 'stubs');
+    const filesDir = path.join(dir, 'files');
+    await Promise.all([mkdir(rootfsDir), mkdir(stubDir), mkdir(filesDir)]);
+    const hostname = request.hostname ?? DEFAULT_HOSTNAME;
+    const mounts = [...(await writeHostFiles(filesDir, hostname)), ...request.mounts];
+    const targets: StubTarget[] = STANDARD_MOUNT_POINTS.map((p) => ({ path: p, kind: 'dir' as const }));
+    for (const m of mounts) targets.push({ path: m.target, kind: await mountKind(m) });
+    const layers = [request.rootfs.upperdir, ...request.rootfs.lowerdirs];
+    await createStubLayer(layers, stubDir, targets, { signal: options.signal });
+    const lowerdirs = [stubDir, ...request.rootfs.lowerdirs];
+    const root: SpecRoot =
+      options.rootMode === 'overlay'
+        ? { kind: 'overlay', lowerdirs, upperdir: request.rootfs.upperdir, workdir: request.rootfs.workdir }
+        : { kind: 'prepared' };
+    const spec = buildRuntimeSpec({
+      args: request.process.args,
+      env: request.process.env,
+      cwd: request.process.cwd,
+      user: options.user,
+      hostname,
+      network: request.network,
+      root,
+      mounts,
+      nofile: options.nofile,
+    });
+    await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
+    return { dir, rootfsDir, lowerdirs, spec, [Symbol.asyncDispose]: () => removeBundle(dir) };
+  } catch (err) {
+    await removeBundle(dir);
+    throw err;
+  }
+}

@@ -1,0 +1,38 @@
+import type { ChildProcess } from 'node:child_process';
+import { errnoCode } from '../base/errors.js';
+import type { ExecRequest } from './types.js';
+
+/** ChildExit is how a spawned process ended. */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** waitForClose resolves once the child exited and its stdio streams closed. */
+export function waitForClose(child: ChildProcess): Promise<ChildExit> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** pipeOutput forwards the child's stdout and stderr to the request's callback, draining them either way. */
+export function pipeOutput(child: ChildProcess, onOutput: ExecRequest['onOutput'], tail?: { stderr: Buffer[] }): void {
+  child.stdout?.on('data', (data: Buffer) => onOutput?.('stdout', data));
+  child.stderr?.on('data', (data: Buffer) => {
+    onOutput?.('stderr', data);
+    if (tail !== undefined) {
+      tail.stderr.push(data);
+      if (tail.stderr.length > 16) tail.stderr.shift();
+    }
+  });
+}
+
+/** killPid sends SIGKILL to a process that may already be gone. */
+export function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if (errnoCode(err) !== 'ESRCH') throw err;
+  }
+}

@@ -1,0 +1,38 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../base/errors.js';
+import type { ExecMount } from './types.js';
+
+const FALLBACK_RESOLV = 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n';
+const FALLBACK_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+
+async function readOr(file: string, fallback: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return fallback;
+    throw err;
+  }
+}
+
+/**
+ * writeHostFiles writes the sandbox's /etc/resolv.conf (the host's), /etc/hosts (the host's plus the container
+ * hostname) and /etc/hostname into `dir`, and returns the read-only bind mounts that put them in place.
+ */
+export async function writeHostFiles(dir: string, hostname: string): Promise<ExecMount[]> {
+  const resolv = await readOr('/etc/resolv.conf', FALLBACK_RESOLV);
+  const hostsBase = await readOr('/etc/hosts', FALLBACK_HOSTS);
+  const hosts = `${hostsBase}${hostsBase.endsWith('\n') || hostsBase === '' ? '' : '\n'}127.0.0.1\t${hostname}\n`;
+  const files: readonly [string, string][] = [
+    ['resolv.conf', resolv],
+    ['hosts', hosts],
+    ['hostname', `${hostname}\n`],
+  ];
+  const mounts: ExecMount[] = [];
+  for (const [name, content] of files) {
+    const source = path.join(dir, name);
+    await writeFile(source, content, { mode: 0o644 });
+    mounts.push({ kind: 'bind', source, target: `/etc/${name}`, readonly: true });
+  }
+  return mounts;
+}

@@ -1,0 +1,25 @@
+/** executor runs RUN processes in sandboxes described by OCI runtime specs. */
+export type {
+  ExecMount,
+  ExecRequest,
+  ExecResult,
+  Executor,
+  NetworkMode,
+  OverlayRootfs,
+  ProcessSpec,
+  ResolvedUser,
+} from './types.js';
+export { createNamespaceExecutor, type NamespaceExecutorOptions } from './namespace-executor.js';
+export { createRuncExecutor, type RuncExecutorOptions } from './runc-executor.js';
+export {
+  buildRuntimeSpec,
+  DEFAULT_CAPABILITIES,
+  MASKED_PATHS,
+  READONLY_PATHS,
+  type RuntimeMount,
+  type RuntimeSpec,
+  type SpecInput,
+  type SpecRoot,
+} from './spec.js';
+export { resolveUser } from './user.js';
+export { findHelper } from './helper-path.js';

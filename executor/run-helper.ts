@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { InternalError } from '../base/errors.js';
+import { killPid, pipeOutput, waitForClose } from './child-process.js';
+import type { ExecRequest } from './types.js';
+
+/** HelperOutcome is the final line the sandbox helper reports on its result fd. */
+export type HelperOutcome =
+  | { readonly type: 'exited'; readonly exitCode: number }
+  | { readonly type: 'signaled'; readonly signal: string }
+  | { readonly type: 'error'; readonly stage: string; readonly message: string };
+
+const RESULT_FD = 3;
+
+function parseLine(line: string): { started?: number; outcome?: HelperOutcome } {
+  const value: unknown = JSON.parse(line);
+  if (typeof value !== 'object' || value === null) throw new InternalError(`Bad helper line: ${line}`);
+  const v = new Map<string, unknown>(Object.entries(value));
+  switch (v.get('type')) {
+    case 'started':
+      return { started: Number(v.get('pid')) };
+    case 'exited':
+      return { outcome: { type: 'exited', exitCode: Number(v.get('exitCode')) } };
+    case 'signaled':
+      return { outcome: { type: 'signaled', signal: String(v.get('signal')) } };
+    case 'error':
+      return { outcome: { type: 'error', stage: String(v.get('stage')), message: String(v.get('message')) } };
+    default:
+      throw new InternalError(`Bad helper line: ${line}`);
+  }
+}
+
+/**
+ * runHelper runs the sandbox helper on a bundle and returns its outcome. On abort it SIGKILLs the container init
+ * (the PID namespace takes the rest down), waits for the helper to finish and rejects with `signal.reason`.
+ */
+export async function runHelper(
+  helper: string,
+  bundleDir: string,
+  request: ExecRequest,
+  options: { signal: AbortSignal },
+): Promise<HelperOutcome | undefined> {
+  const { signal } = options;
+  signal.throwIfAborted();
+  const args = ['--bundle', bundleDir, '--result-fd', String(RESULT_FD), '--parent-pid', String(process.pid)];
+  const child = spawn(helper, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  const closed = waitForClose(child);
+  let initPid: number | undefined;
+  let outcome: HelperOutcome | undefined;
+  const kill = (): void => {
+    // Before the init is known, killing the helper is enough: the init has a parent-death signal.
+    if (initPid !== undefined && outcome === undefined) killPid(initPid);
+    else if (child.pid !== undefined) killPid(child.pid);
+  };
+  const results = child.stdio[RESULT_FD];
+  if (!(results instanceof Readable)) throw new InternalError('Sandbox helper result pipe is missing');
+  const lines = createInterface({ input: results, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    const parsed = parseLine(line);
+    if (parsed.started !== undefined) initPid = parsed.started;
+    if (parsed.outcome !== undefined) outcome = parsed.outcome;
+    if (signal.aborted && outcome === undefined) kill();
+  });
+  pipeOutput(child, request.onOutput);
+  signal.addEventListener('abort', kill, { once: true });
+  try {
+    await closed;
+  } finally {
+    signal.removeEventListener('abort', kill);
+    lines.close();
+  }
+  signal.throwIfAborted();
+  return outcome;
+}

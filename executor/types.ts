@@ -1,0 +1,52 @@
+/** OverlayRootfs is the layered root filesystem of one exec: read-only lowers plus the upperdir that becomes the diff. */
+export interface OverlayRootfs {
+  /** Top layer first; empty means scratch. */
+  readonly lowerdirs: readonly string[];
+  readonly upperdir: string;
+  readonly workdir: string;
+}
+
+/** ExecMount is an extra mount inside the sandbox. */
+export type ExecMount =
+  | { readonly kind: 'bind'; readonly source: string; readonly target: string; readonly readonly: boolean }
+  | { readonly kind: 'tmpfs'; readonly target: string; readonly sizeBytes?: number };
+
+/** ProcessSpec is the process to run; `user` is in Dockerfile USER form ('' = root). */
+export interface ProcessSpec {
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly user: string;
+}
+
+/** NetworkMode selects the sandbox network: 'default' currently shares the host network like 'host'. */
+export type NetworkMode = 'default' | 'none' | 'host';
+
+/** ExecRequest describes one process run in a sandbox. */
+export interface ExecRequest {
+  readonly rootfs: OverlayRootfs;
+  readonly process: ProcessSpec;
+  readonly hostname?: string;
+  readonly network: NetworkMode;
+  readonly mounts: readonly ExecMount[];
+  readonly onOutput?: (stream: 'stdout' | 'stderr', data: Buffer) => void;
+}
+
+/** ExecResult is how the process ended: an exit code, or the name of the signal that killed it. */
+export interface ExecResult {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly durationMs: number;
+}
+
+/** Executor runs one process in a sandbox. */
+export interface Executor {
+  run(request: ExecRequest, options: { signal: AbortSignal }): Promise<ExecResult>;
+}
+
+/** ResolvedUser is a numeric identity for the container process. */
+export interface ResolvedUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly additionalGids: readonly number[];
+}
