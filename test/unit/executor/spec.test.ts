@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { buildRuntimeSpec, DEFAULT_CAPABILITIES, type SpecInput } from '../../../executor/index.js';
+
+const CAP_BITS: Record<string, number> = {
+  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_FOWNER: 3, CAP_FSETID: 4, CAP_KILL: 5, CAP_SETGID: 6, CAP_SETUID: 7,
+  CAP_SETPCAP: 8, CAP_NET_BIND_SERVICE: 10, CAP_NET_RAW: 13, CAP_SYS_CHROOT: 18, CAP_MKNOD: 27, CAP_AUDIT_WRITE: 29,
+  CAP_SETFCAP: 31,
+};
+
+const base: SpecInput = {
+  args: ['sh', '-c', 'true'],
+  env: ['HOME=/root'],
+  cwd: '/src',
+  user: { uid: 0, gid: 0, additionalGids: [] },
+  hostname: 'box',
+  network: 'none',
+  root: { kind: 'overlay', lowerdirs: ['/l/stub', '/l/1', '/l/0'], upperdir: '/u', workdir: '/w' },
+  mounts: [{ kind: 'bind', source: '/host/resolv.conf', target: '/etc/resolv.conf', readonly: true }],
+};
+
+describe('buildRuntimeSpec', () => {
+  it('uses Docker default capabilities (00000000a80425fb)', () => {
+    let mask = 0n;
+    for (const cap of DEFAULT_CAPABILITIES) mask |= 1n << BigInt(CAP_BITS[cap] ?? 63);
+    expect(mask.toString(16).padStart(16, '0')).toBe('00000000a80425fb');
+    const caps = buildRuntimeSpec(base).process.capabilities;
+    expect(caps.bounding).toEqual(DEFAULT_CAPABILITIES);
+    expect(caps.effective).toEqual(DEFAULT_CAPABILITIES);
+    expect(caps.inheritable).toEqual([]);
+  });
+
+  it('gives a non-root user no effective capabilities but keeps the bounding set', () => {
+    const spec = buildRuntimeSpec({ ...base, user: { uid: 1000, gid: 1000, additionalGids: [20] } });
+    expect(spec.process.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [20] });
+    expect(spec.process.capabilities.effective).toEqual([]);
+    expect(spec.process.capabilities.permitted).toEqual([]);
+    expect(spec.process.capabilities.bounding).toEqual(DEFAULT_CAPABILITIES);
+  });
+
+  it('carries the overlay as the first mount, then the standard and extra mounts', () => {
+    const spec = buildRuntimeSpec(base);
+    expect(spec.root).toEqual({ path: 'rootfs', readonly: false });
+    expect(spec.mounts.map((m) => `${m.destination}:${m.type}`)).toEqual([
+      '/:overlay', '/proc:proc', '/dev:tmpfs', '/dev/pts:devpts', '/dev/shm:tmpfs', '/dev/mqueue:mqueue', '/sys:sysfs',
+      '/etc/resolv.conf:bind',
+    ]);
+    expect(spec.mounts[0]?.options).toEqual(['lowerdir=/l/stub:/l/1:/l/0', 'upperdir=/u', 'workdir=/w']);
+    expect(spec.mounts.find((m) => m.destination === '/sys')?.options).toContain('ro');
+    expect(spec.mounts.at(-1)).toEqual({
+      destination: '/etc/resolv.conf', type: 'bind', source: '/host/resolv.conf', options: ['rbind', 'ro', 'nosuid', 'nodev'],
+    });
+  });
+
+  it('omits the root mount for a prepared rootfs', () => {
+    const spec = buildRuntimeSpec({ ...base, root: { kind: 'prepared' } });
+    expect(spec.mounts[0]?.destination).toBe('/proc');
+  });
+
+  it('creates a network namespace only for network none', () => {
+    const types = (network: SpecInput['network']): string[] =>
+      buildRuntimeSpec({ ...base, network }).linux.namespaces.map((n) => n.type);
+    expect(types('none')).toEqual(['pid', 'ipc', 'uts', 'mount', 'network']);
+    expect(types('host')).toEqual(['pid', 'ipc', 'uts', 'mount']);
+    expect(types('default')).toEqual(['pid', 'ipc', 'uts', 'mount']);
+  });
+
+  it('masks and protects /proc paths like runc', () => {
+    const { linux } = buildRuntimeSpec(base);
+    expect(linux.maskedPaths).toContain('/proc/kcore');
+    expect(linux.maskedPaths).toContain('/sys/firmware');
+    expect(linux.readonlyPaths).toEqual(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
+  });
+
+  it('adds a default PATH, keeps cwd, hostname and sets rlimits', () => {
+    const spec = buildRuntimeSpec(base);
+    expect(spec.process.env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root']);
+    expect(spec.process.cwd).toBe('/src');
+    expect(spec.hostname).toBe('box');
+    expect(spec.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }]);
+    expect(spec.process.noNewPrivileges).toBe(false);
+    expect(buildRuntimeSpec({ ...base, env: ['PATH=/bin'], nofile: 1024 }).process.env).toEqual(['PATH=/bin']);
+  });
+
+  it('is plain JSON data', () => {
+    const spec = buildRuntimeSpec(base);
+    expect(JSON.parse(JSON.stringify(spec))).toEqual(spec);
+  });
+});
