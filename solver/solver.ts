@@ -1,6 +1,6 @@
 import type { Digest } from '../base/digest.js';
 import { CancelledError, SolveError, TbuildError } from '../base/errors.js';
-import type { Vertex } from './graph/index.js';
+import { walkVertices, type Vertex } from './graph/index.js';
 import type { JobContext, OpRunner } from './types.js';
 
 /** SolveOutcome is the result of a solve plus how each vertex went. */
@@ -27,6 +27,7 @@ class SolveRun<R> {
   readonly #keys = new Map<Digest, Promise<Digest>>();
   readonly #results = new Map<Digest, Promise<R>>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #reported = new Set<Digest>();
 
   constructor(runner: OpRunner<R>, job: JobContext) {
     this.#runner = runner;
@@ -88,7 +89,7 @@ class SolveRun<R> {
     if (v.metadata.ignoreCache !== true) {
       const cached = await this.#wrap(v, () => this.#runner.lookup(v, key));
       if (cached !== undefined) {
-        this.#job.progress.emit({ type: 'vertex.cached', vertex: v.digest, name: v.metadata.name, time: Date.now() });
+        this.#reportCached(v);
         return cached;
       }
     }
@@ -111,6 +112,15 @@ class SolveRun<R> {
         error: cancelled ? 'cancelled' : errorMessage(err),
       });
       throw err;
+    }
+  }
+
+  /** Reports a cache hit for a vertex and every vertex below it that this solve has not reported yet. */
+  #reportCached(v: Vertex): void {
+    for (const u of walkVertices([v])) {
+      if (this.#reported.has(u.digest) || (u !== v && this.#results.has(u.digest))) continue;
+      this.#reported.add(u.digest);
+      this.#job.progress.emit({ type: 'vertex.cached', vertex: u.digest, name: u.metadata.name, time: Date.now() });
     }
   }
 

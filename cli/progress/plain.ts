@@ -4,6 +4,16 @@ import type { ProgressEvent, ProgressSink } from '../../base/progress.js';
 export function createPlainProgress(out: NodeJS.WritableStream): ProgressSink & { close(): void } {
   const numbers = new Map<string, number>();
   const starts = new Map<string, number>();
+  // Output arrives in chunks that may end mid-line: print whole lines only.
+  const partial = new Map<string, string>();
+  const flush = (key: string, vertex: string, at: string, final: boolean): void => {
+    const text = partial.get(key) ?? '';
+    const lines = text.split('\n');
+    const rest = final ? '' : (lines.pop() ?? '');
+    const n = numbers.get(vertex) ?? 0;
+    for (const line of final && text.endsWith('\n') ? lines.slice(0, -1) : lines) out.write(`#${n} ${at} ${line}\n`);
+    partial.set(key, rest);
+  };
   const begin = Date.now();
   const number = (vertex: string, name: string): number => {
     let n = numbers.get(vertex);
@@ -25,15 +35,19 @@ export function createPlainProgress(out: NodeJS.WritableStream): ProgressSink & 
           out.write(`#${number(event.vertex, event.name)} CACHED\n`);
           break;
         case 'vertex.completed': {
+          for (const stream of ['stdout', 'stderr']) {
+            const key = `${event.vertex} ${stream}`;
+            if (partial.get(key)) flush(key, event.vertex, ((event.time - (starts.get(event.vertex) ?? begin)) / 1000).toFixed(3), true);
+          }
           const n = number(event.vertex, event.name);
           const secs = (event.durationMs / 1000).toFixed(1);
           out.write(event.error === undefined ? `#${n} DONE ${secs}s\n` : `#${n} ERROR: ${event.error}\n`);
           break;
         }
         case 'vertex.log': {
-          const n = numbers.get(event.vertex) ?? 0;
-          const at = ((event.time - (starts.get(event.vertex) ?? begin)) / 1000).toFixed(3);
-          for (const line of event.data.replace(/\n$/, '').split('\n')) out.write(`#${n} ${at} ${line}\n`);
+          const key = `${event.vertex} ${event.stream}`;
+          partial.set(key, (partial.get(key) ?? '') + event.data);
+          flush(key, event.vertex, ((event.time - (starts.get(event.vertex) ?? begin)) / 1000).toFixed(3), false);
           break;
         }
         case 'status': {

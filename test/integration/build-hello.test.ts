@@ -49,7 +49,7 @@ describe('tbuild build: Dockerfile to OCI image, end to end', () => {
 
   it('writes an OCI tarball that skopeo, umoci, oci-image-tool and runc accept', async () => {
     const tar = join(tmp.path, 'hello.tar');
-    const res = await runTbuild(['build', ...base(), '--output', `type=oci,dest=${tar}`, join(REPO_ROOT, 'examples/hello')]);
+    const res = await runTbuild(['build', ...base(), '-t', 'hello:v1', '--output', `type=oci,dest=${tar}`, join(REPO_ROOT, 'examples/hello')]);
     expect(res.code, res.stderr).toBe(0);
     const inspect = await run('skopeo', ['inspect', `oci-archive:${tar}`]);
     expect(inspect.code, inspect.stderr).toBe(0);
@@ -60,7 +60,7 @@ describe('tbuild build: Dockerfile to OCI image, end to end', () => {
     const layout = join(tmp.path, 'layout');
     await mkdir(layout);
     expect((await run('tar', ['-xf', tar, '-C', layout])).code).toBe(0);
-    const validate = await run('oci-image-tool', ['validate', '--type', 'imageLayout', layout]);
+    const validate = await run('oci-image-tool', ['validate', '--type', 'image', layout]);
     expect(validate.code, validate.stdout + validate.stderr).toBe(0);
 
     const bundle = join(tmp.path, 'bundle');
