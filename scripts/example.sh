@@ -13,7 +13,7 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
 tbuild build --progress=plain --config examples/offline.toml -t hello examples/hello
-tbuild build --progress=plain --config examples/offline.toml --output type=oci,dest="$out/hello.tar" examples/hello
+tbuild build --progress=plain --config examples/offline.toml -t hello --output type=oci,dest="$out/hello.tar" examples/hello
 tbuild images
 
 echo "--- running the image's entrypoint with runc"
