@@ -1,11 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Digester, digestHex, type Digest } from '../base/digest.js';
 import { ContentError, errnoCode } from '../base/errors.js';
+import { isProcessAlive } from './jobs.js';
 
 /** BlobInfo is what the store knows of one blob. */
 export interface BlobInfo {
@@ -41,6 +42,8 @@ export interface ContentIngester {
 /** ContentStore is a local store of blobs addressed by digest. */
 export interface ContentStore extends ContentProvider, ContentIngester {
   deleteBlob(digest: Digest): Promise<void>;
+  /** recover removes partial ingests of processes that died. */
+  recover(): Promise<void>;
 }
 
 /** createLocalContentStore returns a content store in `root/blobs/sha256` with ingests in `root/ingest`. */
@@ -115,6 +118,20 @@ class LocalContentStore implements ContentStore {
 
   async deleteBlob(digest: Digest): Promise<void> {
     await rm(this.blobPath(digest), { force: true });
+  }
+
+  async recover(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.#ingest);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    for (const name of names) {
+      const pid = Number(name.split('-')[0]);
+      if (!Number.isInteger(pid) || !isProcessAlive(pid)) await rm(join(this.#ingest, name), { force: true });
+    }
   }
 
   #ensureDirs(): Promise<void> {

@@ -29,6 +29,8 @@ export interface Snapshotter {
   recover(): Promise<void>;
 }
 
+const ORPHAN_GRACE_MS = 10 * 60 * 1000;
+
 /** createSnapshotter returns a snapshotter keeping layers under `root`. */
 export function createSnapshotter(root: string, meta: MetadataStore): Snapshotter {
   return new DirectorySnapshotter(root, meta);
@@ -104,9 +106,19 @@ class DirectorySnapshotter implements Snapshotter {
       if (errnoCode(err) === 'ENOENT') return;
       throw err;
     }
+    const now = Date.now();
     for (const name of names) {
       const m = /^active-(\d+)-/.exec(name);
-      if (m?.[1] !== undefined && !isProcessAlive(Number(m[1]))) await rm(join(this.#root, name), { recursive: true, force: true });
+      if (m?.[1] !== undefined) {
+        if (!isProcessAlive(Number(m[1]))) await rm(join(this.#root, name), { recursive: true, force: true });
+        continue;
+      }
+      // A layer renamed into place whose record never got written (the process died in between).
+      // Another process may be between those two steps right now, so only old ones go.
+      if (this.#meta.snapshots.get(name) === undefined) {
+        const st = await lstat(join(this.#root, name));
+        if (now - st.mtimeMs > ORPHAN_GRACE_MS) await rm(join(this.#root, name), { recursive: true, force: true });
+      }
     }
   }
 }

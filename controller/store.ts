@@ -31,11 +31,12 @@ export async function openStore(root: string): Promise<Store> {
   await Promise.all([mkdir(snapshotsDir, { recursive: true }), mkdir(tmp, { recursive: true })]);
   const meta = openMetadataStore(join(root, 'meta'));
   const snapshotter = createSnapshotter(snapshotsDir, meta);
-  await snapshotter.recover();
+  const content = createLocalContentStore(join(root, 'content'));
+  await Promise.all([snapshotter.recover(), content.recover()]);
   return {
     root,
     meta,
-    content: createLocalContentStore(join(root, 'content')),
+    content,
     snapshotter,
     layerBlobs: createLayerBlobStore(meta),
     tmp,
