@@ -19,6 +19,7 @@ Options:
   -o, --output SPEC         Output destination (type=image|registry|oci|docker|local|tar,dest=...,name=...,
                             push=true|false,compression=gzip|zstd|uncompressed,compression-level=N); repeatable
       --push                Shorthand for --output=type=registry
+      --pull                Resolve base images in their registry again (default: use what the store knows)
       --load                Load the image into Docker (DOCKER_HOST or /var/run/docker.sock)
       --platform OS/ARCH    Set the target platform (default: the host's)
       --no-cache            Do not use the cache when building
@@ -29,6 +30,11 @@ Options:
       --oci-runtime NAME    Run RUN steps with runc or crun instead of tbuild's sandbox
       --iidfile FILE        Write the image ID to the file
       --metadata-file FILE  Write build result metadata to the file
+      --builder ADDR        Build on a remote builder: unix:///PATH or tcp://HOST:PORT (default: $TBUILD_HOST)
+      --tlscacert FILE      CA certificate that signed the builder's certificate
+      --tlscert FILE        Client certificate for the builder (mutual TLS)
+      --tlskey FILE         Client key for the builder
+      --token TOKEN         Bearer token for the builder (default: $TBUILD_TOKEN)
       --debug               Print stack traces with errors
 `;
 
@@ -45,6 +51,12 @@ export interface BuildCommand {
   readonly ociRuntime: 'runc' | 'crun' | undefined;
   readonly debug: boolean;
   readonly help: boolean;
+  /** Remote builder address (--builder or TBUILD_HOST); undefined builds in process. */
+  readonly builder: string | undefined;
+  readonly tlsCaCert: string | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly token: string | undefined;
 }
 
 const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
@@ -63,6 +75,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         target: { type: 'string' },
         output: { type: 'string', short: 'o', multiple: true },
         push: { type: 'boolean' },
+        pull: { type: 'boolean' },
         load: { type: 'boolean' },
         platform: { type: 'string' },
         'no-cache': { type: 'boolean' },
@@ -75,6 +88,11 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         'metadata-file': { type: 'string' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        builder: { type: 'string' },
+        tlscacert: { type: 'string' },
+        tlscert: { type: 'string' },
+        tlskey: { type: 'string' },
+        token: { type: 'string' },
       },
     });
   } catch (err) {
@@ -100,6 +118,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
     outputs: outputsFor(v.output ?? [], tags, v.push === true, v.load === true),
     noCache: v['no-cache'] === true,
+    pull: v.pull === true,
     noCacheFilter: v['no-cache-filter'] ?? [],
     ...(v.config === undefined ? {} : { registryConfigPath: resolve(v.config) }),
   };
@@ -112,6 +131,11 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     ociRuntime: runtime,
     debug: v.debug === true,
     help,
+    builder: v.builder ?? (process.env['TBUILD_HOST'] || undefined),
+    tlsCaCert: v.tlscacert === undefined ? undefined : resolve(v.tlscacert),
+    tlsCert: v.tlscert === undefined ? undefined : resolve(v.tlscert),
+    tlsKey: v.tlskey === undefined ? undefined : resolve(v.tlskey),
+    token: v.token ?? (process.env['TBUILD_TOKEN'] || undefined),
   };
 }
 

@@ -14,12 +14,12 @@ import { exportOutputs } from './outputs.js';
 import type { BuildRequest, BuildResult } from './request.js';
 import type { Store } from './store.js';
 import { openRegistryAccess } from './registry-access.js';
-import { formatReference } from '../registry/index.js';
+import { formatReference } from '../registry/reference.js';
 
 /** BuildServices are the long-lived parts a build uses. */
 export interface BuildServices {
   readonly store: Store;
-  readonly executor: () => Executor;
+  readonly executor: () => Promise<Executor>;
 }
 
 /** runBuild compiles a Dockerfile, solves its graph and exports the outputs. */
@@ -33,7 +33,7 @@ export async function runBuild(
   await using _job = await registerJob(store.meta);
   const text = await readDockerfile(request.dockerfile);
   await using registry = await openRegistryAccess(request.registryConfigPath);
-  const images = createImageResolver({ client: registry.client, meta: store.meta, progress });
+  const images = createImageResolver({ client: registry.client, meta: store.meta, progress, pull: request.pull === true });
   const platform = request.platform ?? hostPlatform();
   const definition = await compileDockerfile(text, {
     file: basename(request.dockerfile),

@@ -3,7 +3,8 @@ import { ExportError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { buildImage, dockerEndpoint, loadIntoDocker, writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar, type BuiltImage } from '../exporter/index.js';
-import { formatReference, parseReference, type RegistryClient } from '../registry/index.js';
+import type { RegistryClient } from '../registry/index.js';
+import { formatReference, parseReference } from '../registry/reference.js';
 import type { ImageExportOptions, OutputSpec } from './request.js';
 import type { Store } from './store.js';
 
@@ -15,7 +16,7 @@ export interface ExportSubject {
 
 interface ExportDeps {
   readonly store: Store;
-  readonly registry: () => RegistryClient;
+  readonly registry: () => Promise<RegistryClient>;
   readonly signal: AbortSignal;
   readonly progress: ProgressSink;
 }
@@ -64,8 +65,8 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         let pushedDigest: string | undefined;
         if (output.push) {
           for (const name of names) {
-            const pushed = await step(deps, `pushing ${name}`, () =>
-              deps.registry().pushImage(
+            const pushed = await step(deps, `pushing ${name}`, async () =>
+              (await deps.registry()).pushImage(
                 parseReference(name),
                 { manifest: image.manifestBytes, manifestMediaType: image.manifestDescriptor.mediaType, config: image.manifest.config, layers: image.manifest.layers },
                 (d) => Promise.resolve(store.content.readBlob(d.digest)),

@@ -29,6 +29,8 @@ export interface BuildRequest {
   readonly noCache: boolean;
   readonly noCacheFilter: readonly string[];
   readonly registryConfigPath?: string;
+  /** Resolve base images in the registry again instead of using what the store knows. */
+  readonly pull?: boolean;
 }
 
 /** BuildResult is what a finished build produced. */

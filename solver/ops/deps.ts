@@ -2,7 +2,8 @@ import type { ContentStore } from '../../cache/content-store.js';
 import type { LayerBlobStore } from '../../cache/layer-blob-store.js';
 import type { MetadataStore } from '../../cache/metadata.js';
 import type { Snapshotter } from '../../cache/snapshotter.js';
-import type { Executor } from '../../executor/index.js';
+import type { CacheMountStore } from '../../cache/cache-mounts.js';
+import type { Executor, NetworkMode } from '../../executor/index.js';
 import type { RegistryClient } from '../../registry/index.js';
 import type { ImageResolver } from './image-resolver.js';
 import type { LocalContext } from './ref.js';
@@ -14,8 +15,22 @@ export interface OpDeps {
   readonly snapshotter: Snapshotter;
   readonly layerBlobs: LayerBlobStore;
   /** The executor is made on first use, so cached builds never load it. */
-  readonly executor: () => Executor;
-  readonly registry: () => RegistryClient;
+  readonly executor: () => Promise<Executor>;
+  /** The registry client is made on first use, so builds served from the store never load it. */
+  readonly registry: () => Promise<RegistryClient>;
   readonly images: ImageResolver;
   readonly contexts: ReadonlyMap<string, LocalContext>;
+  /** Compiles COPY --exclude patterns (.dockerignore syntax); a simple glob matcher is used when absent. */
+  readonly excludeMatcher?: (patterns: readonly string[]) => (relPath: string) => boolean;
+  /** RUN --mount=type=cache directories. */
+  readonly cacheMounts?: CacheMountStore;
+  /** Build secrets by id; values are read only when a RUN mounts them. */
+  readonly secrets?: ReadonlyMap<string, SecretSource>;
+  /** SSH agent sockets by id. */
+  readonly sshAgents?: ReadonlyMap<string, string>;
+  /** Network of RUNs that ask for `default`. */
+  readonly network?: NetworkMode;
 }
+
+/** SecretSource is where a build secret's value is read from: a file or an environment variable of the client. */
+export type SecretSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'env'; readonly name: string };

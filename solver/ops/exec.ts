@@ -2,25 +2,28 @@ import { ExecError, InternalError } from '../../base/errors.js';
 import type { ExecOp } from '../graph/index.js';
 import type { JobContext } from '../types.js';
 import type { OpDeps } from './deps.js';
+import { prepareExecMounts } from './exec-mounts.js';
 import type { Ref, SnapshotRef } from './ref.js';
 
 const OUTPUT_TAIL_LINES = 20;
 
 /** runExec runs a RUN over its root input and commits the changes as a new snapshot. */
 export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext, vertex: string): Promise<SnapshotRef> {
-  const root = op.mounts.find((m) => m.dest === '/');
-  if (root === undefined) throw new InternalError('Cannot run a process without a root mount');
+  const root = op.mounts.find((m) => m.type === 'bind' && m.dest === '/');
+  if (root?.type !== 'bind') throw new InternalError('Cannot run a process without a root mount');
   const base = root.input === null ? null : inputs[root.input];
   if (base !== undefined && base !== null && base.kind !== 'snapshot') throw new InternalError('Cannot run a process over a local folder');
   await using active = await deps.snapshotter.prepare(base?.snapshotId ?? null);
+  await using extra = await prepareExecMounts(op, inputs, deps, job.signal);
   const tail: string[] = [];
-  const result = await deps.executor().run(
+  const result = await (await deps.executor()).run(
     {
       rootfs: { lowerdirs: active.lowerdirs, upperdir: active.dir, workdir: active.workdir },
-      process: { args: op.meta.args, env: op.meta.env, cwd: op.meta.cwd, user: op.meta.user },
+      process: { args: op.meta.args, env: [...op.meta.env, ...extra.env], cwd: op.meta.cwd, user: op.meta.user },
       ...(op.meta.hostname === undefined ? {} : { hostname: op.meta.hostname }),
-      network: op.network,
-      mounts: [],
+      network: op.network === 'default' ? (deps.network ?? 'default') : op.network,
+      security: op.security,
+      mounts: extra.mounts,
       onOutput: (stream, data) => {
         const text = data.toString('utf8');
         tail.push(...text.split('\n').filter((l) => l.length > 0));

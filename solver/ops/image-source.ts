@@ -49,7 +49,7 @@ export async function pullImage(resolved: ResolvedImage, deps: OpDeps, job: JobC
     }
     if ((await deps.content.info(layer.digest)) === undefined) {
       job.progress.emit({ type: 'status', vertex, id: layer.digest, current: 0, total: layer.size, time: Date.now() });
-      const stream = await deps.registry().fetchBlob(resolved.ref, layer, { signal: job.signal });
+      const stream = await (await deps.registry()).fetchBlob(resolved.ref, layer, { signal: job.signal });
       await deps.content.writeBlob(stream, { digest: layer.digest, size: layer.size }, { signal: job.signal });
       job.progress.emit({ type: 'status', vertex, id: layer.digest, current: layer.size, total: layer.size, completed: true, time: Date.now() });
     }

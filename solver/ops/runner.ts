@@ -1,35 +1,39 @@
 import type { Digest } from '../../base/digest.js';
 import { assertNever, InternalError } from '../../base/errors.js';
 import { computeCacheKey, computeOpDigest } from '../cache-key.js';
-import type { Vertex } from '../graph/index.js';
+import type { LocalSource, Vertex } from '../graph/index.js';
 import type { JobContext, OpRunner } from '../types.js';
 import { computeContextChecksum } from './context-checksum.js';
 import type { OpDeps } from './deps.js';
+import { excludeMatcherOf } from './exclude.js';
 import { runExec } from './exec.js';
 import { runFileOp } from './file.js';
+import { RemoteSources } from './remote-source.js';
 import { findPulledImage, pullImage } from './image-source.js';
 import type { LocalContext, Ref } from './ref.js';
 
 /** createOpRunner returns the runner for every op kind of the graph. */
 export function createOpRunner(deps: OpDeps): OpRunner<Ref> {
+  const remote = new RemoteSources();
   return {
-    cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, deps, job),
+    cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, deps, job, remote),
     lookup: (vertex, key) => lookup(vertex, key, deps),
-    run: (vertex, key, inputs, job) => run(vertex, key, inputs, deps, job),
+    run: (vertex, key, inputs, job) => run(vertex, key, inputs, deps, job, remote),
   };
 }
 
-async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], deps: OpDeps, job: JobContext): Promise<Digest> {
+async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], deps: OpDeps, job: JobContext, remote: RemoteSources): Promise<Digest> {
   const op = vertex.op;
   switch (op.kind) {
     case 'source': {
       const source = op.source;
+      if (source.type === 'http' || source.type === 'git') return remote.cacheKey(vertex.digest, source, inputKeys, deps, job);
       if (source.type === 'image') {
         const resolved = await deps.images.resolve(source.ref, { platform: op.platform, signal: job.signal });
         // The pinned manifest, never the tag: a moved tag must miss the cache.
         return computeCacheKey(computeOpDigest('source.image', { digest: resolved.digest, platform: op.platform }), inputKeys);
       }
-      const checksum = await computeContextChecksum(context(deps, source.name), source.includePatterns, {
+      const checksum = await computeContextChecksum(localContext(deps, source), source.includePatterns, {
         meta: deps.meta,
         signal: job.signal,
       });
@@ -49,7 +53,7 @@ async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], deps: OpDe
 
 async function lookup(vertex: Vertex, key: Digest, deps: OpDeps): Promise<Ref | undefined> {
   const op = vertex.op;
-  if (op.kind === 'source') {
+  if (op.kind === 'source' && op.source.type !== 'http' && op.source.type !== 'git') {
     if (op.source.type === 'local') return undefined;
     const resolved = await deps.images.resolve(op.source.ref, { platform: op.platform, signal: AbortSignal.timeout(60_000) });
     const top = findPulledImage(resolved, deps);
@@ -58,17 +62,21 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps): Promise<Ref | 
   const rec = deps.meta.cacheRecords.get(key);
   if (rec === undefined) return undefined;
   if (rec.snapshotId !== null && !deps.snapshotter.exists(rec.snapshotId)) return undefined;
-  await deps.meta.cacheRecords.put(key, { ...rec, lastUsedAt: Date.now() });
+  // The last-use time only guides collection: it is written with the next commit, not waited for.
+  void deps.meta.cacheRecords.put(key, { ...rec, lastUsedAt: Date.now() }).catch(() => undefined);
   return { kind: 'snapshot', snapshotId: rec.snapshotId };
 }
 
-async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], deps: OpDeps, job: JobContext): Promise<Ref> {
+async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], deps: OpDeps, job: JobContext, remote: RemoteSources): Promise<Ref> {
   const op = vertex.op;
   switch (op.kind) {
     case 'source': {
       const source = op.source;
+      if (source.type === 'http' || source.type === 'git') {
+        return record(key, vertex, { kind: 'snapshot', snapshotId: await remote.run(vertex.digest, source, deps, job) }, deps);
+      }
       if (source.type === 'local') {
-        const ctx = context(deps, source.name);
+        const ctx = localContext(deps, source);
         return { kind: 'local', name: source.name, dir: ctx.dir, isExcluded: ctx.isExcluded };
       }
       const resolved = await deps.images.resolve(source.ref, { platform: op.platform, signal: job.signal });
@@ -88,6 +96,14 @@ async function record(key: Digest, vertex: Vertex, ref: Ref, deps: OpDeps): Prom
   const now = Date.now();
   await deps.meta.cacheRecords.put(key, { snapshotId: ref.snapshotId, createdAt: now, lastUsedAt: now, description: vertex.metadata.name });
   return ref;
+}
+
+/** localContext is a named context with the source's --exclude patterns applied on top of its .dockerignore. */
+function localContext(deps: OpDeps, source: LocalSource): LocalContext {
+  const ctx = context(deps, source.name);
+  if (source.excludePatterns.length === 0) return ctx;
+  const excluded = excludeMatcherOf(deps)(source.excludePatterns);
+  return { dir: ctx.dir, isExcluded: (rel) => ctx.isExcluded(rel) || excluded(rel) };
 }
 
 function context(deps: OpDeps, name: string): LocalContext {

@@ -67,9 +67,9 @@ describe('op runners over a real store, registry and sandbox', () => {
       content: store.content,
       snapshotter: store.snapshotter,
       layerBlobs: store.layerBlobs,
-      executor: () => executor,
-      registry: () => client,
-      images: createImageResolver({ client: () => client, meta: store.meta, progress: { emit: () => undefined } }),
+      executor: () => Promise.resolve(executor),
+      registry: () => Promise.resolve(client),
+      images: createImageResolver({ client: () => Promise.resolve(client), meta: store.meta, progress: { emit: () => undefined }, pull: false }),
       contexts: new Map([['context', { dir: context, isExcluded: (p: string) => p.endsWith('.log') }]]),
     });
     const { result } = await createSolver<Ref>(runner).solve(root, { id: 't', signal: new AbortController().signal, progress: { emit: (e) => events.push(e) } });
