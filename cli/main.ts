@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
+import type { BuildResult } from '../controller/index.js';
 import { BUILD_HELP, parseBuildCommand, writeResultFiles, type BuildCommand } from './build-command.js';
 import { exitCodeFor, renderError } from './render-error.js';
 
@@ -15,6 +16,8 @@ Commands:
   du          Show the disk usage of the build cache
   prune       Remove build cache
   debug ast   Print the parsed syntax tree of a Dockerfile
+  serve       Run a remote builder (gRPC) for 'build --builder'
+  info        Show information about tbuild or a remote builder
 
 Options:
   --root DIR  State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
@@ -64,6 +67,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await cacheCommand(command, rest);
       case 'debug':
         return await debugCommand(rest);
+      case 'serve':
+        return await (await import('./serve-command.js')).serveCommand(rest);
+      case 'info':
+        return await (await import('./remote-commands.js')).infoCommand(rest);
       default:
         throw new UsageError(`Unknown command "${command}"`, { hint: "run 'tbuild --help' for the list of commands" });
     }
@@ -73,17 +80,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function build(cmd: BuildCommand): Promise<number> {
+async function buildEmbedded(cmd: BuildCommand, signal: AbortSignal, progress: ProgressSink): Promise<BuildResult> {
   const { openStore, defaultRoot, runBuild } = await import('../controller/index.js');
   const { createExecutor } = await import('./executor-choice.js');
+  await using store = await openStore(cmd.root ?? defaultRoot());
+  return await runBuild(cmd.request, { store, executor: createExecutor(store, cmd.ociRuntime) }, { signal, progress });
+}
+
+async function build(cmd: BuildCommand): Promise<number> {
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new (UsageError)('Build cancelled'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const progress = await progressFor(cmd.progress);
   try {
-    await using store = await openStore(cmd.root ?? defaultRoot());
-    const result = await runBuild(cmd.request, { store, executor: createExecutor(store, cmd.ociRuntime) }, { signal: abort.signal, progress });
+    const result =
+      cmd.builder === undefined
+        ? await buildEmbedded(cmd, abort.signal, progress)
+        : await (await import('./remote-commands.js')).runRemoteBuild(cmd, { signal: abort.signal, progress });
     progress.close();
     await writeResultFiles(cmd, result);
     if (cmd.progress !== 'quiet' && result.imageId !== undefined && cmd.progress !== 'rawjson') {
@@ -127,6 +141,8 @@ async function images(args: readonly string[]): Promise<number> {
 }
 
 async function cacheCommand(command: 'du' | 'prune', args: readonly string[]): Promise<number> {
+  const remote = await import('./remote-commands.js');
+  if (remote.wantsRemoteCache(args) && !args.includes('--help') && !args.includes('-h')) return await remote.remoteCacheCommand(command, args);
   const { openStore, defaultRoot } = await import('../controller/index.js');
   const { DU_HELP, PRUNE_HELP, renderDiskUsage, runPrune } = await import('./cache-commands.js');
   if (args.includes('--help') || args.includes('-h')) {

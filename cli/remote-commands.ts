@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../base/errors.js';
+import type { ProgressSink } from '../base/progress.js';
+import type { BuildResult } from '../controller/index.js';
+import type { BuilderConnection } from '../remote/index.js';
+import type { BuildCommand } from './build-command.js';
+
+const CONNECTION_OPTIONS = {
+  builder: { type: 'string' },
+  tlscacert: { type: 'string' },
+  tlscert: { type: 'string' },
+  tlskey: { type: 'string' },
+  token: { type: 'string' },
+} as const;
+
+/** connectionOf picks the builder from flags, then TBUILD_HOST and TBUILD_TOKEN; undefined means embedded. */
+export function connectionOf(
+  v: { builder?: string | undefined; tlscacert?: string | undefined; tlscert?: string | undefined; tlskey?: string | undefined; token?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): BuilderConnection | undefined {
+  const address = v.builder ?? env['TBUILD_HOST'];
+  if (address === undefined || address === '') return undefined;
+  return { address, tls: { ca: v.tlscacert, cert: v.tlscert, key: v.tlskey }, token: v.token ?? env['TBUILD_TOKEN'] };
+}
+
+/** runRemoteBuild runs `tbuild build --builder ...`: the same request, built by the server. */
+export async function runRemoteBuild(cmd: BuildCommand, o: { signal: AbortSignal; progress: ProgressSink }): Promise<BuildResult> {
+  const conn = connectionOf({ builder: cmd.builder, tlscacert: cmd.tlsCaCert, tlscert: cmd.tlsCert, tlskey: cmd.tlsKey, token: cmd.token });
+  if (conn === undefined) throw new UsageError('Cannot build remotely without --builder or TBUILD_HOST');
+  if (cmd.request.registryConfigPath !== undefined) {
+    process.stderr.write('WARNING: --config is ignored with --builder: the builder uses the settings file given to tbuild serve --config\n');
+  }
+  const { remoteBuild } = await import('../remote/index.js');
+  return remoteBuild(cmd.request, conn, { signal: o.signal, progress: o.progress, stdout: process.stdout });
+}
+
+/** INFO_HELP is the text of `tbuild info --help`. */
+export const INFO_HELP = `Usage: tbuild info [--builder ADDR] [--tlscacert F --tlscert F --tlskey F] [--token T] [--root DIR]
+
+Show the version, platform and state folder of tbuild, or of a remote builder
+`;
+
+/** infoCommand runs `tbuild info`, locally or against a builder. */
+export async function infoCommand(args: readonly string[]): Promise<number> {
+  const v = parse(args, { root: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (v.help === true) {
+    process.stdout.write(INFO_HELP);
+    return 0;
+  }
+  const conn = connectionOf(v);
+  if (conn !== undefined) {
+    const { remoteInfo } = await import('../remote/index.js');
+    const i = await remoteInfo(conn);
+    const platform = [i.platform.os, i.platform.architecture, i.platform.variant].filter((p) => p !== '').join('/');
+    const lines = [
+      `Builder:\t${conn.address}`, `Version:\t${i.version}`, `Platform:\t${platform}`, `Root:\t\t${i.root}`,
+      `Addresses:\t${i.addresses.join(', ')}`, `Parallel:\t${i.maxParallelBuilds}`, `Running:\t${i.running}`, `Queued:\t\t${i.queued}`,
+      `Uptime:\t\t${Math.round(i.uptimeMs / 1000)}s`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  }
+  const { defaultRoot } = await import('../controller/index.js');
+  const { hostPlatform } = await import('../base/oci.js');
+  const p = hostPlatform();
+  const { readFile } = await import('node:fs/promises');
+  const pkg: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+  const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
+  process.stdout.write(`Builder:\tembedded\nVersion:\t${version}\nPlatform:\t${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}\nRoot:\t\t${v.root ?? defaultRoot()}\n`);
+  return 0;
+}
+
+/** wantsRemoteCache tells whether `tbuild du`/`prune` should go to a builder. */
+export function wantsRemoteCache(args: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  return args.some((a) => a === '--builder' || a.startsWith('--builder=')) || (env['TBUILD_HOST'] ?? '') !== '';
+}
+
+/** remoteCacheCommand runs `tbuild du` or `tbuild prune` against a builder. */
+export async function remoteCacheCommand(command: 'du' | 'prune', args: readonly string[]): Promise<number> {
+  const v = parse(args, {
+    verbose: { type: 'boolean' },
+    all: { type: 'boolean', short: 'a' },
+    filter: { type: 'string', multiple: true },
+    'keep-storage': { type: 'string' },
+    force: { type: 'boolean', short: 'f' },
+    root: { type: 'string' },
+  });
+  const conn = connectionOf(v);
+  if (conn === undefined) throw new UsageError(`Cannot run ${command} remotely without --builder or TBUILD_HOST`);
+  const { remoteDiskUsage, remotePrune } = await import('../remote/index.js');
+  if (command === 'du') {
+    process.stdout.write(await remoteDiskUsage(conn, v.verbose === true));
+    return 0;
+  }
+  let until = '';
+  for (const f of v.filter ?? []) {
+    const [k, val] = f.split('=');
+    if (k !== 'until' || val === undefined) throw new UsageError(`Cannot use --filter "${f}": only until=DURATION is supported`);
+    until = val;
+  }
+  process.stdout.write(await remotePrune(conn, { all: v.all === true, until, keepStorage: v['keep-storage'] ?? '' }));
+  return 0;
+}
+
+type Extra = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+function parse<E extends Extra>(args: readonly string[], extra: E) {
+  try {
+    return parseArgs({ args: [...args], options: { ...CONNECTION_OPTIONS, ...extra } }).values;
+  } catch (err) {
+    throw new UsageError(`Cannot parse the command line: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

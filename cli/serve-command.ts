@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../base/errors.js';
+
+/** SERVE_HELP is the text of `tbuild serve --help`. */
+export const SERVE_HELP = `Usage: tbuild serve [OPTIONS]
+
+Run a remote builder: the build API over gRPC for 'tbuild build --builder ADDR'
+
+Options:
+      --addr ADDR                 unix:///PATH or tcp://HOST:PORT; repeatable (default: unix:///run/tbuild/tbuild.sock)
+      --tlscacert FILE            Accept only clients with a certificate from this CA (mutual TLS)
+      --tlscert FILE              Server certificate for TCP addresses
+      --tlskey FILE               Server key for TCP addresses
+      --token TOKEN               Require "authorization: Bearer TOKEN" on every call
+      --token-file FILE           Read the token from a file
+      --insecure                  Allow TCP without TLS or without client authentication
+      --root DIR                  State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
+      --config FILE               Settings file (registry mirrors, credentials) used by every build
+      --max-parallel-builds N     Builds run at once; others wait in a queue (default: CPU count)
+      --oci-runtime NAME          Run RUN steps with runc or crun instead of tbuild's sandbox
+      --log-format text|json      Log records as text or one JSON object per line (default: text)
+`;
+
+async function version(): Promise<string> {
+  const pkg: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+  return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
+}
+
+function parseServeArgs(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: {
+        addr: { type: 'string', multiple: true },
+        tlscacert: { type: 'string' },
+        tlscert: { type: 'string' },
+        tlskey: { type: 'string' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        insecure: { type: 'boolean' },
+        root: { type: 'string' },
+        config: { type: 'string' },
+        'max-parallel-builds': { type: 'string' },
+        'oci-runtime': { type: 'string' },
+        'log-format': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError(`Cannot parse the serve command line: ${err instanceof Error ? err.message : String(err)}`, { hint: 'see tbuild serve --help' });
+  }
+}
+
+async function tokenOf(v: { token?: string | undefined; 'token-file'?: string | undefined }): Promise<string | undefined> {
+  if (v.token !== undefined && v['token-file'] !== undefined) throw new UsageError('Cannot use both --token and --token-file');
+  const token = v['token-file'] === undefined ? v.token : (await readFile(v['token-file'], 'utf8')).trim();
+  if (token === '') throw new UsageError('Cannot use an empty token');
+  return token;
+}
+
+/** serveCommand runs `tbuild serve` until SIGINT or SIGTERM. */
+export async function serveCommand(args: readonly string[]): Promise<number> {
+  const v = parseServeArgs(args);
+  if (v.help === true) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  const format = v['log-format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`Cannot use --log-format=${format}: expected text or json`);
+  const runtime = v['oci-runtime'];
+  if (runtime !== undefined && runtime !== 'runc' && runtime !== 'crun') throw new UsageError(`Cannot use --oci-runtime=${runtime}: expected runc or crun`);
+  const parallel = v['max-parallel-builds'] === undefined ? availableParallelism() : Number(v['max-parallel-builds']);
+  if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
+  const { createLogger, parseAddress, startServer } = await import('../remote/index.js');
+  const { openStore, defaultRoot } = await import('../controller/index.js');
+  const { createExecutor } = await import('./executor-choice.js');
+  const { renderDiskUsage, runPrune } = await import('./cache-commands.js');
+  const logger = createLogger(process.stderr, format);
+  const addresses = (v.addr ?? ['unix:///run/tbuild/tbuild.sock']).map(parseAddress);
+  const token = await tokenOf(v);
+  await using store = await openStore(v.root === undefined ? defaultRoot() : resolve(v.root));
+  const server = await startServer({
+    addresses,
+    tls: { ca: v.tlscacert, cert: v.tlscert, key: v.tlskey },
+    token,
+    insecure: v.insecure === true,
+    store,
+    executor: createExecutor(store, runtime),
+    registryConfigPath: v.config === undefined ? undefined : resolve(v.config),
+    maxParallelBuilds: parallel,
+    logger,
+    version: await version(),
+    cache: {
+      diskUsage: async (verbose) => renderDiskUsage(store, verbose),
+      prune: (p) => runPrune(store, [...(p.all ? ['--all'] : []), ...(p.until === '' ? [] : ['--filter', `until=${p.until}`]), ...(p.keepStorage === '' ? [] : ['--keep-storage', p.keepStorage])]),
+    },
+  });
+  const signal = await new Promise<string>((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
+  });
+  logger.info('shutting down', { signal });
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,88 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ChannelCredentials, Metadata, ServerCredentials } from '@grpc/grpc-js';
+import { UsageError } from '../base/errors.js';
+import type { BuilderAddress } from './address.js';
+import type { Logger } from './log.js';
+
+/** TlsFiles are the PEM files given with --tlscacert, --tlscert and --tlskey. */
+export interface TlsFiles {
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+}
+
+async function readPem(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new UsageError(`Cannot read the ${what} "${path}"`, { cause: err });
+  }
+}
+
+/**
+ * serverCredentials picks how one listener accepts connections. Unix sockets are plain (their file mode guards
+ * them). TCP needs TLS: with --tlscacert only clients holding a certificate from that CA get in. Plain TCP, or TLS
+ * that nothing authenticates (no CA, no token), is refused unless `insecure`, and then logged as a warning.
+ */
+export async function serverCredentials(
+  address: BuilderAddress,
+  options: { tls: TlsFiles; hasToken: boolean; insecure: boolean; logger: Logger },
+): Promise<ServerCredentials> {
+  if (address.kind === 'unix') return ServerCredentials.createInsecure();
+  const { tls } = options;
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError('Cannot serve TLS: pass both --tlscert and --tlskey');
+  if (tls.cert === undefined || tls.key === undefined) {
+    if (!options.insecure) {
+      throw new UsageError(`Cannot listen on ${address.text} without TLS`, { hint: 'pass --tlscacert/--tlscert/--tlskey, or --insecure to accept plain TCP' });
+    }
+    options.logger.warn('listening on plain TCP without TLS: traffic and tokens are readable on the network', { addr: address.text });
+    return ServerCredentials.createInsecure();
+  }
+  if (tls.ca === undefined && !options.hasToken) {
+    if (!options.insecure) {
+      throw new UsageError(`Cannot listen on ${address.text}: nothing authenticates clients`, { hint: 'pass --tlscacert for mutual TLS or --token, or --insecure' });
+    }
+    options.logger.warn('TLS without client authentication: anyone who reaches the address can build', { addr: address.text });
+  }
+  const ca = tls.ca === undefined ? null : await readPem(tls.ca, 'CA certificate');
+  const pair = { cert_chain: await readPem(tls.cert, 'server certificate'), private_key: await readPem(tls.key, 'server key') };
+  return ServerCredentials.createSsl(ca, [pair], ca !== null);
+}
+
+/** channelCredentials picks how the client connects: plain for unix sockets, TLS (with a client certificate when given) for TCP. */
+export async function channelCredentials(address: BuilderAddress, tls: TlsFiles): Promise<ChannelCredentials> {
+  const any = tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined;
+  if (address.kind === 'unix' || !any) return ChannelCredentials.createInsecure();
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError('Cannot connect with TLS: pass both --tlscert and --tlskey');
+  const ca = tls.ca === undefined ? null : await readPem(tls.ca, 'CA certificate');
+  const key = tls.key === undefined ? null : await readPem(tls.key, 'client key');
+  const cert = tls.cert === undefined ? null : await readPem(tls.cert, 'client certificate');
+  return ChannelCredentials.createSsl(ca, key, cert);
+}
+
+/** TokenCheck answers whether a call's metadata carries the server's bearer token. */
+export type TokenCheck = (metadata: Metadata) => boolean;
+
+function sha(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** createTokenCheck accepts every call without a token configured, else only `authorization: Bearer <token>`. */
+export function createTokenCheck(token: string | undefined): TokenCheck {
+  if (token === undefined) return () => true;
+  const expected = sha(token);
+  return (metadata) => {
+    const value = metadata.get('authorization')[0];
+    if (typeof value !== 'string' || !value.startsWith('Bearer ')) return false;
+    // Compare digests so the time taken tells nothing about the token.
+    return timingSafeEqual(sha(value.slice('Bearer '.length)), expected);
+  };
+}
+
+/** tokenMetadata is the metadata a client sends with every call. */
+export function tokenMetadata(token: string | undefined): Metadata {
+  const m = new Metadata();
+  if (token !== undefined && token !== '') m.set('authorization', `Bearer ${token}`);
+  return m;
+}

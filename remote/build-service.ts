@@ -1,0 +1,158 @@
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type PQueue from 'p-queue';
+import { digestOf } from '../base/digest.js';
+import { CancelledError, InternalError, UsageError } from '../base/errors.js';
+import type { ProgressEvent, ProgressSink } from '../base/progress.js';
+import { runBuild, type BuildRequest, type BuildResult, type BuildServices, type Store } from '../controller/index.js';
+import type { BuildRegistry } from './build-registry.js';
+import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
+import { statusFor } from './error-status.js';
+import type { KeyedMutex } from './keyed-mutex.js';
+import type { Logger } from './log.js';
+import { createMessageReader, expectMessage } from './message-reader.js';
+import { isClientMessage, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
+import { planOutputs, type ReturnedOutput } from './output-plan.js';
+
+/** BuildServiceDeps are the long-lived parts the Build method uses. */
+export interface BuildServiceDeps {
+  readonly store: Store;
+  readonly executor: BuildServices['executor'];
+  readonly registryConfigPath: string | undefined;
+  readonly queue: PQueue;
+  readonly builds: BuildRegistry;
+  readonly contexts: KeyedMutex;
+  readonly logger: Logger;
+}
+
+type Call = ServerDuplexStream<ClientMessage, ServerMessage>;
+const OUTPUT_CHUNK = 256 * 1024;
+
+/** handleBuild serves one Build call: context sync, the build in a queue slot, outputs and the result. */
+export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<void> {
+  const abort = new AbortController();
+  const onCancel = (): void => abort.abort(new CancelledError('Build cancelled: the client went away'));
+  call.on('cancelled', onCancel);
+  const { signal } = abort;
+  const send = async (m: ServerMessage): Promise<void> => {
+    if (!call.write(m)) await once(call, 'drain', { signal });
+  };
+  let buildId = '';
+  const started = Date.now();
+  try {
+    const reader = createMessageReader(call, (v) => {
+      if (isClientMessage(v)) return v;
+      throw new InternalError('Cannot read a client message');
+    });
+    const { start } = await expectMessage(reader, 'start');
+    buildId = deps.builds.add(start.clientId, abort);
+    deps.logger.info('build started', { build: buildId, client: start.clientId, peer: call.getPeer() });
+    await send({ kind: 'accepted', accepted: { buildId } });
+    const release = await deps.contexts.lock(`${start.clientId}/${start.contextKey}`, signal);
+    const tmp = await mkdtemp(join(deps.store.tmp, `remote-${buildId}-`));
+    try {
+      const dir = contextCopyDir(join(deps.store.root, 'remote-contexts'), start.clientId, start.contextKey);
+      await mkdir(dir, { recursive: true });
+      const progress = progressSender(call);
+      const synced = await syncWithProgress(progress, () => receiveContext(reader, send, { dir, signal }));
+      const plan = planOutputs(start.outputs, tmp);
+      const request = await requestFor(start, synced, tmp, plan.specs, deps.registryConfigPath);
+      deps.builds.update(buildId, 'queued');
+      const result = await deps.queue.add(
+        () => {
+          deps.builds.update(buildId, 'running');
+          return runBuild(request, { store: deps.store, executor: deps.executor }, { signal, progress });
+        },
+        { signal },
+      );
+      for (const r of plan.returned) await streamOutput(r, send, signal);
+      await send({ kind: 'result', result: resultMsg(result, synced) });
+      deps.builds.update(buildId, 'completed');
+      deps.logger.info('build completed', { build: buildId, ms: Date.now() - started, bytesReceived: synced.stats.bytesSent });
+      call.end();
+    } finally {
+      release();
+      await rm(tmp, { recursive: true, force: true });
+    }
+  } catch (err) {
+    const cancelled = signal.aborted;
+    deps.builds.update(buildId, cancelled ? 'cancelled' : 'failed', err instanceof Error ? err.message : String(err));
+    if (cancelled) deps.logger.warn('build cancelled', { build: buildId, reason: String(signal.reason) });
+    else deps.logger.error('build failed', { build: buildId, error: err instanceof Error ? err.message : String(err) });
+    call.emit('error', statusFor(cancelled && !(err instanceof CancelledError) ? new CancelledError('Build cancelled', { cause: err }) : err));
+  } finally {
+    call.off('cancelled', onCancel);
+  }
+}
+
+function progressSender(call: Call): ProgressSink {
+  // Progress events are small and bounded by the build's own pace, so they are written without waiting for drain.
+  return { emit: (e: ProgressEvent) => void call.write({ kind: 'progress', progress: JSON.stringify(e) }) };
+}
+
+async function syncWithProgress(progress: ProgressSink, sync: () => Promise<SyncedContext>): Promise<SyncedContext> {
+  const name = '[internal] transfer build context from the client';
+  const vertex = digestOf(`remote ${name}`);
+  const t0 = Date.now();
+  progress.emit({ type: 'vertex.started', vertex, name, time: t0 });
+  try {
+    const synced = await sync();
+    const s = synced.stats;
+    const line = `transferred ${s.filesSent} files, ${s.bytesSent} bytes (context: ${s.entries} entries, ${s.bytesTotal} bytes; removed ${s.removed})\n`;
+    progress.emit({ type: 'vertex.log', vertex, stream: 'stdout', data: line, time: Date.now() });
+    progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - t0 });
+    return synced;
+  } catch (err) {
+    progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - t0, error: String(err) });
+    throw err;
+  }
+}
+
+async function requestFor(
+  start: BuildStartMsg,
+  synced: SyncedContext,
+  tmp: string,
+  outputs: BuildRequest['outputs'],
+  registryConfigPath: string | undefined,
+): Promise<BuildRequest> {
+  const name = basename(start.dockerfileName || 'Dockerfile');
+  if (name === '.' || name === '..' || name === '') throw new UsageError(`Cannot use Dockerfile name "${start.dockerfileName}"`);
+  const dockerfile = join(tmp, name);
+  await writeFile(dockerfile, start.dockerfile);
+  // The exact ignore text the client applied, so the server filters the same way whatever the copy holds.
+  await writeFile(`${dockerfile}.dockerignore`, start.dockerignore);
+  const p = start.platform;
+  return {
+    contextDir: synced.dir,
+    dockerfile,
+    buildArgs: new Map(Object.entries(start.buildArgs)),
+    ...(start.target === '' ? {} : { target: start.target }),
+    ...(p === undefined ? {} : { platform: p.variant === '' ? { os: p.os, architecture: p.architecture } : { ...p } }),
+    outputs,
+    noCache: start.noCache,
+    noCacheFilter: start.noCacheFilter,
+    ...(registryConfigPath === undefined ? {} : { registryConfigPath }),
+  };
+}
+
+async function streamOutput(r: ReturnedOutput, send: (m: ServerMessage) => Promise<void>, signal: AbortSignal): Promise<void> {
+  for await (const chunk of createReadStream(r.path, { highWaterMark: OUTPUT_CHUNK, signal })) {
+    if (!Buffer.isBuffer(chunk)) throw new InternalError('Cannot read an output file: expected bytes');
+    await send({ kind: 'output', output: { output: r.index, data: chunk, eof: false } });
+  }
+  await send({ kind: 'output', output: { output: r.index, data: Buffer.alloc(0), eof: true } });
+}
+
+function resultMsg(result: BuildResult, synced: SyncedContext): Extract<ServerMessage, { kind: 'result' }>['result'] {
+  return {
+    imageId: result.imageId ?? '',
+    manifestDigest: result.manifestDigest ?? '',
+    pushedDigest: result.pushedDigest ?? '',
+    names: result.names,
+    warnings: result.warnings,
+    context: synced.stats,
+  };
+}

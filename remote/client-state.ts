@@ -1,0 +1,45 @@
+import { randomBytes, createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { errnoCode } from '../base/errors.js';
+
+function configHome(env: NodeJS.ProcessEnv): string {
+  return env['XDG_CONFIG_HOME'] || join(homedir(), '.config');
+}
+
+function cacheHome(env: NodeJS.ProcessEnv): string {
+  return env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
+}
+
+/** writeFileAtomic replaces a file's content in one rename. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, data, { mode });
+  await rename(tmp, path);
+}
+
+/** clientId returns this installation's random id (created on first use in ~/.config/tbuild/client-id). */
+export async function clientId(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const path = join(configHome(env), 'tbuild', 'client-id');
+  try {
+    const id = (await readFile(path, 'utf8')).trim();
+    if (/^[a-f0-9]{32}$/.test(id)) return id;
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  const id = randomBytes(16).toString('hex');
+  await writeFileAtomic(path, `${id}\n`, 0o600);
+  return id;
+}
+
+/** contextKey names a context folder for the server: the hex sha256 of its absolute path. */
+export function contextKey(contextDir: string): string {
+  return createHash('sha256').update(contextDir).digest('hex');
+}
+
+/** checksumMemoPath is where the client remembers file checksums of one context, keyed by stat. */
+export function checksumMemoPath(key: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheHome(env), 'tbuild', 'context-checksums', `${key}.json`);
+}

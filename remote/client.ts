@@ -1,0 +1,169 @@
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Writable } from 'node:stream';
+import { Client, type ClientDuplexStream, type Metadata, type MethodDefinition } from '@grpc/grpc-js';
+import { InternalError } from '../base/errors.js';
+import type { ProgressSink } from '../base/progress.js';
+import type { BuildRequest, BuildResult } from '../controller/index.js';
+import { parseAddress } from './address.js';
+import type { InfoMsg, PruneMsg } from './admin-messages.js';
+import { channelCredentials, tokenMetadata, type TlsFiles } from './auth.js';
+import { translateCallError } from './client-errors.js';
+import { checksumMemoPath, clientId, contextKey } from './client-state.js';
+import { buildManifest } from './context-manifest.js';
+import { sendFiles, sendManifest } from './context-sender.js';
+import { isServerMessage, type ClientMessage, type ContextStatsMsg, type ServerMessage } from './messages.js';
+import { outputMsgOf } from './output-plan.js';
+import { createOutputSinks } from './output-sink.js';
+import { parseProgressEvent } from './progress-codec.js';
+import { loadBuilderMethods, type BuilderMethods } from './proto.js';
+
+/** BuilderConnection says where a builder is and how to authenticate to it. */
+export interface BuilderConnection {
+  readonly address: string;
+  readonly tls: TlsFiles;
+  readonly token: string | undefined;
+}
+
+/** RemoteBuildResult is a build result plus what the context transfer moved. */
+export interface RemoteBuildResult extends BuildResult {
+  readonly buildId: string;
+  readonly context: ContextStatsMsg | undefined;
+}
+
+const CLIENT_OPTIONS = { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
+
+interface Connected extends Disposable {
+  readonly client: Client;
+  readonly methods: BuilderMethods;
+  readonly metadata: Metadata;
+}
+
+async function connectTo(conn: BuilderConnection): Promise<Connected> {
+  const address = parseAddress(conn.address);
+  const client = new Client(address.target, await channelCredentials(address, conn.tls), CLIENT_OPTIONS);
+  return { client, methods: await loadBuilderMethods(), metadata: tokenMetadata(conn.token), [Symbol.dispose]: () => client.close() };
+}
+
+/** remoteBuild runs a build on a builder: it syncs the context, relays progress and writes streamed outputs locally. */
+export async function remoteBuild(
+  request: BuildRequest,
+  conn: BuilderConnection,
+  o: { signal: AbortSignal; progress: ProgressSink; stdout: NodeJS.WritableStream & Writable; env?: NodeJS.ProcessEnv },
+): Promise<RemoteBuildResult> {
+  const env = o.env ?? process.env;
+  const key = contextKey(request.contextDir);
+  const manifest = await buildManifest(request.contextDir, request.dockerfile, { signal: o.signal, memoPath: checksumMemoPath(key, env) });
+  const dockerfile = await readFile(request.dockerfile);
+  using c = await connectTo(conn);
+  const m = c.methods.Build;
+  const call: ClientDuplexStream<ClientMessage, ServerMessage> = c.client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, c.metadata, {});
+  const onAbort = (): void => call.cancel();
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  const write = async (msg: ClientMessage): Promise<void> => {
+    if (!call.write(msg)) await once(call, 'drain', { signal: o.signal });
+  };
+  const sinks = createOutputSinks(request.outputs, { stdout: o.stdout, signal: o.signal });
+  let buildId = '';
+  try {
+    const p = request.platform;
+    await write({
+      kind: 'start',
+      start: {
+        clientId: await clientId(env),
+        contextKey: key,
+        dockerfileName: basename(request.dockerfile),
+        dockerfile,
+        dockerignore: manifest.dockerignore,
+        buildArgs: Object.fromEntries(request.buildArgs),
+        target: request.target ?? '',
+        platform: p === undefined ? undefined : { os: p.os, architecture: p.architecture, variant: p.variant ?? '' },
+        outputs: request.outputs.map(outputMsgOf),
+        noCache: request.noCache,
+        noCacheFilter: request.noCacheFilter,
+      },
+    });
+    await sendManifest(manifest, write);
+    const wants: number[] = [];
+    for await (const raw of call) {
+      const msg = asServerMessage(raw);
+      switch (msg.kind) {
+        case 'accepted':
+          buildId = msg.accepted.buildId;
+          break;
+        case 'want':
+          wants.push(...msg.want.indices);
+          if (msg.want.last) {
+            await sendFiles(manifest, wants, write, { signal: o.signal });
+            call.end();
+          }
+          break;
+        case 'progress':
+          o.progress.emit(parseProgressEvent(msg.progress));
+          break;
+        case 'output':
+          await sinks.write(msg.output.output, msg.output.data, msg.output.eof);
+          break;
+        case 'result': {
+          const r = msg.result;
+          return {
+            buildId,
+            names: r.names,
+            warnings: r.warnings,
+            context: r.context,
+            ...(r.imageId === '' ? {} : { imageId: r.imageId }),
+            ...(r.manifestDigest === '' ? {} : { manifestDigest: r.manifestDigest }),
+            ...(r.pushedDigest === '' ? {} : { pushedDigest: r.pushedDigest }),
+          };
+        }
+      }
+    }
+    throw new InternalError(`Cannot finish the build on builder ${conn.address}: the stream ended without a result`);
+  } catch (err) {
+    await sinks.abort();
+    throw translateCallError(err, { address: conn.address, started: buildId !== '', cancelled: o.signal.aborted });
+  } finally {
+    o.signal.removeEventListener('abort', onAbort);
+    call.cancel();
+  }
+}
+
+function asServerMessage(v: unknown): ServerMessage {
+  if (isServerMessage(v)) return v;
+  throw new InternalError('Cannot read a builder message');
+}
+
+async function unaryCall<Req, Res>(conn: BuilderConnection, pick: (m: BuilderMethods) => MethodDefinition<Req, Res>, req: Req, signal?: AbortSignal): Promise<Res> {
+  using c = await connectTo(conn);
+  const m = pick(c.methods);
+  const deadline = Date.now() + 60_000;
+  // Awaited here so the connection stays open until the answer arrives.
+  return await new Promise<Res>((resolve, reject) => {
+    const call = c.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, c.metadata, { deadline }, (err, res) => {
+      if (err !== null || res === undefined) reject(translateCallError(err, { address: conn.address, started: false, cancelled: signal?.aborted ?? false }));
+      else resolve(res);
+    });
+    signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  });
+}
+
+/** remoteInfo describes a builder. */
+export function remoteInfo(conn: BuilderConnection): Promise<InfoMsg> {
+  return unaryCall(conn, (m) => m.Info, {});
+}
+
+/** remoteDiskUsage returns a builder's `tbuild du` table. */
+export async function remoteDiskUsage(conn: BuilderConnection, verbose: boolean): Promise<string> {
+  return (await unaryCall(conn, (m) => m.DiskUsage, { verbose })).text;
+}
+
+/** remotePrune prunes a builder's cache and returns its report. */
+export async function remotePrune(conn: BuilderConnection, options: PruneMsg): Promise<string> {
+  return (await unaryCall(conn, (m) => m.Prune, options)).text;
+}
+
+/** remoteHealth answers a builder's health status. */
+export async function remoteHealth(conn: BuilderConnection): Promise<string> {
+  return (await unaryCall(conn, (m) => m.Health, {})).status;
+}

@@ -1,0 +1,92 @@
+import { createReadStream } from 'node:fs';
+import { lstat, readFile, readlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { mapLimit } from '../base/async.js';
+import { errnoCode } from '../base/errors.js';
+import { readIgnoreFile } from '../frontend/dockerignore/read-ignore-file.js';
+import { walkContext } from '../frontend/dockerignore/walk-context.js';
+import { writeFileAtomic } from './client-state.js';
+import type { ManifestEntryMsg } from './messages.js';
+
+const HASH_PARALLELISM = 8;
+
+/** ContextManifest is what the client offers of a context: the kept entries and the ignore text it applied. */
+export interface ContextManifest {
+  readonly dir: string;
+  readonly entries: readonly ManifestEntryMsg[];
+  readonly dockerignore: string;
+}
+
+type Memo = Record<string, readonly [string, string]>;
+
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** readContextIgnore reads the ignore file as the controller does: `<Dockerfile>.dockerignore` first, then `.dockerignore`. */
+export async function readContextIgnore(dir: string, dockerfile: string): Promise<string> {
+  const specific = await readOptional(join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`));
+  return specific ?? (await readOptional(join(dir, '.dockerignore'))) ?? '';
+}
+
+async function loadMemo(path: string): Promise<Memo> {
+  const text = await readOptional(path);
+  if (text === null) return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    const out: Memo = {};
+    for (const [k, v] of Object.entries(parsed)) {
+      if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string') out[k] = [v[0], v[1]];
+    }
+    return out;
+  } catch (err) {
+    // A damaged memo only costs re-hashing.
+    if (err instanceof SyntaxError) return {};
+    throw err;
+  }
+}
+
+async function sha256File(path: string, signal: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash, { signal });
+  return hash.digest('hex');
+}
+
+/**
+ * buildManifest lists the context entries the .dockerignore keeps with their mode, size, mtime and sha256.
+ * Checksums are remembered by stat identity in `memoPath`, so an unchanged file is not read again.
+ */
+export async function buildManifest(
+  dir: string,
+  dockerfile: string,
+  options: { signal: AbortSignal; memoPath: string },
+): Promise<ContextManifest> {
+  const dockerignore = await readContextIgnore(dir, dockerfile);
+  const walked = await walkContext(dir, readIgnoreFile(dockerignore), { signal: options.signal });
+  const memo = await loadMemo(options.memoPath);
+  const next: Memo = {};
+  const described = await mapLimit(walked, HASH_PARALLELISM, async (e): Promise<ManifestEntryMsg | null> => {
+    options.signal.throwIfAborted();
+    const host = join(dir, e.path);
+    const st = await lstat(host);
+    const common = { path: e.path, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, size: 0, sha256: '', linkTarget: '' };
+    if (st.isDirectory()) return { ...common, kind: 'DIR' };
+    if (st.isSymbolicLink()) return { ...common, kind: 'SYMLINK', linkTarget: await readlink(host) };
+    if (!st.isFile()) return null;
+    const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const known = memo[e.path];
+    const sha256 = known !== undefined && known[0] === identity ? known[1] : await sha256File(host, options.signal);
+    next[e.path] = [identity, sha256];
+    return { ...common, kind: 'FILE', size: st.size, sha256 };
+  });
+  await writeFileAtomic(options.memoPath, JSON.stringify(next));
+  return { dir, entries: described.filter((e): e is ManifestEntryMsg => e !== null), dockerignore };
+}

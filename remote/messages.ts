@@ -1,0 +1,215 @@
+import { InternalError } from '../base/errors.js';
+import { Fields } from './wire-fields.js';
+
+/** PlatformMsg is the wire form of an OCI platform (os '' = the server's own). */
+export interface PlatformMsg {
+  readonly os: string;
+  readonly architecture: string;
+  readonly variant: string;
+}
+
+/** OutputMsg is the wire form of one output, without its client-side destination. */
+export interface OutputMsg {
+  readonly type: string;
+  readonly names: readonly string[];
+  readonly push: boolean;
+  readonly compression: string;
+  /** -1 when unset. */
+  readonly compressionLevel: number;
+  readonly forceCompression: boolean;
+}
+
+/** BuildStartMsg is the first client message of a Build call. */
+export interface BuildStartMsg {
+  readonly clientId: string;
+  readonly contextKey: string;
+  readonly dockerfileName: string;
+  readonly dockerfile: Buffer;
+  readonly dockerignore: string;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly target: string;
+  readonly platform: PlatformMsg | undefined;
+  readonly outputs: readonly OutputMsg[];
+  readonly noCache: boolean;
+  readonly noCacheFilter: readonly string[];
+}
+
+/** EntryKindName is the type of a context entry on the wire. */
+export type EntryKindName = 'FILE' | 'DIR' | 'SYMLINK';
+
+/** ManifestEntryMsg describes one context entry. */
+export interface ManifestEntryMsg {
+  readonly path: string;
+  readonly kind: EntryKindName;
+  readonly mode: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly sha256: string;
+  readonly linkTarget: string;
+}
+
+/** ContextStatsMsg counts what a context transfer moved. */
+export interface ContextStatsMsg {
+  readonly entries: number;
+  readonly filesSent: number;
+  readonly bytesSent: number;
+  readonly bytesTotal: number;
+  readonly removed: number;
+}
+
+/** BuildResultMsg is the final server message of a successful build. */
+export interface BuildResultMsg {
+  readonly imageId: string;
+  readonly manifestDigest: string;
+  readonly pushedDigest: string;
+  readonly names: readonly string[];
+  readonly warnings: readonly string[];
+  readonly context: ContextStatsMsg | undefined;
+}
+
+/** ClientMessage is one message the client sends on a Build call. */
+export type ClientMessage =
+  | { readonly kind: 'start'; readonly start: BuildStartMsg }
+  | { readonly kind: 'manifest'; readonly manifest: { readonly entries: readonly ManifestEntryMsg[]; readonly last: boolean } }
+  | { readonly kind: 'file'; readonly file: { readonly index: number; readonly data: Buffer; readonly eof: boolean } };
+
+/** ServerMessage is one message the server sends on a Build call. */
+export type ServerMessage =
+  | { readonly kind: 'accepted'; readonly accepted: { readonly buildId: string } }
+  | { readonly kind: 'want'; readonly want: { readonly indices: readonly number[]; readonly last: boolean } }
+  | { readonly kind: 'progress'; readonly progress: string }
+  | { readonly kind: 'output'; readonly output: { readonly output: number; readonly data: Buffer; readonly eof: boolean } }
+  | { readonly kind: 'result'; readonly result: BuildResultMsg };
+
+/** toWire turns a tagged message into the object protobuf encodes (the oneof field set). */
+export function toWire(m: ClientMessage | ServerMessage): Record<string, unknown> {
+  switch (m.kind) {
+    case 'start':
+      return { start: m.start };
+    case 'manifest':
+      return { manifest: m.manifest };
+    case 'file':
+      return { file: m.file };
+    case 'accepted':
+      return { accepted: m.accepted };
+    case 'want':
+      return { want: m.want };
+    case 'progress':
+      return { progress: m.progress };
+    case 'output':
+      return { output: m.output };
+    case 'result':
+      return { result: m.result };
+  }
+}
+
+function platformOf(f: Fields | undefined): PlatformMsg | undefined {
+  if (f === undefined || f.str('os') === '') return undefined;
+  return { os: f.str('os'), architecture: f.str('architecture'), variant: f.str('variant') };
+}
+
+function outputOf(v: unknown): OutputMsg {
+  const f = new Fields(v, 'Output');
+  return {
+    type: f.str('type'),
+    names: f.strings('names'),
+    push: f.bool('push'),
+    compression: f.str('compression'),
+    compressionLevel: f.num('compressionLevel'),
+    forceCompression: f.bool('forceCompression'),
+  };
+}
+
+function entryOf(v: unknown): ManifestEntryMsg {
+  const f = new Fields(v, 'ManifestEntry');
+  const kind = f.str('kind');
+  if (kind !== 'FILE' && kind !== 'DIR' && kind !== 'SYMLINK') throw new InternalError(`Cannot decode ManifestEntry.kind "${kind}"`);
+  return { path: f.str('path'), kind, mode: f.num('mode'), size: f.num('size'), mtimeMs: f.num('mtimeMs'), sha256: f.str('sha256'), linkTarget: f.str('linkTarget') };
+}
+
+function startOf(f: Fields): BuildStartMsg {
+  return {
+    clientId: f.str('clientId'),
+    contextKey: f.str('contextKey'),
+    dockerfileName: f.str('dockerfileName'),
+    dockerfile: f.bytes('dockerfile'),
+    dockerignore: f.str('dockerignore'),
+    buildArgs: Object.fromEntries(f.strMap('buildArgs')),
+    target: f.str('target'),
+    platform: platformOf(f.sub('platform')),
+    outputs: f.list('outputs').map(outputOf),
+    noCache: f.bool('noCache'),
+    noCacheFilter: f.strings('noCacheFilter'),
+  };
+}
+
+/** decodeClientMessage reads a decoded BuildClientMessage. */
+export function decodeClientMessage(value: unknown): ClientMessage {
+  const f = new Fields(value, 'BuildClientMessage');
+  const sub = (name: string): Fields => f.sub(name) ?? new Fields({}, name);
+  switch (f.str('msg')) {
+    case 'start':
+      return { kind: 'start', start: startOf(sub('start')) };
+    case 'manifest': {
+      const m = sub('manifest');
+      return { kind: 'manifest', manifest: { entries: m.list('entries').map(entryOf), last: m.bool('last') } };
+    }
+    case 'file': {
+      const m = sub('file');
+      return { kind: 'file', file: { index: m.num('index'), data: m.bytes('data'), eof: m.bool('eof') } };
+    }
+    default:
+      throw new InternalError('Cannot decode BuildClientMessage: no message set');
+  }
+}
+
+function statsOf(f: Fields | undefined): ContextStatsMsg | undefined {
+  if (f === undefined) return undefined;
+  return { entries: f.num('entries'), filesSent: f.num('filesSent'), bytesSent: f.num('bytesSent'), bytesTotal: f.num('bytesTotal'), removed: f.num('removed') };
+}
+
+/** decodeServerMessage reads a decoded BuildServerMessage. */
+export function decodeServerMessage(value: unknown): ServerMessage {
+  const f = new Fields(value, 'BuildServerMessage');
+  const sub = (name: string): Fields => f.sub(name) ?? new Fields({}, name);
+  switch (f.str('msg')) {
+    case 'accepted':
+      return { kind: 'accepted', accepted: { buildId: sub('accepted').str('buildId') } };
+    case 'want': {
+      const m = sub('want');
+      return { kind: 'want', want: { indices: m.list('indices').map((i) => new Fields({ i }, 'FileWants').num('i')), last: m.bool('last') } };
+    }
+    case 'progress':
+      return { kind: 'progress', progress: f.str('progress') };
+    case 'output': {
+      const m = sub('output');
+      return { kind: 'output', output: { output: m.num('output'), data: m.bytes('data'), eof: m.bool('eof') } };
+    }
+    case 'result': {
+      const m = sub('result');
+      const result = {
+        imageId: m.str('imageId'),
+        manifestDigest: m.str('manifestDigest'),
+        pushedDigest: m.str('pushedDigest'),
+        names: m.strings('names'),
+        warnings: m.strings('warnings'),
+        context: statsOf(m.sub('context')),
+      };
+      return { kind: 'result', result };
+    }
+    default:
+      throw new InternalError('Cannot decode BuildServerMessage: no message set');
+  }
+}
+
+/** isClientMessage tells whether a value is an already decoded ClientMessage. */
+export function isClientMessage(v: unknown): v is ClientMessage {
+  if (typeof v !== 'object' || v === null || !('kind' in v)) return false;
+  return v.kind === 'start' || v.kind === 'manifest' || v.kind === 'file';
+}
+
+/** isServerMessage tells whether a value is an already decoded ServerMessage. */
+export function isServerMessage(v: unknown): v is ServerMessage {
+  if (typeof v !== 'object' || v === null || !('kind' in v)) return false;
+  return ['accepted', 'want', 'progress', 'output', 'result'].some((k) => k === v.kind);
+}

@@ -1,0 +1,100 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { InternalError } from '../base/errors.js';
+import type { OutputSpec } from '../controller/index.js';
+import { createTarUnpacker, type ByteSink } from './tar-unpack.js';
+
+/** OutputSinks write the output streams a server sends back to their client-side destinations. */
+export interface OutputSinks {
+  /** write passes one chunk of output `index`, waiting while the destination is busy. */
+  write(index: number, data: Buffer, eof: boolean): Promise<void>;
+  /** abort drops what was half written. */
+  abort(): Promise<void>;
+}
+
+interface Open {
+  readonly stream: ByteSink;
+  readonly finish: () => Promise<void>;
+  readonly abort: () => Promise<void>;
+}
+
+async function writeTo(stream: ByteSink, data: Buffer, signal: AbortSignal): Promise<void> {
+  if (data.length === 0 || stream.write(data)) return;
+  signal.throwIfAborted();
+  await new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      signal.removeEventListener('abort', aborted);
+      resolve();
+    };
+    const aborted = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      reject(signal.reason);
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+    signal.addEventListener('abort', aborted, { once: true });
+  });
+}
+
+function open(spec: OutputSpec, stdout: NodeJS.WritableStream & Writable, signal: AbortSignal): Open {
+  if (spec.type === 'local') {
+    const u = createTarUnpacker(spec.dest, { signal });
+    return {
+      stream: u.input,
+      finish: async () => {
+        u.input.end();
+        await u.done;
+      },
+      abort: async () => {
+        u.input.destroy();
+        await u.done.catch(() => undefined);
+      },
+    };
+  }
+  if (spec.type === 'image' || spec.type === 'load') throw new InternalError(`Cannot receive a ${spec.type} output: it stays on the builder`);
+  if (spec.dest === '-') return { stream: stdout, finish: async () => undefined, abort: async () => undefined };
+  const tmp = `${spec.dest}.tbuild-${process.pid}.partial`;
+  const file = createWriteStream(tmp, { flags: 'w' });
+  return {
+    stream: file,
+    finish: async () => {
+      file.end();
+      await once(file, 'close');
+      await rename(tmp, spec.dest);
+    },
+    abort: async () => {
+      file.destroy();
+      await rm(tmp, { force: true });
+    },
+  };
+}
+
+/** createOutputSinks prepares destinations for the outputs of a request, opened on their first chunk. */
+export function createOutputSinks(outputs: readonly OutputSpec[], o: { stdout: NodeJS.WritableStream & Writable; signal: AbortSignal }): OutputSinks {
+  const opened = new Map<number, Open>();
+  return {
+    async write(index, data, eof) {
+      let sink = opened.get(index);
+      if (sink === undefined) {
+        const spec = outputs[index];
+        if (spec === undefined) throw new InternalError(`Cannot receive output ${index}: the request has no such output`);
+        sink = open(spec, o.stdout, o.signal);
+        opened.set(index, sink);
+      }
+      await writeTo(sink.stream, data, o.signal);
+      if (eof) {
+        await sink.finish();
+        opened.delete(index);
+      }
+    },
+    async abort() {
+      for (const s of opened.values()) await s.abort();
+      opened.clear();
+    },
+  };
+}

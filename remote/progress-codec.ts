@@ -1,0 +1,23 @@
+import { InternalError } from '../base/errors.js';
+import type { ProgressEvent } from '../base/progress.js';
+
+const TYPES: readonly ProgressEvent['type'][] = ['vertex.started', 'vertex.cached', 'vertex.completed', 'vertex.log', 'status', 'warning'];
+
+function isProgressEvent(v: unknown): v is ProgressEvent {
+  if (typeof v !== 'object' || v === null || !('type' in v) || !('time' in v) || typeof v.time !== 'number') return false;
+  const type = v.type;
+  if (!TYPES.some((t) => t === type)) return false;
+  if (type === 'warning') return 'message' in v && typeof v.message === 'string';
+  if (!('vertex' in v) || typeof v.vertex !== 'string') return false;
+  if (type === 'vertex.log') return 'data' in v && typeof v.data === 'string' && 'stream' in v && (v.stream === 'stdout' || v.stream === 'stderr');
+  if (type === 'status') return 'id' in v && typeof v.id === 'string' && 'current' in v && typeof v.current === 'number';
+  if (type === 'vertex.completed' && !('durationMs' in v && typeof v.durationMs === 'number')) return false;
+  return 'name' in v && typeof v.name === 'string';
+}
+
+/** parseProgressEvent reads one progress event sent as JSON by a builder. */
+export function parseProgressEvent(json: string): ProgressEvent {
+  const v: unknown = JSON.parse(json);
+  if (!isProgressEvent(v)) throw new InternalError(`Cannot read a progress event from the builder: ${json.slice(0, 200)}`);
+  return v;
+}

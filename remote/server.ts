@@ -1,0 +1,162 @@
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { Server, status as Status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import PQueue from 'p-queue';
+import { errnoCode, UsageError } from '../base/errors.js';
+import type { BuildServices, Store } from '../controller/index.js';
+import type { BuilderAddress } from './address.js';
+import type { PruneMsg } from './admin-messages.js';
+import { createTokenCheck, serverCredentials, type TlsFiles } from './auth.js';
+import { BuildRegistry } from './build-registry.js';
+import { handleBuild } from './build-service.js';
+import { statusFor } from './error-status.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { Logger } from './log.js';
+import type { ClientMessage, ServerMessage } from './messages.js';
+import { loadBuilderMethods, serviceDefinition } from './proto.js';
+import { infoFor } from './server-info.js';
+
+/** CacheAdmin renders and prunes the server's build cache (injected: the CLI owns the formats). */
+export interface CacheAdmin {
+  diskUsage(verbose: boolean): Promise<string>;
+  prune(options: PruneMsg): Promise<string>;
+}
+
+/** ServerOptions configure `tbuild serve`. */
+export interface ServerOptions {
+  readonly addresses: readonly BuilderAddress[];
+  readonly tls: TlsFiles;
+  readonly token: string | undefined;
+  readonly insecure: boolean;
+  readonly store: Store;
+  readonly executor: BuildServices['executor'];
+  readonly registryConfigPath: string | undefined;
+  readonly maxParallelBuilds: number;
+  readonly logger: Logger;
+  readonly cache: CacheAdmin;
+  readonly version: string;
+}
+
+/** BuilderServer is a running `tbuild serve`. */
+export interface BuilderServer extends AsyncDisposable {
+  readonly addresses: readonly string[];
+  /** close cancels running builds, waits for their calls to end (at most `graceMs`) and removes the sockets. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const SERVER_OPTIONS = {
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+};
+
+/** startServer binds every address and serves the builder service until closed. */
+export async function startServer(o: ServerOptions): Promise<BuilderServer> {
+  if (o.addresses.length === 0) throw new UsageError('Cannot serve: pass at least one --addr');
+  const methods = await loadBuilderMethods();
+  const server = new Server(SERVER_OPTIONS);
+  const builds = new BuildRegistry();
+  const queue = new PQueue({ concurrency: Math.max(1, o.maxParallelBuilds) });
+  const started = Date.now();
+  const authorized = createTokenCheck(o.token);
+  const bound: string[] = [];
+  const deps = { store: o.store, executor: o.executor, registryConfigPath: o.registryConfigPath, queue, builds, contexts: new KeyedMutex(), logger: o.logger };
+  const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
+    if (!authorized(call.metadata)) {
+      o.logger.warn('call refused: invalid token', { method: name, peer: call.getPeer() });
+      cb({ code: Status.UNAUTHENTICATED, details: 'invalid token' });
+      return;
+    }
+    fn(call.request).then(
+      (res) => cb(null, res),
+      (err: unknown) => cb(statusFor(err)),
+    );
+  };
+  const impl: UntypedServiceImplementation = {
+    Build: (call: ServerDuplexStream<ClientMessage, ServerMessage>) => {
+      if (!authorized(call.metadata)) {
+        o.logger.warn('call refused: invalid token', { method: 'Build', peer: call.getPeer() });
+        call.emit('error', { code: Status.UNAUTHENTICATED, details: 'invalid token' });
+        return;
+      }
+      handleBuild(call, deps).catch((err: unknown) => o.logger.error('build handler failed', { error: String(err) }));
+    },
+    Status: unary('Status', async (r: { buildId: string }) => {
+      const info = builds.get(r.buildId);
+      if (info === undefined) throw new UsageError(`Cannot find build "${r.buildId}"`);
+      return info;
+    }),
+    ListBuilds: unary('ListBuilds', async () => ({ builds: builds.list() })),
+    Cancel: unary('Cancel', async (r: { buildId: string }) => ({ cancelled: builds.cancel(r.buildId, 'Build cancelled on request') })),
+    DiskUsage: unary('DiskUsage', async (r: { verbose: boolean }) => ({ text: await o.cache.diskUsage(r.verbose) })),
+    Prune: unary('Prune', async (r: PruneMsg) => ({ text: await o.cache.prune(r) })),
+    Info: unary('Info', async () =>
+      infoFor({ version: o.version, root: o.store.root, maxParallelBuilds: o.maxParallelBuilds, queue, addresses: bound, uptimeMs: Date.now() - started }),
+    ),
+    Health: unary('Health', async () => ({ status: 'SERVING' })),
+  };
+  server.addService(serviceDefinition(methods), impl);
+  const sockets: string[] = [];
+  try {
+    for (const a of o.addresses) {
+      const creds = await serverCredentials(a, { tls: o.tls, hasToken: o.token !== undefined, insecure: o.insecure, logger: o.logger });
+      if (a.kind === 'unix') await prepareSocket(a.path);
+      const port = await new Promise<number>((resolve, reject) => server.bindAsync(a.target, creds, (err, p) => (err ? reject(err) : resolve(p))));
+      if (a.kind === 'unix') {
+        sockets.push(a.path);
+        await chmod(a.path, 0o660);
+        bound.push(a.text);
+      } else bound.push(`tcp://${a.host}:${port}`);
+      o.logger.info('listening', { addr: bound[bound.length - 1], tls: a.kind === 'tcp' && o.tls.cert !== undefined, mtls: a.kind === 'tcp' && o.tls.ca !== undefined, token: o.token !== undefined });
+    }
+  } catch (err) {
+    server.forceShutdown();
+    await Promise.all(sockets.map((s) => rm(s, { force: true })));
+    throw new UsageError(`Cannot listen on the builder addresses: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const close = async (graceMs = 10_000): Promise<void> => {
+    builds.cancelAll('Build cancelled: the builder is shutting down');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await queue.onIdle();
+    await Promise.all(sockets.map((s) => rm(s, { force: true })));
+    o.logger.info('stopped');
+  };
+  return { addresses: bound, close, [Symbol.asyncDispose]: () => close() };
+}
+
+/** prepareSocket creates the socket's folder and removes a stale socket file that nothing listens on. */
+async function prepareSocket(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  try {
+    if (!(await stat(path)).isSocket()) throw new UsageError(`Cannot listen on unix://${path}: the path exists and is not a socket`);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  if (await isListening(path)) throw new UsageError(`Cannot listen on unix://${path}: another server is listening there`);
+  await rm(path, { force: true });
+}
+
+function isListening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    // A refused connection means the socket file is stale.
+    s.once('error', () => resolve(false));
+  });
+}
