@@ -31,6 +31,10 @@ export function pullScope(repository: string): string {
 export function pushScope(repository: string): string {
   return `repository:${repository}:pull,push`;
 }
+/** mountScope is the scope for pushing to `repository` while mounting blobs from `from` (space-separated, as tokens take). */
+export function mountScope(repository: string, from: string): string {
+  return `${pushScope(repository)} ${pullScope(from)}`;
+}
 
 interface CachedToken {
   readonly header: string;
@@ -57,7 +61,7 @@ export class Authorizer {
   ): Promise<string | undefined> {
     const challenge = this.#challenges.get(host);
     if (challenge === undefined) return undefined;
-    const creds = this.#credentials.credentialsFor(options.credentialsHost);
+    const creds = await this.#credentials.credentialsFor(options.credentialsHost, { signal: options.signal });
     if (challenge.scheme === 'basic') {
       return creds?.kind === 'basic' ? basicHeader(creds.username, creds.password) : undefined;
     }
@@ -80,17 +84,26 @@ export class Authorizer {
   }
 
   /** challenged records a 401's challenge; it returns false when retrying cannot help. */
-  challenged(host: string, header: string | undefined, options: { credentialsHost: string; scope: string }): boolean {
+  async challenged(
+    host: string,
+    header: string | undefined,
+    options: { credentialsHost: string; scope: string; signal: AbortSignal },
+  ): Promise<boolean> {
     const challenge = header === undefined ? undefined : parseChallenge(header);
     if (challenge === undefined) return false;
-    const known = this.#challenges.get(host);
     this.#challenges.set(host, challenge);
     this.#tokens.delete(`${host} ${options.scope}`);
     if (challenge.scheme === 'basic') {
-      // A second Basic challenge means the credentials were refused.
-      return known === undefined && this.#credentials.credentialsFor(options.credentialsHost)?.kind === 'basic';
+      // Retrying helps only with credentials to send; the transport retries a request once, so a refusal ends there.
+      const creds = await this.#credentials.credentialsFor(options.credentialsHost, { signal: options.signal });
+      return creds?.kind === 'basic';
     }
     return true;
+  }
+
+  /** hasCredentials tells whether any credentials are known for a host (to word a 401 error). */
+  async hasCredentials(credentialsHost: string, signal: AbortSignal): Promise<boolean> {
+    return (await this.#credentials.credentialsFor(credentialsHost, { signal })) !== undefined;
   }
 }
 
@@ -108,7 +121,8 @@ async function fetchToken(
   const url = new URL(realm);
   let res: Dispatcher.ResponseData;
   if (o.creds?.kind === 'identity-token') {
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: o.creds.token, client_id: 'tbuild', scope: o.scope });
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: o.creds.token, client_id: 'tbuild' });
+    if (o.scope !== '') form.set('scope', o.scope);
     if (service !== undefined) form.set('service', service);
     res = await request(url, {
       method: 'POST',
@@ -119,15 +133,20 @@ async function fetchToken(
     });
   } else {
     if (service !== undefined) url.searchParams.set('service', service);
-    url.searchParams.set('scope', o.scope);
+    // Several scopes (a push with a cross-repository mount) go as repeated `scope` parameters.
+    for (const scope of o.scope.split(' ').filter((x) => x !== '')) url.searchParams.append('scope', scope);
+    if (o.creds?.kind === 'basic' && o.creds.username !== '') url.searchParams.set('account', o.creds.username);
     const headers: Record<string, string> = o.creds?.kind === 'basic' ? { authorization: basicHeader(o.creds.username, o.creds.password) } : {};
     res = await request(url, { method: 'GET', headers, dispatcher: o.dispatcher, signal: o.signal });
   }
   const text = await readText(res, MAX_TOKEN_RESPONSE);
   if (res.statusCode !== 200) {
-    throw new RegistryError(`Cannot get a registry token from "${url.origin}${url.pathname}": HTTP ${res.statusCode}`, {
+    const refused = (res.statusCode === 401 || res.statusCode === 403) && o.creds !== undefined;
+    const detail = refused ? `the credentials were refused (HTTP ${res.statusCode})` : `HTTP ${res.statusCode}`;
+    throw new RegistryError(`Cannot get a registry token from "${url.origin}${url.pathname}": ${detail}`, {
       code: 'REGISTRY_AUTH',
       status: res.statusCode,
+      ...(refused ? { hint: 'check the user name and password, then run "tbuild login REGISTRY" again' } : {}),
     });
   }
   return parseTokenResponse(text, url.origin);
@@ -147,5 +166,5 @@ function parseTokenResponse(text: string, origin: string): CachedToken {
   }
   const lifetime = typeof record['expires_in'] === 'number' && record['expires_in'] > 0 ? record['expires_in'] : DEFAULT_TOKEN_LIFETIME_S;
   // Refresh a little early so a token never expires in flight.
-  return { header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(lifetime - 10, 5) * 1000 };
+  return { header: `Bearer ${token}`, expiresAt: Date.now() + lifetime * 1000 - Math.min(10_000, lifetime * 250) };
 }

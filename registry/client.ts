@@ -5,7 +5,8 @@ import { Authorizer, pullScope } from './auth.js';
 import type { RegistryConfig } from './config.js';
 import { loadDockerCredentials, type CredentialStore } from './credentials.js';
 import { EndpointResolver, type Endpoint } from './endpoints.js';
-import { pushToEndpoint, type BlobOpener, type PushImage, type PushProgress } from './push.js';
+import { createMemoryBlobLocations, type BlobLocations } from './blob-locations.js';
+import { PUSH_CONCURRENCY, pushToEndpoint, type BlobOpener, type PushImage, type PushProgress } from './push.js';
 import { formatReference, type Reference } from './reference.js';
 import { resolveFromEndpoint, type ResolvedImage } from './resolve.js';
 import { responseError, Transport, type Operation } from './transport.js';
@@ -17,12 +18,22 @@ export interface RegistryClientOptions {
   readonly dockerConfigDir?: string;
   /** Credentials to use instead of Docker's config.json. */
   readonly credentials?: CredentialStore;
+  /** Where blobs were seen, for cross-repository mounts (default: remembered by this client only). */
+  readonly blobLocations?: BlobLocations;
+  /** Blobs above this size upload in chunks of it (default 16 MiB). */
+  readonly uploadChunkSize?: number;
+  /** Blobs uploaded at once per image (default PUSH_CONCURRENCY). */
+  readonly pushConcurrency?: number;
 }
+
+const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 
 /** PushOptions control one image push. */
 export interface PushOptions {
   readonly signal: AbortSignal;
   readonly onProgress?: (event: PushProgress) => void;
+  /** More tags of the same repository that get the manifest too. */
+  readonly tags?: readonly string[];
 }
 
 /** RegistryClient reads images from and writes images to OCI distribution registries. */
@@ -43,6 +54,7 @@ export interface DisposableRegistryClient extends RegistryClient, AsyncDisposabl
 /** createRegistryClient makes a client over undici that honours mirrors, plain-HTTP rules and Docker credentials. */
 export function createRegistryClient(options: RegistryClientOptions): DisposableRegistryClient {
   const endpoints = new EndpointResolver(options.config);
+  const locations = options.blobLocations ?? createMemoryBlobLocations();
   let credentials: Promise<CredentialStore> | undefined;
   const loadCredentials = (): Promise<CredentialStore> =>
     (credentials ??= options.credentials ? Promise.resolve(options.credentials) : loadDockerCredentials(options.dockerConfigDir));
@@ -88,13 +100,22 @@ export function createRegistryClient(options: RegistryClientOptions): Disposable
           signal,
         });
         if (res.statusCode !== 200) throw await responseError(operation, res);
+        if (!endpoint.mirror) await locations.add(ref.registry, descriptor.digest, ref.repository);
         return res.body;
       });
     },
-    pushImage(ref, image, blobs, { signal, onProgress }) {
+    pushImage(ref, image, blobs, { signal, onProgress, tags }) {
       const operation: Operation = { action: 'Cannot push image', ref: formatReference(ref) };
+      const chunkSize = options.uploadChunkSize ?? DEFAULT_CHUNK_SIZE;
+      const concurrency = options.pushConcurrency ?? PUSH_CONCURRENCY;
       return withEndpoints(ref, { pull: false, signal }, (endpoint, credentialsHost, t) =>
-        pushToEndpoint({ transport: t, endpoint, credentialsHost, operation, signal, onProgress }, ref, image, blobs),
+        pushToEndpoint(
+          { transport: t, endpoint, credentialsHost, operation, signal, onProgress, locations, chunkSize, concurrency },
+          ref,
+          image,
+          blobs,
+          tags,
+        ),
       );
     },
     close: () => endpoints.close(),

@@ -28,6 +28,8 @@ export interface RegistryRequest {
   /** Called once per attempt, so a streamed body can be sent again after a retry. */
   readonly body?: () => Promise<Readable | Uint8Array | string>;
   readonly signal: AbortSignal;
+  /** false: no retry on 5xx or resets (the caller restarts a larger exchange, such as a blob upload). */
+  readonly retry?: boolean;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -54,7 +56,7 @@ export class Transport {
         res = await this.#attempt(req);
       } catch (err) {
         if (req.signal.aborted) throw req.signal.reason;
-        if (attempt < MAX_ATTEMPTS && RETRYABLE_ERRNO.has(errnoCode(err) ?? '')) {
+        if (req.retry !== false && attempt < MAX_ATTEMPTS && RETRYABLE_ERRNO.has(errnoCode(err) ?? '')) {
           await sleep(BACKOFF_MS * 2 ** (attempt - 1), undefined, { signal: req.signal });
           continue;
         }
@@ -62,20 +64,37 @@ export class Transport {
       }
       if (res.statusCode === 401 && !reauthorized) {
         const header = firstHeader(res.headers['www-authenticate']);
-        if (this.#authorizer.challenged(req.endpoint.host, header, { credentialsHost: req.credentialsHost, scope: req.scope })) {
+        const o = { credentialsHost: req.credentialsHost, scope: req.scope, signal: req.signal };
+        if (await this.#authorizer.challenged(req.endpoint.host, header, o)) {
           await res.body.dump();
           reauthorized = true;
           attempt--;
           continue;
         }
       }
-      if (res.statusCode >= 500 && attempt < MAX_ATTEMPTS) {
+      if (res.statusCode === 401) {
+        await res.body.dump();
+        throw await this.#unauthorized(req);
+      }
+      if (res.statusCode >= 500 && req.retry !== false && attempt < MAX_ATTEMPTS) {
         await res.body.dump();
         await sleep(BACKOFF_MS * 2 ** (attempt - 1), undefined, { signal: req.signal });
         continue;
       }
       return res;
     }
+  }
+
+  async #unauthorized(req: RegistryRequest): Promise<RegistryError> {
+    const host = req.credentialsHost;
+    const known = await this.#authorizer.hasCredentials(host, req.signal);
+    const detail = known ? `the registry refused the credentials for "${host}"` : `authentication required by "${host}"`;
+    return new RegistryError(`${req.operation.action} "${req.operation.ref}": ${detail}`, {
+      code: 'REGISTRY_AUTH',
+      status: 401,
+      ref: req.operation.ref,
+      hint: known ? `check the user name and password, then run "tbuild login ${host}" again` : `log in with "tbuild login ${host}"`,
+    });
   }
 
   async #attempt(req: RegistryRequest): Promise<Dispatcher.ResponseData> {
@@ -107,6 +126,15 @@ export class Transport {
       url = new URL(location, url);
     }
   }
+}
+
+/** isRetryableError tells whether an exchange that failed this way may succeed when started again (5xx, reset). */
+export function isRetryableError(err: unknown): boolean {
+  if (err instanceof RegistryError) {
+    if (err.status !== undefined) return err.status >= 500;
+    return RETRYABLE_ERRNO.has(errnoCode(err.cause) ?? '');
+  }
+  return RETRYABLE_ERRNO.has(errnoCode(err) ?? '');
 }
 
 /** firstHeader returns a header's first value. */

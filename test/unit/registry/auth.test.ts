@@ -37,10 +37,10 @@ describe('docker credentials', () => {
       };
       await writeFile(join(dir, 'config.json'), JSON.stringify({ auths }));
       const store = await loadDockerCredentials(dir);
-      expect(store.credentialsFor('docker.io')).toEqual({ kind: 'basic', username: 'me', password: 'pw:with:colons' });
-      expect(store.credentialsFor('ghcr.io')).toEqual({ kind: 'identity-token', username: '<token>', token: 'refresh' });
-      expect(store.credentialsFor('empty.example')).toBeUndefined();
-      expect((await loadDockerCredentials(join(dir, 'nope'))).credentialsFor('docker.io')).toBeUndefined();
+      expect(await store.credentialsFor('docker.io')).toEqual({ kind: 'basic', username: 'me', password: 'pw:with:colons' });
+      expect(await store.credentialsFor('ghcr.io')).toEqual({ kind: 'identity-token', username: '<token>', token: 'refresh' });
+      expect(await store.credentialsFor('empty.example')).toBeUndefined();
+      expect(await (await loadDockerCredentials(join(dir, 'nope'))).credentialsFor('docker.io')).toBeUndefined();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
