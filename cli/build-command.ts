@@ -5,7 +5,9 @@ import { UsageError } from '../base/errors.js';
 import type { Platform } from '../base/oci.js';
 import type { BuildRequest, OutputSpec } from '../controller/index.js';
 import { parseOutput } from './output-spec.js';
+import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 
+import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
 /** BUILD_HELP is the text of `tbuild build --help`. */
 export const BUILD_HELP = `Usage: tbuild build [OPTIONS] PATH
 
@@ -24,6 +26,9 @@ Options:
       --platform OS/ARCH    Set the target platform (default: the host's)
       --no-cache            Do not use the cache when building
       --no-cache-filter S   Do not cache the given stage; repeatable
+      --cache-from SPEC     Import build cache (type=registry,ref=REF | type=local,src=DIR | REF); repeatable
+      --cache-to SPEC       Export build cache (type=registry,ref=REF | type=local,dest=DIR | type=inline,
+                            mode=min|max, compression=gzip|zstd|uncompressed, image-manifest=true|false); repeatable
       --progress MODE       auto, tty, plain, rawjson or quiet (default: auto)
       --root DIR            State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
       --config FILE         Settings file (default: /etc/tbuild/tbuild.toml as root)
@@ -36,6 +41,13 @@ Options:
       --tlskey FILE         Client key for the builder
       --token TOKEN         Bearer token for the builder (default: $TBUILD_TOKEN)
       --debug               Print stack traces with errors
+      --secret SPEC         Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable
+      --ssh SPEC            SSH agent for RUN --mount=type=ssh: default, or ID=SOCKET|KEY[,KEY]; repeatable
+      --allow ENTITLEMENT   Grant security.insecure or network.host; repeatable
+      --network MODE        Network of RUN steps: default, none or host
+      --build-context N=SRC Named context for FROM/COPY --from: a folder or docker-image://REF; repeatable
+      --check               Run the build checks only and print their findings
+      --print graph         Print the compiled build graph (graph or graph-json) instead of building
 `;
 
 /** ProgressMode is how build progress is shown. */
@@ -80,6 +92,8 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         platform: { type: 'string' },
         'no-cache': { type: 'boolean' },
         'no-cache-filter': { type: 'string', multiple: true },
+        'cache-from': { type: 'string', multiple: true },
+        'cache-to': { type: 'string', multiple: true },
         progress: { type: 'string' },
         root: { type: 'string' },
         config: { type: 'string' },
@@ -88,6 +102,13 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         'metadata-file': { type: 'string' },
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        'build-context': { type: 'string', multiple: true },
+        check: { type: 'boolean' },
+        print: { type: 'string' },
+        secret: { type: 'string', multiple: true },
+        ssh: { type: 'string', multiple: true },
+        allow: { type: 'string', multiple: true },
+        network: { type: 'string' },
         builder: { type: 'string' },
         tlscacert: { type: 'string' },
         tlscert: { type: 'string' },
@@ -120,8 +141,17 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     noCache: v['no-cache'] === true,
     pull: v.pull === true,
     noCacheFilter: v['no-cache-filter'] ?? [],
+    cacheFrom: (v['cache-from'] ?? []).map(parseCacheFrom),
+    cacheTo: (v['cache-to'] ?? []).map(parseCacheTo),
     ...(v.config === undefined ? {} : { registryConfigPath: resolve(v.config) }),
   };
+    ...(v.secret === undefined ? {} : { secrets: v.secret.map(parseSecret) }),
+    ...(v.ssh === undefined ? {} : { ssh: v.ssh.map(parseSsh) }),
+    ...(v.allow === undefined ? {} : { allow: v.allow.map(parseAllow) }),
+    ...(v.network === undefined ? {} : { network: parseNetwork(v.network) }),
+    ...(v['build-context'] === undefined ? {} : { buildContexts: v['build-context'].map(parseBuildContext) }),
+    ...(v.check === true ? { check: true } : {}),
+    ...(v.print === undefined ? {} : { print: parsePrint(v.print) }),
   return {
     request,
     progress: PROGRESS_MODES.find((m) => m === progress) ?? 'auto',

@@ -5,13 +5,16 @@ import { errnoCode, UsageError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile } from '../frontend/index.js';
-import { createSolver } from '../solver/index.js';
-import { createImageResolver, createOpRunner, type Ref } from '../solver/ops/index.js';
+import { createSolver, type SolveOutcome } from '../solver/index.js';
+import { createImageResolver, createOpRunner, withImportedCache, type Ref } from '../solver/ops/index.js';
 import type { Executor } from '../executor/index.js';
 import { registerJob } from '../cache/jobs.js';
 import { loadContext } from './context.js';
+import { checkEntitlements, openSshAgents, secretSources } from './session.js';
+import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
-import type { BuildRequest, BuildResult } from './request.js';
+import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js';
+import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
 import type { Store } from './store.js';
 import { openRegistryAccess } from './registry-access.js';
 import { formatReference } from '../registry/reference.js';
@@ -57,23 +60,42 @@ export async function runBuild(
   const context = await loadContext(resolve(request.contextDir), request.dockerfile);
   const runner = createOpRunner({
     meta: store.meta,
+  if (request.check === true || request.print !== undefined) return inspectResult(request, definition, warnings);
+  if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
     content: store.content,
     snapshotter: store.snapshotter,
     layerBlobs: store.layerBlobs,
     executor: services.executor,
     registry: registry.client,
     images,
-    contexts: new Map([['context', context]]),
+    contexts: new Map([...(await loadNamedContexts(request.buildContexts ?? [])), ['context', context]]),
+    excludeMatcher: compileExcludes,
+    cacheMounts: createCacheMountStore(store.root, store.tmp),
+    secrets: secretSources(request.secrets ?? []),
+    sshAgents: ssh.sockets,
+    ...(request.network === undefined ? {} : { network: request.network }),
   });
   const job = { id: randomBytes(8).toString('hex'), signal, progress };
+  const transfer = { store, registry: registry.client, signal, progress };
+  const imported = await importCaches(request.cacheFrom ?? [], transfer);
   let top: string | null = null;
+  let outcome: SolveOutcome<Ref> | undefined;
   if (definition.root !== null) {
-    const outcome = await createSolver<Ref>(runner).solve(definition.root.vertex, job);
+    outcome = await createSolver<Ref>(imported === undefined ? runner : withImportedCache(runner, imported)).solve(definition.root.vertex, job);
     if (outcome.result.kind !== 'snapshot') throw new UsageError('Cannot export a build whose result is the build context itself');
     top = outcome.result.snapshotId;
   }
-  const exported = await exportOutputs(request.outputs, { top, image: definition.image }, { store, registry: registry.client, signal, progress });
+  const cacheSubject = { outcome, top, imported };
+  const image = await withInlineCache(definition.image, request.cacheTo ?? [], cacheSubject, inlineCompression(request.outputs), transfer);
+  const exported = await exportOutputs(request.outputs, { top, image }, { store, registry: registry.client, signal, progress });
+  await exportCaches(request.cacheTo ?? [], cacheSubject, transfer);
   return { ...exported, warnings };
+}
+
+/** inlineCompression is the layer compression of the first image output, which an inline cache must match. */
+function inlineCompression(outputs: BuildRequest['outputs']): LayerCompression {
+  for (const o of outputs) if ('image' in o) return o.image.compression;
+  return 'gzip';
 }
 
 async function readDockerfile(path: string): Promise<string> {

@@ -1,4 +1,5 @@
 /** The controller: one build from request to outputs, shared by the CLI and the server. */
 export { runBuild, dockerfilePath, type BuildServices } from './build.js';
 export { openStore, defaultRoot, type Store } from './store.js';
-export type { BuildRequest, BuildResult, OutputSpec, ImageExportOptions, LayerCompression } from './request.js';
+export type { BuildRequest, BuildResult, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec } from './request.js';
+export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';

@@ -17,6 +17,21 @@ export type OutputSpec =
   | { readonly type: 'load'; readonly names: readonly string[]; readonly image: ImageExportOptions }
   | { readonly type: 'local' | 'tar'; readonly dest: string };
 
+/** CacheImportSpec is one `--cache-from`: a registry reference (a cache or an image with an inline cache) or a layout folder. */
+export type CacheImportSpec = { readonly type: 'registry'; readonly ref: string } | { readonly type: 'local'; readonly src: string };
+
+/** CacheExportSpec is one `--cache-to`: min exports the final image's records, max every vertex's. */
+export type CacheExportSpec =
+  | {
+      readonly type: 'registry' | 'local';
+      /** A registry reference (registry) or a folder (local). */
+      readonly target: string;
+      readonly mode: 'min' | 'max';
+      readonly compression: LayerCompression;
+      readonly imageManifest: boolean;
+    }
+  | { readonly type: 'inline' };
+
 /** BuildRequest is everything one build needs from its caller. */
 export interface BuildRequest {
   readonly contextDir: string;
@@ -31,7 +46,19 @@ export interface BuildRequest {
   readonly registryConfigPath?: string;
   /** Resolve base images in the registry again instead of using what the store knows. */
   readonly pull?: boolean;
+  /** `--cache-from`: caches to import, looked up after the local store misses. */
+  readonly cacheFrom?: readonly CacheImportSpec[];
+  /** `--cache-to`: where to export the build cache after the build. */
+  readonly cacheTo?: readonly CacheExportSpec[];
 }
+  /** `--secret`: build secrets RUN --mount=type=secret can read. */
+  readonly secrets?: readonly SecretSpec[];
+  /** `--ssh`: agent sockets or key files RUN --mount=type=ssh can use. */
+  readonly ssh?: readonly SshSpec[];
+  /** `--allow`: entitlements granted to the build. */
+  readonly allow?: readonly Entitlement[];
+  /** `--network`: network of RUNs that do not choose one. */
+  readonly network?: 'default' | 'none' | 'host';
 
 /** BuildResult is what a finished build produced. */
 export interface BuildResult {
@@ -43,3 +70,15 @@ export interface BuildResult {
   readonly names: readonly string[];
   readonly warnings: readonly string[];
 }
+/** SecretSpec is one `--secret`: a value read from a file or an environment variable of the client. */
+export type SecretSpec = { readonly id: string; readonly kind: 'file'; readonly path: string } | { readonly id: string; readonly kind: 'env'; readonly env: string };
+
+/** SshSpec is one `--ssh`: an id and agent sockets or key files (empty: $SSH_AUTH_SOCK). */
+export interface SshSpec {
+  readonly id: string;
+  readonly paths: readonly string[];
+}
+
+/** Entitlement is a privilege a build must be granted explicitly. */
+export type Entitlement = 'security.insecure' | 'network.host';
+

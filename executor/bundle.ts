@@ -4,7 +4,7 @@ import { errnoCode } from '../base/errors.js';
 import { buildRuntimeSpec, STANDARD_MOUNT_POINTS, type RuntimeSpec, type SpecRoot } from './spec.js';
 import { createStubLayer, type StubTarget } from './stubs.js';
 import { writeHostFiles } from './host-files.js';
-import type { ExecMount, ExecRequest, ResolvedUser } from './types.js';
+import type { ExecMount, ExecRequest, OverlayMount, ResolvedUser } from './types.js';
 
 /** DEFAULT_HOSTNAME is the sandbox hostname when the request names none. */
 export const DEFAULT_HOSTNAME = 'tbuild';
@@ -29,8 +29,39 @@ export interface BundleOptions {
 }
 
 async function mountKind(m: ExecMount): Promise<'dir' | 'file'> {
-  if (m.kind === 'tmpfs') return 'dir';
-  return (await stat(m.source)).isDirectory() ? 'dir' : 'file';
+  switch (m.kind) {
+    case 'tmpfs':
+      return 'dir';
+    case 'overlay':
+      return overlayKind(m);
+    case 'bind':
+      return (await stat(m.source)).isDirectory() ? 'dir' : 'file';
+  }
+}
+
+/** overlayKind tells whether the selected path of an overlay is a file, from the topmost layer holding it. */
+async function overlayKind(m: OverlayMount): Promise<'dir' | 'file'> {
+  if (m.subpath === undefined || m.subpath === '') return 'dir';
+  for (const layer of [m.upperdir, ...m.lowerdirs]) {
+    try {
+      return (await stat(path.join(layer, m.subpath))).isDirectory() ? 'dir' : 'file';
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTDIR') throw err;
+    }
+  }
+  return 'dir';
+}
+
+/** stageOverlays gives each overlay mount an empty directory of the bundle to be mounted on. */
+async function stageOverlays(dir: string, mounts: readonly ExecMount[]): Promise<ExecMount[]> {
+  return Promise.all(
+    mounts.map(async (m, i) => {
+      if (m.kind !== 'overlay') return m;
+      const stageDir = path.join(dir, `mnt-${i}`);
+      await mkdir(stageDir);
+      return { ...m, stageDir };
+    }),
+  );
 }
 
 async function removeBundle(dir: string): Promise<void> {
@@ -53,7 +84,7 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
     const filesDir = path.join(dir, 'files');
     await Promise.all([mkdir(rootfsDir), mkdir(stubDir), mkdir(filesDir)]);
     const hostname = request.hostname ?? DEFAULT_HOSTNAME;
-    const mounts = [...(await writeHostFiles(filesDir, hostname)), ...request.mounts];
+    const mounts = [...(await writeHostFiles(filesDir, hostname)), ...(await stageOverlays(dir, request.mounts))];
     const targets: StubTarget[] = STANDARD_MOUNT_POINTS.map((p) => ({ path: p, kind: 'dir' as const }));
     for (const m of mounts) targets.push({ path: m.target, kind: await mountKind(m) });
     const layers = [request.rootfs.upperdir, ...request.rootfs.lowerdirs];

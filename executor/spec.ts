@@ -157,3 +157,12 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     },
   };
 }
+    case 'overlay': {
+      // The helper mounts the overlay on x-stage inside its namespace, then binds `source` (stage + subpath) to target.
+      const stage = m.stageDir ?? '';
+      const source = m.subpath === undefined || m.subpath === '' ? stage : `${stage}/${m.subpath.replace(/^\/+/, '')}`;
+      const overlay = overlayOptions(m);
+      if (overlay.basedir !== undefined) throw new SnapshotError(`Cannot mount ${m.lowerdirs.length} layers at "${m.target}": too many layers`);
+      const options = [...overlay.options, `x-stage=${stage}`, ...(m.readonly ? ['ro'] : []), 'nosuid', 'nodev'];
+      return { destination: m.target, type: 'overlay', source, options };
+    }

@@ -1,4 +1,4 @@
-import { chown, mkdir, utimes, writeFile } from 'node:fs/promises';
+import { chown, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lookupLayered } from './layer-lookup.js';
 
@@ -45,6 +45,11 @@ async function stubDirectory(
 ): Promise<void> {
   if (created.has(rel)) return;
   const hostPath = path.join(stubDir, rel);
+  // An earlier target may have created this directory itself (e.g. /dev before /dev/pipes).
+  if (await isDirectory(hostPath)) {
+    created.set(rel, null);
+    return;
+  }
   const found = await lookupLayered(layers, rel);
   if (found.kind === 'found' && found.stats.isDirectory()) {
     await mkdir(hostPath, { mode: found.stats.mode & 0o7777 });
@@ -54,4 +59,12 @@ async function stubDirectory(
   }
   await mkdir(hostPath, { mode: 0o755 });
   created.set(rel, null);
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
 }

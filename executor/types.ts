@@ -9,7 +9,25 @@ export interface OverlayRootfs {
 /** ExecMount is an extra mount inside the sandbox. */
 export type ExecMount =
   | { readonly kind: 'bind'; readonly source: string; readonly target: string; readonly readonly: boolean }
-  | { readonly kind: 'tmpfs'; readonly target: string; readonly sizeBytes?: number };
+  | { readonly kind: 'tmpfs'; readonly target: string; readonly sizeBytes?: number }
+  | OverlayMount;
+
+/**
+ * OverlayMount is an overlay of snapshot layers mounted at target inside the sandbox (e.g. RUN --mount from a stage).
+ * `subpath` (relative) selects a directory of the merged tree; changes land in upperdir, which the caller discards.
+ */
+export interface OverlayMount {
+  readonly kind: 'overlay';
+  readonly target: string;
+  /** Top layer first; at least one. */
+  readonly lowerdirs: readonly string[];
+  readonly upperdir: string;
+  readonly workdir: string;
+  readonly readonly: boolean;
+  readonly subpath?: string;
+  /** Empty host directory the helper mounts the overlay on inside its namespace; set by the bundle. */
+  readonly stageDir?: string;
+}
 
 /** ProcessSpec is the process to run; `user` is in Dockerfile USER form ('' = root). */
 export interface ProcessSpec {

@@ -25,3 +25,12 @@ export {
   type LayerTarOptions,
 } from './layer/index.js';
 export { loadIntoDocker, dockerEndpoint, type DockerEndpoint } from './docker-load.js';
+export {
+  buildCacheConfig,
+  pushCacheArtifact,
+  writeCacheArtifact,
+  writeCacheLayout,
+  type CacheArtifact,
+  type CacheConfigOptions,
+  type CacheExportRecord,
+} from './cache-export.js';

@@ -8,7 +8,7 @@ export { isLoopbackHost } from './endpoints.js';
 export type { BlobOpener, PushImage, PushProgress } from './push.js';
 export { DEFAULT_REGISTRY, DEFAULT_TAG, familiarName, familiarString, formatReference, parseReference, withDigest } from './reference.js';
 export type { Reference } from './reference.js';
-export type { ResolvedImage } from './resolve.js';
+export type { FetchedManifest, ResolvedImage } from './resolve.js';
 export { createMemoryBlobLocations, type BlobLocations } from './blob-locations.js';
 export type { BlobRange } from './blob-upload.js';
 export { helperErase, helperGet, helperStore } from './credential-helper.js';

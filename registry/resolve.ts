@@ -37,7 +37,8 @@ export interface ResolveContext {
   readonly signal: AbortSignal;
 }
 
-interface Fetched {
+/** FetchedManifest is a manifest or index document as the registry served it, digest-checked. */
+export interface FetchedManifest {
   readonly bytes: Uint8Array;
   readonly digest: Digest;
   readonly mediaType: string;
@@ -67,7 +68,12 @@ export async function resolveFromEndpoint(ctx: ResolveContext, ref: Reference, p
   return { ref, digest: fetched.digest, manifest, config, configDescriptor: manifest.config, source: ctx.endpoint.host };
 }
 
-async function fetchManifest(ctx: ResolveContext, ref: Reference, selector: string, expected: Digest | undefined): Promise<Fetched> {
+/** fetchManifestFromEndpoint fetches the document a reference names, without choosing a platform. */
+export function fetchManifestFromEndpoint(ctx: ResolveContext, ref: Reference): Promise<FetchedManifest> {
+  return fetchManifest(ctx, ref, ref.digest ?? ref.tag ?? 'latest', ref.digest);
+}
+
+async function fetchManifest(ctx: ResolveContext, ref: Reference, selector: string, expected: Digest | undefined): Promise<FetchedManifest> {
   const res = await ctx.transport.send({
     method: 'GET',
     endpoint: ctx.endpoint,

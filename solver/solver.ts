@@ -7,6 +7,15 @@ import type { JobContext, OpRunner } from './types.js';
 export interface SolveOutcome<R> {
   readonly result: R;
   readonly key: Digest;
+  /** Every vertex this solve keyed, by vertex digest, with its result when the solve needed one. */
+  readonly vertices: ReadonlyMap<Digest, SolvedVertex<R>>;
+}
+
+/** SolvedVertex is one vertex of a solve: its cache key and, if computed (run or cache hit), its result. */
+export interface SolvedVertex<R> {
+  readonly vertex: Vertex;
+  readonly key: Digest;
+  readonly result?: R;
 }
 
 /** Solver evaluates a graph: keys first, then only the vertices whose results are not cached. */
@@ -28,6 +37,7 @@ class SolveRun<R> {
   readonly #results = new Map<Digest, Promise<R>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #reported = new Set<Digest>();
+  readonly #vertices = new Map<Digest, Vertex>();
 
   constructor(runner: OpRunner<R>, job: JobContext) {
     this.#runner = runner;
@@ -39,13 +49,25 @@ class SolveRun<R> {
     try {
       const key = await this.#key(root);
       const result = await this.#result(root);
-      return { result, key };
+      return { result, key, vertices: await this.#solved() };
     } catch (err) {
       if (!this.#abort.signal.aborted) this.#abort.abort(err);
       await Promise.allSettled([...this.#inFlight]);
       // Report the failure that stopped the build, not the cancellations it caused.
       throw this.#abort.signal.reason ?? err;
     }
+  }
+
+  /** Collects the key and result of every vertex this solve touched (all have settled once the root has). */
+  async #solved(): Promise<Map<Digest, SolvedVertex<R>>> {
+    const out = new Map<Digest, SolvedVertex<R>>();
+    for (const [digest, vertex] of this.#vertices) {
+      const key = await this.#keys.get(digest);
+      if (key === undefined) continue;
+      const pending = this.#results.get(digest);
+      out.set(digest, pending === undefined ? { vertex, key } : { vertex, key, result: await pending });
+    }
+    return out;
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
@@ -64,6 +86,7 @@ class SolveRun<R> {
   #key(v: Vertex): Promise<Digest> {
     let p = this.#keys.get(v.digest);
     if (p === undefined) {
+      this.#vertices.set(v.digest, v);
       p = this.#track(
         (async () => {
           const inputKeys = await Promise.all(v.inputs.map((e) => this.#key(e.vertex)));
@@ -87,7 +110,7 @@ class SolveRun<R> {
   async #compute(v: Vertex): Promise<R> {
     const key = await this.#key(v);
     if (v.metadata.ignoreCache !== true) {
-      const cached = await this.#wrap(v, () => this.#runner.lookup(v, key));
+      const cached = await this.#wrap(v, () => this.#runner.lookup(v, key, this.#job));
       if (cached !== undefined) {
         this.#reportCached(v);
         return cached;

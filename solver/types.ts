@@ -14,7 +14,7 @@ export interface OpRunner<R> {
   /** cacheKey digests the op, its pinned sources and its inputs' keys. */
   cacheKey(vertex: Vertex, inputKeys: readonly Digest[], job: JobContext): Promise<Digest>;
   /** lookup returns a cached result for a key, or undefined (ops that read the client never hit). */
-  lookup(vertex: Vertex, key: Digest): Promise<R | undefined>;
+  lookup(vertex: Vertex, key: Digest, job: JobContext): Promise<R | undefined>;
   /** run carries out the op on resolved inputs and records its result under the key. */
   run(vertex: Vertex, key: Digest, inputs: readonly R[], job: JobContext): Promise<R>;
 }

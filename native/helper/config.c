@@ -167,6 +167,8 @@ static int parse_mount_options(const struct json_value *opts, struct mount_entry
     if (strcmp(o, "bind") == 0) { if (m->bind == 0) m->bind = 1; continue; }
     if (strcmp(o, "rbind") == 0) { m->bind = 2; continue; }
     for (k = 0; k < COUNT(MOUNT_OPTS) && strcmp(MOUNT_OPTS[k].name, o) != 0; k++) {}
+    if (strncmp(o, "x-stage=", 8) == 0) { m->stage = o + 8; continue; }
+    if (strncmp(o, "x-basedir=", 10) == 0) { m->basedir = o + 10; continue; }
     if (k < COUNT(MOUNT_OPTS)) {
       if (MOUNT_OPTS[k].clear) m->flags &= ~MOUNT_OPTS[k].flag; else m->flags |= MOUNT_OPTS[k].flag;
       continue;
@@ -194,6 +196,8 @@ static int load_mounts(const struct json_value *ms, struct sandbox_config *cfg, 
     if (parse_mount_options(json_get(ms->items[i], "options"), m) != 0) return bad(err, errlen, "mount options", m->destination);
     if (m->type != NULL && strcmp(m->type, "bind") == 0 && m->bind == 0) m->bind = 1;
     if (m->bind) {
+    if (m->stage != NULL && (m->stage[0] != '/' || m->source == NULL || m->source[0] != '/' || m->bind))
+      return bad(err, errlen, "staged mount needs an absolute stage and source", m->destination);
       if (m->source == NULL || m->source[0] != '/') return bad(err, errlen, "bind source must be absolute", m->destination);
       m->readonly_bind = (m->flags & MS_RDONLY) != 0;
     }

@@ -22,6 +22,8 @@ struct mount_entry {
   int readonly_bind;  /* ro requested on a bind: needs a remount */
   char *data;         /* remaining options joined by ',' */
   int tree_fd;        /* binds: detached mount tree opened before pivot_root */
+  const char *stage;  /* extra overlays: host directory to mount on before pivot_root (option x-stage=) */
+  const char *basedir; /* relative paths in data resolve here: the mount is made from this cwd (option x-basedir=) */
 };
 
 struct rlimit_entry {

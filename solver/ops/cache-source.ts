@@ -1,0 +1,127 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { digestHex, digestOf, isDigest } from '../../base/digest.js';
+import { ContentError, errnoCode } from '../../base/errors.js';
+import type { Descriptor } from '../../base/oci.js';
+import { CACHE_CONFIG_MEDIA_TYPE, checkCacheConfig, INLINE_CACHE_FIELD, type CacheConfig } from '../../cache/cache-config.js';
+import type { RegistryClient } from '../../registry/index.js';
+import { parseReference } from '../../registry/reference.js';
+
+/** CacheBlobSource opens the blobs of an imported cache (the caller verifies digests while storing). */
+export interface CacheBlobSource {
+  /** name says where the cache comes from, for messages. */
+  readonly name: string;
+  open(descriptor: Descriptor, options: { signal: AbortSignal }): Promise<NodeJS.ReadableStream>;
+}
+
+/** LoadedCache is an imported cache config and where its blobs are. */
+export interface LoadedCache {
+  readonly source: CacheBlobSource;
+  readonly config: CacheConfig;
+}
+
+const MAX_DOCUMENT_SIZE = 16 * 1024 * 1024;
+
+/** registryCacheSource reads a cache (or an image with an inline cache) from a registry reference. */
+export function registryCacheSource(refText: string, registry: () => Promise<RegistryClient>): CacheBlobSource & { document(signal: AbortSignal): Promise<Uint8Array> } {
+  const ref = parseReference(refText);
+  return {
+    name: refText,
+    open: async (descriptor, { signal }) => (await registry()).fetchBlob(ref, descriptor, { signal }),
+    document: async (signal) => (await (await registry()).fetchManifest(ref, { signal })).bytes,
+  };
+}
+
+/** localCacheSource reads a cache from an OCI layout folder written by `--cache-to type=local`. */
+export function localCacheSource(dir: string): CacheBlobSource & { document(signal: AbortSignal): Promise<Uint8Array> } {
+  const open = (descriptor: Descriptor): Promise<NodeJS.ReadableStream> =>
+    Promise.resolve(createReadStream(join(dir, 'blobs', 'sha256', digestHex(descriptor.digest))));
+  return {
+    name: dir,
+    open,
+    document: async (signal) => {
+      const index = parseJson(await readFile(join(dir, 'index.json'), { signal }), 'index.json');
+      const first = Array.isArray(index['manifests']) ? asDescriptor(index['manifests'][0]) : undefined;
+      if (first === undefined) throw invalid(dir, 'index.json lists no manifest');
+      return readSmallBlob(await open(first), first, dir);
+    },
+  };
+}
+
+/** loadCache reads and validates the cache config of a source; a missing cache yields undefined. */
+export async function loadCache(
+  source: CacheBlobSource & { document(signal: AbortSignal): Promise<Uint8Array> },
+  options: { signal: AbortSignal },
+): Promise<LoadedCache | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.document(options.signal);
+  } catch (err) {
+    // A cache that was never exported is the normal first build.
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  const doc = parseJson(bytes, 'the cache manifest');
+  const entries = Array.isArray(doc['manifests']) ? doc['manifests'] : undefined;
+  const manifestConfig = asDescriptor(doc['config']);
+  let configDescriptor: Descriptor | undefined;
+  if (entries !== undefined) configDescriptor = entries.map(asDescriptor).find((d) => d?.mediaType === CACHE_CONFIG_MEDIA_TYPE);
+  else if (manifestConfig !== undefined) configDescriptor = manifestConfig;
+  if (configDescriptor === undefined) throw invalid(source.name, 'no cache config in the manifest');
+  const configDoc = parseJson(await readSmallBlob(await source.open(configDescriptor, options), configDescriptor, source.name), 'the cache config');
+  // An image config carries its cache inline; a cache artifact's config is the cache config itself.
+  const value = configDescriptor.mediaType === CACHE_CONFIG_MEDIA_TYPE ? configDoc : configDoc[INLINE_CACHE_FIELD];
+  if (value === undefined) return undefined;
+  const checked = checkCacheConfig(value);
+  if (!checked.ok) throw invalid(source.name, checked.reason);
+  return { source, config: checked.config };
+}
+
+async function readSmallBlob(stream: NodeJS.ReadableStream, descriptor: Descriptor, name: string): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buf.length;
+    if (size > MAX_DOCUMENT_SIZE) throw invalid(name, `blob ${descriptor.digest} is larger than ${MAX_DOCUMENT_SIZE} bytes`);
+    chunks.push(buf);
+  }
+  const bytes = Buffer.concat(chunks);
+  const digest = digestOf(bytes);
+  if (digest !== descriptor.digest) {
+    throw new ContentError(`Cannot use cache "${name}": blob ${descriptor.digest} has digest ${digest}`, { code: 'DIGEST_MISMATCH' });
+  }
+  return bytes;
+}
+
+function asDescriptor(value: unknown): Descriptor | undefined {
+  if (!isRecord(value)) return undefined;
+  const { mediaType, digest, size } = value;
+  if (typeof mediaType !== 'string' || typeof digest !== 'string' || !isDigest(digest) || typeof size !== 'number') return undefined;
+  return { mediaType, digest, size };
+}
+
+function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new ContentError(`Cannot read ${what}: not valid JSON`, { code: 'CONTENT_NOT_FOUND', cause: err });
+  }
+  if (!isRecord(doc)) throw new ContentError(`Cannot read ${what}: not a JSON object`, { code: 'CONTENT_NOT_FOUND' });
+  return doc;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalid(name: string, detail: string): ContentError {
+  return new ContentError(`Cannot use cache "${name}": ${detail}`, { code: 'CONTENT_NOT_FOUND' });
+}
+
+function isNotFound(err: unknown): boolean {
+  if (errnoCode(err) === 'ENOENT') return true;
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'REGISTRY_NOT_FOUND';
+}
