@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { ChannelCredentials, Metadata, ServerCredentials } from '@grpc/grpc-js';
 import { UsageError } from '../base/errors.js';
 import type { BuilderAddress } from './address.js';
 import type { Logger } from './log.js';
+import { checkIdentityOf } from './tls-probe.js';
 
 /** TlsFiles are the PEM files given with --tlscacert, --tlscert and --tlskey. */
 export interface TlsFiles {
@@ -50,15 +52,32 @@ export async function serverCredentials(
   return ServerCredentials.createSsl(ca, [pair], ca !== null);
 }
 
-/** channelCredentials picks how the client connects: plain for unix sockets, TLS (with a client certificate when given) for TCP. */
-export async function channelCredentials(address: BuilderAddress, tls: TlsFiles): Promise<ChannelCredentials> {
-  const any = tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined;
-  if (address.kind === 'unix' || !any) return ChannelCredentials.createInsecure();
+/** TlsMaterial is the PEM content a client connects with (null where not given). */
+export interface TlsMaterial {
+  readonly ca: Buffer | null;
+  readonly cert: Buffer | null;
+  readonly key: Buffer | null;
+}
+
+/** readTlsMaterial reads the client's PEM files; undefined means the client does not use TLS. */
+export async function readTlsMaterial(tls: TlsFiles): Promise<TlsMaterial | undefined> {
+  if (tls.ca === undefined && tls.cert === undefined && tls.key === undefined) return undefined;
   if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError('Cannot connect with TLS: pass both --tlscert and --tlskey');
-  const ca = tls.ca === undefined ? null : await readPem(tls.ca, 'CA certificate');
-  const key = tls.key === undefined ? null : await readPem(tls.key, 'client key');
-  const cert = tls.cert === undefined ? null : await readPem(tls.cert, 'client certificate');
-  return ChannelCredentials.createSsl(ca, key, cert);
+  return {
+    ca: tls.ca === undefined ? null : await readPem(tls.ca, 'CA certificate'),
+    key: tls.key === undefined ? null : await readPem(tls.key, 'client key'),
+    cert: tls.cert === undefined ? null : await readPem(tls.cert, 'client certificate'),
+  };
+}
+
+/** channelCredentials picks how the client connects: plain for unix sockets, TLS (with a client certificate when given) for TCP. */
+export function channelCredentials(address: BuilderAddress, tls: TlsMaterial | undefined): { credentials: ChannelCredentials; options: Record<string, string> } {
+  if (address.kind === 'unix' || tls === undefined) return { credentials: ChannelCredentials.createInsecure(), options: {} };
+  const host = address.host.replace(/^\[|\]$/g, '');
+  const credentials = ChannelCredentials.createSsl(tls.ca, tls.key, tls.cert, { checkServerIdentity: checkIdentityOf(host) });
+  // Node warns when the TLS server name (SNI) is an IP address (RFC 6066): send a plain name instead; the
+  // certificate is still checked against the real address above.
+  return { credentials, options: isIP(host) === 0 ? {} : { 'grpc.ssl_target_name_override': 'tbuild-builder' } };
 }
 
 /** TokenCheck answers whether a call's metadata carries the server's bearer token. */

@@ -8,8 +8,9 @@ import type { ProgressSink } from '../base/progress.js';
 import type { BuildRequest, BuildResult } from '../controller/index.js';
 import { parseAddress } from './address.js';
 import type { InfoMsg, PruneMsg } from './admin-messages.js';
-import { channelCredentials, tokenMetadata, type TlsFiles } from './auth.js';
-import { translateCallError } from './client-errors.js';
+import { channelCredentials, readTlsMaterial, tokenMetadata, type TlsFiles } from './auth.js';
+import { probeTls } from './tls-probe.js';
+import { isUnavailable, translateCallError } from './client-errors.js';
 import { checksumMemoPath, clientId, contextKey } from './client-state.js';
 import { buildManifest } from './context-manifest.js';
 import { sendFiles, sendManifest } from './context-sender.js';
@@ -38,12 +39,20 @@ interface Connected extends Disposable {
   readonly client: Client;
   readonly methods: BuilderMethods;
   readonly metadata: Metadata;
+  /** failure explains a failed call (probing TLS when the connection failed). */
+  failure(err: unknown, o: { started: boolean; cancelled: boolean }): Promise<Error>;
 }
 
 async function connectTo(conn: BuilderConnection): Promise<Connected> {
   const address = parseAddress(conn.address);
-  const client = new Client(address.target, await channelCredentials(address, conn.tls), CLIENT_OPTIONS);
-  return { client, methods: await loadBuilderMethods(), metadata: tokenMetadata(conn.token), [Symbol.dispose]: () => client.close() };
+  const tls = await readTlsMaterial(conn.tls);
+  const { credentials, options } = channelCredentials(address, tls);
+  const client = new Client(address.target, credentials, { ...CLIENT_OPTIONS, ...options });
+  const failure = async (err: unknown, o: { started: boolean; cancelled: boolean }): Promise<Error> => {
+    const tlsFailure = isUnavailable(err) && address.kind === 'tcp' && tls !== undefined ? await probeTls({ address, ...tls }) : undefined;
+    return translateCallError(err, { address: conn.address, ...o, ...(tlsFailure === undefined ? {} : { tlsFailure }) });
+  };
+  return { client, methods: await loadBuilderMethods(), metadata: tokenMetadata(conn.token), failure, [Symbol.dispose]: () => client.close() };
 }
 
 /** remoteBuild runs a build on a builder: it syncs the context, relays progress and writes streamed outputs locally. */
@@ -122,7 +131,7 @@ export async function remoteBuild(
     throw new InternalError(`Cannot finish the build on builder ${conn.address}: the stream ended without a result`);
   } catch (err) {
     await sinks.abort();
-    throw translateCallError(err, { address: conn.address, started: buildId !== '', cancelled: o.signal.aborted });
+    throw await c.failure(err, { started: buildId !== '', cancelled: o.signal.aborted });
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     call.cancel();
@@ -141,7 +150,7 @@ async function unaryCall<Req, Res>(conn: BuilderConnection, pick: (m: BuilderMet
   // Awaited here so the connection stays open until the answer arrives.
   return await new Promise<Res>((resolve, reject) => {
     const call = c.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, c.metadata, { deadline }, (err, res) => {
-      if (err !== null || res === undefined) reject(translateCallError(err, { address: conn.address, started: false, cancelled: signal?.aborted ?? false }));
+      if (err !== null || res === undefined) c.failure(err, { started: false, cancelled: signal?.aborted ?? false }).then(reject, reject);
       else resolve(res);
     });
     signal?.addEventListener('abort', () => call.cancel(), { once: true });
