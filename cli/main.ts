@@ -18,6 +18,8 @@ Commands:
   debug ast   Print the parsed syntax tree of a Dockerfile
   serve       Run a remote builder (gRPC) for 'build --builder'
   info        Show information about tbuild or a remote builder
+  login       Log in to a registry
+  logout      Log out from a registry
 
 Options:
   --root DIR  State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
@@ -71,6 +73,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import('./serve-command.js')).serveCommand(rest);
       case 'info':
         return await (await import('./remote-commands.js')).infoCommand(rest);
+      case 'login':
+        return await (await import('./login-command.js')).runLogin(rest);
+      case 'logout':
+        return await (await import('./login-command.js')).runLogout(rest);
       default:
         throw new UsageError(`Unknown command "${command}"`, { hint: "run 'tbuild --help' for the list of commands" });
     }

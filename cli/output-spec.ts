@@ -29,6 +29,30 @@ function splitCsv(text: string): string[] {
 
 const COMPRESSIONS: readonly LayerCompression[] = ['gzip', 'zstd', 'uncompressed'];
 
+/** csvValues returns every value of a repeated key (`name=a,name=b`), each split on commas when quoted (`"name=a,b"`). */
+function csvValues(text: string, key: string): string[] {
+  return splitCsv(text)
+    .filter((f) => f.trim().startsWith(`${key}=`))
+    .flatMap((f) => f.slice(f.indexOf('=') + 1).split(','))
+    .filter((n) => n.length > 0);
+}
+
+/** annotationsOf collects `annotation.K=V`, `annotation-manifest.K=V` and `annotation-index.K=V` attributes as buildx does. */
+function annotationsOf(attrs: Map<string, string>): NonNullable<ImageExportOptions['annotations']> | undefined {
+  const manifest: Record<string, string> = {};
+  const index: Record<string, string> = {};
+  for (const [key, value] of attrs) {
+    const match = /^annotation(-manifest|-index|-manifest-descriptor|-index-descriptor)?(?:\[[^\]]*\])?\.(.+)$/.exec(key);
+    if (match === null) continue;
+    const [, kind, name] = match;
+    if (name === undefined) continue;
+    if (kind === undefined || kind === '-manifest') manifest[name] = value;
+    else if (kind === '-index') index[name] = value;
+    else throw new UsageError(`Cannot use output attribute "${key}": descriptor annotations are not supported`);
+  }
+  return Object.keys(manifest).length + Object.keys(index).length === 0 ? undefined : { manifest, index };
+}
+
 function imageOptions(attrs: Map<string, string>): ImageExportOptions {
   const compression = attrs.get('compression') ?? 'gzip';
   if (!isCompression(compression)) {
@@ -37,10 +61,12 @@ function imageOptions(attrs: Map<string, string>): ImageExportOptions {
   const levelText = attrs.get('compression-level');
   const level = levelText === undefined ? undefined : Number(levelText);
   if (level !== undefined && !Number.isInteger(level)) throw new UsageError(`Cannot use compression-level "${levelText}": expected a whole number`);
+  const annotations = annotationsOf(attrs);
   return {
     compression,
     ...(level === undefined ? {} : { compressionLevel: level }),
     forceCompression: parseBool(attrs.get('force-compression') ?? 'false', 'force-compression'),
+    ...(annotations === undefined ? {} : { annotations }),
   };
 }
 
@@ -60,7 +86,7 @@ export function parseOutput(value: string, tags: readonly string[]): OutputSpec 
   if (!value.includes('=')) return { type: 'local', dest: value };
   const attrs = parseCsvOptions(value);
   const type = attrs.get('type');
-  const names = attrs.has('name') ? (attrs.get('name') ?? '').split(',').filter((n) => n.length > 0) : [...tags];
+  const names = attrs.has('name') ? csvValues(value, 'name') : [...tags];
   const dest = attrs.get('dest');
   switch (type) {
     case 'image':

@@ -5,6 +5,7 @@ import type { ProgressSink } from '../base/progress.js';
 import { buildImage, dockerEndpoint, loadIntoDocker, writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar, type BuiltImage } from '../exporter/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import { formatReference, parseReference } from '../registry/reference.js';
+import { groupPushTargets, pushBuiltImage } from './push-output.js';
 import type { ImageExportOptions, OutputSpec } from './request.js';
 import type { Store } from './store.js';
 
@@ -34,15 +35,19 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
   const { store, signal } = deps;
   const layers = store.snapshotter.chain(subject.top).map((id) => ({ id, dir: store.snapshotter.dir(id) }));
   const built = new Map<string, Promise<BuiltImage>>();
+  // One creation time for every image of this build (clamped by SOURCE_DATE_EPOCH when set).
+  const created = new Date().toISOString();
   const imageFor = (o: ImageExportOptions): Promise<BuiltImage> => {
-    const key = `${o.compression}/${o.compressionLevel ?? ''}`;
+    const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}]);
     let p = built.get(key);
     if (p === undefined) {
       p = step(deps, 'exporting layers', () =>
         buildImage(
-          { layers, config: subject.image },
+          { layers, config: subject.image, ...(o.annotations === undefined ? {} : { annotations: { ...o.annotations.manifest } }) },
           {
             compression: o.compression,
+            forceCompression: o.forceCompression,
+            created,
             ...(o.compressionLevel === undefined ? {} : { level: o.compressionLevel }),
             ...sourceDateEpoch(),
             store: store.content,
@@ -64,16 +69,11 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         await step(deps, `naming to ${names.join(', ') || 'image store'}`, () => storeImage(image, names, subject.top, store));
         let pushedDigest: string | undefined;
         if (output.push) {
-          for (const name of names) {
-            const pushed = await step(deps, `pushing ${name}`, async () =>
-              (await deps.registry()).pushImage(
-                parseReference(name),
-                { manifest: image.manifestBytes, manifestMediaType: image.manifestDescriptor.mediaType, config: image.manifest.config, layers: image.manifest.layers },
-                (d) => Promise.resolve(store.content.readBlob(d.digest)),
-                { signal },
-              ),
+          for (const target of groupPushTargets(names)) {
+            const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
+            pushedDigest = await step(deps, `pushing ${label}`, async () =>
+              pushBuiltImage(image, target, { registry: await deps.registry(), store, signal }),
             );
-            pushedDigest = pushed.digest;
           }
         }
         summary = {
@@ -89,7 +89,9 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         const image = await imageFor(output.image);
         const names = output.names.map((n) => formatReference(parseReference(n)));
         const write = output.type === 'oci' ? writeOciArchive : writeDockerArchive;
-        await step(deps, `exporting to ${output.type} image format`, () => write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(), signal }));
+        await step(deps, `exporting to ${output.type} image format`, () =>
+          write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(), ...indexAnnotations(output.image), signal }),
+        );
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
       }
@@ -111,6 +113,10 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
     }
   }
   return summary;
+}
+
+function indexAnnotations(o: ImageExportOptions): { indexAnnotations?: Readonly<Record<string, string>> } {
+  return o.annotations === undefined ? {} : { indexAnnotations: o.annotations.index };
 }
 
 function destOf(dest: string): string | NodeJS.WritableStream {

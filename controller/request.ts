@@ -8,6 +8,8 @@ export interface ImageExportOptions {
   readonly compression: LayerCompression;
   readonly compressionLevel?: number;
   readonly forceCompression: boolean;
+  /** `annotation.KEY` / `annotation-manifest.KEY` (manifest) and `annotation-index.KEY` (OCI layout index) attributes. */
+  readonly annotations?: { readonly manifest: Readonly<Record<string, string>>; readonly index: Readonly<Record<string, string>> };
 }
 
 /** OutputSpec is one `--output`: where the result of a build goes. */

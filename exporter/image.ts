@@ -29,6 +29,10 @@ export interface BuildImageOptions {
   readonly level?: number;
   /** sourceDateEpoch clamps layer mtimes and the config's creation times (seconds since the epoch). */
   readonly sourceDateEpoch?: number;
+  /** created is the image's creation time when the config has none (RFC 3339; clamped by sourceDateEpoch). */
+  readonly created?: string;
+  /** Recompress pulled base layers whose compression differs from `compression`. */
+  readonly forceCompression?: boolean;
   readonly store: ContentStore;
   readonly cache: LayerBlobCache;
   readonly signal: AbortSignal;
@@ -43,7 +47,8 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
     signal.throwIfAborted();
     layers.push(await getLayerBlob(snapshot, options));
   }
-  const config = imageConfig(input.config, layers.map((l) => l.diffId), options.sourceDateEpoch);
+  const base = input.config.created === undefined && options.created !== undefined ? { ...input.config, created: options.created } : input.config;
+  const config = imageConfig(base, layers.map((l) => l.diffId), options.sourceDateEpoch);
   const configBytes = Buffer.from(canonicalJson(config));
   const configInfo = await store.writeBlob(configBytes, {}, { signal });
   const manifest: ImageManifest = {
@@ -69,7 +74,8 @@ function imageConfig(base: ImageConfig, diffIds: readonly Digest[], epoch: numbe
   const created = epoch === undefined ? base.created : (clamp(base.created) ?? new Date(epoch * 1000).toISOString());
   const history = base.history?.map((h): HistoryEntry => {
     const { created: hCreated, ...rest } = h;
-    const c = clamp(hCreated);
+    // Entries this build added carry no time yet: they were made now, as the image was.
+    const c = clamp(hCreated ?? created);
     return c === undefined ? rest : { ...rest, created: c };
   });
   const { created: _created, history: _history, ...rest } = base;

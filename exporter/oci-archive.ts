@@ -12,6 +12,8 @@ export interface ArchiveOptions {
   readonly names: readonly string[];
   /** sourceDateEpoch is the mtime of every archive entry (0 when unset, so archives are reproducible). */
   readonly sourceDateEpoch?: number;
+  /** Annotations of the archive's index.json (`annotation-index.KEY=VALUE`). */
+  readonly indexAnnotations?: Readonly<Record<string, string>>;
   readonly signal: AbortSignal;
 }
 
@@ -21,7 +23,7 @@ export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
 export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 
 /** ociIndexFor lists the manifest once per name, annotated as BuildKit and containerd do. */
-export function ociIndexFor(image: BuiltImage, names: readonly string[]): ImageIndex {
+export function ociIndexFor(image: BuiltImage, names: readonly string[], annotations?: Readonly<Record<string, string>>): ImageIndex {
   const manifests: Descriptor[] =
     names.length === 0
       ? [image.manifestDescriptor]
@@ -32,7 +34,8 @@ export function ociIndexFor(image: BuiltImage, names: readonly string[]): ImageI
             annotations: { [ANNOTATION_IMAGE_NAME]: parsed.full, [ANNOTATION_REF_NAME]: parsed.tag ?? parsed.full },
           };
         });
-  return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests };
+  const extra = annotations === undefined || Object.keys(annotations).length === 0 ? {} : { annotations: { ...annotations } };
+  return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests, ...extra };
 }
 
 /** blobPathOf is the layout path of a blob. */
@@ -41,9 +44,14 @@ export function blobPathOf(digest: Digest): string {
 }
 
 /** ociLayoutFiles lists the files of an OCI image layout holding the image. */
-export function ociLayoutFiles(image: BuiltImage, store: ContentProvider, names: readonly string[]): ArchiveFile[] {
+export function ociLayoutFiles(
+  image: BuiltImage,
+  store: ContentProvider,
+  names: readonly string[],
+  indexAnnotations?: Readonly<Record<string, string>>,
+): ArchiveFile[] {
   const layout = Buffer.from(canonicalJson({ imageLayoutVersion: '1.0.0' }));
-  const index = Buffer.from(canonicalJson(ociIndexFor(image, names)));
+  const index = Buffer.from(canonicalJson(ociIndexFor(image, names, indexAnnotations)));
   const blobs = new Map<string, ArchiveFile>();
   const add = (digest: Digest, size: number, content: ArchiveFile['content']): void => {
     blobs.set(digest, { name: blobPathOf(digest), size, content });
@@ -71,7 +79,7 @@ export async function writeOciArchive(
   dest: string | NodeJS.WritableStream,
   options: ArchiveOptions,
 ): Promise<void> {
-  const files = ociLayoutFiles(image, store, options.names);
+  const files = ociLayoutFiles(image, store, options.names, options.indexAnnotations);
   const tar = archiveTar(OCI_LAYOUT_DIRS, files, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
   await writeStreamTo(tar, dest, { signal: options.signal });
 }

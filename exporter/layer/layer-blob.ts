@@ -13,7 +13,8 @@ export interface LayerBlob {
 
 /** LayerBlobCache remembers the blob made from a snapshot under a key of compression settings. */
 export interface LayerBlobCache {
-  get(snapshotId: string, key: string): Promise<LayerBlob | undefined>;
+  /** anyCompression: a blob the snapshot was pulled as may be returned even when its compression differs. */
+  get(snapshotId: string, key: string, options?: { anyCompression?: boolean }): Promise<LayerBlob | undefined>;
   set(snapshotId: string, key: string, blob: LayerBlob): Promise<void>;
 }
 
@@ -22,6 +23,8 @@ export interface LayerBlobOptions {
   readonly compression: Compression;
   readonly level?: number;
   readonly sourceDateEpoch?: number;
+  /** false (the default) keeps pulled base layers as they are; true recompresses those of another compression. */
+  readonly forceCompression?: boolean;
   readonly store: ContentStore;
   readonly cache: LayerBlobCache;
   readonly signal: AbortSignal;
@@ -38,7 +41,7 @@ export async function getLayerBlob(snapshot: { id: string; dir: string }, option
   const { signal, store, cache } = options;
   signal.throwIfAborted();
   const key = layerBlobKey(options);
-  const cached = await cache.get(snapshot.id, key);
+  const cached = await cache.get(snapshot.id, key, { anyCompression: options.forceCompression !== true });
   // The store may have collected the blob since; then make it again.
   if (cached !== undefined && (await store.info(cached.descriptor.digest)) !== undefined) return cached;
 

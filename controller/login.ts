@@ -1,0 +1,32 @@
+import { UsageError } from '../base/errors.js';
+import { loadRegistryConfig } from '../registry/config.js';
+import { dockerConfigDir, removeLogin, saveLogin, verifyLogin, type SavedLogin } from '../registry/index.js';
+
+/** LoginRequest is one `tbuild login`. */
+export interface LoginRequest {
+  readonly registry: string;
+  readonly username: string;
+  readonly password: string;
+  /** tbuild.toml with registry settings (CA, plain HTTP); default file when undefined. */
+  readonly registryConfigPath?: string;
+  /** Folder of Docker's config.json (default `$DOCKER_CONFIG` or `~/.docker`). */
+  readonly dockerConfigDir?: string;
+}
+
+/** loginToRegistry checks the credentials against the registry, then stores them as `docker login` does. */
+export async function loginToRegistry(request: LoginRequest, options: { signal: AbortSignal }): Promise<SavedLogin> {
+  if (request.username === '') throw new UsageError('Cannot log in: the user name is empty');
+  if (request.password === '') throw new UsageError('Cannot log in: the password is empty');
+  const config = await loadRegistryConfig(request.registryConfigPath);
+  await verifyLogin(request.registry, { kind: 'basic', username: request.username, password: request.password }, { config, signal: options.signal });
+  const creds = { username: request.username, password: request.password };
+  return saveLogin(request.dockerConfigDir ?? dockerConfigDir(), request.registry, creds, options);
+}
+
+/** logoutFromRegistry removes stored credentials; it returns false when none were stored. */
+export function logoutFromRegistry(
+  request: { registry: string; dockerConfigDir?: string },
+  options: { signal: AbortSignal },
+): Promise<boolean> {
+  return removeLogin(request.dockerConfigDir ?? dockerConfigDir(), request.registry, options);
+}

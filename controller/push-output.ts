@@ -1,0 +1,46 @@
+import { createReadStream } from 'node:fs';
+import type { BuiltImage } from '../exporter/index.js';
+import type { BlobOpener, RegistryClient } from '../registry/index.js';
+import { parseReference, type Reference } from '../registry/reference.js';
+import type { Store } from './store.js';
+
+/** PushTarget is one repository and every tag of it to push. */
+export interface PushTarget {
+  readonly ref: Reference;
+  readonly name: string;
+  readonly tags: readonly string[];
+}
+
+/** groupPushTargets merges names of the same repository, so blobs go up once and the manifest once per tag. */
+export function groupPushTargets(names: readonly string[]): PushTarget[] {
+  const byRepo = new Map<string, { ref: Reference; name: string; tags: string[] }>();
+  for (const name of names) {
+    const ref = parseReference(name);
+    const key = `${ref.registry}/${ref.repository}`;
+    const known = byRepo.get(key);
+    if (known === undefined || ref.tag === undefined) byRepo.set(key, { ref, name, tags: [...(known?.tags ?? [])] });
+    else known.tags.push(ref.tag);
+  }
+  return [...byRepo.values()];
+}
+
+/** storeBlobOpener reads blobs (or byte ranges of them, for chunked uploads) from the local content store. */
+export function storeBlobOpener(store: Store): BlobOpener {
+  return (d, range) =>
+    Promise.resolve(range === undefined ? store.content.readBlob(d.digest) : createReadStream(store.content.blobPath(d.digest), range));
+}
+
+/** pushBuiltImage pushes an image to every named repository; the local store is only read. */
+export async function pushBuiltImage(
+  image: BuiltImage,
+  target: PushTarget,
+  options: { registry: RegistryClient; store: Store; signal: AbortSignal },
+): Promise<string> {
+  const pushed = await options.registry.pushImage(
+    target.ref,
+    { manifest: image.manifestBytes, manifestMediaType: image.manifestDescriptor.mediaType, config: image.manifest.config, layers: image.manifest.layers },
+    storeBlobOpener(options.store),
+    { signal: options.signal, tags: target.tags },
+  );
+  return pushed.digest;
+}

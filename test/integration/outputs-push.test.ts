@@ -1,0 +1,98 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, REPO_ROOT, run, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
+import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+
+interface SkopeoInspect {
+  readonly Digest: string;
+  readonly Labels: Record<string, string> | null;
+  readonly Layers: string[];
+}
+
+describe('tbuild build --push and type=image outputs', () => {
+  let registry: TestRegistry;
+  let tmp: TempDir;
+  let root: string;
+  let config: string;
+  const base = (): string[] => ['--root', root, '--config', config, '--progress', 'plain'];
+  const hello = join(REPO_ROOT, 'examples/hello');
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await seedBusybox(registry.host);
+    tmp = await makeTempDir();
+    root = join(tmp.path, 'root');
+    config = await writeMirrorConfig(tmp.path, registry.host);
+  });
+
+  afterAll(async () => {
+    await tmp?.[Symbol.asyncDispose]();
+    await registry?.stop();
+  });
+
+  it('pushes every name of an image output, tags of one repository together and the others by mount', async () => {
+    const h = registry.host;
+    const meta = join(tmp.path, 'meta.json');
+    const output = `type=image,name=${h}/team/hello:v1,name=${h}/team/hello:v2,name=${h}/other/hello:v1,push=true`;
+    const res = await runTbuild(['build', ...base(), '--metadata-file', meta, '--output', output, hello]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`pushing ${h}/team/hello:v1, :v2`);
+    const digest = (JSON.parse(await readFile(meta, 'utf8')) as Record<string, string>)['containerimage.digest'];
+    for (const ref of ['team/hello:v1', 'team/hello:v2', 'other/hello:v1']) {
+      const inspect = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${h}/${ref}`]);
+      expect(inspect.code, inspect.stderr).toBe(0);
+      const info = JSON.parse(inspect.stdout) as SkopeoInspect;
+      expect(info.Digest).toBe(digest);
+      expect(info.Labels?.['org.opencontainers.image.title']).toBe('hello');
+    }
+  });
+
+  it('pulls back with skopeo copy: the config and the rootfs match the local export', async () => {
+    const h = registry.host;
+    const res = await runTbuild(['build', ...base(), '-t', `${h}/copy/hello:v1`, '--push', '--output', `type=oci,dest=${join(tmp.path, 'local.tar')}`, hello]);
+    expect(res.code, res.stderr).toBe(0);
+    const copied = join(tmp.path, 'copied');
+    const copy = await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${h}/copy/hello:v1`, `oci:${copied}:v1`]);
+    expect(copy.code, copy.stderr).toBe(0);
+    const local = await run('skopeo', ['inspect', '--config', `oci-archive:${join(tmp.path, 'local.tar')}`]);
+    const remote = await run('skopeo', ['inspect', '--config', `oci:${copied}:v1`]);
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(JSON.parse(remote.stdout)).toEqual(JSON.parse(local.stdout));
+    const bundle = join(tmp.path, 'bundle');
+    const unpack = await run('umoci', ['unpack', '--rootless', '--image', `${copied}:v1`, bundle]);
+    expect(unpack.code, unpack.stderr).toBe(0);
+    expect(await readFile(join(bundle, 'rootfs/app/greeting.txt'), 'utf8')).toBe('hello from tbuild\n');
+  });
+
+  it('leaves the local store intact when a push fails, and builds from it again', async () => {
+    const dead = '127.0.0.1:9';
+    const res = await runTbuild(['build', ...base(), '-t', `${dead}/x/hello:v1`, '--push', hello]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain(`cannot reach registry "${dead}"`);
+    const images = await runTbuild(['images', '--root', root]);
+    expect(images.stdout).toContain(`${dead}/x/hello`);
+    const again = await runTbuild(['build', ...base(), '-t', 'hello:after-failure', '--output', `type=oci,dest=${join(tmp.path, 'after.tar')}`, hello]);
+    expect(again.code, again.stderr).toBe(0);
+    const inspect = await run('skopeo', ['inspect', `oci-archive:${join(tmp.path, 'after.tar')}`]);
+    expect(inspect.code, inspect.stderr).toBe(0);
+  });
+
+  it('sets annotations, labels, author and created in the pushed image', async () => {
+    const h = registry.host;
+    const ctx = join(tmp.path, 'annotated');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nMAINTAINER Jane <jane@example.com>\nLABEL team=build\nRUN echo hi > /hi\n');
+    const output = `type=image,name=${h}/annotated/img:v1,push=true,annotation.org.example.key=value,annotation-manifest.org.example.m=1`;
+    const res = await runTbuild(['build', ...base(), '--output', output, ctx]);
+    expect(res.code, res.stderr).toBe(0);
+    const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${h}/annotated/img:v1`]);
+    const manifest = JSON.parse(raw.stdout) as { annotations?: Record<string, string> };
+    expect(manifest.annotations).toEqual({ 'org.example.key': 'value', 'org.example.m': '1' });
+    const cfg = await run('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${h}/annotated/img:v1`]);
+    const image = JSON.parse(cfg.stdout) as { author?: string; created?: string; config: { Labels?: Record<string, string> } };
+    expect(image.author).toBe('Jane <jane@example.com>');
+    expect(image.config.Labels).toEqual({ team: 'build' });
+    expect(Date.now() - Date.parse(image.created ?? '')).toBeLessThan(10 * 60_000);
+  });
+});
