@@ -1,4 +1,7 @@
 import type { Platform } from '../../base/oci.js';
+import type { GitSource, HttpSource } from './source.js';
+
+export type { GitSource, HttpSource } from './source.js';
 
 /** ImageSource is a base image from a registry, by normalised reference. */
 export interface ImageSource {
@@ -21,7 +24,7 @@ export interface LocalSource {
 /** SourceOp brings content into the graph. */
 export interface SourceOp {
   readonly kind: 'source';
-  readonly source: ImageSource | LocalSource;
+  readonly source: ImageSource | LocalSource | HttpSource | GitSource;
   readonly platform: Platform;
 }
 

@@ -6,7 +6,7 @@ import { digestOf, type Digest } from '../../base/digest.js';
 import { mapLimit } from '../../base/async.js';
 import { createDirectoryView, type FsView } from '../../cache/fs-view.js';
 import type { MetadataStore } from '../../cache/metadata.js';
-import { expandSource, type Match } from './copy.js';
+import { expandSource, type Match } from './copy-match.js';
 import type { LocalContext } from './ref.js';
 
 const HASH_PARALLELISM = 16;

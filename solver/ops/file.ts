@@ -4,6 +4,7 @@ import type { FileOp } from '../graph/index.js';
 import type { JobContext } from '../types.js';
 import { applyCopy, applyMkdir, applyMkfile, type CopySource } from './copy.js';
 import type { OpDeps } from './deps.js';
+import { excludeMatcherOf } from './exclude.js';
 import type { Ref, SnapshotRef } from './ref.js';
 
 /** runFileOp applies COPY/ADD/WORKDIR actions over the base input as one new snapshot. */
@@ -12,11 +13,12 @@ export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps
   if (base === undefined || (base !== null && base.kind !== 'snapshot')) throw new InternalError('Cannot change files of a local folder');
   await using active = await deps.snapshotter.prepare(base === null ? null : base.snapshotId);
   const target = { upperdir: active.dir, base: createLayeredView([active.dir, ...active.lowerdirs]) };
+  const copyOptions = { excludeMatcher: excludeMatcherOf(deps), signal: job.signal };
   for (const action of op.actions) {
     job.signal.throwIfAborted();
     switch (action.action) {
       case 'copy':
-        await applyCopy(action, copySource(inputs[action.input], deps), target);
+        await applyCopy(action, copySource(inputs[action.input], deps), target, copyOptions);
         break;
       case 'mkdir':
         await applyMkdir(action, target);

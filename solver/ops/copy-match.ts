@@ -1,0 +1,91 @@
+import { posix } from 'node:path';
+import { FileOpError } from '../../base/errors.js';
+import type { FsEntry, FsView } from '../../cache/fs-view.js';
+import { globComponentRegExp, hasWildcard } from './glob.js';
+
+/** CopySource is where a COPY reads from, with the paths it must skip. */
+export interface CopySource {
+  readonly view: FsView;
+  /** Tells whether an in-tree path (no leading slash) is left out (.dockerignore, --exclude). */
+  readonly isExcluded: (relPath: string) => boolean;
+}
+
+/** Match is one source path a COPY selected. */
+export interface Match {
+  readonly relPath: string;
+  readonly entry: FsEntry;
+}
+
+const byName = ([a]: [string, FsEntry], [b]: [string, FsEntry]): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** cleanSource normalises a COPY source to an absolute in-tree path without a trailing slash. */
+export function cleanSource(src: string): string {
+  return posix.normalize(`/${src}`).replace(/\/+$/, '') || '/';
+}
+
+/** expandSource finds the paths one COPY source names, expanding wildcards (`*`, `?`, `[...]` and `**`). */
+export async function expandSource(src: string, source: CopySource): Promise<Match[]> {
+  const clean = cleanSource(src);
+  if (!hasWildcard(clean)) {
+    const entry = await source.view.lookup(clean, { followLast: true });
+    const rel = clean.slice(1);
+    if (entry === undefined || (rel !== '' && source.isExcluded(rel))) {
+      throw new FileOpError(`Cannot copy "${src}": not found`, { hint: 'check the path and that .dockerignore does not exclude it' });
+    }
+    return [{ relPath: rel, entry }];
+  }
+  const parts = clean.split('/').filter((p) => p.length > 0);
+  let current: Match[] = [{ relPath: '', entry: await rootEntry(source.view) }];
+  for (const part of parts) {
+    const next: Match[] = [];
+    const seen = new Set<string>();
+    const push = (m: Match): void => {
+      if (seen.has(m.relPath)) return;
+      seen.add(m.relPath);
+      next.push(m);
+    };
+    if (part === '**') {
+      for (const m of current) for (const d of await descendants(m, source, true)) push(d);
+      current = next;
+      continue;
+    }
+    const re = hasWildcard(part) ? globComponentRegExp(part) : undefined;
+    for (const m of current) {
+      for (const child of await children(m, source)) {
+        const name = posix.basename(child.relPath);
+        if (re ? re.test(name) : name === part) push(child);
+      }
+    }
+    current = next;
+  }
+  if (current.length === 0) throw new FileOpError(`Cannot copy "${src}": no source files were specified`);
+  return current;
+}
+
+async function children(m: Match, source: CopySource): Promise<Match[]> {
+  if (!m.entry.stats.isDirectory()) return [];
+  const out: Match[] = [];
+  for (const [name, entry] of [...(await source.view.list(`/${m.relPath}`))].sort(byName)) {
+    const relPath = m.relPath === '' ? name : `${m.relPath}/${name}`;
+    if (source.isExcluded(relPath)) continue;
+    const resolved = entry.stats.isSymbolicLink() ? await source.view.lookup(`/${relPath}`, { followLast: true }) : entry;
+    if (resolved !== undefined) out.push({ relPath, entry: resolved });
+  }
+  return out;
+}
+
+/** descendants lists a directory and everything below it (`**` matches zero or more directories). */
+async function descendants(m: Match, source: CopySource, self: boolean): Promise<Match[]> {
+  const out: Match[] = self ? [m] : [];
+  for (const child of await children(m, source)) {
+    out.push(child);
+    if (child.entry.stats.isDirectory()) out.push(...(await descendants(child, source, false)));
+  }
+  return out;
+}
+
+async function rootEntry(view: FsView): Promise<FsEntry> {
+  const e = await view.lookup('/', { followLast: true });
+  if (e === undefined) throw new FileOpError('Cannot read the copy source: its root is missing');
+  return e;
+}

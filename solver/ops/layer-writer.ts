@@ -1,0 +1,139 @@
+import { chmod, chown as fsChown, copyFile, lchown, lutimes, mkdir, readlink, symlink, utimes, constants } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { posix } from 'node:path';
+import { FileOpError } from '../../base/errors.js';
+import type { FsEntry, FsView } from '../../cache/fs-view.js';
+import { applyModeSpec, type ModeSpec } from './chmod.js';
+import type { Owner } from './chown.js';
+import type { CopySource, Match } from './copy-match.js';
+
+/** FileTarget is the layer being written and the merged view of what lies below it. */
+export interface FileTarget {
+  readonly upperdir: string;
+  readonly base: FsView;
+}
+
+const PARALLEL_COPIES = 16;
+
+/** LayerWriter writes files into an upper directory, creating parents like the lower layers have them. */
+export class LayerWriter {
+  readonly #target: FileTarget;
+  /** Owner of copied entries; undefined keeps the source's owner (archive extraction). */
+  readonly #owner: Owner | undefined;
+  readonly #mode: ModeSpec | undefined;
+  readonly #madeDirs = new Set<string>();
+  readonly #dirTimes: { host: string; stats: Stats }[] = [];
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(target: FileTarget, owner: Owner | undefined, mode: ModeSpec | undefined) {
+    this.#target = target;
+    this.#owner = owner;
+    this.#mode = mode;
+  }
+
+  async ensureParents(path: string): Promise<void> {
+    const parent = posix.dirname(path);
+    if (parent !== path) await this.ensureExistingDir(parent);
+  }
+
+  /** Makes a directory visible in the upper layer, copying the lower layer's metadata when it exists. */
+  async ensureExistingDir(path: string): Promise<void> {
+    if (path === '/' || this.#madeDirs.has(path)) return;
+    await this.ensureParents(path);
+    const lower = await this.#target.base.lookup(path, { followLast: false });
+    const host = posix.join(this.#target.upperdir, path);
+    await mkdir(host, { recursive: true });
+    if (lower?.stats.isDirectory()) {
+      await chmod(host, lower.stats.mode & 0o7777);
+      await fsChown(host, lower.stats.uid, lower.stats.gid);
+      this.#dirTimes.push({ host, stats: lower.stats });
+    } else {
+      await chmod(host, 0o755);
+      if (this.#owner !== undefined) await fsChown(host, this.#owner.uid, this.#owner.gid);
+    }
+    this.#madeDirs.add(path);
+  }
+
+  async ensureDir(path: string, mode: number, owner: Owner): Promise<void> {
+    await this.ensureParents(path);
+    const host = posix.join(this.#target.upperdir, path);
+    await mkdir(host, { recursive: true });
+    await chmod(host, mode);
+    await fsChown(host, owner.uid, owner.gid);
+    this.#madeDirs.add(path);
+  }
+
+  async copyTree(from: Match, to: string, source: CopySource): Promise<void> {
+    await this.ensureParents(to);
+    await this.#copyEntry(from.entry, from.relPath, to, source);
+    await Promise.all(this.#pending);
+  }
+
+  /** copyChildren copies what a directory of the source holds into an existing or new directory `to`. */
+  async copyChildren(from: Match, to: string, source: CopySource): Promise<void> {
+    await this.ensureExistingDir(to);
+    for (const [name, child] of await source.view.list(`/${from.relPath}`)) {
+      const childRel = from.relPath === '' ? name : `${from.relPath}/${name}`;
+      if (source.isExcluded(childRel)) continue;
+      await this.#copyEntry(child, childRel, posix.join(to, name), source);
+    }
+    await Promise.all(this.#pending);
+  }
+
+  #modeFor(st: Stats): number {
+    return this.#mode === undefined ? st.mode & 0o7777 : applyModeSpec(this.#mode, st.mode, st.isDirectory());
+  }
+
+  async #chown(host: string, st: Stats, link: boolean): Promise<void> {
+    const uid = this.#owner?.uid ?? st.uid;
+    const gid = this.#owner?.gid ?? st.gid;
+    await (link ? lchown(host, uid, gid) : fsChown(host, uid, gid));
+  }
+
+  async #copyEntry(entry: FsEntry, relPath: string, to: string, source: CopySource): Promise<void> {
+    const host = posix.join(this.#target.upperdir, to);
+    const st = entry.stats;
+    if (st.isDirectory()) {
+      await mkdir(host, { recursive: true });
+      this.#madeDirs.add(to);
+      const children = await source.view.list(`/${relPath}`);
+      for (const [name, child] of children) {
+        const childRel = relPath === '' ? name : `${relPath}/${name}`;
+        if (source.isExcluded(childRel)) continue;
+        await this.#copyEntry(child, childRel, posix.join(to, name), source);
+      }
+      await chmod(host, this.#modeFor(st));
+      await this.#chown(host, st, false);
+      this.#dirTimes.push({ host, stats: st });
+      return;
+    }
+    await this.#throttle();
+    const task = this.#copyLeaf(entry, host).finally(() => this.#pending.delete(task));
+    this.#pending.add(task);
+  }
+
+  async #throttle(): Promise<void> {
+    while (this.#pending.size >= PARALLEL_COPIES) await Promise.race(this.#pending);
+  }
+
+  async #copyLeaf(entry: FsEntry, host: string): Promise<void> {
+    const st = entry.stats;
+    if (st.isSymbolicLink()) {
+      await symlink(await readlink(entry.hostPath), host);
+      await this.#chown(host, st, true);
+      await lutimes(host, st.atime, st.mtime);
+      return;
+    }
+    if (!st.isFile()) throw new FileOpError(`Cannot copy "${entry.hostPath}": only files, directories and symlinks can be copied`);
+    await copyFile(entry.hostPath, host, constants.COPYFILE_FICLONE);
+    await chmod(host, this.#modeFor(st));
+    await this.#chown(host, st, false);
+    await utimes(host, st.atime, st.mtime);
+  }
+
+  /** Restores directory times last, since writing children changes them. */
+  async finish(): Promise<void> {
+    await Promise.all(this.#pending);
+    for (const { host, stats } of this.#dirTimes.reverse()) await utimes(host, stats.atime, stats.mtime);
+  }
+}
