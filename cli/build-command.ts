@@ -144,7 +144,6 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     cacheFrom: (v['cache-from'] ?? []).map(parseCacheFrom),
     cacheTo: (v['cache-to'] ?? []).map(parseCacheTo),
     ...(v.config === undefined ? {} : { registryConfigPath: resolve(v.config) }),
-  };
     ...(v.secret === undefined ? {} : { secrets: v.secret.map(parseSecret) }),
     ...(v.ssh === undefined ? {} : { ssh: v.ssh.map(parseSsh) }),
     ...(v.allow === undefined ? {} : { allow: v.allow.map(parseAllow) }),
@@ -152,6 +151,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     ...(v['build-context'] === undefined ? {} : { buildContexts: v['build-context'].map(parseBuildContext) }),
     ...(v.check === true ? { check: true } : {}),
     ...(v.print === undefined ? {} : { print: parsePrint(v.print) }),
+  };
   return {
     request,
     progress: PROGRESS_MODES.find((m) => m === progress) ?? 'auto',

@@ -57,11 +57,12 @@ export async function runBuild(
     progress.emit({ type: 'warning', message: `${w.rule}: ${w.message}`, ...(where ? { location: where } : {}), time: Date.now() });
     return `${w.rule}: ${w.message}${where ? ` (${where})` : ''}`;
   });
+  if (request.check === true || request.print !== undefined) return inspectResult(request, definition, warnings);
+  if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
+  await using ssh = await openSshAgents(request.ssh ?? [], signal);
   const context = await loadContext(resolve(request.contextDir), request.dockerfile);
   const runner = createOpRunner({
     meta: store.meta,
-  if (request.check === true || request.print !== undefined) return inspectResult(request, definition, warnings);
-  if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
     content: store.content,
     snapshotter: store.snapshotter,
     layerBlobs: store.layerBlobs,

@@ -52,7 +52,6 @@ export interface BuildRequest {
   readonly cacheFrom?: readonly CacheImportSpec[];
   /** `--cache-to`: where to export the build cache after the build. */
   readonly cacheTo?: readonly CacheExportSpec[];
-}
   /** `--secret`: build secrets RUN --mount=type=secret can read. */
   readonly secrets?: readonly SecretSpec[];
   /** `--ssh`: agent sockets or key files RUN --mount=type=ssh can use. */
@@ -61,6 +60,7 @@ export interface BuildRequest {
   readonly allow?: readonly Entitlement[];
   /** `--network`: network of RUNs that do not choose one. */
   readonly network?: 'default' | 'none' | 'host';
+}
 
 /** BuildResult is what a finished build produced. */
 export interface BuildResult {

@@ -116,6 +116,13 @@ function execMount(m: ExecMount): RuntimeMount {
       const size = m.sizeBytes === undefined ? [] : [`size=${m.sizeBytes}`];
       return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...size] };
     }
+    case 'overlay': {
+      // The helper mounts the overlay on x-stage inside its namespace, then binds `source` (stage + subpath) to target.
+      const stage = m.stageDir ?? '';
+      const source = m.subpath === undefined || m.subpath === '' ? stage : `${stage}/${m.subpath.replace(/^\/+/, '')}`;
+      const options = [...overlayOptions(m), `x-stage=${stage}`, ...(m.readonly ? ['ro'] : []), 'nosuid', 'nodev'];
+      return { destination: m.target, type: 'overlay', source, options };
+    }
   }
 }
 
@@ -157,12 +164,3 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     },
   };
 }
-    case 'overlay': {
-      // The helper mounts the overlay on x-stage inside its namespace, then binds `source` (stage + subpath) to target.
-      const stage = m.stageDir ?? '';
-      const source = m.subpath === undefined || m.subpath === '' ? stage : `${stage}/${m.subpath.replace(/^\/+/, '')}`;
-      const overlay = overlayOptions(m);
-      if (overlay.basedir !== undefined) throw new SnapshotError(`Cannot mount ${m.lowerdirs.length} layers at "${m.target}": too many layers`);
-      const options = [...overlay.options, `x-stage=${stage}`, ...(m.readonly ? ['ro'] : []), 'nosuid', 'nodev'];
-      return { destination: m.target, type: 'overlay', source, options };
-    }

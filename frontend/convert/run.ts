@@ -6,6 +6,7 @@ import { chompHeredocContent } from '../parser/index.js';
 import type { CompileContext } from './context.js';
 import { displayText } from './expand.js';
 import { commitHistory } from './image-state.js';
+import { compileRunMounts } from './run-mounts.js';
 import { envList, vertexName, type StageState } from './stage-state.js';
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -71,10 +72,7 @@ function runCommandString(state: StageState, args: readonly string[]): string {
 }
 
 /** dispatchRun adds an ExecOp running the command over the stage's root. */
-export function dispatchRun(ctx: CompileContext, state: StageState, run: RunInstruction, onBuild: boolean): void {
-  if (run.mounts.length > 0) {
-    throw new DockerfileError('Cannot use RUN --mount: not supported yet', { location: run.location });
-  }
+export async function dispatchRun(ctx: CompileContext, state: StageState, run: RunInstruction, onBuild: boolean): Promise<void> {
   const command = heredocCommand(ctx, state, run);
   const args = run.prependShell ? withShell(state, command.args) : [...command.args];
   const inputs: Edge[] = state.edge === null ? [] : [state.edge];
@@ -83,6 +81,9 @@ export function dispatchRun(ctx: CompileContext, state: StageState, run: RunInst
     mounts.push({ type: 'bind', input: inputs.length, dest: m.dest, output: null, readonly: true, selector: '/' });
     inputs.push(m.edge);
   }
+  const extra = await compileRunMounts(ctx, state, run, inputs.length);
+  mounts.push(...extra.mounts);
+  inputs.push(...extra.inputs);
   const op: ExecOp = {
     kind: 'exec',
     meta: { args, env: envList(state.env), cwd: state.workdir, user: state.user },

@@ -9,3 +9,4 @@ export { parsePortSpec } from './expose.js';
 export { parseDuration } from './duration.js';
 export { isValidStageName } from './from.js';
 export { editDistance, suggestNearest, withSuggestion } from './suggest.js';
+export { parseMountFlag, mountLocation, type RunMount, type CacheSharingMode, type MountOwnerSpec } from './mount.js';

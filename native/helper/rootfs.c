@@ -62,6 +62,13 @@ static int ensure_target(const char *dest, int is_file) {
 int open_bind_sources(struct sandbox_config *cfg, char *err) {
   for (size_t i = 0; i < cfg->nmounts; i++) {
     struct mount_entry *m = &cfg->mounts[i];
+    if (m->stage != NULL && strcmp(m->destination, "/") != 0) {
+      /* Mount on the stage directory in this private namespace, then clone (stage + subpath) like a bind source. */
+      if (mount(m->type, m->stage, m->type, m->flags & ~(unsigned long)MS_RDONLY, m->data) != 0)
+        return failf(err, "mount staged", m->stage);
+      m->bind = 1;
+      m->readonly_bind = (m->flags & MS_RDONLY) != 0;
+    }
     if (!m->bind || strcmp(m->destination, "/") == 0) continue;
     unsigned flags = OPEN_TREE_CLONE | O_CLOEXEC | (m->bind == 2 ? AT_RECURSIVE : 0);
     m->tree_fd = (int)syscall(SYS_open_tree, AT_FDCWD, m->source, flags);
@@ -75,6 +82,7 @@ static int mount_root(struct sandbox_config *cfg, char *err) {
     struct mount_entry *m = &cfg->mounts[i];
     if (strcmp(m->destination, "/") != 0) continue;
     /* The overlay is mounted here, inside the private namespace, so it vanishes with it. */
+    if (m->basedir != NULL && chdir(m->basedir) != 0) return failf(err, "chdir to overlay base", m->basedir);
     int rc = m->bind ? mount(m->source, cfg->root_path, NULL, MS_BIND | (m->bind == 2 ? MS_REC : 0), NULL)
                      : mount(m->source ? m->source : m->type, cfg->root_path, m->type, m->flags, m->data);
     return rc == 0 ? 0 : failf(err, "mount rootfs on", cfg->root_path);

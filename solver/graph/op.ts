@@ -44,8 +44,8 @@ export interface ExecMeta {
   readonly hostname?: string;
 }
 
-/** ExecMount is one filesystem an ExecOp sees; input is an op input index or null for scratch. */
-export interface ExecMount {
+/** BindExecMount is a filesystem from an op input (or scratch when input is null). */
+export interface BindExecMount {
   readonly type: 'bind';
   readonly input: number | null;
   readonly dest: string;
@@ -54,6 +54,58 @@ export interface ExecMount {
   readonly readonly: boolean;
   readonly selector?: string;
 }
+
+/** CacheSharing is how concurrent users of one cache mount share it. */
+export type CacheSharing = 'shared' | 'private' | 'locked';
+
+/** MountOwner is the mode and owner a created mount target gets. */
+export interface MountOwner {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** CacheExecMount is a directory kept across builds, outside every layer and cache key. */
+export interface CacheExecMount extends MountOwner {
+  readonly type: 'cache';
+  readonly dest: string;
+  readonly id: string;
+  readonly sharing: CacheSharing;
+  readonly readonly: boolean;
+  /** Op input index a new cache directory is seeded from, or null for empty. */
+  readonly input: number | null;
+  readonly selector?: string;
+}
+
+/** TmpfsExecMount is an empty tmpfs. */
+export interface TmpfsExecMount {
+  readonly type: 'tmpfs';
+  readonly dest: string;
+  readonly sizeBytes?: number;
+}
+
+/** SecretExecMount exposes a build secret as a file (dest) and/or an environment variable (env); never its value. */
+export interface SecretExecMount extends MountOwner {
+  readonly type: 'secret';
+  readonly id: string;
+  /** File path of the secret, or null when it is only exposed through env. */
+  readonly dest: string | null;
+  readonly env?: string;
+  readonly required: boolean;
+}
+
+/** SshExecMount forwards an SSH agent socket. */
+export interface SshExecMount extends MountOwner {
+  readonly type: 'ssh';
+  readonly id: string;
+  readonly dest: string;
+  readonly required: boolean;
+  /** Set SSH_AUTH_SOCK to dest. */
+  readonly setEnv: boolean;
+}
+
+/** ExecMount is one filesystem an ExecOp sees. */
+export type ExecMount = BindExecMount | CacheExecMount | TmpfsExecMount | SecretExecMount | SshExecMount;
 
 /** ProxyEnv is the proxy settings given as build args; passed to RUN but kept out of cache keys and history. */
 export interface ProxyEnv {

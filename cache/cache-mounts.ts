@@ -1,0 +1,152 @@
+import { chmod, chown, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { digestOf } from '../base/digest.js';
+import { errnoCode } from '../base/errors.js';
+import { isProcessAlive } from './jobs.js';
+import { diskUsage } from './snapshotter.js';
+
+/** CacheMountSharing is how concurrent users share one cache mount. */
+export type CacheMountSharing = 'shared' | 'private' | 'locked';
+
+/** CacheMountInfo is what `info.json` of a cache mount records. */
+export interface CacheMountInfo {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+}
+
+/** CacheMountRecord is one cache mount as `tbuild du` shows it. */
+export interface CacheMountRecord extends CacheMountInfo {
+  readonly key: string;
+  readonly size: number;
+  readonly inUse: boolean;
+}
+
+/** CacheMountLease is a directory to mount; disposing it releases the lock (and removes a throwaway directory). */
+export interface CacheMountLease extends AsyncDisposable {
+  readonly dir: string;
+  /** True when the directory was just created (empty). */
+  readonly created: boolean;
+}
+
+/** CacheMountStore keeps RUN --mount=type=cache directories under ROOT/cache-mounts/<digest of id>/. */
+export interface CacheMountStore {
+  acquire(id: string, sharing: CacheMountSharing, owner: { mode: number; uid: number; gid: number }, options: { signal: AbortSignal }): Promise<CacheMountLease>;
+  list(): Promise<CacheMountRecord[]>;
+  remove(key: string): Promise<void>;
+}
+
+const LOCK_POLL_MS = 100;
+
+/** createCacheMountStore opens the cache mount folder of a store root; tmpDir holds throwaway private copies. */
+export function createCacheMountStore(root: string, tmpDir: string): CacheMountStore {
+  const base = join(root, 'cache-mounts');
+  const keyOf = (id: string): string => digestOf(id).slice('sha256:'.length);
+  return {
+    async acquire(id, sharing, owner, { signal }) {
+      const dir = join(base, keyOf(id));
+      const data = join(dir, 'data');
+      await mkdir(dir, { recursive: true });
+      let created = false;
+      try {
+        await mkdir(data, { mode: owner.mode });
+        await chmod(data, owner.mode);
+        await chown(data, owner.uid, owner.gid);
+        created = true;
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw err;
+      }
+      const now = Date.now();
+      const info = await readInfo(dir);
+      await writeFile(join(dir, 'info.json'), JSON.stringify({ id, createdAt: info?.createdAt ?? now, lastUsedAt: now }));
+      const lockFile = join(dir, 'lock');
+      switch (sharing) {
+        case 'shared':
+          return { dir: data, created, [Symbol.asyncDispose]: async () => {} };
+        case 'locked': {
+          for (;;) {
+            signal.throwIfAborted();
+            if (await tryLock(lockFile)) break;
+            await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+          }
+          return { dir: data, created, [Symbol.asyncDispose]: () => rm(lockFile, { force: true }) };
+        }
+        case 'private': {
+          if (await tryLock(lockFile)) return { dir: data, created, [Symbol.asyncDispose]: () => rm(lockFile, { force: true }) };
+          // Busy: a fresh directory that is dropped afterwards.
+          await mkdir(tmpDir, { recursive: true });
+          const fresh = await mkdtemp(join(tmpDir, 'cache-mount-'));
+          await chmod(fresh, owner.mode);
+          await chown(fresh, owner.uid, owner.gid);
+          return { dir: fresh, created: true, [Symbol.asyncDispose]: () => rm(fresh, { recursive: true, force: true }) };
+        }
+      }
+    },
+    async list() {
+      let keys: string[];
+      try {
+        keys = await readdir(base);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return [];
+        throw err;
+      }
+      const out: CacheMountRecord[] = [];
+      for (const key of keys) {
+        const dir = join(base, key);
+        const info = await readInfo(dir);
+        if (info === undefined) continue;
+        out.push({ ...info, key, size: await diskUsage(join(dir, 'data')), inUse: await lockHeld(join(dir, 'lock')) });
+      }
+      return out;
+    },
+    async remove(key) {
+      await rm(join(base, key), { recursive: true, force: true });
+    },
+  };
+}
+
+async function readInfo(dir: string): Promise<CacheMountInfo | undefined> {
+  try {
+    const v: unknown = JSON.parse(await readFile(join(dir, 'info.json'), 'utf8'));
+    if (typeof v !== 'object' || v === null) return undefined;
+    const m = new Map<string, unknown>(Object.entries(v));
+    const id = m.get('id');
+    const createdAt = m.get('createdAt');
+    const lastUsedAt = m.get('lastUsedAt');
+    if (typeof id !== 'string' || typeof createdAt !== 'number' || typeof lastUsedAt !== 'number') return undefined;
+    return { id, createdAt, lastUsedAt };
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
+/** tryLock creates the lock file exclusively with our pid; a lock of a dead process is taken over. */
+async function tryLock(file: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(file, 'wx', 0o600);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return true;
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+    if (await lockHeld(file)) return false;
+    await rm(file, { force: true });
+  }
+  return false;
+}
+
+async function lockHeld(file: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+  const pid = Number.parseInt(text, 10);
+  // A lock file still being written (empty) counts as held.
+  return !Number.isInteger(pid) || isProcessAlive(pid);
+}

@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import { UsageError } from '../base/errors.js';
+import type { Entitlement, SecretSpec, SshSpec } from '../controller/index.js';
+
+function fields(text: string, flag: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UsageError(`Cannot use --${flag} "${text}": expected KEY=VALUE fields`);
+    out.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
+  }
+  return out;
+}
+
+/** parseSecret reads `--secret id=x,src=FILE`, `id=x,env=VAR` or `type=file|env` forms, like docker buildx. */
+export function parseSecret(text: string): SecretSpec {
+  const f = fields(text, 'secret');
+  for (const k of f.keys()) {
+    if (!['id', 'type', 'src', 'source', 'env'].includes(k)) throw new UsageError(`Cannot use --secret "${text}": unexpected key "${k}"`);
+  }
+  const type = f.get('type');
+  if (type !== undefined && type !== 'file' && type !== 'env') throw new UsageError(`Cannot use --secret "${text}": type must be file or env`);
+  const src = f.get('src') ?? f.get('source');
+  const env = f.get('env');
+  const id = f.get('id') ?? '';
+  if (type === 'env' || (type === undefined && src === undefined && env !== undefined)) {
+    const name = env ?? src ?? id;
+    if (id === '' || name === '') throw new UsageError(`Cannot use --secret "${text}": expected id=NAME,env=VARIABLE`);
+    return { id, kind: 'env', env: name };
+  }
+  const path = src ?? id;
+  if (id === '' || path === '') throw new UsageError(`Cannot use --secret "${text}": expected id=NAME,src=FILE`);
+  return { id, kind: 'file', path: resolve(path) };
+}
+
+/** parseSsh reads `--ssh default`, `--ssh id=/path/socket-or-key[,/path/key2]`. */
+export function parseSsh(text: string): SshSpec {
+  const eq = text.indexOf('=');
+  const id = eq < 0 ? text : text.slice(0, eq);
+  if (id === '') throw new UsageError(`Cannot use --ssh "${text}": expected ID[=SOCKET|KEY[,KEY]]`);
+  const paths = eq < 0 ? [] : text.slice(eq + 1).split(',').filter((p) => p !== '').map((p) => resolve(p));
+  return { id, paths };
+}
+
+/** parseAllow reads `--allow` entitlements. */
+export function parseAllow(text: string): Entitlement {
+  if (text === 'security.insecure' || text === 'network.host') return text;
+  throw new UsageError(`Cannot use --allow=${text}: expected security.insecure or network.host`);
+}
+
+/** parseNetwork reads the build's `--network`. */
+export function parseNetwork(text: string): 'default' | 'none' | 'host' {
+  if (text === 'default' || text === 'none' || text === 'host') return text;
+  throw new UsageError(`Cannot use --network=${text}: expected default, none or host`);
+}
