@@ -26,3 +26,35 @@ export function checkStages(stages: readonly Stage[], warnings: WarningSink): vo
     }
   }
 }
+
+/** CheckConfig is the `# check=skip=...;error=true` directive (or the BUILDKIT_DOCKERFILE_CHECK build arg). */
+export interface CheckConfig {
+  readonly skipAll: boolean;
+  readonly skip: ReadonlySet<string>;
+  readonly error: boolean;
+}
+
+/** parseCheckConfig reads a check directive value such as `skip=StageNameCasing,FromAsCasing;error=true`. */
+export function parseCheckConfig(value: string | undefined): CheckConfig {
+  const skip = new Set<string>();
+  let skipAll = false;
+  let error = false;
+  for (const part of (value ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const key = part.slice(0, eq).trim().toLowerCase();
+    const v = part.slice(eq + 1).trim();
+    if (key === 'skip') {
+      for (const rule of v.split(',').map((r) => r.trim())) {
+        if (rule.toLowerCase() === 'all') skipAll = true;
+        else if (rule !== '') skip.add(rule);
+      }
+    } else if (key === 'error') error = v.toLowerCase() === 'true';
+  }
+  return { skipAll, skip, error };
+}
+
+/** keepWarning tells whether a finding survives the check configuration. */
+export function keepWarning(config: CheckConfig, rule: string): boolean {
+  return !config.skipAll && !config.skip.has(rule);
+}

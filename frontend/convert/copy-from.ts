@@ -2,6 +2,7 @@ import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import type { Edge } from '../../solver/graph/index.js';
 import { withSuggestion } from '../instructions/index.js';
 import type { CompileContext } from './context.js';
+import { contextSource } from './context-source.js';
 import type { StageState } from './stage-state.js';
 
 /** imageSource adds the SourceOp of an image pinned by digest. */
@@ -15,7 +16,13 @@ function stageNames(ctx: CompileContext): string[] {
 }
 
 /** resolveCopyFrom finds what `COPY --from=x` reads: an earlier stage (by name or index) or an image. */
-export async function resolveCopyFrom(ctx: CompileContext, state: StageState, from: string, location: SourceLocation): Promise<Edge> {
+export async function resolveCopyFrom(
+  ctx: CompileContext,
+  state: StageState,
+  from: string,
+  location: SourceLocation,
+  copy: { readonly paths: readonly string[]; readonly excludes: readonly string[] } = { paths: [], excludes: [] },
+): Promise<Edge> {
   if (/\$/.test(from)) {
     throw new DockerfileError('variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround', { location });
   }
@@ -29,9 +36,12 @@ export async function resolveCopyFrom(ctx: CompileContext, state: StageState, fr
     if (source.edge === null) throw new DockerfileError(`Cannot copy from stage "${from}": the stage is empty (scratch)`, { location });
     return source.edge;
   }
+  const named = ctx.options.namedContexts?.get(from);
+  if (named?.type === 'local') return contextSource(ctx, state, copy, from);
+  const ref = named?.type === 'image' ? named.ref : from;
   let resolved;
   try {
-    resolved = await ctx.resolveImage(from, state.platform, location);
+    resolved = await ctx.resolveImage(ref, state.platform, location);
   } catch (err) {
     if (ctx.options.signal.aborted || !(err instanceof Error)) throw err;
     throw new DockerfileError(withSuggestion(`Cannot resolve "${from}" for COPY --from: it is neither an earlier stage nor an image`, from, stageNames(ctx)), { location, cause: err });

@@ -5,13 +5,16 @@ import { chompHeredocContent } from '../parser/index.js';
 import type { CompileContext } from './context.js';
 import { displayText, expandWord, runLexer } from './expand.js';
 import { commitHistory } from './image-state.js';
-import { contextIncludePattern, parseChown, resolveInWorkdir } from './paths.js';
+import { parseChown, resolveInWorkdir } from './paths.js';
+import { contextSource } from './context-source.js';
 import { resolveCopyFrom } from './copy-from.js';
+import { classifyAddSource, gitSourceEdge, httpSourceEdge, urlFilename } from './add-source.js';
 import { vertexName, type StageState } from './stage-state.js';
 
 const REMOTE_SOURCE = /^(https?:\/\/|git@|git:\/\/|ssh:\/\/)/i;
 
-interface ExpandedCopy {
+/** ExpandedCopy is a COPY/ADD with its words expanded. */
+export interface ExpandedCopy {
   readonly paths: readonly string[];
   readonly heredocs: readonly HeredocNode[];
   readonly dest: string;
@@ -65,35 +68,72 @@ function historySources(sources: readonly CopySource[], e: ExpandedCopy): string
   return sources.map((s) => (s.type === 'heredoc' ? `<<${s.heredoc.name}` : (e.paths[i++] ?? '')));
 }
 
-/** dispatchCopy adds a FileOp for COPY or ADD from the context, a stage, an image, or heredocs. */
+function remoteAction(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, e: ExpandedCopy, src: string, input: number): { edge: Edge; action: CopyAction } | undefined {
+  if (c.kind !== 'add') return undefined;
+  const kind = classifyAddSource(src);
+  let edge: Edge;
+  let sources: string[];
+  switch (kind.type) {
+    case 'local':
+      return undefined;
+    case 'http':
+      edge = httpSourceEdge(ctx, state, kind.url, c.checksum === undefined ? undefined : expandWord(ctx, state, c.checksum, c.location), c.location);
+      sources = [urlFilename(kind.url)];
+      break;
+    case 'git':
+      if (c.checksum !== undefined) throw new DockerfileError('Cannot use --checksum with a git source', { location: c.location });
+      edge = gitSourceEdge(ctx, state, kind.git, c.keepGitDir ?? false, c.location);
+      sources = ['/'];
+      break;
+    default:
+      return assertNever(kind, 'ADD source');
+  }
+  return { edge, action: copyAction(state, e, input, sources, false, false) };
+}
+
+function copyAction(state: StageState, e: ExpandedCopy, input: number, sources: readonly string[], extractArchives: boolean, parents: boolean): CopyAction {
+  return {
+    action: 'copy',
+    input,
+    sources,
+    dest: resolveInWorkdir(state.workdir, e.dest),
+    ...(e.chown === undefined ? {} : { chown: parseChown(e.chown) }),
+    ...(e.chmod === undefined ? {} : { chmod: e.chmod }),
+    excludes: e.excludes,
+    extractArchives,
+    parents,
+  };
+}
+
+/** dispatchCopy adds a FileOp for COPY or ADD from the context, a stage, an image, a URL, a git repository or heredocs. */
 export async function dispatchCopy(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, onBuild: boolean): Promise<void> {
   const e = expandCopy(ctx, state, c);
-  const isAdd = c.kind === 'add';
-  if (isAdd && (e.paths.some((p) => REMOTE_SOURCE.test(p)) || c.checksum !== undefined || c.keepGitDir !== undefined)) {
-    throw new DockerfileError('Cannot ADD from a URL or git repository: not supported yet', { location: c.location });
-  }
   if (c.sources.length > 1 && !e.dest.endsWith('/')) {
     throw new DockerfileError(`When using ${c.kind.toUpperCase()} with more than one source file, the destination must be a directory and end with a /`, { location: c.location });
   }
+  if (c.kind === 'copy' && e.paths.some((p) => REMOTE_SOURCE.test(p))) {
+    throw new DockerfileError('source can\'t be a URL for COPY', { location: c.location });
+  }
   const inputs: Edge[] = state.edge === null ? [] : [state.edge];
   const actions: FileAction[] = e.heredocs.map((h) => heredocAction(ctx, state, c, e, h));
-  if (e.paths.length > 0) {
+  const local: string[] = [];
+  for (const p of e.paths) {
+    const remote = remoteAction(ctx, state, c, e, p, inputs.length);
+    if (remote === undefined) {
+      local.push(p);
+      continue;
+    }
+    inputs.push(remote.edge);
+    actions.push(remote.action);
+  }
+  if (c.kind === 'add' && c.checksum !== undefined && local.length > 0) {
+    throw new DockerfileError('checksum can\'t be specified for non-HTTP(S) sources', { location: c.location });
+  }
+  if (local.length > 0) {
     const from = c.kind === 'copy' ? c.from : undefined;
-    const source =
-      from === undefined
-        ? contextSource(ctx, state, e)
-        : await resolveCopyFrom(ctx, state, from, c.location);
-    const copy: CopyAction = {
-      action: 'copy',
-      input: inputs.length,
-      sources: e.paths,
-      dest: resolveInWorkdir(state.workdir, e.dest),
-      ...(e.chown === undefined ? {} : { chown: parseChown(e.chown) }),
-      ...(e.chmod === undefined ? {} : { chmod: e.chmod }),
-      excludes: e.excludes,
-      extractArchives: isAdd && (c.kind === 'add' ? (c.unpack ?? true) : false),
-      parents: c.kind === 'copy' && c.parents,
-    };
+    const le: ExpandedCopy = { ...e, paths: local };
+    const source = from === undefined ? contextSource(ctx, state, le, 'context') : await resolveCopyFrom(ctx, state, from, c.location, le);
+    const copy = copyAction(state, e, inputs.length, local, c.kind === 'add' && (c.unpack ?? true), c.kind === 'copy' && c.parents);
     inputs.push(source);
     actions.push(copy);
   }
@@ -105,14 +145,4 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   });
   const createdBy = [c.kind.toUpperCase(), ...historySources(c.sources, e), c.dest].join(' ');
   commitHistory(state.image, createdBy, { layer: true, buildkitSuffix: true });
-}
-
-function contextSource(ctx: CompileContext, state: StageState, e: ExpandedCopy): Edge {
-  const include = e.paths.map(contextIncludePattern);
-  const includePatterns = include.includes('.') ? [] : [...new Set(include)].sort();
-  return ctx.graph.add(
-    { kind: 'source', source: { type: 'local', name: 'context', includePatterns, excludePatterns: e.excludes }, platform: state.platform },
-    [],
-    { name: '[internal] load build context' },
-  );
 }

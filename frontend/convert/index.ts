@@ -4,7 +4,7 @@ import type { ProxyEnv } from '../../solver/graph/index.js';
 import { parseStages, withSuggestion, type ArgInstruction } from '../instructions/index.js';
 import { parseDockerfile } from '../parser/index.js';
 import { ShellLexer } from '../shell/index.js';
-import { checkStages } from './checks.js';
+import { checkStages, keepWarning, parseCheckConfig } from './checks.js';
 import { WarningSink, type CompileContext } from './context.js';
 import { runLexer } from './expand.js';
 import { GraphBuilder } from './graph-builder.js';
@@ -14,7 +14,7 @@ import { buildStage } from './stage.js';
 import type { StageState } from './stage-state.js';
 import type { BuildDefinition, CompileOptions, ResolvedImageConfig } from './types.js';
 
-export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, ResolvedImageConfig } from './types.js';
+export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, NamedContext, ResolvedImageConfig } from './types.js';
 
 const PROXY_KEYS: readonly (readonly [string, keyof ProxyEnv])[] = [
   ['http_proxy', 'httpProxy'],
@@ -99,7 +99,17 @@ export async function compileDockerfile(text: string, options: CompileOptions): 
     },
   };
   const state = await ctx.compileStage(targetIndex(ctx, options.target));
-  return { root: state.edge, image: finalizeImage(state.image, options.targetPlatform), stageName: state.name, warnings: warnings.list };
+  const checks = parseCheckConfig(options.buildArgs.get('BUILDKIT_DOCKERFILE_CHECK') ?? parsed.directives['check']);
+  const kept = warnings.list.filter((w) => keepWarning(checks, w.rule));
+  const checkFailed = checks.error && kept.length > 0;
+  if (checkFailed && options.checkOnly !== true) {
+    const first = kept[0];
+    throw new DockerfileError(`lint violation found for rules: ${[...new Set(kept.map((w) => w.rule))].join(', ')}`, {
+      code: 'DOCKERFILE_CHECK',
+      ...(first?.location === undefined ? {} : { location: first.location }),
+    });
+  }
+  return { root: state.edge, image: finalizeImage(state.image, options.targetPlatform), stageName: state.name, warnings: kept, checkFailed };
 }
 
 async function resolveWithLocation(options: CompileOptions, ref: string, platform: Platform, location: SourceLocation): Promise<ResolvedImageConfig> {

@@ -4,6 +4,7 @@ import { parseInstruction, type FromInstruction, type Instruction } from '../ins
 import { parseDockerfile } from '../parser/index.js';
 import type { CompileContext } from './context.js';
 import { imageSource } from './copy-from.js';
+import { namedContextRoot } from './context-source.js';
 import { dispatchInstruction, type StageInstruction } from './dispatch.js';
 import { runLexer } from './expand.js';
 import { cloneImageState, DEFAULT_PATH, emptyImageState, imageStateFrom, setEnvEntry } from './image-state.js';
@@ -38,7 +39,8 @@ interface StageBase {
   readonly imageRef?: { readonly ref: string; readonly digest: string };
 }
 
-async function resolveBase(ctx: CompileContext, index: number, baseName: string, platform: Platform): Promise<StageBase> {
+async function resolveBase(ctx: CompileContext, index: number, name: string, platform: Platform): Promise<StageBase> {
+  let baseName = name;
   const from = ctx.stages[index]?.from;
   if (from === undefined) throw new DockerfileError(`invalid stage index ${index}`);
   const baseIndex = ctx.stageIndex(baseName);
@@ -49,6 +51,11 @@ async function resolveBase(ctx: CompileContext, index: number, baseName: string,
     return { kind: 'stage', state, triggers };
   }
   const fresh = { edge: null, env: new Map<string, string>(), buildArgs: [], workdir: '/', user: '', platform };
+  const named = ctx.options.namedContexts?.get(baseName);
+  if (named?.type === 'local') {
+    return { kind: 'scratch', state: { ...fresh, edge: namedContextRoot(ctx, baseName, platform), image: emptyImageState() }, triggers: [] };
+  }
+  if (named?.type === 'image') baseName = named.ref;
   if (baseName.toLowerCase() === 'scratch') return { kind: 'scratch', state: { ...fresh, image: emptyImageState() }, triggers: [] };
   const resolved = await ctx.resolveImage(baseName, platform, from.location);
   const image = imageStateFrom(resolved.config);

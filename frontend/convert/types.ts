@@ -26,7 +26,14 @@ export interface CompileOptions {
   /** Stage names whose ops ignore the cache. */
   readonly noCacheFilter?: readonly string[];
   readonly signal: AbortSignal;
+  /** Named contexts (`--build-context name=...`) that `FROM name` and `COPY --from=name` read. */
+  readonly namedContexts?: ReadonlyMap<string, NamedContext>;
+  /** Only checking (`--check`): check errors are reported through checkFailed instead of thrown. */
+  readonly checkOnly?: boolean;
 }
+
+/** NamedContext is what a `--build-context` names: a local folder (registered under its name) or an image. */
+export type NamedContext = { readonly type: 'local' } | { readonly type: 'image'; readonly ref: string };
 
 /** BuildWarning is a check finding (BuildKit rule name) with its location. */
 export interface BuildWarning {
@@ -43,4 +50,6 @@ export interface BuildDefinition {
   readonly image: ImageConfig;
   readonly stageName: string | undefined;
   readonly warnings: readonly BuildWarning[];
+  /** Checks found problems and `# check=error=true` makes them fatal. */
+  readonly checkFailed?: boolean;
 }

@@ -1,0 +1,22 @@
+import type { Edge } from '../../solver/graph/index.js';
+import type { CompileContext } from './context.js';
+import { contextIncludePattern } from './paths.js';
+import type { Platform } from '../../base/oci.js';
+
+/** contextSource adds the SourceOp reading a local context (the build context or a named one). */
+export function contextSource(ctx: CompileContext, state: { readonly platform: Platform }, e: { readonly paths: readonly string[]; readonly excludes: readonly string[] }, name: string): Edge {
+  const include = e.paths.map(contextIncludePattern);
+  const includePatterns = include.includes('.') ? [] : [...new Set(include)].sort();
+  return ctx.graph.add(
+    { kind: 'source', source: { type: 'local', name, includePatterns, excludePatterns: e.excludes }, platform: state.platform },
+    [],
+    { name: name === 'context' ? '[internal] load build context' : `[context ${name}] load from client` },
+  );
+}
+
+/** namedContextRoot is a local named context as a stage base: its files copied onto scratch. */
+export function namedContextRoot(ctx: CompileContext, name: string, platform: Platform): Edge {
+  const local = contextSource(ctx, { platform }, { paths: [], excludes: [] }, name);
+  const copy = { action: 'copy' as const, input: 0, sources: ['/'], dest: '/', excludes: [], extractArchives: false, parents: false };
+  return ctx.graph.add({ kind: 'file', base: null, actions: [copy], platform }, [local], { name: `[context ${name}] FROM ${name}` });
+}
