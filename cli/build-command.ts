@@ -5,9 +5,10 @@ import { UsageError } from '../base/errors.js';
 import type { Platform } from '../base/oci.js';
 import type { BuildRequest, OutputSpec } from '../controller/index.js';
 import { parseOutput } from './output-spec.js';
+import { parseBuildContext, parsePrint } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
-
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
+
 /** BUILD_HELP is the text of `tbuild build --help`. */
 export const BUILD_HELP = `Usage: tbuild build [OPTIONS] PATH
 
@@ -40,7 +41,6 @@ Options:
       --tlscert FILE        Client certificate for the builder (mutual TLS)
       --tlskey FILE         Client key for the builder
       --token TOKEN         Bearer token for the builder (default: $TBUILD_TOKEN)
-      --debug               Print stack traces with errors
       --secret SPEC         Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable
       --ssh SPEC            SSH agent for RUN --mount=type=ssh: default, or ID=SOCKET|KEY[,KEY]; repeatable
       --allow ENTITLEMENT   Grant security.insecure or network.host; repeatable
@@ -48,6 +48,7 @@ Options:
       --build-context N=SRC Named context for FROM/COPY --from: a folder or docker-image://REF; repeatable
       --check               Run the build checks only and print their findings
       --print graph         Print the compiled build graph (graph or graph-json) instead of building
+      --debug               Print stack traces with errors
 `;
 
 /** ProgressMode is how build progress is shown. */
@@ -101,7 +102,6 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         iidfile: { type: 'string' },
         'metadata-file': { type: 'string' },
         debug: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
         'build-context': { type: 'string', multiple: true },
         check: { type: 'boolean' },
         print: { type: 'string' },
@@ -109,6 +109,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         ssh: { type: 'string', multiple: true },
         allow: { type: 'string', multiple: true },
         network: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
         builder: { type: 'string' },
         tlscacert: { type: 'string' },
         tlscert: { type: 'string' },

@@ -105,6 +105,9 @@ async function build(cmd: BuildCommand): Promise<number> {
         ? await buildEmbedded(cmd, abort.signal, progress)
         : await (await import('./remote-commands.js')).runRemoteBuild(cmd, { signal: abort.signal, progress });
     progress.close();
+    if (cmd.request.check === true || cmd.request.print !== undefined) {
+      return (await import('./inspect-flags.js')).writeInspectResult(cmd.request, result, process.stdout);
+    }
     await writeResultFiles(cmd, result);
     if (cmd.progress !== 'quiet' && result.imageId !== undefined && cmd.progress !== 'rawjson') {
       process.stderr.write(`Image ${result.imageId}${result.names.length > 0 ? ` (${result.names.join(', ')})` : ''}\n`);

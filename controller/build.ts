@@ -13,6 +13,7 @@ import { loadContext } from './context.js';
 import { checkEntitlements, openSshAgents, secretSources } from './session.js';
 import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
+import { compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, sourceDateEpochArg } from './build-extras.js';
 import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js';
 import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
 import type { Store } from './store.js';
@@ -50,6 +51,8 @@ export async function runBuild(
     },
     noCache: request.noCache,
     noCacheFilter: request.noCacheFilter,
+    namedContexts: namedContextsOf(request.buildContexts ?? []),
+    ...(request.check === true ? { checkOnly: true } : {}),
     signal,
   });
   const warnings = definition.warnings.map((w) => {
@@ -59,8 +62,8 @@ export async function runBuild(
   });
   if (request.check === true || request.print !== undefined) return inspectResult(request, definition, warnings);
   if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
-  await using ssh = await openSshAgents(request.ssh ?? [], signal);
   const context = await loadContext(resolve(request.contextDir), request.dockerfile);
+  await using ssh = await openSshAgents(request.ssh ?? [], signal);
   const runner = createOpRunner({
     meta: store.meta,
     content: store.content,
@@ -88,7 +91,7 @@ export async function runBuild(
   }
   const cacheSubject = { outcome, top, imported };
   const image = await withInlineCache(definition.image, request.cacheTo ?? [], cacheSubject, inlineCompression(request.outputs), transfer);
-  const exported = await exportOutputs(request.outputs, { top, image }, { store, registry: registry.client, signal, progress });
+  const exported = await exportOutputs(request.outputs, { top, image, ...sourceDateEpochArg(request) }, { store, registry: registry.client, signal, progress });
   await exportCaches(request.cacheTo ?? [], cacheSubject, transfer);
   return { ...exported, warnings };
 }

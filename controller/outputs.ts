@@ -13,6 +13,8 @@ import type { Store } from './store.js';
 export interface ExportSubject {
   readonly top: string | null;
   readonly image: ImageConfig;
+  /** The SOURCE_DATE_EPOCH build arg; it wins over the environment variable. */
+  readonly sourceDateEpoch?: string;
 }
 
 interface ExportDeps {
@@ -49,7 +51,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
             forceCompression: o.forceCompression,
             created,
             ...(o.compressionLevel === undefined ? {} : { level: o.compressionLevel }),
-            ...sourceDateEpoch(),
+            ...sourceDateEpoch(subject.sourceDateEpoch),
             store: store.content,
             cache: store.layerBlobs,
             signal,
@@ -90,7 +92,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         const names = output.names.map((n) => formatReference(parseReference(n)));
         const write = output.type === 'oci' ? writeOciArchive : writeDockerArchive;
         await step(deps, `exporting to ${output.type} image format`, () =>
-          write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(), ...indexAnnotations(output.image), signal }),
+          write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(subject.sourceDateEpoch), ...indexAnnotations(output.image), signal }),
         );
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
@@ -108,7 +110,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         await step(deps, `copying files to ${output.dest}`, () => writeLocalDir(layers, output.dest, { signal }));
         break;
       case 'tar':
-        await step(deps, 'sending tarball', () => writeRootfsTar(layers, destOf(output.dest), { ...sourceDateEpoch(), signal }));
+        await step(deps, 'sending tarball', () => writeRootfsTar(layers, destOf(output.dest), { ...sourceDateEpoch(subject.sourceDateEpoch), signal }));
         break;
     }
   }
@@ -123,8 +125,8 @@ function destOf(dest: string): string | NodeJS.WritableStream {
   return dest === '-' ? process.stdout : dest;
 }
 
-function sourceDateEpoch(): { sourceDateEpoch?: number } {
-  const raw = process.env['SOURCE_DATE_EPOCH'];
+function sourceDateEpoch(fromArg: string | undefined): { sourceDateEpoch?: number } {
+  const raw = fromArg ?? process.env['SOURCE_DATE_EPOCH'];
   if (raw === undefined || raw === '') return {};
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new ExportError(`Cannot use SOURCE_DATE_EPOCH="${raw}": expected a whole number of seconds`);

@@ -34,6 +34,9 @@ export type CacheExportSpec =
     }
   | { readonly type: 'inline' };
 
+/** BuildContextSpec is one `--build-context name=path|docker-image://ref`. */
+export type BuildContextSpec = { readonly name: string; readonly type: 'local'; readonly path: string } | { readonly name: string; readonly type: 'image'; readonly ref: string };
+
 /** BuildRequest is everything one build needs from its caller. */
 export interface BuildRequest {
   readonly contextDir: string;
@@ -48,10 +51,6 @@ export interface BuildRequest {
   readonly registryConfigPath?: string;
   /** Resolve base images in the registry again instead of using what the store knows. */
   readonly pull?: boolean;
-  /** `--cache-from`: caches to import, looked up after the local store misses. */
-  readonly cacheFrom?: readonly CacheImportSpec[];
-  /** `--cache-to`: where to export the build cache after the build. */
-  readonly cacheTo?: readonly CacheExportSpec[];
   /** `--secret`: build secrets RUN --mount=type=secret can read. */
   readonly secrets?: readonly SecretSpec[];
   /** `--ssh`: agent sockets or key files RUN --mount=type=ssh can use. */
@@ -60,18 +59,18 @@ export interface BuildRequest {
   readonly allow?: readonly Entitlement[];
   /** `--network`: network of RUNs that do not choose one. */
   readonly network?: 'default' | 'none' | 'host';
+  /** `--cache-from`: caches to import, looked up after the local store misses. */
+  readonly cacheFrom?: readonly CacheImportSpec[];
+  /** `--cache-to`: where to export the build cache after the build. */
+  readonly cacheTo?: readonly CacheExportSpec[];
+  /** `--build-context`: named contexts for FROM and COPY --from. */
+  readonly buildContexts?: readonly BuildContextSpec[];
+  /** `--check`: run the build checks only. */
+  readonly check?: boolean;
+  /** `--print`: print the compiled graph instead of building. */
+  readonly print?: 'graph' | 'graph-json';
 }
 
-/** BuildResult is what a finished build produced. */
-export interface BuildResult {
-  /** Digest of the image config (the image ID), when an image was made. */
-  readonly imageId?: string;
-  /** Digest of the image manifest, when an image was made. */
-  readonly manifestDigest?: string;
-  readonly pushedDigest?: string;
-  readonly names: readonly string[];
-  readonly warnings: readonly string[];
-}
 /** SecretSpec is one `--secret`: a value read from a file or an environment variable of the client. */
 export type SecretSpec = { readonly id: string; readonly kind: 'file'; readonly path: string } | { readonly id: string; readonly kind: 'env'; readonly env: string };
 
@@ -84,3 +83,17 @@ export interface SshSpec {
 /** Entitlement is a privilege a build must be granted explicitly. */
 export type Entitlement = 'security.insecure' | 'network.host';
 
+/** BuildResult is what a finished build produced. */
+export interface BuildResult {
+  /** Digest of the image config (the image ID), when an image was made. */
+  readonly imageId?: string;
+  /** Digest of the image manifest, when an image was made. */
+  readonly manifestDigest?: string;
+  readonly pushedDigest?: string;
+  readonly names: readonly string[];
+  readonly warnings: readonly string[];
+  /** Text `--print` asked for. */
+  readonly printed?: string;
+  /** `--check` found problems that `# check=error=true` makes fatal. */
+  readonly checkFailed?: boolean;
+}

@@ -1,0 +1,78 @@
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../base/errors.js';
+import { PatternMatcher } from '../frontend/dockerignore/pattern-matcher.js';
+import type { BuildDefinition, NamedContext } from '../frontend/index.js';
+import { walkVertices, type Vertex } from '../solver/graph/index.js';
+import type { LocalContext } from '../solver/ops/index.js';
+import { loadContext } from './context.js';
+import type { BuildContextSpec, BuildRequest, BuildResult } from './request.js';
+
+/** namedContextsOf maps `--build-context` values to what the frontend resolves `FROM name` / `COPY --from=name` to. */
+export function namedContextsOf(specs: readonly BuildContextSpec[]): Map<string, NamedContext> {
+  const out = new Map<string, NamedContext>();
+  for (const s of specs) out.set(s.name, s.type === 'image' ? { type: 'image', ref: s.ref } : { type: 'local' });
+  return out;
+}
+
+/** loadNamedContexts opens every local `--build-context` folder (with its own .dockerignore) under its name. */
+export async function loadNamedContexts(specs: readonly BuildContextSpec[]): Promise<Map<string, LocalContext>> {
+  const out = new Map<string, LocalContext>();
+  for (const s of specs) {
+    if (s.type !== 'local') continue;
+    const dir = resolve(s.path);
+    const st = await stat(dir).catch(() => undefined);
+    if (st?.isDirectory() !== true) throw new UsageError(`Cannot use build context "${s.name}": ${dir} is not a directory`);
+    // Only the folder's own .dockerignore applies to a named context.
+    out.set(s.name, await loadContext(dir, join(dir, '.no-dockerfile')));
+  }
+  return out;
+}
+
+/** compileExcludes compiles COPY --exclude patterns with .dockerignore semantics. */
+export function compileExcludes(patterns: readonly string[]): (relPath: string) => boolean {
+  const matcher = new PatternMatcher(patterns);
+  return (relPath) => matcher.matchesOrParentMatches(relPath);
+}
+
+/** sourceDateEpochArg is the SOURCE_DATE_EPOCH build arg, which wins over the environment variable. */
+export function sourceDateEpochArg(request: BuildRequest): { sourceDateEpoch?: string } {
+  const v = request.buildArgs.get('SOURCE_DATE_EPOCH');
+  return v === undefined || v === '' ? {} : { sourceDateEpoch: v };
+}
+
+interface PrintedVertex {
+  readonly digest: string;
+  readonly name: string;
+  readonly op: Vertex['op'];
+  readonly inputs: readonly { readonly vertex: string; readonly output: number }[];
+}
+
+function graphOf(definition: BuildDefinition): PrintedVertex[] {
+  if (definition.root === null) return [];
+  const out: PrintedVertex[] = [];
+  for (const v of walkVertices([definition.root.vertex])) {
+    out.push({ digest: v.digest, name: v.metadata.name, op: v.op, inputs: v.inputs.map((e) => ({ vertex: e.vertex.digest, output: e.output })) });
+  }
+  return out;
+}
+
+function readableGraph(vertices: readonly PrintedVertex[]): string {
+  return vertices
+    .map((v) => {
+      const inputs = v.inputs.map((i) => `    input ${i.vertex}${i.output === 0 ? '' : `:${i.output}`}`).join('\n');
+      return `${v.digest}  ${v.op.kind}  ${v.name}\n    op ${JSON.stringify(v.op)}${inputs === '' ? '' : `\n${inputs}`}`;
+    })
+    .join('\n');
+}
+
+/** inspectResult answers `--check` and `--print` without building. */
+export function inspectResult(request: BuildRequest, definition: BuildDefinition, warnings: readonly string[]): BuildResult {
+  const printed =
+    request.print === 'graph-json'
+      ? `${JSON.stringify({ root: definition.root?.vertex.digest ?? null, vertices: graphOf(definition) }, null, 2)}\n`
+      : request.print === 'graph'
+        ? `${readableGraph(graphOf(definition))}\n`
+        : undefined;
+  return { names: [], warnings, ...(printed === undefined ? {} : { printed }), checkFailed: definition.checkFailed === true };
+}
