@@ -1,0 +1,152 @@
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, REPO_ROOT, runTbuild, writeMirrorConfig, type CliResult, type TempDir } from '../helpers/cli.js';
+import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+
+interface Built {
+  readonly res: CliResult;
+  readonly digest: string | undefined;
+}
+
+/** Lines `#N [k/n] ...` of plain progress, each with whether it was reported CACHED. */
+function steps(stderr: string): { name: string; cached: boolean }[] {
+  return stderr
+    .split('\n')
+    .filter((l) => /^#\d+ \[\d+\/\d+\]/.test(l))
+    .map((line) => {
+      const n = line.split(' ')[0] ?? '';
+      return { name: line.slice(n.length + 1), cached: stderr.includes(`${n} CACHED`) };
+    });
+}
+
+describe('build cache that travels: --cache-to / --cache-from', () => {
+  let registry: TestRegistry;
+  let tmp: TempDir;
+  let config: string;
+  let ctx: string;
+  let roots = 0;
+
+  const build = async (args: readonly string[], context = ctx): Promise<Built> => {
+    const root = join(tmp.path, `root-${roots++}`);
+    const meta = join(tmp.path, `meta-${roots}.json`);
+    // A fixed epoch makes the image config's times repeatable, so equal inputs give equal digests.
+    const res = await runTbuild(['build', '--root', root, '--config', config, '--progress', 'plain', '--metadata-file', meta, ...args, context], {
+      env: { SOURCE_DATE_EPOCH: '1700000000' },
+    });
+    const digest = res.code === 0 ? (JSON.parse(await readFile(meta, 'utf8')) as Record<string, string>)['containerimage.digest'] : undefined;
+    return { res, digest };
+  };
+
+  const expectAllCached = (res: CliResult): void => {
+    expect(res.code, res.stderr).toBe(0);
+    const list = steps(res.stderr);
+    expect(list.length).toBeGreaterThanOrEqual(5);
+    for (const s of list) expect(s.cached, `${s.name} was not cached:\n${res.stderr}`).toBe(true);
+    // RUN output lines look like `#N 0.123 text`: none may appear.
+    expect(res.stderr).not.toMatch(/#\d+ \d+\.\d+ /);
+  };
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await seedBusybox(registry.host);
+    tmp = await makeTempDir();
+    config = await writeMirrorConfig(tmp.path, registry.host);
+    ctx = join(tmp.path, 'ctx');
+    await cp(join(REPO_ROOT, 'examples/hello'), ctx, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await tmp?.[Symbol.asyncDispose]();
+    await registry?.stop();
+  });
+
+  it('exports mode=max to a registry and a fresh root rebuilds the same image without running anything', async () => {
+    const ref = `${registry.host}/cache/hello:max`;
+    const first = await build(['-t', 'hello', '--cache-to', `type=registry,ref=${ref},mode=max`]);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const second = await build(['-t', 'hello', '--cache-from', `type=registry,ref=${ref}`]);
+    expectAllCached(second.res);
+    expect(second.digest).toBe(first.digest);
+  });
+
+  it('exports as an image manifest artifact and imports it by the short form', async () => {
+    const ref = `${registry.host}/cache/hello:manifest`;
+    const first = await build(['-t', 'hello', '--cache-to', `type=registry,ref=${ref},mode=max,image-manifest=true`]);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const second = await build(['-t', 'hello', '--cache-from', ref]);
+    expectAllCached(second.res);
+    expect(second.digest).toBe(first.digest);
+  });
+
+  it('exports to an OCI layout folder with type=local and imports it with type=local', async () => {
+    const dir = join(tmp.path, 'cache-local');
+    const first = await build(['-t', 'hello', '--cache-to', `type=local,dest=${dir},mode=max`]);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    expect(index.manifests).toHaveLength(1);
+    const second = await build(['-t', 'hello', '--cache-from', `type=local,src=${dir}`]);
+    expectAllCached(second.res);
+    expect(second.digest).toBe(first.digest);
+  });
+
+  it('puts the cache into the pushed image config with type=inline', async () => {
+    const first = await build(['-t', `${registry.host}/test/inline:v1`, '--push', '--cache-to', 'type=inline']);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const second = await build(['-t', `${registry.host}/test/inline:v2`, '--push', '--cache-to', 'type=inline', '--cache-from', `${registry.host}/test/inline:v1`]);
+    expectAllCached(second.res);
+    expect(second.digest).toBe(first.digest);
+  });
+
+  it('reruns only the steps that depend on a changed file', async () => {
+    const ref = `${registry.host}/cache/hello:change`;
+    const first = await build(['--cache-to', `type=registry,ref=${ref},mode=max`]);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const changed = join(tmp.path, 'ctx-changed');
+    await cp(ctx, changed, { recursive: true });
+    await writeFile(join(changed, 'data/two.txt'), 'changed\n');
+    const second = await build(['--cache-from', ref], changed);
+    expect(second.res.code, second.res.stderr).toBe(0);
+    const byName = new Map(steps(second.res.stderr).map((s) => [s.name.split(' ').slice(1, 3).join(' '), s.cached]));
+    expect(byName.get('WORKDIR /app')).toBe(true);
+    expect(byName.get('COPY greet.sh')).toBe(true);
+    expect(byName.get('COPY data/')).toBe(false);
+    expect(byName.get('RUN chmod')).toBe(false);
+  });
+
+  it('ignores a tampered cache blob with a warning and runs the step instead', async () => {
+    const dir = join(tmp.path, 'cache-tampered');
+    const first = await build(['--cache-to', `type=local,dest=${dir},mode=max`]);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const blob = (d: string): string => join(dir, 'blobs/sha256', d.slice('sha256:'.length));
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const doc = JSON.parse(await readFile(blob(index.manifests[0]?.digest ?? ''), 'utf8')) as { manifests: { mediaType: string; digest: string }[] };
+    const configDigest = doc.manifests.find((m) => m.mediaType === 'application/vnd.tbuild.cache.config.v1+json')?.digest ?? '';
+    const cacheConfig = JSON.parse(await readFile(blob(configDigest), 'utf8')) as {
+      layers: { digest: string }[];
+      records: { layer: number | null; parent: number[] }[];
+    };
+    // The longest chain is the final RUN's result: corrupt its own layer.
+    const top = [...cacheConfig.records].sort((a, b) => b.parent.length - a.parent.length)[0];
+    const victim = cacheConfig.layers[top?.layer ?? -1]?.digest ?? '';
+    const bytes = await readFile(blob(victim));
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
+    await writeFile(blob(victim), bytes);
+
+    const second = await build(['--cache-from', `type=local,src=${dir}`]);
+    expect(second.res.code, second.res.stderr).toBe(0);
+    expect(second.res.stderr).toMatch(/Ignoring cache record .*digest/);
+    const list = steps(second.res.stderr);
+    expect(list.find((s) => s.name.includes('RUN echo'))?.cached).toBe(false);
+    expect(list.find((s) => s.name.includes('RUN chmod'))?.cached).toBe(true);
+  });
+
+  it('warns about an unparsable cache and builds without it', async () => {
+    const dir = join(tmp.path, 'cache-garbage');
+    await cp(join(tmp.path, 'cache-local'), dir, { recursive: true });
+    await writeFile(join(dir, 'index.json'), '{"manifests": "nope"}');
+    const res = await build(['--cache-from', `type=local,src=${dir}`]);
+    expect(res.res.code, res.res.stderr).toBe(0);
+    expect(res.res.stderr).toContain('Ignoring cache');
+  });
+});
