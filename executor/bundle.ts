@@ -4,6 +4,7 @@ import { errnoCode } from '../base/errors.js';
 import { buildRuntimeSpec, STANDARD_MOUNT_POINTS, type RuntimeSpec, type SpecRoot } from './spec.js';
 import { createStubLayer, type StubTarget } from './stubs.js';
 import { writeHostFiles } from './host-files.js';
+import { hostBoundingCapabilities } from './host-limits.js';
 import type { ExecMount, ExecRequest, OverlayMount, ResolvedUser } from './types.js';
 
 /** DEFAULT_HOSTNAME is the sandbox hostname when the request names none. */
@@ -25,6 +26,8 @@ export interface BundleOptions {
   readonly rootMode: 'overlay' | 'prepared';
   readonly user: ResolvedUser;
   readonly nofile: number;
+  /** For runtimes that create the cgroup themselves: its path, written to linux.cgroupsPath with the limits. */
+  readonly cgroupsPath?: string;
   readonly signal: AbortSignal;
 }
 
@@ -64,7 +67,8 @@ async function stageOverlays(dir: string, mounts: readonly ExecMount[]): Promise
   );
 }
 
-async function removeBundle(dir: string): Promise<void> {
+/** removeBundleDir removes a bundle directory, refusing to recurse into a rootfs that is still mounted. */
+export async function removeBundleDir(dir: string): Promise<void> {
   // rmdir fails while something is still mounted on rootfs: never recurse into a mounted layer.
   try {
     await rmdir(path.join(dir, 'rootfs'));
@@ -77,7 +81,8 @@ async function removeBundle(dir: string): Promise<void> {
 /** createBundle writes config.json, the sandbox's /etc files and the stub layer into a new directory of stateDir. */
 export async function createBundle(stateDir: string, request: ExecRequest, options: BundleOptions): Promise<Bundle> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const dir = await mkdtemp(path.join(stateDir, 'exec-'));
+  // The pid in the name lets a later executor sweep bundles whose process died (see sweepStateDir).
+  const dir = await mkdtemp(path.join(stateDir, `exec-${process.pid}-`));
   try {
     const rootfsDir = path.join(dir, 'rootfs');
     const stubDir = path.join(dir, 'stubs');
@@ -104,11 +109,14 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       root,
       mounts,
       nofile: options.nofile,
+      security: request.security ?? 'sandbox',
+      ...(request.security === 'insecure' ? { hostCapabilities: await hostBoundingCapabilities() } : {}),
+      ...(options.cgroupsPath === undefined ? {} : { cgroup: { path: options.cgroupsPath, resources: request.resources ?? {} } }),
     });
     await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
-    return { dir, rootfsDir, lowerdirs, spec, [Symbol.asyncDispose]: () => removeBundle(dir) };
+    return { dir, rootfsDir, lowerdirs, spec, [Symbol.asyncDispose]: () => removeBundleDir(dir) };
   } catch (err) {
-    await removeBundle(dir);
+    await removeBundleDir(dir);
     throw err;
   }
 }

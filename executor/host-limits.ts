@@ -3,6 +3,13 @@ import { readFile } from 'node:fs/promises';
 const WANTED_NOFILE = 1048576;
 const CAP_SYS_RESOURCE = 24n;
 
+/** hostBoundingCapabilities returns this process's capability bounding set as a bit mask. */
+export async function hostBoundingCapabilities(): Promise<bigint> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  const capBnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return capBnd === undefined ? 0n : BigInt(`0x${capBnd}`);
+}
+
 /**
  * hostNofileLimit returns the RLIMIT_NOFILE to put in the spec: 1048576, or the current hard limit when this process
  * cannot raise it (no CAP_SYS_RESOURCE), since runtimes fail rather than clamp.

@@ -2,13 +2,17 @@
 export type {
   ExecMount,
   ExecRequest,
+  ExecResources,
   ExecResult,
+  ExecUsage,
   Executor,
   NetworkMode,
   OverlayRootfs,
   ProcessSpec,
   ResolvedUser,
+  SecurityMode,
 } from './types.js';
+export { defaultSeccompProfile, type SeccompSpec, type SeccompRule, type SeccompArg, type SeccompAction } from './seccomp-profile.js';
 export { createNamespaceExecutor, type NamespaceExecutorOptions } from './namespace-executor.js';
 export { createRuncExecutor, type RuncExecutorOptions } from './runc-executor.js';
 export {

@@ -1,8 +1,11 @@
 import { ExecError } from '../base/errors.js';
 import { createBundle } from './bundle.js';
+import { createRunCgroup } from './cgroup.js';
+import { detectCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { findHelper } from './helper-path.js';
 import { hostNofileLimit } from './host-limits.js';
 import { runHelper } from './run-helper.js';
+import { sweepStateDir } from './state-sweep.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
 import { resolveUser } from './user.js';
 
@@ -14,12 +17,25 @@ export interface NamespaceExecutorOptions {
   readonly helperPath?: string;
 }
 
-/** createNamespaceExecutor returns an Executor that runs processes through tbuild's own sandbox helper. */
+/**
+ * createNamespaceExecutor returns an Executor that runs processes through tbuild's own sandbox helper. Each run gets
+ * a cgroup of its own (limits from the request, usage reported in the result); the first run sweeps what executors
+ * of dead processes left in stateDir and in tbuild's cgroups.
+ */
 export function createNamespaceExecutor(options: NamespaceExecutorOptions): Executor {
+  let prepared: Promise<CgroupLayout> | undefined;
+  let runs = 0;
+  const prepare = async (): Promise<CgroupLayout> => {
+    const layout = await detectCgroupLayout();
+    await sweepStateDir(options.stateDir, layout);
+    return layout;
+  };
   return {
     async run(request: ExecRequest, runOptions: { signal: AbortSignal }): Promise<ExecResult> {
       const { signal } = runOptions;
       signal.throwIfAborted();
+      prepared ??= prepare();
+      const layout = await prepared;
       const started = performance.now();
       const argv = request.process.args;
       const helper = options.helperPath ?? (await findHelper());
@@ -30,7 +46,8 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
         nofile: await hostNofileLimit(),
         signal,
       });
-      const outcome = await runHelper(helper, bundle.dir, request, { signal });
+      await using cgroup = await createRunCgroup(layout, `${process.pid}-${runs++}`, request.resources ?? {});
+      const outcome = await runHelper(helper, bundle.dir, request, { signal, cgroupProcs: cgroup.procsFiles });
       const durationMs = performance.now() - started;
       if (outcome === undefined) {
         throw new ExecError(`Cannot run ${JSON.stringify(argv)}: the sandbox helper ended without a result`, {
@@ -40,9 +57,9 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
       }
       switch (outcome.type) {
         case 'exited':
-          return { exitCode: outcome.exitCode, signal: null, durationMs };
+          return { exitCode: outcome.exitCode, signal: null, durationMs, usage: await cgroup.usage() };
         case 'signaled':
-          return { exitCode: null, signal: outcome.signal, durationMs };
+          return { exitCode: null, signal: outcome.signal, durationMs, usage: await cgroup.usage() };
         case 'error':
           throw new ExecError(`Cannot run ${JSON.stringify(argv)}: ${outcome.message}`, { code: 'EXEC_START', argv });
       }

@@ -39,11 +39,12 @@ export async function runHelper(
   helper: string,
   bundleDir: string,
   request: ExecRequest,
-  options: { signal: AbortSignal },
+  options: { signal: AbortSignal; cgroupProcs?: readonly string[] },
 ): Promise<HelperOutcome | undefined> {
   const { signal } = options;
   signal.throwIfAborted();
   const args = ['--bundle', bundleDir, '--result-fd', String(RESULT_FD), '--parent-pid', String(process.pid)];
+  for (const file of options.cgroupProcs ?? []) args.push('--cgroup-procs', file);
   const child = spawn(helper, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   const closed = waitForClose(child);
   let initPid: number | undefined;

@@ -6,8 +6,9 @@ import { mount, umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { createBundle } from './bundle.js';
 import { killPid, pipeOutput, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
-import { overlayOptions } from './spec.js';
+import { overlayOptions, type OverlayLayers } from './spec.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
+import { sweepStateDir } from './state-sweep.js';
 import { resolveUser } from './user.js';
 
 const EBUSY = 16;
@@ -37,6 +38,18 @@ function unmountRootfs(dir: string): void {
     if (!(err instanceof NativeError && err.errno === EBUSY)) throw err;
     // Something still holds it (a process leaving late): detach so it goes away when released.
     umount2(dir, UMOUNT_FLAGS.DETACH);
+  }
+}
+
+/** mountOverlay mounts the rootfs on the host; relative lowerdirs resolve against the cwd, set just for the call. */
+function mountOverlay(target: string, layers: OverlayLayers): void {
+  const { options, basedir } = overlayOptions(layers);
+  const previous = process.cwd();
+  if (basedir !== undefined) process.chdir(basedir);
+  try {
+    mount('overlay', target, 'overlay', 0, options.join(','));
+  } finally {
+    if (basedir !== undefined) process.chdir(previous);
   }
 }
 
@@ -85,20 +98,27 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
 /** createRuncExecutor returns an Executor that runs the same runtime spec through runc or crun. */
 export function createRuncExecutor(options: RuncExecutorOptions): Executor {
   const binary = options.binary ?? options.runtime;
+  let swept: Promise<void> | undefined;
+  let runs = 0;
   return {
     async run(request: ExecRequest, runOptions: { signal: AbortSignal }): Promise<ExecResult> {
       const { signal } = runOptions;
       signal.throwIfAborted();
+      // The runtime creates and removes the cgroups itself; only bundles need sweeping.
+      swept ??= sweepStateDir(options.stateDir, { version: 0 });
+      await swept;
       const argv = request.process.args;
       const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'prepared',
         user,
         nofile: await hostNofileLimit(),
+        // Relative: the runtime nests it under its own cgroup, as tbuild's helper does.
+        cgroupsPath: `tbuild/runc-${process.pid}-${runs++}`,
         signal,
       });
       const layers = { lowerdirs: bundle.lowerdirs, upperdir: request.rootfs.upperdir, workdir: request.rootfs.workdir };
-      mount('overlay', bundle.rootfsDir, 'overlay', 0, overlayOptions(layers).join(','));
+      mountOverlay(bundle.rootfsDir, layers);
       try {
         const root = path.join(options.stateDir, `${options.runtime}-state`);
         const id = `tbuild-${path.basename(bundle.dir)}`;

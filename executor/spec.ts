@@ -1,4 +1,7 @@
-import type { ExecMount, NetworkMode, ResolvedUser } from './types.js';
+import path from 'node:path';
+import { SnapshotError } from '../base/errors.js';
+import { defaultSeccompProfile, type SeccompSpec } from './seccomp-profile.js';
+import type { ExecMount, ExecResources, NetworkMode, ResolvedUser, SecurityMode } from './types.js';
 
 /**
  * Runtime-spec generation. The result is a plain OCI runtime-spec config.json object.
@@ -38,7 +41,18 @@ export interface RuntimeSpec {
     readonly namespaces: readonly { readonly type: string }[];
     readonly maskedPaths: readonly string[];
     readonly readonlyPaths: readonly string[];
+    readonly seccomp?: SeccompSpec;
+    /** Set for runtimes that create the cgroup themselves (runc); tbuild's helper is handed a prepared cgroup. */
+    readonly cgroupsPath?: string;
+    readonly resources?: RuntimeResources;
   };
+}
+
+/** RuntimeResources is the runtime-spec `linux.resources` subset tbuild sets. */
+export interface RuntimeResources {
+  readonly memory?: { readonly limit: number; readonly swap: number };
+  readonly pids?: { readonly limit: number };
+  readonly cpu?: { readonly shares: number };
 }
 
 /** SpecRoot says how the rootfs reaches root.path: mounted by the helper, or prepared by the caller. */
@@ -59,12 +73,29 @@ export interface SpecInput {
   readonly mounts: readonly ExecMount[];
   /** RLIMIT_NOFILE soft and hard value; defaults to 1048576. */
   readonly nofile?: number;
+  /** 'insecure' (RUN --security=insecure) runs privileged: all capabilities, no seccomp, no masked paths. */
+  readonly security?: SecurityMode;
+  /** The host's bounding set (bit n = capability n): privileged processes get what the host can give. */
+  readonly hostCapabilities?: bigint;
+  /** Cgroup path and limits for runtimes that create the cgroup (runc). */
+  readonly cgroup?: { readonly path: string; readonly resources: ExecResources };
 }
 
 /** DEFAULT_CAPABILITIES is Docker's default capability set (CapEff 00000000a80425fb). */
 export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+/** ALL_CAPABILITIES is every capability the sandbox knows, in kernel bit order; privileged processes get these. */
+export const ALL_CAPABILITIES: readonly string[] = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
+  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ',
+  'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
 
 /** MASKED_PATHS are hidden from the container, as runc's default spec does. */
@@ -100,12 +131,48 @@ export const STANDARD_MOUNT_POINTS: readonly string[] = ['/proc', '/dev', '/sys'
 
 function rootMounts(root: SpecRoot): RuntimeMount[] {
   if (root.kind === 'prepared') return [];
-  return [{ destination: '/', type: 'overlay', source: 'overlay', options: overlayOptions(root) }];
+  const { options, basedir } = overlayOptions(root);
+  const chdir = basedir === undefined ? [] : [`x-basedir=${basedir}`];
+  return [{ destination: '/', type: 'overlay', source: 'overlay', options: [...options, ...chdir] }];
 }
 
-/** overlayOptions returns the overlay mount options; a scratch rootfs must pass at least one lowerdir. */
-export function overlayOptions(root: { lowerdirs: readonly string[]; upperdir: string; workdir: string }): string[] {
-  return [`lowerdir=${root.lowerdirs.join(':')}`, `upperdir=${root.upperdir}`, `workdir=${root.workdir}`];
+/** MAX_MOUNT_DATA is the longest mount option string the kernel accepts (one page, NUL included). */
+export const MAX_MOUNT_DATA = 4095;
+
+/** OverlayLayers are the directories of one overlay mount, all absolute host paths. */
+export interface OverlayLayers {
+  readonly lowerdirs: readonly string[];
+  readonly upperdir: string;
+  readonly workdir: string;
+}
+
+function commonParent(paths: readonly string[]): string {
+  let parts = path.dirname(paths[0] ?? '/').split('/');
+  for (const p of paths.slice(1)) {
+    const other = path.dirname(p).split('/');
+    let n = 0;
+    while (n < parts.length && n < other.length && parts[n] === other[n]) n++;
+    parts = parts.slice(0, n);
+  }
+  return parts.join('/') || '/';
+}
+
+/**
+ * overlayOptions returns the overlay mount options; a scratch rootfs must pass at least one lowerdir. When absolute
+ * paths overflow one page, the lowerdirs become relative to `basedir` (the mounter chdirs there first, see the
+ * `x-basedir=` option); when even that is too long a SnapshotError asks for fewer layers.
+ */
+export function overlayOptions(layers: OverlayLayers): { options: string[]; basedir?: string } {
+  const render = (dirs: readonly string[]): string[] => [`lowerdir=${dirs.join(':')}`, `upperdir=${layers.upperdir}`, `workdir=${layers.workdir}`];
+  const absolute = render(layers.lowerdirs);
+  if (absolute.join(',').length <= MAX_MOUNT_DATA) return { options: absolute };
+  // The image layers are siblings in the snapshot store; a stub layer on top may sit elsewhere (reached by "..").
+  const basedir = commonParent(layers.lowerdirs.length > 1 ? layers.lowerdirs.slice(1) : layers.lowerdirs);
+  const relative = render(layers.lowerdirs.map((d) => path.relative(basedir, d) || '.'));
+  if (relative.join(',').length > MAX_MOUNT_DATA) {
+    throw new SnapshotError(`Cannot mount ${layers.lowerdirs.length} layers: the overlay options exceed ${MAX_MOUNT_DATA} bytes`);
+  }
+  return { options: relative, basedir };
 }
 
 function execMount(m: ExecMount): RuntimeMount {
@@ -120,10 +187,29 @@ function execMount(m: ExecMount): RuntimeMount {
       // The helper mounts the overlay on x-stage inside its namespace, then binds `source` (stage + subpath) to target.
       const stage = m.stageDir ?? '';
       const source = m.subpath === undefined || m.subpath === '' ? stage : `${stage}/${m.subpath.replace(/^\/+/, '')}`;
-      const options = [...overlayOptions(m), `x-stage=${stage}`, ...(m.readonly ? ['ro'] : []), 'nosuid', 'nodev'];
+      const overlay = overlayOptions(m);
+      if (overlay.basedir !== undefined) throw new SnapshotError(`Cannot mount ${m.lowerdirs.length} layers at "${m.target}": too many layers`);
+      const options = [...overlay.options, `x-stage=${stage}`, ...(m.readonly ? ['ro'] : []), 'nosuid', 'nodev'];
       return { destination: m.target, type: 'overlay', source, options };
     }
   }
+}
+
+function writableSys(m: RuntimeMount): RuntimeMount {
+  return m.destination === '/sys' ? { ...m, options: m.options.filter((o) => o !== 'ro') } : m;
+}
+
+/** cpuWeightToShares maps a cgroup v2 cpu.weight (1-10000) to v1 cpu.shares (2-262144), inverting runc's mapping. */
+export function cpuWeightToShares(weight: number): number {
+  return Math.round(2 + ((weight - 1) * 262142) / 9999);
+}
+
+function runtimeResources(r: ExecResources): RuntimeResources {
+  return {
+    ...(r.memoryBytes === undefined ? {} : { memory: { limit: r.memoryBytes, swap: r.memoryBytes } }),
+    ...(r.pidsMax === undefined ? {} : { pids: { limit: r.pidsMax } }),
+    ...(r.cpuWeight === undefined ? {} : { cpu: { shares: cpuWeightToShares(r.cpuWeight) } }),
+  };
 }
 
 function withPath(env: readonly string[]): string[] {
@@ -133,8 +219,11 @@ function withPath(env: readonly string[]): string[] {
 /** buildRuntimeSpec returns the OCI runtime spec for one exec, as plain data. */
 export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const nofile = input.nofile ?? DEFAULT_NOFILE;
+  const insecure = input.security === 'insecure';
+  const hostCaps = input.hostCapabilities ?? -1n;
+  const bounding = insecure ? ALL_CAPABILITIES.filter((_, bit) => (hostCaps >> BigInt(bit)) & 1n) : DEFAULT_CAPABILITIES;
   // Like Docker, a non-root user starts with no effective or permitted capabilities; the bounding set stays.
-  const privileged = input.user.uid === 0 ? DEFAULT_CAPABILITIES : [];
+  const privileged = input.user.uid === 0 ? bounding : [];
   const namespaces = ['pid', 'ipc', 'uts', 'mount', ...(input.network === 'none' ? ['network'] : [])];
   return {
     ociVersion: '1.0.2',
@@ -145,7 +234,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       env: withPath(input.env),
       cwd: input.cwd === '' ? '/' : input.cwd,
       capabilities: {
-        bounding: DEFAULT_CAPABILITIES,
+        bounding,
         effective: privileged,
         inheritable: [],
         permitted: privileged,
@@ -156,11 +245,13 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     },
     root: { path: 'rootfs', readonly: false },
     hostname: input.hostname,
-    mounts: [...rootMounts(input.root), ...STANDARD_MOUNTS, ...input.mounts.map(execMount)],
+    mounts: [...rootMounts(input.root), ...STANDARD_MOUNTS.map((m) => (insecure ? writableSys(m) : m)), ...input.mounts.map(execMount)],
     linux: {
       namespaces: namespaces.map((type) => ({ type })),
-      maskedPaths: MASKED_PATHS,
-      readonlyPaths: READONLY_PATHS,
+      maskedPaths: insecure ? [] : MASKED_PATHS,
+      readonlyPaths: insecure ? [] : READONLY_PATHS,
+      ...(insecure ? {} : { seccomp: defaultSeccompProfile(bounding) }),
+      ...(input.cgroup === undefined ? {} : { cgroupsPath: input.cgroup.path, resources: runtimeResources(input.cgroup.resources) }),
     },
   };
 }

@@ -40,6 +40,23 @@ export interface ProcessSpec {
 /** NetworkMode selects the sandbox network: 'default' currently shares the host network like 'host'. */
 export type NetworkMode = 'default' | 'none' | 'host';
 
+/** SecurityMode is 'insecure' for RUN --security=insecure (privileged: all capabilities, no seccomp). */
+export type SecurityMode = 'sandbox' | 'insecure';
+
+/** ExecResources are the cgroup limits of one exec; an absent field means unlimited. */
+export interface ExecResources {
+  readonly memoryBytes?: number;
+  readonly pidsMax?: number;
+  /** cgroup v2 cpu.weight, 1-10000 (100 is the default); mapped to cpu.shares on cgroup v1. */
+  readonly cpuWeight?: number;
+}
+
+/** ExecUsage is what one exec consumed, as its cgroup measured it. */
+export interface ExecUsage {
+  readonly memoryPeakBytes?: number;
+  readonly cpuTimeMs?: number;
+}
+
 /** ExecRequest describes one process run in a sandbox. */
 export interface ExecRequest {
   readonly rootfs: OverlayRootfs;
@@ -47,6 +64,9 @@ export interface ExecRequest {
   readonly hostname?: string;
   readonly network: NetworkMode;
   readonly mounts: readonly ExecMount[];
+  /** Defaults to 'sandbox'. */
+  readonly security?: SecurityMode;
+  readonly resources?: ExecResources;
   readonly onOutput?: (stream: 'stdout' | 'stderr', data: Buffer) => void;
 }
 
@@ -55,6 +75,7 @@ export interface ExecResult {
   readonly exitCode: number | null;
   readonly signal: string | null;
   readonly durationMs: number;
+  readonly usage?: ExecUsage;
 }
 
 /** Executor runs one process in a sandbox. */

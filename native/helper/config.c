@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "seccomp.h"
 
 #define MAX_CONFIG (16 * 1024 * 1024)
 
@@ -166,9 +167,9 @@ static int parse_mount_options(const struct json_value *opts, struct mount_entry
     size_t k;
     if (strcmp(o, "bind") == 0) { if (m->bind == 0) m->bind = 1; continue; }
     if (strcmp(o, "rbind") == 0) { m->bind = 2; continue; }
-    for (k = 0; k < COUNT(MOUNT_OPTS) && strcmp(MOUNT_OPTS[k].name, o) != 0; k++) {}
     if (strncmp(o, "x-stage=", 8) == 0) { m->stage = o + 8; continue; }
     if (strncmp(o, "x-basedir=", 10) == 0) { m->basedir = o + 10; continue; }
+    for (k = 0; k < COUNT(MOUNT_OPTS) && strcmp(MOUNT_OPTS[k].name, o) != 0; k++) {}
     if (k < COUNT(MOUNT_OPTS)) {
       if (MOUNT_OPTS[k].clear) m->flags &= ~MOUNT_OPTS[k].flag; else m->flags |= MOUNT_OPTS[k].flag;
       continue;
@@ -195,9 +196,9 @@ static int load_mounts(const struct json_value *ms, struct sandbox_config *cfg, 
     if (m->destination == NULL || m->destination[0] != '/') return bad(err, errlen, "mount destination must be absolute", m->destination);
     if (parse_mount_options(json_get(ms->items[i], "options"), m) != 0) return bad(err, errlen, "mount options", m->destination);
     if (m->type != NULL && strcmp(m->type, "bind") == 0 && m->bind == 0) m->bind = 1;
-    if (m->bind) {
     if (m->stage != NULL && (m->stage[0] != '/' || m->source == NULL || m->source[0] != '/' || m->bind))
       return bad(err, errlen, "staged mount needs an absolute stage and source", m->destination);
+    if (m->bind) {
       if (m->source == NULL || m->source[0] != '/') return bad(err, errlen, "bind source must be absolute", m->destination);
       m->readonly_bind = (m->flags & MS_RDONLY) != 0;
     }
@@ -227,10 +228,8 @@ static int load_linux(const struct json_value *l, struct sandbox_config *cfg, ch
     return bad(err, errlen, "maskedPaths/readonlyPaths", NULL);
   const struct json_value *sc = json_get(l, "seccomp");
   if (sc != NULL && sc->type != JSON_NULL) {
-    uint64_t e = 1; /* EPERM */
     cfg->seccomp = 1;
-    if (json_get(sc, "defaultErrnoRet") != NULL) get_uint(json_get(sc, "defaultErrnoRet"), 4095, &e);
-    cfg->seccomp_default_errno = (int)e;
+    if (seccomp_compile(sc, &cfg->seccomp_prog, err, errlen) != 0) return -1;
   }
   return 0;
 }

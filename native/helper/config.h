@@ -36,6 +36,12 @@ struct capsets {
   uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
+/* A compiled seccomp filter: len classic BPF instructions (struct sock_filter). */
+struct seccomp_program {
+  void *filter;
+  unsigned short len;
+};
+
 struct sandbox_config {
   const char *root_path;
   int root_readonly;
@@ -59,7 +65,7 @@ struct sandbox_config {
   const char **readonly;
   size_t nreadonly;
   int seccomp; /* 1 when linux.seccomp is present */
-  int seccomp_default_errno;
+  struct seccomp_program seccomp_prog;
 };
 
 /* config_load reads bundle/config.json; returns 0 or -1 with err filled. */

@@ -16,7 +16,7 @@ int setup_rootfs(struct sandbox_config *cfg, char *err);
 int loopback_up(char *err);
 /* exec_process applies identity, limits and capabilities, then execs; returns only on failure. */
 int exec_process(struct sandbox_config *cfg, char *err);
-/* install_seccomp loads the default deny-list filter. */
+/* install_seccomp loads the filter compiled from linux.seccomp. */
 int install_seccomp(const struct sandbox_config *cfg, char *err);
 /* mkdir_all creates path and its missing parents with mode 0755. */
 int mkdir_all(const char *path);

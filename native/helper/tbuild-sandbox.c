@@ -1,7 +1,10 @@
 /*
  * tbuild-sandbox runs one process in a fresh set of namespaces, described by an OCI runtime-spec bundle.
  *
- * Usage: tbuild-sandbox --bundle DIR [--result-fd N] [--parent-pid PID]
+ * Usage: tbuild-sandbox --bundle DIR [--result-fd N] [--parent-pid PID] [--cgroup-procs FILE]...
+ *
+ * Each --cgroup-procs file (a prepared cgroup's cgroup.procs) gets the init's pid before it starts, so the
+ * container and everything it forks are accounted and limited there.
  *
  * Processes: the helper (outside) clones the container init (PID 1 of a new PID namespace, inside a new
  * mount namespace), which sets up the rootfs, forks the container process, reaps orphans, forwards
@@ -234,8 +237,29 @@ static int supervise(pid_t pid, int report_fd, int sync_fd, int result_fd) {
   return finish(result_fd, &r, status);
 }
 
+#define MAX_CGROUPS 8
+
+/* join_cgroups writes the init's pid to each cgroup.procs file while the init still waits for its sync byte. */
+static int join_cgroups(pid_t pid, const char *const *files, size_t n, char *err) {
+  char text[32];
+  int len = snprintf(text, sizeof(text), "%d", (int)pid);
+  for (size_t i = 0; i < n; i++) {
+    int fd = open(files[i], O_WRONLY | O_CLOEXEC);
+    ssize_t w = fd < 0 ? -1 : write(fd, text, (size_t)len);
+    int saved = errno;
+    if (fd >= 0) close(fd);
+    if (w != len) {
+      snprintf(err, ERRLEN, "join cgroup %s: %s", files[i], strerror(saved));
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *bundle = NULL;
+  const char *cgroups[MAX_CGROUPS];
+  size_t ncgroups = 0;
   int result_fd = -1;
   long parent = 0;
   char err[ERRLEN];
@@ -243,6 +267,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--bundle") == 0) bundle = argv[i + 1];
     else if (strcmp(argv[i], "--result-fd") == 0) result_fd = atoi(argv[i + 1]);
     else if (strcmp(argv[i], "--parent-pid") == 0) parent = atol(argv[i + 1]);
+    else if (strcmp(argv[i], "--cgroup-procs") == 0 && ncgroups < MAX_CGROUPS) cgroups[ncgroups++] = argv[i + 1];
   }
   if (bundle == NULL) {
     fprintf(stderr, "usage: tbuild-sandbox --bundle DIR [--result-fd N] [--parent-pid PID]\n");
@@ -276,5 +301,11 @@ int main(int argc, char **argv) {
   }
   close(report[1]);
   close(sync[0]);
+  if (join_cgroups(pid, cgroups, ncgroups, err) != 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    emit_error(result_fd, "setup", err);
+    return 125;
+  }
   return supervise(pid, report[0], sync[1], result_fd);
 }
