@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type PQueue from 'p-queue';
-import { digestOf } from '../base/digest.js';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import type { ProgressEvent, ProgressSink } from '../base/progress.js';
 import { runBuild, type BuildRequest, type BuildResult, type BuildServices, type Store } from '../controller/index.js';
@@ -16,6 +15,7 @@ import type { Logger } from './log.js';
 import { createMessageReader, expectMessage } from './message-reader.js';
 import { isClientMessage, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
 import { planOutputs, type ReturnedOutput } from './output-plan.js';
+import { TRANSFER_VERTEX } from './progress-codec.js';
 
 /** BuildServiceDeps are the long-lived parts the Build method uses. */
 export interface BuildServiceDeps {
@@ -94,8 +94,7 @@ function progressSender(call: Call): ProgressSink {
 }
 
 async function syncWithProgress(progress: ProgressSink, sync: () => Promise<SyncedContext>): Promise<SyncedContext> {
-  const name = '[internal] transfer build context from the client';
-  const vertex = digestOf(`remote ${name}`);
+  const { name, vertex } = TRANSFER_VERTEX;
   const t0 = Date.now();
   progress.emit({ type: 'vertex.started', vertex, name, time: t0 });
   try {

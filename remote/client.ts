@@ -17,7 +17,7 @@ import { sendFiles, sendManifest } from './context-sender.js';
 import { isServerMessage, type ClientMessage, type ContextStatsMsg, type ServerMessage } from './messages.js';
 import { outputMsgOf } from './output-plan.js';
 import { createOutputSinks } from './output-sink.js';
-import { parseProgressEvent } from './progress-codec.js';
+import { parseProgressEvent, TRANSFER_VERTEX } from './progress-codec.js';
 import { loadBuilderMethods, type BuilderMethods } from './proto.js';
 
 /** BuilderConnection says where a builder is and how to authenticate to it. */
@@ -67,7 +67,13 @@ export async function remoteBuild(
   const dockerfile = await readFile(request.dockerfile);
   using c = await connectTo(conn);
   const m = c.methods.Build;
-  const call: ClientDuplexStream<ClientMessage, ServerMessage> = c.client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, c.metadata, {});
+  let wireBytes = 0;
+  const serialize = (msg: ClientMessage): Buffer => {
+    const bytes = m.requestSerialize(msg);
+    wireBytes += bytes.length;
+    return bytes;
+  };
+  const call: ClientDuplexStream<ClientMessage, ServerMessage> = c.client.makeBidiStreamRequest(m.path, serialize, m.responseDeserialize, c.metadata, {});
   const onAbort = (): void => call.cancel();
   o.signal.addEventListener('abort', onAbort, { once: true });
   const write = async (msg: ClientMessage): Promise<void> => {
@@ -106,6 +112,8 @@ export async function remoteBuild(
           if (msg.want.last) {
             await sendFiles(manifest, wants, write, { signal: o.signal });
             call.end();
+            const data = `sent ${wireBytes} bytes to the builder (request, manifest of ${manifest.entries.length} entries, ${wants.length} files)\n`;
+            o.progress.emit({ type: 'vertex.log', vertex: TRANSFER_VERTEX.vertex, stream: 'stdout', data, time: Date.now() });
           }
           break;
         case 'progress':

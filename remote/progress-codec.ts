@@ -1,3 +1,4 @@
+import { digestOf } from '../base/digest.js';
 import { InternalError } from '../base/errors.js';
 import type { ProgressEvent } from '../base/progress.js';
 
@@ -21,3 +22,6 @@ export function parseProgressEvent(json: string): ProgressEvent {
   if (!isProgressEvent(v)) throw new InternalError(`Cannot read a progress event from the builder: ${json.slice(0, 200)}`);
   return v;
 }
+
+/** TRANSFER_VERTEX is the progress vertex of the context transfer; server and client both report on it. */
+export const TRANSFER_VERTEX = { name: '[internal] transfer build context from the client', vertex: digestOf('remote context transfer') } as const;

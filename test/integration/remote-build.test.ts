@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, REPO_ROOT, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
+import { startServe, type ServeProcess } from '../helpers/remote-server.js';
+import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+
+/** Transfer is what the context sync line of a remote build reports. */
+interface Transfer {
+  readonly files: number;
+  readonly bytes: number;
+  readonly entries: number;
+  readonly total: number;
+  readonly removed: number;
+}
+
+function transferOf(stderr: string): Transfer {
+  const m = /transferred (\d+) files, (\d+) bytes \(context: (\d+) entries, (\d+) bytes; removed (\d+)\)/.exec(stderr);
+  if (m === null) throw new Error(`no context transfer line in:\n${stderr}`);
+  const [files, bytes, entries, total, removed] = m.slice(1).map(Number) as [number, number, number, number, number];
+  return { files, bytes, entries, total, removed };
+}
+
+/** Starts a client in the background; resolves `started` once its stderr shows `marker`. */
+function startClient(args: readonly string[], marker: string): { started: Promise<void>; done: Promise<{ code: number | null; stderr: string; ms: number }>; kill: (s: NodeJS.Signals) => void } {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'tbuild.js'), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let t0 = 0;
+  const started = new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes(marker)) resolve();
+    });
+    child.once('exit', () => reject(new Error(`client exited before "${marker}": ${stderr}`)));
+  });
+  started.catch(() => undefined);
+  const done = once(child, 'exit').then(([code]) => ({ code: code as number | null, stderr, ms: Date.now() - t0 }));
+  return { started, done, kill: (s) => { t0 = Date.now(); child.kill(s); } };
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('tbuild build --builder: builds on a remote builder over a unix socket', () => {
+  let registry: TestRegistry;
+  let tmp: TempDir;
+  let config: string;
+  let root: string;
+  let server: ServeProcess;
+  let builder: string;
+  const env = (name: string): NodeJS.ProcessEnv => ({ XDG_CONFIG_HOME: join(tmp.path, 'clients', name, 'config'), XDG_CACHE_HOME: join(tmp.path, 'clients', name, 'cache') });
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await seedBusybox(registry.host);
+    tmp = await makeTempDir('tbuild-remote-build-');
+    config = await writeMirrorConfig(tmp.path, registry.host);
+    root = join(tmp.path, 'server-root');
+    builder = `unix://${join(tmp.path, 'run', 'tbuild.sock')}`;
+    server = await startServe(['--addr', builder, '--root', root, '--config', config, '--max-parallel-builds', '8']);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await tmp?.[Symbol.asyncDispose]();
+    await registry?.stop();
+  });
+
+  it('builds examples/hello on the builder, stores the image there and renders progress like an embedded build', async () => {
+    const iid = join(tmp.path, 'iid');
+    const res = await runTbuild(['build', '--builder', builder, '--progress', 'plain', '-t', 'hello', '--iidfile', iid, join(REPO_ROOT, 'examples/hello')], { env: env('a') });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/#\d+ \[\d\/\d\] RUN chmod \+x greet\.sh/);
+    expect(res.stderr).toMatch(/#\d+ DONE \d+\.\d+s/);
+    expect(await readFile(iid, 'utf8')).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const images = await runTbuild(['images', '--root', root]);
+    expect(images.stdout).toMatch(/docker\.io\/library\/hello\s+latest/);
+    const info = await runTbuild(['info', '--builder', builder]);
+    expect(info.stdout).toContain(`Root:\t\t${root}`);
+  });
+
+  it('streams oci and tar outputs back to the client', async () => {
+    const oci = join(tmp.path, 'hello-oci.tar');
+    const rootfs = join(tmp.path, 'rootfs.tar');
+    const res = await runTbuild(['build', '--builder', builder, '--output', `type=oci,dest=${oci}`, '--output', `type=tar,dest=${rootfs}`, join(REPO_ROOT, 'examples/hello')], { env: env('a') });
+    expect(res.code, res.stderr).toBe(0);
+    const list = async (f: string): Promise<string> => {
+      const p = spawn('tar', ['-tf', f], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await once(p, 'exit');
+      return out;
+    };
+    expect(await list(oci)).toContain('index.json');
+    expect(await list(rootfs)).toContain('app/greeting.txt');
+  });
+
+  it('sends only the changed files on the second build and removes deleted ones', async () => {
+    const ctx = join(tmp.path, 'sync-ctx');
+    await mkdir(join(ctx, 'files'), { recursive: true });
+    for (let i = 0; i < 50; i++) await writeFile(join(ctx, 'files', `f${i}.txt`), `${String(i).repeat(10_000)}\n`);
+    await writeFile(join(ctx, 'ignored.log'), 'not sent');
+    await writeFile(join(ctx, '.dockerignore'), '*.log\n');
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY files /files\n');
+    const out = join(tmp.path, 'sync-out');
+    const args = ['build', '--builder', builder, '--progress', 'plain', '--output', `type=local,dest=${out}`, ctx];
+    const first = await runTbuild(args, { env: env('sync') });
+    expect(first.code, first.stderr).toBe(0);
+    const t1 = transferOf(first.stderr);
+    // 50 files, the Dockerfile and .dockerignore; ignored.log stays on the client.
+    expect(t1).toMatchObject({ files: 52, entries: 53 });
+    expect(t1.bytes).toBe(t1.total);
+    await writeFile(join(ctx, 'files', 'f7.txt'), 'changed\n');
+    await rm(join(ctx, 'files', 'f9.txt'));
+    await rm(out, { recursive: true });
+    const second = await runTbuild(args, { env: env('sync') });
+    expect(second.code, second.stderr).toBe(0);
+    const t2 = transferOf(second.stderr);
+    expect(t2).toMatchObject({ files: 1, bytes: 'changed\n'.length, removed: 1 });
+    expect(await readFile(join(out, 'files', 'f7.txt'), 'utf8')).toBe('changed\n');
+    expect((await readdir(join(out, 'files'))).length).toBe(49);
+  });
+
+  it('reports a Dockerfile error with the same snippet and exit code as an embedded build', async () => {
+    const ctx = join(tmp.path, 'bad-ctx');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\n\nCOPY\nLABEL a=b\n');
+    const remote = await runTbuild(['build', '--builder', builder, '--progress', 'quiet', ctx], { env: env('a') });
+    const embedded = await runTbuild(['build', '--root', join(tmp.path, 'embedded-root'), '--config', config, '--progress', 'quiet', ctx]);
+    expect(embedded.code).toBe(2);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain('>>> COPY');
+    expect(remote.stderr).toBe(embedded.stderr);
+  });
+
+  let stamps: string[] = [];
+
+  it('builds for 8 concurrent clients, each with its own context', async () => {
+    const clients = Array.from({ length: 8 }, (_, i) => i);
+    const results = await Promise.all(
+      clients.map(async (i) => {
+        const ctx = join(tmp.path, `many-${i}`);
+        await mkdir(ctx, { recursive: true });
+        await writeFile(join(ctx, 'id.txt'), `client ${i}\n`);
+        await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN head -c 16 /dev/urandom | od -An -tx1 | tr -d " \\n" > /stamp\nCOPY id.txt /id.txt\n');
+        const out = join(tmp.path, `many-out-${i}`);
+        const res = await runTbuild(['build', '--builder', builder, '--progress', 'plain', '--output', `type=local,dest=${out}`, ctx], { env: env(`many-${i}`) });
+        return { res, stamp: res.code === 0 ? await readFile(join(out, 'stamp'), 'utf8') : '', id: res.code === 0 ? await readFile(join(out, 'id.txt'), 'utf8') : '' };
+      }),
+    );
+    for (const [i, r] of results.entries()) {
+      expect(r.res.code, r.res.stderr).toBe(0);
+      expect(r.id).toBe(`client ${i}\n`);
+    }
+    stamps = results.map((r) => r.stamp);
+  });
+
+  // TODO: the solver shares vertices only within one build (solver/solver.ts keeps its maps per solve); once
+  // concurrent builds share identical vertices (STYLE P7, solver/shared-call.ts) this starts passing: drop `.fails`.
+  it.fails('runs the shared RUN step of those 8 clients once', () => {
+    expect(stamps.length).toBe(8);
+    expect(new Set(stamps).size).toBe(1);
+  });
+
+  it('cancels the remote build when the client gets Ctrl-C and cleans the build files', async () => {
+    const ctx = join(tmp.path, 'cancel-ctx');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo started-cancel && sleep 60\n');
+    const client = startClient(['build', '--builder', builder, '--progress', 'plain', ctx], 'started-cancel');
+    await client.started;
+    client.kill('SIGINT');
+    const done = await client.done;
+    expect(done.code, done.stderr).toBe(130);
+    expect(done.ms).toBeLessThan(10_000);
+    await waitFor(() => server.log().includes('"msg":"build cancelled"'), 'the server to log the cancellation');
+    await waitFor(async () => (await readdir(join(root, 'tmp'))).every((n) => !n.startsWith('remote-')), 'the build files to go');
+  });
+
+  it('du, prune and info work against the builder', async () => {
+    const du = await runTbuild(['du', '--builder', builder]);
+    expect(du.code, du.stderr).toBe(0);
+    expect(du.stdout).toMatch(/Total:/);
+    const prune = await runTbuild(['prune', '--builder', builder, '--keep-storage', '100GB']);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stdout).toMatch(/^Deleted \d+ cache records/);
+  });
+});
+
+describe('tbuild build --builder when the builder dies', () => {
+  it('fails within seconds with a clear error when the server is killed mid-build', async () => {
+    await using tmp = await makeTempDir('tbuild-remote-kill-');
+    await using registry = await startRegistry();
+    await seedBusybox(registry.host);
+    const config = await writeMirrorConfig(tmp.path, registry.host);
+    const builder = `unix://${join(tmp.path, 'tbuild.sock')}`;
+    const server = await startServe(['--addr', builder, '--root', join(tmp.path, 'root'), '--config', config]);
+    try {
+      const ctx = join(tmp.path, 'ctx');
+      await mkdir(ctx);
+      await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo started-kill && sleep 20\n');
+      const client = startClient(['build', '--builder', builder, '--progress', 'plain', ctx], 'started-kill');
+      await client.started;
+      client.kill('SIGCONT');
+      await server.kill();
+      const done = await client.done;
+      expect(done.code).toBe(1);
+      expect(done.ms).toBeLessThan(5_000);
+      expect(done.stderr).toContain(`Cannot finish the build on builder ${builder}: connection lost`);
+    } finally {
+      await server.kill();
+    }
+  });
+});
