@@ -111,7 +111,10 @@ export async function remoteBuild(
           wants.push(...msg.want.indices);
           if (msg.want.last) {
             await sendFiles(manifest, wants, write, { signal: o.signal });
+            // Every message is serialized (and counted) once the writable side has finished.
+            const finished = once(call, 'finish', { signal: o.signal });
             call.end();
+            await finished;
             const data = `sent ${wireBytes} bytes to the builder (request, manifest of ${manifest.entries.length} entries, ${wants.length} files)\n`;
             o.progress.emit({ type: 'vertex.log', vertex: TRANSFER_VERTEX.vertex, stream: 'stdout', data, time: Date.now() });
           }
