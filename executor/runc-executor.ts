@@ -113,8 +113,9 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
         rootMode: 'prepared',
         user,
         nofile: await hostNofileLimit(),
-        // Relative: the runtime nests it under its own cgroup, as tbuild's helper does.
-        cgroupsPath: `tbuild/runc-${process.pid}-${runs++}`,
+        // Relative: the runtime nests it under its own cgroup, as tbuild's helper does. crun refuses cgroup paths on
+        // hybrid v1/v2 hosts, so it is left to its defaults there.
+        ...(options.runtime === 'runc' ? { cgroupsPath: `tbuild/runc-${process.pid}-${runs++}` } : {}),
         signal,
       });
       const layers = { lowerdirs: bundle.lowerdirs, upperdir: request.rootfs.upperdir, workdir: request.rootfs.workdir };
