@@ -29,10 +29,10 @@ export interface ImageRecord {
   readonly createdAt: number;
 }
 
-/** ChecksumMemo remembers a file's content digest under its stat identity. */
+/** ChecksumMemo remembers the content digests of one directory's files, each under its stat identity. */
 export interface ChecksumMemo {
-  readonly stat: string;
-  readonly digest: string;
+  /** File name → [stat identity, content digest]. */
+  readonly files: Readonly<Record<string, readonly [string, string]>>;
 }
 
 /** ImagePin is a resolved tag: what manifest and config it pointed at. */
@@ -69,7 +69,7 @@ export function openMetadataStore(dir: string): MetadataStore {
     cacheRecords: sub<CacheRecordValue>('cache-records'),
     images: sub<ImageRecord>('images'),
     layerBlobs: sub<unknown>('layer-blobs'),
-    checksums: sub<ChecksumMemo>('checksums'),
+    checksums: sub<ChecksumMemo>('dir-checksums'),
     imagePins: sub<ImagePin>('image-pins'),
     jobs: sub<JobRecord>('jobs'),
     close: () => root.close(),

@@ -1,21 +1,16 @@
-import { createReadStream, type Stats } from 'node:fs';
-import { readlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { dirname, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { digestOf, type Digest } from '../../base/digest.js';
 import { mapLimit } from '../../base/async.js';
-import { createDirectoryView, type FsView } from '../../cache/fs-view.js';
-import type { MetadataStore } from '../../cache/metadata.js';
-import { expandSource, type Match } from './copy-match.js';
+import { createDirectoryView } from '../../cache/fs-view.js';
+import type { ChecksumMemo, MetadataStore } from '../../cache/metadata.js';
+import { expandSource } from './copy-match.js';
+import { walkContextTree, type ContextEntry } from './context-walk.js';
 import type { LocalContext } from './ref.js';
 
-const HASH_PARALLELISM = 16;
-
-interface Leaf {
-  readonly relPath: string;
-  readonly hostPath: string;
-  readonly stats: Stats;
-}
+const HASH_PARALLELISM = 8;
 
 /** computeContextChecksum digests exactly the context files a COPY selects: paths, types, modes, contents, link targets. */
 export async function computeContextChecksum(
@@ -25,51 +20,70 @@ export async function computeContextChecksum(
 ): Promise<Digest> {
   const view = createDirectoryView(context.dir);
   const source = { view, isExcluded: context.isExcluded };
-  const leaves: Leaf[] = [];
   const lines: string[] = [];
+  const entries: ContextEntry[] = [];
   for (const src of sources.length === 0 ? ['.'] : sources) {
     lines.push(`source ${src}`);
-    for (const m of await expandSource(src, source)) await collect(view, context, m, leaves);
+    for (const m of await expandSource(src, source)) {
+      entries.push(...(await walkContextTree({ relPath: m.relPath, hostPath: m.entry.hostPath, stats: m.entry.stats }, context.isExcluded, options.signal)));
+    }
   }
-  const writes: Promise<unknown>[] = [];
-  const digests = await mapLimit(leaves, HASH_PARALLELISM, async (leaf) => {
-    options.signal.throwIfAborted();
-    return describe(leaf, options.meta, writes);
-  });
-  await Promise.all(writes);
-  for (let i = 0; i < leaves.length; i++) lines.push(`${leaves[i]?.relPath ?? ''}\0${digests[i] ?? ''}`);
+  const memo = new DirectoryMemo(options.meta);
+  const described = await mapLimit(entries, HASH_PARALLELISM, (entry) => describe(entry, memo, options.signal));
+  await memo.save();
+  for (let i = 0; i < entries.length; i++) lines.push(`${entries[i]?.relPath ?? ''}\0${described[i] ?? ''}`);
   return digestOf(lines.join('\n'));
 }
 
-async function collect(view: FsView, context: LocalContext, m: Match, out: Leaf[]): Promise<void> {
-  out.push({ relPath: m.relPath, hostPath: m.entry.hostPath, stats: m.entry.stats });
-  if (!m.entry.stats.isDirectory()) return;
-  const children = [...(await view.list(`/${m.relPath}`))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [name, entry] of children) {
-    const relPath = m.relPath === '' ? name : `${m.relPath}/${name}`;
-    if (context.isExcluded(relPath)) continue;
-    await collect(view, context, { relPath, entry }, out);
-  }
-}
-
-async function describe(leaf: Leaf, meta: MetadataStore, writes: Promise<unknown>[]): Promise<string> {
-  const st = leaf.stats;
+async function describe(entry: ContextEntry, memo: DirectoryMemo, signal: AbortSignal): Promise<string> {
+  const st = entry.stats;
   const mode = (st.mode & 0o7777).toString(8);
   if (st.isDirectory()) return `dir ${mode}`;
-  if (st.isSymbolicLink()) return `link ${await readlink(leaf.hostPath)}`;
+  if (entry.linkTarget !== undefined) return `link ${entry.linkTarget}`;
   if (!st.isFile()) return `special ${st.mode.toString(8)}`;
-  return `file ${mode} ${await fileDigest(leaf, meta, writes)}`;
+  const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const known = memo.get(entry.hostPath, identity);
+  if (known !== undefined) return `file ${mode} ${known}`;
+  signal.throwIfAborted();
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(entry.hostPath), hash, { signal });
+  const digest = `sha256:${hash.digest('hex')}`;
+  memo.set(entry.hostPath, identity, digest);
+  return `file ${mode} ${digest}`;
 }
 
-/** Hashes a file's content, remembering the digest under its stat identity so unchanged files are not read again. */
-async function fileDigest(leaf: Leaf, meta: MetadataStore, writes: Promise<unknown>[]): Promise<string> {
-  const st = leaf.stats;
-  const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-  const memo = meta.checksums.get(leaf.hostPath);
-  if (memo?.stat === identity) return memo.digest;
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(leaf.hostPath), hash);
-  const digest = `sha256:${hash.digest('hex')}`;
-  writes.push(meta.checksums.put(leaf.hostPath, { stat: identity, digest }));
-  return digest;
+/** DirectoryMemo reads and writes file digests one directory record at a time, so a large context costs few database operations. */
+class DirectoryMemo {
+  readonly #meta: MetadataStore;
+  readonly #loaded = new Map<string, Record<string, readonly [string, string]>>();
+  readonly #dirty = new Set<string>();
+
+  constructor(meta: MetadataStore) {
+    this.#meta = meta;
+  }
+
+  #files(dir: string): Record<string, readonly [string, string]> {
+    let files = this.#loaded.get(dir);
+    if (files === undefined) {
+      const rec: ChecksumMemo | undefined = this.#meta.checksums.get(dir);
+      files = rec === undefined ? {} : { ...rec.files };
+      this.#loaded.set(dir, files);
+    }
+    return files;
+  }
+
+  get(path: string, identity: string): string | undefined {
+    const known = this.#files(dirname(path))[basename(path)];
+    return known?.[0] === identity ? known[1] : undefined;
+  }
+
+  set(path: string, identity: string, digest: string): void {
+    const dir = dirname(path);
+    this.#files(dir)[basename(path)] = [identity, digest];
+    this.#dirty.add(dir);
+  }
+
+  async save(): Promise<void> {
+    await Promise.all([...this.#dirty].map((dir) => this.#meta.checksums.put(dir, { files: this.#loaded.get(dir) ?? {} })));
+  }
 }
