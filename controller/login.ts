@@ -1,6 +1,9 @@
 import { UsageError } from '../base/errors.js';
 import { loadRegistryConfig } from '../registry/config.js';
-import { dockerConfigDir, removeLogin, saveLogin, verifyLogin, type SavedLogin } from '../registry/index.js';
+import type { SavedLogin } from '../registry/index.js';
+
+// The registry client (and undici) loads only for login and logout, never with the rest of the controller.
+const registry = (): Promise<typeof import('../registry/index.js')> => import('../registry/index.js');
 
 /** LoginRequest is one `tbuild login`. */
 export interface LoginRequest {
@@ -18,15 +21,17 @@ export async function loginToRegistry(request: LoginRequest, options: { signal: 
   if (request.username === '') throw new UsageError('Cannot log in: the user name is empty');
   if (request.password === '') throw new UsageError('Cannot log in: the password is empty');
   const config = await loadRegistryConfig(request.registryConfigPath);
+  const { dockerConfigDir, saveLogin, verifyLogin } = await registry();
   await verifyLogin(request.registry, { kind: 'basic', username: request.username, password: request.password }, { config, signal: options.signal });
   const creds = { username: request.username, password: request.password };
   return saveLogin(request.dockerConfigDir ?? dockerConfigDir(), request.registry, creds, options);
 }
 
 /** logoutFromRegistry removes stored credentials; it returns false when none were stored. */
-export function logoutFromRegistry(
+export async function logoutFromRegistry(
   request: { registry: string; dockerConfigDir?: string },
   options: { signal: AbortSignal },
 ): Promise<boolean> {
+  const { dockerConfigDir, removeLogin } = await registry();
   return removeLogin(request.dockerConfigDir ?? dockerConfigDir(), request.registry, options);
 }

@@ -3,8 +3,11 @@ import type { Digest } from '../../base/digest.js';
 import type { GitSource, HttpSource } from '../graph/index.js';
 import type { JobContext } from '../types.js';
 import type { OpDeps } from './deps.js';
-import { checkoutGit, resolveGitCommit } from './git-source.js';
-import { downloadHttp, snapshotDownload, type Download } from './http-source.js';
+import type { Download } from './http-source.js';
+
+// The HTTP client and git code load only for builds that use such sources.
+const gitSource = (): Promise<typeof import('./git-source.js')> => import('./git-source.js');
+const httpSource = (): Promise<typeof import('./http-source.js')> => import('./http-source.js');
 
 /** RemoteSources keys and fetches http and git sources; a download made for its key is kept for the run. */
 export class RemoteSources {
@@ -40,21 +43,21 @@ export class RemoteSources {
       case 'http': {
         const d = await this.#download(vertexDigest, source, job.signal);
         try {
-          return await snapshotDownload(d, deps.snapshotter, `http ${source.url}`);
+          return await (await httpSource()).snapshotDownload(d, deps.snapshotter, `http ${source.url}`);
         } finally {
           this.#downloads.delete(vertexDigest);
           await d[Symbol.asyncDispose]();
         }
       }
       case 'git':
-        return checkoutGit(source, await this.#commit(vertexDigest, source, job.signal), deps.snapshotter, job.signal);
+        return (await gitSource()).checkoutGit(source, await this.#commit(vertexDigest, source, job.signal), deps.snapshotter, job.signal);
     }
   }
 
   #download(key: string, source: HttpSource, signal: AbortSignal): Promise<Download> {
     let p = this.#downloads.get(key);
     if (p === undefined) {
-      p = downloadHttp(source, signal);
+      p = httpSource().then((m) => m.downloadHttp(source, signal));
       p.catch(() => this.#downloads.delete(key));
       this.#downloads.set(key, p);
     }
@@ -64,7 +67,7 @@ export class RemoteSources {
   #commit(key: string, source: GitSource, signal: AbortSignal): Promise<string> {
     let p = this.#commits.get(key);
     if (p === undefined) {
-      p = resolveGitCommit(source, signal);
+      p = gitSource().then((m) => m.resolveGitCommit(source, signal));
       p.catch(() => this.#commits.delete(key));
       this.#commits.set(key, p);
     }
