@@ -133,6 +133,7 @@ async function requestFor(
     outputs,
     noCache: start.noCache,
     noCacheFilter: start.noCacheFilter,
+    ...sessionOptions(start),
     ...(registryConfigPath === undefined ? {} : { registryConfigPath }),
   };
 }
@@ -153,5 +154,27 @@ function resultMsg(result: BuildResult, synced: SyncedContext): Extract<ServerMe
     names: result.names,
     warnings: result.warnings,
     context: synced.stats,
+    printed: result.printed ?? '',
+    checkFailed: result.checkFailed ?? false,
+  };
+}
+
+/** sessionOptions forwards the request options that need nothing from the client's disk. */
+function sessionOptions(start: BuildStartMsg): Partial<BuildRequest> {
+  const network = start.network;
+  if (network !== '' && network !== 'default' && network !== 'none' && network !== 'host') throw new UsageError(`Cannot use network "${network}"`);
+  const allow = start.allow.map((a) => {
+    if (a !== 'security.insecure' && a !== 'network.host') throw new UsageError(`Cannot grant entitlement "${a}"`);
+    return a;
+  });
+  const print = start.print;
+  if (print !== '' && print !== 'graph' && print !== 'graph-json') throw new UsageError(`Cannot print "${print}"`);
+  return {
+    ...(start.pull ? { pull: true } : {}),
+    ...(network === '' ? {} : { network }),
+    ...(allow.length === 0 ? {} : { allow }),
+    ...(start.imageContexts.length === 0 ? {} : { buildContexts: start.imageContexts.map((c) => ({ name: c.name, type: 'image' as const, ref: c.ref })) }),
+    ...(start.check ? { check: true } : {}),
+    ...(print === '' ? {} : { print }),
   };
 }

@@ -18,6 +18,7 @@ import { isServerMessage, type ClientMessage, type ContextStatsMsg, type ServerM
 import { outputMsgOf } from './output-plan.js';
 import { createOutputSinks } from './output-sink.js';
 import { parseProgressEvent, TRANSFER_VERTEX } from './progress-codec.js';
+import { refuseClientSideOptions, sessionFields } from './request-options.js';
 import { loadBuilderMethods, type BuilderMethods } from './proto.js';
 
 /** BuilderConnection says where a builder is and how to authenticate to it. */
@@ -61,6 +62,7 @@ export async function remoteBuild(
   conn: BuilderConnection,
   o: { signal: AbortSignal; progress: ProgressSink; stdout: NodeJS.WritableStream & Writable; env?: NodeJS.ProcessEnv },
 ): Promise<RemoteBuildResult> {
+  refuseClientSideOptions(request);
   const env = o.env ?? process.env;
   const key = contextKey(request.contextDir);
   const manifest = await buildManifest(request.contextDir, request.dockerfile, { signal: o.signal, memoPath: checksumMemoPath(key, env) });
@@ -97,6 +99,7 @@ export async function remoteBuild(
         outputs: request.outputs.map(outputMsgOf),
         noCache: request.noCache,
         noCacheFilter: request.noCacheFilter,
+        ...sessionFields(request),
       },
     });
     await sendManifest(manifest, write);
@@ -135,6 +138,8 @@ export async function remoteBuild(
             ...(r.imageId === '' ? {} : { imageId: r.imageId }),
             ...(r.manifestDigest === '' ? {} : { manifestDigest: r.manifestDigest }),
             ...(r.pushedDigest === '' ? {} : { pushedDigest: r.pushedDigest }),
+            ...(r.printed === '' ? {} : { printed: r.printed }),
+            ...(r.checkFailed ? { checkFailed: true } : {}),
           };
         }
       }

@@ -17,6 +17,8 @@ export interface OutputMsg {
   /** -1 when unset. */
   readonly compressionLevel: number;
   readonly forceCompression: boolean;
+  readonly manifestAnnotations: Readonly<Record<string, string>>;
+  readonly indexAnnotations: Readonly<Record<string, string>>;
 }
 
 /** BuildStartMsg is the first client message of a Build call. */
@@ -32,6 +34,12 @@ export interface BuildStartMsg {
   readonly outputs: readonly OutputMsg[];
   readonly noCache: boolean;
   readonly noCacheFilter: readonly string[];
+  readonly pull: boolean;
+  readonly network: string;
+  readonly allow: readonly string[];
+  readonly imageContexts: readonly { readonly name: string; readonly ref: string }[];
+  readonly check: boolean;
+  readonly print: string;
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -65,6 +73,8 @@ export interface BuildResultMsg {
   readonly names: readonly string[];
   readonly warnings: readonly string[];
   readonly context: ContextStatsMsg | undefined;
+  readonly printed: string;
+  readonly checkFailed: boolean;
 }
 
 /** ClientMessage is one message the client sends on a Build call. */
@@ -117,6 +127,8 @@ function outputOf(v: unknown): OutputMsg {
     compression: f.str('compression'),
     compressionLevel: f.num('compressionLevel'),
     forceCompression: f.bool('forceCompression'),
+    manifestAnnotations: Object.fromEntries(f.strMap('manifestAnnotations')),
+    indexAnnotations: Object.fromEntries(f.strMap('indexAnnotations')),
   };
 }
 
@@ -140,6 +152,15 @@ function startOf(f: Fields): BuildStartMsg {
     outputs: f.list('outputs').map(outputOf),
     noCache: f.bool('noCache'),
     noCacheFilter: f.strings('noCacheFilter'),
+    pull: f.bool('pull'),
+    network: f.str('network'),
+    allow: f.strings('allow'),
+    imageContexts: f.list('imageContexts').map((v) => {
+      const n = new Fields(v, 'NamedImage');
+      return { name: n.str('name'), ref: n.str('ref') };
+    }),
+    check: f.bool('check'),
+    print: f.str('print'),
   };
 }
 
@@ -194,6 +215,8 @@ export function decodeServerMessage(value: unknown): ServerMessage {
         names: m.strings('names'),
         warnings: m.strings('warnings'),
         context: statsOf(m.sub('context')),
+        printed: m.str('printed'),
+        checkFailed: m.bool('checkFailed'),
       };
       return { kind: 'result', result };
     }

@@ -25,6 +25,8 @@ export function outputMsgOf(spec: OutputSpec): OutputMsg {
     compression: image?.compression ?? '',
     compressionLevel: image?.compressionLevel ?? -1,
     forceCompression: image?.forceCompression ?? false,
+    manifestAnnotations: image?.annotations?.manifest ?? {},
+    indexAnnotations: image?.annotations?.index ?? {},
   };
 }
 
@@ -39,6 +41,9 @@ function imageOf(m: OutputMsg): ImageExportOptions {
     compression: compressionOf(m.compression),
     ...(m.compressionLevel >= 0 ? { compressionLevel: m.compressionLevel } : {}),
     forceCompression: m.forceCompression,
+    ...(Object.keys(m.manifestAnnotations).length + Object.keys(m.indexAnnotations).length === 0
+      ? {}
+      : { annotations: { manifest: m.manifestAnnotations, index: m.indexAnnotations } }),
   };
 }
 
