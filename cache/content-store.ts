@@ -148,3 +148,35 @@ async function syncFile(path: string): Promise<void> {
     await fh.close();
   }
 }
+
+/**
+ * createDigestOnlyStore returns a store that keeps nothing: writing a blob only digests it.
+ *
+ * It serves the local image store, which needs the layers' digests but not their bytes: the
+ * snapshots already hold the content, and blobs are made when an image leaves the store. It
+ * reports every blob as present so memoised layer digests stay valid from build to build.
+ */
+export function createDigestOnlyStore(): ContentIngester & Pick<ContentProvider, 'info'> {
+  return {
+    info: (digest) => Promise.resolve({ digest, size: 0 }),
+    async writeBlob(source, expected, options) {
+      const digester = new Digester();
+      const input = isStream(source) ? source : Readable.from([typeof source === 'string' ? Buffer.from(source) : source]);
+      await pipeline(
+        input,
+        new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            digester.update(chunk);
+            cb();
+          },
+        }),
+        { signal: options.signal },
+      );
+      const digest = digester.digest();
+      if (expected.digest !== undefined && expected.digest !== digest) {
+        throw new ContentError(`Cannot digest blob: expected ${expected.digest}, got ${digest}`, { code: 'DIGEST_MISMATCH' });
+      }
+      return { digest, size: digester.size };
+    },
+  };
+}

@@ -3,6 +3,7 @@ import { ExportError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { buildImage, dockerEndpoint, loadIntoDocker, writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar, type BuiltImage } from '../exporter/index.js';
+import { createDigestOnlyStore } from '../cache/content-store.js';
 import type { RegistryClient } from '../registry/index.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { groupPushTargets, pushBuiltImage } from './push-output.js';
@@ -39,8 +40,8 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
   const built = new Map<string, Promise<BuiltImage>>();
   // One creation time for every image of this build (clamped by SOURCE_DATE_EPOCH when set).
   const created = new Date().toISOString();
-  const imageFor = (o: ImageExportOptions): Promise<BuiltImage> => {
-    const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}]);
+  const imageFor = (o: ImageExportOptions, digestOnly = false): Promise<BuiltImage> => {
+    const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}, digestOnly]);
     let p = built.get(key);
     if (p === undefined) {
       p = step(deps, 'exporting layers', () =>
@@ -53,6 +54,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
             ...(o.compressionLevel === undefined ? {} : { level: o.compressionLevel }),
             ...sourceDateEpoch(subject.sourceDateEpoch),
             store: store.content,
+            ...(digestOnly ? { layerStore: createDigestOnlyStore() } : {}),
             cache: store.layerBlobs,
             signal,
           },
@@ -66,7 +68,9 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
   for (const output of outputs) {
     switch (output.type) {
       case 'image': {
-        const image = await imageFor(output.image);
+        // An image that stays in the local store needs its layers' digests, not compressed blobs:
+        // those are made when it is pushed, as the Docker Engine does.
+        const image = await imageFor(output.push ? output.image : { ...output.image, compression: 'uncompressed', forceCompression: false }, !output.push);
         const names = output.names.map((n) => formatReference(parseReference(n)));
         await step(deps, `naming to ${names.join(', ') || 'image store'}`, () => storeImage(image, names, subject.top, store));
         let pushedDigest: string | undefined;

@@ -1,7 +1,7 @@
 import type { Digest } from '../base/digest.js';
 import { canonicalJson } from '../base/canonical-json.js';
 import { MEDIA_TYPES, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
-import type { ContentStore } from '../cache/content-store.js';
+import type { ContentIngester, ContentProvider, ContentStore } from '../cache/content-store.js';
 import { getLayerBlob, type Compression, type LayerBlob, type LayerBlobCache } from './layer/index.js';
 
 /** BuiltImage is an image whose config, manifest and layer blobs are in the content store. */
@@ -34,6 +34,8 @@ export interface BuildImageOptions {
   /** Recompress pulled base layers whose compression differs from `compression`. */
   readonly forceCompression?: boolean;
   readonly store: ContentStore;
+  /** Where layer blobs go when not the store itself: e.g. a digest-only store for the local image store. */
+  readonly layerStore?: ContentIngester & Pick<ContentProvider, 'info'>;
   readonly cache: LayerBlobCache;
   readonly signal: AbortSignal;
 }
@@ -45,7 +47,7 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
   // One layer at a time: each compression already uses every core.
   for (const snapshot of input.layers) {
     signal.throwIfAborted();
-    layers.push(await getLayerBlob(snapshot, options));
+    layers.push(await getLayerBlob(snapshot, { ...options, store: options.layerStore ?? store }));
   }
   const base = input.config.created === undefined && options.created !== undefined ? { ...input.config, created: options.created } : input.config;
   const config = imageConfig(base, layers.map((l) => l.diffId), options.sourceDateEpoch);

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Digester, type Digest } from '../../base/digest.js';
 import type { Descriptor } from '../../base/oci.js';
-import type { ContentStore } from '../../cache/content-store.js';
+import type { ContentIngester, ContentProvider } from '../../cache/content-store.js';
 import { compress, defaultLevel, layerMediaType, type Compression } from './compress.js';
 import { createLayerTar } from './layer-tar.js';
 
@@ -25,7 +25,8 @@ export interface LayerBlobOptions {
   readonly sourceDateEpoch?: number;
   /** false (the default) keeps pulled base layers as they are; true recompresses those of another compression. */
   readonly forceCompression?: boolean;
-  readonly store: ContentStore;
+  /** Where blobs go: only their presence and writing are needed. */
+  readonly store: ContentIngester & Pick<ContentProvider, 'info'>;
   readonly cache: LayerBlobCache;
   readonly signal: AbortSignal;
 }
