@@ -5,7 +5,7 @@ import { errnoCode, UsageError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile } from '../frontend/index.js';
-import { createSolver, type SolveOutcome } from '../solver/index.js';
+import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
 import { createImageResolver, createOpRunner, withImportedCache, type Ref } from '../solver/ops/index.js';
 import type { Executor } from '../executor/index.js';
 import { registerJob } from '../cache/jobs.js';
@@ -24,6 +24,8 @@ import { formatReference } from '../registry/reference.js';
 export interface BuildServices {
   readonly store: Store;
   readonly executor: () => Promise<Executor>;
+  /** Calls shared by the builds of this process (a server), so identical steps run once. */
+  readonly shared?: SharedCalls<Ref>;
 }
 
 /** runBuild compiles a Dockerfile, solves its graph and exports the outputs. */
@@ -85,7 +87,8 @@ export async function runBuild(
   let top: string | null = null;
   let outcome: SolveOutcome<Ref> | undefined;
   if (definition.root !== null) {
-    outcome = await createSolver<Ref>(imported === undefined ? runner : withImportedCache(runner, imported)).solve(definition.root.vertex, job);
+    const solver = createSolver<Ref>(imported === undefined ? runner : withImportedCache(runner, imported), services.shared === undefined ? {} : { shared: services.shared });
+    outcome = await solver.solve(definition.root.vertex, job);
     if (outcome.result.kind !== 'snapshot') throw new UsageError('Cannot export a build whose result is the build context itself');
     top = outcome.result.snapshotId;
   }

@@ -21,6 +21,8 @@ import { TRANSFER_VERTEX } from './progress-codec.js';
 export interface BuildServiceDeps {
   readonly store: Store;
   readonly executor: BuildServices['executor'];
+  /** Calls shared by every build of the server, so identical steps of concurrent builds run once. */
+  readonly shared: NonNullable<BuildServices['shared']>;
   readonly registryConfigPath: string | undefined;
   readonly queue: PQueue;
   readonly builds: BuildRegistry;
@@ -64,7 +66,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       const result = await deps.queue.add(
         () => {
           deps.builds.update(buildId, 'running');
-          return runBuild(request, { store: deps.store, executor: deps.executor }, { signal, progress });
+          return runBuild(request, { store: deps.store, executor: deps.executor, shared: deps.shared }, { signal, progress });
         },
         { signal },
       );

@@ -1,3 +1,5 @@
+import { SharedCalls } from '../solver/index.js';
+import type { Ref } from '../solver/ops/index.js';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
@@ -63,7 +65,8 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   const started = Date.now();
   const authorized = createTokenCheck(o.token);
   const bound: string[] = [];
-  const deps = { store: o.store, executor: o.executor, registryConfigPath: o.registryConfigPath, queue, builds, contexts: new KeyedMutex(), logger: o.logger };
+  const shared = new SharedCalls<Ref>();
+  const deps = { store: o.store, executor: o.executor, shared, registryConfigPath: o.registryConfigPath, queue, builds, contexts: new KeyedMutex(), logger: o.logger };
   const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
     if (!authorized(call.metadata)) {
       o.logger.warn('call refused: invalid token', { method: name, peer: call.getPeer() });

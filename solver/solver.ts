@@ -1,6 +1,7 @@
 import type { Digest } from '../base/digest.js';
 import { CancelledError, SolveError, TbuildError } from '../base/errors.js';
 import { walkVertices, type Vertex } from './graph/index.js';
+import { SharedCalls } from './shared-call.js';
 import type { JobContext, OpRunner } from './types.js';
 
 /** SolveOutcome is the result of a solve plus how each vertex went. */
@@ -23,9 +24,16 @@ export interface Solver<R> {
   solve(root: Vertex, job: JobContext): Promise<SolveOutcome<R>>;
 }
 
+/** SolverOptions tune a solver. */
+export interface SolverOptions<R> {
+  /** Calls shared with other solves in this process, so concurrent builds run an identical vertex once. */
+  readonly shared?: SharedCalls<R>;
+}
+
 /** createSolver returns a solver that runs vertices through `runner`. */
-export function createSolver<R>(runner: OpRunner<R>): Solver<R> {
-  return { solve: (root, job) => new SolveRun(runner, job).solve(root) };
+export function createSolver<R>(runner: OpRunner<R>, options: SolverOptions<R> = {}): Solver<R> {
+  const shared = options.shared ?? new SharedCalls<R>();
+  return { solve: (root, job) => new SolveRun(runner, job, shared).solve(root) };
 }
 
 /** SolveRun is one solve: it shares work by vertex digest and fails as a group. */
@@ -39,8 +47,11 @@ class SolveRun<R> {
   readonly #reported = new Set<Digest>();
   readonly #vertices = new Map<Digest, Vertex>();
 
-  constructor(runner: OpRunner<R>, job: JobContext) {
+  readonly #shared: SharedCalls<R>;
+
+  constructor(runner: OpRunner<R>, job: JobContext, shared: SharedCalls<R>) {
     this.#runner = runner;
+    this.#shared = shared;
     const signal = AbortSignal.any([job.signal, this.#abort.signal]);
     this.#job = { ...job, signal };
   }
@@ -121,7 +132,7 @@ class SolveRun<R> {
     const started = Date.now();
     this.#job.progress.emit({ type: 'vertex.started', vertex: v.digest, name: v.metadata.name, time: started });
     try {
-      const result = await this.#wrap(v, () => this.#runner.run(v, key, inputs, this.#job));
+      const result = await this.#runShared(v, key, inputs);
       this.#job.progress.emit({ type: 'vertex.completed', vertex: v.digest, name: v.metadata.name, time: Date.now(), durationMs: Date.now() - started });
       return result;
     } catch (err) {
@@ -135,6 +146,21 @@ class SolveRun<R> {
         error: cancelled ? 'cancelled' : errorMessage(err),
       });
       throw err;
+    }
+  }
+
+  /** Runs the vertex, or waits for the same key running in another build of this process and reports it cached. */
+  async #runShared(v: Vertex, key: Digest, inputs: readonly R[]): Promise<R> {
+    const call = this.#shared.run(key, () => this.#wrap(v, () => this.#runner.run(v, key, inputs, this.#job)));
+    if (!call.joined) return call.promise;
+    try {
+      const result = await call.promise;
+      this.#job.progress.emit({ type: 'vertex.cached', vertex: v.digest, name: v.metadata.name, time: Date.now() });
+      return result;
+    } catch (err) {
+      // The other build was cancelled or failed: this one runs the vertex itself.
+      this.#job.signal.throwIfAborted();
+      return this.#wrap(v, () => this.#runner.run(v, key, inputs, this.#job));
     }
   }
 

@@ -162,10 +162,8 @@ describe('tbuild build --builder: builds on a remote builder over a unix socket'
     stamps = results.map((r) => r.stamp);
   });
 
-  // TODO: the solver shares vertices only within one build (its maps live per solve); the RUN sleeps so all 8
-  // builds miss the cache together. Once concurrent builds share identical vertices (STYLE P7,
-  // solver/shared-call.ts) this passes: drop `.fails`.
-  it.fails('runs the shared RUN step of those 8 clients once', () => {
+  // The RUN sleeps so all 8 builds miss the cache together: the server's shared calls make it run once.
+  it('runs the shared RUN step of those 8 clients once', () => {
     expect(stamps.length).toBe(8);
     expect(new Set(stamps).size).toBe(1);
   });
