@@ -1,5 +1,5 @@
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { canonicalJson } from '../base/canonical-json.js';
@@ -95,7 +95,8 @@ export async function pushCacheArtifact(
   const pushed = await options.registry.pushImage(
     parseReference(refText),
     { manifest: artifact.document, manifestMediaType: artifact.documentMediaType, config: artifact.config, layers: artifact.layers },
-    (d) => Promise.resolve(options.store.readBlob(d.digest)),
+    // Chunked uploads ask for byte ranges of a blob.
+    (d, range) => Promise.resolve(range === undefined ? options.store.readBlob(d.digest) : createReadStream(options.store.blobPath(d.digest), range)),
     { signal: options.signal },
   );
   return pushed.digest;
