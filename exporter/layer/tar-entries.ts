@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { ExportError } from '../../base/errors.js';
@@ -19,7 +19,7 @@ export async function* tarEntries(entries: AsyncIterable<TreeEntry>, options: Ta
   const links = new Map<string, string>();
   const clamp = (seconds: number): number =>
     options.sourceDateEpoch === undefined ? seconds : Math.min(seconds, options.sourceDateEpoch);
-  for await (const entry of entries) {
+  for await (const { entry, content } of prefetchSmallFiles(entries)) {
     options.signal.throwIfAborted();
     const { stat, rel } = entry;
     const mtime = clamp(Math.floor(stat.mtimeMs / 1000));
@@ -41,7 +41,7 @@ export async function* tarEntries(entries: AsyncIterable<TreeEntry>, options: Ta
       }
       links.set(key, rel);
     }
-    yield* entryRecords(entry, type, base);
+    yield* entryRecords(entry, type, base, content);
     if (entry.opaque) {
       const name = posix.join(rel, OPAQUE_MARKER);
       yield encodeTarHeader({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime });
@@ -50,12 +50,18 @@ export async function* tarEntries(entries: AsyncIterable<TreeEntry>, options: Ta
   yield TAR_END;
 }
 
-async function* entryRecords(entry: TreeEntry, type: TarType, base: Omit<TarHeader, 'type' | 'size'>): AsyncGenerator<Buffer> {
+async function* entryRecords(
+  entry: TreeEntry,
+  type: TarType,
+  base: Omit<TarHeader, 'type' | 'size'>,
+  content: Promise<Settled> | undefined,
+): AsyncGenerator<Buffer> {
   const { stat } = entry;
   switch (type) {
     case 'file':
       yield encodeTarHeader({ ...base, type, size: stat.size });
-      yield* fileContent(entry.source, stat.size);
+      if (content === undefined) yield* fileContent(entry.source, stat.size);
+      else yield checkedContent(entry.source, stat.size, await content);
       yield tarPadding(stat.size);
       return;
     case 'symlink': {
@@ -79,6 +85,46 @@ async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> 
     yield chunk as Buffer;
   }
   if (read !== size) throw new ExportError(`Cannot read "${path}": file shrank from ${size} to ${read} bytes while exporting`);
+}
+
+/** Files up to this size are read whole, ahead of the tar writer. */
+const SMALL_FILE = 256 * 1024;
+/** How many entries the reads run ahead of the tar writer. */
+const READ_AHEAD = 64;
+
+type Settled = { readonly ok: true; readonly data: Buffer } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * prefetchSmallFiles reads small regular files a window ahead of the writer, in order: a layer of many
+ * small files is otherwise bound by one open-read-close round trip per file.
+ */
+async function* prefetchSmallFiles(entries: AsyncIterable<TreeEntry>): AsyncGenerator<{ entry: TreeEntry; content: Promise<Settled> | undefined }> {
+  const window: { entry: TreeEntry; content: Promise<Settled> | undefined }[] = [];
+  // A small file is read synchronously: four thread-pool round trips (open, fstat, read, close)
+  // cost far more than the read itself.
+  const read = (path: string): Promise<Settled> => {
+    try {
+      return Promise.resolve({ ok: true, data: readFileSync(path) });
+    } catch (error) {
+      return Promise.resolve({ ok: false, error });
+    }
+  };
+  try {
+    for await (const entry of entries) {
+      const small = !entry.whiteout && entry.stat.isFile() && entry.stat.size > 0 && entry.stat.size <= SMALL_FILE;
+      window.push({ entry, content: small ? read(entry.source) : undefined });
+      if (window.length >= READ_AHEAD) yield window.shift() as { entry: TreeEntry; content: Promise<Settled> | undefined };
+    }
+    for (let next = window.shift(); next !== undefined; next = window.shift()) yield next;
+  } finally {
+    await Promise.all(window.map((w) => w.content));
+  }
+}
+
+function checkedContent(path: string, size: number, content: Settled): Buffer {
+  if (!content.ok) throw new ExportError(`Cannot read "${path}"`, { cause: content.error });
+  if (content.data.length !== size) throw new ExportError(`Cannot read "${path}": file changed from ${size} to ${content.data.length} bytes while exporting`);
+  return content.data;
 }
 
 function tarType(stat: Stats): TarType | undefined {

@@ -1,6 +1,7 @@
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { WHITEOUT_PREFIX } from '../../cache/layer/index.js';
+
 import { isOpaqueDir, isWhiteout, sortedNames, type TreeEntry } from '../tree-entry.js';
 
 /**
@@ -12,15 +13,15 @@ export async function* walkSnapshot(dir: string, options: { signal: AbortSignal 
 }
 
 async function* walkDir(abs: string, rel: string, signal: AbortSignal): AsyncGenerator<TreeEntry> {
-  const children: { key: string; entry: TreeEntry }[] = [];
-  for (const name of await sortedNames(abs)) {
-    signal.throwIfAborted();
+  signal.throwIfAborted();
+  // Stat synchronously: one thread-pool round trip per file would bound a layer of many small files.
+  const children = (await sortedNames(abs)).map((name) => {
     const source = join(abs, name);
-    const stat = await lstat(source);
+    const stat = lstatSync(source);
     const whiteout = isWhiteout(stat);
-    const entry = { rel: rel === '' ? name : posix.join(rel, name), source, stat, whiteout, opaque: stat.isDirectory() && isOpaqueDir(source) };
-    children.push({ key: whiteout ? `${WHITEOUT_PREFIX}${name}` : name, entry });
-  }
+    const entry: TreeEntry = { rel: rel === '' ? name : posix.join(rel, name), source, stat, whiteout, opaque: stat.isDirectory() && isOpaqueDir(source) };
+    return { key: whiteout ? `${WHITEOUT_PREFIX}${name}` : name, entry };
+  });
   children.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (const { entry } of children) {
     yield entry;
