@@ -38,6 +38,9 @@ describe('build cache that travels: --cache-to / --cache-from', () => {
     return { res, digest };
   };
 
+  // Pushed, so the compared digest is the registry manifest's (the local image store keeps layers uncompressed).
+  const pushed = (name: string, n: number): string[] => ['-t', `${registry.host}/test/${name}:v${n}`, '--push'];
+
   const expectAllCached = (res: CliResult): void => {
     expect(res.code, res.stderr).toBe(0);
     const list = steps(res.stderr);
@@ -63,29 +66,29 @@ describe('build cache that travels: --cache-to / --cache-from', () => {
 
   it('exports mode=max to a registry and a fresh root rebuilds the same image without running anything', async () => {
     const ref = `${registry.host}/cache/hello:max`;
-    const first = await build(['-t', 'hello', '--cache-to', `type=registry,ref=${ref},mode=max`]);
+    const first = await build([...pushed('max', 1), '--cache-to', `type=registry,ref=${ref},mode=max`]);
     expect(first.res.code, first.res.stderr).toBe(0);
-    const second = await build(['-t', 'hello', '--cache-from', `type=registry,ref=${ref}`]);
+    const second = await build([...pushed('max', 2), '--cache-from', `type=registry,ref=${ref}`]);
     expectAllCached(second.res);
     expect(second.digest).toBe(first.digest);
   });
 
   it('exports as an image manifest artifact and imports it by the short form', async () => {
     const ref = `${registry.host}/cache/hello:manifest`;
-    const first = await build(['-t', 'hello', '--cache-to', `type=registry,ref=${ref},mode=max,image-manifest=true`]);
+    const first = await build([...pushed('manifest', 1), '--cache-to', `type=registry,ref=${ref},mode=max,image-manifest=true`]);
     expect(first.res.code, first.res.stderr).toBe(0);
-    const second = await build(['-t', 'hello', '--cache-from', ref]);
+    const second = await build([...pushed('manifest', 2), '--cache-from', ref]);
     expectAllCached(second.res);
     expect(second.digest).toBe(first.digest);
   });
 
   it('exports to an OCI layout folder with type=local and imports it with type=local', async () => {
     const dir = join(tmp.path, 'cache-local');
-    const first = await build(['-t', 'hello', '--cache-to', `type=local,dest=${dir},mode=max`]);
+    const first = await build([...pushed('local', 1), '--cache-to', `type=local,dest=${dir},mode=max`]);
     expect(first.res.code, first.res.stderr).toBe(0);
     const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
     expect(index.manifests).toHaveLength(1);
-    const second = await build(['-t', 'hello', '--cache-from', `type=local,src=${dir}`]);
+    const second = await build([...pushed('local', 2), '--cache-from', `type=local,src=${dir}`]);
     expectAllCached(second.res);
     expect(second.digest).toBe(first.digest);
   });
