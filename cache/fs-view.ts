@@ -27,10 +27,8 @@ export function createLayeredView(layers: readonly string[]): FsView {
   return new LayeredView(layers);
 }
 
-/** createDirectoryView shows a plain directory as a tree rooted at `/`. */
-export function createDirectoryView(dir: string): FsView {
-  return new LayeredView([dir]);
-}
+/** createDirectoryView shows a plain directory as a tree rooted at `/` (see directory-view.ts). */
+export { createDirectoryView } from './directory-view.js';
 
 function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
