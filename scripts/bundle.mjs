@@ -1,0 +1,18 @@
+// Bundles the CLI into dist/bundle/ so that starting tbuild loads a few files instead of a hundred
+// modules: a cached rebuild is dominated by process start-up. Lazily loaded parts (executor,
+// registry client, server) stay in chunks of their own. Native and large packages stay external.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['cli/main.ts'],
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outdir: 'dist/bundle',
+  external: ['lmdb', 'koffi', '@grpc/grpc-js', '@grpc/proto-loader', 'undici'],
+  // CommonJS dependencies bundled into ESM still call require() for Node's own modules.
+  banner: { js: "import { createRequire as __tbuildCreateRequire } from 'node:module'; const require = __tbuildCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
