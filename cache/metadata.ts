@@ -48,6 +48,13 @@ export interface JobRecord {
   readonly startedAt: number;
 }
 
+/** CopyHint names the layer the last run of a COPY vertex made, whose unchanged files a new run may share. */
+export interface CopyHint {
+  readonly snapshotId: string;
+  /** When that run started: source files changed since are never shared. */
+  readonly startedAt: number;
+}
+
 /** MetadataStore is the ACID metadata database of a tbuild root, safe for several processes. */
 export interface MetadataStore extends AsyncDisposable {
   readonly snapshots: Database<SnapshotRecord, string>;
@@ -57,6 +64,7 @@ export interface MetadataStore extends AsyncDisposable {
   readonly checksums: Database<ChecksumMemo, string>;
   readonly imagePins: Database<ImagePin, string>;
   readonly jobs: Database<JobRecord, string>;
+  readonly copyHints: Database<CopyHint, string>;
   close(): Promise<void>;
 }
 
@@ -72,6 +80,7 @@ export function openMetadataStore(dir: string): MetadataStore {
     checksums: sub<ChecksumMemo>('dir-checksums'),
     imagePins: sub<ImagePin>('image-pins'),
     jobs: sub<JobRecord>('jobs'),
+    copyHints: sub<CopyHint>('copy-hints'),
     close: () => root.close(),
     [Symbol.asyncDispose]: () => root.close(),
   };

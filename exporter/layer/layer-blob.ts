@@ -51,6 +51,13 @@ export async function getLayerBlob(snapshot: { id: string; dir: string }, option
     signal,
     ...(options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch }),
   });
+  if (options.compression === 'uncompressed') {
+    // The blob is the tar itself: its digest is the diff ID, so hash it once.
+    const info = await store.writeBlob(tar, {}, { signal });
+    const blob: LayerBlob = { descriptor: { mediaType: layerMediaType('uncompressed'), digest: info.digest, size: info.size }, diffId: info.digest };
+    await cache.set(snapshot.id, key, blob);
+    return blob;
+  }
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of tar) {
       diff.update(chunk as Buffer);

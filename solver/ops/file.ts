@@ -5,14 +5,18 @@ import type { JobContext } from '../types.js';
 import { applyCopy, applyMkdir, applyMkfile, type CopySource } from './copy.js';
 import type { OpDeps } from './deps.js';
 import { excludeMatcherOf } from './exclude.js';
+import type { LinkSource } from './layer-writer.js';
 import type { Ref, SnapshotRef } from './ref.js';
 
 /** runFileOp applies COPY/ADD/WORKDIR actions over the base input as one new snapshot. */
-export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext): Promise<SnapshotRef> {
+export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext, vertexDigest: string): Promise<SnapshotRef> {
   const base = op.base === null ? null : inputs[op.base];
   if (base === undefined || (base !== null && base.kind !== 'snapshot')) throw new InternalError('Cannot change files of a local folder');
   await using active = await deps.snapshotter.prepare(base === null ? null : base.snapshotId);
-  const target = { upperdir: active.dir, base: createLayeredView([active.dir, ...active.lowerdirs]) };
+  const startedAt = Date.now();
+  const fromContext = op.actions.some((a) => a.action === 'copy' && inputs[a.input]?.kind === 'local');
+  const linkSource = fromContext ? earlierLayer(vertexDigest, deps) : undefined;
+  const target = { upperdir: active.dir, base: createLayeredView([active.dir, ...active.lowerdirs]), ...(linkSource === undefined ? {} : { linkSource }) };
   const copyOptions = { excludeMatcher: excludeMatcherOf(deps), signal: job.signal };
   for (const action of op.actions) {
     job.signal.throwIfAborted();
@@ -30,7 +34,16 @@ export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps
         assertNever(action, 'file action');
     }
   }
-  return { kind: 'snapshot', snapshotId: await active.commit(describe(op)) };
+  const snapshotId = await active.commit(describe(op));
+  // The vertex digest names this COPY whatever the context holds: the next run after a change finds this layer.
+  if (fromContext) await deps.meta.copyHints.put(vertexDigest, { snapshotId, startedAt });
+  return { kind: 'snapshot', snapshotId };
+}
+
+function earlierLayer(vertexDigest: string, deps: OpDeps): LinkSource | undefined {
+  const hint = deps.meta.copyHints.get(vertexDigest);
+  if (hint === undefined || !deps.snapshotter.exists(hint.snapshotId)) return undefined;
+  return { dir: deps.snapshotter.dir(hint.snapshotId), startedAt: hint.startedAt };
 }
 
 function copySource(ref: Ref | undefined, deps: OpDeps): CopySource {

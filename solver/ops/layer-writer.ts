@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { chmod, chown as fsChown, copyFile, lchown, lutimes, mkdir, readlink, symlink, utimes, constants } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
@@ -15,6 +15,14 @@ const SMALL_FILE = 256 * 1024;
 export interface FileTarget {
   readonly upperdir: string;
   readonly base: FsView;
+  /** A layer an earlier run of the same COPY made: its unchanged files are shared by hard link. */
+  readonly linkSource?: LinkSource;
+}
+
+/** LinkSource is an immutable earlier layer of the same COPY and when that copy started. */
+export interface LinkSource {
+  readonly dir: string;
+  readonly startedAt: number;
 }
 
 const PARALLEL_COPIES = 16;
@@ -129,6 +137,7 @@ export class LayerWriter {
       return;
     }
     if (!st.isFile()) throw new FileOpError(`Cannot copy "${entry.hostPath}": only files, directories and symlinks can be copied`);
+    if (this.#linkUnchanged(entry, host)) return;
     if (st.size <= SMALL_FILE) {
       this.#copySmallFile(entry, host);
       return;
@@ -137,6 +146,25 @@ export class LayerWriter {
     await chmod(host, this.#modeFor(st));
     await this.#chown(host, st, false);
     await utimes(host, st.atime, st.mtime);
+  }
+
+  /**
+   * Shares a file with the layer an earlier run of this COPY made, when the source has not changed
+   * since that run started (its ctime is older) and the copy there has the size, time, mode and owner
+   * this copy would give it. Layers are immutable, so sharing the inode is safe; a one-file change
+   * to a large context then costs a link per file instead of a copy.
+   */
+  #linkUnchanged(entry: FsEntry, host: string): boolean {
+    const link = this.#target.linkSource;
+    const st = entry.stats;
+    if (link === undefined || st.ctimeMs >= link.startedAt) return false;
+    const earlier = link.dir + host.slice(this.#target.upperdir.length);
+    const prev = lstatSync(earlier, { throwIfNoEntry: false });
+    // Copies get their time through a Date: equal within a millisecond is the same time.
+    if (prev === undefined || !prev.isFile() || prev.size !== st.size || Math.abs(prev.mtimeMs - st.mtimeMs) >= 1) return false;
+    if ((prev.mode & 0o7777) !== this.#modeFor(st) || prev.uid !== (this.#owner?.uid ?? st.uid) || prev.gid !== (this.#owner?.gid ?? st.gid)) return false;
+    linkSync(earlier, host);
+    return true;
   }
 
   /**

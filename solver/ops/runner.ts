@@ -85,7 +85,7 @@ async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], deps: Op
     case 'exec':
       return record(key, vertex, await runExec(op, inputs, deps, job, vertex.digest), deps);
     case 'file':
-      return record(key, vertex, await runFileOp(op, inputs, deps, job), deps);
+      return record(key, vertex, await runFileOp(op, inputs, deps, job, vertex.digest), deps);
     default:
       return assertNever(op, 'op');
   }
