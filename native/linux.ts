@@ -14,6 +14,10 @@ const cLgetxattr = libc.func('intptr_t lgetxattr(const char *path, const char *n
 const cLlistxattr = libc.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)');
 const cLremovexattr = libc.func('int lremovexattr(const char *path, const char *name)');
 
+// One buffer for every xattr read: these calls are synchronous, and a layer of 20,000 files would
+// otherwise allocate a 64 KiB buffer per file.
+const scratch = Buffer.alloc(65536);
+
 function lastErrno(): number {
   return koffi.decode(errnoLocation(), 'int') as number;
 }
@@ -74,19 +78,19 @@ export function lsetxattr(path: string, name: string, value: Uint8Array): void {
 
 /** lgetxattr reads an extended attribute, or undefined when it is absent. */
 export function lgetxattr(path: string, name: string): Buffer | undefined {
-  const buf = Buffer.alloc(65536);
+  const buf = scratch;
   const n = Number(cLgetxattr(path, name, buf, buf.length));
   if (n < 0) {
     const errno = lastErrno();
     if (errno === constants.errno.ENODATA || errno === constants.errno.ENOTSUP) return undefined;
     fail('getxattr', path);
   }
-  return buf.subarray(0, n);
+  return Buffer.from(buf.subarray(0, n));
 }
 
 /** llistxattr lists extended attribute names without following symlinks. */
 export function llistxattr(path: string): string[] {
-  const buf = Buffer.alloc(65536);
+  const buf = scratch;
   const n = Number(cLlistxattr(path, buf, buf.length));
   if (n < 0) {
     if (lastErrno() === constants.errno.ENOTSUP) return [];

@@ -80,7 +80,7 @@ async function* entryRecords(
 async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> {
   if (size === 0) return;
   let read = 0;
-  for await (const chunk of createReadStream(path, { start: 0, end: size - 1, highWaterMark: 256 * 1024 })) {
+  for await (const chunk of createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1024 * 1024 })) {
     read += (chunk as Buffer).length;
     yield chunk as Buffer;
   }

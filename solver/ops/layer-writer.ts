@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { chmod, chown as fsChown, copyFile, lchown, lutimes, mkdir, readlink, symlink, utimes, constants } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
@@ -106,7 +106,8 @@ export class LayerWriter {
     const host = posix.join(this.#target.upperdir, to);
     const st = entry.stats;
     if (st.isDirectory()) {
-      await mkdir(host, { recursive: true });
+      // Directory changes are metadata only: synchronous calls beat a thread-pool round trip each.
+      mkdirSync(host, { recursive: true });
       this.#madeDirs.add(to);
       const children = await source.view.list(`/${relPath}`);
       for (const [name, child] of children) {
@@ -114,8 +115,8 @@ export class LayerWriter {
         if (source.isExcluded(childRel)) continue;
         await this.#copyEntry(child, childRel, posix.join(to, name), source);
       }
-      await chmod(host, this.#modeFor(st));
-      await this.#chown(host, st, false);
+      chmodSync(host, this.#modeFor(st));
+      chownSync(host, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid);
       this.#dirTimes.push({ host, stats: st });
       return;
     }
@@ -188,7 +189,7 @@ export class LayerWriter {
   /** Restores directory times last, since writing children changes them. */
   async finish(): Promise<void> {
     await Promise.all(this.#pending);
-    for (const { host, stats } of this.#dirTimes.reverse()) await utimes(host, stats.atime, stats.mtime);
+    for (const { host, stats } of this.#dirTimes.reverse()) utimesSync(host, stats.atime, stats.mtime);
   }
 }
 
