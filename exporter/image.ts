@@ -1,4 +1,4 @@
-import type { Digest } from '../base/digest.js';
+import { digestOf, type Digest } from '../base/digest.js';
 import { canonicalJson } from '../base/canonical-json.js';
 import { MEDIA_TYPES, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
 import type { ContentIngester, ContentProvider, ContentStore } from '../cache/content-store.js';
@@ -52,7 +52,8 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
   const base = input.config.created === undefined && options.created !== undefined ? { ...input.config, created: options.created } : input.config;
   const config = imageConfig(base, layers.map((l) => l.diffId), options.sourceDateEpoch);
   const configBytes = Buffer.from(canonicalJson(config));
-  const configInfo = await store.writeBlob(configBytes, {}, { signal });
+  // With the digest known up front, a rebuild that made the same config writes (and syncs) nothing.
+  const configInfo = await store.writeBlob(configBytes, { digest: digestOf(configBytes), size: configBytes.length }, { signal });
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociManifest,
@@ -61,7 +62,7 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
     ...(input.annotations === undefined || Object.keys(input.annotations).length === 0 ? {} : { annotations: { ...input.annotations } }),
   };
   const manifestBytes = Buffer.from(canonicalJson(manifest));
-  const manifestInfo = await store.writeBlob(manifestBytes, {}, { signal });
+  const manifestInfo = await store.writeBlob(manifestBytes, { digest: digestOf(manifestBytes), size: manifestBytes.length }, { signal });
   const manifestDescriptor: Descriptor = {
     mediaType: MEDIA_TYPES.ociManifest,
     digest: manifestInfo.digest,

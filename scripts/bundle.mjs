@@ -1,7 +1,11 @@
 // Bundles the CLI into dist/bundle/ so that starting tbuild loads a few files instead of a hundred
 // modules: a cached rebuild is dominated by process start-up. Lazily loaded parts (executor,
 // registry client, server) stay in chunks of their own. Native and large packages stay external.
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+// Chunk names change with their content: start from an empty folder so old chunks do not pile up.
+await rm('dist/bundle', { recursive: true, force: true });
 
 await build({
   entryPoints: ['cli/main.ts'],
