@@ -87,10 +87,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function buildEmbedded(cmd: BuildCommand, signal: AbortSignal, progress: ProgressSink): Promise<BuildResult> {
-  const { openStore, defaultRoot, runBuild } = await import('../controller/index.js');
+  const { openStore, defaultRoot, runBuild, collectGarbage, defaultGcPolicy } = await import('../controller/index.js');
   const { createExecutor } = await import('./executor-choice.js');
   await using store = await openStore(cmd.root ?? defaultRoot());
-  return await runBuild(cmd.request, { store, executor: createExecutor(store, cmd.ociRuntime) }, { signal, progress });
+  const result = await runBuild(cmd.request, { store, executor: createExecutor(store, cmd.ociRuntime) }, { signal, progress });
+  // Keep the store within its policy: collection runs only once the cache outgrows it.
+  await collectGarbage(store, await defaultGcPolicy(store.root));
+  return result;
 }
 
 async function build(cmd: BuildCommand): Promise<number> {

@@ -1,3 +1,5 @@
+import type PQueue from 'p-queue';
+import { createExecSlots, limitExecutor } from './exec-slots.js';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +28,8 @@ export interface BuildServices {
   readonly executor: () => Promise<Executor>;
   /** Calls shared by the builds of this process (a server), so identical steps run once. */
   readonly shared?: SharedCalls<Ref>;
+  /** Slots bounding the processes running at once, shared by the builds of this process. */
+  readonly execSlots?: PQueue;
 }
 
 /** runBuild compiles a Dockerfile, solves its graph and exports the outputs. */
@@ -71,7 +75,7 @@ export async function runBuild(
     content: store.content,
     snapshotter: store.snapshotter,
     layerBlobs: store.layerBlobs,
-    executor: services.executor,
+    executor: limitExecutor(services.executor, services.execSlots ?? createExecSlots()),
     registry: registry.client,
     images,
     contexts: new Map([...(await loadNamedContexts(request.buildContexts ?? [])), ['context', context]]),

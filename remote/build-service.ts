@@ -6,7 +6,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type PQueue from 'p-queue';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import type { ProgressEvent, ProgressSink } from '../base/progress.js';
-import { runBuild, type BuildRequest, type BuildResult, type BuildServices, type Store } from '../controller/index.js';
+import { collectGarbage, defaultGcPolicy, runBuild, type BuildRequest, type BuildResult, type BuildServices, type Store } from '../controller/index.js';
 import type { BuildRegistry } from './build-registry.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
@@ -23,6 +23,7 @@ export interface BuildServiceDeps {
   readonly executor: BuildServices['executor'];
   /** Calls shared by every build of the server, so identical steps of concurrent builds run once. */
   readonly shared: NonNullable<BuildServices['shared']>;
+  readonly execSlots: NonNullable<BuildServices['execSlots']>;
   readonly registryConfigPath: string | undefined;
   readonly queue: PQueue;
   readonly builds: BuildRegistry;
@@ -66,7 +67,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       const result = await deps.queue.add(
         () => {
           deps.builds.update(buildId, 'running');
-          return runBuild(request, { store: deps.store, executor: deps.executor, shared: deps.shared }, { signal, progress });
+          return runBuild(request, { store: deps.store, executor: deps.executor, shared: deps.shared, execSlots: deps.execSlots }, { signal, progress });
         },
         { signal },
       );
@@ -74,6 +75,8 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       await send({ kind: 'result', result: resultMsg(result, synced) });
       deps.builds.update(buildId, 'completed');
       deps.logger.info('build completed', { build: buildId, ms: Date.now() - started, bytesReceived: synced.stats.bytesSent });
+      const collected = await collectGarbage(deps.store, await defaultGcPolicy(deps.store.root));
+      if (collected !== undefined) deps.logger.info('collected build cache', { ...collected });
       call.end();
     } finally {
       release();

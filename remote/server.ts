@@ -1,3 +1,4 @@
+import { createExecSlots } from '../controller/index.js';
 import { SharedCalls } from '../solver/index.js';
 import type { Ref } from '../solver/ops/index.js';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
@@ -66,7 +67,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   const authorized = createTokenCheck(o.token);
   const bound: string[] = [];
   const shared = new SharedCalls<Ref>();
-  const deps = { store: o.store, executor: o.executor, shared, registryConfigPath: o.registryConfigPath, queue, builds, contexts: new KeyedMutex(), logger: o.logger };
+  const deps = { store: o.store, executor: o.executor, shared, execSlots: createExecSlots(), registryConfigPath: o.registryConfigPath, queue, builds, contexts: new KeyedMutex(), logger: o.logger };
   const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
     if (!authorized(call.metadata)) {
       o.logger.warn('call refused: invalid token', { method: name, peer: call.getPeer() });
