@@ -70,7 +70,7 @@ export async function runBuild(
   if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
   const context = await loadContext(resolve(request.contextDir), request.dockerfile);
   await using ssh = await openSshAgents(request.ssh ?? [], signal);
-  const runner = createOpRunner({
+  await using runner = createOpRunner({
     meta: store.meta,
     content: store.content,
     snapshotter: store.snapshotter,

@@ -10,7 +10,7 @@ const gitSource = (): Promise<typeof import('./git-source.js')> => import('./git
 const httpSource = (): Promise<typeof import('./http-source.js')> => import('./http-source.js');
 
 /** RemoteSources keys and fetches http and git sources; a download made for its key is kept for the run. */
-export class RemoteSources {
+export class RemoteSources implements AsyncDisposable {
   readonly #downloads = new Map<string, Promise<Download>>();
   readonly #commits = new Map<string, Promise<string>>();
 
@@ -52,6 +52,13 @@ export class RemoteSources {
       case 'git':
         return (await gitSource()).checkoutGit(source, await this.#commit(vertexDigest, source, job.signal), deps.snapshotter, job.signal);
     }
+  }
+
+  /** Removes downloads made for keys whose vertices never ran (a later step was cached). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const left = [...this.#downloads.values()];
+    this.#downloads.clear();
+    for (const settled of await Promise.allSettled(left)) if (settled.status === 'fulfilled') await settled.value[Symbol.asyncDispose]();
   }
 
   #download(key: string, source: HttpSource, signal: AbortSignal): Promise<Download> {

@@ -13,9 +13,10 @@ import { findPulledImage, pullImage } from './image-source.js';
 import type { LocalContext, Ref } from './ref.js';
 
 /** createOpRunner returns the runner for every op kind of the graph. */
-export function createOpRunner(deps: OpDeps): OpRunner<Ref> {
+export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const remote = new RemoteSources();
   return {
+    [Symbol.asyncDispose]: () => remote[Symbol.asyncDispose](),
     cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, deps, job, remote),
     lookup: (vertex, key) => lookup(vertex, key, deps),
     run: (vertex, key, inputs, job) => run(vertex, key, inputs, deps, job, remote),
