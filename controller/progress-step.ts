@@ -1,0 +1,17 @@
+import { digestOf } from '../base/digest.js';
+import type { ProgressSink } from '../base/progress.js';
+
+/** reportStep runs one phase that is not a vertex of the graph (export, cache transfer) and reports it like one. */
+export async function reportStep<T>(progress: ProgressSink, name: string, fn: () => Promise<T>): Promise<T> {
+  const vertex = digestOf(`step ${name}`);
+  const started = Date.now();
+  progress.emit({ type: 'vertex.started', vertex, name, time: started });
+  try {
+    const out = await fn();
+    progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - started });
+    return out;
+  } catch (err) {
+    progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+}
