@@ -1,4 +1,3 @@
-import { digestOf } from '../base/digest.js';
 import { ExportError, TbuildError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
@@ -17,6 +16,7 @@ import {
 } from '../solver/ops/index.js';
 import type { CacheExportSpec, CacheImportSpec, LayerCompression } from './request.js';
 import type { Store } from './store.js';
+import { reportStep } from './progress-step.js';
 
 /** CacheTransferDeps is what importing and exporting caches needs. */
 export interface CacheTransferDeps {
@@ -33,7 +33,7 @@ export async function importCaches(specs: readonly CacheImportSpec[], deps: Cach
   for (const spec of specs) {
     const source = spec.type === 'registry' ? registryCacheSource(spec.ref, deps.registry) : localCacheSource(spec.src);
     try {
-      const cache = await step(deps, `importing cache manifest from ${source.name}`, () => loadCache(source, { signal: deps.signal }));
+      const cache = await reportStep(deps.progress, `importing cache manifest from ${source.name}`, () => loadCache(source, { signal: deps.signal }));
       if (cache === undefined) warn(deps, `No build cache found at "${source.name}"`);
       else loaded.push(cache);
     } catch (err) {
@@ -64,7 +64,7 @@ export async function withInlineCache(image: ImageConfig, specs: readonly CacheE
 export async function exportCaches(specs: readonly CacheExportSpec[], subject: CacheExportSubject, deps: CacheTransferDeps): Promise<void> {
   for (const spec of specs) {
     if (spec.type === 'inline') continue;
-    await step(deps, `exporting cache to ${spec.type} ${spec.target}`, async () => {
+    await reportStep(deps.progress, `exporting cache to ${spec.type} ${spec.target}`, async () => {
       const config = await cacheConfig(subject, spec.mode, spec.compression, deps);
       const artifact = await writeCacheArtifact(config, { imageManifest: spec.imageManifest, store: deps.store.content, signal: deps.signal });
       if (spec.type === 'registry') {
@@ -107,17 +107,3 @@ function warn(deps: CacheTransferDeps, message: string): void {
   deps.progress.emit({ type: 'warning', message, time: Date.now() });
 }
 
-/** Reports a cache transfer phase as a progress vertex. */
-async function step<T>(deps: CacheTransferDeps, name: string, fn: () => Promise<T>): Promise<T> {
-  const vertex = digestOf(`cache ${name}`);
-  const started = Date.now();
-  deps.progress.emit({ type: 'vertex.started', vertex, name, time: started });
-  try {
-    const out = await fn();
-    deps.progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - started });
-    return out;
-  } catch (err) {
-    deps.progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - started, error: String(err) });
-    throw err;
-  }
-}

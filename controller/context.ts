@@ -14,11 +14,15 @@ async function readOptional(path: string): Promise<string | null> {
   }
 }
 
-/** loadContext opens a build context folder with its .dockerignore (`<Dockerfile>.dockerignore` first). */
-export async function loadContext(dir: string, dockerfile: string): Promise<LocalContext> {
+/** readContextIgnore reads the ignore file of a build: `<Dockerfile>.dockerignore` first, then the context's `.dockerignore`. */
+export async function readContextIgnore(dir: string, dockerfile: string): Promise<string | null> {
   const specific = await readOptional(join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`));
-  const text = specific ?? (await readOptional(join(dir, '.dockerignore')));
-  const patterns = readIgnoreFile(text);
+  return specific ?? (await readOptional(join(dir, '.dockerignore')));
+}
+
+/** loadContext opens a build context folder with its ignore file applied. */
+export async function loadContext(dir: string, dockerfile: string): Promise<LocalContext> {
+  const patterns = readIgnoreFile(await readContextIgnore(dir, dockerfile));
   if (patterns.length === 0) return { dir, isExcluded: () => false };
   const matcher = new PatternMatcher(patterns);
   return { dir, isExcluded: (relPath) => matcher.matchesOrParentMatches(relPath) };

@@ -5,3 +5,4 @@ export type { BuildRequest, BuildResult, OutputSpec, ImageExportOptions, LayerCo
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { collectGarbage, defaultGcPolicy, type GcPolicy } from './auto-gc.js';
 export { createExecSlots } from './exec-slots.js';
+export { readContextIgnore } from './context.js';

@@ -1,4 +1,3 @@
-import { digestOf } from '../base/digest.js';
 import { ExportError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
@@ -9,6 +8,7 @@ import { formatReference, parseReference } from '../registry/reference.js';
 import { groupPushTargets, pushBuiltImage } from './push-output.js';
 import type { ImageExportOptions, OutputSpec } from './request.js';
 import type { Store } from './store.js';
+import { reportStep } from './progress-step.js';
 
 /** ExportSubject is a solved build: its top snapshot and the image config the Dockerfile described. */
 export interface ExportSubject {
@@ -44,7 +44,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
     const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}, digestOnly]);
     let p = built.get(key);
     if (p === undefined) {
-      p = step(deps, 'exporting layers', () =>
+      p = reportStep(deps.progress, 'exporting layers', () =>
         buildImage(
           { layers, config: subject.image, ...(o.annotations === undefined ? {} : { annotations: { ...o.annotations.manifest } }) },
           {
@@ -72,12 +72,12 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         // those are made when it is pushed, as the Docker Engine does.
         const image = await imageFor(output.push ? output.image : { ...output.image, compression: 'uncompressed', forceCompression: false }, !output.push);
         const names = output.names.map((n) => formatReference(parseReference(n)));
-        await step(deps, `naming to ${names.join(', ') || 'image store'}`, () => storeImage(image, names, subject.top, store));
+        await reportStep(deps.progress, `naming to ${names.join(', ') || 'image store'}`, () => storeImage(image, names, subject.top, store));
         let pushedDigest: string | undefined;
         if (output.push) {
           for (const target of groupPushTargets(names)) {
             const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
-            pushedDigest = await step(deps, `pushing ${label}`, async () =>
+            pushedDigest = await reportStep(deps.progress, `pushing ${label}`, async () =>
               pushBuiltImage(image, target, { registry: await deps.registry(), store, signal }),
             );
           }
@@ -95,7 +95,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         const image = await imageFor(output.image);
         const names = output.names.map((n) => formatReference(parseReference(n)));
         const write = output.type === 'oci' ? writeOciArchive : writeDockerArchive;
-        await step(deps, `exporting to ${output.type} image format`, () =>
+        await reportStep(deps.progress, `exporting to ${output.type} image format`, () =>
           write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(subject.sourceDateEpoch), ...indexAnnotations(output.image), signal }),
         );
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
@@ -104,17 +104,17 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
       case 'load': {
         const image = await imageFor(output.image);
         const names = output.names.map((n) => formatReference(parseReference(n)));
-        await step(deps, 'loading the image into Docker', () =>
+        await reportStep(deps.progress, 'loading the image into Docker', () =>
           loadIntoDocker(image, store.content, { names, endpoint: dockerEndpoint(), signal }),
         );
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
       }
       case 'local':
-        await step(deps, `copying files to ${output.dest}`, () => writeLocalDir(layers, output.dest, { signal }));
+        await reportStep(deps.progress, `copying files to ${output.dest}`, () => writeLocalDir(layers, output.dest, { signal }));
         break;
       case 'tar':
-        await step(deps, 'sending tarball', () => writeRootfsTar(layers, destOf(output.dest), { ...sourceDateEpoch(subject.sourceDateEpoch), signal }));
+        await reportStep(deps.progress, 'sending tarball', () => writeRootfsTar(layers, destOf(output.dest), { ...sourceDateEpoch(subject.sourceDateEpoch), signal }));
         break;
     }
   }
@@ -152,17 +152,3 @@ async function storeImage(image: BuiltImage, names: readonly string[], top: stri
   }
 }
 
-/** Reports an export phase as a progress vertex. */
-async function step<T>(deps: ExportDeps, name: string, fn: () => Promise<T>): Promise<T> {
-  const vertex = digestOf(`export ${name}`);
-  const started = Date.now();
-  deps.progress.emit({ type: 'vertex.started', vertex, name, time: started });
-  try {
-    const out = await fn();
-    deps.progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - started });
-    return out;
-  } catch (err) {
-    deps.progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - started, error: String(err) });
-    throw err;
-  }
-}

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../base/async.js';
 import { errnoCode } from '../base/errors.js';
@@ -9,6 +9,7 @@ import { readIgnoreFile } from '../frontend/dockerignore/read-ignore-file.js';
 import { walkContext } from '../frontend/dockerignore/walk-context.js';
 import { writeFileAtomic } from './client-state.js';
 import type { ManifestEntryMsg } from './messages.js';
+import { readContextIgnore as readControllerIgnore } from '../controller/index.js';
 
 const HASH_PARALLELISM = 8;
 
@@ -30,10 +31,9 @@ async function readOptional(path: string): Promise<string | null> {
   }
 }
 
-/** readContextIgnore reads the ignore file as the controller does: `<Dockerfile>.dockerignore` first, then `.dockerignore`. */
+/** readContextIgnore reads the ignore file as an embedded build does, as text ('' when there is none). */
 export async function readContextIgnore(dir: string, dockerfile: string): Promise<string> {
-  const specific = await readOptional(join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`));
-  return specific ?? (await readOptional(join(dir, '.dockerignore'))) ?? '';
+  return (await readControllerIgnore(dir, dockerfile)) ?? '';
 }
 
 async function loadMemo(path: string): Promise<Memo> {
