@@ -20,6 +20,13 @@ export type ProgressEvent =
       readonly completed?: boolean;
       readonly time: number;
     }
+  | {
+      readonly type: 'vertex.usage';
+      readonly vertex: string;
+      readonly memoryPeakBytes?: number;
+      readonly cpuTimeMs?: number;
+      readonly time: number;
+    }
   | { readonly type: 'warning'; readonly message: string; readonly location?: string; readonly time: number };
 
 /** ProgressSink receives progress events of one build. */

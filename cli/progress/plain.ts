@@ -55,6 +55,14 @@ export function createPlainProgress(out: NodeJS.WritableStream): ProgressSink & 
           if (event.completed) out.write(`#${n} ${event.id} ${formatBytes(event.current)} done\n`);
           break;
         }
+        case 'vertex.usage': {
+          const parts = [
+            ...(event.memoryPeakBytes === undefined ? [] : [`memory peak ${formatBytes(event.memoryPeakBytes)}`]),
+            ...(event.cpuTimeMs === undefined ? [] : [`cpu ${(event.cpuTimeMs / 1000).toFixed(2)}s`]),
+          ];
+          if (parts.length > 0) out.write(`#${numbers.get(event.vertex) ?? 0} ${parts.join(', ')}\n`);
+          break;
+        }
         case 'warning':
           out.write(`WARNING: ${event.message}${event.location ? ` (${event.location})` : ''}\n`);
           break;

@@ -33,6 +33,7 @@ export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, 
     },
     { signal: job.signal },
   );
+  if (result.usage !== undefined) job.progress.emit({ type: 'vertex.usage', vertex, ...result.usage, time: Date.now() });
   const command = op.meta.args.join(' ');
   if (result.signal !== null) {
     throw new ExecError(`Process "${command}" did not complete successfully: killed by signal ${result.signal}`, {
