@@ -1,4 +1,5 @@
-import { chmod, chown, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestOf } from '../base/digest.js';
 import { errnoCode } from '../base/errors.js';
@@ -11,15 +12,28 @@ export type CacheMountSharing = 'shared' | 'private' | 'locked';
 /** CacheMountInfo is what `info.json` of a cache mount records. */
 export interface CacheMountInfo {
   readonly id: string;
+  /** Where the RUN that last used it mounted it; null in records written before targets were kept. */
+  readonly target: string | null;
   readonly createdAt: number;
+  /** When a RUN last mounted it. */
   readonly lastUsedAt: number;
 }
 
 /** CacheMountRecord is one cache mount as `tbuild du` shows it. */
 export interface CacheMountRecord extends CacheMountInfo {
   readonly key: string;
+  /** Bytes of its data directory. */
   readonly size: number;
+  /** True while a running build holds its lock (sharing=locked or private). */
   readonly inUse: boolean;
+}
+
+/** CacheMountSpec is how a RUN mounts a cache: the owner of a new directory, and where it goes. */
+export interface CacheMountSpec {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly dest: string;
 }
 
 /** CacheMountLease is a directory to mount; disposing it releases the lock (and removes a throwaway directory). */
@@ -31,9 +45,10 @@ export interface CacheMountLease extends AsyncDisposable {
 
 /** CacheMountStore keeps RUN --mount=type=cache directories under ROOT/cache-mounts/<digest of id>/. */
 export interface CacheMountStore {
-  acquire(id: string, sharing: CacheMountSharing, owner: { mode: number; uid: number; gid: number }, options: { signal: AbortSignal }): Promise<CacheMountLease>;
+  acquire(id: string, sharing: CacheMountSharing, owner: CacheMountSpec, options: { signal: AbortSignal }): Promise<CacheMountLease>;
   list(): Promise<CacheMountRecord[]>;
-  remove(key: string): Promise<void>;
+  /** remove deletes a cache mount unless a running build holds its lock; it tells whether it did. */
+  remove(key: string): Promise<boolean>;
 }
 
 const LOCK_POLL_MS = 100;
@@ -58,7 +73,7 @@ export function createCacheMountStore(root: string, tmpDir: string): CacheMountS
       }
       const now = Date.now();
       const info = await readInfo(dir);
-      await writeFile(join(dir, 'info.json'), JSON.stringify({ id, createdAt: info?.createdAt ?? now, lastUsedAt: now }));
+      await writeInfo(dir, { id, target: owner.dest, createdAt: info?.createdAt ?? now, lastUsedAt: now });
       const lockFile = join(dir, 'lock');
       switch (sharing) {
         case 'shared':
@@ -100,9 +115,27 @@ export function createCacheMountStore(root: string, tmpDir: string): CacheMountS
       return out;
     },
     async remove(key) {
-      await rm(join(base, key), { recursive: true, force: true });
+      const dir = join(base, key);
+      let locked: boolean;
+      try {
+        // Taking the lock first keeps a build that mounts it locked or private from losing it halfway.
+        locked = await tryLock(join(dir, 'lock'));
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return true;
+        throw err;
+      }
+      if (!locked) return false;
+      await rm(dir, { recursive: true, force: true });
+      return true;
     },
   };
+}
+
+/** writeInfo replaces info.json atomically, so a concurrent reader never sees half of it. */
+async function writeInfo(dir: string, info: CacheMountInfo): Promise<void> {
+  const tmp = join(dir, `info.json.${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFile(tmp, JSON.stringify(info));
+  await rename(tmp, join(dir, 'info.json'));
 }
 
 async function readInfo(dir: string): Promise<CacheMountInfo | undefined> {
@@ -113,8 +146,9 @@ async function readInfo(dir: string): Promise<CacheMountInfo | undefined> {
     const id = m.get('id');
     const createdAt = m.get('createdAt');
     const lastUsedAt = m.get('lastUsedAt');
+    const target = m.get('target');
     if (typeof id !== 'string' || typeof createdAt !== 'number' || typeof lastUsedAt !== 'number') return undefined;
-    return { id, createdAt, lastUsedAt };
+    return { id, target: typeof target === 'string' ? target : null, createdAt, lastUsedAt };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
     throw err;

@@ -2,11 +2,15 @@ import { readdir, readFile } from 'node:fs/promises';
 import { isDigest, parseDigest, type Digest } from '../base/digest.js';
 import { errnoCode } from '../base/errors.js';
 import type { ImageManifest } from '../base/oci.js';
+import type { CacheMountStore } from './cache-mounts.js';
 import type { ContentStore } from './content-store.js';
 import type { CacheRecordValue, MetadataStore } from './metadata.js';
 import type { Snapshotter } from './snapshotter.js';
 
-/** PruneOptions choose which cache records go. */
+/**
+ * PruneOptions choose which cache records go. Cache mounts are cache records like any other, as in BuildKit
+ * (type exec.cachemount): a prune without filters removes them too, and --all is only needed for nothing else.
+ */
 export interface PruneOptions {
   /** Remove every cache record, not only those the filters select. */
   readonly all: boolean;
@@ -24,8 +28,12 @@ export interface PruneReport {
   readonly bytes: number;
 }
 
+/** UsageRecordType tells a layer's cache record from a RUN --mount=type=cache directory (BuildKit's record types). */
+export type UsageRecordType = 'regular' | 'exec.cachemount';
+
 /** UsageRecord is one cache record as `tbuild du` shows it. */
 export interface UsageRecord {
+  readonly type: UsageRecordType;
   readonly key: string;
   readonly snapshotId: string | null;
   readonly size: number;
@@ -42,10 +50,33 @@ export interface StoreParts {
   readonly snapshotter: Snapshotter;
   readonly content: ContentStore;
   readonly contentRoot: string;
+  /** Cache mount directories; left out, they are neither listed nor pruned. */
+  readonly cacheMounts?: CacheMountStore;
 }
 
-/** diskUsageRecords lists cache records with the size of their own snapshot and whether others share it. */
-export function diskUsageRecords(store: StoreParts): UsageRecord[] {
+const CACHE_MOUNT_KEY_PREFIX = 'cache-mount:';
+
+/** diskUsageRecords lists cache records (with the size of their own snapshot and whether others share it) and cache mounts. */
+export async function diskUsageRecords(store: StoreParts): Promise<UsageRecord[]> {
+  return [...snapshotUsageRecords(store), ...(await cacheMountUsageRecords(store.cacheMounts))];
+}
+
+async function cacheMountUsageRecords(mounts: CacheMountStore | undefined): Promise<UsageRecord[]> {
+  if (mounts === undefined) return [];
+  return (await mounts.list()).map((m) => ({
+    type: 'exec.cachemount',
+    key: `${CACHE_MOUNT_KEY_PREFIX}${m.key}`,
+    snapshotId: null,
+    size: m.size,
+    shared: false,
+    lastUsedAt: m.lastUsedAt,
+    createdAt: m.createdAt,
+    description: m.target === null ? `cache mount (id=${m.id})` : `cache mount ${m.target} (id=${m.id})`,
+    inUse: m.inUse,
+  }));
+}
+
+function snapshotUsageRecords(store: StoreParts): UsageRecord[] {
   const users = new Map<string, number>();
   const records: [string, CacheRecordValue][] = [];
   for (const { key, value } of store.meta.cacheRecords.getRange()) {
@@ -57,6 +88,7 @@ export function diskUsageRecords(store: StoreParts): UsageRecord[] {
   return records.map(([key, rec]) => {
     const snap = rec.snapshotId === null ? undefined : store.meta.snapshots.get(rec.snapshotId);
     return {
+      type: 'regular',
       key,
       snapshotId: rec.snapshotId,
       size: snap?.size ?? 0,
@@ -72,16 +104,24 @@ export function diskUsageRecords(store: StoreParts): UsageRecord[] {
 /** prune removes selected cache records, then every snapshot and blob nothing kept refers to. */
 export async function prune(store: StoreParts, options: PruneOptions): Promise<PruneReport> {
   const now = Date.now();
-  const usage = diskUsageRecords(store).sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+  const usage = (await diskUsageRecords(store)).sort((a, b) => b.lastUsedAt - a.lastUsedAt);
   const drop = new Set<string>();
   let kept = 0;
+  let mountBytes = 0;
   for (const rec of usage) {
     const recent = options.keepDurationMs !== undefined && now - rec.lastUsedAt < options.keepDurationMs;
     const fits = options.keepBytes !== undefined && kept + rec.size <= options.keepBytes;
-    if (options.all || (!recent && !fits) || (options.keepDurationMs === undefined && options.keepBytes === undefined)) drop.add(rec.key);
+    // A cache mount a build holds locked stays even with --all; its lock is checked again as it goes.
+    const held = rec.type === 'exec.cachemount' && rec.inUse;
+    if (!held && (options.all || (!recent && !fits) || (options.keepDurationMs === undefined && options.keepBytes === undefined))) drop.add(rec.key);
     else kept += rec.size;
   }
-  for (const key of drop) await store.meta.cacheRecords.remove(key);
+  for (const rec of usage) {
+    if (!drop.has(rec.key)) continue;
+    if (rec.type === 'regular') await store.meta.cacheRecords.remove(rec.key);
+    else if (await store.cacheMounts?.remove(rec.key.slice(CACHE_MOUNT_KEY_PREFIX.length))) mountBytes += rec.size;
+    else drop.delete(rec.key);
+  }
 
   const liveSnapshots = new Set<string>();
   const mark = (id: string | null): void => {
@@ -101,7 +141,7 @@ export async function prune(store: StoreParts, options: PruneOptions): Promise<P
     if (!liveSnapshots.has(key.split('\0')[0] ?? '')) await store.meta.layerBlobs.remove(key);
   }
   const blobs = await collectBlobs(store);
-  return { records: drop.size, snapshots, blobs: blobs.count, bytes: bytes + blobs.bytes };
+  return { records: drop.size, snapshots, blobs: blobs.count, bytes: bytes + mountBytes + blobs.bytes };
 }
 
 async function collectBlobs(store: StoreParts): Promise<{ count: number; bytes: number }> {

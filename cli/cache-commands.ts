@@ -16,12 +16,13 @@ Show the disk usage of the build cache
 export const PRUNE_HELP = `Usage: tbuild prune [--all] [--filter until=DURATION] [--keep-storage SIZE] [--root DIR]
 
 Remove build cache: records not used within DURATION (e.g. 24h), or beyond SIZE (e.g. 10GB)
-keeping the most recently used; everything with --all. Images in the local store are kept.
+keeping the most recently used; everything with --all. Cache mounts (RUN --mount=type=cache) count as
+records; one a running build holds locked is kept. Images in the local store are kept.
 `;
 
-/** renderDiskUsage prints cache records like `docker buildx du`. */
-export function renderDiskUsage(store: Store, verbose: boolean): string {
-  const records = diskUsageRecords(storeParts(store)).sort((a, b) => b.size - a.size);
+/** renderDiskUsage prints cache records, cache mounts among them, like `docker buildx du`. */
+export async function renderDiskUsage(store: Store, verbose: boolean): Promise<string> {
+  const records = (await diskUsageRecords(storeParts(store))).sort((a, b) => b.size - a.size);
   let total = 0;
   let reclaimable = 0;
   const lines: string[] = [];
@@ -29,10 +30,11 @@ export function renderDiskUsage(store: Store, verbose: boolean): string {
   for (const r of records) {
     total += r.size;
     if (!r.inUse) reclaimable += r.size;
-    const id = r.key.replace(/^(sha256:|layer:sha256:)/, '').slice(0, 25);
+    const id = r.key.replace(/^(sha256:|layer:sha256:|cache-mount:)/, '').slice(0, 25);
     if (verbose) {
       lines.push(
         `ID:\t\t${r.key}`,
+        `Type:\t\t${r.type}`,
         `Snapshot:\t${r.snapshotId ?? '(empty)'}`,
         `Created at:\t${new Date(r.createdAt).toISOString()}`,
         `Last used:\t${new Date(r.lastUsedAt).toISOString()}`,
@@ -80,7 +82,7 @@ export async function runPrune(store: Store, args: readonly string[]): Promise<s
 }
 
 function storeParts(store: Store): Parameters<typeof prune>[0] {
-  return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content') };
+  return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content'), cacheMounts: store.cacheMounts };
 }
 
 /** parseDuration reads Go-style durations such as 24h, 90m, 1h30m or 45s. */

@@ -162,7 +162,7 @@ async function cacheCommand(command: 'du' | 'prune', args: readonly string[]): P
     return 0;
   }
   await using store = await openStore(rootOption(args) ?? defaultRoot());
-  process.stdout.write(command === 'du' ? renderDiskUsage(store, args.includes('--verbose')) : await runPrune(store, args));
+  process.stdout.write(command === 'du' ? await renderDiskUsage(store, args.includes('--verbose')) : await runPrune(store, args));
   return 0;
 }
 

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { createCacheMountStore, type CacheMountStore } from '../cache/cache-mounts.js';
 import { createLocalContentStore, type ContentStore } from '../cache/content-store.js';
 import { createLayerBlobStore, type LayerBlobStore } from '../cache/layer-blob-store.js';
 import { openMetadataStore, type MetadataStore } from '../cache/metadata.js';
@@ -13,6 +14,8 @@ export interface Store extends AsyncDisposable {
   readonly content: ContentStore;
   readonly snapshotter: Snapshotter;
   readonly layerBlobs: LayerBlobStore;
+  /** RUN --mount=type=cache directories, kept across builds. */
+  readonly cacheMounts: CacheMountStore;
   /** Folder for short-lived files of this process (bundles, unpacked contexts). */
   readonly tmp: string;
 }
@@ -39,6 +42,7 @@ export async function openStore(root: string): Promise<Store> {
     content,
     snapshotter,
     layerBlobs: createLayerBlobStore(meta),
+    cacheMounts: createCacheMountStore(root, tmp),
     tmp,
     [Symbol.asyncDispose]: () => meta.close(),
   };
