@@ -8,11 +8,11 @@ import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile } from '../frontend/index.js';
 import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
-import { createImageResolver, createOpRunner, withImportedCache, type Ref } from '../solver/ops/index.js';
+import { createImageResolver, createOpRunner, withImportedCache, type Ref, type SecretProvider } from '../solver/ops/index.js';
 import type { Executor } from '../executor/index.js';
 import { registerJob } from '../cache/jobs.js';
 import { loadContext } from './context.js';
-import { checkEntitlements, openSshAgents, secretSources } from './session.js';
+import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
 import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
 import { compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, sourceDateEpochArg } from './build-extras.js';
@@ -36,7 +36,12 @@ export interface BuildServices {
 export async function runBuild(
   request: BuildRequest,
   services: BuildServices,
-  options: { signal: AbortSignal; progress: ProgressSink },
+  options: {
+    signal: AbortSignal;
+    progress: ProgressSink;
+    /** Where secret values come from instead of request.secrets (a remote client serving them on request). */
+    secrets?: SecretProvider;
+  },
 ): Promise<BuildResult> {
   const { store } = services;
   const { signal, progress } = options;
@@ -81,7 +86,7 @@ export async function runBuild(
     contexts: new Map([...(await loadNamedContexts(request.buildContexts ?? [])), ['context', context]]),
     excludeMatcher: compileExcludes,
     cacheMounts: createCacheMountStore(store.root, store.tmp),
-    secrets: secretSources(request.secrets ?? []),
+    secrets: options.secrets ?? localSecretProvider(request.secrets ?? []),
     sshAgents: ssh.sockets,
     ...(request.network === undefined ? {} : { network: request.network }),
   });

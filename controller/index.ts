@@ -6,3 +6,5 @@ export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.
 export { collectGarbage, defaultGcPolicy, type GcPolicy } from './auto-gc.js';
 export { createExecSlots } from './exec-slots.js';
 export { readContextIgnore } from './context.js';
+export { localSecretProvider } from './session.js';
+export type { SecretProvider } from '../solver/ops/index.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerfileError, errnoCode, UsageError } from '../base/errors.js';
 import { walkVertices, type Vertex } from '../solver/graph/index.js';
-import type { SecretSource } from '../solver/ops/index.js';
+import { LocalSecretProvider, type SecretProvider, type SecretSource } from '../solver/ops/index.js';
 import type { Entitlement, SecretSpec, SshSpec } from './request.js';
 
 const AGENT_START_MS = 5000;
@@ -14,6 +14,11 @@ export function secretSources(specs: readonly SecretSpec[]): Map<string, SecretS
   const out = new Map<string, SecretSource>();
   for (const s of specs) out.set(s.id, s.kind === 'file' ? { kind: 'file', path: s.path } : { kind: 'env', name: s.env });
   return out;
+}
+
+/** localSecretProvider serves `--secret` values from files and environment variables of this process. */
+export function localSecretProvider(specs: readonly SecretSpec[], env: NodeJS.ProcessEnv = process.env): SecretProvider {
+  return new LocalSecretProvider(secretSources(specs), env);
 }
 
 /** checkEntitlements refuses RUN steps that need an entitlement the build was not given. */

@@ -16,6 +16,8 @@ import { createMessageReader, expectMessage } from './message-reader.js';
 import { isClientMessage, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
 import { planOutputs, type ReturnedOutput } from './output-plan.js';
 import { TRANSFER_VERTEX } from './progress-codec.js';
+import { cacheOptions } from './request-options.js';
+import { StreamSecretProvider } from './stream-secret-provider.js';
 
 /** BuildServiceDeps are the long-lived parts the Build method uses. */
 export interface BuildServiceDeps {
@@ -61,13 +63,17 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       await mkdir(dir, { recursive: true });
       const progress = progressSender(call);
       const synced = await syncWithProgress(progress, () => receiveContext(reader, send, { dir, signal }));
+      const secrets = new StreamSecretProvider(start.secretIds, send);
+      // receive never rejects, and settles when the client ends its half of the call or the call is torn down;
+      // the build does not wait for it. A client without secrets has already ended its half.
+      if (start.secretIds.length > 0) void secrets.receive(reader);
       const plan = planOutputs(start.outputs, tmp);
       const request = await requestFor(start, synced, tmp, plan.specs, deps.registryConfigPath);
       deps.builds.update(buildId, 'queued');
       const result = await deps.queue.add(
         () => {
           deps.builds.update(buildId, 'running');
-          return runBuild(request, { store: deps.store, executor: deps.executor, shared: deps.shared, execSlots: deps.execSlots }, { signal, progress });
+          return runBuild(request, { store: deps.store, executor: deps.executor, shared: deps.shared, execSlots: deps.execSlots }, { signal, progress, secrets });
         },
         { signal },
       );
@@ -181,5 +187,6 @@ function sessionOptions(start: BuildStartMsg): Partial<BuildRequest> {
     ...(start.imageContexts.length === 0 ? {} : { buildContexts: start.imageContexts.map((c) => ({ name: c.name, type: 'image' as const, ref: c.ref })) }),
     ...(start.check ? { check: true } : {}),
     ...(print === '' ? {} : { print }),
+    ...cacheOptions(start),
   };
 }

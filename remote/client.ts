@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { Client, type ClientDuplexStream, type Metadata, type MethodDefinition } from '@grpc/grpc-js';
 import { InternalError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
-import type { BuildRequest, BuildResult } from '../controller/index.js';
+import { localSecretProvider, type BuildRequest, type BuildResult } from '../controller/index.js';
 import { parseAddress } from './address.js';
 import type { InfoMsg, PruneMsg } from './admin-messages.js';
 import { channelCredentials, readTlsMaterial, tokenMetadata, type TlsFiles } from './auth.js';
@@ -82,6 +82,9 @@ export async function remoteBuild(
     if (!call.write(msg)) await once(call, 'drain', { signal: o.signal });
   };
   const sinks = createOutputSinks(request.outputs, { stdout: o.stdout, signal: o.signal });
+  // Secrets stay on the client: the builder asks for each value when a RUN mounts it, so the call stays open.
+  const secrets = localSecretProvider(request.secrets ?? [], env);
+  const servesSecrets = (request.secrets ?? []).length > 0;
   let buildId = '';
   try {
     const p = request.platform;
@@ -114,10 +117,7 @@ export async function remoteBuild(
           wants.push(...msg.want.indices);
           if (msg.want.last) {
             await sendFiles(manifest, wants, write, { signal: o.signal });
-            // Every message is serialized (and counted) once the writable side has finished.
-            const finished = once(call, 'finish', { signal: o.signal });
-            call.end();
-            await finished;
+            await finishSending(call, servesSecrets, o.signal);
             const data = `sent ${wireBytes} bytes to the builder (request, manifest of ${manifest.entries.length} entries, ${wants.length} files)\n`;
             o.progress.emit({ type: 'vertex.log', vertex: TRANSFER_VERTEX.vertex, stream: 'stdout', data, time: Date.now() });
           }
@@ -128,7 +128,14 @@ export async function remoteBuild(
         case 'output':
           await sinks.write(msg.output.output, msg.output.data, msg.output.eof);
           break;
+        case 'secretRequest': {
+          const { id } = msg.secretRequest;
+          const value = await secrets.get(id, { signal: o.signal });
+          await write({ kind: 'secret', secret: { id, value: value ?? Buffer.alloc(0), found: value !== undefined } });
+          break;
+        }
         case 'result': {
+          if (servesSecrets) call.end();
           const r = msg.result;
           return {
             buildId,
@@ -152,6 +159,20 @@ export async function remoteBuild(
     o.signal.removeEventListener('abort', onAbort);
     call.cancel();
   }
+}
+
+/**
+ * finishSending waits until every context message is serialized (and counted). Without secrets to serve the client
+ * ends its half of the call; with secrets it stays open for the answers and waits for the buffered writes instead.
+ */
+async function finishSending(call: ClientDuplexStream<ClientMessage, ServerMessage>, servesSecrets: boolean, signal: AbortSignal): Promise<void> {
+  if (servesSecrets) {
+    if (call.writableNeedDrain) await once(call, 'drain', { signal });
+    return;
+  }
+  const finished = once(call, 'finish', { signal });
+  call.end();
+  await finished;
 }
 
 function asServerMessage(v: unknown): ServerMessage {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { InternalError } from '../base/errors.js';
 
 /** MessageReader pulls messages one at a time from a stream, keeping its backpressure. */
@@ -8,7 +9,8 @@ export interface MessageReader<T> {
 
 /** createMessageReader wraps an object-mode readable (a gRPC call) as a MessageReader. */
 export function createMessageReader<T>(stream: AsyncIterable<unknown>, decode: (v: unknown) => T): MessageReader<T> {
-  const it = stream[Symbol.asyncIterator]();
+  // Reaching the end of the client half must not destroy a duplex call: the server still writes on its own half.
+  const it = stream instanceof Readable ? stream.iterator({ destroyOnReturn: false }) : stream[Symbol.asyncIterator]();
   return {
     async next(): Promise<T | undefined> {
       const r = await it.next();

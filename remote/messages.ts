@@ -21,6 +21,28 @@ export interface OutputMsg {
   readonly indexAnnotations: Readonly<Record<string, string>>;
 }
 
+/** CacheImportMsg is one `--cache-from` the server loads itself (type registry). */
+export interface CacheImportMsg {
+  readonly type: string;
+  readonly ref: string;
+}
+
+/** CacheExportMsg is one `--cache-to` the server writes itself (type registry or inline). */
+export interface CacheExportMsg {
+  readonly type: string;
+  readonly ref: string;
+  readonly mode: string;
+  readonly compression: string;
+  readonly imageManifest: boolean;
+}
+
+/** SecretResponseMsg answers a secret request: the value, or found false. */
+export interface SecretResponseMsg {
+  readonly id: string;
+  readonly value: Buffer;
+  readonly found: boolean;
+}
+
 /** BuildStartMsg is the first client message of a Build call. */
 export interface BuildStartMsg {
   readonly clientId: string;
@@ -40,6 +62,10 @@ export interface BuildStartMsg {
   readonly imageContexts: readonly { readonly name: string; readonly ref: string }[];
   readonly check: boolean;
   readonly print: string;
+  readonly cacheFrom: readonly CacheImportMsg[];
+  readonly cacheTo: readonly CacheExportMsg[];
+  /** Ids of the secrets the client serves on request; the client keeps its half of the call open while any is listed. */
+  readonly secretIds: readonly string[];
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -81,7 +107,8 @@ export interface BuildResultMsg {
 export type ClientMessage =
   | { readonly kind: 'start'; readonly start: BuildStartMsg }
   | { readonly kind: 'manifest'; readonly manifest: { readonly entries: readonly ManifestEntryMsg[]; readonly last: boolean } }
-  | { readonly kind: 'file'; readonly file: { readonly index: number; readonly data: Buffer; readonly eof: boolean } };
+  | { readonly kind: 'file'; readonly file: { readonly index: number; readonly data: Buffer; readonly eof: boolean } }
+  | { readonly kind: 'secret'; readonly secret: SecretResponseMsg };
 
 /** ServerMessage is one message the server sends on a Build call. */
 export type ServerMessage =
@@ -89,7 +116,8 @@ export type ServerMessage =
   | { readonly kind: 'want'; readonly want: { readonly indices: readonly number[]; readonly last: boolean } }
   | { readonly kind: 'progress'; readonly progress: string }
   | { readonly kind: 'output'; readonly output: { readonly output: number; readonly data: Buffer; readonly eof: boolean } }
-  | { readonly kind: 'result'; readonly result: BuildResultMsg };
+  | { readonly kind: 'result'; readonly result: BuildResultMsg }
+  | { readonly kind: 'secretRequest'; readonly secretRequest: { readonly id: string } };
 
 /** toWire turns a tagged message into the object protobuf encodes (the oneof field set). */
 export function toWire(m: ClientMessage | ServerMessage): Record<string, unknown> {
@@ -100,6 +128,8 @@ export function toWire(m: ClientMessage | ServerMessage): Record<string, unknown
       return { manifest: m.manifest };
     case 'file':
       return { file: m.file };
+    case 'secret':
+      return { secret: m.secret };
     case 'accepted':
       return { accepted: m.accepted };
     case 'want':
@@ -110,6 +140,8 @@ export function toWire(m: ClientMessage | ServerMessage): Record<string, unknown
       return { output: m.output };
     case 'result':
       return { result: m.result };
+    case 'secretRequest':
+      return { secretRequest: m.secretRequest };
   }
 }
 
@@ -161,6 +193,15 @@ function startOf(f: Fields): BuildStartMsg {
     }),
     check: f.bool('check'),
     print: f.str('print'),
+    cacheFrom: f.list('cacheFrom').map((v) => {
+      const c = new Fields(v, 'CacheImport');
+      return { type: c.str('type'), ref: c.str('ref') };
+    }),
+    cacheTo: f.list('cacheTo').map((v) => {
+      const c = new Fields(v, 'CacheExport');
+      return { type: c.str('type'), ref: c.str('ref'), mode: c.str('mode'), compression: c.str('compression'), imageManifest: c.bool('imageManifest') };
+    }),
+    secretIds: f.strings('secretIds'),
   };
 }
 
@@ -178,6 +219,10 @@ export function decodeClientMessage(value: unknown): ClientMessage {
     case 'file': {
       const m = sub('file');
       return { kind: 'file', file: { index: m.num('index'), data: m.bytes('data'), eof: m.bool('eof') } };
+    }
+    case 'secret': {
+      const m = sub('secret');
+      return { kind: 'secret', secret: { id: m.str('id'), value: m.bytes('value'), found: m.bool('found') } };
     }
     default:
       throw new InternalError('Cannot decode BuildClientMessage: no message set');
@@ -220,6 +265,8 @@ export function decodeServerMessage(value: unknown): ServerMessage {
       };
       return { kind: 'result', result };
     }
+    case 'secretRequest':
+      return { kind: 'secretRequest', secretRequest: { id: sub('secretRequest').str('id') } };
     default:
       throw new InternalError('Cannot decode BuildServerMessage: no message set');
   }
@@ -228,11 +275,11 @@ export function decodeServerMessage(value: unknown): ServerMessage {
 /** isClientMessage tells whether a value is an already decoded ClientMessage. */
 export function isClientMessage(v: unknown): v is ClientMessage {
   if (typeof v !== 'object' || v === null || !('kind' in v)) return false;
-  return v.kind === 'start' || v.kind === 'manifest' || v.kind === 'file';
+  return v.kind === 'start' || v.kind === 'manifest' || v.kind === 'file' || v.kind === 'secret';
 }
 
 /** isServerMessage tells whether a value is an already decoded ServerMessage. */
 export function isServerMessage(v: unknown): v is ServerMessage {
   if (typeof v !== 'object' || v === null || !('kind' in v)) return false;
-  return ['accepted', 'want', 'progress', 'output', 'result'].some((k) => k === v.kind);
+  return ['accepted', 'want', 'progress', 'output', 'result', 'secretRequest'].some((k) => k === v.kind);
 }

@@ -2,7 +2,7 @@ import { digestOf } from '../base/digest.js';
 import { InternalError } from '../base/errors.js';
 import type { ProgressEvent } from '../base/progress.js';
 
-const TYPES: readonly ProgressEvent['type'][] = ['vertex.started', 'vertex.cached', 'vertex.completed', 'vertex.log', 'status', 'warning'];
+const TYPES: readonly ProgressEvent['type'][] = ['vertex.started', 'vertex.cached', 'vertex.completed', 'vertex.log', 'vertex.usage', 'status', 'warning'];
 
 function isProgressEvent(v: unknown): v is ProgressEvent {
   if (typeof v !== 'object' || v === null || !('type' in v) || !('time' in v) || typeof v.time !== 'number') return false;
@@ -11,6 +11,7 @@ function isProgressEvent(v: unknown): v is ProgressEvent {
   if (type === 'warning') return 'message' in v && typeof v.message === 'string';
   if (!('vertex' in v) || typeof v.vertex !== 'string') return false;
   if (type === 'vertex.log') return 'data' in v && typeof v.data === 'string' && 'stream' in v && (v.stream === 'stdout' || v.stream === 'stderr');
+  if (type === 'vertex.usage') return true;
   if (type === 'status') return 'id' in v && typeof v.id === 'string' && 'current' in v && typeof v.current === 'number';
   if (type === 'vertex.completed' && !('durationMs' in v && typeof v.durationMs === 'number')) return false;
   return 'name' in v && typeof v.name === 'string';

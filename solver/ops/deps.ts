@@ -7,6 +7,7 @@ import type { Executor, NetworkMode } from '../../executor/index.js';
 import type { RegistryClient } from '../../registry/index.js';
 import type { ImageResolver } from './image-resolver.js';
 import type { LocalContext } from './ref.js';
+import type { SecretProvider } from './secret-provider.js';
 
 /** OpDeps is everything op runners use, wired by the controller. */
 export interface OpDeps {
@@ -25,12 +26,9 @@ export interface OpDeps {
   /** RUN --mount=type=cache directories. */
   readonly cacheMounts?: CacheMountStore;
   /** Build secrets by id; values are read only when a RUN mounts them. */
-  readonly secrets?: ReadonlyMap<string, SecretSource>;
+  readonly secrets?: SecretProvider;
   /** SSH agent sockets by id. */
   readonly sshAgents?: ReadonlyMap<string, string>;
   /** Network of RUNs that ask for `default`. */
   readonly network?: NetworkMode;
 }
-
-/** SecretSource is where a build secret's value is read from: a file or an environment variable of the client. */
-export type SecretSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'env'; readonly name: string };

@@ -1,10 +1,10 @@
-import { access, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errnoCode, InternalError, UsageError } from '../../base/errors.js';
 import type { ExecMount as SandboxMount } from '../../executor/index.js';
 import type { BindExecMount, ExecMount, ExecOp, SecretExecMount, SshExecMount } from '../graph/index.js';
-import type { OpDeps, SecretSource } from './deps.js';
+import type { OpDeps } from './deps.js';
 import type { Ref } from './ref.js';
 
 /** PreparedMounts are the sandbox mounts and extra environment of one exec; disposing releases them. */
@@ -71,7 +71,7 @@ async function prepareOne(m: ExecMount, inputs: readonly Ref[], deps: OpDeps, cl
     case 'tmpfs':
       return { mounts: [{ kind: 'tmpfs', target: m.dest, ...(m.sizeBytes === undefined ? {} : { sizeBytes: m.sizeBytes }) }], env: [] };
     case 'secret':
-      return secretMount(m, deps, cleanups);
+      return secretMount(m, deps, cleanups, signal);
     case 'ssh':
       return sshMount(m, deps);
   }
@@ -114,25 +114,8 @@ async function mustExist(path: string, shown: string): Promise<void> {
   }
 }
 
-async function readSecret(source: SecretSource, id: string): Promise<Buffer | undefined> {
-  switch (source.kind) {
-    case 'file':
-      try {
-        return await readFile(source.path);
-      } catch (err) {
-        // The path is the user's own; the value is never part of a message.
-        throw new UsageError(`Cannot read secret "${id}" from ${source.path}: ${errnoCode(err) ?? 'error'}`);
-      }
-    case 'env': {
-      const v = process.env[source.name];
-      return v === undefined ? undefined : Buffer.from(v);
-    }
-  }
-}
-
-async function secretMount(m: SecretExecMount, deps: OpDeps, cleanups: Cleanup[]): Promise<Prepared> {
-  const source = deps.secrets?.get(m.id);
-  const value = source === undefined ? undefined : await readSecret(source, m.id);
+async function secretMount(m: SecretExecMount, deps: OpDeps, cleanups: Cleanup[], signal: AbortSignal): Promise<Prepared> {
+  const value = await deps.secrets?.get(m.id, { signal });
   if (value === undefined) {
     if (m.required) throw new UsageError(`Cannot run: secret "${m.id}" is required but was not provided`, { hint: `pass --secret id=${m.id},src=FILE` });
     return { mounts: [], env: [] };

@@ -183,13 +183,12 @@ describe('tbuild build --builder: builds on a remote builder over a unix socket'
   });
 
   it('refuses options the protocol cannot carry instead of dropping them', async () => {
-    const ctx = join(tmp.path, 'secret-ctx');
+    const ctx = join(tmp.path, 'named-ctx');
     await mkdir(ctx);
     await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\n');
-    await writeFile(join(ctx, 'token.txt'), 'x');
-    const res = await runTbuild(['build', '--builder', builder, '--secret', `id=t,src=${join(ctx, 'token.txt')}`, ctx], { env: env('a') });
+    const res = await runTbuild(['build', '--builder', builder, '--build-context', `extra=${ctx}`, ctx], { env: env('a') });
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('Cannot build on a remote builder with --secret');
+    expect(res.stderr).toContain('Cannot build on a remote builder with --build-context with a local folder');
   });
 
   it('du, prune and info work against the builder', async () => {
