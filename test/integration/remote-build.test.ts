@@ -202,14 +202,20 @@ describe('tbuild build --builder: builds on a remote builder over a unix socket'
 });
 
 describe('tbuild build --builder when the builder dies', () => {
-  it('fails within seconds with a clear error when the server is killed mid-build', async () => {
+  it('fails within seconds with a clear error when the server is killed mid-build; restarted, it keeps its cache and pushes', async () => {
     await using tmp = await makeTempDir('tbuild-remote-kill-');
     await using registry = await startRegistry();
     await seedBusybox(registry.host);
     const config = await writeMirrorConfig(tmp.path, registry.host);
     const builder = `unix://${join(tmp.path, 'tbuild.sock')}`;
-    const server = await startServe(['--addr', builder, '--root', join(tmp.path, 'root'), '--config', config]);
+    const serveArgs = ['--addr', builder, '--root', join(tmp.path, 'root'), '--config', config];
+    const server = await startServe(serveArgs);
+    const kept = join(tmp.path, 'kept-ctx');
+    await mkdir(kept);
+    await writeFile(join(kept, 'Dockerfile'), 'FROM busybox\nRUN echo kept-step > /kept\n');
     try {
+      const first = await runTbuild(['build', '--builder', builder, '--progress', 'plain', kept]);
+      expect(first.code, first.stderr).toBe(0);
       const ctx = join(tmp.path, 'ctx');
       await mkdir(ctx);
       await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo started-kill && sleep 20\n');
@@ -223,6 +229,21 @@ describe('tbuild build --builder when the builder dies', () => {
       expect(done.stderr).toContain(`Cannot finish the build on builder ${builder}: connection lost`);
     } finally {
       await server.kill();
+    }
+    // A restarted server keeps its cache, and pushes from its side.
+    const again = await startServe(serveArgs);
+    try {
+      const name = `${registry.host}/remote/kept:1`;
+      const rebuilt = await runTbuild(['build', '--builder', builder, '--progress', 'plain', '--output', `type=image,name=${name},push=true`, kept]);
+      expect(rebuilt.code, rebuilt.stderr).toBe(0);
+      expect(rebuilt.stderr).toMatch(/RUN echo kept-step > \/kept\n#\d+ CACHED/);
+      const inspect = await new Promise<number>((resolve) => {
+        const child = spawn('skopeo', ['inspect', '--tls-verify=false', `docker://${name}`], { stdio: 'ignore' });
+        child.on('close', (code) => resolve(code ?? -1));
+      });
+      expect(inspect).toBe(0);
+    } finally {
+      await again.kill();
     }
   });
 });
