@@ -17,6 +17,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: npm 11's ci rejects lmdb's platform-specific optional packages as missing from
+  # the lock file even when the lock is fresh; install honours the lock and fetches this platform's packages.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
