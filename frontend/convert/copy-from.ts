@@ -26,7 +26,9 @@ export async function resolveCopyFrom(
   if (/\$/.test(from)) {
     throw new DockerfileError('variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround', { location });
   }
-  const index = /^\d+$/.test(from) ? Number(from) : ctx.stageIndex(from);
+  // As in BuildKit, a named build context replaces a stage of the same name.
+  const named = /^\d+$/.test(from) ? undefined : ctx.options.namedContexts?.get(from);
+  const index = /^\d+$/.test(from) ? Number(from) : named === undefined ? ctx.stageIndex(from) : undefined;
   if (index !== undefined) {
     if (index >= ctx.stages.length) throw new DockerfileError(`invalid stage index ${index}`, { location });
     if (index >= state.index) {
@@ -36,7 +38,6 @@ export async function resolveCopyFrom(
     if (source.edge === null) throw new DockerfileError(`Cannot copy from stage "${from}": the stage is empty (scratch)`, { location });
     return source.edge;
   }
-  const named = ctx.options.namedContexts?.get(from);
   if (named?.type === 'local') return contextSource(ctx, state, copy, from);
   const ref = named?.type === 'image' ? named.ref : from;
   let resolved;

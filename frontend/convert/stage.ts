@@ -43,7 +43,9 @@ async function resolveBase(ctx: CompileContext, index: number, name: string, pla
   let baseName = name;
   const from = ctx.stages[index]?.from;
   if (from === undefined) throw new DockerfileError(`invalid stage index ${index}`);
-  const baseIndex = ctx.stageIndex(baseName);
+  // As in BuildKit, a named build context replaces a stage of the same name.
+  const named = ctx.options.namedContexts?.get(baseName);
+  const baseIndex = named === undefined ? ctx.stageIndex(baseName) : undefined;
   if (baseIndex !== undefined && baseIndex < index) {
     const base = await ctx.compileStage(baseIndex);
     const triggers = (ctx.stages[baseIndex]?.instructions ?? []).flatMap((i) => (i.kind === 'onbuild' ? [i.expression] : []));
@@ -51,7 +53,6 @@ async function resolveBase(ctx: CompileContext, index: number, name: string, pla
     return { kind: 'stage', state, triggers };
   }
   const fresh = { edge: null, env: new Map<string, string>(), buildArgs: [], workdir: '/', user: '', platform };
-  const named = ctx.options.namedContexts?.get(baseName);
   if (named?.type === 'local') {
     return { kind: 'scratch', state: { ...fresh, edge: namedContextRoot(ctx, baseName, platform), image: emptyImageState() }, triggers: [] };
   }
