@@ -114,7 +114,9 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   if (c.kind === 'copy' && e.paths.some((p) => REMOTE_SOURCE.test(p))) {
     throw new DockerfileError('source can\'t be a URL for COPY', { location: c.location });
   }
-  const inputs: Edge[] = state.edge === null ? [] : [state.edge];
+  // --link copies onto scratch and stacks the result on the stage: the layer does not depend on the base.
+  const linked = c.link && state.edge !== null;
+  const inputs: Edge[] = state.edge === null || linked ? [] : [state.edge];
   const actions: FileAction[] = e.heredocs.map((h) => heredocAction(ctx, state, c, e, h));
   const local: string[] = [];
   for (const p of e.paths) {
@@ -137,12 +139,14 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
     inputs.push(source);
     actions.push(copy);
   }
-  const op: FileOp = { kind: 'file', base: state.edge === null ? null : 0, actions, platform: state.platform };
-  state.edge = ctx.graph.add(op, inputs, {
+  const op: FileOp = { kind: 'file', base: state.edge === null || linked ? null : 0, actions, platform: state.platform };
+  const metadata = {
     name: vertexName(state, displayText(ctx, state, c.original), onBuild),
     location: c.location,
     ...(state.ignoreCache ? { ignoreCache: true } : {}),
-  });
+  };
+  const changed = ctx.graph.add(op, inputs, metadata);
+  state.edge = linked && state.edge !== null ? ctx.graph.add({ kind: 'merge', platform: state.platform }, [state.edge, changed], { ...metadata, name: `${metadata.name} (link)` }) : changed;
   const createdBy = [c.kind.toUpperCase(), ...historySources(c.sources, e), c.dest].join(' ');
   commitHistory(state.image, createdBy, { layer: true, buildkitSuffix: true });
 }

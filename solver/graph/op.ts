@@ -179,5 +179,14 @@ export interface FileOp {
   readonly platform: Platform;
 }
 
+/**
+ * MergeOp stacks the single layer of its second input (a change made on scratch, as `COPY --link` makes)
+ * on top of its first input: the layer does not depend on what lies below, so it stays cached when the base changes.
+ */
+export interface MergeOp {
+  readonly kind: 'merge';
+  readonly platform: Platform;
+}
+
 /** Op is any operation of the build graph. */
-export type Op = SourceOp | ExecOp | FileOp;
+export type Op = SourceOp | ExecOp | FileOp | MergeOp;

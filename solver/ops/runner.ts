@@ -8,6 +8,7 @@ import type { OpDeps } from './deps.js';
 import { excludeMatcherOf } from './exclude.js';
 import { runExec } from './exec.js';
 import { runFileOp } from './file.js';
+import { runMerge } from './merge.js';
 import { RemoteSources } from './remote-source.js';
 import { findPulledImage, pullImage } from './image-source.js';
 import type { LocalContext, Ref } from './ref.js';
@@ -47,6 +48,8 @@ async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], deps: OpDe
       );
     case 'file':
       return computeCacheKey(computeOpDigest('file', { base: op.base, actions: op.actions, platform: op.platform }), inputKeys);
+    case 'merge':
+      return computeCacheKey(computeOpDigest('merge', { platform: op.platform }), inputKeys);
     default:
       return assertNever(op, 'op');
   }
@@ -87,6 +90,8 @@ async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], deps: Op
       return record(key, vertex, await runExec(op, inputs, deps, job, vertex.digest), deps);
     case 'file':
       return record(key, vertex, await runFileOp(op, inputs, deps, job, vertex.digest), deps);
+    case 'merge':
+      return record(key, vertex, await runMerge(op, inputs, deps, job), deps);
     default:
       return assertNever(op, 'op');
   }
