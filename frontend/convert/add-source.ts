@@ -11,7 +11,16 @@ export type AddSourceKind = { readonly type: 'local' } | { readonly type: 'http'
 export function parseGitRef(src: string): Omit<GitSource, 'type' | 'keepGitDir'> | undefined {
   const hash = src.indexOf('#');
   let remote = hash < 0 ? src : src.slice(0, hash);
-  const fragment = hash < 0 ? '' : src.slice(hash + 1);
+  let fragment = hash < 0 ? '' : src.slice(hash + 1);
+  // The query form (`repo.git?ref=v1&subdir=dir`, also `tag=`/`branch=`) says what the fragment says.
+  const query = hash < 0 ? /^(https?:\/\/[^?]+\.git|git:\/\/[^?]+|ssh:\/\/[^?]+)\?(.*)$/i.exec(remote) : null;
+  if (query?.[1] !== undefined) {
+    const params = new URLSearchParams(query[2] ?? '');
+    const ref = params.get('ref') ?? params.get('tag') ?? params.get('branch') ?? '';
+    const subdir = params.get('subdir') ?? '';
+    remote = query[1];
+    fragment = subdir === '' ? ref : `${ref}:${subdir}`;
+  }
   if (remote.startsWith('github.com/')) remote = `https://${remote}`;
   let isGit = /^(git:\/\/|ssh:\/\/|git@[^:]+:)/i.test(remote);
   if (!isGit && /^https?:\/\//i.test(remote)) {
