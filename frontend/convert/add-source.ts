@@ -66,8 +66,17 @@ export function httpSourceEdge(ctx: CompileContext, state: StageState, url: stri
 }
 
 /** gitSourceEdge adds the SourceOp of a git checkout. */
-export function gitSourceEdge(ctx: CompileContext, state: StageState, git: Omit<GitSource, 'type' | 'keepGitDir'>, keepGitDir: boolean, location: SourceLocation): Edge {
-  const source: GitSource = { type: 'git', ...git, keepGitDir };
+export function gitSourceEdge(
+  ctx: CompileContext,
+  state: StageState,
+  git: Omit<GitSource, 'type' | 'keepGitDir' | 'checksum'>,
+  options: { keepGitDir: boolean; checksum: string | undefined },
+  location: SourceLocation,
+): Edge {
+  if (options.checksum !== undefined && !/^[0-9a-f]{7,64}$/i.test(options.checksum)) {
+    throw new DockerfileError(`invalid checksum "${options.checksum}" for a git source: expected a commit hash`, { location });
+  }
+  const source: GitSource = { type: 'git', ...git, keepGitDir: options.keepGitDir, ...(options.checksum === undefined ? {} : { checksum: options.checksum }) };
   const name = `[internal] load git source ${git.remote}${git.ref === '' ? '' : `#${git.ref}`}${git.subdir === '' ? '' : `:${git.subdir}`}`;
   return ctx.graph.add({ kind: 'source', source, platform: state.platform }, [], { name, location });
 }

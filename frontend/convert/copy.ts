@@ -81,8 +81,13 @@ function remoteAction(ctx: CompileContext, state: StageState, c: CopyInstruction
       sources = [urlFilename(kind.url)];
       break;
     case 'git':
-      if (c.checksum !== undefined) throw new DockerfileError('Cannot use --checksum with a git source', { location: c.location });
-      edge = gitSourceEdge(ctx, state, kind.git, c.keepGitDir ?? false, c.location);
+      edge = gitSourceEdge(
+        ctx,
+        state,
+        kind.git,
+        { keepGitDir: c.keepGitDir ?? false, checksum: c.checksum === undefined ? undefined : expandWord(ctx, state, c.checksum, c.location) },
+        c.location,
+      );
       sources = ['/'];
       break;
     default:

@@ -19,4 +19,6 @@ export interface GitSource {
   readonly subdir: string;
   /** Keep the .git folder in the checkout. */
   readonly keepGitDir: boolean;
+  /** Expected commit (full or abbreviated hex, `ADD --checksum`); another commit fails the build. */
+  readonly checksum?: string;
 }

@@ -24,6 +24,14 @@ async function git(args: readonly string[], signal: AbortSignal, cwd?: string): 
 
 /** resolveGitCommit pins a git source's ref (or the remote HEAD) to a commit id. */
 export async function resolveGitCommit(source: GitSource, signal: AbortSignal): Promise<string> {
+  const commit = await resolveRef(source, signal);
+  if (source.checksum !== undefined && !commit.startsWith(source.checksum.toLowerCase())) {
+    throw new FileOpError(`Cannot use git source ${source.remote}: it resolved to commit ${commit}, not --checksum=${source.checksum}`);
+  }
+  return commit;
+}
+
+async function resolveRef(source: GitSource, signal: AbortSignal): Promise<string> {
   if (FULL_SHA.test(source.ref)) return source.ref;
   const ref = source.ref === '' ? 'HEAD' : source.ref;
   const out = await git(['ls-remote', source.remote, ref, `${ref}^{}`], signal);

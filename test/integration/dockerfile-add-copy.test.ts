@@ -156,6 +156,18 @@ describe('Dockerfile ADD and COPY, end to end', () => {
     const failed = await runTbuild(['build', ...base(), '--output', `type=local,dest=${join(tmp.path, 'bad-out')}`, bad]);
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toMatch(/digest mismatch/);
+
+    // --checksum on a git source names the commit the ref must resolve to.
+    const tagLines = (await run('git', ['ls-remote', `${gitBase}/repo.git`, 'v1', 'v1^{}'])).stdout.trim().split('\n');
+    const v1 = (tagLines.find((l) => l.endsWith('^{}')) ?? tagLines[0] ?? '').split('\t')[0] ?? '';
+    const pinned = await context('git-checksum', `FROM busybox\nADD --checksum=${v1.slice(0, 12)} ${gitBase}/repo.git#v1 /git/\n`);
+    const ok = await runTbuild(['build', ...base(), '--output', `type=local,dest=${join(tmp.path, 'pinned-out')}`, pinned]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await readFile(join(tmp.path, 'pinned-out', 'git', 'top.txt'), 'utf8')).toBe('v1\n');
+    const wrong = await context('git-wrong', `FROM busybox\nADD --checksum=0000000 ${gitBase}/repo.git#v1 /git/\n`);
+    const refused = await runTbuild(['build', ...base(), '--output', `type=local,dest=${join(tmp.path, 'wrong-out')}`, wrong]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('not --checksum=0000000');
   });
 
   it('COPY --chmod symbolic, --exclude, --parents with ** and /./, globs, --from a named context', async () => {
