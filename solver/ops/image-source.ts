@@ -1,6 +1,7 @@
 import { digestOf, type Digest } from '../../base/digest.js';
 import { SnapshotError } from '../../base/errors.js';
-import type { ImageConfig, ImageManifest } from '../../base/oci.js';
+import type { Descriptor, ImageConfig, ImageManifest } from '../../base/oci.js';
+import PQueue from 'p-queue';
 import { applyLayer } from '../../cache/layer/index.js';
 import type { ResolvedImage } from '../../registry/index.js';
 import type { JobContext } from '../types.js';
@@ -36,23 +37,55 @@ export async function pullImage(resolved: ResolvedImage, deps: OpDeps, job: JobC
   if (ids.length !== manifest.layers.length) {
     throw new SnapshotError(`Cannot unpack image: its config lists ${ids.length} layers but its manifest ${manifest.layers.length}`);
   }
+  const unpacked = ids.map((chainId) => {
+    const rec = deps.meta.cacheRecords.get(layerRecordKey(chainId));
+    return rec?.snapshotId != null && deps.snapshotter.exists(rec.snapshotId) ? rec.snapshotId : undefined;
+  });
+  // Missing blobs download together, a few at a time, while the layers before them unpack in order.
+  const downloads = new PQueue({ concurrency: PARALLEL_DOWNLOADS });
+  const fetched = manifest.layers.map((layer, i) =>
+    unpacked[i] !== undefined ? Promise.resolve() : downloads.add(() => fetchLayer(resolved, layer, deps, job, vertex), { signal: job.signal }),
+  );
+  // A failed download is reported where its layer is unpacked; until then it must not count as unhandled.
+  for (const f of fetched) f.catch(() => undefined);
+  try {
+    return await unpackLayers(resolved, ids, unpacked, fetched, deps, job);
+  } finally {
+    await Promise.allSettled(fetched);
+  }
+}
+
+const PARALLEL_DOWNLOADS = 3;
+
+async function fetchLayer(resolved: ResolvedImage, layer: Descriptor, deps: OpDeps, job: JobContext, vertex: string): Promise<void> {
+  if ((await deps.content.info(layer.digest)) !== undefined) return;
+  job.progress.emit({ type: 'status', vertex, id: layer.digest, current: 0, total: layer.size, time: Date.now() });
+  const stream = await (await deps.registry()).fetchBlob(resolved.ref, layer, { signal: job.signal });
+  await deps.content.writeBlob(stream, { digest: layer.digest, size: layer.size }, { signal: job.signal });
+  job.progress.emit({ type: 'status', vertex, id: layer.digest, current: layer.size, total: layer.size, completed: true, time: Date.now() });
+}
+
+async function unpackLayers(
+  resolved: ResolvedImage,
+  ids: readonly Digest[],
+  unpacked: readonly (string | undefined)[],
+  fetched: readonly Promise<void>[],
+  deps: OpDeps,
+  job: JobContext,
+): Promise<string | null> {
+  const manifest = resolved.manifest;
   let parent: string | null = null;
   for (let i = 0; i < manifest.layers.length; i++) {
     const layer = manifest.layers[i];
     const chainId = ids[i];
     const diffId = resolved.config.rootfs.diff_ids[i];
     if (layer === undefined || chainId === undefined || diffId === undefined) break;
-    const rec = deps.meta.cacheRecords.get(layerRecordKey(chainId));
-    if (rec?.snapshotId != null && deps.snapshotter.exists(rec.snapshotId)) {
-      parent = rec.snapshotId;
+    const done = unpacked[i];
+    if (done !== undefined) {
+      parent = done;
       continue;
     }
-    if ((await deps.content.info(layer.digest)) === undefined) {
-      job.progress.emit({ type: 'status', vertex, id: layer.digest, current: 0, total: layer.size, time: Date.now() });
-      const stream = await (await deps.registry()).fetchBlob(resolved.ref, layer, { signal: job.signal });
-      await deps.content.writeBlob(stream, { digest: layer.digest, size: layer.size }, { signal: job.signal });
-      job.progress.emit({ type: 'status', vertex, id: layer.digest, current: layer.size, total: layer.size, completed: true, time: Date.now() });
-    }
+    await fetched[i];
     await using active = await deps.snapshotter.prepare(parent);
     const applied = await applyLayer(deps.content.readBlob(layer.digest), active.dir, { signal: job.signal, mediaType: layer.mediaType });
     if (applied.diffId !== diffId) {
