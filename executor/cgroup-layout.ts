@@ -74,3 +74,14 @@ export async function detectCgroupLayout(): Promise<CgroupLayout> {
   }
   return parents.size === 0 ? { version: 0 } : { version: 1, parents };
 }
+
+/**
+ * isCgroupHybrid tells whether cgroup v1 hierarchies sit at /sys/fs/cgroup while a cgroup2 hierarchy is mounted
+ * elsewhere (systemd's hybrid mode), the layout crun refuses to run on.
+ */
+export async function isCgroupHybrid(): Promise<boolean> {
+  const mounts = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
+  // The last entry for a mount point is the one on top.
+  const top = mounts.filter((m) => m.mountPoint === '/sys/fs/cgroup').at(-1);
+  return top?.fsType !== 'cgroup2' && mounts.some((m) => m.fsType === 'cgroup2');
+}

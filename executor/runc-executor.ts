@@ -4,6 +4,7 @@ import path from 'node:path';
 import { errnoCode, ExecError, NativeError } from '../base/errors.js';
 import { mount, umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { createBundle } from './bundle.js';
+import { isCgroupHybrid } from './cgroup-layout.js';
 import { killPid, pipeOutput, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
 import { overlayOptions, type OverlayLayers } from './spec.js';
@@ -53,17 +54,43 @@ function mountOverlay(target: string, layers: OverlayLayers): void {
   }
 }
 
+/** RuntimeCommand is how to invoke the runtime: a program and the arguments that precede the runtime's own. */
+interface RuntimeCommand {
+  readonly file: string;
+  readonly prefix: readonly string[];
+}
+
+/**
+ * CRUN_IN_CGROUP2 runs crun in a private mount namespace with cgroup2 mounted over /sys/fs/cgroup, and with cgroup
+ * management disabled: on hybrid hosts crun refuses to start otherwise. The mounts already on the host, such as the
+ * prepared rootfs, are copied into the namespace. The runtime's path and arguments are passed as positional
+ * parameters, never spliced into the script.
+ */
+const CRUN_IN_CGROUP2 = 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"';
+
+async function runtimeCommand(options: RuncExecutorOptions, binary: string): Promise<RuntimeCommand> {
+  if (options.runtime !== 'crun' || !(await isCgroupHybrid())) return { file: binary, prefix: [] };
+  return {
+    file: 'unshare',
+    prefix: ['--mount', '--propagation', 'private', '--', 'sh', '-c', CRUN_IN_CGROUP2, 'sh', binary, '--cgroup-manager=disabled'],
+  };
+}
+
 interface RuntimeRun {
-  readonly binary: string;
+  readonly command: RuntimeCommand;
   readonly root: string;
   readonly id: string;
   readonly bundleDir: string;
 }
 
+function runtimeArgs(run: RuntimeRun, args: readonly string[]): string[] {
+  return [...run.command.prefix, '--root', run.root, ...args];
+}
+
 async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSignal): Promise<ExecResult> {
   const started = performance.now();
   const pidFile = path.join(run.bundleDir, 'init.pid');
-  const child = spawn(run.binary, ['--root', run.root, 'run', '--bundle', run.bundleDir, '--pid-file', pidFile, run.id], {
+  const child = spawn(run.command.file, runtimeArgs(run, ['run', '--bundle', run.bundleDir, '--pid-file', pidFile, run.id]), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const closed = waitForClose(child);
@@ -71,7 +98,7 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
   pipeOutput(child, request.onOutput, tail);
   const kill = (): void => {
     // runc kill reaches the container init; if the container does not exist yet, stop runc itself.
-    execFile(run.binary, ['--root', run.root, 'kill', run.id, 'KILL'], (err) => {
+    execFile(run.command.file, runtimeArgs(run, ['kill', run.id, 'KILL']), (err) => {
       if (err !== null && child.pid !== undefined) killPid(child.pid);
     });
   };
@@ -82,7 +109,7 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
   } finally {
     signal.removeEventListener('abort', kill);
     // runc run removes its container on exit; this covers a killed runc. A non-zero status means nothing was left.
-    await waitForClose(spawn(run.binary, ['--root', run.root, 'delete', '--force', run.id], { stdio: 'ignore' }));
+    await waitForClose(spawn(run.command.file, runtimeArgs(run, ['delete', '--force', run.id]), { stdio: 'ignore' }));
   }
   signal.throwIfAborted();
   const durationMs = performance.now() - started;
@@ -99,6 +126,7 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
 export function createRuncExecutor(options: RuncExecutorOptions): Executor {
   const binary = options.binary ?? options.runtime;
   let swept: Promise<void> | undefined;
+  let command: Promise<RuntimeCommand> | undefined;
   let runs = 0;
   return {
     async run(request: ExecRequest, runOptions: { signal: AbortSignal }): Promise<ExecResult> {
@@ -107,14 +135,16 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
       // The runtime creates and removes the cgroups itself; only bundles need sweeping.
       swept ??= sweepStateDir(options.stateDir, { version: 0 });
       await swept;
+      command ??= runtimeCommand(options, binary);
+      const runtime = await command;
       const argv = request.process.args;
       const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'prepared',
         user,
         nofile: await hostNofileLimit(),
-        // Relative: the runtime nests it under its own cgroup, as tbuild's helper does. crun refuses cgroup paths on
-        // hybrid v1/v2 hosts, so it is left to its defaults there.
+        // Relative: the runtime nests it under its own cgroup, as tbuild's helper does. crun is left to its defaults:
+        // on hybrid v1/v2 hosts it runs with its cgroup manager disabled (see runtimeCommand).
         ...(options.runtime === 'runc' ? { cgroupsPath: `tbuild/runc-${process.pid}-${runs++}` } : {}),
         signal,
       });
@@ -123,7 +153,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
       try {
         const root = path.join(options.stateDir, `${options.runtime}-state`);
         const id = `tbuild-${path.basename(bundle.dir)}`;
-        return await runRuntime({ binary, root, id, bundleDir: bundle.dir }, request, signal);
+        return await runRuntime({ command: runtime, root, id, bundleDir: bundle.dir }, request, signal);
       } finally {
         unmountRootfs(bundle.rootfsDir);
       }

@@ -90,6 +90,23 @@ describe('tbuild build: Dockerfile to OCI image, end to end', () => {
     expect((await readdir(join(dest, 'app/data'))).sort()).toEqual(['one.txt', 'two.txt']);
   });
 
+  it('runs the RUN steps through crun with --oci-runtime crun', async () => {
+    const dest = join(tmp.path, 'out-crun');
+    const res = await runTbuild([
+      'build', ...base(), '--oci-runtime', 'crun', '--no-cache', '--output', `type=local,dest=${dest}`, join(REPO_ROOT, 'examples/hello'),
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain('RUN chmod +x greet.sh');
+    for (const step of ['RUN chmod +x greet.sh', "RUN echo 'hello:x:1001"]) {
+      const n = res.stderr.split('\n').find((l) => l.includes(step))?.split(' ')[0];
+      expect(n, step).toBeDefined();
+      expect(res.stderr, `${step} was not run`).toContain(`${n} DONE`);
+      expect(res.stderr, `${step} was cached`).not.toContain(`${n} CACHED`);
+    }
+    expect(await readFile(join(dest, 'app/greeting.txt'), 'utf8')).toBe('hello from tbuild\n');
+    expect(await readFile(join(dest, 'app/built-on.txt'), 'utf8')).toBe('Linux\n');
+  });
+
   it('fails a build whose RUN exits 3 with status 1, naming the step, line and exit code, and keeps the store usable', async () => {
     const ctx = join(tmp.path, 'failing');
     await mkdir(ctx);

@@ -87,6 +87,7 @@ const BLOCKED = 'unshare EPERM\nmount EPERM\nkeyctl EPERM\nadd_key EPERM\ngetpid
 describe.each([
   ['namespace', (dir: string): Executor => createNamespaceExecutor({ stateDir: dir })],
   ['runc', (dir: string): Executor => createRuncExecutor({ stateDir: dir, runtime: 'runc' })],
+  ['crun', (dir: string): Executor => createRuncExecutor({ stateDir: dir, runtime: 'crun' })],
 ])('seccomp through the %s executor', (name, make) => {
   let executor: Executor;
   beforeAll(() => {

@@ -171,6 +171,26 @@ function describeExecutor(name: string, make: (stateDir: string) => Executor): v
 
 describeExecutor('namespace executor', (stateDir) => createNamespaceExecutor({ stateDir }));
 describeExecutor('runc executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'runc' }));
+describeExecutor('crun executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'crun' }));
+
+describe('crun executor only', () => {
+  it('leaves no mounts, processes or containers after 20 runs, and the host cgroup mounts as they were', async () => {
+    const cgroupMounts = async (): Promise<string[]> =>
+      (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(' /sys/fs/cgroup'));
+    const before = await cgroupMounts();
+    const stateDir = path.join(fx.base, 'state-crun-many');
+    const executor = createRuncExecutor({ stateDir, runtime: 'crun' });
+    for (let i = 0; i < 20; i++) {
+      const r = await exec(executor, fx, ['true']);
+      expect(r.exitCode).toBe(0);
+    }
+    expect(await mountsUnder(fx.base)).toEqual([]);
+    expect(await childPids()).toEqual([]);
+    expect(await cgroupMounts()).toEqual(before);
+    const containers = await readdir(path.join(stateDir, 'crun-state')).catch(() => []);
+    expect(containers.filter((name) => name.startsWith('tbuild-'))).toEqual([]);
+  });
+});
 
 describe('namespace executor only', () => {
   it('runs the process under an init that is PID 1', async () => {
