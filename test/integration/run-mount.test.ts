@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
 import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
@@ -121,6 +123,29 @@ describe('RUN --mount, end to end', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('loads --ssh key files into an ssh-agent of its own and stops it afterwards', async () => {
+    const agents = async (): Promise<string[]> => {
+      const found: string[] = [];
+      for (const pid of await readdir('/proc')) {
+        if (!/^[0-9]+$/.test(pid)) continue;
+        const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+        if (cmdline[0]?.endsWith('ssh-agent') === true && cmdline.some((a) => a.includes('tbuild-ssh-'))) found.push(pid);
+      }
+      return found;
+    };
+    const before = await agents();
+    const keyDir = join(tmp.path, 'ssh-key');
+    await mkdir(keyDir);
+    const key = join(keyDir, 'id_ed25519');
+    await promisify(execFile)('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tbuild-test', '-f', key]);
+    const r = await build('FROM busybox\nRUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo agent-ok\n', ['--ssh', `default=${key}`]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('agent-ok');
+    expect(await agents()).toEqual(before);
+    const body = (await readFile(key, 'utf8')).split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
+    for (const line of body) expect(await grepTree(root, line)).toEqual([]);
   });
 
   it('refuses RUN --security=insecure without --allow security.insecure', async () => {
