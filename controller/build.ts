@@ -8,7 +8,7 @@ import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile } from '../frontend/index.js';
 import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
-import { createImageResolver, createOpRunner, withImportedCache, type Ref, type SecretProvider } from '../solver/ops/index.js';
+import { createImageResolver, createOpRunner, withImportedCache, LocalSshAgentProvider, type Ref, type SecretProvider, type SshAgentProvider } from '../solver/ops/index.js';
 import type { Executor } from '../executor/index.js';
 import { registerJob } from '../cache/jobs.js';
 import { loadContext } from './context.js';
@@ -41,6 +41,8 @@ export async function runBuild(
     progress: ProgressSink;
     /** Where secret values come from instead of request.secrets (a remote client serving them on request). */
     secrets?: SecretProvider;
+    /** Where SSH agents come from instead of request.ssh (a remote client forwarding them on request). */
+    sshAgents?: SshAgentProvider;
   },
 ): Promise<BuildResult> {
   const { store } = services;
@@ -87,7 +89,7 @@ export async function runBuild(
     excludeMatcher: compileExcludes,
     cacheMounts: createCacheMountStore(store.root, store.tmp),
     secrets: options.secrets ?? localSecretProvider(request.secrets ?? []),
-    sshAgents: ssh.sockets,
+    sshAgents: options.sshAgents ?? new LocalSshAgentProvider(ssh.sockets),
     ...(request.network === undefined ? {} : { network: request.network }),
   });
   const job = { id: randomBytes(8).toString('hex'), signal, progress };

@@ -7,4 +7,4 @@ export { collectGarbage, defaultGcPolicy, type GcPolicy } from './auto-gc.js';
 export { createExecSlots } from './exec-slots.js';
 export { readContextIgnore } from './context.js';
 export { localSecretProvider } from './session.js';
-export type { SecretProvider } from '../solver/ops/index.js';
+export type { SecretProvider, SshAgentOwner, SshAgentProvider, SshAgentSocket } from '../solver/ops/index.js';

@@ -17,7 +17,9 @@ import { isClientMessage, type BuildStartMsg, type ClientMessage, type ServerMes
 import { planOutputs, type ReturnedOutput } from './output-plan.js';
 import { TRANSFER_VERTEX } from './progress-codec.js';
 import { cacheOptions } from './request-options.js';
+import { receiveSession } from './session-receiver.js';
 import { StreamSecretProvider } from './stream-secret-provider.js';
+import { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
 
 /** BuildServiceDeps are the long-lived parts the Build method uses. */
 export interface BuildServiceDeps {
@@ -64,16 +66,17 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       const progress = progressSender(call);
       const synced = await syncWithProgress(progress, () => receiveContext(reader, send, { dir, signal }));
       const secrets = new StreamSecretProvider(start.secretIds, send);
-      // receive never rejects, and settles when the client ends its half of the call or the call is torn down;
-      // the build does not wait for it. A client without secrets has already ended its half.
-      if (start.secretIds.length > 0) void secrets.receive(reader);
+      await using sshAgents = new StreamSshAgentProvider(start.sshIds, send, deps.logger);
+      // receiveSession never rejects, and settles when the client ends its half of the call or the call is torn
+      // down; the build does not wait for it. A client without secrets or agents has already ended its half.
+      if (start.secretIds.length > 0 || start.sshIds.length > 0) void receiveSession(reader, { secrets, ssh: sshAgents }, signal);
       const plan = planOutputs(start.outputs, tmp);
       const request = await requestFor(start, synced, tmp, plan.specs, deps.registryConfigPath);
       deps.builds.update(buildId, 'queued');
       const result = await deps.queue.add(
         () => {
           deps.builds.update(buildId, 'running');
-          return runBuild(request, { store: deps.store, executor: deps.executor, shared: deps.shared, execSlots: deps.execSlots }, { signal, progress, secrets });
+          return runBuild(request, { store: deps.store, executor: deps.executor, shared: deps.shared, execSlots: deps.execSlots }, { signal, progress, secrets, sshAgents });
         },
         { signal },
       );

@@ -19,6 +19,7 @@ import { outputMsgOf } from './output-plan.js';
 import { createOutputSinks } from './output-sink.js';
 import { parseProgressEvent, TRANSFER_VERTEX } from './progress-codec.js';
 import { refuseClientSideOptions, sessionFields } from './request-options.js';
+import { resolveAgentSockets, SshAgentForwarder } from './ssh-agent-forwarder.js';
 import { loadBuilderMethods, type BuilderMethods } from './proto.js';
 
 /** BuilderConnection says where a builder is and how to authenticate to it. */
@@ -64,6 +65,7 @@ export async function remoteBuild(
 ): Promise<RemoteBuildResult> {
   refuseClientSideOptions(request);
   const env = o.env ?? process.env;
+  const agentSockets = await resolveAgentSockets(request.ssh ?? [], env);
   const key = contextKey(request.contextDir);
   const manifest = await buildManifest(request.contextDir, request.dockerfile, { signal: o.signal, memoPath: checksumMemoPath(key, env) });
   const dockerfile = await readFile(request.dockerfile);
@@ -84,7 +86,12 @@ export async function remoteBuild(
   const sinks = createOutputSinks(request.outputs, { stdout: o.stdout, signal: o.signal });
   // Secrets stay on the client: the builder asks for each value when a RUN mounts it, so the call stays open.
   const secrets = localSecretProvider(request.secrets ?? [], env);
-  const servesSecrets = (request.secrets ?? []).length > 0;
+  // SSH agents stay on the client too: each connection a RUN makes to its agent socket is tunnelled over the call.
+  using agents = new SshAgentForwarder(agentSockets, {
+    write,
+    warn: (message) => o.progress.emit({ type: 'warning', message, time: Date.now() }),
+  });
+  const servesSecrets = (request.secrets ?? []).length > 0 || agentSockets.size > 0;
   let buildId = '';
   try {
     const p = request.platform;
@@ -134,7 +141,17 @@ export async function remoteBuild(
           await write({ kind: 'secret', secret: { id, value: value ?? Buffer.alloc(0), found: value !== undefined } });
           break;
         }
+        case 'sshOpen':
+          agents.open(msg.sshOpen.conn, msg.sshOpen.id);
+          break;
+        case 'sshData':
+          await agents.deliver(msg.sshData, o.signal);
+          break;
+        case 'sshClose':
+          agents.close(msg.sshClose.conn);
+          break;
         case 'result': {
+          agents[Symbol.dispose]();
           if (servesSecrets) call.end();
           const r = msg.result;
           return {
@@ -162,8 +179,8 @@ export async function remoteBuild(
 }
 
 /**
- * finishSending waits until every context message is serialized (and counted). Without secrets to serve the client
- * ends its half of the call; with secrets it stays open for the answers and waits for the buffered writes instead.
+ * finishSending waits until every context message is serialized (and counted). Without secrets or agents to serve the client
+ * ends its half of the call; otherwise it stays open for them and waits for the buffered writes instead.
  */
 async function finishSending(call: ClientDuplexStream<ClientMessage, ServerMessage>, servesSecrets: boolean, signal: AbortSignal): Promise<void> {
   if (servesSecrets) {

@@ -43,6 +43,12 @@ export interface SecretResponseMsg {
   readonly found: boolean;
 }
 
+/** SshDataMsg carries bytes of one SSH agent tunnel, in either direction. */
+export interface SshDataMsg {
+  readonly conn: number;
+  readonly data: Buffer;
+}
+
 /** BuildStartMsg is the first client message of a Build call. */
 export interface BuildStartMsg {
   readonly clientId: string;
@@ -66,6 +72,8 @@ export interface BuildStartMsg {
   readonly cacheTo: readonly CacheExportMsg[];
   /** Ids of the secrets the client serves on request; the client keeps its half of the call open while any is listed. */
   readonly secretIds: readonly string[];
+  /** Ids of the SSH agents the client forwards on request; the client keeps its half of the call open while any is listed. */
+  readonly sshIds: readonly string[];
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -108,7 +116,9 @@ export type ClientMessage =
   | { readonly kind: 'start'; readonly start: BuildStartMsg }
   | { readonly kind: 'manifest'; readonly manifest: { readonly entries: readonly ManifestEntryMsg[]; readonly last: boolean } }
   | { readonly kind: 'file'; readonly file: { readonly index: number; readonly data: Buffer; readonly eof: boolean } }
-  | { readonly kind: 'secret'; readonly secret: SecretResponseMsg };
+  | { readonly kind: 'secret'; readonly secret: SecretResponseMsg }
+  | { readonly kind: 'sshData'; readonly sshData: SshDataMsg }
+  | { readonly kind: 'sshClose'; readonly sshClose: { readonly conn: number } };
 
 /** ServerMessage is one message the server sends on a Build call. */
 export type ServerMessage =
@@ -117,7 +127,10 @@ export type ServerMessage =
   | { readonly kind: 'progress'; readonly progress: string }
   | { readonly kind: 'output'; readonly output: { readonly output: number; readonly data: Buffer; readonly eof: boolean } }
   | { readonly kind: 'result'; readonly result: BuildResultMsg }
-  | { readonly kind: 'secretRequest'; readonly secretRequest: { readonly id: string } };
+  | { readonly kind: 'secretRequest'; readonly secretRequest: { readonly id: string } }
+  | { readonly kind: 'sshOpen'; readonly sshOpen: { readonly conn: number; readonly id: string } }
+  | { readonly kind: 'sshData'; readonly sshData: SshDataMsg }
+  | { readonly kind: 'sshClose'; readonly sshClose: { readonly conn: number } };
 
 /** toWire turns a tagged message into the object protobuf encodes (the oneof field set). */
 export function toWire(m: ClientMessage | ServerMessage): Record<string, unknown> {
@@ -142,6 +155,12 @@ export function toWire(m: ClientMessage | ServerMessage): Record<string, unknown
       return { result: m.result };
     case 'secretRequest':
       return { secretRequest: m.secretRequest };
+    case 'sshOpen':
+      return { sshOpen: m.sshOpen };
+    case 'sshData':
+      return { sshData: m.sshData };
+    case 'sshClose':
+      return { sshClose: m.sshClose };
   }
 }
 
@@ -202,6 +221,7 @@ function startOf(f: Fields): BuildStartMsg {
       return { type: c.str('type'), ref: c.str('ref'), mode: c.str('mode'), compression: c.str('compression'), imageManifest: c.bool('imageManifest') };
     }),
     secretIds: f.strings('secretIds'),
+    sshIds: f.strings('sshIds'),
   };
 }
 
@@ -224,9 +244,17 @@ export function decodeClientMessage(value: unknown): ClientMessage {
       const m = sub('secret');
       return { kind: 'secret', secret: { id: m.str('id'), value: m.bytes('value'), found: m.bool('found') } };
     }
+    case 'sshData':
+      return { kind: 'sshData', sshData: sshDataOf(sub('sshData')) };
+    case 'sshClose':
+      return { kind: 'sshClose', sshClose: { conn: sub('sshClose').num('conn') } };
     default:
       throw new InternalError('Cannot decode BuildClientMessage: no message set');
   }
+}
+
+function sshDataOf(f: Fields): SshDataMsg {
+  return { conn: f.num('conn'), data: f.bytes('data') };
 }
 
 function statsOf(f: Fields | undefined): ContextStatsMsg | undefined {
@@ -267,6 +295,14 @@ export function decodeServerMessage(value: unknown): ServerMessage {
     }
     case 'secretRequest':
       return { kind: 'secretRequest', secretRequest: { id: sub('secretRequest').str('id') } };
+    case 'sshOpen': {
+      const m = sub('sshOpen');
+      return { kind: 'sshOpen', sshOpen: { conn: m.num('conn'), id: m.str('id') } };
+    }
+    case 'sshData':
+      return { kind: 'sshData', sshData: sshDataOf(sub('sshData')) };
+    case 'sshClose':
+      return { kind: 'sshClose', sshClose: { conn: sub('sshClose').num('conn') } };
     default:
       throw new InternalError('Cannot decode BuildServerMessage: no message set');
   }
@@ -275,11 +311,11 @@ export function decodeServerMessage(value: unknown): ServerMessage {
 /** isClientMessage tells whether a value is an already decoded ClientMessage. */
 export function isClientMessage(v: unknown): v is ClientMessage {
   if (typeof v !== 'object' || v === null || !('kind' in v)) return false;
-  return v.kind === 'start' || v.kind === 'manifest' || v.kind === 'file' || v.kind === 'secret';
+  return ['start', 'manifest', 'file', 'secret', 'sshData', 'sshClose'].some((k) => k === v.kind);
 }
 
 /** isServerMessage tells whether a value is an already decoded ServerMessage. */
 export function isServerMessage(v: unknown): v is ServerMessage {
   if (typeof v !== 'object' || v === null || !('kind' in v)) return false;
-  return ['accepted', 'want', 'progress', 'output', 'result', 'secretRequest'].some((k) => k === v.kind);
+  return ['accepted', 'want', 'progress', 'output', 'result', 'secretRequest', 'sshOpen', 'sshData', 'sshClose'].some((k) => k === v.kind);
 }

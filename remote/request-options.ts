@@ -4,7 +4,7 @@ import type { BuildStartMsg, CacheExportMsg, CacheImportMsg } from './messages.j
 
 /**
  * refuseClientSideOptions stops a remote build that needs something from the client's disk or agent the protocol
- * does not carry (SSH agents, local named contexts, cache folders), rather than dropping it silently.
+ * does not carry (local named contexts, cache folders), rather than dropping it silently.
  */
 export function refuseClientSideOptions(request: BuildRequest): void {
   const hint = 'use type=registry: the builder reads and writes registry caches with its own credentials';
@@ -15,7 +15,6 @@ export function refuseClientSideOptions(request: BuildRequest): void {
     throw new UsageError('Cannot export --cache-to type=local on a remote builder: the builder cannot write folders of the client', { hint });
   }
   const unsupported: string[] = [];
-  if ((request.ssh ?? []).length > 0) unsupported.push('--ssh');
   if ((request.buildContexts ?? []).some((c) => c.type === 'local')) unsupported.push('--build-context with a local folder');
   if (unsupported.length > 0) {
     throw new UsageError(`Cannot build on a remote builder with ${unsupported.join(', ')}: not supported by the remote protocol yet`, {
@@ -24,7 +23,7 @@ export function refuseClientSideOptions(request: BuildRequest): void {
   }
 }
 
-type SessionFieldNames = 'pull' | 'network' | 'allow' | 'imageContexts' | 'check' | 'print' | 'cacheFrom' | 'cacheTo' | 'secretIds';
+type SessionFieldNames = 'pull' | 'network' | 'allow' | 'imageContexts' | 'check' | 'print' | 'cacheFrom' | 'cacheTo' | 'secretIds' | 'sshIds';
 
 /** sessionFields are the request options sent as they are; secrets travel as ids only. */
 export function sessionFields(request: BuildRequest): Pick<BuildStartMsg, SessionFieldNames> {
@@ -38,6 +37,7 @@ export function sessionFields(request: BuildRequest): Pick<BuildStartMsg, Sessio
     cacheFrom: (request.cacheFrom ?? []).flatMap(cacheImportMsg),
     cacheTo: (request.cacheTo ?? []).flatMap(cacheExportMsg),
     secretIds: [...new Set((request.secrets ?? []).map((s) => s.id))],
+    sshIds: [...new Set((request.ssh ?? []).map((s) => s.id))],
   };
 }
 

@@ -1,7 +1,6 @@
-import { InternalError, UsageError } from '../base/errors.js';
+import { InternalError } from '../base/errors.js';
 import type { SecretProvider } from '../controller/index.js';
-import type { MessageReader } from './message-reader.js';
-import type { ClientMessage, ServerMessage } from './messages.js';
+import type { SecretResponseMsg, ServerMessage } from './messages.js';
 
 interface Waiter {
   readonly resolve: (value: Buffer | undefined) => void;
@@ -51,24 +50,16 @@ export class StreamSecretProvider implements SecretProvider {
     }
   }
 
-  /**
-   * receive reads the client's answers until it ends its half of the call. It never rejects: a broken stream
-   * fails the requests waiting and those still to come.
-   */
-  async receive(reader: MessageReader<ClientMessage>): Promise<void> {
-    try {
-      for (;;) {
-        const m = await reader.next();
-        if (m === undefined) break;
-        if (m.kind !== 'secret') throw new InternalError(`Cannot continue the build: expected secret, got ${m.kind}`);
-        const waiters = this.#waiting.get(m.secret.id) ?? [];
-        this.#waiting.delete(m.secret.id);
-        for (const w of waiters) w.resolve(m.secret.found ? m.secret.value : undefined);
-      }
-      this.#close(new UsageError('Cannot read a secret from the client: the client stopped serving secrets'));
-    } catch (err) {
-      this.#close(err instanceof Error ? err : new InternalError(String(err)));
-    }
+  /** answer hands the client's answer to the requests waiting for that secret. */
+  answer(m: SecretResponseMsg): void {
+    const waiters = this.#waiting.get(m.id) ?? [];
+    this.#waiting.delete(m.id);
+    for (const w of waiters) w.resolve(m.found ? m.value : undefined);
+  }
+
+  /** fail fails the requests waiting and those still to come: the client stopped answering. */
+  fail(err: Error): void {
+    this.#close(err);
   }
 
   #close(err: Error): void {

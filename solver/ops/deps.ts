@@ -8,6 +8,7 @@ import type { RegistryClient } from '../../registry/index.js';
 import type { ImageResolver } from './image-resolver.js';
 import type { LocalContext } from './ref.js';
 import type { SecretProvider } from './secret-provider.js';
+import type { SshAgentProvider } from './ssh-agent-provider.js';
 
 /** OpDeps is everything op runners use, wired by the controller. */
 export interface OpDeps {
@@ -27,8 +28,8 @@ export interface OpDeps {
   readonly cacheMounts?: CacheMountStore;
   /** Build secrets by id; values are read only when a RUN mounts them. */
   readonly secrets?: SecretProvider;
-  /** SSH agent sockets by id. */
-  readonly sshAgents?: ReadonlyMap<string, string>;
+  /** SSH agents by id; a socket is opened only when a RUN mounts it. */
+  readonly sshAgents?: SshAgentProvider;
   /** Network of RUNs that ask for `default`. */
   readonly network?: NetworkMode;
 }

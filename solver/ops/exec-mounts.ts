@@ -73,7 +73,7 @@ async function prepareOne(m: ExecMount, inputs: readonly Ref[], deps: OpDeps, cl
     case 'secret':
       return secretMount(m, deps, cleanups, signal);
     case 'ssh':
-      return sshMount(m, deps);
+      return sshMount(m, deps, cleanups, signal);
   }
 }
 
@@ -132,11 +132,12 @@ async function secretMount(m: SecretExecMount, deps: OpDeps, cleanups: Cleanup[]
   return { mounts: [{ kind: 'bind', source: file, target: m.dest, readonly: true }], env };
 }
 
-async function sshMount(m: SshExecMount, deps: OpDeps): Promise<Prepared> {
-  const socket = deps.sshAgents?.get(m.id);
+async function sshMount(m: SshExecMount, deps: OpDeps, cleanups: Cleanup[], signal: AbortSignal): Promise<Prepared> {
+  const socket = await deps.sshAgents?.open(m.id, { owner: { uid: m.uid, gid: m.gid, mode: m.mode }, signal });
   if (socket === undefined) {
     if (m.required) throw new UsageError(`Cannot run: ssh agent "${m.id}" is required but was not provided`, { hint: `pass --ssh ${m.id}=SOCKET` });
     return { mounts: [], env: [] };
   }
-  return { mounts: [{ kind: 'bind', source: socket, target: m.dest, readonly: false }], env: m.setEnv ? [`SSH_AUTH_SOCK=${m.dest}`] : [] };
+  cleanups.push(() => socket[Symbol.asyncDispose]());
+  return { mounts: [{ kind: 'bind', source: socket.path, target: m.dest, readonly: false }], env: m.setEnv ? [`SSH_AUTH_SOCK=${m.dest}`] : [] };
 }

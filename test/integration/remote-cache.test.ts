@@ -129,11 +129,4 @@ describe('tbuild build --builder: cache import/export and secrets through the bu
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('secret "absent" is required');
   });
-
-  it('still refuses --ssh with a clear error', async () => {
-    const ctx = await context('ssh', 'FROM scratch\n');
-    const res = await remote(['--ssh', 'default'], ctx);
-    expect(res.code).toBe(2);
-    expect(res.stderr).toContain('Cannot build on a remote builder with --ssh');
-  });
 });

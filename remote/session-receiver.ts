@@ -1,0 +1,41 @@
+import { InternalError, UsageError } from '../base/errors.js';
+import type { MessageReader } from './message-reader.js';
+import type { ClientMessage } from './messages.js';
+import type { StreamSecretProvider } from './stream-secret-provider.js';
+import type { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
+
+/** SessionServices are the providers answered by the client while a build runs. */
+export interface SessionServices {
+  readonly secrets: StreamSecretProvider;
+  readonly ssh: StreamSshAgentProvider;
+}
+
+/**
+ * receiveSession reads the client's secret answers and agent bytes until it ends its half of the call. It never
+ * rejects: a broken stream fails the secret requests waiting and those still to come.
+ */
+export async function receiveSession(reader: MessageReader<ClientMessage>, services: SessionServices, signal: AbortSignal): Promise<void> {
+  try {
+    for (;;) {
+      const m = await reader.next();
+      if (m === undefined) break;
+      switch (m.kind) {
+        case 'secret':
+          services.secrets.answer(m.secret);
+          break;
+        case 'sshData':
+          // Waiting here keeps backpressure: the call is not read further while the RUN's connection is full.
+          await services.ssh.deliver(m.sshData, signal);
+          break;
+        case 'sshClose':
+          services.ssh.closeFromClient(m.sshClose.conn);
+          break;
+        default:
+          throw new InternalError(`Cannot continue the build: expected secret or ssh messages, got ${m.kind}`);
+      }
+    }
+    services.secrets.fail(new UsageError('Cannot read a secret from the client: the client stopped serving secrets'));
+  } catch (err) {
+    services.secrets.fail(err instanceof Error ? err : new InternalError(String(err)));
+  }
+}
