@@ -1,25 +1,10 @@
-/** HeredocNode is one here-document attached to an instruction line. */
-export interface HeredocNode {
-  readonly name: string;
-  readonly content: string;
-  readonly expand: boolean;
-  readonly chomp: boolean;
-}
+import type { Heredoc, Node } from '../parser/index.js';
 
-/** InstructionNode is the part of a parsed Dockerfile line that instructions are read from. */
-export interface InstructionNode {
-  /** Lower-cased instruction keyword on a root child; argument text further down the chain. */
-  readonly value: string;
-  readonly next: InstructionNode | undefined;
-  readonly children: readonly InstructionNode[];
-  readonly attributes: { readonly json?: boolean };
-  readonly original: string;
-  /** Flags as written, e.g. `--from=build`. */
-  readonly flags: readonly string[];
-  readonly heredocs: readonly HeredocNode[];
-  readonly startLine: number;
-  readonly endLine: number;
-}
+/** HeredocNode is one here-document attached to an instruction line (the parser's Heredoc). */
+export type HeredocNode = Heredoc;
+
+/** InstructionNode is the parsed Dockerfile line that instructions are read from (the parser's Node). */
+export type InstructionNode = Node;
 
 /** nodeArgs returns the argument values chained after an instruction node. */
 export function nodeArgs(node: InstructionNode): string[] {
