@@ -17,6 +17,8 @@ export interface CacheMountInfo {
   readonly createdAt: number;
   /** When a RUN last mounted it. */
   readonly lastUsedAt: number;
+  /** Bytes of its data directory when the last RUN using it ended; null until one has. */
+  readonly recordedSize: number | null;
 }
 
 /** CacheMountRecord is one cache mount as `tbuild du` shows it. */
@@ -47,6 +49,8 @@ export interface CacheMountLease extends AsyncDisposable {
 export interface CacheMountStore {
   acquire(id: string, sharing: CacheMountSharing, owner: CacheMountSpec, options: { signal: AbortSignal }): Promise<CacheMountLease>;
   list(): Promise<CacheMountRecord[]>;
+  /** infos lists what each mount's info.json records, without measuring: cheap, for deciding whether to collect. */
+  infos(): Promise<CacheMountInfo[]>;
   /** remove deletes a cache mount unless a running build holds its lock; it tells whether it did. */
   remove(key: string): Promise<boolean>;
 }
@@ -73,21 +77,35 @@ export function createCacheMountStore(root: string, tmpDir: string): CacheMountS
       }
       const now = Date.now();
       const info = await readInfo(dir);
-      await writeInfo(dir, { id, target: owner.dest, createdAt: info?.createdAt ?? now, lastUsedAt: now });
+      const used: CacheMountInfo = { id, target: owner.dest, createdAt: info?.createdAt ?? now, lastUsedAt: now, recordedSize: info?.recordedSize ?? null };
+      await writeInfo(dir, used);
+      // What the RUN left is measured as it lets go, so automatic collection can weigh mounts without walking them.
+      const measure = async (): Promise<void> => {
+        try {
+          await writeInfo(dir, { ...used, recordedSize: await diskUsage(data) });
+        } catch (err) {
+          // A prune may remove a shared mount while a RUN uses it: nothing is left to measure.
+          if (errnoCode(err) !== 'ENOENT') throw err;
+        }
+      };
       const lockFile = join(dir, 'lock');
+      const unlock = async (): Promise<void> => {
+        await measure();
+        await rm(lockFile, { force: true });
+      };
       switch (sharing) {
         case 'shared':
-          return { dir: data, created, [Symbol.asyncDispose]: async () => {} };
+          return { dir: data, created, [Symbol.asyncDispose]: measure };
         case 'locked': {
           for (;;) {
             signal.throwIfAborted();
             if (await tryLock(lockFile)) break;
             await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
           }
-          return { dir: data, created, [Symbol.asyncDispose]: () => rm(lockFile, { force: true }) };
+          return { dir: data, created, [Symbol.asyncDispose]: unlock };
         }
         case 'private': {
-          if (await tryLock(lockFile)) return { dir: data, created, [Symbol.asyncDispose]: () => rm(lockFile, { force: true }) };
+          if (await tryLock(lockFile)) return { dir: data, created, [Symbol.asyncDispose]: unlock };
           // Busy: a fresh directory that is dropped afterwards.
           await mkdir(tmpDir, { recursive: true });
           const fresh = await mkdtemp(join(tmpDir, 'cache-mount-'));
@@ -98,19 +116,20 @@ export function createCacheMountStore(root: string, tmpDir: string): CacheMountS
       }
     },
     async list() {
-      let keys: string[];
-      try {
-        keys = await readdir(base);
-      } catch (err) {
-        if (errnoCode(err) === 'ENOENT') return [];
-        throw err;
-      }
       const out: CacheMountRecord[] = [];
-      for (const key of keys) {
+      for (const key of await mountKeys(base)) {
         const dir = join(base, key);
         const info = await readInfo(dir);
         if (info === undefined) continue;
         out.push({ ...info, key, size: await diskUsage(join(dir, 'data')), inUse: await lockHeld(join(dir, 'lock')) });
+      }
+      return out;
+    },
+    async infos() {
+      const out: CacheMountInfo[] = [];
+      for (const key of await mountKeys(base)) {
+        const info = await readInfo(join(base, key));
+        if (info !== undefined) out.push(info);
       }
       return out;
     },
@@ -131,6 +150,15 @@ export function createCacheMountStore(root: string, tmpDir: string): CacheMountS
   };
 }
 
+async function mountKeys(base: string): Promise<string[]> {
+  try {
+    return await readdir(base);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
 /** writeInfo replaces info.json atomically, so a concurrent reader never sees half of it. */
 async function writeInfo(dir: string, info: CacheMountInfo): Promise<void> {
   const tmp = join(dir, `info.json.${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -147,8 +175,15 @@ async function readInfo(dir: string): Promise<CacheMountInfo | undefined> {
     const createdAt = m.get('createdAt');
     const lastUsedAt = m.get('lastUsedAt');
     const target = m.get('target');
+    const recordedSize = m.get('recordedSize');
     if (typeof id !== 'string' || typeof createdAt !== 'number' || typeof lastUsedAt !== 'number') return undefined;
-    return { id, target: typeof target === 'string' ? target : null, createdAt, lastUsedAt };
+    return {
+      id,
+      target: typeof target === 'string' ? target : null,
+      createdAt,
+      lastUsedAt,
+      recordedSize: typeof recordedSize === 'number' ? recordedSize : null,
+    };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
     throw err;

@@ -1,21 +1,25 @@
 import { statfs } from 'node:fs/promises';
-import { prune, type PruneReport } from '../cache/gc.js';
-import { runningJobs } from '../cache/jobs.js';
 import { join } from 'node:path';
+import { prune, type PruneReport, type StoreParts } from '../cache/gc.js';
+import { runningJobs } from '../cache/jobs.js';
 import type { Store } from './store.js';
 
 /** GcPolicy is how much build cache a store keeps after each build. */
 export interface GcPolicy {
   /** Keep the most recently used cache while it fits in this many bytes. */
   readonly keepBytes: number;
+  /** Remove cache not used for this many milliseconds, whatever its size. */
+  readonly keepDurationMs: number;
 }
 
 const MIN_KEEP = 2 * 1024 ** 3;
+/** Sixty days, BuildKit's default for cache nobody used. */
+const DEFAULT_KEEP_DURATION_MS = 60 * 24 * 3600 * 1000;
 
-/** defaultGcPolicy keeps a tenth of the store's filesystem, and at least 2 GiB. */
+/** defaultGcPolicy keeps a tenth of the store's filesystem (at least 2 GiB) and nothing unused for 60 days. */
 export async function defaultGcPolicy(root: string): Promise<GcPolicy> {
   const fs = await statfs(root);
-  return { keepBytes: Math.max(MIN_KEEP, Math.floor((fs.blocks * fs.bsize) / 10)) };
+  return { keepBytes: Math.max(MIN_KEEP, Math.floor((fs.blocks * fs.bsize) / 10)), keepDurationMs: DEFAULT_KEEP_DURATION_MS };
 }
 
 /** cacheSize sums the sizes of the store's snapshots, from their records. */
@@ -25,15 +29,29 @@ export function cacheSize(store: Store): number {
   return total;
 }
 
+
 /**
- * collectGarbage prunes the least recently used cache once the store outgrows its policy.
- * It leaves the store alone while other builds use it; the next build will collect instead.
+ * collectGarbage prunes cache records and cache mounts once the store outgrows its policy: first what nobody used
+ * within the keep duration, then the least recently used beyond the size limit. Cache mounts count with the size
+ * measured when their last RUN ended. It leaves the store alone while other builds use it; the next build collects.
  */
 export async function collectGarbage(store: Store, policy: GcPolicy): Promise<PruneReport | undefined> {
-  if (cacheSize(store) <= policy.keepBytes) return undefined;
+  const mounts = await store.cacheMounts.infos();
+  let oldest = Math.min(...mounts.map((m) => m.lastUsedAt));
+  for (const { value } of store.meta.cacheRecords.getRange()) oldest = Math.min(oldest, value.lastUsedAt);
+  const expired = oldest < Date.now() - policy.keepDurationMs;
+  const oversized = cacheSize(store) + mounts.reduce((sum, m) => sum + (m.recordedSize ?? 0), 0) > policy.keepBytes;
+  if (!expired && !oversized) return undefined;
   if ((await runningJobs(store.meta)) > 0) return undefined;
-  return prune(
-    { meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content') },
-    { all: false, keepBytes: policy.keepBytes },
-  );
+  const parts: StoreParts = {
+    meta: store.meta,
+    snapshotter: store.snapshotter,
+    content: store.content,
+    contentRoot: join(store.root, 'content'),
+    cacheMounts: store.cacheMounts,
+  };
+  const reports: PruneReport[] = [];
+  if (expired) reports.push(await prune(parts, { all: false, keepDurationMs: policy.keepDurationMs }));
+  if (oversized) reports.push(await prune(parts, { all: false, keepBytes: policy.keepBytes }));
+  return reports.reduce((a, b) => ({ records: a.records + b.records, snapshots: a.snapshots + b.snapshots, blobs: a.blobs + b.blobs, bytes: a.bytes + b.bytes }));
 }
