@@ -3,12 +3,21 @@ import { createExecSlots, limitExecutor } from './exec-slots.js';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { errnoCode, UsageError } from '../base/errors.js';
-import { hostPlatform } from '../base/oci.js';
+import { errnoCode, InternalError, UsageError } from '../base/errors.js';
+import { hostPlatform, type Descriptor } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile } from '../frontend/index.js';
 import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
-import { createImageResolver, createOpRunner, withImportedCache, LocalSshAgentProvider, type Ref, type SecretProvider, type SshAgentProvider } from '../solver/ops/index.js';
+import {
+  createImageResolver,
+  createOpRunner,
+  withImportedCache,
+  LocalSshAgentProvider,
+  type ImportedCache,
+  type SecretProvider,
+  type SolvedRef,
+  type SshAgentProvider,
+} from '../solver/ops/index.js';
 import type { Executor } from '../executor/index.js';
 import { registerJob } from '../cache/jobs.js';
 import { loadContext } from './context.js';
@@ -20,6 +29,7 @@ import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js
 import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
 import type { Store } from './store.js';
 import { openRegistryAccess } from './registry-access.js';
+import { createSolvedRootfs, type SolvedResult } from './solved-rootfs.js';
 import { formatReference } from '../registry/reference.js';
 
 /** BuildServices are the long-lived parts a build uses. */
@@ -27,7 +37,7 @@ export interface BuildServices {
   readonly store: Store;
   readonly executor: () => Promise<Executor>;
   /** Calls shared by the builds of this process (a server), so identical steps run once. */
-  readonly shared?: SharedCalls<Ref>;
+  readonly shared?: SharedCalls<SolvedRef>;
   /** Slots bounding the processes running at once, shared by the builds of this process. */
   readonly execSlots?: PQueue;
 }
@@ -93,21 +103,36 @@ export async function runBuild(
     ...(request.network === undefined ? {} : { network: request.network }),
   });
   const job = { id: randomBytes(8).toString('hex'), signal, progress };
-  const transfer = { store, registry: registry.client, signal, progress };
+  const transfer = { store, registry: registry.client, locations: registry.locations, signal, progress };
   const imported = await importCaches(request.cacheFrom ?? [], transfer);
-  let top: string | null = null;
-  let outcome: SolveOutcome<Ref> | undefined;
+  let result: SolvedResult = { kind: 'snapshot', snapshotId: null };
+  let outcome: SolveOutcome<SolvedRef> | undefined;
   if (definition.root !== null) {
-    const solver = createSolver<Ref>(imported === undefined ? runner : withImportedCache(runner, imported), services.shared === undefined ? {} : { shared: services.shared });
-    outcome = await solver.solve(definition.root.vertex, job);
-    if (outcome.result.kind !== 'snapshot') throw new UsageError('Cannot export a build whose result is the build context itself');
-    top = outcome.result.snapshotId;
+    const solver = createSolver<SolvedRef>(imported === undefined ? runner : withImportedCache(runner, imported), services.shared === undefined ? {} : { shared: services.shared });
+    // Outputs made of files unpack the result anyway: loading it in the solve runs a step whose cached layers are unusable.
+    outcome = await solver.solve(definition.root.vertex, job, { load: request.outputs.some((o) => o.type === 'local' || o.type === 'tar') });
+    result = solvedResult(outcome.result, imported);
   }
-  const cacheSubject = { outcome, top, imported };
+  const rootfs = createSolvedRootfs(result, { store, signal, progress });
+  const cacheSubject = { outcome, rootfs, imported };
   const image = await withInlineCache(definition.image, request.cacheTo ?? [], cacheSubject, inlineCompression(request.outputs), transfer);
-  const exported = await exportOutputs(request.outputs, { top, image, ...sourceDateEpochArg(request) }, { store, registry: registry.client, signal, progress });
+  const fetch = imported === undefined ? {} : { fetch: (blob: Descriptor, step: string) => imported.fetch([blob], { vertex: step, signal, progress }) };
+  const exported = await exportOutputs(request.outputs, { rootfs, image, ...sourceDateEpochArg(request) }, { store, registry: registry.client, signal, progress, ...fetch });
   await exportCaches(request.cacheTo ?? [], cacheSubject, transfer);
   return { ...exported, warnings };
+}
+
+/** solvedResult checks that the build made a filesystem (not just the context) and pairs an imported one with its cache. */
+function solvedResult(result: SolvedRef, imported: ImportedCache | undefined): SolvedResult {
+  switch (result.kind) {
+    case 'snapshot':
+      return result;
+    case 'local':
+      throw new UsageError('Cannot export a build whose result is the build context itself');
+    case 'imported':
+      if (imported === undefined) throw new InternalError(`Cannot export cache record ${result.key}: no cache was imported`);
+      return { kind: 'imported', ref: result, cache: imported };
+  }
 }
 
 /** inlineCompression is the layer compression of the first image output, which an inline cache must match. */

@@ -2,8 +2,14 @@ import { ExportError, TbuildError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { INLINE_CACHE_FIELD, type CacheConfig } from '../cache/cache-config.js';
-import { buildCacheConfig, pushCacheArtifact, writeCacheArtifact, writeCacheLayout, type CacheExportRecord } from '../exporter/index.js';
+import { buildCacheConfig, pushCacheArtifact, writeCacheArtifact, writeCacheLayout, type CacheExportRecord, type ExportLayer } from '../exporter/index.js';
 import type { RegistryClient } from '../registry/index.js';
+import type { BlobLocations } from '../registry/blob-locations.js';
+import { parseReference } from '../registry/reference.js';
+import type { Digest } from '../base/digest.js';
+import type { Descriptor } from '../base/oci.js';
+import { storeBlobOpener } from './push-output.js';
+import type { SolvedRootfs } from './solved-rootfs.js';
 import type { SolveOutcome } from '../solver/index.js';
 import {
   createImportedCache,
@@ -12,7 +18,7 @@ import {
   registryCacheSource,
   type ImportedCache,
   type LoadedCache,
-  type Ref,
+  type SolvedRef,
 } from '../solver/ops/index.js';
 import type { CacheExportSpec, CacheImportSpec, LayerCompression } from './request.js';
 import type { Store } from './store.js';
@@ -22,6 +28,8 @@ import { reportStep } from './progress-step.js';
 export interface CacheTransferDeps {
   readonly store: Store;
   readonly registry: () => Promise<RegistryClient>;
+  /** Where blobs are known to be: an imported registry cache's layers can be mounted into the repositories pushed to. */
+  readonly locations: BlobLocations;
   readonly signal: AbortSignal;
   readonly progress: ProgressSink;
 }
@@ -35,7 +43,10 @@ export async function importCaches(specs: readonly CacheImportSpec[], deps: Cach
     try {
       const cache = await reportStep(deps.progress, `importing cache manifest from ${source.name}`, () => loadCache(source, { signal: deps.signal }));
       if (cache === undefined) warn(deps, `No build cache found at "${source.name}"`);
-      else loaded.push(cache);
+      else {
+        loaded.push(cache);
+        if (spec.type === 'registry') await rememberLocations(spec.ref, cache, deps.locations);
+      }
     } catch (err) {
       if (deps.signal.aborted || !(err instanceof TbuildError)) throw err;
       warn(deps, `Ignoring cache "${source.name}": ${err.message}`);
@@ -44,10 +55,10 @@ export async function importCaches(specs: readonly CacheImportSpec[], deps: Cach
   return createImportedCache(loaded, deps.store);
 }
 
-/** CacheExportSubject is a finished solve: every vertex's key and result, and the final snapshot. */
+/** CacheExportSubject is a finished solve: every vertex's key and result, and the final filesystem. */
 export interface CacheExportSubject {
-  readonly outcome: SolveOutcome<Ref> | undefined;
-  readonly top: string | null;
+  readonly outcome: SolveOutcome<SolvedRef> | undefined;
+  readonly rootfs: SolvedRootfs;
   readonly imported: ImportedCache | undefined;
 }
 
@@ -64,35 +75,65 @@ export async function withInlineCache(image: ImageConfig, specs: readonly CacheE
 export async function exportCaches(specs: readonly CacheExportSpec[], subject: CacheExportSubject, deps: CacheTransferDeps): Promise<void> {
   for (const spec of specs) {
     if (spec.type === 'inline') continue;
-    await reportStep(deps.progress, `exporting cache to ${spec.type} ${spec.target}`, async () => {
+    await reportStep(deps.progress, `exporting cache to ${spec.type} ${spec.target}`, async (step) => {
       const config = await cacheConfig(subject, spec.mode, spec.compression, deps);
       const artifact = await writeCacheArtifact(config, { imageManifest: spec.imageManifest, store: deps.store.content, signal: deps.signal });
+      // Imported layers are listed as they are: a registry finds or mounts them, a folder needs them downloaded.
+      const fetch = (blobs: readonly Descriptor[]): Promise<void> => subject.imported?.fetch(blobs, { vertex: step, signal: deps.signal, progress: deps.progress }) ?? Promise.resolve();
       if (spec.type === 'registry') {
-        await pushCacheArtifact(artifact, spec.target, { registry: await deps.registry(), store: deps.store.content, signal: deps.signal });
+        const blobs = storeBlobOpener(deps.store, (blob) => fetch([blob]));
+        await pushCacheArtifact(artifact, spec.target, { registry: await deps.registry(), blobs, signal: deps.signal });
       } else {
+        await fetch(artifact.layers);
         await writeCacheLayout(artifact, spec.target, { store: deps.store.content, signal: deps.signal });
       }
     });
   }
 }
 
-/** cacheConfig lists the records of the solve: every op result (max) or those in the final image (min). */
+/**
+ * cacheConfig lists the records of the solve: every op result (max) or those in the final image (min). A result
+ * held here is listed by its snapshots; one still in an imported cache by its imported blobs, which are not fetched.
+ */
 async function cacheConfig(subject: CacheExportSubject, mode: 'min' | 'max', compression: LayerCompression, deps: CacheTransferDeps): Promise<CacheConfig> {
   const { store } = deps;
-  const finalChain = new Set(store.snapshotter.chain(subject.top));
+  const final = new Set(prefixesOf(subject.rootfs.layers()));
   const records: CacheExportRecord[] = [];
   for (const solved of subject.outcome?.vertices.values() ?? []) {
     if (solved.vertex.op.kind === 'source') continue;
-    const rec = store.meta.cacheRecords.get(solved.key);
-    const local = rec !== undefined && (rec.snapshotId === null || store.snapshotter.exists(rec.snapshotId)) ? rec.snapshotId : undefined;
-    // Vertices under an imported hit were never materialised; their layers may be here already.
-    const snapshotId = local !== undefined ? local : subject.imported?.findLocal(solved.key);
-    if (snapshotId === undefined) continue;
-    if (mode === 'min' && snapshotId !== null && !finalChain.has(snapshotId)) continue;
-    const chain = store.snapshotter.chain(snapshotId).map((id) => ({ id, dir: store.snapshotter.dir(id) }));
+    const chain = chainOf(solved.key, store, subject.imported);
+    if (chain === undefined) continue;
+    if (mode === 'min' && chain.length > 0 && !final.has(prefixesOf(chain).pop() ?? '')) continue;
     records.push({ key: solved.key, chain });
   }
   return buildCacheConfig(records, { compression, ...sourceDateEpoch(), store: store.content, cache: store.layerBlobs, signal: deps.signal });
+}
+
+/** chainOf returns the layers of a key's result: its snapshots when held here, else its imported blobs, else undefined. */
+function chainOf(key: Digest, store: Store, imported: ImportedCache | undefined): readonly ExportLayer[] | undefined {
+  const rec = store.meta.cacheRecords.get(key);
+  const local = rec !== undefined && (rec.snapshotId === null || store.snapshotter.exists(rec.snapshotId)) ? rec.snapshotId : undefined;
+  // Vertices under an imported hit were never loaded; their layers may be here already.
+  const snapshotId = local !== undefined ? local : imported?.findLocal(key);
+  if (snapshotId !== undefined) return store.snapshotter.chain(snapshotId).map((id) => ({ id, dir: store.snapshotter.dir(id) }));
+  return imported?.chainOf(key)?.map((l) => ({ kind: 'blob', descriptor: l.descriptor, diffId: l.diffId }));
+}
+
+/** prefixesOf names each prefix of a layer chain, so a record is found in the final image by its whole chain. */
+function prefixesOf(chain: readonly ExportLayer[]): string[] {
+  const out: string[] = [];
+  let prefix = '';
+  for (const layer of chain) {
+    prefix = `${prefix}/${layer.kind === 'blob' ? layer.descriptor.digest : layer.id}`;
+    out.push(prefix);
+  }
+  return out;
+}
+
+/** rememberLocations notes that an imported registry cache's blobs are in its repository, as mount sources for pushes. */
+async function rememberLocations(refText: string, cache: LoadedCache, locations: BlobLocations): Promise<void> {
+  const ref = parseReference(refText);
+  for (const layer of cache.config.layers) await locations.add(ref.registry, layer.digest, ref.repository);
 }
 
 function sourceDateEpoch(): { sourceDateEpoch?: number } {

@@ -1,5 +1,5 @@
 import { ExportError } from '../base/errors.js';
-import type { ImageConfig } from '../base/oci.js';
+import type { Descriptor, ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { buildImage, dockerEndpoint, loadIntoDocker, writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar, type BuiltImage } from '../exporter/index.js';
 import { createDigestOnlyStore } from '../cache/content-store.js';
@@ -9,10 +9,11 @@ import { groupPushTargets, pushBuiltImage } from './push-output.js';
 import type { ImageExportOptions, OutputSpec } from './request.js';
 import type { Store } from './store.js';
 import { reportStep } from './progress-step.js';
+import type { SolvedRootfs } from './solved-rootfs.js';
 
-/** ExportSubject is a solved build: its top snapshot and the image config the Dockerfile described. */
+/** ExportSubject is a solved build: its filesystem and the image config the Dockerfile described. */
 export interface ExportSubject {
-  readonly top: string | null;
+  readonly rootfs: SolvedRootfs;
   readonly image: ImageConfig;
   /** The SOURCE_DATE_EPOCH build arg; it wins over the environment variable. */
   readonly sourceDateEpoch?: string;
@@ -20,6 +21,8 @@ export interface ExportSubject {
 
 interface ExportDeps {
   readonly store: Store;
+  /** Downloads blobs of imported caches, for pushes whose registry can neither find nor mount them. */
+  readonly fetch?: (blob: Descriptor, step: string) => Promise<void>;
   readonly registry: () => Promise<RegistryClient>;
   readonly signal: AbortSignal;
   readonly progress: ProgressSink;
@@ -36,7 +39,7 @@ export interface ExportSummary {
 /** exportOutputs writes a solved build to every requested output. */
 export async function exportOutputs(outputs: readonly OutputSpec[], subject: ExportSubject, deps: ExportDeps): Promise<ExportSummary> {
   const { store, signal } = deps;
-  const layers = store.snapshotter.chain(subject.top).map((id) => ({ id, dir: store.snapshotter.dir(id) }));
+  const { rootfs } = subject;
   const built = new Map<string, Promise<BuiltImage>>();
   // One creation time for every image of this build (clamped by SOURCE_DATE_EPOCH when set).
   const created = new Date().toISOString();
@@ -44,9 +47,9 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
     const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}, digestOnly]);
     let p = built.get(key);
     if (p === undefined) {
-      p = reportStep(deps.progress, 'exporting layers', () =>
+      p = reportStep(deps.progress, 'exporting layers', async (step) =>
         buildImage(
-          { layers, config: subject.image, ...(o.annotations === undefined ? {} : { annotations: { ...o.annotations.manifest } }) },
+          { layers: await rootfs.imageLayers(o, step), config: subject.image, ...(o.annotations === undefined ? {} : { annotations: { ...o.annotations.manifest } }) },
           {
             compression: o.compression,
             forceCompression: o.forceCompression,
@@ -72,13 +75,17 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         // those are made when it is pushed, as the Docker Engine does.
         const image = await imageFor(output.push ? output.image : { ...output.image, compression: 'uncompressed', forceCompression: false }, !output.push);
         const names = output.names.map((n) => formatReference(parseReference(n)));
-        await reportStep(deps.progress, `naming to ${names.join(', ') || 'image store'}`, () => storeImage(image, names, subject.top, store));
+        await reportStep(deps.progress, `naming to ${names.join(', ') || 'image store'}`, async (step) => {
+          // A pushed image's imported layers stay in the registry; one kept only here needs its blobs here.
+          if (!output.push) await rootfs.fetch(image.manifest.layers, step);
+          await storeImage(image, names, rootfs.top(), store);
+        });
         let pushedDigest: string | undefined;
         if (output.push) {
           for (const target of groupPushTargets(names)) {
             const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
-            pushedDigest = await reportStep(deps.progress, `pushing ${label}`, async () =>
-              pushBuiltImage(image, target, { registry: await deps.registry(), store, signal }),
+            pushedDigest = await reportStep(deps.progress, `pushing ${label}`, async (step) =>
+              pushBuiltImage(image, target, { registry: await deps.registry(), store, signal, ...fetchFor(deps, step) }),
             );
           }
         }
@@ -95,30 +102,39 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         const image = await imageFor(output.image);
         const names = output.names.map((n) => formatReference(parseReference(n)));
         const write = output.type === 'oci' ? writeOciArchive : writeDockerArchive;
-        await reportStep(deps.progress, `exporting to ${output.type} image format`, () =>
-          write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(subject.sourceDateEpoch), ...indexAnnotations(output.image), signal }),
-        );
+        await reportStep(deps.progress, `exporting to ${output.type} image format`, async (step) => {
+          await rootfs.fetch(image.manifest.layers, step);
+          await write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(subject.sourceDateEpoch), ...indexAnnotations(output.image), signal });
+        });
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
       }
       case 'load': {
         const image = await imageFor(output.image);
         const names = output.names.map((n) => formatReference(parseReference(n)));
-        await reportStep(deps.progress, 'loading the image into Docker', () =>
-          loadIntoDocker(image, store.content, { names, endpoint: dockerEndpoint(), signal }),
-        );
+        await reportStep(deps.progress, 'loading the image into Docker', async (step) => {
+          await rootfs.fetch(image.manifest.layers, step);
+          await loadIntoDocker(image, store.content, { names, endpoint: dockerEndpoint(), signal });
+        });
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
       }
       case 'local':
-        await reportStep(deps.progress, `copying files to ${output.dest}`, () => writeLocalDir(layers, output.dest, { signal }));
+        await reportStep(deps.progress, `copying files to ${output.dest}`, async (step) => writeLocalDir(await rootfs.snapshots(step), output.dest, { signal }));
         break;
       case 'tar':
-        await reportStep(deps.progress, 'sending tarball', () => writeRootfsTar(layers, destOf(output.dest), { ...sourceDateEpoch(subject.sourceDateEpoch), signal }));
+        await reportStep(deps.progress, 'sending tarball', async (step) =>
+          writeRootfsTar(await rootfs.snapshots(step), destOf(output.dest), { ...sourceDateEpoch(subject.sourceDateEpoch), signal }),
+        );
         break;
     }
   }
   return summary;
+}
+
+function fetchFor(deps: ExportDeps, step: string): { fetch?: (blob: Descriptor) => Promise<void> } {
+  const { fetch } = deps;
+  return fetch === undefined ? {} : { fetch: (blob) => fetch(blob, step) };
 }
 
 function indexAnnotations(o: ImageExportOptions): { indexAnnotations?: Readonly<Record<string, string>> } {

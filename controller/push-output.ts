@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { Descriptor } from '../base/oci.js';
 import type { BuiltImage } from '../exporter/index.js';
 import type { BlobOpener, RegistryClient } from '../registry/index.js';
 import { parseReference, type Reference } from '../registry/reference.js';
@@ -24,22 +25,28 @@ export function groupPushTargets(names: readonly string[]): PushTarget[] {
   return [...byRepo.values()];
 }
 
-/** storeBlobOpener reads blobs (or byte ranges of them, for chunked uploads) from the local content store. */
-export function storeBlobOpener(store: Store): BlobOpener {
-  return (d, range) =>
-    Promise.resolve(range === undefined ? store.content.readBlob(d.digest) : createReadStream(store.content.blobPath(d.digest), range));
+/**
+ * storeBlobOpener reads blobs (or byte ranges of them, for chunked uploads) from the local content store. A blob the
+ * store lacks is fetched first when `fetch` is given: an imported cache layer is downloaded only if the registry
+ * could neither find nor mount it.
+ */
+export function storeBlobOpener(store: Store, fetch?: (blob: Descriptor) => Promise<void>): BlobOpener {
+  return async (d, range) => {
+    if (fetch !== undefined && (await store.content.info(d.digest)) === undefined) await fetch(d);
+    return range === undefined ? store.content.readBlob(d.digest) : createReadStream(store.content.blobPath(d.digest), range);
+  };
 }
 
 /** pushBuiltImage pushes an image to every named repository; the local store is only read. */
 export async function pushBuiltImage(
   image: BuiltImage,
   target: PushTarget,
-  options: { registry: RegistryClient; store: Store; signal: AbortSignal },
+  options: { registry: RegistryClient; store: Store; signal: AbortSignal; fetch?: (blob: Descriptor) => Promise<void> },
 ): Promise<string> {
   const pushed = await options.registry.pushImage(
     target.ref,
     { manifest: image.manifestBytes, manifestMediaType: image.manifestDescriptor.mediaType, config: image.manifest.config, layers: image.manifest.layers },
-    storeBlobOpener(options.store),
+    storeBlobOpener(options.store, options.fetch),
     { signal: options.signal, tags: target.tags },
   );
   return pushed.digest;

@@ -1,18 +1,23 @@
 import type { DisposableRegistryClient, RegistryClient } from '../registry/index.js';
 import { loadRegistryConfig } from '../registry/config.js';
+import { createMemoryBlobLocations, type BlobLocations } from '../registry/blob-locations.js';
 
 /** RegistryAccess makes one registry client on first use and closes it with the build. */
 export interface RegistryAccess extends AsyncDisposable {
   readonly client: () => Promise<RegistryClient>;
+  /** Where the client has seen blobs (and where imported caches say they are), for cross-repository mounts. */
+  readonly locations: BlobLocations;
 }
 
 /** openRegistryAccess reads the registry settings (or the default file) and prepares a lazily made client. */
 export async function openRegistryAccess(configPath: string | undefined): Promise<RegistryAccess> {
   const config = await loadRegistryConfig(configPath);
   let client: Promise<DisposableRegistryClient> | undefined;
+  const locations = createMemoryBlobLocations();
   return {
     // The client module (and undici) loads only when a build talks to a registry.
-    client: () => (client ??= import('../registry/index.js').then((m) => m.createRegistryClient({ config }))),
+    client: () => (client ??= import('../registry/index.js').then((m) => m.createRegistryClient({ config, blobLocations: locations }))),
+    locations,
     [Symbol.asyncDispose]: async () => {
       await (await client)?.close();
     },

@@ -1,5 +1,5 @@
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { canonicalJson } from '../base/canonical-json.js';
@@ -15,14 +15,15 @@ import {
   type CacheLayer,
 } from '../cache/cache-config.js';
 import type { ContentStore } from '../cache/content-store.js';
-import type { RegistryClient } from '../registry/index.js';
+import type { BlobOpener, RegistryClient } from '../registry/index.js';
 import { parseReference } from '../registry/reference.js';
-import { getLayerBlob, type Compression, type LayerBlobCache } from './layer/index.js';
+import { exportLayerBlob, type ExportLayer } from './export-layer.js';
+import type { Compression, LayerBlobCache } from './layer/index.js';
 
-/** CacheExportRecord is one cache key and the snapshots of its result, bottom first. */
+/** CacheExportRecord is one cache key and the layers of its result, bottom first. */
 export interface CacheExportRecord {
   readonly key: Digest;
-  readonly chain: readonly { readonly id: string; readonly dir: string }[];
+  readonly chain: readonly ExportLayer[];
 }
 
 /** CacheConfigOptions control how cache layer blobs are made. */
@@ -42,16 +43,18 @@ export async function buildCacheConfig(records: readonly CacheExportRecord[], op
   for (const record of [...records].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const indexes: number[] = [];
     // One layer at a time: each compression already uses every core.
-    for (const snapshot of record.chain) {
-      let i = indexOf.get(snapshot.id);
+    for (const layer of record.chain) {
+      const id = layer.kind === 'blob' ? layer.descriptor.digest : layer.id;
+      let i = indexOf.get(id);
       if (i === undefined) {
-        const blob = await getLayerBlob(snapshot, { ...options });
+        // Any compression will do in a cache: imported blobs are listed as they are.
+        const blob = await exportLayerBlob(layer, { ...options });
         i = layers.findIndex((l) => l.digest === blob.descriptor.digest);
         if (i < 0) {
           i = layers.length;
           layers.push({ mediaType: blob.descriptor.mediaType, digest: blob.descriptor.digest, size: blob.descriptor.size, diffId: blob.diffId });
         }
-        indexOf.set(snapshot.id, i);
+        indexOf.set(id, i);
       }
       indexes.push(i);
     }
@@ -86,17 +89,16 @@ export async function writeCacheArtifact(config: CacheConfig, options: { imageMa
   return { config: configDescriptor, layers, document, documentMediaType: doc.mediaType, documentDescriptor };
 }
 
-/** pushCacheArtifact uploads the blobs the registry lacks and tags the cache document. */
+/** pushCacheArtifact uploads the blobs the registry lacks (read through `blobs`) and tags the cache document. */
 export async function pushCacheArtifact(
   artifact: CacheArtifact,
   refText: string,
-  options: { registry: RegistryClient; store: ContentStore; signal: AbortSignal },
+  options: { registry: RegistryClient; blobs: BlobOpener; signal: AbortSignal },
 ): Promise<Digest> {
   const pushed = await options.registry.pushImage(
     parseReference(refText),
     { manifest: artifact.document, manifestMediaType: artifact.documentMediaType, config: artifact.config, layers: artifact.layers },
-    // Chunked uploads ask for byte ranges of a blob.
-    (d, range) => Promise.resolve(range === undefined ? options.store.readBlob(d.digest) : createReadStream(options.store.blobPath(d.digest), range)),
+    options.blobs,
     { signal: options.signal },
   );
   return pushed.digest;

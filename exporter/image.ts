@@ -2,9 +2,10 @@ import { digestOf, type Digest } from '../base/digest.js';
 import { canonicalJson } from '../base/canonical-json.js';
 import { MEDIA_TYPES, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
 import type { ContentIngester, ContentProvider, ContentStore } from '../cache/content-store.js';
-import { getLayerBlob, type Compression, type LayerBlob, type LayerBlobCache } from './layer/index.js';
+import { exportLayerBlob, type ExportLayer } from './export-layer.js';
+import type { Compression, LayerBlob, LayerBlobCache } from './layer/index.js';
 
-/** BuiltImage is an image whose config, manifest and layer blobs are in the content store. */
+/** BuiltImage is an image whose config and manifest are in the content store, and its layer blobs unless they were imported. */
 export interface BuiltImage {
   readonly manifest: ImageManifest;
   readonly manifestBytes: Uint8Array;
@@ -15,9 +16,9 @@ export interface BuiltImage {
   readonly layers: readonly LayerBlob[];
 }
 
-/** BuildImageInput is what an image is made of: snapshots bottom→top and the config. */
+/** BuildImageInput is what an image is made of: layers bottom→top (snapshots or blobs) and the config. */
 export interface BuildImageInput {
-  readonly layers: readonly { readonly id: string; readonly dir: string }[];
+  readonly layers: readonly ExportLayer[];
   /** config's rootfs.diff_ids is replaced by the layers' diff IDs. */
   readonly config: ImageConfig;
   readonly annotations?: Record<string, string>;
@@ -45,9 +46,9 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
   const { signal, store } = options;
   const layers: LayerBlob[] = [];
   // One layer at a time: each compression already uses every core.
-  for (const snapshot of input.layers) {
+  for (const layer of input.layers) {
     signal.throwIfAborted();
-    layers.push(await getLayerBlob(snapshot, { ...options, store: options.layerStore ?? store }));
+    layers.push(await exportLayerBlob(layer, { ...options, store: options.layerStore ?? store }));
   }
   const base = input.config.created === undefined && options.created !== undefined ? { ...input.config, created: options.created } : input.config;
   const config = imageConfig(base, layers.map((l) => l.diffId), options.sourceDateEpoch);

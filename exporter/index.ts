@@ -1,5 +1,6 @@
 /** Exporters: image assembly and the oci, docker, local and tar outputs. */
 export { buildImage, type BuildImageInput, type BuildImageOptions, type BuiltImage } from './image.js';
+export { blobFits, exportLayerBlob, type BlobLayer, type ExportLayer, type SnapshotLayer } from './export-layer.js';
 export { parseImageName, type ImageName } from './image-name.js';
 export {
   writeOciArchive,

@@ -21,7 +21,13 @@ export interface SolvedVertex<R> {
 
 /** Solver evaluates a graph: keys first, then only the vertices whose results are not cached. */
 export interface Solver<R> {
-  solve(root: Vertex, job: JobContext): Promise<SolveOutcome<R>>;
+  solve(root: Vertex, job: JobContext, options?: SolveOptions): Promise<SolveOutcome<R>>;
+}
+
+/** SolveOptions say what the caller needs of the root's result. */
+export interface SolveOptions {
+  /** Load the root's result as an input would be (OpRunner.load): its files are needed, not just its cache record. */
+  readonly load?: boolean;
 }
 
 /** SolverOptions tune a solver. */
@@ -33,7 +39,7 @@ export interface SolverOptions<R> {
 /** createSolver returns a solver that runs vertices through `runner`. */
 export function createSolver<R>(runner: OpRunner<R>, options: SolverOptions<R> = {}): Solver<R> {
   const shared = options.shared ?? new SharedCalls<R>();
-  return { solve: (root, job) => new SolveRun(runner, job, shared).solve(root) };
+  return { solve: (root, job, o = {}) => new SolveRun(runner, job, shared).solve(root, o.load === true) };
 }
 
 /** SolveRun is one solve: it shares work by vertex digest and fails as a group. */
@@ -43,6 +49,8 @@ class SolveRun<R> {
   readonly #abort = new AbortController();
   readonly #keys = new Map<Digest, Promise<Digest>>();
   readonly #results = new Map<Digest, Promise<R>>();
+  /** Results readied as inputs of vertices that run (see OpRunner.load). */
+  readonly #loaded = new Map<Digest, Promise<R>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #reported = new Set<Digest>();
   readonly #vertices = new Map<Digest, Vertex>();
@@ -56,10 +64,10 @@ class SolveRun<R> {
     this.#job = { ...job, signal };
   }
 
-  async solve(root: Vertex): Promise<SolveOutcome<R>> {
+  async solve(root: Vertex, load: boolean): Promise<SolveOutcome<R>> {
     try {
       const key = await this.#key(root);
-      const result = await this.#result(root);
+      const result = load ? await this.#input(root) : await this.#result(root);
       return { result, key, vertices: await this.#solved() };
     } catch (err) {
       if (!this.#abort.signal.aborted) this.#abort.abort(err);
@@ -75,7 +83,8 @@ class SolveRun<R> {
     for (const [digest, vertex] of this.#vertices) {
       const key = await this.#keys.get(digest);
       if (key === undefined) continue;
-      const pending = this.#results.get(digest);
+      // A result that was loaded (or made again because its cached form was unusable) is the one in use.
+      const pending = this.#loaded.get(digest) ?? this.#results.get(digest);
       out.set(digest, pending === undefined ? { vertex, key } : { vertex, key, result: await pending });
     }
     return out;
@@ -127,7 +136,31 @@ class SolveRun<R> {
         return cached;
       }
     }
-    const inputs = await Promise.all(v.inputs.map((e) => this.#result(e.vertex)));
+    return this.#execute(v, key);
+  }
+
+  /** The result of an input readied for a vertex that runs: loaded by the runner, or made again when unusable. */
+  #input(u: Vertex): Promise<R> {
+    if (this.#runner.load === undefined) return this.#result(u);
+    let p = this.#loaded.get(u.digest);
+    if (p === undefined) {
+      p = this.#track(this.#load(u));
+      this.#loaded.set(u.digest, p);
+    }
+    return p;
+  }
+
+  async #load(u: Vertex): Promise<R> {
+    const result = await this.#result(u);
+    const ready = await this.#wrap(u, async () => this.#runner.load?.(u, result, this.#job));
+    if (ready !== undefined) return ready;
+    // The cache hit cannot be fetched (a corrupt or vanished imported blob): run the vertex after all.
+    return this.#execute(u, await this.#key(u));
+  }
+
+  /** Runs a vertex on its readied inputs and reports it. */
+  async #execute(v: Vertex, key: Digest): Promise<R> {
+    const inputs = await Promise.all(v.inputs.map((e) => this.#input(e.vertex)));
     this.#job.signal.throwIfAborted();
     const started = Date.now();
     this.#job.progress.emit({ type: 'vertex.started', vertex: v.digest, name: v.metadata.name, time: started });

@@ -17,4 +17,10 @@ export interface OpRunner<R> {
   lookup(vertex: Vertex, key: Digest, job: JobContext): Promise<R | undefined>;
   /** run carries out the op on resolved inputs and records its result under the key. */
   run(vertex: Vertex, key: Digest, inputs: readonly R[], job: JobContext): Promise<R>;
+  /**
+   * load readies a result before a vertex that runs uses it as an input (a cache hit that was found but not fetched
+   * is fetched now). undefined means the cached result cannot be used: the solver runs its vertex instead.
+   * Without it, results are used as lookup and run return them.
+   */
+  load?(vertex: Vertex, result: R, job: JobContext): Promise<R | undefined>;
 }

@@ -1,19 +1,40 @@
 import { digestOf, type Digest } from '../../base/digest.js';
-import { ContentError, RegistryError, SnapshotError } from '../../base/errors.js';
-import { layerDescriptor, recordChain, type CacheLayer } from '../../cache/cache-config.js';
+import { ContentError, InternalError, RegistryError, SnapshotError } from '../../base/errors.js';
+import type { Descriptor } from '../../base/oci.js';
+import type { ProgressSink } from '../../base/progress.js';
+import { layerDescriptor, recordChain } from '../../cache/cache-config.js';
 import { applyLayer } from '../../cache/layer/index.js';
 import type { Vertex } from '../graph/index.js';
+import { SharedCalls } from '../shared-call.js';
 import type { JobContext, OpRunner } from '../types.js';
 import type { LoadedCache, CacheBlobSource } from './cache-source.js';
 import type { OpDeps } from './deps.js';
-import type { Ref } from './ref.js';
+import type { ImportedLayer, ImportedRef, Ref, SnapshotRef, SolvedRef } from './ref.js';
 
-/** ImportedCache answers cache keys from caches imported with --cache-from. */
+/**
+ * ImportedCache answers cache keys from caches imported with --cache-from. A hit costs nothing: its blobs are
+ * downloaded only when a vertex that runs uses the result (unpack) or an output needs them (fetch).
+ */
 export interface ImportedCache {
-  /** load returns the snapshot of a key's result, downloading and applying only the layers not in the store yet. */
-  load(key: Digest, vertex: Vertex, job: JobContext): Promise<{ snapshotId: string | null } | undefined>;
+  /** lookup finds a key's result without fetching: a snapshot when its layers are unpacked here already, else an imported ref. */
+  lookup(key: Digest, vertex: Vertex): Promise<SnapshotRef | ImportedRef | undefined>;
+  /** unpack downloads and applies the layers of an imported ref that the store lacks, and records its key locally. */
+  unpack(ref: ImportedRef, job: JobContext): Promise<SnapshotRef>;
+  /** fetch downloads the blobs the content store lacks from the imported caches, verified by digest and size. */
+  fetch(blobs: readonly Descriptor[], options: FetchOptions): Promise<void>;
+  /** reject stops using a key's record after it failed to load, with a warning. */
+  reject(ref: ImportedRef, err: Error, job: JobContext): void;
+  /** chainOf lists the layers of a key's imported result, bottom first, or undefined when no imported cache has it. */
+  chainOf(key: Digest): readonly ImportedLayer[] | undefined;
   /** findLocal returns the snapshot of a key whose layers are all unpacked already (no download), or undefined. */
   findLocal(key: Digest): string | null | undefined;
+}
+
+/** FetchOptions say where download progress goes: `vertex` is the vertex or step that needs the blobs. */
+export interface FetchOptions {
+  readonly vertex: string;
+  readonly signal: AbortSignal;
+  readonly progress: ProgressSink;
 }
 
 /** ImportedCacheDeps is what materialising imported results needs from the store. */
@@ -21,128 +42,146 @@ export type ImportedCacheDeps = Pick<OpDeps, 'meta' | 'content' | 'snapshotter' 
 
 interface Entry {
   readonly source: CacheBlobSource;
-  readonly chain: readonly CacheLayer[];
+  readonly chain: readonly ImportedLayer[];
 }
 
 /** createImportedCache indexes the records of loaded caches by key (the first cache listing a key wins). */
 export function createImportedCache(caches: readonly LoadedCache[], deps: ImportedCacheDeps): ImportedCache {
   const entries = new Map<Digest, Entry>();
+  const sources = new Map<Digest, CacheBlobSource>();
   for (const { source, config } of caches) {
+    for (const layer of config.layers) if (!sources.has(layer.digest)) sources.set(layer.digest, source);
     for (const record of config.records) {
-      if (!entries.has(record.key)) entries.set(record.key, { source, chain: recordChain(config, record) });
+      if (entries.has(record.key)) continue;
+      const chain = recordChain(config, record).map((l) => ({ descriptor: layerDescriptor(l), diffId: l.diffId }));
+      entries.set(record.key, { source, chain });
     }
   }
   const rejected = new Set<Digest>();
-  const unpacking = new Map<Digest, Promise<string>>();
+  const fetching = new SharedCalls<void>();
+  const unpacking = new SharedCalls<string>();
 
   const localLayer = (chainId: Digest): string | undefined => {
     const rec = deps.meta.cacheRecords.get(layerRecordKey(chainId));
     return rec?.snapshotId != null && deps.snapshotter.exists(rec.snapshotId) ? rec.snapshotId : undefined;
   };
-
-  const unpack = async (entry: Entry, index: number, parent: string | null, chainId: Digest, vertex: Vertex, job: JobContext): Promise<string> => {
-    const layer = entry.chain[index];
-    if (layer === undefined) throw new RangeError(`cache layer ${index} out of range`);
-    const descriptor = layerDescriptor(layer);
-    if ((await deps.content.info(layer.digest)) === undefined) {
-      job.progress.emit({ type: 'status', vertex: vertex.digest, id: layer.digest, current: 0, total: layer.size, time: Date.now() });
-      const stream = await entry.source.open(descriptor, { signal: job.signal });
-      // The store verifies digest and size before the blob becomes visible.
-      await deps.content.writeBlob(stream, { digest: layer.digest, size: layer.size }, { signal: job.signal });
-      job.progress.emit({ type: 'status', vertex: vertex.digest, id: layer.digest, current: layer.size, total: layer.size, completed: true, time: Date.now() });
+  const findLocal = (chain: readonly ImportedLayer[]): string | null | undefined => {
+    let top: string | null = null;
+    for (const chainId of chainIds(chain)) {
+      const have = localLayer(chainId);
+      if (have === undefined) return undefined;
+      top = have;
     }
+    return top;
+  };
+  const recordKey = async (key: string, snapshotId: string | null, description: string): Promise<void> => {
+    const now = Date.now();
+    await deps.meta.cacheRecords.put(key, { snapshotId, createdAt: now, lastUsedAt: now, description });
+  };
+
+  const download = async (blob: Descriptor, o: FetchOptions): Promise<void> => {
+    if ((await deps.content.info(blob.digest)) !== undefined) return;
+    const source = sources.get(blob.digest);
+    if (source === undefined) throw new ContentError(`Cannot find blob ${blob.digest}: neither the store nor an imported cache has it`, { code: 'CONTENT_NOT_FOUND' });
+    o.progress.emit({ type: 'status', vertex: o.vertex, id: blob.digest, current: 0, total: blob.size, time: Date.now() });
+    const stream = await source.open(blob, { signal: o.signal });
+    // The store verifies digest and size before the blob becomes visible.
+    await deps.content.writeBlob(stream, { digest: blob.digest, size: blob.size }, { signal: o.signal });
+    o.progress.emit({ type: 'status', vertex: o.vertex, id: blob.digest, current: blob.size, total: blob.size, completed: true, time: Date.now() });
+  };
+  const fetchOne = (blob: Descriptor, o: FetchOptions): Promise<void> =>
+    // Outputs and vertices needing the same blob download it once.
+    fetching.run(blob.digest, () => download(blob, o)).promise;
+
+  const unpackLayer = async (layer: ImportedLayer, parent: string | null, chainId: Digest, o: FetchOptions): Promise<string> => {
+    await fetchOne(layer.descriptor, o);
     await using active = await deps.snapshotter.prepare(parent);
-    const applied = await applyLayer(deps.content.readBlob(layer.digest), active.dir, { signal: job.signal, mediaType: layer.mediaType });
+    const applied = await applyLayer(deps.content.readBlob(layer.descriptor.digest), active.dir, { signal: o.signal, mediaType: layer.descriptor.mediaType });
     if (applied.diffId !== layer.diffId) {
-      throw new ContentError(`Cannot unpack cache layer ${layer.digest}: its content digest ${applied.diffId} differs from the record's ${layer.diffId}`, {
+      throw new ContentError(`Cannot unpack cache layer ${layer.descriptor.digest}: its content digest ${applied.diffId} differs from the record's ${layer.diffId}`, {
         code: 'DIGEST_MISMATCH',
       });
     }
-    const id = await active.commit(`cache layer ${layer.digest}`);
-    await deps.layerBlobs.remember(id, { descriptor, diffId: layer.diffId });
-    const now = Date.now();
-    await deps.meta.cacheRecords.put(layerRecordKey(chainId), { snapshotId: id, createdAt: now, lastUsedAt: now, description: `layer ${layer.digest}` });
+    const id = await active.commit(`cache layer ${layer.descriptor.digest}`);
+    await deps.layerBlobs.remember(id, layer);
+    await recordKey(layerRecordKey(chainId), id, `layer ${layer.descriptor.digest}`);
     return id;
   };
 
-  const materialise = async (key: Digest, entry: Entry, vertex: Vertex, job: JobContext): Promise<string | null> => {
-    let parent: string | null = null;
-    const ids = chainIds(entry.chain);
-    for (let i = 0; i < ids.length; i++) {
-      const chainId = ids[i];
-      if (chainId === undefined) break;
-      const have = localLayer(chainId);
-      if (have !== undefined) {
-        parent = have;
-        continue;
-      }
-      // Vertices sharing a layer prefix unpack it once.
-      let p = unpacking.get(chainId);
-      if (p === undefined) {
-        p = unpack(entry, i, parent, chainId, vertex, job);
-        unpacking.set(chainId, p);
-        p.then(
-          () => unpacking.delete(chainId),
-          () => unpacking.delete(chainId),
-        );
-      }
-      parent = await p;
-    }
-    const now = Date.now();
-    await deps.meta.cacheRecords.put(key, { snapshotId: parent, createdAt: now, lastUsedAt: now, description: vertex.metadata.name });
-    return parent;
-  };
-
   return {
-    async load(key, vertex, job) {
+    async lookup(key, vertex) {
       const entry = entries.get(key);
       if (entry === undefined || rejected.has(key)) return undefined;
-      try {
-        return { snapshotId: await materialise(key, entry, vertex, job) };
-      } catch (err) {
-        if (job.signal.aborted) throw job.signal.reason;
-        if (!(err instanceof ContentError || err instanceof SnapshotError || err instanceof RegistryError)) throw err;
-        // A corrupt or foreign record is never used: run the vertex instead.
-        rejected.add(key);
-        job.progress.emit({
-          type: 'warning',
-          message: `Ignoring cache record ${key} from "${entry.source.name}" for ${vertex.metadata.name}: ${err.message}`,
-          time: Date.now(),
-        });
-        return undefined;
-      }
+      const local = findLocal(entry.chain);
+      if (local === undefined) return { kind: 'imported', key, vertex: vertex.digest, name: vertex.metadata.name, chain: entry.chain };
+      // Unpacked already (or empty): the next build finds it without the imported cache.
+      await recordKey(key, local, vertex.metadata.name);
+      return { kind: 'snapshot', snapshotId: local };
     },
+    async unpack(ref, job) {
+      const o: FetchOptions = { vertex: ref.vertex, signal: job.signal, progress: job.progress };
+      const ids = chainIds(ref.chain);
+      let parent: string | null = null;
+      for (let i = 0; i < ids.length; i++) {
+        const chainId = ids[i];
+        const layer = ref.chain[i];
+        if (chainId === undefined || layer === undefined) break;
+        const below: string | null = parent;
+        // Vertices sharing a layer prefix unpack it once.
+        parent = localLayer(chainId) ?? (await unpacking.run(chainId, () => unpackLayer(layer, below, chainId, o)).promise);
+      }
+      await recordKey(ref.key, parent, ref.name);
+      return { kind: 'snapshot', snapshotId: parent };
+    },
+    async fetch(blobs, o) {
+      for (const blob of blobs) await fetchOne(blob, o);
+    },
+    reject(ref, err, job) {
+      rejected.add(ref.key);
+      const from = entries.get(ref.key)?.source.name ?? 'an imported cache';
+      job.progress.emit({ type: 'warning', message: `Ignoring cache record ${ref.key} from "${from}" for ${ref.name}: ${err.message}`, time: Date.now() });
+    },
+    chainOf: (key) => (rejected.has(key) ? undefined : entries.get(key)?.chain),
     findLocal(key) {
       const entry = entries.get(key);
-      if (entry === undefined || rejected.has(key)) return undefined;
-      let top: string | null = null;
-      for (const chainId of chainIds(entry.chain)) {
-        const have = localLayer(chainId);
-        if (have === undefined) return undefined;
-        top = have;
-      }
-      return top;
+      return entry === undefined || rejected.has(key) ? undefined : findLocal(entry.chain);
     },
   };
 }
 
 /** withImportedCache adds an imported-cache step to a runner's lookup, after the local store misses. */
-export function withImportedCache(runner: OpRunner<Ref>, cache: ImportedCache): OpRunner<Ref> {
+export function withImportedCache(runner: OpRunner<Ref>, cache: ImportedCache): OpRunner<SolvedRef> {
   return {
     cacheKey: (vertex, inputKeys, job) => runner.cacheKey(vertex, inputKeys, job),
-    run: (vertex, key, inputs, job) => runner.run(vertex, key, inputs, job),
+    run: (vertex, key, inputs, job) => runner.run(vertex, key, inputs.map(usable), job),
     async lookup(vertex, key, job) {
       const local = await runner.lookup(vertex, key, job);
       // Sources resolve themselves (pulls, the client's files); only op results come from a cache.
       if (local !== undefined || vertex.op.kind === 'source') return local;
-      const hit = await cache.load(key, vertex, job);
-      return hit === undefined ? undefined : { kind: 'snapshot', snapshotId: hit.snapshotId };
+      return cache.lookup(key, vertex);
+    },
+    async load(_vertex, result, job) {
+      if (result.kind !== 'imported') return result;
+      try {
+        return await cache.unpack(result, job);
+      } catch (err) {
+        if (job.signal.aborted) throw job.signal.reason;
+        if (!(err instanceof ContentError || err instanceof SnapshotError || err instanceof RegistryError)) throw err;
+        // A corrupt or vanished record is never used: the solver runs the vertex instead.
+        cache.reject(result, err, job);
+        return undefined;
+      }
     },
   };
 }
 
+function usable(ref: SolvedRef): Ref {
+  if (ref.kind === 'imported') throw new InternalError(`Cannot use cache record ${ref.key} of ${ref.name} before it is loaded`);
+  return ref;
+}
+
 /** chainIds computes the OCI ChainID of each layer prefix, as image pulls record them. */
-function chainIds(chain: readonly CacheLayer[]): Digest[] {
+function chainIds(chain: readonly ImportedLayer[]): Digest[] {
   const out: Digest[] = [];
   for (const layer of chain) {
     const prev = out[out.length - 1];

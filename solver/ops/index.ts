@@ -4,6 +4,6 @@ export { createImageResolver, type ImageResolver } from './image-resolver.js';
 export type { OpDeps } from './deps.js';
 export { LocalSecretProvider, type SecretProvider, type SecretSource } from './secret-provider.js';
 export { LocalSshAgentProvider, type SshAgentOwner, type SshAgentProvider, type SshAgentSocket } from './ssh-agent-provider.js';
-export type { Ref, SnapshotRef, LocalRef, LocalContext } from './ref.js';
-export { createImportedCache, withImportedCache, type ImportedCache, type ImportedCacheDeps } from './imported-cache.js';
+export type { Ref, SnapshotRef, LocalRef, LocalContext, ImportedLayer, ImportedRef, SolvedRef } from './ref.js';
+export { createImportedCache, withImportedCache, type FetchOptions, type ImportedCache, type ImportedCacheDeps } from './imported-cache.js';
 export { loadCache, localCacheSource, registryCacheSource, type CacheBlobSource, type LoadedCache } from './cache-source.js';
