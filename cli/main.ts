@@ -35,8 +35,14 @@ async function version(): Promise<string> {
   return `tbuild ${v}\n`;
 }
 
+/** MainOptions are what a caller other than bin/tbuild.js (the resident builder) gives main. */
+export interface MainOptions {
+  /** Cancels a build like SIGINT does. */
+  readonly signal?: AbortSignal;
+}
+
 /** main runs the tbuild command line and returns the exit status. */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
   const [command, ...rest] = argv;
   let debug = argv.includes('--debug');
   let dockerfiles = new Map<string, string>();
@@ -60,7 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           return 0;
         }
         dockerfiles = new Map([[basename(cmd.request.dockerfile), cmd.request.dockerfile]]);
-        return await build(cmd);
+        return await build(cmd, options.signal);
       }
       case 'images':
         return await images(rest);
@@ -77,6 +83,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import('./login-command.js')).runLogin(rest);
       case 'logout':
         return await (await import('./login-command.js')).runLogout(rest);
+      case 'daemon':
+        // Hidden: the resident builder the launcher (native/build/tbuild) starts and forwards builds to.
+        return await (await import('./daemon-command.js')).daemonCommand(rest, (args, o) => main(args, o));
       default:
         throw new UsageError(`Unknown command "${command}"`, { hint: "run 'tbuild --help' for the list of commands" });
     }
@@ -96,11 +105,13 @@ async function buildEmbedded(cmd: BuildCommand, signal: AbortSignal, progress: P
   return result;
 }
 
-async function build(cmd: BuildCommand): Promise<number> {
+async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promise<number> {
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new (UsageError)('Build cancelled'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  if (cancel?.aborted === true) onSignal();
+  cancel?.addEventListener('abort', onSignal);
   const progress = await progressFor(cmd.progress);
   try {
     const result =
@@ -127,6 +138,7 @@ async function build(cmd: BuildCommand): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    cancel?.removeEventListener('abort', onSignal);
   }
 }
 

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { ChannelCredentials, Metadata, ServerCredentials } from '@grpc/grpc-js';
 import { UsageError } from '../base/errors.js';
 import type { BuilderAddress } from './address.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../base/log.js';
 import { checkIdentityOf } from './tls-probe.js';
 
 /** TlsFiles are the PEM files given with --tlscacert, --tlscert and --tlskey. */

@@ -11,7 +11,7 @@ import type { BuildRegistry } from './build-registry.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
 import type { KeyedMutex } from './keyed-mutex.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../base/log.js';
 import { createMessageReader, expectMessage } from './message-reader.js';
 import { isClientMessage, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
 import { planOutputs, type ReturnedOutput } from './output-plan.js';

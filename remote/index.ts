@@ -2,6 +2,6 @@
 export { startServer, type BuilderServer, type CacheAdmin, type ServerOptions } from './server.js';
 export { remoteBuild, remoteDiskUsage, remoteHealth, remoteInfo, remotePrune, type BuilderConnection, type RemoteBuildResult } from './client.js';
 export { parseAddress, DEFAULT_PORT, type BuilderAddress } from './address.js';
-export { createLogger, type Logger, type LogFormat } from './log.js';
+export { createLogger, type Logger, type LogFormat } from '../base/log.js';
 export type { TlsFiles } from './auth.js';
 export type { InfoMsg, PruneMsg } from './admin-messages.js';

@@ -15,7 +15,7 @@ import { BuildRegistry } from './build-registry.js';
 import { handleBuild } from './build-service.js';
 import { statusFor } from './error-status.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../base/log.js';
 import type { ClientMessage, ServerMessage } from './messages.js';
 import { loadBuilderMethods, serviceDefinition } from './proto.js';
 import { infoFor } from './server-info.js';

@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshAgentOwner, SshAgentProvider, SshAgentSocket } from '../controller/index.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../base/log.js';
 import type { ServerMessage, SshDataMsg } from './messages.js';
 
 interface Tunnel {

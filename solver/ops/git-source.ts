@@ -8,12 +8,15 @@ import type { Snapshotter } from '../../cache/snapshotter.js';
 import type { GitSource } from '../graph/index.js';
 
 const exec = promisify(execFile);
-const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
+/** gitEnv is read at each call, not at import: a resident tbuild process runs each build with its client's environment. */
+function gitEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
+}
 const FULL_SHA = /^[0-9a-f]{40}$/;
 
 async function git(args: readonly string[], signal: AbortSignal, cwd?: string): Promise<string> {
   try {
-    const { stdout } = await exec('git', [...args], { cwd, env: GIT_ENV, signal, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await exec('git', [...args], { cwd, env: gitEnv(), signal, maxBuffer: 64 * 1024 * 1024 });
     return stdout;
   } catch (err) {
     if (signal.aborted) throw err;

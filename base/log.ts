@@ -1,7 +1,7 @@
 /** LogFields are the structured fields of one log record. */
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
-/** Logger writes operator logs of the server. */
+/** Logger writes operator logs of a long-running tbuild process (the remote builder, the resident builder). */
 export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;

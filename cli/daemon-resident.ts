@@ -1,0 +1,197 @@
+import { chmod, rm, stat, unlink } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { errnoCode } from '../base/errors.js';
+import { createLogger, type Logger } from '../base/log.js';
+import { readCodeIdentity, repoRoot } from './daemon-identity.js';
+import type { DaemonRequest } from './daemon-request.js';
+import { serveConnection, type Claim, type SessionHost } from './daemon-session.js';
+import { ensurePrivateDir, probeSocket } from './daemon-socket.js';
+
+/** RunCommand runs a tbuild command line as bin/tbuild.js does (cli/main.ts `main`), cancelled by signal. */
+export type RunCommand = (argv: readonly string[], options: { readonly signal: AbortSignal }) => Promise<number>;
+
+/** ResidentOptions configure `tbuild daemon`. */
+export interface ResidentOptions {
+  readonly socket: string;
+  /** Milliseconds without a build after which the process exits. */
+  readonly idleMs: number;
+  readonly run: RunCommand;
+}
+
+/** How often the process checks its socket file is still its own (another daemon may have replaced it). */
+const SOCKET_CHECK_MS = 10_000;
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function inodeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).ino;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * bindSocket listens on the socket path, replacing a leftover file; undefined when another process serves it.
+ * Either way it removes the launcher's daemon.starting marker, which holds other launchers back meanwhile.
+ */
+async function bindSocket(path: string, logger: Logger): Promise<{ server: Server; inode: number } | undefined> {
+  await ensurePrivateDir(dirname(path));
+  try {
+    return await listenOnce(path, logger);
+  } finally {
+    await rm(join(dirname(path), 'daemon.starting'), { force: true });
+  }
+}
+
+async function listenOnce(path: string, logger: Logger): Promise<{ server: Server; inode: number } | undefined> {
+  const state = await probeSocket(path);
+  if (state === 'alive') return undefined;
+  if (state === 'leftover') await unlink(path).catch((err: unknown) => { if (errnoCode(err) !== 'ENOENT') throw err; });
+  const server = createServer();
+  try {
+    await listen(server, path);
+  } catch (err) {
+    if (errnoCode(err) !== 'EADDRINUSE') throw err;
+    logger.info('another resident builder bound the socket first', { socket: path });
+    return undefined;
+  }
+  await chmod(path, 0o600);
+  const inode = await inodeOf(path);
+  return inode === undefined ? undefined : { server, inode };
+}
+
+/** ResidentBuilder is the state of `tbuild daemon`: the one build it may run and how it stops. */
+class ResidentBuilder implements SessionHost {
+  readonly logger: Logger;
+  #busy = false;
+  #active: Promise<void> = Promise.resolve();
+  #stopping: Promise<void> | undefined;
+  #idle: NodeJS.Timeout | undefined;
+  #stopped = (): void => undefined;
+  /** done settles once the builder has stopped. */
+  readonly done = new Promise<void>((resolve) => (this.#stopped = resolve));
+
+  constructor(
+    private readonly options: ResidentOptions & { readonly repo: string; readonly identity: string; readonly server: Server },
+    logger: Logger,
+  ) {
+    this.logger = logger;
+  }
+
+  run(argv: readonly string[], signal: AbortSignal): Promise<number> {
+    return this.options.run(argv, { signal });
+  }
+
+  /** armIdle (re)starts the idle countdown, which a build pauses. */
+  armIdle(): void {
+    clearTimeout(this.#idle);
+    if (this.#busy) return;
+    this.#idle = setTimeout(() => void this.stop('idle'), this.options.idleMs);
+  }
+
+  async claim(request: DaemonRequest): Promise<Claim> {
+    if (this.#busy || this.#stopping !== undefined) return 'busy';
+    this.#busy = true;
+    clearTimeout(this.#idle);
+    let current: boolean;
+    try {
+      const { repo, identity } = this.options;
+      current = request.repo === repo && request.node === process.execPath && (await readCodeIdentity(repo)) === identity;
+    } catch (err) {
+      this.#release();
+      throw err;
+    }
+    if (!current) {
+      this.logger.info('the code on disk changed, or another checkout asked', { repo: request.repo, node: request.node });
+      this.#busy = false;
+      void this.stop('stale');
+      return 'stale';
+    }
+    let finish = (): void => undefined;
+    this.#active = new Promise<void>((resolve) => (finish = resolve));
+    return {
+      release: () => {
+        this.#release();
+        finish();
+      },
+    };
+  }
+
+  #release(): void {
+    this.#busy = false;
+    if (this.#stopping === undefined) this.armIdle();
+  }
+
+  /** stop stops accepting builds and settles once the running one is done; keepSocketFile leaves the file alone. */
+  stop(reason: string, o: { readonly keepSocketFile?: boolean } = {}): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.logger.info('resident builder stopping', { reason, pid: process.pid });
+      clearTimeout(this.#idle);
+      // Closing a unix server removes its socket file by name: keep a file that is no longer ours.
+      if (o.keepSocketFile === true) this.options.server.unref();
+      else this.options.server.close();
+      await this.#active;
+      this.#stopped();
+    })();
+    return this.#stopping;
+  }
+}
+
+/** watchSocketFile stops the builder when its socket file is removed or replaced (another daemon took the path). */
+function watchSocketFile(builder: ResidentBuilder, path: string, inode: number): NodeJS.Timeout {
+  return setInterval(() => {
+    inodeOf(path).then(
+      (now) => void (now === inode || builder.stop('socket file replaced', { keepSocketFile: true })),
+      (err: unknown) => builder.logger.warn('cannot check the socket file', { error: String(err) }),
+    );
+  }, SOCKET_CHECK_MS).unref();
+}
+
+/**
+ * runResident serves launcher connections on a unix socket, one build at a time, until it is idle for idleMs,
+ * gets SIGINT/SIGTERM or `tbuild daemon stop`, finds the code on disk changed (stale) or its socket taken over.
+ */
+export async function runResident(options: ResidentOptions): Promise<number> {
+  const logger = createLogger(process.stderr, 'text');
+  const repo = await repoRoot();
+  const identity = await readCodeIdentity(repo);
+  const bound = await bindSocket(options.socket, logger);
+  if (bound === undefined) {
+    logger.info('a resident builder already serves this socket; exiting', { socket: options.socket });
+    return 0;
+  }
+  const { server, inode } = bound;
+  const builder = new ResidentBuilder({ ...options, repo, identity, server }, logger);
+  logger.info('resident builder started', { pid: process.pid, socket: options.socket, idleSeconds: options.idleMs / 1000 });
+  const onCrash = (err: Error): void => logger.error('resident builder crashed', { error: err.stack ?? err.message });
+  const onSignal = (signal: NodeJS.Signals): void => void builder.stop(signal);
+  process.on('uncaughtExceptionMonitor', onCrash);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  server.on('connection', (socket) => serveConnection(socket, builder));
+  server.on('error', (err) => {
+    logger.error('resident builder socket failed', { error: err.message });
+    void builder.stop('socket error');
+  });
+  const socketCheck = watchSocketFile(builder, options.socket, inode);
+  // Load what a build needs now, so the first build served does not pay for it.
+  await Promise.all([import('../controller/index.js'), import('./executor-choice.js'), import('./progress/plain.js')]);
+  builder.armIdle();
+  await builder.done;
+  clearInterval(socketCheck);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('uncaughtExceptionMonitor', onCrash);
+  return 0;
+}
