@@ -1,9 +1,9 @@
 import type { Stats } from 'node:fs';
-import { createReadStream, readFileSync } from 'node:fs';
-import { readlink } from 'node:fs/promises';
+import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { posix } from 'node:path';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { ExportError } from '../../base/errors.js';
-import { encodeTarHeader, OPAQUE_MARKER, tarPadding, TAR_END, WHITEOUT_PREFIX, type TarHeader, type TarType } from '../../cache/layer/index.js';
+import { encodeTarHeader, OPAQUE_MARKER, TAR_BLOCK, TAR_END, WHITEOUT_PREFIX, type TarHeader, type TarType } from '../../cache/layer/index.js';
 import { lgetxattr, llistxattr } from '../../native/index.js';
 import type { TreeEntry } from '../tree-entry.js';
 
@@ -14,118 +14,171 @@ export interface TarEntriesOptions {
   readonly signal: AbortSignal;
 }
 
-/** tarEntries renders tree entries as a tar stream: whiteouts as `.wh.NAME`, opaque dirs with a `.wh..wh..opq` entry. */
+/**
+ * Output is gathered into chunks of this size: digesting and compressing then see few, large
+ * chunks instead of a header, a body and a padding buffer per file.
+ */
+const CHUNK = 1024 * 1024;
+
+/**
+ * tarEntries renders tree entries as a tar stream: whiteouts as `.wh.NAME`, opaque dirs with a `.wh..wh..opq` entry.
+ *
+ * File contents are read with synchronous calls straight into the output chunk: a layer of 20,000
+ * small files is otherwise bound by thread-pool round trips (open, fstat, read, close per file).
+ * Every emitted chunk is a fresh buffer, and the event loop gets a turn before each one.
+ */
 export async function* tarEntries(entries: AsyncIterable<TreeEntry>, options: TarEntriesOptions): AsyncGenerator<Buffer> {
+  const out = new ChunkWriter();
   const links = new Map<string, string>();
   const clamp = (seconds: number): number =>
     options.sourceDateEpoch === undefined ? seconds : Math.min(seconds, options.sourceDateEpoch);
-  for await (const { entry, content } of prefetchSmallFiles(entries)) {
+  for await (const entry of entries) {
     options.signal.throwIfAborted();
     const { stat, rel } = entry;
     const mtime = clamp(Math.floor(stat.mtimeMs / 1000));
     if (entry.whiteout) {
       const name = posix.join(posix.dirname(rel), `${WHITEOUT_PREFIX}${posix.basename(rel)}`);
-      yield encodeTarHeader({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime });
-      continue;
+      out.write(encodeTarHeader({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime }));
+    } else {
+      const type = tarType(stat);
+      // Sockets cannot be represented in a tar; like other image builders, leave them out.
+      if (type === undefined) continue;
+      const base = { name: rel, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, mtime, xattrs: readXattrs(entry.source) };
+      const first = type === 'directory' || stat.nlink <= 1 ? undefined : firstLink(links, stat, rel);
+      if (first !== undefined) out.write(encodeTarHeader({ ...base, type: 'link', size: 0, linkname: first }));
+      else if (type === 'file') yield* fileRecord(entry, base, out, options.signal);
+      else out.write(encodeTarHeader(otherHeader(entry, type, base)));
+      if (entry.opaque) out.write(encodeTarHeader({ name: posix.join(rel, OPAQUE_MARKER), type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime }));
     }
-    const type = tarType(stat);
-    // Sockets cannot be represented in a tar; like other image builders, leave them out.
-    if (type === undefined) continue;
-    const base = { name: rel, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, mtime, xattrs: readXattrs(entry.source) };
-    if (type !== 'directory' && stat.nlink > 1) {
-      const key = `${stat.dev}:${stat.ino}`;
-      const first = links.get(key);
-      if (first !== undefined) {
-        yield encodeTarHeader({ ...base, type: 'link', size: 0, linkname: first });
-        continue;
-      }
-      links.set(key, rel);
-    }
-    yield* entryRecords(entry, type, base, content);
-    if (entry.opaque) {
-      const name = posix.join(rel, OPAQUE_MARKER);
-      yield encodeTarHeader({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime });
-    }
+    yield* out.full();
   }
-  yield TAR_END;
+  out.write(TAR_END);
+  yield* out.full();
+  const rest = out.take();
+  if (rest !== undefined) yield rest;
 }
 
-async function* entryRecords(
-  entry: TreeEntry,
-  type: TarType,
-  base: Omit<TarHeader, 'type' | 'size'>,
-  content: Promise<Settled> | undefined,
-): AsyncGenerator<Buffer> {
+/** firstLink returns the path an inode was first written under, remembering `rel` when this is the first time. */
+function firstLink(links: Map<string, string>, stat: Stats, rel: string): string | undefined {
+  const key = `${stat.dev}:${stat.ino}`;
+  const first = links.get(key);
+  if (first === undefined) links.set(key, rel);
+  return first;
+}
+
+function otherHeader(entry: TreeEntry, type: Exclude<TarType, 'file'>, base: Omit<TarHeader, 'type' | 'size'>): TarHeader {
   const { stat } = entry;
   switch (type) {
-    case 'file':
-      yield encodeTarHeader({ ...base, type, size: stat.size });
-      if (content === undefined) yield* fileContent(entry.source, stat.size);
-      else yield checkedContent(entry.source, stat.size, await content);
-      yield tarPadding(stat.size);
-      return;
-    case 'symlink': {
-      yield encodeTarHeader({ ...base, type, size: 0, linkname: await readlink(entry.source) });
-      return;
-    }
+    case 'symlink':
+      return { ...base, type, size: 0, linkname: readlinkSync(entry.source) };
     case 'char':
     case 'block':
-      yield encodeTarHeader({ ...base, type, size: 0, devmajor: major(stat.rdev), devminor: minor(stat.rdev) });
-      return;
+      return { ...base, type, size: 0, devmajor: major(stat.rdev), devminor: minor(stat.rdev) };
     default:
-      yield encodeTarHeader({ ...base, type, size: 0 });
+      return { ...base, type, size: 0 };
   }
 }
 
-async function* fileContent(path: string, size: number): AsyncGenerator<Buffer> {
+/** fileRecord writes a regular file's header, content and padding, reading the content into the output chunks. */
+async function* fileRecord(entry: TreeEntry, base: Omit<TarHeader, 'type' | 'size'>, out: ChunkWriter, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const size = entry.stat.size;
+  out.write(encodeTarHeader({ ...base, type: 'file', size }));
   if (size === 0) return;
-  let read = 0;
-  for await (const chunk of createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1024 * 1024 })) {
-    read += (chunk as Buffer).length;
-    yield chunk as Buffer;
-  }
-  if (read !== size) throw new ExportError(`Cannot read "${path}": file shrank from ${size} to ${read} bytes while exporting`);
-}
-
-/** Files up to this size are read whole, ahead of the tar writer. */
-const SMALL_FILE = 256 * 1024;
-/** How many entries the reads run ahead of the tar writer. */
-const READ_AHEAD = 64;
-
-type Settled = { readonly ok: true; readonly data: Buffer } | { readonly ok: false; readonly error: unknown };
-
-/**
- * prefetchSmallFiles reads small regular files a window ahead of the writer, in order: a layer of many
- * small files is otherwise bound by one open-read-close round trip per file.
- */
-async function* prefetchSmallFiles(entries: AsyncIterable<TreeEntry>): AsyncGenerator<{ entry: TreeEntry; content: Promise<Settled> | undefined }> {
-  const window: { entry: TreeEntry; content: Promise<Settled> | undefined }[] = [];
-  // A small file is read synchronously: four thread-pool round trips (open, fstat, read, close)
-  // cost far more than the read itself.
-  const read = (path: string): Promise<Settled> => {
-    try {
-      return Promise.resolve({ ok: true, data: readFileSync(path) });
-    } catch (error) {
-      return Promise.resolve({ ok: false, error });
-    }
-  };
+  const fd = openSync(entry.source, 'r');
   try {
-    for await (const entry of entries) {
-      const small = !entry.whiteout && entry.stat.isFile() && entry.stat.size > 0 && entry.stat.size <= SMALL_FILE;
-      window.push({ entry, content: small ? read(entry.source) : undefined });
-      if (window.length >= READ_AHEAD) yield window.shift() as { entry: TreeEntry; content: Promise<Settled> | undefined };
+    for (let done = 0; done < size; ) {
+      const want = Math.min(out.room(), size - done);
+      readFully(fd, out.reserve(want), done, entry.source, size);
+      done += want;
+      // A large file goes out chunk by chunk, never held whole.
+      if (out.hasFull()) {
+        yield* out.full();
+        signal.throwIfAborted();
+      }
     }
-    for (let next = window.shift(); next !== undefined; next = window.shift()) yield next;
+    // A file that grew since it was listed would give a record whose size is wrong for its content.
+    if (readSync(fd, GROWTH_PROBE, 0, 1, size) !== 0) throw changedError(entry.source, size, 'grew');
   } finally {
-    await Promise.all(window.map((w) => w.content));
+    closeSync(fd);
+  }
+  out.pad(size);
+}
+
+const GROWTH_PROBE = Buffer.alloc(1);
+
+function readFully(fd: number, into: Buffer, position: number, path: string, size: number): void {
+  for (let got = 0; got < into.length; ) {
+    const n = readSync(fd, into, got, into.length - got, position + got);
+    if (n === 0) throw changedError(path, size, 'shrank');
+    got += n;
   }
 }
 
-function checkedContent(path: string, size: number, content: Settled): Buffer {
-  if (!content.ok) throw new ExportError(`Cannot read "${path}"`, { cause: content.error });
-  if (content.data.length !== size) throw new ExportError(`Cannot read "${path}": file changed from ${size} to ${content.data.length} bytes while exporting`);
-  return content.data;
+function changedError(path: string, size: number, how: 'shrank' | 'grew'): ExportError {
+  return new ExportError(`Cannot read "${path}": the file ${how} from ${size} bytes while exporting`);
 }
+
+/** ChunkWriter fills fixed-size output chunks; full ones wait in a queue until the generator yields them. */
+class ChunkWriter {
+  #chunk = Buffer.allocUnsafe(CHUNK);
+  #used = 0;
+  readonly #ready: Buffer[] = [];
+
+  room(): number {
+    return CHUNK - this.#used;
+  }
+
+  /** reserve hands out the next `length` bytes of the chunk (at most room()) to be filled by the caller. */
+  reserve(length: number): Buffer {
+    const part = this.#chunk.subarray(this.#used, this.#used + length);
+    this.#used += length;
+    if (this.#used === CHUNK) this.#rotate();
+    return part;
+  }
+
+  write(data: Buffer): void {
+    for (let at = 0; at < data.length; ) {
+      const n = Math.min(this.room(), data.length - at);
+      data.copy(this.reserve(n), 0, at, at + n);
+      at += n;
+    }
+  }
+
+  /** pad writes the zeros that round a body of `size` bytes up to a whole block. */
+  pad(size: number): void {
+    const rest = size % TAR_BLOCK;
+    if (rest !== 0) this.write(ZEROS.subarray(0, TAR_BLOCK - rest));
+  }
+
+  hasFull(): boolean {
+    return this.#ready.length > 0;
+  }
+
+  /** full yields the chunks filled so far, giving the event loop a turn before each. */
+  async *full(): AsyncGenerator<Buffer> {
+    for (let next = this.#ready.shift(); next !== undefined; next = this.#ready.shift()) {
+      await nextMacrotask();
+      yield next;
+    }
+  }
+
+  /** take returns the partly filled chunk, if any. */
+  take(): Buffer | undefined {
+    if (this.#used === 0) return undefined;
+    const rest = this.#chunk.subarray(0, this.#used);
+    this.#chunk = Buffer.allocUnsafe(CHUNK);
+    this.#used = 0;
+    return rest;
+  }
+
+  #rotate(): void {
+    this.#ready.push(this.#chunk);
+    this.#chunk = Buffer.allocUnsafe(CHUNK);
+    this.#used = 0;
+  }
+}
+
+const ZEROS = Buffer.alloc(TAR_BLOCK);
 
 function tarType(stat: Stats): TarType | undefined {
   if (stat.isFile()) return 'file';

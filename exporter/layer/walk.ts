@@ -1,21 +1,31 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { WHITEOUT_PREFIX } from '../../cache/layer/index.js';
 
-import { isOpaqueDir, isWhiteout, sortedNames, type TreeEntry } from '../tree-entry.js';
+import { isOpaqueDir, isWhiteout, type TreeEntry } from '../tree-entry.js';
 
 /**
  * walkSnapshot yields every path of one snapshot dir depth-first, parents before children, siblings sorted by
  * the name they take in a layer tar (a whiteout of NAME sorts as `.wh.NAME`).
+ *
+ * One generator frame walks with an explicit stack: nested `yield*` would cost a promise hop per level
+ * for every entry. Directories are listed and stat'ed synchronously, since one thread-pool round
+ * trip per file would bound a layer of many small files.
  */
 export async function* walkSnapshot(dir: string, options: { signal: AbortSignal }): AsyncGenerator<TreeEntry> {
-  yield* walkDir(dir, '', options.signal);
+  const stack = listDir(dir, '').reverse();
+  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+    yield entry;
+    if (!entry.stat.isDirectory()) continue;
+    options.signal.throwIfAborted();
+    for (const child of listDir(entry.source, entry.rel).reverse()) stack.push(child);
+  }
 }
 
-async function* walkDir(abs: string, rel: string, signal: AbortSignal): AsyncGenerator<TreeEntry> {
-  signal.throwIfAborted();
-  // Stat synchronously: one thread-pool round trip per file would bound a layer of many small files.
-  const children = (await sortedNames(abs)).map((name) => {
+/** listDir stats a directory's children, sorted by their layer tar names. */
+function listDir(abs: string, rel: string): TreeEntry[] {
+  // Names in code unit order first, as sortedNames gives them, so equal keys keep a stable order.
+  const children = readdirSync(abs).sort().map((name) => {
     const source = join(abs, name);
     const stat = lstatSync(source);
     const whiteout = isWhiteout(stat);
@@ -23,8 +33,5 @@ async function* walkDir(abs: string, rel: string, signal: AbortSignal): AsyncGen
     return { key: whiteout ? `${WHITEOUT_PREFIX}${name}` : name, entry };
   });
   children.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  for (const { entry } of children) {
-    yield entry;
-    if (entry.stat.isDirectory()) yield* walkDir(entry.source, entry.rel, signal);
-  }
+  return children.map((c) => c.entry);
 }

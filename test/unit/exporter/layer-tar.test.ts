@@ -190,3 +190,69 @@ describe('applyLayer path safety', () => {
     expect(await readFile(join(dst, 'abs', 'file'), 'utf8')).toBe('ok');
   });
 });
+
+/** bytes returns `size` deterministic, incompressible-looking bytes. */
+function bytes(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  let s = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out[i] = s >>> 24;
+  }
+  return out;
+}
+
+/** makeFixture writes a snapshot whose layer tar crosses output chunk boundaries in every way. */
+async function makeFixture(dir: string): Promise<void> {
+  const files: [string, number][] = [
+    ['a/empty', 0],
+    ['a/one', 1],
+    ['a/block', 512],
+    ['a/odd', 513],
+    ['b/near-chunk', 1024 * 1024 - 700],
+    ['b/over-chunk', 1024 * 1024 + 3],
+    ['b/big', 3 * 1024 * 1024 + 77],
+    ['c/small-after-big', 100],
+    [`${'long/'.repeat(30)}name-ü.txt`, 2000],
+  ];
+  let seed = 1;
+  for (const [rel, size] of files) {
+    await mkdir(join(dir, rel, '..'), { recursive: true });
+    await writeFile(join(dir, rel), bytes(size, seed++));
+  }
+  for (let i = 0; i < 300; i++) await writeFile(join(dir, 'c', `f${String(i).padStart(3, '0')}`), bytes(3000 + i * 7, seed++));
+  await link(join(dir, 'a/odd'), join(dir, 'c/hardlink'));
+  await symlink('../a/one', join(dir, 'c/sym'));
+  await chown(join(dir, 'a/one'), 1000, 1001);
+  await chmod(join(dir, 'a/one'), 0o4755);
+  lsetxattr(join(dir, 'a/block'), 'user.note', Buffer.from([0xff, 0x00, 0x61]));
+  await mkdir(join(dir, 'opq'));
+  lsetxattr(join(dir, 'opq'), 'trusted.overlay.opaque', Buffer.from('y'));
+  await writeFile(join(dir, 'opq', 'kept'), 'kept');
+  mknod(join(dir, 'c', 'gone'), S_IFCHR, makedev(0, 0));
+  mknod(join(dir, 'null'), S_IFCHR | 0o666, makedev(1, 3));
+  await lutimes(join(dir, 'c/sym'), 1000, 1_600_000_000);
+  const times = async (rel: string, seconds: number): Promise<void> => utimes(join(dir, rel), seconds, seconds);
+  for (const [rel] of files) await times(rel, 1_700_000_000);
+  for (let i = 0; i < 300; i++) await times(`c/f${String(i).padStart(3, '0')}`, 1_700_000_000 + i);
+  for (const rel of ['opq/kept', 'c/gone', 'null']) await times(rel, 1_700_000_100);
+  // Children before parents: setting a time inside a directory does not change the directory's.
+  const dirs = ['a', 'b', 'c', 'opq', ...Array.from({ length: 30 }, (_, i) => 'long/'.repeat(30 - i))];
+  for (const rel of dirs) await times(rel, 1_700_000_200);
+}
+
+async function digestOfTar(dir: string, sourceDateEpoch?: number): Promise<string> {
+  const parts: Buffer[] = [];
+  const options = sourceDateEpoch === undefined ? { signal } : { signal, sourceDateEpoch };
+  for await (const chunk of createLayerTar(dir, options)) parts.push(chunk as Buffer);
+  return digestOf(Buffer.concat(parts));
+}
+
+describe('layer tar bytes', () => {
+  // Pinned: a change here changes every image digest tbuild has made.
+  it('stay the same for the same snapshot', async () => {
+    await makeFixture(root);
+    expect(await digestOfTar(root)).toBe('sha256:680a514105947b6e18d08e815bfc132dff1bd5c5408fc92380340a5fc427ebbf');
+    expect(await digestOfTar(root, 1_650_000_000)).toBe('sha256:4410dfda330056d96d99d87ded3b231d9a7e9851030a28087379fedc4a5d386d');
+  });
+});
