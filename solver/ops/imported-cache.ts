@@ -153,7 +153,7 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
 export function withImportedCache(runner: OpRunner<Ref>, cache: ImportedCache): OpRunner<SolvedRef> {
   return {
     cacheKey: (vertex, inputKeys, job) => runner.cacheKey(vertex, inputKeys, job),
-    run: (vertex, key, inputs, job) => runner.run(vertex, key, inputs.map(usable), job),
+    run: async (vertex, key, inputs, job) => runner.run(vertex, key, inputs.map(usable), job),
     async lookup(vertex, key, job) {
       const local = await runner.lookup(vertex, key, job);
       // Sources resolve themselves (pulls, the client's files); only op results come from a cache.
