@@ -2,6 +2,7 @@ import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, run, runTbuild, type CliResult } from '../helpers/cli.js';
+import { startRegistry } from '../fixtures/registry.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 import { expectAllCached, plainSteps } from '../helpers/plain-steps.js';
 
@@ -81,6 +82,27 @@ describe('lazy --cache-from: a fully cached build fetches only what its outputs 
     console.info(`push from an imported cache: ${second.ms} ms, ${store.blobs.size} blobs (${bytes} bytes), ${store.snapshots} snapshots in the store`);
     for (const layer of imageLayers) expect(store.blobs.has(layer), `layer ${layer} was downloaded`).toBe(false);
     expect(store.snapshots).toBe(0);
+  });
+
+  it('downloads the imported layers only when pushing to another registry, which cannot mount them', async () => {
+    await using elsewhere = await startRegistry();
+    const res = await build(['-t', `${elsewhere.host}/moved/lazy:c`, '--push', '--cache-from', cacheRef()]);
+    expectAllCached(res.res);
+    expect(res.digest).toBe(first.digest);
+    expect(await layersOf(elsewhere.host, 'moved/lazy', 'c')).toEqual(imageLayers);
+    const store = await contentsOf(res.root);
+    for (const layer of imageLayers) expect(store.blobs.has(layer), `layer ${layer} was not downloaded`).toBe(true);
+    expect(store.snapshots).toBe(0);
+  });
+
+  it('keeps an image named only in the local store as downloaded blobs, unpacking nothing', async () => {
+    const res = await build(['-t', 'lazy/local:v1', '--cache-from', cacheRef()]);
+    expectAllCached(res.res);
+    const store = await contentsOf(res.root);
+    for (const layer of imageLayers) expect(store.blobs.has(layer), `layer ${layer} was not downloaded`).toBe(true);
+    expect(store.snapshots).toBe(0);
+    const images = await runTbuild(['images', '--root', res.root]);
+    expect(images.stdout).toContain('lazy/local');
   });
 
   it('writes an OCI tarball from downloaded blobs without unpacking them', async () => {
