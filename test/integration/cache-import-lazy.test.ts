@@ -143,6 +143,16 @@ describe('lazy --cache-from: a fully cached build fetches only what its outputs 
     expect(last.digest).toBe(first.digest);
   });
 
+  it('relays imported records into a local cache folder, downloading their blobs and unpacking nothing', async () => {
+    const dir = join(env.tmp.path, 'relay-local');
+    const relay = await build(['--cache-from', cacheRef(), '--cache-to', `type=local,dest=${dir},mode=max`]);
+    expectAllCached(relay.res);
+    expect((await contentsOf(relay.root)).snapshots).toBe(0);
+    const last = await build(['-t', `${env.registry.host}/other/lazy:from-local`, '--push', '--cache-from', `type=local,src=${dir}`]);
+    expectAllCached(last.res);
+    expect(last.digest).toBe(first.digest);
+  });
+
   it('reruns only the steps after a changed file, unpacking the cached layers they build on', async () => {
     const changed = join(env.tmp.path, 'ctx-changed');
     await cp(ctx, changed, { recursive: true });
