@@ -22,3 +22,15 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
+
+# Put the launcher on PATH as `tbuild` (it forwards builds to the resident builder; see README). An existing
+# /usr/local/bin/tbuild is replaced only when it is a link to a tbuild launcher.
+launcher="$(pwd)/native/build/tbuild"
+link=/usr/local/bin/tbuild
+if [ "$(id -u)" = 0 ] && [ -x "$launcher" ]; then
+  if [ ! -e "$link" ] && [ ! -L "$link" ]; then
+    ln -s "$launcher" "$link"
+  elif [ -L "$link" ] && [ "$(readlink "$link")" != "$launcher" ] && [[ "$(readlink "$link")" == */native/build/tbuild ]]; then
+    ln -sfn "$launcher" "$link"
+  fi
+fi
