@@ -33,6 +33,8 @@ export interface ImageRecord {
 export interface ChecksumMemo {
   /** File name → [stat identity, content digest]. */
   readonly files: Readonly<Record<string, readonly [string, string]>>;
+  /** The directory's entry names in code unit order, valid while its own stat identity is unchanged. */
+  readonly listing?: { readonly identity: string; readonly names: readonly string[] };
 }
 
 /** ImagePin is a resolved tag: what manifest and config it pointed at. */

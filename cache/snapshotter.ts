@@ -14,8 +14,8 @@ export interface ActiveSnapshot extends AsyncDisposable {
   readonly workdir: string;
   /** Committed layer directories below, top first (as overlayfs lowerdir wants them). */
   readonly lowerdirs: readonly string[];
-  /** commit makes the layer immutable and returns its snapshot id. */
-  commit(description: string): Promise<string>;
+  /** commit makes the layer immutable and returns its snapshot id; `size`, when the writer knows it, spares a walk of the layer. */
+  commit(description: string, options?: { readonly size?: number }): Promise<string>;
 }
 
 /** Snapshotter manages layer directories chained by parent. */
@@ -74,10 +74,10 @@ class DirectorySnapshotter implements Snapshotter {
     await mkdir(dir, { recursive: true });
     await mkdir(workdir, { recursive: true });
     let done = false;
-    const commit = async (description: string): Promise<string> => {
+    const commit = async (description: string, options: { readonly size?: number } = {}): Promise<string> => {
       const id = randomBytes(8).toString('hex');
       await rm(workdir, { recursive: true, force: true });
-      const size = await diskUsage(dir);
+      const size = options.size ?? (await diskUsage(dir));
       await rename(base, join(this.#root, id));
       await this.#meta.snapshots.put(id, { id, parent, createdAt: Date.now(), description, size });
       done = true;

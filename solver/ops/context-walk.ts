@@ -1,5 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 
 /** ContextEntry is one path of a context subtree, with its stat. */
 export interface ContextEntry {
@@ -10,39 +11,71 @@ export interface ContextEntry {
   readonly linkTarget?: string;
 }
 
+/**
+ * ListNames returns a directory's entry names in code unit order. It may answer from a memo;
+ * `fresh` asks it to read the directory, because a name it gave is gone.
+ */
+export type ListNames = (hostPath: string, stats: Stats, fresh: boolean) => readonly string[];
+
+/** WalkOptions controls walkContextTree. */
+export interface WalkOptions {
+  readonly isExcluded: (relPath: string) => boolean;
+  readonly signal: AbortSignal;
+  /** How directories are listed; by default, read each one. */
+  readonly listNames?: ListNames;
+}
+
 /** Entries stat'ed between two yields to the event loop. */
 const CHUNK = 512;
 
+const readNames: ListNames = (hostPath) => readdirSync(hostPath).sort();
+
 /**
- * walkContextTree lists a context subtree in sorted order, skipping excluded paths.
+ * walkContextTree lists a context subtree in sorted order (parents before children), skipping excluded paths.
  *
  * It stats with synchronous calls in chunks of CHUNK entries, yielding to the event loop between
  * chunks: for a 20,000-file context this is about ten times faster than one promise per stat,
  * which is what an unchanged context's cache key costs.
  */
-export async function walkContextTree(
-  root: { relPath: string; hostPath: string; stats: Stats },
-  isExcluded: (relPath: string) => boolean,
-  signal: AbortSignal,
-): Promise<ContextEntry[]> {
+export async function walkContextTree(root: { relPath: string; hostPath: string; stats: Stats }, options: WalkOptions): Promise<ContextEntry[]> {
+  const listNames = options.listNames ?? readNames;
   const out: ContextEntry[] = [];
+  const stack = [root];
   let budget = CHUNK;
-  const visit = async (relPath: string, hostPath: string, stats: Stats): Promise<void> => {
+  for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
+    const { relPath, hostPath, stats } = dir;
     out.push(stats.isSymbolicLink() ? { relPath, hostPath, stats, linkTarget: readlinkSync(hostPath) } : { relPath, hostPath, stats });
-    if (!stats.isDirectory()) return;
-    const names = readdirSync(hostPath).sort();
-    for (const name of names) {
-      const childRel = relPath === '' ? name : `${relPath}/${name}`;
-      if (isExcluded(childRel)) continue;
-      if (--budget <= 0) {
-        budget = CHUNK;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        signal.throwIfAborted();
-      }
-      const childHost = join(hostPath, name);
-      await visit(childRel, childHost, lstatSync(childHost));
+    if (!stats.isDirectory()) continue;
+    const children = statChildren(dir, listNames, options.isExcluded);
+    budget -= children.length;
+    if (budget <= 0) {
+      budget = CHUNK;
+      await nextMacrotask();
+      options.signal.throwIfAborted();
     }
-  };
-  await visit(root.relPath, root.hostPath, root.stats);
+    for (const child of children.reverse()) stack.push(child);
+  }
   return out;
+}
+
+type Walked = { relPath: string; hostPath: string; stats: Stats };
+
+/** statChildren stats a directory's kept children in name order, listing it afresh when a memoised name is gone. */
+function statChildren(dir: Walked, listNames: ListNames, isExcluded: (relPath: string) => boolean): Walked[] {
+  for (let fresh = false; ; fresh = true) {
+    const children: Walked[] = [];
+    let gone = false;
+    for (const name of listNames(dir.hostPath, dir.stats, fresh)) {
+      const relPath = dir.relPath === '' ? name : `${dir.relPath}/${name}`;
+      if (isExcluded(relPath)) continue;
+      const hostPath = join(dir.hostPath, name);
+      const stats = lstatSync(hostPath, { throwIfNoEntry: fresh });
+      if (stats === undefined) {
+        gone = true;
+        break;
+      }
+      children.push({ relPath, hostPath, stats });
+    }
+    if (!gone) return children;
+  }
 }

@@ -11,7 +11,7 @@ import { cleanSource, expandSource, type CopySource, type Match } from './copy-m
 import { LayerWriter, type FileTarget } from './layer-writer.js';
 
 export { expandSource, type CopySource, type Match } from './copy-match.js';
-export type { FileTarget } from './layer-writer.js';
+export { LayerUsage, type FileTarget } from './layer-writer.js';
 
 /** CopyOptions are what a copy needs beyond its action: exclude matching and cancellation. */
 export interface CopyOptions {
@@ -120,5 +120,6 @@ export async function applyMkfile(action: MkfileAction, target: FileTarget): Pro
   await writeFile(host, action.data, { mode: action.mode });
   await chmod(host, action.mode);
   await fsChown(host, owner.uid, owner.gid);
+  target.usage?.record(host, Buffer.byteLength(action.data));
   await writer.finish();
 }

@@ -2,7 +2,7 @@ import { assertNever, InternalError } from '../../base/errors.js';
 import { createDirectoryView, createLayeredView } from '../../cache/fs-view.js';
 import type { FileOp } from '../graph/index.js';
 import type { JobContext } from '../types.js';
-import { applyCopy, applyMkdir, applyMkfile, type CopySource } from './copy.js';
+import { applyCopy, applyMkdir, applyMkfile, LayerUsage, type CopySource } from './copy.js';
 import type { OpDeps } from './deps.js';
 import { excludeMatcherOf } from './exclude.js';
 import type { LinkSource } from './layer-writer.js';
@@ -16,7 +16,8 @@ export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps
   const startedAt = Date.now();
   const fromContext = op.actions.some((a) => a.action === 'copy' && inputs[a.input]?.kind === 'local');
   const linkSource = fromContext ? earlierLayer(vertexDigest, deps) : undefined;
-  const target = { upperdir: active.dir, base: createLayeredView([active.dir, ...active.lowerdirs]), ...(linkSource === undefined ? {} : { linkSource }) };
+  const usage = new LayerUsage();
+  const target = { upperdir: active.dir, base: createLayeredView([active.dir, ...active.lowerdirs]), usage, ...(linkSource === undefined ? {} : { linkSource }) };
   const copyOptions = { excludeMatcher: excludeMatcherOf(deps), signal: job.signal };
   for (const action of op.actions) {
     job.signal.throwIfAborted();
@@ -34,7 +35,7 @@ export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps
         assertNever(action, 'file action');
     }
   }
-  const snapshotId = await active.commit(describe(op));
+  const snapshotId = await active.commit(describe(op), { size: usage.total });
   // The vertex digest names this COPY whatever the context holds: the next run after a change finds this layer.
   if (fromContext) await deps.meta.copyHints.put(vertexDigest, { snapshotId, startedAt });
   return { kind: 'snapshot', snapshotId };

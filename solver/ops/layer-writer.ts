@@ -17,6 +17,25 @@ export interface FileTarget {
   readonly base: FsView;
   /** A layer an earlier run of the same COPY made: its unchanged files are shared by hard link. */
   readonly linkSource?: LinkSource;
+  /** Tallies the regular files written, so committing the layer need not walk it again. */
+  readonly usage?: LayerUsage;
+}
+
+/** LayerUsage sums the sizes of the regular files written into a layer, counting each path once. */
+export class LayerUsage {
+  readonly #sizes = new Map<string, number>();
+  #total = 0;
+
+  /** record notes that the file at `hostPath` now holds `size` bytes. */
+  record(hostPath: string, size: number): void {
+    this.#total += size - (this.#sizes.get(hostPath) ?? 0);
+    this.#sizes.set(hostPath, size);
+  }
+
+  /** total is the bytes of regular files in the layer, as diskUsage would count them. */
+  get total(): number {
+    return this.#total;
+  }
 }
 
 /** LinkSource is an immutable earlier layer of the same COPY and when that copy started. */
@@ -138,6 +157,7 @@ export class LayerWriter {
       return;
     }
     if (!st.isFile()) throw new FileOpError(`Cannot copy "${entry.hostPath}": only files, directories and symlinks can be copied`);
+    this.#target.usage?.record(host, st.size);
     if (this.#linkUnchanged(entry, host)) return;
     if (st.size <= SMALL_FILE) {
       this.#copySmallFile(entry, host);

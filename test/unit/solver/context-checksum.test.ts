@@ -1,0 +1,140 @@
+import { chmod, mkdir, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { diskUsage } from '../../../cache/snapshotter.js';
+import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.js';
+import { openMetadataStore, type ChecksumMemo, type MetadataStore } from '../../../cache/metadata.js';
+import { applyCopy, LayerUsage } from '../../../solver/ops/copy.js';
+import { computeContextChecksum } from '../../../solver/ops/context-checksum.js';
+import { makeTempDir, type TempDir } from '../../helpers/cli.js';
+
+const signal = new AbortController().signal;
+let tmp: TempDir;
+let ctx: string;
+let meta: MetadataStore;
+let stores = 0;
+const context = (): { dir: string; isExcluded: (rel: string) => boolean } => ({ dir: ctx, isExcluded: (rel) => rel === 'skipped' });
+// Far enough ahead that every path counts as settled (not changed within the racy window).
+const later = (): number => Date.now() + 60_000;
+
+beforeEach(async () => {
+  tmp = await makeTempDir('tbuild-checksum-');
+  ctx = join(tmp.path, 'ctx');
+  await mkdir(join(ctx, 'a', 'b'), { recursive: true });
+  await writeFile(join(ctx, 'top.txt'), 'top\n');
+  await writeFile(join(ctx, 'a', 'one.txt'), 'one\n');
+  await writeFile(join(ctx, 'a', 'b', 'two.txt'), 'two\n');
+  await writeFile(join(ctx, 'skipped'), 'not selected\n');
+  meta = openMetadataStore(join(tmp.path, 'meta'));
+});
+afterEach(async () => {
+  await meta.close();
+  await tmp[Symbol.asyncDispose]();
+});
+
+/** coarsely waits: file times move in kernel clock ticks, and a change in the same tick as the memo would keep them. */
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** checksum computes with the shared memo. */
+const checksum = (now = later()): Promise<string> => computeContextChecksum(context(), [], { meta, signal, now });
+
+/** fresh computes with an empty memo: what the context really holds. */
+async function fresh(): Promise<string> {
+  const store = openMetadataStore(join(tmp.path, `fresh-${stores++}`));
+  try {
+    return await computeContextChecksum(context(), [], { meta: store, signal, now: later() });
+  } finally {
+    await store.close();
+  }
+}
+
+/** tamper replaces what the memo holds for one directory, to tell whether a later checksum used it. */
+async function tamper(dir: string, change: (rec: ChecksumMemo) => ChecksumMemo): Promise<void> {
+  const rec = meta.checksums.get(dir);
+  if (rec === undefined) throw new Error(`no memo for ${dir}`);
+  await meta.checksums.put(dir, change(rec));
+}
+
+const fakeDigest = (rec: ChecksumMemo, name: string): ChecksumMemo => {
+  const known = rec.files[name];
+  if (known === undefined) throw new Error(`no memo for ${name}`);
+  return { ...rec, files: { ...rec.files, [name]: [known[0], `sha256:${'0'.repeat(64)}`] } };
+};
+
+describe('context checksum memo', () => {
+  it('reuses file digests and directory listings while nothing changed', async () => {
+    const first = await checksum();
+    expect(first).toBe(await fresh());
+    expect(meta.checksums.get(join(ctx, 'a'))?.listing?.names).toEqual(['b', 'one.txt']);
+    await tamper(join(ctx, 'a'), (rec) => fakeDigest(rec, 'one.txt'));
+    expect(await checksum()).not.toBe(first);
+    await tamper(join(ctx, 'a'), (rec) => ({ ...rec, listing: { identity: rec.listing?.identity ?? '', names: ['b'] } }));
+    // A listing memo is used as it is: the tampered one hides one.txt.
+    expect(await checksum()).not.toBe(first);
+  });
+
+  it('reads a file again when its content changes with its size and mtime kept', async () => {
+    await checksum();
+    await tamper(join(ctx, 'a'), (rec) => fakeDigest(rec, 'one.txt'));
+    const before = await stat(join(ctx, 'a', 'one.txt'));
+    await tick();
+    await writeFile(join(ctx, 'a', 'one.txt'), 'ONE\n');
+    await utimes(join(ctx, 'a', 'one.txt'), before.atime, before.mtime);
+    expect(await checksum()).toBe(await fresh());
+  });
+
+  it('notices a changed mode', async () => {
+    await checksum();
+    await tamper(join(ctx, 'a'), (rec) => fakeDigest(rec, 'one.txt'));
+    await tick();
+    await chmod(join(ctx, 'a', 'one.txt'), 0o600);
+    expect(await checksum()).toBe(await fresh());
+  });
+
+  it('lists a directory again when a file is renamed or added', async () => {
+    const first = await checksum();
+    await tick();
+    await rename(join(ctx, 'a', 'b', 'two.txt'), join(ctx, 'a', 'b', 'deux.txt'));
+    const renamed = await checksum();
+    expect(renamed).not.toBe(first);
+    expect(renamed).toBe(await fresh());
+    await writeFile(join(ctx, 'a', 'b', 'three.txt'), 'three\n');
+    expect(await checksum()).toBe(await fresh());
+  });
+
+  it('notices a file replaced by a symlink', async () => {
+    await checksum();
+    await tamper(join(ctx, 'a'), (rec) => fakeDigest(rec, 'one.txt'));
+    await tick();
+    await rm(join(ctx, 'a', 'one.txt'));
+    await symlink('b/two.txt', join(ctx, 'a', 'one.txt'));
+    expect(await checksum()).toBe(await fresh());
+  });
+
+  it('lists a directory again when a memoised name is gone', async () => {
+    const first = await checksum();
+    await tamper(join(ctx, 'a'), (rec) => ({ ...rec, listing: { identity: rec.listing?.identity ?? '', names: ['b', 'ghost', 'one.txt'] } }));
+    expect(await checksum()).toBe(first);
+  });
+
+  it('does not memoise paths changed within the racy window', async () => {
+    const now = (await stat(join(ctx, 'a', 'one.txt'))).ctimeMs + 10;
+    await checksum(now);
+    expect(meta.checksums.get(join(ctx, 'a'))).toBeUndefined();
+  });
+});
+
+describe('file op layer usage', () => {
+  it('counts what the snapshotter would find by walking the layer', async () => {
+    await writeFile(join(ctx, 'a', 'big.bin'), Buffer.alloc(300_000, 1));
+    const upperdir = join(tmp.path, 'upper');
+    await mkdir(upperdir);
+    const usage = new LayerUsage();
+    const target = { upperdir, base: createLayeredView([upperdir]), usage };
+    const action = { action: 'copy', input: 0, sources: ['.', 'a/one.txt'], dest: '/app/', excludes: [], extractArchives: false, parents: false } as const;
+    const source = { view: createDirectoryView(ctx), isExcluded: () => false };
+    await applyCopy(action, source, target, { excludeMatcher: () => () => false, signal });
+    expect(usage.total).toBe(await diskUsage(upperdir));
+    expect(usage.total).toBeGreaterThan(300_000);
+  });
+});
