@@ -1,3 +1,4 @@
+import { mapLimit } from '../../base/async.js';
 import { digestOf, type Digest } from '../../base/digest.js';
 import { ContentError, InternalError, RegistryError, SnapshotError } from '../../base/errors.js';
 import type { Descriptor } from '../../base/oci.js';
@@ -121,20 +122,30 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
     async unpack(ref, job) {
       const o: FetchOptions = { vertex: ref.vertex, signal: job.signal, progress: job.progress };
       const ids = chainIds(ref.chain);
-      let parent: string | null = null;
-      for (let i = 0; i < ids.length; i++) {
+      const missing = ref.chain.filter((_, i) => {
         const chainId = ids[i];
-        const layer = ref.chain[i];
-        if (chainId === undefined || layer === undefined) break;
-        const below: string | null = parent;
-        // Vertices sharing a layer prefix unpack it once.
-        parent = localLayer(chainId) ?? (await unpacking.run(chainId, () => unpackLayer(layer, below, chainId, o)).promise);
+        return chainId === undefined || localLayer(chainId) === undefined;
+      });
+      // Downloads run ahead, a few at a time, while the layers unpack in order; a failure surfaces where its layer unpacks.
+      const ahead = Promise.allSettled([mapLimit(missing, PARALLEL_DOWNLOADS, (l) => fetchOne(l.descriptor, o))]);
+      let parent: string | null = null;
+      try {
+        for (let i = 0; i < ids.length; i++) {
+          const chainId = ids[i];
+          const layer = ref.chain[i];
+          if (chainId === undefined || layer === undefined) break;
+          const below: string | null = parent;
+          // Vertices sharing a layer prefix unpack it once.
+          parent = localLayer(chainId) ?? (await unpacking.run(chainId, () => unpackLayer(layer, below, chainId, o)).promise);
+        }
+      } finally {
+        await ahead;
       }
       await recordKey(ref.key, parent, ref.name);
       return { kind: 'snapshot', snapshotId: parent };
     },
     async fetch(blobs, o) {
-      for (const blob of blobs) await fetchOne(blob, o);
+      await mapLimit(blobs, PARALLEL_DOWNLOADS, (blob) => fetchOne(blob, o));
     },
     reject(ref, err, job) {
       rejected.add(ref.key);
@@ -148,6 +159,8 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
     },
   };
 }
+
+const PARALLEL_DOWNLOADS = 3;
 
 /** withImportedCache adds an imported-cache step to a runner's lookup, after the local store misses. */
 export function withImportedCache(runner: OpRunner<Ref>, cache: ImportedCache): OpRunner<SolvedRef> {
