@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ExecError } from '../base/errors.js';
 import { createBundle } from './bundle.js';
 import { createRunCgroup } from './cgroup.js';
@@ -24,6 +25,8 @@ export interface NamespaceExecutorOptions {
  */
 export function createNamespaceExecutor(options: NamespaceExecutorOptions): Executor {
   let prepared: Promise<CgroupLayout> | undefined;
+  // Unique per executor, not just per process: a resident tbuild process runs many builds, each with its own executor.
+  const id = randomBytes(4).toString('hex');
   let runs = 0;
   const prepare = async (): Promise<CgroupLayout> => {
     const layout = await detectCgroupLayout();
@@ -46,7 +49,7 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
         nofile: await hostNofileLimit(),
         signal,
       });
-      await using cgroup = await createRunCgroup(layout, `${process.pid}-${runs++}`, request.resources ?? {});
+      await using cgroup = await createRunCgroup(layout, `${process.pid}-${id}-${runs++}`, request.resources ?? {});
       const outcome = await runHelper(helper, bundle.dir, request, { signal, cgroupProcs: cgroup.procsFiles });
       const durationMs = performance.now() - started;
       if (outcome === undefined) {

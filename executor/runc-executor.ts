@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
@@ -127,6 +128,8 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
   const binary = options.binary ?? options.runtime;
   let swept: Promise<void> | undefined;
   let command: Promise<RuntimeCommand> | undefined;
+  // Unique per executor, not just per process: a resident tbuild process runs many builds, each with its own executor.
+  const id = randomBytes(4).toString('hex');
   let runs = 0;
   return {
     async run(request: ExecRequest, runOptions: { signal: AbortSignal }): Promise<ExecResult> {
@@ -145,7 +148,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
         nofile: await hostNofileLimit(),
         // Relative: the runtime nests it under its own cgroup, as tbuild's helper does. crun is left to its defaults:
         // on hybrid v1/v2 hosts it runs with its cgroup manager disabled (see runtimeCommand).
-        ...(options.runtime === 'runc' ? { cgroupsPath: `tbuild/runc-${process.pid}-${runs++}` } : {}),
+        ...(options.runtime === 'runc' ? { cgroupsPath: `tbuild/runc-${process.pid}-${id}-${runs++}` } : {}),
         signal,
       });
       const layers = { lowerdirs: bundle.lowerdirs, upperdir: request.rootfs.upperdir, workdir: request.rootfs.workdir };
