@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errnoCode, InternalError, UsageError } from '../base/errors.js';
-import { hostPlatform, type Descriptor } from '../base/oci.js';
+import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile } from '../frontend/index.js';
 import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
@@ -116,8 +116,7 @@ export async function runBuild(
   const rootfs = createSolvedRootfs(result, { store, signal, progress });
   const cacheSubject = { outcome, rootfs, imported };
   const image = await withInlineCache(definition.image, request.cacheTo ?? [], cacheSubject, inlineCompression(request.outputs), transfer);
-  const fetch = imported === undefined ? {} : { fetch: (blob: Descriptor, step: string) => imported.fetch([blob], { vertex: step, signal, progress }) };
-  const exported = await exportOutputs(request.outputs, { rootfs, image, ...sourceDateEpochArg(request) }, { store, registry: registry.client, signal, progress, ...fetch });
+  const exported = await exportOutputs(request.outputs, { rootfs, image, ...sourceDateEpochArg(request) }, { store, registry: registry.client, signal, progress });
   await exportCaches(request.cacheTo ?? [], cacheSubject, transfer);
   return { ...exported, warnings };
 }

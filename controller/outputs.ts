@@ -1,5 +1,5 @@
 import { ExportError } from '../base/errors.js';
-import type { Descriptor, ImageConfig } from '../base/oci.js';
+import type { ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { buildImage, dockerEndpoint, loadIntoDocker, writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar, type BuiltImage } from '../exporter/index.js';
 import { createDigestOnlyStore } from '../cache/content-store.js';
@@ -21,8 +21,6 @@ export interface ExportSubject {
 
 interface ExportDeps {
   readonly store: Store;
-  /** Downloads blobs of imported caches, for pushes whose registry can neither find nor mount them. */
-  readonly fetch?: (blob: Descriptor, step: string) => Promise<void>;
   readonly registry: () => Promise<RegistryClient>;
   readonly signal: AbortSignal;
   readonly progress: ProgressSink;
@@ -85,7 +83,8 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
           for (const target of groupPushTargets(names)) {
             const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
             pushedDigest = await reportStep(deps.progress, `pushing ${label}`, async (step) =>
-              pushBuiltImage(image, target, { registry: await deps.registry(), store, signal, ...fetchFor(deps, step) }),
+              // An imported layer is downloaded only when the registry can neither find nor mount it.
+              pushBuiltImage(image, target, { registry: await deps.registry(), store, signal, fetch: (blob) => rootfs.fetch([blob], step) }),
             );
           }
         }
@@ -130,11 +129,6 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
     }
   }
   return summary;
-}
-
-function fetchFor(deps: ExportDeps, step: string): { fetch?: (blob: Descriptor) => Promise<void> } {
-  const { fetch } = deps;
-  return fetch === undefined ? {} : { fetch: (blob) => fetch(blob, step) };
 }
 
 function indexAnnotations(o: ImageExportOptions): { indexAnnotations?: Readonly<Record<string, string>> } {
