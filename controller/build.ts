@@ -24,6 +24,7 @@ import { loadContext } from './context.js';
 import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
 import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
+import { createLayerPrefetch } from './layer-prefetch.js';
 import { compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, sourceDateEpochArg } from './build-extras.js';
 import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js';
 import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
@@ -87,6 +88,7 @@ export async function runBuild(
   if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
   const context = await loadContext(resolve(request.contextDir), request.dockerfile);
   await using ssh = await openSshAgents(request.ssh ?? [], signal);
+  await using prefetch = createLayerPrefetch(definition.root?.vertex, { outputs: request.outputs, store, ...sourceDateEpochArg(request), signal });
   await using runner = createOpRunner({
     meta: store.meta,
     content: store.content,
@@ -101,6 +103,7 @@ export async function runBuild(
     secrets: options.secrets ?? localSecretProvider(request.secrets ?? []),
     sshAgents: options.sshAgents ?? new LocalSshAgentProvider(ssh.sockets),
     ...(request.network === undefined ? {} : { network: request.network }),
+    snapshotCommitted: prefetch.committed,
   });
   const job = { id: randomBytes(8).toString('hex'), signal, progress };
   const transfer = { store, registry: registry.client, locations: registry.locations, signal, progress };
@@ -116,6 +119,7 @@ export async function runBuild(
   const rootfs = createSolvedRootfs(result, { store, signal, progress });
   const cacheSubject = { outcome, rootfs, imported };
   const image = await withInlineCache(definition.image, request.cacheTo ?? [], cacheSubject, inlineCompression(request.outputs), transfer);
+  await prefetch.settled();
   const exported = await exportOutputs(request.outputs, { rootfs, image, ...sourceDateEpochArg(request) }, { store, registry: registry.client, signal, progress });
   await exportCaches(request.cacheTo ?? [], cacheSubject, transfer);
   return { ...exported, warnings };

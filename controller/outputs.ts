@@ -139,7 +139,8 @@ function destOf(dest: string): string | NodeJS.WritableStream {
   return dest === '-' ? process.stdout : dest;
 }
 
-function sourceDateEpoch(fromArg: string | undefined): { sourceDateEpoch?: number } {
+/** sourceDateEpoch is the SOURCE_DATE_EPOCH an export clamps times to: the build arg, else the environment variable. */
+export function sourceDateEpoch(fromArg: string | undefined): { sourceDateEpoch?: number } {
   const raw = fromArg ?? process.env['SOURCE_DATE_EPOCH'];
   if (raw === undefined || raw === '') return {};
   const n = Number(raw);

@@ -32,4 +32,6 @@ export interface OpDeps {
   readonly sshAgents?: SshAgentProvider;
   /** Network of RUNs that ask for `default`. */
   readonly network?: NetworkMode;
+  /** Told of each snapshot a vertex made, once its cache record is written (e.g. to start digesting it as a layer). */
+  readonly snapshotCommitted?: (vertexDigest: string, snapshotId: string) => void;
 }

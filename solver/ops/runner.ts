@@ -101,6 +101,7 @@ async function record(key: Digest, vertex: Vertex, ref: Ref, deps: OpDeps): Prom
   if (ref.kind !== 'snapshot') throw new InternalError('Cannot cache a local folder');
   const now = Date.now();
   await deps.meta.cacheRecords.put(key, { snapshotId: ref.snapshotId, createdAt: now, lastUsedAt: now, description: vertex.metadata.name });
+  if (ref.snapshotId !== null) deps.snapshotCommitted?.(vertex.digest, ref.snapshotId);
   return ref;
 }
 
