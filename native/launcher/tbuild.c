@@ -203,6 +203,12 @@ static int write_full(int fd, const void *buf, size_t len) {
   while (len > 0) {
     ssize_t n = fd < 3 ? write(fd, p, len) : send(fd, p, len, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      /* A terminal or pipe another process made non-blocking: wait until it takes more. */
+      struct pollfd out = {.fd = fd, .events = POLLOUT};
+      poll(&out, 1, -1);
+      continue;
+    }
     if (n <= 0) return -1;
     p += n;
     len -= (size_t)n;
@@ -305,7 +311,7 @@ static int serve(int sock) {
   }
 }
 
-/* try_daemon connects and sends the request; returns the connected socket once accepted, else -1. */
+/* try_daemon connects to the resident process; -1 when it cannot (*absent: nobody listens there). */
 static int try_daemon(const char *sock_path, int *absent) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(sock_path) >= sizeof addr.sun_path) return -1;
@@ -346,8 +352,11 @@ int main(int argc, char **argv) {
   size_t cap = 0;
   uint32_t len = 0;
   /* Signals before the answer keep their default effect: nothing has run yet. */
-  if (read_frame(sock, &buf, &cap, &len, &ignored) != 'A') {
+  int answer = read_frame(sock, &buf, &cap, &len, &ignored);
+  if (answer != 'A') {
     close(sock);
+    /* A stale process has already closed its socket and exits: start one with the new code for the next builds. */
+    if (answer == 'S') start_daemon(sock_path, dir);
     run_direct(argc, argv);
   }
   free(buf);

@@ -150,7 +150,7 @@ describe('tbuild launcher: builds served by the resident builder', () => {
     expect(daemonPids(await log()).at(-1)).toBe(pid);
   });
 
-  it('answers stale and exits once the build output changes, and the build still runs', async () => {
+  it('answers stale and exits once the build output changes; the build runs directly and a new builder serves the next', async () => {
     const pid = await liveDaemon();
     await appendFile(join(env.tmp.path, 'tbuild', 'dist', 'bundle', 'main.js'), '\n');
     const before = await served();
@@ -159,6 +159,11 @@ describe('tbuild launcher: builds served by the resident builder', () => {
     expect(await served()).toBe(before);
     expect(await log()).toContain('stopping reason=stale');
     await waitFor(async () => !(await isAlive(pid)), 'the stale resident builder to exit', 10_000);
+    // The launcher that got "stale" started a resident builder with the new code.
+    await waitFor(async () => ((await liveDaemonPid(await log())) ?? pid) !== pid && (await socketExists()), 'a new resident builder');
+    const next = await launch(['--progress', 'quiet', await context('after-stale', 'FROM busybox\nRUN echo after-stale\n')]).done;
+    expect(next.code, next.stderr).toBe(0);
+    expect(await served()).toBe(before + 1);
   });
 
   it('exits after the idle timeout and removes its socket', async () => {
