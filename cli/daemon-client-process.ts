@@ -18,6 +18,33 @@ function createClientOutput(socket: Socket, type: FrameType, facts: ClientStream
   return Object.assign(stream, { isTTY: facts.tty, columns: facts.columns || 80, rows: facts.rows || 24 });
 }
 
+/** ClientOutputs are the launcher's stdout and stderr, as streams of this process. */
+export interface ClientOutputs {
+  readonly stdout: ClientOutput;
+  readonly stderr: ClientOutput;
+  /** resize applies a resize frame (the launcher's terminal changed size), as a tty.WriteStream would. */
+  resize(payload: Buffer): void;
+}
+
+/** createClientOutputs makes the streams that carry a build's output to the launcher over its socket. */
+export function createClientOutputs(socket: Socket, request: DaemonRequest): ClientOutputs {
+  const stdout = createClientOutput(socket, FRAME.stdout, request.stdout);
+  const stderr = createClientOutput(socket, FRAME.stderr, request.stderr);
+  return {
+    stdout,
+    stderr,
+    resize(payload) {
+      if (payload.length !== 8) return;
+      for (const [stream, at] of [[stdout, 0], [stderr, 4]] as const) {
+        const columns = payload.readUInt16BE(at);
+        const rows = payload.readUInt16BE(at + 2);
+        if (!stream.isTTY || columns === 0 || (columns === stream.columns && rows === stream.rows)) continue;
+        Object.assign(stream, { columns, rows }).emit('resize');
+      }
+    },
+  };
+}
+
 /** replaceEnvironment makes process.env (the real environment, which child processes inherit) equal to env. */
 function replaceEnvironment(env: Readonly<Record<string, string>>): void {
   for (const name of Object.keys(process.env)) {
@@ -48,9 +75,8 @@ function restore(saved: ProcessFacts): void {
  * and stdout/stderr that reach the launcher (with its terminal facts). Everything is put back afterwards, once
  * the output has been handed to the socket. Only one call may run at a time: these are process-wide.
  */
-export async function runAsClient<T>(request: DaemonRequest, socket: Socket, fn: () => Promise<T>): Promise<T> {
-  const stdout = createClientOutput(socket, FRAME.stdout, request.stdout);
-  const stderr = createClientOutput(socket, FRAME.stderr, request.stderr);
+export async function runAsClient<T>(request: DaemonRequest, outputs: ClientOutputs, fn: () => Promise<T>): Promise<T> {
+  const { stdout, stderr } = outputs;
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
   const cwd = process.cwd();

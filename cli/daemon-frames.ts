@@ -10,12 +10,13 @@ export interface DaemonFrame {
 }
 
 /**
- * FRAME names the frame types: client → daemon request, cancel or quit (`tbuild daemon stop`); daemon → client
- * answers, output and exit status.
+ * FRAME names the frame types: client → daemon request, cancel, resize (terminal columns and rows of stdout and
+ * stderr, 4 × uint16) or quit (`tbuild daemon stop`); daemon → client answers, output and exit status.
  */
 export const FRAME = {
   request: 'R',
   cancel: 'C',
+  resize: 'W',
   quit: 'Q',
   accepted: 'A',
   busy: 'B',

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../base/log.js';
-import { runAsClient } from './daemon-client-process.js';
+import { createClientOutputs, runAsClient, type ClientOutputs } from './daemon-client-process.js';
 import { encodeExitFrame, encodeFrame, FRAME, FrameDecoder, type DaemonFrame } from './daemon-frames.js';
 import { parseDaemonRequest, type DaemonRequest } from './daemon-request.js';
 
@@ -18,14 +18,21 @@ export interface SessionHost {
   stop(reason: string): Promise<void>;
 }
 
-/** serveConnection reads one launcher connection: a build request (or a quit), then cancels, until it closes. */
+/** Connection is what the frames after a request act on: the build's cancel, and its outputs once they exist. */
+interface Connection {
+  readonly socket: Socket;
+  readonly abort: AbortController;
+  outputs?: ClientOutputs;
+}
+
+/** serveConnection reads one launcher connection: a build request (or a quit), then cancels and resizes, until it closes. */
 export function serveConnection(socket: Socket, host: SessionHost): void {
   const decoder = new FrameDecoder();
-  const abort = new AbortController();
+  const conn: Connection = { socket, abort: new AbortController() };
   let started = false;
   socket.on('error', (err) => host.logger.warn('launcher connection failed', { error: err.message }));
   // A launcher that goes away (killed, terminal closed) cancels its build, as SIGINT would.
-  socket.on('close', () => abort.abort());
+  socket.on('close', () => conn.abort.abort());
   socket.on('data', (chunk: Buffer) => {
     let frames: DaemonFrame[];
     try {
@@ -36,35 +43,38 @@ export function serveConnection(socket: Socket, host: SessionHost): void {
       return;
     }
     for (const frame of frames) {
-      if (frame.type === FRAME.cancel) abort.abort();
+      if (frame.type === FRAME.cancel) conn.abort.abort();
+      else if (frame.type === FRAME.resize) conn.outputs?.resize(frame.payload);
       else if (started) host.logger.warn('ignoring a second request on one connection', { type: frame.type });
       else {
         started = true;
-        void onFirstFrame(socket, host, frame, abort.signal);
+        void onFirstFrame(conn, host, frame);
       }
     }
   });
 }
 
 /** onFirstFrame serves the request; it never rejects: failures are logged and end the connection. */
-async function onFirstFrame(socket: Socket, host: SessionHost, frame: DaemonFrame, signal: AbortSignal): Promise<void> {
+async function onFirstFrame(conn: Connection, host: SessionHost, frame: DaemonFrame): Promise<void> {
   try {
     if (frame.type === FRAME.quit) {
       await host.stop('tbuild daemon stop');
-      socket.end(encodeFrame(FRAME.accepted));
+      conn.socket.end(encodeFrame(FRAME.accepted));
     } else if (frame.type === FRAME.request) {
-      await serveBuild(socket, host, parseDaemonRequest(frame.payload), signal);
+      await serveBuild(conn, host, parseDaemonRequest(frame.payload));
     } else {
       host.logger.warn('closing a launcher connection: unexpected frame', { type: frame.type });
-      socket.destroy();
+      conn.socket.destroy();
     }
   } catch (err) {
     host.logger.error('launcher request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    socket.destroy();
+    conn.socket.destroy();
   }
 }
 
-async function serveBuild(socket: Socket, host: SessionHost, request: DaemonRequest, signal: AbortSignal): Promise<void> {
+async function serveBuild(conn: Connection, host: SessionHost, request: DaemonRequest): Promise<void> {
+  const { socket } = conn;
+  const { signal } = conn.abort;
   // Only builds come here (the launcher runs every other command itself); anything else runs directly too.
   const claim = request.argv[0] === 'build' ? await host.claim(request) : 'busy';
   if (claim === 'busy' || claim === 'stale') {
@@ -75,7 +85,8 @@ async function serveBuild(socket: Socket, host: SessionHost, request: DaemonRequ
   let accepted = false;
   let status: number;
   try {
-    status = await runAsClient(request, socket, () => {
+    conn.outputs = createClientOutputs(socket, request);
+    status = await runAsClient(request, conn.outputs, () => {
       accepted = true;
       socket.write(encodeFrame(FRAME.accepted));
       return host.run(request.argv, signal);

@@ -8,7 +8,7 @@
  * `node <repo>/bin/tbuild.js ARGS…` in this process with execv, so behaviour is the same, only slower.
  *
  * Frames on the socket: 1 byte type, 4 bytes big-endian length, payload.
- *   client → daemon: 'R' request (JSON), 'C' cancel
+ *   client → daemon: 'R' request (JSON), 'C' cancel, 'W' resize (columns, rows of stdout then stderr: 4 × uint16)
  *   daemon → client: 'A' accepted, 'B' busy, 'S' stale (the daemon exits), 'O' stdout bytes, 'E' stderr bytes,
  *                    'X' exit status (4 bytes big-endian)
  */
@@ -22,11 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +42,7 @@ static char entry[PATH_MAX];
 static char node[PATH_MAX];
 
 static volatile sig_atomic_t signals_seen;
+static volatile sig_atomic_t resized;
 static int signal_pipe[2] = {-1, -1};
 
 static void die(const char *msg) {
@@ -222,21 +225,38 @@ static int send_frame(int fd, char type, const void *payload, uint32_t len) {
 }
 
 static void on_signal(int sig) {
-  (void)sig;
   int saved = errno;
-  signals_seen++;
+  if (sig == SIGWINCH) resized = 1;
+  else signals_seen++;
   if (write(signal_pipe[1], "s", 1) < 0) { /* the pipe is full: a wake-up is already pending */ }
   errno = saved;
 }
 
-/* forward_cancels sends a cancel frame for the first signal; a second SIGINT/SIGTERM/SIGHUP exits at once. */
-static void forward_cancels(int sock, int *cancelled) {
+static void put_size(unsigned char *out, int fd) {
+  struct winsize ws = {0};
+  if (isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) != 0) memset(&ws, 0, sizeof ws);
+  out[0] = ws.ws_col >> 8;
+  out[1] = ws.ws_col & 0xff;
+  out[2] = ws.ws_row >> 8;
+  out[3] = ws.ws_row & 0xff;
+}
+
+/* forward_signals sends a cancel frame for the first SIGINT/SIGTERM/SIGHUP (a second one exits at once) and a
+ * resize frame when the terminal changed size. */
+static void forward_signals(int sock, int *cancelled) {
   char drain[16];
   while (read(signal_pipe[0], drain, sizeof drain) > 0) {}
   if (signals_seen > 1) _exit(130);
   if (signals_seen == 1 && !*cancelled) {
     *cancelled = 1;
     send_frame(sock, 'C', "", 0);
+  }
+  if (resized) {
+    resized = 0;
+    unsigned char sizes[8];
+    put_size(sizes, 1);
+    put_size(sizes + 4, 2);
+    send_frame(sock, 'W', sizes, sizeof sizes);
   }
 }
 
@@ -246,7 +266,7 @@ static int read_full(int fd, void *buf, size_t len, int *cancelled) {
   while (len > 0) {
     ssize_t n = read(fd, p, len);
     if (n < 0 && errno == EINTR) {
-      forward_cancels(fd, cancelled);
+      forward_signals(fd, cancelled);
       continue;
     }
     if (n <= 0) return -1;
@@ -280,6 +300,7 @@ static void install_signal_handlers(void) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
+  if (isatty(1) || isatty(2)) sigaction(SIGWINCH, &sa, NULL);
 }
 
 /* serve relays the accepted build's output until its exit frame and returns the exit status. */
@@ -290,7 +311,7 @@ static int serve(int sock) {
   uint32_t len = 0;
   struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = signal_pipe[0], .events = POLLIN}};
   for (;;) {
-    forward_cancels(sock, &cancelled);
+    forward_signals(sock, &cancelled);
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       die("cannot poll the resident builder's socket");
