@@ -29,10 +29,17 @@ export interface ImageRecord {
   readonly createdAt: number;
 }
 
-/** ChecksumMemo remembers the content digests of one directory's files, each under its stat identity. */
+/**
+ * ChecksumMemo remembers one directory of a context: the content digests of its files, each under its stat identity,
+ * and its listing. Names, identities and digests are parallel arrays: keyed by file name, every record would carry
+ * a structure of its own, and decoding those dominates reading the memo of a large context.
+ */
 export interface ChecksumMemo {
-  /** File name → [stat identity, content digest]. */
-  readonly files: Readonly<Record<string, readonly [string, string]>>;
+  readonly v: 2;
+  /** Files whose content digests are known, sorted; identities[i] and digests[i] belong to names[i]. */
+  readonly names: readonly string[];
+  readonly identities: readonly string[];
+  readonly digests: readonly string[];
   /** The directory's entry names in code unit order, valid while its own stat identity is unchanged. */
   readonly listing?: { readonly identity: string; readonly names: readonly string[] };
 }

@@ -1,5 +1,4 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 
 /** ContextEntry is one path of a context subtree, with its stat. */
@@ -23,6 +22,8 @@ export interface WalkOptions {
   readonly signal: AbortSignal;
   /** How directories are listed; by default, read each one. */
   readonly listNames?: ListNames;
+  /** Called with each kept path, in order: entries are not collected, so their stats die young. */
+  readonly onEntry: (entry: ContextEntry) => void;
 }
 
 /** Entries stat'ed between two yields to the event loop. */
@@ -31,20 +32,19 @@ const CHUNK = 512;
 const readNames: ListNames = (hostPath) => readdirSync(hostPath).sort();
 
 /**
- * walkContextTree lists a context subtree in sorted order (parents before children), skipping excluded paths.
+ * walkContextTree visits a context subtree in sorted order (parents before children), skipping excluded paths.
  *
  * It stats with synchronous calls in chunks of CHUNK entries, yielding to the event loop between
  * chunks: for a 20,000-file context this is about ten times faster than one promise per stat,
  * which is what an unchanged context's cache key costs.
  */
-export async function walkContextTree(root: { relPath: string; hostPath: string; stats: Stats }, options: WalkOptions): Promise<ContextEntry[]> {
+export async function walkContextTree(root: { relPath: string; hostPath: string; stats: Stats }, options: WalkOptions): Promise<void> {
   const listNames = options.listNames ?? readNames;
-  const out: ContextEntry[] = [];
   const stack = [root];
   let budget = CHUNK;
   for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
     const { relPath, hostPath, stats } = dir;
-    out.push(stats.isSymbolicLink() ? { relPath, hostPath, stats, linkTarget: readlinkSync(hostPath) } : { relPath, hostPath, stats });
+    options.onEntry(stats.isSymbolicLink() ? { relPath, hostPath, stats, linkTarget: readlinkSync(hostPath) } : { relPath, hostPath, stats });
     if (!stats.isDirectory()) continue;
     const children = statChildren(dir, listNames, options.isExcluded);
     budget -= children.length;
@@ -55,20 +55,20 @@ export async function walkContextTree(root: { relPath: string; hostPath: string;
     }
     for (const child of children.reverse()) stack.push(child);
   }
-  return out;
 }
-
 type Walked = { relPath: string; hostPath: string; stats: Stats };
 
 /** statChildren stats a directory's kept children in name order, listing it afresh when a memoised name is gone. */
 function statChildren(dir: Walked, listNames: ListNames, isExcluded: (relPath: string) => boolean): Walked[] {
+  // The walk starts from a normalised path, so plain concatenation (much cheaper than path.join) keeps it normalised.
+  const prefix = dir.hostPath.endsWith('/') ? dir.hostPath : `${dir.hostPath}/`;
   for (let fresh = false; ; fresh = true) {
     const children: Walked[] = [];
     let gone = false;
     for (const name of listNames(dir.hostPath, dir.stats, fresh)) {
       const relPath = dir.relPath === '' ? name : `${dir.relPath}/${name}`;
       if (isExcluded(relPath)) continue;
-      const hostPath = join(dir.hostPath, name);
+      const hostPath = prefix + name;
       const stats = lstatSync(hostPath, { throwIfNoEntry: fresh });
       if (stats === undefined) {
         gone = true;

@@ -56,9 +56,9 @@ async function tamper(dir: string, change: (rec: ChecksumMemo) => ChecksumMemo):
 }
 
 const fakeDigest = (rec: ChecksumMemo, name: string): ChecksumMemo => {
-  const known = rec.files[name];
-  if (known === undefined) throw new Error(`no memo for ${name}`);
-  return { ...rec, files: { ...rec.files, [name]: [known[0], `sha256:${'0'.repeat(64)}`] } };
+  const i = rec.names.indexOf(name);
+  if (i < 0) throw new Error(`no memo for ${name}`);
+  return { ...rec, digests: rec.digests.map((d, j) => (j === i ? `sha256:${'0'.repeat(64)}` : d)) };
 };
 
 describe('context checksum memo', () => {
@@ -115,6 +115,14 @@ describe('context checksum memo', () => {
     const first = await checksum();
     await tamper(join(ctx, 'a'), (rec) => ({ ...rec, listing: { identity: rec.listing?.identity ?? '', names: ['b', 'ghost', 'one.txt'] } }));
     expect(await checksum()).toBe(first);
+  });
+
+  it('ignores a record of the older shape and replaces it', async () => {
+    const first = await checksum();
+    // Written as an earlier version wrote it: files keyed by name.
+    await meta.checksums.put(join(ctx, 'a'), JSON.parse('{"files":{"one.txt":["x","sha256:0"]}}') as ChecksumMemo);
+    expect(await checksum()).toBe(first);
+    expect(meta.checksums.get(join(ctx, 'a'))?.names).toEqual(['one.txt']);
   });
 
   it('does not memoise paths changed within the racy window', async () => {
