@@ -14,6 +14,8 @@ export interface CacheLayer {
   readonly digest: Digest;
   readonly size: number;
   readonly diffId: Digest;
+  /** When the layer was made (RFC 3339), so an image built from the cache elsewhere dates its history the same. */
+  readonly createdAt?: string;
 }
 
 /** CacheConfigRecord is one cache key and the layer chain of its result (indexes into `layers`). */
@@ -61,12 +63,15 @@ export function checkCacheConfig(value: unknown): CacheConfigCheck {
   const layers: CacheLayer[] = [];
   for (const l of layersIn) {
     if (!isObject(l)) return { ok: false, reason: 'a layer is not an object' };
-    const { mediaType, digest, size, diffId } = l;
+    const { mediaType, digest, size, diffId, createdAt } = l;
     if (typeof mediaType !== 'string' || typeof digest !== 'string' || !isDigest(digest) || typeof diffId !== 'string' || !isDigest(diffId)) {
       return { ok: false, reason: 'a layer has no valid mediaType, digest or diffId' };
     }
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return { ok: false, reason: `layer ${digest} has no valid size` };
-    layers.push({ mediaType, digest, size, diffId });
+    if (createdAt !== undefined && (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt)))) {
+      return { ok: false, reason: `layer ${digest} has no valid createdAt` };
+    }
+    layers.push({ mediaType, digest, size, diffId, ...(createdAt === undefined ? {} : { createdAt }) });
   }
   const validIndex = (i: unknown): i is number => typeof i === 'number' && Number.isInteger(i) && i >= 0 && i < layers.length;
   const records: CacheConfigRecord[] = [];

@@ -6,6 +6,12 @@ import { SnapshotError, errnoCode } from '../base/errors.js';
 import { isProcessAlive } from './jobs.js';
 import type { MetadataStore, SnapshotRecord } from './metadata.js';
 
+/** CommitOptions: `size`, when the writer knows it, spares a walk of the layer; `createdAt` dates a layer made elsewhere. */
+export interface CommitOptions {
+  readonly size?: number;
+  readonly createdAt?: number;
+}
+
 /** ActiveSnapshot is a writable layer directory on top of a committed chain. */
 export interface ActiveSnapshot extends AsyncDisposable {
   /** The upper directory: changes land here in overlayfs upper-dir form. */
@@ -14,8 +20,8 @@ export interface ActiveSnapshot extends AsyncDisposable {
   readonly workdir: string;
   /** Committed layer directories below, top first (as overlayfs lowerdir wants them). */
   readonly lowerdirs: readonly string[];
-  /** commit makes the layer immutable and returns its snapshot id; `size`, when the writer knows it, spares a walk of the layer. */
-  commit(description: string, options?: { readonly size?: number }): Promise<string>;
+  /** commit makes the layer immutable and returns its snapshot id. */
+  commit(description: string, options?: CommitOptions): Promise<string>;
 }
 
 /** Snapshotter manages layer directories chained by parent. */
@@ -74,12 +80,12 @@ class DirectorySnapshotter implements Snapshotter {
     await mkdir(dir, { recursive: true });
     await mkdir(workdir, { recursive: true });
     let done = false;
-    const commit = async (description: string, options: { readonly size?: number } = {}): Promise<string> => {
+    const commit = async (description: string, options: CommitOptions = {}): Promise<string> => {
       const id = randomBytes(8).toString('hex');
       await rm(workdir, { recursive: true, force: true });
       const size = options.size ?? (await diskUsage(dir));
       await rename(base, join(this.#root, id));
-      await this.#meta.snapshots.put(id, { id, parent, createdAt: Date.now(), description, size });
+      await this.#meta.snapshots.put(id, { id, parent, createdAt: options.createdAt ?? Date.now(), description, size });
       done = true;
       return id;
     };

@@ -9,7 +9,7 @@ import { parseReference } from '../registry/reference.js';
 import type { Digest } from '../base/digest.js';
 import type { Descriptor } from '../base/oci.js';
 import { storeBlobOpener } from './push-output.js';
-import type { SolvedRootfs } from './solved-rootfs.js';
+import { importedLayers, snapshotLayers, type SolvedRootfs } from './solved-rootfs.js';
 import type { SolveOutcome } from '../solver/index.js';
 import {
   createImportedCache,
@@ -115,8 +115,9 @@ function chainOf(key: Digest, store: Store, imported: ImportedCache | undefined)
   const local = rec !== undefined && (rec.snapshotId === null || store.snapshotter.exists(rec.snapshotId)) ? rec.snapshotId : undefined;
   // Vertices under an imported hit were never loaded; their layers may be here already.
   const snapshotId = local !== undefined ? local : imported?.findLocal(key);
-  if (snapshotId !== undefined) return store.snapshotter.chain(snapshotId).map((id) => ({ id, dir: store.snapshotter.dir(id) }));
-  return imported?.chainOf(key)?.map((l) => ({ kind: 'blob', descriptor: l.descriptor, diffId: l.diffId }));
+  if (snapshotId !== undefined) return snapshotLayers(store, snapshotId);
+  const chain = imported?.chainOf(key);
+  return chain === undefined ? undefined : importedLayers(chain);
 }
 
 /** prefixesOf names each prefix of a layer chain, so a record is found in the final image by its whole chain. */

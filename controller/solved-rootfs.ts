@@ -1,7 +1,7 @@
 import type { Descriptor } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { blobFits, type Compression, type ExportLayer, type SnapshotLayer } from '../exporter/index.js';
-import type { ImportedCache, ImportedRef, SnapshotRef } from '../solver/ops/index.js';
+import type { ImportedCache, ImportedLayer, ImportedRef, SnapshotRef } from '../solver/ops/index.js';
 import type { Store } from './store.js';
 
 /**
@@ -32,10 +32,23 @@ export interface SolvedRootfsDeps {
 /** SolvedResult is the final result of a solve: unpacked snapshots, or an imported ref and the cache that has it. */
 export type SolvedResult = SnapshotRef | { readonly kind: 'imported'; readonly ref: ImportedRef; readonly cache: ImportedCache };
 
+/** snapshotLayers lists a snapshot chain as export layers, bottom first, each dated by when it was made. */
+export function snapshotLayers(store: Store, top: string | null): SnapshotLayer[] {
+  return store.snapshotter.chain(top).map((id) => {
+    const createdAt = store.meta.snapshots.get(id)?.createdAt;
+    return { id, dir: store.snapshotter.dir(id), ...(createdAt === undefined ? {} : { createdAt }) };
+  });
+}
+
+/** importedLayers lists an imported chain as blob layers, bottom first. */
+export function importedLayers(chain: readonly ImportedLayer[]): ExportLayer[] {
+  return chain.map((l) => ({ kind: 'blob', descriptor: l.descriptor, diffId: l.diffId, ...(l.createdAt === undefined ? {} : { createdAt: l.createdAt }) }));
+}
+
 /** createSolvedRootfs wraps a solve's final result for the outputs. */
 export function createSolvedRootfs(result: SolvedResult, deps: SolvedRootfsDeps): SolvedRootfs {
   const { store } = deps;
-  const chainOf = (top: string | null): SnapshotLayer[] => store.snapshotter.chain(top).map((id) => ({ id, dir: store.snapshotter.dir(id) }));
+  const chainOf = (top: string | null): SnapshotLayer[] => snapshotLayers(store, top);
   if (result.kind === 'snapshot') {
     return {
       imageLayers: () => Promise.resolve(chainOf(result.snapshotId)),
@@ -55,7 +68,7 @@ export function createSolvedRootfs(result: SolvedResult, deps: SolvedRootfsDeps)
     top = (await unpacked).snapshotId;
     return chainOf(top);
   };
-  const blobs = (): ExportLayer[] => ref.chain.map((l) => ({ kind: 'blob', descriptor: l.descriptor, diffId: l.diffId }));
+  const blobs = (): ExportLayer[] => importedLayers(ref.chain);
   return {
     async imageLayers(options, step) {
       return ref.chain.every((l) => blobFits(l, options)) ? blobs() : snapshots(step);

@@ -52,7 +52,13 @@ export async function buildCacheConfig(records: readonly CacheExportRecord[], op
         i = layers.findIndex((l) => l.digest === blob.descriptor.digest);
         if (i < 0) {
           i = layers.length;
-          layers.push({ mediaType: blob.descriptor.mediaType, digest: blob.descriptor.digest, size: blob.descriptor.size, diffId: blob.diffId });
+          layers.push({
+            mediaType: blob.descriptor.mediaType,
+            digest: blob.descriptor.digest,
+            size: blob.descriptor.size,
+            diffId: blob.diffId,
+            ...(layer.createdAt === undefined ? {} : { createdAt: new Date(layer.createdAt).toISOString() }),
+          });
         }
         indexOf.set(id, i);
       }

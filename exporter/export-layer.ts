@@ -6,11 +6,15 @@ export interface SnapshotLayer {
   readonly kind?: 'snapshot';
   readonly id: string;
   readonly dir: string;
+  /** When the layer was made (ms since the epoch): the time its history entry gets. */
+  readonly createdAt?: number;
 }
 
 /** BlobLayer is a layer known only by its blob and diff ID (an imported cache layer not fetched): exported as it is. */
 export interface BlobLayer extends LayerBlob {
   readonly kind: 'blob';
+  /** When the layer was made where it was built (ms since the epoch), as its cache record says. */
+  readonly createdAt?: number;
 }
 
 /** ExportLayer is one layer of an image or a cache record to export, bottom first in a chain. */

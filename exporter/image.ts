@@ -30,7 +30,10 @@ export interface BuildImageOptions {
   readonly level?: number;
   /** sourceDateEpoch clamps layer mtimes and the config's creation times (seconds since the epoch). */
   readonly sourceDateEpoch?: number;
-  /** created is the image's creation time when the config has none (RFC 3339; clamped by sourceDateEpoch). */
+  /**
+   * created is the creation time of what this build added when its layers carry no time of their own (RFC 3339;
+   * clamped by sourceDateEpoch). Layers made earlier keep their time, so an unchanged rebuild makes the same image.
+   */
   readonly created?: string;
   /** Recompress pulled base layers whose compression differs from `compression`. */
   readonly forceCompression?: boolean;
@@ -50,8 +53,13 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
     signal.throwIfAborted();
     layers.push(await exportLayerBlob(layer, { ...options, store: options.layerStore ?? store }));
   }
-  const base = input.config.created === undefined && options.created !== undefined ? { ...input.config, created: options.created } : input.config;
-  const config = imageConfig(base, layers.map((l) => l.diffId), options.sourceDateEpoch);
+  const epoch = options.sourceDateEpoch === undefined ? undefined : new Date(options.sourceDateEpoch * 1000).toISOString();
+  // With SOURCE_DATE_EPOCH, what this build added is dated at the epoch, however long ago its layers were cached.
+  const config = imageConfig(input.config, layers.map((l) => l.diffId), {
+    history: historyTimes(input.config, epoch === undefined ? input.layers : [], epoch ?? options.created),
+    ...(options.created === undefined ? {} : { now: options.created }),
+    ...(options.sourceDateEpoch === undefined ? {} : { epoch: options.sourceDateEpoch }),
+  });
   const configBytes = Buffer.from(canonicalJson(config));
   // With the digest known up front, a rebuild that made the same config writes (and syncs) nothing.
   const configInfo = await store.writeBlob(configBytes, { digest: digestOf(configBytes), size: configBytes.length }, { signal });
@@ -73,15 +81,52 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
   return { manifest, manifestBytes, manifestDescriptor, config, configBytes, layers };
 }
 
-function imageConfig(base: ImageConfig, diffIds: readonly Digest[], epoch: number | undefined): ImageConfig {
-  const clamp = (created: string | undefined): string | undefined => clampTime(created, epoch);
-  const created = epoch === undefined ? base.created : (clamp(base.created) ?? new Date(epoch * 1000).toISOString());
-  const history = base.history?.map((h): HistoryEntry => {
-    const { created: hCreated, ...rest } = h;
-    // Entries this build added carry no time yet: they were made now, as the image was.
-    const c = clamp(hCreated ?? created);
+/**
+ * historyTimes gives each history entry its creation time, as BuildKit does: an entry of the base keeps its own, an
+ * entry this build added gets the time its layer was made (layers and non-empty entries pair up from the top), and an
+ * entry without a layer gets the time of the layer entry before it, or for those before any, of the first new layer.
+ * Only when nothing has a time does `now` stand in.
+ */
+function historyTimes(config: ImageConfig, layers: readonly ExportLayer[], now: string | undefined): (string | undefined)[] {
+  const entries = config.history ?? [];
+  const dated: (string | undefined)[] = entries.map((h) => h.created);
+  let top = layers.length - 1;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    if (entries[i]?.empty_layer === true) continue;
+    const at = layers[top--]?.createdAt;
+    if (dated[i] === undefined && at !== undefined) dated[i] = new Date(at).toISOString();
+  }
+  // The time undated entries start from: the first dated entry after an undated one (the first new layer).
+  let current: string | undefined;
+  let undatedSeen = false;
+  for (const t of dated) {
+    if (t === undefined) undatedSeen = true;
+    else {
+      current = t;
+      if (undatedSeen) break;
+    }
+  }
+  undatedSeen = false;
+  return dated.map((t) => {
+    if (t === undefined) {
+      undatedSeen = true;
+      return current ?? now;
+    }
+    if (undatedSeen) current = t;
+    return t;
+  });
+}
+
+function imageConfig(base: ImageConfig, diffIds: readonly Digest[], times: { history: readonly (string | undefined)[]; now?: string; epoch?: number }): ImageConfig {
+  const clamp = (created: string | undefined): string | undefined => clampTime(created, times.epoch);
+  const history = base.history?.map((h, i): HistoryEntry => {
+    const { created: _created, ...rest } = h;
+    const c = clamp(times.history[i]);
     return c === undefined ? rest : { ...rest, created: c };
   });
+  // The image was made when its newest history entry was; without history, at the config's own time, else now.
+  const newest = history?.[history.length - 1]?.created ?? clamp(base.created ?? times.now);
+  const created = times.epoch === undefined ? newest : new Date(times.epoch * 1000).toISOString();
   const { created: _created, history: _history, ...rest } = base;
   return {
     ...rest,

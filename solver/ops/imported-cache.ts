@@ -54,7 +54,9 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
     for (const layer of config.layers) if (!sources.has(layer.digest)) sources.set(layer.digest, source);
     for (const record of config.records) {
       if (entries.has(record.key)) continue;
-      const chain = recordChain(config, record).map((l) => ({ descriptor: layerDescriptor(l), diffId: l.diffId }));
+      const chain = recordChain(config, record).map(
+        (l): ImportedLayer => ({ descriptor: layerDescriptor(l), diffId: l.diffId, ...(l.createdAt === undefined ? {} : { createdAt: Date.parse(l.createdAt) }) }),
+      );
       entries.set(record.key, { source, chain });
     }
   }
@@ -103,7 +105,8 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
         code: 'DIGEST_MISMATCH',
       });
     }
-    const id = await active.commit(`cache layer ${layer.descriptor.digest}`);
+    // The layer keeps the time it was made where it was built, so images dated by it come out the same here.
+    const id = await active.commit(`cache layer ${layer.descriptor.digest}`, layer.createdAt === undefined ? {} : { createdAt: layer.createdAt });
     await deps.layerBlobs.remember(id, layer);
     await recordKey(layerRecordKey(chainId), id, `layer ${layer.descriptor.digest}`);
     return id;

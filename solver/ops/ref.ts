@@ -22,6 +22,8 @@ export type Ref = SnapshotRef | LocalRef;
 export interface ImportedLayer {
   readonly descriptor: Descriptor;
   readonly diffId: Digest;
+  /** When the layer was made where it was built (ms since the epoch), if the cache says. */
+  readonly createdAt?: number;
 }
 
 /**

@@ -35,9 +35,11 @@ describe('tbuild build: Dockerfile to OCI image, end to end', () => {
     expect(images.stdout).toMatch(/docker\.io\/library\/hello\s+latest\s+[a-f0-9]{12}/);
   });
 
-  it('serves a second identical build from the cache without running anything', async () => {
-    const res = await runTbuild(['build', ...base(), '-t', 'hello', join(REPO_ROOT, 'examples/hello')]);
+  it('serves a second identical build from the cache without running anything, as the same image', async () => {
+    const res = await runTbuild(['build', ...base(), '-t', 'hello', '--iidfile', join(tmp.path, 'iid2'), join(REPO_ROOT, 'examples/hello')]);
     expect(res.code, res.stderr).toBe(0);
+    // Layers keep the time they were made, so an unchanged rebuild names the same image ID, as BuildKit does.
+    expect(await readFile(join(tmp.path, 'iid2'), 'utf8')).toBe(await readFile(join(tmp.path, 'iid'), 'utf8'));
     const steps = res.stderr.split('\n').filter((l) => /^#\d+ \[/.test(l));
     expect(steps.length).toBeGreaterThanOrEqual(5);
     for (const line of steps) {

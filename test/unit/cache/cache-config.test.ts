@@ -41,6 +41,15 @@ describe('cache config validation', () => {
     expect(Object.keys(checked.config).sort()).toEqual(['layers', 'records', 'schemaVersion']);
   });
 
+  it('keeps a layer creation time and refuses one that is not a time', () => {
+    const doc = valid();
+    doc.layers[1] = { ...layer(1), createdAt: '2024-05-01T10:00:00.000Z' };
+    const checked = checkCacheConfig(doc);
+    expect(checked.ok && checked.config.layers[1]?.createdAt).toBe('2024-05-01T10:00:00.000Z');
+    doc.layers[1] = { ...layer(1), createdAt: 'yesterday' };
+    expect(reasonOf(doc)).toMatch(/no valid createdAt/);
+  });
+
   it('refuses documents of another shape or version', () => {
     expect(reasonOf('text')).toBe('not a JSON object');
     expect(reasonOf([])).toBe('not a JSON object');

@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { digestOf } from '../../../base/digest.js';
+import { MEDIA_TYPES, type HistoryEntry, type ImageConfig } from '../../../base/oci.js';
+import { createLocalContentStore } from '../../../cache/content-store.js';
+import { buildImage, type BlobLayer } from '../../../exporter/index.js';
+import { makeTempDir } from '../../helpers/cli.js';
+
+const BASE_TIME = '2020-01-01T00:00:00.000Z';
+const T1 = Date.parse('2024-05-01T10:00:00.000Z');
+const T2 = Date.parse('2024-05-02T10:00:00.000Z');
+const NOW = '2026-11-22T12:00:00.000Z';
+
+function blob(n: number, createdAt?: number): BlobLayer {
+  return {
+    kind: 'blob',
+    descriptor: { mediaType: MEDIA_TYPES.ociLayerGzip, digest: digestOf(`blob ${n}`), size: n },
+    diffId: digestOf(`diff ${n}`),
+    ...(createdAt === undefined ? {} : { createdAt }),
+  };
+}
+
+function config(history: HistoryEntry[]): ImageConfig {
+  return { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history };
+}
+
+const unusedCache = {
+  get: () => Promise.resolve(undefined),
+  set: () => Promise.reject(new Error('blob layers are exported as they are')),
+};
+
+async function build(cfg: ImageConfig, layers: BlobLayer[], extra: { sourceDateEpoch?: number } = {}): Promise<ImageConfig> {
+  await using tmp = await makeTempDir();
+  const store = createLocalContentStore(join(tmp.path, 'content'));
+  const image = await buildImage(
+    { layers, config: cfg },
+    { compression: 'gzip', created: NOW, store, cache: unusedCache, signal: new AbortController().signal, ...extra },
+  );
+  return image.config;
+}
+
+describe('image history times', () => {
+  // FROM base (one layer); ENV; RUN (layer); COPY (layer); CMD
+  const history: HistoryEntry[] = [
+    { created: BASE_TIME, created_by: 'base layer' },
+    { created_by: 'ENV A=1', empty_layer: true },
+    { created_by: 'RUN make' },
+    { created_by: 'COPY . /app' },
+    { created_by: 'CMD ["app"]', empty_layer: true },
+  ];
+
+  it('dates what the build added by when each layer was made, and the image by its newest entry', async () => {
+    const out = await build(config(history), [blob(1, T1 - 1000), blob(2, T1), blob(3, T2)]);
+    const [t1, t2] = [new Date(T1).toISOString(), new Date(T2).toISOString()];
+    // ENV before any new layer takes the first new layer's time; CMD takes the layer entry before it.
+    expect(out.history?.map((h) => h.created)).toEqual([BASE_TIME, t1, t1, t2, t2]);
+    expect(out.created).toBe(t2);
+  });
+
+  it('makes the same config from the same layers, whenever it runs', async () => {
+    const a = await build(config(history), [blob(1, T1 - 1000), blob(2, T1), blob(3, T2)]);
+    const b = await build(config(history), [blob(1, T1 - 1000), blob(2, T1), blob(3, T2)]);
+    expect(b).toEqual(a);
+  });
+
+  it('dates metadata-only additions by the base, and falls back to now only when nothing has a time', async () => {
+    const metaOnly: HistoryEntry[] = [{ created: BASE_TIME, created_by: 'base layer' }, { created_by: 'CMD ["sh"]', empty_layer: true }];
+    expect((await build(config(metaOnly), [blob(1, T1)])).created).toBe(BASE_TIME);
+    const undated = await build(config([{ created_by: 'COPY x /', empty_layer: false }, { created_by: 'CMD ["sh"]', empty_layer: true }]), [blob(1)]);
+    expect(undated.history?.map((h) => h.created)).toEqual([NOW, NOW]);
+    expect(undated.created).toBe(NOW);
+  });
+
+  it('dates everything the build added at SOURCE_DATE_EPOCH and clamps older entries to it', async () => {
+    const epoch = Date.parse('2019-06-01T00:00:00.000Z') / 1000;
+    const out = await build(config(history), [blob(1, T1 - 1000), blob(2, T1), blob(3, T2)], { sourceDateEpoch: epoch });
+    const at = new Date(epoch * 1000).toISOString();
+    expect(out.history?.map((h) => h.created)).toEqual([at, at, at, at, at]);
+    expect(out.created).toBe(at);
+  });
+});
