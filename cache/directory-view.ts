@@ -12,9 +12,22 @@ const MAX_SYMLINKS = 40;
  * synchronous calls: a COPY of a large context lists and stats every path, and one thread-pool
  * round trip per path costs far more than the stat itself.
  */
-export function createDirectoryView(dir: string): FsView {
-  return new DirectoryView(dir);
+export function createDirectoryView(dir: string, options: DirectoryViewOptions = {}): FsView {
+  return new DirectoryView(dir, options.listNames ?? readNames);
 }
+
+/**
+ * ListNames returns a directory's entry names in code unit order. It may answer from a memo;
+ * `fresh` asks it to read the directory, because a name it gave is gone.
+ */
+export type ListNames = (hostPath: string, stats: Stats, fresh: boolean) => readonly string[];
+
+/** DirectoryViewOptions lets a view list directories from what a walk of the same build already read. */
+export interface DirectoryViewOptions {
+  readonly listNames?: ListNames;
+}
+
+const readNames: ListNames = (hostPath) => readdirSync(hostPath).sort();
 
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
@@ -28,9 +41,11 @@ function lstatOrUndefined(path: string): Stats | undefined {
 
 class DirectoryView implements FsView {
   readonly #dir: string;
+  readonly #listNames: ListNames;
 
-  constructor(dir: string) {
+  constructor(dir: string, listNames: ListNames) {
     this.#dir = dir;
+    this.#listNames = listNames;
   }
 
   /** Resolves symlinks inside the tree; returns the in-tree path and, when it exists, its entry. */
@@ -76,15 +91,21 @@ class DirectoryView implements FsView {
     return Promise.resolve(this.#resolve(path, true).path);
   }
 
-  list(path: string): Promise<ReadonlyMap<string, FsEntry>> {
-    const out = new Map<string, FsEntry>();
-    const dir = this.#resolve(path, true).entry;
-    if (dir === undefined || !dir.stats.isDirectory()) return Promise.resolve(out);
-    for (const name of readdirSync(dir.hostPath).sort()) {
-      const hostPath = posix.join(dir.hostPath, name);
-      const stats = lstatOrUndefined(hostPath);
-      if (stats !== undefined) out.set(name, { hostPath, stats });
+  list(path: string, known?: FsEntry): Promise<ReadonlyMap<string, FsEntry>> {
+    const dir = known?.stats.isDirectory() === true ? known : this.#resolve(path, true).entry;
+    if (dir === undefined || !dir.stats.isDirectory()) return Promise.resolve(new Map());
+    const prefix = dir.hostPath.endsWith('/') ? dir.hostPath : `${dir.hostPath}/`;
+    for (let fresh = false; ; fresh = true) {
+      const out = new Map<string, FsEntry>();
+      let gone = false;
+      for (const name of this.#listNames(dir.hostPath, dir.stats, fresh)) {
+        const hostPath = prefix + name;
+        const stats = lstatOrUndefined(hostPath);
+        if (stats !== undefined) out.set(name, { hostPath, stats });
+        else gone = true;
+      }
+      // A name read just now may be gone already (a race, skipped); one from a memo means the memo is stale.
+      if (!gone || fresh || this.#listNames === readNames) return Promise.resolve(out);
     }
-    return Promise.resolve(out);
   }
 }

@@ -16,8 +16,8 @@ export interface FsView {
   lookup(path: string, options: { followLast: boolean }): Promise<FsEntry | undefined>;
   /** resolvePath resolves symlinks in the existing components of a path, returning the in-tree path. */
   resolvePath(path: string): Promise<string>;
-  /** list returns the visible children of a directory, by name. */
-  list(path: string): Promise<ReadonlyMap<string, FsEntry>>;
+  /** list returns the visible children of a directory, by name; `known` is the directory's entry when the caller has it. */
+  list(path: string, known?: FsEntry): Promise<ReadonlyMap<string, FsEntry>>;
 }
 
 const MAX_SYMLINKS = 40;
@@ -28,7 +28,7 @@ export function createLayeredView(layers: readonly string[]): FsView {
 }
 
 /** createDirectoryView shows a plain directory as a tree rooted at `/` (see directory-view.ts). */
-export { createDirectoryView } from './directory-view.js';
+export { createDirectoryView, type DirectoryViewOptions, type ListNames } from './directory-view.js';
 
 function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;

@@ -12,15 +12,25 @@ import type { LocalContext } from './ref.js';
 
 const HASH_PARALLELISM = 8;
 
+/** ChecksumOptions: where file digests are memoised, and the memo of the build when it has one. */
+export interface ChecksumOptions {
+  readonly meta: MetadataStore;
+  readonly signal: AbortSignal;
+  /** When the context is read (default: now); paths changed just before are not memoised. */
+  readonly now?: number;
+  /** The build's memo, shared with its COPYs; one for this checksum alone otherwise. */
+  readonly memo?: ContextMemo;
+}
+
 /** computeContextChecksum digests exactly the context files a COPY selects: paths, types, modes, contents, link targets. */
 export async function computeContextChecksum(
   context: LocalContext,
   sources: readonly string[],
-  options: { meta: MetadataStore; signal: AbortSignal; now?: number },
+  options: ChecksumOptions,
 ): Promise<Digest> {
   const view = createDirectoryView(context.dir);
   const source = { view, isExcluded: context.isExcluded };
-  const memo = new ContextMemo(options.meta, options.now ?? Date.now());
+  const memo = options.memo ?? new ContextMemo(options.meta, options.now ?? Date.now());
   const lines: string[] = [];
   // Most files are known by their stat: only the others take a (parallel, asynchronous) read, after the walk.
   const unknown: { entry: ContextEntry; line: number }[] = [];

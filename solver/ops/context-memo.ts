@@ -10,6 +10,7 @@ const RACY_MS = 1000;
 
 type Listing = NonNullable<ChecksumMemo['listing']>;
 
+
 /** identityOf is what must stay the same for a path's memoised content (or listing) to stand. */
 export function identityOf(st: Stats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
@@ -65,8 +66,10 @@ export class ContextMemo {
     return names;
   };
 
+  /** save writes the records changed since the last save. */
   async save(): Promise<void> {
     const changed = [...this.#dirs].filter(([, memo]) => memo.changed);
+    for (const [, memo] of changed) memo.changed = false;
     await Promise.all(changed.map(([path, memo]) => this.#meta.checksums.put(path, memo.record())));
   }
 }

@@ -1,5 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import type { ListNames } from '../../cache/fs-view.js';
 
 /** ContextEntry is one path of a context subtree, with its stat. */
 export interface ContextEntry {
@@ -9,12 +10,6 @@ export interface ContextEntry {
   /** Symlink target, for symlinks. */
   readonly linkTarget?: string;
 }
-
-/**
- * ListNames returns a directory's entry names in code unit order. It may answer from a memo;
- * `fresh` asks it to read the directory, because a name it gave is gone.
- */
-export type ListNames = (hostPath: string, stats: Stats, fresh: boolean) => readonly string[];
 
 /** WalkOptions controls walkContextTree. */
 export interface WalkOptions {

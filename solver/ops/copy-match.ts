@@ -65,7 +65,7 @@ export async function expandSource(src: string, source: CopySource): Promise<Mat
 async function children(m: Match, source: CopySource): Promise<Match[]> {
   if (!m.entry.stats.isDirectory()) return [];
   const out: Match[] = [];
-  for (const [name, entry] of [...(await source.view.list(`/${m.relPath}`))].sort(byName)) {
+  for (const [name, entry] of [...(await source.view.list(`/${m.relPath}`, m.entry))].sort(byName)) {
     const relPath = m.relPath === '' ? name : `${m.relPath}/${name}`;
     if (source.isExcluded(relPath)) continue;
     const resolved = entry.stats.isSymbolicLink() ? await source.view.lookup(`/${relPath}`, { followLast: true }) : entry;

@@ -1,5 +1,5 @@
 import { assertNever, InternalError } from '../../base/errors.js';
-import { createDirectoryView, createLayeredView } from '../../cache/fs-view.js';
+import { createDirectoryView, createLayeredView, type ListNames } from '../../cache/fs-view.js';
 import type { FileOp } from '../graph/index.js';
 import type { JobContext } from '../types.js';
 import { applyCopy, applyMkdir, applyMkfile, LayerUsage, type CopySource } from './copy.js';
@@ -8,8 +8,16 @@ import { excludeMatcherOf } from './exclude.js';
 import type { LinkSource } from './layer-writer.js';
 import type { Ref, SnapshotRef } from './ref.js';
 
+/** FileOpOptions names the vertex (its earlier layer is found by it) and how context directories are listed. */
+export interface FileOpOptions {
+  readonly vertexDigest: string;
+  /** Lists context directories, e.g. from the memo the build's checksum filled. */
+  readonly listNames?: ListNames;
+}
+
 /** runFileOp applies COPY/ADD/WORKDIR actions over the base input as one new snapshot. */
-export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext, vertexDigest: string): Promise<SnapshotRef> {
+export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext, options: FileOpOptions): Promise<SnapshotRef> {
+  const { vertexDigest } = options;
   const base = op.base === null ? null : inputs[op.base];
   if (base === undefined || (base !== null && base.kind !== 'snapshot')) throw new InternalError('Cannot change files of a local folder');
   await using active = await deps.snapshotter.prepare(base === null ? null : base.snapshotId);
@@ -23,7 +31,7 @@ export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps
     job.signal.throwIfAborted();
     switch (action.action) {
       case 'copy':
-        await applyCopy(action, copySource(inputs[action.input], deps), target, copyOptions);
+        await applyCopy(action, copySource(inputs[action.input], deps, options.listNames), target, copyOptions);
         break;
       case 'mkdir':
         await applyMkdir(action, target);
@@ -47,9 +55,9 @@ function earlierLayer(vertexDigest: string, deps: OpDeps): LinkSource | undefine
   return { dir: deps.snapshotter.dir(hint.snapshotId), startedAt: hint.startedAt };
 }
 
-function copySource(ref: Ref | undefined, deps: OpDeps): CopySource {
+function copySource(ref: Ref | undefined, deps: OpDeps, listNames: ListNames | undefined): CopySource {
   if (ref === undefined) throw new InternalError('Cannot copy from a missing input');
-  if (ref.kind === 'local') return { view: createDirectoryView(ref.dir), isExcluded: ref.isExcluded };
+  if (ref.kind === 'local') return { view: createDirectoryView(ref.dir, listNames === undefined ? {} : { listNames }), isExcluded: ref.isExcluded };
   const dirs = deps.snapshotter.chain(ref.snapshotId).map((id) => deps.snapshotter.dir(id)).reverse();
   return { view: createLayeredView(dirs), isExcluded: () => false };
 }

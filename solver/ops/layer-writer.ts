@@ -103,7 +103,7 @@ export class LayerWriter {
   /** copyChildren copies what a directory of the source holds into an existing or new directory `to`. */
   async copyChildren(from: Match, to: string, source: CopySource): Promise<void> {
     await this.ensureExistingDir(to);
-    for (const [name, child] of await source.view.list(`/${from.relPath}`)) {
+    for (const [name, child] of await source.view.list(`/${from.relPath}`, from.entry)) {
       const childRel = from.relPath === '' ? name : `${from.relPath}/${name}`;
       if (source.isExcluded(childRel)) continue;
       await this.#copyEntry(child, childRel, posix.join(to, name), source);
@@ -128,7 +128,7 @@ export class LayerWriter {
       // Directory changes are metadata only: synchronous calls beat a thread-pool round trip each.
       mkdirSync(host, { recursive: true });
       this.#madeDirs.add(to);
-      const children = await source.view.list(`/${relPath}`);
+      const children = await source.view.list(`/${relPath}`, entry);
       for (const [name, child] of children) {
         const childRel = relPath === '' ? name : `${relPath}/${name}`;
         if (source.isExcluded(childRel)) continue;

@@ -4,6 +4,7 @@ import { computeCacheKey, computeOpDigest } from '../cache-key.js';
 import type { LocalSource, Vertex } from '../graph/index.js';
 import type { JobContext, OpRunner } from '../types.js';
 import { computeContextChecksum } from './context-checksum.js';
+import { ContextMemo } from './context-memo.js';
 import type { OpDeps } from './deps.js';
 import { excludeMatcherOf } from './exclude.js';
 import { runExec } from './exec.js';
@@ -16,15 +17,26 @@ import type { LocalContext, Ref } from './ref.js';
 /** createOpRunner returns the runner for every op kind of the graph. */
 export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const remote = new RemoteSources();
+  // One memo for the build: a COPY lists the context from what its checksum read moments before.
+  const memo = new ContextMemo(deps.meta, Date.now());
   return {
     [Symbol.asyncDispose]: () => remote[Symbol.asyncDispose](),
-    cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, deps, job, remote),
+    cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, { deps, job, remote, memo }),
     lookup: (vertex, key) => lookup(vertex, key, deps),
-    run: (vertex, key, inputs, job) => run(vertex, key, inputs, deps, job, remote),
+    run: (vertex, key, inputs, job) => run(vertex, key, inputs, { deps, job, remote, memo }),
   };
 }
 
-async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], deps: OpDeps, job: JobContext, remote: RemoteSources): Promise<Digest> {
+/** RunnerContext is what the runner's calls share within one build. */
+interface RunnerContext {
+  readonly deps: OpDeps;
+  readonly job: JobContext;
+  readonly remote: RemoteSources;
+  readonly memo: ContextMemo;
+}
+
+async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], ctx: RunnerContext): Promise<Digest> {
+  const { deps, job, remote } = ctx;
   const op = vertex.op;
   switch (op.kind) {
     case 'source': {
@@ -38,6 +50,7 @@ async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], deps: OpDe
       const checksum = await computeContextChecksum(localContext(deps, source), source.includePatterns, {
         meta: deps.meta,
         signal: job.signal,
+        memo: ctx.memo,
       });
       return computeCacheKey(computeOpDigest('source.local', { checksum, excludes: source.excludePatterns }), inputKeys);
     }
@@ -71,7 +84,8 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps): Promise<Ref | 
   return { kind: 'snapshot', snapshotId: rec.snapshotId };
 }
 
-async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], deps: OpDeps, job: JobContext, remote: RemoteSources): Promise<Ref> {
+async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], ctx: RunnerContext): Promise<Ref> {
+  const { deps, job, remote } = ctx;
   const op = vertex.op;
   switch (op.kind) {
     case 'source': {
@@ -89,7 +103,7 @@ async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], deps: Op
     case 'exec':
       return record(key, vertex, await runExec(op, inputs, deps, job, vertex.digest), deps);
     case 'file':
-      return record(key, vertex, await runFileOp(op, inputs, deps, job, vertex.digest), deps);
+      return record(key, vertex, await runFileOp(op, inputs, deps, job, { vertexDigest: vertex.digest, listNames: ctx.memo.listNames }), deps);
     case 'merge':
       return record(key, vertex, await runMerge(op, inputs, deps, job), deps);
     default:

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.j
 import { openMetadataStore, type ChecksumMemo, type MetadataStore } from '../../../cache/metadata.js';
 import { applyCopy, LayerUsage } from '../../../solver/ops/copy.js';
 import { computeContextChecksum } from '../../../solver/ops/context-checksum.js';
+import { ContextMemo } from '../../../solver/ops/context-memo.js';
 import { makeTempDir, type TempDir } from '../../helpers/cli.js';
 
 const signal = new AbortController().signal;
@@ -129,6 +131,38 @@ describe('context checksum memo', () => {
     const now = (await stat(join(ctx, 'a', 'one.txt'))).ctimeMs + 10;
     await checksum(now);
     expect(meta.checksums.get(join(ctx, 'a'))).toBeUndefined();
+  });
+});
+
+describe('directory view listing', () => {
+  it('lists from a memo, and reads the directory when a name the memo gave is gone', async () => {
+    const calls: boolean[] = [];
+    const listNames = (path: string, _st: unknown, fresh: boolean): readonly string[] => {
+      calls.push(fresh);
+      const names = readdirSync(path).sort();
+      return fresh ? names : [...names, 'ghost'];
+    };
+    const view = createDirectoryView(ctx, { listNames });
+    expect([...(await view.list('/a')).keys()]).toEqual(['b', 'one.txt']);
+    expect(calls).toEqual([false, true]);
+    const known = await view.lookup('/a/b', { followLast: false });
+    expect([...(await view.list('/elsewhere', known)).keys()]).toEqual(['two.txt']);
+  });
+
+  it('gives a COPY the same layer when it lists from the memo of the checksum', async () => {
+    const memo = new ContextMemo(meta, later());
+    await computeContextChecksum(context(), [], { meta, signal, memo });
+    const layers = [];
+    for (const options of [{}, { listNames: memo.listNames }]) {
+      const upperdir = join(tmp.path, `upper-${layers.length}`);
+      await mkdir(upperdir);
+      const target = { upperdir, base: createLayeredView([upperdir]) };
+      const action = { action: 'copy', input: 0, sources: ['.'], dest: '/app/', excludes: [], extractArchives: false, parents: false } as const;
+      await applyCopy(action, { view: createDirectoryView(ctx, options), isExcluded: () => false }, target, { excludeMatcher: () => () => false, signal });
+      layers.push(readdirSync(upperdir, { recursive: true }).sort());
+    }
+    expect(layers[1]).toEqual(layers[0]);
+    expect(layers[0]).toContain('app/a/b/two.txt');
   });
 });
 
