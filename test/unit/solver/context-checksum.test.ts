@@ -63,6 +63,23 @@ const fakeDigest = (rec: ChecksumMemo, name: string): ChecksumMemo => {
   return { ...rec, digests: rec.digests.map((d, j) => (j === i ? `sha256:${'0'.repeat(64)}` : d)) };
 };
 
+describe('context checksum', () => {
+  // Pinned: the checksum keys every COPY of a context, so a change here misses every cache a store holds.
+  it('stays the same for the same selected files', async () => {
+    await writeFile(join(ctx, 'a', 'large.bin'), Buffer.alloc(300_000, 7));
+    await chmod(join(ctx, 'a', 'one.txt'), 0o600);
+    await symlink('a/one.txt', join(ctx, 'link'));
+    await mkdir(join(ctx, 'empty'));
+    expect(await fresh()).toBe('sha256:515264aebb5b05d1cc43067cfefe337c459152aa01c7edbdf1be788418b0e265');
+    const store = openMetadataStore(join(tmp.path, 'pinned'));
+    try {
+      expect(await computeContextChecksum(context(), ['a', 'top.txt'], { meta: store, signal })).toBe('sha256:e652a1acc1218d3212f98fca06b3b2f9dd088c10ce900ae1bf990fc64ca77cc4');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('context checksum memo', () => {
   it('reuses file digests and directory listings while nothing changed', async () => {
     const first = await checksum();
