@@ -32,11 +32,13 @@ export function createLayerPrefetch(root: Vertex | undefined, options: LayerPref
   // cores the build's own steps need.
   const local = options.outputs.find((o) => o.type === 'image' && !o.push);
   const layers = root === undefined || local === undefined ? new Set<string>() : imageVertices(root);
-  const pending = new Set<Promise<void>>();
+  // One layer at a time, in commit order: the build's own steps need the other core.
+  let queue: Promise<void> = Promise.resolve();
   // Disposing before settled() means the build failed: what is left is not needed.
   const stop = new AbortController();
   const signal = AbortSignal.any([options.signal, stop.signal]);
   const digest = async (snapshotId: string): Promise<void> => {
+    if (signal.aborted) return;
     const { store } = options;
     const level = local?.type === 'image' && local.image.compressionLevel !== undefined ? { level: local.image.compressionLevel } : {};
     const layer = { id: snapshotId, dir: store.snapshotter.dir(snapshotId) };
@@ -44,18 +46,13 @@ export function createLayerPrefetch(root: Vertex | undefined, options: LayerPref
     const settings = { compression: 'uncompressed' as const, ...level, ...sourceDateEpoch(options.sourceDateEpoch) };
     await getLayerBlob(layer, { ...settings, store: createDigestOnlyStore(), cache: store.layerBlobs, signal });
   };
-  const settled = async (): Promise<void> => {
-    while (pending.size > 0) await Promise.all(pending);
-  };
+  const settled = (): Promise<void> => queue;
   return {
     committed: (vertexDigest, snapshotId) => {
       if (!layers.has(vertexDigest) || signal.aborted) return;
       // A failure here is not lost: the export then makes the blob itself and reports its own error.
-      const done = (): void => {
-        pending.delete(task);
-      };
-      const task: Promise<void> = digest(snapshotId).then(done, done);
-      pending.add(task);
+      const ignore = (): void => undefined;
+      queue = queue.then(() => digest(snapshotId)).then(ignore, ignore);
     },
     settled,
     [Symbol.asyncDispose]: async () => {

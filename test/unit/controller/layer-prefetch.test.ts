@@ -46,7 +46,8 @@ describe('layer prefetch', () => {
   async function snapshot(content: string): Promise<string> {
     await using active = await store.snapshotter.prepare(null);
     await writeFile(join(active.dir, 'file.txt'), content);
-    return active.commit('test layer');
+    // Awaited here: disposing the active snapshot while the commit runs would remove it.
+    return await active.commit('test layer');
   }
 
   async function tarDigest(snapshotId: string): Promise<string> {
