@@ -31,18 +31,21 @@ export interface ImageRecord {
 
 /**
  * ChecksumMemo remembers one directory of a context: the content digests of its files, each under its stat identity,
- * and its listing. Names, identities and digests are parallel arrays: keyed by file name, every record would carry
- * a structure of its own, and decoding those dominates reading the memo of a large context.
+ * and its listing under its own. It is an array with the identities packed in bytes: as an object, every record
+ * carries its structure, and decoding that and the identity strings dominates reading the memo of a large context.
  */
-export interface ChecksumMemo {
-  readonly v: 2;
-  /** Files whose content digests are known, sorted; identities[i] and digests[i] belong to names[i]. */
-  readonly names: readonly string[];
-  readonly identities: readonly string[];
-  readonly digests: readonly string[];
-  /** The directory's entry names in code unit order, valid while its own stat identity is unchanged. */
-  readonly listing?: { readonly identity: string; readonly names: readonly string[] };
-}
+export type ChecksumMemo = readonly [
+  version: 3,
+  /** Files whose content digests are known, sorted by code unit. */
+  names: readonly string[],
+  /** Their stat identities: dev, ino, size, mtimeMs and ctimeMs as little-endian float64s, 40 bytes a file. */
+  identities: Uint8Array,
+  digests: readonly string[],
+  /** The directory's own identity (40 bytes) when its names are memoised, else null. */
+  listingIdentity: Uint8Array | null,
+  /** The directory's entry names in code unit order, or null. */
+  listingNames: readonly string[] | null,
+];
 
 /** ImagePin is a resolved tag: what manifest and config it pointed at. */
 export interface ImagePin {

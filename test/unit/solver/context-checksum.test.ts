@@ -58,10 +58,13 @@ async function tamper(dir: string, change: (rec: ChecksumMemo) => ChecksumMemo):
 }
 
 const fakeDigest = (rec: ChecksumMemo, name: string): ChecksumMemo => {
-  const i = rec.names.indexOf(name);
+  const [version, names, identities, digests, listingIdentity, listingNames] = rec;
+  const i = names.indexOf(name);
   if (i < 0) throw new Error(`no memo for ${name}`);
-  return { ...rec, digests: rec.digests.map((d, j) => (j === i ? `sha256:${'0'.repeat(64)}` : d)) };
+  return [version, names, identities, digests.map((d, j) => (j === i ? `sha256:${'0'.repeat(64)}` : d)), listingIdentity, listingNames];
 };
+
+const withListing = (rec: ChecksumMemo, names: readonly string[]): ChecksumMemo => [rec[0], rec[1], rec[2], rec[3], rec[4], names];
 
 describe('context checksum', () => {
   // Pinned: the checksum keys every COPY of a context, so a change here misses every cache a store holds.
@@ -84,10 +87,10 @@ describe('context checksum memo', () => {
   it('reuses file digests and directory listings while nothing changed', async () => {
     const first = await checksum();
     expect(first).toBe(await fresh());
-    expect(meta.checksums.get(join(ctx, 'a'))?.listing?.names).toEqual(['b', 'one.txt']);
+    expect(meta.checksums.get(join(ctx, 'a'))?.[5]).toEqual(['b', 'one.txt']);
     await tamper(join(ctx, 'a'), (rec) => fakeDigest(rec, 'one.txt'));
     expect(await checksum()).not.toBe(first);
-    await tamper(join(ctx, 'a'), (rec) => ({ ...rec, listing: { identity: rec.listing?.identity ?? '', names: ['b'] } }));
+    await tamper(join(ctx, 'a'), (rec) => withListing(rec, ['b']));
     // A listing memo is used as it is: the tampered one hides one.txt.
     expect(await checksum()).not.toBe(first);
   });
@@ -132,7 +135,7 @@ describe('context checksum memo', () => {
 
   it('lists a directory again when a memoised name is gone', async () => {
     const first = await checksum();
-    await tamper(join(ctx, 'a'), (rec) => ({ ...rec, listing: { identity: rec.listing?.identity ?? '', names: ['b', 'ghost', 'one.txt'] } }));
+    await tamper(join(ctx, 'a'), (rec) => withListing(rec, ['b', 'ghost', 'one.txt']));
     expect(await checksum()).toBe(first);
   });
 
@@ -141,7 +144,10 @@ describe('context checksum memo', () => {
     // Written as an earlier version wrote it: files keyed by name.
     await meta.checksums.put(join(ctx, 'a'), JSON.parse('{"files":{"one.txt":["x","sha256:0"]}}') as ChecksumMemo);
     expect(await checksum()).toBe(first);
-    expect(meta.checksums.get(join(ctx, 'a'))?.names).toEqual(['one.txt']);
+    // And as the version before this one: parallel arrays in an object.
+    await meta.checksums.put(join(ctx, 'a'), JSON.parse('{"v":2,"names":["one.txt"],"identities":["x"],"digests":["sha256:0"]}') as ChecksumMemo);
+    expect(await checksum()).toBe(first);
+    expect(meta.checksums.get(join(ctx, 'a'))?.[1]).toEqual(['one.txt']);
   });
 
   it('does not memoise paths changed within the racy window', async () => {
