@@ -1,30 +1,57 @@
-import koffi from 'koffi';
+import type * as Koffi from 'koffi';
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { NativeError } from '../base/errors.js';
 
-const libc = koffi.load('libc.so.6');
+type CFunction = ReturnType<Koffi.LibraryHandle['func']>;
 
-const errnoLocation = libc.func('int *__errno_location(void)');
-const strerror = libc.func('const char *strerror(int errnum)');
-const cMount = libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
-const cUmount2 = libc.func('int umount2(const char *target, int flags)');
-const cMknod = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
-const cLsetxattr = libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)');
-const cLgetxattr = libc.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)');
-const cLlistxattr = libc.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)');
-const cLremovexattr = libc.func('int lremovexattr(const char *path, const char *name)');
+/** Libc is the C library functions tbuild calls, bound on first use so a cached build never loads koffi. */
+interface Libc {
+  readonly koffi: typeof Koffi;
+  readonly errnoLocation: CFunction;
+  readonly strerror: CFunction;
+  readonly mount: CFunction;
+  readonly umount2: CFunction;
+  readonly mknod: CFunction;
+  readonly lsetxattr: CFunction;
+  readonly lgetxattr: CFunction;
+  readonly llistxattr: CFunction;
+  readonly lremovexattr: CFunction;
+}
+
+let bound: Libc | undefined;
+
+function libc(): Libc {
+  if (bound !== undefined) return bound;
+  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+  const lib = koffi.load('libc.so.6');
+  bound = {
+    koffi,
+    errnoLocation: lib.func('int *__errno_location(void)'),
+    strerror: lib.func('const char *strerror(int errnum)'),
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+    llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
+    lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)'),
+  };
+  return bound;
+}
 
 // One buffer for every xattr read: these calls are synchronous, and a layer of 20,000 files would
 // otherwise allocate a 64 KiB buffer per file.
 const scratch = Buffer.alloc(65536);
 
 function lastErrno(): number {
-  return koffi.decode(errnoLocation(), 'int') as number;
+  const c = libc();
+  return c.koffi.decode(c.errnoLocation(), 'int') as number;
 }
 
 function fail(syscall: string, path: string | undefined): never {
   const errno = lastErrno();
-  const text = strerror(errno) as string;
+  const text = libc().strerror(errno) as string;
   throw new NativeError(`Cannot ${syscall}${path ? ` "${path}"` : ''}: ${text}`, {
     syscall,
     errno,
@@ -50,17 +77,17 @@ export const UMOUNT_FLAGS = { FORCE: 1, DETACH: 2 } as const;
 
 /** mount calls mount(2). */
 export function mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): void {
-  if (cMount(source, target, fstype, flags, data) !== 0) fail('mount', target);
+  if (libc().mount(source, target, fstype, flags, data) !== 0) fail('mount', target);
 }
 
 /** umount2 calls umount2(2). */
 export function umount2(target: string, flags = 0): void {
-  if (cUmount2(target, flags) !== 0) fail('unmount', target);
+  if (libc().umount2(target, flags) !== 0) fail('unmount', target);
 }
 
 /** mknod calls mknod(2); `dev` is makedev(major, minor). */
 export function mknod(path: string, mode: number, dev: number): void {
-  if (cMknod(path, mode, dev) !== 0) fail('mknod', path);
+  if (libc().mknod(path, mode, dev) !== 0) fail('mknod', path);
 }
 
 /** makedev combines a device major and minor number as glibc does. */
@@ -73,13 +100,13 @@ export const S_IFCHR = 0o020000;
 
 /** lsetxattr sets an extended attribute without following symlinks. */
 export function lsetxattr(path: string, name: string, value: Uint8Array): void {
-  if (cLsetxattr(path, name, value, value.length, 0) !== 0) fail('setxattr', path);
+  if (libc().lsetxattr(path, name, value, value.length, 0) !== 0) fail('setxattr', path);
 }
 
 /** lgetxattr reads an extended attribute, or undefined when it is absent. */
 export function lgetxattr(path: string, name: string): Buffer | undefined {
   const buf = scratch;
-  const n = Number(cLgetxattr(path, name, buf, buf.length));
+  const n = Number(libc().lgetxattr(path, name, buf, buf.length));
   if (n < 0) {
     const errno = lastErrno();
     if (errno === constants.errno.ENODATA || errno === constants.errno.ENOTSUP) return undefined;
@@ -91,7 +118,7 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
 /** llistxattr lists extended attribute names without following symlinks. */
 export function llistxattr(path: string): string[] {
   const buf = scratch;
-  const n = Number(cLlistxattr(path, buf, buf.length));
+  const n = Number(libc().llistxattr(path, buf, buf.length));
   if (n < 0) {
     if (lastErrno() === constants.errno.ENOTSUP) return [];
     fail('listxattr', path);
@@ -101,5 +128,5 @@ export function llistxattr(path: string): string[] {
 
 /** lremovexattr removes an extended attribute. */
 export function lremovexattr(path: string, name: string): void {
-  if (cLremovexattr(path, name) !== 0) fail('removexattr', path);
+  if (libc().lremovexattr(path, name) !== 0) fail('removexattr', path);
 }
