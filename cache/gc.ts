@@ -158,6 +158,10 @@ async function collectBlobs(store: StoreParts): Promise<{ count: number; bytes: 
       if (typeof d === 'object' && d !== null && 'digest' in d && typeof d.digest === 'string') live.add(d.digest);
     }
   }
+  // Where a registry holds a blob matters only for blobs something here still refers to.
+  for (const key of store.meta.blobLocations.getKeys()) {
+    if (!live.has(key.slice(key.lastIndexOf(' ') + 1))) await store.meta.blobLocations.remove(key);
+  }
   let names: string[];
   try {
     names = await readdir(`${store.contentRoot}/blobs/sha256`);

@@ -60,6 +60,11 @@ export interface JobRecord {
   readonly startedAt: number;
 }
 
+/** BlobLocationRecord lists repositories of one registry known to hold a blob, most recently seen first. */
+export interface BlobLocationRecord {
+  readonly repositories: readonly string[];
+}
+
 /** CopyHint names the layer the last run of a COPY vertex made, whose unchanged files a new run may share. */
 export interface CopyHint {
   readonly snapshotId: string;
@@ -77,6 +82,8 @@ export interface MetadataStore extends AsyncDisposable {
   readonly imagePins: Database<ImagePin, string>;
   readonly jobs: Database<JobRecord, string>;
   readonly copyHints: Database<CopyHint, string>;
+  /** Keyed `registry digest`: where pulls, pushes and imported caches saw a blob, for cross-repository mounts. */
+  readonly blobLocations: Database<BlobLocationRecord, string>;
   close(): Promise<void>;
 }
 
@@ -93,6 +100,7 @@ export function openMetadataStore(dir: string): MetadataStore {
     imagePins: sub<ImagePin>('image-pins'),
     jobs: sub<JobRecord>('jobs'),
     copyHints: sub<CopyHint>('copy-hints'),
+    blobLocations: sub<BlobLocationRecord>('blob-locations'),
     close: () => root.close(),
     [Symbol.asyncDispose]: () => root.close(),
   };

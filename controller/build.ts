@@ -30,6 +30,7 @@ import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js
 import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
 import type { Store } from './store.js';
 import { openRegistryAccess } from './registry-access.js';
+import { createStoredBlobLocations } from './stored-blob-locations.js';
 import { createSolvedRootfs, type SolvedResult } from './solved-rootfs.js';
 import { formatReference } from '../registry/reference.js';
 
@@ -60,7 +61,7 @@ export async function runBuild(
   const { signal, progress } = options;
   await using _job = await registerJob(store.meta);
   const text = await readDockerfile(request.dockerfile);
-  await using registry = await openRegistryAccess(request.registryConfigPath);
+  await using registry = await openRegistryAccess(request.registryConfigPath, createStoredBlobLocations(store.meta));
   const images = createImageResolver({ client: registry.client, meta: store.meta, progress, pull: request.pull === true });
   const platform = request.platform ?? hostPlatform();
   const definition = await compileDockerfile(text, {

@@ -84,7 +84,13 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
             const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
             pushedDigest = await reportStep(deps.progress, `pushing ${label}`, async (step) =>
               // An imported layer is downloaded only when the registry can neither find nor mount it.
-              pushBuiltImage(image, target, { registry: await deps.registry(), store, signal, fetch: (blob) => rootfs.fetch([blob], step) }),
+              pushBuiltImage(image, target, {
+                registry: await deps.registry(),
+                store,
+                signal,
+                fetch: (blob) => rootfs.fetch([blob], step),
+                progress: { sink: deps.progress, vertex: step },
+              }),
             );
           }
         }

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import type { Descriptor } from '../base/oci.js';
 import type { BuiltImage } from '../exporter/index.js';
-import type { BlobOpener, RegistryClient } from '../registry/index.js';
+import type { ProgressSink } from '../base/progress.js';
+import type { BlobOpener, PushProgress, RegistryClient } from '../registry/index.js';
 import { parseReference, type Reference } from '../registry/reference.js';
 import type { Store } from './store.js';
 
@@ -37,17 +38,51 @@ export function storeBlobOpener(store: Store, fetch?: (blob: Descriptor) => Prom
   };
 }
 
+/** PUSH_STATUS names what happened to each blob in the progress output. */
+const PUSH_STATUS: Record<Exclude<PushProgress['status'], 'manifest-pushed'>, string> = {
+  exists: 'exists',
+  mounted: 'mounted',
+  uploading: 'pushing',
+  uploaded: 'pushing',
+};
+
+/**
+ * pushStatus reports each blob of a push under the push step: found in the repository already, mounted from another
+ * repository of the registry, or uploaded (with its size).
+ */
+function pushStatus(progress: { sink: ProgressSink; vertex: string }): (event: PushProgress) => void {
+  return (event) => {
+    if (event.status === 'manifest-pushed') return;
+    const done = event.status !== 'uploading';
+    progress.sink.emit({
+      type: 'status',
+      vertex: progress.vertex,
+      id: `${PUSH_STATUS[event.status]} ${event.digest}`,
+      current: done ? event.size : 0,
+      total: event.size,
+      ...(done ? { completed: true } : {}),
+      time: Date.now(),
+    });
+  };
+}
+
 /** pushBuiltImage pushes an image to every named repository; the local store is only read. */
 export async function pushBuiltImage(
   image: BuiltImage,
   target: PushTarget,
-  options: { registry: RegistryClient; store: Store; signal: AbortSignal; fetch?: (blob: Descriptor) => Promise<void> },
+  options: {
+    registry: RegistryClient;
+    store: Store;
+    signal: AbortSignal;
+    fetch?: (blob: Descriptor) => Promise<void>;
+    progress?: { sink: ProgressSink; vertex: string };
+  },
 ): Promise<string> {
   const pushed = await options.registry.pushImage(
     target.ref,
     { manifest: image.manifestBytes, manifestMediaType: image.manifestDescriptor.mediaType, config: image.manifest.config, layers: image.manifest.layers },
     storeBlobOpener(options.store, options.fetch),
-    { signal: options.signal, tags: target.tags },
+    { signal: options.signal, tags: target.tags, ...(options.progress === undefined ? {} : { onProgress: pushStatus(options.progress) }) },
   );
   return pushed.digest;
 }

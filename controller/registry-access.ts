@@ -1,6 +1,6 @@
 import type { DisposableRegistryClient, RegistryClient } from '../registry/index.js';
 import { loadRegistryConfig } from '../registry/config.js';
-import { createMemoryBlobLocations, type BlobLocations } from '../registry/blob-locations.js';
+import type { BlobLocations } from '../registry/blob-locations.js';
 
 /** RegistryAccess makes one registry client on first use and closes it with the build. */
 export interface RegistryAccess extends AsyncDisposable {
@@ -9,11 +9,13 @@ export interface RegistryAccess extends AsyncDisposable {
   readonly locations: BlobLocations;
 }
 
-/** openRegistryAccess reads the registry settings (or the default file) and prepares a lazily made client. */
-export async function openRegistryAccess(configPath: string | undefined): Promise<RegistryAccess> {
+/**
+ * openRegistryAccess reads the registry settings (or the default file) and prepares a lazily made client, which
+ * records where it sees blobs in `locations`.
+ */
+export async function openRegistryAccess(configPath: string | undefined, locations: BlobLocations): Promise<RegistryAccess> {
   const config = await loadRegistryConfig(configPath);
   let client: Promise<DisposableRegistryClient> | undefined;
-  const locations = createMemoryBlobLocations();
   return {
     // The client module (and undici) loads only when a build talks to a registry.
     client: () => (client ??= import('../registry/index.js').then((m) => m.createRegistryClient({ config, blobLocations: locations }))),

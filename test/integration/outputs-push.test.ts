@@ -48,6 +48,27 @@ describe('tbuild build --push and type=image outputs', () => {
     }
   });
 
+  it('remembers where it pushed blobs, so a later build mounts them into another repository instead of uploading', async () => {
+    const h = registry.host;
+    // A root of its own: blobs pushed by the other tests of this file would be mounted already.
+    const own = ['--root', join(tmp.path, 'root-mounts'), '--config', config, '--progress', 'plain'];
+    const ctx = join(tmp.path, 'mount-ctx');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo only-here > /only-here\n');
+    const first = await runTbuild(['build', ...own, '-t', `${h}/mount-a/hello:v1`, '--push', ctx]);
+    expect(first.code, first.stderr).toBe(0);
+    const uploaded = [...first.stderr.matchAll(/ pushing (sha256:[0-9a-f]{64}) /g)].map((m) => m[1]);
+    expect(uploaded.length).toBeGreaterThan(0);
+    // Another process: only the store's database knows where the first one pushed.
+    const second = await runTbuild(['build', ...own, '-t', `${h}/mount-b/hello:v1`, '--push', ctx]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).not.toMatch(/ pushing sha256:/);
+    const mounted = [...second.stderr.matchAll(/ mounted (sha256:[0-9a-f]{64}) /g)].map((m) => m[1]);
+    expect(mounted.sort()).toEqual([...uploaded].sort());
+    const inspect = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${h}/mount-b/hello:v1`]);
+    expect(inspect.code, inspect.stderr).toBe(0);
+  });
+
   it('pulls back with skopeo copy: the config and the rootfs match the local export', async () => {
     const h = registry.host;
     const res = await runTbuild(['build', ...base(), '-t', `${h}/copy/hello:v1`, '--push', '--output', `type=oci,dest=${join(tmp.path, 'local.tar')}`, hello]);
