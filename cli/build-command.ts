@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { Platform } from '../base/oci.js';
 import type { BuildRequest, OutputSpec } from '../controller/index.js';
+import { parseAnnotations, parseLabels, withAnnotations } from './image-flags.js';
 import { parseOutput } from './output-spec.js';
 import { parseBuildContext, parsePrint } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
@@ -31,6 +32,9 @@ Options:
       --cache-to SPEC       Export build cache (type=registry,ref=REF | type=local,dest=DIR | type=inline,
                             mode=min|max, compression=gzip|zstd|uncompressed, image-manifest=true|false); repeatable
       --progress MODE       auto, tty, plain, rawjson or quiet (default: auto)
+  -q, --quiet               Print only the image ID (same as --progress quiet)
+      --label K=V           Set a label on the image; repeatable
+      --annotation [T:]K=V  Add an annotation to the image manifest (T: manifest, index); repeatable
       --root DIR            State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
       --config FILE         Settings file (default: /etc/tbuild/tbuild.toml as root)
       --oci-runtime NAME    Run RUN steps with runc or crun instead of tbuild's sandbox
@@ -109,6 +113,9 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         ssh: { type: 'string', multiple: true },
         allow: { type: 'string', multiple: true },
         network: { type: 'string' },
+        label: { type: 'string', multiple: true },
+        annotation: { type: 'string', multiple: true },
+        quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
         builder: { type: 'string' },
         tlscacert: { type: 'string' },
@@ -126,7 +133,8 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
   if (!help && (context === undefined || parsed.positionals.length > 1)) {
     throw new UsageError('Cannot build: expected exactly one context PATH', { hint: 'tbuild build [OPTIONS] PATH' });
   }
-  const progress = v.progress ?? 'auto';
+  if (v.quiet === true && v.progress !== undefined && v.progress !== 'quiet') throw new UsageError(`Cannot use --quiet with --progress=${v.progress}`);
+  const progress = v.quiet === true ? 'quiet' : (v.progress ?? 'auto');
   if (!PROGRESS_MODES.some((m) => m === progress)) throw new UsageError(`Cannot use --progress=${progress}: expected ${PROGRESS_MODES.join(', ')}`);
   const runtime = v['oci-runtime'];
   if (runtime !== undefined && runtime !== 'runc' && runtime !== 'crun') throw new UsageError(`Cannot use --oci-runtime=${runtime}: expected runc or crun`);
@@ -138,7 +146,8 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     buildArgs: parseBuildArgs(v['build-arg'] ?? []),
     ...(v.target === undefined ? {} : { target: v.target }),
     ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
-    outputs: outputsFor(v.output ?? [], tags, v.push === true, v.load === true),
+    outputs: withAnnotations(outputsFor(v.output ?? [], tags, v.push === true, v.load === true), parseAnnotations(v.annotation ?? [])),
+    ...(v.label === undefined ? {} : { labels: parseLabels(v.label) }),
     noCache: v['no-cache'] === true,
     pull: v.pull === true,
     noCacheFilter: v['no-cache-filter'] ?? [],

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
+import type { ImageConfig } from '../base/oci.js';
 import { PatternMatcher } from '../frontend/dockerignore/pattern-matcher.js';
 import type { BuildDefinition, NamedContext } from '../frontend/index.js';
 import { walkVertices, type Vertex } from '../solver/graph/index.js';
@@ -75,4 +76,10 @@ export function inspectResult(request: BuildRequest, definition: BuildDefinition
         ? `${readableGraph(graphOf(definition))}\n`
         : undefined;
   return { names: [], warnings, ...(printed === undefined ? {} : { printed }), checkFailed: definition.checkFailed === true };
+}
+
+/** withLabels sets `--label` values on the image config, over the Dockerfile's LABELs, as docker buildx does. */
+export function withLabels(image: ImageConfig, labels: Readonly<Record<string, string>> | undefined): ImageConfig {
+  if (labels === undefined || Object.keys(labels).length === 0) return image;
+  return { ...image, config: { ...image.config, Labels: { ...image.config?.Labels, ...labels } } };
 }

@@ -69,6 +69,8 @@ export interface BuildRequest {
   readonly check?: boolean;
   /** `--print`: print the compiled graph instead of building. */
   readonly print?: 'graph' | 'graph-json';
+  /** `--label`: labels set on the image, over the Dockerfile's own. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** SecretSpec is one `--secret`: a value read from a file or an environment variable of the client. */

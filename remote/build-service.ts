@@ -147,6 +147,7 @@ async function requestFor(
     outputs,
     noCache: start.noCache,
     noCacheFilter: start.noCacheFilter,
+    ...(Object.keys(start.labels).length === 0 ? {} : { labels: start.labels }),
     ...sessionOptions(start),
     ...(registryConfigPath === undefined ? {} : { registryConfigPath }),
   };

@@ -109,6 +109,7 @@ export async function remoteBuild(
         outputs: request.outputs.map(outputMsgOf),
         noCache: request.noCache,
         noCacheFilter: request.noCacheFilter,
+        labels: { ...request.labels },
         ...sessionFields(request),
       },
     });

@@ -74,6 +74,8 @@ export interface BuildStartMsg {
   readonly secretIds: readonly string[];
   /** Ids of the SSH agents the client forwards on request; the client keeps its half of the call open while any is listed. */
   readonly sshIds: readonly string[];
+  /** `--label` values set on the image config. */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -222,6 +224,7 @@ function startOf(f: Fields): BuildStartMsg {
     }),
     secretIds: f.strings('secretIds'),
     sshIds: f.strings('sshIds'),
+    labels: Object.fromEntries(f.strMap('labels')),
   };
 }
 

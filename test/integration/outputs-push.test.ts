@@ -116,4 +116,20 @@ describe('tbuild build --push and type=image outputs', () => {
     expect(image.config.Labels).toEqual({ team: 'build' });
     expect(Date.now() - Date.parse(image.created ?? '')).toBeLessThan(10 * 60_000);
   });
+
+  it('sets --label over the Dockerfile LABELs and --annotation on the manifest, keeping -o annotations', async () => {
+    const h = registry.host;
+    const ctx = join(tmp.path, 'flagged');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nLABEL team=build tier=base\nRUN echo hi > /hi\n');
+    const res = await runTbuild([
+      'build', ...base(), '--label', 'tier=app', '--label', 'org.example.ci=yes', '--annotation', 'org.example.flag=1',
+      '--output', `type=image,name=${h}/flagged/img:v1,push=true,annotation.org.example.own=2`, ctx,
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${h}/flagged/img:v1`]);
+    expect((JSON.parse(raw.stdout) as { annotations?: Record<string, string> }).annotations).toEqual({ 'org.example.flag': '1', 'org.example.own': '2' });
+    const cfg = await run('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${h}/flagged/img:v1`]);
+    expect((JSON.parse(cfg.stdout) as { config: { Labels?: Record<string, string> } }).config.Labels).toEqual({ team: 'build', tier: 'app', 'org.example.ci': 'yes' });
+  });
 });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, REPO_ROOT, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
+import { makeTempDir, REPO_ROOT, run, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/remote-server.js';
 import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
 
@@ -89,8 +89,14 @@ describe('tbuild build --builder: builds on a remote builder over a unix socket'
   it('streams oci and tar outputs back to the client', async () => {
     const oci = join(tmp.path, 'hello-oci.tar');
     const rootfs = join(tmp.path, 'rootfs.tar');
-    const res = await runTbuild(['build', '--builder', builder, '--output', `type=oci,dest=${oci}`, '--output', `type=tar,dest=${rootfs}`, join(REPO_ROOT, 'examples/hello')], { env: env('a') });
+    const res = await runTbuild(
+      ['build', '--builder', builder, '--label', 'org.example.remote=yes', '--output', `type=oci,dest=${oci}`, '--output', `type=tar,dest=${rootfs}`, join(REPO_ROOT, 'examples/hello')],
+      { env: env('a') },
+    );
     expect(res.code, res.stderr).toBe(0);
+    // --label travels to the builder and lands in the image config.
+    const cfg = await run('skopeo', ['inspect', '--config', `oci-archive:${oci}`]);
+    expect((JSON.parse(cfg.stdout) as { config: { Labels?: Record<string, string> } }).config.Labels?.['org.example.remote']).toBe('yes');
     const list = async (f: string): Promise<string> => {
       const p = spawn('tar', ['-tf', f], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';

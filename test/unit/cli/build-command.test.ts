@@ -29,6 +29,20 @@ describe('tbuild build command line', () => {
     expect(parseBuildCommand(['--load', '-t', 'x', '.']).request.outputs).toContainEqual({ type: 'load', names: ['x'], image: gzip });
   });
 
+  it('reads --label, --annotation and -q as docker buildx does', () => {
+    const cmd = parseBuildCommand(['-q', '--label', 'a=1', '--label', 'b=x=y', '--label', 'a=2', '--annotation', 'org.k=v', '--annotation', 'index:org.i=w', '-t', 'x', '-o', 'type=oci,dest=/o.tar,annotation.org.k=own', '.']);
+    expect(cmd.progress).toBe('quiet');
+    expect(cmd.request.labels).toEqual({ a: '2', b: 'x=y' });
+    expect(cmd.request.outputs).toEqual([
+      { type: 'oci', dest: '/o.tar', names: ['x'], image: { ...gzip, annotations: { manifest: { 'org.k': 'own' }, index: { 'org.i': 'w' } } } },
+    ]);
+    const pushed = parseBuildCommand(['--annotation', 'manifest,index:org.k=v', '--push', '-t', 'r/x', '.']).request.outputs[0];
+    expect(pushed).toEqual({ type: 'image', names: ['r/x'], push: true, image: { ...gzip, annotations: { manifest: { 'org.k': 'v' }, index: { 'org.k': 'v' } } } });
+    expect(() => parseBuildCommand(['--label', 'novalue', '.'])).toThrow(/--label "novalue"/);
+    expect(() => parseBuildCommand(['--annotation', 'manifest-descriptor:k=v', '.'])).toThrow(/not supported/);
+    expect(() => parseBuildCommand(['-q', '--progress', 'plain', '.'])).toThrow(/--quiet/);
+  });
+
   it('rejects what it cannot use, naming it', () => {
     expect(() => parseBuildCommand(['--progress', 'fancy', '.'])).toThrow(/--progress=fancy/);
     expect(() => parseBuildCommand(['--frobnicate', '.'])).toThrow(UsageError);
