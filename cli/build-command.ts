@@ -6,6 +6,7 @@ import type { Platform } from '../base/oci.js';
 import type { BuildRequest, OutputSpec } from '../controller/index.js';
 import { parseAnnotations, parseLabels, withAnnotations } from './image-flags.js';
 import { parseOutput } from './output-spec.js';
+import { parseAddHost, parseShmSize, parseUlimit } from './run-flags.js';
 import { parseBuildContext, parsePrint } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
@@ -49,6 +50,9 @@ Options:
       --ssh SPEC            SSH agent for RUN --mount=type=ssh: default, or ID=SOCKET|KEY[,KEY]; repeatable
       --allow ENTITLEMENT   Grant security.insecure or network.host; repeatable
       --network MODE        Network of RUN steps: default, none or host
+      --add-host HOST:IP    Add a line to /etc/hosts of RUN steps; repeatable
+      --shm-size SIZE       Size of /dev/shm in RUN steps (default: 64m)
+      --ulimit NAME=S[:H]   Resource limit of RUN steps (e.g. nofile=1024:2048); repeatable
       --build-context N=SRC Named context for FROM/COPY --from: a folder or docker-image://REF; repeatable
       --check               Run the build checks only and print their findings
       --print graph         Print the compiled build graph (graph or graph-json) instead of building
@@ -116,6 +120,9 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         label: { type: 'string', multiple: true },
         annotation: { type: 'string', multiple: true },
         quiet: { type: 'boolean', short: 'q' },
+        'add-host': { type: 'string', multiple: true },
+        'shm-size': { type: 'string' },
+        ulimit: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         builder: { type: 'string' },
         tlscacert: { type: 'string' },
@@ -148,6 +155,9 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
     outputs: withAnnotations(outputsFor(v.output ?? [], tags, v.push === true, v.load === true), parseAnnotations(v.annotation ?? [])),
     ...(v.label === undefined ? {} : { labels: parseLabels(v.label) }),
+    ...(v['add-host'] === undefined ? {} : { extraHosts: v['add-host'].map(parseAddHost) }),
+    ...(v['shm-size'] === undefined ? {} : { shmSizeBytes: parseShmSize(v['shm-size']) }),
+    ...(v.ulimit === undefined ? {} : { ulimits: v.ulimit.map(parseUlimit) }),
     noCache: v['no-cache'] === true,
     pull: v.pull === true,
     noCacheFilter: v['no-cache-filter'] ?? [],

@@ -83,3 +83,12 @@ export function withLabels(image: ImageConfig, labels: Readonly<Record<string, s
   if (labels === undefined || Object.keys(labels).length === 0) return image;
   return { ...image, config: { ...image.config, Labels: { ...image.config?.Labels, ...labels } } };
 }
+
+/** runSettingsOf picks the settings every RUN gets from the request, leaving out those not given. */
+export function runSettingsOf(request: BuildRequest): Pick<BuildRequest, 'extraHosts' | 'shmSizeBytes' | 'ulimits'> {
+  return {
+    ...(request.extraHosts === undefined || request.extraHosts.length === 0 ? {} : { extraHosts: request.extraHosts }),
+    ...(request.shmSizeBytes === undefined ? {} : { shmSizeBytes: request.shmSizeBytes }),
+    ...(request.ulimits === undefined || request.ulimits.length === 0 ? {} : { ulimits: request.ulimits }),
+  };
+}

@@ -25,7 +25,7 @@ import { checkEntitlements, localSecretProvider, openSshAgents } from './session
 import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
-import { compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, sourceDateEpochArg, withLabels } from './build-extras.js';
+import { compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochArg, withLabels } from './build-extras.js';
 import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js';
 import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
 import type { Store } from './store.js';
@@ -77,6 +77,7 @@ export async function runBuild(
     noCache: request.noCache,
     noCacheFilter: request.noCacheFilter,
     namedContexts: namedContextsOf(request.buildContexts ?? []),
+    run: runSettingsOf(request),
     ...(request.check === true ? { checkOnly: true } : {}),
     signal,
   });

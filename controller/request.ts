@@ -71,6 +71,12 @@ export interface BuildRequest {
   readonly print?: 'graph' | 'graph-json';
   /** `--label`: labels set on the image, over the Dockerfile's own. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** `--add-host`: /etc/hosts lines of every RUN. */
+  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
+  /** `--shm-size`: /dev/shm size of every RUN, in bytes. */
+  readonly shmSizeBytes?: number;
+  /** `--ulimit`: resource limits of every RUN. */
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
 }
 
 /** SecretSpec is one `--secret`: a value read from a file or an environment variable of the client. */

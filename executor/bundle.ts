@@ -89,7 +89,7 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
     const filesDir = path.join(dir, 'files');
     await Promise.all([mkdir(rootfsDir), mkdir(stubDir), mkdir(filesDir)]);
     const hostname = request.hostname ?? DEFAULT_HOSTNAME;
-    const mounts = [...(await writeHostFiles(filesDir, hostname)), ...(await stageOverlays(dir, request.mounts))];
+    const mounts = [...(await writeHostFiles(filesDir, hostname, request.extraHosts)), ...(await stageOverlays(dir, request.mounts))];
     const targets: StubTarget[] = STANDARD_MOUNT_POINTS.map((p) => ({ path: p, kind: 'dir' as const }));
     for (const m of mounts) targets.push({ path: m.target, kind: await mountKind(m) });
     const layers = [request.rootfs.upperdir, ...request.rootfs.lowerdirs];
@@ -109,6 +109,8 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       root,
       mounts,
       nofile: options.nofile,
+      ...(request.shmSizeBytes === undefined ? {} : { shmSizeBytes: request.shmSizeBytes }),
+      ...(request.ulimits === undefined ? {} : { ulimits: request.ulimits }),
       security: request.security ?? 'sandbox',
       ...(request.security === 'insecure' ? { hostCapabilities: await hostBoundingCapabilities() } : {}),
       ...(options.cgroupsPath === undefined ? {} : { cgroup: { path: options.cgroupsPath, resources: request.resources ?? {} } }),

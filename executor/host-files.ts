@@ -19,10 +19,12 @@ async function readOr(file: string, fallback: string): Promise<string> {
  * writeHostFiles writes the sandbox's /etc/resolv.conf (the host's), /etc/hosts (the host's plus the container
  * hostname) and /etc/hostname into `dir`, and returns the read-only bind mounts that put them in place.
  */
-export async function writeHostFiles(dir: string, hostname: string): Promise<ExecMount[]> {
+export async function writeHostFiles(dir: string, hostname: string, extraHosts: readonly { host: string; ip: string }[] = []): Promise<ExecMount[]> {
   const resolv = await readOr('/etc/resolv.conf', FALLBACK_RESOLV);
   const hostsBase = await readOr('/etc/hosts', FALLBACK_HOSTS);
-  const hosts = `${hostsBase}${hostsBase.endsWith('\n') || hostsBase === '' ? '' : '\n'}127.0.0.1\t${hostname}\n`;
+  // `--add-host` entries come last, as Docker writes them.
+  const extra = extraHosts.map((h) => `${h.ip}\t${h.host}\n`).join('');
+  const hosts = `${hostsBase}${hostsBase.endsWith('\n') || hostsBase === '' ? '' : '\n'}127.0.0.1\t${hostname}\n${extra}`;
   const files: readonly [string, string][] = [
     ['resolv.conf', resolv],
     ['hosts', hosts],

@@ -73,6 +73,10 @@ export interface SpecInput {
   readonly mounts: readonly ExecMount[];
   /** RLIMIT_NOFILE soft and hard value; defaults to 1048576. */
   readonly nofile?: number;
+  /** Size of /dev/shm in bytes; 64 MiB when unset. */
+  readonly shmSizeBytes?: number;
+  /** Resource limits by ulimit name (nofile, nproc …); a nofile here replaces `nofile`. */
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
   /** 'insecure' (RUN --security=insecure) runs privileged: all capabilities, no seccomp, no masked paths. */
   readonly security?: SecurityMode;
   /** The host's bounding set (bit n = capability n): privileged processes get what the host can give. */
@@ -240,12 +244,16 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
         permitted: privileged,
         ambient: [],
       },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
+      rlimits: rlimitsOf(nofile, input.ulimits ?? []),
       noNewPrivileges: false,
     },
     root: { path: 'rootfs', readonly: false },
     hostname: input.hostname,
-    mounts: [...rootMounts(input.root), ...STANDARD_MOUNTS.map((m) => (insecure ? writableSys(m) : m)), ...input.mounts.map(execMount)],
+    mounts: [
+      ...rootMounts(input.root),
+      ...STANDARD_MOUNTS.map((m) => (insecure ? writableSys(m) : m)).map((m) => withShmSize(m, input.shmSizeBytes)),
+      ...input.mounts.map(execMount),
+    ],
     linux: {
       namespaces: namespaces.map((type) => ({ type })),
       maskedPaths: insecure ? [] : MASKED_PATHS,
@@ -254,4 +262,20 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       ...(input.cgroup === undefined ? {} : { cgroupsPath: input.cgroup.path, resources: runtimeResources(input.cgroup.resources) }),
     },
   };
+}
+
+/** rlimitsOf lists the process's rlimits: RLIMIT_NOFILE by default, then each `--ulimit` (replacing a default). */
+function rlimitsOf(nofile: number, ulimits: readonly { name: string; soft: number; hard: number }[]): RuntimeSpec['process']['rlimits'] {
+  const out = new Map<string, { type: string; hard: number; soft: number }>([['RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }]]);
+  for (const u of ulimits) {
+    const type = `RLIMIT_${u.name.toUpperCase()}`;
+    out.set(type, { type, hard: u.hard, soft: u.soft });
+  }
+  return [...out.values()];
+}
+
+/** withShmSize gives /dev/shm the requested size (in KiB, as tmpfs takes it). */
+function withShmSize(mount: RuntimeMount, bytes: number | undefined): RuntimeMount {
+  if (bytes === undefined || mount.destination !== '/dev/shm') return mount;
+  return { ...mount, options: (mount.options ?? []).map((o) => (o.startsWith('size=') ? `size=${Math.ceil(bytes / 1024)}k` : o)) };
 }

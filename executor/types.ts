@@ -67,6 +67,12 @@ export interface ExecRequest {
   /** Defaults to 'sandbox'. */
   readonly security?: SecurityMode;
   readonly resources?: ExecResources;
+  /** Lines added to /etc/hosts (`--add-host`). */
+  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
+  /** Size of /dev/shm in bytes; 64 MiB when unset. */
+  readonly shmSizeBytes?: number;
+  /** Resource limits by ulimit name (nofile, nproc, core …); nofile replaces the default. */
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
   readonly onOutput?: (stream: 'stdout' | 'stderr', data: Buffer) => void;
 }
 

@@ -19,6 +19,7 @@ import { TRANSFER_VERTEX } from './progress-codec.js';
 import { cacheOptions } from './request-options.js';
 import { receiveSession } from './session-receiver.js';
 import { StreamSecretProvider } from './stream-secret-provider.js';
+import { runSettingsRequest } from './run-settings-msg.js';
 import { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
 
 /** BuildServiceDeps are the long-lived parts the Build method uses. */
@@ -148,6 +149,7 @@ async function requestFor(
     noCache: start.noCache,
     noCacheFilter: start.noCacheFilter,
     ...(Object.keys(start.labels).length === 0 ? {} : { labels: start.labels }),
+    ...runSettingsRequest(start.run),
     ...sessionOptions(start),
     ...(registryConfigPath === undefined ? {} : { registryConfigPath }),
   };

@@ -20,6 +20,7 @@ import { createOutputSinks } from './output-sink.js';
 import { parseProgressEvent, TRANSFER_VERTEX } from './progress-codec.js';
 import { refuseClientSideOptions, sessionFields } from './request-options.js';
 import { resolveAgentSockets, SshAgentForwarder } from './ssh-agent-forwarder.js';
+import { runSettingsMsg } from './run-settings-msg.js';
 import { loadBuilderMethods, type BuilderMethods } from './proto.js';
 
 /** BuilderConnection says where a builder is and how to authenticate to it. */
@@ -110,6 +111,7 @@ export async function remoteBuild(
         noCache: request.noCache,
         noCacheFilter: request.noCacheFilter,
         labels: { ...request.labels },
+        run: runSettingsMsg(request),
         ...sessionFields(request),
       },
     });

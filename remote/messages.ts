@@ -1,4 +1,5 @@
 import { InternalError } from '../base/errors.js';
+import { runSettingsFromWire, type RunSettingsMsg } from './run-settings-msg.js';
 import { Fields } from './wire-fields.js';
 
 /** PlatformMsg is the wire form of an OCI platform (os '' = the server's own). */
@@ -76,6 +77,7 @@ export interface BuildStartMsg {
   readonly sshIds: readonly string[];
   /** `--label` values set on the image config. */
   readonly labels: Readonly<Record<string, string>>;
+  readonly run: RunSettingsMsg;
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -225,6 +227,7 @@ function startOf(f: Fields): BuildStartMsg {
     secretIds: f.strings('secretIds'),
     sshIds: f.strings('sshIds'),
     labels: Object.fromEntries(f.strMap('labels')),
+    run: runSettingsFromWire(f.sub('run')),
   };
 }
 

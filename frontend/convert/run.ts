@@ -86,7 +86,7 @@ export async function dispatchRun(ctx: CompileContext, state: StageState, run: R
   inputs.push(...extra.inputs);
   const op: ExecOp = {
     kind: 'exec',
-    meta: { args, env: envList(state.env), cwd: state.workdir, user: state.user },
+    meta: { args, env: envList(state.env), cwd: state.workdir, user: state.user, ...ctx.options.run },
     mounts,
     network: networkMode(run),
     security: securityMode(run),

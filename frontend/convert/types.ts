@@ -1,6 +1,6 @@
 import type { SourceLocation } from '../../base/errors.js';
 import type { ImageConfig, Platform } from '../../base/oci.js';
-import type { Edge } from '../../solver/graph/index.js';
+import type { Edge, ExecMeta } from '../../solver/graph/index.js';
 
 /** ResolvedImageConfig is a base image's normalised reference, manifest digest and config. */
 export interface ResolvedImageConfig {
@@ -30,7 +30,12 @@ export interface CompileOptions {
   readonly namedContexts?: ReadonlyMap<string, NamedContext>;
   /** Only checking (`--check`): check errors are reported through checkFailed instead of thrown. */
   readonly checkOnly?: boolean;
+  /** Settings every RUN gets (`--add-host`, `--shm-size`, `--ulimit`); they are part of each RUN's cache key. */
+  readonly run?: RunSettings;
 }
+
+/** RunSettings are the build-wide settings of RUN processes. */
+export type RunSettings = Pick<ExecMeta, 'extraHosts' | 'shmSizeBytes' | 'ulimits'>;
 
 /** NamedContext is what a `--build-context` names: a local folder (registered under its name) or an image. */
 export type NamedContext = { readonly type: 'local' } | { readonly type: 'image'; readonly ref: string };

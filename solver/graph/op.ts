@@ -42,6 +42,25 @@ export interface ExecMeta {
   /** `user[:group]` as in USER; empty means root. */
   readonly user: string;
   readonly hostname?: string;
+  /** `--add-host`: lines added to the process's /etc/hosts. */
+  readonly extraHosts?: readonly HostEntry[];
+  /** `--shm-size`: size of /dev/shm in bytes (default 64 MiB). */
+  readonly shmSizeBytes?: number;
+  /** `--ulimit`: resource limits of the process. */
+  readonly ulimits?: readonly Ulimit[];
+}
+
+/** HostEntry is one `host:ip` line of /etc/hosts. */
+export interface HostEntry {
+  readonly host: string;
+  readonly ip: string;
+}
+
+/** Ulimit is one resource limit by its ulimit name (nofile, nproc, core …), as docker's --ulimit names it. */
+export interface Ulimit {
+  readonly name: string;
+  readonly soft: number;
+  readonly hard: number;
 }
 
 /** BindExecMount is a filesystem from an op input (or scratch when input is null). */

@@ -108,6 +108,21 @@ describe('tbuild build --builder: builds on a remote builder over a unix socket'
     expect(await list(rootfs)).toContain('app/greeting.txt');
   });
 
+  it('carries --add-host, --shm-size and --ulimit to the RUN steps on the builder', async () => {
+    const ctx = join(tmp.path, 'run-settings');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN grep internal /etc/hosts > /hosts && ulimit -n > /nofile && grep /dev/shm /proc/mounts > /shm\n');
+    const out = join(tmp.path, 'run-settings-out');
+    const res = await runTbuild(
+      ['build', '--builder', builder, '--add-host', 'db.internal:10.4.4.4', '--shm-size', '16m', '--ulimit', 'nofile=300:400', '--output', `type=local,dest=${out}`, ctx],
+      { env: env('settings') },
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(await readFile(join(out, 'hosts'), 'utf8')).toBe('10.4.4.4\tdb.internal\n');
+    expect(await readFile(join(out, 'nofile'), 'utf8')).toBe('300\n');
+    expect(await readFile(join(out, 'shm'), 'utf8')).toContain('size=16384k');
+  });
+
   it('sends only the changed files on the second build and removes deleted ones', async () => {
     const ctx = join(tmp.path, 'sync-ctx');
     await mkdir(join(ctx, 'files'), { recursive: true });

@@ -29,6 +29,18 @@ describe('buildRuntimeSpec', () => {
     expect(caps.inheritable).toEqual([]);
   });
 
+  it('sizes /dev/shm and sets --ulimit limits over the default open-file limit', () => {
+    const spec = buildRuntimeSpec({ ...base, nofile: 20000, shmSizeBytes: 128 * 1024 ** 2, ulimits: [{ name: 'nofile', soft: 10, hard: 20 }, { name: 'nproc', soft: 5, hard: 5 }] });
+    expect(spec.process.rlimits).toEqual([
+      { type: 'RLIMIT_NOFILE', soft: 10, hard: 20 },
+      { type: 'RLIMIT_NPROC', soft: 5, hard: 5 },
+    ]);
+    expect(spec.mounts.find((m) => m.destination === '/dev/shm')?.options).toContain('size=131072k');
+    const plain = buildRuntimeSpec({ ...base, nofile: 20000 });
+    expect(plain.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', soft: 20000, hard: 20000 }]);
+    expect(plain.mounts.find((m) => m.destination === '/dev/shm')?.options).toContain('size=65536k');
+  });
+
   it('gives a non-root user no effective capabilities but keeps the bounding set', () => {
     const spec = buildRuntimeSpec({ ...base, user: { uid: 1000, gid: 1000, additionalGids: [20] } });
     expect(spec.process.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [20] });
