@@ -7,7 +7,7 @@ import type { BuildDefinition, NamedContext } from '../frontend/index.js';
 import { walkVertices, type Vertex } from '../solver/graph/index.js';
 import type { LocalContext } from '../solver/ops/index.js';
 import { loadContext } from './context.js';
-import type { BuildContextSpec, BuildRequest, BuildResult } from './request.js';
+import type { BuildContextSpec, BuildRequest, BuildResult, CacheExportSpec } from './request.js';
 
 /** namedContextsOf maps `--build-context` values to what the frontend resolves `FROM name` / `COPY --from=name` to. */
 export function namedContextsOf(specs: readonly BuildContextSpec[]): Map<string, NamedContext> {
@@ -91,4 +91,15 @@ export function runSettingsOf(request: BuildRequest): Pick<BuildRequest, 'extraH
     ...(request.shmSizeBytes === undefined ? {} : { shmSizeBytes: request.shmSizeBytes }),
     ...(request.ulimits === undefined || request.ulimits.length === 0 ? {} : { ulimits: request.ulimits }),
   };
+}
+
+/**
+ * cacheExportsOf is the request's --cache-to list, plus an inline cache when the build arg BUILDKIT_INLINE_CACHE is
+ * set to a true value, as `docker build --build-arg BUILDKIT_INLINE_CACHE=1` asks BuildKit for one.
+ */
+export function cacheExportsOf(request: BuildRequest): readonly CacheExportSpec[] {
+  const specs = request.cacheTo ?? [];
+  const flag = (request.buildArgs.get('BUILDKIT_INLINE_CACHE') ?? '').toLowerCase();
+  if (!['1', 'true', 'yes', 'on'].includes(flag) || specs.some((s) => s.type === 'inline')) return specs;
+  return [...specs, { type: 'inline' }];
 }

@@ -25,7 +25,7 @@ import { checkEntitlements, localSecretProvider, openSshAgents } from './session
 import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
-import { compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochArg, withLabels } from './build-extras.js';
+import { cacheExportsOf, compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochArg, withLabels } from './build-extras.js';
 import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js';
 import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
 import type { Store } from './store.js';
@@ -120,10 +120,11 @@ export async function runBuild(
   }
   const rootfs = createSolvedRootfs(result, { store, signal, progress });
   const cacheSubject = { outcome, rootfs, imported };
-  const image = await withInlineCache(withLabels(definition.image, request.labels), request.cacheTo ?? [], cacheSubject, inlineCompression(request.outputs), transfer);
+  const cacheTo = cacheExportsOf(request);
+  const image = await withInlineCache(withLabels(definition.image, request.labels), cacheTo, cacheSubject, inlineCompression(request.outputs), transfer);
   await prefetch.settled();
   const exported = await exportOutputs(request.outputs, { rootfs, image, ...sourceDateEpochArg(request) }, { store, registry: registry.client, signal, progress });
-  await exportCaches(request.cacheTo ?? [], cacheSubject, transfer);
+  await exportCaches(cacheTo, cacheSubject, transfer);
   return { ...exported, warnings };
 }
 

@@ -81,6 +81,14 @@ describe('build cache that travels: --cache-to / --cache-from', () => {
     expect(second.digest).toBe(first.digest);
   });
 
+  it('takes --build-arg BUILDKIT_INLINE_CACHE=1 as docker build users write it', async () => {
+    const first = await build(['-t', `${registry.host}/test/inline-arg:v1`, '--push', '--build-arg', 'BUILDKIT_INLINE_CACHE=1']);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const second = await build(['-t', `${registry.host}/test/inline-arg:v2`, '--push', '--build-arg', 'BUILDKIT_INLINE_CACHE=1', '--cache-from', `${registry.host}/test/inline-arg:v1`]);
+    expectAllCached(second.res);
+    expect(second.digest).toBe(first.digest);
+  });
+
   it('reruns only the steps that depend on a changed file', async () => {
     const ref = `${registry.host}/cache/hello:change`;
     const first = await build(['--cache-to', `type=registry,ref=${ref},mode=max`]);
