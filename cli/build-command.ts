@@ -204,8 +204,13 @@ function parseBuildArgs(values: readonly string[]): Map<string, string> {
 }
 
 function parsePlatform(text: string): Platform {
-  const [os, architecture, variant] = text.split('/');
-  if (!os || !architecture) throw new UsageError(`Cannot use --platform=${text}: expected OS/ARCH[/VARIANT]`);
+  if (text.includes(',')) {
+    throw new UsageError(`Cannot use --platform=${text}: building several platforms into one image index is not supported`, {
+      hint: 'build each platform with its own --platform and tag',
+    });
+  }
+  const [os, architecture, variant, extra] = text.split('/');
+  if (!os || !architecture || extra !== undefined) throw new UsageError(`Cannot use --platform=${text}: expected OS/ARCH[/VARIANT]`);
   return variant ? { os, architecture, variant } : { os, architecture };
 }
 

@@ -48,6 +48,8 @@ describe('tbuild build command line', () => {
     expect(() => parseBuildCommand(['--frobnicate', '.'])).toThrow(UsageError);
     expect(() => parseBuildCommand([])).toThrow(/exactly one context PATH/);
     expect(() => parseBuildCommand(['--platform', 'linux', '.'])).toThrow(/OS\/ARCH/);
+    expect(() => parseBuildCommand(['--platform', 'linux/amd64,linux/arm64', '.'])).toThrow(/several platforms/);
+    expect(() => parseBuildCommand(['--platform', 'linux/arm/v7/x', '.'])).toThrow(/OS\/ARCH/);
   });
 });
 
