@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseDigest } from '../base/digest.js';
 import type { ImageManifest } from '../base/oci.js';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../base/errors.js';
 import type { Store } from '../controller/index.js';
 import { formatBytes } from './progress/plain.js';
 
@@ -26,4 +28,24 @@ function ago(time: number): string {
   if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
   if (s < 86400) return `${Math.round(s / 3600)} hours ago`;
   return `${Math.round(s / 86400)} days ago`;
+}
+
+export const RMI_HELP = `Usage: tbuild rmi [--force] IMAGE [IMAGE...] [--root DIR]
+
+Remove images from the local image store: a name untags that name; an image ID (or a prefix of it)
+removes every name of the image (with --force when it has several). Their layers are freed by
+'tbuild prune' or the automatic collection after a build.
+`;
+
+/** runRemoveImages parses `tbuild rmi` and prints what it removed, as docker rmi does. */
+export async function runRemoveImages(store: Store, args: readonly string[]): Promise<string> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { force: { type: 'boolean', short: 'f' }, root: { type: 'string' } },
+  });
+  if (positionals.length === 0) throw new UsageError('Cannot remove images: name at least one', { hint: 'tbuild rmi IMAGE [IMAGE...]' });
+  const { removeImages } = await import('../controller/index.js');
+  const removed = await removeImages(store, positionals, { force: values.force === true });
+  return removed.flatMap((r) => [...r.untagged.map((n) => `Untagged: ${n}`), ...r.deleted.map((d) => `Deleted: ${d}`)]).join('\n') + '\n';
 }

@@ -13,6 +13,7 @@ A container image builder: Dockerfile in, OCI image out.
 Commands:
   build       Build an image from a Dockerfile
   images      List images in the local image store
+  rmi         Remove images from the local image store
   du          Show the disk usage of the build cache
   prune       Remove build cache
   debug ast   Print the parsed syntax tree of a Dockerfile
@@ -70,6 +71,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       }
       case 'images':
         return await images(rest);
+      case 'rmi':
+        return await removeImages(rest);
       case 'du':
       case 'prune':
         return await cacheCommand(command, rest);
@@ -161,6 +164,18 @@ async function images(args: readonly string[]): Promise<number> {
   const { listImages } = await import('./images-command.js');
   await using store = await openStore(rootOption(args) ?? defaultRoot());
   process.stdout.write(await listImages(store));
+  return 0;
+}
+
+async function removeImages(args: readonly string[]): Promise<number> {
+  const { RMI_HELP, runRemoveImages } = await import('./images-command.js');
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(RMI_HELP);
+    return 0;
+  }
+  const { openStore, defaultRoot } = await import('../controller/index.js');
+  await using store = await openStore(rootOption(args) ?? defaultRoot());
+  process.stdout.write(await runRemoveImages(store, args));
   return 0;
 }
 

@@ -1,6 +1,7 @@
 /** The controller: one build from request to outputs, shared by the CLI and the server. */
 export { runBuild, dockerfilePath, type BuildServices } from './build.js';
 export { openStore, defaultRoot, type Store } from './store.js';
+export { removeImages, type RemovedImage } from './image-removal.js';
 export type { BuildRequest, BuildResult, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec } from './request.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { collectGarbage, defaultGcPolicy, type GcPolicy } from './auto-gc.js';

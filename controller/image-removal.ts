@@ -1,0 +1,60 @@
+import { RegistryError, UsageError } from '../base/errors.js';
+import { formatReference, parseReference } from '../registry/reference.js';
+import type { Store } from './store.js';
+
+/** RemovedImage is what removing one argument did: the names it untagged and the images left with no name. */
+export interface RemovedImage {
+  readonly untagged: readonly string[];
+  readonly deleted: readonly string[];
+}
+
+const ID_PREFIX = /^(?:sha256:)?([0-9a-f]{4,64})$/;
+
+/**
+ * removeImages removes names from the local image store, as `docker rmi` does: an argument is a name (untagged alone)
+ * or an image ID or its prefix (every name of that image, which needs `force` when there are several). An image
+ * with no name left keeps nothing alive: prune and automatic collection free its layers.
+ */
+export async function removeImages(store: Store, args: readonly string[], options: { readonly force: boolean }): Promise<RemovedImage[]> {
+  const out: RemovedImage[] = [];
+  for (const arg of args) {
+    const names = namesFor(store, arg, options.force);
+    const ids = new Set<string>();
+    for (const name of names) {
+      const rec = store.meta.images.get(name);
+      if (rec === undefined) continue;
+      ids.add(rec.configDigest);
+      await store.meta.images.remove(name);
+    }
+    const left = new Set([...store.meta.images.getRange()].map((e) => e.value.configDigest));
+    out.push({ untagged: names, deleted: [...ids].filter((id) => !left.has(id)) });
+  }
+  return out;
+}
+
+function namesFor(store: Store, arg: string, force: boolean): string[] {
+  const byName = nameOf(arg);
+  if (byName !== undefined && store.meta.images.get(byName) !== undefined) return [byName];
+  const id = ID_PREFIX.exec(arg)?.[1];
+  if (id !== undefined) {
+    const matches = [...store.meta.images.getRange()].map((e) => e.value).filter((r) => r.configDigest.slice('sha256:'.length).startsWith(id));
+    const images = new Set(matches.map((r) => r.configDigest));
+    if (images.size > 1) throw new UsageError(`Cannot remove "${arg}": the prefix names ${images.size} images`, { hint: 'give more of the image ID' });
+    if (matches.length > 1 && !force) {
+      throw new UsageError(`Cannot remove image ${arg}: it is named ${matches.map((r) => r.name).join(', ')}`, { hint: 'remove the names one by one, or use --force' });
+    }
+    if (matches.length > 0) return matches.map((r) => r.name);
+  }
+  throw new UsageError(`No such image: ${arg}`, { hint: "'tbuild images' lists the local image store" });
+}
+
+/** nameOf normalises a name as the image store keeps it (docker.io/library/x:latest), or undefined if it is none. */
+function nameOf(arg: string): string | undefined {
+  try {
+    return formatReference(parseReference(arg));
+  } catch (err) {
+    // Not a name (an image ID, say): the caller tries the other readings.
+    if (err instanceof RegistryError && err.code === 'REFERENCE_INVALID') return undefined;
+    throw err;
+  }
+}
