@@ -78,6 +78,12 @@ export interface BuildCommand {
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly token: string | undefined;
+  /**
+   * What standard input holds, as docker reads it: the Dockerfile (`-f -`), or the context (`PATH` is `-`): a tar
+   * archive (any compression; `file` is then the raw -f inside it) or else a Dockerfile with an empty context.
+   * The request's paths are filled in once it is read (see stdin-inputs.ts).
+   */
+  readonly stdin?: { readonly kind: 'dockerfile' } | { readonly kind: 'context'; readonly file?: string };
 }
 
 const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
@@ -145,11 +151,14 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
   if (!PROGRESS_MODES.some((m) => m === progress)) throw new UsageError(`Cannot use --progress=${progress}: expected ${PROGRESS_MODES.join(', ')}`);
   const runtime = v['oci-runtime'];
   if (runtime !== undefined && runtime !== 'runc' && runtime !== 'crun') throw new UsageError(`Cannot use --oci-runtime=${runtime}: expected runc or crun`);
-  const contextDir = resolve(context ?? '.');
+  const stdinContext = context === '-';
+  const stdinDockerfile = v.file === '-';
+  if (stdinContext && stdinDockerfile) throw new UsageError('Cannot read both the context and the Dockerfile from standard input');
+  const contextDir = stdinContext ? '' : resolve(context ?? '.');
   const tags = v.tag ?? [];
   const request: BuildRequest = {
     contextDir,
-    dockerfile: v.file === undefined ? resolve(contextDir, 'Dockerfile') : resolve(v.file),
+    dockerfile: stdinContext || stdinDockerfile ? '' : v.file === undefined ? resolve(contextDir, 'Dockerfile') : resolve(v.file),
     buildArgs: parseBuildArgs(v['build-arg'] ?? []),
     ...(v.target === undefined ? {} : { target: v.target }),
     ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
@@ -186,6 +195,8 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     tlsCert: v.tlscert === undefined ? undefined : resolve(v.tlscert),
     tlsKey: v.tlskey === undefined ? undefined : resolve(v.tlskey),
     token: v.token ?? (process.env['TBUILD_TOKEN'] || undefined),
+    ...(stdinDockerfile ? { stdin: { kind: 'dockerfile' as const } } : {}),
+    ...(stdinContext ? { stdin: { kind: 'context' as const, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
   };
 }
 

@@ -66,6 +66,13 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
           process.stdout.write(BUILD_HELP);
           return 0;
         }
+        if (cmd.stdin !== undefined) {
+          // `-f -` or a context `-`: read standard input into files first (removed after the build).
+          const { readStdinInputs } = await import('./stdin-inputs.js');
+          await using inputs = await readStdinInputs(cmd, process.stdin, options.signal ?? new AbortController().signal);
+          dockerfiles = new Map([[basename(inputs.cmd.request.dockerfile), inputs.cmd.request.dockerfile]]);
+          return await build(inputs.cmd, options.signal);
+        }
         dockerfiles = new Map([[basename(cmd.request.dockerfile), cmd.request.dockerfile]]);
         return await build(cmd, options.signal);
       }

@@ -14,7 +14,7 @@ export interface CliResult {
 }
 
 /** runTbuild runs the built CLI (bin/tbuild.js) with arguments and collects its output. */
-export function runTbuild(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+export function runTbuild(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'tbuild.js'), ...args], {
       cwd: options.cwd ?? REPO_ROOT,

@@ -1,0 +1,35 @@
+import { mkdir, rename } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { UsageError } from '../base/errors.js';
+import { extractArchive, isTarArchive } from '../solver/ops/archive.js';
+
+/** StdinContext is where a context read from standard input was put, and its Dockerfile. */
+export interface StdinContext {
+  readonly contextDir: string;
+  readonly dockerfile: string;
+}
+
+/**
+ * prepareStdinContext turns what `tbuild build -` read from standard input (saved as `file`, inside `dir`) into a
+ * context, as docker does: a tar archive (plain, gzip, bzip2, xz or zstd) becomes the context, with the Dockerfile
+ * at `dockerfileArg` inside it (default `Dockerfile`); anything else is the Dockerfile, with an empty context.
+ */
+export async function prepareStdinContext(file: string, dir: string, dockerfileArg: string | undefined, signal: AbortSignal): Promise<StdinContext> {
+  const contextDir = join(dir, 'context');
+  await mkdir(contextDir);
+  if (await isTarArchive(file, signal)) {
+    await extractArchive(file, contextDir, signal);
+    const dockerfile = resolve(contextDir, dockerfileArg ?? 'Dockerfile');
+    const rel = relative(contextDir, dockerfile);
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) {
+      throw new UsageError(`Cannot use -f ${dockerfileArg ?? ''}: with a context from standard input, -f names a file inside it`);
+    }
+    return { contextDir, dockerfile };
+  }
+  if (dockerfileArg !== undefined) {
+    throw new UsageError('Cannot use -f with a Dockerfile read from standard input', { hint: 'pipe a tar archive of the context to use -f inside it' });
+  }
+  const dockerfile = join(dir, 'Dockerfile');
+  await rename(file, dockerfile);
+  return { contextDir, dockerfile };
+}
