@@ -79,12 +79,19 @@ export interface BuildCommand {
   readonly tlsKey: string | undefined;
   readonly token: string | undefined;
   /**
-   * What standard input holds, as docker reads it: the Dockerfile (`-f -`), or the context (`PATH` is `-`): a tar
-   * archive (any compression; `file` is then the raw -f inside it) or else a Dockerfile with an empty context.
-   * The request's paths are filled in once it is read (see stdin-inputs.ts).
+   * Inputs that are not folders, as docker reads them: the Dockerfile from standard input (`-f -`); the context from
+   * standard input (`PATH` is `-`: a tar archive in any compression, or else a Dockerfile with an empty context);
+   * or the context at a URL (a git repository or an http(s) download). `file` is then the raw -f inside the
+   * context. The request's paths are filled in once they are fetched (see stdin-inputs.ts).
    */
-  readonly stdin?: { readonly kind: 'dockerfile' } | { readonly kind: 'context'; readonly file?: string };
+  readonly stdin?:
+    | { readonly kind: 'dockerfile' }
+    | { readonly kind: 'context'; readonly file?: string }
+    | { readonly kind: 'url'; readonly url: string; readonly file?: string };
 }
+
+/** REMOTE_CONTEXT tells a context at a URL (git or http) from a folder, as docker build does. */
+const REMOTE_CONTEXT = /^(https?:\/\/|git:\/\/|ssh:\/\/|git@|github\.com\/)/i;
 
 const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
 
@@ -152,13 +159,15 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
   const runtime = v['oci-runtime'];
   if (runtime !== undefined && runtime !== 'runc' && runtime !== 'crun') throw new UsageError(`Cannot use --oci-runtime=${runtime}: expected runc or crun`);
   const stdinContext = context === '-';
+  const urlContext = context !== undefined && REMOTE_CONTEXT.test(context);
   const stdinDockerfile = v.file === '-';
   if (stdinContext && stdinDockerfile) throw new UsageError('Cannot read both the context and the Dockerfile from standard input');
-  const contextDir = stdinContext ? '' : resolve(context ?? '.');
+  if (urlContext && stdinDockerfile) throw new UsageError('Cannot read the Dockerfile from standard input with a context at a URL');
+  const contextDir = stdinContext || urlContext ? '' : resolve(context ?? '.');
   const tags = v.tag ?? [];
   const request: BuildRequest = {
     contextDir,
-    dockerfile: stdinContext || stdinDockerfile ? '' : v.file === undefined ? resolve(contextDir, 'Dockerfile') : resolve(v.file),
+    dockerfile: stdinContext || urlContext || stdinDockerfile ? '' : v.file === undefined ? resolve(contextDir, 'Dockerfile') : resolve(v.file),
     buildArgs: parseBuildArgs(v['build-arg'] ?? []),
     ...(v.target === undefined ? {} : { target: v.target }),
     ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
@@ -197,6 +206,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     token: v.token ?? (process.env['TBUILD_TOKEN'] || undefined),
     ...(stdinDockerfile ? { stdin: { kind: 'dockerfile' as const } } : {}),
     ...(stdinContext ? { stdin: { kind: 'context' as const, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
+    ...(urlContext && context !== undefined ? { stdin: { kind: 'url' as const, url: context, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
   };
 }
 

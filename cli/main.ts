@@ -67,7 +67,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
           return 0;
         }
         if (cmd.stdin !== undefined) {
-          // `-f -` or a context `-`: read standard input into files first (removed after the build).
+          // `-f -`, a context `-` or a context URL: read or fetch them into files first (removed after the build).
           const { readStdinInputs } = await import('./stdin-inputs.js');
           await using inputs = await readStdinInputs(cmd, process.stdin, options.signal ?? new AbortController().signal);
           dockerfiles = new Map([[basename(inputs.cmd.request.dockerfile), inputs.cmd.request.dockerfile]]);

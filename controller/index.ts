@@ -3,6 +3,7 @@ export { runBuild, dockerfilePath, type BuildServices } from './build.js';
 export { openStore, defaultRoot, type Store } from './store.js';
 export { removeImages, type RemovedImage } from './image-removal.js';
 export { prepareStdinContext, type StdinContext } from './stdin-context.js';
+export { fetchRemoteContext } from './remote-context.js';
 export type { BuildRequest, BuildResult, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec } from './request.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { collectGarbage, defaultGcPolicy, type GcPolicy } from './auto-gc.js';

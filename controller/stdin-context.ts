@@ -19,12 +19,7 @@ export async function prepareStdinContext(file: string, dir: string, dockerfileA
   await mkdir(contextDir);
   if (await isTarArchive(file, signal)) {
     await extractArchive(file, contextDir, signal);
-    const dockerfile = resolve(contextDir, dockerfileArg ?? 'Dockerfile');
-    const rel = relative(contextDir, dockerfile);
-    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) {
-      throw new UsageError(`Cannot use -f ${dockerfileArg ?? ''}: with a context from standard input, -f names a file inside it`);
-    }
-    return { contextDir, dockerfile };
+    return { contextDir, dockerfile: dockerfileInside(contextDir, dockerfileArg) };
   }
   if (dockerfileArg !== undefined) {
     throw new UsageError('Cannot use -f with a Dockerfile read from standard input', { hint: 'pipe a tar archive of the context to use -f inside it' });
@@ -32,4 +27,14 @@ export async function prepareStdinContext(file: string, dir: string, dockerfileA
   const dockerfile = join(dir, 'Dockerfile');
   await rename(file, dockerfile);
   return { contextDir, dockerfile };
+}
+
+/** dockerfileInside is where `-f` points inside a context that was fetched or unpacked (default `Dockerfile`). */
+export function dockerfileInside(contextDir: string, dockerfileArg: string | undefined): string {
+  const dockerfile = resolve(contextDir, dockerfileArg ?? 'Dockerfile');
+  const rel = relative(contextDir, dockerfile);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) {
+    throw new UsageError(`Cannot use -f ${dockerfileArg ?? ''}: with a context from standard input or a URL, -f names a file inside it`);
+  }
+  return dockerfile;
 }

@@ -49,6 +49,13 @@ async function resolveRef(source: GitSource, signal: AbortSignal): Promise<strin
 
 /** checkoutGit clones a repository at a commit and commits the tree (or its subdir) as a snapshot. */
 export async function checkoutGit(source: GitSource, commit: string, snapshotter: Snapshotter, signal: AbortSignal): Promise<string> {
+  await using active = await snapshotter.prepare(null);
+  await checkoutGitTo(source, commit, active.dir, signal);
+  return await active.commit(`git ${source.remote}#${commit}`);
+}
+
+/** checkoutGitTo clones a repository at a commit and copies the tree (or its subdir) into an existing folder. */
+export async function checkoutGitTo(source: GitSource, commit: string, dest: string, signal: AbortSignal): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'tbuild-git-'));
   try {
     const work = join(tmp, 'checkout');
@@ -60,10 +67,8 @@ export async function checkoutGit(source: GitSource, commit: string, snapshotter
     const from = posix.join(work, posix.normalize(`/${source.subdir}`));
     const st = await lstat(from).catch(() => undefined);
     if (st === undefined || !st.isDirectory()) throw new FileOpError(`Cannot use subdir "${source.subdir}" of ${source.remote}: not a directory`);
-    await using active = await snapshotter.prepare(null);
-    const cp = await promisify(execFile)('cp', ['-a', '--', `${from}/.`, active.dir], { signal }).catch((err: unknown) => err);
+    const cp = await promisify(execFile)('cp', ['-a', '--', `${from}/.`, dest], { signal }).catch((err: unknown) => err);
     if (cp instanceof Error) throw new FileOpError(`Cannot copy the checkout of ${source.remote}`, { cause: cp });
-    return await active.commit(`git ${source.remote}#${commit}`);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

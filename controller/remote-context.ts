@@ -1,0 +1,31 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../base/errors.js';
+import { parseGitRef } from '../frontend/convert/add-source.js';
+import { dockerfileInside, prepareStdinContext, type StdinContext } from './stdin-context.js';
+
+/**
+ * fetchRemoteContext fetches a context given as a URL into `dir`, as docker build does: a git repository
+ * (`https://…/repo.git#ref:subdir`, `git@host:repo.git`, `git://…`, `github.com/…`) is checked out at the ref, the
+ * subdir becoming the context; any other http(s) URL is downloaded and read like a context on standard input (a tar
+ * archive, or else a Dockerfile with an empty context). `-f` names a file inside the context.
+ */
+export async function fetchRemoteContext(url: string, dir: string, dockerfileArg: string | undefined, signal: AbortSignal): Promise<StdinContext> {
+  const git = parseGitRef(url);
+  if (git !== undefined) {
+    // Loaded only for URL contexts: a build from a folder never loads the git or HTTP code.
+    const { checkoutGitTo, resolveGitCommit } = await import('../solver/ops/git-source.js');
+    const source = { type: 'git' as const, ...git, keepGitDir: false };
+    const commit = await resolveGitCommit(source, signal);
+    const contextDir = join(dir, 'context');
+    await mkdir(contextDir);
+    await checkoutGitTo(source, commit, contextDir, signal);
+    return { contextDir, dockerfile: dockerfileInside(contextDir, dockerfileArg) };
+  }
+  if (!/^https?:\/\//i.test(url)) throw new UsageError(`Cannot use context "${url}": expected a folder, -, a git repository or an http(s) URL`);
+  const { downloadHttp } = await import('../solver/ops/http-source.js');
+  await using download = await downloadHttp({ type: 'http', url, filename: '' }, signal);
+  const saved = join(dir, 'download');
+  await copyFile(download.file, saved);
+  return prepareStdinContext(saved, dir, dockerfileArg, signal);
+}
