@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { UsageError } from '../base/errors.js';
+import { parseDuration, parseSize } from '../base/units.js';
 import { diskUsageRecords, prune } from '../cache/gc.js';
 import { runningJobs } from '../cache/jobs.js';
 import type { Store } from '../controller/index.js';
@@ -85,28 +86,6 @@ function storeParts(store: Store): Parameters<typeof prune>[0] {
   return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content'), cacheMounts: store.cacheMounts };
 }
 
-/** parseDuration reads Go-style durations such as 24h, 90m, 1h30m or 45s. */
-export function parseDuration(text: string): number {
-  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
-  let total = 0;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
-  let m: RegExpExecArray | null;
-  let pos = 0;
-  while ((m = re.exec(text)) !== null) {
-    total += Number(m[1]) * (units[m[2] ?? ''] ?? 0);
-    pos = re.lastIndex;
-  }
-  if (pos !== text.length || pos === 0) throw new UsageError(`Cannot parse duration "${text}": expected e.g. 24h, 90m or 1h30m`);
-  return total;
-}
-
-/** parseSize reads sizes such as 512MB, 10GB, 1.5GiB or a plain byte count. */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?$/i.exec(text.trim());
-  if (m === null) throw new UsageError(`Cannot parse size "${text}": expected e.g. 512MB or 10GB`);
-  const mult: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
-  return Math.floor(Number(m[1]) * (mult[(m[2] ?? 'b').toLowerCase()] ?? 1));
-}
 
 function ago(time: number): string {
   const s = Math.round((Date.now() - time) / 1000);
@@ -115,3 +94,5 @@ function ago(time: number): string {
   if (s < 86400) return `${Math.round(s / 3600)} hours ago`;
   return `${Math.round(s / 86400)} days ago`;
 }
+
+export { parseDuration, parseSize };

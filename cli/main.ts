@@ -106,12 +106,13 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
 }
 
 async function buildEmbedded(cmd: BuildCommand, signal: AbortSignal, progress: ProgressSink): Promise<BuildResult> {
-  const { openStore, defaultRoot, runBuild, collectGarbage, defaultGcPolicy } = await import('../controller/index.js');
+  const { openStore, defaultRoot, runBuild, collectGarbage, gcPolicyFor } = await import('../controller/index.js');
   const { createExecutor } = await import('./executor-choice.js');
   await using store = await openStore(cmd.root ?? defaultRoot());
   const result = await runBuild(cmd.request, { store, executor: createExecutor(store, cmd.ociRuntime) }, { signal, progress });
-  // Keep the store within its policy: collection runs only once the cache outgrows it.
-  await collectGarbage(store, await defaultGcPolicy(store.root));
+  // Keep the store within its policy (settings file [gc]): collection runs only once the cache outgrows it.
+  const policy = await gcPolicyFor(store.root, cmd.request.registryConfigPath);
+  if (policy !== undefined) await collectGarbage(store, policy);
   return result;
 }
 

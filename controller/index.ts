@@ -7,6 +7,7 @@ export { fetchRemoteContext } from './remote-context.js';
 export type { BuildRequest, BuildResult, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec } from './request.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { collectGarbage, defaultGcPolicy, type GcPolicy } from './auto-gc.js';
+export { gcPolicyFor } from './gc-settings.js';
 export { createExecSlots } from './exec-slots.js';
 export { readContextIgnore } from './context.js';
 export { localSecretProvider } from './session.js';

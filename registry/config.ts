@@ -60,11 +60,10 @@ function hostConfig(file: string, host: string, value: unknown): RegistryHostCon
   };
 }
 
-/** parseRegistryConfig reads the `[registry.*]` tables of a TOML document; other tables are ignored. */
-export function parseRegistryConfig(text: string, file: string): RegistryConfig {
-  let doc: Record<string, unknown>;
+/** parseSettings parses the settings file's TOML, naming the line and column of a syntax error. */
+export function parseSettings(text: string, file: string): Record<string, unknown> {
   try {
-    doc = parse(text);
+    return parse(text);
   } catch (err) {
     if (err instanceof TomlError) {
       const detail = err.message.split('\n')[0] ?? err.message;
@@ -74,6 +73,27 @@ export function parseRegistryConfig(text: string, file: string): RegistryConfig 
     }
     throw err;
   }
+}
+
+/** readSettings reads the settings file at path, or the default file (undefined when that does not exist). */
+export async function readSettings(path: string | undefined): Promise<{ readonly file: string; readonly doc: Record<string, unknown> } | undefined> {
+  const file = path ?? defaultConfigPath();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (path === undefined && errnoCode(err) === 'ENOENT') return undefined;
+    throw new ConfigError(`Cannot read config "${file}": ${errnoCode(err) ?? String(err)}`, { cause: err });
+  }
+  return { file, doc: parseSettings(text, file) };
+}
+
+/** parseRegistryConfig reads the `[registry.*]` tables of a TOML document; other tables are ignored. */
+export function parseRegistryConfig(text: string, file: string): RegistryConfig {
+  return registryConfigOf(parseSettings(text, file), file);
+}
+
+function registryConfigOf(doc: Record<string, unknown>, file: string): RegistryConfig {
   const section = doc['registry'];
   if (section === undefined) return EMPTY_REGISTRY_CONFIG;
   if (!isTable(section)) throw new ConfigError(`Cannot load config "${file}": [registry] must be a table`);
@@ -84,15 +104,8 @@ export function parseRegistryConfig(text: string, file: string): RegistryConfig 
 
 /** loadRegistryConfig loads registry settings from path, or from the default path (a missing default file is empty). */
 export async function loadRegistryConfig(path: string | undefined): Promise<RegistryConfig> {
-  const file = path ?? defaultConfigPath();
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if (path === undefined && errnoCode(err) === 'ENOENT') return EMPTY_REGISTRY_CONFIG;
-    throw new ConfigError(`Cannot read config "${file}": ${errnoCode(err) ?? String(err)}`, { cause: err });
-  }
-  return parseRegistryConfig(text, file);
+  const settings = await readSettings(path);
+  return settings === undefined ? EMPTY_REGISTRY_CONFIG : registryConfigOf(settings.doc, settings.file);
 }
 
 /** hostConfigFor returns the settings of one registry host (defaults when unconfigured). */

@@ -1,6 +1,6 @@
 export { createRegistryClient } from './client.js';
 export type { DisposableRegistryClient, PushOptions, RegistryClient, RegistryClientOptions } from './client.js';
-export { defaultConfigPath, EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig } from './config.js';
+export { defaultConfigPath, EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig, readSettings } from './config.js';
 export type { RegistryConfig, RegistryHostConfig } from './config.js';
 export { loadDockerCredentials } from './credentials.js';
 export type { CredentialStore, Credentials } from './credentials.js';

@@ -6,7 +6,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type PQueue from 'p-queue';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import type { ProgressEvent, ProgressSink } from '../base/progress.js';
-import { collectGarbage, defaultGcPolicy, runBuild, type BuildRequest, type BuildResult, type BuildServices, type Store } from '../controller/index.js';
+import { collectGarbage, gcPolicyFor, runBuild, type BuildRequest, type BuildResult, type BuildServices, type Store } from '../controller/index.js';
 import type { BuildRegistry } from './build-registry.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
@@ -85,7 +85,8 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       await send({ kind: 'result', result: resultMsg(result, synced) });
       deps.builds.update(buildId, 'completed');
       deps.logger.info('build completed', { build: buildId, ms: Date.now() - started, bytesReceived: synced.stats.bytesSent });
-      const collected = await collectGarbage(deps.store, await defaultGcPolicy(deps.store.root));
+      const policy = await gcPolicyFor(deps.store.root, deps.registryConfigPath);
+      const collected = policy === undefined ? undefined : await collectGarbage(deps.store, policy);
       if (collected !== undefined) deps.logger.info('collected build cache', { ...collected });
       call.end();
     } finally {
