@@ -12,7 +12,10 @@ function fields(text: string, flag: string): Map<string, string> {
   return out;
 }
 
-/** parseSecret reads `--secret id=x,src=FILE`, `id=x,env=VAR` or `type=file|env` forms, like docker buildx. */
+/**
+ * parseSecret reads `--secret id=x,src=FILE`, `id=x,env=VAR` or `type=file|env` forms, like docker buildx; `id=X`
+ * alone is the variable X when it is set, else the file X.
+ */
 export function parseSecret(text: string): SecretSpec {
   const f = fields(text, 'secret');
   for (const k of f.keys()) {
@@ -23,7 +26,9 @@ export function parseSecret(text: string): SecretSpec {
   const src = f.get('src') ?? f.get('source');
   const env = f.get('env');
   const id = f.get('id') ?? '';
-  if (type === 'env' || (type === undefined && src === undefined && env !== undefined)) {
+  // With only an id, BuildKit reads the environment variable of that name when it is set, else the file.
+  const idOnly = type === undefined && src === undefined && env === undefined && process.env[id] !== undefined;
+  if (type === 'env' || idOnly || (type === undefined && src === undefined && env !== undefined)) {
     const name = env ?? src ?? id;
     if (id === '' || name === '') throw new UsageError(`Cannot use --secret "${text}": expected id=NAME,env=VARIABLE`);
     return { id, kind: 'env', env: name };

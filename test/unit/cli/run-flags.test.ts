@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBuildCommand } from '../../../cli/build-command.js';
 import { parseAddHost, parseShmSize, parseUlimit } from '../../../cli/run-flags.js';
+import { parseSecret } from '../../../cli/session-flags.js';
 
 describe('RUN settings flags', () => {
   it('reads --add-host as HOST:IP or HOST=IP, IPv6 included, and refuses what is not an address', () => {
@@ -38,5 +40,20 @@ describe('RUN settings flags', () => {
     expect(cmd.request.ulimits).toEqual([{ name: 'core', soft: 0, hard: 0 }]);
     const plain = parseBuildCommand(['.']).request;
     expect([plain.extraHosts, plain.shmSizeBytes, plain.ulimits]).toEqual([undefined, undefined, undefined]);
+  });
+});
+
+describe('--secret forms', () => {
+  it('reads id=X alone as the variable X when it is set, else as the file X, as BuildKit does', () => {
+    process.env['TBUILD_TEST_SECRET'] = 'value';
+    try {
+      expect(parseSecret('id=TBUILD_TEST_SECRET')).toEqual({ id: 'TBUILD_TEST_SECRET', kind: 'env', env: 'TBUILD_TEST_SECRET' });
+    } finally {
+      delete process.env['TBUILD_TEST_SECRET'];
+    }
+    expect(parseSecret('id=TBUILD_TEST_SECRET')).toEqual({ id: 'TBUILD_TEST_SECRET', kind: 'file', path: resolve('TBUILD_TEST_SECRET') });
+    expect(parseSecret('id=tok,src=/run/tok')).toEqual({ id: 'tok', kind: 'file', path: '/run/tok' });
+    expect(parseSecret('id=tok,env=TOKEN')).toEqual({ id: 'tok', kind: 'env', env: 'TOKEN' });
+    expect(parseSecret('type=env,id=TOKEN')).toEqual({ id: 'TOKEN', kind: 'env', env: 'TOKEN' });
   });
 });
