@@ -7,7 +7,7 @@ import type { BuildRequest, OutputSpec } from '../controller/index.js';
 import { parseAnnotations, parseLabels, withAnnotations } from './image-flags.js';
 import { parseOutput } from './output-spec.js';
 import { parseAddHost, parseShmSize, parseUlimit } from './run-flags.js';
-import { parseBuildContext, parsePrint } from './inspect-flags.js';
+import { parseBuildContext, parseCall, parsePrint } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
 
@@ -55,6 +55,7 @@ Options:
       --ulimit NAME=S[:H]   Resource limit of RUN steps (e.g. nofile=1024:2048); repeatable
       --build-context N=SRC Named context for FROM/COPY --from: a folder or docker-image://REF; repeatable
       --check               Run the build checks only and print their findings
+      --call MODE           build (default), check, targets (list the stages) or outline (args, secrets)
       --print graph         Print the compiled build graph (graph or graph-json) instead of building
       --debug               Print stack traces with errors
 `;
@@ -126,6 +127,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         'build-context': { type: 'string', multiple: true },
         check: { type: 'boolean' },
         print: { type: 'string' },
+        call: { type: 'string' },
         secret: { type: 'string', multiple: true },
         ssh: { type: 'string', multiple: true },
         allow: { type: 'string', multiple: true },
@@ -189,6 +191,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     ...(v['build-context'] === undefined ? {} : { buildContexts: v['build-context'].map(parseBuildContext) }),
     ...(v.check === true ? { check: true } : {}),
     ...(v.print === undefined ? {} : { print: parsePrint(v.print) }),
+    ...(v.call === undefined ? {} : parseCall(v.call)),
   };
   return {
     request,

@@ -19,6 +19,21 @@ export function parsePrint(value: string): NonNullable<BuildRequest['print']> {
   throw new UsageError(`Cannot use --print=${value}: expected graph or graph-json`);
 }
 
+/** parseCall reads buildx's `--call`: `build` (the default), `check`, `targets` or `outline`. */
+export function parseCall(value: string): { readonly check?: true; readonly print?: 'targets' | 'outline' } {
+  switch (value) {
+    case 'build':
+      return {};
+    case 'check':
+      return { check: true };
+    case 'targets':
+    case 'outline':
+      return { print: value };
+    default:
+      throw new UsageError(`Cannot use --call=${value}: expected build, check, targets or outline`);
+  }
+}
+
 /** writeInspectResult prints what --print or --check produced; returns the exit code. */
 export function writeInspectResult(request: BuildRequest, result: BuildResult, out: NodeJS.WritableStream): number {
   if (result.printed !== undefined) out.write(result.printed);

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { errnoCode, InternalError, UsageError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
-import { compileDockerfile } from '../frontend/index.js';
+import { compileDockerfile, describeDockerfile } from '../frontend/index.js';
 import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
 import {
   createImageResolver,
@@ -61,6 +61,9 @@ export async function runBuild(
   const { signal, progress } = options;
   await using _job = await registerJob(store.meta);
   const text = await readDockerfile(request.dockerfile);
+  if (request.print === 'targets' || request.print === 'outline') {
+    return { names: [], warnings: [], printed: describeDockerfile(text, basename(request.dockerfile), request.print, request.target) };
+  }
   await using registry = await openRegistryAccess(request.registryConfigPath, createStoredBlobLocations(store.meta));
   const images = createImageResolver({ client: registry.client, meta: store.meta, progress, pull: request.pull === true });
   const platform = request.platform ?? hostPlatform();

@@ -67,8 +67,8 @@ export interface BuildRequest {
   readonly buildContexts?: readonly BuildContextSpec[];
   /** `--check`: run the build checks only. */
   readonly check?: boolean;
-  /** `--print`: print the compiled graph instead of building. */
-  readonly print?: 'graph' | 'graph-json';
+  /** `--print`: print the compiled graph instead of building; `--call targets|outline`: describe the Dockerfile. */
+  readonly print?: 'graph' | 'graph-json' | 'targets' | 'outline';
   /** `--label`: labels set on the image, over the Dockerfile's own. */
   readonly labels?: Readonly<Record<string, string>>;
   /** `--add-host`: /etc/hosts lines of every RUN. */

@@ -186,7 +186,7 @@ function sessionOptions(start: BuildStartMsg): Partial<BuildRequest> {
     return a;
   });
   const print = start.print;
-  if (print !== '' && print !== 'graph' && print !== 'graph-json') throw new UsageError(`Cannot print "${print}"`);
+  if (print !== '' && print !== 'graph' && print !== 'graph-json' && print !== 'targets' && print !== 'outline') throw new UsageError(`Cannot print "${print}"`);
   return {
     ...(start.pull ? { pull: true } : {}),
     ...(network === '' ? {} : { network }),
