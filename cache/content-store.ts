@@ -97,8 +97,9 @@ class LocalContentStore implements ContentStore {
       },
     });
     const input = isStream(source) ? source : Readable.from([typeof source === 'string' ? Buffer.from(source) : source]);
+    const out = createWriteStream(tmp);
     try {
-      await pipeline(input, hashing, createWriteStream(tmp), { signal: options.signal });
+      await pipeline(input, hashing, out, { signal: options.signal });
       const digest = digester.digest();
       if (expected.digest !== undefined && digest !== expected.digest) {
         throw new ContentError(`Cannot store blob: expected digest ${expected.digest}, got ${digest}`, { code: 'DIGEST_MISMATCH' });
@@ -112,6 +113,8 @@ class LocalContentStore implements ContentStore {
       await rename(tmp, this.blobPath(digest));
       return { digest, size: digester.size };
     } finally {
+      // An abort can reject before the file is even opened: wait until the stream lets go, or the file outlives the rm.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy());
       await rm(tmp, { force: true });
     }
   }
