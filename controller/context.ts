@@ -1,23 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errnoCode } from '../base/errors.js';
+import { readTextIfExists } from '../base/fs.js';
 import { PatternMatcher } from '../frontend/dockerignore/pattern-matcher.js';
 import { readIgnoreFile } from '../frontend/dockerignore/read-ignore-file.js';
 import type { LocalContext } from '../solver/ops/index.js';
 
-async function readOptional(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /** readContextIgnore reads the ignore file of a build: `<Dockerfile>.dockerignore` first, then the context's `.dockerignore`. */
 export async function readContextIgnore(dir: string, dockerfile: string): Promise<string | null> {
-  const specific = await readOptional(join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`));
-  return specific ?? (await readOptional(join(dir, '.dockerignore')));
+  const specific = await readTextIfExists(join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`));
+  return specific ?? (await readTextIfExists(join(dir, '.dockerignore')));
 }
 
 /** loadContext opens a build context folder with its ignore file applied. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../base/errors.js';
+import { readTextIfExists } from '../base/fs.js';
 
 /** CgroupController is a cgroup controller tbuild limits or measures. */
 export type CgroupController = 'memory' | 'pids' | 'cpu' | 'cpuacct';
@@ -36,15 +36,6 @@ function parseMountinfo(text: string): MountEntry[] {
   return out;
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /** ownCgroupDir joins a hierarchy's mount point with this process's cgroup path inside it. */
 function ownCgroupDir(mount: MountEntry, ownPath: string): string {
   const inside = mount.root !== '/' && ownPath.startsWith(mount.root) ? ownPath.slice(mount.root.length) : ownPath;
@@ -61,7 +52,7 @@ export async function detectCgroupLayout(): Promise<CgroupLayout> {
     for (const c of controllers === '' ? ['<v2>'] : controllers.split(',')) own.set(c, p);
   }
   for (const m of mounts.filter((e) => e.fsType === 'cgroup2')) {
-    const controllers = ((await readOptional(path.join(m.mountPoint, 'cgroup.controllers'))) ?? '').trim().split(/\s+/);
+    const controllers = ((await readTextIfExists(path.join(m.mountPoint, 'cgroup.controllers'))) ?? '').trim().split(/\s+/);
     // A cgroup2 root accepts controllers for its children; a nested cgroup with processes would not (no internal processes).
     if (V2_NEEDED.every((c) => controllers.includes(c))) return { version: 2, parent: path.join(m.mountPoint, 'tbuild') };
   }

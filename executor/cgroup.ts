@@ -1,7 +1,8 @@
-import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errnoCode } from '../base/errors.js';
+import { pathExists } from '../base/fs.js';
 import type { CgroupLayout } from './cgroup-layout.js';
 import { killPid } from './child-process.js';
 import { cpuWeightToShares } from './spec.js';
@@ -17,16 +18,6 @@ export interface RunCgroup extends AsyncDisposable {
 
 const REMOVE_ATTEMPTS = 100;
 const REMOVE_PAUSE_MS = 10;
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
-  }
-}
 
 async function readNumber(file: string, pattern?: RegExp): Promise<number | undefined> {
   let text: string;
@@ -66,7 +57,7 @@ export async function removeCgroupDir(dir: string): Promise<void> {
 }
 
 async function createV2(parent: string, name: string, r: ExecResources): Promise<RunCgroup> {
-  if (!(await exists(parent))) {
+  if (!(await pathExists(parent))) {
     await mkdir(parent, { recursive: true });
     await enableV2Controllers(path.dirname(parent));
     await enableV2Controllers(parent);
@@ -76,7 +67,7 @@ async function createV2(parent: string, name: string, r: ExecResources): Promise
   try {
     if (r.memoryBytes !== undefined) {
       await writeFile(path.join(dir, 'memory.max'), String(r.memoryBytes));
-      if (await exists(path.join(dir, 'memory.swap.max'))) await writeFile(path.join(dir, 'memory.swap.max'), '0');
+      if (await pathExists(path.join(dir, 'memory.swap.max'))) await writeFile(path.join(dir, 'memory.swap.max'), '0');
     }
     if (r.pidsMax !== undefined) await writeFile(path.join(dir, 'pids.max'), String(r.pidsMax));
     if (r.cpuWeight !== undefined) await writeFile(path.join(dir, 'cpu.weight'), String(r.cpuWeight));
@@ -111,7 +102,7 @@ async function createV1(parents: ReadonlyMap<string, string>, name: string, r: E
     if (memory !== undefined && r.memoryBytes !== undefined) {
       await writeFile(path.join(memory, 'memory.limit_in_bytes'), String(r.memoryBytes));
       const memsw = path.join(memory, 'memory.memsw.limit_in_bytes');
-      if (await exists(memsw)) await writeFile(memsw, String(r.memoryBytes));
+      if (await pathExists(memsw)) await writeFile(memsw, String(r.memoryBytes));
     }
     const pids = dirs.get('pids');
     if (pids !== undefined && r.pidsMax !== undefined) await writeFile(path.join(pids, 'pids.max'), String(r.pidsMax));

@@ -1,28 +1,18 @@
-import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { errnoCode, ExecError } from '../base/errors.js';
+import { ExecError } from '../base/errors.js';
+import { pathExists } from '../base/fs.js';
 
 /** HELPER_RELATIVE_PATH is where `make -C native` puts the sandbox helper, relative to the package root. */
 export const HELPER_RELATIVE_PATH = 'native/build/tbuild-sandbox';
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.F_OK);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
-  }
-}
 
 /** findHelper locates the sandbox helper by walking up from this module to the directory holding package.json. */
 export async function findHelper(from: string = fileURLToPath(import.meta.url)): Promise<string> {
   let dir = path.dirname(from);
   for (;;) {
-    if (await exists(path.join(dir, 'package.json'))) {
+    if (await pathExists(path.join(dir, 'package.json'))) {
       const helper = path.join(dir, HELPER_RELATIVE_PATH);
-      if (await exists(helper)) return helper;
+      if (await pathExists(helper)) return helper;
       break;
     }
     const parent = path.dirname(dir);

@@ -1,27 +1,18 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../base/errors.js';
+import { readTextIfExists } from '../base/fs.js';
 import type { ExecMount } from './types.js';
 
 const FALLBACK_RESOLV = 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n';
 const FALLBACK_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
-
-async function readOr(file: string, fallback: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return fallback;
-    throw err;
-  }
-}
 
 /**
  * writeHostFiles writes the sandbox's /etc/resolv.conf (the host's), /etc/hosts (the host's plus the container
  * hostname) and /etc/hostname into `dir`, and returns the read-only bind mounts that put them in place.
  */
 export async function writeHostFiles(dir: string, hostname: string, extraHosts: readonly { host: string; ip: string }[] = []): Promise<ExecMount[]> {
-  const resolv = await readOr('/etc/resolv.conf', FALLBACK_RESOLV);
-  const hostsBase = await readOr('/etc/hosts', FALLBACK_HOSTS);
+  const resolv = (await readTextIfExists('/etc/resolv.conf')) ?? FALLBACK_RESOLV;
+  const hostsBase = (await readTextIfExists('/etc/hosts')) ?? FALLBACK_HOSTS;
   // `--add-host` entries come last, as Docker writes them.
   const extra = extraHosts.map((h) => `${h.ip}\t${h.host}\n`).join('');
   const hosts = `${hostsBase}${hostsBase.endsWith('\n') || hostsBase === '' ? '' : '\n'}127.0.0.1\t${hostname}\n${extra}`;

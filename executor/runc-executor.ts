@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
-import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode, ExecError, NativeError } from '../base/errors.js';
+import { ExecError, NativeError } from '../base/errors.js';
+import { pathExists } from '../base/fs.js';
 import { mount, umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { createBundle } from './bundle.js';
 import { isCgroupHybrid } from './cgroup-layout.js';
@@ -21,16 +21,6 @@ export interface RuncExecutorOptions {
   readonly runtime: 'runc' | 'crun';
   /** The runtime binary; defaults to the runtime name looked up in PATH. */
   readonly binary?: string;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
-  }
 }
 
 function unmountRootfs(dir: string): void {
@@ -115,7 +105,7 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
   signal.throwIfAborted();
   const durationMs = performance.now() - started;
   const argv = request.process.args;
-  if (exit.code !== 0 && !(await exists(pidFile))) {
+  if (exit.code !== 0 && !(await pathExists(pidFile))) {
     const detail = Buffer.concat(tail.stderr).toString('utf8').trim().split('\n').slice(-5).join('\n');
     throw new ExecError(`Cannot run ${JSON.stringify(argv)}: ${detail}`, { code: 'EXEC_START', argv });
   }

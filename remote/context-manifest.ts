@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { lstat, readFile, readlink } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../base/async.js';
-import { errnoCode } from '../base/errors.js';
+import { readTextIfExists } from '../base/fs.js';
 import { readIgnoreFile } from '../frontend/dockerignore/read-ignore-file.js';
 import { walkContext } from '../frontend/dockerignore/walk-context.js';
 import { writeFileAtomic } from './client-state.js';
@@ -22,22 +22,13 @@ export interface ContextManifest {
 
 type Memo = Record<string, readonly [string, string]>;
 
-async function readOptional(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /** readContextIgnore reads the ignore file as an embedded build does, as text ('' when there is none). */
 export async function readContextIgnore(dir: string, dockerfile: string): Promise<string> {
   return (await readControllerIgnore(dir, dockerfile)) ?? '';
 }
 
 async function loadMemo(path: string): Promise<Memo> {
-  const text = await readOptional(path);
+  const text = await readTextIfExists(path);
   if (text === null) return {};
   try {
     const parsed: unknown = JSON.parse(text);
