@@ -1,7 +1,7 @@
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import { formatPlatform, type Platform } from '../../base/oci.js';
 import type { ProxyEnv } from '../../solver/graph/index.js';
-import { parseStages, withSuggestion, type ArgInstruction } from '../instructions/index.js';
+import { parseStages, type ArgInstruction } from '../instructions/index.js';
 import { parseDockerfile } from '../parser/index.js';
 import { ShellLexer } from '../shell/index.js';
 import { checkStages, keepWarning, parseCheckConfig } from './checks.js';
@@ -13,6 +13,7 @@ import { builtinPlatformArgs } from './platform.js';
 import { buildStage } from './stage.js';
 import type { StageState } from './stage-state.js';
 import type { BuildDefinition, CompileOptions, ResolvedImageConfig } from './types.js';
+import { targetStageIndex } from './target.js';
 
 export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, NamedContext, ResolvedImageConfig } from './types.js';
 
@@ -43,14 +44,6 @@ function globalArgs(lexer: ShellLexer, metaArgs: readonly ArgInstruction[], opti
     }
   }
   return args;
-}
-
-function targetIndex(ctx: CompileContext, target: string | undefined): number {
-  if (target === undefined || target === '') return ctx.stages.length - 1;
-  const index = ctx.stageIndex(target);
-  if (index !== undefined) return index;
-  const names = ctx.stages.flatMap((s) => (s.from.stageName === undefined ? [] : [s.from.stageName.toLowerCase()]));
-  throw new DockerfileError(withSuggestion(`target stage "${target}" could not be found`, target, names), { code: 'DOCKERFILE_INVALID' });
 }
 
 /** compileDockerfile turns a Dockerfile into the build graph of the target stage and the image config it yields. */
@@ -98,7 +91,7 @@ export async function compileDockerfile(text: string, options: CompileOptions): 
       return p;
     },
   };
-  const state = await ctx.compileStage(targetIndex(ctx, options.target));
+  const state = await ctx.compileStage(targetStageIndex(stages, options.target));
   const checks = parseCheckConfig(options.buildArgs.get('BUILDKIT_DOCKERFILE_CHECK') ?? parsed.directives['check']);
   const kept = warnings.list.filter((w) => keepWarning(checks, w.rule));
   const checkFailed = checks.error && kept.length > 0;

@@ -1,6 +1,7 @@
 import { DockerfileError } from '../../base/errors.js';
-import { parseMountFlag, parseStages, withSuggestion, type ArgInstruction, type Stage } from '../instructions/index.js';
+import { parseMountFlag, parseStages, type ArgInstruction, type RunMount, type Stage } from '../instructions/index.js';
 import { parseDockerfile } from '../parser/index.js';
+import { targetStageIndex } from './target.js';
 
 /** DescribeKind is what `--call` asks of a Dockerfile without building it. */
 export type DescribeKind = 'targets' | 'outline';
@@ -26,7 +27,7 @@ export function describeDockerfile(text: string, file: string, kind: DescribeKin
     });
     return table([['TARGET', 'DESCRIPTION'], ...rows]);
   }
-  const index = stageIndex(stages, target);
+  const index = targetStageIndex(stages, target);
   const stage = stages[index];
   if (stage === undefined) throw new RangeError(`stage ${index} out of range`);
   const used = usedStages(stages, index);
@@ -43,13 +44,9 @@ export function describeDockerfile(text: string, file: string, kind: DescribeKin
     const s = stages[i];
     if (s === undefined) continue;
     addArgs(s.instructions.filter((x): x is ArgInstruction => x.kind === 'arg'));
-    for (const run of s.instructions) {
-      if (run.kind !== 'run') continue;
-      for (const raw of run.mounts) {
-        const m = parseMountFlag(raw, run.location, (v) => v);
-        if (m.type === 'secret') secrets.set(m.id, (secrets.get(m.id) ?? false) || m.required);
-        if (m.type === 'ssh') ssh.set(m.id, (ssh.get(m.id) ?? false) || m.required);
-      }
+    for (const m of runMounts(s)) {
+      if (m.type === 'secret') secrets.set(m.id, (secrets.get(m.id) ?? false) || m.required);
+      if (m.type === 'ssh') ssh.set(m.id, (ssh.get(m.id) ?? false) || m.required);
     }
   }
   const name = stage.from.stageName;
@@ -71,14 +68,6 @@ function description(comment: readonly string[], name: string): string {
   return first !== undefined && first.toLowerCase() === name.toLowerCase() ? rest.join(' ') : '';
 }
 
-function stageIndex(stages: readonly Stage[], target: string | undefined): number {
-  if (target === undefined || target === '') return stages.length - 1;
-  const i = stages.findIndex((s) => s.from.stageName?.toLowerCase() === target.toLowerCase());
-  if (i >= 0) return i;
-  const names = stages.flatMap((s) => (s.from.stageName === undefined ? [] : [s.from.stageName.toLowerCase()]));
-  throw new DockerfileError(withSuggestion(`target stage "${target}" could not be found`, target, names), { code: 'DOCKERFILE_INVALID' });
-}
-
 /** usedStages lists the target stage and the stages it builds on (FROM), copies from or mounts, before it. */
 function usedStages(stages: readonly Stage[], target: number): Set<number> {
   const used = new Set<number>();
@@ -93,13 +82,7 @@ function usedStages(stages: readonly Stage[], target: number): Set<number> {
     if (s === undefined || used.has(i)) return;
     used.add(i);
     const refs = [s.from.baseName, ...s.instructions.flatMap((x) => (x.kind === 'copy' && x.from !== undefined ? [x.from] : []))];
-    for (const run of s.instructions) {
-      if (run.kind !== 'run') continue;
-      for (const raw of run.mounts) {
-        const m = parseMountFlag(raw, run.location, (v) => v);
-        if ((m.type === 'bind' || m.type === 'cache') && m.from !== undefined) refs.push(m.from);
-      }
-    }
+    for (const m of runMounts(s)) if ((m.type === 'bind' || m.type === 'cache') && m.from !== undefined) refs.push(m.from);
     for (const ref of refs) {
       const j = byRef(ref, i);
       if (j !== undefined) visit(j);
@@ -107,6 +90,11 @@ function usedStages(stages: readonly Stage[], target: number): Set<number> {
   };
   visit(target);
   return used;
+}
+
+/** runMounts parses the `RUN --mount` flags of a stage as written (unexpanded: only ids and stage names matter here). */
+function runMounts(stage: Stage): RunMount[] {
+  return stage.instructions.flatMap((x) => (x.kind === 'run' ? x.mounts.map((raw) => parseMountFlag(raw, x.location, (v) => v)) : []));
 }
 
 /** table renders rows in columns padded to their widest cell, as buildx prints them. */
