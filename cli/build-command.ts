@@ -83,9 +83,9 @@ export interface BuildCommand {
    * Inputs that are not folders, as docker reads them: the Dockerfile from standard input (`-f -`); the context from
    * standard input (`PATH` is `-`: a tar archive in any compression, or else a Dockerfile with an empty context);
    * or the context at a URL (a git repository or an http(s) download). `file` is then the raw -f inside the
-   * context. The request's paths are filled in once they are fetched (see stdin-inputs.ts).
+   * context. The request's paths are filled in once they are fetched (see fetched-inputs.ts).
    */
-  readonly stdin?:
+  readonly input?:
     | { readonly kind: 'dockerfile' }
     | { readonly kind: 'context'; readonly file?: string }
     | { readonly kind: 'url'; readonly url: string; readonly file?: string };
@@ -207,9 +207,9 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     tlsCert: v.tlscert === undefined ? undefined : resolve(v.tlscert),
     tlsKey: v.tlskey === undefined ? undefined : resolve(v.tlskey),
     token: v.token ?? (process.env['TBUILD_TOKEN'] || undefined),
-    ...(stdinDockerfile ? { stdin: { kind: 'dockerfile' as const } } : {}),
-    ...(stdinContext ? { stdin: { kind: 'context' as const, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
-    ...(urlContext && context !== undefined ? { stdin: { kind: 'url' as const, url: context, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
+    ...(stdinDockerfile ? { input: { kind: 'dockerfile' as const } } : {}),
+    ...(stdinContext ? { input: { kind: 'context' as const, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
+    ...(urlContext && context !== undefined ? { input: { kind: 'url' as const, url: context, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
   };
 }
 

@@ -66,10 +66,10 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
           process.stdout.write(BUILD_HELP);
           return 0;
         }
-        if (cmd.stdin !== undefined) {
+        if (cmd.input !== undefined) {
           // `-f -`, a context `-` or a context URL: read or fetch them into files first (removed after the build).
-          const { readStdinInputs } = await import('./stdin-inputs.js');
-          await using inputs = await readStdinInputs(cmd, process.stdin, options.signal ?? new AbortController().signal);
+          const { fetchInputs } = await import('./fetched-inputs.js');
+          await using inputs = await fetchInputs(cmd, process.stdin, options.signal ?? new AbortController().signal);
           dockerfiles = new Map([[basename(inputs.cmd.request.dockerfile), inputs.cmd.request.dockerfile]]);
           return await build(inputs.cmd, options.signal);
         }

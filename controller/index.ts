@@ -2,7 +2,7 @@
 export { runBuild, dockerfilePath, type BuildServices } from './build.js';
 export { openStore, defaultRoot, type Store } from './store.js';
 export { removeImages, type RemovedImage } from './image-removal.js';
-export { prepareStdinContext, type StdinContext } from './stdin-context.js';
+export { prepareFetchedContext, type FetchedContext } from './context-file.js';
 export { fetchRemoteContext } from './remote-context.js';
 export type { BuildRequest, BuildResult, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec } from './request.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';

@@ -2,7 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseGitRef } from '../frontend/convert/add-source.js';
-import { dockerfileInside, prepareStdinContext, type StdinContext } from './stdin-context.js';
+import { dockerfileInside, prepareFetchedContext, type FetchedContext } from './context-file.js';
 
 /**
  * fetchRemoteContext fetches a context given as a URL into `dir`, as docker build does: a git repository
@@ -10,7 +10,7 @@ import { dockerfileInside, prepareStdinContext, type StdinContext } from './stdi
  * subdir becoming the context; any other http(s) URL is downloaded and read like a context on standard input (a tar
  * archive, or else a Dockerfile with an empty context). `-f` names a file inside the context.
  */
-export async function fetchRemoteContext(url: string, dir: string, dockerfileArg: string | undefined, signal: AbortSignal): Promise<StdinContext> {
+export async function fetchRemoteContext(url: string, dir: string, dockerfileArg: string | undefined, signal: AbortSignal): Promise<FetchedContext> {
   const git = parseGitRef(url);
   if (git !== undefined) {
     // Loaded only for URL contexts: a build from a folder never loads the git or HTTP code.
@@ -27,5 +27,5 @@ export async function fetchRemoteContext(url: string, dir: string, dockerfileArg
   await using download = await downloadHttp({ type: 'http', url, filename: '' }, signal);
   const saved = join(dir, 'download');
   await copyFile(download.file, saved);
-  return prepareStdinContext(saved, dir, dockerfileArg, signal);
+  return prepareFetchedContext(saved, dir, dockerfileArg, signal);
 }

@@ -3,18 +3,18 @@ import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { extractArchive, isTarArchive } from '../solver/ops/archive.js';
 
-/** StdinContext is where a context read from standard input was put, and its Dockerfile. */
-export interface StdinContext {
+/** FetchedContext is where a context read from standard input or a URL was put, and its Dockerfile. */
+export interface FetchedContext {
   readonly contextDir: string;
   readonly dockerfile: string;
 }
 
 /**
- * prepareStdinContext turns what `tbuild build -` read from standard input (saved as `file`, inside `dir`) into a
- * context, as docker does: a tar archive (plain, gzip, bzip2, xz or zstd) becomes the context, with the Dockerfile
+ * prepareFetchedContext turns a context that came as one file (what `tbuild build -` read from standard input, or an
+ * http(s) download), saved as `file` inside `dir`, into a context folder, as docker does: a tar archive (plain, gzip, bzip2, xz or zstd) becomes the context, with the Dockerfile
  * at `dockerfileArg` inside it (default `Dockerfile`); anything else is the Dockerfile, with an empty context.
  */
-export async function prepareStdinContext(file: string, dir: string, dockerfileArg: string | undefined, signal: AbortSignal): Promise<StdinContext> {
+export async function prepareFetchedContext(file: string, dir: string, dockerfileArg: string | undefined, signal: AbortSignal): Promise<FetchedContext> {
   const contextDir = join(dir, 'context');
   await mkdir(contextDir);
   if (await isTarArchive(file, signal)) {
