@@ -1,28 +1,21 @@
 import { mkdir, readFile, readdir, writeFile, cp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, REPO_ROOT, run, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
-import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, run, runTbuild, type TempDir } from '../helpers/cli.js';
+import { useBuildEnvironment } from '../helpers/build-env.js';
 
 describe('tbuild build: Dockerfile to OCI image, end to end', () => {
-  let registry: TestRegistry;
+  const env = useBuildEnvironment();
   let tmp: TempDir;
   let root: string;
   let config: string;
   const base = (): string[] => ['--root', root, '--config', config, '--progress', 'plain'];
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    await seedBusybox(registry.host);
-    tmp = await makeTempDir();
+    ({ tmp, config } = env);
     root = join(tmp.path, 'root');
-    config = await writeMirrorConfig(tmp.path, registry.host);
   });
 
-  afterAll(async () => {
-    await tmp?.[Symbol.asyncDispose]();
-    await registry?.stop();
-  });
 
   it('builds examples/hello into the local image store and lists it', async () => {
     const res = await runTbuild(['build', ...base(), '-t', 'hello', '--iidfile', join(tmp.path, 'iid'), join(REPO_ROOT, 'examples/hello')]);

@@ -1,8 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, REPO_ROOT, run, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
-import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, run, runTbuild, type TempDir } from '../helpers/cli.js';
+import type { TestRegistry } from '../fixtures/registry.js';
+import { useBuildEnvironment } from '../helpers/build-env.js';
 
 interface SkopeoInspect {
   readonly Digest: string;
@@ -11,6 +12,7 @@ interface SkopeoInspect {
 }
 
 describe('tbuild build --push and type=image outputs', () => {
+  const env = useBuildEnvironment();
   let registry: TestRegistry;
   let tmp: TempDir;
   let root: string;
@@ -19,17 +21,10 @@ describe('tbuild build --push and type=image outputs', () => {
   const hello = join(REPO_ROOT, 'examples/hello');
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    await seedBusybox(registry.host);
-    tmp = await makeTempDir();
+    ({ registry, tmp, config } = env);
     root = join(tmp.path, 'root');
-    config = await writeMirrorConfig(tmp.path, registry.host);
   });
 
-  afterAll(async () => {
-    await tmp?.[Symbol.asyncDispose]();
-    await registry?.stop();
-  });
 
   it('pushes every name of an image output, tags of one repository together and the others by mount', async () => {
     const h = registry.host;

@@ -3,9 +3,9 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
-import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runTbuild, type TempDir } from '../helpers/cli.js';
+import { useBuildEnvironment } from '../helpers/build-env.js';
 
 const SECRET = 'tbuild-secret-Zq81xK4';
 
@@ -22,7 +22,7 @@ async function grepTree(dir: string, needle: string): Promise<string[]> {
 }
 
 describe('RUN --mount, end to end', () => {
-  let registry: TestRegistry;
+  const env = useBuildEnvironment();
   let tmp: TempDir;
   let root: string;
   let config: string;
@@ -35,11 +35,8 @@ describe('RUN --mount, end to end', () => {
   };
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    await seedBusybox(registry.host);
-    tmp = await makeTempDir();
+    ({ tmp, config } = env);
     root = join(tmp.path, 'root');
-    config = await writeMirrorConfig(tmp.path, registry.host);
     ctx = join(tmp.path, 'ctx');
     await mkdir(join(ctx, 'sub'), { recursive: true });
     await writeFile(join(ctx, 'sub', 'a.txt'), 'from-context\n');
@@ -47,10 +44,6 @@ describe('RUN --mount, end to end', () => {
     await writeFile(join(tmp.path, 'secret.txt'), SECRET);
   });
 
-  afterAll(async () => {
-    await tmp?.[Symbol.asyncDispose]();
-    await registry?.stop();
-  });
 
   it('keeps cache mounts across builds and --no-cache, outside the layer', async () => {
     const df = 'FROM busybox\nRUN --mount=type=cache,target=/c,id=runs,sharing=locked sh -c \'echo x >> /c/log; echo count=$(wc -l < /c/log)\'\n';

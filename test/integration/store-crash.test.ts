@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, REPO_ROOT, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
-import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, runTbuild, type TempDir } from '../helpers/cli.js';
+import { useBuildEnvironment } from '../helpers/build-env.js';
 
 const KILLS = 20;
 
@@ -17,18 +17,15 @@ function prng(seed: number): () => number {
 }
 
 describe('the store survives kills and concurrent builds', () => {
-  let registry: TestRegistry;
+  const env = useBuildEnvironment();
   let tmp: TempDir;
   let root: string;
   let config: string;
   let ctx: string;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    await seedBusybox(registry.host);
-    tmp = await makeTempDir();
+    ({ tmp, config } = env);
     root = join(tmp.path, 'root');
-    config = await writeMirrorConfig(tmp.path, registry.host);
     ctx = join(tmp.path, 'ctx');
     await mkdir(join(ctx, 'files'), { recursive: true });
     for (let i = 0; i < 200; i++) await writeFile(join(ctx, 'files', `f${i}.txt`), `file ${i}\n`.repeat(50));
@@ -46,10 +43,6 @@ describe('the store survives kills and concurrent builds', () => {
     );
   });
 
-  afterAll(async () => {
-    await tmp?.[Symbol.asyncDispose]();
-    await registry?.stop();
-  });
 
   const args = (): string[] => ['build', '--root', root, '--config', config, '--progress', 'plain', '-t', 'crash-test', ctx];
 
