@@ -30,10 +30,11 @@ function legacyCheck(ctx: CompileContext, i: EnvInstruction | LabelInstruction):
 /** dispatchEnv sets variables in the image and the stage scope. */
 export function dispatchEnv(ctx: CompileContext, state: StageState, i: EnvInstruction): void {
   legacyCheck(ctx, i);
+  // Every pair is expanded before any is set: `ENV a=bye b=$a` gives b the value a had before this ENV,
+  // as the Dockerfile reference and BuildKit (which expands the whole instruction first) do.
+  const pairs = i.pairs.map((p) => ({ key: expandWord(ctx, state, p.key, i.location), value: expandWord(ctx, state, p.value, i.location) }));
   const parts: string[] = ['ENV'];
-  for (const p of i.pairs) {
-    const key = expandWord(ctx, state, p.key, i.location);
-    const value = expandWord(ctx, state, p.value, i.location);
+  for (const { key, value } of pairs) {
     setScopeVar(state.env, key, value);
     state.image.config.Env = setEnvEntry(state.image.config.Env, key, value);
     parts.push(`${key}=${value}`);

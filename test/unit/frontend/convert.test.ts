@@ -3,47 +3,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DockerfileError } from '../../../base/errors.js';
-import type { Digest } from '../../../base/digest.js';
-import type { ImageConfig } from '../../../base/oci.js';
-import { compileDockerfile, type CompileOptions, type ResolvedImageConfig } from '../../../frontend/index.js';
-import { walkVertices, type Edge, type ExecOp, type FileOp, type SourceOp } from '../../../solver/graph/index.js';
+import { compileDockerfile, type CompileOptions } from '../../../frontend/index.js';
+import type { ExecOp, FileOp, SourceOp } from '../../../solver/graph/index.js';
+import { compileOptions, DIGEST, fakeResolver, vertices } from './compile-fixture.js';
 
-const BUSYBOX: ImageConfig = {
-  architecture: 'amd64',
-  os: 'linux',
-  config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
-  rootfs: { type: 'layers', diff_ids: [`sha256:${'1'.repeat(64)}` as Digest] },
-  history: [{ created_by: 'BUSYBOX', created: '2024-01-01T00:00:00Z' }],
-};
-const DIGEST = `sha256:${'a'.repeat(64)}`;
-
-function fakeResolver(calls: string[] = []): CompileOptions['resolveImageConfig'] {
-  return async (ref) => {
-    calls.push(ref);
-    const name = ref.replace(/:.*$/, '');
-    if (name !== 'busybox' && name !== 'alpine' && name !== 'withonbuild') throw new Error(`manifest unknown: ${ref}`);
-    const tag = ref.includes(':') ? ref : `${ref}:latest`;
-    const config: ImageConfig = name === 'withonbuild' ? { ...BUSYBOX, config: { ...BUSYBOX.config, OnBuild: ['RUN echo triggered'] } } : BUSYBOX;
-    const resolved: ResolvedImageConfig = { ref: `docker.io/library/${tag}`, digest: DIGEST, config };
-    return resolved;
-  };
-}
-
-function options(over: Partial<CompileOptions> = {}): CompileOptions {
-  return {
-    file: 'Dockerfile',
-    buildArgs: new Map(),
-    targetPlatform: { os: 'linux', architecture: 'amd64' },
-    buildPlatform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
-    resolveImageConfig: fakeResolver(),
-    signal: new AbortController().signal,
-    ...over,
-  };
-}
-
-function vertices(root: Edge | null) {
-  return root === null ? [] : [...walkVertices([root.vertex])];
-}
+const options = compileOptions;
 
 async function compileError(text: string, over: Partial<CompileOptions> = {}): Promise<DockerfileError> {
   try {
