@@ -1,11 +1,30 @@
 import { ExecError, InternalError } from '../../base/errors.js';
-import type { ExecOp } from '../graph/index.js';
+import type { ExecOp, ProxyEnv } from '../graph/index.js';
 import type { JobContext } from '../types.js';
 import type { OpDeps } from './deps.js';
 import { prepareExecMounts } from './exec-mounts.js';
 import type { Ref, SnapshotRef } from './ref.js';
 
 const OUTPUT_TAIL_LINES = 20;
+
+const PROXY_VARIABLES: readonly (readonly [keyof ProxyEnv, string])[] = [
+  ['httpProxy', 'HTTP_PROXY'],
+  ['httpsProxy', 'HTTPS_PROXY'],
+  ['ftpProxy', 'FTP_PROXY'],
+  ['noProxy', 'NO_PROXY'],
+  // Docker 20.10 (BuildKit 0.8) drops ALL_PROXY here; current BuildKit passes it like the others.
+  ['allProxy', 'ALL_PROXY'],
+];
+
+/** proxyEnvList turns proxy build args into RUN environment entries, each in upper and lower case, as BuildKit does. */
+export function proxyEnvList(proxy: ProxyEnv | undefined): string[] {
+  const out: string[] = [];
+  for (const [field, name] of PROXY_VARIABLES) {
+    const value = proxy?.[field];
+    if (value !== undefined && value !== '') out.push(`${name}=${value}`, `${name.toLowerCase()}=${value}`);
+  }
+  return out;
+}
 
 /** runExec runs a RUN over its root input and commits the changes as a new snapshot. */
 export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext, vertex: string): Promise<SnapshotRef> {
@@ -19,7 +38,7 @@ export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, 
   const result = await (await deps.executor()).run(
     {
       rootfs: { lowerdirs: active.lowerdirs, upperdir: active.dir, workdir: active.workdir },
-      process: { args: op.meta.args, env: [...op.meta.env, ...extra.env], cwd: op.meta.cwd, user: op.meta.user },
+      process: { args: op.meta.args, env: [...op.meta.env, ...proxyEnvList(op.proxyEnv), ...extra.env], cwd: op.meta.cwd, user: op.meta.user },
       ...(op.meta.hostname === undefined ? {} : { hostname: op.meta.hostname }),
       ...(op.meta.extraHosts === undefined ? {} : { extraHosts: op.meta.extraHosts }),
       ...(op.meta.shmSizeBytes === undefined ? {} : { shmSizeBytes: op.meta.shmSizeBytes }),
