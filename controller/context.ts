@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import { readTextIfExists } from '../base/fs.js';
-import { PatternMatcher } from '../frontend/dockerignore/pattern-matcher.js';
+import { ContextFilter } from '../frontend/dockerignore/context-filter.js';
 import { readIgnoreFile } from '../frontend/dockerignore/read-ignore-file.js';
 import type { LocalContext } from '../solver/ops/index.js';
 
@@ -10,10 +10,13 @@ export async function readContextIgnore(dir: string, dockerfile: string): Promis
   return specific ?? (await readTextIfExists(join(dir, '.dockerignore')));
 }
 
-/** loadContext opens a build context folder with its ignore file applied. */
+/**
+ * loadContext opens a build context folder with its ignore file applied; an excluded directory still yields
+ * what `!` exceptions keep below it, as BuildKit's context walk does.
+ */
 export async function loadContext(dir: string, dockerfile: string): Promise<LocalContext> {
   const patterns = readIgnoreFile(await readContextIgnore(dir, dockerfile));
   if (patterns.length === 0) return { dir, isExcluded: () => false };
-  const matcher = new PatternMatcher(patterns);
-  return { dir, isExcluded: (relPath) => matcher.matchesOrParentMatches(relPath) };
+  const filter = new ContextFilter(dir, patterns);
+  return { dir, isExcluded: (relPath) => filter.isExcluded(relPath) };
 }

@@ -1,5 +1,5 @@
 export { readIgnoreFile } from './read-ignore-file.js';
-export { PatternMatcher, IgnorePattern, matches } from './pattern-matcher.js';
+export { PatternMatcher, IgnorePattern, matches, mayReincludeBelow } from './pattern-matcher.js';
 export { compilePattern } from './compile-pattern.js';
 export type { CompiledPattern, MatchType } from './compile-pattern.js';
 export { cleanPath } from './clean-path.js';
@@ -7,3 +7,4 @@ export { walkContext } from './walk-context.js';
 export type { ContextEntry, WalkContextOptions } from './walk-context.js';
 export { findIgnoreFile, loadIgnorePatterns } from './find-ignore-file.js';
 export type { FindIgnoreFileOptions } from './find-ignore-file.js';
+export { ContextFilter } from './context-filter.js';

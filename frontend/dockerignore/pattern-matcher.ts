@@ -90,6 +90,25 @@ export class PatternMatcher {
   }
 }
 
+const GLOB_META = /[*?[\\]/;
+
+/**
+ * mayReincludeBelow reports whether an exception pattern could keep something below dir (a relative path
+ * without a trailing slash), so that an excluded dir must still be read, as BuildKit's context walk does.
+ */
+export function mayReincludeBelow(matcher: PatternMatcher, dir: string): boolean {
+  const dirSlash = `${dir}/`;
+  return matcher.patterns.some((p) => {
+    if (!p.exclusion) return false;
+    const pattern = p.cleanedPattern;
+    const meta = pattern.search(GLOB_META);
+    if (meta < 0) return `${pattern}/`.startsWith(dirSlash);
+    // With wildcards, only the literal part in front of the first one tells where a match can lie.
+    const literal = pattern.slice(0, meta);
+    return dirSlash.startsWith(literal) || literal.startsWith(dirSlash);
+  });
+}
+
 /** matches is the older whole-path check: it cleans path first and never excludes the context root. */
 export function matches(path: string, patterns: readonly string[]): boolean {
   const matcher = new PatternMatcher(patterns);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  ContextFilter,
   PatternMatcher,
   compilePattern,
   findIgnoreFile,
@@ -135,6 +136,28 @@ if (dir === undefined) {
           } finally {
             if (unreadable !== undefined) await chmod(unreadable, 0o755);
           }
+        }),
+      );
+    }
+  });
+
+  // The filter an embedded build (and a remote builder, on the synced copy) applies must keep the same entries.
+  describe('context_walk (ContextFilter of a build)', () => {
+    for (const c of cases.context_walk.filter((k) => k.walk !== undefined || k.present !== undefined)) {
+      it(c.name, () =>
+        withTempDir(async (root) => {
+          for (const [p, kind] of c.tree) {
+            if (kind === 'dir') await mkdir(path.join(root, p), { recursive: true });
+            else await writeFile(path.join(root, p), p);
+          }
+          const filter = new ContextFilter(root, c.exclude);
+          // A path is in the context when neither it nor a parent directory is left out.
+          const kept = (p: string): boolean => !filter.isExcluded(p) && (!p.includes('/') || kept(p.slice(0, p.lastIndexOf('/'))));
+          const sorted = [...c.tree].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+          const paths = sorted.filter(([p]) => kept(p)).map(([p]) => p);
+          if (c.walk !== undefined) expect(paths).toEqual(c.walk.map(([p]) => p));
+          for (const p of c.present ?? []) expect(paths).toContain(p);
+          for (const p of c.absent ?? []) expect(paths).not.toContain(p);
         }),
       );
     }
