@@ -120,7 +120,8 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
     throw new DockerfileError('source can\'t be a URL for COPY', { location: c.location });
   }
   // --link copies onto scratch and stacks the result on the stage: the layer does not depend on the base.
-  const linked = c.link && state.edge !== null;
+  // With --chmod BuildKit copies onto the stage instead, so the directories it creates never replace existing ones.
+  const linked = c.link && e.chmod === undefined && state.edge !== null;
   const inputs: Edge[] = state.edge === null || linked ? [] : [state.edge];
   const actions: FileAction[] = e.heredocs.map((h) => heredocAction(ctx, state, c, e, h));
   const local: string[] = [];

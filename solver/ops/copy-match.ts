@@ -8,6 +8,8 @@ export interface CopySource {
   readonly view: FsView;
   /** Tells whether an in-tree path (no leading slash) is left out (.dockerignore, --exclude). */
   readonly isExcluded: (relPath: string) => boolean;
+  /** The build context: its entries belong to root in the image, whoever owns them on the host. */
+  readonly rootOwned?: boolean;
 }
 
 /** Match is one source path a COPY selected. */

@@ -41,12 +41,19 @@ function keptPath(p: Planned): string {
   return p.match.relPath === p.pivot ? '' : p.match.relPath.slice(p.pivot.length + 1);
 }
 
-/** applyCopy carries out one COPY/ADD action into the target layer. */
+/**
+ * applyCopy carries out one COPY/ADD action into the target layer, as BuildKit's copy does: directories the copy
+ * creates (missing parents, a destination ending in `/`, a missing destination of a directory) get an octal --chmod
+ * or 0755 and the --chown owner or root; an existing destination directory keeps its owner and mode. Entries copied
+ * from the source take its metadata, with --chown and --chmod applied.
+ */
 export async function applyCopy(action: CopyAction, source: CopySource, target: FileTarget, options: CopyOptions): Promise<void> {
-  const owner = action.chown === undefined ? undefined : await resolveChown(action.chown, target.base);
+  const chown = action.chown === undefined ? undefined : await resolveChown(action.chown, target.base);
+  // Files of the build context belong to root in the image; a stage's files keep their owners.
+  const owner = chown ?? (source.rootOwned === true ? ROOT_OWNER : undefined);
   const mode = action.chmod === undefined ? undefined : parseModeSpec(action.chmod);
   const relExcluded = action.excludes.length === 0 ? undefined : options.excludeMatcher(action.excludes);
-  const filtered: CopySource = relExcluded === undefined ? source : { view: source.view, isExcluded: (rel) => source.isExcluded(rel) || relExcluded(rel) };
+  const filtered: CopySource = relExcluded === undefined ? source : { ...source, isExcluded: (rel) => source.isExcluded(rel) || relExcluded(rel) };
   const planned: Planned[] = [];
   for (const src of action.sources) {
     const { pivot, pattern } = action.parents ? splitPivot(src) : { pivot: '', pattern: src };
@@ -60,19 +67,22 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
   if (planned.length > 1 && !destDirHint && !destExistsDir) {
     throw new FileOpError('Cannot copy several sources to a file: when using COPY with more than one source file, the destination must be a directory and end with a /');
   }
-  const writer = new LayerWriter(target, owner ?? ROOT_OWNER, mode);
+  const writer = new LayerWriter(target, owner, mode);
   for (const p of planned) {
     const m = p.match;
     const scoped = scopedSource(filtered, m, relExcluded);
     if (action.extractArchives && m.entry.stats.isFile() && (await isTarArchive(m.entry.hostPath, options.signal))) {
-      await extractInto(m, destResolved, target, owner, mode, options.signal);
+      await extractInto(m, destResolved, target, chown, options.signal);
       continue;
     }
-    let to: string;
-    if (action.parents) to = posix.join(destResolved, keptPath(p));
-    else if (m.entry.stats.isDirectory()) to = destResolved;
-    else to = destIsDir ? posix.join(destResolved, posix.basename(m.relPath)) : destResolved;
-    await writer.copyTree(m, to, scoped);
+    if (destDirHint) await writer.ensureExistingDir(destResolved);
+    const kept = action.parents ? keptPath(p) : undefined;
+    if (m.entry.stats.isDirectory() && (kept === undefined || kept === '')) {
+      // A directory's contents go into the destination, which is not itself something copied.
+      await writer.copyChildren(m, destResolved, scoped);
+      writer.keepTimes(destResolved, m.entry.stats);
+    } else if (kept !== undefined) await writer.copyTree(m, posix.join(destResolved, kept), scoped);
+    else await writer.copyTree(m, destIsDir ? posix.join(destResolved, posix.basename(m.relPath)) : destResolved, scoped);
   }
   await writer.finish();
 }
@@ -81,17 +91,21 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
 function scopedSource(source: CopySource, m: Match, relExcluded: ((rel: string) => boolean) | undefined): CopySource {
   if (relExcluded === undefined || m.relPath === '') return source;
   const prefix = `${m.relPath}/`;
-  return { view: source.view, isExcluded: (rel) => source.isExcluded(rel) || (rel.startsWith(prefix) && relExcluded(rel.slice(prefix.length))) };
+  return { ...source, isExcluded: (rel) => source.isExcluded(rel) || (rel.startsWith(prefix) && relExcluded(rel.slice(prefix.length))) };
 }
 
-async function extractInto(m: Match, dest: string, target: FileTarget, owner: Owner | undefined, mode: ReturnType<typeof parseModeSpec> | undefined, signal: AbortSignal): Promise<void> {
+/**
+ * extractInto unpacks a tar archive into `dest` (a directory, made 0755 when missing). Entries keep the archive's
+ * modes and owners, or take the --chown owner; --chmod does not apply to them (BuildKit's unpack ignores it).
+ */
+async function extractInto(m: Match, dest: string, target: FileTarget, owner: Owner | undefined, signal: AbortSignal): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'tbuild-add-'));
   try {
     await extractArchive(m.entry.hostPath, tmp, signal);
     const view = createDirectoryView(tmp);
     const root = await view.lookup('/', { followLast: true });
     if (root === undefined) throw new FileOpError(`Cannot extract archive "${m.relPath}"`);
-    const writer = new LayerWriter(target, owner, mode);
+    const writer = new LayerWriter(target, owner, undefined);
     await writer.copyChildren({ relPath: '', entry: root }, dest, { view, isExcluded: () => false });
     await writer.finish();
   } finally {
@@ -105,7 +119,8 @@ export async function applyMkdir(action: MkdirAction, target: FileTarget): Promi
   const path = await target.base.resolvePath(action.path);
   const existing = await target.base.lookup(path, { followLast: true });
   if (existing?.stats.isDirectory()) return;
-  const writer = new LayerWriter(target, ROOT_OWNER, undefined);
+  // Missing parents take the owner too: WORKDIR after USER makes every directory it creates the user's.
+  const writer = new LayerWriter(target, owner, undefined);
   await writer.ensureDir(path, action.mode, owner);
   await writer.finish();
 }
@@ -114,7 +129,7 @@ export async function applyMkdir(action: MkdirAction, target: FileTarget): Promi
 export async function applyMkfile(action: MkfileAction, target: FileTarget): Promise<void> {
   const owner = action.chown === undefined ? ROOT_OWNER : await resolveChown(action.chown, target.base);
   const path = await target.base.resolvePath(action.path);
-  const writer = new LayerWriter(target, ROOT_OWNER, undefined);
+  const writer = new LayerWriter(target, owner, undefined);
   await writer.ensureParents(path);
   const host = posix.join(target.upperdir, path);
   await writeFile(host, action.data, { mode: action.mode });

@@ -57,7 +57,7 @@ function earlierLayer(vertexDigest: string, deps: OpDeps): LinkSource | undefine
 
 function copySource(ref: Ref | undefined, deps: OpDeps, listNames: ListNames | undefined): CopySource {
   if (ref === undefined) throw new InternalError('Cannot copy from a missing input');
-  if (ref.kind === 'local') return { view: createDirectoryView(ref.dir, listNames === undefined ? {} : { listNames }), isExcluded: ref.isExcluded };
+  if (ref.kind === 'local') return { view: createDirectoryView(ref.dir, listNames === undefined ? {} : { listNames }), isExcluded: ref.isExcluded, rootOwned: true };
   const dirs = deps.snapshotter.chain(ref.snapshotId).map((id) => deps.snapshotter.dir(id)).reverse();
   return { view: createLayeredView(dirs), isExcluded: () => false };
 }

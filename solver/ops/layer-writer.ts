@@ -52,14 +52,18 @@ export class LayerWriter {
   /** Owner of copied entries; undefined keeps the source's owner (archive extraction). */
   readonly #owner: Owner | undefined;
   readonly #mode: ModeSpec | undefined;
+  /** Mode of the directories the copy creates: an octal --chmod, else 0755 (BuildKit's copy does the same). */
+  readonly #createdDirMode: number;
   readonly #madeDirs = new Set<string>();
-  readonly #dirTimes: { host: string; stats: Stats }[] = [];
+  /** Times to give directories once their children are written, by host path; a later entry wins. */
+  readonly #dirTimes = new Map<string, Stats>();
   readonly #pending = new Set<Promise<void>>();
 
   constructor(target: FileTarget, owner: Owner | undefined, mode: ModeSpec | undefined) {
     this.#target = target;
     this.#owner = owner;
     this.#mode = mode;
+    this.#createdDirMode = mode?.kind === 'octal' ? mode.mode & 0o777 : 0o755;
   }
 
   async ensureParents(path: string): Promise<void> {
@@ -67,7 +71,10 @@ export class LayerWriter {
     if (parent !== path) await this.ensureExistingDir(parent);
   }
 
-  /** Makes a directory visible in the upper layer, copying the lower layer's metadata when it exists. */
+  /**
+   * Makes a directory visible in the upper layer, copying the lower layer's metadata when it exists. A missing one
+   * is created with the copy's directory mode and owned by the --chown owner (root without one).
+   */
   async ensureExistingDir(path: string): Promise<void> {
     if (path === '/' || this.#madeDirs.has(path)) return;
     await this.ensureParents(path);
@@ -77,9 +84,9 @@ export class LayerWriter {
     if (lower?.stats.isDirectory()) {
       await chmod(host, lower.stats.mode & 0o7777);
       await fsChown(host, lower.stats.uid, lower.stats.gid);
-      this.#dirTimes.push({ host, stats: lower.stats });
+      this.#dirTimes.set(host, lower.stats);
     } else {
-      await chmod(host, 0o755);
+      await chmod(host, this.#createdDirMode);
       if (this.#owner !== undefined) await fsChown(host, this.#owner.uid, this.#owner.gid);
     }
     this.#madeDirs.add(path);
@@ -100,7 +107,10 @@ export class LayerWriter {
     await Promise.all(this.#pending);
   }
 
-  /** copyChildren copies what a directory of the source holds into an existing or new directory `to`. */
+  /**
+   * copyChildren copies what a directory of the source holds into `to`. The directory `to` keeps its owner and mode
+   * when it exists; when missing it is created like a missing parent. Only what is copied takes the source's metadata.
+   */
   async copyChildren(from: Match, to: string, source: CopySource): Promise<void> {
     await this.ensureExistingDir(to);
     for (const [name, child] of await source.view.list(`/${from.relPath}`, from.entry)) {
@@ -136,7 +146,7 @@ export class LayerWriter {
       }
       chmodSync(host, this.#modeFor(st));
       chownSync(host, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid);
-      this.#dirTimes.push({ host, stats: st });
+      this.#dirTimes.set(host, st);
       return;
     }
     await this.#throttle();
@@ -206,10 +216,15 @@ export class LayerWriter {
     }
   }
 
+  /** keepTimes gives the directory `to` the times of `stats` when the copy finishes. */
+  keepTimes(to: string, stats: Stats): void {
+    this.#dirTimes.set(posix.join(this.#target.upperdir, to), stats);
+  }
+
   /** Restores directory times last, since writing children changes them. */
   async finish(): Promise<void> {
     await Promise.all(this.#pending);
-    for (const { host, stats } of this.#dirTimes.reverse()) utimesSync(host, stats.atime, stats.mtime);
+    for (const [host, stats] of this.#dirTimes) utimesSync(host, stats.atime, stats.mtime);
   }
 }
 

@@ -1,0 +1,105 @@
+import { chmod, chown, lstat, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.js';
+import type { CopyAction } from '../../../solver/graph/index.js';
+import { applyCopy, applyMkdir, type CopySource, type FileTarget } from '../../../solver/ops/copy.js';
+import { makeTempDir, run, type TempDir } from '../../helpers/cli.js';
+
+const signal = new AbortController().signal;
+const options = { excludeMatcher: () => () => false, signal };
+let tmp: TempDir;
+let lower: string;
+let upper: string;
+let src: string;
+
+beforeEach(async () => {
+  tmp = await makeTempDir('tbuild-copy-');
+  lower = join(tmp.path, 'lower');
+  upper = join(tmp.path, 'upper');
+  src = join(tmp.path, 'src');
+  await mkdir(join(lower, 'srv', 'existing'), { recursive: true });
+  await chmod(join(lower, 'srv', 'existing'), 0o750);
+  await chown(join(lower, 'srv', 'existing'), 7, 7);
+  await mkdir(upper);
+  await mkdir(join(src, 'dir', 'sub'), { recursive: true });
+  await writeFile(join(src, 'dir', 'f.txt'), 'f\n');
+  await chmod(join(src, 'dir'), 0o700);
+  await chmod(join(src, 'dir', 'sub'), 0o711);
+  await chown(join(src, 'dir', 'sub'), 42, 43);
+  await chown(join(src, 'dir', 'f.txt'), 42, 43);
+});
+afterEach(async () => {
+  await tmp[Symbol.asyncDispose]();
+});
+
+const target = (): FileTarget => ({ upperdir: upper, base: createLayeredView([upper, lower]) });
+const source = (rootOwned: boolean): CopySource => ({ view: createDirectoryView(src), isExcluded: () => false, rootOwned });
+const copy = (sources: string[], dest: string, extra: Partial<CopyAction> = {}): CopyAction => ({
+  action: 'copy', input: 0, sources, dest, excludes: [], extractArchives: false, parents: false, ...extra,
+});
+
+/** meta tells a path's kind, permission bits and owner in the upper layer. */
+async function meta(path: string): Promise<string> {
+  const st = await lstat(join(upper, path));
+  return `${st.isDirectory() ? 'dir' : 'file'} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+}
+
+describe('applyCopy: the destination directory', () => {
+  it('keeps the owner and mode of an existing destination; what is copied takes --chown and --chmod', async () => {
+    await applyCopy(copy(['dir'], '/srv/existing/', { chown: { user: '5', group: '6' }, chmod: '0640' }), source(true), target(), options);
+    expect(await meta('srv/existing')).toBe('dir 750 7:7');
+    expect(await meta('srv/existing/sub')).toBe('dir 640 5:6');
+    expect(await meta('srv/existing/f.txt')).toBe('file 640 5:6');
+  });
+
+  it('creates a missing destination and its parents with an octal --chmod and the --chown owner', async () => {
+    await applyCopy(copy(['dir'], '/new/deep', { chown: { user: '5' }, chmod: '4750' }), source(true), target(), options);
+    // Set-id bits stay off directories the copy creates, as a Go mkdir of the mode leaves them.
+    expect(await meta('new')).toBe('dir 750 5:5');
+    expect(await meta('new/deep')).toBe('dir 750 5:5');
+    expect(await meta('new/deep/sub')).toBe('dir 4750 5:5');
+  });
+
+  it('creates directories 0755 under a symbolic --chmod, and root-owned without --chown', async () => {
+    await applyCopy(copy(['dir/f.txt'], '/made/here/', { chmod: 'u+x' }), source(true), target(), options);
+    expect(await meta('made')).toBe('dir 755 0:0');
+    expect(await meta('made/here')).toBe('dir 755 0:0');
+    expect(await meta('made/here/f.txt')).toBe('file 744 0:0');
+  });
+
+  it('gives a new destination directory 0755, not the mode of the source directory', async () => {
+    await applyCopy(copy(['dir'], '/fresh'), source(true), target(), options);
+    expect(await meta('fresh')).toBe('dir 755 0:0');
+    expect(await meta('fresh/sub')).toBe('dir 711 0:0');
+  });
+
+  it('keeps the owners of a stage, and owns the context by root', async () => {
+    await applyCopy(copy(['dir'], '/stage/'), source(false), target(), options);
+    expect(await meta('stage')).toBe('dir 755 0:0');
+    expect(await meta('stage/sub')).toBe('dir 711 42:43');
+    expect(await meta('stage/f.txt')).toBe('file 644 42:43');
+    await applyCopy(copy(['dir'], '/ctx/'), source(true), target(), options);
+    expect(await meta('ctx/f.txt')).toBe('file 644 0:0');
+  });
+
+  it('extracts an archive with its own modes: --chmod does not apply, --chown does', async () => {
+    const tar = await run('tar', ['-C', src, '--owner=5', '--group=5', '-cf', join(src, 'a.tar'), 'dir']);
+    expect(tar.code, tar.stderr).toBe(0);
+    await applyCopy(copy(['a.tar'], '/x', { chmod: '0600', extractArchives: true }), source(true), target(), options);
+    expect(await meta('x')).toBe('dir 755 0:0');
+    expect(await meta('x/dir')).toBe('dir 700 5:5');
+    expect(await meta('x/dir/sub')).toBe('dir 711 5:5');
+    await applyCopy(copy(['a.tar'], '/y/', { chown: { user: '8', group: '9' }, extractArchives: true }), source(true), target(), options);
+    expect(await meta('y')).toBe('dir 755 8:9');
+    expect(await meta('y/dir/f.txt')).toBe('file 644 8:9');
+  });
+});
+
+describe('applyMkdir', () => {
+  it('gives every directory it creates the owner (WORKDIR after USER)', async () => {
+    await applyMkdir({ action: 'mkdir', path: '/w1/w2', mode: 0o755, makeParents: true, chown: { user: '55', group: '66' } }, target());
+    expect(await meta('w1')).toBe('dir 755 55:66');
+    expect(await meta('w1/w2')).toBe('dir 755 55:66');
+  });
+});
