@@ -50,7 +50,10 @@ export type ChecksumMemo = readonly [
 /** ImagePin is a resolved tag: what manifest and config it pointed at. */
 export interface ImagePin {
   readonly digest: string;
+  /** Digest of the document the reference named (index or manifest), which a HEAD request compares; absent in older records. */
+  readonly namedDigest?: string;
   readonly config: unknown;
+  /** When the registry last confirmed the answer: the tag time to live counts from here. */
   readonly resolvedAt: number;
 }
 

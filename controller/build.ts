@@ -11,6 +11,7 @@ import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/ind
 import {
   createImageResolver,
   createOpRunner,
+  type ImageResolverOptions,
   withImportedCache,
   LocalSshAgentProvider,
   type ImportedCache,
@@ -30,6 +31,7 @@ import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js
 import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
 import type { Store } from './store.js';
 import { openRegistryAccess } from './registry-access.js';
+import { tagPolicyFor } from './resolve-settings.js';
 import { createStoredBlobLocations } from './stored-blob-locations.js';
 import { createSolvedRootfs, type SolvedResult } from './solved-rootfs.js';
 import { formatReference } from '../registry/reference.js';
@@ -44,19 +46,36 @@ export interface BuildServices {
   readonly execSlots?: PQueue;
 }
 
-/** runBuild compiles a Dockerfile, solves its graph and exports the outputs. */
-export async function runBuild(
+/** BuildOptions are what one build gets besides its request. */
+export interface BuildOptions {
+  readonly signal: AbortSignal;
+  readonly progress: ProgressSink;
+  /** Where secret values come from instead of request.secrets (a remote client serving them on request). */
+  readonly secrets?: SecretProvider;
+  /** Where SSH agents come from instead of request.ssh (a remote client forwarding them on request). */
+  readonly sshAgents?: SshAgentProvider;
+}
+
+/**
+ * runBuild compiles a Dockerfile, solves its graph and exports the outputs. Base images whose stored resolution has
+ * expired are used while their tags are checked; when one moved, the build is made again on the new image.
+ */
+export async function runBuild(request: BuildRequest, services: BuildServices, options: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const result = await attemptBuild(request, services, options, { speculative: true });
+  if (result !== undefined) return result;
+  const again = await attemptBuild(request, services, options, { speculative: false, confirmedSince: started });
+  if (again === undefined) throw new InternalError('Cannot build: a base image moved while its tag was checked before use');
+  return again;
+}
+
+/** attemptBuild builds once; undefined means a base image's tag moved after the build went ahead on its stored resolution. */
+async function attemptBuild(
   request: BuildRequest,
   services: BuildServices,
-  options: {
-    signal: AbortSignal;
-    progress: ProgressSink;
-    /** Where secret values come from instead of request.secrets (a remote client serving them on request). */
-    secrets?: SecretProvider;
-    /** Where SSH agents come from instead of request.ssh (a remote client forwarding them on request). */
-    sshAgents?: SshAgentProvider;
-  },
-): Promise<BuildResult> {
+  options: BuildOptions,
+  resolution: Pick<ImageResolverOptions, 'speculative' | 'confirmedSince'>,
+): Promise<BuildResult | undefined> {
   const { store } = services;
   const { signal, progress } = options;
   await using _job = await registerJob(store.meta);
@@ -65,7 +84,8 @@ export async function runBuild(
     return { names: [], warnings: [], printed: describeDockerfile(text, basename(request.dockerfile), request.print, request.target) };
   }
   await using registry = await openRegistryAccess(request.registryConfigPath, createStoredBlobLocations(store.meta));
-  const images = createImageResolver({ client: registry.client, meta: store.meta, progress, pull: request.pull === true });
+  const policy = await tagPolicyFor(request.registryConfigPath);
+  await using images = createImageResolver({ client: registry.client, meta: store.meta, progress, pull: request.pull === true, policy, ...resolution });
   const platform = request.platform ?? hostPlatform();
   const definition = await compileDockerfile(text, {
     file: basename(request.dockerfile),
@@ -89,7 +109,7 @@ export async function runBuild(
     progress.emit({ type: 'warning', message: `${w.rule}: ${w.message}`, ...(where ? { location: where } : {}), time: Date.now() });
     return `${w.rule}: ${w.message}${where ? ` (${where})` : ''}`;
   });
-  if (request.check === true || request.print !== undefined) return inspectResult(request, definition, warnings);
+  if (request.check === true || request.print !== undefined) return (await images.checked()) ? undefined : inspectResult(request, definition, warnings);
   if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
   const context = await loadContext(resolve(request.contextDir), request.dockerfile);
   await using ssh = await openSshAgents(request.ssh ?? [], signal);
@@ -118,9 +138,16 @@ export async function runBuild(
   if (definition.root !== null) {
     const solver = createSolver<SolvedRef>(imported === undefined ? runner : withImportedCache(runner, imported), services.shared === undefined ? {} : { shared: services.shared });
     // Outputs made of files unpack the result anyway: loading it in the solve runs a step whose cached layers are unusable.
-    outcome = await solver.solve(definition.root.vertex, job, { load: request.outputs.some((o) => o.type === 'local' || o.type === 'tar') });
+    try {
+      outcome = await solver.solve(definition.root.vertex, job, { load: request.outputs.some((o) => o.type === 'local' || o.type === 'tar') });
+    } catch (err) {
+      // A moved base stops the solve before anything is built on its old image.
+      if (await images.checked()) return undefined;
+      throw err;
+    }
     result = solvedResult(outcome.result, imported);
   }
+  if (await images.checked()) return undefined;
   const rootfs = createSolvedRootfs(result, { store, signal, progress });
   const cacheSubject = { outcome, rootfs, imported };
   const cacheTo = cacheExportsOf(request);

@@ -1,6 +1,6 @@
 import { ConfigError, UsageError } from '../base/errors.js';
 import { parseDuration, parseSize } from '../base/units.js';
-import { readSettings } from '../registry/config.js';
+import { readSettingsTable } from '../registry/config.js';
 import { defaultGcPolicy, type GcPolicy } from './auto-gc.js';
 
 /**
@@ -14,15 +14,9 @@ import { defaultGcPolicy, type GcPolicy } from './auto-gc.js';
  */
 export async function gcPolicyFor(root: string, configPath: string | undefined): Promise<GcPolicy | undefined> {
   const defaults = await defaultGcPolicy(root);
-  const settings = await readSettings(configPath);
-  const table = settings?.doc['gc'];
-  if (settings === undefined || table === undefined) return defaults;
-  const where = (key: string): string => `Cannot load config "${settings.file}": [gc] ${key}`;
-  if (typeof table !== 'object' || table === null || Array.isArray(table)) throw new ConfigError(`Cannot load config "${settings.file}": [gc] must be a table`);
-  const entries = new Map<string, unknown>(Object.entries(table));
-  for (const key of entries.keys()) {
-    if (!['enabled', 'keep-storage', 'keep-duration'].includes(key)) throw new ConfigError(`${where(key)} is not a setting (enabled, keep-storage, keep-duration)`);
-  }
+  const table = await readSettingsTable(configPath, 'gc', ['enabled', 'keep-storage', 'keep-duration']);
+  if (table === undefined) return defaults;
+  const { entries, where } = table;
   const enabled = entries.get('enabled') ?? true;
   if (typeof enabled !== 'boolean') throw new ConfigError(`${where('enabled')} must be true or false`);
   if (!enabled) return undefined;

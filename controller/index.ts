@@ -8,6 +8,7 @@ export type { BuildRequest, BuildResult, OutputSpec, ImageExportOptions, LayerCo
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { collectGarbage, defaultGcPolicy, type GcPolicy } from './auto-gc.js';
 export { gcPolicyFor } from './gc-settings.js';
+export { tagPolicyFor } from './resolve-settings.js';
 export { createExecSlots } from './exec-slots.js';
 export { readContextIgnore } from './context.js';
 export { localSecretProvider } from './session.js';

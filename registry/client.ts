@@ -8,7 +8,7 @@ import { EndpointResolver, type Endpoint } from './endpoints.js';
 import { createMemoryBlobLocations, type BlobLocations } from './blob-locations.js';
 import { PUSH_CONCURRENCY, pushToEndpoint, type BlobOpener, type PushImage, type PushProgress } from './push.js';
 import { formatReference, type Reference } from './reference.js';
-import { fetchManifestFromEndpoint, resolveFromEndpoint, type FetchedManifest, type ResolvedImage } from './resolve.js';
+import { fetchManifestFromEndpoint, manifestDigestFromEndpoint, resolveFromEndpoint, type FetchedManifest, type ResolvedImage } from './resolve.js';
 import { responseError, Transport, type Operation } from './transport.js';
 
 /** RegistryClientOptions configure a registry client. */
@@ -40,6 +40,8 @@ export interface PushOptions {
 export interface RegistryClient {
   /** resolveImage pins a reference to the manifest and config for a platform (indexes and manifest lists included). */
   resolveImage(ref: Reference, options: { platform: Platform; signal: AbortSignal }): Promise<ResolvedImage>;
+  /** manifestDigest tells which document a reference names now (a HEAD request; a GET when the registry gives no digest). */
+  manifestDigest(ref: Reference, options: { signal: AbortSignal }): Promise<Digest>;
   /** fetchManifest fetches the manifest or index a reference names as it is (no platform choice), digest-checked. */
   fetchManifest(ref: Reference, options: { signal: AbortSignal }): Promise<FetchedManifest>;
   /** fetchBlob streams a blob's raw bytes; the caller verifies the digest while storing. */
@@ -87,6 +89,12 @@ export function createRegistryClient(options: RegistryClientOptions): Disposable
       const operation: Operation = { action: 'Cannot resolve image', ref: formatReference(ref) };
       return withEndpoints(ref, { pull: true, signal }, (endpoint, credentialsHost, t) =>
         resolveFromEndpoint({ transport: t, endpoint, credentialsHost, operation, signal }, ref, platform),
+      );
+    },
+    manifestDigest(ref, { signal }) {
+      const operation: Operation = { action: 'Cannot check image', ref: formatReference(ref) };
+      return withEndpoints(ref, { pull: true, signal }, (endpoint, credentialsHost, t) =>
+        manifestDigestFromEndpoint({ transport: t, endpoint, credentialsHost, operation, signal }, ref),
       );
     },
     fetchManifest(ref, { signal }) {

@@ -88,6 +88,27 @@ export async function readSettings(path: string | undefined): Promise<{ readonly
   return { file, doc: parseSettings(text, file) };
 }
 
+/** SettingsTable is one top-level table of the settings file, its keys checked against the known ones. */
+export interface SettingsTable {
+  readonly entries: ReadonlyMap<string, unknown>;
+  /** where names a setting in an error: `Cannot load config "FILE": [table] key`. */
+  where(key: string): string;
+}
+
+/** readSettingsTable reads the `[name]` table of the settings file (undefined when absent), refusing unknown keys. */
+export async function readSettingsTable(path: string | undefined, name: string, keys: readonly string[]): Promise<SettingsTable | undefined> {
+  const settings = await readSettings(path);
+  const table = settings?.doc[name];
+  if (settings === undefined || table === undefined) return undefined;
+  const where = (key: string): string => `Cannot load config "${settings.file}": [${name}] ${key}`;
+  if (!isTable(table)) throw new ConfigError(`Cannot load config "${settings.file}": [${name}] must be a table`);
+  const entries = new Map<string, unknown>(Object.entries(table));
+  for (const key of entries.keys()) {
+    if (!keys.includes(key)) throw new ConfigError(`${where(key)} is not a setting (${keys.join(', ')})`);
+  }
+  return { entries, where };
+}
+
 /** parseRegistryConfig reads the `[registry.*]` tables of a TOML document; other tables are ignored. */
 export function parseRegistryConfig(text: string, file: string): RegistryConfig {
   return registryConfigOf(parseSettings(text, file), file);

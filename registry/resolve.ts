@@ -13,6 +13,8 @@ export interface ResolvedImage {
   readonly ref: Reference;
   /** Digest of the platform manifest. */
   readonly digest: Digest;
+  /** Digest of the document the reference names: the index of a multi-platform image, else the manifest itself. */
+  readonly namedDigest: Digest;
   readonly manifest: ImageManifest;
   readonly config: ImageConfig;
   readonly configDescriptor: Descriptor;
@@ -47,6 +49,7 @@ export interface FetchedManifest {
 /** resolveFromEndpoint resolves ref to a platform manifest and config on one endpoint. */
 export async function resolveFromEndpoint(ctx: ResolveContext, ref: Reference, platform: Platform): Promise<ResolvedImage> {
   let fetched = await fetchManifest(ctx, ref, ref.digest ?? ref.tag ?? 'latest', ref.digest);
+  const namedDigest = fetched.digest;
   if (INDEX_TYPES.has(fetched.mediaType)) {
     const index = parseJson<ImageIndex>(ctx, fetched.bytes, 'image index');
     if (!Array.isArray(index.manifests)) throw malformed(ctx, 'image index has no manifests');
@@ -65,7 +68,30 @@ export async function resolveFromEndpoint(ctx: ResolveContext, ref: Reference, p
     throw malformed(ctx, 'manifest has no valid config or layers');
   }
   const config = await fetchConfig(ctx, ref, manifest.config);
-  return { ref, digest: fetched.digest, manifest, config, configDescriptor: manifest.config, source: ctx.endpoint.host };
+  return { ref, digest: fetched.digest, namedDigest, manifest, config, configDescriptor: manifest.config, source: ctx.endpoint.host };
+}
+
+/**
+ * manifestDigestFromEndpoint asks which document a reference names now with one HEAD request (its
+ * Docker-Content-Digest header), fetching the document when a registry leaves that header out.
+ */
+export async function manifestDigestFromEndpoint(ctx: ResolveContext, ref: Reference): Promise<Digest> {
+  const res = await ctx.transport.send({
+    method: 'HEAD',
+    endpoint: ctx.endpoint,
+    credentialsHost: ctx.credentialsHost,
+    url: `/v2/${ref.repository}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`,
+    scope: pullScope(ref.repository),
+    operation: ctx.operation,
+    // The same Accept as the GET: a registry may name a different document for other media types.
+    headers: { accept: MANIFEST_ACCEPT },
+    signal: ctx.signal,
+  });
+  if (res.statusCode !== 200) throw await responseError(ctx.operation, res);
+  await res.body.dump();
+  const header = firstHeader(res.headers['docker-content-digest']);
+  if (header !== undefined && isDigest(header)) return header;
+  return (await fetchManifestFromEndpoint(ctx, ref)).digest;
 }
 
 /** fetchManifestFromEndpoint fetches the document a reference names, without choosing a platform. */

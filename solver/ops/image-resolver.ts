@@ -1,59 +1,129 @@
-import { formatPlatform, type Platform } from '../../base/oci.js';
 import { RegistryError } from '../../base/errors.js';
+import { formatPlatform, type Platform } from '../../base/oci.js';
 import type { ProgressSink } from '../../base/progress.js';
 import type { MetadataStore } from '../../cache/metadata.js';
 import type { RegistryClient, ResolvedImage } from '../../registry/index.js';
 // The reference module alone: the registry index would load the HTTP client on every build.
-import { formatReference, parseReference } from '../../registry/reference.js';
+import { formatReference, parseReference, withDigest, type Reference } from '../../registry/reference.js';
+import { pinKey, readPin, storePin } from './image-pins.js';
+import { checkTag, DEFAULT_TAG_POLICY, type TagCheck, type TagCheckContext, type TagPolicy } from './tag-check.js';
 
 /** ImageResolver pins image references to manifests, once per reference and platform in a build. */
-export interface ImageResolver {
+export interface ImageResolver extends AsyncDisposable {
   resolve(ref: string, options: { platform: Platform; signal: AbortSignal }): Promise<ResolvedImage>;
+  /**
+   * checked waits for the tag checks started while stored resolutions were in use, throwing the first that failed.
+   * true means a tag moved: what was built on its stored resolution must be built again.
+   */
+  checked(): Promise<boolean>;
 }
 
-/** createImageResolver pins references through the registry once and remembers the answer; with `pull` it asks again, falling back to the last answer when the registry is unreachable. */
-export function createImageResolver(options: {
-  client: () => Promise<RegistryClient>;
-  meta: MetadataStore;
-  progress: ProgressSink;
-  /** Ask the registry even when the store already knows what the reference points at (`--pull`). */
-  pull: boolean;
-}): ImageResolver {
+/** ImageResolverOptions configure an image resolver. */
+export interface ImageResolverOptions {
+  readonly client: () => Promise<RegistryClient>;
+  readonly meta: MetadataStore;
+  readonly progress: ProgressSink;
+  /** Check every tag with the registry, failing when it cannot be reached (`--pull`). */
+  readonly pull: boolean;
+  /** When stored tag resolutions are checked again (default DEFAULT_TAG_POLICY). */
+  readonly policy?: TagPolicy;
+  /**
+   * true: an expired resolution is used at once while its tag is checked, so the build goes ahead; whatever uses the
+   * image by digest waits for the check, and `checked` tells whether the tag moved. false: the check comes first.
+   */
+  readonly speculative?: boolean;
+  /** Resolutions confirmed at or after this time are not checked again (a build made again after a tag moved). */
+  readonly confirmedSince?: number;
+  /** The clock that ages stored resolutions (default Date.now). */
+  readonly now?: () => number;
+}
+
+/**
+ * createImageResolver pins references through the registry and remembers the answers in the store. A tag resolved
+ * within the policy's time to live is used without a request; an older one is checked with a HEAD request (see
+ * checkTag); an image pinned by digest never changes and is never checked.
+ */
+export function createImageResolver(options: ImageResolverOptions): ImageResolver {
+  const policy = options.policy ?? DEFAULT_TAG_POLICY;
+  const now = options.now ?? Date.now;
+  const stop = new AbortController();
   const memo = new Map<string, Promise<ResolvedImage>>();
-  const resolveOnce = async (ref: string, platform: Platform, signal: AbortSignal): Promise<ResolvedImage> => {
-    const parsed = parseReference(ref);
-    const pinKey = `${formatReference(parsed)}|${formatPlatform(platform)}`;
-    const known = options.pull ? undefined : options.meta.imagePins.get(pinKey);
-    // As docker build does with a local image: a reference already resolved is used as it is until --pull.
-    if (known !== undefined) return known.config as ResolvedImage;
-    try {
-      const resolved = await (await options.client()).resolveImage(parsed, { platform, signal });
-      await options.meta.imagePins.put(pinKey, { digest: resolved.digest, config: resolved, resolvedAt: Date.now() });
-      return resolved;
-    } catch (err) {
-      const pin = options.meta.imagePins.get(pinKey);
-      if (pin === undefined || !isUnreachable(err)) throw err;
-      options.progress.emit({
-        type: 'warning',
-        message: `Using the last known ${formatReference(parsed)} (${pin.digest}): the registry cannot be reached`,
-        time: Date.now(),
-      });
-      return pin.config as ResolvedImage;
+  /** Checks of tags whose stored resolution is in use, by the `tag@digest` key the build graph pins it as. */
+  const checks = new Map<string, Promise<TagCheck>>();
+  const context = (signal: AbortSignal): TagCheckContext => ({
+    client: options.client,
+    meta: options.meta,
+    progress: options.progress,
+    policy,
+    pull: options.pull,
+    now,
+    signal: AbortSignal.any([signal, stop.signal]),
+  });
+
+  const fetchAndStore = async (ref: Reference, platform: Platform, signal: AbortSignal): Promise<ResolvedImage> => {
+    const resolved = await (await options.client()).resolveImage(ref, { platform, signal });
+    await storePin(options.meta, ref, platform, resolved, now());
+    return resolved;
+  };
+
+  const resolveTag = async (ref: Reference, platform: Platform, signal: AbortSignal): Promise<ResolvedImage> => {
+    const stored = readPin(options.meta, ref, platform);
+    if (stored === undefined) return fetchAndStore(ref, platform, signal);
+    const age = now() - stored.resolvedAt;
+    const fresh = (age >= 0 && age < policy.ttlMs) || stored.resolvedAt >= (options.confirmedSince ?? Number.POSITIVE_INFINITY);
+    if (fresh && !options.pull) return stored.image;
+    const check = checkTag(ref, platform, stored, context(signal));
+    if (options.speculative === true) {
+      checks.set(pinKey(withDigest(ref, stored.image.digest), platform), check);
+      return stored.image;
+    }
+    const outcome = await check;
+    switch (outcome.kind) {
+      case 'unchanged':
+      case 'offline':
+        return stored.image;
+      case 'moved':
+        return outcome.resolved;
+      case 'failed':
+        throw outcome.error;
     }
   };
+
+  const resolvePinned = async (ref: Reference, platform: Platform, signal: AbortSignal): Promise<ResolvedImage> => {
+    const check = checks.get(pinKey(ref, platform));
+    if (check !== undefined) {
+      // Nothing may be built on a tag's stored image before the registry has confirmed it (or cannot be asked).
+      const outcome = await check;
+      if (outcome.kind === 'failed') throw outcome.error;
+      if (outcome.kind === 'moved') {
+        throw new RegistryError(`Cannot use "${formatReference(ref)}": its tag moved to ${outcome.resolved.digest}`, { ref: formatReference(ref) });
+      }
+    }
+    return readPin(options.meta, ref, platform)?.image ?? fetchAndStore(ref, platform, signal);
+  };
+
   return {
     resolve(ref, { platform, signal }) {
       const key = `${ref}|${formatPlatform(platform)}`;
       let p = memo.get(key);
       if (p === undefined) {
-        p = resolveOnce(ref, platform, signal);
+        const parsed = parseReference(ref);
+        p = parsed.digest === undefined ? resolveTag(parsed, platform, signal) : resolvePinned(parsed, platform, signal);
         memo.set(key, p);
       }
       return p;
     },
+    async checked() {
+      let moved = false;
+      for (const outcome of await Promise.all(checks.values())) {
+        if (outcome.kind === 'failed') throw outcome.error;
+        if (outcome.kind === 'moved') moved = true;
+      }
+      return moved;
+    },
+    async [Symbol.asyncDispose]() {
+      stop.abort(new RegistryError('Tag checks stopped: the build ended'));
+      await Promise.all(checks.values());
+    },
   };
-}
-
-function isUnreachable(err: unknown): boolean {
-  return err instanceof RegistryError && err.code === 'REGISTRY' && err.status === undefined;
 }

@@ -1,0 +1,134 @@
+import { digestOf, type Digest } from '../../base/digest.js';
+import { RegistryError } from '../../base/errors.js';
+import { formatPlatform, type Platform } from '../../base/oci.js';
+import type { ProgressSink } from '../../base/progress.js';
+import type { MetadataStore } from '../../cache/metadata.js';
+import type { RegistryClient, ResolvedImage } from '../../registry/index.js';
+import { formatReference, type Reference } from '../../registry/reference.js';
+import { storePin, touchPin, type StoredResolution } from './image-pins.js';
+
+/** TagPolicy says how long a stored tag resolution is used without asking the registry, and how long asking may take. */
+export interface TagPolicy {
+  /** A resolution confirmed longer ago than this is checked again (0: on every build). */
+  readonly ttlMs: number;
+  /** The check gives up after this long and the build goes on with the stored resolution. */
+  readonly checkTimeoutMs: number;
+}
+
+/** DEFAULT_TAG_POLICY re-checks tags hourly and waits at most 3 s for the registry. */
+export const DEFAULT_TAG_POLICY: TagPolicy = { ttlMs: 60 * 60 * 1000, checkTimeoutMs: 3000 };
+
+/** TagCheck is what re-checking a stored tag resolution found. */
+export type TagCheck =
+  | { readonly kind: 'unchanged' }
+  /** The registry could not be reached: the stored resolution stands, with a warning. */
+  | { readonly kind: 'offline' }
+  | { readonly kind: 'moved'; readonly resolved: ResolvedImage }
+  | { readonly kind: 'failed'; readonly error: unknown };
+
+/** TagCheckContext is what a check needs from its build. */
+export interface TagCheckContext {
+  readonly client: () => Promise<RegistryClient>;
+  readonly meta: MetadataStore;
+  readonly progress: ProgressSink;
+  readonly policy: TagPolicy;
+  /** `--pull`: an unreachable registry fails the build instead of leaving the stored resolution in use. */
+  readonly pull: boolean;
+  readonly now: () => number;
+  /** The build's signal, or one that also stops when the resolver is disposed. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * checkTag asks the registry whether a tag still names what the store resolved it to: one HEAD request, and a full
+ * resolution only when it moved. It never rejects: a failure is an outcome, for whoever uses the tag to throw.
+ */
+export async function checkTag(ref: Reference, platform: Platform, stored: StoredResolution, ctx: TagCheckContext): Promise<TagCheck> {
+  const name = `[internal] load metadata for ${formatReference(ref)}`;
+  const vertex = digestOf(`check ${formatReference(ref)} ${formatPlatform(platform)}`);
+  const started = Date.now();
+  ctx.progress.emit({ type: 'vertex.started', vertex, name, time: started });
+  let outcome: TagCheck;
+  try {
+    outcome = await compare(ref, platform, stored, ctx);
+  } catch (error) {
+    outcome = { kind: 'failed', error };
+  }
+  if (outcome.kind === 'moved') {
+    const data = `${formatReference(ref)} moved: ${stored.image.digest} -> ${outcome.resolved.digest}\n`;
+    ctx.progress.emit({ type: 'vertex.log', vertex, stream: 'stderr', data, time: Date.now() });
+  }
+  const error = outcome.kind === 'failed' ? { error: ctx.signal.aborted ? 'cancelled' : messageOf(outcome.error) } : {};
+  ctx.progress.emit({ type: 'vertex.completed', vertex, name, time: Date.now(), durationMs: Date.now() - started, ...error });
+  return outcome;
+}
+
+async function compare(ref: Reference, platform: Platform, stored: StoredResolution, ctx: TagCheckContext): Promise<TagCheck> {
+  const client = await ctx.client();
+  const bounded = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.policy.checkTimeoutMs)]);
+  const offline = (err: unknown): TagCheck => keepStored(err, ref, stored, ctx, bounded);
+  if (stored.namedDigest !== undefined) {
+    let named: Digest;
+    try {
+      named = await client.manifestDigest(ref, { signal: bounded });
+    } catch (err) {
+      return offline(err);
+    }
+    if (named === stored.namedDigest) {
+      await touchPin(ctx.meta, ref, platform, ctx.now());
+      return { kind: 'unchanged' };
+    }
+  }
+  // The tag names another document (or the record predates named digests): resolve it as a first pull does.
+  let resolved: ResolvedImage;
+  try {
+    resolved = await client.resolveImage(ref, { platform, signal: stored.namedDigest === undefined ? bounded : ctx.signal });
+  } catch (err) {
+    return offline(err);
+  }
+  await storePin(ctx.meta, ref, platform, resolved, ctx.now());
+  // A multi-platform index can change without this platform's manifest changing.
+  return resolved.digest === stored.image.digest ? { kind: 'unchanged' } : { kind: 'moved', resolved };
+}
+
+/** keepStored leaves the stored resolution in use, with a warning, when the registry cannot be reached; else throws. */
+function keepStored(err: unknown, ref: Reference, stored: StoredResolution, ctx: TagCheckContext, bounded: AbortSignal): TagCheck {
+  if (ctx.signal.aborted) throw ctx.signal.reason;
+  const timedOut = bounded.aborted;
+  if (!timedOut && !isUnreachable(err)) throw err;
+  const problem = timedOut
+    ? new RegistryError(`Cannot check image "${formatReference(ref)}": no answer within ${formatAge(ctx.policy.checkTimeoutMs)}`, { ref: formatReference(ref), cause: err })
+    : err;
+  if (ctx.pull) throw problem;
+  const age = formatAge(Math.max(0, ctx.now() - stored.resolvedAt));
+  ctx.progress.emit({
+    type: 'warning',
+    message: `${messageOf(problem)}; using its resolution from ${age} ago (${stored.image.digest})`,
+    time: Date.now(),
+  });
+  return { kind: 'offline' };
+}
+
+/** isUnreachable tells a registry that could not answer (connection, DNS, 5xx) from one that refused (auth, 404). */
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof RegistryError && err.code === 'REGISTRY' && (err.status === undefined || err.status >= 500);
+}
+
+/** formatAge renders a duration in its two largest units: `45s`, `3m20s`, `5h12m`, `2d3h`. */
+export function formatAge(ms: number): string {
+  const units: readonly (readonly [string, number])[] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0 || parts.length > 0) parts.push(`${n}${unit}`);
+    if (parts.length === 2) break;
+  }
+  if (parts.length === 0) return ms < 1000 && ms > 0 ? `${ms}ms` : '0s';
+  return parts[1]?.startsWith('0') === true ? (parts[0] ?? '') : parts.join('');
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,93 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startCountingProxy, type CountingProxy } from '../fixtures/counting-proxy.js';
+import { useBuildEnvironment } from '../helpers/build-env.js';
+import { runTbuild, type CliResult } from '../helpers/cli.js';
+
+describe('a base tag resolved earlier is checked again once its time to live is over', () => {
+  const env = useBuildEnvironment();
+  let proxy: CountingProxy;
+  let user: string;
+  /** Settings whose resolutions expire at once, and ones that stay fresh for a day. */
+  const settings = { expired: '', fresh: '' };
+
+  /** Pushes an image whose /version says `version` as the tag test/base:1. */
+  async function pushBase(version: string): Promise<void> {
+    const dir = join(env.tmp.path, `base-${version}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'Dockerfile'), `FROM busybox\nRUN echo ${version} > /version\n`);
+    const out = `type=image,name=${env.registry.host}/test/base:1,push=true`;
+    const res = await runTbuild(['build', '--root', join(env.tmp.path, 'pusher'), '--config', env.config, '--output', out, dir]);
+    expect(res.code, res.stderr).toBe(0);
+  }
+
+  /** Builds the user's Dockerfile (through the counting proxy) into a folder, returning what the registry was asked. */
+  async function build(config: string, extra: readonly string[] = []): Promise<CliResult & { requests: string[]; seen: string }> {
+    proxy.reset();
+    const dest = join(env.tmp.path, `out-${Date.now()}`);
+    const args = ['build', '--root', join(env.tmp.path, 'user-root'), '--config', config, '--progress', 'plain', ...extra, '-o', `type=local,dest=${dest}`, user];
+    const res = await runTbuild(args);
+    const seen = res.code === 0 ? await readFile(join(dest, 'seen'), 'utf8') : '';
+    return { ...res, requests: [...proxy.requests], seen };
+  }
+
+  beforeAll(async () => {
+    proxy = await startCountingProxy(env.registry.host);
+    await pushBase('one');
+    user = join(env.tmp.path, 'user');
+    await mkdir(user);
+    await writeFile(join(user, 'Dockerfile'), `FROM ${proxy.host}/test/base:1\nRUN cat /version > /seen\n`);
+    settings.expired = join(env.tmp.path, 'expired.toml');
+    await writeFile(settings.expired, '[resolve]\ntag-ttl = "0"\n');
+    settings.fresh = join(env.tmp.path, 'fresh.toml');
+    await writeFile(settings.fresh, '[resolve]\ntag-ttl = "24h"\n');
+    return () => proxy.close();
+  });
+
+  const head = 'HEAD /v2/test/base/manifests/1';
+
+  it('asks the registry nothing while the resolution is fresh', async () => {
+    const first = await build(settings.fresh);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.requests.length).toBeGreaterThan(0);
+    const again = await build(settings.fresh);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.requests).toEqual([]);
+    expect(again.stderr).toMatch(/RUN cat \/version > \/seen[\s\S]*CACHED/);
+  });
+
+  it('sends one HEAD when it expired and the tag has not moved, and keeps every step cached', async () => {
+    const res = await build(settings.expired);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.requests).toEqual([head]);
+    expect(res.seen).toBe('one\n');
+    expect(res.stderr).toContain(`[internal] load metadata for ${proxy.host}/test/base:1`);
+    expect(res.stderr).not.toMatch(/moved/);
+    expect(res.stderr.match(/CACHED/g)?.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('builds on the new image when the tag moved, and says so', async () => {
+    await pushBase('two');
+    const res = await build(settings.expired);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.seen).toBe('two\n');
+    expect(res.stderr).toMatch(new RegExp(`${proxy.host}/test/base:1 moved: sha256:[a-f0-9]{64} -> sha256:[a-f0-9]{64}`));
+    // The build that went ahead on the stored image stops and is made again on the new one, which is checked once.
+    expect(res.requests.filter((r) => r === head)).toEqual([head]);
+    const again = await build(settings.expired);
+    expect(again.requests).toEqual([head]);
+    expect(again.seen).toBe('two\n');
+  });
+
+  it('builds from the store with a warning when the registry cannot be reached, but not with --pull', async () => {
+    await proxy.close();
+    const res = await build(settings.expired);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.seen).toBe('two\n');
+    expect(res.stderr).toMatch(new RegExp(`WARNING: Cannot check image "${proxy.host}/test/base:1": cannot reach registry .*; using its resolution from \\d+s ago`));
+    const pulled = await build(settings.fresh, ['--pull']);
+    expect(pulled.code).toBe(1);
+    expect(pulled.stderr).toMatch(/cannot reach registry/);
+  });
+});

@@ -1,0 +1,147 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryError } from '../../base/errors.js';
+import { hostPlatform } from '../../base/oci.js';
+import type { ProgressEvent } from '../../base/progress.js';
+import { openStore } from '../../controller/index.js';
+import { createRegistryClient, EMPTY_REGISTRY_CONFIG, parseReference } from '../../registry/index.js';
+import { createImageResolver, type ImageResolverOptions } from '../../solver/ops/index.js';
+import { startCountingProxy, type CountingProxy } from '../fixtures/counting-proxy.js';
+import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+import { makeTempDir } from '../helpers/cli.js';
+
+const platform = hostPlatform();
+const MINUTE = 60_000;
+const policy = { ttlMs: 10 * MINUTE, checkTimeoutMs: 400 };
+
+describe('stored tag resolutions and their time to live', () => {
+  let registry: TestRegistry;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await seedBusybox(registry.host);
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  /** A store, a proxy counting what reaches the registry, and a clock the test moves. */
+  async function world() {
+    const tmp = await makeTempDir();
+    const store = await openStore(join(tmp.path, 'root'));
+    const proxy = await startCountingProxy(registry.host);
+    const client = createRegistryClient({ config: EMPTY_REGISTRY_CONFIG });
+    const clock = { t: 1_000_000_000 };
+    const events: ProgressEvent[] = [];
+    const ref = `${proxy.host}/library/busybox:latest`;
+    /** One build's resolver: resolves the image the way a build does, and says what the registry was asked. */
+    const build = async (o: Partial<ImageResolverOptions> = {}) => {
+      proxy.reset();
+      events.length = 0;
+      await using images = createImageResolver({
+        client: () => Promise.resolve(client),
+        meta: store.meta,
+        progress: { emit: (e) => events.push(e) },
+        pull: false,
+        policy,
+        now: () => clock.t,
+        ...o,
+      });
+      const resolved = await images.resolve(ref, { platform, signal: AbortSignal.timeout(30_000) });
+      // The graph pins the image by digest: resolving that waits for any check of the tag.
+      await images.resolve(`${ref}@${resolved.digest}`, { platform, signal: AbortSignal.timeout(30_000) });
+      return { digest: resolved.digest, moved: await images.checked(), requests: [...proxy.requests] };
+    };
+    const warnings = (): string[] => events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+    return {
+      proxy,
+      clock,
+      ref,
+      build,
+      warnings,
+      [Symbol.asyncDispose]: async () => {
+        await client.close();
+        await proxy.close();
+        await store[Symbol.asyncDispose]();
+        await tmp[Symbol.asyncDispose]();
+      },
+    };
+  }
+
+  const head = '/v2/library/busybox/manifests/latest';
+
+  it('asks nothing within the time to live, then one HEAD that confirms the resolution for another period', async () => {
+    await using w = await world();
+    const first = await w.build();
+    expect(first.requests).toContain(`GET ${head}`);
+    w.clock.t += policy.ttlMs - 1;
+    expect((await w.build()).requests).toEqual([]);
+    w.clock.t += 1;
+    const checked = await w.build();
+    expect(checked).toEqual({ digest: first.digest, moved: false, requests: [`HEAD ${head}`] });
+    w.clock.t += policy.ttlMs - 1;
+    expect((await w.build()).requests).toEqual([]);
+  });
+
+  it('checks while the build goes ahead on the stored resolution when speculative', async () => {
+    await using w = await world();
+    const first = await w.build();
+    w.clock.t += policy.ttlMs;
+    expect(await w.build({ speculative: true })).toEqual({ digest: first.digest, moved: false, requests: [`HEAD ${head}`] });
+  });
+
+  it('falls back to a GET when the registry gives no digest on HEAD', async () => {
+    await using w = await world();
+    await w.build();
+    w.proxy.mode = { kind: 'no-digest-on-head' };
+    w.clock.t += policy.ttlMs;
+    expect((await w.build()).requests).toEqual([`HEAD ${head}`, `GET ${head}`]);
+  });
+
+  it('always checks with --pull, and no request at all for a digest', async () => {
+    await using w = await world();
+    const first = await w.build();
+    expect((await w.build({ pull: true })).requests).toEqual([`HEAD ${head}`]);
+    expect(first.digest).toMatch(/^sha256:/);
+  });
+
+  it('uses the stored resolution with a warning naming the image and its age when the registry is unreachable', async () => {
+    await using w = await world();
+    const first = await w.build();
+    w.clock.t += 2 * 60 * MINUTE + 5 * MINUTE;
+    await w.proxy.close();
+    const offline = await w.build();
+    expect(offline.digest).toBe(first.digest);
+    const name = w.ref.replace(/\./g, '\\.');
+    expect(w.warnings()).toEqual([expect.stringMatching(new RegExp(`"${name}": cannot reach registry .*; using its resolution from 2h5m ago \\(${first.digest}\\)`))]);
+    await expect(w.build({ pull: true })).rejects.toThrow(/cannot reach registry/);
+  });
+
+  it('treats a server error or no answer in time as unreachable', async () => {
+    await using w = await world();
+    await w.build();
+    w.clock.t += policy.ttlMs;
+    w.proxy.mode = { kind: 'status', status: 503 };
+    // Long enough for the retries a server error gets.
+    await w.build({ policy: { ...policy, checkTimeoutMs: 5000 } });
+    expect(w.warnings()).toEqual([expect.stringMatching(/unexpected HTTP status 503; using its resolution from 10m ago/)]);
+    w.proxy.mode = { kind: 'hang' };
+    const started = Date.now();
+    await w.build();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(w.warnings()).toEqual([expect.stringMatching(/no answer within 400ms; using its resolution from 10m ago/)]);
+  });
+
+  it('fails when the tag is gone or the registry refuses access, instead of building on the stored image', async () => {
+    await using w = await world();
+    await w.build();
+    w.clock.t += policy.ttlMs;
+    w.proxy.mode = { kind: 'status', status: 404 };
+    const gone = await w.build().catch((err: unknown) => err);
+    expect(gone).toBeInstanceOf(RegistryError);
+    expect(gone).toMatchObject({ code: 'REGISTRY_NOT_FOUND', message: expect.stringContaining(parseReference(w.ref).repository) });
+    w.proxy.mode = { kind: 'status', status: 401 };
+    await expect(w.build({ speculative: true })).rejects.toMatchObject({ code: 'REGISTRY_AUTH' });
+    expect(w.warnings()).toEqual([]);
+  });
+});
