@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { errnoCode } from '../base/errors.js';
-import type { ExecRequest } from './types.js';
 
 /** ChildExit is how a spawned process ended. */
 export interface ChildExit {
@@ -13,18 +12,6 @@ export function waitForClose(child: ChildProcess): Promise<ChildExit> {
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-}
-
-/** pipeOutput forwards the child's stdout and stderr to the request's callback, draining them either way. */
-export function pipeOutput(child: ChildProcess, onOutput: ExecRequest['onOutput'], tail?: { stderr: Buffer[] }): void {
-  child.stdout?.on('data', (data: Buffer) => onOutput?.('stdout', data));
-  child.stderr?.on('data', (data: Buffer) => {
-    onOutput?.('stderr', data);
-    if (tail !== undefined) {
-      tail.stderr.push(data);
-      if (tail.stderr.length > 16) tail.stderr.shift();
-    }
   });
 }
 

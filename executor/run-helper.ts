@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { InternalError } from '../base/errors.js';
-import { killPid, pipeOutput, waitForClose } from './child-process.js';
+import { killPid } from './child-process.js';
+import { openProcessStdio } from './stdio-pipes.js';
 import type { ExecRequest } from './types.js';
 
 /** HelperOutcome is the final line the sandbox helper reports on its result fd. */
@@ -45,8 +46,10 @@ export async function runHelper(
   signal.throwIfAborted();
   const args = ['--bundle', bundleDir, '--result-fd', String(RESULT_FD), '--parent-pid', String(process.pid)];
   for (const file of options.cgroupProcs ?? []) args.push('--cgroup-procs', file);
-  const child = spawn(helper, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-  const closed = waitForClose(child);
+  await using stdio = await openProcessStdio(request.onOutput);
+  // The helper's stdio become the container process's: pipes, and a pipe for the result lines on RESULT_FD.
+  const child = spawn(helper, args, { stdio: [...stdio.childFds, 'pipe'] });
+  const closed = stdio.waitForChild(child);
   let initPid: number | undefined;
   let outcome: HelperOutcome | undefined;
   const kill = (): void => {
@@ -63,7 +66,6 @@ export async function runHelper(
     if (parsed.outcome !== undefined) outcome = parsed.outcome;
     if (signal.aborted && outcome === undefined) kill();
   });
-  pipeOutput(child, request.onOutput);
   signal.addEventListener('abort', kill, { once: true });
   try {
     await closed;

@@ -6,11 +6,12 @@ import { pathExists } from '../base/fs.js';
 import { mount, umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { createBundle } from './bundle.js';
 import { isCgroupHybrid } from './cgroup-layout.js';
-import { killPid, pipeOutput, waitForClose } from './child-process.js';
+import { killPid, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
 import { overlayOptions, type OverlayLayers } from './spec.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
 import { sweepStateDir } from './state-sweep.js';
+import { openProcessStdio } from './stdio-pipes.js';
 import { resolveUser } from './user.js';
 
 const EBUSY = 16;
@@ -81,12 +82,12 @@ function runtimeArgs(run: RuntimeRun, args: readonly string[]): string[] {
 async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSignal): Promise<ExecResult> {
   const started = performance.now();
   const pidFile = path.join(run.bundleDir, 'init.pid');
+  await using stdio = await openProcessStdio(request.onOutput);
+  // runc and crun pass their own stdio on to the container process when it has no terminal.
   const child = spawn(run.command.file, runtimeArgs(run, ['run', '--bundle', run.bundleDir, '--pid-file', pidFile, run.id]), {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [...stdio.childFds],
   });
-  const closed = waitForClose(child);
-  const tail = { stderr: [] as Buffer[] };
-  pipeOutput(child, request.onOutput, tail);
+  const closed = stdio.waitForChild(child);
   const kill = (): void => {
     // runc kill reaches the container init; if the container does not exist yet, stop runc itself.
     execFile(run.command.file, runtimeArgs(run, ['kill', run.id, 'KILL']), (err) => {
@@ -106,7 +107,7 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
   const durationMs = performance.now() - started;
   const argv = request.process.args;
   if (exit.code !== 0 && !(await pathExists(pidFile))) {
-    const detail = Buffer.concat(tail.stderr).toString('utf8').trim().split('\n').slice(-5).join('\n');
+    const detail = Buffer.concat(stdio.stderrTail).toString('utf8').trim().split('\n').slice(-5).join('\n');
     throw new ExecError(`Cannot run ${JSON.stringify(argv)}: ${detail}`, { code: 'EXEC_START', argv });
   }
   // runc reports death by a signal as exit status 128+n, indistinguishable from a plain exit code.

@@ -8,6 +8,8 @@ export {
   lgetxattr,
   llistxattr,
   lremovexattr,
+  pipe2,
+  O_CLOEXEC,
   MOUNT_FLAGS,
   UMOUNT_FLAGS,
   S_IFCHR,

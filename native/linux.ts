@@ -17,6 +17,7 @@ interface Libc {
   readonly lgetxattr: CFunction;
   readonly llistxattr: CFunction;
   readonly lremovexattr: CFunction;
+  readonly pipe2: CFunction;
 }
 
 let bound: Libc | undefined;
@@ -36,6 +37,7 @@ function libc(): Libc {
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
     llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
     lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)'),
+    pipe2: lib.func('int pipe2(int *fds, int flags)'),
   };
   return bound;
 }
@@ -129,4 +131,14 @@ export function llistxattr(path: string): string[] {
 /** lremovexattr removes an extended attribute. */
 export function lremovexattr(path: string, name: string): void {
   if (libc().lremovexattr(path, name) !== 0) fail('removexattr', path);
+}
+
+/** O_CLOEXEC is the close-on-exec flag of pipe2(2) and open(2). */
+export const O_CLOEXEC = 0o2000000;
+
+/** pipe2 calls pipe2(2) and returns the read and write ends. */
+export function pipe2(flags: number): [read: number, write: number] {
+  const fds = new Int32Array(2);
+  if (libc().pipe2(fds, flags) !== 0) fail('pipe2', undefined);
+  return [fds[0] ?? -1, fds[1] ?? -1];
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -73,6 +74,24 @@ static int set_identity(const struct sandbox_config *cfg, char *err) {
   return 0;
 }
 
+/*
+ * fix_stdio_owner gives the stdio pipes to the container user, as runc does, so a process that is not root can
+ * reopen them through /dev/stdout or /dev/stderr (a pipe is mode 0600, owned by whoever created it). Only the
+ * owner changes; descriptors on /dev/null or already owned by the user are left alone, and an owner the user
+ * namespace cannot map (EINVAL, EPERM) is not an error.
+ */
+static int fix_stdio_owner(const struct sandbox_config *cfg, char *err) {
+  struct stat null_st;
+  int have_null = stat("/dev/null", &null_st) == 0;
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) continue;
+    if (st.st_uid == cfg->uid || (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev)) continue;
+    if (fchown(fd, cfg->uid, st.st_gid) != 0 && errno != EINVAL && errno != EPERM) return failf(err, "chown stdio");
+  }
+  return 0;
+}
+
 static const char *env_path(char **env) {
   for (char **e = env; *e != NULL; e++)
     if (strncmp(*e, "PATH=", 5) == 0) return *e + 5;
@@ -108,6 +127,7 @@ int exec_process(struct sandbox_config *cfg, char *err) {
   if (chdir(cfg->cwd) != 0) return failf(err, "chdir to working directory");
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before dropping capabilities. */
   if (cfg->seccomp && !cfg->no_new_privileges && install_seccomp(cfg, err) != 0) return -1;
+  if (fix_stdio_owner(cfg, err) != 0) return -1;
   if (set_identity(cfg, err) != 0) return -1;
   if (cfg->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failf(err, "no_new_privs");
   if (cfg->seccomp && cfg->no_new_privileges && install_seccomp(cfg, err) != 0) return -1;

@@ -117,6 +117,20 @@ function describeExecutor(name: string, make: (stateDir: string) => Executor): v
       expect(r).toMatchObject({ out: 'out\n', err: 'err\n', exitCode: 3, signal: null });
     });
 
+    it('gives the process pipes for stdio that it can reopen, also as USER app, and stdin at EOF', async () => {
+      const script = [
+        'for fd in 0 1 2; do [ -p /proc/self/fd/$fd ] && echo pipe$fd; done',
+        'read line; echo "read=$?"',
+        'echo to-stderr > /dev/stderr',
+        'echo to-stdout > /dev/stdout',
+        'cat /dev/stdin',
+      ].join('; ');
+      for (const user of ['', 'app']) {
+        const r = await exec(executor, fx, ['sh', '-c', script], { user });
+        expect(r, `user "${user}"`).toMatchObject({ out: 'pipe0\npipe1\npipe2\nread=1\nto-stdout\n', err: 'to-stderr\n', exitCode: 0 });
+      }
+    });
+
     it('runs USER app as uid 1000 with its groups', async () => {
       const r = await exec(executor, fx, ['id'], { user: 'app' });
       expect(r.out.trim()).toBe('uid=1000(app) gid=1000(app) groups=2000(extra)');
