@@ -1,0 +1,129 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { afterAll, beforeAll } from 'vitest';
+
+/** TarEntry is one header (and body) of a tar archive, as BuildKit's tests write them with archive/tar. */
+export interface TarEntry {
+  readonly name: string;
+  readonly type?: 'file' | 'directory' | 'symlink' | 'link';
+  readonly content?: string | Buffer;
+  readonly linkname?: string;
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** makeTar returns a tar archive of the entries, in order; gzip compresses it. */
+export async function makeTar(entries: readonly TarEntry[], options: { gzip?: boolean } = {}): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const e of entries) {
+    const header = { name: e.name, type: e.type ?? 'file', mode: e.mode ?? 0o644, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: new Date(0) };
+    if (e.linkname !== undefined) Object.assign(header, { linkname: e.linkname });
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
+      if (e.content === undefined) pack.entry(header, cb);
+      else pack.entry(header, e.content, cb);
+    });
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks);
+  return options.gzip === true ? gzipSync(raw) : raw;
+}
+
+/** TarMember is a read tar entry: its header and data (BuildKit's testutil.ReadTarToMap). */
+export interface TarMember {
+  readonly header: tar.Header;
+  readonly data: Buffer;
+}
+
+/** readTarToMap reads a tar file into a map of entry name → member. */
+export async function readTarToMap(path: string): Promise<Map<string, TarMember>> {
+  const extract = tar.extract();
+  const map = new Map<string, TarMember>();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      stream.on('end', () => {
+        map.set(header.name, { header, data: Buffer.concat(chunks) });
+        next();
+      });
+      stream.on('error', reject);
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  extract.end(await readFile(path));
+  await done;
+  return map;
+}
+
+/** HttpResponse is what the test server answers for one path (BuildKit's httpserver.Response). */
+export interface HttpResponse {
+  readonly content: string | Buffer;
+  readonly etag?: string;
+  readonly lastModified?: Date;
+  readonly contentDisposition?: string;
+}
+
+/** HttpRequestRecord is one request the server saw. */
+export interface HttpRequestRecord {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** TestHttpServer serves fixed responses on loopback and records requests per path. */
+export interface TestHttpServer {
+  readonly url: string;
+  /** set replaces the routes (path → response). */
+  set(routes: Record<string, HttpResponse>): void;
+  requests(path: string): readonly HttpRequestRecord[];
+}
+
+/** useHttpServer starts a loopback HTTP server (like httpserver.NewTestServer) for the suite's tests. */
+export function useHttpServer(): TestHttpServer {
+  let server: Server | undefined;
+  let url = '';
+  let routes: Record<string, HttpResponse> = {};
+  const seen = new Map<string, HttpRequestRecord[]>();
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      seen.set(path, [...(seen.get(path) ?? []), { method: req.method ?? '', headers: req.headers }]);
+      const r = routes[path];
+      if (r === undefined) {
+        res.writeHead(404).end();
+        return;
+      }
+      const headers: Record<string, string> = { 'content-length': String(Buffer.byteLength(r.content)) };
+      if (r.etag !== undefined) headers.etag = `"${r.etag}"`;
+      if (r.lastModified !== undefined) headers['last-modified'] = r.lastModified.toUTCString();
+      if (r.contentDisposition !== undefined) headers['content-disposition'] = r.contentDisposition;
+      if (r.etag !== undefined && req.headers['if-none-match'] === `"${r.etag}"`) {
+        res.writeHead(304, headers).end();
+        return;
+      }
+      res.writeHead(200, headers);
+      res.end(req.method === 'HEAD' ? undefined : r.content);
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+  });
+  return {
+    get url() {
+      return url;
+    },
+    set(r) {
+      routes = { ...routes, ...r };
+    },
+    requests: (path) => seen.get(path) ?? [],
+  };
+}

@@ -1,0 +1,27 @@
+// Checks that every known failure names a case the ported BuildKit tests declare.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KNOWN_FAILURES } from './known-failures.js';
+
+describe('BuildKit port known failures', () => {
+  it('name ported cases: source file, test function and variant', async () => {
+    const dir = import.meta.dirname;
+    const sources = new Map<string, string>();
+    for (const name of await readdir(dir)) {
+      if (!name.endsWith('.test.ts') || name === 'known-failures.test.ts') continue;
+      const text = await readFile(join(dir, name), 'utf8');
+      const source = /buildkitSuite\('([^']+)'\)/.exec(text)?.[1];
+      if (source !== undefined) sources.set(source, text);
+    }
+    for (const [key, bug] of Object.entries(KNOWN_FAILURES)) {
+      expect(bug.length, key).toBeGreaterThan(10);
+      const [head, variant] = key.split(' / ');
+      const [source, fn] = (head ?? '').split(' ');
+      const text = sources.get(source ?? '');
+      expect(text, `${key}: no ported test file for ${source}`).toBeDefined();
+      expect(text, `${key}: no case for ${fn}`).toContain(`port('${fn}'`);
+      if (variant !== undefined) expect(text, `${key}: no variant ${variant}`).toMatch(new RegExp(`'${variant.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+    }
+  });
+});
