@@ -13,3 +13,11 @@ export function computeOpDigest(kind: string, fields: unknown): Digest {
 export function computeCacheKey(opDigest: Digest, inputKeys: readonly Digest[]): Digest {
   return digestOf(canonicalJson({ op: opDigest, inputs: inputKeys }));
 }
+
+/**
+ * computeRerunKey is the key the dependents of a vertex that ignored the cache see when its new result holds other
+ * files than the record before it: derived from the files, so a later run that makes the same files matches again.
+ */
+export function computeRerunKey(key: Digest, contentDigest: Digest): Digest {
+  return digestOf(canonicalJson({ rerun: key, content: contentDigest }));
+}

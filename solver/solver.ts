@@ -1,5 +1,6 @@
 import type { Digest } from '../base/digest.js';
 import { CancelledError, SolveError, TbuildError } from '../base/errors.js';
+import { computeRerunKey } from './cache-key.js';
 import { walkVertices, type Vertex } from './graph/index.js';
 import { SharedCalls } from './shared-call.js';
 import type { JobContext, OpRunner } from './types.js';
@@ -48,6 +49,11 @@ class SolveRun<R> {
   readonly #job: JobContext;
   readonly #abort = new AbortController();
   readonly #keys = new Map<Digest, Promise<Digest>>();
+  /** Keys from the inputs as this solve made them, for vertices below one that ignores the cache (see #lookupKey). */
+  readonly #lookupKeys = new Map<Digest, Promise<Digest>>();
+  /** What the dependents of a vertex that ignored the cache see as its key, once it has run. */
+  readonly #rerunKeys = new Map<Digest, Digest>();
+  readonly #belowRerun = new Map<Digest, boolean>();
   readonly #results = new Map<Digest, Promise<R>>();
   /** Results readied as inputs of vertices that run (see OpRunner.load). */
   readonly #loaded = new Map<Digest, Promise<R>>();
@@ -118,6 +124,43 @@ class SolveRun<R> {
     return p;
   }
 
+  /** Whether some vertex this one depends on ignores the cache, so its inputs may differ from their records. */
+  #isBelowRerun(v: Vertex): boolean {
+    let below = this.#belowRerun.get(v.digest);
+    if (below === undefined) {
+      below = v.inputs.some((e) => e.vertex.metadata.ignoreCache === true || this.#isBelowRerun(e.vertex));
+      this.#belowRerun.set(v.digest, below);
+    }
+    return below;
+  }
+
+  /**
+   * The key a vertex is looked up and recorded under: its key, except below a vertex that ignores the cache, where
+   * it is made from the keys its inputs got in this solve. A vertex run again therefore hides its old records from
+   * its dependents unless it made the same files, as BuildKit's dependents match only by content then.
+   */
+  #lookupKey(v: Vertex): Promise<Digest> {
+    if (!this.#isBelowRerun(v)) return this.#key(v);
+    let p = this.#lookupKeys.get(v.digest);
+    if (p === undefined) {
+      p = this.#track(
+        (async () => {
+          const inputKeys = await Promise.all(v.inputs.map((e) => this.#outputKey(e.vertex)));
+          return this.#wrap(v, () => this.#runner.cacheKey(v, inputKeys, this.#job));
+        })(),
+      );
+      this.#lookupKeys.set(v.digest, p);
+    }
+    return p;
+  }
+
+  /** The key dependents see for a vertex: for one that ignores the cache, known only once it has run. */
+  async #outputKey(u: Vertex): Promise<Digest> {
+    if (u.metadata.ignoreCache !== true) return this.#lookupKey(u);
+    await this.#result(u);
+    return this.#rerunKeys.get(u.digest) ?? this.#lookupKey(u);
+  }
+
   #result(v: Vertex): Promise<R> {
     let p = this.#results.get(v.digest);
     if (p === undefined) {
@@ -128,15 +171,27 @@ class SolveRun<R> {
   }
 
   async #compute(v: Vertex): Promise<R> {
-    const key = await this.#key(v);
-    if (v.metadata.ignoreCache !== true) {
-      const cached = await this.#wrap(v, () => this.#runner.lookup(v, key, this.#job));
-      if (cached !== undefined) {
-        this.#reportCached(v);
-        return cached;
-      }
+    const key = await this.#lookupKey(v);
+    if (v.metadata.ignoreCache === true) return this.#rerun(v, key);
+    const cached = await this.#wrap(v, () => this.#runner.lookup(v, key, this.#job));
+    if (cached !== undefined) {
+      this.#reportCached(v);
+      return cached;
     }
     return this.#execute(v, key);
+  }
+
+  /**
+   * Runs a vertex that ignores the cache. Its dependents keep seeing its key when it made the same files as the
+   * record it replaces, and a key derived from the new files otherwise, so they run again only when it changed.
+   */
+  async #rerun(v: Vertex, key: Digest): Promise<R> {
+    const before = await this.#wrap(v, () => this.#runner.lookup(v, key, this.#job));
+    const was = before === undefined ? undefined : await this.#wrap(v, () => this.#runner.contentDigest(v, before, this.#job));
+    const result = await this.#execute(v, key);
+    const now = await this.#wrap(v, () => this.#runner.contentDigest(v, result, this.#job));
+    if (now !== was) this.#rerunKeys.set(v.digest, computeRerunKey(key, now));
+    return result;
   }
 
   /** The result of an input readied for a vertex that runs: loaded by the runner, or made again when unusable. */
@@ -155,7 +210,7 @@ class SolveRun<R> {
     const ready = await this.#wrap(u, async () => this.#runner.load?.(u, result, this.#job));
     if (ready !== undefined) return ready;
     // The cache hit cannot be fetched (a corrupt or vanished imported blob): run the vertex after all.
-    return this.#execute(u, await this.#key(u));
+    return this.#execute(u, await this.#lookupKey(u));
   }
 
   /** Runs a vertex on its readied inputs and reports it. */
@@ -166,6 +221,9 @@ class SolveRun<R> {
     this.#job.progress.emit({ type: 'vertex.started', vertex: v.digest, name: v.metadata.name, time: started });
     try {
       const result = await this.#runShared(v, key, inputs);
+      // Below a vertex run again, the result also stands under the key a later build with the usual records asks for.
+      const usual = await this.#key(v);
+      if (usual !== key) await this.#wrap(v, () => this.#runner.link(v, usual, result, this.#job));
       this.#job.progress.emit({ type: 'vertex.completed', vertex: v.digest, name: v.metadata.name, time: Date.now(), durationMs: Date.now() - started });
       return result;
     } catch (err) {

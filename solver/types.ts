@@ -23,4 +23,11 @@ export interface OpRunner<R> {
    * Without it, results are used as lookup and run return them.
    */
   load?(vertex: Vertex, result: R, job: JobContext): Promise<R | undefined>;
+  /**
+   * contentDigest digests the files a result holds, so that a vertex run again despite its cache record
+   * (ignoreCache) can tell whether it made the same files. Equal digests mean equal files.
+   */
+  contentDigest(vertex: Vertex, result: R, job: JobContext): Promise<Digest>;
+  /** link records an existing result under one more cache key. */
+  link(vertex: Vertex, key: Digest, result: R, job: JobContext): Promise<void>;
 }

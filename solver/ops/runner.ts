@@ -13,6 +13,7 @@ import { runMerge } from './merge.js';
 import { RemoteSources } from './remote-source.js';
 import { findPulledImage, pullImage } from './image-source.js';
 import type { LocalContext, Ref } from './ref.js';
+import { digestResultFiles } from './result-digest.js';
 
 /** createOpRunner returns the runner for every op kind of the graph. */
 export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
@@ -24,6 +25,10 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
     cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, { deps, job, remote, memo }),
     lookup: (vertex, key) => lookup(vertex, key, deps),
     run: (vertex, key, inputs, job) => run(vertex, key, inputs, { deps, job, remote, memo }),
+    contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo }),
+    link: async (vertex, key, result) => {
+      if (result.kind === 'snapshot') await record(key, vertex, result, deps);
+    },
   };
 }
 

@@ -8,11 +8,11 @@ export interface PlainStep {
   readonly ran: boolean;
 }
 
-/** plainSteps lists the Dockerfile steps of plain progress output. */
+/** plainSteps lists the Dockerfile steps of plain progress output (`[2/5]`, or `[build 2/5]` in a multi-stage build). */
 export function plainSteps(stderr: string): PlainStep[] {
   return stderr
     .split('\n')
-    .filter((l) => /^#\d+ \[\d+\/\d+\]/.test(l))
+    .filter((l) => /^#\d+ \[(?:\S+ )?\s*\d+\/\d+\]/.test(l))
     .map((line) => {
       const n = line.split(' ')[0] ?? '';
       return { name: line.slice(n.length + 1), cached: stderr.includes(`${n} CACHED`), ran: stderr.includes(`${n} DONE`) };

@@ -209,6 +209,19 @@ ENV FROMARG=$MODE
     expect(vertices(def.root).at(-1)?.metadata.ignoreCache).toBe(true);
   });
 
+  it('marks ops of --no-cache-filter stages the target reaches through COPY --from and RUN --mount, and ignores unknown names', async () => {
+    const text = 'FROM busybox AS Gen\nRUN echo a\nFROM busybox AS mnt\nRUN echo b\nFROM busybox\nCOPY --from=gen /a /a\nRUN --mount=from=mnt,target=/m echo c\n';
+    const def = await compileDockerfile(text, options({ noCacheFilter: ['GEN', 'mnt', 'nosuchstage'] }));
+    const marked = vertices(def.root).map((v) => [v.metadata.name, v.metadata.ignoreCache === true]);
+    expect(marked).toEqual([
+      ['[stage-2 1/3] FROM docker.io/library/busybox:latest@' + DIGEST, false],
+      ['[gen 2/2] RUN echo a', true],
+      ['[stage-2 2/3] COPY --from=gen /a /a', false],
+      ['[mnt 2/2] RUN echo b', true],
+      ['[stage-2 3/3] RUN --mount=from=mnt,target=/m echo c', false],
+    ]);
+  });
+
   it('compiles FROM scratch with no change to a null root', async () => {
     const def = await compileDockerfile('FROM scratch\nENV A=b\n', options());
     expect(def.root).toBeNull();

@@ -32,6 +32,13 @@ class LazyRunner implements OpRunner<string> {
     this.runs.push(v.metadata.name);
     return Promise.resolve(`${v.metadata.name}(${inputs.join(',')})`);
   }
+  contentDigest(_v: Vertex, result: string): Promise<Digest> {
+    return Promise.resolve(digestOf(result));
+  }
+  link(_v: Vertex, key: Digest, result: string): Promise<void> {
+    this.cache.set(key, result);
+    return Promise.resolve();
+  }
   load(v: Vertex, result: string): Promise<string | undefined> {
     if (!result.startsWith('lazy:')) return Promise.resolve(result);
     this.loads.push(v.metadata.name);

@@ -8,11 +8,11 @@ import { createSolver, type JobContext, type OpRunner } from '../../../solver/in
 
 const platform = hostPlatform();
 
-function execVertex(name: string, inputs: Vertex[] = [], extra = ''): Vertex {
+function execVertex(name: string, inputs: Vertex[] = [], extra = '', ignoreCache = false): Vertex {
   return createVertex(
     { kind: 'exec', meta: { args: ['sh', '-c', name + extra], env: [], cwd: '/', user: '' }, mounts: [], network: 'default', security: 'sandbox', platform },
     inputs.map((vertex) => ({ vertex, output: 0 })),
-    { name },
+    { name, ...(ignoreCache ? { ignoreCache } : {}) },
   );
 }
 
@@ -23,6 +23,8 @@ class FakeRunner implements OpRunner<string> {
   readonly failing = new Set<string>();
   readonly blocking = new Map<string, Promise<void>>();
   readonly cancelled: string[] = [];
+  /** What a vertex makes instead of `name(inputs)`, to make a run produce other files. */
+  readonly makes = new Map<string, string>();
   cacheKey(v: Vertex, inputKeys: readonly Digest[]): Promise<Digest> {
     return Promise.resolve(digestOf(JSON.stringify([v.metadata.name, inputKeys])));
   }
@@ -42,9 +44,16 @@ class FakeRunner implements OpRunner<string> {
       });
     }
     if (this.failing.has(v.metadata.name)) throw new Error(`${v.metadata.name} broke`);
-    const out = `${v.metadata.name}(${inputs.join(',')})`;
+    const out = this.makes.get(v.metadata.name) ?? `${v.metadata.name}(${inputs.join(',')})`;
     this.cache.set(key, out);
     return out;
+  }
+  contentDigest(_v: Vertex, result: string): Promise<Digest> {
+    return Promise.resolve(digestOf(result));
+  }
+  link(_v: Vertex, key: Digest, result: string): Promise<void> {
+    this.cache.set(key, result);
+    return Promise.resolve();
   }
 }
 
@@ -122,6 +131,35 @@ describe('solver', () => {
     expect((err as SolveError).message).toContain('bad broke');
     expect(runner.cancelled).toEqual(['slow']);
     expect(runner.runs.has('top')).toBe(false);
+  });
+
+  it('runs a vertex that ignores the cache even when its dependent is cached, and keeps the dependent when the files are the same', async () => {
+    const runner = new FakeRunner();
+    const copy = (stage: Vertex): Vertex => execVertex('copy-from', [execVertex('base'), stage]);
+    await createSolver(runner).solve(copy(execVertex('stage')), job());
+    const events: ProgressEvent[] = [];
+    const again = await createSolver(runner).solve(copy(execVertex('stage', [], '', true)), job(events));
+    expect(runner.runs.get('stage')).toBe(2);
+    expect(runner.runs.get('copy-from')).toBe(1);
+    expect(again.result).toBe('copy-from(base(),stage())');
+    expect(events.flatMap((e) => (e.type === 'vertex.cached' ? [e.name] : []))).toEqual(['base', 'copy-from']);
+  });
+
+  it('runs the dependents of a vertex that ignores the cache again when it made other files', async () => {
+    const runner = new FakeRunner();
+    const build = (ignoreCache: boolean): Vertex => execVertex('last', [execVertex('copy-from', [execVertex('base'), execVertex('stage', [], '', ignoreCache)])]);
+    await createSolver(runner).solve(build(false), job());
+    runner.makes.set('stage', 'stage-v2');
+    const changed = await createSolver(runner).solve(build(true), job());
+    expect(changed.result).toBe('last(copy-from(base(),stage-v2))');
+    expect([runner.runs.get('stage'), runner.runs.get('copy-from'), runner.runs.get('last')]).toEqual([2, 2, 2]);
+    // A later build with the usual cache records finds what the rerun made, not the results from before it.
+    const usual = await createSolver(runner).solve(build(false), job());
+    expect(usual.result).toBe('last(copy-from(base(),stage-v2))');
+    expect(runner.runs.get('last')).toBe(2);
+    // Ignoring the cache again with the same new files reuses the dependents made from them.
+    await createSolver(runner).solve(build(true), job());
+    expect([runner.runs.get('stage'), runner.runs.get('copy-from'), runner.runs.get('last')]).toEqual([3, 2, 2]);
   });
 
   it('gives different digests to ops that differ and the same to equal ones', () => {
