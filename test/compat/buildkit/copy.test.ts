@@ -2,11 +2,8 @@
 import { lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { BUSYBOX_ACCOUNTS, buildkitSuite, dir, fails, file, link, ok, socket } from './harness.js';
+import { adduser, BUSYBOX_ACCOUNTS, buildkitSuite, dir, fails, file, link, ok, socket } from './harness.js';
 
-// Marked step: the fixture's busybox has no adduser applet; this adds the user and its group as `adduser -D` does.
-const adduser = (name: string, id: number): string =>
-  `RUN echo '${name}:x:${id}:${id}::/home/${name}:/bin/sh' >> /etc/passwd && echo '${name}:x:${id}:' >> /etc/group # tbuild-port: adduser -D ${name}`;
 
 describe('BuildKit dockerfile_copy_test.go', () => {
   const { build, context, port, succeeds } = buildkitSuite('dockerfile_copy_test.go');

@@ -204,3 +204,8 @@ export function fails(res: CliResult, text: string): void {
   expect(res.code, res.stderr).not.toBe(0);
   expect(`${res.stdout}\n${res.stderr}`).toContain(text);
 }
+
+/** adduser is a marked step standing for `RUN adduser -D name`: the fixture's busybox has no adduser applet. */
+export function adduser(name: string, id: number): string {
+  return `RUN echo '${name}:x:${id}:${id}::/home/${name}:/bin/sh' >> /etc/passwd && echo '${name}:x:${id}:' >> /etc/group # tbuild-port: adduser -D ${name}`;
+}
