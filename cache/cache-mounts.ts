@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestOf } from '../base/digest.js';
 import { errnoCode } from '../base/errors.js';
+import { pathExists } from '../base/fs.js';
 import { isProcessAlive } from './jobs.js';
 import { diskUsage } from './snapshotter.js';
 
@@ -36,6 +37,19 @@ export interface CacheMountSpec {
   readonly uid: number;
   readonly gid: number;
   readonly dest: string;
+  /** What a new directory starts with (RUN --mount=type=cache,from=STAGE); empty without one. */
+  readonly seed?: CacheMountSeed;
+}
+
+/**
+ * CacheMountSeed fills a new cache mount directory, as BuildKit starts a cache mount from its `from` input. The same
+ * id seeded from other content is another cache, and an existing one is never seeded again.
+ */
+export interface CacheMountSeed {
+  /** Identifies the content the seed copies. */
+  readonly key: string;
+  /** Copies the content into an empty directory, giving the directory itself the metadata of the content's root. */
+  populate(dir: string, options: { signal: AbortSignal }): Promise<void>;
 }
 
 /** CacheMountLease is a directory to mount; disposing it releases the lock (and removes a throwaway directory). */
@@ -63,18 +77,10 @@ export function createCacheMountStore(root: string, tmpDir: string): CacheMountS
   const keyOf = (id: string): string => digestOf(id).slice('sha256:'.length);
   return {
     async acquire(id, sharing, owner, { signal }) {
-      const dir = join(base, keyOf(id));
+      const dir = join(base, keyOf(owner.seed === undefined ? id : `${id}\n${owner.seed.key}`));
       const data = join(dir, 'data');
       await mkdir(dir, { recursive: true });
-      let created = false;
-      try {
-        await mkdir(data, { mode: owner.mode });
-        await chmod(data, owner.mode);
-        await chown(data, owner.uid, owner.gid);
-        created = true;
-      } catch (err) {
-        if (errnoCode(err) !== 'EEXIST') throw err;
-      }
+      const created = owner.seed === undefined ? await makeEmpty(data, owner) : await makeSeeded(dir, data, owner.seed, signal);
       const now = Date.now();
       const info = await readInfo(dir);
       const used: CacheMountInfo = { id, target: owner.dest, createdAt: info?.createdAt ?? now, lastUsedAt: now, recordedSize: info?.recordedSize ?? null };
@@ -109,8 +115,11 @@ export function createCacheMountStore(root: string, tmpDir: string): CacheMountS
           // Busy: a fresh directory that is dropped afterwards.
           await mkdir(tmpDir, { recursive: true });
           const fresh = await mkdtemp(join(tmpDir, 'cache-mount-'));
-          await chmod(fresh, owner.mode);
-          await chown(fresh, owner.uid, owner.gid);
+          if (owner.seed !== undefined) await owner.seed.populate(fresh, { signal });
+          else {
+            await chmod(fresh, owner.mode);
+            await chown(fresh, owner.uid, owner.gid);
+          }
           return { dir: fresh, created: true, [Symbol.asyncDispose]: () => rm(fresh, { recursive: true, force: true }) };
         }
       }
@@ -148,6 +157,35 @@ export function createCacheMountStore(root: string, tmpDir: string): CacheMountS
       return true;
     },
   };
+}
+
+/** makeEmpty creates an empty cache mount directory with the mount's owner; it tells whether it did. */
+async function makeEmpty(data: string, owner: CacheMountSpec): Promise<boolean> {
+  try {
+    await mkdir(data, { mode: owner.mode });
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') return false;
+    throw err;
+  }
+  await chmod(data, owner.mode);
+  await chown(data, owner.uid, owner.gid);
+  return true;
+}
+
+/** makeSeeded fills a new cache mount directory beside it and renames it in place, so no build sees it half full. */
+async function makeSeeded(dir: string, data: string, seed: CacheMountSeed, signal: AbortSignal): Promise<boolean> {
+  if (await pathExists(data)) return false;
+  const fill = await mkdtemp(join(dir, 'seeding-'));
+  try {
+    await seed.populate(fill, { signal });
+    await rename(fill, data);
+    return true;
+  } catch (err) {
+    await rm(fill, { recursive: true, force: true });
+    // Another build seeded it first: use theirs.
+    if (errnoCode(err) === 'ENOTEMPTY' || errnoCode(err) === 'EEXIST') return false;
+    throw err;
+  }
 }
 
 async function mountKeys(base: string): Promise<string[]> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { errnoCode, InternalError, UsageError } from '../../base/errors.js';
 import type { ExecMount as SandboxMount } from '../../executor/index.js';
 import type { BindExecMount, ExecMount, ExecOp, SecretExecMount, SshExecMount } from '../graph/index.js';
+import { cacheMountSeed } from './cache-seed.js';
 import type { OpDeps } from './deps.js';
 import type { Ref } from './ref.js';
 
@@ -64,7 +65,8 @@ async function prepareOne(m: ExecMount, inputs: readonly Ref[], deps: OpDeps, cl
     case 'cache': {
       const store = deps.cacheMounts;
       if (store === undefined) throw new InternalError('Cannot use a cache mount: no cache mount store');
-      const lease = await store.acquire(m.id, m.sharing, m, { signal });
+      const seed = cacheMountSeed(m, inputs, deps);
+      const lease = await store.acquire(m.id, m.sharing, seed === undefined ? m : { ...m, seed }, { signal });
       cleanups.push(() => lease[Symbol.asyncDispose]());
       return { mounts: [{ kind: 'bind', source: lease.dir, target: m.dest, readonly: m.readonly }], env: [] };
     }

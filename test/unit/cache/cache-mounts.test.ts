@@ -1,6 +1,7 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { CacheMountSeed } from '../../../cache/cache-mounts.js';
 import { diskUsageRecords, prune } from '../../../cache/gc.js';
 import { openStore, type Store } from '../../../controller/store.js';
 import { makeTempDir } from '../../helpers/cli.js';
@@ -81,5 +82,70 @@ describe('cache mount bookkeeping', () => {
     expect(bySize.records).toBe(1);
     expect(await store.cacheMounts.list()).toEqual([]);
     expect(store.meta.cacheRecords.get('key-layer')).toBeDefined();
+  });
+});
+
+describe('cache mounts seeded from an input', () => {
+  /** seed writes `text` into a new directory and counts how often it was asked to. */
+  const seed = (key: string, text: string): CacheMountSeed & { calls: number } => {
+    const s = {
+      key,
+      calls: 0,
+      populate: async (dir: string) => {
+        s.calls++;
+        await writeFile(join(dir, 'seeded.txt'), text);
+      },
+    };
+    return s;
+  };
+  const read = (dir: string): Promise<string> => readFile(join(dir, 'seeded.txt'), 'utf8');
+
+  it('starts a new mount from the seed and never seeds an existing one again, whatever the sharing', async () => {
+    await using tmp = await makeTempDir();
+    await using store = await openStore(join(tmp.path, 'root'));
+    const stage = seed('snapshot s1 /data', 'from-stage');
+    {
+      await using lease = await store.cacheMounts.acquire('c1', 'shared', { ...OWNER, dest: '/c', seed: stage }, { signal });
+      expect(lease.created).toBe(true);
+      expect(await read(lease.dir)).toBe('from-stage');
+      await writeFile(join(lease.dir, 'seeded.txt'), 'changed-by-run');
+    }
+    for (const sharing of ['shared', 'locked', 'private'] as const) {
+      await using lease = await store.cacheMounts.acquire('c1', sharing, { ...OWNER, dest: '/c', seed: stage }, { signal });
+      expect(lease.created).toBe(false);
+      expect(await read(lease.dir)).toBe('changed-by-run');
+    }
+    expect(stage.calls).toBe(1);
+  });
+
+  it('keeps a cache per seed: other content, or no seed, is another cache with the same id', async () => {
+    await using tmp = await makeTempDir();
+    await using store = await openStore(join(tmp.path, 'root'));
+    await (await store.cacheMounts.acquire('c1', 'shared', { ...OWNER, dest: '/c', seed: seed('snapshot s1 /data', 'one') }, { signal }))[Symbol.asyncDispose]();
+    await using rebuilt = await store.cacheMounts.acquire('c1', 'shared', { ...OWNER, dest: '/c', seed: seed('snapshot s2 /data', 'two') }, { signal });
+    expect(await read(rebuilt.dir)).toBe('two');
+    await using plain = await store.cacheMounts.acquire('c1', 'shared', { ...OWNER, dest: '/c' }, { signal });
+    expect(plain.created).toBe(true);
+    expect((await store.cacheMounts.list()).map((m) => m.id)).toEqual(['c1', 'c1', 'c1']);
+  });
+
+  it('seeds the throwaway copy a private mount gets while another build holds it', async () => {
+    await using tmp = await makeTempDir();
+    await using store = await openStore(join(tmp.path, 'root'));
+    const stage = seed('snapshot s1 /data', 'from-stage');
+    await using held = await store.cacheMounts.acquire('p', 'private', { ...OWNER, dest: '/p', seed: stage }, { signal });
+    await writeFile(join(held.dir, 'seeded.txt'), 'in-use');
+    await using other = await store.cacheMounts.acquire('p', 'private', { ...OWNER, dest: '/p', seed: stage }, { signal });
+    expect(other.dir).not.toBe(held.dir);
+    expect(await read(other.dir)).toBe('from-stage');
+  });
+
+  it('leaves no half-seeded mount behind when seeding fails', async () => {
+    await using tmp = await makeTempDir();
+    await using store = await openStore(join(tmp.path, 'root'));
+    const failing: CacheMountSeed = { key: 'k', populate: () => Promise.reject(new Error('stage is gone')) };
+    await expect(store.cacheMounts.acquire('f', 'shared', { ...OWNER, dest: '/f', seed: failing }, { signal })).rejects.toThrow('stage is gone');
+    await using again = await store.cacheMounts.acquire('f', 'shared', { ...OWNER, dest: '/f', seed: seed('k', 'ok') }, { signal });
+    expect(await read(again.dir)).toBe('ok');
   });
 });
