@@ -73,12 +73,15 @@ function remoteAction(ctx: CompileContext, state: StageState, c: CopyInstruction
   const kind = classifyAddSource(src);
   let edge: Edge;
   let sources: string[];
+  let extract = false;
   switch (kind.type) {
     case 'local':
       return undefined;
     case 'http':
       edge = httpSourceEdge(ctx, state, kind.url, c.checksum === undefined ? undefined : expandWord(ctx, state, c.checksum, c.location), c.location);
       sources = [urlFilename(kind.url)];
+      // A downloaded archive is kept as it is unless --unpack=true asks for it to be extracted.
+      extract = c.unpack === true;
       break;
     case 'git':
       edge = gitSourceEdge(
@@ -93,7 +96,7 @@ function remoteAction(ctx: CompileContext, state: StageState, c: CopyInstruction
     default:
       return assertNever(kind, 'ADD source');
   }
-  return { edge, action: copyAction(state, e, input, sources, false, false) };
+  return { edge, action: copyAction(state, e, input, sources, extract, false) };
 }
 
 function copyAction(state: StageState, e: ExpandedCopy, input: number, sources: readonly string[], extractArchives: boolean, parents: boolean): CopyAction {
