@@ -5,11 +5,8 @@
  */
 export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_copy_test.go
-  'dockerfile_copy_test.go testCopyChownExistingDir / chowned': 'COPY --chown into an existing directory changes that directory\'s owner; BuildKit keeps it (500:600)',
-  'dockerfile_copy_test.go testCopyChownExistingDir / copy_from': 'COPY --from without --chown makes files root-owned; BuildKit keeps the source\'s owners (100:200)',
   'dockerfile_copy_test.go testEmptyWildcard': 'COPY foo nomatch* / fails with "no source files were specified"; BuildKit allows an empty wildcard next to other sources',
   'dockerfile_copy_test.go testCopySocket': 'a unix socket in the context fails the build; BuildKit copies it as an empty regular file',
-  'dockerfile_copy_test.go testCopyChmod': 'COPY --chmod=777 foo /parent/foo creates /parent as 0755; BuildKit gives created parents the --chmod mode',
   'dockerfile_copy_test.go testCopyInvalidChmod': 'an invalid --chmod is not reported as "invalid chmod parameter: \'64a\'. it should be octal string and between 0 and 07777"',
   // dockerfile_core_test.go
   'dockerfile_core_test.go testDockerfileLowercase': 'a context with only a lowercase `dockerfile` is refused; BuildKit falls back to it',
