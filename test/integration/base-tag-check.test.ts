@@ -1,14 +1,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCountingProxy, type CountingProxy } from '../fixtures/counting-proxy.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 import { runTbuild, type CliResult } from '../helpers/cli.js';
+import { startServe, type ServeProcess } from '../helpers/remote-server.js';
 
 describe('a base tag resolved earlier is checked again once its time to live is over', () => {
   const env = useBuildEnvironment();
   let proxy: CountingProxy;
   let user: string;
+  let server: ServeProcess | undefined;
   /** Settings whose resolutions expire at once, and ones that stay fresh for a day. */
   const settings = { expired: '', fresh: '' };
 
@@ -44,6 +46,19 @@ describe('a base tag resolved earlier is checked again once its time to live is 
     await writeFile(settings.fresh, '[resolve]\ntag-ttl = "24h"\n');
     return () => proxy.close();
   });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  /** Builds the user's Dockerfile on a `tbuild serve` whose own settings make resolutions expire at once. */
+  async function remoteBuild(): Promise<CliResult & { requests: string[] }> {
+    const builder = `unix://${join(env.tmp.path, 'run', 'tbuild.sock')}`;
+    server ??= await startServe(['--addr', builder, '--root', join(env.tmp.path, 'server-root'), '--config', settings.expired]);
+    proxy.reset();
+    const clientEnv = { XDG_CONFIG_HOME: join(env.tmp.path, 'client', 'config'), XDG_CACHE_HOME: join(env.tmp.path, 'client', 'cache') };
+    const res = await runTbuild(['build', '--builder', builder, '--progress', 'plain', user], { env: clientEnv });
+    return { ...res, requests: [...proxy.requests] };
+  }
 
   const head = 'HEAD /v2/test/base/manifests/1';
 
@@ -67,6 +82,17 @@ describe('a base tag resolved earlier is checked again once its time to live is 
     expect(res.stderr.match(/CACHED/g)?.length).toBeGreaterThanOrEqual(2);
   });
 
+  it("checks the same way on a remote builder, with the server's settings", async () => {
+    const first = await remoteBuild();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.requests).toContain('GET /v2/test/base/manifests/1');
+    const again = await remoteBuild();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.requests).toEqual([head]);
+    expect(again.stderr).toContain(`[internal] load metadata for ${proxy.host}/test/base:1`);
+    expect(again.stderr).toMatch(/RUN cat \/version > \/seen[\s\S]*CACHED/);
+  });
+
   it('builds on the new image when the tag moved, and says so', async () => {
     await pushBase('two');
     const res = await build(settings.expired);
@@ -86,6 +112,9 @@ describe('a base tag resolved earlier is checked again once its time to live is 
     expect(res.code, res.stderr).toBe(0);
     expect(res.seen).toBe('two\n');
     expect(res.stderr).toMatch(new RegExp(`WARNING: Cannot check image "${proxy.host}/test/base:1": cannot reach registry .*; using its resolution from \\d+s ago`));
+    const remote = await remoteBuild();
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(remote.stderr).toMatch(/WARNING: Cannot check image .*cannot reach registry .*; using its resolution from \d+s ago/);
     const pulled = await build(settings.fresh, ['--pull']);
     expect(pulled.code).toBe(1);
     expect(pulled.stderr).toMatch(/cannot reach registry/);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryError } from '../../base/errors.js';
-import { hostPlatform } from '../../base/oci.js';
+import { formatPlatform, hostPlatform } from '../../base/oci.js';
 import type { ProgressEvent } from '../../base/progress.js';
 import { openStore } from '../../controller/index.js';
 import { createRegistryClient, EMPTY_REGISTRY_CONFIG, parseReference } from '../../registry/index.js';
@@ -54,6 +54,7 @@ describe('stored tag resolutions and their time to live', () => {
     };
     const warnings = (): string[] => events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
     return {
+      store,
       proxy,
       clock,
       ref,
@@ -88,6 +89,24 @@ describe('stored tag resolutions and their time to live', () => {
     const first = await w.build();
     w.clock.t += policy.ttlMs;
     expect(await w.build({ speculative: true })).toEqual({ digest: first.digest, moved: false, requests: [`HEAD ${head}`] });
+  });
+
+  it('resolves a record stored without the digest the tag named in full once, then checks it with a HEAD', async () => {
+    await using w = await world();
+    const first = await w.build();
+    const key = `${w.ref}|${formatPlatform(platform)}`;
+    const pin = w.store.meta.imagePins.get(key);
+    expect(pin?.namedDigest).toMatch(/^sha256:/);
+    if (pin === undefined) throw new Error('the first build stored no resolution');
+    const { namedDigest: _dropped, ...older } = pin;
+    await w.store.meta.imagePins.put(key, older);
+    w.clock.t += policy.ttlMs;
+    const full = await w.build();
+    expect(full).toMatchObject({ digest: first.digest, moved: false });
+    expect(full.requests).toContain(`GET ${head}`);
+    expect(full.requests).not.toContain(`HEAD ${head}`);
+    w.clock.t += policy.ttlMs;
+    expect((await w.build()).requests).toEqual([`HEAD ${head}`]);
   });
 
   it('falls back to a GET when the registry gives no digest on HEAD', async () => {
