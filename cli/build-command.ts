@@ -170,7 +170,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
   const request: BuildRequest = {
     contextDir,
     dockerfile: stdinContext || urlContext || stdinDockerfile ? '' : v.file === undefined ? resolve(contextDir, 'Dockerfile') : resolve(v.file),
-    buildArgs: parseBuildArgs(v['build-arg'] ?? []),
+    buildArgs: withSourceDateEpoch(parseBuildArgs(v['build-arg'] ?? [])),
     ...(v.target === undefined ? {} : { target: v.target }),
     ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
     outputs: withAnnotations(outputsFor(v.output ?? [], tags, v.push === true, v.load === true), parseAnnotations(v.annotation ?? [])),
@@ -211,6 +211,13 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     ...(stdinContext ? { input: { kind: 'context' as const, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
     ...(urlContext && context !== undefined ? { input: { kind: 'url' as const, url: context, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
   };
+}
+
+/** withSourceDateEpoch adds the SOURCE_DATE_EPOCH environment variable as a build arg unless one is given, as buildx does. */
+function withSourceDateEpoch(args: Map<string, string>): Map<string, string> {
+  const fromEnv = process.env['SOURCE_DATE_EPOCH'];
+  if (fromEnv !== undefined && !args.has('SOURCE_DATE_EPOCH')) args.set('SOURCE_DATE_EPOCH', fromEnv);
+  return args;
 }
 
 function parseBuildArgs(values: readonly string[]): Map<string, string> {

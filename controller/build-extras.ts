@@ -36,10 +36,9 @@ export function compileExcludes(patterns: readonly string[]): (relPath: string) 
   return (relPath) => matcher.matchesOrParentMatches(relPath);
 }
 
-/** sourceDateEpochArg is the SOURCE_DATE_EPOCH build arg, which wins over the environment variable. */
-export function sourceDateEpochArg(request: BuildRequest): { sourceDateEpoch?: string } {
-  const v = request.buildArgs.get('SOURCE_DATE_EPOCH');
-  return v === undefined || v === '' ? {} : { sourceDateEpoch: v };
+/** sourceDateEpochOf is the SOURCE_DATE_EPOCH the Dockerfile build resolved, as exports and prefetches take it. */
+export function sourceDateEpochOf(definition: BuildDefinition): { sourceDateEpoch?: string } {
+  return definition.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: String(definition.sourceDateEpoch) };
 }
 
 interface PrintedVertex {

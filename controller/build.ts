@@ -26,7 +26,7 @@ import { checkEntitlements, localSecretProvider, openSshAgents } from './session
 import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
-import { cacheExportsOf, compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochArg, withLabels } from './build-extras.js';
+import { cacheExportsOf, compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochOf, withLabels } from './build-extras.js';
 import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js';
 import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
 import type { Store } from './store.js';
@@ -113,7 +113,7 @@ async function attemptBuild(
   if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
   const context = await loadContext(resolve(request.contextDir), request.dockerfile);
   await using ssh = await openSshAgents(request.ssh ?? [], signal);
-  await using prefetch = createLayerPrefetch(definition.root?.vertex, { outputs: request.outputs, store, ...sourceDateEpochArg(request), signal });
+  await using prefetch = createLayerPrefetch(definition.root?.vertex, { outputs: request.outputs, store, ...sourceDateEpochOf(definition), signal });
   await using runner = createOpRunner({
     meta: store.meta,
     content: store.content,
@@ -149,11 +149,11 @@ async function attemptBuild(
   }
   if (await images.checked()) return undefined;
   const rootfs = createSolvedRootfs(result, { store, signal, progress });
-  const cacheSubject = { outcome, rootfs, imported };
+  const cacheSubject = { outcome, rootfs, imported, ...(definition.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: definition.sourceDateEpoch }) };
   const cacheTo = cacheExportsOf(request);
   const image = await withInlineCache(withLabels(definition.image, request.labels), cacheTo, cacheSubject, inlineCompression(request.outputs), transfer);
   await prefetch.settled();
-  const exported = await exportOutputs(request.outputs, { rootfs, image, ...sourceDateEpochArg(request) }, { store, registry: registry.client, signal, progress });
+  const exported = await exportOutputs(request.outputs, { rootfs, image, ...sourceDateEpochOf(definition) }, { store, registry: registry.client, signal, progress });
   await exportCaches(cacheTo, cacheSubject, transfer);
   return { ...exported, warnings };
 }

@@ -1,4 +1,4 @@
-import { ExportError, TbuildError } from '../base/errors.js';
+import { TbuildError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { INLINE_CACHE_FIELD, type CacheConfig } from '../cache/cache-config.js';
@@ -60,6 +60,8 @@ export interface CacheExportSubject {
   readonly outcome: SolveOutcome<SolvedRef> | undefined;
   readonly rootfs: SolvedRootfs;
   readonly imported: ImportedCache | undefined;
+  /** SOURCE_DATE_EPOCH (seconds) the image's layers were clamped to: cache layers are clamped alike, to be the same blobs. */
+  readonly sourceDateEpoch?: number;
 }
 
 /** inlineCacheConfig returns the image config with the final image's cache records in it, when `type=inline` is asked for. */
@@ -106,7 +108,8 @@ async function cacheConfig(subject: CacheExportSubject, mode: 'min' | 'max', com
     if (mode === 'min' && chain.length > 0 && !final.has(prefixesOf(chain).pop() ?? '')) continue;
     records.push({ key: solved.key, chain });
   }
-  return buildCacheConfig(records, { compression, ...sourceDateEpoch(), store: store.content, cache: store.layerBlobs, signal: deps.signal });
+  const epoch = subject.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: subject.sourceDateEpoch };
+  return buildCacheConfig(records, { compression, ...epoch, store: store.content, cache: store.layerBlobs, signal: deps.signal });
 }
 
 /** chainOf returns the layers of a key's result: its snapshots when held here, else its imported blobs, else undefined. */
@@ -135,14 +138,6 @@ function prefixesOf(chain: readonly ExportLayer[]): string[] {
 async function rememberLocations(refText: string, cache: LoadedCache, locations: BlobLocations): Promise<void> {
   const ref = parseReference(refText);
   for (const layer of cache.config.layers) await locations.add(ref.registry, layer.digest, ref.repository);
-}
-
-function sourceDateEpoch(): { sourceDateEpoch?: number } {
-  const raw = process.env['SOURCE_DATE_EPOCH'];
-  if (raw === undefined || raw === '') return {};
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new ExportError(`Cannot use SOURCE_DATE_EPOCH="${raw}": expected a whole number of seconds`);
-  return { sourceDateEpoch: n };
 }
 
 function warn(deps: CacheTransferDeps, message: string): void {

@@ -15,7 +15,7 @@ import type { SolvedRootfs } from './solved-rootfs.js';
 export interface ExportSubject {
   readonly rootfs: SolvedRootfs;
   readonly image: ImageConfig;
-  /** The SOURCE_DATE_EPOCH build arg; it wins over the environment variable. */
+  /** SOURCE_DATE_EPOCH as the build resolved it (a --build-arg or a global ARG default). */
   readonly sourceDateEpoch?: string;
 }
 
@@ -145,9 +145,8 @@ function destOf(dest: string): string | NodeJS.WritableStream {
   return dest === '-' ? process.stdout : dest;
 }
 
-/** sourceDateEpoch is the SOURCE_DATE_EPOCH an export clamps times to: the build arg, else the environment variable. */
-export function sourceDateEpoch(fromArg: string | undefined): { sourceDateEpoch?: number } {
-  const raw = fromArg ?? process.env['SOURCE_DATE_EPOCH'];
+/** sourceDateEpoch is the SOURCE_DATE_EPOCH an export clamps times to, as the build resolved it. */
+export function sourceDateEpoch(raw: string | undefined): { sourceDateEpoch?: number } {
   if (raw === undefined || raw === '') return {};
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new ExportError(`Cannot use SOURCE_DATE_EPOCH="${raw}": expected a whole number of seconds`);

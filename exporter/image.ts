@@ -28,7 +28,11 @@ export interface BuildImageInput {
 export interface BuildImageOptions {
   readonly compression: Compression;
   readonly level?: number;
-  /** sourceDateEpoch clamps layer mtimes and the config's creation times (seconds since the epoch). */
+  /**
+   * sourceDateEpoch clamps layer mtimes (seconds since the epoch). With it, history entries keep the times they
+   * carry, as BuildKit's exporter does: the base image's its own, and the Dockerfile frontend dates what the build
+   * added at the epoch. The image is dated by its newest entry, or the epoch.
+   */
   readonly sourceDateEpoch?: number;
   /**
    * created is the creation time of what this build added when its layers carry no time of their own (RFC 3339;
@@ -53,13 +57,13 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
     signal.throwIfAborted();
     layers.push(await exportLayerBlob(layer, { ...options, store: options.layerStore ?? store }));
   }
-  const epoch = options.sourceDateEpoch === undefined ? undefined : new Date(options.sourceDateEpoch * 1000).toISOString();
-  // With SOURCE_DATE_EPOCH, what this build added is dated at the epoch, however long ago its layers were cached.
-  const config = imageConfig(input.config, layers.map((l) => l.diffId), {
-    history: historyTimes(input.config, epoch === undefined ? input.layers : [], epoch ?? options.created),
-    ...(options.created === undefined ? {} : { now: options.created }),
-    ...(options.sourceDateEpoch === undefined ? {} : { epoch: options.sourceDateEpoch }),
-  });
+  // Written as Go writes a whole second, as BuildKit's config times are.
+  const epoch = options.sourceDateEpoch === undefined ? undefined : new Date(options.sourceDateEpoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  const diffIds = layers.map((l) => l.diffId);
+  const config =
+    epoch === undefined
+      ? imageConfig(input.config, diffIds, { history: historyTimes(input.config, input.layers, options.created), ...(options.created === undefined ? {} : { now: options.created }) })
+      : imageConfig(input.config, diffIds, { history: (input.config.history ?? []).map((h) => h.created), now: epoch });
   const configBytes = Buffer.from(canonicalJson(config));
   // With the digest known up front, a rebuild that made the same config writes (and syncs) nothing.
   const configInfo = await store.writeBlob(configBytes, { digest: digestOf(configBytes), size: configBytes.length }, { signal });
@@ -117,16 +121,14 @@ function historyTimes(config: ImageConfig, layers: readonly ExportLayer[], now: 
   });
 }
 
-function imageConfig(base: ImageConfig, diffIds: readonly Digest[], times: { history: readonly (string | undefined)[]; now?: string; epoch?: number }): ImageConfig {
-  const clamp = (created: string | undefined): string | undefined => clampTime(created, times.epoch);
+function imageConfig(base: ImageConfig, diffIds: readonly Digest[], times: { history: readonly (string | undefined)[]; now?: string }): ImageConfig {
   const history = base.history?.map((h, i): HistoryEntry => {
     const { created: _created, ...rest } = h;
-    const c = clamp(times.history[i]);
+    const c = times.history[i];
     return c === undefined ? rest : { ...rest, created: c };
   });
-  // The image was made when its newest history entry was; without history, at the config's own time, else now.
-  const newest = history?.[history.length - 1]?.created ?? clamp(base.created ?? times.now);
-  const created = times.epoch === undefined ? newest : new Date(times.epoch * 1000).toISOString();
+  // The image was made when its newest dated history entry was; without one, at the config's own time, else now.
+  const created = [...(history ?? [])].reverse().find((h) => h.created !== undefined)?.created ?? base.created ?? times.now;
   const { created: _created, history: _history, ...rest } = base;
   return {
     ...rest,
@@ -134,13 +136,6 @@ function imageConfig(base: ImageConfig, diffIds: readonly Digest[], times: { his
     rootfs: { type: 'layers', diff_ids: [...diffIds] },
     ...(history === undefined ? {} : { history }),
   };
-}
-
-/** clampTime keeps an RFC 3339 time at or before the epoch (seconds); undefined stays undefined. */
-function clampTime(created: string | undefined, epoch: number | undefined): string | undefined {
-  if (created === undefined || epoch === undefined) return created;
-  const ms = Date.parse(created);
-  return Number.isNaN(ms) || ms > epoch * 1000 ? new Date(epoch * 1000).toISOString() : created;
 }
 
 function platformOf(config: ImageConfig): Platform {

@@ -36,6 +36,8 @@ export interface CompileContext {
   readonly warnings: WarningSink;
   readonly stages: readonly Stage[];
   readonly proxyEnv: ProxyEnv | undefined;
+  /** SOURCE_DATE_EPOCH in seconds: the time of every history entry the build adds. */
+  readonly sourceDateEpoch: number | undefined;
   /** Finds a stage by name (case-insensitive). */
   stageIndex(name: string): number | undefined;
   /** Compiles a stage once and returns its final state. */

@@ -8,6 +8,8 @@ export interface ImageState {
   author: string | undefined;
   config: MutableContainerConfig;
   history: HistoryEntry[];
+  /** When the entries this build adds were made: SOURCE_DATE_EPOCH (RFC 3339), else left for the exporter to fill. */
+  historyTime?: string;
 }
 
 /** DEFAULT_PATH is the PATH a Linux image gets when its config sets none. */
@@ -29,7 +31,7 @@ export function imageStateFrom(image: ImageConfig): ImageState {
 export function cloneImageState(image: ImageState): ImageState {
   const config = { ...image.config };
   delete config.OnBuild;
-  return { author: image.author, config, history: [...image.history] };
+  return { author: image.author, config, history: [...image.history], ...(image.historyTime === undefined ? {} : { historyTime: image.historyTime }) };
 }
 
 /** commitHistory records one instruction in the image history, as BuildKit words it. */
@@ -37,6 +39,7 @@ export function commitHistory(image: ImageState, createdBy: string, options: { l
   image.history.push({
     created_by: options.buildkitSuffix === true ? `${createdBy} # buildkit` : createdBy,
     comment: HISTORY_COMMENT,
+    ...(image.historyTime === undefined ? {} : { created: image.historyTime }),
     ...(options.layer ? {} : { empty_layer: true }),
   });
 }

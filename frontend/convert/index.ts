@@ -10,6 +10,7 @@ import { runLexer } from './expand.js';
 import { GraphBuilder } from './graph-builder.js';
 import { finalizeImage } from './image-state.js';
 import { builtinPlatformArgs } from './platform.js';
+import { resolveSourceDateEpoch } from './source-date-epoch.js';
 import { buildStage } from './stage.js';
 import type { StageState } from './stage-state.js';
 import type { BuildDefinition, CompileOptions, ResolvedImageConfig } from './types.js';
@@ -56,6 +57,7 @@ export async function compileDockerfile(text: string, options: CompileOptions): 
   if (stages.length === 0) throw new DockerfileError('dockerfile contains no stages to build', { location: { file: options.file, startLine: 1, endLine: 1 } });
   checkStages(stages, warnings);
   const lexer = new ShellLexer({ escapeToken: parsed.escapeToken });
+  const args = globalArgs(lexer, metaArgs, options);
   const compiled = new Map<number, Promise<StageState>>();
   const resolved = new Map<string, Promise<ResolvedImageConfig>>();
   const byName = new Map<string, number>();
@@ -67,11 +69,12 @@ export async function compileDockerfile(text: string, options: CompileOptions): 
     lexer,
     displayLexer: new ShellLexer({ escapeToken: parsed.escapeToken, rawQuotes: true, skipUnsetEnv: true }),
     heredocLexer: new ShellLexer({ escapeToken: parsed.escapeToken, skipProcessQuotes: true }),
-    globalArgs: globalArgs(lexer, metaArgs, options),
+    globalArgs: args,
     graph: new GraphBuilder(),
     warnings,
     stages,
     proxyEnv: proxyEnvFrom(options.buildArgs),
+    sourceDateEpoch: resolveSourceDateEpoch(options.buildArgs, args),
     stageIndex: (name) => byName.get(name.toLowerCase()),
     compileStage(index) {
       let p = compiled.get(index);
@@ -102,7 +105,8 @@ export async function compileDockerfile(text: string, options: CompileOptions): 
       ...(first?.location === undefined ? {} : { location: first.location }),
     });
   }
-  return { root: state.edge, image: finalizeImage(state.image, options.targetPlatform), stageName: state.name, warnings: kept, checkFailed };
+  const epoch = ctx.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: ctx.sourceDateEpoch };
+  return { root: state.edge, image: finalizeImage(state.image, options.targetPlatform), stageName: state.name, warnings: kept, checkFailed, ...epoch };
 }
 
 async function resolveWithLocation(options: CompileOptions, ref: string, platform: Platform, location: SourceLocation): Promise<ResolvedImageConfig> {

@@ -10,6 +10,7 @@ import { runLexer } from './expand.js';
 import { cloneImageState, DEFAULT_PATH, emptyImageState, imageStateFrom, setEnvEntry } from './image-state.js';
 import { parsePlatform } from './platform.js';
 import { applyWorkdir } from './scope-instructions.js';
+import { formatEpoch } from './source-date-epoch.js';
 import { vertexName, type StageState } from './stage-state.js';
 
 const LAYER_KINDS = new Set<Instruction['kind']>(['run', 'copy', 'add', 'workdir']);
@@ -95,6 +96,7 @@ export async function buildStage(ctx: CompileContext, index: number): Promise<St
     cmdSet: false,
   };
   if (base.kind !== 'stage') initFromImage(state);
+  if (ctx.sourceDateEpoch !== undefined) state.image.historyTime = formatEpoch(ctx.sourceDateEpoch);
   if (base.kind === 'image' && base.imageRef !== undefined) {
     const { ref, digest } = base.imageRef;
     const pinned = ref.includes('@') || digest === '' ? ref : `${ref}@${digest}`;

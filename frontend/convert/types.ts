@@ -57,4 +57,6 @@ export interface BuildDefinition {
   readonly warnings: readonly BuildWarning[];
   /** Checks found problems and `# check=error=true` makes them fatal. */
   readonly checkFailed?: boolean;
+  /** SOURCE_DATE_EPOCH (seconds) from a --build-arg or a global ARG: what the export dates and clamps times to. */
+  readonly sourceDateEpoch?: number;
 }

@@ -71,11 +71,28 @@ describe('image history times', () => {
     expect(undated.created).toBe(NOW);
   });
 
-  it('dates everything the build added at SOURCE_DATE_EPOCH and clamps older entries to it', async () => {
-    const epoch = Date.parse('2019-06-01T00:00:00.000Z') / 1000;
-    const out = await build(config(history), [blob(1, T1 - 1000), blob(2, T1), blob(3, T2)], { sourceDateEpoch: epoch });
+  // BuildKit's exporter keeps the base image's entries as they are, even when dated after the epoch, and its Dockerfile
+  // frontend dates every entry the build adds at the epoch: the layers' own times do not count.
+  it('keeps the times the entries carry with SOURCE_DATE_EPOCH, and dates the image by its newest entry', async () => {
+    const epoch = Date.parse('2021-06-01T00:00:00.000Z') / 1000;
     const at = new Date(epoch * 1000).toISOString();
-    expect(out.history?.map((h) => h.created)).toEqual([at, at, at, at, at]);
+    const later = '2023-03-03T00:00:00.000Z';
+    const dated: HistoryEntry[] = [
+      { created: BASE_TIME, created_by: 'base layer' },
+      { created: later, created_by: 'base CMD', empty_layer: true },
+      { created: at, created_by: 'RUN make' },
+      { created: at, created_by: 'CMD ["app"]', empty_layer: true },
+    ];
+    const out = await build(config(dated), [blob(1, T1 - 1000), blob(2, T2)], { sourceDateEpoch: epoch });
+    expect(out.history?.map((h) => h.created)).toEqual([BASE_TIME, later, at, at]);
     expect(out.created).toBe(at);
+  });
+
+  it('dates an image that adds nothing by its base, and one with no dated entry at the epoch', async () => {
+    const epoch = Date.parse('2021-06-01T00:00:00.000Z') / 1000;
+    expect((await build(config([{ created: BASE_TIME, created_by: 'base layer' }]), [blob(1, T1)], { sourceDateEpoch: epoch })).created).toBe(BASE_TIME);
+    const undated = await build(config([{ created_by: 'COPY x /' }]), [blob(1, T1)], { sourceDateEpoch: epoch });
+    expect(undated.history?.map((h) => h.created)).toEqual([undefined]);
+    expect(undated.created).toBe('2021-06-01T00:00:00Z');
   });
 });
