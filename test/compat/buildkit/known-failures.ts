@@ -14,7 +14,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'dockerfile_core_test.go testDockerfileCheckHostname / arg': '--build-arg BUILDKIT_SANDBOX_HOSTNAME=foo does not set the RUN hostname (/etc/hosts, $HOSTNAME, hostname)',
   // dockerfile_add_test.go
   'dockerfile_add_test.go testDockerfileADDFromURL': 'a second build GETs an ADD URL again where BuildKit sends HEAD (ETag revalidation); requests carry no tbuild/ User-Agent',
-  'dockerfile_add_test.go testDockerfileAddArchive': 'ADD --unpack=true <url> does not unpack the downloaded archive (extractArchives is false)',
   'dockerfile_add_test.go testDockerfileAddArchiveThroughAbsoluteSymlink': 'ADD of an archive through an absolute symlink (var/run -> /run) in the image does not land under /run',
   'dockerfile_add_test.go testDockerfileAddArchiveWildcard': 'ADD *.tar /dest with several archives is refused ("destination must be a directory"); BuildKit unpacks each into /dest',
   'dockerfile_add_test.go testAddInvalidChmod': 'an invalid --chmod is not reported as "invalid chmod parameter: \'64a\'. it should be octal string and between 0 and 07777"',
