@@ -1,7 +1,7 @@
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import { formatPlatform, type Platform } from '../../base/oci.js';
 import type { ProxyEnv } from '../../solver/graph/index.js';
-import { parseStages, type ArgInstruction } from '../instructions/index.js';
+import { parseStages, type ArgInstruction, type Stage } from '../instructions/index.js';
 import { parseDockerfile } from '../parser/index.js';
 import { ShellLexer } from '../shell/index.js';
 import { checkStages, keepWarning, parseCheckConfig } from './checks.js';
@@ -35,8 +35,15 @@ function proxyEnvFrom(buildArgs: ReadonlyMap<string, string>): ProxyEnv | undefi
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-function globalArgs(lexer: ShellLexer, metaArgs: readonly ArgInstruction[], options: CompileOptions): Map<string, string> {
+function globalArgs(lexer: ShellLexer, metaArgs: readonly ArgInstruction[], stages: readonly Stage[], options: CompileOptions): Map<string, string> {
   const args = builtinPlatformArgs(options.targetPlatform, options.buildPlatform);
+  // TARGETSTAGE names the stage asked for: --target as given, else the last stage's name, else "default".
+  args.set('TARGETSTAGE', options.target || stages[stages.length - 1]?.from.stageName?.toLowerCase() || 'default');
+  // A --build-arg overrides a built-in arg, as in BuildKit.
+  for (const key of args.keys()) {
+    const given = options.buildArgs.get(key);
+    if (given !== undefined) args.set(key, given);
+  }
   for (const cmd of metaArgs) {
     for (const arg of cmd.args) {
       const given = options.buildArgs.get(arg.key);
@@ -57,7 +64,7 @@ export async function compileDockerfile(text: string, options: CompileOptions): 
   if (stages.length === 0) throw new DockerfileError('dockerfile contains no stages to build', { location: { file: options.file, startLine: 1, endLine: 1 } });
   checkStages(stages, warnings);
   const lexer = new ShellLexer({ escapeToken: parsed.escapeToken });
-  const args = globalArgs(lexer, metaArgs, options);
+  const args = globalArgs(lexer, metaArgs, stages, options);
   const compiled = new Map<number, Promise<StageState>>();
   const resolved = new Map<string, Promise<ResolvedImageConfig>>();
   const byName = new Map<string, number>();

@@ -17,6 +17,4 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'dockerfile_add_test.go testDockerfileAddArchiveThroughAbsoluteSymlink': 'ADD of an archive through an absolute symlink (var/run -> /run) in the image does not land under /run',
   'dockerfile_add_test.go testDockerfileAddArchiveWildcard': 'ADD *.tar /dest with several archives is refused ("destination must be a directory"); BuildKit unpacks each into /dest',
   'dockerfile_add_test.go testAddInvalidChmod': 'an invalid --chmod is not reported as "invalid chmod parameter: \'64a\'. it should be octal string and between 0 and 07777"',
-  // dockerfile_args_test.go
-  'dockerfile_args_test.go testTargetStageNameArg': 'ARG TARGETSTAGE is empty; BuildKit sets it to the target stage name (foo, default, final)',
 };
