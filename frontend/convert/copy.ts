@@ -116,9 +116,6 @@ function copyAction(state: StageState, e: ExpandedCopy, input: number, sources: 
 /** dispatchCopy adds a FileOp for COPY or ADD from the context, a stage, an image, a URL, a git repository or heredocs. */
 export async function dispatchCopy(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, onBuild: boolean): Promise<void> {
   const e = expandCopy(ctx, state, c);
-  if (c.sources.length > 1 && !e.dest.endsWith('/')) {
-    throw new DockerfileError(`When using ${c.kind.toUpperCase()} with more than one source file, the destination must be a directory and end with a /`, { location: c.location });
-  }
   if (c.kind === 'copy' && e.paths.some((p) => REMOTE_SOURCE.test(p))) {
     throw new DockerfileError('source can\'t be a URL for COPY', { location: c.location });
   }

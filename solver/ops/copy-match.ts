@@ -60,7 +60,7 @@ export async function expandSource(src: string, source: CopySource): Promise<Mat
     }
     current = next;
   }
-  if (current.length === 0) throw new FileOpError(`Cannot copy "${src}": no source files were specified`);
+  // A wildcard that matches nothing copies nothing, as BuildKit allows for COPY and ADD (AllowEmptyWildcard).
   return current;
 }
 

@@ -61,13 +61,9 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
   }
   const destDirHint = action.dest.endsWith('/') || action.dest === '.' || action.dest === '';
   const destResolved = await target.base.resolvePath(action.dest);
-  const destEntry = await target.base.lookup(destResolved, { followLast: true });
-  const destExistsDir = destEntry?.stats.isDirectory() ?? false;
-  const destIsDir = destDirHint || destExistsDir || planned.length > 1 || action.parents;
-  if (planned.length > 1 && !destDirHint && !destExistsDir) {
-    throw new FileOpError('Cannot copy several sources to a file: when using COPY with more than one source file, the destination must be a directory and end with a /');
-  }
   const writer = new LayerWriter(target, owner, mode);
+  // Each match is copied on its own, onto what the ones before it left: several files to a destination without a
+  // trailing slash leave the last one there, as BuildKit's copy does.
   for (const p of planned) {
     const m = p.match;
     const scoped = scopedSource(filtered, m, relExcluded);
@@ -76,13 +72,15 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
       continue;
     }
     if (destDirHint) await writer.ensureExistingDir(destResolved);
+    const dest = await target.base.lookup(destResolved, { followLast: true });
     const kept = action.parents ? keptPath(p) : undefined;
     if (m.entry.stats.isDirectory() && (kept === undefined || kept === '')) {
+      if (dest !== undefined && !dest.stats.isDirectory()) throw new FileOpError(`Cannot copy "${m.relPath || '/'}" to "${action.dest}": not a directory`);
       // A directory's contents go into the destination, which is not itself something copied.
       await writer.copyChildren(m, destResolved, scoped);
       writer.keepTimes(destResolved, m.entry.stats);
     } else if (kept !== undefined) await writer.copyTree(m, posix.join(destResolved, kept), scoped);
-    else await writer.copyTree(m, destIsDir ? posix.join(destResolved, posix.basename(m.relPath)) : destResolved, scoped);
+    else await writer.copyTree(m, dest?.stats.isDirectory() === true ? posix.join(destResolved, posix.basename(m.relPath)) : destResolved, scoped);
   }
   await writer.finish();
 }

@@ -5,7 +5,6 @@
  */
 export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_copy_test.go
-  'dockerfile_copy_test.go testEmptyWildcard': 'COPY foo nomatch* / fails with "no source files were specified"; BuildKit allows an empty wildcard next to other sources',
   'dockerfile_copy_test.go testCopySocket': 'a unix socket in the context fails the build; BuildKit copies it as an empty regular file',
   'dockerfile_copy_test.go testCopyInvalidChmod': 'an invalid --chmod is not reported as "invalid chmod parameter: \'64a\'. it should be octal string and between 0 and 07777"',
   // dockerfile_core_test.go
@@ -15,6 +14,5 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_add_test.go
   'dockerfile_add_test.go testDockerfileADDFromURL': 'a second build GETs an ADD URL again where BuildKit sends HEAD (ETag revalidation); requests carry no tbuild/ User-Agent',
   'dockerfile_add_test.go testDockerfileAddArchiveThroughAbsoluteSymlink': 'ADD of an archive through an absolute symlink (var/run -> /run) in the image does not land under /run',
-  'dockerfile_add_test.go testDockerfileAddArchiveWildcard': 'ADD *.tar /dest with several archives is refused ("destination must be a directory"); BuildKit unpacks each into /dest',
   'dockerfile_add_test.go testAddInvalidChmod': 'an invalid --chmod is not reported as "invalid chmod parameter: \'64a\'. it should be octal string and between 0 and 07777"',
 };

@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.js';
@@ -93,6 +93,28 @@ describe('applyCopy: the destination directory', () => {
     await applyCopy(copy(['a.tar'], '/y/', { chown: { user: '8', group: '9' }, extractArchives: true }), source(true), target(), options);
     expect(await meta('y')).toBe('dir 755 8:9');
     expect(await meta('y/dir/f.txt')).toBe('file 644 8:9');
+  });
+});
+
+describe('applyCopy: several sources', () => {
+  it('copies them one after the other without a trailing slash: directories merge, the last file stays', async () => {
+    await mkdir(join(src, 'other'));
+    await writeFile(join(src, 'other', 'o.txt'), 'o\n');
+    await writeFile(join(src, 'f2.txt'), 'f2\n');
+    await applyCopy(copy(['dir', 'other'], '/merged'), source(true), target(), options);
+    expect((await readdir(join(upper, 'merged'))).sort()).toEqual(['f.txt', 'o.txt', 'sub']);
+    await applyCopy(copy(['dir/f.txt', 'f2.txt'], '/one'), source(true), target(), options);
+    expect(await readFile(join(upper, 'one'), 'utf8')).toBe('f2\n');
+    // A directory after a file finds a file where its contents would go.
+    await expect(applyCopy(copy(['f2.txt', 'dir'], '/clash'), source(true), target(), options)).rejects.toThrow('not a directory');
+  });
+
+  it('copies nothing for a wildcard that matches nothing, and creates no destination for it', async () => {
+    await applyCopy(copy(['nomatch*'], '/empty/'), source(true), target(), options);
+    await expect(lstat(join(upper, 'empty'))).rejects.toThrow('ENOENT');
+    await applyCopy(copy(['dir/f.txt', 'nomatch*'], '/some/'), source(true), target(), options);
+    expect(await readdir(join(upper, 'some'))).toEqual(['f.txt']);
+    await expect(applyCopy(copy(['missing.txt'], '/x'), source(true), target(), options)).rejects.toThrow('not found');
   });
 });
 
