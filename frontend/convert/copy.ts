@@ -49,6 +49,16 @@ function expandCopy(ctx: CompileContext, state: StageState, c: CopyInstruction |
   };
 }
 
+/**
+ * checkChmod refuses a --chmod that looks numeric but is no octal mode up to 07777, with BuildKit's words; symbolic
+ * modes (u+x,g-w) are read when the copy runs.
+ */
+function checkChmod(c: CopyInstruction | AddInstruction, chmod: string | undefined): void {
+  if (chmod === undefined || !/^[0-9]/.test(chmod)) return;
+  if (/^[0-7]+$/.test(chmod) && Number.parseInt(chmod, 8) <= 0o7777) return;
+  throw new DockerfileError(`invalid chmod parameter: '${chmod}'. it should be octal string and between 0 and 07777`, { location: c.location });
+}
+
 function parseMode(ctx: CopyInstruction | AddInstruction, chmod: string | undefined, fallback: number): number {
   if (chmod === undefined) return fallback;
   if (!/^[0-7]{3,4}$/.test(chmod)) throw new DockerfileError(`Cannot use --chmod="${chmod}" with a heredoc: expected an octal mode`, { location: ctx.location });
@@ -116,6 +126,7 @@ function copyAction(state: StageState, e: ExpandedCopy, input: number, sources: 
 /** dispatchCopy adds a FileOp for COPY or ADD from the context, a stage, an image, a URL, a git repository or heredocs. */
 export async function dispatchCopy(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, onBuild: boolean): Promise<void> {
   const e = expandCopy(ctx, state, c);
+  checkChmod(c, e.chmod);
   if (c.kind === 'copy' && e.paths.some((p) => REMOTE_SOURCE.test(p))) {
     throw new DockerfileError('source can\'t be a URL for COPY', { location: c.location });
   }

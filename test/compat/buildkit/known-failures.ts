@@ -6,7 +6,6 @@
 export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_copy_test.go
   'dockerfile_copy_test.go testCopySocket': 'a unix socket in the context fails the build; BuildKit copies it as an empty regular file',
-  'dockerfile_copy_test.go testCopyInvalidChmod': 'an invalid --chmod is not reported as "invalid chmod parameter: \'64a\'. it should be octal string and between 0 and 07777"',
   // dockerfile_core_test.go
   'dockerfile_core_test.go testDockerfileLowercase': 'a context with only a lowercase `dockerfile` is refused; BuildKit falls back to it',
   'dockerfile_core_test.go testUserAdditionalGids': 'RUN as root lists only the supplementary groups: `id` shows groups=10(wheel), BuildKit groups=0(root),10(wheel) (primary gid included, CVE-2023-25173)',
@@ -14,5 +13,4 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_add_test.go
   'dockerfile_add_test.go testDockerfileADDFromURL': 'a second build GETs an ADD URL again where BuildKit sends HEAD (ETag revalidation); requests carry no tbuild/ User-Agent',
   'dockerfile_add_test.go testDockerfileAddArchiveThroughAbsoluteSymlink': 'ADD of an archive through an absolute symlink (var/run -> /run) in the image does not land under /run',
-  'dockerfile_add_test.go testAddInvalidChmod': 'an invalid --chmod is not reported as "invalid chmod parameter: \'64a\'. it should be octal string and between 0 and 07777"',
 };

@@ -50,4 +50,17 @@ describe('COPY and ADD actions', () => {
     expect(withChmod.kinds).not.toContain('merge');
     expect(withChmod.copies.get('/srv/')?.chmod).toBe('0700');
   });
+
+  it('refuses a --chmod that looks numeric but is no octal mode up to 07777, in BuildKit\'s words', async () => {
+    for (const bad of ['64a', '10000', '9']) {
+      await expect(compileDockerfile(`FROM busybox\nCOPY --chmod=${bad} a.txt /\n`, compileOptions())).rejects.toThrow(
+        `invalid chmod parameter: '${bad}'. it should be octal string and between 0 and 07777`,
+      );
+    }
+    await expect(compileDockerfile('FROM busybox\nADD --chmod=64a a.tar /\n', compileOptions())).rejects.toThrow('invalid chmod parameter');
+    for (const good of ['0', '755', '04755', '7777', 'u+x,g-w']) {
+      const { copies } = await compile(`FROM busybox\nCOPY --chmod=${good} a.txt /d/\n`);
+      expect(copies.get('/d/')?.chmod).toBe(good);
+    }
+  });
 });
