@@ -1,9 +1,8 @@
 import type PQueue from 'p-queue';
 import { createExecSlots, limitExecutor } from './exec-slots.js';
-import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { errnoCode, InternalError, UsageError } from '../base/errors.js';
+import { InternalError, UsageError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile, describeDockerfile } from '../frontend/index.js';
@@ -21,7 +20,7 @@ import {
 } from '../solver/ops/index.js';
 import type { Executor } from '../executor/index.js';
 import { registerJob } from '../cache/jobs.js';
-import { loadContext } from './context.js';
+import { loadContext, readDockerfile } from './context.js';
 import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
 import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
@@ -79,7 +78,7 @@ async function attemptBuild(
   const { store } = services;
   const { signal, progress } = options;
   await using _job = await registerJob(store.meta);
-  const text = await readDockerfile(request.dockerfile);
+  const text = (await readDockerfile(request.dockerfile)).toString('utf8');
   if (request.print === 'targets' || request.print === 'outline') {
     return { names: [], warnings: [], printed: describeDockerfile(text, basename(request.dockerfile), request.print, request.target) };
   }
@@ -175,15 +174,6 @@ function solvedResult(result: SolvedRef, imported: ImportedCache | undefined): S
 function inlineCompression(outputs: BuildRequest['outputs']): LayerCompression {
   for (const o of outputs) if ('image' in o) return o.image.compression;
   return 'gzip';
-}
-
-async function readDockerfile(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw new UsageError(`Cannot read Dockerfile "${path}": no such file`, { hint: 'pass the file with -f or check the context path' });
-    throw err;
-  }
 }
 
 /** dockerfilePath resolves `-f` against the context like docker build does (default: Dockerfile in the context). */

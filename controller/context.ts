@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { errnoCode, UsageError } from '../base/errors.js';
 import { readTextIfExists } from '../base/fs.js';
 import { ContextFilter } from '../frontend/dockerignore/context-filter.js';
 import { readIgnoreFile } from '../frontend/dockerignore/read-ignore-file.js';
@@ -19,4 +21,20 @@ export async function loadContext(dir: string, dockerfile: string): Promise<Loca
   if (patterns.length === 0) return { dir, isExcluded: () => false };
   const filter = new ContextFilter(dir, patterns);
   return { dir, isExcluded: (relPath) => filter.isExcluded(relPath) };
+}
+
+/**
+ * readDockerfile reads the Dockerfile of a build. A missing `Dockerfile` falls back to `dockerfile` in the same
+ * folder, as BuildKit does (the ignore file is still looked up as `Dockerfile.dockerignore`).
+ */
+export async function readDockerfile(path: string): Promise<Buffer> {
+  const candidates = basename(path) === 'Dockerfile' ? [path, join(dirname(path), 'dockerfile')] : [path];
+  for (const candidate of candidates) {
+    try {
+      return await readFile(candidate);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+  }
+  throw new UsageError(`Cannot read Dockerfile "${path}": no such file`, { hint: 'pass the file with -f or check the context path' });
 }

@@ -10,6 +10,6 @@ export { collectGarbage, defaultGcPolicy, type GcPolicy } from './auto-gc.js';
 export { gcPolicyFor } from './gc-settings.js';
 export { tagPolicyFor } from './resolve-settings.js';
 export { createExecSlots } from './exec-slots.js';
-export { readContextIgnore } from './context.js';
+export { readContextIgnore, readDockerfile } from './context.js';
 export { localSecretProvider } from './session.js';
 export type { SecretProvider, SshAgentOwner, SshAgentProvider, SshAgentSocket } from '../solver/ops/index.js';

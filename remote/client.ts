@@ -1,11 +1,10 @@
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Client, type ClientDuplexStream, type Metadata, type MethodDefinition } from '@grpc/grpc-js';
 import { InternalError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
-import { localSecretProvider, type BuildRequest, type BuildResult } from '../controller/index.js';
+import { localSecretProvider, readDockerfile, type BuildRequest, type BuildResult } from '../controller/index.js';
 import { parseAddress } from './address.js';
 import type { InfoMsg, PruneMsg } from './admin-messages.js';
 import { channelCredentials, readTlsMaterial, tokenMetadata, type TlsFiles } from './auth.js';
@@ -69,7 +68,7 @@ export async function remoteBuild(
   const agentSockets = await resolveAgentSockets(request.ssh ?? [], env);
   const key = contextKey(request.contextDir);
   const manifest = await buildManifest(request.contextDir, request.dockerfile, { signal: o.signal, memoPath: checksumMemoPath(key, env) });
-  const dockerfile = await readFile(request.dockerfile);
+  const dockerfile = await readDockerfile(request.dockerfile);
   using c = await connectTo(conn);
   const m = c.methods.Build;
   let wireBytes = 0;
