@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { chmod, chown as fsChown, copyFile, lchown, lutimes, mkdir, readlink, symlink, utimes, constants } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -58,6 +59,8 @@ export class LayerWriter {
   /** Times to give directories once their children are written, by host path; a later entry wins. */
   readonly #dirTimes = new Map<string, Stats>();
   readonly #pending = new Set<Promise<void>>();
+  /** The first failure of a file copied in the background: thrown once every copy has settled. */
+  #failure: { readonly error: unknown } | undefined;
 
   constructor(target: FileTarget, owner: Owner | undefined, mode: ModeSpec | undefined) {
     this.#target = target;
@@ -104,7 +107,7 @@ export class LayerWriter {
   async copyTree(from: Match, to: string, source: CopySource): Promise<void> {
     await this.ensureParents(to);
     await this.#copyEntry(from.entry, from.relPath, to, source);
-    await Promise.all(this.#pending);
+    await this.#settle();
   }
 
   /**
@@ -118,7 +121,7 @@ export class LayerWriter {
       if (source.isExcluded(childRel)) continue;
       await this.#copyEntry(child, childRel, posix.join(to, name), source);
     }
-    await Promise.all(this.#pending);
+    await this.#settle();
   }
 
   #modeFor(st: Stats): number {
@@ -150,15 +153,31 @@ export class LayerWriter {
       return;
     }
     await this.#throttle();
-    const task = this.#copyLeaf(entry, host).finally(() => this.#pending.delete(task));
+    // A failure is kept for #settle: a copy rejecting before anyone awaits it would be an unhandled rejection.
+    const task = this.#copyLeaf(entry, host, source.rootOwned === true).then(
+      () => {
+        this.#pending.delete(task);
+      },
+      (error: unknown) => {
+        this.#pending.delete(task);
+        this.#failure ??= { error };
+      },
+    );
     this.#pending.add(task);
   }
 
   async #throttle(): Promise<void> {
     while (this.#pending.size >= PARALLEL_COPIES) await Promise.race(this.#pending);
+    if (this.#failure !== undefined) await this.#settle();
   }
 
-  async #copyLeaf(entry: FsEntry, host: string): Promise<void> {
+  /** Waits for every background copy, then throws the first failure among them. */
+  async #settle(): Promise<void> {
+    await Promise.all(this.#pending);
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+
+  async #copyLeaf(entry: FsEntry, host: string, fromContext: boolean): Promise<void> {
     const st = entry.stats;
     if (st.isSymbolicLink()) {
       await symlink(await readlink(entry.hostPath), host);
@@ -166,7 +185,16 @@ export class LayerWriter {
       await lutimes(host, st.atime, st.mtime);
       return;
     }
-    if (!st.isFile()) throw new FileOpError(`Cannot copy "${entry.hostPath}": only files, directories and symlinks can be copied`);
+    // A socket in the build context arrives as an empty file, as BuildKit's context transfer writes it.
+    if (st.isSocket() && fromContext) {
+      this.#target.usage?.record(host, 0);
+      this.#copySmallFile(entry, host);
+      return;
+    }
+    if (!st.isFile()) {
+      await this.#copySpecial(entry, host);
+      return;
+    }
     this.#target.usage?.record(host, st.size);
     if (this.#linkUnchanged(entry, host)) return;
     if (st.size <= SMALL_FILE) {
@@ -221,9 +249,18 @@ export class LayerWriter {
     this.#dirTimes.set(posix.join(this.#target.upperdir, to), stats);
   }
 
+  /** Recreates a fifo, device or socket node (cp makes the node, which Node cannot), then applies --chown and --chmod. */
+  async #copySpecial(entry: FsEntry, host: string): Promise<void> {
+    const st = entry.stats;
+    await runCp(['-a', '--no-dereference', '--', entry.hostPath, host]);
+    await this.#chown(host, st, true);
+    await chmod(host, this.#modeFor(st));
+    await utimes(host, st.atime, st.mtime);
+  }
+
   /** Restores directory times last, since writing children changes them. */
   async finish(): Promise<void> {
-    await Promise.all(this.#pending);
+    await this.#settle();
     for (const [host, stats] of this.#dirTimes) utimesSync(host, stats.atime, stats.mtime);
   }
 }
@@ -237,4 +274,15 @@ function openExclusive(path: string): number {
     unlinkSync(path);
     return openSync(path, 'wx', 0o600);
   }
+}
+
+/** runCp runs cp with arguments, failing with its message. */
+function runCp(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('cp', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new FileOpError(`Cannot copy a special file: cp exited ${code}: ${stderr.trim()}`))));
+  });
 }

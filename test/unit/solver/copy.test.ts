@@ -1,4 +1,5 @@
 import { chmod, chown, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.js';
@@ -115,6 +116,38 @@ describe('applyCopy: several sources', () => {
     await applyCopy(copy(['dir/f.txt', 'nomatch*'], '/some/'), source(true), target(), options);
     expect(await readdir(join(upper, 'some'))).toEqual(['f.txt']);
     await expect(applyCopy(copy(['missing.txt'], '/x'), source(true), target(), options)).rejects.toThrow('not found');
+  });
+});
+
+describe('applyCopy: special files', () => {
+  it('copies a socket of the context as an empty file, and recreates a stage\'s fifo with --chown applied', async () => {
+    const sock = join(src, 'dir', 'agent.sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      await chmod(sock, 0o750);
+      await run('mkfifo', ['-m', '0640', join(src, 'dir', 'pipe')]);
+      await applyCopy(copy(['dir'], '/ctx/'), source(true), target(), options);
+      expect(await meta('ctx/agent.sock')).toBe('file 750 0:0');
+      expect((await lstat(join(upper, 'ctx/agent.sock'))).size).toBe(0);
+      expect((await lstat(join(upper, 'ctx/pipe'))).isFIFO()).toBe(true);
+      await applyCopy(copy(['dir/pipe'], '/stage/', { chown: { user: '5', group: '6' } }), source(false), target(), options);
+      const fifo = await lstat(join(upper, 'stage/pipe'));
+      expect([fifo.isFIFO(), fifo.mode & 0o7777, fifo.uid, fifo.gid]).toEqual([true, 0o640, 5, 6]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('fails the copy, not the process, when a file vanishes while it is copied', async () => {
+    const view = createDirectoryView(src);
+    const gone = { hostPath: join(src, 'gone.txt'), stats: (await lstat(join(src, 'dir', 'f.txt'))) };
+    const vanishing: CopySource = {
+      view: { lookup: (p, o) => view.lookup(p, o), resolvePath: (p) => view.resolvePath(p), list: async (p, known) => new Map([...(await view.list(p, known)), ['gone.txt', gone]]) },
+      isExcluded: () => false,
+      rootOwned: true,
+    };
+    await expect(applyCopy(copy(['dir'], '/v/'), vanishing, target(), options)).rejects.toThrow('ENOENT');
   });
 });
 
