@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { buildRuntimeSpec, STANDARD_MOUNT_POINTS, type RuntimeSpec, type SpecRoot } from './spec.js';
-import { createStubLayer, type StubTarget } from './stubs.js';
+import { createRuntimeMountPoints, createStubLayer, type StubTarget } from './stubs.js';
 import { writeHostFiles } from './host-files.js';
 import { hostBoundingCapabilities } from './host-limits.js';
 import type { ExecMount, ExecRequest, OverlayMount, ResolvedUser } from './types.js';
@@ -78,7 +78,10 @@ export async function removeBundleDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-/** createBundle writes config.json, the sandbox's /etc files and the stub layer into a new directory of stateDir. */
+/**
+ * createBundle writes config.json, the sandbox's /etc files and the stub layer into a new directory of stateDir, and
+ * the runtime's missing mount points into the upperdir.
+ */
 export async function createBundle(stateDir: string, request: ExecRequest, options: BundleOptions): Promise<Bundle> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   // The pid in the name lets a later executor sweep bundles whose process died (see sweepStateDir).
@@ -90,9 +93,10 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
     await Promise.all([mkdir(rootfsDir), mkdir(stubDir), mkdir(filesDir)]);
     const hostname = request.hostname ?? DEFAULT_HOSTNAME;
     const mounts = [...(await writeHostFiles(filesDir, hostname, request.extraHosts)), ...(await stageOverlays(dir, request.mounts))];
-    const targets: StubTarget[] = STANDARD_MOUNT_POINTS.map((p) => ({ path: p, kind: 'dir' as const }));
+    const targets: StubTarget[] = [];
     for (const m of mounts) targets.push({ path: m.target, kind: await mountKind(m) });
     const layers = [request.rootfs.upperdir, ...request.rootfs.lowerdirs];
+    await createRuntimeMountPoints(request.rootfs.upperdir, layers, STANDARD_MOUNT_POINTS, { signal: options.signal });
     await createStubLayer(layers, stubDir, targets, { signal: options.signal });
     const lowerdirs = [stubDir, ...request.rootfs.lowerdirs];
     const root: SpecRoot =

@@ -7,8 +7,9 @@ const FALLBACK_RESOLV = 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n';
 const FALLBACK_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
 
 /**
- * writeHostFiles writes the sandbox's /etc/resolv.conf (the host's), /etc/hosts (the host's plus the container
- * hostname) and /etc/hostname into `dir`, and returns the read-only bind mounts that put them in place.
+ * writeHostFiles writes the sandbox's /etc/resolv.conf (the host's) and /etc/hosts (the host's plus the container
+ * hostname) into `dir`, and returns the read-only bind mounts that put them in place. /etc/hostname is left to the
+ * image, as in BuildKit: a RUN may write it, and the hostname itself comes from the UTS namespace.
  */
 export async function writeHostFiles(dir: string, hostname: string, extraHosts: readonly { host: string; ip: string }[] = []): Promise<ExecMount[]> {
   const resolv = (await readTextIfExists('/etc/resolv.conf')) ?? FALLBACK_RESOLV;
@@ -19,7 +20,6 @@ export async function writeHostFiles(dir: string, hostname: string, extraHosts: 
   const files: readonly [string, string][] = [
     ['resolv.conf', resolv],
     ['hosts', hosts],
-    ['hostname', `${hostname}\n`],
   ];
   const mounts: ExecMount[] = [];
   for (const [name, content] of files) {

@@ -1,4 +1,4 @@
-import { chown, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lookupLayered } from './layer-lookup.js';
 
@@ -9,10 +9,35 @@ export interface StubTarget {
 }
 
 /**
+ * createRuntimeMountPoints creates, in the upperdir, the directories of the runtime's own mounts (/proc, /dev, /sys)
+ * that no layer has, empty, root-owned and mode 0755, so they land in the RUN's layer. BuildKit's layers get them the
+ * same way: runc creates the mount points in the rootfs and BuildKit's mount-stub cleanup (executor/stubs.go) never
+ * covers them, in Docker 20.10's BuildKit 0.8 as in current BuildKit.
+ */
+export async function createRuntimeMountPoints(
+  upperdir: string,
+  layers: readonly string[],
+  targets: readonly string[],
+  options: { signal: AbortSignal },
+): Promise<void> {
+  for (const target of targets) {
+    options.signal.throwIfAborted();
+    if ((await lookupLayered(layers, target)).kind !== 'missing') continue;
+    const hostPath = path.join(upperdir, target);
+    await mkdir(hostPath);
+    // Not subject to the umask, as runc's MkdirAll(0755) on a root-owned rootfs gives.
+    await chmod(hostPath, 0o755);
+  }
+}
+
+/**
  * createStubLayer fills `stubDir`, used as the topmost lowerdir, with the mount points the image lacks. The stubs
  * are seen through the overlay but never written to the upperdir, so the committed diff does not gain empty
- * /etc/hosts, /proc or similar entries. Parent directories copy the image's owner, mode and times, because overlay
- * copies a directory up from its topmost lower layer when the process writes into it.
+ * /etc/hosts or RUN --mount targets, nor the parents made for them. That is what current BuildKit leaves: its
+ * recursive mount-stub cleanup removes every empty stub it created and each missing parent it made for one. Docker
+ * 20.10 (BuildKit 0.8) differs: it removes only empty files and keeps the directories (/etc, /run/secrets, a cache
+ * or bind target and its parents). Parent directories copy the image's owner, mode and times, because overlay copies
+ * a directory up from its topmost lower layer when the process writes into it.
  */
 export async function createStubLayer(
   layers: readonly string[],

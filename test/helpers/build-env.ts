@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
 import { makeTempDir, writeMirrorConfig, type TempDir } from './cli.js';
+import { startServe, type ServeProcess } from './remote-server.js';
 
 /** BuildEnvironment is what an end-to-end build test needs: a seeded registry, a temp folder and a settings file. */
 export interface BuildEnvironment {
@@ -41,6 +43,28 @@ export function useBuildEnvironment(): BuildEnvironment {
     },
     get config() {
       return ready(config, 'settings file');
+    },
+  };
+}
+
+/**
+ * useRemoteBuilder runs `tbuild serve` on a unix socket in the build environment's temp folder, with the same registry
+ * settings, for the suite's tests; `address` is its --builder value. Register it after useBuildEnvironment.
+ */
+export function useRemoteBuilder(env: BuildEnvironment): { readonly address: string } {
+  let server: ServeProcess | undefined;
+  let address: string | undefined;
+  beforeAll(async () => {
+    address = `unix://${join(env.tmp.path, 'serve.sock')}`;
+    server = await startServe(['--addr', address, '--root', join(env.tmp.path, 'serve-root'), '--config', env.config]);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    get address() {
+      if (address === undefined) throw new Error('The remote builder is not started yet: use it inside a test or hook');
+      return address;
     },
   };
 }

@@ -22,6 +22,8 @@ async function makeFixture(): Promise<Fixture> {
   const lower = path.join(base, 'lower');
   await mkdir(path.join(lower, 'bin'), { recursive: true });
   await mkdir(path.join(lower, 'etc'));
+  // As in a real image: a base without them gets them in the RUN's layer (see run-mount-points.test.ts).
+  for (const dir of ['dev', 'proc', 'sys']) await mkdir(path.join(lower, dir));
   await copyFile('/bin/busybox', path.join(lower, 'bin/busybox'));
   for (const a of APPLETS) await symlink('busybox', path.join(lower, 'bin', a));
   await writeFile(path.join(lower, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n');
@@ -136,9 +138,9 @@ function describeExecutor(name: string, make: (stateDir: string) => Executor): v
       expect(r.out.trim()).toBe('uid=1000(app) gid=1000(app) groups=2000(extra)');
     });
 
-    it('uses the container hostname', async () => {
-      const r = await exec(executor, fx, ['sh', '-c', 'hostname; cat /etc/hostname'], { hostname: 'box' });
-      expect(r.out).toBe('box\nbox\n');
+    it('uses the container hostname and leaves /etc/hostname to the image, writable as in BuildKit', async () => {
+      const r = await exec(executor, fx, ['sh', '-c', 'hostname; echo written > /etc/hostname && cat /etc/hostname'], { hostname: 'box' });
+      expect(r.out).toBe('box\nwritten\n');
     });
 
     it('has Docker default capabilities, masked and read-only /proc paths', async () => {

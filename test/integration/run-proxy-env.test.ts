@@ -1,10 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { run, runTbuild } from '../helpers/cli.js';
-import { useBuildEnvironment } from '../helpers/build-env.js';
+import { useBuildEnvironment, useRemoteBuilder } from '../helpers/build-env.js';
 import { plainSteps } from '../helpers/plain-steps.js';
-import { startServe, type ServeProcess } from '../helpers/remote-server.js';
 
 // What Docker 20.10 printed for `RUN env | grep -i proxy | sort` with the same build args (ALL_PROXY aside: BuildKit
 // 0.8 drops it, current BuildKit passes it like the others, and tbuild follows current BuildKit).
@@ -45,20 +44,13 @@ async function historyOf(tar: string): Promise<string[]> {
 
 describe('proxy build args reach RUN without an ARG, outside the cache key and the history', () => {
   const env = useBuildEnvironment();
-  let server: ServeProcess | undefined;
-  let builder = '';
+  const remote = useRemoteBuilder(env);
   const ctx = (): string => join(env.tmp.path, 'ctx');
   const embedded = (): string[] => ['--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain'];
 
   beforeAll(async () => {
     await mkdir(ctx(), { recursive: true });
     await writeFile(join(ctx(), 'Dockerfile'), 'FROM busybox\nRUN env | grep -i proxy | sort; echo proxy-run\n');
-    builder = `unix://${join(env.tmp.path, 'serve.sock')}`;
-    server = await startServe(['--addr', builder, '--root', join(env.tmp.path, 'serve-root'), '--config', env.config]);
-  });
-
-  afterAll(async () => {
-    await server?.stop();
   });
 
   it('sets each proxy variable in upper and lower case, and a changed value keeps RUN cached', async () => {
@@ -75,7 +67,7 @@ describe('proxy build args reach RUN without an ARG, outside the cache key and t
   });
 
   it('passes them through a remote builder', async () => {
-    const res = await runTbuild(['build', '--builder', builder, '--progress', 'plain', ...buildArgs(PROXY_ARGS), ctx()]);
+    const res = await runTbuild(['build', '--builder', remote.address, '--progress', 'plain', ...buildArgs(PROXY_ARGS), ctx()]);
     expect(res.code, res.stderr).toBe(0);
     expect(runOutput(res.stderr)).toEqual([...EXPECTED_ENV, 'proxy-run']);
   });

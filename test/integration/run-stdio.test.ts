@@ -1,9 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runTbuild } from '../helpers/cli.js';
-import { useBuildEnvironment } from '../helpers/build-env.js';
-import { startServe, type ServeProcess } from '../helpers/remote-server.js';
+import { useBuildEnvironment, useRemoteBuilder } from '../helpers/build-env.js';
 
 // Docker 20.10 runs this Dockerfile with every line below printed, on the stream named: RUN's stdin, stdout and
 // stderr are pipes (stdin at EOF), so /dev/stdout and /dev/stderr can be reopened, by root and by USER nobody alike.
@@ -35,20 +34,13 @@ function streams(stderr: string): { stdout: string[]; stderr: string[] } {
 
 describe('RUN stdio are pipes, as in BuildKit', () => {
   const env = useBuildEnvironment();
-  let server: ServeProcess | undefined;
-  let builder = '';
+  const remote = useRemoteBuilder(env);
   const ctx = (): string => join(env.tmp.path, 'ctx');
   const embedded = (): string[] => ['--root', join(env.tmp.path, 'root'), '--config', env.config, '--no-cache'];
 
   beforeAll(async () => {
     await mkdir(ctx(), { recursive: true });
     await writeFile(join(ctx(), 'Dockerfile'), DOCKERFILE);
-    builder = `unix://${join(env.tmp.path, 'serve.sock')}`;
-    server = await startServe(['--addr', builder, '--root', join(env.tmp.path, 'serve-root'), '--config', env.config]);
-  });
-
-  afterAll(async () => {
-    await server?.stop();
   });
 
   for (const runtime of ['sandbox', 'runc', 'crun'] as const) {
@@ -61,7 +53,7 @@ describe('RUN stdio are pipes, as in BuildKit', () => {
   }
 
   it('does the same on a remote builder', async () => {
-    const res = await runTbuild(['build', '--builder', builder, '--no-cache', '--progress', 'rawjson', ctx()]);
+    const res = await runTbuild(['build', '--builder', remote.address, '--no-cache', '--progress', 'rawjson', ctx()]);
     expect(res.code, res.stderr).toBe(0);
     expect(streams(res.stderr)).toEqual(EXPECTED);
   });
