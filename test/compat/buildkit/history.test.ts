@@ -1,0 +1,56 @@
+// Ported from moby/buildkit frontend/dockerfile/dockerfile_history_test.go: each case names its test function.
+import { describe, expect } from 'vitest';
+import { buildkitSuite, file, ok } from './harness.js';
+
+describe('BuildKit dockerfile_history_test.go', () => {
+  const { build, port } = buildkitSuite('dockerfile_history_test.go');
+
+  // dockerfile_history_test.go testExportedHistory
+  port('testExportedHistory', async () => {
+    // using multi-stage to test that history is scoped to one stage
+    const res = await build({
+      files: {
+        Dockerfile:
+          '\nFROM busybox AS base\nENV foo=bar\nCOPY foo /foo2\nFROM busybox\nLABEL lbl=val\nCOPY --from=base foo2 foo3\nWORKDIR /\nRUN echo bar > foo4\nRUN ["ls"]\nEXPOSE 2375 5000 1234/udp\n',
+        foo: file('contents0'),
+      },
+      output: 'oci',
+    });
+    ok(res);
+    const img = await res.image();
+    expect(img.rootfs.diff_ids).toHaveLength(4);
+    const history = img.history ?? [];
+    expect(history).toHaveLength(8);
+    const steps: [string, boolean][] = [
+      ['lbl=val', true],
+      ['COPY foo2 foo3', false],
+      ['WORKDIR /', true],
+      ['echo bar > foo4', false],
+      ['RUN ls', false],
+      ['EXPOSE [1234/udp 2375/tcp 5000/tcp]', true],
+    ];
+    steps.forEach(([text, empty], i) => {
+      const h = history[2 + i];
+      expect(h?.created_by, text).toContain(text);
+      expect(h?.empty_layer ?? false, text).toBe(empty);
+      expect((h as { created?: string } | undefined)?.created, text).toBeDefined();
+    });
+  });
+
+  // dockerfile_history_test.go testExportedHistoryFlattenArgs (BuildKit pushes the image and reads it back; here it is
+  // exported as an OCI archive)
+  port('testExportedHistoryFlattenArgs', async () => {
+    const res = await build({ files: { Dockerfile: '\nFROM busybox\nARG foo=bar\nARG bar=123\nARG foo=bar2\nRUN ls /etc/\n' }, output: 'oci' });
+    ok(res);
+    const history = (await res.image()).history ?? [];
+    const first = history.findIndex((h) => h.created_by === 'ARG foo=bar');
+    expect(first).toBeGreaterThan(0);
+    expect(history).toHaveLength(first + 4);
+    expect(history[first + 1]?.created_by).toContain('ARG bar=123');
+    expect(history[first + 2]?.created_by).toContain('ARG foo=bar2');
+    const runLine = history[first + 3]?.created_by ?? '';
+    expect(runLine).toContain('ls /etc/');
+    expect(runLine).not.toContain('ARG foo=bar');
+    expect(runLine).toContain('RUN |2 foo=bar2 bar=123 ');
+  });
+});
