@@ -7,6 +7,8 @@ export interface SnapshotRecord {
   readonly createdAt: number;
   readonly description: string;
   readonly size: number;
+  /** Digest of the layer's files (paths, types, modes, contents, link targets), once a build needed it. */
+  readonly contentDigest?: string;
 }
 
 /** CacheRecord links a cache key to the snapshot its op produced. */

@@ -20,12 +20,14 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const remote = new RemoteSources();
   // One memo for the build: a COPY lists the context from what its checksum read moments before.
   const memo = new ContextMemo(deps.meta, Date.now());
+  // Digests of committed layers, for the steps that ignore the cache (see OpRunner.contentDigest).
+  const layers = new Map<string, Promise<Digest>>();
   return {
     [Symbol.asyncDispose]: () => remote[Symbol.asyncDispose](),
     cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, { deps, job, remote, memo }),
     lookup: (vertex, key) => lookup(vertex, key, deps),
     run: (vertex, key, inputs, job) => run(vertex, key, inputs, { deps, job, remote, memo }),
-    contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo }),
+    contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),
     link: async (vertex, key, result) => {
       if (result.kind === 'snapshot') await record(key, vertex, result, deps);
     },
