@@ -34,7 +34,7 @@ interface DirTime {
 export async function applyLayer(
   blob: NodeJS.ReadableStream | Readable,
   dir: string,
-  options: { signal: AbortSignal; mediaType?: string },
+  options: { signal: AbortSignal; mediaType?: string; onEntry?: (header: TarHeader) => void },
 ): Promise<ApplyResult> {
   const { signal } = options;
   signal.throwIfAborted();
@@ -49,6 +49,7 @@ export async function applyLayer(
   try {
     for await (const entry of readTar(uncompressed())) {
       signal.throwIfAborted();
+      options.onEntry?.(entry.header);
       await applyEntry(dir, entry, dirTimes);
     }
   } catch (err) {

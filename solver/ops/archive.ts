@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { FileOpError } from '../../base/errors.js';
-import { applyLayer, decompress, filterThroughProcess } from '../../cache/layer/index.js';
+import { applyLayer, cleanEntryPath, decompress, filterThroughProcess, type TarHeader } from '../../cache/layer/index.js';
 
 /** ArchiveCompression is how a local ADD source is compressed, found by its first bytes. */
 export type ArchiveCompression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'none';
@@ -80,10 +80,18 @@ export async function isTarArchive(path: string, signal: AbortSignal): Promise<b
   return validTarHeader(buf);
 }
 
-/** extractArchive unpacks a local tar archive into an empty directory, keeping owners, modes and times. */
-export async function extractArchive(path: string, dir: string, signal: AbortSignal): Promise<void> {
+/**
+ * extractArchive unpacks a local tar archive into an empty directory, keeping owners, modes and times; it returns
+ * the directories the archive has entries for (relative, no trailing slash), as opposed to those it only implies.
+ */
+export async function extractArchive(path: string, dir: string, signal: AbortSignal): Promise<Set<string>> {
+  const listed = new Set<string>();
+  const onEntry = (header: TarHeader): void => {
+    if (header.type === 'directory') listed.add(cleanEntryPath(header.name));
+  };
   try {
-    await applyLayer(Readable.from(uncompressedStream(path, signal)), dir, { signal });
+    await applyLayer(Readable.from(uncompressedStream(path, signal)), dir, { signal, onEntry });
+    return listed;
   } catch (err) {
     if (signal.aborted) throw err;
     throw new FileOpError(`Cannot extract archive "${path}"`, { cause: err });

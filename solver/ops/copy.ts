@@ -99,15 +99,38 @@ function scopedSource(source: CopySource, m: Match, relExcluded: ((rel: string) 
 async function extractInto(m: Match, dest: string, target: FileTarget, owner: Owner | undefined, signal: AbortSignal): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'tbuild-add-'));
   try {
-    await extractArchive(m.entry.hostPath, tmp, signal);
+    const listed = await extractArchive(m.entry.hostPath, tmp, signal);
     const view = createDirectoryView(tmp);
     const root = await view.lookup('/', { followLast: true });
     if (root === undefined) throw new FileOpError(`Cannot extract archive "${m.relPath}"`);
     const writer = new LayerWriter(target, owner, undefined);
-    await writer.copyChildren({ relPath: '', entry: root }, dest, { view, isExcluded: () => false });
+    await writer.ensureExistingDir(dest);
+    await copyExtracted(writer, { view, isExcluded: () => false }, { relPath: '', entry: root }, dest, { listed, target });
     await writer.finish();
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * copyExtracted copies what an extracted archive directory holds into `to`. A directory the archive lists replaces
+ * what is there (a symlink too); one it only implies is reached through the image's paths, symlinks included, as an
+ * untar into the image resolves them (an archive of var/run/x lands in /run/x where /var/run links to /run).
+ */
+async function copyExtracted(writer: LayerWriter, source: CopySource, from: Match, to: string, o: { listed: ReadonlySet<string>; target: FileTarget }): Promise<void> {
+  for (const [name, entry] of await source.view.list(`/${from.relPath}`, from.entry)) {
+    const relPath = from.relPath === '' ? name : `${from.relPath}/${name}`;
+    let into = posix.join(to, name);
+    if (!entry.stats.isDirectory()) {
+      await writer.queueTree({ relPath, entry }, into, source);
+      continue;
+    }
+    if (o.listed.has(relPath)) await writer.copyDirEntry(entry, into);
+    else {
+      into = await o.target.base.resolvePath(into);
+      await writer.ensureImpliedDir(into);
+    }
+    await copyExtracted(writer, source, { relPath, entry }, into, o);
   }
 }
 

@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, mkdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { chmod, chown as fsChown, copyFile, lchown, lutimes, mkdir, readlink, symlink, utimes, constants } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
-import { errnoCode, FileOpError } from '../../base/errors.js';
+import { FileOpError } from '../../base/errors.js';
 import type { FsEntry, FsView } from '../../cache/fs-view.js';
 import { applyModeSpec, type ModeSpec } from './chmod.js';
 import type { Owner } from './chown.js';
 import type { CopySource, Match } from './copy-match.js';
+import { linkReplacing, openExclusive, runCp } from './layer-nodes.js';
 
 /** Files up to this size are copied with synchronous calls. */
 const SMALL_FILE = 256 * 1024;
@@ -59,6 +59,8 @@ export class LayerWriter {
   /** Times to give directories once their children are written, by host path; a later entry wins. */
   readonly #dirTimes = new Map<string, Stats>();
   readonly #pending = new Set<Promise<void>>();
+  /** The first copy of each source file with several names, by device and inode: later names link to it. */
+  readonly #hardLinks = new Map<string, { readonly host: string; readonly done: Promise<void> }>();
   /** The first failure of a file copied in the background: thrown once every copy has settled. */
   #failure: { readonly error: unknown } | undefined;
 
@@ -104,10 +106,42 @@ export class LayerWriter {
     this.#madeDirs.add(path);
   }
 
+  /** copyDirEntry makes `to` the directory `entry` is, with its metadata, replacing anything else there (an archive's entry). */
+  async copyDirEntry(entry: FsEntry, to: string): Promise<void> {
+    await this.ensureParents(to);
+    const host = posix.join(this.#target.upperdir, to);
+    if (lstatSync(host, { throwIfNoEntry: false })?.isDirectory() === false) unlinkSync(host);
+    mkdirSync(host, { recursive: true });
+    this.#madeDirs.add(to);
+    this.#applyDirMetadata(host, entry.stats);
+  }
+
+  /**
+   * ensureImpliedDir makes sure of a directory an archive holds entries in without listing it: an existing one stays
+   * as it is, a missing one is made 0755 and root's, as an untar makes it.
+   */
+  async ensureImpliedDir(path: string): Promise<void> {
+    if (path === '/' || this.#madeDirs.has(path)) return;
+    const there = await this.#target.base.lookup(path, { followLast: false });
+    if (there !== undefined && !there.stats.isDirectory()) throw new FileOpError(`Cannot extract an archive into "${path}": not a directory`);
+    if (there !== undefined) return this.ensureExistingDir(path);
+    await this.ensureParents(path);
+    const host = posix.join(this.#target.upperdir, path);
+    await mkdir(host);
+    await chmod(host, 0o755);
+    await fsChown(host, 0, 0);
+    this.#madeDirs.add(path);
+  }
+
   async copyTree(from: Match, to: string, source: CopySource): Promise<void> {
+    await this.queueTree(from, to, source);
+    await this.#settle();
+  }
+
+  /** queueTree starts copying like copyTree; files may still be written when it returns, until finish. */
+  async queueTree(from: Match, to: string, source: CopySource): Promise<void> {
     await this.ensureParents(to);
     await this.#copyEntry(from.entry, from.relPath, to, source);
-    await this.#settle();
   }
 
   /**
@@ -147,14 +181,12 @@ export class LayerWriter {
         if (source.isExcluded(childRel)) continue;
         await this.#copyEntry(child, childRel, posix.join(to, name), source);
       }
-      chmodSync(host, this.#modeFor(st));
-      chownSync(host, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid);
-      this.#dirTimes.set(host, st);
+      this.#applyDirMetadata(host, st);
       return;
     }
     await this.#throttle();
     // A failure is kept for #settle: a copy rejecting before anyone awaits it would be an unhandled rejection.
-    const task = this.#copyLeaf(entry, host, source.rootOwned === true).then(
+    const task = this.#linkOrCopy(entry, host, source.rootOwned === true).then(
       () => {
         this.#pending.delete(task);
       },
@@ -164,6 +196,24 @@ export class LayerWriter {
       },
     );
     this.#pending.add(task);
+  }
+
+  #applyDirMetadata(host: string, st: Stats): void {
+    chmodSync(host, this.#modeFor(st));
+    chownSync(host, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid);
+    this.#dirTimes.set(host, st);
+  }
+
+  /** Copies a file, or links it to the copy of another name of the same source file, as BuildKit's copy keeps hard links. */
+  #linkOrCopy(entry: FsEntry, host: string, fromContext: boolean): Promise<void> {
+    const st = entry.stats;
+    if (!st.isFile() || st.nlink < 2) return this.#copyLeaf(entry, host, fromContext);
+    const key = `${st.dev}:${st.ino}`;
+    const first = this.#hardLinks.get(key);
+    if (first !== undefined) return first.done.then(() => linkReplacing(first.host, host));
+    const done = this.#copyLeaf(entry, host, fromContext);
+    this.#hardLinks.set(key, { host, done });
+    return done;
   }
 
   async #throttle(): Promise<void> {
@@ -263,26 +313,4 @@ export class LayerWriter {
     await this.#settle();
     for (const [host, stats] of this.#dirTimes) utimesSync(host, stats.atime, stats.mtime);
   }
-}
-
-/** openExclusive creates a file, replacing what is there without ever following a symlink out of the layer. */
-function openExclusive(path: string): number {
-  try {
-    return openSync(path, 'wx', 0o600);
-  } catch (err) {
-    if (errnoCode(err) !== 'EEXIST') throw err;
-    unlinkSync(path);
-    return openSync(path, 'wx', 0o600);
-  }
-}
-
-/** runCp runs cp with arguments, failing with its message. */
-function runCp(args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('cp', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new FileOpError(`Cannot copy a special file: cp exited ${code}: ${stderr.trim()}`))));
-  });
 }

@@ -10,7 +10,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'dockerfile_core_test.go testDockerfileCheckHostname / arg': '--build-arg BUILDKIT_SANDBOX_HOSTNAME=foo does not set the RUN hostname (/etc/hosts, $HOSTNAME, hostname)',
   // dockerfile_add_test.go
   'dockerfile_add_test.go testDockerfileADDFromURL': 'a second build GETs an ADD URL again where BuildKit sends HEAD (ETag revalidation); requests carry no tbuild/ User-Agent',
-  'dockerfile_add_test.go testDockerfileAddArchiveThroughAbsoluteSymlink': 'ADD of an archive through an absolute symlink (var/run -> /run) in the image does not land under /run',
   // dockerfile_heredoc_test.go
   'dockerfile_heredoc_test.go testOnBuildHeredoc': 'ONBUILD RUN <<EOF ... EOF is refused with "unterminated heredoc"; BuildKit stores the heredoc trigger and runs it in the child build',
   // dockerfile_history_test.go

@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -148,6 +148,33 @@ describe('applyCopy: special files', () => {
       rootOwned: true,
     };
     await expect(applyCopy(copy(['dir'], '/v/'), vanishing, target(), options)).rejects.toThrow('ENOENT');
+  });
+});
+
+describe('applyCopy: hard links and archives', () => {
+  it('keeps hard links between the files it copies', async () => {
+    await link(join(src, 'dir', 'f.txt'), join(src, 'dir', 'sub', 'same.txt'));
+    await applyCopy(copy(['dir'], '/linked/', { chown: { user: '5' } }), source(false), target(), options);
+    const [a, b] = await Promise.all([lstat(join(upper, 'linked/f.txt')), lstat(join(upper, 'linked/sub/same.txt'))]);
+    expect(b.ino).toBe(a.ino);
+    expect([a.uid, a.nlink]).toEqual([5, 2]);
+  });
+
+  it('extracts through a symlink of the image where the archive only implies the directory, and replaces it where it lists it', async () => {
+    await mkdir(join(lower, 'run'));
+    await symlink('/run', join(lower, 'srv', 'link'));
+    await mkdir(join(src, 'arc', 'srv', 'link', 'act'), { recursive: true });
+    await writeFile(join(src, 'arc', 'srv', 'link', 'act', 'f'), 'f\n');
+    const implied = await run('tar', ['-C', join(src, 'arc'), '--no-recursion', '-cf', join(src, 'implied.tar'), 'srv/link/act', 'srv/link/act/f']);
+    const listed = await run('tar', ['-C', join(src, 'arc'), '-cf', join(src, 'listed.tar'), 'srv']);
+    expect([implied.code, listed.code]).toEqual([0, 0]);
+    await applyCopy(copy(['implied.tar'], '/', { extractArchives: true }), source(true), target(), options);
+    expect(await readFile(join(upper, 'run/act/f'), 'utf8')).toBe('f\n');
+    expect(await meta('run')).toBe('dir 755 0:0');
+    await expect(lstat(join(upper, 'srv/link'))).rejects.toThrow('ENOENT');
+    await applyCopy(copy(['listed.tar'], '/', { extractArchives: true }), source(true), target(), options);
+    expect(await meta('srv/link')).toBe('dir 755 0:0');
+    expect(await readFile(join(upper, 'srv/link/act/f'), 'utf8')).toBe('f\n');
   });
 });
 

@@ -1,0 +1,37 @@
+/** Creating nodes in a layer's upper directory: files, hard links and special files, never through a symlink there. */
+import { spawn } from 'node:child_process';
+import { linkSync, openSync, unlinkSync } from 'node:fs';
+import { errnoCode, FileOpError } from '../../base/errors.js';
+
+/** openExclusive creates a file, replacing what is there without ever following a symlink out of the layer. */
+export function openExclusive(path: string): number {
+  try {
+    return openSync(path, 'wx', 0o600);
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    unlinkSync(path);
+    return openSync(path, 'wx', 0o600);
+  }
+}
+
+/** linkReplacing makes `path` a hard link to `existing`, replacing a file there. */
+export function linkReplacing(existing: string, path: string): void {
+  try {
+    linkSync(existing, path);
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    unlinkSync(path);
+    linkSync(existing, path);
+  }
+}
+
+/** runCp runs cp with arguments, failing with its message. */
+export function runCp(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('cp', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new FileOpError(`Cannot copy a special file: cp exited ${code}: ${stderr.trim()}`))));
+  });
+}
