@@ -1,5 +1,5 @@
 import { RegistryError } from '../../base/errors.js';
-import { formatPlatform, type Platform } from '../../base/oci.js';
+import type { Platform } from '../../base/oci.js';
 import type { ProgressSink } from '../../base/progress.js';
 import type { MetadataStore } from '../../cache/metadata.js';
 import type { RegistryClient, ResolvedImage } from '../../registry/index.js';
@@ -103,11 +103,12 @@ export function createImageResolver(options: ImageResolverOptions): ImageResolve
   };
 
   return {
-    resolve(ref, { platform, signal }) {
-      const key = `${ref}|${formatPlatform(platform)}`;
+    async resolve(ref, { platform, signal }) {
+      const parsed = parseReference(ref);
+      // By the normalised reference: `busybox` and `docker.io/library/busybox:latest` share one resolution and check.
+      const key = pinKey(parsed, platform);
       let p = memo.get(key);
       if (p === undefined) {
-        const parsed = parseReference(ref);
         p = parsed.digest === undefined ? resolveTag(parsed, platform, signal) : resolvePinned(parsed, platform, signal);
         memo.set(key, p);
       }
