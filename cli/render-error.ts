@@ -30,13 +30,20 @@ export function renderError(err: unknown, options: { debug: boolean; files?: Rea
     lines.push('last output:');
     for (const l of exec.outputTail) lines.push(`  ${l}`);
   }
-  if (err.hint !== undefined) lines.push(`hint: ${err.hint}`);
+  const hint = hintOf(err);
+  if (hint !== undefined) lines.push(`hint: ${hint}`);
   if (options.debug && err.stack) lines.push(err.stack);
   return `${lines.join('\n')}\n`;
 }
 
 function locationOf(err: TbuildError): SourceLocation | undefined {
   if (err instanceof DockerfileError || err instanceof SolveError) return err.location;
+  return undefined;
+}
+
+/** The error's own hint, else the nearest cause's: a step that failed on a registry keeps the registry's advice. */
+function hintOf(err: TbuildError): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof TbuildError && e.hint !== undefined) return e.hint;
   return undefined;
 }
 

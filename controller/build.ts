@@ -140,8 +140,9 @@ async function attemptBuild(
     try {
       outcome = await solver.solve(definition.root.vertex, job, { load: request.outputs.some((o) => o.type === 'local' || o.type === 'tar') });
     } catch (err) {
-      // A moved base stops the solve before anything is built on its old image.
-      if (await images.checked()) return undefined;
+      // A moved base stops the solve before anything is built on its old image. A failed check is reported by the
+      // step that used the image, with its Dockerfile line.
+      if (await images.moved()) return undefined;
       throw err;
     }
     result = solvedResult(outcome.result, imported);

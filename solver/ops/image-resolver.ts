@@ -16,6 +16,8 @@ export interface ImageResolver extends AsyncDisposable {
    * true means a tag moved: what was built on its stored resolution must be built again.
    */
   checked(): Promise<boolean>;
+  /** moved waits for the same checks and tells whether a tag moved, leaving failures to whoever used the image. */
+  moved(): Promise<boolean>;
 }
 
 /** ImageResolverOptions configure an image resolver. */
@@ -121,6 +123,9 @@ export function createImageResolver(options: ImageResolverOptions): ImageResolve
         if (outcome.kind === 'moved') moved = true;
       }
       return moved;
+    },
+    async moved() {
+      return (await Promise.all(checks.values())).some((outcome) => outcome.kind === 'moved');
     },
     async [Symbol.asyncDispose]() {
       stop.abort(new RegistryError('Tag checks stopped: the build ended'));

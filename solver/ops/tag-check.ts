@@ -95,6 +95,16 @@ async function compare(ref: Reference, platform: Platform, stored: StoredResolut
 function keepStored(err: unknown, ref: Reference, stored: StoredResolution, ctx: TagCheckContext, bounded: AbortSignal): TagCheck {
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const timedOut = bounded.aborted;
+  if (err instanceof RegistryError && err.code === 'REGISTRY_NOT_FOUND') {
+    // As BuildKit fails on a deleted tag; the stored image can still be named by its digest.
+    const name = formatReference(ref);
+    throw new RegistryError(`Cannot check image "${name}": the registry no longer has this tag`, {
+      code: 'REGISTRY_NOT_FOUND',
+      ref: name,
+      cause: err,
+      hint: `to build on the image it named ${formatAge(Math.max(0, ctx.now() - stored.resolvedAt))} ago, use ${name}@${stored.image.digest}`,
+    });
+  }
   if (!timedOut && !isUnreachable(err)) throw err;
   const problem = timedOut
     ? new RegistryError(`Cannot check image "${formatReference(ref)}": no answer within ${formatAge(ctx.policy.checkTimeoutMs)}`, { ref: formatReference(ref), cause: err })

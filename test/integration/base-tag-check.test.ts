@@ -106,6 +106,20 @@ describe('a base tag resolved earlier is checked again once its time to live is 
     expect(again.seen).toBe('two\n');
   });
 
+  it('fails at the FROM line when the registry says the tag is gone', async () => {
+    proxy.mode = { kind: 'status', status: 404 };
+    try {
+      const res = await build(settings.expired);
+      expect(res.code).toBe(1);
+      expect(res.requests).toEqual([head]);
+      expect(res.stderr).toMatch(new RegExp(`ERROR: .*FROM ${proxy.host}/test/base:1@sha256:[a-f0-9]{64}: Cannot check image "${proxy.host}/test/base:1": the registry no longer has this tag`));
+      expect(res.stderr).toContain('--> Dockerfile:1');
+      expect(res.stderr).toMatch(new RegExp(`hint: to build on the image it named \\d+s ago, use ${proxy.host}/test/base:1@sha256:[a-f0-9]{64}`));
+    } finally {
+      proxy.mode = { kind: 'forward' };
+    }
+  });
+
   it('builds from the store with a warning when the registry cannot be reached, but not with --pull', async () => {
     await proxy.close();
     const res = await build(settings.expired);
