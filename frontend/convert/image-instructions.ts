@@ -79,7 +79,8 @@ export function dispatchExpose(ctx: CompileContext, state: StageState, i: Expose
     }
   }
   state.image.config.ExposedPorts = ports;
-  commitHistory(state.image, `EXPOSE ${added.join(' ')}`, { layer: false });
+  // Go's %v of the port list, as BuildKit records it.
+  commitHistory(state.image, `EXPOSE [${added.join(' ')}]`, { layer: false });
 }
 
 /** dispatchVolume adds volumes. */

@@ -42,5 +42,7 @@ export function parsePortSpec(word: string): PortSpec | undefined {
 export function parseExpose(ctx: InstructionContext): ExposeInstruction {
   parseFlags(ctx.node.flags, {}, ctx.base.location);
   if (ctx.args.length === 0) throw instructionError(ctx, 'EXPOSE requires at least one argument');
-  return { ...ctx.base, kind: 'expose', ports: ctx.args };
+  // BuildKit sorts the words as written (bytewise), so the history lists the ports in that order.
+  const ports = [...ctx.args].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return { ...ctx.base, kind: 'expose', ports };
 }

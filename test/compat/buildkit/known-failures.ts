@@ -13,7 +13,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_heredoc_test.go
   'dockerfile_heredoc_test.go testOnBuildHeredoc': 'ONBUILD RUN <<EOF ... EOF is refused with "unterminated heredoc"; BuildKit stores the heredoc trigger and runs it in the child build',
   // dockerfile_history_test.go
-  'dockerfile_history_test.go testExportedHistory': 'EXPOSE history reads "EXPOSE 2375/tcp 5000/tcp 1234/udp"; BuildKit records the sorted list "EXPOSE [1234/udp 2375/tcp 5000/tcp]"',
   // dockerfile_mount_test.go
   'dockerfile_mount_test.go testMountInvalid': 'mount flag errors say "did you mean --mount?" and list the types for "tmp"; BuildKit says "did you mean mount?" and "did you mean tmpfs?"',
   'dockerfile_mount_test.go testMountRWCache': 'RUN --mount=from=<stage> runs again when the stage\'s steps change but the mounted folder does not; BuildKit keys the mount by its content and reuses the cached RUN',

@@ -80,7 +80,7 @@ describe('compileDockerfile', () => {
       ['WORKDIR /app', false],
       ['USER nobody', true],
       ['LABEL org.example.name=hello version=1', true],
-      ['EXPOSE 8080/tcp 53/udp', true],
+      ['EXPOSE [53/udp 8080/tcp]', true],
       ['ENTRYPOINT ["/usr/local/bin/app.sh"]', true],
       ['CMD ["--greet"]', true],
     ]);
