@@ -61,9 +61,18 @@ export interface BuildOptions {
  */
 export async function runBuild(request: BuildRequest, services: BuildServices, options: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
-  const result = await attemptBuild(request, services, options, { speculative: true });
+  const warned = new Set<string>();
+  const first: ProgressSink = {
+    emit: (e) => {
+      if (e.type === 'warning') warned.add(e.message);
+      options.progress.emit(e);
+    },
+  };
+  const result = await attemptBuild(request, services, { ...options, progress: first }, { speculative: true });
   if (result !== undefined) return result;
-  const again = await attemptBuild(request, services, options, { speculative: false, confirmedSince: started });
+  // The Dockerfile's warnings were shown by the first attempt.
+  const progress: ProgressSink = { emit: (e) => void (e.type === 'warning' && warned.has(e.message) ? undefined : options.progress.emit(e)) };
+  const again = await attemptBuild(request, services, { ...options, progress }, { speculative: false, confirmedSince: started });
   if (again === undefined) throw new InternalError('Cannot build: a base image moved while its tag was checked before use');
   return again;
 }

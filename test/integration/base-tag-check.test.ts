@@ -39,7 +39,8 @@ describe('a base tag resolved earlier is checked again once its time to live is 
     await pushBase('one');
     user = join(env.tmp.path, 'user');
     await mkdir(user);
-    await writeFile(join(user, 'Dockerfile'), `FROM ${proxy.host}/test/base:1\nRUN cat /version > /seen\n`);
+    // `as` in lower case: a Dockerfile warning, shown once even when the build starts over.
+    await writeFile(join(user, 'Dockerfile'), `FROM ${proxy.host}/test/base:1 as user\nRUN cat /version > /seen\n`);
     settings.expired = join(env.tmp.path, 'expired.toml');
     await writeFile(settings.expired, '[resolve]\ntag-ttl = "0"\n');
     settings.fresh = join(env.tmp.path, 'fresh.toml');
@@ -99,6 +100,7 @@ describe('a base tag resolved earlier is checked again once its time to live is 
     expect(res.code, res.stderr).toBe(0);
     expect(res.seen).toBe('two\n');
     expect(res.stderr).toMatch(new RegExp(`${proxy.host}/test/base:1 moved: sha256:[a-f0-9]{64} -> sha256:[a-f0-9]{64}`));
+    expect(res.stderr.match(/WARNING: FromAsCasing/g)).toHaveLength(1);
     // The build that went ahead on the stored image stops and is made again on the new one, which is checked once.
     expect(res.requests.filter((r) => r === head)).toEqual([head]);
     const again = await build(settings.expired);
