@@ -216,8 +216,11 @@ function runtimeResources(r: ExecResources): RuntimeResources {
   };
 }
 
-function withPath(env: readonly string[]): string[] {
-  return env.some((e) => e.startsWith('PATH=')) ? [...env] : [DEFAULT_PATH, ...env];
+/** withDefaultEnv adds PATH when the environment has none, and HOME when it has none or an empty one, as runc does. */
+function withDefaultEnv(env: readonly string[], home: string | undefined): string[] {
+  const out = env.some((e) => e.startsWith('PATH=')) ? [...env] : [DEFAULT_PATH, ...env];
+  if (home === undefined || out.some((e) => e.startsWith('HOME=') && e !== 'HOME=')) return out;
+  return [...out.filter((e) => e !== 'HOME='), `HOME=${home}`];
 }
 
 /** buildRuntimeSpec returns the OCI runtime spec for one exec, as plain data. */
@@ -235,7 +238,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       terminal: false,
       user: { uid: input.user.uid, gid: input.user.gid, additionalGids: [...input.user.additionalGids] },
       args: [...input.args],
-      env: withPath(input.env),
+      env: withDefaultEnv(input.env, input.user.home),
       cwd: input.cwd === '' ? '/' : input.cwd,
       capabilities: {
         bounding,

@@ -94,4 +94,6 @@ export interface ResolvedUser {
   readonly uid: number;
   readonly gid: number;
   readonly additionalGids: readonly number[];
+  /** HOME for a process whose environment sets none: the user's passwd entry's, or / without one (runc's rule). */
+  readonly home?: string;
 }

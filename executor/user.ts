@@ -8,6 +8,7 @@ interface PasswdEntry {
   readonly name: string;
   readonly uid: number;
   readonly gid: number;
+  readonly home: string;
 }
 
 interface GroupEntry {
@@ -39,7 +40,7 @@ function parsePasswd(text: string | null): PasswdEntry[] {
   return parseLines(text, 4, (f) => {
     const uid = parseId(f[2] ?? '');
     const gid = parseId(f[3] ?? '');
-    return uid === undefined || gid === undefined ? undefined : { name: f[0] ?? '', uid, gid };
+    return uid === undefined || gid === undefined ? undefined : { name: f[0] ?? '', uid, gid, home: f[5] ?? '' };
   });
 }
 
@@ -76,7 +77,7 @@ function startError(message: string, argv: readonly string[]): ExecError {
 
 /**
  * resolveUser turns a Dockerfile USER value ("", "name", "uid", "name:group", "uid:gid") into numeric ids using the
- * image's own /etc/passwd and /etc/group, following Docker's rules.
+ * image's own /etc/passwd and /etc/group, following Docker's rules, with the home directory runc would give it.
  */
 export async function resolveUser(
   rootfs: OverlayRootfs,
@@ -97,6 +98,7 @@ export async function resolveUser(
   }
   const uid = entry?.uid ?? wantUid ?? 0;
   let gid = entry?.gid ?? 0;
+  const home = entry?.home ?? '/';
   const needGroups = groupArg !== '' ? parseId(groupArg) === undefined : entry !== undefined;
   const groups = needGroups ? parseGroup(await readLayeredFile(layers, '/etc/group')) : [];
   options.signal.throwIfAborted();
@@ -107,10 +109,10 @@ export async function resolveUser(
       throw startError(`unable to find group ${groupArg}: no matching entries in group file`, argv);
     }
     gid = wantGid ?? group?.gid ?? 0;
-    return { uid, gid, additionalGids: [] };
+    return { uid, gid, additionalGids: [], home };
   }
   // Without an explicit group, the user's supplementary groups are the ones listing it as a member.
   const name = entry?.name;
   const additionalGids = name === undefined ? [] : groups.filter((g) => g.members.includes(name)).map((g) => g.gid);
-  return { uid, gid, additionalGids: [...new Set(additionalGids)] };
+  return { uid, gid, additionalGids: [...new Set(additionalGids)], home };
 }

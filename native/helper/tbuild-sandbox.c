@@ -96,7 +96,9 @@ static void forward(int sig) {
 
 static _Noreturn void container_process(struct sandbox_config *cfg, int report_fd, const sigset_t *old) {
   char err[ERRLEN];
-  for (size_t i = 0; i < NFORWARDED; i++) signal(FORWARDED[i], SIG_DFL);
+  /* Every disposition back to the default, as runc leaves them: the helper ignores SIGPIPE for its own writes, and an
+   * ignored disposition survives execve (`yes | head` would never end). SIGKILL and SIGSTOP refuse: harmless. */
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
   sigprocmask(SIG_SETMASK, old, NULL);
   /* Nothing but stdio and the (close-on-exec) report pipe may reach the container process. */
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)

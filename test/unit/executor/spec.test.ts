@@ -93,6 +93,13 @@ describe('buildRuntimeSpec', () => {
     expect(buildRuntimeSpec({ ...base, env: ['PATH=/bin'], nofile: 1024 }).process.env).toEqual(['PATH=/bin']);
   });
 
+  it("sets HOME from the user's home when the environment has none or an empty one, as runc does", () => {
+    const user = { uid: 1000, gid: 1000, additionalGids: [], home: '/home/app' };
+    expect(buildRuntimeSpec({ ...base, env: ['PATH=/bin'], user }).process.env).toEqual(['PATH=/bin', 'HOME=/home/app']);
+    expect(buildRuntimeSpec({ ...base, env: ['HOME=', 'PATH=/bin'], user }).process.env).toEqual(['PATH=/bin', 'HOME=/home/app']);
+    expect(buildRuntimeSpec({ ...base, env: ['HOME=/custom', 'PATH=/bin'], user }).process.env).toEqual(['HOME=/custom', 'PATH=/bin']);
+  });
+
   it('is plain JSON data', () => {
     const spec = buildRuntimeSpec(base);
     expect(JSON.parse(JSON.stringify(spec))).toEqual(spec);

@@ -12,7 +12,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tbuild-user-'));
   for (const d of ['l0/etc', 'l1/etc', 'up/etc', 'w']) await mkdir(path.join(dir, d), { recursive: true });
   await writeFile(path.join(dir, 'l0/etc/passwd'), 'root:x:0:0::/root:/bin/sh\nold:x:5:5::/:/bin/sh\n');
-  await writeFile(path.join(dir, 'l1/etc/passwd'), 'root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/:/bin/sh\n');
+  await writeFile(path.join(dir, 'l1/etc/passwd'), 'root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n');
   await writeFile(path.join(dir, 'l0/etc/group'), 'root:x:0:\napp:x:1001:\nwheel:x:10:app,other\nweb:x:33:\n');
 });
 
@@ -28,12 +28,12 @@ const rootfs = (): { lowerdirs: string[]; upperdir: string; workdir: string } =>
 
 describe('resolveUser', () => {
   it('resolves names, ids and groups like Docker', async () => {
-    expect(await resolveUser(rootfs(), '', { signal })).toEqual({ uid: 0, gid: 0, additionalGids: [] });
-    expect(await resolveUser(rootfs(), 'app', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [10] });
-    expect(await resolveUser(rootfs(), '1000', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [10] });
-    expect(await resolveUser(rootfs(), 'app:web', { signal })).toEqual({ uid: 1000, gid: 33, additionalGids: [] });
-    expect(await resolveUser(rootfs(), '4242:7', { signal })).toEqual({ uid: 4242, gid: 7, additionalGids: [] });
-    expect(await resolveUser(rootfs(), '4242', { signal })).toEqual({ uid: 4242, gid: 0, additionalGids: [] });
+    expect(await resolveUser(rootfs(), '', { signal })).toEqual({ uid: 0, gid: 0, additionalGids: [], home: '/root' });
+    expect(await resolveUser(rootfs(), 'app', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [10], home: '/home/app' });
+    expect(await resolveUser(rootfs(), '1000', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [10], home: '/home/app' });
+    expect(await resolveUser(rootfs(), 'app:web', { signal })).toEqual({ uid: 1000, gid: 33, additionalGids: [], home: '/home/app' });
+    expect(await resolveUser(rootfs(), '4242:7', { signal })).toEqual({ uid: 4242, gid: 7, additionalGids: [], home: '/' });
+    expect(await resolveUser(rootfs(), '4242', { signal })).toEqual({ uid: 4242, gid: 0, additionalGids: [], home: '/' });
   });
 
   it('uses the higher layer and rejects unknown names', async () => {
@@ -48,7 +48,7 @@ describe('resolveUser', () => {
 
   it('treats a whiteout in the upperdir as deletion', async () => {
     execFileSync('mknod', [path.join(dir, 'up/etc/group'), 'c', '0', '0']);
-    expect(await resolveUser(rootfs(), 'app', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [] });
+    expect(await resolveUser(rootfs(), 'app', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [], home: '/home/app' });
     await rm(path.join(dir, 'up/etc/group'));
   });
 });

@@ -1,0 +1,51 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runTbuild } from '../helpers/cli.js';
+import { useBuildEnvironment } from '../helpers/build-env.js';
+
+// Docker 20.10 prints these lines for the same Dockerfile (its busybox has the same passwd entries): HOME comes from
+// the user's passwd entry or is / without one, unless the image sets it, and no signal is ignored in the process.
+const DOCKERFILE = [
+  'FROM busybox',
+  'RUN echo "root-home=$HOME"',
+  'RUN ["grep", "SigIgn", "/proc/self/status"]',
+  "RUN timeout 10 sh -c 'yes | head -c 100000 | wc -c'; echo \"pipeline=$?\"",
+  'USER nobody',
+  'RUN echo "nobody-home=$HOME"',
+  'USER 4242',
+  'RUN echo "unknown-home=$HOME"',
+  'ENV HOME=/custom',
+  'RUN echo "set-home=$HOME"',
+  '',
+].join('\n');
+
+const EXPECTED = ['root-home=/root', 'SigIgn:\t0000000000000000', '100000', 'pipeline=0', 'nobody-home=/nonexistent', 'unknown-home=/', 'set-home=/custom'];
+
+/** runLines lists the RUN output lines of plain progress, without step numbers and times. */
+function runLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map((l) => /^#\d+ \d+\.\d+ (.*)$/.exec(l)?.[1])
+    .filter((l): l is string => l !== undefined);
+}
+
+describe('RUN process defaults, as runc gives them in BuildKit', () => {
+  const env = useBuildEnvironment();
+  const ctx = (): string => join(env.tmp.path, 'ctx');
+
+  beforeAll(async () => {
+    await mkdir(ctx(), { recursive: true });
+    await writeFile(join(ctx(), 'Dockerfile'), DOCKERFILE);
+  });
+
+  for (const runtime of ['sandbox', 'runc', 'crun'] as const) {
+    it(`sets HOME like runc and starts with default signal dispositions, so yes | head ends (${runtime})`, async () => {
+      const select = runtime === 'sandbox' ? [] : ['--oci-runtime', runtime];
+      const args = ['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--no-cache', '--progress', 'plain', ...select, ctx()];
+      const res = await runTbuild(args);
+      expect(res.code, res.stderr).toBe(0);
+      expect(runLines(res.stderr)).toEqual(EXPECTED);
+    });
+  }
+});
