@@ -17,4 +17,19 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'dockerfile_mount_test.go testMountInvalid': 'mount flag errors say "did you mean --mount?" and list the types for "tmp"; BuildKit says "did you mean mount?" and "did you mean tmpfs?"',
   'dockerfile_mount_test.go testMountRWCache': 'RUN --mount=from=<stage> runs again when the stage\'s steps change but the mounted folder does not; BuildKit keys the mount by its content and reuses the cached RUN',
   'dockerfile_mount_test.go testMountFromError': 'RUN --mount=from=$VAR is accepted; BuildKit refuses it: "\'from\' doesn\'t support variable expansion, define alias stage instead"',
+  // dockerfile_parents_test.go
+  'dockerfile_parents_test.go testCopyRelativeParents / doublewildcard': 'COPY --parents /test/a/b*/./c/**/e misses files below the matched e directories (/out/c/d/e/bay)',
+  'dockerfile_parents_test.go testCopyParentsMissingDirectory / nonexistentfile': 'a missing COPY --from source is not reported as BuildKit\'s `failed to calculate checksum of ref …: "/test/nonexistent-file": not found`',
+  'dockerfile_parents_test.go testCopyParentsMissingDirectory / wildcard-nonexistent': 'COPY --parents with a wildcard matching nothing does not create the destination /out/',
+  'dockerfile_parents_test.go testCopyParentsMissingDirectory / wildcard-afterpivot': 'COPY --parents with a wildcard after the pivot matching nothing does not create the destination /out/',
+  // dockerfile_secrets_test.go
+  'dockerfile_secrets_test.go testSecretRequiredWithoutValue': 'a required secret not provided fails with "secret \\"mysecret\\" is required but was not provided"; BuildKit: "secret mysecret: not found"',
+  'dockerfile_secrets_test.go testSecretAsEnviron': 'the RUN step name expands $SECRET_ENV to the ENV value ("foo"); BuildKit shows a secret env variable as "****"',
+  // errors_test.go
+  'errors_test.go testErrorsSourceMap / invalidcopy': 'a missing COPY source is reported at "[internal] load build context" without the Dockerfile location (line 3)',
+  // dockerfile_runnetwork_test.go
+  'dockerfile_runnetwork_test.go testRunHostNetwork / granted': 'a RUN without --network=host reaches a service on the host\'s 127.0.0.1; BuildKit\'s default network is isolated from the host loopback',
+  'dockerfile_runnetwork_test.go testRunHostNetwork / denied': 'RUN --network=host without the grant fails with "the network.host entitlement is not granted"; BuildKit: "entitlement network.host is not allowed"',
+  // dockerfile_runsecurity_test.go
+  'dockerfile_runsecurity_test.go testRunSecurityInsecure / denied': 'RUN --security=insecure without the grant fails with "the security.insecure entitlement is not granted"; BuildKit: "entitlement security.insecure is not allowed"',
 };
