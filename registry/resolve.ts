@@ -87,10 +87,11 @@ export async function manifestDigestFromEndpoint(ctx: ResolveContext, ref: Refer
     headers: { accept: MANIFEST_ACCEPT },
     signal: ctx.signal,
   });
-  if (res.statusCode !== 200) throw await responseError(ctx.operation, res);
+  if (res.statusCode === 403) throw await responseError(ctx.operation, res);
   await res.body.dump();
   const header = firstHeader(res.headers['docker-content-digest']);
-  if (header !== undefined && isDigest(header)) return header;
+  if (res.statusCode === 200 && header !== undefined && isDigest(header)) return header;
+  // No digest, or a registry that does not serve HEAD (405, 501, a 404 of its own): the GET answers, or fails for real.
   return (await fetchManifestFromEndpoint(ctx, ref)).digest;
 }
 

@@ -119,9 +119,10 @@ function keepStored(err: unknown, ref: Reference, stored: StoredResolution, ctx:
   return { kind: 'offline' };
 }
 
-/** isUnreachable tells a registry that could not answer (connection, DNS, 5xx) from one that refused (auth, 404). */
+/** isUnreachable tells a registry that could not answer (connection, DNS, 5xx, 429) from one that refused (auth, 404). */
 export function isUnreachable(err: unknown): boolean {
-  return err instanceof RegistryError && err.code === 'REGISTRY' && (err.status === undefined || err.status >= 500);
+  if (!(err instanceof RegistryError) || err.code !== 'REGISTRY') return false;
+  return err.status === undefined || err.status >= 500 || err.status === 429;
 }
 
 /** formatAge renders a duration in its two largest units: `45s`, `3m20s`, `5h12m`, `2d3h`. */

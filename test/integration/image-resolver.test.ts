@@ -120,6 +120,18 @@ describe('stored tag resolutions and their time to live', () => {
     expect((await w.build()).requests).toEqual([`HEAD ${head}`, `GET ${head}`]);
   });
 
+  it('asks with a GET when the registry does not serve HEAD, and counts a rate limit as unreachable', async () => {
+    await using w = await world();
+    const first = await w.build();
+    w.clock.t += policy.ttlMs;
+    w.proxy.mode = { kind: 'status', status: 405, method: 'HEAD' };
+    expect(await w.build()).toEqual({ digest: first.digest, moved: false, requests: [`HEAD ${head}`, `GET ${head}`] });
+    w.clock.t += policy.ttlMs;
+    w.proxy.mode = { kind: 'status', status: 429 };
+    expect((await w.build()).digest).toBe(first.digest);
+    expect(w.warnings()).toEqual([expect.stringMatching(/answered 429 by the test proxy; using its resolution from 10m ago/)]);
+  });
+
   it('always checks with --pull, and no request at all for a digest', async () => {
     await using w = await world();
     const first = await w.build();
@@ -146,7 +158,7 @@ describe('stored tag resolutions and their time to live', () => {
     w.proxy.mode = { kind: 'status', status: 503 };
     // Long enough for the retries a server error gets.
     await w.build({ policy: { ...policy, checkTimeoutMs: 5000 } });
-    expect(w.warnings()).toEqual([expect.stringMatching(/unexpected HTTP status 503; using its resolution from 10m ago/)]);
+    expect(w.warnings()).toEqual([expect.stringMatching(/answered 503 by the test proxy; using its resolution from 10m ago/)]);
     w.proxy.mode = { kind: 'hang' };
     const started = Date.now();
     await w.build();
