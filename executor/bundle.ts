@@ -7,8 +7,11 @@ import { writeHostFiles } from './host-files.js';
 import { hostBoundingCapabilities } from './host-limits.js';
 import type { ExecMount, ExecRequest, OverlayMount, ResolvedUser } from './types.js';
 
-/** DEFAULT_HOSTNAME is the sandbox hostname when the request names none. */
-export const DEFAULT_HOSTNAME = 'tbuild';
+/**
+ * DEFAULT_HOSTNAME is the sandbox hostname when the request names none: BuildKit's, so that builds which record the
+ * hostname (in /etc/hosts lookups, generated files, logs) come out as they do there.
+ */
+export const DEFAULT_HOSTNAME = 'buildkitsandbox';
 
 /** Bundle is an OCI bundle directory for one exec; disposing it removes the directory. */
 export interface Bundle extends AsyncDisposable {

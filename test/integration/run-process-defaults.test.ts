@@ -5,10 +5,12 @@ import { runTbuild } from '../helpers/cli.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 
 // Docker 20.10 prints these lines for the same Dockerfile (its busybox has the same passwd entries): HOME comes from
-// the user's passwd entry or is / without one, unless the image sets it, and no signal is ignored in the process.
+// the user's passwd entry or is / without one, unless the image sets it, no signal is ignored in the process, and
+// /etc/hosts names only localhost and the sandbox hostname (none of the host's entries).
 const DOCKERFILE = [
   'FROM busybox',
   'RUN echo "root-home=$HOME"',
+  'RUN cat /etc/hosts && hostname',
   'RUN ["grep", "SigIgn", "/proc/self/status"]',
   "RUN timeout 10 sh -c 'yes | head -c 100000 | wc -c'; echo \"pipeline=$?\"",
   'USER nobody',
@@ -20,7 +22,18 @@ const DOCKERFILE = [
   '',
 ].join('\n');
 
-const EXPECTED = ['root-home=/root', 'SigIgn:\t0000000000000000', '100000', 'pipeline=0', 'nobody-home=/nonexistent', 'unknown-home=/', 'set-home=/custom'];
+const EXPECTED = [
+  'root-home=/root',
+  '127.0.0.1\tlocalhost buildkitsandbox',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'buildkitsandbox',
+  'SigIgn:\t0000000000000000',
+  '100000',
+  'pipeline=0',
+  'nobody-home=/nonexistent',
+  'unknown-home=/',
+  'set-home=/custom',
+];
 
 /** runLines lists the RUN output lines of plain progress, without step numbers and times. */
 function runLines(stderr: string): string[] {
@@ -30,7 +43,7 @@ function runLines(stderr: string): string[] {
     .filter((l): l is string => l !== undefined);
 }
 
-describe('RUN process defaults, as runc gives them in BuildKit', () => {
+describe('RUN process defaults, as BuildKit and runc give them', () => {
   const env = useBuildEnvironment();
   const ctx = (): string => join(env.tmp.path, 'ctx');
 
@@ -40,7 +53,7 @@ describe('RUN process defaults, as runc gives them in BuildKit', () => {
   });
 
   for (const runtime of ['sandbox', 'runc', 'crun'] as const) {
-    it(`sets HOME like runc and starts with default signal dispositions, so yes | head ends (${runtime})`, async () => {
+    it(`sets HOME like runc, BuildKit's /etc/hosts and hostname, and default signal dispositions (${runtime})`, async () => {
       const select = runtime === 'sandbox' ? [] : ['--oci-runtime', runtime];
       const args = ['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--no-cache', '--progress', 'plain', ...select, ctx()];
       const res = await runTbuild(args);
