@@ -38,7 +38,7 @@ export function parseFlags<S extends FlagSpec>(flags: readonly string[], spec: S
     const value = eq < 0 ? undefined : body.slice(eq + 1);
     const kind = spec[name];
     if (kind === undefined) {
-      throw flagError(withSuggestion(`unknown flag: --${name}`, `--${name}`, Object.keys(spec).map((k) => `--${k}`)), location);
+      throw flagError(withSuggestion(`unknown flag: --${name}`, name, Object.keys(spec), true), location);
     }
     switch (kind) {
       case 'bool':

@@ -84,10 +84,13 @@ export function parseMountFlag(raw: string, location: SourceLocation, expand: (v
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
     if (!isKey(key)) throw fail(withSuggestion(`unexpected key '${key}' in '${field}'`, key, KEYS));
-    fields.set(key, eq < 0 ? undefined : expand(field.slice(eq + 1)));
+    const value = eq < 0 ? undefined : field.slice(eq + 1);
+    // As BuildKit: a stage to mount from is named as written; a variable there would hide which stage it is.
+    if (key === 'from' && value !== undefined && /\$(?!$)/.test(value)) throw fail("'from' doesn't support variable expansion, define alias stage instead");
+    fields.set(key, value === undefined ? undefined : expand(value));
   }
   const type = fields.get('type') ?? 'bind';
-  if (!isType(type)) throw fail(`unsupported mount type "${type}": expected bind, cache, tmpfs, secret or ssh`);
+  if (!isType(type)) throw fail(withSuggestion(`unsupported mount type "${type}"`, type, Object.keys(ALLOWED), true));
   for (const key of fields.keys()) {
     if (key !== 'type' && !ALLOWED[type].includes(key)) throw fail(`unexpected key '${key}' for mount type "${type}"`);
   }

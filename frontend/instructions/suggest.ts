@@ -12,22 +12,30 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
-/** suggestNearest returns the candidate closest to value when it is close enough to be a likely typo. */
+/**
+ * suggestNearest returns the first candidate at the smallest edit distance under 3 from value, as BuildKit's
+ * suggest.Search does; none when a candidate equals value (the error is then about something else). Without
+ * caseSensitive, the suggestion takes value's case when value is all lower or all upper case.
+ */
 export function suggestNearest(value: string, candidates: Iterable<string>, caseSensitive = false): string | undefined {
   const v = caseSensitive ? value : value.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
+  let bestDistance = 3;
   for (const candidate of candidates) {
     const c = caseSensitive ? candidate : candidate.toLowerCase();
-    if (c === v) continue;
+    if (c === v) return undefined;
     const d = editDistance(v, c);
     if (d < bestDistance) {
-      best = candidate;
+      best = caseSensitive ? candidate : matchCase(c, value);
       bestDistance = d;
     }
   }
-  const limit = Math.max(1, Math.floor(Math.max(v.length, 2) / 2));
-  return bestDistance <= limit ? best : undefined;
+  return best;
+}
+
+function matchCase(lower: string, original: string): string {
+  if (original === original.toUpperCase() && original !== original.toLowerCase()) return lower.toUpperCase();
+  return lower;
 }
 
 /** withSuggestion appends ` (did you mean X?)` to a message when a near candidate exists. */

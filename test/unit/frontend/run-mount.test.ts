@@ -52,4 +52,13 @@ describe('RUN --mount option parsing', () => {
     expect(fail('type=bind,source=x').message).toContain('requires a target');
     expect(fail('type=cache,target=/c,mode=rwx').message).toContain('invalid value for mode');
   });
+
+  it('words errors as BuildKit does: a suggested type, and no variable in from', () => {
+    expect(fail('type=tmp,target=/t').message).toBe('unsupported mount type "tmp" (did you mean tmpfs?)');
+    expect(fail('typ=tmpfs').message).toBe("unexpected key 'typ' in 'typ=tmpfs' (did you mean type?)");
+    expect(fail('from=$stage,target=/s').message).toBe("'from' doesn't support variable expansion, define alias stage instead");
+    expect(fail('from=pre${x}post,target=/s').message).toContain("'from' doesn't support variable expansion");
+    // A `$` at the very end is no variable.
+    expect(parseMountFlag('from=odd$,target=/s', at, id)).toMatchObject({ from: 'odd$' });
+  });
 });
