@@ -77,6 +77,17 @@ export interface CopyHint {
   readonly startedAt: number;
 }
 
+/** HttpSourceRecord is what earlier downloads of one URL gave, newest first, to revalidate it by ETag. */
+export interface HttpSourceRecord {
+  readonly seen: readonly {
+    readonly etag: string;
+    readonly digest: string;
+    readonly filename: string;
+    /** Last-Modified as an ISO time; '' without one. */
+    readonly mtime: string;
+  }[];
+}
+
 /** MetadataStore is the ACID metadata database of a tbuild root, safe for several processes. */
 export interface MetadataStore extends AsyncDisposable {
   readonly snapshots: Database<SnapshotRecord, string>;
@@ -89,6 +100,8 @@ export interface MetadataStore extends AsyncDisposable {
   readonly copyHints: Database<CopyHint, string>;
   /** Keyed `registry digest`: where pulls, pushes and imported caches saw a blob, for cross-repository mounts. */
   readonly blobLocations: Database<BlobLocationRecord, string>;
+  /** Keyed by URL: ETags of earlier ADD downloads, so an unchanged file is not downloaded again. */
+  readonly httpSources: Database<HttpSourceRecord, string>;
   close(): Promise<void>;
 }
 
@@ -106,6 +119,7 @@ export function openMetadataStore(dir: string): MetadataStore {
     jobs: sub<JobRecord>('jobs'),
     copyHints: sub<CopyHint>('copy-hints'),
     blobLocations: sub<BlobLocationRecord>('blob-locations'),
+    httpSources: sub<HttpSourceRecord>('http-sources'),
     close: () => root.close(),
     [Symbol.asyncDispose]: () => root.close(),
   };

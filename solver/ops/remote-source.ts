@@ -3,32 +3,31 @@ import type { Digest } from '../../base/digest.js';
 import type { GitSource, HttpSource } from '../graph/index.js';
 import type { JobContext } from '../types.js';
 import type { OpDeps } from './deps.js';
-import type { Download } from './http-source.js';
+import type { Download, HttpSeen } from './http-source.js';
 
 // The HTTP client and git code load only for builds that use such sources.
 const gitSource = (): Promise<typeof import('./git-source.js')> => import('./git-source.js');
 const httpSource = (): Promise<typeof import('./http-source.js')> => import('./http-source.js');
 
+/** Earlier downloads of one URL remembered for revalidation. */
+const MAX_SEEN = 8;
+
+/** isCached tells whether a key has a cache record whose snapshot still exists. */
+function isCached(key: Digest, deps: OpDeps): boolean {
+  const rec = deps.meta.cacheRecords.get(key);
+  return rec !== undefined && rec.snapshotId !== null && deps.snapshotter.exists(rec.snapshotId);
+}
+
 /** RemoteSources keys and fetches http and git sources; a download made for its key is kept for the run. */
 export class RemoteSources implements AsyncDisposable {
-  readonly #downloads = new Map<string, Promise<Download>>();
+  readonly #downloads = new Map<string, Promise<Download | HttpSeen>>();
   readonly #commits = new Map<string, Promise<string>>();
 
   /** cacheKey resolves the source like BuildKit: http by the downloaded content, git by the commit. */
   async cacheKey(vertexDigest: string, source: HttpSource | GitSource, inputKeys: readonly Digest[], deps: OpDeps, job: JobContext): Promise<Digest> {
     switch (source.type) {
-      case 'http': {
-        const d = await this.#download(vertexDigest, source, job.signal);
-        const fields = { digest: d.digest, filename: d.filename, mtime: d.mtime?.toISOString() ?? '' };
-        const key = computeCacheKey(computeOpDigest('source.http', fields), inputKeys);
-        const rec = deps.meta.cacheRecords.get(key);
-        if (rec !== undefined && rec.snapshotId !== null && deps.snapshotter.exists(rec.snapshotId)) {
-          // The result is cached: the download is not needed any more.
-          this.#downloads.delete(vertexDigest);
-          await d[Symbol.asyncDispose]();
-        }
-        return key;
-      }
+      case 'http':
+        return this.#httpKey(vertexDigest, source, inputKeys, deps, job.signal);
       case 'git': {
         const commit = await this.#commit(vertexDigest, source, job.signal);
         const fields = { remote: source.remote, commit, subdir: source.subdir, keepGitDir: source.keepGitDir };
@@ -41,7 +40,12 @@ export class RemoteSources implements AsyncDisposable {
   async run(vertexDigest: string, source: HttpSource | GitSource, deps: OpDeps, job: JobContext): Promise<string> {
     switch (source.type) {
       case 'http': {
-        const d = await this.#download(vertexDigest, source, job.signal);
+        let d = await this.#download(vertexDigest, source, job.signal);
+        if (!('file' in d)) {
+          // Keyed from an earlier download whose result has gone since: fetch the file afresh.
+          this.#downloads.delete(vertexDigest);
+          d = await (await httpSource()).downloadHttp(source, job.signal);
+        }
         try {
           return await (await httpSource()).snapshotDownload(d, deps.snapshotter, `http ${source.url}`);
         } finally {
@@ -58,13 +62,44 @@ export class RemoteSources implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     const left = [...this.#downloads.values()];
     this.#downloads.clear();
-    for (const settled of await Promise.allSettled(left)) if (settled.status === 'fulfilled') await settled.value[Symbol.asyncDispose]();
+    for (const settled of await Promise.allSettled(left)) if (settled.status === 'fulfilled' && 'file' in settled.value) await settled.value[Symbol.asyncDispose]();
   }
 
-  #download(key: string, source: HttpSource, signal: AbortSignal): Promise<Download> {
+  /**
+   * Keys an http source like BuildKit: by --checksum without asking the server; else by what the URL serves, found
+   * without downloading when the server answers a HEAD, or a GET with If-None-Match, with the ETag of an earlier
+   * download whose result is still cached.
+   */
+  async #httpKey(vertexDigest: string, source: HttpSource, inputKeys: readonly Digest[], deps: OpDeps, signal: AbortSignal): Promise<Digest> {
+    const keyOf = (s: Omit<HttpSeen, 'etag'>): Digest => computeCacheKey(computeOpDigest('source.http', { digest: s.digest, filename: s.filename, mtime: s.mtime }), inputKeys);
+    if (source.checksum !== undefined && source.filename !== '') return keyOf({ digest: source.checksum, filename: source.filename, mtime: '' });
+    const earlier = deps.meta.httpSources.get(source.url)?.seen ?? [];
+    const usable = earlier.filter((s) => isCached(keyOf(s), deps));
+    const http = await httpSource();
+    if (usable.length > 0) {
+      const same = await http.revalidateHttp(source, usable, signal);
+      if (same !== undefined) return keyOf(same);
+    }
+    const d = await this.#download(vertexDigest, source, signal, usable);
+    if (!('file' in d)) return keyOf(d);
+    const seen = { digest: d.digest, filename: d.filename, mtime: d.mtime?.toISOString() ?? '' };
+    if (d.etag !== undefined) {
+      const kept = earlier.filter((s) => s.etag !== d.etag).slice(0, MAX_SEEN - 1);
+      await deps.meta.httpSources.put(source.url, { seen: [{ etag: d.etag, ...seen }, ...kept] });
+    }
+    const key = keyOf(seen);
+    if (isCached(key, deps)) {
+      // The result is cached: the download is not needed any more.
+      this.#downloads.delete(vertexDigest);
+      await d[Symbol.asyncDispose]();
+    }
+    return key;
+  }
+
+  #download(key: string, source: HttpSource, signal: AbortSignal, seen: readonly HttpSeen[] = []): Promise<Download | HttpSeen> {
     let p = this.#downloads.get(key);
     if (p === undefined) {
-      p = httpSource().then((m) => m.downloadHttp(source, signal));
+      p = httpSource().then((m) => m.downloadHttpUnlessSeen(source, signal, seen));
       p.catch(() => this.#downloads.delete(key));
       this.#downloads.set(key, p);
     }
