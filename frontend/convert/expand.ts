@@ -39,10 +39,10 @@ export function expandWords(ctx: CompileContext, state: StageState, word: string
 }
 
 /** displayText is an instruction's source text with variables expanded and its keyword upper-cased, for vertex names. */
-export function displayText(ctx: CompileContext, state: StageState, original: string): string {
+export function displayText(ctx: CompileContext, state: StageState, original: string, env: ReadonlyMap<string, string> = state.env): string {
   let text = original;
   try {
-    text = ctx.displayLexer.processWord(original, state.env).result;
+    text = ctx.displayLexer.processWord(original, env).result;
   } catch (err) {
     // A name is only for display: fall back to the source text when it cannot be expanded.
     if (!(err instanceof DockerfileError)) throw err;

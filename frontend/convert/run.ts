@@ -63,6 +63,15 @@ function securityMode(run: RunInstruction): SecurityMode {
   throw new DockerfileError(`Cannot use security mode "${v}": expected sandbox or insecure`, { location: run.location });
 }
 
+/** withSecretEnvMask shows a variable a secret is exposed as as `****` in the step's name, as BuildKit does. */
+function withSecretEnvMask(env: ReadonlyMap<string, string>, mounts: readonly ExecMount[]): ReadonlyMap<string, string> {
+  const secretEnv = mounts.flatMap((m) => (m.type === 'secret' && m.env !== undefined ? [m.env] : []));
+  if (secretEnv.length === 0) return env;
+  const masked = new Map(env);
+  for (const name of secretEnv) masked.set(name, '****');
+  return masked;
+}
+
 /** runCommandString renders RUN for history, prefixed with the stage's declared ARGs like `|1 A=b`. */
 function runCommandString(state: StageState, args: readonly string[]): string {
   const seen = new Map<string, string>();
@@ -93,7 +102,7 @@ export async function dispatchRun(ctx: CompileContext, state: StageState, run: R
     platform: state.platform,
     ...(ctx.proxyEnv === undefined ? {} : { proxyEnv: ctx.proxyEnv }),
   };
-  const text = displayText(ctx, state, run.original) + (command.summary === undefined ? '' : ` (${command.summary})`);
+  const text = displayText(ctx, state, run.original, withSecretEnvMask(state.env, extra.mounts)) + (command.summary === undefined ? '' : ` (${command.summary})`);
   state.edge = ctx.graph.add(op, inputs, {
     name: vertexName(state, text, onBuild),
     location: run.location,

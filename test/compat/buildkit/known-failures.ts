@@ -21,7 +21,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'dockerfile_parents_test.go testCopyParentsMissingDirectory / wildcard-afterpivot': 'COPY --parents with a wildcard after the pivot matching nothing does not create the destination /out/',
   // dockerfile_secrets_test.go
   'dockerfile_secrets_test.go testSecretRequiredWithoutValue': 'a required secret not provided fails with "secret \\"mysecret\\" is required but was not provided"; BuildKit: "secret mysecret: not found"',
-  'dockerfile_secrets_test.go testSecretAsEnviron': 'the RUN step name expands $SECRET_ENV to the ENV value ("foo"); BuildKit shows a secret env variable as "****"',
   // errors_test.go
   'errors_test.go testErrorsSourceMap / invalidcopy': 'a missing COPY source is reported at "[internal] load build context" without the Dockerfile location (line 3)',
   // dockerfile_runnetwork_test.go
