@@ -72,8 +72,10 @@ export function createImageResolver(options: ImageResolverOptions): ImageResolve
     const stored = readPin(options.meta, ref, platform);
     if (stored === undefined) return fetchAndStore(ref, platform, signal);
     const age = now() - stored.resolvedAt;
-    const fresh = (age >= 0 && age < policy.ttlMs) || stored.resolvedAt >= (options.confirmedSince ?? Number.POSITIVE_INFINITY);
-    if (fresh && !options.pull) return stored.image;
+    const fresh = age >= 0 && age < policy.ttlMs && !options.pull;
+    // A build made again after a tag moved uses what its first attempt confirmed, --pull or not.
+    const confirmed = stored.resolvedAt >= (options.confirmedSince ?? Number.POSITIVE_INFINITY);
+    if (fresh || confirmed) return stored.image;
     const check = checkTag(ref, platform, stored, context(signal));
     if (options.speculative === true) {
       checks.set(pinKey(withDigest(ref, stored.image.digest), platform), check);

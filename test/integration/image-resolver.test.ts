@@ -138,6 +138,8 @@ describe('stored tag resolutions and their time to live', () => {
     const first = await w.build();
     expect((await w.build({ pull: true })).requests).toEqual([`HEAD ${head}`]);
     expect(first.digest).toMatch(/^sha256:/);
+    // A build made again after a tag moved does not ask again about what its first attempt confirmed.
+    expect((await w.build({ pull: true, confirmedSince: w.clock.t })).requests).toEqual([]);
   });
 
   it('uses the stored resolution with a warning naming the image and its age when the registry is unreachable', async () => {
