@@ -49,7 +49,8 @@ const ONBUILD_PREFIX = /^\s*ONBUILD\s*/i;
 /** parseOnbuild reads ONBUILD; the trigger is kept as source text. */
 export function parseOnbuild(ctx: InstructionContext): OnbuildInstruction {
   parseFlags(ctx.node.flags, {}, ctx.base.location);
-  const expression = ctx.base.original.replace(ONBUILD_PREFIX, '').trim();
+  // A heredoc trigger keeps its documents, each followed by its terminator, so the child build can parse it again.
+  const expression = [ctx.base.original.replace(ONBUILD_PREFIX, '').trim(), ...ctx.node.heredocs.map((h) => `${h.content}${h.name}`)].join('\n');
   const trigger = (/^\S+/.exec(expression)?.[0] ?? '').toUpperCase();
   if (trigger === '') throw instructionError(ctx, 'ONBUILD requires at least one argument');
   if (trigger === 'ONBUILD') throw instructionError(ctx, 'Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');

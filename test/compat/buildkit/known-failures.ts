@@ -10,7 +10,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'dockerfile_core_test.go testDockerfileCheckHostname / arg': '--build-arg BUILDKIT_SANDBOX_HOSTNAME=foo does not set the RUN hostname (/etc/hosts, $HOSTNAME, hostname)',
   // dockerfile_add_test.go
   // dockerfile_heredoc_test.go
-  'dockerfile_heredoc_test.go testOnBuildHeredoc': 'ONBUILD RUN <<EOF ... EOF is refused with "unterminated heredoc"; BuildKit stores the heredoc trigger and runs it in the child build',
   // dockerfile_history_test.go
   // dockerfile_mount_test.go
   'dockerfile_mount_test.go testMountRWCache': 'RUN --mount=from=<stage> runs again when the stage\'s steps change but the mounted folder does not; BuildKit keys the mount by its content and reuses the cached RUN',
