@@ -1,16 +1,26 @@
+import type { SourceLocation } from '../../base/errors.js';
 import type { Edge } from '../../solver/graph/index.js';
 import type { CompileContext } from './context.js';
 import { contextIncludePattern } from './paths.js';
 import type { Platform } from '../../base/oci.js';
 
-/** contextSource adds the SourceOp reading a local context (the build context or a named one). */
-export function contextSource(ctx: CompileContext, state: { readonly platform: Platform }, e: { readonly paths: readonly string[]; readonly excludes: readonly string[] }, name: string): Edge {
+/**
+ * contextSource adds the SourceOp reading a local context (the build context or a named one). A missing path fails
+ * while it is read, so the instruction reading it is its location, as BuildKit reports it at the COPY.
+ */
+export function contextSource(
+  ctx: CompileContext,
+  state: { readonly platform: Platform },
+  e: { readonly paths: readonly string[]; readonly excludes: readonly string[] },
+  name: string,
+  location?: SourceLocation,
+): Edge {
   const include = e.paths.map(contextIncludePattern);
   const includePatterns = include.includes('.') ? [] : [...new Set(include)].sort();
   return ctx.graph.add(
     { kind: 'source', source: { type: 'local', name, includePatterns, excludePatterns: e.excludes }, platform: state.platform },
     [],
-    { name: name === 'context' ? '[internal] load build context' : `[context ${name}] load from client` },
+    { name: name === 'context' ? '[internal] load build context' : `[context ${name}] load from client`, ...(location === undefined ? {} : { location }) },
   );
 }
 

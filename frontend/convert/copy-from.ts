@@ -38,7 +38,7 @@ export async function resolveCopyFrom(
     if (source.edge === null) throw new DockerfileError(`Cannot copy from stage "${from}": the stage is empty (scratch)`, { location });
     return source.edge;
   }
-  if (named?.type === 'local') return contextSource(ctx, state, copy, from);
+  if (named?.type === 'local') return contextSource(ctx, state, copy, from, location);
   const ref = named?.type === 'image' ? named.ref : from;
   let resolved;
   try {

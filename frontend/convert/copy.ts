@@ -151,7 +151,7 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   if (local.length > 0) {
     const from = c.kind === 'copy' ? c.from : undefined;
     const le: ExpandedCopy = { ...e, paths: local };
-    const source = from === undefined ? contextSource(ctx, state, le, 'context') : await resolveCopyFrom(ctx, state, from, c.location, le);
+    const source = from === undefined ? contextSource(ctx, state, le, 'context', c.location) : await resolveCopyFrom(ctx, state, from, c.location, le);
     const copy = copyAction(state, e, inputs.length, local, c.kind === 'add' && (c.unpack ?? true), c.kind === 'copy' && c.parents);
     inputs.push(source);
     actions.push(copy);

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import type { SourceLocation } from '../../base/errors.js';
 import type { Edge, ExecMount } from '../../solver/graph/index.js';
 import { mountLocation, parseMountFlag, type RunInstruction, type RunMount } from '../instructions/index.js';
 import type { CompileContext } from './context.js';
@@ -23,12 +24,12 @@ function selector(source: string): string {
 }
 
 /** contextSource reads exactly one path of the build context, so only that path is hashed into the cache key. */
-function contextSource(ctx: CompileContext, state: StageState, source: string): Edge {
+function contextSource(ctx: CompileContext, state: StageState, source: string, location: SourceLocation): Edge {
   const pattern = contextIncludePattern(source);
   return ctx.graph.add(
     { kind: 'source', source: { type: 'local', name: 'context', includePatterns: pattern === '.' ? [] : [pattern], excludePatterns: [] }, platform: state.platform },
     [],
-    { name: '[internal] load build context' },
+    { name: '[internal] load build context', location },
   );
 }
 
@@ -41,7 +42,7 @@ export async function compileRunMounts(ctx: CompileContext, state: StageState, r
     const location = mountLocation(run.location, run.original, raw);
     const spec: RunMount = parseMountFlag(raw, location, (v) => expandWord(ctx, state, v, location));
     const input = async (from: string | undefined, source: string): Promise<number> => {
-      inputs.push(from === undefined ? contextSource(ctx, state, source) : await resolveCopyFrom(ctx, state, from, location, { paths: [source === '' ? '.' : source], excludes: [] }));
+      inputs.push(from === undefined ? contextSource(ctx, state, source, location) : await resolveCopyFrom(ctx, state, from, location, { paths: [source === '' ? '.' : source], excludes: [] }));
       return firstInput + inputs.length - 1;
     };
     switch (spec.type) {

@@ -21,7 +21,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_secrets_test.go
   'dockerfile_secrets_test.go testSecretRequiredWithoutValue': 'a required secret not provided fails with "secret \\"mysecret\\" is required but was not provided"; BuildKit: "secret mysecret: not found"',
   // errors_test.go
-  'errors_test.go testErrorsSourceMap / invalidcopy': 'a missing COPY source is reported at "[internal] load build context" without the Dockerfile location (line 3)',
   // dockerfile_runnetwork_test.go
   'dockerfile_runnetwork_test.go testRunHostNetwork / granted': 'a RUN without --network=host reaches a service on the host\'s 127.0.0.1; BuildKit\'s default network is isolated from the host loopback',
   'dockerfile_runnetwork_test.go testRunHostNetwork / denied': 'RUN --network=host without the grant fails with "the network.host entitlement is not granted"; BuildKit: "entitlement network.host is not allowed"',

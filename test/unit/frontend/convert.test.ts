@@ -60,6 +60,8 @@ describe('compileDockerfile', () => {
     expect(copy?.inputs.map((e) => e.vertex)).toEqual([run, ctx]);
     expect((workdir?.op as FileOp).actions).toEqual([{ action: 'mkdir', path: '/app', mode: 0o755, makeParents: true }]);
     expect(workdir?.metadata.location).toEqual({ file: 'Dockerfile', startLine: 5, endLine: 5 });
+    // A missing context path fails while the context is read: the COPY is where it points.
+    expect(ctx?.metadata.location).toEqual({ file: 'Dockerfile', startLine: 3, endLine: 3 });
 
     expect(def.image.architecture).toBe('amd64');
     expect(def.image.rootfs.diff_ids).toEqual([]);
