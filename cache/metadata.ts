@@ -57,6 +57,8 @@ export interface ImagePin {
   readonly config: unknown;
   /** When the registry last confirmed the answer: the tag time to live counts from here. */
   readonly resolvedAt: number;
+  /** When a check last could not reach the registry (cleared when one does). */
+  readonly unreachableAt?: number;
 }
 
 /** JobRecord marks a build running in some process, so collection leaves its files alone. */

@@ -12,6 +12,8 @@ export interface StoredResolution {
   readonly namedDigest: Digest | undefined;
   /** When the registry last confirmed the answer (ms since the epoch). */
   readonly resolvedAt: number;
+  /** When a check last found the registry unreachable, if none has reached it since. */
+  readonly unreachableAt: number | undefined;
 }
 
 /** pinKey names the stored resolution of a reference for a platform. */
@@ -25,7 +27,12 @@ export function readPin(meta: MetadataStore, ref: Reference, platform: Platform)
   if (pin === undefined) return undefined;
   const named = pin.namedDigest;
   // The record holds the ResolvedImage it was written from (see storePin).
-  return { image: pin.config as ResolvedImage, namedDigest: named !== undefined && isDigest(named) ? named : undefined, resolvedAt: pin.resolvedAt };
+  return {
+    image: pin.config as ResolvedImage,
+    namedDigest: named !== undefined && isDigest(named) ? named : undefined,
+    resolvedAt: pin.resolvedAt,
+    unreachableAt: pin.unreachableAt,
+  };
 }
 
 /**
@@ -46,6 +53,15 @@ export async function storePin(meta: MetadataStore, ref: Reference, platform: Pl
 export async function touchPin(meta: MetadataStore, ref: Reference, platform: Platform, at: number): Promise<void> {
   const key = pinKey(ref, platform);
   const pin = meta.imagePins.get(key);
+  if (pin === undefined) return;
+  const { unreachableAt: _reached, ...rest } = pin;
   // Another build may confirm or replace it at the same time: either write leaves a confirmed answer.
-  if (pin !== undefined) await meta.imagePins.put(key, { ...pin, resolvedAt: at });
+  await meta.imagePins.put(key, { ...rest, resolvedAt: at });
+}
+
+/** markUnreachable records that a check could not reach the registry at `at`, so builds soon after do not wait again. */
+export async function markUnreachable(meta: MetadataStore, ref: Reference, platform: Platform, at: number): Promise<void> {
+  const key = pinKey(ref, platform);
+  const pin = meta.imagePins.get(key);
+  if (pin !== undefined) await meta.imagePins.put(key, { ...pin, unreachableAt: at });
 }

@@ -6,7 +6,7 @@ import type { RegistryClient, ResolvedImage } from '../../registry/index.js';
 // The reference module alone: the registry index would load the HTTP client on every build.
 import { formatReference, parseReference, withDigest, type Reference } from '../../registry/reference.js';
 import { pinKey, readPin, storePin } from './image-pins.js';
-import { checkTag, DEFAULT_TAG_POLICY, type TagCheck, type TagCheckContext, type TagPolicy } from './tag-check.js';
+import { checkTag, DEFAULT_TAG_POLICY, isRecentlyUnreachable, warnRecentlyUnreachable, type TagCheck, type TagCheckContext, type TagPolicy } from './tag-check.js';
 
 /** ImageResolver pins image references to manifests, once per reference and platform in a build. */
 export interface ImageResolver extends AsyncDisposable {
@@ -76,6 +76,10 @@ export function createImageResolver(options: ImageResolverOptions): ImageResolve
     // A build made again after a tag moved uses what its first attempt confirmed, --pull or not.
     const confirmed = stored.resolvedAt >= (options.confirmedSince ?? Number.POSITIVE_INFINITY);
     if (fresh || confirmed) return stored.image;
+    if (!options.pull && isRecentlyUnreachable(stored, policy, now())) {
+      warnRecentlyUnreachable(ref, stored, { progress: options.progress, now });
+      return stored.image;
+    }
     const check = checkTag(ref, platform, stored, context(signal));
     if (options.speculative === true) {
       checks.set(pinKey(withDigest(ref, stored.image.digest), platform), check);

@@ -5,7 +5,7 @@ import type { ProgressSink } from '../../base/progress.js';
 import type { MetadataStore } from '../../cache/metadata.js';
 import type { RegistryClient, ResolvedImage } from '../../registry/index.js';
 import { formatReference, type Reference } from '../../registry/reference.js';
-import { storePin, touchPin, type StoredResolution } from './image-pins.js';
+import { markUnreachable, storePin, touchPin, type StoredResolution } from './image-pins.js';
 
 /** TagPolicy says how long a stored tag resolution is used without asking the registry, and how long asking may take. */
 export interface TagPolicy {
@@ -66,7 +66,7 @@ export async function checkTag(ref: Reference, platform: Platform, stored: Store
 async function compare(ref: Reference, platform: Platform, stored: StoredResolution, ctx: TagCheckContext): Promise<TagCheck> {
   const client = await ctx.client();
   const bounded = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.policy.checkTimeoutMs)]);
-  const offline = (err: unknown): TagCheck => keepStored(err, ref, stored, ctx, bounded);
+  const offline = (err: unknown): Promise<TagCheck> => keepStored(err, { ref, platform, stored, bounded }, ctx);
   if (stored.namedDigest !== undefined) {
     let named: Digest;
     try {
@@ -92,7 +92,12 @@ async function compare(ref: Reference, platform: Platform, stored: StoredResolut
 }
 
 /** keepStored leaves the stored resolution in use, with a warning, when the registry cannot be reached; else throws. */
-function keepStored(err: unknown, ref: Reference, stored: StoredResolution, ctx: TagCheckContext, bounded: AbortSignal): TagCheck {
+async function keepStored(
+  err: unknown,
+  check: { ref: Reference; platform: Platform; stored: StoredResolution; bounded: AbortSignal },
+  ctx: TagCheckContext,
+): Promise<TagCheck> {
+  const { ref, stored, bounded } = check;
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const timedOut = bounded.aborted;
   if (err instanceof RegistryError && err.code === 'REGISTRY_NOT_FOUND') {
@@ -110,13 +115,34 @@ function keepStored(err: unknown, ref: Reference, stored: StoredResolution, ctx:
     ? new RegistryError(`Cannot check image "${formatReference(ref)}": no answer within ${formatAge(ctx.policy.checkTimeoutMs)}`, { ref: formatReference(ref), cause: err })
     : err;
   if (ctx.pull) throw problem;
-  const age = formatAge(Math.max(0, ctx.now() - stored.resolvedAt));
-  ctx.progress.emit({
-    type: 'warning',
-    message: `${messageOf(problem)}; using its resolution from ${age} ago (${stored.image.digest})`,
-    time: Date.now(),
-  });
+  warnStale(messageOf(problem), stored, ctx);
+  await markUnreachable(ctx.meta, ref, check.platform, ctx.now());
   return { kind: 'offline' };
+}
+
+/** RECHECK_UNREACHABLE_MS is how long after a check found the registry unreachable builds use the store without asking. */
+export const RECHECK_UNREACHABLE_MS = 60_000;
+
+/**
+ * isRecentlyUnreachable tells whether a check found the registry unreachable so recently (within a minute, and
+ * within the time to live) that a build uses the stored resolution without asking again: a network that drops
+ * requests then costs one check timeout a minute, not one per build.
+ */
+export function isRecentlyUnreachable(stored: StoredResolution, policy: TagPolicy, now: number): boolean {
+  if (stored.unreachableAt === undefined) return false;
+  const since = now - stored.unreachableAt;
+  return since >= 0 && since < Math.min(policy.ttlMs, RECHECK_UNREACHABLE_MS);
+}
+
+/** warnRecentlyUnreachable reports a stored resolution used without a check because its registry was just unreachable. */
+export function warnRecentlyUnreachable(ref: Reference, stored: StoredResolution, ctx: Pick<TagCheckContext, 'progress' | 'now'>): void {
+  const ago = formatAge(Math.max(0, ctx.now() - (stored.unreachableAt ?? ctx.now())));
+  warnStale(`Cannot check image "${formatReference(ref)}": its registry could not be reached ${ago} ago`, stored, ctx);
+}
+
+function warnStale(problem: string, stored: StoredResolution, ctx: Pick<TagCheckContext, 'progress' | 'now'>): void {
+  const age = formatAge(Math.max(0, ctx.now() - stored.resolvedAt));
+  ctx.progress.emit({ type: 'warning', message: `${problem}; using its resolution from ${age} ago (${stored.image.digest})`, time: Date.now() });
 }
 
 /** isUnreachable tells a registry that could not answer (connection, DNS, 5xx, 429) from one that refused (auth, 404). */

@@ -162,10 +162,31 @@ describe('stored tag resolutions and their time to live', () => {
     await w.build();
     expect(w.warnings()).toEqual([expect.stringMatching(/answered 503 by the test proxy; using its resolution from 10m ago/)]);
     w.proxy.mode = { kind: 'hang' };
+    w.clock.t += MINUTE;
     const started = Date.now();
-    await w.build({ policy: { ...policy, checkTimeoutMs: 400 } });
+    const hung = await w.build({ policy: { ...policy, checkTimeoutMs: 400 } });
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(w.warnings()).toEqual([expect.stringMatching(/no answer within 400ms; using its resolution from 10m ago/)]);
+    expect(hung.requests).toEqual([`HEAD ${head}`]);
+    expect(w.warnings()).toEqual([expect.stringMatching(/no answer within 400ms; using its resolution from 11m ago/)]);
+  });
+
+  it('does not ask again for a minute after the registry could not be reached, unless with --pull', async () => {
+    await using w = await world();
+    await w.build();
+    w.clock.t += policy.ttlMs;
+    w.proxy.mode = { kind: 'status', status: 503 };
+    expect((await w.build()).requests.length).toBeGreaterThan(0);
+    w.clock.t += MINUTE - 1;
+    expect((await w.build()).requests).toEqual([]);
+    expect(w.warnings()).toEqual([expect.stringMatching(/its registry could not be reached 59s ago; using its resolution from 10m59s ago/)]);
+    await expect(w.build({ pull: true })).rejects.toThrow(/answered 503/);
+    w.clock.t += 1;
+    w.proxy.mode = { kind: 'forward' };
+    expect((await w.build()).requests).toEqual([`HEAD ${head}`]);
+    // Reached again: the record is confirmed and no longer says unreachable.
+    const pin = w.store.meta.imagePins.get(`${w.ref}|${formatPlatform(platform)}`);
+    expect(pin?.resolvedAt).toBe(w.clock.t);
+    expect(pin?.unreachableAt).toBeUndefined();
   });
 
   it('fails when the tag is gone or the registry refuses access, instead of building on the stored image', async () => {
