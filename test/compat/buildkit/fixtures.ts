@@ -1,6 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join, normalize } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, beforeAll } from 'vitest';
@@ -125,5 +127,30 @@ export function useHttpServer(): TestHttpServer {
       routes = { ...routes, ...r };
     },
     requests: (path) => seen.get(path) ?? [],
+  };
+}
+
+/** StaticServer serves a folder's files on loopback (Go's http.FileServer, enough for git's dumb HTTP protocol). */
+export interface StaticServer extends AsyncDisposable {
+  readonly url: string;
+}
+
+/** serveDir starts a StaticServer for root; dispose it to stop it. */
+export async function serveDir(root: string): Promise<StaticServer> {
+  const server = createServer((req, res) => {
+    const path = join(root, normalize(decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/')));
+    stat(path).then(
+      (st) => {
+        if (!st.isFile()) return void res.writeHead(404).end();
+        res.writeHead(200, { 'content-length': String(st.size) });
+        createReadStream(path).pipe(res);
+      },
+      () => void res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
