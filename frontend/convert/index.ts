@@ -81,7 +81,7 @@ export async function compileDockerfile(text: string, options: CompileOptions): 
     warnings,
     stages,
     proxyEnv: proxyEnvFrom(options.buildArgs),
-    sourceDateEpoch: resolveSourceDateEpoch(options.buildArgs, args),
+    sourceDateEpoch: resolveSourceDateEpoch(options.buildArgs, args, (name) => byName.has(name.toLowerCase()) || options.namedContexts?.has(name) === true),
     stageIndex: (name) => byName.get(name.toLowerCase()),
     compileStage(index) {
       let p = compiled.get(index);

@@ -38,9 +38,14 @@ describe('SOURCE_DATE_EPOCH in the Dockerfile frontend', () => {
     expect((await history('FROM busybox\nARG SOURCE_DATE_EPOCH=5\nENV A=1\n')).def.sourceDateEpoch).toBeUndefined();
   });
 
-  it('refuses a value that is not a whole number of seconds', async () => {
-    const err = await compileDockerfile(TEXT, compileOptions({ buildArgs: new Map([['SOURCE_DATE_EPOCH', 'yesterday']]) })).catch((e: unknown) => e);
+  it('refuses a value that is not a whole number of seconds with BuildKit\'s message, and takes `context` as none', async () => {
+    const failure = async (value: string): Promise<unknown> =>
+      compileDockerfile(TEXT, compileOptions({ buildArgs: new Map([['SOURCE_DATE_EPOCH', value]]) })).catch((e: unknown) => e);
+    const err = await failure('not-a-timestamp');
     expect(err).toBeInstanceOf(DockerfileError);
-    expect((err as DockerfileError).message).toBe('Cannot use SOURCE_DATE_EPOCH="yesterday": expected a whole number of seconds');
+    expect((err as DockerfileError).message).toBe('invalid SOURCE_DATE_EPOCH: not-a-timestamp');
+    expect((await failure('base')) as DockerfileError).toMatchObject({ message: expect.stringContaining('from a stage or a named context is not supported') });
+    // BuildKit dates a local context by nothing.
+    expect((await history(TEXT, { SOURCE_DATE_EPOCH: 'context' })).def.sourceDateEpoch).toBeUndefined();
   });
 });
