@@ -14,7 +14,7 @@ export interface CaseOptions {
   readonly target?: string;
   /** "host": RUN steps reach the network (the Debian mirror, the npm registry). */
   readonly network?: 'host';
-  /** Secret id → file relative to the case folder. */
+  /** Secret id → file relative to the case folder, or an absolute path on the building machine. */
   readonly secrets?: Readonly<Record<string, string>>;
   /** Why the case exists, or why its expectation was recorded the way it was. */
   readonly reason?: string;
@@ -38,9 +38,10 @@ export interface CaseOptions {
   readonly timeoutSeconds?: number;
 }
 
-/** ExpectationOverride sets one field of a recorded fingerprint to what current BuildKit produces. */
+/** ExpectationOverride sets one field of a recorded fingerprint to what current BuildKit produces (null removes it). */
 export interface ExpectationOverride {
-  readonly field: string;
+  /** Dotted path ("history.2.created_by"), or the keys as a list when one holds dots (["paths", "/a.txt", "mode"]). */
+  readonly field: string | readonly string[];
   readonly value: unknown;
   readonly reason: string;
 }
@@ -75,7 +76,7 @@ export function buildFlags(c: CompatCase): string[] {
   const flags: string[] = [];
   for (const [k, v] of Object.entries(c.options.buildArgs ?? {})) flags.push('--build-arg', `${k}=${v}`);
   if (c.options.target !== undefined) flags.push('--target', c.options.target);
-  for (const [id, file] of Object.entries(c.options.secrets ?? {})) flags.push('--secret', `id=${id},src=${join(c.dir, file)}`);
+  for (const [id, file] of Object.entries(c.options.secrets ?? {})) flags.push('--secret', `id=${id},src=${resolve(c.dir, file)}`);
   if (c.options.network === 'host') flags.push('--network', 'host');
   return flags;
 }

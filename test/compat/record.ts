@@ -2,7 +2,7 @@
 // writes test/compat/expected/<case>.json. Run with `npm run compat:record [-- CASE...]` on a machine with Docker and
 // the busybox and debian:bookworm base images tagged in it.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFlags, EXPECTED_DIR, listCases, type CompatCase, type ExpectationOverride } from './cases.js';
@@ -30,11 +30,54 @@ async function saveImage(ref: string, dir: string): Promise<string> {
   return archive;
 }
 
+const COPY_FLAGS_SHOWN = ['parents', 'chown', 'chmod'] as const;
+
+/** Returns each COPY/ADD of a Dockerfile as its history text without flags, and the flags current BuildKit shows. */
+function copyInstructions(dockerfile: string): { command: string; flags: string }[] {
+  const lines = dockerfile.replace(/\\\n/g, ' ').split('\n');
+  const out: { command: string; flags: string }[] = [];
+  for (const line of lines) {
+    const words = line.trim().split(/\s+/);
+    if (words[0]?.toUpperCase() === 'ONBUILD') words.shift();
+    const cmd = words[0]?.toUpperCase();
+    if (cmd !== 'COPY' && cmd !== 'ADD') continue;
+    const flags = new Map<string, string>();
+    const rest: string[] = [];
+    for (const w of words.slice(1)) {
+      const flag = /^--([a-z]+)(?:=(.*))?$/.exec(w);
+      if (flag && rest.length === 0) flags.set(flag[1] ?? '', flag[2] ?? '');
+      else rest.push(w);
+    }
+    const shown = COPY_FLAGS_SHOWN.filter((f) => flags.has(f)).map((f) => (f === 'parents' ? '--parents' : `--${f}=${flags.get(f) ?? ''}`));
+    out.push({ command: `${cmd} ${rest.join(' ')}`, flags: shown.join(' ') });
+  }
+  return out;
+}
+
+/**
+ * Current BuildKit names --parents, --chown and --chmod in the history entry of a COPY or ADD
+ * (frontend/dockerfile/dockerfile2llb/convert_copy.go, since BuildKit v0.13); Docker 20.10 writes sources and
+ * destination only. Adds the flags to each recorded entry, matching entries to the Dockerfile's COPY/ADD in order.
+ */
+function currentCopyHistory(fingerprint: Fingerprint, dockerfile: string): Fingerprint {
+  const instructions = copyInstructions(dockerfile);
+  const history = fingerprint.history.map((h) => {
+    const m = /^(COPY|ADD) (.*) # buildkit$/.exec(h.created_by);
+    if (m === null) return h;
+    const index = instructions.findIndex((i) => i.command === `${m[1]} ${m[2]}`);
+    if (index === -1) throw new Error(`Cannot match history entry "${h.created_by}" to a COPY or ADD of the Dockerfile`);
+    const [instruction] = instructions.splice(index, 1);
+    if (instruction === undefined || instruction.flags === '') return h;
+    return { ...h, created_by: `${m[1]} ${instruction.flags} ${m[2]} # buildkit` };
+  });
+  return { ...fingerprint, history };
+}
+
 /** Applies a case's corrections (current BuildKit where Docker 20.10's frontend differs) to its recording. */
 function applyOverrides(fingerprint: Fingerprint, overrides: readonly ExpectationOverride[]): Fingerprint {
   const copy = JSON.parse(JSON.stringify(fingerprint)) as Record<string, unknown>;
   for (const o of overrides) {
-    const keys = o.field.split('.');
+    const keys = typeof o.field === 'string' ? o.field.split('.') : [...o.field];
     const last = keys.pop();
     let target: unknown = copy;
     for (const key of keys) {
@@ -42,7 +85,8 @@ function applyOverrides(fingerprint: Fingerprint, overrides: readonly Expectatio
       target = (target as Record<string, unknown>)[key];
     }
     if (last === undefined || typeof target !== 'object' || target === null) throw new Error(`Cannot override "${o.field}"`);
-    (target as Record<string, unknown>)[last] = o.value;
+    if (o.value === null) delete (target as Record<string, unknown>)[last];
+    else (target as Record<string, unknown>)[last] = o.value;
   }
   return copy as unknown as Fingerprint;
 }
@@ -70,7 +114,7 @@ async function recordCase(c: CompatCase, bases: readonly NamedImage[], dir: stri
   try {
     const image = await readImageArchive(await saveImage(tag, dir));
     const dates = c.options.compareDates === true;
-    const recorded = fingerprintImage(image, bases, { dates });
+    const recorded = currentCopyHistory(fingerprintImage(image, bases, { dates }), await readFile(dockerfile, 'utf8'));
     const fingerprint = applyOverrides(dates ? epochDates(recorded, c) : recorded, c.options.expectationOverrides ?? []);
     await writeFile(join(EXPECTED_DIR, `${c.name}.json`), `${JSON.stringify(fingerprint, null, 2)}\n`);
   } finally {

@@ -1,0 +1,2 @@
+def text() -> str:
+    return "hello from python"
