@@ -66,13 +66,14 @@ export async function checkTag(ref: Reference, platform: Platform, stored: Store
 async function compare(ref: Reference, platform: Platform, stored: StoredResolution, ctx: TagCheckContext): Promise<TagCheck> {
   const client = await ctx.client();
   const bounded = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.policy.checkTimeoutMs)]);
-  const offline = (err: unknown): Promise<TagCheck> => keepStored(err, { ref, platform, stored, bounded }, ctx);
+  // `bounded` only where the request was bounded by it: a slow GET after the tag moved is not a timeout.
+  const offline = (err: unknown, used: AbortSignal): Promise<TagCheck> => keepStored(err, { ref, platform, stored, bounded: used }, ctx);
   if (stored.namedDigest !== undefined) {
     let named: Digest;
     try {
       named = await client.manifestDigest(ref, { signal: bounded });
     } catch (err) {
-      return offline(err);
+      return offline(err, bounded);
     }
     if (named === stored.namedDigest) {
       await touchPin(ctx.meta, ref, platform, ctx.now());
@@ -81,10 +82,11 @@ async function compare(ref: Reference, platform: Platform, stored: StoredResolut
   }
   // The tag names another document (or the record predates named digests): resolve it as a first pull does.
   let resolved: ResolvedImage;
+  const signal = stored.namedDigest === undefined ? bounded : ctx.signal;
   try {
-    resolved = await client.resolveImage(ref, { platform, signal: stored.namedDigest === undefined ? bounded : ctx.signal });
+    resolved = await client.resolveImage(ref, { platform, signal });
   } catch (err) {
-    return offline(err);
+    return offline(err, signal);
   }
   await storePin(ctx.meta, ref, platform, resolved, ctx.now());
   // A multi-platform index can change without this platform's manifest changing.
