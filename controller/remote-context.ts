@@ -2,13 +2,15 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseGitRef } from '../frontend/convert/add-source.js';
+import { isTarArchive } from '../solver/ops/archive.js';
 import { dockerfileInside, prepareFetchedContext, type FetchedContext } from './context-file.js';
 
 /**
  * fetchRemoteContext fetches a context given as a URL into `dir`, as docker build does: a git repository
  * (`https://…/repo.git#ref:subdir`, `git@host:repo.git`, `git://…`, `github.com/…`) is checked out at the ref, the
  * subdir becoming the context; any other http(s) URL is downloaded and read like a context on standard input (a tar
- * archive, or else a Dockerfile with an empty context). `-f` names a file inside the context.
+ * archive, or else a Dockerfile with an empty context). `-f` names a file inside the context (ignored for a plain
+ * Dockerfile, as BuildKit does).
  */
 export async function fetchRemoteContext(url: string, dir: string, dockerfileArg: string | undefined, signal: AbortSignal): Promise<FetchedContext> {
   const git = parseGitRef(url);
@@ -27,5 +29,8 @@ export async function fetchRemoteContext(url: string, dir: string, dockerfileArg
   await using download = await downloadHttp({ type: 'http', url, filename: '' }, signal);
   const saved = join(dir, 'download');
   await copyFile(download.file, saved);
-  return prepareFetchedContext(saved, dir, dockerfileArg, signal);
+  // A plain Dockerfile at a URL is the Dockerfile whatever -f names, as BuildKit reads it.
+  const name = (await isTarArchive(saved, signal)) ? dockerfileArg : undefined;
+  // Awaited here: a failure must not settle while the download is being removed, with no one listening yet.
+  return await prepareFetchedContext(saved, dir, name, signal);
 }

@@ -106,4 +106,13 @@ describe('contexts at a URL, as docker build takes them', () => {
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain('HTTP status 404');
   });
+
+  it('ignores -f for a plain Dockerfile at a URL, as BuildKit does, and reports a -f missing from a tarball as an error', async () => {
+    const named = await build(['-f', 'mydockerfile', `${httpBase}/Dockerfile`]);
+    expect(named.code, named.stderr).toBe(0);
+    expect(await readFile(join(named.out, 'served.txt'), 'utf8')).toBe('served\n');
+    const outside = await build(['-f', '../elsewhere', `${httpBase}/ctx.tar.gz`]);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/^ERROR: Cannot use -f \.\.\/elsewhere/m);
+  });
 });

@@ -33,5 +33,4 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'exclude_patterns_test.go testExcludedFilesOnCopy / git': 'COPY --from=base --exclude=* dir* /6 (every file excluded) does not create /6; BuildKit leaves an empty /6',
   // dockerfile_git_http_test.go
   'dockerfile_git_http_test.go testDockerfileFromGitSHA256': 'a SHA-256 git repository served over dumb HTTP: "Cannot find ref \\"first\\""; BuildKit checks out branch first',
-  'dockerfile_git_http_test.go testHTTPDockerfile': 'a plain Dockerfile at a URL with -f mydockerfile crashes with an uncaught UsageError ("Cannot use -f with a Dockerfile read from standard input"); BuildKit ignores the name',
 };
