@@ -160,7 +160,6 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   const metadata = {
     name: vertexName(state, displayText(ctx, state, c.original), onBuild),
     location: c.location,
-    ...(state.ignoreCache ? { ignoreCache: true } : {}),
   };
   const changed = ctx.graph.add(op, inputs, metadata);
   state.edge = linked && state.edge !== null ? ctx.graph.add({ kind: 'merge', platform: state.platform }, [state.edge, changed], { ...metadata, name: `${metadata.name} (link)` }) : changed;

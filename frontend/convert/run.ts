@@ -106,6 +106,8 @@ export async function dispatchRun(ctx: CompileContext, state: StageState, run: R
   state.edge = ctx.graph.add(op, inputs, {
     name: vertexName(state, text, onBuild),
     location: run.location,
+    // Only RUN ignores the cache, as in BuildKit: a COPY or WORKDIR after it misses anyway when the RUN made other
+    // files, and makes the same files from the same inputs otherwise.
     ...(state.ignoreCache ? { ignoreCache: true } : {}),
   });
   commitHistory(state.image, `RUN ${runCommandString(state, args)}`, { layer: true, buildkitSuffix: true });

@@ -31,7 +31,6 @@ export function dispatchWorkdir(ctx: CompileContext, state: StageState, i: Workd
   state.edge = ctx.graph.add(op, state.edge === null ? [] : [state.edge], {
     name: vertexName(state, displayText(ctx, state, i.original), onBuild),
     location: i.location,
-    ...(state.ignoreCache ? { ignoreCache: true } : {}),
   });
   commitHistory(state.image, `WORKDIR ${wd}`, { layer: true });
 }

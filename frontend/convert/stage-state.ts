@@ -16,6 +16,7 @@ export interface StageState {
   /** Stage label in vertex names (`build`, `stage-1`; empty for a one-stage Dockerfile). */
   readonly label: string;
   readonly platform: Platform;
+  /** --no-cache, or --no-cache-filter names this stage: its RUNs run again. */
   readonly ignoreCache: boolean;
   edge: Edge | null;
   image: ImageState;
