@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readTextIfExists } from '../base/fs.js';
 
 /** CgroupController is a cgroup controller tbuild limits or measures. */
-export type CgroupController = 'memory' | 'pids' | 'cpu' | 'cpuacct';
+export type CgroupController = 'memory' | 'pids' | 'cpu' | 'cpuacct' | 'devices';
 
 /**
  * CgroupLayout says where per-exec cgroups go: under one cgroup2 directory, under one directory per cgroup v1
@@ -14,7 +14,8 @@ export type CgroupLayout =
   | { readonly version: 1; readonly parents: ReadonlyMap<CgroupController, string> }
   | { readonly version: 0 };
 
-const CONTROLLERS: readonly CgroupController[] = ['memory', 'pids', 'cpu', 'cpuacct'];
+// devices exists on cgroup v1 only: cgroup2 filters devices with a BPF program, which tbuild does not load.
+const CONTROLLERS: readonly CgroupController[] = ['memory', 'pids', 'cpu', 'cpuacct', 'devices'];
 const V2_NEEDED = ['memory', 'pids'];
 
 interface MountEntry {

@@ -5,8 +5,15 @@ import { errnoCode } from '../base/errors.js';
 import { pathExists } from '../base/fs.js';
 import type { CgroupLayout } from './cgroup-layout.js';
 import { killPid } from './child-process.js';
+import { deviceRuleLine, type DeviceRule } from './device-rules.js';
 import { cpuWeightToShares } from './spec.js';
 import type { ExecResources, ExecUsage } from './types.js';
+
+/** RunCgroupLimits are the limits of one exec's cgroup: its resources and the devices it may open. */
+export interface RunCgroupLimits extends ExecResources {
+  /** Applied on cgroup v1 (the devices controller); cgroup2 would need a BPF program (not done). */
+  readonly devices?: readonly DeviceRule[];
+}
 
 /** RunCgroup is the cgroup of one exec; disposing it removes its directories once the processes are gone. */
 export interface RunCgroup extends AsyncDisposable {
@@ -56,7 +63,7 @@ export async function removeCgroupDir(dir: string): Promise<void> {
   }
 }
 
-async function createV2(parent: string, name: string, r: ExecResources): Promise<RunCgroup> {
+async function createV2(parent: string, name: string, r: RunCgroupLimits): Promise<RunCgroup> {
   if (!(await pathExists(parent))) {
     await mkdir(parent, { recursive: true });
     await enableV2Controllers(path.dirname(parent));
@@ -86,7 +93,12 @@ async function createV2(parent: string, name: string, r: ExecResources): Promise
   };
 }
 
-async function createV1(parents: ReadonlyMap<string, string>, name: string, r: ExecResources): Promise<RunCgroup> {
+/** applyDeviceRules writes rules in order to a v1 devices cgroup: a deny of everything first, then what is allowed. */
+async function applyDeviceRules(dir: string, rules: readonly DeviceRule[]): Promise<void> {
+  for (const rule of rules) await writeFile(path.join(dir, rule.allow ? 'devices.allow' : 'devices.deny'), deviceRuleLine(rule));
+}
+
+async function createV1(parents: ReadonlyMap<string, string>, name: string, r: RunCgroupLimits): Promise<RunCgroup> {
   const dirs = new Map<string, string>();
   const remove = async (): Promise<void> => {
     // Children before parents does not matter here: each hierarchy has exactly one directory per exec.
@@ -108,6 +120,8 @@ async function createV1(parents: ReadonlyMap<string, string>, name: string, r: E
     if (pids !== undefined && r.pidsMax !== undefined) await writeFile(path.join(pids, 'pids.max'), String(r.pidsMax));
     const cpu = dirs.get('cpu');
     if (cpu !== undefined && r.cpuWeight !== undefined) await writeFile(path.join(cpu, 'cpu.shares'), String(cpuWeightToShares(r.cpuWeight)));
+    const devices = dirs.get('devices');
+    if (devices !== undefined && r.devices !== undefined) await applyDeviceRules(devices, r.devices);
   } catch (err) {
     await remove();
     throw err;
@@ -126,7 +140,7 @@ async function createV1(parents: ReadonlyMap<string, string>, name: string, r: E
 }
 
 /** createRunCgroup makes the cgroup of one exec, named `name` under tbuild's parent, with the request's limits. */
-export async function createRunCgroup(layout: CgroupLayout, name: string, resources: ExecResources): Promise<RunCgroup> {
+export async function createRunCgroup(layout: CgroupLayout, name: string, resources: RunCgroupLimits): Promise<RunCgroup> {
   switch (layout.version) {
     case 2:
       return createV2(layout.parent, name, resources);

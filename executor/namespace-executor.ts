@@ -49,7 +49,8 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
         nofile: await hostNofileLimit(),
         signal,
       });
-      await using cgroup = await createRunCgroup(layout, `${process.pid}-${id}-${runs++}`, request.resources ?? {});
+      const limits = { ...request.resources, devices: bundle.spec.linux.resources.devices ?? [] };
+      await using cgroup = await createRunCgroup(layout, `${process.pid}-${id}-${runs++}`, limits);
       const outcome = await runHelper(helper, bundle.dir, request, { signal, cgroupProcs: cgroup.procsFiles });
       const durationMs = performance.now() - started;
       if (outcome === undefined) {

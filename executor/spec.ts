@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { SnapshotError } from '../base/errors.js';
+import { INSECURE_DEVICE_RULES, SANDBOX_DEVICE_RULES, type DeviceRule } from './device-rules.js';
 import { defaultSeccompProfile, type SeccompSpec } from './seccomp-profile.js';
 import type { ExecMount, ExecResources, NetworkMode, ResolvedUser, SecurityMode } from './types.js';
 
@@ -44,12 +45,14 @@ export interface RuntimeSpec {
     readonly seccomp?: SeccompSpec;
     /** Set for runtimes that create the cgroup themselves (runc); tbuild's helper is handed a prepared cgroup. */
     readonly cgroupsPath?: string;
-    readonly resources?: RuntimeResources;
+    /** Device rules always; limits with cgroupsPath (tbuild's helper gets both through its prepared cgroup). */
+    readonly resources: RuntimeResources;
   };
 }
 
 /** RuntimeResources is the runtime-spec `linux.resources` subset tbuild sets. */
 export interface RuntimeResources {
+  readonly devices?: readonly DeviceRule[];
   readonly memory?: { readonly limit: number; readonly swap: number };
   readonly pids?: { readonly limit: number };
   readonly cpu?: { readonly shares: number };
@@ -262,7 +265,11 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       maskedPaths: insecure ? [] : MASKED_PATHS,
       readonlyPaths: insecure ? [] : READONLY_PATHS,
       ...(insecure ? {} : { seccomp: defaultSeccompProfile(bounding) }),
-      ...(input.cgroup === undefined ? {} : { cgroupsPath: input.cgroup.path, resources: runtimeResources(input.cgroup.resources) }),
+      ...(input.cgroup === undefined ? {} : { cgroupsPath: input.cgroup.path }),
+      resources: {
+        devices: insecure ? INSECURE_DEVICE_RULES : SANDBOX_DEVICE_RULES,
+        ...(input.cgroup === undefined ? {} : runtimeResources(input.cgroup.resources)),
+      },
     },
   };
 }

@@ -11,7 +11,7 @@ import { cgroupParents, listCgroupChildren } from '../../executor/cgroup.js';
 
 const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const APPLETS = ['sh', 'cat', 'grep', 'true'];
+const APPLETS = ['sh', 'cat', 'grep', 'true', 'mknod'];
 
 let base: string;
 let lower: string;
@@ -83,6 +83,29 @@ afterAll(async () => {
 });
 
 const BLOCKED = 'unshare EPERM\nmount EPERM\nkeyctl EPERM\nadd_key EPERM\ngetpid ok\n';
+
+// crun is left out: on this kind of host (cgroup v1 with a cgroup2 hierarchy beside it) it runs without managing
+// cgroups, so it cannot apply the spec's device rules.
+describe.each([
+  ['namespace', (dir: string): Executor => createNamespaceExecutor({ stateDir: dir })],
+  ['runc', (dir: string): Executor => createRuncExecutor({ stateDir: dir, runtime: 'runc' })],
+])('devices through the %s executor', (name, make) => {
+  let executor: Executor;
+  beforeAll(() => {
+    executor = make(path.join(base, `state-devices-${name}`));
+  });
+  const script = 'mknod /null c 1 3 && mknod /loop b 7 0 && cat /null && echo created; cat /loop 2>&1 && echo loop-opened';
+
+  it("lets RUN create device nodes but open only BuildKit's allowed ones, not a block device", async () => {
+    const r = await exec(executor, ['sh', '-c', script]);
+    expect(r.out).toBe("created\ncat: can't open '/loop': Operation not permitted\n");
+  });
+
+  it('lets --security=insecure open them all', async () => {
+    const r = await exec(executor, ['sh', '-c', script], { security: 'insecure' });
+    expect(r.out).toBe('created\nloop-opened\n');
+  });
+});
 
 describe.each([
   ['namespace', (dir: string): Executor => createNamespaceExecutor({ stateDir: dir })],

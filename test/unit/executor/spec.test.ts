@@ -100,6 +100,18 @@ describe('buildRuntimeSpec', () => {
     expect(buildRuntimeSpec({ ...base, env: ['HOME=/custom', 'PATH=/bin'], user }).process.env).toEqual(['HOME=/custom', 'PATH=/bin']);
   });
 
+  it("denies every device but BuildKit's allowed ones, and allows all with --security=insecure", () => {
+    const devices = buildRuntimeSpec(base).linux.resources.devices ?? [];
+    expect(devices[0]).toEqual({ allow: false, access: 'rwm' });
+    expect(devices).toContainEqual({ allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' });
+    expect(devices).toContainEqual({ allow: true, type: 'b', access: 'm' });
+    expect(devices.filter((d) => d.allow && d.type === 'b' && d.access !== 'm')).toEqual([]);
+    expect(buildRuntimeSpec({ ...base, security: 'insecure' }).linux.resources.devices).toEqual([{ allow: true, access: 'rwm' }]);
+    const limited = buildRuntimeSpec({ ...base, cgroup: { path: 'tbuild/x', resources: { pidsMax: 10 } } }).linux;
+    expect(limited.resources).toEqual({ devices, pids: { limit: 10 } });
+    expect(limited.cgroupsPath).toBe('tbuild/x');
+  });
+
   it('is plain JSON data', () => {
     const spec = buildRuntimeSpec(base);
     expect(JSON.parse(JSON.stringify(spec))).toEqual(spec);
