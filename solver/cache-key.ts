@@ -14,6 +14,11 @@ export function computeCacheKey(opDigest: Digest, inputKeys: readonly Digest[]):
   return digestOf(canonicalJson({ op: opDigest, inputs: inputKeys }));
 }
 
+/** computeContentInputKey stands for an input in a content-based key: the digest of the files read of it. */
+export function computeContentInputKey(contentDigest: Digest): Digest {
+  return digestOf(canonicalJson({ content: contentDigest }));
+}
+
 /**
  * computeRerunKey is the key the dependents of a vertex that ignored the cache see when its new result holds other
  * files than the record before it: derived from the files, so a later run that makes the same files matches again.

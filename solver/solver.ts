@@ -1,6 +1,6 @@
 import type { Digest } from '../base/digest.js';
 import { CancelledError, SolveError, TbuildError } from '../base/errors.js';
-import { computeRerunKey } from './cache-key.js';
+import { computeContentInputKey, computeRerunKey } from './cache-key.js';
 import { walkVertices, type Vertex } from './graph/index.js';
 import { SharedCalls } from './shared-call.js';
 import type { JobContext, OpRunner } from './types.js';
@@ -178,7 +178,33 @@ class SolveRun<R> {
       this.#reportCached(v);
       return cached;
     }
-    return this.#execute(v, key);
+    // The key missed: a vertex that reads only some files of an input may find a result made from the same files.
+    const byContent = await this.#contentKey(v);
+    if (byContent !== undefined && byContent !== key) {
+      const hit = await this.#wrap(v, () => this.#runner.lookup(v, byContent, this.#job));
+      if (hit !== undefined) {
+        await this.#wrap(v, () => this.#runner.link(v, key, hit, this.#job));
+        this.#reportCached(v);
+        return hit;
+      }
+    }
+    const result = await this.#execute(v, key);
+    if (byContent !== undefined && byContent !== key) await this.#wrap(v, () => this.#runner.link(v, byContent, result, this.#job));
+    return result;
+  }
+
+  /** The key of a vertex with the inputs it reads only some files of standing for those files; undefined without any. */
+  async #contentKey(v: Vertex): Promise<Digest | undefined> {
+    let byContent = false;
+    const inputKeys = await Promise.all(
+      v.inputs.map(async (e, i) => {
+        const content = await this.#wrap(v, () => this.#runner.selectedContentDigest(v, i, () => this.#input(e.vertex), this.#job));
+        if (content === undefined) return this.#outputKey(e.vertex);
+        byContent = true;
+        return computeContentInputKey(content);
+      }),
+    );
+    return byContent ? this.#wrap(v, () => this.#runner.cacheKey(v, inputKeys, this.#job)) : undefined;
   }
 
   /**

@@ -28,6 +28,12 @@ export interface OpRunner<R> {
    * (ignoreCache) can tell whether it made the same files. Equal digests mean equal files.
    */
   contentDigest(vertex: Vertex, result: R, job: JobContext): Promise<Digest>;
+  /**
+   * selectedContentDigest digests the files a vertex reads of one input when only those matter (a COPY's sources, a
+   * read-only mount), for a second lookup by content after the key missed, as BuildKit's "slow" cache key does.
+   * Undefined when the vertex depends on that input otherwise; `result` readies the input only when needed.
+   */
+  selectedContentDigest(vertex: Vertex, index: number, result: () => Promise<R>, job: JobContext): Promise<Digest | undefined>;
   /** link records an existing result under one more cache key. */
   link(vertex: Vertex, key: Digest, result: R, job: JobContext): Promise<void>;
 }

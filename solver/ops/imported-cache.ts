@@ -172,7 +172,9 @@ export function withImportedCache(runner: OpRunner<Ref>, cache: ImportedCache): 
     run: async (vertex, key, inputs, job) => runner.run(vertex, key, inputs.map(usable), job),
     // A record not fetched yet is known by its layers' digests only: never equal to files digested here.
     contentDigest: async (vertex, result, job) => (result.kind === 'imported' ? digestOf(['imported', ...result.chain.map((l) => l.diffId)].join('\n')) : runner.contentDigest(vertex, result, job)),
-    link: async (vertex, key, result, job) => runner.link(vertex, key, usable(result), job),
+    // A record not fetched yet stays where it was found; it is linked once a build has it here.
+    link: async (vertex, key, result, job) => (result.kind === 'imported' ? undefined : runner.link(vertex, key, result, job)),
+    selectedContentDigest: async (vertex, index, result, job) => runner.selectedContentDigest(vertex, index, async () => usable(await result()), job),
     async lookup(vertex, key, job) {
       const local = await runner.lookup(vertex, key, job);
       // Sources resolve themselves (pulls, the client's files); only op results come from a cache.

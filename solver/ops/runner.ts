@@ -14,6 +14,7 @@ import { RemoteSources } from './remote-source.js';
 import { findPulledImage, pullImage } from './image-source.js';
 import type { LocalContext, Ref } from './ref.js';
 import { digestResultFiles } from './result-digest.js';
+import { contentSelectors, digestSelectedContent } from './selected-content.js';
 
 /** createOpRunner returns the runner for every op kind of the graph. */
 export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
@@ -28,6 +29,10 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
     lookup: (vertex, key) => lookup(vertex, key, deps),
     run: (vertex, key, inputs, job) => run(vertex, key, inputs, { deps, job, remote, memo }),
     contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),
+    selectedContentDigest: async (vertex, index, result, job) => {
+      const selectors = contentSelectors(vertex.op, index);
+      return selectors === undefined ? undefined : digestSelectedContent(await result(), selectors, deps, job.signal);
+    },
     link: async (vertex, key, result) => {
       if (result.kind === 'snapshot') await record(key, vertex, result, deps);
     },

@@ -12,7 +12,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_heredoc_test.go
   // dockerfile_history_test.go
   // dockerfile_mount_test.go
-  'dockerfile_mount_test.go testMountRWCache': 'RUN --mount=from=<stage> runs again when the stage\'s steps change but the mounted folder does not; BuildKit keys the mount by its content and reuses the cached RUN',
   // dockerfile_parents_test.go
   'dockerfile_parents_test.go testCopyRelativeParents / doublewildcard': 'COPY --parents /test/a/b*/./c/**/e misses files below the matched e directories (/out/c/d/e/bay)',
   'dockerfile_parents_test.go testCopyParentsMissingDirectory / nonexistentfile': 'a missing COPY --from source is not reported as BuildKit\'s `failed to calculate checksum of ref …: "/test/nonexistent-file": not found`',

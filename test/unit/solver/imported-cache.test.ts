@@ -54,7 +54,7 @@ const unused = (): never => {
   throw new Error('the wrapped runner is not used here');
 };
 /** A runner whose own store never has anything: every lookup goes to the imported cache. */
-const emptyRunner: OpRunner<Ref> = { cacheKey: unused, run: unused, contentDigest: unused, link: unused, lookup: () => Promise.resolve(undefined) };
+const emptyRunner: OpRunner<Ref> = { cacheKey: unused, run: unused, contentDigest: unused, link: unused, selectedContentDigest: unused, lookup: () => Promise.resolve(undefined) };
 
 describe('imported cache', () => {
   let tmp: TempDir;

@@ -35,6 +35,9 @@ class LazyRunner implements OpRunner<string> {
   contentDigest(_v: Vertex, result: string): Promise<Digest> {
     return Promise.resolve(digestOf(result));
   }
+  selectedContentDigest(): Promise<Digest | undefined> {
+    return Promise.resolve(undefined);
+  }
   link(_v: Vertex, key: Digest, result: string): Promise<void> {
     this.cache.set(key, result);
     return Promise.resolve();

@@ -25,6 +25,8 @@ class FakeRunner implements OpRunner<string> {
   readonly cancelled: string[] = [];
   /** What a vertex makes instead of `name(inputs)`, to make a run produce other files. */
   readonly makes = new Map<string, string>();
+  /** Vertices that read only part of an input: name → input index → the part of its result they read. */
+  readonly reads = new Map<string, ReadonlyMap<number, (result: string) => string>>();
   cacheKey(v: Vertex, inputKeys: readonly Digest[]): Promise<Digest> {
     return Promise.resolve(digestOf(JSON.stringify([v.metadata.name, inputKeys])));
   }
@@ -54,6 +56,10 @@ class FakeRunner implements OpRunner<string> {
   link(_v: Vertex, key: Digest, result: string): Promise<void> {
     this.cache.set(key, result);
     return Promise.resolve();
+  }
+  async selectedContentDigest(v: Vertex, index: number, result: () => Promise<string>): Promise<Digest | undefined> {
+    const part = this.reads.get(v.metadata.name)?.get(index);
+    return part === undefined ? undefined : digestOf(part(await result()));
   }
 }
 
@@ -160,6 +166,24 @@ describe('solver', () => {
     // Ignoring the cache again with the same new files reuses the dependents made from them.
     await createSolver(runner).solve(build(true), job());
     expect([runner.runs.get('stage'), runner.runs.get('copy-from'), runner.runs.get('last')]).toEqual([3, 2, 2]);
+  });
+
+  it('finds a result by the content a vertex reads of an input when its key misses, as BuildKit\'s slow cache does', async () => {
+    const runner = new FakeRunner();
+    runner.reads.set('copy-from', new Map([[1, (r: string) => r]]));
+    runner.makes.set('out', 'the same files');
+    const build = (step: string): Vertex => execVertex('copy-from', [execVertex('base'), execVertex('out', [execVertex(step)])]);
+    await createSolver(runner).solve(build('step-one'), job());
+    const events: ProgressEvent[] = [];
+    // Another step earlier in the stage: the stage's key changes, the files it makes do not.
+    const again = await createSolver(runner).solve(build('step-two'), job(events));
+    expect(runner.runs.get('out')).toBe(2);
+    expect(runner.runs.get('copy-from')).toBe(1);
+    expect(again.result).toBe('copy-from(base(),the same files)');
+    expect(events.some((e) => e.type === 'vertex.cached' && e.name === 'copy-from')).toBe(true);
+    // The key it missed by now finds the result too.
+    await createSolver(runner).solve(build('step-two'), job());
+    expect(runner.runs.get('out')).toBe(2);
   });
 
   it('gives different digests to ops that differ and the same to equal ones', () => {
