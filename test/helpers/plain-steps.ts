@@ -19,6 +19,13 @@ export function plainSteps(stderr: string): PlainStep[] {
     });
 }
 
+/** ranSteps names the steps of plain progress that ran (were not CACHED), without their `[stage k/n]` prefix. */
+export function ranSteps(stderr: string): string[] {
+  return plainSteps(stderr)
+    .filter((s) => !s.cached)
+    .map((s) => s.name.replace(/^\[[^\]]*\] /, ''));
+}
+
 /** expectAllCached asserts a build succeeded with every step (at least five) reported CACHED and no RUN output. */
 export function expectAllCached(res: CliResult): void {
   expect(res.code, res.stderr).toBe(0);

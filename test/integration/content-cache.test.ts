@@ -1,9 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 import { runTbuild } from '../helpers/cli.js';
-import { plainSteps } from '../helpers/plain-steps.js';
+import { ranSteps } from '../helpers/plain-steps.js';
 
 /**
  * The first stage's first step reads a file that changes; the folder the second stage mounts from it stays the same,
@@ -20,23 +20,18 @@ COPY --from=second /mounted /unique /
 
 describe('steps that read only some files of a stage, keyed by those files when their key misses (BuildKit slow cache)', () => {
   const env = useBuildEnvironment();
-  let ctx: string;
   let n = 0;
 
-  beforeAll(async () => {
-    ctx = join(env.tmp.path, 'ctx');
+  async function build(cachebust: string): Promise<{ ran: string[]; unique: string }> {
+    const ctx = join(env.tmp.path, 'ctx');
     await mkdir(ctx, { recursive: true });
     await writeFile(join(ctx, 'Dockerfile'), DOCKERFILE);
-  });
-
-  async function build(cachebust: string): Promise<{ ran: string[]; unique: string }> {
     await writeFile(join(ctx, 'cachebust'), cachebust);
     const out = join(env.tmp.path, `out-${n++}`);
     const res = await runTbuild(['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain', '--output', `type=local,dest=${out}`, ctx]);
     expect(res.code, res.stderr).toBe(0);
     expect(await readFile(join(out, 'mounted'), 'utf8')).toBe('foo\n');
-    const ran = plainSteps(res.stderr).filter((s) => !s.cached).map((s) => s.name.replace(/^\[[^\]]*\] /, ''));
-    return { ran, unique: await readFile(join(out, 'unique'), 'utf8') };
+    return { ran: ranSteps(res.stderr), unique: await readFile(join(out, 'unique'), 'utf8') };
   }
 
   it('reuses COPY --from and RUN --mount=from when the stage changed but the files they read did not', async () => {
