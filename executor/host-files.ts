@@ -30,7 +30,7 @@ export async function writeHostFiles(dir: string, hostname: string, extraHosts: 
   for (const [name, content] of files) {
     const source = path.join(dir, name);
     await writeFile(source, content, { mode: 0o644 });
-    mounts.push({ kind: 'bind', source, target: `/etc/${name}`, readonly: true });
+    mounts.push({ kind: 'bind', source, target: `/etc/${name}`, readonly: true, flags: ['nosuid', 'nodev', 'noexec'] });
   }
   return mounts;
 }

@@ -185,10 +185,11 @@ export function overlayOptions(layers: OverlayLayers): { options: string[]; base
 function execMount(m: ExecMount): RuntimeMount {
   switch (m.kind) {
     case 'bind':
-      return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'nosuid', 'nodev'] };
+      return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', ...(m.flags ?? [])] };
     case 'tmpfs': {
+      // BuildKit's RUN --mount=type=tmpfs: nosuid only (device nodes allowed), world-writable with the sticky bit.
       const size = m.sizeBytes === undefined ? [] : [`size=${m.sizeBytes}`];
-      return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...size] };
+      return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=1777', ...size] };
     }
     case 'overlay': {
       // The helper mounts the overlay on x-stage inside its namespace, then binds `source` (stage + subpath) to target.
@@ -196,7 +197,7 @@ function execMount(m: ExecMount): RuntimeMount {
       const source = m.subpath === undefined || m.subpath === '' ? stage : `${stage}/${m.subpath.replace(/^\/+/, '')}`;
       const overlay = overlayOptions(m);
       if (overlay.basedir !== undefined) throw new SnapshotError(`Cannot mount ${m.lowerdirs.length} layers at "${m.target}": too many layers`);
-      const options = [...overlay.options, `x-stage=${stage}`, ...(m.readonly ? ['ro'] : []), 'nosuid', 'nodev'];
+      const options = [...overlay.options, `x-stage=${stage}`, ...(m.readonly ? ['ro'] : [])];
       return { destination: m.target, type: 'overlay', source, options };
     }
   }

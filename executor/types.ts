@@ -6,9 +6,19 @@ export interface OverlayRootfs {
   readonly workdir: string;
 }
 
+/** BindFlag is a mount flag a bind mount may add to rbind and ro/rw. */
+export type BindFlag = 'nosuid' | 'nodev' | 'noexec';
+
 /** ExecMount is an extra mount inside the sandbox. */
 export type ExecMount =
-  | { readonly kind: 'bind'; readonly source: string; readonly target: string; readonly readonly: boolean }
+  | {
+      readonly kind: 'bind';
+      readonly source: string;
+      readonly target: string;
+      readonly readonly: boolean;
+      /** None for snapshots and sockets, as BuildKit mounts them; secrets and the /etc files get some. */
+      readonly flags?: readonly BindFlag[];
+    }
   | { readonly kind: 'tmpfs'; readonly target: string; readonly sizeBytes?: number }
   | OverlayMount;
 

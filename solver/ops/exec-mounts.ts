@@ -131,7 +131,9 @@ async function secretMount(m: SecretExecMount, deps: OpDeps, cleanups: Cleanup[]
   const file = join(dir, 'secret');
   await writeFile(file, value, { mode: m.mode });
   await chown(file, m.uid, m.gid);
-  return { mounts: [{ kind: 'bind', source: file, target: m.dest, readonly: true }], env };
+  // As BuildKit mounts secrets: noexec unless the mode makes the file executable.
+  const flags = (m.mode & 0o111) === 0 ? (['nosuid', 'nodev', 'noexec'] as const) : (['nosuid', 'nodev'] as const);
+  return { mounts: [{ kind: 'bind', source: file, target: m.dest, readonly: true, flags }], env };
 }
 
 async function sshMount(m: SshExecMount, deps: OpDeps, cleanups: Cleanup[], signal: AbortSignal): Promise<Prepared> {

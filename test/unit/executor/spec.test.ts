@@ -59,8 +59,26 @@ describe('buildRuntimeSpec', () => {
     expect(spec.mounts[0]?.options).toEqual(['lowerdir=/l/stub:/l/1:/l/0', 'upperdir=/u', 'workdir=/w']);
     expect(spec.mounts.find((m) => m.destination === '/sys')?.options).toContain('ro');
     expect(spec.mounts.at(-1)).toEqual({
-      destination: '/etc/resolv.conf', type: 'bind', source: '/host/resolv.conf', options: ['rbind', 'ro', 'nosuid', 'nodev'],
+      destination: '/etc/resolv.conf', type: 'bind', source: '/host/resolv.conf', options: ['rbind', 'ro'],
     });
+  });
+
+  it("gives RUN --mount mounts BuildKit's options: bare binds, nosuid tmpfs, and a bind's own flags", () => {
+    const mounts = buildRuntimeSpec({
+      ...base,
+      mounts: [
+        { kind: 'bind', source: '/s', target: '/ctx', readonly: true },
+        { kind: 'bind', source: '/c', target: '/cache', readonly: false },
+        { kind: 'bind', source: '/f', target: '/run/secrets/x', readonly: true, flags: ['nosuid', 'nodev', 'noexec'] },
+        { kind: 'tmpfs', target: '/t', sizeBytes: 1024 },
+      ],
+    }).mounts.slice(-4);
+    expect(mounts.map((m) => m.options)).toEqual([
+      ['rbind', 'ro'],
+      ['rbind', 'rw'],
+      ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
+      ['nosuid', 'mode=1777', 'size=1024'],
+    ]);
   });
 
   it('omits the root mount for a prepared rootfs', () => {
