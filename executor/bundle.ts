@@ -20,6 +20,8 @@ export interface Bundle extends AsyncDisposable {
   readonly rootfsDir: string;
   /** The overlay lowerdirs to use: the stub layer on top of the image's. */
   readonly lowerdirs: readonly string[];
+  /** With rootMode 'prepared': the RUN --mount overlays the caller mounts on their stageDir (bound from there). */
+  readonly overlays: readonly OverlayMount[];
   readonly spec: RuntimeSpec;
 }
 
@@ -70,6 +72,13 @@ async function stageOverlays(dir: string, mounts: readonly ExecMount[]): Promise
   );
 }
 
+/** preparedBind is the bind of an overlay mount's stage directory (plus subpath), once the caller mounted it there. */
+function preparedBind(m: OverlayMount): ExecMount {
+  const stage = m.stageDir ?? '';
+  const source = m.subpath === undefined || m.subpath === '' ? stage : path.join(stage, m.subpath);
+  return { kind: 'bind', source, target: m.target, readonly: m.readonly };
+}
+
 /** removeBundleDir removes a bundle directory, refusing to recurse into a rootfs that is still mounted. */
 export async function removeBundleDir(dir: string): Promise<void> {
   // rmdir fails while something is still mounted on rootfs: never recurse into a mounted layer.
@@ -106,6 +115,8 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       options.rootMode === 'overlay'
         ? { kind: 'overlay', lowerdirs, upperdir: request.rootfs.upperdir, workdir: request.rootfs.workdir }
         : { kind: 'prepared' };
+    // An OCI runtime knows no staged overlays (tbuild's helper mounts them itself): the caller mounts them on the host.
+    const overlays = options.rootMode === 'prepared' ? mounts.filter((m) => m.kind === 'overlay') : [];
     const spec = buildRuntimeSpec({
       args: request.process.args,
       env: request.process.env,
@@ -114,7 +125,7 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       hostname,
       network: request.network,
       root,
-      mounts,
+      mounts: options.rootMode === 'prepared' ? mounts.map((m) => (m.kind === 'overlay' ? preparedBind(m) : m)) : mounts,
       nofile: options.nofile,
       ...(request.shmSizeBytes === undefined ? {} : { shmSizeBytes: request.shmSizeBytes }),
       ...(request.ulimits === undefined ? {} : { ulimits: request.ulimits }),
@@ -123,7 +134,7 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       ...(options.cgroupsPath === undefined ? {} : { cgroup: { path: options.cgroupsPath, resources: request.resources ?? {} } }),
     });
     await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
-    return { dir, rootfsDir, lowerdirs, spec, [Symbol.asyncDispose]: () => removeBundleDir(dir) };
+    return { dir, rootfsDir, lowerdirs, overlays, spec, [Symbol.asyncDispose]: () => removeBundleDir(dir) };
   } catch (err) {
     await removeBundleDir(dir);
     throw err;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
-import { ExecError, NativeError } from '../base/errors.js';
+import { ExecError, InternalError, NativeError } from '../base/errors.js';
 import { pathExists } from '../base/fs.js';
 import { mount, umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { createBundle } from './bundle.js';
@@ -24,6 +24,7 @@ export interface RuncExecutorOptions {
   readonly binary?: string;
 }
 
+/** unmountRootfs unmounts the rootfs or an overlay mount prepared on the host. */
 function unmountRootfs(dir: string): void {
   try {
     umount2(dir);
@@ -87,7 +88,15 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
   const child = spawn(run.command.file, runtimeArgs(run, ['run', '--bundle', run.bundleDir, '--pid-file', pidFile, run.id]), {
     stdio: [...stdio.childFds],
   });
-  const closed = stdio.waitForChild(child);
+  // runc run removes its container on exit; this covers a killed runc. A non-zero status means nothing was left.
+  let removed = false;
+  const removeContainer = async (): Promise<void> => {
+    if (removed) return;
+    removed = true;
+    await waitForClose(spawn(run.command.file, runtimeArgs(run, ['delete', '--force', run.id]), { stdio: 'ignore' }));
+  };
+  // A container left by a runtime killed while creating it still holds the output pipes: remove it before draining.
+  const closed = stdio.waitForChild(child, { afterExit: removeContainer });
   const kill = (): void => {
     // runc kill reaches the container init; if the container does not exist yet, stop runc itself.
     execFile(run.command.file, runtimeArgs(run, ['kill', run.id, 'KILL']), (err) => {
@@ -100,8 +109,7 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
     exit = await closed;
   } finally {
     signal.removeEventListener('abort', kill);
-    // runc run removes its container on exit; this covers a killed runc. A non-zero status means nothing was left.
-    await waitForClose(spawn(run.command.file, runtimeArgs(run, ['delete', '--force', run.id]), { stdio: 'ignore' }));
+    await removeContainer();
   }
   signal.throwIfAborted();
   const durationMs = performance.now() - started;
@@ -143,13 +151,21 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
         signal,
       });
       const layers = { lowerdirs: bundle.lowerdirs, upperdir: request.rootfs.upperdir, workdir: request.rootfs.workdir };
-      mountOverlay(bundle.rootfsDir, layers);
+      // The rootfs and each RUN --mount overlay (a rw bind, a cache started from a stage) are mounted here, on the host.
+      const mounted: string[] = [];
       try {
+        mountOverlay(bundle.rootfsDir, layers);
+        mounted.push(bundle.rootfsDir);
+        for (const m of bundle.overlays) {
+          if (m.stageDir === undefined) throw new InternalError(`The overlay mount at "${m.target}" has no stage directory`);
+          mountOverlay(m.stageDir, m);
+          mounted.push(m.stageDir);
+        }
         const root = path.join(options.stateDir, `${options.runtime}-state`);
         const id = `tbuild-${path.basename(bundle.dir)}`;
         return await runRuntime({ command: runtime, root, id, bundleDir: bundle.dir }, request, signal);
       } finally {
-        unmountRootfs(bundle.rootfsDir);
+        for (const dir of mounted.reverse()) unmountRootfs(dir);
       }
     },
   };

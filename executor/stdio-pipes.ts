@@ -25,8 +25,9 @@ export interface ProcessStdio extends AsyncDisposable {
   /**
    * waitForChild, called right after spawning the child with childFds, closes this process's copies of them (so EOF
    * comes when the child's side is gone), then resolves once the child closed and all its output went to onOutput.
+   * `afterExit` runs between the two: it must end whatever else still holds the pipes (a runtime's container).
    */
-  waitForChild(child: ChildProcess): Promise<ChildExit>;
+  waitForChild(child: ChildProcess, options?: { afterExit?: () => Promise<void> }): Promise<ChildExit>;
 }
 
 async function closeAll(fds: readonly number[]): Promise<void> {
@@ -71,8 +72,9 @@ export async function openProcessStdio(onOutput: ExecRequest['onOutput']): Promi
   return {
     childFds: [stdinRead, stdoutWrite, stderrWrite],
     stderrTail: tail,
-    waitForChild: async (child) => {
+    waitForChild: async (child, options) => {
       const [exit] = await Promise.all([waitForClose(child), releaseChildEnds()]);
+      await options?.afterExit?.();
       await Promise.all([finished(stdout), finished(stderr)]);
       return exit;
     },

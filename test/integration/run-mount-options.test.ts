@@ -24,6 +24,27 @@ const EXPECTED = [
   '/t rw,nosuid,relatime',
 ];
 
+// Writable mounts are overlays over their source: tbuild's helper mounts them itself, for runc and crun the
+// executor mounts them on the host first.
+const WRITABLE = [
+  'FROM busybox AS stage',
+  'RUN mkdir -p /data/sub && echo from-stage > /data/sub/s.txt',
+  'FROM busybox',
+  'RUN --mount=type=bind,source=d,target=/w,rw --mount=from=stage,source=/data,target=/st,rw \\',
+  '    --mount=type=cache,from=stage,source=/data/sub,target=/cc \\',
+  '    echo x > /w/new && cat /w/f /w/new /st/sub/s.txt /cc/s.txt && touch /st/changed && ls /st',
+  'RUN test ! -e /w/new && test ! -e /st && echo discarded',
+  '',
+].join('\n');
+
+/** runLines lists the RUN output lines of plain progress, without step numbers and times. */
+function runLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map((l) => /^#\d+ \d+\.\d+ (.*)$/.exec(l)?.[1])
+    .filter((l): l is string => l !== undefined);
+}
+
 describe("RUN --mount options are BuildKit's", () => {
   const env = useBuildEnvironment();
   const ctx = (): string => join(env.tmp.path, 'ctx');
@@ -41,8 +62,18 @@ describe("RUN --mount options are BuildKit's", () => {
       const args = ['--root', join(env.tmp.path, 'root'), '--config', env.config, '--no-cache', '--progress', 'plain'];
       const res = await runTbuild(['build', ...args, ...select, '--secret', `id=s,src=${join(ctx(), 'secret.txt')}`, ctx()]);
       expect(res.code, res.stderr).toBe(0);
-      const lines = res.stderr.split('\n').map((l) => /^#\d+ \d+\.\d+ (.*)$/.exec(l)?.[1]).filter((l) => l !== undefined);
-      expect(lines).toEqual(EXPECTED);
+      expect(runLines(res.stderr)).toEqual(EXPECTED);
+    });
+
+    it(`writes through rw binds, rw stage mounts and a cache started from a stage, and discards it (${runtime})`, async () => {
+      const dir = join(env.tmp.path, `writable-${runtime}`);
+      await mkdir(join(dir, 'd'), { recursive: true });
+      await writeFile(join(dir, 'd', 'f'), 'f\n');
+      await writeFile(join(dir, 'Dockerfile'), WRITABLE);
+      const select = runtime === 'sandbox' ? [] : ['--oci-runtime', runtime];
+      const res = await runTbuild(['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--no-cache', '--progress', 'plain', ...select, dir]);
+      expect(res.code, res.stderr).toBe(0);
+      expect(runLines(res.stderr)).toEqual(['f', 'x', 'from-stage', 'from-stage', 'changed', 'sub', 'discarded']);
     });
   }
 });

@@ -25,9 +25,9 @@ describe('createBundle mount points', () => {
     network: 'none',
     mounts,
   });
-  const bundleOf = (mounts: readonly ExecMount[]) =>
+  const bundleOf = (mounts: readonly ExecMount[], rootMode: 'overlay' | 'prepared' = 'overlay') =>
     createBundle(join(tmp.path, 'state'), request(mounts), {
-      rootMode: 'overlay',
+      rootMode,
       user: { uid: 0, gid: 0, additionalGids: [] },
       nofile: 1024,
       signal: AbortSignal.timeout(10_000),
@@ -77,5 +77,20 @@ describe('createBundle mount points', () => {
     await using bundle = await bundleOf([]);
     const etc = bundle.spec.mounts.map((m) => m.destination).filter((d) => d.startsWith('/etc/'));
     expect(etc).toEqual(['/etc/resolv.conf', '/etc/hosts']);
+  });
+
+  it('hands RUN --mount overlays to the caller for an OCI runtime, which binds them from their stage directory', async () => {
+    const overlay: ExecMount = {
+      kind: 'overlay', target: '/w', lowerdirs: [lower], upperdir: join(tmp.path, 'o-up'), workdir: join(tmp.path, 'o-work'), readonly: false, subpath: 'bin',
+    };
+    await using helperBundle = await bundleOf([overlay]);
+    expect(helperBundle.overlays).toEqual([]);
+    expect(helperBundle.spec.mounts.find((m) => m.destination === '/w')?.type).toBe('overlay');
+    await using runtimeBundle = await bundleOf([overlay], 'prepared');
+    const stageDir = runtimeBundle.overlays[0]?.stageDir ?? '';
+    expect(stageDir.startsWith(runtimeBundle.dir)).toBe(true);
+    expect(runtimeBundle.spec.mounts.find((m) => m.destination === '/w')).toEqual({
+      destination: '/w', type: 'bind', source: join(stageDir, 'bin'), options: ['rbind', 'rw'],
+    });
   });
 });
