@@ -137,5 +137,6 @@ export async function snapshotDownload(download: Download, snapshotter: Snapshot
   await copyFile(download.file, path);
   await chmod(path, 0o600);
   if (download.mtime !== undefined) await utimes(path, download.mtime, download.mtime);
-  return active.commit(description);
+  // Awaited here: the snapshot must be committed before `await using` disposes of it on return.
+  return await active.commit(description);
 }
