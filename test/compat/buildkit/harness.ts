@@ -36,6 +36,8 @@ export interface BuildOptions {
   /** Working folder of tbuild, and the context argument to pass instead of the context's path (e.g. `.`). */
   readonly cwd?: string;
   readonly contextArg?: string;
+  /** Standard input of tbuild (a context read from `-`). */
+  readonly input?: Buffer;
 }
 
 /** ImageConfig is the part of an OCI image config the ported tests read. */
@@ -146,7 +148,11 @@ export function buildkitSuite(source: string): BuildkitSuite {
     if (output === 'local') args.push('--output', `type=local,dest=${out}`);
     if (output === 'oci') args.push('--output', `type=oci,dest=${archive}`);
     args.push(...(o.args ?? []), o.contextArg ?? d);
-    const res = await runTbuild(args, { ...(o.env === undefined ? {} : { env: o.env }), ...(o.cwd === undefined ? {} : { cwd: o.cwd }) });
+    const res = await runTbuild(args, {
+      ...(o.env === undefined ? {} : { env: o.env }),
+      ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
+      ...(o.input === undefined ? {} : { input: o.input }),
+    });
     return {
       ...res,
       dir: d,

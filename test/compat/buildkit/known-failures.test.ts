@@ -12,8 +12,10 @@ describe('BuildKit port known failures', () => {
     for (const name of await readdir(dir)) {
       if (!name.endsWith('.test.ts') || name === 'known-failures.test.ts') continue;
       const text = await readFile(join(dir, name), 'utf8');
-      const source = /buildkitSuite\('([^']+)'\)/.exec(text)?.[1];
-      if (source !== undefined) sources.set(source, `${sources.get(source) ?? ''}${text}`);
+      for (const m of text.matchAll(/buildkitSuite\('([^']+)'\)/g)) {
+        const source = m[1] ?? '';
+        sources.set(source, `${sources.get(source) ?? ''}${text}`);
+      }
     }
     for (const [key, bug] of Object.entries(KNOWN_FAILURES)) {
       expect(bug.length, key).toBeGreaterThan(10);
