@@ -24,18 +24,21 @@ function describe(change: PathChange): string {
 
 function comparePath(path: string, expected: PathChange | undefined, actual: PathChange | undefined): string[] {
   const allowed = allowedFields(path);
+  if (expected === undefined && actual === undefined) return [];
   if (expected === undefined || actual === undefined) {
     if (allowed.has('presence')) return [];
     return expected === undefined
-      ? [`${path}: tbuild ${describe(actual as PathChange)}, BuildKit left it as in the base`]
+      ? [`${path}: tbuild ${actual === undefined ? '' : describe(actual)}, BuildKit left it as in the base`]
       : [`${path}: BuildKit ${describe(expected)}, tbuild left it as in the base`];
   }
-  const keys = new Set([...Object.keys(expected), ...Object.keys(actual)]);
+  const expectedFields = new Map<string, unknown>(Object.entries(expected));
+  const actualFields = new Map<string, unknown>(Object.entries(actual));
+  const keys = new Set([...expectedFields.keys(), ...actualFields.keys()]);
   const lines: string[] = [];
   for (const key of [...keys].sort()) {
     if (allowed.has(key)) continue;
-    const e: unknown = (expected as Readonly<Record<string, unknown>>)[key];
-    const a: unknown = (actual as Readonly<Record<string, unknown>>)[key];
+    const e = expectedFields.get(key);
+    const a = actualFields.get(key);
     if (canonical(e) !== canonical(a)) lines.push(`${path}: ${key} BuildKit ${show(e)}, tbuild ${show(a)}`);
   }
   return lines;

@@ -50,7 +50,9 @@ class ChunkReader {
   /** Returns the next n bytes, or undefined at the end of the input. */
   async read(n: number): Promise<Buffer | undefined> {
     if (!(await this.fill(n))) return undefined;
-    const all = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    // One buffered chunk is sliced, not copied: headers are read 512 bytes at a time out of large chunks.
+    const first = this.pending[0];
+    const all = this.pending.length === 1 && first !== undefined ? first : Buffer.concat(this.pending);
     const out = all.subarray(0, n);
     const rest = all.subarray(n);
     this.pending = rest.length > 0 ? [rest] : [];
@@ -63,7 +65,8 @@ class ChunkReader {
     let left = n;
     while (left > 0) {
       if (this.pendingBytes === 0 && !(await this.fill(1))) throw new Error(`Cannot read tar entry: input ends ${left} bytes early`);
-      const head = this.pending.shift() as Buffer;
+      const head = this.pending.shift();
+      if (head === undefined) throw new Error('Cannot read tar entry: no buffered input');
       const take = Math.min(left, head.length);
       sink(head.subarray(0, take));
       if (take < head.length) this.pending.unshift(head.subarray(take));
