@@ -78,7 +78,11 @@ async function buildWithTbuild(c: CompatCase, dir: string): Promise<Fingerprint>
 describe('BuildKit compatibility', () => {
   for (const c of cases) {
     test(c.name, async () => {
-      const expected = JSON.parse(await readFile(join(EXPECTED_DIR, `${c.name}.json`), 'utf8')) as Fingerprint;
+      const text = await readFile(join(EXPECTED_DIR, `${c.name}.json`), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        throw new Error(`No BuildKit fingerprint is recorded for ${c.name}: run \`npm run compat:record -- ${c.name}\` where Docker runs`);
+      });
+      const expected = JSON.parse(text) as Fingerprint;
       if (tmp === undefined) throw new Error('The compatibility environment is not set up');
       const actual = await buildWithTbuild(c, tmp.path);
       const differences = compareFingerprints(expected, actual);
