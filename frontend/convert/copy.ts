@@ -163,6 +163,12 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   };
   const changed = ctx.graph.add(op, inputs, metadata);
   state.edge = linked && state.edge !== null ? ctx.graph.add({ kind: 'merge', platform: state.platform }, [state.edge, changed], { ...metadata, name: `${metadata.name} (link)` }) : changed;
-  const createdBy = [c.kind.toUpperCase(), ...historySources(c.sources, e), c.dest].join(' ');
+  // As BuildKit words it: --parents, --chown and --chmod as expanded, the sources, then the expanded destination.
+  const flags = [
+    ...(c.kind === 'copy' && c.parents ? ['--parents'] : []),
+    ...(e.chown === undefined || e.chown === '' ? [] : [`--chown=${e.chown}`]),
+    ...(e.chmod === undefined || e.chmod === '' ? [] : [`--chmod=${e.chmod}`]),
+  ];
+  const createdBy = [c.kind.toUpperCase(), ...flags, ...historySources(c.sources, e), e.dest].join(' ');
   commitHistory(state.image, createdBy, { layer: true, buildkitSuffix: true });
 }

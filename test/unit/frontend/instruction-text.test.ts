@@ -22,3 +22,15 @@ describe('ONBUILD with a heredoc', () => {
     expect(run?.op.kind === 'exec' ? run.op.meta.args : []).toEqual(['/bin/sh', '-c', 'echo "hello world" >> /dest\n']);
   });
 });
+
+describe('COPY and ADD history', () => {
+  it('records --parents, --chown and --chmod and the destination as expanded, as BuildKit does', async () => {
+    const text = 'FROM busybox\nENV D=/x U=1:2\nCOPY --chown=$U --chmod=0755 a $D\nCOPY --parents b/c /p/\nADD --chown=3 a /y\n';
+    const def = await compileDockerfile(text, compileOptions());
+    expect(def.image.history?.slice(-3).map((h) => h.created_by)).toEqual([
+      'COPY --chown=1:2 --chmod=0755 a /x # buildkit',
+      'COPY --parents b/c /p/ # buildkit',
+      'ADD --chown=3 a /y # buildkit',
+    ]);
+  });
+});
