@@ -109,10 +109,20 @@ export async function resolveUser(
       throw startError(`unable to find group ${groupArg}: no matching entries in group file`, argv);
     }
     gid = wantGid ?? group?.gid ?? 0;
-    return { uid, gid, additionalGids: [], home };
+    return { uid, gid, additionalGids: [gid], home };
   }
   // Without an explicit group, the user's supplementary groups are the ones listing it as a member.
   const name = entry?.name;
-  const additionalGids = name === undefined ? [] : groups.filter((g) => g.members.includes(name)).map((g) => g.gid);
-  return { uid, gid, additionalGids: [...new Set(additionalGids)], home };
+  const memberOf = name === undefined ? [] : groups.filter((g) => g.members.includes(name)).map((g) => g.gid);
+  return { uid, gid, additionalGids: withPrimaryGid(gid, memberOf), home };
+}
+
+/**
+ * withPrimaryGid puts the primary gid first among the supplementary groups unless they already hold it, as BuildKit
+ * does since CVE-2023-25173: a group the image's /etc/group leaves out must not be dropped by the process's setgroups,
+ * or files denying that group (mode 0705 and the like) would open to it.
+ */
+function withPrimaryGid(gid: number, supplementary: readonly number[]): number[] {
+  const unique = [...new Set(supplementary)];
+  return unique.includes(gid) ? unique : [gid, ...unique];
 }

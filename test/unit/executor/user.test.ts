@@ -28,12 +28,20 @@ const rootfs = (): { lowerdirs: string[]; upperdir: string; workdir: string } =>
 
 describe('resolveUser', () => {
   it('resolves names, ids and groups like Docker', async () => {
-    expect(await resolveUser(rootfs(), '', { signal })).toEqual({ uid: 0, gid: 0, additionalGids: [], home: '/root' });
-    expect(await resolveUser(rootfs(), 'app', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [10], home: '/home/app' });
-    expect(await resolveUser(rootfs(), '1000', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [10], home: '/home/app' });
-    expect(await resolveUser(rootfs(), 'app:web', { signal })).toEqual({ uid: 1000, gid: 33, additionalGids: [], home: '/home/app' });
-    expect(await resolveUser(rootfs(), '4242:7', { signal })).toEqual({ uid: 4242, gid: 7, additionalGids: [], home: '/' });
-    expect(await resolveUser(rootfs(), '4242', { signal })).toEqual({ uid: 4242, gid: 0, additionalGids: [], home: '/' });
+    expect(await resolveUser(rootfs(), '', { signal })).toEqual({ uid: 0, gid: 0, additionalGids: [0], home: '/root' });
+    expect(await resolveUser(rootfs(), 'app', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [1001, 10], home: '/home/app' });
+    expect(await resolveUser(rootfs(), '1000', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [1001, 10], home: '/home/app' });
+    expect(await resolveUser(rootfs(), 'app:web', { signal })).toEqual({ uid: 1000, gid: 33, additionalGids: [33], home: '/home/app' });
+    expect(await resolveUser(rootfs(), '4242:7', { signal })).toEqual({ uid: 4242, gid: 7, additionalGids: [7], home: '/' });
+    expect(await resolveUser(rootfs(), '4242', { signal })).toEqual({ uid: 4242, gid: 0, additionalGids: [0], home: '/' });
+  });
+
+  it('keeps the primary gid among the groups once, first unless /etc/group lists it', async () => {
+    await writeFile(path.join(dir, 'up/etc/group'), 'wheel:x:10:app\nstaff:x:50:app,app\napp:x:1001:app\n');
+    expect((await resolveUser(rootfs(), 'app', { signal })).additionalGids).toEqual([10, 50, 1001]);
+    await writeFile(path.join(dir, 'up/etc/group'), 'wheel:x:10:app\nstaff:x:50:app,app\n');
+    expect((await resolveUser(rootfs(), 'app', { signal })).additionalGids).toEqual([1001, 10, 50]);
+    await rm(path.join(dir, 'up/etc/group'));
   });
 
   it('uses the higher layer and rejects unknown names', async () => {
@@ -48,7 +56,7 @@ describe('resolveUser', () => {
 
   it('treats a whiteout in the upperdir as deletion', async () => {
     execFileSync('mknod', [path.join(dir, 'up/etc/group'), 'c', '0', '0']);
-    expect(await resolveUser(rootfs(), 'app', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [], home: '/home/app' });
+    expect(await resolveUser(rootfs(), 'app', { signal })).toEqual({ uid: 1000, gid: 1001, additionalGids: [1001], home: '/home/app' });
     await rm(path.join(dir, 'up/etc/group'));
   });
 });
