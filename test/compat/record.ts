@@ -54,6 +54,13 @@ function copyInstructions(dockerfile: string): { command: string; flags: string 
   return out;
 }
 
+/** Answers whether a Dockerfile line matches recorded text, a word with a variable in it matching any word. */
+function sameWithVariables(written: string, recorded: string): boolean {
+  const a = written.split(' ');
+  const b = recorded.split(' ');
+  return a.length === b.length && a.every((w, i) => w === b[i] || w.includes('$'));
+}
+
 /**
  * Current BuildKit names --parents, --chown and --chmod in the history entry of a COPY or ADD
  * (frontend/dockerfile/dockerfile2llb/convert_copy.go, since BuildKit v0.13); Docker 20.10 writes sources and
@@ -64,7 +71,9 @@ function currentCopyHistory(fingerprint: Fingerprint, dockerfile: string): Finge
   const history = fingerprint.history.map((h) => {
     const m = /^(COPY|ADD) (.*) # buildkit$/.exec(h.created_by);
     if (m === null) return h;
-    const index = instructions.findIndex((i) => i.command === `${m[1]} ${m[2]}`);
+    const recorded = `${m[1]} ${m[2]}`;
+    let index = instructions.findIndex((i) => i.command === recorded);
+    if (index === -1) index = instructions.findIndex((i) => sameWithVariables(i.command, recorded));
     if (index === -1) throw new Error(`Cannot match history entry "${h.created_by}" to a COPY or ADD of the Dockerfile`);
     const [instruction] = instructions.splice(index, 1);
     if (instruction === undefined || instruction.flags === '') return h;
