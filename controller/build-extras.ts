@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
 import { PatternMatcher } from '../frontend/dockerignore/pattern-matcher.js';
-import type { BuildDefinition, NamedContext } from '../frontend/index.js';
+import type { BuildDefinition, NamedContext, RunSettings } from '../frontend/index.js';
 import { walkVertices, type Vertex } from '../solver/graph/index.js';
 import type { LocalContext } from '../solver/ops/index.js';
 import { loadContext } from './context.js';
@@ -83,9 +83,14 @@ export function withLabels(image: ImageConfig, labels: Readonly<Record<string, s
   return { ...image, config: { ...image.config, Labels: { ...image.config?.Labels, ...labels } } };
 }
 
-/** runSettingsOf picks the settings every RUN gets from the request, leaving out those not given. */
-export function runSettingsOf(request: BuildRequest): Pick<BuildRequest, 'extraHosts' | 'shmSizeBytes' | 'ulimits'> {
+/**
+ * runSettingsOf picks the settings every RUN gets from the request, leaving out those not given. The build arg
+ * BUILDKIT_SANDBOX_HOSTNAME names the RUN hostname, as in BuildKit (where it is part of each RUN's cache key too).
+ */
+export function runSettingsOf(request: BuildRequest): RunSettings {
+  const hostname = request.buildArgs.get('BUILDKIT_SANDBOX_HOSTNAME') ?? '';
   return {
+    ...(hostname === '' ? {} : { hostname }),
     ...(request.extraHosts === undefined || request.extraHosts.length === 0 ? {} : { extraHosts: request.extraHosts }),
     ...(request.shmSizeBytes === undefined ? {} : { shmSizeBytes: request.shmSizeBytes }),
     ...(request.ulimits === undefined || request.ulimits.length === 0 ? {} : { ulimits: request.ulimits }),

@@ -16,7 +16,7 @@ import type { StageState } from './stage-state.js';
 import type { BuildDefinition, CompileOptions, ResolvedImageConfig } from './types.js';
 import { targetStageIndex } from './target.js';
 
-export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, NamedContext, ResolvedImageConfig } from './types.js';
+export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, NamedContext, ResolvedImageConfig, RunSettings } from './types.js';
 
 const PROXY_KEYS: readonly (readonly [string, keyof ProxyEnv])[] = [
   ['http_proxy', 'httpProxy'],

@@ -30,12 +30,15 @@ export interface CompileOptions {
   readonly namedContexts?: ReadonlyMap<string, NamedContext>;
   /** Only checking (`--check`): check errors are reported through checkFailed instead of thrown. */
   readonly checkOnly?: boolean;
-  /** Settings every RUN gets (`--add-host`, `--shm-size`, `--ulimit`); they are part of each RUN's cache key. */
+  /**
+   * Settings every RUN gets (`--add-host`, `--shm-size`, `--ulimit`, the BUILDKIT_SANDBOX_HOSTNAME hostname); they are
+   * part of each RUN's cache key.
+   */
   readonly run?: RunSettings;
 }
 
 /** RunSettings are the build-wide settings of RUN processes. */
-export type RunSettings = Pick<ExecMeta, 'extraHosts' | 'shmSizeBytes' | 'ulimits'>;
+export type RunSettings = Pick<ExecMeta, 'hostname' | 'extraHosts' | 'shmSizeBytes' | 'ulimits'>;
 
 /** NamedContext is what a `--build-context` names: a local folder (registered under its name) or an image. */
 export type NamedContext = { readonly type: 'local' } | { readonly type: 'image'; readonly ref: string };

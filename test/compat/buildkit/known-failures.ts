@@ -6,7 +6,6 @@
 export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_copy_test.go
   // dockerfile_core_test.go
-  'dockerfile_core_test.go testDockerfileCheckHostname / arg': '--build-arg BUILDKIT_SANDBOX_HOSTNAME=foo does not set the RUN hostname (/etc/hosts, $HOSTNAME, hostname)',
   // dockerfile_add_test.go
   // dockerfile_heredoc_test.go
   // dockerfile_history_test.go
