@@ -55,6 +55,8 @@ class SolveRun<R> {
   readonly #rerunKeys = new Map<Digest, Digest>();
   readonly #belowRerun = new Map<Digest, boolean>();
   readonly #results = new Map<Digest, Promise<R>>();
+  /** Content keys of vertices that missed their key (see #contentKey): their dependents are looked up by them too. */
+  readonly #contentKeys = new Map<Digest, Digest>();
   /** Results readied as inputs of vertices that run (see OpRunner.load). */
   readonly #loaded = new Map<Digest, Promise<R>>();
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -179,32 +181,44 @@ class SolveRun<R> {
       return cached;
     }
     // The key missed: a vertex that reads only some files of an input may find a result made from the same files.
-    const byContent = await this.#contentKey(v);
-    if (byContent !== undefined && byContent !== key) {
+    const byContent = await this.#contentKey(v, key);
+    if (byContent !== undefined) {
       const hit = await this.#wrap(v, () => this.#runner.lookup(v, byContent, this.#job));
       if (hit !== undefined) {
+        // The key it missed becomes another link to the record, so the next build hits it directly.
         await this.#wrap(v, () => this.#runner.link(v, key, hit, this.#job));
         this.#reportCached(v);
         return hit;
       }
     }
     const result = await this.#execute(v, key);
-    if (byContent !== undefined && byContent !== key) await this.#wrap(v, () => this.#runner.link(v, byContent, result, this.#job));
+    if (byContent !== undefined) await this.#wrap(v, () => this.#runner.link(v, byContent, result, this.#job));
     return result;
   }
 
-  /** The key of a vertex with the inputs it reads only some files of standing for those files; undefined without any. */
-  async #contentKey(v: Vertex): Promise<Digest | undefined> {
-    let byContent = false;
+  /**
+   * The key of a vertex by the files it reads (BuildKit's "slow" cache key), tried once its key missed: the usual
+   * formula with the digest of the files read of an input in place of that input's key, and the content key of any
+   * other input that has one, so the steps after one found by its files are found by them too. undefined when it
+   * equals the key. An input's result is not loaded for it: one imported and not fetched keeps its key.
+   */
+  async #contentKey(v: Vertex, key: Digest): Promise<Digest | undefined> {
+    if (v.inputs.length === 0) return undefined;
     const inputKeys = await Promise.all(
       v.inputs.map(async (e, i) => {
-        const content = await this.#wrap(v, () => this.#runner.selectedContentDigest(v, i, () => this.#input(e.vertex), this.#job));
-        if (content === undefined) return this.#outputKey(e.vertex);
-        byContent = true;
-        return computeContentInputKey(content);
+        const content = await this.#wrap(v, () => this.#runner.selectedContentDigest(v, i, () => this.#result(e.vertex), this.#job));
+        if (content !== undefined) return computeContentInputKey(content);
+        // A content key of the input is known only once its result is: it missed its key then.
+        await this.#result(e.vertex);
+        return this.#contentKeys.get(e.vertex.digest) ?? this.#outputKey(e.vertex);
       }),
     );
-    return byContent ? this.#wrap(v, () => this.#runner.cacheKey(v, inputKeys, this.#job)) : undefined;
+    const usual = await Promise.all(v.inputs.map((e) => this.#outputKey(e.vertex)));
+    if (inputKeys.every((k, i) => k === usual[i])) return undefined;
+    const byContent = await this.#wrap(v, () => this.#runner.cacheKey(v, inputKeys, this.#job));
+    if (byContent === key) return undefined;
+    this.#contentKeys.set(v.digest, byContent);
+    return byContent;
   }
 
   /**

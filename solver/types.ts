@@ -31,9 +31,10 @@ export interface OpRunner<R> {
   /**
    * selectedContentDigest digests the files a vertex reads of one input when only those matter (a COPY's sources, a
    * read-only mount), for a second lookup by content after the key missed, as BuildKit's "slow" cache key does.
-   * Undefined when the vertex depends on that input otherwise; `result` readies the input only when needed.
+   * Undefined when the vertex depends on that input otherwise, or when `result` (called only when needed) gives
+   * undefined: the input's files are not here (a record imported and not fetched), and are not fetched for this.
    */
-  selectedContentDigest(vertex: Vertex, index: number, result: () => Promise<R>, job: JobContext): Promise<Digest | undefined>;
+  selectedContentDigest(vertex: Vertex, index: number, result: () => Promise<R | undefined>, job: JobContext): Promise<Digest | undefined>;
   /** link records an existing result under one more cache key. */
   link(vertex: Vertex, key: Digest, result: R, job: JobContext): Promise<void>;
 }

@@ -109,6 +109,13 @@ async function hashSmallFiles(files: readonly Unknown[], describe: (u: Unknown, 
   }
 }
 
+/** digestFileContent digests one file's bytes as the checksum does: small files read whole, large ones streamed. */
+export async function digestFileContent(path: string, size: number, signal: AbortSignal): Promise<string> {
+  if (size > SMALL_FILE) return hashLargeFile(path, signal);
+  signal.throwIfAborted();
+  return `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+}
+
 async function hashLargeFile(path: string, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
   const hash = createHash('sha256');

@@ -174,7 +174,12 @@ export function withImportedCache(runner: OpRunner<Ref>, cache: ImportedCache): 
     contentDigest: async (vertex, result, job) => (result.kind === 'imported' ? digestOf(['imported', ...result.chain.map((l) => l.diffId)].join('\n')) : runner.contentDigest(vertex, result, job)),
     // A record not fetched yet stays where it was found; it is linked once a build has it here.
     link: async (vertex, key, result, job) => (result.kind === 'imported' ? undefined : runner.link(vertex, key, result, job)),
-    selectedContentDigest: async (vertex, index, result, job) => runner.selectedContentDigest(vertex, index, async () => usable(await result()), job),
+    // Files of a record not fetched yet are not digested: fetching it only to key a step would cost what the cache saves.
+    selectedContentDigest: async (vertex, index, result, job) =>
+      runner.selectedContentDigest(vertex, index, async () => {
+        const ref = await result();
+        return ref?.kind === 'imported' ? undefined : ref;
+      }, job),
     async lookup(vertex, key, job) {
       const local = await runner.lookup(vertex, key, job);
       // Sources resolve themselves (pulls, the client's files); only op results come from a cache.

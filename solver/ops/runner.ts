@@ -14,7 +14,7 @@ import { RemoteSources } from './remote-source.js';
 import { findPulledImage, pullImage } from './image-source.js';
 import type { LocalContext, Ref } from './ref.js';
 import { digestResultFiles } from './result-digest.js';
-import { contentSelectors, digestSelectedContent } from './selected-content.js';
+import { contentSelectors, SelectedDigests } from './selected-content.js';
 
 /** createOpRunner returns the runner for every op kind of the graph. */
 export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
@@ -23,6 +23,8 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const memo = new ContextMemo(deps.meta, Date.now());
   // Digests of committed layers, for the steps that ignore the cache (see OpRunner.contentDigest).
   const layers = new Map<string, Promise<Digest>>();
+  // Digests of the paths steps read of other steps' results, for their content keys (see selectedContentDigest).
+  const selected = new SelectedDigests(deps);
   return {
     [Symbol.asyncDispose]: () => remote[Symbol.asyncDispose](),
     cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, { deps, job, remote, memo }),
@@ -31,7 +33,10 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
     contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),
     selectedContentDigest: async (vertex, index, result, job) => {
       const selectors = contentSelectors(vertex.op, index);
-      return selectors === undefined ? undefined : digestSelectedContent(await result(), selectors, deps, job.signal);
+      if (selectors === undefined) return undefined;
+      const ref = await result();
+      // The build's own folders are keyed by their files already.
+      return ref?.kind === 'snapshot' ? selected.snapshot(ref.snapshotId, selectors, job.signal) : undefined;
     },
     link: async (vertex, key, result) => {
       if (result.kind === 'snapshot') await record(key, vertex, result, deps);

@@ -1,84 +1,141 @@
-import { createReadStream } from 'node:fs';
 import { readlink } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
+import type { Stats } from 'node:fs';
+import { posix } from 'node:path';
 import { digestOf, type Digest } from '../../base/digest.js';
-import { FileOpError } from '../../base/errors.js';
-import { createLayeredView } from '../../cache/fs-view.js';
+import { createLayeredView, type FsEntry, type FsView } from '../../cache/fs-view.js';
+import { lgetxattr, llistxattr } from '../../native/index.js';
 import type { Op } from '../graph/index.js';
-import { expandSource, type CopySource, type Match } from './copy-match.js';
+import { cleanSource, expandSource } from './copy-match.js';
+import { digestFileContent } from './context-checksum.js';
 import type { OpDeps } from './deps.js';
-import type { Ref } from './ref.js';
+import { hasWildcard } from './glob.js';
 
 /**
- * contentSelectors lists the paths an op reads of one input when only their files matter (BuildKit's content-based
- * cache): a COPY's sources, a read-only or discarded bind mount's source. Undefined when the op depends on the input
- * otherwise (a root or written mount, the COPY's destination, a cache mount seeded from it, excluded paths).
+ * contentSelectors lists the paths an op reads of one input when those are all it reads and it changes none of them
+ * (BuildKit's content-based cache); undefined when it depends on the input otherwise. As BuildKit chooses them: the
+ * sources of COPY/ADD (not the input copied onto), and bind mounts of other steps' files that are read-only, whose
+ * changes are dropped or that show the whole input; never the root filesystem (digesting a whole rootfs costs more
+ * than it saves). A RUN keeping its changes to part of an input is keyed as usual: the rest is in its result too.
  */
 export function contentSelectors(op: Op, index: number): readonly string[] | undefined {
+  const paths = new Set<string>();
   switch (op.kind) {
-    case 'exec': {
-      const using = op.mounts.filter((m) => m.type !== 'tmpfs' && m.type !== 'secret' && m.type !== 'ssh' && m.input === index);
-      if (using.length === 0) return undefined;
-      const selectors: string[] = [];
-      for (const m of using) {
-        if (m.type !== 'bind' || m.dest === '/' || (!m.readonly && m.output !== null)) return undefined;
-        selectors.push(m.selector ?? '/');
-      }
-      return selectors;
-    }
-    case 'file': {
+    case 'file':
       if (op.base === index) return undefined;
-      const copies = op.actions.filter((a) => a.action === 'copy' && a.input === index);
-      if (copies.length === 0 || copies.some((a) => a.action !== 'copy' || a.excludes.length > 0)) return undefined;
-      return copies.flatMap((a) => (a.action === 'copy' ? a.sources : []));
-    }
+      for (const a of op.actions) if (a.action === 'copy' && a.input === index) for (const src of a.sources) paths.add(cleanSource(src));
+      break;
+    case 'exec':
+      for (const m of op.mounts) {
+        if ((m.type !== 'bind' && m.type !== 'cache') || m.input !== index) continue;
+        // A cache mount seeded from the input reads all of it, when it makes the cache directory.
+        if (m.type === 'cache') return undefined;
+        const selector = cleanSource(m.selector ?? '/');
+        // A mount's path is never a pattern: one that looks like one is keyed as usual.
+        if (m.dest === '/' || hasWildcard(selector) || !(m.output === null || m.readonly || selector === '/')) return undefined;
+        paths.add(selector);
+      }
+      break;
     case 'source':
     case 'merge':
-      return undefined;
+      break;
   }
+  return paths.size === 0 ? undefined : [...paths].sort();
+}
+
+interface KnownFile {
+  readonly stamp: string;
+  readonly digest: string;
 }
 
 /**
- * digestSelectedContent digests the files below the selected paths of a snapshot result (paths, types, modes,
- * contents, link targets); undefined for a result that is not a snapshot, or when a path is missing (running the op
- * then reports it).
+ * SelectedDigests digests selected paths of snapshots for content keys. A snapshot never changes once committed, so
+ * each (snapshot, paths) pair is digested once per build and each file's bytes once per stat.
  */
-export async function digestSelectedContent(ref: Ref, selectors: readonly string[], deps: OpDeps, signal: AbortSignal): Promise<Digest | undefined> {
-  if (ref.kind !== 'snapshot') return undefined;
-  const dirs = deps.snapshotter.chain(ref.snapshotId).map((id) => deps.snapshotter.dir(id)).reverse();
-  const source: CopySource = { view: createLayeredView(dirs), isExcluded: () => false };
-  const lines: string[] = [];
-  for (const selector of selectors) {
-    let matches: Match[];
-    try {
-      matches = await expandSource(selector, source);
-    } catch (err) {
-      if (err instanceof FileOpError) return undefined;
-      throw err;
-    }
-    lines.push(`selector ${selector}`);
-    for (const m of matches) await describeTree(m, source, lines, signal);
+export class SelectedDigests {
+  readonly #deps: Pick<OpDeps, 'snapshotter'>;
+  readonly #digests = new Map<string, Promise<Digest>>();
+  readonly #files = new Map<string, KnownFile>();
+
+  constructor(deps: Pick<OpDeps, 'snapshotter'>) {
+    this.#deps = deps;
   }
-  return digestOf(lines.join('\n'));
+
+  /** snapshot digests `paths` of a snapshot chain (null: the empty filesystem). */
+  snapshot(snapshotId: string | null, paths: readonly string[], signal: AbortSignal): Promise<Digest> {
+    const memoKey = `${snapshotId ?? ''}\0${paths.join('\0')}`;
+    let p = this.#digests.get(memoKey);
+    if (p === undefined) {
+      const dirs = snapshotId === null ? [] : this.#deps.snapshotter.chain(snapshotId).map((id) => this.#deps.snapshotter.dir(id)).reverse();
+      p = digestSelectedPaths(createLayeredView(dirs), paths, { signal, files: this.#files }).catch((err: unknown) => {
+        // A failed digest (a cancelled build) is not remembered.
+        this.#digests.delete(memoKey);
+        throw err;
+      });
+      this.#digests.set(memoKey, p);
+    }
+    return p;
+  }
 }
 
-async function describeTree(m: Match, source: CopySource, lines: string[], signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted();
-  const st = m.entry.stats;
-  // Owners count: COPY --from keeps them.
-  const mode = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
-  if (st.isDirectory()) {
-    lines.push(`${m.relPath}\0dir ${mode}`);
-    const children = [...(await source.view.list(`/${m.relPath}`, m.entry))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const [name, entry] of children) await describeTree({ relPath: m.relPath === '' ? name : `${m.relPath}/${name}`, entry }, source, lines, signal);
-  } else if (st.isFile()) {
-    const hash = createHash('sha256');
-    await pipeline(createReadStream(m.entry.hostPath), hash, { signal });
-    lines.push(`${m.relPath}\0file ${mode} ${hash.digest('hex')}`);
-  } else if (st.isSymbolicLink()) {
-    lines.push(`${m.relPath}\0link ${await readlink(m.entry.hostPath)}`);
-  } else {
-    lines.push(`${m.relPath}\0special ${st.mode.toString(8)} ${st.rdev}`);
+interface WalkState {
+  readonly signal: AbortSignal;
+  readonly files: Map<string, KnownFile>;
+  readonly lines: string[];
+}
+
+/**
+ * digestSelectedPaths digests the paths selected of a filesystem view, each followed through symlinks as a COPY
+ * follows its sources, and everything below them: names, types, modes, owners, extended attributes, link targets
+ * and file contents, as the context checksum describes them plus owners and attributes (a stage's files keep them);
+ * times are left out, as BuildKit's content hash leaves them out.
+ */
+export async function digestSelectedPaths(
+  view: FsView,
+  paths: readonly string[],
+  options: { signal: AbortSignal; files?: Map<string, KnownFile> },
+): Promise<Digest> {
+  const state: WalkState = { signal: options.signal, files: options.files ?? new Map<string, KnownFile>(), lines: paths.map((p) => `source ${p}`) };
+  for (const path of paths) {
+    if (hasWildcard(path)) {
+      for (const m of await expandSource(path, { view, isExcluded: () => false })) await walk(view, `/${m.relPath}`, m.entry, state);
+      continue;
+    }
+    const entry = await view.lookup(path, { followLast: true });
+    if (entry === undefined) state.lines.push(`${path}\0missing`);
+    else await walk(view, posix.join('/', path), entry, state);
   }
+  return digestOf(state.lines.join('\n'));
+}
+
+async function walk(view: FsView, path: string, entry: FsEntry, state: WalkState): Promise<void> {
+  state.signal.throwIfAborted();
+  state.lines.push(`${path}\0${await describe(entry, state)}`);
+  if (!entry.stats.isDirectory()) return;
+  const children = [...(await view.list(path, entry))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, child] of children) await walk(view, posix.join(path, name), child, state);
+}
+
+async function describe(entry: FsEntry, state: WalkState): Promise<string> {
+  const st = entry.stats;
+  const owner = `${st.uid}:${st.gid}${xattrsOf(entry.hostPath)}`;
+  const mode = (st.mode & 0o7777).toString(8);
+  if (st.isDirectory()) return `dir ${mode} ${owner}`;
+  if (st.isSymbolicLink()) return `link ${await readlink(entry.hostPath)} ${owner}`;
+  if (!st.isFile()) return `special ${st.mode.toString(8)} ${st.rdev} ${owner}`;
+  return `file ${mode} ${owner} ${await fileDigest(entry.hostPath, st, state)}`;
+}
+
+async function fileDigest(hostPath: string, st: Stats, state: WalkState): Promise<string> {
+  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const known = state.files.get(hostPath);
+  if (known?.stamp === stamp) return known.digest;
+  const digest = await digestFileContent(hostPath, st.size, state.signal);
+  state.files.set(hostPath, { stamp, digest });
+  return digest;
+}
+
+/** xattrsOf describes a path's extended attributes (a RUN sees them), leaving out overlayfs's own. */
+function xattrsOf(hostPath: string): string {
+  const names = llistxattr(hostPath).filter((n) => !n.startsWith('trusted.overlay.')).sort();
+  return names.map((n) => ` xattr ${n}=${lgetxattr(hostPath, n)?.toString('hex') ?? ''}`).join('');
 }

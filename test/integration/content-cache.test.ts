@@ -41,3 +41,63 @@ describe('steps that read only some files of a stage, keyed by those files when 
     expect(second.unique).toBe(first.unique);
   });
 });
+
+/** BUST changes the stage's step; OUT changes the files the later stage reads of it. */
+const STAGE = `FROM busybox AS build
+ARG BUST
+ARG OUT=foo
+RUN echo $BUST > /bust && mkdir /out && echo $OUT > /out/foo
+`;
+
+const VARIANTS = {
+  copy: `${STAGE}FROM busybox
+COPY --from=build /out /out
+RUN cat /out/foo > /seen
+`,
+  mount: `${STAGE}FROM busybox
+RUN --mount=from=build,source=/out,target=/m cat /m/foo > /seen
+RUN cat /seen > /again
+`,
+};
+
+describe('the steps after one found by the files it reads are found by them too', () => {
+  const env = useBuildEnvironment();
+  let n = 0;
+
+  async function build(variant: keyof typeof VARIANTS, bust: string, out = 'foo'): Promise<{ ran: string[]; seen: string }> {
+    const ctx = join(env.tmp.path, variant);
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), VARIANTS[variant]);
+    const dest = join(env.tmp.path, `out-${n++}`);
+    const args = ['build', '--root', join(env.tmp.path, `root-${variant}`), '--config', env.config, '--progress', 'plain'];
+    const res = await runTbuild([...args, '--build-arg', `BUST=${bust}`, '--build-arg', `OUT=${out}`, '--output', `type=local,dest=${dest}`, ctx]);
+    expect(res.code, res.stderr).toBe(0);
+    return { ran: ranSteps(res.stderr), seen: await readFile(join(dest, 'seen'), 'utf8') };
+  }
+
+  it('keeps COPY --from and the steps after it cached when the stage ran again but made the same files', async () => {
+    await build('copy', '1');
+    const same = await build('copy', '2');
+    expect(same.ran).toEqual(['RUN echo 2 > /bust && mkdir /out && echo foo > /out/foo']);
+    expect(same.seen).toBe('foo\n');
+    // The key the COPY missed now leads to the same record: nothing runs.
+    expect((await build('copy', '2')).ran).toEqual([]);
+    const changed = await build('copy', '3', 'bar');
+    expect(changed.ran).toEqual(['RUN echo 3 > /bust && mkdir /out && echo bar > /out/foo', 'COPY --from=build /out /out', 'RUN cat /out/foo > /seen']);
+    expect(changed.seen).toBe('bar\n');
+  });
+
+  it('keeps RUN --mount=from and the steps after it cached when the mounted files are the same', async () => {
+    await build('mount', '1');
+    const same = await build('mount', '2');
+    expect(same.ran).toEqual(['RUN echo 2 > /bust && mkdir /out && echo foo > /out/foo']);
+    expect(same.seen).toBe('foo\n');
+    const changed = await build('mount', '3', 'bar');
+    expect(changed.ran).toEqual([
+      'RUN echo 3 > /bust && mkdir /out && echo bar > /out/foo',
+      'RUN --mount=from=build,source=/out,target=/m cat /m/foo > /seen',
+      'RUN cat /seen > /again',
+    ]);
+    expect(changed.seen).toBe('bar\n');
+  });
+});

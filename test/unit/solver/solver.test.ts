@@ -57,9 +57,10 @@ class FakeRunner implements OpRunner<string> {
     this.cache.set(key, result);
     return Promise.resolve();
   }
-  async selectedContentDigest(v: Vertex, index: number, result: () => Promise<string>): Promise<Digest | undefined> {
+  async selectedContentDigest(v: Vertex, index: number, result: () => Promise<string | undefined>): Promise<Digest | undefined> {
     const part = this.reads.get(v.metadata.name)?.get(index);
-    return part === undefined ? undefined : digestOf(part(await result()));
+    const files = part === undefined ? undefined : await result();
+    return part === undefined || files === undefined ? undefined : digestOf(part(files));
   }
 }
 

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { digestOf, type Digest } from '../../../base/digest.js';
+import type { ProgressEvent } from '../../../base/progress.js';
+import { hostPlatform } from '../../../base/oci.js';
+import { computeContentInputKey } from '../../../solver/cache-key.js';
+import { createVertex, type Vertex } from '../../../solver/graph/index.js';
+import { createSolver, type JobContext, type OpRunner } from '../../../solver/index.js';
+import { withImportedCache, type ImportedCache, type ImportedRef, type Ref } from '../../../solver/ops/index.js';
+
+const platform = hostPlatform();
+
+function execVertex(name: string, inputs: Vertex[] = [], extra = ''): Vertex {
+  return createVertex(
+    { kind: 'exec', meta: { args: ['sh', '-c', name + extra], env: [], cwd: '/', user: '' }, mounts: [], network: 'default', security: 'sandbox', platform },
+    inputs.map((vertex) => ({ vertex, output: 0 })),
+    { name },
+  );
+}
+
+/** Results are `files#run`: the files part is what a step reads; `copy` reads its second input by selection. */
+class ContentRunner implements OpRunner<string> {
+  readonly runs = new Map<string, number>();
+  readonly cache = new Map<Digest, string>();
+  readonly makes = new Map<string, string>();
+  digestCalls = 0;
+  cacheKey(v: Vertex, inputKeys: readonly Digest[]): Promise<Digest> {
+    return Promise.resolve(digestOf(JSON.stringify([v.op, inputKeys])));
+  }
+  lookup(_v: Vertex, key: Digest): Promise<string | undefined> {
+    return Promise.resolve(this.cache.get(key));
+  }
+  run(v: Vertex, key: Digest, inputs: readonly string[]): Promise<string> {
+    const n = (this.runs.get(v.metadata.name) ?? 0) + 1;
+    this.runs.set(v.metadata.name, n);
+    const files = this.makes.get(v.metadata.name) ?? `${v.metadata.name}(${inputs.map(filesOf).join(',')})`;
+    const out = `${files}#${n}`;
+    this.cache.set(key, out);
+    return Promise.resolve(out);
+  }
+  async selectedContentDigest(v: Vertex, index: number, result: () => Promise<string | undefined>): Promise<Digest | undefined> {
+    if (v.metadata.name !== 'copy' || index !== 1) return undefined;
+    this.digestCalls++;
+    const r = await result();
+    return r === undefined ? undefined : selectedDigest(r);
+  }
+  contentDigest(_v: Vertex, result: string): Promise<Digest> {
+    return Promise.resolve(digestOf(filesOf(result)));
+  }
+  link(_v: Vertex, key: Digest, result: string): Promise<void> {
+    this.cache.set(key, result);
+    return Promise.resolve();
+  }
+}
+
+const filesOf = (result: string): string => result.split('#')[0] ?? '';
+const selectedDigest = (result: string): Digest => digestOf(`selected ${filesOf(result)}`);
+
+function job(events: ProgressEvent[] = []): JobContext {
+  return { id: 'test', signal: new AbortController().signal, progress: { emit: (e) => events.push(e) } };
+}
+
+/** FROM base / COPY --from=stage / RUN after: `bust` changes the stage's definition. */
+function graph(bust: string): { stage: Vertex; copy: Vertex; after: Vertex } {
+  const stage = execVertex('stage', [], bust);
+  const copy = execVertex('copy', [execVertex('base'), stage]);
+  return { stage, copy, after: execVertex('after', [copy]) };
+}
+
+const cachedNames = (events: readonly ProgressEvent[]): string[] => events.flatMap((e) => (e.type === 'vertex.cached' ? [e.name] : []));
+
+describe('content keys of inputs read by selection', () => {
+  it('keeps a step reading unchanged files of a changed stage cached, and the steps after it', async () => {
+    const runner = new ContentRunner();
+    runner.makes.set('stage', 'out');
+    const first = await createSolver(runner).solve(graph('1').after, job());
+    const events: ProgressEvent[] = [];
+    const second = await createSolver(runner).solve(graph('2').after, job(events));
+    expect(second.result).toBe(first.result);
+    expect([runner.runs.get('stage'), runner.runs.get('copy'), runner.runs.get('after')]).toEqual([2, 1, 1]);
+    expect(cachedNames(events)).toEqual(['base', 'copy', 'after']);
+  });
+
+  it('runs them again when the selected files changed', async () => {
+    const runner = new ContentRunner();
+    runner.makes.set('stage', 'out');
+    await createSolver(runner).solve(graph('1').after, job());
+    runner.makes.set('stage', 'other');
+    const changed = await createSolver(runner).solve(graph('2').after, job());
+    expect(changed.result).toBe('after(copy(base(),other))#2');
+    expect([runner.runs.get('stage'), runner.runs.get('copy'), runner.runs.get('after')]).toEqual([2, 2, 2]);
+  });
+
+  it('links the usual key to a record found by content, so the next build hits it without digesting files', async () => {
+    const runner = new ContentRunner();
+    runner.makes.set('stage', 'out');
+    await createSolver(runner).solve(graph('1').after, job());
+    await createSolver(runner).solve(graph('2').after, job());
+    runner.digestCalls = 0;
+    const warm = await createSolver(runner).solve(graph('2').after, job());
+    expect(warm.result).toBe('after(copy(base(),out))#1');
+    expect(runner.digestCalls).toBe(0);
+    // An unchanged definition keeps the key it always had: a warm build of the first graph hits as before.
+    await createSolver(runner).solve(graph('1').after, job());
+    expect(runner.digestCalls).toBe(0);
+  });
+
+  it('records the content key with the digest of the selection in place of the input key, and the dependents by it', async () => {
+    const runner = new ContentRunner();
+    runner.makes.set('stage', 'out');
+    const { copy, after } = graph('1');
+    await createSolver(runner).solve(after, job());
+    const baseKey = await runner.cacheKey(copy.inputs[0]?.vertex ?? copy, []);
+    const copyByContent = await runner.cacheKey(copy, [baseKey, computeContentInputKey(digestOf('selected out'))]);
+    expect(runner.cache.get(copyByContent)).toBe('copy(base(),out)#1');
+    expect(runner.cache.get(await runner.cacheKey(after, [copyByContent]))).toBe('after(copy(base(),out))#1');
+    // The formula is pinned: changing it would drop every content-keyed record of existing stores.
+    expect(computeContentInputKey(digestOf('x'))).toBe(digestOf(JSON.stringify({ content: digestOf('x') })));
+  });
+
+  it('does not fetch a record imported from a cache to digest its files: that input is keyed as usual', async () => {
+    const seen: (Ref | undefined)[] = [];
+    const inner: OpRunner<Ref> = {
+      cacheKey: unused,
+      lookup: unused,
+      run: unused,
+      contentDigest: unused,
+      link: unused,
+      selectedContentDigest: async (_v, _i, result) => {
+        const ref = await result();
+        seen.push(ref);
+        return ref === undefined ? undefined : digestOf('files');
+      },
+    };
+    const cache: ImportedCache = { lookup: unused, unpack: unused, fetch: unused, reject: unused, chainOf: unused, findLocal: unused };
+    const imported: ImportedRef = { kind: 'imported', key: digestOf('k'), vertex: 'v', name: 'stage', chain: [] };
+    const stage: Ref = { kind: 'snapshot', snapshotId: 'stage' };
+    const wrapped = withImportedCache(inner, cache);
+    const copy = graph('1').copy;
+    expect(await wrapped.selectedContentDigest(copy, 1, () => Promise.resolve(stage), job())).toBe(digestOf('files'));
+    expect(await wrapped.selectedContentDigest(copy, 1, () => Promise.resolve(imported), job())).toBeUndefined();
+    expect(seen).toEqual([stage, undefined]);
+  });
+});
+
+const unused = (): never => {
+  throw new Error('not used here');
+};
