@@ -33,6 +33,15 @@ function contextSource(ctx: CompileContext, state: StageState, source: string, l
   );
 }
 
+/** cacheDirEdge adds the op making /cache with a cache mount's mode and owner, on `base` or on scratch. */
+function cacheDirEdge(ctx: CompileContext, state: StageState, owner: { mode: number; uid: number; gid: number }, base: Edge | null): Edge {
+  const mkdir = { action: 'mkdir' as const, path: '/cache', mode: owner.mode, makeParents: false, chown: { user: String(owner.uid), group: String(owner.gid) } };
+  return ctx.graph.add({ kind: 'file', base: base === null ? null : 0, actions: [mkdir], platform: state.platform }, base === null ? [] : [base], {
+    name: '[internal] setting cache mount permissions',
+    ...(state.ignoreCache ? { ignoreCache: true } : {}),
+  });
+}
+
 /** compileRunMounts turns the `--mount` flags of a RUN into exec mounts; firstInput is the index of the next input. */
 export async function compileRunMounts(ctx: CompileContext, state: StageState, run: RunInstruction, firstInput: number): Promise<RunMounts> {
   const mounts: ExecMount[] = [];
@@ -52,13 +61,22 @@ export async function compileRunMounts(ctx: CompileContext, state: StageState, r
         break;
       }
       case 'cache': {
-        const seeded = spec.from === undefined ? null : await input(spec.from, spec.source);
+        let seeded = spec.from === undefined ? null : await input(spec.from, spec.source);
+        let source = spec.source;
+        if (selector(spec.source) === '/' && (spec.mode !== 0o755 || spec.uid !== 0 || spec.gid !== 0)) {
+          // As dockerfile2llb does: a mode or owner makes /cache on the from input (scratch without one) and mounts that,
+          // so the cache starts as that directory, and a run that makes it again (--no-cache) starts a cache of its own.
+          const fromEdge = seeded === null ? null : (inputs.pop() ?? null);
+          inputs.push(cacheDirEdge(ctx, state, spec, fromEdge));
+          seeded = firstInput + inputs.length - 1;
+          source = '/cache';
+        }
         const { type, id, sharing, readonly, mode, uid, gid } = spec;
         mounts.push({
           type, id, sharing, readonly, mode, uid, gid,
           dest: target(state, spec.target),
           input: seeded,
-          ...(seeded === null ? {} : { selector: selector(spec.source) }),
+          ...(seeded === null ? {} : { selector: selector(source) }),
         });
         break;
       }

@@ -52,5 +52,4 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'dockerfile_check_test.go testReservedStageName': 'no ReservedStageName rule (stages named scratch or context)',
   'dockerfile_check_test.go testBaseImagePlatformMismatch': 'no InvalidBaseImagePlatform warning for a base image pushed for linux/arm64 built as linux/amd64 (or the reverse)',
   // dockerfile_cache_test.go
-  'dockerfile_cache_test.go testCacheMountModeNoCache': '--no-cache keeps the contents of RUN --mount=type=cache mounts (the file of the earlier build is still there); BuildKit starts them empty',
 };
