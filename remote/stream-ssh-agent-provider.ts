@@ -1,9 +1,6 @@
 import { once } from 'node:events';
-import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { SshAgentOwner, SshAgentProvider, SshAgentSocket } from '../controller/index.js';
+import type { Server, Socket } from 'node:net';
+import { listenAgentSocket, type SshAgentOwner, type SshAgentProvider, type SshAgentSocket } from '../controller/index.js';
 import type { Logger } from '../base/log.js';
 import type { ServerMessage, SshDataMsg } from './messages.js';
 
@@ -39,28 +36,15 @@ export class StreamSshAgentProvider implements SshAgentProvider, AsyncDisposable
   async open(id: string, options: { owner: SshAgentOwner; signal: AbortSignal }): Promise<SshAgentSocket | undefined> {
     if (!this.#ids.has(id)) return undefined;
     options.signal.throwIfAborted();
-    const dir = await mkdtemp(join(tmpdir(), 'tbuild-ssh-fwd-'));
-    const path = join(dir, 'agent.sock');
-    const server = createServer({ pauseOnConnect: true }, (socket) => this.#accept(id, server, socket));
+    const listener = await listenAgentSocket(options.owner, options.signal, (socket, server) => this.#accept(id, server, socket));
+    this.#servers.add(listener.server);
     const release = async (): Promise<void> => {
-      this.#servers.delete(server);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const [conn, t] of this.#tunnels) if (t.server === server) this.#end(conn, t);
+      this.#servers.delete(listener.server);
+      const closed = listener.close();
+      for (const [conn, t] of this.#tunnels) if (t.server === listener.server) this.#end(conn, t);
       await closed;
-      await rm(dir, { recursive: true, force: true });
     };
-    try {
-      await chmod(dir, 0o700);
-      server.listen(path);
-      await once(server, 'listening', { signal: options.signal });
-      this.#servers.add(server);
-      await chown(path, options.owner.uid, options.owner.gid);
-      await chmod(path, options.owner.mode);
-    } catch (err) {
-      await release();
-      throw err;
-    }
-    return { path, [Symbol.asyncDispose]: release };
+    return { path: listener.path, [Symbol.asyncDispose]: release };
   }
 
   /** deliver writes bytes from the client's agent into the RUN's connection, waiting while it is full. */

@@ -4,7 +4,7 @@ export { createImageResolver, type ImageResolver, type ImageResolverOptions } fr
 export { DEFAULT_TAG_POLICY, type TagPolicy } from './tag-check.js';
 export type { OpDeps } from './deps.js';
 export { LocalSecretProvider, type SecretProvider, type SecretSource } from './secret-provider.js';
-export { LocalSshAgentProvider, type SshAgentOwner, type SshAgentProvider, type SshAgentSocket } from './ssh-agent-provider.js';
+export { listenAgentSocket, LocalSshAgentProvider, type AgentListener, type SshAgentOwner, type SshAgentProvider, type SshAgentSocket } from './ssh-agent-provider.js';
 export type { Ref, SnapshotRef, LocalRef, LocalContext, ImportedLayer, ImportedRef, SolvedRef } from './ref.js';
 export { createImportedCache, withImportedCache, type FetchOptions, type ImportedCache, type ImportedCacheDeps } from './imported-cache.js';
 export { loadCache, localCacheSource, registryCacheSource, type CacheBlobSource, type LoadedCache } from './cache-source.js';
