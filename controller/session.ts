@@ -28,13 +28,13 @@ export function checkEntitlements(root: Vertex, allowed: readonly Entitlement[])
     if (op.kind !== 'exec') continue;
     const location = v.metadata.location;
     if (op.security === 'insecure' && !allowed.includes('security.insecure')) {
-      throw new DockerfileError('Cannot run RUN --security=insecure: the security.insecure entitlement is not granted', {
+      throw new DockerfileError('Cannot run RUN --security=insecure: entitlement security.insecure is not allowed', {
         ...(location === undefined ? {} : { location }),
         hint: 'pass --allow security.insecure',
       });
     }
     if (op.network === 'host' && !allowed.includes('network.host')) {
-      throw new DockerfileError('Cannot run RUN --network=host: the network.host entitlement is not granted', {
+      throw new DockerfileError('Cannot run RUN --network=host: entitlement network.host is not allowed', {
         ...(location === undefined ? {} : { location }),
         hint: 'pass --allow network.host',
       });

@@ -119,7 +119,8 @@ async function mustExist(path: string, shown: string): Promise<void> {
 async function secretMount(m: SecretExecMount, deps: OpDeps, cleanups: Cleanup[], signal: AbortSignal): Promise<Prepared> {
   const value = await deps.secrets?.get(m.id, { signal });
   if (value === undefined) {
-    if (m.required) throw new UsageError(`Cannot run: secret "${m.id}" is required but was not provided`, { hint: `pass --secret id=${m.id},src=FILE` });
+    // BuildKit's words for a required secret the build was not given, with what to do about it.
+    if (m.required) throw new UsageError(`Cannot run: secret ${m.id}: not found`, { hint: `the mount requires it: pass --secret id=${m.id},src=FILE` });
     return { mounts: [], env: [] };
   }
   const env = m.env === undefined ? [] : [`${m.env}=${value.toString('utf8')}`];

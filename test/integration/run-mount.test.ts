@@ -101,7 +101,8 @@ describe('RUN --mount, end to end', () => {
     expect((await readFile(tar)).includes(SECRET)).toBe(false);
     const missing = await build('FROM busybox\nRUN --mount=type=secret,id=nope,required true\n');
     expect(missing.code).not.toBe(0);
-    expect(missing.out).toContain('secret "nope" is required');
+    expect(missing.out).toContain('secret nope: not found');
+    expect(missing.out).toContain('pass --secret id=nope,src=FILE');
     expect(missing.out).toContain('Dockerfile:2');
   });
 
@@ -141,9 +142,14 @@ describe('RUN --mount, end to end', () => {
     for (const line of body) expect(await grepTree(root, line)).toEqual([]);
   });
 
-  it('refuses RUN --security=insecure without --allow security.insecure', async () => {
+  it('refuses RUN --security=insecure and --network=host without their --allow, in BuildKit\'s words', async () => {
     const r = await build('FROM busybox\nRUN --security=insecure true\n');
     expect(r.code).not.toBe(0);
-    expect(r.out).toContain('security.insecure');
+    expect(r.out).toContain('entitlement security.insecure is not allowed');
+    expect(r.out).toContain('pass --allow security.insecure');
+    const host = await build('FROM busybox\nRUN --network=host true\n');
+    expect(host.code).not.toBe(0);
+    expect(host.out).toContain('entitlement network.host is not allowed');
+    expect(host.out).toContain('pass --allow network.host');
   });
 });
