@@ -1,5 +1,5 @@
 import { DockerfileError, assertNever } from '../../base/errors.js';
-import type { CopyAction, Edge, FileAction, FileOp, MkfileAction } from '../../solver/graph/index.js';
+import type { CopyAction, Edge, FileAction, FileOp } from '../../solver/graph/index.js';
 import type { AddInstruction, CopyInstruction, CopySource, HeredocNode } from '../instructions/index.js';
 import { chompHeredocContent } from '../parser/index.js';
 import type { CompileContext } from './context.js';
@@ -59,18 +59,19 @@ function checkChmod(c: CopyInstruction | AddInstruction, chmod: string | undefin
   throw new DockerfileError(`invalid chmod parameter: '${chmod}'. it should be octal string and between 0 and 07777`, { location: c.location });
 }
 
-function parseMode(ctx: CopyInstruction | AddInstruction, chmod: string | undefined, fallback: number): number {
-  if (chmod === undefined) return fallback;
-  if (!/^[0-7]{3,4}$/.test(chmod)) throw new DockerfileError(`Cannot use --chmod="${chmod}" with a heredoc: expected an octal mode`, { location: ctx.location });
-  return parseInt(chmod, 8);
-}
-
-function heredocAction(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, e: ExpandedCopy, h: HeredocNode): MkfileAction {
+/**
+ * heredocCopy makes a heredoc a 0644 file on scratch and copies it like any other source, as BuildKit does: the
+ * destination, --chown and --chmod (symbolic too) then behave as for files from the context.
+ */
+function heredocCopy(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, e: ExpandedCopy, h: HeredocNode, input: number): { edge: Edge; action: CopyAction } {
   let data = h.chomp ? chompHeredocContent(h.content) : h.content;
   if (h.expand) data = runLexer(ctx.heredocLexer, data, state.env, c.location).result;
-  const dest = resolveInWorkdir(state.workdir, e.dest);
-  const path = dest.endsWith('/') ? `${dest}${h.name}` : dest;
-  return { action: 'mkfile', path, mode: parseMode(c, e.chmod, 0o644), data, ...(e.chown === undefined ? {} : { chown: parseChown(e.chown) }) };
+  const edge = ctx.graph.add(
+    { kind: 'file', base: null, actions: [{ action: 'mkfile', path: `/${h.name}`, mode: 0o644, data }], platform: state.platform },
+    [],
+    { name: '[internal] preparing inline document', location: c.location },
+  );
+  return { edge, action: copyAction(state, e, input, [`/${h.name}`], false, false) };
 }
 
 function historySources(sources: readonly CopySource[], e: ExpandedCopy): string[] {
@@ -134,7 +135,12 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   // With --chmod BuildKit copies onto the stage instead, so the directories it creates never replace existing ones.
   const linked = c.link && e.chmod === undefined && state.edge !== null;
   const inputs: Edge[] = state.edge === null || linked ? [] : [state.edge];
-  const actions: FileAction[] = e.heredocs.map((h) => heredocAction(ctx, state, c, e, h));
+  const actions: FileAction[] = [];
+  for (const h of e.heredocs) {
+    const doc = heredocCopy(ctx, state, c, e, h, inputs.length);
+    inputs.push(doc.edge);
+    actions.push(doc.action);
+  }
   const local: string[] = [];
   for (const p of e.paths) {
     const remote = remoteAction(ctx, state, c, e, p, inputs.length);

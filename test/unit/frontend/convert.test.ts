@@ -161,12 +161,16 @@ ENV FROMARG=$MODE
     expect(def.warnings.map((w) => [w.rule, w.location?.startLine])).toEqual([['JSONArgsRecommended', 2]]);
   });
 
-  it('turns a RUN heredoc into the shell script and a COPY heredoc into a file', async () => {
-    const def = await compileDockerfile('FROM busybox\nRUN <<EOF\necho one\necho two\nEOF\nCOPY <<EOT /etc/motd\nhi $USER\nEOT\n', options());
+  it('turns a RUN heredoc into the shell script and a COPY heredoc into a file on scratch it copies, as BuildKit does', async () => {
+    const def = await compileDockerfile('FROM busybox\nRUN <<EOF\necho one\necho two\nEOF\nCOPY --chmod=u+x <<EOT /etc/motd\nhi $USER\nEOT\n', options());
     const vs = vertices(def.root);
     expect((vs[1]?.op as ExecOp).meta.args).toEqual(['/bin/sh', '-c', 'echo one\necho two\n']);
     expect(vs[1]?.metadata.name).toBe('[2/3] RUN <<EOF (echo one...)');
-    expect((vs[2]?.op as FileOp).actions).toEqual([{ action: 'mkfile', path: '/etc/motd', mode: 0o644, data: 'hi \n' }]);
+    expect(vs[2]?.metadata.name).toBe('[internal] preparing inline document');
+    expect((vs[2]?.op as FileOp).actions).toEqual([{ action: 'mkfile', path: '/EOT', mode: 0o644, data: 'hi \n' }]);
+    expect((vs[3]?.op as FileOp).actions).toEqual([
+      { action: 'copy', input: 1, sources: ['/EOT'], dest: '/etc/motd', chmod: 'u+x', excludes: [], extractArchives: false, parents: false },
+    ]);
   });
 
   it('runs ONBUILD triggers of the base image first', async () => {
