@@ -5,7 +5,7 @@ import { chompHeredocContent } from '../parser/index.js';
 import type { CompileContext } from './context.js';
 import { displayText, expandWord, runLexer } from './expand.js';
 import { commitHistory } from './image-state.js';
-import { parseChown, resolveInWorkdir } from './paths.js';
+import { contextIncludePattern, parseChown, resolveInWorkdir } from './paths.js';
 import { contextSource } from './context-source.js';
 import { resolveCopyFrom } from './copy-from.js';
 import { classifyAddSource, gitSourceEdge, httpSourceEdge, urlFilename } from './add-source.js';
@@ -124,6 +124,24 @@ function copyAction(state: StageState, e: ExpandedCopy, input: number, sources: 
   };
 }
 
+/**
+ * sourceExcludes are the --exclude patterns a local context source can apply itself, so that excluded files change
+ * no cache key. The copy matches them below the source it copies (its pivot with --parents), never against the
+ * source itself, so they are rooted there: exact for one source without `**`; otherwise only the copy applies them.
+ */
+export function sourceExcludes(paths: readonly string[], excludes: readonly string[], parents: boolean): string[] {
+  const src = paths.length === 1 ? paths[0] : undefined;
+  if (excludes.length === 0 || src === undefined) return [];
+  const pivot = src.indexOf('/./');
+  const base = contextIncludePattern(parents ? (pivot < 0 ? '' : src.slice(0, pivot)) : src);
+  if (base.split('/').includes('**')) return [];
+  return excludes.map((x) => {
+    const negated = x.startsWith('!');
+    const pattern = (negated ? x.slice(1) : x).replace(/^\/+/, '');
+    return `${negated ? '!' : ''}${base === '.' ? pattern : `${base}/${pattern}`}`;
+  });
+}
+
 /** dispatchCopy adds a FileOp for COPY or ADD from the context, a stage, an image, a URL, a git repository or heredocs. */
 export async function dispatchCopy(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, onBuild: boolean): Promise<void> {
   const e = expandCopy(ctx, state, c);
@@ -156,9 +174,10 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   }
   if (local.length > 0) {
     const from = c.kind === 'copy' ? c.from : undefined;
-    const le: ExpandedCopy = { ...e, paths: local };
+    const parents = c.kind === 'copy' && c.parents;
+    const le: ExpandedCopy = { ...e, paths: local, excludes: sourceExcludes(local, e.excludes, parents) };
     const source = from === undefined ? contextSource(ctx, state, le, 'context', c.location) : await resolveCopyFrom(ctx, state, from, c.location, le);
-    const copy = copyAction(state, e, inputs.length, local, c.kind === 'add' && (c.unpack ?? true), c.kind === 'copy' && c.parents);
+    const copy = copyAction(state, e, inputs.length, local, c.kind === 'add' && (c.unpack ?? true), parents);
     inputs.push(source);
     actions.push(copy);
   }

@@ -53,11 +53,12 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
   const owner = chown ?? (source.rootOwned === true ? ROOT_OWNER : undefined);
   const mode = action.chmod === undefined ? undefined : parseModeSpec(action.chmod);
   const relExcluded = action.excludes.length === 0 ? undefined : options.excludeMatcher(action.excludes);
-  const filtered: CopySource = relExcluded === undefined ? source : { ...source, isExcluded: (rel) => source.isExcluded(rel) || relExcluded(rel) };
   const planned: Planned[] = [];
   for (const src of action.sources) {
     const { pivot, pattern } = action.parents ? splitPivot(src) : { pivot: '', pattern: src };
-    for (const match of await expandSource(pattern, filtered)) planned.push({ match, pivot });
+    // --parents copies from the pivot (or the root), so --exclude applies to the matches themselves, from there.
+    const from = action.parents ? excludeBelow(source, pivot, relExcluded) : source;
+    for (const match of await expandSource(pattern, from)) planned.push({ match, pivot });
   }
   const destDirHint = action.dest.endsWith('/') || action.dest === '.' || action.dest === '';
   const destResolved = await target.base.resolvePath(action.dest);
@@ -66,7 +67,7 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
   // trailing slash leave the last one there, as BuildKit's copy does.
   for (const p of planned) {
     const m = p.match;
-    const scoped = scopedSource(filtered, m, relExcluded);
+    const scoped = excludeBelow(source, action.parents ? p.pivot : m.relPath, relExcluded);
     if (action.extractArchives && m.entry.stats.isFile() && (await isTarArchive(m.entry.hostPath, options.signal))) {
       await extractInto(m, destResolved, target, chown, options.signal);
       continue;
@@ -85,11 +86,17 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
   await writer.finish();
 }
 
-/** scopedSource also applies --exclude patterns relative to the copied directory, as BuildKit matches them. */
-function scopedSource(source: CopySource, m: Match, relExcluded: ((rel: string) => boolean) | undefined): CopySource {
-  if (relExcluded === undefined || m.relPath === '') return source;
-  const prefix = `${m.relPath}/`;
-  return { ...source, isExcluded: (rel) => source.isExcluded(rel) || (rel.startsWith(prefix) && relExcluded(rel.slice(prefix.length))) };
+/**
+ * excludeBelow applies --exclude patterns to what lies below `base`, matched relative to it, as BuildKit's copy
+ * matches them against the path below the source it copies: never to a matched source itself, so a wildcard source
+ * is expanded regardless of them (`COPY --exclude=b.* *.txt` copies b.txt; `ADD --exclude=* dir* /6` makes an
+ * empty /6), while a directory's contents and, with --parents, everything below the pivot are filtered.
+ */
+export function excludeBelow(source: CopySource, base: string, relExcluded: ((rel: string) => boolean) | undefined): CopySource {
+  if (relExcluded === undefined) return source;
+  const prefix = base === '' ? '' : `${base}/`;
+  const below = (rel: string): boolean => rel.length > prefix.length && rel.startsWith(prefix) && relExcluded(rel.slice(prefix.length));
+  return { ...source, isExcluded: (rel) => source.isExcluded(rel) || below(rel) };
 }
 
 /**

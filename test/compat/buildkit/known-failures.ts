@@ -22,8 +22,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_runsecurity_test.go
   // dockerfile_ssh_test.go
   // exclude_patterns_test.go
-  'exclude_patterns_test.go testExcludedFilesOnCopy / local': 'ADD --exclude=* dir* /6 (every file excluded) does not create /6; BuildKit leaves an empty /6',
-  'exclude_patterns_test.go testExcludedFilesOnCopy / git': 'COPY --from=base --exclude=* dir* /6 (every file excluded) does not create /6; BuildKit leaves an empty /6',
   // dockerfile_git_http_test.go
   'dockerfile_git_http_test.go testDockerfileFromGitSHA256': 'a SHA-256 git repository served over dumb HTTP: "Cannot find ref \\"first\\""; BuildKit checks out branch first',
   // dockerfile_check_test.go (tbuild build --check; the calls are in check-cases.ts)
