@@ -133,9 +133,9 @@ function describeExecutor(name: string, make: (stateDir: string) => Executor): v
       }
     });
 
-    it('runs USER app as uid 1000 with its groups', async () => {
+    it('runs USER app as uid 1000 with its primary and supplementary groups', async () => {
       const r = await exec(executor, fx, ['id'], { user: 'app' });
-      expect(r.out.trim()).toBe('uid=1000(app) gid=1000(app) groups=2000(extra)');
+      expect(r.out.trim()).toBe('uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)');
     });
 
     it('uses the container hostname and leaves /etc/hostname to the image, writable as in BuildKit', async () => {
