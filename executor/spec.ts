@@ -131,6 +131,9 @@ const STANDARD_MOUNTS: readonly RuntimeMount[] = [
   { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
   { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+  // BuildKit's withCGroup: the process's own cgroups, read-only, so runtimes sizing themselves from cgroup limits
+  // (JVM, .NET) find them.
+  { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
 ];
 
 /** STANDARD_MOUNT_POINTS are the directories the standard mounts need in the rootfs. */
@@ -203,8 +206,9 @@ function execMount(m: ExecMount): RuntimeMount {
   }
 }
 
+/** writableSys makes /sys and the cgroup filesystem writable for --security=insecure, as BuildKit does. */
 function writableSys(m: RuntimeMount): RuntimeMount {
-  return m.destination === '/sys' ? { ...m, options: m.options.filter((o) => o !== 'ro') } : m;
+  return m.destination === '/sys' || m.destination === '/sys/fs/cgroup' ? { ...m, options: m.options.filter((o) => o !== 'ro') } : m;
 }
 
 /** cpuWeightToShares maps a cgroup v2 cpu.weight (1-10000) to v1 cpu.shares (2-262144), inverting runc's mapping. */

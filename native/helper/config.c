@@ -196,6 +196,7 @@ static int load_mounts(const struct json_value *ms, struct sandbox_config *cfg, 
     if (m->destination == NULL || m->destination[0] != '/') return bad(err, errlen, "mount destination must be absolute", m->destination);
     if (parse_mount_options(json_get(ms->items[i], "options"), m) != 0) return bad(err, errlen, "mount options", m->destination);
     if (m->type != NULL && strcmp(m->type, "bind") == 0 && m->bind == 0) m->bind = 1;
+    if (m->type != NULL && strcmp(m->type, "cgroup") == 0) cfg->cgroupfs = 1;
     if (m->stage != NULL && (m->stage[0] != '/' || m->source == NULL || m->source[0] != '/' || m->bind))
       return bad(err, errlen, "staged mount needs an absolute stage and source", m->destination);
     if (m->bind) {

@@ -60,6 +60,7 @@ struct sandbox_config {
   size_t nrlimits;
   struct mount_entry *mounts;
   size_t nmounts;
+  int cgroupfs; /* a mount of type cgroup: the init enters a cgroup namespace first */
   const char **masked;
   size_t nmasked;
   const char **readonly;

@@ -135,6 +135,8 @@ static int mount_one(struct mount_entry *m, char *err) {
     unsigned long flags = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_RELATIME);
     if (flags != 0 && mount(NULL, m->destination, NULL, MS_BIND | MS_REMOUNT | flags, NULL) != 0)
       return failf(err, "remount bind", m->destination);
+  } else if (m->type != NULL && strcmp(m->type, "cgroup") == 0) {
+    if (mount_cgroupfs(m, err) != 0) return -1;
   } else {
     const char *type = m->type != NULL ? m->type : "none";
     const char *source = m->source != NULL ? m->source : type;

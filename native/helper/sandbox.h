@@ -12,6 +12,8 @@
 int open_bind_sources(struct sandbox_config *cfg, char *err);
 /* setup_rootfs mounts the root, pivots into it and mounts everything the config lists. */
 int setup_rootfs(struct sandbox_config *cfg, char *err);
+/* mount_cgroupfs mounts the process's cgroups read-only (or writable) at a "cgroup" mount's destination. */
+int mount_cgroupfs(const struct mount_entry *m, char *err);
 /* loopback_up brings the lo interface of a new network namespace up. */
 int loopback_up(char *err);
 /* exec_process applies identity, limits and capabilities, then execs; returns only on failure. */

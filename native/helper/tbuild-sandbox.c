@@ -137,7 +137,10 @@ static _Noreturn void container_init(struct sandbox_config *cfg, int report_fd, 
   /* The helper writes one byte once it is ready; EOF means it died before the death signal was armed. */
   if (read(sync_fd, &b, 1) != 1) _exit(125);
   close(sync_fd);
-  if (cfg->hostname != NULL && (cfg->namespaces & NS_UTS) && sethostname(cfg->hostname, strlen(cfg->hostname)) != 0) {
+  /* Joined to its cgroups now: a cgroup namespace rooted there lets the cgroup filesystem show only them. */
+  if (cfg->cgroupfs && unshare(CLONE_NEWCGROUP) != 0) {
+    snprintf(err, sizeof(err), "unshare cgroup namespace: %s", strerror(errno));
+  } else if (cfg->hostname != NULL && (cfg->namespaces & NS_UTS) && sethostname(cfg->hostname, strlen(cfg->hostname)) != 0) {
     snprintf(err, sizeof(err), "sethostname: %s", strerror(errno));
   } else if ((cfg->namespaces & NS_NET) && loopback_up(err) != 0) {
   } else {

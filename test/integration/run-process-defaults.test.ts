@@ -6,13 +6,15 @@ import { useBuildEnvironment, useRemoteBuilder } from '../helpers/build-env.js';
 
 // Docker 20.10 prints these lines for the same Dockerfile (its busybox has the same passwd entries): HOME comes from
 // the user's passwd entry or is / without one, unless the image sets it, no signal is ignored in the process, and
-// /etc/hosts names only localhost and the sandbox hostname (none of the host's entries). `id` lists the primary group
-// among the groups as current BuildKit does (CVE-2023-25173; Docker 20.10's BuildKit v0.8 printed no groups at all).
+// /etc/hosts names only localhost and the sandbox hostname (none of the host's entries), and the cgroup filesystem is
+// mounted at /sys/fs/cgroup. `id` lists the primary group among the groups as current BuildKit does (CVE-2023-25173;
+// Docker 20.10's BuildKit v0.8 printed no groups at all).
 const DOCKERFILE = [
   'FROM busybox',
   'RUN echo "root-home=$HOME" && id',
   'RUN cat /etc/hosts && hostname',
   'RUN ["grep", "SigIgn", "/proc/self/status"]',
+  'RUN [ -e /sys/fs/cgroup/memory/cgroup.procs ] || [ -e /sys/fs/cgroup/cgroup.procs ] && echo cgroupfs=yes',
   "RUN timeout 10 sh -c 'yes | head -c 100000 | wc -c'; echo \"pipeline=$?\"",
   'USER nobody',
   'RUN echo "nobody-home=$HOME" && id',
@@ -32,6 +34,7 @@ const EXPECTED = [
   '::1\tlocalhost ip6-localhost ip6-loopback',
   'buildkitsandbox',
   'SigIgn:\t0000000000000000',
+  'cgroupfs=yes',
   '100000',
   'pipeline=0',
   'nobody-home=/nonexistent',

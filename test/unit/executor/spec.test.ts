@@ -54,7 +54,7 @@ describe('buildRuntimeSpec', () => {
     expect(spec.root).toEqual({ path: 'rootfs', readonly: false });
     expect(spec.mounts.map((m) => `${m.destination}:${m.type}`)).toEqual([
       '/:overlay', '/proc:proc', '/dev:tmpfs', '/dev/pts:devpts', '/dev/shm:tmpfs', '/dev/mqueue:mqueue', '/sys:sysfs',
-      '/etc/resolv.conf:bind',
+      '/sys/fs/cgroup:cgroup', '/etc/resolv.conf:bind',
     ]);
     expect(spec.mounts[0]?.options).toEqual(['lowerdir=/l/stub:/l/1:/l/0', 'upperdir=/u', 'workdir=/w']);
     expect(spec.mounts.find((m) => m.destination === '/sys')?.options).toContain('ro');
@@ -84,6 +84,13 @@ describe('buildRuntimeSpec', () => {
   it('omits the root mount for a prepared rootfs', () => {
     const spec = buildRuntimeSpec({ ...base, root: { kind: 'prepared' } });
     expect(spec.mounts[0]?.destination).toBe('/proc');
+  });
+
+  it("mounts the cgroup filesystem as BuildKit's withCGroup does, writable only for --security=insecure", () => {
+    const cgroupfs = (security: SpecInput['security']): unknown =>
+      buildRuntimeSpec({ ...base, security }).mounts.find((m) => m.destination === '/sys/fs/cgroup');
+    expect(cgroupfs('sandbox')).toEqual({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] });
+    expect(cgroupfs('insecure')).toEqual({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev'] });
   });
 
   it('creates a network namespace only for network none', () => {
