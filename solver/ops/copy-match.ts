@@ -10,6 +10,8 @@ export interface CopySource {
   readonly isExcluded: (relPath: string) => boolean;
   /** The build context: its entries belong to root in the image, whoever owns them on the host. */
   readonly rootOwned?: boolean;
+  /** Names the source in errors, as BuildKit names the ref it reads (a snapshot, or the local context's name). */
+  readonly ref?: string;
 }
 
 /** Match is one source path a COPY selected. */
@@ -32,7 +34,10 @@ export async function expandSource(src: string, source: CopySource): Promise<Mat
     const entry = await source.view.lookup(clean, { followLast: true });
     const rel = clean.slice(1);
     if (entry === undefined || (rel !== '' && source.isExcluded(rel))) {
-      throw new FileOpError(`Cannot copy "${src}": not found`, { hint: 'check the path and that .dockerignore does not exclude it' });
+      // BuildKit's words: the copy's cache key is a checksum of what it reads, and that fails first.
+      throw new FileOpError(`failed to calculate checksum of ref ${source.ref ?? 'context'}: "${clean}": not found`, {
+        hint: 'check the path and that .dockerignore does not exclude it',
+      });
     }
     return [{ relPath: rel, entry }];
   }

@@ -24,8 +24,8 @@ const ROOT_OWNER: Owner = { uid: 0, gid: 0 };
 
 interface Planned {
   readonly match: Match;
-  /** Length of the pivot prefix (`a/./b` keeps `b`) for --parents. */
-  readonly pivot: string;
+  /** How many leading path components --parents leaves out: those of its pivot (`a/./b` keeps `b`), else none. */
+  readonly dropped: number;
 }
 
 /** splitPivot separates a --parents source at its `/./` pivot: the part before it is not kept. */
@@ -36,9 +36,11 @@ function splitPivot(src: string): { pivot: string; pattern: string } {
   return { pivot, pattern: `${src.slice(0, i)}/${src.slice(i + 3)}` };
 }
 
+const components = (rel: string): string[] => (rel === '' ? [] : rel.split('/'));
+
+/** keptPath is what --parents keeps of a match: the path below its pivot, whatever the pivot's wildcards matched. */
 function keptPath(p: Planned): string {
-  if (p.pivot === '') return p.match.relPath;
-  return p.match.relPath === p.pivot ? '' : p.match.relPath.slice(p.pivot.length + 1);
+  return components(p.match.relPath).slice(p.dropped).join('/');
 }
 
 /**
@@ -53,21 +55,27 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
   const owner = chown ?? (source.rootOwned === true ? ROOT_OWNER : undefined);
   const mode = action.chmod === undefined ? undefined : parseModeSpec(action.chmod);
   const relExcluded = action.excludes.length === 0 ? undefined : options.excludeMatcher(action.excludes);
+  const destResolved = await target.base.resolvePath(action.dest);
+  const writer = new LayerWriter(target, owner, mode);
   const planned: Planned[] = [];
   for (const src of action.sources) {
     const { pivot, pattern } = action.parents ? splitPivot(src) : { pivot: '', pattern: src };
+    const dropped = components(pivot).length;
     // --parents copies from the pivot (or the root), so --exclude applies to the matches themselves, from there.
-    const from = action.parents ? excludeBelow(source, pivot, relExcluded) : source;
-    for (const match of await expandSource(pattern, from)) planned.push({ match, pivot });
+    const matches = await expandSource(pattern, action.parents ? excludeBelow(source, dropped, relExcluded) : source);
+    for (const match of matches) planned.push({ match, dropped });
+    // BuildKit copies the pivot's folder with the pattern as a filter: the destination is made even when the
+    // pattern matches nothing, unless a wildcard in the pivot itself matched nothing.
+    if (action.parents && matches.length === 0 && (pivot === '' || (await expandSource(pivot, source)).length > 0)) {
+      await writer.ensureExistingDir(destResolved);
+    }
   }
   const destDirHint = action.dest.endsWith('/') || action.dest === '.' || action.dest === '';
-  const destResolved = await target.base.resolvePath(action.dest);
-  const writer = new LayerWriter(target, owner, mode);
   // Each match is copied on its own, onto what the ones before it left: several files to a destination without a
   // trailing slash leave the last one there, as BuildKit's copy does.
   for (const p of planned) {
     const m = p.match;
-    const scoped = excludeBelow(source, action.parents ? p.pivot : m.relPath, relExcluded);
+    const scoped = excludeBelow(source, action.parents ? p.dropped : components(m.relPath).length, relExcluded);
     if (action.extractArchives && m.entry.stats.isFile() && (await isTarArchive(m.entry.hostPath, options.signal))) {
       await extractInto(m, destResolved, target, chown, options.signal);
       continue;
@@ -80,7 +88,10 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
       // A directory's contents go into the destination, which is not itself something copied.
       await writer.copyChildren(m, destResolved, scoped);
       writer.keepTimes(destResolved, m.entry.stats);
-    } else if (kept !== undefined) await writer.copyTree(m, posix.join(destResolved, kept), scoped);
+    } else if (kept !== undefined) {
+      await copyParentDirs(writer, source, p, destResolved);
+      await writer.copyTree(m, posix.join(destResolved, kept), scoped);
+    }
     else await writer.copyTree(m, dest?.stats.isDirectory() === true ? posix.join(destResolved, posix.basename(m.relPath)) : destResolved, scoped);
   }
   await writer.finish();
@@ -92,11 +103,27 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
  * is expanded regardless of them (`COPY --exclude=b.* *.txt` copies b.txt; `ADD --exclude=* dir* /6` makes an
  * empty /6), while a directory's contents and, with --parents, everything below the pivot are filtered.
  */
-export function excludeBelow(source: CopySource, base: string, relExcluded: ((rel: string) => boolean) | undefined): CopySource {
+export function excludeBelow(source: CopySource, depth: number, relExcluded: ((rel: string) => boolean) | undefined): CopySource {
   if (relExcluded === undefined) return source;
-  const prefix = base === '' ? '' : `${base}/`;
-  const below = (rel: string): boolean => rel.length > prefix.length && rel.startsWith(prefix) && relExcluded(rel.slice(prefix.length));
+  const below = (rel: string): boolean => {
+    const parts = components(rel);
+    return parts.length > depth && relExcluded(parts.slice(depth).join('/'));
+  };
   return { ...source, isExcluded: (rel) => source.isExcluded(rel) || below(rel) };
+}
+
+/**
+ * copyParentDirs makes the directories --parents keeps above a match (between the destination and it) from the
+ * source directories they are, --chown and --chmod applied, as BuildKit's copy makes them; existing ones stay.
+ */
+async function copyParentDirs(writer: LayerWriter, source: CopySource, p: Planned, dest: string): Promise<void> {
+  const parts = components(p.match.relPath);
+  for (let i = p.dropped + 1; i < parts.length; i++) {
+    const rel = parts.slice(0, i).join('/');
+    const entry = await source.view.lookup(`/${rel}`, { followLast: true });
+    if (entry === undefined) throw new FileOpError(`Cannot copy "${rel}": not found`);
+    await writer.ensureCopiedDir(entry, posix.join(dest, ...parts.slice(p.dropped, i)));
+  }
 }
 
 /**

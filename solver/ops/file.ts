@@ -57,9 +57,11 @@ function earlierLayer(vertexDigest: string, deps: OpDeps): LinkSource | undefine
 
 function copySource(ref: Ref | undefined, deps: OpDeps, listNames: ListNames | undefined): CopySource {
   if (ref === undefined) throw new InternalError('Cannot copy from a missing input');
-  if (ref.kind === 'local') return { view: createDirectoryView(ref.dir, listNames === undefined ? {} : { listNames }), isExcluded: ref.isExcluded, rootOwned: true };
+  if (ref.kind === 'local') {
+    return { view: createDirectoryView(ref.dir, listNames === undefined ? {} : { listNames }), isExcluded: ref.isExcluded, rootOwned: true, ref: ref.name };
+  }
   const dirs = deps.snapshotter.chain(ref.snapshotId).map((id) => deps.snapshotter.dir(id)).reverse();
-  return { view: createLayeredView(dirs), isExcluded: () => false };
+  return { view: createLayeredView(dirs), isExcluded: () => false, ref: ref.snapshotId ?? 'scratch' };
 }
 
 function describe(op: FileOp): string {

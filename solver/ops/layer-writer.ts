@@ -116,6 +116,14 @@ export class LayerWriter {
     this.#applyDirMetadata(host, entry.stats);
   }
 
+  /** ensureCopiedDir makes a missing directory `to` like the source directory `entry`; an existing one stays. */
+  async ensureCopiedDir(entry: FsEntry, to: string): Promise<void> {
+    if (this.#madeDirs.has(to)) return;
+    const there = await this.#target.base.lookup(to, { followLast: false });
+    if (there?.stats.isDirectory() === true) return this.ensureExistingDir(to);
+    await this.copyDirEntry(entry, to);
+  }
+
   /**
    * ensureImpliedDir makes sure of a directory an archive holds entries in without listing it: an existing one stays
    * as it is, a missing one is made 0755 and root's, as an untar makes it.

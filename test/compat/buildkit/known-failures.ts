@@ -11,10 +11,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_history_test.go
   // dockerfile_mount_test.go
   // dockerfile_parents_test.go
-  'dockerfile_parents_test.go testCopyRelativeParents / doublewildcard': 'COPY --parents /test/a/b*/./c/**/e misses files below the matched e directories (/out/c/d/e/bay)',
-  'dockerfile_parents_test.go testCopyParentsMissingDirectory / nonexistentfile': 'a missing COPY --from source is not reported as BuildKit\'s `failed to calculate checksum of ref …: "/test/nonexistent-file": not found`',
-  'dockerfile_parents_test.go testCopyParentsMissingDirectory / wildcard-nonexistent': 'COPY --parents with a wildcard matching nothing does not create the destination /out/',
-  'dockerfile_parents_test.go testCopyParentsMissingDirectory / wildcard-afterpivot': 'COPY --parents with a wildcard after the pivot matching nothing does not create the destination /out/',
   // dockerfile_secrets_test.go
   // errors_test.go
   // dockerfile_runnetwork_test.go

@@ -1,0 +1,64 @@
+import { chmod, chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.js';
+import type { CopyAction } from '../../../solver/graph/index.js';
+import { applyCopy, type FileTarget } from '../../../solver/ops/copy.js';
+import { makeTempDir, type TempDir } from '../../helpers/cli.js';
+
+const options = { excludeMatcher: () => () => false, signal: new AbortController().signal };
+let tmp: TempDir;
+let upper: string;
+let src: string;
+
+beforeEach(async () => {
+  tmp = await makeTempDir('tbuild-copy-parents-');
+  upper = join(tmp.path, 'upper');
+  src = join(tmp.path, 'src');
+  await mkdir(upper);
+  for (const f of ['a/b/c/d/e/bay', 'a/b2/c/d/e/bar', 'a/b/c/d/foo']) {
+    await mkdir(join(src, f, '..'), { recursive: true });
+    await writeFile(join(src, f), f);
+  }
+  await chmod(join(src, 'a/b/c'), 0o710);
+  await chown(join(src, 'a/b/c'), 5, 6);
+});
+afterEach(async () => {
+  await tmp[Symbol.asyncDispose]();
+});
+
+const target = (): FileTarget => ({ upperdir: upper, base: createLayeredView([upper, join(tmp.path, 'none')]) });
+const copyParents = async (sources: string[], dest: string, extra: Partial<CopyAction> = {}): Promise<void> => {
+  const action: CopyAction = { action: 'copy', input: 0, sources, dest, excludes: [], extractArchives: false, parents: true, ...extra };
+  await applyCopy(action, { view: createDirectoryView(src), isExcluded: () => false, ref: 'stage' }, target(), options);
+};
+const meta = async (path: string): Promise<string> => {
+  const st = await lstat(join(upper, path));
+  return `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+};
+
+describe('applyCopy --parents', () => {
+  it('keeps what lies below a wildcard pivot, each match in full', async () => {
+    await copyParents(['a/b*/./c/**/e'], '/out/');
+    expect((await readdir(join(upper, 'out'), { recursive: true })).sort()).toEqual(['c', 'c/d', 'c/d/e', 'c/d/e/bar', 'c/d/e/bay']);
+  });
+
+  it('makes the directories above a match from the source directories, --chown applied; the destination as a created one', async () => {
+    await copyParents(['a/./b/c/d/foo'], '/out/');
+    expect(await meta('out/b/c')).toBe('710 5:6');
+    await copyParents(['a/./b/c/d/foo'], '/own/', { chown: { user: '7', group: '8' }, chmod: '750' });
+    expect(await meta('own')).toBe('750 7:8');
+    expect(await meta('own/b/c')).toBe('750 7:8');
+  });
+
+  it('makes the destination when the pattern matches nothing, but not when the pivot does', async () => {
+    await copyParents(['a/b/./c2*'], '/made/');
+    expect(await readdir(join(upper, 'made'))).toEqual([]);
+    await copyParents(['a/nothing*/./c'], '/not/');
+    await expect(lstat(join(upper, 'not'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('reports a missing path in BuildKit\'s words', async () => {
+    await expect(copyParents(['/test/nonexistent-file'], '/out/')).rejects.toThrow('failed to calculate checksum of ref stage: "/test/nonexistent-file": not found');
+  });
+});
