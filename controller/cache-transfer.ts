@@ -103,10 +103,13 @@ async function cacheConfig(subject: CacheExportSubject, mode: 'min' | 'max', com
   const records: CacheExportRecord[] = [];
   for (const solved of subject.outcome?.vertices.values() ?? []) {
     if (solved.vertex.op.kind === 'source') continue;
-    const chain = chainOf(solved.key, store, subject.imported);
+    // A result found by its content key in an imported cache is held under that key only.
+    const chain = chainOf(solved.key, store, subject.imported) ?? (solved.contentKey === undefined ? undefined : chainOf(solved.contentKey, store, subject.imported));
     if (chain === undefined) continue;
     if (mode === 'min' && chain.length > 0 && !final.has(prefixesOf(chain).pop() ?? '')) continue;
     records.push({ key: solved.key, chain });
+    // Its key by the files it read goes along, so a build elsewhere whose stage changed but made the same files hits.
+    if (solved.contentKey !== undefined) records.push({ key: solved.contentKey, chain });
   }
   const epoch = subject.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: subject.sourceDateEpoch };
   return buildCacheConfig(records, { compression, ...epoch, store: store.content, cache: store.layerBlobs, signal: deps.signal });

@@ -17,6 +17,8 @@ export interface SolveOutcome<R> {
 export interface SolvedVertex<R> {
   readonly vertex: Vertex;
   readonly key: Digest;
+  /** Its key by the files it read of its inputs, when it missed its key and has one: the result stands under both. */
+  readonly contentKey?: Digest;
   readonly result?: R;
 }
 
@@ -93,7 +95,9 @@ class SolveRun<R> {
       if (key === undefined) continue;
       // A result that was loaded (or made again because its cached form was unusable) is the one in use.
       const pending = this.#loaded.get(digest) ?? this.#results.get(digest);
-      out.set(digest, pending === undefined ? { vertex, key } : { vertex, key, result: await pending });
+      const contentKey = this.#contentKeys.get(digest);
+      const keys = contentKey === undefined ? { vertex, key } : { vertex, key, contentKey };
+      out.set(digest, pending === undefined ? keys : { ...keys, result: await pending });
     }
     return out;
   }

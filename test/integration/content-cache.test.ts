@@ -64,12 +64,12 @@ describe('the steps after one found by the files it reads are found by them too'
   const env = useBuildEnvironment();
   let n = 0;
 
-  async function build(variant: keyof typeof VARIANTS, bust: string, out = 'foo'): Promise<{ ran: string[]; seen: string }> {
+  async function build(variant: keyof typeof VARIANTS, bust: string, out = 'foo', more: { root?: string; args?: string[] } = {}): Promise<{ ran: string[]; seen: string }> {
     const ctx = join(env.tmp.path, variant);
     await mkdir(ctx, { recursive: true });
     await writeFile(join(ctx, 'Dockerfile'), VARIANTS[variant]);
     const dest = join(env.tmp.path, `out-${n++}`);
-    const args = ['build', '--root', join(env.tmp.path, `root-${variant}`), '--config', env.config, '--progress', 'plain'];
+    const args = ['build', '--root', join(env.tmp.path, more.root ?? `root-${variant}`), '--config', env.config, '--progress', 'plain', ...(more.args ?? [])];
     const res = await runTbuild([...args, '--build-arg', `BUST=${bust}`, '--build-arg', `OUT=${out}`, '--output', `type=local,dest=${dest}`, ctx]);
     expect(res.code, res.stderr).toBe(0);
     return { ran: ranSteps(res.stderr), seen: await readFile(join(dest, 'seen'), 'utf8') };
@@ -99,5 +99,14 @@ describe('the steps after one found by the files it reads are found by them too'
       'RUN cat /seen > /again',
     ]);
     expect(changed.seen).toBe('bar\n');
+  });
+
+  it('finds them through a cache exported elsewhere too', async () => {
+    const dir = join(env.tmp.path, 'exported');
+    await build('copy', '1', 'foo', { root: 'root-a', args: ['--cache-to', `type=local,dest=${dir},mode=max`] });
+    const elsewhere = await build('copy', '2', 'foo', { root: 'root-b', args: ['--cache-from', `type=local,src=${dir}`] });
+    // The fresh store pulls the base image; of the steps, only the stage's runs.
+    expect(elsewhere.ran.filter((step) => !step.startsWith('FROM '))).toEqual(['RUN echo 2 > /bust && mkdir /out && echo foo > /out/foo']);
+    expect(elsewhere.seen).toBe('foo\n');
   });
 });
