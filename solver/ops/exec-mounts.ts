@@ -140,7 +140,8 @@ async function secretMount(m: SecretExecMount, deps: OpDeps, cleanups: Cleanup[]
 async function sshMount(m: SshExecMount, deps: OpDeps, cleanups: Cleanup[], signal: AbortSignal): Promise<Prepared> {
   const socket = await deps.sshAgents?.open(m.id, { owner: { uid: m.uid, gid: m.gid, mode: m.mode }, signal });
   if (socket === undefined) {
-    if (m.required) throw new UsageError(`Cannot run: ssh agent "${m.id}" is required but was not provided`, { hint: `pass --ssh ${m.id}=SOCKET` });
+    // BuildKit's words (solver/llbsolver/mounts), with what to do about it.
+    if (m.required) throw new UsageError(`Cannot run: no SSH key "${m.id}" forwarded from the client`, { hint: `the mount requires it: pass --ssh ${m.id}=SOCKET` });
     return { mounts: [], env: [] };
   }
   cleanups.push(() => socket[Symbol.asyncDispose]());

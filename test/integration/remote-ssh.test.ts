@@ -90,7 +90,8 @@ describe('tbuild build --builder --ssh: agents forwarded over the build stream',
     const ctx = await context('ssh-missing', 'FROM busybox\nRUN --mount=type=ssh,id=other,required true\n');
     const res = await remote(['--ssh', 'default'], ctx);
     expect(res.code).not.toBe(0);
-    expect(res.stderr).toContain('ssh agent "other" is required');
+    expect(res.stderr).toContain('no SSH key "other" forwarded from the client');
+    expect(res.stderr).toContain('pass --ssh other=SOCKET');
   });
 
   it('refuses --ssh key files for a remote build with a clear error', async () => {

@@ -73,7 +73,18 @@ describe('RUN --mount=type=ssh socket owner and mode', () => {
     });
   }
 
-  it('does the same on a remote builder', async () => {
+  it("fails a RUN requiring an agent id the build was not given, in BuildKit's words", async () => {
+    const dir = join(env.tmp.path, 'missing');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN --mount=type=ssh,id=other,required true\n');
+    const args = ['build', '--root', join(env.tmp.path, 'root-sandbox'), '--config', env.config, '--progress', 'plain'];
+    const res = await runTbuild([...args, '--ssh', `default=${agentSock()}`, dir]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('no SSH key "other" forwarded from the client');
+    expect(res.stderr).toContain('pass --ssh other=SOCKET');
+  });
+
+  it('relays the agent the same way on a remote builder', async () => {
     const res = await runTbuild(['build', '--builder', remote.address, '--no-cache', '--progress', 'plain', '--ssh', `default=${agentSock()}`, ctx()]);
     expect(res.code, res.stderr).toBe(0);
     expect(runLines(res.stderr)).toEqual(EXPECTED);
