@@ -1,6 +1,6 @@
 import { DockerfileError, assertNever } from '../../base/errors.js';
 import type { CopyAction, Edge, FileAction, FileOp } from '../../solver/graph/index.js';
-import type { AddInstruction, CopyInstruction, CopySource, HeredocNode } from '../instructions/index.js';
+import type { AddInstruction, CopyInstruction, HeredocNode } from '../instructions/index.js';
 import { chompHeredocContent } from '../parser/index.js';
 import type { CompileContext } from './context.js';
 import { displayText, expandWord, runLexer } from './expand.js';
@@ -74,9 +74,9 @@ function heredocCopy(ctx: CompileContext, state: StageState, c: CopyInstruction 
   return { edge, action: copyAction(state, e, input, [`/${h.name}`], false, false) };
 }
 
-function historySources(sources: readonly CopySource[], e: ExpandedCopy): string[] {
-  let i = 0;
-  return sources.map((s) => (s.type === 'heredoc' ? `<<${s.heredoc.name}` : (e.paths[i++] ?? '')));
+/** historySources lists the paths, then the heredocs, as BuildKit writes them whatever their order in the line. */
+function historySources(e: ExpandedCopy): string[] {
+  return [...e.paths, ...e.heredocs.map((h) => `<<${h.name}`)];
 }
 
 function remoteAction(ctx: CompileContext, state: StageState, c: CopyInstruction | AddInstruction, e: ExpandedCopy, src: string, input: number): { edge: Edge; action: CopyAction } | undefined {
@@ -154,11 +154,6 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   const linked = c.link && e.chmod === undefined && state.edge !== null;
   const inputs: Edge[] = state.edge === null || linked ? [] : [state.edge];
   const actions: FileAction[] = [];
-  for (const h of e.heredocs) {
-    const doc = heredocCopy(ctx, state, c, e, h, inputs.length);
-    inputs.push(doc.edge);
-    actions.push(doc.action);
-  }
   const local: string[] = [];
   for (const p of e.paths) {
     const remote = remoteAction(ctx, state, c, e, p, inputs.length);
@@ -181,6 +176,12 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
     inputs.push(source);
     actions.push(copy);
   }
+  // Heredocs are copied after the paths, as BuildKit orders them: with one destination file, the last one stays.
+  for (const h of e.heredocs) {
+    const doc = heredocCopy(ctx, state, c, e, h, inputs.length);
+    inputs.push(doc.edge);
+    actions.push(doc.action);
+  }
   const op: FileOp = { kind: 'file', base: state.edge === null || linked ? null : 0, actions, platform: state.platform };
   const metadata = {
     name: vertexName(state, displayText(ctx, state, c.original), onBuild),
@@ -194,6 +195,6 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
     ...(e.chown === undefined || e.chown === '' ? [] : [`--chown=${e.chown}`]),
     ...(e.chmod === undefined || e.chmod === '' ? [] : [`--chmod=${e.chmod}`]),
   ];
-  const createdBy = [c.kind.toUpperCase(), ...flags, ...historySources(c.sources, e), e.dest].join(' ');
+  const createdBy = [c.kind.toUpperCase(), ...flags, ...historySources(e), e.dest].join(' ');
   commitHistory(state.image, createdBy, { layer: true, buildkitSuffix: true });
 }

@@ -16,6 +16,9 @@ EOF
 COPY --chmod=0700 <<EOF /made/by/copy/file
 octal mode
 EOF
+COPY <<EOF ctx.txt /last
+the heredoc, copied after the paths
+EOF
 `;
 
 describe('COPY heredocs, end to end', () => {
@@ -25,6 +28,7 @@ describe('COPY heredocs, end to end', () => {
     const ctx = join(env.tmp.path, 'ctx');
     await mkdir(ctx, { recursive: true });
     await writeFile(join(ctx, 'Dockerfile'), DOCKERFILE);
+    await writeFile(join(ctx, 'ctx.txt'), 'from the context\n');
     const out = join(env.tmp.path, 'out');
     const res = await runTbuild(['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain', '--output', `type=local,dest=${out}`, ctx]);
     expect(res.code, res.stderr).toBe(0);
@@ -32,5 +36,6 @@ describe('COPY heredocs, end to end', () => {
     expect((await stat(join(out, 'x'))).mode & 0o7777).toBe(0o744);
     expect((await stat(join(out, 'made', 'by', 'copy', 'file'))).mode & 0o7777).toBe(0o700);
     expect((await stat(join(out, 'made', 'by'))).mode & 0o7777).toBe(0o700);
+    expect(await readFile(join(out, 'last'), 'utf8')).toBe('the heredoc, copied after the paths\n');
   });
 });

@@ -173,6 +173,13 @@ ENV FROMARG=$MODE
     ]);
   });
 
+  it('copies a COPY heredoc after the paths and writes it after them in history, as BuildKit orders them', async () => {
+    const def = await compileDockerfile('FROM busybox\nCOPY <<EOT app.sh /last\nhi\nEOT\n', options());
+    const copy = vertices(def.root).find((v) => v.metadata.name.includes('COPY'))?.op as FileOp;
+    expect(copy.actions.map((a) => (a.action === 'copy' ? a.sources : []))).toEqual([['app.sh'], ['/EOT']]);
+    expect(def.image.history?.at(-1)?.created_by).toBe('COPY app.sh <<EOT /last # buildkit');
+  });
+
   it('runs ONBUILD triggers of the base image first', async () => {
     const def = await compileDockerfile('FROM withonbuild\nRUN echo mine\n', options());
     const names = vertices(def.root).map((v) => v.metadata.name);
