@@ -8,6 +8,7 @@ import { applyModeSpec, type ModeSpec } from './chmod.js';
 import type { Owner } from './chown.js';
 import type { CopySource, Match } from './copy-match.js';
 import { linkReplacing, openExclusive, runCp } from './layer-nodes.js';
+import { copyXattrs } from './xattrs.js';
 
 /** Files up to this size are copied with synchronous calls. */
 const SMALL_FILE = 256 * 1024;
@@ -113,7 +114,7 @@ export class LayerWriter {
     if (lstatSync(host, { throwIfNoEntry: false })?.isDirectory() === false) unlinkSync(host);
     mkdirSync(host, { recursive: true });
     this.#madeDirs.add(to);
-    this.#applyDirMetadata(host, entry.stats);
+    this.#applyDirMetadata(host, entry);
   }
 
   /** ensureCopiedDir makes a missing directory `to` like the source directory `entry`; an existing one stays. */
@@ -189,7 +190,7 @@ export class LayerWriter {
         if (source.isExcluded(childRel)) continue;
         await this.#copyEntry(child, childRel, posix.join(to, name), source);
       }
-      this.#applyDirMetadata(host, st);
+      this.#applyDirMetadata(host, entry);
       return;
     }
     await this.#throttle();
@@ -206,9 +207,11 @@ export class LayerWriter {
     this.#pending.add(task);
   }
 
-  #applyDirMetadata(host: string, st: Stats): void {
+  #applyDirMetadata(host: string, entry: FsEntry): void {
+    const st = entry.stats;
     chmodSync(host, this.#modeFor(st));
     chownSync(host, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid);
+    copyXattrs(entry.hostPath, host);
     this.#dirTimes.set(host, st);
   }
 
@@ -240,6 +243,7 @@ export class LayerWriter {
     if (st.isSymbolicLink()) {
       await symlink(await readlink(entry.hostPath), host);
       await this.#chown(host, st, true);
+      copyXattrs(entry.hostPath, host);
       await lutimes(host, st.atime, st.mtime);
       return;
     }
@@ -262,6 +266,7 @@ export class LayerWriter {
     await copyFile(entry.hostPath, host, constants.COPYFILE_FICLONE);
     await chmod(host, this.#modeFor(st));
     await this.#chown(host, st, false);
+    copyXattrs(entry.hostPath, host);
     await utimes(host, st.atime, st.mtime);
   }
 
@@ -300,6 +305,8 @@ export class LayerWriter {
     } finally {
       closeSync(fd);
     }
+    // After chown, which clears security.capability.
+    copyXattrs(entry.hostPath, host);
   }
 
   /** keepTimes gives the directory `to` the times of `stats` when the copy finishes. */
@@ -313,6 +320,7 @@ export class LayerWriter {
     await runCp(['-a', '--no-dereference', '--', entry.hostPath, host]);
     await this.#chown(host, st, true);
     await chmod(host, this.#modeFor(st));
+    copyXattrs(entry.hostPath, host);
     await utimes(host, st.atime, st.mtime);
   }
 

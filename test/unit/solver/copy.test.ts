@@ -6,6 +6,7 @@ import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.j
 import type { CopyAction } from '../../../solver/graph/index.js';
 import { applyCopy, applyMkdir, type CopySource, type FileTarget } from '../../../solver/ops/copy.js';
 import { makeTempDir, run, type TempDir } from '../../helpers/cli.js';
+import { lgetxattr, lsetxattr } from '../../../native/index.js';
 
 const signal = new AbortController().signal;
 const options = { excludeMatcher: () => () => false, signal };
@@ -175,6 +176,22 @@ describe('applyCopy: hard links and archives', () => {
     await applyCopy(copy(['listed.tar'], '/', { extractArchives: true }), source(true), target(), options);
     expect(await meta('srv/link')).toBe('dir 755 0:0');
     expect(await readFile(join(upper, 'srv/link/act/f'), 'utf8')).toBe('f\n');
+  });
+});
+
+describe('applyCopy: extended attributes', () => {
+  it('keeps them on files and folders, security.capability even under --chown, and never overlay\'s own', async () => {
+    const cap = Buffer.from([1, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    await writeFile(join(src, 'dir', 'big'), Buffer.alloc(1 << 20));
+    lsetxattr(join(src, 'dir', 'f.txt'), 'user.origin', Buffer.from('stage'));
+    lsetxattr(join(src, 'dir', 'big'), 'security.capability', cap);
+    lsetxattr(join(src, 'dir', 'sub'), 'user.dir', Buffer.from('d'));
+    lsetxattr(join(src, 'dir', 'sub'), 'trusted.overlay.opaque', Buffer.from('y'));
+    await applyCopy(copy(['dir'], '/x/', { chown: { user: '9', group: '9' } }), source(false), target(), options);
+    expect(lgetxattr(join(upper, 'x', 'f.txt'), 'user.origin')?.toString()).toBe('stage');
+    expect(lgetxattr(join(upper, 'x', 'big'), 'security.capability')).toEqual(cap);
+    expect(lgetxattr(join(upper, 'x', 'sub'), 'user.dir')?.toString()).toBe('d');
+    expect(lgetxattr(join(upper, 'x', 'sub'), 'trusted.overlay.opaque')).toBeUndefined();
   });
 });
 
