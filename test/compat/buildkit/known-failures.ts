@@ -42,4 +42,9 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'dockerfile_check_test.go testReservedStageName': 'no ReservedStageName rule (stages named scratch or context)',
   'dockerfile_check_test.go testBaseImagePlatformMismatch': 'no InvalidBaseImagePlatform warning for a base image pushed for linux/arm64 built as linux/amd64 (or the reverse)',
   // dockerfile_cache_test.go
+  // dockerfile_addgit_test.go
+  'dockerfile_addgit_test.go testAddGitSHA1': 'ADD <git>#v0.0.3 --checksum=<v0.0.2 commit> fails with "it resolved to commit …, not --checksum=…"; BuildKit: "expected checksum to match"; a garbage checksum: "expected a commit hash", BuildKit: "invalid checksum … expected hex commit hash"',
+  'dockerfile_addgit_test.go testAddGitSHA256': 'a SHA-256 git repository served over dumb HTTP: "Cannot find ref \\"v0.0.1\\""',
+  'dockerfile_addgit_test.go testGitQueryString / context': 'git URL queries: ?branch=<a tag> and ?commit=<wrong short hash> build instead of failing; ?tag=…#ref (allowed mixed refs, ref conflicts) is passed to git as part of the URL; ?keep-git-dir and ?submodules are ignored (no .git/HEAD, no submodule files); missing refs say "Cannot find ref", BuildKit "repository does not contain ref"',
+  'dockerfile_addgit_test.go testGitQueryString / add': 'git URL queries: ?branch=<a tag> and ?commit=<wrong short hash> build instead of failing; ?tag=…#ref (allowed mixed refs, ref conflicts) is passed to git as part of the URL; ?keep-git-dir and ?submodules are ignored (no .git/HEAD, no submodule files); missing refs say "Cannot find ref", BuildKit "repository does not contain ref"',
 };
