@@ -117,12 +117,17 @@ export class LayerWriter {
     this.#applyDirMetadata(host, entry);
   }
 
-  /** ensureCopiedDir makes a missing directory `to` like the source directory `entry`; an existing one stays. */
+  /**
+   * ensureCopiedDir makes a missing directory `to` like the source directory `entry`. An existing one keeps its
+   * owner and times and takes the source's permission bits, without --chmod, as BuildKit's copy treats the
+   * folders it passes through to reach a match.
+   */
   async ensureCopiedDir(entry: FsEntry, to: string): Promise<void> {
     if (this.#madeDirs.has(to)) return;
     const there = await this.#target.base.lookup(to, { followLast: false });
-    if (there?.stats.isDirectory() === true) return this.ensureExistingDir(to);
-    await this.copyDirEntry(entry, to);
+    if (there?.stats.isDirectory() !== true) return this.copyDirEntry(entry, to);
+    await this.ensureExistingDir(to);
+    chmodSync(posix.join(this.#target.upperdir, to), entry.stats.mode & 0o7777);
   }
 
   /**

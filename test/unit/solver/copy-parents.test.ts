@@ -49,6 +49,9 @@ describe('applyCopy --parents', () => {
     await copyParents(['a/./b/c/d/foo'], '/own/', { chown: { user: '7', group: '8' }, chmod: '750' });
     expect(await meta('own')).toBe('750 7:8');
     expect(await meta('own/b/c')).toBe('750 7:8');
+    // An existing folder on the way keeps its owner and takes the source's permission bits, --chmod aside.
+    await copyParents(['a/./b/c/d/foo'], '/own/', { chmod: '755' });
+    expect(await meta('own/b/c')).toBe('710 7:8');
   });
 
   it('makes the destination when the pattern matches nothing, but not when the pivot does', async () => {
