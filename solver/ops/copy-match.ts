@@ -33,12 +33,9 @@ export async function expandSource(src: string, source: CopySource): Promise<Mat
   if (!hasWildcard(clean)) {
     const entry = await source.view.lookup(clean, { followLast: true });
     const rel = clean.slice(1);
-    if (entry === undefined || (rel !== '' && source.isExcluded(rel))) {
-      // BuildKit's words: the copy's cache key is a checksum of what it reads, and that fails first.
-      throw new FileOpError(`failed to calculate checksum of ref ${source.ref ?? 'context'}: "${clean}": not found`, {
-        hint: 'check the path and that .dockerignore does not exclude it',
-      });
-    }
+    if (rel !== '' && source.isExcluded(rel)) throw notFound(source, clean);
+    // Through a symlink, BuildKit names the path it leads to.
+    if (entry === undefined) throw notFound(source, await source.view.resolvePath(clean));
     return [{ relPath: rel, entry }];
   }
   const parts = clean.split('/').filter((p) => p.length > 0);
@@ -69,14 +66,34 @@ export async function expandSource(src: string, source: CopySource): Promise<Mat
   return current;
 }
 
+/** failDangling fails a copy that follows its matches when one is a symlink to nothing, as BuildKit's does. */
+export async function failDangling(matches: readonly Match[], source: CopySource): Promise<void> {
+  const dangling = matches.find((m) => m.entry.stats.isSymbolicLink());
+  if (dangling !== undefined) throw notFound(source, await source.view.resolvePath(`/${dangling.relPath}`));
+}
+
+/** unfollowed is a match as it is in the tree: --parents copies a symlink it matches as a symlink. */
+export async function unfollowed(m: Match, source: CopySource): Promise<Match> {
+  const raw = m.entry.stats.isSymbolicLink() ? m.entry : await source.view.lookup(`/${m.relPath}`, { followLast: false });
+  return raw?.stats.isSymbolicLink() === true ? { relPath: m.relPath, entry: raw } : m;
+}
+
+/** notFound words a missing source as BuildKit does: the copy's cache key is a checksum of what it reads. */
+function notFound(source: CopySource, path: string): FileOpError {
+  return new FileOpError(`failed to calculate checksum of ref ${source.ref ?? 'context'}: "${path}": not found`, {
+    hint: 'check the path and that .dockerignore does not exclude it',
+  });
+}
+
 async function children(m: Match, source: CopySource): Promise<Match[]> {
   if (!m.entry.stats.isDirectory()) return [];
   const out: Match[] = [];
   for (const [name, entry] of [...(await source.view.list(`/${m.relPath}`, m.entry))].sort(byName)) {
     const relPath = m.relPath === '' ? name : `${m.relPath}/${name}`;
     if (source.isExcluded(relPath)) continue;
+    // A symlink to nothing stays itself: it leads nowhere, and as a match it fails the copy.
     const resolved = entry.stats.isSymbolicLink() ? await source.view.lookup(`/${relPath}`, { followLast: true }) : entry;
-    if (resolved !== undefined) out.push({ relPath, entry: resolved });
+    out.push({ relPath, entry: resolved ?? entry });
   }
   return out;
 }

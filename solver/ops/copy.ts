@@ -7,7 +7,7 @@ import type { CopyAction, MkdirAction, MkfileAction } from '../graph/index.js';
 import { extractArchive, isTarArchive } from './archive.js';
 import { parseModeSpec } from './chmod.js';
 import { resolveChown, type Owner } from './chown.js';
-import { cleanSource, expandSource, type CopySource, type Match } from './copy-match.js';
+import { cleanSource, expandSource, failDangling, unfollowed, type CopySource, type Match } from './copy-match.js';
 import { LayerWriter, type FileTarget } from './layer-writer.js';
 
 export { expandSource, type CopySource, type Match } from './copy-match.js';
@@ -63,7 +63,9 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
     const dropped = components(pivot).length;
     // --parents copies from the pivot (or the root), so --exclude applies to the matches themselves, from there.
     const matches = await expandSource(pattern, action.parents ? excludeBelow(source, dropped, relExcluded) : source);
-    for (const match of matches) planned.push({ match, dropped });
+    // Matches are followed, except below the folder --parents copies from: there a symlink is copied as one.
+    if (!action.parents) await failDangling(matches, source);
+    for (const match of matches) planned.push({ match: action.parents && components(match.relPath).length > dropped ? await unfollowed(match, source) : match, dropped });
     // BuildKit copies the pivot's folder with the pattern as a filter: the destination is made even when the
     // pattern matches nothing, unless a wildcard in the pivot itself matched nothing.
     if (action.parents && matches.length === 0 && (pivot === '' || (await expandSource(pivot, source)).length > 0)) {

@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.js';
@@ -59,6 +59,18 @@ describe('applyCopy --parents', () => {
     expect(await readdir(join(upper, 'made'))).toEqual([]);
     await copyParents(['a/nothing*/./c'], '/not/');
     await expect(lstat(join(upper, 'not'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('copies a symlink it matches as a symlink; a copy without --parents follows it, and fails on one to nothing', async () => {
+    await symlink('b/c/d/foo', join(src, 'a', 'lnk'));
+    await symlink('nowhere', join(src, 'a', 'lnx'));
+    await copyParents(['a/./ln*'], '/out/');
+    expect(await readlink(join(upper, 'out', 'lnk'))).toBe('b/c/d/foo');
+    expect(await readlink(join(upper, 'out', 'lnx'))).toBe('nowhere');
+    await copyParents(['a/lnk'], '/followed', { parents: false });
+    expect((await lstat(join(upper, 'followed'))).isFile()).toBe(true);
+    await expect(copyParents(['a/ln*'], '/w/', { parents: false })).rejects.toThrow('failed to calculate checksum of ref stage: "/a/nowhere": not found');
+    await expect(copyParents(['a/lnx'], '/w/', { parents: false })).rejects.toThrow('failed to calculate checksum of ref stage: "/a/nowhere": not found');
   });
 
   it('reports a missing path in BuildKit\'s words', async () => {
