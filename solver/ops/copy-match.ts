@@ -12,6 +12,8 @@ export interface CopySource {
   readonly rootOwned?: boolean;
   /** Names the source in errors, as BuildKit names the ref it reads (a snapshot, or the local context's name). */
   readonly ref?: string;
+  /** Exception patterns (`!path`) may bring back entries below an excluded folder: the copy walks into it. */
+  readonly hasExceptions?: boolean;
 }
 
 /** Match is one source path a COPY selected. */

@@ -55,6 +55,7 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
   const owner = chown ?? (source.rootOwned === true ? ROOT_OWNER : undefined);
   const mode = action.chmod === undefined ? undefined : parseModeSpec(action.chmod);
   const relExcluded = action.excludes.length === 0 ? undefined : options.excludeMatcher(action.excludes);
+  const exceptions = action.excludes.some((x) => x.startsWith('!'));
   const destResolved = await target.base.resolvePath(action.dest);
   const writer = new LayerWriter(target, owner, mode);
   const planned: Planned[] = [];
@@ -62,7 +63,7 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
     const { pivot, pattern } = action.parents ? splitPivot(src) : { pivot: '', pattern: src };
     const dropped = components(pivot).length;
     // --parents copies from the pivot (or the root), so --exclude applies to the matches themselves, from there.
-    const matches = await expandSource(pattern, action.parents ? excludeBelow(source, dropped, relExcluded) : source);
+    const matches = await expandSource(pattern, action.parents ? excludeBelow(source, dropped, relExcluded, exceptions) : source);
     // Matches are followed, except below the folder --parents copies from: there a symlink is copied as one.
     if (!action.parents) await failDangling(matches, source);
     for (const match of matches) planned.push({ match: action.parents && components(match.relPath).length > dropped ? await unfollowed(match, source) : match, dropped });
@@ -77,7 +78,7 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
   // trailing slash leave the last one there, as BuildKit's copy does.
   for (const p of planned) {
     const m = p.match;
-    const scoped = excludeBelow(source, action.parents ? p.dropped : components(m.relPath).length, relExcluded);
+    const scoped = excludeBelow(source, action.parents ? p.dropped : components(m.relPath).length, relExcluded, exceptions);
     if (action.extractArchives && m.entry.stats.isFile() && (await isTarArchive(m.entry.hostPath, options.signal))) {
       await extractInto(m, destResolved, target, chown, options.signal);
       continue;
@@ -105,13 +106,14 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
  * is expanded regardless of them (`COPY --exclude=b.* *.txt` copies b.txt; `ADD --exclude=* dir* /6` makes an
  * empty /6), while a directory's contents and, with --parents, everything below the pivot are filtered.
  */
-export function excludeBelow(source: CopySource, depth: number, relExcluded: ((rel: string) => boolean) | undefined): CopySource {
+export function excludeBelow(source: CopySource, depth: number, relExcluded: ((rel: string) => boolean) | undefined, exceptions = false): CopySource {
   if (relExcluded === undefined) return source;
+  const hasExceptions = source.hasExceptions === true || exceptions;
   const below = (rel: string): boolean => {
     const parts = components(rel);
     return parts.length > depth && relExcluded(parts.slice(depth).join('/'));
   };
-  return { ...source, isExcluded: (rel) => source.isExcluded(rel) || below(rel) };
+  return { ...source, isExcluded: (rel) => source.isExcluded(rel) || below(rel), hasExceptions };
 }
 
 /**

@@ -166,8 +166,7 @@ export class LayerWriter {
     await this.ensureExistingDir(to);
     for (const [name, child] of await source.view.list(`/${from.relPath}`, from.entry)) {
       const childRel = from.relPath === '' ? name : `${from.relPath}/${name}`;
-      if (source.isExcluded(childRel)) continue;
-      await this.#copyEntry(child, childRel, posix.join(to, name), source);
+      await this.#copyUnlessExcluded(child, childRel, posix.join(to, name), source);
     }
     await this.#settle();
   }
@@ -182,6 +181,28 @@ export class LayerWriter {
     await (link ? lchown(host, uid, gid) : fsChown(host, uid, gid));
   }
 
+  /**
+   * Copies an entry the source does not exclude. Below an excluded folder, exception patterns (`!path`) may bring
+   * entries back: the walk goes on there, and the excluded folders on the way are made, like the source folders,
+   * only for what is copied, as BuildKit's copy makes them.
+   */
+  async #copyUnlessExcluded(entry: FsEntry, relPath: string, to: string, source: CopySource, skipped: readonly (readonly [FsEntry, string])[] = []): Promise<void> {
+    if (!source.isExcluded(relPath)) {
+      for (const [dir, dirTo] of skipped) {
+        if (this.#madeDirs.has(dirTo)) continue;
+        const host = posix.join(this.#target.upperdir, dirTo);
+        mkdirSync(host, { recursive: true });
+        this.#madeDirs.add(dirTo);
+        this.#applyDirMetadata(host, dir);
+      }
+      return this.#copyEntry(entry, relPath, to, source);
+    }
+    if (source.hasExceptions !== true || !entry.stats.isDirectory()) return;
+    for (const [name, child] of await source.view.list(`/${relPath}`, entry)) {
+      await this.#copyUnlessExcluded(child, `${relPath}/${name}`, posix.join(to, name), source, [...skipped, [entry, to]]);
+    }
+  }
+
   async #copyEntry(entry: FsEntry, relPath: string, to: string, source: CopySource): Promise<void> {
     const host = posix.join(this.#target.upperdir, to);
     const st = entry.stats;
@@ -192,8 +213,7 @@ export class LayerWriter {
       const children = await source.view.list(`/${relPath}`, entry);
       for (const [name, child] of children) {
         const childRel = relPath === '' ? name : `${relPath}/${name}`;
-        if (source.isExcluded(childRel)) continue;
-        await this.#copyEntry(child, childRel, posix.join(to, name), source);
+        await this.#copyUnlessExcluded(child, childRel, posix.join(to, name), source);
       }
       this.#applyDirMetadata(host, entry);
       return;

@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileExcludes } from '../../../controller/build-extras.js';
@@ -52,6 +52,14 @@ describe('applyCopy --exclude', () => {
   it('matches relative to the copied directory, not the context root', async () => {
     await copyEx(['p'], '/rel/', ['q/s.md', 'p/q/r.txt']);
     expect(await list('rel')).toEqual(['q', 'q/r.txt']);
+  });
+
+  it('walks into an excluded folder for an exception, making the folders on the way only for what it copies', async () => {
+    await mkdir(join(src, 'p/q/empty'));
+    await chmod(join(src, 'p/q'), 0o711);
+    await copyEx(['p'], '/neg/', ['q', '!q/r.txt']);
+    expect(await list('neg')).toEqual(['q', 'q/r.txt']);
+    expect((await stat(join(upper, 'neg/q'))).mode & 0o7777).toBe(0o711);
   });
 
   it('with --parents matches below the pivot (or the root), matched files included', async () => {
