@@ -41,7 +41,11 @@ export function writeInspectResult(request: BuildRequest, result: BuildResult, o
     for (const w of result.warnings) out.write(`WARNING: ${w}\n`);
     const n = result.warnings.length;
     out.write(n === 0 ? 'Check complete, no warnings found.\n' : `Check complete, ${n} warning${n === 1 ? ' has' : 's have'} been found!\n`);
-    return result.checkFailed === true ? 1 : 0;
+    if (result.checkFailed !== true) return 0;
+    // As BuildKit with `# check=error=true`: the rules found, once each (warnings read `Rule: detail (file:line)`).
+    const rules = [...new Set(result.warnings.map((w) => w.slice(0, w.indexOf(':'))))];
+    out.write(`ERROR: lint violation found for rules: ${rules.join(', ')}\n`);
+    return 1;
   }
   return 0;
 }

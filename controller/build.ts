@@ -2,7 +2,7 @@ import type PQueue from 'p-queue';
 import { createExecSlots, limitExecutor } from './exec-slots.js';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { InternalError, UsageError } from '../base/errors.js';
+import { DockerfileError, InternalError, UsageError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile, describeDockerfile } from '../frontend/index.js';
@@ -118,6 +118,10 @@ async function attemptBuild(
     return `${w.rule}: ${w.message}${where ? ` (${where})` : ''}`;
   });
   if (request.check === true || request.print !== undefined) return (await images.checked()) ? undefined : inspectResult(request, definition, warnings);
+  if (definition.violation !== undefined) {
+    const first = definition.warnings[0]?.location;
+    throw new DockerfileError(definition.violation, { code: 'DOCKERFILE_CHECK', ...(first === undefined ? {} : { location: first }) });
+  }
   if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
   const context = await loadContext(resolve(request.contextDir), request.dockerfile);
   await using ssh = await openSshAgents(request.ssh ?? [], signal);

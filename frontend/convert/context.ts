@@ -5,21 +5,8 @@ import type { Stage } from '../instructions/index.js';
 import type { ShellLexer } from '../shell/index.js';
 import type { GraphBuilder } from './graph-builder.js';
 import type { StageState } from './stage-state.js';
-import type { BuildWarning, CompileOptions, ResolvedImageConfig } from './types.js';
-
-/** WarningSink collects check findings once each. */
-export class WarningSink {
-  readonly #seen = new Set<string>();
-  readonly list: BuildWarning[] = [];
-
-  /** add records a finding unless the same one was already recorded. */
-  add(rule: string, message: string, location: SourceLocation | undefined): void {
-    const key = `${rule}\0${message}\0${location?.startLine ?? ''}`;
-    if (this.#seen.has(key)) return;
-    this.#seen.add(key);
-    this.list.push(location === undefined ? { rule, message } : { rule, message, location });
-  }
-}
+import type { WarningSink } from './checks.js';
+import type { CompileOptions, ResolvedImageConfig } from './types.js';
 
 /** CompileContext is what every dispatch step of one compilation shares. */
 export interface CompileContext {

@@ -15,6 +15,7 @@ import {
   dispatchUser,
   dispatchVolume,
 } from './image-instructions.js';
+import { checkInstruction } from './lint-instructions.js';
 import { dispatchRun } from './run.js';
 import { dispatchArg, dispatchOnbuild, dispatchWorkdir } from './scope-instructions.js';
 import type { StageState } from './stage-state.js';
@@ -28,6 +29,7 @@ export interface StageInstruction {
 /** dispatchInstruction applies one instruction to a stage's graph state and image config. */
 export async function dispatchInstruction(ctx: CompileContext, state: StageState, item: StageInstruction): Promise<void> {
   ctx.options.signal.throwIfAborted();
+  checkInstruction(ctx, state, item);
   const i = item.instruction;
   switch (i.kind) {
     case 'from':

@@ -4,8 +4,9 @@ import type { ProxyEnv } from '../../solver/graph/index.js';
 import { parseStages, type ArgInstruction, type Stage } from '../instructions/index.js';
 import { parseDockerfile } from '../parser/index.js';
 import { ShellLexer } from '../shell/index.js';
-import { checkStages, keepWarning, parseCheckConfig } from './checks.js';
-import { WarningSink, type CompileContext } from './context.js';
+import { CheckScope, parseCheckConfig, WarningSink } from './checks.js';
+import type { CompileContext } from './context.js';
+import { checkFroms, checkInstructionCasing, checkStages } from './lint-stages.js';
 import { runLexer } from './expand.js';
 import { GraphBuilder } from './graph-builder.js';
 import { finalizeImage } from './image-state.js';
@@ -35,18 +36,24 @@ function proxyEnvFrom(buildArgs: ReadonlyMap<string, string>): ProxyEnv | undefi
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-function globalArgs(lexer: ShellLexer, metaArgs: readonly ArgInstruction[], stages: readonly Stage[], options: CompileOptions): Map<string, string> {
+function globalArgs(
+  lexer: ShellLexer,
+  metaArgs: readonly ArgInstruction[],
+  stages: readonly Stage[],
+  options: CompileOptions,
+  buildArgs: ReadonlyMap<string, string> = options.buildArgs,
+): Map<string, string> {
   const args = builtinPlatformArgs(options.targetPlatform, options.buildPlatform);
   // TARGETSTAGE names the stage asked for: --target as given, else the last stage's name, else "default".
   args.set('TARGETSTAGE', options.target || stages[stages.length - 1]?.from.stageName?.toLowerCase() || 'default');
   // A --build-arg overrides a built-in arg, as in BuildKit.
   for (const key of args.keys()) {
-    const given = options.buildArgs.get(key);
+    const given = buildArgs.get(key);
     if (given !== undefined) args.set(key, given);
   }
   for (const cmd of metaArgs) {
     for (const arg of cmd.args) {
-      const given = options.buildArgs.get(arg.key);
+      const given = buildArgs.get(arg.key);
       const value = given ?? (arg.value === undefined ? undefined : runLexer(lexer, arg.value, args, cmd.location).result);
       if (value !== undefined) args.set(arg.key, value);
     }
@@ -54,17 +61,31 @@ function globalArgs(lexer: ShellLexer, metaArgs: readonly ArgInstruction[], stag
   return args;
 }
 
+/** defaultGlobalArgs are the global args as if no --build-arg were given; undefined when their defaults fail to expand. */
+function defaultGlobalArgs(lexer: ShellLexer, metaArgs: readonly ArgInstruction[], stages: readonly Stage[], options: CompileOptions): Map<string, string> | undefined {
+  try {
+    return globalArgs(lexer, metaArgs, stages, options, new Map());
+  } catch (err) {
+    // A default such as ${FOO:?error} fails only when no --build-arg sets FOO: the build says so if it must.
+    if (err instanceof DockerfileError) return undefined;
+    throw err;
+  }
+}
+
 /** compileDockerfile turns a Dockerfile into the build graph of the target stage and the image config it yields. */
 export async function compileDockerfile(text: string, options: CompileOptions): Promise<BuildDefinition> {
   options.signal.throwIfAborted();
   const parsed = parseDockerfile(text, { file: options.file });
-  const warnings = new WarningSink();
-  for (const w of parsed.warnings) warnings.add('NoEmptyContinuation', w.message, w.location);
+  const checks = parseCheckConfig(options.buildArgs.get('BUILDKIT_DOCKERFILE_CHECK') ?? parsed.directives['check']);
+  const warnings = new WarningSink(new CheckScope(checks, parsed.ast.children));
+  for (const w of parsed.warnings) warnings.add('NoEmptyContinuation', 'Empty continuation line', w.location);
   const { metaArgs, stages } = parseStages(parsed.ast, options.file);
   if (stages.length === 0) throw new DockerfileError('dockerfile contains no stages to build', { location: { file: options.file, startLine: 1, endLine: 1 } });
   checkStages(stages, warnings);
+  checkInstructionCasing(stages, warnings);
   const lexer = new ShellLexer({ escapeToken: parsed.escapeToken });
   const args = globalArgs(lexer, metaArgs, stages, options);
+  checkFroms(stages, lexer, { args, defaults: defaultGlobalArgs(lexer, metaArgs, stages, options), metaArgs }, warnings);
   const compiled = new Map<number, Promise<StageState>>();
   const resolved = new Map<string, Promise<ResolvedImageConfig>>();
   const byName = new Map<string, number>();
@@ -102,18 +123,11 @@ export async function compileDockerfile(text: string, options: CompileOptions): 
     },
   };
   const state = await ctx.compileStage(targetStageIndex(stages, options.target));
-  const checks = parseCheckConfig(options.buildArgs.get('BUILDKIT_DOCKERFILE_CHECK') ?? parsed.directives['check']);
-  const kept = warnings.list.filter((w) => keepWarning(checks, w.rule));
-  const checkFailed = checks.error && kept.length > 0;
-  if (checkFailed && options.checkOnly !== true) {
-    const first = kept[0];
-    throw new DockerfileError(`lint violation found for rules: ${[...new Set(kept.map((w) => w.rule))].join(', ')}`, {
-      code: 'DOCKERFILE_CHECK',
-      ...(first?.location === undefined ? {} : { location: first.location }),
-    });
-  }
+  // --check lints every stage, as BuildKit's lint request does, not only those the target needs.
+  if (options.checkOnly === true) await Promise.all(stages.map((_, i) => ctx.compileStage(i)));
+  const violation = warnings.violation();
   const epoch = ctx.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: ctx.sourceDateEpoch };
-  return { root: state.edge, image: finalizeImage(state.image, options.targetPlatform), stageName: state.name, warnings: kept, checkFailed, ...epoch };
+  return { root: state.edge, image: finalizeImage(state.image, options.targetPlatform), stageName: state.name, warnings: warnings.list, checkFailed: violation !== undefined, ...(violation === undefined ? {} : { violation }), ...epoch };
 }
 
 async function resolveWithLocation(options: CompileOptions, ref: string, platform: Platform, location: SourceLocation): Promise<ResolvedImageConfig> {

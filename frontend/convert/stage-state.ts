@@ -1,3 +1,4 @@
+import type { SourceLocation } from '../../base/errors.js';
 import type { Platform } from '../../base/oci.js';
 import type { Edge } from '../../solver/graph/index.js';
 import type { ImageState } from './image-state.js';
@@ -28,6 +29,10 @@ export interface StageState {
   cmdIndex: number;
   cmdTotal: number;
   cmdSet: boolean;
+  /** A WORKDIR of this Dockerfile set the directory (here or in the stage this one builds on): WorkdirRelativePath. */
+  workdirSet: boolean;
+  /** Where CMD, ENTRYPOINT and HEALTHCHECK were last given in this stage: MultipleInstructionsDisallowed. */
+  readonly lastGiven: Map<string, SourceLocation>;
 }
 
 /** setScopeVar sets a variable in a stage scope, moving it to the end as BuildKit's env list does. */

@@ -16,9 +16,8 @@ import { vertexName, type StageState } from './stage-state.js';
 const LAYER_KINDS = new Set<Instruction['kind']>(['run', 'copy', 'add', 'workdir']);
 
 function expandFromWord(ctx: CompileContext, from: FromInstruction, word: string): string {
-  const r = runLexer(ctx.lexer, word, ctx.globalArgs, from.location);
-  for (const name of r.unmatched) ctx.warnings.add('UndefinedArgInFrom', `FROM argument '${name}' is not declared`, from.location);
-  return r.result;
+  // The checks of FROM words (UndefinedArgInFrom) ran for every stage before the build (lint-stages.ts).
+  return runLexer(ctx.lexer, word, ctx.globalArgs, from.location).result;
 }
 
 function parseTriggers(ctx: CompileContext, from: FromInstruction, triggers: readonly string[]): StageInstruction[] {
@@ -35,9 +34,17 @@ function parseTriggers(ctx: CompileContext, from: FromInstruction, triggers: rea
 
 interface StageBase {
   readonly kind: 'stage' | 'image' | 'scratch';
-  readonly state: Omit<StageState, 'index' | 'name' | 'label' | 'ignoreCache' | 'cmdIndex' | 'cmdTotal' | 'cmdSet'>;
+  readonly state: Omit<StageState, 'index' | 'name' | 'label' | 'ignoreCache' | 'cmdIndex' | 'cmdTotal' | 'cmdSet' | 'workdirSet' | 'lastGiven'>;
   readonly triggers: readonly string[];
   readonly imageRef?: { readonly ref: string; readonly digest: string };
+  /** The base stage's WORKDIR was set by this Dockerfile. */
+  readonly workdirSet?: boolean;
+}
+
+function previousStage(ctx: CompileContext, name: string, index: number): number | undefined {
+  const lower = name.toLowerCase();
+  for (let i = index - 1; i >= 0; i--) if (ctx.stages[i]?.from.stageName?.toLowerCase() === lower) return i;
+  return undefined;
 }
 
 async function resolveBase(ctx: CompileContext, index: number, name: string, platform: Platform): Promise<StageBase> {
@@ -46,12 +53,13 @@ async function resolveBase(ctx: CompileContext, index: number, name: string, pla
   if (from === undefined) throw new DockerfileError(`invalid stage index ${index}`);
   // As in BuildKit, a named build context replaces a stage of the same name.
   const named = ctx.options.namedContexts?.get(baseName);
-  const baseIndex = named === undefined ? ctx.stageIndex(baseName) : undefined;
-  if (baseIndex !== undefined && baseIndex < index) {
+  // As in BuildKit, FROM names the nearest stage of that name before it (names may repeat: DuplicateStageName).
+  const baseIndex = named === undefined ? previousStage(ctx, baseName, index) : undefined;
+  if (baseIndex !== undefined) {
     const base = await ctx.compileStage(baseIndex);
     const triggers = (ctx.stages[baseIndex]?.instructions ?? []).flatMap((i) => (i.kind === 'onbuild' ? [i.expression] : []));
     const state = { ...base, image: cloneImageState(base.image), env: new Map(base.env), buildArgs: [...base.buildArgs] };
-    return { kind: 'stage', state, triggers };
+    return { kind: 'stage', state, triggers, workdirSet: base.workdirSet };
   }
   const fresh = { edge: null, env: new Map<string, string>(), buildArgs: [], workdir: '/', user: '', platform };
   if (named?.type === 'local') {
@@ -94,6 +102,8 @@ export async function buildStage(ctx: CompileContext, index: number): Promise<St
     cmdIndex: 0,
     cmdTotal: (base.kind === 'image' ? 1 : 0) + items.filter((i) => LAYER_KINDS.has(i.instruction.kind)).length,
     cmdSet: false,
+    workdirSet: base.kind === 'stage' && base.workdirSet === true,
+    lastGiven: new Map(),
   };
   if (base.kind !== 'stage') initFromImage(state);
   if (ctx.sourceDateEpoch !== undefined) state.image.historyTime = formatEpoch(ctx.sourceDateEpoch);

@@ -28,7 +28,7 @@ export interface CompileOptions {
   readonly signal: AbortSignal;
   /** Named contexts (`--build-context name=...`) that `FROM name` and `COPY --from=name` read. */
   readonly namedContexts?: ReadonlyMap<string, NamedContext>;
-  /** Only checking (`--check`): check errors are reported through checkFailed instead of thrown. */
+  /** Only checking (`--check`): every stage is compiled, to check them all. */
   readonly checkOnly?: boolean;
   /**
    * Settings every RUN gets (`--add-host`, `--shm-size`, `--ulimit`, the BUILDKIT_SANDBOX_HOSTNAME hostname); they are
@@ -60,6 +60,8 @@ export interface BuildDefinition {
   readonly warnings: readonly BuildWarning[];
   /** Checks found problems and `# check=error=true` makes them fatal. */
   readonly checkFailed?: boolean;
+  /** The error a build fails with when checkFailed, after showing the warnings: `lint violation found for rules: …`. */
+  readonly violation?: string;
   /** SOURCE_DATE_EPOCH (seconds) from a --build-arg or a global ARG: what the export dates and clamps times to. */
   readonly sourceDateEpoch?: number;
 }

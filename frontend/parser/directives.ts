@@ -16,25 +16,26 @@ export class DirectiveState {
     return this.continuation;
   }
 
-  /** observe looks at one line; directives are recognised only until the first line that is not one. */
-  observe(line: string): void {
-    if (this.done) return;
+  /** observe looks at one line and tells whether it is a directive; directives are recognised only until the first line that is not one. */
+  observe(line: string): boolean {
+    if (this.done) return false;
     if (!line.startsWith('#')) {
       this.done = true;
-      return;
+      return false;
     }
     const m = DIRECTIVE_RE.exec(line.slice(1).replace(/^\p{White_Space}+/u, ''));
     const key = m?.[1]?.toLowerCase();
     const value = m?.[2];
     if (key === undefined || value === undefined || !VALID_DIRECTIVES.has(key)) {
       this.done = true;
-      return;
+      return false;
     }
     if (key in this.values) {
       throw new DockerfileError(`Cannot use more than one ${key} parser directive`, { code: 'DOCKERFILE_SYNTAX' });
     }
     this.values[key] = value;
     if (key === 'escape') this.setEscapeToken(value);
+    return true;
   }
 
   private setEscapeToken(token: string): void {

@@ -92,11 +92,17 @@ export function parseDockerfile(text: string, options: ParseOptions): ParseResul
 
   for (let raw = reader.next(); raw !== undefined; raw = reader.next()) {
     const startLine = reader.lineNumber;
-    if (isComment(raw)) comments.push(trimGoSpace(raw.slice(1)));
+    if (isComment(raw)) {
+      // As in BuildKit, an empty comment line ends the comments an instruction carries.
+      const comment = trimGoSpace(raw.slice(1));
+      if (comment === '') comments = [];
+      else comments.push(comment);
+    }
     const first = trimLeftGoSpace(trimNewline(raw));
     const column = Array.from(trimNewline(raw)).length - Array.from(first).length + 1;
     try {
-      directives.observe(first);
+      // A directive is not a comment of the first instruction.
+      if (directives.observe(first)) comments.pop();
     } catch (err) {
       throw withLocation(err, at(startLine, startLine));
     }

@@ -210,8 +210,15 @@ ENV FROMARG=$MODE
     expect(err.location?.startLine).toBe(3);
   });
 
-  it('fails on duplicate stage names and unknown instructions with locations', async () => {
-    expect((await compileError('FROM busybox AS a\nFROM busybox AS a\n')).location?.startLine).toBe(2);
+  it('warns of a duplicate stage name (DuplicateStageName) and builds on the nearest stage of that name before', async () => {
+    const def = await compileDockerfile('FROM scratch AS a\nENV N=1\nFROM scratch AS a\nENV N=2\nFROM a\n', options());
+    expect(def.warnings.map((w) => [w.rule, w.message, w.location?.startLine])).toEqual([
+      ['DuplicateStageName', 'Duplicate stage name "a", stage names should be unique', 3],
+    ]);
+    expect(def.image.config.Env).toContain('N=2');
+  });
+
+  it('fails on unknown instructions with locations', async () => {
     const err = await compileError('FROM busybox\nRUNN echo\n');
     expect(err.message).toBe('unknown instruction: RUNN (did you mean RUN?)');
     expect(err.location?.startLine).toBe(2);
