@@ -153,29 +153,45 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   // With --chmod BuildKit copies onto the stage instead, so the directories it creates never replace existing ones.
   const linked = c.link && e.chmod === undefined && state.edge !== null;
   const inputs: Edge[] = state.edge === null || linked ? [] : [state.edge];
-  const actions: FileAction[] = [];
+  // The sources are copied in the order written, as BuildKit does: the paths of the context (or of --from) in
+  // runs between URLs and git sources, all read from one source input.
+  const ordered: (CopyAction | string)[] = [];
   const local: string[] = [];
   for (const p of e.paths) {
     const remote = remoteAction(ctx, state, c, e, p, inputs.length);
     if (remote === undefined) {
       local.push(p);
+      ordered.push(p);
       continue;
     }
     inputs.push(remote.edge);
-    actions.push(remote.action);
+    ordered.push(remote.action);
   }
   if (c.kind === 'add' && c.checksum !== undefined && local.length > 0) {
     throw new DockerfileError('checksum can\'t be specified for non-HTTP(S) sources', { location: c.location });
   }
+  const actions: FileAction[] = [];
   if (local.length > 0) {
     const from = c.kind === 'copy' ? c.from : undefined;
     const parents = c.kind === 'copy' && c.parents;
     const le: ExpandedCopy = { ...e, paths: local, excludes: sourceExcludes(local, e.excludes, parents) };
     const source = from === undefined ? contextSource(ctx, state, le, 'context', c.location) : await resolveCopyFrom(ctx, state, from, c.location, le);
-    const copy = copyAction(state, e, inputs.length, local, c.kind === 'add' && (c.unpack ?? true), parents);
+    const input = inputs.length;
     inputs.push(source);
-    actions.push(copy);
-  }
+    let run: string[] = [];
+    const flush = (): void => {
+      if (run.length > 0) actions.push(copyAction(state, e, input, run, c.kind === 'add' && (c.unpack ?? true), parents));
+      run = [];
+    };
+    for (const o of ordered) {
+      if (typeof o === 'string') run.push(o);
+      else {
+        flush();
+        actions.push(o);
+      }
+    }
+    flush();
+  } else actions.push(...ordered.filter((o): o is CopyAction => typeof o !== 'string'));
   // Heredocs are copied after the paths, as BuildKit orders them: with one destination file, the last one stays.
   for (const h of e.heredocs) {
     const doc = heredocCopy(ctx, state, c, e, h, inputs.length);

@@ -180,6 +180,12 @@ ENV FROMARG=$MODE
     expect(def.image.history?.at(-1)?.created_by).toBe('COPY app.sh <<EOT /last # buildkit');
   });
 
+  it('copies the sources of ADD in the order written, URLs between paths of the context', async () => {
+    const def = await compileDockerfile('FROM busybox\nADD a.txt https://example.com/f b.txt /dst\n', options());
+    const add = vertices(def.root).find((v) => v.metadata.name.includes('ADD'))?.op as FileOp;
+    expect(add.actions.map((a) => (a.action === 'copy' ? a.sources : []))).toEqual([['a.txt'], ['f'], ['b.txt']]);
+  });
+
   it('runs ONBUILD triggers of the base image first', async () => {
     const def = await compileDockerfile('FROM withonbuild\nRUN echo mine\n', options());
     const names = vertices(def.root).map((v) => v.metadata.name);
