@@ -17,7 +17,7 @@ export async function fetchRemoteContext(url: string, dir: string, dockerfileArg
   if (git !== undefined) {
     // Loaded only for URL contexts: a build from a folder never loads the git or HTTP code.
     const { checkoutGitTo, resolveGitCommit } = await import('../solver/ops/git-source.js');
-    const source = { type: 'git' as const, ...git, keepGitDir: false };
+    const source = { type: 'git' as const, ...git, keepGitDir: git.keepGitDir ?? false };
     const commit = await resolveGitCommit(source, signal);
     const contextDir = join(dir, 'context');
     await mkdir(contextDir);

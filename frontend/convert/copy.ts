@@ -99,7 +99,7 @@ function remoteAction(ctx: CompileContext, state: StageState, c: CopyInstruction
         ctx,
         state,
         kind.git,
-        { keepGitDir: c.keepGitDir ?? false, checksum: c.checksum === undefined ? undefined : expandWord(ctx, state, c.checksum, c.location) },
+        { keepGitDir: c.keepGitDir, checksum: c.checksum === undefined ? undefined : expandWord(ctx, state, c.checksum, c.location) },
         c.location,
       );
       sources = ['/'];

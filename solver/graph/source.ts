@@ -19,6 +19,8 @@ export interface GitSource {
   readonly subdir: string;
   /** Keep the .git folder in the checkout. */
   readonly keepGitDir: boolean;
+  /** Check out the submodules too (the default; `?submodules=false` says no). */
+  readonly submodules?: boolean;
   /** Expected commit (full or abbreviated hex, `ADD --checksum`); another commit fails the build. */
   readonly checksum?: string;
 }

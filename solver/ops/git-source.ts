@@ -12,7 +12,8 @@ const exec = promisify(execFile);
 function gitEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
 }
-const FULL_SHA = /^[0-9a-f]{40}$/;
+/** COMMIT is a full commit id: SHA-1 or SHA-256. */
+const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 
 async function git(args: readonly string[], signal: AbortSignal, cwd?: string): Promise<string> {
   try {
@@ -25,26 +26,46 @@ async function git(args: readonly string[], signal: AbortSignal, cwd?: string): 
   }
 }
 
-/** resolveGitCommit pins a git source's ref (or the remote HEAD) to a commit id. */
+/** resolveGitCommit pins a git source's ref (or the remote's default branch) to a commit id, checked against --checksum. */
 export async function resolveGitCommit(source: GitSource, signal: AbortSignal): Promise<string> {
-  const commit = await resolveRef(source, signal);
-  if (source.checksum !== undefined && !commit.startsWith(source.checksum.toLowerCase())) {
-    throw new FileOpError(`Cannot use git source ${source.remote}: it resolved to commit ${commit}, not --checksum=${source.checksum}`);
+  const checksum = source.checksum?.toLowerCase();
+  if (checksum !== undefined && !/^[0-9a-f]+$/.test(checksum)) {
+    throw new FileOpError(`invalid checksum ${source.checksum ?? ''} for Git URL, expected hex commit hash`);
+  }
+  if (COMMIT.test(source.ref)) {
+    if (checksum !== undefined && !source.ref.toLowerCase().startsWith(checksum)) throw new FileOpError(`expected checksum to match ${checksum}, got ${source.ref}`);
+    return source.ref.toLowerCase();
+  }
+  const { commit, tagObject } = await resolveRef(source, signal);
+  if (checksum !== undefined && !commit.startsWith(checksum) && !(tagObject ?? '').startsWith(checksum)) {
+    throw new FileOpError(`expected checksum to match ${checksum}, got ${tagObject === undefined ? commit : `${tagObject} or ${commit}`}`);
   }
   return commit;
 }
 
-async function resolveRef(source: GitSource, signal: AbortSignal): Promise<string> {
-  if (FULL_SHA.test(source.ref)) return source.ref;
-  const ref = source.ref === '' ? 'HEAD' : source.ref;
-  const out = await git(['ls-remote', source.remote, ref, `${ref}^{}`], signal);
-  const lines = out.split('\n').filter((l) => l.length > 0).map((l) => l.split('\t'));
-  const wanted = (name: string): boolean => name === ref || name.endsWith(`/${ref}`);
-  const peeled = lines.find(([, name]) => name !== undefined && name.endsWith('^{}') && wanted(name.slice(0, -3)));
-  const direct = lines.find(([, name]) => name !== undefined && wanted(name));
-  const commit = (peeled ?? direct)?.[0];
-  if (commit === undefined || !FULL_SHA.test(commit)) throw new FileOpError(`Cannot find ref "${ref}" in git repository ${source.remote}`);
-  return commit;
+/** defaultBranch is the branch the remote's HEAD names (HEAD itself when the remote does not say). */
+async function defaultBranch(remote: string, signal: AbortSignal): Promise<string> {
+  const out = await git(['ls-remote', '--symref', '--', remote, 'HEAD'], signal);
+  return /^ref: (refs\/\S+)\tHEAD$/m.exec(out)?.[1] ?? 'HEAD';
+}
+
+/**
+ * resolveRef finds a ref as git checkout would: `refs/<ref>` or `HEAD` as written, else the branch
+ * `refs/heads/<ref>`, else the tag `refs/tags/<ref>` (peeled to its commit). A name matching neither exactly
+ * (an abbreviated commit, a branch asked for with refs/heads/ that is a tag) is not in the repository.
+ */
+async function resolveRef(source: GitSource, signal: AbortSignal): Promise<{ commit: string; tagObject?: string }> {
+  const ref = source.ref === '' ? await defaultBranch(source.remote, signal) : source.ref;
+  const out = await git(['ls-remote', '--', source.remote, ref, `${ref}^{}`], signal);
+  const refs = new Map(out.split('\n').filter((l) => l.includes('\t')).map((l) => { const [id = '', name = ''] = l.split('\t'); return [name, id] as const; }));
+  const bare = ref.replace(/^refs\//, '');
+  const exact = refs.get(ref === 'HEAD' ? 'HEAD' : `refs/${bare}`) ?? refs.get(`refs/heads/${bare.replace(/^heads\//, '')}`);
+  const tagName = `refs/tags/${bare.replace(/^tags\//, '')}`;
+  const tag = refs.get(tagName);
+  const peeled = refs.get(`${tagName}^{}`);
+  const found = exact !== undefined ? { commit: exact } : tag === undefined ? undefined : peeled === undefined ? { commit: tag } : { commit: peeled, tagObject: tag };
+  if (found === undefined || !COMMIT.test(found.commit)) throw new FileOpError(`repository does not contain ref ${ref}, output: ${JSON.stringify(out)}`);
+  return found;
 }
 
 /** checkoutGit clones a repository at a commit and commits the tree (or its subdir) as a snapshot. */
@@ -54,15 +75,24 @@ export async function checkoutGit(source: GitSource, commit: string, snapshotter
   return await active.commit(`git ${source.remote}#${commit}`);
 }
 
+/** updateSubmodules checks out the submodules shallow, or in full from a dumb HTTP server (which has no shallow fetch). */
+async function updateSubmodules(work: string, signal: AbortSignal): Promise<void> {
+  const update = ['submodule', 'update', '--init', '--recursive'];
+  const shallow = await git([...update, '--depth=1'], signal, work).catch((err: unknown) => err);
+  if (!(shallow instanceof Error)) return;
+  if (!shallow.message.includes('does not support shallow')) throw shallow;
+  await git(update, signal, work);
+}
+
 /** checkoutGitTo clones a repository at a commit and copies the tree (or its subdir) into an existing folder. */
 export async function checkoutGitTo(source: GitSource, commit: string, dest: string, signal: AbortSignal): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'tbuild-git-'));
   try {
     const work = join(tmp, 'checkout');
     await git(['clone', '--quiet', '--no-checkout', source.remote, work], signal);
-    const branch = source.ref === '' || FULL_SHA.test(source.ref) ? [] : ['-B', source.ref];
-    await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', ...(branch.length > 0 ? branch : ['--detach']), commit], signal, work);
-    await git(['submodule', 'update', '--init', '--recursive', '--depth=1'], signal, work).catch(() => '');
+    // Detached at the commit, as BuildKit leaves a kept .git (HEAD holds the commit id).
+    await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', commit], signal, work);
+    if (source.submodules !== false) await updateSubmodules(work, signal);
     if (!source.keepGitDir) await rm(join(work, '.git'), { recursive: true, force: true });
     const from = posix.join(work, posix.normalize(`/${source.subdir}`));
     const st = await lstat(from).catch(() => undefined);

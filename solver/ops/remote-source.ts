@@ -30,7 +30,8 @@ export class RemoteSources implements AsyncDisposable {
         return this.#httpKey(vertexDigest, source, inputKeys, deps, job.signal);
       case 'git': {
         const commit = await this.#commit(vertexDigest, source, job.signal);
-        const fields = { remote: source.remote, commit, subdir: source.subdir, keepGitDir: source.keepGitDir };
+        // A checkout without its submodules is another result (added only then: existing keys stay as they were).
+        const fields = { remote: source.remote, commit, subdir: source.subdir, keepGitDir: source.keepGitDir, ...(source.submodules === false ? { skipSubmodules: true } : {}) };
         return computeCacheKey(computeOpDigest('source.git', fields), inputKeys);
       }
     }

@@ -92,7 +92,7 @@ describe('contexts at a URL, as docker build takes them', () => {
     expect(await readFile(join(head.out, 'alt.txt'), 'utf8')).toBe('newer\n');
     const missing = await build([`${gitBase}/repo.git#no-such-ref:app`]);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toContain('Cannot find ref "no-such-ref"');
+    expect(missing.stderr).toContain('repository does not contain ref no-such-ref');
   });
 
   it('downloads an http(s) context: a tar archive, or a Dockerfile with an empty context', async () => {

@@ -19,7 +19,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_ssh_test.go
   // exclude_patterns_test.go
   // dockerfile_git_http_test.go
-  'dockerfile_git_http_test.go testDockerfileFromGitSHA256': 'a SHA-256 git repository served over dumb HTTP: "Cannot find ref \\"first\\""; BuildKit checks out branch first',
   // dockerfile_check_test.go (tbuild build --check; the calls are in check-cases.ts)
   'dockerfile_check_test.go testWarningsBeforeError': 'with a parse error on line 4 (BADCMD), --check reports neither the warnings before it (StageNameCasing, MaintainerDeprecated) nor "dockerfile parse error on line 4: unknown instruction: BADCMD"',
   'dockerfile_check_test.go testUndeclaredArg': 'UndefinedArgInFrom: reported for ARG DEBUG where BuildKit is silent, missing for $BULIDPLATFORM/$MYARCH with their hints; the platform errors ("empty platform value from expression $BULIDPLATFORM (did you mean BUILDPLATFORM?)", "failed to parse platform linux/${MYARCH}: ...") are not reported',
@@ -29,8 +28,4 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   'dockerfile_check_test.go testBaseImagePlatformMismatch': 'no InvalidBaseImagePlatform warning for a base image pushed for linux/arm64 built as linux/amd64 (or the reverse)',
   // dockerfile_cache_test.go
   // dockerfile_addgit_test.go
-  'dockerfile_addgit_test.go testAddGitSHA1': 'ADD <git>#v0.0.3 --checksum=<v0.0.2 commit> fails with "it resolved to commit …, not --checksum=…"; BuildKit: "expected checksum to match"; a garbage checksum: "expected a commit hash", BuildKit: "invalid checksum … expected hex commit hash"',
-  'dockerfile_addgit_test.go testAddGitSHA256': 'a SHA-256 git repository served over dumb HTTP: "Cannot find ref \\"v0.0.1\\""',
-  'dockerfile_addgit_test.go testGitQueryString / context': 'git URL queries: ?branch=<a tag> and ?commit=<wrong short hash> build instead of failing; ?tag=…#ref (allowed mixed refs, ref conflicts) is passed to git as part of the URL; ?keep-git-dir and ?submodules are ignored (no .git/HEAD, no submodule files); missing refs say "Cannot find ref", BuildKit "repository does not contain ref"',
-  'dockerfile_addgit_test.go testGitQueryString / add': 'git URL queries: ?branch=<a tag> and ?commit=<wrong short hash> build instead of failing; ?tag=…#ref (allowed mixed refs, ref conflicts) is passed to git as part of the URL; ?keep-git-dir and ?submodules are ignored (no .git/HEAD, no submodule files); missing refs say "Cannot find ref", BuildKit "repository does not contain ref"',
 };

@@ -9,8 +9,28 @@ describe('git source references in ADD', () => {
 
   it('reads the query form with ref, tag or branch and subdir', () => {
     expect(parseGitRef('https://example.com/org/repo.git?ref=v1.2&subdir=docs')).toEqual({ remote: 'https://example.com/org/repo.git', ref: 'v1.2', subdir: 'docs' });
-    expect(parseGitRef('https://example.com/org/repo.git?tag=v2')).toEqual({ remote: 'https://example.com/org/repo.git', ref: 'v2', subdir: '' });
-    expect(parseGitRef('git://127.0.0.1/repo?branch=dev')).toEqual({ remote: 'git://127.0.0.1/repo', ref: 'dev', subdir: '' });
+    expect(parseGitRef('https://example.com/org/repo.git?tag=v2')).toEqual({ remote: 'https://example.com/org/repo.git', ref: 'refs/tags/v2', subdir: '' });
+    expect(parseGitRef('git://127.0.0.1/repo?branch=dev')).toEqual({ remote: 'git://127.0.0.1/repo', ref: 'refs/heads/dev', subdir: '' });
+  });
+
+  it('joins the query with the fragment and reads commit, keep-git-dir and submodules', () => {
+    expect(parseGitRef('https://h/r.git?tag=v2#refs/tags/v2')).toEqual({ remote: 'https://h/r.git', ref: 'refs/tags/v2', subdir: '' });
+    expect(parseGitRef('https://h/r.git?commit=abc123&keep-git-dir&submodules=false')).toEqual({
+      remote: 'https://h/r.git',
+      ref: '',
+      subdir: '',
+      checksum: 'abc123',
+      keepGitDir: true,
+      submodules: false,
+    });
+  });
+
+  it('refuses contradicting or unknown query values as BuildKit does', () => {
+    expect(() => parseGitRef('https://h/r.git?tag=v2#refs/heads/master')).toThrow('ref conflicts: "refs/heads/master" vs "refs/tags/v2"');
+    expect(() => parseGitRef('https://h/r.git?tag=v2&branch=b')).toThrow('branch conflicts with tag');
+    expect(() => parseGitRef('https://h/r.git?ref=')).toThrow('query "ref" has no value');
+    expect(() => parseGitRef('https://h/r.git?keep-git-dir=maybe')).toThrow('invalid keep-git-dir value: "maybe"');
+    expect(() => parseGitRef('https://h/r.git?depth=1')).toThrow('unexpected query "depth"');
   });
 
   it('leaves plain HTTP files alone', () => {
