@@ -5,6 +5,7 @@ import type { GitSource } from '../../solver/graph/index.js';
 /** GitRef is what a git URL names: the remote, the ref and subdir, and the options its query sets. */
 export type GitRef = Omit<GitSource, 'type' | 'keepGitDir'> & { readonly keepGitDir?: boolean };
 
+const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
 const FLAGS = new Set(['keep-git-dir', 'submodules', 'fetch-by-commit']);
 
 function queryBool(key: string, value: string): boolean {
@@ -23,7 +24,7 @@ function qualified(ref: string, name: string, prefix: string): string {
 }
 
 /**
- * applyQuery reads a git URL's query (`?ref=…&tag=…&branch=…&commit=…&subdir=…&keep-git-dir&submodules=false`)
+ * applyQuery reads a git URL's query (`?ref=…&tag=…&branch=…&commit=…&subdir=…&keep-git-dir&submodules=false&mtime=commit`)
  * on top of what the `#ref:subdir` fragment said, as BuildKit's Dockerfile frontend does: a tag or branch name
  * is qualified (refs/tags/…, refs/heads/…) so that only that kind of ref matches, `commit` (or `checksum`) is the
  * commit the ref must resolve to, and a value that contradicts the fragment is an error.
@@ -33,6 +34,8 @@ function applyQuery(base: GitRef, query: string): GitRef {
   let checksum: string | undefined;
   let keepGitDir: boolean | undefined;
   let submodules: boolean | undefined;
+  let mtime: 'commit' | undefined;
+  let fetchByCommit = false;
   let tag = '';
   let branch = '';
   const params = new URLSearchParams(query);
@@ -66,8 +69,12 @@ function applyQuery(base: GitRef, query: string): GitRef {
       case 'submodules':
         submodules = queryBool(key, value);
         break;
+      case 'mtime':
+        if (value !== 'checkout' && value !== 'commit') throw new DockerfileError(`invalid mtime value: "${value}" (must be "checkout" or "commit")`);
+        mtime = value === 'commit' ? 'commit' : undefined;
+        break;
       case 'fetch-by-commit':
-        queryBool(key, value);
+        fetchByCommit = queryBool(key, value);
         break;
       default:
         throw new DockerfileError(`unexpected query "${key}"`);
@@ -78,6 +85,12 @@ function applyQuery(base: GitRef, query: string): GitRef {
     if (tag !== '') throw new DockerfileError('branch conflicts with tag');
     ref = qualified(ref, branch, 'refs/heads/');
   }
+  // fetch-by-commit trusts the commit instead of looking the ref up on the remote.
+  if (fetchByCommit && !COMMIT.test(ref)) {
+    if (checksum === undefined) throw new DockerfileError('fetch-by-commit requires a checksum or a commit SHA ref');
+    if (!COMMIT.test(checksum)) throw new DockerfileError(`fetch-by-commit requires a full commit SHA checksum, got "${checksum}"`);
+    ref = checksum;
+  }
   return {
     remote: base.remote,
     ref,
@@ -85,6 +98,7 @@ function applyQuery(base: GitRef, query: string): GitRef {
     ...(checksum === undefined ? {} : { checksum }),
     ...(keepGitDir === undefined ? {} : { keepGitDir }),
     ...(submodules === undefined ? {} : { submodules }),
+    ...(mtime === undefined ? {} : { mtime }),
   };
 }
 

@@ -21,6 +21,8 @@ export interface GitSource {
   readonly keepGitDir: boolean;
   /** Check out the submodules too (the default; `?submodules=false` says no). */
   readonly submodules?: boolean;
+  /** `commit` gives every file the commit's time (`?mtime=commit`); by default files have the checkout's time. */
+  readonly mtime?: 'commit';
   /** Expected commit (full or abbreviated hex, `ADD --checksum`); another commit fails the build. */
   readonly checksum?: string;
 }

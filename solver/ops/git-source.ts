@@ -93,10 +93,16 @@ export async function checkoutGitTo(source: GitSource, commit: string, dest: str
     // Detached at the commit, as BuildKit leaves a kept .git (HEAD holds the commit id).
     await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', commit], signal, work);
     if (source.submodules !== false) await updateSubmodules(work, signal);
+    const time = source.mtime === 'commit' ? (await git(['log', '-1', '--format=%ct', commit], signal, work)).trim() : '';
     if (!source.keepGitDir) await rm(join(work, '.git'), { recursive: true, force: true });
     const from = posix.join(work, posix.normalize(`/${source.subdir}`));
     const st = await lstat(from).catch(() => undefined);
     if (st === undefined || !st.isDirectory()) throw new FileOpError(`Cannot use subdir "${source.subdir}" of ${source.remote}: not a directory`);
+    if (source.mtime === 'commit') {
+      // Every file, link and folder gets the commit's time; -depth stamps folders after what they hold.
+      const touched = await promisify(execFile)('find', [from, '-depth', '-exec', 'touch', '-h', '-d', `@${time}`, '{}', '+'], { signal }).catch((err: unknown) => err);
+      if (touched instanceof Error) throw new FileOpError(`Cannot set the commit time on the checkout of ${source.remote}`, { cause: touched });
+    }
     const cp = await promisify(execFile)('cp', ['-a', '--', `${from}/.`, dest], { signal }).catch((err: unknown) => err);
     if (cp instanceof Error) throw new FileOpError(`Cannot copy the checkout of ${source.remote}`, { cause: cp });
   } finally {

@@ -30,8 +30,8 @@ export class RemoteSources implements AsyncDisposable {
         return this.#httpKey(vertexDigest, source, inputKeys, deps, job.signal);
       case 'git': {
         const commit = await this.#commit(vertexDigest, source, job.signal);
-        // A checkout without its submodules is another result (added only then: existing keys stay as they were).
-        const fields = { remote: source.remote, commit, subdir: source.subdir, keepGitDir: source.keepGitDir, ...(source.submodules === false ? { skipSubmodules: true } : {}) };
+        // A checkout without its submodules, or with commit times, is another result (added only then: existing keys stay as they were).
+        const fields = { remote: source.remote, commit, subdir: source.subdir, keepGitDir: source.keepGitDir, ...(source.submodules === false ? { skipSubmodules: true } : {}), ...(source.mtime === undefined ? {} : { mtime: source.mtime }) };
         return computeCacheKey(computeOpDigest('source.git', fields), inputKeys);
       }
     }

@@ -31,6 +31,15 @@ describe('git source references in ADD', () => {
     expect(() => parseGitRef('https://h/r.git?ref=')).toThrow('query "ref" has no value');
     expect(() => parseGitRef('https://h/r.git?keep-git-dir=maybe')).toThrow('invalid keep-git-dir value: "maybe"');
     expect(() => parseGitRef('https://h/r.git?depth=1')).toThrow('unexpected query "depth"');
+    expect(() => parseGitRef('https://h/r.git?mtime=now')).toThrow('invalid mtime value: "now"');
+    expect(() => parseGitRef('https://h/r.git?fetch-by-commit')).toThrow('fetch-by-commit requires a checksum or a commit SHA ref');
+  });
+
+  it('reads mtime=commit, and fetch-by-commit as the commit itself', () => {
+    expect(parseGitRef('https://h/r.git?mtime=commit')).toEqual({ remote: 'https://h/r.git', ref: '', subdir: '', mtime: 'commit' });
+    expect(parseGitRef('https://h/r.git?mtime=checkout')).toEqual({ remote: 'https://h/r.git', ref: '', subdir: '' });
+    const c = 'a'.repeat(40);
+    expect(parseGitRef(`https://h/r.git?branch=main&commit=${c}&fetch-by-commit`)).toEqual({ remote: 'https://h/r.git', ref: c, subdir: '', checksum: c });
   });
 
   it('leaves plain HTTP files alone', () => {
