@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UsageError } from '../base/errors.js';
-import type { ProgressSink } from '../base/progress.js';
+import type { ProgressEvent, ProgressSink } from '../base/progress.js';
 import type { BuildResult } from '../controller/index.js';
 import { BUILD_HELP, parseBuildCommand, writeResultFiles, type BuildCommand } from './build-command.js';
 import { exitCodeFor, renderError } from './render-error.js';
@@ -123,7 +123,16 @@ async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promis
   process.once('SIGTERM', onSignal);
   if (cancel?.aborted === true) onSignal();
   cancel?.addEventListener('abort', onSignal);
-  const progress = await progressFor(cmd.progress);
+  const shown = await progressFor(cmd.progress);
+  // --check prints its findings on stdout, those made before a Dockerfile error too (the result never comes).
+  const found: string[] = [];
+  const progress = {
+    emit: (e: ProgressEvent): void => {
+      if (e.type === 'warning') found.push(`${e.message}${e.location === undefined ? '' : ` (${e.location})`}`);
+      shown.emit(e);
+    },
+    close: () => shown.close(),
+  };
   try {
     const result =
       cmd.builder === undefined
@@ -141,6 +150,7 @@ async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promis
     return 0;
   } catch (err) {
     progress.close();
+    if (cmd.request.check === true) for (const w of found) process.stdout.write(`WARNING: ${w}\n`);
     if (abort.signal.aborted) {
       const { CancelledError } = await import('../base/errors.js');
       throw new CancelledError('Build cancelled', { cause: err });

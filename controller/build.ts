@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { DockerfileError, InternalError, UsageError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
-import { compileDockerfile, describeDockerfile } from '../frontend/index.js';
+import { compileDockerfile, describeDockerfile, FindingsError, type BuildWarning } from '../frontend/index.js';
 import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
 import {
   createImageResolver,
@@ -77,6 +77,15 @@ export async function runBuild(request: BuildRequest, services: BuildServices, o
   return again;
 }
 
+/** showWarnings reports the Dockerfile's check findings as progress and returns them as text lines. */
+function showWarnings(found: readonly BuildWarning[], progress: ProgressSink): string[] {
+  return found.map((w) => {
+    const where = w.location ? `${w.location.file}:${w.location.startLine}` : undefined;
+    progress.emit({ type: 'warning', message: `${w.rule}: ${w.message}`, ...(where ? { location: where } : {}), time: Date.now() });
+    return `${w.rule}: ${w.message}${where ? ` (${where})` : ''}`;
+  });
+}
+
 /** attemptBuild builds once; undefined means a base image's tag moved after the build went ahead on its stored resolution. */
 async function attemptBuild(
   request: BuildRequest,
@@ -111,12 +120,12 @@ async function attemptBuild(
     run: runSettingsOf(request),
     ...(request.check === true ? { checkOnly: true } : {}),
     signal,
+  }).catch((err: unknown) => {
+    // The findings made before a Dockerfile error are shown with it, as BuildKit shows them.
+    if (err instanceof FindingsError) showWarnings(err.warnings, progress);
+    throw err;
   });
-  const warnings = definition.warnings.map((w) => {
-    const where = w.location ? `${w.location.file}:${w.location.startLine}` : undefined;
-    progress.emit({ type: 'warning', message: `${w.rule}: ${w.message}`, ...(where ? { location: where } : {}), time: Date.now() });
-    return `${w.rule}: ${w.message}${where ? ` (${where})` : ''}`;
-  });
+  const warnings = showWarnings(definition.warnings, progress);
   if (request.check === true || request.print !== undefined) return (await images.checked()) ? undefined : inspectResult(request, definition, warnings);
   if (definition.violation !== undefined) {
     const first = definition.warnings[0]?.location;

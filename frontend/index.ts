@@ -1,5 +1,5 @@
 /** The Dockerfile frontend: parser, shell lexer, typed instructions and the compiler to the build graph. */
-export { compileDockerfile } from './convert/index.js';
+export { compileDockerfile, FindingsError } from './convert/index.js';
 export { describeDockerfile, type DescribeKind } from './convert/outline.js';
 export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, NamedContext, ResolvedImageConfig, RunSettings } from './convert/index.js';
 export * from './parser/index.js';

@@ -1,4 +1,4 @@
-import type { SourceLocation } from '../../base/errors.js';
+import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import type { Node } from '../parser/index.js';
 import { LINT_RULES } from './lint-rules.js';
 import type { BuildWarning } from './types.js';
@@ -100,5 +100,15 @@ export class WarningSink {
   violation(): string | undefined {
     if (!this.scope.config.error || this.list.length === 0) return undefined;
     return `lint violation found for rules: ${[...new Set(this.list.map((w) => w.rule))].join(', ')}`;
+  }
+}
+
+/** FindingsError is a Dockerfile error with the check findings made before it, which a build shows with the error. */
+export class FindingsError extends DockerfileError {
+  constructor(
+    error: DockerfileError,
+    readonly warnings: readonly BuildWarning[],
+  ) {
+    super(error.message, { code: error.code, cause: error, ...(error.location === undefined ? {} : { location: error.location }), ...(error.hint === undefined ? {} : { hint: error.hint }) });
   }
 }

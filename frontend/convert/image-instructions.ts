@@ -59,7 +59,6 @@ export function dispatchLabel(ctx: CompileContext, state: StageState, i: LabelIn
 
 /** dispatchMaintainer sets the image author. */
 export function dispatchMaintainer(ctx: CompileContext, state: StageState, i: MaintainerInstruction): void {
-  ctx.warnings.add('MaintainerDeprecated', 'Maintainer instruction is deprecated in favor of using label', i.location);
   state.image.author = i.maintainer;
   commitHistory(state.image, `MAINTAINER ${i.maintainer}`, { layer: false });
 }

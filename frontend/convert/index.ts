@@ -1,12 +1,12 @@
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import { formatPlatform, type Platform } from '../../base/oci.js';
 import type { ProxyEnv } from '../../solver/graph/index.js';
-import { parseStages, type ArgInstruction, type Stage } from '../instructions/index.js';
-import { parseDockerfile } from '../parser/index.js';
+import { parseStages, type ArgInstruction, type ParsedStages, type Stage } from '../instructions/index.js';
+import { parseDockerfile, type ParseResult } from '../parser/index.js';
 import { ShellLexer } from '../shell/index.js';
-import { CheckScope, parseCheckConfig, WarningSink } from './checks.js';
+import { CheckScope, FindingsError, parseCheckConfig, WarningSink } from './checks.js';
 import type { CompileContext } from './context.js';
-import { checkFroms, checkInstructionCasing, checkStages } from './lint-stages.js';
+import { checkFroms, checkInstructionCasing, checkParsed, checkStageNames } from './lint-stages.js';
 import { runLexer } from './expand.js';
 import { GraphBuilder } from './graph-builder.js';
 import { finalizeImage } from './image-state.js';
@@ -18,6 +18,7 @@ import type { BuildDefinition, CompileOptions, ResolvedImageConfig } from './typ
 import { targetStageIndex } from './target.js';
 
 export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, NamedContext, ResolvedImageConfig, RunSettings } from './types.js';
+export { FindingsError } from './checks.js';
 
 const PROXY_KEYS: readonly (readonly [string, keyof ProxyEnv])[] = [
   ['http_proxy', 'httpProxy'],
@@ -61,6 +62,30 @@ function globalArgs(
   return args;
 }
 
+/**
+ * parseInstructions reads the instructions and runs the checks BuildKit runs as it parses them. When one fails to
+ * parse, the findings of those before it are kept and the error reads as BuildKit's: `dockerfile parse error on
+ * line N: …`.
+ */
+function parseInstructions(parsed: ParseResult, file: string, warnings: WarningSink): ParsedStages {
+  try {
+    const result = parseStages(parsed.ast, file);
+    checkParsed(parsed.ast.children, result, warnings);
+    return result;
+  } catch (err) {
+    const line = err instanceof DockerfileError ? err.location?.startLine : undefined;
+    if (!(err instanceof DockerfileError) || line === undefined) throw err;
+    const before = parsed.ast.children.filter((n) => n.endLine < line);
+    checkParsed(before, parseStages({ ...parsed.ast, children: before }, file), warnings);
+    throw new DockerfileError(`dockerfile parse error on line ${line}: ${err.message}`, {
+      code: err.code,
+      cause: err,
+      ...(err.location === undefined ? {} : { location: err.location }),
+      ...(err.hint === undefined ? {} : { hint: err.hint }),
+    });
+  }
+}
+
 /** defaultGlobalArgs are the global args as if no --build-arg were given; undefined when their defaults fail to expand. */
 function defaultGlobalArgs(lexer: ShellLexer, metaArgs: readonly ArgInstruction[], stages: readonly Stage[], options: CompileOptions): Map<string, string> | undefined {
   try {
@@ -79,9 +104,18 @@ export async function compileDockerfile(text: string, options: CompileOptions): 
   const checks = parseCheckConfig(options.buildArgs.get('BUILDKIT_DOCKERFILE_CHECK') ?? parsed.directives['check']);
   const warnings = new WarningSink(new CheckScope(checks, parsed.ast.children));
   for (const w of parsed.warnings) warnings.add('NoEmptyContinuation', 'Empty continuation line', w.location);
-  const { metaArgs, stages } = parseStages(parsed.ast, options.file);
+  try {
+    return await compileChecked(parsed, options, warnings);
+  } catch (err) {
+    if (err instanceof DockerfileError && !(err instanceof FindingsError) && warnings.list.length > 0) throw new FindingsError(err, warnings.list);
+    throw err;
+  }
+}
+
+async function compileChecked(parsed: ParseResult, options: CompileOptions, warnings: WarningSink): Promise<BuildDefinition> {
+  const { metaArgs, stages } = parseInstructions(parsed, options.file, warnings);
   if (stages.length === 0) throw new DockerfileError('dockerfile contains no stages to build', { location: { file: options.file, startLine: 1, endLine: 1 } });
-  checkStages(stages, warnings);
+  checkStageNames(stages, warnings);
   checkInstructionCasing(stages, warnings);
   const lexer = new ShellLexer({ escapeToken: parsed.escapeToken });
   const args = globalArgs(lexer, metaArgs, stages, options);

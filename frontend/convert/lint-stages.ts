@@ -1,8 +1,9 @@
 // The checks BuildKit runs over the whole Dockerfile before it builds: stage names, instruction casing and the
 // FROM lines of every stage (built or not).
-import { DockerfileError } from '../../base/errors.js';
-import type { ArgInstruction, Stage } from '../instructions/index.js';
+import { DockerfileError, type SourceLocation } from '../../base/errors.js';
+import type { ArgInstruction, ParsedStages, Stage } from '../instructions/index.js';
 import { suggestNearest } from '../instructions/index.js';
+import type { Node } from '../parser/index.js';
 import type { ProcessWordResult, ShellLexer } from '../shell/index.js';
 import type { WarningSink } from './checks.js';
 
@@ -14,19 +15,32 @@ function casing(word: string): 'upper' | 'lower' | 'mixed' {
   return 'mixed';
 }
 
-/** checkStages runs the stage name checks: ReservedStageName, DuplicateStageName, StageNameCasing and FromAsCasing. */
-export function checkStages(stages: readonly Stage[], warnings: WarningSink): void {
-  const seen = new Set<string>();
-  for (const { from } of stages) {
+/**
+ * checkParsed runs the checks BuildKit runs as it parses each instruction: StageNameCasing, FromAsCasing,
+ * MaintainerDeprecated and the experimental InvalidDefinitionDescription.
+ */
+export function checkParsed(nodes: readonly Node[], parsed: ParsedStages, warnings: WarningSink): void {
+  for (const { from, instructions } of parsed.stages) {
     const name = from.stageName;
-    if (name === undefined) continue;
-    const lower = name.toLowerCase();
-    if (name !== lower) warnings.add('StageNameCasing', `Stage name '${name}' should be lowercase`, from.location);
+    if (name !== undefined && name !== name.toLowerCase()) warnings.add('StageNameCasing', `Stage name '${name}' should be lowercase`, from.location);
     const as = from.asKeyword ?? 'AS';
     const fromCase = casing(from.keyword);
-    if (fromCase !== 'mixed' && casing(as) !== fromCase) {
+    if (name !== undefined && fromCase !== 'mixed' && casing(as) !== fromCase) {
       warnings.add('FromAsCasing', `'${as}' and '${from.keyword}' keywords' casing do not match`, from.location);
     }
+    for (const i of instructions) {
+      if (i.kind === 'maintainer') warnings.add('MaintainerDeprecated', 'Maintainer instruction is deprecated in favor of using label', i.location);
+    }
+  }
+  checkDescriptions(nodes, parsed, warnings);
+}
+
+/** checkStageNames runs ReservedStageName and DuplicateStageName. */
+export function checkStageNames(stages: readonly Stage[], warnings: WarningSink): void {
+  const seen = new Set<string>();
+  for (const { from } of stages) {
+    const lower = from.stageName?.toLowerCase();
+    if (lower === undefined) continue;
     if (RESERVED_STAGE_NAMES.has(lower)) {
       warnings.add('ReservedStageName', `Stage name should not use the same name as reserved stage "${lower}"`, from.location, null);
     }
@@ -113,4 +127,21 @@ export function checkFroms(stages: readonly Stage[], lexer: ShellLexer, from: Fr
       }
     }
   }
+}
+
+/**
+ * checkDescriptions runs the experimental InvalidDefinitionDescription: a comment directly above a named FROM or an
+ * ARG describes it, so its last line starts with the stage name or one of the ARG's keys.
+ */
+function checkDescriptions(nodes: readonly Node[], { metaArgs, stages }: ParsedStages, warnings: WarningSink): void {
+  const comments = new Map(nodes.map((n) => [n.startLine, n.prevComment]));
+  const check = (kind: string, keys: readonly string[], location: SourceLocation): void => {
+    const last = comments.get(location.startLine)?.at(-1);
+    if (last === undefined || keys.length === 0 || keys.includes(last.split(' ')[0] ?? '')) return;
+    const example = keys.length > 1 ? '<arg_key>' : (keys[0] ?? '');
+    warnings.add('InvalidDefinitionDescription', `Comment for ${kind} should follow the format: \`# ${example} <description>\``, location);
+  };
+  const args = [...metaArgs, ...stages.flatMap((s) => s.instructions.filter((i): i is ArgInstruction => i.kind === 'arg'))];
+  for (const a of args) check('ARG', a.args.map((d) => d.key), a.location);
+  for (const { from } of stages) if (from.stageName !== undefined) check('FROM', [from.stageName.toLowerCase()], from.location);
 }

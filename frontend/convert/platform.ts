@@ -1,8 +1,15 @@
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import { formatPlatform, type Platform } from '../../base/oci.js';
 
+const PLATFORM_COMPONENT = /^[A-Za-z0-9_.-]+$/;
+
 /** parsePlatform reads `os/arch[/variant]`. */
 export function parsePlatform(text: string, location: SourceLocation): Platform {
+  const bad = text.split('/').find((c) => !PLATFORM_COMPONENT.test(c));
+  if (bad !== undefined) {
+    // containerd's words, as BuildKit reports them.
+    throw new DockerfileError(`"${bad}" is an invalid component of "${text}": platform specifier component must match "${PLATFORM_COMPONENT.source}": invalid argument`, { location });
+  }
   const [os, architecture, variant, extra] = text.toLowerCase().split('/');
   if (os === undefined || os === '' || architecture === undefined || architecture === '' || extra !== undefined || variant === '') {
     throw new DockerfileError(`Cannot parse platform "${text}": expected os/arch[/variant]`, { location });

@@ -1,6 +1,6 @@
 import { DockerfileError } from '../../base/errors.js';
 import type { Platform } from '../../base/oci.js';
-import { parseInstruction, type FromInstruction, type Instruction } from '../instructions/index.js';
+import { parseInstruction, suggestNearest, type FromInstruction, type Instruction } from '../instructions/index.js';
 import { parseDockerfile } from '../parser/index.js';
 import type { CompileContext } from './context.js';
 import { imageSource } from './copy-from.js';
@@ -18,6 +18,25 @@ const LAYER_KINDS = new Set<Instruction['kind']>(['run', 'copy', 'add', 'workdir
 function expandFromWord(ctx: CompileContext, from: FromInstruction, word: string): string {
   // The checks of FROM words (UndefinedArgInFrom) ran for every stage before the build (lint-stages.ts).
   return runLexer(ctx.lexer, word, ctx.globalArgs, from.location).result;
+}
+
+/** fromPlatform reads FROM --platform; its errors name the nearest declared arg of an unset one, as BuildKit's do. */
+function fromPlatform(ctx: CompileContext, from: FromInstruction, word: string): Platform {
+  const r = runLexer(ctx.lexer, word, ctx.globalArgs, from.location);
+  const hinted = (message: string): string => {
+    for (const name of r.unmatched) {
+      const near = suggestNearest(name, ctx.globalArgs.keys(), true);
+      if (near !== undefined) return `${message} (did you mean ${near}?)`;
+    }
+    return message;
+  };
+  if (r.result === '') throw new DockerfileError(hinted(`empty platform value from expression ${word}`), { location: from.location });
+  try {
+    return parsePlatform(r.result, from.location);
+  } catch (err) {
+    if (!(err instanceof DockerfileError)) throw err;
+    throw new DockerfileError(`failed to parse platform ${word}: ${hinted(err.message)}`, { location: from.location, cause: err });
+  }
 }
 
 function parseTriggers(ctx: CompileContext, from: FromInstruction, triggers: readonly string[]): StageInstruction[] {
@@ -88,7 +107,7 @@ export async function buildStage(ctx: CompileContext, index: number): Promise<St
   const { from } = stage;
   const baseName = expandFromWord(ctx, from, from.baseName);
   if (baseName === '') throw new DockerfileError(`base name (${from.baseName}) should not be blank`, { location: from.location });
-  const platform = from.platform === undefined ? ctx.options.targetPlatform : parsePlatform(expandFromWord(ctx, from, from.platform), from.location);
+  const platform = from.platform === undefined ? ctx.options.targetPlatform : fromPlatform(ctx, from, from.platform);
   const base = await resolveBase(ctx, index, baseName, platform);
   const items: StageInstruction[] = [...parseTriggers(ctx, from, base.triggers), ...stage.instructions.map((instruction) => ({ instruction, onBuild: false }))];
   const name = from.stageName?.toLowerCase();

@@ -198,8 +198,8 @@ ENV FROMARG=$MODE
     expect(def.warnings.map((w) => [w.rule, w.location?.startLine])).toEqual([
       ['StageNameCasing', 1],
       ['FromAsCasing', 1],
-      ['LegacyKeyValueFormat', 2],
       ['MaintainerDeprecated', 3],
+      ['LegacyKeyValueFormat', 2],
       ['UndefinedVar', 4],
     ]);
     expect(def.image.author).toBe('me');
@@ -226,7 +226,7 @@ ENV FROMARG=$MODE
 
   it('fails on unknown instructions with locations', async () => {
     const err = await compileError('FROM busybox\nRUNN echo\n');
-    expect(err.message).toBe('unknown instruction: RUNN (did you mean RUN?)');
+    expect(err.message).toBe('dockerfile parse error on line 2: unknown instruction: RUNN (did you mean RUN?)');
     expect(err.location?.startLine).toBe(2);
   });
 
