@@ -127,7 +127,7 @@ function imageConfig(base: ImageConfig, diffIds: readonly Digest[], times: { his
     const c = times.history[i];
     return c === undefined ? rest : { ...rest, created: c };
   });
-  // The image was made when its newest dated history entry was; without one, at the config's own time, else now.
+  // The image was made when its last dated history entry was (BuildKit's rule); without one, at the config's own time, else now.
   const created = [...(history ?? [])].reverse().find((h) => h.created !== undefined)?.created ?? base.created ?? times.now;
   const { created: _created, history: _history, ...rest } = base;
   return {

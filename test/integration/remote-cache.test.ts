@@ -127,6 +127,6 @@ describe('tbuild build --builder: cache import/export and secrets through the bu
     const ctx = await context('secret-missing', 'FROM busybox\nRUN --mount=type=secret,id=absent,required true\n');
     const res = await remote(['--secret', `id=other,src=${join(tmp.path, 'token.txt')}`], ctx);
     expect(res.code).not.toBe(0);
-    expect(res.stderr).toContain('secret "absent" is required');
+    expect(res.stderr).toContain('secret absent: not found');
   });
 });
