@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { DockerfileError, InternalError, UsageError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
-import { compileDockerfile, describeDockerfile, FindingsError, type BuildWarning } from '../frontend/index.js';
+import { compileDockerfile, describeDockerfile, FindingsError, readIgnoreFile, type BuildWarning } from '../frontend/index.js';
 import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
 import {
   createImageResolver,
@@ -20,7 +20,7 @@ import {
 } from '../solver/ops/index.js';
 import type { Executor } from '../executor/index.js';
 import { registerJob } from '../cache/jobs.js';
-import { loadContext, readDockerfile } from './context.js';
+import { loadContext, readContextIgnore, readDockerfile } from './context.js';
 import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
 import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
@@ -119,6 +119,7 @@ async function attemptBuild(
     namedContexts: namedContextsOf(request.buildContexts ?? []),
     run: runSettingsOf(request),
     ...(request.check === true ? { checkOnly: true } : {}),
+    ...(request.contextDir === '' ? {} : { contextIgnore: readIgnoreFile(await readContextIgnore(resolve(request.contextDir), request.dockerfile)) }),
     signal,
   }).catch((err: unknown) => {
     // The findings made before a Dockerfile error are shown with it, as BuildKit shows them.

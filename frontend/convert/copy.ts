@@ -10,6 +10,7 @@ import { contextSource } from './context-source.js';
 import { resolveCopyFrom } from './copy-from.js';
 import { classifyAddSource, gitSourceEdge, httpSourceEdge, urlFilename } from './add-source.js';
 import { vertexName, type StageState } from './stage-state.js';
+import { checkIgnoredSources } from './lint-instructions.js';
 
 const REMOTE_SOURCE = /^(https?:\/\/|git@|git:\/\/|ssh:\/\/)/i;
 
@@ -175,6 +176,7 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
     const from = c.kind === 'copy' ? c.from : undefined;
     const parents = c.kind === 'copy' && c.parents;
     const le: ExpandedCopy = { ...e, paths: local, excludes: sourceExcludes(local, e.excludes, parents) };
+    if (from === undefined && !onBuild) checkIgnoredSources(ctx, c, local);
     const source = from === undefined ? contextSource(ctx, state, le, 'context', c.location) : await resolveCopyFrom(ctx, state, from, c.location, le);
     const input = inputs.length;
     inputs.push(source);

@@ -1,5 +1,7 @@
 // The checks BuildKit runs as it dispatches an instruction of a stage (not ONBUILD triggers).
 import { posix } from 'node:path';
+import { PatternMatcher } from '../dockerignore/pattern-matcher.js';
+import type { AddInstruction, CopyInstruction } from '../instructions/index.js';
 import type { CompileContext } from './context.js';
 import type { StageInstruction } from './dispatch.js';
 import { expandWord } from './expand.js';
@@ -57,4 +59,30 @@ export function checkInstruction(ctx: CompileContext, state: StageState, item: S
 
 function secretWarning(ctx: CompileContext, kind: string, key: string, i: StageInstruction['instruction']): void {
   ctx.warnings.add('SecretsUsedInArgOrEnv', `Do not use ARG or ENV instructions for sensitive data (${kind} ${JSON.stringify(key)})`, i.location);
+}
+
+const ROOT_PATTERNS = new Set(['*', '**', '**/*']);
+const matchers = new WeakMap<readonly string[], PatternMatcher>();
+
+/**
+ * checkIgnoredSources warns of COPY or ADD sources from the build context that its ignore file excludes
+ * (CopyIgnoredFile). As in BuildKit, only an ignore file without `!` exceptions is checked, and the context root
+ * only when a pattern excludes everything in it.
+ */
+export function checkIgnoredSources(ctx: CompileContext, c: CopyInstruction | AddInstruction, paths: readonly string[]): void {
+  const patterns = ctx.options.contextIgnore;
+  if (patterns === undefined || patterns.length === 0) return;
+  let matcher = matchers.get(patterns);
+  if (matcher === undefined) {
+    matcher = new PatternMatcher(patterns);
+    matchers.set(patterns, matcher);
+  }
+  if (matcher.hasExclusions) return;
+  for (const p of paths) {
+    const src = posix.normalize(p).replace(/(.)\/+$/, '$1');
+    if ((src === '.' || src === '/') && !matcher.patterns.some((x) => !x.exclusion && ROOT_PATTERNS.has(x.cleanedPattern))) continue;
+    if (!matcher.matchesOrParentMatches(src)) continue;
+    const verb = c.kind === 'add' ? 'Add' : 'Copy';
+    ctx.warnings.add('CopyIgnoredFile', `Attempting to ${verb} file ${JSON.stringify(src)} that is excluded by .dockerignore`, c.location);
+  }
 }

@@ -1,5 +1,5 @@
 import { DockerfileError } from '../../base/errors.js';
-import type { Platform } from '../../base/oci.js';
+import { formatPlatform, type ImageConfig, type Platform } from '../../base/oci.js';
 import { parseInstruction, suggestNearest, type FromInstruction, type Instruction } from '../instructions/index.js';
 import { parseDockerfile } from '../parser/index.js';
 import type { CompileContext } from './context.js';
@@ -66,6 +66,19 @@ function previousStage(ctx: CompileContext, name: string, index: number): number
   return undefined;
 }
 
+/** normalPlatform drops arm64's default variant, as containerd's Normalize does. */
+function normalPlatform(p: Platform): Platform {
+  return p.architecture === 'arm64' && (p.variant === 'v8' || p.variant === '') ? { os: p.os, architecture: p.architecture } : p;
+}
+
+/** checkBasePlatform warns of a base image built for another OS or architecture than asked (InvalidBaseImagePlatform). */
+function checkBasePlatform(ctx: CompileContext, name: string, wanted: Platform, config: ImageConfig, from: FromInstruction): void {
+  if (config.os === wanted.os && config.architecture === wanted.architecture) return;
+  const actual = normalPlatform({ os: config.os, architecture: config.architecture, ...(config.variant === undefined ? {} : { variant: config.variant }) });
+  const message = `Base image ${name} was pulled with platform "${formatPlatform(actual)}", expected "${formatPlatform(normalPlatform(wanted))}" for current build`;
+  ctx.warnings.add('InvalidBaseImagePlatform', message, from.location);
+}
+
 async function resolveBase(ctx: CompileContext, index: number, name: string, platform: Platform): Promise<StageBase> {
   let baseName = name;
   const from = ctx.stages[index]?.from;
@@ -87,6 +100,7 @@ async function resolveBase(ctx: CompileContext, index: number, name: string, pla
   if (named?.type === 'image') baseName = named.ref;
   if (baseName.toLowerCase() === 'scratch') return { kind: 'scratch', state: { ...fresh, image: emptyImageState() }, triggers: [] };
   const resolved = await ctx.resolveImage(baseName, platform, from.location);
+  checkBasePlatform(ctx, baseName, platform, resolved.config, from);
   const image = imageStateFrom(resolved.config);
   const triggers = [...(image.config.OnBuild ?? [])];
   delete image.config.OnBuild;

@@ -28,6 +28,8 @@ export interface CompileOptions {
   readonly signal: AbortSignal;
   /** Named contexts (`--build-context name=...`) that `FROM name` and `COPY --from=name` read. */
   readonly namedContexts?: ReadonlyMap<string, NamedContext>;
+  /** The patterns of the build context's ignore file, for the CopyIgnoredFile check. */
+  readonly contextIgnore?: readonly string[];
   /** Only checking (`--check`): every stage is compiled, to check them all. */
   readonly checkOnly?: boolean;
   /**

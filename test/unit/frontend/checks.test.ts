@@ -42,4 +42,23 @@ describe('Dockerfile checks', () => {
     expect(def.violation).toBe('lint violation found for rules: FromAsCasing');
     expect(def.checkFailed).toBe(true);
   });
+
+  it('warns of context sources the ignore file excludes, unless it has exceptions', async () => {
+    const text = 'FROM scratch\nCOPY ./a.txt keep.txt /\nADD dir/x /\nCOPY . /all\n';
+    const found = async (contextIgnore: string[]): Promise<string[]> =>
+      (await compileDockerfile(text, compileOptions({ contextIgnore }))).warnings.map((w) => `${w.message}:${w.location?.startLine}`);
+    expect(await found(['a.txt', 'dir'])).toEqual([
+      'Attempting to Copy file "a.txt" that is excluded by .dockerignore:2',
+      'Attempting to Add file "dir/x" that is excluded by .dockerignore:3',
+    ]);
+    expect(await found(['*'])).toContain('Attempting to Copy file "." that is excluded by .dockerignore:4');
+    expect(await found(['a.txt', '!keep.txt'])).toEqual([]);
+  });
+
+  it('warns of a base image made for another platform than the build asks for', async () => {
+    const def = await compileDockerfile('FROM busybox\n', compileOptions({ targetPlatform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }));
+    expect(def.warnings.map((w) => [w.rule, w.message])).toEqual([
+      ['InvalidBaseImagePlatform', 'Base image busybox was pulled with platform "linux/amd64", expected "linux/arm64" for current build'],
+    ]);
+  });
 });
