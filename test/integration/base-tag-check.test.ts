@@ -118,7 +118,7 @@ describe('a base tag resolved earlier is checked again once its time to live is 
       expect(res.requests).toEqual([head, 'GET /v2/test/base/manifests/1']);
       expect(res.stderr).toMatch(new RegExp(`ERROR: .*FROM ${proxy.host}/test/base:1@sha256:[a-f0-9]{64}: Cannot check image "${proxy.host}/test/base:1": the registry no longer has this tag`));
       expect(res.stderr).toContain('--> Dockerfile:1');
-      expect(res.stderr).toMatch(new RegExp(`hint: to build on the image it named \\d+s ago, use ${proxy.host}/test/base:1@sha256:[a-f0-9]{64}`));
+      expect(res.stderr).toMatch(new RegExp(`hint: to build on the image it named \\d+m?s ago, use ${proxy.host}/test/base:1@sha256:[a-f0-9]{64}`));
     } finally {
       proxy.mode = { kind: 'forward' };
     }
