@@ -13,4 +13,4 @@ export { createExecSlots } from './exec-slots.js';
 export { readContextIgnore, readDockerfile } from './context.js';
 export { localSecretProvider } from './session.js';
 export type { SecretProvider, SshAgentOwner, SshAgentProvider, SshAgentSocket } from '../solver/ops/index.js';
-export { listenAgentSocket } from '../solver/ops/index.js';
+export { listenAgentSocket, type AgentListener } from '../solver/ops/index.js';

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Server, Socket } from 'node:net';
-import { listenAgentSocket, type SshAgentOwner, type SshAgentProvider, type SshAgentSocket } from '../controller/index.js';
+import { listenAgentSocket, type AgentListener, type SshAgentOwner, type SshAgentProvider, type SshAgentSocket } from '../controller/index.js';
 import type { Logger } from '../base/log.js';
 import type { ServerMessage, SshDataMsg } from './messages.js';
 
@@ -23,7 +23,7 @@ export class StreamSshAgentProvider implements SshAgentProvider, AsyncDisposable
   readonly #send: (m: ServerMessage) => Promise<void>;
   readonly #logger: Logger;
   readonly #tunnels = new Map<number, Tunnel>();
-  readonly #servers = new Set<Server>();
+  readonly #listeners = new Set<AgentListener>();
   #next = 1;
 
   constructor(ids: readonly string[], send: (m: ServerMessage) => Promise<void>, logger: Logger) {
@@ -37,9 +37,9 @@ export class StreamSshAgentProvider implements SshAgentProvider, AsyncDisposable
     if (!this.#ids.has(id)) return undefined;
     options.signal.throwIfAborted();
     const listener = await listenAgentSocket(options.owner, options.signal, (socket, server) => this.#accept(id, server, socket));
-    this.#servers.add(listener.server);
+    this.#listeners.add(listener);
     const release = async (): Promise<void> => {
-      this.#servers.delete(listener.server);
+      this.#listeners.delete(listener);
       const closed = listener.close();
       for (const [conn, t] of this.#tunnels) if (t.server === listener.server) this.#end(conn, t);
       await closed;
@@ -65,8 +65,8 @@ export class StreamSshAgentProvider implements SshAgentProvider, AsyncDisposable
   /** Closes every tunnel and socket still open: the build is over. */
   async [Symbol.asyncDispose](): Promise<void> {
     for (const [conn, t] of this.#tunnels) this.#end(conn, t);
-    await Promise.all([...this.#servers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.#servers.clear();
+    await Promise.all([...this.#listeners].map((l) => l.close()));
+    this.#listeners.clear();
   }
 
   #accept(id: string, server: Server, socket: Socket): void {
