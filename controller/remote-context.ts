@@ -1,7 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../base/errors.js';
-import { parseGitRef } from '../frontend/convert/add-source.js';
+import { parseGitRef } from '../frontend/convert/git-ref.js';
 import { isTarArchive } from '../solver/ops/archive.js';
 import { dockerfileInside, prepareFetchedContext, type FetchedContext } from './context-file.js';
 

@@ -58,5 +58,3 @@ export function gitSourceEdge(
   const name = `[internal] load git source ${git.remote}${git.ref === '' ? '' : `#${git.ref}`}${git.subdir === '' ? '' : `:${git.subdir}`}`;
   return ctx.graph.add({ kind: 'source', source, platform: state.platform }, [], { name, location });
 }
-
-export { parseGitRef };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGitRef } from '../../../frontend/convert/add-source.js';
+import { parseGitRef } from '../../../frontend/convert/git-ref.js';
 
 describe('git source references in ADD', () => {
   it('reads the fragment form', () => {
