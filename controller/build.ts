@@ -104,6 +104,7 @@ async function attemptBuild(
   const policy = await tagPolicyFor(request.registryConfigPath);
   await using images = createImageResolver({ client: registry.client, meta: store.meta, progress, pull: request.pull === true, policy, ...resolution });
   const platform = request.platform ?? hostPlatform();
+  const contextIgnore = request.contextDir === '' ? undefined : readIgnoreFile(await readContextIgnore(resolve(request.contextDir), request.dockerfile));
   const definition = await compileDockerfile(text, {
     file: basename(request.dockerfile),
     buildArgs: request.buildArgs,
@@ -119,7 +120,7 @@ async function attemptBuild(
     namedContexts: namedContextsOf(request.buildContexts ?? []),
     run: runSettingsOf(request),
     ...(request.check === true ? { checkOnly: true } : {}),
-    ...(request.contextDir === '' ? {} : { contextIgnore: readIgnoreFile(await readContextIgnore(resolve(request.contextDir), request.dockerfile)) }),
+    ...(contextIgnore === undefined ? {} : { contextIgnore }),
     signal,
   }).catch((err: unknown) => {
     // The findings made before a Dockerfile error are shown with it, as BuildKit shows them.
@@ -133,7 +134,7 @@ async function attemptBuild(
     throw new DockerfileError(definition.violation, { code: 'DOCKERFILE_CHECK', ...(first === undefined ? {} : { location: first }) });
   }
   if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
-  const context = await loadContext(resolve(request.contextDir), request.dockerfile);
+  const context = await loadContext(resolve(request.contextDir), request.dockerfile, contextIgnore);
   await using ssh = await openSshAgents(request.ssh ?? [], signal);
   await using prefetch = createLayerPrefetch(definition.root?.vertex, { outputs: request.outputs, store, ...sourceDateEpochOf(definition), signal });
   await using runner = createOpRunner({

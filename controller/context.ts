@@ -13,11 +13,11 @@ export async function readContextIgnore(dir: string, dockerfile: string): Promis
 }
 
 /**
- * loadContext opens a build context folder with its ignore file applied; an excluded directory still yields
- * what `!` exceptions keep below it, as BuildKit's context walk does.
+ * loadContext opens a build context folder with its ignore file applied (its patterns, when the caller has read
+ * them already); an excluded directory still yields what `!` exceptions keep below it, as BuildKit's context walk does.
  */
-export async function loadContext(dir: string, dockerfile: string): Promise<LocalContext> {
-  const patterns = readIgnoreFile(await readContextIgnore(dir, dockerfile));
+export async function loadContext(dir: string, dockerfile: string, ignored?: readonly string[]): Promise<LocalContext> {
+  const patterns = ignored ?? readIgnoreFile(await readContextIgnore(dir, dockerfile));
   if (patterns.length === 0) return { dir, isExcluded: () => false };
   const filter = new ContextFilter(dir, patterns);
   return { dir, isExcluded: (relPath) => filter.isExcluded(relPath) };
