@@ -123,12 +123,10 @@ export function createImageResolver(options: ImageResolverOptions): ImageResolve
       return p;
     },
     async checked() {
-      let moved = false;
-      for (const outcome of await Promise.all(checks.values())) {
-        if (outcome.kind === 'failed') throw outcome.error;
-        if (outcome.kind === 'moved') moved = true;
-      }
-      return moved;
+      const outcomes = await Promise.all(checks.values());
+      const failed = outcomes.find((outcome) => outcome.kind === 'failed');
+      if (failed !== undefined) throw failed.error;
+      return outcomes.some((outcome) => outcome.kind === 'moved');
     },
     async moved() {
       return (await Promise.all(checks.values())).some((outcome) => outcome.kind === 'moved');

@@ -109,7 +109,7 @@ async function keepStored(
       code: 'REGISTRY_NOT_FOUND',
       ref: name,
       cause: err,
-      hint: `to build on the image it named ${formatAge(Math.max(0, ctx.now() - stored.resolvedAt))} ago, use ${name}@${stored.image.digest}`,
+      hint: `to build on the image it named ${ageSince(stored.resolvedAt, ctx)} ago, use ${name}@${stored.image.digest}`,
     });
   }
   if (!timedOut && !isUnreachable(err)) throw err;
@@ -123,7 +123,7 @@ async function keepStored(
 }
 
 /** RECHECK_UNREACHABLE_MS is how long after a check found the registry unreachable builds use the store without asking. */
-export const RECHECK_UNREACHABLE_MS = 60_000;
+const RECHECK_UNREACHABLE_MS = 60_000;
 
 /**
  * isRecentlyUnreachable tells whether a check found the registry unreachable so recently (within a minute, and
@@ -138,13 +138,18 @@ export function isRecentlyUnreachable(stored: StoredResolution, policy: TagPolic
 
 /** warnRecentlyUnreachable reports a stored resolution used without a check because its registry was just unreachable. */
 export function warnRecentlyUnreachable(ref: Reference, stored: StoredResolution, ctx: Pick<TagCheckContext, 'progress' | 'now'>): void {
-  const ago = formatAge(Math.max(0, ctx.now() - (stored.unreachableAt ?? ctx.now())));
+  const ago = ageSince(stored.unreachableAt ?? ctx.now(), ctx);
   warnStale(`Cannot check image "${formatReference(ref)}": its registry could not be reached ${ago} ago`, stored, ctx);
 }
 
 function warnStale(problem: string, stored: StoredResolution, ctx: Pick<TagCheckContext, 'progress' | 'now'>): void {
-  const age = formatAge(Math.max(0, ctx.now() - stored.resolvedAt));
+  const age = ageSince(stored.resolvedAt, ctx);
   ctx.progress.emit({ type: 'warning', message: `${problem}; using its resolution from ${age} ago (${stored.image.digest})`, time: Date.now() });
+}
+
+/** ageSince renders how long ago `at` was on the check's clock (never negative). */
+function ageSince(at: number, ctx: Pick<TagCheckContext, 'now'>): string {
+  return formatAge(Math.max(0, ctx.now() - at));
 }
 
 /** isUnreachable tells a registry that could not answer (connection, DNS, 5xx, 429) from one that refused (auth, 404). */
