@@ -3,6 +3,7 @@ import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { lgetxattr } from '../native/index.js';
+import type { Snapshotter } from './snapshotter.js';
 
 /** FsEntry is one path of a filesystem view and where its bytes live on the host. */
 export interface FsEntry {
@@ -25,6 +26,11 @@ const MAX_SYMLINKS = 40;
 /** createLayeredView shows overlayfs upper-dir-form layers (top first) merged, as a container would see them. */
 export function createLayeredView(layers: readonly string[]): FsView {
   return new LayeredView(layers);
+}
+
+/** createSnapshotView shows a snapshot chain (null: the empty filesystem) merged, as a container would see it. */
+export function createSnapshotView(snapshotter: Pick<Snapshotter, 'chain' | 'dir'>, id: string | null): FsView {
+  return new LayeredView(snapshotter.chain(id).map((layer) => snapshotter.dir(layer)).reverse());
 }
 
 /** createDirectoryView shows a plain directory as a tree rooted at `/` (see directory-view.ts). */

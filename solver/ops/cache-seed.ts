@@ -2,7 +2,7 @@ import { chmod, chown } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { InternalError, UsageError } from '../../base/errors.js';
 import type { CacheMountSeed } from '../../cache/cache-mounts.js';
-import { createDirectoryView, createLayeredView, type FsView } from '../../cache/fs-view.js';
+import { createDirectoryView, createSnapshotView, type FsView } from '../../cache/fs-view.js';
 import type { CacheExecMount } from '../graph/index.js';
 import type { Owner } from './chown.js';
 import type { OpDeps } from './deps.js';
@@ -34,7 +34,7 @@ export function cacheMountSeed(m: CacheExecMount, inputs: readonly Ref[], deps: 
   } else if (ref.snapshotId === null) {
     return undefined;
   } else {
-    view = createLayeredView(deps.snapshotter.chain(ref.snapshotId).map((id) => deps.snapshotter.dir(id)).reverse());
+    view = createSnapshotView(deps.snapshotter, ref.snapshotId);
     identity = `snapshot ${ref.snapshotId}`;
   }
   return {

@@ -1,5 +1,5 @@
 import { assertNever, InternalError } from '../../base/errors.js';
-import { createDirectoryView, createLayeredView, type ListNames } from '../../cache/fs-view.js';
+import { createDirectoryView, createLayeredView, createSnapshotView, type ListNames } from '../../cache/fs-view.js';
 import type { FileOp } from '../graph/index.js';
 import type { JobContext } from '../types.js';
 import { applyCopy, applyMkdir, applyMkfile, LayerUsage, type CopySource } from './copy.js';
@@ -60,8 +60,7 @@ function copySource(ref: Ref | undefined, deps: OpDeps, listNames: ListNames | u
   if (ref.kind === 'local') {
     return { view: createDirectoryView(ref.dir, listNames === undefined ? {} : { listNames }), isExcluded: ref.isExcluded, rootOwned: true, ref: ref.name };
   }
-  const dirs = deps.snapshotter.chain(ref.snapshotId).map((id) => deps.snapshotter.dir(id)).reverse();
-  return { view: createLayeredView(dirs), isExcluded: () => false, ref: ref.snapshotId ?? 'scratch' };
+  return { view: createSnapshotView(deps.snapshotter, ref.snapshotId), isExcluded: () => false, ref: ref.snapshotId ?? 'scratch' };
 }
 
 function describe(op: FileOp): string {

@@ -2,7 +2,7 @@ import { readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { digestOf, type Digest } from '../../base/digest.js';
-import { createLayeredView, type FsEntry, type FsView } from '../../cache/fs-view.js';
+import { createSnapshotView, type FsEntry, type FsView } from '../../cache/fs-view.js';
 import { lgetxattr, llistxattr } from '../../native/index.js';
 import type { Op } from '../graph/index.js';
 import { cleanSource, expandSource } from './copy-match.js';
@@ -65,8 +65,7 @@ export class SelectedDigests {
     const memoKey = `${snapshotId ?? ''}\0${paths.join('\0')}`;
     let p = this.#digests.get(memoKey);
     if (p === undefined) {
-      const dirs = snapshotId === null ? [] : this.#deps.snapshotter.chain(snapshotId).map((id) => this.#deps.snapshotter.dir(id)).reverse();
-      p = digestSelectedPaths(createLayeredView(dirs), paths, { signal, files: this.#files }).catch((err: unknown) => {
+      p = digestSelectedPaths(createSnapshotView(this.#deps.snapshotter, snapshotId), paths, { signal, files: this.#files }).catch((err: unknown) => {
         // A failed digest (a cancelled build) is not remembered.
         this.#digests.delete(memoKey);
         throw err;
