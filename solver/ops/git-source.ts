@@ -100,10 +100,10 @@ export async function checkoutGitTo(source: GitSource, commit: string, dest: str
     if (st === undefined || !st.isDirectory()) throw new FileOpError(`Cannot use subdir "${source.subdir}" of ${source.remote}: not a directory`);
     if (source.mtime === 'commit') {
       // Every file, link and folder gets the commit's time; -depth stamps folders after what they hold.
-      const touched = await promisify(execFile)('find', [from, '-depth', '-exec', 'touch', '-h', '-d', `@${time}`, '{}', '+'], { signal }).catch((err: unknown) => err);
+      const touched = await exec('find', [from, '-depth', '-exec', 'touch', '-h', '-d', `@${time}`, '{}', '+'], { signal }).catch((err: unknown) => err);
       if (touched instanceof Error) throw new FileOpError(`Cannot set the commit time on the checkout of ${source.remote}`, { cause: touched });
     }
-    const cp = await promisify(execFile)('cp', ['-a', '--', `${from}/.`, dest], { signal }).catch((err: unknown) => err);
+    const cp = await exec('cp', ['-a', '--', `${from}/.`, dest], { signal }).catch((err: unknown) => err);
     if (cp instanceof Error) throw new FileOpError(`Cannot copy the checkout of ${source.remote}`, { cause: cp });
   } finally {
     await rm(tmp, { recursive: true, force: true });
