@@ -112,6 +112,12 @@ export class LayerWriter {
     await this.ensureParents(to);
     const host = posix.join(this.#target.upperdir, to);
     if (lstatSync(host, { throwIfNoEntry: false })?.isDirectory() === false) unlinkSync(host);
+    this.#makeDirLike(entry, to);
+  }
+
+  /** Makes the directory `to` (and any missing parents) with the metadata of the source directory `entry`. */
+  #makeDirLike(entry: FsEntry, to: string): void {
+    const host = posix.join(this.#target.upperdir, to);
     mkdirSync(host, { recursive: true });
     this.#madeDirs.add(to);
     this.#applyDirMetadata(host, entry);
@@ -188,13 +194,7 @@ export class LayerWriter {
    */
   async #copyUnlessExcluded(entry: FsEntry, relPath: string, to: string, source: CopySource, skipped: readonly (readonly [FsEntry, string])[] = []): Promise<void> {
     if (!source.isExcluded(relPath)) {
-      for (const [dir, dirTo] of skipped) {
-        if (this.#madeDirs.has(dirTo)) continue;
-        const host = posix.join(this.#target.upperdir, dirTo);
-        mkdirSync(host, { recursive: true });
-        this.#madeDirs.add(dirTo);
-        this.#applyDirMetadata(host, dir);
-      }
+      for (const [dir, dirTo] of skipped) if (!this.#madeDirs.has(dirTo)) this.#makeDirLike(dir, dirTo);
       return this.#copyEntry(entry, relPath, to, source);
     }
     if (source.hasExceptions !== true || !entry.stats.isDirectory()) return;
