@@ -6,6 +6,7 @@ import { applyLayer } from '../../cache/layer/index.js';
 import type { ResolvedImage } from '../../registry/index.js';
 import type { JobContext } from '../types.js';
 import type { OpDeps } from './deps.js';
+import { layerRecordKey, storedSnapshot } from './stored-snapshot.js';
 
 /** chainIds computes the OCI ChainID of each layer prefix of an image. */
 export function chainIds(config: ImageConfig): Digest[] {
@@ -17,17 +18,13 @@ export function chainIds(config: ImageConfig): Digest[] {
   return out;
 }
 
-function layerRecordKey(chainId: Digest): string {
-  return `layer:${chainId}`;
-}
 
 /** findPulledImage returns the top snapshot of an image already unpacked, or undefined. */
 export function findPulledImage(resolved: ResolvedImage, deps: OpDeps): string | null | undefined {
   const ids = chainIds(resolved.config);
   const top = ids[ids.length - 1];
   if (top === undefined) return null;
-  const rec = deps.meta.cacheRecords.get(layerRecordKey(top));
-  return rec?.snapshotId != null && deps.snapshotter.exists(rec.snapshotId) ? rec.snapshotId : undefined;
+  return storedSnapshot(layerRecordKey(top), deps);
 }
 
 /** pullImage downloads and unpacks an image's layers that are not in the store yet, returning its top snapshot. */
@@ -37,10 +34,7 @@ export async function pullImage(resolved: ResolvedImage, deps: OpDeps, job: JobC
   if (ids.length !== manifest.layers.length) {
     throw new SnapshotError(`Cannot unpack image: its config lists ${ids.length} layers but its manifest ${manifest.layers.length}`);
   }
-  const unpacked = ids.map((chainId) => {
-    const rec = deps.meta.cacheRecords.get(layerRecordKey(chainId));
-    return rec?.snapshotId != null && deps.snapshotter.exists(rec.snapshotId) ? rec.snapshotId : undefined;
-  });
+  const unpacked = ids.map((chainId) => storedSnapshot(layerRecordKey(chainId), deps));
   // Missing blobs download together, a few at a time, while the layers before them unpack in order.
   const downloads = new PQueue({ concurrency: PARALLEL_DOWNLOADS });
   const fetched = manifest.layers.map((layer, i) =>

@@ -10,6 +10,7 @@ import { SharedCalls } from '../shared-call.js';
 import type { JobContext, OpRunner } from '../types.js';
 import type { LoadedCache, CacheBlobSource } from './cache-source.js';
 import type { OpDeps } from './deps.js';
+import { layerRecordKey, storedSnapshot } from './stored-snapshot.js';
 import type { ImportedLayer, ImportedRef, Ref, SnapshotRef, SolvedRef } from './ref.js';
 
 /**
@@ -64,10 +65,7 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
   const fetching = new SharedCalls<void>();
   const unpacking = new SharedCalls<string>();
 
-  const localLayer = (chainId: Digest): string | undefined => {
-    const rec = deps.meta.cacheRecords.get(layerRecordKey(chainId));
-    return rec?.snapshotId != null && deps.snapshotter.exists(rec.snapshotId) ? rec.snapshotId : undefined;
-  };
+  const localLayer = (chainId: Digest): string | undefined => storedSnapshot(layerRecordKey(chainId), deps);
   const findLocal = (chain: readonly ImportedLayer[]): string | null | undefined => {
     let top: string | null = null;
     for (const chainId of chainIds(chain)) {
@@ -214,9 +212,4 @@ function chainIds(chain: readonly ImportedLayer[]): Digest[] {
     out.push(prev === undefined ? layer.diffId : digestOf(`${prev} ${layer.diffId}`));
   }
   return out;
-}
-
-/** layerRecordKey is the cache record of an unpacked layer chain, shared with image pulls. */
-function layerRecordKey(chainId: Digest): string {
-  return `layer:${chainId}`;
 }

@@ -3,6 +3,7 @@ import type { Digest } from '../../base/digest.js';
 import type { GitSource, HttpSource } from '../graph/index.js';
 import type { JobContext } from '../types.js';
 import type { OpDeps } from './deps.js';
+import { storedSnapshot } from './stored-snapshot.js';
 import type { Download, HttpSeen } from './http-source.js';
 
 // The HTTP client and git code load only for builds that use such sources.
@@ -11,12 +12,6 @@ const httpSource = (): Promise<typeof import('./http-source.js')> => import('./h
 
 /** Earlier downloads of one URL remembered for revalidation. */
 const MAX_SEEN = 8;
-
-/** isCached tells whether a key has a cache record whose snapshot still exists. */
-function isCached(key: Digest, deps: OpDeps): boolean {
-  const rec = deps.meta.cacheRecords.get(key);
-  return rec !== undefined && rec.snapshotId !== null && deps.snapshotter.exists(rec.snapshotId);
-}
 
 /** RemoteSources keys and fetches http and git sources; a download made for its key is kept for the run. */
 export class RemoteSources implements AsyncDisposable {
@@ -75,7 +70,7 @@ export class RemoteSources implements AsyncDisposable {
     const keyOf = (s: Omit<HttpSeen, 'etag'>): Digest => computeCacheKey(computeOpDigest('source.http', { digest: s.digest, filename: s.filename, mtime: s.mtime }), inputKeys);
     if (source.checksum !== undefined && source.filename !== '') return keyOf({ digest: source.checksum, filename: source.filename, mtime: '' });
     const earlier = deps.meta.httpSources.get(source.url)?.seen ?? [];
-    const usable = earlier.filter((s) => isCached(keyOf(s), deps));
+    const usable = earlier.filter((s) => storedSnapshot(keyOf(s), deps) !== undefined);
     const http = await httpSource();
     if (usable.length > 0) {
       const same = await http.revalidateHttp(source, usable, signal);
@@ -89,7 +84,7 @@ export class RemoteSources implements AsyncDisposable {
       await deps.meta.httpSources.put(source.url, { seen: [{ etag: d.etag, ...seen }, ...kept] });
     }
     const key = keyOf(seen);
-    if (isCached(key, deps)) {
+    if (storedSnapshot(key, deps) !== undefined) {
       // The result is cached: the download is not needed any more.
       this.#downloads.delete(vertexDigest);
       await d[Symbol.asyncDispose]();
