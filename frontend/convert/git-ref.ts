@@ -115,13 +115,9 @@ export function parseGitRef(src: string): GitRef | undefined {
   if (mark >= 0) remote = remote.slice(0, mark);
   if (remote.startsWith('github.com/')) remote = `https://${remote}`;
   let isGit = /^(git:\/\/|ssh:\/\/|git@[^:]+:)/i.test(remote);
-  if (!isGit && /^https?:\/\//i.test(remote)) {
-    try {
-      const u = new URL(remote);
-      isGit = u.pathname.endsWith('.git') || (u.hostname === 'github.com' && u.pathname.split('/').filter(Boolean).length === 2);
-    } catch {
-      isGit = false;
-    }
+  if (!isGit && /^https?:\/\//i.test(remote) && URL.canParse(remote)) {
+    const u = new URL(remote);
+    isGit = u.pathname.endsWith('.git') || (u.hostname === 'github.com' && u.pathname.split('/').filter(Boolean).length === 2);
   }
   if (!isGit) return undefined;
   const colon = fragment.indexOf(':');
