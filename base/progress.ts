@@ -1,3 +1,5 @@
+import type { SourceLocation } from './errors.js';
+
 /** ProgressEvent is one thing that happened to a vertex during a build, keyed by vertex digest. */
 export type ProgressEvent =
   | { readonly type: 'vertex.started'; readonly vertex: string; readonly name: string; readonly time: number }
@@ -27,7 +29,19 @@ export type ProgressEvent =
       readonly cpuTimeMs?: number;
       readonly time: number;
     }
-  | { readonly type: 'warning'; readonly message: string; readonly location?: string; readonly time: number };
+  | { readonly type: 'warning'; readonly message: string; readonly location?: string; readonly finding?: CheckFinding; readonly time: number };
+
+/**
+ * CheckFinding is what a Dockerfile check found, as BuildKit's lint warning carries it: the rule, its description
+ * and documentation page, the detail, and the Dockerfile lines.
+ */
+export interface CheckFinding {
+  readonly rule: string;
+  readonly description: string;
+  readonly url?: string;
+  readonly detail: string;
+  readonly location?: SourceLocation;
+}
 
 /** ProgressSink receives progress events of one build. */
 export interface ProgressSink {

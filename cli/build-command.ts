@@ -7,7 +7,7 @@ import type { BuildRequest, OutputSpec } from '../controller/index.js';
 import { parseAnnotations, parseLabels, withAnnotations } from './image-flags.js';
 import { parseOutput } from './output-spec.js';
 import { parseAddHost, parseShmSize, parseUlimit } from './run-flags.js';
-import { parseBuildContext, parseCall, parsePrint } from './inspect-flags.js';
+import { parseBuildContext, parseCall, parsePrint, type CallFormat } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
 
@@ -55,7 +55,8 @@ Options:
       --ulimit NAME=S[:H]   Resource limit of RUN steps (e.g. nofile=1024:2048); repeatable
       --build-context N=SRC Named context for FROM/COPY --from: a folder or docker-image://REF; repeatable
       --check               Run the build checks only and print their findings
-      --call MODE           build (default), check, targets (list the stages) or outline (args, secrets)
+      --call MODE           build (default), check, targets (list the stages) or outline (args, secrets);
+                            MODE,format=json prints BuildKit's JSON answer
       --print graph         Print the compiled build graph (graph or graph-json) instead of building
       --debug               Print stack traces with errors
 `;
@@ -73,6 +74,8 @@ export interface BuildCommand {
   readonly ociRuntime: 'runc' | 'crun' | undefined;
   readonly debug: boolean;
   readonly help: boolean;
+  /** How `--call` prints its answer (`--call check,format=json`). */
+  readonly callFormat: CallFormat;
   /** Remote builder address (--builder or TBUILD_HOST); undefined builds in process. */
   readonly builder: string | undefined;
   readonly tlsCaCert: string | undefined;
@@ -167,6 +170,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
   if (urlContext && stdinDockerfile) throw new UsageError('Cannot read the Dockerfile from standard input with a context at a URL');
   const contextDir = stdinContext || urlContext ? '' : resolve(context ?? '.');
   const tags = v.tag ?? [];
+  const call = v.call === undefined ? undefined : parseCall(v.call);
   const request: BuildRequest = {
     contextDir,
     dockerfile: stdinContext || urlContext || stdinDockerfile ? '' : v.file === undefined ? resolve(contextDir, 'Dockerfile') : resolve(v.file),
@@ -191,7 +195,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     ...(v['build-context'] === undefined ? {} : { buildContexts: v['build-context'].map(parseBuildContext) }),
     ...(v.check === true ? { check: true } : {}),
     ...(v.print === undefined ? {} : { print: parsePrint(v.print) }),
-    ...(v.call === undefined ? {} : parseCall(v.call)),
+    ...call?.request,
   };
   return {
     request,
@@ -201,6 +205,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     metadataFile: v['metadata-file'],
     ociRuntime: runtime,
     debug: v.debug === true,
+    callFormat: call?.format ?? 'text',
     help,
     builder: v.builder ?? (process.env['TBUILD_HOST'] || undefined),
     tlsCaCert: v.tlscacert === undefined ? undefined : resolve(v.tlscacert),

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
+import type { CheckFinding } from '../base/progress.js';
 import type { BuildContextSpec, BuildRequest, BuildResult } from '../controller/index.js';
+import type { BuildCommand } from './build-command.js';
+import { lintResults, readCheckSource, renderCheckText, violationOf } from './check-report.js';
 
 /** parseBuildContext reads `--build-context name=path` or `name=docker-image://ref`. */
 export function parseBuildContext(value: string): BuildContextSpec {
@@ -19,33 +22,58 @@ export function parsePrint(value: string): NonNullable<BuildRequest['print']> {
   throw new UsageError(`Cannot use --print=${value}: expected graph or graph-json`);
 }
 
-/** parseCall reads buildx's `--call`: `build` (the default), `check`, `targets` or `outline`. */
-export function parseCall(value: string): { readonly check?: true; readonly print?: 'targets' | 'outline' } {
-  switch (value) {
+/** CallFormat is how `--call` prints its answer: buildx's text, or the JSON the request answers with (`format=json`). */
+export type CallFormat = 'text' | 'json';
+
+/** Call is what `--call` asks: the request fields it sets and the output format. */
+export interface Call {
+  readonly request: Pick<BuildRequest, 'check' | 'print'>;
+  readonly format: CallFormat;
+}
+
+/**
+ * parseCall reads buildx's `--call NAME[,format=json][,ignorestatus=BOOL]`: `build` (the default), `check`, `targets`
+ * or `outline`.
+ */
+export function parseCall(value: string): Call {
+  let name: string | undefined;
+  let format: CallFormat = 'text';
+  for (const field of value.split(',')) {
+    const eq = field.indexOf('=');
+    const key = eq < 0 ? undefined : field.slice(0, eq);
+    const v = field.slice(eq + 1);
+    if (key === 'format' && (v === 'json' || v === 'text')) format = v;
+    else if (key === 'ignorestatus' && /^(1|t|true|0|f|false)$/i.test(v)) continue;
+    else if (key !== undefined || name !== undefined) throw new UsageError(`Cannot use --call=${value}: unexpected "${field}"`, { hint: 'expected NAME[,format=json|text][,ignorestatus=BOOL]' });
+    else name = field;
+  }
+  switch (name) {
     case 'build':
-      return {};
+      return { request: {}, format };
     case 'check':
-      return { check: true };
+      return { request: { check: true }, format };
     case 'targets':
     case 'outline':
-      return { print: value };
+      return { request: { print: name }, format };
     default:
       throw new UsageError(`Cannot use --call=${value}: expected build, check, targets or outline`);
   }
 }
 
-/** writeInspectResult prints what --print or --check produced; returns the exit code. */
-export function writeInspectResult(request: BuildRequest, result: BuildResult, out: NodeJS.WritableStream): number {
-  if (result.printed !== undefined) out.write(result.printed);
+/** writeInspectResult prints what --print, --check or --call produced; returns the exit code. */
+export async function writeInspectResult(cmd: BuildCommand, result: BuildResult, findings: readonly CheckFinding[], out: NodeJS.WritableStream): Promise<number> {
+  const { request } = cmd;
   if (request.check === true) {
-    for (const w of result.warnings) out.write(`WARNING: ${w}\n`);
-    const n = result.warnings.length;
-    out.write(n === 0 ? 'Check complete, no warnings found.\n' : `Check complete, ${n} warning${n === 1 ? ' has' : 's have'} been found!\n`);
-    if (result.checkFailed !== true) return 0;
-    // As BuildKit with `# check=error=true`: the rules found, once each (warnings read `Rule: detail (file:line)`).
-    const rules = [...new Set(result.warnings.map((w) => w.slice(0, w.indexOf(':'))))];
-    out.write(`ERROR: lint violation found for rules: ${rules.join(', ')}\n`);
-    return 1;
+    const source = await readCheckSource(request.dockerfile);
+    const failed = result.checkFailed === true ? violationOf(findings) : undefined;
+    if (cmd.callFormat === 'json') {
+      out.write(`${JSON.stringify(lintResults(findings, source, failed === undefined ? undefined : new Error(failed)), null, 2)}\n`);
+    } else {
+      out.write(renderCheckText(findings, source));
+      if (failed !== undefined) out.write(`ERROR: ${failed}\n`);
+    }
+    return failed === undefined ? 0 : 1;
   }
+  if (result.printed !== undefined) out.write(result.printed);
   return 0;
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UsageError } from '../base/errors.js';
-import type { ProgressEvent, ProgressSink } from '../base/progress.js';
+import type { CheckFinding, ProgressEvent, ProgressSink } from '../base/progress.js';
 import type { BuildResult } from '../controller/index.js';
 import { BUILD_HELP, parseBuildCommand, writeResultFiles, type BuildCommand } from './build-command.js';
 import { exitCodeFor, renderError } from './render-error.js';
@@ -125,10 +125,10 @@ async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promis
   cancel?.addEventListener('abort', onSignal);
   const shown = await progressFor(cmd.progress);
   // --check prints its findings on stdout, those made before a Dockerfile error too (the result never comes).
-  const found: string[] = [];
+  const findings: CheckFinding[] = [];
   const progress = {
     emit: (e: ProgressEvent): void => {
-      if (e.type === 'warning') found.push(`${e.message}${e.location === undefined ? '' : ` (${e.location})`}`);
+      if (e.type === 'warning' && e.finding !== undefined) findings.push(e.finding);
       shown.emit(e);
     },
     close: () => shown.close(),
@@ -140,7 +140,7 @@ async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promis
         : await (await import('./remote-commands.js')).runRemoteBuild(cmd, { signal: abort.signal, progress });
     progress.close();
     if (cmd.request.check === true || cmd.request.print !== undefined) {
-      return (await import('./inspect-flags.js')).writeInspectResult(cmd.request, result, process.stdout);
+      return await (await import('./inspect-flags.js')).writeInspectResult(cmd, result, findings, process.stdout);
     }
     await writeResultFiles(cmd, result);
     if (cmd.progress !== 'quiet' && result.imageId !== undefined && cmd.progress !== 'rawjson') {
@@ -150,7 +150,7 @@ async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promis
     return 0;
   } catch (err) {
     progress.close();
-    if (cmd.request.check === true) for (const w of found) process.stdout.write(`WARNING: ${w}\n`);
+    if (cmd.request.check === true) await writeCheckFailure(cmd, findings, err);
     if (abort.signal.aborted) {
       const { CancelledError } = await import('../base/errors.js');
       throw new CancelledError('Build cancelled', { cause: err });
@@ -218,4 +218,11 @@ async function debugCommand(args: readonly string[]): Promise<number> {
   const text = await readFile(file, 'utf8');
   process.stdout.write(dumpAst(parseDockerfile(text, { file: basename(file) }).ast));
   return 0;
+}
+
+/** writeCheckFailure prints the findings of a --check that ended in an error, as buildx prints a lint result with one. */
+async function writeCheckFailure(cmd: BuildCommand, findings: readonly CheckFinding[], err: unknown): Promise<void> {
+  const { lintResults, readCheckSource, renderCheckText } = await import('./check-report.js');
+  const source = await readCheckSource(cmd.request.dockerfile);
+  process.stdout.write(cmd.callFormat === 'json' ? `${JSON.stringify(lintResults(findings, source, err), null, 2)}\n` : renderCheckText(findings, source));
 }

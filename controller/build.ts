@@ -81,7 +81,8 @@ export async function runBuild(request: BuildRequest, services: BuildServices, o
 function showWarnings(found: readonly BuildWarning[], progress: ProgressSink): string[] {
   return found.map((w) => {
     const where = w.location ? `${w.location.file}:${w.location.startLine}` : undefined;
-    progress.emit({ type: 'warning', message: `${w.rule}: ${w.message}`, ...(where ? { location: where } : {}), time: Date.now() });
+    const finding = { rule: w.rule, description: w.description, detail: w.message, ...(w.url === undefined ? {} : { url: w.url }), ...(w.location ? { location: w.location } : {}) };
+    progress.emit({ type: 'warning', message: `${w.rule}: ${w.message}`, ...(where ? { location: where } : {}), finding, time: Date.now() });
     return `${w.rule}: ${w.message}${where ? ` (${where})` : ''}`;
   });
 }

@@ -4,11 +4,21 @@ import type { ProgressEvent } from '../base/progress.js';
 
 const TYPES: readonly ProgressEvent['type'][] = ['vertex.started', 'vertex.cached', 'vertex.completed', 'vertex.log', 'vertex.usage', 'status', 'warning'];
 
+function isCheckFinding(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const strings = ['rule' in v && v.rule, 'description' in v && v.description, 'detail' in v && v.detail];
+  if (!strings.every((s) => typeof s === 'string')) return false;
+  if ('url' in v && typeof v.url !== 'string') return false;
+  if (!('location' in v)) return true;
+  const l = v.location;
+  return typeof l === 'object' && l !== null && 'file' in l && typeof l.file === 'string' && 'startLine' in l && typeof l.startLine === 'number' && 'endLine' in l && typeof l.endLine === 'number';
+}
+
 function isProgressEvent(v: unknown): v is ProgressEvent {
   if (typeof v !== 'object' || v === null || !('type' in v) || !('time' in v) || typeof v.time !== 'number') return false;
   const type = v.type;
   if (!TYPES.some((t) => t === type)) return false;
-  if (type === 'warning') return 'message' in v && typeof v.message === 'string';
+  if (type === 'warning') return 'message' in v && typeof v.message === 'string' && (!('finding' in v) || isCheckFinding(v.finding));
   if (!('vertex' in v) || typeof v.vertex !== 'string') return false;
   if (type === 'vertex.log') return 'data' in v && typeof v.data === 'string' && 'stream' in v && (v.stream === 'stdout' || v.stream === 'stderr');
   if (type === 'vertex.usage') return true;

@@ -1,6 +1,6 @@
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import type { Node } from '../parser/index.js';
-import { LINT_RULES } from './lint-rules.js';
+import { LINT_RULES, lintRule, type LintRule, type LintRuleName } from './lint-rules.js';
 import type { BuildWarning } from './types.js';
 
 /** CheckConfig is the `# check=skip=...;experimental=...;error=true` directive (or the BUILDKIT_DOCKERFILE_CHECK build arg). */
@@ -71,7 +71,7 @@ export class CheckScope {
   keeps(rule: string, line: number | undefined): boolean {
     const own = line === undefined ? undefined : this.#byLine.get(line);
     const configs = own === undefined ? [this.config] : [this.config, own];
-    if (LINT_RULES[rule]?.experimental === true) return configs.some((c) => c.experimentalAll || c.experimental.has(rule));
+    if (lintRule(rule)?.experimental === true) return configs.some((c) => c.experimentalAll || c.experimental.has(rule));
     return !configs.some((c) => c.skipAll || c.skip.has(rule));
   }
 }
@@ -87,13 +87,14 @@ export class WarningSink {
    * add records a finding unless the same one was already recorded. scopeLine is the line of the instruction whose
    * `# check=` comment applies (the finding's own line by default; null: only the file's configuration applies).
    */
-  add(rule: string, message: string, location: SourceLocation | undefined, scopeLine?: number | null): void {
+  add(rule: LintRuleName, message: string, location: SourceLocation | undefined, scopeLine?: number | null): void {
     const line = scopeLine === null ? undefined : (scopeLine ?? location?.startLine);
     if (!this.scope.keeps(rule, line)) return;
     const key = `${rule}\0${message}\0${location?.startLine ?? ''}`;
     if (this.#seen.has(key)) return;
     this.#seen.add(key);
-    this.list.push(location === undefined ? { rule, message } : { rule, message, location });
+    const { description, url }: LintRule = LINT_RULES[rule];
+    this.list.push({ rule, message, description, ...(url === undefined ? {} : { url }), ...(location === undefined ? {} : { location }) });
   }
 
   /** violation is BuildKit's error when `error=true` and a finding was kept. */

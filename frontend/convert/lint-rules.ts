@@ -9,7 +9,7 @@ export interface LintRule {
 const DOCS = 'https://docs.docker.com/go/dockerfile/rule/';
 
 /** LINT_RULES lists the checks tbuild runs, with BuildKit's descriptions and documentation pages. */
-export const LINT_RULES: Readonly<Record<string, LintRule>> = {
+export const LINT_RULES = {
   StageNameCasing: { description: 'Stage names should be lowercase', url: `${DOCS}stage-name-casing/` },
   FromAsCasing: { description: "The 'as' keyword should match the case of the 'from' keyword", url: `${DOCS}from-as-casing/` },
   NoEmptyContinuation: { description: 'Empty continuation lines will become errors in a future release', url: `${DOCS}no-empty-continuation/` },
@@ -61,4 +61,14 @@ export const LINT_RULES: Readonly<Record<string, LintRule>> = {
     description: 'IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release',
     url: `${DOCS}expose-invalid-format/`,
   },
-};
+} as const satisfies Readonly<Record<string, LintRule>>;
+
+/** LintRuleName names one of the checks. */
+export type LintRuleName = keyof typeof LINT_RULES;
+
+const RULES: Readonly<Record<string, LintRule>> = LINT_RULES;
+
+/** lintRule looks a check up by name (one read from a `# check=` directive may name none). */
+export function lintRule(name: string): LintRule | undefined {
+  return Object.hasOwn(RULES, name) ? RULES[name] : undefined;
+}

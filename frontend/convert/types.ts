@@ -45,10 +45,12 @@ export type RunSettings = Pick<ExecMeta, 'hostname' | 'extraHosts' | 'shmSizeByt
 /** NamedContext is what a `--build-context` names: a local folder (registered under its name) or an image. */
 export type NamedContext = { readonly type: 'local' } | { readonly type: 'image'; readonly ref: string };
 
-/** BuildWarning is a check finding (BuildKit rule name) with its location. */
+/** BuildWarning is a check finding (BuildKit rule name) with its location, and the rule's description and page. */
 export interface BuildWarning {
   readonly rule: string;
   readonly message: string;
+  readonly description: string;
+  readonly url?: string;
   readonly location?: SourceLocation;
 }
 

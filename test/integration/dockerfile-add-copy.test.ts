@@ -214,7 +214,7 @@ describe('Dockerfile ADD and COPY, end to end', () => {
     const warn = await context('check-warn', 'FROM busybox as Base\nRUN true\n');
     const res = await runTbuild(['build', ...base(), '--check', warn]);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/FromAsCasing.*\(Dockerfile:1\)/);
+    expect(res.stdout).toMatch(/WARNING: FromAsCasing - https:\/\/docs.docker.com\/go\/dockerfile\/rule\/from-as-casing\/\n.*\n.*\nDockerfile:1\n/);
     expect(res.stdout).toMatch(/StageNameCasing/);
     const fatal = await context('check-error', '# check=error=true\nFROM busybox as Base\n');
     expect((await runTbuild(['build', ...base(), '--check', fatal])).code).toBe(1);

@@ -1,9 +1,36 @@
 // The checkLinterWarnings calls of moby/buildkit frontend/dockerfile/dockerfile_check_test.go, as data: one entry per
-// test function, one item per call, in order. Each warning keeps BuildKit's rule name, detail and line (tbuild prints
-// no rule description or URL). Base images: alpine is busybox here (the Dockerfiles only run sh and echo).
+// test function, one item per call, in order. Each warning keeps BuildKit's rule name, detail and line; the rule's
+// description and URL, which BuildKit's test spells out alike for every warning of a rule, are in RULE_DOCS.
+// Base images: alpine is busybox here (the Dockerfiles only run sh and echo).
 // BuildKit's lint-request check (checkUnmarshal) does not compare lines: where its test gives lines the Dockerfile
 // does not have (testLegacyKeyValueFormat call 3 says 3 and 4 for the ENV and LABEL of lines 5 and 6), the lines here
 // are the instructions' own.
+
+/** RULE_DOCS is the [description, URL] BuildKit's test expects with the warnings of each rule ('' for no URL). */
+export const RULE_DOCS: Readonly<Record<string, readonly [string, string]>> = {
+  InvalidDefinitionDescription: ["Comment for build stage or argument should follow the format: `# <arg/stage name> <description>`. If this is not intended to be a description comment, add an empty line or comment between the instruction and the comment.","https://docs.docker.com/go/dockerfile/rule/invalid-definition-description/"],
+  CopyIgnoredFile: ["Attempting to Copy file that is excluded by .dockerignore","https://docs.docker.com/go/dockerfile/rule/copy-ignored-file/"],
+  SecretsUsedInArgOrEnv: ["Sensitive data should not be used in the ARG or ENV commands","https://docs.docker.com/go/dockerfile/rule/secrets-used-in-arg-or-env/"],
+  UndefinedVar: ["Variables should be defined before their use","https://docs.docker.com/go/dockerfile/rule/undefined-var/"],
+  FromAsCasing: ["The 'as' keyword should match the case of the 'from' keyword","https://docs.docker.com/go/dockerfile/rule/from-as-casing/"],
+  StageNameCasing: ["Stage names should be lowercase","https://docs.docker.com/go/dockerfile/rule/stage-name-casing/"],
+  NoEmptyContinuation: ["Empty continuation lines will become errors in a future release","https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/"],
+  ConsistentInstructionCasing: ["All commands within the Dockerfile should use the same casing (either upper or lower)","https://docs.docker.com/go/dockerfile/rule/consistent-instruction-casing/"],
+  DuplicateStageName: ["Stage names should be unique","https://docs.docker.com/go/dockerfile/rule/duplicate-stage-name/"],
+  ReservedStageName: ["Reserved words should not be used as stage names","https://docs.docker.com/go/dockerfile/rule/reserved-stage-name/"],
+  JSONArgsRecommended: ["JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS signals","https://docs.docker.com/go/dockerfile/rule/json-args-recommended/"],
+  MaintainerDeprecated: ["The MAINTAINER instruction is deprecated, use a label instead to define an image author","https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/"],
+  UndefinedArgInFrom: ["FROM command must use declared ARGs","https://docs.docker.com/go/dockerfile/rule/undefined-arg-in-from/"],
+  WorkdirRelativePath: ["Relative workdir without an absolute workdir declared within the build can have unexpected results if the base image changes","https://docs.docker.com/go/dockerfile/rule/workdir-relative-path/"],
+  MultipleInstructionsDisallowed: ["Multiple instructions of the same type should not be used in the same stage","https://docs.docker.com/go/dockerfile/rule/multiple-instructions-disallowed/"],
+  LegacyKeyValueFormat: ["Legacy key/value format with whitespace separator should not be used","https://docs.docker.com/go/dockerfile/rule/legacy-key-value-format/"],
+  RedundantTargetPlatform: ["Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior","https://docs.docker.com/go/dockerfile/rule/redundant-target-platform/"],
+  InvalidDefaultArgInFrom: ["Default value for global ARG results in an empty or invalid base image name","https://docs.docker.com/go/dockerfile/rule/invalid-default-arg-in-from/"],
+  FromPlatformFlagConstDisallowed: ["FROM --platform flag should not use a constant value","https://docs.docker.com/go/dockerfile/rule/from-platform-flag-const-disallowed/"],
+  ExposeProtoCasing: ["Protocol in EXPOSE instruction should be lowercase","https://docs.docker.com/go/dockerfile/rule/expose-proto-casing/"],
+  ExposeInvalidFormat: ["IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release","https://docs.docker.com/go/dockerfile/rule/expose-invalid-format/"],
+  InvalidBaseImagePlatform: ["Base image platform does not match expected target platform",""],
+};
 
 /** LintWarning is one expected warning: [rule name, detail, line]. */
 export type LintWarning = readonly [string, string, number];

@@ -1,27 +1,48 @@
 import { beforeAll, expect } from 'vitest';
 import { run } from '../../helpers/cli.js';
 import type { BuildkitSuite } from './harness.js';
-import { LINT_CALLS, type LintCall, type LintWarning } from './check-cases.js';
+import type { CheckFinding } from '../../../base/progress.js';
+import type { LintResults } from '../../../cli/check-report.js';
+import { LINT_CALLS, RULE_DOCS, type LintCall, type LintWarning } from './check-cases.js';
 
-const WARNING = /^WARNING: (\w+): (.*) \(Dockerfile:(\d+)\)$/;
+/** Observed is one warning as BuildKit's test compares it: rule, detail, line, description and URL ('' for none). */
+type Observed = readonly [string, string, number, string, string];
 
-/** warningsIn returns the lint warnings tbuild printed, sorted as BuildKit's test sorts them (line, then detail). */
-function warningsIn(output: string): LintWarning[] {
-  const found: LintWarning[] = [];
-  for (const line of output.split('\n')) {
-    const m = WARNING.exec(line.trim());
-    if (m !== null) found.push([m[1] ?? '', m[2] ?? '', Number(m[3])]);
+/** sortWarnings sorts as BuildKit's test does: by line, then detail. */
+function sortWarnings(ws: readonly Observed[]): Observed[] {
+  return [...ws].sort((a, b) => a[2] - b[2] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+}
+
+/** expectedOf completes BuildKit's expected warnings with their rule's description and URL. */
+function expectedOf(ws: readonly LintWarning[]): Observed[] {
+  return sortWarnings(ws.map(([rule, detail, line]): Observed => [rule, detail, line, ...(RULE_DOCS[rule] ?? ['', ''])]));
+}
+
+/** progressWarnings reads the lint warnings a build reported in its progress (`--progress rawjson`, BuildKit's vertex warnings). */
+function progressWarnings(stderr: string): Observed[] {
+  const found: Observed[] = [];
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const event = JSON.parse(line) as { type: string; finding?: CheckFinding };
+    const f = event.finding;
+    if (event.type === 'warning' && f !== undefined) found.push([f.rule, f.detail, f.location?.startLine ?? 0, f.description, f.url ?? '']);
   }
   return sortWarnings(found);
 }
 
-function sortWarnings(ws: readonly LintWarning[]): LintWarning[] {
-  return [...ws].sort((a, b) => a[2] - b[2] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+/** lintResult reads what `--call check,format=json` printed: BuildKit's lint result, its warnings and build error. */
+function lintResult(stdout: string): { warnings: Observed[]; error: string | undefined } {
+  const result = JSON.parse(stdout) as LintResults;
+  const warnings = (result.warnings ?? []).map(
+    (w): Observed => [w.ruleName, w.detail ?? '', w.location.ranges?.[0]?.start.line ?? 0, w.description ?? '', w.url ?? ''],
+  );
+  return { warnings: sortWarnings(warnings), error: result.buildError?.message };
 }
 
 /**
- * checkLinterWarnings runs one of BuildKit's lint calls through `--check` (the lint request: its warnings and
- * error), and as a build when the build must fail. It returns the differences found, each naming the call.
+ * checkLinterWarnings runs one of BuildKit's lint calls as its checkUnmarshal does, through `--call check,format=json`
+ * (the lint request: its warnings and error), and as its checkProgressStream does, as a build whose progress holds
+ * the warnings, when the build must fail. It returns the differences found, each naming the call.
  */
 export async function checkLinterWarnings(suite: BuildkitSuite, call: LintCall, name: string): Promise<string[]> {
   const problems: string[] = [];
@@ -29,30 +50,33 @@ export async function checkLinterWarnings(suite: BuildkitSuite, call: LintCall, 
   if (call.dockerignore !== undefined) files['.dockerignore'] = call.dockerignore;
   const dir = await suite.context(files);
   const buildArgs = call.buildArgs ?? {};
-  // BuildKit runs each call as a build (warntype=progress) and as a lint request (warntype=unmarshal, tbuild's
-  // --check). To keep the suite fast, the build runs only for calls whose build must fail: the warnings of both
-  // are the same rules, checked through --check.
-  const runs: [string, readonly string[], readonly LintWarning[]][] = [['warntype=unmarshal', ['--check'], call.lintWarnings ?? call.warnings]];
-  if (call.buildErr !== undefined || call.buildErrRegexp !== undefined) runs.unshift(['warntype=progress', [], call.warnings]);
   const platform = call.platform === undefined ? [] : ['--platform', call.platform];
-  const results = await Promise.all(runs.map(([, args]) => suite.build({ dir, buildArgs, output: 'none', args: [...args, ...platform] })));
-  for (const [i, [mode, , expected]] of runs.entries()) {
-    const res = results[i];
-    if (res === undefined) continue;
-    const output = `${res.stdout}\n${res.stderr}`;
-    // --check reports the warnings on stdout (and shows them live on stderr); a build shows them on stderr.
-    const got = warningsIn(mode === 'warntype=progress' ? res.stderr : res.stdout);
-    const want = sortWarnings(expected);
-    if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${name} ${mode}: warnings ${JSON.stringify(got)}, BuildKit ${JSON.stringify(want)}`);
-    const regexp = mode === 'warntype=progress' ? call.buildErrRegexp : undefined;
-    if (call.buildErr !== undefined) {
-      if (res.code === 0 || !output.includes(call.buildErr)) problems.push(`${name} ${mode}: no error "${call.buildErr}"`);
-    } else if (regexp !== undefined) {
-      if (res.code === 0 || !new RegExp(regexp).test(output)) problems.push(`${name} ${mode}: no error matching /${regexp}/`);
-    } else if (res.code !== 0 && call.buildErrRegexp === undefined) {
-      problems.push(`${name} ${mode}: failed: ${output.split('\n').filter((l) => l.startsWith('ERROR')).join(' | ')}`);
-    }
+  // To keep the suite fast, the build (warntype=progress) runs only for calls whose build must fail: the warnings of
+  // both are the same rules, checked through the lint request.
+  const mustFail = call.buildErr !== undefined || call.buildErrRegexp !== undefined;
+  const [lint, build] = await Promise.all([
+    suite.build({ dir, buildArgs, output: 'none', args: ['--call', 'check,format=json', ...platform] }),
+    mustFail ? suite.build({ dir, buildArgs, output: 'none', args: ['--progress', 'rawjson', ...platform] }) : undefined,
+  ]);
+  // warntype=unmarshal: the lint result's warnings, and its error only when BuildKit's build fails with BuildErr.
+  let result: { warnings: Observed[]; error: string | undefined };
+  try {
+    result = lintResult(lint.stdout);
+  } catch (err) {
+    return [`${name} warntype=unmarshal: no lint result (${String(err)}): ${lint.stderr.slice(-400)}`];
   }
+  const want = expectedOf(call.lintWarnings ?? call.warnings);
+  if (JSON.stringify(result.warnings) !== JSON.stringify(want)) problems.push(`${name} warntype=unmarshal: warnings ${JSON.stringify(result.warnings)}, BuildKit ${JSON.stringify(want)}`);
+  if (result.error !== call.buildErr) problems.push(`${name} warntype=unmarshal: error ${JSON.stringify(result.error)}, BuildKit ${JSON.stringify(call.buildErr)}`);
+  if (build === undefined) return problems;
+  // warntype=progress: the build fails with BuildErr (or as StreamBuildErrRegexp says), and reports the warnings.
+  const got = progressWarnings(build.stderr);
+  const wanted = expectedOf(call.warnings);
+  if (JSON.stringify(got) !== JSON.stringify(wanted)) problems.push(`${name} warntype=progress: warnings ${JSON.stringify(got)}, BuildKit ${JSON.stringify(wanted)}`);
+  const output = `${build.stdout}\n${build.stderr}`;
+  if (build.code === 0) problems.push(`${name} warntype=progress: the build succeeded`);
+  else if (call.buildErr !== undefined && !output.includes(call.buildErr)) problems.push(`${name} warntype=progress: no error "${call.buildErr}"`);
+  else if (call.buildErrRegexp !== undefined && !new RegExp(call.buildErrRegexp).test(output)) problems.push(`${name} warntype=progress: no error matching /${call.buildErrRegexp}/`);
   return problems;
 }
 
