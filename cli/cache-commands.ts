@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseDuration, parseSize } from '../base/units.js';
-import { diskUsageRecords, prune } from '../cache/gc.js';
-import { runningJobs } from '../cache/jobs.js';
+import { diskUsageRecords, prune, runningJobs } from '../cache/index.js';
 import type { Store } from '../controller/index.js';
 import { formatBytes } from './progress/plain.js';
 

@@ -1,7 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { prune, type PruneReport, type StoreParts } from '../cache/gc.js';
-import { runningJobs } from '../cache/jobs.js';
+import { prune, runningJobs, type PruneReport, type StoreParts } from '../cache/index.js';
 import type { Store } from './store.js';
 
 /** GcPolicy is how much build cache a store keeps after each build. */

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
-import { PatternMatcher } from '../frontend/dockerignore/pattern-matcher.js';
+import { PatternMatcher } from '../frontend/index.js';
 import type { BuildDefinition, NamedContext, RunSettings } from '../frontend/index.js';
 import { walkVertices, type Vertex } from '../solver/graph/index.js';
 import type { LocalContext } from '../solver/ops/index.js';

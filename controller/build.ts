@@ -19,10 +19,9 @@ import {
   type SshAgentProvider,
 } from '../solver/ops/index.js';
 import type { Executor } from '../executor/index.js';
-import { registerJob } from '../cache/jobs.js';
+import { createCacheMountStore, registerJob } from '../cache/index.js';
 import { loadContext, readContextIgnore, readDockerfile } from './context.js';
 import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
-import { createCacheMountStore } from '../cache/cache-mounts.js';
 import { exportOutputs } from './outputs.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
 import { cacheExportsOf, compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochOf, withLabels } from './build-extras.js';
@@ -33,7 +32,7 @@ import { openRegistryAccess } from './registry-access.js';
 import { tagPolicyFor } from './resolve-settings.js';
 import { createStoredBlobLocations } from './stored-blob-locations.js';
 import { createSolvedRootfs, type SolvedResult } from './solved-rootfs.js';
-import { formatReference } from '../registry/reference.js';
+import { formatReference } from '../registry/index.js';
 
 /** BuildServices are the long-lived parts a build uses. */
 export interface BuildServices {

@@ -1,11 +1,10 @@
 import { TbuildError } from '../base/errors.js';
 import type { ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
-import { INLINE_CACHE_FIELD, type CacheConfig } from '../cache/cache-config.js';
+import { INLINE_CACHE_FIELD, type CacheConfig } from '../cache/index.js';
 import { buildCacheConfig, pushCacheArtifact, writeCacheArtifact, writeCacheLayout, type CacheExportRecord, type ExportLayer } from '../exporter/index.js';
 import type { RegistryClient } from '../registry/index.js';
-import type { BlobLocations } from '../registry/blob-locations.js';
-import { parseReference } from '../registry/reference.js';
+import { parseReference, type BlobLocations } from '../registry/index.js';
 import type { Digest } from '../base/digest.js';
 import type { Descriptor } from '../base/oci.js';
 import { storeBlobOpener } from './push-output.js';

@@ -1,7 +1,7 @@
 import { mkdir, rename } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../base/errors.js';
-import { extractArchive, isTarArchive } from '../solver/ops/archive.js';
+import { extractArchive, isTarArchive } from '../solver/ops/index.js';
 
 /** FetchedContext is where a context read from standard input or a URL was put, and its Dockerfile. */
 export interface FetchedContext {

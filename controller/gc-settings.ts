@@ -1,6 +1,6 @@
 import { ConfigError, UsageError } from '../base/errors.js';
 import { parseDuration, parseSize } from '../base/units.js';
-import { readSettingsTable } from '../registry/config.js';
+import { readSettingsTable } from '../registry/index.js';
 import { defaultGcPolicy, type GcPolicy } from './auto-gc.js';
 
 /**

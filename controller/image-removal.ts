@@ -1,5 +1,5 @@
 import { RegistryError, UsageError } from '../base/errors.js';
-import { formatReference, parseReference } from '../registry/reference.js';
+import { formatReference, parseReference } from '../registry/index.js';
 import type { Store } from './store.js';
 
 /** RemovedImage is what removing one argument did: the names it untagged and the images left with no name. */

@@ -1,4 +1,4 @@
-import { createDigestOnlyStore } from '../cache/content-store.js';
+import { createDigestOnlyStore } from '../cache/index.js';
 import { getLayerBlob } from '../exporter/index.js';
 import type { Vertex } from '../solver/graph/index.js';
 import { sourceDateEpoch } from './outputs.js';

@@ -1,5 +1,5 @@
 import { UsageError } from '../base/errors.js';
-import { loadRegistryConfig } from '../registry/config.js';
+import { loadRegistryConfig } from '../registry/index.js';
 import type { SavedLogin } from '../registry/index.js';
 
 // The registry client (and undici) loads only for login and logout, never with the rest of the controller.

@@ -3,7 +3,7 @@ import type { Descriptor } from '../base/oci.js';
 import type { BuiltImage } from '../exporter/index.js';
 import type { ProgressSink } from '../base/progress.js';
 import type { BlobOpener, PushProgress, RegistryClient } from '../registry/index.js';
-import { parseReference, type Reference } from '../registry/reference.js';
+import { parseReference, type Reference } from '../registry/index.js';
 import type { Store } from './store.js';
 
 /** PushTarget is one repository and every tag of it to push. */

@@ -1,6 +1,5 @@
 import type { DisposableRegistryClient, RegistryClient } from '../registry/index.js';
-import { loadRegistryConfig } from '../registry/config.js';
-import type { BlobLocations } from '../registry/blob-locations.js';
+import { loadRegistryConfig, type BlobLocations } from '../registry/index.js';
 
 /** RegistryAccess makes one registry client on first use and closes it with the build. */
 export interface RegistryAccess extends AsyncDisposable {

@@ -1,8 +1,8 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../base/errors.js';
-import { parseGitRef } from '../frontend/convert/git-ref.js';
-import { isTarArchive } from '../solver/ops/archive.js';
+import { parseGitRef } from '../frontend/index.js';
+import { isTarArchive, loadGitSource, loadHttpSource } from '../solver/ops/index.js';
 import { dockerfileInside, prepareFetchedContext, type FetchedContext } from './context-file.js';
 
 /**
@@ -16,7 +16,7 @@ export async function fetchRemoteContext(url: string, dir: string, dockerfileArg
   const git = parseGitRef(url);
   if (git !== undefined) {
     // Loaded only for URL contexts: a build from a folder never loads the git or HTTP code.
-    const { checkoutGitTo, resolveGitCommit } = await import('../solver/ops/git-source.js');
+    const { checkoutGitTo, resolveGitCommit } = await loadGitSource();
     const source = { type: 'git' as const, ...git, keepGitDir: git.keepGitDir ?? false };
     const commit = await resolveGitCommit(source, signal);
     const contextDir = join(dir, 'context');
@@ -25,7 +25,7 @@ export async function fetchRemoteContext(url: string, dir: string, dockerfileArg
     return { contextDir, dockerfile: dockerfileInside(contextDir, dockerfileArg) };
   }
   if (!/^https?:\/\//i.test(url)) throw new UsageError(`Cannot use context "${url}": expected a folder, -, a git repository or an http(s) URL`);
-  const { downloadHttp } = await import('../solver/ops/http-source.js');
+  const { downloadHttp } = await loadHttpSource();
   await using download = await downloadHttp({ type: 'http', url, filename: '' }, signal);
   const saved = join(dir, 'download');
   await copyFile(download.file, saved);

@@ -1,6 +1,6 @@
 import { ConfigError, UsageError } from '../base/errors.js';
 import { parseDuration } from '../base/units.js';
-import { readSettingsTable } from '../registry/config.js';
+import { readSettingsTable } from '../registry/index.js';
 import { DEFAULT_TAG_POLICY, type TagPolicy } from '../solver/ops/index.js';
 
 /**

@@ -1,11 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createCacheMountStore, type CacheMountStore } from '../cache/cache-mounts.js';
-import { createLocalContentStore, type ContentStore } from '../cache/content-store.js';
-import { createLayerBlobStore, type LayerBlobStore } from '../cache/layer-blob-store.js';
-import { openMetadataStore, type MetadataStore } from '../cache/metadata.js';
-import { createSnapshotter, type Snapshotter } from '../cache/snapshotter.js';
+import { createCacheMountStore, createLayerBlobStore, createLocalContentStore, createSnapshotter, openMetadataStore, type CacheMountStore, type ContentStore, type LayerBlobStore, type MetadataStore, type Snapshotter } from '../cache/index.js';
 
 /** Store is everything a tbuild root folder holds, opened. */
 export interface Store extends AsyncDisposable {

@@ -1,6 +1,6 @@
 import type { Digest } from '../base/digest.js';
-import type { MetadataStore } from '../cache/metadata.js';
-import type { BlobLocations } from '../registry/blob-locations.js';
+import type { MetadataStore } from '../cache/index.js';
+import type { BlobLocations } from '../registry/index.js';
 
 const MAX_PER_BLOB = 8;
 

@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { encodeTarHeader, tarPadding, TAR_END } from '../cache/layer/index.js';
+import { encodeTarHeader, TAR_END, tarPadding } from '../cache/index.js';
 import { ExportError } from '../base/errors.js';
 
 /** ArchiveFile is one regular file of an output archive. */

@@ -6,17 +6,9 @@ import { canonicalJson } from '../base/canonical-json.js';
 import { digestHex, type Digest } from '../base/digest.js';
 import { errnoCode } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor } from '../base/oci.js';
-import {
-  CACHE_ARTIFACT_TYPE,
-  CACHE_CONFIG_MEDIA_TYPE,
-  layerDescriptor,
-  type CacheConfig,
-  type CacheConfigRecord,
-  type CacheLayer,
-} from '../cache/cache-config.js';
-import type { ContentStore } from '../cache/content-store.js';
+import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, layerDescriptor, type CacheConfig, type CacheConfigRecord, type CacheLayer, type ContentStore } from '../cache/index.js';
 import type { BlobOpener, RegistryClient } from '../registry/index.js';
-import { parseReference } from '../registry/reference.js';
+import { parseReference } from '../registry/index.js';
 import { exportLayerBlob, type ExportLayer } from './export-layer.js';
 import type { Compression, LayerBlobCache } from './layer/index.js';
 

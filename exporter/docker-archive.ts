@@ -1,5 +1,5 @@
 import { canonicalJson } from '../base/canonical-json.js';
-import type { ContentProvider } from '../cache/content-store.js';
+import type { ContentProvider } from '../cache/index.js';
 import { archiveTar, writeStreamTo } from './archive-tar.js';
 import type { BuiltImage } from './image.js';
 import { parseImageName } from './image-name.js';

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { ExportError } from '../base/errors.js';
-import type { ContentProvider } from '../cache/content-store.js';
+import type { ContentProvider } from '../cache/index.js';
 import { writeDockerArchive } from './docker-archive.js';
 import type { BuiltImage } from './image.js';
 

@@ -1,7 +1,7 @@
 import { digestOf, type Digest } from '../base/digest.js';
 import { canonicalJson } from '../base/canonical-json.js';
 import { MEDIA_TYPES, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
-import type { ContentIngester, ContentProvider, ContentStore } from '../cache/content-store.js';
+import type { ContentIngester, ContentProvider, ContentStore } from '../cache/index.js';
 import { exportLayerBlob, type ExportLayer } from './export-layer.js';
 import type { Compression, LayerBlob, LayerBlobCache } from './layer/index.js';
 

@@ -1,7 +1,7 @@
 import { canonicalJson } from '../base/canonical-json.js';
 import { digestHex, type Digest } from '../base/digest.js';
 import { MEDIA_TYPES, type Descriptor, type ImageIndex } from '../base/oci.js';
-import type { ContentProvider } from '../cache/content-store.js';
+import type { ContentProvider } from '../cache/index.js';
 import { archiveTar, writeStreamTo, type ArchiveFile } from './archive-tar.js';
 import type { BuiltImage } from './image.js';
 import { parseImageName } from './image-name.js';

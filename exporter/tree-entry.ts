@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { OPAQUE_XATTR } from '../cache/layer/index.js';
+import { OPAQUE_XATTR } from '../cache/index.js';
 import { lgetxattr } from '../native/index.js';
 
 /** TreeEntry is one path of a snapshot (or merged snapshots) met during a sorted walk. */

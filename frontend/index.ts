@@ -5,3 +5,4 @@ export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver
 export * from './parser/index.js';
 export * from './shell/index.js';
 export * from './dockerignore/index.js';
+export { parseGitRef } from './convert/git-ref.js';

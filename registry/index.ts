@@ -15,3 +15,4 @@ export { helperErase, helperGet, helperStore } from './credential-helper.js';
 export { dockerConfigDir, readDockerConfig, serverAddress, type DockerConfig } from './credentials.js';
 export { removeLogin, saveLogin, type SavedLogin } from './docker-config-write.js';
 export { verifyLogin } from './login.js';
+export { readSettingsTable } from './config.js';

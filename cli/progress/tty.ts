@@ -75,6 +75,7 @@ export function createTtyProgress(out: NodeJS.WriteStream): ProgressSink & { clo
           break;
         }
         case 'status':
+        case 'vertex.usage': // resource figures are printed by --progress=plain only
           break;
         case 'warning':
           out.write(`\x1b[33mWARNING: ${event.message}${event.location ? ` (${event.location})` : ''}\x1b[0m\n`);

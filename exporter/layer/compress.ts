@@ -1,6 +1,6 @@
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { filterThroughProcess } from '../../cache/layer/index.js';
+import { filterThroughProcess } from '../../cache/index.js';
 import { MEDIA_TYPES } from '../../base/oci.js';
 import { assertNever } from '../../base/errors.js';
 

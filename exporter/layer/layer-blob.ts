@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Digester, type Digest } from '../../base/digest.js';
 import type { Descriptor } from '../../base/oci.js';
-import type { ContentIngester, ContentProvider } from '../../cache/content-store.js';
+import type { ContentIngester, ContentProvider } from '../../cache/index.js';
 import { compress, defaultLevel, layerMediaType, type Compression } from './compress.js';
 import { createLayerTar } from './layer-tar.js';
 

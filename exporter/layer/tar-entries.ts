@@ -3,7 +3,7 @@ import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { posix } from 'node:path';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { ExportError } from '../../base/errors.js';
-import { encodeTarHeader, OPAQUE_MARKER, TAR_BLOCK, TAR_END, WHITEOUT_PREFIX, type TarHeader, type TarType } from '../../cache/layer/index.js';
+import { encodeTarHeader, OPAQUE_MARKER, TAR_BLOCK, TAR_END, WHITEOUT_PREFIX, type TarHeader, type TarType } from '../../cache/index.js';
 import { lgetxattr, llistxattr } from '../../native/index.js';
 import type { TreeEntry } from '../tree-entry.js';
 

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { WHITEOUT_PREFIX } from '../../cache/layer/index.js';
+import { WHITEOUT_PREFIX } from '../../cache/index.js';
 
 import { isOpaqueDir, isWhiteout, type TreeEntry } from '../tree-entry.js';
 

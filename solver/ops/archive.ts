@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { FileOpError } from '../../base/errors.js';
-import { applyLayer, cleanEntryPath, decompress, filterThroughProcess, type TarHeader } from '../../cache/layer/index.js';
+import { applyLayer, cleanEntryPath, decompress, filterThroughProcess, type TarHeader } from '../../cache/index.js';
 
 /** ArchiveCompression is how a local ADD source is compressed, found by its first bytes. */
 export type ArchiveCompression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'none';

@@ -1,8 +1,7 @@
 import { chmod, chown } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { InternalError, UsageError } from '../../base/errors.js';
-import type { CacheMountSeed } from '../../cache/cache-mounts.js';
-import { createDirectoryView, createSnapshotView, type FsView } from '../../cache/fs-view.js';
+import { createDirectoryView, createSnapshotView, type CacheMountSeed, type FsView } from '../../cache/index.js';
 import type { CacheExecMount } from '../graph/index.js';
 import type { Owner } from './chown.js';
 import type { OpDeps } from './deps.js';

@@ -4,9 +4,9 @@ import { createReadStream } from 'node:fs';
 import { digestHex, digestOf, isDigest } from '../../base/digest.js';
 import { ContentError, errnoCode } from '../../base/errors.js';
 import type { Descriptor } from '../../base/oci.js';
-import { CACHE_CONFIG_MEDIA_TYPE, checkCacheConfig, INLINE_CACHE_FIELD, type CacheConfig } from '../../cache/cache-config.js';
+import { CACHE_CONFIG_MEDIA_TYPE, checkCacheConfig, INLINE_CACHE_FIELD, type CacheConfig } from '../../cache/index.js';
 import type { RegistryClient } from '../../registry/index.js';
-import { parseReference } from '../../registry/reference.js';
+import { parseReference } from '../../registry/index.js';
 
 /** CacheBlobSource opens the blobs of an imported cache (the caller verifies digests while storing). */
 export interface CacheBlobSource {

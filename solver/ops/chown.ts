@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { FileOpError } from '../../base/errors.js';
-import type { FsView } from '../../cache/fs-view.js';
+import type { FsView } from '../../cache/index.js';
 import type { Chown } from '../graph/index.js';
 
 /** Owner is a numeric uid and gid. */

@@ -1,6 +1,6 @@
 import { readdirSync, type Stats } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { ChecksumMemo, MetadataStore } from '../../cache/metadata.js';
+import type { ChecksumMemo, MetadataStore } from '../../cache/index.js';
 
 /**
  * A path changed this recently (by its ctime) is not memoised: timestamps are only as fine as the

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import type { ListNames } from '../../cache/fs-view.js';
+import type { ListNames } from '../../cache/index.js';
 
 /** ContextEntry is one path of a context subtree, with its stat. */
 export interface ContextEntry {

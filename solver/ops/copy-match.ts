@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { FileOpError } from '../../base/errors.js';
-import type { FsEntry, FsView } from '../../cache/fs-view.js';
+import type { FsEntry, FsView } from '../../cache/index.js';
 import { globComponentRegExp, hasWildcard } from './glob.js';
 
 /** CopySource is where a COPY reads from, with the paths it must skip. */

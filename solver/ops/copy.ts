@@ -2,7 +2,7 @@ import { chmod, chown as fsChown, mkdtemp, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { FileOpError } from '../../base/errors.js';
-import { createDirectoryView } from '../../cache/fs-view.js';
+import { createDirectoryView } from '../../cache/index.js';
 import type { CopyAction, MkdirAction, MkfileAction } from '../graph/index.js';
 import { extractArchive, isTarArchive } from './archive.js';
 import { parseModeSpec } from './chmod.js';

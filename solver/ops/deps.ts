@@ -1,8 +1,4 @@
-import type { ContentStore } from '../../cache/content-store.js';
-import type { LayerBlobStore } from '../../cache/layer-blob-store.js';
-import type { MetadataStore } from '../../cache/metadata.js';
-import type { Snapshotter } from '../../cache/snapshotter.js';
-import type { CacheMountStore } from '../../cache/cache-mounts.js';
+import type { CacheMountStore, ContentStore, LayerBlobStore, MetadataStore, Snapshotter } from '../../cache/index.js';
 import type { Executor, NetworkMode } from '../../executor/index.js';
 import type { RegistryClient } from '../../registry/index.js';
 import type { ImageResolver } from './image-resolver.js';

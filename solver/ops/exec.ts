@@ -1,6 +1,6 @@
 import { ExecError, InternalError } from '../../base/errors.js';
 import type { ExecOp, ProxyEnv } from '../graph/index.js';
-import type { JobContext } from '../types.js';
+import type { JobContext } from '../index.js';
 import type { OpDeps } from './deps.js';
 import { prepareExecMounts } from './exec-mounts.js';
 import type { Ref, SnapshotRef } from './ref.js';

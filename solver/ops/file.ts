@@ -1,7 +1,7 @@
 import { assertNever, InternalError } from '../../base/errors.js';
-import { createDirectoryView, createLayeredView, createSnapshotView, type ListNames } from '../../cache/fs-view.js';
+import { createDirectoryView, createLayeredView, createSnapshotView, type ListNames } from '../../cache/index.js';
 import type { FileOp } from '../graph/index.js';
-import type { JobContext } from '../types.js';
+import type { JobContext } from '../index.js';
 import { applyCopy, applyMkdir, applyMkfile, LayerUsage, type CopySource } from './copy.js';
 import type { OpDeps } from './deps.js';
 import { excludeMatcherOf } from './exclude.js';

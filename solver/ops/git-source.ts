@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { FileOpError } from '../../base/errors.js';
-import type { Snapshotter } from '../../cache/snapshotter.js';
+import type { Snapshotter } from '../../cache/index.js';
 import type { GitSource } from '../graph/index.js';
 
 const exec = promisify(execFile);

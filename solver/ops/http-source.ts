@@ -6,10 +6,9 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fetch } from 'undici';
 import { ContentError, errnoCode, FileOpError } from '../../base/errors.js';
-import type { HttpSourceRecord } from '../../cache/metadata.js';
+import type { HttpSourceRecord, Snapshotter } from '../../cache/index.js';
 import { Digester, type Digest } from '../../base/digest.js';
 import type { HttpSource } from '../graph/index.js';
-import type { Snapshotter } from '../../cache/snapshotter.js';
 
 /** Download is a fetched URL held in a temporary file until it becomes a snapshot. */
 export interface Download extends AsyncDisposable {

@@ -1,9 +1,9 @@
 import { isDigest, type Digest } from '../../base/digest.js';
 import { formatPlatform, type Platform } from '../../base/oci.js';
-import type { MetadataStore } from '../../cache/metadata.js';
+import type { MetadataStore } from '../../cache/index.js';
 import type { ResolvedImage } from '../../registry/index.js';
 // The reference module alone: the registry index would load the HTTP client on every build.
-import { formatReference, withDigest, type Reference } from '../../registry/reference.js';
+import { formatReference, withDigest, type Reference } from '../../registry/index.js';
 
 /** StoredResolution is what the store remembers of a reference: the image it resolved to, and when that was confirmed. */
 export interface StoredResolution {

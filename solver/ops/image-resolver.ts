@@ -1,10 +1,10 @@
 import { RegistryError } from '../../base/errors.js';
 import type { Platform } from '../../base/oci.js';
 import type { ProgressSink } from '../../base/progress.js';
-import type { MetadataStore } from '../../cache/metadata.js';
+import type { MetadataStore } from '../../cache/index.js';
 import type { RegistryClient, ResolvedImage } from '../../registry/index.js';
 // The reference module alone: the registry index would load the HTTP client on every build.
-import { formatReference, parseReference, withDigest, type Reference } from '../../registry/reference.js';
+import { formatReference, parseReference, withDigest, type Reference } from '../../registry/index.js';
 import { pinKey, readPin, storePin } from './image-pins.js';
 import { checkTag, DEFAULT_TAG_POLICY, isRecentlyUnreachable, warnRecentlyUnreachable, type TagCheck, type TagCheckContext, type TagPolicy } from './tag-check.js';
 

@@ -2,9 +2,9 @@ import { digestOf, type Digest } from '../../base/digest.js';
 import { SnapshotError } from '../../base/errors.js';
 import type { Descriptor, ImageConfig, ImageManifest } from '../../base/oci.js';
 import PQueue from 'p-queue';
-import { applyLayer } from '../../cache/layer/index.js';
+import { applyLayer } from '../../cache/index.js';
 import type { ResolvedImage } from '../../registry/index.js';
-import type { JobContext } from '../types.js';
+import type { JobContext } from '../index.js';
 import type { OpDeps } from './deps.js';
 import { layerRecordKey, storedSnapshot } from './stored-snapshot.js';
 

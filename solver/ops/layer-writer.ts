@@ -3,7 +3,7 @@ import { chmod, chown as fsChown, copyFile, lchown, lutimes, mkdir, readlink, sy
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { FileOpError } from '../../base/errors.js';
-import type { FsEntry, FsView } from '../../cache/fs-view.js';
+import type { FsEntry, FsView } from '../../cache/index.js';
 import { applyModeSpec, type ModeSpec } from './chmod.js';
 import type { Owner } from './chown.js';
 import type { CopySource, Match } from './copy-match.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { InternalError, SnapshotError } from '../../base/errors.js';
 import type { MergeOp } from '../graph/index.js';
-import type { JobContext } from '../types.js';
+import type { JobContext } from '../index.js';
 import type { OpDeps } from './deps.js';
 import type { Ref, SnapshotRef } from './ref.js';
 

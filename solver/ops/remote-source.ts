@@ -1,14 +1,15 @@
-import { computeCacheKey, computeOpDigest } from '../cache-key.js';
+import { computeCacheKey, computeOpDigest, type JobContext } from '../index.js';
 import type { Digest } from '../../base/digest.js';
 import type { GitSource, HttpSource } from '../graph/index.js';
-import type { JobContext } from '../types.js';
 import type { OpDeps } from './deps.js';
 import { storedSnapshot } from './stored-snapshot.js';
 import type { Download, HttpSeen } from './http-source.js';
 
 // The HTTP client and git code load only for builds that use such sources.
-const gitSource = (): Promise<typeof import('./git-source.js')> => import('./git-source.js');
-const httpSource = (): Promise<typeof import('./http-source.js')> => import('./http-source.js');
+/** loadGitSource loads the git fetcher on first use. */
+export const loadGitSource = (): Promise<typeof import('./git-source.js')> => import('./git-source.js');
+/** loadHttpSource loads the HTTP fetcher (and its HTTP client) on first use. */
+export const loadHttpSource = (): Promise<typeof import('./http-source.js')> => import('./http-source.js');
 
 /** Earlier downloads of one URL remembered for revalidation. */
 const MAX_SEEN = 8;
@@ -40,17 +41,17 @@ export class RemoteSources implements AsyncDisposable {
         if (!('file' in d)) {
           // Keyed from an earlier download whose result has gone since: fetch the file afresh.
           this.#downloads.delete(vertexDigest);
-          d = await (await httpSource()).downloadHttp(source, job.signal);
+          d = await (await loadHttpSource()).downloadHttp(source, job.signal);
         }
         try {
-          return await (await httpSource()).snapshotDownload(d, deps.snapshotter, `http ${source.url}`);
+          return await (await loadHttpSource()).snapshotDownload(d, deps.snapshotter, `http ${source.url}`);
         } finally {
           this.#downloads.delete(vertexDigest);
           await d[Symbol.asyncDispose]();
         }
       }
       case 'git':
-        return (await gitSource()).checkoutGit(source, await this.#commit(vertexDigest, source, job.signal), deps.snapshotter, job.signal);
+        return (await loadGitSource()).checkoutGit(source, await this.#commit(vertexDigest, source, job.signal), deps.snapshotter, job.signal);
     }
   }
 
@@ -71,7 +72,7 @@ export class RemoteSources implements AsyncDisposable {
     if (source.checksum !== undefined && source.filename !== '') return keyOf({ digest: source.checksum, filename: source.filename, mtime: '' });
     const earlier = deps.meta.httpSources.get(source.url)?.seen ?? [];
     const usable = earlier.filter((s) => storedSnapshot(keyOf(s), deps) !== undefined);
-    const http = await httpSource();
+    const http = await loadHttpSource();
     if (usable.length > 0) {
       const same = await http.revalidateHttp(source, usable, signal);
       if (same !== undefined) return keyOf(same);
@@ -95,7 +96,7 @@ export class RemoteSources implements AsyncDisposable {
   #download(key: string, source: HttpSource, signal: AbortSignal, seen: readonly HttpSeen[] = []): Promise<Download | HttpSeen> {
     let p = this.#downloads.get(key);
     if (p === undefined) {
-      p = httpSource().then((m) => m.downloadHttpUnlessSeen(source, signal, seen));
+      p = loadHttpSource().then((m) => m.downloadHttpUnlessSeen(source, signal, seen));
       p.catch(() => this.#downloads.delete(key));
       this.#downloads.set(key, p);
     }
@@ -105,7 +106,7 @@ export class RemoteSources implements AsyncDisposable {
   #commit(key: string, source: GitSource, signal: AbortSignal): Promise<string> {
     let p = this.#commits.get(key);
     if (p === undefined) {
-      p = gitSource().then((m) => m.resolveGitCommit(source, signal));
+      p = loadGitSource().then((m) => m.resolveGitCommit(source, signal));
       p.catch(() => this.#commits.delete(key));
       this.#commits.set(key, p);
     }

@@ -1,8 +1,7 @@
 import type { Digest } from '../../base/digest.js';
 import { assertNever, InternalError } from '../../base/errors.js';
-import { computeCacheKey, computeOpDigest } from '../cache-key.js';
+import { computeCacheKey, computeOpDigest, type JobContext, type OpRunner } from '../index.js';
 import type { LocalSource, Vertex } from '../graph/index.js';
-import type { JobContext, OpRunner } from '../types.js';
 import { computeContextChecksum } from './context-checksum.js';
 import { ContextMemo } from './context-memo.js';
 import type { OpDeps } from './deps.js';

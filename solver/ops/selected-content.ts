@@ -2,7 +2,7 @@ import { readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { digestOf, type Digest } from '../../base/digest.js';
-import { createSnapshotView, type FsEntry, type FsView } from '../../cache/fs-view.js';
+import { createSnapshotView, type FsEntry, type FsView } from '../../cache/index.js';
 import { lgetxattr, llistxattr } from '../../native/index.js';
 import type { Op } from '../graph/index.js';
 import { cleanSource, expandSource } from './copy-match.js';

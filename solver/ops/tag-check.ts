@@ -2,9 +2,9 @@ import { digestOf, type Digest } from '../../base/digest.js';
 import { RegistryError } from '../../base/errors.js';
 import { formatPlatform, type Platform } from '../../base/oci.js';
 import type { ProgressSink } from '../../base/progress.js';
-import type { MetadataStore } from '../../cache/metadata.js';
+import type { MetadataStore } from '../../cache/index.js';
 import type { RegistryClient, ResolvedImage } from '../../registry/index.js';
-import { formatReference, type Reference } from '../../registry/reference.js';
+import { formatReference, type Reference } from '../../registry/index.js';
 import { markUnreachable, storePin, touchPin, type StoredResolution } from './image-pins.js';
 
 /** TagPolicy says how long a stored tag resolution is used without asking the registry, and how long asking may take. */

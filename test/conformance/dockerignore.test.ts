@@ -57,9 +57,7 @@ async function writeTree(root: string, files: Record<string, string>): Promise<v
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(root, name), content);
 }
 
-if (dir === undefined) {
-  it.skip('dockerignore conformance (data folder missing)', () => undefined);
-} else {
+describe('dockerignore conformance', () => {
   const cases = JSON.parse(readFileSync(path.join(dir, 'cases.json'), 'utf8')) as Cases;
 
   describe('ignorefile_read', () => {
@@ -196,4 +194,4 @@ if (dir === undefined) {
       );
     }
   });
-}
+});

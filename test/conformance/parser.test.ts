@@ -22,9 +22,7 @@ interface ExtraCases {
 const parse = (text: string, file = 'Dockerfile'): ReturnType<typeof parseDockerfile> =>
   parseDockerfile(text, { file });
 
-if (dir === undefined) {
-  it.skip('buildkit-parser conformance (data folder missing)', () => undefined);
-} else {
+describe('buildkit-parser conformance', () => {
   const base = dir;
   const extra = JSON.parse(readFileSync(path.join(base, 'extra-cases.json'), 'utf8')) as ExtraCases;
 
@@ -77,4 +75,4 @@ if (dir === undefined) {
     const src = `FROM scratch\nLABEL test=${'a'.repeat(65536)}\n`;
     expect(() => parse(src)).toThrow(extra.line_too_long.error);
   });
-}
+});

@@ -24,9 +24,7 @@ interface LexCases {
 
 const lexer = new ShellLexer({ escapeToken: '\\' });
 
-if (dir === undefined) {
-  it.skip('buildkit-shell conformance (data folder missing)', () => undefined);
-} else {
+describe('buildkit-shell conformance', () => {
   const base = dir;
   describe('envVarTest (process-word)', () => {
     const envs = new Map([
@@ -42,10 +40,7 @@ if (dir === undefined) {
       if (fields.length !== 3) throw new Error(`envVarTest line ${i + 1} has ${fields.length} fields`);
       const [platform, input, expected] = fields.map((f) => f.trim()) as [string, string, string];
       const name = `line ${i + 1}: ${platform}|${input}`;
-      if (platform === 'W') {
-        it.skip(`${name} (Windows only)`, () => undefined);
-        return;
-      }
+      if (platform === 'W') return; // Windows-only rows: tbuild builds Linux images only
       it(name, () => {
         if (expected === 'error') expect(() => lexer.processWord(input, envs)).toThrow();
         else expect(lexer.processWord(input, envs).result).toBe(expected);
@@ -110,4 +105,4 @@ if (dir === undefined) {
       });
     });
   });
-}
+});

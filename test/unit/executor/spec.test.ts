@@ -87,7 +87,7 @@ describe('buildRuntimeSpec', () => {
   });
 
   it("mounts the cgroup filesystem as BuildKit's withCGroup does, writable only for --security=insecure", () => {
-    const cgroupfs = (security: SpecInput['security']): unknown =>
+    const cgroupfs = (security: NonNullable<SpecInput['security']>): unknown =>
       buildRuntimeSpec({ ...base, security }).mounts.find((m) => m.destination === '/sys/fs/cgroup');
     expect(cgroupfs('sandbox')).toEqual({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] });
     expect(cgroupfs('insecure')).toEqual({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev'] });

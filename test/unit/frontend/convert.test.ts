@@ -221,7 +221,7 @@ ENV FROMARG=$MODE
     expect(def.warnings.map((w) => [w.rule, w.message, w.location?.startLine])).toEqual([
       ['DuplicateStageName', 'Duplicate stage name "a", stage names should be unique', 3],
     ]);
-    expect(def.image.config.Env).toContain('N=2');
+    expect(def.image.config?.Env).toContain('N=2');
   });
 
   it('fails on unknown instructions with locations', async () => {

@@ -1,0 +1,10 @@
+export { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_FIELD, checkCacheConfig, layerDescriptor, recordChain, type CacheConfig, type CacheConfigRecord, type CacheLayer } from './cache-config.js';
+export { createCacheMountStore, type CacheMountSeed, type CacheMountStore } from './cache-mounts.js';
+export { createDigestOnlyStore, createLocalContentStore, type ContentIngester, type ContentProvider, type ContentStore } from './content-store.js';
+export { createDirectoryView, createLayeredView, createSnapshotView, type FsEntry, type FsView, type ListNames } from './fs-view.js';
+export { diskUsageRecords, prune, type PruneReport, type StoreParts } from './gc.js';
+export { registerJob, runningJobs } from './jobs.js';
+export { createLayerBlobStore, type LayerBlobStore } from './layer-blob-store.js';
+export { OPAQUE_MARKER, OPAQUE_XATTR, TAR_BLOCK, TAR_END, WHITEOUT_PREFIX, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, tarPadding, type TarHeader, type TarType } from './layer/index.js';
+export { openMetadataStore, type ChecksumMemo, type HttpSourceRecord, type MetadataStore } from './metadata.js';
+export { createSnapshotter, type Snapshotter } from './snapshotter.js';
