@@ -214,7 +214,7 @@ async function cacheCommand(command: 'du' | 'prune', args: readonly string[]): P
 async function debugCommand(args: readonly string[]): Promise<number> {
   const [sub, file] = args;
   if (sub !== 'ast' || file === undefined) throw new UsageError('Cannot run debug: expected "tbuild debug ast FILE"');
-  const { parseDockerfile, dumpAst } = await import('../frontend/parser/index.js');
+  const { parseDockerfile, dumpAst } = await import('../controller/index.js');
   const text = await readFile(file, 'utf8');
   process.stdout.write(dumpAst(parseDockerfile(text, { file: basename(file) }).ast));
   return 0;

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode, UsageError } from '../base/errors.js';
 import { readTextIfExists } from '../base/fs.js';
-import { ContextFilter, readIgnoreFile } from '../frontend/index.js';
+import { readIgnoreFile } from '../frontend/index.js';
+import { ContextFilter } from './context-filter.js';
 import type { LocalContext } from '../solver/ops/index.js';
 
 /** readContextIgnore reads the ignore file of a build: `<Dockerfile>.dockerignore` first, then the context's `.dockerignore`. */

@@ -14,3 +14,6 @@ export { readContextIgnore, readDockerfile } from './context.js';
 export { localSecretProvider } from './session.js';
 export type { SecretProvider, SshAgentOwner, SshAgentProvider, SshAgentSocket } from '../solver/ops/index.js';
 export { listenAgentSocket, type AgentListener } from '../solver/ops/index.js';
+export { dumpAst, parseDockerfile, readIgnoreFile } from '../frontend/index.js';
+export { ContextFilter } from './context-filter.js';
+export { walkContext, type ContextEntry } from './context-walk.js';

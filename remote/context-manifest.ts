@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { mapLimit } from '../base/async.js';
 import { readTextIfExists } from '../base/fs.js';
-import { readIgnoreFile, walkContext } from '../frontend/index.js';
+import { readIgnoreFile, walkContext } from '../controller/index.js';
 import { writeFileAtomic } from './client-state.js';
 import type { ManifestEntryMsg } from './messages.js';
 import { readContextIgnore as readControllerIgnore } from '../controller/index.js';

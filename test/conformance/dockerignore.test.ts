@@ -3,16 +3,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  ContextFilter,
-  PatternMatcher,
-  compilePattern,
-  findIgnoreFile,
-  loadIgnorePatterns,
-  matches,
-  readIgnoreFile,
-  walkContext,
-} from '../../frontend/dockerignore/index.js';
+import { ContextFilter, readContextIgnore, walkContext } from '../../controller/index.js';
+import { PatternMatcher, compilePattern, matches, readIgnoreFile } from '../../frontend/dockerignore/index.js';
 import { conformanceDir } from './conformance-root.js';
 
 interface Cases {
@@ -51,6 +43,11 @@ async function withTempDir(fn: (root: string) => Promise<void>): Promise<void> {
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+}
+
+/** ignorePatterns reads the patterns a build of `dockerfile` in `root` applies. */
+async function ignorePatterns(root: string, dockerfile: string): Promise<string[]> {
+  return readIgnoreFile(await readContextIgnore(root, path.join(root, dockerfile)));
 }
 
 async function writeTree(root: string, files: Record<string, string>): Promise<void> {
@@ -168,21 +165,21 @@ describe('dockerignore conformance', () => {
         withTempDir(async (root) => {
           if (c.builds !== undefined) {
             await writeTree(root, c.context ?? {});
+            // Each Dockerfile's own <name>.dockerignore wins over the context's .dockerignore.
             for (const build of c.builds) {
-              const ignoreFile = await findIgnoreFile(root, build.dockerfile, { signal });
-              expect(ignoreFile).toBe(path.join(root, `${build.dockerfile}.dockerignore`));
+              expect(await readContextIgnore(root, path.join(root, build.dockerfile))).toBe(c.context?.[`${build.dockerfile}.dockerignore`]);
             }
-            const kept1 = (await walkContext(root, await loadIgnorePatterns(root, 'Dockerfile', { signal }), { signal })).map((e) => e.path);
+            const kept1 = (await walkContext(root, await ignorePatterns(root, 'Dockerfile'), { signal })).map((e) => e.path);
             expect(kept1).toContain('foo');
             expect(kept1).not.toContain('bar');
-            const kept2 = (await walkContext(root, await loadIgnorePatterns(root, 'Dockerfile2', { signal }), { signal })).map((e) => e.path);
+            const kept2 = (await walkContext(root, await ignorePatterns(root, 'Dockerfile2'), { signal })).map((e) => e.path);
             expect(kept2).toContain('bar');
             expect(kept2).not.toContain('foo');
             return;
           }
           await writeTree(root, { Dockerfile: 'FROM scratch\n', '.dockerignore': c.dockerignore ?? '' });
           await writeTree(root, Object.fromEntries(Object.entries(c.context ?? {}).filter(([k]) => !['Dockerfile', '.dockerignore'].includes(k))));
-          const patterns = await loadIgnorePatterns(root, 'Dockerfile', { signal });
+          const patterns = await ignorePatterns(root, 'Dockerfile');
           if (c.build_error === true) {
             await expect(walkContext(root, patterns, { signal })).rejects.toThrow();
             return;

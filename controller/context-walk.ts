@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isSkippedDirError } from './context-filter.js';
-import { mayReincludeBelow, PatternMatcher } from './pattern-matcher.js';
+import { mayReincludeBelow, PatternMatcher } from '../frontend/index.js';
 
 /** ContextEntry is one entry of the build context that survived the ignore patterns. */
 export interface ContextEntry {

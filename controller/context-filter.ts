@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../../base/errors.js';
-import { mayReincludeBelow, PatternMatcher } from './pattern-matcher.js';
+import { errnoCode } from '../base/errors.js';
+import { mayReincludeBelow, PatternMatcher } from '../frontend/index.js';
 
 /**
  * isSkippedDirError tells whether reading an excluded directory failed in a way BuildKit's context walk skips:

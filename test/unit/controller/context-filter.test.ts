@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ContextFilter, mayReincludeBelow, PatternMatcher, walkContext } from '../../../frontend/dockerignore/index.js';
+import { ContextFilter, walkContext } from '../../../controller/index.js';
+import { mayReincludeBelow, PatternMatcher } from '../../../frontend/dockerignore/index.js';
 import { makeTempDir } from '../../helpers/cli.js';
 
 const FILES = ['docs/keep.md', 'docs/drop.txt', 'docs/sub/a.md', 'docs/sub/b.txt', 'secrets/README.md', 'secrets/key', 'other/keep', 'other/nope', 'plain'];
