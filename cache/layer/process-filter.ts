@@ -22,9 +22,10 @@ export async function* filterThroughProcess(
     child.once('error', (error: unknown) => resolve({ code: null, error }));
     child.once('close', (code: number | null) => resolve({ code }));
   });
+  // A failure of the input is rethrown as it is (it may be the build's cancellation).
   const fed = pipeline(Readable.from(input), child.stdin).then(
     () => undefined,
-    (error: unknown) => error,
+    (error: unknown) => (error instanceof Error ? error : new SnapshotError(`Cannot feed "${command}": ${String(error)}`)),
   );
   try {
     for await (const chunk of child.stdout) yield chunk as Buffer;
