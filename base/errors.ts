@@ -6,6 +6,19 @@ export interface SourceLocation {
   readonly column?: number;
 }
 
+/** LineRange is one line of a location as BuildKit's pb.Range gives it in JSON (the zero character left out). */
+export interface LineRange {
+  readonly start: { readonly line: number };
+  readonly end: { readonly line: number };
+}
+
+/** lineRanges splits a location into one range per line, as BuildKit's parser reports an instruction's lines. */
+export function lineRanges(location: SourceLocation): LineRange[] {
+  const ranges: LineRange[] = [];
+  for (let line = location.startLine; line <= Math.max(location.startLine, location.endLine); line++) ranges.push({ start: { line }, end: { line } });
+  return ranges;
+}
+
 /** ErrorCode is every stable error code tbuild reports. */
 export type ErrorCode =
   | 'DOCKERFILE_SYNTAX'

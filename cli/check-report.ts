@@ -1,13 +1,13 @@
 // `--check` (`--call check`) output: the findings as buildx prints BuildKit's lint result, in text or as its JSON.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { DockerfileError, errnoCode, type SourceLocation } from '../base/errors.js';
+import { DockerfileError, errnoCode, lineRanges, type LineRange, type SourceLocation } from '../base/errors.js';
 import type { CheckFinding } from '../base/progress.js';
 
 /** LintLocation is BuildKit's pb.Location as JSON: one range per line, zero fields left out as Go leaves them. */
 export interface LintLocation {
   readonly sourceIndex?: number;
-  readonly ranges?: readonly { readonly start: { readonly line: number }; readonly end: { readonly line: number } }[];
+  readonly ranges?: readonly LineRange[];
 }
 
 /** LintResults is BuildKit's lint subrequest result (`result.json`), which `--call check,format=json` prints. */
@@ -40,10 +40,7 @@ export async function readCheckSource(path: string): Promise<CheckSource> {
 }
 
 function lintLocation(location: SourceLocation | undefined): LintLocation {
-  if (location === undefined) return {};
-  const ranges = [];
-  for (let line = location.startLine; line <= Math.max(location.startLine, location.endLine); line++) ranges.push({ start: { line }, end: { line } });
-  return { ranges };
+  return location === undefined ? {} : { ranges: lineRanges(location) };
 }
 
 /** violationOf is BuildKit's error when `# check=error=true` makes the findings fatal. */

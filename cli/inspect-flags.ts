@@ -32,8 +32,8 @@ export interface Call {
 }
 
 /**
- * parseCall reads buildx's `--call NAME[,format=json][,ignorestatus=BOOL]`: `build` (the default), `check`, `targets`
- * or `outline`.
+ * parseCall reads buildx's `--call NAME[,format=json][,ignorestatus=BOOL]`: `build` (the default), `check`, `targets`,
+ * `outline` or `subrequests.describe`.
  */
 export function parseCall(value: string): Call {
   let name: string | undefined;
@@ -54,9 +54,10 @@ export function parseCall(value: string): Call {
       return { request: { check: true }, format };
     case 'targets':
     case 'outline':
-      return { request: { print: name }, format };
+    case 'subrequests.describe':
+      return { request: { print: format === 'json' ? `${name}-json` : name }, format };
     default:
-      throw new UsageError(`Cannot use --call=${value}: expected build, check, targets or outline`);
+      throw new UsageError(`Cannot use --call=${value}: expected build, check, targets, outline or subrequests.describe`);
   }
 }
 

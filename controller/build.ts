@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { DockerfileError, InternalError, UsageError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
-import { compileDockerfile, describeDockerfile, FindingsError, readIgnoreFile, type BuildWarning } from '../frontend/index.js';
+import { compileDockerfile, FindingsError, readIgnoreFile, type BuildWarning } from '../frontend/index.js';
 import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
 import {
   createImageResolver,
@@ -32,6 +32,7 @@ import { openRegistryAccess } from './registry-access.js';
 import { tagPolicyFor } from './resolve-settings.js';
 import { createStoredBlobLocations } from './stored-blob-locations.js';
 import { createSolvedRootfs, type SolvedResult } from './solved-rootfs.js';
+import { describeRequest, describeResult } from './describe-result.js';
 import { formatReference } from '../registry/index.js';
 
 /** BuildServices are the long-lived parts a build uses. */
@@ -97,9 +98,8 @@ async function attemptBuild(
   const { signal, progress } = options;
   await using _job = await registerJob(store.meta);
   const text = (await readDockerfile(request.dockerfile)).toString('utf8');
-  if (request.print === 'targets' || request.print === 'outline') {
-    return { names: [], warnings: [], printed: describeDockerfile(text, basename(request.dockerfile), request.print, request.target) };
-  }
+  const describe = describeRequest(request.print);
+  if (describe !== undefined) return describeResult(request, text, describe);
   await using registry = await openRegistryAccess(request.registryConfigPath, createStoredBlobLocations(store.meta));
   const policy = await tagPolicyFor(request.registryConfigPath);
   await using images = createImageResolver({ client: registry.client, meta: store.meta, progress, pull: request.pull === true, policy, ...resolution });

@@ -67,8 +67,8 @@ export interface BuildRequest {
   readonly buildContexts?: readonly BuildContextSpec[];
   /** `--check`: run the build checks only. */
   readonly check?: boolean;
-  /** `--print`: print the compiled graph instead of building; `--call targets|outline`: describe the Dockerfile. */
-  readonly print?: 'graph' | 'graph-json' | 'targets' | 'outline';
+  /** `--print`: print the compiled graph instead of building; `--call targets|outline|…`: describe the Dockerfile. */
+  readonly print?: PrintKind;
   /** `--label`: labels set on the image, over the Dockerfile's own. */
   readonly labels?: Readonly<Record<string, string>>;
   /** `--add-host`: /etc/hosts lines of every RUN. */
@@ -105,3 +105,12 @@ export interface BuildResult {
   /** `--check` found problems that `# check=error=true` makes fatal. */
   readonly checkFailed?: boolean;
 }
+
+/**
+ * PRINT_KINDS are what `--print` or `--call` prints instead of building: the compiled graph, or an answer about the
+ * Dockerfile (its targets, the target's outline, the subrequests the frontend answers), each as text or JSON (`-json`).
+ */
+export const PRINT_KINDS = ['graph', 'graph-json', 'targets', 'targets-json', 'outline', 'outline-json', 'subrequests.describe', 'subrequests.describe-json'] as const;
+
+/** PrintKind is one of PRINT_KINDS. */
+export type PrintKind = (typeof PRINT_KINDS)[number];

@@ -6,7 +6,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type PQueue from 'p-queue';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import type { ProgressEvent, ProgressSink } from '../base/progress.js';
-import { collectGarbage, gcPolicyFor, runBuild, type BuildRequest, type BuildResult, type BuildServices, type Store } from '../controller/index.js';
+import { collectGarbage, gcPolicyFor, PRINT_KINDS, runBuild, type BuildRequest, type BuildResult, type BuildServices, type Store } from '../controller/index.js';
 import type { BuildRegistry } from './build-registry.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
@@ -185,15 +185,15 @@ function sessionOptions(start: BuildStartMsg): Partial<BuildRequest> {
     if (a !== 'security.insecure' && a !== 'network.host') throw new UsageError(`Cannot grant entitlement "${a}"`);
     return a;
   });
-  const print = start.print;
-  if (print !== '' && print !== 'graph' && print !== 'graph-json' && print !== 'targets' && print !== 'outline') throw new UsageError(`Cannot print "${print}"`);
+  const print = PRINT_KINDS.find((k) => k === start.print);
+  if (start.print !== '' && print === undefined) throw new UsageError(`Cannot print "${start.print}"`);
   return {
     ...(start.pull ? { pull: true } : {}),
     ...(network === '' ? {} : { network }),
     ...(allow.length === 0 ? {} : { allow }),
     ...(start.imageContexts.length === 0 ? {} : { buildContexts: start.imageContexts.map((c) => ({ name: c.name, type: 'image' as const, ref: c.ref })) }),
     ...(start.check ? { check: true } : {}),
-    ...(print === '' ? {} : { print }),
+    ...(print === undefined ? {} : { print }),
     ...cacheOptions(start),
   };
 }

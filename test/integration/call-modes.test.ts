@@ -11,10 +11,13 @@ describe('tbuild build --call', () => {
     const root = join(tmp.path, 'root');
     const targets = await runTbuild(['build', '--root', root, '--call', 'targets', tmp.path]);
     expect(targets.code, targets.stderr).toBe(0);
-    expect(targets.stdout).toBe('TARGET           DESCRIPTION\napp (default)    the application\n');
+    expect(targets.stdout).toBe('TARGET        DESCRIPTION\napp (default) the application\n');
     const outline = await runTbuild(['build', '--root', root, '--call', 'outline', tmp.path]);
     expect(outline.code, outline.stderr).toBe(0);
     expect(outline.stdout).toMatch(/MODE +release +build mode/);
-    expect(outline.stdout).toMatch(/token +false/);
+    expect(outline.stdout).toMatch(/SECRET +REQUIRED\ntoken +\n/);
+    const json = await runTbuild(['build', '--root', root, '--call', 'outline,format=json', '--build-arg', 'MODE=debug', tmp.path]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'app', description: 'the application', args: [{ name: 'MODE', value: 'debug' }], secrets: [{ name: 'token' }] });
   });
 });

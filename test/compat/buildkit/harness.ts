@@ -181,6 +181,31 @@ export function buildkitSuite(source: string): BuildkitSuite {
   return { env, context, build, succeeds, port };
 }
 
+/**
+ * callJson runs `tbuild build --call NAME,format=json` on files (BuildKit's subrequest through its gateway client)
+ * and reads the JSON result it prints.
+ */
+export async function callJson<T>(suite: BuildkitSuite, call: string, files: Record<string, Entry>, args: readonly string[] = []): Promise<T> {
+  const res = await suite.build({ files, output: 'none', args: ['--call', `${call},format=json`, ...args] });
+  ok(res);
+  return JSON.parse(res.stdout) as T;
+}
+
+/**
+ * expectSubrequest asks `--call subrequests.describe,format=json` (BuildKit's subrequests.Describe) and asserts the
+ * list holds the request named, once, as an RPC with a version: the check of BuildKit's testXDescribeDefinition.
+ */
+export async function expectSubrequest(suite: BuildkitSuite, name: string): Promise<void> {
+  const reqs = await callJson<{ name: string; type: string; version: string }[]>(suite, 'subrequests.describe', { Dockerfile: '\nFROM scratch\nCOPY Dockerfile Dockerfile\n' });
+  expect(reqs.length).toBeGreaterThan(0);
+  const found = reqs.filter((r) => r.name === name);
+  expect(found.length).toBe(1);
+  for (const req of found) {
+    expect(req.type).toBe('rpc');
+    expect(req.version).not.toBe('');
+  }
+}
+
 /** ok asserts a build succeeded, showing the end of its output when it did not. */
 export function ok(res: CliResult): void {
   const lines = res.stderr.split('\n');

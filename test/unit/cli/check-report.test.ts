@@ -77,7 +77,7 @@ describe('--check output', () => {
   it('reads --call as buildx does, with its format and ignorestatus fields', () => {
     expect(parseCall('check')).toEqual({ request: { check: true }, format: 'text' });
     expect(parseCall('check,format=json')).toEqual({ request: { check: true }, format: 'json' });
-    expect(parseCall('targets,ignorestatus=true,format=json')).toEqual({ request: { print: 'targets' }, format: 'json' });
+    expect(parseCall('targets,ignorestatus=true,format=json')).toEqual({ request: { print: 'targets-json' }, format: 'json' });
     expect(parseCall('build')).toEqual({ request: {}, format: 'text' });
     expect(() => parseCall('check,format=yaml')).toThrow(/format=yaml/);
     expect(() => parseCall('check,outline')).toThrow(/outline/);
