@@ -1,4 +1,5 @@
-import { access, readFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { access, lstat, readFile } from 'node:fs/promises';
 import { errnoCode } from './errors.js';
 
 /** pathExists tells whether a path exists; errors other than ENOENT (EACCES, EIO …) are thrown. */
@@ -18,6 +19,17 @@ export async function readTextIfExists(path: string): Promise<string | null> {
     return await readFile(path, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** lstatIfExists lstats a path, or returns undefined when it or a parent is missing (ENOENT, ENOTDIR). */
+export async function lstatIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
 }

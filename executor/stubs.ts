@@ -1,6 +1,6 @@
 import { chmod, chown, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lookupLayered } from './layer-lookup.js';
+import { lookupLayered } from '../native/index.js';
 
 /** StubTarget is a mount point the rootfs must contain. */
 export interface StubTarget {

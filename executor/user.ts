@@ -1,7 +1,7 @@
 import { readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecError } from '../base/errors.js';
-import { lookupLayered } from './layer-lookup.js';
+import { lookupLayered } from '../native/index.js';
 import type { OverlayRootfs, ResolvedUser } from './types.js';
 
 interface PasswdEntry {

@@ -14,3 +14,23 @@ export {
   UMOUNT_FLAGS,
   S_IFCHR,
 } from './linux.js';
+export {
+  isOpaqueDir,
+  isOverlayXattr,
+  isWhiteout,
+  listLayered,
+  lookupChild,
+  lookupLayered,
+  makeWhiteout,
+  markOpaque,
+  parseTarMarker,
+  rootEntry,
+  whiteoutTarName,
+  OPAQUE_MARKER,
+  OPAQUE_XATTR,
+  OVERLAY_XATTR_PREFIX,
+  WHITEOUT_PREFIX,
+  type LayeredEntry,
+  type LayerLookup,
+  type TarMarker,
+} from './overlay/index.js';

@@ -4,17 +4,19 @@ import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Digester, type Digest } from '../../base/digest.js';
 import { SnapshotError, TbuildError, errnoCode } from '../../base/errors.js';
-import { S_IFCHR, lsetxattr, makedev, mknod } from '../../native/index.js';
+import {
+  isOverlayXattr,
+  lsetxattr,
+  makedev,
+  makeWhiteout,
+  markOpaque,
+  mknod,
+  parseTarMarker,
+  S_IFCHR,
+} from '../../native/index.js';
 import { decompress } from './decompress.js';
 import type { TarHeader } from './tar-format.js';
 import { readTar, type TarEntry } from './tar-reader.js';
-
-/** WHITEOUT_PREFIX marks a deleted path in an OCI layer tar. */
-export const WHITEOUT_PREFIX = '.wh.';
-/** OPAQUE_MARKER is the OCI layer entry that makes its directory opaque. */
-export const OPAQUE_MARKER = '.wh..wh..opq';
-/** OPAQUE_XATTR is the overlayfs xattr that makes an upper directory opaque. */
-export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
@@ -106,17 +108,17 @@ async function lstatOrUndefined(path: string): Promise<Awaited<ReturnType<typeof
 async function applyEntry(dir: string, entry: TarEntry, dirTimes: DirTime[]): Promise<void> {
   const { header } = entry;
   const rel = cleanEntryPath(header.name);
-  const base = posix.basename(rel);
-  if (base === OPAQUE_MARKER) {
+  const marker = parseTarMarker(posix.basename(rel));
+  if (marker?.kind === 'opaque') {
     const parent = await resolveInside(dir, posix.dirname(rel) === '.' ? '' : posix.dirname(rel), true);
     if ((await lstatOrUndefined(parent)) === undefined) await mkdir(parent, { mode: 0o755 });
-    lsetxattr(parent, OPAQUE_XATTR, Buffer.from('y'));
+    markOpaque(parent);
     return;
   }
-  if (base.startsWith(WHITEOUT_PREFIX) && rel !== '') {
-    const target = await resolveInside(dir, posix.join(posix.dirname(rel), base.slice(WHITEOUT_PREFIX.length)), true);
+  if (marker?.kind === 'whiteout' && rel !== '') {
+    const target = await resolveInside(dir, posix.join(posix.dirname(rel), marker.name), true);
     await rm(target, { recursive: true, force: true });
-    mknod(target, S_IFCHR, makedev(0, 0));
+    makeWhiteout(target);
     // Keep the entry's time so that applying and exporting again gives the same bytes.
     await lutimes(target, header.mtime, header.mtime);
     return;
@@ -183,7 +185,7 @@ async function applyMetadata(target: string, header: TarHeader): Promise<void> {
   // chmod after chown: chown clears setuid/setgid bits.
   if (header.type !== 'symlink') await chmod(target, header.mode & 0o7777);
   for (const [name, value] of header.xattrs ?? []) {
-    if (name.startsWith('trusted.overlay.')) continue; // only whiteout entries may express overlay state
+    if (isOverlayXattr(name)) continue; // only whiteout entries may express overlay state
     lsetxattr(target, name, value);
   }
   if (header.type !== 'directory') await lutimes(target, header.mtime, header.mtime);

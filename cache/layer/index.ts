@@ -1,5 +1,5 @@
 /** Layer codec: apply layer tars to snapshots and the tar format shared with the exporters. */
-export { applyLayer, cleanEntryPath, OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX, type ApplyResult } from './apply.js';
+export { applyLayer, cleanEntryPath, type ApplyResult } from './apply.js';
 export { decompress, detectCompression, type DetectedCompression } from './decompress.js';
 export { filterThroughProcess } from './process-filter.js';
 export { encodeTarHeader, tarPadding, TAR_BLOCK, TAR_END, type TarHeader, type TarType } from './tar-format.js';

@@ -3,8 +3,8 @@ import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { posix } from 'node:path';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { ExportError } from '../../base/errors.js';
-import { encodeTarHeader, OPAQUE_MARKER, TAR_BLOCK, TAR_END, WHITEOUT_PREFIX, type TarHeader, type TarType } from '../../cache/index.js';
-import { lgetxattr, llistxattr } from '../../native/index.js';
+import { encodeTarHeader, TAR_BLOCK, TAR_END, type TarHeader, type TarType } from '../../cache/index.js';
+import { isOverlayXattr, lgetxattr, llistxattr, OPAQUE_MARKER, whiteoutTarName } from '../../native/index.js';
 import type { TreeEntry } from '../tree-entry.js';
 
 /** TarEntriesOptions controls how tree entries become tar records. */
@@ -37,7 +37,7 @@ export async function* tarEntries(entries: AsyncIterable<TreeEntry>, options: Ta
     const { stat, rel } = entry;
     const mtime = clamp(Math.floor(stat.mtimeMs / 1000));
     if (entry.whiteout) {
-      const name = posix.join(posix.dirname(rel), `${WHITEOUT_PREFIX}${posix.basename(rel)}`);
+      const name = posix.join(posix.dirname(rel), whiteoutTarName(posix.basename(rel)));
       out.write(encodeTarHeader({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime }));
     } else {
       const type = tarType(stat);
@@ -194,7 +194,7 @@ function tarType(stat: Stats): TarType | undefined {
 export function readXattrs(path: string): ReadonlyMap<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const name of llistxattr(path).sort()) {
-    if (name.startsWith('trusted.overlay.')) continue;
+    if (isOverlayXattr(name)) continue;
     const value = lgetxattr(path, name);
     if (value !== undefined) out.set(name, Buffer.from(value));
   }

@@ -1,8 +1,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { WHITEOUT_PREFIX } from '../../cache/index.js';
-
-import { isOpaqueDir, isWhiteout, type TreeEntry } from '../tree-entry.js';
+import { isOpaqueDir, isWhiteout, whiteoutTarName } from '../../native/index.js';
+import type { TreeEntry } from '../tree-entry.js';
 
 /**
  * walkSnapshot yields every path of one snapshot dir depth-first, parents before children, siblings sorted by
@@ -24,13 +23,13 @@ export async function* walkSnapshot(dir: string, options: { signal: AbortSignal 
 
 /** listDir stats a directory's children, sorted by their layer tar names. */
 function listDir(abs: string, rel: string): TreeEntry[] {
-  // Names in code unit order first, as sortedNames gives them, so equal keys keep a stable order.
+  // Names in code unit order first, so equal keys keep a stable order.
   const children = readdirSync(abs).sort().map((name) => {
     const source = join(abs, name);
     const stat = lstatSync(source);
     const whiteout = isWhiteout(stat);
     const entry: TreeEntry = { rel: rel === '' ? name : posix.join(rel, name), source, stat, whiteout, opaque: stat.isDirectory() && isOpaqueDir(source) };
-    return { key: whiteout ? `${WHITEOUT_PREFIX}${name}` : name, entry };
+    return { key: whiteout ? whiteoutTarName(name) : name, entry };
   });
   children.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return children.map((c) => c.entry);

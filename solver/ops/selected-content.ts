@@ -3,7 +3,7 @@ import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { digestOf, type Digest } from '../../base/digest.js';
 import { createSnapshotView, type FsEntry, type FsView } from '../../cache/index.js';
-import { lgetxattr, llistxattr } from '../../native/index.js';
+import { isOverlayXattr, lgetxattr, llistxattr } from '../../native/index.js';
 import type { Op } from '../graph/index.js';
 import { cleanSource, expandSource } from './copy-match.js';
 import { digestFileContent } from './context-checksum.js';
@@ -135,6 +135,6 @@ async function fileDigest(hostPath: string, st: Stats, state: WalkState): Promis
 
 /** xattrsOf describes a path's extended attributes (a RUN sees them), leaving out overlayfs's own. */
 function xattrsOf(hostPath: string): string {
-  const names = llistxattr(hostPath).filter((n) => !n.startsWith('trusted.overlay.')).sort();
+  const names = llistxattr(hostPath).filter((n) => !isOverlayXattr(n)).sort();
   return names.map((n) => ` xattr ${n}=${lgetxattr(hostPath, n)?.toString('hex') ?? ''}`).join('');
 }

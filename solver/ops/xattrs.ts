@@ -1,9 +1,7 @@
 import { constants } from 'node:os';
 import { NativeError } from '../../base/errors.js';
-import { lgetxattr, llistxattr, lsetxattr } from '../../native/index.js';
+import { isOverlayXattr, lgetxattr, llistxattr, lsetxattr } from '../../native/index.js';
 
-/** Overlay's own attributes mark opaque folders and redirects of a layer: they belong to the layer, not the file. */
-const OVERLAY_PREFIX = 'trusted.overlay.';
 /** Errors of a target that cannot hold an attribute (user.* on a symlink, an unsupported namespace). */
 const UNSUPPORTED = new Set<number>([constants.errno.ENOTSUP, constants.errno.EPERM]);
 
@@ -14,7 +12,8 @@ const UNSUPPORTED = new Set<number>([constants.errno.ENOTSUP, constants.errno.EP
  */
 export function copyXattrs(from: string, to: string): void {
   for (const name of llistxattr(from)) {
-    if (name.startsWith(OVERLAY_PREFIX)) continue;
+    // Overlay's own attributes mark opaque folders and redirects of a layer: they belong to the layer, not the file.
+    if (isOverlayXattr(name)) continue;
     const value = lgetxattr(from, name);
     if (value === undefined) continue;
     try {

@@ -1,0 +1,19 @@
+/**
+ * overlay is the overlayfs upper-dir form snapshots are stored in (whiteouts, opaque directories, their layer tar
+ * names) and the lookup of paths over a stack of such layers, as the kernel's overlayfs shows them.
+ */
+export {
+  isOpaqueDir,
+  isOverlayXattr,
+  isWhiteout,
+  makeWhiteout,
+  markOpaque,
+  parseTarMarker,
+  whiteoutTarName,
+  OPAQUE_MARKER,
+  OPAQUE_XATTR,
+  OVERLAY_XATTR_PREFIX,
+  WHITEOUT_PREFIX,
+  type TarMarker,
+} from './upper-dir.js';
+export { listLayered, lookupChild, lookupLayered, rootEntry, type LayeredEntry, type LayerLookup } from './layered-lookup.js';

@@ -1,0 +1,115 @@
+import type { Stats } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { lstatIfExists } from '../../base/fs.js';
+import { isOpaqueDir, isWhiteout } from './upper-dir.js';
+
+/** LayeredEntry is one path of layers merged as overlayfs merges them: its topmost entry. */
+export interface LayeredEntry {
+  readonly hostPath: string;
+  readonly stats: Stats;
+  /**
+   * For a directory, the layer directories overlayfs merges at this path, top first (hostPath first): each down to
+   * the first opaque one, stopping above a whiteout or non-directory. Empty for anything else.
+   */
+  readonly merged: readonly string[];
+}
+
+/** LayerLookup is where a path of a layered rootfs comes from, if anywhere. */
+export type LayerLookup =
+  | ({ readonly kind: 'found' } & LayeredEntry)
+  | { readonly kind: 'missing' }
+  /** A parent component is not a directory (a symlink, say): the path cannot be found without following it. */
+  | { readonly kind: 'blocked'; readonly component: string; readonly hostPath: string; readonly stats: Stats };
+
+const MISSING: LayerLookup = { kind: 'missing' };
+
+/**
+ * lookupLayered finds a path (relative to the root; `..` is taken lexically) in layer directories in overlayfs
+ * upper-dir form, top layer first, as a mount of them shows it: a whiteout hides the path below, an opaque directory
+ * hides what lies below it in lower layers, a directory hides a lower non-directory. Symlinks are never followed.
+ * The root is every layer merged; like overlayfs, the opaque mark of a layer's root is not honoured.
+ */
+export async function lookupLayered(layers: readonly string[], path: string): Promise<LayerLookup> {
+  const parts = posix.normalize(`/${path}`).split('/').filter((p) => p !== '');
+  let entry = await rootEntry(layers);
+  if (entry === undefined) return MISSING;
+  for (let i = 0; i < parts.length; i++) {
+    if (!entry.stats.isDirectory()) {
+      return { kind: 'blocked', component: `/${parts.slice(0, i).join('/')}`, hostPath: entry.hostPath, stats: entry.stats };
+    }
+    entry = await lookupChild(entry.merged, parts[i] ?? '');
+    if (entry === undefined) return MISSING;
+  }
+  return { kind: 'found', ...entry };
+}
+
+/** rootEntry is the merged root of layers (top first), or undefined when none exists. */
+export async function rootEntry(layers: readonly string[]): Promise<LayeredEntry | undefined> {
+  const merged: string[] = [];
+  let top: Stats | undefined;
+  for (const layer of layers) {
+    const stats = await lstatIfExists(layer);
+    if (stats === undefined || !stats.isDirectory()) continue;
+    top ??= stats;
+    merged.push(layer);
+  }
+  return top === undefined ? undefined : { hostPath: merged[0] ?? '', stats: top, merged };
+}
+
+/** lookupChild finds one name in a merged directory (its `merged` layer directories, top first). */
+export async function lookupChild(dirs: readonly string[], name: string): Promise<LayeredEntry | undefined> {
+  let top: { hostPath: string; stats: Stats } | undefined;
+  const merged: string[] = [];
+  for (let i = 0; i < dirs.length; i++) {
+    const hostPath = posix.join(dirs[i] ?? '', name);
+    const stats = await lstatIfExists(hostPath);
+    if (stats === undefined) continue;
+    // A whiteout, or a non-directory below a directory, ends the stack: nothing lower shows.
+    if (isWhiteout(stats) || (top !== undefined && !stats.isDirectory())) break;
+    top ??= { hostPath, stats };
+    if (!stats.isDirectory()) break;
+    merged.push(hostPath);
+    if (i < dirs.length - 1 && isOpaqueDir(hostPath)) break;
+  }
+  return top === undefined ? undefined : { ...top, merged };
+}
+
+interface Listed {
+  hostPath: string;
+  stats: Stats;
+  merged: string[];
+  /** Whether lower layers may still add to `merged`. */
+  open: boolean;
+}
+
+/**
+ * listLayered lists what a merged directory (its `merged` layer directories, top first) shows, by name in code unit
+ * order: each name's topmost entry, leaving out whiteouts and whatever they or an opaque directory hide. One listing
+ * per layer and one lstat per name a layer holds, as a lookup of each name would cost one per layer.
+ */
+export async function listLayered(dirs: readonly string[]): Promise<ReadonlyMap<string, LayeredEntry>> {
+  const found = new Map<string, Listed>();
+  const hidden = new Set<string>();
+  for (const dir of dirs) {
+    for (const name of await readdir(dir)) {
+      const seen = found.get(name);
+      if (seen === undefined ? hidden.has(name) : !seen.open) continue;
+      const hostPath = posix.join(dir, name);
+      const stats = await lstatIfExists(hostPath);
+      // Gone since the listing: as if it had not been listed.
+      if (stats === undefined) continue;
+      if (seen === undefined) {
+        if (isWhiteout(stats)) hidden.add(name);
+        else found.set(name, { hostPath, stats, merged: stats.isDirectory() ? [hostPath] : [], open: stats.isDirectory() });
+        continue;
+      }
+      // The name is a directory above: this layer's entry merges into it unless the one above is opaque.
+      const above = seen.merged[seen.merged.length - 1] ?? '';
+      if (!stats.isDirectory() || isOpaqueDir(above)) seen.open = false;
+      else seen.merged.push(hostPath);
+    }
+  }
+  const sorted = [...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return new Map(sorted.map(([name, { hostPath, stats, merged }]) => [name, { hostPath, stats, merged }]));
+}
