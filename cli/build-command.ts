@@ -31,7 +31,8 @@ Options:
       --no-cache-filter S   Do not cache the given stage; repeatable
       --cache-from SPEC     Import build cache (type=registry,ref=REF | type=local,src=DIR | REF); repeatable
       --cache-to SPEC       Export build cache (type=registry,ref=REF | type=local,dest=DIR | type=inline,
-                            mode=min|max, compression=gzip|zstd|uncompressed, image-manifest=true|false); repeatable
+                            mode=min|max, compression=gzip|zstd|uncompressed, image-manifest=true|false,
+                            oci-mediatypes=true|false, ignore-error=true|false); repeatable
       --progress MODE       auto, tty, plain, rawjson or quiet (default: auto)
   -q, --quiet               Print only the image ID (same as --progress quiet)
       --label K=V           Set a label on the image; repeatable

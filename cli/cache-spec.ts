@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { CacheExportSpec, CacheImportSpec, LayerCompression } from '../controller/index.js';
-import { parseCsvOptions } from './output-spec.js';
+import { parseBool, parseCsvOptions } from './output-spec.js';
 
 const COMPRESSIONS: readonly LayerCompression[] = ['gzip', 'zstd', 'uncompressed'];
 
@@ -20,7 +20,11 @@ export function parseCacheFrom(value: string): CacheImportSpec {
   }
 }
 
-/** parseCacheTo reads one `--cache-to` (`type=registry,ref=R`, `type=local,dest=DIR` or `type=inline`, with mode, compression, image-manifest). */
+/**
+ * parseCacheTo reads one `--cache-to` (`type=registry,ref=R`, `type=local,dest=DIR` or `type=inline`), with BuildKit's
+ * options and defaults: mode=min, compression=gzip, oci-mediatypes=true, image-manifest=true (false without OCI media
+ * types, which an image manifest needs), ignore-error=false.
+ */
 export function parseCacheTo(value: string): CacheExportSpec {
   const attrs = parseCsvOptions(value);
   const type = attrs.get('type') ?? (value.includes('=') ? undefined : 'registry');
@@ -32,10 +36,14 @@ export function parseCacheTo(value: string): CacheExportSpec {
   const compression = attrs.get('compression') ?? 'gzip';
   const c = COMPRESSIONS.find((x) => x === compression);
   if (c === undefined) throw new UsageError(`Cannot use --cache-to compression=${compression}: expected ${COMPRESSIONS.join(', ')}`);
-  const manifest = attrs.get('image-manifest') ?? 'false';
-  if (manifest !== 'true' && manifest !== 'false') throw new UsageError(`Cannot use --cache-to image-manifest=${manifest}: expected true or false`);
+  const ociMediaTypes = parseBool(attrs.get('oci-mediatypes') ?? 'true', '--cache-to oci-mediatypes');
+  const imageManifest = parseBool(attrs.get('image-manifest') ?? String(ociMediaTypes), '--cache-to image-manifest');
+  if (imageManifest && !ociMediaTypes) {
+    throw new UsageError('Cannot use --cache-to image-manifest=true with oci-mediatypes=false: an image manifest cache needs OCI media types');
+  }
+  const ignoreError = parseBool(attrs.get('ignore-error') ?? 'false', '--cache-to ignore-error');
   const target = type === 'registry' ? required(attrs, 'ref', '--cache-to type=registry') : resolve(required(attrs, 'dest', '--cache-to type=local'));
-  return { type, target, mode, compression: c, imageManifest: manifest === 'true' };
+  return { type, target, mode, compression: c, imageManifest, ociMediaTypes, ignoreError };
 }
 
 function required(attrs: Map<string, string>, name: string, what: string): string {

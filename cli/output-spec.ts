@@ -74,7 +74,8 @@ function isCompression(value: string): value is LayerCompression {
   return COMPRESSIONS.some((c) => c === value);
 }
 
-function parseBool(value: string, name: string): boolean {
+/** parseBool reads a boolean option value as buildx does (empty, true or 1; false or 0). */
+export function parseBool(value: string, name: string): boolean {
   if (value === '' || value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw new UsageError(`Cannot use ${name}="${value}": expected true or false`);

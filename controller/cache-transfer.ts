@@ -72,23 +72,33 @@ export async function withInlineCache(image: ImageConfig, specs: readonly CacheE
   return withCache;
 }
 
-/** exportCaches writes the registry and local caches the request asks for. */
+/**
+ * exportCaches writes the registry and local caches the request asks for. One with ignore-error that fails is shown
+ * failed with a warning, and the build goes on, as in BuildKit.
+ */
 export async function exportCaches(specs: readonly CacheExportSpec[], subject: CacheExportSubject, deps: CacheTransferDeps): Promise<void> {
   for (const spec of specs) {
     if (spec.type === 'inline') continue;
-    await reportStep(deps.progress, `exporting cache to ${spec.type} ${spec.target}`, async (step) => {
-      const config = await cacheConfig(subject, spec.mode, spec.compression, deps);
-      const artifact = await writeCacheArtifact(config, { imageManifest: spec.imageManifest, store: deps.store.content, signal: deps.signal });
-      // Imported layers are listed as they are: a registry finds or mounts them, a folder needs them downloaded.
-      const fetch = (blobs: readonly Descriptor[]): Promise<void> => subject.imported?.fetch(blobs, { vertex: step, signal: deps.signal, progress: deps.progress }) ?? Promise.resolve();
-      if (spec.type === 'registry') {
-        const blobs = storeBlobOpener(deps.store, (blob) => fetch([blob]));
-        await pushCacheArtifact(artifact, spec.target, { registry: await deps.registry(), blobs, signal: deps.signal });
-      } else {
-        await fetch(artifact.layers);
-        await writeCacheLayout(artifact, spec.target, { store: deps.store.content, signal: deps.signal });
-      }
-    });
+    try {
+      await reportStep(deps.progress, `exporting cache to ${spec.type} ${spec.target}`, (step) => exportCache(spec, step, subject, deps));
+    } catch (err) {
+      if (!spec.ignoreError || deps.signal.aborted || !(err instanceof TbuildError)) throw err;
+      warn(deps, `Ignoring the failed cache export to ${spec.type} "${spec.target}": ${err.message}`);
+    }
+  }
+}
+
+async function exportCache(spec: CacheExportSpec & { type: 'registry' | 'local' }, step: string, subject: CacheExportSubject, deps: CacheTransferDeps): Promise<void> {
+  const config = await cacheConfig(subject, spec.mode, spec.compression, deps);
+  const artifact = await writeCacheArtifact(config, { imageManifest: spec.imageManifest, ociMediaTypes: spec.ociMediaTypes, store: deps.store.content, signal: deps.signal });
+  // Imported layers are listed as they are: a registry finds or mounts them, a folder needs them downloaded.
+  const fetch = (blobs: readonly Descriptor[]): Promise<void> => subject.imported?.fetch(blobs, { vertex: step, signal: deps.signal, progress: deps.progress }) ?? Promise.resolve();
+  if (spec.type === 'registry') {
+    const blobs = storeBlobOpener(deps.store, (blob) => fetch([blob]));
+    await pushCacheArtifact(artifact, spec.target, { registry: await deps.registry(), blobs, signal: deps.signal });
+  } else {
+    await fetch(artifact.layers);
+    await writeCacheLayout(artifact, spec.target, { store: deps.store.content, signal: deps.signal });
   }
 }
 

@@ -30,7 +30,12 @@ export type CacheExportSpec =
       readonly target: string;
       readonly mode: 'min' | 'max';
       readonly compression: LayerCompression;
+      /** An OCI image manifest whose config is the cache config, instead of an index listing it. */
       readonly imageManifest: boolean;
+      /** OCI media types (true) or Docker's (a manifest list and Docker layer types). */
+      readonly ociMediaTypes: boolean;
+      /** A failed export is a warning instead of a failed build. */
+      readonly ignoreError: boolean;
     }
   | { readonly type: 'inline' };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { canonicalJson } from '../base/canonical-json.js';
 import { digestHex, type Digest } from '../base/digest.js';
-import { errnoCode } from '../base/errors.js';
+import { errnoCode, ExportError } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor } from '../base/oci.js';
 import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, layerDescriptor, type CacheConfig, type CacheConfigRecord, type CacheLayer, type ContentStore } from '../cache/index.js';
 import type { BlobOpener, RegistryClient } from '../registry/index.js';
@@ -73,18 +73,42 @@ export interface CacheArtifact {
   readonly documentDescriptor: Descriptor;
 }
 
+/** CacheArtifactOptions choose the form of the cache document, as BuildKit's image-manifest and oci-mediatypes do. */
+export interface CacheArtifactOptions {
+  /** An OCI image manifest whose config is the cache config, instead of an index listing every blob. */
+  readonly imageManifest: boolean;
+  /** false: Docker media types (a manifest list and Docker layer types); an image manifest needs OCI ones. */
+  readonly ociMediaTypes: boolean;
+  readonly store: ContentStore;
+  readonly signal: AbortSignal;
+}
+
 /** writeCacheArtifact stores the cache config blob and returns the index (or, with imageManifest, the manifest) that lists it. */
-export async function writeCacheArtifact(config: CacheConfig, options: { imageManifest: boolean; store: ContentStore; signal: AbortSignal }): Promise<CacheArtifact> {
+export async function writeCacheArtifact(config: CacheConfig, options: CacheArtifactOptions): Promise<CacheArtifact> {
+  if (options.imageManifest && !options.ociMediaTypes) {
+    throw new ExportError('Cannot export a cache as an image manifest with Docker media types: an image manifest cache needs OCI media types');
+  }
   const info = await options.store.writeBlob(Buffer.from(canonicalJson(config)), {}, { signal: options.signal });
   const configDescriptor: Descriptor = { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: info.digest, size: info.size };
-  const layers = config.layers.map(layerDescriptor);
+  const layers = config.layers.map((l) => {
+    const d = layerDescriptor(l);
+    return options.ociMediaTypes ? d : { ...d, mediaType: dockerLayerType(d.mediaType) };
+  });
+  const indexType = options.ociMediaTypes ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.dockerManifestList;
   const doc = options.imageManifest
     ? { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, artifactType: CACHE_ARTIFACT_TYPE, config: configDescriptor, layers }
-    : { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, artifactType: CACHE_ARTIFACT_TYPE, manifests: [...layers, configDescriptor] };
+    : { schemaVersion: 2, mediaType: indexType, ...(options.ociMediaTypes ? { artifactType: CACHE_ARTIFACT_TYPE } : {}), manifests: [...layers, configDescriptor] };
   const document = Buffer.from(canonicalJson(doc));
   const written = await options.store.writeBlob(document, {}, { signal: options.signal });
   const documentDescriptor: Descriptor = { mediaType: doc.mediaType, digest: written.digest, size: written.size };
   return { config: configDescriptor, layers, document, documentMediaType: doc.mediaType, documentDescriptor };
+}
+
+/** dockerLayerType names an OCI layer media type the Docker way (zstd has no Docker name and keeps the OCI one). */
+function dockerLayerType(mediaType: string): string {
+  if (mediaType === MEDIA_TYPES.ociLayerGzip) return MEDIA_TYPES.dockerLayerGzip;
+  if (mediaType === MEDIA_TYPES.ociLayer) return MEDIA_TYPES.dockerLayer;
+  return mediaType;
 }
 
 /** pushCacheArtifact uploads the blobs the registry lacks (read through `blobs`) and tags the cache document. */

@@ -35,6 +35,9 @@ export interface CacheExportMsg {
   readonly mode: string;
   readonly compression: string;
   readonly imageManifest: boolean;
+  /** oci-mediatypes=false: Docker media types (false, the default, keeps OCI ones). */
+  readonly dockerMediaTypes: boolean;
+  readonly ignoreError: boolean;
 }
 
 /** SecretResponseMsg answers a secret request: the value, or found false. */
@@ -222,7 +225,15 @@ function startOf(f: Fields): BuildStartMsg {
     }),
     cacheTo: f.list('cacheTo').map((v) => {
       const c = new Fields(v, 'CacheExport');
-      return { type: c.str('type'), ref: c.str('ref'), mode: c.str('mode'), compression: c.str('compression'), imageManifest: c.bool('imageManifest') };
+      return {
+        type: c.str('type'),
+        ref: c.str('ref'),
+        mode: c.str('mode'),
+        compression: c.str('compression'),
+        imageManifest: c.bool('imageManifest'),
+        dockerMediaTypes: c.bool('dockerMediaTypes'),
+        ignoreError: c.bool('ignoreError'),
+      };
     }),
     secretIds: f.strings('secretIds'),
     sshIds: f.strings('sshIds'),

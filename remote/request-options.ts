@@ -46,9 +46,10 @@ function cacheImportMsg(spec: CacheImportSpec): CacheImportMsg[] {
 }
 
 function cacheExportMsg(spec: CacheExportSpec): CacheExportMsg[] {
-  if (spec.type === 'inline') return [{ type: 'inline', ref: '', mode: '', compression: '', imageManifest: false }];
+  if (spec.type === 'inline') return [{ type: 'inline', ref: '', mode: '', compression: '', imageManifest: false, dockerMediaTypes: false, ignoreError: false }];
   if (spec.type === 'local') return [];
-  return [{ type: 'registry', ref: spec.target, mode: spec.mode, compression: spec.compression, imageManifest: spec.imageManifest }];
+  const { target: ref, mode, compression, imageManifest, ignoreError } = spec;
+  return [{ type: 'registry', ref, mode, compression, imageManifest, dockerMediaTypes: !spec.ociMediaTypes, ignoreError }];
 }
 
 const COMPRESSIONS = ['gzip', 'zstd', 'uncompressed'] as const;
@@ -66,7 +67,8 @@ export function cacheOptions(start: Pick<BuildStartMsg, 'cacheFrom' | 'cacheTo'>
     if (mode !== 'min' && mode !== 'max') throw new UsageError(`Cannot export cache with mode "${c.mode}": expected min or max`);
     const compression = COMPRESSIONS.find((x) => x === (c.compression === '' ? 'gzip' : c.compression));
     if (compression === undefined) throw new UsageError(`Cannot export cache with compression "${c.compression}": expected ${COMPRESSIONS.join(', ')}`);
-    return { type: 'registry', target: c.ref, mode, compression, imageManifest: c.imageManifest };
+    const { imageManifest, ignoreError } = c;
+    return { type: 'registry', target: c.ref, mode, compression, imageManifest, ociMediaTypes: !c.dockerMediaTypes, ignoreError };
   });
   return { ...(cacheFrom.length === 0 ? {} : { cacheFrom }), ...(cacheTo.length === 0 ? {} : { cacheTo }) };
 }

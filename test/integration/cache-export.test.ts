@@ -73,6 +73,28 @@ describe('build cache that travels: --cache-to / --cache-from', () => {
     expect(second.digest).toBe(first.digest);
   });
 
+  it('exports with Docker media types (oci-mediatypes=false) as a manifest list, and imports it', async () => {
+    const ref = `${registry.host}/cache/hello:docker`;
+    const first = await build([...pushed('docker', 1), '--cache-to', `type=registry,ref=${ref},mode=max,oci-mediatypes=false`]);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const res = await fetch(`http://${registry.host}/v2/cache/hello/manifests/docker`, { headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json' } });
+    const doc = (await res.json()) as { mediaType: string; manifests: { mediaType: string }[] };
+    expect(doc.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+    expect(doc.manifests.map((m) => m.mediaType)).toContain('application/vnd.docker.image.rootfs.diff.tar.gzip');
+    const second = await build([...pushed('docker', 2), '--cache-from', ref]);
+    expectAllCached(second.res);
+    expect(second.digest).toBe(first.digest);
+  });
+
+  it('fails the build when the cache cannot be exported, and only warns with ignore-error=true', async () => {
+    // Nothing listens on port 1 of the loopback.
+    const failed = await build(['--cache-to', 'type=registry,ref=127.0.0.1:1/cache/hello:gone']);
+    expect(failed.res.code).not.toBe(0);
+    const ignored = await build(['--cache-to', 'type=registry,ref=127.0.0.1:1/cache/hello:gone,ignore-error=true']);
+    expect(ignored.res.code, ignored.res.stderr).toBe(0);
+    expect(ignored.res.stderr).toMatch(/Ignoring the failed cache export to registry "127\.0\.0\.1:1\/cache\/hello:gone"/);
+  });
+
   it('puts the cache into the pushed image config with type=inline', async () => {
     const first = await build(['-t', `${registry.host}/test/inline:v1`, '--push', '--cache-to', 'type=inline']);
     expect(first.res.code, first.res.stderr).toBe(0);
@@ -111,8 +133,10 @@ describe('build cache that travels: --cache-to / --cache-from', () => {
     expect(first.res.code, first.res.stderr).toBe(0);
     const blob = (d: string): string => join(dir, 'blobs/sha256', d.slice('sha256:'.length));
     const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
-    const doc = JSON.parse(await readFile(blob(index.manifests[0]?.digest ?? ''), 'utf8')) as { manifests: { mediaType: string; digest: string }[] };
-    const configDigest = doc.manifests.find((m) => m.mediaType === 'application/vnd.tbuild.cache.config.v1+json')?.digest ?? '';
+    // An image manifest by default, whose config is the cache config.
+    const doc = JSON.parse(await readFile(blob(index.manifests[0]?.digest ?? ''), 'utf8')) as { config: { mediaType: string; digest: string } };
+    expect(doc.config.mediaType).toBe('application/vnd.tbuild.cache.config.v1+json');
+    const configDigest = doc.config.digest;
     const cacheConfig = JSON.parse(await readFile(blob(configDigest), 'utf8')) as {
       layers: { digest: string }[];
       records: { layer: number | null; parent: number[] }[];

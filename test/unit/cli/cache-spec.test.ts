@@ -26,20 +26,27 @@ describe('--cache-from', () => {
 });
 
 describe('--cache-to', () => {
-  const defaults = { mode: 'min', compression: 'gzip', imageManifest: false } as const;
+  const defaults = { mode: 'min', compression: 'gzip', imageManifest: true, ociMediaTypes: true, ignoreError: false } as const;
 
-  it('reads a bare reference as a registry cache with BuildKit defaults (mode=min, gzip, an index)', () => {
+  it('reads a bare reference as a registry cache with BuildKit defaults (mode=min, gzip, an OCI image manifest)', () => {
     expect(parseCacheTo('reg.example/app:cache')).toEqual({ type: 'registry', target: 'reg.example/app:cache', ...defaults });
   });
 
   it('reads every option of a registry cache', () => {
-    expect(parseCacheTo('type=registry,ref=reg.example/app:cache,mode=max,compression=zstd,image-manifest=true')).toEqual({
+    expect(parseCacheTo('type=registry,ref=reg.example/app:cache,mode=max,compression=zstd,image-manifest=false,ignore-error=true')).toEqual({
       type: 'registry',
       target: 'reg.example/app:cache',
       mode: 'max',
       compression: 'zstd',
-      imageManifest: true,
+      imageManifest: false,
+      ociMediaTypes: true,
+      ignoreError: true,
     });
+  });
+
+  it('makes an index with Docker media types by default when oci-mediatypes=false, and refuses an image manifest with them', () => {
+    expect(parseCacheTo('type=registry,ref=r,oci-mediatypes=false')).toEqual({ type: 'registry', target: 'r', ...defaults, imageManifest: false, ociMediaTypes: false });
+    expect(() => parseCacheTo('type=registry,ref=r,oci-mediatypes=false,image-manifest=true')).toThrow(/an image manifest cache needs OCI media types/);
   });
 
   it('reads type=local with dest= made absolute, and type=inline without options', () => {
@@ -55,7 +62,8 @@ describe('--cache-to', () => {
   it('refuses bad values, naming the option and what it accepts', () => {
     expect(() => parseCacheTo('type=registry,ref=r,mode=all')).toThrow(/mode=all: expected min or max/);
     expect(() => parseCacheTo('type=registry,ref=r,compression=lz4')).toThrow(/compression=lz4: expected gzip, zstd, uncompressed/);
-    expect(() => parseCacheTo('type=registry,ref=r,image-manifest=yes')).toThrow(/image-manifest=yes: expected true or false/);
+    expect(() => parseCacheTo('type=registry,ref=r,image-manifest=yes')).toThrow(/image-manifest="yes": expected true or false/);
+    expect(() => parseCacheTo('type=registry,ref=r,ignore-error=maybe')).toThrow(/ignore-error="maybe": expected true or false/);
     expect(() => parseCacheTo('type=s3,bucket=b')).toThrow(/type=s3: expected registry, local or inline/);
     expect(() => parseCacheTo('type=registry,mode=max')).toThrow(/--cache-to type=registry without ref=/);
     expect(() => parseCacheTo('type=local')).toThrow(/--cache-to type=local without dest=/);
