@@ -149,6 +149,7 @@ async function collectBlobs(store: StoreParts): Promise<{ count: number; bytes: 
   for (const { value } of store.meta.images.getRange()) {
     live.add(value.manifestDigest);
     live.add(value.configDigest);
+    for (const b of value.blobs ?? []) live.add(b);
     const manifest = await readManifest(store, parseDigest(value.manifestDigest));
     for (const l of manifest?.layers ?? []) live.add(l.digest);
   }

@@ -15,6 +15,8 @@ export interface LayerBlobStore {
   set(snapshotId: string, key: string, blob: StoredLayerBlob): Promise<void>;
   /** remember records the blob a snapshot was unpacked from, reused by any export with the same compression. */
   remember(snapshotId: string, blob: StoredLayerBlob): Promise<void>;
+  /** origin returns the blob a snapshot was unpacked from, if it was. */
+  origin(snapshotId: string): Promise<StoredLayerBlob | undefined>;
 }
 
 const ORIGIN = 'origin';
@@ -36,6 +38,7 @@ export function createLayerBlobStore(meta: MetadataStore): LayerBlobStore {
       }
       return Promise.resolve(undefined);
     },
+    origin: (snapshotId) => Promise.resolve(read(snapshotId, ORIGIN)),
     async set(snapshotId, key, blob) {
       await meta.layerBlobs.put(`${snapshotId}\0${key}`, blob);
     },

@@ -28,6 +28,11 @@ export interface ImageRecord {
   readonly configDigest: string;
   /** Top snapshot of the image's rootfs, so the image keeps its layers alive. */
   readonly snapshotId: string | null;
+  /**
+   * Blobs of imported layers the image keeps alive while their files are not unpacked here (its manifest lists every
+   * layer uncompressed, as the image is named the same whether its layers were built or imported).
+   */
+  readonly blobs?: readonly string[];
   readonly createdAt: number;
 }
 

@@ -69,14 +69,15 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
   for (const output of outputs) {
     switch (output.type) {
       case 'image': {
-        // An image that stays in the local store needs its layers' digests, not compressed blobs:
-        // those are made when it is pushed, as the Docker Engine does.
-        const image = await imageFor(output.push ? output.image : { ...output.image, compression: 'uncompressed', forceCompression: false }, !output.push);
+        // An image that stays in the local store needs its layers' digests, not compressed blobs: those are made
+        // when it is pushed, as the Docker Engine does. Every layer is listed uncompressed, base and imported ones
+        // too, so the image's manifest is the same whether its layers were pulled, built or imported.
+        const image = await imageFor(output.push ? output.image : { ...output.image, compression: 'uncompressed', forceCompression: true }, !output.push);
         const names = output.names.map((n) => formatReference(parseReference(n)));
         await reportStep(deps.progress, `naming to ${names.join(', ') || 'image store'}`, async (step) => {
           // A pushed image's imported layers stay in the registry; one kept only here needs its blobs here.
           if (!output.push) await rootfs.fetch(image.manifest.layers, step);
-          await storeImage(image, names, rootfs.top(), store);
+          await storeImage(image, names, rootfs, store);
         });
         let pushedDigest: string | undefined;
         if (output.push) {
@@ -153,8 +154,11 @@ export function sourceDateEpoch(raw: string | undefined): { sourceDateEpoch?: nu
   return { sourceDateEpoch: n };
 }
 
-async function storeImage(image: BuiltImage, names: readonly string[], top: string | null, store: Store): Promise<void> {
+async function storeImage(image: BuiltImage, names: readonly string[], rootfs: SolvedRootfs, store: Store): Promise<void> {
   const now = Date.now();
+  const top = rootfs.top();
+  // Imported layers not unpacked are held by their blobs.
+  const blobs = top === null ? rootfs.layers().flatMap((l) => (l.kind === 'blob' ? [l.descriptor.digest] : [])) : [];
   for (const name of names) {
     await store.meta.images.put(name, {
       name,
@@ -163,6 +167,7 @@ async function storeImage(image: BuiltImage, names: readonly string[], top: stri
       manifestSize: image.manifestDescriptor.size,
       configDigest: image.manifest.config.digest,
       snapshotId: top,
+      ...(blobs.length === 0 ? {} : { blobs }),
       createdAt: now,
     });
   }

@@ -10,7 +10,7 @@ import type { Store } from './store.js';
  * archive downloads them, and only outputs that need files unpack them.
  */
 export interface SolvedRootfs {
-  /** imageLayers lists the layers of the image, bottom first: imported ones as blobs unless a recompression needs their files. */
+  /** imageLayers lists the layers of the image, bottom first: imported ones as blobs, fetched when a recompression needs them. */
   imageLayers(options: { compression: Compression; forceCompression: boolean }, step: string): Promise<readonly ExportLayer[]>;
   /** snapshots lists the unpacked layers, bottom first, unpacking imported ones first. */
   snapshots(step: string): Promise<readonly SnapshotLayer[]>;
@@ -71,7 +71,11 @@ export function createSolvedRootfs(result: SolvedResult, deps: SolvedRootfsDeps)
   const blobs = (): ExportLayer[] => importedLayers(ref.chain);
   return {
     async imageLayers(options, step) {
-      return ref.chain.every((l) => blobFits(l, options)) ? blobs() : snapshots(step);
+      // A forced recompression converts the blobs themselves: their files need not be unpacked.
+      if (!ref.chain.every((l) => blobFits(l, options))) {
+        await cache.fetch(ref.chain.map((l) => l.descriptor), { vertex: step, signal: deps.signal, progress: deps.progress });
+      }
+      return blobs();
     },
     snapshots,
     async fetch(list, step) {

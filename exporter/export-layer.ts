@@ -1,5 +1,5 @@
 import { ExportError } from '../base/errors.js';
-import { getLayerBlob, type Compression, type LayerBlob, type LayerBlobOptions } from './layer/index.js';
+import { convertLayerBlob, getLayerBlob, type Compression, type LayerBlob, type LayerBlobOptions } from './layer/index.js';
 
 /** SnapshotLayer is a layer held in a snapshot: its blob is made (or found memoised) when it is exported. */
 export interface SnapshotLayer {
@@ -20,13 +20,19 @@ export interface BlobLayer extends LayerBlob {
 /** ExportLayer is one layer of an image or a cache record to export, bottom first in a chain. */
 export type ExportLayer = SnapshotLayer | BlobLayer;
 
-/** exportLayerBlob returns the blob of a layer: a blob layer's own, or the one made from (or memoised for) a snapshot. */
+/**
+ * exportLayerBlob returns the blob of a layer: a blob layer's own (converted from it when another compression is
+ * forced and the blob is here), or the one made from (or memoised for) a snapshot.
+ */
 export async function exportLayerBlob(layer: ExportLayer, options: LayerBlobOptions): Promise<LayerBlob> {
   if (layer.kind !== 'blob') return getLayerBlob(layer, options);
-  if (!blobFits(layer, options)) {
-    throw new ExportError(`Cannot recompress layer ${layer.descriptor.digest} to ${options.compression}: its files are not unpacked`);
+  const blob = { descriptor: layer.descriptor, diffId: layer.diffId };
+  if (blobFits(layer, options)) return blob;
+  const { source } = options;
+  if (source === undefined || (await source.info(layer.descriptor.digest)) === undefined) {
+    throw new ExportError(`Cannot recompress layer ${layer.descriptor.digest} to ${options.compression}: its blob is not here`);
   }
-  return { descriptor: layer.descriptor, diffId: layer.diffId };
+  return convertLayerBlob(blob, { ...options, source });
 }
 
 /** blobFits says whether a blob can be exported as it is: yes unless a recompression to another compression is forced. */

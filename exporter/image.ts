@@ -55,7 +55,7 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
   // One layer at a time: each compression already uses every core.
   for (const layer of input.layers) {
     signal.throwIfAborted();
-    layers.push(await exportLayerBlob(layer, { ...options, store: options.layerStore ?? store }));
+    layers.push(await exportLayerBlob(layer, { ...options, store: options.layerStore ?? store, source: store }));
   }
   // Written as Go writes a whole second, as BuildKit's config times are.
   const epoch = options.sourceDateEpoch === undefined ? undefined : new Date(options.sourceDateEpoch * 1000).toISOString().replace(/\.000Z$/, 'Z');

@@ -2,6 +2,7 @@
 export { compress, layerMediaType, parallelGzip, GZIP_CHUNK, type Compression } from './compress.js';
 export { createLayerTar, type LayerTarOptions } from './layer-tar.js';
 export {
+  convertLayerBlob,
   createMemoryLayerBlobCache,
   getLayerBlob,
   layerBlobKey,

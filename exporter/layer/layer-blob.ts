@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { Digester, type Digest } from '../../base/digest.js';
 import type { Descriptor } from '../../base/oci.js';
-import type { ContentIngester, ContentProvider } from '../../cache/index.js';
+import { ContentError } from '../../base/errors.js';
+import { decompress, type ContentIngester, type ContentProvider } from '../../cache/index.js';
 import { compress, defaultLevel, layerMediaType, type Compression } from './compress.js';
 import { createLayerTar } from './layer-tar.js';
 
@@ -16,6 +17,8 @@ export interface LayerBlobCache {
   /** anyCompression: a blob the snapshot was pulled as may be returned even when its compression differs. */
   get(snapshotId: string, key: string, options?: { anyCompression?: boolean }): Promise<LayerBlob | undefined>;
   set(snapshotId: string, key: string, blob: LayerBlob): Promise<void>;
+  /** origin returns the blob the snapshot was unpacked from (a pulled or imported layer), if any. */
+  origin(snapshotId: string): Promise<LayerBlob | undefined>;
 }
 
 /** LayerBlobOptions controls getLayerBlob. */
@@ -27,6 +30,11 @@ export interface LayerBlobOptions {
   readonly forceCompression?: boolean;
   /** Where blobs go: only their presence and writing are needed. */
   readonly store: ContentIngester & Pick<ContentProvider, 'info'>;
+  /**
+   * Where existing blobs are read: a layer unpacked from a blob (or an imported blob) in another compression is
+   * converted from that blob, keeping its diff ID, as BuildKit converts. Without it, the snapshot is archived again.
+   */
+  readonly source?: Pick<ContentProvider, 'info' | 'readBlob'>;
   readonly cache: LayerBlobCache;
   readonly signal: AbortSignal;
 }
@@ -45,6 +53,12 @@ export async function getLayerBlob(snapshot: { id: string; dir: string }, option
   const cached = await cache.get(snapshot.id, key, { anyCompression: options.forceCompression !== true });
   // The store may have collected the blob since; then make it again.
   if (cached !== undefined && (await store.info(cached.descriptor.digest)) !== undefined) return cached;
+  const origin = await cache.origin(snapshot.id);
+  if (origin !== undefined && options.source !== undefined && (await options.source.info(origin.descriptor.digest)) !== undefined) {
+    const blob = await convertLayerBlob(origin, { ...options, source: options.source });
+    await cache.set(snapshot.id, key, blob);
+    return blob;
+  }
 
   const diff = new Digester();
   const tar = createLayerTar(snapshot.dir, {
@@ -75,11 +89,34 @@ export async function getLayerBlob(snapshot: { id: string; dir: string }, option
   return blob;
 }
 
+/**
+ * convertLayerBlob makes a blob of another compression from a stored layer blob: its bytes decompressed (and checked
+ * against its diff ID) and compressed again. The diff ID stays: the layer is the same archive, byte for byte.
+ */
+export async function convertLayerBlob(blob: LayerBlob, options: LayerBlobOptions & { readonly source: Pick<ContentProvider, 'readBlob'> }): Promise<LayerBlob> {
+  const { signal, store } = options;
+  const diff = new Digester();
+  async function* checked(): AsyncGenerator<Buffer> {
+    for await (const chunk of decompress(options.source.readBlob(blob.descriptor.digest), { signal })) {
+      diff.update(chunk);
+      yield chunk;
+    }
+    const got = diff.digest();
+    if (got !== blob.diffId) throw new ContentError(`Cannot convert layer ${blob.descriptor.digest}: its archive has digest ${got}, not ${blob.diffId}`, { code: 'DIGEST_MISMATCH' });
+  }
+  const level = options.level === undefined ? {} : { level: options.level };
+  const body = Readable.from(compress(checked(), options.compression, { ...level, signal }), { objectMode: false });
+  const expected = options.compression === 'uncompressed' ? { digest: blob.diffId } : {};
+  const info = await store.writeBlob(body, expected, { signal });
+  return { descriptor: { mediaType: layerMediaType(options.compression), digest: info.digest, size: info.size }, diffId: blob.diffId };
+}
+
 /** createMemoryLayerBlobCache returns a LayerBlobCache held in memory (for one process). */
 export function createMemoryLayerBlobCache(): LayerBlobCache {
   const blobs = new Map<string, LayerBlob>();
   return {
     get: (snapshotId, key) => Promise.resolve(blobs.get(`${snapshotId}\0${key}`)),
+    origin: () => Promise.resolve(undefined),
     set: (snapshotId, key, blob) => {
       blobs.set(`${snapshotId}\0${key}`, blob);
       return Promise.resolve();

@@ -103,6 +103,11 @@ describe('lazy --cache-from: a fully cached build fetches only what its outputs 
     expect(store.snapshots).toBe(0);
     const images = await runTbuild(['images', '--root', res.root]);
     expect(images.stdout).toContain('lazy/local');
+    // The image holds its blobs: collecting every cache record leaves them.
+    const pruned = await runTbuild(['prune', '--all', '--root', res.root]);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const after = await contentsOf(res.root);
+    for (const layer of imageLayers) expect(after.blobs.has(layer), `layer ${layer} was collected`).toBe(true);
   });
 
   it('writes an OCI tarball from downloaded blobs without unpacking them', async () => {

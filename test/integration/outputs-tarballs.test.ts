@@ -70,6 +70,11 @@ describe('tarball outputs: reproducible with SOURCE_DATE_EPOCH and accepted by p
         const inspect = await run('skopeo', ['inspect', `${transport}:${tar}`]);
         expect(inspect.code, inspect.stderr).toBe(0);
         expect((JSON.parse(inspect.stdout) as { Labels: Record<string, string> }).Labels['org.example.case']).toBe('reproducible');
+        // A recompressed base layer is the same archive: converted from its blob, it keeps the base image's diff ID.
+        const base = await run('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${registry.host}/library/busybox:latest`]);
+        const built = await run('skopeo', ['inspect', '--config', `${transport}:${tar}`]);
+        const diffIds = (out: string): string[] => (JSON.parse(out) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+        expect(diffIds(built.stdout)[0]).toBe(diffIds(base.stdout)[0]);
         // umoci and oci-image-tool read OCI layouts: extract the OCI archive, or copy the docker one into a layout.
         const layout = join(tmp.path, `layout-${type}-${compression}`);
         await mkdir(layout);

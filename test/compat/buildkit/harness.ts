@@ -119,6 +119,8 @@ export interface BuildkitSuite {
    * variants. A case named in known-failures.ts runs as `it.fails`.
    */
   port(fn: string, body: () => Promise<void>, variant?: string): void;
+  /** tbuild runs another command (du, prune, rmi, images) on the store the suite's builds use. */
+  tbuild(args: readonly string[]): Promise<CliResult>;
 }
 
 /** caseKey is how known-failures.ts names a case: `file testFunc` or `file testFunc / variant`. */
@@ -135,12 +137,13 @@ export function buildkitSuite(source: string): BuildkitSuite {
     await writeEntries(d, files);
     return d;
   };
+  const root = (): string => join(env.tmp.path, 'root');
   const build = async (o: BuildOptions): Promise<BuildResult> => {
     const d = o.dir ?? (await context(o.files ?? {}));
     const n = ++counter;
     const out = join(env.tmp.path, `out-${n}`);
     const archive = join(env.tmp.path, `image-${n}.tar`);
-    const args = ['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain'];
+    const args = ['build', '--root', root(), '--config', env.config, '--progress', 'plain'];
     for (const [k, v] of Object.entries(o.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
     if (o.target !== undefined) args.push('--target', o.target);
     if (o.file !== undefined) args.push('-f', join(d, o.file));
@@ -178,7 +181,8 @@ export function buildkitSuite(source: string): BuildkitSuite {
     ok(res);
     return res;
   };
-  return { env, context, build, succeeds, port };
+  const tbuild = (args: readonly string[]): Promise<CliResult> => runTbuild([...args, '--root', root()]);
+  return { env, context, build, succeeds, port, tbuild };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf } from '../../../base/digest.js';
 import { ExportError } from '../../../base/errors.js';
@@ -61,16 +62,26 @@ describe('solved rootfs of an imported result', () => {
     expect(cache).toMatchObject({ fetched: [], unpacked: 0 });
   });
 
-  it('unpacks once when files are needed or a recompression is forced', async () => {
+  it('unpacks once when files are needed', async () => {
     const cache = fakeCache(store);
     const rootfs = createSolvedRootfs({ kind: 'imported', ref, cache }, { store, signal, progress });
-    const layers = await rootfs.imageLayers({ compression: 'zstd', forceCompression: true }, 'step');
+    const layers = await rootfs.snapshots('step');
     expect(layers).toHaveLength(1);
     expect(await rootfs.snapshots('another step')).toEqual(layers);
     expect(cache.unpacked).toBe(1);
     expect(rootfs.top()).not.toBeNull();
-    // Same compression: no recompression needed, the blobs still serve.
+  });
+
+  it('fetches the blobs a forced recompression converts, unpacking nothing', async () => {
+    const cache = fakeCache(store);
+    const rootfs = createSolvedRootfs({ kind: 'imported', ref, cache }, { store, signal, progress });
+    // Same compression: no recompression needed, the blobs serve as they are.
     expect(await rootfs.imageLayers({ compression: 'gzip', forceCompression: true }, 'step')).toHaveLength(2);
+    expect(cache.fetched).toEqual([]);
+    const layers = await rootfs.imageLayers({ compression: 'zstd', forceCompression: true }, 'step');
+    expect(layers).toEqual(ref.chain.map((l) => ({ kind: 'blob', ...l })));
+    expect(cache).toMatchObject({ fetched: ref.chain.map((l) => l.descriptor), unpacked: 0 });
+    expect(rootfs.top()).toBeNull();
   });
 
   it('fetches only the imported blobs among those asked for', async () => {
@@ -85,9 +96,11 @@ describe('exporting a blob layer', () => {
   const layer = { kind: 'blob' as const, descriptor: blob(1), diffId: digestOf('tar') };
   const options = { store: { info: () => Promise.resolve(undefined), writeBlob: () => Promise.reject(new Error('no writes')) }, cache: createMemoryLayerBlobCache(), signal: new AbortController().signal };
 
-  it('uses the blob as it is unless another compression is forced', async () => {
+  it('uses the blob as it is unless another compression is forced, and cannot convert a blob that is not here', async () => {
     expect(await exportLayerBlob(layer, { ...options, compression: 'zstd' })).toEqual({ descriptor: layer.descriptor, diffId: layer.diffId });
     expect(await exportLayerBlob(layer, { ...options, compression: 'gzip', forceCompression: true })).toEqual({ descriptor: layer.descriptor, diffId: layer.diffId });
     await expect(exportLayerBlob(layer, { ...options, compression: 'zstd', forceCompression: true })).rejects.toThrow(ExportError);
+    const source = { info: () => Promise.resolve(undefined), readBlob: () => Readable.from([]) };
+    await expect(exportLayerBlob(layer, { ...options, source, compression: 'zstd', forceCompression: true })).rejects.toThrow(/its blob is not here/);
   });
 });

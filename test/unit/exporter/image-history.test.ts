@@ -27,6 +27,7 @@ function config(history: HistoryEntry[]): ImageConfig {
 const unusedCache = {
   get: () => Promise.resolve(undefined),
   set: () => Promise.reject(new Error('blob layers are exported as they are')),
+  origin: () => Promise.resolve(undefined),
 };
 
 async function build(cfg: ImageConfig, layers: BlobLayer[], extra: { sourceDateEpoch?: number } = {}): Promise<ImageConfig> {
