@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openStore } from '../controller/index.js';
+import { openStore } from '../controller/store.js';
 import { buildImage, createMemoryLayerBlobCache, type Compression } from '../exporter/index.js';
 import { createRegistryClient, EMPTY_REGISTRY_CONFIG, parseReference } from '../registry/index.js';
 import { storeBlobOpener } from '../controller/push-output.js';

@@ -2,7 +2,7 @@ export { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_FIELD, check
 export { createCacheMountStore, type CacheMountSeed, type CacheMountStore } from './cache-mounts.js';
 export { createDigestOnlyStore, createLocalContentStore, type ContentIngester, type ContentProvider, type ContentStore } from './content-store.js';
 export { createDirectoryView, createLayeredView, createSnapshotView, type FsEntry, type FsView, type ListNames } from './fs-view.js';
-export { diskUsageRecords, prune, type PruneReport, type StoreParts } from './gc.js';
+export { diskUsageRecords, prune, type PruneOptions, type PruneReport, type StoreParts, type UsageRecord, type UsageRecordType } from './gc.js';
 export { registerJob, runningJobs } from './jobs.js';
 export { createLayerBlobStore, type LayerBlobStore } from './layer-blob-store.js';
 export { TAR_BLOCK, TAR_END, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, tarPadding, type TarHeader, type TarType } from './layer/index.js';

@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseDuration, parseSize } from '../base/units.js';
-import { diskUsageRecords, prune, runningJobs } from '../cache/index.js';
-import type { Store } from '../controller/index.js';
-import { formatBytes } from './progress/plain.js';
+import type { PruneOptions, PruneReport, UsageRecord } from '../controller/index.js';
+import { formatAgo, formatBytes } from './progress/plain.js';
 
 /** DU_HELP is the text of `tbuild du --help`. */
 export const DU_HELP = `Usage: tbuild du [--verbose] [--root DIR]
@@ -21,8 +19,7 @@ records; one a running build holds locked is kept. Images in the local store are
 `;
 
 /** renderDiskUsage prints cache records, cache mounts among them, like `docker buildx du`. */
-export async function renderDiskUsage(store: Store, verbose: boolean): Promise<string> {
-  const records = (await diskUsageRecords(storeParts(store))).sort((a, b) => b.size - a.size);
+export function renderDiskUsage(records: readonly UsageRecord[], verbose: boolean): string {
   let total = 0;
   let reclaimable = 0;
   const lines: string[] = [];
@@ -45,25 +42,15 @@ export async function renderDiskUsage(store: Store, verbose: boolean): Promise<s
         '',
       );
     } else {
-      lines.push(`${(id + (r.inUse ? '*' : '')).padEnd(28)}${String(!r.inUse).padEnd(14)}${formatBytes(r.size).padEnd(12)}${ago(r.lastUsedAt)}`);
+      lines.push(`${(id + (r.inUse ? '*' : '')).padEnd(28)}${String(!r.inUse).padEnd(14)}${formatBytes(r.size).padEnd(12)}${formatAgo(r.lastUsedAt)}`);
     }
   }
   lines.push(`Reclaimable:\t${formatBytes(reclaimable)}`, `Total:\t\t${formatBytes(total)}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** runPrune parses `tbuild prune` options and removes cache. */
-export async function runPrune(store: Store, args: readonly string[]): Promise<string> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      all: { type: 'boolean', short: 'a' },
-      filter: { type: 'string', multiple: true },
-      'keep-storage': { type: 'string' },
-      force: { type: 'boolean', short: 'f' },
-      root: { type: 'string' },
-    },
-  });
+/** parsePruneOptions reads the `tbuild prune` filters: --all, --filter until=DURATION, --keep-storage SIZE. */
+export function parsePruneOptions(values: { readonly all?: boolean | undefined; readonly filter?: readonly string[] | undefined; readonly 'keep-storage'?: string | undefined }): PruneOptions {
   let keepDurationMs: number | undefined;
   for (const f of values.filter ?? []) {
     const [k, v] = f.split('=');
@@ -71,27 +58,30 @@ export async function runPrune(store: Store, args: readonly string[]): Promise<s
     keepDurationMs = parseDuration(v);
   }
   const keepBytes = values['keep-storage'] === undefined ? undefined : parseSize(values['keep-storage']);
-  const running = await runningJobs(store.meta);
-  if (running > 0) throw new UsageError(`Cannot prune while ${running} build(s) use this store`, { hint: 'wait for them to finish' });
-  const report = await prune(storeParts(store), {
+  return {
     all: values.all === true,
     ...(keepDurationMs === undefined ? {} : { keepDurationMs }),
     ...(keepBytes === undefined ? {} : { keepBytes }),
-  });
+  };
+}
+
+/** PRUNE_FLAGS are the options `tbuild prune` takes, locally or against a builder. */
+export const PRUNE_FLAGS = {
+  all: { type: 'boolean', short: 'a' },
+  filter: { type: 'string', multiple: true },
+  'keep-storage': { type: 'string' },
+  force: { type: 'boolean', short: 'f' },
+  root: { type: 'string' },
+} as const;
+
+/** readPruneArgs parses a `tbuild prune` command line into prune options. */
+export function readPruneArgs(args: readonly string[]): PruneOptions {
+  return parsePruneOptions(parseArgs({ args: [...args], options: PRUNE_FLAGS }).values);
+}
+
+/** renderPruneReport prints what a prune removed. */
+export function renderPruneReport(report: PruneReport): string {
   return `Deleted ${report.records} cache records, ${report.snapshots} snapshots, ${report.blobs} blobs\nTotal:\t${formatBytes(report.bytes)}\n`;
-}
-
-function storeParts(store: Store): Parameters<typeof prune>[0] {
-  return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content'), cacheMounts: store.cacheMounts };
-}
-
-
-function ago(time: number): string {
-  const s = Math.round((Date.now() - time) / 1000);
-  if (s < 60) return `${s} seconds ago`;
-  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} hours ago`;
-  return `${Math.round(s / 86400)} days ago`;
 }
 
 export { parseDuration, parseSize };

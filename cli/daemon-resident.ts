@@ -186,7 +186,7 @@ export async function runResident(options: ResidentOptions): Promise<number> {
   });
   const socketCheck = watchSocketFile(builder, options.socket, inode);
   // Load what a build needs now, so the first build served does not pay for it.
-  await Promise.all([import('../controller/index.js'), import('./executor-choice.js'), import('./progress/plain.js')]);
+  await Promise.all([import('../controller/index.js'), import('./progress/plain.js')]);
   builder.armIdle();
   await builder.done;
   clearInterval(socketCheck);

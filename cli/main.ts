@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { CheckFinding, ProgressEvent, ProgressSink } from '../base/progress.js';
-import type { BuildResult } from '../controller/index.js';
+import type { BuildResult, Controller } from '../controller/index.js';
 import { BUILD_HELP, parseBuildCommand, writeResultFiles, type BuildCommand } from './build-command.js';
 import { exitCodeFor, renderError } from './render-error.js';
 
@@ -106,14 +106,9 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
 }
 
 async function buildEmbedded(cmd: BuildCommand, signal: AbortSignal, progress: ProgressSink): Promise<BuildResult> {
-  const { openStore, defaultRoot, runBuild, collectGarbage, gcPolicyFor } = await import('../controller/index.js');
-  const { createExecutor } = await import('./executor-choice.js');
-  await using store = await openStore(cmd.root ?? defaultRoot());
-  const result = await runBuild(cmd.request, { store, executor: createExecutor(store, cmd.ociRuntime) }, { signal, progress });
-  // Keep the store within its policy (settings file [gc]): collection runs only once the cache outgrows it.
-  const policy = await gcPolicyFor(store.root, cmd.request.registryConfigPath);
-  if (policy !== undefined) await collectGarbage(store, policy);
-  return result;
+  const { createController, defaultRoot } = await import('../controller/index.js');
+  await using controller = await createController({ root: cmd.root ?? defaultRoot(), ...(cmd.ociRuntime === undefined ? {} : { ociRuntime: cmd.ociRuntime }) });
+  return await controller.build(cmd.request, { signal, progress });
 }
 
 async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promise<number> {
@@ -177,11 +172,16 @@ function rootOption(args: readonly string[]): string | undefined {
   return i >= 0 ? args[i + 1] : inline?.slice('--root='.length);
 }
 
+/** openController opens the controller of the `--root` a command names (default: defaultRoot()). */
+async function openController(args: readonly string[]): Promise<Controller> {
+  const { createController, defaultRoot } = await import('../controller/index.js');
+  return createController({ root: rootOption(args) ?? defaultRoot() });
+}
+
 async function images(args: readonly string[]): Promise<number> {
-  const { openStore, defaultRoot } = await import('../controller/index.js');
-  const { listImages } = await import('./images-command.js');
-  await using store = await openStore(rootOption(args) ?? defaultRoot());
-  process.stdout.write(await listImages(store));
+  const { renderImages } = await import('./images-command.js');
+  await using controller = await openController(args);
+  process.stdout.write(renderImages(await controller.images()));
   return 0;
 }
 
@@ -191,23 +191,27 @@ async function removeImages(args: readonly string[]): Promise<number> {
     process.stdout.write(RMI_HELP);
     return 0;
   }
-  const { openStore, defaultRoot } = await import('../controller/index.js');
-  await using store = await openStore(rootOption(args) ?? defaultRoot());
-  process.stdout.write(await runRemoveImages(store, args));
+  await using controller = await openController(args);
+  process.stdout.write(await runRemoveImages(controller, args));
   return 0;
 }
 
 async function cacheCommand(command: 'du' | 'prune', args: readonly string[]): Promise<number> {
   const remote = await import('./remote-commands.js');
   if (remote.wantsRemoteCache(args) && !args.includes('--help') && !args.includes('-h')) return await remote.remoteCacheCommand(command, args);
-  const { openStore, defaultRoot } = await import('../controller/index.js');
-  const { DU_HELP, PRUNE_HELP, renderDiskUsage, runPrune } = await import('./cache-commands.js');
+  const { DU_HELP, PRUNE_HELP, readPruneArgs, renderDiskUsage, renderPruneReport } = await import('./cache-commands.js');
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(command === 'du' ? DU_HELP : PRUNE_HELP);
     return 0;
   }
-  await using store = await openStore(rootOption(args) ?? defaultRoot());
-  process.stdout.write(command === 'du' ? await renderDiskUsage(store, args.includes('--verbose')) : await runPrune(store, args));
+  if (command === 'prune') {
+    const options = readPruneArgs(args);
+    await using controller = await openController(args);
+    process.stdout.write(renderPruneReport(await controller.prune(options)));
+    return 0;
+  }
+  await using controller = await openController(args);
+  process.stdout.write(renderDiskUsage(await controller.du(), args.includes('--verbose')));
   return 0;
 }
 

@@ -77,28 +77,16 @@ export function wantsRemoteCache(args: readonly string[], env: NodeJS.ProcessEnv
 
 /** remoteCacheCommand runs `tbuild du` or `tbuild prune` against a builder. */
 export async function remoteCacheCommand(command: 'du' | 'prune', args: readonly string[]): Promise<number> {
-  const v = parse(args, {
-    verbose: { type: 'boolean' },
-    all: { type: 'boolean', short: 'a' },
-    filter: { type: 'string', multiple: true },
-    'keep-storage': { type: 'string' },
-    force: { type: 'boolean', short: 'f' },
-    root: { type: 'string' },
-  });
+  const { PRUNE_FLAGS, parsePruneOptions, renderDiskUsage, renderPruneReport } = await import('./cache-commands.js');
+  const v = parse(args, { verbose: { type: 'boolean' }, ...PRUNE_FLAGS });
   const conn = connectionOf(v);
   if (conn === undefined) throw new UsageError(`Cannot run ${command} remotely without --builder or TBUILD_HOST`);
   const { remoteDiskUsage, remotePrune } = await import('../remote/index.js');
   if (command === 'du') {
-    process.stdout.write(await remoteDiskUsage(conn, v.verbose === true));
+    process.stdout.write(renderDiskUsage(await remoteDiskUsage(conn), v.verbose === true));
     return 0;
   }
-  let until = '';
-  for (const f of v.filter ?? []) {
-    const [k, val] = f.split('=');
-    if (k !== 'until' || val === undefined) throw new UsageError(`Cannot use --filter "${f}": only until=DURATION is supported`);
-    until = val;
-  }
-  process.stdout.write(await remotePrune(conn, { all: v.all === true, until, keepStorage: v['keep-storage'] ?? '' }));
+  process.stdout.write(renderPruneReport(await remotePrune(conn, parsePruneOptions(v))));
   return 0;
 }
 

@@ -75,28 +75,25 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   const parallel = v['max-parallel-builds'] === undefined ? availableParallelism() : Number(v['max-parallel-builds']);
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
   const { createLogger, parseAddress, startServer } = await import('../remote/index.js');
-  const { openStore, defaultRoot } = await import('../controller/index.js');
-  const { createExecutor } = await import('./executor-choice.js');
-  const { renderDiskUsage, runPrune } = await import('./cache-commands.js');
+  const { createController, defaultRoot } = await import('../controller/index.js');
   const logger = createLogger(process.stderr, format);
   const addresses = (v.addr ?? ['unix:///run/tbuild/tbuild.sock']).map(parseAddress);
   const token = await tokenOf(v);
-  await using store = await openStore(v.root === undefined ? defaultRoot() : resolve(v.root));
+  await using controller = await createController({
+    root: v.root === undefined ? defaultRoot() : resolve(v.root),
+    ...(runtime === undefined ? {} : { ociRuntime: runtime }),
+    ...(v.config === undefined ? {} : { settingsFile: resolve(v.config) }),
+    maxParallelBuilds: parallel,
+    logger,
+  });
   const server = await startServer({
     addresses,
     tls: { ca: v.tlscacert, cert: v.tlscert, key: v.tlskey },
     token,
     insecure: v.insecure === true,
-    store,
-    executor: createExecutor(store, runtime),
-    registryConfigPath: v.config === undefined ? undefined : resolve(v.config),
-    maxParallelBuilds: parallel,
+    controller,
     logger,
     version: await version(),
-    cache: {
-      diskUsage: async (verbose) => renderDiskUsage(store, verbose),
-      prune: (p) => runPrune(store, [...(p.all ? ['--all'] : []), ...(p.until === '' ? [] : ['--filter', `until=${p.until}`]), ...(p.keepStorage === '' ? [] : ['--keep-storage', p.keepStorage])]),
-    },
   });
   const signal = await new Promise<string>((done) => {
     process.once('SIGINT', () => done('SIGINT'));

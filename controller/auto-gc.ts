@@ -1,7 +1,6 @@
 import { statfs } from 'node:fs/promises';
-import { join } from 'node:path';
-import { prune, runningJobs, type PruneReport, type StoreParts } from '../cache/index.js';
-import type { Store } from './store.js';
+import { prune, runningJobs, type PruneReport } from '../cache/index.js';
+import { storeParts, type Store } from './store.js';
 
 /** GcPolicy is how much build cache a store keeps after each build. */
 export interface GcPolicy {
@@ -28,7 +27,6 @@ export function cacheSize(store: Store): number {
   return total;
 }
 
-
 /**
  * collectGarbage prunes cache records and cache mounts once the store outgrows its policy: first what nobody used
  * within the keep duration, then the least recently used beyond the size limit. Cache mounts count with the size
@@ -42,13 +40,7 @@ export async function collectGarbage(store: Store, policy: GcPolicy): Promise<Pr
   const oversized = cacheSize(store) + mounts.reduce((sum, m) => sum + (m.recordedSize ?? 0), 0) > policy.keepBytes;
   if (!expired && !oversized) return undefined;
   if ((await runningJobs(store.meta)) > 0) return undefined;
-  const parts: StoreParts = {
-    meta: store.meta,
-    snapshotter: store.snapshotter,
-    content: store.content,
-    contentRoot: join(store.root, 'content'),
-    cacheMounts: store.cacheMounts,
-  };
+  const parts = storeParts(store);
   const reports: PruneReport[] = [];
   if (expired) reports.push(await prune(parts, { all: false, keepDurationMs: policy.keepDurationMs }));
   if (oversized) reports.push(await prune(parts, { all: false, keepBytes: policy.keepBytes }));

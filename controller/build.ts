@@ -1,5 +1,5 @@
 import type PQueue from 'p-queue';
-import { createExecSlots, limitExecutor } from './exec-slots.js';
+import { limitExecutor } from './exec-slots.js';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DockerfileError, InternalError, UsageError } from '../base/errors.js';
@@ -35,25 +35,31 @@ import { createSolvedRootfs, type SolvedResult } from './solved-rootfs.js';
 import { describeRequest, describeResult } from './describe-result.js';
 import { formatReference } from '../registry/index.js';
 
-/** BuildServices are the long-lived parts a build uses. */
+/** BuildServices are the long-lived parts a build uses, owned by the controller. */
 export interface BuildServices {
   readonly store: Store;
   readonly executor: () => Promise<Executor>;
-  /** Calls shared by the builds of this process (a server), so identical steps run once. */
-  readonly shared?: SharedCalls<SolvedRef>;
-  /** Slots bounding the processes running at once, shared by the builds of this process. */
-  readonly execSlots?: PQueue;
+  /** Calls shared by the builds of the controller, so identical steps of concurrent builds run once. */
+  readonly shared: SharedCalls<SolvedRef>;
+  /** Slots bounding the processes running at once, shared by the builds of the controller. */
+  readonly execSlots: PQueue;
 }
 
-/** BuildOptions are what one build gets besides its request. */
-export interface BuildOptions {
+/** BuildIO is what one build talks to while it runs, besides its request. */
+export interface BuildIO {
+  /** Cancels the build; it then rejects with the signal's reason. */
   readonly signal: AbortSignal;
+  /** Receives the build's progress events (vertices, logs, warnings). */
   readonly progress: ProgressSink;
   /** Where secret values come from instead of request.secrets (a remote client serving them on request). */
   readonly secrets?: SecretProvider;
   /** Where SSH agents come from instead of request.ssh (a remote client forwarding them on request). */
   readonly sshAgents?: SshAgentProvider;
+  /** Told when the build leaves the queue and starts running. */
+  readonly started?: () => void;
 }
+
+type BuildOptions = BuildIO;
 
 /**
  * runBuild compiles a Dockerfile, solves its graph and exports the outputs. Base images whose stored resolution has
@@ -142,7 +148,7 @@ async function attemptBuild(
     content: store.content,
     snapshotter: store.snapshotter,
     layerBlobs: store.layerBlobs,
-    executor: limitExecutor(services.executor, services.execSlots ?? createExecSlots()),
+    executor: limitExecutor(services.executor, services.execSlots),
     registry: registry.client,
     images,
     contexts: new Map([...(await loadNamedContexts(request.buildContexts ?? [])), ['context', context]]),
@@ -159,7 +165,7 @@ async function attemptBuild(
   let result: SolvedResult = { kind: 'snapshot', snapshotId: null };
   let outcome: SolveOutcome<SolvedRef> | undefined;
   if (definition.root !== null) {
-    const solver = createSolver<SolvedRef>(imported === undefined ? runner : withImportedCache(runner, imported), services.shared === undefined ? {} : { shared: services.shared });
+    const solver = createSolver<SolvedRef>(imported === undefined ? runner : withImportedCache(runner, imported), { shared: services.shared });
     // Outputs made of files unpack the result anyway: loading it in the solve runs a step whose cached layers are unusable.
     try {
       outcome = await solver.solve(definition.root.vertex, job, { load: request.outputs.some((o) => o.type === 'local' || o.type === 'tar') });

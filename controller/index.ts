@@ -1,16 +1,16 @@
-/** The controller: one build from request to outputs, shared by the CLI and the server. */
-export { runBuild, dockerfilePath, type BuildServices } from './build.js';
-export { openStore, defaultRoot, type Store } from './store.js';
-export { removeImages, type RemovedImage } from './image-removal.js';
+/** The controller: tbuild's composition root, shared by the CLI, the resident builder, the server and SDK users. */
+export { createController, type Controller, type ControllerInfo, type ControllerOptions } from './controller.js';
+export type { BuildIO } from './build.js';
+export type { OciRuntime } from './executor-choice.js';
+export { dockerfilePath } from './build.js';
+export { defaultRoot } from './store.js';
+export type { ImageSummary, RemovedImage } from './image-store.js';
+export type { PruneOptions, PruneReport, UsageRecord, UsageRecordType } from '../cache/index.js';
 export { prepareFetchedContext, type FetchedContext } from './context-file.js';
 export { fetchRemoteContext } from './remote-context.js';
 export { PRINT_KINDS } from './request.js';
 export type { BuildRequest, BuildResult, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec } from './request.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
-export { collectGarbage, defaultGcPolicy, type GcPolicy } from './auto-gc.js';
-export { gcPolicyFor } from './gc-settings.js';
-export { tagPolicyFor } from './resolve-settings.js';
-export { createExecSlots } from './exec-slots.js';
 export { readContextIgnore, readDockerfile } from './context.js';
 export { localSecretProvider } from './session.js';
 export type { SecretProvider, SshAgentOwner, SshAgentProvider, SshAgentSocket } from '../solver/ops/index.js';

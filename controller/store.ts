@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createCacheMountStore, createLayerBlobStore, createLocalContentStore, createSnapshotter, openMetadataStore, type CacheMountStore, type ContentStore, type LayerBlobStore, type MetadataStore, type Snapshotter } from '../cache/index.js';
+import { createCacheMountStore, createLayerBlobStore, createLocalContentStore, createSnapshotter, openMetadataStore, type CacheMountStore, type ContentStore, type LayerBlobStore, type MetadataStore, type Snapshotter, type StoreParts } from '../cache/index.js';
 
 /** Store is everything a tbuild root folder holds, opened. */
 export interface Store extends AsyncDisposable {
@@ -42,4 +42,9 @@ export async function openStore(root: string): Promise<Store> {
     tmp,
     [Symbol.asyncDispose]: () => meta.close(),
   };
+}
+
+/** storeParts is what collection and disk usage walk over: the whole store, cache mounts included. */
+export function storeParts(store: Store): StoreParts {
+  return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content'), cacheMounts: store.cacheMounts };
 }

@@ -1,3 +1,5 @@
+import { InternalError } from '../base/errors.js';
+import type { PruneOptions, UsageRecord } from '../controller/index.js';
 import { Fields } from './wire-fields.js';
 import type { PlatformMsg } from './messages.js';
 
@@ -23,11 +25,32 @@ export interface InfoMsg {
   readonly uptimeMs: number;
 }
 
-/** PruneMsg carries the `tbuild prune` options. */
+/** PruneMsg carries the `tbuild prune` options; negative numbers are unset. */
 export interface PruneMsg {
   readonly all: boolean;
-  readonly until: string;
-  readonly keepStorage: string;
+  readonly keepDurationMs: number;
+  readonly keepBytes: number;
+}
+
+/** PruneReportMsg says what a prune removed. */
+export interface PruneReportMsg {
+  readonly records: number;
+  readonly snapshots: number;
+  readonly blobs: number;
+  readonly bytes: number;
+}
+
+/** UsageRecordMsg is one cache record of `tbuild du` (snapshotId empty when the record has none). */
+export interface UsageRecordMsg {
+  readonly type: string;
+  readonly key: string;
+  readonly snapshotId: string;
+  readonly size: number;
+  readonly shared: boolean;
+  readonly lastUsedMs: number;
+  readonly createdMs: number;
+  readonly description: string;
+  readonly inUse: boolean;
 }
 
 /** decodeBuildInfo reads a decoded BuildInfo. */
@@ -55,16 +78,57 @@ export function decodeInfo(v: unknown): InfoMsg {
 /** decodePrune reads a decoded PruneRequest. */
 export function decodePrune(v: unknown): PruneMsg {
   const f = new Fields(v, 'PruneRequest');
-  return { all: f.bool('all'), until: f.str('until'), keepStorage: f.str('keepStorage') };
+  return { all: f.bool('all'), keepDurationMs: f.num('keepDurationMs'), keepBytes: f.num('keepBytes') };
 }
 
-/** decodeText reads a message whose one field is `text`. */
-export function decodeText(v: unknown): { readonly text: string } {
-  return { text: new Fields(v, 'response').str('text') };
+/** decodePruneReport reads a decoded PruneResponse. */
+export function decodePruneReport(v: unknown): PruneReportMsg {
+  const f = new Fields(v, 'PruneResponse');
+  return { records: f.num('records'), snapshots: f.num('snapshots'), blobs: f.num('blobs'), bytes: f.num('bytes') };
+}
+
+/** decodeUsage reads a decoded DiskUsageResponse. */
+export function decodeUsage(v: unknown): { readonly records: UsageRecordMsg[] } {
+  return {
+    records: new Fields(v, 'DiskUsageResponse').list('records').map((r) => {
+      const f = new Fields(r, 'UsageRecord');
+      return {
+        type: f.str('type'), key: f.str('key'), snapshotId: f.str('snapshotId'), size: f.num('size'), shared: f.bool('shared'),
+        lastUsedMs: f.num('lastUsedMs'), createdMs: f.num('createdMs'), description: f.str('description'), inUse: f.bool('inUse'),
+      };
+    }),
+  };
 }
 
 /** decodeEmpty reads a message without fields. */
 export function decodeEmpty(v: unknown): Record<string, never> {
   new Fields(v, 'request');
   return {};
+}
+
+/** usageRecordMsg is the wire form of a cache record. */
+export function usageRecordMsg(r: UsageRecord): UsageRecordMsg {
+  return {
+    type: r.type, key: r.key, snapshotId: r.snapshotId ?? '', size: r.size, shared: r.shared,
+    lastUsedMs: r.lastUsedAt, createdMs: r.createdAt, description: r.description, inUse: r.inUse,
+  };
+}
+
+/** usageRecordOf reads a cache record back from the wire. */
+export function usageRecordOf(m: UsageRecordMsg): UsageRecord {
+  if (m.type !== 'regular' && m.type !== 'exec.cachemount') throw new InternalError(`Cannot read cache record type "${m.type}"`);
+  return {
+    type: m.type, key: m.key, snapshotId: m.snapshotId === '' ? null : m.snapshotId, size: m.size, shared: m.shared,
+    lastUsedAt: m.lastUsedMs, createdAt: m.createdMs, description: m.description, inUse: m.inUse,
+  };
+}
+
+/** pruneMsg is the wire form of prune options. */
+export function pruneMsg(o: PruneOptions): PruneMsg {
+  return { all: o.all, keepDurationMs: o.keepDurationMs ?? -1, keepBytes: o.keepBytes ?? -1 };
+}
+
+/** pruneOptionsOf reads prune options back from the wire. */
+export function pruneOptionsOf(m: PruneMsg): PruneOptions {
+  return { all: m.all, ...(m.keepDurationMs < 0 ? {} : { keepDurationMs: m.keepDurationMs }), ...(m.keepBytes < 0 ? {} : { keepBytes: m.keepBytes }) };
 }

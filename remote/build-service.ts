@@ -3,10 +3,9 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type PQueue from 'p-queue';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import type { ProgressEvent, ProgressSink } from '../base/progress.js';
-import { collectGarbage, gcPolicyFor, PRINT_KINDS, runBuild, type BuildRequest, type BuildResult, type BuildServices, type Store } from '../controller/index.js';
+import { PRINT_KINDS, type BuildRequest, type BuildResult, type Controller } from '../controller/index.js';
 import type { BuildRegistry } from './build-registry.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
@@ -24,13 +23,9 @@ import { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
 
 /** BuildServiceDeps are the long-lived parts the Build method uses. */
 export interface BuildServiceDeps {
-  readonly store: Store;
-  readonly executor: BuildServices['executor'];
-  /** Calls shared by every build of the server, so identical steps of concurrent builds run once. */
-  readonly shared: NonNullable<BuildServices['shared']>;
-  readonly execSlots: NonNullable<BuildServices['execSlots']>;
-  readonly registryConfigPath: string | undefined;
-  readonly queue: PQueue;
+  readonly controller: Controller;
+  /** Folder of the server's own files: client context copies, build outputs on their way back. */
+  readonly stateDir: string;
   readonly builds: BuildRegistry;
   readonly contexts: KeyedMutex;
   readonly logger: Logger;
@@ -60,9 +55,9 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
     deps.logger.info('build started', { build: buildId, client: start.clientId, peer: call.getPeer() });
     await send({ kind: 'accepted', accepted: { buildId } });
     const release = await deps.contexts.lock(`${start.clientId}/${start.contextKey}`, signal);
-    const tmp = await mkdtemp(join(deps.store.tmp, `remote-${buildId}-`));
+    const tmp = await mkdtemp(join(deps.stateDir, 'tmp', `remote-${buildId}-`));
     try {
-      const dir = contextCopyDir(join(deps.store.root, 'remote-contexts'), start.clientId, start.contextKey);
+      const dir = contextCopyDir(join(deps.stateDir, 'remote-contexts'), start.clientId, start.contextKey);
       await mkdir(dir, { recursive: true });
       const progress = progressSender(call);
       const synced = await syncWithProgress(progress, () => receiveContext(reader, send, { dir, signal }));
@@ -72,22 +67,13 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       // down; the build does not wait for it. A client without secrets or agents has already ended its half.
       if (start.secretIds.length > 0 || start.sshIds.length > 0) void receiveSession(reader, { secrets, ssh: sshAgents }, signal);
       const plan = planOutputs(start.outputs, tmp);
-      const request = await requestFor(start, synced, tmp, plan.specs, deps.registryConfigPath);
+      const request = await requestFor(start, synced, tmp, plan.specs);
       deps.builds.update(buildId, 'queued');
-      const result = await deps.queue.add(
-        () => {
-          deps.builds.update(buildId, 'running');
-          return runBuild(request, { store: deps.store, executor: deps.executor, shared: deps.shared, execSlots: deps.execSlots }, { signal, progress, secrets, sshAgents });
-        },
-        { signal },
-      );
+      const result = await deps.controller.build(request, { signal, progress, secrets, sshAgents, started: () => deps.builds.update(buildId, 'running') });
       for (const r of plan.returned) await streamOutput(r, send, signal);
       await send({ kind: 'result', result: resultMsg(result, synced) });
       deps.builds.update(buildId, 'completed');
       deps.logger.info('build completed', { build: buildId, ms: Date.now() - started, bytesReceived: synced.stats.bytesSent });
-      const policy = await gcPolicyFor(deps.store.root, deps.registryConfigPath);
-      const collected = policy === undefined ? undefined : await collectGarbage(deps.store, policy);
-      if (collected !== undefined) deps.logger.info('collected build cache', { ...collected });
       call.end();
     } finally {
       release();
@@ -131,7 +117,6 @@ async function requestFor(
   synced: SyncedContext,
   tmp: string,
   outputs: BuildRequest['outputs'],
-  registryConfigPath: string | undefined,
 ): Promise<BuildRequest> {
   const name = basename(start.dockerfileName || 'Dockerfile');
   if (name === '.' || name === '..' || name === '') throw new UsageError(`Cannot use Dockerfile name "${start.dockerfileName}"`);
@@ -152,7 +137,6 @@ async function requestFor(
     ...(Object.keys(start.labels).length === 0 ? {} : { labels: start.labels }),
     ...runSettingsRequest(start.run),
     ...sessionOptions(start),
-    ...(registryConfigPath === undefined ? {} : { registryConfigPath }),
   };
 }
 

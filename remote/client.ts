@@ -4,9 +4,9 @@ import type { Writable } from 'node:stream';
 import { Client, type ClientDuplexStream, type Metadata, type MethodDefinition } from '@grpc/grpc-js';
 import { InternalError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
-import { localSecretProvider, readDockerfile, type BuildRequest, type BuildResult } from '../controller/index.js';
+import { localSecretProvider, readDockerfile, type BuildRequest, type BuildResult, type PruneOptions, type PruneReport, type UsageRecord } from '../controller/index.js';
 import { parseAddress } from './address.js';
-import type { InfoMsg, PruneMsg } from './admin-messages.js';
+import { pruneMsg, usageRecordOf, type InfoMsg } from './admin-messages.js';
 import { channelCredentials, readTlsMaterial, tokenMetadata, type TlsFiles } from './auth.js';
 import { probeTls } from './tls-probe.js';
 import { isUnavailable, translateCallError } from './client-errors.js';
@@ -218,14 +218,14 @@ export function remoteInfo(conn: BuilderConnection): Promise<InfoMsg> {
   return unaryCall(conn, (m) => m.Info, {});
 }
 
-/** remoteDiskUsage returns a builder's `tbuild du` table. */
-export async function remoteDiskUsage(conn: BuilderConnection, verbose: boolean): Promise<string> {
-  return (await unaryCall(conn, (m) => m.DiskUsage, { verbose })).text;
+/** remoteDiskUsage lists a builder's cache records, largest first. */
+export async function remoteDiskUsage(conn: BuilderConnection): Promise<UsageRecord[]> {
+  return (await unaryCall(conn, (m) => m.DiskUsage, { verbose: false })).records.map(usageRecordOf);
 }
 
-/** remotePrune prunes a builder's cache and returns its report. */
-export async function remotePrune(conn: BuilderConnection, options: PruneMsg): Promise<string> {
-  return (await unaryCall(conn, (m) => m.Prune, options)).text;
+/** remotePrune prunes a builder's cache and returns what it removed. */
+export async function remotePrune(conn: BuilderConnection, options: PruneOptions): Promise<PruneReport> {
+  return unaryCall(conn, (m) => m.Prune, pruneMsg(options));
 }
 
 /** remoteHealth answers a builder's health status. */

@@ -1,7 +1,7 @@
 /** The remote builder: `tbuild serve` (gRPC server) and the client behind `--builder`. */
-export { startServer, type BuilderServer, type CacheAdmin, type ServerOptions } from './server.js';
+export { startServer, type BuilderServer, type ServerOptions } from './server.js';
 export { remoteBuild, remoteDiskUsage, remoteHealth, remoteInfo, remotePrune, type BuilderConnection, type RemoteBuildResult } from './client.js';
 export { parseAddress, DEFAULT_PORT, type BuilderAddress } from './address.js';
 export { createLogger, type Logger, type LogFormat } from '../base/log.js';
 export type { TlsFiles } from './auth.js';
-export type { InfoMsg, PruneMsg } from './admin-messages.js';
+export type { InfoMsg } from './admin-messages.js';

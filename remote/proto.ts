@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { load, type PackageDefinition } from '@grpc/proto-loader';
 import { InternalError } from '../base/errors.js';
-import { decodeBuildInfo, decodeEmpty, decodeInfo, decodePrune, decodeText, type BuildInfoMsg, type InfoMsg, type PruneMsg } from './admin-messages.js';
+import { decodeBuildInfo, decodeEmpty, decodeInfo, decodePrune, decodePruneReport, decodeUsage, type BuildInfoMsg, type InfoMsg, type PruneMsg, type PruneReportMsg, type UsageRecordMsg } from './admin-messages.js';
 import { decodeClientMessage, decodeServerMessage, toWire, type ClientMessage, type ServerMessage } from './messages.js';
 import { Fields } from './wire-fields.js';
 
@@ -16,8 +16,8 @@ export interface BuilderMethods {
   readonly Status: MethodDefinition<{ buildId: string }, BuildInfoMsg>;
   readonly ListBuilds: MethodDefinition<Record<string, never>, { builds: BuildInfoMsg[] }>;
   readonly Cancel: MethodDefinition<{ buildId: string }, { cancelled: boolean }>;
-  readonly DiskUsage: MethodDefinition<{ verbose: boolean }, { text: string }>;
-  readonly Prune: MethodDefinition<PruneMsg, { text: string }>;
+  readonly DiskUsage: MethodDefinition<{ verbose: boolean }, { records: UsageRecordMsg[] }>;
+  readonly Prune: MethodDefinition<PruneMsg, PruneReportMsg>;
   readonly Info: MethodDefinition<Record<string, never>, InfoMsg>;
   readonly Health: MethodDefinition<Record<string, never>, { status: string }>;
 }
@@ -83,8 +83,8 @@ export async function loadBuilderMethods(): Promise<BuilderMethods> {
       res: (v) => ({ builds: new Fields(v, 'ListBuildsResponse').list('builds').map(decodeBuildInfo) }),
     }),
     Cancel: typed(raw, 'Cancel', { req: buildId, res: (v) => ({ cancelled: new Fields(v, 'CancelResponse').bool('cancelled') }) }),
-    DiskUsage: typed(raw, 'DiskUsage', { req: (v) => ({ verbose: new Fields(v, 'DiskUsageRequest').bool('verbose') }), res: decodeText }),
-    Prune: typed(raw, 'Prune', { req: decodePrune, res: decodeText }),
+    DiskUsage: typed(raw, 'DiskUsage', { req: (v) => ({ verbose: new Fields(v, 'DiskUsageRequest').bool('verbose') }), res: decodeUsage }),
+    Prune: typed(raw, 'Prune', { req: decodePrune, res: decodePruneReport }),
     Info: typed(raw, 'Info', { req: decodeEmpty, res: decodeInfo }),
     Health: typed(raw, 'Health', { req: decodeEmpty, res: (v) => ({ status: new Fields(v, 'HealthResponse').str('status') }) }),
   };

@@ -1,17 +1,16 @@
-import type PQueue from 'p-queue';
-import { hostPlatform } from '../base/oci.js';
+import type { ControllerInfo } from '../controller/index.js';
 import type { InfoMsg } from './admin-messages.js';
 
-/** infoFor describes a running server. */
-export function infoFor(o: { version: string; root: string; maxParallelBuilds: number; queue: PQueue; addresses: readonly string[]; uptimeMs: number }): InfoMsg {
-  const p = hostPlatform();
+/** infoFor describes a running server: its controller, and what the server adds. */
+export function infoFor(c: ControllerInfo, o: { version: string; addresses: readonly string[]; uptimeMs: number }): InfoMsg {
+  const p = c.platform;
   return {
     version: o.version,
-    root: o.root,
+    root: c.root,
     platform: { os: p.os, architecture: p.architecture, variant: p.variant ?? '' },
-    maxParallelBuilds: o.maxParallelBuilds,
-    running: o.queue.pending,
-    queued: o.queue.size,
+    maxParallelBuilds: c.maxParallelBuilds,
+    running: c.running,
+    queued: c.queued,
     addresses: o.addresses,
     uptimeMs: o.uptimeMs,
   };

@@ -1,15 +1,11 @@
-import { createExecSlots } from '../controller/index.js';
-import { SharedCalls } from '../solver/index.js';
-import type { Ref } from '../solver/ops/index.js';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { Server, status as Status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import PQueue from 'p-queue';
 import { errnoCode, UsageError } from '../base/errors.js';
-import type { BuildServices, Store } from '../controller/index.js';
+import type { Controller } from '../controller/index.js';
 import type { BuilderAddress } from './address.js';
-import type { PruneMsg } from './admin-messages.js';
+import { pruneOptionsOf, usageRecordMsg, type PruneMsg } from './admin-messages.js';
 import { createTokenCheck, serverCredentials, type TlsFiles } from './auth.js';
 import { BuildRegistry } from './build-registry.js';
 import { handleBuild } from './build-service.js';
@@ -20,24 +16,15 @@ import type { ClientMessage, ServerMessage } from './messages.js';
 import { loadBuilderMethods, serviceDefinition } from './proto.js';
 import { infoFor } from './server-info.js';
 
-/** CacheAdmin renders and prunes the server's build cache (injected: the CLI owns the formats). */
-export interface CacheAdmin {
-  diskUsage(verbose: boolean): Promise<string>;
-  prune(options: PruneMsg): Promise<string>;
-}
-
 /** ServerOptions configure `tbuild serve`. */
 export interface ServerOptions {
   readonly addresses: readonly BuilderAddress[];
   readonly tls: TlsFiles;
   readonly token: string | undefined;
   readonly insecure: boolean;
-  readonly store: Store;
-  readonly executor: BuildServices['executor'];
-  readonly registryConfigPath: string | undefined;
-  readonly maxParallelBuilds: number;
+  /** The controller every build, disk usage and prune goes to. */
+  readonly controller: Controller;
   readonly logger: Logger;
-  readonly cache: CacheAdmin;
   readonly version: string;
 }
 
@@ -62,12 +49,10 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   const methods = await loadBuilderMethods();
   const server = new Server(SERVER_OPTIONS);
   const builds = new BuildRegistry();
-  const queue = new PQueue({ concurrency: Math.max(1, o.maxParallelBuilds) });
   const started = Date.now();
   const authorized = createTokenCheck(o.token);
   const bound: string[] = [];
-  const shared = new SharedCalls<Ref>();
-  const deps = { store: o.store, executor: o.executor, shared, execSlots: createExecSlots(), registryConfigPath: o.registryConfigPath, queue, builds, contexts: new KeyedMutex(), logger: o.logger };
+  const deps = { controller: o.controller, stateDir: o.controller.info().root, builds, contexts: new KeyedMutex(), logger: o.logger };
   const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
     if (!authorized(call.metadata)) {
       o.logger.warn('call refused: invalid token', { method: name, peer: call.getPeer() });
@@ -95,11 +80,9 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
     }),
     ListBuilds: unary('ListBuilds', async () => ({ builds: builds.list() })),
     Cancel: unary('Cancel', async (r: { buildId: string }) => ({ cancelled: builds.cancel(r.buildId, 'Build cancelled on request') })),
-    DiskUsage: unary('DiskUsage', async (r: { verbose: boolean }) => ({ text: await o.cache.diskUsage(r.verbose) })),
-    Prune: unary('Prune', async (r: PruneMsg) => ({ text: await o.cache.prune(r) })),
-    Info: unary('Info', async () =>
-      infoFor({ version: o.version, root: o.store.root, maxParallelBuilds: o.maxParallelBuilds, queue, addresses: bound, uptimeMs: Date.now() - started }),
-    ),
+    DiskUsage: unary('DiskUsage', async () => ({ records: (await o.controller.du()).map(usageRecordMsg) })),
+    Prune: unary('Prune', async (r: PruneMsg) => o.controller.prune(pruneOptionsOf(r))),
+    Info: unary('Info', async () => infoFor(o.controller.info(), { version: o.version, addresses: bound, uptimeMs: Date.now() - started })),
     Health: unary('Health', async () => ({ status: 'SERVING' })),
   };
   server.addService(serviceDefinition(methods), impl);
@@ -133,7 +116,6 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
         resolve();
       });
     });
-    await queue.onIdle();
     await Promise.all(sockets.map((s) => rm(s, { force: true })));
     o.logger.info('stopped');
   };

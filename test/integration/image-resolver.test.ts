@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryError } from '../../base/errors.js';
 import { formatPlatform, hostPlatform } from '../../base/oci.js';
 import type { ProgressEvent } from '../../base/progress.js';
-import { openStore } from '../../controller/index.js';
+import { openStore } from '../../controller/store.js';
 import { createRegistryClient, EMPTY_REGISTRY_CONFIG, parseReference } from '../../registry/index.js';
 import { createImageResolver, type ImageResolverOptions } from '../../solver/ops/index.js';
 import { startCountingProxy, type CountingProxy } from '../fixtures/counting-proxy.js';

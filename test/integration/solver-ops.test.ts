@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostPlatform } from '../../base/oci.js';
 import type { ProgressEvent } from '../../base/progress.js';
-import { openStore, type Store } from '../../controller/index.js';
+import { openStore, type Store } from '../../controller/store.js';
 import { createLayeredView } from '../../cache/fs-view.js';
 import { createNamespaceExecutor, type Executor } from '../../executor/index.js';
 import { createRegistryClient, EMPTY_REGISTRY_CONFIG, type DisposableRegistryClient } from '../../registry/index.js';

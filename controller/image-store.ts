@@ -1,6 +1,34 @@
+import { readFile } from 'node:fs/promises';
+import { parseDigest } from '../base/digest.js';
 import { RegistryError, UsageError } from '../base/errors.js';
+import type { ImageManifest } from '../base/oci.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import type { Store } from './store.js';
+
+/** ImageSummary is one name in the local image store, as `tbuild images` lists it. */
+export interface ImageSummary {
+  /** The full name (docker.io/library/x:latest). */
+  readonly name: string;
+  /** The image ID: the digest of its config. */
+  readonly configDigest: string;
+  readonly manifestDigest: string;
+  /** When the image was stored (milliseconds since 1970). */
+  readonly createdAt: number;
+  /** Sum of the layer sizes the manifest lists. */
+  readonly size: number;
+}
+
+/** listImages lists the local image store, newest first. */
+export async function listImages(store: Store): Promise<ImageSummary[]> {
+  const records = [...store.meta.images.getRange()].map((e) => e.value).sort((a, b) => b.createdAt - a.createdAt);
+  const out: ImageSummary[] = [];
+  for (const rec of records) {
+    const manifest = JSON.parse(await readFile(store.content.blobPath(parseDigest(rec.manifestDigest)), 'utf8')) as ImageManifest;
+    const size = manifest.layers.reduce((n, l) => n + l.size, 0);
+    out.push({ name: rec.name, configDigest: rec.configDigest, manifestDigest: rec.manifestDigest, createdAt: rec.createdAt, size });
+  }
+  return out;
+}
 
 /** RemovedImage is what removing one argument did: the names it untagged and the images left with no name. */
 export interface RemovedImage {

@@ -1,0 +1,117 @@
+import { availableParallelism } from 'node:os';
+import PQueue from 'p-queue';
+import { UsageError } from '../base/errors.js';
+import type { Logger } from '../base/log.js';
+import { hostPlatform, type Platform } from '../base/oci.js';
+import type { PruneOptions, PruneReport, UsageRecord } from '../cache/index.js';
+import { SharedCalls } from '../solver/index.js';
+import type { SolvedRef } from '../solver/ops/index.js';
+import { collectGarbage } from './auto-gc.js';
+import { runBuild, type BuildIO } from './build.js';
+import { diskUsage, pruneCache } from './cache-usage.js';
+import { createExecSlots } from './exec-slots.js';
+import { createExecutor, type OciRuntime } from './executor-choice.js';
+import { gcPolicyFor } from './gc-settings.js';
+import { listImages, removeImages, type ImageSummary, type RemovedImage } from './image-store.js';
+import type { BuildRequest, BuildResult } from './request.js';
+import { openStore } from './store.js';
+
+/** ControllerOptions configure a controller: one state folder and how its builds run. */
+export interface ControllerOptions {
+  /** The state folder (store, snapshots, cache); created when missing. */
+  readonly root: string;
+  /** Run RUN steps with an installed OCI runtime instead of tbuild's own sandbox. */
+  readonly ociRuntime?: OciRuntime;
+  /** Settings file (registry mirrors, `[gc]`, `[resolve]`) of builds whose request names none. */
+  readonly settingsFile?: string;
+  /** Builds that run at once; others wait in a queue (default: the CPU count). */
+  readonly maxParallelBuilds?: number;
+  /** Where the controller reports what it does on its own (automatic collection). */
+  readonly logger?: Logger;
+}
+
+/** ControllerInfo describes a controller and the builds it runs. */
+export interface ControllerInfo {
+  readonly root: string;
+  readonly platform: Platform;
+  readonly maxParallelBuilds: number;
+  /** Builds running now. */
+  readonly running: number;
+  /** Builds waiting for a slot. */
+  readonly queued: number;
+}
+
+/**
+ * Controller is tbuild's composition root: it owns one store, the executor, the calls and process slots builds share,
+ * the build queue and cache collection. The CLI, the resident builder, `tbuild serve` and SDK users all build through it.
+ */
+export interface Controller extends AsyncDisposable {
+  /** build runs one build request: compile, solve, export; then collects cache when the store outgrew its policy. */
+  build(request: BuildRequest, io: BuildIO): Promise<BuildResult>;
+  /** du lists the build cache records (cache mounts among them), largest first. */
+  du(): Promise<UsageRecord[]>;
+  /** prune removes build cache; it refuses while builds use the store. */
+  prune(options: PruneOptions): Promise<PruneReport>;
+  /** images lists the local image store, newest first. */
+  images(): Promise<ImageSummary[]>;
+  /** removeImages untags names or removes images by ID, as `docker rmi` does. */
+  removeImages(args: readonly string[], options: { readonly force: boolean }): Promise<RemovedImage[]>;
+  /** info describes the controller and its builds now. */
+  info(): ControllerInfo;
+  /** close waits for running builds to end and closes the store. */
+  close(): Promise<void>;
+}
+
+/** createController opens the store at `options.root` and returns the controller that builds with it. */
+export async function createController(options: ControllerOptions): Promise<Controller> {
+  const store = await openStore(options.root);
+  const executor = createExecutor(store.tmp, options.ociRuntime);
+  const shared = new SharedCalls<SolvedRef>();
+  const execSlots = createExecSlots();
+  const maxParallelBuilds = Math.max(1, options.maxParallelBuilds ?? availableParallelism());
+  const queue = new PQueue({ concurrency: maxParallelBuilds });
+  // The queue stops waiting for a build whose signal aborts while it runs: close waits for these instead.
+  const running = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    running.add(p);
+    const forget = (): void => void running.delete(p);
+    p.then(forget, forget);
+    return p;
+  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await queue.onIdle();
+      await Promise.allSettled([...running]);
+      await store[Symbol.asyncDispose]();
+    })());
+  const collect = async (settingsFile: string | undefined): Promise<void> => {
+    // Keep the store within its policy (settings file [gc]): collection runs only once the cache outgrows it.
+    const policy = await gcPolicyFor(store.root, settingsFile);
+    const collected = policy === undefined ? undefined : await collectGarbage(store, policy);
+    if (collected !== undefined) options.logger?.info('collected build cache', { ...collected });
+  };
+  return {
+    async build(request, io) {
+      if (closing !== undefined) throw new UsageError('Cannot build: the controller is closed');
+      const settingsFile = request.registryConfigPath ?? options.settingsFile;
+      const withSettings = settingsFile === undefined ? request : { ...request, registryConfigPath: settingsFile };
+      const result = await queue.add(
+        () => {
+          io.started?.();
+          return track(runBuild(withSettings, { store, executor, shared, execSlots }, io));
+        },
+        { signal: io.signal },
+      );
+      await collect(settingsFile);
+      return result;
+    },
+    du: () => diskUsage(store),
+    prune: (o) => pruneCache(store, o),
+    images: () => listImages(store),
+    removeImages: (args, o) => removeImages(store, args, o),
+    info: () => ({ root: store.root, platform: hostPlatform(), maxParallelBuilds, running: queue.pending, queued: queue.size }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
