@@ -80,9 +80,15 @@ export async function unfollowed(m: Match, source: CopySource): Promise<Match> {
   return raw?.stats.isSymbolicLink() === true ? { relPath: m.relPath, entry: raw } : m;
 }
 
+/**
+ * SourceNotFoundError is a COPY source its input does not hold. BuildKit finds it as it computes the copy's cache key,
+ * a checksum of what the copy reads, and words it so.
+ */
+export class SourceNotFoundError extends FileOpError {}
+
 /** notFound words a missing source as BuildKit does: the copy's cache key is a checksum of what it reads. */
-function notFound(source: CopySource, path: string): FileOpError {
-  return new FileOpError(`failed to calculate checksum of ref ${source.ref ?? 'context'}: "${path}": not found`, {
+function notFound(source: CopySource, path: string): SourceNotFoundError {
+  return new SourceNotFoundError(`failed to calculate checksum of ref ${source.ref ?? 'context'}: "${path}": not found`, {
     hint: 'check the path and that .dockerignore does not exclude it',
   });
 }

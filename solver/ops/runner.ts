@@ -1,8 +1,9 @@
 import type { Digest } from '../../base/digest.js';
-import { assertNever, InternalError } from '../../base/errors.js';
+import { assertNever, InternalError, SolveError } from '../../base/errors.js';
 import { computeCacheKey, computeOpDigest, type JobContext, type OpRunner } from '../index.js';
 import type { LocalSource, Vertex } from '../graph/index.js';
 import { computeContextChecksum } from './context-checksum.js';
+import { SourceNotFoundError } from './copy-match.js';
 import { ContextMemo } from './context-memo.js';
 import type { OpDeps } from './deps.js';
 import { excludeMatcherOf } from './exclude.js';
@@ -26,9 +27,9 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const selected = new SelectedDigests(deps);
   return {
     [Symbol.asyncDispose]: () => remote[Symbol.asyncDispose](),
-    cacheKey: (vertex, inputKeys, job) => cacheKey(vertex, inputKeys, { deps, job, remote, memo }),
+    cacheKey: (vertex, inputKeys, job) => asCacheKeyFailure(vertex, cacheKey(vertex, inputKeys, { deps, job, remote, memo })),
     lookup: (vertex, key) => lookup(vertex, key, deps),
-    run: (vertex, key, inputs, job) => run(vertex, key, inputs, { deps, job, remote, memo }),
+    run: (vertex, key, inputs, job) => asCacheKeyFailure(vertex, run(vertex, key, inputs, { deps, job, remote, memo })),
     contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),
     selectedContentDigest: async (vertex, index, result, job) => {
       const selectors = contentSelectors(vertex.op, index);
@@ -41,6 +42,25 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
       if (result.kind === 'snapshot') await record(key, vertex, result, deps);
     },
   };
+}
+
+/**
+ * asCacheKeyFailure words a COPY source its input does not hold as BuildKit does, whichever step finds it here (the
+ * context checksum, or the copy itself for another step's files): BuildKit finds it computing the copy's
+ * content-based cache key (solver/edge.go), and buildx prints that under `failed to solve:`.
+ */
+async function asCacheKeyFailure<T>(vertex: Vertex, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (!(err instanceof SourceNotFoundError)) throw err;
+    throw new SolveError(`failed to solve: failed to compute cache key: ${err.message}`, {
+      vertexName: vertex.metadata.name,
+      vertexDigest: vertex.digest,
+      location: vertex.metadata.location,
+      cause: err,
+    });
+  }
 }
 
 /** RunnerContext is what the runner's calls share within one build. */
