@@ -44,14 +44,14 @@ export function hostArchitecture() {
   return ARCH[process.arch] ?? process.arch;
 }
 
-async function listApplets() {
-  const { stdout } = await execFileAsync(BUSYBOX_PATH, ['--list-full']);
+/** listApplets asks a busybox binary this machine can run for the paths of its applet links. */
+export async function listApplets(busybox = BUSYBOX_PATH) {
+  const { stdout } = await execFileAsync(busybox, ['--list-full']);
   return stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== 'bin/busybox');
 }
 
 /** Returns every tar entry of the layer, sorted by path, without file contents. */
-async function layerEntries() {
-  const applets = await listApplets();
+function layerEntries(busybox, applets) {
   const dirs = new Map([
     ['etc', { mode: 0o755 }],
     ['home', { mode: 0o755 }],
@@ -68,7 +68,7 @@ async function layerEntries() {
     }
   }
   const entries = [...dirs].map(([name, o]) => ({ name: `${name}/`, type: 'directory', mode: o.mode, uid: o.uid ?? 0, gid: o.gid ?? 0 }));
-  entries.push({ name: 'bin/busybox', type: 'file', mode: 0o755, uid: 0, gid: 0, source: BUSYBOX_PATH });
+  entries.push({ name: 'bin/busybox', type: 'file', mode: 0o755, uid: 0, gid: 0, source: busybox });
   entries.push({ name: 'etc/passwd', type: 'file', mode: 0o644, uid: 0, gid: 0, content: PASSWD });
   entries.push({ name: 'etc/group', type: 'file', mode: 0o644, uid: 0, gid: 0, content: GROUP });
   for (const applet of applets) {
@@ -106,12 +106,12 @@ function hashing(hash) {
 }
 
 /** Writes the gzip layer into the layout's blob dir and returns its digests and size. */
-async function writeLayer(blobDir) {
-  const entries = await layerEntries();
+async function writeLayer(blobDir, busybox, applets) {
+  const entries = layerEntries(busybox, applets);
   const pack = tar.pack();
   const diffHash = createHash('sha256');
   const blobHash = createHash('sha256');
-  const tmp = join(blobDir, `.layer-${process.pid}.tmp`);
+  const tmp = join(blobDir, `.layer-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
   const producing = (async () => {
     for (const e of entries) await writeEntry(pack, e);
     pack.finalize();
@@ -131,15 +131,17 @@ async function writeJsonBlob(blobDir, value) {
   return { digest, size: bytes.length };
 }
 
-/** makeBusyboxOciLayout writes a deterministic busybox OCI image layout into dir (tag "latest"). */
-export async function makeBusyboxOciLayout(dir) {
-  const blobDir = join(dir, 'blobs', 'sha256');
-  await mkdir(blobDir, { recursive: true });
-  const layer = await writeLayer(blobDir);
+/**
+ * writeBusyboxImage writes the layer, config and manifest of a busybox image for one platform into blobDir and
+ * returns the manifest's descriptor, with its platform.
+ */
+export async function writeBusyboxImage(blobDir, { busybox, applets, platform }) {
+  const layer = await writeLayer(blobDir, busybox, applets);
   const config = {
     created: CREATED,
-    architecture: hostArchitecture(),
-    os: 'linux',
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant === undefined ? {} : { variant: platform.variant }),
     config: { Env: [PATH_ENV], Cmd: ['sh'] },
     rootfs: { type: 'layers', diff_ids: [layer.diffId] },
     history: [
@@ -155,20 +157,35 @@ export async function makeBusyboxOciLayout(dir) {
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }],
   };
   const manifestBlob = await writeJsonBlob(blobDir, manifest);
-  const index = {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [
-      {
-        mediaType: manifest.mediaType,
-        ...manifestBlob,
-        annotations: { 'org.opencontainers.image.ref.name': BUSYBOX_TAG },
-        platform: { architecture: config.architecture, os: 'linux' },
-      },
-    ],
-  };
+  return { mediaType: manifest.mediaType, ...manifestBlob, platform };
+}
+
+/**
+ * writeOciLayout writes the oci-layout file and an index.json whose one entry, tagged "latest", is the manifest given
+ * or, for several, an image index of them (the multi-platform image skopeo copy --all pushes).
+ */
+export async function writeOciLayout(dir, manifests) {
+  const tag = { 'org.opencontainers.image.ref.name': BUSYBOX_TAG };
+  let entry;
+  if (manifests.length === 1) {
+    const [{ platform, ...d }] = manifests;
+    entry = { ...d, annotations: tag, platform };
+  } else {
+    const images = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
+    entry = { mediaType: images.mediaType, ...(await writeJsonBlob(join(dir, 'blobs', 'sha256'), images)), annotations: tag };
+  }
+  const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [entry] };
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+}
+
+/** makeBusyboxOciLayout writes a deterministic busybox OCI image layout into dir (tag "latest"). */
+export async function makeBusyboxOciLayout(dir) {
+  const blobDir = join(dir, 'blobs', 'sha256');
+  await mkdir(blobDir, { recursive: true });
+  const platform = { architecture: hostArchitecture(), os: 'linux' };
+  const manifest = await writeBusyboxImage(blobDir, { busybox: BUSYBOX_PATH, applets: await listApplets(), platform });
+  await writeOciLayout(dir, [manifest]);
 }
 
 /** seedBusybox builds the layout in a temp dir and pushes it as HOST/library/busybox:latest. */
