@@ -15,12 +15,16 @@ export function createPlainProgress(out: NodeJS.WritableStream): ProgressSink & 
     partial.set(key, rest);
   };
   const begin = Date.now();
+  // A status may come before its vertex is reported (a local source's size is known from its key): it waits for it.
+  const waiting = new Map<string, string[]>();
   const number = (vertex: string, name: string): number => {
     let n = numbers.get(vertex);
     if (n === undefined) {
       n = numbers.size + 1;
       numbers.set(vertex, n);
       out.write(`#${n} ${name}\n`);
+      for (const line of waiting.get(vertex) ?? []) out.write(`#${n} ${line}\n`);
+      waiting.delete(vertex);
     }
     return n;
   };
@@ -51,8 +55,11 @@ export function createPlainProgress(out: NodeJS.WritableStream): ProgressSink & 
           break;
         }
         case 'status': {
-          const n = numbers.get(event.vertex) ?? 0;
-          if (event.completed) out.write(`#${n} ${event.id} ${formatBytes(event.current)} done\n`);
+          if (event.completed !== true) break;
+          const line = `${event.id} ${formatBytes(event.current)} done`;
+          const n = numbers.get(event.vertex);
+          if (n === undefined) waiting.set(event.vertex, [...(waiting.get(event.vertex) ?? []), line]);
+          else out.write(`#${n} ${line}\n`);
           break;
         }
         case 'vertex.usage': {

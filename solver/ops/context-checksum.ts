@@ -30,6 +30,8 @@ export interface ChecksumOptions {
   readonly now?: number;
   /** The build's memo, shared with its COPYs; one for this checksum alone otherwise. */
   readonly memo?: ContextMemo;
+  /** onSelected is told the total size of the regular files selected, once they are all found. */
+  readonly onSelected?: (bytes: number) => void;
 }
 
 /** computeContextChecksum digests exactly the context files a COPY selects: paths, types, modes, contents, link targets. */
@@ -44,7 +46,9 @@ export async function computeContextChecksum(
   const lines: string[] = [];
   // Most files are known by their stat: only the others are read, after the walk.
   const unknown: Unknown[] = [];
+  let selectedBytes = 0;
   const onEntry = (entry: ContextEntry): void => {
+    if (entry.stats.isFile() && entry.linkTarget === undefined) selectedBytes += entry.stats.size;
     const known = describeKnown(entry, memo);
     if (known === undefined) unknown.push({ entry, line: lines.length });
     lines.push(`${entry.relPath}\0${known ?? ''}`);
@@ -56,6 +60,7 @@ export async function computeContextChecksum(
   for (const src of selected) {
     for (const m of await expandSource(src, source)) await walkContextTree({ relPath: m.relPath, hostPath: m.entry.hostPath, stats: m.entry.stats }, walk);
   }
+  options.onSelected?.(selectedBytes);
   const describe = ({ entry, line }: Unknown, digest: string): void => {
     memo.set(entry.hostPath, entry.stats, digest);
     lines[line] = `${entry.relPath}\0${describeFile(entry.stats, digest)}`;

@@ -83,10 +83,12 @@ async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], ctx: Runne
         // The pinned manifest, never the tag: a moved tag must miss the cache.
         return computeCacheKey(computeOpDigest('source.image', { digest: resolved.digest, platform: op.platform }), inputKeys);
       }
+      // The files a local source selects are what it loads, as BuildKit shows what it transfers from the client.
       const checksum = await computeContextChecksum(localContext(deps, source), source.includePatterns, {
         meta: deps.meta,
         signal: job.signal,
         memo: ctx.memo,
+        onSelected: (bytes) => job.progress.emit({ type: 'status', vertex: vertex.digest, id: `loading ${source.name}:`, current: bytes, total: bytes, completed: true, time: Date.now() }),
       });
       return computeCacheKey(computeOpDigest('source.local', { checksum, excludes: source.excludePatterns }), inputKeys);
     }

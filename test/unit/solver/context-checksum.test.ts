@@ -67,6 +67,16 @@ const fakeDigest = (rec: ChecksumMemo, name: string): ChecksumMemo => {
 const withListing = (rec: ChecksumMemo, names: readonly string[]): ChecksumMemo => [rec[0], rec[1], rec[2], rec[3], rec[4], names];
 
 describe('context checksum', () => {
+  it('tells the size of the regular files the sources select, memoised or not, leaving out excluded files and links', async () => {
+    await symlink('top.txt', join(ctx, 'link'));
+    const sizes: number[] = [];
+    await computeContextChecksum(context(), ['a'], { meta, signal, now: later(), onSelected: (n) => sizes.push(n) });
+    await computeContextChecksum(context(), [], { meta, signal, now: later(), onSelected: (n) => sizes.push(n) });
+    await computeContextChecksum(context(), [], { meta, signal, now: later(), onSelected: (n) => sizes.push(n) });
+    // a/one.txt and a/b/two.txt; then top.txt too (not skipped, not the link).
+    expect(sizes).toEqual([8, 12, 12]);
+  });
+
   // Pinned: the checksum keys every COPY of a context, so a change here misses every cache a store holds.
   it('stays the same for the same selected files', async () => {
     await writeFile(join(ctx, 'a', 'large.bin'), Buffer.alloc(300_000, 7));
