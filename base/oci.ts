@@ -99,11 +99,11 @@ export interface ImageConfig {
   readonly history?: readonly HistoryEntry[];
 }
 
-/** hostPlatform returns the OCI platform of the running machine. */
+/** hostPlatform returns the OCI platform of the running machine, normalized as BuildKit's worker platform (linux/arm64, linux/arm/v7). */
 export function hostPlatform(): Platform {
   const archMap: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' };
   const architecture = archMap[process.arch] ?? process.arch;
-  return architecture === 'arm64' ? { os: 'linux', architecture, variant: 'v8' } : { os: 'linux', architecture };
+  return architecture === 'arm' ? { os: 'linux', architecture, variant: 'v7' } : { os: 'linux', architecture };
 }
 
 /** formatPlatform renders a platform as `os/arch[/variant]`. */

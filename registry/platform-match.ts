@@ -1,18 +1,24 @@
-import type { Descriptor, Platform } from '../base/oci.js';
+import { MEDIA_TYPES, type Descriptor, type Platform } from '../base/oci.js';
+import { platformRank } from '../base/platform.js';
 
-const DEFAULT_VARIANTS: Readonly<Record<string, string>> = { arm64: 'v8', arm: 'v7', amd64: 'v1' };
-
-function variantOf(p: Platform): string | undefined {
-  return p.variant ?? DEFAULT_VARIANTS[p.architecture];
+/**
+ * selectPlatformManifest picks the index entry for a platform as containerd does for BuildKit: the entry whose
+ * platform ranks best in what the wanted platform accepts (its own variant, then older variants, then 32-bit
+ * fallbacks), the first of equals in index order; an image manifest without a platform only when none matches.
+ */
+export function selectPlatformManifest(manifests: readonly Descriptor[], wanted: Platform): Descriptor | undefined {
+  let best: Descriptor | undefined;
+  let bestRank = Number.POSITIVE_INFINITY;
+  for (const d of manifests) {
+    const rank = d.platform === undefined ? unplatformed(d) : platformRank(wanted, d.platform);
+    if (rank !== undefined && rank < bestRank) {
+      best = d;
+      bestRank = rank;
+    }
+  }
+  return best;
 }
 
-/** selectPlatformManifest picks the index entry for a platform: exact variant first, then any variant of the architecture. */
-export function selectPlatformManifest(manifests: readonly Descriptor[], wanted: Platform): Descriptor | undefined {
-  const candidates = manifests.filter(
-    (d) => d.platform !== undefined && d.platform.os === wanted.os && d.platform.architecture === wanted.architecture,
-  );
-  const wantedVariant = variantOf(wanted);
-  const exact = candidates.find((d) => d.platform !== undefined && variantOf(d.platform) === wantedVariant);
-  if (exact !== undefined || wanted.variant !== undefined) return exact;
-  return candidates[0];
+function unplatformed(d: Descriptor): number | undefined {
+  return d.mediaType === MEDIA_TYPES.ociManifest || d.mediaType === MEDIA_TYPES.dockerManifest ? Number.MAX_SAFE_INTEGER : undefined;
 }

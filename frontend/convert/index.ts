@@ -1,5 +1,6 @@
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import { formatPlatform, type Platform } from '../../base/oci.js';
+import { normalizePlatform } from '../../base/platform.js';
 import type { ProxyEnv } from '../../solver/graph/index.js';
 import { parseStages, type ArgInstruction, type ParsedStages, type Stage } from '../instructions/index.js';
 import { parseDockerfile, type ParseResult } from '../parser/index.js';
@@ -98,8 +99,10 @@ function defaultGlobalArgs(lexer: ShellLexer, metaArgs: readonly ArgInstruction[
 }
 
 /** compileDockerfile turns a Dockerfile into the build graph of the target stage and the image config it yields. */
-export async function compileDockerfile(text: string, options: CompileOptions): Promise<BuildDefinition> {
-  options.signal.throwIfAborted();
+export async function compileDockerfile(text: string, given: CompileOptions): Promise<BuildDefinition> {
+  given.signal.throwIfAborted();
+  // Platforms are normalized as BuildKit's: linux/arm is linux/arm/v7 and linux/arm64/v8 is linux/arm64, in args and image config alike.
+  const options = { ...given, targetPlatform: normalizePlatform(given.targetPlatform), buildPlatform: normalizePlatform(given.buildPlatform) };
   const parsed = parseDockerfile(text, { file: options.file });
   const checks = parseCheckConfig(options.buildArgs.get('BUILDKIT_DOCKERFILE_CHECK') ?? parsed.directives['check']);
   const warnings = new WarningSink(new CheckScope(checks, parsed.ast.children));
@@ -161,7 +164,7 @@ async function compileChecked(parsed: ParseResult, options: CompileOptions, warn
   if (options.checkOnly === true) await Promise.all(stages.map((_, i) => ctx.compileStage(i)));
   const violation = warnings.violation();
   const epoch = ctx.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: ctx.sourceDateEpoch };
-  return { root: state.edge, image: finalizeImage(state.image, options.targetPlatform), stageName: state.name, warnings: warnings.list, checkFailed: violation !== undefined, ...(violation === undefined ? {} : { violation }), ...epoch };
+  return { root: state.edge, image: finalizeImage(state.image, state.basePlatform ?? options.targetPlatform), stageName: state.name, warnings: warnings.list, checkFailed: violation !== undefined, ...(violation === undefined ? {} : { violation }), ...epoch };
 }
 
 async function resolveWithLocation(options: CompileOptions, ref: string, platform: Platform, location: SourceLocation): Promise<ResolvedImageConfig> {

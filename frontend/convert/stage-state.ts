@@ -16,7 +16,10 @@ export interface StageState {
   readonly name: string | undefined;
   /** Stage label in vertex names (`build`, `stage-1`; empty for a one-stage Dockerfile). */
   readonly label: string;
+  /** The platform its steps run for: the one asked, or that of a base image made for another one. */
   readonly platform: Platform;
+  /** The platform of a base image (here or in the stage this one builds on) made for another OS or architecture than asked. */
+  readonly basePlatform?: Platform;
   /** --no-cache, or --no-cache-filter names this stage: its RUNs run again. */
   readonly ignoreCache: boolean;
   edge: Edge | null;

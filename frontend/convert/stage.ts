@@ -1,5 +1,6 @@
 import { DockerfileError } from '../../base/errors.js';
 import { formatPlatform, type ImageConfig, type Platform } from '../../base/oci.js';
+import { normalizePlatform } from '../../base/platform.js';
 import { parseInstruction, suggestNearest, type FromInstruction, type Instruction } from '../instructions/index.js';
 import { parseDockerfile } from '../parser/index.js';
 import type { CompileContext } from './context.js';
@@ -55,7 +56,8 @@ interface StageBase {
   readonly kind: 'stage' | 'image' | 'scratch';
   readonly state: Omit<StageState, 'index' | 'name' | 'label' | 'ignoreCache' | 'cmdIndex' | 'cmdTotal' | 'cmdSet' | 'workdirSet' | 'lastGiven'>;
   readonly triggers: readonly string[];
-  readonly imageRef?: { readonly ref: string; readonly digest: string };
+  /** The image source: the reference, its manifest digest and the platform it was resolved for. */
+  readonly imageRef?: { readonly ref: string; readonly digest: string; readonly platform: Platform };
   /** The base stage's WORKDIR was set by this Dockerfile. */
   readonly workdirSet?: boolean;
 }
@@ -66,17 +68,17 @@ function previousStage(ctx: CompileContext, name: string, index: number): number
   return undefined;
 }
 
-/** normalPlatform drops arm64's default variant, as containerd's Normalize does. */
-function normalPlatform(p: Platform): Platform {
-  return p.architecture === 'arm64' && (p.variant === 'v8' || p.variant === '') ? { os: p.os, architecture: p.architecture } : p;
-}
-
-/** checkBasePlatform warns of a base image built for another OS or architecture than asked (InvalidBaseImagePlatform). */
-function checkBasePlatform(ctx: CompileContext, name: string, wanted: Platform, config: ImageConfig, from: FromInstruction): void {
-  if (config.os === wanted.os && config.architecture === wanted.architecture) return;
-  const actual = normalPlatform({ os: config.os, architecture: config.architecture, ...(config.variant === undefined ? {} : { variant: config.variant }) });
-  const message = `Base image ${name} was pulled with platform "${formatPlatform(actual)}", expected "${formatPlatform(normalPlatform(wanted))}" for current build`;
+/**
+ * checkBasePlatform warns of a base image built for another OS or architecture than asked (InvalidBaseImagePlatform)
+ * and returns the platform its binaries are for, which the stage's steps and the image config then carry.
+ */
+function checkBasePlatform(ctx: CompileContext, name: string, wanted: Platform, config: ImageConfig, from: FromInstruction): Platform | undefined {
+  const actual = normalizePlatform({ os: config.os, architecture: config.architecture, ...(config.variant === undefined ? {} : { variant: config.variant }) });
+  const expected = normalizePlatform(wanted);
+  if (actual.os === expected.os && actual.architecture === expected.architecture) return undefined;
+  const message = `Base image ${name} was pulled with platform "${formatPlatform(actual)}", expected "${formatPlatform(expected)}" for current build`;
   ctx.warnings.add('InvalidBaseImagePlatform', message, from.location);
+  return actual;
 }
 
 async function resolveBase(ctx: CompileContext, index: number, name: string, platform: Platform): Promise<StageBase> {
@@ -100,12 +102,13 @@ async function resolveBase(ctx: CompileContext, index: number, name: string, pla
   if (named?.type === 'image') baseName = named.ref;
   if (baseName.toLowerCase() === 'scratch') return { kind: 'scratch', state: { ...fresh, image: emptyImageState() }, triggers: [] };
   const resolved = await ctx.resolveImage(baseName, platform, from.location);
-  checkBasePlatform(ctx, baseName, platform, resolved.config, from);
+  const actual = checkBasePlatform(ctx, baseName, platform, resolved.config, from);
   const image = imageStateFrom(resolved.config);
   const triggers = [...(image.config.OnBuild ?? [])];
   delete image.config.OnBuild;
   const hasLayers = resolved.config.rootfs.diff_ids.length > 0 || (resolved.config.history ?? []).some((h) => h.empty_layer !== true);
-  return { kind: hasLayers ? 'image' : 'scratch', state: { ...fresh, image }, triggers, imageRef: { ref: resolved.ref, digest: resolved.digest } };
+  const state = actual === undefined ? { ...fresh, image } : { ...fresh, image, platform: actual, basePlatform: actual };
+  return { kind: hasLayers ? 'image' : 'scratch', state, triggers, imageRef: { ref: resolved.ref, digest: resolved.digest, platform } };
 }
 
 /** stageLabel is the stage's name in vertex names: its name, `stage-N`, or nothing for a one-stage Dockerfile. */
@@ -141,9 +144,10 @@ export async function buildStage(ctx: CompileContext, index: number): Promise<St
   if (base.kind !== 'stage') initFromImage(state);
   if (ctx.sourceDateEpoch !== undefined) state.image.historyTime = formatEpoch(ctx.sourceDateEpoch);
   if (base.kind === 'image' && base.imageRef !== undefined) {
-    const { ref, digest } = base.imageRef;
+    const { ref, digest, platform: resolvedFor } = base.imageRef;
     const pinned = ref.includes('@') || digest === '' ? ref : `${ref}@${digest}`;
-    state.edge = imageSource(ctx, ref, digest, state, vertexName(state, `FROM ${pinned}`), from.location);
+    // The source keeps the platform it was resolved for, so its stored resolution is found again.
+    state.edge = imageSource(ctx, ref, digest, { platform: resolvedFor }, vertexName(state, `FROM ${pinned}`), from.location);
   }
   for (const item of items) await dispatchInstruction(ctx, state, item);
   return state;
