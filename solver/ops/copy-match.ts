@@ -29,13 +29,25 @@ export function cleanSource(src: string): string {
   return posix.normalize(`/${src}`).replace(/\/+$/, '') || '/';
 }
 
+/** ExpandOptions limits how far expanding a source follows symlinks. */
+export interface ExpandOptions {
+  /**
+   * How many leading path components may pass through a symlink (default: all). COPY --parents copies below its
+   * pivot as BuildKit's copy walks a tree: a symlink there is matched as itself and never leads into a folder.
+   */
+  readonly followDepth?: number;
+}
+
 /** expandSource finds the paths one COPY source names, expanding wildcards (`*`, `?`, `[...]` and `**`). */
-export async function expandSource(src: string, source: CopySource): Promise<Match[]> {
+export async function expandSource(src: string, source: CopySource, options: ExpandOptions = {}): Promise<Match[]> {
   const clean = cleanSource(src);
+  const followDepth = options.followDepth ?? Infinity;
+  const follows = (relPath: string): boolean => relPath.split('/').length <= followDepth;
   if (!hasWildcard(clean)) {
-    const entry = await source.view.lookup(clean, { followLast: true });
     const rel = clean.slice(1);
     if (rel !== '' && source.isExcluded(rel)) throw notFound(source, clean);
+    if (await passesSymlink(rel, followDepth, source.view)) throw notFound(source, clean);
+    const entry = await source.view.lookup(clean, { followLast: true });
     // Through a symlink, BuildKit names the path it leads to.
     if (entry === undefined) throw notFound(source, await source.view.resolvePath(clean));
     return [{ relPath: rel, entry }];
@@ -51,13 +63,13 @@ export async function expandSource(src: string, source: CopySource): Promise<Mat
       next.push(m);
     };
     if (part === '**') {
-      for (const m of current) for (const d of await descendants(m, source, true)) push(d);
+      for (const m of current) for (const d of await descendants(m, source, follows, true)) push(d);
       current = next;
       continue;
     }
     const re = hasWildcard(part) ? globComponentRegExp(part) : undefined;
     for (const m of current) {
-      for (const child of await children(m, source)) {
+      for (const child of await children(m, source, follows)) {
         const name = posix.basename(child.relPath);
         if (re ? re.test(name) : name === part) push(child);
       }
@@ -93,25 +105,38 @@ function notFound(source: CopySource, path: string): SourceNotFoundError {
   });
 }
 
-async function children(m: Match, source: CopySource): Promise<Match[]> {
+/**
+ * passesSymlink tells whether a folder of a path, past the leading components that may be followed, is a symlink:
+ * a walk that does not follow symlinks cannot reach the path through it.
+ */
+async function passesSymlink(rel: string, followDepth: number, view: FsView): Promise<boolean> {
+  const parts = rel === '' ? [] : rel.split('/');
+  for (let n = followDepth + 1; n < parts.length; n++) {
+    if ((await view.lookup(`/${parts.slice(0, n).join('/')}`, { followLast: false }))?.stats.isSymbolicLink() === true) return true;
+  }
+  return false;
+}
+
+async function children(m: Match, source: CopySource, follows: (relPath: string) => boolean): Promise<Match[]> {
   if (!m.entry.stats.isDirectory()) return [];
   const out: Match[] = [];
   for (const [name, entry] of [...(await source.view.list(`/${m.relPath}`, m.entry))].sort(byName)) {
     const relPath = m.relPath === '' ? name : `${m.relPath}/${name}`;
     if (source.isExcluded(relPath)) continue;
-    // A symlink to nothing stays itself: it leads nowhere, and as a match it fails the copy.
-    const resolved = entry.stats.isSymbolicLink() ? await source.view.lookup(`/${relPath}`, { followLast: true }) : entry;
+    // A symlink to nothing stays itself: it leads nowhere, and as a match it fails the copy. One that may not be
+    // followed stays itself too, so nothing below it is matched.
+    const resolved = entry.stats.isSymbolicLink() && follows(relPath) ? await source.view.lookup(`/${relPath}`, { followLast: true }) : entry;
     out.push({ relPath, entry: resolved ?? entry });
   }
   return out;
 }
 
 /** descendants lists a directory and everything below it (`**` matches zero or more directories). */
-async function descendants(m: Match, source: CopySource, self: boolean): Promise<Match[]> {
+async function descendants(m: Match, source: CopySource, follows: (relPath: string) => boolean, self: boolean): Promise<Match[]> {
   const out: Match[] = self ? [m] : [];
-  for (const child of await children(m, source)) {
+  for (const child of await children(m, source, follows)) {
     out.push(child);
-    if (child.entry.stats.isDirectory()) out.push(...(await descendants(child, source, false)));
+    if (child.entry.stats.isDirectory()) out.push(...(await descendants(child, source, follows, false)));
   }
   return out;
 }

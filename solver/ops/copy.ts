@@ -38,6 +38,15 @@ function splitPivot(src: string): { pivot: string; pattern: string } {
 
 const components = (rel: string): string[] => (rel === '' ? [] : rel.split('/'));
 
+/** insideAny tells whether a path lies below one of the folders (the root folder is ''). */
+function insideAny(relPath: string, folders: ReadonlySet<string>): boolean {
+  if (relPath === '' || folders.size === 0) return false;
+  if (folders.has('')) return true;
+  const parts = components(relPath);
+  for (let n = 1; n < parts.length; n++) if (folders.has(parts.slice(0, n).join('/'))) return true;
+  return false;
+}
+
 /** keptPath is what --parents keeps of a match: the path below its pivot, whatever the pivot's wildcards matched. */
 function keptPath(p: Planned): string {
   return components(p.match.relPath).slice(p.dropped).join('/');
@@ -63,10 +72,17 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
     const { pivot, pattern } = action.parents ? splitPivot(src) : { pivot: '', pattern: src };
     const dropped = components(pivot).length;
     // --parents copies from the pivot (or the root), so --exclude applies to the matches themselves, from there.
-    const matches = await expandSource(pattern, action.parents ? excludeBelow(source, dropped, relExcluded, exceptions) : source);
+    const matches = action.parents
+      ? await expandSource(pattern, excludeBelow(source, dropped, relExcluded, exceptions), { followDepth: dropped })
+      : await expandSource(pattern, source);
     // Matches are followed, except below the folder --parents copies from: there a symlink is copied as one.
     if (!action.parents) await failDangling(matches, source);
-    for (const match of matches) planned.push({ match: action.parents && components(match.relPath).length > dropped ? await unfollowed(match, source) : match, dropped });
+    // A match inside a folder matched too comes with that folder's tree: BuildKit's copy walks the tree once.
+    const folders = new Set(action.parents ? matches.filter((m) => m.entry.stats.isDirectory()).map((m) => m.relPath) : []);
+    for (const match of matches) {
+      if (insideAny(match.relPath, folders)) continue;
+      planned.push({ match: action.parents && components(match.relPath).length > dropped ? await unfollowed(match, source) : match, dropped });
+    }
     // BuildKit copies the pivot's folder with the pattern as a filter: the destination is made even when the
     // pattern matches nothing, unless a wildcard in the pivot itself matched nothing.
     if (action.parents && matches.length === 0 && (pivot === '' || (await expandSource(pivot, source)).length > 0)) {

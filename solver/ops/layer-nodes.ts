@@ -1,6 +1,7 @@
-/** Creating nodes in a layer's upper directory: files, hard links and special files, never through a symlink there. */
+/** Creating nodes in a layer's upper directory: files, hard links, symlinks and special files, never through a symlink there. */
 import { spawn } from 'node:child_process';
 import { linkSync, openSync, unlinkSync } from 'node:fs';
+import { symlink, unlink } from 'node:fs/promises';
 import { errnoCode, FileOpError } from '../../base/errors.js';
 
 /** openExclusive creates a file, replacing what is there without ever following a symlink out of the layer. */
@@ -22,6 +23,17 @@ export function linkReplacing(existing: string, path: string): void {
     if (errnoCode(err) !== 'EEXIST') throw err;
     unlinkSync(path);
     linkSync(existing, path);
+  }
+}
+
+/** symlinkReplacing makes a symlink at path, replacing a file or symlink there, as BuildKit's copy replaces what it copies onto. */
+export async function symlinkReplacing(target: string, path: string): Promise<void> {
+  try {
+    await symlink(target, path);
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    await unlink(path);
+    await symlink(target, path);
   }
 }
 

@@ -1,5 +1,5 @@
 import { chmodSync, chownSync, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, mkdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { chmod, chown as fsChown, copyFile, lchown, lutimes, mkdir, readlink, symlink, utimes, constants } from 'node:fs/promises';
+import { chmod, chown as fsChown, copyFile, lchown, lutimes, mkdir, readlink, utimes, constants } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { FileOpError } from '../../base/errors.js';
@@ -7,7 +7,7 @@ import type { FsEntry, FsView } from '../../cache/index.js';
 import { applyModeSpec, type ModeSpec } from './chmod.js';
 import type { Owner } from './chown.js';
 import type { CopySource, Match } from './copy-match.js';
-import { linkReplacing, openExclusive, runCp } from './layer-nodes.js';
+import { linkReplacing, openExclusive, runCp, symlinkReplacing } from './layer-nodes.js';
 import { copyXattrs } from './xattrs.js';
 
 /** Files up to this size are copied with synchronous calls. */
@@ -266,7 +266,7 @@ export class LayerWriter {
   async #copyLeaf(entry: FsEntry, host: string, fromContext: boolean): Promise<void> {
     const st = entry.stats;
     if (st.isSymbolicLink()) {
-      await symlink(await readlink(entry.hostPath), host);
+      await symlinkReplacing(await readlink(entry.hostPath), host);
       await this.#chown(host, st, true);
       copyXattrs(entry.hostPath, host);
       await lutimes(host, st.atime, st.mtime);

@@ -73,6 +73,22 @@ describe('applyCopy --parents', () => {
     await expect(copyParents(['a/lnx'], '/w/', { parents: false })).rejects.toThrow('failed to calculate checksum of ref stage: "/a/nowhere": not found');
   });
 
+  it('does not follow a symlinked folder below the pivot, for ** and other wildcards alike; it copies the symlink once', async () => {
+    await symlink('b', join(src, 'a', 'blink'));
+    await copyParents(['a/**/foo'], '/deep/');
+    expect((await readdir(join(upper, 'deep'), { recursive: true })).sort()).toEqual(['a', 'a/b', 'a/b/c', 'a/b/c/d', 'a/b/c/d/foo']);
+    await copyParents(['a/*/c/d/foo'], '/star/');
+    expect((await readdir(join(upper, 'star', 'a'))).sort()).toEqual(['b']);
+    // `a/**` matches the symlink and the folders around it: the tree is copied once, the symlink as itself.
+    await copyParents(['a/**'], '/all/');
+    expect(await readlink(join(upper, 'all', 'a', 'blink'))).toBe('b');
+    expect((await readdir(join(upper, 'all', 'a'))).sort()).toEqual(['b', 'b2', 'blink']);
+    // In the pivot, a symlink is followed; a path through one below it is not found, as BuildKit finds none.
+    await copyParents(['a/blink/./c/d/foo'], '/pivot/');
+    expect((await readdir(join(upper, 'pivot'), { recursive: true })).sort()).toEqual(['c', 'c/d', 'c/d/foo']);
+    await expect(copyParents(['a/./blink/c/d/foo'], '/no/')).rejects.toThrow('failed to calculate checksum of ref stage: "/a/blink/c/d/foo": not found');
+  });
+
   it('reports a missing path in BuildKit\'s words', async () => {
     await expect(copyParents(['/test/nonexistent-file'], '/out/')).rejects.toThrow('failed to calculate checksum of ref stage: "/test/nonexistent-file": not found');
   });

@@ -1,0 +1,3 @@
+FROM busybox
+COPY a/real /out/a/real
+RUN find /out | sort > /listing.txt
