@@ -99,6 +99,15 @@ export interface ImageConfig {
   readonly history?: readonly HistoryEntry[];
 }
 
+/**
+ * ImageBase is what an image keeps unchanged from its base image: the base's layers (by diff ID) and its first
+ * history entries. BuildKit's exporter leaves their dates and file times as they are when it applies an epoch.
+ */
+export interface ImageBase {
+  readonly diffIds: readonly Digest[];
+  readonly historyLength: number;
+}
+
 /** hostPlatform returns the OCI platform of the running machine, normalized as BuildKit's worker platform (linux/arm64, linux/arm/v7). */
 export function hostPlatform(): Platform {
   const archMap: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' };

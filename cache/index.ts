@@ -5,6 +5,6 @@ export { createDirectoryView, createLayeredView, createSnapshotView, type FsEntr
 export { diskUsageRecords, prune, type PruneOptions, type PruneReport, type StoreParts, type UsageRecord, type UsageRecordType } from './gc.js';
 export { registerJob, runningJobs } from './jobs.js';
 export { createLayerBlobStore, type LayerBlobStore } from './layer-blob-store.js';
-export { TAR_BLOCK, TAR_END, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, tarPadding, type TarHeader, type TarType } from './layer/index.js';
+export { TAR_BLOCK, TAR_END, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, readTar, tarPadding, type TarEntry, type TarHeader, type TarType } from './layer/index.js';
 export { openMetadataStore, type ChecksumMemo, type HttpSourceRecord, type MetadataStore } from './metadata.js';
 export { createSnapshotter, type Snapshotter } from './snapshotter.js';

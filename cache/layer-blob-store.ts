@@ -10,8 +10,8 @@ export interface StoredLayerBlob {
 
 /** LayerBlobStore remembers, per snapshot, the blobs made from it (and the blob it was pulled as). */
 export interface LayerBlobStore {
-  /** anyCompression: return the pulled blob even when its compression differs from the key's. */
-  get(snapshotId: string, key: string, options?: { anyCompression?: boolean }): Promise<StoredLayerBlob | undefined>;
+  /** anyCompression: return the pulled blob even when its compression differs from the key's; exact: never the pulled blob. */
+  get(snapshotId: string, key: string, options?: { anyCompression?: boolean; exact?: boolean }): Promise<StoredLayerBlob | undefined>;
   set(snapshotId: string, key: string, blob: StoredLayerBlob): Promise<void>;
   /** remember records the blob a snapshot was unpacked from, reused by any export with the same compression. */
   remember(snapshotId: string, blob: StoredLayerBlob): Promise<void>;
@@ -30,7 +30,7 @@ export function createLayerBlobStore(meta: MetadataStore): LayerBlobStore {
   return {
     get(snapshotId, key, options = {}) {
       const exact = read(snapshotId, key);
-      if (exact !== undefined) return Promise.resolve(exact);
+      if (exact !== undefined || options.exact === true) return Promise.resolve(exact);
       const origin = read(snapshotId, ORIGIN);
       // A pulled layer keeps its registry blob: exports with the same compression share it by digest.
       if (origin !== undefined && (options.anyCompression === true || key.startsWith(`${compressionOf(origin.descriptor.mediaType)}/`))) {

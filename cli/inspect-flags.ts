@@ -10,9 +10,11 @@ export function parseBuildContext(value: string): BuildContextSpec {
   const eq = value.indexOf('=');
   const name = value.slice(0, eq);
   const src = value.slice(eq + 1);
-  if (eq <= 0 || src === '') throw new UsageError(`Cannot use --build-context "${value}": expected NAME=PATH or NAME=docker-image://REF`);
+  if (eq <= 0 || src === '') throw new UsageError(`Cannot use --build-context "${value}": expected NAME=PATH, NAME=docker-image://REF or NAME=URL`);
   if (src.startsWith('docker-image://')) return { name, type: 'image', ref: src.slice('docker-image://'.length) };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) throw new UsageError(`Cannot use --build-context "${value}": only folders and docker-image:// are supported`);
+  // As buildx, a git repository or an http(s) URL goes to the builder as it is.
+  if (/^(?:https?|git):\/\//i.test(src) || src.startsWith('git@')) return { name, type: 'url', url: src };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) throw new UsageError(`Cannot use --build-context "${value}": expected a folder, docker-image://, a git repository or an http(s) URL`);
   return { name, type: 'local', path: resolve(src) };
 }
 

@@ -62,12 +62,25 @@ function imageOptions(attrs: Map<string, string>): ImageExportOptions {
   const level = levelText === undefined ? undefined : Number(levelText);
   if (level !== undefined && !Number.isInteger(level)) throw new UsageError(`Cannot use compression-level "${levelText}": expected a whole number`);
   const annotations = annotationsOf(attrs);
+  const rewrite = attrs.get('rewrite-timestamp');
+  const epoch = attrs.get('source-date-epoch');
   return {
     compression,
     ...(level === undefined ? {} : { compressionLevel: level }),
     forceCompression: parseBool(attrs.get('force-compression') ?? 'false', 'force-compression'),
     ...(annotations === undefined ? {} : { annotations }),
+    ...(rewrite === undefined ? {} : { rewriteTimestamp: parseBool(rewrite, 'rewrite-timestamp') }),
+    ...(epoch === undefined ? {} : { sourceDateEpoch: parseEpoch(epoch) }),
   };
+}
+
+/** parseEpoch reads a `source-date-epoch` attribute: whole seconds, or empty for no epoch at all (as BuildKit reads it). */
+function parseEpoch(value: string): number | null {
+  if (value === '') return null;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`Cannot use source-date-epoch="${value}": expected a whole number of seconds since 1970, or nothing`);
+  }
+  return Number(value);
 }
 
 function isCompression(value: string): value is LayerCompression {

@@ -12,7 +12,10 @@ import type { BuildContextSpec, BuildRequest, BuildResult, CacheExportSpec } fro
 /** namedContextsOf maps `--build-context` values to what the frontend resolves `FROM name` / `COPY --from=name` to. */
 export function namedContextsOf(specs: readonly BuildContextSpec[]): Map<string, NamedContext> {
   const out = new Map<string, NamedContext>();
-  for (const s of specs) out.set(s.name, s.type === 'image' ? { type: 'image', ref: s.ref } : { type: 'local' });
+  for (const s of specs) {
+    if (s.type === 'image') out.set(s.name, { type: 'image', ref: s.ref });
+    else out.set(s.name, s.type === 'url' ? { type: 'url', url: s.url } : { type: 'local' });
+  }
   return out;
 }
 

@@ -33,6 +33,7 @@ import { tagPolicyFor } from './resolve-settings.js';
 import { createStoredBlobLocations } from './stored-blob-locations.js';
 import { createSolvedRootfs, type SolvedResult } from './solved-rootfs.js';
 import { describeRequest, describeResult } from './describe-result.js';
+import { createSourceDateResolver } from './source-date.js';
 import { formatReference } from '../registry/index.js';
 
 /** BuildServices are the long-lived parts a build uses, owned by the controller. */
@@ -127,6 +128,7 @@ async function attemptBuild(
     run: runSettingsOf(request),
     ...(request.check === true ? { checkOnly: true } : {}),
     ...(contextIgnore === undefined ? {} : { contextIgnore }),
+    resolveSourceDate: createSourceDateResolver(request.contextSourceDate),
     signal,
   }).catch((err: unknown) => {
     // The findings made before a Dockerfile error are shown with it, as BuildKit shows them.
@@ -183,7 +185,8 @@ async function attemptBuild(
   const cacheTo = cacheExportsOf(request);
   const image = await withInlineCache(withLabels(definition.image, request.labels), cacheTo, cacheSubject, inlineCompression(request.outputs), transfer);
   await prefetch.settled();
-  const exported = await exportOutputs(request.outputs, { rootfs, image, ...sourceDateEpochOf(definition) }, { store, registry: registry.client, signal, progress });
+  const subject = { rootfs, image, ...sourceDateEpochOf(definition), ...(definition.base === undefined ? {} : { base: definition.base }) };
+  const exported = await exportOutputs(request.outputs, subject, { store, registry: registry.client, signal, progress });
   await exportCaches(cacheTo, cacheSubject, transfer);
   return { ...exported, warnings };
 }

@@ -7,6 +7,8 @@ import { extractArchive, isTarArchive } from '../solver/ops/index.js';
 export interface FetchedContext {
   readonly contextDir: string;
   readonly dockerfile: string;
+  /** When a context from a URL was last changed (seconds since 1970), when it tells. */
+  readonly contextSourceDate?: number;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createDigestOnlyStore } from '../cache/index.js';
 import { getLayerBlob } from '../exporter/index.js';
 import type { Vertex } from '../solver/graph/index.js';
-import { sourceDateEpoch } from './outputs.js';
+import { exportEpoch } from './outputs.js';
 import type { OutputSpec } from './request.js';
 import type { Store } from './store.js';
 
@@ -43,7 +43,10 @@ export function createLayerPrefetch(root: Vertex | undefined, options: LayerPref
     const level = local?.type === 'image' && local.image.compressionLevel !== undefined ? { level: local.image.compressionLevel } : {};
     const layer = { id: snapshotId, dir: store.snapshotter.dir(snapshotId) };
     // The same settings as the export's local image, so that it finds this blob record.
-    const settings = { compression: 'uncompressed' as const, ...level, ...sourceDateEpoch(options.sourceDateEpoch) };
+    const epoch = local?.type === 'image' ? exportEpoch(local.image, options.sourceDateEpoch) : {};
+    // The build's own layers are above any base: with rewrite-timestamp the export wants them made so.
+    const rewrite = local?.type === 'image' && local.image.rewriteTimestamp === true ? { rewriteTimestamp: true } : {};
+    const settings = { compression: 'uncompressed' as const, ...level, ...epoch, ...rewrite };
     await getLayerBlob(layer, { ...settings, store: createDigestOnlyStore(), cache: store.layerBlobs, signal });
   };
   const settled = (): Promise<void> => queue;

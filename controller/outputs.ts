@@ -1,5 +1,5 @@
 import { ExportError } from '../base/errors.js';
-import type { ImageConfig } from '../base/oci.js';
+import type { ImageBase, ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { buildImage, dockerEndpoint, loadIntoDocker, writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar, type BuiltImage } from '../exporter/index.js';
 import { createDigestOnlyStore } from '../cache/index.js';
@@ -17,6 +17,8 @@ export interface ExportSubject {
   readonly image: ImageConfig;
   /** SOURCE_DATE_EPOCH as the build resolved it (a --build-arg or a global ARG default). */
   readonly sourceDateEpoch?: string;
+  /** What the image keeps from its base image, which the epoch leaves as it is. */
+  readonly base?: ImageBase;
 }
 
 interface ExportDeps {
@@ -42,18 +44,22 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
   // One creation time for every image of this build (clamped by SOURCE_DATE_EPOCH when set).
   const created = new Date().toISOString();
   const imageFor = (o: ImageExportOptions, digestOnly = false): Promise<BuiltImage> => {
-    const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}, digestOnly]);
+    const epoch = exportEpoch(o, subject.sourceDateEpoch);
+    const rewrite = o.rewriteTimestamp === true && epoch.sourceDateEpoch !== undefined;
+    const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}, digestOnly, epoch.sourceDateEpoch ?? '', rewrite]);
     let p = built.get(key);
     if (p === undefined) {
       p = reportStep(deps.progress, 'exporting layers', async (step) =>
         buildImage(
-          { layers: await rootfs.imageLayers(o, step), config: subject.image, ...(o.annotations === undefined ? {} : { annotations: { ...o.annotations.manifest } }) },
+          { layers: await rootfs.imageLayers({ ...o, rewriteTimestamp: rewrite }, step), config: subject.image, ...(o.annotations === undefined ? {} : { annotations: { ...o.annotations.manifest } }) },
           {
             compression: o.compression,
             forceCompression: o.forceCompression,
             created,
             ...(o.compressionLevel === undefined ? {} : { level: o.compressionLevel }),
-            ...sourceDateEpoch(subject.sourceDateEpoch),
+            ...epoch,
+            ...(rewrite ? { rewriteTimestamp: true } : {}),
+            ...(subject.base === undefined ? {} : { base: subject.base }),
             store: store.content,
             ...(digestOnly ? { layerStore: createDigestOnlyStore() } : {}),
             cache: store.layerBlobs,
@@ -110,7 +116,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         const write = output.type === 'oci' ? writeOciArchive : writeDockerArchive;
         await reportStep(deps.progress, `exporting to ${output.type} image format`, async (step) => {
           await rootfs.fetch(image.manifest.layers, step);
-          await write(image, store.content, destOf(output.dest), { names, ...sourceDateEpoch(subject.sourceDateEpoch), ...indexAnnotations(output.image), signal });
+          await write(image, store.content, destOf(output.dest), { names, ...exportEpoch(output.image, subject.sourceDateEpoch), ...indexAnnotations(output.image), signal });
         });
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
@@ -144,6 +150,15 @@ function indexAnnotations(o: ImageExportOptions): { indexAnnotations?: Readonly<
 
 function destOf(dest: string): string | NodeJS.WritableStream {
   return dest === '-' ? process.stdout : dest;
+}
+
+/**
+ * exportEpoch is the epoch an image output uses, as BuildKit's exporters pick it: the output's own `source-date-epoch`
+ * (given empty: none), else SOURCE_DATE_EPOCH as the build resolved it.
+ */
+export function exportEpoch(o: Pick<ImageExportOptions, 'sourceDateEpoch'>, resolved: string | undefined): { sourceDateEpoch?: number } {
+  if (o.sourceDateEpoch === undefined) return sourceDateEpoch(resolved);
+  return o.sourceDateEpoch === null ? {} : { sourceDateEpoch: o.sourceDateEpoch };
 }
 
 /** sourceDateEpoch is the SOURCE_DATE_EPOCH an export clamps times to, as the build resolved it. */

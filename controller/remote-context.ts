@@ -2,7 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseGitRef } from '../frontend/index.js';
-import { isTarArchive, loadGitSource, loadHttpSource } from '../solver/ops/index.js';
+import { isTarArchive, loadGitSource, loadHttpSource, newestFileTime } from '../solver/ops/index.js';
 import { dockerfileInside, prepareFetchedContext, type FetchedContext } from './context-file.js';
 
 /**
@@ -21,8 +21,8 @@ export async function fetchRemoteContext(url: string, dir: string, dockerfileArg
     const commit = await resolveGitCommit(source, signal);
     const contextDir = join(dir, 'context');
     await mkdir(contextDir);
-    await checkoutGitTo(source, commit, contextDir, signal);
-    return { contextDir, dockerfile: dockerfileInside(contextDir, dockerfileArg) };
+    const committed = await checkoutGitTo(source, commit, contextDir, signal);
+    return { contextDir, dockerfile: dockerfileInside(contextDir, dockerfileArg), contextSourceDate: committed };
   }
   if (!/^https?:\/\//i.test(url)) throw new UsageError(`Cannot use context "${url}": expected a folder, -, a git repository or an http(s) URL`);
   const { downloadHttp } = await loadHttpSource();
@@ -31,6 +31,9 @@ export async function fetchRemoteContext(url: string, dir: string, dockerfileArg
   await copyFile(download.file, saved);
   // A plain Dockerfile at a URL is the Dockerfile whatever -f names, as BuildKit reads it.
   const name = (await isTarArchive(saved, signal)) ? dockerfileArg : undefined;
+  // The download is dated by its Last-Modified header, else by its newest file when it is an archive.
+  const date = download.mtime === undefined ? await newestFileTime(saved, signal) : Math.floor(download.mtime.getTime() / 1000);
   // Awaited here: a failure must not settle while the download is being removed, with no one listening yet.
-  return await prepareFetchedContext(saved, dir, name, signal);
+  const fetched = await prepareFetchedContext(saved, dir, name, signal);
+  return date === undefined ? fetched : { ...fetched, contextSourceDate: date };
 }

@@ -10,6 +10,10 @@ export interface ImageExportOptions {
   readonly forceCompression: boolean;
   /** `annotation.KEY` / `annotation-manifest.KEY` (manifest) and `annotation-index.KEY` (OCI layout index) attributes. */
   readonly annotations?: { readonly manifest: Readonly<Record<string, string>>; readonly index: Readonly<Record<string, string>> };
+  /** `rewrite-timestamp`: mark each layer whose file times the export clamped to the epoch (`buildkit/rewritten-timestamp`). */
+  readonly rewriteTimestamp?: boolean;
+  /** `source-date-epoch`: this export's epoch (seconds) instead of the build's; null when given empty, for none. */
+  readonly sourceDateEpoch?: number | null;
 }
 
 /** OutputSpec is one `--output`: where the result of a build goes. */
@@ -39,12 +43,20 @@ export type CacheExportSpec =
     }
   | { readonly type: 'inline' };
 
-/** BuildContextSpec is one `--build-context name=path|docker-image://ref`. */
-export type BuildContextSpec = { readonly name: string; readonly type: 'local'; readonly path: string } | { readonly name: string; readonly type: 'image'; readonly ref: string };
+/** BuildContextSpec is one `--build-context name=path|docker-image://ref|URL` (a git repository or an HTTP download). */
+export type BuildContextSpec =
+  | { readonly name: string; readonly type: 'local'; readonly path: string }
+  | { readonly name: string; readonly type: 'image'; readonly ref: string }
+  | { readonly name: string; readonly type: 'url'; readonly url: string };
 
 /** BuildRequest is everything one build needs from its caller. */
 export interface BuildRequest {
   readonly contextDir: string;
+  /**
+   * When the context was last changed (seconds since 1970), for a context fetched from a URL: its commit's time, its
+   * Last-Modified header or its newest file. `SOURCE_DATE_EPOCH=context` dates the build by it.
+   */
+  readonly contextSourceDate?: number;
   /** Path of the Dockerfile on disk. */
   readonly dockerfile: string;
   readonly buildArgs: ReadonlyMap<string, string>;

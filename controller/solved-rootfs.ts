@@ -10,8 +10,11 @@ import type { Store } from './store.js';
  * archive downloads them, and only outputs that need files unpack them.
  */
 export interface SolvedRootfs {
-  /** imageLayers lists the layers of the image, bottom first: imported ones as blobs, fetched when a recompression needs them. */
-  imageLayers(options: { compression: Compression; forceCompression: boolean }, step: string): Promise<readonly ExportLayer[]>;
+  /**
+   * imageLayers lists the layers of the image, bottom first: imported ones as blobs, fetched when a recompression
+   * needs them, or unpacked when a rewrite of their file times (`rewriteTimestamp`) needs their files.
+   */
+  imageLayers(options: { compression: Compression; forceCompression: boolean; rewriteTimestamp?: boolean }, step: string): Promise<readonly ExportLayer[]>;
   /** snapshots lists the unpacked layers, bottom first, unpacking imported ones first. */
   snapshots(step: string): Promise<readonly SnapshotLayer[]>;
   /** fetch downloads the imported layer blobs among `blobs` that the content store lacks, verified by digest. */
@@ -71,6 +74,7 @@ export function createSolvedRootfs(result: SolvedResult, deps: SolvedRootfsDeps)
   const blobs = (): ExportLayer[] => importedLayers(ref.chain);
   return {
     async imageLayers(options, step) {
+      if (options.rewriteTimestamp === true) return snapshots(step);
       // A forced recompression converts the blobs themselves: their files need not be unpacked.
       if (!ref.chain.every((l) => blobFits(l, options))) {
         await cache.fetch(ref.chain.map((l) => l.descriptor), { vertex: step, signal: deps.signal, progress: deps.progress });

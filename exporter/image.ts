@@ -1,9 +1,13 @@
 import { digestOf, type Digest } from '../base/digest.js';
 import { canonicalJson } from '../base/canonical-json.js';
-import { MEDIA_TYPES, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
+import { ExportError } from '../base/errors.js';
+import { MEDIA_TYPES, type Descriptor, type HistoryEntry, type ImageBase, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
 import type { ContentIngester, ContentProvider, ContentStore } from '../cache/index.js';
 import { exportLayerBlob, type ExportLayer } from './export-layer.js';
-import type { Compression, LayerBlob, LayerBlobCache } from './layer/index.js';
+import { getLayerBlob, type Compression, type LayerBlob, type LayerBlobCache, type LayerBlobOptions } from './layer/index.js';
+
+/** REWRITTEN_TIMESTAMP is the layer annotation BuildKit's `rewrite-timestamp` puts on a layer: the epoch its file times were clamped to. */
+export const REWRITTEN_TIMESTAMP = 'buildkit/rewritten-timestamp';
 
 /** BuiltImage is an image whose config and manifest are in the content store, and its layer blobs unless they were imported. */
 export interface BuiltImage {
@@ -29,11 +33,18 @@ export interface BuildImageOptions {
   readonly compression: Compression;
   readonly level?: number;
   /**
-   * sourceDateEpoch clamps layer mtimes (seconds since the epoch). With it, history entries keep the times they
-   * carry, as BuildKit's exporter does: the base image's its own, and the Dockerfile frontend dates what the build
-   * added at the epoch. The image is dated by its newest entry, or the epoch.
+   * sourceDateEpoch clamps layer mtimes (seconds since the epoch). With it, as in BuildKit's exporter, the history
+   * entries of the base image keep their times, and those the build added are dated at the epoch when they are
+   * undated or later (the Dockerfile frontend dates them at its own epoch). The image is dated by its newest entry.
    */
   readonly sourceDateEpoch?: number;
+  /**
+   * rewriteTimestamp (BuildKit's `rewrite-timestamp`) marks each layer above the base's with REWRITTEN_TIMESTAMP,
+   * made from its files with their times clamped, also when it came pulled or imported as a blob.
+   */
+  readonly rewriteTimestamp?: boolean;
+  /** base is what the image keeps from its base image: an epoch leaves those layers and history entries as they are. */
+  readonly base?: ImageBase;
   /**
    * created is the creation time of what this build added when its layers carry no time of their own (RFC 3339;
    * clamped by sourceDateEpoch). Layers made earlier keep their time, so an unchanged rebuild makes the same image.
@@ -51,11 +62,22 @@ export interface BuildImageOptions {
 /** buildImage makes (or reuses) the layer blobs of the snapshots and writes the config and manifest. */
 export async function buildImage(input: BuildImageInput, options: BuildImageOptions): Promise<BuiltImage> {
   const { signal, store } = options;
+  // Blobs are rewritten layer by layer below, above the base only.
+  const blobOptions: LayerBlobOptions = { ...options, rewriteTimestamp: false, store: options.layerStore ?? store, source: store };
+  const rewriteAt = options.rewriteTimestamp === true ? options.sourceDateEpoch : undefined;
   const layers: LayerBlob[] = [];
+  let diverged = false;
   // One layer at a time: each compression already uses every core.
-  for (const layer of input.layers) {
+  for (const [i, layer] of input.layers.entries()) {
     signal.throwIfAborted();
-    layers.push(await exportLayerBlob(layer, { ...options, store: options.layerStore ?? store, source: store }));
+    // As BuildKit, the layers the image shares with its base, bottom up, are left as they are; those above are rewritten.
+    if (rewriteAt !== undefined && diverged) {
+      layers.push(await rewrittenBlob(layer, rewriteAt, blobOptions));
+      continue;
+    }
+    const blob = await exportLayerBlob(layer, blobOptions);
+    diverged ||= blob.diffId !== options.base?.diffIds[i];
+    layers.push(rewriteAt !== undefined && diverged ? await rewrittenBlob(layer, rewriteAt, blobOptions) : blob);
   }
   // Written as Go writes a whole second, as BuildKit's config times are.
   const epoch = options.sourceDateEpoch === undefined ? undefined : new Date(options.sourceDateEpoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
@@ -63,7 +85,7 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
   const config =
     epoch === undefined
       ? imageConfig(input.config, diffIds, { history: historyTimes(input.config, input.layers, options.created), ...(options.created === undefined ? {} : { now: options.created }) })
-      : imageConfig(input.config, diffIds, { history: (input.config.history ?? []).map((h) => h.created), now: epoch });
+      : imageConfig(input.config, diffIds, { history: epochTimes(input.config, epoch, options.base), now: epoch });
   const configBytes = Buffer.from(canonicalJson(config));
   // With the digest known up front, a rebuild that made the same config writes (and syncs) nothing.
   const configInfo = await store.writeBlob(configBytes, { digest: digestOf(configBytes), size: configBytes.length }, { signal });
@@ -83,6 +105,25 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
     platform: platformOf(config),
   };
   return { manifest, manifestBytes, manifestDescriptor, config, configBytes, layers };
+}
+
+/** rewrittenBlob is a layer's blob made from its files with their times clamped to the epoch, marked so. */
+async function rewrittenBlob(layer: ExportLayer, epoch: number, options: LayerBlobOptions): Promise<LayerBlob> {
+  if (layer.kind === 'blob') throw new ExportError(`Cannot rewrite the file times of layer ${layer.descriptor.digest}: its files are not unpacked`);
+  const blob = await getLayerBlob(layer, { ...options, rewriteTimestamp: true });
+  return { ...blob, descriptor: { ...blob.descriptor, annotations: { ...blob.descriptor.annotations, [REWRITTEN_TIMESTAMP]: String(epoch) } } };
+}
+
+/**
+ * epochTimes dates the history with an epoch as BuildKit's exporter does: the base image's entries keep their times,
+ * and each entry the build added that is undated or later than the epoch is dated at the epoch.
+ */
+function epochTimes(config: ImageConfig, epoch: string, base: ImageBase | undefined): (string | undefined)[] {
+  const limit = Date.parse(epoch);
+  return (config.history ?? []).map((h, i) => {
+    if (i < (base?.historyLength ?? 0)) return h.created;
+    return h.created === undefined || Date.parse(h.created) > limit ? epoch : h.created;
+  });
 }
 
 /**

@@ -175,9 +175,23 @@ function sessionOptions(start: BuildStartMsg): Partial<BuildRequest> {
     ...(start.pull ? { pull: true } : {}),
     ...(network === '' ? {} : { network }),
     ...(allow.length === 0 ? {} : { allow }),
-    ...(start.imageContexts.length === 0 ? {} : { buildContexts: start.imageContexts.map((c) => ({ name: c.name, type: 'image' as const, ref: c.ref })) }),
+    ...namedContexts(start),
+    ...contextSourceDate(start.contextSourceDate),
     ...(start.check ? { check: true } : {}),
     ...(print === undefined ? {} : { print }),
     ...cacheOptions(start),
   };
+}
+
+/** namedContexts are the image and URL named contexts of a BuildStart, which the server reads itself. */
+function namedContexts(start: BuildStartMsg): Pick<BuildRequest, 'buildContexts'> {
+  const images = start.imageContexts.map((c) => ({ name: c.name, type: 'image' as const, ref: c.ref }));
+  const urls = start.urlContexts.map((c) => ({ name: c.name, type: 'url' as const, url: c.url }));
+  return images.length + urls.length === 0 ? {} : { buildContexts: [...images, ...urls] };
+}
+
+function contextSourceDate(text: string): Pick<BuildRequest, 'contextSourceDate'> {
+  if (text === '') return {};
+  if (!/^\d+$/.test(text)) throw new UsageError(`Cannot use context source date "${text}": expected whole seconds since 1970`);
+  return { contextSourceDate: Number(text) };
 }

@@ -20,6 +20,11 @@ export interface OutputMsg {
   readonly forceCompression: boolean;
   readonly manifestAnnotations: Readonly<Record<string, string>>;
   readonly indexAnnotations: Readonly<Record<string, string>>;
+  readonly rewriteTimestamp: boolean;
+  /** Decimal seconds, or empty when the output names no epoch of its own. */
+  readonly sourceDateEpoch: string;
+  /** The output's `source-date-epoch` was given empty: no epoch. */
+  readonly noSourceDateEpoch: boolean;
 }
 
 /** CacheImportMsg is one `--cache-from` the server loads itself (type registry). */
@@ -81,6 +86,9 @@ export interface BuildStartMsg {
   /** `--label` values set on the image config. */
   readonly labels: Readonly<Record<string, string>>;
   readonly run: RunSettingsMsg;
+  /** Decimal seconds since 1970, or empty: when the context fetched from a URL was last changed. */
+  readonly contextSourceDate: string;
+  readonly urlContexts: readonly { readonly name: string; readonly url: string }[];
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -187,6 +195,9 @@ function outputOf(v: unknown): OutputMsg {
     forceCompression: f.bool('forceCompression'),
     manifestAnnotations: Object.fromEntries(f.strMap('manifestAnnotations')),
     indexAnnotations: Object.fromEntries(f.strMap('indexAnnotations')),
+    rewriteTimestamp: f.bool('rewriteTimestamp'),
+    sourceDateEpoch: f.str('sourceDateEpoch'),
+    noSourceDateEpoch: f.bool('noSourceDateEpoch'),
   };
 }
 
@@ -239,6 +250,11 @@ function startOf(f: Fields): BuildStartMsg {
     sshIds: f.strings('sshIds'),
     labels: Object.fromEntries(f.strMap('labels')),
     run: runSettingsFromWire(f.sub('run')),
+    contextSourceDate: f.str('contextSourceDate'),
+    urlContexts: f.list('urlContexts').map((v) => {
+      const n = new Fields(v, 'NamedUrl');
+      return { name: n.str('name'), url: n.str('url') };
+    }),
   };
 }
 

@@ -27,6 +27,9 @@ export function outputMsgOf(spec: OutputSpec): OutputMsg {
     forceCompression: image?.forceCompression ?? false,
     manifestAnnotations: image?.annotations?.manifest ?? {},
     indexAnnotations: image?.annotations?.index ?? {},
+    rewriteTimestamp: image?.rewriteTimestamp ?? false,
+    sourceDateEpoch: image?.sourceDateEpoch === undefined || image.sourceDateEpoch === null ? '' : String(image.sourceDateEpoch),
+    noSourceDateEpoch: image?.sourceDateEpoch === null,
   };
 }
 
@@ -44,7 +47,16 @@ function imageOf(m: OutputMsg): ImageExportOptions {
     ...(Object.keys(m.manifestAnnotations).length + Object.keys(m.indexAnnotations).length === 0
       ? {}
       : { annotations: { manifest: m.manifestAnnotations, index: m.indexAnnotations } }),
+    ...(m.rewriteTimestamp ? { rewriteTimestamp: true } : {}),
+    ...epochOf(m),
   };
+}
+
+function epochOf(m: OutputMsg): Pick<ImageExportOptions, 'sourceDateEpoch'> {
+  if (m.noSourceDateEpoch) return { sourceDateEpoch: null };
+  if (m.sourceDateEpoch === '') return {};
+  if (!/^\d+$/.test(m.sourceDateEpoch)) throw new UsageError(`Cannot use source-date-epoch="${m.sourceDateEpoch}": expected a whole number of seconds`);
+  return { sourceDateEpoch: Number(m.sourceDateEpoch) };
 }
 
 /**

@@ -14,8 +14,11 @@ export interface LayerBlob {
 
 /** LayerBlobCache remembers the blob made from a snapshot under a key of compression settings. */
 export interface LayerBlobCache {
-  /** anyCompression: a blob the snapshot was pulled as may be returned even when its compression differs. */
-  get(snapshotId: string, key: string, options?: { anyCompression?: boolean }): Promise<LayerBlob | undefined>;
+  /**
+   * anyCompression: a blob the snapshot was pulled as may be returned even when its compression differs; exact: only
+   * a blob made from the snapshot with these settings, never the one it was pulled as.
+   */
+  get(snapshotId: string, key: string, options?: { anyCompression?: boolean; exact?: boolean }): Promise<LayerBlob | undefined>;
   set(snapshotId: string, key: string, blob: LayerBlob): Promise<void>;
   /** origin returns the blob the snapshot was unpacked from (a pulled or imported layer), if any. */
   origin(snapshotId: string): Promise<LayerBlob | undefined>;
@@ -28,6 +31,11 @@ export interface LayerBlobOptions {
   readonly sourceDateEpoch?: number;
   /** false (the default) keeps pulled base layers as they are; true recompresses those of another compression. */
   readonly forceCompression?: boolean;
+  /**
+   * With sourceDateEpoch, true makes the blob from the snapshot's files with their times clamped even when the layer
+   * came pulled or imported as a blob (BuildKit's rewrite-timestamp), memoised under its own key.
+   */
+  readonly rewriteTimestamp?: boolean;
   /** Where blobs go: only their presence and writing are needed. */
   readonly store: ContentIngester & Pick<ContentProvider, 'info'>;
   /**
@@ -40,9 +48,15 @@ export interface LayerBlobOptions {
 }
 
 /** layerBlobKey is the memo key of a blob made with the given settings. */
-export function layerBlobKey(options: Pick<LayerBlobOptions, 'compression' | 'level' | 'sourceDateEpoch'>): string {
+export function layerBlobKey(options: Pick<LayerBlobOptions, 'compression' | 'level' | 'sourceDateEpoch' | 'rewriteTimestamp'>): string {
   const level = options.level ?? defaultLevel(options.compression);
-  return `${options.compression}/${level ?? '-'}/${options.sourceDateEpoch ?? '-'}`;
+  const key = `${options.compression}/${level ?? '-'}/${options.sourceDateEpoch ?? '-'}`;
+  // Only a blob made from the files with the clamp has this key: one converted from the layer's own blob has not.
+  return isRewrite(options) ? `${key}/rewritten` : key;
+}
+
+function isRewrite(options: Pick<LayerBlobOptions, 'sourceDateEpoch' | 'rewriteTimestamp'>): boolean {
+  return options.rewriteTimestamp === true && options.sourceDateEpoch !== undefined;
 }
 
 /** getLayerBlob returns the compressed layer blob of a snapshot, making and storing it unless memoised. */
@@ -50,10 +64,11 @@ export async function getLayerBlob(snapshot: { id: string; dir: string }, option
   const { signal, store, cache } = options;
   signal.throwIfAborted();
   const key = layerBlobKey(options);
-  const cached = await cache.get(snapshot.id, key, { anyCompression: options.forceCompression !== true });
+  const rewrite = isRewrite(options);
+  const cached = await cache.get(snapshot.id, key, rewrite ? { exact: true } : { anyCompression: options.forceCompression !== true });
   // The store may have collected the blob since; then make it again.
   if (cached !== undefined && (await store.info(cached.descriptor.digest)) !== undefined) return cached;
-  const origin = await cache.origin(snapshot.id);
+  const origin = rewrite ? undefined : await cache.origin(snapshot.id);
   if (origin !== undefined && options.source !== undefined && (await options.source.info(origin.descriptor.digest)) !== undefined) {
     const blob = await convertLayerBlob(origin, { ...options, source: options.source });
     await cache.set(snapshot.id, key, blob);

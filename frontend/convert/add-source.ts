@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
-import type { Edge, GitSource } from '../../solver/graph/index.js';
+import type { Edge, GitSource, HttpSource } from '../../solver/graph/index.js';
 import { parseGitRef, type GitRef } from './git-ref.js';
 import type { CompileContext } from './context.js';
 import type { StageState } from './stage-state.js';
@@ -26,23 +26,22 @@ export function urlFilename(url: string): string {
   }
 }
 
-/** httpSourceEdge adds the SourceOp of an HTTP download. */
-export function httpSourceEdge(ctx: CompileContext, state: StageState, url: string, checksum: string | undefined, location: SourceLocation): Edge {
+/** httpSourceOf is the source of an ADD from a URL, with its --checksum. */
+export function httpSourceOf(url: string, checksum: string | undefined, location: SourceLocation): HttpSource {
   if (checksum !== undefined && !/^sha256:[a-f0-9]{64}$/.test(checksum)) {
     throw new DockerfileError(`invalid checksum digest format "${checksum}": expected sha256:<64 hex digits>`, { location });
   }
-  const source = { type: 'http' as const, url, filename: urlFilename(url), ...(checksum === undefined ? {} : { checksum }) };
+  return { type: 'http', url, filename: urlFilename(url), ...(checksum === undefined ? {} : { checksum }) };
+}
+
+/** httpSourceEdge adds the SourceOp of an HTTP download. */
+export function httpSourceEdge(ctx: CompileContext, state: StageState, url: string, checksum: string | undefined, location: SourceLocation): Edge {
+  const source = httpSourceOf(url, checksum, location);
   return ctx.graph.add({ kind: 'source', source, platform: state.platform }, [], { name: `[internal] load ${url}`, location });
 }
 
-/** gitSourceEdge adds the SourceOp of a git checkout; ADD's --keep-git-dir and --checksum join the URL's query. */
-export function gitSourceEdge(
-  ctx: CompileContext,
-  state: StageState,
-  git: GitRef,
-  options: { keepGitDir: boolean | undefined; checksum: string | undefined },
-  location: SourceLocation,
-): Edge {
+/** gitSourceOf is the source of an ADD from a git repository; ADD's --keep-git-dir and --checksum join the URL's query. */
+export function gitSourceOf(git: GitRef, options: { keepGitDir: boolean | undefined; checksum: string | undefined }, location: SourceLocation): GitSource {
   if (options.keepGitDir !== undefined && git.keepGitDir !== undefined && options.keepGitDir !== git.keepGitDir) {
     throw new DockerfileError('inconsistent keep-git-dir configuration', { location });
   }
@@ -54,7 +53,18 @@ export function gitSourceEdge(
     throw new DockerfileError(`checksum mismatch "${options.checksum}" != "${git.checksum}"`, { location });
   }
   const keepGitDir = options.keepGitDir ?? git.keepGitDir ?? false;
-  const source: GitSource = { type: 'git', ...git, keepGitDir, ...(checksum === undefined ? {} : { checksum }) };
+  return { type: 'git', ...git, keepGitDir, ...(checksum === undefined ? {} : { checksum }) };
+}
+
+/** gitSourceEdge adds the SourceOp of a git checkout. */
+export function gitSourceEdge(
+  ctx: CompileContext,
+  state: StageState,
+  git: GitRef,
+  options: { keepGitDir: boolean | undefined; checksum: string | undefined },
+  location: SourceLocation,
+): Edge {
+  const source = gitSourceOf(git, options, location);
   const name = `[internal] load git source ${git.remote}${git.ref === '' ? '' : `#${git.ref}`}${git.subdir === '' ? '' : `:${git.subdir}`}`;
   return ctx.graph.add({ kind: 'source', source, platform: state.platform }, [], { name, location });
 }

@@ -2,7 +2,7 @@ import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import type { Edge } from '../../solver/graph/index.js';
 import { withSuggestion } from '../instructions/index.js';
 import type { CompileContext } from './context.js';
-import { contextSource } from './context-source.js';
+import { contextSource, namedUrlSource } from './context-source.js';
 import type { StageState } from './stage-state.js';
 
 /** imageSource adds the SourceOp of an image pinned by digest. */
@@ -39,6 +39,7 @@ export async function resolveCopyFrom(
     return source.edge;
   }
   if (named?.type === 'local') return contextSource(ctx, state, copy, from, location);
+  if (named?.type === 'url') return namedUrlSource(ctx, from, named.url, state.platform, location);
   const ref = named?.type === 'image' ? named.ref : from;
   let resolved;
   try {

@@ -1,4 +1,4 @@
-import type { ContainerConfig, HistoryEntry, ImageConfig, Platform } from '../../base/oci.js';
+import type { ContainerConfig, HistoryEntry, ImageBase, ImageConfig, Platform } from '../../base/oci.js';
 
 /** MutableContainerConfig is the working copy of a stage's container config. */
 export type MutableContainerConfig = { -readonly [K in keyof ContainerConfig]: ContainerConfig[K] };
@@ -10,6 +10,8 @@ export interface ImageState {
   history: HistoryEntry[];
   /** When the entries this build adds were made: SOURCE_DATE_EPOCH (RFC 3339), else left for the exporter to fill. */
   historyTime?: string;
+  /** What the image took from a base image (none for scratch or a named local context). */
+  base?: ImageBase;
 }
 
 /** DEFAULT_PATH is the PATH a Linux image gets when its config sets none. */
@@ -22,16 +24,23 @@ export function emptyImageState(): ImageState {
   return { author: undefined, config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' }, history: [] };
 }
 
-/** imageStateFrom copies a base image's config, dropping its creation time and layers. */
+/** imageStateFrom copies a base image's config, dropping its creation time, and notes what the image takes from it. */
 export function imageStateFrom(image: ImageConfig): ImageState {
-  return { author: image.author, config: { ...(image.config ?? {}) }, history: [...(image.history ?? [])] };
+  const history = [...(image.history ?? [])];
+  return { author: image.author, config: { ...(image.config ?? {}) }, history, base: { diffIds: image.rootfs.diff_ids, historyLength: history.length } };
 }
 
 /** cloneImageState copies a stage's image for a stage built FROM it; ONBUILD triggers do not carry over. */
 export function cloneImageState(image: ImageState): ImageState {
   const config = { ...image.config };
   delete config.OnBuild;
-  return { author: image.author, config, history: [...image.history], ...(image.historyTime === undefined ? {} : { historyTime: image.historyTime }) };
+  return {
+    author: image.author,
+    config,
+    history: [...image.history],
+    ...(image.historyTime === undefined ? {} : { historyTime: image.historyTime }),
+    ...(image.base === undefined ? {} : { base: image.base }),
+  };
 }
 
 /** commitHistory records one instruction in the image history, as BuildKit words it. */

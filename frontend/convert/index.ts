@@ -18,7 +18,7 @@ import type { StageState } from './stage-state.js';
 import type { BuildDefinition, CompileOptions, ResolvedImageConfig } from './types.js';
 import { targetStageIndex } from './target.js';
 
-export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, NamedContext, ResolvedImageConfig, RunSettings } from './types.js';
+export type { BuildDefinition, BuildWarning, CompileOptions, ImageConfigResolver, NamedContext, ResolvedImageConfig, RunSettings, SourceDateResolver, SourceDateSubject } from './types.js';
 export { FindingsError } from './checks.js';
 
 const PROXY_KEYS: readonly (readonly [string, keyof ProxyEnv])[] = [
@@ -121,8 +121,11 @@ async function compileChecked(parsed: ParseResult, options: CompileOptions, warn
   checkStageNames(stages, warnings);
   checkInstructionCasing(stages, warnings);
   const lexer = new ShellLexer({ escapeToken: parsed.escapeToken });
-  const args = globalArgs(lexer, metaArgs, stages, options);
-  checkFroms(stages, lexer, { args, defaults: defaultGlobalArgs(lexer, metaArgs, stages, options), metaArgs }, warnings);
+  const declared = globalArgs(lexer, metaArgs, stages, options);
+  checkFroms(stages, lexer, { args: declared, defaults: defaultGlobalArgs(lexer, metaArgs, stages, options), metaArgs }, warnings);
+  const epoch = await resolveSourceDateEpoch({ buildArgs: options.buildArgs, globalArgs: declared, stages, lexer, options });
+  const args = epoch.globalArgs;
+  const resolvedOptions = { ...options, buildArgs: epoch.buildArgs };
   const compiled = new Map<number, Promise<StageState>>();
   const resolved = new Map<string, Promise<ResolvedImageConfig>>();
   const byName = new Map<string, number>();
@@ -130,7 +133,7 @@ async function compileChecked(parsed: ParseResult, options: CompileOptions, warn
     if (s.from.stageName !== undefined) byName.set(s.from.stageName.toLowerCase(), i);
   });
   const ctx: CompileContext = {
-    options,
+    options: resolvedOptions,
     lexer,
     displayLexer: new ShellLexer({ escapeToken: parsed.escapeToken, rawQuotes: true, skipUnsetEnv: true }),
     heredocLexer: new ShellLexer({ escapeToken: parsed.escapeToken, skipProcessQuotes: true }),
@@ -139,7 +142,7 @@ async function compileChecked(parsed: ParseResult, options: CompileOptions, warn
     warnings,
     stages,
     proxyEnv: proxyEnvFrom(options.buildArgs),
-    sourceDateEpoch: resolveSourceDateEpoch(options.buildArgs, args, (name) => byName.has(name.toLowerCase()) || options.namedContexts?.has(name) === true),
+    sourceDateEpoch: epoch.epoch,
     stageIndex: (name) => byName.get(name.toLowerCase()),
     compileStage(index) {
       let p = compiled.get(index);
@@ -163,8 +166,9 @@ async function compileChecked(parsed: ParseResult, options: CompileOptions, warn
   // --check lints every stage, as BuildKit's lint request does, not only those the target needs.
   if (options.checkOnly === true) await Promise.all(stages.map((_, i) => ctx.compileStage(i)));
   const violation = warnings.violation();
-  const epoch = ctx.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: ctx.sourceDateEpoch };
-  return { root: state.edge, image: finalizeImage(state.image, state.basePlatform ?? options.targetPlatform), stageName: state.name, warnings: warnings.list, checkFailed: violation !== undefined, ...(violation === undefined ? {} : { violation }), ...epoch };
+  const dated = epoch.epoch === undefined ? {} : { sourceDateEpoch: epoch.epoch };
+  const base = state.image.base === undefined ? {} : { base: state.image.base };
+  return { root: state.edge, image: finalizeImage(state.image, state.basePlatform ?? options.targetPlatform), stageName: state.name, warnings: warnings.list, checkFailed: violation !== undefined, ...(violation === undefined ? {} : { violation }), ...dated, ...base };
 }
 
 async function resolveWithLocation(options: CompileOptions, ref: string, platform: Platform, location: SourceLocation): Promise<ResolvedImageConfig> {

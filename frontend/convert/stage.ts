@@ -5,7 +5,7 @@ import { parseInstruction, suggestNearest, type FromInstruction, type Instructio
 import { parseDockerfile } from '../parser/index.js';
 import type { CompileContext } from './context.js';
 import { imageSource } from './copy-from.js';
-import { namedContextRoot } from './context-source.js';
+import { namedContextRoot, namedUrlSource } from './context-source.js';
 import { dispatchInstruction, type StageInstruction } from './dispatch.js';
 import { runLexer } from './expand.js';
 import { cloneImageState, DEFAULT_PATH, emptyImageState, imageStateFrom, setEnvEntry } from './image-state.js';
@@ -98,6 +98,9 @@ async function resolveBase(ctx: CompileContext, index: number, name: string, pla
   const fresh = { edge: null, env: new Map<string, string>(), buildArgs: [], workdir: '/', user: '', platform };
   if (named?.type === 'local') {
     return { kind: 'scratch', state: { ...fresh, edge: namedContextRoot(ctx, baseName, platform), image: emptyImageState() }, triggers: [] };
+  }
+  if (named?.type === 'url') {
+    return { kind: 'scratch', state: { ...fresh, edge: namedUrlSource(ctx, baseName, named.url, platform, from.location), image: emptyImageState() }, triggers: [] };
   }
   if (named?.type === 'image') baseName = named.ref;
   if (baseName.toLowerCase() === 'scratch') return { kind: 'scratch', state: { ...fresh, image: emptyImageState() }, triggers: [] };

@@ -1,6 +1,6 @@
 import type { SourceLocation } from '../../base/errors.js';
-import type { ImageConfig, Platform } from '../../base/oci.js';
-import type { Edge, ExecMeta } from '../../solver/graph/index.js';
+import type { ImageBase, ImageConfig, Platform } from '../../base/oci.js';
+import type { Edge, ExecMeta, GitSource, HttpSource } from '../../solver/graph/index.js';
 
 /** ResolvedImageConfig is a base image's normalised reference, manifest digest and config. */
 export interface ResolvedImageConfig {
@@ -12,6 +12,19 @@ export interface ResolvedImageConfig {
 
 /** ImageConfigResolver looks up an image's config for a platform; injected so the frontend does no I/O. */
 export type ImageConfigResolver = (ref: string, options: { platform: Platform; signal: AbortSignal }) => Promise<ResolvedImageConfig>;
+
+/**
+ * SourceDateSubject is what a SOURCE_DATE_EPOCH that is no number dates the build by: the build context, or the HTTP
+ * or git source of a named context or of a source-only stage.
+ */
+export type SourceDateSubject = { readonly kind: 'context' } | { readonly kind: 'source'; readonly source: HttpSource | GitSource };
+
+/**
+ * SourceDateResolver finds when a source last changed, in seconds since 1970, as BuildKit dates it: a git commit's
+ * committer time; an HTTP download's Last-Modified, else the newest file in it when it is an archive. Undefined when
+ * the source tells none (a local folder). Injected so the frontend does no I/O.
+ */
+export type SourceDateResolver = (subject: SourceDateSubject, options: { signal: AbortSignal }) => Promise<number | undefined>;
 
 /** CompileOptions configures one Dockerfile compilation. */
 export interface CompileOptions {
@@ -37,13 +50,18 @@ export interface CompileOptions {
    * part of each RUN's cache key.
    */
   readonly run?: RunSettings;
+  /** Dates the build when SOURCE_DATE_EPOCH names its context, a named context or a stage; without it they give none. */
+  readonly resolveSourceDate?: SourceDateResolver;
 }
 
 /** RunSettings are the build-wide settings of RUN processes. */
 export type RunSettings = Pick<ExecMeta, 'hostname' | 'extraHosts' | 'shmSizeBytes' | 'ulimits'>;
 
-/** NamedContext is what a `--build-context` names: a local folder (registered under its name) or an image. */
-export type NamedContext = { readonly type: 'local' } | { readonly type: 'image'; readonly ref: string };
+/**
+ * NamedContext is what a `--build-context` names: a local folder (registered under its name), an image, or a URL (a
+ * git repository, or an HTTP download read as one file named `context`, as BuildKit reads it).
+ */
+export type NamedContext = { readonly type: 'local' } | { readonly type: 'image'; readonly ref: string } | { readonly type: 'url'; readonly url: string };
 
 /** BuildWarning is a check finding (BuildKit rule name) with its location, and the rule's description and page. */
 export interface BuildWarning {
@@ -68,4 +86,6 @@ export interface BuildDefinition {
   readonly violation?: string;
   /** SOURCE_DATE_EPOCH (seconds) from a --build-arg or a global ARG: what the export dates and clamps times to. */
   readonly sourceDateEpoch?: number;
+  /** What the image keeps from its base image, which an export's epoch leaves as it is. */
+  readonly base?: ImageBase;
 }

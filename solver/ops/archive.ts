@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { FileOpError } from '../../base/errors.js';
-import { applyLayer, cleanEntryPath, decompress, filterThroughProcess, type TarHeader } from '../../cache/index.js';
+import { applyLayer, cleanEntryPath, decompress, filterThroughProcess, readTar, type TarHeader } from '../../cache/index.js';
 
 /** ArchiveCompression is how a local ADD source is compressed, found by its first bytes. */
 export type ArchiveCompression = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'none';
@@ -96,4 +96,22 @@ export async function extractArchive(path: string, dir: string, signal: AbortSig
     if (signal.aborted) throw err;
     throw new FileOpError(`Cannot extract archive "${path}"`, { cause: err });
   }
+}
+
+/**
+ * newestFileTime is the latest modification time (seconds since 1970) of the regular files in a tar archive in any
+ * compression, as BuildKit dates a downloaded archive; undefined when the file is no archive or holds no file.
+ */
+export async function newestFileTime(path: string, signal: AbortSignal): Promise<number | undefined> {
+  if (!(await isTarArchive(path, signal))) return undefined;
+  let newest: number | undefined;
+  try {
+    for await (const entry of readTar(uncompressedStream(path, signal))) {
+      if (entry.header.type === 'file' && (newest === undefined || entry.header.mtime > newest)) newest = entry.header.mtime;
+    }
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new FileOpError(`Cannot read archive "${path}"`, { cause: err });
+  }
+  return newest;
 }

@@ -68,6 +68,19 @@ async function resolveRef(source: GitSource, signal: AbortSignal): Promise<{ com
   return found;
 }
 
+/** gitCommitTime is when a commit of a repository was committed (its committer time, seconds since 1970). */
+export async function gitCommitTime(source: GitSource, commit: string, signal: AbortSignal): Promise<number> {
+  const tmp = await mkdtemp(join(tmpdir(), 'tbuild-git-'));
+  try {
+    const bare = join(tmp, 'repo.git');
+    // Only the commits are needed: a server that cannot filter sends everything, which serves as well.
+    await git(['clone', '--quiet', '--bare', '--filter=blob:none', source.remote, bare], signal);
+    return Number((await git(['show', '-s', '--format=%ct', commit], signal, bare)).trim());
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
 /** checkoutGit clones a repository at a commit and commits the tree (or its subdir) as a snapshot. */
 export async function checkoutGit(source: GitSource, commit: string, snapshotter: Snapshotter, signal: AbortSignal): Promise<string> {
   await using active = await snapshotter.prepare(null);
@@ -84,8 +97,11 @@ async function updateSubmodules(work: string, signal: AbortSignal): Promise<void
   await git(update, signal, work);
 }
 
-/** checkoutGitTo clones a repository at a commit and copies the tree (or its subdir) into an existing folder. */
-export async function checkoutGitTo(source: GitSource, commit: string, dest: string, signal: AbortSignal): Promise<void> {
+/**
+ * checkoutGitTo clones a repository at a commit and copies the tree (or its subdir) into an existing folder; it returns
+ * the commit's committer time (seconds since 1970).
+ */
+export async function checkoutGitTo(source: GitSource, commit: string, dest: string, signal: AbortSignal): Promise<number> {
   const tmp = await mkdtemp(join(tmpdir(), 'tbuild-git-'));
   try {
     const work = join(tmp, 'checkout');
@@ -93,7 +109,7 @@ export async function checkoutGitTo(source: GitSource, commit: string, dest: str
     // Detached at the commit, as BuildKit leaves a kept .git (HEAD holds the commit id).
     await git(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', commit], signal, work);
     if (source.submodules !== false) await updateSubmodules(work, signal);
-    const time = source.mtime === 'commit' ? (await git(['log', '-1', '--format=%ct', commit], signal, work)).trim() : '';
+    const time = (await git(['log', '-1', '--format=%ct', commit], signal, work)).trim();
     if (!source.keepGitDir) await rm(join(work, '.git'), { recursive: true, force: true });
     const from = posix.join(work, posix.normalize(`/${source.subdir}`));
     const st = await lstat(from).catch(() => undefined);
@@ -105,6 +121,7 @@ export async function checkoutGitTo(source: GitSource, commit: string, dest: str
     }
     const cp = await exec('cp', ['-a', '--', `${from}/.`, dest], { signal }).catch((err: unknown) => err);
     if (cp instanceof Error) throw new FileOpError(`Cannot copy the checkout of ${source.remote}`, { cause: cp });
+    return Number(time);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -8,5 +8,5 @@ export { listenAgentSocket, LocalSshAgentProvider, type AgentListener, type SshA
 export type { Ref, SnapshotRef, LocalRef, LocalContext, ImportedLayer, ImportedRef, SolvedRef } from './ref.js';
 export { createImportedCache, withImportedCache, type FetchOptions, type ImportedCache, type ImportedCacheDeps } from './imported-cache.js';
 export { loadCache, localCacheSource, registryCacheSource, type CacheBlobSource, type LoadedCache } from './cache-source.js';
-export { extractArchive, isTarArchive } from './archive.js';
+export { extractArchive, isTarArchive, newestFileTime } from './archive.js';
 export { loadGitSource, loadHttpSource } from './remote-source.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImageConfig } from '../../base/oci.js';
+import type { ImageBase, ImageConfig } from '../../base/oci.js';
 import { createLocalContentStore } from '../../cache/content-store.js';
 import { readTar } from '../../cache/layer/index.js';
 import {
@@ -59,11 +59,13 @@ const config: ImageConfig = {
   rootfs: { type: 'layers', diff_ids: [] },
   history: [{ created: '2030-01-01T00:00:00Z', created_by: 'base' }, { created_by: 'upper' }],
 };
+/** The config's first history entry came with a base image (whose layers are not part of this test). */
+const BASE: ImageBase = { diffIds: [], historyLength: 1 };
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'tbuild-export-'));
   await makeSnapshots();
-  image = await buildImage({ layers, config }, { compression: 'gzip', sourceDateEpoch: EPOCH, store: store(), cache: createMemoryLayerBlobCache(), signal });
+  image = await buildImage({ layers, config }, { compression: 'gzip', sourceDateEpoch: EPOCH, base: BASE, store: store(), cache: createMemoryLayerBlobCache(), signal });
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -84,15 +86,16 @@ async function expectMergedTree(dir: string): Promise<void> {
 
 describe('exporter outputs', () => {
   it('builds a reproducible image with clamped times', async () => {
-    // With an epoch the exporter keeps the dates it is given: the frontend dates what the build adds, and a base's
-    // entry keeps its own date, as BuildKit's exporter keeps base history (moby/buildkit#4614). The image is dated by
-    // its last dated entry, as BuildKit dates it.
-    expect(image.config.history?.map((h) => h.created)).toEqual(['2030-01-01T00:00:00Z', undefined]);
-    expect(image.config.created).toBe('2030-01-01T00:00:00Z');
+    // With an epoch a base's entry keeps its own date, as BuildKit's exporter keeps base history (moby/buildkit#4614),
+    // and what the build added undated is dated at the epoch. The image is dated by its last dated entry, as BuildKit
+    // dates it.
+    const epoch = new Date(EPOCH * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    expect(image.config.history?.map((h) => h.created)).toEqual(['2030-01-01T00:00:00Z', epoch]);
+    expect(image.config.created).toBe(epoch);
     expect(image.config.rootfs.diff_ids).toHaveLength(2);
     expect(image.manifestDescriptor.platform).toEqual({ os: 'linux', architecture: 'amd64' });
     const again = await buildImage({ layers: layers.map((l) => ({ ...l, id: `${l.id}-2` })), config }, {
-      compression: 'gzip', sourceDateEpoch: EPOCH, store: store(), cache: createMemoryLayerBlobCache(), signal,
+      compression: 'gzip', sourceDateEpoch: EPOCH, base: BASE, store: store(), cache: createMemoryLayerBlobCache(), signal,
     });
     expect(again.manifestDescriptor.digest).toBe(image.manifestDescriptor.digest);
   });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, REPO_ROOT, run, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/remote-server.js';
 import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
+import { serveDir } from '../compat/buildkit/fixtures.js';
 
 /** Transfer is what the context sync line of a remote build reports. */
 interface Transfer {
@@ -201,6 +202,29 @@ describe('tbuild build --builder: builds on a remote builder over a unix socket'
     expect(done.ms).toBeLessThan(10_000);
     await waitFor(() => server.log().includes('"msg":"build cancelled"'), 'the server to log the cancellation');
     await waitFor(async () => (await readdir(join(root, 'tmp'))).every((n) => !n.startsWith('remote-')), 'the build files to go');
+  });
+
+  it('carries what dates the build, named contexts at a URL and the epoch attributes of outputs to the builder', async () => {
+    const served = join(tmp.path, 'served');
+    await mkdir(served);
+    // A context archive whose newest file dates the build, and a file a named context downloads.
+    const ctx = join(tmp.path, 'dated-ctx');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nARG SOURCE_DATE_EPOCH\nCOPY --from=extra context /extra\nRUN echo -n "$SOURCE_DATE_EPOCH" > /epoch\n');
+    expect((await run('tar', ['-cf', join(served, 'ctx.tar'), '--mtime=@1700000302', '-C', ctx, 'Dockerfile'])).code).toBe(0);
+    await writeFile(join(served, 'extra.txt'), 'extra\n');
+    await using http = await serveDir(served);
+    const oci = join(tmp.path, 'dated.tar');
+    const res = await runTbuild(
+      ['build', '--builder', builder, '--build-arg', 'SOURCE_DATE_EPOCH=context', '--build-context', `extra=${http.url}/extra.txt`, '--output', `type=oci,dest=${oci},rewrite-timestamp=true`, `${http.url}/ctx.tar`],
+      { env: env('dated') },
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const cfg = JSON.parse((await run('skopeo', ['inspect', '--config', `oci-archive:${oci}`])).stdout) as { created: string };
+    expect(cfg.created).toBe('2023-11-14T22:18:22Z');
+    const manifest = JSON.parse((await run('skopeo', ['inspect', '--raw', `oci-archive:${oci}`])).stdout) as { layers: { annotations?: Record<string, string> }[] };
+    expect(manifest.layers.at(-1)?.annotations?.['buildkit/rewritten-timestamp']).toBe('1700000302');
+    expect(manifest.layers.at(-2)?.annotations?.['buildkit/rewritten-timestamp']).toBe('1700000302');
   });
 
   it('refuses options the protocol cannot carry instead of dropping them', async () => {

@@ -43,6 +43,16 @@ describe('tbuild build command line', () => {
     expect(() => parseBuildCommand(['-q', '--progress', 'plain', '.'])).toThrow(/--quiet/);
   });
 
+  it('takes a git repository or an http(s) URL as a named context, as buildx passes them on', () => {
+    const contexts = parseBuildCommand(['--build-context', 'a=https://example.com/src.tar', '--build-context', 'b=git@example.com:r.git', '--build-context', 'c=docker-image://busybox', '.']).request.buildContexts;
+    expect(contexts).toEqual([
+      { name: 'a', type: 'url', url: 'https://example.com/src.tar' },
+      { name: 'b', type: 'url', url: 'git@example.com:r.git' },
+      { name: 'c', type: 'image', ref: 'busybox' },
+    ]);
+    expect(() => parseBuildCommand(['--build-context', 'a=ftp://example.com/x', '.'])).toThrow(/a git repository or an http\(s\) URL/);
+  });
+
   it('rejects what it cannot use, naming it', () => {
     expect(() => parseBuildCommand(['--progress', 'fancy', '.'])).toThrow(/--progress=fancy/);
     expect(() => parseBuildCommand(['--frobnicate', '.'])).toThrow(UsageError);
@@ -68,6 +78,14 @@ describe('--output', () => {
   it('takes a bare folder as type=local and - as a tar on stdout', () => {
     expect(parseOutput('out/', [])).toEqual({ type: 'local', dest: 'out/' });
     expect(parseOutput('-', [])).toEqual({ type: 'tar', dest: '-' });
+  });
+
+  it('reads BuildKit\'s epoch attributes of image outputs: source-date-epoch (empty for none) and rewrite-timestamp', () => {
+    expect(parseOutput('type=oci,dest=o.tar,rewrite-timestamp=true,source-date-epoch=1700000000', [])).toMatchObject({ image: { rewriteTimestamp: true, sourceDateEpoch: 1_700_000_000 } });
+    expect(parseOutput('type=image,name=a,source-date-epoch=', [])).toMatchObject({ image: { sourceDateEpoch: null } });
+    expect(parseOutput('type=oci,dest=o.tar,rewrite-timestamp=false', [])).toMatchObject({ image: { rewriteTimestamp: false } });
+    expect(() => parseOutput('type=oci,dest=o.tar,source-date-epoch=yesterday', [])).toThrow(/source-date-epoch="yesterday"/);
+    expect(() => parseOutput('type=oci,dest=o.tar,rewrite-timestamp=maybe', [])).toThrow(/rewrite-timestamp="maybe"/);
   });
 
   it('rejects unknown types and missing destinations', () => {

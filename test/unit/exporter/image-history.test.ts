@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../base/digest.js';
-import { MEDIA_TYPES, type HistoryEntry, type ImageConfig } from '../../../base/oci.js';
+import { MEDIA_TYPES, type HistoryEntry, type ImageBase, type ImageConfig } from '../../../base/oci.js';
 import { createLocalContentStore } from '../../../cache/content-store.js';
 import { buildImage, type BlobLayer } from '../../../exporter/index.js';
 import { makeTempDir } from '../../helpers/cli.js';
@@ -30,7 +30,7 @@ const unusedCache = {
   origin: () => Promise.resolve(undefined),
 };
 
-async function build(cfg: ImageConfig, layers: BlobLayer[], extra: { sourceDateEpoch?: number } = {}): Promise<ImageConfig> {
+async function build(cfg: ImageConfig, layers: BlobLayer[], extra: { sourceDateEpoch?: number; base?: ImageBase } = {}): Promise<ImageConfig> {
   await using tmp = await makeTempDir();
   const store = createLocalContentStore(join(tmp.path, 'content'));
   const image = await buildImage(
@@ -84,16 +84,34 @@ describe('image history times', () => {
       { created: at, created_by: 'RUN make' },
       { created: at, created_by: 'CMD ["app"]', empty_layer: true },
     ];
-    const out = await build(config(dated), [blob(1, T1 - 1000), blob(2, T2)], { sourceDateEpoch: epoch });
+    const base = { diffIds: [blob(1).diffId], historyLength: 2 };
+    const out = await build(config(dated), [blob(1, T1 - 1000), blob(2, T2)], { sourceDateEpoch: epoch, base });
     expect(out.history?.map((h) => h.created)).toEqual([BASE_TIME, later, at, at]);
     expect(out.created).toBe(at);
   });
 
+  it('dates what the build added at the epoch when it is undated or later, and leaves the base entries as they are', async () => {
+    const epoch = Date.parse('2021-06-01T00:00:00.000Z') / 1000;
+    const at = '2021-06-01T00:00:00Z';
+    const entries: HistoryEntry[] = [
+      { created: '2023-03-03T00:00:00.000Z', created_by: 'base layer' },
+      { created_by: 'RUN make' },
+      { created: '2024-01-01T00:00:00Z', created_by: 'COPY . /' },
+      { created: BASE_TIME, created_by: 'CMD ["app"]', empty_layer: true },
+    ];
+    const out = await build(config(entries), [blob(1), blob(2), blob(3)], { sourceDateEpoch: epoch, base: { diffIds: [blob(1).diffId], historyLength: 1 } });
+    expect(out.history?.map((h) => h.created)).toEqual(['2023-03-03T00:00:00.000Z', at, at, BASE_TIME]);
+    expect(out.created).toBe(BASE_TIME);
+    // Without a base image every entry is the build's.
+    expect((await build(config(entries), [blob(1), blob(2), blob(3)], { sourceDateEpoch: epoch })).history?.[0]?.created).toBe(at);
+  });
+
   it('dates an image that adds nothing by its base, and one with no dated entry at the epoch', async () => {
     const epoch = Date.parse('2021-06-01T00:00:00.000Z') / 1000;
-    expect((await build(config([{ created: BASE_TIME, created_by: 'base layer' }]), [blob(1, T1)], { sourceDateEpoch: epoch })).created).toBe(BASE_TIME);
+    const base = { diffIds: [blob(1).diffId], historyLength: 1 };
+    expect((await build(config([{ created: BASE_TIME, created_by: 'base layer' }]), [blob(1, T1)], { sourceDateEpoch: epoch, base })).created).toBe(BASE_TIME);
     const undated = await build(config([{ created_by: 'COPY x /' }]), [blob(1, T1)], { sourceDateEpoch: epoch });
-    expect(undated.history?.map((h) => h.created)).toEqual([undefined]);
+    expect(undated.history?.map((h) => h.created)).toEqual(['2021-06-01T00:00:00Z']);
     expect(undated.created).toBe('2021-06-01T00:00:00Z');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DockerfileError } from '../../../base/errors.js';
-import { compileDockerfile } from '../../../frontend/index.js';
+import { compileDockerfile, type BuildDefinition, type CompileOptions, type NamedContext, type SourceDateResolver, type SourceDateSubject } from '../../../frontend/index.js';
+import { walkVertices } from '../../../solver/graph/index.js';
 import { compileOptions } from './compile-fixture.js';
 
 const EPOCH = '2001-09-09T01:46:40Z';
@@ -44,8 +45,99 @@ describe('SOURCE_DATE_EPOCH in the Dockerfile frontend', () => {
     const err = await failure('not-a-timestamp');
     expect(err).toBeInstanceOf(DockerfileError);
     expect((err as DockerfileError).message).toBe('invalid SOURCE_DATE_EPOCH: not-a-timestamp');
-    expect((await failure('base')) as DockerfileError).toMatchObject({ message: expect.stringContaining('from a stage or a named context is not supported') });
-    // BuildKit dates a local context by nothing.
+    // A stage it names must hold a source only.
+    expect((await failure('base')) as DockerfileError).toMatchObject({ message: 'SOURCE_DATE_EPOCH stage must use FROM scratch', location: { startLine: 1 } });
+    // Without a resolver (as BuildKit without a client) the context dates nothing.
     expect((await history(TEXT, { SOURCE_DATE_EPOCH: 'context' })).def.sourceDateEpoch).toBeUndefined();
+  });
+});
+
+const URL_SOURCE = 'https://example.com/src/archive.tar';
+
+/** compileDated compiles with a resolver that answers `dates` by subject (context, or a source's URL or remote). */
+async function compileDated(text: string, dates: Record<string, number | undefined>, over: Partial<CompileOptions> = {}) {
+  const asked: SourceDateSubject[] = [];
+  const resolveSourceDate: SourceDateResolver = (subject) => {
+    asked.push(subject);
+    const key = subject.kind === 'context' ? 'context' : subject.source.type === 'http' ? subject.source.url : subject.source.remote;
+    return Promise.resolve(dates[key]);
+  };
+  const def = await compileDockerfile(text, compileOptions({ resolveSourceDate, ...over }));
+  return { def, asked };
+}
+
+/** lastRunEnv is the environment of the definition's last RUN. */
+function lastRunEnv(def: BuildDefinition): readonly string[] {
+  let env: readonly string[] = [];
+  for (const v of walkVertices(def.root === null ? [] : [def.root.vertex])) if (v.op.kind === 'exec') env = v.op.meta.env;
+  return env;
+}
+
+describe('SOURCE_DATE_EPOCH naming what dates the build', () => {
+  const RUN_EPOCH = 'FROM busybox\nARG SOURCE_DATE_EPOCH\nRUN echo "$SOURCE_DATE_EPOCH"\n';
+
+  it('dates the build by its context, and hands the seconds to an ARG of a stage', async () => {
+    const { def, asked } = await compileDated(RUN_EPOCH, { context: 1_700_000_302 }, { buildArgs: new Map([['SOURCE_DATE_EPOCH', 'context']]) });
+    expect(asked).toEqual([{ kind: 'context' }]);
+    expect(def.sourceDateEpoch).toBe(1_700_000_302);
+    expect(lastRunEnv(def)).toContain('SOURCE_DATE_EPOCH=1700000302');
+  });
+
+  it('drops the arg when the context tells no date, so that a stage ARG has no value', async () => {
+    const { def } = await compileDated(RUN_EPOCH, {}, { buildArgs: new Map([['SOURCE_DATE_EPOCH', 'context']]) });
+    expect(def.sourceDateEpoch).toBeUndefined();
+    expect(lastRunEnv(def).some((e) => e.startsWith('SOURCE_DATE_EPOCH='))).toBe(false);
+  });
+
+  it('dates the build by the one ADD of a source-only stage, its words expanded with its own ARGs', async () => {
+    const text = `ARG SOURCE_DATE_EPOCH=mysource\nARG HOST=example.com\nFROM scratch AS MySource\nARG DIR=src\nADD --checksum=sha256:${'0'.repeat(64)} https://\${HOST}/\${DIR}/archive.tar /\n${RUN_EPOCH}`;
+    const { def, asked } = await compileDated(text, { [URL_SOURCE]: 1_700_000_402 });
+    expect(asked).toEqual([{ kind: 'source', source: { type: 'http', url: URL_SOURCE, filename: 'archive.tar', checksum: `sha256:${'0'.repeat(64)}` } }]);
+    expect(def.sourceDateEpoch).toBe(1_700_000_402);
+    expect(lastRunEnv(def)).toContain('SOURCE_DATE_EPOCH=1700000402');
+  });
+
+  it('dates the build by a git ADD of the stage', async () => {
+    const { def, asked } = await compileDated('ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nADD https://example.com/repo.git#v1 /\nFROM scratch\n', { 'https://example.com/repo.git': 1_600_000_000 });
+    expect(asked[0]).toMatchObject({ kind: 'source', source: { type: 'git', remote: 'https://example.com/repo.git', ref: 'v1', keepGitDir: false } });
+    expect(def.sourceDateEpoch).toBe(1_600_000_000);
+  });
+
+  it('lets a --build-arg number win over the stage, which is then not read', async () => {
+    const text = `ARG SOURCE_DATE_EPOCH=mysource\nFROM scratch AS mysource\nADD ${URL_SOURCE} /\nFROM scratch\n`;
+    const { def, asked } = await compileDated(text, {}, { buildArgs: new Map([['SOURCE_DATE_EPOCH', '1700000502']]) });
+    expect(asked).toEqual([]);
+    expect(def.sourceDateEpoch).toBe(1_700_000_502);
+  });
+
+  it('dates the build by a named context at a URL, read as the file `context`; other named contexts date nothing', async () => {
+    const text = 'ARG SOURCE_DATE_EPOCH=mysource\nFROM scratch\n';
+    const url = { namedContexts: new Map<string, NamedContext>([['mysource', { type: 'url', url: URL_SOURCE }]]) };
+    const { def, asked } = await compileDated(text, { [URL_SOURCE]: 1_700_000_601 }, url);
+    expect(asked).toEqual([{ kind: 'source', source: { type: 'http', url: URL_SOURCE, filename: 'context' } }]);
+    expect(def.sourceDateEpoch).toBe(1_700_000_601);
+    const image = { namedContexts: new Map<string, NamedContext>([['mysource', { type: 'image', ref: 'busybox' }]]) };
+    expect((await compileDated(text, {}, image)).def.sourceDateEpoch).toBeUndefined();
+  });
+
+  it('refuses a stage that is not a source only, with BuildKit\'s messages at the stage', async () => {
+    const failure = (stage: string): Promise<unknown> =>
+      compileDated(`ARG SOURCE_DATE_EPOCH=s\n${stage}FROM scratch\n`, {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    const cases: [string, string][] = [
+      ['FROM scratch AS s\nCOPY a /\n', 'SOURCE_DATE_EPOCH stage does not meet source-only requirements: unsupported copy instruction'],
+      ['FROM scratch AS s\nRUN true\n', 'SOURCE_DATE_EPOCH stage does not meet source-only requirements: unsupported run instruction'],
+      ['FROM scratch AS s\nADD a /\n', 'SOURCE_DATE_EPOCH stage source must be a single HTTP(S) or Git ADD'],
+      [`FROM scratch AS s\nADD ${URL_SOURCE} ${URL_SOURCE} /\n`, 'SOURCE_DATE_EPOCH stage must contain exactly one remote ADD source'],
+      [`FROM scratch AS s\nADD ${URL_SOURCE} /\nADD ${URL_SOURCE} /b\n`, 'SOURCE_DATE_EPOCH stage must contain exactly one remote ADD'],
+      ['FROM scratch AS s\nARG X=1\n', 'SOURCE_DATE_EPOCH stage must contain exactly one remote ADD'],
+    ];
+    for (const [stage, message] of cases) {
+      const err = await failure(stage);
+      expect(err, stage).toBeInstanceOf(DockerfileError);
+      expect(err, stage).toMatchObject({ message, location: { startLine: 2 } });
+    }
   });
 });
