@@ -5,7 +5,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { run } from '../../helpers/cli.js';
 
 /** TarEntry is one header (and body) of a tar archive, as BuildKit's tests write them with archive/tar. */
 export interface TarEntry {
@@ -16,13 +17,15 @@ export interface TarEntry {
   readonly mode?: number;
   readonly uid?: number;
   readonly gid?: number;
+  /** Modification time (default: 1970-01-01). */
+  readonly mtime?: Date;
 }
 
 /** makeTar returns a tar archive of the entries, in order; gzip compresses it. */
 export async function makeTar(entries: readonly TarEntry[], options: { gzip?: boolean } = {}): Promise<Buffer> {
   const pack = tar.pack();
   for (const e of entries) {
-    const header = { name: e.name, type: e.type ?? 'file', mode: e.mode ?? 0o644, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: new Date(0) };
+    const header = { name: e.name, type: e.type ?? 'file', mode: e.mode ?? 0o644, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime ?? new Date(0) };
     if (e.linkname !== undefined) Object.assign(header, { linkname: e.linkname });
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
@@ -43,8 +46,8 @@ export interface TarMember {
   readonly data: Buffer;
 }
 
-/** readTarToMap reads a tar file into a map of entry name → member. */
-export async function readTarToMap(path: string): Promise<Map<string, TarMember>> {
+/** readTarToMap reads a tar file (a path, or the archive's bytes) into a map of entry name → member. */
+export async function readTarToMap(path: string | Buffer): Promise<Map<string, TarMember>> {
   const extract = tar.extract();
   const map = new Map<string, TarMember>();
   const done = new Promise<void>((resolve, reject) => {
@@ -60,7 +63,7 @@ export async function readTarToMap(path: string): Promise<Map<string, TarMember>
     extract.on('finish', resolve);
     extract.on('error', reject);
   });
-  extract.end(await readFile(path));
+  extract.end(typeof path === 'string' ? await readFile(path) : path);
   await done;
   return map;
 }
@@ -128,6 +131,18 @@ export function useHttpServer(): TestHttpServer {
     },
     requests: (path) => seen.get(path) ?? [],
   };
+}
+
+/**
+ * commitRepo makes dir a git repository with one commit of its files, ready for git's dumb HTTP protocol (see
+ * serveDir); `date` (RFC 3339) is the commit's author and committer date.
+ */
+export async function commitRepo(dir: string, options: { date?: string } = {}): Promise<void> {
+  const env = options.date === undefined ? [] : [`GIT_AUTHOR_DATE=${options.date}`, `GIT_COMMITTER_DATE=${options.date}`];
+  for (const args of [['init', '-q'], ['config', '--local', 'user.email', 'test@example.com'], ['config', '--local', 'user.name', 'test'], ['add', '-A'], ['commit', '-q', '-m', 'msg'], ['update-server-info']]) {
+    const r = await run('env', [...env, 'git', '-C', dir, ...args]);
+    expect(r.code, r.stderr).toBe(0);
+  }
 }
 
 /** StaticServer serves a folder's files on loopback (Go's http.FileServer, enough for git's dumb HTTP protocol). */

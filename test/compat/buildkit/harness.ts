@@ -31,6 +31,8 @@ export interface BuildOptions {
   readonly file?: string;
   /** local: export the result's files (BuildKit's ExporterLocal); oci: export an OCI archive and read the image. */
   readonly output?: 'local' | 'oci' | 'none';
+  /** Attributes of the oci output besides type and dest (BuildKit's ExportEntry.Attrs). */
+  readonly outputAttrs?: Record<string, string>;
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   /** Working folder of tbuild, and the context argument to pass instead of the context's path (e.g. `.`). */
@@ -149,7 +151,7 @@ export function buildkitSuite(source: string): BuildkitSuite {
     if (o.file !== undefined) args.push('-f', join(d, o.file));
     const output = o.output ?? 'local';
     if (output === 'local') args.push('--output', `type=local,dest=${out}`);
-    if (output === 'oci') args.push('--output', `type=oci,dest=${archive}`);
+    if (output === 'oci') args.push('--output', [`type=oci,dest=${archive}`, ...Object.entries(o.outputAttrs ?? {}).map(([k, v]) => `${k}=${v}`)].join(','));
     args.push(...(o.args ?? []), o.contextArg ?? d);
     const res = await runTbuild(args, {
       ...(o.env === undefined ? {} : { env: o.env }),
