@@ -19,6 +19,7 @@ Commands:
   debug ast   Print the parsed syntax tree of a Dockerfile
   serve       Run a remote builder (gRPC) for 'build --builder'
   info        Show information about tbuild or a remote builder
+  binfmt      Register QEMU emulators for building other architectures
   login       Log in to a registry
   logout      Log out from a registry
 
@@ -89,6 +90,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
         return await (await import('./serve-command.js')).serveCommand(rest);
       case 'info':
         return await (await import('./remote-commands.js')).infoCommand(rest);
+      case 'binfmt':
+        return await (await import('./binfmt-command.js')).binfmtCommand(rest);
       case 'login':
         return await (await import('./login-command.js')).runLogin(rest);
       case 'logout':

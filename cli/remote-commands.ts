@@ -37,7 +37,8 @@ export async function runRemoteBuild(cmd: BuildCommand, o: { signal: AbortSignal
 /** INFO_HELP is the text of `tbuild info --help`. */
 export const INFO_HELP = `Usage: tbuild info [--builder ADDR] [--tlscacert F --tlscert F --tlskey F] [--token T] [--root DIR]
 
-Show the version, platform and state folder of tbuild, or of a remote builder
+Show the version, platform and state folder of tbuild, or of a remote builder; embedded, also the platforms it can
+build (its own and those binfmt_misc emulators run: see tbuild binfmt)
 `;
 
 /** infoCommand runs `tbuild info`, locally or against a builder. */
@@ -60,13 +61,15 @@ export async function infoCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   }
-  const { defaultRoot } = await import('../controller/index.js');
+  const { defaultRoot, buildablePlatforms, platformList } = await import('../controller/index.js');
   const { hostPlatform } = await import('../base/oci.js');
   const p = hostPlatform();
   const { readFile } = await import('node:fs/promises');
   const pkg: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
   const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
   process.stdout.write(`Builder:\tembedded\nVersion:\t${version}\nPlatform:\t${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}\nRoot:\t\t${v.root ?? defaultRoot()}\n`);
+  // What RUN steps can run for: this machine's platforms and those its binfmt_misc emulators add (tbuild binfmt).
+  process.stdout.write(`Platforms:\t${platformList(await buildablePlatforms())}\n`);
   return 0;
 }
 

@@ -22,6 +22,7 @@ import type { Executor } from '../executor/index.js';
 import { createCacheMountStore, registerJob } from '../cache/index.js';
 import { loadContext, readContextIgnore, readDockerfile } from './context.js';
 import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
+import { checkStepPlatforms } from './emulation.js';
 import { exportOutputs } from './outputs.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
 import { cacheExportsOf, compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochOf, withLabels } from './build-extras.js';
@@ -142,6 +143,8 @@ async function attemptBuild(
     throw new DockerfileError(definition.violation, { code: 'DOCKERFILE_CHECK', ...(first === undefined ? {} : { location: first }) });
   }
   if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
+  // A RUN step for a platform no emulator runs fails now, naming the fix, not midway with "exec format error".
+  if (definition.root !== null) await checkStepPlatforms(definition.root.vertex);
   const context = await loadContext(resolve(request.contextDir), request.dockerfile, contextIgnore);
   await using ssh = await openSshAgents(request.ssh ?? [], signal);
   await using prefetch = createLayerPrefetch(definition.root?.vertex, { outputs: request.outputs, store, ...sourceDateEpochOf(definition), signal });

@@ -27,3 +27,6 @@ export {
 } from './spec.js';
 export { resolveUser } from './user.js';
 export { findHelper } from './helper-path.js';
+export { BINFMT_MISC_DIR, handlerPlatforms, readBinfmtState, type BinfmtHandler, type BinfmtState } from './binfmt.js';
+export { installEmulators, uninstallEmulators, type BinfmtChange, type BinfmtPaths } from './binfmt-register.js';
+export { detectRunnablePlatforms, runnerOf, type DetectOptions, type EmulatedPlatform, type RunnablePlatforms, type UnusableEmulator } from './runnable-platforms.js';
