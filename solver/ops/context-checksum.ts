@@ -58,7 +58,8 @@ export async function computeContextChecksum(
   const selected = sources.length === 0 ? ['.'] : sources;
   const sourceLines = selected.map((src) => `source ${src}`);
   for (const src of selected) {
-    for (const m of await expandSource(src, source)) await walkContextTree({ relPath: m.relPath, hostPath: m.entry.hostPath, stats: m.entry.stats }, walk);
+    // Include patterns, as BuildKit's local source takes them: `**` spans folders (a superset of what a COPY reads).
+    for (const m of await expandSource(src, source, { globstarDepth: 0 })) await walkContextTree({ relPath: m.relPath, hostPath: m.entry.hostPath, stats: m.entry.stats }, walk);
   }
   options.onSelected?.(selectedBytes);
   const describe = ({ entry, line }: Unknown, digest: string): void => {

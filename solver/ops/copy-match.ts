@@ -29,19 +29,45 @@ export function cleanSource(src: string): string {
   return posix.normalize(`/${src}`).replace(/\/+$/, '') || '/';
 }
 
-/** ExpandOptions limits how far expanding a source follows symlinks. */
+/** splitPivot separates a --parents source at its `/./` pivot: the part before it is not kept. */
+export function splitPivot(src: string): { pivot: string; pattern: string } {
+  const i = src.indexOf('/./');
+  if (i < 0) return { pivot: '', pattern: src };
+  const pivot = cleanSource(src.slice(0, i)).slice(1);
+  return { pivot, pattern: `${src.slice(0, i)}/${src.slice(i + 3)}` };
+}
+
+/**
+ * pivotSelector names what a --parents source selects with its pivot kept (`/a/./b/**`, `/./b` without one), so that
+ * a content key expands it as the copy does: `**` spans folders below the pivot only.
+ */
+export function pivotSelector(src: string): string {
+  const i = src.indexOf('/./');
+  const pivot = i < 0 ? '' : cleanSource(src.slice(0, i)).slice(1);
+  const rest = cleanSource(i < 0 ? src : src.slice(i + 3)).slice(1);
+  return `${pivot === '' ? '' : `/${pivot}`}/./${rest}`;
+}
+
+/** ExpandOptions limits how far expanding a source follows symlinks, and says where `**` spans folders. */
 export interface ExpandOptions {
   /**
    * How many leading path components may pass through a symlink (default: all). COPY --parents copies below its
    * pivot as BuildKit's copy walks a tree: a symlink there is matched as itself and never leads into a folder.
    */
   readonly followDepth?: number;
+  /**
+   * From which path component on a `**` component stands for any number of folders (default: none). A COPY or ADD
+   * source matches each component with Go's filepath.Match, where `**` is `*` (BuildKit's copy resolves wildcards
+   * so); only include patterns (COPY --parents below its pivot, a context's include patterns) span folders.
+   */
+  readonly globstarDepth?: number;
 }
 
-/** expandSource finds the paths one COPY source names, expanding wildcards (`*`, `?`, `[...]` and `**`). */
+/** expandSource finds the paths one COPY source names, expanding wildcards (`*`, `?`, `[...]`, and `**` as options say). */
 export async function expandSource(src: string, source: CopySource, options: ExpandOptions = {}): Promise<Match[]> {
   const clean = cleanSource(src);
   const followDepth = options.followDepth ?? Infinity;
+  const globstarDepth = options.globstarDepth ?? Infinity;
   const follows = (relPath: string): boolean => relPath.split('/').length <= followDepth;
   if (!hasWildcard(clean)) {
     const rel = clean.slice(1);
@@ -54,7 +80,7 @@ export async function expandSource(src: string, source: CopySource, options: Exp
   }
   const parts = clean.split('/').filter((p) => p.length > 0);
   let current: Match[] = [{ relPath: '', entry: await rootEntry(source.view) }];
-  for (const part of parts) {
+  for (const [depth, part] of parts.entries()) {
     const next: Match[] = [];
     const seen = new Set<string>();
     const push = (m: Match): void => {
@@ -62,7 +88,7 @@ export async function expandSource(src: string, source: CopySource, options: Exp
       seen.add(m.relPath);
       next.push(m);
     };
-    if (part === '**') {
+    if (part === '**' && depth >= globstarDepth) {
       for (const m of current) for (const d of await descendants(m, source, follows, true)) push(d);
       current = next;
       continue;

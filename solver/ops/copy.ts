@@ -7,7 +7,7 @@ import type { CopyAction, MkdirAction, MkfileAction } from '../graph/index.js';
 import { extractArchive, isTarArchive } from './archive.js';
 import { parseModeSpec } from './chmod.js';
 import { resolveChown, type Owner } from './chown.js';
-import { cleanSource, expandSource, failDangling, unfollowed, type CopySource, type Match } from './copy-match.js';
+import { expandSource, failDangling, splitPivot, unfollowed, type CopySource, type Match } from './copy-match.js';
 import { LayerWriter, type FileTarget } from './layer-writer.js';
 
 export { expandSource, type CopySource, type Match } from './copy-match.js';
@@ -26,14 +26,6 @@ interface Planned {
   readonly match: Match;
   /** How many leading path components --parents leaves out: those of its pivot (`a/./b` keeps `b`), else none. */
   readonly dropped: number;
-}
-
-/** splitPivot separates a --parents source at its `/./` pivot: the part before it is not kept. */
-function splitPivot(src: string): { pivot: string; pattern: string } {
-  const i = src.indexOf('/./');
-  if (i < 0) return { pivot: '', pattern: src };
-  const pivot = cleanSource(src.slice(0, i)).slice(1);
-  return { pivot, pattern: `${src.slice(0, i)}/${src.slice(i + 3)}` };
 }
 
 const components = (rel: string): string[] => (rel === '' ? [] : rel.split('/'));
@@ -72,8 +64,9 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
     const { pivot, pattern } = action.parents ? splitPivot(src) : { pivot: '', pattern: src };
     const dropped = components(pivot).length;
     // --parents copies from the pivot (or the root), so --exclude applies to the matches themselves, from there.
+    // Below the pivot its source is an include pattern, where `**` spans folders; elsewhere `**` is `*`.
     const matches = action.parents
-      ? await expandSource(pattern, excludeBelow(source, dropped, relExcluded, exceptions), { followDepth: dropped })
+      ? await expandSource(pattern, excludeBelow(source, dropped, relExcluded, exceptions), { followDepth: dropped, globstarDepth: dropped })
       : await expandSource(pattern, source);
     // Matches are followed, except below the folder --parents copies from: there a symlink is copied as one.
     if (!action.parents) await failDangling(matches, source);

@@ -5,7 +5,7 @@ import { digestOf, type Digest } from '../../base/digest.js';
 import { createSnapshotView, type FsEntry, type FsView } from '../../cache/index.js';
 import { isOverlayXattr, lgetxattr, llistxattr } from '../../native/index.js';
 import type { Op } from '../graph/index.js';
-import { cleanSource, expandSource } from './copy-match.js';
+import { cleanSource, expandSource, pivotSelector, splitPivot } from './copy-match.js';
 import { digestFileContent } from './context-checksum.js';
 import type { OpDeps } from './deps.js';
 import { hasWildcard } from './glob.js';
@@ -22,7 +22,9 @@ export function contentSelectors(op: Op, index: number): readonly string[] | und
   switch (op.kind) {
     case 'file':
       if (op.base === index) return undefined;
-      for (const a of op.actions) if (a.action === 'copy' && a.input === index) for (const src of a.sources) paths.add(cleanSource(src));
+      for (const a of op.actions) {
+        if (a.action === 'copy' && a.input === index) for (const src of a.sources) paths.add(a.parents ? pivotSelector(src) : cleanSource(src));
+      }
       break;
     case 'exec':
       for (const m of op.mounts) {
@@ -94,9 +96,13 @@ export async function digestSelectedPaths(
   options: { signal: AbortSignal; files?: Map<string, KnownFile> },
 ): Promise<Digest> {
   const state: WalkState = { signal: options.signal, files: options.files ?? new Map<string, KnownFile>(), lines: paths.map((p) => `source ${p}`) };
-  for (const path of paths) {
+  for (const selector of paths) {
+    // A --parents source (pivotSelector) is an include pattern below its pivot, where `**` spans folders.
+    const { pivot, pattern } = splitPivot(selector);
+    const path = cleanSource(pattern);
     if (hasWildcard(path)) {
-      for (const m of await expandSource(path, { view, isExcluded: () => false })) await walk(view, `/${m.relPath}`, m.entry, state);
+      const globstarDepth = !selector.includes('/./') ? Infinity : pivot === '' ? 0 : pivot.split('/').length;
+      for (const m of await expandSource(path, { view, isExcluded: () => false }, { globstarDepth })) await walk(view, `/${m.relPath}`, m.entry, state);
       continue;
     }
     const entry = await view.lookup(path, { followLast: true });

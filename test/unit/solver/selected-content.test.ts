@@ -36,6 +36,11 @@ describe('content selections', () => {
     expect(contentSelections(fileOp(null, [copy(0, ['x'])]), 1)).toEqual([['/x']]);
   });
 
+  it('keeps the pivot of a --parents source, below which `**` spans folders', () => {
+    const parents = { ...copy(1, ['a/./b/**/f', 'c/**']), parents: true };
+    expect(contentSelections(fileOp(0, [parents]), 2)).toEqual([undefined, ['/./c/**', '/a/./b/**/f']]);
+  });
+
   it('selects read-only mounts and mounts whose changes are dropped, never the root filesystem', () => {
     const op = execOp([
       root,
@@ -110,6 +115,16 @@ describe('digest of selected paths', () => {
     const wild = await digest(['/out/*']);
     await writeFile(join(dir, 'out', 'sub', 'bar'), 'BAR');
     expect(await digest(['/out/*'])).not.toBe(wild);
+  });
+
+  it('expands `**` as the copy does: one folder for a plain source, any number below a --parents pivot', async () => {
+    await mkdir(join(dir, 'out', 'sub', 'deep'));
+    await writeFile(join(dir, 'out', 'sub', 'deep', 'bar'), 'deep');
+    const plain = await digest(['/out/**/bar']);
+    const parents = await digest(['/out/./**/bar']);
+    await writeFile(join(dir, 'out', 'sub', 'deep', 'bar'), 'DEEP');
+    expect(await digest(['/out/**/bar'])).toBe(plain);
+    expect(await digest(['/out/./**/bar'])).not.toBe(parents);
   });
 
   it('reads layers merged, as the step sees them', async () => {
