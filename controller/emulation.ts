@@ -3,8 +3,8 @@
  * makes before any step runs, and the registration of QEMU's emulators (`tbuild binfmt`).
  */
 import { ConfigError } from '../base/errors.js';
-import { formatPlatform, type Platform } from '../base/oci.js';
-import { normalizePlatform } from '../base/platform.js';
+import { formatPlatform, hostPlatform, type Platform } from '../base/oci.js';
+import { normalizePlatform, samePlatform } from '../base/platform.js';
 import { detectRunnablePlatforms, runnerOf, type DetectOptions, type RunnablePlatforms } from '../executor/index.js';
 import { walkVertices, type Vertex } from '../solver/graph/index.js';
 
@@ -55,7 +55,8 @@ export async function checkStepPlatforms(root: Vertex, options: DetectOptions = 
     const key = formatPlatform(platform);
     if (!steps.has(key)) steps.set(key, { platform, name: v.metadata.name });
   }
-  if (steps.size === 0) return;
+  // The common case, every step for this machine's own platform, needs no look at the CPU or binfmt_misc.
+  if ([...steps.values()].every((s) => samePlatform(s.platform, hostPlatform()))) return;
   const runnable = await detectRunnablePlatforms(options);
   for (const { platform, name } of steps.values()) {
     if (runnerOf(runnable, platform) === undefined) throw unrunnable(runnable, platform, name);

@@ -16,6 +16,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The tests' multi-platform base image is made from Debian's busybox-static of each architecture: fetch them once
+# (cached in /var/cache/tbuild/debs; later runs download nothing).
+./scripts/busybox-debs.sh amd64 arm64 armhf >/dev/null
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # npm install, not npm ci: npm 11's ci rejects lmdb's platform-specific optional packages as missing from
   # the lock file even when the lock is fresh; install honours the lock and fetches this platform's packages.

@@ -9,7 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readTar } from '../compat/tar-reader.js';
-import { MULTIARCH_REPOSITORY, seedMultiarchBusybox } from '../fixtures/multiarch-busybox.js';
+import { MULTIARCH_REPOSITORY, seedMultiarchBusybox, SEED_TIMEOUT_MS } from '../fixtures/multiarch-busybox.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 import { runTbuild } from '../helpers/cli.js';
 import { unpackOciArchive, useEmulators } from '../helpers/emulation.js';
@@ -105,7 +105,7 @@ describe('emulated builds compared with Docker 20.10 BuildKit', () => {
     await writeFile(join(context, 'Dockerfile'), DOCKERFILE);
     if (process.env['TBUILD_RECORD_DOCKER'] === '1') await recordDocker(context, env.registry.host, env.tmp.path);
     expected = JSON.parse(await readFile(EXPECTED, 'utf8')) as Recording;
-  });
+  }, SEED_TIMEOUT_MS);
 
   it.each(PLATFORMS)('writes the same files and platform as Docker for --platform %s', async (platform) => {
     const name = platform.replaceAll('/', '-');

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostPlatform } from '../../base/oci.js';
-import { MULTIARCH_IMAGES, seedMultiarchBusybox } from '../fixtures/multiarch-busybox.js';
+import { MULTIARCH_IMAGES, seedMultiarchBusybox, SEED_TIMEOUT_MS } from '../fixtures/multiarch-busybox.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 import { runTbuild } from '../helpers/cli.js';
 import { runIsolated, unpackOciArchive, useEmulators } from '../helpers/emulation.js';
@@ -23,7 +23,7 @@ describe('building for another architecture under emulation', () => {
     context = join(env.tmp.path, 'context');
     await mkdir(context);
     await writeFile(join(context, 'Dockerfile'), DOCKERFILE);
-  });
+  }, SEED_TIMEOUT_MS);
 
   async function buildOci(name: string, extra: readonly string[], dir = context) {
     const archive = join(env.tmp.path, `${name}.tar`);

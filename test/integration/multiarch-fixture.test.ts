@@ -3,7 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MULTIARCH_IMAGES, MULTIARCH_REPOSITORY, multiarchBusyboxLayout, seedMultiarchBusybox } from '../fixtures/multiarch-busybox.js';
+import { MULTIARCH_IMAGES, MULTIARCH_REPOSITORY, multiarchBusyboxLayout, seedMultiarchBusybox, SEED_TIMEOUT_MS } from '../fixtures/multiarch-busybox.js';
 import { startRegistry, type TestRegistry } from '../fixtures/registry.js';
 import { makeTempDir, type TempDir } from '../helpers/cli.js';
 
@@ -29,7 +29,7 @@ describe('multi-platform busybox fixture', () => {
     registry = await startRegistry();
     tmp = await makeTempDir();
     await seedMultiarchBusybox(registry.host);
-  });
+  }, SEED_TIMEOUT_MS);
   afterAll(async () => {
     await tmp[Symbol.asyncDispose]();
     await registry.stop();
