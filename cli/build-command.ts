@@ -55,9 +55,10 @@ Options:
       --shm-size SIZE       Size of /dev/shm in RUN steps (default: 64m)
       --ulimit NAME=S[:H]   Resource limit of RUN steps (e.g. nofile=1024:2048); repeatable
       --build-context N=SRC Named context for FROM/COPY --from: a folder, docker-image://REF, a git repository or an http(s) URL; repeatable
-      --check               Run the build checks only and print their findings
+      --check               Run the build checks only and print their findings; exits 1 when there are any
       --call MODE           build (default), check, targets (list the stages) or outline (args, secrets);
-                            MODE,format=json prints BuildKit's JSON answer
+                            MODE,format=json prints BuildKit's JSON answer; check,ignorestatus=true exits 0
+                            with findings
       --print graph         Print the compiled build graph (graph or graph-json) instead of building
       --debug               Print stack traces with errors
 `;
@@ -77,6 +78,8 @@ export interface BuildCommand {
   readonly help: boolean;
   /** How `--call` prints its answer (`--call check,format=json`). */
   readonly callFormat: CallFormat;
+  /** `--call check,ignorestatus=true`: findings do not make the exit status 1, as buildx ignores the result's status. */
+  readonly callIgnoreStatus: boolean;
   /** Remote builder address (--builder or TBUILD_HOST); undefined builds in process. */
   readonly builder: string | undefined;
   readonly tlsCaCert: string | undefined;
@@ -207,6 +210,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     ociRuntime: runtime,
     debug: v.debug === true,
     callFormat: call?.format ?? 'text',
+    callIgnoreStatus: call?.ignoreStatus ?? false,
     help,
     builder: v.builder ?? (process.env['TBUILD_HOST'] || undefined),
     tlsCaCert: v.tlscacert === undefined ? undefined : resolve(v.tlscacert),

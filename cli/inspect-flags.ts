@@ -27,11 +27,16 @@ export function parsePrint(value: string): NonNullable<BuildRequest['print']> {
 /** CallFormat is how `--call` prints its answer: buildx's text, or the JSON the request answers with (`format=json`). */
 export type CallFormat = 'text' | 'json';
 
-/** Call is what `--call` asks: the request fields it sets and the output format. */
+/** Call is what `--call` asks: the request fields it sets, the output format, and whether the result's status counts. */
 export interface Call {
   readonly request: Pick<BuildRequest, 'check' | 'print'>;
   readonly format: CallFormat;
+  /** `ignorestatus=true`: the exit status is 0 whatever the result's status (BuildKit's lint result is 1 with warnings). */
+  readonly ignoreStatus: boolean;
 }
+
+/** GO_BOOL holds the values Go's strconv.ParseBool accepts, as buildx reads `ignorestatus`. */
+const GO_BOOL: Readonly<Record<string, boolean>> = { 1: true, t: true, T: true, TRUE: true, true: true, True: true, 0: false, f: false, F: false, FALSE: false, false: false, False: false };
 
 /**
  * parseCall reads buildx's `--call NAME[,format=json][,ignorestatus=BOOL]`: `build` (the default), `check`, `targets`,
@@ -40,30 +45,36 @@ export interface Call {
 export function parseCall(value: string): Call {
   let name: string | undefined;
   let format: CallFormat = 'text';
+  let ignoreStatus = false;
   for (const field of value.split(',')) {
     const eq = field.indexOf('=');
     const key = eq < 0 ? undefined : field.slice(0, eq);
     const v = field.slice(eq + 1);
+    const flag = GO_BOOL[v];
     if (key === 'format' && (v === 'json' || v === 'text')) format = v;
-    else if (key === 'ignorestatus' && /^(1|t|true|0|f|false)$/i.test(v)) continue;
+    else if (key === 'ignorestatus' && flag !== undefined) ignoreStatus = flag;
     else if (key !== undefined || name !== undefined) throw new UsageError(`Cannot use --call=${value}: unexpected "${field}"`, { hint: 'expected NAME[,format=json|text][,ignorestatus=BOOL]' });
     else name = field;
   }
   switch (name) {
     case 'build':
-      return { request: {}, format };
+      return { request: {}, format, ignoreStatus };
     case 'check':
-      return { request: { check: true }, format };
+      return { request: { check: true }, format, ignoreStatus };
     case 'targets':
     case 'outline':
     case 'subrequests.describe':
-      return { request: { print: format === 'json' ? `${name}-json` : name }, format };
+      return { request: { print: format === 'json' ? `${name}-json` : name }, format, ignoreStatus };
     default:
       throw new UsageError(`Cannot use --call=${value}: expected build, check, targets, outline or subrequests.describe`);
   }
 }
 
-/** writeInspectResult prints what --print, --check or --call produced; returns the exit code. */
+/**
+ * writeInspectResult prints what --print, --check or --call produced; returns the exit code. A check with findings
+ * exits 1 as buildx does: BuildKit's lint result has status 1 when it holds warnings, and buildx exits with it unless
+ * `ignorestatus=true`; a `# check=error=true` violation fails the call either way.
+ */
 export async function writeInspectResult(cmd: BuildCommand, result: BuildResult, findings: readonly CheckFinding[], out: NodeJS.WritableStream): Promise<number> {
   const { request } = cmd;
   if (request.check === true) {
@@ -75,7 +86,7 @@ export async function writeInspectResult(cmd: BuildCommand, result: BuildResult,
       out.write(renderCheckText(findings, source));
       if (failed !== undefined) out.write(`ERROR: ${failed}\n`);
     }
-    return failed === undefined ? 0 : 1;
+    return failed !== undefined || (findings.length > 0 && !cmd.callIgnoreStatus) ? 1 : 0;
   }
   if (result.printed !== undefined) out.write(result.printed);
   return 0;

@@ -210,14 +210,18 @@ describe('Dockerfile ADD and COPY, end to end', () => {
     expect((await stat(join(out, 'named/busybox'))).isFile()).toBe(true);
   });
 
-  it('--check prints findings with file:line; # check=error=true fails; skip= hides rules', async () => {
+  it('--check prints findings with file:line and exits 1 with any, as buildx; # check=error=true fails; skip= hides rules', async () => {
     const warn = await context('check-warn', 'FROM busybox as Base\nRUN true\n');
     const res = await runTbuild(['build', ...base(), '--check', warn]);
-    expect(res.code, res.stderr).toBe(0);
+    expect(res.code, res.stderr).toBe(1);
     expect(res.stdout).toMatch(/WARNING: FromAsCasing - https:\/\/docs.docker.com\/go\/dockerfile\/rule\/from-as-casing\/\n.*\n.*\nDockerfile:1\n/);
     expect(res.stdout).toMatch(/StageNameCasing/);
+    const ignored = await runTbuild(['build', ...base(), '--call', 'check,ignorestatus=true', warn]);
+    expect(ignored.code, ignored.stderr).toBe(0);
+    expect(ignored.stdout).toBe(res.stdout);
     const fatal = await context('check-error', '# check=error=true\nFROM busybox as Base\n');
     expect((await runTbuild(['build', ...base(), '--check', fatal])).code).toBe(1);
+    expect((await runTbuild(['build', ...base(), '--call', 'check,ignorestatus=true', fatal])).code).toBe(1);
     const skipped = await context('check-skip', '# check=skip=FromAsCasing,StageNameCasing;error=true\nFROM busybox as Base\n');
     const ok = await runTbuild(['build', ...base(), '--check', skipped]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);

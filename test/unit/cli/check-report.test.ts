@@ -75,10 +75,15 @@ describe('--check output', () => {
   });
 
   it('reads --call as buildx does, with its format and ignorestatus fields', () => {
-    expect(parseCall('check')).toEqual({ request: { check: true }, format: 'text' });
-    expect(parseCall('check,format=json')).toEqual({ request: { check: true }, format: 'json' });
-    expect(parseCall('targets,ignorestatus=true,format=json')).toEqual({ request: { print: 'targets-json' }, format: 'json' });
-    expect(parseCall('build')).toEqual({ request: {}, format: 'text' });
+    expect(parseCall('check')).toEqual({ request: { check: true }, format: 'text', ignoreStatus: false });
+    expect(parseCall('check,format=json')).toEqual({ request: { check: true }, format: 'json', ignoreStatus: false });
+    expect(parseCall('targets,ignorestatus=true,format=json')).toEqual({ request: { print: 'targets-json' }, format: 'json', ignoreStatus: true });
+    expect(parseCall('build')).toEqual({ request: {}, format: 'text', ignoreStatus: false });
+    // ignorestatus takes what Go's strconv.ParseBool takes, and the last one counts.
+    expect(['1', 't', 'TRUE', 'True'].map((v) => parseCall(`check,ignorestatus=${v}`).ignoreStatus)).toEqual([true, true, true, true]);
+    expect(parseCall('check,ignorestatus=true,ignorestatus=F').ignoreStatus).toBe(false);
+    expect(() => parseCall('check,ignorestatus=yes')).toThrow(/ignorestatus=yes/);
+    expect(() => parseCall('check,ignorestatus=tRUE')).toThrow(/ignorestatus=tRUE/);
     expect(() => parseCall('check,format=yaml')).toThrow(/format=yaml/);
     expect(() => parseCall('check,outline')).toThrow(/outline/);
   });
