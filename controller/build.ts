@@ -22,7 +22,7 @@ import type { Executor } from '../executor/index.js';
 import { createCacheMountStore, registerJob } from '../cache/index.js';
 import { loadContext, readContextIgnore, readDockerfile } from './context.js';
 import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
-import { checkStepPlatforms } from './emulation.js';
+import { checkStepPlatforms, workerPlatforms } from './emulation.js';
 import { exportOutputs } from './outputs.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
 import { cacheExportsOf, compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochOf, withLabels } from './build-extras.js';
@@ -119,6 +119,7 @@ async function attemptBuild(
     ...(request.target === undefined ? {} : { target: request.target }),
     targetPlatform: platform,
     buildPlatform: hostPlatform(),
+    ...(request.platform === undefined ? { implicitTargetPlatform: { workerPlatforms } } : {}),
     resolveImageConfig: async (ref, o) => {
       const r = await images.resolve(ref, o);
       return { ref: formatReference(r.ref), digest: r.digest, config: r.config };

@@ -15,6 +15,12 @@ export function buildablePlatforms(options: DetectOptions = {}): Promise<Runnabl
   return detectRunnablePlatforms(options);
 }
 
+/** workerPlatforms lists the platforms RUN steps can run for here, native first, as BuildKit's worker platforms. */
+export async function workerPlatforms(options: DetectOptions = {}): Promise<Platform[]> {
+  const runnable = await detectRunnablePlatforms(options);
+  return [...runnable.native, ...runnable.emulated.map((e) => e.platform)];
+}
+
 /** platformList renders the platforms a machine builds, native first, e.g. `linux/amd64, linux/386, linux/arm64`. */
 export function platformList(runnable: RunnablePlatforms): string {
   return [...runnable.native, ...runnable.emulated.map((e) => e.platform)].map(formatPlatform).join(', ');

@@ -72,10 +72,13 @@ function previousStage(ctx: CompileContext, name: string, index: number): number
  * checkBasePlatform warns of a base image built for another OS or architecture than asked (InvalidBaseImagePlatform)
  * and returns the platform its binaries are for, which the stage's steps and the image config then carry.
  */
-function checkBasePlatform(ctx: CompileContext, name: string, wanted: Platform, config: ImageConfig, from: FromInstruction): Platform | undefined {
+async function checkBasePlatform(ctx: CompileContext, name: string, wanted: Platform, config: ImageConfig, from: FromInstruction): Promise<Platform | undefined> {
   const actual = normalizePlatform({ os: config.os, architecture: config.architecture, ...(config.variant === undefined ? {} : { variant: config.variant }) });
   const expected = normalizePlatform(wanted);
   if (actual.os === expected.os && actual.architecture === expected.architecture) return undefined;
+  // Without --platform or FROM --platform, a base this machine can run makes the stage's platform, unremarked.
+  const implicit = from.platform === undefined ? ctx.options.implicitTargetPlatform : undefined;
+  if (implicit !== undefined && (await implicit.workerPlatforms()).some((p) => p.os === actual.os && p.architecture === actual.architecture)) return actual;
   const message = `Base image ${name} was pulled with platform "${formatPlatform(actual)}", expected "${formatPlatform(expected)}" for current build`;
   ctx.warnings.add('InvalidBaseImagePlatform', message, from.location);
   return actual;
@@ -105,7 +108,7 @@ async function resolveBase(ctx: CompileContext, index: number, name: string, pla
   if (named?.type === 'image') baseName = named.ref;
   if (baseName.toLowerCase() === 'scratch') return { kind: 'scratch', state: { ...fresh, image: emptyImageState() }, triggers: [] };
   const resolved = await ctx.resolveImage(baseName, platform, from.location);
-  const actual = checkBasePlatform(ctx, baseName, platform, resolved.config, from);
+  const actual = await checkBasePlatform(ctx, baseName, platform, resolved.config, from);
   const image = imageStateFrom(resolved.config);
   const triggers = [...(image.config.OnBuild ?? [])];
   delete image.config.OnBuild;

@@ -34,6 +34,12 @@ export interface CompileOptions {
   readonly target?: string;
   readonly targetPlatform: Platform;
   readonly buildPlatform: Platform;
+  /**
+   * Set when no platform was asked for (the target is this machine's): a base image made for another platform this
+   * machine runs (natively or emulated) then sets its stage's platform without a warning, as BuildKit's
+   * autoDetectPlatform does. Called only for such a base. Injected so the frontend does no I/O.
+   */
+  readonly implicitTargetPlatform?: { readonly workerPlatforms: () => Promise<readonly Platform[]> };
   readonly resolveImageConfig: ImageConfigResolver;
   readonly noCache?: boolean;
   /** Stage names whose ops ignore the cache. */

@@ -2,9 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostPlatform } from '../../base/oci.js';
-import { MULTIARCH_IMAGES, seedMultiarchBusybox, SEED_TIMEOUT_MS } from '../fixtures/multiarch-busybox.js';
+import { MULTIARCH_IMAGES, MULTIARCH_REPOSITORY, seedMultiarchBusybox, SEED_TIMEOUT_MS } from '../fixtures/multiarch-busybox.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
-import { runTbuild } from '../helpers/cli.js';
+import { run, runTbuild } from '../helpers/cli.js';
 import { runIsolated, unpackOciArchive, useEmulators } from '../helpers/emulation.js';
 
 const DOCKERFILE = `FROM busybox-multiarch
@@ -71,6 +71,19 @@ describe('building for another architecture under emulation', () => {
     // The step ran natively: the binaries are this machine's.
     const native = MULTIARCH_IMAGES.find((m) => m.platform.architecture === host);
     expect(await readFile(join(image.rootfs, 'machine'), 'utf8')).toBe(`${native?.machine ?? ''}\n`);
+  });
+
+  it('builds on a base made only for an emulated platform without --platform, for that platform, as BuildKit does', async () => {
+    const image = `${env.registry.host}/library/busybox-arm64only:latest`;
+    const copy = await run('skopeo', ['copy', '--quiet', '--override-arch', 'arm64', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${env.registry.host}/${MULTIARCH_REPOSITORY}:latest`, `docker://${image}`]);
+    expect(copy.code, copy.stderr).toBe(0);
+    const dir = join(env.tmp.path, 'arm64only');
+    await mkdir(dir);
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox-arm64only\nRUN uname -m > /machine\n');
+    const { res, image: built } = await buildOci('arm64only', [], dir);
+    expect(res.stderr).not.toContain('InvalidBaseImagePlatform');
+    expect(await readFile(join(built.rootfs, 'machine'), 'utf8')).toBe('aarch64\n');
+    expect([built.architecture, built.variant]).toEqual(['arm64', undefined]);
   });
 
   it('fails before any step runs when no emulator runs the platform, naming it and the fix', async () => {

@@ -56,6 +56,21 @@ describe('platforms of a build', () => {
     expect(def.image.architecture).toBe('amd64');
   });
 
+  it('takes, without a platform asked for, the platform of a base this machine runs, unremarked, as BuildKit does', async () => {
+    const host: Platform = { os: 'linux', architecture: 'arm64' };
+    const compileOn = (workers: readonly Platform[], text = ARG_TEXT) =>
+      compileDockerfile(text, compileOptions({ targetPlatform: host, buildPlatform: host, implicitTargetPlatform: { workerPlatforms: () => Promise.resolve(workers) } }));
+    // The fake busybox is linux/amd64: an amd64 emulator makes it the stage's platform.
+    const emulated = await compileOn([host, { os: 'linux', architecture: 'amd64' }]);
+    expect(emulated.warnings).toEqual([]);
+    expect(exec(emulated).platform).toEqual({ os: 'linux', architecture: 'amd64' });
+    expect(emulated.image.architecture).toBe('amd64');
+    // Without one, the warning stays; so it does for FROM --platform, which names the platform itself.
+    expect((await compileOn([host])).warnings.map((w) => w.rule)).toEqual(['InvalidBaseImagePlatform']);
+    const fromPlatform = await compileOn([host, { os: 'linux', architecture: 'amd64' }], 'FROM --platform=linux/arm64 busybox\nRUN true\n');
+    expect(fromPlatform.warnings.map((w) => w.rule)).toContain('InvalidBaseImagePlatform');
+  });
+
   it('normalizes FROM --platform', async () => {
     const def = await compile('FROM --platform=linux/arm64/v8 busybox\nRUN true\n', { os: 'linux', architecture: 'amd64' });
     // The fake busybox is amd64: the warning names the normalized platform asked for.
