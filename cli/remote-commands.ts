@@ -56,7 +56,7 @@ export async function infoCommand(args: readonly string[]): Promise<number> {
     const lines = [
       `Builder:\t${conn.address}`, `Version:\t${i.version}`, `Platform:\t${platform}`, `Root:\t\t${i.root}`,
       `Addresses:\t${i.addresses.join(', ')}`, `Parallel:\t${i.maxParallelBuilds}`, `Running:\t${i.running}`, `Queued:\t\t${i.queued}`,
-      `Uptime:\t\t${Math.round(i.uptimeMs / 1000)}s`,
+      `Uptime:\t\t${Math.round(i.uptimeMs / 1000)}s`, `Platforms:\t${i.platforms.join(', ')}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;

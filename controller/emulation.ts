@@ -21,9 +21,14 @@ export async function workerPlatforms(options: DetectOptions = {}): Promise<Plat
   return [...runnable.native, ...runnable.emulated.map((e) => e.platform)];
 }
 
-/** platformList renders the platforms a machine builds, native first, e.g. `linux/amd64, linux/386, linux/arm64`. */
+/** platformNames names the platforms a machine builds, native first: `linux/amd64`, `linux/386`, `linux/arm64`, … */
+export function platformNames(runnable: RunnablePlatforms): string[] {
+  return [...runnable.native, ...runnable.emulated.map((e) => e.platform)].map(formatPlatform);
+}
+
+/** platformList renders the platforms a machine builds as one line, e.g. `linux/amd64, linux/386, linux/arm64`. */
 export function platformList(runnable: RunnablePlatforms): string {
-  return [...runnable.native, ...runnable.emulated.map((e) => e.platform)].map(formatPlatform).join(', ');
+  return platformNames(runnable).join(', ');
 }
 
 /** unrunnable explains why a platform's steps cannot run here, with the fix when there is one. */

@@ -18,4 +18,4 @@ export { listenAgentSocket, type AgentListener } from '../solver/ops/index.js';
 export { dumpAst, parseDockerfile, readIgnoreFile } from '../frontend/index.js';
 export { ContextFilter } from './context-filter.js';
 export { walkContext, type ContextEntry } from './context-walk.js';
-export { buildablePlatforms, installEmulators, platformList, uninstallEmulators, type BinfmtChange, type RunnablePlatforms } from './emulation.js';
+export { buildablePlatforms, installEmulators, platformList, platformNames, uninstallEmulators, type BinfmtChange, type RunnablePlatforms } from './emulation.js';

@@ -23,6 +23,8 @@ export interface InfoMsg {
   readonly queued: number;
   readonly addresses: readonly string[];
   readonly uptimeMs: number;
+  /** The platforms the server builds (`linux/amd64`, `linux/arm64`, …). */
+  readonly platforms: readonly string[];
 }
 
 /** PruneMsg carries the `tbuild prune` options; negative numbers are unset. */
@@ -72,6 +74,7 @@ export function decodeInfo(v: unknown): InfoMsg {
     queued: f.num('queued'),
     addresses: f.strings('addresses'),
     uptimeMs: f.num('uptimeMs'),
+    platforms: f.strings('platforms'),
   };
 }
 

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { Server, status as Status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { errnoCode, UsageError } from '../base/errors.js';
-import type { Controller } from '../controller/index.js';
+import { buildablePlatforms, platformNames, type Controller } from '../controller/index.js';
 import type { BuilderAddress } from './address.js';
 import { pruneOptionsOf, usageRecordMsg, type PruneMsg } from './admin-messages.js';
 import { createTokenCheck, serverCredentials, type TlsFiles } from './auth.js';
@@ -82,7 +82,10 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
     Cancel: unary('Cancel', async (r: { buildId: string }) => ({ cancelled: builds.cancel(r.buildId, 'Build cancelled on request') })),
     DiskUsage: unary('DiskUsage', async () => ({ records: (await o.controller.du()).map(usageRecordMsg) })),
     Prune: unary('Prune', async (r: PruneMsg) => o.controller.prune(pruneOptionsOf(r))),
-    Info: unary('Info', async () => infoFor(o.controller.info(), { version: o.version, addresses: bound, uptimeMs: Date.now() - started })),
+    Info: unary('Info', async () => {
+      const platforms = platformNames(await buildablePlatforms());
+      return infoFor(o.controller.info(), { version: o.version, addresses: bound, uptimeMs: Date.now() - started, platforms });
+    }),
     Health: unary('Health', async () => ({ status: 'SERVING' })),
   };
   server.addService(serviceDefinition(methods), impl);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostPlatform } from '../../base/oci.js';
 import { MULTIARCH_IMAGES, MULTIARCH_REPOSITORY, seedMultiarchBusybox, SEED_TIMEOUT_MS } from '../fixtures/multiarch-busybox.js';
-import { useBuildEnvironment } from '../helpers/build-env.js';
+import { useBuildEnvironment, useRemoteBuilder } from '../helpers/build-env.js';
 import { run, runTbuild } from '../helpers/cli.js';
 import { runIsolated, unpackOciArchive, useEmulators } from '../helpers/emulation.js';
 
@@ -14,6 +14,7 @@ RUN uname -m > /machine && echo "$TARGETPLATFORM|$TARGETARCH|$TARGETVARIANT" > /
 
 describe('building for another architecture under emulation', () => {
   const env = useBuildEnvironment();
+  const builder = useRemoteBuilder(env);
   useEmulators();
   let context: string;
   const flags = (): string[] => ['--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain'];
@@ -107,9 +108,12 @@ describe('building for another architecture under emulation', () => {
     expect(empty.stdout).not.toContain('Emulators:');
   });
 
-  it('lists the platforms this machine builds in tbuild info', async () => {
+  it('lists the platforms this machine builds in tbuild info, embedded and from a remote builder', async () => {
     const res = await runTbuild(['info', '--root', join(env.tmp.path, 'root')]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/\nPlatforms:\t.*linux\/arm64.*linux\/arm\/v7/);
+    const remote = await runTbuild(['info', '--builder', builder.address]);
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(remote.stdout).toMatch(/\nPlatforms:\t.*linux\/arm64.*linux\/arm\/v7/);
   });
 });
