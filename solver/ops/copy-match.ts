@@ -61,6 +61,12 @@ export interface ExpandOptions {
    * so); only include patterns (COPY --parents below its pivot, a context's include patterns) span folders.
    */
   readonly globstarDepth?: number;
+  /**
+   * Past the first wildcard component, a symlink to a folder is followed only as the last component, the match
+   * itself, never into the folder: BuildKit's copy resolves wildcards by walking the tree from their literal prefix,
+   * and the walk does not follow symlinks. Expanding for a cache key enters them: a key covers all the copy reads.
+   */
+  readonly walkAsCopy?: boolean;
 }
 
 /** expandSource finds the paths one COPY source names, expanding wildcards (`*`, `?`, `[...]`, and `**` as options say). */
@@ -79,8 +85,11 @@ export async function expandSource(src: string, source: CopySource, options: Exp
     return [{ relPath: rel, entry }];
   }
   const parts = clean.split('/').filter((p) => p.length > 0);
+  const firstWildcard = parts.findIndex(hasWildcard);
+  const lastFollowed = Math.min(parts.length, followDepth) - 1;
   let current: Match[] = [{ relPath: '', entry: await rootEntry(source.view) }];
   for (const [depth, part] of parts.entries()) {
+    const entered = options.walkAsCopy !== true || depth < firstWildcard || depth === lastFollowed;
     const next: Match[] = [];
     const seen = new Set<string>();
     const push = (m: Match): void => {
@@ -95,7 +104,7 @@ export async function expandSource(src: string, source: CopySource, options: Exp
     }
     const re = hasWildcard(part) ? globComponentRegExp(part) : undefined;
     for (const m of current) {
-      for (const child of await children(m, source, follows)) {
+      for (const child of await children(m, source, (rel) => entered && follows(rel))) {
         const name = posix.basename(child.relPath);
         if (re ? re.test(name) : name === part) push(child);
       }

@@ -66,8 +66,8 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
     // --parents copies from the pivot (or the root), so --exclude applies to the matches themselves, from there.
     // Below the pivot its source is an include pattern, where `**` spans folders; elsewhere `**` is `*`.
     const matches = action.parents
-      ? await expandSource(pattern, excludeBelow(source, dropped, relExcluded, exceptions), { followDepth: dropped, globstarDepth: dropped })
-      : await expandSource(pattern, source);
+      ? await expandSource(pattern, excludeBelow(source, dropped, relExcluded, exceptions), { followDepth: dropped, globstarDepth: dropped, walkAsCopy: true })
+      : await expandSource(pattern, source, { walkAsCopy: true });
     // Matches are followed, except below the folder --parents copies from: there a symlink is copied as one.
     if (!action.parents) await failDangling(matches, source);
     // A match inside a folder matched too comes with that folder's tree: BuildKit's copy walks the tree once.
@@ -78,7 +78,7 @@ export async function applyCopy(action: CopyAction, source: CopySource, target: 
     }
     // BuildKit copies the pivot's folder with the pattern as a filter: the destination is made even when the
     // pattern matches nothing, unless a wildcard in the pivot itself matched nothing.
-    if (action.parents && matches.length === 0 && (pivot === '' || (await expandSource(pivot, source)).length > 0)) {
+    if (action.parents && matches.length === 0 && (pivot === '' || (await expandSource(pivot, source, { walkAsCopy: true })).length > 0)) {
       await writer.ensureExistingDir(destResolved);
     }
   }

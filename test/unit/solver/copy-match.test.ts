@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.js';
@@ -44,6 +44,28 @@ describe('expandSource: `**` in a COPY or ADD source', () => {
     expect(await expand('**/f.txt', { globstarDepth: 0 })).toEqual(['f.txt', 'a/f.txt', 'a/b/f.txt', 'a/b/c/f.txt']);
     // A pivot `**` is still one component: only what follows it spans folders.
     expect(await expand('**/**/f.txt', { globstarDepth: 1 })).toEqual(['a/f.txt', 'a/b/f.txt', 'a/b/c/f.txt']);
+  });
+});
+
+describe('expandSource: symlinked folders past a wildcard', () => {
+  beforeEach(async () => {
+    await symlink('a/b', join(src, 'l'));
+    await mkdir(join(src, 'm'));
+    await symlink('../a/b', join(src, 'm', 'lb'));
+  });
+
+  it('are not entered as a copy walks, but followed in the literal prefix and as the match itself', async () => {
+    const copy = { walkAsCopy: true };
+    expect(await expand('*/f.txt', copy)).toEqual(['a/f.txt']);
+    expect(await expand('m/*/f.txt', copy)).toEqual([]);
+    expect(await expand('l/*.txt', copy)).toEqual(['l/f.txt', 'l/g.txt']);
+    const [link] = await expandSource('m/*', source(), copy);
+    expect([link?.relPath, link?.entry.stats.isDirectory()]).toEqual(['m/lb', true]);
+  });
+
+  it('are entered for a cache key, which covers at least what the copy reads', async () => {
+    expect(await expand('*/f.txt')).toEqual(['a/f.txt', 'l/f.txt']);
+    expect(await expand('m/*/f.txt')).toEqual(['m/lb/f.txt']);
   });
 });
 
