@@ -22,10 +22,19 @@ export function dispatchWorkdir(ctx: CompileContext, state: StageState, i: Workd
     commitHistory(state.image, `WORKDIR ${wd}`, { layer: false });
     return;
   }
+  // As BuildKit's frontend, the directories WORKDIR creates are dated at SOURCE_DATE_EPOCH: the layer is reproducible.
+  const mkdir = {
+    action: 'mkdir' as const,
+    path: wd,
+    mode: 0o755,
+    makeParents: true,
+    ...(state.user === '' ? {} : { chown: parseChown(state.user) }),
+    ...(ctx.sourceDateEpoch === undefined ? {} : { timestamp: ctx.sourceDateEpoch }),
+  };
   const op = {
     kind: 'file' as const,
     base: state.edge === null ? null : 0,
-    actions: [{ action: 'mkdir' as const, path: wd, mode: 0o755, makeParents: true, ...(state.user === '' ? {} : { chown: parseChown(state.user) }) }],
+    actions: [mkdir],
     platform: state.platform,
   };
   state.edge = ctx.graph.add(op, state.edge === null ? [] : [state.edge], {

@@ -176,6 +176,8 @@ export interface MkdirAction {
   readonly mode: number;
   readonly makeParents: boolean;
   readonly chown?: Chown;
+  /** The time (seconds since 1970) every directory it creates is given, parents too (WORKDIR with SOURCE_DATE_EPOCH). */
+  readonly timestamp?: number;
 }
 
 /** MkfileAction writes a file with given content (heredoc COPY). */

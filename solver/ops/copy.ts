@@ -1,4 +1,4 @@
-import { chmod, chown as fsChown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown as fsChown, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { FileOpError } from '../../base/errors.js';
@@ -187,10 +187,20 @@ export async function applyMkdir(action: MkdirAction, target: FileTarget): Promi
   const path = await target.base.resolvePath(action.path);
   const existing = await target.base.lookup(path, { followLast: true });
   if (existing?.stats.isDirectory()) return;
+  const dated = action.timestamp === undefined ? undefined : { time: action.timestamp, dirs: await missingDirs(path, target) };
   // Missing parents take the owner too: WORKDIR after USER makes every directory it creates the user's.
   const writer = new LayerWriter(target, owner, undefined);
   await writer.ensureDir(path, action.mode, owner);
   await writer.finish();
+  // With a time, as BuildKit's mkdir, every directory it created is dated at it (after their children were made).
+  if (dated !== undefined) for (const dir of dated.dirs) await utimes(posix.join(target.upperdir, dir), dated.time, dated.time);
+}
+
+/** missingDirs lists path and those of its parents that the base lacks, deepest first. */
+async function missingDirs(path: string, target: FileTarget): Promise<string[]> {
+  const out: string[] = [];
+  for (let p = path; p !== '/' && (await target.base.lookup(p, { followLast: true })) === undefined; p = posix.dirname(p)) out.push(p);
+  return out;
 }
 
 /** applyMkfile writes a file with given content into the target layer. */

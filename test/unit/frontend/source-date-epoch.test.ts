@@ -24,6 +24,15 @@ describe('SOURCE_DATE_EPOCH in the Dockerfile frontend', () => {
     expect(def.sourceDateEpoch).toBe(1_000_000_000);
   });
 
+  it('dates the directories WORKDIR creates at the epoch, as BuildKit\'s frontend makes its mkdir', async () => {
+    const mkdirs = async (buildArgs: Record<string, string>) => {
+      const { def } = await history('FROM busybox\nWORKDIR /app/data\n', buildArgs);
+      return [...walkVertices(def.root === null ? [] : [def.root.vertex])].flatMap((v) => (v.op.kind === 'file' ? v.op.actions : []));
+    };
+    expect(await mkdirs({ SOURCE_DATE_EPOCH: '1000000000' })).toEqual([{ action: 'mkdir', path: '/app/data', mode: 0o755, makeParents: true, timestamp: 1_000_000_000 }]);
+    expect(await mkdirs({})).toEqual([{ action: 'mkdir', path: '/app/data', mode: 0o755, makeParents: true }]);
+  });
+
   it('leaves what the build adds undated without it, for the exporter to date', async () => {
     const { def, entries } = await history(TEXT);
     expect(entries?.slice(1).map(([, created]) => created)).toEqual([undefined, undefined, undefined]);

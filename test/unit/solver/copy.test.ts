@@ -1,4 +1,4 @@
-import { chmod, chown, link, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, readdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -200,5 +200,15 @@ describe('applyMkdir', () => {
     await applyMkdir({ action: 'mkdir', path: '/w1/w2', mode: 0o755, makeParents: true, chown: { user: '55', group: '66' } }, target());
     expect(await meta('w1')).toBe('dir 755 55:66');
     expect(await meta('w1/w2')).toBe('dir 755 55:66');
+  });
+
+  it('dates every directory it creates at its timestamp, and leaves an existing parent as the lower layer has it', async () => {
+    await utimes(join(lower, 'srv'), 1_234_567_890, 1_234_567_890);
+    await applyMkdir({ action: 'mkdir', path: '/srv/a/b', mode: 0o755, makeParents: true, timestamp: 1_000_000_000 }, target());
+    for (const dir of ['srv/a', 'srv/a/b']) {
+      const st = await lstat(join(upper, dir));
+      expect([dir, st.mtimeMs, st.atimeMs]).toEqual([dir, 1e12, 1e12]);
+    }
+    expect((await lstat(join(upper, 'srv'))).mtimeMs).toBe(1_234_567_890_000);
   });
 });
