@@ -114,9 +114,11 @@ export function parseOutput(value: string, tags: readonly string[]): OutputSpec 
       if (dest === undefined) throw new UsageError(`Cannot use --output type=${type} without dest=FILE (or dest=- for standard output)`);
       return { type, dest, names, image: imageOptions(attrs) };
     case 'local':
-    case 'tar':
+    case 'tar': {
       if (dest === undefined) throw new UsageError(`Cannot use --output type=${type} without dest=PATH`);
-      return { type, dest };
+      const epoch = attrs.get('source-date-epoch');
+      return { type, dest, ...(epoch === undefined ? {} : { sourceDateEpoch: parseEpoch(epoch) }) };
+    }
     case undefined:
       throw new UsageError(`Cannot parse --output "${value}": missing type=`);
     default:

@@ -23,11 +23,11 @@ import { createCacheMountStore, registerJob } from '../cache/index.js';
 import { loadContext, readContextIgnore, readDockerfile } from './context.js';
 import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
 import { checkStepPlatforms, workerPlatforms } from './emulation.js';
-import { exportOutputs } from './outputs.js';
+import { exportEpoch, exportOutputs } from './outputs.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
 import { cacheExportsOf, compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochOf, withLabels } from './build-extras.js';
-import { exportCaches, importCaches, withInlineCache } from './cache-transfer.js';
-import type { BuildRequest, BuildResult, LayerCompression } from './request.js';
+import { exportCaches, importCaches, withInlineCache, type CacheLayerSettings } from './cache-transfer.js';
+import type { BuildRequest, BuildResult } from './request.js';
 import type { Store } from './store.js';
 import { openRegistryAccess } from './registry-access.js';
 import { tagPolicyFor } from './resolve-settings.js';
@@ -185,9 +185,10 @@ async function attemptBuild(
   }
   if (await images.checked()) return undefined;
   const rootfs = createSolvedRootfs(result, { store, signal, progress });
-  const cacheSubject = { outcome, rootfs, imported, ...(definition.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: definition.sourceDateEpoch }) };
+  const cacheSubject = { outcome, rootfs, imported };
   const cacheTo = cacheExportsOf(request);
-  const image = await withInlineCache(withLabels(definition.image, request.labels), cacheTo, cacheSubject, inlineCompression(request.outputs), transfer);
+  const inline = inlineLayers(request.outputs, sourceDateEpochOf(definition).sourceDateEpoch);
+  const image = await withInlineCache(withLabels(definition.image, request.labels), cacheTo, cacheSubject, inline, transfer);
   await prefetch.settled();
   const subject = { rootfs, image, ...sourceDateEpochOf(definition), ...(definition.base === undefined ? {} : { base: definition.base }) };
   const exported = await exportOutputs(request.outputs, subject, { store, registry: registry.client, signal, progress });
@@ -208,10 +209,13 @@ function solvedResult(result: SolvedRef, imported: ImportedCache | undefined): S
   }
 }
 
-/** inlineCompression is the layer compression of the first image output, which an inline cache must match. */
-function inlineCompression(outputs: BuildRequest['outputs']): LayerCompression {
-  for (const o of outputs) if ('image' in o) return o.image.compression;
-  return 'gzip';
+/**
+ * inlineLayers is how the first image output makes its layers, which an inline cache must match: its compression, and
+ * with rewrite-timestamp the epoch it clamps file times to.
+ */
+function inlineLayers(outputs: BuildRequest['outputs'], resolved: string | undefined): CacheLayerSettings {
+  for (const o of outputs) if ('image' in o) return { compression: o.image.compression, ...(o.image.rewriteTimestamp === true ? exportEpoch(o.image, resolved) : {}) };
+  return { compression: 'gzip' };
 }
 
 /** dockerfilePath resolves `-f` against the context like docker build does (default: Dockerfile in the context). */

@@ -59,14 +59,22 @@ export interface CacheExportSubject {
   readonly outcome: SolveOutcome<SolvedRef> | undefined;
   readonly rootfs: SolvedRootfs;
   readonly imported: ImportedCache | undefined;
-  /** SOURCE_DATE_EPOCH (seconds) the image's layers were clamped to: cache layers are clamped alike, to be the same blobs. */
+}
+
+/** CacheLayerSettings is how a cache's layer blobs are made. */
+export interface CacheLayerSettings {
+  readonly compression: LayerCompression;
+  /**
+   * The epoch (seconds) an image rewritten with rewrite-timestamp clamped its layers' file times to: its inline cache
+   * lists them alike, to be its blobs. Other caches keep the layers as built, as BuildKit's do.
+   */
   readonly sourceDateEpoch?: number;
 }
 
 /** inlineCacheConfig returns the image config with the final image's cache records in it, when `type=inline` is asked for. */
-export async function withInlineCache(image: ImageConfig, specs: readonly CacheExportSpec[], subject: CacheExportSubject, compression: LayerCompression, deps: CacheTransferDeps): Promise<ImageConfig> {
+export async function withInlineCache(image: ImageConfig, specs: readonly CacheExportSpec[], subject: CacheExportSubject, layers: CacheLayerSettings, deps: CacheTransferDeps): Promise<ImageConfig> {
   if (!specs.some((s) => s.type === 'inline')) return image;
-  const config = await cacheConfig(subject, 'min', compression, deps);
+  const config = await cacheConfig(subject, 'min', layers, deps);
   const withCache: ImageConfig & { [INLINE_CACHE_FIELD]?: CacheConfig } = { ...image };
   withCache[INLINE_CACHE_FIELD] = config;
   return withCache;
@@ -89,7 +97,7 @@ export async function exportCaches(specs: readonly CacheExportSpec[], subject: C
 }
 
 async function exportCache(spec: CacheExportSpec & { type: 'registry' | 'local' }, step: string, subject: CacheExportSubject, deps: CacheTransferDeps): Promise<void> {
-  const config = await cacheConfig(subject, spec.mode, spec.compression, deps);
+  const config = await cacheConfig(subject, spec.mode, { compression: spec.compression }, deps);
   const artifact = await writeCacheArtifact(config, { imageManifest: spec.imageManifest, ociMediaTypes: spec.ociMediaTypes, store: deps.store.content, signal: deps.signal });
   // Imported layers are listed as they are: a registry finds or mounts them, a folder needs them downloaded.
   const fetch = (blobs: readonly Descriptor[]): Promise<void> => subject.imported?.fetch(blobs, { vertex: step, signal: deps.signal, progress: deps.progress }) ?? Promise.resolve();
@@ -106,7 +114,7 @@ async function exportCache(spec: CacheExportSpec & { type: 'registry' | 'local' 
  * cacheConfig lists the records of the solve: every op result (max) or those in the final image (min). A result
  * held here is listed by its snapshots; one still in an imported cache by its imported blobs, which are not fetched.
  */
-async function cacheConfig(subject: CacheExportSubject, mode: 'min' | 'max', compression: LayerCompression, deps: CacheTransferDeps): Promise<CacheConfig> {
+async function cacheConfig(subject: CacheExportSubject, mode: 'min' | 'max', layers: CacheLayerSettings, deps: CacheTransferDeps): Promise<CacheConfig> {
   const { store } = deps;
   const final = new Set(prefixesOf(subject.rootfs.layers()));
   const records: CacheExportRecord[] = [];
@@ -120,8 +128,7 @@ async function cacheConfig(subject: CacheExportSubject, mode: 'min' | 'max', com
     // Its key by the files it read goes along, so a build elsewhere whose stage changed but made the same files hits.
     if (solved.contentKey !== undefined) records.push({ key: solved.contentKey, chain });
   }
-  const epoch = subject.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: subject.sourceDateEpoch };
-  return buildCacheConfig(records, { compression, ...epoch, store: store.content, cache: store.layerBlobs, signal: deps.signal });
+  return buildCacheConfig(records, { ...layers, store: store.content, cache: store.layerBlobs, signal: deps.signal });
 }
 
 /** chainOf returns the layers of a key's result: its snapshots when held here, else its imported blobs, else undefined. */

@@ -21,7 +21,7 @@ export interface LayerPrefetch extends AsyncDisposable {
 export interface LayerPrefetchOptions {
   readonly outputs: readonly OutputSpec[];
   readonly store: Store;
-  /** The SOURCE_DATE_EPOCH build arg, as the export takes it. */
+  /** The SOURCE_DATE_EPOCH build arg, as the export takes it (its layers only use it with rewrite-timestamp). */
   readonly sourceDateEpoch?: string;
   readonly signal: AbortSignal;
 }
@@ -42,11 +42,10 @@ export function createLayerPrefetch(root: Vertex | undefined, options: LayerPref
     const { store } = options;
     const level = local?.type === 'image' && local.image.compressionLevel !== undefined ? { level: local.image.compressionLevel } : {};
     const layer = { id: snapshotId, dir: store.snapshotter.dir(snapshotId) };
-    // The same settings as the export's local image, so that it finds this blob record.
-    const epoch = local?.type === 'image' ? exportEpoch(local.image, options.sourceDateEpoch) : {};
-    // The build's own layers are above any base: with rewrite-timestamp the export wants them made so.
-    const rewrite = local?.type === 'image' && local.image.rewriteTimestamp === true ? { rewriteTimestamp: true } : {};
-    const settings = { compression: 'uncompressed' as const, ...level, ...epoch, ...rewrite };
+    // The same settings as the export's local image, so that it finds this blob record. The build's own layers are
+    // above any base: with rewrite-timestamp and an epoch the export wants them clamped, else as they are.
+    const rewrite = local?.type === 'image' && local.image.rewriteTimestamp === true ? exportEpoch(local.image, options.sourceDateEpoch) : {};
+    const settings = { compression: 'uncompressed' as const, ...level, ...(rewrite.sourceDateEpoch === undefined ? {} : { ...rewrite, rewriteTimestamp: true }) };
     await getLayerBlob(layer, { ...settings, store: createDigestOnlyStore(), cache: store.layerBlobs, signal });
   };
   const settled = (): Promise<void> => queue;

@@ -41,7 +41,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
   const { store, signal } = deps;
   const { rootfs } = subject;
   const built = new Map<string, Promise<BuiltImage>>();
-  // One creation time for every image of this build (clamped by SOURCE_DATE_EPOCH when set).
+  // One creation time for every image of this build (SOURCE_DATE_EPOCH replaces it when set).
   const created = new Date().toISOString();
   const imageFor = (o: ImageExportOptions, digestOnly = false): Promise<BuiltImage> => {
     const epoch = exportEpoch(o, subject.sourceDateEpoch);
@@ -131,12 +131,15 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
       }
+      // As BuildKit's local and tar exporters, every file is given the epoch as its time.
       case 'local':
-        await reportStep(deps.progress, `copying files to ${output.dest}`, async (step) => writeLocalDir(await rootfs.snapshots(step), output.dest, { signal }));
+        await reportStep(deps.progress, `copying files to ${output.dest}`, async (step) =>
+          writeLocalDir(await rootfs.snapshots(step), output.dest, { ...exportEpoch(output, subject.sourceDateEpoch), signal }),
+        );
         break;
       case 'tar':
         await reportStep(deps.progress, 'sending tarball', async (step) =>
-          writeRootfsTar(await rootfs.snapshots(step), destOf(output.dest), { ...sourceDateEpoch(subject.sourceDateEpoch), signal }),
+          writeRootfsTar(await rootfs.snapshots(step), destOf(output.dest), { ...exportEpoch(output, subject.sourceDateEpoch), signal }),
         );
         break;
     }
@@ -153,15 +156,15 @@ function destOf(dest: string): string | NodeJS.WritableStream {
 }
 
 /**
- * exportEpoch is the epoch an image output uses, as BuildKit's exporters pick it: the output's own `source-date-epoch`
+ * exportEpoch is the epoch an output uses, as BuildKit's exporters pick it: the output's own `source-date-epoch`
  * (given empty: none), else SOURCE_DATE_EPOCH as the build resolved it.
  */
-export function exportEpoch(o: Pick<ImageExportOptions, 'sourceDateEpoch'>, resolved: string | undefined): { sourceDateEpoch?: number } {
+export function exportEpoch(o: { readonly sourceDateEpoch?: number | null }, resolved: string | undefined): { sourceDateEpoch?: number } {
   if (o.sourceDateEpoch === undefined) return sourceDateEpoch(resolved);
   return o.sourceDateEpoch === null ? {} : { sourceDateEpoch: o.sourceDateEpoch };
 }
 
-/** sourceDateEpoch is the SOURCE_DATE_EPOCH an export clamps times to, as the build resolved it. */
+/** sourceDateEpoch is the SOURCE_DATE_EPOCH an export dates its output by, as the build resolved it. */
 export function sourceDateEpoch(raw: string | undefined): { sourceDateEpoch?: number } {
   if (raw === undefined || raw === '') return {};
   const n = Number(raw);

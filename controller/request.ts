@@ -10,7 +10,10 @@ export interface ImageExportOptions {
   readonly forceCompression: boolean;
   /** `annotation.KEY` / `annotation-manifest.KEY` (manifest) and `annotation-index.KEY` (OCI layout index) attributes. */
   readonly annotations?: { readonly manifest: Readonly<Record<string, string>>; readonly index: Readonly<Record<string, string>> };
-  /** `rewrite-timestamp`: mark each layer whose file times the export clamped to the epoch (`buildkit/rewritten-timestamp`). */
+  /**
+   * `rewrite-timestamp`: clamp the file times later than the epoch in each layer above the base image's, and mark those
+   * layers (`buildkit/rewritten-timestamp`). Without it the epoch dates the image only, as in BuildKit.
+   */
   readonly rewriteTimestamp?: boolean;
   /** `source-date-epoch`: this export's epoch (seconds) instead of the build's; null when given empty, for none. */
   readonly sourceDateEpoch?: number | null;
@@ -21,7 +24,12 @@ export type OutputSpec =
   | { readonly type: 'image'; readonly names: readonly string[]; readonly push: boolean; readonly image: ImageExportOptions }
   | { readonly type: 'oci' | 'docker'; readonly dest: string; readonly names: readonly string[]; readonly image: ImageExportOptions }
   | { readonly type: 'load'; readonly names: readonly string[]; readonly image: ImageExportOptions }
-  | { readonly type: 'local' | 'tar'; readonly dest: string };
+  | {
+      readonly type: 'local' | 'tar';
+      readonly dest: string;
+      /** `source-date-epoch`: the time every file is given (seconds) instead of the build's epoch; null when given empty, for none. */
+      readonly sourceDateEpoch?: number | null;
+    };
 
 /** CacheImportSpec is one `--cache-from`: a registry reference (a cache or an image with an inline cache) or a layout folder. */
 export type CacheImportSpec = { readonly type: 'registry'; readonly ref: string } | { readonly type: 'local'; readonly src: string };

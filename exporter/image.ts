@@ -33,14 +33,16 @@ export interface BuildImageOptions {
   readonly compression: Compression;
   readonly level?: number;
   /**
-   * sourceDateEpoch clamps layer mtimes (seconds since the epoch). With it, as in BuildKit's exporter, the history
-   * entries of the base image keep their times, and those the build added are dated at the epoch when they are
-   * undated or later (the Dockerfile frontend dates them at its own epoch). The image is dated by its newest entry.
+   * sourceDateEpoch dates the image (seconds since the epoch). As in BuildKit's exporter, the history entries of the
+   * base image keep their times, and those the build added are dated at the epoch when they are undated or later (the
+   * Dockerfile frontend dates them at its own epoch). The image is dated by its newest entry. File times in the
+   * layers stay as the build made them unless rewriteTimestamp asks for them clamped.
    */
   readonly sourceDateEpoch?: number;
   /**
-   * rewriteTimestamp (BuildKit's `rewrite-timestamp`) marks each layer above the base's with REWRITTEN_TIMESTAMP,
-   * made from its files with their times clamped, also when it came pulled or imported as a blob.
+   * rewriteTimestamp (BuildKit's `rewrite-timestamp`) makes each layer above the base's from its files with the times
+   * later than sourceDateEpoch clamped to it, also when it came pulled or imported as a blob, and marks it with
+   * REWRITTEN_TIMESTAMP. Without it, or without an epoch, no file time is changed.
    */
   readonly rewriteTimestamp?: boolean;
   /** base is what the image keeps from its base image: an epoch leaves those layers and history entries as they are. */
@@ -62,8 +64,10 @@ export interface BuildImageOptions {
 /** buildImage makes (or reuses) the layer blobs of the snapshots and writes the config and manifest. */
 export async function buildImage(input: BuildImageInput, options: BuildImageOptions): Promise<BuiltImage> {
   const { signal, store } = options;
-  // Blobs are rewritten layer by layer below, above the base only.
-  const blobOptions: LayerBlobOptions = { ...options, rewriteTimestamp: false, store: options.layerStore ?? store, source: store };
+  // As in BuildKit, the epoch alone leaves file times as they are: blobs are rewritten layer by layer below, above
+  // the base only, when rewrite-timestamp asks.
+  const { sourceDateEpoch: _epoch, ...rest } = options;
+  const blobOptions: LayerBlobOptions = { ...rest, rewriteTimestamp: false, store: options.layerStore ?? store, source: store };
   const rewriteAt = options.rewriteTimestamp === true ? options.sourceDateEpoch : undefined;
   const layers: LayerBlob[] = [];
   let diverged = false;
@@ -107,10 +111,10 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
   return { manifest, manifestBytes, manifestDescriptor, config, configBytes, layers };
 }
 
-/** rewrittenBlob is a layer's blob made from its files with their times clamped to the epoch, marked so. */
+/** rewrittenBlob is a layer's blob made from its files with the times later than the epoch clamped to it, marked so. */
 async function rewrittenBlob(layer: ExportLayer, epoch: number, options: LayerBlobOptions): Promise<LayerBlob> {
   if (layer.kind === 'blob') throw new ExportError(`Cannot rewrite the file times of layer ${layer.descriptor.digest}: its files are not unpacked`);
-  const blob = await getLayerBlob(layer, { ...options, rewriteTimestamp: true });
+  const blob = await getLayerBlob(layer, { ...options, sourceDateEpoch: epoch, rewriteTimestamp: true });
   return { ...blob, descriptor: { ...blob.descriptor, annotations: { ...blob.descriptor.annotations, [REWRITTEN_TIMESTAMP]: String(epoch) } } };
 }
 

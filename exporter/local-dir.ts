@@ -7,25 +7,33 @@ import { readXattrs } from './layer/index.js';
 import { walkMerged } from './merged-walk.js';
 import type { TreeEntry } from './tree-entry.js';
 
-/** writeLocalDir merges the snapshots bottom→top into a plain directory, as overlayfs would show them. */
-export async function writeLocalDir(
-  layers: readonly { readonly dir: string }[],
-  dest: string,
-  options: { signal: AbortSignal },
-): Promise<void> {
+/** LocalDirOptions controls writeLocalDir. */
+export interface LocalDirOptions {
+  /** sourceDateEpoch is every entry's time (seconds since 1970), as BuildKit's local exporter stamps files with the epoch. */
+  readonly sourceDateEpoch?: number;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * writeLocalDir merges the snapshots bottom→top into a plain directory, as overlayfs would show them. Each entry's
+ * access and modification times are its modification time (or the epoch), as BuildKit's local exporter sets them.
+ */
+export async function writeLocalDir(layers: readonly { readonly dir: string }[], dest: string, options: LocalDirOptions): Promise<void> {
   await mkdir(dest, { recursive: true });
   const links = new Map<string, string>();
-  const dirTimes: { path: string; stat: Stats }[] = [];
-  for await (const entry of walkMerged(layers.map((l) => l.dir), options)) {
+  const dirTimes: { path: string; time: Date | number }[] = [];
+  for await (const entry of walkMerged(layers.map((l) => l.dir), { signal: options.signal })) {
     const target = join(dest, entry.rel);
     const existing = await lstatOrUndefined(target);
     if (existing !== undefined && !(existing.isDirectory() && entry.stat.isDirectory())) await rm(target, { recursive: true, force: true });
     if (!(await createCopy(entry, target, links))) continue;
     await copyMetadata(entry, target);
-    if (entry.stat.isDirectory()) dirTimes.push({ path: target, stat: entry.stat });
+    const time = options.sourceDateEpoch ?? entry.stat.mtime;
+    if (entry.stat.isDirectory()) dirTimes.push({ path: target, time });
+    else await lutimes(target, time, time);
   }
   // Directory times last: filling a directory changes its mtime.
-  for (const { path, stat } of dirTimes.reverse()) await lutimes(path, stat.atime, stat.mtime);
+  for (const { path, time } of dirTimes.reverse()) await lutimes(path, time, time);
 }
 
 /** createCopy makes the entry at target; false means nothing more is to be done (a hard link or a socket). */
@@ -57,7 +65,6 @@ async function copyMetadata(entry: TreeEntry, target: string): Promise<void> {
   // chmod after chown: chown clears setuid/setgid bits.
   if (!stat.isSymbolicLink()) await chmod(target, stat.mode & 0o7777);
   for (const [name, value] of readXattrs(entry.source)) lsetxattr(target, name, value);
-  if (!stat.isDirectory()) await lutimes(target, stat.atime, stat.mtime);
 }
 
 async function lstatOrUndefined(path: string): Promise<Stats | undefined> {

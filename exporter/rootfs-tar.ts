@@ -4,7 +4,7 @@ import { writeStreamTo } from './archive-tar.js';
 
 /** RootfsOptions controls the merged-rootfs outputs. */
 export interface RootfsOptions {
-  /** sourceDateEpoch clamps mtimes (seconds since the epoch). */
+  /** sourceDateEpoch is every entry's mtime (seconds since 1970), as BuildKit's tar exporter stamps files with the epoch. */
   readonly sourceDateEpoch?: number;
   readonly signal: AbortSignal;
 }
@@ -16,5 +16,6 @@ export async function writeRootfsTar(
   options: RootfsOptions,
 ): Promise<void> {
   const entries = walkMerged(layers.map((l) => l.dir), { signal: options.signal });
-  await writeStreamTo(tarEntries(entries, options), dest, { signal: options.signal });
+  const mtime = options.sourceDateEpoch === undefined ? {} : { mtime: options.sourceDateEpoch };
+  await writeStreamTo(tarEntries(entries, { ...mtime, signal: options.signal }), dest, { signal: options.signal });
 }

@@ -18,6 +18,7 @@ export interface OutputPlan {
 /** outputMsgOf is the wire form of an output (the destination stays on the client). */
 export function outputMsgOf(spec: OutputSpec): OutputMsg {
   const image = 'image' in spec ? spec.image : undefined;
+  const epoch = image === undefined ? ('sourceDateEpoch' in spec ? spec.sourceDateEpoch : undefined) : image.sourceDateEpoch;
   return {
     type: spec.type,
     names: 'names' in spec ? spec.names : [],
@@ -28,8 +29,8 @@ export function outputMsgOf(spec: OutputSpec): OutputMsg {
     manifestAnnotations: image?.annotations?.manifest ?? {},
     indexAnnotations: image?.annotations?.index ?? {},
     rewriteTimestamp: image?.rewriteTimestamp ?? false,
-    sourceDateEpoch: image?.sourceDateEpoch === undefined || image.sourceDateEpoch === null ? '' : String(image.sourceDateEpoch),
-    noSourceDateEpoch: image?.sourceDateEpoch === null,
+    sourceDateEpoch: epoch === undefined || epoch === null ? '' : String(epoch),
+    noSourceDateEpoch: epoch === null,
   };
 }
 
@@ -52,7 +53,7 @@ function imageOf(m: OutputMsg): ImageExportOptions {
   };
 }
 
-function epochOf(m: OutputMsg): Pick<ImageExportOptions, 'sourceDateEpoch'> {
+function epochOf(m: OutputMsg): { sourceDateEpoch?: number | null } {
   if (m.noSourceDateEpoch) return { sourceDateEpoch: null };
   if (m.sourceDateEpoch === '') return {};
   if (!/^\d+$/.test(m.sourceDateEpoch)) throw new UsageError(`Cannot use source-date-epoch="${m.sourceDateEpoch}": expected a whole number of seconds`);
@@ -82,7 +83,7 @@ export function planOutputs(outputs: readonly OutputMsg[], tmp: string): OutputP
         break;
       case 'local':
       case 'tar':
-        specs.push({ type: 'tar', dest: path });
+        specs.push({ type: 'tar', dest: path, ...epochOf(m) });
         returned.push({ index, path });
         break;
       default:

@@ -28,6 +28,7 @@ export interface LayerBlobCache {
 export interface LayerBlobOptions {
   readonly compression: Compression;
   readonly level?: number;
+  /** sourceDateEpoch clamps the file times later than it (seconds since 1970): only a layer rewritten for an epoch has it. */
   readonly sourceDateEpoch?: number;
   /** false (the default) keeps pulled base layers as they are; true recompresses those of another compression. */
   readonly forceCompression?: boolean;

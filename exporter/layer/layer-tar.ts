@@ -4,7 +4,7 @@ import { walkSnapshot } from './walk.js';
 
 /** LayerTarOptions controls createLayerTar. */
 export interface LayerTarOptions {
-  /** sourceDateEpoch clamps mtimes (seconds since the epoch). */
+  /** sourceDateEpoch clamps the mtimes later than it (seconds since the epoch): a layer rewritten for an epoch. */
   readonly sourceDateEpoch?: number;
   readonly signal: AbortSignal;
 }

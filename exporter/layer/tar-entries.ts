@@ -9,8 +9,10 @@ import type { TreeEntry } from '../tree-entry.js';
 
 /** TarEntriesOptions controls how tree entries become tar records. */
 export interface TarEntriesOptions {
-  /** sourceDateEpoch clamps every mtime to at most this many seconds since the epoch. */
+  /** sourceDateEpoch clamps every mtime to at most this many seconds since the epoch (a layer rewritten for it). */
   readonly sourceDateEpoch?: number;
+  /** mtime replaces every entry's mtime (seconds since the epoch), as BuildKit's tar exporter stamps files with the epoch. */
+  readonly mtime?: number;
   readonly signal: AbortSignal;
 }
 
@@ -30,8 +32,8 @@ const CHUNK = 1024 * 1024;
 export async function* tarEntries(entries: AsyncIterable<TreeEntry>, options: TarEntriesOptions): AsyncGenerator<Buffer> {
   const out = new ChunkWriter();
   const links = new Map<string, string>();
-  const clamp = (seconds: number): number =>
-    options.sourceDateEpoch === undefined ? seconds : Math.min(seconds, options.sourceDateEpoch);
+  const { mtime: fixed, sourceDateEpoch: epoch } = options;
+  const clamp = (seconds: number): number => fixed ?? (epoch === undefined ? seconds : Math.min(seconds, epoch));
   for await (const entry of entries) {
     options.signal.throwIfAborted();
     const { stat, rel } = entry;

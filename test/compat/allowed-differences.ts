@@ -14,9 +14,11 @@ export interface AllowedDifference {
 }
 
 /**
- * File times are not in the fingerprint at all: BuildKit stamps files with the time of the build (or
- * SOURCE_DATE_EPOCH) and so does tbuild, so no two builds agree on them. History dates ("created") are left out
- * for the same reason. Everything else about a path is compared unless an entry below says otherwise.
+ * File times are not in the fingerprint at all: BuildKit's layers keep the times the build gave its files, and so do
+ * tbuild's, so no two builds agree on them. SOURCE_DATE_EPOCH does not change that in either: both clamp layer times
+ * only when the image output has rewrite-timestamp=true, which no case asks for. History dates ("created") are left
+ * out for the same reason, except in cases that compare them. Everything else about a path is compared unless an
+ * entry below says otherwise.
  */
 export const UNCOMPARED_FIELDS = ['mtime', 'atime', 'ctime', 'history.created', 'config.created'] as const;
 

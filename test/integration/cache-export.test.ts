@@ -103,6 +103,15 @@ describe('build cache that travels: --cache-to / --cache-from', () => {
     expect(second.digest).toBe(first.digest);
   });
 
+  it('lists the rewritten layers in the inline cache of an image pushed with rewrite-timestamp=true', async () => {
+    const output = (n: number): string[] => ['--output', `type=registry,name=${registry.host}/test/inline-rewritten:v${n},rewrite-timestamp=true`];
+    const first = await build([...output(1), '--cache-to', 'type=inline']);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const second = await build([...output(2), '--cache-to', 'type=inline', '--cache-from', `${registry.host}/test/inline-rewritten:v1`]);
+    expectAllCached(second.res);
+    expect(second.digest).toBe(first.digest);
+  });
+
   it('takes --build-arg BUILDKIT_INLINE_CACHE=1 as docker build users write it', async () => {
     const first = await build(['-t', `${registry.host}/test/inline-arg:v1`, '--push', '--build-arg', 'BUILDKIT_INLINE_CACHE=1']);
     expect(first.res.code, first.res.stderr).toBe(0);

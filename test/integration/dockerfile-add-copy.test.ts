@@ -231,7 +231,7 @@ describe('Dockerfile ADD and COPY, end to end', () => {
     expect(built.stderr).toMatch(/FromAsCasing/);
   });
 
-  it('--print=graph-json prints the graph without building; SOURCE_DATE_EPOCH clamps created times', async () => {
+  it('--print=graph-json prints the graph without building; SOURCE_DATE_EPOCH dates the image and its history', async () => {
     const dir = await context('print', 'FROM busybox\nCOPY a.txt /a.txt\nRUN echo hi > /hi\n', { 'a.txt': 'a\n' });
     const res = await runTbuild(['build', ...base(), '--print', 'graph-json', dir]);
     expect(res.code, res.stderr).toBe(0);

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageBase, ImageConfig } from '../../base/oci.js';
 import { createLocalContentStore } from '../../cache/content-store.js';
@@ -22,6 +24,8 @@ import { lsetxattr, makedev, mknod, S_IFCHR } from '../../native/index.js';
 
 const signal = new AbortController().signal;
 const EPOCH = 1_700_000_000;
+/** keep/a's time, before the epoch: the tar and local outputs give it the epoch all the same, as BuildKit's do. */
+const OLD_TIME = EPOCH - 86_400;
 let root: string;
 let layers: { id: string; dir: string }[];
 let image: BuiltImage;
@@ -36,6 +40,7 @@ async function makeSnapshots(): Promise<void> {
   await writeFile(join(base, 'etc', 'hostname'), 'base\n');
   await writeFile(join(base, 'etc', 'removed'), 'to be deleted\n');
   await writeFile(join(base, 'keep', 'a'), 'a\n');
+  await utimes(join(base, 'keep', 'a'), OLD_TIME, OLD_TIME);
   await writeFile(join(base, 'opq', 'old1'), 'old\n');
   await writeFile(join(base, 'opq', 'sub', 'old2'), 'old\n');
   await symlink('etc/hostname', join(base, 'link'));
@@ -85,7 +90,7 @@ async function expectMergedTree(dir: string): Promise<void> {
 }
 
 describe('exporter outputs', () => {
-  it('builds a reproducible image with clamped times', async () => {
+  it('builds a reproducible image dated at the epoch, its layers keeping their file times', async () => {
     // With an epoch a base's entry keeps its own date, as BuildKit's exporter keeps base history (moby/buildkit#4614),
     // and what the build added undated is dated at the epoch. The image is dated by its last dated entry, as BuildKit
     // dates it.
@@ -98,6 +103,14 @@ describe('exporter outputs', () => {
       compression: 'gzip', sourceDateEpoch: EPOCH, base: BASE, store: store(), cache: createMemoryLayerBlobCache(), signal,
     });
     expect(again.manifestDescriptor.digest).toBe(image.manifestDescriptor.digest);
+    // As in BuildKit, the epoch alone leaves file times in the layers as they are (rewrite-timestamp clamps them).
+    const baseTimes = new Map<string, number>();
+    const baseBlob = image.layers[0];
+    if (baseBlob === undefined) throw new Error('the image has no layer');
+    const tar = gunzipSync(await readFile(store().blobPath(baseBlob.descriptor.digest)));
+    for await (const entry of readTar(Readable.from([tar]))) baseTimes.set(entry.header.name, entry.header.mtime);
+    expect(baseTimes.get('keep/a')).toBe(OLD_TIME);
+    expect(baseTimes.get('etc/hostname')).toBeGreaterThan(EPOCH);
   });
 
   it('writes an OCI archive that skopeo, oci-image-tool and umoci accept', async () => {
@@ -149,17 +162,40 @@ describe('exporter outputs', () => {
   it('merges the snapshots into a local directory without whiteouts', async () => {
     const dest = join(root, 'local');
     await writeLocalDir(layers, dest, { signal });
+    // Each file keeps its modification time, which is its access time too (as BuildKit's local exporter writes them).
+    // Checked before reading the file moves its access time.
+    const kept = await lstat(join(dest, 'keep', 'a'));
+    expect([kept.mtimeMs, kept.atimeMs]).toEqual([OLD_TIME * 1000, OLD_TIME * 1000]);
     await expectMergedTree(dest);
     const devices = run('find', [dest, '-type', 'c']);
     expect(devices).toBe('');
+  });
+
+  it('gives every file of a local directory the epoch, as BuildKit\'s local exporter does', async () => {
+    const dest = join(root, 'local-epoch');
+    await writeLocalDir(layers, dest, { signal, sourceDateEpoch: EPOCH });
+    const paths = run('find', [dest, '-mindepth', '1']).trim().split('\n');
+    expect(paths.length).toBeGreaterThan(5);
+    for (const path of paths) {
+      const st = await lstat(path);
+      // Listing a directory reads it, which moves its access time.
+      expect([path, st.mtimeMs, st.isDirectory() ? 'listed' : st.atimeMs]).toEqual([path, EPOCH * 1000, st.isDirectory() ? 'listed' : EPOCH * 1000]);
+    }
+    await expectMergedTree(dest);
   });
 
   it('writes the merged rootfs as one tar', async () => {
     const dest = join(root, 'rootfs.tar');
     await writeRootfsTar(layers, dest, { signal, sourceDateEpoch: EPOCH });
     const names: string[] = [];
-    for await (const entry of readTar(createReadStream(dest))) names.push(entry.header.name);
+    const times = new Set<number>();
+    for await (const entry of readTar(createReadStream(dest))) {
+      names.push(entry.header.name);
+      times.add(entry.header.mtime);
+    }
     expect(names).toEqual(['etc/', 'etc/hostname', 'keep/', 'keep/a', 'link', 'new.txt', 'opq/', 'opq/fresh']);
+    // Every entry, older ones too, is stamped with the epoch, as BuildKit's tar exporter does.
+    expect([...times]).toEqual([EPOCH]);
     const extracted = join(root, 'rootfs');
     await mkdir(extracted);
     run('tar', ['-xf', dest, '-C', extracted]);

@@ -15,7 +15,7 @@ RUN mkdir -p /out && echo built > /out/made-by-run && touch /out/stamp
 LABEL org.example.case=reproducible
 `;
 
-describe('tarball outputs: reproducible with SOURCE_DATE_EPOCH and accepted by peers', () => {
+describe('tarball outputs: reproducible with SOURCE_DATE_EPOCH and rewrite-timestamp, and accepted by peers', () => {
   let registry: TestRegistry;
   let tmp: TempDir;
   let config: string;
@@ -39,14 +39,16 @@ describe('tarball outputs: reproducible with SOURCE_DATE_EPOCH and accepted by p
     await registry?.stop();
   });
 
-  it('gives byte-identical OCI tarballs and the same digest from two stores with the same SOURCE_DATE_EPOCH', async () => {
+  // As with BuildKit, SOURCE_DATE_EPOCH alone dates the image; the layers' file times are clamped only with
+  // rewrite-timestamp=true, as a buildx user asks for reproducible layers.
+  it('gives byte-identical OCI tarballs and the same digest from two stores with the same SOURCE_DATE_EPOCH and rewrite-timestamp', async () => {
     const env = { SOURCE_DATE_EPOCH: '1700000000' };
     const tars: Buffer[] = [];
     const digests: string[] = [];
     for (const n of [1, 2]) {
       const tar = join(tmp.path, `repro-${n}.tar`);
       const meta = join(tmp.path, `meta-${n}.json`);
-      const res = await runTbuild(['build', '--root', join(tmp.path, `root-${n}`), '--config', config, '--progress', 'plain', '-t', 'repro:v1', '--metadata-file', meta, '--output', `type=oci,dest=${tar}`, ctx], { env });
+      const res = await runTbuild(['build', '--root', join(tmp.path, `root-${n}`), '--config', config, '--progress', 'plain', '-t', 'repro:v1', '--metadata-file', meta, '--output', `type=oci,dest=${tar},rewrite-timestamp=true`, ctx], { env });
       expect(res.code, res.stderr).toBe(0);
       tars.push(await readFile(tar));
       digests.push((JSON.parse(await readFile(meta, 'utf8')) as Record<string, string>)['containerimage.digest'] ?? '');

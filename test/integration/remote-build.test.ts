@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, REPO_ROOT, run, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
@@ -215,8 +215,11 @@ describe('tbuild build --builder: builds on a remote builder over a unix socket'
     await writeFile(join(served, 'extra.txt'), 'extra\n');
     await using http = await serveDir(served);
     const oci = join(tmp.path, 'dated.tar');
+    const local = join(tmp.path, 'dated-local');
+    const rootfs = join(tmp.path, 'dated-rootfs.tar');
+    const outputs = [`type=oci,dest=${oci},rewrite-timestamp=true`, `type=local,dest=${local}`, `type=tar,dest=${rootfs},source-date-epoch=1600000000`];
     const res = await runTbuild(
-      ['build', '--builder', builder, '--build-arg', 'SOURCE_DATE_EPOCH=context', '--build-context', `extra=${http.url}/extra.txt`, '--output', `type=oci,dest=${oci},rewrite-timestamp=true`, `${http.url}/ctx.tar`],
+      ['build', '--builder', builder, '--build-arg', 'SOURCE_DATE_EPOCH=context', '--build-context', `extra=${http.url}/extra.txt`, ...outputs.flatMap((o) => ['--output', o]), `${http.url}/ctx.tar`],
       { env: env('dated') },
     );
     expect(res.code, res.stderr).toBe(0);
@@ -225,6 +228,10 @@ describe('tbuild build --builder: builds on a remote builder over a unix socket'
     const manifest = JSON.parse((await run('skopeo', ['inspect', '--raw', `oci-archive:${oci}`])).stdout) as { layers: { annotations?: Record<string, string> }[] };
     expect(manifest.layers.at(-1)?.annotations?.['buildkit/rewritten-timestamp']).toBe('1700000302');
     expect(manifest.layers.at(-2)?.annotations?.['buildkit/rewritten-timestamp']).toBe('1700000302');
+    // The local output's files take the build's epoch; the tar output's own source-date-epoch wins over it.
+    expect((await lstat(join(local, 'epoch'))).mtimeMs).toBe(1700000302 * 1000);
+    const listed = await run('tar', ['--utc', '--full-time', '-tvf', rootfs, 'epoch']);
+    expect(listed.stdout).toContain('2020-09-13 12:26:40 epoch');
   });
 
   it('refuses options the protocol cannot carry instead of dropping them', async () => {

@@ -88,6 +88,13 @@ describe('--output', () => {
     expect(() => parseOutput('type=oci,dest=o.tar,rewrite-timestamp=maybe', [])).toThrow(/rewrite-timestamp="maybe"/);
   });
 
+  it('reads source-date-epoch on local and tar outputs too, as BuildKit\'s local and tar exporters take it', () => {
+    expect(parseOutput('type=local,dest=out,source-date-epoch=5', [])).toEqual({ type: 'local', dest: 'out', sourceDateEpoch: 5 });
+    expect(parseOutput('type=tar,dest=o.tar,source-date-epoch=', [])).toEqual({ type: 'tar', dest: 'o.tar', sourceDateEpoch: null });
+    expect(parseOutput('type=tar,dest=o.tar', [])).toEqual({ type: 'tar', dest: 'o.tar' });
+    expect(() => parseOutput('type=local,dest=out,source-date-epoch=x', [])).toThrow(/source-date-epoch="x"/);
+  });
+
   it('rejects unknown types and missing destinations', () => {
     expect(() => parseOutput('type=ftp,dest=x', [])).toThrow(/type=ftp/);
     expect(() => parseOutput('type=oci', [])).toThrow(/dest=/);

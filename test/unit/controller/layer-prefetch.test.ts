@@ -87,13 +87,24 @@ describe('layer prefetch', () => {
     expect(await store.layerBlobs.get(copied, KEY)).toBeUndefined();
   });
 
-  it('keys the blob with SOURCE_DATE_EPOCH as the export does', async () => {
+  it('keys the blob as the export does: SOURCE_DATE_EPOCH alone leaves the layer as it is', async () => {
     const { copy, run } = graph();
     const copied = await snapshot('copy\n');
     await using prefetch = createLayerPrefetch(run, { outputs: [localImage], store, sourceDateEpoch: '5', signal });
     prefetch.committed(copy.digest, copied);
     await prefetch.settled();
-    expect(await store.layerBlobs.get(copied, layerBlobKey({ compression: 'uncompressed', sourceDateEpoch: 5 }))).toBeDefined();
+    expect((await store.layerBlobs.get(copied, KEY))?.diffId).toBe(await tarDigest(copied));
+    expect(await store.layerBlobs.get(copied, layerBlobKey({ compression: 'uncompressed', sourceDateEpoch: 5 }))).toBeUndefined();
+  });
+
+  it('keys the blob with SOURCE_DATE_EPOCH when the local image has rewrite-timestamp, as the export does', async () => {
+    const { copy, run } = graph();
+    const copied = await snapshot('copy\n');
+    const rewriting: OutputSpec = { ...localImage, image: { ...image, rewriteTimestamp: true } };
+    await using prefetch = createLayerPrefetch(run, { outputs: [rewriting], store, sourceDateEpoch: '5', signal });
+    prefetch.committed(copy.digest, copied);
+    await prefetch.settled();
+    expect(await store.layerBlobs.get(copied, layerBlobKey({ compression: 'uncompressed', sourceDateEpoch: 5, rewriteTimestamp: true }), { exact: true })).toBeDefined();
     expect(await store.layerBlobs.get(copied, KEY)).toBeUndefined();
   });
 });

@@ -13,6 +13,8 @@ import { makeTempDir } from '../../helpers/cli.js';
 const signal = new AbortController().signal;
 const FILE_TIME = Date.parse('2030-01-01T00:00:00Z') / 1000;
 const EPOCH = Date.parse('2021-06-01T00:00:00Z') / 1000;
+/** A file time before the epoch: rewrite-timestamp keeps it, as BuildKit clamps only the later ones. */
+const OLD_TIME = EPOCH - 86_400;
 const REWRITTEN = 'buildkit/rewritten-timestamp';
 
 const CONFIG: ImageConfig = {
@@ -58,6 +60,8 @@ describe('rewrite-timestamp on image export', () => {
     await using tmp = await makeTempDir();
     const store = createLocalContentStore(join(tmp.path, 'content'));
     const layers = [await snapshot(tmp.path, 'base'), await snapshot(tmp.path, 'imported'), await snapshot(tmp.path, 'top')];
+    await writeFile(join(tmp.path, 'top', 'old'), 'old\n');
+    await utimes(join(tmp.path, 'top', 'old'), OLD_TIME, OLD_TIME);
     // The base and the imported layer came as blobs made without an epoch.
     const pulled = new Map<string, LayerBlob>();
     for (const l of layers.slice(0, 2)) pulled.set(l.id, await getLayerBlob(l, { compression: 'gzip', store, cache: createMemoryLayerBlobCache(), signal }));
@@ -72,15 +76,18 @@ describe('rewrite-timestamp on image export', () => {
     expect(imported?.annotations).toEqual({ [REWRITTEN]: String(EPOCH) });
     expect(imported?.digest).not.toBe(pulled.get('imported')?.descriptor.digest);
     expect(top?.annotations).toEqual({ [REWRITTEN]: String(EPOCH) });
-    expect(await Promise.all(image.layers.map((l) => fileTimes(store, l)))).toEqual([[FILE_TIME], [EPOCH], [EPOCH]]);
+    // Only the times later than the epoch are clamped.
+    expect(await Promise.all(image.layers.map((l) => fileTimes(store, l)))).toEqual([[FILE_TIME], [EPOCH], [OLD_TIME, EPOCH]]);
     expect(image.config.rootfs.diff_ids).toEqual(image.layers.map((l) => l.diffId));
 
-    // Without rewrite-timestamp, or without an epoch, nothing is marked and blobs are reused as they came.
+    // Without rewrite-timestamp, or without an epoch, nothing is marked, blobs are reused as they came, and the layers
+    // the build made keep their file times: as in BuildKit, SOURCE_DATE_EPOCH alone dates the image only.
     const variants: Pick<BuildImageOptions, 'sourceDateEpoch' | 'rewriteTimestamp'>[] = [{ sourceDateEpoch: EPOCH }, { rewriteTimestamp: true }];
     for (const extra of variants) {
       const plain = await buildImage({ layers, config: CONFIG }, { ...options, cache: pulledCache(pulled), ...extra });
       expect(plain.manifest.layers.map((l) => l.annotations)).toEqual([undefined, undefined, undefined]);
       expect(plain.manifest.layers[1]).toEqual(pulled.get('imported')?.descriptor);
+      expect(await Promise.all(plain.layers.map((l) => fileTimes(store, l)))).toEqual([[FILE_TIME], [FILE_TIME], [OLD_TIME, FILE_TIME]]);
     }
   });
 
