@@ -118,11 +118,15 @@ export async function prune(store: StoreParts, options: PruneOptions): Promise<P
   }
   for (const rec of usage) {
     if (!drop.has(rec.key)) continue;
-    if (rec.type === 'regular') await store.meta.cacheRecords.remove(rec.key);
+    if (rec.type === 'regular') {
+      await store.meta.cacheRecords.remove(rec.key);
+      await store.meta.keyPreimages.remove(rec.key);
+    }
     else if (await store.cacheMounts?.remove(rec.key.slice(CACHE_MOUNT_KEY_PREFIX.length))) mountBytes += rec.size;
     else drop.delete(rec.key);
   }
 
+  await removeStalePreimages(store.meta, now);
   const liveSnapshots = new Set<string>();
   const mark = (id: string | null): void => {
     for (const s of store.snapshotter.chain(id)) liveSnapshots.add(s);
@@ -142,6 +146,16 @@ export async function prune(store: StoreParts, options: PruneOptions): Promise<P
   }
   const blobs = await collectBlobs(store);
   return { records: drop.size, snapshots, blobs: blobs.count, bytes: bytes + mountBytes + blobs.bytes };
+}
+
+/** A key's preimage is recorded before its result: one without a record is kept this long, then dropped. */
+const PREIMAGE_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/** removeStalePreimages drops the preimages of keys that never got a record (a failed step, a key that missed). */
+async function removeStalePreimages(meta: MetadataStore, now: number): Promise<void> {
+  for (const { key, value } of meta.keyPreimages.getRange()) {
+    if (now - value.recordedAt > PREIMAGE_GRACE_MS && meta.cacheRecords.get(key) === undefined) await meta.keyPreimages.remove(key);
+  }
 }
 
 async function collectBlobs(store: StoreParts): Promise<{ count: number; bytes: number }> {

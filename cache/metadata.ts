@@ -95,6 +95,12 @@ export interface HttpSourceRecord {
   }[];
 }
 
+/** KeyPreimageRecord is what a cache key was computed from, as the solver described it, and when it was recorded. */
+export interface KeyPreimageRecord {
+  readonly recordedAt: number;
+  readonly preimage: unknown;
+}
+
 /** MetadataStore is the ACID metadata database of a tbuild root, safe for several processes. */
 export interface MetadataStore extends AsyncDisposable {
   readonly snapshots: Database<SnapshotRecord, string>;
@@ -109,6 +115,8 @@ export interface MetadataStore extends AsyncDisposable {
   readonly blobLocations: Database<BlobLocationRecord, string>;
   /** Keyed by URL: ETags of earlier ADD downloads, so an unchanged file is not downloaded again. */
   readonly httpSources: Database<HttpSourceRecord, string>;
+  /** Keyed by cache key: what each key was computed from, so a cache miss can be explained. */
+  readonly keyPreimages: Database<KeyPreimageRecord, string>;
   close(): Promise<void>;
 }
 
@@ -127,6 +135,7 @@ export function openMetadataStore(dir: string): MetadataStore {
     copyHints: sub<CopyHint>('copy-hints'),
     blobLocations: sub<BlobLocationRecord>('blob-locations'),
     httpSources: sub<HttpSourceRecord>('http-sources'),
+    keyPreimages: sub<KeyPreimageRecord>('key-preimages'),
     close: () => root.close(),
     [Symbol.asyncDispose]: () => root.close(),
   };

@@ -151,6 +151,7 @@ async function attemptBuild(
   await using prefetch = createLayerPrefetch(definition.root?.vertex, { outputs: request.outputs, store, ...sourceDateEpochOf(definition), signal });
   await using runner = createOpRunner({
     meta: store.meta,
+    cacheKeys: store.cacheKeys,
     content: store.content,
     snapshotter: store.snapshotter,
     layerBlobs: store.layerBlobs,
@@ -171,7 +172,7 @@ async function attemptBuild(
   let result: SolvedResult = { kind: 'snapshot', snapshotId: null };
   let outcome: SolveOutcome<SolvedRef> | undefined;
   if (definition.root !== null) {
-    const solver = createSolver<SolvedRef>(imported === undefined ? runner : withImportedCache(runner, imported), { shared: services.shared });
+    const solver = createSolver<SolvedRef>(imported === undefined ? runner : withImportedCache(runner, imported), { storage: store.cacheKeys, shared: services.shared });
     // Outputs made of files unpack the result anyway: loading it in the solve runs a step whose cached layers are unusable.
     try {
       outcome = await solver.solve(definition.root.vertex, job, { load: request.outputs.some((o) => o.type === 'local' || o.type === 'tar') });

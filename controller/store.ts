@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createCacheMountStore, createLayerBlobStore, createLocalContentStore, createSnapshotter, openMetadataStore, type CacheMountStore, type ContentStore, type LayerBlobStore, type MetadataStore, type Snapshotter, type StoreParts } from '../cache/index.js';
+import { createCacheKeyStore, createCacheMountStore, createLayerBlobStore, createLocalContentStore, createSnapshotter, openMetadataStore, type CacheKeyStore, type CacheMountStore, type ContentStore, type LayerBlobStore, type MetadataStore, type Snapshotter, type StoreParts } from '../cache/index.js';
 
 /** Store is everything a tbuild root folder holds, opened. */
 export interface Store extends AsyncDisposable {
@@ -10,6 +10,8 @@ export interface Store extends AsyncDisposable {
   readonly content: ContentStore;
   readonly snapshotter: Snapshotter;
   readonly layerBlobs: LayerBlobStore;
+  /** Results and preimages by cache key: the solver's cache-key storage. */
+  readonly cacheKeys: CacheKeyStore;
   /** RUN --mount=type=cache directories, kept across builds. */
   readonly cacheMounts: CacheMountStore;
   /** Folder for short-lived files of this process (bundles, unpacked contexts). */
@@ -38,6 +40,7 @@ export async function openStore(root: string): Promise<Store> {
     content,
     snapshotter,
     layerBlobs: createLayerBlobStore(meta),
+    cacheKeys: createCacheKeyStore(meta),
     cacheMounts: createCacheMountStore(root, tmp),
     tmp,
     [Symbol.asyncDispose]: () => meta.close(),

@@ -1,8 +1,9 @@
 import type { Digest } from '../base/digest.js';
 import { CancelledError, SolveError, TbuildError } from '../base/errors.js';
-import { computeContentInputKey, computeRerunKey } from './cache-key.js';
+import type { CacheKeyStorage } from './cache-key-storage.js';
 import { walkVertices, type Vertex } from './graph/index.js';
 import { SharedCalls } from './shared-call.js';
+import { SolveKeys } from './solve-keys.js';
 import type { JobContext, OpRunner } from './types.js';
 
 /** SolveOutcome is the result of a solve plus how each vertex went. */
@@ -35,48 +36,51 @@ export interface SolveOptions {
 
 /** SolverOptions tune a solver. */
 export interface SolverOptions<R> {
+  /** Where keys link to results and keep their preimages (the runner records and looks up results in it too). */
+  readonly storage: CacheKeyStorage;
   /** Calls shared with other solves in this process, so concurrent builds run an identical vertex once. */
   readonly shared?: SharedCalls<R>;
 }
 
-/** createSolver returns a solver that runs vertices through `runner`. */
-export function createSolver<R>(runner: OpRunner<R>, options: SolverOptions<R> = {}): Solver<R> {
+/** createSolver returns a solver that keys vertices and runs those not cached through `runner`. */
+export function createSolver<R>(runner: OpRunner<R>, options: SolverOptions<R>): Solver<R> {
   const shared = options.shared ?? new SharedCalls<R>();
-  return { solve: (root, job, o = {}) => new SolveRun(runner, job, shared).solve(root, o.load === true) };
+  return { solve: (root, job, o = {}) => new SolveRun(runner, job, { storage: options.storage, shared }).solve(root, o.load === true) };
 }
 
 /** SolveRun is one solve: it shares work by vertex digest and fails as a group. */
 class SolveRun<R> {
   readonly #runner: OpRunner<R>;
+  readonly #storage: CacheKeyStorage;
   readonly #job: JobContext;
   readonly #abort = new AbortController();
-  readonly #keys = new Map<Digest, Promise<Digest>>();
-  /** Keys from the inputs as this solve made them, for vertices below one that ignores the cache (see #lookupKey). */
-  readonly #lookupKeys = new Map<Digest, Promise<Digest>>();
-  /** What the dependents of a vertex that ignored the cache see as its key, once it has run. */
-  readonly #rerunKeys = new Map<Digest, Digest>();
-  readonly #belowRerun = new Map<Digest, boolean>();
+  readonly #keys: SolveKeys<R>;
   readonly #results = new Map<Digest, Promise<R>>();
-  /** Content keys of vertices that missed their key (see #contentKey): their dependents are looked up by them too. */
-  readonly #contentKeys = new Map<Digest, Digest>();
   /** Results readied as inputs of vertices that run (see OpRunner.load). */
   readonly #loaded = new Map<Digest, Promise<R>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #reported = new Set<Digest>();
-  readonly #vertices = new Map<Digest, Vertex>();
-
   readonly #shared: SharedCalls<R>;
 
-  constructor(runner: OpRunner<R>, job: JobContext, shared: SharedCalls<R>) {
+  constructor(runner: OpRunner<R>, job: JobContext, options: { storage: CacheKeyStorage; shared: SharedCalls<R> }) {
     this.#runner = runner;
-    this.#shared = shared;
+    this.#storage = options.storage;
+    this.#shared = options.shared;
     const signal = AbortSignal.any([job.signal, this.#abort.signal]);
     this.#job = { ...job, signal };
+    this.#keys = new SolveKeys({
+      runner,
+      job: this.#job,
+      storage: options.storage,
+      result: (v) => this.#result(v),
+      wrap: (v, fn) => this.#wrap(v, fn),
+      track: (p) => this.#track(p),
+    });
   }
 
   async solve(root: Vertex, load: boolean): Promise<SolveOutcome<R>> {
     try {
-      const key = await this.#key(root);
+      const key = await this.#keys.key(root);
       const result = load ? await this.#input(root) : await this.#result(root);
       return { result, key, vertices: await this.#solved() };
     } catch (err) {
@@ -90,14 +94,10 @@ class SolveRun<R> {
   /** Collects the key and result of every vertex this solve touched (all have settled once the root has). */
   async #solved(): Promise<Map<Digest, SolvedVertex<R>>> {
     const out = new Map<Digest, SolvedVertex<R>>();
-    for (const [digest, vertex] of this.#vertices) {
-      const key = await this.#keys.get(digest);
-      if (key === undefined) continue;
+    for (const keys of await this.#keys.solved()) {
       // A result that was loaded (or made again because its cached form was unusable) is the one in use.
-      const pending = this.#loaded.get(digest) ?? this.#results.get(digest);
-      const contentKey = this.#contentKeys.get(digest);
-      const keys = contentKey === undefined ? { vertex, key } : { vertex, key, contentKey };
-      out.set(digest, pending === undefined ? keys : { ...keys, result: await pending });
+      const pending = this.#loaded.get(keys.vertex.digest) ?? this.#results.get(keys.vertex.digest);
+      out.set(keys.vertex.digest, pending === undefined ? keys : { ...keys, result: await pending });
     }
     return out;
   }
@@ -115,58 +115,6 @@ class SolveRun<R> {
     return p;
   }
 
-  #key(v: Vertex): Promise<Digest> {
-    let p = this.#keys.get(v.digest);
-    if (p === undefined) {
-      this.#vertices.set(v.digest, v);
-      p = this.#track(
-        (async () => {
-          const inputKeys = await Promise.all(v.inputs.map((e) => this.#key(e.vertex)));
-          return this.#wrap(v, () => this.#runner.cacheKey(v, inputKeys, this.#job));
-        })(),
-      );
-      this.#keys.set(v.digest, p);
-    }
-    return p;
-  }
-
-  /** Whether some vertex this one depends on ignores the cache, so its inputs may differ from their records. */
-  #isBelowRerun(v: Vertex): boolean {
-    let below = this.#belowRerun.get(v.digest);
-    if (below === undefined) {
-      below = v.inputs.some((e) => e.vertex.metadata.ignoreCache === true || this.#isBelowRerun(e.vertex));
-      this.#belowRerun.set(v.digest, below);
-    }
-    return below;
-  }
-
-  /**
-   * The key a vertex is looked up and recorded under: its key, except below a vertex that ignores the cache, where
-   * it is made from the keys its inputs got in this solve. A vertex run again therefore hides its old records from
-   * its dependents unless it made the same files, as BuildKit's dependents match only by content then.
-   */
-  #lookupKey(v: Vertex): Promise<Digest> {
-    if (!this.#isBelowRerun(v)) return this.#key(v);
-    let p = this.#lookupKeys.get(v.digest);
-    if (p === undefined) {
-      p = this.#track(
-        (async () => {
-          const inputKeys = await Promise.all(v.inputs.map((e) => this.#outputKey(e.vertex)));
-          return this.#wrap(v, () => this.#runner.cacheKey(v, inputKeys, this.#job));
-        })(),
-      );
-      this.#lookupKeys.set(v.digest, p);
-    }
-    return p;
-  }
-
-  /** The key dependents see for a vertex: for one that ignores the cache, known only once it has run. */
-  async #outputKey(u: Vertex): Promise<Digest> {
-    if (u.metadata.ignoreCache !== true) return this.#lookupKey(u);
-    await this.#result(u);
-    return this.#rerunKeys.get(u.digest) ?? this.#lookupKey(u);
-  }
-
   #result(v: Vertex): Promise<R> {
     let p = this.#results.get(v.digest);
     if (p === undefined) {
@@ -177,7 +125,7 @@ class SolveRun<R> {
   }
 
   async #compute(v: Vertex): Promise<R> {
-    const key = await this.#lookupKey(v);
+    const key = await this.#keys.lookupKey(v);
     if (v.metadata.ignoreCache === true) return this.#rerun(v, key);
     const cached = await this.#wrap(v, () => this.#runner.lookup(v, key, this.#job));
     if (cached !== undefined) {
@@ -185,44 +133,20 @@ class SolveRun<R> {
       return cached;
     }
     // The key missed: a vertex that reads only some files of an input may find a result made from the same files.
-    const byContent = await this.#contentKey(v, key);
+    const byContent = await this.#keys.contentKey(v, key);
     if (byContent !== undefined) {
       const hit = await this.#wrap(v, () => this.#runner.lookup(v, byContent, this.#job));
       if (hit !== undefined) {
-        // The key it missed becomes another link to the record, so the next build hits it directly.
-        await this.#wrap(v, () => this.#runner.link(v, key, hit, this.#job));
+        // The key it missed becomes another link to the record, so the next build hits it directly (a record found in
+        // an imported cache and not fetched is linked once a build has it here).
+        await this.#wrap(v, () => this.#storage.link(key, byContent));
         this.#reportCached(v);
         return hit;
       }
     }
     const result = await this.#execute(v, key);
-    if (byContent !== undefined) await this.#wrap(v, () => this.#runner.link(v, byContent, result, this.#job));
+    if (byContent !== undefined) await this.#wrap(v, () => this.#storage.link(byContent, key));
     return result;
-  }
-
-  /**
-   * The key of a vertex by the files it reads (BuildKit's "slow" cache key), tried once its key missed: the usual
-   * formula with the digest of the files read of an input in place of that input's key, and the content key of any
-   * other input that has one, so the steps after one found by its files are found by them too. undefined when it
-   * equals the key. An input's result is not loaded for it: one imported and not fetched keeps its key.
-   */
-  async #contentKey(v: Vertex, key: Digest): Promise<Digest | undefined> {
-    if (v.inputs.length === 0) return undefined;
-    const inputKeys = await Promise.all(
-      v.inputs.map(async (e, i) => {
-        const content = await this.#wrap(v, () => this.#runner.selectedContentDigest(v, i, () => this.#result(e.vertex), this.#job));
-        if (content !== undefined) return computeContentInputKey(content);
-        // A content key of the input is known only once its result is: it missed its key then.
-        await this.#result(e.vertex);
-        return this.#contentKeys.get(e.vertex.digest) ?? this.#outputKey(e.vertex);
-      }),
-    );
-    const usual = await Promise.all(v.inputs.map((e) => this.#outputKey(e.vertex)));
-    if (inputKeys.every((k, i) => k === usual[i])) return undefined;
-    const byContent = await this.#wrap(v, () => this.#runner.cacheKey(v, inputKeys, this.#job));
-    if (byContent === key) return undefined;
-    this.#contentKeys.set(v.digest, byContent);
-    return byContent;
   }
 
   /**
@@ -234,7 +158,7 @@ class SolveRun<R> {
     const was = before === undefined ? undefined : await this.#wrap(v, () => this.#runner.contentDigest(v, before, this.#job));
     const result = await this.#execute(v, key);
     const now = await this.#wrap(v, () => this.#runner.contentDigest(v, result, this.#job));
-    if (now !== was) this.#rerunKeys.set(v.digest, computeRerunKey(key, now));
+    if (now !== was) this.#keys.rerunMade(v, now);
     return result;
   }
 
@@ -254,7 +178,7 @@ class SolveRun<R> {
     const ready = await this.#wrap(u, async () => this.#runner.load?.(u, result, this.#job));
     if (ready !== undefined) return ready;
     // The cache hit cannot be fetched (a corrupt or vanished imported blob): run the vertex after all.
-    return this.#execute(u, await this.#lookupKey(u));
+    return this.#execute(u, await this.#keys.lookupKey(u));
   }
 
   /** Runs a vertex on its readied inputs and reports it. */
@@ -266,8 +190,8 @@ class SolveRun<R> {
     try {
       const result = await this.#runShared(v, key, inputs);
       // Below a vertex run again, the result also stands under the key a later build with the usual records asks for.
-      const usual = await this.#key(v);
-      if (usual !== key) await this.#wrap(v, () => this.#runner.link(v, usual, result, this.#job));
+      const usual = await this.#keys.key(v);
+      if (usual !== key) await this.#wrap(v, () => this.#storage.link(usual, key));
       this.#job.progress.emit({ type: 'vertex.completed', vertex: v.digest, name: v.metadata.name, time: Date.now(), durationMs: Date.now() - started });
       return result;
     } catch (err) {

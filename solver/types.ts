@@ -1,5 +1,6 @@
 import type { Digest } from '../base/digest.js';
 import type { ProgressSink } from '../base/progress.js';
+import type { SourcePin } from './cache-fields.js';
 import type { Vertex } from './graph/index.js';
 
 /** JobContext is what every op runner gets from the build it serves. */
@@ -9,10 +10,13 @@ export interface JobContext {
   readonly progress: ProgressSink;
 }
 
-/** OpRunner computes cache keys for, looks up and runs vertices; R is the result type. */
+/** OpRunner pins sources for their keys, looks up and runs vertices; R is the result type. Keys are the solver's. */
 export interface OpRunner<R> {
-  /** cacheKey digests the op, its pinned sources and its inputs' keys. */
-  cacheKey(vertex: Vertex, inputKeys: readonly Digest[], job: JobContext): Promise<Digest>;
+  /**
+   * pin resolves what a source op's result depends on besides its definition (a tag's manifest, a ref's commit, the
+   * checksum of the files read), for its key. The solver calls it for source ops only, once a solve.
+   */
+  pin(vertex: Vertex, job: JobContext): Promise<SourcePin>;
   /** lookup returns a cached result for a key, or undefined (ops that read the client never hit). */
   lookup(vertex: Vertex, key: Digest, job: JobContext): Promise<R | undefined>;
   /** run carries out the op on resolved inputs and records its result under the key. */
@@ -29,12 +33,18 @@ export interface OpRunner<R> {
    */
   contentDigest(vertex: Vertex, result: R, job: JobContext): Promise<Digest>;
   /**
-   * selectedContentDigest digests the files a vertex reads of one input when only those matter (a COPY's sources, a
-   * read-only mount), for a second lookup by content after the key missed, as BuildKit's "slow" cache key does.
-   * Undefined when the vertex depends on that input otherwise, or when `result` (called only when needed) gives
-   * undefined: the input's files are not here (a record imported and not fetched), and are not fetched for this.
+   * selectedContentDigest digests the paths a vertex reads of one input (the selector contentSelectors chose), for a second lookup by content after the key missed, as BuildKit's "slow" cache key does. Undefined when
+   * `result` (called only when needed) gives undefined, or a result whose files are not here (a record imported and
+   * not fetched, which is not fetched for this) or are keyed by their files already (the client's folders).
    */
-  selectedContentDigest(vertex: Vertex, index: number, result: () => Promise<R | undefined>, job: JobContext): Promise<Digest | undefined>;
-  /** link records an existing result under one more cache key. */
-  link(vertex: Vertex, key: Digest, result: R, job: JobContext): Promise<void>;
+  selectedContentDigest(vertex: Vertex, input: SelectedInput<R>, job: JobContext): Promise<Digest | undefined>;
+}
+
+/** SelectedInput is an input a vertex reads only some paths of. */
+export interface SelectedInput<R> {
+  readonly index: number;
+  /** The paths read, absolute in the input's tree (patterns allowed, as COPY takes them). */
+  readonly selector: readonly string[];
+  /** The input's result, made or found only when called. */
+  readonly result: () => Promise<R | undefined>;
 }

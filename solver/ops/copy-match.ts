@@ -1,7 +1,8 @@
 import { posix } from 'node:path';
 import { FileOpError } from '../../base/errors.js';
 import type { FsEntry, FsView } from '../../cache/index.js';
-import { globComponentRegExp, hasWildcard } from './glob.js';
+import { cleanSource, hasWildcard } from '../index.js';
+import { globComponentRegExp } from './glob.js';
 
 /** CopySource is where a COPY reads from, with the paths it must skip. */
 export interface CopySource {
@@ -24,28 +25,12 @@ export interface Match {
 
 const byName = ([a]: [string, FsEntry], [b]: [string, FsEntry]): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** cleanSource normalises a COPY source to an absolute in-tree path without a trailing slash. */
-export function cleanSource(src: string): string {
-  return posix.normalize(`/${src}`).replace(/\/+$/, '') || '/';
-}
-
 /** splitPivot separates a --parents source at its `/./` pivot: the part before it is not kept. */
 export function splitPivot(src: string): { pivot: string; pattern: string } {
   const i = src.indexOf('/./');
   if (i < 0) return { pivot: '', pattern: src };
   const pivot = cleanSource(src.slice(0, i)).slice(1);
   return { pivot, pattern: `${src.slice(0, i)}/${src.slice(i + 3)}` };
-}
-
-/**
- * pivotSelector names what a --parents source selects with its pivot kept (`/a/./b/**`, `/./b` without one), so that
- * a content key expands it as the copy does: `**` spans folders below the pivot only.
- */
-export function pivotSelector(src: string): string {
-  const i = src.indexOf('/./');
-  const pivot = i < 0 ? '' : cleanSource(src.slice(0, i)).slice(1);
-  const rest = cleanSource(i < 0 ? src : src.slice(i + 3)).slice(1);
-  return `${pivot === '' ? '' : `/${pivot}`}/./${rest}`;
 }
 
 /** ExpandOptions limits how far expanding a source follows symlinks, and says where `**` spans folders. */

@@ -4,6 +4,7 @@ import { join, posix } from 'node:path';
 import { FileOpError } from '../../base/errors.js';
 import { createDirectoryView } from '../../cache/index.js';
 import type { CopyAction, MkdirAction, MkfileAction } from '../graph/index.js';
+import { cleanSource } from '../index.js';
 import { extractArchive, isTarArchive } from './archive.js';
 import { parseModeSpec } from './chmod.js';
 import { resolveChown, type Owner } from './chown.js';

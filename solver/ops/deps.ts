@@ -1,6 +1,7 @@
 import type { CacheMountStore, ContentStore, LayerBlobStore, MetadataStore, Snapshotter } from '../../cache/index.js';
 import type { Executor, NetworkMode } from '../../executor/index.js';
 import type { RegistryClient } from '../../registry/index.js';
+import type { CacheKeyStorage } from '../index.js';
 import type { ImageResolver } from './image-resolver.js';
 import type { LocalContext } from './ref.js';
 import type { SecretProvider } from './secret-provider.js';
@@ -9,6 +10,8 @@ import type { SshAgentProvider } from './ssh-agent-provider.js';
 /** OpDeps is everything op runners use, wired by the controller. */
 export interface OpDeps {
   readonly meta: MetadataStore;
+  /** Results by cache key (and unpacked layers by chain): op code records and finds results only through it. */
+  readonly cacheKeys: CacheKeyStorage;
   readonly content: ContentStore;
   readonly snapshotter: Snapshotter;
   readonly layerBlobs: LayerBlobStore;

@@ -1,8 +1,3 @@
-/** hasWildcard tells whether a COPY source uses filepath.Match wildcards. */
-export function hasWildcard(path: string): boolean {
-  return /[*?[]/.test(path);
-}
-
 /** globComponentRegExp turns one path component pattern with Go filepath.Match syntax into a RegExp. */
 export function globComponentRegExp(pattern: string): RegExp {
   let out = '';

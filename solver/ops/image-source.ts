@@ -87,8 +87,7 @@ async function unpackLayers(
     }
     const id = await active.commit(`layer ${layer.digest}`);
     await deps.layerBlobs.remember(id, { descriptor: layer, diffId });
-    const now = Date.now();
-    await deps.meta.cacheRecords.put(layerRecordKey(chainId), { snapshotId: id, createdAt: now, lastUsedAt: now, description: `layer ${layer.digest}` });
+    await deps.cacheKeys.record(layerRecordKey(chainId), { resultId: id, description: `layer ${layer.digest}` });
     parent = id;
   }
   return parent;

@@ -38,7 +38,7 @@ export interface FetchOptions {
 }
 
 /** ImportedCacheDeps is what materialising imported results needs from the store. */
-export type ImportedCacheDeps = Pick<OpDeps, 'meta' | 'content' | 'snapshotter' | 'layerBlobs'>;
+export type ImportedCacheDeps = Pick<OpDeps, 'cacheKeys' | 'content' | 'snapshotter' | 'layerBlobs'>;
 
 interface Entry {
   readonly source: CacheBlobSource;
@@ -73,10 +73,7 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
     }
     return top;
   };
-  const recordKey = async (key: string, snapshotId: string | null, description: string): Promise<void> => {
-    const now = Date.now();
-    await deps.meta.cacheRecords.put(key, { snapshotId, createdAt: now, lastUsedAt: now, description });
-  };
+  const recordKey = (key: string, snapshotId: string | null, description: string): Promise<void> => deps.cacheKeys.record(key, { resultId: snapshotId, description });
 
   const download = async (blob: Descriptor, o: FetchOptions): Promise<void> => {
     if ((await deps.content.info(blob.digest)) !== undefined) return;
@@ -164,18 +161,18 @@ const PARALLEL_DOWNLOADS = 3;
 /** withImportedCache adds an imported-cache step to a runner's lookup, after the local store misses. */
 export function withImportedCache(runner: OpRunner<Ref>, cache: ImportedCache): OpRunner<SolvedRef> {
   return {
-    cacheKey: (vertex, inputKeys, job) => runner.cacheKey(vertex, inputKeys, job),
+    pin: (vertex, job) => runner.pin(vertex, job),
     run: async (vertex, key, inputs, job) => runner.run(vertex, key, inputs.map(usable), job),
     // A record not fetched yet is known by its layers' digests only: never equal to files digested here.
     contentDigest: async (vertex, result, job) => (result.kind === 'imported' ? digestOf(['imported', ...result.chain.map((l) => l.diffId)].join('\n')) : runner.contentDigest(vertex, result, job)),
-    // A record not fetched yet stays where it was found; it is linked once a build has it here.
-    link: async (vertex, key, result, job) => (result.kind === 'imported' ? undefined : runner.link(vertex, key, result, job)),
     // Files of a record not fetched yet are not digested: fetching it only to key a step would cost what the cache saves.
-    selectedContentDigest: async (vertex, index, result, job) =>
-      runner.selectedContentDigest(vertex, index, async () => {
-        const ref = await result();
+    selectedContentDigest: async (vertex, input, job) => {
+      const result = async (): Promise<Ref | undefined> => {
+        const ref = await input.result();
         return ref?.kind === 'imported' ? undefined : ref;
-      }, job),
+      };
+      return runner.selectedContentDigest(vertex, { ...input, result }, job);
+    },
     async lookup(vertex, key, job) {
       const local = await runner.lookup(vertex, key, job);
       // Sources resolve themselves (pulls, the client's files); only op results come from a cache.

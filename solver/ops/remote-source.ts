@@ -1,6 +1,5 @@
-import { computeCacheKey, computeOpDigest, type JobContext } from '../index.js';
-import type { Digest } from '../../base/digest.js';
-import type { GitSource, HttpSource } from '../graph/index.js';
+import type { GitSource, HttpSource, Vertex } from '../graph/index.js';
+import { computeVertexKey, type GitPin, type HttpPin, type JobContext } from '../index.js';
 import type { OpDeps } from './deps.js';
 import { storedSnapshot } from './stored-snapshot.js';
 import type { Download, HttpSeen } from './http-source.js';
@@ -14,22 +13,18 @@ export const loadHttpSource = (): Promise<typeof import('./http-source.js')> => 
 /** Earlier downloads of one URL remembered for revalidation. */
 const MAX_SEEN = 8;
 
-/** RemoteSources keys and fetches http and git sources; a download made for its key is kept for the run. */
+/** RemoteSources pins and fetches http and git sources; a download made to pin one is kept for the run. */
 export class RemoteSources implements AsyncDisposable {
   readonly #downloads = new Map<string, Promise<Download | HttpSeen>>();
   readonly #commits = new Map<string, Promise<string>>();
 
-  /** cacheKey resolves the source like BuildKit: http by the downloaded content, git by the commit. */
-  async cacheKey(vertexDigest: string, source: HttpSource | GitSource, inputKeys: readonly Digest[], deps: OpDeps, job: JobContext): Promise<Digest> {
+  /** pin resolves the source like BuildKit: http by the downloaded content, git by the commit. */
+  async pin(vertex: Vertex, source: HttpSource | GitSource, deps: OpDeps, job: JobContext): Promise<HttpPin | GitPin> {
     switch (source.type) {
       case 'http':
-        return this.#httpKey(vertexDigest, source, inputKeys, deps, job.signal);
-      case 'git': {
-        const commit = await this.#commit(vertexDigest, source, job.signal);
-        // A checkout without its submodules, or with commit times, is another result (added only then: existing keys stay as they were).
-        const fields = { remote: source.remote, commit, subdir: source.subdir, keepGitDir: source.keepGitDir, ...(source.submodules === false ? { skipSubmodules: true } : {}), ...(source.mtime === undefined ? {} : { mtime: source.mtime }) };
-        return computeCacheKey(computeOpDigest('source.git', fields), inputKeys);
-      }
+        return this.#httpPin(vertex, source, deps, job.signal);
+      case 'git':
+        return { type: 'git', commit: await this.#commit(vertex.digest, source, job.signal) };
     }
   }
 
@@ -63,34 +58,34 @@ export class RemoteSources implements AsyncDisposable {
   }
 
   /**
-   * Keys an http source like BuildKit: by --checksum without asking the server; else by what the URL serves, found
+   * Pins an http source like BuildKit: by --checksum without asking the server; else by what the URL serves, found
    * without downloading when the server answers a HEAD, or a GET with If-None-Match, with the ETag of an earlier
    * download whose result is still cached.
    */
-  async #httpKey(vertexDigest: string, source: HttpSource, inputKeys: readonly Digest[], deps: OpDeps, signal: AbortSignal): Promise<Digest> {
-    const keyOf = (s: Omit<HttpSeen, 'etag'>): Digest => computeCacheKey(computeOpDigest('source.http', { digest: s.digest, filename: s.filename, mtime: s.mtime }), inputKeys);
-    if (source.checksum !== undefined && source.filename !== '') return keyOf({ digest: source.checksum, filename: source.filename, mtime: '' });
+  async #httpPin(vertex: Vertex, source: HttpSource, deps: OpDeps, signal: AbortSignal): Promise<HttpPin> {
+    const pinOf = (s: Omit<HttpSeen, 'etag'>): HttpPin => ({ type: 'http', digest: s.digest, filename: s.filename, mtime: s.mtime });
+    const cached = (p: HttpPin): boolean => storedSnapshot(computeVertexKey(vertex.op, { pin: p, inputs: [] }).key, deps) !== undefined;
+    if (source.checksum !== undefined && source.filename !== '') return pinOf({ digest: source.checksum, filename: source.filename, mtime: '' });
     const earlier = deps.meta.httpSources.get(source.url)?.seen ?? [];
-    const usable = earlier.filter((s) => storedSnapshot(keyOf(s), deps) !== undefined);
+    const usable = earlier.filter((s) => cached(pinOf(s)));
     const http = await loadHttpSource();
     if (usable.length > 0) {
       const same = await http.revalidateHttp(source, usable, signal);
-      if (same !== undefined) return keyOf(same);
+      if (same !== undefined) return pinOf(same);
     }
-    const d = await this.#download(vertexDigest, source, signal, usable);
-    if (!('file' in d)) return keyOf(d);
+    const d = await this.#download(vertex.digest, source, signal, usable);
+    if (!('file' in d)) return pinOf(d);
     const seen = { digest: d.digest, filename: d.filename, mtime: d.mtime?.toISOString() ?? '' };
     if (d.etag !== undefined) {
       const kept = earlier.filter((s) => s.etag !== d.etag).slice(0, MAX_SEEN - 1);
       await deps.meta.httpSources.put(source.url, { seen: [{ etag: d.etag, ...seen }, ...kept] });
     }
-    const key = keyOf(seen);
-    if (storedSnapshot(key, deps) !== undefined) {
+    if (cached(pinOf(seen))) {
       // The result is cached: the download is not needed any more.
-      this.#downloads.delete(vertexDigest);
+      this.#downloads.delete(vertex.digest);
       await d[Symbol.asyncDispose]();
     }
-    return key;
+    return pinOf(seen);
   }
 
   #download(key: string, source: HttpSource, signal: AbortSignal, seen: readonly HttpSeen[] = []): Promise<Download | HttpSeen> {

@@ -1,6 +1,6 @@
 import type { Digest } from '../../base/digest.js';
 import { assertNever, InternalError, SolveError } from '../../base/errors.js';
-import { computeCacheKey, computeOpDigest, type JobContext, type OpRunner } from '../index.js';
+import type { JobContext, OpRunner, SourcePin } from '../index.js';
 import type { LocalSource, Vertex } from '../graph/index.js';
 import { computeContextChecksum } from './context-checksum.js';
 import { SourceNotFoundError } from './copy-match.js';
@@ -14,7 +14,7 @@ import { RemoteSources } from './remote-source.js';
 import { findPulledImage, pullImage } from './image-source.js';
 import type { LocalContext, Ref } from './ref.js';
 import { digestResultFiles } from './result-digest.js';
-import { contentSelectors, SelectedDigests } from './selected-content.js';
+import { SelectedDigests } from './selected-content.js';
 
 /** createOpRunner returns the runner for every op kind of the graph. */
 export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
@@ -27,19 +27,14 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const selected = new SelectedDigests(deps);
   return {
     [Symbol.asyncDispose]: () => remote[Symbol.asyncDispose](),
-    cacheKey: (vertex, inputKeys, job) => asCacheKeyFailure(vertex, cacheKey(vertex, inputKeys, { deps, job, remote, memo })),
+    pin: (vertex, job) => asCacheKeyFailure(vertex, pin(vertex, { deps, job, remote, memo })),
     lookup: (vertex, key) => lookup(vertex, key, deps),
     run: (vertex, key, inputs, job) => asCacheKeyFailure(vertex, run(vertex, key, inputs, { deps, job, remote, memo })),
     contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),
-    selectedContentDigest: async (vertex, index, result, job) => {
-      const selectors = contentSelectors(vertex.op, index);
-      if (selectors === undefined) return undefined;
-      const ref = await result();
+    selectedContentDigest: async (_vertex, input, job) => {
+      const ref = await input.result();
       // The build's own folders are keyed by their files already.
-      return ref?.kind === 'snapshot' ? selected.snapshot(ref.snapshotId, selectors, job.signal) : undefined;
-    },
-    link: async (vertex, key, result) => {
-      if (result.kind === 'snapshot') await record(key, vertex, result, deps);
+      return ref?.kind === 'snapshot' ? selected.snapshot(ref.snapshotId, input.selector, job.signal) : undefined;
     },
   };
 }
@@ -71,18 +66,22 @@ interface RunnerContext {
   readonly memo: ContextMemo;
 }
 
-async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], ctx: RunnerContext): Promise<Digest> {
+/** pin resolves a source like BuildKit: an image by its manifest, the client's files by their checksum, URLs by content. */
+async function pin(vertex: Vertex, ctx: RunnerContext): Promise<SourcePin> {
   const { deps, job, remote } = ctx;
   const op = vertex.op;
-  switch (op.kind) {
-    case 'source': {
-      const source = op.source;
-      if (source.type === 'http' || source.type === 'git') return remote.cacheKey(vertex.digest, source, inputKeys, deps, job);
-      if (source.type === 'image') {
-        const resolved = await deps.images.resolve(source.ref, { platform: op.platform, signal: job.signal });
-        // The pinned manifest, never the tag: a moved tag must miss the cache.
-        return computeCacheKey(computeOpDigest('source.image', { digest: resolved.digest, platform: op.platform }), inputKeys);
-      }
+  if (op.kind !== 'source') throw new InternalError(`Cannot pin a ${op.kind} op: only sources are pinned`);
+  const source = op.source;
+  switch (source.type) {
+    case 'http':
+    case 'git':
+      return remote.pin(vertex, source, deps, job);
+    case 'image': {
+      const resolved = await deps.images.resolve(source.ref, { platform: op.platform, signal: job.signal });
+      // The pinned manifest, never the tag: a moved tag must miss the cache.
+      return { type: 'image', digest: resolved.digest };
+    }
+    case 'local': {
       // The files a local source selects are what it loads, as BuildKit shows what it transfers from the client.
       const checksum = await computeContextChecksum(localContext(deps, source), source.includePatterns, {
         meta: deps.meta,
@@ -90,19 +89,10 @@ async function cacheKey(vertex: Vertex, inputKeys: readonly Digest[], ctx: Runne
         memo: ctx.memo,
         onSelected: (bytes) => job.progress.emit({ type: 'status', vertex: vertex.digest, id: `loading ${source.name}:`, current: bytes, total: bytes, completed: true, time: Date.now() }),
       });
-      return computeCacheKey(computeOpDigest('source.local', { checksum, excludes: source.excludePatterns }), inputKeys);
+      return { type: 'local', checksum };
     }
-    case 'exec':
-      return computeCacheKey(
-        computeOpDigest('exec', { meta: op.meta, mounts: op.mounts, network: op.network, security: op.security, platform: op.platform }),
-        inputKeys,
-      );
-    case 'file':
-      return computeCacheKey(computeOpDigest('file', { base: op.base, actions: op.actions, platform: op.platform }), inputKeys);
-    case 'merge':
-      return computeCacheKey(computeOpDigest('merge', { platform: op.platform }), inputKeys);
     default:
-      return assertNever(op, 'op');
+      return assertNever(source, 'source');
   }
 }
 
@@ -114,12 +104,10 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps): Promise<Ref | 
     const top = findPulledImage(resolved, deps);
     return top === undefined ? undefined : { kind: 'snapshot', snapshotId: top };
   }
-  const rec = deps.meta.cacheRecords.get(key);
+  const rec = deps.cacheKeys.lookup(key, { markUsed: true });
   if (rec === undefined) return undefined;
-  if (rec.snapshotId !== null && !deps.snapshotter.exists(rec.snapshotId)) return undefined;
-  // The last-use time only guides collection: it is written with the next commit, not waited for.
-  void deps.meta.cacheRecords.put(key, { ...rec, lastUsedAt: Date.now() }).catch(() => undefined);
-  return { kind: 'snapshot', snapshotId: rec.snapshotId };
+  if (rec.resultId !== null && !deps.snapshotter.exists(rec.resultId)) return undefined;
+  return { kind: 'snapshot', snapshotId: rec.resultId };
 }
 
 async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], ctx: RunnerContext): Promise<Ref> {
@@ -151,8 +139,7 @@ async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], ctx: Run
 
 async function record(key: Digest, vertex: Vertex, ref: Ref, deps: OpDeps): Promise<Ref> {
   if (ref.kind !== 'snapshot') throw new InternalError('Cannot cache a local folder');
-  const now = Date.now();
-  await deps.meta.cacheRecords.put(key, { snapshotId: ref.snapshotId, createdAt: now, lastUsedAt: now, description: vertex.metadata.name });
+  await deps.cacheKeys.record(key, { resultId: ref.snapshotId, description: vertex.metadata.name });
   if (ref.snapshotId !== null) deps.snapshotCommitted?.(vertex.digest, ref.snapshotId);
   return ref;
 }

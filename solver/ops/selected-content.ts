@@ -4,45 +4,10 @@ import { posix } from 'node:path';
 import { digestOf, type Digest } from '../../base/digest.js';
 import { createSnapshotView, type FsEntry, type FsView } from '../../cache/index.js';
 import { isOverlayXattr, lgetxattr, llistxattr } from '../../native/index.js';
-import type { Op } from '../graph/index.js';
-import { cleanSource, expandSource, pivotSelector, splitPivot } from './copy-match.js';
+import { cleanSource, hasWildcard } from '../index.js';
+import { expandSource, splitPivot } from './copy-match.js';
 import { digestFileContent } from './context-checksum.js';
 import type { OpDeps } from './deps.js';
-import { hasWildcard } from './glob.js';
-
-/**
- * contentSelectors lists the paths an op reads of one input when those are all it reads and it changes none of them
- * (BuildKit's content-based cache); undefined when it depends on the input otherwise. As BuildKit chooses them: the
- * sources of COPY/ADD (not the input copied onto), and bind mounts of other steps' files that are read-only, whose
- * changes are dropped or that show the whole input; never the root filesystem (digesting a whole rootfs costs more
- * than it saves). A RUN keeping its changes to part of an input is keyed as usual: the rest is in its result too.
- */
-export function contentSelectors(op: Op, index: number): readonly string[] | undefined {
-  const paths = new Set<string>();
-  switch (op.kind) {
-    case 'file':
-      if (op.base === index) return undefined;
-      for (const a of op.actions) {
-        if (a.action === 'copy' && a.input === index) for (const src of a.sources) paths.add(a.parents ? pivotSelector(src) : cleanSource(src));
-      }
-      break;
-    case 'exec':
-      for (const m of op.mounts) {
-        if ((m.type !== 'bind' && m.type !== 'cache') || m.input !== index) continue;
-        // A cache mount seeded from the input reads all of it, when it makes the cache directory.
-        if (m.type === 'cache') return undefined;
-        const selector = cleanSource(m.selector ?? '/');
-        // A mount's path is never a pattern: one that looks like one is keyed as usual.
-        if (m.dest === '/' || hasWildcard(selector) || !(m.output === null || m.readonly || selector === '/')) return undefined;
-        paths.add(selector);
-      }
-      break;
-    case 'source':
-    case 'merge':
-      break;
-  }
-  return paths.size === 0 ? undefined : [...paths].sort();
-}
 
 interface KnownFile {
   readonly stamp: string;

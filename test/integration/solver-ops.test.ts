@@ -64,6 +64,7 @@ describe('op runners over a real store, registry and sandbox', () => {
   async function solve(root: Vertex, events: ProgressEvent[]): Promise<string | null> {
     const runner = createOpRunner({
       meta: store.meta,
+      cacheKeys: store.cacheKeys,
       content: store.content,
       snapshotter: store.snapshotter,
       layerBlobs: store.layerBlobs,
@@ -72,7 +73,7 @@ describe('op runners over a real store, registry and sandbox', () => {
       images: createImageResolver({ client: () => Promise.resolve(client), meta: store.meta, progress: { emit: () => undefined }, pull: false }),
       contexts: new Map([['context', { dir: context, isExcluded: (p: string) => p.endsWith('.log') }]]),
     });
-    const { result } = await createSolver<Ref>(runner).solve(root, { id: 't', signal: new AbortController().signal, progress: { emit: (e) => events.push(e) } });
+    const { result } = await createSolver<Ref>(runner, { storage: store.cacheKeys }).solve(root, { id: 't', signal: new AbortController().signal, progress: { emit: (e) => events.push(e) } });
     if (result.kind !== 'snapshot') throw new Error('expected a snapshot');
     return result.snapshotId;
   }

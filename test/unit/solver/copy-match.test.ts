@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.js';
 import type { CopyAction } from '../../../solver/graph/index.js';
 import { applyCopy, type CopySource } from '../../../solver/ops/copy.js';
-import { expandSource, pivotSelector, type ExpandOptions } from '../../../solver/ops/copy-match.js';
+import { expandSource, type ExpandOptions } from '../../../solver/ops/copy-match.js';
 import { makeTempDir, type TempDir } from '../../helpers/cli.js';
 
 const signal = new AbortController().signal;
@@ -66,14 +66,6 @@ describe('expandSource: symlinked folders past a wildcard', () => {
   it('are entered for a cache key, which covers at least what the copy reads', async () => {
     expect(await expand('*/f.txt')).toEqual(['a/f.txt', 'l/f.txt']);
     expect(await expand('m/*/f.txt')).toEqual(['m/lb/f.txt']);
-  });
-});
-
-describe('pivotSelector', () => {
-  it('keeps the pivot of a --parents source, normalised, and marks a source without one', () => {
-    expect(pivotSelector('a/./b/**')).toBe('/a/./b/**');
-    expect(pivotSelector('/x//y/./z/')).toBe('/x/y/./z');
-    expect(pivotSelector('b/**/f.txt')).toBe('/./b/**/f.txt');
   });
 });
 

@@ -54,7 +54,7 @@ const unused = (): never => {
   throw new Error('the wrapped runner is not used here');
 };
 /** A runner whose own store never has anything: every lookup goes to the imported cache. */
-const emptyRunner: OpRunner<Ref> = { cacheKey: unused, run: unused, contentDigest: unused, link: unused, selectedContentDigest: unused, lookup: () => Promise.resolve(undefined) };
+const emptyRunner: OpRunner<Ref> = { pin: unused, run: unused, contentDigest: unused, selectedContentDigest: unused, lookup: () => Promise.resolve(undefined) };
 
 describe('imported cache', () => {
   let tmp: TempDir;
@@ -113,7 +113,7 @@ describe('imported cache', () => {
     const chain = store.snapshotter.chain(ref.snapshotId);
     expect(chain).toHaveLength(2);
     expect(await readFile(join(store.snapshotter.dir(chain[1] ?? ''), 'top.txt'), 'utf8')).toBe('top\n');
-    expect(store.meta.cacheRecords.get(keyTop)?.snapshotId).toBe(ref.snapshotId);
+    expect(store.cacheKeys.lookup(keyTop)?.resultId).toBe(ref.snapshotId);
     // Progress of the downloads belongs to the vertex that hit.
     const done = events.filter((e) => e.type === 'status' && e.completed === true);
     expect(done.map((e) => (e.type === 'status' ? e.vertex : ''))).toEqual([vertex('top').digest, vertex('top').digest]);

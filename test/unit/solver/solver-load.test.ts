@@ -3,7 +3,9 @@ import { digestOf, type Digest } from '../../../base/digest.js';
 import type { ProgressEvent } from '../../../base/progress.js';
 import { hostPlatform } from '../../../base/oci.js';
 import { createVertex, type Vertex } from '../../../solver/graph/index.js';
-import { createSolver, type JobContext, type OpRunner } from '../../../solver/index.js';
+import { createSolver, type JobContext, type OpRunner, type SourcePin } from '../../../solver/index.js';
+import { MemoryCacheKeyStorage } from '../../fakes/memory-cache-key-storage.js';
+import { vertexKey } from '../../fakes/vertex-key.js';
 
 const platform = hostPlatform();
 
@@ -19,13 +21,13 @@ function execVertex(name: string, inputs: Vertex[] = []): Vertex {
 class LazyRunner implements OpRunner<string> {
   readonly runs: string[] = [];
   readonly loads: string[] = [];
-  readonly cache = new Map<Digest, string>();
+  readonly storage = new MemoryCacheKeyStorage();
   readonly broken = new Set<string>();
-  cacheKey(v: Vertex, inputKeys: readonly Digest[]): Promise<Digest> {
-    return Promise.resolve(digestOf(JSON.stringify([v.metadata.name, inputKeys])));
+  pin(v: Vertex): Promise<SourcePin> {
+    return Promise.reject(new Error(`${v.metadata.name} is no source`));
   }
   lookup(_v: Vertex, key: Digest): Promise<string | undefined> {
-    return Promise.resolve(this.cache.get(key));
+    return Promise.resolve(this.storage.lookup(key)?.resultId ?? undefined);
   }
   run(v: Vertex, _key: Digest, inputs: readonly string[]): Promise<string> {
     if (inputs.some((i) => i.startsWith('lazy:'))) throw new Error(`${v.metadata.name} got an unloaded input`);
@@ -38,18 +40,13 @@ class LazyRunner implements OpRunner<string> {
   selectedContentDigest(): Promise<Digest | undefined> {
     return Promise.resolve(undefined);
   }
-  link(_v: Vertex, key: Digest, result: string): Promise<void> {
-    this.cache.set(key, result);
-    return Promise.resolve();
-  }
   load(v: Vertex, result: string): Promise<string | undefined> {
     if (!result.startsWith('lazy:')) return Promise.resolve(result);
     this.loads.push(v.metadata.name);
     return Promise.resolve(this.broken.has(v.metadata.name) ? undefined : result.slice('lazy:'.length));
   }
   async cacheAll(...vertices: Vertex[]): Promise<void> {
-    const keyOf = async (v: Vertex): Promise<Digest> => this.cacheKey(v, await Promise.all(v.inputs.map((e) => keyOf(e.vertex))));
-    for (const v of vertices) this.cache.set(await keyOf(v), `lazy:${v.metadata.name}-cached`);
+    for (const v of vertices) await this.storage.record(vertexKey(v), { resultId: `lazy:${v.metadata.name}-cached`, description: v.metadata.name });
   }
 }
 
@@ -63,7 +60,7 @@ describe('solver with lazy cache hits (OpRunner.load)', () => {
     const base = execVertex('base');
     const top = execVertex('top', [base]);
     await runner.cacheAll(base, top);
-    const { result, vertices } = await createSolver(runner).solve(top, job());
+    const { result, vertices } = await createSolver(runner, { storage: runner.storage }).solve(top, job());
     expect(result).toBe('lazy:top-cached');
     expect(runner.loads).toEqual([]);
     expect(runner.runs).toEqual([]);
@@ -76,7 +73,7 @@ describe('solver with lazy cache hits (OpRunner.load)', () => {
     const left = execVertex('left', [base]);
     const right = execVertex('right', [base]);
     await runner.cacheAll(base);
-    const { result, vertices } = await createSolver(runner).solve(execVertex('top', [left, right]), job());
+    const { result, vertices } = await createSolver(runner, { storage: runner.storage }).solve(execVertex('top', [left, right]), job());
     expect(result).toBe('top(left(base-cached),right(base-cached))');
     expect(runner.loads).toEqual(['base']);
     expect(vertices.get(base.digest)?.result).toBe('base-cached');
@@ -89,7 +86,7 @@ describe('solver with lazy cache hits (OpRunner.load)', () => {
     await runner.cacheAll(base, mid);
     runner.broken.add('mid');
     const events: ProgressEvent[] = [];
-    const { result, vertices } = await createSolver(runner).solve(execVertex('top', [mid]), job(events));
+    const { result, vertices } = await createSolver(runner, { storage: runner.storage }).solve(execVertex('top', [mid]), job(events));
     expect(result).toBe('top(mid(base-cached))');
     expect(runner.loads).toEqual(['mid', 'base']);
     expect(runner.runs).toEqual(['mid', 'top']);
@@ -103,9 +100,9 @@ describe('solver with lazy cache hits (OpRunner.load)', () => {
     const base = execVertex('base');
     const top = execVertex('top', [base]);
     await runner.cacheAll(base, top);
-    expect((await createSolver(runner).solve(top, job(), { load: true })).result).toBe('top-cached');
+    expect((await createSolver(runner, { storage: runner.storage }).solve(top, job(), { load: true })).result).toBe('top-cached');
     runner.broken.add('top');
-    expect((await createSolver(runner).solve(top, job(), { load: true })).result).toBe('top(base-cached)');
+    expect((await createSolver(runner, { storage: runner.storage }).solve(top, job(), { load: true })).result).toBe('top(base-cached)');
     expect(runner.runs).toEqual(['top']);
   });
 });

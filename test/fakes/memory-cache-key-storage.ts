@@ -1,0 +1,37 @@
+import type { CacheKeyPreimage, CacheKeyStorage, CacheResult, NewCacheResult } from '../../solver/index.js';
+
+/** MemoryCacheKeyStorage keeps results and preimages in maps, for solver tests; `links` counts link calls that copied. */
+export class MemoryCacheKeyStorage implements CacheKeyStorage {
+  readonly results = new Map<string, CacheResult>();
+  readonly preimages = new Map<string, CacheKeyPreimage>();
+  links = 0;
+
+  lookup(key: string, options: { readonly markUsed?: boolean } = {}): CacheResult | undefined {
+    const found = this.results.get(key);
+    if (found !== undefined && options.markUsed === true) this.results.set(key, { ...found, lastUsedAt: Date.now() });
+    return found;
+  }
+
+  record(key: string, result: NewCacheResult): Promise<void> {
+    const now = Date.now();
+    this.results.set(key, { resultId: result.resultId, description: result.description, createdAt: result.createdAt ?? now, lastUsedAt: now });
+    return Promise.resolve();
+  }
+
+  async link(key: string, existing: string): Promise<boolean> {
+    const found = this.results.get(existing);
+    if (found === undefined) return false;
+    this.links++;
+    await this.record(key, { resultId: found.resultId, description: found.description });
+    return true;
+  }
+
+  recordPreimage(key: string, preimage: CacheKeyPreimage): Promise<void> {
+    if (!this.preimages.has(key)) this.preimages.set(key, preimage);
+    return Promise.resolve();
+  }
+
+  preimage(key: string): CacheKeyPreimage | undefined {
+    return this.preimages.get(key);
+  }
+}

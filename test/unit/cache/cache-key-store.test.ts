@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { digestOf } from '../../../base/digest.js';
+import { createCacheKeyStore, createLocalContentStore, createSnapshotter, openMetadataStore, prune } from '../../../cache/index.js';
+import { describeCacheKeyStorage } from '../../contracts/cache-key-storage.js';
+import { makeTempDir } from '../../helpers/cli.js';
+
+describeCacheKeyStorage('the metadata database (cache/)', async () => {
+  const tmp = await makeTempDir();
+  const meta = openMetadataStore(join(tmp.path, 'meta'));
+  return {
+    storage: createCacheKeyStore(meta),
+    [Symbol.asyncDispose]: async () => {
+      await meta.close();
+      await tmp[Symbol.asyncDispose]();
+    },
+  };
+});
+
+describe('cache key store over the metadata database', () => {
+  it('reads the cache records earlier versions wrote, and dates their use', async () => {
+    await using tmp = await makeTempDir();
+    const meta = openMetadataStore(join(tmp.path, 'meta'));
+    try {
+      const key = digestOf('recorded before preimages existed');
+      await meta.cacheRecords.put(key, { snapshotId: 'snap', createdAt: 1, lastUsedAt: 2, description: 'RUN make' });
+      const store = createCacheKeyStore(meta);
+      expect(store.lookup(key, { markUsed: true })).toEqual({ resultId: 'snap', createdAt: 1, lastUsedAt: 2, description: 'RUN make' });
+      expect(store.preimage(key)).toBeUndefined();
+      await meta.cacheRecords.committed;
+      expect(meta.cacheRecords.get(key)?.lastUsedAt).toBeGreaterThan(2);
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('drops preimages with their records when collecting, and those of keys never recorded once a day old', async () => {
+    await using tmp = await makeTempDir();
+    const meta = openMetadataStore(join(tmp.path, 'meta'));
+    try {
+      const store = createCacheKeyStore(meta);
+      const preimage = { type: 'rerun', key: digestOf('k'), content: digestOf('c') };
+      for (const name of ['kept', 'pruned', 'fresh orphan']) await store.recordPreimage(digestOf(name), preimage);
+      await meta.keyPreimages.put(digestOf('old orphan'), { recordedAt: Date.now() - 2 * 24 * 3600 * 1000, preimage });
+      await store.record(digestOf('kept'), { resultId: null, description: 'kept' });
+      await meta.cacheRecords.put(digestOf('pruned'), { snapshotId: null, createdAt: 0, lastUsedAt: 0, description: 'pruned' });
+      const parts = { meta, snapshotter: createSnapshotter(join(tmp.path, 'snapshots'), meta), content: createLocalContentStore(join(tmp.path, 'content')), contentRoot: join(tmp.path, 'content') };
+      await prune(parts, { all: false, keepDurationMs: 3_600_000 });
+      expect(['kept', 'pruned', 'fresh orphan', 'old orphan'].map((n) => store.preimage(digestOf(n)) !== undefined)).toEqual([true, false, true, false]);
+    } finally {
+      await meta.close();
+    }
+  });
+});
