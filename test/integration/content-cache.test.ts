@@ -2,8 +2,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useBuildEnvironment } from '../helpers/build-env.js';
-import { runTbuild } from '../helpers/cli.js';
-import { ranSteps } from '../helpers/plain-steps.js';
+import { run, runTbuild } from '../helpers/cli.js';
+import { plainSteps, ranSteps, type PlainStep } from '../helpers/plain-steps.js';
 
 /**
  * The first stage's first step reads a file that changes; the folder the second stage mounts from it stays the same,
@@ -110,3 +110,47 @@ describe('the steps after one found by the files it reads are found by them too'
     expect(elsewhere.seen).toBe('foo\n');
   });
 });
+
+/** The stage's step writes a file that changes with BUST; the image copies only a file that never changes. */
+const UNRELATED = `FROM busybox AS build
+ARG BUST
+RUN echo $BUST > /unrelated && mkdir /out && echo kept > /out/kept
+FROM busybox
+COPY --from=build /out/kept /kept
+`;
+
+describe('a COPY --from a stage whose unrelated files changed', () => {
+  const env = useBuildEnvironment();
+
+  async function build(bust: string): Promise<{ steps: PlainStep[]; layers: string[] }> {
+    const ctx = join(env.tmp.path, 'unrelated');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), UNRELATED);
+    const tar = join(env.tmp.path, `unrelated-${bust}.tar`);
+    const args = ['build', '--root', join(env.tmp.path, 'root-unrelated'), '--config', env.config, '--progress', 'plain'];
+    const res = await runTbuild([...args, '--build-arg', `BUST=${bust}`, '--output', `type=oci,dest=${tar}`, ctx]);
+    expect(res.code, res.stderr).toBe(0);
+    return { steps: plainSteps(res.stderr), layers: await imageLayers(tar, join(env.tmp.path, `layout-${bust}`)) };
+  }
+
+  it('runs the stage again, reports the COPY cached and keeps the image\'s layer as it was', async () => {
+    const first = await build('1');
+    const second = await build('2');
+    const step = (steps: PlainStep[], name: string): PlainStep | undefined => steps.find((s) => s.name.endsWith(name));
+    expect(step(second.steps, 'RUN echo 2 > /unrelated && mkdir /out && echo kept > /out/kept')).toMatchObject({ cached: false, ran: true });
+    expect(step(second.steps, 'COPY --from=build /out/kept /kept')).toMatchObject({ cached: true, ran: false });
+    expect(second.layers).toHaveLength(2);
+    expect(second.layers).toEqual(first.layers);
+  });
+});
+
+/** imageLayers lists the layer digests of the image in an OCI archive. */
+async function imageLayers(tar: string, layout: string): Promise<string[]> {
+  await mkdir(layout, { recursive: true });
+  const untar = await run('tar', ['-xf', tar, '-C', layout]);
+  expect(untar.code, untar.stderr).toBe(0);
+  const blob = (digest: string): Promise<string> => readFile(join(layout, 'blobs', ...digest.split(':')), 'utf8');
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const manifest = JSON.parse(await blob(index.manifests[0]?.digest ?? '')) as { layers: { digest: string }[] };
+  return manifest.layers.map((l) => l.digest);
+}
