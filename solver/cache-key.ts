@@ -3,8 +3,11 @@ import { digestOf, type Digest } from '../base/digest.js';
 import { cacheFields, type CacheFields, type KeyKind, type SourcePin } from './cache-fields.js';
 import type { Op } from './graph/index.js';
 
-/** KEY_VERSION changes every cache key when the key formula or op semantics change. */
-export const KEY_VERSION = 1;
+/**
+ * KEY_VERSION changes every cache key when the key formula or op semantics change. 2: COPY and ADD wildcards match
+ * as BuildKit's (`**` is one folder outside --parents; no descent into symlinked folders past the first wildcard).
+ */
+export const KEY_VERSION = 2;
 
 /**
  * KeyInput is one input as a key sees it: its cache key, or, for a key by content (BuildKit's slow cache), the

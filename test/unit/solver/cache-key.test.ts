@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../base/digest.js';
 import type { ExecOp, FileOp, MergeOp, SourceOp } from '../../../solver/graph/index.js';
-import { computeRerunKey, computeVertexKey, type SourcePin } from '../../../solver/index.js';
+import { computeRerunKey, computeVertexKey, KEY_VERSION, type SourcePin } from '../../../solver/index.js';
 
 const platform = { os: 'linux', architecture: 'amd64' };
 const inputs = [{ key: digestOf('input a') }, { key: digestOf('input b') }];
@@ -72,7 +72,7 @@ describe('cache keys', () => {
     const { preimage } = computeVertexKey(SAMPLE_FILE, { inputs: [inputs[0] ?? { key: digestOf('') }, { content: digestOf('files'), selector: ['/b', '/out/a'] }] });
     expect(preimage).toEqual({
       type: 'op',
-      version: 1,
+      version: KEY_VERSION,
       kind: 'file',
       fields: { base: 0, actions: SAMPLE_FILE.actions, platform },
       output: 0,
