@@ -1,3 +1,24 @@
 /** Build attestations: SLSA provenance and SPDX SBOMs as in-toto statements, attached to images as BuildKit does. */
 export { formatPackageUrl, imagePackageUrl, pathEscape, queryEscape, type PackageUrl } from './purl.js';
 export * from './sbom/index.js';
+export {
+  provenancePredicate,
+  goTime,
+  SLSA_PROVENANCE_V02,
+  BUILD_TYPE,
+  FRONTEND,
+  type ProvenanceCapture,
+  type ProvenanceOptions,
+  type ProvenancePredicate,
+  type ProvenanceSecret,
+  type ProvenanceStep,
+} from './provenance.js';
+export {
+  imageSubjects,
+  makeStatement,
+  IN_TOTO_MEDIA_TYPE,
+  IN_TOTO_STATEMENT_TYPE,
+  PREDICATE_TYPE_ANNOTATION,
+  type Statement,
+  type StatementSubject,
+} from './statement.js';
