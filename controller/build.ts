@@ -6,7 +6,7 @@ import { DockerfileError, InternalError, UsageError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile, FindingsError, readIgnoreFile, type BuildWarning } from '../frontend/index.js';
-import { createSolver, type SharedCalls, type SolveOutcome } from '../solver/index.js';
+import { createSolver, type SharedCalls, type SolveOutcome, type SourcePin } from '../solver/index.js';
 import {
   createImageResolver,
   createOpRunner,
@@ -24,6 +24,8 @@ import { loadContext, readContextIgnore, readDockerfile } from './context.js';
 import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
 import { checkStepPlatforms, workerPlatforms } from './emulation.js';
 import { exportEpoch, exportOutputs } from './outputs.js';
+import { createBuildAttester } from './attestations.js';
+import { ImageResolutions } from './provenance-capture.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
 import { cacheExportsOf, compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochOf, withLabels } from './build-extras.js';
 import { exportCaches, importCaches, withInlineCache, type CacheLayerSettings } from './cache-transfer.js';
@@ -105,6 +107,7 @@ async function attemptBuild(
   const { store } = services;
   const { signal, progress } = options;
   await using _job = await registerJob(store.meta);
+  const startedOn = new Date();
   const text = (await readDockerfile(request.dockerfile)).toString('utf8');
   const describe = describeRequest(request.print);
   if (describe !== undefined) return describeResult(request, text, describe);
@@ -112,6 +115,9 @@ async function attemptBuild(
   const policy = await tagPolicyFor(request.registryConfigPath);
   await using images = createImageResolver({ client: registry.client, meta: store.meta, progress, pull: request.pull === true, policy, ...resolution });
   const platform = request.platform ?? hostPlatform();
+  // What the provenance records: the digest each image reference named, and what git and http sources resolved to.
+  const resolutions = new ImageResolutions();
+  const pins = new Map<string, SourcePin>();
   const contextIgnore = request.contextDir === '' ? undefined : readIgnoreFile(await readContextIgnore(resolve(request.contextDir), request.dockerfile));
   const definition = await compileDockerfile(text, {
     file: basename(request.dockerfile),
@@ -122,6 +128,7 @@ async function attemptBuild(
     ...(request.platform === undefined ? { implicitTargetPlatform: { workerPlatforms } } : {}),
     resolveImageConfig: async (ref, o) => {
       const r = await images.resolve(ref, o);
+      resolutions.add(formatReference(r.ref), r.digest, r.namedDigest, r.config.rootfs.diff_ids);
       return { ref: formatReference(r.ref), digest: r.digest, config: r.config };
     },
     noCache: request.noCache,
@@ -165,6 +172,7 @@ async function attemptBuild(
     sshAgents: options.sshAgents ?? new LocalSshAgentProvider(ssh.sockets),
     ...(request.network === undefined ? {} : { network: request.network }),
     snapshotCommitted: prefetch.committed,
+    sourcePinned: (vertex, pin) => void pins.set(vertex, pin),
   });
   const job = { id: randomBytes(8).toString('hex'), signal, progress };
   const transfer = { store, registry: registry.client, locations: registry.locations, signal, progress };
@@ -191,7 +199,21 @@ async function attemptBuild(
   const inline = inlineLayers(request.outputs, sourceDateEpochOf(definition).sourceDateEpoch);
   const image = await withInlineCache(withLabels(definition.image, request.labels), cacheTo, cacheSubject, inline, transfer);
   await prefetch.settled();
-  const subject = { rootfs, image, ...sourceDateEpochOf(definition), ...(definition.base === undefined ? {} : { base: definition.base }) };
+  const attester = createBuildAttester(request, {
+    root: definition.root?.vertex,
+    dockerfile: Buffer.from(text),
+    images: resolutions,
+    pins,
+    startedOn,
+    store,
+    rootfs,
+    outcome,
+    imported,
+    sourceDateEpoch: definition.sourceDateEpoch,
+    signal,
+    progress,
+  });
+  const subject = { rootfs, image, ...sourceDateEpochOf(definition), ...(definition.base === undefined ? {} : { base: definition.base }), ...(attester === undefined ? {} : { attester }) };
   const exported = await exportOutputs(request.outputs, subject, { store, registry: registry.client, signal, progress });
   await exportCaches(cacheTo, cacheSubject, transfer);
   return { ...exported, warnings };

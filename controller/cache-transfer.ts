@@ -132,7 +132,7 @@ async function cacheConfig(subject: CacheExportSubject, mode: 'min' | 'max', lay
 }
 
 /** chainOf returns the layers of a key's result: its snapshots when held here, else its imported blobs, else undefined. */
-function chainOf(key: Digest, store: Store, imported: ImportedCache | undefined): readonly ExportLayer[] | undefined {
+export function chainOf(key: Digest, store: Store, imported: ImportedCache | undefined): readonly ExportLayer[] | undefined {
   const rec = store.meta.cacheRecords.get(key);
   const local = rec !== undefined && (rec.snapshotId === null || store.snapshotter.exists(rec.snapshotId)) ? rec.snapshotId : undefined;
   // Vertices under an imported hit were never loaded; their layers may be here already.
@@ -143,7 +143,7 @@ function chainOf(key: Digest, store: Store, imported: ImportedCache | undefined)
 }
 
 /** prefixesOf names each prefix of a layer chain, so a record is found in the final image by its whole chain. */
-function prefixesOf(chain: readonly ExportLayer[]): string[] {
+export function prefixesOf(chain: readonly ExportLayer[]): string[] {
   const out: string[] = [];
   let prefix = '';
   for (const layer of chain) {

@@ -9,7 +9,7 @@ export type { PruneOptions, PruneReport, UsageRecord, UsageRecordType } from '..
 export { prepareFetchedContext, type FetchedContext } from './context-file.js';
 export { fetchRemoteContext } from './remote-context.js';
 export { PRINT_KINDS } from './request.js';
-export type { BuildRequest, BuildResult, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec } from './request.js';
+export type { BuildRequest, BuildResult, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec, AttestationSpec } from './request.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { readContextIgnore, readDockerfile } from './context.js';
 export { localSecretProvider } from './session.js';

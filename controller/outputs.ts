@@ -10,6 +10,7 @@ import type { ImageExportOptions, OutputSpec } from './request.js';
 import type { Store } from './store.js';
 import { reportStep } from './progress-step.js';
 import type { SolvedRootfs } from './solved-rootfs.js';
+import type { ImageAttester } from './attestations.js';
 
 /** ExportSubject is a solved build: its filesystem and the image config the Dockerfile described. */
 export interface ExportSubject {
@@ -19,6 +20,8 @@ export interface ExportSubject {
   readonly sourceDateEpoch?: string;
   /** What the image keeps from its base image, which the epoch leaves as it is. */
   readonly base?: ImageBase;
+  /** Attaches the build's attestations (`--attest`) to pushed images and OCI archives. */
+  readonly attester?: ImageAttester;
 }
 
 interface ExportDeps {
@@ -86,6 +89,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
           await storeImage(image, names, rootfs, store);
         });
         let pushedDigest: string | undefined;
+        const attested = output.push ? await subject.attester?.attest(image, names, 'push', output.image) : undefined;
         if (output.push) {
           for (const target of groupPushTargets(names)) {
             const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
@@ -97,6 +101,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
                 signal,
                 fetch: (blob) => rootfs.fetch([blob], step),
                 progress: { sink: deps.progress, vertex: step },
+                ...(attested === undefined ? {} : { attested }),
               }),
             );
           }
@@ -114,9 +119,11 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         const image = await imageFor(output.image);
         const names = output.names.map((n) => formatReference(parseReference(n)));
         const write = output.type === 'oci' ? writeOciArchive : writeDockerArchive;
+        const attested = output.type === 'oci' ? await subject.attester?.attest(image, names, 'oci', output.image) : undefined;
         await reportStep(deps.progress, `exporting to ${output.type} image format`, async (step) => {
           await rootfs.fetch(image.manifest.layers, step);
-          await write(image, store.content, destOf(output.dest), { names, ...exportEpoch(output.image, subject.sourceDateEpoch), ...indexAnnotations(output.image), signal });
+          const options = { names, ...exportEpoch(output.image, subject.sourceDateEpoch), ...indexAnnotations(output.image), signal };
+          await write(image, store.content, destOf(output.dest), attested === undefined ? options : { ...options, attested });
         });
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;

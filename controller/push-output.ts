@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Descriptor } from '../base/oci.js';
-import type { BuiltImage } from '../exporter/index.js';
+import { pushAttestedImage, type AttestedImage, type BuiltImage } from '../exporter/index.js';
 import type { ProgressSink } from '../base/progress.js';
 import type { BlobOpener, PushProgress, RegistryClient } from '../registry/index.js';
 import { parseReference, type Reference } from '../registry/index.js';
@@ -66,7 +66,10 @@ function pushStatus(progress: { sink: ProgressSink; vertex: string }): (event: P
   };
 }
 
-/** pushBuiltImage pushes an image to every named repository; the local store is only read. */
+/**
+ * pushBuiltImage pushes an image to every named repository; the local store is only read. An attested image goes up
+ * as its image index (the image manifest, its attestation manifest, then the index under the tags).
+ */
 export async function pushBuiltImage(
   image: BuiltImage,
   target: PushTarget,
@@ -76,13 +79,19 @@ export async function pushBuiltImage(
     signal: AbortSignal;
     fetch?: (blob: Descriptor) => Promise<void>;
     progress?: { sink: ProgressSink; vertex: string };
+    attested?: AttestedImage;
   },
 ): Promise<string> {
+  const onProgress = options.progress === undefined ? {} : { onProgress: pushStatus(options.progress) };
+  if (options.attested !== undefined) {
+    const blobs = storeBlobOpener(options.store, options.fetch);
+    return pushAttestedImage(options.attested, target.ref, blobs, { registry: options.registry, signal: options.signal, tags: target.tags, ...onProgress });
+  }
   const pushed = await options.registry.pushImage(
     target.ref,
     { manifest: image.manifestBytes, manifestMediaType: image.manifestDescriptor.mediaType, config: image.manifest.config, layers: image.manifest.layers },
     storeBlobOpener(options.store, options.fetch),
-    { signal: options.signal, tags: target.tags, ...(options.progress === undefined ? {} : { onProgress: pushStatus(options.progress) }) },
+    { signal: options.signal, tags: target.tags, ...onProgress },
   );
   return pushed.digest;
 }

@@ -17,6 +17,13 @@ export interface ImageExportOptions {
   readonly rewriteTimestamp?: boolean;
   /** `source-date-epoch`: this export's epoch (seconds) instead of the build's; null when given empty, for none. */
   readonly sourceDateEpoch?: number | null;
+  /** `oci-artifact`: attestation manifests in OCI artifact form with a subject (default), or as images of an unknown platform. */
+  readonly ociArtifact?: boolean;
+  /**
+   * `attestation-referrers`: also make a pushed image's attestations known through the OCI referrers API, or on a
+   * registry without it through the `sha256-DIGEST` tag that lists an image's referrers.
+   */
+  readonly referrers?: boolean;
 }
 
 /** OutputSpec is one `--output`: where the result of a build goes. */
@@ -100,9 +107,28 @@ export interface BuildRequest {
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
   /** `--shm-size`: /dev/shm size of every RUN, in bytes. */
   readonly shmSizeBytes?: number;
+  /** `--attest`, `--provenance`, `--sbom`: attestations attached to pushed images and OCI archives. */
+  readonly attestations?: readonly AttestationSpec[];
   /** `--ulimit`: resource limits of every RUN. */
   readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
 }
+
+/**
+ * AttestationSpec is one attestation a build attaches to its images (`--attest`, `--provenance`, `--sbom`): SLSA
+ * provenance (mode min or max) or an SPDX SBOM tbuild makes from the image's package databases. An inline-only one
+ * (buildx's default provenance) goes to pushed images only, not to OCI archives.
+ */
+export type AttestationSpec =
+  | {
+      readonly type: 'provenance';
+      readonly mode: 'min' | 'max';
+      /** builder.id of the predicate (`builder-id=`). */
+      readonly builderId?: string;
+      /** metadata.reproducible of the predicate (`reproducible=true`). */
+      readonly reproducible?: boolean;
+      readonly inlineOnly?: boolean;
+    }
+  | { readonly type: 'sbom' };
 
 /** SecretSpec is one `--secret`: a value read from a file or an environment variable of the client. */
 export type SecretSpec = { readonly id: string; readonly kind: 'file'; readonly path: string } | { readonly id: string; readonly kind: 'env'; readonly env: string };

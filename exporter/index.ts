@@ -35,3 +35,4 @@ export {
   type CacheConfigOptions,
   type CacheExportRecord,
 } from './cache-export.js';
+export * from './attestation/index.js';

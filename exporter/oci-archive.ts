@@ -3,6 +3,7 @@ import { digestHex, type Digest } from '../base/digest.js';
 import { MEDIA_TYPES, type Descriptor, type ImageIndex } from '../base/oci.js';
 import type { ContentProvider } from '../cache/index.js';
 import { archiveTar, writeStreamTo, type ArchiveFile } from './archive-tar.js';
+import type { AttestedImage } from './attestation/index.js';
 import type { BuiltImage } from './image.js';
 import { parseImageName } from './image-name.js';
 
@@ -14,6 +15,8 @@ export interface ArchiveOptions {
   readonly sourceDateEpoch?: number;
   /** Annotations of the archive's index.json (`annotation-index.KEY=VALUE`). */
   readonly indexAnnotations?: Readonly<Record<string, string>>;
+  /** The image's attestations: the archive's names then point at the image index listing both (OCI archives only). */
+  readonly attested?: AttestedImage;
   readonly signal: AbortSignal;
 }
 
@@ -22,15 +25,19 @@ export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
 /** ANNOTATION_REF_NAME is the OCI annotation for the reference (tag) of a manifest in a layout. */
 export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 
-/** ociIndexFor lists the manifest once per name, annotated as BuildKit and containerd do. */
-export function ociIndexFor(image: BuiltImage, names: readonly string[], annotations?: Readonly<Record<string, string>>): ImageIndex {
+/**
+ * ociIndexFor lists the manifest (or, for an attested image, its image index) once per name, annotated as BuildKit and
+ * containerd do.
+ */
+export function ociIndexFor(image: BuiltImage, names: readonly string[], annotations?: Readonly<Record<string, string>>, attested?: AttestedImage): ImageIndex {
+  const root = attested?.index.descriptor ?? image.manifestDescriptor;
   const manifests: Descriptor[] =
     names.length === 0
-      ? [image.manifestDescriptor]
+      ? [root]
       : names.map((name) => {
           const parsed = parseImageName(name);
           return {
-            ...image.manifestDescriptor,
+            ...root,
             annotations: { [ANNOTATION_IMAGE_NAME]: parsed.full, [ANNOTATION_REF_NAME]: parsed.tag ?? parsed.full },
           };
         });
@@ -49,9 +56,11 @@ export function ociLayoutFiles(
   store: ContentProvider,
   names: readonly string[],
   indexAnnotations?: Readonly<Record<string, string>>,
+  attested?: AttestedImage,
 ): ArchiveFile[] {
   const layout = Buffer.from(canonicalJson({ imageLayoutVersion: '1.0.0' }));
-  const index = Buffer.from(canonicalJson(ociIndexFor(image, names, indexAnnotations)));
+  // An attested image's index annotations are on its image index, which index.json points at.
+  const index = Buffer.from(canonicalJson(ociIndexFor(image, names, attested === undefined ? indexAnnotations : undefined, attested)));
   const blobs = new Map<string, ArchiveFile>();
   const add = (digest: Digest, size: number, content: ArchiveFile['content']): void => {
     blobs.set(digest, { name: blobPathOf(digest), size, content });
@@ -61,6 +70,10 @@ export function ociLayoutFiles(
   for (const layer of image.layers) {
     const { digest, size } = layer.descriptor;
     add(digest, size, () => store.readBlob(digest) as AsyncIterable<Buffer>);
+  }
+  if (attested !== undefined) {
+    const { attestation } = attested;
+    for (const blob of [attested.index, attestation, attestation.config, ...attestation.layers]) add(blob.descriptor.digest, blob.bytes.length, () => blob.bytes);
   }
   return [
     { name: 'oci-layout', size: layout.length, content: () => layout },
@@ -79,7 +92,7 @@ export async function writeOciArchive(
   dest: string | NodeJS.WritableStream,
   options: ArchiveOptions,
 ): Promise<void> {
-  const files = ociLayoutFiles(image, store, options.names, options.indexAnnotations);
+  const files = ociLayoutFiles(image, store, options.names, options.indexAnnotations, options.attested);
   const tar = archiveTar(OCI_LAYOUT_DIRS, files, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
   await writeStreamTo(tar, dest, { signal: options.signal });
 }

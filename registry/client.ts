@@ -8,6 +8,7 @@ import { EndpointResolver, type Endpoint } from './endpoints.js';
 import { createMemoryBlobLocations, type BlobLocations } from './blob-locations.js';
 import { PUSH_CONCURRENCY, pushToEndpoint, type BlobOpener, type PushImage, type PushProgress } from './push.js';
 import { formatReference, type Reference } from './reference.js';
+import { referrersFromEndpoint } from './referrers.js';
 import { fetchManifestFromEndpoint, manifestDigestFromEndpoint, resolveFromEndpoint, type FetchedManifest, type ResolvedImage } from './resolve.js';
 import { responseError, Transport, type Operation } from './transport.js';
 
@@ -48,6 +49,11 @@ export interface RegistryClient {
   fetchBlob(ref: Reference, descriptor: Descriptor, options: { signal: AbortSignal }): Promise<NodeJS.ReadableStream>;
   /** pushImage uploads missing blobs and puts the manifest under the reference's tag (or digest). */
   pushImage(ref: Reference, image: PushImage, blobs: BlobOpener, options: PushOptions): Promise<{ digest: Digest }>;
+  /**
+   * referrers lists the manifests that name `digest` as their subject through the OCI referrers API of the reference's
+   * registry (not a mirror); undefined when the registry has no such API.
+   */
+  referrers(ref: Reference, digest: Digest, options: { signal: AbortSignal }): Promise<readonly Digest[] | undefined>;
 }
 
 /** DisposableRegistryClient is a RegistryClient that owns connection pools. */
@@ -132,6 +138,12 @@ export function createRegistryClient(options: RegistryClientOptions): Disposable
           blobs,
           tags,
         ),
+      );
+    },
+    referrers(ref, digest, { signal }) {
+      const operation: Operation = { action: 'Cannot list referrers of', ref: `${formatReference(ref)}@${digest}` };
+      return withEndpoints(ref, { pull: false, signal }, (endpoint, credentialsHost, t) =>
+        referrersFromEndpoint({ transport: t, endpoint, credentialsHost, operation, signal }, ref, digest),
       );
     },
     close: () => endpoints.close(),

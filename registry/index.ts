@@ -16,3 +16,4 @@ export { dockerConfigDir, readDockerConfig, serverAddress, type DockerConfig } f
 export { removeLogin, saveLogin, type SavedLogin } from './docker-config-write.js';
 export { verifyLogin } from './login.js';
 export { readSettingsTable } from './config.js';
+export { referrersTag } from './referrers.js';

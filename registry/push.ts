@@ -10,11 +10,11 @@ import { responseError } from './transport.js';
 
 export type { BlobOpener } from './blob-upload.js';
 
-/** PushImage is a serialised manifest and the blobs it references. */
+/** PushImage is a serialised manifest and the blobs it references (an index references none: its manifests go first). */
 export interface PushImage {
   readonly manifest: Uint8Array;
   readonly manifestMediaType: string;
-  readonly config: Descriptor;
+  readonly config: Descriptor | undefined;
   readonly layers: readonly Descriptor[];
 }
 
@@ -49,7 +49,7 @@ export async function pushToEndpoint(
   extraTags: readonly string[] = [],
 ): Promise<{ digest: Digest }> {
   const unique = new Map<Digest, Descriptor>();
-  for (const d of [...image.layers, image.config]) if (!unique.has(d.digest)) unique.set(d.digest, d);
+  for (const d of [...image.layers, ...(image.config === undefined ? [] : [image.config])]) if (!unique.has(d.digest)) unique.set(d.digest, d);
   // The first failure stops the other uploads; all settle before the error surfaces.
   const group = new AbortController();
   const signal = AbortSignal.any([ctx.signal, group.signal]);

@@ -22,3 +22,17 @@ export {
   type Statement,
   type StatementSubject,
 } from './statement.js';
+export {
+  attachAttestations,
+  ATTESTATION_ARTIFACT_TYPE,
+  ATTESTATION_REFERENCE_TYPE,
+  EMPTY_JSON_MEDIA_TYPE,
+  REFERENCE_DIGEST_ANNOTATION,
+  REFERENCE_TYPE_ANNOTATION,
+  UNKNOWN_PLATFORM,
+  type AttachOptions,
+  type AttestedImage,
+  type StoredBlob,
+} from './attach.js';
+export { pushAttestedImage, type PushAttestedOptions } from './push.js';
+export { pushReferrers, type ReferrersOutcome } from './referrers.js';

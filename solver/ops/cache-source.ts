@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
-import { digestHex, digestOf, isDigest } from '../../base/digest.js';
+import { digestHex, digestOf, isDigest, type Digest } from '../../base/digest.js';
 import { ContentError, errnoCode } from '../../base/errors.js';
-import type { Descriptor } from '../../base/oci.js';
+import { MEDIA_TYPES, type Descriptor } from '../../base/oci.js';
 import { CACHE_CONFIG_MEDIA_TYPE, checkCacheConfig, INLINE_CACHE_FIELD, type CacheConfig } from '../../cache/index.js';
 import type { RegistryClient } from '../../registry/index.js';
 import { parseReference } from '../../registry/index.js';
@@ -22,25 +22,30 @@ export interface LoadedCache {
 }
 
 const MAX_DOCUMENT_SIZE = 16 * 1024 * 1024;
+const IMAGE_MANIFEST_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest]);
+
+/** CacheDocumentSource is a cache source that also reads its top document, or a manifest it lists by digest. */
+export type CacheDocumentSource = CacheBlobSource & { document(signal: AbortSignal, digest?: Digest): Promise<Uint8Array> };
 
 /** registryCacheSource reads a cache (or an image with an inline cache) from a registry reference. */
-export function registryCacheSource(refText: string, registry: () => Promise<RegistryClient>): CacheBlobSource & { document(signal: AbortSignal): Promise<Uint8Array> } {
+export function registryCacheSource(refText: string, registry: () => Promise<RegistryClient>): CacheDocumentSource {
   const ref = parseReference(refText);
   return {
     name: refText,
     open: async (descriptor, { signal }) => (await registry()).fetchBlob(ref, descriptor, { signal }),
-    document: async (signal) => (await (await registry()).fetchManifest(ref, { signal })).bytes,
+    document: async (signal, digest) => (await (await registry()).fetchManifest(digest === undefined ? ref : { ...ref, digest }, { signal })).bytes,
   };
 }
 
 /** localCacheSource reads a cache from an OCI layout folder written by `--cache-to type=local`. */
-export function localCacheSource(dir: string): CacheBlobSource & { document(signal: AbortSignal): Promise<Uint8Array> } {
+export function localCacheSource(dir: string): CacheDocumentSource {
   const open = (descriptor: Descriptor): Promise<NodeJS.ReadableStream> =>
     Promise.resolve(createReadStream(join(dir, 'blobs', 'sha256', digestHex(descriptor.digest))));
   return {
     name: dir,
     open,
-    document: async (signal) => {
+    document: async (signal, digest) => {
+      if (digest !== undefined) return readSmallBlob(await open({ mediaType: '', digest, size: 0 }), { mediaType: '', digest, size: 0 }, dir);
       const index = parseJson(await readFile(join(dir, 'index.json'), { signal }), 'index.json');
       const first = Array.isArray(index['manifests']) ? asDescriptor(index['manifests'][0]) : undefined;
       if (first === undefined) throw invalid(dir, 'index.json lists no manifest');
@@ -51,7 +56,7 @@ export function localCacheSource(dir: string): CacheBlobSource & { document(sign
 
 /** loadCache reads and validates the cache config of a source; a missing cache yields undefined. */
 export async function loadCache(
-  source: CacheBlobSource & { document(signal: AbortSignal): Promise<Uint8Array> },
+  source: CacheDocumentSource,
   options: { signal: AbortSignal },
 ): Promise<LoadedCache | undefined> {
   let bytes: Uint8Array;
@@ -62,7 +67,10 @@ export async function loadCache(
     if (isNotFound(err)) return undefined;
     throw err;
   }
-  const doc = parseJson(bytes, 'the cache manifest');
+  let doc = parseJson(bytes, 'the cache manifest');
+  const image = imageOfIndex(doc);
+  // An image index (an image pushed with attestations) carries its inline cache in the image's own config.
+  if (image !== undefined) doc = parseJson(await source.document(options.signal, image.digest), 'the image manifest');
   const entries = Array.isArray(doc['manifests']) ? doc['manifests'] : undefined;
   const manifestConfig = asDescriptor(doc['config']);
   let configDescriptor: Descriptor | undefined;
@@ -76,6 +84,18 @@ export async function loadCache(
   const checked = checkCacheConfig(value);
   if (!checked.ok) throw invalid(source.name, checked.reason);
   return { source, config: checked.config };
+}
+
+/**
+ * imageOfIndex picks the image manifest of an image index that is no cache index (it lists no cache config): the
+ * first entry that is not an attestation manifest (platform unknown/unknown).
+ */
+function imageOfIndex(doc: Record<string, unknown>): Descriptor | undefined {
+  const entries: unknown[] = Array.isArray(doc['manifests']) ? doc['manifests'] : [];
+  if (entries.some((e) => asDescriptor(e)?.mediaType === CACHE_CONFIG_MEDIA_TYPE)) return undefined;
+  const image = entries.find((e) => isRecord(e) && !(isRecord(e['platform']) && e['platform']['os'] === 'unknown'));
+  const d = asDescriptor(image);
+  return d !== undefined && IMAGE_MANIFEST_TYPES.has(d.mediaType) ? d : undefined;
 }
 
 async function readSmallBlob(stream: NodeJS.ReadableStream, descriptor: Descriptor, name: string): Promise<Uint8Array> {

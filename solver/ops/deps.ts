@@ -1,7 +1,7 @@
 import type { CacheMountStore, ContentStore, LayerBlobStore, MetadataStore, Snapshotter } from '../../cache/index.js';
 import type { Executor, NetworkMode } from '../../executor/index.js';
 import type { RegistryClient } from '../../registry/index.js';
-import type { CacheKeyStorage } from '../index.js';
+import type { CacheKeyStorage, SourcePin } from '../index.js';
 import type { ImageResolver } from './image-resolver.js';
 import type { LocalContext } from './ref.js';
 import type { SecretProvider } from './secret-provider.js';
@@ -33,4 +33,6 @@ export interface OpDeps {
   readonly network?: NetworkMode;
   /** Told of each snapshot a vertex made, once its cache record is written (e.g. to start digesting it as a layer). */
   readonly snapshotCommitted?: (vertexDigest: string, snapshotId: string) => void;
+  /** Told what each source resolved to when it was keyed (a commit, a download's digest …), e.g. for the build's provenance. */
+  readonly sourcePinned?: (vertexDigest: string, pin: SourcePin) => void;
 }

@@ -27,7 +27,11 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const selected = new SelectedDigests(deps);
   return {
     [Symbol.asyncDispose]: () => remote[Symbol.asyncDispose](),
-    pin: (vertex, job) => asCacheKeyFailure(vertex, pin(vertex, { deps, job, remote, memo })),
+    pin: async (vertex, job) => {
+      const pinned = await asCacheKeyFailure(vertex, pin(vertex, { deps, job, remote, memo }));
+      deps.sourcePinned?.(vertex.digest, pinned);
+      return pinned;
+    },
     lookup: (vertex, key) => lookup(vertex, key, deps),
     run: (vertex, key, inputs, job) => asCacheKeyFailure(vertex, run(vertex, key, inputs, { deps, job, remote, memo })),
     contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),

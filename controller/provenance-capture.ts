@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import { isDigest, type Digest } from '../base/digest.js';
+import { hostPlatform, type Platform } from '../base/oci.js';
+import type { ProvenanceCapture, ProvenanceSecret, ProvenanceStep } from '../exporter/index.js';
+import { walkVertices, type Op, type Vertex } from '../solver/graph/index.js';
+import type { SourcePin } from '../solver/index.js';
+import type { BuildRequest } from './request.js';
+
+/** ImageResolutions remembers what each image reference the build pinned was named by: `ref@manifest` → ref and digest. */
+export class ImageResolutions {
+  readonly #byPinned = new Map<string, { ref: string; named: Digest; diffIds: readonly Digest[] }>();
+
+  /**
+   * add records a resolution: the reference as written, the digest it named (an index, or the manifest itself) and
+   * the image's layers by diff ID.
+   */
+  add(ref: string, manifest: string, named: Digest, diffIds: readonly Digest[]): void {
+    this.#byPinned.set(ref.includes('@') ? ref : `${ref}@${manifest}`, { ref, named, diffIds });
+  }
+
+  /** diffIdsOf lists the layers of a pinned image source by diff ID, bottom first. */
+  diffIdsOf(pinned: string): readonly Digest[] | undefined {
+    return this.#byPinned.get(pinned)?.diffIds;
+  }
+
+  /** of finds the reference and named digest of a pinned image source; a reference the user pinned names itself. */
+  of(pinned: string): { ref: string; digest: Digest } | undefined {
+    const known = this.#byPinned.get(pinned);
+    if (known !== undefined) return { ref: known.ref, digest: known.named };
+    const at = pinned.lastIndexOf('@');
+    const digest = pinned.slice(at + 1);
+    return at < 0 || !isDigest(digest) ? undefined : { ref: pinned, digest };
+  }
+}
+
+/** frontendArgs writes the request's options as BuildKit's Dockerfile frontend receives them from buildx. */
+function frontendArgs(request: BuildRequest): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const [k, v] of request.buildArgs) args[`build-arg:${k}`] = v;
+  for (const [k, v] of Object.entries(request.labels ?? {})) args[`label:${k}`] = v;
+  if (request.target !== undefined) args['target'] = request.target;
+  if (request.noCache) args['no-cache'] = '';
+  else if (request.noCacheFilter.length > 0) args['no-cache'] = request.noCacheFilter.join(',');
+  if (request.network !== undefined && request.network !== 'default') args['force-network-mode'] = request.network;
+  if ((request.extraHosts ?? []).length > 0) args['add-hosts'] = (request.extraHosts ?? []).map((h) => `${h.host}=${h.ip}`).join(',');
+  if (request.shmSizeBytes !== undefined) args['shm-size'] = String(request.shmSizeBytes);
+  if ((request.ulimits ?? []).length > 0) args['ulimit'] = (request.ulimits ?? []).map((u) => `${u.name}=${u.soft}:${u.hard}`).join(',');
+  for (const c of request.buildContexts ?? []) {
+    if (c.type === 'local') args[`context:${c.name}`] = `local:${c.name}`;
+    else if (c.type === 'image') args[`context:${c.name}`] = `docker-image://${c.ref}`;
+    else args[`context:${c.name}`] = c.url;
+  }
+  return args;
+}
+
+/** stepOp is an op as the provenance records it: proxy settings, which may carry credentials, are left out. */
+function stepOp(op: Op): unknown {
+  if (op.kind !== 'exec' || op.proxyEnv === undefined) return op;
+  const { proxyEnv: _proxyEnv, ...rest } = op;
+  return rest;
+}
+
+/** CaptureInput is what a build knows of itself once its graph is solved. */
+export interface CaptureInput {
+  readonly request: BuildRequest;
+  readonly root: Vertex | undefined;
+  readonly dockerfile: Uint8Array;
+  readonly images: ImageResolutions;
+  /** What each source resolved to when it was keyed (git commits, download digests), by vertex digest. */
+  readonly pins: ReadonlyMap<string, SourcePin>;
+  readonly startedOn: Date;
+}
+
+/**
+ * captureProvenance collects what the provenance of a build records: its options, the sources it pinned (images by
+ * the digest their reference named, git commits, download digests), secret and SSH ids, network use and the graph.
+ */
+export function captureProvenance(input: CaptureInput): ProvenanceCapture {
+  const { request } = input;
+  const images: { ref: string; platform: Platform; digest: Digest }[] = [];
+  const git: { url: string; commit: string }[] = [];
+  const http: { url: string; digest: Digest }[] = [];
+  const secrets = new Map<string, ProvenanceSecret>();
+  const ssh = new Map<string, ProvenanceSecret>();
+  const steps: ProvenanceStep[] = [];
+  let networkAccess = false;
+  for (const v of input.root === undefined ? [] : walkVertices([input.root])) {
+    const { op } = v;
+    steps.push({ digest: v.digest, op: stepOp(op), inputs: v.inputs.map((e) => ({ digest: e.vertex.digest, output: e.output })), ...(v.metadata.location === undefined ? {} : { location: v.metadata.location }) });
+    const pin = input.pins.get(v.digest);
+    if (op.kind === 'source') {
+      const s = op.source;
+      if (s.type === 'image') {
+        const named = input.images.of(s.ref);
+        if (named !== undefined && !images.some((i) => i.ref === named.ref && i.digest === named.digest)) images.push({ ...named, platform: op.platform });
+      } else if (s.type === 'git' && pin?.type === 'git') git.push({ url: s.ref === '' ? s.remote : `${s.remote}#${s.ref}`, commit: pin.commit });
+      else if (s.type === 'http' && pin?.type === 'http' && isDigest(pin.digest)) http.push({ url: s.url, digest: pin.digest });
+    } else if (op.kind === 'exec') {
+      for (const m of op.mounts) {
+        if (m.type === 'secret') secrets.set(m.id, { id: m.id, optional: !m.required });
+        if (m.type === 'ssh') ssh.set(m.id, { id: m.id, optional: !m.required });
+      }
+      const network = op.network === 'default' ? (request.network ?? 'default') : op.network;
+      if (network !== 'none') networkAccess = true;
+    }
+  }
+  return {
+    args: frontendArgs(request),
+    configSource: { entryPoint: basename(request.dockerfile) || 'Dockerfile' },
+    locals: ['context', 'dockerfile', ...(request.buildContexts ?? []).flatMap((c) => (c.type === 'local' ? [c.name] : []))],
+    images,
+    git,
+    http,
+    secrets: [...secrets.values()],
+    ssh: [...ssh.values()],
+    networkAccess,
+    steps,
+    dockerfile: { name: basename(request.dockerfile) || 'Dockerfile', data: input.dockerfile },
+    builderPlatform: hostPlatform(),
+    invocationId: invocationId(),
+    startedOn: input.startedOn,
+  };
+}
+
+/** invocationId is a build id as BuildKit makes them: 25 random base-36 characters. */
+function invocationId(): string {
+  return [...randomBytes(25)].map((b) => (b % 36).toString(36)).join('');
+}
