@@ -6,6 +6,7 @@ import type { Platform } from '../base/oci.js';
 import type { BuildRequest, OutputSpec } from '../controller/index.js';
 import { parseAnnotations, parseLabels, withAnnotations } from './image-flags.js';
 import { parseOutput } from './output-spec.js';
+import { parseAttestations } from './attest-flags.js';
 import { parseAddHost, parseShmSize, parseUlimit } from './run-flags.js';
 import { parseBuildContext, parseCall, parsePrint, type CallFormat } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
@@ -22,7 +23,8 @@ Options:
       --build-arg K=V       Set a build-time variable; repeatable
       --target STAGE        Set the target build stage to build
   -o, --output SPEC         Output destination (type=image|registry|oci|docker|local|tar,dest=...,name=...,
-                            push=true|false,compression=gzip|zstd|uncompressed,compression-level=N); repeatable
+                            push=true|false,compression=gzip|zstd|uncompressed,compression-level=N,
+                            oci-artifact=true|false, attestation-referrers=true); repeatable
       --push                Shorthand for --output=type=registry
       --pull                Resolve base images in their registry again (default: use what the store knows)
       --load                Load the image into Docker (DOCKER_HOST or /var/run/docker.sock)
@@ -35,6 +37,12 @@ Options:
                             oci-mediatypes=true|false, ignore-error=true|false); repeatable
       --progress MODE       auto, tty, plain, rawjson or quiet (default: auto)
   -q, --quiet               Print only the image ID (same as --progress quiet)
+      --attest SPEC         Attach an attestation to pushed images and OCI archives: type=provenance[,mode=min|max,
+                            builder-id=ID,reproducible=true] or type=sbom (tbuild reads the image's package
+                            databases); type=TYPE,disabled=true turns one off; repeatable
+      --provenance VALUE    Shorthand for --attest=type=provenance: true, false or mode=min|max. Pushed images get a
+                            mode=min provenance by default unless BUILDX_NO_DEFAULT_ATTESTATIONS=1
+      --sbom VALUE          Shorthand for --attest=type=sbom: true or false
       --label K=V           Set a label on the image; repeatable
       --annotation [T:]K=V  Add an annotation to the image manifest (T: manifest, index); repeatable
       --root DIR            State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
@@ -141,6 +149,9 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
         network: { type: 'string' },
         label: { type: 'string', multiple: true },
         annotation: { type: 'string', multiple: true },
+        attest: { type: 'string', multiple: true },
+        provenance: { type: 'string' },
+        sbom: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         'add-host': { type: 'string', multiple: true },
         'shm-size': { type: 'string' },
@@ -183,6 +194,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
     outputs: withAnnotations(outputsFor(v.output ?? [], tags, v.push === true, v.load === true), parseAnnotations(v.annotation ?? [])),
     ...(v.label === undefined ? {} : { labels: parseLabels(v.label) }),
+    attestations: parseAttestations({ attest: v.attest ?? [], provenance: v.provenance, sbom: v.sbom }),
     ...(v['add-host'] === undefined ? {} : { extraHosts: v['add-host'].map(parseAddHost) }),
     ...(v['shm-size'] === undefined ? {} : { shmSizeBytes: parseShmSize(v['shm-size']) }),
     ...(v.ulimit === undefined ? {} : { ulimits: v.ulimit.map(parseUlimit) }),

@@ -64,6 +64,11 @@ function imageOptions(attrs: Map<string, string>): ImageExportOptions {
   const annotations = annotationsOf(attrs);
   const rewrite = attrs.get('rewrite-timestamp');
   const epoch = attrs.get('source-date-epoch');
+  const ociArtifact = attrs.has('oci-artifact') ? parseBool(attrs.get('oci-artifact') ?? '', 'oci-artifact') : undefined;
+  const referrers = attrs.has('attestation-referrers') ? parseBool(attrs.get('attestation-referrers') ?? '', 'attestation-referrers') : undefined;
+  if (referrers === true && ociArtifact === false) {
+    throw new UsageError('Cannot use attestation-referrers=true with oci-artifact=false: a referrer names its image as its subject, which only the OCI artifact form has');
+  }
   return {
     compression,
     ...(level === undefined ? {} : { compressionLevel: level }),
@@ -71,6 +76,8 @@ function imageOptions(attrs: Map<string, string>): ImageExportOptions {
     ...(annotations === undefined ? {} : { annotations }),
     ...(rewrite === undefined ? {} : { rewriteTimestamp: parseBool(rewrite, 'rewrite-timestamp') }),
     ...(epoch === undefined ? {} : { sourceDateEpoch: parseEpoch(epoch) }),
+    ...(ociArtifact === undefined ? {} : { ociArtifact }),
+    ...(referrers === undefined ? {} : { referrers }),
   };
 }
 

@@ -20,6 +20,7 @@ import { receiveSession } from './session-receiver.js';
 import { StreamSecretProvider } from './stream-secret-provider.js';
 import { runSettingsRequest } from './run-settings-msg.js';
 import { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
+import { attestationsRequest } from './attestation-msg.js';
 
 /** BuildServiceDeps are the long-lived parts the Build method uses. */
 export interface BuildServiceDeps {
@@ -136,6 +137,7 @@ async function requestFor(
     noCacheFilter: start.noCacheFilter,
     ...(Object.keys(start.labels).length === 0 ? {} : { labels: start.labels }),
     ...runSettingsRequest(start.run),
+    ...attestationsRequest(start.attestations),
     ...sessionOptions(start),
   };
 }

@@ -21,6 +21,7 @@ import { refuseClientSideOptions, sessionFields } from './request-options.js';
 import { resolveAgentSockets, SshAgentForwarder } from './ssh-agent-forwarder.js';
 import { runSettingsMsg } from './run-settings-msg.js';
 import { loadBuilderMethods, type BuilderMethods } from './proto.js';
+import { attestationsMsg } from './attestation-msg.js';
 
 /** BuilderConnection says where a builder is and how to authenticate to it. */
 export interface BuilderConnection {
@@ -111,6 +112,7 @@ export async function remoteBuild(
         noCacheFilter: request.noCacheFilter,
         labels: { ...request.labels },
         run: runSettingsMsg(request),
+        attestations: attestationsMsg(request),
         ...sessionFields(request),
       },
     });

@@ -1,6 +1,7 @@
 import { InternalError } from '../base/errors.js';
 import { runSettingsFromWire, type RunSettingsMsg } from './run-settings-msg.js';
 import { Fields } from './wire-fields.js';
+import { attestationsFromWire, type AttestationMsg } from './attestation-msg.js';
 
 /** PlatformMsg is the wire form of an OCI platform (os '' = the server's own). */
 export interface PlatformMsg {
@@ -25,6 +26,10 @@ export interface OutputMsg {
   readonly sourceDateEpoch: string;
   /** The output's `source-date-epoch` was given empty: no epoch. */
   readonly noSourceDateEpoch: boolean;
+  /** `oci-artifact=false`: attestation manifests as images of an unknown platform. */
+  readonly noOciArtifact: boolean;
+  /** `attestation-referrers=true`. */
+  readonly attestationReferrers: boolean;
 }
 
 /** CacheImportMsg is one `--cache-from` the server loads itself (type registry). */
@@ -89,6 +94,7 @@ export interface BuildStartMsg {
   /** Decimal seconds since 1970, or empty: when the context fetched from a URL was last changed. */
   readonly contextSourceDate: string;
   readonly urlContexts: readonly { readonly name: string; readonly url: string }[];
+  readonly attestations: readonly AttestationMsg[];
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -198,6 +204,8 @@ function outputOf(v: unknown): OutputMsg {
     rewriteTimestamp: f.bool('rewriteTimestamp'),
     sourceDateEpoch: f.str('sourceDateEpoch'),
     noSourceDateEpoch: f.bool('noSourceDateEpoch'),
+    noOciArtifact: f.bool('noOciArtifact'),
+    attestationReferrers: f.bool('attestationReferrers'),
   };
 }
 
@@ -255,6 +263,7 @@ function startOf(f: Fields): BuildStartMsg {
       const n = new Fields(v, 'NamedUrl');
       return { name: n.str('name'), url: n.str('url') };
     }),
+    attestations: attestationsFromWire(f),
   };
 }
 

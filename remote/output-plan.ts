@@ -31,6 +31,8 @@ export function outputMsgOf(spec: OutputSpec): OutputMsg {
     rewriteTimestamp: image?.rewriteTimestamp ?? false,
     sourceDateEpoch: epoch === undefined || epoch === null ? '' : String(epoch),
     noSourceDateEpoch: epoch === null,
+    noOciArtifact: image?.ociArtifact === false,
+    attestationReferrers: image?.referrers === true,
   };
 }
 
@@ -50,6 +52,8 @@ function imageOf(m: OutputMsg): ImageExportOptions {
       : { annotations: { manifest: m.manifestAnnotations, index: m.indexAnnotations } }),
     ...(m.rewriteTimestamp ? { rewriteTimestamp: true } : {}),
     ...epochOf(m),
+    ...(m.noOciArtifact ? { ociArtifact: false } : {}),
+    ...(m.attestationReferrers ? { referrers: true } : {}),
   };
 }
 

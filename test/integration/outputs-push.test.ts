@@ -11,6 +11,10 @@ interface SkopeoInspect {
   readonly Layers: string[];
 }
 
+// A pushed image gets buildx's default provenance (an image index with an attestation manifest of its own blobs): the
+// tests that look at the bare manifest or count uploaded blobs turn it off, as buildx users do.
+const NO_ATTESTATIONS = { env: { BUILDX_NO_DEFAULT_ATTESTATIONS: '1' } };
+
 describe('tbuild build --push and type=image outputs', () => {
   const env = useBuildEnvironment();
   let registry: TestRegistry;
@@ -50,12 +54,12 @@ describe('tbuild build --push and type=image outputs', () => {
     const ctx = join(tmp.path, 'mount-ctx');
     await mkdir(ctx, { recursive: true });
     await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo only-here > /only-here\n');
-    const first = await runTbuild(['build', ...own, '-t', `${h}/mount-a/hello:v1`, '--push', ctx]);
+    const first = await runTbuild(['build', ...own, '-t', `${h}/mount-a/hello:v1`, '--push', ctx], NO_ATTESTATIONS);
     expect(first.code, first.stderr).toBe(0);
     const uploaded = [...first.stderr.matchAll(/ pushing (sha256:[0-9a-f]{64}) /g)].map((m) => m[1]);
     expect(uploaded.length).toBeGreaterThan(0);
     // Another process: only the store's database knows where the first one pushed.
-    const second = await runTbuild(['build', ...own, '-t', `${h}/mount-b/hello:v1`, '--push', ctx]);
+    const second = await runTbuild(['build', ...own, '-t', `${h}/mount-b/hello:v1`, '--push', ctx], NO_ATTESTATIONS);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toMatch(/ pushing sha256:/);
     const mounted = [...second.stderr.matchAll(/ mounted (sha256:[0-9a-f]{64}) /g)].map((m) => m[1]);
@@ -100,7 +104,7 @@ describe('tbuild build --push and type=image outputs', () => {
     await mkdir(ctx, { recursive: true });
     await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nMAINTAINER Jane <jane@example.com>\nLABEL team=build\nRUN echo hi > /hi\n');
     const output = `type=image,name=${h}/annotated/img:v1,push=true,annotation.org.example.key=value,annotation-manifest.org.example.m=1`;
-    const res = await runTbuild(['build', ...base(), '--output', output, ctx]);
+    const res = await runTbuild(['build', ...base(), '--output', output, ctx], NO_ATTESTATIONS);
     expect(res.code, res.stderr).toBe(0);
     const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${h}/annotated/img:v1`]);
     const manifest = JSON.parse(raw.stdout) as { annotations?: Record<string, string> };
@@ -120,7 +124,7 @@ describe('tbuild build --push and type=image outputs', () => {
     const res = await runTbuild([
       'build', ...base(), '--label', 'tier=app', '--label', 'org.example.ci=yes', '--annotation', 'org.example.flag=1',
       '--output', `type=image,name=${h}/flagged/img:v1,push=true,annotation.org.example.own=2`, ctx,
-    ]);
+    ], NO_ATTESTATIONS);
     expect(res.code, res.stderr).toBe(0);
     const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${h}/flagged/img:v1`]);
     expect((JSON.parse(raw.stdout) as { annotations?: Record<string, string> }).annotations).toEqual({ 'org.example.flag': '1', 'org.example.own': '2' });

@@ -1,0 +1,47 @@
+import { UsageError } from '../base/errors.js';
+import type { AttestationSpec, BuildRequest } from '../controller/index.js';
+import { Fields } from './wire-fields.js';
+
+/** AttestationMsg is one attestation of a BuildStart (empty strings and false for what does not apply). */
+export interface AttestationMsg {
+  readonly type: string;
+  readonly mode: string;
+  readonly builderId: string;
+  readonly reproducible: boolean;
+  readonly inlineOnly: boolean;
+}
+
+/** attestationsMsg puts a request's attestations on the wire, buildx's default already among them. */
+export function attestationsMsg(request: BuildRequest): AttestationMsg[] {
+  return (request.attestations ?? []).map((a) =>
+    a.type === 'sbom'
+      ? { type: 'sbom', mode: '', builderId: '', reproducible: false, inlineOnly: false }
+      : { type: 'provenance', mode: a.mode, builderId: a.builderId ?? '', reproducible: a.reproducible === true, inlineOnly: a.inlineOnly === true },
+  );
+}
+
+/** attestationsFromWire reads the attestations of a BuildStart (none from older clients). */
+export function attestationsFromWire(f: Fields): AttestationMsg[] {
+  return f.list('attestations').map((v) => {
+    const a = new Fields(v, 'Attestation');
+    return { type: a.str('type'), mode: a.str('mode'), builderId: a.str('builderId'), reproducible: a.bool('reproducible'), inlineOnly: a.bool('inlineOnly') };
+  });
+}
+
+/** attestationsRequest turns the wire form back into request attestations, refusing types and modes it does not know. */
+export function attestationsRequest(msgs: readonly AttestationMsg[]): Pick<BuildRequest, 'attestations'> {
+  if (msgs.length === 0) return {};
+  const attestations = msgs.map((m): AttestationSpec => {
+    if (m.type === 'sbom') return { type: 'sbom' };
+    if (m.type !== 'provenance') throw new UsageError(`Cannot attach attestation of type "${m.type}": expected provenance or sbom`);
+    if (m.mode !== 'min' && m.mode !== 'max') throw new UsageError(`Cannot attach provenance with mode "${m.mode}": expected min or max`);
+    return {
+      type: 'provenance',
+      mode: m.mode,
+      ...(m.builderId === '' ? {} : { builderId: m.builderId }),
+      ...(m.reproducible ? { reproducible: true } : {}),
+      ...(m.inlineOnly ? { inlineOnly: true } : {}),
+    };
+  });
+  return { attestations };
+}
