@@ -4,6 +4,7 @@ import { UsageError } from '../base/errors.js';
 import type { CheckFinding, ProgressEvent, ProgressSink } from '../base/progress.js';
 import type { BuildResult, Controller } from '../controller/index.js';
 import { BUILD_HELP, parseBuildCommand, writeResultFiles, type BuildCommand } from './build-command.js';
+import { createProgress } from './progress/select.js';
 import { exitCodeFor, renderError } from './render-error.js';
 
 const MAIN_HELP = `Usage: tbuild COMMAND
@@ -20,6 +21,7 @@ Commands:
   serve       Run a remote builder (gRPC) for 'build --builder'
   info        Show information about tbuild or a remote builder
   binfmt      Register QEMU emulators for building other architectures
+  imagetools  Inspect images in a registry and make multi-platform indexes of them
   login       Log in to a registry
   logout      Log out from a registry
 
@@ -92,6 +94,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
         return await (await import('./remote-commands.js')).infoCommand(rest);
       case 'binfmt':
         return await (await import('./binfmt-command.js')).binfmtCommand(rest);
+      case 'imagetools':
+        return await (await import('./imagetools-command.js')).imagetoolsCommand(rest, options.signal);
       case 'login':
         return await (await import('./login-command.js')).runLogin(rest);
       case 'logout':
@@ -121,7 +125,7 @@ async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promis
   process.once('SIGTERM', onSignal);
   if (cancel?.aborted === true) onSignal();
   cancel?.addEventListener('abort', onSignal);
-  const shown = await progressFor(cmd.progress);
+  const shown = await createProgress(cmd.progress);
   // --check prints its findings on stdout, those made before a Dockerfile error too (the result never comes).
   const findings: CheckFinding[] = [];
   const progress = {
@@ -159,14 +163,6 @@ async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promis
     process.off('SIGTERM', onSignal);
     cancel?.removeEventListener('abort', onSignal);
   }
-}
-
-async function progressFor(mode: BuildCommand['progress']): Promise<ProgressSink & { close(): void }> {
-  const tty = process.stderr.isTTY;
-  if (mode === 'quiet') return { emit: () => undefined, close: () => undefined };
-  if (mode === 'rawjson') return (await import('./progress/json.js')).createJsonProgress(process.stderr);
-  if (mode === 'tty' || (mode === 'auto' && tty)) return (await import('./progress/tty.js')).createTtyProgress(process.stderr);
-  return (await import('./progress/plain.js')).createPlainProgress(process.stderr);
 }
 
 function rootOption(args: readonly string[]): string | undefined {

@@ -50,7 +50,7 @@ const PUSH_STATUS: Record<Exclude<PushProgress['status'], 'manifest-pushed'>, st
  * pushStatus reports each blob of a push under the push step: found in the repository already, mounted from another
  * repository of the registry, or uploaded (with its size).
  */
-function pushStatus(progress: { sink: ProgressSink; vertex: string }): (event: PushProgress) => void {
+export function pushStatus(progress: { sink: ProgressSink; vertex: string }): (event: PushProgress) => void {
   return (event) => {
     if (event.status === 'manifest-pushed') return;
     const done = event.status !== 'uploading';

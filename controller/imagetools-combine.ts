@@ -1,0 +1,94 @@
+import { digestOf, type Digest } from '../base/digest.js';
+import { UsageError } from '../base/errors.js';
+import { encodeGoJson } from '../base/go-json.js';
+import { goIndex } from '../base/go-oci.js';
+import { formatPlatform, MEDIA_TYPES } from '../base/oci.js';
+import { normalizePlatform } from '../base/platform.js';
+import { INDEX_MEDIA_TYPES } from './imagetools-registry.js';
+import { describeSource, formatFullPlatform, type IndexAnnotation, type IndexEntry, type IndexSource } from './imagetools-sources.js';
+
+/** FetchedSource is a source whose document was read: its descriptor (platform filled in for an image) and bytes. */
+export interface FetchedSource {
+  readonly source: IndexSource;
+  readonly entry: IndexEntry;
+  readonly bytes: Uint8Array;
+  /** The entries of an index source, parsed; empty for an image. */
+  readonly children: readonly IndexEntry[];
+}
+
+/** CombinedIndex is the index `imagetools create` pushes, and where each of its entries comes from. */
+export interface CombinedIndex {
+  readonly bytes: Uint8Array;
+  readonly mediaType: string;
+  readonly digest: Digest;
+  readonly entries: readonly { readonly entry: IndexEntry; readonly from: FetchedSource }[];
+}
+
+const ATTESTATION_TYPE = 'vnd.docker.reference.type';
+
+/**
+ * combineSources makes one index of the sources as buildx does: a single index source is copied as it is; otherwise
+ * every image and every entry of every index goes in, in order, entries of the same digest merged. The index is a
+ * Docker manifest list when all entries are Docker manifests, else an OCI index (the only kind that takes
+ * annotations). Two different images of one platform are refused: a puller would get whichever comes first.
+ */
+export function combineSources(sources: readonly FetchedSource[], annotations: readonly IndexAnnotation[]): CombinedIndex {
+  const only = sources.length === 1 ? sources[0] : undefined;
+  if (only !== undefined && annotations.length === 0 && INDEX_MEDIA_TYPES.has(only.entry.mediaType)) {
+    return { bytes: only.bytes, mediaType: only.entry.mediaType, digest: only.entry.digest, entries: only.children.map((entry) => ({ entry, from: only })) };
+  }
+  const byDigest = new Map<Digest, { entry: IndexEntry; from: FetchedSource }>();
+  for (const from of sources) {
+    for (const d of INDEX_MEDIA_TYPES.has(from.entry.mediaType) ? from.children : [from.entry]) {
+      const known = byDigest.get(d.digest);
+      if (known === undefined) {
+        byDigest.set(d.digest, { entry: { ...d }, from });
+        continue;
+      }
+      if (known.entry.mediaType === '') known.entry.mediaType = d.mediaType;
+      if (d.platform !== undefined) known.entry.platform = d.platform;
+      known.entry.annotations = { ...known.entry.annotations, ...d.annotations };
+      known.from = from;
+    }
+  }
+  const entries = [...byDigest.values()];
+  refuseDuplicatePlatforms(entries);
+  const docker = entries.every(({ entry }) => entry.mediaType.startsWith('application/vnd.docker.'));
+  const mediaType = docker ? MEDIA_TYPES.dockerManifestList : MEDIA_TYPES.ociIndex;
+  if (docker && annotations.length > 0) {
+    throw new UsageError('Cannot annotate the index: every source is a Docker manifest, so the index is a Docker manifest list, which has no annotations', {
+      hint: 'push the sources with OCI media types to annotate the index',
+    });
+  }
+  const indexAnnotations: Record<string, string> = {};
+  for (const a of annotations) {
+    if (a.type === 'index') indexAnnotations[a.key] = a.value;
+    else for (const { entry } of entries) if (a.platform === undefined || samePlatformText(a, entry)) entry.annotations = { ...entry.annotations, [a.key]: a.value };
+  }
+  const text = encodeGoJson(goIndex({ mediaType, manifests: entries.map((e) => e.entry), annotations: indexAnnotations }), '  ');
+  const bytes = Buffer.from(text, 'utf8');
+  return { bytes, mediaType, digest: digestOf(bytes), entries };
+}
+
+function samePlatformText(a: IndexAnnotation, entry: IndexEntry): boolean {
+  return a.platform !== undefined && entry.platform !== undefined && formatPlatform(normalizePlatform(a.platform)) === formatPlatform(normalizePlatform(entry.platform));
+}
+
+/** Attestation manifests (platform unknown/unknown) and entries without a platform never clash. */
+function refuseDuplicatePlatforms(entries: readonly { entry: IndexEntry; from: FetchedSource }[]): void {
+  const seen = new Map<string, { entry: IndexEntry; from: FetchedSource }>();
+  for (const e of entries) {
+    const p = e.entry.platform;
+    if (p === undefined || e.entry.annotations?.[ATTESTATION_TYPE] !== undefined || (p.os === 'unknown' && p.architecture === 'unknown')) continue;
+    const key = formatFullPlatform(normalizePlatform(p));
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, e);
+      continue;
+    }
+    throw new UsageError(
+      `Cannot create an index with two images for ${key}: ${e.entry.digest} from "${describeSource(e.from.source)}" and ${first.entry.digest} from "${describeSource(first.from.source)}"`,
+      { hint: 'give one image per platform (with --append, the tag already holds an image for this platform)' },
+    );
+  }
+}
