@@ -2,6 +2,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { extractArchive, isTarArchive } from '../solver/ops/index.js';
+import type { ContextSource } from './request.js';
 
 /** FetchedContext is where a context read from standard input or a URL was put, and its Dockerfile. */
 export interface FetchedContext {
@@ -9,6 +10,8 @@ export interface FetchedContext {
   readonly dockerfile: string;
   /** When a context from a URL was last changed (seconds since 1970), when it tells. */
   readonly contextSourceDate?: number;
+  /** The URL the context came from and what it resolved to. */
+  readonly contextSource?: ContextSource;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { isDigest, type Digest } from '../base/digest.js';
-import { hostPlatform, type Platform } from '../base/oci.js';
-import type { ProvenanceCapture, ProvenanceSecret, ProvenanceStep } from '../exporter/index.js';
+import { hostPlatform } from '../base/oci.js';
+import { commitDigestSet, redactCredentials, type ProvenanceCapture, type ProvenanceSecret, type ProvenanceStep } from '../exporter/index.js';
 import { walkVertices, type Op, type Vertex } from '../solver/graph/index.js';
 import type { SourcePin } from '../solver/index.js';
 import type { BuildRequest } from './request.js';
@@ -49,7 +49,7 @@ function frontendArgs(request: BuildRequest): Record<string, string> {
   for (const c of request.buildContexts ?? []) {
     if (c.type === 'local') args[`context:${c.name}`] = `local:${c.name}`;
     else if (c.type === 'image') args[`context:${c.name}`] = `docker-image://${c.ref}`;
-    else args[`context:${c.name}`] = c.url;
+    else args[`context:${c.name}`] = redactCredentials(c.url);
   }
   return args;
 }
@@ -72,51 +72,65 @@ export interface CaptureInput {
   readonly startedOn: Date;
 }
 
-/**
- * captureProvenance collects what the provenance of a build records: its options, the sources it pinned (images by
- * the digest their reference named, git commits, download digests), secret and SSH ids, network use and the graph.
- */
-export function captureProvenance(input: CaptureInput): ProvenanceCapture {
-  const { request } = input;
-  const images: { ref: string; platform: Platform; digest: Digest }[] = [];
-  const git: { url: string; commit: string }[] = [];
-  const http: { url: string; digest: Digest }[] = [];
+/** GraphCapture is what the graph itself tells the provenance: its steps, pinned sources, secrets and network use. */
+type GraphCapture = Pick<ProvenanceCapture, 'steps' | 'images' | 'git' | 'http' | 'secrets' | 'ssh' | 'networkAccess'>;
+
+/** captureGraph walks the solved graph, inputs before their users, collecting what each op tells the provenance. */
+function captureGraph(input: CaptureInput): GraphCapture {
+  const out: { steps: ProvenanceStep[]; images: ProvenanceCapture['images'][number][]; git: { url: string; commit: string }[]; http: { url: string; digest: Digest }[] } = {
+    steps: [],
+    images: [],
+    git: [],
+    http: [],
+  };
   const secrets = new Map<string, ProvenanceSecret>();
   const ssh = new Map<string, ProvenanceSecret>();
-  const steps: ProvenanceStep[] = [];
   let networkAccess = false;
   for (const v of input.root === undefined ? [] : walkVertices([input.root])) {
     const { op } = v;
-    steps.push({ digest: v.digest, op: stepOp(op), inputs: v.inputs.map((e) => ({ digest: e.vertex.digest, output: e.output })), ...(v.metadata.location === undefined ? {} : { location: v.metadata.location }) });
+    out.steps.push({ digest: v.digest, op: stepOp(op), inputs: v.inputs.map((e) => ({ digest: e.vertex.digest, output: e.output })), ...(v.metadata.location === undefined ? {} : { location: v.metadata.location }) });
     const pin = input.pins.get(v.digest);
     if (op.kind === 'source') {
       const s = op.source;
       if (s.type === 'image') {
         const named = input.images.of(s.ref);
-        if (named !== undefined && !images.some((i) => i.ref === named.ref && i.digest === named.digest)) images.push({ ...named, platform: op.platform });
-      } else if (s.type === 'git' && pin?.type === 'git') git.push({ url: s.ref === '' ? s.remote : `${s.remote}#${s.ref}`, commit: pin.commit });
-      else if (s.type === 'http' && pin?.type === 'http' && isDigest(pin.digest)) http.push({ url: s.url, digest: pin.digest });
+        if (named !== undefined && !out.images.some((i) => i.ref === named.ref && i.digest === named.digest)) out.images.push({ ...named, platform: op.platform });
+      } else if (s.type === 'git' && pin?.type === 'git') out.git.push({ url: s.ref === '' ? s.remote : `${s.remote}#${s.ref}`, commit: pin.commit });
+      else if (s.type === 'http' && pin?.type === 'http' && isDigest(pin.digest)) out.http.push({ url: s.url, digest: pin.digest });
     } else if (op.kind === 'exec') {
       for (const m of op.mounts) {
         if (m.type === 'secret') secrets.set(m.id, { id: m.id, optional: !m.required });
         if (m.type === 'ssh') ssh.set(m.id, { id: m.id, optional: !m.required });
       }
-      const network = op.network === 'default' ? (request.network ?? 'default') : op.network;
+      const network = op.network === 'default' ? (input.request.network ?? 'default') : op.network;
       if (network !== 'none') networkAccess = true;
     }
   }
+  return { ...out, secrets: [...secrets.values()], ssh: [...ssh.values()], networkAccess };
+}
+
+/**
+ * captureProvenance collects what the provenance of a build records: its options, the sources it pinned (images by
+ * the digest their reference named, git commits, download digests), secret and SSH ids, network use and the graph.
+ * A context fetched from a URL is the config source and a material, as BuildKit records a remote context; no local
+ * folder of the client is then read for it.
+ */
+export function captureProvenance(input: CaptureInput): ProvenanceCapture {
+  const { request } = input;
+  const graph = captureGraph(input);
+  const entryPoint = basename(request.dockerfile) || 'Dockerfile';
+  const remote = request.contextSource;
+  const git = remote?.type === 'git' ? [{ url: remote.url, commit: remote.commit }, ...graph.git] : graph.git;
+  const http = remote?.type === 'http' && isDigest(remote.digest) ? [{ url: remote.url, digest: remote.digest }, ...graph.http] : graph.http;
+  const named = (request.buildContexts ?? []).flatMap((c) => (c.type === 'local' ? [c.name] : []));
   return {
+    ...graph,
     args: frontendArgs(request),
-    configSource: { entryPoint: basename(request.dockerfile) || 'Dockerfile' },
-    locals: ['context', 'dockerfile', ...(request.buildContexts ?? []).flatMap((c) => (c.type === 'local' ? [c.name] : []))],
-    images,
+    configSource: remote === undefined ? { entryPoint } : { uri: remote.url, digest: remote.type === 'git' ? commitDigestSet(remote.commit) : { sha256: remote.digest.replace(/^sha256:/, '') }, entryPoint },
+    locals: remote === undefined ? ['context', 'dockerfile', ...named] : named,
     git,
     http,
-    secrets: [...secrets.values()],
-    ssh: [...ssh.values()],
-    networkAccess,
-    steps,
-    dockerfile: { name: basename(request.dockerfile) || 'Dockerfile', data: input.dockerfile },
+    dockerfile: { name: entryPoint, data: input.dockerfile },
     builderPlatform: hostPlatform(),
     invocationId: invocationId(),
     startedOn: input.startedOn,

@@ -22,7 +22,7 @@ export async function fetchRemoteContext(url: string, dir: string, dockerfileArg
     const contextDir = join(dir, 'context');
     await mkdir(contextDir);
     const committed = await checkoutGitTo(source, commit, contextDir, signal);
-    return { contextDir, dockerfile: dockerfileInside(contextDir, dockerfileArg), contextSourceDate: committed };
+    return { contextDir, dockerfile: dockerfileInside(contextDir, dockerfileArg), contextSourceDate: committed, contextSource: { type: 'git', url, commit } };
   }
   if (!/^https?:\/\//i.test(url)) throw new UsageError(`Cannot use context "${url}": expected a folder, -, a git repository or an http(s) URL`);
   const { downloadHttp } = await loadHttpSource();
@@ -34,6 +34,6 @@ export async function fetchRemoteContext(url: string, dir: string, dockerfileArg
   // The download is dated by its Last-Modified header, else by its newest file when it is an archive.
   const date = download.mtime === undefined ? await newestFileTime(saved, signal) : Math.floor(download.mtime.getTime() / 1000);
   // Awaited here: a failure must not settle while the download is being removed, with no one listening yet.
-  const fetched = await prepareFetchedContext(saved, dir, name, signal);
+  const fetched = { ...(await prepareFetchedContext(saved, dir, name, signal)), contextSource: { type: 'http' as const, url, digest: download.digest } };
   return date === undefined ? fetched : { ...fetched, contextSourceDate: date };
 }

@@ -58,6 +58,9 @@ export type CacheExportSpec =
     }
   | { readonly type: 'inline' };
 
+/** ContextSource is the URL a context was fetched from: a git repository at a commit, or a download by its digest. */
+export type ContextSource = { readonly type: 'git'; readonly url: string; readonly commit: string } | { readonly type: 'http'; readonly url: string; readonly digest: string };
+
 /** BuildContextSpec is one `--build-context name=path|docker-image://ref|URL` (a git repository or an HTTP download). */
 export type BuildContextSpec =
   | { readonly name: string; readonly type: 'local'; readonly path: string }
@@ -72,6 +75,8 @@ export interface BuildRequest {
    * Last-Modified header or its newest file. `SOURCE_DATE_EPOCH=context` dates the build by it.
    */
   readonly contextSourceDate?: number;
+  /** Where a context fetched from a URL came from and what it resolved to, which the provenance records. */
+  readonly contextSource?: ContextSource;
   /** Path of the Dockerfile on disk. */
   readonly dockerfile: string;
   readonly buildArgs: ReadonlyMap<string, string>;

@@ -2,6 +2,33 @@ import { UsageError } from '../base/errors.js';
 import type { AttestationSpec, BuildRequest } from '../controller/index.js';
 import { Fields } from './wire-fields.js';
 
+/** ContextSourceMsg is the URL a fetched context came from and its commit or download digest. */
+export interface ContextSourceMsg {
+  readonly type: string;
+  readonly url: string;
+  readonly pin: string;
+}
+
+/** contextSourceMsg puts where a fetched context came from on the wire. */
+export function contextSourceMsg(request: BuildRequest): ContextSourceMsg | undefined {
+  const c = request.contextSource;
+  if (c === undefined) return undefined;
+  return c.type === 'git' ? { type: 'git', url: c.url, pin: c.commit } : { type: 'http', url: c.url, pin: c.digest };
+}
+
+/** contextSourceFromWire reads the ContextSource of a BuildStart, if set. */
+export function contextSourceFromWire(f: Fields | undefined): ContextSourceMsg | undefined {
+  return f === undefined ? undefined : { type: f.str('type'), url: f.str('url'), pin: f.str('pin') };
+}
+
+/** contextSourceRequest turns the wire form back into the request's context source. */
+export function contextSourceRequest(msg: ContextSourceMsg | undefined): Pick<BuildRequest, 'contextSource'> {
+  if (msg === undefined) return {};
+  if (msg.type === 'git') return { contextSource: { type: 'git', url: msg.url, commit: msg.pin } };
+  if (msg.type === 'http') return { contextSource: { type: 'http', url: msg.url, digest: msg.pin } };
+  throw new UsageError(`Cannot use a context source of type "${msg.type}": expected git or http`);
+}
+
 /** AttestationMsg is one attestation of a BuildStart (empty strings and false for what does not apply). */
 export interface AttestationMsg {
   readonly type: string;

@@ -20,7 +20,7 @@ import { receiveSession } from './session-receiver.js';
 import { StreamSecretProvider } from './stream-secret-provider.js';
 import { runSettingsRequest } from './run-settings-msg.js';
 import { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
-import { attestationsRequest } from './attestation-msg.js';
+import { attestationsRequest, contextSourceRequest } from './attestation-msg.js';
 
 /** BuildServiceDeps are the long-lived parts the Build method uses. */
 export interface BuildServiceDeps {
@@ -138,6 +138,7 @@ async function requestFor(
     ...(Object.keys(start.labels).length === 0 ? {} : { labels: start.labels }),
     ...runSettingsRequest(start.run),
     ...attestationsRequest(start.attestations),
+    ...contextSourceRequest(start.contextSource),
     ...sessionOptions(start),
   };
 }

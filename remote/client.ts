@@ -21,7 +21,7 @@ import { refuseClientSideOptions, sessionFields } from './request-options.js';
 import { resolveAgentSockets, SshAgentForwarder } from './ssh-agent-forwarder.js';
 import { runSettingsMsg } from './run-settings-msg.js';
 import { loadBuilderMethods, type BuilderMethods } from './proto.js';
-import { attestationsMsg } from './attestation-msg.js';
+import { attestationsMsg, contextSourceMsg } from './attestation-msg.js';
 
 /** BuilderConnection says where a builder is and how to authenticate to it. */
 export interface BuilderConnection {
@@ -113,6 +113,7 @@ export async function remoteBuild(
         labels: { ...request.labels },
         run: runSettingsMsg(request),
         attestations: attestationsMsg(request),
+        contextSource: contextSourceMsg(request),
         ...sessionFields(request),
       },
     });

@@ -1,7 +1,7 @@
 import { InternalError } from '../base/errors.js';
 import { runSettingsFromWire, type RunSettingsMsg } from './run-settings-msg.js';
 import { Fields } from './wire-fields.js';
-import { attestationsFromWire, type AttestationMsg } from './attestation-msg.js';
+import { attestationsFromWire, contextSourceFromWire, type AttestationMsg, type ContextSourceMsg } from './attestation-msg.js';
 
 /** PlatformMsg is the wire form of an OCI platform (os '' = the server's own). */
 export interface PlatformMsg {
@@ -95,6 +95,7 @@ export interface BuildStartMsg {
   readonly contextSourceDate: string;
   readonly urlContexts: readonly { readonly name: string; readonly url: string }[];
   readonly attestations: readonly AttestationMsg[];
+  readonly contextSource: ContextSourceMsg | undefined;
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -264,6 +265,7 @@ function startOf(f: Fields): BuildStartMsg {
       return { name: n.str('name'), url: n.str('url') };
     }),
     attestations: attestationsFromWire(f),
+    contextSource: contextSourceFromWire(f.sub('contextSource')),
   };
 }
 

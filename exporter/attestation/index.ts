@@ -3,6 +3,8 @@ export { formatPackageUrl, imagePackageUrl, pathEscape, queryEscape, type Packag
 export * from './sbom/index.js';
 export {
   provenancePredicate,
+  redactCredentials,
+  commitDigestSet,
   goTime,
   SLSA_PROVENANCE_V02,
   BUILD_TYPE,

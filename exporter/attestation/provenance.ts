@@ -28,7 +28,7 @@ export interface ProvenanceSecret {
 export interface ProvenanceCapture {
   /** The frontend options as BuildKit receives them (`build-arg:K`, `label:K`, `target`, `context:NAME` …). */
   readonly args: Readonly<Record<string, string>>;
-  /** The Dockerfile's name (entryPoint), or the remote context it came from (uri and digest). */
+  /** The Dockerfile's name (entryPoint) and, for a context fetched from a URL, that URL and what it resolved to. */
   readonly configSource: { readonly entryPoint?: string; readonly uri?: string; readonly digest?: Readonly<Record<string, string>> };
   /** Names of the local sources the build read (the context, the Dockerfile, local named contexts). */
   readonly locals: readonly string[];
@@ -77,21 +77,40 @@ export function goTime(date: Date): string {
   return date.toISOString().replace(/\.(\d*?)0*Z$/, (_m, digits: string) => (digits === '' ? 'Z' : `.${digits}Z`));
 }
 
+/**
+ * redactCredentials masks the user and password of a URL as BuildKit does (`https://xxxxx:xxxxx@host/repo.git`), so
+ * a provenance never carries them; text that is no URL is left as it is.
+ */
+export function redactCredentials(text: string): string {
+  if (!URL.canParse(text)) return text;
+  const u = new URL(text);
+  if (u.username === '' && u.password === '') return text;
+  if (u.username !== '') u.username = 'xxxxx';
+  if (u.password !== '') u.password = 'xxxxx';
+  return u.toString();
+}
+
 function digestSet(d: Digest): Record<string, string> {
   return { sha256: digestHex(d) };
 }
 
 /** commitDigestSet names a git commit by its algorithm: sha256 for 64 hex digits, else sha1. */
-function commitDigestSet(commit: string): Record<string, string> {
+export function commitDigestSet(commit: string): Record<string, string> {
   return commit.length === 64 ? { sha256: commit } : { sha1: commit };
+}
+
+/** configSourceOf is the capture's config source with credentials of its URL masked, members in BuildKit's order. */
+function configSourceOf(c: ProvenanceCapture): ProvenanceCapture['configSource'] {
+  const { uri, digest, entryPoint } = c.configSource;
+  return { ...(uri === undefined ? {} : { uri: redactCredentials(uri) }), ...(digest === undefined ? {} : { digest }), ...(entryPoint === undefined ? {} : { entryPoint }) };
 }
 
 /** materialsOf lists the pinned inputs: images by package URL, then git repositories, then downloads. */
 function materialsOf(c: ProvenanceCapture): NonNullable<ProvenancePredicate['materials']> {
   return [
     ...c.images.map((i) => ({ uri: imagePackageUrl(i.ref, i.platform), digest: digestSet(i.digest) })),
-    ...c.git.map((g) => ({ uri: g.url, digest: commitDigestSet(g.commit) })),
-    ...c.http.map((h) => ({ uri: h.url, digest: digestSet(h.digest) })),
+    ...c.git.map((g) => ({ uri: redactCredentials(g.url), digest: commitDigestSet(g.commit) })),
+    ...c.http.map((h) => ({ uri: redactCredentials(h.url), digest: digestSet(h.digest) })),
   ];
 }
 
@@ -133,7 +152,7 @@ export function provenancePredicate(c: ProvenanceCapture, o: ProvenanceOptions):
     builder: { id: o.builderId ?? '' },
     buildType: BUILD_TYPE,
     ...(materials.length === 0 ? {} : { materials }),
-    invocation: { configSource: c.configSource, parameters, environment: { platform: formatPlatform(c.builderPlatform) } },
+    invocation: { configSource: configSourceOf(c), parameters, environment: { platform: formatPlatform(c.builderPlatform) } },
     ...(steps === undefined || c.steps.length === 0 ? {} : { buildConfig: { llbDefinition: steps.list, digestMapping: steps.mapping } }),
     metadata: {
       buildInvocationID: c.invocationId,

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import type { BuildRequest } from '../../../controller/index.js';
+import { attestationsMsg, attestationsRequest, contextSourceMsg, contextSourceRequest } from '../../../remote/attestation-msg.js';
+
+const base: BuildRequest = { contextDir: '/c', dockerfile: '/c/Dockerfile', buildArgs: new Map(), outputs: [], noCache: false, noCacheFilter: [] };
+
+describe('attestations on the wire', () => {
+  it('carries each attestation and the default provenance as the client resolved them', () => {
+    const request: BuildRequest = {
+      ...base,
+      attestations: [{ type: 'sbom' }, { type: 'provenance', mode: 'max', builderId: 'https://ci/1', reproducible: true }, { type: 'provenance', mode: 'min', inlineOnly: true }],
+    };
+    expect(attestationsRequest(attestationsMsg(request))).toEqual({ attestations: request.attestations });
+    expect(attestationsRequest([])).toEqual({});
+    expect(() => attestationsRequest([{ type: 'vex', mode: '', builderId: '', reproducible: false, inlineOnly: false }])).toThrow(/type "vex"/);
+    expect(() => attestationsRequest([{ type: 'provenance', mode: 'all', builderId: '', reproducible: false, inlineOnly: false }])).toThrow(/mode "all"/);
+  });
+
+  it('carries where a fetched context came from', () => {
+    for (const contextSource of [
+      { type: 'git', url: 'https://example.com/app.git#main', commit: 'abc' },
+      { type: 'http', url: 'https://example.com/ctx.tar', digest: 'sha256:0' },
+    ] as const) {
+      expect(contextSourceRequest(contextSourceMsg({ ...base, contextSource }))).toEqual({ contextSource });
+    }
+    expect(contextSourceMsg(base)).toBeUndefined();
+    expect(contextSourceRequest(undefined)).toEqual({});
+  });
+});
