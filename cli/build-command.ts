@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { basename, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
-import type { Platform } from '../base/oci.js';
+import { formatPlatform, type Platform } from '../base/oci.js';
 import type { BuildRequest, OutputSpec } from '../controller/index.js';
 import { parseAnnotations, parseLabels, withAnnotations } from './image-flags.js';
 import { parseOutput } from './output-spec.js';
@@ -28,7 +28,8 @@ Options:
       --push                Shorthand for --output=type=registry
       --pull                Resolve base images in their registry again (default: use what the store knows)
       --load                Load the image into Docker (DOCKER_HOST or /var/run/docker.sock)
-      --platform OS/ARCH    Set the target platform (default: the host's)
+      --platform OS/ARCH    Set the target platform (default: the host's); several, comma-separated, make one
+                            image index
       --no-cache            Do not use the cache when building
       --no-cache-filter S   Do not cache the given stage; repeatable
       --cache-from SPEC     Import build cache (type=registry,ref=REF | type=local,src=DIR | REF); repeatable
@@ -191,7 +192,7 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
     dockerfile: stdinContext || urlContext || stdinDockerfile ? '' : v.file === undefined ? resolve(contextDir, 'Dockerfile') : resolve(v.file),
     buildArgs: withSourceDateEpoch(parseBuildArgs(v['build-arg'] ?? [])),
     ...(v.target === undefined ? {} : { target: v.target }),
-    ...(v.platform === undefined ? {} : { platform: parsePlatform(v.platform) }),
+    ...(v.platform === undefined ? {} : platformsOf(v.platform)),
     outputs: withAnnotations(outputsFor(v.output ?? [], tags, v.push === true, v.load === true), parseAnnotations(v.annotation ?? [])),
     ...(v.label === undefined ? {} : { labels: parseLabels(v.label) }),
     attestations: parseAttestations({ attest: v.attest ?? [], provenance: v.provenance, sbom: v.sbom }),
@@ -256,12 +257,16 @@ function parseBuildArgs(values: readonly string[]): Map<string, string> {
   return out;
 }
 
+/** platformsOf reads `--platform a[,b…]`: one platform, or several built together into one image index. */
+function platformsOf(text: string): { platform: Platform } | { platforms: Platform[] } {
+  const list = text.split(',').map((p) => p.trim()).filter((p) => p !== '').map(parsePlatform);
+  const unique = [...new Map(list.map((p) => [formatPlatform(p), p])).values()];
+  const [first] = unique;
+  if (first === undefined) throw new UsageError(`Cannot use --platform=${text}: expected OS/ARCH[/VARIANT]`);
+  return unique.length === 1 ? { platform: first } : { platforms: unique };
+}
+
 function parsePlatform(text: string): Platform {
-  if (text.includes(',')) {
-    throw new UsageError(`Cannot use --platform=${text}: building several platforms into one image index is not supported`, {
-      hint: 'build each platform with its own --platform and tag',
-    });
-  }
   const [os, architecture, variant, extra] = text.split('/');
   if (!os || !architecture || extra !== undefined) throw new UsageError(`Cannot use --platform=${text}: expected OS/ARCH[/VARIANT]`);
   return variant ? { os, architecture, variant } : { os, architecture };

@@ -23,7 +23,7 @@ import { createCacheMountStore, registerJob } from '../cache/index.js';
 import { loadContext, readContextIgnore, readDockerfile } from './context.js';
 import { checkEntitlements, localSecretProvider, openSshAgents } from './session.js';
 import { checkStepPlatforms, workerPlatforms } from './emulation.js';
-import { exportEpoch, exportOutputs } from './outputs.js';
+import { exportEpoch, exportOutputs, type ExportDeps, type ExportSubject, type ExportSummary } from './outputs.js';
 import { createBuildAttester } from './attestations.js';
 import { ImageResolutions } from './provenance-capture.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
@@ -65,11 +65,19 @@ export interface BuildIO {
 
 type BuildOptions = BuildIO;
 
+/** ExportStage writes a solved build to its outputs; several platforms built together export through one. */
+export type ExportStage = (outputs: BuildRequest['outputs'], subject: ExportSubject, deps: ExportDeps) => Promise<ExportSummary>;
+
+/** PlatformRun is one platform of several built together: its steps name the platform, and it exports through `exportStage`. */
+export interface PlatformRun {
+  readonly exportStage: ExportStage;
+}
+
 /**
  * runBuild compiles a Dockerfile, solves its graph and exports the outputs. Base images whose stored resolution has
  * expired are used while their tags are checked; when one moved, the build is made again on the new image.
  */
-export async function runBuild(request: BuildRequest, services: BuildServices, options: BuildOptions): Promise<BuildResult> {
+export async function runBuild(request: BuildRequest, services: BuildServices, options: BuildOptions, platformRun?: PlatformRun): Promise<BuildResult> {
   const started = Date.now();
   const warned = new Set<string>();
   const first: ProgressSink = {
@@ -78,11 +86,11 @@ export async function runBuild(request: BuildRequest, services: BuildServices, o
       options.progress.emit(e);
     },
   };
-  const result = await attemptBuild(request, services, { ...options, progress: first }, { speculative: true });
+  const result = await attemptBuild(request, services, { ...options, progress: first }, { speculative: true }, platformRun);
   if (result !== undefined) return result;
   // The Dockerfile's warnings were shown by the first attempt.
   const progress: ProgressSink = { emit: (e) => void (e.type === 'warning' && warned.has(e.message) ? undefined : options.progress.emit(e)) };
-  const again = await attemptBuild(request, services, { ...options, progress }, { speculative: false, confirmedSince: started });
+  const again = await attemptBuild(request, services, { ...options, progress }, { speculative: false, confirmedSince: started }, platformRun);
   if (again === undefined) throw new InternalError('Cannot build: a base image moved while its tag was checked before use');
   return again;
 }
@@ -103,6 +111,7 @@ async function attemptBuild(
   services: BuildServices,
   options: BuildOptions,
   resolution: Pick<ImageResolverOptions, 'speculative' | 'confirmedSince'>,
+  platformRun: PlatformRun | undefined,
 ): Promise<BuildResult | undefined> {
   const { store } = services;
   const { signal, progress } = options;
@@ -126,6 +135,7 @@ async function attemptBuild(
     targetPlatform: platform,
     buildPlatform: hostPlatform(),
     ...(request.platform === undefined ? { implicitTargetPlatform: { workerPlatforms } } : {}),
+    ...(platformRun === undefined ? {} : { platformPrefix: true }),
     resolveImageConfig: async (ref, o) => {
       const r = await images.resolve(ref, o);
       resolutions.add(formatReference(r.ref), r.digest, r.namedDigest, r.config.rootfs.diff_ids);
@@ -214,7 +224,7 @@ async function attemptBuild(
     progress,
   });
   const subject = { rootfs, image, ...sourceDateEpochOf(definition), ...(definition.base === undefined ? {} : { base: definition.base }), ...(attester === undefined ? {} : { attester }) };
-  const exported = await exportOutputs(request.outputs, subject, { store, registry: registry.client, signal, progress });
+  const exported = await (platformRun?.exportStage ?? exportOutputs)(request.outputs, subject, { store, registry: registry.client, signal, progress });
   await exportCaches(cacheTo, cacheSubject, transfer);
   return { ...exported, warnings };
 }

@@ -8,6 +8,7 @@ import { SharedCalls } from '../solver/index.js';
 import type { SolvedRef } from '../solver/ops/index.js';
 import { collectGarbage } from './auto-gc.js';
 import { runBuild, type BuildIO } from './build.js';
+import { runPlatformsBuild } from './platforms-build.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
 import { createExecSlots } from './exec-slots.js';
 import { createExecutor, type OciRuntime } from './executor-choice.js';
@@ -99,7 +100,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const result = await queue.add(
         () => {
           io.started?.();
-          return track(runBuild(withSettings, { store, executor, shared, execSlots }, io));
+          const services = { store, executor, shared, execSlots };
+          const platforms = withSettings.platforms ?? [];
+          return track(platforms.length > 1 ? runPlatformsBuild(withSettings, platforms, services, io) : runBuild(withSettings, services, io));
         },
         { signal: io.signal },
       );

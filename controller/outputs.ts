@@ -24,7 +24,8 @@ export interface ExportSubject {
   readonly attester?: ImageAttester;
 }
 
-interface ExportDeps {
+/** ExportDeps are what exports use: the store, the registry, the build's signal and progress. */
+export interface ExportDeps {
   readonly store: Store;
   readonly registry: () => Promise<RegistryClient>;
   readonly signal: AbortSignal;
@@ -39,14 +40,17 @@ export interface ExportSummary {
   readonly names: readonly string[];
 }
 
-/** exportOutputs writes a solved build to every requested output. */
-export async function exportOutputs(outputs: readonly OutputSpec[], subject: ExportSubject, deps: ExportDeps): Promise<ExportSummary> {
+/** ImageBuilder makes the subject's image for an output's options, once per distinct options. */
+export type ImageBuilder = (o: ImageExportOptions, digestOnly?: boolean) => Promise<BuiltImage>;
+
+/** createImageBuilder makes a subject's images, sharing one creation time and the images of equal options. */
+export function createImageBuilder(subject: ExportSubject, deps: ExportDeps): ImageBuilder {
   const { store, signal } = deps;
   const { rootfs } = subject;
   const built = new Map<string, Promise<BuiltImage>>();
   // One creation time for every image of this build (SOURCE_DATE_EPOCH replaces it when set).
   const created = new Date().toISOString();
-  const imageFor = (o: ImageExportOptions, digestOnly = false): Promise<BuiltImage> => {
+  return (o: ImageExportOptions, digestOnly = false): Promise<BuiltImage> => {
     const epoch = exportEpoch(o, subject.sourceDateEpoch);
     const rewrite = o.rewriteTimestamp === true && epoch.sourceDateEpoch !== undefined;
     const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}, digestOnly, epoch.sourceDateEpoch ?? '', rewrite]);
@@ -74,6 +78,13 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
     }
     return p;
   };
+}
+
+/** exportOutputs writes a solved build to every requested output. */
+export async function exportOutputs(outputs: readonly OutputSpec[], subject: ExportSubject, deps: ExportDeps): Promise<ExportSummary> {
+  const { store, signal } = deps;
+  const { rootfs } = subject;
+  const imageFor = createImageBuilder(subject, deps);
   let summary: ExportSummary = { names: [] };
   for (const output of outputs) {
     switch (output.type) {

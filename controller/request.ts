@@ -82,6 +82,8 @@ export interface BuildRequest {
   readonly buildArgs: ReadonlyMap<string, string>;
   readonly target?: string;
   readonly platform?: Platform;
+  /** Several target platforms built together into one image index (`--platform a,b`); `platform` is then unset. */
+  readonly platforms?: readonly Platform[];
   readonly outputs: readonly OutputSpec[];
   readonly noCache: boolean;
   readonly noCacheFilter: readonly string[];

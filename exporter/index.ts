@@ -11,6 +11,7 @@ export {
 } from './oci-archive.js';
 export { writeDockerArchive, type DockerManifestEntry } from './docker-archive.js';
 export { writeLocalDir } from './local-dir.js';
+export { storePlatformIndex, writeOciIndexArchive, writeRootfsTars, type PlatformIndex, type PlatformRootfs } from './image-index.js';
 export { writeRootfsTar, type RootfsOptions } from './rootfs-tar.js';
 export { walkMerged } from './merged-walk.js';
 export type { TreeEntry } from './tree-entry.js';

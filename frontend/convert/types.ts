@@ -40,6 +40,8 @@ export interface CompileOptions {
    * autoDetectPlatform does. Called only for such a base. Injected so the frontend does no I/O.
    */
   readonly implicitTargetPlatform?: { readonly workerPlatforms: () => Promise<readonly Platform[]> };
+  /** One of several platforms built together: step names start with the stage's platform (`[linux/arm64 2/3] RUN …`). */
+  readonly platformPrefix?: boolean;
   readonly resolveImageConfig: ImageConfigResolver;
   readonly noCache?: boolean;
   /** Stage names whose ops ignore the cache. */

@@ -58,8 +58,21 @@ describe('tbuild build command line', () => {
     expect(() => parseBuildCommand(['--frobnicate', '.'])).toThrow(UsageError);
     expect(() => parseBuildCommand([])).toThrow(/exactly one context PATH/);
     expect(() => parseBuildCommand(['--platform', 'linux', '.'])).toThrow(/OS\/ARCH/);
-    expect(() => parseBuildCommand(['--platform', 'linux/amd64,linux/arm64', '.'])).toThrow(/several platforms/);
+    expect(() => parseBuildCommand(['--platform', 'linux/amd64,linux', '.'])).toThrow(/OS\/ARCH/);
+    expect(() => parseBuildCommand(['--platform', ',', '.'])).toThrow(/OS\/ARCH/);
     expect(() => parseBuildCommand(['--platform', 'linux/arm/v7/x', '.'])).toThrow(/OS\/ARCH/);
+  });
+});
+
+describe('--platform', () => {
+  it('reads one platform, or several built together (the same one given twice counts once)', () => {
+    expect(parseBuildCommand(['--platform', 'linux/arm64', '.']).request).toMatchObject({ platform: { os: 'linux', architecture: 'arm64' } });
+    const several = parseBuildCommand(['--platform', 'linux/amd64, linux/arm/v7,linux/amd64', '.']).request;
+    expect(several.platform).toBeUndefined();
+    expect(several.platforms).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm', variant: 'v7' },
+    ]);
   });
 });
 

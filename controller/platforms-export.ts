@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { ExportError } from '../base/errors.js';
+import { formatPlatform, type Platform } from '../base/oci.js';
+import { normalizePlatform } from '../base/platform.js';
+import { storePlatformIndex, writeLocalDir, writeOciIndexArchive, writeRootfsTars, type BuiltImage } from '../exporter/index.js';
+import { formatReference, parseReference } from '../registry/index.js';
+import { createImageBuilder, exportEpoch, type ExportDeps, type ExportSubject, type ExportSummary } from './outputs.js';
+import { groupPushTargets, pushBuiltImage, storeBlobOpener } from './push-output.js';
+import { reportStep } from './progress-step.js';
+import type { ImageExportOptions, OutputSpec } from './request.js';
+
+/** PlatformSubject is one platform's solved build, ready to export. */
+export interface PlatformSubject {
+  readonly platform: Platform;
+  readonly subject: ExportSubject;
+  readonly deps: ExportDeps;
+}
+
+/** folderOf names a platform's output folder as buildx does: linux/arm/v7 → linux_arm_v7. */
+function folderOf(p: Platform): string {
+  return formatPlatform(normalizePlatform(p)).replaceAll('/', '_');
+}
+
+/**
+ * exportPlatforms writes several platforms' results to every output: one OCI image index listing each platform's
+ * image (pushed or in an OCI archive), or one folder per platform (local and tar outputs).
+ */
+export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: readonly PlatformSubject[]): Promise<ExportSummary> {
+  const [first] = subjects;
+  if (first === undefined) throw new ExportError('Cannot export a build of no platform');
+  const { store, signal, progress } = first.deps;
+  const builders = subjects.map((s) => createImageBuilder(s.subject, s.deps));
+  const imagesFor = (o: ImageExportOptions): Promise<BuiltImage[]> => Promise.all(builders.map((b) => b(o)));
+  const fetchAll = async (images: readonly BuiltImage[], step: string): Promise<void> => {
+    for (const [i, image] of images.entries()) await subjects[i]?.subject.rootfs.fetch(image.manifest.layers, step);
+  };
+  let summary: ExportSummary = { names: [] };
+  for (const output of outputs) {
+    switch (output.type) {
+      case 'image': {
+        const images = await imagesFor(output.image);
+        const index = await storePlatformIndex(images, store.content, { ...indexAnnotations(output.image), signal });
+        const names = output.names.map((n) => formatReference(parseReference(n)));
+        let pushedDigest: string | undefined;
+        for (const target of groupPushTargets(names)) {
+          const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
+          pushedDigest = await reportStep(progress, `pushing ${label}`, async (step) => {
+            const registry = await first.deps.registry();
+            const byDigest = { ...target, ref: { registry: target.ref.registry, repository: target.ref.repository }, tags: [] };
+            // Each platform's manifest goes up by digest, then the index under the tags.
+            for (const [i, image] of images.entries()) {
+              const rootfs = subjects[i]?.subject.rootfs;
+              await pushBuiltImage(image, byDigest, { registry, store, signal, ...(rootfs === undefined ? {} : { fetch: (blob) => rootfs.fetch([blob], step) }) });
+            }
+            const pushed = await registry.pushImage(
+              target.ref,
+              { manifest: index.bytes, manifestMediaType: index.descriptor.mediaType, config: undefined, layers: [] },
+              storeBlobOpener(store),
+              { signal, tags: target.tags },
+            );
+            return pushed.digest;
+          });
+        }
+        summary = { manifestDigest: index.descriptor.digest, ...(pushedDigest === undefined ? {} : { pushedDigest }), names: [...summary.names, ...names] };
+        break;
+      }
+      case 'oci': {
+        const images = await imagesFor(output.image);
+        const index = await storePlatformIndex(images, store.content, { ...indexAnnotations(output.image), signal });
+        const names = output.names.map((n) => formatReference(parseReference(n)));
+        await reportStep(progress, 'exporting to oci image format', async (step) => {
+          await fetchAll(images, step);
+          const dest = output.dest === '-' ? process.stdout : output.dest;
+          await writeOciIndexArchive(index, store.content, dest, { names, ...exportEpoch(output.image, first.subject.sourceDateEpoch), signal });
+        });
+        summary = { ...summary, manifestDigest: index.descriptor.digest };
+        break;
+      }
+      case 'docker':
+      case 'load':
+        throw new ExportError('docker exporter does not currently support exporting manifest lists');
+      case 'local':
+        await reportStep(progress, `copying files to ${output.dest}`, async (step) => {
+          for (const s of subjects) {
+            await writeLocalDir(await s.subject.rootfs.snapshots(step), join(output.dest, folderOf(s.platform)), { ...exportEpoch(output, s.subject.sourceDateEpoch), signal });
+          }
+        });
+        break;
+      case 'tar':
+        await reportStep(progress, 'sending tarball', async (step) => {
+          const platforms = [];
+          for (const s of subjects) platforms.push({ folder: folderOf(s.platform), layers: await s.subject.rootfs.snapshots(step) });
+          await writeRootfsTars(platforms, output.dest === '-' ? process.stdout : output.dest, { ...exportEpoch(output, first.subject.sourceDateEpoch), signal });
+        });
+        break;
+    }
+  }
+  return summary;
+}
+
+function indexAnnotations(o: ImageExportOptions): { annotations?: Readonly<Record<string, string>> } {
+  return o.annotations === undefined ? {} : { annotations: o.annotations.index };
+}

@@ -1,0 +1,92 @@
+import { lstat } from 'node:fs/promises';
+import { canonicalJson } from '../base/canonical-json.js';
+import { digestOf } from '../base/digest.js';
+import { MEDIA_TYPES, type Descriptor, type ImageIndex } from '../base/oci.js';
+import type { ContentIngester, ContentProvider } from '../cache/index.js';
+import { archiveTar, writeStreamTo, type ArchiveFile } from './archive-tar.js';
+import type { BuiltImage } from './image.js';
+import { tarEntries } from './layer/index.js';
+import { walkMerged } from './merged-walk.js';
+import { blobPathOf, ociIndexFor, ociLayoutFiles, OCI_LAYOUT_DIRS, type ArchiveOptions } from './oci-archive.js';
+import type { RootfsOptions } from './rootfs-tar.js';
+import type { TreeEntry } from './tree-entry.js';
+
+/** PlatformIndex is the image index of several platforms' images, stored in the content store. */
+export interface PlatformIndex {
+  readonly images: readonly BuiltImage[];
+  readonly index: ImageIndex;
+  readonly bytes: Uint8Array;
+  readonly descriptor: Descriptor;
+}
+
+/**
+ * storePlatformIndex writes the OCI image index listing each image manifest with its platform, in the order of the
+ * images (the order the platforms were asked in, as BuildKit lists them).
+ */
+export async function storePlatformIndex(
+  images: readonly BuiltImage[],
+  store: ContentIngester,
+  o: { readonly annotations?: Readonly<Record<string, string>>; readonly signal: AbortSignal },
+): Promise<PlatformIndex> {
+  const annotations = o.annotations === undefined || Object.keys(o.annotations).length === 0 ? {} : { annotations: { ...o.annotations } };
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociIndex,
+    manifests: images.map((i) => {
+      const { mediaType, digest, size, platform } = i.manifestDescriptor;
+      return { mediaType, digest, size, ...(platform === undefined ? {} : { platform }) };
+    }),
+    ...annotations,
+  };
+  const bytes = Buffer.from(canonicalJson(index));
+  const digest = digestOf(bytes);
+  await store.writeBlob(bytes, { digest, size: bytes.length }, { signal: o.signal });
+  return { images, index, bytes, descriptor: { mediaType: MEDIA_TYPES.ociIndex, digest, size: bytes.length } };
+}
+
+/** writeOciIndexArchive writes an OCI image layout whose index.json names the image index of every platform's image. */
+export async function writeOciIndexArchive(
+  platformIndex: PlatformIndex,
+  store: ContentProvider,
+  dest: string | NodeJS.WritableStream,
+  options: Omit<ArchiveOptions, 'attested'>,
+): Promise<void> {
+  const [first] = platformIndex.images;
+  if (first === undefined) throw new RangeError('an image index lists at least one image');
+  const blobs = new Map<string, ArchiveFile>();
+  for (const image of platformIndex.images) for (const f of ociLayoutFiles(image, store, [])) if (f.name.startsWith('blobs/')) blobs.set(f.name, f);
+  const indexName = blobPathOf(platformIndex.descriptor.digest);
+  blobs.set(indexName, { name: indexName, size: platformIndex.bytes.length, content: () => platformIndex.bytes });
+  // index.json lists the image index once per name, as it lists a single image.
+  const root = ociIndexFor({ ...first, manifestDescriptor: platformIndex.descriptor }, options.names, options.indexAnnotations);
+  const rootBytes = Buffer.from(canonicalJson(root));
+  const layout = Buffer.from(canonicalJson({ imageLayoutVersion: '1.0.0' }));
+  const files: ArchiveFile[] = [
+    { name: 'oci-layout', size: layout.length, content: () => layout },
+    { name: 'index.json', size: rootBytes.length, content: () => rootBytes },
+    ...blobs.values(),
+  ];
+  const tar = archiveTar(OCI_LAYOUT_DIRS, files, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
+  await writeStreamTo(tar, dest, { signal: options.signal });
+}
+
+/** PlatformRootfs is one platform's merged filesystem and the folder it goes in (`linux_arm64`). */
+export interface PlatformRootfs {
+  readonly folder: string;
+  readonly layers: readonly { readonly dir: string }[];
+}
+
+/** writeRootfsTars writes each platform's filesystem below its own folder of one tar, as BuildKit's tar exporter does. */
+export async function writeRootfsTars(platforms: readonly PlatformRootfs[], dest: string | NodeJS.WritableStream, options: RootfsOptions): Promise<void> {
+  const mtime = options.sourceDateEpoch === undefined ? {} : { mtime: options.sourceDateEpoch };
+  await writeStreamTo(tarEntries(prefixedEntries(platforms, options.signal), { ...mtime, signal: options.signal }), dest, { signal: options.signal });
+}
+
+async function* prefixedEntries(platforms: readonly PlatformRootfs[], signal: AbortSignal): AsyncGenerator<TreeEntry> {
+  for (const p of platforms) {
+    const top = p.layers.at(-1);
+    // The platform's folder has the attributes of its filesystem's root.
+    if (top !== undefined) yield { rel: p.folder, source: top.dir, stat: await lstat(top.dir), whiteout: false, opaque: false };
+    for await (const entry of walkMerged(p.layers.map((l) => l.dir), { signal })) yield { ...entry, rel: `${p.folder}/${entry.rel}` };
+  }
+}
