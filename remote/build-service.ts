@@ -12,7 +12,7 @@ import { statusFor } from './error-status.js';
 import type { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from '../base/log.js';
 import { createMessageReader, expectMessage } from './message-reader.js';
-import { isClientMessage, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
+import { isClientMessage, platformFromMsg, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
 import { planOutputs, type ReturnedOutput } from './output-plan.js';
 import { TRANSFER_VERTEX } from './progress-codec.js';
 import { cacheOptions } from './request-options.js';
@@ -131,7 +131,8 @@ async function requestFor(
     dockerfile,
     buildArgs: new Map(Object.entries(start.buildArgs)),
     ...(start.target === '' ? {} : { target: start.target }),
-    ...(p === undefined ? {} : { platform: p.variant === '' ? { os: p.os, architecture: p.architecture } : { ...p } }),
+    ...(p === undefined ? {} : { platform: platformFromMsg(p) }),
+    ...(start.platforms.length === 0 ? {} : { platforms: start.platforms.map(platformFromMsg) }),
     outputs,
     noCache: start.noCache,
     noCacheFilter: start.noCacheFilter,

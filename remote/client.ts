@@ -13,7 +13,7 @@ import { isUnavailable, translateCallError } from './client-errors.js';
 import { checksumMemoPath, clientId, contextKey } from './client-state.js';
 import { buildManifest } from './context-manifest.js';
 import { sendFiles, sendManifest } from './context-sender.js';
-import { isServerMessage, type ClientMessage, type ContextStatsMsg, type ServerMessage } from './messages.js';
+import { isServerMessage, platformMsg, type ClientMessage, type ContextStatsMsg, type ServerMessage } from './messages.js';
 import { outputMsgOf } from './output-plan.js';
 import { createOutputSinks } from './output-sink.js';
 import { parseProgressEvent, TRANSFER_VERTEX } from './progress-codec.js';
@@ -106,7 +106,8 @@ export async function remoteBuild(
         dockerignore: manifest.dockerignore,
         buildArgs: Object.fromEntries(request.buildArgs),
         target: request.target ?? '',
-        platform: p === undefined ? undefined : { os: p.os, architecture: p.architecture, variant: p.variant ?? '' },
+        platform: p === undefined ? undefined : platformMsg(p),
+        platforms: (request.platforms ?? []).map(platformMsg),
         outputs: request.outputs.map(outputMsgOf),
         noCache: request.noCache,
         noCacheFilter: request.noCacheFilter,

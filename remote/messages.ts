@@ -1,3 +1,4 @@
+import type { Platform } from '../base/oci.js';
 import { InternalError } from '../base/errors.js';
 import { runSettingsFromWire, type RunSettingsMsg } from './run-settings-msg.js';
 import { Fields } from './wire-fields.js';
@@ -96,6 +97,8 @@ export interface BuildStartMsg {
   readonly urlContexts: readonly { readonly name: string; readonly url: string }[];
   readonly attestations: readonly AttestationMsg[];
   readonly contextSource: ContextSourceMsg | undefined;
+  /** Several platforms built together into one image index; empty for one. */
+  readonly platforms: readonly PlatformMsg[];
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -186,6 +189,16 @@ export function toWire(m: ClientMessage | ServerMessage): Record<string, unknown
   }
 }
 
+/** platformMsg is a platform's wire form. */
+export function platformMsg(p: Platform): PlatformMsg {
+  return { os: p.os, architecture: p.architecture, variant: p.variant ?? '' };
+}
+
+/** platformFromMsg reads a platform's wire form (no variant: '' on the wire). */
+export function platformFromMsg(p: PlatformMsg): Platform {
+  return p.variant === '' ? { os: p.os, architecture: p.architecture } : { ...p };
+}
+
 function platformOf(f: Fields | undefined): PlatformMsg | undefined {
   if (f === undefined || f.str('os') === '') return undefined;
   return { os: f.str('os'), architecture: f.str('architecture'), variant: f.str('variant') };
@@ -265,6 +278,7 @@ function startOf(f: Fields): BuildStartMsg {
       return { name: n.str('name'), url: n.str('url') };
     }),
     attestations: attestationsFromWire(f),
+    platforms: f.list('platforms').flatMap((v) => platformOf(new Fields(v, 'Platform')) ?? []),
     contextSource: contextSourceFromWire(f.sub('contextSource')),
   };
 }

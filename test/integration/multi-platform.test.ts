@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seedMultiarchBusybox, SEED_TIMEOUT_MS } from '../fixtures/multiarch-busybox.js';
-import { useBuildEnvironment } from '../helpers/build-env.js';
+import { useBuildEnvironment, useRemoteBuilder } from '../helpers/build-env.js';
 import { run, runTbuild } from '../helpers/cli.js';
 import { useEmulators } from '../helpers/emulation.js';
 
@@ -26,6 +26,7 @@ interface IndexManifest {
 
 describe('building several platforms into one image index', () => {
   const env = useBuildEnvironment();
+  const builder = useRemoteBuilder(env);
   useEmulators();
   const flags = (): string[] => ['--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain'];
   const dirs: Record<string, string> = {};
@@ -126,6 +127,23 @@ describe('building several platforms into one image index', () => {
     expect(names).toContain('linux_arm_v7/machine');
     const arm = await run('tar', ['-xOf', tar, 'linux_arm_v7/machine']);
     expect(arm.stdout).toBe('armv7l\n');
+  });
+
+  it('builds several platforms through tbuild serve', async () => {
+    const ref = `${env.registry.host}/multi/remote:1`;
+    const out = join(env.tmp.path, 'remote-out');
+    const remote = ['build', '--builder', builder.address, '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64'];
+    const pushed = await runTbuild([...remote, '-t', ref, '--push', dir('uname')], { env: { BUILDX_NO_DEFAULT_ATTESTATIONS: '1' } });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stderr).toContain('[linux/arm64 2/2] RUN uname -m > /machine');
+    const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+    expect(raw.code, raw.stderr).toBe(0);
+    const index = JSON.parse(raw.stdout) as { manifests: IndexManifest[] };
+    expect(index.manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
+    const local = await runTbuild([...remote, '-o', `type=local,dest=${out}`, dir('uname')]);
+    expect(local.code, local.stderr).toBe(0);
+    expect(await readFile(join(out, 'linux_amd64', 'machine'), 'utf8')).toBe('x86_64\n');
+    expect(await readFile(join(out, 'linux_arm64', 'machine'), 'utf8')).toBe('aarch64\n');
   });
 
   it('refuses a docker output as BuildKit does', async () => {
