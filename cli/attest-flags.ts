@@ -56,7 +56,7 @@ function provenanceSpec(a: ParsedAttest, inlineOnly: boolean): AttestationSpec {
   const mode = a.attrs.get('mode') ?? 'max';
   if (mode !== 'min' && mode !== 'max' && mode !== 'full') throw new UsageError(`Cannot use --attest "${a.text}": invalid mode "${mode}"`, { hint: 'mode=min or mode=max' });
   const version = a.attrs.get('version') ?? 'v0.2';
-  if (version !== 'v0.2') throw new UsageError(`Cannot use --attest "${a.text}": SLSA provenance version "${version}" is not supported`, { hint: 'version=v0.2' });
+  if (version !== 'v0.2' && version !== 'v1') throw new UsageError(`Cannot use --attest "${a.text}": SLSA provenance version "${version}" is not supported`, { hint: 'version=v0.2 or version=v1' });
   const builderId = a.attrs.get('builder-id');
   const reproducible = a.attrs.get('reproducible');
   const only = a.attrs.get('inline-only');
@@ -65,6 +65,7 @@ function provenanceSpec(a: ParsedAttest, inlineOnly: boolean): AttestationSpec {
     mode: mode === 'full' ? 'max' : mode,
     ...(builderId === undefined ? {} : { builderId }),
     ...(reproducible === undefined ? {} : { reproducible: flagBool(reproducible, 'reproducible') }),
+    ...(version === 'v1' ? { version } : {}),
     ...((only === undefined ? inlineOnly : flagBool(only, 'inline-only')) ? { inlineOnly: true } : {}),
   };
 }

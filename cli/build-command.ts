@@ -39,7 +39,7 @@ Options:
       --progress MODE       auto, tty, plain, rawjson or quiet (default: auto)
   -q, --quiet               Print only the image ID (same as --progress quiet)
       --attest SPEC         Attach an attestation to pushed images and OCI archives: type=provenance[,mode=min|max,
-                            builder-id=ID,reproducible=true] or type=sbom (tbuild reads the image's package
+                            builder-id=ID,reproducible=true,version=v0.2|v1] or type=sbom (tbuild reads the image's package
                             databases); type=TYPE,disabled=true turns one off; repeatable
       --provenance VALUE    Shorthand for --attest=type=provenance: true, false or mode=min|max. Pushed images get a
                             mode=min provenance by default unless BUILDX_NO_DEFAULT_ATTESTATIONS=1

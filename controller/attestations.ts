@@ -9,9 +9,11 @@ import {
   imageSubjects,
   makeStatement,
   provenancePredicate,
+  provenanceV1,
   scanPackages,
   spdxDocument,
   SLSA_PROVENANCE_V02,
+  SLSA_PROVENANCE_V1,
   SPDX_PREDICATE_TYPE,
   type AttestedImage,
   type BuiltImage,
@@ -113,7 +115,7 @@ async function statementOf(spec: AttestationSpec, image: BuiltImage, names: read
         finishedOn: new Date(),
         ...(spec.mode === 'max' ? { layers: stepLayers(image, deps) } : {}),
       });
-      return makeStatement(SLSA_PROVENANCE_V02, predicate, subjects);
+      return spec.version === 'v1' ? makeStatement(SLSA_PROVENANCE_V1, provenanceV1(predicate), subjects) : makeStatement(SLSA_PROVENANCE_V02, predicate, subjects);
     }
   }
 }

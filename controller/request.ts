@@ -133,6 +133,8 @@ export type AttestationSpec =
       readonly builderId?: string;
       /** metadata.reproducible of the predicate (`reproducible=true`). */
       readonly reproducible?: boolean;
+      /** SLSA provenance version (`version=`): v0.2 when absent, or v1. */
+      readonly version?: 'v0.2' | 'v1';
       readonly inlineOnly?: boolean;
     }
   | { readonly type: 'sbom' };

@@ -36,14 +36,16 @@ export interface AttestationMsg {
   readonly builderId: string;
   readonly reproducible: boolean;
   readonly inlineOnly: boolean;
+  /** SLSA version of a provenance: v1, or empty for v0.2. */
+  readonly version: string;
 }
 
 /** attestationsMsg puts a request's attestations on the wire, buildx's default already among them. */
 export function attestationsMsg(request: BuildRequest): AttestationMsg[] {
   return (request.attestations ?? []).map((a) =>
     a.type === 'sbom'
-      ? { type: 'sbom', mode: '', builderId: '', reproducible: false, inlineOnly: false }
-      : { type: 'provenance', mode: a.mode, builderId: a.builderId ?? '', reproducible: a.reproducible === true, inlineOnly: a.inlineOnly === true },
+      ? { type: 'sbom', mode: '', builderId: '', reproducible: false, inlineOnly: false, version: '' }
+      : { type: 'provenance', mode: a.mode, builderId: a.builderId ?? '', reproducible: a.reproducible === true, inlineOnly: a.inlineOnly === true, version: a.version === 'v1' ? 'v1' : '' },
   );
 }
 
@@ -51,7 +53,7 @@ export function attestationsMsg(request: BuildRequest): AttestationMsg[] {
 export function attestationsFromWire(f: Fields): AttestationMsg[] {
   return f.list('attestations').map((v) => {
     const a = new Fields(v, 'Attestation');
-    return { type: a.str('type'), mode: a.str('mode'), builderId: a.str('builderId'), reproducible: a.bool('reproducible'), inlineOnly: a.bool('inlineOnly') };
+    return { type: a.str('type'), mode: a.str('mode'), builderId: a.str('builderId'), reproducible: a.bool('reproducible'), inlineOnly: a.bool('inlineOnly'), version: a.str('version') };
   });
 }
 
@@ -62,12 +64,14 @@ export function attestationsRequest(msgs: readonly AttestationMsg[]): Pick<Build
     if (m.type === 'sbom') return { type: 'sbom' };
     if (m.type !== 'provenance') throw new UsageError(`Cannot attach attestation of type "${m.type}": expected provenance or sbom`);
     if (m.mode !== 'min' && m.mode !== 'max') throw new UsageError(`Cannot attach provenance with mode "${m.mode}": expected min or max`);
+    if (m.version !== '' && m.version !== 'v0.2' && m.version !== 'v1') throw new UsageError(`Cannot attach provenance of SLSA version "${m.version}": expected v0.2 or v1`);
     return {
       type: 'provenance',
       mode: m.mode,
       ...(m.builderId === '' ? {} : { builderId: m.builderId }),
       ...(m.reproducible ? { reproducible: true } : {}),
       ...(m.inlineOnly ? { inlineOnly: true } : {}),
+      ...(m.version === 'v1' ? { version: 'v1' as const } : {}),
     };
   });
   return { attestations };

@@ -12,6 +12,7 @@ export {
   type ProvenanceCapture,
   type ProvenanceOptions,
   type ProvenancePredicate,
+  type ProvenanceMetadata,
   type ProvenanceSecret,
   type ProvenanceStep,
 } from './provenance.js';
@@ -38,3 +39,4 @@ export {
 } from './attach.js';
 export { pushAttestedImage, type PushAttestedOptions } from './push.js';
 export { pushReferrers, type ReferrersOutcome } from './referrers.js';
+export { provenanceV1, SLSA_PROVENANCE_V1, BUILD_TYPE_V1, type ProvenancePredicateV1 } from './provenance-v1.js';

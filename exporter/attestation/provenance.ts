@@ -69,7 +69,18 @@ export interface ProvenancePredicate {
     readonly environment: { readonly platform: string };
   };
   readonly buildConfig?: { readonly llbDefinition: readonly unknown[]; readonly digestMapping: Readonly<Record<string, string>> };
-  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly metadata: ProvenanceMetadata;
+}
+
+/** ProvenanceMetadata is the metadata of a v0.2 predicate with BuildKit's extension fields. */
+export interface ProvenanceMetadata {
+  readonly buildInvocationID: string;
+  readonly buildStartedOn: string;
+  readonly buildFinishedOn: string;
+  readonly completeness: { readonly parameters: boolean; readonly environment: boolean; readonly materials: boolean };
+  readonly reproducible?: boolean;
+  readonly 'https://mobyproject.org/buildkit@v1#metadata': Readonly<Record<string, unknown>>;
+  readonly 'https://mobyproject.org/buildkit@v1#hermetic'?: boolean;
 }
 
 /** goTime writes a time as Go's RFC 3339 with nanoseconds does: trailing zeros of the fraction dropped. */

@@ -170,14 +170,14 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
     expect(inspect.code, inspect.stderr).toBe(0);
   });
 
-  it('attaches attestations on a remote builder (--builder)', async () => {
+  it('attaches attestations on a remote builder (--builder), SLSA v1 on request', async () => {
     const h = env.registry.host;
-    const res = await runTbuild(['build', '--builder', remote.address, '--progress', 'plain', '--sbom=true', '--provenance=mode=max', '-t', `${h}/attest/remote:v1`, '--push', ctx]);
+    const res = await runTbuild(['build', '--builder', remote.address, '--progress', 'plain', '--sbom=true', '--provenance=mode=max,version=v1', '-t', `${h}/attest/remote:v1`, '--push', ctx]);
     expect(res.code, res.stderr).toBe(0);
     const index = JSON.parse((await raw(`${h}/attest/remote:v1`)).text) as Index;
     const { statements: stmts } = await statements('attest/remote', index);
-    expect(stmts.map((s) => s.predicateType)).toEqual(['https://spdx.dev/Document', 'https://slsa.dev/provenance/v0.2']);
-    expect(stmts[1]?.predicate['buildConfig']).toBeDefined();
+    expect(stmts.map((s) => s.predicateType)).toEqual(['https://spdx.dev/Document', 'https://slsa.dev/provenance/v1']);
+    expect(stmts[1]?.predicate).toMatchObject({ buildDefinition: { internalParameters: { buildConfig: { llbDefinition: expect.any(Array) } } }, runDetails: { builder: { id: '' } } });
   });
 
   it('lists the attestation manifest under the referrers tag of a registry without the referrers API (attestation-referrers=true)', async () => {

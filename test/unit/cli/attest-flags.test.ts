@@ -22,6 +22,8 @@ describe('parseAttestations', () => {
       { type: 'provenance', mode: 'min', builderId: 'https://ci/1', reproducible: true },
     ]);
     expect(parseAttestations({ ...none, provenance: 'mode=full' }, {})).toEqual([{ type: 'provenance', mode: 'max' }]);
+    expect(parseAttestations({ ...none, provenance: 'mode=min,version=v1' }, {})).toEqual([{ type: 'provenance', mode: 'min', version: 'v1' }]);
+    expect(parseAttestations({ ...none, provenance: 'version=v0.2' }, {})).toEqual([{ type: 'provenance', mode: 'max' }]);
   });
 
   it('reads --sbom and --attest, the later one of a type winning, and keeps the default provenance beside an SBOM', () => {
@@ -35,7 +37,7 @@ describe('parseAttestations', () => {
     expect(() => parseAttestations({ ...none, attest: ['type=vex'] }, {})).toThrow(/unknown attestation type "vex"/);
     expect(() => parseAttestations({ ...none, attest: ['mode=max'] }, {})).toThrow(/attestation type not specified/);
     expect(() => parseAttestations({ ...none, provenance: 'mode=all' }, {})).toThrow(/invalid mode "all"/);
-    expect(() => parseAttestations({ ...none, provenance: 'version=v1' }, {})).toThrow(/version "v1" is not supported/);
+    expect(() => parseAttestations({ ...none, provenance: 'version=v2' }, {})).toThrow(/version "v2" is not supported/);
     expect(() => parseAttestations({ ...none, attest: ['type=sbom,generator=example/scanner'] }, {})).toThrow(/generator image "example\/scanner" is not supported/);
   });
 

@@ -8,12 +8,12 @@ describe('attestations on the wire', () => {
   it('carries each attestation and the default provenance as the client resolved them', () => {
     const request: BuildRequest = {
       ...base,
-      attestations: [{ type: 'sbom' }, { type: 'provenance', mode: 'max', builderId: 'https://ci/1', reproducible: true }, { type: 'provenance', mode: 'min', inlineOnly: true }],
+      attestations: [{ type: 'sbom' }, { type: 'provenance', mode: 'max', builderId: 'https://ci/1', reproducible: true, version: 'v1' }, { type: 'provenance', mode: 'min', inlineOnly: true }],
     };
     expect(attestationsRequest(attestationsMsg(request))).toEqual({ attestations: request.attestations });
     expect(attestationsRequest([])).toEqual({});
-    expect(() => attestationsRequest([{ type: 'vex', mode: '', builderId: '', reproducible: false, inlineOnly: false }])).toThrow(/type "vex"/);
-    expect(() => attestationsRequest([{ type: 'provenance', mode: 'all', builderId: '', reproducible: false, inlineOnly: false }])).toThrow(/mode "all"/);
+    expect(() => attestationsRequest([{ type: 'vex', mode: '', builderId: '', reproducible: false, inlineOnly: false, version: '' }])).toThrow(/type "vex"/);
+    expect(() => attestationsRequest([{ type: 'provenance', mode: 'all', builderId: '', reproducible: false, inlineOnly: false, version: '' }])).toThrow(/mode "all"/);
   });
 
   it('carries where a fetched context came from', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../../base/digest.js';
 import { MEDIA_TYPES } from '../../../../base/oci.js';
-import { goTime, imagePackageUrl, imageSubjects, makeStatement, provenancePredicate, type ProvenanceCapture } from '../../../../exporter/attestation/index.js';
+import { goTime, imagePackageUrl, imageSubjects, makeStatement, provenancePredicate, provenanceV1, type ProvenanceCapture } from '../../../../exporter/attestation/index.js';
 
 const BASE = digestOf('busybox index');
 const AMD64 = { os: 'linux', architecture: 'amd64' };
@@ -105,6 +105,30 @@ describe('provenancePredicate', () => {
   it('is hermetic only with tracked materials and no network access', () => {
     const p = provenancePredicate({ ...CAPTURE, locals: [], networkAccess: false }, { mode: 'min', finishedOn: FINISHED });
     expect(p.metadata).toMatchObject({ completeness: { materials: true }, 'https://mobyproject.org/buildkit@v1#hermetic': true });
+  });
+});
+
+describe('provenanceV1', () => {
+  it('moves the v0.2 members where SLSA v1 has them, as BuildKit converts them', () => {
+    const v02 = provenancePredicate({ ...CAPTURE, configSource: { uri: 'https://example.com/r.git#main', digest: { sha1: 'abc' }, entryPoint: 'Dockerfile' } }, { mode: 'max', finishedOn: FINISHED, reproducible: true });
+    const v1 = provenanceV1(v02);
+    expect(v1.buildDefinition).toMatchObject({
+      buildType: 'https://github.com/moby/buildkit/blob/master/docs/attestations/slsa-definitions.md',
+      externalParameters: { configSource: { uri: 'https://example.com/r.git#main', digest: { sha1: 'abc' }, path: 'Dockerfile' }, request: v02.invocation.parameters },
+      internalParameters: { buildConfig: v02.buildConfig, builderPlatform: 'linux/amd64' },
+      resolvedDependencies: v02.materials,
+    });
+    expect(v1.runDetails).toEqual({
+      builder: { id: '' },
+      metadata: {
+        invocationID: 'inv123',
+        startedOn: '2024-05-01T10:00:00.12Z',
+        finishedOn: '2024-05-01T10:00:03Z',
+        buildkit_metadata: v02.metadata['https://mobyproject.org/buildkit@v1#metadata'],
+        buildkit_completeness: { request: true, resolvedDependencies: false },
+        buildkit_reproducible: true,
+      },
+    });
   });
 });
 
