@@ -28,7 +28,7 @@ import { createBuildAttester } from './attestations.js';
 import { ImageResolutions } from './provenance-capture.js';
 import { createLayerPrefetch } from './layer-prefetch.js';
 import { cacheExportsOf, compileExcludes, inspectResult, loadNamedContexts, namedContextsOf, runSettingsOf, sourceDateEpochOf, withLabels } from './build-extras.js';
-import { exportCaches, importCaches, withInlineCache, type CacheLayerSettings } from './cache-transfer.js';
+import { exportCaches, importCaches, withInlineCache, type CacheExportSubject, type CacheLayerSettings, type CacheTransferDeps } from './cache-transfer.js';
 import type { BuildRequest, BuildResult } from './request.js';
 import type { Store } from './store.js';
 import { openRegistryAccess } from './registry-access.js';
@@ -65,12 +65,20 @@ export interface BuildIO {
 
 type BuildOptions = BuildIO;
 
-/** ExportStage writes a solved build to its outputs; several platforms built together export through one. */
-export type ExportStage = (outputs: BuildRequest['outputs'], subject: ExportSubject, deps: ExportDeps) => Promise<ExportSummary>;
+/** PlatformSolved is one platform's finished solve, handed to the export of every platform. */
+export interface PlatformSolved {
+  readonly subject: ExportSubject;
+  readonly deps: ExportDeps;
+  readonly cache: CacheExportSubject;
+  readonly transfer: CacheTransferDeps;
+}
 
-/** PlatformRun is one platform of several built together: its steps name the platform, and it exports through `exportStage`. */
+/**
+ * PlatformRun is one platform of several built together: its steps name the platform, and its outputs and caches are
+ * written by `exportAll` with every platform's, while this build waits.
+ */
 export interface PlatformRun {
-  readonly exportStage: ExportStage;
+  readonly exportAll: (solved: PlatformSolved) => Promise<ExportSummary>;
 }
 
 /**
@@ -224,8 +232,10 @@ async function attemptBuild(
     progress,
   });
   const subject = { rootfs, image, ...sourceDateEpochOf(definition), ...(definition.base === undefined ? {} : { base: definition.base }), ...(attester === undefined ? {} : { attester }) };
-  const exported = await (platformRun?.exportStage ?? exportOutputs)(request.outputs, subject, { store, registry: registry.client, signal, progress });
-  await exportCaches(cacheTo, cacheSubject, transfer);
+  const deps = { store, registry: registry.client, signal, progress };
+  if (platformRun !== undefined) return { ...(await platformRun.exportAll({ subject, deps, cache: cacheSubject, transfer })), warnings };
+  const exported = await exportOutputs(request.outputs, subject, deps);
+  await exportCaches(cacheTo, [cacheSubject], transfer);
   return { ...exported, warnings };
 }
 

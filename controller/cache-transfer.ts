@@ -74,21 +74,22 @@ export interface CacheLayerSettings {
 /** inlineCacheConfig returns the image config with the final image's cache records in it, when `type=inline` is asked for. */
 export async function withInlineCache(image: ImageConfig, specs: readonly CacheExportSpec[], subject: CacheExportSubject, layers: CacheLayerSettings, deps: CacheTransferDeps): Promise<ImageConfig> {
   if (!specs.some((s) => s.type === 'inline')) return image;
-  const config = await cacheConfig(subject, 'min', layers, deps);
+  const config = await cacheConfig([subject], 'min', layers, deps);
   const withCache: ImageConfig & { [INLINE_CACHE_FIELD]?: CacheConfig } = { ...image };
   withCache[INLINE_CACHE_FIELD] = config;
   return withCache;
 }
 
 /**
- * exportCaches writes the registry and local caches the request asks for. One with ignore-error that fails is shown
- * failed with a warning, and the build goes on, as in BuildKit.
+ * exportCaches writes the registry and local caches the request asks for, with the records of every solve given (one
+ * per platform of a build of several). One with ignore-error that fails is shown failed with a warning, and the build
+ * goes on, as in BuildKit.
  */
-export async function exportCaches(specs: readonly CacheExportSpec[], subject: CacheExportSubject, deps: CacheTransferDeps): Promise<void> {
+export async function exportCaches(specs: readonly CacheExportSpec[], subjects: readonly CacheExportSubject[], deps: CacheTransferDeps): Promise<void> {
   for (const spec of specs) {
     if (spec.type === 'inline') continue;
     try {
-      await reportStep(deps.progress, `exporting cache to ${spec.type} ${spec.target}`, (step) => exportCache(spec, step, subject, deps));
+      await reportStep(deps.progress, `exporting cache to ${spec.type} ${spec.target}`, (step) => exportCache(spec, step, subjects, deps));
     } catch (err) {
       if (!spec.ignoreError || deps.signal.aborted || !(err instanceof TbuildError)) throw err;
       warn(deps, `Ignoring the failed cache export to ${spec.type} "${spec.target}": ${err.message}`);
@@ -96,11 +97,13 @@ export async function exportCaches(specs: readonly CacheExportSpec[], subject: C
   }
 }
 
-async function exportCache(spec: CacheExportSpec & { type: 'registry' | 'local' }, step: string, subject: CacheExportSubject, deps: CacheTransferDeps): Promise<void> {
-  const config = await cacheConfig(subject, spec.mode, { compression: spec.compression }, deps);
+async function exportCache(spec: CacheExportSpec & { type: 'registry' | 'local' }, step: string, subjects: readonly CacheExportSubject[], deps: CacheTransferDeps): Promise<void> {
+  const config = await cacheConfig(subjects, spec.mode, { compression: spec.compression }, deps);
   const artifact = await writeCacheArtifact(config, { imageManifest: spec.imageManifest, ociMediaTypes: spec.ociMediaTypes, store: deps.store.content, signal: deps.signal });
   // Imported layers are listed as they are: a registry finds or mounts them, a folder needs them downloaded.
-  const fetch = (blobs: readonly Descriptor[]): Promise<void> => subject.imported?.fetch(blobs, { vertex: step, signal: deps.signal, progress: deps.progress }) ?? Promise.resolve();
+  // Every platform of a build imports the same caches: the first import fetches for all.
+  const imported = subjects.find((s) => s.imported !== undefined)?.imported;
+  const fetch = (blobs: readonly Descriptor[]): Promise<void> => imported?.fetch(blobs, { vertex: step, signal: deps.signal, progress: deps.progress }) ?? Promise.resolve();
   if (spec.type === 'registry') {
     const blobs = storeBlobOpener(deps.store, (blob) => fetch([blob]));
     await pushCacheArtifact(artifact, spec.target, { registry: await deps.registry(), blobs, signal: deps.signal });
@@ -114,8 +117,22 @@ async function exportCache(spec: CacheExportSpec & { type: 'registry' | 'local' 
  * cacheConfig lists the records of the solve: every op result (max) or those in the final image (min). A result
  * held here is listed by its snapshots; one still in an imported cache by its imported blobs, which are not fetched.
  */
-async function cacheConfig(subject: CacheExportSubject, mode: 'min' | 'max', layers: CacheLayerSettings, deps: CacheTransferDeps): Promise<CacheConfig> {
-  const { store } = deps;
+async function cacheConfig(subjects: readonly CacheExportSubject[], mode: 'min' | 'max', layers: CacheLayerSettings, deps: CacheTransferDeps): Promise<CacheConfig> {
+  const records: CacheExportRecord[] = [];
+  // A step shared by several platforms is one record.
+  const listed = new Set<string>();
+  for (const subject of subjects) {
+    for (const r of subjectRecords(subject, mode, deps.store)) {
+      if (listed.has(r.key)) continue;
+      listed.add(r.key);
+      records.push(r);
+    }
+  }
+  return buildCacheConfig(records, { ...layers, store: deps.store.content, cache: deps.store.layerBlobs, signal: deps.signal });
+}
+
+/** subjectRecords lists one solve's records: every op result (max) or those in its final image (min). */
+function subjectRecords(subject: CacheExportSubject, mode: 'min' | 'max', store: Store): CacheExportRecord[] {
   const final = new Set(prefixesOf(subject.rootfs.layers()));
   const records: CacheExportRecord[] = [];
   for (const solved of subject.outcome?.vertices.values() ?? []) {
@@ -128,7 +145,7 @@ async function cacheConfig(subject: CacheExportSubject, mode: 'min' | 'max', lay
     // Its key by the files it read goes along, so a build elsewhere whose stage changed but made the same files hits.
     if (solved.contentKey !== undefined) records.push({ key: solved.contentKey, chain });
   }
-  return buildCacheConfig(records, { ...layers, store: store.content, cache: store.layerBlobs, signal: deps.signal });
+  return records;
 }
 
 /** chainOf returns the layers of a key's result: its snapshots when held here, else its imported blobs, else undefined. */

@@ -1,9 +1,11 @@
 import { ExportError, UsageError } from '../base/errors.js';
 import type { Platform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
-import { runBuild, type BuildIO, type BuildServices } from './build.js';
+import { runBuild, type BuildIO, type BuildServices, type PlatformSolved } from './build.js';
+import { cacheExportsOf } from './build-extras.js';
+import { exportCaches } from './cache-transfer.js';
 import type { BuildRequest, BuildResult } from './request.js';
-import { exportPlatforms, type PlatformSubject } from './platforms-export.js';
+import { exportPlatforms } from './platforms-export.js';
 import type { ExportSummary } from './outputs.js';
 
 interface Deferred<T> {
@@ -69,15 +71,15 @@ export async function runPlatformsBuild(request: BuildRequest, platforms: readon
   };
   const signal = AbortSignal.any([io.signal, failed.signal]);
   const progress = onceWarnings(io.progress);
-  const arrived = platforms.map(() => deferred<PlatformSubject>());
+  const arrived = platforms.map(() => deferred<PlatformSolved & { readonly platform: Platform }>());
   const exported = deferred<ExportSummary>();
   // Every platform's build awaits the export; when none got that far, its failure is reported by the builds.
   exported.promise.then(undefined, () => undefined);
   const { platforms: _all, ...single } = request;
   const builds = platforms.map((platform, i) =>
     runBuild({ ...single, platform }, services, { ...io, signal, progress }, {
-      exportStage: (_outputs, subject, deps) => {
-        arrived[i]?.resolve({ platform, subject, deps });
+      exportAll: (solved) => {
+        arrived[i]?.resolve({ ...solved, platform });
         return exported.promise;
       },
     }),
@@ -89,8 +91,12 @@ export async function runPlatformsBuild(request: BuildRequest, platforms: readon
     });
   }
   try {
-    const subjects = await Promise.all(arrived.map((a) => a.promise));
-    exported.resolve(await exportPlatforms(request.outputs, subjects));
+    const solved = await Promise.all(arrived.map((a) => a.promise));
+    const summary = await exportPlatforms(request.outputs, solved);
+    const [first] = solved;
+    // One cache holds the records of every platform.
+    if (first !== undefined) await exportCaches(cacheExportsOf(request), solved.map((s) => s.cache), first.transfer);
+    exported.resolve(summary);
   } catch (err) {
     exported.reject(err);
     fail(err);

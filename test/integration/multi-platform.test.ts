@@ -117,6 +117,24 @@ describe('building several platforms into one image index', () => {
     expect([...stepIds].filter((id) => !cached.has(id))).toEqual([]);
   });
 
+  it('exports one cache holding every platform, which a new store builds from on every platform', async () => {
+    const cache = join(env.tmp.path, 'multi-cache');
+    const out = join(env.tmp.path, 'cache-out');
+    const platforms = ['--platform', 'linux/amd64,linux/arm64', '-o', `type=local,dest=${out}`];
+    const exported = await runTbuild(['build', ...flags(), ...platforms, '--cache-to', `type=local,dest=${cache},mode=max`, dir('uname')]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const fresh = ['--root', join(env.tmp.path, 'fresh-root'), '--config', env.config, '--progress', 'plain'];
+    const imported = await runTbuild(['build', ...fresh, ...platforms, '--cache-from', `type=local,src=${cache}`, dir('uname')]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const lines = imported.stderr.split('\n');
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const id = lines.find((l) => l.includes(`[${platform} 2/2] RUN uname -m`))?.split(' ')[0];
+      expect(id, imported.stderr).toBeDefined();
+      expect(lines, imported.stderr).toContain(`${id ?? ''} CACHED`);
+    }
+    expect(await readFile(join(out, 'linux_arm64', 'machine'), 'utf8')).toBe('aarch64\n');
+  });
+
   it('writes one folder per platform in a tar output', async () => {
     const tar = join(env.tmp.path, 'multi-rootfs.tar');
     const res = await runTbuild(['build', ...flags(), '--platform', 'linux/amd64,linux/arm/v7', '-o', `type=tar,dest=${tar}`, dir('uname')]);
