@@ -1,6 +1,7 @@
 // Ported from moby/buildkit frontend/dockerfile/dockerfile_image_test.go and dockerfile_export_test.go: each case
 // names its test function. BuildKit reads images from containerd; here they are pushed to the loopback registry or
 // exported as OCI archives.
+import { gunzipSync } from 'node:zlib';
 import { describe, expect } from 'vitest';
 import { buildkitSuite, file, ok } from './harness.js';
 import { makeTar, readTarToMap } from './fixtures.js';
@@ -58,5 +59,62 @@ describe('BuildKit dockerfile_export_test.go', () => {
     ]);
     const d = await context({});
     ok(await build({ dir: d, contextArg: '-', input, output: 'none' }));
+  });
+
+  // dockerfile_export_test.go testTarExporterMulti
+  port('testTarExporterMulti', async () => {
+    const files = { Dockerfile: '\nFROM scratch AS stage-linux\nCOPY foo forlinux\n\nFROM scratch AS stage-darwin\nCOPY bar fordarwin\n\nFROM stage-$TARGETOS\n', foo: file('data'), bar: file('data2') };
+    const res = await build({ files, output: 'none' });
+    const tar = `${res.out}.tar`;
+    ok(await build({ dir: res.dir, output: 'none', args: ['--output', `type=tar,dest=${tar}`] }));
+    expect((await readTarToMap(tar)).get('forlinux')?.data.toString()).toBe('data');
+    // repeat multi-platform
+    const multi = `${res.out}-multi.tar`;
+    ok(await build({ dir: res.dir, output: 'none', args: ['--platform', 'linux/amd64,darwin/amd64', '--output', `type=tar,dest=${multi}`] }));
+    const m = await readTarToMap(multi);
+    expect(m.get('linux_amd64/forlinux')?.data.toString()).toBe('data');
+    expect(m.get('darwin_amd64/fordarwin')?.data.toString()).toBe('data2');
+  });
+
+  // dockerfile_export_test.go testExportMultiPlatform
+  port('testExportMultiPlatform', async () => {
+    const files = {
+      Dockerfile: '\nFROM scratch\nARG TARGETARCH\nARG TARGETPLATFORM\nLABEL target=$TARGETPLATFORM\nCOPY arch-$TARGETARCH whoami\n',
+      'arch-arm': file('i am arm'),
+      'arch-amd64': file('i am amd64'),
+      'arch-s390x': file('i am s390x'),
+      'arch-ppc64le': file('i am ppc64le'),
+    };
+    const res = await build({ files, args: ['--platform', 'windows/amd64,linux/arm,linux/s390x'] });
+    ok(res);
+    expect(await res.read('windows_amd64/whoami')).toBe('i am amd64');
+    expect(await res.read('linux_arm_v7/whoami')).toBe('i am arm');
+    expect(await res.read('linux_s390x/whoami')).toBe('i am s390x');
+    // repeat with oci exporter
+    const oci = await build({ dir: res.dir, output: 'oci', args: ['--platform', 'windows/amd64,linux/arm/v6,linux/ppc64le'] });
+    ok(oci);
+    const m = await readTarToMap(oci.archive);
+    const json = <T>(name: string): T => JSON.parse(m.get(name)?.data.toString() ?? 'null') as T;
+    const blob = (digest: string): string => `blobs/sha256/${digest.slice('sha256:'.length)}`;
+    const top = json<{ manifests: { digest: string }[] }>('index.json');
+    const idx = json<{ manifests: { digest: string; platform: { os: string; architecture: string; variant?: string } }[] }>(blob(top.manifests[0]?.digest ?? ''));
+    expect(idx.manifests).toHaveLength(3);
+    const expected = [
+      { p: 'windows/amd64', os: 'windows', arch: 'amd64', dt: 'i am amd64' },
+      { p: 'linux/arm/v6', os: 'linux', arch: 'arm', dt: 'i am arm' },
+      { p: 'linux/ppc64le', os: 'linux', arch: 'ppc64le', dt: 'i am ppc64le' },
+    ];
+    for (const [i, exp] of expected.entries()) {
+      const entry = idx.manifests[i];
+      const p = entry?.platform;
+      expect([p?.os, p?.architecture, p?.variant].filter((s) => s !== undefined).join('/')).toBe(exp.p);
+      const mfst = json<{ layers: { digest: string }[]; config: { digest: string } }>(blob(entry?.digest ?? ''));
+      expect(mfst.layers).toHaveLength(1);
+      const layer = m.get(blob(mfst.layers[0]?.digest ?? ''))?.data ?? Buffer.alloc(0);
+      expect((await readTarToMap(gunzipSync(layer))).get('whoami')?.data.toString()).toBe(exp.dt);
+      const img = json<{ os: string; architecture: string; config: { Labels?: Record<string, string> } }>(blob(mfst.config.digest));
+      expect([img.os, img.architecture]).toEqual([exp.os, exp.arch]);
+      expect(img.config.Labels?.target).toBe(exp.p);
+    }
   });
 });
