@@ -4,7 +4,7 @@ import { errnoCode } from '../base/errors.js';
 import type { ImageManifest } from '../base/oci.js';
 import type { CacheMountStore } from './cache-mounts.js';
 import type { ContentStore } from './content-store.js';
-import type { CacheRecordValue, MetadataStore } from './metadata.js';
+import type { CacheRecordValue, ImageRecord, MetadataStore, PlatformImageRecord } from './metadata.js';
 import type { Snapshotter } from './snapshotter.js';
 
 /**
@@ -84,7 +84,7 @@ function snapshotUsageRecords(store: StoreParts): UsageRecord[] {
     for (const id of store.snapshotter.chain(value.snapshotId)) users.set(id, (users.get(id) ?? 0) + 1);
   }
   const imageSnapshots = new Set<string>();
-  for (const { value } of store.meta.images.getRange()) for (const id of store.snapshotter.chain(value.snapshotId)) imageSnapshots.add(id);
+  for (const { value } of store.meta.images.getRange()) for (const part of imageParts(value)) for (const id of store.snapshotter.chain(part.snapshotId)) imageSnapshots.add(id);
   return records.map(([key, rec]) => {
     const snap = rec.snapshotId === null ? undefined : store.meta.snapshots.get(rec.snapshotId);
     return {
@@ -132,7 +132,7 @@ export async function prune(store: StoreParts, options: PruneOptions): Promise<P
     for (const s of store.snapshotter.chain(id)) liveSnapshots.add(s);
   };
   for (const { value } of store.meta.cacheRecords.getRange()) mark(value.snapshotId);
-  for (const { value } of store.meta.images.getRange()) mark(value.snapshotId);
+  for (const { value } of store.meta.images.getRange()) for (const part of imageParts(value)) mark(part.snapshotId);
   let snapshots = 0;
   let bytes = 0;
   for (const { key, value } of store.meta.snapshots.getRange()) {
@@ -162,10 +162,13 @@ async function collectBlobs(store: StoreParts): Promise<{ count: number; bytes: 
   const live = new Set<string>();
   for (const { value } of store.meta.images.getRange()) {
     live.add(value.manifestDigest);
-    live.add(value.configDigest);
-    for (const b of value.blobs ?? []) live.add(b);
-    const manifest = await readManifest(store, parseDigest(value.manifestDigest));
-    for (const l of manifest?.layers ?? []) live.add(l.digest);
+    for (const part of imageParts(value)) {
+      live.add(part.manifestDigest);
+      live.add(part.configDigest);
+      for (const b of part.blobs ?? []) live.add(b);
+      const manifest = await readManifest(store, parseDigest(part.manifestDigest));
+      for (const l of manifest?.layers ?? []) live.add(l.digest);
+    }
   }
   for (const { value } of store.meta.layerBlobs.getRange()) {
     if (typeof value === 'object' && value !== null && 'descriptor' in value) {
@@ -203,4 +206,9 @@ async function readManifest(store: StoreParts, digest: Digest): Promise<ImageMan
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** imageParts lists the images a stored image keeps alive: itself, or each platform's image of its index. */
+export function imageParts(rec: ImageRecord): readonly PlatformImageRecord[] {
+  return rec.platforms ?? [rec];
 }

@@ -3,7 +3,7 @@ export { createCacheKeyStore, type CacheKeyStore, type NewStoredResult, type Sto
 export { createCacheMountStore, type CacheMountSeed, type CacheMountStore } from './cache-mounts.js';
 export { createDigestOnlyStore, createLocalContentStore, type ContentIngester, type ContentProvider, type ContentStore } from './content-store.js';
 export { createDirectoryView, createLayeredView, createSnapshotView, type FsEntry, type FsView, type ListNames } from './fs-view.js';
-export { diskUsageRecords, prune, type PruneOptions, type PruneReport, type StoreParts, type UsageRecord, type UsageRecordType } from './gc.js';
+export { diskUsageRecords, imageParts, prune, type PruneOptions, type PruneReport, type StoreParts, type UsageRecord, type UsageRecordType } from './gc.js';
 export { registerJob, runningJobs } from './jobs.js';
 export { createLayerBlobStore, type LayerBlobStore } from './layer-blob-store.js';
 export { TAR_BLOCK, TAR_END, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, readTar, tarPadding, type TarEntry, type TarHeader, type TarType } from './layer/index.js';

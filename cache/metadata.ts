@@ -34,6 +34,19 @@ export interface ImageRecord {
    */
   readonly blobs?: readonly string[];
   readonly createdAt: number;
+  /**
+   * An image of several platforms: the record names its image index (manifestDigest) and its first platform's
+   * image (configDigest, snapshotId, blobs); each platform's image is listed here, and kept alive like the first.
+   */
+  readonly platforms?: readonly PlatformImageRecord[];
+}
+
+/** PlatformImageRecord is one platform's image of an image index in the local image store. */
+export interface PlatformImageRecord {
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  readonly snapshotId: string | null;
+  readonly blobs?: readonly string[];
 }
 
 /**

@@ -4,6 +4,7 @@ import { RegistryError, UsageError } from '../base/errors.js';
 import type { ImageManifest } from '../base/oci.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import type { Store } from './store.js';
+import { imageParts } from '../cache/index.js';
 
 /** ImageSummary is one name in the local image store, as `tbuild images` lists it. */
 export interface ImageSummary {
@@ -23,8 +24,12 @@ export async function listImages(store: Store): Promise<ImageSummary[]> {
   const records = [...store.meta.images.getRange()].map((e) => e.value).sort((a, b) => b.createdAt - a.createdAt);
   const out: ImageSummary[] = [];
   for (const rec of records) {
-    const manifest = JSON.parse(await readFile(store.content.blobPath(parseDigest(rec.manifestDigest)), 'utf8')) as ImageManifest;
-    const size = manifest.layers.reduce((n, l) => n + l.size, 0);
+    let size = 0;
+    // An image of several platforms counts the layers of each platform's image.
+    for (const part of imageParts(rec)) {
+      const manifest = JSON.parse(await readFile(store.content.blobPath(parseDigest(part.manifestDigest)), 'utf8')) as ImageManifest;
+      size += manifest.layers.reduce((n, l) => n + l.size, 0);
+    }
     out.push({ name: rec.name, configDigest: rec.configDigest, manifestDigest: rec.manifestDigest, createdAt: rec.createdAt, size });
   }
   return out;

@@ -192,9 +192,7 @@ export function sourceDateEpoch(raw: string | undefined): { sourceDateEpoch?: nu
 
 async function storeImage(image: BuiltImage, names: readonly string[], rootfs: SolvedRootfs, store: Store): Promise<void> {
   const now = Date.now();
-  const top = rootfs.top();
-  // Imported layers not unpacked are held by their blobs.
-  const blobs = top === null ? rootfs.layers().flatMap((l) => (l.kind === 'blob' ? [l.descriptor.digest] : [])) : [];
+  const { snapshotId: top, blobs = [] } = heldBy(rootfs);
   for (const name of names) {
     await store.meta.images.put(name, {
       name,
@@ -209,3 +207,9 @@ async function storeImage(image: BuiltImage, names: readonly string[], rootfs: S
   }
 }
 
+/** heldBy is what keeps a stored image's layers alive: its top snapshot, or imported layers not unpacked by their blobs. */
+export function heldBy(rootfs: SolvedRootfs): { readonly snapshotId: string | null; readonly blobs?: readonly string[] } {
+  const top = rootfs.top();
+  const blobs = top === null ? rootfs.layers().flatMap((l) => (l.kind === 'blob' ? [l.descriptor.digest] : [])) : [];
+  return { snapshotId: top, ...(blobs.length === 0 ? {} : { blobs }) };
+}

@@ -29,11 +29,6 @@ function checkPlatformsRequest(request: BuildRequest): void {
   for (const o of request.outputs) {
     // BuildKit's docker exporter refuses an image index with this message.
     if (o.type === 'docker' || o.type === 'load') throw new ExportError('docker exporter does not currently support exporting manifest lists');
-    if (o.type === 'image' && !o.push) {
-      throw new UsageError('Cannot keep an image of several platforms in the local image store', {
-        hint: 'push it (--push or -o type=registry), or write it as an OCI archive (-o type=oci,dest=FILE)',
-      });
-    }
   }
   if ((request.attestations ?? []).some((a) => a.type !== 'provenance' || a.inlineOnly !== true)) {
     throw new UsageError('Cannot attach attestations to an image of several platforms', { hint: 'build each platform with its own --platform to attest it' });

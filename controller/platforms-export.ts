@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import { ExportError } from '../base/errors.js';
 import { formatPlatform, type Platform } from '../base/oci.js';
 import { normalizePlatform } from '../base/platform.js';
-import { storePlatformIndex, writeLocalDir, writeOciIndexArchive, writeRootfsTars, type BuiltImage } from '../exporter/index.js';
+import { storePlatformIndex, writeLocalDir, writeOciIndexArchive, writeRootfsTars, type BuiltImage, type PlatformIndex } from '../exporter/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
-import { createImageBuilder, exportEpoch, type ExportDeps, type ExportSubject, type ExportSummary } from './outputs.js';
+import { createImageBuilder, exportEpoch, heldBy, type ExportDeps, type ExportSubject, type ExportSummary } from './outputs.js';
 import { groupPushTargets, pushBuiltImage, storeBlobOpener } from './push-output.js';
 import { reportStep } from './progress-step.js';
 import type { ImageExportOptions, OutputSpec } from './request.js';
+import type { Store } from './store.js';
 
 /** PlatformSubject is one platform's solved build, ready to export. */
 export interface PlatformSubject {
@@ -30,7 +31,7 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
   if (first === undefined) throw new ExportError('Cannot export a build of no platform');
   const { store, signal, progress } = first.deps;
   const builders = subjects.map((s) => createImageBuilder(s.subject, s.deps));
-  const imagesFor = (o: ImageExportOptions): Promise<BuiltImage[]> => Promise.all(builders.map((b) => b(o)));
+  const imagesFor = (o: ImageExportOptions, digestOnly = false): Promise<BuiltImage[]> => Promise.all(builders.map((b) => b(o, digestOnly)));
   const fetchAll = async (images: readonly BuiltImage[], step: string): Promise<void> => {
     for (const [i, image] of images.entries()) await subjects[i]?.subject.rootfs.fetch(image.manifest.layers, step);
   };
@@ -38,11 +39,16 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
   for (const output of outputs) {
     switch (output.type) {
       case 'image': {
-        const images = await imagesFor(output.image);
+        // As for one platform: an index kept only here lists its layers uncompressed, by digest.
+        const images = await imagesFor(output.push ? output.image : { ...output.image, compression: 'uncompressed', forceCompression: true }, !output.push);
         const index = await storePlatformIndex(images, store.content, { ...indexAnnotations(output.image), signal });
         const names = output.names.map((n) => formatReference(parseReference(n)));
+        await reportStep(progress, `naming to ${names.join(', ') || 'image store'}`, async (step) => {
+          if (!output.push) await fetchAll(images, step);
+          await storeIndex(index, names, subjects, store);
+        });
         let pushedDigest: string | undefined;
-        for (const target of groupPushTargets(names)) {
+        for (const target of output.push ? groupPushTargets(names) : []) {
           const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
           pushedDigest = await reportStep(progress, `pushing ${label}`, async (step) => {
             const registry = await first.deps.registry();
@@ -61,7 +67,7 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
             return pushed.digest;
           });
         }
-        summary = { manifestDigest: index.descriptor.digest, ...(pushedDigest === undefined ? {} : { pushedDigest }), names: [...summary.names, ...names] };
+        summary = { imageId: index.descriptor.digest, manifestDigest: index.descriptor.digest, ...(pushedDigest === undefined ? {} : { pushedDigest }), names: [...summary.names, ...names] };
         break;
       }
       case 'oci': {
@@ -100,4 +106,23 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
 
 function indexAnnotations(o: ImageExportOptions): { annotations?: Readonly<Record<string, string>> } {
   return o.annotations === undefined ? {} : { annotations: o.annotations.index };
+}
+
+/**
+ * storeIndex names an image index in the local image store: the record lists each platform's image and keeps its
+ * layers alive, as a stored image of one platform does.
+ */
+async function storeIndex(index: PlatformIndex, names: readonly string[], subjects: readonly PlatformSubject[], store: Store): Promise<void> {
+  const parts = index.images.map((image, i) => {
+    const rootfs = subjects[i]?.subject.rootfs;
+    return { manifestDigest: image.manifestDescriptor.digest, configDigest: image.manifest.config.digest, ...(rootfs === undefined ? { snapshotId: null } : heldBy(rootfs)) };
+  });
+  const [first] = parts;
+  if (first === undefined) return;
+  const { manifestDigest: _first, ...held } = first;
+  const { digest, mediaType, size } = index.descriptor;
+  const now = Date.now();
+  for (const name of names) {
+    await store.meta.images.put(name, { name, ...held, manifestDigest: digest, manifestMediaType: mediaType, manifestSize: size, createdAt: now, platforms: parts });
+  }
 }

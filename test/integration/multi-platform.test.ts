@@ -164,6 +164,26 @@ describe('building several platforms into one image index', () => {
     expect(await readFile(join(out, 'linux_arm64', 'machine'), 'utf8')).toBe('aarch64\n');
   });
 
+  it('keeps the image index in the local image store, with every platform\'s layers kept alive', async () => {
+    const root = join(env.tmp.path, 'store-root');
+    const own = ['--root', root, '--config', env.config, '--progress', 'plain'];
+    const res = await runTbuild(['build', ...own, '--platform', 'linux/amd64,linux/arm64', '-t', 'multi-store:1', dir('uname')]);
+    expect(res.code, res.stderr).toBe(0);
+    const images = await runTbuild(['images', '--root', root]);
+    expect(images.code, images.stderr).toBe(0);
+    const row = images.stdout.split('\n').find((l) => l.includes('multi-store'));
+    expect(row, images.stdout).toMatch(/multi-store\s+1\s/);
+    // Collecting everything that is not an image keeps each platform's manifest and layers (the listing reads both).
+    const prune = await runTbuild(['prune', '--root', root, '--all', '--force']);
+    expect(prune.code, prune.stderr).toBe(0);
+    const again = await runTbuild(['images', '--root', root]);
+    expect(again.code, again.stderr).toBe(0);
+    const cells = (line: string | undefined): string[] => (line ?? '').trim().split(/\s+/);
+    const kept = cells(again.stdout.split('\n').find((l) => l.includes('multi-store')));
+    // The same image ID and size (the layers of both platforms); only the age differs.
+    expect([kept[2], kept.at(-1)]).toEqual([cells(row)[2], cells(row).at(-1)]);
+  });
+
   it('refuses a docker output as BuildKit does', async () => {
     const res = await runTbuild(['build', ...flags(), '--platform', 'linux/amd64,linux/arm64', '-o', `type=docker,dest=${join(env.tmp.path, 'd.tar')}`, dir('uname')]);
     expect(res.code).not.toBe(0);
