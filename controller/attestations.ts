@@ -4,7 +4,7 @@ import { readTextIfExists } from '../base/fs.js';
 import type { Descriptor } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import {
-  attachAttestations,
+  attestedIndex,
   imagePackageUrl,
   imageSubjects,
   makeStatement,
@@ -12,9 +12,11 @@ import {
   provenanceV1,
   scanPackages,
   spdxDocument,
+  writeAttestationManifest,
   SLSA_PROVENANCE_V02,
   SLSA_PROVENANCE_V1,
   SPDX_PREDICATE_TYPE,
+  type AttestationManifest,
   type AttestedImage,
   type BuiltImage,
   type PackageScan,
@@ -35,7 +37,9 @@ export type AttestedOutput = 'push' | 'oci';
 
 /** ImageAttester attaches a build's attestations to the images its outputs write. */
 export interface ImageAttester {
-  /** attest stores the attestations of an image and the index listing both; undefined when none go to the output. */
+  /** manifest stores the attestation manifest of an image; undefined when no attestation goes to the output. */
+  manifest(image: BuiltImage, names: readonly string[], output: AttestedOutput, options: ImageExportOptions): Promise<AttestationManifest | undefined>;
+  /** attest stores the attestation manifest of an image and the index listing both; undefined when none go to the output. */
   attest(image: BuiltImage, names: readonly string[], output: AttestedOutput, options: ImageExportOptions): Promise<AttestedImage | undefined>;
 }
 
@@ -64,22 +68,28 @@ export function createImageAttester(specs: readonly AttestationSpec[], deps: Att
     packages: (step) => (scan ??= deps.rootfs.snapshots(step).then((layers) => scanPackages(layers.map((l) => l.dir), { signal: deps.signal }))),
     tool: () => (tool ??= builderVersion().then((v) => `tbuild-${v}`)),
   };
-  return {
-    async attest(image, names, output, options) {
-      // As BuildKit: an SBOM first (the frontend's), then the provenance (added after the build).
-      const wanted = specs.filter((s) => output === 'push' || s.type !== 'provenance' || s.inlineOnly !== true).sort((a, b) => (a.type === b.type ? 0 : a.type === 'sbom' ? -1 : 1));
-      if (wanted.length === 0) return undefined;
-      return reportStep(deps.progress, 'exporting attestation manifest', async (step) => {
-        const statements: Statement[] = [];
-        for (const spec of wanted) statements.push(await statementOf(spec, image, names, { ...deps, ...made, step }));
-        return attachAttestations(image, statements, {
-          ociArtifact: options.ociArtifact ?? true,
-          ...(options.annotations === undefined ? {} : { indexAnnotations: options.annotations.index }),
-          ...(options.referrers === true && output === 'push' ? { referrers: true } : {}),
-          store: deps.store.content,
-          signal: deps.signal,
-        });
+  const manifest: ImageAttester['manifest'] = async (image, names, output, options) => {
+    // As BuildKit: an SBOM first (the frontend's), then the provenance (added after the build).
+    const wanted = specs.filter((s) => output === 'push' || s.type !== 'provenance' || s.inlineOnly !== true).sort((a, b) => (a.type === b.type ? 0 : a.type === 'sbom' ? -1 : 1));
+    if (wanted.length === 0) return undefined;
+    return reportStep(deps.progress, 'exporting attestation manifest', async (step) => {
+      const statements: Statement[] = [];
+      for (const spec of wanted) statements.push(await statementOf(spec, image, names, { ...deps, ...made, step }));
+      return writeAttestationManifest(image, statements, {
+        ociArtifact: options.ociArtifact ?? true,
+        ...(options.referrers === true && output === 'push' ? { referrers: true } : {}),
+        store: deps.store.content,
+        signal: deps.signal,
       });
+    });
+  };
+  return {
+    manifest,
+    async attest(image, names, output, options) {
+      const attestation = await manifest(image, names, output, options);
+      if (attestation === undefined) return undefined;
+      const indexAnnotations = options.annotations === undefined ? {} : { indexAnnotations: options.annotations.index };
+      return attestedIndex(image, attestation, { ...indexAnnotations, store: deps.store.content, signal: deps.signal });
     },
   };
 }

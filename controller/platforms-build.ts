@@ -30,9 +30,6 @@ function checkPlatformsRequest(request: BuildRequest): void {
     // BuildKit's docker exporter refuses an image index with this message.
     if (o.type === 'docker' || o.type === 'load') throw new ExportError('docker exporter does not currently support exporting manifest lists');
   }
-  if ((request.attestations ?? []).some((a) => a.type !== 'provenance' || a.inlineOnly !== true)) {
-    throw new UsageError('Cannot attach attestations to an image of several platforms', { hint: 'build each platform with its own --platform to attest it' });
-  }
 }
 
 /** onceWarnings passes each warning on once: every platform's compilation finds the Dockerfile's warnings again. */

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { ExportError } from '../base/errors.js';
 import { formatPlatform, type Platform } from '../base/oci.js';
 import { normalizePlatform } from '../base/platform.js';
-import { storePlatformIndex, writeLocalDir, writeOciIndexArchive, writeRootfsTars, type BuiltImage, type PlatformIndex } from '../exporter/index.js';
+import { pushAttestationManifest, storePlatformIndex, writeLocalDir, writeOciIndexArchive, writeRootfsTars, type AttestationManifest, type BuiltImage, type PlatformIndex } from '../exporter/index.js';
+import type { AttestedOutput } from './attestations.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import { createImageBuilder, exportEpoch, heldBy, type ExportDeps, type ExportSubject, type ExportSummary } from './outputs.js';
 import { groupPushTargets, pushBuiltImage, storeBlobOpener } from './push-output.js';
@@ -35,18 +36,27 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
   const fetchAll = async (images: readonly BuiltImage[], step: string): Promise<void> => {
     for (const [i, image] of images.entries()) await subjects[i]?.subject.rootfs.fetch(image.manifest.layers, step);
   };
+  // One attestation manifest per platform's image, made by that platform's build (its own provenance and SBOM).
+  const attestationsOf = async (images: readonly BuiltImage[], names: readonly string[], output: AttestedOutput, o: ImageExportOptions): Promise<(AttestationManifest | undefined)[]> => {
+    const out: (AttestationManifest | undefined)[] = [];
+    for (const [i, image] of images.entries()) out.push(await subjects[i]?.subject.attester?.manifest(image, names, output, o));
+    return out;
+  };
   let summary: ExportSummary = { names: [] };
   for (const output of outputs) {
     switch (output.type) {
       case 'image': {
         // As for one platform: an index kept only here lists its layers uncompressed, by digest.
         const images = await imagesFor(output.push ? output.image : { ...output.image, compression: 'uncompressed', forceCompression: true }, !output.push);
-        const index = await storePlatformIndex(images, store.content, { ...indexAnnotations(output.image), signal });
+        const kept = await storePlatformIndex(images, store.content, { ...indexAnnotations(output.image), signal });
         const names = output.names.map((n) => formatReference(parseReference(n)));
         await reportStep(progress, `naming to ${names.join(', ') || 'image store'}`, async (step) => {
           if (!output.push) await fetchAll(images, step);
-          await storeIndex(index, names, subjects, store);
+          await storeIndex(kept, names, subjects, store);
         });
+        // As for one platform, attestations go to the pushed index only; the image store keeps the images.
+        const attestations = output.push ? await attestationsOf(images, names, 'push', output.image) : [];
+        const index = attestations.some((a) => a !== undefined) ? await storePlatformIndex(images, store.content, { ...indexAnnotations(output.image), attestations, signal }) : kept;
         let pushedDigest: string | undefined;
         for (const target of output.push ? groupPushTargets(names) : []) {
           const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
@@ -57,6 +67,9 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
             for (const [i, image] of images.entries()) {
               const rootfs = subjects[i]?.subject.rootfs;
               await pushBuiltImage(image, byDigest, { registry, store, signal, ...(rootfs === undefined ? {} : { fetch: (blob) => rootfs.fetch([blob], step) }) });
+              // Its attestation manifest follows the image it names as subject.
+              const attestation = attestations[i];
+              if (attestation !== undefined) await pushAttestationManifest(attestation, image, target.ref, storeBlobOpener(store), { registry, signal });
             }
             const pushed = await registry.pushImage(
               target.ref,
@@ -72,8 +85,9 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
       }
       case 'oci': {
         const images = await imagesFor(output.image);
-        const index = await storePlatformIndex(images, store.content, { ...indexAnnotations(output.image), signal });
         const names = output.names.map((n) => formatReference(parseReference(n)));
+        const attestations = await attestationsOf(images, names, 'oci', output.image);
+        const index = await storePlatformIndex(images, store.content, { ...indexAnnotations(output.image), attestations, signal });
         await reportStep(progress, 'exporting to oci image format', async (step) => {
           await fetchAll(images, step);
           const dest = output.dest === '-' ? process.stdout : output.dest;

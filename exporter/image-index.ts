@@ -4,6 +4,7 @@ import { digestOf } from '../base/digest.js';
 import { MEDIA_TYPES, type Descriptor, type ImageIndex } from '../base/oci.js';
 import type { ContentIngester, ContentProvider } from '../cache/index.js';
 import { archiveTar, writeStreamTo, type ArchiveFile } from './archive-tar.js';
+import type { AttestationManifest } from './attestation/index.js';
 import type { BuiltImage } from './image.js';
 import { tarEntries } from './layer/index.js';
 import { walkMerged } from './merged-walk.js';
@@ -14,6 +15,8 @@ import type { TreeEntry } from './tree-entry.js';
 /** PlatformIndex is the image index of several platforms' images, stored in the content store. */
 export interface PlatformIndex {
   readonly images: readonly BuiltImage[];
+  /** Each image's attestation manifest, if it has one (by the images' order). */
+  readonly attestations: readonly (AttestationManifest | undefined)[];
   readonly index: ImageIndex;
   readonly bytes: Uint8Array;
   readonly descriptor: Descriptor;
@@ -21,27 +24,31 @@ export interface PlatformIndex {
 
 /**
  * storePlatformIndex writes the OCI image index listing each image manifest with its platform, in the order of the
- * images (the order the platforms were asked in, as BuildKit lists them).
+ * images (the order the platforms were asked in, as BuildKit lists them), then the images' attestation manifests.
  */
 export async function storePlatformIndex(
   images: readonly BuiltImage[],
   store: ContentIngester,
-  o: { readonly annotations?: Readonly<Record<string, string>>; readonly signal: AbortSignal },
+  o: { readonly annotations?: Readonly<Record<string, string>>; readonly attestations?: readonly (AttestationManifest | undefined)[]; readonly signal: AbortSignal },
 ): Promise<PlatformIndex> {
+  const attestations = o.attestations ?? [];
   const annotations = o.annotations === undefined || Object.keys(o.annotations).length === 0 ? {} : { annotations: { ...o.annotations } };
   const index: ImageIndex = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociIndex,
-    manifests: images.map((i) => {
-      const { mediaType, digest, size, platform } = i.manifestDescriptor;
-      return { mediaType, digest, size, ...(platform === undefined ? {} : { platform }) };
-    }),
+    manifests: [
+      ...images.map((i) => {
+        const { mediaType, digest, size, platform } = i.manifestDescriptor;
+        return { mediaType, digest, size, ...(platform === undefined ? {} : { platform }) };
+      }),
+      ...attestations.flatMap((a) => (a === undefined ? [] : [a.descriptor])),
+    ],
     ...annotations,
   };
   const bytes = Buffer.from(canonicalJson(index));
   const digest = digestOf(bytes);
   await store.writeBlob(bytes, { digest, size: bytes.length }, { signal: o.signal });
-  return { images, index, bytes, descriptor: { mediaType: MEDIA_TYPES.ociIndex, digest, size: bytes.length } };
+  return { images, attestations, index, bytes, descriptor: { mediaType: MEDIA_TYPES.ociIndex, digest, size: bytes.length } };
 }
 
 /** writeOciIndexArchive writes an OCI image layout whose index.json names the image index of every platform's image. */
@@ -55,6 +62,12 @@ export async function writeOciIndexArchive(
   if (first === undefined) throw new RangeError('an image index lists at least one image');
   const blobs = new Map<string, ArchiveFile>();
   for (const image of platformIndex.images) for (const f of ociLayoutFiles(image, store, [])) if (f.name.startsWith('blobs/')) blobs.set(f.name, f);
+  for (const a of platformIndex.attestations) {
+    for (const blob of a === undefined ? [] : [a, a.config, ...a.layers]) {
+      const name = blobPathOf(blob.descriptor.digest);
+      blobs.set(name, { name, size: blob.bytes.length, content: () => blob.bytes });
+    }
+  }
   const indexName = blobPathOf(platformIndex.descriptor.digest);
   blobs.set(indexName, { name: indexName, size: platformIndex.bytes.length, content: () => platformIndex.bytes });
   // index.json lists the image index once per name, as it lists a single image.

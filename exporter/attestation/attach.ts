@@ -23,15 +23,25 @@ export interface StoredBlob {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * AttestationManifest is the stored attestation manifest of one image: its descriptor carries the reference
+ * annotations and the unknown platform, as an image index lists it.
+ */
+export interface AttestationManifest extends StoredBlob {
+  readonly config: StoredBlob;
+  readonly layers: readonly StoredBlob[];
+  /** The manifest names its image as subject (OCI artifact form), so it can be listed as a referrer. */
+  readonly subject: boolean;
+  /** A push also lists the manifest as a referrer of its image (`attestation-referrers=true`). */
+  readonly referrers: boolean;
+}
+
 /** AttestedImage is an image with its attestation manifest, both listed by an image index; every blob is stored. */
 export interface AttestedImage {
   readonly image: BuiltImage;
-  /** The attestation manifest; its descriptor carries the reference annotations and the unknown platform. */
-  readonly attestation: StoredBlob & { readonly config: StoredBlob; readonly layers: readonly StoredBlob[]; readonly subject: boolean };
+  readonly attestation: AttestationManifest;
   /** The image index listing the image manifest (with its platform) and then the attestation manifest. */
   readonly index: StoredBlob;
-  /** A push also lists the attestation manifest as a referrer of the image (`attestation-referrers=true`). */
-  readonly referrers: boolean;
 }
 
 /** AttachOptions control the attestation manifest's form and where its blobs go. */
@@ -60,7 +70,7 @@ function goPlatform(p: Platform): Platform {
   return { architecture, os, ...rest };
 }
 
-async function store(bytes: Uint8Array, mediaType: string, o: AttachOptions): Promise<StoredBlob> {
+async function store(bytes: Uint8Array, mediaType: string, o: Pick<AttachOptions, 'store' | 'signal'>): Promise<StoredBlob> {
   const digest = digestOf(bytes);
   await o.store.writeBlob(bytes, { digest, size: bytes.length }, { signal: o.signal });
   return { bytes, descriptor: { mediaType, digest, size: bytes.length } };
@@ -72,11 +82,10 @@ function attestationConfig(layers: readonly StoredBlob[]): Buffer {
 }
 
 /**
- * attachAttestations stores the statements as the layers of an attestation manifest about `image` (each annotated with
- * its predicate type) and an image index listing the image and then the attestation manifest, as BuildKit's image
- * exporter lays them out.
+ * writeAttestationManifest stores the statements as the layers of an attestation manifest about `image`, each
+ * annotated with its predicate type, as BuildKit's image exporter writes them.
  */
-export async function attachAttestations(image: BuiltImage, statements: readonly Statement[], o: AttachOptions): Promise<AttestedImage> {
+export async function writeAttestationManifest(image: BuiltImage, statements: readonly Statement[], o: Omit<AttachOptions, 'indexAnnotations'>): Promise<AttestationManifest> {
   const layers: StoredBlob[] = [];
   for (const statement of statements) {
     const blob = await store(Buffer.from(JSON.stringify(statement)), IN_TOTO_MEDIA_TYPE, o);
@@ -93,7 +102,7 @@ export async function attachAttestations(image: BuiltImage, statements: readonly
     ...(o.ociArtifact ? { subject: { mediaType: subjectType, digest: subjectDigest, size: subjectSize } } : {}),
   };
   const stored = await store(indented(manifest), MEDIA_TYPES.ociManifest, o);
-  const attestation = {
+  return {
     ...stored,
     descriptor: {
       ...stored.descriptor,
@@ -103,14 +112,34 @@ export async function attachAttestations(image: BuiltImage, statements: readonly
     config,
     layers,
     subject: o.ociArtifact,
+    referrers: o.referrers === true,
   };
+}
+
+/**
+ * indexEntries lists images and their attestation manifests as BuildKit's image index does: every image manifest with
+ * its platform, then the attestation manifests.
+ */
+export function indexEntries(images: readonly BuiltImage[], attestations: readonly (AttestationManifest | undefined)[]): Descriptor[] {
+  const entries: Descriptor[] = images.map((image) => {
+    const { mediaType, digest, size, platform } = image.manifestDescriptor;
+    return { mediaType, digest, size, ...(platform === undefined ? {} : { platform: goPlatform(platform) }) };
+  });
+  for (const a of attestations) if (a !== undefined) entries.push(a.descriptor);
+  return entries;
+}
+
+/** attestedIndex stores the image index of one image and its attestation manifest. */
+export async function attestedIndex(image: BuiltImage, attestation: AttestationManifest, o: Pick<AttachOptions, 'indexAnnotations' | 'store' | 'signal'>): Promise<AttestedImage> {
   const annotations = o.indexAnnotations === undefined || Object.keys(o.indexAnnotations).length === 0 ? {} : { annotations: { ...o.indexAnnotations } };
-  const { mediaType, digest, size, platform } = image.manifestDescriptor;
-  const index = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.ociIndex,
-    manifests: [{ mediaType, digest, size, ...(platform === undefined ? {} : { platform: goPlatform(platform) }) }, attestation.descriptor],
-    ...annotations,
-  };
-  return { image, attestation, index: await store(indented(index), MEDIA_TYPES.ociIndex, o), referrers: o.referrers === true };
+  const index = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: indexEntries([image], [attestation]), ...annotations };
+  return { image, attestation, index: await store(indented(index), MEDIA_TYPES.ociIndex, o) };
+}
+
+/**
+ * attachAttestations stores the attestation manifest of `image` and an image index listing the image and then the
+ * attestation manifest.
+ */
+export async function attachAttestations(image: BuiltImage, statements: readonly Statement[], o: AttachOptions): Promise<AttestedImage> {
+  return attestedIndex(image, await writeAttestationManifest(image, statements, o), o);
 }

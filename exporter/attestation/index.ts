@@ -27,6 +27,9 @@ export {
 } from './statement.js';
 export {
   attachAttestations,
+  attestedIndex,
+  indexEntries,
+  writeAttestationManifest,
   ATTESTATION_ARTIFACT_TYPE,
   ATTESTATION_REFERENCE_TYPE,
   EMPTY_JSON_MEDIA_TYPE,
@@ -34,9 +37,10 @@ export {
   REFERENCE_TYPE_ANNOTATION,
   UNKNOWN_PLATFORM,
   type AttachOptions,
+  type AttestationManifest,
   type AttestedImage,
   type StoredBlob,
 } from './attach.js';
-export { pushAttestedImage, type PushAttestedOptions } from './push.js';
+export { pushAttestationManifest, pushAttestedImage, type PushAttestedOptions } from './push.js';
 export { pushReferrers, type ReferrersOutcome } from './referrers.js';
 export { provenanceV1, SLSA_PROVENANCE_V1, BUILD_TYPE_V1, type ProvenancePredicateV1 } from './provenance-v1.js';

@@ -1,7 +1,8 @@
 import { InternalError, RegistryError } from '../../base/errors.js';
 import { MEDIA_TYPES, type Descriptor } from '../../base/oci.js';
 import { referrersTag, type Reference, type RegistryClient } from '../../registry/index.js';
-import { ATTESTATION_ARTIFACT_TYPE, type AttestedImage } from './attach.js';
+import type { BuiltImage } from '../image.js';
+import { ATTESTATION_ARTIFACT_TYPE, type AttestationManifest } from './attach.js';
 
 /** ReferrersOutcome says how a pushed attestation manifest became a referrer of its image. */
 export type ReferrersOutcome = 'api' | 'tag';
@@ -20,9 +21,9 @@ function referrerEntries(bytes: Uint8Array): Descriptor[] {
  * manifest is added to the image index under the fallback tag `sha256-HEX` of the image, as the distribution spec's
  * referrers tag schema says (the other referrers listed there are kept).
  */
-export async function pushReferrers(attested: AttestedImage, ref: Reference, o: { registry: RegistryClient; signal: AbortSignal }): Promise<ReferrersOutcome> {
-  if (!attested.attestation.subject) throw new InternalError('Cannot list an attestation manifest as a referrer: it names no subject (oci-artifact=false)');
-  const subject = attested.image.manifestDescriptor.digest;
+export async function pushReferrers(attestation: AttestationManifest, image: BuiltImage, ref: Reference, o: { registry: RegistryClient; signal: AbortSignal }): Promise<ReferrersOutcome> {
+  if (!attestation.subject) throw new InternalError('Cannot list an attestation manifest as a referrer: it names no subject (oci-artifact=false)');
+  const subject = image.manifestDescriptor.digest;
   const repo: Reference = { registry: ref.registry, repository: ref.repository };
   if ((await o.registry.referrers(repo, subject, { signal: o.signal })) !== undefined) return 'api';
   const tagged: Reference = { ...repo, tag: referrersTag(subject) };
@@ -32,7 +33,7 @@ export async function pushReferrers(attested: AttestedImage, ref: Reference, o: 
   } catch (err) {
     if (!(err instanceof RegistryError && err.status === 404)) throw err;
   }
-  const { descriptor } = attested.attestation;
+  const { descriptor } = attestation;
   if (listed.some((d) => d.digest === descriptor.digest)) return 'tag';
   const entry: Descriptor & { artifactType: string } = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size, artifactType: ATTESTATION_ARTIFACT_TYPE };
   const index = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [...listed, entry] };
