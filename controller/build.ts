@@ -194,7 +194,7 @@ async function attemptBuild(
   });
   const job = { id: randomBytes(8).toString('hex'), signal, progress };
   const transfer = { store, registry: registry.client, locations: registry.locations, signal, progress };
-  const imported = await importCaches(request.cacheFrom ?? [], transfer);
+  const imported = await importCaches(request.cacheFrom ?? [], transfer, platform);
   let result: SolvedResult = { kind: 'snapshot', snapshotId: null };
   let outcome: SolveOutcome<SolvedRef> | undefined;
   if (definition.root !== null) {

@@ -1,5 +1,5 @@
 import { TbuildError } from '../base/errors.js';
-import type { ImageConfig } from '../base/oci.js';
+import type { ImageConfig, Platform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { INLINE_CACHE_FIELD, type CacheConfig } from '../cache/index.js';
 import { buildCacheConfig, pushCacheArtifact, writeCacheArtifact, writeCacheLayout, type CacheExportRecord, type ExportLayer } from '../exporter/index.js';
@@ -34,13 +34,13 @@ export interface CacheTransferDeps {
 }
 
 /** importCaches loads every `--cache-from`; a missing or invalid cache is skipped with a warning. */
-export async function importCaches(specs: readonly CacheImportSpec[], deps: CacheTransferDeps): Promise<ImportedCache | undefined> {
+export async function importCaches(specs: readonly CacheImportSpec[], deps: CacheTransferDeps, platform: Platform): Promise<ImportedCache | undefined> {
   if (specs.length === 0) return undefined;
   const loaded: LoadedCache[] = [];
   for (const spec of specs) {
     const source = spec.type === 'registry' ? registryCacheSource(spec.ref, deps.registry) : localCacheSource(spec.src);
     try {
-      const cache = await reportStep(deps.progress, `importing cache manifest from ${source.name}`, () => loadCache(source, { signal: deps.signal }));
+      const cache = await reportStep(deps.progress, `importing cache manifest from ${source.name}`, () => loadCache(source, { signal: deps.signal, platform }));
       if (cache === undefined) warn(deps, `No build cache found at "${source.name}"`);
       else {
         loaded.push(cache);

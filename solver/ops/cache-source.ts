@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { digestHex, digestOf, isDigest, type Digest } from '../../base/digest.js';
 import { ContentError, errnoCode } from '../../base/errors.js';
-import { MEDIA_TYPES, type Descriptor } from '../../base/oci.js';
+import { formatPlatform, MEDIA_TYPES, type Descriptor, type Platform } from '../../base/oci.js';
+import { normalizePlatform } from '../../base/platform.js';
 import { CACHE_CONFIG_MEDIA_TYPE, checkCacheConfig, INLINE_CACHE_FIELD, type CacheConfig } from '../../cache/index.js';
 import type { RegistryClient } from '../../registry/index.js';
 import { parseReference } from '../../registry/index.js';
@@ -57,7 +58,7 @@ export function localCacheSource(dir: string): CacheDocumentSource {
 /** loadCache reads and validates the cache config of a source; a missing cache yields undefined. */
 export async function loadCache(
   source: CacheDocumentSource,
-  options: { signal: AbortSignal },
+  options: { signal: AbortSignal; /** The platform built: an index of several platforms' images gives that image's inline cache. */ platform?: Platform },
 ): Promise<LoadedCache | undefined> {
   let bytes: Uint8Array;
   try {
@@ -68,7 +69,7 @@ export async function loadCache(
     throw err;
   }
   let doc = parseJson(bytes, 'the cache manifest');
-  const image = imageOfIndex(doc);
+  const image = imageOfIndex(doc, options.platform);
   // An image index (an image pushed with attestations) carries its inline cache in the image's own config.
   if (image !== undefined) doc = parseJson(await source.document(options.signal, image.digest), 'the image manifest');
   const entries = Array.isArray(doc['manifests']) ? doc['manifests'] : undefined;
@@ -88,12 +89,21 @@ export async function loadCache(
 
 /**
  * imageOfIndex picks the image manifest of an image index that is no cache index (it lists no cache config): the
- * first entry that is not an attestation manifest (platform unknown/unknown).
+ * image of the platform built, else the first entry that is not an attestation manifest (platform unknown/unknown).
  */
-function imageOfIndex(doc: Record<string, unknown>): Descriptor | undefined {
+function imageOfIndex(doc: Record<string, unknown>, platform: Platform | undefined): Descriptor | undefined {
   const entries: unknown[] = Array.isArray(doc['manifests']) ? doc['manifests'] : [];
   if (entries.some((e) => asDescriptor(e)?.mediaType === CACHE_CONFIG_MEDIA_TYPE)) return undefined;
-  const image = entries.find((e) => isRecord(e) && !(isRecord(e['platform']) && e['platform']['os'] === 'unknown'));
+  const wanted = platform === undefined ? undefined : formatPlatform(normalizePlatform(platform));
+  const platformOf = (e: unknown): string | undefined => {
+    if (!isRecord(e) || !isRecord(e['platform'])) return undefined;
+    const { os, architecture, variant } = e['platform'];
+    if (typeof os !== 'string' || typeof architecture !== 'string') return undefined;
+    return formatPlatform(normalizePlatform({ os, architecture, ...(typeof variant === 'string' && variant !== '' ? { variant } : {}) }));
+  };
+  const image =
+    entries.find((e) => wanted !== undefined && platformOf(e) === wanted) ??
+    entries.find((e) => isRecord(e) && !(isRecord(e['platform']) && e['platform']['os'] === 'unknown'));
   const d = asDescriptor(image);
   return d !== undefined && IMAGE_MANIFEST_TYPES.has(d.mediaType) ? d : undefined;
 }

@@ -5,9 +5,11 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect } from 'vitest';
 import { run } from '../../helpers/cli.js';
 import { buildkitSuite, file, ok, type BuildkitSuite } from './harness.js';
+import { readTarToMap, type TarMember } from './fixtures.js';
 
 /** CACHE_DOCKERFILE is the Dockerfile of testCacheImportExport and testImageManifestCacheImportExport. */
 const CACHE_DOCKERFILE = `
@@ -22,6 +24,16 @@ COPY --from=base unique /
 
 /** REPRODUCIBLE_DOCKERFILE is the Dockerfile of testImportExportReproducibleIDs. */
 const REPRODUCIBLE_DOCKERFILE = '\nFROM busybox\nENV foo=bar\nCOPY foo /\nRUN echo bar > bar\n';
+
+/** MULTI_PLATFORM_DOCKERFILE is the Dockerfile of testCacheMultiPlatformImportExport. */
+const MULTI_PLATFORM_DOCKERFILE = `
+FROM --platform=$BUILDPLATFORM busybox AS base
+ARG TARGETARCH
+RUN echo -n $TARGETARCH> arch && cat /dev/urandom | head -c 100 | sha256sum > unique
+FROM scratch
+COPY --from=base unique /
+COPY --from=base arch /
+`;
 
 describe('BuildKit dockerfile_cache_test.go (cache export and import)', () => {
   const suite = buildkitSuite('dockerfile_cache_test.go');
@@ -76,6 +88,28 @@ COPY --from=base2 /foo /f
   port('testCacheImportExport', async () => {
     const target = `${env.registry.host}/buildkit/testexportdf:latest`;
     await exportThenImport(suite, target, `type=registry,ref=${target}`);
+  });
+
+  // dockerfile_cache_test.go testCacheMultiPlatformImportExport: BuildKit reads the pushed images through its content
+  // provider; here skopeo copies every platform's image of the pushed index into a layout that is read.
+  port('testCacheMultiPlatformImportExport', async () => {
+    const target = `${env.registry.host}/buildkit/testexportdf:multi`;
+    const d = await context({ Dockerfile: MULTI_PLATFORM_DOCKERFILE });
+    const push = (extra: readonly string[]) =>
+      build({ dir: d, output: 'none', args: ['--platform', 'linux/amd64,linux/arm/v7', '--output', `type=image,push=true,name=${target}-img`, '--cache-to', 'type=inline', ...extra] });
+    ok(await push([]));
+    const first = await readPushed(env.tmp.path, `${target}-img`, 'first');
+    expect(first.layers.size).toBe(2);
+    expect(first.file('linux/amd64', 1, 'arch')).toBe('amd64');
+    expect(first.file('linux/amd64', 0, 'unique')).not.toBe(first.file('linux/arm/v7', 0, 'unique'));
+    await ensurePruneAll(suite);
+    ok(await push(['--cache-from', `${target}-img`]));
+    const second = await readPushed(env.tmp.path, `${target}-img`, 'second');
+    expect(second.file('linux/arm/v7', 1, 'arch')).toBe('arm');
+    expect(second.file('linux/amd64', 0, 'unique')).toBe(first.file('linux/amd64', 0, 'unique'));
+    expect(second.file('linux/arm/v7', 0, 'unique')).toBe(first.file('linux/arm/v7', 0, 'unique'));
+    // Each platform's image has the same layers; the index digest itself differs (see NOT-PORTED.md).
+    expect(second.layerDigests).toEqual(first.layerDigests);
   });
 
   // dockerfile_cache_test.go testImportExportReproducibleIDs: BuildKit reads the containerd images' targets; here each
@@ -153,4 +187,35 @@ async function checkAllReleasable(suite: BuildkitSuite, checkContent: boolean): 
 /** listIfExists lists a folder of the store, which is made when first needed. */
 async function listIfExists(dir: string): Promise<string[]> {
   return existsSync(dir) ? readdir(dir) : [];
+}
+
+/** PushedImages is an image index read back from the registry: its digest and each platform's layers' files. */
+interface PushedImages {
+  readonly layerDigests: Readonly<Record<string, readonly string[]>>;
+  readonly layers: ReadonlyMap<string, readonly Map<string, TarMember>[]>;
+  file(platform: string, layer: number, name: string): string | undefined;
+}
+
+/** readPushed copies every platform's image of an index into an OCI layout and reads each image's layers. */
+async function readPushed(tmp: string, ref: string, name: string): Promise<PushedImages> {
+  const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+  expect(raw.code, raw.stderr).toBe(0);
+  const index = JSON.parse(raw.stdout) as { manifests: { digest: string; platform?: { os: string; architecture: string; variant?: string } }[] };
+  const layout = join(tmp, `pushed-${name}`);
+  const copy = await run('skopeo', ['copy', '--quiet', '--multi-arch', 'all', '--src-tls-verify=false', `docker://${ref}`, `oci:${layout}:x`]);
+  expect(copy.code, copy.stderr).toBe(0);
+  const blob = async (digest: string): Promise<Buffer> => readFile(join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length)));
+  const layers = new Map<string, Map<string, TarMember>[]>();
+  const layerDigests: Record<string, string[]> = {};
+  for (const m of index.manifests) {
+    const p = m.platform;
+    if (p === undefined || p.os === 'unknown') continue;
+    const manifest = JSON.parse((await blob(m.digest)).toString()) as { layers: { digest: string }[] };
+    const files: Map<string, TarMember>[] = [];
+    for (const l of manifest.layers) files.push(await readTarToMap(gunzipSync(await blob(l.digest))));
+    const platform = [p.os, p.architecture, ...(p.variant === undefined ? [] : [p.variant])].join('/');
+    layers.set(platform, files);
+    layerDigests[platform] = manifest.layers.map((l) => l.digest);
+  }
+  return { layerDigests, layers, file: (platform, layer, file) => layers.get(platform)?.[layer]?.get(file)?.data.toString().trim() };
 }
