@@ -118,10 +118,9 @@ async function resolveBase(ctx: CompileContext, index: number, name: string, pla
 }
 
 /** stageLabel is the stage's name in vertex names: its name, `stage-N`, or nothing for a one-stage Dockerfile. */
-function stageLabel(ctx: CompileContext, index: number, platform: Platform | undefined): string {
-  const name = ctx.stages.length === 1 ? '' : (ctx.stages[index]?.from.stageName?.toLowerCase() ?? `stage-${index}`);
-  // Several platforms built together: BuildKit names the stage's platform first.
-  return platform === undefined ? name : [formatPlatform(normalizePlatform(platform)), name].filter((s) => s !== '').join(' ');
+function stageLabel(ctx: CompileContext, index: number): string {
+  if (ctx.stages.length === 1) return '';
+  return ctx.stages[index]?.from.stageName?.toLowerCase() ?? `stage-${index}`;
 }
 
 /** buildStage compiles one stage: resolves its base, runs inherited ONBUILD triggers, then its instructions. */
@@ -140,7 +139,8 @@ export async function buildStage(ctx: CompileContext, index: number): Promise<St
     ...base.state,
     index,
     name,
-    label: stageLabel(ctx, index, ctx.options.platformPrefix === true ? platform : undefined),
+    label: stageLabel(ctx, index),
+    ...(ctx.options.platformPrefix === true ? { namePlatform: platform } : {}),
     ignoreCache: ctx.options.noCache === true || (name !== undefined && filter.includes(name)),
     cmdIndex: 0,
     cmdTotal: (base.kind === 'image' ? 1 : 0) + items.filter((i) => LAYER_KINDS.has(i.instruction.kind)).length,

@@ -275,3 +275,20 @@ describe('golden graphs', () => {
     });
   }
 });
+
+describe('step names of one of several platforms', () => {
+  it('start with the stage platform, and name the target when the stage declares its TARGET arguments', async () => {
+    const text = `FROM --platform=$BUILDPLATFORM busybox AS build
+RUN echo plain
+ARG TARGETARCH
+RUN echo $TARGETARCH
+FROM busybox
+COPY --from=build / /
+`;
+    const over = { targetPlatform: { os: 'linux', architecture: 'arm64' }, buildPlatform: { os: 'linux', architecture: 'amd64' }, platformPrefix: true };
+    const names = vertices((await compileDockerfile(text, options(over))).root).map((v) => v.metadata.name);
+    expect(names, names.join('; ')).toContain('[linux/amd64 build 2/3] RUN echo plain');
+    expect(names).toContain('[linux/amd64->arm64 build 3/3] RUN echo arm64');
+    expect(names).toContain('[linux/arm64 stage-1 2/2] COPY --from=build / /');
+  });
+});
