@@ -10,7 +10,7 @@ import type { ImageExportOptions, OutputSpec } from './request.js';
 import type { Store } from './store.js';
 import { reportStep } from './progress-step.js';
 import type { SolvedRootfs } from './solved-rootfs.js';
-import type { ImageAttester } from './attestations.js';
+import { attestedLayers, type ImageAttester } from './attestations.js';
 
 /** ExportSubject is a solved build: its filesystem and the image config the Dockerfile described. */
 export interface ExportSubject {
@@ -151,14 +151,17 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
       }
       // As BuildKit's local and tar exporters, every file is given the epoch as its time.
       case 'local':
-        await reportStep(deps.progress, `copying files to ${output.dest}`, async (step) =>
-          writeLocalDir(await rootfs.snapshots(step), output.dest, { ...exportEpoch(output, subject.sourceDateEpoch), signal }),
-        );
+        await reportStep(deps.progress, `copying files to ${output.dest}`, async (step) => {
+          // Attestations go into the folder as files, as BuildKit's local exporter writes them.
+          await using fs = await attestedLayers(subject.attester, await rootfs.snapshots(step), exportEpoch(output, subject.sourceDateEpoch));
+          await writeLocalDir(fs.layers, output.dest, { ...exportEpoch(output, subject.sourceDateEpoch), signal });
+        });
         break;
       case 'tar':
-        await reportStep(deps.progress, 'sending tarball', async (step) =>
-          writeRootfsTar(await rootfs.snapshots(step), destOf(output.dest), { ...exportEpoch(output, subject.sourceDateEpoch), signal }),
-        );
+        await reportStep(deps.progress, 'sending tarball', async (step) => {
+          await using fs = await attestedLayers(subject.attester, await rootfs.snapshots(step), exportEpoch(output, subject.sourceDateEpoch));
+          await writeRootfsTar(fs.layers, destOf(output.dest), { ...exportEpoch(output, subject.sourceDateEpoch), signal });
+        });
         break;
     }
   }

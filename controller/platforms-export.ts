@@ -3,7 +3,7 @@ import { ExportError } from '../base/errors.js';
 import { formatPlatform, type Platform } from '../base/oci.js';
 import { normalizePlatform } from '../base/platform.js';
 import { pushAttestationManifest, storePlatformIndex, writeLocalDir, writeOciIndexArchive, writeRootfsTars, type AttestationManifest, type BuiltImage, type PlatformIndex } from '../exporter/index.js';
-import type { AttestedOutput } from './attestations.js';
+import { attestedLayers, type AttestedLayers, type AttestedOutput } from './attestations.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import { createImageBuilder, exportEpoch, heldBy, type ExportDeps, type ExportSubject, type ExportSummary } from './outputs.js';
 import { groupPushTargets, pushBuiltImage, storeBlobOpener } from './push-output.js';
@@ -37,7 +37,7 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
     for (const [i, image] of images.entries()) await subjects[i]?.subject.rootfs.fetch(image.manifest.layers, step);
   };
   // One attestation manifest per platform's image, made by that platform's build (its own provenance and SBOM).
-  const attestationsOf = async (images: readonly BuiltImage[], names: readonly string[], output: AttestedOutput, o: ImageExportOptions): Promise<(AttestationManifest | undefined)[]> => {
+  const attestationsOf = async (images: readonly BuiltImage[], names: readonly string[], output: Exclude<AttestedOutput, 'files'>, o: ImageExportOptions): Promise<(AttestationManifest | undefined)[]> => {
     const out: (AttestationManifest | undefined)[] = [];
     for (const [i, image] of images.entries()) out.push(await subjects[i]?.subject.attester?.manifest(image, names, output, o));
     return out;
@@ -102,15 +102,26 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
       case 'local':
         await reportStep(progress, `copying files to ${output.dest}`, async (step) => {
           for (const s of subjects) {
-            await writeLocalDir(await s.subject.rootfs.snapshots(step), join(output.dest, folderOf(s.platform)), { ...exportEpoch(output, s.subject.sourceDateEpoch), signal });
+            // Each platform's folder holds its own attestation files, as with BuildKit's platform-split.
+            await using fs = await attestedLayers(s.subject.attester, await s.subject.rootfs.snapshots(step), exportEpoch(output, s.subject.sourceDateEpoch));
+            await writeLocalDir(fs.layers, join(output.dest, folderOf(s.platform)), { ...exportEpoch(output, s.subject.sourceDateEpoch), signal });
           }
         });
         break;
       case 'tar':
         await reportStep(progress, 'sending tarball', async (step) => {
-          const platforms = [];
-          for (const s of subjects) platforms.push({ folder: folderOf(s.platform), layers: await s.subject.rootfs.snapshots(step) });
-          await writeRootfsTars(platforms, output.dest === '-' ? process.stdout : output.dest, { ...exportEpoch(output, first.subject.sourceDateEpoch), signal });
+          const held: AttestedLayers[] = [];
+          try {
+            const platforms = [];
+            for (const s of subjects) {
+              const fs = await attestedLayers(s.subject.attester, await s.subject.rootfs.snapshots(step), exportEpoch(output, s.subject.sourceDateEpoch));
+              held.push(fs);
+              platforms.push({ folder: folderOf(s.platform), layers: fs.layers });
+            }
+            await writeRootfsTars(platforms, output.dest === '-' ? process.stdout : output.dest, { ...exportEpoch(output, first.subject.sourceDateEpoch), signal });
+          } finally {
+            for (const fs of held) await fs[Symbol.asyncDispose]();
+          }
         });
         break;
     }

@@ -44,3 +44,4 @@ export {
 export { pushAttestationManifest, pushAttestedImage, type PushAttestedOptions } from './push.js';
 export { pushReferrers, type ReferrersOutcome } from './referrers.js';
 export { provenanceV1, SLSA_PROVENANCE_V1, BUILD_TYPE_V1, type ProvenancePredicateV1 } from './provenance-v1.js';
+export { ATTESTATION_FILE_NAMES, fileSubjects, writeAttestationLayer, type AttestationLayer } from './files.js';

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -229,5 +229,30 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('writes attestations as files at the root of local and tar outputs, about every file, as BuildKit does', async () => {
+    const dir = join(env.tmp.path, 'files-ctx');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY hello /hello\n');
+    await writeFile(join(dir, 'hello'), 'hello\n');
+    const out = join(env.tmp.path, 'files-out');
+    const local = await runTbuild(['build', ...base, '--sbom=true', '-o', `type=local,dest=${out}`, dir]);
+    expect(local.code, local.stderr).toBe(0);
+    // The default provenance is for pushes only: the SBOM alone is written.
+    const sbom = JSON.parse(await readFile(join(out, 'sbom.spdx.json'), 'utf8')) as Statement;
+    expect(sbom.predicateType).toBe('https://spdx.dev/Document');
+    expect(sbom.subject).toContainEqual({ name: 'hello', digest: { sha256: createHash('sha256').update('hello\n').digest('hex') } });
+    expect(sbom.subject.some((s) => s.name === 'bin/busybox')).toBe(true);
+    expect((await stat(join(out, 'sbom.spdx.json'))).mode & 0o777).toBe(0o600);
+    await expect(stat(join(out, 'provenance.json'))).rejects.toThrow(/ENOENT/);
+
+    const tar = join(env.tmp.path, 'files.tar');
+    const res = await runTbuild(['build', ...base, '--provenance=mode=min', '-o', `type=tar,dest=${tar}`, dir]);
+    expect(res.code, res.stderr).toBe(0);
+    const { stdout } = await execFileAsync('tar', ['-xOf', tar, 'provenance.json']);
+    const provenance = JSON.parse(stdout) as Statement;
+    expect(provenance.predicateType).toBe('https://slsa.dev/provenance/v0.2');
+    expect(provenance.subject.map((s) => s.name)).toContain('hello');
   });
 });
