@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { basename, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { formatPlatform, type Platform } from '../base/oci.js';
 import type { BuildRequest, OutputSpec } from '../controller/index.js';
@@ -11,6 +11,7 @@ import { parseAddHost, parseShmSize, parseUlimit } from './run-flags.js';
 import { parseBuildContext, parseCall, parsePrint, type CallFormat } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
+import type { Environment } from './command-io.js';
 
 /** BUILD_HELP is the text of `tbuild build --help`. */
 export const BUILD_HELP = `Usage: tbuild build [OPTIONS] PATH
@@ -75,9 +76,29 @@ Options:
 /** ProgressMode is how build progress is shown. */
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'rawjson' | 'quiet';
 
+/** BuildFlags is the request a command line asks for, before its Dockerfile is read and its context opened. */
+export type BuildFlags = Omit<BuildRequest, 'dockerfile' | 'context' | 'environment'>;
+
+/** ContextArg is the context a command line names: a folder (absolute), standard input (`-`) or a URL (git or http). */
+export type ContextArg = { readonly kind: 'folder'; readonly dir: string } | { readonly kind: 'stdin' } | { readonly kind: 'url'; readonly url: string };
+
+/**
+ * DockerfileArg is the Dockerfile a command line names: a file (absolute; default PATH/Dockerfile), standard input
+ * (`-f -`), or, with a context from standard input or a URL, a path inside it (null for its Dockerfile).
+ */
+export type DockerfileArg = { readonly kind: 'path'; readonly path: string } | { readonly kind: 'stdin' } | { readonly kind: 'in-context'; readonly path: string | null };
+
+/** CommandPlace is what parsing a command line reads of its process: the folder relative paths start from, and the environment. */
+export interface CommandPlace {
+  readonly cwd: string;
+  readonly env: Environment;
+}
+
 /** BuildCommand is a parsed `tbuild build` command line. */
 export interface BuildCommand {
-  readonly request: BuildRequest;
+  readonly request: BuildFlags;
+  readonly context: ContextArg;
+  readonly dockerfile: DockerfileArg;
   readonly progress: ProgressMode;
   readonly root: string | undefined;
   readonly iidfile: string | undefined;
@@ -95,16 +116,6 @@ export interface BuildCommand {
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly token: string | undefined;
-  /**
-   * Inputs that are not folders, as docker reads them: the Dockerfile from standard input (`-f -`); the context from
-   * standard input (`PATH` is `-`: a tar archive in any compression, or else a Dockerfile with an empty context);
-   * or the context at a URL (a git repository or an http(s) download). `file` is then the raw -f inside the
-   * context. The request's paths are filled in once they are fetched (see fetched-inputs.ts).
-   */
-  readonly input?:
-    | { readonly kind: 'dockerfile' }
-    | { readonly kind: 'context'; readonly file?: string }
-    | { readonly kind: 'url'; readonly url: string; readonly file?: string };
 }
 
 /** REMOTE_CONTEXT tells a context at a URL (git or http) from a folder, as docker build does. */
@@ -112,8 +123,9 @@ const REMOTE_CONTEXT = /^(https?:\/\/|git:\/\/|ssh:\/\/|git@|github\.com\/)/i;
 
 const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
 
-/** parseBuildCommand reads the arguments after `tbuild build`. */
-export function parseBuildCommand(args: readonly string[]): BuildCommand {
+/** parseBuildCommand reads the arguments after `tbuild build`; relative paths start from `place.cwd`. */
+export function parseBuildCommand(args: readonly string[], place: CommandPlace): BuildCommand {
+  const { cwd, env } = place;
   let parsed;
   try {
     parsed = parseArgs({
@@ -184,73 +196,73 @@ export function parseBuildCommand(args: readonly string[]): BuildCommand {
   const stdinDockerfile = v.file === '-';
   if (stdinContext && stdinDockerfile) throw new UsageError('Cannot read both the context and the Dockerfile from standard input');
   if (urlContext && stdinDockerfile) throw new UsageError('Cannot read the Dockerfile from standard input with a context at a URL');
-  const contextDir = stdinContext || urlContext ? '' : resolve(context ?? '.');
+  const contextArg: ContextArg = stdinContext ? { kind: 'stdin' } : urlContext ? { kind: 'url', url: context } : { kind: 'folder', dir: resolve(cwd, context ?? '.') };
+  const dockerfileArg: DockerfileArg =
+    stdinDockerfile ? { kind: 'stdin' }
+    : contextArg.kind !== 'folder' ? { kind: 'in-context', path: v.file ?? null }
+    : { kind: 'path', path: v.file === undefined ? join(contextArg.dir, 'Dockerfile') : resolve(cwd, v.file) };
   const tags = v.tag ?? [];
   const call = v.call === undefined ? undefined : parseCall(v.call);
-  const request: BuildRequest = {
-    contextDir,
-    dockerfile: stdinContext || urlContext || stdinDockerfile ? '' : v.file === undefined ? resolve(contextDir, 'Dockerfile') : resolve(v.file),
-    buildArgs: withSourceDateEpoch(parseBuildArgs(v['build-arg'] ?? [])),
+  const request: BuildFlags = {
+    buildArgs: parseBuildArgs(v['build-arg'] ?? [], env),
     ...(v.target === undefined ? {} : { target: v.target }),
     ...(v.platform === undefined ? {} : platformsOf(v.platform)),
-    outputs: withAnnotations(outputsFor(v.output ?? [], tags, v.push === true, v.load === true), parseAnnotations(v.annotation ?? [])),
+    outputs: withAnnotations(outputsFor(v.output ?? [], tags, v.push === true, v.load === true), parseAnnotations(v.annotation ?? [])).map((o) => inFolder(o, cwd)),
     ...(v.label === undefined ? {} : { labels: parseLabels(v.label) }),
-    attestations: parseAttestations({ attest: v.attest ?? [], provenance: v.provenance, sbom: v.sbom }),
+    attestations: parseAttestations({ attest: v.attest ?? [], provenance: v.provenance, sbom: v.sbom }, env),
     ...(v['add-host'] === undefined ? {} : { extraHosts: v['add-host'].map(parseAddHost) }),
     ...(v['shm-size'] === undefined ? {} : { shmSizeBytes: parseShmSize(v['shm-size']) }),
     ...(v.ulimit === undefined ? {} : { ulimits: v.ulimit.map(parseUlimit) }),
     noCache: v['no-cache'] === true,
     pull: v.pull === true,
     noCacheFilter: v['no-cache-filter'] ?? [],
-    cacheFrom: (v['cache-from'] ?? []).map(parseCacheFrom),
-    cacheTo: (v['cache-to'] ?? []).map(parseCacheTo),
-    ...(v.config === undefined ? {} : { registryConfigPath: resolve(v.config) }),
-    ...(v.secret === undefined ? {} : { secrets: v.secret.map(parseSecret) }),
-    ...(v.ssh === undefined ? {} : { ssh: v.ssh.map(parseSsh) }),
+    cacheFrom: (v['cache-from'] ?? []).map((c) => parseCacheFrom(c, cwd)),
+    cacheTo: (v['cache-to'] ?? []).map((c) => parseCacheTo(c, cwd)),
+    ...(v.config === undefined ? {} : { registryConfigPath: resolve(cwd, v.config) }),
+    ...(v.secret === undefined ? {} : { secrets: v.secret.flatMap((text) => parseSecret(text, place) ?? []) }),
+    ...(v.ssh === undefined ? {} : { ssh: v.ssh.map((text) => parseSsh(text, cwd)) }),
     ...(v.allow === undefined ? {} : { allow: v.allow.map(parseAllow) }),
     ...(v.network === undefined ? {} : { network: parseNetwork(v.network) }),
-    ...(v['build-context'] === undefined ? {} : { buildContexts: v['build-context'].map(parseBuildContext) }),
+    ...(v['build-context'] === undefined ? {} : { buildContexts: v['build-context'].map((c) => parseBuildContext(c, cwd)) }),
     ...(v.check === true ? { check: true } : {}),
     ...(v.print === undefined ? {} : { print: parsePrint(v.print) }),
     ...call?.request,
   };
   return {
     request,
+    context: contextArg,
+    dockerfile: dockerfileArg,
     progress: PROGRESS_MODES.find((m) => m === progress) ?? 'auto',
-    root: v.root === undefined ? undefined : resolve(v.root),
-    iidfile: v.iidfile,
-    metadataFile: v['metadata-file'],
+    root: v.root === undefined ? undefined : resolve(cwd, v.root),
+    iidfile: v.iidfile === undefined ? undefined : resolve(cwd, v.iidfile),
+    metadataFile: v['metadata-file'] === undefined ? undefined : resolve(cwd, v['metadata-file']),
     ociRuntime: runtime,
     debug: v.debug === true,
     callFormat: call?.format ?? 'text',
     callIgnoreStatus: call?.ignoreStatus ?? false,
     help,
-    builder: v.builder ?? (process.env['TBUILD_HOST'] || undefined),
-    tlsCaCert: v.tlscacert === undefined ? undefined : resolve(v.tlscacert),
-    tlsCert: v.tlscert === undefined ? undefined : resolve(v.tlscert),
-    tlsKey: v.tlskey === undefined ? undefined : resolve(v.tlskey),
-    token: v.token ?? (process.env['TBUILD_TOKEN'] || undefined),
-    ...(stdinDockerfile ? { input: { kind: 'dockerfile' as const } } : {}),
-    ...(stdinContext ? { input: { kind: 'context' as const, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
-    ...(urlContext && context !== undefined ? { input: { kind: 'url' as const, url: context, ...(v.file === undefined ? {} : { file: v.file }) } } : {}),
+    builder: v.builder ?? (env['TBUILD_HOST'] || undefined),
+    tlsCaCert: v.tlscacert === undefined ? undefined : resolve(cwd, v.tlscacert),
+    tlsCert: v.tlscert === undefined ? undefined : resolve(cwd, v.tlscert),
+    tlsKey: v.tlskey === undefined ? undefined : resolve(cwd, v.tlskey),
+    token: v.token ?? (env['TBUILD_TOKEN'] || undefined),
   };
 }
 
-/** withSourceDateEpoch adds the SOURCE_DATE_EPOCH environment variable as a build arg unless one is given, as buildx does. */
-function withSourceDateEpoch(args: Map<string, string>): Map<string, string> {
-  const fromEnv = process.env['SOURCE_DATE_EPOCH'];
-  if (fromEnv !== undefined && !args.has('SOURCE_DATE_EPOCH')) args.set('SOURCE_DATE_EPOCH', fromEnv);
-  return args;
+/** inFolder makes an output's file or folder absolute from the command's folder; `-` (standard output) stays. */
+function inFolder(output: OutputSpec, cwd: string): OutputSpec {
+  if (!('dest' in output) || typeof output.dest !== 'string' || output.dest === '-') return output;
+  return { ...output, dest: resolve(cwd, output.dest) };
 }
 
-function parseBuildArgs(values: readonly string[]): Map<string, string> {
+function parseBuildArgs(values: readonly string[], env: Environment): Map<string, string> {
   const out = new Map<string, string>();
   for (const kv of values) {
     const eq = kv.indexOf('=');
     if (eq === 0) throw new UsageError(`Cannot use --build-arg "${kv}": expected KEY=VALUE`);
     // As docker does, `--build-arg KEY` takes the value from the environment.
     if (eq < 0) {
-      const fromEnv = process.env[kv];
+      const fromEnv = env[kv];
       if (fromEnv !== undefined) out.set(kv, fromEnv);
     } else out.set(kv.slice(0, eq), kv.slice(eq + 1));
   }
@@ -286,23 +298,20 @@ function outputsFor(values: readonly string[], tags: readonly string[], push: bo
   return outputs;
 }
 
-/** writeResultFiles writes --iidfile and --metadata-file like docker buildx does. */
+/** writeResultFiles writes --iidfile and --metadata-file like docker buildx does; new files get 0666 without the umask. */
 export async function writeResultFiles(
   cmd: BuildCommand,
   result: { imageId?: string; manifestDigest?: string; pushedDigest?: string; names: readonly string[] },
+  umask: number,
 ): Promise<void> {
-  if (cmd.iidfile !== undefined && result.imageId !== undefined) await writeFile(cmd.iidfile, result.imageId);
+  const mode = 0o666 & ~umask;
+  if (cmd.iidfile !== undefined && result.imageId !== undefined) await writeFile(cmd.iidfile, result.imageId, { mode });
   if (cmd.metadataFile !== undefined) {
     const meta: Record<string, string> = {};
     if (result.imageId !== undefined) meta['containerimage.config.digest'] = result.imageId;
     const digest = result.pushedDigest ?? result.manifestDigest;
     if (digest !== undefined) meta['containerimage.digest'] = digest;
     if (result.names.length > 0) meta['image.name'] = result.names.join(',');
-    await writeFile(cmd.metadataFile, `${JSON.stringify(meta, null, 2)}\n`);
+    await writeFile(cmd.metadataFile, `${JSON.stringify(meta, null, 2)}\n`, { mode });
   }
-}
-
-/** dockerfileDisplayName is how errors name the Dockerfile. */
-export function dockerfileDisplayName(path: string): string {
-  return basename(path);
 }

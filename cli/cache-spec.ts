@@ -6,7 +6,7 @@ import { parseBool, parseCsvOptions } from './output-spec.js';
 const COMPRESSIONS: readonly LayerCompression[] = ['gzip', 'zstd', 'uncompressed'];
 
 /** parseCacheFrom reads one `--cache-from` (`type=registry,ref=R`, `type=local,src=DIR` or a bare reference). */
-export function parseCacheFrom(value: string): CacheImportSpec {
+export function parseCacheFrom(value: string, cwd: string): CacheImportSpec {
   if (!value.includes('=')) return { type: 'registry', ref: value };
   const attrs = parseCsvOptions(value);
   const type = attrs.get('type') ?? 'registry';
@@ -14,7 +14,7 @@ export function parseCacheFrom(value: string): CacheImportSpec {
     case 'registry':
       return { type, ref: required(attrs, 'ref', '--cache-from type=registry') };
     case 'local':
-      return { type, src: resolve(required(attrs, 'src', '--cache-from type=local')) };
+      return { type, src: resolve(cwd, required(attrs, 'src', '--cache-from type=local')) };
     default:
       throw new UsageError(`Cannot use --cache-from type=${type}: expected registry or local`);
   }
@@ -25,7 +25,7 @@ export function parseCacheFrom(value: string): CacheImportSpec {
  * options and defaults: mode=min, compression=gzip, oci-mediatypes=true, image-manifest=true (false without OCI media
  * types, which an image manifest needs), ignore-error=false.
  */
-export function parseCacheTo(value: string): CacheExportSpec {
+export function parseCacheTo(value: string, cwd: string): CacheExportSpec {
   const attrs = parseCsvOptions(value);
   const type = attrs.get('type') ?? (value.includes('=') ? undefined : 'registry');
   if (!value.includes('=')) attrs.set('ref', value);
@@ -42,7 +42,7 @@ export function parseCacheTo(value: string): CacheExportSpec {
     throw new UsageError('Cannot use --cache-to image-manifest=true with oci-mediatypes=false: an image manifest cache needs OCI media types');
   }
   const ignoreError = parseBool(attrs.get('ignore-error') ?? 'false', '--cache-to ignore-error');
-  const target = type === 'registry' ? required(attrs, 'ref', '--cache-to type=registry') : resolve(required(attrs, 'dest', '--cache-to type=local'));
+  const target = type === 'registry' ? required(attrs, 'ref', '--cache-to type=registry') : resolve(cwd, required(attrs, 'dest', '--cache-to type=local'));
   return { type, target, mode, compression: c, imageManifest, ociMediaTypes, ignoreError };
 }
 

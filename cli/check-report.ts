@@ -1,8 +1,8 @@
 // `--check` (`--call check`) output: the findings as buildx prints BuildKit's lint result, in text or as its JSON.
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { DockerfileError, errnoCode, lineRanges, type LineRange, type SourceLocation } from '../base/errors.js';
+import { DockerfileError, lineRanges, type LineRange, type SourceLocation } from '../base/errors.js';
 import type { CheckFinding } from '../base/progress.js';
+import type { DockerfileSource } from '../controller/index.js';
 
 /** LintLocation is BuildKit's pb.Location as JSON: one range per line, zero fields left out as Go leaves them. */
 export interface LintLocation {
@@ -29,14 +29,10 @@ export interface CheckSource {
   readonly data: Buffer | undefined;
 }
 
-/** readCheckSource reads the Dockerfile of a build for the report; a file gone since the build leaves only its name. */
-export async function readCheckSource(path: string): Promise<CheckSource> {
-  try {
-    return { name: basename(path), data: await readFile(path) };
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
-    return { name: basename(path), data: undefined };
-  }
+/** checkSourceOf is the Dockerfile a build was given, for the report; one read from inside a fetched context leaves its name only. */
+export function checkSourceOf(dockerfile: DockerfileSource): CheckSource {
+  if ('bytes' in dockerfile) return { name: dockerfile.name, data: Buffer.from(dockerfile.bytes) };
+  return { name: basename(dockerfile.inContext ?? 'Dockerfile'), data: undefined };
 }
 
 function lintLocation(location: SourceLocation | undefined): LintLocation {

@@ -11,7 +11,8 @@ const DAEMON_HELP = `Usage: tbuild daemon [--socket PATH] [--idle SECONDS]
 
 Run the resident builder that the tbuild launcher (native/build/tbuild) forwards builds to, so a
 build does not pay for starting Node. The launcher starts it on demand: there is no need to run it
-by hand. It serves one build at a time, and exits when idle, when the code on disk changes
+by hand. It serves several clients' builds at once, keeping each state folder open between them
+(identical steps of concurrent builds run once), and exits when idle, when the code on disk changes
 (npm run build), on SIGINT/SIGTERM or on 'tbuild daemon stop'. TBUILD_DAEMON=0 turns it off.
 
 Options:

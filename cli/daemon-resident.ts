@@ -3,13 +3,15 @@ import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { createLogger, type Logger } from '../base/log.js';
+import type { CommandIO } from './command-io.js';
+import { ControllerPool } from './daemon-controllers.js';
 import { readCodeIdentity, repoRoot } from './daemon-identity.js';
 import type { DaemonRequest } from './daemon-request.js';
 import { serveConnection, type Claim, type SessionHost } from './daemon-session.js';
 import { ensurePrivateDir, probeSocket } from './daemon-socket.js';
 
-/** RunCommand runs a tbuild command line as bin/tbuild.js does (cli/main.ts `main`), cancelled by signal. */
-export type RunCommand = (argv: readonly string[], options: { readonly signal: AbortSignal }) => Promise<number>;
+/** RunCommand runs a tbuild command line for a client (cli/main.ts `main`, given the client as its process). */
+export type RunCommand = (argv: readonly string[], io: CommandIO) => Promise<number>;
 
 /** ResidentOptions configure `tbuild daemon`. */
 export interface ResidentOptions {
@@ -71,11 +73,12 @@ async function listenOnce(path: string, logger: Logger): Promise<{ server: Serve
   return inode === undefined ? undefined : { server, inode };
 }
 
-/** ResidentBuilder is the state of `tbuild daemon`: the one build it may run and how it stops. */
+/** ResidentBuilder is the state of `tbuild daemon`: the builds it runs at once, its controllers, and how it stops. */
 class ResidentBuilder implements SessionHost {
   readonly logger: Logger;
-  #busy = false;
-  #active: Promise<void> = Promise.resolve();
+  readonly #controllers: ControllerPool;
+  /** Builds being served; the idle countdown runs only while there are none. */
+  readonly #active = new Set<Promise<void>>();
   #stopping: Promise<void> | undefined;
   #idle: NodeJS.Timeout | undefined;
   #stopped = (): void => undefined;
@@ -87,53 +90,46 @@ class ResidentBuilder implements SessionHost {
     logger: Logger,
   ) {
     this.logger = logger;
+    this.#controllers = new ControllerPool(logger);
   }
 
-  run(argv: readonly string[], signal: AbortSignal): Promise<number> {
-    return this.options.run(argv, { signal });
+  readonly openController: CommandIO['openController'] = (o) => this.#controllers.acquire(o);
+
+  run(argv: readonly string[], io: CommandIO): Promise<number> {
+    return this.options.run(argv, io);
   }
 
-  /** armIdle (re)starts the idle countdown, which a build pauses. */
+  /** armIdle (re)starts the idle countdown, which running builds pause. */
   armIdle(): void {
     clearTimeout(this.#idle);
-    if (this.#busy) return;
+    if (this.#active.size > 0) return;
     this.#idle = setTimeout(() => void this.stop('idle'), this.options.idleMs);
   }
 
   async claim(request: DaemonRequest): Promise<Claim> {
-    if (this.#busy || this.#stopping !== undefined) return 'busy';
-    this.#busy = true;
-    clearTimeout(this.#idle);
-    let current: boolean;
-    try {
-      const { repo, identity } = this.options;
-      current = request.repo === repo && request.node === process.execPath && (await readCodeIdentity(repo)) === identity;
-    } catch (err) {
-      this.#release();
-      throw err;
-    }
+    if (this.#stopping !== undefined) return 'busy';
+    const { repo, identity } = this.options;
+    const current = request.repo === repo && request.node === process.execPath && (await readCodeIdentity(repo)) === identity;
     if (!current) {
       this.logger.info('the code on disk changed, or another checkout asked', { repo: request.repo, node: request.node });
-      this.#busy = false;
       void this.stop('stale');
       return 'stale';
     }
+    if (this.#stopping !== undefined) return 'busy';
+    clearTimeout(this.#idle);
     let finish = (): void => undefined;
-    this.#active = new Promise<void>((resolve) => (finish = resolve));
+    const build = new Promise<void>((resolve) => (finish = resolve));
+    this.#active.add(build);
     return {
       release: () => {
-        this.#release();
+        this.#active.delete(build);
         finish();
+        if (this.#stopping === undefined) this.armIdle();
       },
     };
   }
 
-  #release(): void {
-    this.#busy = false;
-    if (this.#stopping === undefined) this.armIdle();
-  }
-
-  /** stop stops accepting builds and settles once the running one is done; keepSocketFile leaves the file alone. */
+  /** stop stops accepting builds and settles once the running ones are done; keepSocketFile leaves the file alone. */
   stop(reason: string, o: { readonly keepSocketFile?: boolean } = {}): Promise<void> {
     this.#stopping ??= (async () => {
       this.logger.info('resident builder stopping', { reason, pid: process.pid });
@@ -141,7 +137,8 @@ class ResidentBuilder implements SessionHost {
       // Closing a unix server removes its socket file by name: keep a file that is no longer ours.
       if (o.keepSocketFile === true) this.options.server.unref();
       else this.options.server.close();
-      await this.#active;
+      await Promise.all([...this.#active]);
+      await this.#controllers[Symbol.asyncDispose]();
       this.#stopped();
     })();
     return this.#stopping;
@@ -159,7 +156,7 @@ function watchSocketFile(builder: ResidentBuilder, path: string, inode: number):
 }
 
 /**
- * runResident serves launcher connections on a unix socket, one build at a time, until it is idle for idleMs,
+ * runResident serves launcher connections on a unix socket, builds of several clients at once, until it is idle for idleMs,
  * gets SIGINT/SIGTERM or `tbuild daemon stop`, finds the code on disk changed (stale) or its socket taken over.
  */
 export async function runResident(options: ResidentOptions): Promise<number> {

@@ -1,19 +1,22 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../base/log.js';
-import { createClientOutputs, runAsClient, type ClientOutputs } from './daemon-client-process.js';
+import type { CommandIO } from './command-io.js';
+import { clientIO, createClientOutputs, endClientOutputs, type ClientOutputs } from './daemon-client-io.js';
 import { encodeExitFrame, encodeFrame, FRAME, FrameDecoder, type DaemonFrame } from './daemon-frames.js';
 import { parseDaemonRequest, type DaemonRequest } from './daemon-request.js';
 
-/** Claim is the answer to a build request: the process is reserved (release it when done), busy, or stale. */
+/** Claim is the answer to a build request: the build is taken (release it when done), or the process is stopping (busy) or stale. */
 export type Claim = { readonly release: () => void } | 'busy' | 'stale';
 
 /** SessionHost is what a connection needs from the resident process. */
 export interface SessionHost {
   readonly logger: Logger;
-  /** claim reserves the process for one build, unless another one runs or the code on disk has changed. */
+  /** claim takes one build, unless the process is stopping or the code on disk has changed. */
   claim(request: DaemonRequest): Promise<Claim>;
-  /** run runs a tbuild command line, as bin/tbuild.js does, and returns its exit status. */
-  run(argv: readonly string[], signal: AbortSignal): Promise<number>;
+  /** run runs a tbuild command line for a client, as bin/tbuild.js does for its own process, and returns its exit status. */
+  run(argv: readonly string[], io: CommandIO): Promise<number>;
+  /** openController lends the controllers the builds of every client share. */
+  readonly openController: CommandIO['openController'];
   /** stop shuts the process down once the running build (if any) is done. */
   stop(reason: string): Promise<void>;
 }
@@ -82,21 +85,16 @@ async function serveBuild(conn: Connection, host: SessionHost, request: DaemonRe
     return;
   }
   const began = performance.now();
-  let accepted = false;
   let status: number;
   try {
+    socket.write(encodeFrame(FRAME.accepted));
     conn.outputs = createClientOutputs(socket, request);
-    status = await runAsClient(request, conn.outputs, () => {
-      accepted = true;
-      socket.write(encodeFrame(FRAME.accepted));
-      return host.run(request.argv, signal);
-    });
-  } catch (err) {
-    if (accepted) throw err;
-    // The client's process state could not be taken (e.g. its folder is gone): the launcher runs the build itself.
-    host.logger.warn('cannot serve a build as its client', { error: err instanceof Error ? err.message : String(err) });
-    socket.end(encodeFrame(FRAME.busy));
-    return;
+    const io = clientIO(request, conn.outputs, { signal, openController: host.openController });
+    try {
+      status = await host.run(request.argv, io);
+    } finally {
+      await endClientOutputs(conn.outputs);
+    }
   } finally {
     claim.release();
   }

@@ -138,7 +138,7 @@ async function create(args: readonly string[], signal: AbortSignal): Promise<num
     ...(config === undefined ? {} : { registryConfigPath: resolve(config) }),
   };
   const { createImageIndex } = await import('../controller/index.js');
-  const progress = await createProgress(dryRun ? 'quiet' : progressMode);
+  const progress = await createProgress(dryRun ? 'quiet' : progressMode, process.stderr);
   let created: CreatedIndex;
   try {
     created = await createImageIndex(request, { signal, progress });

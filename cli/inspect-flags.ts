@@ -3,10 +3,10 @@ import { UsageError } from '../base/errors.js';
 import type { CheckFinding } from '../base/progress.js';
 import type { BuildContextSpec, BuildRequest, BuildResult } from '../controller/index.js';
 import type { BuildCommand } from './build-command.js';
-import { lintResults, readCheckSource, renderCheckText, violationOf } from './check-report.js';
+import { lintResults, renderCheckText, violationOf, type CheckSource } from './check-report.js';
 
 /** parseBuildContext reads `--build-context name=path` or `name=docker-image://ref`. */
-export function parseBuildContext(value: string): BuildContextSpec {
+export function parseBuildContext(value: string, cwd: string): BuildContextSpec {
   const eq = value.indexOf('=');
   const name = value.slice(0, eq);
   const src = value.slice(eq + 1);
@@ -15,7 +15,7 @@ export function parseBuildContext(value: string): BuildContextSpec {
   // As buildx, a git repository or an http(s) URL goes to the builder as it is.
   if (/^(?:https?|git):\/\//i.test(src) || src.startsWith('git@')) return { name, type: 'url', url: src };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) throw new UsageError(`Cannot use --build-context "${value}": expected a folder, docker-image://, a git repository or an http(s) URL`);
-  return { name, type: 'local', path: resolve(src) };
+  return { name, type: 'local', path: resolve(cwd, src) };
 }
 
 /** parsePrint reads `--print`: `graph` (readable) or `graph-json`. */
@@ -75,10 +75,9 @@ export function parseCall(value: string): Call {
  * exits 1 as buildx does: BuildKit's lint result has status 1 when it holds warnings, and buildx exits with it unless
  * `ignorestatus=true`; a `# check=error=true` violation fails the call either way.
  */
-export async function writeInspectResult(cmd: BuildCommand, result: BuildResult, findings: readonly CheckFinding[], out: NodeJS.WritableStream): Promise<number> {
+export function writeInspectResult(cmd: BuildCommand, result: BuildResult, findings: readonly CheckFinding[], source: CheckSource, out: NodeJS.WritableStream): number {
   const { request } = cmd;
   if (request.check === true) {
-    const source = await readCheckSource(request.dockerfile);
     const failed = result.checkFailed === true ? violationOf(findings) : undefined;
     if (cmd.callFormat === 'json') {
       out.write(`${JSON.stringify(lintResults(findings, source, failed === undefined ? undefined : new Error(failed)), null, 2)}\n`);

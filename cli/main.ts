@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
-import type { CheckFinding, ProgressEvent, ProgressSink } from '../base/progress.js';
-import type { BuildResult, Controller } from '../controller/index.js';
-import { BUILD_HELP, parseBuildCommand, writeResultFiles, type BuildCommand } from './build-command.js';
-import { createProgress } from './progress/select.js';
+import type { Controller } from '../controller/index.js';
+import { BUILD_HELP, parseBuildCommand } from './build-command.js';
+import { defaultRoot, processIO, type CommandIO } from './command-io.js';
 import { exitCodeFor, renderError } from './render-error.js';
 
 const MAIN_HELP = `Usage: tbuild COMMAND
@@ -39,129 +38,68 @@ async function version(): Promise<string> {
   return `tbuild ${v}\n`;
 }
 
-/** MainOptions are what a caller other than bin/tbuild.js (the resident builder) gives main. */
-export interface MainOptions {
-  /** Cancels a build like SIGINT does. */
-  readonly signal?: AbortSignal;
-}
-
-/** main runs the tbuild command line and returns the exit status. */
-export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+/**
+ * main runs the tbuild command line and returns the exit status. Builds run in `io`, the process they are for: this
+ * one (bin/tbuild.js), or a launcher client of the resident builder.
+ */
+export async function main(argv: readonly string[], io: CommandIO = processIO()): Promise<number> {
   const [command, ...rest] = argv;
   let debug = argv.includes('--debug');
-  let dockerfiles = new Map<string, string>();
+  let sources: ReadonlyMap<string, string> = new Map();
   try {
     switch (command) {
       case undefined:
       case '--help':
       case '-h':
       case 'help':
-        process.stdout.write(MAIN_HELP);
+        io.stdout.write(MAIN_HELP);
         return command === undefined ? 2 : 0;
       case '--version':
       case 'version':
-        process.stdout.write(await version());
+        io.stdout.write(await version());
         return 0;
       case 'build': {
-        const cmd = parseBuildCommand(rest);
+        const cmd = parseBuildCommand(rest, io);
         debug = cmd.debug;
         if (cmd.help) {
-          process.stdout.write(BUILD_HELP);
+          io.stdout.write(BUILD_HELP);
           return 0;
         }
-        if (cmd.input !== undefined) {
-          // `-f -`, a context `-` or a context URL: read or fetch them into files first (removed after the build).
-          const { fetchInputs } = await import('./fetched-inputs.js');
-          await using inputs = await fetchInputs(cmd, process.stdin, options.signal ?? new AbortController().signal);
-          dockerfiles = new Map([[basename(inputs.cmd.request.dockerfile), inputs.cmd.request.dockerfile]]);
-          return await build(inputs.cmd, options.signal);
-        }
-        dockerfiles = new Map([[basename(cmd.request.dockerfile), cmd.request.dockerfile]]);
-        return await build(cmd, options.signal);
+        const { prepareBuild, runBuild } = await import('./build-run.js');
+        const run = await prepareBuild(cmd, io);
+        sources = run.sources;
+        return await runBuild(cmd, run, io);
       }
       case 'images':
-        return await images(rest);
+        return await images(rest, io);
       case 'rmi':
-        return await removeImages(rest);
+        return await removeImages(rest, io);
       case 'du':
       case 'prune':
-        return await cacheCommand(command, rest);
+        return await cacheCommand(command, rest, io);
       case 'debug':
-        return await debugCommand(rest);
+        return await debugCommand(rest, io);
       case 'serve':
         return await (await import('./serve-command.js')).serveCommand(rest);
       case 'info':
-        return await (await import('./remote-commands.js')).infoCommand(rest);
+        return await (await import('./remote-commands.js')).infoCommand(rest, io);
       case 'binfmt':
         return await (await import('./binfmt-command.js')).binfmtCommand(rest);
       case 'imagetools':
-        return await (await import('./imagetools-command.js')).imagetoolsCommand(rest, options.signal);
+        return await (await import('./imagetools-command.js')).imagetoolsCommand(rest, undefined);
       case 'login':
         return await (await import('./login-command.js')).runLogin(rest);
       case 'logout':
         return await (await import('./login-command.js')).runLogout(rest);
       case 'daemon':
         // Hidden: the resident builder the launcher (native/build/tbuild) starts and forwards builds to.
-        return await (await import('./daemon-command.js')).daemonCommand(rest, (args, o) => main(args, o));
+        return await (await import('./daemon-command.js')).daemonCommand(rest, (args, client) => main(args, client));
       default:
         throw new UsageError(`Unknown command "${command}"`, { hint: "run 'tbuild --help' for the list of commands" });
     }
   } catch (err) {
-    process.stderr.write(renderError(err, { debug, files: dockerfiles }));
+    io.stderr.write(renderError(err, { debug, sources }));
     return exitCodeFor(err);
-  }
-}
-
-async function buildEmbedded(cmd: BuildCommand, signal: AbortSignal, progress: ProgressSink): Promise<BuildResult> {
-  const { createController, defaultRoot } = await import('../controller/index.js');
-  await using controller = await createController({ root: cmd.root ?? defaultRoot(), ...(cmd.ociRuntime === undefined ? {} : { ociRuntime: cmd.ociRuntime }) });
-  return await controller.build(cmd.request, { signal, progress });
-}
-
-async function build(cmd: BuildCommand, cancel: AbortSignal | undefined): Promise<number> {
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new (UsageError)('Build cancelled'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  if (cancel?.aborted === true) onSignal();
-  cancel?.addEventListener('abort', onSignal);
-  const shown = await createProgress(cmd.progress);
-  // --check prints its findings on stdout, those made before a Dockerfile error too (the result never comes).
-  const findings: CheckFinding[] = [];
-  const progress = {
-    emit: (e: ProgressEvent): void => {
-      if (e.type === 'warning' && e.finding !== undefined) findings.push(e.finding);
-      shown.emit(e);
-    },
-    close: () => shown.close(),
-  };
-  try {
-    const result =
-      cmd.builder === undefined
-        ? await buildEmbedded(cmd, abort.signal, progress)
-        : await (await import('./remote-commands.js')).runRemoteBuild(cmd, { signal: abort.signal, progress });
-    progress.close();
-    if (cmd.request.check === true || cmd.request.print !== undefined) {
-      return await (await import('./inspect-flags.js')).writeInspectResult(cmd, result, findings, process.stdout);
-    }
-    await writeResultFiles(cmd, result);
-    if (cmd.progress !== 'quiet' && result.imageId !== undefined && cmd.progress !== 'rawjson') {
-      process.stderr.write(`Image ${result.imageId}${result.names.length > 0 ? ` (${result.names.join(', ')})` : ''}\n`);
-    }
-    if (cmd.progress === 'quiet' && result.imageId !== undefined) process.stdout.write(`${result.imageId}\n`);
-    return 0;
-  } catch (err) {
-    progress.close();
-    if (cmd.request.check === true) await writeCheckFailure(cmd, findings, err);
-    if (abort.signal.aborted) {
-      const { CancelledError } = await import('../base/errors.js');
-      throw new CancelledError('Build cancelled', { cause: err });
-    }
-    throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    cancel?.removeEventListener('abort', onSignal);
   }
 }
 
@@ -172,60 +110,53 @@ function rootOption(args: readonly string[]): string | undefined {
 }
 
 /** openController opens the controller of the `--root` a command names (default: defaultRoot()). */
-async function openController(args: readonly string[]): Promise<Controller> {
-  const { createController, defaultRoot } = await import('../controller/index.js');
-  return createController({ root: rootOption(args) ?? defaultRoot() });
+function openController(args: readonly string[], io: CommandIO): Promise<Controller & AsyncDisposable> {
+  const root = rootOption(args);
+  return io.openController({ root: root === undefined ? defaultRoot(io.env) : resolve(io.cwd, root) });
 }
 
-async function images(args: readonly string[]): Promise<number> {
+async function images(args: readonly string[], io: CommandIO): Promise<number> {
   const { renderImages } = await import('./images-command.js');
-  await using controller = await openController(args);
-  process.stdout.write(renderImages(await controller.images()));
+  await using controller = await openController(args, io);
+  io.stdout.write(renderImages(await controller.images()));
   return 0;
 }
 
-async function removeImages(args: readonly string[]): Promise<number> {
+async function removeImages(args: readonly string[], io: CommandIO): Promise<number> {
   const { RMI_HELP, runRemoveImages } = await import('./images-command.js');
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(RMI_HELP);
+    io.stdout.write(RMI_HELP);
     return 0;
   }
-  await using controller = await openController(args);
-  process.stdout.write(await runRemoveImages(controller, args));
+  await using controller = await openController(args, io);
+  io.stdout.write(await runRemoveImages(controller, args));
   return 0;
 }
 
-async function cacheCommand(command: 'du' | 'prune', args: readonly string[]): Promise<number> {
+async function cacheCommand(command: 'du' | 'prune', args: readonly string[], io: CommandIO): Promise<number> {
   const remote = await import('./remote-commands.js');
-  if (remote.wantsRemoteCache(args) && !args.includes('--help') && !args.includes('-h')) return await remote.remoteCacheCommand(command, args);
+  if (remote.wantsRemoteCache(args, io.env) && !args.includes('--help') && !args.includes('-h')) return await remote.remoteCacheCommand(command, args, io);
   const { DU_HELP, PRUNE_HELP, readPruneArgs, renderDiskUsage, renderPruneReport } = await import('./cache-commands.js');
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(command === 'du' ? DU_HELP : PRUNE_HELP);
+    io.stdout.write(command === 'du' ? DU_HELP : PRUNE_HELP);
     return 0;
   }
   if (command === 'prune') {
     const options = readPruneArgs(args);
-    await using controller = await openController(args);
-    process.stdout.write(renderPruneReport(await controller.prune(options)));
+    await using controller = await openController(args, io);
+    io.stdout.write(renderPruneReport(await controller.prune(options)));
     return 0;
   }
-  await using controller = await openController(args);
-  process.stdout.write(renderDiskUsage(await controller.du(), args.includes('--verbose')));
+  await using controller = await openController(args, io);
+  io.stdout.write(renderDiskUsage(await controller.du(), args.includes('--verbose')));
   return 0;
 }
 
-async function debugCommand(args: readonly string[]): Promise<number> {
+async function debugCommand(args: readonly string[], io: CommandIO): Promise<number> {
   const [sub, file] = args;
   if (sub !== 'ast' || file === undefined) throw new UsageError('Cannot run debug: expected "tbuild debug ast FILE"');
   const { parseDockerfile, dumpAst } = await import('../controller/index.js');
-  const text = await readFile(file, 'utf8');
-  process.stdout.write(dumpAst(parseDockerfile(text, { file: basename(file) }).ast));
+  const text = await readFile(resolve(io.cwd, file), 'utf8');
+  io.stdout.write(dumpAst(parseDockerfile(text, { file: basename(file) }).ast));
   return 0;
-}
-
-/** writeCheckFailure prints the findings of a --check that ended in an error, as buildx prints a lint result with one. */
-async function writeCheckFailure(cmd: BuildCommand, findings: readonly CheckFinding[], err: unknown): Promise<void> {
-  const { lintResults, readCheckSource, renderCheckText } = await import('./check-report.js');
-  const source = await readCheckSource(cmd.request.dockerfile);
-  process.stdout.write(cmd.callFormat === 'json' ? `${JSON.stringify(lintResults(findings, source, err), null, 2)}\n` : renderCheckText(findings, source));
 }

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
-import type { BuildResult } from '../controller/index.js';
+import type { BuildRequest, BuildResult } from '../controller/index.js';
 import type { BuilderConnection } from '../remote/index.js';
 import type { BuildCommand } from './build-command.js';
+import { defaultRoot, type CommandIO, type Environment } from './command-io.js';
 
 const CONNECTION_OPTIONS = {
   builder: { type: 'string' },
@@ -16,7 +17,7 @@ const CONNECTION_OPTIONS = {
 /** connectionOf picks the builder from flags, then TBUILD_HOST and TBUILD_TOKEN; undefined means embedded. */
 export function connectionOf(
   v: { builder?: string | undefined; tlscacert?: string | undefined; tlscert?: string | undefined; tlskey?: string | undefined; token?: string | undefined },
-  env: NodeJS.ProcessEnv = process.env,
+  env: Environment,
 ): BuilderConnection | undefined {
   const address = v.builder ?? env['TBUILD_HOST'];
   if (address === undefined || address === '') return undefined;
@@ -24,14 +25,15 @@ export function connectionOf(
 }
 
 /** runRemoteBuild runs `tbuild build --builder ...`: the same request, built by the server. */
-export async function runRemoteBuild(cmd: BuildCommand, o: { signal: AbortSignal; progress: ProgressSink }): Promise<BuildResult> {
-  const conn = connectionOf({ builder: cmd.builder, tlscacert: cmd.tlsCaCert, tlscert: cmd.tlsCert, tlskey: cmd.tlsKey, token: cmd.token });
+export async function runRemoteBuild(cmd: BuildCommand, request: BuildRequest, io: CommandIO, o: { signal: AbortSignal; progress: ProgressSink }): Promise<BuildResult> {
+  const conn = connectionOf({ builder: cmd.builder, tlscacert: cmd.tlsCaCert, tlscert: cmd.tlsCert, tlskey: cmd.tlsKey, token: cmd.token }, io.env);
   if (conn === undefined) throw new UsageError('Cannot build remotely without --builder or TBUILD_HOST');
-  if (cmd.request.registryConfigPath !== undefined) {
-    process.stderr.write('WARNING: --config is ignored with --builder: the builder uses the settings file given to tbuild serve --config\n');
+  if (request.registryConfigPath !== undefined) {
+    io.stderr.write('WARNING: --config is ignored with --builder: the builder uses the settings file given to tbuild serve --config\n');
   }
   const { remoteBuild } = await import('../remote/index.js');
-  return remoteBuild(cmd.request, conn, { signal: o.signal, progress: o.progress, stdout: process.stdout });
+  // A context from standard input or a URL is fetched into the client's temporary folder before it is sent.
+  return remoteBuild(request, conn, { signal: o.signal, progress: o.progress, env: io.env, tmp: io.env['TMPDIR'] || '/tmp' });
 }
 
 /** INFO_HELP is the text of `tbuild info --help`. */
@@ -42,13 +44,13 @@ build (its own and those binfmt_misc emulators run: see tbuild binfmt)
 `;
 
 /** infoCommand runs `tbuild info`, locally or against a builder. */
-export async function infoCommand(args: readonly string[]): Promise<number> {
+export async function infoCommand(args: readonly string[], io: CommandIO): Promise<number> {
   const v = parse(args, { root: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (v.help === true) {
-    process.stdout.write(INFO_HELP);
+    io.stdout.write(INFO_HELP);
     return 0;
   }
-  const conn = connectionOf(v);
+  const conn = connectionOf(v, io.env);
   if (conn !== undefined) {
     const { remoteInfo } = await import('../remote/index.js');
     const i = await remoteInfo(conn);
@@ -58,38 +60,38 @@ export async function infoCommand(args: readonly string[]): Promise<number> {
       `Addresses:\t${i.addresses.join(', ')}`, `Parallel:\t${i.maxParallelBuilds}`, `Running:\t${i.running}`, `Queued:\t\t${i.queued}`,
       `Uptime:\t\t${Math.round(i.uptimeMs / 1000)}s`, `Platforms:\t${i.platforms.join(', ')}`,
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    io.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   }
-  const { defaultRoot, buildablePlatforms, platformList } = await import('../controller/index.js');
+  const { buildablePlatforms, platformList } = await import('../controller/index.js');
   const { hostPlatform } = await import('../base/oci.js');
   const p = hostPlatform();
   const { readFile } = await import('node:fs/promises');
   const pkg: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
   const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
-  process.stdout.write(`Builder:\tembedded\nVersion:\t${version}\nPlatform:\t${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}\nRoot:\t\t${v.root ?? defaultRoot()}\n`);
+  io.stdout.write(`Builder:\tembedded\nVersion:\t${version}\nPlatform:\t${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}\nRoot:\t\t${v.root ?? defaultRoot(io.env)}\n`);
   // What RUN steps can run for: this machine's platforms and those its binfmt_misc emulators add (tbuild binfmt).
-  process.stdout.write(`Platforms:\t${platformList(await buildablePlatforms())}\n`);
+  io.stdout.write(`Platforms:\t${platformList(await buildablePlatforms())}\n`);
   return 0;
 }
 
 /** wantsRemoteCache tells whether `tbuild du`/`prune` should go to a builder. */
-export function wantsRemoteCache(args: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantsRemoteCache(args: readonly string[], env: Environment): boolean {
   return args.some((a) => a === '--builder' || a.startsWith('--builder=')) || (env['TBUILD_HOST'] ?? '') !== '';
 }
 
 /** remoteCacheCommand runs `tbuild du` or `tbuild prune` against a builder. */
-export async function remoteCacheCommand(command: 'du' | 'prune', args: readonly string[]): Promise<number> {
+export async function remoteCacheCommand(command: 'du' | 'prune', args: readonly string[], io: CommandIO): Promise<number> {
   const { PRUNE_FLAGS, parsePruneOptions, renderDiskUsage, renderPruneReport } = await import('./cache-commands.js');
   const v = parse(args, { verbose: { type: 'boolean' }, ...PRUNE_FLAGS });
-  const conn = connectionOf(v);
+  const conn = connectionOf(v, io.env);
   if (conn === undefined) throw new UsageError(`Cannot run ${command} remotely without --builder or TBUILD_HOST`);
   const { remoteDiskUsage, remotePrune } = await import('../remote/index.js');
   if (command === 'du') {
-    process.stdout.write(renderDiskUsage(await remoteDiskUsage(conn), v.verbose === true));
+    io.stdout.write(renderDiskUsage(await remoteDiskUsage(conn), v.verbose === true));
     return 0;
   }
-  process.stdout.write(renderPruneReport(await remotePrune(conn, parsePruneOptions(v))));
+  io.stdout.write(renderPruneReport(await remotePrune(conn, parsePruneOptions(v))));
   return 0;
 }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { CancelledError, DockerfileError, ExecError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
 
 const CONTEXT_LINES = 2;
@@ -10,8 +9,8 @@ export function exitCodeFor(err: unknown): number {
   return 1;
 }
 
-/** renderError turns an error into the text shown to a user: snippet, message, causes, hint. */
-export function renderError(err: unknown, options: { debug: boolean; files?: ReadonlyMap<string, string> }): string {
+/** renderError turns an error into the text shown to a user: snippet, message, causes, hint. `sources` maps file names to their text. */
+export function renderError(err: unknown, options: { debug: boolean; sources?: ReadonlyMap<string, string> }): string {
   if (!(err instanceof TbuildError)) {
     const msg = err instanceof Error ? err.message : String(err);
     const stack = options.debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';
@@ -19,7 +18,7 @@ export function renderError(err: unknown, options: { debug: boolean; files?: Rea
   }
   const lines: string[] = [`ERROR: ${err.message}`];
   const location = locationOf(err);
-  if (location !== undefined) lines.push(...snippet(location, options.files));
+  if (location !== undefined) lines.push(...snippet(location, options.sources));
   const seen = new Set<string>([err.message]);
   for (let cause = err.cause; cause instanceof Error; cause = cause.cause) {
     if (!seen.has(cause.message) && !err.message.includes(cause.message)) lines.push(`caused by: ${cause.message}`);
@@ -52,18 +51,12 @@ function findExecError(err: unknown): ExecError | undefined {
   return undefined;
 }
 
-function snippet(location: SourceLocation, files: ReadonlyMap<string, string> | undefined): string[] {
+function snippet(location: SourceLocation, sources: ReadonlyMap<string, string> | undefined): string[] {
   const column = location.column === undefined ? '' : `:${location.column}`;
   const out = [` --> ${location.file}:${location.startLine}${column}`];
-  const path = files?.get(location.file);
-  if (path === undefined) return out;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    // The file went away since the build read it: the location alone still helps.
-    return out;
-  }
+  const text = sources?.get(location.file);
+  // A Dockerfile read from inside a fetched context is not known here: the location alone still helps.
+  if (text === undefined) return out;
   const all = text.split('\n');
   const first = Math.max(1, location.startLine - CONTEXT_LINES);
   const last = Math.min(all.length, location.endLine + CONTEXT_LINES);

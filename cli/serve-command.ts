@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../base/errors.js';
 
@@ -75,12 +75,14 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   const parallel = v['max-parallel-builds'] === undefined ? availableParallelism() : Number(v['max-parallel-builds']);
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
   const { createLogger, parseAddress, startServer } = await import('../remote/index.js');
-  const { createController, defaultRoot } = await import('../controller/index.js');
+  const { createController } = await import('../controller/index.js');
+  const { defaultRoot } = await import('./command-io.js');
   const logger = createLogger(process.stderr, format);
   const addresses = (v.addr ?? ['unix:///run/tbuild/tbuild.sock']).map(parseAddress);
   const token = await tokenOf(v);
+  const root = v.root === undefined ? defaultRoot(process.env) : resolve(v.root);
   await using controller = await createController({
-    root: v.root === undefined ? defaultRoot() : resolve(v.root),
+    root,
     ...(runtime === undefined ? {} : { ociRuntime: runtime }),
     ...(v.config === undefined ? {} : { settingsFile: resolve(v.config) }),
     maxParallelBuilds: parallel,
@@ -92,6 +94,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     token,
     insecure: v.insecure === true,
     controller,
+    contextsDir: join(root, 'remote-contexts'),
     logger,
     version: await version(),
   });

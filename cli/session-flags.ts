@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { Entitlement, SecretSpec, SshSpec } from '../controller/index.js';
+import type { Environment } from './command-io.js';
 
 function fields(text: string, flag: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -14,9 +15,10 @@ function fields(text: string, flag: string): Map<string, string> {
 
 /**
  * parseSecret reads `--secret id=x,src=FILE`, `id=x,env=VAR` or `type=file|env` forms, like docker buildx; `id=X`
- * alone is the variable X when it is set, else the file X.
+ * alone is the variable X when it is set, else the file X. A variable's value is taken now; one that is not set gives
+ * no secret (a RUN that requires it fails).
  */
-export function parseSecret(text: string): SecretSpec {
+export function parseSecret(text: string, place: { readonly cwd: string; readonly env: Environment }): SecretSpec | undefined {
   const f = fields(text, 'secret');
   for (const k of f.keys()) {
     if (!['id', 'type', 'src', 'source', 'env'].includes(k)) throw new UsageError(`Cannot use --secret "${text}": unexpected key "${k}"`);
@@ -27,23 +29,24 @@ export function parseSecret(text: string): SecretSpec {
   const env = f.get('env');
   const id = f.get('id') ?? '';
   // With only an id, BuildKit reads the environment variable of that name when it is set, else the file.
-  const idOnly = type === undefined && src === undefined && env === undefined && process.env[id] !== undefined;
+  const idOnly = type === undefined && src === undefined && env === undefined && place.env[id] !== undefined;
   if (type === 'env' || idOnly || (type === undefined && src === undefined && env !== undefined)) {
     const name = env ?? src ?? id;
     if (id === '' || name === '') throw new UsageError(`Cannot use --secret "${text}": expected id=NAME,env=VARIABLE`);
-    return { id, kind: 'env', env: name };
+    const value = place.env[name];
+    return value === undefined ? undefined : { id, kind: 'value', value: Buffer.from(value) };
   }
   const path = src ?? id;
   if (id === '' || path === '') throw new UsageError(`Cannot use --secret "${text}": expected id=NAME,src=FILE`);
-  return { id, kind: 'file', path: resolve(path) };
+  return { id, kind: 'file', path: resolve(place.cwd, path) };
 }
 
 /** parseSsh reads `--ssh default`, `--ssh id=/path/socket-or-key[,/path/key2]`. */
-export function parseSsh(text: string): SshSpec {
+export function parseSsh(text: string, cwd: string): SshSpec {
   const eq = text.indexOf('=');
   const id = eq < 0 ? text : text.slice(0, eq);
   if (id === '') throw new UsageError(`Cannot use --ssh "${text}": expected ID[=SOCKET|KEY[,KEY]]`);
-  const paths = eq < 0 ? [] : text.slice(eq + 1).split(',').filter((p) => p !== '').map((p) => resolve(p));
+  const paths = eq < 0 ? [] : text.slice(eq + 1).split(',').filter((p) => p !== '').map((p) => resolve(cwd, p));
   return { id, paths };
 }
 

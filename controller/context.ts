@@ -5,6 +5,7 @@ import { readTextIfExists } from '../base/fs.js';
 import { readIgnoreFile } from '../frontend/index.js';
 import { ContextFilter } from './context-filter.js';
 import type { LocalContext } from '../solver/ops/index.js';
+import type { DockerfileBytes } from './request.js';
 
 /** readContextIgnore reads the ignore file of a build: `<Dockerfile>.dockerignore` first, then the context's `.dockerignore`. */
 export async function readContextIgnore(dir: string, dockerfile: string): Promise<string | null> {
@@ -13,14 +14,18 @@ export async function readContextIgnore(dir: string, dockerfile: string): Promis
 }
 
 /**
- * loadContext opens a build context folder with its ignore file applied (its patterns, when the caller has read
- * them already); an excluded directory still yields what `!` exceptions keep below it, as BuildKit's context walk does.
+ * openContextFolder opens a build context folder filtered by ignore patterns; an excluded directory still yields what
+ * `!` exceptions keep below it, as BuildKit's context walk does.
  */
-export async function loadContext(dir: string, dockerfile: string, ignored?: readonly string[]): Promise<LocalContext> {
-  const patterns = ignored ?? readIgnoreFile(await readContextIgnore(dir, dockerfile));
+export function openContextFolder(dir: string, patterns: readonly string[]): LocalContext {
   if (patterns.length === 0) return { dir, isExcluded: () => false };
   const filter = new ContextFilter(dir, patterns);
   return { dir, isExcluded: (relPath) => filter.isExcluded(relPath) };
+}
+
+/** contextPatterns are the ignore patterns of a context folder: the given ignore text, else its own `.dockerignore`. */
+export async function contextPatterns(dir: string, ignore: string | undefined): Promise<string[]> {
+  return readIgnoreFile(ignore ?? (await readTextIfExists(join(dir, '.dockerignore'))));
 }
 
 /**
@@ -37,4 +42,11 @@ export async function readDockerfile(path: string): Promise<Buffer> {
     }
   }
   throw new UsageError(`Cannot read Dockerfile "${path}": no such file`, { hint: 'pass the file with -f or check the context path' });
+}
+
+/** readDockerfileSource reads a Dockerfile on disk, with the `<name>.dockerignore` beside it when there is one. */
+export async function readDockerfileSource(path: string): Promise<DockerfileBytes> {
+  const bytes = await readDockerfile(path);
+  const ignore = await readTextIfExists(join(dirname(path), `${basename(path)}.dockerignore`));
+  return { name: basename(path), bytes, ...(ignore === null ? {} : { ignore }) };
 }

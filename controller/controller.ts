@@ -7,7 +7,9 @@ import type { PruneOptions, PruneReport, UsageRecord } from '../cache/index.js';
 import { SharedCalls } from '../solver/index.js';
 import type { SolvedRef } from '../solver/ops/index.js';
 import { collectGarbage } from './auto-gc.js';
-import { runBuild, type BuildIO } from './build.js';
+import { runPipeline, type BuildIO } from './build.js';
+import { BuildRecords, type BuildHistory } from './build-history.js';
+import { resolveInputs } from './resolve-inputs.js';
 import { runPlatformsBuild } from './platforms-build.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
 import { createExecSlots } from './exec-slots.js';
@@ -59,8 +61,17 @@ export interface Controller extends AsyncDisposable {
   removeImages(args: readonly string[], options: { readonly force: boolean }): Promise<RemovedImage[]>;
   /** info describes the controller and its builds now. */
   info(): ControllerInfo;
+  /** history lists the controller's builds and cancels one. */
+  readonly history: BuildHistory;
   /** close waits for running builds to end and closes the store. */
   close(): Promise<void>;
+}
+
+/** pick copies the named optional fields that are set. */
+function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }
 
 /** createController opens the store at `options.root` and returns the controller that builds with it. */
@@ -79,6 +90,38 @@ export async function createController(options: ControllerOptions): Promise<Cont
     p.then(forget, forget);
     return p;
   };
+  const history = new BuildRecords();
+  /**
+   * runQueued makes the build's inputs ready (a remote context syncs while other builds run), then runs the pipeline
+   * in a queue slot. The inputs are released once the pipeline has ended, even when the caller stopped waiting.
+   */
+  const runQueued = async (request: BuildRequest, io: BuildIO, buildId: string): Promise<BuildResult> => {
+    const inputs = await resolveInputs(request, { tmp: store.tmp, signal: io.signal, ...pick(io, 'secrets', 'sshAgents') });
+    let handedOver = false;
+    const runReleasing = async (): Promise<BuildResult> => {
+      try {
+        const services = { store, executor, shared, execSlots };
+        const platforms = request.platforms ?? [];
+        return await (platforms.length > 1 ? runPlatformsBuild(request, inputs, platforms, services, io) : runPipeline(request, inputs, services, io));
+      } finally {
+        await inputs[Symbol.asyncDispose]();
+      }
+    };
+    try {
+      history.update(buildId, 'queued');
+      return await queue.add(
+        () => {
+          handedOver = true;
+          history.update(buildId, 'running');
+          io.started?.();
+          return track(runReleasing());
+        },
+        { signal: io.signal },
+      );
+    } finally {
+      if (!handedOver) await inputs[Symbol.asyncDispose]();
+    }
+  };
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
@@ -95,25 +138,27 @@ export async function createController(options: ControllerOptions): Promise<Cont
   return {
     async build(request, io) {
       if (closing !== undefined) throw new UsageError('Cannot build: the controller is closed');
+      const abort = new AbortController();
+      const buildId = history.add(io.clientId ?? '', abort);
+      const signal = AbortSignal.any([io.signal, abort.signal]);
       const settingsFile = request.registryConfigPath ?? options.settingsFile;
-      const withSettings = settingsFile === undefined ? request : { ...request, registryConfigPath: settingsFile };
-      const result = await queue.add(
-        () => {
-          io.started?.();
-          const services = { store, executor, shared, execSlots };
-          const platforms = withSettings.platforms ?? [];
-          return track(platforms.length > 1 ? runPlatformsBuild(withSettings, platforms, services, io) : runBuild(withSettings, services, io));
-        },
-        { signal: io.signal },
-      );
-      await collect(settingsFile);
-      return result;
+      try {
+        await io.accepted?.(buildId);
+        const result = await runQueued({ ...request, ...(settingsFile === undefined ? {} : { registryConfigPath: settingsFile }) }, { ...io, signal }, buildId);
+        history.update(buildId, 'completed');
+        await collect(settingsFile);
+        return result;
+      } catch (err) {
+        history.update(buildId, signal.aborted ? 'cancelled' : 'failed', err instanceof Error ? err.message : String(err));
+        throw err;
+      }
     },
     du: () => diskUsage(store),
     prune: (o) => pruneCache(store, o),
     images: () => listImages(store),
     removeImages: (args, o) => removeImages(store, args, o),
     info: () => ({ root: store.root, platform: hostPlatform(), maxParallelBuilds, running: queue.pending, queued: queue.size }),
+    history,
     close,
     [Symbol.asyncDispose]: close,
   };

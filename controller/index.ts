@@ -1,18 +1,17 @@
 /** The controller: tbuild's composition root, shared by the CLI, the resident builder, the server and SDK users. */
 export { createController, type Controller, type ControllerInfo, type ControllerOptions } from './controller.js';
 export type { BuildIO } from './build.js';
+export type { BuildHistory, BuildRecord, BuildState } from './build-history.js';
 export type { OciRuntime } from './executor-choice.js';
-export { dockerfilePath } from './build.js';
-export { defaultRoot } from './store.js';
 export type { ImageSummary, RemovedImage } from './image-store.js';
 export type { PruneOptions, PruneReport, UsageRecord, UsageRecordType } from '../cache/index.js';
-export { prepareFetchedContext, type FetchedContext } from './context-file.js';
-export { fetchRemoteContext } from './remote-context.js';
 export { PRINT_KINDS } from './request.js';
-export type { BuildRequest, BuildResult, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec, AttestationSpec } from './request.js';
+export type { BuildEnvironment, BuildRequest, BuildResult, ContextSource, DockerfileBytes, DockerfileSource, OutputDest, ReceivedContext, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec, AttestationSpec, ContextOrigin } from './request.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
-export { readContextIgnore, readDockerfile } from './context.js';
-export { localSecretProvider } from './session.js';
+export { readContextIgnore, readDockerfile, readDockerfileSource } from './context.js';
+export { localSecretProvider } from './resolve-inputs.js';
+export { openContext, type ContextFetch, type OpenedContext } from './context-source.js';
+export { buildArgsOf } from './compile.js';
 export type { SecretProvider, SshAgentOwner, SshAgentProvider, SshAgentSocket } from '../solver/ops/index.js';
 export { listenAgentSocket, type AgentListener } from '../solver/ops/index.js';
 export { dumpAst, parseDockerfile, readIgnoreFile } from '../frontend/index.js';

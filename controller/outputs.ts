@@ -1,3 +1,4 @@
+import { chmod } from 'node:fs/promises';
 import { ExportError } from '../base/errors.js';
 import type { ImageBase, ImageConfig } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
@@ -6,7 +7,7 @@ import { createDigestOnlyStore } from '../cache/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import { groupPushTargets, pushBuiltImage } from './push-output.js';
-import type { ImageExportOptions, OutputSpec } from './request.js';
+import type { ImageExportOptions, OutputDest, OutputSpec } from './request.js';
 import type { Store } from './store.js';
 import { reportStep } from './progress-step.js';
 import type { SolvedRootfs } from './solved-rootfs.js';
@@ -24,12 +25,16 @@ export interface ExportSubject {
   readonly attester?: ImageAttester;
 }
 
-/** ExportDeps are what exports use: the store, the registry, the build's signal and progress. */
+/** ExportDeps is what writing outputs needs, and the caller's Docker engine and umask. */
 export interface ExportDeps {
   readonly store: Store;
   readonly registry: () => Promise<RegistryClient>;
   readonly signal: AbortSignal;
   readonly progress: ProgressSink;
+  /** DOCKER_HOST of the caller, for `--load`. */
+  readonly dockerHost: string | undefined;
+  /** Mode of the archive files the outputs write (0666 without the caller's umask). */
+  readonly fileMode: number;
 }
 
 /** ExportSummary is what the outputs produced. */
@@ -134,7 +139,8 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         await reportStep(deps.progress, `exporting to ${output.type} image format`, async (step) => {
           await rootfs.fetch(image.manifest.layers, step);
           const options = { names, ...exportEpoch(output.image, subject.sourceDateEpoch), ...indexAnnotations(output.image), signal };
-          await write(image, store.content, destOf(output.dest), attested === undefined ? options : { ...options, attested });
+          await write(image, store.content, output.dest, attested === undefined ? options : { ...options, attested });
+          await setFileMode(output.dest, deps.fileMode);
         });
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
@@ -144,7 +150,7 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
         const names = output.names.map((n) => formatReference(parseReference(n)));
         await reportStep(deps.progress, 'loading the image into Docker', async (step) => {
           await rootfs.fetch(image.manifest.layers, step);
-          await loadIntoDocker(image, store.content, { names, endpoint: dockerEndpoint(), signal });
+          await loadIntoDocker(image, store.content, { names, endpoint: dockerEndpoint(deps.dockerHost), signal });
         });
         summary = { ...summary, imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest };
         break;
@@ -160,7 +166,8 @@ export async function exportOutputs(outputs: readonly OutputSpec[], subject: Exp
       case 'tar':
         await reportStep(deps.progress, 'sending tarball', async (step) => {
           await using fs = await attestedLayers(subject.attester, await rootfs.snapshots(step), exportEpoch(output, subject.sourceDateEpoch));
-          await writeRootfsTar(fs.layers, destOf(output.dest), { ...exportEpoch(output, subject.sourceDateEpoch), signal });
+          await writeRootfsTar(fs.layers, output.dest, { ...exportEpoch(output, subject.sourceDateEpoch), signal });
+          await setFileMode(output.dest, deps.fileMode);
         });
         break;
     }
@@ -172,8 +179,9 @@ function indexAnnotations(o: ImageExportOptions): { indexAnnotations?: Readonly<
   return o.annotations === undefined ? {} : { indexAnnotations: o.annotations.index };
 }
 
-function destOf(dest: string): string | NodeJS.WritableStream {
-  return dest === '-' ? process.stdout : dest;
+/** setFileMode gives an archive file the caller's mode (the process's own umask applied when it was created). */
+export async function setFileMode(dest: OutputDest, mode: number): Promise<void> {
+  if (typeof dest === 'string') await chmod(dest, mode);
 }
 
 /**

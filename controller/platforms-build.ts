@@ -1,9 +1,11 @@
 import { ExportError, UsageError } from '../base/errors.js';
 import type { Platform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
-import { runBuild, type BuildIO, type BuildServices, type PlatformSolved } from './build.js';
-import { cacheExportsOf } from './build-extras.js';
+import { runPipeline, type BuildIO } from './build.js';
 import { exportCaches } from './cache-transfer.js';
+import type { PreparedExport } from './export.js';
+import type { BuildInputs } from './resolve-inputs.js';
+import type { SolveServices } from './solve.js';
 import type { BuildRequest, BuildResult } from './request.js';
 import { exportPlatforms } from './platforms-export.js';
 import type { ExportSummary } from './outputs.js';
@@ -52,7 +54,7 @@ function onceWarnings(progress: ProgressSink): ProgressSink {
  * the same for every platform (a stage `FROM --platform=$BUILDPLATFORM`) runs once. Each platform's solve then waits
  * while one export writes every platform's result as one image index (or one folder per platform).
  */
-export async function runPlatformsBuild(request: BuildRequest, platforms: readonly Platform[], services: BuildServices, io: BuildIO): Promise<BuildResult> {
+export async function runPlatformsBuild(request: BuildRequest, inputs: BuildInputs, platforms: readonly Platform[], services: SolveServices, io: BuildIO): Promise<BuildResult> {
   checkPlatformsRequest(request);
   const failed = new AbortController();
   // The first failure is the cause; the other platforms' builds are cancelled by it.
@@ -63,13 +65,13 @@ export async function runPlatformsBuild(request: BuildRequest, platforms: readon
   };
   const signal = AbortSignal.any([io.signal, failed.signal]);
   const progress = onceWarnings(io.progress);
-  const arrived = platforms.map(() => deferred<PlatformSolved & { readonly platform: Platform }>());
+  const arrived = platforms.map(() => deferred<PreparedExport & { readonly platform: Platform }>());
   const exported = deferred<ExportSummary>();
   // Every platform's build awaits the export; when none got that far, its failure is reported by the builds.
   exported.promise.then(undefined, () => undefined);
   const { platforms: _all, ...single } = request;
   const builds = platforms.map((platform, i) =>
-    runBuild({ ...single, platform }, services, { ...io, signal, progress }, {
+    runPipeline({ ...single, platform }, inputs, services, { ...io, signal, progress }, {
       exportAll: (solved) => {
         arrived[i]?.resolve({ ...solved, platform });
         return exported.promise;
@@ -87,7 +89,7 @@ export async function runPlatformsBuild(request: BuildRequest, platforms: readon
     const summary = await exportPlatforms(request.outputs, solved);
     const [first] = solved;
     // One cache holds the records of every platform.
-    if (first !== undefined) await exportCaches(cacheExportsOf(request), solved.map((s) => s.cache), first.transfer);
+    if (first !== undefined) await exportCaches(first.cacheTo, solved.map((s) => s.cache), first.transfer);
     exported.resolve(summary);
   } catch (err) {
     exported.reject(err);

@@ -5,7 +5,7 @@ import { normalizePlatform } from '../base/platform.js';
 import { pushAttestationManifest, storePlatformIndex, writeLocalDir, writeOciIndexArchive, writeRootfsTars, type AttestationManifest, type BuiltImage, type PlatformIndex } from '../exporter/index.js';
 import { attestedLayers, type AttestedLayers, type AttestedOutput } from './attestations.js';
 import { formatReference, parseReference } from '../registry/index.js';
-import { createImageBuilder, exportEpoch, heldBy, type ExportDeps, type ExportSubject, type ExportSummary } from './outputs.js';
+import { createImageBuilder, exportEpoch, heldBy, setFileMode, type ExportDeps, type ExportSubject, type ExportSummary } from './outputs.js';
 import { groupPushTargets, pushBuiltImage, storeBlobOpener } from './push-output.js';
 import { reportStep } from './progress-step.js';
 import type { ImageExportOptions, OutputSpec } from './request.js';
@@ -90,8 +90,8 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
         const index = await storePlatformIndex(images, store.content, { ...indexAnnotations(output.image), attestations, signal });
         await reportStep(progress, 'exporting to oci image format', async (step) => {
           await fetchAll(images, step);
-          const dest = output.dest === '-' ? process.stdout : output.dest;
-          await writeOciIndexArchive(index, store.content, dest, { names, ...exportEpoch(output.image, first.subject.sourceDateEpoch), signal });
+          await writeOciIndexArchive(index, store.content, output.dest, { names, ...exportEpoch(output.image, first.subject.sourceDateEpoch), signal });
+          await setFileMode(output.dest, first.deps.fileMode);
         });
         summary = { ...summary, manifestDigest: index.descriptor.digest };
         break;
@@ -118,7 +118,8 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
               held.push(fs);
               platforms.push({ folder: folderOf(s.platform), layers: fs.layers });
             }
-            await writeRootfsTars(platforms, output.dest === '-' ? process.stdout : output.dest, { ...exportEpoch(output, first.subject.sourceDateEpoch), signal });
+            await writeRootfsTars(platforms, output.dest, { ...exportEpoch(output, first.subject.sourceDateEpoch), signal });
+            await setFileMode(output.dest, first.deps.fileMode);
           } finally {
             for (const fs of held) await fs[Symbol.asyncDispose]();
           }

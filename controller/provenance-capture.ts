@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { basename } from 'node:path';
 import { isDigest, type Digest } from '../base/digest.js';
 import { hostPlatform } from '../base/oci.js';
 import { commitDigestSet, redactCredentials, type ProvenanceCapture, type ProvenanceSecret, type ProvenanceStep } from '../exporter/index.js';
 import { walkVertices, type Op, type Vertex } from '../solver/graph/index.js';
 import type { SourcePin } from '../solver/index.js';
-import type { BuildRequest } from './request.js';
+import type { BuildRequest, ContextOrigin } from './request.js';
 
 /** ImageResolutions remembers what each image reference the build pinned was named by: `ref@manifest` → ref and digest. */
 export class ImageResolutions {
@@ -37,11 +36,11 @@ export class ImageResolutions {
 /** frontendArgs writes the request's options as BuildKit's Dockerfile frontend receives them from buildx. */
 function frontendArgs(request: BuildRequest): Record<string, string> {
   const args: Record<string, string> = {};
-  for (const [k, v] of request.buildArgs) args[`build-arg:${k}`] = v;
+  for (const [k, v] of request.buildArgs ?? []) args[`build-arg:${k}`] = v;
   for (const [k, v] of Object.entries(request.labels ?? {})) args[`label:${k}`] = v;
   if (request.target !== undefined) args['target'] = request.target;
-  if (request.noCache) args['no-cache'] = '';
-  else if (request.noCacheFilter.length > 0) args['no-cache'] = request.noCacheFilter.join(',');
+  if (request.noCache === true) args['no-cache'] = '';
+  else if ((request.noCacheFilter ?? []).length > 0) args['no-cache'] = (request.noCacheFilter ?? []).join(',');
   if (request.network !== undefined && request.network !== 'default') args['force-network-mode'] = request.network;
   if ((request.extraHosts ?? []).length > 0) args['add-hosts'] = (request.extraHosts ?? []).map((h) => `${h.host}=${h.ip}`).join(',');
   if (request.shmSizeBytes !== undefined) args['shm-size'] = String(request.shmSizeBytes);
@@ -66,6 +65,10 @@ export interface CaptureInput {
   readonly request: BuildRequest;
   readonly root: Vertex | undefined;
   readonly dockerfile: Uint8Array;
+  /** The name the Dockerfile was given as (`Dockerfile`). */
+  readonly dockerfileName: string;
+  /** The URL a context was fetched from and what it resolved to; undefined for a folder. */
+  readonly contextOrigin: ContextOrigin | undefined;
   readonly images: ImageResolutions;
   /** What each source resolved to when it was keyed (git commits, download digests), by vertex digest. */
   readonly pins: ReadonlyMap<string, SourcePin>;
@@ -118,8 +121,8 @@ function captureGraph(input: CaptureInput): GraphCapture {
 export function captureProvenance(input: CaptureInput): ProvenanceCapture {
   const { request } = input;
   const graph = captureGraph(input);
-  const entryPoint = basename(request.dockerfile) || 'Dockerfile';
-  const remote = request.contextSource;
+  const entryPoint = input.dockerfileName || 'Dockerfile';
+  const remote = input.contextOrigin;
   const git = remote?.type === 'git' ? [{ url: remote.url, commit: remote.commit }, ...graph.git] : graph.git;
   const http = remote?.type === 'http' && isDigest(remote.digest) ? [{ url: remote.url, digest: remote.digest }, ...graph.http] : graph.http;
   const named = (request.buildContexts ?? []).flatMap((c) => (c.type === 'local' ? [c.name] : []));

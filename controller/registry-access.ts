@@ -10,14 +10,15 @@ export interface RegistryAccess extends AsyncDisposable {
 
 /**
  * openRegistryAccess reads the registry settings (or the default file) and prepares a lazily made client, which
- * records where it sees blobs in `locations`.
+ * records where it sees blobs in `locations` and reads credentials from the caller's Docker config folder.
  */
-export async function openRegistryAccess(configPath: string | undefined, locations: BlobLocations): Promise<RegistryAccess> {
+export async function openRegistryAccess(configPath: string | undefined, locations: BlobLocations, dockerConfigDir: string | undefined): Promise<RegistryAccess> {
   const config = await loadRegistryConfig(configPath);
   let client: Promise<DisposableRegistryClient> | undefined;
+  const credentials = dockerConfigDir === undefined ? {} : { dockerConfigDir };
   return {
     // The client module (and undici) loads only when a build talks to a registry.
-    client: () => (client ??= import('../registry/index.js').then((m) => m.createRegistryClient({ config, blobLocations: locations }))),
+    client: () => (client ??= import('../registry/index.js').then((m) => m.createRegistryClient({ config, blobLocations: locations, ...credentials }))),
     locations,
     [Symbol.asyncDispose]: async () => {
       await (await client)?.close();

@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import type { Platform } from '../base/oci.js';
 
 /** Compression is how layer blobs are compressed on export. */
@@ -26,13 +27,25 @@ export interface ImageExportOptions {
   readonly referrers?: boolean;
 }
 
+/**
+ * OutputDest is where an archive output goes: a file path (written aside and renamed into place) or a stream the
+ * caller owns (standard output for `-`), which the export ends once the archive is written.
+ */
+export type OutputDest = string | Writable;
+
 /** OutputSpec is one `--output`: where the result of a build goes. */
 export type OutputSpec =
   | { readonly type: 'image'; readonly names: readonly string[]; readonly push: boolean; readonly image: ImageExportOptions }
-  | { readonly type: 'oci' | 'docker'; readonly dest: string; readonly names: readonly string[]; readonly image: ImageExportOptions }
+  | { readonly type: 'oci' | 'docker'; readonly dest: OutputDest; readonly names: readonly string[]; readonly image: ImageExportOptions }
   | { readonly type: 'load'; readonly names: readonly string[]; readonly image: ImageExportOptions }
   | {
-      readonly type: 'local' | 'tar';
+      readonly type: 'tar';
+      readonly dest: OutputDest;
+      /** `source-date-epoch`: the time every file is given (seconds) instead of the build's epoch; null when given empty, for none. */
+      readonly sourceDateEpoch?: number | null;
+    }
+  | {
+      readonly type: 'local';
       readonly dest: string;
       /** `source-date-epoch`: the time every file is given (seconds) instead of the build's epoch; null when given empty, for none. */
       readonly sourceDateEpoch?: number | null;
@@ -58,8 +71,8 @@ export type CacheExportSpec =
     }
   | { readonly type: 'inline' };
 
-/** ContextSource is the URL a context was fetched from: a git repository at a commit, or a download by its digest. */
-export type ContextSource = { readonly type: 'git'; readonly url: string; readonly commit: string } | { readonly type: 'http'; readonly url: string; readonly digest: string };
+/** ContextOrigin is the URL a context was fetched from: a git repository at a commit, or a download by its digest. */
+export type ContextOrigin = { readonly type: 'git'; readonly url: string; readonly commit: string } | { readonly type: 'http'; readonly url: string; readonly digest: string };
 
 /** BuildContextSpec is one `--build-context name=path|docker-image://ref|URL` (a git repository or an HTTP download). */
 export type BuildContextSpec =
@@ -67,18 +80,68 @@ export type BuildContextSpec =
   | { readonly name: string; readonly type: 'image'; readonly ref: string }
   | { readonly name: string; readonly type: 'url'; readonly url: string };
 
-/** BuildRequest is everything one build needs from its caller. */
+/**
+ * DockerfileSource is the Dockerfile of a build: its bytes, with the name errors show and the ignore file found beside
+ * it (`Dockerfile.dockerignore`, which replaces the context's `.dockerignore`); or the path of a file inside a context
+ * that arrives whole (an archive or a URL), `null` for its `Dockerfile`.
+ */
+export type DockerfileSource = DockerfileBytes | { readonly inContext: string | null };
+
+/** DockerfileBytes is a Dockerfile given as bytes. */
+export interface DockerfileBytes {
+  /** The file name errors and warnings show (`Dockerfile`). */
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  /** The ignore text the context is filtered with, instead of the context's own `.dockerignore`. */
+  readonly ignore?: string;
+}
+
+/**
+ * ContextSource is where a build's context comes from: a folder; an archive stream (`tbuild build -`: a tar archive in
+ * any compression, or else the Dockerfile itself with an empty context); a git repository or http(s) URL; a receiver
+ * that brings a copy up to date (a remote client's context); or nothing (an empty context).
+ */
+export type ContextSource =
+  | { readonly kind: 'folder'; readonly dir: string }
+  | { readonly kind: 'archive'; readonly stream: Readable }
+  | { readonly kind: 'url'; readonly url: string }
+  | { readonly kind: 'receiver'; readonly receive: (options: { readonly signal: AbortSignal }) => Promise<ReceivedContext> }
+  | { readonly kind: 'none' };
+
+/** ReceivedContext is a context folder a receiver made ready; disposing it lets the receiver change the folder again. */
+export interface ReceivedContext extends AsyncDisposable {
+  readonly dir: string;
+  /** When the context was last changed (seconds since 1970), when its sender fetched it from a URL that tells. */
+  readonly sourceDate?: number;
+  /** The URL its sender fetched the context from, and what it resolved to, which the provenance records. */
+  readonly origin?: ContextOrigin;
+}
+
+/**
+ * BuildEnvironment is what a build takes from its caller's environment, given as values: the controller never reads
+ * its own process's environment, working folder or umask.
+ */
+export interface BuildEnvironment {
+  /** SOURCE_DATE_EPOCH of the caller: the build arg of that name unless the request sets one, as buildx does. */
+  readonly sourceDateEpoch?: string;
+  /** SSH_AUTH_SOCK of the caller: the agent of `--ssh` ids given without sockets or keys. */
+  readonly sshAuthSock?: string;
+  /** Folder of the caller's Docker config.json, with registry credentials (DOCKER_CONFIG or ~/.docker). */
+  readonly dockerConfigDir?: string;
+  /** DOCKER_HOST of the caller: the engine `--load` sends the image to (default unix:///var/run/docker.sock). */
+  readonly dockerHost?: string;
+  /** umask of the caller: files the outputs write get mode 0666 without these bits (default 022). */
+  readonly umask?: number;
+  /** Environment variables of the host processes a build runs for its caller: git, ssh-agent and ssh-add. */
+  readonly processEnv?: Readonly<Record<string, string>>;
+}
+
+/** BuildRequest is everything one build needs from its caller: bytes, streams and values, no process globals. */
 export interface BuildRequest {
-  readonly contextDir: string;
-  /**
-   * When the context was last changed (seconds since 1970), for a context fetched from a URL: its commit's time, its
-   * Last-Modified header or its newest file. `SOURCE_DATE_EPOCH=context` dates the build by it.
-   */
-  readonly contextSourceDate?: number;
-  /** Where a context fetched from a URL came from and what it resolved to, which the provenance records. */
-  readonly contextSource?: ContextSource;
-  /** Path of the Dockerfile on disk. */
-  readonly dockerfile: string;
+  readonly dockerfile: DockerfileSource;
+  readonly context: ContextSource;
+  /** Values taken from the caller's environment. */
+  readonly environment?: BuildEnvironment;
   readonly buildArgs: ReadonlyMap<string, string>;
   readonly target?: string;
   readonly platform?: Platform;
@@ -87,6 +150,7 @@ export interface BuildRequest {
   readonly outputs: readonly OutputSpec[];
   readonly noCache: boolean;
   readonly noCacheFilter: readonly string[];
+  /** Settings file (tbuild.toml: registry mirrors and certificates, `[gc]`, `[resolve]`); the controller's when absent. */
   readonly registryConfigPath?: string;
   /** Resolve base images in the registry again instead of using what the store knows. */
   readonly pull?: boolean;
@@ -139,10 +203,10 @@ export type AttestationSpec =
     }
   | { readonly type: 'sbom' };
 
-/** SecretSpec is one `--secret`: a value read from a file or an environment variable of the client. */
-export type SecretSpec = { readonly id: string; readonly kind: 'file'; readonly path: string } | { readonly id: string; readonly kind: 'env'; readonly env: string };
+/** SecretSpec is one `--secret`: a file read when a RUN mounts it, or a value (an environment variable of the caller). */
+export type SecretSpec = { readonly id: string; readonly kind: 'file'; readonly path: string } | { readonly id: string; readonly kind: 'value'; readonly value: Uint8Array };
 
-/** SshSpec is one `--ssh`: an id and agent sockets or key files (empty: $SSH_AUTH_SOCK). */
+/** SshSpec is one `--ssh`: an id and agent sockets or key files (empty: the environment's SSH_AUTH_SOCK). */
 export interface SshSpec {
   readonly id: string;
   readonly paths: readonly string[];

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createCacheKeyStore, createCacheMountStore, createLayerBlobStore, createLocalContentStore, createSnapshotter, openMetadataStore, type CacheKeyStore, type CacheMountStore, type ContentStore, type LayerBlobStore, type MetadataStore, type Snapshotter, type StoreParts } from '../cache/index.js';
 
@@ -16,13 +15,6 @@ export interface Store extends AsyncDisposable {
   readonly cacheMounts: CacheMountStore;
   /** Folder for short-lived files of this process (bundles, unpacked contexts). */
   readonly tmp: string;
-}
-
-/** defaultRoot is where tbuild keeps its state: TBUILD_ROOT, /var/lib/tbuild as root, else under XDG_DATA_HOME. */
-export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env['TBUILD_ROOT']) return env['TBUILD_ROOT'];
-  if (process.getuid?.() === 0) return '/var/lib/tbuild';
-  return join(env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'tbuild');
 }
 
 /** openStore opens (creating when needed) the store in a root folder and clears what dead processes left. */

@@ -8,9 +8,8 @@ import type { BuiltImage } from './image.js';
 /** DockerEndpoint is where a Docker Engine listens: a unix socket or a TCP address. */
 export type DockerEndpoint = { readonly socketPath: string } | { readonly host: string; readonly port: number };
 
-/** dockerEndpoint reads DOCKER_HOST (unix:// or tcp://), defaulting to /var/run/docker.sock. */
-export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndpoint {
-  const raw = env['DOCKER_HOST'];
+/** dockerEndpoint reads a DOCKER_HOST value (unix:// or tcp://), defaulting to /var/run/docker.sock. */
+export function dockerEndpoint(raw: string | undefined): DockerEndpoint {
   if (raw === undefined || raw === '') return { socketPath: '/var/run/docker.sock' };
   if (raw.startsWith('unix://')) return { socketPath: raw.slice('unix://'.length) };
   const m = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(raw);

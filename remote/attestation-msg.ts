@@ -1,5 +1,5 @@
 import { UsageError } from '../base/errors.js';
-import type { AttestationSpec, BuildRequest } from '../controller/index.js';
+import type { AttestationSpec, BuildRequest, ContextOrigin } from '../controller/index.js';
 import { Fields } from './wire-fields.js';
 
 /** ContextSourceMsg is the URL a fetched context came from and its commit or download digest. */
@@ -10,8 +10,7 @@ export interface ContextSourceMsg {
 }
 
 /** contextSourceMsg puts where a fetched context came from on the wire. */
-export function contextSourceMsg(request: BuildRequest): ContextSourceMsg | undefined {
-  const c = request.contextSource;
+export function contextSourceMsg(c: ContextOrigin | undefined): ContextSourceMsg | undefined {
   if (c === undefined) return undefined;
   return c.type === 'git' ? { type: 'git', url: c.url, pin: c.commit } : { type: 'http', url: c.url, pin: c.digest };
 }
@@ -21,11 +20,11 @@ export function contextSourceFromWire(f: Fields | undefined): ContextSourceMsg |
   return f === undefined ? undefined : { type: f.str('type'), url: f.str('url'), pin: f.str('pin') };
 }
 
-/** contextSourceRequest turns the wire form back into the request's context source. */
-export function contextSourceRequest(msg: ContextSourceMsg | undefined): Pick<BuildRequest, 'contextSource'> {
+/** contextOriginOf turns the wire form back into where the received context came from. */
+export function contextOriginOf(msg: ContextSourceMsg | undefined): { readonly origin?: ContextOrigin } {
   if (msg === undefined) return {};
-  if (msg.type === 'git') return { contextSource: { type: 'git', url: msg.url, commit: msg.pin } };
-  if (msg.type === 'http') return { contextSource: { type: 'http', url: msg.url, digest: msg.pin } };
+  if (msg.type === 'git') return { origin: { type: 'git', url: msg.url, commit: msg.pin } };
+  if (msg.type === 'http') return { origin: { type: 'http', url: msg.url, digest: msg.pin } };
   throw new UsageError(`Cannot use a context source of type "${msg.type}": expected git or http`);
 }
 

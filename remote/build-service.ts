@@ -1,41 +1,37 @@
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import type { ProgressEvent, ProgressSink } from '../base/progress.js';
-import { PRINT_KINDS, type BuildRequest, type BuildResult, type Controller } from '../controller/index.js';
-import type { BuildRegistry } from './build-registry.js';
+import { PRINT_KINDS, type BuildRequest, type BuildResult, type ContextSource, type Controller, type ReceivedContext } from '../controller/index.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
 import type { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from '../base/log.js';
 import { createMessageReader, expectMessage } from './message-reader.js';
 import { isClientMessage, platformFromMsg, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
-import { planOutputs, type ReturnedOutput } from './output-plan.js';
+import { planOutputs } from './output-plan.js';
 import { TRANSFER_VERTEX } from './progress-codec.js';
 import { cacheOptions } from './request-options.js';
 import { receiveSession } from './session-receiver.js';
 import { StreamSecretProvider } from './stream-secret-provider.js';
 import { runSettingsRequest } from './run-settings-msg.js';
 import { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
-import { attestationsRequest, contextSourceRequest } from './attestation-msg.js';
+import { attestationsRequest, contextOriginOf } from './attestation-msg.js';
 
 /** BuildServiceDeps are the long-lived parts the Build method uses. */
 export interface BuildServiceDeps {
   readonly controller: Controller;
-  /** Folder of the server's own files: client context copies, build outputs on their way back. */
-  readonly stateDir: string;
-  readonly builds: BuildRegistry;
+  /** Folder of the server's copies of client contexts, one per client and context folder. */
+  readonly contextsDir: string;
   readonly contexts: KeyedMutex;
   readonly logger: Logger;
 }
 
 type Call = ServerDuplexStream<ClientMessage, ServerMessage>;
-const OUTPUT_CHUNK = 256 * 1024;
 
-/** handleBuild serves one Build call: context sync, the build in a queue slot, outputs and the result. */
+/** handleBuild serves one Build call: the controller syncs the context through it, builds, and streams the outputs back. */
 export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<void> {
   const abort = new AbortController();
   const onCancel = (): void => abort.abort(new CancelledError('Build cancelled: the client went away'));
@@ -52,38 +48,45 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       throw new InternalError('Cannot read a client message');
     });
     const { start } = await expectMessage(reader, 'start');
-    buildId = deps.builds.add(start.clientId, abort);
-    deps.logger.info('build started', { build: buildId, client: start.clientId, peer: call.getPeer() });
-    await send({ kind: 'accepted', accepted: { buildId } });
-    const release = await deps.contexts.lock(`${start.clientId}/${start.contextKey}`, signal);
-    const tmp = await mkdtemp(join(deps.stateDir, 'tmp', `remote-${buildId}-`));
-    try {
-      const dir = contextCopyDir(join(deps.stateDir, 'remote-contexts'), start.clientId, start.contextKey);
-      await mkdir(dir, { recursive: true });
-      const progress = progressSender(call);
-      const synced = await syncWithProgress(progress, () => receiveContext(reader, send, { dir, signal }));
-      const secrets = new StreamSecretProvider(start.secretIds, send);
-      await using sshAgents = new StreamSshAgentProvider(start.sshIds, send, deps.logger);
-      // receiveSession never rejects, and settles when the client ends its half of the call or the call is torn
-      // down; the build does not wait for it. A client without secrets or agents has already ended its half.
-      if (start.secretIds.length > 0 || start.sshIds.length > 0) void receiveSession(reader, { secrets, ssh: sshAgents }, signal);
-      const plan = planOutputs(start.outputs, tmp);
-      const request = await requestFor(start, synced, tmp, plan.specs);
-      deps.builds.update(buildId, 'queued');
-      const result = await deps.controller.build(request, { signal, progress, secrets, sshAgents, started: () => deps.builds.update(buildId, 'running') });
-      for (const r of plan.returned) await streamOutput(r, send, signal);
-      await send({ kind: 'result', result: resultMsg(result, synced) });
-      deps.builds.update(buildId, 'completed');
-      deps.logger.info('build completed', { build: buildId, ms: Date.now() - started, bytesReceived: synced.stats.bytesSent });
-      call.end();
-    } finally {
-      release();
-      await rm(tmp, { recursive: true, force: true });
-    }
+    const progress = progressSender(call);
+    const secrets = new StreamSecretProvider(start.secretIds, send);
+    await using sshAgents = new StreamSshAgentProvider(start.sshIds, send, deps.logger);
+    let synced: SyncedContext | undefined;
+    const receive = async (o: { readonly signal: AbortSignal }): Promise<ReceivedContext> => {
+      const release = await deps.contexts.lock(`${start.clientId}/${start.contextKey}`, o.signal);
+      try {
+        const dir = contextCopyDir(deps.contextsDir, start.clientId, start.contextKey);
+        await mkdir(dir, { recursive: true });
+        const done = await syncWithProgress(progress, () => receiveContext(reader, send, { dir, signal: o.signal }));
+        synced = done;
+        // receiveSession never rejects, and settles when the client ends its half of the call or the call is torn
+        // down; the build does not wait for it. A client without secrets or agents has already ended its half.
+        if (start.secretIds.length > 0 || start.sshIds.length > 0) void receiveSession(reader, { secrets, ssh: sshAgents }, signal);
+        return { dir: done.dir, ...sourceDateOf(start.contextSourceDate), ...contextOriginOf(start.contextSource), [Symbol.asyncDispose]: async () => release() };
+      } catch (err) {
+        release();
+        throw err;
+      }
+    };
+    const result = await deps.controller.build(requestFor(start, receive, planOutputs(start.outputs, send)), {
+      signal,
+      progress,
+      secrets,
+      sshAgents,
+      clientId: start.clientId,
+      accepted: async (id) => {
+        buildId = id;
+        deps.logger.info('build started', { build: buildId, client: start.clientId, peer: call.getPeer() });
+        await send({ kind: 'accepted', accepted: { buildId } });
+      },
+    });
+    if (synced === undefined) throw new InternalError('Cannot finish the build: its context was never received');
+    await send({ kind: 'result', result: resultMsg(result, synced) });
+    deps.logger.info('build completed', { build: buildId, ms: Date.now() - started, bytesReceived: synced.stats.bytesSent });
+    call.end();
   } catch (err) {
-    const cancelled = signal.aborted;
-    deps.builds.update(buildId, cancelled ? 'cancelled' : 'failed', err instanceof Error ? err.message : String(err));
-    if (cancelled) deps.logger.warn('build cancelled', { build: buildId, reason: String(signal.reason) });
+    const cancelled = signal.aborted || err instanceof CancelledError;
+    if (cancelled) deps.logger.warn('build cancelled', { build: buildId, reason: String(signal.aborted ? signal.reason : err) });
     else deps.logger.error('build failed', { build: buildId, error: err instanceof Error ? err.message : String(err) });
     call.emit('error', statusFor(cancelled && !(err instanceof CancelledError) ? new CancelledError('Build cancelled', { cause: err }) : err));
   } finally {
@@ -113,22 +116,14 @@ async function syncWithProgress(progress: ProgressSink, sync: () => Promise<Sync
   }
 }
 
-async function requestFor(
-  start: BuildStartMsg,
-  synced: SyncedContext,
-  tmp: string,
-  outputs: BuildRequest['outputs'],
-): Promise<BuildRequest> {
+function requestFor(start: BuildStartMsg, receive: Extract<ContextSource, { kind: 'receiver' }>['receive'], outputs: BuildRequest['outputs']): BuildRequest {
   const name = basename(start.dockerfileName || 'Dockerfile');
   if (name === '.' || name === '..' || name === '') throw new UsageError(`Cannot use Dockerfile name "${start.dockerfileName}"`);
-  const dockerfile = join(tmp, name);
-  await writeFile(dockerfile, start.dockerfile);
-  // The exact ignore text the client applied, so the server filters the same way whatever the copy holds.
-  await writeFile(`${dockerfile}.dockerignore`, start.dockerignore);
   const p = start.platform;
   return {
-    contextDir: synced.dir,
-    dockerfile,
+    // The exact ignore text the client applied, so the server filters the same way whatever the copy holds.
+    dockerfile: { name, bytes: start.dockerfile, ignore: start.dockerignore },
+    context: { kind: 'receiver', receive },
     buildArgs: new Map(Object.entries(start.buildArgs)),
     ...(start.target === '' ? {} : { target: start.target }),
     ...(p === undefined ? {} : { platform: platformFromMsg(p) }),
@@ -139,17 +134,8 @@ async function requestFor(
     ...(Object.keys(start.labels).length === 0 ? {} : { labels: start.labels }),
     ...runSettingsRequest(start.run),
     ...attestationsRequest(start.attestations),
-    ...contextSourceRequest(start.contextSource),
     ...sessionOptions(start),
   };
-}
-
-async function streamOutput(r: ReturnedOutput, send: (m: ServerMessage) => Promise<void>, signal: AbortSignal): Promise<void> {
-  for await (const chunk of createReadStream(r.path, { highWaterMark: OUTPUT_CHUNK, signal })) {
-    if (!Buffer.isBuffer(chunk)) throw new InternalError('Cannot read an output file: expected bytes');
-    await send({ kind: 'output', output: { output: r.index, data: chunk, eof: false } });
-  }
-  await send({ kind: 'output', output: { output: r.index, data: Buffer.alloc(0), eof: true } });
 }
 
 function resultMsg(result: BuildResult, synced: SyncedContext): Extract<ServerMessage, { kind: 'result' }>['result'] {
@@ -180,7 +166,6 @@ function sessionOptions(start: BuildStartMsg): Partial<BuildRequest> {
     ...(network === '' ? {} : { network }),
     ...(allow.length === 0 ? {} : { allow }),
     ...namedContexts(start),
-    ...contextSourceDate(start.contextSourceDate),
     ...(start.check ? { check: true } : {}),
     ...(print === undefined ? {} : { print }),
     ...cacheOptions(start),
@@ -194,8 +179,9 @@ function namedContexts(start: BuildStartMsg): Pick<BuildRequest, 'buildContexts'
   return images.length + urls.length === 0 ? {} : { buildContexts: [...images, ...urls] };
 }
 
-function contextSourceDate(text: string): Pick<BuildRequest, 'contextSourceDate'> {
+/** sourceDateOf reads when the client's context was last changed, as it sent it (empty when it does not know). */
+function sourceDateOf(text: string): { readonly sourceDate?: number } {
   if (text === '') return {};
   if (!/^\d+$/.test(text)) throw new UsageError(`Cannot use context source date "${text}": expected whole seconds since 1970`);
-  return { contextSourceDate: Number(text) };
+  return { sourceDate: Number(text) };
 }

@@ -4,12 +4,15 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../base/errors.js';
 
-function configHome(env: NodeJS.ProcessEnv): string {
-  return env['XDG_CONFIG_HOME'] || join(homedir(), '.config');
+/** ClientEnv is the client's environment, given explicitly. */
+export type ClientEnv = Readonly<Record<string, string | undefined>>;
+
+function configHome(env: ClientEnv): string {
+  return env['XDG_CONFIG_HOME'] || join(env['HOME'] ?? homedir(), '.config');
 }
 
-function cacheHome(env: NodeJS.ProcessEnv): string {
-  return env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
+function cacheHome(env: ClientEnv): string {
+  return env['XDG_CACHE_HOME'] || join(env['HOME'] ?? homedir(), '.cache');
 }
 
 /** writeFileAtomic replaces a file's content in one rename. */
@@ -21,7 +24,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 }
 
 /** clientId returns this installation's random id (created on first use in ~/.config/tbuild/client-id). */
-export async function clientId(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function clientId(env: ClientEnv): Promise<string> {
   const path = join(configHome(env), 'tbuild', 'client-id');
   try {
     const id = (await readFile(path, 'utf8')).trim();
@@ -40,6 +43,6 @@ export function contextKey(contextDir: string): string {
 }
 
 /** checksumMemoPath is where the client remembers file checksums of one context, keyed by stat. */
-export function checksumMemoPath(key: string, env: NodeJS.ProcessEnv = process.env): string {
+export function checksumMemoPath(key: string, env: ClientEnv): string {
   return join(cacheHome(env), 'tbuild', 'context-checksums', `${key}.json`);
 }

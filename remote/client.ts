@@ -1,10 +1,8 @@
 import { once } from 'node:events';
-import { basename } from 'node:path';
-import type { Writable } from 'node:stream';
 import { Client, type ClientDuplexStream, type Metadata, type MethodDefinition } from '@grpc/grpc-js';
 import { InternalError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
-import { localSecretProvider, readDockerfile, type BuildRequest, type BuildResult, type PruneOptions, type PruneReport, type UsageRecord } from '../controller/index.js';
+import { buildArgsOf, localSecretProvider, openContext, type BuildRequest, type BuildResult, type PruneOptions, type PruneReport, type UsageRecord } from '../controller/index.js';
 import { parseAddress } from './address.js';
 import { pruneMsg, usageRecordOf, type InfoMsg } from './admin-messages.js';
 import { channelCredentials, readTlsMaterial, tokenMetadata, type TlsFiles } from './auth.js';
@@ -58,18 +56,29 @@ async function connectTo(conn: BuilderConnection): Promise<Connected> {
   return { client, methods: await loadBuilderMethods(), metadata: tokenMetadata(conn.token), failure, [Symbol.dispose]: () => client.close() };
 }
 
+/** RemoteBuildOptions are what a remote build needs on the client besides its request. */
+export interface RemoteBuildOptions {
+  readonly signal: AbortSignal;
+  readonly progress: ProgressSink;
+  /** The client's environment: where it keeps its id and its context checksums (XDG_CONFIG_HOME, XDG_CACHE_HOME, HOME). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Folder for a context fetched on the client (from standard input or a URL) before it is sent. */
+  readonly tmp: string;
+}
+
 /** remoteBuild runs a build on a builder: it syncs the context, relays progress and writes streamed outputs locally. */
 export async function remoteBuild(
   request: BuildRequest,
   conn: BuilderConnection,
-  o: { signal: AbortSignal; progress: ProgressSink; stdout: NodeJS.WritableStream & Writable; env?: NodeJS.ProcessEnv },
+  o: RemoteBuildOptions,
 ): Promise<RemoteBuildResult> {
   refuseClientSideOptions(request);
-  const env = o.env ?? process.env;
-  const agentSockets = await resolveAgentSockets(request.ssh ?? [], env);
-  const key = contextKey(request.contextDir);
-  const manifest = await buildManifest(request.contextDir, request.dockerfile, { signal: o.signal, memoPath: checksumMemoPath(key, env) });
-  const dockerfile = await readDockerfile(request.dockerfile);
+  const { env } = o;
+  const agentSockets = await resolveAgentSockets(request.ssh ?? [], request.environment?.sshAuthSock);
+  // A context that is not a folder (an archive, a URL) is fetched here, and its copy sent like a folder.
+  await using context = await openContext(request.context, request.dockerfile, { tmp: o.tmp, signal: o.signal, processEnv: request.environment?.processEnv ?? {} });
+  const key = contextKey(context.dir);
+  const manifest = await buildManifest(context.dir, context.dockerfile.ignore, { signal: o.signal, memoPath: checksumMemoPath(key, env) });
   using c = await connectTo(conn);
   const m = c.methods.Build;
   let wireBytes = 0;
@@ -84,9 +93,9 @@ export async function remoteBuild(
   const write = async (msg: ClientMessage): Promise<void> => {
     if (!call.write(msg)) await once(call, 'drain', { signal: o.signal });
   };
-  const sinks = createOutputSinks(request.outputs, { stdout: o.stdout, signal: o.signal });
+  const sinks = createOutputSinks(request.outputs, { fileMode: 0o666 & ~(request.environment?.umask ?? 0o022), signal: o.signal });
   // Secrets stay on the client: the builder asks for each value when a RUN mounts it, so the call stays open.
-  const secrets = localSecretProvider(request.secrets ?? [], env);
+  const secrets = localSecretProvider(request.secrets ?? []);
   // SSH agents stay on the client too: each connection a RUN makes to its agent socket is tunnelled over the call.
   using agents = new SshAgentForwarder(agentSockets, {
     write,
@@ -101,10 +110,10 @@ export async function remoteBuild(
       start: {
         clientId: await clientId(env),
         contextKey: key,
-        dockerfileName: basename(request.dockerfile),
-        dockerfile,
+        dockerfileName: context.dockerfile.name,
+        dockerfile: Buffer.from(context.dockerfile.bytes),
         dockerignore: manifest.dockerignore,
-        buildArgs: Object.fromEntries(request.buildArgs),
+        buildArgs: Object.fromEntries(buildArgsOf(request)),
         target: request.target ?? '',
         platform: p === undefined ? undefined : platformMsg(p),
         platforms: (request.platforms ?? []).map(platformMsg),
@@ -114,8 +123,9 @@ export async function remoteBuild(
         labels: { ...request.labels },
         run: runSettingsMsg(request),
         attestations: attestationsMsg(request),
-        contextSource: contextSourceMsg(request),
+        contextSource: contextSourceMsg(context.origin),
         ...sessionFields(request),
+        contextSourceDate: context.sourceDate === undefined ? '' : String(context.sourceDate),
       },
     });
     await sendManifest(manifest, write);

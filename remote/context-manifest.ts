@@ -8,7 +8,6 @@ import { readTextIfExists } from '../base/fs.js';
 import { readIgnoreFile, walkContext } from '../controller/index.js';
 import { writeFileAtomic } from './client-state.js';
 import type { ManifestEntryMsg } from './messages.js';
-import { readContextIgnore as readControllerIgnore } from '../controller/index.js';
 
 const HASH_PARALLELISM = 8;
 
@@ -20,11 +19,6 @@ export interface ContextManifest {
 }
 
 type Memo = Record<string, readonly [string, string]>;
-
-/** readContextIgnore reads the ignore file as an embedded build does, as text ('' when there is none). */
-export async function readContextIgnore(dir: string, dockerfile: string): Promise<string> {
-  return (await readControllerIgnore(dir, dockerfile)) ?? '';
-}
 
 async function loadMemo(path: string): Promise<Memo> {
   const text = await readTextIfExists(path);
@@ -51,15 +45,16 @@ async function sha256File(path: string, signal: AbortSignal): Promise<string> {
 }
 
 /**
- * buildManifest lists the context entries the .dockerignore keeps with their mode, size, mtime and sha256.
- * Checksums are remembered by stat identity in `memoPath`, so an unchanged file is not read again.
+ * buildManifest lists the context entries the ignore text keeps (the one given beside the Dockerfile, else the
+ * context's own .dockerignore) with their mode, size, mtime and sha256. Checksums are remembered by stat identity in
+ * `memoPath`, so an unchanged file is not read again.
  */
 export async function buildManifest(
   dir: string,
-  dockerfile: string,
+  ignore: string | undefined,
   options: { signal: AbortSignal; memoPath: string },
 ): Promise<ContextManifest> {
-  const dockerignore = await readContextIgnore(dir, dockerfile);
+  const dockerignore = ignore ?? (await readTextIfExists(join(dir, '.dockerignore'))) ?? '';
   const walked = await walkContext(dir, readIgnoreFile(dockerignore), { signal: options.signal });
   const memo = await loadMemo(options.memoPath);
   const next: Memo = {};

@@ -1,19 +1,7 @@
-import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { UsageError } from '../base/errors.js';
 import type { ImageExportOptions, LayerCompression, OutputSpec } from '../controller/index.js';
-import type { OutputMsg } from './messages.js';
-
-/** ReturnedOutput is an output the server writes to a temporary file and streams back to the client. */
-export interface ReturnedOutput {
-  readonly index: number;
-  readonly path: string;
-}
-
-/** OutputPlan is what the server asks the controller for, and which files it then streams back. */
-export interface OutputPlan {
-  readonly specs: readonly OutputSpec[];
-  readonly returned: readonly ReturnedOutput[];
-}
+import type { OutputMsg, ServerMessage } from './messages.js';
 
 /** outputMsgOf is the wire form of an output (the destination stays on the client). */
 export function outputMsgOf(spec: OutputSpec): OutputMsg {
@@ -64,15 +52,35 @@ function epochOf(m: OutputMsg): { sourceDateEpoch?: number | null } {
   return { sourceDateEpoch: Number(m.sourceDateEpoch) };
 }
 
+/** OUTPUT_CHUNK bounds the bytes of one output message. */
+const OUTPUT_CHUNK = 256 * 1024;
+
+/**
+ * outputStream is an output written straight back to the client as it is made: each chunk becomes an output message
+ * (sent with backpressure), and ending the stream tells the client the output is complete.
+ */
+function outputStream(index: number, send: (m: ServerMessage) => Promise<void>): Writable {
+  const message = (data: Buffer, eof: boolean): ServerMessage => ({ kind: 'output', output: { output: index, data, eof } });
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const sendAll = async (): Promise<void> => {
+        for (let at = 0; at < chunk.length; at += OUTPUT_CHUNK) await send(message(chunk.subarray(at, at + OUTPUT_CHUNK), false));
+      };
+      sendAll().then(() => callback(), callback);
+    },
+    final(callback) {
+      send(message(Buffer.alloc(0), true)).then(() => callback(), callback);
+    },
+  });
+}
+
 /**
  * planOutputs turns the wire outputs into controller outputs. Images are stored, pushed or loaded on the server;
- * oci, docker and tar go to temporary files, and local becomes a rootfs tar the client unpacks.
+ * oci, docker and tar stream back to the client as they are written, and local becomes a rootfs tar the client unpacks.
  */
-export function planOutputs(outputs: readonly OutputMsg[], tmp: string): OutputPlan {
+export function planOutputs(outputs: readonly OutputMsg[], send: (m: ServerMessage) => Promise<void>): OutputSpec[] {
   const specs: OutputSpec[] = [];
-  const returned: ReturnedOutput[] = [];
   for (const [index, m] of outputs.entries()) {
-    const path = join(tmp, `output-${index}`);
     switch (m.type) {
       case 'image':
         specs.push({ type: 'image', names: m.names, push: m.push, image: imageOf(m) });
@@ -82,17 +90,15 @@ export function planOutputs(outputs: readonly OutputMsg[], tmp: string): OutputP
         break;
       case 'oci':
       case 'docker':
-        specs.push({ type: m.type, dest: path, names: m.names, image: imageOf(m) });
-        returned.push({ index, path });
+        specs.push({ type: m.type, dest: outputStream(index, send), names: m.names, image: imageOf(m) });
         break;
       case 'local':
       case 'tar':
-        specs.push({ type: 'tar', dest: path, ...epochOf(m) });
-        returned.push({ index, path });
+        specs.push({ type: 'tar', dest: outputStream(index, send), ...epochOf(m) });
         break;
       default:
         throw new UsageError(`Cannot use output type "${m.type}" on a remote builder`);
     }
   }
-  return { specs, returned };
+  return specs;
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
+import { chmod, rename, rm } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { InternalError } from '../base/errors.js';
 import type { OutputSpec } from '../controller/index.js';
 import { createTarUnpacker, type ByteSink } from './tar-unpack.js';
@@ -41,7 +41,7 @@ async function writeTo(stream: ByteSink, data: Buffer, signal: AbortSignal): Pro
   });
 }
 
-function open(spec: OutputSpec, stdout: NodeJS.WritableStream & Writable, signal: AbortSignal): Open {
+function open(spec: OutputSpec, fileMode: number, signal: AbortSignal): Open {
   if (spec.type === 'local') {
     const u = createTarUnpacker(spec.dest, { signal });
     return {
@@ -57,15 +57,26 @@ function open(spec: OutputSpec, stdout: NodeJS.WritableStream & Writable, signal
     };
   }
   if (spec.type === 'image' || spec.type === 'load') throw new InternalError(`Cannot receive a ${spec.type} output: it stays on the builder`);
-  if (spec.dest === '-') return { stream: stdout, finish: async () => undefined, abort: async () => undefined };
-  const tmp = `${spec.dest}.tbuild-${process.pid}.partial`;
+  const dest = spec.dest;
+  if (typeof dest !== 'string') {
+    return {
+      stream: dest,
+      finish: async () => {
+        dest.end();
+        await finished(dest);
+      },
+      abort: async () => undefined,
+    };
+  }
+  const tmp = `${dest}.tbuild-${process.pid}.partial`;
   const file = createWriteStream(tmp, { flags: 'w' });
   return {
     stream: file,
     finish: async () => {
       file.end();
       await once(file, 'close');
-      await rename(tmp, spec.dest);
+      await chmod(tmp, fileMode);
+      await rename(tmp, dest);
     },
     abort: async () => {
       file.destroy();
@@ -75,7 +86,7 @@ function open(spec: OutputSpec, stdout: NodeJS.WritableStream & Writable, signal
 }
 
 /** createOutputSinks prepares destinations for the outputs of a request, opened on their first chunk. */
-export function createOutputSinks(outputs: readonly OutputSpec[], o: { stdout: NodeJS.WritableStream & Writable; signal: AbortSignal }): OutputSinks {
+export function createOutputSinks(outputs: readonly OutputSpec[], o: { fileMode: number; signal: AbortSignal }): OutputSinks {
   const opened = new Map<number, Open>();
   return {
     async write(index, data, eof) {
@@ -83,7 +94,7 @@ export function createOutputSinks(outputs: readonly OutputSpec[], o: { stdout: N
       if (sink === undefined) {
         const spec = outputs[index];
         if (spec === undefined) throw new InternalError(`Cannot receive output ${index}: the request has no such output`);
-        sink = open(spec, o.stdout, o.signal);
+        sink = open(spec, o.fileMode, o.signal);
         opened.set(index, sink);
       }
       await writeTo(sink.stream, data, o.signal);

@@ -23,7 +23,7 @@ export function refuseClientSideOptions(request: BuildRequest): void {
   }
 }
 
-type SessionFieldNames = 'pull' | 'network' | 'allow' | 'imageContexts' | 'urlContexts' | 'check' | 'print' | 'cacheFrom' | 'cacheTo' | 'secretIds' | 'sshIds' | 'contextSourceDate';
+type SessionFieldNames = 'pull' | 'network' | 'allow' | 'imageContexts' | 'urlContexts' | 'check' | 'print' | 'cacheFrom' | 'cacheTo' | 'secretIds' | 'sshIds';
 
 /** sessionFields are the request options sent as they are; secrets travel as ids only. */
 export function sessionFields(request: BuildRequest): Pick<BuildStartMsg, SessionFieldNames> {
@@ -33,7 +33,6 @@ export function sessionFields(request: BuildRequest): Pick<BuildStartMsg, Sessio
     allow: request.allow ?? [],
     imageContexts: (request.buildContexts ?? []).flatMap((c) => (c.type === 'image' ? [{ name: c.name, ref: c.ref }] : [])),
     urlContexts: (request.buildContexts ?? []).flatMap((c) => (c.type === 'url' ? [{ name: c.name, url: c.url }] : [])),
-    contextSourceDate: request.contextSourceDate === undefined ? '' : String(request.contextSourceDate),
     check: request.check ?? false,
     print: request.print ?? '',
     cacheFrom: (request.cacheFrom ?? []).flatMap(cacheImportMsg),

@@ -7,7 +7,6 @@ import { buildablePlatforms, platformNames, type Controller } from '../controlle
 import type { BuilderAddress } from './address.js';
 import { pruneOptionsOf, usageRecordMsg, type PruneMsg } from './admin-messages.js';
 import { createTokenCheck, serverCredentials, type TlsFiles } from './auth.js';
-import { BuildRegistry } from './build-registry.js';
 import { handleBuild } from './build-service.js';
 import { statusFor } from './error-status.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -24,6 +23,8 @@ export interface ServerOptions {
   readonly insecure: boolean;
   /** The controller every build, disk usage and prune goes to. */
   readonly controller: Controller;
+  /** Folder where the server keeps its copies of client contexts between builds. */
+  readonly contextsDir: string;
   readonly logger: Logger;
   readonly version: string;
 }
@@ -48,11 +49,11 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   if (o.addresses.length === 0) throw new UsageError('Cannot serve: pass at least one --addr');
   const methods = await loadBuilderMethods();
   const server = new Server(SERVER_OPTIONS);
-  const builds = new BuildRegistry();
+  const builds = o.controller.history;
   const started = Date.now();
   const authorized = createTokenCheck(o.token);
   const bound: string[] = [];
-  const deps = { controller: o.controller, stateDir: o.controller.info().root, builds, contexts: new KeyedMutex(), logger: o.logger };
+  const deps = { controller: o.controller, contextsDir: o.contextsDir, contexts: new KeyedMutex(), logger: o.logger };
   const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
     if (!authorized(call.metadata)) {
       o.logger.warn('call refused: invalid token', { method: name, peer: call.getPeer() });

@@ -14,13 +14,13 @@ interface Tunnel {
 }
 
 /**
- * resolveAgentSockets maps each `--ssh` id to the agent socket the client forwards: `default` alone means
- * $SSH_AUTH_SOCK. Key files would need an agent on the client, so a remote build refuses them.
+ * resolveAgentSockets maps each `--ssh` id to the agent socket the client forwards: `default` alone means the
+ * client's SSH_AUTH_SOCK. Key files would need an agent on the client, so a remote build refuses them.
  */
-export async function resolveAgentSockets(specs: readonly SshSpec[], env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+export async function resolveAgentSockets(specs: readonly SshSpec[], sshAuthSock: string | undefined): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const spec of specs) {
-    const paths = spec.paths.length > 0 ? spec.paths : [env['SSH_AUTH_SOCK'] ?? ''];
+    const paths = spec.paths.length > 0 ? spec.paths : [sshAuthSock ?? ''];
     const path = paths[0] ?? '';
     if (path === '') throw new UsageError(`Cannot use --ssh ${spec.id}: SSH_AUTH_SOCK is not set`, { hint: `pass --ssh ${spec.id}=/path/to/socket` });
     if (paths.length !== 1 || !(await isSocket(path))) {

@@ -13,7 +13,7 @@ const LOG_LINES = 6;
 const REDRAW_MS = 100;
 
 /** createTtyProgress draws a live, compact view like BuildKit's tty mode: finished vertices scroll, running ones redraw. */
-export function createTtyProgress(out: NodeJS.WriteStream): ProgressSink & { close(): void } {
+export function createTtyProgress(out: NodeJS.WritableStream & { readonly columns?: number }): ProgressSink & { close(): void } {
   const rows = new Map<string, Row>();
   const begin = Date.now();
   let drawnLines = 0;

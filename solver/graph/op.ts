@@ -46,7 +46,7 @@ export interface ExecMeta {
   readonly extraHosts?: readonly HostEntry[];
   /** `--shm-size`: size of /dev/shm in bytes (default 64 MiB). */
   readonly shmSizeBytes?: number;
-  /** `--ulimit`: resource limits of the process. */
+  /** `--ulimit`: resource limits the RUN's process gets. */
   readonly ulimits?: readonly Ulimit[];
 }
 

@@ -29,6 +29,8 @@ export interface OpDeps {
   readonly secrets?: SecretProvider;
   /** SSH agents by id; a socket is opened only when a RUN mounts it. */
   readonly sshAgents?: SshAgentProvider;
+  /** Environment variables of the host processes a build runs for its caller (git); none when absent. */
+  readonly processEnv?: Readonly<Record<string, string>>;
   /** Network of RUNs that ask for `default`. */
   readonly network?: NetworkMode;
   /** Told of each snapshot a vertex made, once its cache record is written (e.g. to start digesting it as a layer). */

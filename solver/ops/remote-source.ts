@@ -2,6 +2,7 @@ import type { GitSource, HttpSource, Vertex } from '../graph/index.js';
 import { computeVertexKey, type GitPin, type HttpPin, type JobContext } from '../index.js';
 import type { OpDeps } from './deps.js';
 import { storedSnapshot } from './stored-snapshot.js';
+import type { GitRun } from './git-source.js';
 import type { Download, HttpSeen } from './http-source.js';
 
 // The HTTP client and git code load only for builds that use such sources.
@@ -24,7 +25,7 @@ export class RemoteSources implements AsyncDisposable {
       case 'http':
         return this.#httpPin(vertex, source, deps, job.signal);
       case 'git':
-        return { type: 'git', commit: await this.#commit(vertex.digest, source, job.signal) };
+        return { type: 'git', commit: await this.#commit(vertex.digest, source, { signal: job.signal, env: deps.processEnv ?? {} }) };
     }
   }
 
@@ -45,8 +46,10 @@ export class RemoteSources implements AsyncDisposable {
           await d[Symbol.asyncDispose]();
         }
       }
-      case 'git':
-        return (await loadGitSource()).checkoutGit(source, await this.#commit(vertexDigest, source, job.signal), deps.snapshotter, job.signal);
+      case 'git': {
+        const run = { signal: job.signal, env: deps.processEnv ?? {} };
+        return (await loadGitSource()).checkoutGit(source, await this.#commit(vertexDigest, source, run), deps.snapshotter, run);
+      }
     }
   }
 
@@ -98,10 +101,10 @@ export class RemoteSources implements AsyncDisposable {
     return p;
   }
 
-  #commit(key: string, source: GitSource, signal: AbortSignal): Promise<string> {
+  #commit(key: string, source: GitSource, run: GitRun): Promise<string> {
     let p = this.#commits.get(key);
     if (p === undefined) {
-      p = loadGitSource().then((m) => m.resolveGitCommit(source, signal));
+      p = loadGitSource().then((m) => m.resolveGitCommit(source, run));
       p.catch(() => this.#commits.delete(key));
       this.#commits.set(key, p);
     }

@@ -7,17 +7,15 @@ export interface SecretProvider {
   get(id: string, options: { signal: AbortSignal }): Promise<Buffer | undefined>;
 }
 
-/** SecretSource is where a build secret's value is read from: a file or an environment variable of this process. */
-export type SecretSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'env'; readonly name: string };
+/** SecretSource is where a build secret's value comes from: a file read on use, or a value the caller gave. */
+export type SecretSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'value'; readonly value: Uint8Array };
 
-/** LocalSecretProvider reads secrets from files and environment variables of this process, as embedded builds do. */
+/** LocalSecretProvider serves secrets from files on this host and from values the caller gave, as embedded builds do. */
 export class LocalSecretProvider implements SecretProvider {
   readonly #sources: ReadonlyMap<string, SecretSource>;
-  readonly #env: NodeJS.ProcessEnv;
 
-  constructor(sources: ReadonlyMap<string, SecretSource>, env: NodeJS.ProcessEnv = process.env) {
+  constructor(sources: ReadonlyMap<string, SecretSource>) {
     this.#sources = sources;
-    this.#env = env;
   }
 
   /** get reads the value of secret `id` from its source. */
@@ -34,10 +32,8 @@ export class LocalSecretProvider implements SecretProvider {
           // The path is the user's own; the value is never part of a message.
           throw new UsageError(`Cannot read secret "${id}" from ${source.path}: ${errnoCode(err) ?? 'error'}`);
         }
-      case 'env': {
-        const v = this.#env[source.name];
-        return v === undefined ? undefined : Buffer.from(v);
-      }
+      case 'value':
+        return Buffer.from(source.value);
     }
   }
 }

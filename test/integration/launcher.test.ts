@@ -116,19 +116,30 @@ describe('tbuild launcher: builds served by the resident builder', () => {
     expect(await served()).toBe(before);
   });
 
-  it('runs a second build directly while the resident builder is busy; both succeed', async () => {
+  it('serves two builds at once, each with its own folder and environment', async () => {
     await liveDaemon();
-    const marker = `busy-${randomBytes(4).toString('hex')}`;
-    const slow = launch(['--progress', 'plain', await context('slow', `FROM busybox\nRUN echo ${marker}-$((1+1)) && sleep 3\n`)]);
-    await slow.shown(`${marker}-2`);
+    const tag = randomBytes(4).toString('hex');
+    // Each RUN leaves its mark in a cache mount both share, then waits (at most 60 s) for the other's: neither can
+    // finish unless the two run at the same time.
+    const rendezvous = (me: string, other: string): string =>
+      `FROM busybox\nRUN --mount=type=secret,id=who,env=WHO --mount=type=cache,id=meet-${tag},target=/meet ` +
+      `touch /meet/${me} && i=0; until [ -e /meet/${other} ]; do i=$((i+1)); [ $i -lt 600 ] || exit 7; sleep 0.1; done; echo "met-$WHO-${me}"\n`;
+    const cwdA = join(env.tmp.path, `cwd-a-${tag}`);
+    const cwdB = join(env.tmp.path, `cwd-b-${tag}`);
+    await Promise.all([mkdir(cwdA), mkdir(cwdB)]);
     const before = await served();
-    const quick = await launch(['--progress', 'plain', await context('quick', `FROM busybox\nRUN echo quick-${marker}\n`)]).done;
-    expect(quick.code, quick.stderr).toBe(0);
-    expect(quick.stderr).toContain(`quick-${marker}`);
-    const done = await slow.done;
-    expect(done.code, done.stderr).toBe(0);
-    // Only the slow build was served: the quick one ran directly.
-    expect(await served()).toBe(before + 1);
+    const args = (name: string, dir: string): string[] => ['--progress', 'plain', '--secret', 'id=who,env=WHO_AM_I', '-t', name, '--iidfile', 'iid', dir];
+    const a = launch(args(`meet-a-${tag}`, await context(`meet-a-${tag}`, rendezvous('a', 'b'))), { cwd: cwdA, env: { WHO_AM_I: 'alpha' } });
+    const b = launch(args(`meet-b-${tag}`, await context(`meet-b-${tag}`, rendezvous('b', 'a'))), { cwd: cwdB, env: { WHO_AM_I: 'beta' } });
+    const [doneA, doneB] = await Promise.all([a.done, b.done]);
+    expect(doneA.code, doneA.stderr).toBe(0);
+    expect(doneB.code, doneB.stderr).toBe(0);
+    expect(doneA.stderr).toContain('met-alpha-a');
+    expect(doneB.stderr).toContain('met-beta-b');
+    // Both were served by the resident builder, each writing its image ID into its own folder.
+    expect(await served()).toBe(before + 2);
+    expect(await readFile(join(cwdA, 'iid'), 'utf8')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await readFile(join(cwdB, 'iid'), 'utf8')).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
   it('cancels a served build on SIGINT with status 130 and keeps serving', async () => {

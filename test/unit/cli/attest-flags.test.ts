@@ -42,7 +42,7 @@ describe('parseAttestations', () => {
   });
 
   it('reaches the request from the command line', () => {
-    const cmd = parseBuildCommand(['--attest', 'type=sbom', '--provenance', 'mode=max', '.']);
+    const cmd = parseBuildCommand(['--attest', 'type=sbom', '--provenance', 'mode=max', '.'], { cwd: '/w', env: {} });
     expect(cmd.request.attestations).toEqual([{ type: 'sbom' }, { type: 'provenance', mode: 'max' }]);
   });
 });

@@ -3,14 +3,19 @@ import { UsageError } from '../../../base/errors.js';
 import { parseBuildCommand } from '../../../cli/build-command.js';
 import { parseDuration, parseSize } from '../../../cli/cache-commands.js';
 import { parseOutput } from '../../../cli/output-spec.js';
+import { environmentOf } from '../../../cli/build-request.js';
+
+/** PLACE is the command's folder and environment: relative paths start from /w. */
+const PLACE = { cwd: '/w', env: { SOURCE_DATE_EPOCH: '10' } };
 
 const gzip = { compression: 'gzip', forceCompression: false };
 
 describe('tbuild build command line', () => {
   it('reads the buildx flags it shares', () => {
-    const cmd = parseBuildCommand(['-t', 'a:1', '--tag', 'b', '-f', '/x/Dockerfile.dev', '--build-arg', 'K=V', '--build-arg', 'E=', '--target', 'final', '--no-cache', '--progress', 'plain', '--iidfile', 'iid', '--metadata-file', 'meta.json', '/ctx']);
-    expect(cmd.request.contextDir).toBe('/ctx');
-    expect(cmd.request.dockerfile).toBe('/x/Dockerfile.dev');
+    const cmd = parseBuildCommand(['-t', 'a:1', '--tag', 'b', '-f', '/x/Dockerfile.dev', '--build-arg', 'K=V', '--build-arg', 'E=', '--target', 'final', '--no-cache', '--progress', 'plain', '--iidfile', 'iid', '--metadata-file', 'meta.json', '/ctx'], PLACE);
+    expect(cmd.context).toEqual({ kind: 'folder', dir: '/ctx' });
+    expect(cmd.dockerfile).toEqual({ kind: 'path', path: '/x/Dockerfile.dev' });
+    expect([cmd.iidfile, cmd.metadataFile]).toEqual(['/w/iid', '/w/meta.json']);
     expect([...cmd.request.buildArgs]).toEqual([['K', 'V'], ['E', '']]);
     expect(cmd.request.target).toBe('final');
     expect(cmd.request.noCache).toBe(true);
@@ -19,55 +24,73 @@ describe('tbuild build command line', () => {
   });
 
   it('defaults the Dockerfile to PATH/Dockerfile and builds only the cache without -t or -o', () => {
-    const cmd = parseBuildCommand(['/ctx']);
-    expect(cmd.request.dockerfile).toBe('/ctx/Dockerfile');
+    const cmd = parseBuildCommand(['/ctx'], PLACE);
+    expect(cmd.dockerfile).toEqual({ kind: 'path', path: '/ctx/Dockerfile' });
     expect(cmd.request.outputs).toEqual([]);
   });
 
   it('turns --push into a pushing image output and --load into a Docker load', () => {
-    expect(parseBuildCommand(['--push', '-t', 'r/x', '.']).request.outputs).toEqual([{ type: 'image', names: ['r/x'], push: true, image: gzip }]);
-    expect(parseBuildCommand(['--load', '-t', 'x', '.']).request.outputs).toContainEqual({ type: 'load', names: ['x'], image: gzip });
+    expect(parseBuildCommand(['--push', '-t', 'r/x', '.'], PLACE).request.outputs).toEqual([{ type: 'image', names: ['r/x'], push: true, image: gzip }]);
+    expect(parseBuildCommand(['--load', '-t', 'x', '.'], PLACE).request.outputs).toContainEqual({ type: 'load', names: ['x'], image: gzip });
   });
 
   it('reads --label, --annotation and -q as docker buildx does', () => {
-    const cmd = parseBuildCommand(['-q', '--label', 'a=1', '--label', 'b=x=y', '--label', 'a=2', '--annotation', 'org.k=v', '--annotation', 'index:org.i=w', '-t', 'x', '-o', 'type=oci,dest=/o.tar,annotation.org.k=own', '.']);
+    const cmd = parseBuildCommand(['-q', '--label', 'a=1', '--label', 'b=x=y', '--label', 'a=2', '--annotation', 'org.k=v', '--annotation', 'index:org.i=w', '-t', 'x', '-o', 'type=oci,dest=/o.tar,annotation.org.k=own', '.'], PLACE);
     expect(cmd.progress).toBe('quiet');
     expect(cmd.request.labels).toEqual({ a: '2', b: 'x=y' });
     expect(cmd.request.outputs).toEqual([
       { type: 'oci', dest: '/o.tar', names: ['x'], image: { ...gzip, annotations: { manifest: { 'org.k': 'own' }, index: { 'org.i': 'w' } } } },
     ]);
-    const pushed = parseBuildCommand(['--annotation', 'manifest,index:org.k=v', '--push', '-t', 'r/x', '.']).request.outputs[0];
+    const pushed = parseBuildCommand(['--annotation', 'manifest,index:org.k=v', '--push', '-t', 'r/x', '.'], PLACE).request.outputs[0];
     expect(pushed).toEqual({ type: 'image', names: ['r/x'], push: true, image: { ...gzip, annotations: { manifest: { 'org.k': 'v' }, index: { 'org.k': 'v' } } } });
-    expect(() => parseBuildCommand(['--label', 'novalue', '.'])).toThrow(/--label "novalue"/);
-    expect(() => parseBuildCommand(['--annotation', 'manifest-descriptor:k=v', '.'])).toThrow(/not supported/);
-    expect(() => parseBuildCommand(['-q', '--progress', 'plain', '.'])).toThrow(/--quiet/);
+    expect(() => parseBuildCommand(['--label', 'novalue', '.'], PLACE)).toThrow(/--label "novalue"/);
+    expect(() => parseBuildCommand(['--annotation', 'manifest-descriptor:k=v', '.'], PLACE)).toThrow(/not supported/);
+    expect(() => parseBuildCommand(['-q', '--progress', 'plain', '.'], PLACE)).toThrow(/--quiet/);
+  });
+
+  it('reads paths from the command folder, and names contexts that are not folders', () => {
+    const cmd = parseBuildCommand(['-o', 'type=tar,dest=out.tar', '-o', 'type=oci,dest=-', 'ctx'], PLACE);
+    expect(cmd.context).toEqual({ kind: 'folder', dir: '/w/ctx' });
+    expect(cmd.request.outputs).toEqual([{ type: 'tar', dest: '/w/out.tar' }, { type: 'oci', dest: '-', names: [], image: gzip }]);
+    expect(parseBuildCommand(['-f', 'sub/Dockerfile', '-'], PLACE)).toMatchObject({ context: { kind: 'stdin' }, dockerfile: { kind: 'in-context', path: 'sub/Dockerfile' } });
+    expect(parseBuildCommand(['https://example.com/app.git'], PLACE)).toMatchObject({ context: { kind: 'url', url: 'https://example.com/app.git' }, dockerfile: { kind: 'in-context', path: null } });
+    expect(parseBuildCommand(['-f', '-', '.'], PLACE).dockerfile).toEqual({ kind: 'stdin' });
+  });
+
+  it('takes the values a build needs from the command environment, leaving the build args as given', () => {
+    const env = { SOURCE_DATE_EPOCH: '10', SSH_AUTH_SOCK: '/a.sock', HOME: '/home/u', DOCKER_HOST: 'tcp://d:2375', PATH: '/bin', UNSET: undefined };
+    expect(environmentOf({ env, umask: 0o077 })).toEqual({
+      sourceDateEpoch: '10', sshAuthSock: '/a.sock', dockerHost: 'tcp://d:2375', dockerConfigDir: '/home/u/.docker', umask: 0o077,
+      processEnv: { SOURCE_DATE_EPOCH: '10', SSH_AUTH_SOCK: '/a.sock', HOME: '/home/u', DOCKER_HOST: 'tcp://d:2375', PATH: '/bin' },
+    });
+    expect(environmentOf({ env: { DOCKER_CONFIG: '/cfg' }, umask: 0o022 }).dockerConfigDir).toBe('/cfg');
   });
 
   it('takes a git repository or an http(s) URL as a named context, as buildx passes them on', () => {
-    const contexts = parseBuildCommand(['--build-context', 'a=https://example.com/src.tar', '--build-context', 'b=git@example.com:r.git', '--build-context', 'c=docker-image://busybox', '.']).request.buildContexts;
+    const contexts = parseBuildCommand(['--build-context', 'a=https://example.com/src.tar', '--build-context', 'b=git@example.com:r.git', '--build-context', 'c=docker-image://busybox', '.'], PLACE).request.buildContexts;
     expect(contexts).toEqual([
       { name: 'a', type: 'url', url: 'https://example.com/src.tar' },
       { name: 'b', type: 'url', url: 'git@example.com:r.git' },
       { name: 'c', type: 'image', ref: 'busybox' },
     ]);
-    expect(() => parseBuildCommand(['--build-context', 'a=ftp://example.com/x', '.'])).toThrow(/a git repository or an http\(s\) URL/);
+    expect(() => parseBuildCommand(['--build-context', 'a=ftp://example.com/x', '.'], PLACE)).toThrow(/a git repository or an http\(s\) URL/);
   });
 
   it('rejects what it cannot use, naming it', () => {
-    expect(() => parseBuildCommand(['--progress', 'fancy', '.'])).toThrow(/--progress=fancy/);
-    expect(() => parseBuildCommand(['--frobnicate', '.'])).toThrow(UsageError);
-    expect(() => parseBuildCommand([])).toThrow(/exactly one context PATH/);
-    expect(() => parseBuildCommand(['--platform', 'linux', '.'])).toThrow(/OS\/ARCH/);
-    expect(() => parseBuildCommand(['--platform', 'linux/amd64,linux', '.'])).toThrow(/OS\/ARCH/);
-    expect(() => parseBuildCommand(['--platform', ',', '.'])).toThrow(/OS\/ARCH/);
-    expect(() => parseBuildCommand(['--platform', 'linux/arm/v7/x', '.'])).toThrow(/OS\/ARCH/);
+    expect(() => parseBuildCommand(['--progress', 'fancy', '.'], PLACE)).toThrow(/--progress=fancy/);
+    expect(() => parseBuildCommand(['--frobnicate', '.'], PLACE)).toThrow(UsageError);
+    expect(() => parseBuildCommand([], PLACE)).toThrow(/exactly one context PATH/);
+    expect(() => parseBuildCommand(['--platform', 'linux', '.'], PLACE)).toThrow(/OS\/ARCH/);
+    expect(() => parseBuildCommand(['--platform', 'linux/amd64,linux', '.'], PLACE)).toThrow(/OS\/ARCH/);
+    expect(() => parseBuildCommand(['--platform', ',', '.'], PLACE)).toThrow(/OS\/ARCH/);
+    expect(() => parseBuildCommand(['--platform', 'linux/arm/v7/x', '.'], PLACE)).toThrow(/OS\/ARCH/);
   });
 });
 
 describe('--platform', () => {
   it('reads one platform, or several built together (the same one given twice counts once)', () => {
-    expect(parseBuildCommand(['--platform', 'linux/arm64', '.']).request).toMatchObject({ platform: { os: 'linux', architecture: 'arm64' } });
-    const several = parseBuildCommand(['--platform', 'linux/amd64, linux/arm/v7,linux/amd64', '.']).request;
+    expect(parseBuildCommand(['--platform', 'linux/arm64', '.'], PLACE).request).toMatchObject({ platform: { os: 'linux', architecture: 'arm64' } });
+    const several = parseBuildCommand(['--platform', 'linux/amd64, linux/arm/v7,linux/amd64', '.'], PLACE).request;
     expect(several.platform).toBeUndefined();
     expect(several.platforms).toEqual([
       { os: 'linux', architecture: 'amd64' },

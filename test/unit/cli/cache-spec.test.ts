@@ -1,27 +1,29 @@
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../base/errors.js';
 import { parseCacheFrom, parseCacheTo } from '../../../cli/cache-spec.js';
 
+/** CWD is the folder the command runs in: relative paths start from it. */
+const CWD = '/w';
+
 describe('--cache-from', () => {
   it('reads a bare reference as a registry cache', () => {
-    expect(parseCacheFrom('reg.example/app:cache')).toEqual({ type: 'registry', ref: 'reg.example/app:cache' });
+    expect(parseCacheFrom('reg.example/app:cache', CWD)).toEqual({ type: 'registry', ref: 'reg.example/app:cache' });
   });
 
   it('reads type=registry with ref=, and takes registry when type is left out', () => {
-    expect(parseCacheFrom('type=registry,ref=reg.example/app:cache')).toEqual({ type: 'registry', ref: 'reg.example/app:cache' });
-    expect(parseCacheFrom('ref=reg.example/app:cache')).toEqual({ type: 'registry', ref: 'reg.example/app:cache' });
+    expect(parseCacheFrom('type=registry,ref=reg.example/app:cache', CWD)).toEqual({ type: 'registry', ref: 'reg.example/app:cache' });
+    expect(parseCacheFrom('ref=reg.example/app:cache', CWD)).toEqual({ type: 'registry', ref: 'reg.example/app:cache' });
   });
 
   it('reads type=local with src= made absolute', () => {
-    expect(parseCacheFrom('type=local,src=cache-dir')).toEqual({ type: 'local', src: resolve('cache-dir') });
+    expect(parseCacheFrom('type=local,src=cache-dir', CWD)).toEqual({ type: 'local', src: '/w/cache-dir' });
   });
 
   it('refuses a missing ref= or src= and unknown types, naming the problem', () => {
-    expect(() => parseCacheFrom('type=registry')).toThrow(UsageError);
-    expect(() => parseCacheFrom('type=registry,ref=')).toThrow(/without ref=/);
-    expect(() => parseCacheFrom('type=local')).toThrow(/--cache-from type=local without src=/);
-    expect(() => parseCacheFrom('type=gha,scope=x')).toThrow(/type=gha: expected registry or local/);
+    expect(() => parseCacheFrom('type=registry', CWD)).toThrow(UsageError);
+    expect(() => parseCacheFrom('type=registry,ref=', CWD)).toThrow(/without ref=/);
+    expect(() => parseCacheFrom('type=local', CWD)).toThrow(/--cache-from type=local without src=/);
+    expect(() => parseCacheFrom('type=gha,scope=x', CWD)).toThrow(/type=gha: expected registry or local/);
   });
 });
 
@@ -29,11 +31,11 @@ describe('--cache-to', () => {
   const defaults = { mode: 'min', compression: 'gzip', imageManifest: true, ociMediaTypes: true, ignoreError: false } as const;
 
   it('reads a bare reference as a registry cache with BuildKit defaults (mode=min, gzip, an OCI image manifest)', () => {
-    expect(parseCacheTo('reg.example/app:cache')).toEqual({ type: 'registry', target: 'reg.example/app:cache', ...defaults });
+    expect(parseCacheTo('reg.example/app:cache', CWD)).toEqual({ type: 'registry', target: 'reg.example/app:cache', ...defaults });
   });
 
   it('reads every option of a registry cache', () => {
-    expect(parseCacheTo('type=registry,ref=reg.example/app:cache,mode=max,compression=zstd,image-manifest=false,ignore-error=true')).toEqual({
+    expect(parseCacheTo('type=registry,ref=reg.example/app:cache,mode=max,compression=zstd,image-manifest=false,ignore-error=true', CWD)).toEqual({
       type: 'registry',
       target: 'reg.example/app:cache',
       mode: 'max',
@@ -45,31 +47,31 @@ describe('--cache-to', () => {
   });
 
   it('makes an index with Docker media types by default when oci-mediatypes=false, and refuses an image manifest with them', () => {
-    expect(parseCacheTo('type=registry,ref=r,oci-mediatypes=false')).toEqual({ type: 'registry', target: 'r', ...defaults, imageManifest: false, ociMediaTypes: false });
-    expect(() => parseCacheTo('type=registry,ref=r,oci-mediatypes=false,image-manifest=true')).toThrow(/an image manifest cache needs OCI media types/);
+    expect(parseCacheTo('type=registry,ref=r,oci-mediatypes=false', CWD)).toEqual({ type: 'registry', target: 'r', ...defaults, imageManifest: false, ociMediaTypes: false });
+    expect(() => parseCacheTo('type=registry,ref=r,oci-mediatypes=false,image-manifest=true', CWD)).toThrow(/an image manifest cache needs OCI media types/);
   });
 
   it('reads type=local with dest= made absolute, and type=inline without options', () => {
-    expect(parseCacheTo('type=local,dest=out/cache,compression=uncompressed')).toEqual({
+    expect(parseCacheTo('type=local,dest=out/cache,compression=uncompressed', CWD)).toEqual({
       type: 'local',
-      target: resolve('out/cache'),
+      target: '/w/out/cache',
       ...defaults,
       compression: 'uncompressed',
     });
-    expect(parseCacheTo('type=inline')).toEqual({ type: 'inline' });
+    expect(parseCacheTo('type=inline', CWD)).toEqual({ type: 'inline' });
   });
 
   it('refuses bad values, naming the option and what it accepts', () => {
-    expect(() => parseCacheTo('type=registry,ref=r,mode=all')).toThrow(/mode=all: expected min or max/);
-    expect(() => parseCacheTo('type=registry,ref=r,compression=lz4')).toThrow(/compression=lz4: expected gzip, zstd, uncompressed/);
-    expect(() => parseCacheTo('type=registry,ref=r,image-manifest=yes')).toThrow(/image-manifest="yes": expected true or false/);
-    expect(() => parseCacheTo('type=registry,ref=r,ignore-error=maybe')).toThrow(/ignore-error="maybe": expected true or false/);
-    expect(() => parseCacheTo('type=s3,bucket=b')).toThrow(/type=s3: expected registry, local or inline/);
-    expect(() => parseCacheTo('type=registry,mode=max')).toThrow(/--cache-to type=registry without ref=/);
-    expect(() => parseCacheTo('type=local')).toThrow(/--cache-to type=local without dest=/);
+    expect(() => parseCacheTo('type=registry,ref=r,mode=all', CWD)).toThrow(/mode=all: expected min or max/);
+    expect(() => parseCacheTo('type=registry,ref=r,compression=lz4', CWD)).toThrow(/compression=lz4: expected gzip, zstd, uncompressed/);
+    expect(() => parseCacheTo('type=registry,ref=r,image-manifest=yes', CWD)).toThrow(/image-manifest="yes": expected true or false/);
+    expect(() => parseCacheTo('type=registry,ref=r,ignore-error=maybe', CWD)).toThrow(/ignore-error="maybe": expected true or false/);
+    expect(() => parseCacheTo('type=s3,bucket=b', CWD)).toThrow(/type=s3: expected registry, local or inline/);
+    expect(() => parseCacheTo('type=registry,mode=max', CWD)).toThrow(/--cache-to type=registry without ref=/);
+    expect(() => parseCacheTo('type=local', CWD)).toThrow(/--cache-to type=local without dest=/);
   });
 
   it('needs type= once options are given, as buildx does', () => {
-    expect(() => parseCacheTo('ref=reg.example/app:cache')).toThrow(UsageError);
+    expect(() => parseCacheTo('ref=reg.example/app:cache', CWD)).toThrow(UsageError);
   });
 });

@@ -1,8 +1,10 @@
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBuildCommand } from '../../../cli/build-command.js';
 import { parseAddHost, parseShmSize, parseUlimit } from '../../../cli/run-flags.js';
 import { parseSecret } from '../../../cli/session-flags.js';
+
+/** PLACE is a command's folder and an empty environment. */
+const PLACE = { cwd: '/w', env: {} };
 
 describe('RUN settings flags', () => {
   it('reads --add-host as HOST:IP or HOST=IP, IPv6 included, and refuses what is not an address', () => {
@@ -34,26 +36,27 @@ describe('RUN settings flags', () => {
   });
 
   it('puts them on the build request, leaving them out when not given', () => {
-    const cmd = parseBuildCommand(['--add-host', 'a:1.2.3.4', '--shm-size', '1g', '--ulimit', 'core=0', '.']);
+    const cmd = parseBuildCommand(['--add-host', 'a:1.2.3.4', '--shm-size', '1g', '--ulimit', 'core=0', '.'], PLACE);
     expect(cmd.request.extraHosts).toEqual([{ host: 'a', ip: '1.2.3.4' }]);
     expect(cmd.request.shmSizeBytes).toBe(1024 ** 3);
     expect(cmd.request.ulimits).toEqual([{ name: 'core', soft: 0, hard: 0 }]);
-    const plain = parseBuildCommand(['.']).request;
+    const plain = parseBuildCommand(['.'], PLACE).request;
     expect([plain.extraHosts, plain.shmSizeBytes, plain.ulimits]).toEqual([undefined, undefined, undefined]);
   });
 });
 
 describe('--secret forms', () => {
   it('reads id=X alone as the variable X when it is set, else as the file X, as BuildKit does', () => {
-    process.env['TBUILD_TEST_SECRET'] = 'value';
-    try {
-      expect(parseSecret('id=TBUILD_TEST_SECRET')).toEqual({ id: 'TBUILD_TEST_SECRET', kind: 'env', env: 'TBUILD_TEST_SECRET' });
-    } finally {
-      delete process.env['TBUILD_TEST_SECRET'];
-    }
-    expect(parseSecret('id=TBUILD_TEST_SECRET')).toEqual({ id: 'TBUILD_TEST_SECRET', kind: 'file', path: resolve('TBUILD_TEST_SECRET') });
-    expect(parseSecret('id=tok,src=/run/tok')).toEqual({ id: 'tok', kind: 'file', path: '/run/tok' });
-    expect(parseSecret('id=tok,env=TOKEN')).toEqual({ id: 'tok', kind: 'env', env: 'TOKEN' });
-    expect(parseSecret('type=env,id=TOKEN')).toEqual({ id: 'TOKEN', kind: 'env', env: 'TOKEN' });
+    const env = { TBUILD_TEST_SECRET: 'value', TOKEN: 't0k' };
+    const value = (v: string) => ({ kind: 'value', value: Buffer.from(v) });
+    expect(parseSecret('id=TBUILD_TEST_SECRET', { cwd: '/w', env })).toEqual({ id: 'TBUILD_TEST_SECRET', ...value('value') });
+    expect(parseSecret('id=TBUILD_TEST_SECRET', PLACE)).toEqual({ id: 'TBUILD_TEST_SECRET', kind: 'file', path: '/w/TBUILD_TEST_SECRET' });
+    expect(parseSecret('id=tok,src=/run/tok', PLACE)).toEqual({ id: 'tok', kind: 'file', path: '/run/tok' });
+    expect(parseSecret('id=tok,env=TOKEN', { cwd: '/w', env })).toEqual({ id: 'tok', ...value('t0k') });
+    expect(parseSecret('type=env,id=TOKEN', { cwd: '/w', env })).toEqual({ id: 'TOKEN', ...value('t0k') });
+  });
+
+  it('gives no secret for a variable that is not set, so a RUN that requires it fails', () => {
+    expect(parseSecret('id=tok,env=TOKEN', PLACE)).toBeUndefined();
   });
 });

@@ -38,8 +38,8 @@ function graph(): ReturnType<typeof createVertex> {
 }
 
 const REQUEST: BuildRequest = {
-  contextDir: '/ctx',
-  dockerfile: '/ctx/build.Dockerfile',
+  context: { kind: 'folder', dir: '/ctx' },
+  dockerfile: { name: 'build.Dockerfile', bytes: Buffer.from('FROM busybox') },
   buildArgs: new Map([['FOO', 'bar']]),
   target: 'final',
   outputs: [],
@@ -56,7 +56,7 @@ const REQUEST: BuildRequest = {
 describe('captureProvenance', () => {
   const images = new ImageResolutions();
   images.add('docker.io/library/busybox:latest', MANIFEST, INDEX, []);
-  const input = { root: graph(), dockerfile: Buffer.from('FROM busybox'), images, startedOn: new Date(0) };
+  const input = { root: graph(), dockerfile: Buffer.from('FROM busybox'), dockerfileName: 'build.Dockerfile', contextOrigin: undefined, images, startedOn: new Date(0) };
 
   it('records the options as buildx sends them, the sources each step pinned and the secrets RUNs mounted', () => {
     const root = input.root;
@@ -86,8 +86,8 @@ describe('captureProvenance', () => {
   });
 
   it('makes a context fetched from a URL the config source and a material, with no local folder', () => {
-    const request: BuildRequest = { ...REQUEST, buildContexts: [], contextSource: { type: 'git', url: 'https://example.com/app.git#main', commit: COMMIT } };
-    const c = captureProvenance({ ...input, request, pins: new Map() });
+    const request: BuildRequest = { ...REQUEST, buildContexts: [] };
+    const c = captureProvenance({ ...input, contextOrigin: { type: 'git', url: 'https://example.com/app.git#main', commit: COMMIT }, request, pins: new Map() });
     expect(c.configSource).toEqual({ uri: 'https://example.com/app.git#main', digest: { sha1: COMMIT }, entryPoint: 'build.Dockerfile' });
     expect(c.locals).toEqual([]);
     expect(c.git).toEqual([{ url: 'https://example.com/app.git#main', commit: COMMIT }]);

@@ -71,11 +71,11 @@ describe('--call targets, outline and subrequests.describe', () => {
   });
 
   it('reads --call as buildx does', () => {
-    expect(parseBuildCommand(['--call', 'targets', '.']).request.print).toBe('targets');
-    expect(parseBuildCommand(['--call', 'outline,format=json', '.']).request.print).toBe('outline-json');
-    expect(parseBuildCommand(['--call', 'subrequests.describe', '.']).request.print).toBe('subrequests.describe');
-    expect(parseBuildCommand(['--call', 'check', '.']).request.check).toBe(true);
-    expect(parseBuildCommand(['--call', 'build', '.']).request.print).toBeUndefined();
-    expect(() => parseBuildCommand(['--call', 'lint', '.'])).toThrow(/--call=lint/);
+    expect(parseBuildCommand(['--call', 'targets', '.'], { cwd: '/w', env: {} }).request.print).toBe('targets');
+    expect(parseBuildCommand(['--call', 'outline,format=json', '.'], { cwd: '/w', env: {} }).request.print).toBe('outline-json');
+    expect(parseBuildCommand(['--call', 'subrequests.describe', '.'], { cwd: '/w', env: {} }).request.print).toBe('subrequests.describe');
+    expect(parseBuildCommand(['--call', 'check', '.'], { cwd: '/w', env: {} }).request.check).toBe(true);
+    expect(parseBuildCommand(['--call', 'build', '.'], { cwd: '/w', env: {} }).request.print).toBeUndefined();
+    expect(() => parseBuildCommand(['--call', 'lint', '.'], { cwd: '/w', env: {} })).toThrow(/--call=lint/);
   });
 });

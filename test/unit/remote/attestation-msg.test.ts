@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BuildRequest } from '../../../controller/index.js';
-import { attestationsMsg, attestationsRequest, contextSourceMsg, contextSourceRequest } from '../../../remote/attestation-msg.js';
+import { attestationsMsg, attestationsRequest, contextOriginOf, contextSourceMsg } from '../../../remote/attestation-msg.js';
 
-const base: BuildRequest = { contextDir: '/c', dockerfile: '/c/Dockerfile', buildArgs: new Map(), outputs: [], noCache: false, noCacheFilter: [] };
+const base: BuildRequest = { context: { kind: 'folder', dir: '/c' }, dockerfile: { inContext: null }, buildArgs: new Map(), outputs: [], noCache: false, noCacheFilter: [] };
 
 describe('attestations on the wire', () => {
   it('carries each attestation and the default provenance as the client resolved them', () => {
@@ -17,13 +17,13 @@ describe('attestations on the wire', () => {
   });
 
   it('carries where a fetched context came from', () => {
-    for (const contextSource of [
+    for (const origin of [
       { type: 'git', url: 'https://example.com/app.git#main', commit: 'abc' },
       { type: 'http', url: 'https://example.com/ctx.tar', digest: 'sha256:0' },
     ] as const) {
-      expect(contextSourceRequest(contextSourceMsg({ ...base, contextSource }))).toEqual({ contextSource });
+      expect(contextOriginOf(contextSourceMsg(origin))).toEqual({ origin });
     }
-    expect(contextSourceMsg(base)).toBeUndefined();
-    expect(contextSourceRequest(undefined)).toEqual({});
+    expect(contextSourceMsg(undefined)).toBeUndefined();
+    expect(contextOriginOf(undefined)).toEqual({});
   });
 });

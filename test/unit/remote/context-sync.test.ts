@@ -40,7 +40,7 @@ describe('context sync', () => {
   let tmp: TempDir;
   let ctx: string;
   let server: string;
-  const manifest = (): Promise<ContextManifest> => buildManifest(ctx, join(ctx, 'Dockerfile'), { signal: new AbortController().signal, memoPath: join(tmp.path, 'memo.json') });
+  const manifest = (): Promise<ContextManifest> => buildManifest(ctx, undefined, { signal: new AbortController().signal, memoPath: join(tmp.path, 'memo.json') });
 
   beforeEach(async () => {
     tmp = await makeTempDir('tbuild-sync-');

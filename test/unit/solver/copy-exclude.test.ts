@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compileExcludes } from '../../../controller/build-extras.js';
+import { compileExcludes } from '../../../controller/exclude-patterns.js';
 import { createDirectoryView, createLayeredView } from '../../../cache/fs-view.js';
 import { sourceExcludes } from '../../../frontend/convert/copy.js';
 import type { CopyAction } from '../../../solver/graph/index.js';

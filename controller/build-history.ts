@@ -1,22 +1,46 @@
 import { randomBytes } from 'node:crypto';
 import { CancelledError } from '../base/errors.js';
-import type { BuildInfoMsg } from './admin-messages.js';
 
-/** BuildState is where a build is in its life. */
+/** BuildState is where a build is in its life: its inputs are made ready (syncing), it waits for a slot, runs, ends. */
 export type BuildState = 'queued' | 'syncing' | 'running' | 'completed' | 'failed' | 'cancelled';
 
+/** BuildRecord describes one build of a controller. */
+export interface BuildRecord {
+  readonly buildId: string;
+  /** Who asked for the build (a remote client's id; empty when the caller gave none). */
+  readonly clientId: string;
+  readonly state: BuildState;
+  readonly createdMs: number;
+  /** When the build ended; 0 while it has not. */
+  readonly finishedMs: number;
+  /** The error it failed with; empty unless it failed or was cancelled. */
+  readonly error: string;
+}
+
+/** BuildHistory answers what builds a controller ran and runs, and cancels one. */
+export interface BuildHistory {
+  /** get describes one build. */
+  get(buildId: string): BuildRecord | undefined;
+  /** list describes every build known, oldest first (the last hundred finished ones are kept). */
+  list(): BuildRecord[];
+  /** cancel aborts a build that has not finished; it answers whether there was one. */
+  cancel(buildId: string, reason: string): boolean;
+  /** cancelAll aborts every build that has not finished. */
+  cancelAll(reason: string): void;
+}
+
 interface Entry {
-  info: BuildInfoMsg;
+  info: BuildRecord;
   readonly abort: AbortController;
 }
 
 const KEEP_FINISHED = 100;
 
-/** BuildRegistry tracks the builds of one server for Status, ListBuilds and Cancel. */
-export class BuildRegistry {
+/** BuildRecords tracks the builds of one controller, in memory. */
+export class BuildRecords implements BuildHistory {
   readonly #builds = new Map<string, Entry>();
 
-  /** add records a new build and returns its id. */
+  /** add records a new build, cancelled through abort, and returns its id. */
   add(clientId: string, abort: AbortController): string {
     const buildId = randomBytes(8).toString('hex');
     this.#builds.set(buildId, { abort, info: { buildId, clientId, state: 'syncing', createdMs: Date.now(), finishedMs: 0, error: '' } });
@@ -33,12 +57,12 @@ export class BuildRegistry {
   }
 
   /** get describes one build. */
-  get(buildId: string): BuildInfoMsg | undefined {
+  get(buildId: string): BuildRecord | undefined {
     return this.#builds.get(buildId)?.info;
   }
 
   /** list describes every known build, oldest first. */
-  list(): BuildInfoMsg[] {
+  list(): BuildRecord[] {
     return [...this.#builds.values()].map((e) => e.info);
   }
 

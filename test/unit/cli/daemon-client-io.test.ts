@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createClientOutputs } from '../../../cli/daemon-client-process.js';
+import { createClientOutputs } from '../../../cli/daemon-client-io.js';
 import { parseDaemonRequest } from '../../../cli/daemon-request.js';
 
 describe('client outputs', () => {

@@ -1,0 +1,71 @@
+import { Writable, type Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { BuildEnvironment, BuildRequest, ContextSource, DockerfileSource, OutputSpec } from '../controller/index.js';
+import type { BuildCommand } from './build-command.js';
+import { definedEnv, dockerConfigDir, type CommandIO } from './command-io.js';
+
+/**
+ * openBuildRequest turns a parsed command line into the controller's request, reading what it names in the command's
+ * own process: the Dockerfile's bytes (from its file or standard input), the context source (a folder, standard input
+ * or a URL), standard output for `-` outputs, and the environment values a build takes.
+ */
+export async function openBuildRequest(cmd: BuildCommand, io: CommandIO): Promise<BuildRequest> {
+  return {
+    ...cmd.request,
+    dockerfile: await dockerfileOf(cmd, io.stdin),
+    context: contextOf(cmd, io.stdin),
+    outputs: cmd.request.outputs.map((o) => toStdout(o, io.stdout)),
+    environment: environmentOf(io),
+  };
+}
+
+async function dockerfileOf(cmd: BuildCommand, stdin: Readable): Promise<DockerfileSource> {
+  switch (cmd.dockerfile.kind) {
+    case 'path': {
+      const { readDockerfileSource } = await import('../controller/index.js');
+      return readDockerfileSource(cmd.dockerfile.path);
+    }
+    case 'stdin':
+      return { name: 'Dockerfile', bytes: await buffer(stdin) };
+    case 'in-context':
+      return { inContext: cmd.dockerfile.path };
+  }
+}
+
+function contextOf(cmd: BuildCommand, stdin: Readable): ContextSource {
+  switch (cmd.context.kind) {
+    case 'folder':
+      return { kind: 'folder', dir: cmd.context.dir };
+    case 'stdin':
+      return { kind: 'archive', stream: stdin };
+    case 'url':
+      return { kind: 'url', url: cmd.context.url };
+  }
+}
+
+/** toStdout points a `-` output at standard output, through a stream whose end leaves standard output open. */
+function toStdout(output: OutputSpec, stdout: Writable): OutputSpec {
+  if (output.type === 'image' || output.type === 'load' || output.type === 'local' || output.dest !== '-') return output;
+  const into = new Writable({
+    // Each chunk is done once standard output took it: the archive is all written when the export ends.
+    write: (chunk: Buffer, _encoding, callback) => void stdout.write(chunk, (err) => callback(err ?? null)),
+  });
+  return { ...output, dest: into };
+}
+
+/** environmentOf picks what a build takes from the command's environment, as values. */
+export function environmentOf(io: Pick<CommandIO, 'env' | 'umask'>): BuildEnvironment {
+  const { env } = io;
+  const value = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const sourceDateEpoch = env['SOURCE_DATE_EPOCH'];
+  const sshAuthSock = value('SSH_AUTH_SOCK');
+  const dockerHost = value('DOCKER_HOST');
+  return {
+    ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
+    ...(sshAuthSock === undefined ? {} : { sshAuthSock }),
+    ...(dockerHost === undefined ? {} : { dockerHost }),
+    dockerConfigDir: dockerConfigDir(env),
+    umask: io.umask,
+    processEnv: definedEnv(env),
+  };
+}

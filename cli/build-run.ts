@@ -1,0 +1,69 @@
+import { CancelledError, UsageError } from '../base/errors.js';
+import type { CheckFinding, ProgressEvent, ProgressSink } from '../base/progress.js';
+import type { BuildRequest, BuildResult } from '../controller/index.js';
+import { writeResultFiles, type BuildCommand } from './build-command.js';
+import { openBuildRequest } from './build-request.js';
+import { checkSourceOf } from './check-report.js';
+import { defaultRoot, type CommandIO } from './command-io.js';
+import { createProgress } from './progress/select.js';
+
+/** BuildRun is a build command about to run: its request, and the Dockerfile text errors quote. */
+export interface BuildRun {
+  readonly request: BuildRequest;
+  /** Dockerfile text by file name, for the snippets of errors. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+/** prepareBuild reads what a build command names in its process (Dockerfile, standard input, environment). */
+export async function prepareBuild(cmd: BuildCommand, io: CommandIO): Promise<BuildRun> {
+  const request = await openBuildRequest(cmd, io);
+  const d = request.dockerfile;
+  return { request, sources: new Map('bytes' in d ? [[d.name, Buffer.from(d.bytes).toString('utf8')]] : []) };
+}
+
+/** runBuild runs a build command, embedded or on a builder, shows its progress and prints its result. */
+export async function runBuild(cmd: BuildCommand, run: BuildRun, io: CommandIO): Promise<number> {
+  const abort = new AbortController();
+  using _interrupt = io.onInterrupt(() => abort.abort(new UsageError('Build cancelled')));
+  const shown = await createProgress(cmd.progress, io.stderr);
+  // --check prints its findings on stdout, those made before a Dockerfile error too (the result never comes).
+  const findings: CheckFinding[] = [];
+  const progress = {
+    emit: (e: ProgressEvent): void => {
+      if (e.type === 'warning' && e.finding !== undefined) findings.push(e.finding);
+      shown.emit(e);
+    },
+  };
+  const { request } = run;
+  try {
+    const result =
+      cmd.builder === undefined
+        ? await buildEmbedded(cmd, request, io, { signal: abort.signal, progress })
+        : await (await import('./remote-commands.js')).runRemoteBuild(cmd, request, io, { signal: abort.signal, progress });
+    shown.close();
+    if (request.check === true || request.print !== undefined) {
+      return (await import('./inspect-flags.js')).writeInspectResult(cmd, result, findings, checkSourceOf(request.dockerfile), io.stdout);
+    }
+    await writeResultFiles(cmd, result, io.umask);
+    if (cmd.progress !== 'quiet' && result.imageId !== undefined && cmd.progress !== 'rawjson') {
+      io.stderr.write(`Image ${result.imageId}${result.names.length > 0 ? ` (${result.names.join(', ')})` : ''}\n`);
+    }
+    if (cmd.progress === 'quiet' && result.imageId !== undefined) io.stdout.write(`${result.imageId}\n`);
+    return 0;
+  } catch (err) {
+    shown.close();
+    if (request.check === true) {
+      const { lintResults, renderCheckText } = await import('./check-report.js');
+      // A --check that ended in an error prints its findings as buildx prints a lint result with one.
+      const source = checkSourceOf(request.dockerfile);
+      io.stdout.write(cmd.callFormat === 'json' ? `${JSON.stringify(lintResults(findings, source, err), null, 2)}\n` : renderCheckText(findings, source));
+    }
+    if (abort.signal.aborted) throw new CancelledError('Build cancelled', { cause: err });
+    throw err;
+  }
+}
+
+async function buildEmbedded(cmd: BuildCommand, request: BuildRequest, io: CommandIO, o: { signal: AbortSignal; progress: ProgressSink }): Promise<BuildResult> {
+  await using controller = await io.openController({ root: cmd.root ?? defaultRoot(io.env), ...(cmd.ociRuntime === undefined ? {} : { ociRuntime: cmd.ociRuntime }) });
+  return await controller.build(request, o);
+}

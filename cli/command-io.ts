@@ -1,0 +1,79 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { Controller, ControllerOptions } from '../controller/index.js';
+
+/** TerminalStream is an output stream of a command, with the terminal facts progress rendering reads. */
+export type TerminalStream = Writable & { readonly isTTY?: boolean; readonly columns?: number; readonly rows?: number };
+
+/** Environment is a command's environment variables. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * CommandIO is the process a command runs for, given explicitly: bin/tbuild.js passes this process's own, the resident
+ * builder passes each launcher client's. Commands read their working folder, environment, umask and streams only here.
+ */
+export interface CommandIO {
+  readonly cwd: string;
+  readonly env: Environment;
+  readonly umask: number;
+  readonly stdin: Readable;
+  readonly stdout: TerminalStream;
+  readonly stderr: TerminalStream;
+  /** onInterrupt calls handler on SIGINT or SIGTERM (or the launcher's cancel) until the returned handle is disposed. */
+  onInterrupt(handler: () => void): Disposable;
+  /** openController opens the controller of a state folder; disposing the lease lets it go (the resident builder keeps it). */
+  openController(options: ControllerOptions): Promise<Controller & AsyncDisposable>;
+}
+
+/** processIO is this process as a command's IO: what bin/tbuild.js runs a command line with. */
+export function processIO(): CommandIO {
+  return {
+    cwd: process.cwd(),
+    env: process.env,
+    umask: process.umask(),
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    onInterrupt(handler) {
+      process.once('SIGINT', handler);
+      process.once('SIGTERM', handler);
+      return {
+        [Symbol.dispose]: () => {
+          process.off('SIGINT', handler);
+          process.off('SIGTERM', handler);
+        },
+      };
+    },
+    async openController(options) {
+      const { createController } = await import('../controller/index.js');
+      return createController(options);
+    },
+  };
+}
+
+/** isRoot tells whether this process runs as root (state and settings then live under /var/lib and /etc). */
+function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/** defaultRoot is where tbuild keeps its state: TBUILD_ROOT, /var/lib/tbuild as root, else under XDG_DATA_HOME. */
+export function defaultRoot(env: Environment): string {
+  const given = env['TBUILD_ROOT'];
+  if (given !== undefined && given !== '') return given;
+  if (isRoot()) return '/var/lib/tbuild';
+  return join(env['XDG_DATA_HOME'] || join(env['HOME'] ?? homedir(), '.local', 'share'), 'tbuild');
+}
+
+/** dockerConfigDir is the folder of the caller's Docker config.json: DOCKER_CONFIG, else ~/.docker. */
+export function dockerConfigDir(env: Environment): string {
+  const given = env['DOCKER_CONFIG'];
+  return given !== undefined && given !== '' ? given : join(env['HOME'] ?? homedir(), '.docker');
+}
+
+/** definedEnv drops unset variables, as a child process's environment holds only set ones. */
+export function definedEnv(env: Environment): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}

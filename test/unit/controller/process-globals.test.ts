@@ -1,0 +1,37 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../helpers/cli.js';
+
+/**
+ * The build's own layers take everything of their caller as values (see BuildRequest, BuildEnvironment): they never
+ * read or change process globals, so one controller serves concurrent builds of different callers. These are the
+ * only uses allowed, each with why.
+ */
+const ALLOWED: readonly { readonly file?: string; readonly use: RegExp; readonly why: string }[] = [
+  { use: /process\.pid\b/, why: 'names temporary files and job records of this process, so a crashed process leaves names others can tell apart' },
+  { file: 'cache/jobs.ts', use: /process\.kill\(pid, 0\)/, why: 'asks whether the process of a recorded job is still alive (signal 0 sends nothing)' },
+];
+
+const LAYERS = ['controller', 'solver', 'cache', 'exporter', 'frontend'];
+
+async function sources(dir: string): Promise<string[]> {
+  const entries = await readdir(join(REPO_ROOT, dir), { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name).slice(REPO_ROOT.length + 1));
+}
+
+describe('process globals', () => {
+  it('are not used by the controller, solver, cache, exporter and frontend, beyond the documented exceptions', async () => {
+    const found: string[] = [];
+    for (const file of (await Promise.all(LAYERS.map(sources))).flat()) {
+      const lines = (await readFile(join(REPO_ROOT, file), 'utf8')).split('\n');
+      for (const [i, line] of lines.entries()) {
+        for (const m of line.matchAll(/process\.[A-Za-z_]+(\([^)]*\))?/g)) {
+          const allowed = ALLOWED.some((a) => (a.file === undefined || a.file === file) && a.use.test(m[0]));
+          if (!allowed) found.push(`${file}:${i + 1}: ${line.trim()}`);
+        }
+      }
+    }
+    expect(found).toEqual([]);
+  });
+});
