@@ -66,8 +66,8 @@ export function createCompileStage(
           resolutions.add(formatReference(r.ref), r.digest, r.namedDigest, r.config.rootfs.diff_ids);
           return { ref: formatReference(r.ref), digest: r.digest, config: r.config };
         },
-        noCache: request.noCache,
-        noCacheFilter: request.noCacheFilter,
+        noCache: request.noCache ?? false,
+        noCacheFilter: request.noCacheFilter ?? [],
         namedContexts: inputs.namedContexts,
         run: runSettingsOf(request, buildArgs),
         ...(request.check === true ? { checkOnly: true } : {}),
@@ -92,9 +92,10 @@ export function createCompileStage(
 
 /** buildArgsOf is a request's build args with the caller's SOURCE_DATE_EPOCH added unless one is given, as buildx does. */
 export function buildArgsOf(request: Pick<CompileRequest, 'buildArgs' | 'environment'>): ReadonlyMap<string, string> {
+  const given = request.buildArgs ?? new Map<string, string>();
   const fromEnv = request.environment?.sourceDateEpoch;
-  if (fromEnv === undefined || request.buildArgs.has('SOURCE_DATE_EPOCH')) return request.buildArgs;
-  return new Map([...request.buildArgs, ['SOURCE_DATE_EPOCH', fromEnv]]);
+  if (fromEnv === undefined || given.has('SOURCE_DATE_EPOCH')) return given;
+  return new Map([...given, ['SOURCE_DATE_EPOCH', fromEnv]]);
 }
 
 /** showWarnings reports the Dockerfile's check findings as progress and returns them as text lines. */

@@ -14,7 +14,7 @@ export function describeRequest(print: PrintKind | undefined): { readonly kind: 
 
 /** describeResult answers `--call targets|outline|subrequests.describe` from the Dockerfile text, as buildx prints it. */
 export function describeResult(
-  request: Pick<BuildRequest, 'target' | 'buildArgs' | 'platform'>,
+  request: Pick<BuildRequest, 'target' | 'platform'> & { readonly buildArgs: ReadonlyMap<string, string> },
   dockerfile: { readonly name: string; readonly text: string },
   asked: { readonly kind: DescribeKind; readonly json: boolean },
 ): BuildResult {

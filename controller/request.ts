@@ -136,20 +136,39 @@ export interface BuildEnvironment {
   readonly processEnv?: Readonly<Record<string, string>>;
 }
 
-/** BuildRequest is everything one build needs from its caller: bytes, streams and values, no process globals. */
+/**
+ * BuildRequest is everything one build needs from its caller: bytes, streams and values, never process globals. The
+ * fields named after a `tbuild build` flag mean what the flag means; only the Dockerfile, the context and the outputs
+ * are required.
+ *
+ * @example
+ * ```ts
+ * const request: BuildRequest = {
+ *   dockerfile: { name: 'Dockerfile', bytes: Buffer.from('FROM busybox\nRUN echo hi > /hi\n') },
+ *   context: { kind: 'none' },
+ *   outputs: [{ type: 'oci', dest: '/tmp/hi.tar', names: ['hi:latest'], image: { compression: 'gzip', forceCompression: false } }],
+ * };
+ * ```
+ */
 export interface BuildRequest {
   readonly dockerfile: DockerfileSource;
   readonly context: ContextSource;
   /** Values taken from the caller's environment. */
   readonly environment?: BuildEnvironment;
-  readonly buildArgs: ReadonlyMap<string, string>;
+  /** `--build-arg`: values of the Dockerfile's ARGs. */
+  readonly buildArgs?: ReadonlyMap<string, string>;
+  /** `--target`: the stage to build (default: the last). */
   readonly target?: string;
+  /** `--platform`: the platform to build for (default: this machine's). */
   readonly platform?: Platform;
   /** Several target platforms built together into one image index (`--platform a,b`); `platform` is then unset. */
   readonly platforms?: readonly Platform[];
+  /** `--output`, `-t`, `--push`, `--load`: where the result goes; none builds the cache only. */
   readonly outputs: readonly OutputSpec[];
-  readonly noCache: boolean;
-  readonly noCacheFilter: readonly string[];
+  /** `--no-cache`: run every step again. */
+  readonly noCache?: boolean;
+  /** `--no-cache-filter`: stages whose steps run again. */
+  readonly noCacheFilter?: readonly string[];
   /** Settings file (tbuild.toml: registry mirrors and certificates, `[gc]`, `[resolve]`); the controller's when absent. */
   readonly registryConfigPath?: string;
   /** Resolve base images in the registry again instead of using what the store knows. */

@@ -16,7 +16,7 @@ describe('tbuild build command line', () => {
     expect(cmd.context).toEqual({ kind: 'folder', dir: '/ctx' });
     expect(cmd.dockerfile).toEqual({ kind: 'path', path: '/x/Dockerfile.dev' });
     expect([cmd.iidfile, cmd.metadataFile]).toEqual(['/w/iid', '/w/meta.json']);
-    expect([...cmd.request.buildArgs]).toEqual([['K', 'V'], ['E', '']]);
+    expect([...(cmd.request.buildArgs ?? [])]).toEqual([['K', 'V'], ['E', '']]);
     expect(cmd.request.target).toBe('final');
     expect(cmd.request.noCache).toBe(true);
     expect(cmd.progress).toBe('plain');
