@@ -12,7 +12,7 @@ fi
 
 CHECKS=("${@:-types lint layers}")
 CHECKS=(${CHECKS[*]})
-SOURCES=(base cli controller frontend solver cache executor exporter registry native remote)
+SOURCES=(base cli controller frontend solver cache executor exporter registry native remote index.ts)
 failed=0
 check() {
   local name="$1"; shift
