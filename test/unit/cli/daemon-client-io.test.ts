@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createClientOutputs } from '../../../cli/daemon-client-io.js';
+import { clientIO, createClientOutputs } from '../../../cli/daemon-client-io.js';
 import { parseDaemonRequest } from '../../../cli/daemon-request.js';
 
 describe('client outputs', () => {
@@ -19,5 +19,28 @@ describe('client outputs', () => {
     outputs.resize(payload);
     expect([outputs.stderr.columns, outputs.stderr.rows, resized]).toEqual([70, 20, 1]);
     expect(outputs.stdout.columns).toBe(80);
+  });
+});
+
+describe('client IO', () => {
+  it("gives a command the client's folder, environment and umask as values, and the client's cancel as its interrupt", () => {
+    const request = parseDaemonRequest(
+      Buffer.from(JSON.stringify({ v: 1, umask: 63, argv: ['build'], cwd: '/client/work', repo: '/r', node: '/n', env: ['WHO=client'], stdout: { tty: false, columns: 0, rows: 0 }, stderr: { tty: false, columns: 0, rows: 0 } })),
+    );
+    const cancel = new AbortController();
+    const io = clientIO(request, createClientOutputs(new Socket(), request), {
+      signal: cancel.signal,
+      openController: () => Promise.reject(new Error('no controller in this test')),
+    });
+    expect([io.cwd, io.env, io.umask]).toEqual(['/client/work', { WHO: 'client' }, 63]);
+    let interrupted = 0;
+    {
+      using _interrupt = io.onInterrupt(() => interrupted++);
+      cancel.abort();
+    }
+    expect(interrupted).toBe(1);
+    // Nothing of this process was changed for the client.
+    expect(process.cwd()).not.toBe('/client/work');
+    expect(process.env['WHO']).toBeUndefined();
   });
 });
