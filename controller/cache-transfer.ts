@@ -150,8 +150,8 @@ function subjectRecords(subject: CacheExportSubject, mode: 'min' | 'max', store:
 
 /** chainOf returns the layers of a key's result: its snapshots when held here, else its imported blobs, else undefined. */
 export function chainOf(key: Digest, store: Store, imported: ImportedCache | undefined): readonly ExportLayer[] | undefined {
-  const rec = store.meta.cacheRecords.get(key);
-  const local = rec !== undefined && (rec.snapshotId === null || store.snapshotter.exists(rec.snapshotId)) ? rec.snapshotId : undefined;
+  const rec = store.cacheKeys.lookup(key);
+  const local = rec !== undefined && (rec.resultId === null || store.snapshotter.exists(rec.resultId)) ? rec.resultId : undefined;
   // Vertices under an imported hit were never loaded; their layers may be here already.
   const snapshotId = local !== undefined ? local : imported?.findLocal(key);
   if (snapshotId !== undefined) return snapshotLayers(store, snapshotId);
