@@ -6,16 +6,25 @@ export async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
-/** mapLimit runs `fn` over items with at most `limit` calls in flight, keeping order. */
+/**
+ * mapLimit runs `fn` over items with at most `limit` calls in flight, keeping order. After the first failure it starts
+ * nothing more, waits for the calls already running, and rejects with that first failure.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
+  let failure: { readonly reason: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (failure === undefined && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i] as T, i);
+      try {
+        out[i] = await fn(items[i] as T, i);
+      } catch (err) {
+        failure ??= { reason: err };
+      }
     }
   };
-  await settleAll(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.reason;
   return out;
 }

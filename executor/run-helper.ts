@@ -14,9 +14,17 @@ export type HelperOutcome =
 
 const RESULT_FD = 3;
 
-function parseLine(line: string): { started?: number; outcome?: HelperOutcome } {
-  const value: unknown = JSON.parse(line);
-  if (typeof value !== 'object' || value === null) throw new InternalError(`Bad helper line: ${line}`);
+type HelperLine = { readonly started?: number; readonly outcome?: HelperOutcome };
+
+/** parseLine reads one result line; a line the helper should never write is tbuild's own bug, returned as one. */
+function parseLine(line: string): HelperLine | InternalError {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    return new InternalError(`Bad sandbox helper line ${JSON.stringify(line.slice(0, 200))}: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null) return new InternalError(`Bad sandbox helper line: ${line.slice(0, 200)}`);
   const v = new Map<string, unknown>(Object.entries(value));
   switch (v.get('type')) {
     case 'started':
@@ -28,18 +36,19 @@ function parseLine(line: string): { started?: number; outcome?: HelperOutcome } 
     case 'error':
       return { outcome: { type: 'error', stage: String(v.get('stage')), message: String(v.get('message')) } };
     default:
-      throw new InternalError(`Bad helper line: ${line}`);
+      return new InternalError(`Bad sandbox helper line: ${line.slice(0, 200)}`);
   }
 }
 
 /**
  * runHelper runs the sandbox helper on a bundle and returns its outcome. On abort it SIGKILLs the container init
  * (the PID namespace takes the rest down), waits for the helper to finish and rejects with `signal.reason`.
+ * A malformed result line kills the container and fails this run only: it never escapes as an uncaught exception.
  */
 export async function runHelper(
   helper: string,
   bundleDir: string,
-  request: ExecRequest,
+  request: Pick<ExecRequest, 'onOutput'>,
   options: { signal: AbortSignal; cgroupProcs?: readonly string[] },
 ): Promise<HelperOutcome | undefined> {
   const { signal } = options;
@@ -60,8 +69,14 @@ export async function runHelper(
   const results = child.stdio[RESULT_FD];
   if (!(results instanceof Readable)) throw new InternalError('Sandbox helper result pipe is missing');
   const lines = createInterface({ input: results, crlfDelay: Infinity });
+  let malformed: InternalError | undefined;
   lines.on('line', (line) => {
     const parsed = parseLine(line);
+    if (parsed instanceof InternalError) {
+      malformed ??= parsed;
+      kill();
+      return;
+    }
     if (parsed.started !== undefined) initPid = parsed.started;
     if (parsed.outcome !== undefined) outcome = parsed.outcome;
     if (signal.aborted && outcome === undefined) kill();
@@ -74,5 +89,6 @@ export async function runHelper(
     lines.close();
   }
   signal.throwIfAborted();
+  if (malformed !== undefined) throw malformed;
   return outcome;
 }
