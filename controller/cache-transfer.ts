@@ -144,6 +144,9 @@ function subjectRecords(subject: CacheExportSubject, mode: 'min' | 'max', store:
     records.push({ key: solved.key, chain });
     // Its key by the files it read goes along, so a build elsewhere whose stage changed but made the same files hits.
     if (solved.contentKey !== undefined) records.push({ key: solved.contentKey, chain });
+    // A result taken from an imported cache brings the other keys it was listed under there: its key by the files it
+    // read was not computed on this hit, and exporting again must list what the imported cache did.
+    for (const alias of subject.imported?.aliasesOf(solved.key) ?? []) records.push({ key: alias, chain });
   }
   return records;
 }

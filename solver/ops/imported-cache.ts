@@ -28,6 +28,11 @@ export interface ImportedCache {
   chainOf(key: Digest): readonly ImportedLayer[] | undefined;
   /** findLocal returns the snapshot of a key whose layers are all unpacked already (no download), or undefined. */
   findLocal(key: Digest): string | null | undefined;
+  /**
+   * aliasesOf lists the other keys the imported caches hold for the same result as key (the same layers): the keys
+   * of a step by its definition and by the files it read, so a cache exported again lists them all.
+   */
+  aliasesOf(key: Digest): readonly Digest[];
 }
 
 /** FetchOptions say where download progress goes: `vertex` is the vertex or step that needs the blobs. */
@@ -48,6 +53,7 @@ interface Entry {
 /** createImportedCache indexes the records of loaded caches by key (the first cache listing a key wins). */
 export function createImportedCache(caches: readonly LoadedCache[], deps: ImportedCacheDeps): ImportedCache {
   const entries = new Map<Digest, Entry>();
+  const byChain = new Map<string, Digest[]>();
   const sources = new Map<Digest, CacheBlobSource>();
   for (const { source, config } of caches) {
     for (const layer of config.layers) if (!sources.has(layer.digest)) sources.set(layer.digest, source);
@@ -57,6 +63,9 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
         (l): ImportedLayer => ({ descriptor: layerDescriptor(l), diffId: l.diffId, ...(l.createdAt === undefined ? {} : { createdAt: Date.parse(l.createdAt) }) }),
       );
       entries.set(record.key, { source, chain });
+      const same = byChain.get(chainName(chain));
+      if (same === undefined) byChain.set(chainName(chain), [record.key]);
+      else same.push(record.key);
     }
   }
   const rejected = new Set<Digest>();
@@ -153,7 +162,17 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
       const entry = entries.get(key);
       return entry === undefined || rejected.has(key) ? undefined : findLocal(entry.chain);
     },
+    aliasesOf(key) {
+      const entry = entries.get(key);
+      if (entry === undefined || rejected.has(key)) return [];
+      return (byChain.get(chainName(entry.chain)) ?? []).filter((k) => k !== key && !rejected.has(k));
+    },
   };
+}
+
+/** chainName names a chain of imported layers by their blob digests, bottom first. */
+function chainName(chain: readonly ImportedLayer[]): string {
+  return chain.map((l) => l.descriptor.digest).join('/');
 }
 
 const PARALLEL_DOWNLOADS = 3;

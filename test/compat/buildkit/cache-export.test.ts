@@ -2,6 +2,7 @@
 // are in cache.test.ts): each case names its test function. BuildKit's CacheExports and the cache-from frontend
 // attribute are --cache-to and --cache-from; its client's Prune and DiskUsage are `tbuild prune --all` and `tbuild du`
 // on the store the builds use; the registry is the suite's loopback registry.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -108,8 +109,8 @@ COPY --from=base2 /foo /f
     expect(second.file('linux/arm/v7', 1, 'arch')).toBe('arm');
     expect(second.file('linux/amd64', 0, 'unique')).toBe(first.file('linux/amd64', 0, 'unique'));
     expect(second.file('linux/arm/v7', 0, 'unique')).toBe(first.file('linux/arm/v7', 0, 'unique'));
-    // Each platform's image has the same layers; the index digest itself differs (see NOT-PORTED.md).
     expect(second.layerDigests).toEqual(first.layerDigests);
+    expect(second.digest).toBe(first.digest);
   });
 
   // dockerfile_cache_test.go testImportExportReproducibleIDs: BuildKit reads the containerd images' targets; here each
@@ -189,8 +190,10 @@ async function listIfExists(dir: string): Promise<string[]> {
   return existsSync(dir) ? readdir(dir) : [];
 }
 
-/** PushedImages is an image index read back from the registry: its digest and each platform's layers' files. */
+/** PushedImages is an image index read back from the registry: its digest and each platform's layers and their files. */
 interface PushedImages {
+  /** The digest of the pushed index, as the registry names it. */
+  readonly digest: string;
   readonly layerDigests: Readonly<Record<string, readonly string[]>>;
   readonly layers: ReadonlyMap<string, readonly Map<string, TarMember>[]>;
   file(platform: string, layer: number, name: string): string | undefined;
@@ -217,5 +220,5 @@ async function readPushed(tmp: string, ref: string, name: string): Promise<Pushe
     layers.set(platform, files);
     layerDigests[platform] = manifest.layers.map((l) => l.digest);
   }
-  return { layerDigests, layers, file: (platform, layer, file) => layers.get(platform)?.[layer]?.get(file)?.data.toString().trim() };
+  return { digest: `sha256:${createHash('sha256').update(raw.stdout).digest('hex')}`, layerDigests, layers, file: (platform, layer, file) => layers.get(platform)?.[layer]?.get(file)?.data.toString().trim() };
 }

@@ -29,6 +29,7 @@ function fakeCache(store: Store): ImportedCache & { fetched: Descriptor[]; unpac
     reject: () => undefined,
     chainOf: () => undefined,
     findLocal: () => undefined,
+    aliasesOf: () => [],
   });
 }
 

@@ -136,7 +136,7 @@ describe('content keys of inputs read by selection', () => {
         return ref === undefined ? undefined : digestOf('files');
       },
     };
-    const cache: ImportedCache = { lookup: unused, unpack: unused, fetch: unused, reject: unused, chainOf: unused, findLocal: unused };
+    const cache: ImportedCache = { lookup: unused, unpack: unused, fetch: unused, reject: unused, chainOf: unused, findLocal: unused, aliasesOf: unused };
     const imported: ImportedRef = { kind: 'imported', key: digestOf('k'), vertex: 'v', name: 'stage', chain: [] };
     const stage: Ref = { kind: 'snapshot', snapshotId: 'stage' };
     const wrapped = withImportedCache(inner, cache);

@@ -106,6 +106,16 @@ describe('imported cache', () => {
     expect(await imported().lookup(digestOf('unknown'), vertex('x'))).toBeUndefined();
   });
 
+  it('names the other keys listed for the same layers, as aliases of a key', () => {
+    const byFiles = digestOf('key top by files');
+    const cache = createImportedCache([{ source, config: { ...config, records: [...config.records, { key: byFiles, layer: 1, parent: [0] }] } }], store);
+    expect(cache.aliasesOf(keyTop)).toEqual([byFiles]);
+    expect(cache.aliasesOf(byFiles)).toEqual([keyTop]);
+    // The base layer alone is another result: no alias of the top.
+    expect(cache.aliasesOf(keyBase)).toEqual([]);
+    expect(cache.aliasesOf(digestOf('unknown'))).toEqual([]);
+  });
+
   it('unpacks a hit on demand, records it, and serves it from the store afterwards', async () => {
     const cache = imported();
     const ref = await cache.unpack(await lookupTop(cache), job);
