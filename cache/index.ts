@@ -7,5 +7,5 @@ export { diskUsageRecords, imageParts, prune, type PruneOptions, type PruneRepor
 export { registerJob, runningJobs } from './jobs.js';
 export { createLayerBlobStore, type LayerBlobStore } from './layer-blob-store.js';
 export { TAR_BLOCK, TAR_END, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, readTar, tarPadding, type TarEntry, type TarHeader, type TarType } from './layer/index.js';
-export { openMetadataStore, type ChecksumMemo, type HttpSourceRecord, type KeyPreimageRecord, type MetadataStore } from './metadata.js';
+export { openMetadataStore, type ChecksumMemo, type HttpSourceRecord, type ImageRecord, type PlatformImageRecord, type KeyPreimageRecord, type MetadataStore } from './metadata.js';
 export { createSnapshotter, type Snapshotter } from './snapshotter.js';

@@ -171,33 +171,42 @@ export function rootFields(template: Template): Set<string> {
   return out;
 }
 
-/** executeTemplate writes a parsed template over the input as Go's template would (without a final newline, as buildx). */
-export function executeTemplate(template: Template, input: TemplateValue, format: string): string {
+/**
+ * executeTemplate writes a parsed template over the input as Go's template would (without a final newline, as buildx).
+ * `json` indents by two spaces as buildx's does, or by `jsonIndent` ('' for the Docker CLI's compact one).
+ */
+export function executeTemplate(template: Template, input: TemplateValue, format: string, jsonIndent = '  '): string {
   const fail = (detail: string): UsageError => new UsageError(`Cannot use --format ${JSON.stringify(format)}: ${detail}`, { hint: SUPPORTED });
-  return template.map((s) => ('text' in s ? s.text : text(evaluate(s.action, input, fail), fail))).join('');
+  return template.map((s) => ('text' in s ? s.text : text(evaluate(s.action, input, { fail, jsonIndent }), fail))).join('');
+}
+
+interface EvalContext {
+  readonly fail: (d: string) => UsageError;
+  readonly jsonIndent: string;
 }
 
 type Evaluated = TemplateValue | { readonly literal: string | number; readonly printed?: boolean };
 
-function evaluate(e: Expr, input: TemplateValue, fail: (d: string) => UsageError): Evaluated {
+function evaluate(e: Expr, input: TemplateValue, ctx: EvalContext): Evaluated {
+  const { fail } = ctx;
   switch (e.kind) {
     case 'string':
     case 'number':
       return { literal: e.value };
     case 'json': {
-      const v = evaluate(e.arg, input, fail);
-      return { literal: 'literal' in v ? encodeGoJson(v.literal) : encodeGoJson(v.json ?? zero(v.shape), '  '), printed: true };
+      const v = evaluate(e.arg, input, ctx);
+      return { literal: 'literal' in v ? encodeGoJson(v.literal) : encodeGoJson(v.json ?? zero(v.shape), ctx.jsonIndent), printed: true };
     }
     case 'field': {
-      let v = e.base === undefined ? input : evaluate(e.base, input, fail);
+      let v = e.base === undefined ? input : evaluate(e.base, input, ctx);
       if ('literal' in v) throw fail('a string has no fields');
       for (const name of e.path) v = field(v, name, fail);
       return v;
     }
     case 'index': {
-      let v = evaluate(e.arg, input, fail);
+      let v = evaluate(e.arg, input, ctx);
       for (const k of e.keys) {
-        const key = evaluate(k, input, fail);
+        const key = evaluate(k, input, ctx);
         if ('literal' in v || !('literal' in key) || key.printed === true) throw fail('index takes a map and string keys');
         v = indexOf(v, key.literal, fail);
       }

@@ -116,9 +116,13 @@ function openController(args: readonly string[], io: CommandIO): Promise<Control
 }
 
 async function images(args: readonly string[], io: CommandIO): Promise<number> {
-  const { renderImages } = await import('./images-command.js');
+  const { IMAGES_HELP, runImages } = await import('./images-command.js');
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(IMAGES_HELP);
+    return 0;
+  }
   await using controller = await openController(args, io);
-  io.stdout.write(renderImages(await controller.images()));
+  io.stdout.write(await runImages(controller, args));
   return 0;
 }
 

@@ -2,8 +2,9 @@
  * alignColumns lays out tab-separated text as Go's text/tabwriter does with minwidth 0, padding 1 and spaces, which
  * buildx prints its tables with: a tab ends a cell, cells of one column in consecutive lines are padded to the widest
  * plus one, and a line's last cell (after its last tab) is never padded. Text after the last newline is written as is.
+ * The Docker CLI's tables use padding 3 and a minimum column width of 10.
  */
-export function alignColumns(text: string, padding = 1): string {
+export function alignColumns(text: string, padding = 1, minWidth = 0): string {
   const lines = text.split('\n').map((l) => l.split('\t'));
   const widths: number[] = [];
   let out = '';
@@ -26,7 +27,7 @@ export function alignColumns(text: string, padding = 1): string {
       if (column >= (lines[t]?.length ?? 0) - 1) continue;
       writeLines(line0, t);
       line0 = t;
-      let width = 0;
+      let width = minWidth;
       for (; t < to; t++) {
         const line = lines[t] ?? [];
         if (column >= line.length - 1) break;

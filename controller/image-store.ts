@@ -5,13 +5,16 @@ import type { ImageManifest } from '../base/oci.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import type { Store } from './store.js';
 import { imageParts } from '../cache/index.js';
+import { imageIdOf, isDangling } from './image-naming.js';
 
-/** ImageSummary is one name in the local image store, as `tbuild images` lists it. */
+/** ImageSummary is one name in the local image store, or one image without a name, as `tbuild images` lists it. */
 export interface ImageSummary {
-  /** The full name (docker.io/library/x:latest). */
-  readonly name: string;
-  /** The image ID: the digest of its config. */
+  /** The full name (docker.io/library/x:latest); undefined for a dangling image (`<none>`). */
+  readonly name: string | undefined;
+  /** The image ID: the digest of its config, or of its image index for an image of several platforms. */
+  readonly id: string;
   readonly configDigest: string;
+  /** The digest of its image manifest, or of its image index. */
   readonly manifestDigest: string;
   /** When the image was stored (milliseconds since 1970). */
   readonly createdAt: number;
@@ -30,7 +33,14 @@ export async function listImages(store: Store): Promise<ImageSummary[]> {
       const manifest = JSON.parse(await readFile(store.content.blobPath(parseDigest(part.manifestDigest)), 'utf8')) as ImageManifest;
       size += manifest.layers.reduce((n, l) => n + l.size, 0);
     }
-    out.push({ name: rec.name, configDigest: rec.configDigest, manifestDigest: rec.manifestDigest, createdAt: rec.createdAt, size });
+    out.push({
+      name: isDangling(rec) ? undefined : rec.name,
+      id: imageIdOf(rec),
+      configDigest: rec.configDigest,
+      manifestDigest: rec.manifestDigest,
+      createdAt: rec.createdAt,
+      size,
+    });
   }
   return out;
 }
@@ -56,11 +66,11 @@ export async function removeImages(store: Store, args: readonly string[], option
     for (const name of names) {
       const rec = store.meta.images.get(name);
       if (rec === undefined) continue;
-      ids.add(rec.configDigest);
+      ids.add(imageIdOf(rec));
       await store.meta.images.remove(name);
     }
-    const left = new Set([...store.meta.images.getRange()].map((e) => e.value.configDigest));
-    out.push({ untagged: names, deleted: [...ids].filter((id) => !left.has(id)) });
+    const left = new Set([...store.meta.images.getRange()].map((e) => imageIdOf(e.value)));
+    out.push({ untagged: names.filter((n) => !n.startsWith('sha256:')), deleted: [...ids].filter((id) => !left.has(id)) });
   }
   return out;
 }
@@ -70,8 +80,8 @@ function namesFor(store: Store, arg: string, force: boolean): string[] {
   if (byName !== undefined && store.meta.images.get(byName) !== undefined) return [byName];
   const id = ID_PREFIX.exec(arg)?.[1];
   if (id !== undefined) {
-    const matches = [...store.meta.images.getRange()].map((e) => e.value).filter((r) => r.configDigest.slice('sha256:'.length).startsWith(id));
-    const images = new Set(matches.map((r) => r.configDigest));
+    const matches = [...store.meta.images.getRange()].map((e) => e.value).filter((r) => imageIdOf(r).slice('sha256:'.length).startsWith(id));
+    const images = new Set(matches.map(imageIdOf));
     if (images.size > 1) throw new UsageError(`Cannot remove "${arg}": the prefix names ${images.size} images`, { hint: 'give more of the image ID' });
     if (matches.length > 1 && !force) {
       throw new UsageError(`Cannot remove image ${arg}: it is named ${matches.map((r) => r.name).join(', ')}`, { hint: 'remove the names one by one, or use --force' });

@@ -12,6 +12,7 @@ import type { Store } from './store.js';
 import { reportStep } from './progress-step.js';
 import type { SolvedRootfs } from './solved-rootfs.js';
 import { attestedLayers, type ImageAttester } from './attestations.js';
+import { nameImage } from './image-naming.js';
 
 /** ExportSubject is a solved build: its filesystem and the image config the Dockerfile described. */
 export interface ExportSubject {
@@ -202,20 +203,16 @@ export function sourceDateEpoch(raw: string | undefined): { sourceDateEpoch?: nu
 }
 
 async function storeImage(image: BuiltImage, names: readonly string[], rootfs: SolvedRootfs, store: Store): Promise<void> {
-  const now = Date.now();
   const { snapshotId: top, blobs = [] } = heldBy(rootfs);
-  for (const name of names) {
-    await store.meta.images.put(name, {
-      name,
-      manifestDigest: image.manifestDescriptor.digest,
-      manifestMediaType: image.manifestDescriptor.mediaType,
-      manifestSize: image.manifestDescriptor.size,
-      configDigest: image.manifest.config.digest,
-      snapshotId: top,
-      ...(blobs.length === 0 ? {} : { blobs }),
-      createdAt: now,
-    });
-  }
+  await nameImage(store, {
+    manifestDigest: image.manifestDescriptor.digest,
+    manifestMediaType: image.manifestDescriptor.mediaType,
+    manifestSize: image.manifestDescriptor.size,
+    configDigest: image.manifest.config.digest,
+    snapshotId: top,
+    ...(blobs.length === 0 ? {} : { blobs }),
+    createdAt: Date.now(),
+  }, names);
 }
 
 /** heldBy is what keeps a stored image's layers alive: its top snapshot, or imported layers not unpacked by their blobs. */

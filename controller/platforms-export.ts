@@ -10,6 +10,7 @@ import { groupPushTargets, pushBuiltImage, storeBlobOpener } from './push-output
 import { reportStep } from './progress-step.js';
 import type { ImageExportOptions, OutputSpec } from './request.js';
 import type { Store } from './store.js';
+import { nameImage } from './image-naming.js';
 
 /** PlatformSubject is one platform's solved build, ready to export. */
 export interface PlatformSubject {
@@ -80,7 +81,9 @@ export async function exportPlatforms(outputs: readonly OutputSpec[], subjects: 
             return pushed.digest;
           });
         }
-        summary = { imageId: index.descriptor.digest, manifestDigest: index.descriptor.digest, ...(pushedDigest === undefined ? {} : { pushedDigest }), names: [...summary.names, ...names] };
+        // The image ID is the stored index's digest (as Docker's containerd image store names images), which an
+        // attested push index is not.
+        summary = { imageId: kept.descriptor.digest, manifestDigest: index.descriptor.digest, ...(pushedDigest === undefined ? {} : { pushedDigest }), names: [...summary.names, ...names] };
         break;
       }
       case 'oci': {
@@ -147,8 +150,5 @@ async function storeIndex(index: PlatformIndex, names: readonly string[], subjec
   if (first === undefined) return;
   const { manifestDigest: _first, ...held } = first;
   const { digest, mediaType, size } = index.descriptor;
-  const now = Date.now();
-  for (const name of names) {
-    await store.meta.images.put(name, { name, ...held, manifestDigest: digest, manifestMediaType: mediaType, manifestSize: size, createdAt: now, platforms: parts });
-  }
+  await nameImage(store, { ...held, manifestDigest: digest, manifestMediaType: mediaType, manifestSize: size, createdAt: Date.now(), platforms: parts }, names);
 }

@@ -27,14 +27,14 @@ describe('tbuild rmi', () => {
 
     const untag = await runTbuild(['rmi', '--root', root(), 'rmi-test:a']);
     expect(untag.code, untag.stderr).toBe(0);
-    expect(untag.stdout).toBe('Untagged: docker.io/library/rmi-test:a\n');
+    expect(untag.stdout).toBe('Untagged: rmi-test:a\n');
     const listed = await runTbuild(['images', '--root', root()]);
     expect(listed.stdout).not.toContain(' a ');
     expect(listed.stdout).toContain('rmi-test');
 
     const last = await runTbuild(['rmi', '--root', root(), id.slice(7, 19)]);
     expect(last.code, last.stderr).toBe(0);
-    expect(last.stdout).toBe(`Untagged: docker.io/library/rmi-test:b\nDeleted: ${id}\n`);
+    expect(last.stdout).toBe(`Untagged: rmi-test:b\nDeleted: ${id}\n`);
     expect((await runTbuild(['images', '--root', root()])).stdout).not.toContain('rmi-test');
 
     const missing = await runTbuild(['rmi', '--root', root(), 'rmi-test:a']);
