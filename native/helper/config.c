@@ -54,7 +54,10 @@ static const struct { const char *name; unsigned long flag; } PROPAGATION[] = {
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static int bad(char *err, size_t errlen, const char *what, const char *detail) {
-  snprintf(err, errlen, "invalid config.json: %s%s%s", what, detail ? ": " : "", detail ? detail : "");
+  /* detail may be err itself (a parser message): copy it first, as snprintf's source must not overlap its target. */
+  char copy[512];
+  snprintf(copy, sizeof(copy), "%s", detail ? detail : "");
+  snprintf(err, errlen, "invalid config.json: %s%s%s", what, detail ? ": " : "", copy);
   return -1;
 }
 

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -242,8 +243,6 @@ static int supervise(pid_t pid, int report_fd, int sync_fd, int result_fd) {
   return finish(result_fd, &r, status);
 }
 
-#define MAX_CGROUPS 8
-
 /* join_cgroups writes the init's pid to each cgroup.procs file while the init still waits for its sync byte. */
 static int join_cgroups(pid_t pid, const char *const *files, size_t n, char *err) {
   char text[32];
@@ -261,23 +260,46 @@ static int join_cgroups(pid_t pid, const char *const *files, size_t n, char *err
   return 0;
 }
 
+/* parse_number reads a whole decimal argument in [min, max]; anything else is a usage error. */
+static int parse_number(const char *flag, const char *text, long min, long max, long *out) {
+  char *end = NULL;
+  errno = 0;
+  long value = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < min || value > max) {
+    fprintf(stderr, "tbuild-sandbox: %s needs a number from %ld to %ld, not \"%s\"\n", flag, min, max, text);
+    return -1;
+  }
+  *out = value;
+  return 0;
+}
+
+static int usage(const char *why, const char *arg) {
+  fprintf(stderr, "tbuild-sandbox: %s%s\nusage: tbuild-sandbox --bundle DIR [--result-fd N] [--parent-pid PID] [--cgroup-procs FILE]...\n",
+          why, arg ? arg : "");
+  return 125;
+}
+
 int main(int argc, char **argv) {
   const char *bundle = NULL;
-  const char *cgroups[MAX_CGROUPS];
+  /* Every other argument at most is a cgroup.procs file: none is ever dropped. */
+  const char **cgroups = calloc((size_t)argc, sizeof(*cgroups));
   size_t ncgroups = 0;
   int result_fd = -1;
-  long parent = 0;
+  long parent = 0, number = 0;
   char err[ERRLEN];
-  for (int i = 1; i + 1 < argc; i += 2) {
+  if (cgroups == NULL) return usage("out of memory", NULL);
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 >= argc) return usage("missing value for ", argv[i]);
     if (strcmp(argv[i], "--bundle") == 0) bundle = argv[i + 1];
-    else if (strcmp(argv[i], "--result-fd") == 0) result_fd = atoi(argv[i + 1]);
-    else if (strcmp(argv[i], "--parent-pid") == 0) parent = atol(argv[i + 1]);
-    else if (strcmp(argv[i], "--cgroup-procs") == 0 && ncgroups < MAX_CGROUPS) cgroups[ncgroups++] = argv[i + 1];
+    else if (strcmp(argv[i], "--result-fd") == 0) {
+      if (parse_number(argv[i], argv[i + 1], 0, INT_MAX, &number) != 0) return 125;
+      result_fd = (int)number;
+    } else if (strcmp(argv[i], "--parent-pid") == 0) {
+      if (parse_number(argv[i], argv[i + 1], 1, INT_MAX, &parent) != 0) return 125;
+    } else if (strcmp(argv[i], "--cgroup-procs") == 0) cgroups[ncgroups++] = argv[i + 1];
+    else return usage("unknown argument ", argv[i]);
   }
-  if (bundle == NULL) {
-    fprintf(stderr, "usage: tbuild-sandbox --bundle DIR [--result-fd N] [--parent-pid PID]\n");
-    return 125;
-  }
+  if (bundle == NULL) return usage("--bundle is required", NULL);
   signal(SIGPIPE, SIG_IGN);
   if (result_fd >= 0) fcntl(result_fd, F_SETFD, FD_CLOEXEC);
   /* Die with the caller; if it is already gone, stop here. */
