@@ -1,6 +1,7 @@
 import { UsageError } from '../base/errors.js';
 import type { AttestationSpec } from '../controller/index.js';
 import { parseCsvOptions } from './output-spec.js';
+import { parseGoBool } from './bool-flags.js';
 
 /** AttestFlags are the attestation flags of `tbuild build` as given. */
 export interface AttestFlags {
@@ -14,13 +15,6 @@ const NO_DEFAULT_ATTESTATIONS = 'BUILDX_NO_DEFAULT_ATTESTATIONS';
 
 /** The scanner image buildx and BuildKit use by default: naming it asks for nothing tbuild does not do itself. */
 const DEFAULT_SBOM_GENERATOR = /^(docker\.io\/)?docker\/buildkit-syft-scanner(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/;
-
-/** parseGoBool reads a boolean as Go's strconv.ParseBool does; undefined when the text is not one. */
-function parseGoBool(text: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
-  return undefined;
-}
 
 function flagBool(value: string, what: string): boolean {
   const b = parseGoBool(value);
@@ -55,7 +49,8 @@ function parseAttest(text: string): ParsedAttest {
 function provenanceSpec(a: ParsedAttest, inlineOnly: boolean): AttestationSpec {
   const mode = a.attrs.get('mode') ?? 'max';
   if (mode !== 'min' && mode !== 'max' && mode !== 'full') throw new UsageError(`Cannot use --attest "${a.text}": invalid mode "${mode}"`, { hint: 'mode=min or mode=max' });
-  const version = a.attrs.get('version') ?? 'v0.2';
+  // BuildKit makes SLSA v1 provenance unless v0.2 is asked for.
+  const version = a.attrs.get('version') ?? 'v1';
   if (version !== 'v0.2' && version !== 'v1') throw new UsageError(`Cannot use --attest "${a.text}": SLSA provenance version "${version}" is not supported`, { hint: 'version=v0.2 or version=v1' });
   const builderId = a.attrs.get('builder-id');
   const reproducible = a.attrs.get('reproducible');
@@ -80,7 +75,8 @@ function sbomSpec(a: ParsedAttest): AttestationSpec {
 }
 
 /**
- * parseAttestations reads `--attest`, `--provenance` and `--sbom` as buildx does (a later one of a type wins) and adds
+ * parseAttestations reads `--attest`, `--provenance` and `--sbom` as buildx does (the first one of a type wins, the
+ * `--attest` flags coming before `--provenance` and `--sbom`) and adds
  * buildx's default: a mode=min provenance for pushed images, unless provenance was asked for or turned off, or
  * BUILDX_NO_DEFAULT_ATTESTATIONS is set to a true value.
  */
@@ -90,14 +86,15 @@ export function parseAttestations(flags: AttestFlags, env: NodeJS.ProcessEnv = p
   for (const text of texts) {
     const a = parseAttest(text);
     if (a.type !== 'provenance' && a.type !== 'sbom') throw new UsageError(`Cannot use --attest "${text}": unknown attestation type "${a.type}"`, { hint: 'type=provenance or type=sbom' });
-    byType.set(a.type, a);
+    // buildx keeps the first attestation of a type (Attests.ToMap).
+    if (!byType.has(a.type)) byType.set(a.type, a);
   }
   const out: AttestationSpec[] = [];
   const provenance = byType.get('provenance');
   const sbom = byType.get('sbom');
   if (sbom !== undefined && !sbom.disabled) out.push(sbomSpec(sbom));
   if (provenance !== undefined && !provenance.disabled) out.push(provenanceSpec(provenance, false));
-  if (provenance === undefined && !noDefaultAttestations(env)) out.push({ type: 'provenance', mode: 'min', inlineOnly: true });
+  if (provenance === undefined && !noDefaultAttestations(env)) out.push({ type: 'provenance', mode: 'min', version: 'v1', inlineOnly: true });
   return out;
 }
 

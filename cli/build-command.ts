@@ -10,6 +10,8 @@ import { parseAttestations } from './attest-flags.js';
 import { parseAddHost, parseShmSize, parseUlimit } from './run-flags.js';
 import { parseBuildContext, parseCall, parsePrint, type CallFormat } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
+import { takeBoolFlags } from './bool-flags.js';
+import { CONNECTION_OPTIONS } from './remote-commands.js';
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
 import type { Environment } from './command-io.js';
 
@@ -121,73 +123,75 @@ export interface BuildCommand {
 /** REMOTE_CONTEXT tells a context at a URL (git or http) from a folder, as docker build does. */
 const REMOTE_CONTEXT = /^(https?:\/\/|git:\/\/|ssh:\/\/|git@|github\.com\/)/i;
 
+/** BUILD_OPTIONS are the options of `tbuild build`, as node:util parseArgs reads them. */
+const BUILD_OPTIONS = {
+  tag: { type: 'string', short: 't', multiple: true },
+  file: { type: 'string', short: 'f' },
+  'build-arg': { type: 'string', multiple: true },
+  target: { type: 'string' },
+  output: { type: 'string', short: 'o', multiple: true },
+  push: { type: 'boolean' },
+  pull: { type: 'boolean' },
+  load: { type: 'boolean' },
+  platform: { type: 'string', multiple: true },
+  'no-cache': { type: 'boolean' },
+  'no-cache-filter': { type: 'string', multiple: true },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
+  progress: { type: 'string' },
+  root: { type: 'string' },
+  config: { type: 'string' },
+  'oci-runtime': { type: 'string' },
+  iidfile: { type: 'string' },
+  'metadata-file': { type: 'string' },
+  debug: { type: 'boolean' },
+  'build-context': { type: 'string', multiple: true },
+  check: { type: 'boolean' },
+  print: { type: 'string' },
+  call: { type: 'string' },
+  secret: { type: 'string', multiple: true },
+  ssh: { type: 'string', multiple: true },
+  allow: { type: 'string', multiple: true },
+  network: { type: 'string' },
+  label: { type: 'string', multiple: true },
+  annotation: { type: 'string', multiple: true },
+  attest: { type: 'string', multiple: true },
+  provenance: { type: 'string' },
+  sbom: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  'add-host': { type: 'string', multiple: true },
+  'shm-size': { type: 'string' },
+  ulimit: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  ...CONNECTION_OPTIONS,
+} as const;
+
 const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
 
 /** parseBuildCommand reads the arguments after `tbuild build`; relative paths start from `place.cwd`. */
 export function parseBuildCommand(args: readonly string[], place: CommandPlace): BuildCommand {
   const { cwd, env } = place;
+  // Boolean flags take Go boolean values (`--push=false`), which parseArgs refuses: they are read first.
+  const bools = takeBoolFlags(args, BUILD_OPTIONS);
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...args],
+      args: bools.args,
       allowPositionals: true,
-      options: {
-        tag: { type: 'string', short: 't', multiple: true },
-        file: { type: 'string', short: 'f' },
-        'build-arg': { type: 'string', multiple: true },
-        target: { type: 'string' },
-        output: { type: 'string', short: 'o', multiple: true },
-        push: { type: 'boolean' },
-        pull: { type: 'boolean' },
-        load: { type: 'boolean' },
-        platform: { type: 'string' },
-        'no-cache': { type: 'boolean' },
-        'no-cache-filter': { type: 'string', multiple: true },
-        'cache-from': { type: 'string', multiple: true },
-        'cache-to': { type: 'string', multiple: true },
-        progress: { type: 'string' },
-        root: { type: 'string' },
-        config: { type: 'string' },
-        'oci-runtime': { type: 'string' },
-        iidfile: { type: 'string' },
-        'metadata-file': { type: 'string' },
-        debug: { type: 'boolean' },
-        'build-context': { type: 'string', multiple: true },
-        check: { type: 'boolean' },
-        print: { type: 'string' },
-        call: { type: 'string' },
-        secret: { type: 'string', multiple: true },
-        ssh: { type: 'string', multiple: true },
-        allow: { type: 'string', multiple: true },
-        network: { type: 'string' },
-        label: { type: 'string', multiple: true },
-        annotation: { type: 'string', multiple: true },
-        attest: { type: 'string', multiple: true },
-        provenance: { type: 'string' },
-        sbom: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        'add-host': { type: 'string', multiple: true },
-        'shm-size': { type: 'string' },
-        ulimit: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        builder: { type: 'string' },
-        tlscacert: { type: 'string' },
-        tlscert: { type: 'string' },
-        tlskey: { type: 'string' },
-        token: { type: 'string' },
-      },
+      options: BUILD_OPTIONS,
     });
   } catch (err) {
     throw new UsageError(`Cannot parse the build command line: ${err instanceof Error ? err.message : String(err)}`, { hint: 'see tbuild build --help' });
   }
   const v = parsed.values;
-  const help = v.help === true;
+  const flag = (name: 'push' | 'pull' | 'load' | 'no-cache' | 'quiet' | 'check' | 'debug' | 'help'): boolean => bools.values.get(name) ?? v[name] === true;
+  const help = flag('help');
   const context = parsed.positionals[0];
   if (!help && (context === undefined || parsed.positionals.length > 1)) {
     throw new UsageError('Cannot build: expected exactly one context PATH', { hint: 'tbuild build [OPTIONS] PATH' });
   }
-  if (v.quiet === true && v.progress !== undefined && v.progress !== 'quiet') throw new UsageError(`Cannot use --quiet with --progress=${v.progress}`);
-  const progress = v.quiet === true ? 'quiet' : (v.progress ?? 'auto');
+  if (flag('quiet') && v.progress !== undefined && v.progress !== 'quiet') throw new UsageError(`Cannot use --quiet with --progress=${v.progress}`);
+  const progress = flag('quiet') ? 'quiet' : (v.progress ?? 'auto');
   if (!PROGRESS_MODES.some((m) => m === progress)) throw new UsageError(`Cannot use --progress=${progress}: expected ${PROGRESS_MODES.join(', ')}`);
   const runtime = v['oci-runtime'];
   if (runtime !== undefined && runtime !== 'runc' && runtime !== 'crun') throw new UsageError(`Cannot use --oci-runtime=${runtime}: expected runc or crun`);
@@ -206,15 +210,15 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
   const request: BuildFlags = {
     buildArgs: parseBuildArgs(v['build-arg'] ?? [], env),
     ...(v.target === undefined ? {} : { target: v.target }),
-    ...(v.platform === undefined ? {} : platformsOf(v.platform)),
-    outputs: withAnnotations(outputsFor(v.output ?? [], tags, v.push === true, v.load === true), parseAnnotations(v.annotation ?? [])).map((o) => inFolder(o, cwd)),
+    ...(v.platform === undefined ? {} : platformsOf(v.platform.join(','))),
+    outputs: withAnnotations(outputsFor(v.output ?? [], tags, flag('push'), flag('load')), parseAnnotations(v.annotation ?? [])).map((o) => inFolder(o, cwd)),
     ...(v.label === undefined ? {} : { labels: parseLabels(v.label) }),
     attestations: parseAttestations({ attest: v.attest ?? [], provenance: v.provenance, sbom: v.sbom }, env),
     ...(v['add-host'] === undefined ? {} : { extraHosts: v['add-host'].map(parseAddHost) }),
     ...(v['shm-size'] === undefined ? {} : { shmSizeBytes: parseShmSize(v['shm-size']) }),
     ...(v.ulimit === undefined ? {} : { ulimits: v.ulimit.map(parseUlimit) }),
-    noCache: v['no-cache'] === true,
-    pull: v.pull === true,
+    noCache: flag('no-cache'),
+    pull: flag('pull'),
     noCacheFilter: v['no-cache-filter'] ?? [],
     cacheFrom: (v['cache-from'] ?? []).map((c) => parseCacheFrom(c, cwd)),
     cacheTo: (v['cache-to'] ?? []).map((c) => parseCacheTo(c, cwd)),
@@ -224,7 +228,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     ...(v.allow === undefined ? {} : { allow: v.allow.map(parseAllow) }),
     ...(v.network === undefined ? {} : { network: parseNetwork(v.network) }),
     ...(v['build-context'] === undefined ? {} : { buildContexts: v['build-context'].map((c) => parseBuildContext(c, cwd)) }),
-    ...(v.check === true ? { check: true } : {}),
+    ...(flag('check') ? { check: true } : {}),
     ...(v.print === undefined ? {} : { print: parsePrint(v.print) }),
     ...call?.request,
   };
@@ -237,7 +241,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     iidfile: v.iidfile === undefined ? undefined : resolve(cwd, v.iidfile),
     metadataFile: v['metadata-file'] === undefined ? undefined : resolve(cwd, v['metadata-file']),
     ociRuntime: runtime,
-    debug: v.debug === true,
+    debug: flag('debug'),
     callFormat: call?.format ?? 'text',
     callIgnoreStatus: call?.ignoreStatus ?? false,
     help,

@@ -5,6 +5,26 @@ import { parseBool, parseCsvOptions } from './output-spec.js';
 
 const COMPRESSIONS: readonly LayerCompression[] = ['gzip', 'zstd', 'uncompressed'];
 
+/** UNSUPPORTED_BACKENDS are BuildKit cache backends tbuild has no client for: naming one fails before the build. */
+const UNSUPPORTED_BACKENDS = new Set(['gha', 's3', 'azblob']);
+
+/** refuseBackend fails for a cache type tbuild does not implement, naming the ones it does. */
+function refuseBackend(flag: string, type: string, expected: string): never {
+  if (UNSUPPORTED_BACKENDS.has(type)) {
+    throw new UsageError(`Cannot use ${flag} type=${type}: tbuild does not support the ${type} cache backend`, {
+      hint: `use type=registry,ref=REF (a registry cache) or type=local (a folder)${flag === '--cache-to' ? ', or type=inline (the cache in the image)' : ''}`,
+    });
+  }
+  throw new UsageError(`Cannot use ${flag} type=${type}: expected ${expected}`);
+}
+
+/** onlyAttributes refuses an attribute tbuild does not implement for a cache type, naming it. */
+function onlyAttributes(attrs: ReadonlyMap<string, string>, known: readonly string[], what: string): void {
+  for (const key of attrs.keys()) {
+    if (key !== 'type' && !known.includes(key)) throw new UsageError(`Cannot use ${what}: attribute "${key}" is not supported`, { hint: `supported: ${known.join(', ') || 'none'}` });
+  }
+}
+
 /** parseCacheFrom reads one `--cache-from` (`type=registry,ref=R`, `type=local,src=DIR` or a bare reference). */
 export function parseCacheFrom(value: string, cwd: string): CacheImportSpec {
   if (!value.includes('=')) return { type: 'registry', ref: value };
@@ -12,11 +32,13 @@ export function parseCacheFrom(value: string, cwd: string): CacheImportSpec {
   const type = attrs.get('type') ?? 'registry';
   switch (type) {
     case 'registry':
+      onlyAttributes(attrs, ['ref'], '--cache-from type=registry');
       return { type, ref: required(attrs, 'ref', '--cache-from type=registry') };
     case 'local':
+      onlyAttributes(attrs, ['src'], '--cache-from type=local');
       return { type, src: resolve(cwd, required(attrs, 'src', '--cache-from type=local')) };
     default:
-      throw new UsageError(`Cannot use --cache-from type=${type}: expected registry or local`);
+      return refuseBackend('--cache-from', type, 'registry or local');
   }
 }
 
@@ -26,11 +48,16 @@ export function parseCacheFrom(value: string, cwd: string): CacheImportSpec {
  * types, which an image manifest needs), ignore-error=false.
  */
 export function parseCacheTo(value: string, cwd: string): CacheExportSpec {
-  const attrs = parseCsvOptions(value);
+  const attrs = value.includes('=') ? parseCsvOptions(value) : new Map([['ref', value]]);
   const type = attrs.get('type') ?? (value.includes('=') ? undefined : 'registry');
-  if (!value.includes('=')) attrs.set('ref', value);
-  if (type === 'inline') return { type };
-  if (type !== 'registry' && type !== 'local') throw new UsageError(`Cannot use --cache-to type=${type ?? ''}: expected registry, local or inline`);
+  if (type === 'inline') {
+    onlyAttributes(attrs, ['mode'], '--cache-to type=inline');
+    // The inline cache holds the image's own records only, as BuildKit's does.
+    if ((attrs.get('mode') ?? 'min') !== 'min') throw new UsageError('Cannot use --cache-to type=inline with mode=max: an inline cache holds the records of the image\'s own layers only', { hint: 'use type=registry,ref=REF,mode=max' });
+    return { type };
+  }
+  if (type !== 'registry' && type !== 'local') return refuseBackend('--cache-to', type ?? '', 'registry, local or inline');
+  onlyAttributes(attrs, [type === 'registry' ? 'ref' : 'dest', 'mode', 'compression', 'oci-mediatypes', 'image-manifest', 'ignore-error'], `--cache-to type=${type}`);
   const mode = attrs.get('mode') ?? 'min';
   if (mode !== 'min' && mode !== 'max') throw new UsageError(`Cannot use --cache-to mode=${mode}: expected min or max`);
   const compression = attrs.get('compression') ?? 'gzip';

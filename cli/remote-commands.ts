@@ -6,7 +6,8 @@ import type { BuilderConnection } from '../remote/index.js';
 import type { BuildCommand } from './build-command.js';
 import { defaultRoot, type CommandIO, type Environment } from './command-io.js';
 
-const CONNECTION_OPTIONS = {
+/** CONNECTION_OPTIONS are the flags that name a remote builder and how to reach it, as node:util parseArgs reads them. */
+export const CONNECTION_OPTIONS = {
   builder: { type: 'string' },
   tlscacert: { type: 'string' },
   tlscert: { type: 'string' },

@@ -44,7 +44,7 @@ describe('attestations of an image of several platforms', () => {
     for (const [i, arch] of ['amd64', 'arm64'].entries()) {
       const manifest = JSON.parse(await raw(`${h}/attest/multi@${attestations[i]?.digest ?? ''}`)) as { layers: { digest: string; annotations: Record<string, string> }[] };
       // The SBOM asked for, and buildx's default provenance of a push.
-      expect(manifest.layers.map((l) => l.annotations['in-toto.io/predicate-type'])).toEqual(['https://spdx.dev/Document', 'https://slsa.dev/provenance/v0.2']);
+      expect(manifest.layers.map((l) => l.annotations['in-toto.io/predicate-type'])).toEqual(['https://spdx.dev/Document', 'https://slsa.dev/provenance/v1']);
       const statement = (await (await fetch(`${env.registry.url}/v2/attest/multi/blobs/${manifest.layers[1]?.digest ?? ''}`)).json()) as { subject: { name: string }[] };
       expect(statement.subject.map((s) => s.name)).toEqual([`pkg:docker/${encodeURIComponent(h)}/attest/multi@v1?platform=linux%2F${arch}`]);
     }

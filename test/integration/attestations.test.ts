@@ -86,7 +86,7 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
   it('pushes an index with the image and its attestation manifest: an SPDX SBOM of the dpkg packages and a max provenance', async () => {
     const h = env.registry.host;
     const meta = join(env.tmp.path, 'meta.json');
-    const res = await runTbuild(['build', ...base, '--provenance=mode=max', '--sbom=true', '--build-arg', 'FOO=bar', '--metadata-file', meta, '-t', `${h}/attest/deb:v1`, '--push', ctx]);
+    const res = await runTbuild(['build', ...base, '--provenance=mode=max,version=v0.2', '--sbom=true', '--build-arg', 'FOO=bar', '--metadata-file', meta, '-t', `${h}/attest/deb:v1`, '--push', ctx]);
     expect(res.code, res.stderr).toBe(0);
     const top = await raw(`${h}/attest/deb:v1`);
     const index = JSON.parse(top.text) as Index;
@@ -141,8 +141,9 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
     expect(byDefault.code, byDefault.stderr).toBe(0);
     const index = JSON.parse((await raw(`${h}/attest/default:v1`)).text) as Index;
     const { statements: stmts } = await statements('attest/default', index);
-    expect(stmts.map((s) => s.predicateType)).toEqual(['https://slsa.dev/provenance/v0.2']);
-    expect(stmts[0]?.predicate['buildConfig']).toBeUndefined();
+    // As in BuildKit, provenance is SLSA v1 unless v0.2 is asked for.
+    expect(stmts.map((s) => s.predicateType)).toEqual(['https://slsa.dev/provenance/v1']);
+    expect(stmts[0]?.predicate['buildDefinition']).toBeDefined();
     for (const off of [{ args: ['--provenance=false'], env: {} }, { args: [], env: { BUILDX_NO_DEFAULT_ATTESTATIONS: '1' } }]) {
       const res = await runTbuild(['build', ...base, ...off.args, '-t', `${h}/attest/off:v1`, '--push', ctx], { env: off.env });
       expect(res.code, res.stderr).toBe(0);
@@ -215,7 +216,7 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'Dockerfile'), `FROM busybox\nADD ${url} /hello.txt\n`);
       const dest = join(env.tmp.path, 'http.tar');
-      const res = await runTbuild(['build', ...base, '--provenance=mode=min', '-o', `type=oci,dest=${dest}`, dir]);
+      const res = await runTbuild(['build', ...base, '--provenance=mode=min,version=v0.2', '-o', `type=oci,dest=${dest}`, dir]);
       expect(res.code, res.stderr).toBe(0);
       const layout = join(env.tmp.path, 'http-layout');
       await mkdir(layout);
@@ -252,7 +253,7 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
     expect(res.code, res.stderr).toBe(0);
     const { stdout } = await execFileAsync('tar', ['-xOf', tar, 'provenance.json']);
     const provenance = JSON.parse(stdout) as Statement;
-    expect(provenance.predicateType).toBe('https://slsa.dev/provenance/v0.2');
+    expect(provenance.predicateType).toBe('https://slsa.dev/provenance/v1');
     expect(provenance.subject.map((s) => s.name)).toContain('hello');
   });
 });

@@ -5,7 +5,7 @@ import { parseBuildCommand } from '../../../cli/build-command.js';
 import { parseOutput } from '../../../cli/output-spec.js';
 
 const none = { attest: [], provenance: undefined, sbom: undefined };
-const DEFAULT = { type: 'provenance', mode: 'min', inlineOnly: true };
+const DEFAULT = { type: 'provenance', mode: 'min', version: 'v1', inlineOnly: true };
 
 describe('parseAttestations', () => {
   it('adds a mode=min provenance for pushes by default, as buildx does, unless BUILDX_NO_DEFAULT_ATTESTATIONS is true', () => {
@@ -15,21 +15,25 @@ describe('parseAttestations', () => {
     expect(() => parseAttestations(none, { BUILDX_NO_DEFAULT_ATTESTATIONS: 'yes' })).toThrow(UsageError);
   });
 
-  it('reads --provenance as a boolean or attributes; true means BuildKit default mode max', () => {
-    expect(parseAttestations({ ...none, provenance: 'true' }, {})).toEqual([{ type: 'provenance', mode: 'max' }]);
+  it('reads --provenance as a boolean or attributes; true means BuildKit defaults: mode max, SLSA v1', () => {
+    expect(parseAttestations({ ...none, provenance: 'true' }, {})).toEqual([{ type: 'provenance', mode: 'max', version: 'v1' }]);
+    expect(parseAttestations({ ...none, provenance: 'T' }, {})).toEqual([{ type: 'provenance', mode: 'max', version: 'v1' }]);
+    expect(parseAttestations({ ...none, provenance: '0' }, {})).toEqual([]);
     expect(parseAttestations({ ...none, provenance: 'false' }, {})).toEqual([]);
     expect(parseAttestations({ ...none, provenance: 'mode=min,builder-id=https://ci/1,reproducible=true' }, {})).toEqual([
-      { type: 'provenance', mode: 'min', builderId: 'https://ci/1', reproducible: true },
+      { type: 'provenance', mode: 'min', builderId: 'https://ci/1', reproducible: true, version: 'v1' },
     ]);
-    expect(parseAttestations({ ...none, provenance: 'mode=full' }, {})).toEqual([{ type: 'provenance', mode: 'max' }]);
+    expect(parseAttestations({ ...none, provenance: 'mode=full' }, {})).toEqual([{ type: 'provenance', mode: 'max', version: 'v1' }]);
     expect(parseAttestations({ ...none, provenance: 'mode=min,version=v1' }, {})).toEqual([{ type: 'provenance', mode: 'min', version: 'v1' }]);
     expect(parseAttestations({ ...none, provenance: 'version=v0.2' }, {})).toEqual([{ type: 'provenance', mode: 'max' }]);
   });
 
-  it('reads --sbom and --attest, the later one of a type winning, and keeps the default provenance beside an SBOM', () => {
+  it('reads --sbom and --attest, the first one of a type winning as in buildx, and keeps the default provenance beside an SBOM', () => {
     expect(parseAttestations({ ...none, sbom: 'true' }, {})).toEqual([{ type: 'sbom' }, DEFAULT]);
-    expect(parseAttestations({ attest: ['type=sbom', 'type=provenance,mode=max'], provenance: 'false', sbom: undefined }, {})).toEqual([{ type: 'sbom' }]);
-    expect(parseAttestations({ attest: ['type=provenance,mode=max', 'type=provenance,disabled=true'], provenance: undefined, sbom: undefined }, {})).toEqual([]);
+    // --attest comes before --provenance, so it wins over it.
+    expect(parseAttestations({ attest: ['type=sbom', 'type=provenance,mode=max'], provenance: 'false', sbom: undefined }, {})).toEqual([{ type: 'sbom' }, { type: 'provenance', mode: 'max', version: 'v1' }]);
+    expect(parseAttestations({ attest: ['type=provenance,mode=min', 'type=provenance,disabled=true'], provenance: undefined, sbom: undefined }, {})).toEqual([{ type: 'provenance', mode: 'min', version: 'v1' }]);
+    expect(parseAttestations({ attest: ['type=provenance,disabled=true', 'type=provenance,mode=max'], provenance: undefined, sbom: undefined }, {})).toEqual([]);
     expect(parseAttestations({ ...none, attest: ['type=sbom,generator=docker/buildkit-syft-scanner:stable-1'] }, {})).toEqual([{ type: 'sbom' }, DEFAULT]);
   });
 
@@ -43,7 +47,7 @@ describe('parseAttestations', () => {
 
   it('reaches the request from the command line', () => {
     const cmd = parseBuildCommand(['--attest', 'type=sbom', '--provenance', 'mode=max', '.'], { cwd: '/w', env: {} });
-    expect(cmd.request.attestations).toEqual([{ type: 'sbom' }, { type: 'provenance', mode: 'max' }]);
+    expect(cmd.request.attestations).toEqual([{ type: 'sbom' }, { type: 'provenance', mode: 'max', version: 'v1' }]);
   });
 });
 

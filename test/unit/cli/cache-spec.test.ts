@@ -5,6 +5,7 @@ import { parseCacheFrom, parseCacheTo } from '../../../cli/cache-spec.js';
 /** CWD is the folder the command runs in: relative paths start from it. */
 const CWD = '/w';
 
+
 describe('--cache-from', () => {
   it('reads a bare reference as a registry cache', () => {
     expect(parseCacheFrom('reg.example/app:cache', CWD)).toEqual({ type: 'registry', ref: 'reg.example/app:cache' });
@@ -23,7 +24,27 @@ describe('--cache-from', () => {
     expect(() => parseCacheFrom('type=registry', CWD)).toThrow(UsageError);
     expect(() => parseCacheFrom('type=registry,ref=', CWD)).toThrow(/without ref=/);
     expect(() => parseCacheFrom('type=local', CWD)).toThrow(/--cache-from type=local without src=/);
-    expect(() => parseCacheFrom('type=gha,scope=x', CWD)).toThrow(/type=gha: expected registry or local/);
+    expect(() => parseCacheFrom('type=oops', CWD)).toThrow(/type=oops: expected registry or local/);
+  });
+
+  it('refuses the gha, s3 and azblob backends before the build, naming registry and local instead', () => {
+    for (const type of ['gha', 's3', 'azblob']) {
+      expect(() => parseCacheFrom(`type=${type},scope=x`, CWD)).toThrow(
+        expect.objectContaining({ message: `Cannot use --cache-from type=${type}: tbuild does not support the ${type} cache backend`, hint: expect.stringMatching(/type=registry,ref=REF.*type=local/) }),
+      );
+      expect(() => parseCacheTo(`type=${type},mode=max`, CWD)).toThrow(
+        expect.objectContaining({ message: `Cannot use --cache-to type=${type}: tbuild does not support the ${type} cache backend`, hint: expect.stringMatching(/type=registry,ref=REF.*type=local.*type=inline/) }),
+      );
+    }
+  });
+
+  it('refuses attributes it does not implement, naming them', () => {
+    expect(() => parseCacheFrom('type=registry,ref=r/x:c,registry.insecure=true', CWD)).toThrow(/attribute "registry.insecure" is not supported/);
+    expect(() => parseCacheFrom('type=local,src=d,digest=sha256:00', CWD)).toThrow(/--cache-from type=local: attribute "digest"/);
+    expect(() => parseCacheTo('type=registry,ref=r/x:c,compression-level=3', CWD)).toThrow(/--cache-to type=registry: attribute "compression-level"/);
+    expect(() => parseCacheTo('type=local,dest=d,ref=r/x', CWD)).toThrow(/attribute "ref"/);
+    expect(() => parseCacheTo('type=inline,mode=max', CWD)).toThrow(/type=inline with mode=max/);
+    expect(parseCacheTo('type=inline,mode=min', CWD)).toEqual({ type: 'inline' });
   });
 });
 
@@ -66,7 +87,7 @@ describe('--cache-to', () => {
     expect(() => parseCacheTo('type=registry,ref=r,compression=lz4', CWD)).toThrow(/compression=lz4: expected gzip, zstd, uncompressed/);
     expect(() => parseCacheTo('type=registry,ref=r,image-manifest=yes', CWD)).toThrow(/image-manifest="yes": expected true or false/);
     expect(() => parseCacheTo('type=registry,ref=r,ignore-error=maybe', CWD)).toThrow(/ignore-error="maybe": expected true or false/);
-    expect(() => parseCacheTo('type=s3,bucket=b', CWD)).toThrow(/type=s3: expected registry, local or inline/);
+    expect(() => parseCacheTo('type=oops,bucket=b', CWD)).toThrow(/type=oops: expected registry, local or inline/);
     expect(() => parseCacheTo('type=registry,mode=max', CWD)).toThrow(/--cache-to type=registry without ref=/);
     expect(() => parseCacheTo('type=local', CWD)).toThrow(/--cache-to type=local without dest=/);
   });
