@@ -25,7 +25,7 @@ export async function prepareBuild(cmd: BuildCommand, io: CommandIO): Promise<Bu
 export async function runBuild(cmd: BuildCommand, run: BuildRun, io: CommandIO): Promise<number> {
   const abort = new AbortController();
   using _interrupt = io.onInterrupt(() => abort.abort(new UsageError('Build cancelled')));
-  const shown = await createProgress(cmd.progress, io.stderr);
+  const shown = await createProgress(cmd.progress, io.stderr, { env: io.env, debug: cmd.debug });
   // --check prints its findings on stdout, those made before a Dockerfile error too (the result never comes).
   const findings: CheckFinding[] = [];
   const progress = {

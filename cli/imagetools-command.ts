@@ -138,7 +138,7 @@ async function create(args: readonly string[], signal: AbortSignal): Promise<num
     ...(config === undefined ? {} : { registryConfigPath: resolve(config) }),
   };
   const { createImageIndex } = await import('../controller/index.js');
-  const progress = await createProgress(dryRun ? 'quiet' : progressMode, process.stderr);
+  const progress = await createProgress(dryRun ? 'quiet' : progressMode, process.stderr, { env: process.env, debug: v['debug'] === true });
   let created: CreatedIndex;
   try {
     created = await createImageIndex(request, { signal, progress });

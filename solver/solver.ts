@@ -195,7 +195,8 @@ class SolveRun<R> {
       this.#job.progress.emit({ type: 'vertex.completed', vertex: v.digest, name: v.metadata.name, time: Date.now(), durationMs: Date.now() - started });
       return result;
     } catch (err) {
-      const cancelled = this.#job.signal.aborted && !(err instanceof SolveError);
+      // A vertex the interrupt stopped reads CANCELED, as in BuildKit, also when its error only wraps the abort reason.
+      const cancelled = this.#job.signal.aborted && (!(err instanceof SolveError) || err.cause === this.#job.signal.reason);
       this.#job.progress.emit({
         type: 'vertex.completed',
         vertex: v.digest,

@@ -1,93 +1,86 @@
 import type { ProgressEvent, ProgressSink } from '../../base/progress.js';
+import type { Environment, TerminalStream } from '../command-io.js';
+import { ProgressState } from './progress-state.js';
+import { paletteFor, textWidth, type Palette, type ViewOptions } from './style.js';
+import { finishedLines, headerLine, liveLines, warningLine, type FrameView } from './tty-frame.js';
+import { warningSummary, type WarningEvent } from './warning-summary.js';
 
-interface Row {
-  readonly n: number;
-  readonly name: string;
-  state: 'running' | 'cached' | 'done' | 'error';
-  started: number;
-  durationMs: number;
-  logs: string[];
+const REDRAW_MS = 100;
+const DEFAULT_LOG_LINES = 6;
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+/** logLinesOf reads BUILDKIT_TTY_LOG_LINES, as BuildKit does: how many output lines a running vertex shows at most. */
+function logLinesOf(env: Environment): number {
+  const n = Number.parseInt(env['BUILDKIT_TTY_LOG_LINES'] ?? '', 10);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_LOG_LINES;
 }
 
-const LOG_LINES = 6;
-const REDRAW_MS = 100;
+/**
+ * createTtyProgress draws a live view like BuildKit's tty mode, redrawn ten times a second: vertices that finished
+ * ahead of every running one are printed once and scroll; below them the running vertices show their elapsed time,
+ * transfers and last output lines, under a header with the build's time. It follows the terminal's size and leaves
+ * the cursor visible at column 0 after every frame, so an interrupt echoing `^C` never shifts the next frame.
+ */
+export function createTtyProgress(out: TerminalStream, options: ViewOptions): ProgressSink & { close(): void } {
 
-/** createTtyProgress draws a live, compact view like BuildKit's tty mode: finished vertices scroll, running ones redraw. */
-export function createTtyProgress(out: NodeJS.WritableStream & { readonly columns?: number }): ProgressSink & { close(): void } {
-  const rows = new Map<string, Row>();
+  const palette: Palette = paletteFor(options.env, out.isTTY === true);
+  const logLines = logLinesOf(options.env);
+  const state = new ProgressState();
+  const warnings: WarningEvent[] = [];
   const begin = Date.now();
-  let drawnLines = 0;
-  let printed = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const order: Row[] = [];
-  const row = (vertex: string, name: string): Row => {
-    let r = rows.get(vertex);
-    if (r === undefined) {
-      r = { n: rows.size + 1, name, state: 'running', started: Date.now(), durationMs: 0, logs: [] };
-      rows.set(vertex, r);
-      order.push(r);
-    }
-    return r;
+  // Widths of the lines of the last frame, to know how many rows they take once the terminal is narrower.
+  let drawn: number[] = [];
+  let printedRows = 0;
+  let printedWarnings = 0;
+  let closed = false;
+
+  const view = (): FrameView => ({
+    now: Date.now(),
+    // One column short of the edge: a line filling the last column makes terminals wrap differently.
+    width: Math.max(20, (out.columns ?? 80) - 1),
+    height: Math.max(3, out.rows ?? 24),
+    palette,
+    logLines,
+  });
+  const frame = (final: boolean): void => {
+    const v = view();
+    const columns = v.width + 1;
+    const up = drawn.reduce((n, w) => n + Math.max(1, Math.ceil(w / columns)), 0);
+    let buf = `${HIDE_CURSOR}\r${up > 0 ? `\x1b[${up}A` : ''}\x1b[J`;
+    const fixed: string[] = [];
+    for (; printedWarnings < state.warnings.length; printedWarnings++) fixed.push(warningLine(state.warnings[printedWarnings]?.text ?? '', v));
+    for (let r = state.rows[printedRows]; r !== undefined && (final || r.state !== 'running'); r = state.rows[++printedRows]) fixed.push(...finishedLines(r, v));
+    const live = final ? [headerLine(state, begin, v, true)] : liveLines(state, printedRows, begin, v);
+    buf += fixed.map((l) => `${l}\n`).join('') + live.map((l) => `${l}\n`).join('');
+    drawn = final ? [] : live.map((l) => textWidth(stripSgr(l)));
+    out.write(`${buf}${SHOW_CURSOR}`);
   };
-  const line = (r: Row): string => {
-    const status = r.state === 'cached' ? 'CACHED' : r.state === 'error' ? 'ERROR' : `${((r.state === 'running' ? Date.now() - r.started : r.durationMs) / 1000).toFixed(1)}s`;
-    const width = (out.columns || 100) - status.length - 2;
-    const text = `=> ${r.name}`;
-    return `${text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width)} ${status}`;
-  };
-  const draw = (final: boolean): void => {
-    let buf = drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[J` : '';
-    // Finished rows at the front are printed once and never redrawn.
-    for (let r = order[printed]; r !== undefined && r.state !== 'running'; r = order[++printed]) buf += `${line(r)}\n`;
-    const live: string[] = [`[+] Building ${((Date.now() - begin) / 1000).toFixed(1)}s (${order.filter((r) => r.state !== 'running').length}/${order.length})${final ? ' FINISHED' : ''}`];
-    for (const r of order.slice(printed)) {
-      live.push(line(r));
-      if (r.state === 'running') for (const l of r.logs.slice(-LOG_LINES)) live.push(`\x1b[2m > ${l.slice(0, (out.columns || 100) - 4)}\x1b[0m`);
-    }
-    buf += `${live.join('\n')}\n`;
-    drawnLines = live.length;
-    out.write(buf);
-  };
-  const schedule = (): void => {
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      draw(false);
-    }, REDRAW_MS);
-  };
+  const timer = setInterval(() => frame(false), REDRAW_MS);
+  // The build, not the view, keeps the process alive.
+  timer.unref();
+  const onResize = (): void => frame(false);
+  out.on('resize', onResize);
   return {
     emit(event: ProgressEvent): void {
-      switch (event.type) {
-        case 'vertex.started':
-          row(event.vertex, event.name).started = event.time;
-          break;
-        case 'vertex.cached':
-          row(event.vertex, event.name).state = 'cached';
-          break;
-        case 'vertex.completed': {
-          const r = row(event.vertex, event.name);
-          r.state = event.error === undefined ? 'done' : 'error';
-          r.durationMs = event.durationMs;
-          break;
-        }
-        case 'vertex.log': {
-          const r = rows.get(event.vertex);
-          if (r !== undefined) r.logs.push(...event.data.split('\n').filter((l) => l.length > 0));
-          break;
-        }
-        case 'status':
-        case 'vertex.usage': // resource figures are printed by --progress=plain only
-          break;
-        case 'warning':
-          out.write(`\x1b[33mWARNING: ${event.message}${event.location ? ` (${event.location})` : ''}\x1b[0m\n`);
-          drawnLines = 0;
-          break;
-      }
-      schedule();
+      state.apply(event);
+      if (event.type === 'warning') warnings.push(event);
     },
     close(): void {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      draw(true);
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      out.off('resize', onResize);
+      frame(true);
+      const summary = warningSummary(warnings, { debug: options.debug, palette });
+      if (summary !== '') out.write(summary);
     },
   };
+}
+
+// oxlint-disable-next-line no-control-regex -- the colours the frame itself added
+const SGR = /\x1b\[[0-9;]*m/g;
+
+function stripSgr(line: string): string {
+  return line.replace(SGR, '');
 }

@@ -1,5 +1,6 @@
 import { digestOf, type Digest } from '../../base/digest.js';
 import { SnapshotError } from '../../base/errors.js';
+import { meterTransfer } from '../../base/transfer-meter.js';
 import type { Descriptor, ImageConfig, ImageManifest } from '../../base/oci.js';
 import PQueue from 'p-queue';
 import { applyLayer } from '../../cache/index.js';
@@ -54,7 +55,8 @@ const PARALLEL_DOWNLOADS = 3;
 async function fetchLayer(resolved: ResolvedImage, layer: Descriptor, deps: OpDeps, job: JobContext, vertex: string): Promise<void> {
   if ((await deps.content.info(layer.digest)) !== undefined) return;
   job.progress.emit({ type: 'status', vertex, id: layer.digest, current: 0, total: layer.size, time: Date.now() });
-  const stream = await (await deps.registry()).fetchBlob(resolved.ref, layer, { signal: job.signal });
+  const fetched = await (await deps.registry()).fetchBlob(resolved.ref, layer, { signal: job.signal });
+  const stream = meterTransfer(fetched, (current) => job.progress.emit({ type: 'status', vertex, id: layer.digest, current, total: layer.size, time: Date.now() }));
   await deps.content.writeBlob(stream, { digest: layer.digest, size: layer.size }, { signal: job.signal });
   job.progress.emit({ type: 'status', vertex, id: layer.digest, current: layer.size, total: layer.size, completed: true, time: Date.now() });
 }

@@ -3,6 +3,7 @@ import { digestOf, type Digest } from '../../base/digest.js';
 import { ContentError, InternalError, RegistryError, SnapshotError } from '../../base/errors.js';
 import type { Descriptor } from '../../base/oci.js';
 import type { ProgressSink } from '../../base/progress.js';
+import { meterTransfer } from '../../base/transfer-meter.js';
 import { applyLayer, layerDescriptor, recordChain } from '../../cache/index.js';
 import type { Vertex } from '../graph/index.js';
 import { SharedCalls, type JobContext, type OpRunner } from '../index.js';
@@ -89,7 +90,8 @@ export function createImportedCache(caches: readonly LoadedCache[], deps: Import
     const source = sources.get(blob.digest);
     if (source === undefined) throw new ContentError(`Cannot find blob ${blob.digest}: neither the store nor an imported cache has it`, { code: 'CONTENT_NOT_FOUND' });
     o.progress.emit({ type: 'status', vertex: o.vertex, id: blob.digest, current: 0, total: blob.size, time: Date.now() });
-    const stream = await source.open(blob, { signal: o.signal });
+    const opened = await source.open(blob, { signal: o.signal });
+    const stream = meterTransfer(opened, (current) => o.progress.emit({ type: 'status', vertex: o.vertex, id: blob.digest, current, total: blob.size, time: Date.now() }));
     // The store verifies digest and size before the blob becomes visible.
     await deps.content.writeBlob(stream, { digest: blob.digest, size: blob.size }, { signal: o.signal });
     o.progress.emit({ type: 'status', vertex: o.vertex, id: blob.digest, current: blob.size, total: blob.size, completed: true, time: Date.now() });

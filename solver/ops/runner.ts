@@ -91,7 +91,7 @@ async function pin(vertex: Vertex, ctx: RunnerContext): Promise<SourcePin> {
         meta: deps.meta,
         signal: job.signal,
         memo: ctx.memo,
-        onSelected: (bytes) => job.progress.emit({ type: 'status', vertex: vertex.digest, id: `loading ${source.name}:`, current: bytes, total: bytes, completed: true, time: Date.now() }),
+        onSelected: (bytes) => job.progress.emit({ type: 'status', vertex: vertex.digest, id: `loading ${source.name}:`, current: bytes, completed: true, time: Date.now() }),
       });
       return { type: 'local', checksum };
     }

@@ -75,6 +75,6 @@ describe('tbuild imagetools with an image tbuild pushed with its provenance atte
     const att = index.manifests[1];
     expect(att).toBeDefined();
     expect(JSON.parse((await skopeoRaw(`${env.registry.host}/attested/copy@${att?.digest}`)).toString())).toMatchObject({ layers: [{ mediaType: 'application/vnd.in-toto+json' }] });
-    expect(res.stderr).not.toMatch(/^#1 pushing sha256:\S+ \S+ done$/m);
+    expect(res.stderr).not.toMatch(/^#1 pushing sha256:/m);
   });
 });

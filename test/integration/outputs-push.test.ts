@@ -56,13 +56,13 @@ describe('tbuild build --push and type=image outputs', () => {
     await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo only-here > /only-here\n');
     const first = await runTbuild(['build', ...own, '-t', `${h}/mount-a/hello:v1`, '--push', ctx], NO_ATTESTATIONS);
     expect(first.code, first.stderr).toBe(0);
-    const uploaded = [...first.stderr.matchAll(/ pushing (sha256:[0-9a-f]{64}) /g)].map((m) => m[1]);
+    const uploaded = [...first.stderr.matchAll(/ pushing (sha256:[0-9a-f]{64}) .* done$/gm)].map((m) => m[1]);
     expect(uploaded.length).toBeGreaterThan(0);
     // Another process: only the store's database knows where the first one pushed.
     const second = await runTbuild(['build', ...own, '-t', `${h}/mount-b/hello:v1`, '--push', ctx], NO_ATTESTATIONS);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).not.toMatch(/ pushing sha256:/);
-    const mounted = [...second.stderr.matchAll(/ mounted (sha256:[0-9a-f]{64}) /g)].map((m) => m[1]);
+    const mounted = [...second.stderr.matchAll(/ mounted (sha256:[0-9a-f]{64}) .* done$/gm)].map((m) => m[1]);
     expect(mounted.sort()).toEqual([...uploaded].sort());
     const inspect = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${h}/mount-b/hello:v1`]);
     expect(inspect.code, inspect.stderr).toBe(0);

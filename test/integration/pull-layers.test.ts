@@ -23,6 +23,6 @@ describe('pulling an image of several layers', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(await readFile(join(out, 'both'), 'utf8')).toBe('one\ntwo\n');
     expect((await readFile(join(out, 'three'))).length).toBe(300000);
-    expect(res.stderr.match(/sha256:[a-f0-9]{64} [\d.]+[kMG]?B done/g)?.length).toBe(4);
+    expect(res.stderr.match(/sha256:[a-f0-9]{64} ([\d.]+[kMG]?B) \/ \1(?: [\d.]+s)? done/g)?.length).toBe(4);
   });
 });
