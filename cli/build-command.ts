@@ -11,6 +11,7 @@ import { parseAddHost, parseShmSize, parseUlimit } from './run-flags.js';
 import { parseBuildContext, parseCall, parsePrint, type CallFormat } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 import { takeBoolFlags } from './bool-flags.js';
+import { checkImageNames } from './image-names.js';
 import { CONNECTION_OPTIONS } from './remote-commands.js';
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
 import type { Environment } from './command-io.js';
@@ -232,6 +233,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     ...(v.print === undefined ? {} : { print: parsePrint(v.print) }),
     ...call?.request,
   };
+  checkImageNames(tags, request.outputs);
   return {
     request,
     context: contextArg,

@@ -3,6 +3,7 @@ import { buffer } from 'node:stream/consumers';
 import type { BuildEnvironment, BuildRequest, ContextSource, DockerfileSource, OutputSpec } from '../controller/index.js';
 import type { BuildCommand } from './build-command.js';
 import { definedEnv, dockerConfigDir, type CommandIO } from './command-io.js';
+import { checkSecretFiles } from './session-flags.js';
 
 /**
  * openBuildRequest turns a parsed command line into the controller's request, reading what it names in the command's
@@ -10,6 +11,7 @@ import { definedEnv, dockerConfigDir, type CommandIO } from './command-io.js';
  * or a URL), standard output for `-` outputs, and the environment values a build takes.
  */
 export async function openBuildRequest(cmd: BuildCommand, io: CommandIO): Promise<BuildRequest> {
+  await checkSecretFiles(cmd.request.secrets ?? []);
   return {
     ...cmd.request,
     dockerfile: await dockerfileOf(cmd, io.stdin),

@@ -1,5 +1,6 @@
 import { UsageError } from '../base/errors.js';
 import type { ImageExportOptions, LayerCompression, OutputSpec } from '../controller/index.js';
+import { parseGoBool } from './bool-flags.js';
 
 /** parseCsvOptions splits `k=v,k2=v2` (values may be double-quoted) into pairs. */
 export function parseCsvOptions(text: string): Map<string, string> {
@@ -94,11 +95,49 @@ function isCompression(value: string): value is LayerCompression {
   return COMPRESSIONS.some((c) => c === value);
 }
 
-/** parseBool reads a boolean option value as buildx does (empty, true or 1; false or 0). */
+/** parseBool reads a boolean option value as BuildKit does (Go's strconv.ParseBool), empty meaning true. */
 export function parseBool(value: string, name: string): boolean {
-  if (value === '' || value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
+  const b = value === '' ? true : parseGoBool(value);
+  if (b !== undefined) return b;
   throw new UsageError(`Cannot use ${name}="${value}": expected true or false`);
+}
+
+/** IMAGE_ATTRIBUTES are the attributes of every image output (image, registry, oci, docker) tbuild implements. */
+const IMAGE_ATTRIBUTES = [
+  'name',
+  'compression',
+  'compression-level',
+  'force-compression',
+  'rewrite-timestamp',
+  'source-date-epoch',
+  'oci-artifact',
+  'attestation-referrers',
+  'oci-mediatypes',
+];
+
+/** OUTPUT_ATTRIBUTES are the attributes tbuild implements, by output type; annotations go with every image type. */
+const OUTPUT_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  image: [...IMAGE_ATTRIBUTES, 'push'],
+  registry: [...IMAGE_ATTRIBUTES, 'push'],
+  oci: [...IMAGE_ATTRIBUTES, 'dest'],
+  docker: [...IMAGE_ATTRIBUTES, 'dest'],
+  local: ['dest', 'source-date-epoch'],
+  tar: ['dest', 'source-date-epoch'],
+};
+
+/** checkAttributes refuses an output attribute tbuild does not implement for the type, naming it, rather than ignore it. */
+function checkAttributes(type: string, attrs: ReadonlyMap<string, string>): void {
+  const known = OUTPUT_ATTRIBUTES[type];
+  if (known === undefined) return;
+  const isImage = type !== 'local' && type !== 'tar';
+  for (const key of attrs.keys()) {
+    if (key === 'type' || known.includes(key) || (isImage && /^annotation(-[a-z-]+)?(\[[^\]]*\])?\./.test(key))) continue;
+    throw new UsageError(`Cannot use --output type=${type}: attribute "${key}" is not supported`, { hint: `type=${type} takes ${known.join(', ')}${isImage ? ', annotation.*' : ''}` });
+  }
+  // OCI media types are what tbuild writes; Docker's media types are not made.
+  if (attrs.has('oci-mediatypes') && !parseBool(attrs.get('oci-mediatypes') ?? '', 'oci-mediatypes')) {
+    throw new UsageError(`Cannot use --output type=${type} with oci-mediatypes=false: tbuild writes OCI media types only`);
+  }
 }
 
 /** parseOutput reads one `--output` value as docker buildx does (CSV, a folder, or `-`). */
@@ -109,6 +148,7 @@ export function parseOutput(value: string, tags: readonly string[]): OutputSpec 
   const type = attrs.get('type');
   const names = attrs.has('name') ? csvValues(value, 'name') : [...tags];
   const dest = attrs.get('dest');
+  if (type !== undefined) checkAttributes(type, attrs);
   switch (type) {
     case 'image':
     case 'registry':

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { Entitlement, SecretSpec, SshSpec } from '../controller/index.js';
@@ -39,6 +40,21 @@ export function parseSecret(text: string, place: { readonly cwd: string; readonl
   const path = src ?? id;
   if (id === '' || path === '') throw new UsageError(`Cannot use --secret "${text}": expected id=NAME,src=FILE`);
   return { id, kind: 'file', path: resolve(place.cwd, path) };
+}
+
+/**
+ * checkSecretFiles fails before a build when a `--secret` file cannot be found, as buildx does when it readies the
+ * build's secrets (`failed to stat FILE`).
+ */
+export async function checkSecretFiles(secrets: readonly SecretSpec[]): Promise<void> {
+  for (const s of secrets) {
+    if (s.kind !== 'file') continue;
+    try {
+      await stat(s.path);
+    } catch (err) {
+      throw new UsageError(`Cannot use --secret id=${s.id}: failed to stat ${s.path}`, { cause: err });
+    }
+  }
 }
 
 /** parseSsh reads `--ssh default`, `--ssh id=/path/socket-or-key[,/path/key2]`. */
