@@ -6,7 +6,7 @@ import { createImageResolver, type ImageResolverOptions, type SecretProvider, ty
 import { createCompileStage, type CompileStage } from './compile.js';
 import { createBuildAttester, type ImageAttester } from './attestations.js';
 import { createExportStage, type PreparedExport } from './export.js';
-import type { ExportSummary } from './outputs.js';
+import type { ExportSummary } from './exporters/types.js';
 import { openRegistryAccess } from './registry-access.js';
 import type { BuildEnvironment, BuildRequest, BuildResult } from './request.js';
 import { tagPolicyFor } from './resolve-settings.js';

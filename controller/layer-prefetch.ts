@@ -1,7 +1,7 @@
 import { createDigestOnlyStore } from '../cache/index.js';
 import { getLayerBlob } from '../exporter/index.js';
 import type { Vertex } from '../solver/graph/index.js';
-import { exportEpoch } from './outputs.js';
+import { exportEpoch } from './exporters/types.js';
 import type { OutputSpec } from './request.js';
 import type { Store } from './store.js';
 

@@ -8,7 +8,7 @@ import type { BuildInputs } from './resolve-inputs.js';
 import type { SolveServices } from './solve.js';
 import type { BuildRequest, BuildResult } from './request.js';
 import { exportPlatforms } from './platforms-export.js';
-import type { ExportSummary } from './outputs.js';
+import type { ExportSummary } from './exporters/types.js';
 
 interface Deferred<T> {
   readonly promise: Promise<T>;

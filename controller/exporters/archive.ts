@@ -1,0 +1,51 @@
+import { ExportError } from '../../base/errors.js';
+import { storePlatformIndex, writeDockerArchive, writeOciArchive, writeOciIndexArchive } from '../../exporter/index.js';
+import { reportStep } from '../progress-step.js';
+import type { ImageExportOptions } from '../request.js';
+import { exportEpoch, imageNames, platformIndexAnnotations, setFileMode, type ExporterFactory, type ExportSummary, type SingleExport } from './types.js';
+
+/** ociExporter writes the image (or the index of several platforms' images) as an OCI layout archive. */
+export const ociExporter: ExporterFactory<'oci'> = (output) => ({
+  exportOne: (run) => writeArchive(output.type, output, run),
+
+  async exportPlatforms({ first, imagesFor, fetchAll, attestationsOf }): Promise<ExportSummary> {
+    const { store, signal, progress } = first.deps;
+    const images = await imagesFor(output.image);
+    const names = imageNames(output.names);
+    const attestations = await attestationsOf(images, names, 'oci', output.image);
+    const index = await storePlatformIndex(images, store.content, { ...platformIndexAnnotations(output.image), attestations, signal });
+    await reportStep(progress, 'exporting to oci image format', async (step) => {
+      await fetchAll(images, step);
+      await writeOciIndexArchive(index, store.content, output.dest, { names, ...exportEpoch(output.image, first.subject.sourceDateEpoch), signal });
+      await setFileMode(output.dest, first.deps.fileMode);
+    });
+    return { manifestDigest: index.descriptor.digest, names: [] };
+  },
+});
+
+/** dockerExporter writes the image as a `docker save` archive; an image index has no such form. */
+export const dockerExporter: ExporterFactory<'docker'> = (output) => ({
+  exportOne: (run) => writeArchive(output.type, output, run),
+  exportPlatforms: () => Promise.reject(new ExportError('docker exporter does not currently support exporting manifest lists')),
+});
+
+type ArchiveOutput = Parameters<ExporterFactory<'oci'>>[0] | Parameters<ExporterFactory<'docker'>>[0];
+
+async function writeArchive(type: 'oci' | 'docker', output: ArchiveOutput, { subject, deps, imageFor }: SingleExport): Promise<ExportSummary> {
+  const { store, signal } = deps;
+  const image = await imageFor(output.image);
+  const names = imageNames(output.names);
+  const write = type === 'oci' ? writeOciArchive : writeDockerArchive;
+  const attested = type === 'oci' ? await subject.attester?.attest(image, names, 'oci', output.image) : undefined;
+  await reportStep(deps.progress, `exporting to ${type} image format`, async (step) => {
+    await subject.rootfs.fetch(image.manifest.layers, step);
+    const options = { names, ...exportEpoch(output.image, subject.sourceDateEpoch), ...indexAnnotations(output.image), signal };
+    await write(image, store.content, output.dest, attested === undefined ? options : { ...options, attested });
+    await setFileMode(output.dest, deps.fileMode);
+  });
+  return { imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest, names: [] };
+}
+
+function indexAnnotations(o: ImageExportOptions): { indexAnnotations?: Readonly<Record<string, string>> } {
+  return o.annotations === undefined ? {} : { indexAnnotations: o.annotations.index };
+}
