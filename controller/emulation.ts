@@ -5,19 +5,33 @@
 import { ConfigError } from '../base/errors.js';
 import { formatPlatform, hostPlatform, type Platform } from '../base/oci.js';
 import { normalizePlatform, samePlatform } from '../base/platform.js';
-import { detectRunnablePlatforms, runnerOf, type DetectOptions, type RunnablePlatforms } from '../executor/index.js';
+import type { BinfmtChange, BinfmtPaths, DetectOptions, RunnablePlatforms } from '../executor/index.js';
 import { walkVertices, type Vertex } from '../solver/graph/index.js';
 
-export { installEmulators, uninstallEmulators, type BinfmtChange, type RunnablePlatforms } from '../executor/index.js';
+export type { BinfmtChange, RunnablePlatforms } from '../executor/index.js';
+
+// The executor (sandbox, runtime spec, binfmt_misc) loads on the first look at the machine's platforms, not with the
+// controller: a build whose steps are all for this machine's platform, or all cached, never needs it.
+const executor = (): Promise<typeof import('../executor/index.js')> => import('../executor/index.js');
+
+/** installEmulators registers QEMU's emulators for the architectures with binfmt_misc (`tbuild binfmt --install`). */
+export async function installEmulators(architectures: readonly string[], paths: BinfmtPaths = {}): Promise<BinfmtChange[]> {
+  return (await executor()).installEmulators(architectures, paths);
+}
+
+/** uninstallEmulators removes the binfmt_misc handlers of the architectures (`tbuild binfmt --uninstall`). */
+export async function uninstallEmulators(architectures: readonly string[], paths: BinfmtPaths = {}): Promise<BinfmtChange[]> {
+  return (await executor()).uninstallEmulators(architectures, paths);
+}
 
 /** buildablePlatforms detects what RUN steps can run for here, as BuildKit lists a worker's platforms. */
-export function buildablePlatforms(options: DetectOptions = {}): Promise<RunnablePlatforms> {
-  return detectRunnablePlatforms(options);
+export async function buildablePlatforms(options: DetectOptions = {}): Promise<RunnablePlatforms> {
+  return (await executor()).detectRunnablePlatforms(options);
 }
 
 /** workerPlatforms lists the platforms RUN steps can run for here, native first, as BuildKit's worker platforms. */
 export async function workerPlatforms(options: DetectOptions = {}): Promise<Platform[]> {
-  const runnable = await detectRunnablePlatforms(options);
+  const runnable = await buildablePlatforms(options);
   return [...runnable.native, ...runnable.emulated.map((e) => e.platform)];
 }
 
@@ -68,6 +82,7 @@ export async function checkStepPlatforms(root: Vertex, options: DetectOptions = 
   }
   // The common case, every step for this machine's own platform, needs no look at the CPU or binfmt_misc.
   if ([...steps.values()].every((s) => samePlatform(s.platform, hostPlatform()))) return;
+  const { detectRunnablePlatforms, runnerOf } = await executor();
   const runnable = await detectRunnablePlatforms(options);
   for (const { platform, name } of steps.values()) {
     if (runnerOf(runnable, platform) === undefined) throw unrunnable(runnable, platform, name);

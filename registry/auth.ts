@@ -1,7 +1,8 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { RegistryError } from '../base/errors.js';
 import type { CredentialStore, Credentials } from './credentials.js';
 import { isRecord, readText } from './read-body.js';
+import { loadUndici } from './undici.js';
 
 /** Challenge is one parsed `WWW-Authenticate` challenge. */
 export interface Challenge {
@@ -119,6 +120,7 @@ async function fetchToken(
   if (realm === undefined) throw new RegistryError('Cannot authenticate: the Bearer challenge has no realm', { code: 'REGISTRY_AUTH' });
   const service = challenge.params['service'];
   const url = new URL(realm);
+  const { request } = await loadUndici();
   let res: Dispatcher.ResponseData;
   if (o.creds?.kind === 'identity-token') {
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: o.creds.token, client_id: 'tbuild' });

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { ConfigError } from '../base/errors.js';
 import { hostConfigFor, type RegistryConfig, type RegistryHostConfig } from './config.js';
 import { DEFAULT_REGISTRY } from './reference.js';
+import { loadUndici } from './undici.js';
 
 /** DOCKER_HUB_HOST is where `docker.io` names are actually served. */
 export const DOCKER_HUB_HOST = 'registry-1.docker.io';
@@ -33,7 +33,8 @@ function hostName(hostPort: string): string {
 /** EndpointResolver turns a registry name into the endpoints to try, in order, owning their connection pools. */
 export class EndpointResolver implements AsyncDisposable {
   readonly #config: RegistryConfig;
-  readonly #defaultAgent = new Agent();
+  /** The pool for plain HTTP and the system's roots, made with the first endpoint that needs it. */
+  #defaultAgent: Promise<Agent> | undefined;
   readonly #agents = new Map<string, Promise<Agent>>();
 
   constructor(config: RegistryConfig) {
@@ -60,12 +61,16 @@ export class EndpointResolver implements AsyncDisposable {
     const own = settings ?? hostConfigFor(this.#config, host);
     const explicitScheme = /^(https?):\/\//.exec(location)?.[1];
     const plain = explicitScheme !== undefined ? explicitScheme === 'http' : (own.http ?? isLoopbackHost(host));
-    const dispatcher = plain ? this.#defaultAgent : await this.#tlsAgent(own);
+    const dispatcher = plain ? await this.#plainAgent() : await this.#tlsAgent(own);
     return { host, base: `${plain ? 'http' : 'https'}://${host}${prefix}`, mirror, dispatcher };
   }
 
+  #plainAgent(): Promise<Agent> {
+    return (this.#defaultAgent ??= loadUndici().then((undici) => new undici.Agent()));
+  }
+
   #tlsAgent(settings: RegistryHostConfig): Promise<Agent> {
-    if (settings.ca.length === 0 && !settings.insecure) return Promise.resolve(this.#defaultAgent);
+    if (settings.ca.length === 0 && !settings.insecure) return this.#plainAgent();
     const key = JSON.stringify([settings.ca, settings.insecure]);
     let agent = this.#agents.get(key);
     if (agent === undefined) {
@@ -77,8 +82,9 @@ export class EndpointResolver implements AsyncDisposable {
 
   /** close drains every connection pool. */
   async close(): Promise<void> {
-    const agents = await Promise.allSettled(this.#agents.values());
-    const pools: Agent[] = [this.#defaultAgent];
+    const made = this.#defaultAgent === undefined ? [...this.#agents.values()] : [this.#defaultAgent, ...this.#agents.values()];
+    const agents = await Promise.allSettled(made);
+    const pools: Agent[] = [];
     for (const a of agents) if (a.status === 'fulfilled') pools.push(a.value);
     await Promise.all(pools.map((a) => a.close()));
   }
@@ -97,8 +103,10 @@ async function loadTlsAgent(settings: RegistryHostConfig): Promise<Agent> {
       throw new ConfigError(`Cannot read registry CA certificate "${file}"`, { cause: err });
     }
   }
+  const undici = await loadUndici();
+  const { rootCertificates } = await import('node:tls');
   // Extra CAs add to, not replace, the system roots.
-  return new Agent({
+  return new undici.Agent({
     connect: {
       ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
       rejectUnauthorized: !settings.insecure,

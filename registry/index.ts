@@ -6,7 +6,7 @@ export { loadDockerCredentials } from './credentials.js';
 export type { CredentialStore, Credentials } from './credentials.js';
 export { isLoopbackHost } from './endpoints.js';
 export type { BlobOpener, PushImage, PushProgress } from './push.js';
-export { DEFAULT_REGISTRY, DEFAULT_TAG, familiarName, familiarString, formatReference, parseReference, withDigest } from './reference.js';
+export { DEFAULT_REGISTRY, DEFAULT_TAG, familiarName, familiarString, formatReference, parseReference, referrersTag, withDigest } from './reference.js';
 export type { Reference } from './reference.js';
 export type { FetchedManifest, ResolvedImage } from './resolve.js';
 export { createMemoryBlobLocations, type BlobLocations } from './blob-locations.js';
@@ -16,4 +16,3 @@ export { dockerConfigDir, readDockerConfig, serverAddress, type DockerConfig } f
 export { removeLogin, saveLogin, type SavedLogin } from './docker-config-write.js';
 export { verifyLogin } from './login.js';
 export { readSettingsTable } from './config.js';
-export { referrersTag } from './referrers.js';

@@ -121,3 +121,11 @@ export function familiarString(ref: Reference): string {
 export function withDigest(ref: Reference, digest: Digest): Reference {
   return { ...ref, digest };
 }
+
+/**
+ * referrersTag is the tag of the fallback referrers index of a manifest: `sha256-HEX`. It lives here, with the other pure
+ * reference helpers, so that exporters naming the tag do not load the registry client (and undici) with them.
+ */
+export function referrersTag(digest: Digest): string {
+  return digest.replace(':', '-');
+}

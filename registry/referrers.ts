@@ -35,8 +35,3 @@ export async function referrersFromEndpoint(ctx: ResolveContext, ref: Reference,
   const manifests: unknown[] = doc['manifests'];
   return manifests.flatMap((m) => (isRecord(m) && typeof m['digest'] === 'string' && isDigest(m['digest']) ? [m['digest']] : []));
 }
-
-/** referrersTag is the tag of the fallback referrers index of a manifest: `sha256-HEX`. */
-export function referrersTag(digest: Digest): string {
-  return digest.replace(':', '-');
-}

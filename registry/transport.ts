@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { errnoCode, RegistryError } from '../base/errors.js';
 import type { Authorizer } from './auth.js';
 import type { Endpoint } from './endpoints.js';
 import { isRecord, readText } from './read-body.js';
+import { loadUndici } from './undici.js';
 
 /** Operation names what a request is for, so errors read `Cannot resolve image "ref": detail`. */
 export interface Operation {
@@ -104,6 +105,7 @@ export class Transport {
       dispatcher: req.endpoint.dispatcher,
       signal: req.signal,
     });
+    const { request } = await loadUndici();
     let url = new URL(req.url.startsWith('/') ? req.endpoint.base + req.url : req.url);
     const origin = new URL(req.endpoint.base).origin;
     for (let redirects = 0; ; redirects++) {
