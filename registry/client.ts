@@ -6,6 +6,7 @@ import type { RegistryConfig } from './config.js';
 import { loadDockerCredentials, type CredentialStore } from './credentials.js';
 import { EndpointResolver, type Endpoint } from './endpoints.js';
 import { createMemoryBlobLocations, type BlobLocations } from './blob-locations.js';
+import { limitToDeclaredSize } from './declared-size.js';
 import { PUSH_CONCURRENCY, pushToEndpoint, type BlobOpener, type PushImage, type PushProgress } from './push.js';
 import { formatReference, type Reference } from './reference.js';
 import { referrersFromEndpoint } from './referrers.js';
@@ -123,7 +124,7 @@ export function createRegistryClient(options: RegistryClientOptions): Disposable
         });
         if (res.statusCode !== 200) throw await responseError(operation, res);
         if (!endpoint.mirror) await locations.add(ref.registry, descriptor.digest, ref.repository);
-        return res.body;
+        return limitToDeclaredSize(res.body, descriptor, `${ref.registry}/${ref.repository}`);
       });
     },
     pushImage(ref, image, blobs, { signal, onProgress, tags }) {
