@@ -111,6 +111,7 @@ export class ExecError extends TbuildError {
       signal?: string;
       outputTail?: readonly string[];
       cause?: unknown;
+      hint?: string;
     },
   ) {
     super(message, options);

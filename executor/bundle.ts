@@ -33,6 +33,8 @@ export interface BundleOptions {
   readonly nofile: number;
   /** For runtimes that create the cgroup themselves: its path, written to linux.cgroupsPath with the limits. */
   readonly cgroupsPath?: string;
+  /** With network 'default': the network namespace made for this exec. */
+  readonly netnsPath?: string;
   readonly signal: AbortSignal;
 }
 
@@ -104,7 +106,11 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
     const filesDir = path.join(dir, 'files');
     await Promise.all([mkdir(rootfsDir), mkdir(stubDir), mkdir(filesDir)]);
     const hostname = request.hostname ?? DEFAULT_HOSTNAME;
-    const mounts = [...(await writeHostFiles(filesDir, hostname, request.extraHosts)), ...(await stageOverlays(dir, request.mounts))];
+    const mounts = [...(await writeHostFiles(filesDir, {
+        hostname,
+        network: request.network,
+        ...(request.extraHosts === undefined ? {} : { extraHosts: request.extraHosts }),
+      })), ...(await stageOverlays(dir, request.mounts))];
     const targets: StubTarget[] = [];
     for (const m of mounts) targets.push({ path: m.target, kind: await mountKind(m) });
     const layers = [request.rootfs.upperdir, ...request.rootfs.lowerdirs];
@@ -124,6 +130,7 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       user: options.user,
       hostname,
       network: request.network,
+      ...(options.netnsPath === undefined ? {} : { netnsPath: options.netnsPath }),
       root,
       mounts: options.rootMode === 'prepared' ? mounts.map((m) => (m.kind === 'overlay' ? preparedBind(m) : m)) : mounts,
       nofile: options.nofile,

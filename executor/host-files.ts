@@ -1,9 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readTextIfExists } from '../base/fs.js';
-import type { ExecMount } from './types.js';
-
-const FALLBACK_RESOLV = 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n';
+import { readHostResolvConf, sandboxResolvConf } from './resolv-conf.js';
+import type { ExecMount, NetworkMode } from './types.js';
 
 /**
  * sandboxHosts is the /etc/hosts of a RUN, as BuildKit writes it (executor/oci/hosts.go): localhost and the sandbox
@@ -14,17 +12,23 @@ export function sandboxHosts(hostname: string, extraHosts: readonly { host: stri
   return `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra}`;
 }
 
+/** HostFilesInput is what the sandbox's /etc files are made of. */
+export interface HostFilesInput {
+  readonly hostname: string;
+  readonly network: NetworkMode;
+  readonly extraHosts?: readonly { host: string; ip: string }[];
+}
+
 /**
- * writeHostFiles writes the sandbox's /etc/resolv.conf (the host's) and /etc/hosts (see sandboxHosts) into `dir`, and
- * returns the read-only bind mounts that put them in place. /etc/hostname is left to the image, as in BuildKit: a RUN
- * may write it, and the hostname itself comes from the UTS namespace.
+ * writeHostFiles writes the sandbox's /etc/resolv.conf (the host's, see sandboxResolvConf) and /etc/hosts (see
+ * sandboxHosts) into `dir`, and returns the read-only bind mounts that put them in place. /etc/hostname is left to
+ * the image, as in BuildKit: a RUN may write it, and the hostname itself comes from the UTS namespace.
  */
-export async function writeHostFiles(dir: string, hostname: string, extraHosts: readonly { host: string; ip: string }[] = []): Promise<ExecMount[]> {
-  // The host's as it is, localhost nameservers included: unlike BuildKit's default network, tbuild's shares the host's.
-  const resolv = (await readTextIfExists('/etc/resolv.conf')) ?? FALLBACK_RESOLV;
+export async function writeHostFiles(dir: string, input: HostFilesInput): Promise<ExecMount[]> {
+  const resolv = sandboxResolvConf(await readHostResolvConf(input.network), input.network);
   const files: readonly [string, string][] = [
     ['resolv.conf', resolv],
-    ['hosts', sandboxHosts(hostname, extraHosts)],
+    ['hosts', sandboxHosts(input.hostname, input.extraHosts)],
   ];
   const mounts: ExecMount[] = [];
   for (const [name, content] of files) {

@@ -6,6 +6,7 @@ import { detectCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { findHelper } from './helper-path.js';
 import { hostNofileLimit } from './host-limits.js';
 import { runHelper } from './run-helper.js';
+import { createSandboxNetwork } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
 import { resolveUser } from './user.js';
@@ -43,10 +44,12 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
       const argv = request.process.args;
       const helper = options.helperPath ?? (await findHelper());
       const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
+      await using network = request.network === 'default' ? await createSandboxNetwork(options.stateDir, { signal, argv }) : undefined;
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'overlay',
         user,
         nofile: await hostNofileLimit(),
+        ...(network === undefined ? {} : { netnsPath: network.nsPath }),
         signal,
       });
       const limits = { ...request.resources, devices: bundle.spec.linux.resources.devices ?? [] };

@@ -10,6 +10,7 @@ import { killPid, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
 import { overlayOptions, type OverlayLayers } from './spec.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
+import { createSandboxNetwork } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
 import { openProcessStdio } from './stdio-pipes.js';
 import { resolveUser } from './user.js';
@@ -141,10 +142,12 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
       const runtime = await command;
       const argv = request.process.args;
       const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
+      await using network = request.network === 'default' ? await createSandboxNetwork(options.stateDir, { signal, argv }) : undefined;
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'prepared',
         user,
         nofile: await hostNofileLimit(),
+        ...(network === undefined ? {} : { netnsPath: network.nsPath }),
         // Relative: the runtime nests it under its own cgroup, as tbuild's helper does. crun is left to its defaults:
         // on hybrid v1/v2 hosts it runs with its cgroup manager disabled (see runtimeCommand).
         ...(options.runtime === 'runc' ? { cgroupsPath: `tbuild/runc-${process.pid}-${id}-${runs++}` } : {}),

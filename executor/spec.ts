@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SnapshotError } from '../base/errors.js';
+import { InternalError, SnapshotError } from '../base/errors.js';
 import { INSECURE_DEVICE_RULES, SANDBOX_DEVICE_RULES, type DeviceRule } from './device-rules.js';
 import { defaultSeccompProfile, type SeccompSpec } from './seccomp-profile.js';
 import type { ExecMount, ExecResources, NetworkMode, ResolvedUser, SecurityMode } from './types.js';
@@ -39,7 +39,8 @@ export interface RuntimeSpec {
   readonly hostname: string;
   readonly mounts: readonly RuntimeMount[];
   readonly linux: {
-    readonly namespaces: readonly { readonly type: string }[];
+    /** A namespace with a path is joined (the RUN's own network, made beforehand); one without is created. */
+    readonly namespaces: readonly { readonly type: string; readonly path?: string }[];
     readonly maskedPaths: readonly string[];
     readonly readonlyPaths: readonly string[];
     readonly seccomp?: SeccompSpec;
@@ -71,6 +72,8 @@ export interface SpecInput {
   readonly user: ResolvedUser;
   readonly hostname: string;
   readonly network: NetworkMode;
+  /** With network 'default': the file of the network namespace made for this exec (see createSandboxNetwork). */
+  readonly netnsPath?: string;
   readonly root: SpecRoot;
   /** Extra mounts, after the standard ones, in order (e.g. /etc/resolv.conf, /etc/hosts, RUN --mount). */
   readonly mounts: readonly ExecMount[];
@@ -239,7 +242,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const bounding = insecure ? ALL_CAPABILITIES.filter((_, bit) => (hostCaps >> BigInt(bit)) & 1n) : DEFAULT_CAPABILITIES;
   // Like Docker, a non-root user starts with no effective or permitted capabilities; the bounding set stays.
   const privileged = input.user.uid === 0 ? bounding : [];
-  const namespaces = ['pid', 'ipc', 'uts', 'mount', ...(input.network === 'none' ? ['network'] : [])];
+  const namespaces = ['pid', 'ipc', 'uts', 'mount'].map((type) => ({ type }));
   return {
     ociVersion: '1.0.2',
     process: {
@@ -266,7 +269,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       ...input.mounts.map(execMount),
     ],
     linux: {
-      namespaces: namespaces.map((type) => ({ type })),
+      namespaces: [...namespaces, ...networkNamespace(input)],
       maskedPaths: insecure ? [] : MASKED_PATHS,
       readonlyPaths: insecure ? [] : READONLY_PATHS,
       ...(insecure ? {} : { seccomp: defaultSeccompProfile(bounding) }),
@@ -277,6 +280,22 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       },
     },
   };
+}
+
+/**
+ * networkNamespace is the network namespace entry of a spec: a new, empty one for 'none', the one made for the exec
+ * for 'default', none at all (the host's) for 'host'.
+ */
+function networkNamespace(input: SpecInput): { type: string; path?: string }[] {
+  switch (input.network) {
+    case 'host':
+      return [];
+    case 'none':
+      return [{ type: 'network' }];
+    case 'default':
+      if (input.netnsPath === undefined) throw new InternalError('Cannot build a runtime spec for the default network without its namespace');
+      return [{ type: 'network', path: input.netnsPath }];
+  }
 }
 
 /** rlimitsOf lists the process's rlimits: RLIMIT_NOFILE by default, then each `--ulimit` (replacing a default). */

@@ -47,7 +47,10 @@ export interface ProcessSpec {
   readonly user: string;
 }
 
-/** NetworkMode selects the sandbox network: 'default' currently shares the host network like 'host'. */
+/**
+ * NetworkMode selects the sandbox network: 'default' is a network namespace of the exec's own with outbound access
+ * (see createSandboxNetwork), 'host' shares the host's, 'none' has only a loopback.
+ */
 export type NetworkMode = 'default' | 'none' | 'host';
 
 /** SecurityMode is 'insecure' for RUN --security=insecure (privileged: all capabilities, no seccomp). */

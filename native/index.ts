@@ -9,6 +9,7 @@ export {
   llistxattr,
   lremovexattr,
   pipe2,
+  bindNewNetworkNamespace,
   O_CLOEXEC,
   MOUNT_FLAGS,
   UMOUNT_FLAGS,

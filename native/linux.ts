@@ -1,7 +1,8 @@
 import type * as Koffi from 'koffi';
 import { createRequire } from 'node:module';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { constants } from 'node:os';
-import { NativeError } from '../base/errors.js';
+import { InternalError, NativeError } from '../base/errors.js';
 
 type CFunction = ReturnType<Koffi.LibraryHandle['func']>;
 
@@ -18,6 +19,8 @@ interface Libc {
   readonly llistxattr: CFunction;
   readonly lremovexattr: CFunction;
   readonly pipe2: CFunction;
+  readonly unshare: CFunction;
+  readonly setns: CFunction;
 }
 
 let bound: Libc | undefined;
@@ -38,6 +41,8 @@ function libc(): Libc {
     llistxattr: lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)'),
     lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)'),
     pipe2: lib.func('int pipe2(int *fds, int flags)'),
+    unshare: lib.func('int unshare(int flags)'),
+    setns: lib.func('int setns(int fd, int nstype)'),
   };
   return bound;
 }
@@ -52,7 +57,10 @@ function lastErrno(): number {
 }
 
 function fail(syscall: string, path: string | undefined): never {
-  const errno = lastErrno();
+  failWith(lastErrno(), syscall, path);
+}
+
+function failWith(errno: number, syscall: string, path: string | undefined): never {
   const text = libc().strerror(errno) as string;
   throw new NativeError(`Cannot ${syscall}${path ? ` "${path}"` : ''}: ${text}`, {
     syscall,
@@ -141,4 +149,29 @@ export function pipe2(flags: number): [read: number, write: number] {
   const fds = new Int32Array(2);
   if (libc().pipe2(fds, flags) !== 0) fail('pipe2', undefined);
   return [fds[0] ?? -1, fds[1] ?? -1];
+}
+
+const CLONE_NEWNET = 0x40000000;
+const THREAD_NETNS = '/proc/thread-self/ns/net';
+
+/**
+ * bindNewNetworkNamespace creates an empty network namespace and binds it to `file` (an existing empty file), as
+ * `ip netns add` does, without a child process: the calling thread enters a new namespace, binds it and goes back
+ * to its own. Nothing else runs on the thread meanwhile (the calls are synchronous), and a network namespace is
+ * per thread, so the rest of the process never sees the new one.
+ */
+export function bindNewNetworkNamespace(file: string): void {
+  const c = libc();
+  const own = openSync(THREAD_NETNS, fsConstants.O_RDONLY | O_CLOEXEC);
+  try {
+    if (c.unshare(CLONE_NEWNET) !== 0) fail('create a network namespace for', file);
+    const bound = c.mount(THREAD_NETNS, file, null, MOUNT_FLAGS.BIND, null) === 0;
+    const bindErrno = lastErrno();
+    if (c.setns(own, CLONE_NEWNET) !== 0) {
+      throw new InternalError(`Cannot return to the process's network namespace after binding "${file}": errno ${lastErrno()}`);
+    }
+    if (!bound) failWith(bindErrno, 'bind a network namespace to', file);
+  } finally {
+    closeSync(own);
+  }
 }

@@ -216,8 +216,14 @@ static int load_linux(const struct json_value *l, struct sandbox_config *cfg, ch
   if (!json_is_array(ns)) return bad(err, errlen, "linux.namespaces must be an array", NULL);
   for (size_t i = 0; i < ns->count; i++) {
     const char *type = json_string(json_get(ns->items[i], "type"));
-    if (json_get(ns->items[i], "path") != NULL) return bad(err, errlen, "joining a namespace path is not supported", type);
+    const char *path = json_string(json_get(ns->items[i], "path"));
     if (type == NULL) return bad(err, errlen, "namespace type", NULL);
+    if (json_get(ns->items[i], "path") != NULL) {
+      /* Only a network namespace is joined (the one made for the exec); the others are always new. */
+      if (strcmp(type, "network") != 0 || path == NULL || path[0] != '/') return bad(err, errlen, "joining a namespace path is supported only for an absolute network path", type);
+      cfg->netns_path = path;
+      continue;
+    }
     if (strcmp(type, "mount") == 0) cfg->namespaces |= NS_MOUNT;
     else if (strcmp(type, "pid") == 0) cfg->namespaces |= NS_PID;
     else if (strcmp(type, "uts") == 0) cfg->namespaces |= NS_UTS;

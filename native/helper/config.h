@@ -46,7 +46,8 @@ struct sandbox_config {
   const char *root_path;
   int root_readonly;
   const char *hostname;
-  unsigned namespaces; /* NS_* bits */
+  unsigned namespaces; /* NS_* bits: namespaces to create */
+  const char *netns_path; /* a network namespace to join instead (linux.namespaces entry with a path) */
   char **args;
   char **env;
   const char *cwd;

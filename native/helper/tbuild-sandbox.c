@@ -279,6 +279,18 @@ static int usage(const char *why, const char *arg) {
   return 125;
 }
 
+/* join_netns enters the network namespace bound at path. */
+static int join_netns(const char *path, char *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+    snprintf(err, ERRLEN, "join network namespace %s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *bundle = NULL;
   /* Every other argument at most is a cgroup.procs file: none is ever dropped. */
@@ -313,6 +325,8 @@ int main(int argc, char **argv) {
     emit_error(result_fd, "setup", err);
     return 125;
   }
+  /* The init inherits a joined network namespace; the helper itself makes no connection. */
+  if (cfg.netns_path != NULL && join_netns(cfg.netns_path, err) != 0) { emit_error(result_fd, "setup", err); return 125; }
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID;
   if (cfg.namespaces & NS_UTS) flags |= CLONE_NEWUTS;
   if (cfg.namespaces & NS_IPC) flags |= CLONE_NEWIPC;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespaceExecutor, createRuncExecutor, type ExecRequest, type ExecResult, type Executor } from '../../executor/index.js';
 import { detectCgroupLayout } from '../../executor/cgroup-layout.js';
 import { cgroupParents, listCgroupChildren } from '../../executor/cgroup.js';
+import { childPids } from '../helpers/child-pids.js';
 
 const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -44,16 +45,6 @@ async function exec(
     { signal: AbortSignal.timeout(60_000) },
   );
   return { ...result, out };
-}
-
-async function childPids(): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    const status = await readFile(`/proc/${name}/status`, 'utf8').catch(() => '');
-    if (new RegExp(`^PPid:\\s+${process.pid}$`, 'm').test(status)) pids.push(Number(name));
-  }
-  return pids;
 }
 
 beforeAll(async () => {

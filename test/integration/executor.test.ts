@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespaceExecutor, createRuncExecutor, type ExecRequest, type Executor } from '../../executor/index.js';
+import { childPids } from '../helpers/child-pids.js';
 
 const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -75,16 +76,6 @@ async function listTree(dir: string, prefix = ''): Promise<string[]> {
     if (e.isDirectory()) out.push(...(await listTree(path.join(dir, e.name), rel)));
   }
   return out.sort();
-}
-
-async function childPids(): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    const status = await readFile(`/proc/${name}/status`, 'utf8').catch(() => '');
-    if (new RegExp(`^PPid:\\s+${process.pid}$`, 'm').test(status)) pids.push(Number(name));
-  }
-  return pids;
 }
 
 async function mountsUnder(dir: string): Promise<string[]> {

@@ -14,7 +14,6 @@ export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
   // dockerfile_secrets_test.go
   // errors_test.go
   // dockerfile_runnetwork_test.go
-  'dockerfile_runnetwork_test.go testRunHostNetwork / granted': 'a RUN without --network=host reaches a service on the host\'s 127.0.0.1; BuildKit\'s default network is isolated from the host loopback',
   // dockerfile_runsecurity_test.go
   // dockerfile_ssh_test.go
   // exclude_patterns_test.go

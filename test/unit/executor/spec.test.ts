@@ -93,12 +93,14 @@ describe('buildRuntimeSpec', () => {
     expect(cgroupfs('insecure')).toEqual({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev'] });
   });
 
-  it('creates a network namespace only for network none', () => {
-    const types = (network: SpecInput['network']): string[] =>
-      buildRuntimeSpec({ ...base, network }).linux.namespaces.map((n) => n.type);
-    expect(types('none')).toEqual(['pid', 'ipc', 'uts', 'mount', 'network']);
-    expect(types('host')).toEqual(['pid', 'ipc', 'uts', 'mount']);
-    expect(types('default')).toEqual(['pid', 'ipc', 'uts', 'mount']);
+  it('creates an empty network namespace for none, joins the one made for default, and keeps the host one for host', () => {
+    const namespaces = (network: SpecInput['network'], netnsPath?: string): unknown =>
+      buildRuntimeSpec({ ...base, network, ...(netnsPath === undefined ? {} : { netnsPath }) }).linux.namespaces;
+    const common = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+    expect(namespaces('none')).toEqual([...common, { type: 'network' }]);
+    expect(namespaces('host')).toEqual(common);
+    expect(namespaces('default', '/state/netns-1-ab')).toEqual([...common, { type: 'network', path: '/state/netns-1-ab' }]);
+    expect(() => namespaces('default')).toThrow('without its namespace');
   });
 
   it('masks and protects /proc paths like runc', () => {

@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { ExecError, InternalError, NativeError } from '../base/errors.js';
+import { bindNewNetworkNamespace, umount2, UMOUNT_FLAGS } from '../native/index.js';
+import { waitForClose } from './child-process.js';
+
+/**
+ * A RUN's default network: a network namespace of its own (a file bound to it, so tbuild's helper and OCI runtimes
+ * alike can join it by path) whose only way out is slirp4netns, a user-mode TCP/IP stack on the host side. Outbound
+ * connections leave from the host's addresses as if the host made them; the host's loopback is out of reach (its
+ * gateway address is not mapped to 127.0.0.1), and nothing on the host is forwarded into the namespace. This is
+ * what BuildKit's bridge network gives a step, with no host firewall or bridge to set up, and it works rootless.
+ */
+
+/** NETNS_PREFIX names the namespace files in the state folder: `netns-<pid>-<random>` (see sweepStateDir). */
+export const NETNS_PREFIX = 'netns-';
+/** SANDBOX_INTERFACE is the namespace's interface, named as BuildKit's steps see theirs. */
+export const SANDBOX_INTERFACE = 'eth0';
+/** slirp4netns's usual MTU for speed: the largest a tap device takes, far fewer packets per byte than 1500. */
+const MTU = 65520;
+const READY_FD = 3;
+const EXIT_FD = 4;
+/** How long slirp4netns may take to quit once told to, before it is killed. */
+const QUIT_GRACE_MS = 2000;
+
+/** SandboxNetwork is one RUN's network namespace, with its user-mode stack running; disposing it tears both down. */
+export interface SandboxNetwork extends AsyncDisposable {
+  /** The namespace's file: join it with setns, or name it as a runtime spec's network namespace path. */
+  readonly nsPath: string;
+}
+
+/** SandboxNetworkOptions configures one network; slirp4netns is looked up in PATH by default. */
+export interface SandboxNetworkOptions {
+  readonly signal: AbortSignal;
+  /** The step's command, for errors. */
+  readonly argv: readonly string[];
+  readonly slirp4netns?: string;
+}
+
+/** detachNamespaceFile unbinds a namespace file (which may not be bound) and removes it. */
+export async function detachNamespaceFile(file: string): Promise<void> {
+  try {
+    umount2(file, UMOUNT_FLAGS.DETACH);
+  } catch (err) {
+    // EINVAL: nothing is bound there (creation failed halfway); ENOENT: the file is gone already.
+    if (!(err instanceof NativeError && (err.errno === 22 || err.errno === 2))) throw err;
+  }
+  await rm(file, { force: true });
+}
+
+function stderrOf(child: ChildProcess): () => string {
+  const chunks: Buffer[] = [];
+  child.stderr?.on('data', (b: Buffer) => chunks.push(b));
+  return () => Buffer.concat(chunks).toString('utf8').trim().split('\n').slice(-3).join('; ');
+}
+
+function startError(options: SandboxNetworkOptions, what: string, detail: string, cause?: unknown): ExecError {
+  return new ExecError(`Cannot set up the network of ${JSON.stringify(options.argv)}: ${what}${detail === '' ? '' : `: ${detail}`}`, {
+    code: 'EXEC_START',
+    argv: options.argv,
+    hint: 'install slirp4netns (Debian: apt-get install slirp4netns), or run the step with --network=host or --network=none',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** bindNamespace creates a network namespace bound to a new file. */
+async function bindNamespace(file: string, options: SandboxNetworkOptions): Promise<void> {
+  await writeFile(file, '', { mode: 0o600, flag: 'wx' });
+  try {
+    bindNewNetworkNamespace(file);
+  } catch (err) {
+    throw startError(options, 'cannot create a network namespace', err instanceof Error ? err.message : String(err), err);
+  }
+}
+
+/** startSlirp runs slirp4netns on the namespace and resolves once it configured the interface, routes and lo. */
+async function startSlirp(nsPath: string, options: SandboxNetworkOptions): Promise<ChildProcess> {
+  const args = [
+    '--configure',
+    `--mtu=${MTU}`,
+    '--disable-host-loopback',
+    `--ready-fd=${READY_FD}`,
+    `--exit-fd=${EXIT_FD}`,
+    '--netns-type=path',
+    nsPath,
+    SANDBOX_INTERFACE,
+  ];
+  // fd 3 carries the ready byte; slirp4netns quits when fd 4 reaches end of file, so it dies with this process too.
+  const child = spawn(options.slirp4netns ?? 'slirp4netns', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+  const stderr = stderrOf(child);
+  const ready = child.stdio[READY_FD];
+  if (!(ready instanceof Readable)) throw new InternalError('slirp4netns ready pipe is missing');
+  const closed = waitForClose(child);
+  const outcome = await new Promise<'ready' | 'ended'>((resolve, reject) => {
+    ready.once('data', () => resolve('ready'));
+    closed.then(() => resolve('ended'), reject);
+  }).catch((err: unknown) => {
+    throw startError(options, 'cannot run slirp4netns', '', err);
+  });
+  ready.destroy();
+  if (outcome === 'ended') throw startError(options, 'slirp4netns ended before the network was ready', stderr());
+  return child;
+}
+
+/** stopSlirp closes slirp4netns's exit pipe and waits for it to quit, killing it if it does not in time. */
+async function stopSlirp(child: ChildProcess): Promise<void> {
+  const closed = waitForClose(child);
+  const exitPipe = child.stdio[EXIT_FD];
+  if (exitPipe instanceof Writable) exitPipe.destroy();
+  else child.kill('SIGKILL');
+  const timer = setTimeout(() => child.kill('SIGKILL'), QUIT_GRACE_MS);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** createSandboxNetwork makes a RUN's network namespace in stateDir, connected to the outside through slirp4netns. */
+export async function createSandboxNetwork(stateDir: string, options: SandboxNetworkOptions): Promise<SandboxNetwork> {
+  options.signal.throwIfAborted();
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  // The pid in the name lets a later executor sweep what a killed process left (see sweepStateDir).
+  const nsPath = path.join(stateDir, `${NETNS_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+  let slirp: ChildProcess | undefined;
+  try {
+    await bindNamespace(nsPath, options);
+    slirp = await startSlirp(nsPath, options);
+  } catch (err) {
+    await detachNamespaceFile(nsPath);
+    throw err;
+  }
+  const running = slirp;
+  return {
+    nsPath,
+    async [Symbol.asyncDispose]() {
+      try {
+        await stopSlirp(running);
+      } finally {
+        await detachNamespaceFile(nsPath);
+      }
+    },
+  };
+}

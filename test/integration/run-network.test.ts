@@ -1,0 +1,112 @@
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNamespaceExecutor, createRuncExecutor, type ExecRequest, type Executor, type NetworkMode } from '../../executor/index.js';
+import { sandboxResolvConf } from '../../executor/resolv-conf.js';
+import { startPeerNetwork, type PeerNetwork } from '../helpers/peer-network.js';
+import { childPids } from '../helpers/child-pids.js';
+
+// A RUN's default network: a namespace of its own with outbound access through slirp4netns, the host's loopback out
+// of reach. Outbound access is proven against a server in a namespace the test made (never the internet).
+
+const APPLETS = ['sh', 'cat', 'nc', 'ip', 'grep', 'echo', 'true'];
+const HOST_REPLY = 'host-loopback';
+
+let base: string;
+let lower: string;
+let runs = 0;
+let peer: PeerNetwork;
+let loopback: Server;
+let loopbackPort: number;
+
+async function exec(executor: Executor, script: string, network: NetworkMode): Promise<{ out: string; exitCode: number | null }> {
+  const dir = path.join(base, `rootfs-${runs++}`);
+  await mkdir(path.join(dir, 'upper'), { recursive: true });
+  await mkdir(path.join(dir, 'work'));
+  let out = '';
+  const request: ExecRequest = {
+    rootfs: { lowerdirs: [lower], upperdir: path.join(dir, 'upper'), workdir: path.join(dir, 'work') },
+    process: { args: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/', user: '' },
+    network,
+    mounts: [],
+    onOutput: (_stream, data) => {
+      out += data.toString();
+    },
+  };
+  const result = await executor.run(request, { signal: AbortSignal.timeout(60_000) });
+  return { out, exitCode: result.exitCode };
+}
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error('network tests need root (namespaces, veth pairs)');
+  base = await mkdtemp(path.join(tmpdir(), 'tbuild-run-network-'));
+  lower = path.join(base, 'lower');
+  await mkdir(path.join(lower, 'bin'), { recursive: true });
+  for (const dir of ['etc', 'dev', 'proc', 'sys']) await mkdir(path.join(lower, dir));
+  await copyFile('/bin/busybox', path.join(lower, 'bin/busybox'));
+  for (const a of APPLETS) await symlink('busybox', path.join(lower, 'bin', a));
+  peer = await startPeerNetwork();
+  loopback = createServer((s) => s.end(`${HOST_REPLY}\n`));
+  await new Promise<void>((r) => loopback.listen(0, '127.0.0.1', r));
+  loopbackPort = (loopback.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((r) => (loopback === undefined ? r() : loopback.close(() => r())));
+  await peer?.[Symbol.asyncDispose]();
+  if (base !== undefined) await rm(base, { recursive: true, force: true });
+});
+
+function describeExecutor(name: string, make: (stateDir: string) => Executor): void {
+  describe(name, () => {
+    let executor: Executor;
+    let stateDir: string;
+    beforeAll(() => {
+      stateDir = path.join(base, `state-${name.replace(/ /g, '-')}`);
+      executor = make(stateDir);
+    });
+
+    it('gives the default network eth0 and an outbound route to an address outside the host', async () => {
+      const r = await exec(executor, `ip -o link | grep -o ' eth0:\\| lo:'; nc ${peer.address} ${peer.port} </dev/null`, 'default');
+      expect(r.out.split('\n')).toEqual([' lo:', ' eth0:', peer.reply, '']);
+      expect(r.exitCode).toBe(0);
+    });
+
+    it("keeps the host's loopback out of reach of the default network, and within reach of the host network", async () => {
+      const denied = await exec(executor, `nc 127.0.0.1 ${loopbackPort} </dev/null; nc 10.0.2.2 ${loopbackPort} </dev/null; echo done`, 'default');
+      expect(denied.out).not.toContain(HOST_REPLY);
+      expect(denied.out).toContain('done');
+      const host = await exec(executor, `nc 127.0.0.1 ${loopbackPort} </dev/null`, 'host');
+      expect(host.out).toBe(`${HOST_REPLY}\n`);
+    });
+
+    it('reaches nothing outside with network none', async () => {
+      const r = await exec(executor, `nc ${peer.address} ${peer.port} </dev/null; echo "rc=$?"`, 'none');
+      expect(r.out).not.toContain(peer.reply);
+      expect(r.out).toContain('rc=1');
+    });
+
+    it("writes the host's resolvers without loopback ones for the default network, and the host's for host", async () => {
+      const host = (await readFile('/etc/resolv.conf', 'utf8').catch(() => '')) ?? '';
+      const own = await exec(executor, 'cat /etc/resolv.conf', 'default');
+      expect(own.out).toBe(sandboxResolvConf(host, 'default'));
+      expect(own.out).not.toMatch(/nameserver 127\./);
+      const shared = await exec(executor, 'cat /etc/resolv.conf', 'host');
+      expect(shared.out).toBe(sandboxResolvConf(host, 'host'));
+    });
+
+    it('leaves no namespace, mount or process behind', async () => {
+      const before = await childPids(); // the peer's server
+      for (let i = 0; i < 5; i++) expect((await exec(executor, 'true', 'default')).exitCode).toBe(0);
+      expect(await childPids()).toEqual(before);
+      expect((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(stateDir))).toEqual([]);
+      expect((await readdir(stateDir)).filter((n) => n.startsWith('netns-'))).toEqual([]);
+    });
+  });
+}
+
+describeExecutor('namespace executor', (stateDir) => createNamespaceExecutor({ stateDir }));
+describeExecutor('runc executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'runc' }));
+describeExecutor('crun executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'crun' }));
