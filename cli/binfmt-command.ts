@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../base/errors.js';
 import type { RunnablePlatforms } from '../controller/index.js';
+import { parseCommandArgs } from './command-line.js';
+import { BINFMT_OPTIONS } from './command-table.js';
 
 /** BINFMT_HELP is the usage text of `tbuild binfmt`. */
 export const BINFMT_HELP = `Usage: tbuild binfmt [--install ARCH,...] [--uninstall ARCH,...]
@@ -32,12 +32,7 @@ export function renderPlatforms(runnable: RunnablePlatforms, platformList: (r: R
 
 /** binfmtCommand runs `tbuild binfmt`. */
 export async function binfmtCommand(args: readonly string[]): Promise<number> {
-  let values: { install?: string | undefined; uninstall?: string | undefined; help?: boolean | undefined };
-  try {
-    values = parseArgs({ args: [...args], options: { install: { type: 'string' }, uninstall: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
-  } catch (err) {
-    throw new UsageError(`Cannot parse the command line: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const { values } = parseCommandArgs('binfmt', args, BINFMT_OPTIONS, { positionals: false });
   if (values.help === true) {
     process.stdout.write(BINFMT_HELP);
     return 0;

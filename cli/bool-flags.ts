@@ -8,7 +8,7 @@ export function parseGoBool(text: string): boolean | undefined {
 }
 
 /** OptionTable is the shape of node:util parseArgs options this module reads: which take a value, and their short names. */
-export type OptionTable = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string }>>;
+export type OptionTable = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string | undefined }>>;
 
 /** BoolFlags are the boolean flags a command line set, by long name, and the arguments left for parseArgs. */
 export interface BoolFlags {

@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { formatPlatform, type Platform } from '../base/oci.js';
@@ -12,9 +11,9 @@ import { parseBuildContext, parseCall, parsePrint, type CallFormat } from './ins
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 import { takeBoolFlags } from './bool-flags.js';
 import { checkImageNames } from './image-names.js';
-import { CONNECTION_OPTIONS } from './remote-commands.js';
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
 import type { Environment } from './command-io.js';
+import { CONNECTION_OPTIONS, parseCommandArgs } from './command-line.js';
 
 /** BUILD_HELP is the text of `tbuild build --help`. */
 export const BUILD_HELP = `Usage: tbuild build [OPTIONS] PATH
@@ -125,7 +124,7 @@ export interface BuildCommand {
 const REMOTE_CONTEXT = /^(https?:\/\/|git:\/\/|ssh:\/\/|git@|github\.com\/)/i;
 
 /** BUILD_OPTIONS are the options of `tbuild build`, as node:util parseArgs reads them. */
-const BUILD_OPTIONS = {
+export const BUILD_OPTIONS = {
   tag: { type: 'string', short: 't', multiple: true },
   file: { type: 'string', short: 'f' },
   'build-arg': { type: 'string', multiple: true },
@@ -174,16 +173,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
   const { cwd, env } = place;
   // Boolean flags take Go boolean values (`--push=false`), which parseArgs refuses: they are read first.
   const bools = takeBoolFlags(args, BUILD_OPTIONS);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: bools.args,
-      allowPositionals: true,
-      options: BUILD_OPTIONS,
-    });
-  } catch (err) {
-    throw new UsageError(`Cannot parse the build command line: ${err instanceof Error ? err.message : String(err)}`, { hint: 'see tbuild build --help' });
-  }
+  const parsed = parseCommandArgs('build', bools.args, BUILD_OPTIONS);
   const v = parsed.values;
   const flag = (name: 'push' | 'pull' | 'load' | 'no-cache' | 'quiet' | 'check' | 'debug' | 'help'): boolean => bools.values.get(name) ?? v[name] === true;
   const help = flag('help');

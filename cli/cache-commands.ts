@@ -1,21 +1,31 @@
-import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline/promises';
+import type { Readable } from 'node:stream';
 import { UsageError } from '../base/errors.js';
 import { parseDuration, parseSize } from '../base/units.js';
 import type { PruneOptions, PruneReport, UsageRecord } from '../controller/index.js';
-import { formatAgo, formatBytes } from './progress/plain.js';
+import type { CommandIO } from './command-io.js';
+import { formatAgo } from './human-duration.js';
+import { formatBytes } from './progress/plain.js';
 
 /** DU_HELP is the text of `tbuild du --help`. */
-export const DU_HELP = `Usage: tbuild du [--verbose] [--root DIR]
+export const DU_HELP = `Usage: tbuild du [--verbose] [--root DIR | --builder ADDR]
 
-Show the disk usage of the build cache
+Show the disk usage of the build cache, of this machine's state folder or of a remote builder
+
+A remote builder is reached with --builder ADDR [--tlscacert FILE --tlscert FILE --tlskey FILE] [--token TOKEN]
+(see tbuild build --help)
 `;
 
 /** PRUNE_HELP is the text of `tbuild prune --help`. */
-export const PRUNE_HELP = `Usage: tbuild prune [--all] [--filter until=DURATION] [--keep-storage SIZE] [--root DIR]
+export const PRUNE_HELP = `Usage: tbuild prune [-a|--all] [--filter until=DURATION] [--keep-storage SIZE] [-f|--force] [--root DIR | --builder ADDR]
 
 Remove build cache: records not used within DURATION (e.g. 24h), or beyond SIZE (e.g. 10GB)
 keeping the most recently used; everything with --all. Cache mounts (RUN --mount=type=cache) count as
 records; one a running build holds locked is kept. Images in the local store are kept.
+On a terminal, tbuild asks before removing anything; -f (--force) does not ask.
+
+A remote builder is reached with --builder ADDR [--tlscacert FILE --tlscert FILE --tlskey FILE] [--token TOKEN]
+(see tbuild build --help)
 `;
 
 /** renderDiskUsage prints cache records, cache mounts among them, like `docker buildx du`. */
@@ -65,23 +75,30 @@ export function parsePruneOptions(values: { readonly all?: boolean | undefined; 
   };
 }
 
-/** PRUNE_FLAGS are the options `tbuild prune` takes, locally or against a builder. */
-export const PRUNE_FLAGS = {
-  all: { type: 'boolean', short: 'a' },
-  filter: { type: 'string', multiple: true },
-  'keep-storage': { type: 'string' },
-  force: { type: 'boolean', short: 'f' },
-  root: { type: 'string' },
-} as const;
-
-/** readPruneArgs parses a `tbuild prune` command line into prune options. */
-export function readPruneArgs(args: readonly string[]): PruneOptions {
-  return parsePruneOptions(parseArgs({ args: [...args], options: PRUNE_FLAGS }).values);
+/**
+ * confirmPrune asks, when standard input and error are a terminal, whether to go on, as docker builder prune does;
+ * elsewhere (scripts, pipes) there is nobody to ask and the prune goes on.
+ */
+export async function confirmPrune(options: PruneOptions, io: CommandIO): Promise<boolean> {
+  const stdin: Readable & { isTTY?: boolean } = io.stdin;
+  if (stdin.isTTY !== true || io.stderr.isTTY !== true) return true;
+  const what = options.all ? 'all build cache' : options.keepDurationMs !== undefined || options.keepBytes !== undefined ? 'the build cache the filters select' : 'all build cache not in use';
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    const answer = await rl.question(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
 }
 
 /** renderPruneReport prints what a prune removed. */
 export function renderPruneReport(report: PruneReport): string {
-  return `Deleted ${report.records} cache records, ${report.snapshots} snapshots, ${report.blobs} blobs\nTotal:\t${formatBytes(report.bytes)}\n`;
+  return `Deleted ${count(report.records, 'cache record')}, ${count(report.snapshots, 'snapshot')}, ${count(report.blobs, 'blob')}\nTotal:\t${formatBytes(report.bytes)}\n`;
 }
 
 export { parseDuration, parseSize };
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UsageError, errnoCode } from '../base/errors.js';
+import { parseCommandArgs } from './command-line.js';
+import { DAEMON_OPTIONS } from './command-table.js';
 import { FRAME, encodeFrame } from './daemon-frames.js';
 import { runResident, type RunCommand } from './daemon-resident.js';
 import { defaultDaemonSocket } from './daemon-socket.js';
@@ -48,11 +49,7 @@ function stopDaemon(socket: string): Promise<number> {
 
 /** daemonCommand runs `tbuild daemon` (the resident builder) or `tbuild daemon stop`. */
 export async function daemonCommand(args: readonly string[], run: RunCommand): Promise<number> {
-  const { values: v, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: { socket: { type: 'string' }, idle: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  const { values: v, positionals } = parseCommandArgs('daemon', args, DAEMON_OPTIONS);
   if (v.help === true) {
     process.stdout.write(DAEMON_HELP);
     return 0;

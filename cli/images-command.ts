@@ -1,9 +1,11 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../base/errors.js';
 import type { Controller, ImageSummary } from '../controller/index.js';
 import { dockerTable, rowTemplate, type TableRow } from './docker-table.js';
-import { formatAgo } from './progress/plain.js';
+import type { ParsedArgs } from './command-line.js';
+import type { IMAGES_OPTIONS } from './command-table.js';
+import { formatAgo } from './human-duration.js';
 
+/** IMAGES_HELP is the text of `tbuild images --help`. */
 export const IMAGES_HELP = `Usage: tbuild images [OPTIONS] [REPOSITORY[:TAG]] [--root DIR]
 
 List the images in the local image store, newest first. An image without a name (built with no
@@ -164,9 +166,8 @@ function goDate(ms: number): string {
   return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('T', ' ').replace('.000Z', '')} +0000 UTC`;
 }
 
-/** runImages parses `tbuild images` and renders the local image store. */
-export async function runImages(controller: Pick<Controller, 'images'>, args: readonly string[]): Promise<string> {
-  const { values, positionals } = parseImagesArgs(args);
+/** runImages renders the local image store as a `tbuild images` command line asks. */
+export async function runImages(controller: Pick<Controller, 'images'>, { values, positionals }: ParsedArgs<typeof IMAGES_OPTIONS>): Promise<string> {
   if (positionals.length > 1) throw new UsageError('Cannot list images: expected at most one REPOSITORY[:TAG]', { hint: 'tbuild images [REPOSITORY[:TAG]]' });
   const filter = parseImageFilters([...(values.filter ?? []), ...positionals.map((p) => `reference=${p}`)]);
   if (values.quiet === true && values.format !== undefined) throw new UsageError('Cannot use --quiet and --format together');
@@ -174,26 +175,7 @@ export async function runImages(controller: Pick<Controller, 'images'>, args: re
   return renderImages(listed, { quiet: values.quiet === true, noTrunc: values['no-trunc'] === true, ...(values.format === undefined ? {} : { format: values.format }) });
 }
 
-function parseImagesArgs(args: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        filter: { type: 'string', short: 'f', multiple: true },
-        format: { type: 'string' },
-        'no-trunc': { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        root: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`Cannot parse the arguments: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
-
+/** RMI_HELP is the text of `tbuild rmi --help`. */
 export const RMI_HELP = `Usage: tbuild rmi [--force] IMAGE [IMAGE...] [--root DIR]
 
 Remove images from the local image store: a name untags that name; an image ID (or a prefix of it)
@@ -201,14 +183,8 @@ removes every name of the image (with --force when it has several), or the image
 Their layers are freed by 'tbuild prune' or the automatic collection after a build.
 `;
 
-/** runRemoveImages parses `tbuild rmi` and prints what it removed, as docker rmi does. */
-export async function runRemoveImages(controller: Controller, args: readonly string[]): Promise<string> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: { force: { type: 'boolean', short: 'f' }, root: { type: 'string' } },
-  });
-  if (positionals.length === 0) throw new UsageError('Cannot remove images: name at least one', { hint: 'tbuild rmi IMAGE [IMAGE...]' });
-  const removed = await controller.removeImages(positionals, { force: values.force === true });
+/** runRemoveImages removes images by name or ID and prints what it removed, as docker rmi does. */
+export async function runRemoveImages(controller: Controller, names: readonly string[], options: { force: boolean }): Promise<string> {
+  const removed = await controller.removeImages(names, options);
   return removed.flatMap((r) => [...r.untagged.map((n) => `Untagged: ${familiarName(n)}`), ...r.deleted.map((d) => `Deleted: ${d}`)]).join('\n') + '\n';
 }

@@ -1,10 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CancelledError, UsageError } from '../base/errors.js';
 import { encodeGoJson, goMap } from '../base/go-json.js';
 import type { CreatedIndex } from '../controller/index.js';
 import type { ProgressMode } from './build-command.js';
+import { parseCommandArgs } from './command-line.js';
+import { IMAGETOOLS_CREATE_OPTIONS, IMAGETOOLS_INSPECT_OPTIONS } from './command-table.js';
 import { renderInspection } from './imagetools-output.js';
 import { executeTemplate, parseTemplate, rootFields } from './imagetools-template.js';
 import { inspectionValue } from './imagetools-view.js';
@@ -54,7 +55,6 @@ Options:
 /** WHOLE_MANIFEST is the template buildx prints its human-readable output for (its default). */
 const WHOLE_MANIFEST = /^\{\{\s*\.Manifest\s*\}\}$/;
 
-type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 /** imagetoolsCommand runs `tbuild imagetools inspect|create` and returns the exit status. */
@@ -76,13 +76,7 @@ export async function imagetoolsCommand(args: readonly string[], cancel: AbortSi
 }
 
 async function inspect(args: readonly string[], signal: AbortSignal): Promise<number> {
-  const { values: v, positionals } = parse(args, {
-    raw: { type: 'boolean' },
-    format: { type: 'string' },
-    config: { type: 'string' },
-    debug: { type: 'boolean', short: 'D' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values: v, positionals } = parseCommandArgs('imagetools inspect', args, IMAGETOOLS_INSPECT_OPTIONS);
   if (v['help'] === true) {
     process.stdout.write(INSPECT_HELP);
     return 0;
@@ -108,18 +102,7 @@ async function inspect(args: readonly string[], signal: AbortSignal): Promise<nu
 }
 
 async function create(args: readonly string[], signal: AbortSignal): Promise<number> {
-  const { values: v, positionals } = parse(args, {
-    tag: { type: 'string', short: 't', multiple: true },
-    file: { type: 'string', short: 'f', multiple: true },
-    append: { type: 'boolean' },
-    'dry-run': { type: 'boolean' },
-    annotation: { type: 'string', multiple: true },
-    'metadata-file': { type: 'string' },
-    progress: { type: 'string' },
-    config: { type: 'string' },
-    debug: { type: 'boolean', short: 'D' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values: v, positionals } = parseCommandArgs('imagetools create', args, IMAGETOOLS_CREATE_OPTIONS);
   if (v['help'] === true) {
     process.stdout.write(CREATE_HELP);
     return 0;
@@ -186,14 +169,6 @@ async function withInterrupt(cancel: AbortSignal | undefined, fn: (signal: Abort
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     cancel?.removeEventListener('abort', onSignal);
-  }
-}
-
-function parse(args: readonly string[], options: Options): { values: Values; positionals: string[] } {
-  try {
-    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`Cannot parse the arguments: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

@@ -1,6 +1,7 @@
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
+import { parseCommandArgs } from './command-line.js';
+import { LOGIN_OPTIONS } from './command-table.js';
 
 /** LOGIN_HELP is the usage text of `tbuild login`. */
 export const LOGIN_HELP = `Usage: tbuild login [OPTIONS] REGISTRY
@@ -23,13 +24,7 @@ Remove the stored credentials of a registry.
 
 /** runLogin runs `tbuild login` and returns the exit status. */
 export async function runLogin(args: readonly string[]): Promise<number> {
-  const { values: v, positionals } = parse(args, {
-    username: { type: 'string', short: 'u' },
-    password: { type: 'string', short: 'p' },
-    'password-stdin': { type: 'boolean' },
-    config: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values: v, positionals } = parseCommandArgs('login', args, LOGIN_OPTIONS);
   if (v['help'] === true) {
     process.stdout.write(LOGIN_HELP);
     return 0;
@@ -51,7 +46,7 @@ export async function runLogin(args: readonly string[]): Promise<number> {
 
 /** runLogout runs `tbuild logout` and returns the exit status. */
 export async function runLogout(args: readonly string[]): Promise<number> {
-  const { values: v, positionals } = parse(args, { help: { type: 'boolean', short: 'h' } });
+  const { values: v, positionals } = parseCommandArgs('logout', args, {});
   if (v['help'] === true) {
     process.stdout.write(LOGOUT_HELP);
     return 0;
@@ -61,16 +56,6 @@ export async function runLogout(args: readonly string[]): Promise<number> {
   const removed = await logoutFromRegistry({ registry }, { signal: interruptSignal() });
   process.stdout.write(removed ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
   return 0;
-}
-
-type Options = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-
-function parse(args: readonly string[], options: Options): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
-  try {
-    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`Cannot parse the arguments: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
 }
 
 function onlyRegistry(positionals: readonly string[], command: string): string {

@@ -4,33 +4,9 @@ import { UsageError } from '../base/errors.js';
 import type { Controller } from '../controller/index.js';
 import { BUILD_HELP, parseBuildCommand } from './build-command.js';
 import { defaultRoot, processIO, type CommandIO } from './command-io.js';
+import { parseCommandArgs, splitCommandLine } from './command-line.js';
+import { COMMANDS, DU_OPTIONS, IMAGES_OPTIONS, PRUNE_OPTIONS, RMI_OPTIONS, commandSpec, renderMainHelp } from './command-table.js';
 import { exitCodeFor, renderError } from './render-error.js';
-
-const MAIN_HELP = `Usage: tbuild COMMAND
-
-A container image builder: Dockerfile in, OCI image out.
-
-Commands:
-  build       Build an image from a Dockerfile
-  images      List images in the local image store
-  rmi         Remove images from the local image store
-  du          Show the disk usage of the build cache
-  prune       Remove build cache
-  debug ast   Print the parsed syntax tree of a Dockerfile
-  serve       Run a remote builder (gRPC) for 'build --builder'
-  info        Show information about tbuild or a remote builder
-  binfmt      Register QEMU emulators for building other architectures
-  imagetools  Inspect images in a registry and make multi-platform indexes of them
-  login       Log in to a registry
-  logout      Log out from a registry
-
-Options:
-  --root DIR  State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
-  --version   Print the version
-  --help      Print this help
-
-Run 'tbuild COMMAND --help' for more information on a command.
-`;
 
 async function version(): Promise<string> {
   const pkg: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -43,16 +19,16 @@ async function version(): Promise<string> {
  * one (bin/tbuild.js), or a launcher client of the resident builder.
  */
 export async function main(argv: readonly string[], io: CommandIO = processIO()): Promise<number> {
-  const [command, ...rest] = argv;
   let debug = argv.includes('--debug');
   let sources: ReadonlyMap<string, string> = new Map();
   try {
+    const { command, args: rest } = splitCommandLine(argv);
     switch (command) {
       case undefined:
       case '--help':
       case '-h':
       case 'help':
-        io.stdout.write(MAIN_HELP);
+        io.stdout.write(renderMainHelp());
         return command === undefined ? 2 : 0;
       case '--version':
       case 'version':
@@ -75,8 +51,9 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
       case 'rmi':
         return await removeImages(rest, io);
       case 'du':
+        return await diskUsage(rest, io);
       case 'prune':
-        return await cacheCommand(command, rest, io);
+        return await prune(rest, io);
       case 'debug':
         return await debugCommand(rest, io);
       case 'serve':
@@ -91,11 +68,13 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
         return await (await import('./login-command.js')).runLogin(rest);
       case 'logout':
         return await (await import('./login-command.js')).runLogout(rest);
+      case 'completion':
+        return await (await import('./completion-command.js')).completionCommand(rest, io);
       case 'daemon':
         // Hidden: the resident builder the launcher (native/build/tbuild) starts and forwards builds to.
         return await (await import('./daemon-command.js')).daemonCommand(rest, (args, client) => main(args, client));
       default:
-        throw new UsageError(`Unknown command "${command}"`, { hint: "run 'tbuild --help' for the list of commands" });
+        throw new UsageError(`Unknown command "${command}"`, { hint: unknownCommandHint(command) });
     }
   } catch (err) {
     io.stderr.write(renderError(err, { debug, sources }));
@@ -103,62 +82,107 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
   }
 }
 
-function rootOption(args: readonly string[]): string | undefined {
-  const i = args.indexOf('--root');
-  const inline = args.find((a) => a.startsWith('--root='));
-  return i >= 0 ? args[i + 1] : inline?.slice('--root='.length);
+/** unknownCommandHint names the command a misspelt one was probably meant to be, as docker does. */
+function unknownCommandHint(command: string): string {
+  const near = Object.keys(COMMANDS).filter((name) => commandSpec(name)?.hidden !== true && editDistance(name, command) <= 2);
+  return near.length > 0 ? `did you mean "${near.join('" or "')}"? run 'tbuild --help' for the list of commands` : "run 'tbuild --help' for the list of commands";
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length] ?? 0;
 }
 
 /** openController opens the controller of the `--root` a command names (default: defaultRoot()). */
-function openController(args: readonly string[], io: CommandIO): Promise<Controller & AsyncDisposable> {
-  const root = rootOption(args);
+function openController(root: string | undefined, io: CommandIO): Promise<Controller & AsyncDisposable> {
   return io.openController({ root: root === undefined ? defaultRoot(io.env) : resolve(io.cwd, root) });
 }
 
 async function images(args: readonly string[], io: CommandIO): Promise<number> {
+  const parsed = parseCommandArgs('images', args, IMAGES_OPTIONS);
   const { IMAGES_HELP, runImages } = await import('./images-command.js');
-  if (args.includes('--help') || args.includes('-h')) {
+  if (parsed.values.help === true) {
     io.stdout.write(IMAGES_HELP);
     return 0;
   }
-  await using controller = await openController(args, io);
-  io.stdout.write(await runImages(controller, args));
+  await using controller = await openController(parsed.values.root, io);
+  io.stdout.write(await runImages(controller, parsed));
   return 0;
 }
 
 async function removeImages(args: readonly string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs('rmi', args, RMI_OPTIONS);
   const { RMI_HELP, runRemoveImages } = await import('./images-command.js');
-  if (args.includes('--help') || args.includes('-h')) {
+  if (values.help === true) {
     io.stdout.write(RMI_HELP);
     return 0;
   }
-  await using controller = await openController(args, io);
-  io.stdout.write(await runRemoveImages(controller, args));
+  if (positionals.length === 0) throw new UsageError('Cannot remove images: name at least one', { hint: 'tbuild rmi IMAGE [IMAGE...]' });
+  await using controller = await openController(values.root, io);
+  io.stdout.write(await runRemoveImages(controller, positionals, { force: values.force === true }));
   return 0;
 }
 
-async function cacheCommand(command: 'du' | 'prune', args: readonly string[], io: CommandIO): Promise<number> {
-  const remote = await import('./remote-commands.js');
-  if (remote.wantsRemoteCache(args, io.env) && !args.includes('--help') && !args.includes('-h')) return await remote.remoteCacheCommand(command, args, io);
-  const { DU_HELP, PRUNE_HELP, readPruneArgs, renderDiskUsage, renderPruneReport } = await import('./cache-commands.js');
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout.write(command === 'du' ? DU_HELP : PRUNE_HELP);
+async function diskUsage(args: readonly string[], io: CommandIO): Promise<number> {
+  const { values } = parseCommandArgs('du', args, DU_OPTIONS, { positionals: false });
+  const { DU_HELP, renderDiskUsage } = await import('./cache-commands.js');
+  if (values.help === true) {
+    io.stdout.write(DU_HELP);
     return 0;
   }
-  if (command === 'prune') {
-    const options = readPruneArgs(args);
-    await using controller = await openController(args, io);
-    io.stdout.write(renderPruneReport(await controller.prune(options)));
+  const conn = (await import('./remote-commands.js')).localConnection(values, io.env);
+  if (conn !== undefined) {
+    const { remoteDiskUsage } = await import('../remote/index.js');
+    io.stdout.write(renderDiskUsage(await remoteDiskUsage(conn), values.verbose === true));
     return 0;
   }
-  await using controller = await openController(args, io);
-  io.stdout.write(renderDiskUsage(await controller.du(), args.includes('--verbose')));
+  await using controller = await openController(values.root, io);
+  io.stdout.write(renderDiskUsage(await controller.du(), values.verbose === true));
   return 0;
 }
+
+async function prune(args: readonly string[], io: CommandIO): Promise<number> {
+  const { values } = parseCommandArgs('prune', args, PRUNE_OPTIONS, { positionals: false });
+  const { PRUNE_HELP, confirmPrune, parsePruneOptions, renderPruneReport } = await import('./cache-commands.js');
+  if (values.help === true) {
+    io.stdout.write(PRUNE_HELP);
+    return 0;
+  }
+  const options = parsePruneOptions(values);
+  const conn = (await import('./remote-commands.js')).localConnection(values, io.env);
+  // As docker builder prune: a terminal is asked first, --force skips the question.
+  if (values.force !== true && !(await confirmPrune(options, io))) {
+    io.stderr.write('Build cache prune cancelled\n');
+    return 1;
+  }
+  if (conn !== undefined) {
+    const { remotePrune } = await import('../remote/index.js');
+    io.stdout.write(renderPruneReport(await remotePrune(conn, options)));
+    return 0;
+  }
+  await using controller = await openController(values.root, io);
+  io.stdout.write(renderPruneReport(await controller.prune(options)));
+  return 0;
+}
+
+const DEBUG_HELP = `Usage: tbuild debug ast FILE
+
+Print the parsed syntax tree of a Dockerfile
+`;
 
 async function debugCommand(args: readonly string[], io: CommandIO): Promise<number> {
-  const [sub, file] = args;
-  if (sub !== 'ast' || file === undefined) throw new UsageError('Cannot run debug: expected "tbuild debug ast FILE"');
+  const { values, positionals } = parseCommandArgs('debug', args, {});
+  if (values.help === true) {
+    io.stdout.write(DEBUG_HELP);
+    return 0;
+  }
+  const [sub, file, ...extra] = positionals;
+  if (sub !== 'ast' || file === undefined || extra.length > 0) throw new UsageError('Cannot run debug: expected "tbuild debug ast FILE"');
   const { parseDockerfile, dumpAst } = await import('../controller/index.js');
   const text = await readFile(resolve(io.cwd, file), 'utf8');
   io.stdout.write(dumpAst(parseDockerfile(text, { file: basename(file) }).ast));

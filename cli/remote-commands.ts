@@ -1,19 +1,11 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
 import type { BuildRequest, BuildResult } from '../controller/index.js';
 import type { BuilderConnection } from '../remote/index.js';
 import type { BuildCommand } from './build-command.js';
 import { defaultRoot, type CommandIO, type Environment } from './command-io.js';
-
-/** CONNECTION_OPTIONS are the flags that name a remote builder and how to reach it, as node:util parseArgs reads them. */
-export const CONNECTION_OPTIONS = {
-  builder: { type: 'string' },
-  tlscacert: { type: 'string' },
-  tlscert: { type: 'string' },
-  tlskey: { type: 'string' },
-  token: { type: 'string' },
-} as const;
+import { parseCommandArgs } from './command-line.js';
+import { INFO_OPTIONS } from './command-table.js';
 
 /** connectionOf picks the builder from flags, then TBUILD_HOST and TBUILD_TOKEN; undefined means embedded. */
 export function connectionOf(
@@ -46,12 +38,12 @@ build (its own and those binfmt_misc emulators run: see tbuild binfmt)
 
 /** infoCommand runs `tbuild info`, locally or against a builder. */
 export async function infoCommand(args: readonly string[], io: CommandIO): Promise<number> {
-  const v = parse(args, { root: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const { values: v } = parseCommandArgs('info', args, INFO_OPTIONS, { positionals: false });
   if (v.help === true) {
     io.stdout.write(INFO_HELP);
     return 0;
   }
-  const conn = connectionOf(v, io.env);
+  const conn = localConnection(v, io.env);
   if (conn !== undefined) {
     const { remoteInfo } = await import('../remote/index.js');
     const i = await remoteInfo(conn);
@@ -76,32 +68,16 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
   return 0;
 }
 
-/** wantsRemoteCache tells whether `tbuild du`/`prune` should go to a builder. */
-export function wantsRemoteCache(args: readonly string[], env: Environment): boolean {
-  return args.some((a) => a === '--builder' || a.startsWith('--builder=')) || (env['TBUILD_HOST'] ?? '') !== '';
-}
-
-/** remoteCacheCommand runs `tbuild du` or `tbuild prune` against a builder. */
-export async function remoteCacheCommand(command: 'du' | 'prune', args: readonly string[], io: CommandIO): Promise<number> {
-  const { PRUNE_FLAGS, parsePruneOptions, renderDiskUsage, renderPruneReport } = await import('./cache-commands.js');
-  const v = parse(args, { verbose: { type: 'boolean' }, ...PRUNE_FLAGS });
-  const conn = connectionOf(v, io.env);
-  if (conn === undefined) throw new UsageError(`Cannot run ${command} remotely without --builder or TBUILD_HOST`);
-  const { remoteDiskUsage, remotePrune } = await import('../remote/index.js');
-  if (command === 'du') {
-    io.stdout.write(renderDiskUsage(await remoteDiskUsage(conn), v.verbose === true));
-    return 0;
+/**
+ * localConnection is the builder a command that also works locally talks to: none when --root names a local state
+ * folder (it wins over TBUILD_HOST), and --root with --builder is refused, as the builder has its own state folder.
+ */
+export function localConnection(
+  v: { root?: string | undefined; builder?: string | undefined; tlscacert?: string | undefined; tlscert?: string | undefined; tlskey?: string | undefined; token?: string | undefined },
+  env: Environment,
+): BuilderConnection | undefined {
+  if (v.root !== undefined && v.builder !== undefined) {
+    throw new UsageError('Cannot use --root with --builder: the builder keeps its state in the folder tbuild serve --root names');
   }
-  io.stdout.write(renderPruneReport(await remotePrune(conn, parsePruneOptions(v))));
-  return 0;
-}
-
-type Extra = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
-
-function parse<E extends Extra>(args: readonly string[], extra: E) {
-  try {
-    return parseArgs({ args: [...args], options: { ...CONNECTION_OPTIONS, ...extra } }).values;
-  } catch (err) {
-    throw new UsageError(`Cannot parse the command line: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  return v.root === undefined ? connectionOf(v, env) : undefined;
 }

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../base/errors.js';
+import { parseCommandArgs } from './command-line.js';
+import { SERVE_OPTIONS } from './command-table.js';
 
 /** SERVE_HELP is the text of `tbuild serve --help`. */
 export const SERVE_HELP = `Usage: tbuild serve [OPTIONS]
@@ -22,36 +23,12 @@ Options:
       --max-parallel-builds N     Builds run at once; others wait in a queue (default: CPU count)
       --oci-runtime NAME          Run RUN steps with runc or crun instead of tbuild's sandbox
       --log-format text|json      Log records as text or one JSON object per line (default: text)
+      --debug                     Print stack traces with errors
 `;
 
 async function version(): Promise<string> {
   const pkg: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
   return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
-}
-
-function parseServeArgs(args: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...args],
-      options: {
-        addr: { type: 'string', multiple: true },
-        tlscacert: { type: 'string' },
-        tlscert: { type: 'string' },
-        tlskey: { type: 'string' },
-        token: { type: 'string' },
-        'token-file': { type: 'string' },
-        insecure: { type: 'boolean' },
-        root: { type: 'string' },
-        config: { type: 'string' },
-        'max-parallel-builds': { type: 'string' },
-        'oci-runtime': { type: 'string' },
-        'log-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError(`Cannot parse the serve command line: ${err instanceof Error ? err.message : String(err)}`, { hint: 'see tbuild serve --help' });
-  }
 }
 
 async function tokenOf(v: { token?: string | undefined; 'token-file'?: string | undefined }): Promise<string | undefined> {
@@ -63,7 +40,7 @@ async function tokenOf(v: { token?: string | undefined; 'token-file'?: string | 
 
 /** serveCommand runs `tbuild serve` until SIGINT or SIGTERM. */
 export async function serveCommand(args: readonly string[]): Promise<number> {
-  const v = parseServeArgs(args);
+  const { values: v } = parseCommandArgs('serve', args, SERVE_OPTIONS, { positionals: false });
   if (v.help === true) {
     process.stdout.write(SERVE_HELP);
     return 0;

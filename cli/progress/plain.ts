@@ -151,12 +151,3 @@ export function formatBytes(n: number): string {
   }
   return `${v.toFixed(2)}${units[u] ?? ''}`;
 }
-
-/** formatAgo renders how long ago a time was (`3 minutes ago`), as docker's tables do. */
-export function formatAgo(time: number, now = Date.now()): string {
-  const s = Math.max(0, Math.round((now - time) / 1000));
-  if (s < 60) return `${s} seconds ago`;
-  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} hours ago`;
-  return `${Math.round(s / 86400)} days ago`;
-}

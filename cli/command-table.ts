@@ -1,0 +1,160 @@
+import { BUILD_OPTIONS } from './build-command.js';
+import { CONNECTION_OPTIONS, GLOBAL_OPTIONS, ROOT_OPTION, type OptionTable } from './command-line.js';
+
+/** Operand is what a command's positional arguments are, for shell completion. */
+export type Operand = 'none' | 'path' | 'file' | 'image' | 'registry' | 'word';
+
+/** CommandSpec is one command of the table: what `tbuild --help` says of it, its options and arguments. */
+export interface CommandSpec {
+  readonly summary: string;
+  readonly options: OptionTable;
+  readonly operand: Operand;
+  /** Commands under this one (`tbuild imagetools inspect`), each with its own options. */
+  readonly subcommands?: Readonly<Record<string, CommandSpec>>;
+  /** Left out of `tbuild --help` and completion: run by the launcher, not by hand. */
+  readonly hidden?: boolean;
+}
+
+/** IMAGES_OPTIONS are the options of `tbuild images`. */
+export const IMAGES_OPTIONS = {
+  filter: { type: 'string', short: 'f', multiple: true },
+  format: { type: 'string' },
+  'no-trunc': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  ...ROOT_OPTION,
+} as const;
+/** RMI_OPTIONS are the options of `tbuild rmi`. */
+export const RMI_OPTIONS = { force: { type: 'boolean', short: 'f' }, ...ROOT_OPTION } as const;
+/** DU_OPTIONS are the options of `tbuild du`, locally or against a builder. */
+export const DU_OPTIONS = { verbose: { type: 'boolean' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS } as const;
+/** PRUNE_OPTIONS are the options of `tbuild prune`, locally or against a builder. */
+export const PRUNE_OPTIONS = {
+  all: { type: 'boolean', short: 'a' },
+  filter: { type: 'string', multiple: true },
+  'keep-storage': { type: 'string' },
+  force: { type: 'boolean', short: 'f' },
+  ...ROOT_OPTION,
+  ...CONNECTION_OPTIONS,
+} as const;
+/** INFO_OPTIONS are the options of `tbuild info`. */
+export const INFO_OPTIONS = { ...ROOT_OPTION, ...CONNECTION_OPTIONS } as const;
+/** SERVE_OPTIONS are the options of `tbuild serve`. */
+export const SERVE_OPTIONS = {
+  addr: { type: 'string', multiple: true },
+  tlscacert: { type: 'string' },
+  tlscert: { type: 'string' },
+  tlskey: { type: 'string' },
+  token: { type: 'string' },
+  'token-file': { type: 'string' },
+  insecure: { type: 'boolean' },
+  root: GLOBAL_OPTIONS.root,
+  config: GLOBAL_OPTIONS.config,
+  'max-parallel-builds': { type: 'string' },
+  'oci-runtime': { type: 'string' },
+  'log-format': { type: 'string' },
+} as const;
+/** BINFMT_OPTIONS are the options of `tbuild binfmt`. */
+export const BINFMT_OPTIONS = { install: { type: 'string' }, uninstall: { type: 'string' } } as const;
+/** LOGIN_OPTIONS are the options of `tbuild login`. */
+export const LOGIN_OPTIONS = {
+  username: { type: 'string', short: 'u' },
+  password: { type: 'string', short: 'p' },
+  'password-stdin': { type: 'boolean' },
+  config: GLOBAL_OPTIONS.config,
+} as const;
+/** IMAGETOOLS_INSPECT_OPTIONS are the options of `tbuild imagetools inspect`. */
+export const IMAGETOOLS_INSPECT_OPTIONS = { raw: { type: 'boolean' }, format: { type: 'string' }, config: GLOBAL_OPTIONS.config, debug: { type: 'boolean', short: 'D' } } as const;
+/** IMAGETOOLS_CREATE_OPTIONS are the options of `tbuild imagetools create`. */
+export const IMAGETOOLS_CREATE_OPTIONS = {
+  tag: { type: 'string', short: 't', multiple: true },
+  file: { type: 'string', short: 'f', multiple: true },
+  append: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  annotation: { type: 'string', multiple: true },
+  'metadata-file': { type: 'string' },
+  progress: { type: 'string' },
+  config: GLOBAL_OPTIONS.config,
+  debug: { type: 'boolean', short: 'D' },
+} as const;
+/** DAEMON_OPTIONS are the options of the resident builder, `tbuild daemon`. */
+export const DAEMON_OPTIONS = { socket: { type: 'string' }, idle: { type: 'string' } } as const;
+
+const NONE = {} as const;
+
+/** COMMANDS is every tbuild command: main dispatches on it, `tbuild --help` and shell completion are made from it. */
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  build: { summary: 'Build an image from a Dockerfile', options: BUILD_OPTIONS, operand: 'path' },
+  images: { summary: 'List images in the local image store', options: IMAGES_OPTIONS, operand: 'image' },
+  rmi: { summary: 'Remove images from the local image store', options: RMI_OPTIONS, operand: 'image' },
+  du: { summary: 'Show the disk usage of the build cache', options: DU_OPTIONS, operand: 'none' },
+  prune: { summary: 'Remove build cache', options: PRUNE_OPTIONS, operand: 'none' },
+  debug: {
+    summary: 'Print the parsed syntax tree of a Dockerfile (debug ast FILE)',
+    options: NONE,
+    operand: 'none',
+    subcommands: { ast: { summary: 'Print the parsed syntax tree of a Dockerfile', options: NONE, operand: 'file' } },
+  },
+  serve: { summary: "Run a remote builder (gRPC) for 'build --builder'", options: SERVE_OPTIONS, operand: 'none' },
+  info: { summary: 'Show information about tbuild or a remote builder', options: INFO_OPTIONS, operand: 'none' },
+  binfmt: { summary: 'Register QEMU emulators for building other architectures', options: BINFMT_OPTIONS, operand: 'none' },
+  imagetools: {
+    summary: 'Inspect images in a registry and make multi-platform indexes of them',
+    options: NONE,
+    operand: 'none',
+    subcommands: {
+      create: { summary: 'Create a new image (an index) based on source images', options: IMAGETOOLS_CREATE_OPTIONS, operand: 'image' },
+      inspect: { summary: 'Show details of an image in the registry', options: IMAGETOOLS_INSPECT_OPTIONS, operand: 'image' },
+    },
+  },
+  login: { summary: 'Log in to a registry', options: LOGIN_OPTIONS, operand: 'registry' },
+  logout: { summary: 'Log out from a registry', options: NONE, operand: 'registry' },
+  completion: {
+    summary: 'Print a shell completion script (bash, zsh or fish)',
+    options: NONE,
+    operand: 'none',
+    subcommands: {
+      bash: { summary: 'Completion for bash', options: NONE, operand: 'none' },
+      zsh: { summary: 'Completion for zsh', options: NONE, operand: 'none' },
+      fish: { summary: 'Completion for fish', options: NONE, operand: 'none' },
+    },
+  },
+  daemon: {
+    summary: 'Run the resident builder the launcher forwards builds to',
+    options: DAEMON_OPTIONS,
+    operand: 'none',
+    hidden: true,
+    subcommands: { stop: { summary: 'Stop the resident builder', options: DAEMON_OPTIONS, operand: 'none' } },
+  },
+};
+
+/** commandSpec is the table entry of a command, or undefined for a command tbuild does not have. */
+export function commandSpec(name: string): CommandSpec | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
+/** renderMainHelp is `tbuild --help`, listing the commands of the table and the global options. */
+export function renderMainHelp(): string {
+  const commands = Object.entries(COMMANDS).filter(([, c]) => c.hidden !== true);
+  const width = Math.max(...commands.map(([n]) => n.length)) + 2;
+  return `Usage: tbuild [GLOBAL OPTIONS] COMMAND [OPTIONS]
+
+A container image builder: Dockerfile in, OCI image out.
+
+Commands:
+${commands.map(([n, c]) => `  ${n.padEnd(width)}${c.summary}`).join('\n')}
+
+Global options (before or after the command; a command that does not use one refuses it):
+  --root DIR         State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
+  --config FILE      Settings file (default: /etc/tbuild/tbuild.toml as root)
+  --builder ADDR     Remote builder: unix:///PATH or tcp://HOST:PORT (default: $TBUILD_HOST)
+  --tlscacert FILE   CA certificate that signed the builder's certificate
+  --tlscert FILE     Client certificate for the builder (mutual TLS)
+  --tlskey FILE      Client key for the builder
+  --token TOKEN      Bearer token for the builder (default: $TBUILD_TOKEN)
+  --debug            Print stack traces with errors
+  --version          Print the version
+  --help             Print this help
+
+Run 'tbuild COMMAND --help' for more information on a command.
+`;
+}
