@@ -142,6 +142,16 @@ export class FileOpError extends TbuildError {
   readonly code = 'FILE_OP' as const;
 }
 
+/**
+ * SymlinkLoopError is a path whose symlinks lead on more than the limit (a loop, as `a -> b -> a`): BuildKit stops at
+ * 255 links with "too many symlinks"; tbuild stops at 40, as the kernel's ELOOP does.
+ */
+export class SymlinkLoopError extends FileOpError {
+  constructor(path: string) {
+    super(`too many symlinks: ${path}`, { hint: 'a symlink on this path leads back to itself (a loop) or through more than 40 links' });
+  }
+}
+
 /** RegistryError is a failure talking to an OCI registry. */
 export class RegistryError extends TbuildError {
   readonly code: 'REGISTRY' | 'REGISTRY_AUTH' | 'REGISTRY_NOT_FOUND' | 'REFERENCE_INVALID';

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
-import { errnoCode } from '../base/errors.js';
+import { errnoCode, SymlinkLoopError } from '../base/errors.js';
 import type { FsEntry, FsView } from './fs-view.js';
 
 const MAX_SYMLINKS = 40;
@@ -65,7 +65,8 @@ class DirectoryView implements FsView {
       const candidate = [...resolved, name];
       entry = this.#entry(candidate);
       if (entry === undefined) return { path: `/${[...candidate, ...pending].join('/')}`, entry: undefined };
-      if (entry.stats.isSymbolicLink() && (pending.length > 0 || followLast) && ++links <= MAX_SYMLINKS) {
+      if (entry.stats.isSymbolicLink() && (pending.length > 0 || followLast)) {
+        if (++links > MAX_SYMLINKS) throw new SymlinkLoopError(`/${path.replace(/^\/+/, '')}`);
         const target = readlinkSync(entry.hostPath);
         pending = [...target.split('/').filter((p) => p.length > 0), ...pending];
         if (target.startsWith('/')) resolved = [];

@@ -1,6 +1,7 @@
 import { readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
+import { SymlinkLoopError } from '../base/errors.js';
 import { listLayered, lookupChild, lookupLayered, rootEntry, type LayeredEntry } from '../native/index.js';
 import type { Snapshotter } from './snapshotter.js';
 
@@ -71,7 +72,7 @@ class LayeredView implements FsView {
       const child = entry?.stats.isDirectory() === true ? await lookupChild(entry.merged, name) : undefined;
       if (child === undefined) return { path: `/${[...candidate, ...pending].join('/')}`, entry: undefined };
       if (child.stats.isSymbolicLink() && (pending.length > 0 || followLast)) {
-        if (++links > MAX_SYMLINKS) return { path: `/${[...candidate, ...pending].join('/')}`, entry: undefined };
+        if (++links > MAX_SYMLINKS) throw new SymlinkLoopError(`/${path.replace(/^\/+/, '')}`);
         const target = await readlink(child.hostPath);
         pending = [...target.split('/').filter((p) => p.length > 0), ...pending];
         if (target.startsWith('/')) resolved = [];

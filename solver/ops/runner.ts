@@ -1,5 +1,5 @@
 import type { Digest } from '../../base/digest.js';
-import { assertNever, InternalError, SolveError } from '../../base/errors.js';
+import { assertNever, InternalError, SolveError, SymlinkLoopError } from '../../base/errors.js';
 import type { JobContext, OpRunner, SourcePin } from '../index.js';
 import type { LocalSource, Vertex } from '../graph/index.js';
 import { computeContextChecksum } from './context-checksum.js';
@@ -44,7 +44,7 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
 }
 
 /**
- * asCacheKeyFailure words a COPY source its input does not hold as BuildKit does, whichever step finds it here (the
+ * asCacheKeyFailure words a COPY source its input does not hold (or reaches through a symlink loop) as BuildKit does, whichever step finds it here (the
  * context checksum, or the copy itself for another step's files): BuildKit finds it computing the copy's
  * content-based cache key (solver/edge.go), and buildx prints that under `failed to solve:`.
  */
@@ -52,7 +52,7 @@ async function asCacheKeyFailure<T>(vertex: Vertex, work: Promise<T>): Promise<T
   try {
     return await work;
   } catch (err) {
-    if (!(err instanceof SourceNotFoundError)) throw err;
+    if (!(err instanceof SourceNotFoundError) && !(err instanceof SymlinkLoopError)) throw err;
     throw new SolveError(`failed to solve: failed to compute cache key: ${err.message}`, {
       vertexName: vertex.metadata.name,
       vertexDigest: vertex.digest,
