@@ -116,6 +116,11 @@ async function applyEntry(dir: string, entry: TarEntry, dirTimes: DirTime[]): Pr
     return;
   }
   if (marker?.kind === 'whiteout' && rel !== '') {
+    if (marker.name === '' || marker.name === '.' || marker.name === '..') {
+      throw new SnapshotError(
+        `Cannot apply layer: whiteout entry "${header.name}" names "${marker.name}", which is not a file in its folder; the layer is malformed`,
+      );
+    }
     const target = await resolveInside(dir, posix.join(posix.dirname(rel), marker.name), true);
     await rm(target, { recursive: true, force: true });
     makeWhiteout(target);

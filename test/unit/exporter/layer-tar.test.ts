@@ -189,6 +189,21 @@ describe('applyLayer path safety', () => {
     await applyLayer(Readable.from([tarOf([{ name: '/abs/file', type: 'file', body: 'ok' }])]), dst, { signal });
     expect(await readFile(join(dst, 'abs', 'file'), 'utf8')).toBe('ok');
   });
+
+  it.each([
+    ['a/.wh...', '..'],
+    ['a/.wh..', '.'],
+    ['a/.wh.', ''],
+    ['.wh...', '..'],
+  ])('refuses the whiteout %s, naming the entry and why', async (name, named) => {
+    const dst = join(root, 'dst');
+    await mkdir(join(dst, 'a', 'keep'), { recursive: true });
+    const tar = tarOf([{ name, type: 'file' }]);
+    await expect(applyLayer(Readable.from([tar]), dst, { signal })).rejects.toThrow(
+      `Cannot apply layer: whiteout entry "${name}" names "${named}", which is not a file in its folder`,
+    );
+    expect(await readdir(join(dst, 'a'))).toEqual(['keep']);
+  });
 });
 
 /** bytes returns `size` deterministic, incompressible-looking bytes. */
