@@ -3,6 +3,7 @@ import { buffer } from 'node:stream/consumers';
 import type { BuildEnvironment, BuildRequest, ContextSource, DockerfileSource, OutputSpec } from '../controller/index.js';
 import type { BuildCommand } from './build-command.js';
 import { definedEnv, dockerConfigDir, type CommandIO } from './command-io.js';
+import { gitInfo } from './git-info.js';
 import { checkSecretFiles } from './session-flags.js';
 
 /**
@@ -14,10 +15,31 @@ export async function openBuildRequest(cmd: BuildCommand, io: CommandIO): Promis
   await checkSecretFiles(cmd.request.secrets ?? []);
   return {
     ...cmd.request,
+    ...(await gitAttributes(cmd, io)),
     dockerfile: await dockerfileOf(cmd, io.stdin),
     context: contextOf(cmd, io.stdin),
     outputs: cmd.request.outputs.map((o) => toStdout(o, io.stdout)),
     environment: environmentOf(io),
+  };
+}
+
+/**
+ * gitAttributes reads the git checkout of a context folder as buildx does: its commit information for the
+ * provenance, and with BUILDX_GIT_LABELS its labels (over --label, as buildx sets them last).
+ */
+async function gitAttributes(cmd: BuildCommand, io: CommandIO): Promise<Pick<BuildRequest, 'vcs' | 'labels'>> {
+  if (cmd.context.kind !== 'folder') return {};
+  const namedDirs = (cmd.request.buildContexts ?? []).flatMap((c) => (c.type === 'local' ? [{ name: c.name, dir: c.path }] : []));
+  const info = await gitInfo({
+    contextDir: cmd.context.dir,
+    dockerfile: cmd.dockerfile.kind === 'path' ? cmd.dockerfile.path : undefined,
+    namedDirs,
+    env: io.env,
+  });
+  if (info.warning !== undefined) io.stderr.write(`WARNING: current commit information was not captured by the build: ${info.warning}\n`);
+  return {
+    ...(Object.keys(info.vcs).length === 0 ? {} : { vcs: info.vcs }),
+    ...(Object.keys(info.labels).length === 0 ? {} : { labels: { ...cmd.request.labels, ...info.labels } }),
   };
 }
 

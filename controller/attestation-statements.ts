@@ -82,6 +82,7 @@ export async function statementOf(spec: AttestationSpec, target: StatementTarget
         ...(spec.builderId === undefined ? {} : { builderId: spec.builderId }),
         ...(spec.reproducible === undefined ? {} : { reproducible: spec.reproducible }),
         finishedOn: new Date(),
+        dockerfileVersion: await builderVersion(),
         ...(spec.mode === 'max' && target.kind === 'image' ? { layers: stepLayers(target.image, deps) } : {}),
       });
       return spec.version === 'v1' ? makeStatement(SLSA_PROVENANCE_V1, provenanceV1(predicate), subjects) : makeStatement(SLSA_PROVENANCE_V02, predicate, subjects);

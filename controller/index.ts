@@ -12,6 +12,7 @@ export { readContextIgnore, readDockerfile, readDockerfileSource } from './conte
 export { localSecretProvider } from './resolve-inputs.js';
 export { openContext, type ContextFetch, type OpenedContext } from './context-source.js';
 export { buildArgsOf } from './compile.js';
+export { redactCredentials } from '../exporter/index.js';
 export type { SecretProvider, SshAgentOwner, SshAgentProvider, SshAgentSocket } from '../solver/ops/index.js';
 export { listenAgentSocket, type AgentListener } from '../solver/ops/index.js';
 export { dumpAst, parseDockerfile, readIgnoreFile } from '../frontend/index.js';

@@ -135,6 +135,7 @@ export function captureProvenance(input: CaptureInput): ProvenanceCapture {
     http,
     dockerfile: { name: entryPoint, data: input.dockerfile },
     builderPlatform: hostPlatform(),
+    vcs: request.vcs ?? {},
     invocationId: invocationId(),
     startedOn: input.startedOn,
   };

@@ -193,6 +193,12 @@ export interface BuildRequest {
   readonly print?: PrintKind;
   /** `--label`: labels set on the image, over the Dockerfile's own. */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * The git checkout the context folder is in, as buildx reports it to BuildKit (`vcs:` attributes without the
+   * prefix): `source` (its remote URL), `revision` (its commit) and `localdir:NAME` (where a local source is in it).
+   * The provenance records them.
+   */
+  readonly vcs?: Readonly<Record<string, string>>;
   /** `--add-host`: /etc/hosts lines of every RUN. */
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
   /** `--shm-size`: /dev/shm size of every RUN, in bytes. */

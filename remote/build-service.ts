@@ -132,6 +132,7 @@ function requestFor(start: BuildStartMsg, receive: Extract<ContextSource, { kind
     noCache: start.noCache,
     noCacheFilter: start.noCacheFilter,
     ...(Object.keys(start.labels).length === 0 ? {} : { labels: start.labels }),
+    ...(Object.keys(start.vcs).length === 0 ? {} : { vcs: start.vcs }),
     ...runSettingsRequest(start.run),
     ...attestationsRequest(start.attestations),
     ...sessionOptions(start),

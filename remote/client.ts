@@ -121,6 +121,7 @@ export async function remoteBuild(
         noCache: request.noCache ?? false,
         noCacheFilter: request.noCacheFilter ?? [],
         labels: { ...request.labels },
+        vcs: { ...request.vcs },
         run: runSettingsMsg(request),
         attestations: attestationsMsg(request),
         contextSource: contextSourceMsg(context.origin),

@@ -91,6 +91,8 @@ export interface BuildStartMsg {
   readonly sshIds: readonly string[];
   /** `--label` values set on the image config. */
   readonly labels: Readonly<Record<string, string>>;
+  /** The git checkout of the client's context folder (source, revision, localdir:NAME), for the provenance. */
+  readonly vcs: Readonly<Record<string, string>>;
   readonly run: RunSettingsMsg;
   /** Decimal seconds since 1970, or empty: when the context fetched from a URL was last changed. */
   readonly contextSourceDate: string;
@@ -271,6 +273,7 @@ function startOf(f: Fields): BuildStartMsg {
     secretIds: f.strings('secretIds'),
     sshIds: f.strings('sshIds'),
     labels: Object.fromEntries(f.strMap('labels')),
+    vcs: Object.fromEntries(f.strMap('vcs')),
     run: runSettingsFromWire(f.sub('run')),
     contextSourceDate: f.str('contextSourceDate'),
     urlContexts: f.list('urlContexts').map((v) => {

@@ -31,7 +31,11 @@ export function provenanceV1(p: ProvenancePredicate): ProvenancePredicateV1 {
         configSource: { ...(uri === undefined ? {} : { uri }), ...(digest === undefined ? {} : { digest }), ...(entryPoint === undefined ? {} : { path: entryPoint }) },
         request: p.invocation.parameters,
       },
-      internalParameters: { ...(p.buildConfig === undefined ? {} : { buildConfig: p.buildConfig }), builderPlatform: p.invocation.environment.platform },
+      internalParameters: {
+        ...(p.buildConfig === undefined ? {} : { buildConfig: p.buildConfig }),
+        builderPlatform: p.invocation.environment.platform,
+        ...(p.invocation.environment.dockerfileVersion === undefined ? {} : { dockerfileVersion: p.invocation.environment.dockerfileVersion }),
+      },
       ...(p.materials === undefined ? {} : { resolvedDependencies: p.materials }),
     },
     runDetails: {

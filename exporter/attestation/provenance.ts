@@ -44,6 +44,11 @@ export interface ProvenanceCapture {
   readonly steps: readonly ProvenanceStep[];
   readonly dockerfile: { readonly name: string; readonly data: Uint8Array };
   readonly builderPlatform: Platform;
+  /**
+   * The version control checkout the context came from, as buildx reports it (`source`: its remote URL, `revision`:
+   * its commit, `localdir:NAME`: where a local source is in the checkout); empty when it is none.
+   */
+  readonly vcs: Readonly<Record<string, string>>;
   readonly invocationId: string;
   readonly startedOn: Date;
 }
@@ -56,6 +61,8 @@ export interface ProvenanceOptions {
   readonly finishedOn: Date;
   /** Layer chains of step results in the image (mode=max), by vertex digest, bottom first. */
   readonly layers?: ReadonlyMap<string, readonly Descriptor[]>;
+  /** The version of the Dockerfile frontend (tbuild's own), as BuildKit records its frontend's. */
+  readonly dockerfileVersion?: string;
 }
 
 /** ProvenancePredicate is a SLSA v0.2 provenance predicate, its members in the order BuildKit writes them. */
@@ -66,7 +73,7 @@ export interface ProvenancePredicate {
   readonly invocation: {
     readonly configSource: ProvenanceCapture['configSource'];
     readonly parameters: Readonly<Record<string, unknown>>;
-    readonly environment: { readonly platform: string };
+    readonly environment: { readonly platform: string; readonly dockerfileVersion?: string };
   };
   readonly buildConfig?: { readonly llbDefinition: readonly unknown[]; readonly digestMapping: Readonly<Record<string, string>> };
   readonly metadata: ProvenanceMetadata;
@@ -155,7 +162,9 @@ export function provenancePredicate(c: ProvenanceCapture, o: ProvenanceOptions):
   const completeMaterials = c.locals.length === 0;
   const steps = max ? buildSteps(c.steps) : undefined;
   const materials = materialsOf(c);
+  const vcs = Object.entries(c.vcs).filter(([, v]) => v !== '').map(([k, v]): [string, string] => [k, k === 'source' ? redactCredentials(v) : v]);
   const buildkitMetadata: Record<string, unknown> = {
+    ...(vcs.length === 0 ? {} : { vcs: sortedRecord(Object.fromEntries(vcs)) }),
     ...(steps === undefined || c.steps.length === 0 ? {} : { source: sourceOf(c, steps.ids) }),
     ...(steps === undefined ? {} : layersOf(o.layers, steps.ids)),
   };
@@ -163,7 +172,11 @@ export function provenancePredicate(c: ProvenanceCapture, o: ProvenanceOptions):
     builder: { id: o.builderId ?? '' },
     buildType: BUILD_TYPE,
     ...(materials.length === 0 ? {} : { materials }),
-    invocation: { configSource: configSourceOf(c), parameters, environment: { platform: formatPlatform(c.builderPlatform) } },
+    invocation: {
+      configSource: configSourceOf(c),
+      parameters,
+      environment: { platform: formatPlatform(c.builderPlatform), ...(o.dockerfileVersion === undefined ? {} : { dockerfileVersion: o.dockerfileVersion }) },
+    },
     ...(steps === undefined || c.steps.length === 0 ? {} : { buildConfig: { llbDefinition: steps.list, digestMapping: steps.mapping } }),
     metadata: {
       buildInvocationID: c.invocationId,

@@ -26,6 +26,7 @@ const CAPTURE: ProvenanceCapture = {
   steps: [SOURCE, RUN],
   dockerfile: { name: 'Dockerfile', data: Buffer.from('FROM busybox\n\nRUN echo ok \\\n  > /foo\n') },
   builderPlatform: AMD64,
+  vcs: {},
   invocationId: 'inv123',
   startedOn: new Date('2024-05-01T10:00:00.120Z'),
 };
@@ -100,6 +101,19 @@ describe('provenancePredicate', () => {
         'step1:0': [[{ mediaType: layer.mediaType, digest: layer.digest, size: 10 }, runLayer]],
       },
     });
+  });
+
+  it('records the git checkout of the context (credentials masked) and the Dockerfile frontend version, in both forms', () => {
+    const vcs = { source: 'https://user:pass@example.com/repo.git', revision: 'abc123', 'localdir:context': '.', 'localdir:dockerfile': 'sub' };
+    const p = provenancePredicate({ ...CAPTURE, vcs }, { mode: 'min', finishedOn: FINISHED, dockerfileVersion: '1.2.3' });
+    const recorded = { 'localdir:context': '.', 'localdir:dockerfile': 'sub', revision: 'abc123', source: 'https://xxxxx:xxxxx@example.com/repo.git' };
+    expect(p.metadata['https://mobyproject.org/buildkit@v1#metadata']).toEqual({ vcs: recorded });
+    expect(p.invocation.environment).toEqual({ platform: 'linux/amd64', dockerfileVersion: '1.2.3' });
+    const v1 = provenanceV1(p);
+    expect(v1.buildDefinition.internalParameters).toEqual({ builderPlatform: 'linux/amd64', dockerfileVersion: '1.2.3' });
+    expect(v1.runDetails.metadata['buildkit_metadata']).toEqual({ vcs: recorded });
+    // A build outside a checkout records none.
+    expect(provenancePredicate(CAPTURE, { mode: 'min', finishedOn: FINISHED }).metadata['https://mobyproject.org/buildkit@v1#metadata']).toEqual({});
   });
 
   it('is hermetic only with tracked materials and no network access', () => {

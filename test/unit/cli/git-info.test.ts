@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gitInfo } from '../../../cli/git-info.js';
+import { makeTempDir, type TempDir } from '../../helpers/cli.js';
+
+describe('gitInfo (the checkout a context folder is in, as buildx reads it)', () => {
+  let tmp: TempDir;
+  let repo: string;
+  let commit: string;
+  const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+
+  beforeEach(async () => {
+    tmp = await makeTempDir();
+    repo = join(tmp.path, 'repo');
+    await mkdir(join(repo, 'app', 'docker'), { recursive: true });
+    await writeFile(join(repo, 'app', 'docker', 'Dockerfile'), 'FROM scratch\n');
+    git('init', '-q');
+    git('remote', 'add', 'origin', 'https://user:secret@example.com/team/app.git');
+    git('add', '-A');
+    git('-c', 'user.email=t@e', '-c', 'user.name=t', 'commit', '-q', '-m', 'initial');
+    commit = git('rev-parse', 'HEAD');
+  });
+  afterEach(async () => {
+    await tmp[Symbol.asyncDispose]();
+  });
+
+  it('names the commit, the remote with credentials masked, and where each local source is in the checkout', async () => {
+    const info = await gitInfo({ contextDir: join(repo, 'app'), dockerfile: join(repo, 'app', 'docker', 'Dockerfile'), namedDirs: [{ name: 'assets', dir: repo }], env: {} });
+    expect(info).toEqual({
+      vcs: { revision: commit, source: 'https://xxxxx:xxxxx@example.com/team/app.git', 'localdir:context': 'app', 'localdir:dockerfile': 'app/docker', 'localdir:assets': '.' },
+      labels: {},
+    });
+  });
+
+  it('adds the OCI labels with BUILDX_GIT_LABELS, marks a changed checkout dirty when asked, and is off with BUILDX_GIT_INFO=0', async () => {
+    await writeFile(join(repo, 'app', 'new.txt'), 'x');
+    const env = { BUILDX_GIT_LABELS: '1', BUILDX_GIT_CHECK_DIRTY: 'true', BUILDX_GIT_INFO: 'false' };
+    const info = await gitInfo({ contextDir: join(repo, 'app'), dockerfile: undefined, namedDirs: [], env });
+    expect(info).toEqual({
+      vcs: {},
+      labels: {
+        'org.opencontainers.image.revision': `${commit}-dirty`,
+        'org.opencontainers.image.source': 'https://xxxxx:xxxxx@example.com/team/app.git',
+        'com.docker.image.source.entrypoint': 'app/Dockerfile',
+      },
+    });
+    expect(await gitInfo({ contextDir: repo, dockerfile: undefined, namedDirs: [], env: { BUILDX_GIT_INFO: '0' } })).toEqual({ vcs: {}, labels: {} });
+  });
+
+  it('gives nothing outside a checkout, and a warning for a .git folder git cannot read', async () => {
+    const plain = join(tmp.path, 'plain');
+    await mkdir(plain);
+    expect(await gitInfo({ contextDir: plain, dockerfile: undefined, namedDirs: [], env: {} })).toEqual({ vcs: {}, labels: {} });
+    await mkdir(join(plain, '.git'));
+    const broken = await gitInfo({ contextDir: plain, dockerfile: undefined, namedDirs: [], env: {} });
+    expect(broken.vcs).toEqual({});
+    expect(broken.warning).toMatch(/failed to read current commit information/);
+  });
+});
