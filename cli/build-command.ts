@@ -166,7 +166,8 @@ export const BUILD_OPTIONS = {
   ...CONNECTION_OPTIONS,
 } as const;
 
-const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
+/** PROGRESS_MODES are the --progress values. */
+export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
 
 /** parseBuildCommand reads the arguments after `tbuild build`; relative paths start from `place.cwd`. */
 export function parseBuildCommand(args: readonly string[], place: CommandPlace): BuildCommand {

@@ -25,6 +25,16 @@ export const IMAGES_OPTIONS = {
 } as const;
 /** RMI_OPTIONS are the options of `tbuild rmi`. */
 export const RMI_OPTIONS = { force: { type: 'boolean', short: 'f' }, ...ROOT_OPTION } as const;
+/** TAG_OPTIONS are the options of `tbuild tag`. */
+export const TAG_OPTIONS = { ...ROOT_OPTION } as const;
+/** PUSH_OPTIONS are the options of `tbuild push`. */
+export const PUSH_OPTIONS = { config: GLOBAL_OPTIONS.config, progress: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, ...ROOT_OPTION } as const;
+/** SAVE_OPTIONS are the options of `tbuild save`. */
+export const SAVE_OPTIONS = { output: { type: 'string', short: 'o' }, ...ROOT_OPTION } as const;
+/** LOAD_OPTIONS are the options of `tbuild load`. */
+export const LOAD_OPTIONS = { input: { type: 'string', short: 'i' }, quiet: { type: 'boolean', short: 'q' }, ...ROOT_OPTION } as const;
+/** INSPECT_OPTIONS are the options of `tbuild inspect`. */
+export const INSPECT_OPTIONS = { format: { type: 'string', short: 'f' }, ...ROOT_OPTION } as const;
 /** DU_OPTIONS are the options of `tbuild du`, locally or against a builder. */
 export const DU_OPTIONS = { verbose: { type: 'boolean' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS } as const;
 /** PRUNE_OPTIONS are the options of `tbuild prune`, locally or against a builder. */
@@ -86,6 +96,11 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   build: { summary: 'Build an image from a Dockerfile', options: BUILD_OPTIONS, operand: 'path' },
   images: { summary: 'List images in the local image store', options: IMAGES_OPTIONS, operand: 'image' },
   rmi: { summary: 'Remove images from the local image store', options: RMI_OPTIONS, operand: 'image' },
+  tag: { summary: 'Give an image of the local image store another name', options: TAG_OPTIONS, operand: 'image' },
+  push: { summary: 'Push an image of the local image store to its registry', options: PUSH_OPTIONS, operand: 'image' },
+  save: { summary: 'Write images of the local image store to an archive docker load reads', options: SAVE_OPTIONS, operand: 'image' },
+  load: { summary: 'Read images from a docker or OCI archive into the local image store', options: LOAD_OPTIONS, operand: 'none' },
+  inspect: { summary: 'Show images of the local image store as JSON', options: INSPECT_OPTIONS, operand: 'image' },
   du: { summary: 'Show the disk usage of the build cache', options: DU_OPTIONS, operand: 'none' },
   prune: { summary: 'Remove build cache', options: PRUNE_OPTIONS, operand: 'none' },
   debug: {

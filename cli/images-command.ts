@@ -135,7 +135,8 @@ function imageRow(image: ImageSummary, noTrunc: boolean, now: number): TableRow 
     Size: size,
     Tag: tag,
     UniqueSize: 'N/A',
-    VirtualSize: size,
+    // Docker prints this one with a digit more.
+    VirtualSize: humanSize(image.size, 4),
   };
 }
 
@@ -150,7 +151,7 @@ export function renderImages(images: readonly ImageSummary[], o: { quiet?: boole
 }
 
 /** humanSize renders a size as Docker's units.HumanSizeWithPrecision(size, 3) does: 4.86MB, 12.3kB, 100B. */
-export function humanSize(n: number): string {
+export function humanSize(n: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let v = n;
   let u = 0;
@@ -158,7 +159,7 @@ export function humanSize(n: number): string {
     v /= 1000;
     u++;
   }
-  return `${Number.parseFloat(v.toPrecision(3))}${units[u] ?? ''}`;
+  return `${Number.parseFloat(v.toPrecision(precision))}${units[u] ?? ''}`;
 }
 
 /** goDate prints a time as Go's time.Time.String does in UTC (`2024-01-02 03:04:05 +0000 UTC`). */

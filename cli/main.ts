@@ -50,6 +50,12 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
         return await images(rest, io);
       case 'rmi':
         return await removeImages(rest, io);
+      case 'tag':
+      case 'push':
+      case 'save':
+      case 'load':
+      case 'inspect':
+        return await (await import('./store-commands.js')).storeCommand(command, rest, io, (root) => openController(root, io));
       case 'du':
         return await diskUsage(rest, io);
       case 'prune':

@@ -17,6 +17,7 @@ import { createExecutor, type OciRuntime } from './executor-choice.js';
 import { gcPolicyFor } from './gc-settings.js';
 import { listImages, removeImages, type ImageSummary, type RemovedImage } from './image-store.js';
 import type { BuildRequest, BuildResult } from './request.js';
+import { createLocalImages, type LocalImages } from './local-images.js';
 import { openStore } from './store.js';
 
 /** ControllerOptions configure a controller: one state folder and how its builds run. */
@@ -61,6 +62,8 @@ export interface Controller extends AsyncDisposable {
   removeImages(args: readonly string[], options: { readonly force: boolean }): Promise<RemovedImage[]>;
   /** info describes the controller and its builds now. */
   info(): ControllerInfo;
+  /** localImages names, pushes, saves, loads and inspects the images of the local image store. */
+  readonly localImages: LocalImages;
   /** history lists the controller's builds and cancels one. */
   readonly history: BuildHistory;
   /** close waits for running builds to end and closes the store. */
@@ -157,6 +160,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     prune: (o) => pruneCache(store, o),
     images: () => listImages(store),
     removeImages: (args, o) => removeImages(store, args, o),
+    localImages: createLocalImages(store, options.settingsFile),
     info: () => ({ root: store.root, platform: hostPlatform(), maxParallelBuilds, running: queue.pending, queued: queue.size }),
     history,
     close,

@@ -4,6 +4,8 @@ export type { BuildIO } from './build.js';
 export type { BuildHistory, BuildRecord, BuildState } from './build-history.js';
 export type { OciRuntime } from './executor-choice.js';
 export type { ImageSummary, RemovedImage } from './image-store.js';
+export type { InspectedImage, LocalImages, PushRequest } from './local-images.js';
+export type { LoadedImage } from './image-load.js';
 export type { PruneOptions, PruneReport, UsageRecord, UsageRecordType } from '../cache/index.js';
 export { PRINT_KINDS } from './request.js';
 export type { BuildEnvironment, BuildRequest, BuildResult, ContextSource, DockerfileBytes, DockerfileSource, OutputDest, ReceivedContext, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec, AttestationSpec, ContextOrigin } from './request.js';

@@ -9,7 +9,7 @@ export {
   ANNOTATION_REF_NAME,
   type ArchiveOptions,
 } from './oci-archive.js';
-export { writeDockerArchive, type DockerManifestEntry } from './docker-archive.js';
+export { writeDockerArchive, writeSavedArchive, type DockerManifestEntry, type SavedImage } from './docker-archive.js';
 export { writeLocalDir } from './local-dir.js';
 export { storePlatformIndex, writeOciIndexArchive, writeRootfsTars, type PlatformIndex, type PlatformRootfs } from './image-index.js';
 export { writeRootfsTar, type RootfsOptions } from './rootfs-tar.js';
