@@ -61,6 +61,7 @@ export const SERVE_OPTIONS = {
   config: GLOBAL_OPTIONS.config,
   'max-parallel-builds': { type: 'string' },
   'oci-runtime': { type: 'string' },
+  'allow-insecure-entitlement': { type: 'string', multiple: true },
   'log-format': { type: 'string' },
 } as const;
 /** BINFMT_OPTIONS are the options of `tbuild binfmt`. */

@@ -22,6 +22,9 @@ Options:
       --config FILE               Settings file (registry mirrors, credentials) used by every build
       --max-parallel-builds N     Builds run at once; others wait in a queue (default: CPU count)
       --oci-runtime NAME          Run RUN steps with runc or crun instead of tbuild's sandbox
+      --allow-insecure-entitlement ENTITLEMENT
+                                  Let clients ask for network.host or security.insecure with --allow; repeatable
+                                  (default: none, so RUN --network=host and --security=insecure fail)
       --log-format text|json      Log records as text or one JSON object per line (default: text)
       --debug                     Print stack traces with errors
 `;
@@ -49,6 +52,10 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   if (format !== 'text' && format !== 'json') throw new UsageError(`Cannot use --log-format=${format}: expected text or json`);
   const runtime = v['oci-runtime'];
   if (runtime !== undefined && runtime !== 'runc' && runtime !== 'crun') throw new UsageError(`Cannot use --oci-runtime=${runtime}: expected runc or crun`);
+  const allowedEntitlements = (v['allow-insecure-entitlement'] ?? []).map((e) => {
+    if (e === 'network.host' || e === 'security.insecure') return e;
+    throw new UsageError(`Cannot use --allow-insecure-entitlement=${e}: expected network.host or security.insecure`);
+  });
   const parallel = v['max-parallel-builds'] === undefined ? availableParallelism() : Number(v['max-parallel-builds']);
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
   const { createLogger, parseAddress, startServer } = await import('../remote/index.js');
@@ -74,6 +81,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     contextsDir: join(root, 'remote-contexts'),
     logger,
     version: await version(),
+    allowedEntitlements,
   });
   const signal = await new Promise<string>((done) => {
     process.once('SIGINT', () => done('SIGINT'));

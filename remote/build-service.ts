@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import type { ProgressEvent, ProgressSink } from '../base/progress.js';
-import { PRINT_KINDS, type BuildRequest, type BuildResult, type ContextSource, type Controller, type ReceivedContext } from '../controller/index.js';
+import { PRINT_KINDS, type BuildRequest, type BuildResult, type ContextSource, type Controller, type Entitlement, type ReceivedContext } from '../controller/index.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
 import type { KeyedMutex } from './keyed-mutex.js';
@@ -27,6 +27,8 @@ export interface BuildServiceDeps {
   readonly contextsDir: string;
   readonly contexts: KeyedMutex;
   readonly logger: Logger;
+  /** Entitlements a client may ask for (`tbuild serve --allow-insecure-entitlement`); others fail the build. */
+  readonly allowedEntitlements: readonly Entitlement[];
 }
 
 type Call = ServerDuplexStream<ClientMessage, ServerMessage>;
@@ -48,6 +50,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       throw new InternalError('Cannot read a client message');
     });
     const { start } = await expectMessage(reader, 'start');
+    checkGrantable(start, deps.allowedEntitlements);
     const progress = progressSender(call);
     const secrets = new StreamSecretProvider(start.secretIds, send);
     await using sshAgents = new StreamSshAgentProvider(start.sshIds, send, deps.logger);
@@ -150,6 +153,21 @@ function resultMsg(result: BuildResult, synced: SyncedContext): Extract<ServerMe
     printed: result.printed ?? '',
     checkFailed: result.checkFailed ?? false,
   };
+}
+
+/**
+ * checkGrantable refuses a build that asks for an entitlement the server does not give, as buildkitd does: the
+ * client's --allow, and network.host for --network host (which buildx asks for itself).
+ */
+function checkGrantable(start: BuildStartMsg, allowed: readonly Entitlement[]): void {
+  const asked = new Set(start.allow);
+  if (start.network === 'host') asked.add('network.host');
+  for (const a of asked) {
+    if (allowed.some((e) => e === a)) continue;
+    throw new UsageError(`Cannot grant entitlement ${a}: granting entitlement ${a} is not allowed by build daemon configuration`, {
+      hint: `start tbuild serve with --allow-insecure-entitlement ${a}`,
+    });
+  }
 }
 
 /** sessionOptions forwards the request options that need nothing from the client's disk. */

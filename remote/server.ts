@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { Server, status as Status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { errnoCode, UsageError } from '../base/errors.js';
-import { buildablePlatforms, platformNames, type Controller } from '../controller/index.js';
+import { buildablePlatforms, platformNames, type Controller, type Entitlement } from '../controller/index.js';
 import type { BuilderAddress } from './address.js';
 import { pruneOptionsOf, usageRecordMsg, type PruneMsg } from './admin-messages.js';
 import { createTokenCheck, serverCredentials, type TlsFiles } from './auth.js';
@@ -27,6 +27,8 @@ export interface ServerOptions {
   readonly contextsDir: string;
   readonly logger: Logger;
   readonly version: string;
+  /** Entitlements clients may ask for with --allow (`--allow-insecure-entitlement`); none by default, as buildkitd. */
+  readonly allowedEntitlements?: readonly Entitlement[];
 }
 
 /** BuilderServer is a running `tbuild serve`. */
@@ -53,7 +55,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   const started = Date.now();
   const authorized = createTokenCheck(o.token);
   const bound: string[] = [];
-  const deps = { controller: o.controller, contextsDir: o.contextsDir, contexts: new KeyedMutex(), logger: o.logger };
+  const deps = { controller: o.controller, contextsDir: o.contextsDir, contexts: new KeyedMutex(), logger: o.logger, allowedEntitlements: o.allowedEntitlements ?? [] };
   const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
     if (!authorized(call.metadata)) {
       o.logger.warn('call refused: invalid token', { method: name, peer: call.getPeer() });
