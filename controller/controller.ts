@@ -10,7 +10,6 @@ import { collectGarbage } from './auto-gc.js';
 import { runPipeline, type BuildIO } from './build.js';
 import { BuildRecords, type BuildHistory } from './build-history.js';
 import { resolveInputs } from './resolve-inputs.js';
-import { runPlatformsBuild } from './platforms-build.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
 import { createExecSlots } from './exec-slots.js';
 import { createExecutor, type OciRuntime } from './executor-choice.js';
@@ -105,7 +104,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
       try {
         const services = { store, executor, shared, execSlots };
         const platforms = request.platforms ?? [];
-        return await (platforms.length > 1 ? runPlatformsBuild(request, inputs, platforms, services, io) : runPipeline(request, inputs, services, io));
+        if (platforms.length <= 1) return await runPipeline(request, inputs, services, io);
+        // A build of several platforms (image index assembly, per-platform exports) loads its code when one is asked for.
+        const { runPlatformsBuild } = await import('./platforms-build.js');
+        return await runPlatformsBuild(request, inputs, platforms, services, io);
       } finally {
         await inputs[Symbol.asyncDispose]();
       }

@@ -21,5 +21,6 @@ export { dumpAst, parseDockerfile, readIgnoreFile } from '../frontend/index.js';
 export { ContextFilter } from './context-filter.js';
 export { walkContext, type ContextEntry } from './context-walk.js';
 export { buildablePlatforms, installEmulators, platformList, platformNames, uninstallEmulators, type BinfmtChange, type RunnablePlatforms } from './emulation.js';
-export { inspectImage, type ImageInspection, type InspectImageRequest, type InspectedManifest } from './imagetools-inspect.js';
-export { createImageIndex, type CreatedIndex, type CreateIndexRequest } from './imagetools-create.js';
+export { createImageIndex, inspectImage } from './imagetools.js';
+export type { ImageInspection, InspectImageRequest, InspectedManifest } from './imagetools-inspect.js';
+export type { CreatedIndex, CreateIndexRequest } from './imagetools-create.js';

@@ -39,6 +39,8 @@ async function chunkNamed(name: string): Promise<string> {
 const LAZY: ReadonlyArray<readonly [string, RegExp]> = [
   ['undici (the registry client talks through it)', /^node_modules\/undici\//],
   ['the executor (sandbox, runtime spec, binfmt_misc)', /^executor\//],
+  ['imagetools (inspecting and assembling images in a registry)', /^controller\/imagetools-/],
+  ['the build of several platforms (image index assembly)', /^controller\/platforms-/],
 ];
 
 describe('what a direct build loads', () => {
