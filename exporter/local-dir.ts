@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, lutimes, mkdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { lsetxattr, mknod } from '../native/index.js';
@@ -59,10 +59,12 @@ async function createCopy(entry: TreeEntry, target: string, links: Map<string, s
   return true;
 }
 
+/**
+ * copyMetadata keeps the entry's mode (setuid, setgid and sticky bits too) and extended attributes. Its owner is not
+ * copied: as with BuildKit's local exporter, the files belong to whoever runs the build, never to the image's users.
+ */
 async function copyMetadata(entry: TreeEntry, target: string): Promise<void> {
   const { stat } = entry;
-  await lchown(target, stat.uid, stat.gid);
-  // chmod after chown: chown clears setuid/setgid bits.
   if (!stat.isSymbolicLink()) await chmod(target, stat.mode & 0o7777);
   for (const [name, value] of readXattrs(entry.source)) lsetxattr(target, name, value);
 }

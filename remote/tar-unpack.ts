@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { chmod, link, lchown, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { extract, type Header } from 'tar-stream';
@@ -32,7 +32,6 @@ export function createTarUnpacker(dest: string, options: { signal: AbortSignal }
   const ex = extract();
   const symlinks = new Set<string>();
   const dirs: { path: string; mtime: Date }[] = [];
-  const isRoot = process.getuid?.() === 0;
   // Take entries from the start: the extractor hands out entries only to a listener already attached.
   const entries = ex[Symbol.asyncIterator]();
   const unpack = async (): Promise<void> => {
@@ -51,8 +50,7 @@ export function createTarUnpacker(dest: string, options: { signal: AbortSignal }
       else if (rel !== '') await mkdir(dirname(target), { recursive: true });
       await writeEntry(h, entry, target, { dest, symlinks, rel });
       if (h.type === 'directory') dirs.push({ path: target, mtime: h.mtime });
-      else if (h.type === 'file' || h.type === 'contiguous-file') await applyMeta(h, target, isRoot);
-      else if (h.type === 'symlink' && isRoot) await lchown(target, h.uid ?? 0, h.gid ?? 0);
+      else if (h.type === 'file' || h.type === 'contiguous-file') await applyMeta(h, target);
     }
     // Directory times last: filling a directory changes its mtime.
     for (const d of dirs.reverse()) await utimes(d.path, d.mtime, d.mtime);
@@ -113,8 +111,8 @@ async function copyInto(entry: AsyncIterable<unknown>, target: string, mode: num
   }
 }
 
-async function applyMeta(h: Header, target: string, isRoot: boolean): Promise<void> {
-  if (isRoot) await lchown(target, h.uid ?? 0, h.gid ?? 0);
+/** applyMeta keeps the entry's mode and time; the file belongs to the user receiving it, as BuildKit's local exporter does. */
+async function applyMeta(h: Header, target: string): Promise<void> {
   await chmod(target, (h.mode ?? 0o644) & 0o7777);
   if (h.mtime !== undefined) await utimes(target, h.mtime, h.mtime);
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -42,6 +42,21 @@ export function run(cmd: string, args: readonly string[], options: { cwd?: strin
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/**
+ * ownedRootfsOutput gives the output flags that give a test the built files with the image's owners: a tar output, which keeps
+ * them (a local folder belongs to the user running the build, as BuildKit's does). unpackOwnedRootfs unpacks it.
+ */
+export function ownedRootfsOutput(dest: string): string[] {
+  return ['--output', `type=tar,dest=${dest}.tar`];
+}
+
+/** unpackOwnedRootfs unpacks what ownedRootfsOutput(dest) wrote into the folder dest, keeping owners and modes. */
+export async function unpackOwnedRootfs(dest: string): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  const r = await run('tar', ['--numeric-owner', '--same-owner', '-xpf', `${dest}.tar`, '-C', dest]);
+  if (r.code !== 0) throw new Error(`Cannot unpack ${dest}.tar: ${r.stderr}`);
 }
 
 /** TempDir is a temporary folder removed on dispose. */

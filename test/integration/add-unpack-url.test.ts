@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBuildEnvironment } from '../helpers/build-env.js';
-import { run, runTbuild } from '../helpers/cli.js';
+import { ownedRootfsOutput, run, runTbuild, unpackOwnedRootfs } from '../helpers/cli.js';
 
 /*
  * ADD --unpack=true URL downloads the file and extracts it when it is a tar archive, plain or compressed with gzip,
@@ -66,8 +66,9 @@ describe('ADD --unpack=true of a URL', () => {
     );
     await writeFile(join(ctx, 'Dockerfile'), lines.join('\n'));
     const out = join(env.tmp.path, 'out');
-    const r = await runTbuild(['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain', '--output', `type=local,dest=${out}`, ctx]);
+    const r = await runTbuild(['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain', ...ownedRootfsOutput(out), ctx]);
     expect(r.code, r.stderr).toBe(0);
+    await unpackOwnedRootfs(out);
     for (const name of Object.keys(ARCHIVES)) {
       // The destination is a directory holding what the archive holds, with its owners and modes.
       expect(await readdir(join(out, 'x', name))).toEqual(['pkg']);

@@ -2,7 +2,7 @@ import { chmod, lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBuildEnvironment } from '../helpers/build-env.js';
-import { run, runTbuild } from '../helpers/cli.js';
+import { ownedRootfsOutput, run, runTbuild, unpackOwnedRootfs } from '../helpers/cli.js';
 
 /*
  * Which directories COPY, ADD and WORKDIR create, and with which owner and mode, as BuildKit builds them.
@@ -163,8 +163,9 @@ describe('COPY and ADD leave the destination directory as BuildKit does', () => 
 
   it('changes only what it copies and creates, with --chown and --chmod applied to those', async () => {
     const out = join(env.tmp.path, 'out');
-    const r = await runTbuild(['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain', '--output', `type=local,dest=${out}`, ctx]);
+    const r = await runTbuild(['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain', ...ownedRootfsOutput(out), ctx]);
     expect(r.code, r.stderr).toBe(0);
+    await unpackOwnedRootfs(out);
     const got: Record<string, string> = {};
     for (const path of Object.keys(EXPECTED)) got[path] = await describeEntry(join(out, path)).catch((err: unknown) => String(err));
     expect(got).toEqual(EXPECTED);

@@ -5,7 +5,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, run, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
+import { makeTempDir, ownedRootfsOutput, run, runTbuild, unpackOwnedRootfs, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
 import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
 
 const PAYLOAD = 'downloaded over http\n';
@@ -108,8 +108,9 @@ describe('Dockerfile ADD and COPY, end to end', () => {
       ].join('\n'),
     );
     const out = join(tmp.path, 'archives-out');
-    const res = await runTbuild(['build', ...base(), '--output', `type=local,dest=${out}`, dir]);
+    const res = await runTbuild(['build', ...base(), ...ownedRootfsOutput(out), dir]);
     expect(res.code, res.stderr).toBe(0);
+    await unpackOwnedRootfs(out);
     for (const k of ['plain', 'gz', 'bz', 'xz', 'zst']) {
       expect(await readFile(join(out, 'x', k, 'inner.txt'), 'utf8')).toBe('inner\n');
       expect(await readFile(join(out, 'x', k, 'd/deep.txt'), 'utf8')).toBe('deep\n');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, run, runTbuild, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
+import { makeTempDir, ownedRootfsOutput, run, runTbuild, unpackOwnedRootfs, writeMirrorConfig, type TempDir } from '../helpers/cli.js';
 import { CONFORMANCE_ROOT } from '../conformance/conformance-root.js';
 import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
 
@@ -59,8 +59,9 @@ describe('Dockerfile instructions, end to end', () => {
   async function build(name: string, dir: string, extra: readonly string[] = []): Promise<{ rootfs: string; image: ImageConfig }> {
     const rootfs = join(tmp.path, `${name}-rootfs`);
     const archive = join(tmp.path, `${name}.tar`);
-    const res = await runTbuild(['build', ...base(), ...extra, '-t', `${name}:test`, '--output', `type=local,dest=${rootfs}`, '--output', `type=oci,dest=${archive}`, dir]);
+    const res = await runTbuild(['build', ...base(), ...extra, '-t', `${name}:test`, ...ownedRootfsOutput(rootfs), '--output', `type=oci,dest=${archive}`, dir]);
     expect(res.code, res.stderr).toBe(0);
+    await unpackOwnedRootfs(rootfs);
     const inspect = await run('skopeo', ['inspect', '--raw', '--config', `oci-archive:${archive}`]);
     expect(inspect.code, inspect.stderr).toBe(0);
     return { rootfs, image: JSON.parse(inspect.stdout) as ImageConfig };
