@@ -5,7 +5,7 @@ import { goIndex } from '../base/go-oci.js';
 import { formatPlatform, MEDIA_TYPES } from '../base/oci.js';
 import { normalizePlatform } from '../base/platform.js';
 import { INDEX_MEDIA_TYPES } from './imagetools-registry.js';
-import { describeSource, formatFullPlatform, type IndexAnnotation, type IndexEntry, type IndexSource } from './imagetools-sources.js';
+import { type IndexAnnotation, type IndexEntry, type IndexSource } from './imagetools-sources.js';
 
 /** FetchedSource is a source whose document was read: its descriptor (platform filled in for an image) and bytes. */
 export interface FetchedSource {
@@ -24,13 +24,11 @@ export interface CombinedIndex {
   readonly entries: readonly { readonly entry: IndexEntry; readonly from: FetchedSource }[];
 }
 
-const ATTESTATION_TYPE = 'vnd.docker.reference.type';
-
 /**
  * combineSources makes one index of the sources as buildx does: a single index source is copied as it is; otherwise
  * every image and every entry of every index goes in, in order, entries of the same digest merged. The index is a
  * Docker manifest list when all entries are Docker manifests, else an OCI index (the only kind that takes
- * annotations). Two different images of one platform are refused: a puller would get whichever comes first.
+ * annotations). Two different images of one platform both go in, as buildx lets them: a puller gets the first.
  */
 export function combineSources(sources: readonly FetchedSource[], annotations: readonly IndexAnnotation[]): CombinedIndex {
   const only = sources.length === 1 ? sources[0] : undefined;
@@ -52,7 +50,6 @@ export function combineSources(sources: readonly FetchedSource[], annotations: r
     }
   }
   const entries = [...byDigest.values()];
-  refuseDuplicatePlatforms(entries);
   const docker = entries.every(({ entry }) => entry.mediaType.startsWith('application/vnd.docker.'));
   const mediaType = docker ? MEDIA_TYPES.dockerManifestList : MEDIA_TYPES.ociIndex;
   if (docker && annotations.length > 0) {
@@ -72,23 +69,4 @@ export function combineSources(sources: readonly FetchedSource[], annotations: r
 
 function samePlatformText(a: IndexAnnotation, entry: IndexEntry): boolean {
   return a.platform !== undefined && entry.platform !== undefined && formatPlatform(normalizePlatform(a.platform)) === formatPlatform(normalizePlatform(entry.platform));
-}
-
-/** Attestation manifests (platform unknown/unknown) and entries without a platform never clash. */
-function refuseDuplicatePlatforms(entries: readonly { entry: IndexEntry; from: FetchedSource }[]): void {
-  const seen = new Map<string, { entry: IndexEntry; from: FetchedSource }>();
-  for (const e of entries) {
-    const p = e.entry.platform;
-    if (p === undefined || e.entry.annotations?.[ATTESTATION_TYPE] !== undefined || (p.os === 'unknown' && p.architecture === 'unknown')) continue;
-    const key = formatFullPlatform(normalizePlatform(p));
-    const first = seen.get(key);
-    if (first === undefined) {
-      seen.set(key, e);
-      continue;
-    }
-    throw new UsageError(
-      `Cannot create an index with two images for ${key}: ${e.entry.digest} from "${describeSource(e.from.source)}" and ${first.entry.digest} from "${describeSource(first.from.source)}"`,
-      { hint: 'give one image per platform (with --append, the tag already holds an image for this platform)' },
-    );
-  }
 }

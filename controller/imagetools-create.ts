@@ -8,6 +8,7 @@ import type { Reference } from '../registry/index.js';
 import { formatReference } from '../registry/index.js';
 import { combineSources, type CombinedIndex, type FetchedSource } from './imagetools-combine.js';
 import { copyManifest } from './imagetools-copy.js';
+import { copyReferrers } from './imagetools-referrers.js';
 import { parseDocument } from './imagetools-inspect.js';
 import { IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, openImagetoolsRegistry, parseImageName, pinned, pushDocument, type ImagetoolsRegistry } from './imagetools-registry.js';
 import { assignRepositories, descriptorFields, parseIndexAnnotations, parseIndexSource, type IndexEntry, type IndexSource } from './imagetools-sources.js';
@@ -133,6 +134,9 @@ async function pushIndex(registry: ImagetoolsRegistry, combined: CombinedIndex, 
       await mapLimit(combined.entries, ENTRY_COPIES, async ({ entry, from }) => {
         log(`copying ${entry.digest} from ${formatReference(sourceRef(from.source))} to ${repo}`);
         await copyManifest(registry, sourceRef(from.source), entry.digest, seed, { signal: o.signal, onProgress });
+        // Its attestations and signatures kept as referrers come along, as buildx copies them.
+        const referrers = await copyReferrers(registry, sourceRef(from.source), entry.digest, seed, { signal: o.signal, onProgress });
+        if (referrers > 0) log(`copied ${referrers} referrer${referrers === 1 ? '' : 's'} of ${entry.digest}`);
       });
       for (const t of repoTags) {
         log(`pushing ${combined.digest} to ${formatReference(t)}`);

@@ -180,13 +180,6 @@ function parseAnnotationPlatform(item: string, text: string): Platform {
   return normalizePlatform(variant === undefined ? { os, architecture } : { os, architecture, variant });
 }
 
-/** formatFullPlatform renders a platform with its OS version, as containerd's FormatAll: `windows(10.0.17763)/amd64`. */
-export function formatFullPlatform(p: Platform): string {
-  const base = formatPlatform(p);
-  const version = p['os.version'];
-  return version === undefined || version === '' ? base : base.replace(p.os, `${p.os}(${version})`);
-}
-
 /**
  * assignRepositories gives every digest or descriptor source the repository it is in, as buildx infers it: the one
  * repository the tags and sources name, else the first tag's; it refuses when they name several.
@@ -208,10 +201,4 @@ export function assignRepositories(tags: readonly Reference[], sources: readonly
     }
     s.ref = { registry: defaultRepo.registry, repository: defaultRepo.repository, ...(defaultRepo.tag === undefined ? {} : { tag: defaultRepo.tag }) };
   }
-}
-
-/** describeSource names a source in messages: its reference, or what the user wrote. */
-export function describeSource(s: IndexSource): string {
-  if (s.ref === undefined) return s.input;
-  return s.given.digest === undefined ? formatReference(s.ref) : formatReference({ ...s.ref, digest: s.given.digest });
 }

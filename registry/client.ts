@@ -38,6 +38,9 @@ export interface PushOptions {
   readonly tags?: readonly string[];
 }
 
+/** ReferrerDescriptor is one manifest a referrers index lists: its descriptor and artifact type. */
+export type ReferrerDescriptor = Descriptor & { readonly artifactType?: string };
+
 /** RegistryClient reads images from and writes images to OCI distribution registries. */
 export interface RegistryClient {
   /** resolveImage pins a reference to the manifest and config for a platform (indexes and manifest lists included). */
@@ -54,7 +57,7 @@ export interface RegistryClient {
    * referrers lists the manifests that name `digest` as their subject through the OCI referrers API of the reference's
    * registry (not a mirror); undefined when the registry has no such API.
    */
-  referrers(ref: Reference, digest: Digest, options: { signal: AbortSignal }): Promise<readonly Digest[] | undefined>;
+  referrers(ref: Reference, digest: Digest, options: { signal: AbortSignal }): Promise<readonly ReferrerDescriptor[] | undefined>;
 }
 
 /** DisposableRegistryClient is a RegistryClient that owns connection pools. */

@@ -1,5 +1,6 @@
 export { createRegistryClient } from './client.js';
-export type { DisposableRegistryClient, PushOptions, RegistryClient, RegistryClientOptions } from './client.js';
+export type { DisposableRegistryClient, PushOptions, ReferrerDescriptor, RegistryClient, RegistryClientOptions } from './client.js';
+export { addTagReferrers, listReferrers } from './referrers-tag.js';
 export { defaultConfigPath, EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig, readSettings } from './config.js';
 export type { RegistryConfig, RegistryHostConfig } from './config.js';
 export { loadDockerCredentials } from './credentials.js';

@@ -1,4 +1,6 @@
-import { isDigest, type Digest } from '../base/digest.js';
+import type { Digest } from '../base/digest.js';
+import type { ReferrerDescriptor } from './client.js';
+import { referrerEntries } from './referrers-tag.js';
 import { RegistryError } from '../base/errors.js';
 import { pullScope } from './auth.js';
 import { isRecord, readBytes } from './read-body.js';
@@ -12,7 +14,7 @@ const MAX_INDEX_SIZE = 4 * 1024 * 1024;
  * referrersFromEndpoint asks the OCI 1.1 referrers API which manifests name `digest` as their subject (their digests). undefined means
  * the registry has no such API (404), and referrers are listed under the fallback tag `sha256-HEX` instead.
  */
-export async function referrersFromEndpoint(ctx: ResolveContext, ref: Reference, digest: Digest): Promise<readonly Digest[] | undefined> {
+export async function referrersFromEndpoint(ctx: ResolveContext, ref: Reference, digest: Digest): Promise<readonly ReferrerDescriptor[] | undefined> {
   const res = await ctx.transport.send({
     method: 'GET',
     endpoint: ctx.endpoint,
@@ -32,6 +34,5 @@ export async function referrersFromEndpoint(ctx: ResolveContext, ref: Reference,
   if (!isRecord(doc) || !Array.isArray(doc['manifests'])) {
     throw new RegistryError(`${ctx.operation.action} "${ctx.operation.ref}": the referrers answer is no image index`, { ref: ctx.operation.ref });
   }
-  const manifests: unknown[] = doc['manifests'];
-  return manifests.flatMap((m) => (isRecord(m) && typeof m['digest'] === 'string' && isDigest(m['digest']) ? [m['digest']] : []));
+  return referrerEntries(doc['manifests']);
 }

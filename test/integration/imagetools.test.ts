@@ -186,7 +186,7 @@ describe('tbuild imagetools', () => {
     expect((JSON.parse(after.toString()) as IndexDoc).manifests.map((m) => m.digest)).toEqual([entry('amd64').digest, entry('arm64').digest, arm.digest]);
   });
 
-  it('refuses two different images of one platform, naming both', async () => {
+  it('lets two different images of one platform into the index, as buildx does', async () => {
     // A rebuilt amd64 image: the same config and layers, another manifest digest.
     const amd64 = entry('amd64');
     const manifest = JSON.parse((await skopeoRaw(`${repo()}@${amd64.digest}`)).toString()) as ManifestDoc;
@@ -197,9 +197,12 @@ describe('tbuild imagetools', () => {
       body: rebuilt,
     });
     expect(put.status).toBe(201);
-    const res = await imagetools(['create', '--append', '-t', `${registry.host}/team/app:v1`, `${repo()}:amd64-rebuilt`]);
-    expect(res.code).toBe(2);
-    expect(res.stderr).toContain(`Cannot create an index with two images for linux/amd64: ${sha256(rebuilt)} from "${repo()}:amd64-rebuilt" and ${amd64.digest}`);
+    const target = `${registry.host}/team/twice:v1`;
+    const res = await imagetools(['create', '-t', target, `${repo()}:latest`, `${repo()}:amd64-rebuilt`]);
+    expect(res.code, res.stderr).toBe(0);
+    const pushed = JSON.parse((await skopeoRaw(target)).toString()) as IndexDoc;
+    expect(pushed.manifests.map((m) => m.digest)).toEqual([...index.manifests.map((m) => m.digest), sha256(rebuilt)]);
+    expect(pushed.manifests.filter((m) => m.platform?.architecture === 'amd64').map((m) => m.digest)).toEqual([amd64.digest, sha256(rebuilt)]);
   });
 
   it('copies an index to another registry byte for byte, streaming its blobs through', async () => {

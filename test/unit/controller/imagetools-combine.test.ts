@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseDigest } from '../../../base/digest.js';
-import { UsageError } from '../../../base/errors.js';
 import { MEDIA_TYPES } from '../../../base/oci.js';
 import { combineSources, type FetchedSource } from '../../../controller/imagetools-combine.js';
 import { assignRepositories, parseIndexAnnotations, parseIndexSource, type IndexEntry } from '../../../controller/imagetools-sources.js';
@@ -79,12 +78,10 @@ describe('imagetools create: combining sources into an index', () => {
     expect(doc.manifests.map((m) => m.annotations)).toEqual([{ all: '1' }, { all: '1', k: 'v' }]);
   });
 
-  it('refuses two different images of one platform, but not attestation manifests', () => {
-    const attest = (c: string): IndexEntry => ({ ...image(c, 'unknown'), platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } });
-    expect(() => combineSources([fetched('r/a', attest('1')), fetched('r/b', attest('2'))], [])).not.toThrow();
-    const clash = (): unknown => combineSources([fetched('r/a:1', image('1', 'amd64')), fetched('r/a:2', image('2', 'x86_64'))], []);
-    expect(clash).toThrow(UsageError);
-    expect(clash).toThrow(`Cannot create an index with two images for linux/amd64: ${D('2')} from "docker.io/r/a:2" and ${D('1')} from "docker.io/r/a:1"`);
+  it('keeps two different images of one platform in order, as buildx does', () => {
+    const both = combineSources([fetched('r/a:1', image('1', 'amd64')), fetched('r/a:2', image('2', 'x86_64'))], []);
+    const doc = JSON.parse(Buffer.from(both.bytes).toString()) as { manifests: { digest: string }[] };
+    expect(doc.manifests.map((m) => m.digest)).toEqual([D('1'), D('2')]);
   });
 });
 
