@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { formatPlatform, type Platform } from '../base/oci.js';
@@ -11,6 +10,7 @@ import { parseBuildContext, parseCall, parsePrint, type CallFormat } from './ins
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 import { takeBoolFlags } from './bool-flags.js';
 import { checkImageNames } from './image-names.js';
+import { metadataProvenanceMode } from './build-metadata.js';
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
 import type { Environment } from './command-io.js';
 import { CONNECTION_OPTIONS, parseCommandArgs } from './command-line.js';
@@ -39,7 +39,8 @@ Options:
       --cache-to SPEC       Export build cache (type=registry,ref=REF | type=local,dest=DIR | type=inline,
                             mode=min|max, compression=gzip|zstd|uncompressed, image-manifest=true|false,
                             oci-mediatypes=true|false, ignore-error=true|false); repeatable
-      --progress MODE       auto, tty, plain, rawjson or quiet (default: auto)
+      --progress MODE       auto, tty, plain, rawjson (BuildKit's SolveStatus JSON), json (tbuild's events), quiet
+                            or none (default: auto, or $BUILDKIT_PROGRESS)
   -q, --quiet               Print only the image ID (same as --progress quiet)
       --attest SPEC         Attach an attestation to pushed images and OCI archives: type=provenance[,mode=min|max,
                             builder-id=ID,reproducible=true,version=v0.2|v1] or type=sbom (tbuild reads the image's package
@@ -76,7 +77,7 @@ Options:
 `;
 
 /** ProgressMode is how build progress is shown. */
-export type ProgressMode = 'auto' | 'tty' | 'plain' | 'rawjson' | 'quiet';
+export type ProgressMode = 'auto' | 'tty' | 'plain' | 'rawjson' | 'json' | 'quiet' | 'none';
 
 /** BuildFlags is the request a command line asks for, before its Dockerfile is read and its context opened. */
 export type BuildFlags = Omit<BuildRequest, 'dockerfile' | 'context' | 'environment'>;
@@ -167,7 +168,7 @@ export const BUILD_OPTIONS = {
 } as const;
 
 /** PROGRESS_MODES are the --progress values. */
-export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
+export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'json', 'quiet', 'none'];
 
 /** parseBuildCommand reads the arguments after `tbuild build`; relative paths start from `place.cwd`. */
 export function parseBuildCommand(args: readonly string[], place: CommandPlace): BuildCommand {
@@ -183,7 +184,9 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     throw new UsageError('Cannot build: expected exactly one context PATH', { hint: 'tbuild build [OPTIONS] PATH' });
   }
   if (flag('quiet') && v.progress !== undefined && v.progress !== 'quiet') throw new UsageError(`Cannot use --quiet with --progress=${v.progress}`);
-  const progress = flag('quiet') ? 'quiet' : (v.progress ?? 'auto');
+  // As buildx, BUILDKIT_PROGRESS picks the mode of an auto display.
+  const chosen = flag('quiet') ? 'quiet' : (v.progress ?? 'auto');
+  const progress = chosen === 'auto' && env['BUILDKIT_PROGRESS'] ? env['BUILDKIT_PROGRESS'] : chosen;
   if (!PROGRESS_MODES.some((m) => m === progress)) throw new UsageError(`Cannot use --progress=${progress}: expected ${PROGRESS_MODES.join(', ')}`);
   const runtime = v['oci-runtime'];
   if (runtime !== undefined && runtime !== 'runc' && runtime !== 'crun') throw new UsageError(`Cannot use --oci-runtime=${runtime}: expected runc or crun`);
@@ -223,6 +226,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     ...(flag('check') ? { check: true } : {}),
     ...(v.print === undefined ? {} : { print: parsePrint(v.print) }),
     ...call?.request,
+    ...metadataProvenanceOf(env, v['metadata-file']),
   };
   checkImageNames(tags, request.outputs);
   return {
@@ -244,6 +248,12 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     tlsKey: v.tlskey === undefined ? undefined : resolve(cwd, v.tlskey),
     token: v.token ?? (env['TBUILD_TOKEN'] || undefined),
   };
+}
+
+/** metadataProvenanceOf asks for the build's provenance when a metadata file will hold it (BUILDX_METADATA_PROVENANCE). */
+function metadataProvenanceOf(env: Environment, metadataFile: string | undefined): { metadataProvenance?: 'min' | 'max' } {
+  const mode = metadataProvenanceMode(env, metadataFile);
+  return mode === undefined ? {} : { metadataProvenance: mode };
 }
 
 /** inFolder makes an output's file or folder absolute from the command's folder; `-` (standard output) stays. */
@@ -293,22 +303,4 @@ function outputsFor(values: readonly string[], tags: readonly string[], push: bo
     outputs[i] = { ...o, push: true };
   }
   return outputs;
-}
-
-/** writeResultFiles writes --iidfile and --metadata-file like docker buildx does; new files get 0666 without the umask. */
-export async function writeResultFiles(
-  cmd: BuildCommand,
-  result: { imageId?: string; manifestDigest?: string; pushedDigest?: string; names: readonly string[] },
-  umask: number,
-): Promise<void> {
-  const mode = 0o666 & ~umask;
-  if (cmd.iidfile !== undefined && result.imageId !== undefined) await writeFile(cmd.iidfile, result.imageId, { mode });
-  if (cmd.metadataFile !== undefined) {
-    const meta: Record<string, string> = {};
-    if (result.imageId !== undefined) meta['containerimage.config.digest'] = result.imageId;
-    const digest = result.pushedDigest ?? result.manifestDigest;
-    if (digest !== undefined) meta['containerimage.digest'] = digest;
-    if (result.names.length > 0) meta['image.name'] = result.names.join(',');
-    await writeFile(cmd.metadataFile, `${JSON.stringify(meta, null, 2)}\n`, { mode });
-  }
 }

@@ -1,7 +1,9 @@
 import { CancelledError, UsageError } from '../base/errors.js';
 import type { CheckFinding, ProgressEvent, ProgressSink } from '../base/progress.js';
 import type { BuildRequest, BuildResult } from '../controller/index.js';
-import { writeResultFiles, type BuildCommand } from './build-command.js';
+import type { BuildCommand } from './build-command.js';
+import { metadataWarnings, writeResultFiles } from './build-metadata.js';
+import { warningOf, type VertexWarning } from './progress/solve-status.js';
 import { openBuildRequest } from './build-request.js';
 import { checkSourceOf } from './check-report.js';
 import { defaultRoot, type CommandIO } from './command-io.js';
@@ -25,12 +27,16 @@ export async function prepareBuild(cmd: BuildCommand, io: CommandIO): Promise<Bu
 export async function runBuild(cmd: BuildCommand, run: BuildRun, io: CommandIO): Promise<number> {
   const abort = new AbortController();
   using _interrupt = io.onInterrupt(() => abort.abort(new UsageError('Build cancelled')));
-  const shown = await createProgress(cmd.progress, io.stderr, { env: io.env, debug: cmd.debug });
+  const shown = await createProgress(cmd.progress, io.stderr, { env: io.env, debug: cmd.debug, sources: run.sources });
+  // buildx writes the build's warnings into the metadata file when BUILDX_METADATA_WARNINGS asks for them.
+  const warnings: VertexWarning[] = [];
+  const keepWarnings = cmd.metadataFile !== undefined && metadataWarnings(io.env) && run.request.check !== true && run.request.print === undefined;
   // --check prints its findings on stdout, those made before a Dockerfile error too (the result never comes).
   const findings: CheckFinding[] = [];
   const progress = {
     emit: (e: ProgressEvent): void => {
       if (e.type === 'warning' && e.finding !== undefined) findings.push(e.finding);
+      if (e.type === 'warning' && keepWarnings) warnings.push(warningOf(e, run.sources));
       shown.emit(e);
     },
   };
@@ -44,8 +50,10 @@ export async function runBuild(cmd: BuildCommand, run: BuildRun, io: CommandIO):
     if (request.check === true || request.print !== undefined) {
       return (await import('./inspect-flags.js')).writeInspectResult(cmd, result, findings, checkSourceOf(request.dockerfile), io.stdout);
     }
-    await writeResultFiles(cmd, result, io.umask);
-    if (cmd.progress !== 'quiet' && result.imageId !== undefined && cmd.progress !== 'rawjson') {
+    // buildx.build.ref names the builder and node as buildx does (builder/node/ref).
+    const builderRef = cmd.builder === undefined ? 'tbuild/embedded' : 'tbuild/remote';
+    await writeResultFiles({ iidfile: cmd.iidfile, metadataFile: cmd.metadataFile, builderRef }, result, { umask: io.umask, warnings });
+    if (result.imageId !== undefined && !['quiet', 'none', 'rawjson', 'json'].includes(cmd.progress)) {
       io.stderr.write(`Image ${result.imageId}${result.names.length > 0 ? ` (${result.names.join(', ')})` : ''}\n`);
     }
     if (cmd.progress === 'quiet' && result.imageId !== undefined) io.stdout.write(`${result.imageId}\n`);

@@ -1,5 +1,6 @@
 import type { ProgressSink } from '../base/progress.js';
 import {
+  provenancePredicate,
   attestedIndex,
   fileSubjects,
   scanPackages,
@@ -130,4 +131,18 @@ export function createBuildAttester(request: BuildRequest, input: BuildAttesterI
   if (specs.length === 0) return undefined;
   const { sourceDateEpoch, ...rest } = input;
   return createImageAttester(specs, { ...rest, capture: captureProvenance({ ...input, request }), ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }) });
+}
+
+/**
+ * metadataProvenance is the build's provenance as buildx writes it into --metadata-file (`buildx.build.provenance`):
+ * the SLSA v0.2 predicate of the build's record, made in max mode, without buildConfig and metadata in min mode
+ * (BUILDX_METADATA_PROVENANCE), as JSON text; undefined when the request asks for none.
+ */
+export function metadataProvenance(request: BuildRequest, input: Omit<CaptureInput, 'request'>): string | undefined {
+  const mode = request.metadataProvenance;
+  if (mode === undefined) return undefined;
+  const predicate = provenancePredicate(captureProvenance({ ...input, request }), { mode: 'max', finishedOn: new Date() });
+  if (mode === 'max') return JSON.stringify(predicate);
+  const { buildConfig: _config, metadata: _metadata, ...min } = predicate;
+  return JSON.stringify(min);
 }

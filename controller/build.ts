@@ -4,7 +4,7 @@ import type { ProgressSink } from '../base/progress.js';
 import { registerJob } from '../cache/index.js';
 import { createImageResolver, type ImageResolverOptions, type SecretProvider, type SshAgentProvider } from '../solver/ops/index.js';
 import { createCompileStage, type CompileStage } from './compile.js';
-import { createBuildAttester, type ImageAttester } from './attestations.js';
+import { createBuildAttester, metadataProvenance, type ImageAttester } from './attestations.js';
 import { createExportStage, type PreparedExport } from './export.js';
 import type { ExportSummary } from './exporters/types.js';
 import { openRegistryAccess } from './registry-access.js';
@@ -100,15 +100,18 @@ async function attemptBuild(
   });
   if (solved === undefined || (await images.checked())) return undefined;
   // The provenance records the whole request, as BuildKit's records the frontend's options.
+  const capture = {
+    root: compiled.definition.root?.vertex,
+    dockerfile: Buffer.from(inputs.dockerfile.text),
+    dockerfileName: inputs.dockerfile.name,
+    contextOrigin: inputs.contextOrigin,
+    images: compiled.images,
+    pins: solved.pins,
+    startedOn,
+  };
   const attester = (rootfs: SolvedRootfs): ImageAttester | undefined =>
     createBuildAttester(request, {
-      root: compiled.definition.root?.vertex,
-      dockerfile: Buffer.from(inputs.dockerfile.text),
-      dockerfileName: inputs.dockerfile.name,
-      contextOrigin: inputs.contextOrigin,
-      images: compiled.images,
-      pins: solved.pins,
-      startedOn,
+      ...capture,
       store,
       rootfs,
       outcome: solved.outcome,
@@ -119,5 +122,6 @@ async function attemptBuild(
     });
   const prepared = await exporter.prepare(solved, { registry, signal, progress, attester });
   const exported = platformRun === undefined ? await exporter.write(prepared) : await platformRun.exportAll(prepared);
-  return { ...exported, warnings: compiled.warnings };
+  const provenanceJson = metadataProvenance(request, capture);
+  return { ...exported, warnings: compiled.warnings, ...(provenanceJson === undefined ? {} : { provenance: [{ json: provenanceJson }] }) };
 }

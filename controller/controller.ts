@@ -149,7 +149,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const settingsFile = request.registryConfigPath ?? options.settingsFile;
       try {
         await io.accepted?.(buildId);
-        const result = await runQueued({ ...request, ...(settingsFile === undefined ? {} : { registryConfigPath: settingsFile }) }, { ...io, signal }, buildId);
+        const result = { ...(await runQueued({ ...request, ...(settingsFile === undefined ? {} : { registryConfigPath: settingsFile }) }, { ...io, signal }, buildId)), buildId };
         history.update(buildId, 'completed');
         await collect(settingsFile);
         return result;

@@ -8,7 +8,7 @@ export type { InspectedImage, LocalImages, PushRequest } from './local-images.js
 export type { LoadedImage } from './image-load.js';
 export type { PruneOptions, PruneReport, UsageRecord, UsageRecordType } from '../cache/index.js';
 export { PRINT_KINDS } from './request.js';
-export type { BuildEnvironment, BuildRequest, BuildResult, ContextSource, DockerfileBytes, DockerfileSource, OutputDest, ReceivedContext, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec, AttestationSpec, ContextOrigin } from './request.js';
+export type { BuildEnvironment, BuildRequest, BuildResult, ContextSource, DockerfileBytes, DockerfileSource, OutputDest, ReceivedContext, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec, AttestationSpec, ContextOrigin, RootDescriptor, MetadataProvenance } from './request.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { readContextIgnore, readDockerfile, readDockerfileSource } from './context.js';
 export { localSecretProvider } from './resolve-inputs.js';

@@ -1,5 +1,5 @@
 import { ExportError, UsageError } from '../base/errors.js';
-import type { Platform } from '../base/oci.js';
+import { formatPlatform, type Platform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { runPipeline, type BuildIO } from './build.js';
 import { exportCaches } from './cache-transfer.js';
@@ -99,5 +99,10 @@ export async function runPlatformsBuild(request: BuildRequest, inputs: BuildInpu
   if (cause !== undefined) throw cause.error;
   const first = results[0];
   if (first?.status !== 'fulfilled') throw new UsageError('Cannot build: no platform was given');
-  return first.value;
+  // Each platform's provenance, as buildx writes buildx.build.provenance/PLATFORM.
+  const provenance = platforms.flatMap((platform, i) => {
+    const r = results[i];
+    return r?.status === 'fulfilled' ? (r.value.provenance ?? []).map((p) => ({ ...p, platform: formatPlatform(platform) })) : [];
+  });
+  return { ...first.value, ...(provenance.length === 0 ? {} : { provenance }) };
 }

@@ -205,6 +205,11 @@ export interface BuildRequest {
   readonly shmSizeBytes?: number;
   /** `--attest`, `--provenance`, `--sbom`: attestations attached to pushed images and OCI archives. */
   readonly attestations?: readonly AttestationSpec[];
+  /**
+   * The build's provenance for `--metadata-file` (buildx's `buildx.build.provenance`, BUILDX_METADATA_PROVENANCE):
+   * min or max; none when absent.
+   */
+  readonly metadataProvenance?: 'min' | 'max';
   /** `--ulimit`: resource limits of every RUN. */
   readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
 }
@@ -240,6 +245,21 @@ export interface SshSpec {
 /** Entitlement is a privilege a build must be granted explicitly. */
 export type Entitlement = 'security.insecure' | 'network.host';
 
+/** MetadataProvenance is a build's SLSA v0.2 provenance predicate as JSON text, and its platform among several. */
+export interface MetadataProvenance {
+  readonly platform?: string;
+  readonly json: string;
+}
+
+/** RootDescriptor is the descriptor of the top object of an image: its media type, digest and size. */
+export interface RootDescriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+  /** The platform of an image manifest built for one platform. */
+  readonly platform?: { readonly architecture: string; readonly os: string; readonly variant?: string };
+}
+
 /** BuildResult is what a finished build produced. */
 export interface BuildResult {
   /** Digest of the image config (the image ID), when an image was made. */
@@ -247,6 +267,15 @@ export interface BuildResult {
   /** Digest of the image manifest, when an image was made. */
   readonly manifestDigest?: string;
   readonly pushedDigest?: string;
+  /**
+   * Descriptor of what the image outputs made, as BuildKit's exporters answer `containerimage.descriptor`: the image
+   * index of an attested or several-platform image, else the image manifest.
+   */
+  readonly descriptor?: RootDescriptor;
+  /** Id of the build in its controller's history. */
+  readonly buildId?: string;
+  /** The build's provenance when `metadataProvenance` asked for it: one per platform of a several-platform build. */
+  readonly provenance?: readonly MetadataProvenance[];
   readonly names: readonly string[];
   readonly warnings: readonly string[];
   /** Text `--print` asked for. */

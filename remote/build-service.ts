@@ -131,6 +131,7 @@ function requestFor(start: BuildStartMsg, receive: Extract<ContextSource, { kind
     ...(start.target === '' ? {} : { target: start.target }),
     ...(p === undefined ? {} : { platform: platformFromMsg(p) }),
     ...(start.platforms.length === 0 ? {} : { platforms: start.platforms.map(platformFromMsg) }),
+    ...(start.metadataProvenance === 'min' || start.metadataProvenance === 'max' ? { metadataProvenance: start.metadataProvenance } : {}),
     outputs,
     noCache: start.noCache,
     noCacheFilter: start.noCacheFilter,
@@ -152,6 +153,8 @@ function resultMsg(result: BuildResult, synced: SyncedContext): Extract<ServerMe
     context: synced.stats,
     printed: result.printed ?? '',
     checkFailed: result.checkFailed ?? false,
+    descriptor: result.descriptor,
+    provenance: result.provenance ?? [],
   };
 }
 

@@ -125,6 +125,7 @@ export async function remoteBuild(
         run: runSettingsMsg(request),
         attestations: attestationsMsg(request),
         contextSource: contextSourceMsg(context.origin),
+        metadataProvenance: request.metadataProvenance ?? '',
         ...sessionFields(request),
         contextSourceDate: context.sourceDate === undefined ? '' : String(context.sourceDate),
       },
@@ -181,6 +182,8 @@ export async function remoteBuild(
             ...(r.pushedDigest === '' ? {} : { pushedDigest: r.pushedDigest }),
             ...(r.printed === '' ? {} : { printed: r.printed }),
             ...(r.checkFailed ? { checkFailed: true } : {}),
+            ...(r.descriptor === undefined ? {} : { descriptor: r.descriptor }),
+            ...(r.provenance.length === 0 ? {} : { provenance: r.provenance }),
           };
         }
       }

@@ -1,4 +1,5 @@
 import type { Platform } from '../base/oci.js';
+import type { MetadataProvenance, RootDescriptor } from '../controller/index.js';
 import { InternalError } from '../base/errors.js';
 import { runSettingsFromWire, type RunSettingsMsg } from './run-settings-msg.js';
 import { Fields } from './wire-fields.js';
@@ -101,6 +102,8 @@ export interface BuildStartMsg {
   readonly contextSource: ContextSourceMsg | undefined;
   /** Several platforms built together into one image index; empty for one. */
   readonly platforms: readonly PlatformMsg[];
+  /** The build's provenance for the client's metadata file: min, max, or empty for none. */
+  readonly metadataProvenance: string;
 }
 
 /** EntryKindName is the type of a context entry on the wire. */
@@ -136,6 +139,8 @@ export interface BuildResultMsg {
   readonly context: ContextStatsMsg | undefined;
   readonly printed: string;
   readonly checkFailed: boolean;
+  readonly descriptor: RootDescriptor | undefined;
+  readonly provenance: readonly MetadataProvenance[];
 }
 
 /** ClientMessage is one message the client sends on a Build call. */
@@ -283,6 +288,7 @@ function startOf(f: Fields): BuildStartMsg {
     attestations: attestationsFromWire(f),
     platforms: f.list('platforms').flatMap((v) => platformOf(new Fields(v, 'Platform')) ?? []),
     contextSource: contextSourceFromWire(f.sub('contextSource')),
+    metadataProvenance: f.str('metadataProvenance'),
   };
 }
 
@@ -318,6 +324,12 @@ function sshDataOf(f: Fields): SshDataMsg {
   return { conn: f.num('conn'), data: f.bytes('data') };
 }
 
+function descriptorOf(f: Fields | undefined): RootDescriptor | undefined {
+  if (f === undefined) return undefined;
+  const platform = platformOf(f.sub('platform'));
+  return { mediaType: f.str('mediaType'), digest: f.str('digest'), size: f.num('size'), ...(platform === undefined ? {} : { platform: platformFromMsg(platform) }) };
+}
+
 function statsOf(f: Fields | undefined): ContextStatsMsg | undefined {
   if (f === undefined) return undefined;
   return { entries: f.num('entries'), filesSent: f.num('filesSent'), bytesSent: f.num('bytesSent'), bytesTotal: f.num('bytesTotal'), removed: f.num('removed') };
@@ -351,6 +363,11 @@ export function decodeServerMessage(value: unknown): ServerMessage {
         context: statsOf(m.sub('context')),
         printed: m.str('printed'),
         checkFailed: m.bool('checkFailed'),
+        descriptor: descriptorOf(m.sub('descriptor')),
+        provenance: m.list('provenance').map((v) => {
+          const p = new Fields(v, 'MetadataProvenance');
+          return { ...(p.str('platform') === '' ? {} : { platform: p.str('platform') }), json: p.str('json') };
+        }),
       };
       return { kind: 'result', result };
     }

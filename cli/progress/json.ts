@@ -1,6 +1,6 @@
 import type { ProgressEvent, ProgressSink } from '../../base/progress.js';
 
-/** createJsonProgress writes one JSON object per event and line (the `rawjson` mode). */
+/** createJsonProgress writes tbuild's own progress events, one JSON object per event and line (the `json` mode). */
 export function createJsonProgress(out: NodeJS.WritableStream): ProgressSink & { close(): void } {
   return {
     emit(event: ProgressEvent): void {

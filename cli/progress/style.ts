@@ -5,6 +5,8 @@ export interface ViewOptions {
   readonly env: Environment;
   /** --debug: the warning summary shows each warning's detail. */
   readonly debug: boolean;
+  /** The Dockerfiles of the build by name, which rawjson warnings carry as their source. */
+  readonly sources?: ReadonlyMap<string, string>;
 }
 
 /** Palette names the colours the progress views use; each is an SGR code, or '' when colour is off. */

@@ -2,7 +2,7 @@ import { ExportError } from '../../base/errors.js';
 import { storePlatformIndex, writeDockerArchive, writeOciArchive, writeOciIndexArchive } from '../../exporter/index.js';
 import { reportStep } from '../progress-step.js';
 import type { ImageExportOptions } from '../request.js';
-import { exportEpoch, imageNames, platformIndexAnnotations, setFileMode, type ExporterFactory, type ExportSummary, type SingleExport } from './types.js';
+import { exportEpoch, imageNames, platformIndexAnnotations, rootOf, setFileMode, type ExporterFactory, type ExportSummary, type SingleExport } from './types.js';
 
 /** ociExporter writes the image (or the index of several platforms' images) as an OCI layout archive. */
 export const ociExporter: ExporterFactory<'oci'> = (output) => ({
@@ -19,7 +19,7 @@ export const ociExporter: ExporterFactory<'oci'> = (output) => ({
       await writeOciIndexArchive(index, store.content, output.dest, { names, ...exportEpoch(output.image, first.subject.sourceDateEpoch), signal });
       await setFileMode(output.dest, first.deps.fileMode);
     });
-    return { manifestDigest: index.descriptor.digest, names: [] };
+    return { manifestDigest: index.descriptor.digest, descriptor: rootOf(index.descriptor), names };
   },
 });
 
@@ -43,7 +43,7 @@ async function writeArchive(type: 'oci' | 'docker', output: ArchiveOutput, { sub
     await write(image, store.content, output.dest, attested === undefined ? options : { ...options, attested });
     await setFileMode(output.dest, deps.fileMode);
   });
-  return { imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest, names: [] };
+  return { imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest, descriptor: rootOf(attested?.index.descriptor ?? image.manifestDescriptor, image), names };
 }
 
 function indexAnnotations(o: ImageExportOptions): { indexAnnotations?: Readonly<Record<string, string>> } {

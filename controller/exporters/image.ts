@@ -6,7 +6,7 @@ import { reportStep } from '../progress-step.js';
 import type { ImageExportOptions } from '../request.js';
 import type { SolvedRootfs } from '../solved-rootfs.js';
 import type { Store } from '../store.js';
-import { heldBy, imageNames, platformIndexAnnotations, type ExporterFactory, type PlatformSubject, type ExportSummary } from './types.js';
+import { heldBy, imageNames, platformIndexAnnotations, rootOf, type ExporterFactory, type PlatformSubject, type ExportSummary } from './types.js';
 
 /** imageExporter keeps the image in the local image store under its names, and pushes it when asked. */
 export const imageExporter: ExporterFactory<'image'> = (output) => ({
@@ -39,7 +39,13 @@ export const imageExporter: ExporterFactory<'image'> = (output) => ({
         }),
       );
     }
-    return { imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest, ...(pushedDigest === undefined ? {} : { pushedDigest }), names };
+    return {
+      imageId: image.manifest.config.digest,
+      manifestDigest: image.manifestDescriptor.digest,
+      descriptor: rootOf(attested?.index.descriptor ?? image.manifestDescriptor, image),
+      ...(pushedDigest === undefined ? {} : { pushedDigest }),
+      names,
+    };
   },
 
   async exportPlatforms({ subjects, first, imagesFor, fetchAll, attestationsOf }): Promise<ExportSummary> {
@@ -80,7 +86,7 @@ export const imageExporter: ExporterFactory<'image'> = (output) => ({
     }
     // The image ID is the stored index's digest (as Docker's containerd image store names images), which an
     // attested push index is not.
-    return { imageId: kept.descriptor.digest, manifestDigest: index.descriptor.digest, ...(pushedDigest === undefined ? {} : { pushedDigest }), names };
+    return { imageId: kept.descriptor.digest, manifestDigest: index.descriptor.digest, descriptor: rootOf(index.descriptor), ...(pushedDigest === undefined ? {} : { pushedDigest }), names };
   },
 });
 

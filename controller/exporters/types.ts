@@ -7,7 +7,7 @@ import type { AttestationManifest, BuiltImage } from '../../exporter/index.js';
 import type { RegistryClient } from '../../registry/index.js';
 import { formatReference, parseReference } from '../../registry/index.js';
 import type { AttestedOutput, ImageAttester } from '../attestations.js';
-import type { ImageExportOptions, OutputDest, OutputSpec } from '../request.js';
+import type { ImageExportOptions, OutputDest, OutputSpec, RootDescriptor } from '../request.js';
 import type { SolvedRootfs } from '../solved-rootfs.js';
 import type { Store } from '../store.js';
 
@@ -40,7 +40,19 @@ export interface ExportSummary {
   readonly imageId?: string;
   readonly manifestDigest?: string;
   readonly pushedDigest?: string;
+  /** The top object the image outputs made (BuildKit's `containerimage.descriptor`). */
+  readonly descriptor?: RootDescriptor;
   readonly names: readonly string[];
+}
+
+/**
+ * rootOf is a descriptor's media type, digest and size, as BuildKit's exporters answer it; the image manifest of one
+ * platform also names its platform.
+ */
+export function rootOf(d: RootDescriptor, image?: BuiltImage): RootDescriptor {
+  const { architecture, os, variant } = image?.config ?? {};
+  const platform = architecture === undefined || os === undefined ? undefined : { architecture, os, ...(variant === undefined ? {} : { variant }) };
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size, ...(platform === undefined || d !== image?.manifestDescriptor ? {} : { platform }) };
 }
 
 /** ImageBuilder makes the subject's image for an output's options, once per distinct options. */

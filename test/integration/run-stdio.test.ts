@@ -20,7 +20,7 @@ const EXPECTED = {
   stderr: ['via-link', 'to-stderr', 'nobody-stderr'],
 };
 
-/** streams collects the RUN output lines of --progress rawjson by stream. */
+/** streams collects the RUN output lines of --progress json by stream. */
 function streams(stderr: string): { stdout: string[]; stderr: string[] } {
   const out = { stdout: [] as string[], stderr: [] as string[] };
   for (const line of stderr.split('\n')) {
@@ -46,14 +46,14 @@ describe('RUN stdio are pipes, as in BuildKit', () => {
   for (const runtime of ['sandbox', 'runc', 'crun'] as const) {
     it(`reopens /dev/stdout and /dev/stderr and keeps the two streams apart (${runtime})`, async () => {
       const select = runtime === 'sandbox' ? [] : ['--oci-runtime', runtime];
-      const res = await runTbuild(['build', ...embedded(), ...select, '--progress', 'rawjson', ctx()]);
+      const res = await runTbuild(['build', ...embedded(), ...select, '--progress', 'json', ctx()]);
       expect(res.code, res.stderr).toBe(0);
       expect(streams(res.stderr)).toEqual(EXPECTED);
     });
   }
 
   it('does the same on a remote builder', async () => {
-    const res = await runTbuild(['build', '--builder', remote.address, '--no-cache', '--progress', 'rawjson', ctx()]);
+    const res = await runTbuild(['build', '--builder', remote.address, '--no-cache', '--progress', 'json', ctx()]);
     expect(res.code, res.stderr).toBe(0);
     expect(streams(res.stderr)).toEqual(EXPECTED);
   });

@@ -18,7 +18,7 @@ function expectedOf(ws: readonly LintWarning[]): Observed[] {
   return sortWarnings(ws.map(([rule, detail, line]): Observed => [rule, detail, line, ...(RULE_DOCS[rule] ?? ['', ''])]));
 }
 
-/** progressWarnings reads the lint warnings a build reported in its progress (`--progress rawjson`, BuildKit's vertex warnings). */
+/** progressWarnings reads the lint warnings a build reported in its progress (`--progress json`, tbuild's own events). */
 function progressWarnings(stderr: string): Observed[] {
   const found: Observed[] = [];
   for (const line of stderr.split('\n')) {
@@ -56,7 +56,7 @@ export async function checkLinterWarnings(suite: BuildkitSuite, call: LintCall, 
   const mustFail = call.buildErr !== undefined || call.buildErrRegexp !== undefined;
   const [lint, build] = await Promise.all([
     suite.build({ dir, buildArgs, output: 'none', args: ['--call', 'check,format=json', ...platform] }),
-    mustFail ? suite.build({ dir, buildArgs, output: 'none', args: ['--progress', 'rawjson', ...platform] }) : undefined,
+    mustFail ? suite.build({ dir, buildArgs, output: 'none', args: ['--progress', 'json', ...platform] }) : undefined,
   ]);
   // warntype=unmarshal: the lint result's warnings, and its error only when BuildKit's build fails with BuildErr.
   let result: { warnings: Observed[]; error: string | undefined };

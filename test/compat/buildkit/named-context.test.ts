@@ -116,7 +116,7 @@ async function contextLoad(suite: BuildkitSuite, o: { dockerfile: string; target
     files: { Dockerfile: o.dockerfile },
     target: o.target,
     output: 'none',
-    args: ['--build-context', `foo=${o.fooDir}`, '--progress', 'rawjson'],
+    args: ['--build-context', `foo=${o.fooDir}`, '--progress', 'json'],
   });
   ok(res);
   const names = new Map<string, string>();
