@@ -123,7 +123,7 @@ export function captureProvenance(input: CaptureInput): ProvenanceCapture {
   const graph = captureGraph(input);
   const entryPoint = input.dockerfileName || 'Dockerfile';
   const remote = input.contextOrigin;
-  const git = remote?.type === 'git' ? [{ url: remote.url, commit: remote.commit }, ...graph.git] : graph.git;
+  const git = remote?.type === 'git' ? [{ url: withoutSubdir(remote.url), commit: remote.commit }, ...graph.git] : graph.git;
   const http = remote?.type === 'http' && isDigest(remote.digest) ? [{ url: remote.url, digest: remote.digest }, ...graph.http] : graph.http;
   const named = (request.buildContexts ?? []).flatMap((c) => (c.type === 'local' ? [c.name] : []));
   return {
@@ -139,6 +139,17 @@ export function captureProvenance(input: CaptureInput): ProvenanceCapture {
     invocationId: invocationId(),
     startedOn: input.startedOn,
   };
+}
+
+/**
+ * withoutSubdir is a git context URL as its material: the repository at its ref (`URL#REF`), without the folder a
+ * `#REF:FOLDER` fragment picks, as BuildKit records the git source the context came from.
+ */
+function withoutSubdir(url: string): string {
+  const hash = url.indexOf('#');
+  if (hash < 0) return url;
+  const ref = url.slice(hash + 1).split(':')[0] ?? '';
+  return ref === '' ? url.slice(0, hash) : `${url.slice(0, hash)}#${ref}`;
 }
 
 /** invocationId is a build id as BuildKit makes them: 25 random base-36 characters. */

@@ -93,5 +93,11 @@ describe('captureProvenance', () => {
     expect(c.git).toEqual([{ url: 'https://example.com/app.git#main', commit: COMMIT }]);
     const p = provenancePredicate({ ...c, networkAccess: false }, { mode: 'min', finishedOn: new Date(1000) });
     expect(p.metadata).toMatchObject({ completeness: { materials: true }, 'https://mobyproject.org/buildkit@v1#hermetic': true });
+    // A folder of the repository is the config source; the material is the repository at its ref.
+    const sub = captureProvenance({ ...input, contextOrigin: { type: 'git', url: 'https://example.com/app.git#v1:src', commit: COMMIT }, request, pins: new Map() });
+    expect(sub.configSource.uri).toBe('https://example.com/app.git#v1:src');
+    expect(sub.git).toEqual([{ url: 'https://example.com/app.git#v1', commit: COMMIT }]);
+    const noRef = captureProvenance({ ...input, contextOrigin: { type: 'git', url: 'https://example.com/app.git#:src', commit: COMMIT }, request, pins: new Map() });
+    expect(noRef.git).toEqual([{ url: 'https://example.com/app.git', commit: COMMIT }]);
   });
 });
