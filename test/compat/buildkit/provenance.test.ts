@@ -10,7 +10,8 @@ import { describe, expect } from 'vitest';
 import { seedMultiarchBusybox } from '../../fixtures/multiarch-busybox.js';
 import { run, runTbuild } from '../../helpers/cli.js';
 import { buildkitSuite, ok, type BuildkitSuite } from './harness.js';
-import { readImages, statementOf, type PushedImages, type ProvenanceV02, type ProvenanceV1 } from './provenance-images.js';
+import { serveDir } from './fixtures.js';
+import { readImages, statementOf, type Material, type PushedImage, type PushedImages, type ProvenanceV02, type ProvenanceV1 } from './provenance-images.js';
 
 const HOST = 'linux/amd64';
 const IN_TOTO_V1 = 'https://in-toto.io/Statement/v1';
@@ -28,6 +29,20 @@ async function tbuildVersion(): Promise<string> {
   const res = await runTbuild(['version']);
   expect(res.code, res.stderr).toBe(0);
   return res.stdout.trim().replace(/^tbuild /, '');
+}
+
+/**
+ * attestationOf checks a pushed index holds the host's image, whose RUN wrote /foo, and its attestation manifest, and
+ * returns that manifest.
+ */
+function attestationOf(imgs: PushedImages, foo: string): PushedImage | undefined {
+  expect(imgs.images).toHaveLength(2);
+  const img = imgs.find(HOST);
+  expect(img?.layers[1]?.get('foo')?.data.toString()).toBe(foo);
+  const att = imgs.find('unknown/unknown');
+  expect(att?.desc.annotations?.['vnd.docker.reference.digest']).toBe(img?.desc.digest);
+  expect(att?.desc.annotations?.['vnd.docker.reference.type']).toBe('attestation-manifest');
+  return att;
 }
 
 /** recent checks a predicate time is set, within the last five minutes. */
@@ -78,12 +93,7 @@ describe('BuildKit dockerfile_provenance_test.go', () => {
             '-f', `${dir}/Dockerfile`,
             '--build-context', 'foo=https://foo:bar@example.invalid/foo.html',
           ]);
-          expect(imgs.images).toHaveLength(2);
-          const img = imgs.find(HOST);
-          expect(img?.layers[1]?.get('foo')?.data.toString()).toBe('ok\n');
-          const att = imgs.find('unknown/unknown');
-          expect(att?.desc.annotations?.['vnd.docker.reference.digest']).toBe(img?.desc.digest);
-          expect(att?.desc.annotations?.['vnd.docker.reference.type']).toBe('attestation-manifest');
+          const att = attestationOf(imgs, 'ok\n');
           const max = mode === 'max' || mode === '';
           const version = await tbuildVersion();
           const expectedBase = `pkg:docker/busybox@latest?platform=${encodeURIComponent(HOST)}`;
@@ -164,6 +174,13 @@ describe('BuildKit dockerfile_provenance_test.go', () => {
         },
         variant === '' ? undefined : variant,
       );
+    }
+  }
+
+  // dockerfile_provenance_test.go testGitProvenanceAttestationSHA1 and testGitProvenanceAttestationSHA256
+  for (const [fn, format] of [['testGitProvenanceAttestationSHA1', 'sha1'], ['testGitProvenanceAttestationSHA256', 'sha256']] as const) {
+    for (const slsaVersion of ['', 'v1', 'v0.2']) {
+      port(fn, () => gitProvenance(suite, format, slsaVersion), slsaVersion === '' ? undefined : slsaVersion);
     }
   }
 
@@ -262,6 +279,84 @@ describe('BuildKit dockerfile_provenance_test.go', () => {
     expect(metadata.buildkit_metadata?.layers?.['step0:0']).toHaveLength(1);
   });
 });
+
+/**
+ * gitProvenance is testGitProvenanceAttestation: a build of a git repository's subfolder at a branch, over HTTP with
+ * credentials in the URL, records the URL (credentials masked) and the commit in the object format of the repository.
+ */
+async function gitProvenance(suite: BuildkitSuite, format: 'sha1' | 'sha256', slsaVersion: string): Promise<void> {
+  const dockerfile = '\nFROM busybox:latest\nRUN --network=none echo "git" > /foo\nCOPY myapp.Dockerfile /\n';
+  const dir = await suite.context({ 'src/myapp.Dockerfile': dockerfile });
+  const git = async (...args: string[]): Promise<string> => {
+    const r = await run('git', ['-C', dir, ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  await git('init', '-q', ...(format === 'sha256' ? ['--object-format=sha256'] : []));
+  await git('add', 'src/myapp.Dockerfile');
+  await git('-c', 'user.email=test', '-c', 'user.name=test', 'commit', '-q', '-m', 'initial');
+  await git('branch', 'v1');
+  await git('update-server-info');
+  const expectedGitSHA = await git('rev-parse', 'v1');
+  await using server = await serveDir(dir);
+  // Dummy credentials in the URL, which the provenance masks.
+  const expectedURL = server.url.replace('http://', 'http://xxxxx:xxxxx@');
+  const url = server.url.replace('http://', 'http://user:pass@');
+  const repo = `buildkit/testwithprovenance-git-${format}-${slsaVersion || 'none'}`;
+  const attest = ['type=provenance', ...(slsaVersion === '' ? [] : [`version=${slsaVersion}`])].join(',');
+  const res = await suite.build({
+    dir: await suite.context({}),
+    contextArg: `${url}/.git#v1:src`,
+    output: 'none',
+    args: ['--attest', attest, '-f', 'myapp.Dockerfile', '--output', `type=image,name=${suite.env.registry.host}/${repo}:latest,push=true`],
+  });
+  ok(res);
+  const imgs = await readImages(suite.env.registry.url, repo, 'latest');
+  const att = attestationOf(imgs, 'git\n');
+  const version = await tbuildVersion();
+  const expBase = `pkg:docker/busybox@latest?platform=${encodeURIComponent(HOST)}`;
+  const expectMaterials = (materials: readonly Material[] | undefined): void => {
+    expect(materials).toHaveLength(2);
+    expect(materials?.[0]?.uri).toBe(expBase);
+    expect(materials?.[0]?.digest?.['sha256']).toMatch(/^[0-9a-f]{64}$/);
+    expect(materials?.[1]?.uri).toBe(`${expectedURL}/.git#v1`);
+    expect(materials?.[1]?.digest?.[format]).toBe(expectedGitSHA);
+  };
+  if (slsaVersion === '' || slsaVersion === 'v1') {
+    const stmt = statementOf<ProvenanceV1>(att?.layersRaw[0]);
+    expect(stmt._type).toBe(IN_TOTO_V1);
+    expect(stmt.predicateType).toBe('https://slsa.dev/provenance/v1');
+    const { buildDefinition: def, runDetails: run } = stmt.predicate;
+    expect(def.externalParameters.request.frontend).toBeTruthy();
+    expect(def.externalParameters.configSource.uri).toBe(`${expectedURL}/.git#v1:src`);
+    expect(def.externalParameters.configSource.path).toBe('myapp.Dockerfile');
+    expect(def.internalParameters.dockerfileVersion).toBe(version);
+    expectMaterials(def.resolvedDependencies);
+    expect(def.externalParameters.request.locals ?? []).toHaveLength(0);
+    expect(run.metadata.buildkit_completeness.resolvedDependencies).toBe(true);
+    expect(run.metadata.buildkit_hermetic).toBe(true);
+    expect(run.metadata.buildkit_completeness.request).toBe(true);
+    expect(run.metadata.buildkit_reproducible ?? false).toBe(false);
+    expect(Object.keys(run.metadata.buildkit_metadata?.vcs ?? {})).toHaveLength(0);
+  } else {
+    const stmt = statementOf<ProvenanceV02>(att?.layersRaw[0]);
+    expect(stmt._type).toBe(IN_TOTO_V1);
+    expect(stmt.predicateType).toBe('https://slsa.dev/provenance/v0.2');
+    const pred = stmt.predicate;
+    expect(pred.invocation.parameters.frontend).toBeTruthy();
+    expect(pred.invocation.configSource.uri).toBe(`${expectedURL}/.git#v1:src`);
+    expect(pred.invocation.configSource.entryPoint).toBe('myapp.Dockerfile');
+    expect(pred.invocation.environment.dockerfileVersion).toBe(version);
+    expectMaterials(pred.materials);
+    expect(pred.invocation.parameters.locals ?? []).toHaveLength(0);
+    expect(pred.metadata.completeness.materials).toBe(true);
+    expect(pred.metadata.completeness.environment).toBe(true);
+    expect(pred.metadata['https://mobyproject.org/buildkit@v1#hermetic']).toBe(true);
+    expect(pred.metadata.completeness.parameters).toBe(true);
+    expect(pred.metadata.reproducible ?? false).toBe(false);
+    expect(Object.keys(pred.metadata['https://mobyproject.org/buildkit@v1#metadata']?.vcs ?? {})).toHaveLength(0);
+  }
+}
 
 /** copyAlpine makes the registry's library/alpine a copy of busybox: offline there is no alpine image. */
 async function copyAlpine(suite: BuildkitSuite): Promise<void> {
