@@ -1,6 +1,6 @@
 import { chmod, chown, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lookupLayered } from '../native/index.js';
+import { lookupLayered, resolveInLayers } from '../native/index.js';
 
 /** StubTarget is a mount point the rootfs must contain. */
 export interface StubTarget {
@@ -48,10 +48,12 @@ export async function createStubLayer(
   const created = new Map<string, { atime: Date; mtime: Date } | null>();
   for (const target of targets) {
     options.signal.throwIfAborted();
-    const found = await lookupLayered(layers, target.path);
-    // A target below a symlink in the image is left to the sandbox to create, as runc would.
-    if (found.kind !== 'missing') continue;
-    const parts = target.path.split('/').filter((p) => p !== '');
+    // A target below the image's symlinks is stubbed where they lead inside the root, as runc resolves it (securejoin):
+    // the mount lands there and the stubs stay out of the layer as BuildKit's cleanup keeps them out.
+    const resolved = await resolveInLayers(layers, target.path);
+    if (resolved === undefined) continue; // a loop or a file on the way: the sandbox reports it as it mounts
+    if ((await lookupLayered(layers, resolved)).kind !== 'missing') continue;
+    const parts = resolved.split('/').filter((p) => p !== '');
     for (let i = 0; i < parts.length - 1; i++) await stubDirectory(layers, stubDir, parts.slice(0, i + 1).join('/'), created);
     const hostPath = path.join(stubDir, ...parts);
     if (target.kind === 'dir') await mkdir(hostPath, { recursive: true, mode: 0o755 });

@@ -25,6 +25,7 @@ export {
   makeWhiteout,
   markOpaque,
   parseTarMarker,
+  resolveInLayers,
   rootEntry,
   whiteoutTarName,
   OPAQUE_MARKER,

@@ -29,19 +29,62 @@ static int failf(char *err, const char *what, const char *path) {
   return -1;
 }
 
+#define MAX_LINKS 40
+
+/* next_component moves the first component of *rest into out (NUL-terminated) and advances *rest past it. */
+static int next_component(const char **rest, char *out, size_t outlen) {
+  while (**rest == '/') (*rest)++;
+  size_t n = strcspn(*rest, "/");
+  if (n == 0) return 0;
+  if (n >= outlen) return errno = ENAMETOOLONG, -1;
+  memcpy(out, *rest, n);
+  out[n] = '\0';
+  *rest += n;
+  return 1;
+}
+
+/*
+ * mkdir_all creates path and its missing parents with mode 0755. It runs after pivot_root, so "/" is the container's
+ * root: a symlink on the way (the image's own, as /mnt -> /data) is followed component by component inside that root,
+ * and what it points to is created when missing, as runc's securejoin + MkdirAll do. No link can lead out of the root.
+ */
 int mkdir_all(const char *path) {
-  char buf[PATH_MAX];
-  struct stat st;
-  if (stat(path, &st) == 0) return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
-  if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) return errno = ENAMETOOLONG, -1;
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-    *p = '/';
+  char todo[PATH_MAX], done[PATH_MAX] = "", name[NAME_MAX + 1], link[PATH_MAX], next[PATH_MAX];
+  int links = 0;
+  if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo)) return errno = ENAMETOOLONG, -1;
+  const char *rest = todo;
+  for (;;) {
+    int got = next_component(&rest, name, sizeof(name));
+    if (got < 0) return -1;
+    if (got == 0) return 0;
+    if (strcmp(name, ".") == 0) continue;
+    if (strcmp(name, "..") == 0) {
+      char *slash = strrchr(done, '/');
+      if (slash != NULL) *slash = '\0';
+      continue;
+    }
+    char candidate[PATH_MAX];
+    if (snprintf(candidate, sizeof(candidate), "%s/%s", done, name) >= (int)sizeof(candidate)) return errno = ENAMETOOLONG, -1;
+    struct stat st;
+    if (lstat(candidate, &st) != 0) {
+      if (errno != ENOENT) return -1;
+      if (mkdir(candidate, 0755) != 0 && errno != EEXIST) return -1;
+    } else if (S_ISLNK(st.st_mode)) {
+      if (++links > MAX_LINKS) return errno = ELOOP, -1;
+      ssize_t len = readlink(candidate, link, sizeof(link) - 1);
+      if (len < 0) return -1;
+      link[len] = '\0';
+      /* Continue with the link's target, then what was left; an absolute target starts again at the root. */
+      if (snprintf(next, sizeof(next), "%s/%s", link, rest) >= (int)sizeof(next)) return errno = ENAMETOOLONG, -1;
+      memcpy(todo, next, sizeof(todo));
+      rest = todo;
+      if (link[0] == '/') done[0] = '\0';
+      continue;
+    } else if (!S_ISDIR(st.st_mode)) {
+      return errno = ENOTDIR, -1;
+    }
+    memcpy(done, candidate, sizeof(done));
   }
-  if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-  return 0;
 }
 
 /* ensure_target creates a missing mount point: a directory, or an empty file for file binds. */

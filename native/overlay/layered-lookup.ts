@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { lstatIfExists } from '../../base/fs.js';
 import { isOpaqueDir, isWhiteout } from './upper-dir.js';
@@ -42,6 +42,39 @@ export async function lookupLayered(layers: readonly string[], path: string): Pr
     if (entry === undefined) return MISSING;
   }
   return { kind: 'found', ...entry };
+}
+
+const MAX_SYMLINKS = 40;
+
+/**
+ * resolveInLayers follows the symlinks of a path inside the layered root, component by component, as a process in that
+ * root would see them (an absolute target starts again at the root, `..` stops at it), and returns the path it leads to:
+ * where a mount on `path` lands. Missing components are kept as they are; a loop or a non-directory on the way returns
+ * undefined, for the sandbox to report when it mounts.
+ */
+export async function resolveInLayers(layers: readonly string[], path: string): Promise<string | undefined> {
+  let pending = path.split('/').filter((p) => p !== '' && p !== '.');
+  let resolved: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const name = pending.shift() ?? '';
+    if (name === '..') {
+      resolved.pop();
+      continue;
+    }
+    const found = await lookupLayered(layers, [...resolved, name].join('/'));
+    if (found.kind === 'blocked') return undefined;
+    if (found.kind === 'found' && found.stats.isSymbolicLink()) {
+      if (++links > MAX_SYMLINKS) return undefined;
+      const target = await readlink(found.hostPath);
+      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+      if (target.startsWith('/')) resolved = [];
+      continue;
+    }
+    if (found.kind === 'found' && !found.stats.isDirectory() && pending.length > 0) return undefined;
+    resolved.push(name);
+  }
+  return `/${resolved.join('/')}`;
 }
 
 /** rootEntry is the merged root of layers (top first), or undefined when none exists. */
