@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'REGISTRY_NOT_FOUND'
   | 'REFERENCE_INVALID'
   | 'EXPORT'
+  | 'OUTPUT_CLOSED'
   | 'NATIVE'
   | 'CONFIG'
   | 'CANCELLED'
@@ -171,6 +172,11 @@ export class RegistryError extends TbuildError {
 /** ExportError is a failure writing an output. */
 export class ExportError extends TbuildError {
   readonly code = 'EXPORT' as const;
+}
+
+/** OutputClosedError reports that the reader of an output (a pipe on standard output) closed it before the end. */
+export class OutputClosedError extends TbuildError {
+  readonly code = 'OUTPUT_CLOSED' as const;
 }
 
 /** NativeError is a failed system call. */

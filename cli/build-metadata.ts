@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../base/errors.js';
+import { errnoReason } from '../base/errno-reason.js';
 import type { BuildResult } from '../controller/index.js';
 import { parseGoBool } from './bool-flags.js';
 import type { Environment } from './command-io.js';
@@ -70,9 +71,20 @@ function parseJson(text: string): unknown {
 /** writeResultFiles writes --iidfile and --metadata-file as docker buildx does; new files get 0666 without the umask. */
 export async function writeResultFiles(files: MetadataFiles, result: BuildResult, o: { readonly umask: number; readonly warnings?: readonly VertexWarning[] }): Promise<void> {
   const mode = 0o666 & ~o.umask;
-  if (files.iidfile !== undefined && result.imageId !== undefined) await writeFile(files.iidfile, result.imageId, { mode });
+  if (files.iidfile !== undefined && result.imageId !== undefined) await writeResultFile('--iidfile', files.iidfile, result.imageId, mode);
   if (files.metadataFile !== undefined) {
     const meta = buildMetadata(result, { builderRef: files.builderRef, ...(o.warnings === undefined ? {} : { warnings: o.warnings }) });
-    await writeFile(files.metadataFile, `${JSON.stringify(meta, null, 2)}\n`, { mode });
+    await writeResultFile('--metadata-file', files.metadataFile, `${JSON.stringify(meta, null, 2)}\n`, mode);
+  }
+}
+
+/** writeResultFile writes one result file; a path the user cannot write there is named with the flag and why. */
+async function writeResultFile(flag: string, path: string, text: string, mode: number): Promise<void> {
+  try {
+    await writeFile(path, text, { mode });
+  } catch (err) {
+    const reason = errnoReason(err);
+    if (reason === undefined) throw err;
+    throw new UsageError(`Cannot write ${flag} "${path}": ${reason}`, { cause: err });
   }
 }

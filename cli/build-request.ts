@@ -1,6 +1,7 @@
 import { Writable, type Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { BuildEnvironment, BuildRequest, ContextSource, DockerfileSource, OutputSpec } from '../controller/index.js';
+import { OutputClosedError, errnoCode } from '../base/errors.js';
 import type { BuildCommand } from './build-command.js';
 import { definedEnv, dockerConfigDir, type CommandIO } from './command-io.js';
 import { gitInfo } from './git-info.js';
@@ -70,11 +71,30 @@ function contextOf(cmd: BuildCommand, stdin: Readable): ContextSource {
 /** toStdout points a `-` output at standard output, through a stream whose end leaves standard output open. */
 function toStdout(output: OutputSpec, stdout: Writable): OutputSpec {
   if (output.type === 'image' || output.type === 'load' || output.type === 'local' || output.dest !== '-') return output;
+  // A reader that stops early (tbuild build -o - . | head -c1) closes the pipe: standard output then emits EPIPE,
+  // which the write's callback reports as well; the listener only keeps the event from ending the process.
+  const onError = (): void => undefined;
+  stdout.on('error', onError);
   const into = new Writable({
     // Each chunk is done once standard output took it: the archive is all written when the export ends.
-    write: (chunk: Buffer, _encoding, callback) => void stdout.write(chunk, (err) => callback(err ?? null)),
+    write: (chunk: Buffer, _encoding, callback) => void stdout.write(chunk, (err) => callback(err === undefined || err === null ? null : closedOrError(err))),
+    destroy: (err, callback) => {
+      stdout.off('error', onError);
+      callback(err);
+    },
+    final: (callback) => {
+      stdout.off('error', onError);
+      callback();
+    },
   });
   return { ...output, dest: into };
+}
+
+/** closedOrError names a closed pipe as such; other write errors stay as they are. */
+function closedOrError(err: Error): Error {
+  const code = errnoCode(err);
+  if (code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED') return err;
+  return new OutputClosedError('Cannot write the output to standard output: its reader closed the pipe', { cause: err });
 }
 
 /** environmentOf picks what a build takes from the command's environment, as values. */

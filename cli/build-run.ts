@@ -33,14 +33,18 @@ export async function runBuild(cmd: BuildCommand, run: BuildRun, io: CommandIO):
   const keepWarnings = cmd.metadataFile !== undefined && metadataWarnings(io.env) && run.request.check !== true && run.request.print === undefined;
   // --check prints its findings on stdout, those made before a Dockerfile error too (the result never comes).
   const findings: CheckFinding[] = [];
+  const { request } = run;
   const progress = {
     emit: (e: ProgressEvent): void => {
-      if (e.type === 'warning' && e.finding !== undefined) findings.push(e.finding);
+      if (e.type === 'warning' && e.finding !== undefined) {
+        findings.push(e.finding);
+        // --check prints its findings once, as its result on standard output; buildx's progress does not repeat them.
+        if (request.check === true) return;
+      }
       if (e.type === 'warning' && keepWarnings) warnings.push(warningOf(e, run.sources));
       shown.emit(e);
     },
   };
-  const { request } = run;
   try {
     const result =
       cmd.builder === undefined

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { errnoCode } from '../base/errors.js';
 import type { Controller, ControllerOptions } from '../controller/index.js';
 
 /** TerminalStream is an output stream of a command, with the terminal facts progress rendering reads. */
@@ -26,8 +27,17 @@ export interface CommandIO {
   openController(options: ControllerOptions): Promise<Controller & AsyncDisposable>;
 }
 
+/** CLOSED_PIPE_STATUS is the exit status when the reader of standard output went away: 128 + SIGPIPE. */
+export const CLOSED_PIPE_STATUS = 141;
+
 /** processIO is this process as a command's IO: what bin/tbuild.js runs a command line with. */
 export function processIO(): CommandIO {
+  // A reader that closed its end early (tbuild images | head -1) is no error of tbuild's: exit quietly with the status
+  // a shell reports for a process that SIGPIPE ended (128 + 13), as other command-line tools do.
+  process.stdout.on('error', (err) => {
+    if (errnoCode(err) !== 'EPIPE') throw err;
+    process.exitCode = CLOSED_PIPE_STATUS;
+  });
   return {
     cwd: process.cwd(),
     env: process.env,

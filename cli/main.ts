@@ -3,10 +3,10 @@ import { basename, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { Controller } from '../controller/index.js';
 import { BUILD_HELP, parseBuildCommand } from './build-command.js';
-import { defaultRoot, processIO, type CommandIO } from './command-io.js';
+import { CLOSED_PIPE_STATUS, defaultRoot, processIO, type CommandIO } from './command-io.js';
 import { parseCommandArgs, splitCommandLine } from './command-line.js';
 import { COMMANDS, DU_OPTIONS, IMAGES_OPTIONS, PRUNE_OPTIONS, RMI_OPTIONS, commandSpec, renderMainHelp } from './command-table.js';
-import { exitCodeFor, renderError } from './render-error.js';
+import { exitCodeFor, isOutputClosed, renderError } from './render-error.js';
 
 async function version(): Promise<string> {
   const pkg: unknown = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
@@ -83,6 +83,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
         throw new UsageError(`Unknown command "${command}"`, { hint: unknownCommandHint(command) });
     }
   } catch (err) {
+    // A closed pipe on standard output ends the command quietly, as it ends other command-line tools.
+    if (isOutputClosed(err) && !debug) return CLOSED_PIPE_STATUS;
     io.stderr.write(renderError(err, { debug, sources }));
     return exitCodeFor(err);
   }

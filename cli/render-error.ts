@@ -1,12 +1,19 @@
-import { CancelledError, DockerfileError, ExecError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
+import { CancelledError, DockerfileError, ExecError, OutputClosedError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
 
 const CONTEXT_LINES = 2;
 
 /** exitCodeFor maps an error to the process exit status: 2 usage/Dockerfile, 130 cancelled, else 1. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CancelledError) return 130;
+  if (isOutputClosed(err)) return 141;
   if (err instanceof TbuildError && (err.code === 'USAGE' || err instanceof DockerfileError)) return 2;
   return 1;
+}
+
+/** isOutputClosed tells whether an error comes from a reader closing standard output (a pipe) before the end. */
+export function isOutputClosed(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof OutputClosedError) return true;
+  return false;
 }
 
 /** renderError turns an error into the text shown to a user: snippet, message, causes, hint. `sources` maps file names to their text. */

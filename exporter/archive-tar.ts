@@ -1,10 +1,12 @@
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { encodeTarHeader, TAR_END, tarPadding } from '../cache/index.js';
 import { ExportError } from '../base/errors.js';
+import { outputWriteError } from './output-error.js';
 
 /** ArchiveFile is one regular file of an output archive. */
 export interface ArchiveFile {
@@ -58,9 +60,15 @@ export async function writeStreamTo(
     return;
   }
   const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  // As buildx, the output's folder is made when missing.
+  await mkdir(dirname(dest), { recursive: true }).catch((err: unknown) => {
+    throw outputWriteError(dest, err);
+  });
   try {
     await pipeline(input, createWriteStream(tmp, { flags: 'wx' }), { signal: options.signal });
     await rename(tmp, dest);
+  } catch (err) {
+    throw outputWriteError(dest, err);
   } finally {
     await rm(tmp, { force: true });
   }

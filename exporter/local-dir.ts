@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import { outputWriteError } from './output-error.js';
 import { chmod, copyFile, link, lstat, lutimes, mkdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../base/errors.js';
@@ -19,7 +20,9 @@ export interface LocalDirOptions {
  * access and modification times are its modification time (or the epoch), as BuildKit's local exporter sets them.
  */
 export async function writeLocalDir(layers: readonly { readonly dir: string }[], dest: string, options: LocalDirOptions): Promise<void> {
-  await mkdir(dest, { recursive: true });
+  await mkdir(dest, { recursive: true }).catch((err: unknown) => {
+    throw outputWriteError(dest, err);
+  });
   const links = new Map<string, string>();
   const dirTimes: { path: string; time: Date | number }[] = [];
   for await (const entry of walkMerged(layers.map((l) => l.dir), { signal: options.signal })) {

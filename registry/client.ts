@@ -83,12 +83,15 @@ export function createRegistryClient(options: RegistryClientOptions): Disposable
   ): Promise<T> {
     const t = await getTransport();
     const list = await endpoints.endpoints(ref.registry, { pull: o.pull });
+    const mirrorFailures: string[] = [];
     for (const endpoint of list) {
       try {
         return await fn(endpoint, endpoint.mirror ? endpoint.host : ref.registry, t);
       } catch (err) {
         if (o.signal.aborted) throw o.signal.reason;
-        if (!endpoint.mirror || !(err instanceof RegistryError)) throw err;
+        if (!(err instanceof RegistryError)) throw err;
+        if (!endpoint.mirror) throw withMirrorFailures(err, mirrorFailures);
+        mirrorFailures.push(mirrorFailure(endpoint.host, err));
       }
     }
     throw new RegistryError(`Cannot reach registry for "${formatReference(ref)}": no endpoint`, { ref: formatReference(ref) });
@@ -153,4 +156,21 @@ export function createRegistryClient(options: RegistryClientOptions): Disposable
     close: () => endpoints.close(),
     [Symbol.asyncDispose]: () => endpoints.close(),
   };
+}
+
+/** mirrorFailure says in a few words what a mirror answered: `mirror 127.0.0.1:5000 answered 404: manifest unknown`. */
+function mirrorFailure(host: string, err: RegistryError): string {
+  const colon = err.message.lastIndexOf(': ');
+  const reason = colon < 0 ? err.message : err.message.slice(colon + 2);
+  return `mirror ${host} ${err.status === undefined ? 'failed' : `answered ${err.status}`}: ${reason}`;
+}
+
+/**
+ * withMirrorFailures adds what the mirrors answered to the origin's error, so that a user whose mirror lacks an image
+ * reads that, not only that the origin (perhaps out of reach on purpose) failed.
+ */
+function withMirrorFailures(err: RegistryError, failures: readonly string[]): RegistryError {
+  if (failures.length === 0) return err;
+  const hint = [`before the origin, ${failures.join('; ')}`, ...(err.hint === undefined ? [] : [err.hint])].join('; ');
+  return new RegistryError(err.message, { code: err.code, ...(err.ref === undefined ? {} : { ref: err.ref }), ...(err.status === undefined ? {} : { status: err.status }), cause: err.cause, hint });
 }

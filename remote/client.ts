@@ -51,7 +51,7 @@ async function connectTo(conn: BuilderConnection): Promise<Connected> {
   const client = new Client(address.target, credentials, { ...CLIENT_OPTIONS, ...options });
   const failure = async (err: unknown, o: { started: boolean; cancelled: boolean }): Promise<Error> => {
     const tlsFailure = isUnavailable(err) && address.kind === 'tcp' && tls !== undefined ? await probeTls({ address, ...tls }) : undefined;
-    return translateCallError(err, { address: conn.address, ...o, ...(tlsFailure === undefined ? {} : { tlsFailure }) });
+    return translateCallError(err, { address: conn.address, ...o, plainTcp: address.kind === 'tcp' && tls === undefined, ...(tlsFailure === undefined ? {} : { tlsFailure }) });
   };
   return { client, methods: await loadBuilderMethods(), metadata: tokenMetadata(conn.token), failure, [Symbol.dispose]: () => client.close() };
 }

@@ -1,6 +1,6 @@
 import { Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
 import {
-  CancelledError, ConfigError, ContentError, DockerfileError, ExecError, ExportError, FileOpError, InternalError, NativeError,
+  CancelledError, ConfigError, ContentError, DockerfileError, ExecError, ExportError, FileOpError, InternalError, NativeError, OutputClosedError,
   RegistryError, SnapshotError, SolveError, TbuildError, UsageError, type ErrorCode, type SourceLocation,
 } from '../base/errors.js';
 
@@ -27,6 +27,7 @@ export const STATUS_FOR_CODE: Readonly<Record<ErrorCode, Status>> = {
   REGISTRY_NOT_FOUND: Status.NOT_FOUND,
   REFERENCE_INVALID: Status.INVALID_ARGUMENT,
   EXPORT: Status.INTERNAL,
+  OUTPUT_CLOSED: Status.CANCELLED,
   NATIVE: Status.INTERNAL,
   CANCELLED: Status.CANCELLED,
   INTERNAL: Status.INTERNAL,
@@ -150,6 +151,8 @@ export function fromWireError(v: unknown, depth = 0): Error {
       return new FileOpError(message, common);
     case 'ExportError':
       return new ExportError(message, common);
+    case 'OutputClosedError':
+      return new OutputClosedError(message, common);
     case 'CancelledError':
       return new CancelledError(message, common);
     case 'InternalError':

@@ -2,7 +2,7 @@ import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { Server, status as Status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { errnoCode, UsageError } from '../base/errors.js';
+import { errnoCode, TbuildError, UsageError } from '../base/errors.js';
 import { buildablePlatforms, platformNames, type Controller, type Entitlement } from '../controller/index.js';
 import type { BuilderAddress } from './address.js';
 import { pruneOptionsOf, usageRecordMsg, type PruneMsg } from './admin-messages.js';
@@ -97,7 +97,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
     for (const a of o.addresses) {
       const creds = await serverCredentials(a, { tls: o.tls, hasToken: o.token !== undefined, insecure: o.insecure, logger: o.logger });
       if (a.kind === 'unix') await prepareSocket(a.path);
-      const port = await new Promise<number>((resolve, reject) => server.bindAsync(a.target, creds, (err, p) => (err ? reject(err) : resolve(p))));
+      const port = await new Promise<number>((resolve, reject) => server.bindAsync(a.target, creds, (err, p) => (err ? reject(bindError(a.text, err)) : resolve(p))));
       if (a.kind === 'unix') {
         sockets.push(a.path);
         await chmod(a.path, 0o660);
@@ -108,6 +108,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   } catch (err) {
     server.forceShutdown();
     await Promise.all(sockets.map((s) => rm(s, { force: true })));
+    if (err instanceof TbuildError) throw err;
     throw new UsageError(`Cannot listen on the builder addresses: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   const close = async (graceMs = 10_000): Promise<void> => {
@@ -151,4 +152,11 @@ function isListening(path: string): Promise<boolean> {
     // A refused connection means the socket file is stale.
     s.once('error', () => resolve(false));
   });
+}
+
+/** bindError says why an address could not be listened on, naming it: in use, no permission, or gRPC's own words. */
+function bindError(address: string, err: Error): Error {
+  if (/EADDRINUSE/.test(err.message)) return new UsageError(`Cannot listen on ${address}: the address is in use`, { hint: 'another program (another tbuild serve?) listens there: pick another --addr', cause: err });
+  if (/EACCES|EPERM/.test(err.message)) return new UsageError(`Cannot listen on ${address}: permission denied`, { hint: 'ports below 1024 and folders of other users need root', cause: err });
+  return err;
 }
