@@ -31,10 +31,10 @@ export function runTbuild(args: readonly string[], options: { cwd?: string; env?
   });
 }
 
-/** run runs any command and collects its output. */
-export function run(cmd: string, args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
+/** run runs any command and collects its output; `env` adds to this process's environment. */
+export function run(cmd: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
