@@ -54,7 +54,10 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
       });
       const limits = { ...request.resources, devices: bundle.spec.linux.resources.devices ?? [] };
       await using cgroup = await createRunCgroup(layout, `${process.pid}-${id}-${runs++}`, limits);
+      // slirp4netns started while the bundle and cgroup were made; the process needs it, and ends before it goes.
+      await network?.ready();
       const outcome = await runHelper(helper, bundle.dir, request, { signal, cgroupProcs: cgroup.procsFiles });
+      network?.release();
       const durationMs = performance.now() - started;
       if (outcome === undefined) {
         throw new ExecError(`Cannot run ${JSON.stringify(argv)}: the sandbox helper ended without a result`, {

@@ -166,7 +166,10 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
         }
         const root = path.join(options.stateDir, `${options.runtime}-state`);
         const id = `tbuild-${path.basename(bundle.dir)}`;
-        return await runRuntime({ command: runtime, root, id, bundleDir: bundle.dir }, request, signal);
+        await network?.ready();
+        const result = await runRuntime({ command: runtime, root, id, bundleDir: bundle.dir }, request, signal);
+        network?.release();
+        return result;
       } finally {
         for (const dir of mounted.reverse()) unmountRootfs(dir);
       }

@@ -30,6 +30,10 @@ const QUIT_GRACE_MS = 2000;
 export interface SandboxNetwork extends AsyncDisposable {
   /** The namespace's file: join it with setns, or name it as a runtime spec's network namespace path. */
   readonly nsPath: string;
+  /** ready resolves once the namespace has its interface, address, routes and loopback; it rejects with an ExecError. */
+  ready(): Promise<void>;
+  /** release starts tearing the stack down (the process using the network has ended); disposing waits for it. */
+  release(): void;
 }
 
 /** SandboxNetworkOptions configures one network; slirp4netns is looked up in PATH by default. */
@@ -76,8 +80,15 @@ async function bindNamespace(file: string, options: SandboxNetworkOptions): Prom
   }
 }
 
-/** startSlirp runs slirp4netns on the namespace and resolves once it configured the interface, routes and lo. */
-async function startSlirp(nsPath: string, options: SandboxNetworkOptions): Promise<ChildProcess> {
+/** Slirp is a slirp4netns process: `ready` settles once it configured the interface, routes and lo, or failed. */
+interface Slirp {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  readonly closed: Promise<unknown>;
+}
+
+/** spawnSlirp starts slirp4netns on the namespace without waiting for it. */
+function spawnSlirp(nsPath: string, options: SandboxNetworkOptions): Slirp {
   const args = [
     '--configure',
     `--mtu=${MTU}`,
@@ -91,54 +102,75 @@ async function startSlirp(nsPath: string, options: SandboxNetworkOptions): Promi
   // fd 3 carries the ready byte; slirp4netns quits when fd 4 reaches end of file, so it dies with this process too.
   const child = spawn(options.slirp4netns ?? 'slirp4netns', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   const stderr = stderrOf(child);
-  const ready = child.stdio[READY_FD];
-  if (!(ready instanceof Readable)) throw new InternalError('slirp4netns ready pipe is missing');
+  const readyPipe = child.stdio[READY_FD];
+  if (!(readyPipe instanceof Readable)) throw new InternalError('slirp4netns ready pipe is missing');
   const closed = waitForClose(child);
-  const outcome = await new Promise<'ready' | 'ended'>((resolve, reject) => {
-    ready.once('data', () => resolve('ready'));
+  const ready = new Promise<'ready' | 'ended'>((resolve, reject) => {
+    readyPipe.once('data', () => resolve('ready'));
     closed.then(() => resolve('ended'), reject);
-  }).catch((err: unknown) => {
-    throw startError(options, 'cannot run slirp4netns', '', err);
-  });
-  ready.destroy();
-  if (outcome === 'ended') throw startError(options, 'slirp4netns ended before the network was ready', stderr());
-  return child;
+  }).then(
+    (outcome) => {
+      readyPipe.destroy();
+      if (outcome === 'ended') throw startError(options, 'slirp4netns ended before the network was ready', stderr());
+    },
+    (err: unknown) => {
+      throw startError(options, 'cannot run slirp4netns', '', err);
+    },
+  );
+  // Whoever disposes the network reports a failure through ready(); a network disposed unused must not leave it unhandled.
+  ready.catch(() => undefined);
+  return { child, ready, closed: closed.catch(() => undefined) };
 }
 
-/** stopSlirp closes slirp4netns's exit pipe and waits for it to quit, killing it if it does not in time. */
-async function stopSlirp(child: ChildProcess): Promise<void> {
-  const closed = waitForClose(child);
-  const exitPipe = child.stdio[EXIT_FD];
+/** beginStop closes slirp4netns's exit pipe, so it quits (and its tap device goes) while the caller does other work. */
+function beginStop(slirp: Slirp): void {
+  const exitPipe = slirp.child.stdio[EXIT_FD];
   if (exitPipe instanceof Writable) exitPipe.destroy();
-  else child.kill('SIGKILL');
-  const timer = setTimeout(() => child.kill('SIGKILL'), QUIT_GRACE_MS);
+  else slirp.child.kill('SIGKILL');
+}
+
+/** waitStopped waits for slirp4netns to quit, killing it if it does not in time. */
+async function waitStopped(slirp: Slirp): Promise<void> {
+  const timer = setTimeout(() => slirp.child.kill('SIGKILL'), QUIT_GRACE_MS);
   try {
-    await closed;
+    await slirp.closed;
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** createSandboxNetwork makes a RUN's network namespace in stateDir, connected to the outside through slirp4netns. */
+/**
+ * createSandboxNetwork makes a RUN's network namespace in stateDir and starts slirp4netns on it. The namespace file
+ * exists on return (a runtime spec can name it) while slirp4netns still starts: await `ready()` before the process
+ * runs. `release()` starts the teardown once the process ended; disposing finishes it.
+ */
 export async function createSandboxNetwork(stateDir: string, options: SandboxNetworkOptions): Promise<SandboxNetwork> {
   options.signal.throwIfAborted();
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   // The pid in the name lets a later executor sweep what a killed process left (see sweepStateDir).
   const nsPath = path.join(stateDir, `${NETNS_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-  let slirp: ChildProcess | undefined;
+  let slirp: Slirp;
   try {
     await bindNamespace(nsPath, options);
-    slirp = await startSlirp(nsPath, options);
+    slirp = spawnSlirp(nsPath, options);
   } catch (err) {
     await detachNamespaceFile(nsPath);
     throw err;
   }
-  const running = slirp;
+  let stopping = false;
+  const release = (): void => {
+    if (stopping) return;
+    stopping = true;
+    beginStop(slirp);
+  };
   return {
     nsPath,
+    ready: () => slirp.ready,
+    release,
     async [Symbol.asyncDispose]() {
+      release();
       try {
-        await stopSlirp(running);
+        await waitStopped(slirp);
       } finally {
         await detachNamespaceFile(nsPath);
       }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespaceExecutor, createRuncExecutor, type ExecRequest, type Executor, type NetworkMode } from '../../executor/index.js';
 import { sandboxResolvConf } from '../../executor/resolv-conf.js';
+import { createSandboxNetwork } from '../../executor/sandbox-network.js';
 import { startPeerNetwork, type PeerNetwork } from '../helpers/peer-network.js';
 import { childPids } from '../helpers/child-pids.js';
 
@@ -110,3 +111,17 @@ function describeExecutor(name: string, make: (stateDir: string) => Executor): v
 describeExecutor('namespace executor', (stateDir) => createNamespaceExecutor({ stateDir }));
 describeExecutor('runc executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'runc' }));
 describeExecutor('crun executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'crun' }));
+
+describe('createSandboxNetwork', () => {
+  it('reports a missing slirp4netns as a start error naming the step, with the way out, and leaves nothing behind', async () => {
+    const stateDir = path.join(base, 'state-missing');
+    const before = await childPids();
+    {
+      await using network = await createSandboxNetwork(stateDir, { signal: AbortSignal.timeout(10_000), argv: ['make'], slirp4netns: path.join(base, 'no-slirp4netns') });
+      await expect(network.ready()).rejects.toThrow('Cannot set up the network of ["make"]: cannot run slirp4netns');
+      await expect(network.ready()).rejects.toMatchObject({ code: 'EXEC_START', hint: expect.stringContaining('apt-get install slirp4netns') });
+    }
+    expect(await readdir(stateDir)).toEqual([]);
+    expect(await childPids()).toEqual(before);
+  });
+});
