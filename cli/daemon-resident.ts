@@ -182,8 +182,8 @@ export async function runResident(options: ResidentOptions): Promise<number> {
     void builder.stop('socket error');
   });
   const socketCheck = watchSocketFile(builder, options.socket, inode);
-  // Load what a build needs now, so the first build served does not pay for it.
-  await Promise.all([import('../controller/index.js'), import('./progress/plain.js')]);
+  // Load what a build needs now, with the parts a direct build loads on first use, so the first build served does not pay for them.
+  await Promise.all([import('../controller/index.js').then((c) => c.preloadBuildCode()), import('./progress/plain.js')]);
   builder.armIdle();
   await builder.done;
   clearInterval(socketCheck);

@@ -24,3 +24,4 @@ export { buildablePlatforms, installEmulators, platformList, platformNames, unin
 export { createImageIndex, inspectImage } from './imagetools.js';
 export type { ImageInspection, InspectImageRequest, InspectedManifest } from './imagetools-inspect.js';
 export type { CreatedIndex, CreateIndexRequest } from './imagetools-create.js';
+export { preloadBuildCode } from './preload.js';

@@ -4,7 +4,7 @@ import type { ProgressSink } from '../base/progress.js';
 import { imageParts, type ImageRecord } from '../cache/index.js';
 import { writeSavedArchive, type SavedImage } from '../exporter/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
-import { loadImages, type LoadedImage } from './image-load.js';
+import type { LoadedImage } from './image-load.js';
 import { imageIdOf, isDangling, nameImage } from './image-naming.js';
 import { reportStep } from './progress-step.js';
 import { pushBuiltImage, pushStatus, storeBlobOpener } from './push-output.js';
@@ -97,7 +97,8 @@ export function createLocalImages(store: Store, settingsFile: string | undefined
       }
       await writeSavedArchive(saved, store.content, dest, o);
     },
-    load: (input, o) => loadImages(store, input, o),
+    // Reading archives (tar-stream) loads with the first tbuild load, not with every build.
+    load: async (input, o) => (await import('./image-load.js')).loadImages(store, input, o),
     async inspect(args) {
       const out: InspectedImage[] = [];
       for (const arg of args) out.push(await inspectRecord(store, findStoredImage(store, arg)));

@@ -17,3 +17,4 @@ export { dockerConfigDir, readDockerConfig, serverAddress, type DockerConfig } f
 export { removeLogin, saveLogin, type SavedLogin } from './docker-config-write.js';
 export { verifyLogin } from './login.js';
 export { readSettingsTable } from './config.js';
+export { loadUndici } from './undici.js';

@@ -41,6 +41,7 @@ const LAZY: ReadonlyArray<readonly [string, RegExp]> = [
   ['the executor (sandbox, runtime spec, binfmt_misc)', /^executor\//],
   ['imagetools (inspecting and assembling images in a registry)', /^controller\/imagetools-/],
   ['the build of several platforms (image index assembly)', /^controller\/platforms-/],
+  ['tar-stream (tbuild load reads archives with it)', /^node_modules\/tar-stream\//],
 ];
 
 describe('what a direct build loads', () => {
