@@ -47,7 +47,7 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
   if (conn !== undefined) {
     const { remoteInfo } = await import('../remote/index.js');
     const i = await remoteInfo(conn);
-    const platform = [i.platform.os, i.platform.architecture, i.platform.variant].filter((p) => p !== '').join('/');
+    const platform = [i.platform?.os, i.platform?.architecture, i.platform?.variant].filter((p) => p !== undefined && p !== '').join('/');
     const lines = [
       `Builder:\t${conn.address}`, `Version:\t${i.version}`, `Platform:\t${platform}`, `Root:\t\t${i.root}`,
       `Addresses:\t${i.addresses.join(', ')}`, `Parallel:\t${i.maxParallelBuilds}`, `Running:\t${i.running}`, `Queued:\t\t${i.queued}`,

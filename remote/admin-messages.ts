@@ -1,113 +1,82 @@
 import { InternalError } from '../base/errors.js';
 import type { PruneOptions, UsageRecord } from '../controller/index.js';
-import { Fields } from './wire-fields.js';
-import type { PlatformMsg } from './messages.js';
+import { PLATFORM } from './messages.js';
+import { message, type MessageOf } from './wire-schema.js';
+
+// The messages of the calls besides Build, each declared once; proto/tbuild.proto documents every field.
+
+/** BUILD_INFO is the state of one build on the server. */
+export const BUILD_INFO = message('BuildInfo', {
+  buildId: { no: 1, type: 'string' },
+  clientId: { no: 2, type: 'string' },
+  state: { no: 3, type: 'string' },
+  createdMs: { no: 4, type: 'double' },
+  finishedMs: { no: 5, type: 'double' },
+  error: { no: 6, type: 'string' },
+});
+
+/** INFO_RESPONSE describes a server. */
+export const INFO_RESPONSE = message('InfoResponse', {
+  version: { no: 1, type: 'string' },
+  root: { no: 2, type: 'string' },
+  platform: { no: 3, type: PLATFORM },
+  maxParallelBuilds: { no: 4, type: 'uint32' },
+  running: { no: 5, type: 'uint32' },
+  queued: { no: 6, type: 'uint32' },
+  addresses: { no: 7, type: 'string', repeated: true },
+  uptimeMs: { no: 8, type: 'double' },
+  /** The platforms the server builds (`linux/amd64`, `linux/arm64`, …). */
+  platforms: { no: 9, type: 'string', repeated: true },
+});
+
+/** PRUNE_REQUEST carries the `tbuild prune` options; negative numbers are unset. */
+export const PRUNE_REQUEST = message('PruneRequest', { all: { no: 1, type: 'bool' }, keepDurationMs: { no: 4, type: 'double' }, keepBytes: { no: 5, type: 'double' } });
+
+/** PRUNE_RESPONSE says what a prune removed. */
+export const PRUNE_RESPONSE = message('PruneResponse', {
+  records: { no: 2, type: 'uint32' },
+  snapshots: { no: 3, type: 'uint32' },
+  blobs: { no: 4, type: 'uint32' },
+  bytes: { no: 5, type: 'double' },
+});
+
+/** USAGE_RECORD is one cache record of `tbuild du` (snapshotId empty when the record has none). */
+export const USAGE_RECORD = message('UsageRecord', {
+  type: { no: 1, type: 'string' },
+  key: { no: 2, type: 'string' },
+  snapshotId: { no: 3, type: 'string' },
+  size: { no: 4, type: 'double' },
+  shared: { no: 5, type: 'bool' },
+  lastUsedMs: { no: 6, type: 'double' },
+  createdMs: { no: 7, type: 'double' },
+  description: { no: 8, type: 'string' },
+  inUse: { no: 9, type: 'bool' },
+});
+
+/** ADMIN_MESSAGES are the requests and responses of the calls besides Build. */
+export const ADMIN_MESSAGES = {
+  statusRequest: message('StatusRequest', { buildId: { no: 1, type: 'string' } }),
+  listBuildsRequest: message('ListBuildsRequest', {}),
+  listBuildsResponse: message('ListBuildsResponse', { builds: { no: 1, type: BUILD_INFO, repeated: true } }),
+  cancelRequest: message('CancelRequest', { buildId: { no: 1, type: 'string' } }),
+  cancelResponse: message('CancelResponse', { cancelled: { no: 1, type: 'bool' } }),
+  diskUsageRequest: message('DiskUsageRequest', { verbose: { no: 1, type: 'bool' } }),
+  diskUsageResponse: message('DiskUsageResponse', { records: { no: 2, type: USAGE_RECORD, repeated: true } }),
+  infoRequest: message('InfoRequest', {}),
+  healthRequest: message('HealthRequest', {}),
+  healthResponse: message('HealthResponse', { status: { no: 1, type: 'string' } }),
+} as const;
 
 /** BuildInfoMsg is the state of one build on the server. */
-export interface BuildInfoMsg {
-  readonly buildId: string;
-  readonly clientId: string;
-  readonly state: string;
-  readonly createdMs: number;
-  readonly finishedMs: number;
-  readonly error: string;
-}
-
+export type BuildInfoMsg = MessageOf<typeof BUILD_INFO>;
 /** InfoMsg describes a server. */
-export interface InfoMsg {
-  readonly version: string;
-  readonly root: string;
-  readonly platform: PlatformMsg;
-  readonly maxParallelBuilds: number;
-  readonly running: number;
-  readonly queued: number;
-  readonly addresses: readonly string[];
-  readonly uptimeMs: number;
-  /** The platforms the server builds (`linux/amd64`, `linux/arm64`, …). */
-  readonly platforms: readonly string[];
-}
-
+export type InfoMsg = MessageOf<typeof INFO_RESPONSE>;
 /** PruneMsg carries the `tbuild prune` options; negative numbers are unset. */
-export interface PruneMsg {
-  readonly all: boolean;
-  readonly keepDurationMs: number;
-  readonly keepBytes: number;
-}
-
+export type PruneMsg = MessageOf<typeof PRUNE_REQUEST>;
 /** PruneReportMsg says what a prune removed. */
-export interface PruneReportMsg {
-  readonly records: number;
-  readonly snapshots: number;
-  readonly blobs: number;
-  readonly bytes: number;
-}
-
-/** UsageRecordMsg is one cache record of `tbuild du` (snapshotId empty when the record has none). */
-export interface UsageRecordMsg {
-  readonly type: string;
-  readonly key: string;
-  readonly snapshotId: string;
-  readonly size: number;
-  readonly shared: boolean;
-  readonly lastUsedMs: number;
-  readonly createdMs: number;
-  readonly description: string;
-  readonly inUse: boolean;
-}
-
-/** decodeBuildInfo reads a decoded BuildInfo. */
-export function decodeBuildInfo(v: unknown): BuildInfoMsg {
-  const f = new Fields(v, 'BuildInfo');
-  return { buildId: f.str('buildId'), clientId: f.str('clientId'), state: f.str('state'), createdMs: f.num('createdMs'), finishedMs: f.num('finishedMs'), error: f.str('error') };
-}
-
-/** decodeInfo reads a decoded InfoResponse. */
-export function decodeInfo(v: unknown): InfoMsg {
-  const f = new Fields(v, 'InfoResponse');
-  const p = f.sub('platform');
-  return {
-    version: f.str('version'),
-    root: f.str('root'),
-    platform: { os: p?.str('os') ?? '', architecture: p?.str('architecture') ?? '', variant: p?.str('variant') ?? '' },
-    maxParallelBuilds: f.num('maxParallelBuilds'),
-    running: f.num('running'),
-    queued: f.num('queued'),
-    addresses: f.strings('addresses'),
-    uptimeMs: f.num('uptimeMs'),
-    platforms: f.strings('platforms'),
-  };
-}
-
-/** decodePrune reads a decoded PruneRequest. */
-export function decodePrune(v: unknown): PruneMsg {
-  const f = new Fields(v, 'PruneRequest');
-  return { all: f.bool('all'), keepDurationMs: f.num('keepDurationMs'), keepBytes: f.num('keepBytes') };
-}
-
-/** decodePruneReport reads a decoded PruneResponse. */
-export function decodePruneReport(v: unknown): PruneReportMsg {
-  const f = new Fields(v, 'PruneResponse');
-  return { records: f.num('records'), snapshots: f.num('snapshots'), blobs: f.num('blobs'), bytes: f.num('bytes') };
-}
-
-/** decodeUsage reads a decoded DiskUsageResponse. */
-export function decodeUsage(v: unknown): { readonly records: UsageRecordMsg[] } {
-  return {
-    records: new Fields(v, 'DiskUsageResponse').list('records').map((r) => {
-      const f = new Fields(r, 'UsageRecord');
-      return {
-        type: f.str('type'), key: f.str('key'), snapshotId: f.str('snapshotId'), size: f.num('size'), shared: f.bool('shared'),
-        lastUsedMs: f.num('lastUsedMs'), createdMs: f.num('createdMs'), description: f.str('description'), inUse: f.bool('inUse'),
-      };
-    }),
-  };
-}
-
-/** decodeEmpty reads a message without fields. */
-export function decodeEmpty(v: unknown): Record<string, never> {
-  new Fields(v, 'request');
-  return {};
-}
+export type PruneReportMsg = MessageOf<typeof PRUNE_RESPONSE>;
+/** UsageRecordMsg is one cache record of `tbuild du`. */
+export type UsageRecordMsg = MessageOf<typeof USAGE_RECORD>;
 
 /** usageRecordMsg is the wire form of a cache record. */
 export function usageRecordMsg(r: UsageRecord): UsageRecordMsg {

@@ -1,23 +1,17 @@
 import { UsageError } from '../base/errors.js';
 import type { AttestationSpec, BuildRequest, ContextOrigin } from '../controller/index.js';
-import { Fields } from './wire-fields.js';
+import { message, type MessageOf } from './wire-schema.js';
 
-/** ContextSourceMsg is the URL a fetched context came from and its commit or download digest. */
-export interface ContextSourceMsg {
-  readonly type: string;
-  readonly url: string;
-  readonly pin: string;
-}
+/** CONTEXT_SOURCE is the URL a fetched context came from and its commit or download digest. */
+export const CONTEXT_SOURCE = message('ContextSource', { type: { no: 1, type: 'string' }, url: { no: 2, type: 'string' }, pin: { no: 3, type: 'string' } });
+
+/** ContextSourceMsg is the wire form of where a fetched context came from. */
+export type ContextSourceMsg = MessageOf<typeof CONTEXT_SOURCE>;
 
 /** contextSourceMsg puts where a fetched context came from on the wire. */
 export function contextSourceMsg(c: ContextOrigin | undefined): ContextSourceMsg | undefined {
   if (c === undefined) return undefined;
   return c.type === 'git' ? { type: 'git', url: c.url, pin: c.commit } : { type: 'http', url: c.url, pin: c.digest };
-}
-
-/** contextSourceFromWire reads the ContextSource of a BuildStart, if set. */
-export function contextSourceFromWire(f: Fields | undefined): ContextSourceMsg | undefined {
-  return f === undefined ? undefined : { type: f.str('type'), url: f.str('url'), pin: f.str('pin') };
 }
 
 /** contextOriginOf turns the wire form back into where the received context came from. */
@@ -28,16 +22,19 @@ export function contextOriginOf(msg: ContextSourceMsg | undefined): { readonly o
   throw new UsageError(`Cannot use a context source of type "${msg.type}": expected git or http`);
 }
 
-/** AttestationMsg is one attestation of a BuildStart (empty strings and false for what does not apply). */
-export interface AttestationMsg {
-  readonly type: string;
-  readonly mode: string;
-  readonly builderId: string;
-  readonly reproducible: boolean;
-  readonly inlineOnly: boolean;
+/** ATTESTATION is one attestation of a BuildStart (empty strings and false for what does not apply). */
+export const ATTESTATION = message('Attestation', {
+  type: { no: 1, type: 'string' },
+  mode: { no: 2, type: 'string' },
+  builderId: { no: 3, type: 'string' },
+  reproducible: { no: 4, type: 'bool' },
+  inlineOnly: { no: 5, type: 'bool' },
   /** SLSA version of a provenance: v1, or empty for v0.2. */
-  readonly version: string;
-}
+  version: { no: 6, type: 'string' },
+});
+
+/** AttestationMsg is the wire form of one attestation. */
+export type AttestationMsg = MessageOf<typeof ATTESTATION>;
 
 /** attestationsMsg puts a request's attestations on the wire, buildx's default already among them. */
 export function attestationsMsg(request: BuildRequest): AttestationMsg[] {
@@ -46,14 +43,6 @@ export function attestationsMsg(request: BuildRequest): AttestationMsg[] {
       ? { type: 'sbom', mode: '', builderId: '', reproducible: false, inlineOnly: false, version: '' }
       : { type: 'provenance', mode: a.mode, builderId: a.builderId ?? '', reproducible: a.reproducible === true, inlineOnly: a.inlineOnly === true, version: a.version === 'v1' ? 'v1' : '' },
   );
-}
-
-/** attestationsFromWire reads the attestations of a BuildStart (none from older clients). */
-export function attestationsFromWire(f: Fields): AttestationMsg[] {
-  return f.list('attestations').map((v) => {
-    const a = new Fields(v, 'Attestation');
-    return { type: a.str('type'), mode: a.str('mode'), builderId: a.str('builderId'), reproducible: a.bool('reproducible'), inlineOnly: a.bool('inlineOnly'), version: a.str('version') };
-  });
 }
 
 /** attestationsRequest turns the wire form back into request attestations, refusing types and modes it does not know. */

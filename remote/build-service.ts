@@ -10,7 +10,7 @@ import { statusFor } from './error-status.js';
 import type { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from '../base/log.js';
 import { createMessageReader, expectMessage } from './message-reader.js';
-import { isClientMessage, platformFromMsg, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
+import { isClientMessage, platformFromMsg, rootDescriptorMsg, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
 import { planOutputs } from './output-plan.js';
 import { TRANSFER_VERTEX } from './progress-codec.js';
 import { cacheOptions } from './request-options.js';
@@ -122,7 +122,9 @@ async function syncWithProgress(progress: ProgressSink, sync: () => Promise<Sync
 function requestFor(start: BuildStartMsg, receive: Extract<ContextSource, { kind: 'receiver' }>['receive'], outputs: BuildRequest['outputs']): BuildRequest {
   const name = basename(start.dockerfileName || 'Dockerfile');
   if (name === '.' || name === '..' || name === '') throw new UsageError(`Cannot use Dockerfile name "${start.dockerfileName}"`);
-  const p = start.platform;
+  // A platform whose os is empty names the server's own, as none does.
+  const p = start.platform?.os === '' ? undefined : start.platform;
+  const platforms = start.platforms.filter((x) => x.os !== '');
   return {
     // The exact ignore text the client applied, so the server filters the same way whatever the copy holds.
     dockerfile: { name, bytes: start.dockerfile, ignore: start.dockerignore },
@@ -130,7 +132,7 @@ function requestFor(start: BuildStartMsg, receive: Extract<ContextSource, { kind
     buildArgs: new Map(Object.entries(start.buildArgs)),
     ...(start.target === '' ? {} : { target: start.target }),
     ...(p === undefined ? {} : { platform: platformFromMsg(p) }),
-    ...(start.platforms.length === 0 ? {} : { platforms: start.platforms.map(platformFromMsg) }),
+    ...(platforms.length === 0 ? {} : { platforms: platforms.map(platformFromMsg) }),
     ...(start.metadataProvenance === 'min' || start.metadataProvenance === 'max' ? { metadataProvenance: start.metadataProvenance } : {}),
     outputs,
     noCache: start.noCache,
@@ -153,8 +155,8 @@ function resultMsg(result: BuildResult, synced: SyncedContext): Extract<ServerMe
     context: synced.stats,
     printed: result.printed ?? '',
     checkFailed: result.checkFailed ?? false,
-    descriptor: result.descriptor,
-    provenance: result.provenance ?? [],
+    descriptor: rootDescriptorMsg(result.descriptor),
+    provenance: (result.provenance ?? []).map((p) => ({ platform: p.platform ?? '', json: p.json })),
   };
 }
 

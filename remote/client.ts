@@ -11,14 +11,14 @@ import { isUnavailable, translateCallError } from './client-errors.js';
 import { checksumMemoPath, clientId, contextKey } from './client-state.js';
 import { buildManifest } from './context-manifest.js';
 import { sendFiles, sendManifest } from './context-sender.js';
-import { isServerMessage, platformMsg, type ClientMessage, type ContextStatsMsg, type ServerMessage } from './messages.js';
+import { isServerMessage, platformMsg, rootDescriptorOf, type ClientMessage, type ContextStatsMsg, type ServerMessage } from './messages.js';
 import { outputMsgOf } from './output-plan.js';
 import { createOutputSinks } from './output-sink.js';
 import { parseProgressEvent, TRANSFER_VERTEX } from './progress-codec.js';
 import { refuseClientSideOptions, sessionFields } from './request-options.js';
 import { resolveAgentSockets, SshAgentForwarder } from './ssh-agent-forwarder.js';
 import { runSettingsMsg } from './run-settings-msg.js';
-import { loadBuilderMethods, type BuilderMethods } from './proto.js';
+import { builderMethods, type BuilderMethods } from './proto.js';
 import { attestationsMsg, contextSourceMsg } from './attestation-msg.js';
 
 /** BuilderConnection says where a builder is and how to authenticate to it. */
@@ -53,7 +53,7 @@ async function connectTo(conn: BuilderConnection): Promise<Connected> {
     const tlsFailure = isUnavailable(err) && address.kind === 'tcp' && tls !== undefined ? await probeTls({ address, ...tls }) : undefined;
     return translateCallError(err, { address: conn.address, ...o, plainTcp: address.kind === 'tcp' && tls === undefined, ...(tlsFailure === undefined ? {} : { tlsFailure }) });
   };
-  return { client, methods: await loadBuilderMethods(), metadata: tokenMetadata(conn.token), failure, [Symbol.dispose]: () => client.close() };
+  return { client, methods: builderMethods(), metadata: tokenMetadata(conn.token), failure, [Symbol.dispose]: () => client.close() };
 }
 
 /** RemoteBuildOptions are what a remote build needs on the client besides its request. */
@@ -182,8 +182,8 @@ export async function remoteBuild(
             ...(r.pushedDigest === '' ? {} : { pushedDigest: r.pushedDigest }),
             ...(r.printed === '' ? {} : { printed: r.printed }),
             ...(r.checkFailed ? { checkFailed: true } : {}),
-            ...(r.descriptor === undefined ? {} : { descriptor: r.descriptor }),
-            ...(r.provenance.length === 0 ? {} : { provenance: r.provenance }),
+            ...rootDescriptorOf(r.descriptor),
+            ...(r.provenance.length === 0 ? {} : { provenance: r.provenance.map((p) => ({ ...(p.platform === '' ? {} : { platform: p.platform }), json: p.json })) }),
           };
         }
       }

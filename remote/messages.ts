@@ -1,200 +1,178 @@
 import type { Platform } from '../base/oci.js';
-import type { MetadataProvenance, RootDescriptor } from '../controller/index.js';
-import { InternalError } from '../base/errors.js';
-import { runSettingsFromWire, type RunSettingsMsg } from './run-settings-msg.js';
-import { Fields } from './wire-fields.js';
-import { attestationsFromWire, contextSourceFromWire, type AttestationMsg, type ContextSourceMsg } from './attestation-msg.js';
+import type { RootDescriptor } from '../controller/index.js';
+import { ATTESTATION, CONTEXT_SOURCE } from './attestation-msg.js';
+import { RUN_SETTINGS } from './run-settings-msg.js';
+import { enumType, message, oneofMessage, type MessageOf } from './wire-schema.js';
+
+// The messages of the Build call, each declared once; proto/tbuild.proto documents every field.
+
+/** PLATFORM is an OCI platform (os '' = the server's own). */
+export const PLATFORM = message('Platform', {
+  os: { no: 1, type: 'string' },
+  architecture: { no: 2, type: 'string' },
+  variant: { no: 3, type: 'string' },
+});
+
+/** OUTPUT is one output, without its client-side destination (compressionLevel -1 when unset). */
+export const OUTPUT = message('Output', {
+  type: { no: 1, type: 'string' },
+  names: { no: 2, type: 'string', repeated: true },
+  push: { no: 3, type: 'bool' },
+  compression: { no: 4, type: 'string' },
+  compressionLevel: { no: 5, type: 'int32' },
+  forceCompression: { no: 6, type: 'bool' },
+  manifestAnnotations: { no: 7, type: 'map' },
+  indexAnnotations: { no: 8, type: 'map' },
+  rewriteTimestamp: { no: 9, type: 'bool' },
+  sourceDateEpoch: { no: 10, type: 'string' },
+  noSourceDateEpoch: { no: 11, type: 'bool' },
+  noOciArtifact: { no: 12, type: 'bool' },
+  attestationReferrers: { no: 13, type: 'bool' },
+});
+
+/** CACHE_IMPORT is one `--cache-from` the server loads itself (type registry). */
+export const CACHE_IMPORT = message('CacheImport', { type: { no: 1, type: 'string' }, ref: { no: 2, type: 'string' } });
+
+/** CACHE_EXPORT is one `--cache-to` the server writes itself (type registry or inline). */
+export const CACHE_EXPORT = message('CacheExport', {
+  type: { no: 1, type: 'string' },
+  ref: { no: 2, type: 'string' },
+  mode: { no: 3, type: 'string' },
+  compression: { no: 4, type: 'string' },
+  imageManifest: { no: 5, type: 'bool' },
+  dockerMediaTypes: { no: 6, type: 'bool' },
+  ignoreError: { no: 7, type: 'bool' },
+});
+
+const NAMED_IMAGE = message('NamedImage', { name: { no: 1, type: 'string' }, ref: { no: 2, type: 'string' } });
+const NAMED_URL = message('NamedUrl', { name: { no: 1, type: 'string' }, url: { no: 2, type: 'string' } });
+
+/** BUILD_START is the first client message of a Build call. */
+export const BUILD_START = message('BuildStart', {
+  clientId: { no: 1, type: 'string' },
+  contextKey: { no: 2, type: 'string' },
+  dockerfileName: { no: 3, type: 'string' },
+  dockerfile: { no: 4, type: 'bytes' },
+  dockerignore: { no: 5, type: 'string' },
+  buildArgs: { no: 6, type: 'map' },
+  target: { no: 7, type: 'string' },
+  platform: { no: 8, type: PLATFORM },
+  outputs: { no: 9, type: OUTPUT, repeated: true },
+  noCache: { no: 10, type: 'bool' },
+  noCacheFilter: { no: 11, type: 'string', repeated: true },
+  pull: { no: 12, type: 'bool' },
+  network: { no: 13, type: 'string' },
+  allow: { no: 14, type: 'string', repeated: true },
+  imageContexts: { no: 15, type: NAMED_IMAGE, repeated: true },
+  check: { no: 16, type: 'bool' },
+  print: { no: 17, type: 'string' },
+  cacheFrom: { no: 18, type: CACHE_IMPORT, repeated: true },
+  cacheTo: { no: 19, type: CACHE_EXPORT, repeated: true },
+  secretIds: { no: 20, type: 'string', repeated: true },
+  sshIds: { no: 21, type: 'string', repeated: true },
+  labels: { no: 22, type: 'map' },
+  run: { no: 23, type: RUN_SETTINGS },
+  contextSourceDate: { no: 24, type: 'string' },
+  urlContexts: { no: 25, type: NAMED_URL, repeated: true },
+  attestations: { no: 26, type: ATTESTATION, repeated: true },
+  contextSource: { no: 27, type: CONTEXT_SOURCE },
+  platforms: { no: 28, type: PLATFORM, repeated: true },
+  vcs: { no: 29, type: 'map' },
+  metadataProvenance: { no: 30, type: 'string' },
+});
+
+const MANIFEST_ENTRY = message('ManifestEntry', {
+  path: { no: 1, type: 'string' },
+  kind: { no: 2, type: enumType('EntryKind', ['FILE', 'DIR', 'SYMLINK']) },
+  mode: { no: 3, type: 'uint32' },
+  size: { no: 4, type: 'uint64' },
+  mtimeMs: { no: 5, type: 'double' },
+  sha256: { no: 6, type: 'string' },
+  linkTarget: { no: 7, type: 'string' },
+});
+
+const SECRET_RESPONSE = message('SecretResponse', { id: { no: 1, type: 'string' }, value: { no: 2, type: 'bytes' }, found: { no: 3, type: 'bool' } });
+const SSH_DATA = message('SshData', { conn: { no: 1, type: 'uint32' }, data: { no: 2, type: 'bytes' } });
+const SSH_CLOSE = message('SshClose', { conn: { no: 1, type: 'uint32' } });
+
+/** BUILD_CLIENT_MESSAGE is one message the client sends on a Build call. */
+export const BUILD_CLIENT_MESSAGE = oneofMessage('BuildClientMessage', {
+  start: { no: 1, type: BUILD_START },
+  manifest: { no: 2, type: message('ManifestBatch', { entries: { no: 1, type: MANIFEST_ENTRY, repeated: true }, last: { no: 2, type: 'bool' } }) },
+  file: { no: 3, type: message('FileChunk', { index: { no: 1, type: 'uint32' }, data: { no: 2, type: 'bytes' }, eof: { no: 3, type: 'bool' } }) },
+  secret: { no: 4, type: SECRET_RESPONSE },
+  sshData: { no: 5, type: SSH_DATA },
+  sshClose: { no: 6, type: SSH_CLOSE },
+});
+
+const CONTEXT_STATS = message('ContextStats', {
+  entries: { no: 1, type: 'uint64' },
+  filesSent: { no: 2, type: 'uint64' },
+  bytesSent: { no: 3, type: 'uint64' },
+  bytesTotal: { no: 4, type: 'uint64' },
+  removed: { no: 5, type: 'uint64' },
+});
+
+/** ROOT_DESCRIPTOR is the media type, digest and size of an image index or manifest, and a manifest's platform. */
+const ROOT_DESCRIPTOR = message('RootDescriptor', {
+  mediaType: { no: 1, type: 'string' },
+  digest: { no: 2, type: 'string' },
+  size: { no: 3, type: 'int64' },
+  platform: { no: 4, type: PLATFORM },
+});
+
+const BUILD_RESULT = message('BuildResult', {
+  imageId: { no: 1, type: 'string' },
+  manifestDigest: { no: 2, type: 'string' },
+  pushedDigest: { no: 3, type: 'string' },
+  names: { no: 4, type: 'string', repeated: true },
+  warnings: { no: 5, type: 'string', repeated: true },
+  context: { no: 6, type: CONTEXT_STATS },
+  printed: { no: 7, type: 'string' },
+  checkFailed: { no: 8, type: 'bool' },
+  descriptor: { no: 9, type: ROOT_DESCRIPTOR },
+  provenance: { no: 10, type: message('MetadataProvenance', { platform: { no: 1, type: 'string' }, json: { no: 2, type: 'string' } }), repeated: true },
+});
+
+/** BUILD_SERVER_MESSAGE is one message the server sends on a Build call. */
+export const BUILD_SERVER_MESSAGE = oneofMessage('BuildServerMessage', {
+  accepted: { no: 1, type: message('BuildAccepted', { buildId: { no: 1, type: 'string' } }) },
+  want: { no: 2, type: message('FileWants', { indices: { no: 1, type: 'uint32', repeated: true }, last: { no: 2, type: 'bool' } }) },
+  progress: { no: 3, type: 'string' },
+  output: { no: 4, type: message('OutputChunk', { output: { no: 1, type: 'uint32' }, data: { no: 2, type: 'bytes' }, eof: { no: 3, type: 'bool' } }) },
+  result: { no: 5, type: BUILD_RESULT },
+  secretRequest: { no: 6, type: message('SecretRequest', { id: { no: 1, type: 'string' } }) },
+  sshOpen: { no: 7, type: message('SshOpen', { conn: { no: 1, type: 'uint32' }, id: { no: 2, type: 'string' } }) },
+  sshData: { no: 8, type: SSH_DATA },
+  sshClose: { no: 9, type: SSH_CLOSE },
+});
 
 /** PlatformMsg is the wire form of an OCI platform (os '' = the server's own). */
-export interface PlatformMsg {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant: string;
-}
-
+export type PlatformMsg = MessageOf<typeof PLATFORM>;
 /** OutputMsg is the wire form of one output, without its client-side destination. */
-export interface OutputMsg {
-  readonly type: string;
-  readonly names: readonly string[];
-  readonly push: boolean;
-  readonly compression: string;
-  /** -1 when unset. */
-  readonly compressionLevel: number;
-  readonly forceCompression: boolean;
-  readonly manifestAnnotations: Readonly<Record<string, string>>;
-  readonly indexAnnotations: Readonly<Record<string, string>>;
-  readonly rewriteTimestamp: boolean;
-  /** Decimal seconds, or empty when the output names no epoch of its own. */
-  readonly sourceDateEpoch: string;
-  /** The output's `source-date-epoch` was given empty: no epoch. */
-  readonly noSourceDateEpoch: boolean;
-  /** `oci-artifact=false`: attestation manifests as images of an unknown platform. */
-  readonly noOciArtifact: boolean;
-  /** `attestation-referrers=true`. */
-  readonly attestationReferrers: boolean;
-}
-
-/** CacheImportMsg is one `--cache-from` the server loads itself (type registry). */
-export interface CacheImportMsg {
-  readonly type: string;
-  readonly ref: string;
-}
-
-/** CacheExportMsg is one `--cache-to` the server writes itself (type registry or inline). */
-export interface CacheExportMsg {
-  readonly type: string;
-  readonly ref: string;
-  readonly mode: string;
-  readonly compression: string;
-  readonly imageManifest: boolean;
-  /** oci-mediatypes=false: Docker media types (false, the default, keeps OCI ones). */
-  readonly dockerMediaTypes: boolean;
-  readonly ignoreError: boolean;
-}
-
+export type OutputMsg = MessageOf<typeof OUTPUT>;
+/** CacheImportMsg is one `--cache-from` the server loads itself. */
+export type CacheImportMsg = MessageOf<typeof CACHE_IMPORT>;
+/** CacheExportMsg is one `--cache-to` the server writes itself. */
+export type CacheExportMsg = MessageOf<typeof CACHE_EXPORT>;
 /** SecretResponseMsg answers a secret request: the value, or found false. */
-export interface SecretResponseMsg {
-  readonly id: string;
-  readonly value: Buffer;
-  readonly found: boolean;
-}
-
+export type SecretResponseMsg = MessageOf<typeof SECRET_RESPONSE>;
 /** SshDataMsg carries bytes of one SSH agent tunnel, in either direction. */
-export interface SshDataMsg {
-  readonly conn: number;
-  readonly data: Buffer;
-}
-
+export type SshDataMsg = MessageOf<typeof SSH_DATA>;
 /** BuildStartMsg is the first client message of a Build call. */
-export interface BuildStartMsg {
-  readonly clientId: string;
-  readonly contextKey: string;
-  readonly dockerfileName: string;
-  readonly dockerfile: Buffer;
-  readonly dockerignore: string;
-  readonly buildArgs: Readonly<Record<string, string>>;
-  readonly target: string;
-  readonly platform: PlatformMsg | undefined;
-  readonly outputs: readonly OutputMsg[];
-  readonly noCache: boolean;
-  readonly noCacheFilter: readonly string[];
-  readonly pull: boolean;
-  readonly network: string;
-  readonly allow: readonly string[];
-  readonly imageContexts: readonly { readonly name: string; readonly ref: string }[];
-  readonly check: boolean;
-  readonly print: string;
-  readonly cacheFrom: readonly CacheImportMsg[];
-  readonly cacheTo: readonly CacheExportMsg[];
-  /** Ids of the secrets the client serves on request; the client keeps its half of the call open while any is listed. */
-  readonly secretIds: readonly string[];
-  /** Ids of the SSH agents the client forwards on request; the client keeps its half of the call open while any is listed. */
-  readonly sshIds: readonly string[];
-  /** `--label` values set on the image config. */
-  readonly labels: Readonly<Record<string, string>>;
-  /** The git checkout of the client's context folder (source, revision, localdir:NAME), for the provenance. */
-  readonly vcs: Readonly<Record<string, string>>;
-  readonly run: RunSettingsMsg;
-  /** Decimal seconds since 1970, or empty: when the context fetched from a URL was last changed. */
-  readonly contextSourceDate: string;
-  readonly urlContexts: readonly { readonly name: string; readonly url: string }[];
-  readonly attestations: readonly AttestationMsg[];
-  readonly contextSource: ContextSourceMsg | undefined;
-  /** Several platforms built together into one image index; empty for one. */
-  readonly platforms: readonly PlatformMsg[];
-  /** The build's provenance for the client's metadata file: min, max, or empty for none. */
-  readonly metadataProvenance: string;
-}
-
-/** EntryKindName is the type of a context entry on the wire. */
-export type EntryKindName = 'FILE' | 'DIR' | 'SYMLINK';
-
+export type BuildStartMsg = MessageOf<typeof BUILD_START>;
 /** ManifestEntryMsg describes one context entry. */
-export interface ManifestEntryMsg {
-  readonly path: string;
-  readonly kind: EntryKindName;
-  readonly mode: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly sha256: string;
-  readonly linkTarget: string;
-}
-
+export type ManifestEntryMsg = MessageOf<typeof MANIFEST_ENTRY>;
+/** EntryKindName is the type of a context entry on the wire. */
+export type EntryKindName = ManifestEntryMsg['kind'];
 /** ContextStatsMsg counts what a context transfer moved. */
-export interface ContextStatsMsg {
-  readonly entries: number;
-  readonly filesSent: number;
-  readonly bytesSent: number;
-  readonly bytesTotal: number;
-  readonly removed: number;
-}
-
+export type ContextStatsMsg = MessageOf<typeof CONTEXT_STATS>;
 /** BuildResultMsg is the final server message of a successful build. */
-export interface BuildResultMsg {
-  readonly imageId: string;
-  readonly manifestDigest: string;
-  readonly pushedDigest: string;
-  readonly names: readonly string[];
-  readonly warnings: readonly string[];
-  readonly context: ContextStatsMsg | undefined;
-  readonly printed: string;
-  readonly checkFailed: boolean;
-  readonly descriptor: RootDescriptor | undefined;
-  readonly provenance: readonly MetadataProvenance[];
-}
-
+export type BuildResultMsg = MessageOf<typeof BUILD_RESULT>;
 /** ClientMessage is one message the client sends on a Build call. */
-export type ClientMessage =
-  | { readonly kind: 'start'; readonly start: BuildStartMsg }
-  | { readonly kind: 'manifest'; readonly manifest: { readonly entries: readonly ManifestEntryMsg[]; readonly last: boolean } }
-  | { readonly kind: 'file'; readonly file: { readonly index: number; readonly data: Buffer; readonly eof: boolean } }
-  | { readonly kind: 'secret'; readonly secret: SecretResponseMsg }
-  | { readonly kind: 'sshData'; readonly sshData: SshDataMsg }
-  | { readonly kind: 'sshClose'; readonly sshClose: { readonly conn: number } };
-
+export type ClientMessage = MessageOf<typeof BUILD_CLIENT_MESSAGE>;
 /** ServerMessage is one message the server sends on a Build call. */
-export type ServerMessage =
-  | { readonly kind: 'accepted'; readonly accepted: { readonly buildId: string } }
-  | { readonly kind: 'want'; readonly want: { readonly indices: readonly number[]; readonly last: boolean } }
-  | { readonly kind: 'progress'; readonly progress: string }
-  | { readonly kind: 'output'; readonly output: { readonly output: number; readonly data: Buffer; readonly eof: boolean } }
-  | { readonly kind: 'result'; readonly result: BuildResultMsg }
-  | { readonly kind: 'secretRequest'; readonly secretRequest: { readonly id: string } }
-  | { readonly kind: 'sshOpen'; readonly sshOpen: { readonly conn: number; readonly id: string } }
-  | { readonly kind: 'sshData'; readonly sshData: SshDataMsg }
-  | { readonly kind: 'sshClose'; readonly sshClose: { readonly conn: number } };
-
-/** toWire turns a tagged message into the object protobuf encodes (the oneof field set). */
-export function toWire(m: ClientMessage | ServerMessage): Record<string, unknown> {
-  switch (m.kind) {
-    case 'start':
-      return { start: m.start };
-    case 'manifest':
-      return { manifest: m.manifest };
-    case 'file':
-      return { file: m.file };
-    case 'secret':
-      return { secret: m.secret };
-    case 'accepted':
-      return { accepted: m.accepted };
-    case 'want':
-      return { want: m.want };
-    case 'progress':
-      return { progress: m.progress };
-    case 'output':
-      return { output: m.output };
-    case 'result':
-      return { result: m.result };
-    case 'secretRequest':
-      return { secretRequest: m.secretRequest };
-    case 'sshOpen':
-      return { sshOpen: m.sshOpen };
-    case 'sshData':
-      return { sshData: m.sshData };
-    case 'sshClose':
-      return { sshClose: m.sshClose };
-  }
-}
+export type ServerMessage = MessageOf<typeof BUILD_SERVER_MESSAGE>;
 
 /** platformMsg is a platform's wire form. */
 export function platformMsg(p: Platform): PlatformMsg {
@@ -206,194 +184,29 @@ export function platformFromMsg(p: PlatformMsg): Platform {
   return p.variant === '' ? { os: p.os, architecture: p.architecture } : { ...p };
 }
 
-function platformOf(f: Fields | undefined): PlatformMsg | undefined {
-  if (f === undefined || f.str('os') === '') return undefined;
-  return { os: f.str('os'), architecture: f.str('architecture'), variant: f.str('variant') };
+/** RootDescriptorMsg is the wire form of the descriptor of an image's top object. */
+export type RootDescriptorMsg = MessageOf<typeof ROOT_DESCRIPTOR>;
+
+/** rootDescriptorMsg puts the descriptor of an image's top object on the wire. */
+export function rootDescriptorMsg(d: RootDescriptor | undefined): RootDescriptorMsg | undefined {
+  return d === undefined ? undefined : { mediaType: d.mediaType, digest: d.digest, size: d.size, platform: d.platform === undefined ? undefined : platformMsg(d.platform) };
 }
 
-function outputOf(v: unknown): OutputMsg {
-  const f = new Fields(v, 'Output');
-  return {
-    type: f.str('type'),
-    names: f.strings('names'),
-    push: f.bool('push'),
-    compression: f.str('compression'),
-    compressionLevel: f.num('compressionLevel'),
-    forceCompression: f.bool('forceCompression'),
-    manifestAnnotations: Object.fromEntries(f.strMap('manifestAnnotations')),
-    indexAnnotations: Object.fromEntries(f.strMap('indexAnnotations')),
-    rewriteTimestamp: f.bool('rewriteTimestamp'),
-    sourceDateEpoch: f.str('sourceDateEpoch'),
-    noSourceDateEpoch: f.bool('noSourceDateEpoch'),
-    noOciArtifact: f.bool('noOciArtifact'),
-    attestationReferrers: f.bool('attestationReferrers'),
-  };
-}
-
-function entryOf(v: unknown): ManifestEntryMsg {
-  const f = new Fields(v, 'ManifestEntry');
-  const kind = f.str('kind');
-  if (kind !== 'FILE' && kind !== 'DIR' && kind !== 'SYMLINK') throw new InternalError(`Cannot decode ManifestEntry.kind "${kind}"`);
-  return { path: f.str('path'), kind, mode: f.num('mode'), size: f.num('size'), mtimeMs: f.num('mtimeMs'), sha256: f.str('sha256'), linkTarget: f.str('linkTarget') };
-}
-
-function startOf(f: Fields): BuildStartMsg {
-  return {
-    clientId: f.str('clientId'),
-    contextKey: f.str('contextKey'),
-    dockerfileName: f.str('dockerfileName'),
-    dockerfile: f.bytes('dockerfile'),
-    dockerignore: f.str('dockerignore'),
-    buildArgs: Object.fromEntries(f.strMap('buildArgs')),
-    target: f.str('target'),
-    platform: platformOf(f.sub('platform')),
-    outputs: f.list('outputs').map(outputOf),
-    noCache: f.bool('noCache'),
-    noCacheFilter: f.strings('noCacheFilter'),
-    pull: f.bool('pull'),
-    network: f.str('network'),
-    allow: f.strings('allow'),
-    imageContexts: f.list('imageContexts').map((v) => {
-      const n = new Fields(v, 'NamedImage');
-      return { name: n.str('name'), ref: n.str('ref') };
-    }),
-    check: f.bool('check'),
-    print: f.str('print'),
-    cacheFrom: f.list('cacheFrom').map((v) => {
-      const c = new Fields(v, 'CacheImport');
-      return { type: c.str('type'), ref: c.str('ref') };
-    }),
-    cacheTo: f.list('cacheTo').map((v) => {
-      const c = new Fields(v, 'CacheExport');
-      return {
-        type: c.str('type'),
-        ref: c.str('ref'),
-        mode: c.str('mode'),
-        compression: c.str('compression'),
-        imageManifest: c.bool('imageManifest'),
-        dockerMediaTypes: c.bool('dockerMediaTypes'),
-        ignoreError: c.bool('ignoreError'),
-      };
-    }),
-    secretIds: f.strings('secretIds'),
-    sshIds: f.strings('sshIds'),
-    labels: Object.fromEntries(f.strMap('labels')),
-    vcs: Object.fromEntries(f.strMap('vcs')),
-    run: runSettingsFromWire(f.sub('run')),
-    contextSourceDate: f.str('contextSourceDate'),
-    urlContexts: f.list('urlContexts').map((v) => {
-      const n = new Fields(v, 'NamedUrl');
-      return { name: n.str('name'), url: n.str('url') };
-    }),
-    attestations: attestationsFromWire(f),
-    platforms: f.list('platforms').flatMap((v) => platformOf(new Fields(v, 'Platform')) ?? []),
-    contextSource: contextSourceFromWire(f.sub('contextSource')),
-    metadataProvenance: f.str('metadataProvenance'),
-  };
-}
-
-/** decodeClientMessage reads a decoded BuildClientMessage. */
-export function decodeClientMessage(value: unknown): ClientMessage {
-  const f = new Fields(value, 'BuildClientMessage');
-  const sub = (name: string): Fields => f.sub(name) ?? new Fields({}, name);
-  switch (f.str('msg')) {
-    case 'start':
-      return { kind: 'start', start: startOf(sub('start')) };
-    case 'manifest': {
-      const m = sub('manifest');
-      return { kind: 'manifest', manifest: { entries: m.list('entries').map(entryOf), last: m.bool('last') } };
-    }
-    case 'file': {
-      const m = sub('file');
-      return { kind: 'file', file: { index: m.num('index'), data: m.bytes('data'), eof: m.bool('eof') } };
-    }
-    case 'secret': {
-      const m = sub('secret');
-      return { kind: 'secret', secret: { id: m.str('id'), value: m.bytes('value'), found: m.bool('found') } };
-    }
-    case 'sshData':
-      return { kind: 'sshData', sshData: sshDataOf(sub('sshData')) };
-    case 'sshClose':
-      return { kind: 'sshClose', sshClose: { conn: sub('sshClose').num('conn') } };
-    default:
-      throw new InternalError('Cannot decode BuildClientMessage: no message set');
-  }
-}
-
-function sshDataOf(f: Fields): SshDataMsg {
-  return { conn: f.num('conn'), data: f.bytes('data') };
-}
-
-function descriptorOf(f: Fields | undefined): RootDescriptor | undefined {
-  if (f === undefined) return undefined;
-  const platform = platformOf(f.sub('platform'));
-  return { mediaType: f.str('mediaType'), digest: f.str('digest'), size: f.num('size'), ...(platform === undefined ? {} : { platform: platformFromMsg(platform) }) };
-}
-
-function statsOf(f: Fields | undefined): ContextStatsMsg | undefined {
-  if (f === undefined) return undefined;
-  return { entries: f.num('entries'), filesSent: f.num('filesSent'), bytesSent: f.num('bytesSent'), bytesTotal: f.num('bytesTotal'), removed: f.num('removed') };
-}
-
-/** decodeServerMessage reads a decoded BuildServerMessage. */
-export function decodeServerMessage(value: unknown): ServerMessage {
-  const f = new Fields(value, 'BuildServerMessage');
-  const sub = (name: string): Fields => f.sub(name) ?? new Fields({}, name);
-  switch (f.str('msg')) {
-    case 'accepted':
-      return { kind: 'accepted', accepted: { buildId: sub('accepted').str('buildId') } };
-    case 'want': {
-      const m = sub('want');
-      return { kind: 'want', want: { indices: m.list('indices').map((i) => new Fields({ i }, 'FileWants').num('i')), last: m.bool('last') } };
-    }
-    case 'progress':
-      return { kind: 'progress', progress: f.str('progress') };
-    case 'output': {
-      const m = sub('output');
-      return { kind: 'output', output: { output: m.num('output'), data: m.bytes('data'), eof: m.bool('eof') } };
-    }
-    case 'result': {
-      const m = sub('result');
-      const result = {
-        imageId: m.str('imageId'),
-        manifestDigest: m.str('manifestDigest'),
-        pushedDigest: m.str('pushedDigest'),
-        names: m.strings('names'),
-        warnings: m.strings('warnings'),
-        context: statsOf(m.sub('context')),
-        printed: m.str('printed'),
-        checkFailed: m.bool('checkFailed'),
-        descriptor: descriptorOf(m.sub('descriptor')),
-        provenance: m.list('provenance').map((v) => {
-          const p = new Fields(v, 'MetadataProvenance');
-          return { ...(p.str('platform') === '' ? {} : { platform: p.str('platform') }), json: p.str('json') };
-        }),
-      };
-      return { kind: 'result', result };
-    }
-    case 'secretRequest':
-      return { kind: 'secretRequest', secretRequest: { id: sub('secretRequest').str('id') } };
-    case 'sshOpen': {
-      const m = sub('sshOpen');
-      return { kind: 'sshOpen', sshOpen: { conn: m.num('conn'), id: m.str('id') } };
-    }
-    case 'sshData':
-      return { kind: 'sshData', sshData: sshDataOf(sub('sshData')) };
-    case 'sshClose':
-      return { kind: 'sshClose', sshClose: { conn: sub('sshClose').num('conn') } };
-    default:
-      throw new InternalError('Cannot decode BuildServerMessage: no message set');
-  }
+/** rootDescriptorOf reads the descriptor of an image's top object back from the wire, if the result has one. */
+export function rootDescriptorOf(m: RootDescriptorMsg | undefined): { readonly descriptor?: RootDescriptor } {
+  if (m === undefined) return {};
+  const platform = m.platform === undefined || m.platform.os === '' ? undefined : platformFromMsg(m.platform);
+  return { descriptor: { mediaType: m.mediaType, digest: m.digest, size: m.size, ...(platform === undefined ? {} : { platform }) } };
 }
 
 /** isClientMessage tells whether a value is an already decoded ClientMessage. */
 export function isClientMessage(v: unknown): v is ClientMessage {
   if (typeof v !== 'object' || v === null || !('kind' in v)) return false;
-  return ['start', 'manifest', 'file', 'secret', 'sshData', 'sshClose'].some((k) => k === v.kind);
+  return Object.keys(BUILD_CLIENT_MESSAGE.oneof).some((k) => k === v.kind);
 }
 
 /** isServerMessage tells whether a value is an already decoded ServerMessage. */
 export function isServerMessage(v: unknown): v is ServerMessage {
   if (typeof v !== 'object' || v === null || !('kind' in v)) return false;
-  return ['accepted', 'want', 'progress', 'output', 'result', 'secretRequest', 'sshOpen', 'sshData', 'sshClose'].some((k) => k === v.kind);
+  return Object.keys(BUILD_SERVER_MESSAGE.oneof).some((k) => k === v.kind);
 }

@@ -12,7 +12,7 @@ import { statusFor } from './error-status.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from '../base/log.js';
 import type { ClientMessage, ServerMessage } from './messages.js';
-import { loadBuilderMethods, serviceDefinition } from './proto.js';
+import { builderMethods, serviceDefinition } from './proto.js';
 import { infoFor } from './server-info.js';
 
 /** ServerOptions configure `tbuild serve`. */
@@ -49,7 +49,7 @@ const SERVER_OPTIONS = {
 /** startServer binds every address and serves the builder service until closed. */
 export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   if (o.addresses.length === 0) throw new UsageError('Cannot serve: pass at least one --addr');
-  const methods = await loadBuilderMethods();
+  const methods = builderMethods();
   const server = new Server(SERVER_OPTIONS);
   const builds = o.controller.history;
   const started = Date.now();
