@@ -7,7 +7,7 @@ import type { RegistryClient } from '../registry/index.js';
 import { parseReference, type BlobLocations } from '../registry/index.js';
 import type { Digest } from '../base/digest.js';
 import type { Descriptor } from '../base/oci.js';
-import { storeBlobOpener } from './push-output.js';
+import { pushStatus, storeBlobOpener } from './push-output.js';
 import { importedLayers, snapshotLayers, type SolvedRootfs } from './solved-rootfs.js';
 import type { SolveOutcome } from '../solver/index.js';
 import {
@@ -106,7 +106,7 @@ async function exportCache(spec: CacheExportSpec & { type: 'registry' | 'local' 
   const fetch = (blobs: readonly Descriptor[]): Promise<void> => imported?.fetch(blobs, { vertex: step, signal: deps.signal, progress: deps.progress }) ?? Promise.resolve();
   if (spec.type === 'registry') {
     const blobs = storeBlobOpener(deps.store, (blob) => fetch([blob]));
-    await pushCacheArtifact(artifact, spec.target, { registry: await deps.registry(), blobs, signal: deps.signal });
+    await pushCacheArtifact(artifact, spec.target, { registry: await deps.registry(), blobs, signal: deps.signal, onProgress: pushStatus({ sink: deps.progress, vertex: step }) });
   } else {
     await fetch(artifact.layers);
     await writeCacheLayout(artifact, spec.target, { store: deps.store.content, signal: deps.signal });

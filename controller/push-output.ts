@@ -48,7 +48,7 @@ const PUSH_STATUS: Record<Exclude<PushProgress['status'], 'manifest-pushed'>, st
 
 /**
  * pushStatus reports each blob of a push under the push step: found in the repository already, mounted from another
- * repository of the registry, or uploaded (with its size).
+ * repository of the registry, or uploaded (with the bytes sent so far, then its size).
  */
 export function pushStatus(progress: { sink: ProgressSink; vertex: string }): (event: PushProgress) => void {
   return (event) => {
@@ -58,7 +58,7 @@ export function pushStatus(progress: { sink: ProgressSink; vertex: string }): (e
       type: 'status',
       vertex: progress.vertex,
       id: `${PUSH_STATUS[event.status]} ${event.digest}`,
-      current: done ? event.size : 0,
+      current: done ? event.size : (event.current ?? 0),
       total: event.size,
       ...(done ? { completed: true } : {}),
       time: Date.now(),

@@ -7,7 +7,7 @@ import { digestHex, type Digest } from '../base/digest.js';
 import { errnoCode, ExportError } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor } from '../base/oci.js';
 import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, layerDescriptor, type CacheConfig, type CacheConfigRecord, type CacheLayer, type ContentStore } from '../cache/index.js';
-import type { BlobOpener, RegistryClient } from '../registry/index.js';
+import type { BlobOpener, PushProgress, RegistryClient } from '../registry/index.js';
 import { parseReference } from '../registry/index.js';
 import { exportLayerBlob, type ExportLayer } from './export-layer.js';
 import type { Compression, LayerBlobCache } from './layer/index.js';
@@ -115,13 +115,13 @@ function dockerLayerType(mediaType: string): string {
 export async function pushCacheArtifact(
   artifact: CacheArtifact,
   refText: string,
-  options: { registry: RegistryClient; blobs: BlobOpener; signal: AbortSignal },
+  options: { registry: RegistryClient; blobs: BlobOpener; signal: AbortSignal; onProgress?: (event: PushProgress) => void },
 ): Promise<Digest> {
   const pushed = await options.registry.pushImage(
     parseReference(refText),
     { manifest: artifact.document, manifestMediaType: artifact.documentMediaType, config: artifact.config, layers: artifact.layers },
     options.blobs,
-    { signal: options.signal },
+    { signal: options.signal, ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) },
   );
   return pushed.digest;
 }

@@ -1,6 +1,7 @@
 import { digestOf, type Digest } from '../base/digest.js';
 import { mapLimit } from '../base/async.js';
 import { RegistryError } from '../base/errors.js';
+import { meterTransfer } from '../base/transfer-meter.js';
 import type { Descriptor } from '../base/oci.js';
 import { pushScope } from './auth.js';
 import type { BlobLocations } from './blob-locations.js';
@@ -23,6 +24,8 @@ export interface PushProgress {
   readonly digest: Digest;
   readonly size: number;
   readonly status: 'exists' | 'mounted' | 'uploading' | 'uploaded' | 'manifest-pushed';
+  /** Bytes read for the upload so far, while `uploading`. */
+  readonly current?: number;
 }
 
 /** PushContext is what pushing needs from the client. */
@@ -105,7 +108,11 @@ async function pushBlob(ctx: PushContext, ref: Reference, descriptor: Descriptor
       progress('mounted');
     } else {
       progress('uploading');
-      await uploadBlob(ctx, ref, descriptor, blobs, session);
+      const { digest, size } = descriptor;
+      // The bytes are counted as the upload reads them, which the connection paces; a chunk counts from its start.
+      const metered: BlobOpener = async (d, range) =>
+        meterTransfer(await blobs(d, range), (n) => ctx.onProgress?.({ digest, size, status: 'uploading', current: (range?.start ?? 0) + n }));
+      await uploadBlob(ctx, ref, descriptor, metered, session);
       progress('uploaded');
     }
   }

@@ -49,7 +49,12 @@ export function transferLine(t: TransferRow, view: FrameView, finished: boolean)
   // The rate is measured up to the last report, so a stalled transfer does not seem to slow down smoothly.
   const measured = t.time - t.started;
   const rate = !t.completed && measured >= 200 && t.current > 0 ? ` ${formatBytes(Math.round((t.current * 1000) / measured))}/s` : '';
-  const line = align(` => => ${t.id}${bytes === '' ? '' : ` ${bytes}`}${rate}`, formatSeconds(end - t.started), view.width);
+  const time = formatSeconds(end - t.started);
+  // As BuildKit does, a long id (a digest) is cut before the bytes are, unless the terminal is too narrow for both.
+  const status = `${bytes}${rate}`.trim();
+  const room = view.width - ' => => '.length - textWidth(time) - 2 - (status === '' ? 0 : textWidth(status) + 1);
+  const id = room >= 12 ? `${fitWidth(t.id, room)}${status === '' ? '' : ` ${status}`}` : t.id;
+  const line = align(` => => ${id}`, time, view.width);
   return paint(line, finished ? view.palette.done : '');
 }
 

@@ -82,6 +82,13 @@ describe('tty progress', () => {
     p.emit({ type: 'status', vertex: 'f', id: 'sha256:l1', current: 12_500_000, total: 50_000_000, time: 1000 });
     vi.advanceTimersByTime(1200);
     expect(term.last()[2]).toMatch(/^ => => sha256:l1 12\.50MB \/ 50\.00MB 12\.50MB\/s +1\.2s$/);
+    // A digest too long for the line is cut; its bytes, rate and time stay.
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    p.emit({ type: 'status', vertex: 'f', id: digest, current: 0, total: 2_000_000, time: 1000 });
+    p.emit({ type: 'status', vertex: 'f', id: digest, current: 1_000_000, total: 2_000_000, time: 1500 });
+    vi.advanceTimersByTime(300);
+    expect(term.last()[3]).toMatch(/^ => => sha256:abab(?:ab)+ 1\.00MB \/ 2\.00MB 2\.00MB\/s +0\.5s$/);
+    expect(term.last()[3]).toHaveLength(99);
     p.emit({ type: 'status', vertex: 'f', id: 'sha256:l1', current: 50_000_000, total: 50_000_000, completed: true, time: 4000 });
     p.emit({ type: 'vertex.completed', vertex: 'f', name: '[1/1] FROM base', time: 4100, durationMs: 4100 });
     p.close();

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeTempDir } from './cli.js';
+
+const exec = promisify(execFile);
+
+/** TmuxPane is a command running in a real terminal: a detached tmux server of its own, on a private socket. */
+export interface TmuxPane extends AsyncDisposable {
+  /** capture is the visible screen as text, one line per row, without trailing blanks. */
+  capture(): Promise<string>;
+  /** captureStyled is the visible screen with its colours as escape sequences. */
+  captureStyled(): Promise<string>;
+  sendKeys(...keys: string[]): Promise<void>;
+  resize(columns: number, rows: number): Promise<void>;
+  cursorVisible(): Promise<boolean>;
+  /** waitFor polls the screen until `find` returns a value, failing with the last screen after `timeoutMs`. */
+  waitFor<T>(find: (screen: string) => T | undefined, what: string, timeoutMs?: number): Promise<T>;
+}
+
+/** requireTmux fails, naming the package, when tmux cannot run here (scripts/setup.sh installs it). */
+export async function requireTmux(): Promise<void> {
+  try {
+    await exec('tmux', ['-V']);
+  } catch (err) {
+    throw new Error('Cannot run the terminal tests: tmux is missing (apt-get install tmux, or run scripts/setup.sh)', { cause: err });
+  }
+}
+
+/**
+ * startTmux runs `argv` in a new terminal of `columns` × `rows` with TERM=xterm-256color. When it exits the pane
+ * prints `[exited CODE]` and stays open, so its last screen and cursor can be read; disposing kills the server and
+ * its socket folder.
+ */
+export async function startTmux(argv: readonly string[], o: { columns: number; rows: number; env?: Record<string, string> }): Promise<TmuxPane> {
+  const dir = await makeTempDir('tbuild-tmux-');
+  const socket = join(dir.path, 'tmux.sock');
+  const tmux = async (...args: string[]): Promise<string> => (await exec('tmux', ['-S', socket, ...args])).stdout;
+  const env = Object.entries({ TERM: 'xterm-256color', ...o.env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  const conf = join(dir.path, 'tmux.conf');
+  await writeFile(conf, 'set -g status off\n');
+  try {
+    await exec('tmux', ['-S', socket, '-f', conf, 'new-session', '-d', '-x', String(o.columns), '-y', String(o.rows), ...env, `${argv.map(quote).join(' ')}; echo "[exited $?]"; exec sleep 3600`]);
+  } catch (err) {
+    await dir[Symbol.asyncDispose]();
+    throw err;
+  }
+  const capture = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', '0')).replace(/\s+$/, '');
+  return {
+    capture,
+    captureStyled: async () => tmux('capture-pane', '-p', '-e', '-t', '0'),
+    sendKeys: async (...keys) => void (await tmux('send-keys', '-t', '0', ...keys)),
+    resize: async (columns, rows) => void (await tmux('resize-window', '-t', '0', '-x', String(columns), '-y', String(rows))),
+    cursorVisible: async () => (await tmux('display-message', '-p', '-t', '0', '#{cursor_flag}')).trim() === '1',
+    async waitFor(find, what, timeoutMs = 60_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const screen = await capture();
+        if (process.env['TTY_DEBUG']) await appendFile('/tmp/tty-man/screens.log', `----\n${screen}\n`);
+        const found = find(screen);
+        if (found !== undefined) return found;
+        if (Date.now() > until) throw new Error(`The terminal never showed ${what}; its screen:\n${screen}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      await tmux('kill-server');
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** quote makes an argument one word for the shell tmux runs the command with. */
+function quote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
