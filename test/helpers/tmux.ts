@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir } from './cli.js';
@@ -29,7 +29,7 @@ export async function requireTmux(): Promise<void> {
 }
 
 /**
- * startTmux runs `argv` in a new terminal of `columns` × `rows` with TERM=xterm-256color. When it exits the pane
+ * startTmux runs `argv` in a new terminal of `columns` × `rows` with TERM=xterm-256color and colours on. When it exits the pane
  * prints `[exited CODE]` and stays open, so its last screen and cursor can be read; disposing kills the server and
  * its socket folder.
  */
@@ -37,7 +37,8 @@ export async function startTmux(argv: readonly string[], o: { columns: number; r
   const dir = await makeTempDir('tbuild-tmux-');
   const socket = join(dir.path, 'tmux.sock');
   const tmux = async (...args: string[]): Promise<string> => (await exec('tmux', ['-S', socket, ...args])).stdout;
-  const env = Object.entries({ TERM: 'xterm-256color', ...o.env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  // NO_COLOR empty: colours on, whatever the test runner's environment says.
+  const env = Object.entries({ TERM: 'xterm-256color', NO_COLOR: '', ...o.env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const conf = join(dir.path, 'tmux.conf');
   await writeFile(conf, 'set -g status off\n');
   try {
@@ -47,26 +48,35 @@ export async function startTmux(argv: readonly string[], o: { columns: number; r
     throw err;
   }
   const capture = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', '0')).replace(/\s+$/, '');
+  const waitFor = async <T>(find: (screen: string) => T | undefined, what: string, timeoutMs = 60_000): Promise<T> => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = await capture();
+      const found = find(screen);
+      if (found !== undefined) return found;
+      if (Date.now() > until) throw new Error(`The terminal never showed ${what}; its screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   return {
     capture,
     captureStyled: async () => tmux('capture-pane', '-p', '-e', '-t', '0'),
     sendKeys: async (...keys) => void (await tmux('send-keys', '-t', '0', ...keys)),
     resize: async (columns, rows) => void (await tmux('resize-window', '-t', '0', '-x', String(columns), '-y', String(rows))),
     cursorVisible: async () => (await tmux('display-message', '-p', '-t', '0', '#{cursor_flag}')).trim() === '1',
-    async waitFor(find, what, timeoutMs = 60_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const screen = await capture();
-        if (process.env['TTY_DEBUG']) await appendFile('/tmp/tty-man/screens.log', `----\n${screen}\n`);
-        const found = find(screen);
-        if (found !== undefined) return found;
-        if (Date.now() > until) throw new Error(`The terminal never showed ${what}; its screen:\n${screen}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    waitFor,
     async [Symbol.asyncDispose]() {
-      await tmux('kill-server');
-      await dir[Symbol.asyncDispose]();
+      // A command still running gets Ctrl-C and the time to clean up (a hangup would kill tbuild before it unmounts).
+      const exited = (s: string): true | undefined => (/\[exited \d+\]/.test(s) ? true : undefined);
+      try {
+        if (exited(await capture()) === undefined) {
+          await tmux('send-keys', '-t', '0', 'C-c');
+          await waitFor(exited, 'the command exiting after Ctrl-C', 30_000);
+        }
+        await tmux('kill-server');
+      } finally {
+        await dir[Symbol.asyncDispose]();
+      }
     },
   };
 }
