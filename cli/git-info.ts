@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { redactCredentials } from '../controller/index.js';
 import type { Environment } from './command-io.js';
@@ -47,6 +47,8 @@ export async function gitInfo(input: GitInfoInput): Promise<GitInfo> {
   const infoWanted = envBool(input.env, 'BUILDX_GIT_INFO') ?? true;
   if (!labelsWanted && !infoWanted) return none;
   const wd = input.contextDir;
+  // Outside any checkout git finds none: no need to start it (a process per build) to be told so.
+  if (input.env['GIT_DIR'] === undefined && !(await withinCheckout(wd))) return none;
   const dotGit = await isDir(join(wd, '.git'));
   const git = (...args: string[]): Promise<{ ok: boolean; out: string; err: string }> =>
     new Promise((resolve) => {
@@ -119,6 +121,23 @@ async function remoteUrl(git: (...args: string[]) => Promise<{ ok: boolean; out:
 
 function warn(reason: string): GitInfo {
   return { vcs: {}, labels: {}, warning: reason };
+}
+
+/**
+ * withinCheckout tells whether a folder or one of its parents has a `.git` entry (a folder, or a file naming one), where
+ * git looks for a checkout; false means git would find none. A folder that cannot be resolved is left to git.
+ */
+async function withinCheckout(dir: string): Promise<boolean> {
+  const real = await realpath(dir).catch((err: unknown) => (isMissing(err) ? undefined : Promise.reject(err)));
+  if (real === undefined) return true;
+  for (let d = real; ; d = dirname(d)) {
+    const found = await lstat(join(d, '.git')).then(
+      () => true,
+      (err: unknown) => (isMissing(err) ? false : Promise.reject(err)),
+    );
+    if (found) return true;
+    if (dirname(d) === d) return false;
+  }
 }
 
 async function isDir(path: string): Promise<boolean> {

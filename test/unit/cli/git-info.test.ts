@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gitInfo } from '../../../cli/git-info.js';
@@ -57,5 +57,26 @@ describe('gitInfo (the checkout a context folder is in, as buildx reads it)', ()
     const broken = await gitInfo({ contextDir: plain, dockerfile: undefined, namedDirs: [], env: {} });
     expect(broken.vcs).toEqual({});
     expect(broken.warning).toMatch(/failed to read current commit information/);
+  });
+
+  it('starts git only for a folder within a checkout (a .git in it or a parent) or with GIT_DIR set', async () => {
+    // A git that records its calls, then runs the real one.
+    const bin = join(tmp.path, 'bin');
+    const calls = join(tmp.path, 'calls.txt');
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    await mkdir(bin);
+    await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${calls}\nexec ${real} "$@"\n`);
+    await chmod(join(bin, 'git'), 0o755);
+    const started = async (): Promise<number> => (await readFile(calls, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '').length;
+    const env = { PATH: bin };
+    const plain = join(tmp.path, 'plain', 'deep');
+    await mkdir(plain, { recursive: true });
+    expect(await gitInfo({ contextDir: plain, dockerfile: undefined, namedDirs: [], env })).toEqual({ vcs: {}, labels: {} });
+    expect(await started()).toBe(0);
+    expect(await gitInfo({ contextDir: plain, dockerfile: undefined, namedDirs: [], env: { ...env, GIT_DIR: join(repo, '.git') } })).toMatchObject({ vcs: { revision: commit } });
+    const withEnv = await started();
+    expect(withEnv).toBeGreaterThan(0);
+    expect(await gitInfo({ contextDir: join(repo, 'app', 'docker'), dockerfile: undefined, namedDirs: [], env })).toMatchObject({ vcs: { revision: commit, 'localdir:context': 'app/docker' } });
+    expect(await started()).toBeGreaterThan(withEnv);
   });
 });
