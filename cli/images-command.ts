@@ -8,14 +8,16 @@ import { formatAgo } from './human-duration.js';
 /** IMAGES_HELP is the text of `tbuild images --help`. */
 export const IMAGES_HELP = `Usage: tbuild images [OPTIONS] [REPOSITORY[:TAG]] [--root DIR]
 
-List the images in the local image store, newest first. An image without a name (built with no
+List the images in the local image store, newest first (by when each image was made, as its config
+says: CREATED, as docker images shows it). An image without a name (built with no
 tag, or whose tag a later build took) is listed as <none> and can be named by its ID. The ID of an
 image is the digest of its config; of an image of several platforms, the digest of its image index
 (as Docker's containerd image store names images).
 
 Options:
-  -f, --filter FILTER   dangling=true|false, or reference=PATTERN (a name, * and ? match within a
-                        path component); repeatable: references any, the rest all
+  -f, --filter FILTER   dangling=true|false, reference=PATTERN (a name, * and ? match within a
+                        path component), label=KEY[=VALUE], before=IMAGE, since=IMAGE; repeatable:
+                        references any, the rest all
       --format FORMAT   table, json, "table TEMPLATE" or a Go template over .ID, .Repository, .Tag,
                         .Digest, .CreatedSince, .CreatedAt, .Size
       --no-trunc        Show whole image IDs
@@ -27,12 +29,19 @@ export interface ImageFilter {
   readonly dangling?: boolean;
   /** Patterns a name must match one of (Docker's reference filter). */
   readonly references: readonly string[];
+  /** `KEY` or `KEY=VALUE` labels an image must all have. */
+  readonly labels: readonly string[];
+  /** Images (by name or ID) the listed ones must be made before or after (Docker's before= and since=). */
+  readonly before?: string;
+  readonly since?: string;
 }
 
 /** parseImageFilters reads `--filter KEY=VALUE` values as `docker images` does, refusing filters tbuild cannot apply. */
 export function parseImageFilters(values: readonly string[]): ImageFilter {
   let dangling: boolean | undefined;
   const references: string[] = [];
+  const labels: string[] = [];
+  const around: { before?: string; since?: string } = {};
   for (const value of values) {
     const eq = value.indexOf('=');
     const [key, v] = eq < 0 ? [value, ''] : [value.slice(0, eq).trim().toLowerCase(), value.slice(eq + 1)];
@@ -43,11 +52,15 @@ export function parseImageFilters(values: readonly string[]): ImageFilter {
       dangling = wanted;
     } else if (key === 'reference') {
       references.push(v);
+    } else if (key === 'label') {
+      labels.push(v);
+    } else if (key === 'before' || key === 'since') {
+      around[key] = v;
     } else {
-      throw new UsageError(`Invalid filter '${key}'`, { hint: 'tbuild images filters by dangling=true|false and reference=PATTERN' });
+      throw new UsageError(`Invalid filter '${key}'`, { hint: 'tbuild images filters by dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE and since=IMAGE' });
     }
   }
-  return { references, ...(dangling === undefined ? {} : { dangling }) };
+  return { references, labels, ...around, ...(dangling === undefined ? {} : { dangling }) };
 }
 
 /** familiarName is a full name as Docker shows it: docker.io/library/x:1 → x:1, docker.io/team/x → team/x. */
@@ -95,12 +108,31 @@ function escapeRe(c: string): string {
 
 /** filterImages keeps the images a filter selects. */
 export function filterImages(images: readonly ImageSummary[], filter: ImageFilter): ImageSummary[] {
+  const before = filter.before === undefined ? undefined : createdOf(images, filter.before);
+  const since = filter.since === undefined ? undefined : createdOf(images, filter.since);
   return images.filter((image) => {
     if (filter.dangling !== undefined && (image.name === undefined) !== filter.dangling) return false;
+    if ((before !== undefined && image.created >= before) || (since !== undefined && image.created <= since)) return false;
+    if (!filter.labels.every((l) => hasLabel(image, l))) return false;
     if (filter.references.length === 0) return true;
     const { name } = image;
     return name !== undefined && filter.references.some((p) => matchesReference(p, name));
   });
+}
+
+function hasLabel(image: ImageSummary, label: string): boolean {
+  const eq = label.indexOf('=');
+  if (eq < 0) return Object.hasOwn(image.labels, label);
+  return image.labels[label.slice(0, eq)] === label.slice(eq + 1);
+}
+
+/** createdOf is when the image a before= or since= filter names was made: by name (as listed) or by ID. */
+function createdOf(images: readonly ImageSummary[], arg: string): number {
+  const hex = arg.replace(/^sha256:/, '');
+  const found = images.find((i) => i.name !== undefined && (familiarName(i.name) === arg || familiarName(i.name) === `${arg}:latest` || i.name === arg)) ??
+    (/^[0-9a-f]{4,64}$/.test(hex) ? images.find((i) => i.id.slice('sha256:'.length).startsWith(hex)) : undefined);
+  if (found === undefined) throw new UsageError(`No such image: ${arg}`, { hint: "'tbuild images' lists the local image store" });
+  return found.created;
 }
 
 /** HEADERS are the column titles `docker images` gives its template fields. */
@@ -126,8 +158,8 @@ function imageRow(image: ImageSummary, noTrunc: boolean, now: number): TableRow 
   const size = humanSize(image.size);
   return {
     Containers: 'N/A',
-    CreatedAt: goDate(image.createdAt),
-    CreatedSince: formatAgo(image.createdAt, now),
+    CreatedAt: goDate(image.created),
+    CreatedSince: formatAgo(image.created, now),
     Digest: '<none>',
     ID: noTrunc ? image.id : image.id.slice('sha256:'.length, 'sha256:'.length + 12),
     Repository: repository,

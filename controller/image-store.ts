@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDigest } from '../base/digest.js';
 import { RegistryError, UsageError } from '../base/errors.js';
-import type { ImageManifest } from '../base/oci.js';
+import type { ImageConfig, ImageManifest } from '../base/oci.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import type { Store } from './store.js';
 import { imageParts } from '../cache/index.js';
@@ -18,15 +18,21 @@ export interface ImageSummary {
   readonly manifestDigest: string;
   /** When the image was stored (milliseconds since 1970). */
   readonly createdAt: number;
+  /** When the image says it was made (its config's `created`, milliseconds since 1970), as Docker dates images; else createdAt. */
+  readonly created: number;
+  /** The image's labels (of its first platform's config). */
+  readonly labels: Readonly<Record<string, string>>;
   /** Sum of the layer sizes the manifest lists. */
   readonly size: number;
 }
 
-/** listImages lists the local image store, newest first. */
+/** listImages lists the local image store, newest first (by the images' own creation time, as docker images sorts). */
 export async function listImages(store: Store): Promise<ImageSummary[]> {
   const records = [...store.meta.images.getRange()].map((e) => e.value).sort((a, b) => b.createdAt - a.createdAt);
   const out: ImageSummary[] = [];
   for (const rec of records) {
+    const config = JSON.parse(await readFile(store.content.blobPath(parseDigest(rec.configDigest)), 'utf8')) as ImageConfig;
+    const created = config.created === undefined ? Number.NaN : Date.parse(config.created);
     let size = 0;
     // An image of several platforms counts the layers of each platform's image.
     for (const part of imageParts(rec)) {
@@ -39,10 +45,13 @@ export async function listImages(store: Store): Promise<ImageSummary[]> {
       configDigest: rec.configDigest,
       manifestDigest: rec.manifestDigest,
       createdAt: rec.createdAt,
+      created: Number.isNaN(created) ? rec.createdAt : created,
+      labels: config.config?.Labels ?? {},
       size,
     });
   }
-  return out;
+  // Stable: images made at the same time stay newest stored first.
+  return out.sort((a, b) => b.created - a.created);
 }
 
 /** RemovedImage is what removing one argument did: the names it untagged and the images left with no name. */

@@ -70,9 +70,18 @@ describe('tbuild images: dangling images, filters and formats', () => {
     expect(json).toMatchObject({ ID: short, Repository: 'other', Tag: '1' });
     expect(json['CreatedAt']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$/);
 
-    const bad = await runTbuild(['images', '--root', root(), '-f', 'label=x']);
+    const bad = await runTbuild(['images', '--root', root(), '-f', 'color=x']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("Invalid filter 'label'");
+    expect(bad.stderr).toContain("Invalid filter 'color'");
+
+    // Labels, and the images made before or after another one, as docker images filters them.
+    const labelled = (await build('FROM busybox\nLABEL tier=web\nRUN echo labelled > /l\n', '-t', 'labelled:1')).slice(7, 19);
+    expect(await images('-q', '-f', 'label=tier')).toBe(`${labelled}\n`);
+    expect(await images('-q', '-f', 'label=tier=web', '-f', 'dangling=false')).toBe(`${labelled}\n`);
+    expect(await images('-q', '-f', 'label=tier=db')).toBe('');
+    expect(await images(...format, '-f', 'since=other:1')).toBe(`labelled:1 ${labelled}\n`);
+    expect(await images('-q', '-f', 'before=labelled:1')).toContain(short);
+    expect(await images('-q', '-f', 'before=labelled:1')).not.toContain(labelled);
   });
 
   it('names an image of several platforms by its index digest, as its build printed', async () => {
