@@ -48,11 +48,12 @@ export async function applyLayer(
     }
   }
   const dirTimes: DirTime[] = [];
+  const known = new KnownDirs();
   try {
     for await (const entry of readTar(uncompressed())) {
       signal.throwIfAborted();
       options.onEntry?.(entry.header);
-      await applyEntry(dir, entry, dirTimes);
+      await applyEntry(dir, entry, dirTimes, known);
     }
   } catch (err) {
     if (signal.aborted) throw signal.reason;
@@ -81,19 +82,50 @@ export function cleanEntryPath(name: string): string {
   return normal === '/' ? '' : normal.slice(1).replace(/\/$/, '');
 }
 
+/**
+ * KnownDirs holds the folders (relative paths) this apply has already checked or made: each entry's parents are checked
+ * once, so a layer's cost stays linear in its entries however deep its folders nest. A folder replaced by something
+ * else leaves the set with everything below it.
+ */
+class KnownDirs {
+  readonly #dirs = new Set<string>();
+
+  has(rel: string): boolean {
+    return this.#dirs.has(rel);
+  }
+
+  add(rel: string): void {
+    this.#dirs.add(rel);
+  }
+
+  forget(rel: string): void {
+    if (!this.#dirs.delete(rel)) return; // nothing below an unknown folder can be known
+    const prefix = `${rel}/`;
+    for (const d of this.#dirs) if (d.startsWith(prefix)) this.#dirs.delete(d);
+  }
+}
+
 /** resolveInside returns dir/rel after checking no component of rel's parent is a symlink or non-directory. */
-async function resolveInside(dir: string, rel: string, createParents: boolean): Promise<string> {
+async function resolveInside(dir: string, rel: string, createParents: boolean, known: KnownDirs): Promise<string> {
   const parts = rel === '' ? [] : rel.split('/');
+  // Every prefix of a known folder is known: one look at the parent is enough (and keeps deep trees linear).
+  const parentRel = parts.slice(0, -1).join('/');
+  if (parentRel === '' || known.has(parentRel)) return parts.length === 0 ? dir : `${dir}/${rel}`;
   let current = dir;
+  let currentRel = '';
   for (const part of parts.slice(0, -1)) {
-    current = join(current, part);
+    // Names are clean here (cleanEntryPath): plain joins, no normalising of an ever longer path.
+    current = `${current}/${part}`;
+    currentRel = currentRel === '' ? part : `${currentRel}/${part}`;
+    if (known.has(currentRel)) continue;
     const st = await lstatOrUndefined(current);
     if (st === undefined && createParents) await mkdir(current, { mode: 0o755 });
     else if (st === undefined || !st.isDirectory()) {
       throw new SnapshotError(`Cannot apply layer: parent of "${rel}" is not a directory in the layer`);
     }
+    known.add(currentRel);
   }
-  return parts.length === 0 ? dir : join(current, parts[parts.length - 1] ?? '');
+  return parts.length === 0 ? dir : `${current}/${parts[parts.length - 1] ?? ''}`;
 }
 
 async function lstatOrUndefined(path: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
@@ -105,12 +137,12 @@ async function lstatOrUndefined(path: string): Promise<Awaited<ReturnType<typeof
   }
 }
 
-async function applyEntry(dir: string, entry: TarEntry, dirTimes: DirTime[]): Promise<void> {
+async function applyEntry(dir: string, entry: TarEntry, dirTimes: DirTime[], known: KnownDirs): Promise<void> {
   const { header } = entry;
   const rel = cleanEntryPath(header.name);
   const marker = parseTarMarker(posix.basename(rel));
   if (marker?.kind === 'opaque') {
-    const parent = await resolveInside(dir, posix.dirname(rel) === '.' ? '' : posix.dirname(rel), true);
+    const parent = await resolveInside(dir, posix.dirname(rel) === '.' ? '' : posix.dirname(rel), true, known);
     if ((await lstatOrUndefined(parent)) === undefined) await mkdir(parent, { mode: 0o755 });
     markOpaque(parent);
     return;
@@ -121,26 +153,30 @@ async function applyEntry(dir: string, entry: TarEntry, dirTimes: DirTime[]): Pr
         `Cannot apply layer: whiteout entry "${header.name}" names "${marker.name}", which is not a file in its folder; the layer is malformed`,
       );
     }
-    const target = await resolveInside(dir, posix.join(posix.dirname(rel), marker.name), true);
+    const hidden = posix.join(posix.dirname(rel), marker.name);
+    const target = await resolveInside(dir, hidden, true, known);
     await rm(target, { recursive: true, force: true });
+    known.forget(hidden);
     makeWhiteout(target);
     // Keep the entry's time so that applying and exporting again gives the same bytes.
     await lutimes(target, header.mtime, header.mtime);
     return;
   }
   if (rel === '' && header.type !== 'directory') throw new SnapshotError(`Cannot apply layer: root entry "${header.name}" is not a directory`);
-  const target = await resolveInside(dir, rel, true);
+  const target = await resolveInside(dir, rel, true, known);
   const existing = await lstatOrUndefined(target);
   if (existing !== undefined && !(existing.isDirectory() && header.type === 'directory')) {
     await rm(target, { recursive: true, force: true });
+    known.forget(rel);
   }
-  await createEntry(dir, target, entry);
+  await createEntry(dir, target, entry, known);
+  if (header.type === 'directory') known.add(rel);
   if (header.type === 'link') return; // a hard link shares its target's metadata
   await applyMetadata(target, header);
   if (header.type === 'directory') dirTimes.push({ path: target, mtime: header.mtime });
 }
 
-async function createEntry(dir: string, target: string, entry: TarEntry): Promise<void> {
+async function createEntry(dir: string, target: string, entry: TarEntry, known: KnownDirs): Promise<void> {
   const { header } = entry;
   const perm = header.mode & 0o7777;
   switch (header.type) {
@@ -156,7 +192,7 @@ async function createEntry(dir: string, target: string, entry: TarEntry): Promis
       await symlink(header.linkname ?? '', target);
       return;
     case 'link': {
-      const source = await resolveInside(dir, cleanEntryPath(header.linkname ?? ''), false);
+      const source = await resolveInside(dir, cleanEntryPath(header.linkname ?? ''), false, known);
       await link(source, target);
       return;
     }

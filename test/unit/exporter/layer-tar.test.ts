@@ -190,6 +190,30 @@ describe('applyLayer path safety', () => {
     expect(await readFile(join(dst, 'abs', 'file'), 'utf8')).toBe('ok');
   });
 
+  it('never writes through a folder that a later entry replaced by a symlink', async () => {
+    const outside = join(root, 'outside');
+    const dst = join(root, 'dst');
+    await mkdir(outside);
+    await mkdir(dst);
+    const evil = tarOf([
+      { name: 'a/', type: 'directory' },
+      { name: 'a/b/ok', type: 'file', body: 'fine' },
+      { name: 'a', type: 'symlink', linkname: outside },
+      { name: 'a/passwd', type: 'file', body: 'pwned' },
+    ]);
+    await expect(applyLayer(Readable.from([evil]), dst, { signal })).rejects.toThrow(/not a directory/);
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  it('applies a tree nested 1,500 folders deep', async () => {
+    const dst = join(root, 'dst');
+    await mkdir(dst);
+    const names = Array.from({ length: 1500 }, (_, i) => `${'d/'.repeat(i + 1)}`);
+    const tar = tarOf([...names.map((name) => ({ name, type: 'directory' as const })), { name: `${names.at(-1) ?? ''}leaf`, type: 'file', body: 'deep' }]);
+    await applyLayer(Readable.from([tar]), dst, { signal });
+    expect(await readFile(join(dst, names.at(-1) ?? '', 'leaf'), 'utf8')).toBe('deep');
+  });
+
   it.each([
     ['a/.wh...', '..'],
     ['a/.wh..', '.'],
