@@ -229,6 +229,9 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     ...metadataProvenanceOf(env, v['metadata-file']),
   };
   checkImageNames(tags, request.outputs);
+  if (v.iidfile !== undefined && request.outputs.some((o) => o.type === 'local' || o.type === 'tar')) {
+    throw new UsageError('Cannot use --iidfile: local and tar exporters are incompatible with image ID file', { hint: 'as in buildx, --iidfile goes with image outputs' });
+  }
   return {
     request,
     context: contextArg,

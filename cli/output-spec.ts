@@ -117,10 +117,10 @@ const IMAGE_ATTRIBUTES = [
 
 /** OUTPUT_ATTRIBUTES are the attributes tbuild implements, by output type; annotations go with every image type. */
 const OUTPUT_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
-  image: [...IMAGE_ATTRIBUTES, 'push'],
-  registry: [...IMAGE_ATTRIBUTES, 'push'],
-  oci: [...IMAGE_ATTRIBUTES, 'dest'],
-  docker: [...IMAGE_ATTRIBUTES, 'dest'],
+  image: [...IMAGE_ATTRIBUTES, 'push', 'push-by-digest', 'name-canonical'],
+  registry: [...IMAGE_ATTRIBUTES, 'push', 'push-by-digest', 'name-canonical'],
+  oci: [...IMAGE_ATTRIBUTES, 'dest', 'tar'],
+  docker: [...IMAGE_ATTRIBUTES, 'dest', 'tar'],
   local: ['dest', 'source-date-epoch'],
   tar: ['dest', 'source-date-epoch'],
 };
@@ -151,15 +151,21 @@ export function parseOutput(value: string, tags: readonly string[]): OutputSpec 
   if (type !== undefined) checkAttributes(type, attrs);
   switch (type) {
     case 'image':
-    case 'registry':
-      return { type: 'image', names, push: type === 'registry' || parseBool(attrs.get('push') ?? 'false', 'push'), image: imageOptions(attrs) };
+    case 'registry': {
+      const byDigest = parseBool(attrs.get('push-by-digest') ?? 'false', 'push-by-digest');
+      const canonical = parseBool(attrs.get('name-canonical') ?? 'false', 'name-canonical');
+      const push = type === 'registry' || parseBool(attrs.get('push') ?? 'false', 'push');
+      return { type: 'image', names, push, image: imageOptions(attrs), ...(byDigest ? { pushByDigest: true } : {}), ...(canonical ? { nameCanonical: true } : {}) };
+    }
     case 'docker':
+    case 'oci': {
       // As with buildx, a docker output without a destination loads into the Docker Engine.
-      if (dest === undefined) return { type: 'load', names, image: imageOptions(attrs) };
-      return { type, dest, names, image: imageOptions(attrs) };
-    case 'oci':
+      if (type === 'docker' && dest === undefined && !attrs.has('tar')) return { type: 'load', names, image: imageOptions(attrs) };
       if (dest === undefined) throw new UsageError(`Cannot use --output type=${type} without dest=FILE (or dest=- for standard output)`);
-      return { type, dest, names, image: imageOptions(attrs) };
+      const tar = parseBool(attrs.get('tar') ?? 'true', 'tar');
+      if (!tar && dest === '-') throw new UsageError(`Cannot use --output type=${type},tar=false with dest=-: the image layout goes into a folder`);
+      return { type, dest, names, image: imageOptions(attrs), ...(tar ? {} : { tar: false }) };
+    }
     case 'local':
     case 'tar': {
       if (dest === undefined) throw new UsageError(`Cannot use --output type=${type} without dest=PATH`);

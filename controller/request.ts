@@ -35,8 +35,24 @@ export type OutputDest = string | Writable;
 
 /** OutputSpec is one `--output`: where the result of a build goes. */
 export type OutputSpec =
-  | { readonly type: 'image'; readonly names: readonly string[]; readonly push: boolean; readonly image: ImageExportOptions }
-  | { readonly type: 'oci' | 'docker'; readonly dest: OutputDest; readonly names: readonly string[]; readonly image: ImageExportOptions }
+  | {
+      readonly type: 'image';
+      readonly names: readonly string[];
+      readonly push: boolean;
+      readonly image: ImageExportOptions;
+      /** `push-by-digest=true`: push the image by its digest only, leaving every tag of the repositories as it was. */
+      readonly pushByDigest?: boolean;
+      /** `name-canonical=true`: also keep the image in the local store under each `NAME@DIGEST`. */
+      readonly nameCanonical?: boolean;
+    }
+  | {
+      readonly type: 'oci' | 'docker';
+      readonly dest: OutputDest;
+      readonly names: readonly string[];
+      readonly image: ImageExportOptions;
+      /** `tar=false`: write the image layout into the folder `dest` instead of a tar archive. */
+      readonly tar?: boolean;
+    }
   | { readonly type: 'load'; readonly names: readonly string[]; readonly image: ImageExportOptions }
   | {
       readonly type: 'tar';

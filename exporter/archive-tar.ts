@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -46,6 +46,25 @@ export async function* archiveTar(
     yield tarPadding(file.size);
   }
   yield TAR_END;
+}
+
+/** ArchiveDest is where an archive goes: a file path or stream as a tar, or a folder holding its entries (`tar=false`). */
+export type ArchiveDest = string | NodeJS.WritableStream | { readonly folder: string };
+
+/** writeArchive writes directories and files as a tar to a file or stream, or as they are into a folder. */
+export async function writeArchive(dirs: readonly string[], files: readonly ArchiveFile[], dest: ArchiveDest, options: { mtime: number; signal: AbortSignal }): Promise<void> {
+  if (typeof dest === 'string' || !('folder' in dest)) {
+    await writeStreamTo(archiveTar(dirs, files, options), dest, { signal: options.signal });
+    return;
+  }
+  for (const dir of dirs) await mkdir(join(dest.folder, dir), { recursive: true });
+  for (const file of files) {
+    options.signal.throwIfAborted();
+    const path = join(dest.folder, file.name);
+    await mkdir(dirname(path), { recursive: true });
+    const content = file.content();
+    await pipeline(content instanceof Uint8Array ? Readable.from([Buffer.from(content)]) : Readable.from(content), createWriteStream(path), { signal: options.signal });
+  }
 }
 
 /** writeStreamTo writes a byte stream to a file path (atomically, through a temporary name) or a writable stream. */

@@ -2,7 +2,7 @@ import { canonicalJson } from '../base/canonical-json.js';
 import type { Digest } from '../base/digest.js';
 import { MEDIA_TYPES, type ImageIndex } from '../base/oci.js';
 import type { ContentProvider } from '../cache/index.js';
-import { archiveTar, writeStreamTo, type ArchiveFile } from './archive-tar.js';
+import { writeArchive, type ArchiveDest, type ArchiveFile } from './archive-tar.js';
 import type { BuiltImage } from './image.js';
 import type { PlatformIndex } from './image-index.js';
 import { parseImageName } from './image-name.js';
@@ -32,7 +32,7 @@ export interface SavedImage {
 export async function writeDockerArchive(
   image: BuiltImage,
   store: ContentProvider,
-  dest: string | NodeJS.WritableStream,
+  dest: ArchiveDest,
   options: ArchiveOptions,
 ): Promise<void> {
   await writeSavedArchive([{ image, names: options.names }], store, dest, options);
@@ -45,7 +45,7 @@ export async function writeDockerArchive(
 export async function writeSavedArchive(
   images: readonly SavedImage[],
   store: ContentProvider,
-  dest: string | NodeJS.WritableStream,
+  dest: ArchiveDest,
   options: { readonly sourceDateEpoch?: number; readonly signal: AbortSignal },
 ): Promise<void> {
   const blobs = new Map<string, ArchiveFile>();
@@ -84,6 +84,5 @@ export async function writeSavedArchive(
     ...blobs.values(),
     { name: 'manifest.json', size: manifestJson.length, content: () => manifestJson },
   ];
-  const tar = archiveTar(OCI_LAYOUT_DIRS, files, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
-  await writeStreamTo(tar, dest, { signal: options.signal });
+  await writeArchive(OCI_LAYOUT_DIRS, files, dest, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
 }

@@ -3,7 +3,7 @@ import { canonicalJson } from '../base/canonical-json.js';
 import { digestOf } from '../base/digest.js';
 import { MEDIA_TYPES, type Descriptor, type ImageIndex } from '../base/oci.js';
 import type { ContentIngester, ContentProvider } from '../cache/index.js';
-import { archiveTar, writeStreamTo, type ArchiveFile } from './archive-tar.js';
+import { writeArchive, writeStreamTo, type ArchiveDest, type ArchiveFile } from './archive-tar.js';
 import type { AttestationManifest } from './attestation/index.js';
 import type { BuiltImage } from './image.js';
 import { tarEntries } from './layer/index.js';
@@ -55,7 +55,7 @@ export async function storePlatformIndex(
 export async function writeOciIndexArchive(
   platformIndex: PlatformIndex,
   store: ContentProvider,
-  dest: string | NodeJS.WritableStream,
+  dest: ArchiveDest,
   options: Omit<ArchiveOptions, 'attested'>,
 ): Promise<void> {
   const [first] = platformIndex.images;
@@ -79,8 +79,7 @@ export async function writeOciIndexArchive(
     { name: 'index.json', size: rootBytes.length, content: () => rootBytes },
     ...blobs.values(),
   ];
-  const tar = archiveTar(OCI_LAYOUT_DIRS, files, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
-  await writeStreamTo(tar, dest, { signal: options.signal });
+  await writeArchive(OCI_LAYOUT_DIRS, files, dest, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
 }
 
 /** PlatformRootfs is one platform's merged filesystem and the folder it goes in (`linux_arm64`). */

@@ -13,6 +13,7 @@ export { writeDockerArchive, writeSavedArchive, type DockerManifestEntry, type S
 export { writeLocalDir } from './local-dir.js';
 export { storePlatformIndex, writeOciIndexArchive, writeRootfsTars, type PlatformIndex, type PlatformRootfs } from './image-index.js';
 export { writeRootfsTar, type RootfsOptions } from './rootfs-tar.js';
+export type { ArchiveDest } from './archive-tar.js';
 export { walkMerged } from './merged-walk.js';
 export type { TreeEntry } from './tree-entry.js';
 export {

@@ -2,7 +2,7 @@ import { canonicalJson } from '../base/canonical-json.js';
 import { digestHex, type Digest } from '../base/digest.js';
 import { MEDIA_TYPES, type Descriptor, type ImageIndex } from '../base/oci.js';
 import type { ContentProvider } from '../cache/index.js';
-import { archiveTar, writeStreamTo, type ArchiveFile } from './archive-tar.js';
+import { writeArchive, type ArchiveDest, type ArchiveFile } from './archive-tar.js';
 import type { AttestedImage } from './attestation/index.js';
 import type { BuiltImage } from './image.js';
 import { parseImageName } from './image-name.js';
@@ -89,10 +89,9 @@ export const OCI_LAYOUT_DIRS: readonly string[] = ['blobs', 'blobs/sha256'];
 export async function writeOciArchive(
   image: BuiltImage,
   store: ContentProvider,
-  dest: string | NodeJS.WritableStream,
+  dest: ArchiveDest,
   options: ArchiveOptions,
 ): Promise<void> {
   const files = ociLayoutFiles(image, store, options.names, options.indexAnnotations, options.attested);
-  const tar = archiveTar(OCI_LAYOUT_DIRS, files, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
-  await writeStreamTo(tar, dest, { signal: options.signal });
+  await writeArchive(OCI_LAYOUT_DIRS, files, dest, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
 }

@@ -1,5 +1,5 @@
 import { ExportError } from '../../base/errors.js';
-import { storePlatformIndex, writeDockerArchive, writeOciArchive, writeOciIndexArchive } from '../../exporter/index.js';
+import { storePlatformIndex, writeDockerArchive, writeOciArchive, writeOciIndexArchive, type ArchiveDest } from '../../exporter/index.js';
 import { reportStep } from '../progress-step.js';
 import type { ImageExportOptions } from '../request.js';
 import { exportEpoch, imageNames, platformIndexAnnotations, rootOf, setFileMode, type ExporterFactory, type ExportSummary, type SingleExport } from './types.js';
@@ -16,8 +16,8 @@ export const ociExporter: ExporterFactory<'oci'> = (output) => ({
     const index = await storePlatformIndex(images, store.content, { ...platformIndexAnnotations(output.image), attestations, signal });
     await reportStep(progress, 'exporting to oci image format', async (step) => {
       await fetchAll(images, step);
-      await writeOciIndexArchive(index, store.content, output.dest, { names, ...exportEpoch(output.image, first.subject.sourceDateEpoch), signal });
-      await setFileMode(output.dest, first.deps.fileMode);
+      await writeOciIndexArchive(index, store.content, archiveDest(output), { names, ...exportEpoch(output.image, first.subject.sourceDateEpoch), signal });
+      if (output.tar !== false) await setFileMode(output.dest, first.deps.fileMode);
     });
     return { manifestDigest: index.descriptor.digest, descriptor: rootOf(index.descriptor), names };
   },
@@ -40,10 +40,17 @@ async function writeArchive(type: 'oci' | 'docker', output: ArchiveOutput, { sub
   await reportStep(deps.progress, `exporting to ${type} image format`, async (step) => {
     await subject.rootfs.fetch(image.manifest.layers, step);
     const options = { names, ...exportEpoch(output.image, subject.sourceDateEpoch), ...indexAnnotations(output.image), signal };
-    await write(image, store.content, output.dest, attested === undefined ? options : { ...options, attested });
-    await setFileMode(output.dest, deps.fileMode);
+    await write(image, store.content, archiveDest(output), attested === undefined ? options : { ...options, attested });
+    if (output.tar !== false) await setFileMode(output.dest, deps.fileMode);
   });
   return { imageId: image.manifest.config.digest, manifestDigest: image.manifestDescriptor.digest, descriptor: rootOf(attested?.index.descriptor ?? image.manifestDescriptor, image), names };
+}
+
+/** archiveDest is where an archive output writes: its file or stream, or with `tar=false` its folder. */
+function archiveDest(output: ArchiveOutput): ArchiveDest {
+  if (output.tar !== false) return output.dest;
+  if (typeof output.dest !== 'string') throw new ExportError(`Cannot write the ${output.type} output with tar=false to a stream: it needs a folder`);
+  return { folder: output.dest };
 }
 
 function indexAnnotations(o: ImageExportOptions): { indexAnnotations?: Readonly<Record<string, string>> } {

@@ -1,7 +1,7 @@
 import type { BuiltImage, PlatformIndex } from '../../exporter/index.js';
 import { pushAttestationManifest, storePlatformIndex } from '../../exporter/index.js';
 import { nameImage } from '../image-naming.js';
-import { groupPushTargets, pushBuiltImage, storeBlobOpener } from '../push-output.js';
+import { groupPushTargets, pushBuiltImage, storeBlobOpener, type PushTarget } from '../push-output.js';
 import { reportStep } from '../progress-step.js';
 import type { ImageExportOptions } from '../request.js';
 import type { SolvedRootfs } from '../solved-rootfs.js';
@@ -21,11 +21,11 @@ export const imageExporter: ExporterFactory<'image'> = (output) => ({
     await reportStep(deps.progress, `naming to ${names.join(', ') || 'image store'}`, async (step) => {
       // A pushed image's imported layers stay in the registry; one kept only here needs its blobs here.
       if (!output.push) await rootfs.fetch(image.manifest.layers, step);
-      await storeImage(image, names, rootfs, store);
+      await storeImage(image, storedNames(names, image.manifestDescriptor.digest, output.nameCanonical), rootfs, store);
     });
     let pushedDigest: string | undefined;
     const attested = output.push ? await subject.attester?.attest(image, names, 'push', output.image) : undefined;
-    for (const target of output.push ? groupPushTargets(names) : []) {
+    for (const target of output.push ? pushTargets(names, output.pushByDigest) : []) {
       const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
       pushedDigest = await reportStep(deps.progress, `pushing ${label}`, async (step) =>
         // An imported layer is downloaded only when the registry can neither find nor mount it.
@@ -56,13 +56,13 @@ export const imageExporter: ExporterFactory<'image'> = (output) => ({
     const names = imageNames(output.names);
     await reportStep(progress, `naming to ${names.join(', ') || 'image store'}`, async (step) => {
       if (!output.push) await fetchAll(images, step);
-      await storeIndex(kept, names, subjects, store);
+      await storeIndex(kept, storedNames(names, kept.descriptor.digest, output.nameCanonical), subjects, store);
     });
     // As for one platform, attestations go to the pushed index only; the image store keeps the images.
     const attestations = output.push ? await attestationsOf(images, names, 'push', output.image) : [];
     const index = attestations.some((a) => a !== undefined) ? await storePlatformIndex(images, store.content, { ...platformIndexAnnotations(output.image), attestations, signal }) : kept;
     let pushedDigest: string | undefined;
-    for (const target of output.push ? groupPushTargets(names) : []) {
+    for (const target of output.push ? pushTargets(names, output.pushByDigest) : []) {
       const label = [target.name, ...target.tags.map((t) => `:${t}`)].join(', ');
       pushedDigest = await reportStep(progress, `pushing ${label}`, async (step) => {
         const registry = await first.deps.registry();
@@ -89,6 +89,20 @@ export const imageExporter: ExporterFactory<'image'> = (output) => ({
     return { imageId: kept.descriptor.digest, manifestDigest: index.descriptor.digest, descriptor: rootOf(index.descriptor), ...(pushedDigest === undefined ? {} : { pushedDigest }), names };
   },
 });
+
+/**
+ * pushTargets are the repositories an image goes to, each with its tags; with `push-by-digest=true` by digest only,
+ * as BuildKit pushes it, leaving the repository's tags as they were.
+ */
+function pushTargets(names: readonly string[], byDigest: boolean | undefined): PushTarget[] {
+  const targets = groupPushTargets(names);
+  return byDigest === true ? targets.map((t) => ({ ...t, ref: { registry: t.ref.registry, repository: t.ref.repository }, tags: [] })) : targets;
+}
+
+/** storedNames are the names an image is kept under: with `name-canonical=true` each also as NAME@DIGEST, as BuildKit's. */
+function storedNames(names: readonly string[], digest: string, canonical: boolean | undefined): string[] {
+  return canonical === true ? names.flatMap((n) => (n.includes('@') ? [n] : [n, `${n.replace(/:[^:/]*$/, '')}@${digest}`])) : [...names];
+}
 
 /** storedOptions are the options of an image kept only in the local store: its layers listed uncompressed, by digest. */
 function storedOptions(o: ImageExportOptions, push: boolean): ImageExportOptions {

@@ -35,6 +35,8 @@ describe('tbuild build fails closed', () => {
     ['a secret attribute', ['--secret', 'id=a,src=x,mode=0400'], /--secret "id=a,src=x,mode=0400": unexpected key "mode"/],
     ['a missing secret file', ['--secret', 'id=token,src=/nonexistent/token'], /Cannot use --secret id=token: failed to stat \/nonexistent\/token/],
     ['a boolean flag given a word', ['--pull=yes'], /Cannot use --pull="yes": expected a boolean/],
+    ['--iidfile with a tar output', ['--iidfile', 'iid', '-o', 'type=tar,dest=out.tar'], /local and tar exporters are incompatible with image ID file/],
+    ['tar=false to standard output', ['-o', 'type=oci,dest=-,tar=false'], /tar=false with dest=-/],
   ];
   for (const [what, args, message] of cases) {
     it(`refuses ${what} before the build`, async () => {

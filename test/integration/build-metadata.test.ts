@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runTbuild } from '../helpers/cli.js';
+import { run, runTbuild } from '../helpers/cli.js';
 import { useBuildEnvironment, useRemoteBuilder } from '../helpers/build-env.js';
 
 type Meta = Record<string, unknown>;
@@ -10,8 +10,11 @@ const DIGEST = /^sha256:[a-f0-9]{64}$/;
 // Go's time.Time marshals as RFC 3339 with a fraction of at most nine digits and no trailing zeros.
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$/;
 
-/** buildx's --metadata-file and --progress rawjson, as CI tools written for buildx read them. */
-describe('tbuild build --metadata-file and --progress rawjson', () => {
+/**
+ * buildx's --metadata-file and --progress rawjson, as CI tools written for buildx read them, and the BuildKit output
+ * attributes CI pipelines use: push-by-digest, name-canonical and tar=false.
+ */
+describe('tbuild build --metadata-file, --progress rawjson and output attributes', () => {
   const env = useBuildEnvironment();
   const remote = useRemoteBuilder(env);
   let ctx: string;
@@ -121,5 +124,49 @@ describe('tbuild build --metadata-file and --progress rawjson', () => {
     expect(m['buildx.build.ref']).toMatch(/^tbuild\/remote\/[0-9a-f]+$/);
     expect(m['containerimage.descriptor']).toMatchObject({ mediaType: 'application/vnd.oci.image.manifest.v1+json', platform: { architecture: 'amd64', os: 'linux' } });
     expect(Object.keys(m['buildx.build.provenance'] as object)).toEqual(['builder', 'buildType', 'materials', 'invocation']);
+  });
+
+  it('pushes by digest only with push-by-digest=true, leaving the repository without tags', async () => {
+    const h = env.registry.host;
+    const meta = join(env.tmp.path, 'pbd.json');
+    const res = await runTbuild(['build', ...base(), '--progress', 'plain', '--metadata-file', meta, '-o', `type=registry,name=${h}/pbd/app,push-by-digest=true`, ctx], { env: { ...process.env, BUILDX_NO_DEFAULT_ATTESTATIONS: '1' } });
+    expect(res.code, res.stderr).toBe(0);
+    const digest = String((await readMeta(meta))['containerimage.digest']);
+    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const byDigest = await fetch(`http://${h}/v2/pbd/app/manifests/${digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(byDigest.status).toBe(200);
+    const latest = await fetch(`http://${h}/v2/pbd/app/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(latest.status).toBe(404);
+    const tags = await fetch(`http://${h}/v2/pbd/app/tags/list`);
+    const list = tags.status === 200 ? ((await tags.json()) as { tags: string[] | null }).tags ?? [] : [];
+    expect(list).toEqual([]);
+  });
+
+  it('keeps the image under NAME@DIGEST too with name-canonical=true', async () => {
+    const meta = join(env.tmp.path, 'canon.json');
+    const res = await runTbuild(['build', ...base(), '--progress', 'plain', '--metadata-file', meta, '-o', 'type=image,name=canon:1,name-canonical=true', ctx]);
+    expect(res.code, res.stderr).toBe(0);
+    const digest = String((await readMeta(meta))['containerimage.digest']);
+    const images = await runTbuild(['images', '--root', join(env.tmp.path, 'root'), '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.Digest}}']);
+    expect(images.code, images.stderr).toBe(0);
+    // The canonical name lists the image by its digest, beside its tag.
+    expect(images.stdout.split('\n').filter((l) => l.startsWith('canon'))).toEqual(['canon:1 <none>', expect.stringContaining(`canon@${digest}`)]);
+    const rmi = await runTbuild(['rmi', '--root', join(env.tmp.path, 'root'), `canon@${digest}`]);
+    expect(rmi.code, rmi.stderr).toBe(0);
+  });
+
+  it('writes an OCI layout or a docker save folder with tar=false', async () => {
+    const oci = join(env.tmp.path, 'layout');
+    const res = await runTbuild(['build', ...base(), '--progress', 'plain', '-t', 'attrs:v1', '-o', `type=oci,dest=${oci},tar=false`, ctx]);
+    expect(res.code, res.stderr).toBe(0);
+    expect((await readdir(oci)).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
+    const validate = await run('oci-image-tool', ['validate', '--type', 'image', oci]);
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+    const docker = join(env.tmp.path, 'saved');
+    const saved = await runTbuild(['build', ...base(), '--progress', 'plain', '-t', 'attrs:v1', '-o', `type=docker,dest=${docker},tar=false`, ctx]);
+    expect(saved.code, saved.stderr).toBe(0);
+    const manifest = JSON.parse(await readFile(join(docker, 'manifest.json'), 'utf8')) as { RepoTags: string[]; Layers: string[] }[];
+    expect(manifest[0]?.RepoTags).toEqual(['attrs:v1']);
+    for (const layer of manifest[0]?.Layers ?? []) await expect(readFile(join(docker, layer))).resolves.toBeInstanceOf(Buffer);
   });
 });

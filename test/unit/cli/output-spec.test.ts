@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { parseOutput } from '../../../cli/output-spec.js';
+
+const gzip = { compression: 'gzip', forceCompression: false };
+
+describe('--output attributes', () => {
+  it('reads push-by-digest, name-canonical and tar with Go booleans', () => {
+    expect(parseOutput('type=registry,name=r/x,push-by-digest=true,name-canonical=1', [])).toEqual({ type: 'image', names: ['r/x'], push: true, image: gzip, pushByDigest: true, nameCanonical: true });
+    expect(parseOutput('type=image,name=r/x,push-by-digest=false', [])).toEqual({ type: 'image', names: ['r/x'], push: false, image: gzip });
+    expect(parseOutput('type=oci,dest=out,tar=false', [])).toEqual({ type: 'oci', dest: 'out', names: [], image: gzip, tar: false });
+    expect(parseOutput('type=docker,dest=out,tar=F', [])).toEqual({ type: 'docker', dest: 'out', names: [], image: gzip, tar: false });
+    expect(parseOutput('type=oci,dest=o.tar,tar=true,oci-mediatypes=true', [])).toEqual({ type: 'oci', dest: 'o.tar', names: [], image: gzip });
+  });
+
+  it('refuses what it does not implement, naming the attribute', () => {
+    expect(() => parseOutput('type=docker,tar=false', [])).toThrow(/without dest=/);
+    expect(() => parseOutput('type=oci,dest=-,tar=false', [])).toThrow(/tar=false with dest=-/);
+    expect(() => parseOutput('type=oci,dest=o,push-by-digest=true', [])).toThrow(/type=oci: attribute "push-by-digest" is not supported/);
+    expect(() => parseOutput('type=image,name=x,store=false', [])).toThrow(/attribute "store" is not supported/);
+    expect(() => parseOutput('type=docker,dest=o,context=remote', [])).toThrow(/attribute "context"/);
+    expect(() => parseOutput('type=tar,dest=o,compression=zstd', [])).toThrow(/type=tar: attribute "compression"/);
+    expect(() => parseOutput('type=image,name=x,oci-mediatypes=false', [])).toThrow(/oci-mediatypes=false/);
+    expect(() => parseOutput('type=image,name=x,push=maybe', [])).toThrow(/push="maybe"/);
+  });
+});
