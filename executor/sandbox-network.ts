@@ -122,6 +122,17 @@ function spawnSlirp(nsPath: string, options: SandboxNetworkOptions): Slirp {
   return { child, ready, closed: closed.catch(() => undefined) };
 }
 
+/** untilAborted settles as the promise does, or rejects with the signal's reason once it aborts first. */
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise<void>((resolve, reject) => {
+    // The reason is passed on unchanged, as every abort is (it is how a cancelled build is told from a failed one).
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** beginStop closes slirp4netns's exit pipe, so it quits (and its tap device goes) while the caller does other work. */
 function beginStop(slirp: Slirp): void {
   const exitPipe = slirp.child.stdio[EXIT_FD];
@@ -165,7 +176,7 @@ export async function createSandboxNetwork(stateDir: string, options: SandboxNet
   };
   return {
     nsPath,
-    ready: () => slirp.ready,
+    ready: () => untilAborted(slirp.ready, options.signal),
     release,
     async [Symbol.asyncDispose]() {
       release();

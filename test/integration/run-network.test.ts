@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -120,6 +120,21 @@ describe('createSandboxNetwork', () => {
       await using network = await createSandboxNetwork(stateDir, { signal: AbortSignal.timeout(10_000), argv: ['make'], slirp4netns: path.join(base, 'no-slirp4netns') });
       await expect(network.ready()).rejects.toThrow('Cannot set up the network of ["make"]: cannot run slirp4netns');
       await expect(network.ready()).rejects.toMatchObject({ code: 'EXEC_START', hint: expect.stringContaining('apt-get install slirp4netns') });
+    }
+    expect(await readdir(stateDir)).toEqual([]);
+    expect(await childPids()).toEqual(before);
+  });
+
+  it('stops waiting for a user-mode stack that never gets ready when the step is cancelled, and kills it', async () => {
+    const stateDir = path.join(base, 'state-hang');
+    const hang = path.join(base, 'hanging-slirp4netns');
+    await writeFile(hang, '#!/bin/sh\nexec sleep 60\n', { mode: 0o755 });
+    const before = await childPids();
+    const controller = new AbortController();
+    {
+      await using network = await createSandboxNetwork(stateDir, { signal: controller.signal, argv: ['true'], slirp4netns: hang });
+      setTimeout(() => controller.abort(new Error('step cancelled')), 200);
+      await expect(network.ready()).rejects.toThrow('step cancelled');
     }
     expect(await readdir(stateDir)).toEqual([]);
     expect(await childPids()).toEqual(before);
