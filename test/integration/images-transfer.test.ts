@@ -143,4 +143,28 @@ describe('tbuild tag, push, save, load and inspect', () => {
     expect((await docker('load', '-i', again)).code).toBe(0);
     expect((await docker('run', '--rm', '--network', 'none', 'oci-loaded:2')).stdout).toBe('first\n');
   });
+
+  it('saves and pushes an image whose layers came from an imported cache and were never unpacked', async () => {
+    const dockerfile = 'FROM busybox\nRUN echo from-cache > /said\nCMD ["cat", "/said"]\n';
+    const cacheRef = `${env.registry.host}/store/cache:lazy`;
+    await build('lazy', dockerfile, '--cache-to', `type=registry,ref=${cacheRef},mode=max`);
+    // A fresh state folder takes every step from the registry cache: the store keeps the downloaded blobs only.
+    const fresh = join(env.tmp.path, 'lazy-root');
+    const res = await runTbuild(['build', '--root', fresh, '--config', env.config, '-q', '--cache-from', `type=registry,ref=${cacheRef}`, '-t', 'lazy-saved:1', ctx('lazy')]);
+    expect(res.code, res.stderr).toBe(0);
+    const id = res.stdout.trim();
+    const archive = join(env.tmp.path, 'lazy.tar');
+    const saved = await runTbuild(['save', '--root', fresh, '-o', archive, 'lazy-saved:1']);
+    expect(saved.code, saved.stderr).toBe(0);
+    dockerNames.push('lazy-saved:1');
+    expect((await docker('load', '-i', archive)).code).toBe(0);
+    expect((await docker('image', 'inspect', '--format', '{{.Id}}', 'lazy-saved:1')).stdout.trim()).toBe(id);
+    expect((await docker('run', '--rm', '--network', 'none', 'lazy-saved:1')).stdout).toBe('from-cache\n');
+    const ref = `${env.registry.host}/store/lazy:1`;
+    expect((await runTbuild(['tag', '--root', fresh, 'lazy-saved:1', ref])).code).toBe(0);
+    const pushed = await runTbuild(['push', '--root', fresh, '--config', env.config, '-q', ref]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+    expect((JSON.parse(raw.stdout) as { config: { digest: string } }).config.digest).toBe(id);
+  });
 });
