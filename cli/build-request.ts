@@ -1,7 +1,9 @@
 import { Writable, type Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { BuildEnvironment, BuildRequest, ContextSource, DockerfileSource, OutputSpec } from '../controller/index.js';
-import { OutputClosedError, errnoCode } from '../base/errors.js';
+import { stat } from 'node:fs/promises';
+import { errnoReason } from '../base/errno-reason.js';
+import { OutputClosedError, UsageError, errnoCode } from '../base/errors.js';
 import type { BuildCommand } from './build-command.js';
 import { definedEnv, dockerConfigDir, type CommandIO } from './command-io.js';
 import { gitInfo } from './git-info.js';
@@ -13,6 +15,7 @@ import { checkSecretFiles } from './session-flags.js';
  * or a URL), standard output for `-` outputs, and the environment values a build takes.
  */
 export async function openBuildRequest(cmd: BuildCommand, io: CommandIO): Promise<BuildRequest> {
+  if (cmd.context.kind === 'folder') await checkContextFolder(cmd.context.dir);
   await checkSecretFiles(cmd.request.secrets ?? []);
   return {
     ...cmd.request,
@@ -55,6 +58,20 @@ async function dockerfileOf(cmd: BuildCommand, stdin: Readable): Promise<Dockerf
     case 'in-context':
       return { inContext: cmd.dockerfile.path };
   }
+}
+
+/** checkContextFolder makes sure a context folder is one before anything reads it (git, the Dockerfile, the files). */
+async function checkContextFolder(dir: string): Promise<void> {
+  const hint = 'name the folder holding the files COPY and ADD read, as in tbuild build -t NAME .';
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (err) {
+    const why = errnoCode(err) === 'ENOENT' ? 'no such folder' : errnoReason(err);
+    if (why === undefined) throw err;
+    throw new UsageError(`Cannot use "${dir}" as the build context: ${why}`, { hint, cause: err });
+  }
+  if (!info.isDirectory()) throw new UsageError(`Cannot use "${dir}" as the build context: it is a file, not a folder`, { hint });
 }
 
 function contextOf(cmd: BuildCommand, stdin: Readable): ContextSource {

@@ -1,4 +1,4 @@
-import { CancelledError, DockerfileError, ExecError, OutputClosedError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
+import { CancelledError, DockerfileError, ExecError, OutputClosedError, RegistryError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
 
 const CONTEXT_LINES = 2;
 
@@ -6,8 +6,15 @@ const CONTEXT_LINES = 2;
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CancelledError) return 130;
   if (isOutputClosed(err)) return 141;
+  // A Dockerfile's image that no registry could be asked about is a failed build, not a bad Dockerfile.
+  if (err instanceof DockerfileError && unreachableRegistry(err)) return 1;
   if (err instanceof TbuildError && (err.code === 'USAGE' || err instanceof DockerfileError)) return 2;
   return 1;
+}
+
+function unreachableRegistry(err: Error): boolean {
+  for (let e: unknown = err.cause; e instanceof Error; e = e.cause) if (e instanceof RegistryError) return e.code === 'REGISTRY';
+  return false;
 }
 
 /** isOutputClosed tells whether an error comes from a reader closing standard output (a pipe) before the end. */

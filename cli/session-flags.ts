@@ -1,6 +1,8 @@
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { UsageError } from '../base/errors.js';
+import { errnoReason } from '../base/errno-reason.js';
+import { UsageError, errnoCode } from '../base/errors.js';
 import type { Entitlement, SecretSpec, SshSpec } from '../controller/index.js';
 import type { Environment } from './command-io.js';
 
@@ -49,11 +51,16 @@ export function parseSecret(text: string, place: { readonly cwd: string; readonl
 export async function checkSecretFiles(secrets: readonly SecretSpec[]): Promise<void> {
   for (const s of secrets) {
     if (s.kind !== 'file') continue;
+    let info;
     try {
-      await stat(s.path);
+      info = await stat(s.path);
+      // Read access is checked now, as the builder reads the file only when a RUN mounts it.
+      await access(s.path, constants.R_OK);
     } catch (err) {
-      throw new UsageError(`Cannot use --secret id=${s.id}: failed to stat ${s.path}`, { cause: err });
+      const why = errnoReason(err);
+      throw new UsageError(`Cannot use --secret id=${s.id}: failed to stat ${s.path}${why === undefined ? '' : `: ${errnoCode(err) === 'ENOENT' ? 'no such file' : why}`}`, { cause: err });
     }
+    if (info.isDirectory()) throw new UsageError(`Cannot use --secret id=${s.id}: ${s.path} is a folder, not a file`, { hint: 'src= names the file holding the secret' });
   }
 }
 

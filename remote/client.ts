@@ -90,7 +90,14 @@ export async function remoteBuild(
   const call: ClientDuplexStream<ClientMessage, ServerMessage> = c.client.makeBidiStreamRequest(m.path, serialize, m.responseDeserialize, c.metadata, {});
   const onAbort = (): void => call.cancel();
   o.signal.addEventListener('abort', onAbort, { once: true });
+  // The call can fail (no builder there) while the request is still being written, before anything reads it: keep
+  // the error for the next write (reading the call throws it too) instead of leaving the event unheard.
+  let callError: Error | undefined;
+  call.on('error', (err: Error) => {
+    callError ??= err;
+  });
   const write = async (msg: ClientMessage): Promise<void> => {
+    if (callError !== undefined) throw callError;
     if (!call.write(msg)) await once(call, 'drain', { signal: o.signal });
   };
   const sinks = createOutputSinks(request.outputs, { fileMode: 0o666 & ~(request.environment?.umask ?? 0o022), signal: o.signal });
