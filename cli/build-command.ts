@@ -187,7 +187,9 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
   // As buildx, BUILDKIT_PROGRESS picks the mode of an auto display.
   const chosen = flag('quiet') ? 'quiet' : (v.progress ?? 'auto');
   const progress = chosen === 'auto' && env['BUILDKIT_PROGRESS'] ? env['BUILDKIT_PROGRESS'] : chosen;
-  if (!PROGRESS_MODES.some((m) => m === progress)) throw new UsageError(`Cannot use --progress=${progress}: expected ${PROGRESS_MODES.join(', ')}`);
+  if (!PROGRESS_MODES.some((m) => m === progress)) {
+    throw new UsageError(`Cannot use ${progress === chosen ? '--progress' : 'BUILDKIT_PROGRESS'}=${progress}: expected ${PROGRESS_MODES.join(', ')}`);
+  }
   const runtime = v['oci-runtime'];
   if (runtime !== undefined && runtime !== 'runc' && runtime !== 'crun') throw new UsageError(`Cannot use --oci-runtime=${runtime}: expected runc or crun`);
   const stdinContext = context === '-';

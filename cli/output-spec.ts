@@ -146,7 +146,8 @@ export function parseOutput(value: string, tags: readonly string[]): OutputSpec 
   if (!value.includes('=')) return { type: 'local', dest: value };
   const attrs = parseCsvOptions(value);
   const type = attrs.get('type');
-  const names = attrs.has('name') ? csvValues(value, 'name') : [...tags];
+  // As buildx fills in image, oci and docker outputs, -t names replace an output's own name=.
+  const names = tags.length > 0 || !attrs.has('name') ? [...tags] : csvValues(value, 'name');
   const dest = attrs.get('dest');
   if (type !== undefined) checkAttributes(type, attrs);
   switch (type) {

@@ -219,7 +219,7 @@ describe('Dockerfile instructions, end to end', () => {
     const archive = join(tmp.path, 'onbuild-parent.tar');
     const parentRootfs = join(tmp.path, 'onbuild-parent-rootfs');
     const ref = `${registry.host}/test/base:1`;
-    const pushed = await runTbuild(['build', ...base(), '-t', 'onbuild-parent:test', '--output', `type=image,name=${ref},push=true`, '--output', `type=oci,dest=${archive}`, '--output', `type=local,dest=${parentRootfs}`, parent]);
+    const pushed = await runTbuild(['build', ...base(), '--output', `type=image,name=${ref},push=true`, '--output', `type=oci,dest=${archive}`, '--output', `type=local,dest=${parentRootfs}`, parent]);
     expect(pushed.code, pushed.stderr).toBe(0);
     const inspect = await run('skopeo', ['inspect', '--raw', '--config', `oci-archive:${archive}`]);
     expect(inspect.code, inspect.stderr).toBe(0);

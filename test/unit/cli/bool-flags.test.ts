@@ -48,3 +48,13 @@ describe('tbuild build boolean flags', () => {
     ]);
   });
 });
+
+describe('tbuild build progress mode', () => {
+  it('takes BUILDKIT_PROGRESS as the default mode, as buildx does, below --progress and -q', () => {
+    expect(parseBuildCommand(['.'], { cwd: '/w', env: { BUILDKIT_PROGRESS: 'rawjson' } }).progress).toBe('rawjson');
+    expect(parseBuildCommand(['--progress', 'plain', '.'], { cwd: '/w', env: { BUILDKIT_PROGRESS: 'rawjson' } }).progress).toBe('plain');
+    expect(parseBuildCommand(['-q', '.'], { cwd: '/w', env: { BUILDKIT_PROGRESS: 'plain' } }).progress).toBe('quiet');
+    expect(parseBuildCommand(['--progress=auto', '.'], { cwd: '/w', env: { BUILDKIT_PROGRESS: 'none' } }).progress).toBe('none');
+    expect(() => parseBuildCommand(['.'], { cwd: '/w', env: { BUILDKIT_PROGRESS: 'fancy' } })).toThrow(/Cannot use BUILDKIT_PROGRESS=fancy: expected auto/);
+  });
+});

@@ -12,6 +12,12 @@ describe('--output attributes', () => {
     expect(parseOutput('type=oci,dest=o.tar,tar=true,oci-mediatypes=true', [])).toEqual({ type: 'oci', dest: 'o.tar', names: [], image: gzip });
   });
 
+  it('names image, oci and docker outputs by the -t tags over their own name=, as buildx does', () => {
+    expect(parseOutput('type=registry,name=r/own', ['r/tag:1'])).toMatchObject({ type: 'image', names: ['r/tag:1'] });
+    expect(parseOutput('type=oci,dest=o.tar,name=own', ['t1', 't2'])).toMatchObject({ type: 'oci', names: ['t1', 't2'] });
+    expect(parseOutput('type=oci,dest=o.tar,"name=a,b"', [])).toMatchObject({ names: ['a', 'b'] });
+  });
+
   it('refuses what it does not implement, naming the attribute', () => {
     expect(() => parseOutput('type=docker,tar=false', [])).toThrow(/without dest=/);
     expect(() => parseOutput('type=oci,dest=-,tar=false', [])).toThrow(/tar=false with dest=-/);
