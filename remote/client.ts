@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Client, type ClientDuplexStream, type Metadata, type MethodDefinition } from '@grpc/grpc-js';
 import { InternalError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
+import { TRANSFER_REPORT_MS } from '../base/transfer-meter.js';
 import { buildArgsOf, localSecretProvider, openContext, type BuildRequest, type BuildResult, type PruneOptions, type PruneReport, type UsageRecord } from '../controller/index.js';
 import { parseAddress } from './address.js';
 import { pruneMsg, usageRecordOf, type InfoMsg } from './admin-messages.js';
@@ -9,7 +10,7 @@ import { channelCredentials, readTlsMaterial, tokenMetadata, type TlsFiles } fro
 import { probeTls } from './tls-probe.js';
 import { isUnavailable, translateCallError } from './client-errors.js';
 import { checksumMemoPath, clientId, contextKey } from './client-state.js';
-import { buildManifest } from './context-manifest.js';
+import { buildManifest, type ContextManifest } from './context-manifest.js';
 import { sendFiles, sendManifest } from './context-sender.js';
 import { isServerMessage, platformMsg, rootDescriptorOf, type ClientMessage, type ContextStatsMsg, type ServerMessage } from './messages.js';
 import { outputMsgOf } from './output-plan.js';
@@ -148,7 +149,8 @@ export async function remoteBuild(
         case 'want':
           wants.push(...msg.want.indices);
           if (msg.want.last) {
-            await sendFiles(manifest, wants, write, { signal: o.signal });
+            const sent = contextTransferStatus(o.progress, manifest, wants);
+            sent(await sendFiles(manifest, wants, write, { signal: o.signal, onSent: sent }), true);
             await finishSending(call, servesSecrets, o.signal);
             const data = `sent ${wireBytes} bytes to the builder (request, manifest of ${manifest.entries.length} entries, ${wants.length} files)\n`;
             o.progress.emit({ type: 'vertex.log', vertex: TRANSFER_VERTEX.vertex, stream: 'stdout', data, time: Date.now() });
@@ -256,4 +258,19 @@ export async function remotePrune(conn: BuilderConnection, options: PruneOptions
 /** remoteHealth answers a builder's health status. */
 export async function remoteHealth(conn: BuilderConnection): Promise<string> {
   return (await unaryCall(conn, (m) => m.Health, {})).status;
+}
+
+/**
+ * contextTransferStatus reports the files of the context going to the builder as a transfer of the builder's context
+ * vertex, bytes sent of the files it asked for, at most ten times a second, then once when all are sent.
+ */
+function contextTransferStatus(progress: ProgressSink, manifest: ContextManifest, wants: readonly number[]): (bytes: number, completed?: boolean) => void {
+  const total = wants.reduce((n, i) => n + (manifest.entries[i]?.size ?? 0), 0);
+  let last = Number.NEGATIVE_INFINITY;
+  return (bytes, completed = false) => {
+    const now = Date.now();
+    if (!completed && now - last < TRANSFER_REPORT_MS) return;
+    last = now;
+    progress.emit({ type: 'status', vertex: TRANSFER_VERTEX.vertex, id: 'transferring context:', current: bytes, total, ...(completed ? { completed } : {}), time: now });
+  };
 }

@@ -24,7 +24,7 @@ export async function sendFiles(
   manifest: ContextManifest,
   wants: readonly number[],
   write: MessageWriter,
-  options: { signal: AbortSignal },
+  options: { signal: AbortSignal; onSent?: (bytes: number) => void },
 ): Promise<number> {
   let bytes = 0;
   for (const index of wants) {
@@ -35,6 +35,7 @@ export async function sendFiles(
       if (!Buffer.isBuffer(chunk)) throw new InternalError('Cannot read a context file: expected bytes');
       bytes += chunk.length;
       await write({ kind: 'file', file: { index, data: chunk, eof: false } });
+      options.onSent?.(bytes);
     }
     await write({ kind: 'file', file: { index, data: Buffer.alloc(0), eof: true } });
   }

@@ -39,5 +39,8 @@ it('sends under 1% of a 200 MB context again when nothing changed', async () => 
   const b = bytesSent(second.stderr);
   expect(a).toBeGreaterThanOrEqual(FILES * FILE_SIZE);
   expect(b / a).toBeLessThan(0.01);
+  // The files (200 MiB and two small ones) go up as a transfer with its bytes: running at least once, then done.
+  expect(first.stderr).toMatch(/^#\d+ transferring context: [\d.]+[kM]?B \/ 209\.72MB/m);
+  expect(first.stderr).toMatch(/^#\d+ transferring context: 209\.72MB \/ 209\.72MB(?: [\d.]+s)? done$/m);
   console.log(`context transfer: first build ${a} bytes (${t1 - t0} ms), unchanged second build ${b} bytes (${t2 - t1} ms), ratio ${(b / a).toFixed(6)}`);
 }, 300_000);
