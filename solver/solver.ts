@@ -211,7 +211,8 @@ class SolveRun<R> {
 
   /** Runs the vertex, or waits for the same key running in another build of this process and reports it cached. */
   async #runShared(v: Vertex, key: Digest, inputs: readonly R[]): Promise<R> {
-    const call = this.#shared.run(key, () => this.#wrap(v, () => this.#runner.run(v, key, inputs, this.#job)));
+    // The step runs under the shared call's signal: it stops only when every build waiting for it was interrupted.
+    const call = this.#shared.run(key, (signal) => this.#wrap(v, () => this.#runner.run(v, key, inputs, { ...this.#job, signal })), this.#job.signal);
     if (!call.joined) return call.promise;
     try {
       const result = await call.promise;

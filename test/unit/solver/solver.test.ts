@@ -5,6 +5,7 @@ import type { ProgressEvent } from '../../../base/progress.js';
 import { hostPlatform } from '../../../base/oci.js';
 import { createVertex, type FileOp, type Vertex } from '../../../solver/graph/index.js';
 import { computeVertexKey, createSolver, type JobContext, type OpRunner, type SelectedInput, type SourcePin } from '../../../solver/index.js';
+import { SharedCalls } from '../../../solver/shared-call.js';
 import { MemoryCacheKeyStorage } from '../../fakes/memory-cache-key-storage.js';
 import { vertexKey } from '../../fakes/vertex-key.js';
 
@@ -127,6 +128,32 @@ describe('solver', () => {
     const { result } = await createSolver(runner, { storage: runner.storage }).solve(top, j);
     expect(result).toBe('top(left(),right())');
     expect(started.slice(0, 2).sort()).toEqual(['left', 'right']);
+  });
+
+  it('keeps a step two builds share running when the build that started it is cancelled', async () => {
+    const runner = new FakeRunner();
+    let release: () => void = () => undefined;
+    runner.blocking.set('shared', new Promise<void>((resolve) => (release = resolve)));
+    const shared = new SharedCalls<string>();
+    const solver = createSolver(runner, { storage: runner.storage, shared });
+    const first = new AbortController();
+    let startedFirst: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (startedFirst = resolve));
+    const firstRun = solver.solve(execVertex('shared'), {
+      ...job(),
+      signal: first.signal,
+      progress: { emit: (e) => e.type === 'vertex.started' && startedFirst() },
+    });
+    await started;
+    const second = solver.solve(execVertex('shared'), job());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    first.abort(new Error('first build cancelled'));
+    await expect(firstRun).rejects.toThrow();
+    release();
+    const { result } = await second;
+    expect(result).toBe('shared()');
+    expect(runner.runs.get('shared')).toBe(1);
+    expect(runner.cancelled).toEqual([]);
   });
 
   it('stops at the first failure, cancels running siblings, and reports the failing vertex', async () => {
