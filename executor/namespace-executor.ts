@@ -44,7 +44,7 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
       const argv = request.process.args;
       const helper = options.helperPath ?? (await findHelper());
       const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
-      await using network = request.network === 'default' ? await createSandboxNetwork(options.stateDir, { signal, argv }) : undefined;
+      await using network = request.network === 'default' ? createSandboxNetwork({ signal, argv }) : undefined;
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'overlay',
         user,

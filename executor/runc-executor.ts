@@ -142,7 +142,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
       const runtime = await command;
       const argv = request.process.args;
       const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
-      await using network = request.network === 'default' ? await createSandboxNetwork(options.stateDir, { signal, argv }) : undefined;
+      await using network = request.network === 'default' ? createSandboxNetwork({ signal, argv }) : undefined;
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'prepared',
         user,

@@ -1,22 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { closeSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
-import { ExecError, InternalError, NativeError } from '../base/errors.js';
-import { bindNewNetworkNamespace, umount2, UMOUNT_FLAGS } from '../native/index.js';
+import { ExecError, InternalError } from '../base/errors.js';
+import { openNewNetworkNamespace } from '../native/index.js';
 import { waitForClose } from './child-process.js';
 
 /**
- * A RUN's default network: a network namespace of its own (a file bound to it, so tbuild's helper and OCI runtimes
- * alike can join it by path) whose only way out is slirp4netns, a user-mode TCP/IP stack on the host side. Outbound
+ * A RUN's default network: a network namespace of its own, held by a descriptor of this process (so it goes with the
+ * process, however that ends, and leaves no mount behind) and named by its /proc path, so that tbuild's helper and
+ * OCI runtimes alike join it. Its only way out is slirp4netns, a user-mode TCP/IP stack on the host side. Outbound
  * connections leave from the host's addresses as if the host made them; the host's loopback is out of reach (its
  * gateway address is not mapped to 127.0.0.1), and nothing on the host is forwarded into the namespace. This is
  * what BuildKit's bridge network gives a step, with no host firewall or bridge to set up, and it works rootless.
  */
 
-/** NETNS_PREFIX names the namespace files in the state folder: `netns-<pid>-<random>` (see sweepStateDir). */
-export const NETNS_PREFIX = 'netns-';
 /** SANDBOX_INTERFACE is the namespace's interface, named as BuildKit's steps see theirs. */
 export const SANDBOX_INTERFACE = 'eth0';
 /** slirp4netns's usual MTU for speed: the largest a tap device takes, far fewer packets per byte than 1500. */
@@ -28,7 +25,7 @@ const QUIT_GRACE_MS = 2000;
 
 /** SandboxNetwork is one RUN's network namespace, with its user-mode stack running; disposing it tears both down. */
 export interface SandboxNetwork extends AsyncDisposable {
-  /** The namespace's file: join it with setns, or name it as a runtime spec's network namespace path. */
+  /** The namespace's path (/proc/PID/fd/N): join it with setns, or name it as a runtime spec's network namespace path. */
   readonly nsPath: string;
   /** ready resolves once the namespace has its interface, address, routes and loopback; it rejects with an ExecError. */
   ready(): Promise<void>;
@@ -44,17 +41,6 @@ export interface SandboxNetworkOptions {
   readonly slirp4netns?: string;
 }
 
-/** detachNamespaceFile unbinds a namespace file (which may not be bound) and removes it. */
-export async function detachNamespaceFile(file: string): Promise<void> {
-  try {
-    umount2(file, UMOUNT_FLAGS.DETACH);
-  } catch (err) {
-    // EINVAL: nothing is bound there (creation failed halfway); ENOENT: the file is gone already.
-    if (!(err instanceof NativeError && (err.errno === 22 || err.errno === 2))) throw err;
-  }
-  await rm(file, { force: true });
-}
-
 function stderrOf(child: ChildProcess): () => string {
   const chunks: Buffer[] = [];
   child.stderr?.on('data', (b: Buffer) => chunks.push(b));
@@ -68,16 +54,6 @@ function startError(options: SandboxNetworkOptions, what: string, detail: string
     hint: 'install slirp4netns (Debian: apt-get install slirp4netns), or run the step with --network=host or --network=none',
     ...(cause === undefined ? {} : { cause }),
   });
-}
-
-/** bindNamespace creates a network namespace bound to a new file. */
-async function bindNamespace(file: string, options: SandboxNetworkOptions): Promise<void> {
-  await writeFile(file, '', { mode: 0o600, flag: 'wx' });
-  try {
-    bindNewNetworkNamespace(file);
-  } catch (err) {
-    throw startError(options, 'cannot create a network namespace', err instanceof Error ? err.message : String(err), err);
-  }
 }
 
 /** Slirp is a slirp4netns process: `ready` settles once it configured the interface, routes and lo, or failed. */
@@ -151,21 +127,24 @@ async function waitStopped(slirp: Slirp): Promise<void> {
 }
 
 /**
- * createSandboxNetwork makes a RUN's network namespace in stateDir and starts slirp4netns on it. The namespace file
- * exists on return (a runtime spec can name it) while slirp4netns still starts: await `ready()` before the process
- * runs. `release()` starts the teardown once the process ended; disposing finishes it.
+ * createSandboxNetwork makes a RUN's network namespace and starts slirp4netns on it. The namespace exists on return
+ * (a runtime spec can name it) while slirp4netns still starts: await `ready()` before the process runs. `release()`
+ * starts the teardown once the process ended; disposing finishes it.
  */
-export async function createSandboxNetwork(stateDir: string, options: SandboxNetworkOptions): Promise<SandboxNetwork> {
+export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNetwork {
   options.signal.throwIfAborted();
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  // The pid in the name lets a later executor sweep what a killed process left (see sweepStateDir).
-  const nsPath = path.join(stateDir, `${NETNS_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+  let fd: number;
+  try {
+    fd = openNewNetworkNamespace();
+  } catch (err) {
+    throw startError(options, 'cannot create a network namespace', err instanceof Error ? err.message : String(err), err);
+  }
+  const nsPath = `/proc/${process.pid}/fd/${fd}`;
   let slirp: Slirp;
   try {
-    await bindNamespace(nsPath, options);
     slirp = spawnSlirp(nsPath, options);
   } catch (err) {
-    await detachNamespaceFile(nsPath);
+    closeSync(fd);
     throw err;
   }
   let stopping = false;
@@ -183,7 +162,8 @@ export async function createSandboxNetwork(stateDir: string, options: SandboxNet
       try {
         await waitStopped(slirp);
       } finally {
-        await detachNamespaceFile(nsPath);
+        // The last holder: the namespace goes with it (a process still in it keeps it until it ends).
+        closeSync(fd);
       }
     },
   };

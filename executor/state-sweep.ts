@@ -3,7 +3,6 @@ import path from 'node:path';
 import { errnoCode, NativeError } from '../base/errors.js';
 import { umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { removeBundleDir } from './bundle.js';
-import { detachNamespaceFile, NETNS_PREFIX } from './sandbox-network.js';
 import { cgroupParents, listCgroupChildren, removeCgroupDir } from './cgroup.js';
 import type { CgroupLayout } from './cgroup-layout.js';
 
@@ -42,8 +41,8 @@ function detachRootfs(bundleDir: string): void {
 }
 
 /**
- * sweepStateDir removes what executors of dead processes left behind: bundles named `exec-<pid>-*` and network
- * namespace files named `netns-<pid>-*` in stateDir, and exec cgroups named `<pid>-*` under tbuild's cgroup parents.
+ * sweepStateDir removes what executors of dead processes left behind: bundles named `exec-<pid>-*` in stateDir and
+ * exec cgroups named `<pid>-*` under tbuild's cgroup parents.
  */
 export async function sweepStateDir(stateDir: string, layout: CgroupLayout): Promise<void> {
   let entries: string[] = [];
@@ -53,8 +52,6 @@ export async function sweepStateDir(stateDir: string, layout: CgroupLayout): Pro
     if (errnoCode(err) !== 'ENOENT') throw err;
   }
   for (const name of entries) {
-    // A killed process's slirp4netns quit with it (its exit pipe closed); its namespace file is still bound.
-    if (await isStale(name, NETNS_PREFIX)) await detachNamespaceFile(path.join(stateDir, name));
     if (!(await isStale(name, 'exec-'))) continue;
     const dir = path.join(stateDir, name);
     detachRootfs(dir);

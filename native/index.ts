@@ -9,7 +9,7 @@ export {
   llistxattr,
   lremovexattr,
   pipe2,
-  bindNewNetworkNamespace,
+  openNewNetworkNamespace,
   O_CLOEXEC,
   MOUNT_FLAGS,
   UMOUNT_FLAGS,

@@ -155,22 +155,29 @@ const CLONE_NEWNET = 0x40000000;
 const THREAD_NETNS = '/proc/thread-self/ns/net';
 
 /**
- * bindNewNetworkNamespace creates an empty network namespace and binds it to `file` (an existing empty file), as
- * `ip netns add` does, without a child process: the calling thread enters a new namespace, binds it and goes back
- * to its own. Nothing else runs on the thread meanwhile (the calls are synchronous), and a network namespace is
- * per thread, so the rest of the process never sees the new one.
+ * openNewNetworkNamespace creates an empty network namespace and returns a close-on-exec descriptor that holds it: the
+ * namespace lives until the descriptor is closed, or this process ends. `/proc/<pid>/fd/<fd>` names it for setns
+ * and runtime specs. No child process is needed: the calling thread enters a new namespace, opens it and goes back
+ * to its own. Nothing else runs on the thread meanwhile (the calls are synchronous), and a network namespace is per
+ * thread, so the rest of the process never sees the new one.
  */
-export function bindNewNetworkNamespace(file: string): void {
+export function openNewNetworkNamespace(): number {
   const c = libc();
   const own = openSync(THREAD_NETNS, fsConstants.O_RDONLY | O_CLOEXEC);
   try {
-    if (c.unshare(CLONE_NEWNET) !== 0) fail('create a network namespace for', file);
-    const bound = c.mount(THREAD_NETNS, file, null, MOUNT_FLAGS.BIND, null) === 0;
-    const bindErrno = lastErrno();
-    if (c.setns(own, CLONE_NEWNET) !== 0) {
-      throw new InternalError(`Cannot return to the process's network namespace after binding "${file}": errno ${lastErrno()}`);
+    if (c.unshare(CLONE_NEWNET) !== 0) fail('create a network namespace', undefined);
+    let fd = -1;
+    let openError: unknown;
+    try {
+      fd = openSync(THREAD_NETNS, fsConstants.O_RDONLY | O_CLOEXEC);
+    } catch (err) {
+      openError = err;
     }
-    if (!bound) failWith(bindErrno, 'bind a network namespace to', file);
+    if (c.setns(own, CLONE_NEWNET) !== 0) {
+      throw new InternalError(`Cannot return to the process's network namespace: errno ${lastErrno()}`);
+    }
+    if (openError !== undefined) throw new NativeError('Cannot open the new network namespace', { syscall: 'open', errno: 0, cause: openError });
+    return fd;
   } finally {
     closeSync(own);
   }

@@ -45,20 +45,20 @@ describe('tbuild serve --allow-insecure-entitlement', () => {
 
   it('refuses network.host when the server does not allow it, even if the client asks', async () => {
     const builder = await serve('plain', []);
-    const res = await runTbuild(['build', '--builder', builder, '--allow', 'network.host', '--output', 'type=tar,dest=/dev/null', context]);
+    const res = await runTbuild(['build', '--builder', builder, '--allow', 'network.host', '--output', `type=tar,dest=${join(tmp.path, 'out.tar')}`, context]);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('granting entitlement network.host is not allowed by build daemon configuration');
     expect(res.stderr).toContain('--allow-insecure-entitlement network.host');
-    const globalHost = await runTbuild(['build', '--builder', builder, '--network', 'host', '--output', 'type=tar,dest=/dev/null', context]);
+    const globalHost = await runTbuild(['build', '--builder', builder, '--network', 'host', '--output', `type=tar,dest=${join(tmp.path, 'out.tar')}`, context]);
     expect(globalHost.stderr).toContain('granting entitlement network.host is not allowed');
   });
 
   it('runs RUN --network=host on the host network when the server allows it and the client asks', async () => {
     const builder = await serve('granting', ['--allow-insecure-entitlement', 'network.host']);
-    const denied = await runTbuild(['build', '--builder', builder, '--output', 'type=tar,dest=/dev/null', context]);
+    const denied = await runTbuild(['build', '--builder', builder, '--output', `type=tar,dest=${join(tmp.path, 'out.tar')}`, context]);
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toContain('entitlement network.host is not allowed');
-    const granted = await runTbuild(['build', '--builder', builder, '--allow', 'network.host', '--progress', 'plain', '--output', 'type=tar,dest=/dev/null', context]);
+    const granted = await runTbuild(['build', '--builder', builder, '--allow', 'network.host', '--progress', 'plain', '--output', `type=tar,dest=${join(tmp.path, 'out.tar')}`, context]);
     expect(granted.code, granted.stderr).toBe(0);
   });
 

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,12 @@ async function exec(executor: Executor, script: string, network: NetworkMode): P
   };
   const result = await executor.run(request, { signal: AbortSignal.timeout(60_000) });
   return { out, exitCode: result.exitCode };
+}
+
+/** heldNamespaces lists the network namespaces this process holds open (each RUN's, while it runs). */
+async function heldNamespaces(): Promise<string[]> {
+  const links = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return links.filter((l) => l.startsWith('net:'));
 }
 
 beforeAll(async () => {
@@ -103,7 +109,7 @@ function describeExecutor(name: string, make: (stateDir: string) => Executor): v
       for (let i = 0; i < 5; i++) expect((await exec(executor, 'true', 'default')).exitCode).toBe(0);
       expect(await childPids()).toEqual(before);
       expect((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(stateDir))).toEqual([]);
-      expect((await readdir(stateDir)).filter((n) => n.startsWith('netns-'))).toEqual([]);
+      expect(await heldNamespaces()).toEqual([]);
     });
   });
 }
@@ -114,29 +120,28 @@ describeExecutor('crun executor', (stateDir) => createRuncExecutor({ stateDir, r
 
 describe('createSandboxNetwork', () => {
   it('reports a missing slirp4netns as a start error naming the step, with the way out, and leaves nothing behind', async () => {
-    const stateDir = path.join(base, 'state-missing');
     const before = await childPids();
     {
-      await using network = await createSandboxNetwork(stateDir, { signal: AbortSignal.timeout(10_000), argv: ['make'], slirp4netns: path.join(base, 'no-slirp4netns') });
+      await using network = createSandboxNetwork({ signal: AbortSignal.timeout(10_000), argv: ['make'], slirp4netns: path.join(base, 'no-slirp4netns') });
+      expect(await heldNamespaces()).toHaveLength(1);
       await expect(network.ready()).rejects.toThrow('Cannot set up the network of ["make"]: cannot run slirp4netns');
       await expect(network.ready()).rejects.toMatchObject({ code: 'EXEC_START', hint: expect.stringContaining('apt-get install slirp4netns') });
     }
-    expect(await readdir(stateDir)).toEqual([]);
+    expect(await heldNamespaces()).toEqual([]);
     expect(await childPids()).toEqual(before);
   });
 
   it('stops waiting for a user-mode stack that never gets ready when the step is cancelled, and kills it', async () => {
-    const stateDir = path.join(base, 'state-hang');
     const hang = path.join(base, 'hanging-slirp4netns');
     await writeFile(hang, '#!/bin/sh\nexec sleep 60\n', { mode: 0o755 });
     const before = await childPids();
     const controller = new AbortController();
     {
-      await using network = await createSandboxNetwork(stateDir, { signal: controller.signal, argv: ['true'], slirp4netns: hang });
+      await using network = createSandboxNetwork({ signal: controller.signal, argv: ['true'], slirp4netns: hang });
       setTimeout(() => controller.abort(new Error('step cancelled')), 200);
       await expect(network.ready()).rejects.toThrow('step cancelled');
     }
-    expect(await readdir(stateDir)).toEqual([]);
+    expect(await heldNamespaces()).toEqual([]);
     expect(await childPids()).toEqual(before);
   });
 });
