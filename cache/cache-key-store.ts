@@ -20,7 +20,11 @@ export interface NewStoredResult {
  * It matches that interface by shape, since cache/ sits below the solver and may not import it.
  */
 export interface CacheKeyStore {
-  lookup(key: string, options?: { readonly markUsed?: boolean }): StoredResult | undefined;
+  lookup(key: string): StoredResult | undefined;
+  /** markUsed dates a record's last use to now, once the write is committed. */
+  markUsed(key: string): Promise<void>;
+  /** oldestUse is the earliest last use of any record, undefined when there is none. */
+  oldestUse(): number | undefined;
   record(key: string, result: NewStoredResult): Promise<void>;
   link(key: string, existing: string): Promise<boolean>;
   recordPreimage(key: string, preimage: unknown): Promise<void>;
@@ -42,14 +46,15 @@ export function createCacheKeyStore(meta: Pick<MetadataStore, 'cacheRecords' | '
     await meta.cacheRecords.put(key, { snapshotId: result.resultId, createdAt: result.createdAt ?? now, lastUsedAt: now, description: result.description });
   };
   return {
-    lookup(key, options = {}) {
-      const found = lookup(key);
-      if (found !== undefined && options.markUsed === true) {
-        const rec = { snapshotId: found.resultId, createdAt: found.createdAt, lastUsedAt: Date.now(), description: found.description };
-        // The last-use time only guides collection: it is written with the next commit, not waited for.
-        meta.cacheRecords.put(key, rec).catch(() => undefined);
-      }
-      return found;
+    lookup,
+    async markUsed(key) {
+      const found = meta.cacheRecords.get(key);
+      if (found !== undefined) await meta.cacheRecords.put(key, { ...found, lastUsedAt: Date.now() });
+    },
+    oldestUse() {
+      let oldest: number | undefined;
+      for (const { value } of meta.cacheRecords.getRange()) oldest = Math.min(oldest ?? value.lastUsedAt, value.lastUsedAt);
+      return oldest;
     },
     record,
     async link(key, existing) {

@@ -34,8 +34,7 @@ export function cacheSize(store: Store): number {
  */
 export async function collectGarbage(store: Store, policy: GcPolicy): Promise<PruneReport | undefined> {
   const mounts = await store.cacheMounts.infos();
-  let oldest = Math.min(...mounts.map((m) => m.lastUsedAt));
-  for (const { value } of store.meta.cacheRecords.getRange()) oldest = Math.min(oldest, value.lastUsedAt);
+  const oldest = Math.min(store.cacheKeys.oldestUse() ?? Infinity, ...mounts.map((m) => m.lastUsedAt));
   const expired = oldest < Date.now() - policy.keepDurationMs;
   const oversized = cacheSize(store) + mounts.reduce((sum, m) => sum + (m.recordedSize ?? 0), 0) > policy.keepBytes;
   if (!expired && !oversized) return undefined;

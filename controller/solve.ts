@@ -85,6 +85,9 @@ export async function solve(request: SolveRequest, definition: BuildDefinition, 
   const dispose = async (): Promise<void> => {
     await runner[Symbol.asyncDispose]();
   };
+  // Ending the runner after a failure keeps that failure; one of its own (a last use not dated) is a warning then.
+  const disposeAfterFailure = (): Promise<void> =>
+    dispose().catch((err: unknown) => progress.emit({ type: 'warning', message: err instanceof Error ? err.message : String(err), time: Date.now() }));
   try {
     const transfer = { store, registry: session.registry.client, locations: session.registry.locations, signal, progress };
     const imported = await importCaches(request.cacheFrom ?? [], transfer, session.platform);
@@ -98,14 +101,14 @@ export async function solve(request: SolveRequest, definition: BuildDefinition, 
       // A moved base stops the solve before anything is built on its old image. A failed check is reported by the
       // step that used the image, with its Dockerfile line.
       if (await session.images.moved()) {
-        await dispose();
+        await disposeAfterFailure();
         return undefined;
       }
       throw err;
     }
     return { outcome, result: solvedResult(outcome.result, imported), imported, pins, [Symbol.asyncDispose]: dispose };
   } catch (err) {
-    await dispose();
+    await disposeAfterFailure();
     throw err;
   }
 }

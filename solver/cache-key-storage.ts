@@ -24,8 +24,12 @@ export interface NewCacheResult {
  */
 export interface CacheKeyStorage {
   // Keys are cache keys, or names results are also recorded under (`layer:<chain id>` for unpacked image layers).
-  /** lookup returns the result recorded under a key; `markUsed` dates its last use (collection keeps recent ones). */
-  lookup(key: string, options?: { readonly markUsed?: boolean }): CacheResult | undefined;
+  /** lookup returns the result recorded under a key. */
+  lookup(key: string): CacheResult | undefined;
+  /** markUsed dates the last use of the result recorded under a key to now (collection keeps recent ones). */
+  markUsed(key: string): Promise<void>;
+  /** oldestUse is the earliest last use of any recorded result (ms since the epoch), undefined when none is recorded. */
+  oldestUse(): number | undefined;
   /** record records a result under a key, replacing any record there. */
   record(key: string, result: NewCacheResult): Promise<void>;
   /** link records the result recorded under `existing` under `key` too; false when `existing` has none. */

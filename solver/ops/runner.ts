@@ -1,5 +1,5 @@
 import type { Digest } from '../../base/digest.js';
-import { assertNever, InternalError, SolveError, SymlinkLoopError } from '../../base/errors.js';
+import { assertNever, InternalError, SnapshotError, SolveError, SymlinkLoopError } from '../../base/errors.js';
 import type { JobContext, OpRunner, SourcePin } from '../index.js';
 import type { LocalSource, Vertex } from '../graph/index.js';
 import { computeContextChecksum } from './context-checksum.js';
@@ -25,14 +25,19 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const layers = new Map<string, Promise<Digest>>();
   // Digests of the paths steps read of other steps' results, for their content keys (see selectedContentDigest).
   const selected = new SelectedDigests(deps);
+  // Cache hits date their use without holding up the steps after them; the solve's end waits for every write.
+  const uses = new UseDates(deps);
   return {
-    [Symbol.asyncDispose]: () => remote[Symbol.asyncDispose](),
+    [Symbol.asyncDispose]: async () => {
+      await remote[Symbol.asyncDispose]();
+      await uses.settled();
+    },
     pin: async (vertex, job) => {
       const pinned = await asCacheKeyFailure(vertex, pin(vertex, { deps, job, remote, memo }));
       deps.sourcePinned?.(vertex.digest, pinned);
       return pinned;
     },
-    lookup: (vertex, key) => lookup(vertex, key, deps),
+    lookup: (vertex, key) => lookup(vertex, key, deps, uses),
     run: (vertex, key, inputs, job) => asCacheKeyFailure(vertex, run(vertex, key, inputs, { deps, job, remote, memo })),
     contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),
     selectedContentDigest: async (_vertex, input, job) => {
@@ -100,7 +105,24 @@ async function pin(vertex: Vertex, ctx: RunnerContext): Promise<SourcePin> {
   }
 }
 
-async function lookup(vertex: Vertex, key: Digest, deps: OpDeps): Promise<Ref | undefined> {
+/** UseDates writes the last use of the cache records a build hit, and reports a write that failed once they settle. */
+class UseDates {
+  readonly #writes: Promise<void>[] = [];
+  readonly #failed: { key: string; err: unknown }[] = [];
+  constructor(readonly deps: Pick<OpDeps, 'cacheKeys'>) {}
+
+  add(key: string): void {
+    this.#writes.push(this.deps.cacheKeys.markUsed(key).catch((err: unknown) => void this.#failed.push({ key, err })));
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.#writes);
+    const [first] = this.#failed;
+    if (first !== undefined) throw new SnapshotError(`Cannot date the last use of cache record ${first.key}`, { cause: first.err });
+  }
+}
+
+async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, uses: UseDates): Promise<Ref | undefined> {
   const op = vertex.op;
   if (op.kind === 'source' && op.source.type !== 'http' && op.source.type !== 'git') {
     if (op.source.type === 'local') return undefined;
@@ -108,9 +130,11 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps): Promise<Ref | 
     const top = findPulledImage(resolved, deps);
     return top === undefined ? undefined : { kind: 'snapshot', snapshotId: top };
   }
-  const rec = deps.cacheKeys.lookup(key, { markUsed: true });
+  const rec = deps.cacheKeys.lookup(key);
   if (rec === undefined) return undefined;
   if (rec.resultId !== null && !deps.snapshotter.exists(rec.resultId)) return undefined;
+  // Collection keeps what builds use.
+  uses.add(key);
   return { kind: 'snapshot', snapshotId: rec.resultId };
 }
 

@@ -6,10 +6,19 @@ export class MemoryCacheKeyStorage implements CacheKeyStorage {
   readonly preimages = new Map<string, CacheKeyPreimage>();
   links = 0;
 
-  lookup(key: string, options: { readonly markUsed?: boolean } = {}): CacheResult | undefined {
+  lookup(key: string): CacheResult | undefined {
+    return this.results.get(key);
+  }
+
+  markUsed(key: string): Promise<void> {
     const found = this.results.get(key);
-    if (found !== undefined && options.markUsed === true) this.results.set(key, { ...found, lastUsedAt: Date.now() });
-    return found;
+    if (found !== undefined) this.results.set(key, { ...found, lastUsedAt: Date.now() });
+    return Promise.resolve();
+  }
+
+  oldestUse(): number | undefined {
+    const uses = [...this.results.values()].map((r) => r.lastUsedAt);
+    return uses.length === 0 ? undefined : Math.min(...uses);
   }
 
   record(key: string, result: NewCacheResult): Promise<void> {

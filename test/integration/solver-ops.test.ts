@@ -5,6 +5,7 @@ import { hostPlatform } from '../../base/oci.js';
 import type { ProgressEvent } from '../../base/progress.js';
 import { openStore, type Store } from '../../controller/store.js';
 import { createLayeredView } from '../../cache/fs-view.js';
+import type { CacheKeyStore } from '../../cache/index.js';
 import { createNamespaceExecutor, type Executor } from '../../executor/index.js';
 import { createRegistryClient, EMPTY_REGISTRY_CONFIG, type DisposableRegistryClient } from '../../registry/index.js';
 import { createVertex, type Vertex } from '../../solver/graph/index.js';
@@ -61,10 +62,11 @@ describe('op runners over a real store, registry and sandbox', () => {
     );
   }
 
-  async function solve(root: Vertex, events: ProgressEvent[]): Promise<string | null> {
-    const runner = createOpRunner({
+  async function solve(root: Vertex, events: ProgressEvent[], cacheKeys: CacheKeyStore = store.cacheKeys): Promise<string | null> {
+    // Disposing the runner waits for the last-use dates of the cache hits.
+    await using runner = createOpRunner({
       meta: store.meta,
-      cacheKeys: store.cacheKeys,
+      cacheKeys,
       content: store.content,
       snapshotter: store.snapshotter,
       layerBlobs: store.layerBlobs,
@@ -73,7 +75,7 @@ describe('op runners over a real store, registry and sandbox', () => {
       images: createImageResolver({ client: () => Promise.resolve(client), meta: store.meta, progress: { emit: () => undefined }, pull: false }),
       contexts: new Map([['context', { dir: context, isExcluded: (p: string) => p.endsWith('.log') }]]),
     });
-    const { result } = await createSolver<Ref>(runner, { storage: store.cacheKeys }).solve(root, { id: 't', signal: new AbortController().signal, progress: { emit: (e) => events.push(e) } });
+    const { result } = await createSolver<Ref>(runner, { storage: cacheKeys }).solve(root, { id: 't', signal: new AbortController().signal, progress: { emit: (e) => events.push(e) } });
     if (result.kind !== 'snapshot') throw new Error('expected a snapshot');
     return result.snapshotId;
   }
@@ -109,5 +111,18 @@ describe('op runners over a real store, registry and sandbox', () => {
     await solve(graph('find /app -type f | sort > /listing'), changed);
     expect(changed.some((e) => e.type === 'vertex.started' && e.name === 'COPY dir/ /app/')).toBe(true);
     expect(changed.some((e) => e.type === 'vertex.cached' && e.name === 'FROM busybox')).toBe(true);
+  });
+
+  it('dates the use of every cache hit by the end of the solve, and fails the solve when a date cannot be written', async () => {
+    const root = graph('echo dated > /dated');
+    await solve(root, []);
+    const lastUses = (): Map<string, number> => new Map([...store.meta.cacheRecords.getRange()].map(({ key, value }) => [String(key), value.lastUsedAt]));
+    const before = lastUses();
+    const started = Date.now();
+    await solve(root, []);
+    const moved = [...lastUses()].filter(([key, used]) => used >= started && (before.get(key) ?? Infinity) < started);
+    expect(moved.length).toBeGreaterThan(0);
+    const failing: CacheKeyStore = { ...store.cacheKeys, markUsed: () => Promise.reject(new Error('No space left on device')) };
+    await expect(solve(root, [], failing)).rejects.toThrow(/Cannot date the last use of cache record sha256:/);
   });
 });

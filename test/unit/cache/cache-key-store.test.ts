@@ -25,13 +25,24 @@ describe('cache key store over the metadata database', () => {
       const key = digestOf('recorded before preimages existed');
       await meta.cacheRecords.put(key, { snapshotId: 'snap', createdAt: 1, lastUsedAt: 2, description: 'RUN make' });
       const store = createCacheKeyStore(meta);
-      expect(store.lookup(key, { markUsed: true })).toEqual({ resultId: 'snap', createdAt: 1, lastUsedAt: 2, description: 'RUN make' });
+      expect(store.lookup(key)).toEqual({ resultId: 'snap', createdAt: 1, lastUsedAt: 2, description: 'RUN make' });
       expect(store.preimage(key)).toBeUndefined();
-      await meta.cacheRecords.committed;
+      await store.markUsed(key);
       expect(meta.cacheRecords.get(key)?.lastUsedAt).toBeGreaterThan(2);
+      expect(store.oldestUse()).toBeGreaterThan(2);
     } finally {
       await meta.close();
     }
+  });
+
+  it('fails the caller when the last use cannot be written, instead of dropping the error', async () => {
+    await using tmp = await makeTempDir();
+    const meta = openMetadataStore(join(tmp.path, 'meta'));
+    const key = digestOf('used after the database closed');
+    await meta.cacheRecords.put(key, { snapshotId: 'snap', createdAt: 1, lastUsedAt: 2, description: 'RUN make' });
+    const store = createCacheKeyStore(meta);
+    await meta.close();
+    await expect(store.markUsed(key)).rejects.toThrow();
   });
 
   it('drops preimages with their records when collecting, and those of keys never recorded once a day old', async () => {
