@@ -68,14 +68,20 @@ describe('building several platforms into one image index', () => {
 
   it('writes an OCI archive whose index lists every platform, each of which umoci unpacks', async () => {
     const archive = join(env.tmp.path, 'multi.tar');
-    const res = await runTbuild(['build', ...flags(), '--platform', 'linux/amd64,linux/arm64', '-o', `type=oci,dest=${archive}`, dir('uname')]);
+    const meta = join(env.tmp.path, 'multi-meta.json');
+    const res = await runTbuild(['build', ...flags(), '--platform', 'linux/amd64,linux/arm64', '--metadata-file', meta, '-o', `type=oci,dest=${archive}`, dir('uname')]);
     expect(res.code, res.stderr).toBe(0);
+    // As buildx writes it: the index (no config digest) and each platform's provenance under its own key.
+    const metadata = JSON.parse(await readFile(meta, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(metadata)).toEqual(['buildx.build.provenance/linux/amd64', 'buildx.build.provenance/linux/arm64', 'buildx.build.ref', 'containerimage.descriptor', 'containerimage.digest']);
+    expect(metadata['containerimage.descriptor']).toMatchObject({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: metadata['containerimage.digest'] });
     const layout = join(env.tmp.path, 'multi-layout');
     await mkdir(layout);
     expect((await run('tar', ['-xf', archive, '-C', layout])).code).toBe(0);
     const top = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: IndexManifest[] };
     const [root] = top.manifests;
     expect(root?.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(root?.digest).toBe(metadata['containerimage.digest']);
     const nested = JSON.parse(await readFile(join(layout, 'blobs', 'sha256', (root?.digest ?? '').slice(7)), 'utf8')) as { manifests: IndexManifest[] };
     expect(nested.manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
     // umoci unpacks a reference naming one manifest: name each platform's manifest in index.json.
