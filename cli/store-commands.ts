@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CancelledError, UsageError } from '../base/errors.js';
 import { encodeGoJson, type GoJsonValue } from '../base/go-json.js';
@@ -42,8 +42,8 @@ Options:
 `,
   load: `Usage: tbuild load [-i FILE] [-q] [--root DIR]
 
-Read images from a docker save archive or an OCI image archive (from a file or standard input)
-into the local image store.
+Read images from a docker save archive or an OCI image archive, plain or gzip-compressed (from a file
+or standard input), into the local image store.
 
 Options:
   -i, --input FILE      Read from a file instead of standard input
@@ -93,8 +93,9 @@ export async function storeCommand(command: StoreCommand, args: readonly string[
     case 'load': {
       const { values } = parseCommandArgs('load', args, LOAD_OPTIONS, { positionals: false });
       if (values.help === true) return help(command, io);
-      const input = values.input === undefined ? io.stdin : createReadStream(resolve(io.cwd, values.input));
+      await using file = values.input === undefined ? undefined : await openInput(resolve(io.cwd, values.input));
       await using controller = await open(values.root);
+      const input = file === undefined ? io.stdin : file.createReadStream({ autoClose: false });
       const loaded = await withInterrupt(io, (signal) => controller.localImages.load(input, { signal }));
       if (values.quiet !== true) {
         for (const image of loaded) io.stdout.write(image.names.length === 0 ? `Loaded image ID: ${image.id}\n` : image.names.map((n) => `Loaded image: ${familiarName(n)}\n`).join(''));
@@ -112,6 +113,15 @@ export async function storeCommand(command: StoreCommand, args: readonly string[
       else for (const image of images) io.stdout.write(`${executeTemplate(template, templateValue(inspectedJson(image)), values.format, '')}\n`);
       return 0;
     }
+  }
+}
+
+/** openInput opens the archive `load -i` names, failing as a usage error when it cannot be read. */
+async function openInput(path: string): Promise<FileHandle> {
+  try {
+    return await openFile(path, 'r');
+  } catch (err) {
+    throw new UsageError(`Cannot read "${path}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

@@ -1,10 +1,11 @@
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { canonicalJson } from '../base/canonical-json.js';
 import { digestOf, isDigest, parseDigest, type Digest } from '../base/digest.js';
-import { ContentError, UsageError } from '../base/errors.js';
+import { ContentError, TbuildError, UsageError } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '../base/oci.js';
 import type { PlatformImageRecord } from '../cache/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
@@ -26,7 +27,7 @@ type ArchiveEntry = { readonly bytes: Buffer } | { readonly digest: Digest; read
 
 /**
  * loadImages reads a `docker save` archive (manifest.json, also the legacy layout of folders with layer.tar) or an OCI
- * image archive (index.json) into the local image store, as `docker load` does. index.json wins when an archive has
+ * image archive (index.json), plain or gzip-compressed, into the local image store, as `docker load` does. index.json wins when an archive has
  * both (Docker 25 and tbuild write both): it names images of several platforms by their index.
  */
 export async function loadImages(store: Store, input: NodeJS.ReadableStream, o: { signal: AbortSignal }): Promise<LoadedImage[]> {
@@ -80,13 +81,43 @@ async function readArchive(store: Store, input: NodeJS.ReadableStream, o: { sign
       }
     }
   })();
-  await Promise.all([pipeline(input, ex, { signal: o.signal }), reading]);
+  try {
+    await Promise.all([pipeline(Readable.from(gunzipped(input)), ex, { signal: o.signal }), reading]);
+  } catch (err) {
+    if (o.signal.aborted || err instanceof TbuildError) throw err;
+    // tar-stream's own errors (a truncated or non-tar input) are the input's fault.
+    throw new UsageError(`Cannot load the archive: ${err instanceof Error ? err.message : String(err)}`, { cause: err, hint: 'give a docker save archive or an OCI image archive' });
+  }
   // The legacy layout links a layer saved twice to its first copy.
   for (const [name, target] of links) {
     const entry = files.get(target);
     if (entry !== undefined) files.set(name, entry);
   }
   return files;
+}
+
+/** gunzipped passes an archive through, decompressed when it is gzip-compressed (docker load takes both). */
+async function* gunzipped(input: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  const chunks = input[Symbol.asyncIterator]();
+  const first = await chunks.next();
+  if (first.done === true) return;
+  const head = Buffer.from(first.value);
+  const rest = (async function* (): AsyncGenerator<Buffer> {
+    yield head;
+    for (let r = await chunks.next(); r.done !== true; r = await chunks.next()) yield Buffer.from(r.value);
+  })();
+  if (head[0] !== 0x1f || head[1] !== 0x8b) {
+    yield* rest;
+    return;
+  }
+  const gunzip = createGunzip();
+  // The pipeline carries an error of the input into the decompressor, which the loop below then throws.
+  const piped = pipeline(Readable.from(rest), gunzip);
+  try {
+    for await (const chunk of gunzip) yield Buffer.from(chunk as Uint8Array);
+  } finally {
+    await piped;
+  }
 }
 
 async function loadDockerArchive(

@@ -119,6 +119,14 @@ describe('tbuild tag, push, save, load and inspect', () => {
     expect(loaded.code, loaded.stderr).toBe(0);
     expect(loaded.stdout).toBe('Loaded image: tbuild-load-probe:1\n');
     expect((await tb('images', 'tbuild-load-probe')).stdout).toMatch(new RegExp(`^tbuild-load-probe\\s+1\\s+${dockerId.slice(7, 19)}\\s`, 'm'));
+    // Compressed, as docker load takes it; anything else is refused as the input's fault.
+    expect((await run('gzip', ['-k', archive])).code).toBe(0);
+    const gz = await runTbuild(['load', '-q', '-i', `${archive}.gz`, '--root', join(env.tmp.path, 'gz-root')]);
+    expect(gz.code, gz.stderr).toBe(0);
+    expect((await runTbuild(['images', '-q', '--no-trunc', '--root', join(env.tmp.path, 'gz-root')])).stdout).toBe(`${dockerId}\n`);
+    const garbage = await runTbuild(['load', '--root', join(env.tmp.path, 'gz-root')], { input: 'not an archive\n' });
+    expect(garbage.code).toBe(2);
+    expect(garbage.stderr).toContain('Cannot load the archive');
 
     const oci = join(env.tmp.path, 'built.oci.tar');
     const built = await runTbuild(['build', '--root', join(env.tmp.path, 'oci-root'), '--config', env.config, '-o', `type=oci,dest=${oci},name=oci-loaded:2`, ctx('one')]);
