@@ -121,8 +121,8 @@ const OUTPUT_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
   registry: [...IMAGE_ATTRIBUTES, 'push', 'push-by-digest', 'name-canonical'],
   oci: [...IMAGE_ATTRIBUTES, 'dest', 'tar'],
   docker: [...IMAGE_ATTRIBUTES, 'dest', 'tar'],
-  local: ['dest', 'source-date-epoch'],
-  tar: ['dest', 'source-date-epoch'],
+  local: ['dest', 'source-date-epoch', 'platform-split'],
+  tar: ['dest', 'source-date-epoch', 'platform-split'],
 };
 
 /** checkAttributes refuses an output attribute tbuild does not implement for the type, naming it, rather than ignore it. */
@@ -171,7 +171,13 @@ export function parseOutput(value: string, tags: readonly string[]): OutputSpec 
     case 'tar': {
       if (dest === undefined) throw new UsageError(`Cannot use --output type=${type} without dest=PATH`);
       const epoch = attrs.get('source-date-epoch');
-      return { type, dest, ...(epoch === undefined ? {} : { sourceDateEpoch: parseEpoch(epoch) }) };
+      const split = attrs.get('platform-split');
+      return {
+        type,
+        dest,
+        ...(epoch === undefined ? {} : { sourceDateEpoch: parseEpoch(epoch) }),
+        ...(split === undefined ? {} : { platformSplit: parseBool(split, 'platform-split') }),
+      };
     }
     case undefined:
       throw new UsageError(`Cannot parse --output "${value}": missing type=`);

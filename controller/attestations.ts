@@ -39,7 +39,24 @@ export interface ImageAttester {
    * files adds the attestations of a local or tar output as files at its root (provenance.json, sbom.spdx.json), about
    * every regular file of the filesystem, as BuildKit's local and tar exporters write them, dated by the epoch if any.
    */
-  files(layers: readonly { readonly dir: string }[], options: { readonly sourceDateEpoch?: number }): Promise<AttestedLayers>;
+  files(layers: readonly { readonly dir: string }[], options: AttestationFileOptions): Promise<AttestedLayers>;
+}
+
+/**
+ * AttestationFileOptions date the attestation files of a local or tar output, and name them after their platform
+ * (`provenance.linux_amd64.json`) when several platforms share the output's root (platform-split=false).
+ */
+export interface AttestationFileOptions {
+  readonly sourceDateEpoch?: number;
+  readonly platformSuffix?: string;
+}
+
+/** attestationFileName is the file an attestation of a type is written as, with the platform before its extension. */
+function attestationFileName(type: AttestationSpec['type'], platformSuffix: string | undefined): string {
+  const name = ATTESTATION_FILE_NAMES[type];
+  if (platformSuffix === undefined) return name;
+  const dot = name.lastIndexOf('.');
+  return `${name.slice(0, dot)}.${platformSuffix}${name.slice(dot)}`;
 }
 
 /** AttesterDeps is what making attestations reads: the solved build, its provenance, and the build's signal and progress. */
@@ -89,13 +106,14 @@ export function createImageAttester(specs: readonly AttestationSpec[], deps: Att
     async files(layers, options) {
       const wanted = wantedFor(specs, 'files');
       const top = layers.at(-1);
-      if (wanted.length === 0 || top === undefined) return { layers, [Symbol.asyncDispose]: () => Promise.resolve() };
+      if (wanted.length === 0) return { layers, [Symbol.asyncDispose]: () => Promise.resolve() };
       const layer = await reportStep(deps.progress, 'exporting attestations', async (step) => {
         const subjects = await fileSubjects(layers.map((l) => l.dir), { signal: deps.signal });
         const statements = await statementsOf(wanted, { kind: 'files', subjects }, step);
-        const files = statements.map((statement, i) => ({ name: ATTESTATION_FILE_NAMES[wanted[i]?.type ?? 'provenance'], statement }));
+        const files = statements.map((statement, i) => ({ name: attestationFileName(wanted[i]?.type ?? 'provenance', options.platformSuffix), statement }));
         const mtime = options.sourceDateEpoch === undefined ? new Date() : new Date(options.sourceDateEpoch * 1000);
-        return writeAttestationLayer(files, { tmp: deps.store.tmp, root: top.dir, mtime });
+        // A result without files (FROM scratch) gets its attestations alone, as BuildKit's exporters write them.
+        return writeAttestationLayer(files, { tmp: deps.store.tmp, ...(top === undefined ? {} : { root: top.dir }), mtime });
       });
       return { layers: [...layers, { dir: layer.dir }], [Symbol.asyncDispose]: () => layer[Symbol.asyncDispose]() };
     },
@@ -103,7 +121,7 @@ export function createImageAttester(specs: readonly AttestationSpec[], deps: Att
 }
 
 /** attestedLayers is a filesystem's layers with its attestation files on top, when the build asked for any. */
-export async function attestedLayers(attester: ImageAttester | undefined, layers: readonly { readonly dir: string }[], options: { readonly sourceDateEpoch?: number }): Promise<AttestedLayers> {
+export async function attestedLayers(attester: ImageAttester | undefined, layers: readonly { readonly dir: string }[], options: AttestationFileOptions): Promise<AttestedLayers> {
   return attester === undefined ? { layers, [Symbol.asyncDispose]: () => Promise.resolve() } : attester.files(layers, options);
 }
 

@@ -59,12 +59,16 @@ export type OutputSpec =
       readonly dest: OutputDest;
       /** `source-date-epoch`: the time every file is given (seconds) instead of the build's epoch; null when given empty, for none. */
       readonly sourceDateEpoch?: number | null;
+      /** `platform-split`: each platform's files in a folder of its own; when unset, only with several platforms. */
+      readonly platformSplit?: boolean;
     }
   | {
       readonly type: 'local';
       readonly dest: string;
       /** `source-date-epoch`: the time every file is given (seconds) instead of the build's epoch; null when given empty, for none. */
       readonly sourceDateEpoch?: number | null;
+      /** `platform-split`: each platform's files in a folder of its own; when unset, only with several platforms. */
+      readonly platformSplit?: boolean;
     };
 
 /** CacheImportSpec is one `--cache-from`: a registry reference (a cache or an image with an inline cache) or a layout folder. */

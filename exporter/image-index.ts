@@ -8,6 +8,7 @@ import type { AttestationManifest } from './attestation/index.js';
 import type { BuiltImage } from './image.js';
 import { tarEntries } from './layer/index.js';
 import { walkMerged } from './merged-walk.js';
+import { SharedPaths } from './shared-paths.js';
 import { blobPathOf, ociIndexFor, ociLayoutFiles, OCI_LAYOUT_DIRS, type ArchiveOptions } from './oci-archive.js';
 import type { RootfsOptions } from './rootfs-tar.js';
 import type { TreeEntry } from './tree-entry.js';
@@ -82,21 +83,33 @@ export async function writeOciIndexArchive(
   await writeArchive(OCI_LAYOUT_DIRS, files, dest, { mtime: options.sourceDateEpoch ?? 0, signal: options.signal });
 }
 
-/** PlatformRootfs is one platform's merged filesystem and the folder it goes in (`linux_arm64`). */
+/**
+ * PlatformRootfs is one platform's merged filesystem and the folder it goes in (`linux_arm64`), or '' for the root of
+ * the tar that every platform fills together (platform-split=false).
+ */
 export interface PlatformRootfs {
+  readonly platform: string;
   readonly folder: string;
   readonly layers: readonly { readonly dir: string }[];
 }
 
-/** writeRootfsTars writes each platform's filesystem below its own folder of one tar, as BuildKit's tar exporter does. */
+/**
+ * writeRootfsTars writes each platform's filesystem below its own folder of one tar, as BuildKit's tar exporter does;
+ * platforms without a folder share the root, where a file of one platform cannot take the place of another's.
+ */
 export async function writeRootfsTars(platforms: readonly PlatformRootfs[], dest: string | NodeJS.WritableStream, options: RootfsOptions): Promise<void> {
   const mtime = options.sourceDateEpoch === undefined ? {} : { mtime: options.sourceDateEpoch };
   await writeStreamTo(tarEntries(prefixedEntries(platforms, options.signal), { ...mtime, signal: options.signal }), dest, { signal: options.signal });
 }
 
 async function* prefixedEntries(platforms: readonly PlatformRootfs[], signal: AbortSignal): AsyncGenerator<TreeEntry> {
+  const shared = new SharedPaths();
   for (const p of platforms) {
     const top = p.layers.at(-1);
+    if (p.folder === '') {
+      for await (const entry of walkMerged(p.layers.map((l) => l.dir), { signal })) if (shared.claim(entry.rel, p.platform, entry.stat.isDirectory())) yield entry;
+      continue;
+    }
     // The platform's folder has the attributes of its filesystem's root.
     if (top !== undefined) yield { rel: p.folder, source: top.dir, stat: await lstat(top.dir), whiteout: false, opaque: false };
     for await (const entry of walkMerged(p.layers.map((l) => l.dir), { signal })) yield { ...entry, rel: `${p.folder}/${entry.rel}` };

@@ -11,6 +11,7 @@ export {
 } from './oci-archive.js';
 export { writeDockerArchive, writeSavedArchive, type DockerManifestEntry, type SavedImage } from './docker-archive.js';
 export { writeLocalDir } from './local-dir.js';
+export { SharedPaths } from './shared-paths.js';
 export { storePlatformIndex, writeOciIndexArchive, writeRootfsTars, type PlatformIndex, type PlatformRootfs } from './image-index.js';
 export { writeRootfsTar, type RootfsOptions } from './rootfs-tar.js';
 export type { ArchiveDest } from './archive-tar.js';

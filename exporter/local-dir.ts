@@ -6,6 +6,7 @@ import { errnoCode } from '../base/errors.js';
 import { lsetxattr, mknod } from '../native/index.js';
 import { readXattrs } from './layer/index.js';
 import { walkMerged } from './merged-walk.js';
+import type { SharedPaths } from './shared-paths.js';
 import type { TreeEntry } from './tree-entry.js';
 
 /** LocalDirOptions controls writeLocalDir. */
@@ -13,6 +14,8 @@ export interface LocalDirOptions {
   /** sourceDateEpoch is every entry's time (seconds since 1970), as BuildKit's local exporter stamps files with the epoch. */
   readonly sourceDateEpoch?: number;
   readonly signal: AbortSignal;
+  /** A folder several platforms fill together (platform-split=false): the paths written so far, and this platform's name. */
+  readonly shared?: { readonly paths: SharedPaths; readonly platform: string };
 }
 
 /**
@@ -27,6 +30,7 @@ export async function writeLocalDir(layers: readonly { readonly dir: string }[],
   const dirTimes: { path: string; time: Date | number }[] = [];
   for await (const entry of walkMerged(layers.map((l) => l.dir), { signal: options.signal })) {
     const target = join(dest, entry.rel);
+    options.shared?.paths.claim(entry.rel, options.shared.platform, entry.stat.isDirectory());
     const existing = await lstatOrUndefined(target);
     if (existing !== undefined && !(existing.isDirectory() && entry.stat.isDirectory())) await rm(target, { recursive: true, force: true });
     if (!(await createCopy(entry, target, links))) continue;

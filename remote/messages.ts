@@ -28,6 +28,8 @@ export const OUTPUT = message('Output', {
   noSourceDateEpoch: { no: 11, type: 'bool' },
   noOciArtifact: { no: 12, type: 'bool' },
   attestationReferrers: { no: 13, type: 'bool' },
+  // platform-split of a local or tar output: true, false, or empty when not given.
+  platformSplit: { no: 14, type: 'string' },
 });
 
 /** CACHE_IMPORT is one `--cache-from` the server loads itself (type registry). */

@@ -21,6 +21,7 @@ export function outputMsgOf(spec: OutputSpec): OutputMsg {
     noSourceDateEpoch: epoch === null,
     noOciArtifact: image?.ociArtifact === false,
     attestationReferrers: image?.referrers === true,
+    platformSplit: 'platformSplit' in spec && spec.platformSplit !== undefined ? String(spec.platformSplit) : '',
   };
 }
 
@@ -94,7 +95,7 @@ export function planOutputs(outputs: readonly OutputMsg[], send: (m: ServerMessa
         break;
       case 'local':
       case 'tar':
-        specs.push({ type: 'tar', dest: outputStream(index, send), ...epochOf(m) });
+        specs.push({ type: 'tar', dest: outputStream(index, send), ...epochOf(m), ...(m.platformSplit === '' ? {} : { platformSplit: m.platformSplit === 'true' }) });
         break;
       default:
         throw new UsageError(`Cannot use output type "${m.type}" on a remote builder`);

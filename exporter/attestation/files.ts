@@ -31,9 +31,10 @@ export interface AttestationLayer extends AsyncDisposable {
 /**
  * writeAttestationLayer writes statements as files (indented JSON, mode 0600, dated `mtime`) into a new folder under
  * `tmp` that stacks on top of a filesystem's layers, as BuildKit merges them into a local or tar output. The folder's
- * root takes the metadata of the filesystem's root (`root`), which a stacked root stands for.
+ * root takes the metadata of the filesystem's root (`root`), which a stacked root stands for; without a filesystem
+ * (a result without files) it keeps its own.
  */
-export async function writeAttestationLayer(files: readonly { readonly name: string; readonly statement: Statement }[], o: { tmp: string; root: string; mtime: Date }): Promise<AttestationLayer> {
+export async function writeAttestationLayer(files: readonly { readonly name: string; readonly statement: Statement }[], o: { tmp: string; root?: string; mtime: Date }): Promise<AttestationLayer> {
   const dir = await mkdtemp(join(o.tmp, 'attestations-'));
   const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
@@ -42,10 +43,12 @@ export async function writeAttestationLayer(files: readonly { readonly name: str
       await writeFile(path, JSON.stringify(f.statement, null, 2), { mode: 0o600 });
       await utimes(path, o.mtime, o.mtime);
     }
-    const root = await lstat(o.root);
-    await chown(dir, root.uid, root.gid);
-    await chmod(dir, root.mode & 0o7777);
-    await utimes(dir, root.atime, root.mtime);
+    if (o.root !== undefined) {
+      const root = await lstat(o.root);
+      await chown(dir, root.uid, root.gid);
+      await chmod(dir, root.mode & 0o7777);
+      await utimes(dir, root.atime, root.mtime);
+    }
   } catch (err) {
     await remove();
     throw err;

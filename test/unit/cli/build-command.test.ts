@@ -124,6 +124,12 @@ describe('--output', () => {
     expect(() => parseOutput('type=oci,dest=o.tar,rewrite-timestamp=maybe', [])).toThrow(/rewrite-timestamp="maybe"/);
   });
 
+  it('reads platform-split on local and tar outputs, as BuildKit\'s local and tar exporters take it', () => {
+    expect(parseOutput('type=local,dest=out,platform-split=false', [])).toEqual({ type: 'local', dest: 'out', platformSplit: false });
+    expect(parseOutput('type=tar,dest=o.tar,platform-split=true', [])).toEqual({ type: 'tar', dest: 'o.tar', platformSplit: true });
+    expect(() => parseOutput('type=local,dest=out,platform-split=perhaps', [])).toThrow(/platform-split="perhaps"/);
+  });
+
   it('reads source-date-epoch on local and tar outputs too, as BuildKit\'s local and tar exporters take it', () => {
     expect(parseOutput('type=local,dest=out,source-date-epoch=5', [])).toEqual({ type: 'local', dest: 'out', sourceDateEpoch: 5 });
     expect(parseOutput('type=tar,dest=o.tar,source-date-epoch=', [])).toEqual({ type: 'tar', dest: 'o.tar', sourceDateEpoch: null });
