@@ -37,7 +37,7 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
       deps.sourcePinned?.(vertex.digest, pinned);
       return pinned;
     },
-    lookup: (vertex, key) => lookup(vertex, key, deps, uses),
+    lookup: (vertex, key, job) => lookup(vertex, key, deps, uses, job.signal),
     run: (vertex, key, inputs, job) => asCacheKeyFailure(vertex, run(vertex, key, inputs, { deps, job, remote, memo })),
     contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),
     selectedContentDigest: async (_vertex, input, job) => {
@@ -122,11 +122,16 @@ class UseDates {
   }
 }
 
-async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, uses: UseDates): Promise<Ref | undefined> {
+/** RESOLVE_TIMEOUT_MS bounds the registry lookup of a base image's cached result. */
+const RESOLVE_TIMEOUT_MS = 60_000;
+
+async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, uses: UseDates, signal: AbortSignal): Promise<Ref | undefined> {
   const op = vertex.op;
   if (op.kind === 'source' && op.source.type !== 'http' && op.source.type !== 'git') {
     if (op.source.type === 'local') return undefined;
-    const resolved = await deps.images.resolve(op.source.ref, { platform: op.platform, signal: AbortSignal.timeout(60_000) });
+    // The build's interrupt stops the lookup too, not only its time limit.
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(RESOLVE_TIMEOUT_MS)]);
+    const resolved = await deps.images.resolve(op.source.ref, { platform: op.platform, signal: bounded });
     const top = findPulledImage(resolved, deps);
     return top === undefined ? undefined : { kind: 'snapshot', snapshotId: top };
   }

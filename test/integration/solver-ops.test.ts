@@ -80,6 +80,34 @@ describe('op runners over a real store, registry and sandbox', () => {
     return result.snapshotId;
   }
 
+  it('stops looking up a base image when the build is interrupted', async () => {
+    // A registry that never answers: the lookup must end with the build's interrupt, not its own time limit.
+    const hanging = {
+      resolve: (_ref: string, options: { signal: AbortSignal }) =>
+        new Promise<never>((_resolve, reject) => options.signal.addEventListener('abort', () => reject(options.signal.reason as Error), { once: true })),
+      checked: () => Promise.resolve(false),
+      moved: () => Promise.resolve(false),
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    };
+    await using runner = createOpRunner({
+      meta: store.meta,
+      cacheKeys: store.cacheKeys,
+      content: store.content,
+      snapshotter: store.snapshotter,
+      layerBlobs: store.layerBlobs,
+      executor: () => Promise.resolve(executor),
+      registry: () => Promise.resolve(client),
+      images: hanging,
+      contexts: new Map(),
+    });
+    const image = createVertex({ kind: 'source', source: { type: 'image', ref: 'stuck.example/app:1' }, platform }, [], { name: 'FROM stuck' });
+    const interrupt = new AbortController();
+    const lookup = runner.lookup(image, image.digest, { id: 't', signal: interrupt.signal, progress: { emit: () => undefined } });
+    const reason = new Error('build cancelled');
+    interrupt.abort(reason);
+    await expect(lookup).rejects.toBe(reason);
+  });
+
   it('pulls the base, copies the context and runs a process, leaving each change in its own layer', async () => {
     const events: ProgressEvent[] = [];
     const top = await solve(graph('find /app -type f | sort > /listing'), events);
