@@ -9,10 +9,14 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** PEER_NAME_ADDRESS is what the peer's DNS server answers for any name. */
+export const PEER_NAME_ADDRESS = '192.0.2.123';
+
 /**
  * PeerNetwork is a TCP server in a network namespace this test made, reached from the host through a veth pair of
  * its own (10.213.N.1 on the host side, 10.213.N.2 inside): an outside address that is neither the host's loopback
- * nor the internet. Disposing it stops the server and removes the namespace and the pair.
+ * nor the internet. It also answers DNS questions on UDP port 53 (every name is PEER_NAME_ADDRESS). Disposing it stops
+ * the servers and removes the namespace and the pair.
  */
 export interface PeerNetwork extends AsyncDisposable {
   readonly address: string;
@@ -21,7 +25,26 @@ export interface PeerNetwork extends AsyncDisposable {
   readonly reply: string;
 }
 
-const SERVER = "require('net').createServer((s) => s.end(process.argv[1] + '\\n')).listen(Number(process.argv[2]), process.argv[3], () => console.log('ready'))";
+// A TCP server writing argv[1] to every connection, and a DNS server on UDP 53 answering every A question with
+// PEER_NAME_ADDRESS (no answer for other types), both on argv[3].
+const SERVER = `
+const [reply, port, address] = process.argv.slice(1);
+const dns = require('dgram').createSocket('udp4');
+dns.on('message', (q, from) => {
+  let end = 12;
+  while (q[end] !== 0) end += q[end] + 1;
+  const question = q.subarray(12, end + 5);
+  const isA = q.readUInt16BE(end + 1) === 1;
+  const head = Buffer.alloc(12);
+  q.copy(head, 0, 0, 2);
+  head.writeUInt16BE(0x8180, 2);
+  head.writeUInt16BE(1, 4);
+  head.writeUInt16BE(isA ? 1 : 0, 6);
+  const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, ...'${PEER_NAME_ADDRESS}'.split('.').map(Number)]);
+  dns.send(Buffer.concat([head, question, ...(isA ? [answer] : [])]), from.port, from.address);
+});
+dns.bind(53, address, () => require('net').createServer((s) => s.end(reply + '\\n')).listen(Number(port), address, () => console.log('ready')));
+`;
 
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespaceExecutor, createRuncExecutor, type ExecRequest, type Executor, type NetworkMode } from '../../executor/index.js';
 import { sandboxResolvConf } from '../../executor/resolv-conf.js';
 import { createSandboxNetwork } from '../../executor/sandbox-network.js';
-import { startPeerNetwork, type PeerNetwork } from '../helpers/peer-network.js';
+import { PEER_NAME_ADDRESS, startPeerNetwork, type PeerNetwork } from '../helpers/peer-network.js';
 import { childPids } from '../helpers/child-pids.js';
 
 // A RUN's default network: a namespace of its own with outbound access through slirp4netns, the host's loopback out
 // of reach. Outbound access is proven against a server in a namespace the test made (never the internet).
 
-const APPLETS = ['sh', 'cat', 'nc', 'ip', 'grep', 'echo', 'true'];
+const APPLETS = ['sh', 'cat', 'nc', 'ip', 'grep', 'echo', 'true', 'nslookup'];
 const HOST_REPLY = 'host-loopback';
 
 let base: string;
@@ -78,6 +78,12 @@ function describeExecutor(name: string, make: (stateDir: string) => Executor): v
     it('gives the default network eth0 and an outbound route to an address outside the host', async () => {
       const r = await exec(executor, `ip -o link | grep -o ' eth0:\\| lo:'; nc ${peer.address} ${peer.port} </dev/null`, 'default');
       expect(r.out.split('\n')).toEqual([' lo:', ' eth0:', peer.reply, '']);
+      expect(r.exitCode).toBe(0);
+    });
+
+    it('resolves names through a DNS server outside the host over UDP', async () => {
+      const r = await exec(executor, `nslookup build.example ${peer.address}`, 'default');
+      expect(r.out).toContain(`Address: ${PEER_NAME_ADDRESS}`);
       expect(r.exitCode).toBe(0);
     });
 
