@@ -3,12 +3,12 @@ import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { ExecError, InternalError, NativeError } from '../base/errors.js';
 import { pathExists } from '../base/fs.js';
-import { mount, umount2, UMOUNT_FLAGS } from '../native/index.js';
+import { umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { createBundle } from './bundle.js';
 import { isCgroupHybrid } from './cgroup-layout.js';
 import { killPid, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
-import { overlayOptions, type OverlayLayers } from './spec.js';
+import { mountOverlay } from './overlay-mount.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
 import { createSandboxNetwork } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
@@ -33,18 +33,6 @@ function unmountRootfs(dir: string): void {
     if (!(err instanceof NativeError && err.errno === EBUSY)) throw err;
     // Something still holds it (a process leaving late): detach so it goes away when released.
     umount2(dir, UMOUNT_FLAGS.DETACH);
-  }
-}
-
-/** mountOverlay mounts the rootfs on the host; relative lowerdirs resolve against the cwd, set just for the call. */
-function mountOverlay(target: string, layers: OverlayLayers): void {
-  const { options, basedir } = overlayOptions(layers);
-  const previous = process.cwd();
-  if (basedir !== undefined) process.chdir(basedir);
-  try {
-    mount('overlay', target, 'overlay', 0, options.join(','));
-  } finally {
-    if (basedir !== undefined) process.chdir(previous);
   }
 }
 
@@ -157,11 +145,11 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
       // The rootfs and each RUN --mount overlay (a rw bind, a cache started from a stage) are mounted here, on the host.
       const mounted: string[] = [];
       try {
-        mountOverlay(bundle.rootfsDir, layers);
+        await mountOverlay(bundle.rootfsDir, layers);
         mounted.push(bundle.rootfsDir);
         for (const m of bundle.overlays) {
           if (m.stageDir === undefined) throw new InternalError(`The overlay mount at "${m.target}" has no stage directory`);
-          mountOverlay(m.stageDir, m);
+          await mountOverlay(m.stageDir, m);
           mounted.push(m.stageDir);
         }
         const root = path.join(options.stateDir, `${options.runtime}-state`);
