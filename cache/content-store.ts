@@ -111,6 +111,8 @@ class LocalContentStore implements ContentStore {
       }
       await syncFile(tmp);
       await rename(tmp, this.blobPath(digest));
+      // The rename is durable only once its folder is: a crash could otherwise lose a blob a record already names.
+      await syncDir(this.#blobs);
       return { digest, size: digester.size };
     } finally {
       // An abort can reject before the file is even opened: wait until the stream lets go, or the file outlives the rm.
@@ -140,6 +142,15 @@ class LocalContentStore implements ContentStore {
   #ensureDirs(): Promise<void> {
     this.#ready ??= Promise.all([mkdir(this.#blobs, { recursive: true }), mkdir(this.#ingest, { recursive: true })]).then(() => undefined);
     return this.#ready;
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
