@@ -181,6 +181,22 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
     expect(stmts[1]?.predicate).toMatchObject({ buildDefinition: { internalParameters: { buildConfig: { llbDefinition: expect.any(Array) } } }, runDetails: { builder: { id: '' } } });
   });
 
+  it('writes the platforms of a local output at its root with platform-split=false on a remote builder, each provenance named after its platform', async () => {
+    const dir = join(env.tmp.path, 'split-ctx');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\nARG TARGETARCH\nCOPY hello /hello_${TARGETARCH}\n');
+    await writeFile(join(dir, 'hello'), 'hello\n');
+    const out = join(env.tmp.path, 'split-out');
+    const res = await runTbuild(['build', '--builder', remote.address, '--progress', 'plain', '--provenance=mode=min', '--platform', 'linux/amd64,linux/arm64', '-o', `type=local,dest=${out},platform-split=false`, dir]);
+    expect(res.code, res.stderr).toBe(0);
+    for (const arch of ['amd64', 'arm64']) {
+      expect(await readFile(join(out, `hello_${arch}`), 'utf8')).toBe('hello\n');
+      const provenance = JSON.parse(await readFile(join(out, `provenance.linux_${arch}.json`), 'utf8')) as Statement;
+      expect(provenance.subject.map((s) => s.name)).toEqual([`hello_${arch}`]);
+    }
+    await expect(stat(join(out, 'linux_amd64'))).rejects.toThrow(/ENOENT/);
+  });
+
   it('lists the attestation manifest under the referrers tag of a registry without the referrers API (attestation-referrers=true)', async () => {
     const h = env.registry.host;
     const res = await runTbuild(['build', ...base, '--sbom=true', '-o', `type=registry,name=${h}/attest/refs:v1,attestation-referrers=true`, ctx]);
