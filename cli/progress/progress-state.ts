@@ -87,11 +87,6 @@ export class ProgressState {
     return this.rows.filter((r) => r.state !== 'running').length;
   }
 
-  /** failed tells whether a vertex ended in an error or was cancelled. */
-  failed(): boolean {
-    return this.rows.some((r) => r.state === 'error' || r.state === 'cancelled');
-  }
-
   #row(vertex: string, name: string, time: number): VertexRow {
     let r = this.#byVertex.get(vertex);
     if (r === undefined) {

@@ -68,9 +68,12 @@ export function warningLine(text: string, view: FrameView): string {
   return paint(fitWidth(`WARN: ${text}`, view.width), view.palette.warning);
 }
 
-/** headerLine is the view's first line: elapsed time and vertices finished of those known. */
+/**
+ * headerLine is the view's first line: elapsed time and vertices finished of those known; FINISHED at the end when
+ * every vertex finished, also in an error or cancelled, as BuildKit's view says.
+ */
 export function headerLine(state: ProgressState, begin: number, view: FrameView, final: boolean): string {
-  const status = final && !state.failed() && state.rows.length > 0 ? ' FINISHED' : '';
+  const status = final && state.rows.length > 0 && state.finished() === state.rows.length ? ' FINISHED' : '';
   return fitWidth(`[+] Building ${formatSeconds(view.now - begin)} (${state.finished()}/${state.rows.length})${status}`, view.width);
 }
 

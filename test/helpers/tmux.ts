@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTempDir } from './cli.js';
@@ -34,15 +34,16 @@ export async function requireTmux(): Promise<void> {
  * its socket folder.
  */
 export async function startTmux(argv: readonly string[], o: { columns: number; rows: number; env?: Record<string, string> }): Promise<TmuxPane> {
-  const dir = await makeTempDir('tbuild-tmux-');
+  const dir = await makeTempDir('progress-terminal-');
   const socket = join(dir.path, 'tmux.sock');
   const tmux = async (...args: string[]): Promise<string> => (await exec('tmux', ['-S', socket, ...args])).stdout;
   // NO_COLOR empty: colours on, whatever the test runner's environment says.
   const env = Object.entries({ TERM: 'xterm-256color', NO_COLOR: '', ...o.env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const conf = join(dir.path, 'tmux.conf');
+  const exitFile = join(dir.path, 'exit-code');
   await writeFile(conf, 'set -g status off\n');
   try {
-    await exec('tmux', ['-S', socket, '-f', conf, 'new-session', '-d', '-x', String(o.columns), '-y', String(o.rows), ...env, `${argv.map(quote).join(' ')}; echo "[exited $?]"; exec sleep 3600`]);
+    await exec('tmux', ['-S', socket, '-f', conf, 'new-session', '-d', '-x', String(o.columns), '-y', String(o.rows), ...env, `${argv.map(quote).join(' ')}; code=$?; echo $code > ${quote(exitFile)}; echo "[exited $code]"; exec sleep 3600`]);
   } catch (err) {
     await dir[Symbol.asyncDispose]();
     throw err;
@@ -66,15 +67,15 @@ export async function startTmux(argv: readonly string[], o: { columns: number; r
     cursorVisible: async () => (await tmux('display-message', '-p', '-t', '0', '#{cursor_flag}')).trim() === '1',
     waitFor,
     async [Symbol.asyncDispose]() {
-      // A command still running gets Ctrl-C and the time to clean up (a hangup would kill tbuild before it unmounts).
-      const exited = (s: string): true | undefined => (/\[exited \d+\]/.test(s) ? true : undefined);
       try {
-        if (exited(await capture()) === undefined) {
+        // A command still running gets Ctrl-C and the time to clean up (a hangup would kill tbuild before it unmounts).
+        if ((await exitCode(exitFile)) === undefined) {
           await tmux('send-keys', '-t', '0', 'C-c');
-          await waitFor(exited, 'the command exiting after Ctrl-C', 30_000);
+          const until = Date.now() + 30_000;
+          while ((await exitCode(exitFile)) === undefined && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
         }
-        await tmux('kill-server');
       } finally {
+        await stopServer(socket);
         await dir[Symbol.asyncDispose]();
       }
     },
@@ -84,4 +85,24 @@ export async function startTmux(argv: readonly string[], o: { columns: number; r
 /** quote makes an argument one word for the shell tmux runs the command with. */
 function quote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** exitCode reads the code the command exited with, or undefined while it runs. */
+async function exitCode(file: string): Promise<number | undefined> {
+  try {
+    return Number((await readFile(file, 'utf8')).trim());
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** stopServer kills the tmux server; one that is gone already (its pane's shell ended) is what was wanted. */
+async function stopServer(socket: string): Promise<void> {
+  try {
+    await exec('tmux', ['-S', socket, 'kill-server']);
+  } catch (err) {
+    const stderr = err instanceof Error && 'stderr' in err ? String(err.stderr) : '';
+    if (!/no server running|server exited unexpectedly|error connecting/.test(stderr)) throw err;
+  }
 }

@@ -128,7 +128,16 @@ describe('tty progress', () => {
     expect(out).toMatch(/\x1b\[31m => ERROR \[2\/3\] RUN false +0\.3s\x1b\[0m/);
     expect(out).toContain('\x1b[33mWARN: JSONArgsRecommended: use JSON (Dockerfile:3)\x1b[0m');
     expect(out).toContain('\n \x1b[33m1 warning found (use --debug to expand):\x1b[0m\n - JSONArgsRecommended: use JSON (Dockerfile:3)\n');
-    expect(term.last().at(-1)).toBe('[+] Building 0.0s (2/2)');
+    expect(term.last().at(-1)).toBe('[+] Building 0.0s (2/2) FINISHED');
+  });
+
+  it('ends without FINISHED when a vertex never finished, printing it with the time it ran', () => {
+    const term = new FakeTerminal(80, 24);
+    const p = open(term);
+    p.emit(started('a', 'RUN sleep 9', 0));
+    vi.advanceTimersByTime(1000);
+    p.close();
+    expect(term.last().map((l) => l.replace(SGR, ''))).toEqual([expect.stringMatching(/^ => RUN sleep 9 +1\.0s$/), '[+] Building 1.0s (0/1)']);
   });
 
   it('paints nothing with NO_COLOR or when the output is not a terminal', () => {
@@ -188,7 +197,7 @@ describe('tty progress', () => {
     p.close();
     const tail = term.written.slice(term.written.lastIndexOf('^C'));
     expect(tail.startsWith(`^C${HIDE}\r\x1b[2A\x1b[J`)).toBe(true);
-    expect(term.last().map((l) => l.replace(SGR, ''))).toEqual([expect.stringMatching(/^ => CANCELED RUN sleep 9 +0\.1s$/), '[+] Building 0.1s (1/1)']);
+    expect(term.last().map((l) => l.replace(SGR, ''))).toEqual([expect.stringMatching(/^ => CANCELED RUN sleep 9 +0\.1s$/), '[+] Building 0.1s (1/1) FINISHED']);
     expect(term.written.endsWith(SHOW)).toBe(true);
   });
 });
