@@ -75,6 +75,15 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
     return { image, attestation, statements: stmts };
   };
 
+  /** helloContext makes a context folder of the Dockerfile and a file `hello`. */
+  const helloContext = async (name: string, dockerfile: string): Promise<string> => {
+    const dir = join(env.tmp.path, name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'Dockerfile'), dockerfile);
+    await writeFile(join(dir, 'hello'), 'hello\n');
+    return dir;
+  };
+
   beforeAll(async () => {
     await makeBases(env.registry.host);
     base = ['--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain'];
@@ -182,10 +191,7 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
   });
 
   it('writes the platforms of a local output at its root with platform-split=false on a remote builder, each provenance named after its platform', async () => {
-    const dir = join(env.tmp.path, 'split-ctx');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\nARG TARGETARCH\nCOPY hello /hello_${TARGETARCH}\n');
-    await writeFile(join(dir, 'hello'), 'hello\n');
+    const dir = await helloContext('split-ctx', 'FROM scratch\nARG TARGETARCH\nCOPY hello /hello_${TARGETARCH}\n');
     const out = join(env.tmp.path, 'split-out');
     const res = await runTbuild(['build', '--builder', remote.address, '--progress', 'plain', '--provenance=mode=min', '--platform', 'linux/amd64,linux/arm64', '-o', `type=local,dest=${out},platform-split=false`, dir]);
     expect(res.code, res.stderr).toBe(0);
@@ -249,10 +255,7 @@ describe('attestations (--provenance, --sbom, --attest)', () => {
   });
 
   it('writes attestations as files at the root of local and tar outputs, about every file, as BuildKit does', async () => {
-    const dir = join(env.tmp.path, 'files-ctx');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nCOPY hello /hello\n');
-    await writeFile(join(dir, 'hello'), 'hello\n');
+    const dir = await helloContext('files-ctx', 'FROM busybox\nCOPY hello /hello\n');
     const out = join(env.tmp.path, 'files-out');
     const local = await runTbuild(['build', ...base, '--sbom=true', '-o', `type=local,dest=${out}`, dir]);
     expect(local.code, local.stderr).toBe(0);
