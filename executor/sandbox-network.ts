@@ -69,6 +69,10 @@ function spawnSlirp(nsPath: string, options: SandboxNetworkOptions): Slirp {
     '--configure',
     `--mtu=${MTU}`,
     '--disable-host-loopback',
+    // It parses every packet a build step sends, as root: confined to an empty root, few capabilities and a seccomp
+    // filter, as rootless Docker runs it.
+    '--enable-sandbox',
+    '--enable-seccomp',
     `--ready-fd=${READY_FD}`,
     `--exit-fd=${EXIT_FD}`,
     '--netns-type=path',
