@@ -34,12 +34,14 @@ describe('README "Remote builds"', () => {
         .replaceAll('/var/lib/tbuild', () => join(env.tmp.path, `state-${++roots}`))
         .replaceAll('/etc/tbuild/tbuild.toml', env.config)
         .replaceAll('/run/tbuild/', join(env.tmp.path, 'run') + '/');
+    const tbuild = `"${process.execPath}" "${join(REPO_ROOT, 'bin', 'tbuild.js')}"`;
     const script = [
       'set -euo pipefail',
-      `tbuild() { "${process.execPath}" "${join(REPO_ROOT, 'bin', 'tbuild.js')}" "$@"; }`,
+      `tbuild() { ${tbuild} "$@"; }`,
       'wait_listening() { for _ in $(seq 600); do grep -q \'"msg":"listening"\' "$1" && return 0; sleep 0.1; done; cat "$1"; return 1; }',
       "trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT",
-      ...shell.map((line, i) => (/^tbuild serve .*&$/.test(line) ? `${local(line).slice(0, -1)} --log-format json 2>serve-${i}.log & wait_listening serve-${i}.log` : local(line))),
+      // A server runs as node itself, not through the function, so that the EXIT trap's kill reaches it.
+      ...shell.map((line, i) => (/^tbuild serve .*&$/.test(line) ? `${tbuild}${local(line).slice('tbuild'.length, -1)} --log-format json 2>serve-${i}.log & wait_listening serve-${i}.log` : local(line))),
       // The errors the section shows, run while its servers are up: each command's output, marked.
       ...shown.filter((l) => l.startsWith('$ ')).map((l, i) => `echo "@@ ${i}"; (${local(l.slice(2))}) 2>&1 || true`),
       'tar -tf app.tar index.json >/dev/null && tar -tf rootfs.tar bin/busybox >/dev/null && echo "@@ outputs ok"',
