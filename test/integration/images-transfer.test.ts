@@ -2,18 +2,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedMultiarchBusybox, SEED_TIMEOUT_MS } from '../fixtures/multiarch-busybox.js';
+import { useDockerEngine } from '../fixtures/docker-engine.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 import { run, runTbuild } from '../helpers/cli.js';
 
-const DOCKER_ENV = { DOCKER_API_VERSION: '1.41' };
-
-/** docker runs the Docker CLI against the engine of this machine (20.10), which these tests need. */
-function docker(...args: string[]): ReturnType<typeof run> {
-  return run('env', [...Object.entries(DOCKER_ENV).map(([k, v]) => `${k}=${v}`), 'docker', ...args]);
-}
-
 describe('tbuild tag, push, save, load and inspect', () => {
   const env = useBuildEnvironment();
+  const { docker } = useDockerEngine();
   const root = (): string => join(env.tmp.path, 'root');
   const tb = (...args: string[]): ReturnType<typeof runTbuild> => runTbuild([...args, '--root', root()]);
   const dockerNames: string[] = [];
@@ -27,8 +22,6 @@ describe('tbuild tag, push, save, load and inspect', () => {
   };
 
   beforeAll(async () => {
-    const version = await docker('version', '--format', '{{.Server.Version}}');
-    if (version.code !== 0) throw new Error(`These tests need the Docker Engine on /var/run/docker.sock: ${version.stderr}`);
     await seedMultiarchBusybox(env.registry.host);
   }, SEED_TIMEOUT_MS);
 
@@ -110,9 +103,13 @@ describe('tbuild tag, push, save, load and inspect', () => {
 
   it('loads docker save and OCI archives, and inspects what it loaded', async () => {
     const archive = join(env.tmp.path, 'from-docker.tar');
-    const dockerId = (await docker('image', 'inspect', '--format', '{{.Id}}', 'busybox:latest')).stdout.trim();
-    dockerNames.push('tbuild-load-probe:1');
-    expect((await docker('tag', 'busybox:latest', 'tbuild-load-probe:1')).code).toBe(0);
+    // The engine pulls busybox from the test's loopback registry (docker takes loopback registries as plain HTTP).
+    const pulledRef = `${env.registry.host}/library/busybox:latest`;
+    dockerNames.push(pulledRef, 'tbuild-load-probe:1');
+    const pulled = await docker('pull', '-q', pulledRef);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const dockerId = (await docker('image', 'inspect', '--format', '{{.Id}}', pulledRef)).stdout.trim();
+    expect((await docker('tag', pulledRef, 'tbuild-load-probe:1')).code).toBe(0);
     const saved = await docker('save', '-o', archive, 'tbuild-load-probe:1');
     expect(saved.code, saved.stderr).toBe(0);
     const loaded = await tb('load', '-i', archive);
