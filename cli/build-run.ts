@@ -6,7 +6,7 @@ import { metadataWarnings, writeResultFiles } from './build-metadata.js';
 import { warningOf, type VertexWarning } from './progress/solve-status.js';
 import { openBuildRequest } from './build-request.js';
 import { checkSourceOf } from './check-report.js';
-import { defaultRoot, type CommandIO } from './command-io.js';
+import { defaultRoot, settingsFileOf, type CommandIO } from './command-io.js';
 import { createProgress } from './progress/select.js';
 
 /** BuildRun is a build command about to run: its request, and the Dockerfile text errors quote. */
@@ -76,6 +76,11 @@ export async function runBuild(cmd: BuildCommand, run: BuildRun, io: CommandIO):
 }
 
 async function buildEmbedded(cmd: BuildCommand, request: BuildRequest, io: CommandIO, o: { signal: AbortSignal; progress: ProgressSink }): Promise<BuildResult> {
-  await using controller = await io.openController({ root: cmd.root ?? defaultRoot(io.env), ...(cmd.ociRuntime === undefined ? {} : { ociRuntime: cmd.ociRuntime }) });
+  const settingsFile = await settingsFileOf(io.env, undefined);
+  await using controller = await io.openController({
+    root: cmd.root ?? defaultRoot(io.env),
+    ...(cmd.ociRuntime === undefined ? {} : { ociRuntime: cmd.ociRuntime }),
+    ...(settingsFile === undefined ? {} : { settingsFile }),
+  });
   return await controller.build(request, o);
 }

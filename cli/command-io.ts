@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { errnoCode } from '../base/errors.js';
+import { pathExists } from '../base/fs.js';
 import type { Controller, ControllerOptions } from '../controller/index.js';
 
 /** TerminalStream is an output stream of a command, with the terminal facts progress rendering reads. */
@@ -73,6 +74,22 @@ export function defaultRoot(env: Environment): string {
   if (given !== undefined && given !== '') return given;
   if (isRoot()) return '/var/lib/tbuild';
   return join(env['XDG_DATA_HOME'] || join(env['HOME'] ?? homedir(), '.local', 'share'), 'tbuild');
+}
+
+/** defaultSettingsFile is the user's settings file: /etc/tbuild/tbuild.toml as root, else under XDG_CONFIG_HOME. */
+export function defaultSettingsFile(env: Environment): string {
+  if (isRoot()) return '/etc/tbuild/tbuild.toml';
+  return join(env['XDG_CONFIG_HOME'] || join(env['HOME'] ?? homedir(), '.config'), 'tbuild', 'tbuild.toml');
+}
+
+/**
+ * settingsFileOf is the settings file a command hands the controller: the one --config names (which must exist),
+ * else the user's default file when there is one, else none.
+ */
+export async function settingsFileOf(env: Environment, given: string | undefined): Promise<string | undefined> {
+  if (given !== undefined) return given;
+  const file = defaultSettingsFile(env);
+  return (await pathExists(file)) ? file : undefined;
 }
 
 /** dockerConfigDir is the folder of the caller's Docker config.json: DOCKER_CONFIG, else ~/.docker. */

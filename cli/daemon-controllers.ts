@@ -16,7 +16,7 @@ export class ControllerPool implements AsyncDisposable {
 
   /** acquire returns the folder's controller, opening it on first use; disposing the lease leaves it open. */
   async acquire(options: ControllerOptions): Promise<Controller & AsyncDisposable> {
-    const key = JSON.stringify([options.root, options.ociRuntime ?? '']);
+    const key = JSON.stringify([options.root, options.ociRuntime ?? '', options.settingsFile ?? '']);
     let opened = this.#open.get(key);
     if (opened === undefined) {
       opened = import('../controller/index.js').then((m) => m.createController({ ...options, logger: this.#logger }));

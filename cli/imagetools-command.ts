@@ -4,6 +4,7 @@ import { CancelledError, UsageError } from '../base/errors.js';
 import { encodeGoJson, goMap } from '../base/go-json.js';
 import type { CreatedIndex } from '../controller/index.js';
 import type { ProgressMode } from './build-command.js';
+import { dockerConfigDir, settingsFileOf } from './command-io.js';
 import { parseCommandArgs } from './command-line.js';
 import { IMAGETOOLS_CREATE_OPTIONS, IMAGETOOLS_INSPECT_OPTIONS } from './command-table.js';
 import { renderInspection } from './imagetools-output.js';
@@ -89,11 +90,7 @@ async function inspect(args: readonly string[], signal: AbortSignal): Promise<nu
   const template = format === undefined || WHOLE_MANIFEST.test(format.trim()) ? undefined : parseTemplate(format);
   const fields = template === undefined ? new Set<string>() : rootFields(template);
   const { inspectImage } = await import('../controller/index.js');
-  const config = stringOf(v['config']);
-  const ins = await inspectImage(
-    { name, withImages: fields.has('Image') || fields.has('*'), ...(config === undefined ? {} : { registryConfigPath: resolve(config) }) },
-    { signal },
-  );
+  const ins = await inspectImage({ name, withImages: fields.has('Image') || fields.has('*'), ...(await registrySettings(v['config'])) }, { signal });
   // --raw and templates print no newline of their own, as buildx: the raw bytes keep their digest.
   if (v['raw'] === true) process.stdout.write(ins.raw);
   else if (template !== undefined && format !== undefined) process.stdout.write(executeTemplate(template, inspectionValue(ins), format));
@@ -111,14 +108,13 @@ async function create(args: readonly string[], signal: AbortSignal): Promise<num
   // buildx reads the files' sources first, then the arguments'.
   const files = await Promise.all(listOf(v['file']).map((f) => readFile(f, 'utf8')));
   const dryRun = v['dry-run'] === true;
-  const config = stringOf(v['config']);
   const request = {
     tags: listOf(v['tag']),
     sources: [...files, ...positionals],
     append: v['append'] === true,
     dryRun,
     annotations: listOf(v['annotation']),
-    ...(config === undefined ? {} : { registryConfigPath: resolve(config) }),
+    ...(await registrySettings(v['config'])),
   };
   const { createImageIndex } = await import('../controller/index.js');
   const progress = await createProgress(dryRun ? 'quiet' : progressMode, process.stderr, { env: process.env, debug: v['debug'] === true });
@@ -178,4 +174,11 @@ function stringOf(value: Values[string]): string | undefined {
 
 function listOf(value: Values[string]): string[] {
   return Array.isArray(value) ? value.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** registrySettings are the settings file (--config, else the user's default) and Docker config of the caller. */
+async function registrySettings(config: Values[string]): Promise<{ registryConfigPath?: string; dockerConfigDir: string }> {
+  const given = stringOf(config);
+  const file = await settingsFileOf(process.env, given === undefined ? undefined : resolve(given));
+  return { ...(file === undefined ? {} : { registryConfigPath: file }), dockerConfigDir: dockerConfigDir(process.env) };
 }

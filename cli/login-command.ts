@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseCommandArgs } from './command-line.js';
 import { LOGIN_OPTIONS } from './command-table.js';
+import { dockerConfigDir, settingsFileOf } from './command-io.js';
 
 /** LOGIN_HELP is the usage text of `tbuild login`. */
 export const LOGIN_HELP = `Usage: tbuild login [OPTIONS] REGISTRY
@@ -37,8 +38,9 @@ export async function runLogin(args: readonly string[]): Promise<number> {
   const password = typeof v['password'] === 'string' ? v['password'] : v['password-stdin'] === true ? await readStdin() : undefined;
   if (password === undefined) throw new UsageError('Cannot log in: missing --password-stdin (or --password)');
   const { loginToRegistry } = await import('../controller/index.js');
-  const config = typeof v['config'] === 'string' ? { registryConfigPath: resolve(v['config']) } : {};
-  const saved = await loginToRegistry({ registry, username, password, ...config }, { signal: interruptSignal() });
+  const settings = await settingsFileOf(process.env, typeof v['config'] === 'string' ? resolve(v['config']) : undefined);
+  const config = settings === undefined ? {} : { registryConfigPath: settings };
+  const saved = await loginToRegistry({ registry, username, password, dockerConfigDir: dockerConfigDir(process.env), ...config }, { signal: interruptSignal() });
   if (saved.helper === undefined) process.stderr.write(`WARNING! Your password will be stored unencrypted in ${saved.file}.\n`);
   process.stdout.write('Login Succeeded\n');
   return 0;
@@ -53,7 +55,7 @@ export async function runLogout(args: readonly string[]): Promise<number> {
   }
   const registry = onlyRegistry(positionals, 'logout');
   const { logoutFromRegistry } = await import('../controller/index.js');
-  const removed = await logoutFromRegistry({ registry }, { signal: interruptSignal() });
+  const removed = await logoutFromRegistry({ registry, dockerConfigDir: dockerConfigDir(process.env) }, { signal: interruptSignal() });
   process.stdout.write(removed ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
   return 0;
 }

@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import type { Controller } from '../controller/index.js';
 import { BUILD_HELP, parseBuildCommand } from './build-command.js';
-import { CLOSED_PIPE_STATUS, defaultRoot, processIO, type CommandIO } from './command-io.js';
+import { CLOSED_PIPE_STATUS, defaultRoot, processIO, settingsFileOf, type CommandIO } from './command-io.js';
 import { parseCommandArgs, splitCommandLine } from './command-line.js';
 import { COMMANDS, DU_OPTIONS, IMAGES_OPTIONS, PRUNE_OPTIONS, RMI_OPTIONS, commandSpec, renderMainHelp } from './command-table.js';
 import { exitCodeFor, isOutputClosed, renderError } from './render-error.js';
@@ -107,8 +107,10 @@ function editDistance(a: string, b: string): number {
 }
 
 /** openController opens the controller of the `--root` a command names (default: defaultRoot()). */
-function openController(root: string | undefined, io: CommandIO): Promise<Controller & AsyncDisposable> {
-  return io.openController({ root: root === undefined ? defaultRoot(io.env) : resolve(io.cwd, root) });
+async function openController(root: string | undefined, io: CommandIO): Promise<Controller & AsyncDisposable> {
+  // Builds and pushes that name no settings file use the user's default one.
+  const settingsFile = await settingsFileOf(io.env, undefined);
+  return io.openController({ root: root === undefined ? defaultRoot(io.env) : resolve(io.cwd, root), ...(settingsFile === undefined ? {} : { settingsFile }) });
 }
 
 async function images(args: readonly string[], io: CommandIO): Promise<number> {

@@ -60,15 +60,16 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
   const { createLogger, parseAddress, startServer } = await import('../remote/index.js');
   const { createController } = await import('../controller/index.js');
-  const { defaultRoot } = await import('./command-io.js');
+  const { defaultRoot, settingsFileOf } = await import('./command-io.js');
   const logger = createLogger(process.stderr, format);
   const addresses = (v.addr ?? ['unix:///run/tbuild/tbuild.sock']).map(parseAddress);
   const token = await tokenOf(v);
   const root = v.root === undefined ? defaultRoot(process.env) : resolve(v.root);
+  const settingsFile = await settingsFileOf(process.env, v.config === undefined ? undefined : resolve(v.config));
   await using controller = await createController({
     root,
     ...(runtime === undefined ? {} : { ociRuntime: runtime }),
-    ...(v.config === undefined ? {} : { settingsFile: resolve(v.config) }),
+    ...(settingsFile === undefined ? {} : { settingsFile }),
     maxParallelBuilds: parallel,
     logger,
   });

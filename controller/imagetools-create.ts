@@ -27,8 +27,10 @@ export interface CreateIndexRequest {
   readonly dryRun?: boolean;
   /** `index:KEY=VALUE`, `manifest-descriptor[PLATFORM]:KEY=VALUE`. */
   readonly annotations?: readonly string[];
-  /** Settings file with registry mirrors, CAs and plain-HTTP hosts (default file when undefined). */
+  /** Settings file with registry mirrors, CAs and plain-HTTP hosts (none when undefined). */
   readonly registryConfigPath?: string;
+  /** Folder of the caller's Docker config.json, whose credentials the registries get (none when undefined). */
+  readonly dockerConfigDir?: string;
 }
 
 /** CreatedIndex is the index `imagetools create` made (and pushed unless it was a dry run). */

@@ -11,8 +11,10 @@ import { digestField, IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, isRecord, openImaget
 export interface InspectImageRequest {
   /** The image as the user wrote it (`busybox`, `host:5000/app:1.0`, `app@sha256:…`). */
   readonly name: string;
-  /** Settings file with registry mirrors, CAs and plain-HTTP hosts (default file when undefined). */
+  /** Settings file with registry mirrors, CAs and plain-HTTP hosts (none when undefined). */
   readonly registryConfigPath?: string;
+  /** Folder of the caller's Docker config.json, whose credentials the registries get (none when undefined). */
+  readonly dockerConfigDir?: string;
   /** Also read each platform's image config (for `{{json .Image}}`). */
   readonly withImages?: boolean;
 }

@@ -10,10 +10,10 @@ export interface LoginRequest {
   readonly registry: string;
   readonly username: string;
   readonly password: string;
-  /** tbuild.toml with registry settings (CA, plain HTTP); default file when undefined. */
+  /** tbuild.toml with registry settings (CA, plain HTTP); none when undefined. */
   readonly registryConfigPath?: string;
-  /** Folder of Docker's config.json (default `$DOCKER_CONFIG` or `~/.docker`). */
-  readonly dockerConfigDir?: string;
+  /** Folder of the caller's Docker config.json (`$DOCKER_CONFIG` or `~/.docker` for the CLI), where the login is kept. */
+  readonly dockerConfigDir: string;
 }
 
 /** loginToRegistry checks the credentials against the registry, then stores them as `docker login` does. */
@@ -21,17 +21,17 @@ export async function loginToRegistry(request: LoginRequest, options: { signal: 
   if (request.username === '') throw new UsageError('Cannot log in: the user name is empty');
   if (request.password === '') throw new UsageError('Cannot log in: the password is empty');
   const config = await loadRegistryConfig(request.registryConfigPath);
-  const { dockerConfigDir, saveLogin, verifyLogin } = await registry();
+  const { saveLogin, verifyLogin } = await registry();
   await verifyLogin(request.registry, { kind: 'basic', username: request.username, password: request.password }, { config, signal: options.signal });
   const creds = { username: request.username, password: request.password };
-  return saveLogin(request.dockerConfigDir ?? dockerConfigDir(), request.registry, creds, options);
+  return saveLogin(request.dockerConfigDir, request.registry, creds, options);
 }
 
 /** logoutFromRegistry removes stored credentials; it returns false when none were stored. */
 export async function logoutFromRegistry(
-  request: { registry: string; dockerConfigDir?: string },
+  request: { registry: string; dockerConfigDir: string },
   options: { signal: AbortSignal },
 ): Promise<boolean> {
-  const { dockerConfigDir, removeLogin } = await registry();
-  return removeLogin(request.dockerConfigDir ?? dockerConfigDir(), request.registry, options);
+  const { removeLogin } = await registry();
+  return removeLogin(request.dockerConfigDir, request.registry, options);
 }

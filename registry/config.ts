@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError, errnoCode } from '../base/errors.js';
@@ -23,13 +22,6 @@ export interface RegistryConfig {
 
 /** EMPTY_REGISTRY_CONFIG is the configuration used when no file exists. */
 export const EMPTY_REGISTRY_CONFIG: RegistryConfig = { registries: new Map() };
-
-/** defaultConfigPath returns `/etc/tbuild/tbuild.toml` for root, else `$XDG_CONFIG_HOME/tbuild/tbuild.toml`. */
-export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (process.getuid?.() === 0) return '/etc/tbuild/tbuild.toml';
-  const base = env['XDG_CONFIG_HOME'] || join(homedir(), '.config');
-  return join(base, 'tbuild', 'tbuild.toml');
-}
 
 function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
@@ -75,14 +67,17 @@ export function parseSettings(text: string, file: string): Record<string, unknow
   }
 }
 
-/** readSettings reads the settings file at path, or the default file (undefined when that does not exist). */
+/**
+ * readSettings reads the settings file at path; undefined when none is given. Which file a caller's builds use by
+ * default is the caller's to say (the CLI picks it from the user and the environment), never read here.
+ */
 export async function readSettings(path: string | undefined): Promise<{ readonly file: string; readonly doc: Record<string, unknown> } | undefined> {
-  const file = path ?? defaultConfigPath();
+  if (path === undefined) return undefined;
+  const file = path;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if (path === undefined && errnoCode(err) === 'ENOENT') return undefined;
     throw new ConfigError(`Cannot read config "${file}": ${errnoCode(err) ?? String(err)}`, { cause: err });
   }
   return { file, doc: parseSettings(text, file) };
@@ -123,7 +118,7 @@ function registryConfigOf(doc: Record<string, unknown>, file: string): RegistryC
   return { registries };
 }
 
-/** loadRegistryConfig loads registry settings from path, or from the default path (a missing default file is empty). */
+/** loadRegistryConfig loads registry settings from path (none given: no settings). */
 export async function loadRegistryConfig(path: string | undefined): Promise<RegistryConfig> {
   const settings = await readSettings(path);
   return settings === undefined ? EMPTY_REGISTRY_CONFIG : registryConfigOf(settings.doc, settings.file);

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, errnoCode } from '../base/errors.js';
 import { helperGet } from './credential-helper.js';
@@ -60,13 +59,8 @@ function parseEntry(entry: Record<string, unknown>): Credentials | undefined {
   return username !== '' || password !== '' ? { kind: 'basic', username, password } : undefined;
 }
 
-/** dockerConfigDir returns `$DOCKER_CONFIG` or `~/.docker`. */
-export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['DOCKER_CONFIG'] || join(homedir(), '.docker');
-}
-
 /** readDockerConfig reads `<dir>/config.json`; a missing file reads as an empty config. */
-export async function readDockerConfig(dir: string = dockerConfigDir()): Promise<DockerConfig> {
+export async function readDockerConfig(dir: string): Promise<DockerConfig> {
   const file = join(dir, 'config.json');
   let text: string;
   try {
@@ -130,7 +124,11 @@ export function credentialStoreOf(config: DockerConfig): CredentialStore {
   };
 }
 
-/** loadDockerCredentials reads `<dir>/config.json` (auths, credsStore, credHelpers); a missing file means no credentials. */
-export async function loadDockerCredentials(dir: string = dockerConfigDir()): Promise<CredentialStore> {
+/**
+ * loadDockerCredentials reads `<dir>/config.json` (auths, credsStore, credHelpers); a missing file, or no folder given
+ * (the caller has no Docker config), means no credentials.
+ */
+export async function loadDockerCredentials(dir: string | undefined): Promise<CredentialStore> {
+  if (dir === undefined) return credentialStoreOf({ file: '', doc: {}, auths: {}, credsStore: undefined, credHelpers: {} });
   return credentialStoreOf(await readDockerConfig(dir));
 }

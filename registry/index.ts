@@ -1,7 +1,7 @@
 export { createRegistryClient } from './client.js';
 export type { DisposableRegistryClient, PushOptions, ReferrerDescriptor, RegistryClient, RegistryClientOptions } from './client.js';
 export { addTagReferrers, listReferrers } from './referrers-tag.js';
-export { defaultConfigPath, EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig, readSettings } from './config.js';
+export { EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig, readSettings } from './config.js';
 export type { RegistryConfig, RegistryHostConfig } from './config.js';
 export { loadDockerCredentials } from './credentials.js';
 export type { CredentialStore, Credentials } from './credentials.js';
@@ -13,7 +13,7 @@ export type { FetchedManifest, ResolvedImage } from './resolve.js';
 export { createMemoryBlobLocations, type BlobLocations } from './blob-locations.js';
 export type { BlobRange } from './blob-upload.js';
 export { helperErase, helperGet, helperStore } from './credential-helper.js';
-export { dockerConfigDir, readDockerConfig, serverAddress, type DockerConfig } from './credentials.js';
+export { readDockerConfig, serverAddress, type DockerConfig } from './credentials.js';
 export { removeLogin, saveLogin, type SavedLogin } from './docker-config-write.js';
 export { verifyLogin } from './login.js';
 export { readSettingsTable } from './config.js';
