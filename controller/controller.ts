@@ -25,7 +25,10 @@ export interface ControllerOptions {
   readonly root: string;
   /** Run RUN steps with an installed OCI runtime instead of tbuild's own sandbox. */
   readonly ociRuntime?: OciRuntime;
-  /** Settings file (registry mirrors, `[gc]`, `[resolve]`) of builds whose request names none. */
+  /**
+   * Settings file (registry mirrors, `[gc]`, `[resolve]`) of builds whose request names none; without it they use no
+   * settings (the CLI gives the user's default file here, the controller reads no default of its own).
+   */
   readonly settingsFile?: string;
   /** Builds that run at once; others wait in a queue (default: the CPU count). */
   readonly maxParallelBuilds?: number;

@@ -11,8 +11,8 @@ export interface ImagetoolsRegistry extends AsyncDisposable {
 }
 
 /**
- * openImagetoolsRegistry makes a registry client with the settings file's mirrors, CAs and plain-HTTP hosts (or the
- * default file's). Blobs copied between registries stream through in one request each: the client never asks for a
+ * openImagetoolsRegistry makes a registry client with the settings file's mirrors, CAs and plain-HTTP hosts (none
+ * without a file). Blobs copied between registries stream through in one request each: the client never asks for a
  * byte range, so nothing is kept on this machine.
  */
 export async function openImagetoolsRegistry(options: { registryConfigPath?: string; dockerConfigDir?: string }): Promise<ImagetoolsRegistry> {

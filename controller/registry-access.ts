@@ -9,7 +9,7 @@ export interface RegistryAccess extends AsyncDisposable {
 }
 
 /**
- * openRegistryAccess reads the registry settings (or the default file) and prepares a lazily made client, which
+ * openRegistryAccess reads the registry settings of a settings file (none without one) and prepares a lazily made client, which
  * records where it sees blobs in `locations` and reads credentials from the caller's Docker config folder.
  */
 export async function openRegistryAccess(configPath: string | undefined, locations: BlobLocations, dockerConfigDir: string | undefined): Promise<RegistryAccess> {
