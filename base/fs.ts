@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { access, lstat, readFile } from 'node:fs/promises';
+import { access, lstat, readFile, stat } from 'node:fs/promises';
 import { errnoCode } from './errors.js';
 
 /** pathExists tells whether a path exists; errors other than ENOENT (EACCES, EIO …) are thrown. */
@@ -24,6 +24,22 @@ export async function readTextIfExists(path: string): Promise<string | null> {
 }
 
 /** lstatIfExists lstats a path, or returns undefined when it or a parent is missing (ENOENT, ENOTDIR). */
+/**
+ * isSpecialDestination tells whether an output path names something to write into rather than replace: a device such
+ * as /dev/null, a pipe or a socket (through symlinks, as /dev/stdout). Writing through a temporary name and renaming it
+ * over such a path would replace the device with a plain file.
+ */
+export async function isSpecialDestination(path: string): Promise<boolean> {
+  try {
+    const st = await stat(path);
+    return !st.isFile() && !st.isDirectory();
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw err;
+  }
+}
+
 export async function lstatIfExists(path: string): Promise<Stats | undefined> {
   try {
     return await lstat(path);

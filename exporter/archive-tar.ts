@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { encodeTarHeader, TAR_END, tarPadding } from '../cache/index.js';
 import { ExportError } from '../base/errors.js';
+import { isSpecialDestination } from '../base/fs.js';
 import { outputWriteError } from './output-error.js';
 
 /** ArchiveFile is one regular file of an output archive. */
@@ -67,7 +68,10 @@ export async function writeArchive(dirs: readonly string[], files: readonly Arch
   }
 }
 
-/** writeStreamTo writes a byte stream to a file path (atomically, through a temporary name) or a writable stream. */
+/**
+ * writeStreamTo writes a byte stream to a file path (atomically, through a temporary name), into a device or pipe
+ * path, or to a writable stream.
+ */
 export async function writeStreamTo(
   source: AsyncIterable<Buffer>,
   dest: string | NodeJS.WritableStream,
@@ -76,6 +80,13 @@ export async function writeStreamTo(
   const input = Readable.from(source, { objectMode: false });
   if (typeof dest !== 'string') {
     await pipeline(input, dest, { signal: options.signal });
+    return;
+  }
+  if (await isSpecialDestination(dest)) {
+    // A device or pipe (-o dest=/dev/null) is written into, never replaced.
+    await pipeline(input, createWriteStream(dest, { flags: 'w' }), { signal: options.signal }).catch((err: unknown) => {
+      throw outputWriteError(dest, err);
+    });
     return;
   }
   const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;

@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { InternalError } from '../base/errors.js';
+import { isSpecialDestination } from '../base/fs.js';
 import type { OutputSpec } from '../controller/index.js';
 import { createTarUnpacker, type ByteSink } from './tar-unpack.js';
 
@@ -41,7 +42,7 @@ async function writeTo(stream: ByteSink, data: Buffer, signal: AbortSignal): Pro
   });
 }
 
-function open(spec: OutputSpec, fileMode: number, signal: AbortSignal): Open {
+async function open(spec: OutputSpec, fileMode: number, signal: AbortSignal): Promise<Open> {
   if (spec.type === 'local') {
     const u = createTarUnpacker(spec.dest, { signal });
     return {
@@ -66,6 +67,21 @@ function open(spec: OutputSpec, fileMode: number, signal: AbortSignal): Open {
         await finished(dest);
       },
       abort: async () => undefined,
+    };
+  }
+  if (await isSpecialDestination(dest)) {
+    // A device or pipe (-o dest=/dev/null) is written into, never replaced.
+    const device = createWriteStream(dest, { flags: 'w' });
+    return {
+      stream: device,
+      finish: async () => {
+        device.end();
+        await once(device, 'close');
+      },
+      abort: async () => {
+        device.destroy();
+        await once(device, 'close');
+      },
     };
   }
   const tmp = `${dest}.tbuild-${process.pid}.partial`;
@@ -94,7 +110,7 @@ export function createOutputSinks(outputs: readonly OutputSpec[], o: { fileMode:
       if (sink === undefined) {
         const spec = outputs[index];
         if (spec === undefined) throw new InternalError(`Cannot receive output ${index}: the request has no such output`);
-        sink = open(spec, o.fileMode, o.signal);
+        sink = await open(spec, o.fileMode, o.signal);
         opened.set(index, sink);
       }
       await writeTo(sink.stream, data, o.signal);

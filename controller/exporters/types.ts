@@ -1,4 +1,5 @@
 import { chmod } from 'node:fs/promises';
+import { isSpecialDestination } from '../../base/fs.js';
 import { ExportError } from '../../base/errors.js';
 import { formatPlatform, type ImageBase, type ImageConfig, type Platform } from '../../base/oci.js';
 import { normalizePlatform } from '../../base/platform.js';
@@ -115,7 +116,8 @@ export function platformIndexAnnotations(o: ImageExportOptions): { annotations?:
 
 /** setFileMode gives an archive file the caller's mode (the process's own umask applied when it was created). */
 export async function setFileMode(dest: OutputDest, mode: number): Promise<void> {
-  if (typeof dest === 'string') await chmod(dest, mode);
+  // A device or pipe written into (dest=/dev/null) keeps its own mode.
+  if (typeof dest === 'string' && !(await isSpecialDestination(dest))) await chmod(dest, mode);
 }
 
 /** platformFolder names a platform's output folder as buildx does: linux/arm/v7 → linux_arm_v7. */
