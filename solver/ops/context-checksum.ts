@@ -30,8 +30,13 @@ export interface ChecksumOptions {
   readonly now?: number;
   /** The build's memo, shared with its COPYs; one for this checksum alone otherwise. */
   readonly memo?: ContextMemo;
-  /** onSelected is told the total size of the regular files selected, once they are all found. */
-  readonly onSelected?: (bytes: number) => void;
+  /**
+   * onSelected is told the total size of the regular files selected, once they are all found, and how many of those
+   * bytes must be read (files the memo does not know by their stat).
+   */
+  readonly onSelected?: (bytes: number, unread: number) => void;
+  /** onRead is told of the bytes of selected files read to digest them, as they are read. */
+  readonly onRead?: (bytes: number) => void;
 }
 
 /** computeContextChecksum digests exactly the context files a COPY selects: paths, types, modes, contents, link targets. */
@@ -61,20 +66,24 @@ export async function computeContextChecksum(
     // Include patterns, as BuildKit's local source takes them: `**` spans folders (a superset of what a COPY reads).
     for (const m of await expandSource(src, source, { globstarDepth: 0 })) await walkContextTree({ relPath: m.relPath, hostPath: m.entry.hostPath, stats: m.entry.stats }, walk);
   }
-  options.onSelected?.(selectedBytes);
+  options.onSelected?.(selectedBytes, unknown.reduce((n, u) => n + u.entry.stats.size, 0));
   const describe = ({ entry, line }: Unknown, digest: string): void => {
     memo.set(entry.hostPath, entry.stats, digest);
     lines[line] = `${entry.relPath}\0${describeFile(entry.stats, digest)}`;
   };
+  const onRead = options.onRead ?? ((): void => undefined);
   await hashSmallFiles(
     unknown.filter((u) => u.entry.stats.size <= SMALL_FILE),
-    describe,
+    (u, digest) => {
+      describe(u, digest);
+      onRead(u.entry.stats.size);
+    },
     options.signal,
   );
   await mapLimit(
     unknown.filter((u) => u.entry.stats.size > SMALL_FILE),
     HASH_PARALLELISM,
-    async (u) => describe(u, await hashLargeFile(u.entry.hostPath, options.signal)),
+    async (u) => describe(u, await hashLargeFile(u.entry.hostPath, options.signal, onRead)),
   );
   await memo.save();
   return digestOf([...sourceLines, ...lines].join('\n'));
@@ -121,9 +130,11 @@ export async function digestFileContent(path: string, size: number, signal: Abor
   return `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
 }
 
-async function hashLargeFile(path: string, signal: AbortSignal): Promise<string> {
+async function hashLargeFile(path: string, signal: AbortSignal, onRead?: (bytes: number) => void): Promise<string> {
   signal.throwIfAborted();
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash, { signal });
+  const read = createReadStream(path);
+  if (onRead !== undefined) read.on('data', (chunk: string | Buffer) => onRead(chunk.length));
+  await pipeline(read, hash, { signal });
   return `sha256:${hash.digest('hex')}`;
 }

@@ -1,5 +1,6 @@
 import type { Digest } from '../../base/digest.js';
 import { assertNever, InternalError, SnapshotError, SolveError, SymlinkLoopError } from '../../base/errors.js';
+import { TRANSFER_REPORT_MS } from '../../base/transfer-meter.js';
 import type { JobContext, OpRunner, SourcePin } from '../index.js';
 import type { LocalSource, Vertex } from '../graph/index.js';
 import { computeContextChecksum } from './context-checksum.js';
@@ -91,13 +92,24 @@ async function pin(vertex: Vertex, ctx: RunnerContext): Promise<SourcePin> {
       return { type: 'image', digest: resolved.digest };
     }
     case 'local': {
-      // The files a local source selects are what it loads, as BuildKit shows what it transfers from the client.
+      // The files a local source selects are what it loads, as BuildKit shows what it transfers from the client:
+      // while files are read to digest them, bytes known so far of the total, at most ten times a second.
+      const id = `loading ${source.name}:`;
+      const loading = { total: 0, known: 0, reported: Date.now() };
       const checksum = await computeContextChecksum(localContext(deps, source), source.includePatterns, {
         meta: deps.meta,
         signal: job.signal,
         memo: ctx.memo,
-        onSelected: (bytes) => job.progress.emit({ type: 'status', vertex: vertex.digest, id: `loading ${source.name}:`, current: bytes, completed: true, time: Date.now() }),
+        onSelected: (bytes, unread) => Object.assign(loading, { total: bytes, known: bytes - unread }),
+        onRead: (bytes) => {
+          loading.known += bytes;
+          const now = Date.now();
+          if (now - loading.reported < TRANSFER_REPORT_MS) return;
+          loading.reported = now;
+          job.progress.emit({ type: 'status', vertex: vertex.digest, id, current: loading.known, total: loading.total, time: now });
+        },
       });
+      job.progress.emit({ type: 'status', vertex: vertex.digest, id, current: loading.total, completed: true, time: Date.now() });
       return { type: 'local', checksum };
     }
     default:

@@ -77,6 +77,19 @@ describe('context checksum', () => {
     expect(sizes).toEqual([8, 12, 12]);
   });
 
+  it('tells how many selected bytes it must read and reports them as it reads them, none once the memo knows them', async () => {
+    await writeFile(join(ctx, 'a', 'large.bin'), Buffer.alloc(300_000, 7));
+    const seen = async (): Promise<{ selected: number[]; read: number }> => {
+      const selected: number[] = [];
+      let read = 0;
+      await computeContextChecksum(context(), ['a'], { meta, signal, now: later(), onSelected: (n, unread) => selected.push(n, unread), onRead: (n) => (read += n) });
+      return { selected, read };
+    };
+    // a/one.txt, a/b/two.txt and the large file, streamed; the second time every file is known by its stat.
+    expect(await seen()).toEqual({ selected: [300_008, 300_008], read: 300_008 });
+    expect(await seen()).toEqual({ selected: [300_008, 0], read: 0 });
+  });
+
   // Pinned: the checksum keys every COPY of a context, so a change here misses every cache a store holds.
   it('stays the same for the same selected files', async () => {
     await writeFile(join(ctx, 'a', 'large.bin'), Buffer.alloc(300_000, 7));
