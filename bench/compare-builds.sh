@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Times two built trees of tbuild against each other on the shared cases (warm and one-file-change builds), alternating
+# them build by build in one run, so that the load of a shared machine weighs on both alike. Each tree builds as
+# `node bin/tbuild.js` (direct start: Node's start and the bundle's loading every build) and through its launcher
+# native/build/tbuild served by a resident builder of this run's own (stopped at exit). Prints the medians of wall
+# time and, for direct starts, of CPU time (user + system of the build and its children: steady under load where wall
+# time is not; through the launcher the work is the resident builder's, so only wall time is shown), per tree, with
+# the second tree's ratio to the first.
+#   bench/compare-builds.sh BEFORE_TREE AFTER_TREE [RUNS] [CASES...]   (default: 10 runs; tiny manysteps bigcontext)
+# A tree is a checkout after `npm run build` (git worktree add --detach DIR COMMIT, node_modules linked, built).
+set -euo pipefail
+[ $# -ge 2 ] || { sed -n 2,10p "$0" >&2; exit 2; }
+trees=("$(cd "$1" && pwd)" "$(cd "$2" && pwd)"); shift 2
+runs=${1:-10}; shift || true
+cases=("$@"); [ ${#cases[@]} -gt 0 ] || cases=(tiny manysteps bigcontext)
+shared="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/bench"
+base=${TBUILD_BENCH_BASE:-127.0.0.1:5000/library/busybox:latest}
+work=$(mktemp -d /var/tmp/tbuild-compare-builds-XXXXXX)
+stop() {
+  for t in 0 1; do node "${trees[$t]}/bin/tbuild.js" daemon stop --socket "$work/daemon-$t/daemon.sock" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}
+trap stop EXIT
+declare -A changed=([tiny]=files/file-05.txt [bigcontext]=app/src/index.js [manysteps]=files/step-10.txt)
+
+# one TREE MODE CASE: runs one build, appends "wall cpu" to $work/times.
+one() {
+  local t=$1 mode=$2 c=$3 cmd
+  if [ "$mode" = direct ]; then cmd=(node "${trees[$t]}/bin/tbuild.js"); else cmd=(env TBUILD_DAEMON=1 "TBUILD_DAEMON_SOCKET=$work/daemon-$t/daemon.sock" "${trees[$t]}/native/build/tbuild"); fi
+  local s e
+  s=$(date +%s.%N)
+  /usr/bin/time -f '%U %S' -o "$work/cpu" "${cmd[@]}" build --root "$work/root-$t-$c" --progress quiet --build-arg "BASE=$base" -t "cmp-$c" "$work/$c" >/dev/null 2>"$work/err" ||
+    { cat "$work/err" >&2; exit 1; }
+  e=$(date +%s.%N)
+  echo "$(echo "$e - $s" | bc) $(awk '{print $1 + $2}' "$work/cpu")"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "# $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $runs runs after 2 warm-up builds, alternated"
+printf '| case | scenario | start | wall s (before / after = ratio) | CPU s (before / after = ratio) |\n|---|---|---|---|---|\n'
+for c in "${cases[@]}"; do
+  sh "$shared/make-context.sh" "$c" "$work/$c" >/dev/null
+  for t in 0 1; do one "$t" direct "$c" >/dev/null; done   # cold build: fills each tree's cache
+  for mode in direct launcher; do
+    for scenario in warm change; do
+      : >"$work/t0"; : >"$work/t1"
+      for i in $(seq $((runs + 2))); do
+        [ "$scenario" = change ] && echo "change $i $RANDOM" >>"$work/$c/${changed[$c]}"
+        # Alternate which tree goes first; after a change each tree builds the changed file once.
+        for t in $([ $((i % 2)) = 0 ] && echo 0 1 || echo 1 0); do
+          r=$(one "$t" "$mode" "$c")
+          [ "$i" -gt 2 ] && echo "$r" >>"$work/t$t"
+        done
+      done
+      w0=$(cut -d' ' -f1 "$work/t0" | median); w1=$(cut -d' ' -f1 "$work/t1" | median)
+      c0=$(cut -d' ' -f2 "$work/t0" | median); c1=$(cut -d' ' -f2 "$work/t1" | median)
+      cpu='(resident builder)'
+      [ "$mode" = direct ] && cpu=$(printf '%.3f / %.3f = %.2f' "$c0" "$c1" "$(echo "$c1 / $c0" | bc -l)")
+      printf '| %s | %s | %s | %.3f / %.3f = %.2f | %s |\n' "$c" "$scenario" "$mode" "$w0" "$w1" "$(echo "$w1 / $w0" | bc -l)" "$cpu"
+    done
+  done
+done
+echo "# end $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
