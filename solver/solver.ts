@@ -195,8 +195,10 @@ class SolveRun<R> {
       this.#job.progress.emit({ type: 'vertex.completed', vertex: v.digest, name: v.metadata.name, time: Date.now(), durationMs: Date.now() - started });
       return result;
     } catch (err) {
-      // A vertex the interrupt stopped reads CANCELED, as in BuildKit, also when its error only wraps the abort reason.
-      const cancelled = this.#job.signal.aborted && (!(err instanceof SolveError) || err.cause === this.#job.signal.reason);
+      // A vertex the interrupt stopped reads CANCELED, as in BuildKit, also when its error only wraps the abort reason, or
+      // is the reason itself (another platform's failure that cancelled this build).
+      const reason: unknown = this.#job.signal.reason;
+      const cancelled = this.#job.signal.aborted && (err === reason || !(err instanceof SolveError) || err.cause === reason);
       this.#job.progress.emit({
         type: 'vertex.completed',
         vertex: v.digest,

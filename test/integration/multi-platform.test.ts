@@ -18,6 +18,12 @@ ARG TARGETARCH
 COPY --from=build /out/$TARGETARCH /built
 `;
 
+// arm64's step fails at once; amd64's would wait a minute, unless the failure cancels it.
+const ONE_FAILS = `FROM busybox-multiarch
+ARG TARGETARCH
+RUN if [ "$TARGETARCH" = arm64 ]; then echo "arm64 breaks"; exit 3; fi; echo waiting; sleep 60
+`;
+
 interface IndexManifest {
   readonly digest: string;
   readonly mediaType: string;
@@ -33,7 +39,7 @@ describe('building several platforms into one image index', () => {
 
   beforeAll(async () => {
     await seedMultiarchBusybox(env.registry.host);
-    for (const [name, text] of Object.entries({ uname: UNAME, cross: CROSS })) {
+    for (const [name, text] of Object.entries({ uname: UNAME, cross: CROSS, oneFails: ONE_FAILS })) {
       const dir = join(env.tmp.path, name);
       await mkdir(dir);
       await writeFile(join(dir, 'Dockerfile'), text);
@@ -64,6 +70,20 @@ describe('building several platforms into one image index', () => {
     const unpack = await run('umoci', ['unpack', '--image', `${out}:x`, join(out, 'bundle')]);
     expect(unpack.code, unpack.stderr).toBe(0);
     expect(await readFile(join(out, 'bundle', 'rootfs', 'machine'), 'utf8')).toBe('aarch64\n');
+  });
+
+  it("fails on one platform's failure, naming it, and cancels the other platforms' running steps", async () => {
+    const res = await runTbuild(['build', ...flags(), '--platform', 'linux/amd64,linux/arm64', '-o', `type=oci,dest=${join(env.tmp.path, 'never.tar')}`, dir('oneFails')]);
+    expect(res.code, res.stderr).toBe(1);
+    const lines = res.stderr.split('\n');
+    const stepId = (platform: string): string | undefined => lines.find((l) => l.includes(`[${platform} 2/2] RUN if`))?.split(' ')[0];
+    const amd64 = stepId('linux/amd64');
+    const arm64 = stepId('linux/arm64');
+    expect(arm64 !== undefined && lines.some((l) => l.startsWith(`${arm64} ERROR`) && l.includes('exit code: 3')), res.stderr).toBe(true);
+    // The amd64 step was running its minute-long sleep when arm64 failed: it ends cancelled, not done.
+    expect(amd64 !== undefined && lines.includes(`${amd64} CANCELED`), res.stderr).toBe(true);
+    expect(lines.some((l) => l.startsWith(`${amd64} DONE`))).toBe(false);
+    expect(res.stderr).toMatch(/ERROR: .*\[linux\/arm64 2\/2\] RUN/);
   });
 
   it('writes an OCI archive whose index lists every platform, each of which umoci unpacks', async () => {
