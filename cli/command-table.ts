@@ -87,6 +87,8 @@ export const IMAGETOOLS_CREATE_OPTIONS = {
   config: GLOBAL_OPTIONS.config,
   debug: { type: 'boolean', short: 'D' },
 } as const;
+/** CHECK_STORE_OPTIONS are the options of `tbuild debug check-store`. */
+export const CHECK_STORE_OPTIONS = { format: { type: 'string' }, repair: { type: 'boolean' }, 'all-blobs': { type: 'boolean' }, ...ROOT_OPTION } as const;
 /** DAEMON_OPTIONS are the options of the resident builder, `tbuild daemon`. */
 export const DAEMON_OPTIONS = { socket: { type: 'string' }, idle: { type: 'string' } } as const;
 
@@ -105,10 +107,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   du: { summary: 'Show the disk usage of the build cache', options: DU_OPTIONS, operand: 'none' },
   prune: { summary: 'Remove build cache', options: PRUNE_OPTIONS, operand: 'none' },
   debug: {
-    summary: 'Print the parsed syntax tree of a Dockerfile (debug ast FILE)',
+    summary: 'Print the syntax tree of a Dockerfile (debug ast FILE) or check the store (debug check-store)',
     options: NONE,
     operand: 'none',
-    subcommands: { ast: { summary: 'Print the parsed syntax tree of a Dockerfile', options: NONE, operand: 'file' } },
+    subcommands: {
+      ast: { summary: 'Print the parsed syntax tree of a Dockerfile', options: NONE, operand: 'file' },
+      'check-store': { summary: 'Check the store for inconsistencies, and with --repair remove what is safe to remove', options: CHECK_STORE_OPTIONS, operand: 'none' },
+    },
   },
   serve: { summary: "Run a remote builder (gRPC) for 'build --builder'", options: SERVE_OPTIONS, operand: 'none' },
   info: { summary: 'Show information about tbuild or a remote builder', options: INFO_OPTIONS, operand: 'none' },

@@ -181,11 +181,22 @@ async function prune(args: readonly string[], io: CommandIO): Promise<number> {
 }
 
 const DEBUG_HELP = `Usage: tbuild debug ast FILE
+       tbuild debug check-store [--root DIR] [--format json] [--all-blobs] [--repair]
 
-Print the parsed syntax tree of a Dockerfile
+Commands:
+  ast          Print the parsed syntax tree of a Dockerfile
+  check-store  Check the store for inconsistencies, and with --repair remove what is safe to remove
+
+Run 'tbuild debug check-store --help' for its options.
 `;
 
 async function debugCommand(args: readonly string[], io: CommandIO): Promise<number> {
+  // check-store has options of its own: they are read against its table, not debug's.
+  const at = args.findIndex((a) => !a.startsWith('-'));
+  if (args[at] === 'check-store') {
+    const { checkStoreCommand } = await import('./check-store-command.js');
+    return await checkStoreCommand([...args.slice(0, at), ...args.slice(at + 1)], io);
+  }
   const { values, positionals } = parseCommandArgs('debug', args, {});
   if (values.help === true) {
     io.stdout.write(DEBUG_HELP);

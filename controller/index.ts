@@ -25,3 +25,5 @@ export { createImageIndex, inspectImage } from './imagetools.js';
 export type { ImageInspection, InspectImageRequest, InspectedManifest } from './imagetools-inspect.js';
 export type { CreatedIndex, CreateIndexRequest } from './imagetools-create.js';
 export { preloadBuildCode } from './preload.js';
+export { checkStoreRoot, type StoreCheckResult } from './store-check.js';
+export type { BlobVerification, StoreCheck, StoreFinding, StoreFindingKind } from '../cache/index.js';

@@ -1,0 +1,153 @@
+import { createReadStream } from 'node:fs';
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Digester, isDigest } from '../base/digest.js';
+import type { ImageManifest } from '../base/oci.js';
+import { imageParts } from './gc.js';
+import { isProcessAlive } from './jobs.js';
+import type { MetadataStore } from './metadata.js';
+import { checkSnapshots, type SnapshotGraph } from './store-check-snapshots.js';
+import { readdirOrEmpty, type BlobVerification, type StoreCheck, type StoreFinding, type StoreLayout, type StoreRepair } from './store-finding.js';
+
+/** Every blob up to this size is hashed in a sample check (manifests, configs, small layers). */
+const SAMPLE_SMALL_BYTES = 1 << 20;
+/** How many larger blobs a sample check hashes, picked at random. */
+const SAMPLE_LARGE_COUNT = 8;
+
+/** checkStore reads a store and lists its inconsistencies; it changes nothing. */
+export async function checkStore(layout: StoreLayout, options: { readonly verification: BlobVerification; readonly signal: AbortSignal }): Promise<StoreCheck> {
+  const { meta } = layout;
+  const findings: StoreFinding[] = [];
+  const runningBuilds: number[] = [];
+  for (const { key, value } of meta.jobs.getRange()) {
+    if (isProcessAlive(value.pid)) runningBuilds.push(value.pid);
+    else findings.push({ kind: 'dead-job', where: `jobs/${key}`, detail: `build of process ${value.pid}, which is not running`, repair: { paths: [], keys: [{ table: 'jobs', key }], whenIdle: false } });
+  }
+  const graph = await checkSnapshots(layout, findings);
+  checkRecords(meta, graph, findings);
+  const blobs = await listBlobs(layout.contentRoot);
+  await checkImages(layout, graph, blobs, findings);
+  const hashed = await verifyBlobs(layout.contentRoot, blobs, options, findings);
+  await checkIngest(layout.contentRoot, findings);
+  await checkTemp(layout.tmpDir, runningBuilds.length > 0, findings);
+  return { findings, verification: options.verification, blobsHashed: hashed, blobsTotal: blobs.size, runningBuilds };
+}
+
+function checkRecords(meta: MetadataStore, graph: SnapshotGraph, findings: StoreFinding[]): void {
+  for (const { key, value } of meta.cacheRecords.getRange()) {
+    if (value.snapshotId === null || graph.intact(value.snapshotId)) continue;
+    const where = `cache-records/${key}`;
+    findings.push({ kind: 'record-snapshot-missing', where, detail: `${graph.explain(value.snapshotId)} (${value.description})`, repair: { paths: [], keys: [{ table: 'cacheRecords', key }], whenIdle: true } });
+  }
+  for (const key of meta.layerBlobs.getKeys()) {
+    const snapshotId = key.split('\0')[0] ?? '';
+    if (graph.recorded(snapshotId)) continue;
+    findings.push({ kind: 'layer-blob-record-dangling', where: `layer-blobs/${key.replace('\0', ' ')}`, detail: `snapshot ${snapshotId} has no record`, repair: { paths: [], keys: [{ table: 'layerBlobs', key }], whenIdle: true } });
+  }
+  for (const { key, value } of meta.copyHints.getRange()) {
+    if (graph.recorded(value.snapshotId)) continue;
+    findings.push({ kind: 'copy-hint-dangling', where: `copy-hints/${key}`, detail: `snapshot ${value.snapshotId} has no record`, repair: { paths: [], keys: [{ table: 'copyHints', key }], whenIdle: true } });
+  }
+}
+
+async function checkImages(layout: StoreLayout, graph: SnapshotGraph, blobs: ReadonlyMap<string, number>, findings: StoreFinding[]): Promise<void> {
+  for (const { key, value } of layout.meta.images.getRange()) {
+    const where = `images/${key}`;
+    const repair: StoreRepair = { paths: [], keys: [{ table: 'images', key }], whenIdle: true };
+    const missing = new Set<string>();
+    const need = (digest: string, what: string): void => {
+      if (!blobs.has(digest) && !missing.has(digest)) {
+        missing.add(digest);
+        findings.push({ kind: 'image-blob-missing', where, detail: `${what} ${digest} is not in the content store`, repair });
+      }
+    };
+    need(value.manifestDigest, value.platforms === undefined ? 'manifest' : 'image index');
+    for (const part of imageParts(value)) {
+      need(part.manifestDigest, 'manifest');
+      need(part.configDigest, 'config');
+      for (const b of part.blobs ?? []) need(b, 'layer');
+      if (part.snapshotId !== null && !graph.intact(part.snapshotId)) {
+        findings.push({ kind: 'image-snapshot-missing', where, detail: graph.explain(part.snapshotId), repair });
+      }
+      // Layers of an image whose files are unpacked live in its snapshots; only imported layers are blobs.
+      if (part.snapshotId === null && blobs.has(part.manifestDigest)) {
+        const manifest = await readManifest(join(layout.contentRoot, 'blobs', 'sha256', part.manifestDigest.slice('sha256:'.length)));
+        for (const l of manifest?.layers ?? []) need(l.digest, 'layer');
+      }
+    }
+  }
+}
+
+async function readManifest(path: string): Promise<ImageManifest | undefined> {
+  const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+  if (typeof value !== 'object' || value === null || !('layers' in value) || !Array.isArray(value.layers)) return undefined;
+  return value as ImageManifest;
+}
+
+/** listBlobs maps the digest of every blob file to its size. */
+async function listBlobs(contentRoot: string): Promise<Map<string, number>> {
+  const dir = join(contentRoot, 'blobs', 'sha256');
+  const out = new Map<string, number>();
+  for (const name of await readdirOrEmpty(dir)) {
+    const st = await lstat(join(dir, name));
+    out.set(`sha256:${name}`, st.size);
+  }
+  return out;
+}
+
+async function verifyBlobs(contentRoot: string, blobs: ReadonlyMap<string, number>, options: { readonly verification: BlobVerification; readonly signal: AbortSignal }, findings: StoreFinding[]): Promise<number> {
+  const all = [...blobs];
+  const large = all.filter(([, size]) => size > SAMPLE_SMALL_BYTES);
+  const chosen = options.verification === 'all' ? all : [...all.filter(([, size]) => size <= SAMPLE_SMALL_BYTES), ...pickRandom(large, SAMPLE_LARGE_COUNT)];
+  for (const [digest] of chosen) {
+    options.signal.throwIfAborted();
+    const path = join(contentRoot, 'blobs', 'sha256', digest.slice('sha256:'.length));
+    const repair: StoreRepair = { paths: [path], keys: [], whenIdle: true };
+    if (!isDigest(digest)) {
+      findings.push({ kind: 'blob-digest-mismatch', where: path, detail: 'the file name is not a sha256 digest', repair });
+      continue;
+    }
+    const digester = new Digester();
+    for await (const chunk of createReadStream(path, { signal: options.signal })) digester.update(chunk as Buffer);
+    const actual = digester.digest();
+    if (actual !== digest) findings.push({ kind: 'blob-digest-mismatch', where: path, detail: `its bytes hash to ${actual}`, repair });
+  }
+  return chosen.length;
+}
+
+function pickRandom<T>(items: readonly T[], count: number): T[] {
+  const pool = [...items];
+  const out: T[] = [];
+  while (out.length < count && pool.length > 0) out.push(...pool.splice(Math.floor(Math.random() * pool.length), 1));
+  return out;
+}
+
+async function checkIngest(contentRoot: string, findings: StoreFinding[]): Promise<void> {
+  const dir = join(contentRoot, 'ingest');
+  for (const name of await readdirOrEmpty(dir)) {
+    const pid = Number(name.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) continue;
+    const path = join(dir, name);
+    findings.push({ kind: 'stale-ingest', where: path, detail: Number.isInteger(pid) ? `partial write of process ${pid}, which is not running` : 'partial write of no known process', repair: { paths: [path], keys: [], whenIdle: false } });
+  }
+}
+
+/**
+ * checkTemp reports what builds left in the store's tmp folder. Its exec bundles carry their process's pid; other
+ * entries (unpacked contexts, private cache mount copies) do not, so they count as left over only when no build runs.
+ */
+async function checkTemp(tmpDir: string, building: boolean, findings: StoreFinding[]): Promise<void> {
+  const execDir = join(tmpDir, 'exec');
+  for (const name of await readdirOrEmpty(tmpDir)) {
+    if (name === 'exec' || building) continue;
+    const path = join(tmpDir, name);
+    findings.push({ kind: 'stale-temp', where: path, detail: 'temporary folder with no build running', repair: { paths: [path], keys: [], whenIdle: true } });
+  }
+  for (const name of await readdirOrEmpty(execDir)) {
+    const pid = Number(/^exec-(\d+)-/.exec(name)?.[1]);
+    if (building && (!Number.isInteger(pid) || isProcessAlive(pid))) continue;
+    const path = join(execDir, name);
+    const dead = Number.isInteger(pid) && !isProcessAlive(pid);
+    findings.push({ kind: 'stale-temp', where: path, detail: dead ? `exec bundle of process ${pid}, which is not running` : 'exec bundle with no build running', repair: { paths: [path], keys: [], whenIdle: !dead } });
+  }
+}

@@ -1,0 +1,72 @@
+import { readdir } from 'node:fs/promises';
+import { errnoCode } from '../base/errors.js';
+import type { MetadataStore } from './metadata.js';
+
+/** StoreFindingKind names one kind of inconsistency a store can have. */
+export type StoreFindingKind =
+  | 'record-snapshot-missing'
+  | 'snapshot-folder-missing'
+  | 'snapshot-parent-missing'
+  | 'orphan-snapshot-folder'
+  | 'stale-active-snapshot'
+  | 'blob-digest-mismatch'
+  | 'stale-ingest'
+  | 'image-blob-missing'
+  | 'image-snapshot-missing'
+  | 'layer-blob-record-dangling'
+  | 'copy-hint-dangling'
+  | 'dead-job'
+  | 'stale-temp';
+
+/** MetadataTable names a table of the metadata database a repair may delete a key from. */
+export type MetadataTable = 'cacheRecords' | 'snapshots' | 'images' | 'layerBlobs' | 'copyHints' | 'jobs';
+
+/** StoreRepair is what removing one finding takes: files, metadata keys, and whether no build may be running. */
+export interface StoreRepair {
+  readonly paths: readonly string[];
+  readonly keys: readonly { readonly table: MetadataTable; readonly key: string }[];
+  /** Only when no build of a live process is registered: a running build may use what this removes. */
+  readonly whenIdle: boolean;
+}
+
+/** StoreFinding is one inconsistency: its kind, where it is (a file, or a table and key), and what is wrong. */
+export interface StoreFinding {
+  readonly kind: StoreFindingKind;
+  /** A file or folder of the store, or `table/key` for a metadata record. */
+  readonly where: string;
+  readonly detail: string;
+  /** How --repair removes it; absent when it cannot be removed safely. */
+  readonly repair?: StoreRepair;
+}
+
+/** StoreLayout is where a store's parts are, with its metadata database open. */
+export interface StoreLayout {
+  readonly meta: MetadataStore;
+  readonly snapshotsDir: string;
+  /** Holds blobs/sha256 and ingest. */
+  readonly contentRoot: string;
+  readonly tmpDir: string;
+}
+
+/** BlobVerification chooses the blobs whose bytes are hashed: all, or the small ones and a sample of the rest. */
+export type BlobVerification = 'all' | 'sample';
+
+/** StoreCheck is the outcome of checking a store. */
+export interface StoreCheck {
+  readonly findings: readonly StoreFinding[];
+  readonly verification: BlobVerification;
+  readonly blobsHashed: number;
+  readonly blobsTotal: number;
+  /** Pids of live processes with a registered build. */
+  readonly runningBuilds: readonly number[];
+}
+
+/** readdirOrEmpty lists a folder, or nothing when it does not exist. */
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}

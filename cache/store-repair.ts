@@ -1,0 +1,38 @@
+import { rm } from 'node:fs/promises';
+import { isProcessAlive } from './jobs.js';
+import type { StoreFinding, StoreLayout } from './store-finding.js';
+
+/** StoreRepairReport says which findings a repair removed and which it left, and why. */
+export interface StoreRepairReport {
+  readonly removed: readonly StoreFinding[];
+  readonly kept: readonly { readonly finding: StoreFinding; readonly reason: string }[];
+}
+
+/**
+ * repairStore removes what findings name when that is safe: files of processes that died always, and orphans, corrupt
+ * blobs and records pointing at nothing only while no live process has a build registered (it could be using them).
+ * Running builds are looked up again here, so a build started since the check is respected.
+ */
+export async function repairStore(layout: Pick<StoreLayout, 'meta'>, findings: readonly StoreFinding[]): Promise<StoreRepairReport> {
+  const running = [...layout.meta.jobs.getRange()].map((e) => e.value.pid).filter(isProcessAlive);
+  const removed: StoreFinding[] = [];
+  const kept: { finding: StoreFinding; reason: string }[] = [];
+  for (const finding of findings) {
+    const { repair } = finding;
+    if (repair === undefined) {
+      kept.push({ finding, reason: 'not safe to remove' });
+      continue;
+    }
+    if (repair.whenIdle && running.length > 0) {
+      kept.push({ finding, reason: `a build is running (process ${running.join(', ')})` });
+      continue;
+    }
+    for (const path of repair.paths) await rm(path, { recursive: true, force: true });
+    for (const { table, key } of repair.keys) {
+      await layout.meta[table].remove(key);
+      if (table === 'cacheRecords') await layout.meta.keyPreimages.remove(key);
+    }
+    removed.push(finding);
+  }
+  return { removed, kept };
+}

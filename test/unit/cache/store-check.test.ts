@@ -1,0 +1,82 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { digestOf } from '../../../base/digest.js';
+import { checkStore, openMetadataStore, repairStore, snapshotGraph, type MetadataStore, type StoreLayout } from '../../../cache/index.js';
+import { makeTempDir } from '../../helpers/cli.js';
+
+const signal = new AbortController().signal;
+
+async function addSnapshot(layout: StoreLayout, id: string, parent: string | null, options: { folder: boolean }): Promise<void> {
+  await layout.meta.snapshots.put(id, { id, parent, createdAt: 1, description: `layer ${id}`, size: 0 });
+  if (options.folder) await mkdir(join(layout.snapshotsDir, id, 'fs'), { recursive: true });
+}
+
+async function addRecord(meta: MetadataStore, key: string, snapshotId: string | null): Promise<void> {
+  await meta.cacheRecords.put(key, { snapshotId, createdAt: 1, lastUsedAt: 1, description: `RUN ${key}` });
+}
+
+describe('snapshotGraph', () => {
+  it('says where a chain breaks: a record, a folder below, or a cycle', () => {
+    const records = new Map([
+      ['a', { parent: null }],
+      ['b', { parent: 'a' }],
+      ['c', { parent: 'gone' }],
+      ['x', { parent: 'y' }],
+      ['y', { parent: 'x' }],
+    ]);
+    const graph = snapshotGraph(records, new Set(['a', 'c', 'x', 'y']));
+    expect(graph.intact('a')).toBe(true);
+    expect(graph.explain('b')).toBe('the files of snapshot b are missing');
+    expect(graph.explain('c')).toBe('snapshot gone below c has no record');
+    expect(graph.explain('nope')).toBe('snapshot nope has no record');
+    expect(graph.explain('x')).toBe('snapshot x is its own ancestor');
+    expect(graph.recorded('b')).toBe(true);
+    expect(graph.recorded('gone')).toBe(false);
+  });
+});
+
+describe('checkStore and repairStore', () => {
+  it('find records pointing at nothing and broken chains, and repair them round by round until none is left', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp') };
+    await addSnapshot(layout, 'a', null, { folder: true });
+    await addSnapshot(layout, 'b', 'a', { folder: true });
+    await addSnapshot(layout, 'c', 'gone', { folder: true });
+    await addSnapshot(layout, 'd', null, { folder: false });
+    await addSnapshot(layout, 'e', 'd', { folder: true });
+    await addRecord(meta, 'fine', 'b');
+    await addRecord(meta, 'scratch', null);
+    await addRecord(meta, 'above-lost', 'e');
+    await addRecord(meta, 'lost', 'nothing');
+    await meta.layerBlobs.put('b\0origin', { descriptor: { digest: digestOf('x') }, diffId: digestOf('x') });
+    await meta.layerBlobs.put('nothing\0gzip/-/-', { descriptor: { digest: digestOf('y') }, diffId: digestOf('y') });
+    await meta.copyHints.put('vertex', { snapshotId: 'nothing', startedAt: 1 });
+    await mkdir(join(layout.contentRoot, 'blobs', 'sha256'), { recursive: true });
+    const good = digestOf('good');
+    await writeFile(join(layout.contentRoot, 'blobs', 'sha256', good.slice(7)), 'good');
+
+    const first = await checkStore(layout, { verification: 'all', signal });
+    expect(first.findings.map((f) => [f.kind, f.where])).toEqual([
+      ['snapshot-parent-missing', 'snapshots/c'],
+      ['snapshot-folder-missing', join(layout.snapshotsDir, 'd')],
+      ['record-snapshot-missing', 'cache-records/above-lost'],
+      ['record-snapshot-missing', 'cache-records/lost'],
+      ['layer-blob-record-dangling', 'layer-blobs/nothing gzip/-/-'],
+      ['copy-hint-dangling', 'copy-hints/vertex'],
+    ]);
+    expect(first.findings[2]?.detail).toBe('the files of snapshot d below e are missing (RUN above-lost)');
+    expect(first).toMatchObject({ blobsHashed: 1, blobsTotal: 1, runningBuilds: [] });
+
+    // Removing d leaves e with no parent: a second round removes it.
+    const round1 = await repairStore(layout, first.findings);
+    expect(round1.removed).toHaveLength(6);
+    const second = await checkStore(layout, { verification: 'all', signal });
+    expect(second.findings.map((f) => [f.kind, f.where])).toEqual([['snapshot-parent-missing', 'snapshots/e']]);
+    await repairStore(layout, second.findings);
+    expect((await checkStore(layout, { verification: 'all', signal })).findings).toEqual([]);
+    expect([...meta.cacheRecords.getKeys()].sort()).toEqual(['fine', 'scratch']);
+    expect([...meta.snapshots.getKeys()].sort()).toEqual(['a', 'b']);
+  });
+});
