@@ -30,6 +30,7 @@ export async function checkStore(layout: StoreLayout, options: { readonly verifi
   const hashed = await verifyBlobs(layout.contentRoot, blobs, options, findings);
   await checkIngest(layout.contentRoot, findings);
   await checkTemp(layout.tmpDir, runningBuilds.length > 0, findings);
+  await checkCacheMountTemp(layout.cacheMountsDir, runningBuilds.length > 0, findings);
   return { findings, verification: options.verification, blobsHashed: hashed, blobsTotal: blobs.size, runningBuilds };
 }
 
@@ -149,5 +150,20 @@ async function checkTemp(tmpDir: string, building: boolean, findings: StoreFindi
     const path = join(execDir, name);
     const dead = Number.isInteger(pid) && !isProcessAlive(pid);
     findings.push({ kind: 'stale-temp', where: path, detail: dead ? `exec bundle of process ${pid}, which is not running` : 'exec bundle with no build running', repair: { paths: [path], keys: [], whenIdle: !dead } });
+  }
+}
+
+/** checkCacheMountTemp reports half-seeded cache mount folders (with no build running) and info files of dead processes. */
+async function checkCacheMountTemp(dir: string, building: boolean, findings: StoreFinding[]): Promise<void> {
+  for (const key of await readdirOrEmpty(dir)) {
+    for (const name of await readdirOrEmpty(join(dir, key))) {
+      const path = join(dir, key, name);
+      const pid = Number(/^info\.json\.(\d+)-/.exec(name)?.[1]);
+      if (Number.isInteger(pid) && !isProcessAlive(pid)) {
+        findings.push({ kind: 'stale-temp', where: path, detail: `cache mount info being written by process ${pid}, which is not running`, repair: { paths: [path], keys: [], whenIdle: false } });
+      } else if (name.startsWith('seeding-') && !building) {
+        findings.push({ kind: 'stale-temp', where: path, detail: 'half-seeded cache mount with no build running', repair: { paths: [path], keys: [], whenIdle: true } });
+      }
+    }
   }
 }

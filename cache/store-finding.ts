@@ -46,6 +46,8 @@ export interface StoreLayout {
   /** Holds blobs/sha256 and ingest. */
   readonly contentRoot: string;
   readonly tmpDir: string;
+  /** RUN --mount=type=cache folders, one per mount key. */
+  readonly cacheMountsDir: string;
 }
 
 /** BlobVerification chooses the blobs whose bytes are hashed: all, or the small ones and a sample of the rest. */

@@ -22,7 +22,7 @@ const MAX_REPAIR_ROUNDS = 5;
 export async function checkStoreRoot(root: string, options: { readonly verification: BlobVerification; readonly repair: boolean; readonly signal: AbortSignal }): Promise<StoreCheckResult> {
   await requireStore(root);
   await using meta = openMetadataStore(join(root, 'meta'));
-  const layout: StoreLayout = { meta, snapshotsDir: join(root, 'snapshots'), contentRoot: join(root, 'content'), tmpDir: join(root, 'tmp') };
+  const layout: StoreLayout = { meta, snapshotsDir: join(root, 'snapshots'), contentRoot: join(root, 'content'), tmpDir: join(root, 'tmp'), cacheMountsDir: join(root, 'cache-mounts') };
   const check = await checkStore(layout, options);
   if (!options.repair) return { check, removed: [], after: check };
   const removed: StoreFinding[] = [];

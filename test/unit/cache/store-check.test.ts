@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../base/digest.js';
@@ -40,7 +41,7 @@ describe('checkStore and repairStore', () => {
   it('find records pointing at nothing and broken chains, and repair them round by round until none is left', async () => {
     await using tmp = await makeTempDir();
     await using meta = openMetadataStore(join(tmp.path, 'meta'));
-    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp') };
+    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp'), cacheMountsDir: join(tmp.path, 'cache-mounts') };
     await addSnapshot(layout, 'a', null, { folder: true });
     await addSnapshot(layout, 'b', 'a', { folder: true });
     await addSnapshot(layout, 'c', 'gone', { folder: true });
@@ -78,5 +79,31 @@ describe('checkStore and repairStore', () => {
     expect((await checkStore(layout, { verification: 'all', signal })).findings).toEqual([]);
     expect([...meta.cacheRecords.getKeys()].sort()).toEqual(['fine', 'scratch']);
     expect([...meta.snapshots.getKeys()].sort()).toEqual(['a', 'b']);
+  });
+
+  it('find what dead processes left in cache mount folders, and what a running build may be using only when none runs', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp'), cacheMountsDir: join(tmp.path, 'cache-mounts') };
+    const child = spawn('true');
+    const pid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid ?? 0)));
+    const mount = join(layout.cacheMountsDir, 'k1');
+    await mkdir(join(mount, 'seeding-abc'), { recursive: true });
+    await mkdir(join(mount, 'data'));
+    await writeFile(join(mount, 'info.json'), '{}');
+    await writeFile(join(mount, `info.json.${pid}-0a0b`), '{}');
+    await writeFile(join(mount, `info.json.${process.pid}-0c0d`), '{}');
+    await meta.jobs.put('live', { pid: process.pid, startedAt: 1 });
+    const building = await checkStore(layout, { verification: 'sample', signal });
+    expect(building.runningBuilds).toEqual([process.pid]);
+    expect(building.findings.map((f) => f.where)).toEqual([join(mount, `info.json.${pid}-0a0b`)]);
+    await meta.jobs.remove('live');
+    const idle = await checkStore(layout, { verification: 'sample', signal });
+    expect(idle.findings.map((f) => [f.kind, f.where])).toEqual([
+      ['stale-temp', join(mount, `info.json.${pid}-0a0b`)],
+      ['stale-temp', join(mount, 'seeding-abc')],
+    ]);
+    await repairStore(layout, idle.findings);
+    expect((await readdir(mount)).sort()).toEqual(['data', 'info.json', `info.json.${process.pid}-0c0d`]);
   });
 });
