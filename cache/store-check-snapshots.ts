@@ -33,13 +33,16 @@ export async function checkSnapshots(layout: Pick<StoreLayout, 'meta' | 'snapsho
       continue;
     }
     if (await hasFsFolder(path)) folders.add(name);
-    if (!records.has(name)) {
+    // Looked up again: a build may have committed this layer since the records were read.
+    if (!records.has(name) && layout.meta.snapshots.get(name) === undefined) {
       findings.push({ kind: 'orphan-snapshot-folder', where: path, detail: 'no snapshot record names this folder', repair: { paths: [path], keys: [], whenIdle: true } });
     }
   }
   for (const [id, rec] of records) {
     const path = join(layout.snapshotsDir, id);
     const repair = { paths: [path], keys: [{ table: 'snapshots' as const, key: id }], whenIdle: true };
+    // A layer committed since the listing has its folder now: only one still missing counts.
+    if (!folders.has(id) && (await hasFsFolder(path))) folders.add(id);
     if (!folders.has(id)) findings.push({ kind: 'snapshot-folder-missing', where: path, detail: `the files of snapshot ${id} (${rec.description}) are missing`, repair });
     if (rec.parent !== null && !records.has(rec.parent)) {
       findings.push({ kind: 'snapshot-parent-missing', where: `snapshots/${id}`, detail: `parent snapshot ${rec.parent} has no record`, repair });

@@ -1,11 +1,12 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Digester, isDigest } from '../base/digest.js';
+import { errnoCode } from '../base/errors.js';
 import type { ImageManifest } from '../base/oci.js';
 import { imageParts } from './gc.js';
 import { isProcessAlive } from './jobs.js';
-import type { MetadataStore } from './metadata.js';
+import type { CacheRecordValue, CopyHint, ImageRecord, MetadataStore } from './metadata.js';
 import { checkSnapshots, type SnapshotGraph } from './store-check-snapshots.js';
 import { readdirOrEmpty, type BlobVerification, type StoreCheck, type StoreFinding, type StoreLayout, type StoreRepair } from './store-finding.js';
 
@@ -23,10 +24,13 @@ export async function checkStore(layout: StoreLayout, options: { readonly verifi
     if (isProcessAlive(value.pid)) runningBuilds.push(value.pid);
     else findings.push({ kind: 'dead-job', where: `jobs/${key}`, detail: `build of process ${value.pid}, which is not running`, repair: { paths: [], keys: [{ table: 'jobs', key }], whenIdle: false } });
   }
+  // What refers to snapshots and blobs is read before them: a build writes a record only after what it names, so
+  // nothing a record read here names can still be on its way. (Collection running meanwhile can still remove it.)
+  const refs = readReferences(meta);
   const graph = await checkSnapshots(layout, findings);
-  checkRecords(meta, graph, findings);
+  checkRecords(refs, graph, findings);
   const blobs = await listBlobs(layout.contentRoot);
-  await checkImages(layout, graph, blobs, findings);
+  await checkImages(layout.contentRoot, refs, graph, blobs, findings);
   const hashed = await verifyBlobs(layout.contentRoot, blobs, options, findings);
   await checkIngest(layout.contentRoot, findings);
   await checkTemp(layout.tmpDir, runningBuilds.length > 0, findings);
@@ -34,25 +38,42 @@ export async function checkStore(layout: StoreLayout, options: { readonly verifi
   return { findings, verification: options.verification, blobsHashed: hashed, blobsTotal: blobs.size, runningBuilds };
 }
 
-function checkRecords(meta: MetadataStore, graph: SnapshotGraph, findings: StoreFinding[]): void {
-  for (const { key, value } of meta.cacheRecords.getRange()) {
+/** References is what the metadata tables that name snapshots and blobs held at one moment. */
+interface References {
+  readonly cacheRecords: readonly { readonly key: string; readonly value: CacheRecordValue }[];
+  readonly images: readonly { readonly key: string; readonly value: ImageRecord }[];
+  readonly layerBlobKeys: readonly string[];
+  readonly copyHints: readonly { readonly key: string; readonly value: CopyHint }[];
+}
+
+function readReferences(meta: MetadataStore): References {
+  return {
+    cacheRecords: [...meta.cacheRecords.getRange()],
+    images: [...meta.images.getRange()],
+    layerBlobKeys: [...meta.layerBlobs.getKeys()],
+    copyHints: [...meta.copyHints.getRange()],
+  };
+}
+
+function checkRecords(refs: References, graph: SnapshotGraph, findings: StoreFinding[]): void {
+  for (const { key, value } of refs.cacheRecords) {
     if (value.snapshotId === null || graph.intact(value.snapshotId)) continue;
     const where = `cache-records/${key}`;
     findings.push({ kind: 'record-snapshot-missing', where, detail: `${graph.explain(value.snapshotId)} (${value.description})`, repair: { paths: [], keys: [{ table: 'cacheRecords', key }], whenIdle: true } });
   }
-  for (const key of meta.layerBlobs.getKeys()) {
+  for (const key of refs.layerBlobKeys) {
     const snapshotId = key.split('\0')[0] ?? '';
     if (graph.recorded(snapshotId)) continue;
     findings.push({ kind: 'layer-blob-record-dangling', where: `layer-blobs/${key.replace('\0', ' ')}`, detail: `snapshot ${snapshotId} has no record`, repair: { paths: [], keys: [{ table: 'layerBlobs', key }], whenIdle: true } });
   }
-  for (const { key, value } of meta.copyHints.getRange()) {
+  for (const { key, value } of refs.copyHints) {
     if (graph.recorded(value.snapshotId)) continue;
     findings.push({ kind: 'copy-hint-dangling', where: `copy-hints/${key}`, detail: `snapshot ${value.snapshotId} has no record`, repair: { paths: [], keys: [{ table: 'copyHints', key }], whenIdle: true } });
   }
 }
 
-async function checkImages(layout: StoreLayout, graph: SnapshotGraph, blobs: ReadonlyMap<string, number>, findings: StoreFinding[]): Promise<void> {
-  for (const { key, value } of layout.meta.images.getRange()) {
+async function checkImages(contentRoot: string, refs: References, graph: SnapshotGraph, blobs: ReadonlyMap<string, number>, findings: StoreFinding[]): Promise<void> {
+  for (const { key, value } of refs.images) {
     const where = `images/${key}`;
     const repair: StoreRepair = { paths: [], keys: [{ table: 'images', key }], whenIdle: true };
     const missing = new Set<string>();
@@ -72,7 +93,7 @@ async function checkImages(layout: StoreLayout, graph: SnapshotGraph, blobs: Rea
       }
       // Layers of an image whose files are unpacked live in its snapshots; only imported layers are blobs.
       if (part.snapshotId === null && blobs.has(part.manifestDigest)) {
-        const manifest = await readManifest(join(layout.contentRoot, 'blobs', 'sha256', part.manifestDigest.slice('sha256:'.length)));
+        const manifest = await readManifest(join(contentRoot, 'blobs', 'sha256', part.manifestDigest.slice('sha256:'.length)));
         for (const l of manifest?.layers ?? []) need(l.digest, 'layer');
       }
     }
@@ -80,7 +101,14 @@ async function checkImages(layout: StoreLayout, graph: SnapshotGraph, blobs: Rea
 }
 
 async function readManifest(path: string): Promise<ImageManifest | undefined> {
-  const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    // A damaged manifest is reported by the blob's digest check (small blobs are always hashed); its layers are unknown.
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
   if (typeof value !== 'object' || value === null || !('layers' in value) || !Array.isArray(value.layers)) return undefined;
   return value as ImageManifest;
 }
@@ -90,8 +118,9 @@ async function listBlobs(contentRoot: string): Promise<Map<string, number>> {
   const dir = join(contentRoot, 'blobs', 'sha256');
   const out = new Map<string, number>();
   for (const name of await readdirOrEmpty(dir)) {
-    const st = await lstat(join(dir, name));
-    out.set(`sha256:${name}`, st.size);
+    const st = await lstatOrUndefined(join(dir, name));
+    // Collection may have removed it since the listing.
+    if (st !== undefined) out.set(`sha256:${name}`, st.size);
   }
   return out;
 }
@@ -108,12 +137,31 @@ async function verifyBlobs(contentRoot: string, blobs: ReadonlyMap<string, numbe
       findings.push({ kind: 'blob-digest-mismatch', where: path, detail: 'the file name is not a sha256 digest', repair });
       continue;
     }
-    const digester = new Digester();
-    for await (const chunk of createReadStream(path, { signal: options.signal })) digester.update(chunk as Buffer);
-    const actual = digester.digest();
-    if (actual !== digest) findings.push({ kind: 'blob-digest-mismatch', where: path, detail: `its bytes hash to ${actual}`, repair });
+    const actual = await hashFile(path, options.signal);
+    if (actual !== undefined && actual !== digest) findings.push({ kind: 'blob-digest-mismatch', where: path, detail: `its bytes hash to ${actual}`, repair });
   }
   return chosen.length;
+}
+
+/** hashFile digests a file's bytes; undefined when it is gone (collected since the listing). */
+async function hashFile(path: string, signal: AbortSignal): Promise<string | undefined> {
+  const digester = new Digester();
+  try {
+    for await (const chunk of createReadStream(path, { signal })) digester.update(chunk as Buffer);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  return digester.digest();
+}
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 function pickRandom<T>(items: readonly T[], count: number): T[] {

@@ -39,6 +39,9 @@ export async function checkStoreCommand(args: readonly string[], io: CommandIO):
   io.stdout.write(format === 'json' ? renderJson(result) : renderText(result));
   const { check } = result;
   io.stderr.write(`Hashed ${check.blobsHashed} of ${check.blobsTotal} blobs (${check.verification === 'all' ? 'all' : 'sample: every blob up to 1 MiB and some larger ones'})\n`);
+  if (check.runningBuilds.length > 0) {
+    io.stderr.write(`Builds are running (process ${check.runningBuilds.join(', ')}): what they are writing may be reported, and --repair removes only what dead processes left\n`);
+  }
   return result.after.findings.length === 0 ? 0 : 1;
 }
 

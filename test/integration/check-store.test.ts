@@ -119,6 +119,7 @@ describe('tbuild debug check-store', () => {
     try {
       const repaired = await check('--repair');
       expect(repaired.code).toBe(1);
+      expect(repaired.stderr).toContain(`Builds are running (process ${process.pid})`);
       expect(repaired.entries).toMatchObject([
         { kind: 'stale-ingest', removed: true },
         { kind: 'orphan-snapshot-folder', path: orphan, removed: false },

@@ -106,4 +106,30 @@ describe('checkStore and repairStore', () => {
     await repairStore(layout, idle.findings);
     expect((await readdir(mount)).sort()).toEqual(['data', 'info.json', `info.json.${process.pid}-0c0d`]);
   });
+
+  it('reports an imported image whose manifest is damaged by its digest, and one whose layer blob is missing', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp'), cacheMountsDir: join(tmp.path, 'cache-mounts') };
+    const blobs = join(layout.contentRoot, 'blobs', 'sha256');
+    await mkdir(blobs, { recursive: true });
+    const put = async (text: string): Promise<string> => {
+      const digest = digestOf(text);
+      await writeFile(join(blobs, digest.slice(7)), text);
+      return digest;
+    };
+    const config = await put('{"rootfs":{}}');
+    const layer = digestOf('a layer never stored');
+    const manifest = await put(JSON.stringify({ schemaVersion: 2, config: { digest: config }, layers: [{ digest: layer, size: 1 }] }));
+    const damaged = digestOf('the manifest as it was');
+    await writeFile(join(blobs, damaged.slice(7)), '{not json');
+    const image = (name: string, manifestDigest: string) => ({ name, manifestDigest, manifestMediaType: 'm', manifestSize: 1, configDigest: config, snapshotId: null, createdAt: 1 });
+    await meta.images.put('imported', image('imported', manifest));
+    await meta.images.put('damaged', image('damaged', damaged));
+    const found = await checkStore(layout, { verification: 'sample', signal });
+    expect(found.findings.map((f) => [f.kind, f.where, f.detail])).toEqual([
+      ['image-blob-missing', 'images/imported', `layer ${layer} is not in the content store`],
+      ['blob-digest-mismatch', join(blobs, damaged.slice(7)), `its bytes hash to ${digestOf('{not json')}`],
+    ]);
+  });
 });
