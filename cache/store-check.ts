@@ -1,8 +1,9 @@
-import { createReadStream, type Stats } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Digester, isDigest } from '../base/digest.js';
 import { errnoCode } from '../base/errors.js';
+import { lstatIfExists } from '../base/fs.js';
 import type { ImageManifest } from '../base/oci.js';
 import { imageParts } from './gc.js';
 import { isProcessAlive } from './jobs.js';
@@ -118,7 +119,7 @@ async function listBlobs(contentRoot: string): Promise<Map<string, number>> {
   const dir = join(contentRoot, 'blobs', 'sha256');
   const out = new Map<string, number>();
   for (const name of await readdirOrEmpty(dir)) {
-    const st = await lstatOrUndefined(join(dir, name));
+    const st = await lstatIfExists(join(dir, name));
     // Collection may have removed it since the listing.
     if (st !== undefined) out.set(`sha256:${name}`, st.size);
   }
@@ -153,15 +154,6 @@ async function hashFile(path: string, signal: AbortSignal): Promise<string | und
     throw err;
   }
   return digester.digest();
-}
-
-async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 function pickRandom<T>(items: readonly T[], count: number): T[] {
