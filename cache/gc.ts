@@ -144,6 +144,10 @@ export async function prune(store: StoreParts, options: PruneOptions): Promise<P
   for (const key of store.meta.layerBlobs.getKeys()) {
     if (!liveSnapshots.has(key.split('\0')[0] ?? '')) await store.meta.layerBlobs.remove(key);
   }
+  // A COPY's hint at the layer its last run made goes with that layer: otherwise hints of removed layers pile up.
+  for (const { key, value } of store.meta.copyHints.getRange()) {
+    if (!liveSnapshots.has(value.snapshotId)) await store.meta.copyHints.remove(key);
+  }
   const blobs = await collectBlobs(store);
   return { records: drop.size, snapshots, blobs: blobs.count, bytes: bytes + mountBytes + blobs.bytes };
 }

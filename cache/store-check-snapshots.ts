@@ -11,6 +11,10 @@ export interface SnapshotGraph {
   recorded(id: string): boolean;
   /** intact: the snapshot and each parent down its chain have a record and a folder. */
   intact(id: string): boolean;
+  /** chain lists a snapshot and its recorded parents, top first, as far as records go. */
+  chain(id: string): readonly string[];
+  /** ids lists every recorded snapshot. */
+  ids(): readonly string[];
   /** explain says where the chain of a snapshot that is not intact breaks. */
   explain(id: string): string;
 }
@@ -72,6 +76,12 @@ export function snapshotGraph(records: ReadonlyMap<string, Pick<SnapshotRecord, 
   };
   return {
     recorded: (id) => records.has(id),
+    chain: (id) => {
+      const out: string[] = [];
+      for (let cur: string | null = id; cur !== null && records.has(cur) && !out.includes(cur); cur = records.get(cur)?.parent ?? null) out.push(cur);
+      return out;
+    },
+    ids: () => [...records.keys()],
     intact: (id) => broken(id) === undefined,
     explain: (id) => broken(id) ?? `snapshot ${id} is intact`,
   };

@@ -30,6 +30,8 @@ export async function checkStore(layout: StoreLayout, options: { readonly verifi
   const refs = readReferences(meta);
   const graph = await checkSnapshots(layout, findings);
   checkRecords(refs, graph, findings);
+  // A build's new layer has no record naming it until its step ends: only with none running is one a leftover.
+  if (runningBuilds.length === 0) checkUnreferenced(refs, graph, layout.snapshotsDir, findings);
   const blobs = await listBlobs(layout.contentRoot);
   await checkImages(layout.contentRoot, refs, graph, blobs, findings);
   const hashed = await verifyBlobs(layout.contentRoot, blobs, options, findings);
@@ -70,6 +72,21 @@ function checkRecords(refs: References, graph: SnapshotGraph, findings: StoreFin
   for (const { key, value } of refs.copyHints) {
     if (graph.recorded(value.snapshotId)) continue;
     findings.push({ kind: 'copy-hint-dangling', where: `copy-hints/${key}`, detail: `snapshot ${value.snapshotId} has no record`, repair: { paths: [], keys: [{ table: 'copyHints', key }], whenIdle: true } });
+  }
+}
+
+/** checkUnreferenced reports intact snapshots no cache record or image keeps, left by a crash in a build or a prune. */
+function checkUnreferenced(refs: References, graph: SnapshotGraph, snapshotsDir: string, findings: StoreFinding[]): void {
+  const live = new Set<string>();
+  const keep = (id: string | null): void => {
+    if (id !== null) for (const s of graph.chain(id)) live.add(s);
+  };
+  for (const { value } of refs.cacheRecords) keep(value.snapshotId);
+  for (const { value } of refs.images) for (const part of imageParts(value)) keep(part.snapshotId);
+  for (const id of graph.ids()) {
+    if (live.has(id) || !graph.intact(id)) continue;
+    const path = join(snapshotsDir, id);
+    findings.push({ kind: 'unreferenced-snapshot', where: path, detail: 'no cache record or image keeps this snapshot', repair: { paths: [path], keys: [{ table: 'snapshots', key: id }], whenIdle: true } });
   }
 }
 

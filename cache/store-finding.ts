@@ -8,6 +8,7 @@ export type StoreFindingKind =
   | 'snapshot-folder-missing'
   | 'snapshot-parent-missing'
   | 'orphan-snapshot-folder'
+  | 'unreferenced-snapshot'
   | 'stale-active-snapshot'
   | 'blob-digest-mismatch'
   | 'stale-ingest'

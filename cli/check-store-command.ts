@@ -9,9 +9,9 @@ import { CHECK_STORE_OPTIONS } from './command-table.js';
 export const CHECK_STORE_HELP = `Usage: tbuild debug check-store [OPTIONS]
 
 Check the store of a tbuild root for inconsistencies: cache records whose snapshot is missing, snapshots whose files
-or parent are missing, snapshot folders no record names, blobs whose bytes do not match their digest, images whose
-manifest, config, layers or snapshots are missing, and what dead processes left (partial writes, writable layers,
-build records, temporary folders). It changes nothing unless --repair is given.
+or parent are missing, snapshot folders no record names, snapshots nothing keeps, blobs whose bytes do not match
+their digest, images whose manifest, config, layers or snapshots are missing, and what dead processes left (partial
+writes, writable layers, build records, temporary folders). It changes nothing unless --repair is given.
 Exit status: 0 when the store is consistent, 1 when something is reported (after --repair: left).
 
 Options:

@@ -3,7 +3,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../base/digest.js';
-import { checkStore, openMetadataStore, repairStore, snapshotGraph, type MetadataStore, type StoreLayout } from '../../../cache/index.js';
+import { checkStore, createLocalContentStore, createSnapshotter, openMetadataStore, prune, repairStore, snapshotGraph, type MetadataStore, type StoreLayout } from '../../../cache/index.js';
 import { makeTempDir } from '../../helpers/cli.js';
 
 const signal = new AbortController().signal;
@@ -47,6 +47,7 @@ describe('checkStore and repairStore', () => {
     await addSnapshot(layout, 'c', 'gone', { folder: true });
     await addSnapshot(layout, 'd', null, { folder: false });
     await addSnapshot(layout, 'e', 'd', { folder: true });
+    await addSnapshot(layout, 'z', 'a', { folder: true });
     await addRecord(meta, 'fine', 'b');
     await addRecord(meta, 'scratch', null);
     await addRecord(meta, 'above-lost', 'e');
@@ -66,13 +67,14 @@ describe('checkStore and repairStore', () => {
       ['record-snapshot-missing', 'cache-records/lost'],
       ['layer-blob-record-dangling', 'layer-blobs/nothing gzip/-/-'],
       ['copy-hint-dangling', 'copy-hints/vertex'],
+      ['unreferenced-snapshot', join(layout.snapshotsDir, 'z')],
     ]);
     expect(first.findings[2]?.detail).toBe('the files of snapshot d below e are missing (RUN above-lost)');
     expect(first).toMatchObject({ blobsHashed: 1, blobsTotal: 1, runningBuilds: [] });
 
     // Removing d leaves e with no parent: a second round removes it.
     const round1 = await repairStore(layout, first.findings);
-    expect(round1.removed).toHaveLength(6);
+    expect(round1.removed).toHaveLength(7);
     const second = await checkStore(layout, { verification: 'all', signal });
     expect(second.findings.map((f) => [f.kind, f.where])).toEqual([['snapshot-parent-missing', 'snapshots/e']]);
     await repairStore(layout, second.findings);
@@ -131,5 +133,25 @@ describe('checkStore and repairStore', () => {
       ['image-blob-missing', 'images/imported', `layer ${layer} is not in the content store`],
       ['blob-digest-mismatch', join(blobs, damaged.slice(7)), `its bytes hash to ${digestOf('{not json')}`],
     ]);
+  });
+
+  it('find a store clean after prune removed layers, with their COPY hints', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp'), cacheMountsDir: join(tmp.path, 'cache-mounts') };
+    const snapshotter = createSnapshotter(layout.snapshotsDir, meta);
+    const ids: string[] = [];
+    for (const name of ['kept', 'pruned']) {
+      await using active = await snapshotter.prepare(null);
+      await writeFile(join(active.dir, 'f'), name);
+      const id = await active.commit(`COPY ${name}`);
+      ids.push(id);
+      await meta.cacheRecords.put(name, { snapshotId: id, createdAt: 1, lastUsedAt: name === 'kept' ? Date.now() : 1, description: name });
+      await meta.copyHints.put(`vertex-${name}`, { snapshotId: id, startedAt: 1 });
+    }
+    await prune({ meta, snapshotter, content: createLocalContentStore(layout.contentRoot), contentRoot: layout.contentRoot }, { all: false, keepDurationMs: 3_600_000 });
+    expect([...meta.copyHints.getKeys()]).toEqual(['vertex-kept']);
+    expect([...meta.snapshots.getKeys()]).toEqual([ids[0]]);
+    expect((await checkStore(layout, { verification: 'all', signal })).findings).toEqual([]);
   });
 });
