@@ -52,6 +52,11 @@ describe('tbuild debug check-store', () => {
     const json = await check();
     expect(json).toMatchObject({ code: 0, entries: [] });
     expect(json.stderr).toContain('(sample:');
+    const badFormat = await runTbuild(['debug', 'check-store', '--root', root(), '--format', 'yaml']);
+    expect([badFormat.code, badFormat.stderr]).toEqual([2, 'ERROR: Cannot use --format "yaml": expected "json"\n']);
+    const unknown = await runTbuild(['debug', 'check-store', '--root', root(), '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown option "--bogus"');
   });
 
   it('reports each kind of damage, repairs what is safe, and a following build rebuilds what was lost', async () => {
