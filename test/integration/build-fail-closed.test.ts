@@ -10,7 +10,8 @@ import { makeTempDir, runTbuild, type TempDir } from '../helpers/cli.js';
 describe('tbuild build fails closed', () => {
   let tmp: TempDir;
   let ctx: string;
-  const root = (): string => join(tmp.path, 'root');
+  // Each case has a state folder of its own: one that wrongly builds cannot hide whether another made its folder.
+  const root = (what: string): string => join(tmp.path, `root-${what.replace(/\W+/g, '-')}`);
 
   beforeAll(async () => {
     tmp = await makeTempDir();
@@ -29,7 +30,7 @@ describe('tbuild build fails closed', () => {
     ['a tag with a space', ['-t', 'Bad Name'], /invalid tag "Bad Name": invalid reference format/],
     ['an uppercase repository', ['-t', 'reg.example/UPPER/case'], /invalid tag "reg.example\/UPPER\/case": repository name must be lowercase/],
     ['an output attribute tbuild does not implement', ['-o', 'type=image,name=x,unpack=true'], /--output type=image: attribute "unpack" is not supported/],
-    ['a local output attribute', ['-o', 'type=local,dest=out,platform-split=false'], /attribute "platform-split" is not supported/],
+    ['a local output attribute', ['-o', 'type=local,dest=out,compression=gzip'], /--output type=local: attribute "compression" is not supported/],
     ['a cache backend tbuild has no client for', ['--cache-to', 'type=gha,scope=ci'], /--cache-to type=gha: tbuild does not support the gha cache backend/],
     ['a cache attribute', ['--cache-from', 'type=registry,ref=r.example/c,foo=bar'], /attribute "foo" is not supported/],
     ['a secret attribute', ['--secret', 'id=a,src=x,mode=0400'], /--secret "id=a,src=x,mode=0400": unexpected key "mode"/],
@@ -40,11 +41,11 @@ describe('tbuild build fails closed', () => {
   ];
   for (const [what, args, message] of cases) {
     it(`refuses ${what} before the build`, async () => {
-      const res = await runTbuild(['build', '--root', root(), '--progress', 'plain', ...args, ctx], { cwd: tmp.path });
+      const res = await runTbuild(['build', '--root', root(what), '--progress', 'plain', ...args, ctx], { cwd: tmp.path });
       expect(res.stderr).toMatch(message);
       expect(res.code, res.stderr).toBe(2);
       expect(res.stderr).not.toMatch(/^#\d+ /m);
-      await expect(readdir(root())).rejects.toThrow(/ENOENT/);
+      await expect(readdir(root(what))).rejects.toThrow(/ENOENT/);
     });
   }
 });
