@@ -109,10 +109,10 @@ class LocalContentStore implements ContentStore {
           code: 'DIGEST_MISMATCH',
         });
       }
-      await syncFile(tmp);
+      await syncPath(tmp, 'data');
       await rename(tmp, this.blobPath(digest));
       // The rename is durable only once its folder is: a crash could otherwise lose a blob a record already names.
-      await syncDir(this.#blobs);
+      await syncPath(this.#blobs, 'entries');
       return { digest, size: digester.size };
     } finally {
       // An abort can reject before the file is even opened: wait until the stream lets go, or the file outlives the rm.
@@ -145,19 +145,11 @@ class LocalContentStore implements ContentStore {
   }
 }
 
-async function syncDir(path: string): Promise<void> {
+/** syncPath makes a file's data (datasync) or a folder's entries (a full sync, which covers renames) durable. */
+async function syncPath(path: string, what: 'data' | 'entries'): Promise<void> {
   const fh = await open(path, 'r');
   try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.datasync();
+    await (what === 'data' ? fh.datasync() : fh.sync());
   } finally {
     await fh.close();
   }

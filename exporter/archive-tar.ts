@@ -82,24 +82,17 @@ export async function writeStreamTo(
     await pipeline(input, dest, { signal: options.signal });
     return;
   }
-  if (await isSpecialDestination(dest)) {
-    // A device or pipe (-o dest=/dev/null) is written into, never replaced.
-    await pipeline(input, createWriteStream(dest, { flags: 'w' }), { signal: options.signal }).catch((err: unknown) => {
-      throw outputWriteError(dest, err);
-    });
-    return;
-  }
-  const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  // As buildx, the output's folder is made when missing.
-  await mkdir(dirname(dest), { recursive: true }).catch((err: unknown) => {
-    throw outputWriteError(dest, err);
-  });
+  // A device or pipe (-o dest=/dev/null) is written into, never replaced; a file goes through a temporary name.
+  const inPlace = await isSpecialDestination(dest);
+  const target = inPlace ? dest : `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   try {
-    await pipeline(input, createWriteStream(tmp, { flags: 'wx' }), { signal: options.signal });
-    await rename(tmp, dest);
+    // As buildx, the output's folder is made when missing.
+    if (!inPlace) await mkdir(dirname(dest), { recursive: true });
+    await pipeline(input, createWriteStream(target, { flags: inPlace ? 'w' : 'wx' }), { signal: options.signal });
+    if (!inPlace) await rename(target, dest);
   } catch (err) {
     throw outputWriteError(dest, err);
   } finally {
-    await rm(tmp, { force: true });
+    if (!inPlace) await rm(target, { force: true });
   }
 }

@@ -69,34 +69,23 @@ async function open(spec: OutputSpec, fileMode: number, signal: AbortSignal): Pr
       abort: async () => undefined,
     };
   }
-  if (await isSpecialDestination(dest)) {
-    // A device or pipe (-o dest=/dev/null) is written into, never replaced.
-    const device = createWriteStream(dest, { flags: 'w' });
-    return {
-      stream: device,
-      finish: async () => {
-        device.end();
-        await once(device, 'close');
-      },
-      abort: async () => {
-        device.destroy();
-        await once(device, 'close');
-      },
-    };
-  }
-  const tmp = `${dest}.tbuild-${process.pid}.partial`;
-  const file = createWriteStream(tmp, { flags: 'w' });
+  // A device or pipe (-o dest=/dev/null) is written into, never replaced; a file goes through a temporary name.
+  const inPlace = await isSpecialDestination(dest);
+  const target = inPlace ? dest : `${dest}.tbuild-${process.pid}.partial`;
+  const file = createWriteStream(target, { flags: 'w' });
   return {
     stream: file,
     finish: async () => {
       file.end();
       await once(file, 'close');
-      await chmod(tmp, fileMode);
-      await rename(tmp, dest);
+      if (inPlace) return;
+      await chmod(target, fileMode);
+      await rename(target, dest);
     },
     abort: async () => {
       file.destroy();
-      await rm(tmp, { force: true });
+      if (!file.closed) await once(file, 'close');
+      if (!inPlace) await rm(target, { force: true });
     },
   };
 }

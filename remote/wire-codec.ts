@@ -278,7 +278,7 @@ class Reader {
   delimited(): Buffer {
     return this.take(this.varint());
   }
-  skip(wire: number): void {
+  skipField(wire: number): void {
     if (wire === VARINT) this.varint();
     else if (wire === FIXED64) this.take(8);
     else if (wire === LEN) this.delimited();
@@ -325,7 +325,7 @@ function decodeFrom(type: AnyMessage, r: Reader): Record<string, unknown> {
     const wire = key & 7;
     const field = byNumber.get(Math.floor(key / 8));
     if (field === undefined) {
-      r.skip(wire);
+      r.skipField(wire);
       continue;
     }
     const { name, spec, what } = field;
@@ -373,7 +373,7 @@ function readMapEntry(r: Reader): [string, string] {
     const no = Math.floor(tag / 8);
     if (no === 1) key = expectLen(r, tag & 7, r.what).toString('utf8');
     else if (no === 2) value = expectLen(r, tag & 7, r.what).toString('utf8');
-    else r.skip(tag & 7);
+    else r.skipField(tag & 7);
   }
   return [key, value];
 }
