@@ -85,9 +85,13 @@ export async function writeStreamTo(
   // A device or pipe (-o dest=/dev/null) is written into, never replaced; a file goes through a temporary name.
   const inPlace = await isSpecialDestination(dest);
   const target = inPlace ? dest : `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  // As buildx, the output's folder is made when missing (before the try: a failure here leaves nothing to remove).
+  if (!inPlace) {
+    await mkdir(dirname(dest), { recursive: true }).catch((err: unknown) => {
+      throw outputWriteError(dest, err);
+    });
+  }
   try {
-    // As buildx, the output's folder is made when missing.
-    if (!inPlace) await mkdir(dirname(dest), { recursive: true });
     await pipeline(input, createWriteStream(target, { flags: inPlace ? 'w' : 'wx' }), { signal: options.signal });
     if (!inPlace) await rename(target, dest);
   } catch (err) {
