@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '../controller/store.js';
 import { buildImage, createMemoryLayerBlobCache, type Compression } from '../exporter/index.js';
-import { createRegistryClient, EMPTY_REGISTRY_CONFIG, parseReference } from '../registry/index.js';
+import { createRegistryClient } from '../registry/lazy.js';
+import { EMPTY_REGISTRY_CONFIG, parseReference } from '../registry/index.js';
 import { storeBlobOpener } from '../controller/push-output.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');

@@ -1,5 +1,5 @@
 import type { Digest } from '../base/digest.js';
-import { addTagReferrers, listReferrers, type Reference } from '../registry/index.js';
+import type { Reference } from '../registry/index.js';
 import { copyManifest, type CopyOptions } from './imagetools-copy.js';
 import type { ImagetoolsRegistry } from './imagetools-registry.js';
 
@@ -16,6 +16,7 @@ const COPIED_ARTIFACT_TYPES: ReadonlySet<string> = new Set([
  * referrers; a target registry without the referrers API lists them under its own fallback tag. Returns how many.
  */
 export async function copyReferrers(registry: ImagetoolsRegistry, from: Reference, subject: Digest, to: Reference, o: CopyOptions): Promise<number> {
+  const { addTagReferrers, listReferrers } = await import('../registry/lazy.js');
   const { referrers } = await listReferrers(registry.client, from, subject, o);
   const copied = referrers.filter((d) => d.artifactType !== undefined && COPIED_ARTIFACT_TYPES.has(d.artifactType));
   for (const d of copied) await copyManifest(registry, from, d.digest, to, o);

@@ -18,7 +18,7 @@ export interface ImagetoolsRegistry extends AsyncDisposable {
 export async function openImagetoolsRegistry(options: { registryConfigPath?: string; dockerConfigDir?: string }): Promise<ImagetoolsRegistry> {
   const config = await loadRegistryConfig(options.registryConfigPath);
   // The client module (and undici) loads only for commands that talk to a registry.
-  const { createRegistryClient } = await import('../registry/index.js');
+  const { createRegistryClient } = await import('../registry/lazy.js');
   const locations = createMemoryBlobLocations();
   const client = createRegistryClient({
     config,

@@ -3,7 +3,7 @@ import { loadRegistryConfig } from '../registry/index.js';
 import type { SavedLogin } from '../registry/index.js';
 
 // The registry client (and undici) loads only for login and logout, never with the rest of the controller.
-const registry = (): Promise<typeof import('../registry/index.js')> => import('../registry/index.js');
+const registry = () => import('../registry/lazy.js');
 
 /** LoginRequest is one `tbuild login`. */
 export interface LoginRequest {

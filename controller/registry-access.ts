@@ -18,7 +18,7 @@ export async function openRegistryAccess(configPath: string | undefined, locatio
   const credentials = dockerConfigDir === undefined ? {} : { dockerConfigDir };
   return {
     // The client module (and undici) loads only when a build talks to a registry.
-    client: () => (client ??= import('../registry/index.js').then((m) => m.createRegistryClient({ config, blobLocations: locations, ...credentials }))),
+    client: () => (client ??= import('../registry/lazy.js').then((m) => m.createRegistryClient({ config, blobLocations: locations, ...credentials }))),
     locations,
     [Symbol.asyncDispose]: async () => {
       await (await client)?.close();

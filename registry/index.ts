@@ -1,20 +1,15 @@
-export { createRegistryClient } from './client.js';
+/**
+ * Registry references and settings, and the types of the registry client. The client itself, and everything that talks
+ * to a registry or writes credentials, is in `lazy.ts`, loaded with `import()` on first use.
+ */
 export type { DisposableRegistryClient, PushOptions, ReferrerDescriptor, RegistryClient, RegistryClientOptions } from './client.js';
-export { addTagReferrers, listReferrers } from './referrers-tag.js';
-export { EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig, readSettings } from './config.js';
+export { EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig, readSettings, readSettingsTable } from './config.js';
 export type { RegistryConfig, RegistryHostConfig } from './config.js';
-export { loadDockerCredentials } from './credentials.js';
-export type { CredentialStore, Credentials } from './credentials.js';
-export { isLoopbackHost } from './endpoints.js';
+export type { CredentialStore, Credentials, DockerConfig } from './credentials.js';
 export type { BlobOpener, PushImage, PushProgress } from './push.js';
 export { DEFAULT_REGISTRY, DEFAULT_TAG, familiarName, familiarString, formatReference, parseReference, referrersTag, withDigest } from './reference.js';
 export type { Reference } from './reference.js';
 export type { FetchedManifest, ResolvedImage } from './resolve.js';
 export { createMemoryBlobLocations, type BlobLocations } from './blob-locations.js';
 export type { BlobRange } from './blob-upload.js';
-export { helperErase, helperGet, helperStore } from './credential-helper.js';
-export { readDockerConfig, serverAddress, type DockerConfig } from './credentials.js';
-export { removeLogin, saveLogin, type SavedLogin } from './docker-config-write.js';
-export { verifyLogin } from './login.js';
-export { readSettingsTable } from './config.js';
-export { loadUndici } from './undici.js';
+export type { SavedLogin } from './docker-config-write.js';

@@ -1,5 +1,5 @@
 import { InternalError } from '../../base/errors.js';
-import { addTagReferrers, type Reference, type RegistryClient } from '../../registry/index.js';
+import type { Reference, RegistryClient } from '../../registry/index.js';
 import type { BuiltImage } from '../image.js';
 import { ATTESTATION_ARTIFACT_TYPE, type AttestationManifest } from './attach.js';
 
@@ -19,6 +19,7 @@ export async function pushReferrers(attestation: AttestationManifest, image: Bui
   if ((await o.registry.referrers(repo, subject, { signal: o.signal })) !== undefined) return 'api';
   const { descriptor } = attestation;
   const entry = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size, artifactType: ATTESTATION_ARTIFACT_TYPE };
+  const { addTagReferrers } = await import('../../registry/lazy.js');
   await addTagReferrers(o.registry, repo, subject, [entry], { signal: o.signal });
   return 'tag';
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf } from '../../base/digest.js';
 import { MEDIA_TYPES, type Descriptor } from '../../base/oci.js';
-import { createRegistryClient, EMPTY_REGISTRY_CONFIG, parseReference, type DisposableRegistryClient } from '../../registry/index.js';
+import { createRegistryClient } from '../../registry/lazy.js';
+import { EMPTY_REGISTRY_CONFIG, parseReference, type DisposableRegistryClient } from '../../registry/index.js';
 
 // A registry on loopback that serves blobs wrong: one without end, one cut short.
 let server: Server;

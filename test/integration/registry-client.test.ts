@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Digester, digestOf, type Digest } from '../../base/digest.js';
 import { RegistryError } from '../../base/errors.js';
 import { MEDIA_TYPES, hostPlatform, type Descriptor, type ImageIndex, type ImageManifest } from '../../base/oci.js';
+import { createRegistryClient } from '../../registry/lazy.js';
 import {
-  createRegistryClient,
   EMPTY_REGISTRY_CONFIG,
   parseReference,
   parseRegistryConfig,

@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryError } from '../../base/errors.js';
 import { MEDIA_TYPES, type Descriptor, type ImageIndex, type ImageManifest } from '../../base/oci.js';
-import { createRegistryClient, EMPTY_REGISTRY_CONFIG, parseReference, type BlobOpener, type PushImage, type PushProgress } from '../../registry/index.js';
+import { createRegistryClient } from '../../registry/lazy.js';
+import { EMPTY_REGISTRY_CONFIG, parseReference, type BlobOpener, type PushImage, type PushProgress } from '../../registry/index.js';
 import { makeBusyboxOciLayout } from '../fixtures/busybox-image.js';
 import { startRegistry, type TestRegistry } from '../fixtures/registry.js';
 

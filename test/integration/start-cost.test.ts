@@ -38,6 +38,7 @@ async function chunkNamed(name: string): Promise<string> {
 /** LAZY are the parts a build whose steps are all cached never runs: each must load only when first used. */
 const LAZY: ReadonlyArray<readonly [string, RegExp]> = [
   ['undici (the registry client talks through it)', /^node_modules\/undici\//],
+  ['the registry client and login (registry/lazy.ts): a build loads only references, settings and blob locations', /^registry\/(?!reference|config|blob-locations)/],
   ['the executor (sandbox, runtime spec, binfmt_misc)', /^executor\//],
   ['imagetools (inspecting and assembling images in a registry)', /^controller\/imagetools-/],
   ['the build of several platforms (image index assembly)', /^controller\/platforms-/],
