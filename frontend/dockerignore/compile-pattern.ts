@@ -1,12 +1,16 @@
 import { DockerfileError } from '../../base/errors.js';
+import { LinearRegExp } from '../../base/linear-regexp.js';
 
 /** MatchType is how a pattern is matched, as in moby/patternmatcher. */
 export type MatchType = 'exactMatch' | 'prefixMatch' | 'suffixMatch' | 'regexpMatch';
 
-/** CompiledPattern is a pattern sorted into its match type; regexp patterns carry both regex forms. */
+/**
+ * CompiledPattern is a pattern sorted into its match type; regexp patterns carry Go's source and a matcher that runs in
+ * linear time, as Go's RE2 does (JavaScript's backtracking engine takes hours on `*a*a*a*a*a*c` against a long name).
+ */
 export type CompiledPattern =
   | { readonly matchType: 'exactMatch' | 'prefixMatch' | 'suffixMatch' }
-  | { readonly matchType: 'regexpMatch'; readonly goSource: string; readonly regexp: RegExp };
+  | { readonly matchType: 'regexpMatch'; readonly goSource: string; readonly regexp: LinearRegExp };
 
 // Characters that are literal in a glob but special in a regular expression.
 const REGEX_LITERALS = '.+()|{}$';
@@ -110,15 +114,15 @@ export function compilePattern(pattern: string): CompiledPattern {
   if (matchType !== 'regexpMatch') return { matchType };
   go += '$';
   js += '$';
-  let regexp: RegExp;
   try {
-    regexp = new RegExp(js, 'u');
+    // JavaScript's parser checks the syntax (an unclosed class, a bad range); the linear matcher runs it.
+    new RegExp(js, 'u');
   } catch (err) {
     throw new DockerfileError(`Cannot compile ignore pattern ${JSON.stringify(pattern)}: syntax error in pattern`, {
       code: 'DOCKERFILE_INVALID',
       cause: err,
     });
   }
-  return { matchType, goSource: go, regexp };
+  return { matchType, goSource: go, regexp: new LinearRegExp(js) };
 }
 
