@@ -1,10 +1,12 @@
 import { DockerfileError } from '../../base/errors.js';
+import { LinearRegExp } from '../../base/linear-regexp.js';
 
 /**
  * convertShellPattern turns a shell wildcard pattern (`*`, `?`, escapes; no bracket expressions)
- * into a regular expression. `greedy` picks the longest `*` match, `anchored` ties it to the start.
+ * into a regular expression. `greedy` picks the longest `*` match, `anchored` ties it to the start. It runs in time
+ * linear in the value (as Go's RE2 does for BuildKit): a backtracking engine takes hours on `*a*a*a*a*c`.
  */
-export function convertShellPattern(pattern: string, greedy: boolean, anchored: boolean): RegExp {
+export function convertShellPattern(pattern: string, greedy: boolean, anchored: boolean): LinearRegExp {
   const chars = Array.from(pattern);
   let out = anchored ? '^' : '';
   // `.` in these patterns must match any character but a newline, like Go's RE2 default.
@@ -32,13 +34,13 @@ export function convertShellPattern(pattern: string, greedy: boolean, anchored: 
       out += ch;
     }
   }
-  return new RegExp(out, 'u');
+  return new LinearRegExp(out);
 }
 
 /** trimShellPrefix removes the shortest (or longest, when greedy) leading match of pattern from value. */
 export function trimShellPrefix(pattern: string, value: string, greedy: boolean): string {
   const m = convertShellPattern(pattern, greedy, true).exec(value);
-  return m === null ? value : value.slice(m.index + m[0].length);
+  return m === undefined ? value : value.slice(m.end);
 }
 
 /** trimShellSuffix removes the shortest (or longest, when greedy) trailing match of pattern from value. */
@@ -48,55 +50,73 @@ export function trimShellSuffix(pattern: string, value: string, greedy: boolean)
   return reverse(reversed);
 }
 
-/** replaceShellPattern implements ${v/p/r} (first match) and ${v//p/r} (every match). */
-export function replaceShellPattern(value: string, pattern: string, replacement: string, all: boolean): string {
+/**
+ * replaceShellPattern implements ${v/p/r} (first match) and ${v//p/r} (every match). checkLength is called with the
+ * length of the text built so far, so that a limit on the result stops the work early.
+ */
+export function replaceShellPattern(value: string, pattern: string, replacement: string, all: boolean, checkLength: (length: number) => void): string {
   const re = convertShellPattern(pattern, true, false);
   if (!all) {
     const m = re.exec(value);
-    if (m === null) return value;
-    return value.slice(0, m.index) + replacement + value.slice(m.index + m[0].length);
+    if (m === undefined) return value;
+    checkLength(m.index + replacement.length + value.length - m.end);
+    return value.slice(0, m.index) + replacement + value.slice(m.end);
   }
-  const global = new RegExp(re.source, 'gu');
-  let out = '';
+  const parts: string[] = [];
+  let length = 0;
+  const add = (part: string): void => {
+    length += part.length;
+    checkLength(length);
+    parts.push(part);
+  };
   let last = 0;
   let prevEnd = -1;
-  for (const m of value.matchAll(global)) {
-    const start = m.index;
-    const end = start + m[0].length;
+  for (let from = 0; from <= value.length; ) {
+    const m = re.exec(value, from);
+    if (m === undefined) break;
+    // An empty match steps over one character, as JavaScript's global matching and Go's ReplaceAll do.
+    from = m.end > m.index ? m.end : m.end + ((value.codePointAt(m.end) ?? 0) > 0xffff ? 2 : 1);
     // An empty match right after a previous match is skipped, as in Go's ReplaceAll.
-    if (m[0].length === 0 && start === prevEnd) continue;
-    out += value.slice(last, start) + expandGoTemplate(replacement, m[0]);
-    last = end;
-    prevEnd = end;
+    if (m.end === m.index && m.index === prevEnd) continue;
+    add(value.slice(last, m.index));
+    expandGoTemplate(replacement, value.slice(m.index, m.end), add);
+    last = m.end;
+    prevEnd = m.end;
   }
-  return out + value.slice(last);
+  add(value.slice(last));
+  return parts.join('');
 }
 
-/** expandGoTemplate applies Go's regexp template rules ($$, $0, ${name}) for a pattern without groups. */
-function expandGoTemplate(template: string, whole: string): string {
-  let out = '';
+/** expandGoTemplate applies Go's regexp template rules ($$, $0, ${name}) for a pattern without groups, part by part. */
+function expandGoTemplate(template: string, whole: string, add: (part: string) => void): void {
+  let literal = '';
   for (let i = 0; i < template.length; i++) {
     const ch = template[i];
     if (ch !== '$') {
-      out += ch;
+      literal += ch;
       continue;
     }
     if (template[i + 1] === '$') {
-      out += '$';
+      literal += '$';
       i++;
       continue;
     }
     const braced = template[i + 1] === '{';
-    const re = braced ? /^\{([A-Za-z0-9_]+)\}/ : /^([A-Za-z0-9_]+)/;
-    const m = re.exec(template.slice(i + 1));
+    const re = braced ? /\{([A-Za-z0-9_]+)\}/y : /([A-Za-z0-9_]+)/y;
+    re.lastIndex = i + 1;
+    const m = re.exec(template);
     if (m === null || m[1] === undefined) {
-      out += '$';
+      literal += '$';
       continue;
     }
-    if (m[1] === '0') out += whole;
+    if (m[1] === '0') {
+      add(literal);
+      literal = '';
+      add(whole);
+    }
     i += m[0].length;
   }
-  return out;
+  add(literal);
 }
 
 function reverse(s: string): string {

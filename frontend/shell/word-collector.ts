@@ -27,7 +27,11 @@ export class WordCollector {
 
   /** addString adds unquoted text, such as the value of an unquoted variable. */
   addString(text: string): void {
-    for (const ch of text) this.addChar(ch);
+    // Runs of white space and of other characters, so that a long value is added in slices, not one character at a time.
+    for (const m of text.matchAll(/\p{White_Space}+|\P{White_Space}+/gu)) {
+      if (isSpace(m[0].slice(0, 1))) this.addChar(' ');
+      else this.addRawString(m[0]);
+    }
   }
 
   /** addRawString adds quoted text as part of the current word. */

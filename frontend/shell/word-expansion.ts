@@ -20,6 +20,15 @@ export interface WordExpansionOptions {
   readonly escapeToken: string;
   readonly lookup: (name: string) => string | undefined;
   readonly modes: ExpansionModes;
+  /** The longest result allowed, in UTF-16 code units; a longer one throws ExpansionLimitError. */
+  readonly maxLength: number;
+}
+
+/** ExpansionLimitError is an expansion that would grow past the limit; it is a DockerfileError the lexer rewords. */
+export class ExpansionLimitError extends DockerfileError {
+  constructor(readonly limit: number) {
+    super(`the result is longer than ${limit} characters`, { code: 'DOCKERFILE_INVALID' });
+  }
 }
 
 const EOF = '';
@@ -36,6 +45,9 @@ export class WordExpansion {
   private readonly chars: string[];
   private pos = 0;
   private rawEscapes: boolean;
+  private readonly checkLength = (length: number): void => {
+    if (length > this.options.maxLength) throw new ExpansionLimitError(this.options.maxLength);
+  };
 
   constructor(
     word: string,
@@ -82,10 +94,12 @@ export class WordExpansion {
       }
       if (ch === '$') {
         const value = this.processDollar();
+        this.checkLength(result.length + value.length);
         result += value;
         words.addString(value);
       } else if (!modes.skipProcessQuotes && (ch === "'" || ch === '"')) {
         const value = ch === "'" ? this.processSingleQuote() : this.processDoubleQuote();
+        this.checkLength(result.length + value.length);
         result += value;
         words.addRawString(value);
       } else {
@@ -136,7 +150,9 @@ export class WordExpansion {
         return raw ? result + ch : result;
       }
       if (peeked === '$') {
-        result += this.processDollar();
+        const value = this.processDollar();
+        this.checkLength(result.length + value.length);
+        result += value;
         continue;
       }
       let ch = this.next();
@@ -184,7 +200,7 @@ export class WordExpansion {
     try {
       word = this.processStopOn('}', isTrim).result;
     } catch (err) {
-      if (this.peek() === EOF) throw syntaxError("syntax error: missing '}'");
+      if (this.peek() === EOF && !(err instanceof ExpansionLimitError)) throw syntaxError("syntax error: missing '}'");
       throw err;
     }
     const value = this.getEnv(name);
@@ -220,19 +236,19 @@ export class WordExpansion {
     try {
       pattern = this.processStopOn('/', true).result;
     } catch (err) {
-      if (this.peek() === EOF) throw syntaxError("syntax error: missing '/' in ${}");
+      if (this.peek() === EOF && !(err instanceof ExpansionLimitError)) throw syntaxError("syntax error: missing '/' in ${}");
       throw err;
     }
     let replacement: string;
     try {
       replacement = this.processStopOn('}', true).result;
     } catch (err) {
-      if (this.peek() === EOF) throw syntaxError("syntax error: missing '}'");
+      if (this.peek() === EOF && !(err instanceof ExpansionLimitError)) throw syntaxError("syntax error: missing '}'");
       throw err;
     }
     const value = this.getEnv(name);
     if (value === undefined && this.options.modes.skipUnsetEnv) return `\${${name}/${pattern}/${replacement}}`;
-    return replaceShellPattern(value ?? '', pattern, replacement, all);
+    return replaceShellPattern(value ?? '', pattern, replacement, all, this.checkLength);
   }
 
   private processName(): string {
