@@ -20,6 +20,8 @@ export const SANDBOX_INTERFACE = 'eth0';
 const MTU = 65520;
 const READY_FD = 3;
 const EXIT_FD = 4;
+/** unshare(1)'s exit status when it cannot execute the program it was given. */
+const UNSHARE_EXEC_FAILED = 127;
 /** How long slirp4netns may take to quit once told to, before it is killed. */
 const QUIT_GRACE_MS = 2000;
 
@@ -80,7 +82,11 @@ function spawnSlirp(nsPath: string, options: SandboxNetworkOptions): Slirp {
     SANDBOX_INTERFACE,
   ];
   // fd 3 carries the ready byte; slirp4netns quits when fd 4 reaches end of file, so it dies with this process too.
-  const child = spawn(options.slirp4netns ?? 'slirp4netns', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+  // Its sandbox makes a mount namespace, makes only "/" private and detaches the old root: every other mount stays a
+  // peer of the host's, so the detach would unmount the host's mounts below shared ones (a Docker engine's container
+  // roots, a systemd host's /sys/fs/cgroup). unshare(1) first gives it a namespace whose mounts are all private.
+  const slirp = options.slirp4netns ?? 'slirp4netns';
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', slirp, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   const stderr = stderrOf(child);
   const readyPipe = child.stdio[READY_FD];
   if (!(readyPipe instanceof Readable)) throw new InternalError('slirp4netns ready pipe is missing');
@@ -91,7 +97,8 @@ function spawnSlirp(nsPath: string, options: SandboxNetworkOptions): Slirp {
   }).then(
     (outcome) => {
       readyPipe.destroy();
-      if (outcome === 'ended') throw startError(options, 'slirp4netns ended before the network was ready', stderr());
+      // unshare(1) exits 127 when it cannot execute the program (missing, or not executable).
+      if (outcome === 'ended') throw startError(options, child.exitCode === UNSHARE_EXEC_FAILED ? 'cannot run slirp4netns' : 'slirp4netns ended before the network was ready', stderr());
     },
     (err: unknown) => {
       throw startError(options, 'cannot run slirp4netns', '', err);

@@ -1,7 +1,9 @@
 import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespaceExecutor, createRuncExecutor, type ExecRequest, type Executor, type NetworkMode } from '../../executor/index.js';
 import { sandboxResolvConf } from '../../executor/resolv-conf.js';
@@ -12,6 +14,7 @@ import { childPids } from '../helpers/child-pids.js';
 // A RUN's default network: a namespace of its own with outbound access through slirp4netns, the host's loopback out
 // of reach. Outbound access is proven against a server in a namespace the test made (never the internet).
 
+const run = promisify(execFile);
 const APPLETS = ['sh', 'cat', 'nc', 'ip', 'grep', 'echo', 'true', 'nslookup'];
 const HOST_REPLY = 'host-loopback';
 
@@ -135,6 +138,27 @@ describe('createSandboxNetwork', () => {
     }
     expect(await heldNamespaces()).toEqual([]);
     expect(await childPids()).toEqual(before);
+  });
+
+  it("leaves the host's mounts below a shared mount alone (a Docker engine's container roots, systemd's /sys/fs/cgroup)", async () => {
+    const shared = path.join(base, 'shared');
+    const below = path.join(shared, 'below');
+    await mkdir(shared);
+    await run('mount', ['-t', 'tmpfs', 'tbuild-shared', shared]);
+    try {
+      await run('mount', ['--make-shared', shared]);
+      await mkdir(below);
+      await run('mount', ['-t', 'tmpfs', 'tbuild-below', below]);
+      {
+        await using network = createSandboxNetwork({ signal: AbortSignal.timeout(30_000), argv: ['true'] });
+        await network.ready();
+        network.release();
+      }
+      const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]);
+      expect(mounts).toContain(below);
+    } finally {
+      await run('umount', ['--recursive', shared]);
+    }
   });
 
   it('stops waiting for a user-mode stack that never gets ready when the step is cancelled, and kills it', async () => {
