@@ -12,7 +12,15 @@ export type ProgressEvent =
       readonly durationMs: number;
       readonly error?: string;
     }
-  | { readonly type: 'vertex.log'; readonly vertex: string; readonly stream: 'stdout' | 'stderr'; readonly data: string; readonly time: number }
+  | {
+      readonly type: 'vertex.log';
+      readonly vertex: string;
+      readonly stream: 'stdout' | 'stderr';
+      readonly data: string;
+      readonly time: number;
+      /** The bytes as the process wrote them (data is their UTF-8 reading); kept in the build history, never sent. */
+      readonly bytes?: Uint8Array;
+    }
   | {
       readonly type: 'status';
       readonly vertex: string;
@@ -46,6 +54,13 @@ export interface CheckFinding {
 /** ProgressSink receives progress events of one build. */
 export interface ProgressSink {
   emit(event: ProgressEvent): void;
+}
+
+/** eventForWire is an event as it is written out as JSON (to a client, to `--progress=json`): without its raw bytes. */
+export function eventForWire(event: ProgressEvent): ProgressEvent {
+  if (event.type !== 'vertex.log' || event.bytes === undefined) return event;
+  const { bytes: _bytes, ...rest } = event;
+  return rest;
 }
 
 /** NULL_PROGRESS drops every event. */

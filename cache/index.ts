@@ -13,3 +13,5 @@ export { checkStore } from './store-check.js';
 export { snapshotGraph, type SnapshotGraph } from './store-check-snapshots.js';
 export type { BlobVerification, MetadataTable, StoreCheck, StoreFinding, StoreFindingKind, StoreLayout, StoreRepair } from './store-finding.js';
 export { repairStore, type StoreRepairReport } from './store-repair.js';
+export { checksumListing, createHistoryStore, recordChecksumListing, type HistoryPolicy, type HistoryStore } from './build-history.js';
+export { openHistoryLog, readHistoryLog, type HistoryLogWriter, type LogFrame } from './history-log.js';

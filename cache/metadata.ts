@@ -1,4 +1,5 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
+import type { HistoryRecord } from '../base/build-record.js';
 
 /** SnapshotRecord is a committed snapshot: one layer directory and its parent. */
 export interface SnapshotRecord {
@@ -130,6 +131,10 @@ export interface MetadataStore extends AsyncDisposable {
   readonly httpSources: Database<HttpSourceRecord, string>;
   /** Keyed by cache key: what each key was computed from, so a cache miss can be explained. */
   readonly keyPreimages: Database<KeyPreimageRecord, string>;
+  /** Keyed by record ref: the build history (see base/build-record.ts); the logs are files beside the database. */
+  readonly buildHistory: Database<HistoryRecord, string>;
+  /** Keyed by context checksum: the files it covered (gzip of `path\0description` lines), so history can say which changed. */
+  readonly checksumListings: Database<Uint8Array, string>;
   close(): Promise<void>;
 }
 
@@ -149,6 +154,8 @@ export function openMetadataStore(dir: string): MetadataStore {
     blobLocations: sub<BlobLocationRecord>('blob-locations'),
     httpSources: sub<HttpSourceRecord>('http-sources'),
     keyPreimages: sub<KeyPreimageRecord>('key-preimages'),
+    buildHistory: sub<HistoryRecord>('build-history'),
+    checksumListings: root.openDB<Uint8Array, string>({ name: 'checksum-listings', encoding: 'binary' }),
     close: () => root.close(),
     [Symbol.asyncDispose]: () => root.close(),
   };

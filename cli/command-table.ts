@@ -1,5 +1,6 @@
 import { BUILD_OPTIONS } from './build-command.js';
 import { CONNECTION_OPTIONS, GLOBAL_OPTIONS, ROOT_OPTION, type OptionTable } from './command-line.js';
+import { HISTORY_OPTIONS } from './history-options.js';
 
 /** Operand is what a command's positional arguments are, for shell completion. */
 export type Operand = 'none' | 'path' | 'file' | 'image' | 'registry' | 'word';
@@ -113,6 +114,19 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     subcommands: {
       ast: { summary: 'Print the parsed syntax tree of a Dockerfile', options: NONE, operand: 'file' },
       'check-store': { summary: 'Check the store for inconsistencies, and with --repair remove what is safe to remove', options: CHECK_STORE_OPTIONS, operand: 'none' },
+    },
+  },
+  history: {
+    summary: 'Show past builds: their records, logs, and why steps ran',
+    options: NONE,
+    operand: 'none',
+    subcommands: {
+      ls: { summary: 'List build records', options: HISTORY_OPTIONS.ls, operand: 'none' },
+      inspect: { summary: "Show a build's request, steps, warnings and error", options: HISTORY_OPTIONS.inspect, operand: 'word' },
+      logs: { summary: "Print a build's logs exactly as its steps wrote them", options: HISTORY_OPTIONS.logs, operand: 'word' },
+      explain: { summary: 'Say why each step that ran did not come from the cache', options: HISTORY_OPTIONS.explain, operand: 'word' },
+      rm: { summary: 'Remove build records', options: HISTORY_OPTIONS.rm, operand: 'word' },
+      prune: { summary: 'Remove old build records', options: HISTORY_OPTIONS.prune, operand: 'none' },
     },
   },
   serve: { summary: "Run a remote builder (gRPC) for 'build --builder'", options: SERVE_OPTIONS, operand: 'none' },

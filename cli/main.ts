@@ -62,6 +62,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
         return await prune(rest, io);
       case 'debug':
         return await debugCommand(rest, io);
+      case 'history':
+        return await (await import('./history-command.js')).historyCommand(rest, io, (root) => openController(root, io));
       case 'serve':
         return await (await import('./serve-command.js')).serveCommand(rest);
       case 'info':

@@ -14,6 +14,7 @@ import type { BuildInputs } from './resolve-inputs.js';
 import { solve, type SolveServices } from './solve.js';
 import { createStoredBlobLocations } from './stored-blob-locations.js';
 import type { SolvedRootfs } from './solved-rootfs.js';
+import type { BuildObserver } from './history-recorder.js';
 
 /** BuildIO is what one build talks to while it runs, besides its request. */
 export interface BuildIO {
@@ -31,6 +32,8 @@ export interface BuildIO {
   readonly accepted?: (buildId: string) => Promise<void> | void;
   /** Told when the build leaves the queue and starts running. */
   readonly started?: () => void;
+  /** Told the keys and Dockerfile the build computes, for its history record (the controller sets it). */
+  readonly observer?: BuildObserver;
 }
 
 /**
@@ -97,6 +100,7 @@ async function attemptBuild(
     snapshotCommitted: exporter.snapshotCommitted,
     unpacksResult: exporter.unpacksResult,
     platform: request.platform ?? hostPlatform(),
+    ...(io.observer === undefined ? {} : { observer: io.observer }),
   });
   if (solved === undefined || (await images.checked())) return undefined;
   // The provenance records the whole request, as BuildKit's records the frontend's options.

@@ -18,6 +18,10 @@ import { listImages, removeImages, type ImageSummary, type RemovedImage } from '
 import type { BuildRequest, BuildResult } from './request.js';
 import { createLocalImages, type LocalImages } from './local-images.js';
 import { openStore } from './store.js';
+import { createHistoryAccess, type HistoryAccess } from './history-access.js';
+import { HistoryRecorder } from './history-recorder.js';
+import { historyPolicyFor } from './history-settings.js';
+import { createHistoryStore } from '../cache/index.js';
 
 /** ControllerOptions configure a controller: one state folder and how its builds run. */
 export interface ControllerOptions {
@@ -68,6 +72,8 @@ export interface Controller extends AsyncDisposable {
   readonly localImages: LocalImages;
   /** history lists the controller's builds and cancels one. */
   readonly history: BuildHistory;
+  /** records reads the build history of the store (every build's record, logs and cache decisions). */
+  readonly records: HistoryAccess;
   /** close waits for running builds to end and closes the store. */
   close(): Promise<void>;
 }
@@ -96,12 +102,14 @@ export async function createController(options: ControllerOptions): Promise<Cont
     return p;
   };
   const history = new BuildRecords();
+  const historyStore = createHistoryStore(store.root, store.meta);
   /**
    * runQueued makes the build's inputs ready (a remote context syncs while other builds run), then runs the pipeline
    * in a queue slot. The inputs are released once the pipeline has ended, even when the caller stopped waiting.
    */
   const runQueued = async (request: BuildRequest, io: BuildIO, buildId: string): Promise<BuildResult> => {
     const inputs = await resolveInputs(request, { tmp: store.tmp, signal: io.signal, ...pick(io, 'secrets', 'sshAgents') });
+    io.observer?.dockerfile(inputs.dockerfile.name, inputs.dockerfile.text);
     let handedOver = false;
     const runReleasing = async (): Promise<BuildResult> => {
       try {
@@ -150,14 +158,29 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const buildId = history.add(io.clientId ?? '', abort);
       const signal = AbortSignal.any([io.signal, abort.signal]);
       const settingsFile = request.registryConfigPath ?? options.settingsFile;
+      const historyPolicy = await historyPolicyFor(settingsFile);
+      // A record that cannot be written is reported, never the build's failure (nor in place of it).
+      const unrecorded = (err: unknown): undefined => {
+        const message = `Cannot record build ${buildId} in the history: ${err instanceof Error ? err.message : String(err)}`;
+        io.progress.emit({ type: 'warning', message, time: Date.now() });
+        options.logger?.warn(message);
+        return undefined;
+      };
+      const recorder = historyPolicy === undefined ? undefined : await HistoryRecorder.start(historyStore, store.meta, { ref: buildId, clientId: io.clientId ?? '', request }).catch(unrecorded);
+      const recorded: BuildIO = recorder === undefined ? { ...io, signal } : { ...io, signal, progress: recorder.progress(io.progress), observer: recorder };
+      const finish = async (outcome: Parameters<HistoryRecorder['finish']>[0]): Promise<void> => {
+        if (recorder !== undefined && historyPolicy !== undefined) await recorder.finish(outcome, historyPolicy).catch(unrecorded);
+      };
       try {
         await io.accepted?.(buildId);
-        const result = { ...(await runQueued({ ...request, ...(settingsFile === undefined ? {} : { registryConfigPath: settingsFile }) }, { ...io, signal }, buildId)), buildId };
+        const result = { ...(await runQueued({ ...request, ...(settingsFile === undefined ? {} : { registryConfigPath: settingsFile }) }, recorded, buildId)), buildId };
         history.update(buildId, 'completed');
+        await finish({ result });
         await collect(settingsFile);
         return result;
       } catch (err) {
         history.update(buildId, signal.aborted ? 'cancelled' : 'failed', err instanceof Error ? err.message : String(err));
+        await finish({ error: err, cancelled: signal.aborted });
         throw err;
       }
     },
@@ -168,6 +191,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     localImages: createLocalImages(store, options.settingsFile),
     info: () => ({ root: store.root, platform: hostPlatform(), maxParallelBuilds, running: queue.pending, queued: queue.size }),
     history,
+    records: createHistoryAccess(historyStore, store.meta),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -21,12 +21,18 @@ export async function gcPolicyFor(root: string, configPath: string | undefined):
   if (typeof enabled !== 'boolean') throw new ConfigError(`${where('enabled')} must be true or false`);
   if (!enabled) return undefined;
   return {
-    keepBytes: setting(entries.get('keep-storage'), (v) => (typeof v === 'number' ? v : parseSize(v)), where('keep-storage')) ?? defaults.keepBytes,
-    keepDurationMs: setting(entries.get('keep-duration'), (v) => (typeof v === 'number' ? Number.NaN : parseDuration(v)), where('keep-duration')) ?? defaults.keepDurationMs,
+    keepBytes: numberSetting(entries.get('keep-storage'), (v) => (typeof v === 'number' ? v : parseSize(v)), where('keep-storage')) ?? defaults.keepBytes,
+    keepDurationMs: numberSetting(entries.get('keep-duration'), (v) => (typeof v === 'number' ? Number.NaN : parseDuration(v)), where('keep-duration')) ?? defaults.keepDurationMs,
   };
 }
 
-function setting(value: unknown, read: (v: string | number) => number, where: string): number | undefined {
+/** numberSetting reads a count, size or duration of a settings table; `shape` says what is expected when it is not one. */
+export function numberSetting(
+  value: unknown,
+  read: (v: string | number) => number,
+  where: string,
+  shape = 'a size such as "20GB" (keep-storage) or a duration such as "720h" (keep-duration)',
+): number | undefined {
   if (value === undefined) return undefined;
   let n = Number.NaN;
   if (typeof value === 'string' || typeof value === 'number') {
@@ -36,6 +42,6 @@ function setting(value: unknown, read: (v: string | number) => number, where: st
       if (!(err instanceof UsageError)) throw err;
     }
   }
-  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${where} must be a size such as "20GB" (keep-storage) or a duration such as "720h" (keep-duration)`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${where} must be ${shape}`);
   return n;
 }

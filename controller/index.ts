@@ -27,3 +27,7 @@ export type { CreatedIndex, CreateIndexRequest } from './imagetools-create.js';
 export { preloadBuildCode } from './preload.js';
 export { checkStoreRoot, type StoreCheckResult } from './store-check.js';
 export type { BlobVerification, StoreCheck, StoreFinding, StoreFindingKind } from '../cache/index.js';
+export type { HistoryAccess, HistoryPruneOptions, HistoryScope } from './history-access.js';
+export type { StepExplanation } from './history-explain.js';
+export { DEFAULT_HISTORY_POLICY } from './history-settings.js';
+export type { LogFrame } from '../cache/index.js';

@@ -17,6 +17,7 @@ import type { BuildInputs } from './resolve-inputs.js';
 import type { BuildEnvironment, BuildRequest, Entitlement } from './request.js';
 import type { SolvedResult } from './solved-rootfs.js';
 import type { Store } from './store.js';
+import type { BuildObserver } from './history-recorder.js';
 
 /** SolveRequest is the slice of a request the solve stage reads: what RUN steps may do, and the caches to import. */
 export type SolveRequest = Pick<BuildRequest, 'allow' | 'network' | 'cacheFrom'> & { readonly environment?: Pick<BuildEnvironment, 'processEnv'> };
@@ -41,6 +42,8 @@ export interface SolveSession {
   readonly unpacksResult: boolean;
   /** The platform the build is for: an imported cache of several platforms gives its records. */
   readonly platform: Platform;
+  /** Told each step's key and the files each context checksum covered, for the build's history record. */
+  readonly observer?: BuildObserver;
 }
 
 /** Solved is a finished solve: every vertex's key and result, and the final filesystem; disposing it ends its runner. */
@@ -58,7 +61,7 @@ export interface Solved extends AsyncDisposable {
  */
 export async function solve(request: SolveRequest, definition: BuildDefinition, inputs: BuildInputs, services: SolveServices, session: SolveSession): Promise<Solved | undefined> {
   const { store } = services;
-  const { signal, progress } = session;
+  const { signal, progress, observer } = session;
   if (definition.root !== null) checkEntitlements(definition.root.vertex, request.allow ?? []);
   // A RUN step for a platform no emulator runs fails now, naming the fix, not midway with "exec format error".
   if (definition.root !== null) await checkStepPlatforms(definition.root.vertex);
@@ -81,6 +84,7 @@ export async function solve(request: SolveRequest, definition: BuildDefinition, 
     ...(request.network === undefined ? {} : { network: request.network }),
     snapshotCommitted: session.snapshotCommitted,
     sourcePinned: (vertex, pin) => void pins.set(vertex, pin),
+    ...(observer === undefined ? {} : { contextListed: (checksum: string, lines: readonly string[]) => observer.contextListed(checksum, lines) }),
   });
   const dispose = async (): Promise<void> => {
     await runner[Symbol.asyncDispose]();
@@ -96,7 +100,12 @@ export async function solve(request: SolveRequest, definition: BuildDefinition, 
     const job = { id: randomBytes(8).toString('hex'), signal, progress };
     let outcome: SolveOutcome<SolvedRef>;
     try {
-      outcome = await solver.solve(definition.root.vertex, job, { load: session.unpacksResult });
+      outcome = await solver.solve(definition.root.vertex, job, {
+        load: session.unpacksResult,
+        ...(observer === undefined ? {} : { keyed: (v: Vertex, key: string) => observer.keyed(v, key) }),
+      });
+      // Steps found cached below another were not looked up: the solve's own list gives their keys.
+      if (observer !== undefined) for (const v of outcome.vertices.values()) observer.keyed(v.vertex, v.key);
     } catch (err) {
       // A moved base stops the solve before anything is built on its old image. A failed check is reported by the
       // step that used the image, with its Dockerfile line.

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
-import type { ProgressEvent, ProgressSink } from '../base/progress.js';
+import { eventForWire, type ProgressEvent, type ProgressSink } from '../base/progress.js';
 import { PRINT_KINDS, type BuildRequest, type BuildResult, type ContextSource, type Controller, type Entitlement, type ReceivedContext } from '../controller/index.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
@@ -99,7 +99,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
 
 function progressSender(call: Call): ProgressSink {
   // Progress events are small and bounded by the build's own pace, so they are written without waiting for drain.
-  return { emit: (e: ProgressEvent) => void call.write({ kind: 'progress', progress: JSON.stringify(e) }) };
+  return { emit: (e: ProgressEvent) => void call.write({ kind: 'progress', progress: JSON.stringify(eventForWire(e)) }) };
 }
 
 async function syncWithProgress(progress: ProgressSink, sync: () => Promise<SyncedContext>): Promise<SyncedContext> {

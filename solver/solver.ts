@@ -32,6 +32,8 @@ export interface Solver<R> {
 export interface SolveOptions {
   /** Load the root's result as an input would be (OpRunner.load): its files are needed, not just its cache record. */
   readonly load?: boolean;
+  /** Told the key each vertex is looked up under, as soon as it is known (also in a solve that fails later). */
+  readonly keyed?: (vertex: Vertex, key: Digest) => void;
 }
 
 /** SolverOptions tune a solver. */
@@ -45,7 +47,9 @@ export interface SolverOptions<R> {
 /** createSolver returns a solver that keys vertices and runs those not cached through `runner`. */
 export function createSolver<R>(runner: OpRunner<R>, options: SolverOptions<R>): Solver<R> {
   const shared = options.shared ?? new SharedCalls<R>();
-  return { solve: (root, job, o = {}) => new SolveRun(runner, job, { storage: options.storage, shared }).solve(root, o.load === true) };
+  return {
+    solve: (root, job, o = {}) => new SolveRun(runner, job, { storage: options.storage, shared, ...(o.keyed === undefined ? {} : { keyed: o.keyed }) }).solve(root, o.load === true),
+  };
 }
 
 /** SolveRun is one solve: it shares work by vertex digest and fails as a group. */
@@ -61,9 +65,11 @@ class SolveRun<R> {
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #reported = new Set<Digest>();
   readonly #shared: SharedCalls<R>;
+  readonly #keyed: ((vertex: Vertex, key: Digest) => void) | undefined;
 
-  constructor(runner: OpRunner<R>, job: JobContext, options: { storage: CacheKeyStorage; shared: SharedCalls<R> }) {
+  constructor(runner: OpRunner<R>, job: JobContext, options: { storage: CacheKeyStorage; shared: SharedCalls<R>; keyed?: (vertex: Vertex, key: Digest) => void }) {
     this.#runner = runner;
+    this.#keyed = options.keyed;
     this.#storage = options.storage;
     this.#shared = options.shared;
     const signal = AbortSignal.any([job.signal, this.#abort.signal]);
@@ -126,6 +132,7 @@ class SolveRun<R> {
 
   async #compute(v: Vertex): Promise<R> {
     const key = await this.#keys.lookupKey(v);
+    this.#keyed?.(v, key);
     if (v.metadata.ignoreCache === true) return this.#rerun(v, key);
     const cached = await this.#wrap(v, () => this.#runner.lookup(v, key, this.#job));
     if (cached !== undefined) {

@@ -37,6 +37,8 @@ export interface ChecksumOptions {
   readonly onSelected?: (bytes: number, unread: number) => void;
   /** onRead is told of the bytes of selected files read to digest them, as they are read. */
   readonly onRead?: (bytes: number) => void;
+  /** onListing is told the lines the checksum digests (`source` lines, then `path\0description` per file). */
+  readonly onListing?: (checksum: Digest, lines: readonly string[]) => void;
 }
 
 /** computeContextChecksum digests exactly the context files a COPY selects: paths, types, modes, contents, link targets. */
@@ -86,7 +88,10 @@ export async function computeContextChecksum(
     async (u) => describe(u, await hashLargeFile(u.entry.hostPath, options.signal, onRead)),
   );
   await memo.save();
-  return digestOf([...sourceLines, ...lines].join('\n'));
+  const all = [...sourceLines, ...lines];
+  const checksum = digestOf(all.join('\n'));
+  options.onListing?.(checksum, all);
+  return checksum;
 }
 
 /** describeKnown describes an entry from its stat and the memo, or returns undefined when its content must be read. */

@@ -1,3 +1,4 @@
+import type { Digest } from '../../base/digest.js';
 import type { CacheMountStore, ContentStore, LayerBlobStore, MetadataStore, Snapshotter } from '../../cache/index.js';
 import type { Executor, NetworkMode } from '../../executor/index.js';
 import type { RegistryClient } from '../../registry/index.js';
@@ -37,4 +38,6 @@ export interface OpDeps {
   readonly snapshotCommitted?: (vertexDigest: string, snapshotId: string) => void;
   /** Told what each source resolved to when it was keyed (a commit, a download's digest …), e.g. for the build's provenance. */
   readonly sourcePinned?: (vertexDigest: string, pin: SourcePin) => void;
+  /** Told the files a context checksum covered (its lines), for the build history to say later which changed. */
+  readonly contextListed?: (checksum: Digest, lines: readonly string[]) => void;
 }

@@ -50,7 +50,7 @@ export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, 
         const text = data.toString('utf8');
         tail.push(...text.split('\n').filter((l) => l.length > 0));
         if (tail.length > OUTPUT_TAIL_LINES) tail.splice(0, tail.length - OUTPUT_TAIL_LINES);
-        job.progress.emit({ type: 'vertex.log', vertex, stream, data: text, time: Date.now() });
+        job.progress.emit({ type: 'vertex.log', vertex, stream, data: text, time: Date.now(), bytes: data });
       },
     },
     { signal: job.signal },

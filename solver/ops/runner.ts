@@ -100,6 +100,7 @@ async function pin(vertex: Vertex, ctx: RunnerContext): Promise<SourcePin> {
         meta: deps.meta,
         signal: job.signal,
         memo: ctx.memo,
+        ...(deps.contextListed === undefined ? {} : { onListing: deps.contextListed }),
         onSelected: (bytes, unread) => Object.assign(loading, { total: bytes, known: bytes - unread }),
         onRead: (bytes) => {
           loading.known += bytes;

@@ -1,0 +1,128 @@
+import type { SourceLocation } from './errors.js';
+
+/**
+ * The build history record format: what the store keeps of every build (table `build-history` of the metadata
+ * database, keyed by the record's ref, plus one compressed log file per record under `history/`). Readers other than
+ * the controller (`tbuild history`, `tbuild debug shell`) read records through these types. A change that readers
+ * cannot take bumps BUILD_RECORD_VERSION; readers skip records of a newer version.
+ *
+ * Life of a record: the controller writes it with status `running` and its process id when the build is accepted,
+ * rewrites it as steps end, and finishes it (`completed`, `failed` or `cancelled`) when the build ends. A record still
+ * `running` whose process is dead was interrupted (the process was killed): readers report it as `interrupted`.
+ */
+export const BUILD_RECORD_VERSION = 1;
+
+/** HistoryRecordStatus is how a build ended, or `running` while it has not. */
+export type HistoryRecordStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+/** StepStatus is how one step (vertex) of a build went. */
+export type StepStatus = 'running' | 'completed' | 'cached' | 'failed' | 'cancelled';
+
+/** RecordedRequest is what a build was asked for. Secret values are never recorded, only the build args. */
+export interface RecordedRequest {
+  readonly target?: string;
+  readonly platforms: readonly string[];
+  readonly buildArgs: Readonly<Record<string, string>>;
+  /** Each output as a `type=…,name=…` line, as `--output` takes it (no local paths beyond dest). */
+  readonly outputs: readonly string[];
+  readonly noCache: boolean;
+  readonly noCacheFilter: readonly string[];
+  readonly dockerfileName: string;
+  /** sha256 of the Dockerfile's bytes. */
+  readonly dockerfileDigest: string;
+  readonly dockerfileText: string;
+  /** Where the context came from: a folder, an archive, a URL, a remote client, or none. */
+  readonly context: string;
+}
+
+/** StepRecord is one vertex of a build, numbered as the plain progress output numbers it (`#N`). */
+export interface StepRecord {
+  /** 1-based, in the order the build first reported the vertex, as `--progress=plain` prints `#N`. */
+  readonly index: number;
+  /** The vertex digest. */
+  readonly vertex: string;
+  readonly name: string;
+  readonly status: StepStatus;
+  /** Where the step started and ended (ms since 1970); 0 when unknown (a cache hit reports one time only). */
+  readonly startedAt: number;
+  readonly completedAt: number;
+  readonly durationMs: number;
+  readonly cached: boolean;
+  /** The Dockerfile lines of the instruction, when the step comes from one. */
+  readonly location?: SourceLocation;
+  /** The platform the step ran for (`linux/amd64`), when the graph says. */
+  readonly platform?: string;
+  /** The step ignored the cache (`--no-cache`, `--no-cache-filter`). */
+  readonly ignoreCache?: boolean;
+  /** The cache key the step was looked up under. */
+  readonly cacheKey?: string;
+  /** Resources of its process, from its cgroup (RUN steps with one). */
+  readonly memoryPeakBytes?: number;
+  readonly cpuTimeMs?: number;
+  readonly error?: string;
+  /** Bytes of output the step wrote (stdout and stderr), all kept in the record's log file. */
+  readonly logBytes: number;
+}
+
+/** RecordedWarning is a warning of a build. */
+export interface RecordedWarning {
+  readonly message: string;
+  readonly location?: SourceLocation;
+}
+
+/** RecordedError is the error a build failed with, and where. */
+export interface RecordedError {
+  readonly message: string;
+  readonly code?: string;
+  readonly location?: SourceLocation;
+  /** The step (index) it failed in, when a step failed. */
+  readonly step?: number;
+}
+
+/** RecordedResult is what a build made. */
+export interface RecordedResult {
+  readonly imageId?: string;
+  readonly manifestDigest?: string;
+  readonly pushedDigest?: string;
+  readonly names: readonly string[];
+}
+
+/** KeyPreimages are the preimages of the cache keys a build computed, by key (see solver CacheKeyPreimage). */
+export type KeyPreimages = Readonly<Record<string, unknown>>;
+
+/** HistoryRecord is one build in the history. */
+export interface HistoryRecord {
+  readonly version: number;
+  /** The record's reference (the build id): what `tbuild history … REF` names. */
+  readonly ref: string;
+  /** Who asked for the build: a remote client's id, or '' for a local build. */
+  readonly clientId: string;
+  /** The process that ran the build, to tell a running record from an interrupted one. */
+  readonly pid: number;
+  readonly status: HistoryRecordStatus;
+  readonly createdAt: number;
+  /** When the build ended; 0 while it runs. */
+  readonly completedAt: number;
+  readonly request: RecordedRequest;
+  readonly steps: readonly StepRecord[];
+  readonly warnings: readonly RecordedWarning[];
+  readonly error?: RecordedError;
+  readonly result?: RecordedResult;
+  /** The preimage of every key the steps were looked up under and of the keys below them. */
+  readonly keys: KeyPreimages;
+  /** Size of the compressed log file. */
+  readonly logFileBytes: number;
+}
+
+/** LogStream names the stream of a log chunk in the log file: 1 stdout, 2 stderr. */
+export type LogStreamNumber = 1 | 2;
+
+/**
+ * LOG_FRAME_HEADER is the size of each chunk's header in a record's log file (gzip of the frames, in build order):
+ * step index (uint32 LE), stream (uint8), time (float64 LE, ms since 1970), data length (uint32 LE); then the bytes
+ * as the process wrote them.
+ */
+export const LOG_FRAME_HEADER = 17;
+
+/** ChecksumListing is what a context checksum covered: one `path\0description` line per file, in checksum order. */
+export type ChecksumListing = readonly string[];

@@ -1,0 +1,194 @@
+import { once } from 'node:events';
+import { UsageError } from '../base/errors.js';
+import { parseDuration } from '../base/units.js';
+import type { HistoryAccess } from '../controller/index.js';
+import type { CommandIO } from './command-io.js';
+import { parseCommandArgs } from './command-line.js';
+import { HISTORY_OPTIONS, type HistorySubcommand } from './history-options.js';
+import { matchRecords } from './history-filter.js';
+import { listJson, renderExplanations, renderInspect, renderList } from './history-render.js';
+
+const HISTORY_HELP = `Usage: tbuild history COMMAND [OPTIONS]
+
+Every build (finished, failed, cancelled or interrupted) leaves a record in the store: its request, each step's
+status, duration, cache hit and resources, warnings, the error and where it happened, and the full logs. REF is a
+build id as 'history ls' prints it (a unique prefix is enough); without one, the last build.
+
+Commands:
+  ls        List build records
+  inspect   Show a build's request, steps, warnings and error
+  logs      Print a build's logs (or one step's) exactly as the steps wrote them
+  explain   Say why each step that ran did not come from the cache
+  rm        Remove build records
+  prune     Remove old build records
+
+Records are kept under the settings file's [history] table (max-entries, max-age, max-storage; enabled = false
+records nothing). Run 'tbuild history COMMAND --help' for a command's options.
+`;
+
+/** HISTORY_HELP_OF is each history command's help. */
+const HISTORY_HELP_OF: Record<HistorySubcommand, string> = {
+  ls: `Usage: tbuild history ls [--filter KEY=VALUE]... [--format table|json] [--root DIR]
+
+List build records, newest first.
+
+Options:
+      --filter FILTER   Keep records that match: status=completed|error|canceled|interrupted|running,
+                        ref=PREFIX, target=NAME (= or !=); startedAt, completedAt (<, <=, >, >= a duration
+                        ago such as 1h, or an RFC 3339 time); duration (<, <=, >, >= a duration) (repeatable)
+      --format FORMAT   table (default) or json (one object per line)
+`,
+  inspect: `Usage: tbuild history inspect [REF] [--format text|json] [--root DIR]
+
+Show a build's request (Dockerfile, target, platforms, build args, outputs), each step's status, duration,
+cache hit, memory peak and CPU time, its warnings and its error with the Dockerfile location.
+
+Options:
+      --format FORMAT   text (default) or json (the whole record)
+`,
+  logs: `Usage: tbuild history logs [REF] [--step N] [--root DIR]
+
+Print the output of a build's steps exactly as they wrote it (never clipped): with --step, that step's bytes
+only; otherwise each chunk prefixed by its step as '#N '.
+
+Options:
+      --step N          Print the output of step N only (N as '#N' in the plain progress output)
+`,
+  explain: `Usage: tbuild history explain [REF] [--step N] [--root DIR]
+
+Say why each step that ran did not come from the cache, by comparing its cache key's inputs with those of the
+same step (same Dockerfile lines and target) in the nearest earlier build: a changed file with its digests, a
+build arg, a base image resolved to another digest, the step before it having run, --no-cache, a pruned record.
+
+Options:
+      --step N          Explain step N only
+`,
+  rm: `Usage: tbuild history rm [--all] REF... [--root DIR]
+
+Remove build records and their logs.
+
+Options:
+      --all             Remove every finished record
+`,
+  prune: `Usage: tbuild history prune [--keep N] [--keep-duration DURATION] [--root DIR]
+
+Remove finished build records: those beyond the newest N, or older than DURATION (such as 24h); without
+either, every finished record.
+
+Options:
+      --keep N                   Keep the newest N records
+      --keep-duration DURATION   Keep records younger than DURATION
+`,
+};
+
+/** OpenHistory opens the build history of a --root. */
+export type OpenHistory = (root: string | undefined) => Promise<{ readonly records: HistoryAccess } & AsyncDisposable>;
+
+/** historyCommand runs `tbuild history ls|inspect|logs|explain|rm|prune`. */
+export async function historyCommand(args: readonly string[], io: CommandIO, open: OpenHistory): Promise<number> {
+  const at = args.findIndex((a) => !a.startsWith('-'));
+  const sub = args[at];
+  if (sub === undefined || !isSubcommand(sub)) {
+    if (sub !== undefined) throw new UsageError(`Unknown history command "${sub}"`, { hint: "run 'tbuild history --help' for the list of commands" });
+    io.stdout.write(HISTORY_HELP);
+    return args.includes('--help') || args.includes('-h') ? 0 : 2;
+  }
+  const rest = [...args.slice(0, at), ...args.slice(at + 1)];
+  const { values, positionals } = parseCommandArgs(`history ${sub}`, rest, HISTORY_OPTIONS[sub]);
+  if (values.help === true) {
+    io.stdout.write(HISTORY_HELP_OF[sub]);
+    return 0;
+  }
+  const v: Readonly<Record<string, unknown>> = values;
+  const root = typeof v['root'] === 'string' ? v['root'] : undefined;
+  switch (sub) {
+    case 'ls': {
+      noOperands(sub, positionals);
+      const format = formatOf(v['format'], ['table', 'json']);
+      const filters = Array.isArray(v['filter']) ? v['filter'].map(String) : [];
+      const match = matchRecords(filters);
+      await using h = await open(root);
+      const records = h.records.list().filter(match);
+      io.stdout.write(format === 'json' ? records.map((r) => `${JSON.stringify(listJson(r))}\n`).join('') : renderList(records));
+      return 0;
+    }
+    case 'inspect': {
+      const format = formatOf(v['format'], ['text', 'json']);
+      await using h = await open(root);
+      const record = h.records.get(oneRef(sub, positionals));
+      io.stdout.write(format === 'json' ? `${JSON.stringify(record, null, 2)}\n` : renderInspect(record));
+      return 0;
+    }
+    case 'logs': {
+      const step = stepOf(v['step']);
+      await using h = await open(root);
+      const record = h.records.get(oneRef(sub, positionals));
+      const abort = new AbortController();
+      using _interrupt = io.onInterrupt(() => abort.abort());
+      const frames = await h.records.logs(record, { signal: abort.signal, ...(step === undefined ? {} : { step }) });
+      await writeAll(io, step === undefined ? frames.flatMap((f) => [Buffer.from(`#${f.step} `), f.data]) : frames.map((f) => f.data));
+      return 0;
+    }
+    case 'explain': {
+      const step = stepOf(v['step']);
+      await using h = await open(root);
+      const record = h.records.get(oneRef(sub, positionals));
+      io.stdout.write(renderExplanations(h.records.explain(record, step === undefined ? {} : { step })));
+      return 0;
+    }
+    case 'rm': {
+      const all = v['all'] === true;
+      if (all === positionals.length > 0) throw new UsageError('Cannot remove build records: name records or give --all (not both)', { hint: 'tbuild history rm REF... | --all' });
+      await using h = await open(root);
+      const refs = all ? h.records.list().filter((r) => r.status !== 'running').map((r) => r.ref) : positionals;
+      for (const ref of await h.records.remove(refs)) io.stdout.write(`${ref}\n`);
+      return 0;
+    }
+    case 'prune': {
+      noOperands(sub, positionals);
+      const keep = v['keep'] === undefined ? undefined : count(String(v['keep']), '--keep');
+      const keepDurationMs = typeof v['keep-duration'] === 'string' ? parseDuration(v['keep-duration']) : undefined;
+      await using h = await open(root);
+      const removed = await h.records.prune({ ...(keep === undefined ? {} : { keep }), ...(keepDurationMs === undefined ? {} : { keepDurationMs }) });
+      io.stdout.write(`Removed ${removed.length} build record${removed.length === 1 ? '' : 's'}\n`);
+      return 0;
+    }
+  }
+}
+
+function isSubcommand(s: string): s is HistorySubcommand {
+  return Object.hasOwn(HISTORY_OPTIONS, s);
+}
+
+function noOperands(sub: string, positionals: readonly string[]): void {
+  if (positionals.length > 0) throw new UsageError(`Cannot run tbuild history ${sub}: unexpected argument "${positionals[0] ?? ''}"`);
+}
+
+function oneRef(sub: string, positionals: readonly string[]): string | undefined {
+  if (positionals.length > 1) throw new UsageError(`Cannot run tbuild history ${sub}: expected at most one REF`, { hint: `tbuild history ${sub} [REF]` });
+  return positionals[0];
+}
+
+function formatOf<F extends string>(value: unknown, allowed: readonly [F, ...F[]]): F {
+  if (value === undefined) return allowed[0];
+  const found = allowed.find((f) => f === value);
+  if (found === undefined) throw new UsageError(`Cannot use --format ${String(value)}: expected ${allowed.join(' or ')}`);
+  return found;
+}
+
+function stepOf(value: unknown): number | undefined {
+  return value === undefined ? undefined : count(String(value).replace(/^#/, ''), '--step', 1);
+}
+
+function count(text: string, flag: string, min = 0): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`Cannot use ${flag} ${text}: expected a whole number${min > 0 ? ` from ${min}` : ''}`);
+  return n;
+}
+
+/** writeAll writes chunks to standard output, waiting when it is full (a 10 MB log is written as it drains). */
+async function writeAll(io: CommandIO, chunks: readonly Buffer[]): Promise<void> {
+  for (const c of chunks) {
+    if (!io.stdout.write(c)) await once(io.stdout, 'drain');
+  }
+}

@@ -1,0 +1,218 @@
+import type { HistoryRecord, HistoryRecordStatus, RecordedError, RecordedResult, RecordedWarning, StepRecord } from '../base/build-record.js';
+import { BUILD_RECORD_VERSION } from '../base/build-record.js';
+import { CancelledError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
+import { formatPlatform } from '../base/oci.js';
+import type { ProgressEvent, ProgressSink } from '../base/progress.js';
+import { openHistoryLog, recordChecksumListing, type HistoryLogWriter, type HistoryPolicy, type HistoryStore, type MetadataStore } from '../cache/index.js';
+import type { Vertex } from '../solver/graph/index.js';
+import { recordedDockerfile, recordedRequest } from './history-request.js';
+import { collectPreimages } from './history-preimages.js';
+import type { BuildRequest, BuildResult } from './request.js';
+
+/** BuildObserver is told what a build computes beyond its progress: the keys of its steps and its Dockerfile. */
+export interface BuildObserver {
+  /** keyed tells the key a vertex was looked up under. */
+  keyed(vertex: Vertex, key: string): void;
+  /** contextListed tells the files a context checksum covered. */
+  contextListed(checksum: string, lines: readonly string[]): void;
+  /** dockerfile tells the Dockerfile the build compiles, once its inputs are ready. */
+  dockerfile(name: string, text: string): void;
+}
+
+type MutableStep = { -readonly [K in keyof StepRecord]: StepRecord[K] };
+
+/** Steps are rewritten at most this often while a build runs, so a killed build still shows how far it came. */
+const REWRITE_MS = 2000;
+
+/** HistoryRecorder keeps one build's record: written when the build starts, rewritten as it goes, finished at its end. */
+export class HistoryRecorder implements BuildObserver {
+  readonly #store: HistoryStore;
+  readonly #meta: MetadataStore;
+  readonly #steps = new Map<string, MutableStep>();
+  readonly #keyedVertices = new Map<string, { vertex: Vertex; key: string }>();
+  readonly #warnings: RecordedWarning[] = [];
+  readonly #writes = new Set<Promise<void>>();
+  readonly #log: HistoryLogWriter;
+  #record: HistoryRecord;
+  #lastWrite = 0;
+
+  private constructor(store: HistoryStore, meta: MetadataStore, record: HistoryRecord) {
+    this.#store = store;
+    this.#meta = meta;
+    this.#record = record;
+    this.#log = openHistoryLog(store.logPath(record.ref));
+  }
+
+  /** start writes the record of a build that has just been accepted. */
+  static async start(store: HistoryStore & { ensureDir(): Promise<void> }, meta: MetadataStore, options: { readonly ref: string; readonly clientId: string; readonly request: BuildRequest }): Promise<HistoryRecorder> {
+    await store.ensureDir();
+    const record: HistoryRecord = {
+      version: BUILD_RECORD_VERSION,
+      ref: options.ref,
+      clientId: options.clientId,
+      pid: process.pid,
+      status: 'running',
+      createdAt: Date.now(),
+      completedAt: 0,
+      request: recordedRequest(options.request),
+      steps: [],
+      warnings: [],
+      keys: {},
+      logFileBytes: 0,
+    };
+    const recorder = new HistoryRecorder(store, meta, record);
+    await store.put(record);
+    return recorder;
+  }
+
+  /** progress is the build's progress sink with every event also recorded. */
+  progress(sink: ProgressSink): ProgressSink {
+    return {
+      emit: (e) => {
+        this.#observe(e);
+        sink.emit(e);
+      },
+    };
+  }
+
+  keyed(vertex: Vertex, key: string): void {
+    // The key a vertex was looked up under comes first; the solve's list of keys after it does not replace it.
+    if (this.#keyedVertices.has(vertex.digest)) return;
+    this.#keyedVertices.set(vertex.digest, { vertex, key });
+    const step = this.#steps.get(vertex.digest);
+    if (step !== undefined) describeStep(step, vertex, key);
+  }
+
+  contextListed(checksum: string, lines: readonly string[]): void {
+    this.#track(recordChecksumListing(this.#meta, checksum, lines));
+  }
+
+  dockerfile(name: string, text: string): void {
+    this.#record = { ...this.#record, request: { ...this.#record.request, ...recordedDockerfile(name, text) } };
+  }
+
+  /** finish ends the record: how the build ended, its result or error, the key preimages; then the policy prunes. */
+  async finish(outcome: { readonly result: BuildResult } | { readonly error: unknown; readonly cancelled: boolean }, policy: HistoryPolicy): Promise<void> {
+    const status: HistoryRecordStatus = 'result' in outcome ? 'completed' : outcome.cancelled ? 'cancelled' : 'failed';
+    for (const step of this.#steps.values()) if (step.status === 'running') step.status = status === 'completed' ? 'completed' : 'cancelled';
+    const logFileBytes = await this.#log.close();
+    await Promise.all([...this.#writes]);
+    this.#record = {
+      ...this.#record,
+      status,
+      completedAt: Date.now(),
+      steps: this.#stepList(),
+      warnings: this.#warnings,
+      keys: collectPreimages(this.#meta, [...this.#keyedVertices.values()].map((k) => k.key)),
+      logFileBytes,
+      ...('result' in outcome ? { result: recordedResult(outcome.result) } : { error: this.#recordedError(outcome.error) }),
+    };
+    await this.#store.put(this.#record);
+    await this.#store.prune(policy);
+  }
+
+  #observe(e: ProgressEvent): void {
+    switch (e.type) {
+      case 'vertex.started': {
+        const step = this.#step(e.vertex, e.name);
+        Object.assign(step, { status: 'running', startedAt: e.time });
+        break;
+      }
+      case 'vertex.cached': {
+        const step = this.#step(e.vertex, e.name);
+        Object.assign(step, { status: 'cached', cached: true, completedAt: e.time });
+        break;
+      }
+      case 'vertex.completed': {
+        const step = this.#step(e.vertex, e.name);
+        const status = e.error === undefined ? 'completed' : e.error === 'cancelled' ? 'cancelled' : 'failed';
+        Object.assign(step, { status, completedAt: e.time, durationMs: e.durationMs, ...(e.error === undefined || status === 'cancelled' ? {} : { error: e.error }) });
+        this.#rewrite(e.time);
+        break;
+      }
+      case 'vertex.log': {
+        const step = this.#step(e.vertex, '');
+        const data = e.bytes === undefined ? Buffer.from(e.data, 'utf8') : Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
+        step.logBytes += data.length;
+        this.#log.write({ step: step.index, stream: e.stream === 'stdout' ? 1 : 2, time: e.time, data });
+        break;
+      }
+      case 'vertex.usage': {
+        const step = this.#step(e.vertex, '');
+        Object.assign(step, { ...(e.memoryPeakBytes === undefined ? {} : { memoryPeakBytes: e.memoryPeakBytes }), ...(e.cpuTimeMs === undefined ? {} : { cpuTimeMs: e.cpuTimeMs }) });
+        break;
+      }
+      case 'warning':
+        this.#warnings.push({ message: e.message, ...(e.finding?.location === undefined ? {} : { location: e.finding.location }) });
+        break;
+      case 'status':
+        break;
+    }
+  }
+
+  /** The step of a vertex, numbered as the plain progress numbers it when first seen. */
+  #step(vertex: string, name: string): MutableStep {
+    let step = this.#steps.get(vertex);
+    if (step === undefined) {
+      step = { index: this.#steps.size + 1, vertex, name, status: 'running', startedAt: 0, completedAt: 0, durationMs: 0, cached: false, logBytes: 0 };
+      this.#steps.set(vertex, step);
+      const keyed = this.#keyedVertices.get(vertex);
+      if (keyed !== undefined) describeStep(step, keyed.vertex, keyed.key);
+    } else if (step.name === '' && name !== '') step.name = name;
+    return step;
+  }
+
+  #stepList(): StepRecord[] {
+    return [...this.#steps.values()].map((s) => ({ ...s }));
+  }
+
+  /** Rewrites the record with the steps so far, at most every REWRITE_MS. */
+  #rewrite(now: number): void {
+    if (now - this.#lastWrite < REWRITE_MS) return;
+    this.#lastWrite = now;
+    this.#log.flush();
+    this.#record = { ...this.#record, steps: this.#stepList(), warnings: [...this.#warnings] };
+    this.#track(this.#store.put(this.#record));
+  }
+
+  #track(p: Promise<void>): void {
+    const tracked = p.finally(() => this.#writes.delete(tracked));
+    this.#writes.add(tracked);
+  }
+
+  #recordedError(err: unknown): RecordedError {
+    const message = err instanceof Error ? err.message : String(err);
+    const location = errorLocation(err);
+    const step = err instanceof SolveError ? this.#steps.get(err.vertexDigest)?.index : undefined;
+    return {
+      message,
+      ...(err instanceof TbuildError ? { code: err instanceof CancelledError ? 'CANCELLED' : err.code } : {}),
+      ...(location === undefined ? {} : { location }),
+      ...(step === undefined ? {} : { step }),
+    };
+  }
+}
+
+function describeStep(step: MutableStep, vertex: Vertex, key: string): void {
+  step.cacheKey = key;
+  if (vertex.metadata.location !== undefined) step.location = vertex.metadata.location;
+  if (vertex.metadata.ignoreCache === true) step.ignoreCache = true;
+  step.platform = formatPlatform(vertex.op.platform);
+}
+
+function errorLocation(err: unknown): SourceLocation | undefined {
+  if (typeof err !== 'object' || err === null || !('location' in err)) return undefined;
+  const l = err.location;
+  if (typeof l !== 'object' || l === null || !('file' in l) || !('startLine' in l) || !('endLine' in l)) return undefined;
+  const { file, startLine, endLine } = l;
+  return typeof file === 'string' && typeof startLine === 'number' && typeof endLine === 'number' ? { file, startLine, endLine } : undefined;
+}
+
+function recordedResult(r: BuildResult): RecordedResult {
+  return {
+    ...(r.imageId === undefined ? {} : { imageId: r.imageId }),
+    ...(r.manifestDigest === undefined ? {} : { manifestDigest: r.manifestDigest }),
+    ...(r.pushedDigest === undefined ? {} : { pushedDigest: r.pushedDigest }),
+    names: r.names,
+  };
+}
