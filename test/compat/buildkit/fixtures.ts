@@ -1,12 +1,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { join, normalize } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, normalize } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { run } from '../../helpers/cli.js';
+import { ok, type BuildkitSuite } from './harness.js';
 
 /** TarEntry is one header (and body) of a tar archive, as BuildKit's tests write them with archive/tar. */
 export interface TarEntry {
@@ -168,4 +169,39 @@ export async function serveDir(root: string): Promise<StaticServer> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** OciIndex is the part of an OCI index.json the ported tests read. */
+export interface OciIndex {
+  readonly manifests: readonly { readonly digest: string; readonly mediaType: string; readonly size: number; readonly platform?: unknown; readonly annotations?: Record<string, string> }[];
+}
+
+/**
+ * unpackLayout writes the files of an OCI archive into dir, as BuildKit's tests turn an OCI exporter's tar stream into
+ * a layout folder (testutil.ReadTarToMap, then one os.WriteFile per entry), and returns its index.json.
+ */
+export async function unpackLayout(archive: string, dir: string): Promise<OciIndex> {
+  const members = await readTarToMap(archive);
+  for (const [name, m] of members) {
+    const full = join(dir, name);
+    if (m.header.type === 'directory') await mkdir(full, { recursive: true });
+    else {
+      await mkdir(dirname(full), { recursive: true });
+      await writeFile(full, m.data, { mode: 0o644 });
+    }
+  }
+  return JSON.parse(members.get('index.json')?.data.toString() ?? '{}') as OciIndex;
+}
+
+/**
+ * exportLayout builds a Dockerfile to an OCI archive and unpacks it into a layout folder named `name`, as BuildKit's
+ * OCI layout tests make the client's OCI store; it checks the index lists one manifest and returns its digest.
+ */
+export async function exportLayout(suite: Pick<BuildkitSuite, 'build' | 'env'>, dockerfile: string, name: string): Promise<{ dir: string; digest: string }> {
+  const res = await suite.build({ files: { Dockerfile: dockerfile }, output: 'oci' });
+  ok(res);
+  const dir = join(suite.env.tmp.path, name);
+  const index = await unpackLayout(res.archive, dir);
+  expect(index.manifests).toHaveLength(1);
+  return { dir, digest: index.manifests[0]?.digest ?? '' };
 }

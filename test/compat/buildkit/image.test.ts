@@ -1,13 +1,15 @@
 // Ported from moby/buildkit frontend/dockerfile/dockerfile_image_test.go and dockerfile_export_test.go: each case
 // names its test function. BuildKit reads images from containerd; here they are pushed to the loopback registry or
 // exported as OCI archives.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect } from 'vitest';
 import { buildkitSuite, file, ok } from './harness.js';
-import { makeTar, readTarToMap } from './fixtures.js';
+import { makeTar, readTarToMap, type OciIndex } from './fixtures.js';
 
 describe('BuildKit dockerfile_image_test.go', () => {
-  const { build, env, port } = buildkitSuite('dockerfile_image_test.go');
+  const { build, context, env, port } = buildkitSuite('dockerfile_image_test.go');
 
   // dockerfile_image_test.go testPullScratch (without its last part, an LLB solve mounting the image, which has no
   // Dockerfile form)
@@ -20,6 +22,32 @@ describe('BuildKit dockerfile_image_test.go', () => {
     expect(img.rootfs.diff_ids).toHaveLength(1);
     expect(img.config.Labels?.foo).toBe('bar');
     expect(img.config.Labels?.bar).toBe('baz');
+  });
+
+  // dockerfile_image_test.go testOCILayoutMultiname: BuildKit's exporter attribute name="a,b" is buildx's
+  // -o type=oci,"name=a,b"; the layout folder (tar=false) and the archive list the manifest once per name.
+  port('testOCILayoutMultiname', async () => {
+    const files = { Dockerfile: '\nFROM scratch\nCOPY <<EOF /foo\nhello\nEOF\n' };
+    const validateIdx = (idx: OciIndex): void => {
+      expect(idx.manifests).toHaveLength(2);
+      const [a, b] = idx.manifests;
+      expect(a?.digest).toBe(b?.digest);
+      expect(a?.platform).toEqual(b?.platform);
+      expect(a?.mediaType).toBe(b?.mediaType);
+      expect(a?.size).toBe(b?.size);
+      expect(a?.annotations?.['io.containerd.image.name']).toBe('docker.io/org/repo:tag1');
+      expect(b?.annotations?.['io.containerd.image.name']).toBe('docker.io/org/repo:tag2');
+      expect(a?.annotations?.['org.opencontainers.image.ref.name']).toBe('tag1');
+      expect(b?.annotations?.['org.opencontainers.image.ref.name']).toBe('tag2');
+    };
+    const dest = join(env.tmp.path, 'testocilayoutmultiname');
+    const dir = await context(files);
+    ok(await build({ dir, output: 'none', args: ['--output', `type=oci,dest=${dest},tar=false,"name=org/repo:tag1,org/repo:tag2"`] }));
+    validateIdx(JSON.parse(await readFile(join(dest, 'index.json'), 'utf8')) as OciIndex);
+    // test that tar variant matches
+    const archive = join(env.tmp.path, 'testocilayoutmultiname.tar');
+    ok(await build({ dir, output: 'none', args: ['--output', `type=oci,dest=${archive},"name=org/repo:tag1,org/repo:tag2"`] }));
+    validateIdx(JSON.parse((await readTarToMap(archive)).get('index.json')?.data.toString() ?? '{}') as OciIndex);
   });
 
   // dockerfile_image_test.go testDockerfileScratchConfig

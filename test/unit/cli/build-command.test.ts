@@ -111,6 +111,14 @@ describe('--output', () => {
     expect(parseOutput('type=docker', ['x'])).toMatchObject({ type: 'load' });
   });
 
+  it('takes several image names as buildx does: repeated name= keys or one quoted comma list', () => {
+    const both = { type: 'oci', dest: 'o', names: ['org/repo:tag1', 'org/repo:tag2'], image: gzip };
+    expect(parseOutput('type=oci,dest=o,name=org/repo:tag1,name=org/repo:tag2', [])).toEqual(both);
+    expect(parseOutput('type=oci,dest=o,"name=org/repo:tag1,org/repo:tag2"', [])).toEqual(both);
+    // -t names replace an output's own, as buildx fills them in.
+    expect(parseOutput('type=oci,dest=o,"name=a,b"', ['t'])).toMatchObject({ names: ['t'] });
+  });
+
   it('takes a bare folder as type=local and - as a tar on stdout', () => {
     expect(parseOutput('out/', [])).toEqual({ type: 'local', dest: 'out/' });
     expect(parseOutput('-', [])).toEqual({ type: 'tar', dest: '-' });
