@@ -67,7 +67,8 @@ Options:
       --add-host HOST:IP    Add a line to /etc/hosts of RUN steps; repeatable
       --shm-size SIZE       Size of /dev/shm in RUN steps (default: 64m)
       --ulimit NAME=S[:H]   Resource limit of RUN steps (e.g. nofile=1024:2048); repeatable
-      --build-context N=SRC Named context for FROM/COPY --from: a folder, docker-image://REF, a git repository or an http(s) URL; repeatable
+      --build-context N=SRC Named context for FROM/COPY --from: a folder, docker-image://REF,
+                            oci-layout://DIR[:TAG][@DIGEST], a git repository or an http(s) URL; repeatable
       --check               Run the build checks only and print their findings; exits 1 when there are any
       --call MODE           build (default), check, targets (list the stages) or outline (args, secrets);
                             MODE,format=json prints BuildKit's JSON answer; check,ignorestatus=true exits 0

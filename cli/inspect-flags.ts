@@ -1,21 +1,47 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
+import { isDigest, type Digest } from '../base/digest.js';
 import type { CheckFinding } from '../base/progress.js';
 import type { BuildContextSpec, BuildRequest, BuildResult } from '../controller/index.js';
 import type { BuildCommand } from './build-command.js';
 import { lintResults, renderCheckText, violationOf, type CheckSource } from './check-report.js';
 
-/** parseBuildContext reads `--build-context name=path` or `name=docker-image://ref`. */
+/** parseBuildContext reads `--build-context name=path`, `name=docker-image://ref`, `name=oci-layout://path[:tag][@digest]` or `name=URL`. */
 export function parseBuildContext(value: string, cwd: string): BuildContextSpec {
   const eq = value.indexOf('=');
   const name = value.slice(0, eq);
   const src = value.slice(eq + 1);
-  if (eq <= 0 || src === '') throw new UsageError(`Cannot use --build-context "${value}": expected NAME=PATH, NAME=docker-image://REF or NAME=URL`);
+  if (eq <= 0 || src === '') throw new UsageError(`Cannot use --build-context "${value}": expected NAME=PATH, NAME=docker-image://REF, NAME=oci-layout://PATH[:TAG][@DIGEST] or NAME=URL`);
   if (src.startsWith('docker-image://')) return { name, type: 'image', ref: src.slice('docker-image://'.length) };
+  if (src.startsWith('oci-layout://')) return parseLayoutContext(value, name, src.slice('oci-layout://'.length), cwd);
   // As buildx, a git repository or an http(s) URL goes to the builder as it is.
   if (/^(?:https?|git):\/\//i.test(src) || src.startsWith('git@')) return { name, type: 'url', url: src };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) throw new UsageError(`Cannot use --build-context "${value}": expected a folder, docker-image://, a git repository or an http(s) URL`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) throw new UsageError(`Cannot use --build-context "${value}": expected a folder, docker-image://, oci-layout://, a git repository or an http(s) URL`);
   return { name, type: 'local', path: resolve(cwd, src) };
+}
+
+/**
+ * parseLayoutContext reads `oci-layout://PATH[:TAG][@sha256:DIGEST]` as buildx does: a trailing `@` followed by a
+ * digest is the digest, then a trailing `:` followed by a valid tag is the tag; neither means the tag `latest`.
+ */
+function parseLayoutContext(value: string, name: string, rest: string, cwd: string): BuildContextSpec {
+  let path = rest;
+  let digest: Digest | undefined;
+  let tag: string | undefined;
+  const at = path.lastIndexOf('@');
+  if (at >= 0 && /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/.test(path.slice(at + 1))) {
+    const d = path.slice(at + 1);
+    if (!isDigest(d)) throw new UsageError(`Cannot use --build-context "${value}": unsupported digest "${d}" (expected sha256:<64 hex digits>)`);
+    digest = d;
+    path = path.slice(0, at);
+  }
+  const colon = path.lastIndexOf(':');
+  if (colon >= 0 && /^[\w][\w.-]{0,127}$/.test(path.slice(colon + 1))) {
+    tag = path.slice(colon + 1);
+    path = path.slice(0, colon);
+  }
+  if (path === '') throw new UsageError(`Cannot use --build-context "${value}": expected oci-layout://PATH[:TAG][@DIGEST] with the layout folder's path`);
+  return { name, type: 'oci-layout', path: resolve(cwd, path), ...(tag === undefined ? {} : { tag }), ...(digest === undefined && tag === undefined ? { tag: 'latest' } : {}), ...(digest === undefined ? {} : { digest }) };
 }
 
 /** parsePrint reads `--print`: `graph` (readable) or `graph-json`. */

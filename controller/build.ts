@@ -2,7 +2,7 @@ import { InternalError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { registerJob } from '../cache/index.js';
-import { createImageResolver, type ImageResolverOptions, type SecretProvider, type SshAgentProvider } from '../solver/ops/index.js';
+import { createImageResolver, withLayoutImages, type ImageResolverOptions, type SecretProvider, type SshAgentProvider } from '../solver/ops/index.js';
 import { createCompileStage, type CompileStage } from './compile.js';
 import { createBuildAttester, metadataProvenance, type ImageAttester } from './attestations.js';
 import { createExportStage, type PreparedExport } from './export.js';
@@ -88,7 +88,7 @@ async function attemptBuild(
   const session: SessionRequest = request;
   await using registry = await openRegistryAccess(session.registryConfigPath, createStoredBlobLocations(store.meta), session.environment?.dockerConfigDir);
   const policy = await tagPolicyFor(session.registryConfigPath);
-  await using images = createImageResolver({ client: registry.client, meta: store.meta, progress, pull: session.pull === true, policy, ...resolution });
+  await using images = withLayoutImages(createImageResolver({ client: registry.client, meta: store.meta, progress, pull: session.pull === true, policy, ...resolution }), inputs.layouts);
   const compiled = await compiler.compile(images, { signal, progress });
   if (compiled.kind === 'inspected') return (await images.checked()) ? undefined : compiled.result;
   await using exporter = createExportStage(request, compiled, { store, signal });

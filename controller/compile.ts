@@ -3,7 +3,7 @@ import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { compileDockerfile, FindingsError, type BuildDefinition, type BuildWarning, type RunSettings } from '../frontend/index.js';
 import { formatReference } from '../registry/index.js';
-import type { ImageResolver } from '../solver/ops/index.js';
+import { parseLayoutRef, type ImageResolver } from '../solver/ops/index.js';
 import { describeRequest, describeResult, inspectResult } from './describe-result.js';
 import { workerPlatforms } from './emulation.js';
 import { ImageResolutions } from './provenance-capture.js';
@@ -63,8 +63,10 @@ export function createCompileStage(
         ...(o.platformPrefix ? { platformPrefix: true } : {}),
         resolveImageConfig: async (ref, o) => {
           const r = await images.resolve(ref, o);
-          resolutions.add(formatReference(r.ref), r.digest, r.namedDigest, r.config.rootfs.diff_ids);
-          return { ref: formatReference(r.ref), digest: r.digest, config: r.config };
+          // An OCI layout's image keeps its layout reference in the graph; the provenance names it as BuildKit does.
+          const layout = parseLayoutRef(ref) !== undefined;
+          resolutions.add(formatReference(r.ref), r.digest, r.namedDigest, r.config.rootfs.diff_ids, layout ? ref : undefined);
+          return { ref: layout ? ref : formatReference(r.ref), digest: r.digest, config: r.config };
         },
         noCache: request.noCache ?? false,
         noCacheFilter: request.noCacheFilter ?? [],

@@ -4,18 +4,21 @@ import { hostPlatform } from '../base/oci.js';
 import { commitDigestSet, redactCredentials, type ProvenanceCapture, type ProvenanceSecret, type ProvenanceStep } from '../exporter/index.js';
 import { walkVertices, type Op, type Vertex } from '../solver/graph/index.js';
 import type { SourcePin } from '../solver/index.js';
+import { layoutContextArg } from './layout-contexts.js';
 import type { BuildRequest, ContextOrigin } from './request.js';
 
 /** ImageResolutions remembers what each image reference the build pinned was named by: `ref@manifest` → ref and digest. */
 export class ImageResolutions {
-  readonly #byPinned = new Map<string, { ref: string; named: Digest; diffIds: readonly Digest[] }>();
+  readonly #byPinned = new Map<string, { ref: string; named: Digest; diffIds: readonly Digest[]; local?: true }>();
 
   /**
    * add records a resolution: the reference as written, the digest it named (an index, or the manifest itself) and
-   * the image's layers by diff ID.
+   * the image's layers by diff ID. An image of the client's OCI layout is pinned in the graph as `layoutRef`
+   * (`oci-layout://NAME@DIGEST`) and named by `ref` (`NAME@DIGEST`).
    */
-  add(ref: string, manifest: string, named: Digest, diffIds: readonly Digest[]): void {
-    this.#byPinned.set(ref.includes('@') ? ref : `${ref}@${manifest}`, { ref, named, diffIds });
+  add(ref: string, manifest: string, named: Digest, diffIds: readonly Digest[], layoutRef?: string): void {
+    if (layoutRef !== undefined) this.#byPinned.set(layoutRef, { ref, named, diffIds, local: true });
+    else this.#byPinned.set(ref.includes('@') ? ref : `${ref}@${manifest}`, { ref, named, diffIds });
   }
 
   /** diffIdsOf lists the layers of a pinned image source by diff ID, bottom first. */
@@ -24,9 +27,9 @@ export class ImageResolutions {
   }
 
   /** of finds the reference and named digest of a pinned image source; a reference the user pinned names itself. */
-  of(pinned: string): { ref: string; digest: Digest } | undefined {
+  of(pinned: string): { ref: string; digest: Digest; local?: true } | undefined {
     const known = this.#byPinned.get(pinned);
-    if (known !== undefined) return { ref: known.ref, digest: known.named };
+    if (known !== undefined) return { ref: known.ref, digest: known.named, ...(known.local === true ? { local: true } : {}) };
     const at = pinned.lastIndexOf('@');
     const digest = pinned.slice(at + 1);
     return at < 0 || !isDigest(digest) ? undefined : { ref: pinned, digest };
@@ -48,6 +51,7 @@ function frontendArgs(request: BuildRequest): Record<string, string> {
   for (const c of request.buildContexts ?? []) {
     if (c.type === 'local') args[`context:${c.name}`] = `local:${c.name}`;
     else if (c.type === 'image') args[`context:${c.name}`] = `docker-image://${c.ref}`;
+    else if (c.type === 'oci-layout') args[`context:${c.name}`] = layoutContextArg(c, undefined);
     else args[`context:${c.name}`] = redactCredentials(c.url);
   }
   return args;

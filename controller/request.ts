@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Platform } from '../base/oci.js';
+import type { Digest } from '../base/digest.js';
 
 /** Compression is how layer blobs are compressed on export. */
 export type LayerCompression = 'gzip' | 'zstd' | 'uncompressed';
@@ -94,11 +95,13 @@ export type CacheExportSpec =
 /** ContextOrigin is the URL a context was fetched from: a git repository at a commit, or a download by its digest. */
 export type ContextOrigin = { readonly type: 'git'; readonly url: string; readonly commit: string } | { readonly type: 'http'; readonly url: string; readonly digest: string };
 
-/** BuildContextSpec is one `--build-context name=path|docker-image://ref|URL` (a git repository or an HTTP download). */
+/** BuildContextSpec is one `--build-context name=path|docker-image://ref|oci-layout://path|URL` (a git repository or an HTTP download). */
 export type BuildContextSpec =
   | { readonly name: string; readonly type: 'local'; readonly path: string }
   | { readonly name: string; readonly type: 'image'; readonly ref: string }
-  | { readonly name: string; readonly type: 'url'; readonly url: string };
+  | { readonly name: string; readonly type: 'url'; readonly url: string }
+  /** An image of an OCI layout folder of the client, by tag (default `latest`) or digest, as buildx reads one. */
+  | { readonly name: string; readonly type: 'oci-layout'; readonly path: string; readonly tag?: string; readonly digest?: Digest };
 
 /**
  * DockerfileSource is the Dockerfile of a build: its bytes, with the name errors show and the ignore file found beside

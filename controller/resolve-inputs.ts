@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../base/errors.js';
 import type { NamedContext } from '../frontend/index.js';
-import { LocalSecretProvider, LocalSshAgentProvider, type LocalContext, type SecretProvider, type SecretSource, type SshAgentProvider } from '../solver/ops/index.js';
+import { LocalSecretProvider, LocalSshAgentProvider, type LayoutBlobs, type LocalContext, type SecretProvider, type SecretSource, type SshAgentProvider } from '../solver/ops/index.js';
 import { contextPatterns, openContextFolder } from './context.js';
 import { openContext } from './context-source.js';
+import { openLayoutContexts } from './layout-contexts.js';
 import type { BuildContextSpec, BuildEnvironment, BuildRequest, ContextOrigin, SecretSpec } from './request.js';
 import { openSshAgents } from './ssh-agents.js';
 
@@ -20,6 +21,8 @@ export interface InputsSession {
   readonly secrets?: SecretProvider;
   /** SSH agents forwarded on request (a remote client), instead of the request's agents. */
   readonly sshAgents?: SshAgentProvider;
+  /** The OCI layouts of `oci-layout://` contexts, served on request by a remote client, by context name. */
+  readonly layouts?: ReadonlyMap<string, LayoutBlobs>;
 }
 
 /** BuildInputs are a build's inputs made ready: disposing them removes what was fetched and stops agents started. */
@@ -31,6 +34,8 @@ export interface BuildInputs extends AsyncDisposable {
   readonly contexts: ReadonlyMap<string, LocalContext>;
   /** What `FROM name` and `COPY --from=name` resolve to, for every `--build-context`. */
   readonly namedContexts: ReadonlyMap<string, NamedContext>;
+  /** The OCI layouts `oci-layout://` contexts read their images from, by context name. */
+  readonly layouts: ReadonlyMap<string, LayoutBlobs>;
   /** When a context fetched from a URL was last changed (seconds since 1970), when it tells. */
   readonly contextSourceDate: number | undefined;
   /** The URL a context was fetched from and what it resolved to; undefined for a folder. */
@@ -50,6 +55,7 @@ export async function resolveInputs(request: InputsRequest, session: InputsSessi
   try {
     const patterns = await contextPatterns(opened.dir, opened.dockerfile.ignore);
     const named = await loadNamedContexts(request.buildContexts ?? []);
+    const layouts = await openLayoutContexts(request.buildContexts ?? [], session.layouts);
     const ssh =
       session.sshAgents === undefined
         ? await openSshAgents(request.ssh ?? [], { sshAuthSock: request.environment?.sshAuthSock, processEnv, signal: session.signal })
@@ -58,7 +64,8 @@ export async function resolveInputs(request: InputsRequest, session: InputsSessi
       dockerfile: { name: opened.dockerfile.name, text: Buffer.from(opened.dockerfile.bytes).toString('utf8') },
       contextIgnore: patterns,
       contexts: new Map([...named, ['context', openContextFolder(opened.dir, patterns)]]),
-      namedContexts: namedContextsOf(request.buildContexts ?? []),
+      namedContexts: namedContextsOf(request.buildContexts ?? [], layouts.refs),
+      layouts: layouts.layouts,
       contextSourceDate: opened.sourceDate,
       contextOrigin: opened.origin,
       secrets: session.secrets ?? localSecretProvider(request.secrets ?? []),
@@ -82,10 +89,11 @@ export function localSecretProvider(specs: readonly SecretSpec[]): SecretProvide
 }
 
 /** namedContextsOf maps `--build-context` values to what the frontend resolves `FROM name` / `COPY --from=name` to. */
-function namedContextsOf(specs: readonly BuildContextSpec[]): Map<string, NamedContext> {
+function namedContextsOf(specs: readonly BuildContextSpec[], layoutRefs: ReadonlyMap<string, string>): Map<string, NamedContext> {
   const out = new Map<string, NamedContext>();
   for (const s of specs) {
     if (s.type === 'image') out.set(s.name, { type: 'image', ref: s.ref });
+    else if (s.type === 'oci-layout') out.set(s.name, { type: 'image', ref: layoutRefs.get(s.name) ?? '' });
     else out.set(s.name, s.type === 'url' ? { type: 'url', url: s.url } : { type: 'local' });
   }
   return out;

@@ -10,6 +10,7 @@ export type { BlobOpener, PushImage, PushProgress } from './push.js';
 export { DEFAULT_REGISTRY, DEFAULT_TAG, familiarName, familiarString, formatReference, parseReference, referrersTag, withDigest } from './reference.js';
 export type { Reference } from './reference.js';
 export type { FetchedManifest, ResolvedImage } from './resolve.js';
+export { selectPlatformManifest } from './platform-match.js';
 export { createMemoryBlobLocations, type BlobLocations } from './blob-locations.js';
 export type { BlobRange } from './blob-upload.js';
 export type { SavedLogin } from './docker-config-write.js';

@@ -32,8 +32,11 @@ export interface ProvenanceCapture {
   readonly configSource: { readonly entryPoint?: string; readonly uri?: string; readonly digest?: Readonly<Record<string, string>> };
   /** Names of the local sources the build read (the context, the Dockerfile, local named contexts). */
   readonly locals: readonly string[];
-  /** Base images as referenced (without the pin) with the digest their reference named (an index or a manifest). */
-  readonly images: readonly { readonly ref: string; readonly platform: Platform; readonly digest: Digest }[];
+  /**
+   * Base images as referenced (without the pin) with the digest their reference named (an index or a manifest);
+   * `local` for an image of the client's OCI layout, which BuildKit names as an OCI package.
+   */
+  readonly images: readonly { readonly ref: string; readonly platform: Platform; readonly digest: Digest; readonly local?: boolean }[];
   readonly git: readonly { readonly url: string; readonly commit: string }[];
   readonly http: readonly { readonly url: string; readonly digest: Digest }[];
   readonly secrets: readonly ProvenanceSecret[];
@@ -126,7 +129,7 @@ function configSourceOf(c: ProvenanceCapture): ProvenanceCapture['configSource']
 /** materialsOf lists the pinned inputs: images by package URL, then git repositories, then downloads. */
 function materialsOf(c: ProvenanceCapture): NonNullable<ProvenancePredicate['materials']> {
   return [
-    ...c.images.map((i) => ({ uri: imagePackageUrl(i.ref, i.platform), digest: digestSet(i.digest) })),
+    ...c.images.map((i) => ({ uri: imagePackageUrl(i.ref, i.platform, i.local === true ? 'oci' : 'docker'), digest: digestSet(i.digest) })),
     ...c.git.map((g) => ({ uri: redactCredentials(g.url), digest: commitDigestSet(g.commit) })),
     ...c.http.map((h) => ({ uri: redactCredentials(h.url), digest: digestSet(h.digest) })),
   ];

@@ -4,6 +4,7 @@ import type { Executor, NetworkMode } from '../../executor/index.js';
 import type { RegistryClient } from '../../registry/index.js';
 import type { CacheKeyStorage, SourcePin } from '../index.js';
 import type { ImageResolver } from './image-resolver.js';
+import type { LayoutBlobs } from './layout-images.js';
 import type { LocalContext } from './ref.js';
 import type { SecretProvider } from './secret-provider.js';
 import type { SshAgentProvider } from './ssh-agent-provider.js';
@@ -21,6 +22,8 @@ export interface OpDeps {
   /** The registry client is made on first use, so builds served from the store never load it. */
   readonly registry: () => Promise<RegistryClient>;
   readonly images: ImageResolver;
+  /** The client's OCI layouts images are read from (`--build-context NAME=oci-layout://…`), by name. */
+  readonly layouts?: ReadonlyMap<string, LayoutBlobs>;
   readonly contexts: ReadonlyMap<string, LocalContext>;
   /** Compiles COPY --exclude patterns (.dockerignore syntax); a simple glob matcher is used when absent. */
   readonly excludeMatcher?: (patterns: readonly string[]) => (relPath: string) => boolean;

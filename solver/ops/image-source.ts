@@ -7,6 +7,7 @@ import { applyLayer } from '../../cache/index.js';
 import type { ResolvedImage } from '../../registry/index.js';
 import type { JobContext } from '../index.js';
 import type { OpDeps } from './deps.js';
+import { layoutOf } from './layout-images.js';
 import { layerRecordKey, storedSnapshot } from './stored-snapshot.js';
 
 /** chainIds computes the OCI ChainID of each layer prefix of an image. */
@@ -55,10 +56,19 @@ const PARALLEL_DOWNLOADS = 3;
 async function fetchLayer(resolved: ResolvedImage, layer: Descriptor, deps: OpDeps, job: JobContext, vertex: string): Promise<void> {
   if ((await deps.content.info(layer.digest)) !== undefined) return;
   job.progress.emit({ type: 'status', vertex, id: layer.digest, current: 0, total: layer.size, time: Date.now() });
-  const fetched = await (await deps.registry()).fetchBlob(resolved.ref, layer, { signal: job.signal });
+  const fetched = await openLayer(resolved, layer, deps, job.signal);
   const stream = meterTransfer(fetched, (current) => job.progress.emit({ type: 'status', vertex, id: layer.digest, current, total: layer.size, time: Date.now() }));
   await deps.content.writeBlob(stream, { digest: layer.digest, size: layer.size }, { signal: job.signal });
   job.progress.emit({ type: 'status', vertex, id: layer.digest, current: layer.size, total: layer.size, completed: true, time: Date.now() });
+}
+
+/** openLayer streams a layer from where its image was resolved: the client's OCI layout, or the registry. */
+async function openLayer(resolved: ResolvedImage, layer: Descriptor, deps: OpDeps, signal: AbortSignal): Promise<NodeJS.ReadableStream> {
+  const layout = layoutOf(resolved);
+  if (layout === undefined) return (await deps.registry()).fetchBlob(resolved.ref, layer, { signal });
+  const blobs = deps.layouts?.get(layout);
+  if (blobs === undefined) throw new SnapshotError(`Cannot unpack layer ${layer.digest}: no OCI layout is named ${layout}`);
+  return blobs.open(layer, { signal });
 }
 
 async function unpackLayers(

@@ -1,6 +1,7 @@
 /** Op runners: how each op kind of the graph is keyed, looked up and carried out. */
 export { createOpRunner } from './runner.js';
 export { createImageResolver, type ImageResolver, type ImageResolverOptions } from './image-resolver.js';
+export { LAYOUT_SCHEME, layoutRef, parseLayoutRef, withLayoutImages, type LayoutBlobs } from './layout-images.js';
 export { DEFAULT_TAG_POLICY, type TagPolicy } from './tag-check.js';
 export type { OpDeps } from './deps.js';
 export { LocalSecretProvider, type SecretProvider, type SecretSource } from './secret-provider.js';

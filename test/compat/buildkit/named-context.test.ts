@@ -5,7 +5,8 @@
 // needs it most: its busybox is replaced by a missing image, so the stage that runs must have another base.
 import { describe, expect, beforeAll } from 'vitest';
 import { run } from '../../helpers/cli.js';
-import { buildkitSuite, file, ok, type BuildkitSuite } from './harness.js';
+import { buildkitSuite, file, ok, type BuildkitSuite, type ImageConfig } from './harness.js';
+import { exportLayout, readTarToMap, type OciIndex } from './fixtures.js';
 
 describe('BuildKit dockerfile_namedcontext_test.go', () => {
   const suite = buildkitSuite('dockerfile_namedcontext_test.go');
@@ -76,6 +77,46 @@ ${FILTERED_BASE}`;
   };
   port('testNamedFilteredContext', () => filteredCases(FILTERED_BASE), 'new');
   port('testNamedFilteredContext', () => filteredCases(FILTERED_FULL), 'replace');
+
+  // dockerfile_namedcontext_test.go testNamedOCILayoutContext: an image exported as an OCI layout replaces a stage
+  // (base) and a base image (foo) by digest; BuildKit's "context:NAME" = "oci-layout:STORE@sha256:…" with the store
+  // among the client's OCI stores is buildx's --build-context NAME=oci-layout://DIR@sha256:….
+  port('testNamedOCILayoutContext', async () => {
+    const oci = '\n\tFROM busybox:latest\n\tWORKDIR /test\n\tRUN sh -c "echo -n first > out"\n\tRUN sh -c "echo -n second > out2"\n\tENV foo=bar\n\t';
+    const { dir: ocidir, digest } = await exportLayout(suite, oci, 'testnamedocilayoutcontext');
+    const dockerfile = `
+FROM busybox AS base
+RUN cat /etc/alpine-release > out
+
+FROM foo AS imported
+RUN echo -n $foo > outfoo
+
+FROM scratch
+COPY --from=base /test/o* /
+COPY --from=imported /test/outfoo /
+`;
+    const res = await build({ files: { Dockerfile: dockerfile }, args: ['--build-context', `base=oci-layout://${ocidir}@${digest}`, '--build-context', `foo=oci-layout://${ocidir}@${digest}`] });
+    ok(res);
+    expect(await res.read('out')).toBe('first');
+    expect(await res.read('out2')).toBe('second');
+    expect(await res.read('outfoo')).toBe('bar');
+  });
+
+  // dockerfile_namedcontext_test.go testNamedOCILayoutContextExport: the image config of the layout's image is the
+  // exported image's.
+  port('testNamedOCILayoutContextExport', async () => {
+    const layout = await exportLayout(suite, '\nFROM scratch\nWORKDIR /test\nENV foo=bar\n\t', 'testnamedocilayoutcontextexport');
+    const res = await build({ files: { Dockerfile: '\nFROM nonexistent AS base\n' }, output: 'oci', args: ['--build-context', `nonexistent=oci-layout://${layout.dir}@${layout.digest}`] });
+    ok(res);
+    const m = await readTarToMap(res.archive);
+    const exported = JSON.parse(m.get('index.json')?.data.toString() ?? '{}') as OciIndex;
+    expect(exported.manifests).toHaveLength(1);
+    const blob = (d: string | undefined): Buffer | undefined => m.get(`blobs/sha256/${(d ?? '').replace(/^sha256:/, '')}`)?.data;
+    const mfst = JSON.parse(blob(exported.manifests[0]?.digest)?.toString() ?? '{}') as { config: { digest: string } };
+    const cfg = JSON.parse(blob(mfst.config.digest)?.toString() ?? '{}') as ImageConfig;
+    expect(cfg.config.WorkingDir).toBe('/test');
+    expect(cfg.config.Env).toContain('foo=bar');
+  });
 
   // dockerfile_namedcontext_test.go testEagerNamedContextLookup: named contexts the build does not use are not loaded.
   port('testEagerNamedContextLookup', async () => {

@@ -2,16 +2,26 @@
 // BuildKit pushes the base images to a test registry; here they go to the loopback registry of the suite.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
+import { run } from '../../helpers/cli.js';
 import { buildkitSuite, ok, type Entry } from './harness.js';
+import { exportLayout } from './fixtures.js';
 
 describe('BuildKit dockerfile_onbuild_test.go', () => {
-  const { build, env, port, succeeds } = buildkitSuite('dockerfile_onbuild_test.go');
+  const suite = buildkitSuite('dockerfile_onbuild_test.go');
+  const { build, env, port, succeeds } = suite;
   const push = async (files: Record<string, Entry>, name: string): Promise<string> => {
     const target = `${env.registry.host}/buildkit/${name}`;
     ok(await build({ files, output: 'none', args: ['--output', `type=registry,name=${target}`] }));
     return target;
   };
+
+  beforeAll(async () => {
+    // Offline there is no alpine image: the registry's library/alpine is a copy of the fixture busybox.
+    const host = env.registry.host;
+    const copy = await run('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${host}/library/busybox:latest`, `docker://${host}/library/alpine:latest`]);
+    expect(copy.code, copy.stderr).toBe(0);
+  });
 
   // dockerfile_onbuild_test.go testOnBuildCleared
   port('testOnBuildCleared', async () => {
@@ -119,5 +129,16 @@ COPY --from=mid /out/bar /
       'testonbuild:cachebase',
     );
     await succeeds({ Dockerfile: `FROM ${target}\nRUN --mount=type=cache,target=/cache [ "$(cat /cache/foo)" = "42" ] && [ "$(cat /bar)" = "11" ]\n` });
+  });
+
+  // dockerfile_onbuild_test.go testOnBuildNamedContext: an OCI layout's image whose ONBUILD names a stage of the
+  // Dockerfile that uses it (--build-context base=oci-layout://DIR@sha256:…). The registry's alpine is the fixture
+  // busybox (see NOT-PORTED.md).
+  port('testOnBuildNamedContext', async () => {
+    const layout = await exportLayout(suite, '\n\tFROM busybox:latest\n\tONBUILD COPY --from=otherstage /testfile /out/foo\n\t', 'testonbuildnamedcontext');
+    const dockerfile = '\n\t\tFROM alpine AS otherstage\n\t\tRUN echo -n "hello" > /testfile\n\n\t\tFROM base AS inputstage\n\n\t\tFROM scratch\n\t\tCOPY --from=inputstage /out/foo /bar\n\t';
+    const res = await build({ files: { Dockerfile: dockerfile }, args: ['--build-context', `base=oci-layout://${layout.dir}@${layout.digest}`] });
+    ok(res);
+    expect(await res.read('bar')).toBe('hello');
   });
 });

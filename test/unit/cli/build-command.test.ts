@@ -4,6 +4,7 @@ import { parseBuildCommand } from '../../../cli/build-command.js';
 import { parseDuration, parseSize } from '../../../cli/cache-commands.js';
 import { parseOutput } from '../../../cli/output-spec.js';
 import { environmentOf } from '../../../cli/build-request.js';
+import { parseBuildContext } from '../../../cli/inspect-flags.js';
 
 /** PLACE is the command's folder and environment: relative paths start from /w. */
 const PLACE = { cwd: '/w', env: { SOURCE_DATE_EPOCH: '10' } };
@@ -74,6 +75,20 @@ describe('tbuild build command line', () => {
       { name: 'c', type: 'image', ref: 'busybox' },
     ]);
     expect(() => parseBuildCommand(['--build-context', 'a=ftp://example.com/x', '.'], PLACE)).toThrow(/a git repository or an http\(s\) URL/);
+  });
+
+  it('takes an OCI layout as a named context by path, tag and digest, as buildx splits them', () => {
+    const d = `sha256:${'a'.repeat(64)}`;
+    const parse = (value: string): unknown => parseBuildContext(value, '/work');
+    expect(parse('a=oci-layout:///l')).toEqual({ name: 'a', type: 'oci-layout', path: '/l', tag: 'latest' });
+    expect(parse('a=oci-layout://rel/l:v1')).toEqual({ name: 'a', type: 'oci-layout', path: '/work/rel/l', tag: 'v1' });
+    expect(parse(`a=oci-layout://l@${d}`)).toEqual({ name: 'a', type: 'oci-layout', path: '/work/l', digest: d });
+    expect(parse(`a=oci-layout://l:v1@${d}`)).toEqual({ name: 'a', type: 'oci-layout', path: '/work/l', tag: 'v1', digest: d });
+    // A colon followed by no valid tag stays in the path (buildx's TagRegexp); so does an @ followed by no digest.
+    expect(parse('a=oci-layout:///l:/x')).toEqual({ name: 'a', type: 'oci-layout', path: '/l:/x', tag: 'latest' });
+    expect(parse('a=oci-layout:///l@x')).toEqual({ name: 'a', type: 'oci-layout', path: '/l@x', tag: 'latest' });
+    expect(() => parse('a=oci-layout://')).toThrow(/--build-context "a=oci-layout:\/\/": expected oci-layout:\/\/PATH/);
+    expect(() => parse(`a=oci-layout://l@sha512:${'b'.repeat(128)}`)).toThrow(/unsupported digest "sha512:/);
   });
 
   it('rejects what it cannot use, naming it', () => {
