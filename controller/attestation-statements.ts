@@ -14,12 +14,12 @@ import {
   SLSA_PROVENANCE_V02,
   SLSA_PROVENANCE_V1,
   SPDX_PREDICATE_TYPE,
-  type BuiltImage,
   type PackageScan,
   type ProvenanceCapture,
   type Statement,
   type StatementSubject,
-} from '../exporter/index.js';
+} from '../exporter/lazy.js';
+import type { BuiltImage } from '../exporter/index.js';
 import type { SolveOutcome } from '../solver/index.js';
 import type { ImportedCache, SolvedRef } from '../solver/ops/index.js';
 import { chainOf, prefixesOf } from './cache-transfer.js';

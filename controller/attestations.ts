@@ -1,19 +1,6 @@
 import type { ProgressSink } from '../base/progress.js';
-import {
-  provenancePredicate,
-  attestedIndex,
-  fileSubjects,
-  scanPackages,
-  writeAttestationLayer,
-  writeAttestationManifest,
-  ATTESTATION_FILE_NAMES,
-  type AttestationManifest,
-  type AttestedImage,
-  type BuiltImage,
-  type PackageScan,
-  type Statement,
-} from '../exporter/index.js';
-import { builderVersion, statementOf, type StatementDeps, type StatementTarget } from './attestation-statements.js';
+import type { AttestationManifest, AttestedImage, BuiltImage, PackageScan, Statement } from '../exporter/index.js';
+import type { StatementDeps, StatementTarget } from './attestation-statements.js';
 import { captureProvenance, type CaptureInput } from './provenance-capture.js';
 import type { AttestationSpec, BuildRequest, ImageExportOptions, OutputSpec } from './request.js';
 import { reportStep } from './progress-step.js';
@@ -51,9 +38,14 @@ export interface AttestationFileOptions {
   readonly platformSuffix?: string;
 }
 
+// What makes and writes attestations loads when an output first takes one: a build that only keeps its image in the
+// store (which holds none) never loads it.
+const exporter = () => import('../exporter/lazy.js');
+const statements = () => import('./attestation-statements.js');
+
 /** attestationFileName is the file an attestation of a type is written as, with the platform before its extension. */
-function attestationFileName(type: AttestationSpec['type'], platformSuffix: string | undefined): string {
-  const name = ATTESTATION_FILE_NAMES[type];
+function attestationFileName(names: Readonly<Record<AttestationSpec['type'], string>>, type: AttestationSpec['type'], platformSuffix: string | undefined): string {
+  const name = names[type];
   if (platformSuffix === undefined) return name;
   const dot = name.lastIndexOf('.');
   return `${name.slice(0, dot)}.${platformSuffix}${name.slice(dot)}`;
@@ -73,6 +65,7 @@ export function createImageAttester(specs: readonly AttestationSpec[], deps: Att
   let scan: Promise<PackageScan> | undefined;
   let tool: Promise<string> | undefined;
   const statementsOf = async (wanted: readonly AttestationSpec[], target: StatementTarget, step: string): Promise<Statement[]> => {
+    const [{ scanPackages }, { builderVersion, statementOf }] = await Promise.all([exporter(), statements()]);
     const shared: StatementDeps = {
       ...deps,
       // The files an SBOM reads are unpacked (an imported result) once, whichever output asks first.
@@ -86,6 +79,7 @@ export function createImageAttester(specs: readonly AttestationSpec[], deps: Att
   const manifest: ImageAttester['manifest'] = async (image, names, output, options) => {
     const wanted = wantedFor(specs, output);
     if (wanted.length === 0) return undefined;
+    const { writeAttestationManifest } = await exporter();
     return reportStep(deps.progress, 'exporting attestation manifest', async (step) =>
       writeAttestationManifest(image, await statementsOf(wanted, { kind: 'image', image, names }, step), {
         ociArtifact: options.ociArtifact ?? true,
@@ -101,16 +95,18 @@ export function createImageAttester(specs: readonly AttestationSpec[], deps: Att
       const attestation = await manifest(image, names, output, options);
       if (attestation === undefined) return undefined;
       const indexAnnotations = options.annotations === undefined ? {} : { indexAnnotations: options.annotations.index };
+      const { attestedIndex } = await exporter();
       return attestedIndex(image, attestation, { ...indexAnnotations, store: deps.store.content, signal: deps.signal });
     },
     async files(layers, options) {
       const wanted = wantedFor(specs, 'files');
       const top = layers.at(-1);
       if (wanted.length === 0) return { layers, [Symbol.asyncDispose]: () => Promise.resolve() };
+      const { ATTESTATION_FILE_NAMES, fileSubjects, writeAttestationLayer } = await exporter();
       const layer = await reportStep(deps.progress, 'exporting attestations', async (step) => {
         const subjects = await fileSubjects(layers.map((l) => l.dir), { signal: deps.signal });
         const statements = await statementsOf(wanted, { kind: 'files', subjects }, step);
-        const files = statements.map((statement, i) => ({ name: attestationFileName(wanted[i]?.type ?? 'provenance', options.platformSuffix), statement }));
+        const files = statements.map((statement, i) => ({ name: attestationFileName(ATTESTATION_FILE_NAMES, wanted[i]?.type ?? 'provenance', options.platformSuffix), statement }));
         const mtime = options.sourceDateEpoch === undefined ? new Date() : new Date(options.sourceDateEpoch * 1000);
         // A result without files (FROM scratch) gets its attestations alone, as BuildKit's exporters write them.
         return writeAttestationLayer(files, { tmp: deps.store.tmp, ...(top === undefined ? {} : { root: top.dir }), mtime });
@@ -156,9 +152,10 @@ export function createBuildAttester(request: BuildRequest, input: BuildAttesterI
  * the SLSA v0.2 predicate of the build's record, made in max mode, without buildConfig and metadata in min mode
  * (BUILDX_METADATA_PROVENANCE), as JSON text; undefined when the request asks for none.
  */
-export function metadataProvenance(request: BuildRequest, input: Omit<CaptureInput, 'request'>): string | undefined {
+export async function metadataProvenance(request: BuildRequest, input: Omit<CaptureInput, 'request'>): Promise<string | undefined> {
   const mode = request.metadataProvenance;
   if (mode === undefined) return undefined;
+  const { provenancePredicate } = await exporter();
   const predicate = provenancePredicate(captureProvenance({ ...input, request }), { mode: 'max', finishedOn: new Date() });
   if (mode === 'max') return JSON.stringify(predicate);
   const { buildConfig: _config, metadata: _metadata, ...min } = predicate;

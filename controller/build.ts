@@ -126,6 +126,6 @@ async function attemptBuild(
     });
   const prepared = await exporter.prepare(solved, { registry, signal, progress, attester });
   const exported = platformRun === undefined ? await exporter.write(prepared) : await platformRun.exportAll(prepared);
-  const provenanceJson = metadataProvenance(request, capture);
+  const provenanceJson = await metadataProvenance(request, capture);
   return { ...exported, warnings: compiled.warnings, ...(provenanceJson === undefined ? {} : { provenance: [{ json: provenanceJson }] }) };
 }

@@ -2,7 +2,7 @@ import { TbuildError } from '../base/errors.js';
 import type { ImageConfig, Platform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { INLINE_CACHE_FIELD, type CacheConfig } from '../cache/index.js';
-import { buildCacheConfig, pushCacheArtifact, writeCacheArtifact, writeCacheLayout, type CacheExportRecord, type ExportLayer } from '../exporter/index.js';
+import type { CacheExportRecord, ExportLayer } from '../exporter/index.js';
 import type { RegistryClient } from '../registry/index.js';
 import { parseReference, type BlobLocations } from '../registry/index.js';
 import type { Digest } from '../base/digest.js';
@@ -99,6 +99,7 @@ export async function exportCaches(specs: readonly CacheExportSpec[], subjects: 
 
 async function exportCache(spec: CacheExportSpec & { type: 'registry' | 'local' }, step: string, subjects: readonly CacheExportSubject[], deps: CacheTransferDeps): Promise<void> {
   const config = await cacheConfig(subjects, spec.mode, { compression: spec.compression }, deps);
+  const { pushCacheArtifact, writeCacheArtifact, writeCacheLayout } = await import('../exporter/lazy.js');
   const artifact = await writeCacheArtifact(config, { imageManifest: spec.imageManifest, ociMediaTypes: spec.ociMediaTypes, store: deps.store.content, signal: deps.signal });
   // Imported layers are listed as they are: a registry finds or mounts them, a folder needs them downloaded.
   // Every platform of a build imports the same caches: the first import fetches for all.
@@ -128,6 +129,7 @@ async function cacheConfig(subjects: readonly CacheExportSubject[], mode: 'min' 
       records.push(r);
     }
   }
+  const { buildCacheConfig } = await import('../exporter/lazy.js');
   return buildCacheConfig(records, { ...layers, store: deps.store.content, cache: deps.store.layerBlobs, signal: deps.signal });
 }
 

@@ -2,7 +2,7 @@ import { UsageError } from '../base/errors.js';
 import { hostPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { imageParts, type ImageRecord } from '../cache/index.js';
-import { writeSavedArchive, type SavedImage } from '../exporter/index.js';
+import type { SavedImage } from '../exporter/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import type { LoadedImage } from './image-load.js';
 import { imageIdOf, isDangling, nameImage } from './image-naming.js';
@@ -95,6 +95,7 @@ export function createLocalImages(store: Store, settingsFile: string | undefined
         if (exportable.kind === 'image') saved.push({ image: exportable.image, names });
         else saved.push({ image: platformImage(exportable.index.images), index: exportable.index, names });
       }
+      const { writeSavedArchive } = await import('../exporter/lazy.js');
       await writeSavedArchive(saved, store.content, dest, o);
     },
     // Reading archives (tar-stream) loads with the first tbuild load, not with every build.

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Descriptor } from '../base/oci.js';
-import { pushAttestedImage, type AttestedImage, type BuiltImage } from '../exporter/index.js';
+import type { AttestedImage, BuiltImage } from '../exporter/index.js';
 import type { ProgressSink } from '../base/progress.js';
 import type { BlobOpener, PushProgress, RegistryClient } from '../registry/index.js';
 import { parseReference, type Reference } from '../registry/index.js';
@@ -85,6 +85,7 @@ export async function pushBuiltImage(
   const onProgress = options.progress === undefined ? {} : { onProgress: pushStatus(options.progress) };
   if (options.attested !== undefined) {
     const blobs = storeBlobOpener(options.store, options.fetch);
+    const { pushAttestedImage } = await import('../exporter/lazy.js');
     return pushAttestedImage(options.attested, target.ref, blobs, { registry: options.registry, signal: options.signal, tags: target.tags, ...onProgress });
   }
   const pushed = await options.registry.pushImage(

@@ -4,7 +4,7 @@ import { digestOf, parseDigest, type Digest } from '../base/digest.js';
 import { ExportError, RegistryError, UsageError } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '../base/oci.js';
 import { imageParts, type ImageRecord, type PlatformImageRecord } from '../cache/index.js';
-import { exportLayerBlob, storePlatformIndex, type BuiltImage, type ExportLayer, type PlatformIndex } from '../exporter/index.js';
+import { exportLayerBlob, type BuiltImage, type ExportLayer, type PlatformIndex } from '../exporter/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import { imageIdOf, isDangling } from './image-naming.js';
 import { snapshotLayers } from './solved-rootfs.js';
@@ -72,6 +72,7 @@ export async function exportableImage(store: Store, rec: ImageRecord, o: ExportO
   const images: BuiltImage[] = [];
   for (const part of imageParts(rec)) images.push(await exportablePart(store, part, o));
   const { value: stored } = await readJsonBlob<ImageIndex>(store, rec.manifestDigest);
+  const { storePlatformIndex } = await import('../exporter/lazy.js');
   const index = await storePlatformIndex(images, store.content, { ...(stored.annotations === undefined ? {} : { annotations: stored.annotations }), signal: o.signal });
   return { kind: 'index', index };
 }

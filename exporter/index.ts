@@ -1,19 +1,14 @@
-/** Exporters: image assembly and the oci, docker, local and tar outputs. */
+/**
+ * Exporters: image assembly, its layers, and the types of every output. The outputs besides the local image store,
+ * image indexes, cache exports and attestations are in `lazy.ts`, loaded on first use.
+ */
 export { buildImage, type BuildImageInput, type BuildImageOptions, type BuiltImage } from './image.js';
 export { blobFits, exportLayerBlob, type BlobLayer, type ExportLayer, type SnapshotLayer } from './export-layer.js';
 export { parseImageName, type ImageName } from './image-name.js';
-export {
-  writeOciArchive,
-  ociIndexFor,
-  ANNOTATION_IMAGE_NAME,
-  ANNOTATION_REF_NAME,
-  type ArchiveOptions,
-} from './oci-archive.js';
-export { writeDockerArchive, writeSavedArchive, type DockerManifestEntry, type SavedImage } from './docker-archive.js';
-export { writeLocalDir } from './local-dir.js';
-export { SharedPaths } from './shared-paths.js';
-export { storePlatformIndex, writeOciIndexArchive, writeRootfsTars, type PlatformIndex, type PlatformRootfs } from './image-index.js';
-export { writeRootfsTar, type RootfsOptions } from './rootfs-tar.js';
+export type { ArchiveOptions } from './oci-archive.js';
+export type { DockerManifestEntry, SavedImage } from './docker-archive.js';
+export type { PlatformIndex, PlatformRootfs } from './image-index.js';
+export type { RootfsOptions } from './rootfs-tar.js';
 export type { ArchiveDest } from './archive-tar.js';
 export { walkMerged } from './merged-walk.js';
 export type { TreeEntry } from './tree-entry.js';
@@ -28,14 +23,10 @@ export {
   type LayerBlobOptions,
   type LayerTarOptions,
 } from './layer/index.js';
-export { loadIntoDocker, dockerEndpoint, type DockerEndpoint } from './docker-load.js';
-export {
-  buildCacheConfig,
-  pushCacheArtifact,
-  writeCacheArtifact,
-  writeCacheLayout,
-  type CacheArtifact,
-  type CacheConfigOptions,
-  type CacheExportRecord,
-} from './cache-export.js';
-export * from './attestation/index.js';
+export type { DockerEndpoint } from './docker-load.js';
+export type { CacheArtifact, CacheConfigOptions, CacheExportRecord } from './cache-export.js';
+// What a build records for its provenance as it runs; the attestations made from it are in lazy.ts.
+export { commitDigestSet, redactCredentials, type ProvenanceCapture, type ProvenanceSecret, type ProvenanceStep } from './attestation/provenance.js';
+export type { AttestationManifest, AttestedImage } from './attestation/attach.js';
+export type { Statement } from './attestation/statement.js';
+export type { PackageScan } from './attestation/sbom/scan.js';

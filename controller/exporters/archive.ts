@@ -1,5 +1,6 @@
 import { ExportError } from '../../base/errors.js';
-import { storePlatformIndex, writeDockerArchive, writeOciArchive, writeOciIndexArchive, type ArchiveDest } from '../../exporter/index.js';
+import type { ArchiveDest } from '../../exporter/index.js';
+import { storePlatformIndex, writeDockerArchive, writeOciArchive, writeOciIndexArchive } from '../../exporter/lazy.js';
 import { reportStep } from '../progress-step.js';
 import type { ImageExportOptions } from '../request.js';
 import { exportEpoch, imageNames, platformIndexAnnotations, rootOf, setFileMode, type ExporterFactory, type ExportSummary, type SingleExport } from './types.js';

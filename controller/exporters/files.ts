@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { formatPlatform, type ImageConfig, type Platform } from '../../base/oci.js';
 import { normalizePlatform } from '../../base/platform.js';
-import { SharedPaths, writeLocalDir, writeRootfsTar, writeRootfsTars } from '../../exporter/index.js';
+import { SharedPaths, writeLocalDir, writeRootfsTar, writeRootfsTars } from '../../exporter/lazy.js';
 import { attestedLayers, type AttestedLayers } from '../attestations.js';
 import { reportStep } from '../progress-step.js';
 import { exportEpoch, platformFolder, setFileMode, type ExporterFactory, type ExportSummary } from './types.js';

@@ -1,5 +1,4 @@
 import type { BuiltImage, PlatformIndex } from '../../exporter/index.js';
-import { pushAttestationManifest, storePlatformIndex } from '../../exporter/index.js';
 import { nameImage } from '../image-naming.js';
 import { groupPushTargets, pushBuiltImage, storeBlobOpener, type PushTarget } from '../push-output.js';
 import { reportStep } from '../progress-step.js';
@@ -50,6 +49,7 @@ export const imageExporter: ExporterFactory<'image'> = (output) => ({
 
   async exportPlatforms({ subjects, first, imagesFor, fetchAll, attestationsOf }): Promise<ExportSummary> {
     const { store, signal, progress } = first.deps;
+    const { pushAttestationManifest, storePlatformIndex } = await import('../../exporter/lazy.js');
     // As for one platform: an index kept only here lists its layers uncompressed, by digest.
     const images = await imagesFor(storedOptions(output.image, output.push), !output.push);
     const kept = await storePlatformIndex(images, store.content, { ...platformIndexAnnotations(output.image), signal });

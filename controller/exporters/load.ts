@@ -1,5 +1,5 @@
 import { ExportError } from '../../base/errors.js';
-import { dockerEndpoint, loadIntoDocker } from '../../exporter/index.js';
+import { dockerEndpoint, loadIntoDocker } from '../../exporter/lazy.js';
 import { reportStep } from '../progress-step.js';
 import { imageNames, rootOf, type ExporterFactory, type ExportSummary } from './types.js';
 

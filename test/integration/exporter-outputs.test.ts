@@ -10,15 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageBase, ImageConfig } from '../../base/oci.js';
 import { createLocalContentStore } from '../../cache/content-store.js';
 import { readTar } from '../../cache/layer/index.js';
-import {
-  buildImage,
-  createMemoryLayerBlobCache,
-  writeDockerArchive,
-  writeLocalDir,
-  writeOciArchive,
-  writeRootfsTar,
-  type BuiltImage,
-} from '../../exporter/index.js';
+import { buildImage, createMemoryLayerBlobCache, type BuiltImage } from '../../exporter/index.js';
+import { writeDockerArchive, writeLocalDir, writeOciArchive, writeRootfsTar } from '../../exporter/lazy.js';
 import { lsetxattr, makedev, mknod, S_IFCHR } from '../../native/index.js';
 
 

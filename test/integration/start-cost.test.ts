@@ -40,6 +40,10 @@ const LAZY: ReadonlyArray<readonly [string, RegExp]> = [
   ['undici (the registry client talks through it)', /^node_modules\/undici\//],
   ['the registry client and login (registry/lazy.ts): a build loads only references, settings and blob locations', /^registry\/(?!reference|config|blob-locations)/],
   ['the executor (sandbox, runtime spec, binfmt_misc)', /^executor\//],
+  [
+    'the outputs besides the image store, image indexes, cache exports and attestations (exporter/lazy.ts)',
+    /^(exporter\/(oci-archive|docker-archive|local-dir|image-index|rootfs-tar|docker-load|cache-export|attestation\/(?!provenance\.ts|purl\.ts))|controller\/(exporters\/(archive|files|load)|attestation-statements)\.ts)/,
+  ],
   ['imagetools (inspecting and assembling images in a registry)', /^controller\/imagetools-/],
   ['the build of several platforms (image index assembly)', /^controller\/platforms-/],
   ['tar-stream (tbuild load reads archives with it)', /^node_modules\/tar-stream\//],

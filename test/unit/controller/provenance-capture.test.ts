@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../base/digest.js';
 import { captureProvenance, ImageResolutions } from '../../../controller/provenance-capture.js';
 import type { BuildRequest } from '../../../controller/index.js';
-import { provenancePredicate } from '../../../exporter/index.js';
+import { provenancePredicate } from '../../../exporter/lazy.js';
 import { createVertex } from '../../../solver/graph/index.js';
 
 const AMD64 = { os: 'linux', architecture: 'amd64' };

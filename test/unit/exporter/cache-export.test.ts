@@ -5,7 +5,8 @@ import { ExportError } from '../../../base/errors.js';
 import { MEDIA_TYPES } from '../../../base/oci.js';
 import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, type CacheConfig } from '../../../cache/cache-config.js';
 import { createLocalContentStore } from '../../../cache/content-store.js';
-import { writeCacheArtifact, type CacheArtifact } from '../../../exporter/index.js';
+import type { CacheArtifact } from '../../../exporter/index.js';
+import { writeCacheArtifact } from '../../../exporter/lazy.js';
 import { makeTempDir } from '../../helpers/cli.js';
 
 const CONFIG: CacheConfig = {

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExportError } from '../../../base/errors.js';
-import { SharedPaths, writeLocalDir, writeRootfsTars } from '../../../exporter/index.js';
+import { SharedPaths, writeLocalDir, writeRootfsTars } from '../../../exporter/lazy.js';
 import { makeTempDir, type TempDir } from '../../helpers/cli.js';
 import { readTarToMap } from '../../compat/buildkit/fixtures.js';
 
