@@ -1,7 +1,7 @@
 // Ported from moby/buildkit frontend/dockerfile/dockerfile_addgit_test.go: each case names its test function.
 // Repositories are served over dumb HTTP from loopback, as BuildKit's tests serve them with http.FileServer.
 import { join } from 'node:path';
-import { describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { run } from '../../helpers/cli.js';
 import { buildkitSuite, ok, writeEntries, type BuildkitSuite } from './harness.js';
 import { serveDir } from './fixtures.js';
@@ -107,8 +107,8 @@ RUN cd /buildkit-chowned && \\
     expect(await second.read('unique.txt')).toBe(await first.read('unique.txt'));
   });
 
-  // dockerfile_addgit_test.go testGitQueryString: each query-string URL as the build context ("context") and in an
-  // ADD ("add"), one case per half; every URL is tried and the differences are reported together.
+  // dockerfile_addgit_test.go testGitQueryString: each query-string URL as the build context ("context_NAME") and in
+  // an ADD ("add_NAME"), each one case as each is one of BuildKit's subtests.
   const queryRepos = async (): Promise<{ gitDir: string; subModDir: string }> => {
     const subModDir = await suite.context({ file: '123\n' });
     await git(subModDir, 'init', '-q');
@@ -126,82 +126,95 @@ RUN cd /buildkit-chowned && \\
     await git(gitDir, 'config', '--local', 'user.name', 'test');
     return { gitDir, subModDir };
   };
-  const queryCases = (serverURL: string, v2: string, latest: string): [string, string, string, string, string][] => [
-    ['tag with invalid commit', `${serverURL}/.git?tag=v0.0.2&commit=${latest}`, 'expectErr', 'expected checksum to match', ''],
-    ['old style ref', `${serverURL}/.git#v0.0.2`, 'expectOut', 'v0.0.2\n', ''],
-    ['querystring ref', `${serverURL}/.git?ref=base`, 'expectOut', 'base\n', ''],
-    ['querystring branch', `${serverURL}/.git?branch=base`, 'expectOut', 'base\n', ''],
-    ['querystring invalid branch', `${serverURL}/.git?branch=invalid`, 'expectErr', 'repository does not contain ref', ''],
-    ['tag as branch', `${serverURL}/.git?branch=v0.0.2`, 'expectErr', 'repository does not contain ref', ''],
-    ['allowed mixed refs', `${serverURL}/.git?tag=v0.0.2#refs/tags/v0.0.2`, 'expectOut', 'v0.0.2\n', ''],
-    ['v2 by commit', `${serverURL}/.git?commit=${latest}`, 'expectOut', 'latest\n', ''],
-    ['v2 by commit (wrong short)', `${serverURL}/.git?commit=${v2.slice(0, 8)}`, 'expectErr', 'expected checksum to match', ''],
-    ['v2 by commit (short)', `${serverURL}/.git?commit=${latest.slice(0, 8)}`, 'expectOut', 'latest\n', ''],
-    ['v2 ref by commit', `${serverURL}/.git?ref=${v2}`, 'expectOut', 'v0.0.2\n', ''],
-    ['v2 ref by commit (short)', `${serverURL}/.git?ref=${v2.slice(0, 8)}`, 'expectErr', 'repository does not contain ref', ''],
-    ['tag with commit', `${serverURL}/.git?tag=v0.0.2&commit=${v2}`, 'expectOut', 'v0.0.2\n', ''],
-    ['commit with commit', `${serverURL}/.git?ref=${v2}&commit=${v2}`, 'expectOut', 'v0.0.2\n', ''],
-    ['latest with commit', `${serverURL}/.git?commit=${latest}`, 'expectOut', 'latest\n', ''],
-    ['mismatch refs', `${serverURL}/.git?tag=v0.0.2#refs/heads/master`, 'expectErr', 'ref conflicts', ''],
-    ['sub old-style', `${serverURL}/.git#feature:sub`, 'expectOut', 'subfeature\n', ''],
-    ['sub query', `${serverURL}/.git?subdir=sub&ref=feature`, 'expectOut', 'subfeature\n', ''],
-    ['withgit', `${serverURL}/.git?keep-git-dir=true`, 'expectOut', `${latest}\n`, 'withgit'],
-    ['withgitandtag', `${serverURL}/.git?tag=v0.0.2&keep-git-dir=true`, 'expectOut', `${v2}\n`, 'withgit'],
-    ['withgit-default', `${serverURL}/.git`, 'expectErr', '.git/HEAD": not found', 'withgit'],
-    ['withgit-valueless', `${serverURL}/.git?keep-git-dir&submodules`, 'expectOut', `${latest}\n`, 'withgit'],
-    ['withgit-forbidden', `${serverURL}/.git?keep-git-dir=false`, 'expectErr', '.git/HEAD": not found', 'withgit'],
-    ['withsubmod', `${serverURL}/.git`, 'expectOut', '123\n', 'withsubmod'],
-    ['withsubmodset', `${serverURL}/.git?submodules=true`, 'expectOut', '123\n', 'withsubmod'],
-    ['withsubmodempty', `${serverURL}/.git?submodules`, 'expectOut', '123\n', 'withsubmod'],
-    ['withoutsubmod', `${serverURL}/.git?submodules=false`, 'expectErr', 'submod/file": not found', 'withsubmod'],
+  /** QueryRepo is the served repository of testGitQueryString and the commits its cases name. */
+  interface QueryRepo { gitDir: string; url: string; v2: string; latest: string }
+  type QueryCase = [name: string, url: (r: QueryRepo) => string, kind: 'expectErr' | 'expectOut', want: (r: QueryRepo) => string, target: string];
+  const text = (t: string) => (): string => t;
+  const queryCases: QueryCase[] = [
+    ['tag with invalid commit', (r) => `${r.url}/.git?tag=v0.0.2&commit=${r.latest}`, 'expectErr', text('expected checksum to match'), ''],
+    ['old style ref', (r) => `${r.url}/.git#v0.0.2`, 'expectOut', text('v0.0.2\n'), ''],
+    ['querystring ref', (r) => `${r.url}/.git?ref=base`, 'expectOut', text('base\n'), ''],
+    ['querystring branch', (r) => `${r.url}/.git?branch=base`, 'expectOut', text('base\n'), ''],
+    ['querystring invalid branch', (r) => `${r.url}/.git?branch=invalid`, 'expectErr', text('repository does not contain ref'), ''],
+    ['tag as branch', (r) => `${r.url}/.git?branch=v0.0.2`, 'expectErr', text('repository does not contain ref'), ''],
+    ['allowed mixed refs', (r) => `${r.url}/.git?tag=v0.0.2#refs/tags/v0.0.2`, 'expectOut', text('v0.0.2\n'), ''],
+    ['v2 by commit', (r) => `${r.url}/.git?commit=${r.latest}`, 'expectOut', text('latest\n'), ''],
+    ['v2 by commit (wrong short)', (r) => `${r.url}/.git?commit=${r.v2.slice(0, 8)}`, 'expectErr', text('expected checksum to match'), ''],
+    ['v2 by commit (short)', (r) => `${r.url}/.git?commit=${r.latest.slice(0, 8)}`, 'expectOut', text('latest\n'), ''],
+    ['v2 ref by commit', (r) => `${r.url}/.git?ref=${r.v2}`, 'expectOut', text('v0.0.2\n'), ''],
+    ['v2 ref by commit (short)', (r) => `${r.url}/.git?ref=${r.v2.slice(0, 8)}`, 'expectErr', text('repository does not contain ref'), ''],
+    ['tag with commit', (r) => `${r.url}/.git?tag=v0.0.2&commit=${r.v2}`, 'expectOut', text('v0.0.2\n'), ''],
+    ['commit with commit', (r) => `${r.url}/.git?ref=${r.v2}&commit=${r.v2}`, 'expectOut', text('v0.0.2\n'), ''],
+    ['latest with commit', (r) => `${r.url}/.git?commit=${r.latest}`, 'expectOut', text('latest\n'), ''],
+    ['mismatch refs', (r) => `${r.url}/.git?tag=v0.0.2#refs/heads/master`, 'expectErr', text('ref conflicts'), ''],
+    ['sub old-style', (r) => `${r.url}/.git#feature:sub`, 'expectOut', text('subfeature\n'), ''],
+    ['sub query', (r) => `${r.url}/.git?subdir=sub&ref=feature`, 'expectOut', text('subfeature\n'), ''],
+    ['withgit', (r) => `${r.url}/.git?keep-git-dir=true`, 'expectOut', (r) => `${r.latest}\n`, 'withgit'],
+    ['withgitandtag', (r) => `${r.url}/.git?tag=v0.0.2&keep-git-dir=true`, 'expectOut', (r) => `${r.v2}\n`, 'withgit'],
+    ['withgit-default', (r) => `${r.url}/.git`, 'expectErr', text('.git/HEAD": not found'), 'withgit'],
+    ['withgit-valueless', (r) => `${r.url}/.git?keep-git-dir&submodules`, 'expectOut', (r) => `${r.latest}\n`, 'withgit'],
+    ['withgit-forbidden', (r) => `${r.url}/.git?keep-git-dir=false`, 'expectErr', text('.git/HEAD": not found'), 'withgit'],
+    ['withsubmod', (r) => `${r.url}/.git`, 'expectOut', text('123\n'), 'withsubmod'],
+    ['withsubmodset', (r) => `${r.url}/.git?submodules=true`, 'expectOut', text('123\n'), 'withsubmod'],
+    ['withsubmodempty', (r) => `${r.url}/.git?submodules`, 'expectOut', text('123\n'), 'withsubmod'],
+    ['withoutsubmod', (r) => `${r.url}/.git?submodules=false`, 'expectErr', text('submod/file": not found'), 'withsubmod'],
   ];
+  // One repository, made and served once for all the cases.
+  let repo: QueryRepo | undefined;
+  const servers: AsyncDisposable[] = [];
+  const serve = async (dir: string): Promise<string> => {
+    const server = await serveDir(dir);
+    servers.push(server);
+    return server.url;
+  };
+  beforeAll(async () => {
+    const { gitDir, subModDir } = await queryRepos();
+    const subModURL = await serve(subModDir);
+    const sh = async (script: string): Promise<void> => {
+      const r = await run('sh', ['-c', `cd '${gitDir}' && ${script}`]);
+      expect(r.code, `${script}: ${r.stderr}`).toBe(0);
+    };
+    await sh(
+      [
+        `git -c protocol.file.allow=always submodule -q add ${subModURL}/.git submod`,
+        'git add Dockerfile foo submod', 'git commit -q -m initial', 'git tag v0.0.1', 'git branch base',
+        'echo feature >foo', 'mkdir sub', 'echo subfeature >sub/foo', 'cp Dockerfile sub/', 'git add foo sub',
+        'git commit -q -m feature', 'git branch feature', 'git checkout -q -B master base', 'echo v0.0.2 >foo',
+        'git add foo', 'git commit -q -m v0.0.2', 'git tag v0.0.2', 'echo latest >foo', 'git add foo',
+        'git commit -q -m latest', 'git tag latest', 'git update-server-info',
+      ].join(' && '),
+    );
+    const v2 = await git(gitDir, 'rev-parse', 'v0.0.2');
+    const latest = await git(gitDir, 'rev-parse', 'latest');
+    expect(v2).toHaveLength(40);
+    expect(latest).not.toBe(v2);
+    repo = { gitDir, url: await serve(gitDir), v2, latest };
+  });
+  afterAll(async () => {
+    for (const server of servers.splice(0)) await server[Symbol.asyncDispose]();
+  });
   for (const half of ['context', 'add']) {
-    port('testGitQueryString', async () => {
-      const { gitDir, subModDir } = await queryRepos();
-      await using subModServer = await serveDir(subModDir);
-      const sh = async (script: string): Promise<void> => {
-        const r = await run('sh', ['-c', `cd '${gitDir}' && ${script}`]);
-        expect(r.code, `${script}: ${r.stderr}`).toBe(0);
-      };
-      await sh(
-        [
-          `git -c protocol.file.allow=always submodule -q add ${subModServer.url}/.git submod`,
-          'git add Dockerfile foo submod', 'git commit -q -m initial', 'git tag v0.0.1', 'git branch base',
-          'echo feature >foo', 'mkdir sub', 'echo subfeature >sub/foo', 'cp Dockerfile sub/', 'git add foo sub',
-          'git commit -q -m feature', 'git branch feature', 'git checkout -q -B master base', 'echo v0.0.2 >foo',
-          'git add foo', 'git commit -q -m v0.0.2', 'git tag v0.0.2', 'echo latest >foo', 'git add foo',
-          'git commit -q -m latest', 'git tag latest', 'git update-server-info',
-        ].join(' && '),
-      );
-      const v2 = await git(gitDir, 'rev-parse', 'v0.0.2');
-      const latest = await git(gitDir, 'rev-parse', 'latest');
-      expect(v2).toHaveLength(40);
-      expect(latest).not.toBe(v2);
-      await using server = await serveDir(gitDir);
-      const problems: string[] = [];
-      for (const [name, url, kind, want, target] of queryCases(server.url, v2, latest)) {
+    for (const [name, url, kind, want, target] of queryCases) {
+      port('testGitQueryString', async () => {
+        if (repo === undefined) throw new Error('the repository of testGitQueryString was not made');
         const targetArgs = target === '' ? {} : { target };
         const res =
           half === 'context'
-            ? await build({ dir: gitDir, contextArg: url, ...targetArgs })
+            ? await build({ dir: repo.gitDir, contextArg: url(repo), ...targetArgs })
             : await build({
                 files: {
-                  Dockerfile: `\nFROM scratch AS main\nADD ${url} /repo/\nFROM scratch as withsubmod\nCOPY --from=main /repo/submod/file /repo/foo\nFROM scratch AS withgit\nCOPY --from=main /repo/.git/HEAD /repo/foo\nFROM main\n\t\t`,
+                  Dockerfile: `\nFROM scratch AS main\nADD ${url(repo)} /repo/\nFROM scratch as withsubmod\nCOPY --from=main /repo/submod/file /repo/foo\nFROM scratch AS withgit\nCOPY --from=main /repo/.git/HEAD /repo/foo\nFROM main\n\t\t`,
                 },
                 ...targetArgs,
               });
         if (kind === 'expectErr') {
-          if (res.code === 0 || !res.stderr.includes(want)) problems.push(`${half}_${name}: no error "${want}"${res.code === 0 ? ' (built)' : `: ${res.stderr.split('\n').find((l) => l.startsWith('ERROR')) ?? ''}`}`);
-          continue;
+          expect(res.code, `no error "${want(repo)}": built`).not.toBe(0);
+          expect(res.stderr).toContain(want(repo));
+          return;
         }
-        if (res.code !== 0) {
-          problems.push(`${half}_${name}: failed: ${res.stderr.split('\n').find((l) => l.startsWith('ERROR')) ?? ''}`);
-          continue;
-        }
-        const got = await res.read(half === 'context' ? 'out' : 'repo/foo').catch((e: unknown) => `(${String(e)})`);
-        if (got !== want) problems.push(`${half}_${name}: out is ${JSON.stringify(got)}, BuildKit ${JSON.stringify(want)}`);
-      }
-      expect(problems, problems.join('\n')).toEqual([]);
-    }, half);
+        ok(res);
+        expect(await res.read(half === 'context' ? 'out' : 'repo/foo')).toBe(want(repo));
+      }, `${half}_${name}`);
+    }
   }
 });
