@@ -27,6 +27,8 @@ export interface RecordedRequest {
   readonly outputs: readonly string[];
   readonly noCache: boolean;
   readonly noCacheFilter: readonly string[];
+  /** `--explain` was asked for. */
+  readonly explain?: boolean;
   readonly dockerfileName: string;
   /** sha256 of the Dockerfile's bytes. */
   readonly dockerfileDigest: string;

@@ -37,6 +37,15 @@ export type ProgressEvent =
       readonly cpuTimeMs?: number;
       readonly time: number;
     }
+  | {
+      /** Why a step ran instead of coming from the cache (`build --explain`), sent before its `vertex.completed`. */
+      readonly type: 'vertex.explain';
+      readonly vertex: string;
+      /** The earlier build its cache key was compared with, when there is one. */
+      readonly comparedWith?: string;
+      readonly reasons: readonly string[];
+      readonly time: number;
+    }
   | { readonly type: 'warning'; readonly message: string; readonly location?: string; readonly finding?: CheckFinding; readonly time: number };
 
 /**

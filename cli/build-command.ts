@@ -35,6 +35,8 @@ Options:
                             image index
       --no-cache            Do not use the cache when building
       --no-cache-filter S   Do not cache the given stage; repeatable
+      --explain             Say under each step that ran why it did not come from the cache (as 'tbuild history
+                            explain' says it, from the build history)
       --cache-from SPEC     Import build cache (type=registry,ref=REF | type=local,src=DIR | REF); repeatable
       --cache-to SPEC       Export build cache (type=registry,ref=REF | type=local,dest=DIR | type=inline,
                             mode=min|max, compression=gzip|zstd|uncompressed, image-manifest=true|false,
@@ -138,6 +140,7 @@ export const BUILD_OPTIONS = {
   platform: { type: 'string', multiple: true },
   'no-cache': { type: 'boolean' },
   'no-cache-filter': { type: 'string', multiple: true },
+  explain: { type: 'boolean' },
   'cache-from': { type: 'string', multiple: true },
   'cache-to': { type: 'string', multiple: true },
   progress: { type: 'string' },
@@ -178,7 +181,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
   const bools = takeBoolFlags(args, BUILD_OPTIONS);
   const parsed = parseCommandArgs('build', bools.args, BUILD_OPTIONS);
   const v = parsed.values;
-  const flag = (name: 'push' | 'pull' | 'load' | 'no-cache' | 'quiet' | 'check' | 'debug' | 'help'): boolean => bools.values.get(name) ?? v[name] === true;
+  const flag = (name: 'push' | 'pull' | 'load' | 'no-cache' | 'explain' | 'quiet' | 'check' | 'debug' | 'help'): boolean => bools.values.get(name) ?? v[name] === true;
   const help = flag('help');
   const context = parsed.positionals[0];
   if (!help && (context === undefined || parsed.positionals.length > 1)) {
@@ -218,6 +221,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     noCache: flag('no-cache'),
     pull: flag('pull'),
     noCacheFilter: v['no-cache-filter'] ?? [],
+    ...(flag('explain') ? { explain: true } : {}),
     cacheFrom: (v['cache-from'] ?? []).map((c) => parseCacheFrom(c, cwd)),
     cacheTo: (v['cache-to'] ?? []).map((c) => parseCacheTo(c, cwd)),
     ...(v.config === undefined ? {} : { registryConfigPath: resolve(cwd, v.config) }),

@@ -3,6 +3,7 @@ import type { SourceLocation } from '../base/errors.js';
 import type { StepExplanation } from '../controller/index.js';
 import { formatAgo } from './human-duration.js';
 import { formatBytes } from './progress/plain.js';
+import { explainedLines } from './progress/explain-lines.js';
 import { alignColumns } from './tab-writer.js';
 
 /** recordName is what `history ls` names a build by, as buildx: the Dockerfile's folder or file, and its target. */
@@ -117,8 +118,9 @@ export function renderExplanations(explained: readonly StepExplanation[]): strin
 
 /** explanationLines are the reasons of one step, indented, as `build --explain` prints them under the step. */
 export function explanationLines(e: StepExplanation): string {
-  const against = e.comparedWith === undefined ? '' : ` (compared with build ${e.comparedWith})`;
-  return `  ran because${against}:\n${e.reasons.map((r) => `    - ${r}\n`).join('')}`;
+  return explainedLines(e)
+    .map((l) => `  ${l}\n`)
+    .join('');
 }
 
 function where(l: SourceLocation): string {

@@ -154,11 +154,14 @@ export async function createController(options: ControllerOptions): Promise<Cont
   return {
     async build(request, io) {
       if (closing !== undefined) throw new UsageError('Cannot build: the controller is closed');
+      const settingsFile = request.registryConfigPath ?? options.settingsFile;
+      const historyPolicy = await historyPolicyFor(settingsFile);
+      if (historyPolicy === undefined && request.explain === true) {
+        throw new UsageError('Cannot use --explain: the build history is off', { hint: 'it compares steps with earlier build records: remove [history] enabled = false from the settings file' });
+      }
       const abort = new AbortController();
       const buildId = history.add(io.clientId ?? '', abort);
       const signal = AbortSignal.any([io.signal, abort.signal]);
-      const settingsFile = request.registryConfigPath ?? options.settingsFile;
-      const historyPolicy = await historyPolicyFor(settingsFile);
       // A record that cannot be written is reported, never the build's failure (nor in place of it).
       const unrecorded = (err: unknown): undefined => {
         const message = `Cannot record build ${buildId} in the history: ${err instanceof Error ? err.message : String(err)}`;

@@ -6,6 +6,7 @@ import type { ProgressEvent, ProgressSink } from '../base/progress.js';
 import { openHistoryLog, recordChecksumListing, type HistoryLogWriter, type HistoryPolicy, type HistoryStore, type MetadataStore } from '../cache/index.js';
 import type { Vertex } from '../solver/graph/index.js';
 import { recordedDockerfile, recordedRequest } from './history-request.js';
+import { explainRecord } from './history-explain.js';
 import { collectPreimages } from './history-preimages.js';
 import type { BuildRequest, BuildResult } from './request.js';
 
@@ -35,6 +36,8 @@ export class HistoryRecorder implements BuildObserver {
   readonly #log: HistoryLogWriter;
   #record: HistoryRecord;
   #lastWrite = 0;
+  /** The records before this build, read once for `--explain`. */
+  #earlier: HistoryRecord[] | undefined;
 
   private constructor(store: HistoryStore, meta: MetadataStore, record: HistoryRecord) {
     this.#store = store;
@@ -67,9 +70,15 @@ export class HistoryRecorder implements BuildObserver {
 
   /** progress is the build's progress sink with every event also recorded. */
   progress(sink: ProgressSink): ProgressSink {
+    const explain = this.#record.request.explain === true;
     return {
       emit: (e) => {
         this.#observe(e);
+        // `--explain`: why a step ran is said before it is reported done, so it shows under the step.
+        if (explain && e.type === 'vertex.completed' && e.error !== 'cancelled') {
+          const explained = this.#explain(e.vertex, e.time);
+          if (explained !== undefined) sink.emit(explained);
+        }
         sink.emit(e);
       },
     };
@@ -111,6 +120,17 @@ export class HistoryRecorder implements BuildObserver {
     await this.#store.prune(policy);
   }
 
+  /** Why a step that ran did not come from the cache, compared with the earlier records of the store. */
+  #explain(vertex: string, time: number): ProgressEvent | undefined {
+    const step = this.#steps.get(vertex);
+    if (step === undefined || step.cached || step.cacheKey === undefined) return undefined;
+    this.#earlier ??= this.#store.list().filter((r) => r.ref !== this.#record.ref);
+    const record: HistoryRecord = { ...this.#record, steps: this.#stepList(), keys: collectPreimages(this.#meta, [step.cacheKey]) };
+    const [explained] = explainRecord(record, this.#earlier, { meta: this.#meta, step: step.index });
+    if (explained === undefined) return undefined;
+    return { type: 'vertex.explain', vertex, ...(explained.comparedWith === undefined ? {} : { comparedWith: explained.comparedWith }), reasons: explained.reasons, time };
+  }
+
   #observe(e: ProgressEvent): void {
     switch (e.type) {
       case 'vertex.started': {
@@ -146,6 +166,7 @@ export class HistoryRecorder implements BuildObserver {
         this.#warnings.push({ message: e.message, ...(e.finding?.location === undefined ? {} : { location: e.finding.location }) });
         break;
       case 'status':
+      case 'vertex.explain':
         break;
     }
   }

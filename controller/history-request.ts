@@ -19,6 +19,7 @@ export function recordedRequest(request: BuildRequest): RecordedRequest {
     outputs: request.outputs.map(describeOutput),
     noCache: request.noCache === true,
     noCacheFilter: request.noCacheFilter ?? [],
+    ...(request.explain === true ? { explain: true } : {}),
     ...dockerfile,
     context: describeContext(request.context),
   };

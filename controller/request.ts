@@ -192,6 +192,8 @@ export interface BuildRequest {
   readonly noCache?: boolean;
   /** `--no-cache-filter`: stages whose steps run again. */
   readonly noCacheFilter?: readonly string[];
+  /** `--explain`: say under each step that ran why it did not come from the cache (needs the build history). */
+  readonly explain?: boolean;
   /** Settings file (tbuild.toml: registry mirrors and certificates, `[gc]`, `[resolve]`); the controller's when absent. */
   readonly registryConfigPath?: string;
   /** Resolve base images in the registry again instead of using what the store knows. */

@@ -137,6 +137,7 @@ function requestFor(start: BuildStartMsg, receive: Extract<ContextSource, { kind
     outputs,
     noCache: start.noCache,
     noCacheFilter: start.noCacheFilter,
+    ...(start.explain ? { explain: true } : {}),
     ...(Object.keys(start.labels).length === 0 ? {} : { labels: start.labels }),
     ...(Object.keys(start.vcs).length === 0 ? {} : { vcs: start.vcs }),
     ...runSettingsRequest(start.run),

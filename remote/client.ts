@@ -128,6 +128,7 @@ export async function remoteBuild(
         outputs: request.outputs.map(outputMsgOf),
         noCache: request.noCache ?? false,
         noCacheFilter: request.noCacheFilter ?? [],
+        explain: request.explain ?? false,
         labels: { ...request.labels },
         vcs: { ...request.vcs },
         run: runSettingsMsg(request),

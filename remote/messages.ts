@@ -81,6 +81,7 @@ export const BUILD_START = message('BuildStart', {
   platforms: { no: 28, type: PLATFORM, repeated: true },
   vcs: { no: 29, type: 'map' },
   metadataProvenance: { no: 30, type: 'string' },
+  explain: { no: 31, type: 'bool' },
 });
 
 const MANIFEST_ENTRY = message('ManifestEntry', {

@@ -2,6 +2,7 @@ import type { ProgressEvent, ProgressSink } from '../../base/progress.js';
 import type { TerminalStream } from '../command-io.js';
 import { paletteFor, formatSeconds, type ViewOptions } from './style.js';
 import { warningSummary, type WarningEvent } from './warning-summary.js';
+import { explainedLines } from './explain-lines.js';
 
 // As BuildKit's plain printer: a running transfer is printed again once it moved 5% or 5 s passed.
 const MIN_PROGRESS_DELTA = 0.05;
@@ -122,6 +123,11 @@ export function createPlainProgress(out: TerminalStream, options: ViewOptions): 
             ...(event.cpuTimeMs === undefined ? [] : [`cpu ${(event.cpuTimeMs / 1000).toFixed(2)}s`]),
           ];
           if (parts.length > 0) out.write(`#${numbers.get(event.vertex) ?? 0} ${parts.join(', ')}\n`);
+          break;
+        }
+        case 'vertex.explain': {
+          const n = numbers.get(event.vertex) ?? 0;
+          out.write(explainedLines(event).map((l) => `#${n} ${l}\n`).join(''));
           break;
         }
         case 'warning':

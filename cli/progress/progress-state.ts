@@ -1,4 +1,5 @@
 import type { ProgressEvent } from '../../base/progress.js';
+import { explainedLines } from './explain-lines.js';
 import { printable } from './style.js';
 
 /** TransferRow is one status of a vertex (a blob pulled or pushed, a context loaded): bytes done of a total. */
@@ -26,6 +27,8 @@ export interface VertexRow {
   /** When it last wrote output, to give the lines to the busiest vertices first. */
   lastOutput: number;
   readonly transfers: TransferRow[];
+  /** Why it ran instead of coming from the cache (`build --explain`), printed under it once it is done. */
+  explained: readonly string[];
 }
 
 /** WarningNote is a warning as the views print it. */
@@ -76,6 +79,11 @@ export class ProgressState {
         break;
       case 'vertex.usage': // resource figures are printed by --progress=plain only
         break;
+      case 'vertex.explain': {
+        const r = this.#byVertex.get(event.vertex);
+        if (r !== undefined) r.explained = explainedLines(event).map(printable);
+        break;
+      }
       case 'warning':
         this.warnings.push({ text: `${event.message}${event.location ? ` (${event.location})` : ''}` });
         break;
@@ -90,7 +98,7 @@ export class ProgressState {
   #row(vertex: string, name: string, time: number): VertexRow {
     let r = this.#byVertex.get(vertex);
     if (r === undefined) {
-      r = { vertex, name, state: 'running', started: time, ended: time, logs: [], partial: '', lastOutput: 0, transfers: this.#early.get(vertex) ?? [] };
+      r = { vertex, name, state: 'running', started: time, ended: time, logs: [], partial: '', lastOutput: 0, transfers: this.#early.get(vertex) ?? [], explained: [] };
       this.#early.delete(vertex);
       this.#byVertex.set(vertex, r);
       this.rows.push(r);

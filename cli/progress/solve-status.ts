@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lineRanges, type LineRange } from '../../base/errors.js';
 import type { ProgressEvent } from '../../base/progress.js';
+import { explainedLines } from './explain-lines.js';
 
 /** Vertex is BuildKit's client.Vertex as it marshals to JSON: a step, with RFC 3339 times. */
 export interface Vertex {
@@ -104,6 +105,8 @@ export function createSolveStatus(o: SolveStatusOptions): (event: ProgressEvent)
         return { warnings: [warningOf(event, o.sources)] };
       case 'vertex.usage':
         return undefined;
+      case 'vertex.explain': // SolveStatus has no field for it: the reasons are the step's log lines, on stderr
+        return { logs: [{ vertex: digestOf(event.vertex), stream: 2, data: base64(explainedLines(event).map((l) => `${l}\n`).join('')), timestamp: goTime(event.time) }] };
     }
   };
 }

@@ -60,7 +60,7 @@ export function transferLine(t: TransferRow, view: FrameView, finished: boolean)
 
 /** finishedLines are what a finished vertex leaves on the screen for good: its line and its transfers'. */
 export function finishedLines(r: VertexRow, view: FrameView): string[] {
-  return [vertexLine(r, view), ...r.transfers.map((t) => transferLine(t, view, true))];
+  return [vertexLine(r, view), ...r.transfers.map((t) => transferLine(t, view, true)), ...r.explained.map((l) => fitWidth(` => ${l}`, view.width))];
 }
 
 /** warningLine is how a warning shows while the build runs. */

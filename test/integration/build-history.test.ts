@@ -57,8 +57,12 @@ describe('build history', () => {
     const cached = await build('--build-arg', 'VERSION=1.2', '--target', 'app');
     expect(cached.code, cached.stderr).toBe(0);
     await writeFile(join(ctx, 'src', 'app.js'), 'console.log(2)\n');
-    const changed = await build('--build-arg', 'VERSION=1.3', '--target', 'app');
+    const changed = await build('--build-arg', 'VERSION=1.3', '--target', 'app', '--explain');
     expect(changed.code, changed.stderr).toBe(0);
+    // --explain says it under each step that ran, before the step's DONE.
+    expect(changed.stderr).toMatch(/#(\d+) \[2\/4\] COPY src\/ \/app\/\n#\1 ran because \(compared with build \w+\):\n#\1   - `src\/app.js` changed \(sha256:[0-9a-f]{12} → sha256:[0-9a-f]{12}\)\n#\1 DONE/);
+    expect(changed.stderr).toMatch(/#(\d+)   - build arg `VERSION` 1.2 → 1.3\n(#\1 .*\n)*#\1 DONE/);
+    expect(changed.stderr).not.toContain('lib.js');
     const failed = await build('--build-arg', 'VERSION=1.3', '--build-arg', 'FAIL=yes', '--target', 'app');
     expect(failed.code).toBe(1);
 
