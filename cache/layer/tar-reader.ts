@@ -165,11 +165,17 @@ function decodeHeader(
   };
 }
 
-function paxNumber(pax: ReadonlyMap<string, Buffer>, key: string): number | undefined {
+/**
+ * paxNumber reads a PAX number: size, uid and gid are whole numbers from 0 up (as Go's archive/tar reads them), mtime
+ * is seconds with an optional fraction and sign; anything else (`-512`, `1e300`, `0.5` for a size) is refused.
+ */
+function paxNumber(pax: ReadonlyMap<string, Buffer>, key: 'size' | 'uid' | 'gid' | 'mtime'): number | undefined {
   const value = pax.get(key);
   if (value === undefined) return undefined;
-  const n = Number(value.toString('ascii'));
-  if (!Number.isFinite(n)) throw new SnapshotError(`Cannot read layer tar: bad PAX ${key} "${value.toString('ascii')}"`);
+  const text = value.toString('latin1');
+  const n = Number(text);
+  const ok = key === 'mtime' ? /^-?[0-9]+(\.[0-9]+)?$/.test(text) && Number.isFinite(n) : /^[0-9]+$/.test(text) && Number.isSafeInteger(n);
+  if (!ok) throw new SnapshotError(`Cannot read layer tar: bad PAX ${key} "${text}"`);
   return n;
 }
 
@@ -192,19 +198,24 @@ function parsePax(data: Buffer): Map<string, Buffer> {
   return out;
 }
 
+/**
+ * readNumber reads a numeric header field: octal digits, or GNU base-256 for values too large for octal. A negative
+ * base-256 value, one beyond 2^53, or octal with other characters (parseInt would read `12x` as 10) is refused.
+ */
 function readNumber(block: Buffer, offset: number, length: number): number {
   const field = block.subarray(offset, offset + length);
-  if (((field[0] ?? 0) & 0x80) !== 0) {
-    // GNU base-256 encoding for values too large for octal.
-    let n = (field[0] ?? 0) & 0x7f;
+  const first = field[0] ?? 0;
+  if ((first & 0x80) !== 0) {
+    if ((first & 0x40) !== 0) throw new SnapshotError('Cannot read layer tar: negative number field');
+    let n = first & 0x3f;
     for (let i = 1; i < field.length; i++) n = n * 256 + (field[i] ?? 0);
+    if (!Number.isSafeInteger(n)) throw new SnapshotError('Cannot read layer tar: number field too large');
     return n;
   }
   const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
   if (text === '') return 0;
-  const n = parseInt(text, 8);
-  if (Number.isNaN(n)) throw new SnapshotError(`Cannot read layer tar: bad number field "${text}"`);
-  return n;
+  if (!/^[0-7]+$/.test(text)) throw new SnapshotError(`Cannot read layer tar: bad number field "${text}"`);
+  return parseInt(text, 8);
 }
 
 function cString(data: Buffer): string {
