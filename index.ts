@@ -46,6 +46,7 @@ export type {
   ImageExportOptions,
   ImageSummary,
   LayerCompression,
+  NetworkPoolStats,
   OciRuntime,
   OutputDest,
   OutputSpec,

@@ -1,8 +1,9 @@
 /**
  * Measures the per-RUN overhead of `true` through tbuild's namespace executor and through runc (and crun when
  * installed) driven by the same runtime spec and bundle layout, on one network (none by default). With
- * `--network default`, each executor's runs alternate between the default network and the host's, so the figure of
- * what the step's own network namespace and slirp4netns add is taken under the same load.
+ * `--network default`, each executor's runs alternate between the default network made at each RUN, the default network
+ * taken from a pool of ready ones (as builds get it) and the host's, so the figures of what the step's own network
+ * namespace and slirp4netns add are taken under the same load.
  * Usage: node dist/bench/executor-overhead.js [--runs N] [--network none|host|default]
  */
 import { execFile } from 'node:child_process';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { createNamespaceExecutor, createRuncExecutor, type Executor, type NetworkMode } from '../executor/index.js';
+import { createNamespaceExecutor, createNetworkPool, createRuncExecutor, type Executor, type NetworkMode, type NetworkProvider } from '../executor/index.js';
 
 const run = promisify(execFile);
 
@@ -47,12 +48,18 @@ async function runOnce(executor: Executor, work: string, lower: string, network:
   return ms;
 }
 
-/** measure returns the median time per RUN on each network, their runs interleaved (3 warm-up rounds first). */
-async function measure(executor: Executor, work: string, lower: string, runs: number, networks: readonly NetworkMode[]): Promise<number[]> {
-  const times = networks.map((): number[] => []);
+/** Setup is one way of running: an executor and the network its RUNs get. */
+interface Setup {
+  readonly executor: Executor;
+  readonly network: NetworkMode;
+}
+
+/** measure returns the median time per RUN of each setup, their runs interleaved (3 warm-up rounds first). */
+async function measure(setups: readonly Setup[], work: string, lower: string, runs: number): Promise<number[]> {
+  const times = setups.map((): number[] => []);
   for (let i = -3; i < runs; i++) {
-    for (const [n, network] of networks.entries()) {
-      const ms = await runOnce(executor, work, lower, network);
+    for (const [n, setup] of setups.entries()) {
+      const ms = await runOnce(setup.executor, work, lower, setup.network);
       if (i >= 0) times[n]?.push(ms);
     }
   }
@@ -78,19 +85,32 @@ async function main(): Promise<void> {
     await copyFile('/bin/busybox', join(lower, 'bin/busybox'));
     await symlink('busybox', join(lower, 'bin/true'));
     const results: [string, number[]][] = [];
-    results.push(['tbuild-sandbox', await measure(createNamespaceExecutor({ stateDir: join(work, 'state-ns') }), work, lower, runs, networks)]);
+    await using pool = createNetworkPool();
+    // With the default network: made at each RUN, taken from the pool, and the host's for reference.
+    const setupsOf = (make: (networks?: NetworkProvider) => Executor): Setup[] =>
+      network === 'default'
+        ? [{ executor: make(), network }, { executor: make(pool), network }, { executor: make(), network: 'host' }]
+        : [{ executor: make(), network }];
+    const state = (name: string, pooled: boolean): string => join(work, `state-${name}${pooled ? '-pool' : ''}`);
+    const sandbox = (networks?: NetworkProvider): Executor =>
+      createNamespaceExecutor({ stateDir: state('ns', networks !== undefined), ...(networks === undefined ? {} : { networks }) });
+    results.push(['tbuild-sandbox', await measure(setupsOf(sandbox), work, lower, runs)]);
     for (const runtime of ['runc', 'crun'] as const) {
       if (!(await hasBinary(runtime))) continue;
-      const executor = createRuncExecutor({ stateDir: join(work, `state-${runtime}`), runtime });
+      const make = (networks?: NetworkProvider): Executor =>
+        createRuncExecutor({ stateDir: state(runtime, networks !== undefined), runtime, ...(networks === undefined ? {} : { networks }) });
       try {
-        results.push([runtime, await measure(executor, work, lower, runs, networks)]);
+        results.push([runtime, await measure(setupsOf(make), work, lower, runs)]);
       } catch (err) {
         console.log(`${runtime.padEnd(16)} cannot run here: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
     const ours = results[0]?.[1][0] ?? 0;
-    for (const [name, [ms = 0, host]] of results) {
-      const added = host === undefined ? '' : `; host network ${host.toFixed(1)} ms, the default network adds ${(ms - host).toFixed(1)} ms`;
+    for (const [name, [ms = 0, pooled, host]] of results) {
+      const added =
+        pooled === undefined || host === undefined
+          ? ''
+          : `; from the pool ${pooled.toFixed(1)} ms; host network ${host.toFixed(1)} ms: the default network adds ${(ms - host).toFixed(1)} ms, ${(pooled - host).toFixed(1)} ms from the pool`;
       console.log(`${name.padEnd(16)} median ${ms.toFixed(1)} ms per RUN on network ${network} (${runs} runs), ratio to tbuild-sandbox ${(ms / ours).toFixed(2)}${added}`);
     }
   } finally {

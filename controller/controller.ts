@@ -4,6 +4,7 @@ import { UsageError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import { hostPlatform, type Platform } from '../base/oci.js';
 import type { PruneOptions, PruneReport, UsageRecord } from '../cache/index.js';
+import type { NetworkPoolStats } from '../executor/index.js';
 import { SharedCalls } from '../solver/index.js';
 import type { SolvedRef } from '../solver/ops/index.js';
 import { collectGarbage } from './auto-gc.js';
@@ -49,6 +50,8 @@ export interface ControllerInfo {
   readonly running: number;
   /** Builds waiting for a slot. */
   readonly queued: number;
+  /** The pool of ready RUN networks, once a build ran a process. */
+  readonly networks?: NetworkPoolStats;
 }
 
 /**
@@ -88,7 +91,8 @@ function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<
 /** createController opens the store at `options.root` and returns the controller that builds with it. */
 export async function createController(options: ControllerOptions): Promise<Controller> {
   const store = await openStore(options.root);
-  const executor = createExecutor(store.tmp, options.ociRuntime);
+  const choice = createExecutor(store.tmp, options.ociRuntime);
+  const executor = choice.executor;
   const shared = new SharedCalls<SolvedRef>();
   const execSlots = createExecSlots();
   const maxParallelBuilds = Math.max(1, options.maxParallelBuilds ?? availableParallelism());
@@ -143,7 +147,11 @@ export async function createController(options: ControllerOptions): Promise<Cont
     (closing ??= (async () => {
       await queue.onIdle();
       await Promise.allSettled([...running]);
-      await store[Symbol.asyncDispose]();
+      try {
+        await choice[Symbol.asyncDispose]();
+      } finally {
+        await store[Symbol.asyncDispose]();
+      }
     })());
   const collect = async (settingsFile: string | undefined): Promise<void> => {
     // Keep the store within its policy (settings file [gc]): collection runs only once the cache outgrows it.
@@ -192,7 +200,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
     images: () => listImages(store),
     removeImages: (args, o) => removeImages(store, args, o),
     localImages: createLocalImages(store, options.settingsFile),
-    info: () => ({ root: store.root, platform: hostPlatform(), maxParallelBuilds, running: queue.pending, queued: queue.size }),
+    info: () => {
+      const networks = choice.networkStats();
+      return { root: store.root, platform: hostPlatform(), maxParallelBuilds, running: queue.pending, queued: queue.size, ...(networks === undefined ? {} : { networks }) };
+    },
     history,
     records: createHistoryAccess(historyStore, store.meta),
     close,

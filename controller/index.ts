@@ -7,6 +7,7 @@ export type { ImageSummary, RemovedImage } from './image-store.js';
 export type { InspectedImage, LocalImages, PushRequest } from './local-images.js';
 export type { LoadedImage } from './image-load.js';
 export type { PruneOptions, PruneReport, UsageRecord, UsageRecordType } from '../cache/index.js';
+export type { NetworkPoolStats } from '../executor/index.js';
 export { PRINT_KINDS } from './request.js';
 export type { BuildEnvironment, BuildRequest, BuildResult, ContextSource, DockerfileBytes, DockerfileSource, OutputDest, ReceivedContext, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec, AttestationSpec, ContextOrigin, RootDescriptor, MetadataProvenance } from './request.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';

@@ -15,6 +15,8 @@ export type {
 export { defaultSeccompProfile, type SeccompSpec, type SeccompRule, type SeccompArg, type SeccompAction } from './seccomp-profile.js';
 export { createNamespaceExecutor, type NamespaceExecutorOptions } from './namespace-executor.js';
 export { createRuncExecutor, type RuncExecutorOptions } from './runc-executor.js';
+export { createNetworkPool, type NetworkPool, type NetworkPoolOptions, type NetworkPoolStats } from './network-pool.js';
+export type { NetworkProvider, NetworkRequest, SandboxNetwork } from './sandbox-network.js';
 export {
   buildRuntimeSpec,
   DEFAULT_CAPABILITIES,

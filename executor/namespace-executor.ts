@@ -6,7 +6,7 @@ import { detectCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { findHelper } from './helper-path.js';
 import { hostNofileLimit } from './host-limits.js';
 import { runHelper } from './run-helper.js';
-import { createSandboxNetwork } from './sandbox-network.js';
+import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
 import { resolveUser } from './user.js';
@@ -17,6 +17,8 @@ export interface NamespaceExecutorOptions {
   readonly stateDir: string;
   /** The sandbox helper binary; defaults to native/build/tbuild-sandbox of this package. */
   readonly helperPath?: string;
+  /** Where default-network RUNs get their network namespace (a pool of ready ones); by default each is made when asked. */
+  readonly networks?: NetworkProvider;
 }
 
 /**
@@ -44,7 +46,7 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
       const argv = request.process.args;
       const helper = options.helperPath ?? (await findHelper());
       const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
-      await using network = request.network === 'default' ? createSandboxNetwork({ signal, argv }) : undefined;
+      await using network = request.network === 'default' ? (options.networks ?? unpooledNetworks).acquire({ signal, argv }) : undefined;
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'overlay',
         user,

@@ -10,7 +10,7 @@ import { killPid, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
 import { mountOverlay } from './overlay-mount.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
-import { createSandboxNetwork } from './sandbox-network.js';
+import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
 import { openProcessStdio } from './stdio-pipes.js';
 import { resolveUser } from './user.js';
@@ -23,6 +23,8 @@ export interface RuncExecutorOptions {
   readonly runtime: 'runc' | 'crun';
   /** The runtime binary; defaults to the runtime name looked up in PATH. */
   readonly binary?: string;
+  /** Where default-network RUNs get their network namespace (a pool of ready ones); by default each is made when asked. */
+  readonly networks?: NetworkProvider;
 }
 
 /** unmountRootfs unmounts the rootfs or an overlay mount prepared on the host. */
@@ -130,7 +132,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
       const runtime = await command;
       const argv = request.process.args;
       const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
-      await using network = request.network === 'default' ? createSandboxNetwork({ signal, argv }) : undefined;
+      await using network = request.network === 'default' ? (options.networks ?? unpooledNetworks).acquire({ signal, argv }) : undefined;
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'prepared',
         user,

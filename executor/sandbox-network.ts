@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { ExecError, InternalError } from '../base/errors.js';
 import { openNewNetworkNamespace } from '../native/index.js';
@@ -35,12 +36,49 @@ export interface SandboxNetwork extends AsyncDisposable {
   release(): void;
 }
 
-/** SandboxNetworkOptions configures one network; slirp4netns is looked up in PATH by default. */
-export interface SandboxNetworkOptions {
+/** NetworkRequest is what a RUN asking for its network gives: its signal, and its command for errors. */
+export interface NetworkRequest {
   readonly signal: AbortSignal;
-  /** The step's command, for errors. */
   readonly argv: readonly string[];
+}
+
+/** SandboxNetworkOptions configures one network; slirp4netns is looked up in PATH by default. */
+export interface SandboxNetworkOptions extends NetworkRequest {
   readonly slirp4netns?: string;
+}
+
+/** NetworkProvider hands each RUN a network namespace no other RUN has used (BuildKit's network.Provider). */
+export interface NetworkProvider {
+  /** acquire returns the RUN's network; it throws an ExecError when no namespace can be made. */
+  acquire(request: NetworkRequest): SandboxNetwork;
+}
+
+/** NetworkStartFailure says why a prepared network could not start; the RUN that gets it turns it into an ExecError. */
+export class NetworkStartFailure extends Error {
+  constructor(
+    readonly what: string,
+    readonly detail: string,
+    options?: { cause: unknown },
+  ) {
+    super(`${what}${detail === '' ? '' : `: ${detail}`}`, options);
+    this.name = 'NetworkStartFailure';
+  }
+}
+
+/**
+ * PreparedNetwork is a network namespace with slirp4netns started on it, bound to no RUN yet: a pool makes these ahead
+ * of the RUNs that take them.
+ */
+export interface PreparedNetwork {
+  readonly nsPath: string;
+  /** ready settles once slirp4netns configured the namespace; it rejects with a NetworkStartFailure. */
+  readonly ready: Promise<void>;
+  /** isEnded tells whether slirp4netns has ended (it failed, or was stopped): such a network is of no use. */
+  isEnded(): boolean;
+  /** hold makes this process wait for slirp4netns before it exits (true), or not (false: an idle pooled network). */
+  hold(keep: boolean): void;
+  /** stop starts the teardown at once (slirp4netns quits, killed after a grace period; the namespace's descriptor closes). */
+  stop(): Promise<void>;
 }
 
 function stderrOf(child: ChildProcess): () => string {
@@ -49,12 +87,13 @@ function stderrOf(child: ChildProcess): () => string {
   return () => Buffer.concat(chunks).toString('utf8').trim().split('\n').slice(-3).join('; ');
 }
 
-function startError(options: SandboxNetworkOptions, what: string, detail: string, cause?: unknown): ExecError {
-  return new ExecError(`Cannot set up the network of ${JSON.stringify(options.argv)}: ${what}${detail === '' ? '' : `: ${detail}`}`, {
+/** networkStartError is the RUN's error for a network that could not start. */
+export function networkStartError(options: NetworkRequest, failure: NetworkStartFailure): ExecError {
+  return new ExecError(`Cannot set up the network of ${JSON.stringify(options.argv)}: ${failure.message}`, {
     code: 'EXEC_START',
     argv: options.argv,
     hint: 'install slirp4netns (Debian: apt-get install slirp4netns), or run the step with --network=host or --network=none',
-    ...(cause === undefined ? {} : { cause }),
+    ...(failure.cause === undefined ? {} : { cause: failure.cause }),
   });
 }
 
@@ -66,7 +105,7 @@ interface Slirp {
 }
 
 /** spawnSlirp starts slirp4netns on the namespace without waiting for it. */
-function spawnSlirp(nsPath: string, options: SandboxNetworkOptions): Slirp {
+function spawnSlirp(nsPath: string, binary: string): Slirp {
   const args = [
     '--configure',
     `--mtu=${MTU}`,
@@ -85,8 +124,7 @@ function spawnSlirp(nsPath: string, options: SandboxNetworkOptions): Slirp {
   // Its sandbox makes a mount namespace, makes only "/" private and detaches the old root: every other mount stays a
   // peer of the host's, so the detach would unmount the host's mounts below shared ones (a Docker engine's container
   // roots, a systemd host's /sys/fs/cgroup). unshare(1) first gives it a namespace whose mounts are all private.
-  const slirp = options.slirp4netns ?? 'slirp4netns';
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', slirp, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', binary, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   const stderr = stderrOf(child);
   const readyPipe = child.stdio[READY_FD];
   if (!(readyPipe instanceof Readable)) throw new InternalError('slirp4netns ready pipe is missing');
@@ -98,13 +136,15 @@ function spawnSlirp(nsPath: string, options: SandboxNetworkOptions): Slirp {
     (outcome) => {
       readyPipe.destroy();
       // unshare(1) exits 127 when it cannot execute the program (missing, or not executable).
-      if (outcome === 'ended') throw startError(options, child.exitCode === UNSHARE_EXEC_FAILED ? 'cannot run slirp4netns' : 'slirp4netns ended before the network was ready', stderr());
+      if (outcome === 'ended') {
+        throw new NetworkStartFailure(child.exitCode === UNSHARE_EXEC_FAILED ? 'cannot run slirp4netns' : 'slirp4netns ended before the network was ready', stderr());
+      }
     },
     (err: unknown) => {
-      throw startError(options, 'cannot run slirp4netns', '', err);
+      throw new NetworkStartFailure('cannot run slirp4netns', '', { cause: err });
     },
   );
-  // Whoever disposes the network reports a failure through ready(); a network disposed unused must not leave it unhandled.
+  // Whoever takes the network reports a failure through ready(); a network torn down unused must not leave it unhandled.
   ready.catch(() => undefined);
   return { child, ready, closed: closed.catch(() => undefined) };
 }
@@ -120,15 +160,19 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void
   });
 }
 
-/** beginStop closes slirp4netns's exit pipe, so it quits (and its tap device goes) while the caller does other work. */
-function beginStop(slirp: Slirp): void {
+/** holdHandle refs or unrefs a child process's pipe, when it is one (a socket). */
+function holdHandle(stream: unknown, keep: boolean): void {
+  if (stream instanceof Socket) {
+    if (keep) stream.ref();
+    else stream.unref();
+  }
+}
+
+/** stopSlirp closes slirp4netns's exit pipe, so it quits (and its tap device goes), and waits for it, killing it if late. */
+async function stopSlirp(slirp: Slirp): Promise<void> {
   const exitPipe = slirp.child.stdio[EXIT_FD];
   if (exitPipe instanceof Writable) exitPipe.destroy();
   else slirp.child.kill('SIGKILL');
-}
-
-/** waitStopped waits for slirp4netns to quit, killing it if it does not in time. */
-async function waitStopped(slirp: Slirp): Promise<void> {
   const timer = setTimeout(() => slirp.child.kill('SIGKILL'), QUIT_GRACE_MS);
   try {
     await slirp.closed;
@@ -138,44 +182,79 @@ async function waitStopped(slirp: Slirp): Promise<void> {
 }
 
 /**
+ * prepareNetwork makes a network namespace and starts slirp4netns on it, without waiting for it to be ready. It
+ * throws a NetworkStartFailure when the namespace cannot be made or slirp4netns cannot be spawned.
+ */
+export function prepareNetwork(options: { readonly slirp4netns?: string } = {}): PreparedNetwork {
+  let fd: number;
+  try {
+    fd = openNewNetworkNamespace();
+  } catch (err) {
+    throw new NetworkStartFailure('cannot create a network namespace', err instanceof Error ? err.message : String(err), { cause: err });
+  }
+  const nsPath = `/proc/${process.pid}/fd/${fd}`;
+  let slirp: Slirp;
+  try {
+    slirp = spawnSlirp(nsPath, options.slirp4netns ?? 'slirp4netns');
+  } catch (err) {
+    closeSync(fd);
+    throw new NetworkStartFailure('cannot run slirp4netns', '', { cause: err });
+  }
+  let ended = false;
+  void slirp.closed.then(() => (ended = true));
+  let stopped: Promise<void> | undefined;
+  return {
+    nsPath,
+    ready: slirp.ready,
+    isEnded: () => ended,
+    hold(keep) {
+      if (keep) slirp.child.ref();
+      else slirp.child.unref();
+      for (const fdIndex of [2, READY_FD, EXIT_FD]) holdHandle(slirp.child.stdio[fdIndex], keep);
+    },
+    stop: () =>
+      (stopped ??= stopSlirp(slirp).finally(() => {
+        // The last holder: the namespace goes with it (a process still in it keeps it until it ends).
+        closeSync(fd);
+      })),
+  };
+}
+
+/**
+ * bindNetwork makes a prepared network one RUN's: errors name the RUN's command, waits end with its signal, and
+ * disposing hands the network to `retire` (which tears it down, now or in the background).
+ */
+export function bindNetwork(prepared: PreparedNetwork, options: NetworkRequest, retire: (network: PreparedNetwork) => Promise<void>): SandboxNetwork {
+  const ready = prepared.ready.catch((failure: unknown) => {
+    throw failure instanceof NetworkStartFailure ? networkStartError(options, failure) : failure;
+  });
+  ready.catch(() => undefined);
+  let stopping: Promise<void> | undefined;
+  return {
+    nsPath: prepared.nsPath,
+    ready: () => untilAborted(ready, options.signal),
+    release: () => void (stopping ??= retire(prepared)),
+    async [Symbol.asyncDispose]() {
+      await (stopping ??= retire(prepared));
+    },
+  };
+}
+
+/**
  * createSandboxNetwork makes a RUN's network namespace and starts slirp4netns on it. The namespace exists on return
  * (a runtime spec can name it) while slirp4netns still starts: await `ready()` before the process runs. `release()`
  * starts the teardown once the process ended; disposing finishes it.
  */
 export function createSandboxNetwork(options: SandboxNetworkOptions): SandboxNetwork {
   options.signal.throwIfAborted();
-  let fd: number;
+  let prepared: PreparedNetwork;
   try {
-    fd = openNewNetworkNamespace();
+    prepared = prepareNetwork(options);
   } catch (err) {
-    throw startError(options, 'cannot create a network namespace', err instanceof Error ? err.message : String(err), err);
+    throw err instanceof NetworkStartFailure ? networkStartError(options, err) : err;
   }
-  const nsPath = `/proc/${process.pid}/fd/${fd}`;
-  let slirp: Slirp;
-  try {
-    slirp = spawnSlirp(nsPath, options);
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
-  let stopping = false;
-  const release = (): void => {
-    if (stopping) return;
-    stopping = true;
-    beginStop(slirp);
-  };
-  return {
-    nsPath,
-    ready: () => untilAborted(slirp.ready, options.signal),
-    release,
-    async [Symbol.asyncDispose]() {
-      release();
-      try {
-        await waitStopped(slirp);
-      } finally {
-        // The last holder: the namespace goes with it (a process still in it keeps it until it ends).
-        closeSync(fd);
-      }
-    },
-  };
+  return bindNetwork(prepared, options, (network) => network.stop());
 }
+
+/** unpooledNetworks makes every RUN's network when the RUN asks for it and tears it down before the RUN ends. */
+export const unpooledNetworks: NetworkProvider = { acquire: (request) => createSandboxNetwork(request) };

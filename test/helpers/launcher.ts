@@ -25,6 +25,8 @@ export interface RunningCommand {
   readonly shown: (marker: string) => Promise<void>;
   readonly done: Promise<CliResult & { readonly ms: number }>;
   readonly kill: (signal: NodeJS.Signals) => void;
+  /** The command's process id (undefined when it could not start). */
+  readonly pid: number | undefined;
 }
 
 /** startCommand runs a program with arguments, collecting its output. */
@@ -50,7 +52,7 @@ export function startCommand(file: string, args: readonly string[], options: { c
       check();
       done.then(() => reject(new Error(`the command ended before printing "${marker}": ${stderr}`)), reject);
     });
-  return { shown, done, kill: (signal) => child.kill(signal) };
+  return { shown, done, kill: (signal) => child.kill(signal), pid: child.pid };
 }
 
 /** waitFor polls check until it holds. */

@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespaceExecutor, createRuncExecutor, type ExecRequest, type Executor, type NetworkMode } from '../../executor/index.js';
+import {
+  createNamespaceExecutor,
+  createNetworkPool,
+  createRuncExecutor,
+  type ExecRequest,
+  type Executor,
+  type NetworkMode,
+  type NetworkPool,
+  type NetworkProvider,
+  type SecurityMode,
+} from '../../executor/index.js';
 import { sandboxResolvConf } from '../../executor/resolv-conf.js';
 import { createSandboxNetwork } from '../../executor/sandbox-network.js';
 import { PEER_NAME_ADDRESS, startPeerNetwork, type PeerNetwork } from '../helpers/peer-network.js';
@@ -24,8 +34,10 @@ let runs = 0;
 let peer: PeerNetwork;
 let loopback: Server;
 let loopbackPort: number;
+/** The processes this test file runs for the whole file (the peer's servers). */
+let baseline: number[];
 
-async function exec(executor: Executor, script: string, network: NetworkMode): Promise<{ out: string; exitCode: number | null }> {
+async function exec(executor: Executor, script: string, network: NetworkMode, security?: SecurityMode): Promise<{ out: string; exitCode: number | null }> {
   const dir = path.join(base, `rootfs-${runs++}`);
   await mkdir(path.join(dir, 'upper'), { recursive: true });
   await mkdir(path.join(dir, 'work'));
@@ -35,6 +47,7 @@ async function exec(executor: Executor, script: string, network: NetworkMode): P
     process: { args: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/', user: '' },
     network,
     mounts: [],
+    ...(security === undefined ? {} : { security }),
     onOutput: (_stream, data) => {
       out += data.toString();
     },
@@ -58,6 +71,7 @@ beforeAll(async () => {
   await copyFile('/bin/busybox', path.join(lower, 'bin/busybox'));
   for (const a of APPLETS) await symlink('busybox', path.join(lower, 'bin', a));
   peer = await startPeerNetwork();
+  baseline = await childPids();
   loopback = createServer((s) => s.end(`${HOST_REPLY}\n`));
   await new Promise<void>((r) => loopback.listen(0, '127.0.0.1', r));
   loopbackPort = (loopback.address() as AddressInfo).port;
@@ -69,13 +83,22 @@ afterAll(async () => {
   if (base !== undefined) await rm(base, { recursive: true, force: true });
 });
 
-function describeExecutor(name: string, make: (stateDir: string) => Executor): void {
-  describe(name, () => {
+/**
+ * describeExecutor runs the network tests through one executor, its RUNs' networks made when asked or, with `pooled`,
+ * taken from a pool of ready ones (as a controller's builds take them), which the leak check disposes first.
+ */
+function describeExecutor(name: string, make: (stateDir: string, networks?: NetworkProvider) => Executor, pooled = false): void {
+  describe(pooled ? `${name} with a pool of ready networks` : name, () => {
     let executor: Executor;
     let stateDir: string;
+    let pool: NetworkPool | undefined;
     beforeAll(() => {
-      stateDir = path.join(base, `state-${name.replace(/ /g, '-')}`);
-      executor = make(stateDir);
+      stateDir = path.join(base, `state-${name.replace(/ /g, '-')}${pooled ? '-pool' : ''}`);
+      pool = pooled ? createNetworkPool() : undefined;
+      executor = make(stateDir, pool);
+    });
+    afterAll(async () => {
+      await pool?.[Symbol.asyncDispose]();
     });
 
     it('gives the default network eth0 and an outbound route to an address outside the host', async () => {
@@ -113,19 +136,37 @@ function describeExecutor(name: string, make: (stateDir: string) => Executor): v
       expect(shared.out).toBe(sandboxResolvConf(host, 'host'));
     });
 
+    it("gives each RUN a namespace no RUN had before: an insecure step's changes never reach the next", async () => {
+      // (A namespace's inode number is no proof: the kernel gives a freed one's to the next.)
+      const first = await exec(executor, 'ip addr add 10.9.9.9/32 dev eth0 && ip link set eth0 mtu 1400 && ip -o addr', 'default', 'insecure');
+      expect(first.exitCode).toBe(0);
+      expect(first.out).toContain('10.9.9.9');
+      const next = await exec(executor, 'ip -o addr; ip -o link', 'default');
+      expect(next.out).not.toContain('10.9.9.9');
+      expect(next.out).toMatch(/ eth0: .* mtu 65520 /);
+    });
+
     it('leaves no namespace, mount or process behind', async () => {
-      const before = await childPids(); // the peer's server
       for (let i = 0; i < 5; i++) expect((await exec(executor, 'true', 'default')).exitCode).toBe(0);
-      expect(await childPids()).toEqual(before);
+      if (pool !== undefined) {
+        expect(pool.stats().taken).toBeGreaterThan(0);
+        // The pool's ready networks live with it (the controller's): they go when it is disposed.
+        await pool[Symbol.asyncDispose]();
+        expect(pool.stats()).toMatchObject({ idle: 0, stopping: 0 });
+      }
+      expect(await childPids()).toEqual(baseline);
       expect((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(stateDir))).toEqual([]);
       expect(await heldNamespaces()).toEqual([]);
     });
   });
 }
 
-describeExecutor('namespace executor', (stateDir) => createNamespaceExecutor({ stateDir }));
-describeExecutor('runc executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'runc' }));
-describeExecutor('crun executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'crun' }));
+const withNetworks = (networks: NetworkProvider | undefined): { networks?: NetworkProvider } => (networks === undefined ? {} : { networks });
+for (const pooled of [false, true]) {
+  describeExecutor('namespace executor', (stateDir, networks) => createNamespaceExecutor({ stateDir, ...withNetworks(networks) }), pooled);
+  describeExecutor('runc executor', (stateDir, networks) => createRuncExecutor({ stateDir, runtime: 'runc', ...withNetworks(networks) }), pooled);
+  describeExecutor('crun executor', (stateDir, networks) => createRuncExecutor({ stateDir, runtime: 'crun', ...withNetworks(networks) }), pooled);
+}
 
 describe('createSandboxNetwork', () => {
   it('reports a missing slirp4netns as a start error naming the step, with the way out, and leaves nothing behind', async () => {

@@ -1,0 +1,93 @@
+import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createController, type BuildRequest, type Controller } from '../../controller/index.js';
+import { useBuildEnvironment } from '../helpers/build-env.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { startCommand } from '../helpers/launcher.js';
+
+// A controller keeps a pool of ready RUN networks (a namespace with slirp4netns running on it): a RUN takes one the
+// pool started while the RUN before it ran, instead of starting its own. Nothing of the pool outlives the controller.
+
+/** slirpOf lists the slirp4netns processes running on namespaces that the process `pid` holds. */
+async function slirpOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const args = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (args.some((a) => a.endsWith('slirp4netns')) && args.some((a) => a.startsWith(`/proc/${pid}/fd/`))) found.push(Number(name));
+  }
+  return found;
+}
+
+/** heldNamespaces lists the network namespaces this process holds open. */
+async function heldNamespaces(): Promise<string[]> {
+  const links = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return links.filter((l) => l.startsWith('net:'));
+}
+
+/** mountsUnder lists the mounts below a folder. */
+async function mountsUnder(dir: string): Promise<string[]> {
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(dir));
+}
+
+function requestOf(dockerfile: string, config: string): BuildRequest {
+  return { dockerfile: { name: 'Dockerfile', bytes: Buffer.from(dockerfile) }, context: { kind: 'none' }, outputs: [], registryConfigPath: config };
+}
+
+const noProgress = { emit: (): void => undefined };
+
+describe('the pool of RUN networks', () => {
+  const env = useBuildEnvironment();
+
+  it('gives the second of two sequential RUNs a network started before it, and none outlives the controller', async () => {
+    const root = join(env.tmp.path, 'root-sequential');
+    let controller: Controller | undefined = await createController({ root, settingsFile: env.config });
+    try {
+      const built = controller.build(requestOf('FROM busybox\nRUN echo one > /one\nRUN echo two > /two\n', env.config), {
+        signal: AbortSignal.timeout(120_000),
+        progress: noProgress,
+      });
+      await built;
+      // The first RUN found the pool empty and had its network made; the pool started the next one meanwhile.
+      expect(controller.info().networks).toMatchObject({ madeOnDemand: 1, taken: 1 });
+      const failing = controller.build(requestOf('FROM busybox\nRUN echo three > /three\nRUN exit 3\n', env.config), {
+        signal: AbortSignal.timeout(120_000),
+        progress: noProgress,
+      });
+      await expect(failing).rejects.toThrow(/exit code: 3/);
+      expect(controller.info().networks).toMatchObject({ madeOnDemand: 1, taken: 3 });
+      // Ready networks wait in the pool for the next RUN while the controller is open.
+      expect(controller.info().networks?.idle).toBeGreaterThan(0);
+      expect(await slirpOf(process.pid)).not.toEqual([]);
+      await controller.close();
+      controller = undefined;
+      expect(await slirpOf(process.pid)).toEqual([]);
+      expect(await heldNamespaces()).toEqual([]);
+      expect(await mountsUnder(root)).toEqual([]);
+    } finally {
+      await controller?.close();
+    }
+  });
+
+  it('leaves no slirp4netns, namespace or mount behind after Ctrl-C of an embedded CLI build', async () => {
+    const ctx = join(env.tmp.path, 'ctx-interrupted');
+    const root = join(env.tmp.path, 'root-interrupted');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo first\nRUN echo started-second && sleep 60\n');
+    const cli = startCommand(process.execPath, [join(REPO_ROOT, 'bin', 'tbuild.js'), 'build', '--root', root, '--config', env.config, '--progress', 'plain', ctx], {
+      cwd: env.tmp.path,
+      env: process.env,
+    });
+    await cli.shown('started-second');
+    expect(cli.pid).toBeDefined();
+    const pid = cli.pid ?? 0;
+    // The second RUN runs, on a network the pool started, and the pool holds the next one ready.
+    expect((await slirpOf(pid)).length).toBeGreaterThanOrEqual(2);
+    cli.kill('SIGINT');
+    const done = await cli.done;
+    expect(done.code, done.stderr).toBe(130);
+    expect(await slirpOf(pid)).toEqual([]);
+    expect(await mountsUnder(root)).toEqual([]);
+  });
+});
