@@ -10,6 +10,11 @@ export interface ImageName {
   readonly tag: string | undefined;
 }
 
+/** ANNOTATION_IMAGE_NAME is containerd's annotation for the full image name. */
+export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
+/** ANNOTATION_REF_NAME is the OCI annotation for the reference (tag) of a manifest in a layout. */
+export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
+
 const DEFAULT_DOMAIN = 'docker.io';
 
 /** parseImageName normalises `app`, `app:1`, `host:5000/team/app@sha256:...` and similar names. */

@@ -4,7 +4,7 @@
  */
 export { buildImage, type BuildImageInput, type BuildImageOptions, type BuiltImage } from './image.js';
 export { blobFits, exportLayerBlob, type BlobLayer, type ExportLayer, type SnapshotLayer } from './export-layer.js';
-export { parseImageName, type ImageName } from './image-name.js';
+export { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, parseImageName, type ImageName } from './image-name.js';
 export type { ArchiveOptions } from './oci-archive.js';
 export type { DockerManifestEntry, SavedImage } from './docker-archive.js';
 export type { PlatformIndex, PlatformRootfs } from './image-index.js';

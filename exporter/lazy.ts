@@ -3,7 +3,7 @@
  * cache exports and attestations: the folder's second entry, which code outside exporter/ loads on first use. A build
  * whose result only goes to the image store does not load it (test/integration/start-cost.test.ts).
  */
-export { writeOciArchive, ociIndexFor, ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME } from './oci-archive.js';
+export { writeOciArchive, ociIndexFor } from './oci-archive.js';
 export { writeDockerArchive, writeSavedArchive } from './docker-archive.js';
 export { writeLocalDir } from './local-dir.js';
 export { SharedPaths } from './shared-paths.js';

@@ -5,7 +5,7 @@ import type { ContentProvider } from '../cache/index.js';
 import { writeArchive, type ArchiveDest, type ArchiveFile } from './archive-tar.js';
 import type { AttestedImage } from './attestation/index.js';
 import type { BuiltImage } from './image.js';
-import { parseImageName } from './image-name.js';
+import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, parseImageName } from './image-name.js';
 
 /** ArchiveOptions controls the OCI and Docker archive outputs. */
 export interface ArchiveOptions {
@@ -19,11 +19,6 @@ export interface ArchiveOptions {
   readonly attested?: AttestedImage;
   readonly signal: AbortSignal;
 }
-
-/** ANNOTATION_IMAGE_NAME is containerd's annotation for the full image name. */
-export const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
-/** ANNOTATION_REF_NAME is the OCI annotation for the reference (tag) of a manifest in a layout. */
-export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 
 /**
  * ociIndexFor lists the manifest (or, for an attested image, its image index) once per name, annotated as BuildKit and

@@ -38,7 +38,10 @@ async function chunkNamed(name: string): Promise<string> {
 /** LAZY are the parts a build whose steps are all cached never runs: each must load only when first used. */
 const LAZY: ReadonlyArray<readonly [string, RegExp]> = [
   ['undici (the registry client talks through it)', /^node_modules\/undici\//],
-  ['the registry client and login (registry/lazy.ts): a build loads only references, settings and blob locations', /^registry\/(?!reference|config|blob-locations)/],
+  [
+    'the registry client and login (registry/lazy.ts): a build loads only references, settings, blob locations and platform matching',
+    /^registry\/(?!reference|config|blob-locations|platform-match)/,
+  ],
   ['the executor (sandbox, runtime spec, binfmt_misc)', /^executor\//],
   [
     'the outputs besides the image store, image indexes, cache exports and attestations (exporter/lazy.ts)',
