@@ -1,11 +1,12 @@
 import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { formatPlatform, type Platform } from '../base/oci.js';
-import type { BuildRequest, OutputSpec } from '../controller/index.js';
+import type { BuildRequest, OutputSpec, RunResources } from '../controller/index.js';
 import { parseAnnotations, parseLabels, withAnnotations } from './image-flags.js';
 import { parseOutput } from './output-spec.js';
 import { parseAttestations } from './attest-flags.js';
 import { parseAddHost, parseShmSize, parseUlimit } from './run-flags.js';
+import { parseCgroupParent, parseResources, RESOURCE_FLAGS, type ResourceKey } from './resource-flags.js';
 import { parseBuildContext, parseCall, parsePrint, type CallFormat } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 import { takeBoolFlags } from './bool-flags.js';
@@ -69,6 +70,10 @@ Options:
       --add-host HOST:IP    Add a line to /etc/hosts of RUN steps; repeatable
       --shm-size SIZE       Size of /dev/shm in RUN steps (default: 64m)
       --ulimit NAME=S[:H]   Resource limit of RUN steps (e.g. nofile=1024:2048); repeatable
+      --cgroup-parent PATH  Parent cgroup of RUN steps (a path from the cgroup root)
+      --resource K=V        Cgroup limit of RUN steps: memory, memory-swap, cpu-shares, cpu-period, cpu-quota,
+                            cpuset-cpus, cpuset-mems (e.g. memory=2g); repeatable. -m/--memory, --memory-swap,
+                            -c/--cpu-shares, --cpu-period, --cpu-quota, --cpuset-cpus, --cpuset-mems set one each
       --build-context N=SRC Named context for FROM/COPY --from: a folder, docker-image://REF,
                             oci-layout://DIR[:TAG][@DIGEST], a git repository or an http(s) URL; repeatable
       --check               Run the build checks only and print their findings; exits 1 when there are any
@@ -167,6 +172,15 @@ export const BUILD_OPTIONS = {
   'add-host': { type: 'string', multiple: true },
   'shm-size': { type: 'string' },
   ulimit: { type: 'string', multiple: true },
+  'cgroup-parent': { type: 'string' },
+  resource: { type: 'string', multiple: true },
+  memory: { type: 'string', short: 'm' },
+  'memory-swap': { type: 'string' },
+  'cpu-shares': { type: 'string', short: 'c' },
+  'cpu-period': { type: 'string' },
+  'cpu-quota': { type: 'string' },
+  'cpuset-cpus': { type: 'string' },
+  'cpuset-mems': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...CONNECTION_OPTIONS,
 } as const;
@@ -218,6 +232,8 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     ...(v['add-host'] === undefined ? {} : { extraHosts: v['add-host'].map(parseAddHost) }),
     ...(v['shm-size'] === undefined ? {} : { shmSizeBytes: parseShmSize(v['shm-size']) }),
     ...(v.ulimit === undefined ? {} : { ulimits: v.ulimit.map(parseUlimit) }),
+    ...(v['cgroup-parent'] === undefined ? {} : { cgroupParent: parseCgroupParent(v['cgroup-parent']) }),
+    ...resourcesOf(v),
     noCache: flag('no-cache'),
     pull: flag('pull'),
     noCacheFilter: v['no-cache-filter'] ?? [],
@@ -258,6 +274,16 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     tlsKey: v.tlskey === undefined ? undefined : resolve(cwd, v.tlskey),
     token: v.token ?? (env['TBUILD_TOKEN'] || undefined),
   };
+}
+
+/** resourcesOf reads the cgroup limits: buildx's per-resource flags first, then `--resource` entries, which win. */
+function resourcesOf(v: { readonly [K in ResourceKey]?: string | undefined } & { readonly resource?: readonly string[] | undefined }): { resources?: RunResources } {
+  const legacy = Object.values(RESOURCE_FLAGS).flatMap((key) => {
+    const value = v[key];
+    return value === undefined ? [] : [`${key}=${value}`];
+  });
+  const resources = parseResources([...legacy, ...(v.resource ?? [])]);
+  return resources === undefined ? {} : { resources };
 }
 
 /** metadataProvenanceOf asks for the build's provenance when a metadata file will hold it (BUILDX_METADATA_PROVENANCE). */

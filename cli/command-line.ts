@@ -94,7 +94,7 @@ export function parseCommandArgs<T extends OptionTable>(
   const bools = takeBoolFlags(args, all);
   const switches = [...bools.values].filter(([, on]) => on).map(([name]) => `--${name}`);
   try {
-    const parsed = parseArgs({ args: [...switches, ...bools.args], options: all, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: [...switches, ...withNegativeValues(bools.args, all)], options: all, allowPositionals: true, strict: true });
     const values: Readonly<Record<string, unknown>> = parsed.values;
     if (o.positionals === false && parsed.positionals.length > 0 && values['help'] !== true) {
       throw new UsageError(`Cannot run tbuild ${command}: unexpected argument "${parsed.positionals[0] ?? ''}"`, { hint: `tbuild ${command} takes no arguments; run 'tbuild ${command} --help'` });
@@ -104,6 +104,25 @@ export function parseCommandArgs<T extends OptionTable>(
     if (err instanceof UsageError) throw err;
     throw usageErrorOf(command, err, options);
   }
+}
+
+/**
+ * withNegativeValues joins a long option that takes a value with a negative number after it (`--memory-swap -1`), which
+ * parseArgs would read as an option of its own, into `--memory-swap=-1`, as docker's flag parser reads it.
+ */
+function withNegativeValues(args: readonly string[], options: OptionTable): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const next = args[i + 1];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : '';
+    if (arg === '--') return [...out, ...args.slice(i)];
+    if (next !== undefined && /^-\d+$/.test(next) && Object.hasOwn(options, name) && options[name]?.type === 'string') {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** usageErrorOf turns a parseArgs error into a message naming the command and the option at fault. */

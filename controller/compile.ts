@@ -14,7 +14,7 @@ import type { BuildEnvironment, BuildRequest, BuildResult } from './request.js';
 /** CompileRequest is the slice of a request the compile stage reads: what the frontend makes of the Dockerfile. */
 export type CompileRequest = Pick<
   BuildRequest,
-  'buildArgs' | 'target' | 'platform' | 'noCache' | 'noCacheFilter' | 'check' | 'print' | 'extraHosts' | 'shmSizeBytes' | 'ulimits'
+  'buildArgs' | 'target' | 'platform' | 'noCache' | 'noCacheFilter' | 'check' | 'print' | 'extraHosts' | 'shmSizeBytes' | 'ulimits' | 'cgroupParent' | 'resources'
 > & { readonly environment?: Pick<BuildEnvironment, 'sourceDateEpoch' | 'processEnv'> };
 
 /** Compiled is a Dockerfile compiled for building: its graph and image config, and what the export takes from it. */
@@ -121,6 +121,8 @@ function runSettingsOf(request: CompileRequest, buildArgs: ReadonlyMap<string, s
     ...(request.extraHosts === undefined || request.extraHosts.length === 0 ? {} : { extraHosts: request.extraHosts }),
     ...(request.shmSizeBytes === undefined ? {} : { shmSizeBytes: request.shmSizeBytes }),
     ...(request.ulimits === undefined || request.ulimits.length === 0 ? {} : { ulimits: request.ulimits }),
+    ...(request.cgroupParent === undefined ? {} : { cgroupParent: request.cgroupParent }),
+    ...(request.resources === undefined ? {} : { resources: request.resources }),
   };
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isDigest, type Digest } from '../base/digest.js';
 import { hostPlatform } from '../base/oci.js';
 import { commitDigestSet, redactCredentials, type ProvenanceCapture, type ProvenanceSecret, type ProvenanceStep } from '../exporter/index.js';
-import { walkVertices, type Op, type Vertex } from '../solver/graph/index.js';
+import { walkVertices, type Op, type RunResources, type Vertex } from '../solver/graph/index.js';
 import type { SourcePin } from '../solver/index.js';
 import { layoutContextArg } from './layout-contexts.js';
 import type { BuildRequest, ContextOrigin } from './request.js';
@@ -48,6 +48,8 @@ function frontendArgs(request: BuildRequest): Record<string, string> {
   if ((request.extraHosts ?? []).length > 0) args['add-hosts'] = (request.extraHosts ?? []).map((h) => `${h.host}=${h.ip}`).join(',');
   if (request.shmSizeBytes !== undefined) args['shm-size'] = String(request.shmSizeBytes);
   if ((request.ulimits ?? []).length > 0) args['ulimit'] = (request.ulimits ?? []).map((u) => `${u.name}=${u.soft}:${u.hard}`).join(',');
+  if (request.cgroupParent !== undefined) args['cgroup-parent'] = request.cgroupParent;
+  Object.assign(args, resourceArgs(request.resources ?? {}));
   for (const c of request.buildContexts ?? []) {
     if (c.type === 'local') args[`context:${c.name}`] = `local:${c.name}`;
     else if (c.type === 'image') args[`context:${c.name}`] = `docker-image://${c.ref}`;
@@ -57,10 +59,27 @@ function frontendArgs(request: BuildRequest): Record<string, string> {
   return args;
 }
 
-/** stepOp is an op as the provenance records it: proxy settings, which may carry credentials, are left out. */
+/** resourceArgs names cgroup limits as buildx sends them to BuildKit's Dockerfile frontend (`memory`, `cpushares` …). */
+function resourceArgs(r: RunResources): Record<string, string> {
+  const attrs: [string, number | string | undefined][] = [
+    ['memory', r.memoryBytes],
+    ['memswap', r.memorySwapBytes],
+    ['cpushares', r.cpuShares],
+    ['cpuperiod', r.cpuPeriodUs],
+    ['cpuquota', r.cpuQuotaUs],
+    ['cpusetcpus', r.cpusetCpus],
+    ['cpusetmems', r.cpusetMems],
+  ];
+  return Object.fromEntries(attrs.flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])));
+}
+
+/**
+ * stepOp is an op as the provenance records it: proxy settings, which may carry credentials, are left out, and so are
+ * cgroup limits, which BuildKit keeps in op metadata (the build's arguments record them).
+ */
 function stepOp(op: Op): unknown {
-  if (op.kind !== 'exec' || op.proxyEnv === undefined) return op;
-  const { proxyEnv: _proxyEnv, ...rest } = op;
+  if (op.kind !== 'exec' || (op.proxyEnv === undefined && op.resources === undefined)) return op;
+  const { proxyEnv: _proxyEnv, resources: _resources, ...rest } = op;
   return rest;
 }
 

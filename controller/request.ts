@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Platform } from '../base/oci.js';
 import type { Digest } from '../base/digest.js';
+import type { RunResources } from '../solver/graph/index.js';
 
 /** Compression is how layer blobs are compressed on export. */
 export type LayerCompression = 'gzip' | 'zstd' | 'uncompressed';
@@ -237,6 +238,10 @@ export interface BuildRequest {
   readonly metadataProvenance?: 'min' | 'max';
   /** `--ulimit`: resource limits of every RUN. */
   readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  /** `--cgroup-parent`: the cgroup every RUN's own cgroup is made under (a path from the hierarchy's root). */
+  readonly cgroupParent?: string;
+  /** `--resource` (and buildx's `--memory`, `--cpu-shares` …): cgroup limits of every RUN. */
+  readonly resources?: RunResources;
 }
 
 /**

@@ -33,6 +33,8 @@ export interface BundleOptions {
   readonly nofile: number;
   /** For runtimes that create the cgroup themselves: its path, written to linux.cgroupsPath with the limits. */
   readonly cgroupsPath?: string;
+  /** Give the process a cgroup namespace of its own (see SpecInput.cgroupNamespace). */
+  readonly cgroupNamespace?: boolean;
   /** With network 'default': the network namespace made for this exec. */
   readonly netnsPath?: string;
   readonly signal: AbortSignal;
@@ -131,6 +133,7 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       hostname,
       network: request.network,
       ...(options.netnsPath === undefined ? {} : { netnsPath: options.netnsPath }),
+      ...(options.cgroupNamespace === true ? { cgroupNamespace: true } : {}),
       root,
       mounts: options.rootMode === 'prepared' ? mounts.map((m) => (m.kind === 'overlay' ? preparedBind(m) : m)) : mounts,
       nofile: options.nofile,

@@ -3,19 +3,21 @@ import path from 'node:path';
 import { readTextIfExists } from '../base/fs.js';
 
 /** CgroupController is a cgroup controller tbuild limits or measures. */
-export type CgroupController = 'memory' | 'pids' | 'cpu' | 'cpuacct' | 'devices';
+export type CgroupController = 'memory' | 'pids' | 'cpu' | 'cpuacct' | 'devices' | 'cpuset';
 
 /**
  * CgroupLayout says where per-exec cgroups go: under one cgroup2 directory, under one directory per cgroup v1
- * hierarchy (the directory of this process's own cgroup in it), or nowhere when no usable hierarchy is mounted.
+ * hierarchy (the directory of this process's own cgroup in it), or nowhere when no usable hierarchy is mounted. Each
+ * hierarchy's root (where it is mounted) is kept for cgroup parents, which are paths from there.
  */
 export type CgroupLayout =
-  | { readonly version: 2; readonly parent: string }
-  | { readonly version: 1; readonly parents: ReadonlyMap<CgroupController, string> }
+  | { readonly version: 2; readonly parent: string; readonly root: string }
+  | { readonly version: 1; readonly parents: ReadonlyMap<CgroupController, string>; readonly roots: ReadonlyMap<CgroupController, string> }
   | { readonly version: 0 };
 
-// devices exists on cgroup v1 only: cgroup2 filters devices with a BPF program, which tbuild does not load.
-const CONTROLLERS: readonly CgroupController[] = ['memory', 'pids', 'cpu', 'cpuacct', 'devices'];
+// devices exists on cgroup v1 only: cgroup2 filters devices with a BPF program, which tbuild does not load. A v1
+// cpuset cgroup is made only for an exec limited to some CPUs: a new one has no CPUs until they are written to it.
+const CONTROLLERS: readonly CgroupController[] = ['memory', 'pids', 'cpu', 'cpuacct', 'devices', 'cpuset'];
 const V2_NEEDED = ['memory', 'pids'];
 
 interface MountEntry {
@@ -55,16 +57,46 @@ export async function detectCgroupLayout(): Promise<CgroupLayout> {
   for (const m of mounts.filter((e) => e.fsType === 'cgroup2')) {
     const controllers = ((await readTextIfExists(path.join(m.mountPoint, 'cgroup.controllers'))) ?? '').trim().split(/\s+/);
     // A cgroup2 root accepts controllers for its children; a nested cgroup with processes would not (no internal processes).
-    if (V2_NEEDED.every((c) => controllers.includes(c))) return { version: 2, parent: path.join(m.mountPoint, 'tbuild') };
+    if (V2_NEEDED.every((c) => controllers.includes(c))) return { version: 2, parent: path.join(m.mountPoint, 'tbuild'), root: m.mountPoint };
   }
   const parents = new Map<CgroupController, string>();
+  const roots = new Map<CgroupController, string>();
   for (const m of mounts.filter((e) => e.fsType === 'cgroup')) {
     for (const c of CONTROLLERS) {
       const ownPath = own.get(c);
-      if (m.superOptions.includes(c) && ownPath !== undefined) parents.set(c, path.join(ownCgroupDir(m, ownPath), 'tbuild'));
+      if (!m.superOptions.includes(c) || ownPath === undefined) continue;
+      parents.set(c, path.join(ownCgroupDir(m, ownPath), 'tbuild'));
+      roots.set(c, m.mountPoint);
     }
   }
-  return parents.size === 0 ? { version: 0 } : { version: 1, parents };
+  return parents.size === 0 ? { version: 0 } : { version: 1, parents, roots };
+}
+
+/**
+ * cgroupParentPath reads a cgroup parent as BuildKit joins it: a path from the hierarchy's root whatever its leading
+ * slash, with `..` kept inside the hierarchy.
+ */
+export function cgroupParentPath(cgroupParent: string): string {
+  return path.posix.join('/', cgroupParent).slice(1).replace(/\/+$/, '');
+}
+
+/** underCgroupParent is the layout of execs under a cgroup parent: a `tbuild` folder in it, in every hierarchy. */
+export function underCgroupParent(layout: CgroupLayout, cgroupParent: string): CgroupLayout {
+  const rel = cgroupParentPath(cgroupParent);
+  switch (layout.version) {
+    case 2:
+      return { ...layout, parent: path.join(layout.root, rel, 'tbuild') };
+    case 1:
+      return { ...layout, parents: new Map([...layout.roots].map(([c, root]) => [c, path.join(root, rel, 'tbuild')])) };
+    case 0:
+      return layout;
+  }
+}
+
+/** cgroupRoots lists where every cgroup hierarchy is mounted, v1 and v2, with or without controllers tbuild uses. */
+export async function cgroupRoots(): Promise<string[]> {
+  const mounts = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
+  return [...new Set(mounts.filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2').map((m) => m.mountPoint))];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ExecError } from '../base/errors.js';
 import { createBundle } from './bundle.js';
-import { createRunCgroup } from './cgroup.js';
+import { openRunCgroup } from './cgroup.js';
 import { detectCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { findHelper } from './helper-path.js';
 import { hostNofileLimit } from './host-limits.js';
@@ -54,8 +54,8 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
         ...(network === undefined ? {} : { netnsPath: network.nsPath }),
         signal,
       });
-      const limits = { ...request.resources, devices: bundle.spec.linux.resources.devices ?? [] };
-      await using cgroup = await createRunCgroup(layout, `${process.pid}-${id}-${runs++}`, limits);
+      const devices = bundle.spec.linux.resources.devices ?? [];
+      await using cgroup = await openRunCgroup(layout, request, { name: `${process.pid}-${id}-${runs++}`, devices });
       // slirp4netns started while the bundle and cgroup were made; the process needs it, and ends before it goes.
       await network?.ready();
       const outcome = await runHelper(helper, bundle.dir, request, { signal, cgroupProcs: cgroup.procsFiles });

@@ -5,7 +5,8 @@ import { ExecError, InternalError, NativeError } from '../base/errors.js';
 import { pathExists } from '../base/fs.js';
 import { umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { createBundle } from './bundle.js';
-import { isCgroupHybrid } from './cgroup-layout.js';
+import { leaveCgroupParent, openRunCgroup } from './cgroup.js';
+import { cgroupParentPath, cgroupRoots, detectCgroupLayout, isCgroupHybrid, type CgroupLayout } from './cgroup-layout.js';
 import { killPid, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
 import { mountOverlay } from './overlay-mount.js';
@@ -45,30 +46,34 @@ interface RuntimeCommand {
 }
 
 /**
- * CRUN_IN_CGROUP2 runs crun in a private mount namespace with cgroup2 mounted over /sys/fs/cgroup, and with cgroup
- * management disabled: on hybrid hosts crun refuses to start otherwise. The mounts already on the host, such as the
- * prepared rootfs, are copied into the namespace. The runtime's path and arguments are passed as positional
- * parameters, never spliced into the script.
+ * crun runs with its cgroup manager disabled, in a cgroup tbuild makes as for its own sandbox (limits, devices, usage,
+ * cgroup parent): JOIN_CGROUP moves the shell that becomes crun into it first, so crun and the container are born
+ * there. On hybrid hosts crun refuses to start with its manager, and MOUNT_CGROUP2 gives it a private mount namespace
+ * with cgroup2 mounted over /sys/fs/cgroup (the host's mounts, such as the prepared rootfs, are copied into it). The
+ * cgroup.procs files, the runtime's path and its arguments are positional parameters, never spliced into the script.
  */
-const CRUN_IN_CGROUP2 = 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"';
+const JOIN_CGROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; ';
+const MOUNT_CGROUP2 = 'mount -t cgroup2 none /sys/fs/cgroup && ';
 
-async function runtimeCommand(options: RuncExecutorOptions, binary: string): Promise<RuntimeCommand> {
-  if (options.runtime !== 'crun' || !(await isCgroupHybrid())) return { file: binary, prefix: [] };
-  return {
-    file: 'unshare',
-    prefix: ['--mount', '--propagation', 'private', '--', 'sh', '-c', CRUN_IN_CGROUP2, 'sh', binary, '--cgroup-manager=disabled'],
-  };
+/** runtimeCommand is how to start the runtime; for crun, in the cgroup whose cgroup.procs files are given. */
+function runtimeCommand(options: RuncExecutorOptions, binary: string, hybrid: boolean, procsFiles: readonly string[]): RuntimeCommand {
+  if (options.runtime !== 'crun') return { file: binary, prefix: [] };
+  const script = `${JOIN_CGROUP}${hybrid ? MOUNT_CGROUP2 : ''}exec "$@"`;
+  const sh = ['-c', script, 'sh', String(procsFiles.length), ...procsFiles, binary, '--cgroup-manager=disabled'];
+  return hybrid ? { file: 'unshare', prefix: ['--mount', '--propagation', 'private', '--', 'sh', ...sh] } : { file: 'sh', prefix: sh };
 }
 
 interface RuntimeRun {
+  /** How to start `run`, and how to reach the container later (kill, delete). */
   readonly command: RuntimeCommand;
+  readonly control: RuntimeCommand;
   readonly root: string;
   readonly id: string;
   readonly bundleDir: string;
 }
 
-function runtimeArgs(run: RuntimeRun, args: readonly string[]): string[] {
-  return [...run.command.prefix, '--root', run.root, ...args];
+function runtimeArgs(command: RuntimeCommand, run: RuntimeRun, args: readonly string[]): string[] {
+  return [...command.prefix, '--root', run.root, ...args];
 }
 
 async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSignal): Promise<ExecResult> {
@@ -76,7 +81,7 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
   const pidFile = path.join(run.bundleDir, 'init.pid');
   await using stdio = await openProcessStdio(request.onOutput);
   // runc and crun pass their own stdio on to the container process when it has no terminal.
-  const child = spawn(run.command.file, runtimeArgs(run, ['run', '--bundle', run.bundleDir, '--pid-file', pidFile, run.id]), {
+  const child = spawn(run.command.file, runtimeArgs(run.command, run, ['run', '--bundle', run.bundleDir, '--pid-file', pidFile, run.id]), {
     stdio: [...stdio.childFds],
   });
   // runc run removes its container on exit; this covers a killed runc. A non-zero status means nothing was left.
@@ -84,13 +89,13 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
   const removeContainer = async (): Promise<void> => {
     if (removed) return;
     removed = true;
-    await waitForClose(spawn(run.command.file, runtimeArgs(run, ['delete', '--force', run.id]), { stdio: 'ignore' }));
+    await waitForClose(spawn(run.control.file, runtimeArgs(run.control, run, ['delete', '--force', run.id]), { stdio: 'ignore' }));
   };
   // A container left by a runtime killed while creating it still holds the output pipes: remove it before draining.
   const closed = stdio.waitForChild(child, { afterExit: removeContainer });
   const kill = (): void => {
     // runc kill reaches the container init; if the container does not exist yet, stop runc itself.
-    execFile(run.command.file, runtimeArgs(run, ['kill', run.id, 'KILL']), (err) => {
+    execFile(run.control.file, runtimeArgs(run.control, run, ['kill', run.id, 'KILL']), (err) => {
       if (err !== null && child.pid !== undefined) killPid(child.pid);
     });
   };
@@ -113,23 +118,44 @@ async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSi
   return { exitCode: exit.code, signal: exit.signal, durationMs };
 }
 
+/**
+ * runcCgroupsPath is the cgroup runc makes for an exec. Relative, runc nests it under its own cgroup, as tbuild's
+ * helper does; under a cgroup parent it is a path from each hierarchy's root, as BuildKit gives runc.
+ */
+function runcCgroupsPath(request: ExecRequest, name: string): string {
+  if (request.cgroupParent === undefined) return `tbuild/runc-${name}`;
+  return path.posix.join('/', cgroupParentPath(request.cgroupParent), 'tbuild', `runc-${name}`);
+}
+
+/**
+ * leavingCgroupParent removes, once disposed after runc removed its cgroup, the tbuild folders runc made in the
+ * parent: in every hierarchy mounted, as runc makes its cgroup in each.
+ */
+function leavingCgroupParent(cgroupParent: string): AsyncDisposable {
+  const rel = cgroupParentPath(cgroupParent);
+  return { [Symbol.asyncDispose]: async () => leaveCgroupParent((await cgroupRoots()).map((root) => path.join(root, rel, 'tbuild'))) };
+}
+
 /** createRuncExecutor returns an Executor that runs the same runtime spec through runc or crun. */
 export function createRuncExecutor(options: RuncExecutorOptions): Executor {
   const binary = options.binary ?? options.runtime;
-  let swept: Promise<void> | undefined;
-  let command: Promise<RuntimeCommand> | undefined;
+  let prepared: Promise<{ layout: CgroupLayout; hybrid: boolean }> | undefined;
   // Unique per executor, not just per process: a resident tbuild process runs many builds, each with its own executor.
   const id = randomBytes(4).toString('hex');
   let runs = 0;
+  const prepare = async (): Promise<{ layout: CgroupLayout; hybrid: boolean }> => {
+    const layout = await detectCgroupLayout();
+    // runc creates and removes its cgroups itself: only bundles need sweeping. crun's are tbuild's.
+    await sweepStateDir(options.stateDir, options.runtime === 'crun' ? layout : { version: 0 });
+    return { layout, hybrid: await isCgroupHybrid() };
+  };
   return {
     async run(request: ExecRequest, runOptions: { signal: AbortSignal }): Promise<ExecResult> {
       const { signal } = runOptions;
       signal.throwIfAborted();
-      // The runtime creates and removes the cgroups itself; only bundles need sweeping.
-      swept ??= sweepStateDir(options.stateDir, { version: 0 });
-      await swept;
-      command ??= runtimeCommand(options, binary);
-      const runtime = await command;
+      prepared ??= prepare();
+      const { layout, hybrid } = await prepared;
+      const name = `${process.pid}-${id}-${runs++}`;
       const argv = request.process.args;
       const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
       await using network = request.network === 'default' ? (options.networks ?? unpooledNetworks).acquire({ signal, argv }) : undefined;
@@ -138,11 +164,15 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
         user,
         nofile: await hostNofileLimit(),
         ...(network === undefined ? {} : { netnsPath: network.nsPath }),
-        // Relative: the runtime nests it under its own cgroup, as tbuild's helper does. crun is left to its defaults:
-        // on hybrid v1/v2 hosts it runs with its cgroup manager disabled (see runtimeCommand).
-        ...(options.runtime === 'runc' ? { cgroupsPath: `tbuild/runc-${process.pid}-${id}-${runs++}` } : {}),
+        ...(options.runtime === 'runc' ? { cgroupsPath: runcCgroupsPath(request, name) } : {}),
+        ...(layout.version === 2 ? { cgroupNamespace: true } : {}),
         signal,
       });
+      await using cgroup =
+        options.runtime === 'crun' ? await openRunCgroup(layout, request, { name, devices: bundle.spec.linux.resources.devices ?? [] }) : undefined;
+      await using _parent = options.runtime === 'runc' && request.cgroupParent !== undefined ? leavingCgroupParent(request.cgroupParent) : undefined;
+      const command = runtimeCommand(options, binary, hybrid, cgroup?.procsFiles ?? []);
+      const control = runtimeCommand(options, binary, hybrid, []);
       const layers = { lowerdirs: bundle.lowerdirs, upperdir: request.rootfs.upperdir, workdir: request.rootfs.workdir };
       // The rootfs and each RUN --mount overlay (a rw bind, a cache started from a stage) are mounted here, on the host.
       const mounted: string[] = [];
@@ -157,9 +187,9 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
         const root = path.join(options.stateDir, `${options.runtime}-state`);
         const id = `tbuild-${path.basename(bundle.dir)}`;
         await network?.ready();
-        const result = await runRuntime({ command: runtime, root, id, bundleDir: bundle.dir }, request, signal);
+        const result = await runRuntime({ command, control, root, id, bundleDir: bundle.dir }, request, signal);
         network?.release();
-        return result;
+        return cgroup === undefined ? result : { ...result, usage: await cgroup.usage() };
       } finally {
         for (const dir of mounted.reverse()) unmountRootfs(dir);
       }

@@ -56,7 +56,13 @@ export interface RuntimeResources {
   readonly devices?: readonly DeviceRule[];
   readonly memory?: { readonly limit: number; readonly swap: number };
   readonly pids?: { readonly limit: number };
-  readonly cpu?: { readonly shares: number };
+  readonly cpu?: {
+    readonly shares?: number;
+    readonly quota?: number;
+    readonly period?: number;
+    readonly cpus?: string;
+    readonly mems?: string;
+  };
 }
 
 /** SpecRoot says how the rootfs reaches root.path: mounted by the helper, or prepared by the caller. */
@@ -87,6 +93,11 @@ export interface SpecInput {
   readonly security?: SecurityMode;
   /** The host's bounding set (bit n = capability n): privileged processes get what the host can give. */
   readonly hostCapabilities?: bigint;
+  /**
+   * A cgroup namespace for the process, so /proc/self/cgroup does not show where its cgroup is (BuildKit asks for one
+   * on cgroup v2 only: runtimes fail to make one over some v1 hierarchies). tbuild's helper makes its own regardless.
+   */
+  readonly cgroupNamespace?: boolean;
   /** Cgroup path and limits for runtimes that create the cgroup (runc). */
   readonly cgroup?: { readonly path: string; readonly resources: ExecResources };
 }
@@ -220,10 +231,19 @@ export function cpuWeightToShares(weight: number): number {
 }
 
 function runtimeResources(r: ExecResources): RuntimeResources {
+  const shares = r.cpuShares ?? (r.cpuWeight === undefined ? undefined : cpuWeightToShares(r.cpuWeight));
+  const cpu = {
+    ...(shares === undefined ? {} : { shares }),
+    ...(r.cpuQuotaUs === undefined ? {} : { quota: r.cpuQuotaUs }),
+    ...(r.cpuPeriodUs === undefined ? {} : { period: r.cpuPeriodUs }),
+    ...(r.cpusetCpus === undefined ? {} : { cpus: r.cpusetCpus }),
+    ...(r.cpusetMems === undefined ? {} : { mems: r.cpusetMems }),
+  };
   return {
-    ...(r.memoryBytes === undefined ? {} : { memory: { limit: r.memoryBytes, swap: r.memoryBytes } }),
+    // swap is memory plus swap, as in cgroup v1; without a swap limit the process may not swap, as in tbuild's sandbox.
+    ...(r.memoryBytes === undefined ? {} : { memory: { limit: r.memoryBytes, swap: r.memorySwapBytes ?? r.memoryBytes } }),
     ...(r.pidsMax === undefined ? {} : { pids: { limit: r.pidsMax } }),
-    ...(r.cpuWeight === undefined ? {} : { cpu: { shares: cpuWeightToShares(r.cpuWeight) } }),
+    ...(Object.keys(cpu).length === 0 ? {} : { cpu }),
   };
 }
 
@@ -242,7 +262,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const bounding = insecure ? ALL_CAPABILITIES.filter((_, bit) => (hostCaps >> BigInt(bit)) & 1n) : DEFAULT_CAPABILITIES;
   // Like Docker, a non-root user starts with no effective or permitted capabilities; the bounding set stays.
   const privileged = input.user.uid === 0 ? bounding : [];
-  const namespaces = ['pid', 'ipc', 'uts', 'mount'].map((type) => ({ type }));
+  const namespaces = ['pid', 'ipc', 'uts', 'mount', ...(input.cgroupNamespace === true ? ['cgroup'] : [])].map((type) => ({ type }));
   return {
     ociVersion: '1.0.2',
     process: {

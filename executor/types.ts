@@ -62,6 +62,16 @@ export interface ExecResources {
   readonly pidsMax?: number;
   /** cgroup v2 cpu.weight, 1-10000 (100 is the default); mapped to cpu.shares on cgroup v1. */
   readonly cpuWeight?: number;
+  /** Memory plus swap in bytes, -1 for unlimited swap; without it the process may not swap (limit = memoryBytes). */
+  readonly memorySwapBytes?: number;
+  /** cgroup v1 cpu.shares (2-262144); mapped to cpu.weight on cgroup v2 as runc maps it. */
+  readonly cpuShares?: number;
+  /** CFS bandwidth: quota microseconds of CPU time in every period (cgroup v2 cpu.max). */
+  readonly cpuPeriodUs?: number;
+  readonly cpuQuotaUs?: number;
+  /** CPU and memory-node lists (`0-3,5`). */
+  readonly cpusetCpus?: string;
+  readonly cpusetMems?: string;
 }
 
 /** ExecUsage is what one exec consumed, as its cgroup measured it. */
@@ -80,6 +90,11 @@ export interface ExecRequest {
   /** Defaults to 'sandbox'. */
   readonly security?: SecurityMode;
   readonly resources?: ExecResources;
+  /**
+   * The cgroup (a path from each hierarchy's root, as BuildKit's cgroup-parent) the exec's own cgroup is made under,
+   * in a `tbuild` folder; without it, under tbuild's cgroup next to this process's own.
+   */
+  readonly cgroupParent?: string;
   /** Lines added to /etc/hosts (`--add-host`). */
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
   /** Size of /dev/shm in bytes; 64 MiB when unset. */

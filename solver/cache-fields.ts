@@ -96,6 +96,8 @@ export const NESTED_CACHE_FIELDS = {
     extraHosts: HASH,
     shmSizeBytes: HASH,
     ulimits: HASH,
+    // In BuildKit's ExecOp meta, so in its cache key: a step run elsewhere in the cgroup tree is another step.
+    cgroupParent: HASH,
   } satisfies FieldDecisions<ExecMeta>,
   'exec.mount.bind': { type: HASH, input: HASH, dest: HASH, output: HASH, readonly: HASH, selector: HASH } satisfies FieldDecisions<BindExecMount>,
   'exec.mount.cache': {
@@ -140,6 +142,7 @@ export const CACHE_FIELDS = {
     security: HASH,
     platform: HASH,
     proxyEnv: { exclude: 'proxy settings change how a process reaches the network, not what it makes (BuildKit leaves them out too)' },
+    resources: { exclude: 'limits change how fast a process runs or whether it completes, not what it makes (BuildKit keeps them in op metadata)' },
   } satisfies FieldDecisions<ExecOp>,
   file: {
     kind: NAMED_BY_KIND,

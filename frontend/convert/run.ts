@@ -93,14 +93,16 @@ export async function dispatchRun(ctx: CompileContext, state: StageState, run: R
   const extra = await compileRunMounts(ctx, state, run, inputs.length);
   mounts.push(...extra.mounts);
   inputs.push(...extra.inputs);
+  const { resources, ...settings } = ctx.options.run ?? {};
   const op: ExecOp = {
     kind: 'exec',
-    meta: { args, env: envList(state.env), cwd: state.workdir, user: state.user, ...ctx.options.run },
+    meta: { args, env: envList(state.env), cwd: state.workdir, user: state.user, ...settings },
     mounts,
     network: networkMode(run),
     security: securityMode(run),
     platform: state.platform,
     ...(ctx.proxyEnv === undefined ? {} : { proxyEnv: ctx.proxyEnv }),
+    ...(resources === undefined ? {} : { resources }),
   };
   const text = displayText(ctx, state, run.original, withSecretEnvMask(state.env, extra.mounts)) + (command.summary === undefined ? '' : ` (${command.summary})`);
   state.edge = ctx.graph.add(op, inputs, {

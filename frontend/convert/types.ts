@@ -1,6 +1,6 @@
 import type { SourceLocation } from '../../base/errors.js';
 import type { ImageBase, ImageConfig, Platform } from '../../base/oci.js';
-import type { Edge, ExecMeta, GitSource, HttpSource } from '../../solver/graph/index.js';
+import type { Edge, ExecMeta, GitSource, HttpSource, RunResources } from '../../solver/graph/index.js';
 
 /** ResolvedImageConfig is a base image's normalised reference, manifest digest and config. */
 export interface ResolvedImageConfig {
@@ -54,8 +54,8 @@ export interface CompileOptions {
   /** Only checking (`--check`): every stage is compiled, to check them all. */
   readonly checkOnly?: boolean;
   /**
-   * Settings every RUN gets (`--add-host`, `--shm-size`, `--ulimit`, the BUILDKIT_SANDBOX_HOSTNAME hostname); they are
-   * part of each RUN's cache key.
+   * Settings every RUN gets (`--add-host`, `--shm-size`, `--ulimit`, `--cgroup-parent`, the BUILDKIT_SANDBOX_HOSTNAME
+   * hostname), part of each RUN's cache key, and its cgroup limits (`--resource`), which are not.
    */
   readonly run?: RunSettings;
   /** Dates the build when SOURCE_DATE_EPOCH names its context, a named context or a stage; without it they give none. */
@@ -63,7 +63,7 @@ export interface CompileOptions {
 }
 
 /** RunSettings are the build-wide settings of RUN processes. */
-export type RunSettings = Pick<ExecMeta, 'hostname' | 'extraHosts' | 'shmSizeBytes' | 'ulimits'>;
+export type RunSettings = Pick<ExecMeta, 'hostname' | 'extraHosts' | 'shmSizeBytes' | 'ulimits' | 'cgroupParent'> & { readonly resources?: RunResources };
 
 /**
  * NamedContext is what a `--build-context` names: a local folder (registered under its name), an image, or a URL (a

@@ -48,6 +48,8 @@ export interface ExecMeta {
   readonly shmSizeBytes?: number;
   /** `--ulimit`: resource limits the RUN's process gets. */
   readonly ulimits?: readonly Ulimit[];
+  /** `--cgroup-parent`: the cgroup (a path from each hierarchy's root) the RUN's own cgroup is made under. */
+  readonly cgroupParent?: string;
 }
 
 /** HostEntry is one `host:ip` line of /etc/hosts. */
@@ -135,6 +137,24 @@ export interface ProxyEnv {
   readonly allProxy?: string;
 }
 
+/**
+ * RunResources are the cgroup limits of a RUN's process (BuildKit's LinuxResources, buildx's `--resource`): an absent
+ * field leaves that resource unlimited.
+ */
+export interface RunResources {
+  readonly memoryBytes?: number;
+  /** Memory plus swap, in bytes; -1 lets the process swap without limit. */
+  readonly memorySwapBytes?: number;
+  /** Relative CPU weight (cgroup v1 cpu.shares; cgroup v2 cpu.weight is derived from it). */
+  readonly cpuShares?: number;
+  /** CFS period and quota in microseconds: the process gets quota out of every period. */
+  readonly cpuPeriodUs?: number;
+  readonly cpuQuotaUs?: number;
+  /** CPUs and memory nodes it may use, as lists such as `0-3,5`. */
+  readonly cpusetCpus?: string;
+  readonly cpusetMems?: string;
+}
+
 /** ExecOp runs a process over its root mount. */
 export interface ExecOp {
   readonly kind: 'exec';
@@ -145,6 +165,8 @@ export interface ExecOp {
   readonly platform: Platform;
   /** Proxy variables set in the process environment (not hashed). */
   readonly proxyEnv?: ProxyEnv;
+  /** Cgroup limits of the process (not hashed: BuildKit keeps them in op metadata). */
+  readonly resources?: RunResources;
 }
 
 /** Chown is a user and group given by name or id, resolved in the destination image. */

@@ -31,7 +31,7 @@ interface Split {
 }
 
 const EXPECTED: Readonly<Record<string, Split>> = {
-  exec: { hashed: ['meta', 'mounts', 'network', 'platform', 'security'], excluded: ['kind', 'proxyEnv'] },
+  exec: { hashed: ['meta', 'mounts', 'network', 'platform', 'security'], excluded: ['kind', 'proxyEnv', 'resources'] },
   file: { hashed: ['actions', 'base', 'platform'], excluded: ['kind'] },
   merge: { hashed: ['platform'], excluded: ['kind'] },
   'source.image': { hashed: ['digest', 'platform'], excluded: ['kind', 'ref', 'type'] },
@@ -64,12 +64,13 @@ const SAMPLES: Readonly<Record<string, Sample>> = {
   exec: {
     op: {
       kind: 'exec',
-      meta: { args: ['true'], env: [], cwd: '/', user: '', hostname: 'h', extraHosts: [], shmSizeBytes: 1, ulimits: [] },
+      meta: { args: ['true'], env: [], cwd: '/', user: '', hostname: 'h', extraHosts: [], shmSizeBytes: 1, ulimits: [], cgroupParent: 'ci' },
       mounts: [{ type: 'bind', input: 0, dest: '/', output: 0, readonly: false, selector: '/' }],
       network: 'none',
       security: 'sandbox',
       platform,
       proxyEnv: { httpProxy: 'http://proxy' },
+      resources: { memoryBytes: 1 },
     },
   },
   file: { op: { kind: 'file', base: null, actions: [{ action: 'mkdir', path: '/w', mode: 0o755, makeParents: true }], platform } },
