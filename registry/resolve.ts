@@ -1,6 +1,7 @@
 import { digestOf, isDigest, type Digest } from '../base/digest.js';
 import { RegistryError } from '../base/errors.js';
-import { MEDIA_TYPES, formatPlatform, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../base/oci.js';
+import { MEDIA_TYPES, formatPlatform, type Descriptor, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
+import { decodeImageConfig, decodeImageIndex, decodeImageManifest } from './decode-document.js';
 import { pullScope } from './auth.js';
 import type { Endpoint } from './endpoints.js';
 import { selectPlatformManifest } from './platform-match.js';
@@ -51,8 +52,7 @@ export async function resolveFromEndpoint(ctx: ResolveContext, ref: Reference, p
   let fetched = await fetchManifest(ctx, ref, ref.digest ?? ref.tag ?? 'latest', ref.digest);
   const namedDigest = fetched.digest;
   if (INDEX_TYPES.has(fetched.mediaType)) {
-    const index = parseJson<ImageIndex>(ctx, fetched.bytes, 'image index');
-    if (!Array.isArray(index.manifests)) throw malformed(ctx, 'image index has no manifests');
+    const index = decodeImageIndex(parseJson(ctx, fetched.bytes, 'image index'), ctx.operation);
     const chosen = selectPlatformManifest(index.manifests, platform);
     if (chosen === undefined) {
       throw new RegistryError(`${ctx.operation.action} "${ctx.operation.ref}": no manifest for platform ${formatPlatform(platform)}`, {
@@ -63,10 +63,7 @@ export async function resolveFromEndpoint(ctx: ResolveContext, ref: Reference, p
     fetched = await fetchManifest(ctx, ref, chosen.digest, chosen.digest);
   }
   if (!MANIFEST_TYPES.has(fetched.mediaType)) throw malformed(ctx, `unsupported manifest media type "${fetched.mediaType}"`);
-  const manifest = parseJson<ImageManifest>(ctx, fetched.bytes, 'manifest');
-  if (!isRecord(manifest.config) || !isDigest(String(manifest.config.digest)) || !Array.isArray(manifest.layers)) {
-    throw malformed(ctx, 'manifest has no valid config or layers');
-  }
+  const manifest = decodeImageManifest(parseJson(ctx, fetched.bytes, 'manifest'), ctx.operation);
   const config = await fetchConfig(ctx, ref, manifest.config);
   return { ref, digest: fetched.digest, namedDigest, manifest, config, configDescriptor: manifest.config, source: ctx.endpoint.host };
 }
@@ -161,10 +158,10 @@ async function fetchConfig(ctx: ResolveContext, ref: Reference, descriptor: Desc
       { ref: ctx.operation.ref },
     );
   }
-  return parseJson<ImageConfig>(ctx, bytes, 'image config');
+  return decodeImageConfig(parseJson(ctx, bytes, 'image config'), ctx.operation);
 }
 
-function parseJson<T>(ctx: ResolveContext, bytes: Uint8Array, what: string): T {
+function parseJson(ctx: ResolveContext, bytes: Uint8Array, what: string): unknown {
   let doc: unknown;
   try {
     doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -172,8 +169,7 @@ function parseJson<T>(ctx: ResolveContext, bytes: Uint8Array, what: string): T {
     throw new RegistryError(`${ctx.operation.action} "${ctx.operation.ref}": ${what} is not valid JSON`, { ref: ctx.operation.ref, cause: err });
   }
   if (!isRecord(doc)) throw malformed(ctx, `${what} is not a JSON object`);
-  // The registry document is trusted to match its media type once its digest checked out; fields are validated where used.
-  return doc as T;
+  return doc;
 }
 
 function malformed(ctx: ResolveContext, detail: string): RegistryError {
