@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import { UsageError } from '../base/errors.js';
 import { parseDuration } from '../base/units.js';
-import type { HistoryAccess } from '../controller/index.js';
 import type { CommandIO } from './command-io.js';
 import { parseCommandArgs } from './command-line.js';
 import { HISTORY_OPTIONS, type HistorySubcommand } from './history-options.js';
 import { matchRecords } from './history-filter.js';
+import { openHistorySource, type OpenHistory } from './history-source.js';
 import { listJson, renderExplanations, renderInspect, renderList } from './history-render.js';
 
 const HISTORY_HELP = `Usage: tbuild history COMMAND [OPTIONS]
@@ -24,6 +24,8 @@ Commands:
 
 Records are kept under the settings file's [history] table (max-entries, max-age, max-storage; enabled = false
 records nothing). Run 'tbuild history COMMAND --help' for a command's options.
+
+With --builder (or TBUILD_HOST), the commands read the records a builder (tbuild serve) keeps of this client's builds.
 `;
 
 /** HISTORY_HELP_OF is each history command's help. */
@@ -81,9 +83,6 @@ Options:
 `,
 };
 
-/** OpenHistory opens the build history of a --root. */
-export type OpenHistory = (root: string | undefined) => Promise<{ readonly records: HistoryAccess } & AsyncDisposable>;
-
 /** historyCommand runs `tbuild history ls|inspect|logs|explain|rm|prune`. */
 export async function historyCommand(args: readonly string[], io: CommandIO, open: OpenHistory): Promise<number> {
   const at = args.findIndex((a) => !a.startsWith('-'));
@@ -100,56 +99,57 @@ export async function historyCommand(args: readonly string[], io: CommandIO, ope
     return 0;
   }
   const v: Readonly<Record<string, unknown>> = values;
-  const root = typeof v['root'] === 'string' ? v['root'] : undefined;
+  const str = (name: string): string | undefined => (typeof v[name] === 'string' ? v[name] : undefined);
+  const where = { root: str('root'), builder: str('builder'), tlscacert: str('tlscacert'), tlscert: str('tlscert'), tlskey: str('tlskey'), token: str('token') };
   switch (sub) {
     case 'ls': {
       noOperands(sub, positionals);
       const format = formatOf(v['format'], ['table', 'json']);
       const filters = Array.isArray(v['filter']) ? v['filter'].map(String) : [];
       const match = matchRecords(filters);
-      await using h = await open(root);
-      const records = h.records.list().filter(match);
+      await using h = await openHistorySource(where, io, open);
+      const records = (await h.list()).filter(match);
       io.stdout.write(format === 'json' ? records.map((r) => `${JSON.stringify(listJson(r))}\n`).join('') : renderList(records));
       return 0;
     }
     case 'inspect': {
       const format = formatOf(v['format'], ['text', 'json']);
-      await using h = await open(root);
-      const record = h.records.get(oneRef(sub, positionals));
+      await using h = await openHistorySource(where, io, open);
+      const record = await h.get(oneRef(sub, positionals));
       io.stdout.write(format === 'json' ? `${JSON.stringify(record, null, 2)}\n` : renderInspect(record));
       return 0;
     }
     case 'logs': {
       const step = stepOf(v['step']);
-      await using h = await open(root);
-      const record = h.records.get(oneRef(sub, positionals));
+      await using h = await openHistorySource(where, io, open);
+      const record = await h.get(oneRef(sub, positionals));
       const abort = new AbortController();
       using _interrupt = io.onInterrupt(() => abort.abort());
-      const frames = await h.records.logs(record, { signal: abort.signal, ...(step === undefined ? {} : { step }) });
+      const frames = await h.logs(record, step, abort.signal);
       await writeAll(io, step === undefined ? frames.flatMap((f) => [Buffer.from(`#${f.step} `), f.data]) : frames.map((f) => f.data));
       return 0;
     }
     case 'explain': {
       const step = stepOf(v['step']);
-      await using h = await open(root);
-      const record = h.records.get(oneRef(sub, positionals));
-      io.stdout.write(renderExplanations(h.records.explain(record, step === undefined ? {} : { step })));
+      await using h = await openHistorySource(where, io, open);
+      const record = await h.get(oneRef(sub, positionals));
+      io.stdout.write(renderExplanations(await h.explain(record, step)));
       return 0;
     }
     case 'rm': {
       const all = v['all'] === true;
       if (all === positionals.length > 0) throw new UsageError('Cannot remove build records: name records or give --all (not both)', { hint: 'tbuild history rm REF... | --all' });
-      await using h = await open(root);
-      const refs = all ? h.records.list().filter((r) => r.status !== 'running').map((r) => r.ref) : positionals;
-      for (const ref of await h.records.remove(refs)) io.stdout.write(`${ref}\n`);
+      await using h = await openHistorySource(where, io, open);
+      const refs = all ? (await h.list()).filter((r) => r.status !== 'running').map((r) => r.ref) : positionals;
+      for (const ref of await h.remove(refs)) io.stdout.write(`${ref}\n`);
       return 0;
     }
     case 'prune': {
       noOperands(sub, positionals);
       const keep = v['keep'] === undefined ? undefined : count(String(v['keep']), '--keep');
       const keepDurationMs = typeof v['keep-duration'] === 'string' ? parseDuration(v['keep-duration']) : undefined;
-      await using h = await open(root);
-      const removed = await h.records.prune({ ...(keep === undefined ? {} : { keep }), ...(keepDurationMs === undefined ? {} : { keepDurationMs }) });
+      await using h = await openHistorySource(where, io, open);
+      const removed = await h.prune({ ...(keep === undefined ? {} : { keep }), ...(keepDurationMs === undefined ? {} : { keepDurationMs }) });
       io.stdout.write(`Removed ${removed.length} build record${removed.length === 1 ? '' : 's'}\n`);
       return 0;
     }

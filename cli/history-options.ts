@@ -1,13 +1,13 @@
-import { ROOT_OPTION } from './command-line.js';
+import { CONNECTION_OPTIONS, ROOT_OPTION } from './command-line.js';
 
 /** HISTORY_OPTIONS are the options of each `tbuild history` command. */
 export const HISTORY_OPTIONS = {
-  ls: { filter: { type: 'string', multiple: true }, format: { type: 'string' }, ...ROOT_OPTION },
-  inspect: { format: { type: 'string' }, ...ROOT_OPTION },
-  logs: { step: { type: 'string' }, ...ROOT_OPTION },
-  explain: { step: { type: 'string' }, ...ROOT_OPTION },
-  rm: { all: { type: 'boolean' }, ...ROOT_OPTION },
-  prune: { keep: { type: 'string' }, 'keep-duration': { type: 'string' }, ...ROOT_OPTION },
+  ls: { filter: { type: 'string', multiple: true }, format: { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
+  inspect: { format: { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
+  logs: { step: { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
+  explain: { step: { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
+  rm: { all: { type: 'boolean' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
+  prune: { keep: { type: 'string' }, 'keep-duration': { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
 } as const;
 
 /** HistorySubcommand names a `tbuild history` command. */

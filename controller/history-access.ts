@@ -24,7 +24,7 @@ export interface HistoryAccess {
   /** logs returns a record's log frames, of one step or of all, byte for byte as the steps wrote them. */
   logs(record: HistoryRecord, options: { readonly step?: number; readonly signal: AbortSignal }): Promise<LogFrame[]>;
   /** explain says, for each step that ran (or the one asked for), why it did not come from the cache. */
-  explain(record: HistoryRecord, options?: { readonly step?: number }): StepExplanation[];
+  explain(record: HistoryRecord, options?: { readonly step?: number; readonly scope?: HistoryScope }): StepExplanation[];
   /** remove deletes records by ref (unique prefixes allowed); it returns the refs removed. */
   remove(refs: readonly string[], scope?: HistoryScope): Promise<string[]>;
   /** prune removes finished records beyond the newest `keep` or older than `keepDurationMs`; it returns the refs removed. */
@@ -56,7 +56,7 @@ export function createHistoryAccess(store: HistoryStore, meta: MetadataStore): H
       if (frames === undefined) throw new UsageError(`Cannot show the logs of build ${record.ref}: its log file is gone`);
       return frames;
     },
-    explain: (record, options = {}) => explainRecord(record, list(), { meta, ...(options.step === undefined ? {} : { step: options.step }) }),
+    explain: (record, options = {}) => explainRecord(record, list(options.scope), { meta, ...(options.step === undefined ? {} : { step: options.step }) }),
     remove: (refs, scope) => store.remove(refs.map((ref) => get(ref, scope).ref)),
     async prune(options) {
       const now = Date.now();

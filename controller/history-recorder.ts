@@ -124,7 +124,7 @@ export class HistoryRecorder implements BuildObserver {
   #explain(vertex: string, time: number): ProgressEvent | undefined {
     const step = this.#steps.get(vertex);
     if (step === undefined || step.cached || step.cacheKey === undefined) return undefined;
-    this.#earlier ??= this.#store.list().filter((r) => r.ref !== this.#record.ref);
+    this.#earlier ??= this.#store.list().filter((r) => r.ref !== this.#record.ref && r.clientId === this.#record.clientId);
     const record: HistoryRecord = { ...this.#record, steps: this.#stepList(), keys: collectPreimages(this.#meta, [step.cacheKey]) };
     const [explained] = explainRecord(record, this.#earlier, { meta: this.#meta, step: step.index });
     if (explained === undefined) return undefined;

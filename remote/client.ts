@@ -227,7 +227,8 @@ function asServerMessage(v: unknown): ServerMessage {
   throw new InternalError('Cannot read a builder message');
 }
 
-async function unaryCall<Req, Res>(conn: BuilderConnection, pick: (m: BuilderMethods) => MethodDefinition<Req, Res>, req: Req, signal?: AbortSignal): Promise<Res> {
+/** unaryCall makes one call that is not Build, within a minute. */
+export async function unaryCall<Req, Res>(conn: BuilderConnection, pick: (m: BuilderMethods) => MethodDefinition<Req, Res>, req: Req, signal?: AbortSignal): Promise<Res> {
   using c = await connectTo(conn);
   const m = pick(c.methods);
   const deadline = Date.now() + 60_000;

@@ -2,7 +2,7 @@ import { digestOf } from '../base/digest.js';
 import { InternalError } from '../base/errors.js';
 import type { ProgressEvent } from '../base/progress.js';
 
-const TYPES: readonly ProgressEvent['type'][] = ['vertex.started', 'vertex.cached', 'vertex.completed', 'vertex.log', 'vertex.usage', 'status', 'warning'];
+const TYPES: readonly ProgressEvent['type'][] = ['vertex.started', 'vertex.cached', 'vertex.completed', 'vertex.log', 'vertex.usage', 'vertex.explain', 'status', 'warning'];
 
 function isCheckFinding(v: unknown): boolean {
   if (typeof v !== 'object' || v === null) return false;
@@ -22,6 +22,7 @@ function isProgressEvent(v: unknown): v is ProgressEvent {
   if (!('vertex' in v) || typeof v.vertex !== 'string') return false;
   if (type === 'vertex.log') return 'data' in v && typeof v.data === 'string' && 'stream' in v && (v.stream === 'stdout' || v.stream === 'stderr');
   if (type === 'vertex.usage') return true;
+  if (type === 'vertex.explain') return 'reasons' in v && Array.isArray(v.reasons) && v.reasons.every((r) => typeof r === 'string') && (!('comparedWith' in v) || typeof v.comparedWith === 'string');
   if (type === 'status') return 'id' in v && typeof v.id === 'string' && 'current' in v && typeof v.current === 'number';
   if (type === 'vertex.completed' && !('durationMs' in v && typeof v.durationMs === 'number')) return false;
   return 'name' in v && typeof v.name === 'string';

@@ -1,5 +1,6 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { ADMIN_MESSAGES, BUILD_INFO, INFO_RESPONSE, PRUNE_REQUEST, PRUNE_RESPONSE } from './admin-messages.js';
+import { HISTORY_LOGS_REQUEST, HISTORY_LOGS_RESPONSE, HISTORY_REQUEST, HISTORY_RESPONSE } from './history-messages.js';
 import { BUILD_CLIENT_MESSAGE, BUILD_SERVER_MESSAGE } from './messages.js';
 import { decodeMessage, encodeMessage } from './wire-codec.js';
 import type { AnyMessage, MessageOf } from './wire-schema.js';
@@ -17,6 +18,8 @@ export const BUILDER_CALLS = {
   Prune: { request: PRUNE_REQUEST, response: PRUNE_RESPONSE, streams: false },
   Info: { request: ADMIN_MESSAGES.infoRequest, response: INFO_RESPONSE, streams: false },
   Health: { request: ADMIN_MESSAGES.healthRequest, response: ADMIN_MESSAGES.healthResponse, streams: false },
+  History: { request: HISTORY_REQUEST, response: HISTORY_RESPONSE, streams: false },
+  HistoryLogs: { request: HISTORY_LOGS_REQUEST, response: HISTORY_LOGS_RESPONSE, streams: false },
 } as const;
 
 type Calls = typeof BUILDER_CALLS;
@@ -49,6 +52,8 @@ export function builderMethods(): BuilderMethods {
     Prune: method('Prune', c.Prune),
     Info: method('Info', c.Info),
     Health: method('Health', c.Health),
+    History: method('History', c.History),
+    HistoryLogs: method('HistoryLogs', c.HistoryLogs),
   };
 }
 

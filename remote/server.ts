@@ -8,6 +8,7 @@ import type { BuilderAddress } from './address.js';
 import { pruneOptionsOf, usageRecordMsg, type PruneMsg } from './admin-messages.js';
 import { createTokenCheck, serverCredentials, type TlsFiles } from './auth.js';
 import { handleBuild } from './build-service.js';
+import { serveHistory, serveHistoryLogs, type HistoryLogsRequestMsg, type HistoryRequestMsg } from './history-messages.js';
 import { statusFor } from './error-status.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from '../base/log.js';
@@ -90,6 +91,8 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
       return infoFor(o.controller.info(), { version: o.version, addresses: bound, uptimeMs: Date.now() - started, platforms });
     }),
     Health: unary('Health', async () => ({ status: 'SERVING' })),
+    History: unary('History', (r: HistoryRequestMsg) => serveHistory(o.controller.records, r)),
+    HistoryLogs: unary('HistoryLogs', (r: HistoryLogsRequestMsg) => serveHistoryLogs(o.controller.records, r, AbortSignal.timeout(60_000))),
   };
   server.addService(serviceDefinition(methods), impl);
   const sockets: string[] = [];

@@ -22,4 +22,11 @@ describe('progress events from a builder', () => {
     expect(() => parseProgressEvent(JSON.stringify({ ...event, finding: { rule: 'FromAsCasing', detail: 'x' } }))).toThrow(InternalError);
     expect(() => parseProgressEvent(JSON.stringify({ ...event, finding: { ...event.finding, location: { file: 'Dockerfile' } } }))).toThrow(InternalError);
   });
+
+  it('carries why a step ran (build --explain), and refuses reasons that are not text', () => {
+    const event: ProgressEvent = { type: 'vertex.explain', vertex: 'sha256:aa', comparedWith: 'f7116b415c614af8', reasons: ['build arg `V` 1 → 2'], time: 1 };
+    expect(parseProgressEvent(JSON.stringify(event))).toEqual(event);
+    expect(() => parseProgressEvent(JSON.stringify({ ...event, reasons: [1] }))).toThrow(InternalError);
+    expect(() => parseProgressEvent(JSON.stringify({ ...event, reasons: 'x' }))).toThrow(InternalError);
+  });
 });

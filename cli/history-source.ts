@@ -1,0 +1,56 @@
+import type { HistoryRecord } from '../base/build-record.js';
+import type { HistoryAccess, HistoryPruneOptions, LogFrame, StepExplanation } from '../controller/index.js';
+import type { CommandIO } from './command-io.js';
+import { localConnection } from './remote-commands.js';
+
+/** HistorySource is the build history a `tbuild history` command reads: a local store's, or a builder's (--builder). */
+export interface HistorySource extends AsyncDisposable {
+  list(): Promise<HistoryRecord[]>;
+  /** get returns the record a ref names (a unique prefix is enough), or the last build's. */
+  get(ref: string | undefined): Promise<HistoryRecord>;
+  logs(record: HistoryRecord, step: number | undefined, signal: AbortSignal): Promise<LogFrame[]>;
+  explain(record: HistoryRecord, step: number | undefined): Promise<StepExplanation[]>;
+  remove(refs: readonly string[]): Promise<string[]>;
+  prune(options: Omit<HistoryPruneOptions, 'clientId'>): Promise<string[]>;
+}
+
+/** OpenHistory opens the build history of a --root. */
+export type OpenHistory = (root: string | undefined) => Promise<{ readonly records: HistoryAccess } & AsyncDisposable>;
+
+/** ConnectionValues are the options that pick the history: --root, or --builder and how to reach it. */
+export interface ConnectionValues {
+  readonly root?: string | undefined;
+  readonly builder?: string | undefined;
+  readonly tlscacert?: string | undefined;
+  readonly tlscert?: string | undefined;
+  readonly tlskey?: string | undefined;
+  readonly token?: string | undefined;
+}
+
+/** openHistorySource opens the history the options name: a builder's (this client's builds) or the local store's. */
+export async function openHistorySource(v: ConnectionValues, io: CommandIO, open: OpenHistory): Promise<HistorySource> {
+  const conn = localConnection(v, io.env);
+  if (conn !== undefined) {
+    const remote = (await import('../remote/index.js')).remoteHistory(conn, io.env);
+    return {
+      list: () => remote.list(),
+      get: (ref) => remote.get(ref),
+      logs: (record, step, signal) => remote.logs(record.ref, step, signal),
+      explain: (record, step) => remote.explain(record.ref, step),
+      remove: (refs) => remote.remove(refs),
+      prune: (o) => remote.prune(o),
+      [Symbol.asyncDispose]: async () => undefined,
+    };
+  }
+  const local = await open(v.root);
+  const { records } = local;
+  return {
+    list: async () => records.list(),
+    get: async (ref) => records.get(ref),
+    logs: (record, step, signal) => records.logs(record, { signal, ...(step === undefined ? {} : { step }) }),
+    explain: async (record, step) => records.explain(record, step === undefined ? {} : { step }),
+    remove: (refs) => records.remove(refs),
+    prune: (o) => records.prune(o),
+    [Symbol.asyncDispose]: () => local[Symbol.asyncDispose](),
+  };
+}
