@@ -2,7 +2,7 @@ import { InternalError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
 import { registerJob } from '../cache/index.js';
-import { createImageResolver, withLayoutImages, type ImageResolverOptions, type SecretProvider, type SshAgentProvider } from '../solver/ops/index.js';
+import { createImageResolver, withLayoutImages, type ImageResolverOptions, type LayoutBlobs, type SecretProvider, type SshAgentProvider } from '../solver/ops/index.js';
 import { createCompileStage, type CompileStage } from './compile.js';
 import { createBuildAttester, metadataProvenance, type ImageAttester } from './attestations.js';
 import { createExportStage, type PreparedExport } from './export.js';
@@ -26,6 +26,8 @@ export interface BuildIO {
   readonly secrets?: SecretProvider;
   /** Where SSH agents come from instead of request.ssh (a remote client forwarding them on request). */
   readonly sshAgents?: SshAgentProvider;
+  /** The OCI layouts of `oci-layout://` contexts, by context name, when a remote client serves them on request. */
+  readonly layouts?: ReadonlyMap<string, LayoutBlobs>;
   /** Who asks for the build, as the build history records it (a remote client's id). */
   readonly clientId?: string;
   /** Told the build's id as soon as the controller has it, before its inputs are ready. */
@@ -109,6 +111,7 @@ async function attemptBuild(
     dockerfile: Buffer.from(inputs.dockerfile.text),
     dockerfileName: inputs.dockerfile.name,
     contextOrigin: inputs.contextOrigin,
+    layoutDigests: inputs.layoutDigests,
     images: compiled.images,
     pins: solved.pins,
     startedOn,

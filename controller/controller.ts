@@ -112,7 +112,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
    * in a queue slot. The inputs are released once the pipeline has ended, even when the caller stopped waiting.
    */
   const runQueued = async (request: BuildRequest, io: BuildIO, buildId: string): Promise<BuildResult> => {
-    const inputs = await resolveInputs(request, { tmp: store.tmp, signal: io.signal, ...pick(io, 'secrets', 'sshAgents') });
+    const inputs = await resolveInputs(request, { tmp: store.tmp, signal: io.signal, ...pick(io, 'secrets', 'sshAgents', 'layouts') });
     io.observer?.dockerfile(inputs.dockerfile.name, inputs.dockerfile.text);
     let handedOver = false;
     const runReleasing = async (): Promise<BuildResult> => {

@@ -14,6 +14,8 @@ export type { RunResources } from '../solver/graph/index.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { readContextIgnore, readDockerfile, readDockerfileSource } from './context.js';
 export { localSecretProvider } from './resolve-inputs.js';
+export { resolveClientLayouts, type ClientLayout } from './layout-contexts.js';
+export type { LayoutBlobs } from '../solver/ops/index.js';
 export { openContext, type ContextFetch, type OpenedContext } from './context-source.js';
 export { buildArgsOf } from './compile.js';
 export { redactCredentials } from '../exporter/index.js';

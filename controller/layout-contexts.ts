@@ -115,7 +115,31 @@ function checkLayoutName(spec: LayoutContextSpec): void {
 export interface LayoutContexts {
   /** The graph reference of each context's image, `oci-layout://NAME@DIGEST`. */
   readonly refs: ReadonlyMap<string, string>;
+  /** The digest each context's image was found at (given, or looked up by tag). */
+  readonly digests: ReadonlyMap<string, Digest>;
   readonly layouts: ReadonlyMap<string, LayoutBlobs>;
+}
+
+/** ClientLayout is an OCI layout context found on the client: its spec, the digest its image is at, and its folder. */
+export interface ClientLayout {
+  readonly spec: LayoutContextSpec;
+  readonly digest: Digest;
+  readonly folder: FolderLayout;
+}
+
+/**
+ * resolveClientLayouts finds the image of every OCI layout context of a request in its folder, as buildx does on the
+ * client before it sends the build (the digest given, or the tag looked up in index.json).
+ */
+export async function resolveClientLayouts(specs: readonly BuildContextSpec[]): Promise<ReadonlyMap<string, ClientLayout>> {
+  const out = new Map<string, ClientLayout>();
+  for (const spec of specs) {
+    if (spec.type !== 'oci-layout') continue;
+    checkLayoutName(spec);
+    const folder = new FolderLayout(spec.path);
+    out.set(spec.name, { spec, digest: await resolveLayoutContext(spec, folder), folder });
+  }
+  return out;
 }
 
 /**
@@ -124,21 +148,24 @@ export interface LayoutContexts {
  */
 export async function openLayoutContexts(specs: readonly BuildContextSpec[], served?: ReadonlyMap<string, LayoutBlobs>): Promise<LayoutContexts> {
   const refs = new Map<string, string>();
+  const digests = new Map<string, Digest>();
   const layouts = new Map<string, LayoutBlobs>();
+  const add = (name: string, digest: Digest, blobs: LayoutBlobs): void => {
+    refs.set(name, layoutRef(name, digest));
+    digests.set(name, digest);
+    layouts.set(name, blobs);
+  };
+  if (served === undefined) {
+    for (const found of (await resolveClientLayouts(specs)).values()) add(found.spec.name, found.digest, found.folder);
+    return { refs, digests, layouts };
+  }
   for (const spec of specs) {
     if (spec.type !== 'oci-layout') continue;
+    // A remote client resolved the digest and serves the blobs: the server reads no folder of its own.
+    const remote = served.get(spec.name);
+    if (remote === undefined || spec.digest === undefined) throw new UsageError(`Cannot use build context "${spec.name}": its OCI layout is not served by the client`);
     checkLayoutName(spec);
-    if (served !== undefined) {
-      // A remote client resolved the digest and serves the blobs: the server reads no folder of its own.
-      const remote = served.get(spec.name);
-      if (remote === undefined || spec.digest === undefined) throw new UsageError(`Cannot use build context "${spec.name}": its OCI layout is not served by the client`);
-      refs.set(spec.name, layoutRef(spec.name, spec.digest));
-      layouts.set(spec.name, remote);
-      continue;
-    }
-    const folder = new FolderLayout(spec.path);
-    refs.set(spec.name, layoutRef(spec.name, await resolveLayoutContext(spec, folder)));
-    layouts.set(spec.name, folder);
+    add(spec.name, spec.digest, remote);
   }
-  return { refs, layouts };
+  return { refs, digests, layouts };
 }

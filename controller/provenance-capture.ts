@@ -37,7 +37,7 @@ export class ImageResolutions {
 }
 
 /** frontendArgs writes the request's options as BuildKit's Dockerfile frontend receives them from buildx. */
-function frontendArgs(request: BuildRequest): Record<string, string> {
+function frontendArgs(request: BuildRequest, layoutDigests: ReadonlyMap<string, Digest> | undefined): Record<string, string> {
   const args: Record<string, string> = {};
   for (const [k, v] of request.buildArgs ?? []) args[`build-arg:${k}`] = v;
   for (const [k, v] of Object.entries(request.labels ?? {})) args[`label:${k}`] = v;
@@ -53,7 +53,7 @@ function frontendArgs(request: BuildRequest): Record<string, string> {
   for (const c of request.buildContexts ?? []) {
     if (c.type === 'local') args[`context:${c.name}`] = `local:${c.name}`;
     else if (c.type === 'image') args[`context:${c.name}`] = `docker-image://${c.ref}`;
-    else if (c.type === 'oci-layout') args[`context:${c.name}`] = layoutContextArg(c, undefined);
+    else if (c.type === 'oci-layout') args[`context:${c.name}`] = layoutContextArg(c, layoutDigests?.get(c.name));
     else args[`context:${c.name}`] = redactCredentials(c.url);
   }
   return args;
@@ -92,6 +92,8 @@ export interface CaptureInput {
   readonly dockerfileName: string;
   /** The URL a context was fetched from and what it resolved to; undefined for a folder. */
   readonly contextOrigin: ContextOrigin | undefined;
+  /** The digest the image of each `oci-layout://` context was found at, by context name (buildx sends it so). */
+  readonly layoutDigests?: ReadonlyMap<string, Digest>;
   readonly images: ImageResolutions;
   /** What each source resolved to when it was keyed (git commits, download digests), by vertex digest. */
   readonly pins: ReadonlyMap<string, SourcePin>;
@@ -151,7 +153,7 @@ export function captureProvenance(input: CaptureInput): ProvenanceCapture {
   const named = (request.buildContexts ?? []).flatMap((c) => (c.type === 'local' ? [c.name] : []));
   return {
     ...graph,
-    args: frontendArgs(request),
+    args: frontendArgs(request, input.layoutDigests),
     configSource: remote === undefined ? { entryPoint } : { uri: remote.url, digest: remote.type === 'git' ? commitDigestSet(remote.commit) : { sha256: remote.digest.replace(/^sha256:/, '') }, entryPoint },
     locals: remote === undefined ? ['context', 'dockerfile', ...named] : named,
     git,

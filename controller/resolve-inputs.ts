@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import type { Digest } from '../base/digest.js';
 import { UsageError } from '../base/errors.js';
 import type { NamedContext } from '../frontend/index.js';
 import { LocalSecretProvider, LocalSshAgentProvider, type LayoutBlobs, type LocalContext, type SecretProvider, type SecretSource, type SshAgentProvider } from '../solver/ops/index.js';
@@ -36,6 +37,8 @@ export interface BuildInputs extends AsyncDisposable {
   readonly namedContexts: ReadonlyMap<string, NamedContext>;
   /** The OCI layouts `oci-layout://` contexts read their images from, by context name. */
   readonly layouts: ReadonlyMap<string, LayoutBlobs>;
+  /** The digest the image of each `oci-layout://` context was found at, by context name. */
+  readonly layoutDigests: ReadonlyMap<string, Digest>;
   /** When a context fetched from a URL was last changed (seconds since 1970), when it tells. */
   readonly contextSourceDate: number | undefined;
   /** The URL a context was fetched from and what it resolved to; undefined for a folder. */
@@ -66,6 +69,7 @@ export async function resolveInputs(request: InputsRequest, session: InputsSessi
       contexts: new Map([...named, ['context', openContextFolder(opened.dir, patterns)]]),
       namedContexts: namedContextsOf(request.buildContexts ?? [], layouts.refs),
       layouts: layouts.layouts,
+      layoutDigests: layouts.digests,
       contextSourceDate: opened.sourceDate,
       contextOrigin: opened.origin,
       secrets: session.secrets ?? localSecretProvider(request.secrets ?? []),

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { isDigest } from '../base/digest.js';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import { eventForWire, type ProgressEvent, type ProgressSink } from '../base/progress.js';
 import { PRINT_KINDS, type BuildRequest, type BuildResult, type ContextSource, type Controller, type Entitlement, type ReceivedContext } from '../controller/index.js';
@@ -15,6 +16,7 @@ import { planOutputs } from './output-plan.js';
 import { TRANSFER_VERTEX } from './progress-codec.js';
 import { cacheOptions } from './request-options.js';
 import { receiveSession } from './session-receiver.js';
+import { StreamLayoutBlobs } from './stream-layout-blobs.js';
 import { StreamSecretProvider } from './stream-secret-provider.js';
 import { runSettingsRequest } from './run-settings-msg.js';
 import { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
@@ -54,6 +56,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
     const progress = progressSender(call);
     const secrets = new StreamSecretProvider(start.secretIds, send);
     await using sshAgents = new StreamSshAgentProvider(start.sshIds, send, deps.logger);
+    const layouts = new StreamLayoutBlobs(start.layoutContexts.map((c) => c.name), send);
     let synced: SyncedContext | undefined;
     const receive = async (o: { readonly signal: AbortSignal }): Promise<ReceivedContext> => {
       const release = await deps.contexts.lock(`${start.clientId}/${start.contextKey}`, o.signal);
@@ -63,8 +66,8 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
         const done = await syncWithProgress(progress, () => receiveContext(reader, send, { dir, signal: o.signal }));
         synced = done;
         // receiveSession never rejects, and settles when the client ends its half of the call or the call is torn
-        // down; the build does not wait for it. A client without secrets or agents has already ended its half.
-        if (start.secretIds.length > 0 || start.sshIds.length > 0) void receiveSession(reader, { secrets, ssh: sshAgents }, signal);
+        // down; the build does not wait for it. A client without secrets, agents or layouts has already ended its half.
+        if (start.secretIds.length > 0 || start.sshIds.length > 0 || start.layoutContexts.length > 0) void receiveSession(reader, { secrets, ssh: sshAgents, layouts }, signal);
         return { dir: done.dir, ...sourceDateOf(start.contextSourceDate), ...contextOriginOf(start.contextSource), [Symbol.asyncDispose]: async () => release() };
       } catch (err) {
         release();
@@ -76,6 +79,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       progress,
       secrets,
       sshAgents,
+      ...(start.layoutContexts.length === 0 ? {} : { layouts: layouts.layouts() }),
       clientId: start.clientId,
       accepted: async (id) => {
         buildId = id;
@@ -197,11 +201,19 @@ function sessionOptions(start: BuildStartMsg): Partial<BuildRequest> {
   };
 }
 
-/** namedContexts are the image and URL named contexts of a BuildStart, which the server reads itself. */
+/**
+ * namedContexts are the named contexts of a BuildStart: images and URLs, which the server reads itself, and OCI
+ * layouts of the client, found by the client and read through the call.
+ */
 function namedContexts(start: BuildStartMsg): Pick<BuildRequest, 'buildContexts'> {
   const images = start.imageContexts.map((c) => ({ name: c.name, type: 'image' as const, ref: c.ref }));
   const urls = start.urlContexts.map((c) => ({ name: c.name, type: 'url' as const, url: c.url }));
-  return images.length + urls.length === 0 ? {} : { buildContexts: [...images, ...urls] };
+  const layouts = start.layoutContexts.map((c) => {
+    if (!isDigest(c.digest)) throw new UsageError(`Cannot use build context "${c.name}": its OCI layout image has an invalid digest "${c.digest}"`);
+    return { name: c.name, type: 'oci-layout' as const, path: '', ...(c.tag === '' ? {} : { tag: c.tag }), digest: c.digest };
+  });
+  const all = [...images, ...urls, ...layouts];
+  return all.length === 0 ? {} : { buildContexts: all };
 }
 
 /** sourceDateOf reads when the client's context was last changed, as it sent it (empty when it does not know). */

@@ -3,7 +3,7 @@ import { Client, type ClientDuplexStream, type Metadata, type MethodDefinition }
 import { InternalError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
 import { TRANSFER_REPORT_MS } from '../base/transfer-meter.js';
-import { buildArgsOf, localSecretProvider, openContext, type BuildRequest, type BuildResult, type PruneOptions, type PruneReport, type UsageRecord } from '../controller/index.js';
+import { buildArgsOf, localSecretProvider, openContext, resolveClientLayouts, type BuildRequest, type BuildResult, type PruneOptions, type PruneReport, type UsageRecord } from '../controller/index.js';
 import { parseAddress } from './address.js';
 import { pruneMsg, usageRecordOf, type InfoMsg } from './admin-messages.js';
 import { channelCredentials, readTlsMaterial, tokenMetadata, type TlsFiles } from './auth.js';
@@ -12,6 +12,7 @@ import { isUnavailable, translateCallError } from './client-errors.js';
 import { checksumMemoPath, clientId, contextKey } from './client-state.js';
 import { buildManifest, type ContextManifest } from './context-manifest.js';
 import { sendFiles, sendManifest } from './context-sender.js';
+import { LayoutBlobSender } from './layout-blob-sender.js';
 import { isServerMessage, platformMsg, rootDescriptorOf, type ClientMessage, type ContextStatsMsg, type ServerMessage } from './messages.js';
 import { outputMsgOf } from './output-plan.js';
 import { createOutputSinks } from './output-sink.js';
@@ -76,6 +77,8 @@ export async function remoteBuild(
   refuseClientSideOptions(request);
   const { env } = o;
   const agentSockets = await resolveAgentSockets(request.ssh ?? [], request.environment?.sshAuthSock);
+  // As buildx, an OCI layout context's image is found here; the builder reads its blobs through the call.
+  const layouts = await resolveClientLayouts(request.buildContexts ?? []);
   // A context that is not a folder (an archive, a URL) is fetched here, and its copy sent like a folder.
   await using context = await openContext(request.context, request.dockerfile, { tmp: o.tmp, signal: o.signal, processEnv: request.environment?.processEnv ?? {} });
   const key = contextKey(context.dir);
@@ -109,7 +112,11 @@ export async function remoteBuild(
     write,
     warn: (message) => o.progress.emit({ type: 'warning', message, time: Date.now() }),
   });
-  const servesSecrets = (request.secrets ?? []).length > 0 || agentSockets.size > 0;
+  const blobs = new LayoutBlobSender(layouts, write, (err) => {
+    callError ??= err instanceof Error ? err : new InternalError(String(err));
+    call.cancel();
+  });
+  const servesSecrets = (request.secrets ?? []).length > 0 || agentSockets.size > 0 || layouts.size > 0;
   let buildId = '';
   try {
     const p = request.platform;
@@ -136,6 +143,7 @@ export async function remoteBuild(
         contextSource: contextSourceMsg(context.origin),
         metadataProvenance: request.metadataProvenance ?? '',
         ...sessionFields(request),
+        layoutContexts: [...layouts.values()].map((l) => ({ name: l.spec.name, tag: l.spec.tag ?? '', digest: l.digest })),
         contextSourceDate: context.sourceDate === undefined ? '' : String(context.sourceDate),
       },
     });
@@ -178,6 +186,9 @@ export async function remoteBuild(
         case 'sshClose':
           agents.close(msg.sshClose.conn);
           break;
+        case 'blobRequest':
+          blobs.serve(msg.blobRequest);
+          break;
         case 'result': {
           agents[Symbol.dispose]();
           if (servesSecrets) call.end();
@@ -201,7 +212,8 @@ export async function remoteBuild(
     throw new InternalError(`Cannot finish the build on builder ${conn.address}: the stream ended without a result`);
   } catch (err) {
     await sinks.abort();
-    throw await c.failure(err, { started: buildId !== '', cancelled: o.signal.aborted });
+    // A blob sender whose write failed cancelled the call: its error, kept first, explains the failure.
+    throw await c.failure(callError ?? err, { started: buildId !== '', cancelled: o.signal.aborted });
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     call.cancel();

@@ -48,6 +48,7 @@ export const CACHE_EXPORT = message('CacheExport', {
 
 const NAMED_IMAGE = message('NamedImage', { name: { no: 1, type: 'string' }, ref: { no: 2, type: 'string' } });
 const NAMED_URL = message('NamedUrl', { name: { no: 1, type: 'string' }, url: { no: 2, type: 'string' } });
+const NAMED_LAYOUT = message('NamedLayout', { name: { no: 1, type: 'string' }, tag: { no: 2, type: 'string' }, digest: { no: 3, type: 'string' } });
 
 /** BUILD_START is the first client message of a Build call. */
 export const BUILD_START = message('BuildStart', {
@@ -82,6 +83,7 @@ export const BUILD_START = message('BuildStart', {
   vcs: { no: 29, type: 'map' },
   metadataProvenance: { no: 30, type: 'string' },
   explain: { no: 31, type: 'bool' },
+  layoutContexts: { no: 32, type: NAMED_LAYOUT, repeated: true },
 });
 
 const MANIFEST_ENTRY = message('ManifestEntry', {
@@ -97,6 +99,8 @@ const MANIFEST_ENTRY = message('ManifestEntry', {
 const SECRET_RESPONSE = message('SecretResponse', { id: { no: 1, type: 'string' }, value: { no: 2, type: 'bytes' }, found: { no: 3, type: 'bool' } });
 const SSH_DATA = message('SshData', { conn: { no: 1, type: 'uint32' }, data: { no: 2, type: 'bytes' } });
 const SSH_CLOSE = message('SshClose', { conn: { no: 1, type: 'uint32' } });
+const BLOB_CHUNK = message('BlobChunk', { id: { no: 1, type: 'uint32' }, data: { no: 2, type: 'bytes' }, eof: { no: 3, type: 'bool' }, error: { no: 4, type: 'string' } });
+const BLOB_REQUEST = message('BlobRequest', { id: { no: 1, type: 'uint32' }, layout: { no: 2, type: 'string' }, digest: { no: 3, type: 'string' } });
 
 /** BUILD_CLIENT_MESSAGE is one message the client sends on a Build call. */
 export const BUILD_CLIENT_MESSAGE = oneofMessage('BuildClientMessage', {
@@ -106,6 +110,7 @@ export const BUILD_CLIENT_MESSAGE = oneofMessage('BuildClientMessage', {
   secret: { no: 4, type: SECRET_RESPONSE },
   sshData: { no: 5, type: SSH_DATA },
   sshClose: { no: 6, type: SSH_CLOSE },
+  blob: { no: 7, type: BLOB_CHUNK },
 });
 
 const CONTEXT_STATS = message('ContextStats', {
@@ -148,6 +153,7 @@ export const BUILD_SERVER_MESSAGE = oneofMessage('BuildServerMessage', {
   sshOpen: { no: 7, type: message('SshOpen', { conn: { no: 1, type: 'uint32' }, id: { no: 2, type: 'string' } }) },
   sshData: { no: 8, type: SSH_DATA },
   sshClose: { no: 9, type: SSH_CLOSE },
+  blobRequest: { no: 10, type: BLOB_REQUEST },
 });
 
 /** PlatformMsg is the wire form of an OCI platform (os '' = the server's own). */
@@ -162,6 +168,10 @@ export type CacheExportMsg = MessageOf<typeof CACHE_EXPORT>;
 export type SecretResponseMsg = MessageOf<typeof SECRET_RESPONSE>;
 /** SshDataMsg carries bytes of one SSH agent tunnel, in either direction. */
 export type SshDataMsg = MessageOf<typeof SSH_DATA>;
+/** BlobChunkMsg carries bytes of a blob of the client's OCI layout the server asked for, or why it cannot be read. */
+export type BlobChunkMsg = MessageOf<typeof BLOB_CHUNK>;
+/** BlobRequestMsg asks the client for one blob of one of its OCI layout contexts. */
+export type BlobRequestMsg = MessageOf<typeof BLOB_REQUEST>;
 /** BuildStartMsg is the first client message of a Build call. */
 export type BuildStartMsg = MessageOf<typeof BUILD_START>;
 /** ManifestEntryMsg describes one context entry. */

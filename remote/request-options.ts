@@ -16,7 +16,6 @@ export function refuseClientSideOptions(request: BuildRequest): void {
   }
   const unsupported: string[] = [];
   if ((request.buildContexts ?? []).some((c) => c.type === 'local')) unsupported.push('--build-context with a local folder');
-  if ((request.buildContexts ?? []).some((c) => c.type === 'oci-layout')) unsupported.push('--build-context with an OCI layout');
   if (unsupported.length > 0) {
     throw new UsageError(`Cannot build on a remote builder with ${unsupported.join(', ')}: not supported by the remote protocol yet`, {
       hint: 'build without --builder for these options',

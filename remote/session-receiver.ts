@@ -1,6 +1,7 @@
 import { InternalError, UsageError } from '../base/errors.js';
 import type { MessageReader } from './message-reader.js';
 import type { ClientMessage } from './messages.js';
+import type { StreamLayoutBlobs } from './stream-layout-blobs.js';
 import type { StreamSecretProvider } from './stream-secret-provider.js';
 import type { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
 
@@ -8,11 +9,12 @@ import type { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
 export interface SessionServices {
   readonly secrets: StreamSecretProvider;
   readonly ssh: StreamSshAgentProvider;
+  readonly layouts: StreamLayoutBlobs;
 }
 
 /**
- * receiveSession reads the client's secret answers and agent bytes until it ends its half of the call. It never
- * rejects: a broken stream fails the secret requests waiting and those still to come.
+ * receiveSession reads the client's secret answers, agent bytes and layout blobs until it ends its half of the call.
+ * It never rejects: a broken stream fails the secret and blob requests waiting and those still to come.
  */
 export async function receiveSession(reader: MessageReader<ClientMessage>, services: SessionServices, signal: AbortSignal): Promise<void> {
   try {
@@ -30,12 +32,19 @@ export async function receiveSession(reader: MessageReader<ClientMessage>, servi
         case 'sshClose':
           services.ssh.closeFromClient(m.sshClose.conn);
           break;
+        case 'blob':
+          // Waiting here keeps backpressure too: a layer is read as fast as the store takes it.
+          await services.layouts.deliver(m.blob);
+          break;
         default:
-          throw new InternalError(`Cannot continue the build: expected secret or ssh messages, got ${m.kind}`);
+          throw new InternalError(`Cannot continue the build: expected secret, ssh or blob messages, got ${m.kind}`);
       }
     }
     services.secrets.fail(new UsageError('Cannot read a secret from the client: the client stopped serving secrets'));
+    services.layouts.fail(new UsageError('Cannot read a blob of an OCI layout context from the client: the client stopped serving them'));
   } catch (err) {
-    services.secrets.fail(err instanceof Error ? err : new InternalError(String(err)));
+    const failure = err instanceof Error ? err : new InternalError(String(err));
+    services.secrets.fail(failure);
+    services.layouts.fail(failure);
   }
 }
