@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { access, lstat, readFile, stat } from 'node:fs/promises';
+import { access, lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { errnoCode } from './errors.js';
 
 /** pathExists tells whether a path exists; errors other than ENOENT (EACCES, EIO …) are thrown. */
@@ -46,6 +46,16 @@ export async function lstatIfExists(path: string): Promise<Stats | undefined> {
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** readdirOrEmpty lists a folder, or nothing when it does not exist. */
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
     throw err;
   }
 }

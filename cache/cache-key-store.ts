@@ -1,4 +1,5 @@
-import type { MetadataStore } from './metadata.js';
+import { NO_LEASE, type StoreLease } from './leases.js';
+import type { CacheRecordValue, MetadataStore } from './metadata.js';
 
 /** StoredResult is a result recorded under a cache key: its snapshot (null is the empty filesystem). */
 export interface StoredResult {
@@ -20,6 +21,7 @@ export interface NewStoredResult {
  * It matches that interface by shape, since cache/ sits below the solver and may not import it.
  */
 export interface CacheKeyStore {
+  /** lookup finds a key's result, adding the record and its snapshot to the build's lease. */
   lookup(key: string): StoredResult | undefined;
   /** markUsed dates a record's last use to now, once the write is committed. */
   markUsed(key: string): Promise<void>;
@@ -34,16 +36,33 @@ export interface CacheKeyStore {
 
 /**
  * createCacheKeyStore keeps results in the cache records table, as every tbuild root has them, and preimages
- * beside them. Records written by earlier versions read as they are; they simply have no preimage.
+ * beside them. Records written by earlier versions read as they are; they simply have no preimage. Records found and
+ * written go into `lease` with their snapshots, in the transaction that reads or writes them.
  */
-export function createCacheKeyStore(meta: Pick<MetadataStore, 'cacheRecords' | 'keyPreimages'>): CacheKeyStore {
+export function createCacheKeyStore(meta: Pick<MetadataStore, 'cacheRecords' | 'keyPreimages' | 'snapshots'>, lease: StoreLease = NO_LEASE): CacheKeyStore {
+  const stored = (rec: CacheRecordValue): StoredResult => ({ resultId: rec.snapshotId, createdAt: rec.createdAt, lastUsedAt: rec.lastUsedAt, description: rec.description });
+  const isLeased = (key: string, rec: CacheRecordValue): boolean => lease.has('cache-record', key) && (rec.snapshotId === null || lease.has('snapshot', rec.snapshotId));
   const lookup = (key: string): StoredResult | undefined => {
-    const rec = meta.cacheRecords.get(key);
-    return rec === undefined ? undefined : { resultId: rec.snapshotId, createdAt: rec.createdAt, lastUsedAt: rec.lastUsedAt, description: rec.description };
+    const seen = meta.cacheRecords.get(key);
+    // A miss needs no transaction: a record written meanwhile by another build is found by the next lookup.
+    if (seen === undefined) return undefined;
+    if (isLeased(key, seen)) return stored(seen);
+    const rec = lease.useSync((add) => {
+      const found = meta.cacheRecords.get(key);
+      if (found === undefined) return undefined;
+      add('cache-record', key);
+      if (found.snapshotId !== null && meta.snapshots.get(found.snapshotId) !== undefined) add('snapshot', found.snapshotId);
+      return found;
+    });
+    return rec === undefined ? undefined : stored(rec);
   };
-  const record = async (key: string, result: NewStoredResult): Promise<void> => {
+  const record = (key: string, result: NewStoredResult): Promise<void> => {
     const now = Date.now();
-    await meta.cacheRecords.put(key, { snapshotId: result.resultId, createdAt: result.createdAt ?? now, lastUsedAt: now, description: result.description });
+    lease.useSync((add) => {
+      meta.cacheRecords.putSync(key, { snapshotId: result.resultId, createdAt: result.createdAt ?? now, lastUsedAt: now, description: result.description });
+      add('cache-record', key);
+    });
+    return Promise.resolve();
   };
   return {
     lookup,

@@ -1,12 +1,14 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Digester, digestHex, type Digest } from '../base/digest.js';
+import { Digester, digestHex, isDigest, type Digest } from '../base/digest.js';
 import { ContentError, errnoCode } from '../base/errors.js';
+import { readdirOrEmpty } from '../base/fs.js';
 import { isProcessAlive } from './jobs.js';
+import type { StoreLease } from './leases.js';
 
 /** BlobInfo is what the store knows of one blob. */
 export interface BlobInfo {
@@ -39,26 +41,42 @@ export interface ContentIngester {
   writeBlob(source: BlobSource, expected: Expected, options: { signal: AbortSignal }): Promise<BlobInfo>;
 }
 
-/** ContentStore is a local store of blobs addressed by digest. */
-export interface ContentStore extends ContentProvider, ContentIngester {
-  deleteBlob(digest: Digest): Promise<void>;
+/** ContentManager lists and removes the blobs of a store: what collection and checks need. */
+export interface ContentManager {
+  /** walk lists every blob the store holds, with its size; a blob removed while it walks is left out. */
+  walk(): AsyncIterable<BlobInfo>;
+  /**
+   * deleteBlobSync removes a blob at once. Collection calls it inside the metadata transaction that found nothing
+   * keeps the blob, so no build can lease the blob between that decision and its removal.
+   */
+  deleteBlobSync(digest: Digest): void;
   /** recover removes partial ingests of processes that died. */
   recover(): Promise<void>;
 }
 
+/** ContentStore is a local store of blobs addressed by digest. */
+export interface ContentStore extends ContentProvider, ContentIngester, ContentManager {}
+
+/** ContentStoreOptions: `lease` is told of every blob a build looks for or writes, before it does. */
+export interface ContentStoreOptions {
+  readonly lease?: Pick<StoreLease, 'addBlob'>;
+}
+
 /** createLocalContentStore returns a content store in `root/blobs/sha256` with ingests in `root/ingest`. */
-export function createLocalContentStore(root: string): ContentStore {
-  return new LocalContentStore(root);
+export function createLocalContentStore(root: string, options: ContentStoreOptions = {}): ContentStore {
+  return new LocalContentStore(root, options.lease);
 }
 
 class LocalContentStore implements ContentStore {
   readonly #blobs: string;
   readonly #ingest: string;
+  readonly #lease: Pick<StoreLease, 'addBlob'> | undefined;
   #ready: Promise<void> | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, lease: Pick<StoreLease, 'addBlob'> | undefined) {
     this.#blobs = join(root, 'blobs', 'sha256');
     this.#ingest = join(root, 'ingest');
+    this.#lease = lease;
   }
 
   blobPath(digest: Digest): string {
@@ -66,6 +84,12 @@ class LocalContentStore implements ContentStore {
   }
 
   async info(digest: Digest): Promise<BlobInfo | undefined> {
+    // Leased first: a blob found after is kept until the build ends; one collected before is simply not found.
+    await this.#lease?.addBlob(digest);
+    return this.#stat(digest);
+  }
+
+  async #stat(digest: Digest): Promise<BlobInfo | undefined> {
     try {
       const st = await stat(this.blobPath(digest));
       return { digest, size: st.size };
@@ -110,6 +134,7 @@ class LocalContentStore implements ContentStore {
         });
       }
       await syncPath(tmp, 'data');
+      if (expected.digest === undefined) await this.#lease?.addBlob(digest);
       await rename(tmp, this.blobPath(digest));
       // The rename is durable only once its folder is: a crash could otherwise lose a blob a record already names.
       await syncPath(this.#blobs, 'entries');
@@ -121,19 +146,21 @@ class LocalContentStore implements ContentStore {
     }
   }
 
-  async deleteBlob(digest: Digest): Promise<void> {
-    await rm(this.blobPath(digest), { force: true });
+  async *walk(): AsyncIterable<BlobInfo> {
+    for (const hex of await readdirOrEmpty(this.#blobs)) {
+      const digest = `sha256:${hex}`;
+      if (!isDigest(digest)) continue;
+      const found = await this.#stat(digest);
+      if (found !== undefined) yield found;
+    }
+  }
+
+  deleteBlobSync(digest: Digest): void {
+    rmSync(this.blobPath(digest), { force: true });
   }
 
   async recover(): Promise<void> {
-    let names: string[];
-    try {
-      names = await readdir(this.#ingest);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return;
-      throw err;
-    }
-    for (const name of names) {
+    for (const name of await readdirOrEmpty(this.#ingest)) {
       const pid = Number(name.split('-')[0]);
       if (!Number.isInteger(pid) || !isProcessAlive(pid)) await rm(join(this.#ingest, name), { force: true });
     }

@@ -1,10 +1,12 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { isDigest, parseDigest, type Digest } from '../base/digest.js';
+import { text } from 'node:stream/consumers';
+import { parseDigest, type Digest } from '../base/digest.js';
 import { errnoCode } from '../base/errors.js';
-import type { ImageManifest } from '../base/oci.js';
+import { testPause } from '../base/test-pause.js';
 import type { CacheMountStore } from './cache-mounts.js';
-import type { ContentStore } from './content-store.js';
-import type { CacheRecordValue, ImageRecord, MetadataStore, PlatformImageRecord } from './metadata.js';
+import type { ContentProvider, ContentStore } from './content-store.js';
+import { imageParts, manifestLayersOf, sweep } from './gc-sweep.js';
+import { reclaimLeases } from './leases.js';
+import type { CacheRecordValue, MetadataStore } from './metadata.js';
 import type { Snapshotter } from './snapshotter.js';
 
 /**
@@ -49,7 +51,6 @@ export interface StoreParts {
   readonly meta: MetadataStore;
   readonly snapshotter: Snapshotter;
   readonly content: ContentStore;
-  readonly contentRoot: string;
   /** Cache mount directories; left out, they are neither listed nor pruned. */
   readonly cacheMounts?: CacheMountStore;
 }
@@ -101,13 +102,41 @@ function snapshotUsageRecords(store: StoreParts): UsageRecord[] {
   });
 }
 
-/** prune removes selected cache records, then every snapshot and blob nothing kept refers to. */
+/**
+ * prune removes selected cache records, then every snapshot and blob nothing keeps. It runs while builds of any
+ * process run: the leases of dead processes are reclaimed first, and the sweep keeps what live leases name.
+ */
 export async function prune(store: StoreParts, options: PruneOptions): Promise<PruneReport> {
   const now = Date.now();
+  await reclaimLeases(store.meta, now);
   const usage = (await diskUsageRecords(store)).sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+  const drop = selectRecords(usage, options, now);
+  let mounts = 0;
+  let mountBytes = 0;
+  const dropRecords = new Set<string>();
+  for (const rec of usage) {
+    if (!drop.has(rec.key)) continue;
+    if (rec.type === 'regular') dropRecords.add(rec.key);
+    else if (await store.cacheMounts?.remove(rec.key.slice(CACHE_MOUNT_KEY_PREFIX.length))) {
+      mounts++;
+      mountBytes += rec.size;
+    }
+  }
+  await removeStalePreimages(store.meta, now);
+  // Read before the sweep's transaction, which must not wait on files: blobs written since are not candidates.
+  const blobs = new Map<string, number>();
+  for await (const blob of store.content.walk()) blobs.set(blob.digest, blob.size);
+  await testPause('prune-sweep');
+  const swept = sweep(store.meta, store.content, { dropRecords, blobs, manifestLayers: await readManifestLayers(store), now });
+  // The records are gone, so no build can lease these any more: their files can go at leisure.
+  for (const { id } of swept.snapshots) await store.snapshotter.remove(id);
+  const snapshotBytes = swept.snapshots.reduce((sum, s) => sum + s.size, 0);
+  return { records: swept.records + mounts, snapshots: swept.snapshots.length, blobs: swept.blobs, bytes: snapshotBytes + mountBytes + swept.blobBytes };
+}
+
+function selectRecords(usage: readonly UsageRecord[], options: PruneOptions, now: number): Set<string> {
   const drop = new Set<string>();
   let kept = 0;
-  let mountBytes = 0;
   for (const rec of usage) {
     const recent = options.keepDurationMs !== undefined && now - rec.lastUsedAt < options.keepDurationMs;
     const fits = options.keepBytes !== undefined && kept + rec.size <= options.keepBytes;
@@ -116,40 +145,7 @@ export async function prune(store: StoreParts, options: PruneOptions): Promise<P
     if (!held && (options.all || (!recent && !fits) || (options.keepDurationMs === undefined && options.keepBytes === undefined))) drop.add(rec.key);
     else kept += rec.size;
   }
-  for (const rec of usage) {
-    if (!drop.has(rec.key)) continue;
-    if (rec.type === 'regular') {
-      await store.meta.cacheRecords.remove(rec.key);
-      await store.meta.keyPreimages.remove(rec.key);
-    }
-    else if (await store.cacheMounts?.remove(rec.key.slice(CACHE_MOUNT_KEY_PREFIX.length))) mountBytes += rec.size;
-    else drop.delete(rec.key);
-  }
-
-  await removeStalePreimages(store.meta, now);
-  const liveSnapshots = new Set<string>();
-  const mark = (id: string | null): void => {
-    for (const s of store.snapshotter.chain(id)) liveSnapshots.add(s);
-  };
-  for (const { value } of store.meta.cacheRecords.getRange()) mark(value.snapshotId);
-  for (const { value } of store.meta.images.getRange()) for (const part of imageParts(value)) mark(part.snapshotId);
-  let snapshots = 0;
-  let bytes = 0;
-  for (const { key, value } of store.meta.snapshots.getRange()) {
-    if (liveSnapshots.has(key)) continue;
-    bytes += value.size;
-    await store.snapshotter.remove(key);
-    snapshots++;
-  }
-  for (const key of store.meta.layerBlobs.getKeys()) {
-    if (!liveSnapshots.has(key.split('\0')[0] ?? '')) await store.meta.layerBlobs.remove(key);
-  }
-  // A COPY's hint at the layer its last run made goes with that layer: otherwise hints of removed layers pile up.
-  for (const { key, value } of store.meta.copyHints.getRange()) {
-    if (!liveSnapshots.has(value.snapshotId)) await store.meta.copyHints.remove(key);
-  }
-  const blobs = await collectBlobs(store);
-  return { records: drop.size, snapshots, blobs: blobs.count, bytes: bytes + mountBytes + blobs.bytes };
+  return drop;
 }
 
 /** A key's preimage is recorded before its result: one without a record is kept this long, then dropped. */
@@ -162,57 +158,22 @@ async function removeStalePreimages(meta: MetadataStore, now: number): Promise<v
   }
 }
 
-async function collectBlobs(store: StoreParts): Promise<{ count: number; bytes: number }> {
-  const live = new Set<string>();
+/** readManifestLayers reads the layers every stored image's manifests list. */
+async function readManifestLayers(store: StoreParts): Promise<Map<string, readonly string[]>> {
+  const out = new Map<string, readonly string[]>();
   for (const { value } of store.meta.images.getRange()) {
-    live.add(value.manifestDigest);
     for (const part of imageParts(value)) {
-      live.add(part.manifestDigest);
-      live.add(part.configDigest);
-      for (const b of part.blobs ?? []) live.add(b);
-      const manifest = await readManifest(store, parseDigest(part.manifestDigest));
-      for (const l of manifest?.layers ?? []) live.add(l.digest);
+      if (!out.has(part.manifestDigest)) out.set(part.manifestDigest, manifestLayersOf(await readTextBlob(store.content, parseDigest(part.manifestDigest))));
     }
   }
-  for (const { value } of store.meta.layerBlobs.getRange()) {
-    if (typeof value === 'object' && value !== null && 'descriptor' in value) {
-      const d = value.descriptor;
-      if (typeof d === 'object' && d !== null && 'digest' in d && typeof d.digest === 'string') live.add(d.digest);
-    }
-  }
-  // Where a registry holds a blob matters only for blobs something here still refers to.
-  for (const key of store.meta.blobLocations.getKeys()) {
-    if (!live.has(key.slice(key.lastIndexOf(' ') + 1))) await store.meta.blobLocations.remove(key);
-  }
-  let names: string[];
-  try {
-    names = await readdir(`${store.contentRoot}/blobs/sha256`);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return { count: 0, bytes: 0 };
-    throw err;
-  }
-  let count = 0;
-  let bytes = 0;
-  for (const hex of names) {
-    const digest = `sha256:${hex}`;
-    if (!isDigest(digest) || live.has(digest)) continue;
-    bytes += (await store.content.info(digest))?.size ?? 0;
-    await store.content.deleteBlob(digest);
-    count++;
-  }
-  return { count, bytes };
+  return out;
 }
 
-async function readManifest(store: StoreParts, digest: Digest): Promise<ImageManifest | undefined> {
+async function readTextBlob(content: ContentProvider, digest: Digest): Promise<string | undefined> {
   try {
-    return JSON.parse(await readFile(store.content.blobPath(digest), 'utf8')) as ImageManifest;
+    return await text(content.readBlob(digest));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
-}
-
-/** imageParts lists the images a stored image keeps alive: itself, or each platform's image of its index. */
-export function imageParts(rec: ImageRecord): readonly PlatformImageRecord[] {
-  return rec.platforms ?? [rec];
 }

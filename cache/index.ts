@@ -1,10 +1,12 @@
 export { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_FIELD, checkCacheConfig, layerDescriptor, recordChain, type CacheConfig, type CacheConfigRecord, type CacheLayer } from './cache-config.js';
 export { createCacheKeyStore, type CacheKeyStore, type NewStoredResult, type StoredResult } from './cache-key-store.js';
 export { createCacheMountStore, type CacheMountSeed, type CacheMountStore } from './cache-mounts.js';
-export { createDigestOnlyStore, createLocalContentStore, type ContentIngester, type ContentProvider, type ContentStore } from './content-store.js';
+export { createDigestOnlyStore, createLocalContentStore, type ContentIngester, type ContentManager, type ContentProvider, type ContentStore } from './content-store.js';
 export { createDirectoryView, createLayeredView, createSnapshotView, type FsEntry, type FsView, type ListNames } from './fs-view.js';
-export { diskUsageRecords, imageParts, prune, type PruneOptions, type PruneReport, type StoreParts, type UsageRecord, type UsageRecordType } from './gc.js';
+export { diskUsageRecords, prune, type PruneOptions, type PruneReport, type StoreParts, type UsageRecord, type UsageRecordType } from './gc.js';
+export { imageParts } from './gc-sweep.js';
 export { registerJob, runningJobs } from './jobs.js';
+export { createStoreLease, NO_LEASE, type LeaseResourceKind, type StoreLease } from './leases.js';
 export { createLayerBlobStore, type LayerBlobStore } from './layer-blob-store.js';
 export { TAR_BLOCK, TAR_END, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, readTar, tarPadding, type TarEntry, type TarHeader, type TarType } from './layer/index.js';
 export { openMetadataStore, type ChecksumMemo, type HttpSourceRecord, type ImageRecord, type PlatformImageRecord, type KeyPreimageRecord, type MetadataStore } from './metadata.js';

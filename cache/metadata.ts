@@ -86,6 +86,16 @@ export interface JobRecord {
   readonly startedAt: number;
 }
 
+/** LeaseRecord is a lease a process holds on what its builds use: collection keeps what a live, unexpired lease names. */
+export interface LeaseRecord {
+  readonly pid: number;
+  /** The process's start time (clock ticks after boot, /proc/<pid>/stat): a reused pid does not keep the lease alive. */
+  readonly processStart: number;
+  readonly createdAt: number;
+  /** The holder pushes this forward while it lives; past it, the lease is reclaimed whatever the process. */
+  readonly expiresAt: number;
+}
+
 /** BlobLocationRecord lists repositories of one registry known to hold a blob, most recently seen first. */
 export interface BlobLocationRecord {
   readonly repositories: readonly string[];
@@ -124,6 +134,10 @@ export interface MetadataStore extends AsyncDisposable {
   readonly checksums: Database<ChecksumMemo, string>;
   readonly imagePins: Database<ImagePin, string>;
   readonly jobs: Database<JobRecord, string>;
+  /** Leases by id: what processes hold while their builds run (see cache/leases.ts). */
+  readonly leases: Database<LeaseRecord, string>;
+  /** Keyed `lease kind id` (NUL-separated): the snapshots, blobs and cache records each lease keeps. */
+  readonly leaseResources: Database<true, string>;
   readonly copyHints: Database<CopyHint, string>;
   /** Keyed `registry digest`: where pulls, pushes and imported caches saw a blob, for cross-repository mounts. */
   readonly blobLocations: Database<BlobLocationRecord, string>;
@@ -135,12 +149,17 @@ export interface MetadataStore extends AsyncDisposable {
   readonly buildHistory: Database<HistoryRecord, string>;
   /** Keyed by context checksum: the files it covered (gzip of `path\0description` lines), so history can say which changed. */
   readonly checksumListings: Database<Uint8Array, string>;
+  /**
+   * transactSync runs `action` in one write transaction of the whole database, serialised with every other process's
+   * writes: what it reads cannot change before what it writes commits.
+   */
+  transactSync<T>(action: () => T): T;
   close(): Promise<void>;
 }
 
-/** openMetadataStore opens (or creates) the metadata database in `dir`. */
+/** openMetadataStore opens (or creates) the metadata database in `dir`; tables a store made by an earlier tbuild lacks are created empty. */
 export function openMetadataStore(dir: string): MetadataStore {
-  const root: RootDatabase = open({ path: dir, compression: false, maxDbs: 16, noSubdir: false });
+  const root: RootDatabase = open({ path: dir, compression: false, maxDbs: 32, noSubdir: false });
   const sub = <V>(name: string): Database<V, string> => root.openDB<V, string>({ name, encoding: 'msgpack' });
   const store: MetadataStore = {
     snapshots: sub<SnapshotRecord>('snapshots'),
@@ -150,12 +169,15 @@ export function openMetadataStore(dir: string): MetadataStore {
     checksums: sub<ChecksumMemo>('dir-checksums'),
     imagePins: sub<ImagePin>('image-pins'),
     jobs: sub<JobRecord>('jobs'),
+    leases: sub<LeaseRecord>('leases'),
+    leaseResources: sub<true>('lease-resources'),
     copyHints: sub<CopyHint>('copy-hints'),
     blobLocations: sub<BlobLocationRecord>('blob-locations'),
     httpSources: sub<HttpSourceRecord>('http-sources'),
     keyPreimages: sub<KeyPreimageRecord>('key-preimages'),
     buildHistory: sub<HistoryRecord>('build-history'),
     checksumListings: root.openDB<Uint8Array, string>({ name: 'checksum-listings', encoding: 'binary' }),
+    transactSync: (action) => root.transactionSync(action),
     close: () => root.close(),
     [Symbol.asyncDispose]: () => root.close(),
   };

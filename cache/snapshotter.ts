@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SnapshotError, errnoCode } from '../base/errors.js';
 import { isProcessAlive } from './jobs.js';
+import { NO_LEASE, type StoreLease } from './leases.js';
 import type { MetadataStore, SnapshotRecord } from './metadata.js';
 
 /** CommitOptions: `size`, when the writer knows it, spares a walk of the layer; `createdAt` dates a layer made elsewhere. */
@@ -30,6 +31,7 @@ export interface Snapshotter {
   /** chain lists the snapshot ids from the bottom layer up to `id`. */
   chain(id: string | null): readonly string[];
   dir(id: string): string;
+  /** exists tells whether a snapshot is committed, adding it to the build's lease when it is. */
   exists(id: string): boolean;
   remove(id: string): Promise<void>;
   /** recover removes half-made layers left by processes that died. */
@@ -38,18 +40,23 @@ export interface Snapshotter {
 
 const ORPHAN_GRACE_MS = 10 * 60 * 1000;
 
-/** createSnapshotter returns a snapshotter keeping layers under `root`. */
-export function createSnapshotter(root: string, meta: MetadataStore): Snapshotter {
-  return new DirectorySnapshotter(root, meta);
+/**
+ * createSnapshotter returns a snapshotter keeping layers under `root`. What builds find (exists), build on (prepare)
+ * and commit is added to `lease` as they do.
+ */
+export function createSnapshotter(root: string, meta: MetadataStore, lease: StoreLease = NO_LEASE): Snapshotter {
+  return new DirectorySnapshotter(root, meta, lease);
 }
 
 class DirectorySnapshotter implements Snapshotter {
   readonly #root: string;
   readonly #meta: MetadataStore;
+  readonly #lease: StoreLease;
 
-  constructor(root: string, meta: MetadataStore) {
+  constructor(root: string, meta: MetadataStore, lease: StoreLease) {
     this.#root = root;
     this.#meta = meta;
+    this.#lease = lease;
   }
 
   dir(id: string): string {
@@ -57,7 +64,14 @@ class DirectorySnapshotter implements Snapshotter {
   }
 
   exists(id: string): boolean {
-    return this.#meta.snapshots.get(id) !== undefined;
+    // A snapshot the lease names is kept: it still exists.
+    if (this.#lease.has('snapshot', id)) return true;
+    if (this.#meta.snapshots.get(id) === undefined) return false;
+    return this.#lease.useSync((add) => {
+      const found = this.#meta.snapshots.get(id) !== undefined;
+      if (found) add('snapshot', id);
+      return found;
+    });
   }
 
   chain(id: string | null): readonly string[] {
@@ -72,6 +86,7 @@ class DirectorySnapshotter implements Snapshotter {
   }
 
   async prepare(parent: string | null): Promise<ActiveSnapshot> {
+    if (parent !== null && !this.exists(parent)) throw new SnapshotError(`Cannot find snapshot "${parent}": its record is missing`);
     const lowerdirs = this.chain(parent).map((id) => this.dir(id)).reverse();
     const key = `active-${process.pid}-${randomBytes(6).toString('hex')}`;
     const base = join(this.#root, key);
@@ -85,7 +100,12 @@ class DirectorySnapshotter implements Snapshotter {
       await rm(workdir, { recursive: true, force: true });
       const size = options.size ?? (await diskUsage(dir));
       await rename(base, join(this.#root, id));
-      await this.#meta.snapshots.put(id, { id, parent, createdAt: options.createdAt ?? Date.now(), description, size });
+      const record: SnapshotRecord = { id, parent, createdAt: options.createdAt ?? Date.now(), description, size };
+      // Leased as it is recorded: collection in another process could otherwise take a layer no record keeps yet.
+      this.#lease.useSync((add) => {
+        this.#meta.snapshots.putSync(id, record);
+        add('snapshot', id);
+      });
       done = true;
       return id;
     };

@@ -1,9 +1,10 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import { readdirOrEmpty } from '../base/fs.js';
 import { isProcessAlive } from './jobs.js';
 import type { SnapshotRecord } from './metadata.js';
-import { readdirOrEmpty, type StoreFinding, type StoreLayout } from './store-finding.js';
+import type { StoreFinding, StoreLayout } from './store-finding.js';
 
 /** SnapshotGraph answers, after a check, whether a snapshot and every layer below it are there. */
 export interface SnapshotGraph {

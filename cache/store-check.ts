@@ -1,15 +1,16 @@
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Digester, isDigest } from '../base/digest.js';
+import { text } from 'node:stream/consumers';
+import { Digester, parseDigest } from '../base/digest.js';
 import { errnoCode } from '../base/errors.js';
-import { lstatIfExists } from '../base/fs.js';
+import { readdirOrEmpty } from '../base/fs.js';
 import type { ImageManifest } from '../base/oci.js';
-import { imageParts } from './gc.js';
+import { createLocalContentStore, type ContentProvider, type ContentStore } from './content-store.js';
+import { imageParts } from './gc-sweep.js';
 import { isProcessAlive } from './jobs.js';
+import { leaseState, parseResourceKey } from './leases.js';
 import type { CacheRecordValue, CopyHint, ImageRecord, MetadataStore } from './metadata.js';
 import { checkSnapshots, type SnapshotGraph } from './store-check-snapshots.js';
-import { readdirOrEmpty, type BlobVerification, type StoreCheck, type StoreFinding, type StoreLayout, type StoreRepair } from './store-finding.js';
+import type { BlobVerification, StoreCheck, StoreFinding, StoreLayout, StoreRepair } from './store-finding.js';
 
 /** Every blob up to this size is hashed in a sample check (manifests, configs, small layers). */
 const SAMPLE_SMALL_BYTES = 1 << 20;
@@ -25,16 +26,19 @@ export async function checkStore(layout: StoreLayout, options: { readonly verifi
     if (isProcessAlive(value.pid)) runningBuilds.push(value.pid);
     else findings.push({ kind: 'dead-job', where: `jobs/${key}`, detail: `build of process ${value.pid}, which is not running`, repair: { paths: [], keys: [{ table: 'jobs', key }], whenIdle: false } });
   }
+  const leased = await checkLeases(meta, findings);
   // What refers to snapshots and blobs is read before them: a build writes a record only after what it names, so
   // nothing a record read here names can still be on its way. (Collection running meanwhile can still remove it.)
   const refs = readReferences(meta);
   const graph = await checkSnapshots(layout, findings);
   checkRecords(refs, graph, findings);
   // A build's new layer has no record naming it until its step ends: only with none running is one a leftover.
-  if (runningBuilds.length === 0) checkUnreferenced(refs, graph, layout.snapshotsDir, findings);
-  const blobs = await listBlobs(layout.contentRoot);
-  await checkImages(layout.contentRoot, refs, graph, blobs, findings);
-  const hashed = await verifyBlobs(layout.contentRoot, blobs, options, findings);
+  if (runningBuilds.length === 0) checkUnreferenced(refs, leased, graph, layout.snapshotsDir, findings);
+  const content = createLocalContentStore(layout.contentRoot);
+  const blobs = new Map<string, number>();
+  for await (const blob of content.walk()) blobs.set(blob.digest, blob.size);
+  await checkImages(content, refs, graph, blobs, findings);
+  const hashed = await verifyBlobs(content, blobs, options, findings);
   await checkIngest(layout.contentRoot, findings);
   await checkTemp(layout.tmpDir, runningBuilds.length > 0, findings);
   await checkCacheMountTemp(layout.cacheMountsDir, runningBuilds.length > 0, findings);
@@ -75,14 +79,35 @@ function checkRecords(refs: References, graph: SnapshotGraph, findings: StoreFin
   }
 }
 
-/** checkUnreferenced reports intact snapshots no cache record or image keeps, left by a crash in a build or a prune. */
-function checkUnreferenced(refs: References, graph: SnapshotGraph, snapshotsDir: string, findings: StoreFinding[]): void {
+/**
+ * checkLeases reports leases whose process died (or whose pid another process now has) and leases past their expiry:
+ * collection reclaims them, and until then they keep what they name. It returns the snapshots live leases keep.
+ */
+async function checkLeases(meta: MetadataStore, findings: StoreFinding[]): Promise<Set<string>> {
+  const now = Date.now();
+  const live = new Set<string>();
+  for (const { key, value } of meta.leases.getRange()) {
+    const state = await leaseState(value, now);
+    if (state.live) live.add(key);
+    else findings.push({ kind: 'stale-lease', where: `leases/${key}`, detail: `lease of process ${value.pid}: ${state.reason}`, repair: { paths: [], keys: [], lease: { id: key, judgedExpiry: value.expiresAt }, whenIdle: false } });
+  }
+  const snapshots = new Set<string>();
+  for (const key of meta.leaseResources.getKeys()) {
+    const res = parseResourceKey(key);
+    if (res?.kind === 'snapshot' && live.has(res.lease)) snapshots.add(res.id);
+  }
+  return snapshots;
+}
+
+/** checkUnreferenced reports intact snapshots no cache record, image or live lease keeps, left by a crash in a build or a prune. */
+function checkUnreferenced(refs: References, leased: ReadonlySet<string>, graph: SnapshotGraph, snapshotsDir: string, findings: StoreFinding[]): void {
   const live = new Set<string>();
   const keep = (id: string | null): void => {
     if (id !== null) for (const s of graph.chain(id)) live.add(s);
   };
   for (const { value } of refs.cacheRecords) keep(value.snapshotId);
   for (const { value } of refs.images) for (const part of imageParts(value)) keep(part.snapshotId);
+  for (const id of leased) if (graph.intact(id)) keep(id);
   for (const id of graph.ids()) {
     if (live.has(id) || !graph.intact(id)) continue;
     const path = join(snapshotsDir, id);
@@ -90,7 +115,7 @@ function checkUnreferenced(refs: References, graph: SnapshotGraph, snapshotsDir:
   }
 }
 
-async function checkImages(contentRoot: string, refs: References, graph: SnapshotGraph, blobs: ReadonlyMap<string, number>, findings: StoreFinding[]): Promise<void> {
+async function checkImages(content: ContentProvider, refs: References, graph: SnapshotGraph, blobs: ReadonlyMap<string, number>, findings: StoreFinding[]): Promise<void> {
   for (const { key, value } of refs.images) {
     const where = `images/${key}`;
     const repair: StoreRepair = { paths: [], keys: [{ table: 'images', key }], whenIdle: true };
@@ -111,61 +136,49 @@ async function checkImages(contentRoot: string, refs: References, graph: Snapsho
       }
       // Layers of an image whose files are unpacked live in its snapshots; only imported layers are blobs.
       if (part.snapshotId === null && blobs.has(part.manifestDigest)) {
-        const manifest = await readManifest(join(contentRoot, 'blobs', 'sha256', part.manifestDigest.slice('sha256:'.length)));
+        const manifest = await readManifest(content, part.manifestDigest);
         for (const l of manifest?.layers ?? []) need(l.digest, 'layer');
       }
     }
   }
 }
 
-async function readManifest(path: string): Promise<ImageManifest | undefined> {
+async function readManifest(content: ContentProvider, digest: string): Promise<ImageManifest | undefined> {
   let value: unknown;
   try {
-    value = JSON.parse(await readFile(path, 'utf8'));
+    value = JSON.parse(await text(content.readBlob(parseDigest(digest))));
   } catch (err) {
     // A damaged manifest is reported by the blob's digest check (small blobs are always hashed); its layers are unknown.
     if (err instanceof SyntaxError) return undefined;
+    // Collected since the listing.
+    if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
   if (typeof value !== 'object' || value === null || !('layers' in value) || !Array.isArray(value.layers)) return undefined;
   return value as ImageManifest;
 }
 
-/** listBlobs maps the digest of every blob file to its size. */
-async function listBlobs(contentRoot: string): Promise<Map<string, number>> {
-  const dir = join(contentRoot, 'blobs', 'sha256');
-  const out = new Map<string, number>();
-  for (const name of await readdirOrEmpty(dir)) {
-    const st = await lstatIfExists(join(dir, name));
-    // Collection may have removed it since the listing.
-    if (st !== undefined) out.set(`sha256:${name}`, st.size);
-  }
-  return out;
-}
-
-async function verifyBlobs(contentRoot: string, blobs: ReadonlyMap<string, number>, options: { readonly verification: BlobVerification; readonly signal: AbortSignal }, findings: StoreFinding[]): Promise<number> {
+async function verifyBlobs(content: ContentStore, blobs: ReadonlyMap<string, number>, options: { readonly verification: BlobVerification; readonly signal: AbortSignal }, findings: StoreFinding[]): Promise<number> {
   const all = [...blobs];
   const large = all.filter(([, size]) => size > SAMPLE_SMALL_BYTES);
   const chosen = options.verification === 'all' ? all : [...all.filter(([, size]) => size <= SAMPLE_SMALL_BYTES), ...pickRandom(large, SAMPLE_LARGE_COUNT)];
-  for (const [digest] of chosen) {
+  for (const [name] of chosen) {
     options.signal.throwIfAborted();
-    const path = join(contentRoot, 'blobs', 'sha256', digest.slice('sha256:'.length));
-    const repair: StoreRepair = { paths: [path], keys: [], whenIdle: true };
-    if (!isDigest(digest)) {
-      findings.push({ kind: 'blob-digest-mismatch', where: path, detail: 'the file name is not a sha256 digest', repair });
-      continue;
-    }
-    const actual = await hashFile(path, options.signal);
-    if (actual !== undefined && actual !== digest) findings.push({ kind: 'blob-digest-mismatch', where: path, detail: `its bytes hash to ${actual}`, repair });
+    const digest = parseDigest(name);
+    const path = content.blobPath(digest);
+    const actual = await hashBlob(content, digest, options.signal);
+    if (actual !== undefined && actual !== digest) findings.push({ kind: 'blob-digest-mismatch', where: path, detail: `its bytes hash to ${actual}`, repair: { paths: [path], keys: [], whenIdle: true } });
   }
   return chosen.length;
 }
 
-/** hashFile digests a file's bytes; undefined when it is gone (collected since the listing). */
-async function hashFile(path: string, signal: AbortSignal): Promise<string | undefined> {
+/** hashBlob digests a blob's bytes; undefined when it is gone (collected since the listing). */
+async function hashBlob(content: ContentProvider, digest: ReturnType<typeof parseDigest>, signal: AbortSignal): Promise<string | undefined> {
   const digester = new Digester();
   try {
-    for await (const chunk of createReadStream(path, { signal })) digester.update(chunk as Buffer);
+    const stream = content.readBlob(digest);
+    signal.addEventListener('abort', () => stream.destroy(signal.reason instanceof Error ? signal.reason : undefined), { once: true });
+    for await (const chunk of stream) digester.update(chunk as Buffer);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;

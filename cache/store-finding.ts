@@ -1,5 +1,3 @@
-import { readdir } from 'node:fs/promises';
-import { errnoCode } from '../base/errors.js';
 import type { MetadataStore } from './metadata.js';
 
 /** StoreFindingKind names one kind of inconsistency a store can have. */
@@ -17,6 +15,7 @@ export type StoreFindingKind =
   | 'layer-blob-record-dangling'
   | 'copy-hint-dangling'
   | 'dead-job'
+  | 'stale-lease'
   | 'stale-temp';
 
 /** MetadataTable names a table of the metadata database a repair may delete a key from. */
@@ -26,6 +25,8 @@ export type MetadataTable = 'cacheRecords' | 'snapshots' | 'images' | 'layerBlob
 export interface StoreRepair {
   readonly paths: readonly string[];
   readonly keys: readonly { readonly table: MetadataTable; readonly key: string }[];
+  /** A lease to drop with everything it names, unless it was refreshed since the check judged it at this expiry. */
+  readonly lease?: { readonly id: string; readonly judgedExpiry: number };
   /** Only when no build of a live process is registered: a running build may use what this removes. */
   readonly whenIdle: boolean;
 }
@@ -62,14 +63,4 @@ export interface StoreCheck {
   readonly blobsTotal: number;
   /** Pids of live processes with a registered build. */
   readonly runningBuilds: readonly number[];
-}
-
-/** readdirOrEmpty lists a folder, or nothing when it does not exist. */
-export async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return [];
-    throw err;
-  }
 }

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { isProcessAlive } from './jobs.js';
+import { dropLease } from './leases.js';
 import type { StoreFinding, StoreLayout } from './store-finding.js';
 
 /** StoreRepairReport says which findings a repair removed and which it left, and why. */
@@ -25,6 +26,10 @@ export async function repairStore(layout: Pick<StoreLayout, 'meta'>, findings: r
     }
     if (repair.whenIdle && running.length > 0) {
       kept.push({ finding, reason: `a build is running (process ${running.join(', ')})` });
+      continue;
+    }
+    if (repair.lease !== undefined && !dropLease(layout.meta, repair.lease.id, repair.lease.judgedExpiry)) {
+      kept.push({ finding, reason: 'its process refreshed it since the check' });
       continue;
     }
     for (const path of repair.paths) await rm(path, { recursive: true, force: true });

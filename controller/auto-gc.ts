@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { prune, runningJobs, type PruneReport } from '../cache/index.js';
+import { prune, type PruneReport } from '../cache/index.js';
 import { storeParts, type Store } from './store.js';
 
 /** GcPolicy is how much build cache a store keeps after each build. */
@@ -30,7 +30,7 @@ export function cacheSize(store: Store): number {
 /**
  * collectGarbage prunes cache records and cache mounts once the store outgrows its policy: first what nobody used
  * within the keep duration, then the least recently used beyond the size limit. Cache mounts count with the size
- * measured when their last RUN ended. It leaves the store alone while other builds use it; the next build collects.
+ * measured when their last RUN ended. Builds running meanwhile, here or in other processes, keep what they lease.
  */
 export async function collectGarbage(store: Store, policy: GcPolicy): Promise<PruneReport | undefined> {
   const mounts = await store.cacheMounts.infos();
@@ -38,7 +38,6 @@ export async function collectGarbage(store: Store, policy: GcPolicy): Promise<Pr
   const expired = oldest < Date.now() - policy.keepDurationMs;
   const oversized = cacheSize(store) + mounts.reduce((sum, m) => sum + (m.recordedSize ?? 0), 0) > policy.keepBytes;
   if (!expired && !oversized) return undefined;
-  if ((await runningJobs(store.meta)) > 0) return undefined;
   const parts = storeParts(store);
   const reports: PruneReport[] = [];
   if (expired) reports.push(await prune(parts, { all: false, keepDurationMs: policy.keepDurationMs }));

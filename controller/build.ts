@@ -86,6 +86,8 @@ async function attemptBuild(
   const { store } = services;
   const { signal, progress } = io;
   await using _job = await registerJob(store.meta);
+  // Everything the build finds or makes in the store is leased until it ends: collection elsewhere keeps it.
+  await using _lease = await store.lease.hold();
   const startedOn = new Date();
   const session: SessionRequest = request;
   await using registry = await openRegistryAccess(session.registryConfigPath, createStoredBlobLocations(store.meta), session.environment?.dockerConfigDir);

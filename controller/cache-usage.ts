@@ -1,5 +1,4 @@
-import { UsageError } from '../base/errors.js';
-import { diskUsageRecords, prune, runningJobs, type PruneOptions, type PruneReport, type UsageRecord } from '../cache/index.js';
+import { diskUsageRecords, prune, type PruneOptions, type PruneReport, type UsageRecord } from '../cache/index.js';
 import { storeParts, type Store } from './store.js';
 
 /** diskUsage lists the store's cache records, cache mounts among them, largest first, as `tbuild du` shows them. */
@@ -7,9 +6,7 @@ export async function diskUsage(store: Store): Promise<UsageRecord[]> {
   return (await diskUsageRecords(storeParts(store))).sort((a, b) => b.size - a.size);
 }
 
-/** pruneCache removes cache records as `tbuild prune` asks; it refuses while builds of any process use the store. */
+/** pruneCache removes cache records as `tbuild prune` asks; what running builds of any process lease stays. */
 export async function pruneCache(store: Store, options: PruneOptions): Promise<PruneReport> {
-  const running = await runningJobs(store.meta);
-  if (running > 0) throw new UsageError(`Cannot prune while ${running} build(s) use this store`, { hint: 'wait for them to finish' });
   return prune(storeParts(store), options);
 }

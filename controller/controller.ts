@@ -63,7 +63,7 @@ export interface Controller extends AsyncDisposable {
   build(request: BuildRequest, io: BuildIO): Promise<BuildResult>;
   /** du lists the build cache records (cache mounts among them), largest first. */
   du(): Promise<UsageRecord[]>;
-  /** prune removes build cache; it refuses while builds use the store. */
+  /** prune removes build cache; what running builds of any process lease stays. */
   prune(options: PruneOptions): Promise<PruneReport>;
   /** images lists the local image store, newest first. */
   images(): Promise<ImageSummary[]>;

@@ -66,6 +66,7 @@ export function createLocalImages(store: Store, settingsFile: string | undefined
       const name = formatReference(ref);
       const rec = store.meta.images.get(name);
       if (rec === undefined) throw new UsageError(`Cannot push ${request.name}: no such image in the local image store`, { hint: "'tbuild tag IMAGE NAME' names an image first" });
+      await using _lease = await store.lease.hold();
       await using registry = await openRegistryAccess(request.registryConfigPath ?? settingsFile, createStoredBlobLocations(store.meta), request.dockerConfigDir);
       return await reportStep(o.progress, `pushing ${name}`, async (step) => {
         const client = await registry.client();
@@ -86,6 +87,8 @@ export function createLocalImages(store: Store, settingsFile: string | undefined
     },
     async save(args, dest, o) {
       if (args.length === 0) throw new UsageError('Cannot save: name at least one image');
+      // The blobs and snapshots a save makes and reads are leased, as a build's are.
+      await using _lease = await store.lease.hold();
       const saved: SavedImage[] = [];
       for (const arg of args) {
         const rec = findStoredImage(store, arg);
@@ -99,7 +102,11 @@ export function createLocalImages(store: Store, settingsFile: string | undefined
       await writeSavedArchive(saved, store.content, dest, o);
     },
     // Reading archives (tar-stream) loads with the first tbuild load, not with every build.
-    load: async (input, o) => (await import('./image-load.js')).loadImages(store, input, o),
+    load: async (input, o) => {
+      // Blobs are written before the image record that keeps them: leased meanwhile, collection leaves them.
+      await using _lease = await store.lease.hold();
+      return (await import('./image-load.js')).loadImages(store, input, o);
+    },
     async inspect(args) {
       const out: InspectedImage[] = [];
       for (const arg of args) out.push(await inspectRecord(store, findStoredImage(store, arg)));

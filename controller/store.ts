@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createCacheKeyStore, createCacheMountStore, createLayerBlobStore, createLocalContentStore, createSnapshotter, openMetadataStore, type CacheKeyStore, type CacheMountStore, type ContentStore, type LayerBlobStore, type MetadataStore, type Snapshotter, type StoreParts } from '../cache/index.js';
+import { createCacheKeyStore, createCacheMountStore, createLayerBlobStore, createLocalContentStore, createSnapshotter, createStoreLease, openMetadataStore, type CacheKeyStore, type CacheMountStore, type ContentStore, type LayerBlobStore, type MetadataStore, type Snapshotter, type StoreLease, type StoreParts } from '../cache/index.js';
 
 /** Store is everything a tbuild root folder holds, opened. */
 export interface Store extends AsyncDisposable {
@@ -15,6 +15,11 @@ export interface Store extends AsyncDisposable {
   readonly cacheMounts: CacheMountStore;
   /** Folder for short-lived files of this process (bundles, unpacked contexts). */
   readonly tmp: string;
+  /**
+   * This process's lease: a build holds it while it runs, and the snapshots, blobs and cache records the store's parts
+   * hand out meanwhile are added to it, so collection in any process keeps them.
+   */
+  readonly lease: StoreLease;
 }
 
 /** openStore opens (creating when needed) the store in a root folder and clears what dead processes left. */
@@ -23,8 +28,9 @@ export async function openStore(root: string): Promise<Store> {
   const tmp = join(root, 'tmp');
   await Promise.all([mkdir(snapshotsDir, { recursive: true }), mkdir(tmp, { recursive: true })]);
   const meta = openMetadataStore(join(root, 'meta'));
-  const snapshotter = createSnapshotter(snapshotsDir, meta);
-  const content = createLocalContentStore(join(root, 'content'));
+  const lease = createStoreLease(meta);
+  const snapshotter = createSnapshotter(snapshotsDir, meta, lease);
+  const content = createLocalContentStore(join(root, 'content'), { lease });
   await Promise.all([snapshotter.recover(), content.recover()]);
   return {
     root,
@@ -32,14 +38,15 @@ export async function openStore(root: string): Promise<Store> {
     content,
     snapshotter,
     layerBlobs: createLayerBlobStore(meta),
-    cacheKeys: createCacheKeyStore(meta),
+    cacheKeys: createCacheKeyStore(meta, lease),
     cacheMounts: createCacheMountStore(root, tmp),
     tmp,
+    lease,
     [Symbol.asyncDispose]: () => meta.close(),
   };
 }
 
 /** storeParts is what collection and disk usage walk over: the whole store, cache mounts included. */
 export function storeParts(store: Store): StoreParts {
-  return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content'), cacheMounts: store.cacheMounts };
+  return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, cacheMounts: store.cacheMounts };
 }

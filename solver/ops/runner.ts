@@ -1,6 +1,7 @@
 import type { Digest } from '../../base/digest.js';
 import { assertNever, InternalError, SnapshotError, SolveError, SymlinkLoopError } from '../../base/errors.js';
 import { TRANSFER_REPORT_MS } from '../../base/transfer-meter.js';
+import { testPause } from '../../base/test-pause.js';
 import type { JobContext, OpRunner, SourcePin } from '../index.js';
 import type { LocalSource, Vertex } from '../graph/index.js';
 import { computeContextChecksum } from './context-checksum.js';
@@ -146,13 +147,16 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, uses: UseDates,
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(RESOLVE_TIMEOUT_MS)]);
     const resolved = await deps.images.resolve(op.source.ref, { platform: op.platform, signal: bounded });
     const top = findPulledImage(resolved, deps);
-    return top === undefined ? undefined : { kind: 'snapshot', snapshotId: top };
+    if (top === undefined) return undefined;
+    await testPause('cache-hit');
+    return { kind: 'snapshot', snapshotId: top };
   }
   const rec = deps.cacheKeys.lookup(key);
   if (rec === undefined) return undefined;
   if (rec.resultId !== null && !deps.snapshotter.exists(rec.resultId)) return undefined;
   // Collection keeps what builds use.
   uses.add(key);
+  await testPause('cache-hit');
   return { kind: 'snapshot', snapshotId: rec.resultId };
 }
 

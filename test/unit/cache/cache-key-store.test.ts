@@ -55,7 +55,7 @@ describe('cache key store over the metadata database', () => {
       await meta.keyPreimages.put(digestOf('old orphan'), { recordedAt: Date.now() - 2 * 24 * 3600 * 1000, preimage });
       await store.record(digestOf('kept'), { resultId: null, description: 'kept' });
       await meta.cacheRecords.put(digestOf('pruned'), { snapshotId: null, createdAt: 0, lastUsedAt: 0, description: 'pruned' });
-      const parts = { meta, snapshotter: createSnapshotter(join(tmp.path, 'snapshots'), meta), content: createLocalContentStore(join(tmp.path, 'content')), contentRoot: join(tmp.path, 'content') };
+      const parts = { meta, snapshotter: createSnapshotter(join(tmp.path, 'snapshots'), meta), content: createLocalContentStore(join(tmp.path, 'content')) };
       await prune(parts, { all: false, keepDurationMs: 3_600_000 });
       expect(['kept', 'pruned', 'fresh orphan', 'old orphan'].map((n) => store.preimage(digestOf(n)) !== undefined)).toEqual([true, false, true, false]);
     } finally {

@@ -10,7 +10,7 @@ const OWNER = { mode: 0o755, uid: process.getuid?.() ?? 0, gid: process.getgid?.
 const signal = new AbortController().signal;
 
 function parts(store: Store): Parameters<typeof prune>[0] {
-  return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content'), cacheMounts: store.cacheMounts };
+  return { meta: store.meta, snapshotter: store.snapshotter, content: store.content, cacheMounts: store.cacheMounts };
 }
 
 async function useMount(store: Store, id: string, target: string, bytes: number): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../base/digest.js';
 import { checkStore, createLocalContentStore, createSnapshotter, openMetadataStore, prune, repairStore, snapshotGraph, type MetadataStore, type StoreLayout } from '../../../cache/index.js';
+import { readProcessStart, resourceKey } from '../../../cache/leases.js';
 import { makeTempDir } from '../../helpers/cli.js';
 
 const signal = new AbortController().signal;
@@ -11,6 +12,16 @@ const signal = new AbortController().signal;
 async function addSnapshot(layout: StoreLayout, id: string, parent: string | null, options: { folder: boolean }): Promise<void> {
   await layout.meta.snapshots.put(id, { id, parent, createdAt: 1, description: `layer ${id}`, size: 0 });
   if (options.folder) await mkdir(join(layout.snapshotsDir, id, 'fs'), { recursive: true });
+}
+
+/** deadPid is the pid of a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn('true');
+  return new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid ?? 0)));
+}
+
+function layoutIn(dir: string, meta: MetadataStore): StoreLayout {
+  return { meta, snapshotsDir: join(dir, 'snapshots'), contentRoot: join(dir, 'content'), tmpDir: join(dir, 'tmp'), cacheMountsDir: join(dir, 'cache-mounts') };
 }
 
 async function addRecord(meta: MetadataStore, key: string, snapshotId: string | null): Promise<void> {
@@ -41,7 +52,7 @@ describe('checkStore and repairStore', () => {
   it('find records pointing at nothing and broken chains, and repair them round by round until none is left', async () => {
     await using tmp = await makeTempDir();
     await using meta = openMetadataStore(join(tmp.path, 'meta'));
-    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp'), cacheMountsDir: join(tmp.path, 'cache-mounts') };
+    const layout = layoutIn(tmp.path, meta);
     await addSnapshot(layout, 'a', null, { folder: true });
     await addSnapshot(layout, 'b', 'a', { folder: true });
     await addSnapshot(layout, 'c', 'gone', { folder: true });
@@ -86,9 +97,8 @@ describe('checkStore and repairStore', () => {
   it('find what dead processes left in cache mount folders, and what a running build may be using only when none runs', async () => {
     await using tmp = await makeTempDir();
     await using meta = openMetadataStore(join(tmp.path, 'meta'));
-    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp'), cacheMountsDir: join(tmp.path, 'cache-mounts') };
-    const child = spawn('true');
-    const pid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid ?? 0)));
+    const layout = layoutIn(tmp.path, meta);
+    const pid = await deadPid();
     const mount = join(layout.cacheMountsDir, 'k1');
     await mkdir(join(mount, 'seeding-abc'), { recursive: true });
     await mkdir(join(mount, 'data'));
@@ -112,7 +122,7 @@ describe('checkStore and repairStore', () => {
   it('reports an imported image whose manifest is damaged by its digest, and one whose layer blob is missing', async () => {
     await using tmp = await makeTempDir();
     await using meta = openMetadataStore(join(tmp.path, 'meta'));
-    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp'), cacheMountsDir: join(tmp.path, 'cache-mounts') };
+    const layout = layoutIn(tmp.path, meta);
     const blobs = join(layout.contentRoot, 'blobs', 'sha256');
     await mkdir(blobs, { recursive: true });
     const put = async (text: string): Promise<string> => {
@@ -135,10 +145,39 @@ describe('checkStore and repairStore', () => {
     ]);
   });
 
+  it('report leases of dead processes and expired ones, repair drops them with what they name, and a live lease keeps its layer', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    const layout = layoutIn(tmp.path, meta);
+    const dead = await deadPid();
+    const start = (await readProcessStart(process.pid)) ?? -1;
+    const now = Date.now();
+    await addSnapshot(layout, 'building', null, { folder: true });
+    await addSnapshot(layout, 'abandoned', null, { folder: true });
+    const lease = async (id: string, pid: number, expiresAt: number, snapshot: string): Promise<void> => {
+      await meta.leases.put(id, { pid, processStart: start, createdAt: 1, expiresAt });
+      await meta.leaseResources.put(resourceKey(id, 'snapshot', snapshot), true);
+    };
+    await lease('live', process.pid, now + 60_000, 'building');
+    await lease('dead', dead, now + 60_000, 'abandoned');
+    await lease('expired', process.pid, now - 1000, 'abandoned');
+    const found = await checkStore(layout, { verification: 'sample', signal });
+    expect(found.findings.map((f) => [f.kind, f.where, f.detail])).toEqual([
+      ['stale-lease', 'leases/dead', `lease of process ${dead}: process ${dead} is not running`],
+      ['stale-lease', 'leases/expired', `lease of process ${process.pid}: it expired 1 s ago`],
+      ['unreferenced-snapshot', join(layout.snapshotsDir, 'abandoned'), expect.any(String)],
+    ]);
+    const repaired = await repairStore(layout, found.findings);
+    expect(repaired.removed).toHaveLength(3);
+    expect([...meta.leases.getKeys()]).toEqual(['live']);
+    expect([...meta.leaseResources.getKeys()]).toEqual([resourceKey('live', 'snapshot', 'building')]);
+    expect((await checkStore(layout, { verification: 'sample', signal })).findings).toEqual([]);
+  });
+
   it('find a store clean after prune removed layers, with their COPY hints', async () => {
     await using tmp = await makeTempDir();
     await using meta = openMetadataStore(join(tmp.path, 'meta'));
-    const layout: StoreLayout = { meta, snapshotsDir: join(tmp.path, 'snapshots'), contentRoot: join(tmp.path, 'content'), tmpDir: join(tmp.path, 'tmp'), cacheMountsDir: join(tmp.path, 'cache-mounts') };
+    const layout = layoutIn(tmp.path, meta);
     const snapshotter = createSnapshotter(layout.snapshotsDir, meta);
     const ids: string[] = [];
     for (const name of ['kept', 'pruned']) {
@@ -149,7 +188,7 @@ describe('checkStore and repairStore', () => {
       await meta.cacheRecords.put(name, { snapshotId: id, createdAt: 1, lastUsedAt: name === 'kept' ? Date.now() : 1, description: name });
       await meta.copyHints.put(`vertex-${name}`, { snapshotId: id, startedAt: 1 });
     }
-    await prune({ meta, snapshotter, content: createLocalContentStore(layout.contentRoot), contentRoot: layout.contentRoot }, { all: false, keepDurationMs: 3_600_000 });
+    await prune({ meta, snapshotter, content: createLocalContentStore(layout.contentRoot) }, { all: false, keepDurationMs: 3_600_000 });
     expect([...meta.copyHints.getKeys()]).toEqual(['vertex-kept']);
     expect([...meta.snapshots.getKeys()]).toEqual([ids[0]]);
     expect((await checkStore(layout, { verification: 'all', signal })).findings).toEqual([]);

@@ -53,7 +53,7 @@ describe('stored blob locations', () => {
     const gone = digestOf('gone layer');
     await locations.add('reg', kept.digest, 'a/b');
     await locations.add('reg', gone, 'a/b');
-    await prune({ meta: store.meta, snapshotter: store.snapshotter, content: store.content, contentRoot: join(store.root, 'content') }, { all: false, keepDurationMs: 3_600_000 });
+    await prune({ meta: store.meta, snapshotter: store.snapshotter, content: store.content }, { all: false, keepDurationMs: 3_600_000 });
     expect(await locations.repositoriesOf('reg', gone)).toEqual([]);
     expect(await locations.repositoriesOf('reg', kept.digest)).toEqual(['a/b']);
   });

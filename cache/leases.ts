@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { SnapshotError, errnoCode } from '../base/errors.js';
+import type { LeaseRecord, MetadataStore } from './metadata.js';
+
+/** LeaseResourceKind names what a lease keeps: a snapshot (and its parents), a blob, or a cache record. */
+export type LeaseResourceKind = 'snapshot' | 'blob' | 'cache-record';
+
+/** LeaseAdd adds one resource to the lease, inside the transaction that looked it up. */
+export type LeaseAdd = (kind: LeaseResourceKind, id: string) => void;
+
+/**
+ * StoreLease is the lease a process holds on the store while its builds run (containerd's leases): every snapshot,
+ * blob and cache record a build finds or makes is added to it before the build uses it, and collection in any process
+ * keeps what a live lease names. The builds of one process share it, as they share results of identical steps.
+ */
+export interface StoreLease {
+  /** hold keeps the lease (taken on the first hold) until every hold is disposed; then it and what it names go. */
+  hold(): Promise<AsyncDisposable>;
+  /**
+   * useSync runs a lookup and adds what it names to the lease in one write transaction, so collection either ran
+   * before (the lookup finds nothing) or will keep what it found. With no hold, it only runs the lookup.
+   */
+  useSync<T>(lookup: (add: LeaseAdd) => T): T;
+  /** addBlob adds a blob before the caller looks for it or writes it; it is committed when this resolves. */
+  addBlob(digest: string): Promise<void>;
+  /** has tells whether the held lease already names a resource (found there, it still exists). */
+  has(kind: LeaseResourceKind, id: string): boolean;
+}
+
+/** LeaseTiming: a lease expires `expiryMs` after its last refresh, which comes every `refreshMs` while it is held. */
+export interface LeaseTiming {
+  readonly expiryMs: number;
+  readonly refreshMs: number;
+}
+
+const DEFAULT_TIMING: LeaseTiming = { expiryMs: 10 * 60_000, refreshMs: 60_000 };
+
+/** createStoreLease returns this process's lease on the store behind `meta`; nothing is written until a build holds it. */
+export function createStoreLease(meta: MetadataStore, timing: LeaseTiming = DEFAULT_TIMING): StoreLease {
+  return new ProcessLease(meta, timing);
+}
+
+/**
+ * resourceKey is the key of one resource of a lease in the lease-resources table: `lease kind id`, space-separated
+ * (no lease id, kind, digest, snapshot id or cache key holds a space; a NUL would make the database's key encoding
+ * read the key back as an array).
+ */
+export function resourceKey(leaseId: string, kind: LeaseResourceKind, id: string): string {
+  return `${leaseId} ${kind} ${id}`;
+}
+
+/** LeaseResource is one entry of the lease-resources table, read back. */
+export interface LeaseResource {
+  readonly lease: string;
+  readonly kind: LeaseResourceKind;
+  readonly id: string;
+}
+
+/** parseResourceKey reads a key of the lease-resources table; undefined for one this version does not know. */
+export function parseResourceKey(key: string): LeaseResource | undefined {
+  const [lease, kind, id, ...rest] = key.split(' ');
+  if (lease === undefined || id === undefined || rest.length > 0) return undefined;
+  if (kind !== 'snapshot' && kind !== 'blob' && kind !== 'cache-record') return undefined;
+  return { lease, kind, id };
+}
+
+/** leaseRange is the key range of the lease-resources table holding one lease's resources. */
+function leaseRange(leaseId: string): { start: string; end: string } {
+  // '!' sorts right after the space that ends the lease id.
+  return { start: `${leaseId} `, end: `${leaseId}!` };
+}
+
+class ProcessLease implements StoreLease {
+  readonly #meta: MetadataStore;
+  readonly #timing: LeaseTiming;
+  #holds = 0;
+  #id: string | undefined;
+  #record: LeaseRecord | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #refreshFailure: unknown;
+  readonly #named = new Set<string>();
+  /** Holds start and end one after the other: a hold taken while the last one ends waits for a fresh lease. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(meta: MetadataStore, timing: LeaseTiming) {
+    this.#meta = meta;
+    this.#timing = timing;
+  }
+
+  async hold(): Promise<AsyncDisposable> {
+    await this.#serial(async () => {
+      if (this.#holds === 0) await this.#take();
+      this.#holds++;
+    });
+    let released = false;
+    return {
+      [Symbol.asyncDispose]: () =>
+        this.#serial(() => {
+          if (released) return Promise.resolve();
+          released = true;
+          if (--this.#holds === 0) this.#drop();
+          return Promise.resolve();
+        }),
+    };
+  }
+
+  useSync<T>(lookup: (add: LeaseAdd) => T): T {
+    const id = this.#id;
+    if (id === undefined) return lookup(() => undefined);
+    const added: string[] = [];
+    const found = this.#meta.transactSync(() =>
+      lookup((kind, resource) => {
+        const key = resourceKey(id, kind, resource);
+        if (this.#named.has(key)) return;
+        this.#meta.leaseResources.putSync(key, true);
+        added.push(key);
+      }),
+    );
+    // Only once the transaction committed: a lookup that threw left nothing in the lease.
+    for (const key of added) this.#named.add(key);
+    return found;
+  }
+
+  async addBlob(digest: string): Promise<void> {
+    const id = this.#id;
+    if (id === undefined) return;
+    const key = resourceKey(id, 'blob', digest);
+    if (this.#named.has(key)) return;
+    await this.#meta.leaseResources.put(key, true);
+    this.#named.add(key);
+  }
+
+  has(kind: LeaseResourceKind, id: string): boolean {
+    return this.#id !== undefined && this.#named.has(resourceKey(this.#id, kind, id));
+  }
+
+  #serial(step: () => Promise<void>): Promise<void> {
+    const next = this.#queue.then(step);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #take(): Promise<void> {
+    const processStart = await readProcessStart(process.pid);
+    if (processStart === undefined) throw new SnapshotError(`Cannot take a lease on the store: the start time of process ${process.pid} is unknown`);
+    const now = Date.now();
+    const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
+    const record: LeaseRecord = { pid: process.pid, processStart, createdAt: now, expiresAt: now + this.#timing.expiryMs };
+    await this.#meta.leases.put(id, record);
+    this.#id = id;
+    this.#record = record;
+    this.#refreshFailure = undefined;
+    this.#timer = setInterval(() => this.#refresh(), this.#timing.refreshMs);
+    this.#timer.unref();
+  }
+
+  #refresh(): void {
+    const id = this.#id;
+    const record = this.#record;
+    if (id === undefined || record === undefined) return;
+    const renewed = { ...record, expiresAt: Date.now() + this.#timing.expiryMs };
+    try {
+      const kept = this.#meta.transactSync(() => {
+        const found = this.#meta.leases.get(id) !== undefined;
+        this.#meta.leases.putSync(id, renewed);
+        return found;
+      });
+      this.#record = renewed;
+      if (!kept) {
+        // Reclaimed while this process could not refresh it (stopped past its expiry): what it named may be gone, so
+        // nothing counts as leased any more, and the build is told when it ends.
+        this.#named.clear();
+        this.#refreshFailure ??= new Error(`lease ${id} was reclaimed by collection`);
+      }
+    } catch (err) {
+      this.#refreshFailure ??= err;
+    }
+  }
+
+  #drop(): void {
+    clearInterval(this.#timer);
+    const id = this.#id;
+    this.#id = undefined;
+    this.#record = undefined;
+    this.#named.clear();
+    if (id !== undefined) dropLease(this.#meta, id);
+    if (this.#refreshFailure !== undefined) throw new SnapshotError('Cannot keep the lease of this build on the store', { cause: this.#refreshFailure });
+  }
+}
+
+/**
+ * dropLease removes a lease and every resource it names, in one transaction. Given the expiry the caller judged it by,
+ * it leaves a lease refreshed since alone and returns false.
+ */
+export function dropLease(meta: MetadataStore, leaseId: string, judgedExpiry?: number): boolean {
+  return meta.transactSync(() => {
+    if (judgedExpiry !== undefined && meta.leases.get(leaseId)?.expiresAt !== judgedExpiry) return false;
+    meta.leases.removeSync(leaseId);
+    for (const key of meta.leaseResources.getKeys(leaseRange(leaseId))) meta.leaseResources.removeSync(key);
+    return true;
+  });
+}
+
+/** LeaseState is whether a lease still protects what it names, and why not. */
+export type LeaseState = { readonly live: true } | { readonly live: false; readonly reason: string };
+
+/** leaseState judges a lease: its process must run (same pid, same start time) and its expiry must not have passed. */
+export async function leaseState(record: LeaseRecord, now: number): Promise<LeaseState> {
+  if (record.expiresAt < now) return { live: false, reason: `it expired ${Math.round((now - record.expiresAt) / 1000)} s ago` };
+  const start = await readProcessStart(record.pid);
+  if (start === undefined) return { live: false, reason: `process ${record.pid} is not running` };
+  if (start !== record.processStart) return { live: false, reason: `process ${record.pid} is another process than the one that took it` };
+  return { live: true };
+}
+
+/**
+ * reclaimLeases drops the leases of processes that died and those that expired, and resources whose lease is gone (added
+ * by a process that could not know its lease was reclaimed); it returns how many leases it dropped.
+ */
+export async function reclaimLeases(meta: MetadataStore, now = Date.now()): Promise<number> {
+  let dropped = 0;
+  for (const { key, value } of meta.leases.getRange()) {
+    if ((await leaseState(value, now)).live) continue;
+    // A lease refreshed since it was read is live after all.
+    if (dropLease(meta, key, value.expiresAt)) dropped++;
+  }
+  meta.transactSync(() => {
+    for (const key of meta.leaseResources.getKeys()) {
+      const res = parseResourceKey(key);
+      if (res === undefined || meta.leases.get(res.lease) === undefined) meta.leaseResources.removeSync(key);
+    }
+  });
+  return dropped;
+}
+
+/** LeasedResources is what the unexpired leases name, by kind. */
+export interface LeasedResources {
+  readonly snapshots: ReadonlySet<string>;
+  readonly blobs: ReadonlySet<string>;
+  readonly cacheRecords: ReadonlySet<string>;
+}
+
+/**
+ * leasedResources reads what unexpired leases name; collection calls it inside its transaction. A lease whose process
+ * died since reclaimLeases looked still counts: it is kept one more round, never dropped while it may be in use.
+ */
+export function leasedResources(meta: MetadataStore, now: number): LeasedResources {
+  const live = new Set<string>();
+  for (const { key, value } of meta.leases.getRange()) if (value.expiresAt >= now) live.add(key);
+  const out = { snapshots: new Set<string>(), blobs: new Set<string>(), cacheRecords: new Set<string>() };
+  for (const key of meta.leaseResources.getKeys()) {
+    const res = parseResourceKey(key);
+    if (res === undefined || !live.has(res.lease)) continue;
+    if (res.kind === 'snapshot') out.snapshots.add(res.id);
+    else if (res.kind === 'blob') out.blobs.add(res.id);
+    else out.cacheRecords.add(res.id);
+  }
+  return out;
+}
+
+/** readProcessStart is a process's start time in clock ticks after boot (field 22 of /proc/<pid>/stat), or undefined when it is gone. */
+export async function readProcessStart(pid: number): Promise<number | undefined> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ESRCH') return undefined;
+    throw err;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces: fields are counted after its closing one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = Number(fields[19]);
+  return Number.isInteger(start) ? start : undefined;
+}
+
+/** NO_LEASE leases nothing: the store parts of tools that never build (checks, tests) take it. */
+export const NO_LEASE: StoreLease = Object.freeze({
+  hold: () => Promise.resolve({ [Symbol.asyncDispose]: () => Promise.resolve() }),
+  useSync: <T>(lookup: (add: LeaseAdd) => T): T => lookup(() => undefined),
+  addBlob: () => Promise.resolve(),
+  has: () => false,
+});

@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { open } from 'lmdb';
+import { describe, expect, it } from 'vitest';
+import { digestOf, type Digest } from '../../../base/digest.js';
+import { createStoreLease, openMetadataStore, type MetadataStore } from '../../../cache/index.js';
+import { sweep } from '../../../cache/gc-sweep.js';
+import { leasedResources, leaseState, readProcessStart, reclaimLeases, resourceKey } from '../../../cache/leases.js';
+import { makeTempDir } from '../../helpers/cli.js';
+
+async function deadPid(): Promise<number> {
+  const child = spawn('true');
+  return new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid ?? 0)));
+}
+
+/** leaseOf adds a lease record and its resources as a process would. */
+async function leaseOf(meta: MetadataStore, id: string, record: { pid: number; processStart: number; expiresAt: number }, resources: readonly (readonly ['snapshot' | 'blob' | 'cache-record', string])[]): Promise<void> {
+  await meta.leases.put(id, { ...record, createdAt: 1 });
+  for (const [kind, res] of resources) await meta.leaseResources.put(resourceKey(id, kind, res), true);
+}
+
+async function addSnapshot(meta: MetadataStore, id: string, parent: string | null): Promise<void> {
+  await meta.snapshots.put(id, { id, parent, createdAt: 1, description: `layer ${id}`, size: 10 });
+}
+
+describe('the lease table', () => {
+  it('holds one lease per process while builds run, names what they look up, and drops it with the last hold', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    await addSnapshot(meta, 's1', null);
+    const lease = createStoreLease(meta);
+    // No hold, nothing written: a lookup only looks.
+    expect(lease.useSync((add) => (add('snapshot', 's1'), 'found'))).toBe('found');
+    expect([...meta.leases.getKeys()]).toEqual([]);
+
+    const first = await lease.hold();
+    const second = await lease.hold();
+    const [id] = [...meta.leases.getKeys()];
+    expect(meta.leases.get(id ?? '')).toMatchObject({ pid: process.pid, processStart: await readProcessStart(process.pid) });
+    lease.useSync((add) => add('snapshot', 's1'));
+    await lease.addBlob(digestOf('blob'));
+    expect(lease.has('snapshot', 's1')).toBe(true);
+    expect([...meta.leaseResources.getKeys()].sort()).toEqual([resourceKey(id ?? '', 'blob', digestOf('blob')), resourceKey(id ?? '', 'snapshot', 's1')]);
+    // A lookup that throws leaves nothing in the lease.
+    expect(() => lease.useSync((add) => { add('cache-record', 'k'); throw new Error('lookup failed'); })).toThrow('lookup failed');
+    expect(lease.has('cache-record', 'k')).toBe(false);
+    expect(meta.leaseResources.get(resourceKey(id ?? '', 'cache-record', 'k'))).toBeUndefined();
+
+    await first[Symbol.asyncDispose]();
+    expect([...meta.leases.getKeys()]).toEqual([id]);
+    await second[Symbol.asyncDispose]();
+    expect([...meta.leases.getKeys()]).toEqual([]);
+    expect([...meta.leaseResources.getKeys()]).toEqual([]);
+    expect(lease.has('snapshot', 's1')).toBe(false);
+  });
+
+  it('pushes its expiry forward while held', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    const lease = createStoreLease(meta, { expiryMs: 200, refreshMs: 20 });
+    await using _held = await lease.hold();
+    const [id = ''] = [...meta.leases.getKeys()];
+    const taken = meta.leases.get(id)?.expiresAt ?? 0;
+    await delay(150);
+    expect(meta.leases.get(id)?.expiresAt).toBeGreaterThan(taken + 50);
+  });
+
+  it('judges a lease dead when its process is gone, when its pid belongs to a later process, or when it expired', async () => {
+    const now = Date.now();
+    const start = (await readProcessStart(process.pid)) ?? -1;
+    const dead = await deadPid();
+    expect(await leaseState({ pid: process.pid, processStart: start, createdAt: 1, expiresAt: now + 1000 }, now)).toEqual({ live: true });
+    expect(await leaseState({ pid: dead, processStart: start, createdAt: 1, expiresAt: now + 1000 }, now)).toEqual({ live: false, reason: `process ${dead} is not running` });
+    expect(await leaseState({ pid: process.pid, processStart: start - 1, createdAt: 1, expiresAt: now + 1000 }, now)).toEqual({ live: false, reason: `process ${process.pid} is another process than the one that took it` });
+    expect(await leaseState({ pid: process.pid, processStart: start, createdAt: 1, expiresAt: now - 5000 }, now)).toEqual({ live: false, reason: 'it expired 5 s ago' });
+  });
+
+  it('reclaims the leases of dead processes and expired ones with what they name, and resources without a lease', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    const now = Date.now();
+    const start = (await readProcessStart(process.pid)) ?? -1;
+    await leaseOf(meta, 'live', { pid: process.pid, processStart: start, expiresAt: now + 60_000 }, [['snapshot', 'a']]);
+    await leaseOf(meta, 'dead', { pid: await deadPid(), processStart: start, expiresAt: now + 60_000 }, [['snapshot', 'b'], ['blob', digestOf('b')]]);
+    await leaseOf(meta, 'reused', { pid: process.pid, processStart: start + 1, expiresAt: now + 60_000 }, [['cache-record', 'c']]);
+    await leaseOf(meta, 'expired', { pid: process.pid, processStart: start, expiresAt: now - 1 }, [['snapshot', 'd']]);
+    await meta.leaseResources.put(resourceKey('gone', 'snapshot', 'e'), true);
+    expect(leasedResources(meta, now).snapshots).toEqual(new Set(['a', 'b']));
+    expect(await reclaimLeases(meta, now)).toBe(3);
+    expect([...meta.leases.getKeys()]).toEqual(['live']);
+    expect([...meta.leaseResources.getKeys()]).toEqual([resourceKey('live', 'snapshot', 'a')]);
+  });
+
+  it('opens a store made before leases existed: the tables are created empty and the old records stay', async () => {
+    await using tmp = await makeTempDir();
+    const dir = join(tmp.path, 'meta');
+    const old = open({ path: dir, compression: false, maxDbs: 16, noSubdir: false });
+    await old.openDB({ name: 'cache-records', encoding: 'msgpack' }).put('k', { snapshotId: null, createdAt: 1, lastUsedAt: 1, description: 'old' });
+    await old.close();
+    await using meta = openMetadataStore(dir);
+    expect([...meta.leases.getKeys()]).toEqual([]);
+    expect(meta.cacheRecords.get('k')).toMatchObject({ description: 'old' });
+    await using _held = await createStoreLease(meta).hold();
+    expect([...meta.leases.getKeys()]).toHaveLength(1);
+  });
+});
+
+describe('sweep', () => {
+  it('keeps what cache records, images and live leases reach, with parents, and removes the rest in one go', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    const now = Date.now();
+    const start = (await readProcessStart(process.pid)) ?? -1;
+    // base <- kept (cache record) ; base2 <- leased (live lease) ; image-snap (image) ; orphan ; dead-leased (dead lease)
+    for (const [id, parent] of [['base', null], ['kept', 'base'], ['base2', null], ['leased', 'base2'], ['image-snap', null], ['orphan', 'base'], ['dead-leased', null]] as const) await addSnapshot(meta, id, parent);
+    await meta.cacheRecords.put('record', { snapshotId: 'kept', createdAt: 1, lastUsedAt: 1, description: 'RUN kept' });
+    await meta.cacheRecords.put('dropped', { snapshotId: 'orphan', createdAt: 1, lastUsedAt: 1, description: 'RUN dropped' });
+    await meta.cacheRecords.put('dropped-leased', { snapshotId: null, createdAt: 1, lastUsedAt: 1, description: 'RUN leased' });
+    const blob = (name: string): Digest => digestOf(name);
+    await meta.images.put('img', { name: 'img', manifestDigest: blob('manifest'), manifestMediaType: 'm', manifestSize: 1, configDigest: blob('config'), snapshotId: 'image-snap', createdAt: 1 });
+    await meta.layerBlobs.put('kept\0origin', { descriptor: { digest: blob('kept-layer') }, diffId: blob('kept-layer') });
+    await meta.layerBlobs.put('orphan\0origin', { descriptor: { digest: blob('orphan-layer') }, diffId: blob('orphan-layer') });
+    await leaseOf(meta, 'live', { pid: process.pid, processStart: start, expiresAt: now + 60_000 }, [['snapshot', 'leased'], ['blob', blob('leased-blob')], ['cache-record', 'dropped-leased']]);
+    await leaseOf(meta, 'expired', { pid: process.pid, processStart: start, expiresAt: now - 1 }, [['snapshot', 'dead-leased'], ['blob', blob('dead-blob')]]);
+    const names = ['manifest', 'config', 'image-layer', 'kept-layer', 'orphan-layer', 'leased-blob', 'dead-blob', 'stray'];
+    const blobs = new Map(names.map((n) => [blob(n) as string, 100]));
+    const deleted: string[] = [];
+    const result = sweep(meta, { deleteBlobSync: (d) => void deleted.push(d) }, {
+      dropRecords: new Set(['dropped', 'dropped-leased', 'already-gone']),
+      blobs,
+      manifestLayers: new Map([[blob('manifest'), [blob('image-layer')]]]),
+      now,
+    });
+    expect(result.records).toBe(1);
+    expect(result.snapshots.map((s) => s.id).sort()).toEqual(['dead-leased', 'orphan']);
+    expect(deleted.sort()).toEqual([blob('dead-blob'), blob('orphan-layer'), blob('stray')].sort());
+    expect(result).toMatchObject({ blobs: 3, blobBytes: 300 });
+    expect([...meta.snapshots.getKeys()].sort()).toEqual(['base', 'base2', 'image-snap', 'kept', 'leased']);
+    expect([...meta.cacheRecords.getKeys()].sort()).toEqual(['dropped-leased', 'record']);
+    expect([...meta.layerBlobs.getKeys()]).toEqual(['kept\0origin']);
+  });
+
+  it('removes no blob when an image was stored after its manifests were read', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    await meta.images.put('new', { name: 'new', manifestDigest: digestOf('m'), manifestMediaType: 'm', manifestSize: 1, configDigest: digestOf('c'), snapshotId: null, createdAt: 1 });
+    const deleted: string[] = [];
+    const result = sweep(meta, { deleteBlobSync: (d) => void deleted.push(d) }, { dropRecords: new Set(), blobs: new Map([[digestOf('layer'), 1]]), manifestLayers: new Map(), now: Date.now() });
+    expect([result.blobs, deleted]).toEqual([0, []]);
+  });
+});
