@@ -22,7 +22,10 @@ export interface CommandIO {
   readonly stdin: Readable;
   readonly stdout: TerminalStream;
   readonly stderr: TerminalStream;
-  /** onInterrupt calls handler on SIGINT or SIGTERM (or the launcher's cancel) until the returned handle is disposed. */
+  /**
+   * onInterrupt calls handler on SIGINT, SIGTERM or SIGHUP (the terminal closed), or the launcher's cancel, until the
+   * returned handle is disposed.
+   */
   onInterrupt(handler: () => void): Disposable;
   /** openController opens the controller of a state folder; disposing the lease lets it go (the resident builder keeps it). */
   openController(options: ControllerOptions): Promise<Controller & AsyncDisposable>;
@@ -30,6 +33,9 @@ export interface CommandIO {
 
 /** CLOSED_PIPE_STATUS is the exit status when the reader of standard output went away: 128 + SIGPIPE. */
 export const CLOSED_PIPE_STATUS = 141;
+
+/** INTERRUPTS are the signals that cancel a command run by this process. */
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** processIO is this process as a command's IO: what bin/tbuild.js runs a command line with. */
 export function processIO(): CommandIO {
@@ -47,12 +53,12 @@ export function processIO(): CommandIO {
     stdout: process.stdout,
     stderr: process.stderr,
     onInterrupt(handler) {
-      process.once('SIGINT', handler);
-      process.once('SIGTERM', handler);
+      // A closed terminal cancels as an interrupt does, so what the command started (containers of a runtime, a debug
+      // shell) is stopped and removed instead of left behind by a process that SIGHUP ended.
+      for (const signal of INTERRUPTS) process.once(signal, handler);
       return {
         [Symbol.dispose]: () => {
-          process.off('SIGINT', handler);
-          process.off('SIGTERM', handler);
+          for (const signal of INTERRUPTS) process.off(signal, handler);
         },
       };
     },
