@@ -10,6 +10,7 @@ import { parseCgroupParent, parseResources, RESOURCE_FLAGS, type ResourceKey } f
 import { parseBuildContext, parseCall, parsePrint, type CallFormat } from './inspect-flags.js';
 import { parseCacheFrom, parseCacheTo } from './cache-spec.js';
 import { takeBoolFlags } from './bool-flags.js';
+import { parseOnError, type OnError } from './debug-flags.js';
 import { checkImageNames } from './image-names.js';
 import { metadataProvenanceMode } from './build-metadata.js';
 import { parseAllow, parseNetwork, parseSecret, parseSsh } from './session-flags.js';
@@ -81,6 +82,10 @@ Options:
                             MODE,format=json prints BuildKit's JSON answer; check,ignorestatus=true exits 0
                             with findings
       --print graph         Print the compiled build graph (graph or graph-json) instead of building
+      --on-error shell      When a RUN fails, open an interactive shell in its container as the step left it
+                            (files, environment, working folder, user, mounts, network), once the build's other
+                            steps stopped; exiting it ends the build with the step's error. Needs a terminal
+      --shell CMD           The command --on-error=shell runs: a program or a JSON array (default: /bin/sh)
       --debug               Print stack traces with errors
 `;
 
@@ -127,6 +132,8 @@ export interface BuildCommand {
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly token: string | undefined;
+  /** `--on-error=shell`: a shell in the container of a RUN that fails (`--shell` names its command). */
+  readonly onError: OnError | undefined;
 }
 
 /** REMOTE_CONTEXT tells a context at a URL (git or http) from a folder, as docker build does. */
@@ -181,6 +188,8 @@ export const BUILD_OPTIONS = {
   'cpu-quota': { type: 'string' },
   'cpuset-cpus': { type: 'string' },
   'cpuset-mems': { type: 'string' },
+  'on-error': { type: 'string' },
+  shell: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...CONNECTION_OPTIONS,
 } as const;
@@ -273,6 +282,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     tlsCert: v.tlscert === undefined ? undefined : resolve(cwd, v.tlscert),
     tlsKey: v.tlskey === undefined ? undefined : resolve(cwd, v.tlskey),
     token: v.token ?? (env['TBUILD_TOKEN'] || undefined),
+    onError: parseOnError(v['on-error'], v.shell),
   };
 }
 

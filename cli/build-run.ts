@@ -1,10 +1,11 @@
 import { CancelledError, UsageError } from '../base/errors.js';
-import type { CheckFinding, ProgressEvent, ProgressSink } from '../base/progress.js';
-import type { BuildRequest, BuildResult } from '../controller/index.js';
+import type { CheckFinding, ProgressEvent } from '../base/progress.js';
+import type { BuildIO, BuildRequest, BuildResult } from '../controller/index.js';
 import type { BuildCommand } from './build-command.js';
 import { metadataWarnings, writeResultFiles } from './build-metadata.js';
 import { warningOf, type VertexWarning } from './progress/solve-status.js';
 import { openBuildRequest } from './build-request.js';
+import { debugShellOn, userTerminal } from './debug-flags.js';
 import { checkSourceOf } from './check-report.js';
 import { defaultRoot, settingsFileOf, type CommandIO } from './command-io.js';
 import { createProgress } from './progress/select.js';
@@ -18,6 +19,15 @@ export interface BuildRun {
 
 /** prepareBuild reads what a build command names in its process (Dockerfile, standard input, environment). */
 export async function prepareBuild(cmd: BuildCommand, io: CommandIO): Promise<BuildRun> {
+  // A debug shell needs the user's terminal and runs in this process: both are checked before anything is read or built.
+  if (cmd.onError !== undefined) {
+    if (cmd.builder !== undefined) {
+      throw new UsageError('Cannot use --on-error=shell with --builder: the shell opens only in builds run by this process', {
+        hint: 'build without --builder (and without TBUILD_HOST) to debug a failing step',
+      });
+    }
+    userTerminal(io, '--on-error=shell');
+  }
   const request = await openBuildRequest(cmd, io);
   const d = request.dockerfile;
   return { request, sources: new Map('bytes' in d ? [[d.name, Buffer.from(d.bytes).toString('utf8')]] : []) };
@@ -45,10 +55,18 @@ export async function runBuild(cmd: BuildCommand, run: BuildRun, io: CommandIO):
       shown.emit(e);
     },
   };
+  const debugShell =
+    cmd.onError === undefined
+      ? undefined
+      : debugShellOn(userTerminal(io, '--on-error=shell'), {
+          ...(cmd.onError.shell === undefined ? {} : { args: cmd.onError.shell }),
+          before: () => shown.close(),
+          stderr: io.stderr,
+        });
   try {
     const result =
       cmd.builder === undefined
-        ? await buildEmbedded(cmd, request, io, { signal: abort.signal, progress })
+        ? await buildEmbedded(cmd, request, io, { signal: abort.signal, progress, ...(debugShell === undefined ? {} : { debugShell }) })
         : await (await import('./remote-commands.js')).runRemoteBuild(cmd, request, io, { signal: abort.signal, progress });
     shown.close();
     if (request.check === true || request.print !== undefined) {
@@ -75,7 +93,7 @@ export async function runBuild(cmd: BuildCommand, run: BuildRun, io: CommandIO):
   }
 }
 
-async function buildEmbedded(cmd: BuildCommand, request: BuildRequest, io: CommandIO, o: { signal: AbortSignal; progress: ProgressSink }): Promise<BuildResult> {
+async function buildEmbedded(cmd: BuildCommand, request: BuildRequest, io: CommandIO, o: BuildIO): Promise<BuildResult> {
   const settingsFile = await settingsFileOf(io.env, undefined);
   await using controller = await io.openController({
     root: cmd.root ?? defaultRoot(io.env),

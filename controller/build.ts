@@ -4,6 +4,7 @@ import type { ProgressSink } from '../base/progress.js';
 import { registerJob } from '../cache/index.js';
 import { createImageResolver, withLayoutImages, type ImageResolverOptions, type LayoutBlobs, type SecretProvider, type SshAgentProvider } from '../solver/ops/index.js';
 import { createCompileStage, type CompileStage } from './compile.js';
+import type { DebugShell } from './debug-shell.js';
 import { createBuildAttester, metadataProvenance, type ImageAttester } from './attestations.js';
 import { createExportStage, type PreparedExport } from './export.js';
 import type { ExportSummary } from './exporters/types.js';
@@ -36,6 +37,8 @@ export interface BuildIO {
   readonly started?: () => void;
   /** Told the keys and Dockerfile the build computes, for its history record (the controller sets it). */
   readonly observer?: BuildObserver;
+  /** Opens a shell in the container of a RUN that fails, once the rest of the build has stopped (`--on-error=shell`). */
+  readonly debugShell?: DebugShell;
 }
 
 /**

@@ -9,6 +9,7 @@ import { SharedCalls } from '../solver/index.js';
 import type { SolvedRef } from '../solver/ops/index.js';
 import { collectGarbage } from './auto-gc.js';
 import { runPipeline, type BuildIO } from './build.js';
+import { FailedStepKeeper } from './debug-shell.js';
 import { BuildRecords, type BuildHistory } from './build-history.js';
 import { resolveInputs } from './resolve-inputs.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
@@ -116,13 +117,19 @@ export async function createController(options: ControllerOptions): Promise<Cont
     io.observer?.dockerfile(inputs.dockerfile.name, inputs.dockerfile.text);
     let handedOver = false;
     const runReleasing = async (): Promise<BuildResult> => {
+      // A debug shell opens in the failed step once every platform's solve has settled (its other steps finished or
+      // cancelled, as buildx's debugger starts after the build's result), and before the inputs (secrets, SSH agents) go.
+      await using failed = io.debugShell === undefined ? undefined : new FailedStepKeeper();
       try {
-        const services = { store, executor, shared, execSlots };
+        const services = { store, executor, shared, execSlots, ...(failed === undefined ? {} : { keepFailedExec: failed.offer }) };
         const platforms = request.platforms ?? [];
         if (platforms.length <= 1) return await runPipeline(request, inputs, services, io);
         // A build of several platforms (image index assembly, per-platform exports) loads its code when one is asked for.
         const { runPlatformsBuild } = await import('./platforms-build.js');
         return await runPlatformsBuild(request, inputs, platforms, services, io);
+      } catch (err) {
+        if (failed !== undefined && io.debugShell !== undefined) await failed.openShell(err, io.debugShell, executor, { signal: io.signal });
+        throw err;
       } finally {
         await inputs[Symbol.asyncDispose]();
       }

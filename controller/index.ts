@@ -1,6 +1,8 @@
 /** The controller: tbuild's composition root, shared by the CLI, the resident builder, the server and SDK users. */
 export { createController, type Controller, type ControllerInfo, type ControllerOptions } from './controller.js';
 export type { BuildIO } from './build.js';
+export { DEFAULT_SHELL, type DebugShell, type DebugShellStart } from './debug-shell.js';
+export type { ExecResult, ExecTerminal, TerminalSize } from '../executor/index.js';
 export type { BuildHistory, BuildRecord, BuildState } from './build-history.js';
 export type { OciRuntime } from './executor-choice.js';
 export type { ImageSummary, RemovedImage } from './image-store.js';

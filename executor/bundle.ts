@@ -130,6 +130,7 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       env: request.process.env,
       cwd: request.process.cwd,
       user: options.user,
+      ...(request.terminal === undefined ? {} : { terminal: request.terminal.size() }),
       hostname,
       network: request.network,
       ...(options.netnsPath === undefined ? {} : { netnsPath: options.netnsPath }),

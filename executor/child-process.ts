@@ -17,8 +17,13 @@ export function waitForClose(child: ChildProcess): Promise<ChildExit> {
 
 /** killPid sends SIGKILL to a process that may already be gone. */
 export function killPid(pid: number): void {
+  signalPid(pid, 'SIGKILL');
+}
+
+/** signalPid sends a signal to a process that may already be gone. */
+export function signalPid(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
   } catch (err) {
     if (errnoCode(err) !== 'ESRCH') throw err;
   }

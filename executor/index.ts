@@ -28,6 +28,7 @@ export {
   type SpecRoot,
 } from './spec.js';
 export { resolveUser } from './user.js';
+export type { ExecTerminal, TerminalSize } from './terminal.js';
 export { findHelper } from './helper-path.js';
 export { BINFMT_MISC_DIR, handlerPlatforms, readBinfmtState, type BinfmtHandler, type BinfmtState } from './binfmt.js';
 export { installEmulators, uninstallEmulators, type BinfmtChange, type BinfmtPaths } from './binfmt-register.js';

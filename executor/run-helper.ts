@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { InternalError } from '../base/errors.js';
 import { killPid } from './child-process.js';
-import { openProcessStdio } from './stdio-pipes.js';
+import { openExecStdio } from './terminal.js';
 import type { ExecRequest } from './types.js';
 
 /** HelperOutcome is the final line the sandbox helper reports on its result fd. */
@@ -48,15 +48,15 @@ function parseLine(line: string): HelperLine | InternalError {
 export async function runHelper(
   helper: string,
   bundleDir: string,
-  request: Pick<ExecRequest, 'onOutput'>,
+  request: Pick<ExecRequest, 'onOutput' | 'terminal'>,
   options: { signal: AbortSignal; cgroupProcs?: readonly string[] },
 ): Promise<HelperOutcome | undefined> {
   const { signal } = options;
   signal.throwIfAborted();
   const args = ['--bundle', bundleDir, '--result-fd', String(RESULT_FD), '--parent-pid', String(process.pid)];
   for (const file of options.cgroupProcs ?? []) args.push('--cgroup-procs', file);
-  await using stdio = await openProcessStdio(request.onOutput);
-  // The helper's stdio become the container process's: pipes, and a pipe for the result lines on RESULT_FD.
+  await using stdio = await openExecStdio(request);
+  // The helper's stdio become the container process's (pipes, or the pty of a terminal), and a pipe for the result lines on RESULT_FD.
   const child = spawn(helper, args, { stdio: [...stdio.childFds, 'pipe'] });
   const closed = stdio.waitForChild(child);
   let initPid: number | undefined;

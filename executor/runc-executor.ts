@@ -7,13 +7,13 @@ import { umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { createBundle } from './bundle.js';
 import { leaveCgroupParent, openRunCgroup } from './cgroup.js';
 import { cgroupParentPath, cgroupRoots, detectCgroupLayout, isCgroupHybrid, type CgroupLayout } from './cgroup-layout.js';
-import { killPid, waitForClose } from './child-process.js';
+import { killPid, signalPid, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
 import { mountOverlay } from './overlay-mount.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
 import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
-import { openProcessStdio } from './stdio-pipes.js';
+import { openExecStdio } from './terminal.js';
 import { resolveUser } from './user.js';
 
 const EBUSY = 16;
@@ -79,11 +79,14 @@ function runtimeArgs(command: RuntimeCommand, run: RuntimeRun, args: readonly st
 async function runRuntime(run: RuntimeRun, request: ExecRequest, signal: AbortSignal): Promise<ExecResult> {
   const started = performance.now();
   const pidFile = path.join(run.bundleDir, 'init.pid');
-  await using stdio = await openProcessStdio(request.onOutput);
-  // runc and crun pass their own stdio on to the container process when it has no terminal.
+  // With a terminal, runc and crun make a pty in the container and copy between it and their own stdio (this pty),
+  // passing its size on when they get SIGWINCH; without one they pass their own stdio on to the container process.
+  let runtimePid: number | undefined;
+  await using stdio = await openExecStdio(request, { resized: () => void (runtimePid === undefined ? undefined : signalPid(runtimePid, 'SIGWINCH')) });
   const child = spawn(run.command.file, runtimeArgs(run.command, run, ['run', '--bundle', run.bundleDir, '--pid-file', pidFile, run.id]), {
     stdio: [...stdio.childFds],
   });
+  runtimePid = child.pid;
   // runc run removes its container on exit; this covers a killed runc. A non-zero status means nothing was left.
   let removed = false;
   const removeContainer = async (): Promise<void> => {

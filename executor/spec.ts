@@ -2,6 +2,7 @@ import path from 'node:path';
 import { InternalError, SnapshotError } from '../base/errors.js';
 import { INSECURE_DEVICE_RULES, SANDBOX_DEVICE_RULES, type DeviceRule } from './device-rules.js';
 import { defaultSeccompProfile, type SeccompSpec } from './seccomp-profile.js';
+import type { TerminalSize } from './terminal.js';
 import type { ExecMount, ExecResources, NetworkMode, ResolvedUser, SecurityMode } from './types.js';
 
 /**
@@ -26,7 +27,8 @@ export interface RuntimeMount {
 export interface RuntimeSpec {
   readonly ociVersion: string;
   readonly process: {
-    readonly terminal: false;
+    readonly terminal: boolean;
+    readonly consoleSize?: { readonly height: number; readonly width: number };
     readonly user: { readonly uid: number; readonly gid: number; readonly additionalGids: readonly number[] };
     readonly args: readonly string[];
     readonly env: readonly string[];
@@ -76,6 +78,8 @@ export interface SpecInput {
   readonly env: readonly string[];
   readonly cwd: string;
   readonly user: ResolvedUser;
+  /** The process's stdio is a terminal of this size it takes as its controlling one (an interactive shell). */
+  readonly terminal?: TerminalSize;
   readonly hostname: string;
   readonly network: NetworkMode;
   /** With network 'default': the file of the network namespace made for this exec (see createSandboxNetwork). */
@@ -266,7 +270,9 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: input.terminal !== undefined,
+      // A runtime that makes the container's own pty (runc, crun) starts it at this size.
+      ...(input.terminal === undefined ? {} : { consoleSize: { height: input.terminal.rows, width: input.terminal.columns } }),
       user: { uid: input.user.uid, gid: input.user.gid, additionalGids: [...input.user.additionalGids] },
       args: [...input.args],
       env: withDefaultEnv(input.env, input.user.home),

@@ -1,3 +1,5 @@
+import type { ExecTerminal } from './terminal.js';
+
 /** OverlayRootfs is the layered root filesystem of one exec: read-only lowers plus the upperdir that becomes the diff. */
 export interface OverlayRootfs {
   /** Top layer first; empty means scratch. */
@@ -102,6 +104,11 @@ export interface ExecRequest {
   /** Resource limits by ulimit name (nofile, nproc, core …); nofile replaces the default. */
   readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
   readonly onOutput?: (stream: 'stdout' | 'stderr', data: Buffer) => void;
+  /**
+   * The user's terminal, for an interactive process (a debug shell): the process gets a pty as its controlling
+   * terminal instead of pipes, and onOutput is not called.
+   */
+  readonly terminal?: ExecTerminal;
 }
 
 /** ExecResult is how the process ended: an exit code, or the name of the signal that killed it. */

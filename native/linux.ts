@@ -21,6 +21,11 @@ interface Libc {
   readonly pipe2: CFunction;
   readonly unshare: CFunction;
   readonly setns: CFunction;
+  readonly posixOpenpt: CFunction;
+  readonly grantpt: CFunction;
+  readonly unlockpt: CFunction;
+  readonly ptsnameR: CFunction;
+  readonly ioctlWinsize: CFunction;
 }
 
 let bound: Libc | undefined;
@@ -43,6 +48,12 @@ function libc(): Libc {
     pipe2: lib.func('int pipe2(int *fds, int flags)'),
     unshare: lib.func('int unshare(int flags)'),
     setns: lib.func('int setns(int fd, int nstype)'),
+    posixOpenpt: lib.func('int posix_openpt(int flags)'),
+    grantpt: lib.func('int grantpt(int fd)'),
+    unlockpt: lib.func('int unlockpt(int fd)'),
+    ptsnameR: lib.func('int ptsname_r(int fd, _Out_ char *buf, size_t buflen)'),
+    // ioctl is variadic; TIOCSWINSZ takes one pointer, passed the same way as a fixed third argument on Linux ABIs.
+    ioctlWinsize: lib.func('int ioctl(int fd, unsigned long request, const void *arg)'),
   };
   return bound;
 }
@@ -181,4 +192,44 @@ export function openNewNetworkNamespace(): number {
   } finally {
     closeSync(own);
   }
+}
+
+const O_RDWR = 2;
+const O_NOCTTY = 0o400;
+const TIOCSWINSZ = 0x5414;
+
+/** Pty is a pseudo-terminal pair: the master the caller reads and writes, the slave a process gets as its terminal. */
+export interface Pty {
+  readonly master: number;
+  readonly slave: number;
+}
+
+/**
+ * openPty opens a new pseudo-terminal pair (posix_openpt, grantpt, unlockpt, then the slave by name). Both descriptors
+ * are close-on-exec and never become this process's controlling terminal; the caller closes them.
+ */
+export function openPty(): Pty {
+  const c = libc();
+  const master = c.posixOpenpt(O_RDWR | O_NOCTTY | O_CLOEXEC) as number;
+  if (master < 0) fail('open a pseudo-terminal', '/dev/ptmx');
+  try {
+    if (c.grantpt(master) !== 0) fail('grant a pseudo-terminal', undefined);
+    if (c.unlockpt(master) !== 0) fail('unlock a pseudo-terminal', undefined);
+    const name = Buffer.alloc(128);
+    const rc = c.ptsnameR(master, name, name.length) as number;
+    if (rc !== 0) failWith(rc, 'name a pseudo-terminal', undefined);
+    const path = name.subarray(0, name.indexOf(0)).toString('utf8');
+    return { master, slave: openSync(path, O_RDWR | O_NOCTTY | O_CLOEXEC) };
+  } catch (err) {
+    closeSync(master);
+    throw err;
+  }
+}
+
+/** setWindowSize sets a terminal's size (TIOCSWINSZ); on a pty master, the slave's foreground process gets SIGWINCH. */
+export function setWindowSize(fd: number, size: { readonly columns: number; readonly rows: number }): void {
+  const ws = Buffer.alloc(8);
+  ws.writeUInt16LE(size.rows, 0);
+  ws.writeUInt16LE(size.columns, 2);
+  if (libc().ioctlWinsize(fd, TIOCSWINSZ, ws) !== 0) fail('set the terminal size', undefined);
 }

@@ -102,7 +102,7 @@ static int cap_set(const struct json_value *v, uint64_t *out) {
 static int load_process(const struct json_value *p, struct sandbox_config *cfg, char *err, size_t errlen) {
   size_t n;
   if (p == NULL) return bad(err, errlen, "missing process", NULL);
-  if (json_bool(json_get(p, "terminal"))) return bad(err, errlen, "process.terminal is not supported", NULL);
+  cfg->terminal = json_bool(json_get(p, "terminal"));
   if (string_array(json_get(p, "args"), (const char ***)&cfg->args, &n) != 0 || n == 0)
     return bad(err, errlen, "process.args must be a non-empty string array", NULL);
   if (string_array(json_get(p, "env"), (const char ***)&cfg->env, &n) != 0)

@@ -57,6 +57,7 @@ struct sandbox_config {
   size_t ngroups;
   struct capsets caps;
   int no_new_privileges;
+  int terminal; /* process.terminal: stdin is a terminal the process takes as its controlling terminal */
   struct rlimit_entry *rlimits;
   size_t nrlimits;
   struct mount_entry *mounts;

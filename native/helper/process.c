@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -122,7 +123,22 @@ static int exec_search(char **args, char **env, char *err) {
   return -1;
 }
 
+/*
+ * take_terminal makes the process the leader of a new session whose controlling terminal is its stdin (the pty the
+ * caller made for process.terminal), so the shell gets job control and the terminal's signals (Ctrl-C, SIGWINCH).
+ */
+static int take_terminal(char *err) {
+  if (!isatty(0)) {
+    snprintf(err, ERRLEN, "process.terminal is set but stdin is not a terminal");
+    return -1;
+  }
+  if (setsid() < 0) return failf(err, "setsid");
+  if (ioctl(0, TIOCSCTTY, 0) != 0) return failf(err, "set the controlling terminal");
+  return 0;
+}
+
 int exec_process(struct sandbox_config *cfg, char *err) {
+  if (cfg->terminal && take_terminal(err) != 0) return -1;
   if (apply_rlimits(cfg, err) != 0) return -1;
   if (chdir(cfg->cwd) != 0) return failf(err, "chdir to working directory");
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before dropping capabilities. */

@@ -107,13 +107,14 @@ static void find_node(void) {
   }
 }
 
-/* reads_client_stdio tells whether an argument names this process's stdin/stdout/terminal: the resident process
- * has other ones, so such builds run directly. */
+/* reads_client_stdio tells whether an argument names this process's stdin/stdout/terminal, or asks for a shell on
+ * it (--on-error): the resident process has other ones, so such builds run directly. */
 static int reads_client_stdio(int argc, char **argv) {
   static const char *const names[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/fd/", "/dev/tty", "/proc/self/"};
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     size_t len = strlen(a);
+    if (strncmp(a, "--on-error", 10) == 0) return 1;
     if (strcmp(a, "-") == 0 || strcmp(a, "-f-") == 0 || (len >= 2 && strcmp(a + len - 2, "=-") == 0)) return 1;
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
       if (strstr(a, names[k]) != NULL) return 1;

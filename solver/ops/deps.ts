@@ -3,6 +3,7 @@ import type { CacheMountStore, ContentStore, LayerBlobStore, MetadataStore, Snap
 import type { Executor, NetworkMode } from '../../executor/index.js';
 import type { RegistryClient } from '../../registry/index.js';
 import type { CacheKeyStorage, SourcePin } from '../index.js';
+import type { FailedExec } from './exec.js';
 import type { ImageResolver } from './image-resolver.js';
 import type { LayoutBlobs } from './layout-images.js';
 import type { LocalContext } from './ref.js';
@@ -43,4 +44,9 @@ export interface OpDeps {
   readonly sourcePinned?: (vertexDigest: string, pin: SourcePin) => void;
   /** Told the files a context checksum covered (its lines), for the build history to say later which changed. */
   readonly contextListed?: (checksum: Digest, lines: readonly string[]) => void;
+  /**
+   * Offered each RUN whose process failed, as it ended (for a debug shell): true takes it, and the receiver disposes
+   * it; false (or no receiver) releases it at once.
+   */
+  readonly keepFailedExec?: (failed: FailedExec) => boolean;
 }

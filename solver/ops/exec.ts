@@ -1,4 +1,5 @@
 import { ExecError, InternalError } from '../../base/errors.js';
+import type { ExecRequest, ExecResult } from '../../executor/index.js';
 import type { ExecOp, ProxyEnv } from '../graph/index.js';
 import type { JobContext } from '../index.js';
 import type { OpDeps } from './deps.js';
@@ -26,28 +27,63 @@ export function proxyEnvList(proxy: ProxyEnv | undefined): string[] {
   return out;
 }
 
+/**
+ * FailedExec is a RUN whose process failed, kept as it ended for a debug shell: its request (rootfs with the files it
+ * wrote, mounts, environment, working directory, user, network) and the error it failed with. Disposing it releases the
+ * active snapshot and the mounts.
+ */
+export interface FailedExec extends AsyncDisposable {
+  readonly vertex: string;
+  readonly request: Omit<ExecRequest, 'onOutput'>;
+  readonly error: ExecError;
+}
+
+/** Owned disposes what it holds at the end of its scope unless handed on with release. */
+class Owned implements AsyncDisposable {
+  #held: AsyncDisposable[] = [];
+  add<T extends AsyncDisposable>(value: T): T {
+    this.#held.push(value);
+    return value;
+  }
+  /** release hands everything held to the caller, as one disposable, and leaves nothing to dispose here. */
+  release(): () => Promise<void> {
+    const held = this.#held.reverse();
+    this.#held = [];
+    return async () => {
+      for (const h of held) await h[Symbol.asyncDispose]();
+    };
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release()();
+  }
+}
+
 /** runExec runs a RUN over its root input and commits the changes as a new snapshot. */
 export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext, vertex: string): Promise<SnapshotRef> {
   const root = op.mounts.find((m) => m.type === 'bind' && m.dest === '/');
   if (root?.type !== 'bind') throw new InternalError('Cannot run a process without a root mount');
   const base = root.input === null ? null : inputs[root.input];
   if (base !== undefined && base !== null && base.kind !== 'snapshot') throw new InternalError('Cannot run a process over a local folder');
-  await using active = await deps.snapshotter.prepare(base?.snapshotId ?? null);
-  await using extra = await prepareExecMounts(op, inputs, deps, job.signal);
+  await using owned = new Owned();
+  const active = owned.add(await deps.snapshotter.prepare(base?.snapshotId ?? null));
+  const extra = owned.add(await prepareExecMounts(op, inputs, deps, job.signal));
   const tail: string[] = [];
+  const request: Omit<ExecRequest, 'onOutput'> = {
+    rootfs: { lowerdirs: active.lowerdirs, upperdir: active.dir, workdir: active.workdir },
+    process: { args: op.meta.args, env: [...op.meta.env, ...proxyEnvList(op.proxyEnv), ...extra.env], cwd: op.meta.cwd, user: op.meta.user },
+    ...(op.meta.hostname === undefined ? {} : { hostname: op.meta.hostname }),
+    ...(op.meta.extraHosts === undefined ? {} : { extraHosts: op.meta.extraHosts }),
+    ...(op.meta.shmSizeBytes === undefined ? {} : { shmSizeBytes: op.meta.shmSizeBytes }),
+    ...(op.meta.ulimits === undefined ? {} : { ulimits: op.meta.ulimits }),
+    ...(op.meta.cgroupParent === undefined ? {} : { cgroupParent: op.meta.cgroupParent }),
+    ...(op.resources === undefined ? {} : { resources: op.resources }),
+    network: op.network === 'default' ? (deps.network ?? 'default') : op.network,
+    security: op.security,
+    mounts: extra.mounts,
+  };
   const result = await (await deps.executor()).run(
     {
-      rootfs: { lowerdirs: active.lowerdirs, upperdir: active.dir, workdir: active.workdir },
-      process: { args: op.meta.args, env: [...op.meta.env, ...proxyEnvList(op.proxyEnv), ...extra.env], cwd: op.meta.cwd, user: op.meta.user },
-      ...(op.meta.hostname === undefined ? {} : { hostname: op.meta.hostname }),
-      ...(op.meta.extraHosts === undefined ? {} : { extraHosts: op.meta.extraHosts }),
-      ...(op.meta.shmSizeBytes === undefined ? {} : { shmSizeBytes: op.meta.shmSizeBytes }),
-      ...(op.meta.ulimits === undefined ? {} : { ulimits: op.meta.ulimits }),
-      ...(op.meta.cgroupParent === undefined ? {} : { cgroupParent: op.meta.cgroupParent }),
-      ...(op.resources === undefined ? {} : { resources: op.resources }),
-      network: op.network === 'default' ? (deps.network ?? 'default') : op.network,
-      security: op.security,
-      mounts: extra.mounts,
+      ...request,
       onOutput: (stream, data) => {
         const text = data.toString('utf8');
         tail.push(...text.split('\n').filter((l) => l.length > 0));
@@ -58,22 +94,32 @@ export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, 
     { signal: job.signal },
   );
   if (result.usage !== undefined) job.progress.emit({ type: 'vertex.usage', vertex, ...result.usage, time: Date.now() });
+  const error = execFailure(op, result, tail);
+  if (error === undefined) return { kind: 'snapshot', snapshotId: await active.commit(`RUN ${op.meta.args.join(' ')}`) };
+  // A build debugging its failures keeps the step as the process left it; the receiver releases it.
+  if (deps.keepFailedExec !== undefined) {
+    const release = owned.release();
+    if (!deps.keepFailedExec({ vertex, request, error, [Symbol.asyncDispose]: release })) await release();
+  }
+  throw error;
+}
+
+/** execFailure is the error of a process that did not exit 0, or undefined. */
+function execFailure(op: ExecOp, result: ExecResult, tail: readonly string[]): ExecError | undefined {
   const command = op.meta.args.join(' ');
   if (result.signal !== null) {
-    throw new ExecError(`Process "${command}" did not complete successfully: killed by signal ${result.signal}`, {
+    return new ExecError(`Process "${command}" did not complete successfully: killed by signal ${result.signal}`, {
       code: 'EXEC_SIGNALED',
       argv: op.meta.args,
       signal: result.signal,
       outputTail: tail,
     });
   }
-  if (result.exitCode !== 0) {
-    throw new ExecError(`Process "${command}" did not complete successfully: exit code: ${result.exitCode ?? 'unknown'}`, {
-      code: 'EXEC_NONZERO_EXIT',
-      argv: op.meta.args,
-      ...(result.exitCode === null ? {} : { exitCode: result.exitCode }),
-      outputTail: tail,
-    });
-  }
-  return { kind: 'snapshot', snapshotId: await active.commit(`RUN ${command}`) };
+  if (result.exitCode === 0) return undefined;
+  return new ExecError(`Process "${command}" did not complete successfully: exit code: ${result.exitCode ?? 'unknown'}`, {
+    code: 'EXEC_NONZERO_EXIT',
+    argv: op.meta.args,
+    ...(result.exitCode === null ? {} : { exitCode: result.exitCode }),
+    outputTail: tail,
+  });
 }

@@ -4,6 +4,7 @@ export { createImageResolver, type ImageResolver, type ImageResolverOptions } fr
 export { LAYOUT_SCHEME, layoutRef, parseLayoutRef, withLayoutImages, type LayoutBlobs } from './layout-images.js';
 export { DEFAULT_TAG_POLICY, type TagPolicy } from './tag-check.js';
 export type { OpDeps } from './deps.js';
+export type { FailedExec } from './exec.js';
 export { LocalSecretProvider, type SecretProvider, type SecretSource } from './secret-provider.js';
 export { listenAgentSocket, LocalSshAgentProvider, type AgentListener, type SshAgentOwner, type SshAgentProvider, type SshAgentSocket } from './ssh-agent-provider.js';
 export type { Ref, SnapshotRef, LocalRef, LocalContext, ImportedLayer, ImportedRef, SolvedRef } from './ref.js';

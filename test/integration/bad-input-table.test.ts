@@ -77,6 +77,8 @@ const CASES: readonly BadInput[] = [
   { name: 'bad --oci-runtime', dockerfile: FROM, args: ['--oci-runtime', 'kata', '@CTX@'], code: 2, says: /--oci-runtime=kata/ },
   { name: 'bad --shm-size', dockerfile: FROM, args: ['--shm-size', 'lots', '@CTX@'], code: 2, says: /--shm-size.*lots/ },
   { name: 'unknown output type', dockerfile: FROM, args: ['-o', 'type=bogus', '@CTX@'], code: 2, says: /bogus/ },
+  { name: '--on-error=shell without a terminal', dockerfile: `${FROM}RUN exit 3\n`, args: ['--on-error=shell', '@CTX@'], code: 2, says: /Cannot use --on-error=shell: standard input and output must be a terminal/ },
+  { name: '--shell without --on-error', dockerfile: FROM, args: ['--shell', '/bin/bash', '@CTX@'], code: 2, says: /Cannot use --shell without --on-error=shell/ },
   { name: 'unsupported cache backend', dockerfile: FROM, args: ['--cache-to', 'type=gha', '@CTX@'], code: 2, says: /gha/ },
   // Contexts
   { name: 'context folder missing', args: ['@TMP@/no-such-context'], code: 2, says: /Cannot use ".*no-such-context" as the build context: no such folder/ },
