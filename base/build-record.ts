@@ -116,6 +116,18 @@ export interface HistoryRecord {
   readonly logFileBytes: number;
 }
 
+/**
+ * HistorySummary is what the store keeps of a record beside it (table `build-history-index`) for retention: when it
+ * was made, whether it may still run, its size, and the context checksums whose file lists it keeps alive.
+ */
+export interface HistorySummary {
+  readonly createdAt: number;
+  readonly status: HistoryRecordStatus;
+  readonly pid: number;
+  readonly bytes: number;
+  readonly checksums: readonly string[];
+}
+
 /** LogStream names the stream of a log chunk in the log file: 1 stdout, 2 stderr. */
 export type LogStreamNumber = 1 | 2;
 

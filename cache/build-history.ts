@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { BUILD_RECORD_VERSION, type HistoryRecord, type ChecksumListing } from '../base/build-record.js';
+import { BUILD_RECORD_VERSION, type ChecksumListing, type HistoryRecord, type HistorySummary } from '../base/build-record.js';
 import { UsageError } from '../base/errors.js';
 import { isProcessAlive } from './jobs.js';
 import type { MetadataStore } from './metadata.js';
@@ -44,38 +44,40 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
     const removed: string[] = [];
     for (const ref of refs) {
       if (meta.buildHistory.get(ref) === undefined) continue;
-      await meta.buildHistory.remove(ref);
+      await Promise.all([meta.buildHistory.remove(ref), meta.historyIndex.remove(ref)]);
       await rm(logPath(ref), { force: true });
       removed.push(ref);
     }
-    if (removed.length > 0) await dropUnusedListings(meta, list());
+    if (removed.length > 0) await dropUnusedListings(meta);
     return removed;
   };
   return {
     dir,
     ensureDir: async () => void (await mkdir(dir, { recursive: true, mode: 0o700 })),
-    put: async (record) => void (await meta.buildHistory.put(record.ref, record)),
+    put: async (record) => void (await Promise.all([meta.buildHistory.put(record.ref, record), meta.historyIndex.put(record.ref, summaryOf(record))])),
     list,
     find(ref) {
       const exact = meta.buildHistory.get(ref);
       if (exact !== undefined) return readable(exact);
-      const matches = list().filter((r) => r.ref.startsWith(ref));
+      const matches = [...meta.buildHistory.getKeys()].filter((k) => k.startsWith(ref));
       if (matches.length > 1) throw new UsageError(`Cannot pick a build record: "${ref}" names ${matches.length} of them`, { hint: 'give more characters of the ref' });
-      return matches[0];
+      const found = matches[0] === undefined ? undefined : meta.buildHistory.get(matches[0]);
+      return found === undefined ? undefined : readable(found);
     },
     logPath,
     remove,
     async prune(policy, now = Date.now()) {
+      await indexUnindexed(meta);
+      const summaries = [...meta.historyIndex.getRange()].sort((a, b) => b.value.createdAt - a.value.createdAt || (a.key < b.key ? 1 : -1));
       const drop: string[] = [];
       let kept = 0;
       let bytes = 0;
-      for (const r of list()) {
-        if (r.status === 'running') continue;
-        const size = r.logFileBytes + recordSize(r);
-        if (kept >= policy.maxEntries || now - r.createdAt > policy.maxAgeMs || bytes + size > policy.maxBytes) drop.push(r.ref);
+      for (const { key, value } of summaries) {
+        if (value.status === 'running' && isProcessAlive(value.pid)) continue;
+        if (kept >= policy.maxEntries || now - value.createdAt > policy.maxAgeMs || bytes + value.bytes > policy.maxBytes) drop.push(key);
         else {
           kept++;
-          bytes += size;
+          bytes += value.bytes;
         }
       }
       return remove(drop);
@@ -83,9 +85,19 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
   };
 }
 
-/** recordSize approximates the bytes a record takes in the database. */
-function recordSize(r: HistoryRecord): number {
-  return r.request.dockerfileText.length + JSON.stringify(r.keys).length + r.steps.length * 200 + 1024;
+/** summaryOf is what retention keeps of a record. */
+function summaryOf(r: HistoryRecord): HistorySummary {
+  const keys = JSON.stringify(r.keys);
+  const checksums = [...new Set(Array.from(keys.matchAll(/"checksum":"(sha256:[0-9a-f]{64})"/g), (m) => m[1] ?? ''))].filter((c) => c !== '');
+  // The database's share is approximated by the JSON of what the record holds besides its steps' fixed fields.
+  const bytes = r.logFileBytes + r.request.dockerfileText.length + keys.length + r.steps.length * 200 + 1024;
+  return { createdAt: r.createdAt, status: r.status, pid: r.pid, bytes, checksums };
+}
+
+/** indexUnindexed adds the summaries of records written before the index was kept. */
+async function indexUnindexed(meta: MetadataStore): Promise<void> {
+  if (meta.historyIndex.getKeysCount() === meta.buildHistory.getKeysCount()) return;
+  for (const { key, value } of meta.buildHistory.getRange()) if (meta.historyIndex.get(key) === undefined) await meta.historyIndex.put(key, summaryOf(value));
 }
 
 /** recordChecksumListing keeps the files a context checksum covered, once per checksum. */
@@ -103,8 +115,8 @@ export function checksumListing(meta: MetadataStore, checksum: string): Checksum
 }
 
 /** dropUnusedListings removes the listings of checksums no kept record mentions. */
-async function dropUnusedListings(meta: MetadataStore, records: readonly HistoryRecord[]): Promise<void> {
+async function dropUnusedListings(meta: MetadataStore): Promise<void> {
   const mentioned = new Set<string>();
-  for (const r of records) for (const m of JSON.stringify(r.keys).matchAll(/"checksum":"(sha256:[0-9a-f]{64})"/g)) if (m[1] !== undefined) mentioned.add(m[1]);
+  for (const { value } of meta.historyIndex.getRange()) for (const c of value.checksums) mentioned.add(c);
   for (const key of meta.checksumListings.getKeys()) if (!mentioned.has(key)) await meta.checksumListings.remove(key);
 }

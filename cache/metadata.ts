@@ -1,5 +1,5 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { HistoryRecord } from '../base/build-record.js';
+import type { HistoryRecord, HistorySummary } from '../base/build-record.js';
 
 /** SnapshotRecord is a committed snapshot: one layer directory and its parent. */
 export interface SnapshotRecord {
@@ -147,6 +147,8 @@ export interface MetadataStore extends AsyncDisposable {
   readonly keyPreimages: Database<KeyPreimageRecord, string>;
   /** Keyed by record ref: the build history (see base/build-record.ts); the logs are files beside the database. */
   readonly buildHistory: Database<HistoryRecord, string>;
+  /** Keyed by record ref: what retention reads of each record, so pruning after a build decodes no whole record. */
+  readonly historyIndex: Database<HistorySummary, string>;
   /** Keyed by context checksum: the files it covered (gzip of `path\0description` lines), so history can say which changed. */
   readonly checksumListings: Database<Uint8Array, string>;
   /**
@@ -176,6 +178,7 @@ export function openMetadataStore(dir: string): MetadataStore {
     httpSources: sub<HttpSourceRecord>('http-sources'),
     keyPreimages: sub<KeyPreimageRecord>('key-preimages'),
     buildHistory: sub<HistoryRecord>('build-history'),
+    historyIndex: sub<HistorySummary>('build-history-index'),
     checksumListings: root.openDB<Uint8Array, string>({ name: 'checksum-listings', encoding: 'binary' }),
     transactSync: (action) => root.transactionSync(action),
     close: () => root.close(),

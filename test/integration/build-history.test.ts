@@ -124,7 +124,7 @@ describe('build history', () => {
     await new Promise<void>((resolve) =>
       child.stderr.on('data', (d: Buffer) => {
         seen += d.toString();
-        if (seen.includes(' started')) resolve();
+        if (/\d started\n/.test(seen)) resolve();
       }),
     );
     const running = await listed();
@@ -134,6 +134,30 @@ describe('build history', () => {
     const after = await listed();
     expect(after[0]?.ref).toBe(running[0]?.ref);
     expect(after[0]?.status).toBe('Interrupted');
+  });
+
+  it('marks a build stopped with Ctrl-C as canceled, with the step it stopped in', async () => {
+    const slow = join(env.tmp.path, 'slow-cancel');
+    await mkdir(slow, { recursive: true });
+    await writeFile(join(slow, 'Dockerfile'), 'FROM busybox\nRUN echo waiting && sleep 60\n');
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'tbuild.js'), 'build', '--root', root, '--config', env.config, '--progress', 'plain', slow], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let seen = '';
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        seen += d.toString();
+        // The step's output line (`#2 0.310 waiting`), not its name.
+        if (/\d waiting\n/.test(seen)) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    expect(await exited).not.toBe(0);
+    const [canceled] = await listed();
+    expect(canceled?.status).toBe('Canceled');
+    const inspected = JSON.parse((await history('inspect', canceled?.ref ?? '', '--format', 'json')).stdout) as { status: string; steps: { name: string; status: string }[] };
+    expect(inspected.status).toBe('cancelled');
+    expect(inspected.steps.find((s) => s.name.includes('sleep 60'))?.status).toBe('cancelled');
+    expect((await history('logs', canceled?.ref ?? '')).stdout).toMatch(/^#\d+ waiting\n$/);
   });
 
   it('removes records by ref and prunes by count', async () => {

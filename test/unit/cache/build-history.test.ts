@@ -1,0 +1,79 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { HistoryRecord } from '../../../base/build-record.js';
+import { checksumListing, createHistoryStore, openHistoryLog, openMetadataStore, recordChecksumListing } from '../../../cache/index.js';
+import { makeTempDir } from '../../helpers/cli.js';
+
+const HOUR = 3600_000;
+const NOW = 1_800_000_000_000;
+const DEAD_PID = 2 ** 22 + 1;
+
+function record(ref: string, agoHours: number, o: { status?: HistoryRecord['status']; pid?: number; checksum?: string; logFileBytes?: number } = {}): HistoryRecord {
+  const createdAt = NOW - agoHours * HOUR;
+  return {
+    version: 1,
+    ref,
+    clientId: '',
+    pid: o.pid ?? DEAD_PID,
+    status: o.status ?? 'completed',
+    createdAt,
+    completedAt: createdAt + 1000,
+    request: { platforms: [], buildArgs: {}, outputs: [], noCache: false, noCacheFilter: [], dockerfileName: 'Dockerfile', dockerfileDigest: '', dockerfileText: 'FROM scratch\n', context: '' },
+    steps: [],
+    warnings: [],
+    keys: o.checksum === undefined ? {} : { k: { type: 'op', kind: 'source.local', fields: { checksum: o.checksum } } },
+    logFileBytes: o.logFileBytes ?? 0,
+  };
+}
+
+const sum = (n: number): string => `sha256:${String(n).repeat(64).slice(0, 64)}`;
+
+describe('build history store', () => {
+  it('prunes by count, age and size, oldest first, never a live build, and drops file lists no record names', async () => {
+    await using tmp = await makeTempDir();
+    const meta = openMetadataStore(join(tmp.path, 'meta'));
+    try {
+      const store = createHistoryStore(tmp.path, meta);
+      await store.ensureDir();
+      for (const r of [record('a', 1, { checksum: sum(1) }), record('b', 2), record('c', 3), record('d', 4, { checksum: sum(2) }), record('e', 100)]) {
+        const log = openHistoryLog(store.logPath(r.ref));
+        log.write({ step: 1, stream: 1, time: 0, data: Buffer.from(r.ref) });
+        await store.put({ ...r, logFileBytes: await log.close() });
+      }
+      // The oldest build still runs (its process is this one): it is kept whatever its age.
+      await store.put(record('live', 200, { status: 'running', pid: process.pid }));
+      await recordChecksumListing(meta, sum(1), ['source .', 'a.txt\0file 644 sha256:1']);
+      await recordChecksumListing(meta, sum(2), ['source .', 'b.txt\0file 644 sha256:2']);
+
+      expect(await store.prune({ maxEntries: 50, maxAgeMs: 48 * HOUR, maxBytes: 1e9 }, NOW)).toEqual(['e']);
+      expect(await store.prune({ maxEntries: 3, maxAgeMs: 48 * HOUR, maxBytes: 1e9 }, NOW)).toEqual(['d']);
+      expect(checksumListing(meta, sum(2))).toBeUndefined();
+      expect(checksumListing(meta, sum(1))).toEqual(['source .', 'a.txt\0file 644 sha256:1']);
+      // Each record counts its log file and its size in the database (about 1 KB here): two fit in 2.5 KB.
+      expect(await store.prune({ maxEntries: 50, maxAgeMs: 48 * HOUR, maxBytes: 2500 }, NOW)).toEqual(['c']);
+      expect(store.list().map((r) => r.ref)).toEqual(['a', 'b', 'live']);
+      expect((await readdir(store.dir)).sort()).toEqual(['a.log.gz', 'b.log.gz']);
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('reads a running record of a dead process as interrupted, finds records by a unique prefix, and indexes records written without a summary', async () => {
+    await using tmp = await makeTempDir();
+    const meta = openMetadataStore(join(tmp.path, 'meta'));
+    try {
+      const store = createHistoryStore(tmp.path, meta);
+      await store.put(record('abc1', 1, { status: 'running' }));
+      await store.put(record('abd2', 2));
+      expect(store.find('abc')?.status).toBe('interrupted');
+      expect(() => store.find('ab')).toThrow(/names 2 of them/);
+      expect(store.find('x')).toBeUndefined();
+      // A record without its summary (written before the index existed) is still pruned.
+      await meta.buildHistory.put('old', record('old', 10));
+      expect(await store.prune({ maxEntries: 2, maxAgeMs: 48 * HOUR, maxBytes: 1e9 }, NOW)).toEqual(['old']);
+    } finally {
+      await meta.close();
+    }
+  });
+});
