@@ -62,9 +62,11 @@ static int bad(char *err, size_t errlen, const char *what, const char *detail) {
 }
 
 static int get_uint(const struct json_value *v, uint64_t max, uint64_t *out) {
-  if (v == NULL || v->type != JSON_NUMBER || v->number < 0 || v->number > (double)max) return -1;
-  if (v->number != (double)(uint64_t)v->number) return -1;
-  *out = (uint64_t)v->number;
+  /* 2^64 is out of range although (double)UINT64_MAX rounds up to it: converting it to uint64_t is undefined. */
+  if (v == NULL || v->type != JSON_NUMBER || !(v->number >= 0 && v->number < 18446744073709551616.0)) return -1;
+  uint64_t n = (uint64_t)v->number;
+  if ((double)n != v->number || n > max) return -1;
+  *out = n;
   return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #define JSON_MAX_DEPTH 64
 
 struct parser {
+  const char *start;
   const char *p;
   const char *end;
   char *err;
@@ -20,7 +22,7 @@ struct parser {
 static struct json_value *parse_value(struct parser *ps);
 
 static void fail(struct parser *ps, const char *msg) {
-  if (ps->err[0] == '\0') snprintf(ps->err, ps->errlen, "%s at offset %ld", msg, (long)(ps->end - ps->p));
+  if (ps->err[0] == '\0') snprintf(ps->err, ps->errlen, "%s at offset %ld", msg, (long)(ps->p - ps->start));
 }
 
 static void skip_ws(struct parser *ps) {
@@ -161,11 +163,29 @@ static struct json_value *parse_container(struct parser *ps, enum json_type type
   return NULL;
 }
 
+static int at_digit(const struct parser *ps) { return ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9'; }
+
+static void skip_digits(struct parser *ps) {
+  while (at_digit(ps)) ps->p++;
+}
+
+/* parse_number reads RFC 8259's number grammar (no leading zeros, no bare '.', no empty exponent) before strtod. */
 static struct json_value *parse_number(struct parser *ps) {
   const char *s = ps->p;
   if (ps->p < ps->end && *ps->p == '-') ps->p++;
-  if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9') { fail(ps, "bad number"); return NULL; }
-  while (ps->p < ps->end && strchr("0123456789+-.eE", *ps->p) != NULL) ps->p++;
+  if (!at_digit(ps)) { fail(ps, "bad number"); return NULL; }
+  if (*ps->p++ != '0') skip_digits(ps);
+  if (ps->p < ps->end && *ps->p == '.') {
+    ps->p++;
+    if (!at_digit(ps)) { fail(ps, "bad number"); return NULL; }
+    skip_digits(ps);
+  }
+  if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
+    ps->p++;
+    if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-')) ps->p++;
+    if (!at_digit(ps)) { fail(ps, "bad number"); return NULL; }
+    skip_digits(ps);
+  }
   char buf[64];
   size_t len = (size_t)(ps->p - s);
   if (len >= sizeof(buf)) { fail(ps, "number too long"); return NULL; }
@@ -174,7 +194,8 @@ static struct json_value *parse_number(struct parser *ps) {
   char *endp = NULL;
   errno = 0;
   double d = strtod(buf, &endp);
-  if (endp != buf + len || errno == ERANGE) { fail(ps, "bad number"); return NULL; }
+  /* Too large for a double is refused; too small reads as 0 or a subnormal, as in Go and JavaScript. */
+  if (endp != buf + len || (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))) { fail(ps, "number out of range"); return NULL; }
   struct json_value *v = new_value(JSON_NUMBER);
   if (v == NULL) { fail(ps, "out of memory"); return NULL; }
   v->number = d;
@@ -213,7 +234,7 @@ static struct json_value *parse_value(struct parser *ps) {
 }
 
 struct json_value *json_parse(const char *text, size_t len, char *err, size_t errlen) {
-  struct parser ps = {text, text + len, err, errlen, 0};
+  struct parser ps = {text, text, text + len, err, errlen, 0};
   err[0] = '\0';
   struct json_value *v = parse_value(&ps);
   if (v == NULL) return NULL;

@@ -52,7 +52,7 @@ describe('tbuild-sandbox arguments', () => {
     expect(JSON.parse(stdout)).toEqual({
       type: 'error',
       stage: 'config',
-      message: 'invalid config.json: not a JSON object: expected string at offset 3',
+      message: 'invalid config.json: not a JSON object: expected string at offset 1',
     });
   });
 
