@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
-import { formatPlatform, type Platform } from '../base/oci.js';
+import type { Platform } from '../base/oci.js';
 import type { BuildRequest, OutputSpec, RunResources } from '../controller/index.js';
 import { parseAnnotations, parseLabels, withAnnotations } from './image-flags.js';
 import { parseOutput } from './output-spec.js';
+import { parsePlatformFlag } from './platform-flag.js';
 import { parseAttestations } from './attest-flags.js';
 import { parseAddHost, parseShmSize, parseUlimit } from './run-flags.js';
 import { parseCgroupParent, parseResources, RESOURCE_FLAGS, type ResourceKey } from './resource-flags.js';
@@ -234,7 +235,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
   const request: BuildFlags = {
     buildArgs: parseBuildArgs(v['build-arg'] ?? [], env),
     ...(v.target === undefined ? {} : { target: v.target }),
-    ...(v.platform === undefined ? {} : platformsOf(v.platform.join(','))),
+    ...(v.platform === undefined ? {} : platformsOf(v.platform)),
     outputs: withAnnotations(outputsFor(v.output ?? [], tags, flag('push'), flag('load')), parseAnnotations(v.annotation ?? [])).map((o) => inFolder(o, cwd)),
     ...(v.label === undefined ? {} : { labels: parseLabels(v.label) }),
     attestations: parseAttestations({ attest: v.attest ?? [], provenance: v.provenance, sbom: v.sbom }, env),
@@ -323,18 +324,11 @@ function parseBuildArgs(values: readonly string[], env: Environment): Map<string
 }
 
 /** platformsOf reads `--platform a[,b…]`: one platform, or several built together into one image index. */
-function platformsOf(text: string): { platform: Platform } | { platforms: Platform[] } {
-  const list = text.split(',').map((p) => p.trim()).filter((p) => p !== '').map(parsePlatform);
-  const unique = [...new Map(list.map((p) => [formatPlatform(p), p])).values()];
+function platformsOf(values: readonly string[]): { platform: Platform } | { platforms: Platform[] } {
+  const unique = parsePlatformFlag(values);
   const [first] = unique;
-  if (first === undefined) throw new UsageError(`Cannot use --platform=${text}: expected OS/ARCH[/VARIANT]`);
+  if (first === undefined) throw new UsageError(`Cannot use --platform=${values.join(',')}: expected OS/ARCH[/VARIANT]`);
   return unique.length === 1 ? { platform: first } : { platforms: unique };
-}
-
-function parsePlatform(text: string): Platform {
-  const [os, architecture, variant, extra] = text.split('/');
-  if (!os || !architecture || extra !== undefined) throw new UsageError(`Cannot use --platform=${text}: expected OS/ARCH[/VARIANT]`);
-  return variant ? { os, architecture, variant } : { os, architecture };
 }
 
 function outputsFor(values: readonly string[], tags: readonly string[], push: boolean, load: boolean): OutputSpec[] {

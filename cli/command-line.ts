@@ -99,6 +99,8 @@ export function parseCommandArgs<T extends OptionTable>(
     if (o.positionals === false && parsed.positionals.length > 0 && values['help'] !== true) {
       throw new UsageError(`Cannot run tbuild ${command}: unexpected argument "${parsed.positionals[0] ?? ''}"`, { hint: `tbuild ${command} takes no arguments; run 'tbuild ${command} --help'` });
     }
+    // A switch set to false reads as false, not as absent: a flag whose default is true (`--prefer-index=false`).
+    for (const [name, on] of bools.values) if (!on) (parsed.values as Record<string, unknown>)[name] = false;
     return parsed;
   } catch (err) {
     if (err instanceof UsageError) throw err;

@@ -82,6 +82,8 @@ export const IMAGETOOLS_CREATE_OPTIONS = {
   file: { type: 'string', short: 'f', multiple: true },
   append: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  platform: { type: 'string', multiple: true },
+  'prefer-index': { type: 'boolean' },
   annotation: { type: 'string', multiple: true },
   'metadata-file': { type: 'string' },
   progress: { type: 'string' },

@@ -10,6 +10,7 @@ import { IMAGETOOLS_CREATE_OPTIONS, IMAGETOOLS_INSPECT_OPTIONS } from './command
 import { renderInspection } from './imagetools-output.js';
 import { executeTemplate, parseTemplate, rootFields } from './imagetools-template.js';
 import { inspectionValue } from './imagetools-view.js';
+import { parsePlatformFlag } from './platform-flag.js';
 import { createProgress } from './progress/select.js';
 
 const IMAGETOOLS_HELP = `Usage: tbuild imagetools COMMAND
@@ -46,6 +47,9 @@ Options:
   -f, --file FILE              Read a source (reference, digest or descriptor JSON) from a file (repeatable)
       --append                 Append to the index the first tag names
       --dry-run                Print the index instead of pushing it
+      --platform PLATFORMS     Keep only these platforms' images (OS/ARCH[/VARIANT], comma-separated or repeated)
+      --prefer-index           With a single image source, push an index of it; =false pushes the image's
+                               manifest itself (default: true)
       --annotation TYPE:K=V    Annotate the index ("index:K=V") or its entries
                                ("manifest-descriptor[:PLATFORM]:K=V") (repeatable)
       --metadata-file FILE     Write the index's descriptor and name as JSON
@@ -113,6 +117,8 @@ async function create(args: readonly string[], signal: AbortSignal): Promise<num
     sources: [...files, ...positionals],
     append: v['append'] === true,
     dryRun,
+    platforms: parsePlatformFlag(listOf(v['platform'])),
+    preferIndex: v['prefer-index'] !== false,
     annotations: listOf(v['annotation']),
     ...(await registrySettings(v['config'])),
   };

@@ -16,7 +16,10 @@ export interface FetchedSource {
   readonly children: readonly IndexEntry[];
 }
 
-/** CombinedIndex is the index `imagetools create` pushes, and where each of its entries comes from. */
+/**
+ * CombinedIndex is the document `imagetools create` pushes, and where each of its entries comes from: an index, or,
+ * with --prefer-index=false and a single image source, that image's manifest (its one entry).
+ */
 export interface CombinedIndex {
   readonly bytes: Uint8Array;
   readonly mediaType: string;
@@ -29,11 +32,14 @@ export interface CombinedIndex {
  * every image and every entry of every index goes in, in order, entries of the same digest merged. The index is a
  * Docker manifest list when all entries are Docker manifests, else an OCI index (the only kind that takes
  * annotations). Two different images of one platform both go in, as buildx lets them: a puller gets the first.
+ * Without preferIndex, a single image source is copied as it is too, instead of becoming an index of one image.
  */
-export function combineSources(sources: readonly FetchedSource[], annotations: readonly IndexAnnotation[]): CombinedIndex {
+export function combineSources(sources: readonly FetchedSource[], annotations: readonly IndexAnnotation[], preferIndex: boolean): CombinedIndex {
   const only = sources.length === 1 ? sources[0] : undefined;
-  if (only !== undefined && annotations.length === 0 && INDEX_MEDIA_TYPES.has(only.entry.mediaType)) {
-    return { bytes: only.bytes, mediaType: only.entry.mediaType, digest: only.entry.digest, entries: only.children.map((entry) => ({ entry, from: only })) };
+  if (only !== undefined && annotations.length === 0) {
+    const copy = { bytes: only.bytes, mediaType: only.entry.mediaType, digest: only.entry.digest };
+    if (INDEX_MEDIA_TYPES.has(only.entry.mediaType)) return { ...copy, entries: only.children.map((entry) => ({ entry, from: only })) };
+    if (!preferIndex) return { ...copy, entries: [{ entry: only.entry, from: only }] };
   }
   const byDigest = new Map<Digest, { entry: IndexEntry; from: FetchedSource }>();
   for (const from of sources) {

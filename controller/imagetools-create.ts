@@ -3,11 +3,12 @@ import type { Digest } from '../base/digest.js';
 import { RegistryError, UsageError } from '../base/errors.js';
 import { NULL_PROGRESS, type ProgressSink } from '../base/progress.js';
 import { normalizePlatform } from '../base/platform.js';
-import { hostPlatform } from '../base/oci.js';
+import { hostPlatform, type Platform } from '../base/oci.js';
 import type { Reference } from '../registry/index.js';
 import { formatReference } from '../registry/index.js';
 import { combineSources, type CombinedIndex, type FetchedSource } from './imagetools-combine.js';
 import { copyManifest } from './imagetools-copy.js';
+import { filterPlatforms } from './imagetools-filter.js';
 import { copyReferrers } from './imagetools-referrers.js';
 import { parseDocument } from './imagetools-inspect.js';
 import { IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, openImagetoolsRegistry, parseImageName, pinned, pushDocument, type ImagetoolsRegistry } from './imagetools-registry.js';
@@ -25,6 +26,10 @@ export interface CreateIndexRequest {
   readonly append?: boolean;
   /** Make the index, push nothing. */
   readonly dryRun?: boolean;
+  /** Keep only these platforms' images (and their attestations, and entries without a platform); all when empty. */
+  readonly platforms?: readonly Platform[];
+  /** With a single image source, push an index of it (true, the default) or the image's manifest itself (false). */
+  readonly preferIndex?: boolean;
   /** `index:KEY=VALUE`, `manifest-descriptor[PLATFORM]:KEY=VALUE`. */
   readonly annotations?: readonly string[];
   /** Settings file with registry mirrors, CAs and plain-HTTP hosts (none when undefined). */
@@ -66,7 +71,7 @@ export async function createImageIndex(request: CreateIndexRequest, io: { signal
   assignRepositories(tags, sources);
   await using registry = await openImagetoolsRegistry(request);
   const fetched = await mapLimit(sources, SOURCE_FETCHES, (s) => fetchSource(registry, s, io.signal));
-  const combined = combineSources(fetched, annotations);
+  const combined = filterPlatforms(combineSources(fetched, annotations, request.preferIndex ?? true), request.platforms ?? []);
   const repositories = [...new Set(tags.map((t) => `${t.registry}/${t.repository}`))].sort();
   const result = { bytes: combined.bytes, mediaType: combined.mediaType, digest: combined.digest, size: combined.bytes.length, repositories };
   if (request.dryRun === true) return { ...result, pushed: [] };

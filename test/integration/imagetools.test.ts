@@ -218,6 +218,41 @@ describe('tbuild imagetools', () => {
     await execFileAsync('skopeo', ['copy', '--quiet', '--all', '--src-tls-verify=false', `docker://${other.host}/copy/app:1`, `oci:${layout}:1`]);
   });
 
+  it('--platform keeps only the platforms asked for, their images copied into the tag\'s repository', async () => {
+    const target = `${registry.host}/team/filtered:v1`;
+    const res = await imagetools(['create', '--platform', 'linux/arm/v7', '--platform', 'linux/arm64,linux/arm/v7', '-t', target, `${repo()}:latest`]);
+    expect(res.code, res.stderr).toBe(0);
+    const filtered = JSON.parse((await skopeoRaw(target)).toString()) as IndexDoc;
+    // In the source's order, descriptors unchanged; its arm64/v8 entry matches linux/arm64, as containerd normalizes both.
+    expect(filtered.manifests).toEqual(index.manifests.filter((m) => ['arm64', 'arm'].includes(m.platform?.architecture ?? '')));
+    expect(filtered.manifests).toHaveLength(2);
+    const amd64Only = await imagetools(['create', '--dry-run', '--platform', 'linux/amd64', '-t', target, `${repo()}:latest`]);
+    expect(amd64Only.code, amd64Only.stderr).toBe(0);
+    expect((JSON.parse(amd64Only.stdout) as IndexDoc).manifests.map((m) => m.digest)).toEqual([entry('amd64').digest]);
+    // Every kept image is complete in the new repository.
+    await execFileAsync('skopeo', ['copy', '--quiet', '--all', '--src-tls-verify=false', `docker://${target}`, `oci:${join(tmp.path, 'filtered')}:v1`]);
+    const none = await imagetools(['create', '--platform', 'linux/riscv64', '-t', `${registry.host}/team/filtered:v2`, `${repo()}:latest`]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('none of its images is for --platform linux/riscv64');
+  });
+
+  it('--prefer-index=false pushes a single image source as it is; by default it becomes an index of one image', async () => {
+    const arm64 = entry('arm64');
+    const manifest = await skopeoRaw(`${repo()}@${arm64.digest}`);
+    const copy = `${registry.host}/team/single:copy`;
+    const res = await imagetools(['create', '--prefer-index=false', '-t', copy, `${repo()}@${arm64.digest}`]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(await skopeoRaw(copy)).toEqual(manifest);
+    const wrapped = `${registry.host}/team/single:index`;
+    const indexed = await imagetools(['create', '-t', wrapped, `${repo()}@${arm64.digest}`]);
+    expect(indexed.code, indexed.stderr).toBe(0);
+    const doc = JSON.parse((await skopeoRaw(wrapped)).toString()) as IndexDoc;
+    expect(doc.manifests.map((m) => [m.digest, m.platform])).toEqual([[arm64.digest, { os: 'linux', architecture: 'arm64' }]]);
+    const other = await imagetools(['create', '--prefer-index=false', '--platform', 'linux/amd64', '-t', copy, `${repo()}@${arm64.digest}`]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('its platform linux/arm64 is not one of --platform linux/amd64');
+  });
+
   it('fails with a clear message and exit code 1 on a tag that does not exist', async () => {
     const inspect = await imagetools(['inspect', `${repo()}:no-such-tag`]);
     expect(inspect.code).toBe(1);

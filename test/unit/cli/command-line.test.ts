@@ -30,8 +30,9 @@ describe('command line', () => {
     expect(usageMessage(() => parseCommandArgs('prune', ['--nope'], PRUNE_OPTIONS))).toBe('Cannot run tbuild prune: unknown option "--nope"');
     expect(usageMessage(() => parseCommandArgs('prune', ['-x'], PRUNE_OPTIONS))).toBe('Cannot run tbuild prune: unknown option "-x"');
     expect(usageMessage(() => parseCommandArgs('prune', ['--all=x'], PRUNE_OPTIONS))).toBe('Cannot use --all="x": expected a boolean (true, false, 1, 0, t or f)');
+    // A switch set to false is false, not absent: a flag whose default is true can be turned off.
     const switches = parseCommandArgs('prune', ['--all=false', '--force=1'], PRUNE_OPTIONS).values;
-    expect([switches.all, switches.force]).toEqual([undefined, true]);
+    expect([switches.all, switches.force]).toEqual([false, true]);
     expect(usageMessage(() => parseCommandArgs('prune', ['--filter'], PRUNE_OPTIONS))).toBe('Cannot use --filter: expected a value after it');
     expect(usageMessage(() => parseCommandArgs('prune', ['x'], PRUNE_OPTIONS, { positionals: false }))).toBe('Cannot run tbuild prune: unexpected argument "x"');
     expect(usageMessage(() => parseCommandArgs('images', ['--builder', 'x'], {}))).toBe('Cannot use --builder with tbuild images: the command does not use it');

@@ -15,16 +15,26 @@ function fetched(input: string, entry: IndexEntry, children: IndexEntry[] = []):
 describe('imagetools create: combining sources into an index', () => {
   it('copies a single index source byte for byte', () => {
     const index = fetched('r/x:1', { mediaType: MEDIA_TYPES.ociIndex, digest: D('f'), size: 20 }, [image('1', 'amd64')]);
-    const combined = combineSources([index], []);
+    const combined = combineSources([index], [], true);
     expect(combined.bytes).toBe(index.bytes);
     expect(combined.digest).toBe(D('f'));
     expect(combined.entries.map((e) => e.entry.digest)).toEqual([D('1')]);
   });
 
+  it('with preferIndex false copies a single image source as it is, and still makes an index of several', () => {
+    const one = fetched('r/x:1', image('1', 'amd64'));
+    const copied = combineSources([one], [], false);
+    expect(copied.bytes).toBe(one.bytes);
+    expect([copied.mediaType, copied.digest]).toEqual([MEDIA_TYPES.ociManifest, D('1')]);
+    expect(combineSources([one], [], true).mediaType).toBe(MEDIA_TYPES.ociIndex);
+    expect(combineSources([one], parseIndexAnnotations(['index:k=v']), false).mediaType).toBe(MEDIA_TYPES.ociIndex);
+    expect(combineSources([one, fetched('r/x:2', image('2', 'arm64'))], [], false).mediaType).toBe(MEDIA_TYPES.ociIndex);
+  });
+
   it('writes the index as buildx marshals it, entries of one digest merged, in source order', () => {
     const index = fetched('r/x:1', { mediaType: MEDIA_TYPES.ociIndex, digest: D('f'), size: 20 }, [image('1', 'amd64'), image('2', 'arm64')]);
     const again = fetched(`r/x@${D('2')}`, { ...image('2', 'arm64'), annotations: { a: 'b' } });
-    const combined = combineSources([index, again, fetched('r/y:2', image('3', 'riscv64'))], []);
+    const combined = combineSources([index, again, fetched('r/y:2', image('3', 'riscv64'))], [], true);
     expect(Buffer.from(combined.bytes).toString()).toBe(`{
   "schemaVersion": 2,
   "mediaType": "application/vnd.oci.image.index.v1+json",
@@ -66,20 +76,20 @@ describe('imagetools create: combining sources into an index', () => {
 
   it('makes a Docker manifest list of Docker manifests only, and refuses to annotate one', () => {
     const sources = [fetched('r/a', image('1', 'amd64', MEDIA_TYPES.dockerManifest)), fetched('r/b', image('2', 'arm64', MEDIA_TYPES.dockerManifest))];
-    expect(combineSources(sources, []).mediaType).toBe(MEDIA_TYPES.dockerManifestList);
-    expect(() => combineSources(sources, parseIndexAnnotations(['index:k=v']))).toThrow(/Docker manifest list, which has no annotations/);
+    expect(combineSources(sources, [], true).mediaType).toBe(MEDIA_TYPES.dockerManifestList);
+    expect(() => combineSources(sources, parseIndexAnnotations(['index:k=v']), true)).toThrow(/Docker manifest list, which has no annotations/);
   });
 
   it('annotates the index and the entries of a platform', () => {
     const sources = [fetched('r/a', image('1', 'amd64')), fetched('r/b', { ...image('2', 'arm64'), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } })];
-    const combined = combineSources(sources, parseIndexAnnotations(['index:org.opencontainers.image.authors=me', 'manifest-descriptor[linux/arm64]:k=v', 'manifest-descriptor:all=1']));
+    const combined = combineSources(sources, parseIndexAnnotations(['index:org.opencontainers.image.authors=me', 'manifest-descriptor[linux/arm64]:k=v', 'manifest-descriptor:all=1']), true);
     const doc = JSON.parse(Buffer.from(combined.bytes).toString()) as { annotations: object; manifests: { annotations: object }[] };
     expect(doc.annotations).toEqual({ 'org.opencontainers.image.authors': 'me' });
     expect(doc.manifests.map((m) => m.annotations)).toEqual([{ all: '1' }, { all: '1', k: 'v' }]);
   });
 
   it('keeps two different images of one platform in order, as buildx does', () => {
-    const both = combineSources([fetched('r/a:1', image('1', 'amd64')), fetched('r/a:2', image('2', 'x86_64'))], []);
+    const both = combineSources([fetched('r/a:1', image('1', 'amd64')), fetched('r/a:2', image('2', 'x86_64'))], [], true);
     const doc = JSON.parse(Buffer.from(both.bytes).toString()) as { manifests: { digest: string }[] };
     expect(doc.manifests.map((m) => m.digest)).toEqual([D('1'), D('2')]);
   });
