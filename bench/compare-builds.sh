@@ -13,20 +13,13 @@ set -euo pipefail
 trees=("$(cd "$1" && pwd)" "$(cd "$2" && pwd)"); shift 2
 runs=${1:-10}; shift || true
 cases=("$@"); [ ${#cases[@]} -gt 0 ] || cases=(tiny manysteps bigcontext)
-shared="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/bench"
-base=${TBUILD_BENCH_BASE:-127.0.0.1:5000/library/busybox:latest}
-work=$(mktemp -d /var/tmp/tbuild-compare-builds-XXXXXX)
-stop() {
-  for t in 0 1; do node "${trees[$t]}/bin/tbuild.js" daemon stop --socket "$work/daemon-$t/daemon.sock" >/dev/null 2>&1 || true; done
-  rm -rf "$work"
-}
-trap stop EXIT
-declare -A changed=([tiny]=files/file-05.txt [bigcontext]=app/src/index.js [manysteps]=files/step-10.txt)
+. "$(dirname "${BASH_SOURCE[0]}")/build-trees.sh"
+bench_setup compare-builds
 
 # one TREE MODE CASE: runs one build, appends "wall cpu" to $work/times.
 one() {
-  local t=$1 mode=$2 c=$3 cmd
-  if [ "$mode" = direct ]; then cmd=(node "${trees[$t]}/bin/tbuild.js"); else cmd=(env TBUILD_DAEMON=1 "TBUILD_DAEMON_SOCKET=$work/daemon-$t/daemon.sock" "${trees[$t]}/native/build/tbuild"); fi
+  local t=$1 mode=$2 c=$3
+  tree_command "$t" "$mode"
   local s e
   s=$(date +%s.%N)
   /usr/bin/time -f '%U %S' -o "$work/cpu" "${cmd[@]}" build --root "$work/root-$t-$c" --progress quiet --build-arg "BASE=$base" -t "cmp-$c" "$work/$c" >/dev/null 2>"$work/err" ||
@@ -34,7 +27,6 @@ one() {
   e=$(date +%s.%N)
   echo "$(echo "$e - $s" | bc) $(awk '{print $1 + $2}' "$work/cpu")"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "# $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $runs runs after 2 warm-up builds, alternated"
 printf '| case | scenario | start | wall s (before / after = ratio) | CPU s (before / after = ratio) |\n|---|---|---|---|---|\n'
