@@ -1,11 +1,7 @@
 import { UsageError } from '../base/errors.js';
+import { parseGoBool } from '../base/go-bool.js';
 
-/** parseGoBool reads a boolean as Go's strconv.ParseBool does (1, t, T, TRUE, true, True, and their false forms); undefined when the text is not one. */
-export function parseGoBool(text: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
-  return undefined;
-}
+export { parseGoBool };
 
 /** OptionTable is the shape of node:util parseArgs options this module reads: which take a value, and their short names. */
 export type OptionTable = Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string | undefined }>>;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { parseGoBool } from '../base/go-bool.js';
 import { redactCredentials } from '../controller/index.js';
 import type { Environment } from './command-io.js';
 
@@ -25,13 +26,10 @@ export interface GitInfoInput {
   readonly signal?: AbortSignal;
 }
 
-/** parseGoBool reads an environment value as Go's strconv.ParseBool; undefined when it is none. */
+/** envBool reads an environment value as Go's strconv.ParseBool; undefined when it is none. */
 function envBool(env: Environment, name: string): boolean | undefined {
   const v = env[name];
-  if (v === undefined) return undefined;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  return undefined;
+  return v === undefined ? undefined : parseGoBool(v);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { SolvedRef } from '../solver/ops/index.js';
 import { collectGarbage } from './auto-gc.js';
 import { runPipeline, type BuildIO } from './build.js';
 import { FailedStepKeeper } from './debug-shell.js';
+import { indexPlatforms } from './multi-platform.js';
 import { BuildRecords, type BuildHistory } from './build-history.js';
 import { resolveInputs } from './resolve-inputs.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
@@ -122,8 +123,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
       await using failed = io.debugShell === undefined ? undefined : new FailedStepKeeper();
       try {
         const services = { store, executor, shared, execSlots, ...(failed === undefined ? {} : { keepFailedExec: failed.offer }) };
-        const platforms = request.platforms ?? [];
-        if (platforms.length <= 1) return await runPipeline(request, inputs, services, io);
+        const platforms = indexPlatforms(request);
+        if (platforms.length === 0) return await runPipeline(request, inputs, services, io);
         // A build of several platforms (image index assembly, per-platform exports) loads its code when one is asked for.
         const { runPlatformsBuild } = await import('./platforms-build.js');
         return await runPlatformsBuild(request, inputs, platforms, services, io);

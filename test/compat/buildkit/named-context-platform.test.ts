@@ -13,27 +13,21 @@ describe('BuildKit dockerfile_namedcontext_test.go (a named image of several pla
 
   beforeAll(() => seedMultiarchBusybox(env.registry.host, 'library/alpine'), SEED_TIMEOUT_MS);
 
-  /**
-   * pushIndex builds the base image as an index and pushes it. BuildKit forces an index of the one platform with
-   * BUILDKIT_MULTI_PLATFORM=true; here two target platforms make it, each image naming its platform in a file.
-   */
-  const pushIndex = async (name: string): Promise<string> => {
-    const target = `${env.registry.host}/buildkit/${name}:latest`;
-    const dockerfile = 'FROM alpine:latest\nARG TARGETARCH\nCOPY <<EOF /arch\n${TARGETARCH}\nEOF\n';
-    ok(await build({ files: { Dockerfile: dockerfile }, output: 'none', args: ['--platform', 'linux/amd64,linux/arm64', '--output', `type=image,name=${target},push=true`] }));
-    const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${target}`]);
-    expect(raw.code, raw.stderr).toBe(0);
-    const index = JSON.parse(raw.stdout) as { manifests?: { platform?: { architecture: string } }[] };
-    expect(index.manifests?.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
-    return target;
-  };
-
-  // As BuildKit wrote it: the stage's base is alpine, so the busybox context is not what it reads; the build succeeds
-  // with a target platform no image has, because the stage asks for the build platform.
+  // As BuildKit wrote it: BUILDKIT_MULTI_PLATFORM=true makes the pushed image an index of its one platform; the
+  // stage's base is alpine, so the busybox context is not what it reads; the build succeeds with a target platform no
+  // image has, because the stage asks for the build platform.
   port(
     'testNamedImageContextPlatform',
     async () => {
-      const target = await pushIndex('testnamedimagecontextplatform');
+      const target = `${env.registry.host}/buildkit/testnamedimagecontextplatform:latest`;
+      const base = await build({
+        files: { Dockerfile: 'FROM --platform=$BUILDPLATFORM alpine:latest' },
+        buildArgs: { BUILDKIT_MULTI_PLATFORM: 'true' },
+        output: 'none',
+        args: ['--output', `type=image,name=${target},push=true`],
+      });
+      ok(base);
+      expect(await pushedArchitectures(target)).toEqual([hostPlatform().architecture]);
       const dockerfile = '\n\t\tFROM --platform=$BUILDPLATFORM alpine AS target\n\t\tRUN echo hello\n\t\t';
       ok(await build({ files: { Dockerfile: dockerfile }, output: 'none', args: ['--build-context', `busybox=docker-image://${target}`, '--platform', 'darwin/ppc64le'] }));
     },
@@ -44,7 +38,11 @@ describe('BuildKit dockerfile_namedcontext_test.go (a named image of several pla
   port(
     'testNamedImageContextPlatform',
     async () => {
-      const target = await pushIndex('testnamedimagecontextplatformnamed');
+      // An index of two platforms, each image naming its platform in a file.
+      const target = `${env.registry.host}/buildkit/testnamedimagecontextplatformnamed:latest`;
+      const base = 'FROM alpine:latest\nARG TARGETARCH\nCOPY <<EOF /arch\n${TARGETARCH}\nEOF\n';
+      ok(await build({ files: { Dockerfile: base }, output: 'none', args: ['--platform', 'linux/amd64,linux/arm64', '--output', `type=image,name=${target},push=true`] }));
+      expect(await pushedArchitectures(target)).toEqual(['amd64', 'arm64']);
       const dockerfile = '\n\t\tFROM --platform=$BUILDPLATFORM busybox AS target\n\t\tRUN echo hello && cp /arch /picked\n\t\t';
       const res = await build({ files: { Dockerfile: dockerfile }, args: ['--build-context', `busybox=docker-image://${target}`, '--platform', 'darwin/ppc64le'] });
       ok(res);
@@ -52,4 +50,11 @@ describe('BuildKit dockerfile_namedcontext_test.go (a named image of several pla
     },
     'named context used',
   );
+
+  /** pushedArchitectures lists the architectures of the image index a reference names in the registry. */
+  const pushedArchitectures = async (ref: string): Promise<(string | undefined)[] | undefined> => {
+    const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+    expect(raw.code, raw.stderr).toBe(0);
+    return (JSON.parse(raw.stdout) as { manifests?: { platform?: { architecture: string } }[] }).manifests?.map((m) => m.platform?.architecture);
+  };
 });
