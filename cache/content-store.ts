@@ -45,6 +45,8 @@ export interface ContentIngester {
 export interface ContentManager {
   /** walk lists every blob the store holds, with its size; a blob removed while it walks is left out. */
   walk(): AsyncIterable<BlobInfo>;
+  /** strays lists the paths of files in the blob folder whose names are not digests: no blob, and nothing reads them. */
+  strays(): Promise<string[]>;
   /**
    * deleteBlobSync removes a blob at once. Collection calls it inside the metadata transaction that found nothing
    * keeps the blob, so no build can lease the blob between that decision and its removal.
@@ -144,6 +146,10 @@ class LocalContentStore implements ContentStore {
       if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy());
       await rm(tmp, { force: true });
     }
+  }
+
+  async strays(): Promise<string[]> {
+    return (await readdirOrEmpty(this.#blobs)).filter((name) => !isDigest(`sha256:${name}`)).map((name) => join(this.#blobs, name));
   }
 
   async *walk(): AsyncIterable<BlobInfo> {

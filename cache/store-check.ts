@@ -39,6 +39,7 @@ export async function checkStore(layout: StoreLayout, options: { readonly verifi
   for await (const blob of content.walk()) blobs.set(blob.digest, blob.size);
   await checkImages(content, refs, graph, blobs, findings);
   const hashed = await verifyBlobs(content, blobs, options, findings);
+  for (const path of await content.strays()) findings.push({ kind: 'blob-digest-mismatch', where: path, detail: 'the file name is not a sha256 digest', repair: { paths: [path], keys: [], whenIdle: true } });
   await checkIngest(layout.contentRoot, findings);
   await checkTemp(layout.tmpDir, runningBuilds.length > 0, findings);
   await checkCacheMountTemp(layout.cacheMountsDir, runningBuilds.length > 0, findings);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../../base/digest.js';
-import { createCacheKeyStore, createLocalContentStore, createSnapshotter, openMetadataStore, prune } from '../../../cache/index.js';
+import { createCacheKeyStore, createLocalContentStore, createSnapshotter, createStoreLease, openMetadataStore, prune } from '../../../cache/index.js';
 import { describeCacheKeyStorage } from '../../contracts/cache-key-storage.js';
 import { makeTempDir } from '../../helpers/cli.js';
 
@@ -11,6 +11,24 @@ describeCacheKeyStorage('the metadata database (cache/)', async () => {
   return {
     storage: createCacheKeyStore(meta),
     [Symbol.asyncDispose]: async () => {
+      await meta.close();
+      await tmp[Symbol.asyncDispose]();
+    },
+  };
+});
+
+describeCacheKeyStorage('the metadata database, looked up under a held lease (cache/)', async () => {
+  const tmp = await makeTempDir();
+  const meta = openMetadataStore(join(tmp.path, 'meta'));
+  const lease = createStoreLease(meta);
+  const held = await lease.hold();
+  return {
+    storage: createCacheKeyStore(meta, lease),
+    [Symbol.asyncDispose]: async () => {
+      // What the storage found and wrote is in the lease, and goes with it.
+      expect([...meta.leaseResources.getKeys()].length).toBeGreaterThanOrEqual([...meta.cacheRecords.getKeys()].length);
+      await held[Symbol.asyncDispose]();
+      expect([...meta.leaseResources.getKeys()]).toEqual([]);
       await meta.close();
       await tmp[Symbol.asyncDispose]();
     },

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,6 +24,31 @@ describe('local content store', () => {
     expect(info).toEqual({ digest: digestOf('hello world'), size: 11 });
     expect(await readFile(store.blobPath(info.digest), 'utf8')).toBe('hello world');
     expect(await store.info(info.digest)).toEqual(info);
+  });
+
+  it('walks its blobs with their sizes, lists files that are no blob apart, and removes a blob at once', async () => {
+    const empty: unknown[] = [];
+    for await (const blob of store.walk()) empty.push(blob);
+    expect(empty).toEqual([]);
+    const a = await store.writeBlob('a', {}, { signal });
+    const b = await store.writeBlob('bbb', {}, { signal });
+    await writeFile(join(tmp.path, 'blobs', 'sha256', 'stray'), 'x');
+    const walked: unknown[] = [];
+    for await (const blob of store.walk()) walked.push(blob);
+    expect(walked).toEqual(expect.arrayContaining([a, b]));
+    expect(walked).toHaveLength(2);
+    expect(await store.strays()).toEqual([join(tmp.path, 'blobs', 'sha256', 'stray')]);
+    store.deleteBlobSync(a.digest);
+    expect(await store.info(a.digest)).toBeUndefined();
+  });
+
+  it('tells a lease of every blob it looks for or writes, before it does', async () => {
+    const leased: string[] = [];
+    const leasing = createLocalContentStore(join(tmp.path, 'leased'), { lease: { addBlob: (d) => Promise.resolve(void leased.push(d)) } });
+    const written = await leasing.writeBlob('new', {}, { signal });
+    await leasing.info(digestOf('absent'));
+    await leasing.writeBlob('new', { digest: written.digest }, { signal });
+    expect(leased).toEqual([written.digest, digestOf('absent'), written.digest]);
   });
 
   it('refuses a blob whose digest differs and keeps nothing of it', async () => {

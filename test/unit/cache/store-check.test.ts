@@ -69,6 +69,7 @@ describe('checkStore and repairStore', () => {
     await mkdir(join(layout.contentRoot, 'blobs', 'sha256'), { recursive: true });
     const good = digestOf('good');
     await writeFile(join(layout.contentRoot, 'blobs', 'sha256', good.slice(7)), 'good');
+    await writeFile(join(layout.contentRoot, 'blobs', 'sha256', 'not-a-digest'), 'stray');
 
     const first = await checkStore(layout, { verification: 'all', signal });
     expect(first.findings.map((f) => [f.kind, f.where])).toEqual([
@@ -79,13 +80,14 @@ describe('checkStore and repairStore', () => {
       ['layer-blob-record-dangling', 'layer-blobs/nothing gzip/-/-'],
       ['copy-hint-dangling', 'copy-hints/vertex'],
       ['unreferenced-snapshot', join(layout.snapshotsDir, 'z')],
+      ['blob-digest-mismatch', join(layout.contentRoot, 'blobs', 'sha256', 'not-a-digest')],
     ]);
     expect(first.findings[2]?.detail).toBe('the files of snapshot d below e are missing (RUN above-lost)');
     expect(first).toMatchObject({ blobsHashed: 1, blobsTotal: 1, runningBuilds: [] });
 
     // Removing d leaves e with no parent: a second round removes it.
     const round1 = await repairStore(layout, first.findings);
-    expect(round1.removed).toHaveLength(7);
+    expect(round1.removed).toHaveLength(8);
     const second = await checkStore(layout, { verification: 'all', signal });
     expect(second.findings.map((f) => [f.kind, f.where])).toEqual([['snapshot-parent-missing', 'snapshots/e']]);
     await repairStore(layout, second.findings);
