@@ -122,13 +122,14 @@ class ProcessLease implements StoreLease {
     return found;
   }
 
-  async addBlob(digest: string): Promise<void> {
+  addBlob(digest: string): Promise<void> {
     const id = this.#id;
-    if (id === undefined) return;
+    if (id === undefined) return Promise.resolve();
     const key = resourceKey(id, 'blob', digest);
-    if (this.#named.has(key)) return;
-    await this.#meta.leaseResources.put(key, true);
+    if (this.#named.has(key)) return Promise.resolve();
+    this.#meta.transactSync(() => this.#meta.leaseResources.putSync(key, true));
     this.#named.add(key);
+    return Promise.resolve();
   }
 
   has(kind: LeaseResourceKind, id: string): boolean {
@@ -147,7 +148,8 @@ class ProcessLease implements StoreLease {
     const now = Date.now();
     const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const record: LeaseRecord = { pid: process.pid, processStart, createdAt: now, expiresAt: now + this.#timing.expiryMs };
-    await this.#meta.leases.put(id, record);
+    // Committed at once (a synchronous transaction does not wait for the disk flush, which an awaited put does).
+    this.#meta.transactSync(() => this.#meta.leases.putSync(id, record));
     this.#id = id;
     this.#record = record;
     this.#refreshFailure = undefined;
