@@ -30,7 +30,8 @@ Options:
       --target STAGE        Set the target build stage to build
   -o, --output SPEC         Output destination (type=image|registry|oci|docker|local|tar,dest=...,name=...,
                             push=true|false,compression=gzip|zstd|uncompressed,compression-level=N,
-                            oci-artifact=true|false, attestation-referrers=true, platform-split=true|false); repeatable
+                            oci-artifact=true|false, oci-mediatypes=true|false, attestation-referrers=true,
+                            platform-split=true|false); repeatable
       --push                Shorthand for --output=type=registry
       --pull                Resolve base images in their registry again (default: use what the store knows)
       --load                Load the image into Docker (DOCKER_HOST or /var/run/docker.sock)

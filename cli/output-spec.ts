@@ -67,6 +67,10 @@ function imageOptions(attrs: Map<string, string>): ImageExportOptions {
   const epoch = attrs.get('source-date-epoch');
   const ociArtifact = attrs.has('oci-artifact') ? parseBool(attrs.get('oci-artifact') ?? '', 'oci-artifact') : undefined;
   const referrers = attrs.has('attestation-referrers') ? parseBool(attrs.get('attestation-referrers') ?? '', 'attestation-referrers') : undefined;
+  const ociMediaTypes = attrs.has('oci-mediatypes') ? parseBool(attrs.get('oci-mediatypes') ?? '', 'oci-mediatypes') : undefined;
+  if (ociMediaTypes === false && ociArtifact === true) {
+    throw new UsageError('Cannot use oci-artifact=true with oci-mediatypes=false: an OCI artifact needs OCI media types');
+  }
   if (referrers === true && ociArtifact === false) {
     throw new UsageError('Cannot use attestation-referrers=true with oci-artifact=false: a referrer names its image as its subject, which only the OCI artifact form has');
   }
@@ -79,6 +83,7 @@ function imageOptions(attrs: Map<string, string>): ImageExportOptions {
     ...(epoch === undefined ? {} : { sourceDateEpoch: parseEpoch(epoch) }),
     ...(ociArtifact === undefined ? {} : { ociArtifact }),
     ...(referrers === undefined ? {} : { referrers }),
+    ...(ociMediaTypes === false ? { ociMediaTypes } : {}),
   };
 }
 
@@ -133,10 +138,6 @@ function checkAttributes(type: string, attrs: ReadonlyMap<string, string>): void
   for (const key of attrs.keys()) {
     if (key === 'type' || known.includes(key) || (isImage && /^annotation(-[a-z-]+)?(\[[^\]]*\])?\./.test(key))) continue;
     throw new UsageError(`Cannot use --output type=${type}: attribute "${key}" is not supported`, { hint: `type=${type} takes ${known.join(', ')}${isImage ? ', annotation.*' : ''}` });
-  }
-  // OCI media types are what tbuild writes; Docker's media types are not made.
-  if (attrs.has('oci-mediatypes') && !parseBool(attrs.get('oci-mediatypes') ?? '', 'oci-mediatypes')) {
-    throw new UsageError(`Cannot use --output type=${type} with oci-mediatypes=false: tbuild writes OCI media types only`);
   }
 }
 

@@ -11,6 +11,7 @@ import { collectGarbage } from './auto-gc.js';
 import { runPipeline, type BuildIO } from './build.js';
 import { FailedStepKeeper } from './debug-shell.js';
 import { indexPlatforms } from './multi-platform.js';
+import { checkMediaTypes } from './media-types.js';
 import { BuildRecords, type BuildHistory } from './build-history.js';
 import { resolveInputs } from './resolve-inputs.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
@@ -170,6 +171,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   return {
     async build(request, io) {
       if (closing !== undefined) throw new UsageError('Cannot build: the controller is closed');
+      checkMediaTypes(request);
       const settingsFile = request.registryConfigPath ?? options.settingsFile;
       const historyPolicy = await historyPolicyFor(settingsFile);
       if (historyPolicy === undefined && request.explain === true) {

@@ -15,7 +15,7 @@ export function createImageBuilder(subject: ExportSubject, deps: ExportDeps): Im
   return (o: ImageExportOptions, digestOnly = false): Promise<BuiltImage> => {
     const epoch = exportEpoch(o, subject.sourceDateEpoch);
     const rewrite = o.rewriteTimestamp === true && epoch.sourceDateEpoch !== undefined;
-    const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}, digestOnly, epoch.sourceDateEpoch ?? '', rewrite]);
+    const key = JSON.stringify([o.compression, o.compressionLevel ?? '', o.forceCompression, o.annotations?.manifest ?? {}, o.ociMediaTypes !== false, digestOnly, epoch.sourceDateEpoch ?? '', rewrite]);
     let p = built.get(key);
     if (p === undefined) {
       p = reportStep(deps.progress, 'exporting layers', async (step) =>
@@ -24,6 +24,7 @@ export function createImageBuilder(subject: ExportSubject, deps: ExportDeps): Im
           {
             compression: o.compression,
             forceCompression: o.forceCompression,
+            ...(o.ociMediaTypes === false ? { mediaTypes: 'docker' as const } : {}),
             created,
             ...(o.compressionLevel === undefined ? {} : { level: o.compressionLevel }),
             ...epoch,

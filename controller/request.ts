@@ -27,6 +27,11 @@ export interface ImageExportOptions {
    * registry without it through the `sha256-DIGEST` tag that lists an image's referrers.
    */
   readonly referrers?: boolean;
+  /**
+   * `oci-mediatypes=false`: Docker schema 2 media types (manifest, config, layers, manifest list) instead of OCI ones,
+   * as BuildKit writes them; such an image takes no attestations and no index annotations.
+   */
+  readonly ociMediaTypes?: boolean;
 }
 
 /**

@@ -10,7 +10,7 @@ import { CACHE_ARTIFACT_TYPE, CACHE_CONFIG_MEDIA_TYPE, layerDescriptor, type Cac
 import type { BlobOpener, PushProgress, RegistryClient } from '../registry/index.js';
 import { parseReference } from '../registry/index.js';
 import { exportLayerBlob, type ExportLayer } from './export-layer.js';
-import type { Compression, LayerBlobCache } from './layer/index.js';
+import { dockerLayerMediaType, type Compression, type LayerBlobCache } from './layer/index.js';
 
 /** CacheExportRecord is one cache key and the layers of its result, bottom first. */
 export interface CacheExportRecord {
@@ -92,7 +92,7 @@ export async function writeCacheArtifact(config: CacheConfig, options: CacheArti
   const configDescriptor: Descriptor = { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: info.digest, size: info.size };
   const layers = config.layers.map((l) => {
     const d = layerDescriptor(l);
-    return options.ociMediaTypes ? d : { ...d, mediaType: dockerLayerType(d.mediaType) };
+    return options.ociMediaTypes ? d : { ...d, mediaType: dockerLayerMediaType(d.mediaType) };
   });
   const indexType = options.ociMediaTypes ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.dockerManifestList;
   const doc = options.imageManifest
@@ -102,13 +102,6 @@ export async function writeCacheArtifact(config: CacheConfig, options: CacheArti
   const written = await options.store.writeBlob(document, {}, { signal: options.signal });
   const documentDescriptor: Descriptor = { mediaType: doc.mediaType, digest: written.digest, size: written.size };
   return { config: configDescriptor, layers, document, documentMediaType: doc.mediaType, documentDescriptor };
-}
-
-/** dockerLayerType names an OCI layer media type the Docker way (zstd has no Docker name and keeps the OCI one). */
-function dockerLayerType(mediaType: string): string {
-  if (mediaType === MEDIA_TYPES.ociLayerGzip) return MEDIA_TYPES.dockerLayerGzip;
-  if (mediaType === MEDIA_TYPES.ociLayer) return MEDIA_TYPES.dockerLayer;
-  return mediaType;
 }
 
 /** pushCacheArtifact uploads the blobs the registry lacks (read through `blobs`) and tags the cache document. */

@@ -1,6 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { canonicalJson } from '../base/canonical-json.js';
 import { digestOf } from '../base/digest.js';
+import { ExportError } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor, type ImageIndex } from '../base/oci.js';
 import type { ContentIngester, ContentProvider } from '../cache/index.js';
 import { writeArchive, writeStreamTo, type ArchiveDest, type ArchiveFile } from './archive-tar.js';
@@ -34,9 +35,14 @@ export async function storePlatformIndex(
 ): Promise<PlatformIndex> {
   const attestations = o.attestations ?? [];
   const annotations = o.annotations === undefined || Object.keys(o.annotations).length === 0 ? {} : { annotations: { ...o.annotations } };
+  // Images of Docker media types are listed by a Docker manifest list, as BuildKit lists them with oci-mediatypes=false.
+  const mediaType = images.length > 0 && images.every((i) => i.manifestDescriptor.mediaType === MEDIA_TYPES.dockerManifest) ? MEDIA_TYPES.dockerManifestList : MEDIA_TYPES.ociIndex;
+  if (mediaType === MEDIA_TYPES.dockerManifestList && (Object.keys(annotations).length > 0 || attestations.some((a) => a !== undefined))) {
+    throw new ExportError('Cannot make a Docker manifest list with annotations or attestations: they need OCI media types (oci-mediatypes=true)');
+  }
   const index: ImageIndex = {
     schemaVersion: 2,
-    mediaType: MEDIA_TYPES.ociIndex,
+    mediaType,
     manifests: [
       ...images.map((i) => {
         const { mediaType, digest, size, platform } = i.manifestDescriptor;
@@ -49,7 +55,7 @@ export async function storePlatformIndex(
   const bytes = Buffer.from(canonicalJson(index));
   const digest = digestOf(bytes);
   await store.writeBlob(bytes, { digest, size: bytes.length }, { signal: o.signal });
-  return { images, attestations, index, bytes, descriptor: { mediaType: MEDIA_TYPES.ociIndex, digest, size: bytes.length } };
+  return { images, attestations, index, bytes, descriptor: { mediaType, digest, size: bytes.length } };
 }
 
 /** writeOciIndexArchive writes an OCI image layout whose index.json names the image index of every platform's image. */

@@ -4,7 +4,7 @@ import { ExportError } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor, type HistoryEntry, type ImageBase, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
 import type { ContentIngester, ContentProvider, ContentStore } from '../cache/index.js';
 import { exportLayerBlob, type ExportLayer } from './export-layer.js';
-import { getLayerBlob, type Compression, type LayerBlob, type LayerBlobCache, type LayerBlobOptions } from './layer/index.js';
+import { dockerLayerMediaType, getLayerBlob, type Compression, type LayerBlob, type LayerBlobCache, type LayerBlobOptions } from './layer/index.js';
 
 /** REWRITTEN_TIMESTAMP is the layer annotation BuildKit's `rewrite-timestamp` puts on a layer: the epoch its file times were clamped to. */
 export const REWRITTEN_TIMESTAMP = 'buildkit/rewritten-timestamp';
@@ -52,6 +52,11 @@ export interface BuildImageOptions {
    * clamped by sourceDateEpoch). Layers made earlier keep their time, so an unchanged rebuild makes the same image.
    */
   readonly created?: string;
+  /**
+   * mediaTypes 'docker' (`oci-mediatypes=false`) writes Docker schema 2 media types, as BuildKit does: a Docker
+   * manifest and config, Docker layer types (zstd keeps its OCI type, having no Docker one), and no layer annotations.
+   */
+  readonly mediaTypes?: 'oci' | 'docker';
   /** Recompress pulled base layers whose compression differs from `compression`. */
   readonly forceCompression?: boolean;
   readonly store: ContentStore;
@@ -93,22 +98,30 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
   const configBytes = Buffer.from(canonicalJson(config));
   // With the digest known up front, a rebuild that made the same config writes (and syncs) nothing.
   const configInfo = await store.writeBlob(configBytes, { digest: digestOf(configBytes), size: configBytes.length }, { signal });
+  const docker = options.mediaTypes === 'docker';
+  const manifestType = docker ? MEDIA_TYPES.dockerManifest : MEDIA_TYPES.ociManifest;
   const manifest: ImageManifest = {
     schemaVersion: 2,
-    mediaType: MEDIA_TYPES.ociManifest,
-    config: { mediaType: MEDIA_TYPES.ociConfig, digest: configInfo.digest, size: configInfo.size },
-    layers: layers.map((l) => l.descriptor),
+    mediaType: manifestType,
+    config: { mediaType: docker ? MEDIA_TYPES.dockerConfig : MEDIA_TYPES.ociConfig, digest: configInfo.digest, size: configInfo.size },
+    layers: layers.map((l) => (docker ? dockerLayer(l.descriptor) : l.descriptor)),
     ...(input.annotations === undefined || Object.keys(input.annotations).length === 0 ? {} : { annotations: { ...input.annotations } }),
   };
   const manifestBytes = Buffer.from(canonicalJson(manifest));
   const manifestInfo = await store.writeBlob(manifestBytes, { digest: digestOf(manifestBytes), size: manifestBytes.length }, { signal });
   const manifestDescriptor: Descriptor = {
-    mediaType: MEDIA_TYPES.ociManifest,
+    mediaType: manifestType,
     digest: manifestInfo.digest,
     size: manifestInfo.size,
     platform: platformOf(config),
   };
   return { manifest, manifestBytes, manifestDescriptor, config, configBytes, layers };
+}
+
+/** dockerLayer is a layer's descriptor with its Docker media type and without annotations, which Docker's form drops. */
+function dockerLayer(d: Descriptor): Descriptor {
+  const { annotations: _annotations, ...rest } = d;
+  return { ...rest, mediaType: dockerLayerMediaType(d.mediaType) };
 }
 
 /** rewrittenBlob is a layer's blob made from its files with the times later than the epoch clamped to it, marked so. */

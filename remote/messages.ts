@@ -30,6 +30,7 @@ export const OUTPUT = message('Output', {
   attestationReferrers: { no: 13, type: 'bool' },
   // platform-split of a local or tar output: true, false, or empty when not given.
   platformSplit: { no: 14, type: 'string' },
+  dockerMediaTypes: { no: 15, type: 'bool' },
 });
 
 /** CACHE_IMPORT is one `--cache-from` the server loads itself (type registry). */

@@ -21,6 +21,7 @@ export function outputMsgOf(spec: OutputSpec): OutputMsg {
     noSourceDateEpoch: epoch === null,
     noOciArtifact: image?.ociArtifact === false,
     attestationReferrers: image?.referrers === true,
+    dockerMediaTypes: image?.ociMediaTypes === false,
     platformSplit: 'platformSplit' in spec && spec.platformSplit !== undefined ? String(spec.platformSplit) : '',
   };
 }
@@ -43,6 +44,7 @@ function imageOf(m: OutputMsg): ImageExportOptions {
     ...epochOf(m),
     ...(m.noOciArtifact ? { ociArtifact: false } : {}),
     ...(m.attestationReferrers ? { referrers: true } : {}),
+    ...(m.dockerMediaTypes ? { ociMediaTypes: false } : {}),
   };
 }
 

@@ -14,6 +14,13 @@ const GZIP_IN_FLIGHT = 4;
 
 const gzipAsync = promisify(gzip);
 
+/** dockerLayerMediaType names an OCI layer media type the Docker way (zstd has no Docker name and keeps the OCI one). */
+export function dockerLayerMediaType(mediaType: string): string {
+  if (mediaType === MEDIA_TYPES.ociLayerGzip) return MEDIA_TYPES.dockerLayerGzip;
+  if (mediaType === MEDIA_TYPES.ociLayer) return MEDIA_TYPES.dockerLayer;
+  return mediaType;
+}
+
 /** layerMediaType returns the OCI layer media type for a compression. */
 export function layerMediaType(compression: Compression): string {
   switch (compression) {

@@ -18,6 +18,15 @@ describe('--output attributes', () => {
     expect(parseOutput('type=oci,dest=o.tar,"name=a,b"', [])).toMatchObject({ names: ['a', 'b'] });
   });
 
+  it('reads oci-mediatypes=false on every image output, and refuses it with oci-artifact=true', () => {
+    for (const spec of ['type=image,name=x,oci-mediatypes=false', 'type=registry,name=x,oci-mediatypes=0', 'type=oci,dest=o,oci-mediatypes=false', 'type=docker,dest=o,oci-mediatypes=false']) {
+      expect(parseOutput(spec, [])).toMatchObject({ image: { ...gzip, ociMediaTypes: false } });
+    }
+    expect(parseOutput('type=docker,oci-mediatypes=false', [])).toMatchObject({ type: 'load', image: { ociMediaTypes: false } });
+    expect(() => parseOutput('type=image,name=x,oci-mediatypes=false,oci-artifact=true', [])).toThrow(/oci-artifact=true with oci-mediatypes=false/);
+    expect(() => parseOutput('type=image,name=x,oci-mediatypes=maybe', [])).toThrow(/oci-mediatypes="maybe"/);
+  });
+
   it('refuses what it does not implement, naming the attribute', () => {
     expect(() => parseOutput('type=docker,tar=false', [])).toThrow(/without dest=/);
     expect(() => parseOutput('type=oci,dest=-,tar=false', [])).toThrow(/tar=false with dest=-/);
@@ -25,7 +34,6 @@ describe('--output attributes', () => {
     expect(() => parseOutput('type=image,name=x,store=false', [])).toThrow(/attribute "store" is not supported/);
     expect(() => parseOutput('type=docker,dest=o,context=remote', [])).toThrow(/attribute "context"/);
     expect(() => parseOutput('type=tar,dest=o,compression=zstd', [])).toThrow(/type=tar: attribute "compression"/);
-    expect(() => parseOutput('type=image,name=x,oci-mediatypes=false', [])).toThrow(/oci-mediatypes=false/);
     expect(() => parseOutput('type=image,name=x,push=maybe', [])).toThrow(/push="maybe"/);
   });
 });
