@@ -28,3 +28,19 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   if (failure !== undefined) throw failure.reason;
   return out;
 }
+
+/**
+ * createPacer lets long synchronous work in small steps (a Dockerfile's conversion, instruction by instruction) hand
+ * the event loop a turn once every sliceMs of work, so that a signal handler (Ctrl-C) or a cancelled request runs and
+ * aborts the signal; each call throws the signal's reason once it is aborted.
+ */
+export function createPacer(signal: AbortSignal, sliceMs = 20): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    signal.throwIfAborted();
+    if (performance.now() - last < sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    last = performance.now();
+    signal.throwIfAborted();
+  };
+}

@@ -31,4 +31,6 @@ export interface CompileContext {
   compileStage(index: number): Promise<StageState>;
   /** Resolves an image config once per reference and platform. */
   resolveImage(ref: string, platform: Platform, location: SourceLocation): Promise<ResolvedImageConfig>;
+  /** Called between steps of the conversion: gives the event loop a turn now and then, and throws once cancelled. */
+  pace(): Promise<void>;
 }

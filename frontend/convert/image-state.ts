@@ -56,7 +56,9 @@ export function commitHistory(image: ImageState, createdBy: string, options: { l
 /** setEnvEntry sets KEY=value in an image Env list, replacing the same key in place. */
 export function setEnvEntry(env: readonly string[] | undefined, key: string, value: string): string[] {
   const out = [...(env ?? [])];
-  const i = out.findIndex((e) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e) === key);
+  // Compared without cutting each entry: a Dockerfile of many ENV lines made this loop the conversion's cost.
+  const prefix = `${key}=`;
+  const i = out.findIndex((e) => e.startsWith(prefix) || e === key);
   if (i >= 0) out[i] = `${key}=${value}`;
   else out.push(`${key}=${value}`);
   return out;

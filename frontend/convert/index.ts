@@ -1,8 +1,9 @@
+import { createPacer } from '../../base/async.js';
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import { formatPlatform, type Platform } from '../../base/oci.js';
 import { normalizePlatform } from '../../base/platform.js';
 import type { ProxyEnv } from '../../solver/graph/index.js';
-import { parseStages, type ArgInstruction, type ParsedStages, type Stage } from '../instructions/index.js';
+import { groupStages, parseInstruction, parseStages, type ArgInstruction, type Instruction, type ParsedStages, type Stage } from '../instructions/index.js';
 import { parseDockerfile, type ParseResult } from '../parser/index.js';
 import { ShellLexer } from '../shell/index.js';
 import { CheckScope, FindingsError, parseCheckConfig, WarningSink } from './checks.js';
@@ -68,9 +69,14 @@ function globalArgs(
  * parse, the findings of those before it are kept and the error reads as BuildKit's: `dockerfile parse error on
  * line N: …`.
  */
-function parseInstructions(parsed: ParseResult, file: string, warnings: WarningSink): ParsedStages {
+async function parseInstructions(parsed: ParseResult, file: string, warnings: WarningSink, pace: () => Promise<void>): Promise<ParsedStages> {
   try {
-    const result = parseStages(parsed.ast, file);
+    const instructions: Instruction[] = [];
+    for (const node of parsed.ast.children) {
+      await pace();
+      instructions.push(parseInstruction(node, file));
+    }
+    const result = groupStages(instructions);
     checkParsed(parsed.ast.children, result, warnings);
     return result;
   } catch (err) {
@@ -116,10 +122,15 @@ export async function compileDockerfile(text: string, given: CompileOptions): Pr
 }
 
 async function compileChecked(parsed: ParseResult, options: CompileOptions, warnings: WarningSink): Promise<BuildDefinition> {
-  const { metaArgs, stages } = parseInstructions(parsed, options.file, warnings);
+  // The conversion is synchronous work in small steps: pace gives Ctrl-C and a cancelled request their turn.
+  const pace = createPacer(options.signal);
+  await pace();
+  const { metaArgs, stages } = await parseInstructions(parsed, options.file, warnings, pace);
   if (stages.length === 0) throw new DockerfileError('dockerfile contains no stages to build', { location: { file: options.file, startLine: 1, endLine: 1 } });
+  await pace();
   checkStageNames(stages, warnings);
   checkInstructionCasing(stages, warnings);
+  await pace();
   const lexer = new ShellLexer({ escapeToken: parsed.escapeToken });
   const declared = globalArgs(lexer, metaArgs, stages, options);
   checkFroms(stages, lexer, { args: declared, defaults: defaultGlobalArgs(lexer, metaArgs, stages, options), metaArgs }, warnings);
@@ -152,6 +163,7 @@ async function compileChecked(parsed: ParseResult, options: CompileOptions, warn
       }
       return p;
     },
+    pace,
     resolveImage(ref: string, platform: Platform, location: SourceLocation) {
       const key = `${ref}\0${formatPlatform(platform)}`;
       let p = resolved.get(key);

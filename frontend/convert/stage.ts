@@ -156,7 +156,10 @@ export async function buildStage(ctx: CompileContext, index: number): Promise<St
     // The source keeps the platform it was resolved for, so its stored resolution is found again.
     state.edge = imageSource(ctx, ref, digest, { platform: resolvedFor }, vertexName(state, `FROM ${pinned}`), from.location);
   }
-  for (const item of items) await dispatchInstruction(ctx, state, item);
+  for (const item of items) {
+    await ctx.pace();
+    await dispatchInstruction(ctx, state, item);
+  }
   return state;
 }
 

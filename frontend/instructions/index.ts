@@ -3,7 +3,7 @@ export type * from './types.js';
 export type { InstructionNode, HeredocNode } from './node.js';
 export type { FlagKind, FlagSpec, FlagValues } from './flags.js';
 export type { PortSpec } from './expose.js';
-export { parseInstruction, parseStages, INSTRUCTION_NAMES } from './parse.js';
+export { groupStages, parseInstruction, parseStages, INSTRUCTION_NAMES } from './parse.js';
 export { parseFlags } from './flags.js';
 export { parsePortSpec } from './expose.js';
 export { parseDuration } from './duration.js';

@@ -55,10 +55,14 @@ export function parseInstruction(node: InstructionNode, file: string): Instructi
 
 /** parseStages groups the instructions of a Dockerfile into stages, keeping the ARGs before the first FROM apart. */
 export function parseStages(root: InstructionNode, file: string): ParsedStages {
+  return groupStages(root.children.map((node) => parseInstruction(node, file)));
+}
+
+/** groupStages groups parsed instructions into stages, keeping the ARGs before the first FROM apart. */
+export function groupStages(instructions: readonly Instruction[]): ParsedStages {
   const metaArgs: ArgInstruction[] = [];
   const stages: { from: Stage['from']; instructions: Stage['instructions'][number][] }[] = [];
-  for (const node of root.children) {
-    const instruction = parseInstruction(node, file);
+  for (const instruction of instructions) {
     const current = stages[stages.length - 1];
     if (instruction.kind === 'from') {
       stages.push({ from: instruction, instructions: [] });
