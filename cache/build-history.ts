@@ -28,6 +28,8 @@ export interface HistoryStore {
   remove(refs: readonly string[]): Promise<string[]>;
   /** prune removes what the policy does not keep (never a running build's record); it returns the refs removed. */
   prune(policy: HistoryPolicy, now?: number): Promise<string[]>;
+  /** putAndPrune writes a finished record and prunes in the same commit; it returns the refs removed. */
+  putAndPrune(record: HistoryRecord, policy: HistoryPolicy, now?: number): Promise<string[]>;
 }
 
 /** createHistoryStore keeps records in the metadata database and logs under `root/history`. */
@@ -40,21 +42,38 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
     for (const { value } of meta.buildHistory.getRange()) if (value.version <= BUILD_RECORD_VERSION) out.push(readable(value));
     return out.sort((a, b) => b.createdAt - a.createdAt || (a.ref < b.ref ? 1 : -1));
   };
-  const remove = async (refs: readonly string[]): Promise<string[]> => {
-    const removed: string[] = [];
-    for (const ref of refs) {
-      if (meta.buildHistory.get(ref) === undefined) continue;
-      await Promise.all([meta.buildHistory.remove(ref), meta.historyIndex.remove(ref)]);
-      await rm(logPath(ref), { force: true });
-      removed.push(ref);
-    }
+  const put = (record: HistoryRecord): Promise<unknown> => Promise.all([meta.buildHistory.put(record.ref, record), meta.historyIndex.put(record.ref, summaryOf(record))]);
+  /** remove deletes records, in the same commit as a record written alongside (which may be one of them), then their logs. */
+  const remove = async (refs: readonly string[], alongside?: { readonly ref: string; readonly write: Promise<unknown> }): Promise<string[]> => {
+    const removed = [...new Set(refs)].filter((ref) => ref === alongside?.ref || meta.buildHistory.doesExist(ref));
+    await Promise.all([alongside?.write, ...removed.flatMap((ref) => [meta.buildHistory.remove(ref), meta.historyIndex.remove(ref)])]);
+    await Promise.all(removed.map((ref) => rm(logPath(ref), { force: true })));
     if (removed.length > 0) await dropUnusedListings(meta);
     return removed;
+  };
+  /** beyond lists the records the policy does not keep, counting `written` as already stored. */
+  const beyond = async (policy: HistoryPolicy, now: number, written?: HistoryRecord): Promise<string[]> => {
+    await indexUnindexed(meta);
+    const summaries = [...meta.historyIndex.getRange()].filter((e) => e.key !== written?.ref);
+    if (written !== undefined) summaries.push({ key: written.ref, value: summaryOf(written) });
+    summaries.sort((a, b) => b.value.createdAt - a.value.createdAt || (a.key < b.key ? 1 : -1));
+    const drop: string[] = [];
+    let kept = 0;
+    let bytes = 0;
+    for (const { key, value } of summaries) {
+      if (value.status === 'running' && isProcessAlive(value.pid)) continue;
+      if (kept >= policy.maxEntries || now - value.createdAt > policy.maxAgeMs || bytes + value.bytes > policy.maxBytes) drop.push(key);
+      else {
+        kept++;
+        bytes += value.bytes;
+      }
+    }
+    return drop;
   };
   return {
     dir,
     ensureDir: async () => void (await mkdir(dir, { recursive: true, mode: 0o700 })),
-    put: async (record) => void (await Promise.all([meta.buildHistory.put(record.ref, record), meta.historyIndex.put(record.ref, summaryOf(record))])),
+    put: async (record) => void (await put(record)),
     list,
     find(ref) {
       const exact = meta.buildHistory.get(ref);
@@ -66,21 +85,10 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
     },
     logPath,
     remove,
-    async prune(policy, now = Date.now()) {
-      await indexUnindexed(meta);
-      const summaries = [...meta.historyIndex.getRange()].sort((a, b) => b.value.createdAt - a.value.createdAt || (a.key < b.key ? 1 : -1));
-      const drop: string[] = [];
-      let kept = 0;
-      let bytes = 0;
-      for (const { key, value } of summaries) {
-        if (value.status === 'running' && isProcessAlive(value.pid)) continue;
-        if (kept >= policy.maxEntries || now - value.createdAt > policy.maxAgeMs || bytes + value.bytes > policy.maxBytes) drop.push(key);
-        else {
-          kept++;
-          bytes += value.bytes;
-        }
-      }
-      return remove(drop);
+    prune: async (policy, now = Date.now()) => remove(await beyond(policy, now)),
+    async putAndPrune(record, policy, now = Date.now()) {
+      const drop = await beyond(policy, now, record);
+      return remove(drop, { ref: record.ref, write: put(record) });
     },
   };
 }

@@ -36,6 +36,8 @@ export class HistoryRecorder implements BuildObserver {
   readonly #log: HistoryLogWriter;
   #record: HistoryRecord;
   #lastWrite = 0;
+  /** The first write made while the build ran that failed. */
+  #writeError: Error | undefined;
   /** The records before this build, read once for `--explain`. */
   #earlier: HistoryRecord[] | undefined;
 
@@ -64,7 +66,8 @@ export class HistoryRecorder implements BuildObserver {
       logFileBytes: 0,
     };
     const recorder = new HistoryRecorder(store, meta, record);
-    await store.put(record);
+    // Written while the build goes on (it commits within milliseconds); finish waits for it.
+    recorder.#track(store.put(record));
     return recorder;
   }
 
@@ -116,8 +119,9 @@ export class HistoryRecorder implements BuildObserver {
       logFileBytes,
       ...('result' in outcome ? { result: recordedResult(outcome.result) } : { error: this.#recordedError(outcome.error) }),
     };
-    await this.#store.put(this.#record);
-    await this.#store.prune(policy);
+    // The record and the removals the policy asks for are written together, in one commit.
+    await this.#store.putAndPrune(this.#record, policy);
+    if (this.#writeError !== undefined) throw this.#writeError;
   }
 
   /** Why a step that ran did not come from the cache, compared with the earlier records of the store. */
@@ -196,8 +200,13 @@ export class HistoryRecorder implements BuildObserver {
     this.#track(this.#store.put(this.#record));
   }
 
+  /** Keeps a write running while the build goes on; its failure is reported by finish. */
   #track(p: Promise<void>): void {
-    const tracked = p.finally(() => this.#writes.delete(tracked));
+    const tracked: Promise<void> = p
+      .then(undefined, (err: unknown) => {
+        this.#writeError ??= err instanceof Error ? err : new Error(String(err));
+      })
+      .finally(() => this.#writes.delete(tracked));
     this.#writes.add(tracked);
   }
 

@@ -72,6 +72,10 @@ describe('build history store', () => {
       // A record without its summary (written before the index existed) is still pruned.
       await meta.buildHistory.put('old', record('old', 10));
       expect(await store.prune({ maxEntries: 2, maxAgeMs: 48 * HOUR, maxBytes: 1e9 }, NOW)).toEqual(['old']);
+      // A finished build's record is written with the removals it brings, itself counted.
+      expect(await store.putAndPrune(record('new', 0), { maxEntries: 2, maxAgeMs: 48 * HOUR, maxBytes: 1e9 }, NOW)).toEqual(['abd2']);
+      expect(await store.putAndPrune(record('late', 0.5), { maxEntries: 0, maxAgeMs: 48 * HOUR, maxBytes: 1e9 }, NOW)).toEqual(['new', 'late', 'abc1']);
+      expect(store.list()).toEqual([]);
     } finally {
       await meta.close();
     }
