@@ -85,6 +85,21 @@ describe('captureProvenance', () => {
     expect(p.materials?.[1]).toEqual({ uri: 'https://xxxxx:xxxxx@example.com/repo.git#v1', digest: { sha1: COMMIT } });
   });
 
+  it('names an OCI layout context as buildx sends it: the layout by the context name, with the digest its image was found at', () => {
+    const request: BuildRequest = {
+      ...REQUEST,
+      buildContexts: [
+        { name: 'bytag', type: 'oci-layout', path: '/layouts/a', tag: 'v1' },
+        { name: 'bydigest', type: 'oci-layout', path: '/layouts/b', digest: INDEX },
+      ],
+    };
+    const c = captureProvenance({ ...input, request, pins: new Map(), layoutDigests: new Map([['bytag', MANIFEST], ['bydigest', INDEX]]) });
+    expect(c.args['context:bytag']).toBe(`oci-layout://bytag:v1@${MANIFEST}`);
+    expect(c.args['context:bydigest']).toBe(`oci-layout://bydigest@${INDEX}`);
+    // The client's folders are not recorded.
+    expect(JSON.stringify(c.args)).not.toContain('/layouts');
+  });
+
   it('makes a context fetched from a URL the config source and a material, with no local folder', () => {
     const request: BuildRequest = { ...REQUEST, buildContexts: [] };
     const c = captureProvenance({ ...input, contextOrigin: { type: 'git', url: 'https://example.com/app.git#main', commit: COMMIT }, request, pins: new Map() });
