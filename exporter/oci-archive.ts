@@ -5,7 +5,7 @@ import type { ContentProvider } from '../cache/index.js';
 import { writeArchive, type ArchiveDest, type ArchiveFile } from './archive-tar.js';
 import type { AttestedImage } from './attestation/index.js';
 import type { BuiltImage } from './image.js';
-import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, parseImageName } from './image-name.js';
+import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, parseImageName, type ImageName } from './image-name.js';
 
 /** ArchiveOptions controls the OCI and Docker archive outputs. */
 export interface ArchiveOptions {
@@ -31,13 +31,19 @@ export function ociIndexFor(image: BuiltImage, names: readonly string[], annotat
       ? [root]
       : names.map((name) => {
           const parsed = parseImageName(name);
-          return {
-            ...root,
-            annotations: { [ANNOTATION_IMAGE_NAME]: parsed.full, [ANNOTATION_REF_NAME]: parsed.tag ?? parsed.full },
-          };
+          return { ...root, annotations: { [ANNOTATION_IMAGE_NAME]: parsed.full, [ANNOTATION_REF_NAME]: ociRefName(parsed) } };
         });
   const extra = annotations === undefined || Object.keys(annotations).length === 0 ? {} : { annotations: { ...annotations } };
   return { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests, ...extra };
+}
+
+/**
+ * ociRefName is a name's OCI reference name as containerd's archive exporter writes it: what follows the repository,
+ * the tag and the digest (`v1`, `v1@sha256:…`, or `@sha256:…` for a name by digest only).
+ */
+function ociRefName(parsed: ImageName): string {
+  const at = parsed.full.indexOf('@');
+  return `${parsed.tag ?? ''}${at < 0 ? '' : parsed.full.slice(at)}`;
 }
 
 /** blobPathOf is the layout path of a blob. */
