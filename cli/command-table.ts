@@ -92,6 +92,8 @@ export const IMAGETOOLS_CREATE_OPTIONS = {
 } as const;
 /** CHECK_STORE_OPTIONS are the options of `tbuild debug check-store`. */
 export const CHECK_STORE_OPTIONS = { format: { type: 'string' }, repair: { type: 'boolean' }, 'all-blobs': { type: 'boolean' }, ...ROOT_OPTION } as const;
+/** DEBUG_SHELL_OPTIONS are the options of `tbuild debug shell`. */
+export const DEBUG_SHELL_OPTIONS = { step: { type: 'string' }, shell: { type: 'string' }, 'oci-runtime': { type: 'string' }, ...ROOT_OPTION } as const;
 /** DAEMON_OPTIONS are the options of the resident builder, `tbuild daemon`. */
 export const DAEMON_OPTIONS = { socket: { type: 'string' }, idle: { type: 'string' } } as const;
 
@@ -110,12 +112,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   du: { summary: 'Show the disk usage of the build cache', options: DU_OPTIONS, operand: 'none' },
   prune: { summary: 'Remove build cache', options: PRUNE_OPTIONS, operand: 'none' },
   debug: {
-    summary: 'Print the syntax tree of a Dockerfile (debug ast FILE) or check the store (debug check-store)',
+    summary: 'Print the syntax tree of a Dockerfile (debug ast FILE), check the store (debug check-store), open a shell (debug shell)',
     options: NONE,
     operand: 'none',
     subcommands: {
       ast: { summary: 'Print the parsed syntax tree of a Dockerfile', options: NONE, operand: 'file' },
       'check-store': { summary: 'Check the store for inconsistencies, and with --repair remove what is safe to remove', options: CHECK_STORE_OPTIONS, operand: 'none' },
+      shell: { summary: "Open a shell in an image of the store, or in a step's result of a recorded build (--step N)", options: DEBUG_SHELL_OPTIONS, operand: 'image' },
     },
   },
   history: {

@@ -81,7 +81,11 @@ export function debugShellOn(terminal: UserTerminal, o: { args?: readonly string
     },
     starting: (start) => {
       o.before(start);
-      o.stderr.write(`\nerror: ${start.error.message}\nOpening a shell in the failed step "${start.stepName}"; exit the shell to end the build.\n`);
+      o.stderr.write(
+        start.error === undefined
+          ? `Opening a shell in ${start.stepName}; changes are thrown away when it exits.\n`
+          : `\nerror: ${start.error.message}\nOpening a shell in the failed step "${start.stepName}"; exit the shell to end the build.\n`,
+      );
       input.setRawMode(true);
       raw = true;
     },

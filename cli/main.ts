@@ -184,12 +184,14 @@ async function prune(args: readonly string[], io: CommandIO): Promise<number> {
 
 const DEBUG_HELP = `Usage: tbuild debug ast FILE
        tbuild debug check-store [--root DIR] [--format json] [--all-blobs] [--repair]
+       tbuild debug shell [--root DIR] [--shell CMD] IMAGE | --step N [REF]
 
 Commands:
   ast          Print the parsed syntax tree of a Dockerfile
   check-store  Check the store for inconsistencies, and with --repair remove what is safe to remove
+  shell        Open a shell in an image of the store, or in a step's result of a recorded build
 
-Run 'tbuild debug check-store --help' for its options.
+Run 'tbuild debug check-store --help' or 'tbuild debug shell --help' for their options.
 `;
 
 async function debugCommand(args: readonly string[], io: CommandIO): Promise<number> {
@@ -198,6 +200,10 @@ async function debugCommand(args: readonly string[], io: CommandIO): Promise<num
   if (args[at] === 'check-store') {
     const { checkStoreCommand } = await import('./check-store-command.js');
     return await checkStoreCommand([...args.slice(0, at), ...args.slice(at + 1)], io);
+  }
+  if (args[at] === 'shell') {
+    const { debugShellCommand } = await import('./debug-shell-command.js');
+    return await debugShellCommand([...args.slice(0, at), ...args.slice(at + 1)], io);
   }
   const { values, positionals } = parseCommandArgs('debug', args, {});
   if (values.help === true) {

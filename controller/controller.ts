@@ -9,7 +9,9 @@ import { SharedCalls } from '../solver/index.js';
 import type { SolvedRef } from '../solver/ops/index.js';
 import { collectGarbage } from './auto-gc.js';
 import { runPipeline, type BuildIO } from './build.js';
-import { FailedStepKeeper } from './debug-shell.js';
+import { FailedStepKeeper, type DebugShell } from './debug-shell.js';
+import { openDebugShell, type DebugTarget } from './debug-target.js';
+import type { ExecResult } from '../executor/index.js';
 import { indexPlatforms } from './multi-platform.js';
 import { checkMediaTypes } from './media-types.js';
 import { BuildRecords, type BuildHistory } from './build-history.js';
@@ -80,6 +82,8 @@ export interface Controller extends AsyncDisposable {
   readonly history: BuildHistory;
   /** records reads the build history of the store (every build's record, logs and cache decisions). */
   readonly records: HistoryAccess;
+  /** debugShell runs a shell on a terminal over an image's or a build step's files (changes are thrown away). */
+  debugShell(target: DebugTarget, shell: DebugShell, options: { readonly signal: AbortSignal }): Promise<ExecResult>;
   /** close waits for running builds to end and closes the store. */
   close(): Promise<void>;
 }
@@ -110,6 +114,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   };
   const history = new BuildRecords();
   const historyStore = createHistoryStore(store.root, store.meta);
+  const records = createHistoryAccess(historyStore, store.meta);
   /**
    * runQueued makes the build's inputs ready (a remote context syncs while other builds run), then runs the pipeline
    * in a queue slot. The inputs are released once the pipeline has ended, even when the caller stopped waiting.
@@ -215,7 +220,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
       return { root: store.root, platform: hostPlatform(), maxParallelBuilds, running: queue.pending, queued: queue.size, ...(networks === undefined ? {} : { networks }) };
     },
     history,
-    records: createHistoryAccess(historyStore, store.meta),
+    records,
+    debugShell: (target, shell, o) => openDebugShell(target, shell, { store, records, executor, signal: o.signal }),
     close,
     [Symbol.asyncDispose]: close,
   };

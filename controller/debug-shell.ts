@@ -5,10 +5,10 @@ import type { FailedExec } from '../solver/ops/index.js';
 /** DEFAULT_SHELL is the command of a debug shell when none is named: the image's /bin/sh, as buildx's `--invoke=on-error`. */
 export const DEFAULT_SHELL: readonly string[] = ['/bin/sh'];
 
-/** DebugShellStart is what a debug shell is about to open in: the step, and the error it failed with. */
+/** DebugShellStart is what a debug shell is about to open in: the step (or image), and the error a failed step ended with. */
 export interface DebugShellStart {
   readonly stepName: string;
-  readonly error: SolveError;
+  readonly error?: SolveError;
 }
 
 /**

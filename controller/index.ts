@@ -2,6 +2,7 @@
 export { createController, type Controller, type ControllerInfo, type ControllerOptions } from './controller.js';
 export type { BuildIO } from './build.js';
 export { DEFAULT_SHELL, type DebugShell, type DebugShellStart } from './debug-shell.js';
+export type { DebugTarget } from './debug-target.js';
 export type { ExecResult, ExecTerminal, TerminalSize } from '../executor/index.js';
 export type { BuildHistory, BuildRecord, BuildState } from './build-history.js';
 export type { OciRuntime } from './executor-choice.js';

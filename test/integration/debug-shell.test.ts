@@ -175,3 +175,55 @@ describe('tbuild build --on-error=shell', () => {
     expect(remote.stderr).toMatch(/Cannot use --on-error=shell with --builder/);
   }, 60_000);
 });
+
+describe('tbuild debug shell', () => {
+  const env = useBuildEnvironment();
+  beforeAll(requireTmux);
+  const DOCKERFILE = 'FROM busybox\nENV STAGE_VAR=from-env\nWORKDIR /work\nRUN echo step-file > /work/made && chown 1234 /work\nUSER 1234\nRUN echo later > /work/later\n';
+
+  it('opens a shell in an image of the store and in a step of the last build, as they were', async () => {
+    const ctx = join(env.tmp.path, 'debug-ctx');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), DOCKERFILE);
+    const root = join(env.tmp.path, 'root-debug');
+    const common = ['--root', root];
+    const built = await runTbuild(['build', ...common, '--config', env.config, '--progress', 'plain', '-t', 'debug-me', ctx]);
+    expect(built.code, built.stderr).toBe(0);
+    const runStep = /^#(\d+) \[3\/4\] RUN echo step-file/m.exec(built.stderr)?.[1];
+    expect(runStep).toBeDefined();
+    const tbuildArgv = (args: readonly string[]): string[] => [process.execPath, join(REPO_ROOT, 'bin', 'tbuild.js'), ...args];
+
+    {
+      await using term = await startTmux(tbuildArgv(['debug', 'shell', ...common, 'debug-me']), { columns: 120, rows: 30 });
+      await term.waitFor((s) => (PROMPT.test(s) ? true : undefined), 'the shell prompt');
+      const screen = await typeAndRead(term, 'echo "[$STAGE_VAR] [$(pwd)] [$(id -u)]"; cat made later; touch /work/scratch; echo END-I', 'END-I');
+      expect(screen).toContain('[from-env] [/work] [1234]');
+      expect(screen).toMatch(/^step-file$/m);
+      expect(screen).toMatch(/^later$/m);
+      await term.sendKeys('-l', 'exit 7');
+      await term.sendKeys('Enter');
+      expect(await waitForExit(term)).toContain('[exited 7]');
+    }
+    {
+      // The RUN step's result: its files, environment and folder, and the user it ran as (root: USER comes after it).
+      await using term = await startTmux(tbuildArgv(['debug', 'shell', ...common, '--step', `#${runStep ?? ''}`]), { columns: 120, rows: 30 });
+      await term.waitFor((s) => (PROMPT.test(s) ? true : undefined), 'the shell prompt');
+      const screen = await typeAndRead(term, 'echo "[$STAGE_VAR] [$(pwd)] [$(id -u)]"; cat made; ls later scratch; echo END-S', 'END-S');
+      expect(screen).toContain('[from-env] [/work] [0]');
+      expect(screen).toMatch(/^step-file$/m);
+      // Neither a later step's file nor the image shell's change is there.
+      expect(screen).toMatch(/later: No such file/);
+      expect(screen).toMatch(/scratch: No such file/);
+      await term.sendKeys('-l', 'exit');
+      await term.sendKeys('Enter');
+      expect(await waitForExit(term)).toContain('[exited 0]');
+    }
+    await expectNothingLeft(root, []);
+
+    const noTty = await runTbuild(['debug', 'shell', ...common, 'debug-me']);
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toMatch(/Cannot use tbuild debug shell: standard input and output must be a terminal/);
+    await using tooFar = await startTmux(tbuildArgv(['debug', 'shell', ...common, '--step', '99']), { columns: 200, rows: 30 });
+    expect(await waitForExit(tooFar)).toMatch(/Cannot open a shell in step #99: build \w+ has steps #1 to #\d+[\s\S]*\[exited 2\]/);
+  }, 180_000);
+});
