@@ -40,6 +40,11 @@ export interface ImageRecord {
    * image (configDigest, snapshotId, blobs); each platform's image is listed here, and kept alive like the first.
    */
   readonly platforms?: readonly PlatformImageRecord[];
+  /**
+   * Where the image was pushed: `REGISTRY/REPOSITORY@sha256:…` of each push (Docker's RepoDigests), on every record of
+   * the image, oldest first.
+   */
+  readonly repoDigests?: readonly string[];
 }
 
 /** PlatformImageRecord is one platform's image of an image index in the local image store. */

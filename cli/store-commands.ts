@@ -52,8 +52,8 @@ Options:
   inspect: `Usage: tbuild inspect [--format TEMPLATE] IMAGE [IMAGE...] [--root DIR]
 
 Describe images of the local image store as JSON, as 'docker image inspect' does (Id, RepoTags,
-Created, Architecture, Os, Size, Config, RootFS), with their Descriptor, Manifest (or index), Image
-config and History.
+RepoDigests (where the image was pushed), Created, Architecture, Os, Size, Config, RootFS), with their
+Descriptor, Manifest (or index), Image config and History.
 
 Options:
   -f, --format TEMPLATE Format each image with a Go template: {{.Id}}, {{.Config.Env}} fields,

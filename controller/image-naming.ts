@@ -1,4 +1,5 @@
 import type { ImageRecord } from '../cache/index.js';
+import type { Reference } from '../registry/index.js';
 import type { Store } from './store.js';
 
 /** StoredImage is an image record without its name: what naming it (or leaving it dangling) stores. */
@@ -26,9 +27,12 @@ export function isDangling(rec: ImageRecord): boolean {
  * left with no name, stays dangling (`<none>`), as Docker keeps an image a rebuild took the tag from. A dangling
  * record of the image itself goes once a name holds it.
  */
-export async function nameImage(store: Store, image: StoredImage, names: readonly string[]): Promise<void> {
-  const id = imageIdOf(image);
+export async function nameImage(store: Store, stored: StoredImage, names: readonly string[]): Promise<void> {
+  const id = imageIdOf(stored);
   const all = (): ImageRecord[] => [...store.meta.images.getRange()].map((e) => e.value);
+  // The image keeps where it was pushed when it is named again (a rebuild making the same image, a new tag).
+  const pushed = [...new Set([...(stored.repoDigests ?? []), ...all().filter((r) => imageIdOf(r) === id).flatMap((r) => r.repoDigests ?? [])])];
+  const image = pushed.length === 0 ? stored : { ...stored, repoDigests: pushed };
   if (names.length === 0) {
     if (!all().some((r) => imageIdOf(r) === id)) await store.meta.images.put(id, { ...image, name: id });
     return;
@@ -41,4 +45,16 @@ export async function nameImage(store: Store, image: StoredImage, names: readonl
     if (!all().some((r) => imageIdOf(r) === oldId)) await store.meta.images.put(oldId, { ...previous, name: oldId });
   }
   if (store.meta.images.get(id) !== undefined) await store.meta.images.remove(id);
+}
+
+/**
+ * recordRepoDigest remembers that an image went to a repository under a digest (`REGISTRY/REPOSITORY@sha256:…`, as
+ * Docker's RepoDigests), on every record of the image so that each of its names shows it.
+ */
+export async function recordRepoDigest(store: Store, id: string, pushed: { readonly ref: Pick<Reference, 'registry' | 'repository'>; readonly digest: string }): Promise<void> {
+  const repoDigest = `${pushed.ref.registry}/${pushed.ref.repository}@${pushed.digest}`;
+  for (const { value: rec } of [...store.meta.images.getRange()]) {
+    if (imageIdOf(rec) !== id || (rec.repoDigests ?? []).includes(repoDigest)) continue;
+    await store.meta.images.put(rec.name, { ...rec, repoDigests: [...(rec.repoDigests ?? []), repoDigest] });
+  }
 }

@@ -5,7 +5,7 @@ import { imageParts, type ImageRecord } from '../cache/index.js';
 import type { SavedImage } from '../exporter/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import type { LoadedImage } from './image-load.js';
-import { imageIdOf, isDangling, nameImage } from './image-naming.js';
+import { imageIdOf, isDangling, nameImage, recordRepoDigest } from './image-naming.js';
 import { reportStep } from './progress-step.js';
 import { pushBuiltImage, pushStatus, storeBlobOpener } from './push-output.js';
 import { openRegistryAccess } from './registry-access.js';
@@ -26,6 +26,8 @@ export interface PushRequest {
 export interface InspectedImage {
   readonly Id: string;
   readonly RepoTags: readonly string[];
+  /** Where the image was pushed, `REPOSITORY@sha256:…` (familiar names, as RepoTags). */
+  readonly RepoDigests: readonly string[];
   readonly Created: string;
   readonly Architecture: string;
   readonly Os: string;
@@ -68,7 +70,7 @@ export function createLocalImages(store: Store, settingsFile: string | undefined
       if (rec === undefined) throw new UsageError(`Cannot push ${request.name}: no such image in the local image store`, { hint: "'tbuild tag IMAGE NAME' names an image first" });
       await using _lease = await store.lease.hold();
       await using registry = await openRegistryAccess(request.registryConfigPath ?? settingsFile, createStoredBlobLocations(store.meta), request.dockerConfigDir);
-      return await reportStep(o.progress, `pushing ${name}`, async (step) => {
+      const digest = await reportStep(o.progress, `pushing ${name}`, async (step) => {
         const client = await registry.client();
         const exportable = await exportableImage(store, rec, { compression: 'gzip', signal: o.signal });
         const progress = { sink: o.progress, vertex: step };
@@ -84,6 +86,8 @@ export function createLocalImages(store: Store, settingsFile: string | undefined
         });
         return pushed.digest;
       });
+      await recordRepoDigest(store, imageIdOf(rec), { ref, digest });
+      return digest;
     },
     async save(args, dest, o) {
       if (args.length === 0) throw new UsageError('Cannot save: name at least one image');
@@ -124,13 +128,19 @@ function platformImage<T extends { readonly config: ImageConfig }>(images: reado
   return match;
 }
 
+/** familiar shortens a stored name as Docker shows it: `docker.io/library/x:1` is `x:1`. */
+function familiar(name: string): string {
+  return name.replace(/^docker\.io\/(library\/)?/, '');
+}
+
 async function inspectRecord(store: Store, rec: ImageRecord): Promise<InspectedImage> {
   const top = await readJsonBlob<ImageManifest | ImageIndex>(store, rec.manifestDigest);
   const parts = await Promise.all(imageParts(rec).map(async (p) => ({ config: (await readJsonBlob<ImageConfig>(store, p.configDigest)).value, manifest: (await readJsonBlob<ImageManifest>(store, p.manifestDigest)).value })));
   const { config, manifest } = platformImage(parts);
   return {
     Id: imageIdOf(rec),
-    RepoTags: namesOfImage(store, rec).map((n) => n.replace(/^docker\.io\/(library\/)?/, '')),
+    RepoTags: namesOfImage(store, rec).map(familiar),
+    RepoDigests: (rec.repoDigests ?? []).map(familiar),
     Created: config.created ?? '',
     Architecture: config.architecture,
     Os: config.os,

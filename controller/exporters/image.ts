@@ -1,5 +1,5 @@
 import type { BuiltImage, PlatformIndex } from '../../exporter/index.js';
-import { nameImage } from '../image-naming.js';
+import { nameImage, recordRepoDigest } from '../image-naming.js';
 import { groupPushTargets, pushBuiltImage, storeBlobOpener, type PushTarget } from '../push-output.js';
 import { reportStep } from '../progress-step.js';
 import type { ImageExportOptions } from '../request.js';
@@ -37,6 +37,7 @@ export const imageExporter: ExporterFactory<'image'> = (output) => ({
           ...(attested === undefined ? {} : { attested }),
         }),
       );
+      await recordRepoDigest(store, image.manifest.config.digest, { ref: target.ref, digest: pushedDigest });
     }
     return {
       imageId: image.manifest.config.digest,
@@ -83,6 +84,7 @@ export const imageExporter: ExporterFactory<'image'> = (output) => ({
         );
         return pushed.digest;
       });
+      await recordRepoDigest(store, kept.descriptor.digest, { ref: target.ref, digest: pushedDigest });
     }
     // The image ID is the stored index's digest (as Docker's containerd image store names images), which an
     // attested push index is not.
