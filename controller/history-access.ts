@@ -53,6 +53,8 @@ export function createHistoryAccess(store: HistoryStore, meta: MetadataStore): H
         throw new UsageError(`Cannot show the logs of step ${options.step}: build ${record.ref} has steps 1 to ${record.steps.length}`);
       }
       const frames = await readHistoryLog(store.logPath(record.ref), { signal: options.signal, ...(options.step === undefined ? {} : { step: options.step }) });
+      // A build whose steps wrote nothing has no log file.
+      if (frames === undefined && record.steps.every((s) => s.logBytes === 0)) return [];
       if (frames === undefined) throw new UsageError(`Cannot show the logs of build ${record.ref}: its log file is gone`);
       return frames;
     },

@@ -33,7 +33,8 @@ export class HistoryRecorder implements BuildObserver {
   readonly #keyedVertices = new Map<string, { vertex: Vertex; key: string }>();
   readonly #warnings: RecordedWarning[] = [];
   readonly #writes = new Set<Promise<void>>();
-  readonly #log: HistoryLogWriter;
+  /** The record's log file, made when the first step writes output (a build of cached steps has none). */
+  #log: HistoryLogWriter | undefined;
   #record: HistoryRecord;
   #lastWrite = 0;
   /** The first write made while the build ran that failed. */
@@ -45,7 +46,6 @@ export class HistoryRecorder implements BuildObserver {
     this.#store = store;
     this.#meta = meta;
     this.#record = record;
-    this.#log = openHistoryLog(store.logPath(record.ref));
   }
 
   /** start writes the record of a build that has just been accepted. */
@@ -107,7 +107,7 @@ export class HistoryRecorder implements BuildObserver {
   async finish(outcome: { readonly result: BuildResult } | { readonly error: unknown; readonly cancelled: boolean }, policy: HistoryPolicy): Promise<void> {
     const status: HistoryRecordStatus = 'result' in outcome ? 'completed' : outcome.cancelled ? 'cancelled' : 'failed';
     for (const step of this.#steps.values()) if (step.status === 'running') step.status = status === 'completed' ? 'completed' : 'cancelled';
-    const logFileBytes = await this.#log.close();
+    const logFileBytes = (await this.#log?.close()) ?? 0;
     await Promise.all([...this.#writes]);
     this.#record = {
       ...this.#record,
@@ -158,6 +158,7 @@ export class HistoryRecorder implements BuildObserver {
         const step = this.#step(e.vertex, '');
         const data = e.bytes === undefined ? Buffer.from(e.data, 'utf8') : Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
         step.logBytes += data.length;
+        this.#log ??= openHistoryLog(this.#store.logPath(this.#record.ref));
         this.#log.write({ step: step.index, stream: e.stream === 'stdout' ? 1 : 2, time: e.time, data });
         break;
       }
@@ -195,7 +196,7 @@ export class HistoryRecorder implements BuildObserver {
   #rewrite(now: number): void {
     if (now - this.#lastWrite < REWRITE_MS) return;
     this.#lastWrite = now;
-    this.#log.flush();
+    this.#log?.flush();
     this.#record = { ...this.#record, steps: this.#stepList(), warnings: [...this.#warnings] };
     this.#track(this.#store.put(this.#record));
   }

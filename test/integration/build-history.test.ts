@@ -70,6 +70,10 @@ describe('build history', () => {
     expect(records.map((r) => r.status)).toEqual(['Error', 'Completed', 'Completed', 'Completed']);
     const [failedRec, changedRec, cachedRec] = records;
     expect(cachedRec?.cached_steps).toBe(cachedRec?.total_steps);
+    // Its steps wrote nothing: no log file, and no logs.
+    const cachedLogs = await history('logs', cachedRec?.ref ?? '');
+    expect(cachedLogs.code, cachedLogs.stderr).toBe(0);
+    expect(cachedLogs.stdout).toBe('');
     expect(changedRec?.cached_steps).toBeLessThan(changedRec?.total_steps ?? 0);
     expect(changedRec?.target).toBe('app');
     const table = await history('ls');
