@@ -78,6 +78,26 @@ describe('a prune of the whole store while a build runs in another process', () 
     expect(again.code, again.stderr).toBe(0);
     expect(await readdir(join(root(), 'snapshots'))).toEqual([]);
   }, 180_000);
+
+  it('reclaims the lease of a build killed while it held it, and what only that lease kept', async () => {
+    const hold = join(env.tmp.path, 'killed-hold');
+    await mkdir(hold);
+    const warm = await runTbuild(['build', '--root', root(), '--config', env.config, '--progress', 'plain', ctx]);
+    expect(warm.code, warm.stderr).toBe(0);
+    await appendDockerfile(ctx, 'RUN echo killed > /killed\n');
+    const building = started(['build', '--root', root(), '--config', env.config, '--progress', 'plain', ctx], 'cache-hit', hold);
+    await building.reached;
+    const pid = Number((await readFile(join(hold, 'reached'), 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    await building.done;
+    const found = await runTbuild(['debug', 'check-store', '--root', root(), '--format', 'json']);
+    expect(JSON.parse(found.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'stale-lease', detail: `lease of process ${pid}: process ${pid} is not running` })]));
+    const pruned = await runTbuild(['prune', '--root', root(), '--all', '--force']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(await readdir(join(root(), 'snapshots'))).toEqual([]);
+    const after = await runTbuild(['debug', 'check-store', '--root', root(), '--format', 'json']);
+    expect((JSON.parse(after.stdout) as { kind: string }[]).map((e) => e.kind)).not.toContain('stale-lease');
+  }, 180_000);
 });
 
 async function appendDockerfile(ctx: string, line: string): Promise<void> {
