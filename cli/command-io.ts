@@ -45,6 +45,15 @@ export function processIO(): CommandIO {
     if (errnoCode(err) !== 'EPIPE') throw err;
     process.exitCode = CLOSED_PIPE_STATUS;
   });
+  // After a hangup the command cleans up, then the process ends by SIGHUP as it would have at once: Node's own exit
+  // would restore the settings of a terminal that is gone, and abort on the error it gets.
+  let hungUp = false;
+  process.once('SIGHUP', () => (hungUp = true));
+  process.once('exit', () => {
+    if (!hungUp) return;
+    process.removeAllListeners('SIGHUP');
+    process.kill(process.pid, 'SIGHUP');
+  });
   return {
     cwd: process.cwd(),
     env: process.env,
