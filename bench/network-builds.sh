@@ -3,7 +3,7 @@
 # tbuild, in one run: every round changes the file, then each of the four (tree, network) pairs builds it once, in an
 # order that rotates round by round, so the load of a shared machine weighs on all alike. Builds start directly
 # (`node bin/tbuild.js`) or, with MODE launcher, through each tree's launcher and a resident builder of this run's own
-# (stopped at exit). Prints the median wall time of each pair and, for direct starts, of CPU time (user + system of the
+# (stopped at exit). Prints the median wall time of each pair (and the fastest: under load, the steadier) and, for direct starts, of CPU time (user + system of the
 # build and its children, slirp4netns included: steadier under load than wall time), the default network's ratio to
 # the host's per tree, and the second tree's ratio to the first per network.
 #   bench/network-builds.sh BEFORE_TREE AFTER_TREE [RUNS] [CASE] [MODE]   (default: 10 runs, manysteps, direct)
@@ -39,9 +39,10 @@ for i in $(seq $((runs + 2))); do
     [ "$i" -gt 2 ] && echo "$r" >>"$work/t-${p/ /-}"
   done
 done
-declare -A w u
+declare -A w u f
 for p in "${pairs[@]}"; do
   w[$p]=$(cut -d' ' -f1 "$work/t-${p/ /-}" | median)
+  f[$p]=$(cut -d' ' -f1 "$work/t-${p/ /-}" | sort -n | head -1)
   u[$p]=$(cut -d' ' -f2 "$work/t-${p/ /-}" | median)
 done
 ratio() { echo "$1 / $2" | bc -l; }
@@ -51,8 +52,11 @@ for t in 0 1; do
   [ "$mode" = direct ] && cpu=$(printf '%.3f / %.3f = %.2f' "${u[$t default]}" "${u[$t host]}" "$(ratio "${u[$t default]}" "${u[$t host]}")")
   printf '| %s | %.3f / %.3f = %.2f | %s |\n' "$([ $t = 0 ] && echo before || echo after)" "${w[$t default]}" "${w[$t host]}" "$(ratio "${w[$t default]}" "${w[$t host]}")" "$cpu"
 done
+for t in 0 1; do
+  printf '# fastest wall s, %s: %.3f / %.3f = %.2f\n' "$([ $t = 0 ] && echo before || echo after)" "${f[$t default]}" "${f[$t host]}" "$(ratio "${f[$t default]}" "${f[$t host]}")"
+done
 for n in "${networks[@]}"; do
-  printf '# %s network, after / before: wall %.2f' "$n" "$(ratio "${w[1 $n]}" "${w[0 $n]}")"
+  printf '# %s network, after / before: wall %.2f (fastest %.2f)' "$n" "$(ratio "${w[1 $n]}" "${w[0 $n]}")" "$(ratio "${f[1 $n]}" "${f[0 $n]}")"
   [ "$mode" = direct ] && printf ', CPU %.2f' "$(ratio "${u[1 $n]}" "${u[0 $n]}")"
   echo
 done
