@@ -1,7 +1,7 @@
 import { digestOf, isDigest, type Digest } from '../base/digest.js';
 import { RegistryError } from '../base/errors.js';
 import { MEDIA_TYPES, formatPlatform, type Descriptor, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
-import { decodeImageConfig, decodeImageIndex, decodeImageManifest } from './decode-document.js';
+import { decodeImageConfig, decodeImageIndex, decodeImageManifest } from '../base/oci-decode.js';
 import { pullScope } from './auth.js';
 import type { Endpoint } from './endpoints.js';
 import { selectPlatformManifest } from './platform-match.js';

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { digestOf, isDigest, type Digest } from '../../base/digest.js';
 import { ContentError, RegistryError } from '../../base/errors.js';
-import { formatPlatform, MEDIA_TYPES, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../base/oci.js';
+import { decodeImageConfig, decodeImageIndex, decodeImageManifest } from '../../base/oci-decode.js';
+import { formatPlatform, MEDIA_TYPES, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from '../../base/oci.js';
 import { parseReference, selectPlatformManifest, type ResolvedImage } from '../../registry/index.js';
 import type { ImageResolver } from './image-resolver.js';
 
@@ -72,8 +73,9 @@ async function resolveFromLayout(at: { name: string; digest: Digest }, blobs: La
   const where = `${LAYOUT_SCHEME}${at.name}@${at.digest}`;
   let digest = at.digest;
   let doc = await readJson(blobs, digest, where, options.signal);
+  const from = { ref: where, action: 'Cannot use image' };
   if (isIndex(doc)) {
-    const chosen = selectPlatformManifest(doc.manifests, options.platform);
+    const chosen = selectPlatformManifest(decodeImageIndex(doc, from).manifests, options.platform);
     if (chosen === undefined) {
       throw new RegistryError(`Cannot use image "${where}": its index has no manifest for platform ${formatPlatform(options.platform)}`, { code: 'REGISTRY_NOT_FOUND', ref: where });
     }
@@ -81,17 +83,15 @@ async function resolveFromLayout(at: { name: string; digest: Digest }, blobs: La
     doc = await readJson(blobs, digest, where, options.signal);
   }
   if (!isManifest(doc)) throw new RegistryError(`Cannot use image "${where}": ${digest} is neither an image index nor an image manifest`, { ref: where });
-  const config = (await readJson(blobs, doc.config.digest, where, options.signal)) as ImageConfig;
-  if (typeof config !== 'object' || config === null || !Array.isArray(config.rootfs?.diff_ids)) {
-    throw new RegistryError(`Cannot use image "${where}": its config ${doc.config.digest} has no rootfs`, { ref: where });
-  }
+  const manifest = decodeImageManifest(doc, from);
+  const config = decodeImageConfig(await readJson(blobs, manifest.config.digest, where, options.signal), from);
   return {
     ref: parseReference(`${at.name}@${at.digest}`),
     digest,
     namedDigest: at.digest,
-    manifest: doc,
+    manifest,
     config,
-    configDescriptor: doc.config,
+    configDescriptor: manifest.config,
     source: `${LAYOUT_SCHEME}${at.name}`,
   };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeImageConfig, decodeImageIndex, decodeImageManifest, DocumentFieldError } from '../../registry/decode-document.js';
+import { decodeImageConfig, decodeImageIndex, decodeImageManifest, DocumentFieldError } from '../../base/oci-decode.js';
 import { fuzzParams, fuzzTimeout } from './budget.js';
 
 const digest = fc.stringMatching(/^[0-9a-f]{64}$/).map((h) => `sha256:${h}`);
@@ -104,7 +104,7 @@ describe('manifest, index and config decoding under random and mutated JSON', ()
           if (!changed) expect(decoded).toEqual(doc);
           seen.taken++;
         }),
-        fuzzParams(600),
+        fuzzParams(300),
       );
       // Both ways out are exercised.
       expect(seen.taken).toBeGreaterThan(0);

@@ -91,7 +91,7 @@ const jsonText = fc.oneof(
 
 describe('the sandbox helper JSON reader under sanitizers', () => {
   it('survives random and mutated documents, and configs loaded from them, with no sanitizer finding', async () => {
-    const runs = process.env['FUZZ_RUNS'] ?? String(Number(process.env['FUZZ_SECONDS'] ?? 0) > 0 ? Number(process.env['FUZZ_SECONDS']) * 100 : 2500);
+    const runs = process.env['FUZZ_RUNS'] ?? String(Number(process.env['FUZZ_SECONDS'] ?? 0) > 0 ? Number(process.env['FUZZ_SECONDS']) * 100 : 1500);
     const result = await run(harness, ['random', runs, String(FUZZ_SEED), bundle], { env: SANITIZER_ENV, maxBuffer: 1 << 24 }).catch(
       (err: { stdout?: string; stderr?: string; message: string }) => {
         throw new Error(`json-fuzz random ${runs} ${FUZZ_SEED} found something:\n${err.stderr ?? err.message}`);

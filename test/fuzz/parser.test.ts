@@ -98,7 +98,7 @@ describe('the Dockerfile parser under random and mutated files', () => {
         }
         stages(first.ast, text);
       }),
-      fuzzParams(600),
+      fuzzParams(400),
     );
   }, fuzzTimeout(60_000));
 

@@ -1,6 +1,6 @@
-import { isDigest } from '../base/digest.js';
-import { RegistryError } from '../base/errors.js';
-import type { ImageConfig, ImageIndex, ImageManifest } from '../base/oci.js';
+import { isDigest } from './digest.js';
+import { RegistryError } from './errors.js';
+import type { ImageConfig, ImageIndex, ImageManifest } from './oci.js';
 
 /**
  * DocumentFieldError is a manifest, index or image config whose field has the wrong type or value; field is its path
@@ -153,9 +153,15 @@ export function decodeImageConfig(doc: unknown, from: Omit<DocumentSource, 'what
   r.strings(o, 'os.features', '');
   const rootfs = r.object(o['rootfs'], 'rootfs');
   r.string(rootfs, 'type', 'rootfs', true);
-  r.array(rootfs, 'diff_ids', 'rootfs', (v, p) => {
-    if (typeof v !== 'string' || !isDigest(v)) r.fail(p, 'a sha256 digest', v);
-  });
+  r.array(
+    rootfs,
+    'diff_ids',
+    'rootfs',
+    (v, p) => {
+      if (typeof v !== 'string' || !isDigest(v)) r.fail(p, 'a sha256 digest', v);
+    },
+    true,
+  );
   r.array(o, 'history', '', (v, p) => {
     const h = r.object(v, p);
     for (const key of ['created', 'created_by', 'author', 'comment']) r.string(h, key, p);
