@@ -70,9 +70,9 @@ describe('the pool of RUN networks', () => {
     }
   });
 
-  it('leaves no slirp4netns, namespace or mount behind after Ctrl-C of an embedded CLI build', async () => {
-    const ctx = join(env.tmp.path, 'ctx-interrupted');
-    const root = join(env.tmp.path, 'root-interrupted');
+  it.each(['SIGINT', 'SIGTERM'] as const)('leaves no slirp4netns, namespace or mount behind after %s of an embedded CLI build', async (signal) => {
+    const ctx = join(env.tmp.path, `ctx-${signal}`);
+    const root = join(env.tmp.path, `root-${signal}`);
     await mkdir(ctx);
     await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo first\nRUN echo started-second && sleep 60\n');
     const cli = startCommand(process.execPath, [join(REPO_ROOT, 'bin', 'tbuild.js'), 'build', '--root', root, '--config', env.config, '--progress', 'plain', ctx], {
@@ -84,7 +84,7 @@ describe('the pool of RUN networks', () => {
     const pid = cli.pid ?? 0;
     // The second RUN runs, on a network the pool started, and the pool holds the next one ready.
     expect((await slirpOf(pid)).length).toBeGreaterThanOrEqual(2);
-    cli.kill('SIGINT');
+    cli.kill(signal);
     const done = await cli.done;
     expect(done.code, done.stderr).toBe(130);
     expect(await slirpOf(pid)).toEqual([]);
