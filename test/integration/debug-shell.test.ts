@@ -129,13 +129,18 @@ describe('tbuild build --on-error=shell', () => {
     await expectNothingLeft(root, tbuildPids);
   }, 120_000);
 
-  it('ends the build with the step error when the shell is killed, and runs the --shell command', async () => {
-    const ctx = await context('killed', 'FROM busybox\nRUN echo partial > /partial && exit 4\n');
+  it('cancels the steps still running, ends the build with the step error when the shell is killed, and runs --shell', async () => {
+    // The slow stage runs beside the failing one: it is cancelled, not waited for, before the shell opens.
+    const dockerfile = 'FROM busybox AS slow\nRUN sleep 90; echo slow > /slow\nFROM busybox AS failing\nRUN echo partial > /partial && exit 4\nFROM busybox\nCOPY --from=slow /slow /a\nCOPY --from=failing /partial /b\n';
+    const ctx = await context('killed', dockerfile);
+    const started = Date.now();
     const root = join(env.tmp.path, 'root-killed');
     const shell = JSON.stringify(['/bin/sh', '-c', 'echo custom-shell-$((6*7)); exec /bin/sh']);
     const argv = tbuild(['build', '--progress', 'plain', '--root', root, '--config', env.config, '--on-error=shell', '--shell', shell, ctx]);
     await using term = await startTmux(argv, { columns: 120, rows: 40 });
-    await term.waitFor((s) => (s.includes('custom-shell-42') && PROMPT.test(s) ? true : undefined), 'the --shell command');
+    const opened = await term.waitFor((s) => (s.includes('custom-shell-42') && PROMPT.test(s) ? s : undefined), 'the --shell command');
+    expect(opened).toMatch(/^#(\d+) \[slow 2\/2\] RUN sleep 90[\s\S]*^#\1 CANCELED$[\s\S]*Opening a shell/m);
+    expect(Date.now() - started).toBeLessThan(80_000);
     const tbuildPids = await pidsWith(root);
     expect(await typeAndRead(term, 'cat /partial; echo END', 'END')).toMatch(/^partial$/m);
     await term.sendKeys('-l', 'kill -9 $$');
