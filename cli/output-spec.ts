@@ -1,3 +1,4 @@
+import { splitCsvRecord } from '../base/csv.js';
 import { UsageError } from '../base/errors.js';
 import type { ImageExportOptions, LayerCompression, OutputSpec } from '../controller/index.js';
 import { parseGoBool } from './bool-flags.js';
@@ -13,19 +14,9 @@ export function parseCsvOptions(text: string): Map<string, string> {
   return out;
 }
 
+/** splitCsv splits an option value into its non-empty fields. */
 function splitCsv(text: string): string[] {
-  const fields: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (const c of text) {
-    if (c === '"') quoted = !quoted;
-    else if (c === ',' && !quoted) {
-      fields.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  fields.push(cur);
-  return fields.filter((f) => f.length > 0);
+  return splitCsvRecord(text).filter((f) => f.length > 0);
 }
 
 const COMPRESSIONS: readonly LayerCompression[] = ['gzip', 'zstd', 'uncompressed'];

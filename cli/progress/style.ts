@@ -1,3 +1,4 @@
+import { splitCsvRecord } from '../../base/csv.js';
 import type { Environment } from '../command-io.js';
 
 /** ViewOptions are what a progress view reads besides its output: the environment (NO_COLOR…) and --debug. */
@@ -26,11 +27,71 @@ const PLAIN: Palette = { done: '', cached: '', error: '', warning: '', cancelled
 
 /**
  * paletteFor picks the colours of a progress view: none when NO_COLOR is set to anything but '' (no-color.org, as
- * BuildKit reads it) or when the output is not a terminal.
+ * BuildKit reads it) or when the output is not a terminal, else BuildKit's, with those BUILDKIT_COLORS sets.
  */
 export function paletteFor(env: Environment, isTTY: boolean): Palette {
   const noColor = env['NO_COLOR'];
-  return isTTY && (noColor === undefined || noColor === '') ? COLOURS : PLAIN;
+  if (!isTTY || (noColor !== undefined && noColor !== '')) return PLAIN;
+  return { ...COLOURS, ...userColours(env['BUILDKIT_COLORS'] ?? '').colours };
+}
+
+/** The colours BUILDKIT_COLORS may name, as SGR codes (BuildKit's termColorMap). */
+const NAMED_COLOURS: Readonly<Record<string, string>> = {
+  default: '39', black: '30', red: '31', green: '32', yellow: '33', blue: '34', magenta: '35', cyan: '36', white: '37',
+  'light-black': '90', 'light-red': '91', 'light-green': '92', 'light-yellow': '93', 'light-blue': '94',
+  'light-magenta': '95', 'light-cyan': '96', 'light-white': '97',
+};
+
+/** The keys of BUILDKIT_COLORS and the colour of the palette each sets. */
+const COLOUR_KEYS: Readonly<Record<string, keyof Palette>> = { run: 'done', cancel: 'cancelled', error: 'error', warning: 'warning' };
+
+/** rgbColour is the 256-colour SGR code nearest an `R,G,B` value (as BuildKit's aec.NewRGB8Bit), or a problem. */
+function rgbColour(value: string): string | { problem: string } {
+  const parts = value.split(',');
+  if (parts.length !== 3) return { problem: `"${value}" is not a valid RGB colour: it must have three fields` };
+  const numbers = parts.map((p) => (/^[+-]?\d+$/.test(p.trim()) ? Number(p.trim()) : Number.NaN));
+  if (numbers.some((n) => !Number.isInteger(n))) return { problem: `an RGB value that is not an integer: ${value}` };
+  if (numbers.some((n) => n < 0 || n > 255)) return { problem: `an RGB value that is not within the valid range of 0-255: ${value}` };
+  const [r = 0, g = 0, b = 0] = numbers.map((n) => Math.floor(n / 43));
+  return `38;5;${16 + 36 * r + 6 * g + b}`;
+}
+
+/**
+ * userColours reads BUILDKIT_COLORS as BuildKit does (`run=green:cancel=light-yellow:error=255,0,0:warning=yellow`, a
+ * name of its list or an RGB value per key): the colours it sets and, for each part it cannot use, a problem to warn
+ * of; those parts are left out, the others still apply.
+ */
+export function userColours(text: string): { colours: Partial<Record<keyof Palette, string>>; problems: string[] } {
+  const colours: Partial<Record<keyof Palette, string>> = {};
+  const problems: string[] = [];
+  if (text === '') return { colours, problems };
+  for (const field of splitCsvRecord(text, ':')) {
+    const eq = field.indexOf('=');
+    const key = field.slice(0, eq).toLowerCase();
+    const value = field.slice(eq + 1);
+    if (eq < 0 || value.includes('=')) {
+      problems.push(`cannot read BUILDKIT_COLORS component "${field}": it must be KEY=COLOUR`);
+      continue;
+    }
+    const named = NAMED_COLOURS[value.toLowerCase()];
+    const colour = named ?? (value.includes(',') ? rgbColour(value) : { problem: `unknown colour "${value}": expected a colour name (${Object.keys(NAMED_COLOURS).join(', ')}) or R,G,B` });
+    if (typeof colour !== 'string') {
+      problems.push(`BUILDKIT_COLORS ${key}=${value}: ${colour.problem}`);
+      continue;
+    }
+    const target = COLOUR_KEYS[key];
+    if (target === undefined) problems.push(`unknown key "${key}" in BUILDKIT_COLORS (expected: run, cancel, error, or warning)`);
+    else colours[target] = colour;
+  }
+  return { colours, problems };
+}
+
+/** colourWarnings are the warning lines a progress view prints once for what it could not use of BUILDKIT_COLORS. */
+export function colourWarnings(env: Environment): string {
+  const noColor = env['NO_COLOR'];
+  // As BuildKit, NO_COLOR wins and BUILDKIT_COLORS is then not read at all.
+  if (noColor !== undefined && noColor !== '') return '';
+  return userColours(env['BUILDKIT_COLORS'] ?? '').problems.map((p) => `WARNING: ${p}\n`).join('');
 }
 
 /** paint wraps text in an SGR colour, or returns it as is when the colour is ''. */

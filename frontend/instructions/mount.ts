@@ -1,3 +1,4 @@
+import { splitCsvRecord } from '../../base/csv.js';
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
 import { withSuggestion } from './suggest.js';
 
@@ -49,22 +50,9 @@ function isType(t: string): t is RunMount['type'] {
   return t === 'bind' || t === 'cache' || t === 'tmpfs' || t === 'secret' || t === 'ssh';
 }
 
-/** splitCsv splits a flag value on commas, honouring double quotes as a CSV reader does. */
+/** splitCsv splits a flag value on commas, honouring double quotes as a CSV reader does, without empty fields. */
 function splitCsv(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] ?? '';
-    if (c === '"') {
-      if (quoted && text[i + 1] === '"') { cur += '"'; i++; } else quoted = !quoted;
-    } else if (c === ',' && !quoted) {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out.filter((f) => f.trim() !== '');
+  return splitCsvRecord(text).filter((f) => f.trim() !== '');
 }
 
 /** mountLocation points at the `--mount` flag of a RUN line (column 1 when not found). */

@@ -154,6 +154,17 @@ describe('tty progress', () => {
     }
   });
 
+  it('paints finished steps and errors in the colours of BUILDKIT_COLORS, after warning of what it could not use', () => {
+    const term = new FakeTerminal(80, 24);
+    const p = open(term, { BUILDKIT_COLORS: 'run=green:error=255,0,0:oops=red' });
+    p.emit(started('a', 'RUN true', 0));
+    p.emit({ type: 'vertex.completed', vertex: 'a', name: 'RUN true', time: 0, durationMs: 0 });
+    p.close();
+    expect(term.written.startsWith('WARNING: unknown key "oops" in BUILDKIT_COLORS (expected: run, cancel, error, or warning)\n')).toBe(true);
+    expect(term.written).toContain('\x1b[32m');
+    expect(term.written).not.toContain('\x1b[34m');
+  });
+
   it('prints a warning once above the live lines, never inside them', () => {
     const term = new FakeTerminal(80, 24);
     const p = open(term);
