@@ -58,6 +58,8 @@ export interface StepRecord {
   readonly ignoreCache?: boolean;
   /** The cache key the step was looked up under. */
   readonly cacheKey?: string;
+  /** Whether a cache record of that key was in the store when the step was looked up (a step that ran anyway: its files were gone). */
+  readonly cacheRecordFound?: boolean;
   /** Resources of its process, from its cgroup (RUN steps with one). */
   readonly memoryPeakBytes?: number;
   readonly cpuTimeMs?: number;

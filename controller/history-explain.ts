@@ -78,7 +78,8 @@ function sameKeyReason(record: HistoryRecord, step: StepRecord, prev: HistoryRec
   if (keyKind(record, step) === 'source.local') return 'the context is read on every build: its files did not change';
   if (prevStep.status === 'failed') return `it failed in build ${prev.ref}, which therefore left no cache record`;
   if (prevStep.status === 'cancelled' || prev.status === 'interrupted') return `it did not finish in build ${prev.ref}, which therefore left no cache record`;
-  if (meta.cacheRecords.get(key) === undefined) return `cache record pruned (the same cache key was cached by build ${prev.ref})`;
+  const found = step.cacheRecordFound ?? meta.cacheRecords.doesExist(key);
+  if (!found) return `cache record pruned (the same cache key was cached by build ${prev.ref})`;
   return `its cache record (from build ${prev.ref}) could not be used: its files are gone`;
 }
 

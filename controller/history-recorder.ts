@@ -30,7 +30,7 @@ export class HistoryRecorder implements BuildObserver {
   readonly #store: HistoryStore;
   readonly #meta: MetadataStore;
   readonly #steps = new Map<string, MutableStep>();
-  readonly #keyedVertices = new Map<string, { vertex: Vertex; key: string }>();
+  readonly #keyedVertices = new Map<string, Keyed>();
   readonly #warnings: RecordedWarning[] = [];
   readonly #writes = new Set<Promise<void>>();
   /** The record's log file, made when the first step writes output (a build of cached steps has none). */
@@ -90,9 +90,11 @@ export class HistoryRecorder implements BuildObserver {
   keyed(vertex: Vertex, key: string): void {
     // The key a vertex was looked up under comes first; the solve's list of keys after it does not replace it.
     if (this.#keyedVertices.has(vertex.digest)) return;
-    this.#keyedVertices.set(vertex.digest, { vertex, key });
+    // Whether its cache record was there when the step was looked up tells "pruned" from "unusable" later.
+    const keyed: Keyed = { vertex, key, recordFound: this.#meta.cacheRecords.doesExist(key) };
+    this.#keyedVertices.set(vertex.digest, keyed);
     const step = this.#steps.get(vertex.digest);
-    if (step !== undefined) describeStep(step, vertex, key);
+    if (step !== undefined) describeStep(step, keyed);
   }
 
   contextListed(checksum: string, lines: readonly string[]): void {
@@ -183,7 +185,7 @@ export class HistoryRecorder implements BuildObserver {
       step = { index: this.#steps.size + 1, vertex, name, status: 'running', startedAt: 0, completedAt: 0, durationMs: 0, cached: false, logBytes: 0 };
       this.#steps.set(vertex, step);
       const keyed = this.#keyedVertices.get(vertex);
-      if (keyed !== undefined) describeStep(step, keyed.vertex, keyed.key);
+      if (keyed !== undefined) describeStep(step, keyed);
     } else if (step.name === '' && name !== '') step.name = name;
     return step;
   }
@@ -224,8 +226,16 @@ export class HistoryRecorder implements BuildObserver {
   }
 }
 
-function describeStep(step: MutableStep, vertex: Vertex, key: string): void {
+/** Keyed is the key a vertex was first looked up under, and whether a cache record of it was in the store then. */
+interface Keyed {
+  readonly vertex: Vertex;
+  readonly key: string;
+  readonly recordFound: boolean;
+}
+
+function describeStep(step: MutableStep, { vertex, key, recordFound }: Keyed): void {
   step.cacheKey = key;
+  step.cacheRecordFound = recordFound;
   if (vertex.metadata.location !== undefined) step.location = vertex.metadata.location;
   if (vertex.metadata.ignoreCache === true) step.ignoreCache = true;
   step.platform = formatPlatform(vertex.op.platform);

@@ -97,6 +97,23 @@ describe('build history', () => {
     expect(last.stdout).toMatch(/^#1 /);
   });
 
+  it('explains a step run again after its cache record was pruned, and under --no-cache', async () => {
+    const again = join(env.tmp.path, 'again');
+    await mkdir(again, { recursive: true });
+    await writeFile(join(again, 'Dockerfile'), 'FROM busybox\nRUN echo same-step\n');
+    const run = (...args: string[]): ReturnType<typeof runTbuild> => runTbuild(['build', '--root', root, '--config', env.config, '--progress', 'plain', ...args, again]);
+    expect((await run()).code).toBe(0);
+    const [first] = await listed();
+    const pruned = await runTbuild(['prune', '--all', '--root', root]);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const rebuilt = await run('--explain');
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.stderr).toMatch(new RegExp(`#(\\d+) \\[2/2\\] RUN echo same-step\n(#\\1 .*\n)*#\\1   - cache record pruned \\(the same cache key was cached by build ${first?.ref ?? '?'}\\)\n`));
+    expect((await run('--no-cache')).code).toBe(0);
+    const explained = await history('explain');
+    expect(explained.stdout).toMatch(/\[2\/2\] RUN echo same-step\n  ran because:\n    - `--no-cache`\n/);
+  });
+
   it('keeps a 10 MiB step log byte for byte', async () => {
     const big = join(env.tmp.path, 'big');
     await mkdir(big, { recursive: true });
