@@ -83,6 +83,7 @@ function liveBlobs(meta: MetadataStore, manifestLayers: ReadonlyMap<string, read
   const live = new Set<string>(leased);
   for (const { value } of meta.images.getRange()) {
     live.add(value.manifestDigest);
+    for (const b of value.attestationBlobs ?? []) live.add(b);
     for (const part of imageParts(value)) {
       live.add(part.manifestDigest);
       live.add(part.configDigest);

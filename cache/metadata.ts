@@ -45,6 +45,11 @@ export interface ImageRecord {
    * the image, oldest first.
    */
   readonly repoDigests?: readonly string[];
+  /**
+   * The blobs of the attestation manifests an image index loaded from an archive lists (manifests, configs, layers):
+   * kept with the image, whose save and push list them again.
+   */
+  readonly attestationBlobs?: readonly string[];
 }
 
 /** PlatformImageRecord is one platform's image of an image index in the local image store. */

@@ -128,6 +128,7 @@ async function checkImages(content: ContentProvider, refs: References, graph: Sn
       }
     };
     need(value.manifestDigest, value.platforms === undefined ? 'manifest' : 'image index');
+    for (const b of value.attestationBlobs ?? []) need(b, 'attestation blob');
     for (const part of imageParts(value)) {
       need(part.manifestDigest, 'manifest');
       need(part.configDigest, 'config');

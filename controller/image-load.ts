@@ -10,6 +10,7 @@ import { MEDIA_TYPES, type Descriptor, type ImageConfig, type ImageIndex, type I
 import type { PlatformImageRecord } from '../cache/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import { imageIdOf, nameImage, type StoredImage } from './image-naming.js';
+import { listedAttestations } from './stored-attestations.js';
 import { readJsonBlob, sniffLayerType } from './stored-image.js';
 import type { Store } from './store.js';
 
@@ -174,9 +175,22 @@ async function loadOciLayout(store: Store, root: ImageIndex, blob: BlobOf, o: { 
     const [first] = parts;
     if (first === undefined) throw new UsageError(`Cannot load index ${top.digest}: it lists no image of a platform`);
     const { manifestDigest: _first, ...held } = first;
-    out.push(await keep(store, { ...base, ...held, platforms: parts }, names));
+    const attestationBlobs = await loadAttestations(store, index, blob);
+    out.push(await keep(store, { ...base, ...held, platforms: parts, ...(attestationBlobs.length === 0 ? {} : { attestationBlobs }) }, names));
   }
   return out;
+}
+
+/** loadAttestations stores the attestation manifests an index lists, with their blobs, and returns those blobs' digests. */
+async function loadAttestations(store: Store, index: ImageIndex, blob: BlobOf): Promise<string[]> {
+  const digests: string[] = [];
+  for (const { descriptor } of await listedAttestations(index)) {
+    await blob(blobPath(descriptor.digest));
+    const { value: manifest } = await readJsonBlob<ImageManifest>(store, descriptor.digest);
+    for (const d of [manifest.config, ...manifest.layers]) await blob(blobPath(d.digest));
+    digests.push(descriptor.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest));
+  }
+  return digests;
 }
 
 async function ociImagePart(store: Store, digest: Digest, blob: BlobOf): Promise<PlatformImageRecord> {

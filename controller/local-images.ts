@@ -77,7 +77,13 @@ export function createLocalImages(store: Store, settingsFile: string | undefined
         if (exportable.kind === 'image') return pushBuiltImage(exportable.image, { ref, name, tags: [] }, { registry: client, store, signal: o.signal, progress });
         // Each platform's manifest goes up by digest, then the index under the name, as a build's push does.
         const byDigest = { ref: { registry: ref.registry, repository: ref.repository }, name, tags: [] };
-        for (const image of exportable.index.images) await pushBuiltImage(image, byDigest, { registry: client, store, signal: o.signal, progress });
+        const { pushAttestationManifest } = await import('../exporter/lazy.js');
+        for (const [i, image] of exportable.index.images.entries()) {
+          await pushBuiltImage(image, byDigest, { registry: client, store, signal: o.signal, progress });
+          // An attestation the index keeps follows the image it names as subject, as a build's push sends them.
+          const attestation = exportable.index.attestations[i];
+          if (attestation !== undefined) await pushAttestationManifest(attestation, image, ref, storeBlobOpener(store), { registry: client, signal: o.signal });
+        }
         const { index } = exportable;
         const pushed = await client.pushImage(ref, { manifest: index.bytes, manifestMediaType: index.descriptor.mediaType, config: undefined, layers: [] }, storeBlobOpener(store), {
           signal: o.signal,

@@ -8,6 +8,7 @@ import { dockerLayerMediaType, exportLayerBlob, type BuiltImage, type ExportLaye
 import { formatReference, parseReference } from '../registry/index.js';
 import { imageIdOf, isDangling } from './image-naming.js';
 import { snapshotLayers } from './solved-rootfs.js';
+import { keptAttestations } from './stored-attestations.js';
 import type { Store } from './store.js';
 
 /** ExportableImage is a stored image with its layers as blobs: one image, or an index of several platforms' images. */
@@ -70,10 +71,19 @@ export interface ExportOptions {
 export async function exportableImage(store: Store, rec: ImageRecord, o: ExportOptions): Promise<ExportableImage> {
   if (rec.platforms === undefined) return { kind: 'image', image: await exportablePart(store, rec, o) };
   const images: BuiltImage[] = [];
-  for (const part of imageParts(rec)) images.push(await exportablePart(store, part, o));
-  const { value: stored } = await readJsonBlob<ImageIndex>(store, rec.manifestDigest);
+  const parts = imageParts(rec);
+  for (const part of parts) images.push(await exportablePart(store, part, o));
+  const { value: stored, bytes } = await readJsonBlob<ImageIndex>(store, rec.manifestDigest);
   const { storePlatformIndex } = await import('../exporter/lazy.js');
-  const index = await storePlatformIndex(images, store.content, { ...(stored.annotations === undefined ? {} : { annotations: stored.annotations }), signal: o.signal });
+  // The attestations an index loaded from an archive listed leave with their images.
+  const attestations = rec.attestationBlobs === undefined ? [] : await keptAttestations(store, stored, parts, images);
+  // An index whose images and attestations all leave as they are leaves as it is, byte for byte.
+  const unchanged = images.every((image, i) => image.manifestDescriptor.digest === parts[i]?.manifestDigest);
+  if (unchanged && stored.manifests.length === images.length + attestations.filter((a) => a !== undefined).length) {
+    const descriptor = { mediaType: rec.manifestMediaType, digest: parseDigest(rec.manifestDigest), size: bytes.length };
+    return { kind: 'index', index: { images, attestations, index: stored, bytes, descriptor } };
+  }
+  const index = await storePlatformIndex(images, store.content, { ...(stored.annotations === undefined ? {} : { annotations: stored.annotations }), attestations, signal: o.signal });
   return { kind: 'index', index };
 }
 

@@ -67,6 +67,7 @@ export async function writeSavedArchive(
       const { index } = saved;
       add(index.descriptor.digest, index.bytes.length, () => index.bytes);
       index.images.forEach(addImage);
+      for (const a of index.attestations) for (const b of a === undefined ? [] : [a, a.config, ...a.layers]) add(b.descriptor.digest, b.bytes.length, () => b.bytes);
       manifests.push(...ociIndexFor({ ...saved.image, manifestDescriptor: index.descriptor }, saved.names).manifests);
     }
     entries.push({
