@@ -70,6 +70,29 @@ describe('the pool of RUN networks', () => {
     }
   });
 
+  it('gives concurrent builds of one controller a network for each RUN, and none outlives the controller', async () => {
+    const root = join(env.tmp.path, 'root-concurrent');
+    const controller = await createController({ root, settingsFile: env.config, maxParallelBuilds: 2 });
+    try {
+      const builds = [1, 2].map((n) =>
+        controller.build(requestOf(`FROM busybox\nRUN echo ${n}-a > /a && sleep 0.3\nRUN echo ${n}-b > /b\nRUN echo ${n}-c > /c\n`, env.config), {
+          signal: AbortSignal.timeout(120_000),
+          progress: noProgress,
+        }),
+      );
+      await Promise.all(builds);
+      const networks = controller.info().networks;
+      // Every RUN had a network of its own: from the pool or, when the two builds emptied it, made on demand.
+      expect((networks?.taken ?? 0) + (networks?.madeOnDemand ?? 0)).toBe(6);
+      expect(networks?.taken).toBeGreaterThan(0);
+    } finally {
+      await controller.close();
+    }
+    expect(await slirpOf(process.pid)).toEqual([]);
+    expect(await heldNamespaces()).toEqual([]);
+    expect(await mountsUnder(root)).toEqual([]);
+  });
+
   it.each(['SIGINT', 'SIGTERM'] as const)('leaves no slirp4netns, namespace or mount behind after %s of an embedded CLI build', async (signal) => {
     const ctx = join(env.tmp.path, `ctx-${signal}`);
     const root = join(env.tmp.path, `root-${signal}`);
