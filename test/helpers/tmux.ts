@@ -17,6 +17,8 @@ export interface TmuxPane extends AsyncDisposable {
   cursorVisible(): Promise<boolean>;
   /** waitFor polls the screen until `find` returns a value, failing with the last screen after `timeoutMs`. */
   waitFor<T>(find: (screen: string) => T | undefined, what: string, timeoutMs?: number): Promise<T>;
+  /** hangUp closes the terminal at once (the tmux server goes, its command gets SIGHUP), as closing a terminal window does. */
+  hangUp(): Promise<void>;
 }
 
 /** requireTmux fails, naming the package, when tmux cannot run here (scripts/setup.sh installs it). */
@@ -59,6 +61,7 @@ export async function startTmux(argv: readonly string[], o: { columns: number; r
       await new Promise((r) => setTimeout(r, 50));
     }
   };
+  let hungUp = false;
   return {
     capture,
     captureStyled: async () => tmux('capture-pane', '-p', '-e', '-t', '0'),
@@ -66,8 +69,14 @@ export async function startTmux(argv: readonly string[], o: { columns: number; r
     resize: async (columns, rows) => void (await tmux('resize-window', '-t', '0', '-x', String(columns), '-y', String(rows))),
     cursorVisible: async () => (await tmux('display-message', '-p', '-t', '0', '#{cursor_flag}')).trim() === '1',
     waitFor,
+    hangUp: async () => {
+      hungUp = true;
+      await stopServer(socket);
+    },
     async [Symbol.asyncDispose]() {
       try {
+        // A terminal hung up already has nothing left to stop.
+        if (hungUp) return;
         // A command still running gets Ctrl-C and the time to clean up (a hangup would kill tbuild before it unmounts).
         if ((await exitCode(exitFile)) === undefined) {
           await tmux('send-keys', '-t', '0', 'C-c');

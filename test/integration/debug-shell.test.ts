@@ -154,16 +154,12 @@ describe('tbuild build --on-error=shell', () => {
     const ctx = await context('hangup', 'FROM busybox\nRUN exit 6\n');
     const root = join(env.tmp.path, 'root-hangup');
     const argv = tbuild(['build', '--progress', 'plain', '--root', root, '--config', env.config, '--oci-runtime', 'runc', '--on-error=shell', ctx]);
-    const term = await startTmux(argv, { columns: 120, rows: 40 });
-    let tbuildPids: number[];
-    try {
-      await term.waitFor((s) => (PROMPT.test(s) ? true : undefined), 'the shell prompt');
-      tbuildPids = await pidsWith(root);
-      expect(tbuildPids.length).toBeGreaterThan(0);
-    } finally {
-      // Killing the tmux server hangs up the terminal: tbuild gets SIGHUP.
-      await term[Symbol.asyncDispose]();
-    }
+    await using term = await startTmux(argv, { columns: 120, rows: 40 });
+    await term.waitFor((s) => (PROMPT.test(s) ? true : undefined), 'the shell prompt');
+    const tbuildPids = await pidsWith(root);
+    expect(tbuildPids.length).toBeGreaterThan(0);
+    // The shell is running when the terminal goes: tbuild gets SIGHUP.
+    await term.hangUp();
     for (let i = 0; i < 200 && (await pidsWith(root)).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     await expectNothingLeft(root, tbuildPids);
   }, 120_000);
