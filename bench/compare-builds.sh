@@ -8,13 +8,17 @@
 # the second tree's ratio to the first.
 #   bench/compare-builds.sh BEFORE_TREE AFTER_TREE [RUNS] [CASES...]   (default: 10 runs; tiny manysteps bigcontext)
 # A tree is a checkout after `npm run build` (git worktree add --detach DIR COMMIT, node_modules linked, built).
+# TBUILD_BENCH_NETWORK=host builds with --network host: RUN steps then share the host's network instead of each
+# getting a network namespace of its own, which separates that cost from the rest.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n 2,10p "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,12p "$0" >&2; exit 2; }
 trees=("$(cd "$1" && pwd)" "$(cd "$2" && pwd)"); shift 2
 runs=${1:-10}; shift || true
 cases=("$@"); [ ${#cases[@]} -gt 0 ] || cases=(tiny manysteps bigcontext)
 . "$(dirname "${BASH_SOURCE[0]}")/build-trees.sh"
 bench_setup compare-builds
+network=()
+[ -n "${TBUILD_BENCH_NETWORK:-}" ] && network=(--network "$TBUILD_BENCH_NETWORK")
 
 # one TREE MODE CASE: runs one build, appends "wall cpu" to $work/times.
 one() {
@@ -22,13 +26,13 @@ one() {
   tree_command "$t" "$mode"
   local s e
   s=$(date +%s.%N)
-  /usr/bin/time -f '%U %S' -o "$work/cpu" "${cmd[@]}" build --root "$work/root-$t-$c" --progress quiet --build-arg "BASE=$base" -t "cmp-$c" "$work/$c" >/dev/null 2>"$work/err" ||
+  /usr/bin/time -f '%U %S' -o "$work/cpu" "${cmd[@]}" build --root "$work/root-$t-$c" --progress quiet --build-arg "BASE=$base" "${network[@]}" -t "cmp-$c" "$work/$c" >/dev/null 2>"$work/err" ||
     { cat "$work/err" >&2; exit 1; }
   e=$(date +%s.%N)
   echo "$(echo "$e - $s" | bc) $(awk '{print $1 + $2}' "$work/cpu")"
 }
 
-echo "# $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $runs runs after 2 warm-up builds, alternated"
+echo "# $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $runs runs after 2 warm-up builds, alternated${network[*]:+, ${network[*]}}"
 printf '| case | scenario | start | wall s (before / after = ratio) | CPU s (before / after = ratio) |\n|---|---|---|---|---|\n'
 for c in "${cases[@]}"; do
   sh "$shared/make-context.sh" "$c" "$work/$c" >/dev/null
