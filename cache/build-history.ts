@@ -122,9 +122,15 @@ export function checksumListing(meta: MetadataStore, checksum: string): Checksum
   return text === '' ? [] : text.split('\n');
 }
 
-/** dropUnusedListings removes the listings of checksums no kept record mentions. */
+/**
+ * dropUnusedListings removes the listings of checksums no kept record mentions. While a build runs it removes none:
+ * the listings of a running build are named by its record only when it ends.
+ */
 async function dropUnusedListings(meta: MetadataStore): Promise<void> {
   const mentioned = new Set<string>();
-  for (const { value } of meta.historyIndex.getRange()) for (const c of value.checksums) mentioned.add(c);
+  for (const { value } of meta.historyIndex.getRange()) {
+    if (value.status === 'running' && isProcessAlive(value.pid)) return;
+    for (const c of value.checksums) mentioned.add(c);
+  }
   for (const key of meta.checksumListings.getKeys()) if (!mentioned.has(key)) await meta.checksumListings.remove(key);
 }

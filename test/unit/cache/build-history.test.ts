@@ -48,12 +48,16 @@ describe('build history store', () => {
 
       expect(await store.prune({ maxEntries: 50, maxAgeMs: 48 * HOUR, maxBytes: 1e9 }, NOW)).toEqual(['e']);
       expect(await store.prune({ maxEntries: 3, maxAgeMs: 48 * HOUR, maxBytes: 1e9 }, NOW)).toEqual(['d']);
+      // While a build runs, file lists stay: those it made are named by its record only when it ends.
+      expect(checksumListing(meta, sum(2))).toBeDefined();
+      // The build ends: its record now counts, and the file list no record names goes.
+      expect(await store.putAndPrune(record('live', 0.5, { pid: process.pid }), { maxEntries: 3, maxAgeMs: 48 * HOUR, maxBytes: 1e9 }, NOW)).toEqual(['c']);
       expect(checksumListing(meta, sum(2))).toBeUndefined();
       expect(checksumListing(meta, sum(1))).toEqual(['source .', 'a.txt\0file 644 sha256:1']);
       // Each record counts its log file and its size in the database (about 1 KB here): two fit in 2.5 KB.
-      expect(await store.prune({ maxEntries: 50, maxAgeMs: 48 * HOUR, maxBytes: 2500 }, NOW)).toEqual(['c']);
-      expect(store.list().map((r) => r.ref)).toEqual(['a', 'b', 'live']);
-      expect((await readdir(store.dir)).sort()).toEqual(['a.log.gz', 'b.log.gz']);
+      expect(await store.prune({ maxEntries: 50, maxAgeMs: 48 * HOUR, maxBytes: 2500 }, NOW)).toEqual(['b']);
+      expect(store.list().map((r) => r.ref)).toEqual(['live', 'a']);
+      expect((await readdir(store.dir)).sort()).toEqual(['a.log.gz']);
     } finally {
       await meta.close();
     }
