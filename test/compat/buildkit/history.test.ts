@@ -3,7 +3,8 @@ import { describe, expect } from 'vitest';
 import { buildkitSuite, file, ok } from './harness.js';
 
 describe('BuildKit dockerfile_history_test.go', () => {
-  const { build, port } = buildkitSuite('dockerfile_history_test.go');
+  const suite = buildkitSuite('dockerfile_history_test.go');
+  const { build, port } = suite;
 
   // dockerfile_history_test.go testExportedHistory
   port('testExportedHistory', async () => {
@@ -53,4 +54,26 @@ describe('BuildKit dockerfile_history_test.go', () => {
     expect(runLine).not.toContain('ARG foo=bar');
     expect(runLine).toContain('RUN |2 foo=bar2 bar=123 ');
   });
+
+  // dockerfile_history_test.go testHistoryError: the failed build's record holds its error and where in the Dockerfile
+  // it is. BuildKit reads it through its ListenBuildHistory API; tbuild's is `tbuild history inspect --format json`.
+  port('testHistoryError', async () => {
+    const dockerfile = '\nFROM scratch\nCOPY notexist /foo\n';
+    const res = await build({ files: { Dockerfile: dockerfile } });
+    expect(res.code).not.toBe(0);
+    const inspect = await suite.tbuild(['history', 'inspect', '--format', 'json']);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    const record = JSON.parse(inspect.stdout) as {
+      status: string;
+      request: { dockerfileName: string; dockerfileText: string };
+      error?: { message: string; location?: { file: string; startLine: number } };
+    };
+    expect(record.status).toBe('failed');
+    expect(record.error?.message).toContain('/notexist');
+    // source points to Dockerfile
+    expect(record.error?.location).toMatchObject({ file: 'Dockerfile', startLine: 3 });
+    expect(record.request.dockerfileName).toBe('Dockerfile');
+    expect(record.request.dockerfileText).toBe(dockerfile);
+  });
 });
+
