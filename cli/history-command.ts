@@ -28,9 +28,15 @@ records nothing). Run 'tbuild history COMMAND --help' for a command's options.
 With --builder (or TBUILD_HOST), the commands read the records a builder (tbuild serve) keeps of this client's builds.
 `;
 
+/** REMOTE_OPTIONS ends each history command's help: how to read a remote builder's records instead. */
+const REMOTE_OPTIONS = `
+With --builder ADDR [--tlscacert FILE --tlscert FILE --tlskey FILE] [--token TOKEN] (or TBUILD_HOST), it works on
+the records a remote builder (tbuild serve) keeps of this client's builds (see tbuild build --help)
+`;
+
 /** HISTORY_HELP_OF is each history command's help. */
 const HISTORY_HELP_OF: Record<HistorySubcommand, string> = {
-  ls: `Usage: tbuild history ls [--filter KEY=VALUE]... [--format table|json] [--root DIR]
+  ls: `Usage: tbuild history ls [--filter KEY=VALUE]... [--format table|json] [--root DIR | --builder ADDR]
 
 List build records, newest first.
 
@@ -39,24 +45,24 @@ Options:
                         ref=PREFIX, target=NAME (= or !=); startedAt, completedAt (<, <=, >, >= a duration
                         ago such as 1h, or an RFC 3339 time); duration (<, <=, >, >= a duration) (repeatable)
       --format FORMAT   table (default) or json (one object per line)
-`,
-  inspect: `Usage: tbuild history inspect [REF] [--format text|json] [--root DIR]
+${REMOTE_OPTIONS}`,
+  inspect: `Usage: tbuild history inspect [REF] [--format text|json] [--root DIR | --builder ADDR]
 
 Show a build's request (Dockerfile, target, platforms, build args, outputs), each step's status, duration,
 cache hit, memory peak and CPU time, its warnings and its error with the Dockerfile location.
 
 Options:
       --format FORMAT   text (default) or json (the whole record)
-`,
-  logs: `Usage: tbuild history logs [REF] [--step N] [--root DIR]
+${REMOTE_OPTIONS}`,
+  logs: `Usage: tbuild history logs [REF] [--step N] [--root DIR | --builder ADDR]
 
 Print the output of a build's steps exactly as they wrote it (never clipped): with --step, that step's bytes
 only; otherwise each chunk prefixed by its step as '#N '.
 
 Options:
       --step N          Print the output of step N only (N as '#N' in the plain progress output)
-`,
-  explain: `Usage: tbuild history explain [REF] [--step N] [--root DIR]
+${REMOTE_OPTIONS}`,
+  explain: `Usage: tbuild history explain [REF] [--step N] [--root DIR | --builder ADDR]
 
 Say why each step that ran did not come from the cache, by comparing its cache key's inputs with those of the
 same step (same Dockerfile lines and target) in the nearest earlier build: a changed file with its digests, a
@@ -64,15 +70,15 @@ build arg, a base image resolved to another digest, the step before it having ru
 
 Options:
       --step N          Explain step N only
-`,
-  rm: `Usage: tbuild history rm [--all] REF... [--root DIR]
+${REMOTE_OPTIONS}`,
+  rm: `Usage: tbuild history rm [--all] REF... [--root DIR | --builder ADDR]
 
 Remove build records and their logs.
 
 Options:
       --all             Remove every finished record
-`,
-  prune: `Usage: tbuild history prune [--keep N] [--keep-duration DURATION] [--root DIR]
+${REMOTE_OPTIONS}`,
+  prune: `Usage: tbuild history prune [--keep N] [--keep-duration DURATION] [--root DIR | --builder ADDR]
 
 Remove finished build records: those beyond the newest N, or older than DURATION (such as 24h); without
 either, every finished record.
@@ -80,7 +86,7 @@ either, every finished record.
 Options:
       --keep N                   Keep the newest N records
       --keep-duration DURATION   Keep records younger than DURATION
-`,
+${REMOTE_OPTIONS}`,
 };
 
 /** historyCommand runs `tbuild history ls|inspect|logs|explain|rm|prune`. */
