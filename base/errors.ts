@@ -213,3 +213,8 @@ export function errnoCode(err: unknown): string | undefined {
   if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
   return undefined;
 }
+
+/** errorLocation is where in a Dockerfile an error points: a Dockerfile error's or a failed step's line, if it has one. */
+export function errorLocation(err: unknown): SourceLocation | undefined {
+  return err instanceof DockerfileError || err instanceof SolveError ? err.location : undefined;
+}

@@ -9,16 +9,6 @@ export async function registerJob(meta: MetadataStore): Promise<AsyncDisposable>
   return { [Symbol.asyncDispose]: async () => void (await meta.jobs.remove(id)) };
 }
 
-/** runningJobs counts builds of live processes, forgetting those of processes that died. */
-export async function runningJobs(meta: MetadataStore): Promise<number> {
-  let n = 0;
-  for (const { key, value } of meta.jobs.getRange()) {
-    if (isProcessAlive(value.pid)) n++;
-    else await meta.jobs.remove(key);
-  }
-  return n;
-}
-
 /** isProcessAlive tells whether a process with this pid exists. */
 export function isProcessAlive(pid: number): boolean {
   try {

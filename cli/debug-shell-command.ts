@@ -57,18 +57,15 @@ export async function debugShellCommand(args: readonly string[], io: CommandIO):
     ...(settingsFile === undefined ? {} : { settingsFile }),
     ...(runtime === undefined ? {} : { ociRuntime: runtime }),
   });
-  let outcome: ExecResult | Error | undefined;
+  let outcome: ExecResult | undefined;
   const shell = debugShellOn(terminal, { ...(shellArgs === undefined ? {} : { args: shellArgs }), before: () => undefined, stderr: io.stderr });
   try {
     outcome = await controller.debugShell(target, shell, { signal: abort.signal });
     // A shell killed by a signal exits as a shell reports it: 128 + the signal's number.
     const signal = outcome.signal === null ? undefined : (constants.signals as Record<string, number | undefined>)[outcome.signal];
     return outcome.exitCode ?? 128 + (signal ?? 0);
-  } catch (err) {
-    outcome = err instanceof Error ? err : new Error(String(err));
-    throw err;
   } finally {
     // Only a shell that started has the terminal in raw mode; ended puts it back.
-    shell.ended?.(outcome instanceof Error ? undefined : outcome);
+    shell.ended?.(outcome);
   }
 }

@@ -1,4 +1,4 @@
-import { CancelledError, DockerfileError, ExecError, OutputClosedError, RegistryError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
+import { CancelledError, DockerfileError, errorLocation, ExecError, OutputClosedError, RegistryError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
 
 const CONTEXT_LINES = 2;
 
@@ -31,7 +31,7 @@ export function renderError(err: unknown, options: { debug: boolean; sources?: R
     return `internal error: ${msg} (this is a bug; rerun with --debug)${stack}\n`;
   }
   const lines: string[] = [`ERROR: ${err.message}`];
-  const location = locationOf(err);
+  const location = errorLocation(err);
   if (location !== undefined) lines.push(...snippet(location, options.sources));
   const seen = new Set<string>([err.message]);
   for (let cause = err.cause; cause instanceof Error; cause = cause.cause) {
@@ -47,11 +47,6 @@ export function renderError(err: unknown, options: { debug: boolean; sources?: R
   if (hint !== undefined) lines.push(`hint: ${hint}`);
   if (options.debug && err.stack) lines.push(err.stack);
   return `${lines.join('\n')}\n`;
-}
-
-function locationOf(err: TbuildError): SourceLocation | undefined {
-  if (err instanceof DockerfileError || err instanceof SolveError) return err.location;
-  return undefined;
 }
 
 /** The error's own hint, else the nearest cause's: a step that failed on a registry keeps the registry's advice. */

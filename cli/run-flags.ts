@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { UsageError } from '../base/errors.js';
+import { parseRamBytes } from './resource-flags.js';
 
 /** HostFlag is one `--add-host` entry. */
 export interface HostFlag {
@@ -29,10 +30,8 @@ export function parseAddHost(text: string): HostFlag {
 
 /** parseShmSize reads `--shm-size` as docker does: a byte count with an optional b, k, m or g suffix (powers of 1024). */
 export function parseShmSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmg])?b?$/i.exec(text.trim());
-  const units: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-  const bytes = m === null ? NaN : Math.floor(Number(m[1]) * (units[(m[2] ?? 'b').toLowerCase()] ?? 1));
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UsageError(`Cannot use --shm-size "${text}": expected a size such as 64m or 1g`);
+  const bytes = parseRamBytes(text.trim());
+  if (bytes === undefined || bytes <= 0) throw new UsageError(`Cannot use --shm-size "${text}": expected a size such as 64m or 1g`);
   return bytes;
 }
 

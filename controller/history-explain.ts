@@ -1,7 +1,7 @@
 import type { HistoryRecord, StepRecord } from '../base/build-record.js';
 import { canonicalJson } from '../base/canonical-json.js';
 import { checksumListing, type MetadataStore } from '../cache/index.js';
-import { diffListings } from './history-listing-diff.js';
+import { diffListings, shortDigest as short } from './history-listing-diff.js';
 
 /** StepExplanation says why one step of a build ran instead of coming from the cache. */
 export interface StepExplanation {
@@ -226,6 +226,3 @@ function text(v: unknown): string {
   return v === undefined ? '(none)' : canonicalJson(v);
 }
 
-function short(d: string): string {
-  return d.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1');
-}

@@ -39,7 +39,7 @@ function describe(path: string, was: string | undefined, now: string | undefined
   const [nowKind, nowMode, nowDigest] = now.split(' ');
   if (wasKind !== nowKind) return `${name} is now a ${kindName(nowKind)} (was a ${kindName(wasKind)})`;
   if (wasKind === 'link') return `${name} points elsewhere (${was.slice(5)} → ${now.slice(5)})`;
-  if (wasKind === 'file' && wasDigest !== nowDigest) return `${name} changed (${short(wasDigest)} → ${short(nowDigest)})${wasMode === nowMode ? '' : `, mode ${wasMode ?? ''} → ${nowMode ?? ''}`}`;
+  if (wasKind === 'file' && wasDigest !== nowDigest) return `${name} changed (${shortDigest(wasDigest)} → ${shortDigest(nowDigest)})${wasMode === nowMode ? '' : `, mode ${wasMode ?? ''} → ${nowMode ?? ''}`}`;
   return `${name} mode changed (${wasMode ?? ''} → ${nowMode ?? ''})`;
 }
 
@@ -56,6 +56,7 @@ function kindName(kind: string | undefined): string {
   }
 }
 
-function short(d: string | undefined): string {
+/** shortDigest cuts a sha256 digest to its first 12 hex digits, as the explanations print them. */
+export function shortDigest(d: string | undefined): string {
   return (d ?? '').replace(/^(sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1');
 }

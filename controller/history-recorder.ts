@@ -1,6 +1,6 @@
 import type { HistoryRecord, HistoryRecordStatus, RecordedError, RecordedResult, RecordedWarning, StepRecord } from '../base/build-record.js';
 import { BUILD_RECORD_VERSION } from '../base/build-record.js';
-import { CancelledError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
+import { CancelledError, errorLocation, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
 import { formatPlatform } from '../base/oci.js';
 import type { ProgressEvent, ProgressSink } from '../base/progress.js';
 import { openHistoryLog, recordChecksumListing, type HistoryLogWriter, type HistoryPolicy, type HistoryStore, type MetadataStore } from '../cache/index.js';
@@ -239,14 +239,6 @@ function describeStep(step: MutableStep, { vertex, key, recordFound }: Keyed): v
   if (vertex.metadata.location !== undefined) step.location = vertex.metadata.location;
   if (vertex.metadata.ignoreCache === true) step.ignoreCache = true;
   step.platform = formatPlatform(vertex.op.platform);
-}
-
-function errorLocation(err: unknown): SourceLocation | undefined {
-  if (typeof err !== 'object' || err === null || !('location' in err)) return undefined;
-  const l = err.location;
-  if (typeof l !== 'object' || l === null || !('file' in l) || !('startLine' in l) || !('endLine' in l)) return undefined;
-  const { file, startLine, endLine } = l;
-  return typeof file === 'string' && typeof startLine === 'number' && typeof endLine === 'number' ? { file, startLine, endLine } : undefined;
 }
 
 function recordedResult(r: BuildResult): RecordedResult {

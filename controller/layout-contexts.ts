@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { digestHex, isDigest, type Digest } from '../base/digest.js';
 import { ContentError, UsageError } from '../base/errors.js';
 import type { Descriptor } from '../base/oci.js';
+import { decodeImageIndex } from '../base/oci-decode.js';
 import { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME } from '../exporter/index.js';
 import { parseReference } from '../registry/index.js';
 import { layoutRef, type LayoutBlobs } from '../solver/ops/index.js';
@@ -55,11 +56,6 @@ export class FolderLayout implements LayoutBlobs {
   }
 }
 
-interface IndexEntry {
-  readonly digest?: unknown;
-  readonly annotations?: Readonly<Record<string, string>>;
-}
-
 /**
  * resolveLayoutContext finds the digest a layout context names, on the client as buildx does: a digest given is
  * used as it is (its blob must be in the layout); else the tag is looked up in index.json by the
@@ -73,13 +69,11 @@ export async function resolveLayoutContext(spec: LayoutContextSpec, layout: Fold
     const reason = err instanceof Error && 'code' in err && err.code === 'ENOENT' ? `${spec.path} is not an OCI layout: it has no index.json` : `cannot read ${indexPath}`;
     throw new UsageError(`Cannot use ${flag}: ${reason}`, { cause: err, hint: 'an OCI layout is what `-o type=oci,tar=false,dest=DIR` writes' });
   });
-  let entries: readonly IndexEntry[];
+  let entries: readonly Descriptor[];
   try {
-    const index = JSON.parse(text) as { manifests?: unknown };
-    if (!Array.isArray(index.manifests)) throw new Error('index.json has no manifests list');
-    entries = index.manifests as IndexEntry[];
+    entries = decodeImageIndex(JSON.parse(text)).manifests;
   } catch (err) {
-    throw new UsageError(`Cannot use ${flag}: ${indexPath} is not an OCI image index`, { cause: err });
+    throw new UsageError(`Cannot use ${flag}: ${indexPath} is not an OCI image index: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   if (spec.digest !== undefined) {
     await layout.read(spec.digest).catch((err: unknown) => {
@@ -97,9 +91,7 @@ export async function resolveLayoutContext(spec: LayoutContextSpec, layout: Fold
     const known = tags.length === 0 ? 'it names no tags' : `its tags are ${tags.join(', ')}`;
     throw new UsageError(`Cannot use ${flag}: ${indexPath} has ${entries.length} images and none is tagged ${tag} (${known})`, { hint: 'name the image by tag or by @sha256:DIGEST' });
   }
-  const digest = String(found.digest);
-  if (!isDigest(digest)) throw new UsageError(`Cannot use ${flag}: ${indexPath} gives the image an invalid digest "${digest}"`);
-  return digest;
+  return found.digest;
 }
 
 /** checkLayoutName refuses a context name that is no image name: its image is named NAME@DIGEST, as in BuildKit. */

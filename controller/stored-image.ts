@@ -4,7 +4,7 @@ import { digestOf, parseDigest, type Digest } from '../base/digest.js';
 import { ExportError, RegistryError, UsageError } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '../base/oci.js';
 import { imageParts, type ImageRecord, type PlatformImageRecord } from '../cache/index.js';
-import { dockerLayerMediaType, exportLayerBlob, type BuiltImage, type ExportLayer, type PlatformIndex } from '../exporter/index.js';
+import { dockerLayer, exportLayerBlob, type BuiltImage, type ExportLayer, type PlatformIndex } from '../exporter/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import { imageIdOf, isDangling } from './image-naming.js';
 import { snapshotLayers } from './solved-rootfs.js';
@@ -112,7 +112,7 @@ async function exportablePart(store: Store, part: PlatformImageRecord, o: Export
   }
   // A manifest of Docker media types (oci-mediatypes=false) lists its new blobs by their Docker types.
   const docker = manifest.value.mediaType === MEDIA_TYPES.dockerManifest;
-  const out: ImageManifest = { ...manifest.value, layers: layers.map((l) => (docker ? { ...l.descriptor, mediaType: dockerLayerMediaType(l.descriptor.mediaType) } : l.descriptor)) };
+  const out: ImageManifest = { ...manifest.value, layers: layers.map((l) => (docker ? dockerLayer(l.descriptor) : l.descriptor)) };
   const bytes = Buffer.from(canonicalJson(out));
   const info = await store.content.writeBlob(bytes, { digest: digestOf(bytes), size: bytes.length }, o);
   const descriptor: Descriptor = { mediaType: out.mediaType ?? MEDIA_TYPES.ociManifest, digest: info.digest, size: info.size, platform };

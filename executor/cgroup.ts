@@ -6,7 +6,7 @@ import { pathExists } from '../base/fs.js';
 import { underCgroupParent, type CgroupController, type CgroupLayout } from './cgroup-layout.js';
 import { killPid } from './child-process.js';
 import { deviceRuleLine, type DeviceRule } from './device-rules.js';
-import { cpuWeightToShares } from './spec.js';
+import { cpuSharesOf } from './spec.js';
 import type { ExecRequest, ExecResources, ExecUsage } from './types.js';
 
 /** RunCgroupLimits are the limits of one exec's cgroup: its resources and the devices it may open. */
@@ -147,7 +147,7 @@ export function v1Files(r: ExecResources): [CgroupController, string, string][] 
     files.push(['memory', 'memory.memsw.limit_in_bytes', String(r.memorySwapBytes ?? r.memoryBytes)]);
   }
   if (r.pidsMax !== undefined) files.push(['pids', 'pids.max', String(r.pidsMax)]);
-  const shares = r.cpuShares ?? (r.cpuWeight === undefined ? undefined : cpuWeightToShares(r.cpuWeight));
+  const shares = cpuSharesOf(r);
   if (shares !== undefined) files.push(['cpu', 'cpu.shares', String(shares)]);
   if (r.cpuPeriodUs !== undefined) files.push(['cpu', 'cpu.cfs_period_us', String(r.cpuPeriodUs)]);
   if (r.cpuQuotaUs !== undefined) files.push(['cpu', 'cpu.cfs_quota_us', String(r.cpuQuotaUs)]);

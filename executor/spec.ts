@@ -229,13 +229,18 @@ function writableSys(m: RuntimeMount): RuntimeMount {
   return m.destination === '/sys' || m.destination === '/sys/fs/cgroup' ? { ...m, options: m.options.filter((o) => o !== 'ro') } : m;
 }
 
+/** cpuSharesOf is the cgroup v1 cpu.shares of limits given as shares or as a cgroup v2 cpu.weight, if either. */
+export function cpuSharesOf(r: Pick<ExecResources, 'cpuShares' | 'cpuWeight'>): number | undefined {
+  return r.cpuShares ?? (r.cpuWeight === undefined ? undefined : cpuWeightToShares(r.cpuWeight));
+}
+
 /** cpuWeightToShares maps a cgroup v2 cpu.weight (1-10000) to v1 cpu.shares (2-262144), inverting runc's mapping. */
 export function cpuWeightToShares(weight: number): number {
   return Math.round(2 + ((weight - 1) * 262142) / 9999);
 }
 
 function runtimeResources(r: ExecResources): RuntimeResources {
-  const shares = r.cpuShares ?? (r.cpuWeight === undefined ? undefined : cpuWeightToShares(r.cpuWeight));
+  const shares = cpuSharesOf(r);
   const cpu = {
     ...(shares === undefined ? {} : { shares }),
     ...(r.cpuQuotaUs === undefined ? {} : { quota: r.cpuQuotaUs }),

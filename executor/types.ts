@@ -1,3 +1,4 @@
+import type { RunResources } from '../base/run-resources.js';
 import type { ExecTerminal } from './terminal.js';
 
 /** OverlayRootfs is the layered root filesystem of one exec: read-only lowers plus the upperdir that becomes the diff. */
@@ -58,22 +59,14 @@ export type NetworkMode = 'default' | 'none' | 'host';
 /** SecurityMode is 'insecure' for RUN --security=insecure (privileged: all capabilities, no seccomp). */
 export type SecurityMode = 'sandbox' | 'insecure';
 
-/** ExecResources are the cgroup limits of one exec; an absent field means unlimited. */
-export interface ExecResources {
-  readonly memoryBytes?: number;
+/**
+ * ExecResources are the cgroup limits of one exec: a RUN's (BuildKit's LinuxResources), and the limits the executor
+ * sets itself. An absent field means unlimited.
+ */
+export interface ExecResources extends RunResources {
   readonly pidsMax?: number;
   /** cgroup v2 cpu.weight, 1-10000 (100 is the default); mapped to cpu.shares on cgroup v1. */
   readonly cpuWeight?: number;
-  /** Memory plus swap in bytes, -1 for unlimited swap; without it the process may not swap (limit = memoryBytes). */
-  readonly memorySwapBytes?: number;
-  /** cgroup v1 cpu.shares (2-262144); mapped to cpu.weight on cgroup v2 as runc maps it. */
-  readonly cpuShares?: number;
-  /** CFS bandwidth: quota microseconds of CPU time in every period (cgroup v2 cpu.max). */
-  readonly cpuPeriodUs?: number;
-  readonly cpuQuotaUs?: number;
-  /** CPU and memory-node lists (`0-3,5`). */
-  readonly cpusetCpus?: string;
-  readonly cpusetMems?: string;
 }
 
 /** ExecUsage is what one exec consumed, as its cgroup measured it. */

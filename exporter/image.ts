@@ -4,7 +4,7 @@ import { ExportError } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor, type HistoryEntry, type ImageBase, type ImageConfig, type ImageManifest, type Platform } from '../base/oci.js';
 import type { ContentIngester, ContentProvider, ContentStore } from '../cache/index.js';
 import { exportLayerBlob, type ExportLayer } from './export-layer.js';
-import { dockerLayerMediaType, getLayerBlob, type Compression, type LayerBlob, type LayerBlobCache, type LayerBlobOptions } from './layer/index.js';
+import { dockerLayer, getLayerBlob, type Compression, type LayerBlob, type LayerBlobCache, type LayerBlobOptions } from './layer/index.js';
 
 /** REWRITTEN_TIMESTAMP is the layer annotation BuildKit's `rewrite-timestamp` puts on a layer: the epoch its file times were clamped to. */
 export const REWRITTEN_TIMESTAMP = 'buildkit/rewritten-timestamp';
@@ -116,12 +116,6 @@ export async function buildImage(input: BuildImageInput, options: BuildImageOpti
     platform: platformOf(config),
   };
   return { manifest, manifestBytes, manifestDescriptor, config, configBytes, layers };
-}
-
-/** dockerLayer is a layer's descriptor with its Docker media type and without annotations, which Docker's form drops. */
-function dockerLayer(d: Descriptor): Descriptor {
-  const { annotations: _annotations, ...rest } = d;
-  return { ...rest, mediaType: dockerLayerMediaType(d.mediaType) };
 }
 
 /** rewrittenBlob is a layer's blob made from its files with the times later than the epoch clamped to it, marked so. */

@@ -15,6 +15,7 @@ export type { TreeEntry } from './tree-entry.js';
 export {
   createLayerTar,
   createMemoryLayerBlobCache,
+  dockerLayer,
   dockerLayerMediaType,
   getLayerBlob,
   layerBlobKey,

@@ -1,6 +1,6 @@
 import type { ProgressEvent, ProgressSink } from '../../base/progress.js';
 import type { TerminalStream } from '../command-io.js';
-import { colourWarnings, paletteFor, formatSeconds, type ViewOptions } from './style.js';
+import { paletteFor, formatSeconds, type ViewOptions } from './style.js';
 import { warningSummary, type WarningEvent } from './warning-summary.js';
 import { explainedLines } from './explain-lines.js';
 
@@ -28,8 +28,6 @@ function transferText(event: Extract<ProgressEvent, { type: 'status' }>, started
  * a bounded rate, and the time of a vertex that has been silent for a while; warnings are repeated at the end.
  */
 export function createPlainProgress(out: TerminalStream, options: ViewOptions): ProgressSink & { close(): void } {
-  // What BUILDKIT_COLORS could not set is said once, where its colours would show.
-  if (out.isTTY === true) out.write(colourWarnings(options.env));
 
   const numbers = new Map<string, number>();
   const starts = new Map<string, number>();

@@ -1,7 +1,7 @@
 import type { ProgressEvent, ProgressSink } from '../../base/progress.js';
 import type { Environment, TerminalStream } from '../command-io.js';
 import { ProgressState } from './progress-state.js';
-import { colourWarnings, paletteFor, textWidth, type Palette, type ViewOptions } from './style.js';
+import { paletteFor, textWidth, type Palette, type ViewOptions } from './style.js';
 import { finishedLines, headerLine, liveLines, warningLine, type FrameView } from './tty-frame.js';
 import { warningSummary, type WarningEvent } from './warning-summary.js';
 
@@ -25,8 +25,6 @@ function logLinesOf(env: Environment): number {
 export function createTtyProgress(out: TerminalStream, options: ViewOptions): ProgressSink & { close(): void } {
 
   const palette: Palette = paletteFor(options.env, out.isTTY === true);
-  // What BUILDKIT_COLORS could not set is said once, above the view.
-  if (out.isTTY === true) out.write(colourWarnings(options.env));
   const logLines = logLinesOf(options.env);
   const state = new ProgressState();
   const warnings: WarningEvent[] = [];

@@ -1,7 +1,7 @@
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { filterThroughProcess } from '../../cache/index.js';
-import { MEDIA_TYPES } from '../../base/oci.js';
+import { MEDIA_TYPES, type Descriptor } from '../../base/oci.js';
 import { assertNever } from '../../base/errors.js';
 
 /** Compression is how layer blobs are compressed. */
@@ -19,6 +19,12 @@ export function dockerLayerMediaType(mediaType: string): string {
   if (mediaType === MEDIA_TYPES.ociLayerGzip) return MEDIA_TYPES.dockerLayerGzip;
   if (mediaType === MEDIA_TYPES.ociLayer) return MEDIA_TYPES.dockerLayer;
   return mediaType;
+}
+
+/** dockerLayer is a layer's descriptor with its Docker media type and without annotations, which Docker's form drops. */
+export function dockerLayer(d: Descriptor): Descriptor {
+  const { annotations: _annotations, ...rest } = d;
+  return { ...rest, mediaType: dockerLayerMediaType(d.mediaType) };
 }
 
 /** layerMediaType returns the OCI layer media type for a compression. */

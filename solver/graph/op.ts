@@ -1,7 +1,9 @@
 import type { Platform } from '../../base/oci.js';
 import type { GitSource, HttpSource } from './source.js';
+import type { RunResources } from '../../base/run-resources.js';
 
 export type { GitSource, HttpSource } from './source.js';
+export type { RunResources } from '../../base/run-resources.js';
 
 /** ImageSource is a base image from a registry, by normalised reference. */
 export interface ImageSource {
@@ -135,24 +137,6 @@ export interface ProxyEnv {
   readonly ftpProxy?: string;
   readonly noProxy?: string;
   readonly allProxy?: string;
-}
-
-/**
- * RunResources are the cgroup limits of a RUN's process (BuildKit's LinuxResources, buildx's `--resource`): an absent
- * field leaves that resource unlimited.
- */
-export interface RunResources {
-  readonly memoryBytes?: number;
-  /** Memory plus swap, in bytes; -1 lets the process swap without limit. */
-  readonly memorySwapBytes?: number;
-  /** Relative CPU weight (cgroup v1 cpu.shares; cgroup v2 cpu.weight is derived from it). */
-  readonly cpuShares?: number;
-  /** CFS period and quota in microseconds: the process gets quota out of every period. */
-  readonly cpuPeriodUs?: number;
-  readonly cpuQuotaUs?: number;
-  /** CPUs and memory nodes it may use, as lists such as `0-3,5`. */
-  readonly cpusetCpus?: string;
-  readonly cpusetMems?: string;
 }
 
 /** ExecOp runs a process over its root mount. */

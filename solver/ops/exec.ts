@@ -29,13 +29,12 @@ export function proxyEnvList(proxy: ProxyEnv | undefined): string[] {
 
 /**
  * FailedExec is a RUN whose process failed, kept as it ended for a debug shell: its request (rootfs with the files it
- * wrote, mounts, environment, working directory, user, network) and the error it failed with. Disposing it releases the
- * active snapshot and the mounts.
+ * wrote, mounts, environment, working directory, user, network). Disposing it releases the active snapshot and the
+ * mounts.
  */
 export interface FailedExec extends AsyncDisposable {
   readonly vertex: string;
   readonly request: Omit<ExecRequest, 'onOutput'>;
-  readonly error: ExecError;
 }
 
 /** Owned disposes what it holds at the end of its scope unless handed on with release. */
@@ -99,7 +98,7 @@ export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, 
   // A build debugging its failures keeps the step as the process left it; the receiver releases it.
   if (deps.keepFailedExec !== undefined) {
     const release = owned.release();
-    if (!deps.keepFailedExec({ vertex, request, error, [Symbol.asyncDispose]: release })) await release();
+    if (!deps.keepFailedExec({ vertex, request, [Symbol.asyncDispose]: release })) await release();
   }
   throw error;
 }

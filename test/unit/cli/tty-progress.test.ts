@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ProgressEvent } from '../../../base/progress.js';
 import { textWidth } from '../../../cli/progress/style.js';
+import { createProgress } from '../../../cli/progress/select.js';
 import { createTtyProgress } from '../../../cli/progress/tty.js';
 
 const HIDE = '\x1b[?25l';
@@ -154,15 +155,22 @@ describe('tty progress', () => {
     }
   });
 
-  it('paints finished steps and errors in the colours of BUILDKIT_COLORS, after warning of what it could not use', () => {
+  it('paints finished steps and errors in the colours of BUILDKIT_COLORS, after warning of what it could not use', async () => {
     const term = new FakeTerminal(80, 24);
-    const p = open(term, { BUILDKIT_COLORS: 'run=green:error=255,0,0:oops=red' });
+    const p = await createProgress('auto', term, { env: { BUILDKIT_COLORS: 'run=green:error=255,0,0:oops=red' }, debug: false });
     p.emit(started('a', 'RUN true', 0));
     p.emit({ type: 'vertex.completed', vertex: 'a', name: 'RUN true', time: 0, durationMs: 0 });
     p.close();
     expect(term.written.startsWith('WARNING: unknown key "oops" in BUILDKIT_COLORS (expected: run, cancel, error, or warning)\n')).toBe(true);
     expect(term.written).toContain('\x1b[32m');
     expect(term.written).not.toContain('\x1b[34m');
+    // The plain view on a terminal warns alike; off a terminal, where no colour shows, nothing is said.
+    const plainTerm = new FakeTerminal(80, 24);
+    (await createProgress('plain', plainTerm, { env: { BUILDKIT_COLORS: 'oops=red' }, debug: false })).close();
+    expect(plainTerm.written.startsWith('WARNING: unknown key "oops"')).toBe(true);
+    const pipe = Object.assign(new FakeTerminal(80, 24), { isTTY: false });
+    (await createProgress('plain', pipe, { env: { BUILDKIT_COLORS: 'oops=red' }, debug: false })).close();
+    expect(pipe.written).not.toContain('WARNING');
   });
 
   it('prints a warning once above the live lines, never inside them', () => {

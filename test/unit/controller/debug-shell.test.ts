@@ -17,7 +17,6 @@ function failed(vertex: string, released: string[]): FailedExec {
   return {
     vertex,
     request: REQUEST,
-    error: new ExecError('exit code: 3', { code: 'EXEC_NONZERO_EXIT', argv: ['/bin/sh'], exitCode: 3, outputTail: [] }),
     [Symbol.asyncDispose]: async () => void released.push(vertex),
   };
 }
