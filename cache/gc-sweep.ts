@@ -103,21 +103,6 @@ function liveBlobs(meta: MetadataStore, manifestLayers: ReadonlyMap<string, read
   return live;
 }
 
-/** manifestLayersOf reads the layer list of a manifest blob; a missing or damaged manifest lists none. */
-export function manifestLayersOf(text: string | undefined): readonly string[] {
-  if (text === undefined) return [];
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    // A damaged manifest names no layer it could keep (check-store reports it by its digest).
-    if (err instanceof SyntaxError) return [];
-    throw err;
-  }
-  const layers = (value as Partial<ImageManifest> | null)?.layers;
-  return Array.isArray(layers) ? layers.map((l) => l.digest) : [];
-}
-
 /** imageParts lists the images a stored image keeps alive: itself, or each platform's image of its index. */
 export function imageParts(rec: ImageRecord): readonly PlatformImageRecord[] {
   return rec.platforms ?? [rec];

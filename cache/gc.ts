@@ -4,7 +4,8 @@ import { errnoCode } from '../base/errors.js';
 import { testPause } from '../base/test-pause.js';
 import type { CacheMountStore } from './cache-mounts.js';
 import type { ContentProvider, ContentStore } from './content-store.js';
-import { imageParts, manifestLayersOf, sweep } from './gc-sweep.js';
+import { imageParts, sweep } from './gc-sweep.js';
+import { readStoredManifest } from './stored-manifest.js';
 import { reclaimLeases } from './leases.js';
 import type { CacheRecordValue, MetadataStore } from './metadata.js';
 import type { Snapshotter } from './snapshotter.js';
@@ -163,17 +164,8 @@ async function readManifestLayers(store: StoreParts): Promise<Map<string, readon
   const out = new Map<string, readonly string[]>();
   for (const { value } of store.meta.images.getRange()) {
     for (const part of imageParts(value)) {
-      if (!out.has(part.manifestDigest)) out.set(part.manifestDigest, manifestLayersOf(await readTextBlob(store.content, parseDigest(part.manifestDigest))));
+      if (!out.has(part.manifestDigest)) out.set(part.manifestDigest, (await readStoredManifest(store.content, part.manifestDigest))?.layers.map((l) => l.digest) ?? []);
     }
   }
   return out;
-}
-
-async function readTextBlob(content: ContentProvider, digest: Digest): Promise<string | undefined> {
-  try {
-    return await text(content.readBlob(digest));
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
 }

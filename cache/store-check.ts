@@ -1,3 +1,4 @@
+import { readStoredManifest } from './stored-manifest.js';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { Digester, parseDigest } from '../base/digest.js';
@@ -138,26 +139,11 @@ async function checkImages(content: ContentProvider, refs: References, graph: Sn
       }
       // Layers of an image whose files are unpacked live in its snapshots; only imported layers are blobs.
       if (part.snapshotId === null && blobs.has(part.manifestDigest)) {
-        const manifest = await readManifest(content, part.manifestDigest);
+        const manifest = await readStoredManifest(content, part.manifestDigest);
         for (const l of manifest?.layers ?? []) need(l.digest, 'layer');
       }
     }
   }
-}
-
-async function readManifest(content: ContentProvider, digest: string): Promise<ImageManifest | undefined> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await text(content.readBlob(parseDigest(digest))));
-  } catch (err) {
-    // A damaged manifest is reported by the blob's digest check (small blobs are always hashed); its layers are unknown.
-    if (err instanceof SyntaxError) return undefined;
-    // Collected since the listing.
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-  if (typeof value !== 'object' || value === null || !('layers' in value) || !Array.isArray(value.layers)) return undefined;
-  return value as ImageManifest;
 }
 
 async function verifyBlobs(content: ContentStore, blobs: ReadonlyMap<string, number>, options: { readonly verification: BlobVerification; readonly signal: AbortSignal }, findings: StoreFinding[]): Promise<number> {

@@ -108,8 +108,15 @@ export async function removeCgroupDir(dir: string): Promise<void> {
   }
 }
 
+/** The cgroup2 parents this process made and enabled controllers in: a RUN then only checks that its parent is there. */
+const preparedV2Parents = new Set<string>();
+
 async function createV2(layout: { parent: string; root: string }, name: string, r: RunCgroupLimits): Promise<RunCgroup> {
-  await makeV2Parent(layout.root, layout.parent);
+  // Once per parent, and again when it was removed (after the last RUN under a --cgroup-parent): not at every RUN.
+  if (!preparedV2Parents.has(layout.parent) || !(await pathExists(layout.parent))) {
+    await makeV2Parent(layout.root, layout.parent);
+    preparedV2Parents.add(layout.parent);
+  }
   const dir = path.join(layout.parent, name);
   await mkdir(dir);
   try {
