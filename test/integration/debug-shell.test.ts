@@ -99,8 +99,8 @@ describe('tbuild build --on-error=shell', () => {
       expect(screen).toContain('s3cret-token');
       expect(screen).toMatch(/\bbin\b.*\betc\b.*\bhome\b/);
       // Ctrl-C reaches the shell's foreground process, not tbuild: the shell is still there to answer.
-      await term.sendKeys('-l', 'sleep 60');
-      await term.sendKeys('Enter');
+      // The key goes once the shell runs the command line: sent at once, it may reach the line editor first.
+      await typeAndRead(term, 'echo sleep-$((1+1)); sleep 60', 'sleep-2');
       await term.sendKeys('C-c');
       expect(await typeAndRead(term, 'echo still-$((40+2))', 'still-42')).toContain('still-42');
       await term.sendKeys('-l', 'exit');
