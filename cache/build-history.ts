@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BUILD_RECORD_VERSION, type ChecksumListing, type HistoryRecord, type HistorySummary } from '../base/build-record.js';
 import { UsageError } from '../base/errors.js';
-import { isProcessAlive } from './jobs.js';
+import { isProcessAlive } from './process-alive.js';
 import type { MetadataStore } from './metadata.js';
 
 /** HistoryPolicy bounds the build history: records beyond any bound are removed, oldest first. */

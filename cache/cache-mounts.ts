@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { digestOf } from '../base/digest.js';
 import { errnoCode } from '../base/errors.js';
 import { pathExists } from '../base/fs.js';
-import { isProcessAlive } from './jobs.js';
+import { isProcessAlive } from './process-alive.js';
 import { diskUsage } from './snapshotter.js';
 
 /** CacheMountSharing is how concurrent users share one cache mount. */

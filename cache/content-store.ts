@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Digester, digestHex, isDigest, type Digest } from '../base/digest.js';
 import { ContentError, errnoCode } from '../base/errors.js';
 import { readdirOrEmpty } from '../base/fs.js';
-import { isProcessAlive } from './jobs.js';
+import { isProcessAlive } from './process-alive.js';
 import type { StoreLease } from './leases.js';
 
 /** BlobInfo is what the store knows of one blob. */

@@ -5,7 +5,6 @@ export { createDigestOnlyStore, createLocalContentStore, type ContentIngester, t
 export { createDirectoryView, createLayeredView, createSnapshotView, type FsEntry, type FsView, type ListNames } from './fs-view.js';
 export { diskUsageRecords, prune, type PruneOptions, type PruneReport, type StoreParts, type UsageRecord, type UsageRecordType } from './gc.js';
 export { imageParts } from './gc-sweep.js';
-export { registerJob } from './jobs.js';
 export { createStoreLease, NO_LEASE, type LeaseResourceKind, type StoreLease } from './leases.js';
 export { createLayerBlobStore, type LayerBlobStore } from './layer-blob-store.js';
 export { TAR_BLOCK, TAR_END, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, readTar, tarPadding, type TarEntry, type TarHeader, type TarType } from './layer/index.js';

@@ -216,6 +216,19 @@ export async function leaseState(record: LeaseRecord, now: number): Promise<Leas
   return { live: true };
 }
 
+/** LiveLease is a lease whose process runs and whose expiry has not passed: what it names is in use. */
+export interface LiveLease {
+  readonly id: string;
+  readonly pid: number;
+}
+
+/** liveLeases lists the leases judged live now (the store is in use by their processes' builds, pushes, saves or loads). */
+export async function liveLeases(meta: MetadataStore, now = Date.now()): Promise<LiveLease[]> {
+  const out: LiveLease[] = [];
+  for (const { key, value } of meta.leases.getRange()) if ((await leaseState(value, now)).live) out.push({ id: key, pid: value.pid });
+  return out;
+}
+
 /**
  * reclaimLeases drops the leases of processes that died and those that expired, and resources whose lease is gone (added
  * by a process that could not know its lease was reclaimed); it returns how many leases it dropped.

@@ -90,12 +90,6 @@ export interface ImagePin {
   readonly unreachableAt?: number;
 }
 
-/** JobRecord marks a build running in some process, so collection leaves its files alone. */
-export interface JobRecord {
-  readonly pid: number;
-  readonly startedAt: number;
-}
-
 /** LeaseRecord is a lease a process holds on what its builds use: collection keeps what a live, unexpired lease names. */
 export interface LeaseRecord {
   readonly pid: number;
@@ -143,7 +137,6 @@ export interface MetadataStore extends AsyncDisposable {
   readonly layerBlobs: Database<unknown, string>;
   readonly checksums: Database<ChecksumMemo, string>;
   readonly imagePins: Database<ImagePin, string>;
-  readonly jobs: Database<JobRecord, string>;
   /** Leases by id: what processes hold while their builds run (see cache/leases.ts). */
   readonly leases: Database<LeaseRecord, string>;
   /** Keyed `lease kind id` (NUL-separated): the snapshots, blobs and cache records each lease keeps. */
@@ -169,7 +162,10 @@ export interface MetadataStore extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** openMetadataStore opens (or creates) the metadata database in `dir`; tables a store made by an earlier tbuild lacks are created empty. */
+/**
+ * openMetadataStore opens (or creates) the metadata database in `dir`; tables a store made by an earlier tbuild lacks are
+ * created empty. The `jobs` table of earlier stores (running builds, which leases now tell) is left as it is, unread.
+ */
 export function openMetadataStore(dir: string): MetadataStore {
   const root: RootDatabase = open({ path: dir, compression: false, maxDbs: 32, noSubdir: false });
   const sub = <V>(name: string): Database<V, string> => root.openDB<V, string>({ name, encoding: 'msgpack' });
@@ -180,7 +176,6 @@ export function openMetadataStore(dir: string): MetadataStore {
     layerBlobs: sub<unknown>('layer-blobs'),
     checksums: sub<ChecksumMemo>('dir-checksums'),
     imagePins: sub<ImagePin>('image-pins'),
-    jobs: sub<JobRecord>('jobs'),
     leases: sub<LeaseRecord>('leases'),
     leaseResources: sub<true>('lease-resources'),
     copyHints: sub<CopyHint>('copy-hints'),

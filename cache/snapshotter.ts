@@ -3,7 +3,7 @@ import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SnapshotError, errnoCode } from '../base/errors.js';
-import { isProcessAlive } from './jobs.js';
+import { isProcessAlive } from './process-alive.js';
 import { NO_LEASE, type StoreLease } from './leases.js';
 import type { MetadataStore, SnapshotRecord } from './metadata.js';
 

@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../base/errors.js';
 import { readdirOrEmpty } from '../base/fs.js';
-import { isProcessAlive } from './jobs.js';
+import { isProcessAlive } from './process-alive.js';
 import type { SnapshotRecord } from './metadata.js';
 import type { StoreFinding, StoreLayout } from './store-finding.js';
 

@@ -7,7 +7,7 @@ import { readdirOrEmpty } from '../base/fs.js';
 import type { ImageManifest } from '../base/oci.js';
 import { createLocalContentStore, type ContentProvider, type ContentStore } from './content-store.js';
 import { imageParts } from './gc-sweep.js';
-import { isProcessAlive } from './jobs.js';
+import { isProcessAlive } from './process-alive.js';
 import { leaseState, parseResourceKey } from './leases.js';
 import type { CacheRecordValue, CopyHint, ImageRecord, MetadataStore } from './metadata.js';
 import { checkSnapshots, type SnapshotGraph } from './store-check-snapshots.js';
@@ -22,19 +22,16 @@ const SAMPLE_LARGE_COUNT = 8;
 export async function checkStore(layout: StoreLayout, options: { readonly verification: BlobVerification; readonly signal: AbortSignal }): Promise<StoreCheck> {
   const { meta } = layout;
   const findings: StoreFinding[] = [];
-  const runningBuilds: number[] = [];
-  for (const { key, value } of meta.jobs.getRange()) {
-    if (isProcessAlive(value.pid)) runningBuilds.push(value.pid);
-    else findings.push({ kind: 'dead-job', where: `jobs/${key}`, detail: `build of process ${value.pid}, which is not running`, repair: { paths: [], keys: [{ table: 'jobs', key }], whenIdle: false } });
-  }
-  const leased = await checkLeases(meta, findings);
+  const { stale, holders } = await checkLeases(meta, findings);
+  const inUse = holders.length > 0;
   // What refers to snapshots and blobs is read before them: a build writes a record only after what it names, so
   // nothing a record read here names can still be on its way. (Collection running meanwhile can still remove it.)
   const refs = readReferences(meta);
   const graph = await checkSnapshots(layout, findings);
   checkRecords(refs, graph, findings);
-  // A build's new layer has no record naming it until its step ends: only with none running is one a leftover.
-  if (runningBuilds.length === 0) checkUnreferenced(refs, leased, graph, layout.snapshotsDir, findings);
+  // Read after the snapshots: a build records a layer and leases it in one transaction, so every layer of the graph a
+  // running build made is named here (a lease taken since the leases were judged counts as live).
+  checkUnreferenced(refs, leasedSnapshots(meta, stale), graph, layout.snapshotsDir, findings);
   const content = createLocalContentStore(layout.contentRoot);
   const blobs = new Map<string, number>();
   for await (const blob of content.walk()) blobs.set(blob.digest, blob.size);
@@ -42,9 +39,9 @@ export async function checkStore(layout: StoreLayout, options: { readonly verifi
   const hashed = await verifyBlobs(content, blobs, options, findings);
   for (const path of await content.strays()) findings.push({ kind: 'blob-digest-mismatch', where: path, detail: 'the file name is not a sha256 digest', repair: { paths: [path], keys: [], whenIdle: true } });
   await checkIngest(layout.contentRoot, findings);
-  await checkTemp(layout.tmpDir, runningBuilds.length > 0, findings);
-  await checkCacheMountTemp(layout.cacheMountsDir, runningBuilds.length > 0, findings);
-  return { findings, verification: options.verification, blobsHashed: hashed, blobsTotal: blobs.size, runningBuilds };
+  await checkTemp(layout.tmpDir, inUse, findings);
+  await checkCacheMountTemp(layout.cacheMountsDir, inUse, findings);
+  return { findings, verification: options.verification, blobsHashed: hashed, blobsTotal: blobs.size, leaseHolders: holders };
 }
 
 /** References is what the metadata tables that name snapshots and blobs held at one moment. */
@@ -83,25 +80,38 @@ function checkRecords(refs: References, graph: SnapshotGraph, findings: StoreFin
 
 /**
  * checkLeases reports leases whose process died (or whose pid another process now has) and leases past their expiry:
- * collection reclaims them, and until then they keep what they name. It returns the snapshots live leases keep.
+ * collection reclaims them, and until then they keep what they name. It returns their ids and the pids of the
+ * processes holding live leases.
  */
-async function checkLeases(meta: MetadataStore, findings: StoreFinding[]): Promise<Set<string>> {
+async function checkLeases(meta: MetadataStore, findings: StoreFinding[]): Promise<{ stale: Set<string>; holders: number[] }> {
   const now = Date.now();
-  const live = new Set<string>();
+  const stale = new Set<string>();
+  const holders = new Set<number>();
   for (const { key, value } of meta.leases.getRange()) {
     const state = await leaseState(value, now);
-    if (state.live) live.add(key);
-    else findings.push({ kind: 'stale-lease', where: `leases/${key}`, detail: `lease of process ${value.pid}: ${state.reason}`, repair: { paths: [], keys: [], lease: { id: key, judgedExpiry: value.expiresAt }, whenIdle: false } });
+    if (state.live) holders.add(value.pid);
+    else {
+      stale.add(key);
+      findings.push({ kind: 'stale-lease', where: `leases/${key}`, detail: `lease of process ${value.pid}: ${state.reason}`, repair: { paths: [], keys: [], lease: { id: key, judgedExpiry: value.expiresAt }, whenIdle: false } });
+    }
   }
-  const snapshots = new Set<string>();
-  for (const key of meta.leaseResources.getKeys()) {
-    const res = parseResourceKey(key);
-    if (res?.kind === 'snapshot' && live.has(res.lease)) snapshots.add(res.id);
-  }
-  return snapshots;
+  return { stale, holders: [...holders] };
 }
 
-/** checkUnreferenced reports intact snapshots no cache record, image or live lease keeps, left by a crash in a build or a prune. */
+/** leasedSnapshots lists the snapshots named by every lease but the stale ones. */
+function leasedSnapshots(meta: MetadataStore, stale: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  for (const key of meta.leaseResources.getKeys()) {
+    const res = parseResourceKey(key);
+    if (res?.kind === 'snapshot' && !stale.has(res.lease)) out.add(res.id);
+  }
+  return out;
+}
+
+/**
+ * checkUnreferenced reports intact snapshots no cache record, image or live lease keeps, left by a crash in a build or a
+ * prune; removing one waits until no lease is live.
+ */
 function checkUnreferenced(refs: References, leased: ReadonlySet<string>, graph: SnapshotGraph, snapshotsDir: string, findings: StoreFinding[]): void {
   const live = new Set<string>();
   const keep = (id: string | null): void => {

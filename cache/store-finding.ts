@@ -14,12 +14,11 @@ export type StoreFindingKind =
   | 'image-snapshot-missing'
   | 'layer-blob-record-dangling'
   | 'copy-hint-dangling'
-  | 'dead-job'
   | 'stale-lease'
   | 'stale-temp';
 
 /** MetadataTable names a table of the metadata database a repair may delete a key from. */
-export type MetadataTable = 'cacheRecords' | 'snapshots' | 'images' | 'layerBlobs' | 'copyHints' | 'jobs';
+export type MetadataTable = 'cacheRecords' | 'snapshots' | 'images' | 'layerBlobs' | 'copyHints';
 
 /** StoreRepair is what removing one finding takes: files, metadata keys, and whether no build may be running. */
 export interface StoreRepair {
@@ -27,7 +26,7 @@ export interface StoreRepair {
   readonly keys: readonly { readonly table: MetadataTable; readonly key: string }[];
   /** A lease to drop with everything it names, unless it was refreshed since the check judged it at this expiry. */
   readonly lease?: { readonly id: string; readonly judgedExpiry: number };
-  /** Only when no build of a live process is registered: a running build may use what this removes. */
+  /** Only when no process holds a live lease on the store: its builds may use what this removes. */
   readonly whenIdle: boolean;
 }
 
@@ -61,6 +60,6 @@ export interface StoreCheck {
   readonly verification: BlobVerification;
   readonly blobsHashed: number;
   readonly blobsTotal: number;
-  /** Pids of live processes with a registered build. */
-  readonly runningBuilds: readonly number[];
+  /** Pids of the running processes holding a live lease (building, pushing, saving or loading). */
+  readonly leaseHolders: readonly number[];
 }

@@ -1,6 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { isProcessAlive } from './jobs.js';
-import { dropLease } from './leases.js';
+import { dropLease, liveLeases } from './leases.js';
 import type { StoreFinding, StoreLayout } from './store-finding.js';
 
 /** StoreRepairReport says which findings a repair removed and which it left, and why. */
@@ -11,11 +10,10 @@ export interface StoreRepairReport {
 
 /**
  * repairStore removes what findings name when that is safe: files of processes that died always, and orphans, corrupt
- * blobs and records pointing at nothing only while no live process has a build registered (it could be using them).
- * Running builds are looked up again here, so a build started since the check is respected.
+ * blobs and records pointing at nothing only while no process holds a live lease on the store (its builds could be
+ * using them). Leases are judged again before each such removal, so a build started since the check is respected.
  */
 export async function repairStore(layout: Pick<StoreLayout, 'meta'>, findings: readonly StoreFinding[]): Promise<StoreRepairReport> {
-  const running = [...layout.meta.jobs.getRange()].map((e) => e.value.pid).filter(isProcessAlive);
   const removed: StoreFinding[] = [];
   const kept: { finding: StoreFinding; reason: string }[] = [];
   for (const finding of findings) {
@@ -24,8 +22,9 @@ export async function repairStore(layout: Pick<StoreLayout, 'meta'>, findings: r
       kept.push({ finding, reason: 'not safe to remove' });
       continue;
     }
-    if (repair.whenIdle && running.length > 0) {
-      kept.push({ finding, reason: `a build is running (process ${running.join(', ')})` });
+    const holders = repair.whenIdle ? [...new Set((await liveLeases(layout.meta)).map((l) => l.pid))] : [];
+    if (holders.length > 0) {
+      kept.push({ finding, reason: `the store is in use (a live lease of process ${holders.join(', ')})` });
       continue;
     }
     if (repair.lease !== undefined && !dropLease(layout.meta, repair.lease.id, repair.lease.judgedExpiry)) {

@@ -19,7 +19,7 @@ Options:
       --format FORMAT  "json" prints a list of {kind, path or key, detail, removed}
       --all-blobs      Hash every blob (default: every blob up to 1 MiB and 8 larger ones picked at random)
       --repair         Remove what is safe to remove: what dead processes left always, orphans, corrupt blobs and
-                       records pointing at nothing only while no build is running
+                       records pointing at nothing only while no running process holds a lease on the store
 `;
 
 /** checkStoreCommand runs `tbuild debug check-store` and returns its exit status. */
@@ -39,8 +39,8 @@ export async function checkStoreCommand(args: readonly string[], io: CommandIO):
   io.stdout.write(format === 'json' ? renderJson(result) : renderText(result));
   const { check } = result;
   io.stderr.write(`Hashed ${check.blobsHashed} of ${check.blobsTotal} blobs (${check.verification === 'all' ? 'all' : 'sample: every blob up to 1 MiB and some larger ones'})\n`);
-  if (check.runningBuilds.length > 0) {
-    io.stderr.write(`Builds are running (process ${check.runningBuilds.join(', ')}): what they are writing may be reported, and --repair removes only what dead processes left\n`);
+  if (check.leaseHolders.length > 0) {
+    io.stderr.write(`The store is in use (a live lease of process ${check.leaseHolders.join(', ')}): what its builds are writing may be reported, and --repair removes only what dead processes left\n`);
   }
   return result.after.findings.length === 0 ? 0 : 1;
 }

@@ -1,7 +1,6 @@
 import { InternalError } from '../base/errors.js';
 import { hostPlatform } from '../base/oci.js';
 import type { ProgressSink } from '../base/progress.js';
-import { registerJob } from '../cache/index.js';
 import { createImageResolver, withLayoutImages, type ImageResolverOptions, type LayoutBlobs, type SecretProvider, type SshAgentProvider } from '../solver/ops/index.js';
 import { createCompileStage, type CompileStage } from './compile.js';
 import type { DebugShell } from './debug-shell.js';
@@ -88,7 +87,6 @@ async function attemptBuild(
 ): Promise<BuildResult | undefined> {
   const { store } = services;
   const { signal, progress } = io;
-  await using _job = await registerJob(store.meta);
   // Everything the build finds or makes in the store is leased until it ends: collection elsewhere keeps it.
   await using _lease = await store.lease.hold();
   const startedOn = new Date();

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { open } from 'lmdb';
 import { openMetadataStore } from '../../cache/index.js';
+import { readProcessStart } from '../../cache/leases.js';
 import { runTbuild, type CliResult } from '../helpers/cli.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 
@@ -83,7 +85,7 @@ describe('tbuild debug check-store', () => {
     await mkdir(join(root(), 'tmp', 'context-leftover'), { recursive: true });
     {
       await using meta = openMetadataStore(join(root(), 'meta'));
-      await meta.jobs.put(`${pid}-dead`, { pid, startedAt: Date.now() });
+      await meta.leases.put(`${pid}-dead`, { pid, processStart: 1, createdAt: Date.now(), expiresAt: Date.now() + 60_000 });
     }
 
     const damaged = await check();
@@ -97,7 +99,7 @@ describe('tbuild debug check-store', () => {
     expect(at('image-blob-missing').map((e) => e.detail)).toContain(`config ${imageId} is not in the content store`);
     expect(at('stale-ingest').map((e) => e.detail)).toEqual([`partial write of process ${pid}, which is not running`]);
     expect(at('stale-temp').map((e) => e.path)).toEqual([join(root(), 'tmp', 'context-leftover')]);
-    expect(at('dead-job').map((e) => e.key)).toEqual([`jobs/${pid}-dead`]);
+    expect(at('stale-lease').map((e) => [e.key, e.detail])).toEqual([[`leases/${pid}-dead`, `lease of process ${pid}: process ${pid} is not running`]]);
 
     const repaired = await check('--repair');
     expect(repaired.code, JSON.stringify(repaired.entries)).toBe(0);
@@ -112,19 +114,21 @@ describe('tbuild debug check-store', () => {
     expect(JSON.parse(await readFile(blobPath(rebuilt.stdout.trim()), 'utf8'))).toHaveProperty('rootfs');
   });
 
-  it('leaves what a running build may use while a live process has a build registered', async () => {
+  it('leaves what a running build may use while a live process holds a lease, and ignores the jobs table of older stores', async () => {
     const orphan = join(root(), 'snapshots', '00d0d0d0d0d0d0d0');
     await mkdir(join(orphan, 'fs'), { recursive: true });
     const pid = await deadPid();
     await writeFile(join(root(), 'content', 'ingest', `${pid}-fedcba9876543210`), 'partial');
+    const processStart = await readProcessStart(process.pid);
+    if (processStart === undefined) throw new Error('Cannot read the start time of the test process');
     {
       await using meta = openMetadataStore(join(root(), 'meta'));
-      await meta.jobs.put('live-build', { pid: process.pid, startedAt: Date.now() });
+      await meta.leases.put('live-build', { pid: process.pid, processStart, createdAt: Date.now(), expiresAt: Date.now() + 60_000 });
     }
     try {
       const repaired = await check('--repair');
       expect(repaired.code).toBe(1);
-      expect(repaired.stderr).toContain(`Builds are running (process ${process.pid})`);
+      expect(repaired.stderr).toContain(`The store is in use (a live lease of process ${process.pid})`);
       expect(repaired.entries).toMatchObject([
         { kind: 'stale-ingest', removed: true },
         { kind: 'orphan-snapshot-folder', path: orphan, removed: false },
@@ -132,10 +136,19 @@ describe('tbuild debug check-store', () => {
       expect((await stat(join(orphan, 'fs'))).isDirectory()).toBe(true);
     } finally {
       await using meta = openMetadataStore(join(root(), 'meta'));
-      await meta.jobs.remove('live-build');
+      await meta.leases.remove('live-build');
+    }
+    // An earlier tbuild recorded running builds in a jobs table: a record of a live process there no longer stops a repair.
+    {
+      const db = open({ path: join(root(), 'meta'), compression: false, maxDbs: 32 });
+      await db.openDB({ name: 'jobs', encoding: 'msgpack' }).put(`${process.pid}-old`, { pid: process.pid, startedAt: Date.now() });
+      await db.close();
     }
     const text = await runTbuild(['debug', 'check-store', '--root', root(), '--repair']);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toBe(`removed orphan-snapshot-folder ${orphan}: no snapshot record names this folder\n`);
+    const rebuilt = await build();
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(await check()).toMatchObject({ code: 0, entries: [] });
   });
 });

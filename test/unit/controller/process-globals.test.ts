@@ -9,8 +9,8 @@ import { REPO_ROOT } from '../../helpers/cli.js';
  * only uses allowed, each with why.
  */
 const ALLOWED: readonly { readonly file?: string; readonly use: RegExp; readonly why: string }[] = [
-  { use: /process\.pid\b/, why: 'names temporary files and job records of this process, so a crashed process leaves names others can tell apart' },
-  { file: 'cache/jobs.ts', use: /process\.kill\(pid, 0\)/, why: 'asks whether the process of a recorded job is still alive (signal 0 sends nothing)' },
+  { use: /process\.pid\b/, why: 'names temporary files and leases of this process, so a crashed process leaves names others can tell apart' },
+  { file: 'cache/process-alive.ts', use: /process\.kill\(pid, 0\)/, why: 'asks whether the process that left a file in the store is still alive (signal 0 sends nothing)' },
 ];
 
 const LAYERS = ['controller', 'solver', 'cache', 'exporter', 'frontend', 'registry'];
