@@ -2,6 +2,7 @@ import type { ImageManifest } from '../base/oci.js';
 import { parseDigest } from '../base/digest.js';
 import type { ContentStore } from './content-store.js';
 import { leasedResources } from './leases.js';
+import { setSnapshotBytes } from './usage-bounds.js';
 import type { ImageRecord, MetadataStore, PlatformImageRecord } from './metadata.js';
 
 /** SweepInput is what collection decided before its transaction: the records to drop and what the content store held. */
@@ -41,11 +42,16 @@ export function sweep(meta: MetadataStore, content: Pick<ContentStore, 'deleteBl
     }
     const live = markSnapshots(meta, leased.snapshots);
     const snapshots: { id: string; size: number }[] = [];
+    let keptBytes = 0;
     for (const { key, value } of meta.snapshots.getRange()) {
-      if (live.has(key)) continue;
+      if (live.has(key)) {
+        keptBytes += value.size;
+        continue;
+      }
       meta.snapshots.removeSync(key);
       snapshots.push({ id: key, size: value.size });
     }
+    setSnapshotBytes(meta, keptBytes);
     for (const key of meta.layerBlobs.getKeys()) if (!live.has(key.split('\0')[0] ?? '')) meta.layerBlobs.removeSync(key);
     // A COPY's hint at the layer its last run made goes with that layer: otherwise hints of removed layers pile up.
     for (const { key, value } of meta.copyHints.getRange()) if (!live.has(value.snapshotId)) meta.copyHints.removeSync(key);

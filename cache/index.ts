@@ -10,6 +10,7 @@ export { createLayerBlobStore, type LayerBlobStore } from './layer-blob-store.js
 export { TAR_BLOCK, TAR_END, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, readTar, tarPadding, type TarEntry, type TarHeader, type TarType } from './layer/index.js';
 export { openMetadataStore, type ChecksumMemo, type HttpSourceRecord, type ImageRecord, type PlatformImageRecord, type KeyPreimageRecord, type MetadataStore } from './metadata.js';
 export { createSnapshotter, type Snapshotter } from './snapshotter.js';
+export { snapshotBytes, snapshotBytesAtMost, usedSince } from './usage-bounds.js';
 export { checkStore } from './store-check.js';
 export { snapshotGraph, type SnapshotGraph } from './store-check-snapshots.js';
 export type { BlobVerification, MetadataTable, StoreCheck, StoreFinding, StoreFindingKind, StoreLayout, StoreRepair } from './store-finding.js';

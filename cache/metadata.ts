@@ -154,6 +154,8 @@ export interface MetadataStore extends AsyncDisposable {
   readonly historyIndex: Database<HistorySummary, string>;
   /** Keyed by context checksum: the files it covered (gzip of `path\0description` lines), so history can say which changed. */
   readonly checksumListings: Database<Uint8Array, string>;
+  /** Keyed by bound name: what automatic collection knows of the store's size and age without reading it all (usage-bounds.ts). */
+  readonly usageBounds: Database<number, string>;
   /**
    * transactSync runs `action` in one write transaction of the whole database, serialised with every other process's
    * writes: what it reads cannot change before what it writes commits.
@@ -185,6 +187,7 @@ export function openMetadataStore(dir: string): MetadataStore {
     buildHistory: sub<HistoryRecord>('build-history'),
     historyIndex: sub<HistorySummary>('build-history-index'),
     checksumListings: root.openDB<Uint8Array, string>({ name: 'checksum-listings', encoding: 'binary' }),
+    usageBounds: sub<number>('usage-bounds'),
     transactSync: (action) => root.transactionSync(action),
     close: () => root.close(),
     [Symbol.asyncDispose]: () => root.close(),

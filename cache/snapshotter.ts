@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { SnapshotError, errnoCode } from '../base/errors.js';
 import { isProcessAlive } from './process-alive.js';
 import { NO_LEASE, type StoreLease } from './leases.js';
+import { raiseSnapshotBytes } from './usage-bounds.js';
 import type { MetadataStore, SnapshotRecord } from './metadata.js';
 
 /** CommitOptions: `size`, when the writer knows it, spares a walk of the layer; `createdAt` dates a layer made elsewhere. */
@@ -102,10 +103,13 @@ class DirectorySnapshotter implements Snapshotter {
       await rename(base, join(this.#root, id));
       const record: SnapshotRecord = { id, parent, createdAt: options.createdAt ?? Date.now(), description, size };
       // Leased as it is recorded: collection in another process could otherwise take a layer no record keeps yet.
-      this.#lease.useSync((add) => {
-        this.#meta.snapshots.putSync(id, record);
-        add('snapshot', id);
-      });
+      this.#lease.useSync((add) =>
+        this.#meta.transactSync(() => {
+          this.#meta.snapshots.putSync(id, record);
+          raiseSnapshotBytes(this.#meta, size);
+          add('snapshot', id);
+        }),
+      );
       done = true;
       return id;
     };

@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { prune, type PruneReport } from '../cache/index.js';
+import { prune, snapshotBytes, snapshotBytesAtMost, usedSince, type PruneReport } from '../cache/index.js';
 import { storeParts, type Store } from './store.js';
 
 /** GcPolicy is how much build cache a store keeps after each build. */
@@ -22,21 +22,21 @@ export async function defaultGcPolicy(root: string): Promise<GcPolicy> {
 
 /** cacheSize sums the sizes of the store's snapshots, from their records. */
 export function cacheSize(store: Store): number {
-  let total = 0;
-  for (const { value } of store.meta.snapshots.getRange()) total += value.size;
-  return total;
+  return snapshotBytes(store.meta);
 }
 
 /**
  * collectGarbage prunes cache records and cache mounts once the store outgrows its policy: first what nobody used
  * within the keep duration, then the least recently used beyond the size limit. Cache mounts count with the size
- * measured when their last RUN ended. Builds running meanwhile, here or in other processes, keep what they lease.
+ * measured when their last RUN ended. Builds running meanwhile, here or in other processes, keep what they lease. It
+ * reads every record only when the store's usage bounds cannot tell that nothing is due (cache/usage-bounds.ts).
  */
 export async function collectGarbage(store: Store, policy: GcPolicy): Promise<PruneReport | undefined> {
   const mounts = await store.cacheMounts.infos();
-  const oldest = Math.min(store.cacheKeys.oldestUse() ?? Infinity, ...mounts.map((m) => m.lastUsedAt));
-  const expired = oldest < Date.now() - policy.keepDurationMs;
-  const oversized = cacheSize(store) + mounts.reduce((sum, m) => sum + (m.recordedSize ?? 0), 0) > policy.keepBytes;
+  const since = Date.now() - policy.keepDurationMs;
+  const expired = mounts.some((m) => m.lastUsedAt < since) || !(await usedSince(store.meta, since, () => store.cacheKeys.oldestUse()));
+  const mountBytes = mounts.reduce((sum, m) => sum + (m.recordedSize ?? 0), 0);
+  const oversized = snapshotBytesAtMost(store.meta) + mountBytes > policy.keepBytes && cacheSize(store) + mountBytes > policy.keepBytes;
   if (!expired && !oversized) return undefined;
   const parts = storeParts(store);
   const reports: PruneReport[] = [];

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import type { LayeredTree } from '../native/index.js';
 import { buildRuntimeSpec, STANDARD_MOUNT_POINTS, type RuntimeSpec, type SpecRoot } from './spec.js';
 import { createRuntimeMountPoints, createStubLayer, type StubTarget } from './stubs.js';
 import { writeHostFiles } from './host-files.js';
@@ -30,6 +31,8 @@ export interface BundleOptions {
   /** 'overlay': the spec carries the overlay as its "/" mount; 'prepared': the caller mounts it at rootfsDir. */
   readonly rootMode: 'overlay' | 'prepared';
   readonly user: ResolvedUser;
+  /** The rootfs's layers (rootfsTree), as the user was resolved in them. */
+  readonly tree: LayeredTree;
   readonly nofile: number;
   /** For runtimes that create the cgroup themselves: its path, written to linux.cgroupsPath with the limits. */
   readonly cgroupsPath?: string;
@@ -115,9 +118,8 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       })), ...(await stageOverlays(dir, request.mounts))];
     const targets: StubTarget[] = [];
     for (const m of mounts) targets.push({ path: m.target, kind: await mountKind(m) });
-    const layers = [request.rootfs.upperdir, ...request.rootfs.lowerdirs];
-    await createRuntimeMountPoints(request.rootfs.upperdir, layers, STANDARD_MOUNT_POINTS, { signal: options.signal });
-    await createStubLayer(layers, stubDir, targets, { signal: options.signal });
+    await createRuntimeMountPoints(request.rootfs.upperdir, options.tree, STANDARD_MOUNT_POINTS, { signal: options.signal });
+    await createStubLayer(options.tree, stubDir, targets, { signal: options.signal });
     const lowerdirs = [stubDir, ...request.rootfs.lowerdirs];
     const root: SpecRoot =
       options.rootMode === 'overlay'

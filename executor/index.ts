@@ -27,7 +27,7 @@ export {
   type SpecInput,
   type SpecRoot,
 } from './spec.js';
-export { resolveUser } from './user.js';
+export { resolveUser, rootfsTree } from './user.js';
 export type { ExecTerminal, TerminalSize } from './terminal.js';
 export { findHelper } from './helper-path.js';
 export { BINFMT_MISC_DIR, handlerPlatforms, readBinfmtState, type BinfmtHandler, type BinfmtState } from './binfmt.js';

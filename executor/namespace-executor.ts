@@ -9,7 +9,7 @@ import { runHelper } from './run-helper.js';
 import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
-import { resolveUser } from './user.js';
+import { resolveUser, rootfsTree } from './user.js';
 
 /** NamespaceExecutorOptions configures the built-in sandbox. */
 export interface NamespaceExecutorOptions {
@@ -45,11 +45,13 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
       const started = performance.now();
       const argv = request.process.args;
       const helper = options.helperPath ?? (await findHelper());
-      const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
+      const tree = rootfsTree(request.rootfs);
+      const user = await resolveUser(tree, request.process.user, { signal, argv });
       await using network = request.network === 'default' ? (options.networks ?? unpooledNetworks).acquire({ signal, argv }) : undefined;
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'overlay',
         user,
+        tree,
         nofile: await hostNofileLimit(),
         ...(network === undefined ? {} : { netnsPath: network.nsPath }),
         signal,

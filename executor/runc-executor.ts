@@ -14,7 +14,7 @@ import type { ExecRequest, ExecResult, Executor } from './types.js';
 import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
 import { openExecStdio } from './terminal.js';
-import { resolveUser } from './user.js';
+import { resolveUser, rootfsTree } from './user.js';
 
 const EBUSY = 16;
 
@@ -160,11 +160,13 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
       const { layout, hybrid } = await prepared;
       const name = `${process.pid}-${id}-${runs++}`;
       const argv = request.process.args;
-      const user = await resolveUser(request.rootfs, request.process.user, { signal, argv });
+      const tree = rootfsTree(request.rootfs);
+      const user = await resolveUser(tree, request.process.user, { signal, argv });
       await using network = request.network === 'default' ? (options.networks ?? unpooledNetworks).acquire({ signal, argv }) : undefined;
       await using bundle = await createBundle(options.stateDir, request, {
         rootMode: 'prepared',
         user,
+        tree,
         nofile: await hostNofileLimit(),
         ...(network === undefined ? {} : { netnsPath: network.nsPath }),
         ...(options.runtime === 'runc' ? { cgroupsPath: runcCgroupsPath(request, name) } : {}),

@@ -1,6 +1,6 @@
 import { chmod, chown, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lookupLayered, resolveInLayers } from '../native/index.js';
+import { LayeredTree } from '../native/index.js';
 
 /** StubTarget is a mount point the rootfs must contain. */
 export interface StubTarget {
@@ -16,17 +16,18 @@ export interface StubTarget {
  */
 export async function createRuntimeMountPoints(
   upperdir: string,
-  layers: readonly string[],
+  tree: LayeredTree,
   targets: readonly string[],
   options: { signal: AbortSignal },
 ): Promise<void> {
   for (const target of targets) {
     options.signal.throwIfAborted();
-    if ((await lookupLayered(layers, target)).kind !== 'missing') continue;
+    if ((await tree.lookup(target)).kind !== 'missing') continue;
     const hostPath = path.join(upperdir, target);
     await mkdir(hostPath);
     // Not subject to the umask, as runc's MkdirAll(0755) on a root-owned rootfs gives.
     await chmod(hostPath, 0o755);
+    tree.forget(target);
   }
 }
 
@@ -40,21 +41,22 @@ export async function createRuntimeMountPoints(
  * a directory up from its topmost lower layer when the process writes into it.
  */
 export async function createStubLayer(
-  layers: readonly string[],
+  tree: LayeredTree,
   stubDir: string,
   targets: readonly StubTarget[],
   options: { signal: AbortSignal },
 ): Promise<void> {
   const created = new Map<string, { atime: Date; mtime: Date } | null>();
+  // Stubs go to stubDir, outside the tree's layers: what the tree found stays true while they are made.
   for (const target of targets) {
     options.signal.throwIfAborted();
     // A target below the image's symlinks is stubbed where they lead inside the root, as runc resolves it (securejoin):
     // the mount lands there and the stubs stay out of the layer as BuildKit's cleanup keeps them out.
-    const resolved = await resolveInLayers(layers, target.path);
+    const resolved = await tree.resolve(target.path);
     if (resolved === undefined) continue; // a loop or a file on the way: the sandbox reports it as it mounts
-    if ((await lookupLayered(layers, resolved)).kind !== 'missing') continue;
+    if ((await tree.lookup(resolved)).kind !== 'missing') continue;
     const parts = resolved.split('/').filter((p) => p !== '');
-    for (let i = 0; i < parts.length - 1; i++) await stubDirectory(layers, stubDir, parts.slice(0, i + 1).join('/'), created);
+    for (let i = 0; i < parts.length - 1; i++) await stubDirectory(tree, stubDir, parts.slice(0, i + 1).join('/'), created);
     const hostPath = path.join(stubDir, ...parts);
     if (target.kind === 'dir') await mkdir(hostPath, { recursive: true, mode: 0o755 });
     else await writeFile(hostPath, '', { mode: 0o644, flag: 'a' });
@@ -65,7 +67,7 @@ export async function createStubLayer(
 }
 
 async function stubDirectory(
-  layers: readonly string[],
+  tree: LayeredTree,
   stubDir: string,
   rel: string,
   created: Map<string, { atime: Date; mtime: Date } | null>,
@@ -77,7 +79,7 @@ async function stubDirectory(
     created.set(rel, null);
     return;
   }
-  const found = await lookupLayered(layers, rel);
+  const found = await tree.lookup(rel);
   if (found.kind === 'found' && found.stats.isDirectory()) {
     await mkdir(hostPath, { mode: found.stats.mode & 0o7777 });
     await chown(hostPath, found.stats.uid, found.stats.gid);

@@ -1,7 +1,7 @@
 import { readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ExecError } from '../base/errors.js';
-import { lookupLayered } from '../native/index.js';
+import { LayeredTree } from '../native/index.js';
 import type { OverlayRootfs, ResolvedUser } from './types.js';
 
 interface PasswdEntry {
@@ -52,11 +52,16 @@ function parseGroup(text: string | null): GroupEntry[] {
   });
 }
 
-/** readLayeredFile reads an absolute rootfs path from the layers, following symlinks inside the rootfs. */
-export async function readLayeredFile(layers: readonly string[], file: string): Promise<string | null> {
+/** rootfsTree looks paths up in a RUN's rootfs as its overlay mount will show it: the upperdir over the lowerdirs. */
+export function rootfsTree(rootfs: OverlayRootfs): LayeredTree {
+  return new LayeredTree([rootfs.upperdir, ...rootfs.lowerdirs]);
+}
+
+/** readLayeredFile reads an absolute rootfs path from layers, following symlinks inside the rootfs. */
+export async function readLayeredFile(tree: LayeredTree, file: string): Promise<string | null> {
   let current = file;
   for (let hop = 0; hop < MAX_SYMLINK_HOPS; hop++) {
-    const found = await lookupLayered(layers, current);
+    const found = await tree.lookup(current);
     if (found.kind === 'missing') return null;
     const rest = found.kind === 'blocked' ? path.posix.relative(found.component, current) : '';
     const at = found.kind === 'blocked' ? found.component : current;
@@ -80,16 +85,15 @@ function startError(message: string, argv: readonly string[]): ExecError {
  * image's own /etc/passwd and /etc/group, following Docker's rules, with the home directory runc would give it.
  */
 export async function resolveUser(
-  rootfs: OverlayRootfs,
+  tree: LayeredTree,
   user: string,
   options: { signal: AbortSignal; argv?: readonly string[] },
 ): Promise<ResolvedUser> {
   const argv = options.argv ?? [];
-  const layers = [rootfs.upperdir, ...rootfs.lowerdirs];
   const colon = user.indexOf(':');
   const userArg = colon < 0 ? user : user.slice(0, colon);
   const groupArg = colon < 0 ? '' : user.slice(colon + 1);
-  const passwd = parsePasswd(await readLayeredFile(layers, '/etc/passwd'));
+  const passwd = parsePasswd(await readLayeredFile(tree, '/etc/passwd'));
   options.signal.throwIfAborted();
   const wantUid = parseId(userArg === '' ? '0' : userArg);
   const entry = passwd.find((p) => (wantUid === undefined ? p.name === userArg : p.uid === wantUid));
@@ -100,7 +104,7 @@ export async function resolveUser(
   let gid = entry?.gid ?? 0;
   const home = entry?.home ?? '/';
   const needGroups = groupArg !== '' ? parseId(groupArg) === undefined : entry !== undefined;
-  const groups = needGroups ? parseGroup(await readLayeredFile(layers, '/etc/group')) : [];
+  const groups = needGroups ? parseGroup(await readLayeredFile(tree, '/etc/group')) : [];
   options.signal.throwIfAborted();
   if (groupArg !== '') {
     const wantGid = parseId(groupArg);

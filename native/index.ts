@@ -22,6 +22,7 @@ export {
   isOpaqueDir,
   isOverlayXattr,
   isWhiteout,
+  LayeredTree,
   listLayered,
   lookupChild,
   lookupLayered,

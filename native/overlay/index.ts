@@ -16,4 +16,4 @@ export {
   WHITEOUT_PREFIX,
   type TarMarker,
 } from './upper-dir.js';
-export { listLayered, lookupChild, lookupLayered, resolveInLayers, rootEntry, type LayeredEntry, type LayerLookup } from './layered-lookup.js';
+export { LayeredTree, listLayered, lookupChild, lookupLayered, resolveInLayers, rootEntry, type LayeredEntry, type LayerLookup } from './layered-lookup.js';

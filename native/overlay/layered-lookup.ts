@@ -30,21 +30,9 @@ const MISSING: LayerLookup = { kind: 'missing' };
  * hides what lies below it in lower layers, a directory hides a lower non-directory. Symlinks are never followed.
  * The root is every layer merged; like overlayfs, the opaque mark of a layer's root is not honoured.
  */
-export async function lookupLayered(layers: readonly string[], path: string): Promise<LayerLookup> {
-  const parts = posix.normalize(`/${path}`).split('/').filter((p) => p !== '');
-  let entry = await rootEntry(layers);
-  if (entry === undefined) return MISSING;
-  for (let i = 0; i < parts.length; i++) {
-    if (!entry.stats.isDirectory()) {
-      return { kind: 'blocked', component: `/${parts.slice(0, i).join('/')}`, hostPath: entry.hostPath, stats: entry.stats };
-    }
-    entry = await lookupChild(entry.merged, parts[i] ?? '');
-    if (entry === undefined) return MISSING;
-  }
-  return { kind: 'found', ...entry };
+export function lookupLayered(layers: readonly string[], path: string): Promise<LayerLookup> {
+  return new LayeredTree(layers).lookup(path);
 }
-
-const MAX_SYMLINKS = 40;
 
 /**
  * resolveInLayers follows the symlinks of a path inside the layered root, component by component, as a process in that
@@ -52,29 +40,86 @@ const MAX_SYMLINKS = 40;
  * where a mount on `path` lands. Missing components are kept as they are; a loop or a non-directory on the way returns
  * undefined, for the sandbox to report when it mounts.
  */
-export async function resolveInLayers(layers: readonly string[], path: string): Promise<string | undefined> {
-  let pending = path.split('/').filter((p) => p !== '' && p !== '.');
-  let resolved: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const name = pending.shift() ?? '';
-    if (name === '..') {
-      resolved.pop();
-      continue;
-    }
-    const found = await lookupLayered(layers, [...resolved, name].join('/'));
-    if (found.kind === 'blocked') return undefined;
-    if (found.kind === 'found' && found.stats.isSymbolicLink()) {
-      if (++links > MAX_SYMLINKS) return undefined;
-      const target = await readlink(found.hostPath);
-      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
-      if (target.startsWith('/')) resolved = [];
-      continue;
-    }
-    if (found.kind === 'found' && !found.stats.isDirectory() && pending.length > 0) return undefined;
-    resolved.push(name);
+export function resolveInLayers(layers: readonly string[], path: string): Promise<string | undefined> {
+  return new LayeredTree(layers).resolve(path);
+}
+
+const MAX_SYMLINKS = 40;
+
+/**
+ * LayeredTree answers lookupLayered and resolveInLayers for one stack of layers, remembering each path it found (or
+ * found missing): the paths a RUN step looks up share their parents, and each parent costs one lstat per layer. It is
+ * for layers that do not change while it is used, or whose changes the changer tells it (forget).
+ */
+export class LayeredTree {
+  readonly #layers: readonly string[];
+  /** The entry at each in-tree path looked up so far ('' is the root), by its components joined with '/'. */
+  readonly #entries = new Map<string, Promise<LayeredEntry | undefined>>();
+
+  constructor(layers: readonly string[]) {
+    this.#layers = layers;
   }
-  return `/${resolved.join('/')}`;
+
+  /** lookup is lookupLayered over this tree's layers. */
+  async lookup(path: string): Promise<LayerLookup> {
+    const parts = posix.normalize(`/${path}`).split('/').filter((p) => p !== '');
+    let entry = await this.#entry(parts, 0);
+    if (entry === undefined) return MISSING;
+    for (let i = 0; i < parts.length; i++) {
+      if (!entry.stats.isDirectory()) {
+        return { kind: 'blocked', component: `/${parts.slice(0, i).join('/')}`, hostPath: entry.hostPath, stats: entry.stats };
+      }
+      entry = await this.#entry(parts, i + 1);
+      if (entry === undefined) return MISSING;
+    }
+    return { kind: 'found', ...entry };
+  }
+
+  /** resolve is resolveInLayers over this tree's layers. */
+  async resolve(path: string): Promise<string | undefined> {
+    let pending = path.split('/').filter((p) => p !== '' && p !== '.');
+    let resolved: string[] = [];
+    let links = 0;
+    while (pending.length > 0) {
+      const name = pending.shift() ?? '';
+      if (name === '..') {
+        resolved.pop();
+        continue;
+      }
+      const found = await this.lookup([...resolved, name].join('/'));
+      if (found.kind === 'blocked') return undefined;
+      if (found.kind === 'found' && found.stats.isSymbolicLink()) {
+        if (++links > MAX_SYMLINKS) return undefined;
+        const target = await readlink(found.hostPath);
+        pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+        if (target.startsWith('/')) resolved = [];
+        continue;
+      }
+      if (found.kind === 'found' && !found.stats.isDirectory() && pending.length > 0) return undefined;
+      resolved.push(name);
+    }
+    return `/${resolved.join('/')}`;
+  }
+
+  /** forget drops what the tree knows of a path and everything below it, after the caller changed it in a layer. */
+  forget(path: string): void {
+    const key = posix.normalize(`/${path}`).split('/').filter((p) => p !== '').join('/');
+    for (const known of [...this.#entries.keys()]) if (known === key || known.startsWith(`${key}/`)) this.#entries.delete(known);
+  }
+
+  /** The entry at the first `depth` components of `parts`, whose parent the caller found to be a directory. */
+  #entry(parts: readonly string[], depth: number): Promise<LayeredEntry | undefined> {
+    const key = parts.slice(0, depth).join('/');
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry =
+        depth === 0
+          ? rootEntry(this.#layers)
+          : this.#entry(parts, depth - 1).then((parent) => (parent === undefined ? undefined : lookupChild(parent.merged, parts[depth - 1] ?? '')));
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
 }
 
 /** rootEntry is the merged root of layers (top first), or undefined when none exists. */

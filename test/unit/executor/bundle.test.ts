@@ -2,7 +2,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBundle } from '../../../executor/bundle.js';
-import type { ExecMount, ExecRequest } from '../../../executor/index.js';
+import { rootfsTree, type ExecMount, type ExecRequest } from '../../../executor/index.js';
 import { makeTempDir, type TempDir } from '../../helpers/cli.js';
 
 async function listTree(dir: string, prefix = ''): Promise<string[]> {
@@ -29,6 +29,7 @@ describe('createBundle mount points', () => {
     createBundle(join(tmp.path, 'state'), request(mounts), {
       rootMode,
       user: { uid: 0, gid: 0, additionalGids: [] },
+      tree: rootfsTree(request(mounts).rootfs),
       nofile: 1024,
       signal: AbortSignal.timeout(10_000),
     });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveUser } from '../../../executor/index.js';
+import type { LayeredTree } from '../../../native/index.js';
+import { resolveUser, rootfsTree } from '../../../executor/index.js';
 
 let dir: string;
 const signal = new AbortController().signal;
@@ -20,11 +21,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const rootfs = (): { lowerdirs: string[]; upperdir: string; workdir: string } => ({
-  lowerdirs: [path.join(dir, 'l1'), path.join(dir, 'l0')],
-  upperdir: path.join(dir, 'up'),
-  workdir: path.join(dir, 'w'),
-});
+// A tree per resolution: the tests change the files between them.
+const rootfs = (): LayeredTree =>
+  rootfsTree({ lowerdirs: [path.join(dir, 'l1'), path.join(dir, 'l0')], upperdir: path.join(dir, 'up'), workdir: path.join(dir, 'w') });
 
 describe('resolveUser', () => {
   it('resolves names, ids and groups like Docker', async () => {

@@ -5,6 +5,7 @@ import {
   isOpaqueDir,
   isOverlayXattr,
   type LayeredEntry,
+  LayeredTree,
   listLayered,
   lookupChild,
   lookupLayered,
@@ -149,6 +150,20 @@ describe('overlay upper-dir form', () => {
     expect(root).toMatchObject({ kind: 'found', hostPath: up, merged: [up, low] });
     expect((await lookupLayered([up, mid, low], 'stack/bottom')).kind).toBe('missing');
     expect((await lookupLayered([up, mid, low], 'stack/top')).kind).toBe('found');
+  });
+
+  it('answers as lookupLayered from a tree that remembers each path, until told a path changed', async () => {
+    const tree = new LayeredTree([up, mid, low]);
+    for (const path of ['/', 'dir', 'dir/b', 'opq/old', 'opq/new', 'fileOverDir/below', 'link/a', 'stack/top', 'gone']) {
+      expect(await tree.lookup(path)).toEqual(await lookupLayered([up, mid, low], path));
+    }
+    // Made after the tree looked: unseen until forgotten, as the executor forgets the mount points it makes.
+    expect((await tree.lookup('dir/late')).kind).toBe('missing');
+    await writeTree(join(up, 'dir'), { late: { inner: 'x' } });
+    expect((await tree.lookup('dir/late/inner')).kind).toBe('missing');
+    tree.forget('/dir/late');
+    expect((await tree.lookup('dir/late/inner')).kind).toBe('found');
+    expect(await tree.resolve('/link/../dir/late')).toBe(await new LayeredTree([up, mid, low]).resolve('/link/../dir/late'));
   });
 
   it('lists a directory as looking up each of its names does', async () => {
