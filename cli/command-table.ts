@@ -130,6 +130,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       inspect: { summary: "Show a build's request, steps, warnings and error", options: HISTORY_OPTIONS.inspect, operand: 'word' },
       logs: { summary: "Print a build's logs exactly as its steps wrote them", options: HISTORY_OPTIONS.logs, operand: 'word' },
       explain: { summary: 'Say why each step that ran did not come from the cache', options: HISTORY_OPTIONS.explain, operand: 'word' },
+      trace: { summary: "Write a build's steps on a time axis: an HTML page, a Chrome trace or OpenTelemetry spans", options: HISTORY_OPTIONS.trace, operand: 'word' },
       rm: { summary: 'Remove build records', options: HISTORY_OPTIONS.rm, operand: 'word' },
       prune: { summary: 'Remove old build records', options: HISTORY_OPTIONS.prune, operand: 'none' },
     },

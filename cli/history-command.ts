@@ -6,6 +6,7 @@ import { parseCommandArgs } from './command-line.js';
 import { HISTORY_OPTIONS, type HistorySubcommand } from './history-options.js';
 import { matchRecords } from './history-filter.js';
 import { openHistorySource, type OpenHistory } from './history-source.js';
+import { traceFormatOf, writeTrace } from './history-trace-command.js';
 import { listJson, renderExplanations, renderInspect, renderList } from './history-render.js';
 
 const HISTORY_HELP = `Usage: tbuild history COMMAND [OPTIONS]
@@ -19,6 +20,7 @@ Commands:
   inspect   Show a build's request, steps, warnings and error
   logs      Print a build's logs (or one step's) exactly as the steps wrote them
   explain   Say why each step that ran did not come from the cache
+  trace     Write a build's steps on a time axis: an HTML page, a Chrome trace or OpenTelemetry spans
   rm        Remove build records
   prune     Remove old build records
 
@@ -70,6 +72,19 @@ build arg, a base image resolved to another digest, the step before it having ru
 
 Options:
       --step N          Explain step N only
+${REMOTE_OPTIONS}`,
+  trace: `Usage: tbuild history trace [REF] [-o FILE] [--format html|chrome|otlp] [--root DIR | --builder ADDR]
+
+Write a finished build's trace: each step with its start and duration, in lanes that show which steps ran at
+once, cache hits marked, inside the build's own span.
+
+Options:
+  -o, --output FILE     Write to FILE instead of standard output ('-')
+      --format FORMAT   html: one self-contained page (no network) drawing the steps as bars, a step's output
+                        shown on click (the default when FILE ends in .html);
+                        chrome: Chrome trace-event JSON, as chrome://tracing and Perfetto load it (the default
+                        otherwise);
+                        otlp: OpenTelemetry OTLP/JSON spans, the build's span and one child span per step
 ${REMOTE_OPTIONS}`,
   rm: `Usage: tbuild history rm [--all] REF... [--root DIR | --builder ADDR]
 
@@ -140,6 +155,16 @@ export async function historyCommand(args: readonly string[], io: CommandIO, ope
       await using h = await openHistorySource(where, io, open);
       const record = await h.get(oneRef(sub, positionals));
       io.stdout.write(renderExplanations(await h.explain(record, step)));
+      return 0;
+    }
+    case 'trace': {
+      const output = str('output');
+      const format = traceFormatOf(str('format'), output);
+      await using h = await openHistorySource(where, io, open);
+      const record = await h.get(oneRef(sub, positionals));
+      const abort = new AbortController();
+      using _interrupt = io.onInterrupt(() => abort.abort());
+      await writeTrace(h, record, { format, output, io, signal: abort.signal });
       return 0;
     }
     case 'rm': {

@@ -6,6 +6,7 @@ export const HISTORY_OPTIONS = {
   inspect: { format: { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
   logs: { step: { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
   explain: { step: { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
+  trace: { output: { type: 'string', short: 'o' }, format: { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
   rm: { all: { type: 'boolean' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
   prune: { keep: { type: 'string' }, 'keep-duration': { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS },
 } as const;

@@ -1,6 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OtlpTraces } from '../../cli/history-trace.js';
 import { makeTempDir, runTbuild, writeMirrorConfig, type CliResult, type TempDir } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/remote-server.js';
 import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
@@ -46,7 +47,7 @@ describe('tbuild history --builder: the builder keeps the records, each client s
     await registry?.stop();
   });
 
-  it('lists, inspects, explains and prints the logs of a client’s builds; another client sees none of them', async () => {
+  it('lists, inspects, explains, traces and prints the logs of a client’s builds; another client sees none of them', async () => {
     const build = (...args: string[]): Promise<CliResult> => runTbuild(['build', '--builder', builder, ...args, ctx], { env: clientEnv('a') });
     const first = await build('--progress', 'quiet');
     expect(first.code, first.stderr).toBe(0);
@@ -70,6 +71,17 @@ describe('tbuild history --builder: the builder keeps the records, each client s
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout.length).toBe(9000000 + ' v2\n'.length);
     expect(logs.stdout).toBe(`${'a'.repeat(9000000)} v2\n`);
+
+    // The trace comes from the builder's record: its steps' times, and (html) their output.
+    const otlp = await history('a', 'trace', last?.ref ?? '', '--format', 'otlp');
+    expect(otlp.code, otlp.stderr).toBe(0);
+    const spans = (JSON.parse(otlp.stdout) as OtlpTraces).resourceSpans[0]?.scopeSpans[0]?.spans ?? [];
+    expect(spans[0]?.name).toBe('build');
+    expect(spans.filter((s) => s.name.includes('RUN head -c 9000000'))).toHaveLength(1);
+    const page = join(tmp.path, 'trace.html');
+    const html = await history('a', 'trace', last?.ref ?? '', '-o', page);
+    expect(html.code, html.stderr).toBe(0);
+    expect(await readFile(page, 'utf8')).toContain(`earlier bytes left out: tbuild history logs ${last?.ref ?? ''} --step ${step ?? ''} prints them all]`);
 
     // Another client (another client id) sees none of them, nor can it name one.
     expect(await listed('b')).toEqual([]);

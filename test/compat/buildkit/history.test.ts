@@ -1,5 +1,6 @@
 // Ported from moby/buildkit frontend/dockerfile/dockerfile_history_test.go: each case names its test function.
 import { describe, expect } from 'vitest';
+import type { OtlpTraces } from '../../../cli/history-trace.js';
 import { buildkitSuite, file, ok } from './harness.js';
 
 describe('BuildKit dockerfile_history_test.go', () => {
@@ -74,6 +75,22 @@ describe('BuildKit dockerfile_history_test.go', () => {
     expect(record.error?.location).toMatchObject({ file: 'Dockerfile', startLine: 3 });
     expect(record.request.dockerfileName).toBe('Dockerfile');
     expect(record.request.dockerfileText).toBe(dockerfile);
+  });
+
+  // dockerfile_history_test.go testHistoryFinalizeTrace: BuildKit finalizes the record through its UpdateBuildHistory
+  // API and reads the trace the record then names. tbuild makes the trace from the finished record itself: `tbuild
+  // history trace --format otlp` writes it as OpenTelemetry spans (there is no separate finalizing step).
+  port('testHistoryFinalizeTrace', async () => {
+    const res = await build({ files: { Dockerfile: '\nFROM scratch\nCOPY Dockerfile /foo\n' } });
+    ok(res);
+    const out = await suite.tbuild(['history', 'trace', '--format', 'otlp']);
+    expect(out.code, out.stderr).toBe(0);
+    const trace = JSON.parse(out.stdout) as OtlpTraces;
+    const spans = trace.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+    expect(spans).not.toHaveLength(0);
+    // The trace's identity (BuildKit: its blob's digest) is set.
+    expect(spans[0]?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(spans.some((s) => s.name.includes('COPY Dockerfile /foo'))).toBe(true);
   });
 });
 
