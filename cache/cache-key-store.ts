@@ -83,7 +83,7 @@ export function createCacheKeyStore(meta: Pick<MetadataStore, 'cacheRecords' | '
       return true;
     },
     async recordPreimage(key, preimage) {
-      if (meta.keyPreimages.get(key) !== undefined) return;
+      if (meta.keyPreimages.doesExist(key)) return;
       await meta.keyPreimages.put(key, { recordedAt: Date.now(), preimage });
     },
     preimage: (key) => meta.keyPreimages.get(key)?.preimage,
