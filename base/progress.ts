@@ -2,6 +2,8 @@ import type { SourceLocation } from './errors.js';
 
 /** ProgressEvent is one thing that happened to a vertex during a build, keyed by vertex digest. */
 export type ProgressEvent =
+  /** A vertex the solve will visit, sent for each one before any starts, so a view knows how many there are. */
+  | { readonly type: 'vertex.planned'; readonly vertex: string; readonly name: string; readonly time: number }
   | { readonly type: 'vertex.started'; readonly vertex: string; readonly name: string; readonly time: number }
   | { readonly type: 'vertex.cached'; readonly vertex: string; readonly name: string; readonly time: number }
   | {

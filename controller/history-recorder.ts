@@ -174,6 +174,8 @@ export class HistoryRecorder implements BuildObserver {
         break;
       case 'status':
       case 'vertex.explain':
+      // A step is recorded once it starts or comes from the cache, numbered as the plain progress numbers it.
+      case 'vertex.planned':
         break;
     }
   }

@@ -2,7 +2,7 @@ import { digestOf } from '../base/digest.js';
 import { InternalError } from '../base/errors.js';
 import type { ProgressEvent } from '../base/progress.js';
 
-const TYPES: readonly ProgressEvent['type'][] = ['vertex.started', 'vertex.cached', 'vertex.completed', 'vertex.log', 'vertex.usage', 'vertex.explain', 'status', 'warning'];
+const TYPES: readonly ProgressEvent['type'][] = ['vertex.planned', 'vertex.started', 'vertex.cached', 'vertex.completed', 'vertex.log', 'vertex.usage', 'vertex.explain', 'status', 'warning'];
 
 function isCheckFinding(v: unknown): boolean {
   if (typeof v !== 'object' || v === null) return false;

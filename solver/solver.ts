@@ -85,6 +85,9 @@ class SolveRun<R> {
   }
 
   async solve(root: Vertex, load: boolean): Promise<SolveOutcome<R>> {
+    // As BuildKit's solver reports each vertex when it loads the graph: the views know how many there are from the start.
+    const planned = Date.now();
+    for (const v of walkVertices([root])) this.#job.progress.emit({ type: 'vertex.planned', vertex: v.digest, name: v.metadata.name, time: planned });
     try {
       const key = await this.#keys.key(root);
       const result = load ? await this.#input(root) : await this.#result(root);

@@ -89,6 +89,8 @@ export function createPlainProgress(out: TerminalStream, options: ViewOptions): 
   return {
     emit(event: ProgressEvent): void {
       switch (event.type) {
+        case 'vertex.planned': // BuildKit's plain printer prints a vertex once it starts
+          break;
         case 'vertex.started':
           number(event.vertex, event.name);
           starts.set(event.vertex, event.time);

@@ -43,12 +43,17 @@ export class ProgressState {
   readonly rows: VertexRow[] = [];
   readonly warnings: WarningNote[] = [];
   readonly #byVertex = new Map<string, VertexRow>();
+  // Vertices a solve will visit that have not started yet: counted, not shown.
+  readonly #planned = new Set<string>();
   // Statuses can come before their vertex is reported (a local source's size is known from its key).
   readonly #early = new Map<string, TransferRow[]>();
 
   /** apply folds one event in. */
   apply(event: ProgressEvent): void {
     switch (event.type) {
+      case 'vertex.planned':
+        if (!this.#byVertex.has(event.vertex)) this.#planned.add(event.vertex);
+        break;
       case 'vertex.started': {
         const r = this.#row(event.vertex, event.name, event.time);
         r.state = 'running';
@@ -95,11 +100,17 @@ export class ProgressState {
     return this.rows.filter((r) => r.state !== 'running').length;
   }
 
+  /** total counts the vertices known: those reported, and those a solve will visit that have not started yet. */
+  total(): number {
+    return this.rows.length + this.#planned.size;
+  }
+
   #row(vertex: string, name: string, time: number): VertexRow {
     let r = this.#byVertex.get(vertex);
     if (r === undefined) {
       r = { vertex, name, state: 'running', started: time, ended: time, logs: [], partial: '', lastOutput: 0, transfers: this.#early.get(vertex) ?? [], explained: [] };
       this.#early.delete(vertex);
+      this.#planned.delete(vertex);
       this.#byVertex.set(vertex, r);
       this.rows.push(r);
     }

@@ -73,6 +73,8 @@ export function createSolveStatus(o: SolveStatusOptions): (event: ProgressEvent)
   const digestOf = (vertex: string): string => (/^sha256:[0-9a-f]{64}$/.test(vertex) ? vertex : `sha256:${createHash('sha256').update(vertex).digest('hex')}`);
   return (event) => {
     switch (event.type) {
+      case 'vertex.planned': // as BuildKit reports a vertex it loaded: no times yet
+        return { vertexes: [{ digest: digestOf(event.vertex), name: event.name }] };
       case 'vertex.started': {
         const at = goTime(event.time);
         started.set(event.vertex, at);

@@ -69,12 +69,14 @@ export function warningLine(text: string, view: FrameView): string {
 }
 
 /**
- * headerLine is the view's first line: elapsed time and vertices finished of those known; FINISHED at the end when
- * every vertex finished, also in an error or cancelled, as BuildKit's view says.
+ * headerLine is the view's first line: elapsed time and vertices finished of those known (every vertex of a solve
+ * from its start, as BuildKit counts them); FINISHED at the end when every vertex known finished, also in an error or
+ * cancelled, as BuildKit's view says.
  */
 export function headerLine(state: ProgressState, begin: number, view: FrameView, final: boolean): string {
-  const status = final && state.rows.length > 0 && state.finished() === state.rows.length ? ' FINISHED' : '';
-  return fitWidth(`[+] Building ${formatSeconds(view.now - begin)} (${state.finished()}/${state.rows.length})${status}`, view.width);
+  const total = state.total();
+  const status = final && total > 0 && state.finished() === total ? ' FINISHED' : '';
+  return fitWidth(`[+] Building ${formatSeconds(view.now - begin)} (${state.finished()}/${total})${status}`, view.width);
 }
 
 interface Block {

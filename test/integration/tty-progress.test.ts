@@ -60,6 +60,24 @@ describe('the tty progress view in a real terminal', () => {
     expect(await term.captureStyled()).toMatch(/\x1b\[34m[^\x1b]* => \[2\/2\] RUN sleep 4/);
   });
 
+  it('counts every step of the solve in the header from the start, so its total does not grow as steps start', async () => {
+    const ctx = await context('count', 'FROM busybox\nRUN sleep 1\nRUN sleep 1 && echo a\nRUN sleep 1 && echo b\nRUN echo c\n');
+    const argv = tbuild(['build', '--progress', 'tty', '--no-cache', '--root', join(env.tmp.path, 'root-count'), '--config', env.config, ctx]);
+    await using term = await startTmux(argv, { columns: COLUMNS, rows: ROWS });
+    // Every header drawn while the build runs: (finished/total).
+    const seen = new Set<string>();
+    const screen = await term.waitFor((s) => {
+      const m = /^\[\+\] Building \d+\.\ds \((\d+)\/(\d+)\)/m.exec(s);
+      if (m !== null) seen.add(`${m[1]}/${m[2]}`);
+      return s.includes('FINISHED') ? s : undefined;
+    }, 'the build finishing');
+    expect(screen).toMatch(/^\[\+\] Building \d+\.\ds \(5\/5\) FINISHED$/m);
+    // Before the solve nothing is known (0/0); from then on every header counts the 5 steps, while RUNs still run too.
+    const headers = [...seen].filter((h) => h !== '0/0');
+    expect(headers.some((h) => h === '1/5' || h === '2/5' || h === '3/5')).toBe(true);
+    expect(headers.filter((h) => !h.endsWith('/5'))).toEqual([]);
+  });
+
   it('shows the bytes and rate of a pull from the loopback registry while it runs', async () => {
     const ctx = await context('big', 'FROM busybox\nRUN head -c 3000000 /dev/urandom > /big\n');
     const name = `${env.registry.host}/tty/big:1`;

@@ -132,6 +132,29 @@ describe('tty progress', () => {
     expect(term.last().at(-1)).toBe('[+] Building 0.0s (2/2) FINISHED');
   });
 
+  it('counts the vertices a solve planned from the start, and ends without FINISHED when one never ran', () => {
+    const term = new FakeTerminal(80, 24);
+    const p = open(term);
+    const plan: [string, string][] = [['f', '[1/3] FROM busybox'], ['r', '[2/3] RUN false'], ['n', '[3/3] RUN never']];
+    for (const [vertex, name] of plan) p.emit({ type: 'vertex.planned', vertex, name, time: 0 });
+    vi.advanceTimersByTime(100);
+    // Planned vertices are counted, not drawn.
+    expect(term.last()).toEqual(['[+] Building 0.1s (0/3)']);
+    p.emit({ type: 'vertex.cached', vertex: 'f', name: '[1/3] FROM busybox', time: 100 });
+    p.emit(started('r', '[2/3] RUN false', 100));
+    vi.advanceTimersByTime(100);
+    // The cached FROM is printed for good above the header.
+    expect(term.last().map((l) => l.replace(SGR, ''))).toEqual([
+      expect.stringMatching(/^ => CACHED \[1\/3\] FROM busybox +0\.0s$/),
+      '[+] Building 0.2s (1/3)',
+      expect.stringMatching(/^ => \[2\/3\] RUN false +0\.1s$/),
+    ]);
+    p.emit({ type: 'vertex.completed', vertex: 'r', name: '[2/3] RUN false', time: 300, durationMs: 200, error: 'exit code 1' });
+    p.close();
+    // As BuildKit's view: the step the failure stopped is counted, so the build did not finish.
+    expect(term.last().at(-1)).toBe('[+] Building 0.2s (2/3)');
+  });
+
   it('ends without FINISHED when a vertex never finished, printing it with the time it ran', () => {
     const term = new FakeTerminal(80, 24);
     const p = open(term);

@@ -92,7 +92,20 @@ describe('solver', () => {
     expect(again.result).toBe('top(base())');
     expect(runner.runs.get('top')).toBe(1);
     // Like BuildKit, every vertex under the cache hit shows as CACHED, inputs first.
-    expect(events.map((e) => (e.type === 'vertex.cached' ? e.name : e.type))).toEqual(['base', 'top']);
+    expect(events.map((e) => (e.type === 'vertex.cached' ? e.name : e.type))).toEqual(['vertex.planned', 'vertex.planned', 'base', 'top']);
+  });
+
+  it('reports every vertex it will visit before any starts, as BuildKit does when it loads the graph', async () => {
+    const runner = new FakeRunner();
+    const base = execVertex('base');
+    const top = execVertex('top', [execVertex('a', [base]), execVertex('b', [base])]);
+    const events: ProgressEvent[] = [];
+    await createSolver(runner, { storage: runner.storage }).solve(top, job(events));
+    const planned = events.filter((e) => e.type === 'vertex.planned').map((e) => e.name);
+    expect(planned.sort()).toEqual(['a', 'b', 'base', 'top']);
+    expect(events.slice(0, 4).every((e) => e.type === 'vertex.planned')).toBe(true);
+    // Each ends too: a view counting the planned vertices finishes.
+    expect(events.filter((e) => e.type === 'vertex.completed').map((e) => e.name).sort()).toEqual(planned);
   });
 
   it('does not materialise the inputs of a cached vertex', async () => {
