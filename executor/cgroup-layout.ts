@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readTextIfExists } from '../base/fs.js';
+import { isRootless } from '../native/index.js';
 
 /** CgroupController is a cgroup controller tbuild limits or measures. */
 export type CgroupController = 'memory' | 'pids' | 'cpu' | 'cpuacct' | 'devices' | 'cpuset';
@@ -13,7 +14,7 @@ export type CgroupController = 'memory' | 'pids' | 'cpu' | 'cpuacct' | 'devices'
 export type CgroupLayout =
   | { readonly version: 2; readonly parent: string; readonly root: string }
   | { readonly version: 1; readonly parents: ReadonlyMap<CgroupController, string>; readonly roots: ReadonlyMap<CgroupController, string> }
-  | { readonly version: 0 };
+  | { readonly version: 0; readonly rootless?: boolean };
 
 // devices exists on cgroup v1 only: cgroup2 filters devices with a BPF program, which tbuild does not load. A v1
 // cpuset cgroup is made only for an exec limited to some CPUs: a new one has no CPUs until they are written to it.
@@ -45,8 +46,12 @@ function ownCgroupDir(mount: MountEntry, ownPath: string): string {
   return path.join(mount.mountPoint, inside);
 }
 
-/** detectCgroupLayout finds the cgroup hierarchies to put execs in: cgroup2 when it has the controllers, else v1. */
+/**
+ * detectCgroupLayout finds the cgroup hierarchies to put execs in: cgroup2 when it has the controllers, else v1;
+ * none rootless, where cgroups belong to the host's root (a delegated cgroup2 subtree is not used yet).
+ */
 export async function detectCgroupLayout(): Promise<CgroupLayout> {
+  if (isRootless()) return { version: 0, rootless: true };
   const mounts = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
   const own = new Map<string, string>();
   for (const line of (await readFile('/proc/self/cgroup', 'utf8')).split('\n')) {

@@ -240,7 +240,8 @@ export async function openRunCgroup(layout: CgroupLayout, request: ExecRequest, 
   const limited = Object.values(request.resources ?? {}).some((v) => v !== undefined);
   if (layout.version === 0 && (request.cgroupParent !== undefined || limited)) {
     const what = request.cgroupParent === undefined ? 'limit its resources' : `place it under cgroup parent "${request.cgroupParent}"`;
-    throw new ExecError(`Cannot run ${JSON.stringify(argv)}: cannot ${what}: no cgroup hierarchy is mounted`, { code: 'EXEC_START', argv });
+    const why = layout.rootless === true ? 'tbuild runs rootless, and cgroups are the host root\'s' : 'no cgroup hierarchy is mounted';
+    throw new ExecError(`Cannot run ${JSON.stringify(argv)}: cannot ${what}: ${why}`, { code: 'EXEC_START', argv });
   }
   const under = request.cgroupParent === undefined ? layout : underCgroupParent(layout, request.cgroupParent);
   let cgroup: RunCgroup;

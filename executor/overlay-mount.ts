@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { SnapshotError } from '../base/errors.js';
-import { mount } from '../native/index.js';
+import { isRootless, mount } from '../native/index.js';
 import { overlayOptions, type OverlayLayers } from './spec.js';
 
 /**
@@ -9,7 +9,7 @@ import { overlayOptions, type OverlayLayers } from './spec.js';
  * relative lowerdirs resolve there and this process's working folder, shared by every build, never changes.
  */
 export async function mountOverlay(target: string, layers: OverlayLayers): Promise<void> {
-  const { options: data, basedir } = overlayOptions(layers);
+  const { options: data, basedir } = overlayOptions(layers, isRootless());
   if (basedir === undefined) {
     mount('overlay', target, 'overlay', 0, data.join(','));
     return;

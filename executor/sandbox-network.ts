@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { ExecError, InternalError } from '../base/errors.js';
-import { openNewNetworkNamespace } from '../native/index.js';
 import { waitForClose } from './child-process.js';
+import { openNetworkNamespace, type NetworkNamespace } from './network-namespace.js';
 
 /**
  * A RUN's default network: a network namespace of its own, held by a descriptor of this process (so it goes with the
@@ -182,42 +181,79 @@ async function stopSlirp(slirp: Slirp): Promise<void> {
 }
 
 /**
- * prepareNetwork makes a network namespace and starts slirp4netns on it, without waiting for it to be ready. It
- * throws a NetworkStartFailure when the namespace cannot be made or slirp4netns cannot be spawned.
+ * prepareNetwork makes a network namespace and starts slirp4netns on it (once the namespace exists, for a rootless
+ * one), without waiting for it to be ready. It throws a NetworkStartFailure when the namespace cannot be made or
+ * slirp4netns cannot be spawned.
  */
 export function prepareNetwork(options: { readonly slirp4netns?: string } = {}): PreparedNetwork {
-  let fd: number;
+  let ns: NetworkNamespace;
   try {
-    fd = openNewNetworkNamespace();
+    ns = openNetworkNamespace();
   } catch (err) {
     throw new NetworkStartFailure('cannot create a network namespace', err instanceof Error ? err.message : String(err), { cause: err });
   }
-  const nsPath = `/proc/${process.pid}/fd/${fd}`;
-  let slirp: Slirp;
-  try {
-    slirp = spawnSlirp(nsPath, options.slirp4netns ?? 'slirp4netns');
-  } catch (err) {
-    closeSync(fd);
-    throw new NetworkStartFailure('cannot run slirp4netns', '', { cause: err });
-  }
+  const binary = options.slirp4netns ?? 'slirp4netns';
+  let slirp: Slirp | undefined;
+  let kept = true;
+  const start = (): Slirp => {
+    try {
+      slirp = spawnSlirp(ns.nsPath, binary);
+    } catch (err) {
+      throw new NetworkStartFailure('cannot run slirp4netns', '', { cause: err });
+    }
+    holdSlirp(slirp, kept);
+    void slirp.closed.then(() => (ended = true));
+    return slirp;
+  };
   let ended = false;
-  void slirp.closed.then(() => (ended = true));
+  let started: Promise<Slirp>;
+  if (ns.made === undefined) {
+    try {
+      started = Promise.resolve(start());
+    } catch (err) {
+      void ns.close();
+      throw err;
+    }
+  } else {
+    started = ns.made.then(start, (err: unknown) => {
+      throw new NetworkStartFailure('cannot create a network namespace', err instanceof Error ? err.message : String(err), { cause: err });
+    });
+  }
+  started.catch(() => (ended = true));
+  const ready = started.then((s) => s.ready);
+  // Whoever takes the network reports a failure through ready(); a network torn down unused must not leave it unhandled.
+  ready.catch(() => undefined);
   let stopped: Promise<void> | undefined;
   return {
-    nsPath,
-    ready: slirp.ready,
+    nsPath: ns.nsPath,
+    ready,
     isEnded: () => ended,
     hold(keep) {
-      if (keep) slirp.child.ref();
-      else slirp.child.unref();
-      for (const fdIndex of [2, READY_FD, EXIT_FD]) holdHandle(slirp.child.stdio[fdIndex], keep);
+      kept = keep;
+      ns.hold(keep);
+      if (slirp !== undefined) holdSlirp(slirp, keep);
     },
-    stop: () =>
-      (stopped ??= stopSlirp(slirp).finally(() => {
-        // The last holder: the namespace goes with it (a process still in it keeps it until it ends).
-        closeSync(fd);
-      })),
+    stop: () => (stopped ??= stopNetwork(started, ns)),
   };
+}
+
+/** stopNetwork stops slirp4netns, if it started, then lets the namespace go. */
+async function stopNetwork(started: Promise<Slirp>, ns: NetworkNamespace): Promise<void> {
+  try {
+    // A slirp4netns that never started failed its network's ready(), which reports it: there is nothing to stop.
+    const slirp = await started.then((s) => s, () => undefined);
+    if (slirp !== undefined) await stopSlirp(slirp);
+  } finally {
+    // The last holder: the namespace goes with it (a process still in it keeps it until it ends).
+    await ns.close();
+  }
+}
+
+/** holdSlirp makes this process wait for slirp4netns before it exits (true), or not (false: an idle pooled network). */
+function holdSlirp(slirp: Slirp, keep: boolean): void {
+  if (keep) slirp.child.ref();
+  else slirp.child.unref();
+  for (const fdIndex of [2, READY_FD, EXIT_FD]) holdHandle(slirp.child.stdio[fdIndex], keep);
 }
 
 /**

@@ -104,6 +104,11 @@ export interface SpecInput {
   readonly cgroupNamespace?: boolean;
   /** Cgroup path and limits for runtimes that create the cgroup (runc). */
   readonly cgroup?: { readonly path: string; readonly resources: ExecResources };
+  /**
+   * tbuild runs rootless (in a user namespace of an ordinary user): overlays keep their state in `user.overlay.*`
+   * attributes (`userxattr`), and /sys and the cgroup filesystem, which only the host's root may mount, are bound.
+   */
+  readonly rootless?: boolean;
 }
 
 /** DEFAULT_CAPABILITIES is Docker's default capability set (CapEff 00000000a80425fb). */
@@ -154,12 +159,20 @@ const STANDARD_MOUNTS: readonly RuntimeMount[] = [
   { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
 ];
 
+/**
+ * standardMounts are the mounts every exec gets. Rootless there is no cgroup filesystem: a user namespace may not
+ * mount cgroup v1 hierarchies, and tbuild gives rootless execs no cgroup of their own to show.
+ */
+function standardMounts(rootless: boolean): readonly RuntimeMount[] {
+  return rootless ? STANDARD_MOUNTS.filter((m) => m.type !== 'cgroup') : STANDARD_MOUNTS;
+}
+
 /** STANDARD_MOUNT_POINTS are the directories the standard mounts need in the rootfs. */
 export const STANDARD_MOUNT_POINTS: readonly string[] = ['/proc', '/dev', '/sys'];
 
-function rootMounts(root: SpecRoot): RuntimeMount[] {
+function rootMounts(root: SpecRoot, userxattr: boolean): RuntimeMount[] {
   if (root.kind === 'prepared') return [];
-  const { options, basedir } = overlayOptions(root);
+  const { options, basedir } = overlayOptions(root, userxattr);
   const chdir = basedir === undefined ? [] : [`x-basedir=${basedir}`];
   return [{ destination: '/', type: 'overlay', source: 'overlay', options: [...options, ...chdir] }];
 }
@@ -188,10 +201,12 @@ function commonParent(paths: readonly string[]): string {
 /**
  * overlayOptions returns the overlay mount options; a scratch rootfs must pass at least one lowerdir. When absolute
  * paths overflow one page, the lowerdirs become relative to `basedir` (the mounter chdirs there first, see the
- * `x-basedir=` option); when even that is too long a SnapshotError asks for fewer layers.
+ * `x-basedir=` option); when even that is too long a SnapshotError asks for fewer layers. `userxattr` (rootless)
+ * keeps overlayfs's state in `user.overlay.*` attributes, as the snapshots of a rootless store are written.
  */
-export function overlayOptions(layers: OverlayLayers): { options: string[]; basedir?: string } {
-  const render = (dirs: readonly string[]): string[] => [`lowerdir=${dirs.join(':')}`, `upperdir=${layers.upperdir}`, `workdir=${layers.workdir}`];
+export function overlayOptions(layers: OverlayLayers, userxattr: boolean): { options: string[]; basedir?: string } {
+  const extra = userxattr ? ['userxattr'] : [];
+  const render = (dirs: readonly string[]): string[] => [`lowerdir=${dirs.join(':')}`, `upperdir=${layers.upperdir}`, `workdir=${layers.workdir}`, ...extra];
   const absolute = render(layers.lowerdirs);
   if (absolute.join(',').length <= MAX_MOUNT_DATA) return { options: absolute };
   // The image layers are siblings in the snapshot store; a stub layer on top may sit elsewhere (reached by "..").
@@ -203,7 +218,7 @@ export function overlayOptions(layers: OverlayLayers): { options: string[]; base
   return { options: relative, basedir };
 }
 
-function execMount(m: ExecMount): RuntimeMount {
+function execMount(m: ExecMount, userxattr: boolean): RuntimeMount {
   switch (m.kind) {
     case 'bind':
       return { destination: m.target, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', ...(m.flags ?? [])] };
@@ -216,7 +231,7 @@ function execMount(m: ExecMount): RuntimeMount {
       // The helper mounts the overlay on x-stage inside its namespace, then binds `source` (stage + subpath) to target.
       const stage = m.stageDir ?? '';
       const source = m.subpath === undefined || m.subpath === '' ? stage : `${stage}/${m.subpath.replace(/^\/+/, '')}`;
-      const overlay = overlayOptions(m);
+      const overlay = overlayOptions(m, userxattr);
       if (overlay.basedir !== undefined) throw new SnapshotError(`Cannot mount ${m.lowerdirs.length} layers at "${m.target}": too many layers`);
       const options = [...overlay.options, `x-stage=${stage}`, ...(m.readonly ? ['ro'] : [])];
       return { destination: m.target, type: 'overlay', source, options };
@@ -267,6 +282,7 @@ function withDefaultEnv(env: readonly string[], home: string | undefined): strin
 export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const nofile = input.nofile ?? DEFAULT_NOFILE;
   const insecure = input.security === 'insecure';
+  const rootless = input.rootless === true;
   const hostCaps = input.hostCapabilities ?? -1n;
   const bounding = insecure ? ALL_CAPABILITIES.filter((_, bit) => (hostCaps >> BigInt(bit)) & 1n) : DEFAULT_CAPABILITIES;
   // Like Docker, a non-root user starts with no effective or permitted capabilities; the bounding set stays.
@@ -295,9 +311,9 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     root: { path: 'rootfs', readonly: false },
     hostname: input.hostname,
     mounts: [
-      ...rootMounts(input.root),
-      ...STANDARD_MOUNTS.map((m) => (insecure ? writableSys(m) : m)).map((m) => withShmSize(m, input.shmSizeBytes)),
-      ...input.mounts.map(execMount),
+      ...rootMounts(input.root, rootless),
+      ...standardMounts(rootless).map((m) => (insecure ? writableSys(m) : m)).map((m) => withShmSize(m, input.shmSizeBytes)),
+      ...input.mounts.map((m) => execMount(m, rootless)),
     ],
     linux: {
       namespaces: [...namespaces, ...networkNamespace(input)],

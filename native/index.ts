@@ -33,10 +33,11 @@ export {
   rootEntry,
   whiteoutTarName,
   OPAQUE_MARKER,
-  OPAQUE_XATTR,
-  OVERLAY_XATTR_PREFIX,
+  opaqueXattr,
+  overlayXattrPrefix,
   WHITEOUT_PREFIX,
   type LayeredEntry,
   type LayerLookup,
   type TarMarker,
 } from './overlay/index.js';
+export { isRootless, mapsId, parseIdMap, userNamespace, type IdRange, type UserNamespace } from './user-namespace.js';

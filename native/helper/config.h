@@ -24,6 +24,7 @@ struct mount_entry {
   int tree_fd;        /* binds: detached mount tree opened before pivot_root */
   const char *stage;  /* extra overlays: host directory to mount on before pivot_root (option x-stage=) */
   const char *basedir; /* relative paths in data resolve here: the mount is made from this cwd (option x-basedir=) */
+  int premounted;     /* proc and sysfs in a user namespace: mounted below the root before pivot_root */
 };
 
 struct rlimit_entry {

@@ -144,27 +144,8 @@ static int pivot(const char *root, char *err) {
   return 0;
 }
 
-static int make_devices(char *err) {
-  static const struct { const char *name; unsigned major, minor; } devs[] = {
-    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
-  };
-  static const char *const links[][2] = {
-    {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
-    {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"},
-  };
-  mode_t old = umask(0);
-  for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
-    if (mknod(devs[i].name, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor)) != 0 && errno != EEXIST) {
-      umask(old);
-      return failf(err, "mknod", devs[i].name);
-    }
-  }
-  umask(old);
-  for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
-    if (symlink(links[i][0], links[i][1]) != 0 && errno != EEXIST) return failf(err, "symlink", links[i][1]);
-  return 0;
-}
+static int make_devices(char *err);
+static unsigned long kept_flags(const char *p);
 
 static int mount_one(struct mount_entry *m, char *err) {
   struct stat st;
@@ -223,12 +204,105 @@ static int readonly_paths(const struct sandbox_config *cfg, char *err) {
   return 0;
 }
 
+/* The devices every container gets in /dev: made with mknod, or bound from the host's in a user namespace. */
+static const struct { const char *name; unsigned major, minor; } devs[] = {
+  {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
+  {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+#define NDEVS (sizeof(devs) / sizeof(devs[0]))
+/* In a user namespace (rootless) mknod of a device is refused: the host's nodes, opened before pivot_root, are bound. */
+static int dev_trees[NDEVS] = {-1, -1, -1, -1, -1, -1};
+
+/* in_user_namespace tells whether this process's user namespace maps only part of the ids (tbuild runs rootless). */
+static int in_user_namespace(void) {
+  char map[128] = "";
+  FILE *f = fopen("/proc/self/uid_map", "re");
+  if (f == NULL) return 0;
+  size_t n = fread(map, 1, sizeof(map) - 1, f);
+  fclose(f);
+  map[n] = '\0';
+  unsigned long inside = 1, outside = 1, count = 0;
+  int lines = 0;
+  for (const char *c = map; *c; c++) lines += *c == '\n';
+  if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3) return 1;
+  return !(lines == 1 && inside == 0 && outside == 0 && count == 4294967295UL);
+}
+
+static int open_device_trees(char *err) {
+  for (size_t i = 0; i < NDEVS; i++) {
+    dev_trees[i] = (int)syscall(SYS_open_tree, AT_FDCWD, devs[i].name, OPEN_TREE_CLONE | O_CLOEXEC);
+    if (dev_trees[i] < 0) return failf(err, "open host device", devs[i].name);
+  }
+  return 0;
+}
+
+static int make_device(size_t i, char *err) {
+  if (dev_trees[i] < 0) {
+    if (mknod(devs[i].name, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor)) != 0 && errno != EEXIST) return failf(err, "mknod", devs[i].name);
+    return 0;
+  }
+  int fd = open(devs[i].name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
+  if (fd < 0) return failf(err, "create device mount point", devs[i].name);
+  close(fd);
+  if (syscall(SYS_move_mount, dev_trees[i], "", AT_FDCWD, devs[i].name, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+    return failf(err, "bind host device", devs[i].name);
+  close(dev_trees[i]);
+  dev_trees[i] = -1;
+  return 0;
+}
+
+static int make_devices(char *err) {
+  static const char *const links[][2] = {
+    {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"},
+    {"/proc/self/fd/2", "/dev/stderr"}, {"pts/ptmx", "/dev/ptmx"},
+  };
+  mode_t old = umask(0);
+  for (size_t i = 0; i < NDEVS; i++) {
+    if (make_device(i, err) != 0) {
+      umask(old);
+      return -1;
+    }
+  }
+  umask(old);
+  for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+    if (symlink(links[i][0], links[i][1]) != 0 && errno != EEXIST) return failf(err, "symlink", links[i][1]);
+  return 0;
+}
+
+/*
+ * premount_special mounts proc and sysfs below the new root before pivot_root, in a user namespace: the kernel lets a
+ * user namespace mount them only while the host's are visible in its mount namespace (mount_too_revealing). sysfs
+ * also needs a network namespace of the user namespace's own: with the host's network (RUN --network=host) the
+ * host's /sys is bound read-only instead, as rootless runc does.
+ */
+static int premount_special(struct sandbox_config *cfg, char *err) {
+  for (size_t i = 0; i < cfg->nmounts; i++) {
+    struct mount_entry *m = &cfg->mounts[i];
+    if (m->bind || m->type == NULL || (strcmp(m->type, "proc") != 0 && strcmp(m->type, "sysfs") != 0)) continue;
+    char target[PATH_MAX];
+    struct stat st;
+    if (snprintf(target, sizeof(target), "%s%s", cfg->root_path, m->destination) >= (int)sizeof(target)) return errno = ENAMETOOLONG, failf(err, "mount", m->destination);
+    /* Made by tbuild in the rootfs; a symlink there (leading out of the root) is refused. */
+    if (lstat(target, &st) != 0 || !S_ISDIR(st.st_mode)) return errno = ENOTDIR, failf(err, "mount", m->destination);
+    int rc = mount(m->type, target, m->type, m->flags, (m->data != NULL && m->data[0]) ? m->data : NULL);
+    if (rc != 0 && errno == EPERM && strcmp(m->type, "sysfs") == 0) {
+      rc = mount("/sys", target, NULL, MS_BIND | MS_REC, NULL);
+      if (rc == 0 && (m->flags & MS_RDONLY)) rc = mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags(target), NULL);
+    }
+    if (rc != 0) return failf(err, "mount", m->destination);
+    m->premounted = 1;
+  }
+  return 0;
+}
+
 int setup_rootfs(struct sandbox_config *cfg, char *err) {
   /* Nothing done here may propagate back to the host. */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return failf(err, "make mounts private", "/");
-  if (open_bind_sources(cfg, err) != 0 || mount_root(cfg, err) != 0 || pivot(cfg->root_path, err) != 0) return -1;
+  if (open_bind_sources(cfg, err) != 0 || mount_root(cfg, err) != 0) return -1;
+  if (in_user_namespace() && (open_device_trees(err) != 0 || premount_special(cfg, err) != 0)) return -1;
+  if (pivot(cfg->root_path, err) != 0) return -1;
   for (size_t i = 0; i < cfg->nmounts; i++) {
-    if (strcmp(cfg->mounts[i].destination, "/") == 0) continue;
+    if (strcmp(cfg->mounts[i].destination, "/") == 0 || cfg->mounts[i].premounted) continue;
     if (mount_one(&cfg->mounts[i], err) != 0) return -1;
   }
   if (mask_paths(cfg, err) != 0 || readonly_paths(cfg, err) != 0) return -1;

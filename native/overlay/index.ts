@@ -11,8 +11,8 @@ export {
   parseTarMarker,
   whiteoutTarName,
   OPAQUE_MARKER,
-  OPAQUE_XATTR,
-  OVERLAY_XATTR_PREFIX,
+  opaqueXattr,
+  overlayXattrPrefix,
   WHITEOUT_PREFIX,
   type TarMarker,
 } from './upper-dir.js';

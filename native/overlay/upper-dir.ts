@@ -1,14 +1,22 @@
 import type { Stats } from 'node:fs';
 import { lgetxattr, lsetxattr, makedev, mknod, S_IFCHR } from '../linux.js';
+import { isRootless } from '../user-namespace.js';
 
 /**
- * OVERLAY_XATTR_PREFIX names overlayfs's own attributes (opaque, redirect, origin …). Snapshots are written and mounted
- * by the kernel's overlayfs as root, without the `userxattr` mount option, so overlayfs reads and writes the
- * `trusted.` namespace only: a `user.overlay.*` attribute in a snapshot is a file's own attribute like any other.
+ * overlayXattrPrefix names overlayfs's own attributes (opaque, redirect, origin …). As root, snapshots are written
+ * and mounted without the `userxattr` mount option, so overlayfs reads and writes the `trusted.` namespace only: a
+ * `user.overlay.*` attribute in a snapshot is a file's own attribute like any other. Rootless, `trusted.` attributes
+ * need a capability of the host's user namespace, so snapshots are mounted with `userxattr` and overlayfs keeps its
+ * state in `user.overlay.*` instead (a file's own `user.overlay.*` attribute cannot be kept there).
  */
-export const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
-/** OPAQUE_XATTR is the attribute that makes an upper directory opaque: nothing below it in lower layers shows. */
-export const OPAQUE_XATTR = `${OVERLAY_XATTR_PREFIX}opaque`;
+export function overlayXattrPrefix(): string {
+  return isRootless() ? 'user.overlay.' : 'trusted.overlay.';
+}
+
+/** opaqueXattr is the attribute that makes an upper directory opaque: nothing below it in lower layers shows. */
+export function opaqueXattr(): string {
+  return `${overlayXattrPrefix()}opaque`;
+}
 /** WHITEOUT_PREFIX marks a deleted path in an OCI layer tar: `.wh.NAME` deletes NAME. */
 export const WHITEOUT_PREFIX = '.wh.';
 /** OPAQUE_MARKER is the OCI layer tar entry that makes its directory opaque. */
@@ -21,12 +29,12 @@ export function isWhiteout(stats: Stats): boolean {
 
 /** isOpaqueDir tells whether a directory of an upper dir hides what lower layers hold below it (not itself). */
 export function isOpaqueDir(hostPath: string): boolean {
-  return lgetxattr(hostPath, OPAQUE_XATTR)?.toString('utf8') === 'y';
+  return lgetxattr(hostPath, opaqueXattr())?.toString('utf8') === 'y';
 }
 
 /** isOverlayXattr tells whether an attribute is overlayfs's state of a layer rather than the file's own. */
 export function isOverlayXattr(name: string): boolean {
-  return name.startsWith(OVERLAY_XATTR_PREFIX);
+  return name.startsWith(overlayXattrPrefix());
 }
 
 /** makeWhiteout creates a whiteout at a free path of an upper dir. */
@@ -36,7 +44,7 @@ export function makeWhiteout(hostPath: string): void {
 
 /** markOpaque makes a directory of an upper dir opaque. */
 export function markOpaque(hostPath: string): void {
-  lsetxattr(hostPath, OPAQUE_XATTR, Buffer.from('y'));
+  lsetxattr(hostPath, opaqueXattr(), Buffer.from('y'));
 }
 
 /** whiteoutTarName is the layer tar name of the whiteout of `name` (a base name). */

@@ -19,6 +19,17 @@ const base: SpecInput = {
 };
 
 describe('buildRuntimeSpec', () => {
+  it('mounts overlays with userxattr and no cgroup filesystem when rootless', () => {
+    const overlay = { kind: 'overlay' as const, target: '/data', lowerdirs: ['/l/a'], upperdir: '/u2', workdir: '/w2', readonly: false, stageDir: '/stage' };
+    const rootless = buildRuntimeSpec({ ...base, mounts: [overlay], rootless: true });
+    expect(rootless.mounts.find((m) => m.destination === '/')?.options).toContain('userxattr');
+    expect(rootless.mounts.find((m) => m.destination === '/data')?.options).toContain('userxattr');
+    expect(rootless.mounts.some((m) => m.type === 'cgroup')).toBe(false);
+    const rootful = buildRuntimeSpec({ ...base, mounts: [overlay] });
+    expect(rootful.mounts.find((m) => m.destination === '/')?.options).not.toContain('userxattr');
+    expect(rootful.mounts.some((m) => m.type === 'cgroup')).toBe(true);
+  });
+
   it('uses Docker default capabilities (00000000a80425fb)', () => {
     let mask = 0n;
     for (const cap of DEFAULT_CAPABILITIES) mask |= 1n << BigInt(CAP_BITS[cap] ?? 63);
