@@ -61,7 +61,8 @@ Options:
       --oci-runtime NAME    Run RUN steps with runc or crun instead of tbuild's sandbox
       --iidfile FILE        Write the image ID to the file
       --metadata-file FILE  Write build result metadata to the file
-      --builder ADDR        Build on a remote builder: unix:///PATH or tcp://HOST:PORT (default: $TBUILD_HOST)
+      --builder NAME|ADDR   Build on a remote builder: a name (tbuild builder), unix:///PATH, tcp://HOST:PORT or
+                            dns+tcp://NAME:PORT (default: $TBUILD_BUILDER, $TBUILD_HOST, then the builder in use)
       --tlscacert FILE      CA certificate that signed the builder's certificate
       --tlscert FILE        Client certificate for the builder (mutual TLS)
       --tlskey FILE         Client key for the builder
@@ -128,11 +129,12 @@ export interface BuildCommand {
   readonly callFormat: CallFormat;
   /** `--call check,ignorestatus=true`: findings do not make the exit status 1, as buildx ignores the result's status. */
   readonly callIgnoreStatus: boolean;
-  /** Remote builder address (--builder or TBUILD_HOST); undefined builds in process. */
+  /** --builder: a builder's address or name (TBUILD_BUILDER, TBUILD_HOST and `tbuild builder use` are read when the build starts). */
   readonly builder: string | undefined;
   readonly tlsCaCert: string | undefined;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
+  /** --token (TBUILD_TOKEN is read when the build starts). */
   readonly token: string | undefined;
   /** `--on-error=shell`: a shell in the container of a RUN that fails (`--shell` names its command). */
   readonly onError: OnError | undefined;
@@ -279,11 +281,11 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     callFormat: call?.format ?? 'text',
     callIgnoreStatus: call?.ignoreStatus ?? false,
     help,
-    builder: v.builder ?? (env['TBUILD_HOST'] || undefined),
+    builder: v.builder,
     tlsCaCert: v.tlscacert === undefined ? undefined : resolve(cwd, v.tlscacert),
     tlsCert: v.tlscert === undefined ? undefined : resolve(cwd, v.tlscert),
     tlsKey: v.tlskey === undefined ? undefined : resolve(cwd, v.tlskey),
-    token: v.token ?? (env['TBUILD_TOKEN'] || undefined),
+    token: v.token,
     onError: parseOnError(v['on-error'], v.shell),
   };
 }

@@ -5,32 +5,37 @@ import type { BuildCommand } from './build-command.js';
 import { metadataWarnings, writeResultFiles } from './build-metadata.js';
 import { warningOf, type VertexWarning } from './progress/solve-status.js';
 import { openBuildRequest } from './build-request.js';
+import { selectBuilder } from './builder-select.js';
+import type { BuilderSpec } from '../remote/index.js';
 import { debugShellOn, userTerminal } from './debug-flags.js';
 import { checkSourceOf } from './check-report.js';
 import { defaultRoot, settingsFileOf, type CommandIO } from './command-io.js';
 import { createProgress } from './progress/select.js';
 
-/** BuildRun is a build command about to run: its request, and the Dockerfile text errors quote. */
+/** BuildRun is a build command about to run: its request, the builder it goes to, and the Dockerfile text errors quote. */
 export interface BuildRun {
   readonly request: BuildRequest;
+  /** The remote builder (--builder, TBUILD_BUILDER, TBUILD_HOST or the one in use); undefined builds in this process. */
+  readonly builder: BuilderSpec | undefined;
   /** Dockerfile text by file name, for the snippets of errors. */
   readonly sources: ReadonlyMap<string, string>;
 }
 
 /** prepareBuild reads what a build command names in its process (Dockerfile, standard input, environment). */
 export async function prepareBuild(cmd: BuildCommand, io: CommandIO): Promise<BuildRun> {
+  const builder = await selectBuilder({ builder: cmd.builder, tlscacert: cmd.tlsCaCert, tlscert: cmd.tlsCert, tlskey: cmd.tlsKey, token: cmd.token }, io.env);
   // A debug shell needs the user's terminal and runs in this process: both are checked before anything is read or built.
   if (cmd.onError !== undefined) {
-    if (cmd.builder !== undefined) {
+    if (builder !== undefined) {
       throw new UsageError('Cannot use --on-error=shell with --builder: the shell opens only in builds run by this process', {
-        hint: 'build without --builder (and without TBUILD_HOST) to debug a failing step',
+        hint: 'build without --builder (and without TBUILD_BUILDER, TBUILD_HOST or a builder in use) to debug a failing step',
       });
     }
     userTerminal(io, '--on-error=shell');
   }
   const request = await openBuildRequest(cmd, io);
   const d = request.dockerfile;
-  return { request, sources: new Map('bytes' in d ? [[d.name, Buffer.from(d.bytes).toString('utf8')]] : []) };
+  return { request, builder, sources: new Map('bytes' in d ? [[d.name, Buffer.from(d.bytes).toString('utf8')]] : []) };
 }
 
 /** runBuild runs a build command, embedded or on a builder, shows its progress and prints its result. */
@@ -64,16 +69,16 @@ export async function runBuild(cmd: BuildCommand, run: BuildRun, io: CommandIO):
           stderr: io.stderr,
         });
   try {
-    const result =
-      cmd.builder === undefined
-        ? await buildEmbedded(cmd, request, io, { signal: abort.signal, progress, ...(debugShell === undefined ? {} : { debugShell }) })
-        : await (await import('./remote-commands.js')).runRemoteBuild(cmd, request, io, { signal: abort.signal, progress });
+    const { builder } = run;
+    const { result, builderRef } =
+      builder === undefined
+        ? { result: await buildEmbedded(cmd, request, io, { signal: abort.signal, progress, ...(debugShell === undefined ? {} : { debugShell }) }), builderRef: 'tbuild/embedded' }
+        : await (await import('./remote-commands.js')).runRemoteBuild(cmd, { request, builder }, io, { signal: abort.signal, progress });
     shown.close();
     if (request.check === true || request.print !== undefined) {
       return (await import('./inspect-flags.js')).writeInspectResult(cmd, result, findings, checkSourceOf(request.dockerfile), io.stdout);
     }
     // buildx.build.ref names the builder and node as buildx does (builder/node/ref).
-    const builderRef = cmd.builder === undefined ? 'tbuild/embedded' : 'tbuild/remote';
     await writeResultFiles({ iidfile: cmd.iidfile, metadataFile: cmd.metadataFile, builderRef }, result, { umask: io.umask, warnings });
     if (result.imageId !== undefined && !['quiet', 'none', 'rawjson', 'json'].includes(cmd.progress)) {
       io.stderr.write(`Image ${result.imageId}${result.names.length > 0 ? ` (${result.names.join(', ')})` : ''}\n`);

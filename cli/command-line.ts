@@ -150,3 +150,15 @@ function usageErrorOf(command: string, err: unknown, options: OptionTable): Usag
       return new UsageError(`Cannot read the tbuild ${command} command line: ${message}`, { hint: help });
   }
 }
+
+/**
+ * splitSubcommand finds the subcommand of `tbuild GROUP SUB` and the arguments left for it; undefined when there is
+ * none (the group's help is due), a UsageError for one the group does not have.
+ */
+export function splitSubcommand<S extends string>(group: string, args: readonly string[], isSubcommand: (name: string) => name is S): { sub: S; rest: string[] } | undefined {
+  const at = args.findIndex((a) => !a.startsWith('-'));
+  const sub = args[at];
+  if (sub === undefined) return undefined;
+  if (!isSubcommand(sub)) throw new UsageError(`Unknown ${group} command "${sub}"`, { hint: `run 'tbuild ${group} --help' for the list of commands` });
+  return { sub, rest: [...args.slice(0, at), ...args.slice(at + 1)] };
+}

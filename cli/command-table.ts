@@ -1,5 +1,6 @@
 import { BUILD_OPTIONS } from './build-command.js';
 import { CONNECTION_OPTIONS, GLOBAL_OPTIONS, ROOT_OPTION, type OptionTable } from './command-line.js';
+import { BUILDER_OPTIONS } from './builder-options.js';
 import { HISTORY_OPTIONS } from './history-options.js';
 
 /** Operand is what a command's positional arguments are, for shell completion. */
@@ -136,6 +137,18 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     },
   },
   serve: { summary: "Run a remote builder (gRPC) for 'build --builder'", options: SERVE_OPTIONS, operand: 'none' },
+  builder: {
+    summary: 'Manage named builders: groups of tbuild serve servers that builds are spread over',
+    options: NONE,
+    operand: 'none',
+    subcommands: {
+      create: { summary: 'Create a builder of one or more servers, or add one (--append)', options: BUILDER_OPTIONS.create, operand: 'word' },
+      ls: { summary: 'List builders and their servers', options: BUILDER_OPTIONS.ls, operand: 'none' },
+      inspect: { summary: 'Show each server of a builder: reachable or why not, version, platforms and load', options: BUILDER_OPTIONS.inspect, operand: 'word' },
+      use: { summary: 'Build on a builder when no --builder is given', options: BUILDER_OPTIONS.use, operand: 'word' },
+      rm: { summary: 'Remove a builder', options: BUILDER_OPTIONS.rm, operand: 'word' },
+    },
+  },
   info: { summary: 'Show information about tbuild or a remote builder', options: INFO_OPTIONS, operand: 'none' },
   binfmt: { summary: 'Register QEMU emulators for building other architectures', options: BINFMT_OPTIONS, operand: 'none' },
   imagetools: {
@@ -187,7 +200,8 @@ ${commands.map(([n, c]) => `  ${n.padEnd(width)}${c.summary}`).join('\n')}
 Global options (before or after the command; a command that does not use one refuses it):
   --root DIR         State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
   --config FILE      Settings file (default: /etc/tbuild/tbuild.toml as root)
-  --builder ADDR     Remote builder: unix:///PATH or tcp://HOST:PORT (default: $TBUILD_HOST)
+  --builder NAME     Remote builder: a name (tbuild builder), unix:///PATH, tcp://HOST:PORT or dns+tcp://NAME:PORT
+                     (default: $TBUILD_BUILDER, $TBUILD_HOST, then the builder in use)
   --tlscacert FILE   CA certificate that signed the builder's certificate
   --tlscert FILE     Client certificate for the builder (mutual TLS)
   --tlskey FILE      Client key for the builder

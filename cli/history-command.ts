@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { UsageError } from '../base/errors.js';
 import { parseDuration } from '../base/units.js';
 import type { CommandIO } from './command-io.js';
-import { parseCommandArgs } from './command-line.js';
+import { parseCommandArgs, splitSubcommand } from './command-line.js';
 import { HISTORY_OPTIONS, type HistorySubcommand } from './history-options.js';
 import { matchRecords } from './history-filter.js';
 import { openHistorySource, type OpenHistory } from './history-source.js';
@@ -106,14 +106,12 @@ ${REMOTE_OPTIONS}`,
 
 /** historyCommand runs `tbuild history ls|inspect|logs|explain|rm|prune`. */
 export async function historyCommand(args: readonly string[], io: CommandIO, open: OpenHistory): Promise<number> {
-  const at = args.findIndex((a) => !a.startsWith('-'));
-  const sub = args[at];
-  if (sub === undefined || !isSubcommand(sub)) {
-    if (sub !== undefined) throw new UsageError(`Unknown history command "${sub}"`, { hint: "run 'tbuild history --help' for the list of commands" });
+  const split = splitSubcommand('history', args, isSubcommand);
+  if (split === undefined) {
     io.stdout.write(HISTORY_HELP);
     return args.includes('--help') || args.includes('-h') ? 0 : 2;
   }
-  const rest = [...args.slice(0, at), ...args.slice(at + 1)];
+  const { sub, rest } = split;
   const { values, positionals } = parseCommandArgs(`history ${sub}`, rest, HISTORY_OPTIONS[sub]);
   if (values.help === true) {
     io.stdout.write(HISTORY_HELP_OF[sub]);

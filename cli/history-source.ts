@@ -1,7 +1,8 @@
 import type { HistoryRecord } from '../base/build-record.js';
 import type { HistoryAccess, HistoryPruneOptions, LogFrame, StepExplanation } from '../controller/index.js';
 import type { CommandIO } from './command-io.js';
-import { localConnection } from './remote-commands.js';
+import { localBuilder, type ConnectionFlags } from './builder-select.js';
+import { connectionFor } from './remote-commands.js';
 
 /** HistorySource is the build history a `tbuild history` command reads: a local store's, or a builder's (--builder). */
 export interface HistorySource extends AsyncDisposable {
@@ -18,19 +19,13 @@ export interface HistorySource extends AsyncDisposable {
 export type OpenHistory = (root: string | undefined) => Promise<{ readonly records: HistoryAccess } & AsyncDisposable>;
 
 /** ConnectionValues are the options that pick the history: --root, or --builder and how to reach it. */
-export interface ConnectionValues {
-  readonly root?: string | undefined;
-  readonly builder?: string | undefined;
-  readonly tlscacert?: string | undefined;
-  readonly tlscert?: string | undefined;
-  readonly tlskey?: string | undefined;
-  readonly token?: string | undefined;
-}
+export type ConnectionValues = ConnectionFlags & { readonly root?: string | undefined };
 
 /** openHistorySource opens the history the options name: a builder's (this client's builds) or the local store's. */
 export async function openHistorySource(v: ConnectionValues, io: CommandIO, open: OpenHistory): Promise<HistorySource> {
-  const conn = localConnection(v, io.env);
-  if (conn !== undefined) {
+  const spec = await localBuilder(v, io.env);
+  if (spec !== undefined) {
+    const conn = (await connectionFor(spec, io)).connection;
     const remote = (await import('../remote/index.js')).remoteHistory(conn, io.env);
     return {
       list: () => remote.list(),

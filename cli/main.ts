@@ -66,6 +66,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
         return await (await import('./history-command.js')).historyCommand(rest, io, (root) => openController(root, io));
       case 'serve':
         return await (await import('./serve-command.js')).serveCommand(rest);
+      case 'builder':
+        return await (await import('./builder-command.js')).builderCommand(rest, io);
       case 'info':
         return await (await import('./remote-commands.js')).infoCommand(rest, io);
       case 'binfmt':
@@ -147,9 +149,10 @@ async function diskUsage(args: readonly string[], io: CommandIO): Promise<number
     io.stdout.write(DU_HELP);
     return 0;
   }
-  const conn = (await import('./remote-commands.js')).localConnection(values, io.env);
-  if (conn !== undefined) {
+  const spec = await (await import('./builder-select.js')).localBuilder(values, io.env);
+  if (spec !== undefined) {
     const { remoteDiskUsage } = await import('../remote/index.js');
+    const conn = (await (await import('./remote-commands.js')).connectionFor(spec, io)).connection;
     io.stdout.write(renderDiskUsage(await remoteDiskUsage(conn), values.verbose === true));
     return 0;
   }
@@ -166,14 +169,15 @@ async function prune(args: readonly string[], io: CommandIO): Promise<number> {
     return 0;
   }
   const options = parsePruneOptions(values);
-  const conn = (await import('./remote-commands.js')).localConnection(values, io.env);
+  const spec = await (await import('./builder-select.js')).localBuilder(values, io.env);
   // As docker builder prune: a terminal is asked first, --force skips the question.
   if (values.force !== true && !(await confirmPrune(options, io))) {
     io.stderr.write('Build cache prune cancelled\n');
     return 1;
   }
-  if (conn !== undefined) {
+  if (spec !== undefined) {
     const { remotePrune } = await import('../remote/index.js');
+    const conn = (await (await import('./remote-commands.js')).connectionFor(spec, io)).connection;
     io.stdout.write(renderPruneReport(await remotePrune(conn, options)));
     return 0;
   }

@@ -1,32 +1,33 @@
-import { UsageError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
 import type { BuildRequest, BuildResult } from '../controller/index.js';
-import type { BuilderConnection } from '../remote/index.js';
+import type { BuilderSpec } from '../remote/index.js';
+import { chooseNode, localBuilder, routingKeyOf, stderrWarning, type NodeChoice } from './builder-select.js';
 import type { BuildCommand } from './build-command.js';
 import { defaultRoot, type CommandIO, type Environment } from './command-io.js';
 import { parseCommandArgs } from './command-line.js';
 import { INFO_OPTIONS } from './command-table.js';
 
-/** connectionOf picks the builder from flags, then TBUILD_HOST and TBUILD_TOKEN; undefined means embedded. */
-export function connectionOf(
-  v: { builder?: string | undefined; tlscacert?: string | undefined; tlscert?: string | undefined; tlskey?: string | undefined; token?: string | undefined },
-  env: Environment,
-): BuilderConnection | undefined {
-  const address = v.builder ?? env['TBUILD_HOST'];
-  if (address === undefined || address === '') return undefined;
-  return { address, tls: { ca: v.tlscacert, cert: v.tlscert, key: v.tlskey }, token: v.token ?? env['TBUILD_TOKEN'] };
+/** RemoteBuildOutcome is a remote build's result, and the builder and node it ran on (buildx's `builder/node`). */
+export interface RemoteBuildOutcome {
+  readonly result: BuildResult;
+  readonly builderRef: string;
 }
 
-/** runRemoteBuild runs `tbuild build --builder ...`: the same request, built by the server. */
-export async function runRemoteBuild(cmd: BuildCommand, request: BuildRequest, io: CommandIO, o: { signal: AbortSignal; progress: ProgressSink }): Promise<BuildResult> {
-  const conn = connectionOf({ builder: cmd.builder, tlscacert: cmd.tlsCaCert, tlscert: cmd.tlsCert, tlskey: cmd.tlsKey, token: cmd.token }, io.env);
-  if (conn === undefined) throw new UsageError('Cannot build remotely without --builder or TBUILD_HOST');
+/**
+ * runRemoteBuild runs `tbuild build --builder ...`: the same request, built by the server the build's routing key
+ * ranks first among those that answer.
+ */
+export async function runRemoteBuild(cmd: BuildCommand, run: { request: BuildRequest; builder: BuilderSpec }, io: CommandIO, o: { signal: AbortSignal; progress: ProgressSink }): Promise<RemoteBuildOutcome> {
+  const { request } = run;
   if (request.registryConfigPath !== undefined) {
     io.stderr.write('WARNING: --config is ignored with --builder: the builder uses the settings file given to tbuild serve --config\n');
   }
+  const warn = (message: string): void => o.progress.emit({ type: 'warning', message, time: Date.now() });
+  const node = await chooseNode(run.builder, { key: routingKeyOf(cmd, request.target), signal: o.signal, warn });
   const { remoteBuild } = await import('../remote/index.js');
   // A context from standard input or a URL is fetched into the client's temporary folder before it is sent.
-  return remoteBuild(request, conn, { signal: o.signal, progress: o.progress, env: io.env, tmp: io.env['TMPDIR'] || '/tmp' });
+  const result = await remoteBuild(request, node.connection, { signal: o.signal, progress: o.progress, env: io.env, tmp: io.env['TMPDIR'] || '/tmp' });
+  return { result, builderRef: node.ref };
 }
 
 /** INFO_HELP is the text of `tbuild info --help`. */
@@ -43,9 +44,10 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
     io.stdout.write(INFO_HELP);
     return 0;
   }
-  const conn = localConnection(v, io.env);
-  if (conn !== undefined) {
+  const spec = await localBuilder(v, io.env);
+  if (spec !== undefined) {
     const { remoteInfo } = await import('../remote/index.js');
+    const conn = (await connectionFor(spec, io)).connection;
     const i = await remoteInfo(conn);
     const platform = [i.platform?.os, i.platform?.architecture, i.platform?.variant].filter((p) => p !== undefined && p !== '').join('/');
     const lines = [
@@ -68,16 +70,7 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
   return 0;
 }
 
-/**
- * localConnection is the builder a command that also works locally talks to: none when --root names a local state
- * folder (it wins over TBUILD_HOST), and --root with --builder is refused, as the builder has its own state folder.
- */
-export function localConnection(
-  v: { root?: string | undefined; builder?: string | undefined; tlscacert?: string | undefined; tlscert?: string | undefined; tlskey?: string | undefined; token?: string | undefined },
-  env: Environment,
-): BuilderConnection | undefined {
-  if (v.root !== undefined && v.builder !== undefined) {
-    throw new UsageError('Cannot use --root with --builder: the builder keeps its state in the folder tbuild serve --root names');
-  }
-  return v.root === undefined ? connectionOf(v, env) : undefined;
+/** connectionFor picks the server of a builder a command that is not a build talks to: the first that answers. */
+export async function connectionFor(spec: BuilderSpec, io: CommandIO): Promise<NodeChoice> {
+  return chooseNode(spec, { signal: AbortSignal.timeout(60_000), warn: stderrWarning(io.stderr) });
 }

@@ -25,3 +25,21 @@ export function parseAddress(text: string): BuilderAddress {
   }
   throw new UsageError(`Cannot use address "${text}": expected unix:///PATH or tcp://HOST:PORT`);
 }
+
+/** NodeAddress is a builder node's address: a BuilderAddress, or `dns+tcp://NAME:PORT` (every address NAME resolves to). */
+export type NodeAddress = BuilderAddress | { readonly kind: 'dns'; readonly host: string; readonly port: number; readonly text: string };
+
+/** parseNodeAddress reads the address of a builder node, as given to --node or --builder. */
+export function parseNodeAddress(text: string): NodeAddress {
+  if (!text.startsWith('dns+tcp://')) return parseAddress(text);
+  const m = /^([a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?)(?::(\d+))?\/?$/.exec(text.slice('dns+tcp://'.length));
+  if (m === null || m[1] === undefined) throw new UsageError(`Cannot use address "${text}": expected dns+tcp://NAME:PORT`);
+  const port = m[3] === undefined ? DEFAULT_PORT : Number(m[3]);
+  if (port < 1 || port > 65535) throw new UsageError(`Cannot use address "${text}": bad port`);
+  return { kind: 'dns', host: m[1], port, text };
+}
+
+/** isAddress tells an address (`tcp://…`, `unix://…`, `dns+tcp://…`) from a builder's name. */
+export function isAddress(text: string): boolean {
+  return text.includes('://');
+}

@@ -71,13 +71,15 @@ export async function readTlsMaterial(tls: TlsFiles): Promise<TlsMaterial | unde
 }
 
 /** channelCredentials picks how the client connects: plain for unix sockets, TLS (with a client certificate when given) for TCP. */
-export function channelCredentials(address: BuilderAddress, tls: TlsMaterial | undefined): { credentials: ChannelCredentials; options: Record<string, string> } {
+export function channelCredentials(address: BuilderAddress, tls: TlsMaterial | undefined, serverName?: string): { credentials: ChannelCredentials; options: Record<string, string> } {
   if (address.kind === 'unix' || tls === undefined) return { credentials: ChannelCredentials.createInsecure(), options: {} };
-  const host = address.host.replace(/^\[|\]$/g, '');
+  // An address a DNS name resolved to (dns+tcp://) is checked against that name, as a connection by name would be.
+  const host = serverName ?? address.host.replace(/^\[|\]$/g, '');
   const credentials = ChannelCredentials.createSsl(tls.ca, tls.key, tls.cert, { checkServerIdentity: checkIdentityOf(host) });
   // Node warns when the TLS server name (SNI) is an IP address (RFC 6066): send a plain name instead; the
   // certificate is still checked against the real address above.
-  return { credentials, options: isIP(host) === 0 ? {} : { 'grpc.ssl_target_name_override': 'tbuild-builder' } };
+  const sni = isIP(host) === 0 ? serverName : 'tbuild-builder';
+  return { credentials, options: sni === undefined ? {} : { 'grpc.ssl_target_name_override': sni } };
 }
 
 /** TokenCheck answers whether a call's metadata carries the server's bearer token. */

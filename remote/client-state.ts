@@ -7,7 +7,8 @@ import { errnoCode } from '../base/errors.js';
 /** ClientEnv is the client's environment, given explicitly. */
 export type ClientEnv = Readonly<Record<string, string | undefined>>;
 
-function configHome(env: ClientEnv): string {
+/** configHome is the client's settings folder: $XDG_CONFIG_HOME, else ~/.config. */
+export function configHome(env: ClientEnv): string {
   return env['XDG_CONFIG_HOME'] || join(env['HOME'] ?? homedir(), '.config');
 }
 

@@ -28,6 +28,10 @@ export interface BuilderConnection {
   readonly address: string;
   readonly tls: TlsFiles;
   readonly token: string | undefined;
+  /** Which node of which named builder the address is, for errors. */
+  readonly node?: string;
+  /** The name the builder's certificate is checked against, when the address is one a DNS name resolved to. */
+  readonly serverName?: string;
 }
 
 /** RemoteBuildResult is a build result plus what the context transfer moved. */
@@ -49,11 +53,11 @@ interface Connected extends Disposable {
 async function connectTo(conn: BuilderConnection): Promise<Connected> {
   const address = parseAddress(conn.address);
   const tls = await readTlsMaterial(conn.tls);
-  const { credentials, options } = channelCredentials(address, tls);
+  const { credentials, options } = channelCredentials(address, tls, conn.serverName);
   const client = new Client(address.target, credentials, { ...CLIENT_OPTIONS, ...options });
   const failure = async (err: unknown, o: { started: boolean; cancelled: boolean }): Promise<Error> => {
     const tlsFailure = isUnavailable(err) && address.kind === 'tcp' && tls !== undefined ? await probeTls({ address, ...tls }) : undefined;
-    return translateCallError(err, { address: conn.address, ...o, plainTcp: address.kind === 'tcp' && tls === undefined, ...(tlsFailure === undefined ? {} : { tlsFailure }) });
+    return translateCallError(err, { address: conn.node === undefined ? conn.address : `${conn.address} (${conn.node})`, ...o, plainTcp: address.kind === 'tcp' && tls === undefined, ...(tlsFailure === undefined ? {} : { tlsFailure }) });
   };
   return { client, methods: builderMethods(), metadata: tokenMetadata(conn.token), failure, [Symbol.dispose]: () => client.close() };
 }
@@ -239,11 +243,18 @@ function asServerMessage(v: unknown): ServerMessage {
   throw new InternalError('Cannot read a builder message');
 }
 
+/** UnaryCallOptions are how long a call that is not Build may take (a minute by default), and its cancel. */
+export interface UnaryCallOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly timeoutMs?: number;
+}
+
 /** unaryCall makes one call that is not Build, within a minute. */
-export async function unaryCall<Req, Res>(conn: BuilderConnection, pick: (m: BuilderMethods) => MethodDefinition<Req, Res>, req: Req, signal?: AbortSignal): Promise<Res> {
+export async function unaryCall<Req, Res>(conn: BuilderConnection, pick: (m: BuilderMethods) => MethodDefinition<Req, Res>, req: Req, o: UnaryCallOptions = {}): Promise<Res> {
+  const { signal } = o;
   using c = await connectTo(conn);
   const m = pick(c.methods);
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + (o.timeoutMs ?? 60_000);
   // Awaited here so the connection stays open until the answer arrives.
   return await new Promise<Res>((resolve, reject) => {
     const call = c.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, c.metadata, { deadline }, (err, res) => {
@@ -255,8 +266,8 @@ export async function unaryCall<Req, Res>(conn: BuilderConnection, pick: (m: Bui
 }
 
 /** remoteInfo describes a builder. */
-export function remoteInfo(conn: BuilderConnection): Promise<InfoMsg> {
-  return unaryCall(conn, (m) => m.Info, {});
+export function remoteInfo(conn: BuilderConnection, o: UnaryCallOptions = {}): Promise<InfoMsg> {
+  return unaryCall(conn, (m) => m.Info, {}, o);
 }
 
 /** remoteDiskUsage lists a builder's cache records, largest first. */
@@ -270,8 +281,8 @@ export async function remotePrune(conn: BuilderConnection, options: PruneOptions
 }
 
 /** remoteHealth answers a builder's health status. */
-export async function remoteHealth(conn: BuilderConnection): Promise<string> {
-  return (await unaryCall(conn, (m) => m.Health, {})).status;
+export async function remoteHealth(conn: BuilderConnection, o: UnaryCallOptions = {}): Promise<string> {
+  return (await unaryCall(conn, (m) => m.Health, {}, o)).status;
 }
 
 /**

@@ -31,7 +31,7 @@ export function remoteHistory(conn: BuilderConnection, env: ClientEnv): RemoteHi
       const id = await clientId(env);
       const frames: LogFrame[] = [];
       for (let from = 0; ; ) {
-        const page = await unaryCall(conn, (m) => m.HistoryLogs, { clientId: id, ref, step: step ?? 0, from }, signal);
+        const page = await unaryCall(conn, (m) => m.HistoryLogs, { clientId: id, ref, step: step ?? 0, from }, { signal });
         frames.push(...page.frames.map(frameOf));
         if (page.done) return frames;
         from = page.next;

@@ -6,3 +6,8 @@ export { parseAddress, DEFAULT_PORT, type BuilderAddress } from './address.js';
 export { createLogger, type Logger, type LogFormat } from '../base/log.js';
 export type { TlsFiles } from './auth.js';
 export type { InfoMsg } from './admin-messages.js';
+export { parseNodeAddress, isAddress, type NodeAddress } from './address.js';
+export { BuilderStore, EMBEDDED_BUILDER, checkBuilderName, type BuilderNode, type BuilderRecord } from './builder-store.js';
+export { pickNode, rankNodes, resolveNodes, healthProbe, systemLookup, type BuilderSpec, type LookupAll, type NodeFailure, type NodeTarget, type PickOptions, type Probe, type ResolvedNodes } from './builder-route.js';
+export type { UnaryCallOptions } from './client.js';
+export { builderStatus, type NodeStatus } from './builder-status.js';
