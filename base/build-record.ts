@@ -54,6 +54,11 @@ export interface StepRecord {
   readonly location?: SourceLocation;
   /** The platform the step ran for (`linux/amd64`), when the graph says. */
   readonly platform?: string;
+  /**
+   * The stage's environment, working folder and user as of the step, for a Dockerfile step that is not a RUN (COPY,
+   * ADD, WORKDIR): what `tbuild debug shell --step` gives its shell. A RUN's are in its cache key's preimage.
+   */
+  readonly process?: { readonly env: readonly string[]; readonly cwd: string; readonly user: string };
   /** The step ignored the cache (`--no-cache`, `--no-cache-filter`). */
   readonly ignoreCache?: boolean;
   /** The cache key the step was looked up under. */

@@ -19,7 +19,7 @@ interface ShellSite {
   readonly what: string;
 }
 
-/** A step whose settings are unknown (not a RUN) gets what a container of an image without config gets. */
+/** A step whose settings are unknown (an internal step, or a record made before steps kept them) gets what a container of an image without config gets. */
 const BARE_PROCESS: Omit<ProcessSpec, 'args'> = { env: [], cwd: '/', user: '' };
 
 interface ImageConfigFile {
@@ -59,8 +59,9 @@ function stepSite(store: Store, records: HistoryAccess, ref: string | undefined,
     throw new UsageError(`Cannot open a shell in step ${what}: ${why}`);
   }
   if (cached.snapshotId === null) throw new UsageError(`Cannot open a shell in step ${what}: its result is an empty filesystem`);
+  // A RUN's settings are in its key's preimage; another Dockerfile step's are the stage's as of that step.
   const settings = execSettings(record.keys[step.cacheKey]);
-  return { snapshotId: cached.snapshotId, process: settings?.process ?? BARE_PROCESS, network: settings?.network ?? 'default', what };
+  return { snapshotId: cached.snapshotId, process: settings?.process ?? step.process ?? BARE_PROCESS, network: settings?.network ?? 'default', what };
 }
 
 /**

@@ -240,6 +240,7 @@ function describeStep(step: MutableStep, { vertex, key, recordFound }: Keyed): v
   step.cacheRecordFound = recordFound;
   if (vertex.metadata.location !== undefined) step.location = vertex.metadata.location;
   if (vertex.metadata.ignoreCache === true) step.ignoreCache = true;
+  if (vertex.metadata.process !== undefined) step.process = vertex.metadata.process;
   step.platform = formatPlatform(vertex.op.platform);
 }
 

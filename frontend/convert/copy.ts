@@ -9,7 +9,7 @@ import { contextIncludePattern, parseChown, resolveInWorkdir } from './paths.js'
 import { contextSource } from './context-source.js';
 import { resolveCopyFrom } from './copy-from.js';
 import { classifyAddSource, gitSourceEdge, httpSourceEdge, urlFilename } from './add-source.js';
-import { vertexName, type StageState } from './stage-state.js';
+import { stageProcess, vertexName, type StageState } from './stage-state.js';
 import { checkIgnoredSources } from './lint-instructions.js';
 
 const REMOTE_SOURCE = /^(https?:\/\/|git@|git:\/\/|ssh:\/\/)/i;
@@ -204,6 +204,7 @@ export async function dispatchCopy(ctx: CompileContext, state: StageState, c: Co
   const metadata = {
     name: vertexName(state, displayText(ctx, state, c.original), onBuild),
     location: c.location,
+    process: stageProcess(state),
   };
   const changed = ctx.graph.add(op, inputs, metadata);
   state.edge = linked && state.edge !== null ? ctx.graph.add({ kind: 'merge', platform: state.platform }, [state.edge, changed], { ...metadata, name: `${metadata.name} (link)` }) : changed;

@@ -4,7 +4,7 @@ import type { CompileContext } from './context.js';
 import { displayText, expandWord, reportUndefinedVars, runLexer } from './expand.js';
 import { commitHistory } from './image-state.js';
 import { parseChown } from './paths.js';
-import { setScopeVar, vertexName, type StageState } from './stage-state.js';
+import { setScopeVar, stageProcess, vertexName, type StageState } from './stage-state.js';
 
 /** applyWorkdir sets the working directory without creating it (base image WorkingDir). */
 export function applyWorkdir(state: StageState, path: string): string {
@@ -40,6 +40,7 @@ export function dispatchWorkdir(ctx: CompileContext, state: StageState, i: Workd
   state.edge = ctx.graph.add(op, state.edge === null ? [] : [state.edge], {
     name: vertexName(state, displayText(ctx, state, i.original), onBuild),
     location: i.location,
+    process: stageProcess(state),
   });
   commitHistory(state.image, `WORKDIR ${wd}`, { layer: true });
 }

@@ -1,7 +1,7 @@
 import type { SourceLocation } from '../../base/errors.js';
 import { formatPlatform, type Platform } from '../../base/oci.js';
 import { normalizePlatform } from '../../base/platform.js';
-import type { Edge } from '../../solver/graph/index.js';
+import type { Edge, StageProcess } from '../../solver/graph/index.js';
 import type { ImageState } from './image-state.js';
 
 /** BuildArgValue is an ARG declared in a stage with its resolved value. */
@@ -50,6 +50,11 @@ export function setScopeVar(env: Map<string, string>, key: string, value: string
 /** envList renders a scope as KEY=value strings. */
 export function envList(env: ReadonlyMap<string, string>): string[] {
   return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+/** stageProcess is the process settings of the stage as they stand: what a RUN here would get (env, folder, user). */
+export function stageProcess(state: StageState): StageProcess {
+  return { env: envList(state.env), cwd: state.workdir, user: state.user };
 }
 
 /** vertexName prefixes a command like BuildKit's progress: `[build 2/5] RUN make`. */

@@ -1,4 +1,4 @@
 /** The build graph: ops, vertices and edges, as the frontend emits them. */
 export type * from './op.js';
-export type { OpMetadata, Edge, Vertex } from './vertex.js';
+export type { OpMetadata, Edge, StageProcess, Vertex } from './vertex.js';
 export { createVertex, walkVertices } from './vertex.js';

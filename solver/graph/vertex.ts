@@ -10,6 +10,15 @@ export interface OpMetadata {
   readonly location?: SourceLocation;
   /** Set for --no-cache and --no-cache-filter: run even when a cache record exists. */
   readonly ignoreCache?: boolean;
+  /** The stage's process settings as of this step (a COPY, ADD or WORKDIR): what a debug shell in its result gets. */
+  readonly process?: StageProcess;
+}
+
+/** StageProcess is a Dockerfile stage's environment, working folder and user (USER form, '' = root) at one step. */
+export interface StageProcess {
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly user: string;
 }
 
 /** Edge is one output of a vertex used as another's input. */

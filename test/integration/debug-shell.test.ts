@@ -180,6 +180,7 @@ describe('tbuild build --on-error=shell', () => {
 describe('tbuild debug shell', () => {
   const env = useBuildEnvironment();
   beforeAll(requireTmux);
+  const tbuildArgv = (args: readonly string[]): string[] => [process.execPath, join(REPO_ROOT, 'bin', 'tbuild.js'), ...args];
   const DOCKERFILE = 'FROM busybox\nENV STAGE_VAR=from-env\nWORKDIR /work\nRUN echo step-file > /work/made && chown 1234 /work\nUSER 1234\nRUN echo later > /work/later\n';
 
   it('opens a shell in an image of the store and in a step of the last build, as they were', async () => {
@@ -192,7 +193,6 @@ describe('tbuild debug shell', () => {
     expect(built.code, built.stderr).toBe(0);
     const runStep = /^#(\d+) \[3\/4\] RUN echo step-file/m.exec(built.stderr)?.[1];
     expect(runStep).toBeDefined();
-    const tbuildArgv = (args: readonly string[]): string[] => [process.execPath, join(REPO_ROOT, 'bin', 'tbuild.js'), ...args];
 
     {
       await using term = await startTmux(tbuildArgv(['debug', 'shell', ...common, 'debug-me']), { columns: 120, rows: 30 });
@@ -226,5 +226,34 @@ describe('tbuild debug shell', () => {
     expect(noTty.stderr).toMatch(/Cannot use tbuild debug shell: standard input and output must be a terminal/);
     await using tooFar = await startTmux(tbuildArgv(['debug', 'shell', ...common, '--step', '99']), { columns: 200, rows: 30 });
     expect(await waitForExit(tooFar)).toMatch(/Cannot open a shell in step #99: build \w+ has steps #1 to #\d+[\s\S]*\[exited 2\]/);
+  }, 180_000);
+
+  it('gives a WORKDIR or COPY step the stage config as built up to that step', async () => {
+    const ctx = join(env.tmp.path, 'config-ctx');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nENV STAGE_VAR=from-env\nUSER 1234\nWORKDIR /work\nCOPY a.txt /work/a.txt\nENV AFTER=later\nUSER 0\n');
+    await writeFile(join(ctx, 'a.txt'), 'copied-file\n');
+    const root = join(env.tmp.path, 'root-config');
+    const built = await runTbuild(['build', '--root', root, '--config', env.config, '--progress', 'plain', ctx]);
+    expect(built.code, built.stderr).toBe(0);
+    const stepOf = (text: string): string => new RegExp(`^#(\\d+) \\[\\d/3\\] ${text}`, 'm').exec(built.stderr)?.[1] ?? `(no step "${text}")`;
+    const cases = [
+      // ENV and USER before the WORKDIR, and the folder it made; not the ENV and USER after the COPY.
+      { step: stepOf('WORKDIR /work'), expected: '[from-env] [] [/work] [1234]', copied: false },
+      { step: stepOf('COPY a.txt'), expected: '[from-env] [] [/work] [1234]', copied: true },
+    ];
+    for (const c of cases) {
+      await using term = await startTmux(tbuildArgv(['debug', 'shell', '--root', root, '--step', c.step]), { columns: 160, rows: 30 });
+      await term.waitFor((s) => (PROMPT.test(s) ? true : undefined), `the shell prompt of step ${c.step}`);
+      const screen = await typeAndRead(term, 'echo "[$STAGE_VAR] [$AFTER] [$(pwd)] [$(id -u)]" "[$PATH]"; cat /work/a.txt; echo END-C', 'END-C');
+      // The image's PATH, kept by the stage.
+      expect(screen.replaceAll('\n', ''), `step ${c.step}`).toContain(`${c.expected} [/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin]`);
+      if (c.copied) expect(screen).toMatch(/^copied-file$/m);
+      else expect(screen).toMatch(/can't open '\/work\/a.txt': No such file/);
+      await term.sendKeys('-l', 'exit');
+      await term.sendKeys('Enter');
+      expect(await waitForExit(term)).toContain('[exited 0]');
+    }
+    await expectNothingLeft(root, []);
   }, 180_000);
 });

@@ -60,6 +60,11 @@ describe('compileDockerfile', () => {
     expect(copy?.inputs.map((e) => e.vertex)).toEqual([run, ctx]);
     expect((workdir?.op as FileOp).actions).toEqual([{ action: 'mkdir', path: '/app', mode: 0o755, makeParents: true }]);
     expect(workdir?.metadata.location).toEqual({ file: 'Dockerfile', startLine: 5, endLine: 5 });
+    // A debug shell in a non-RUN step gets the stage as of that step: the ENV before the WORKDIR, not the USER after.
+    const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    expect(copy?.metadata.process).toEqual({ env: [PATH], cwd: '/', user: '' });
+    expect(workdir?.metadata.process).toEqual({ env: [PATH, 'GREETING=hello world', 'MODE=prod'], cwd: '/app', user: '' });
+    expect(run?.metadata.process).toBeUndefined();
     // A missing context path fails while the context is read: the COPY is where it points.
     expect(ctx?.metadata.location).toEqual({ file: 'Dockerfile', startLine: 3, endLine: 3 });
 
