@@ -142,7 +142,7 @@ async function createBuilder(store: BuilderStore, name: string, v: Readonly<Reco
 }
 
 async function listBuilders(store: BuilderStore, format: 'table' | 'json', io: CommandIO): Promise<number> {
-  const { builderStatus } = await import('../remote/index.js');
+  const { builderStatus } = await import('../remote/lazy.js');
   const current = await store.current();
   const builders = await store.list();
   const signal = AbortSignal.timeout(60_000);
@@ -162,7 +162,7 @@ async function listBuilders(store: BuilderStore, format: 'table' | 'json', io: C
 }
 
 async function inspectBuilder(b: BuilderRecord, format: 'text' | 'json', io: CommandIO): Promise<number> {
-  const { builderStatus } = await import('../remote/index.js');
+  const { builderStatus } = await import('../remote/lazy.js');
   const nodes = await builderStatus(await builderSpecOf(b, {}, io.env), { signal: AbortSignal.timeout(60_000) });
   if (format === 'json') {
     io.stdout.write(`${JSON.stringify({ name: b.name, nodes: nodes.map(nodeJson) }, null, 2)}\n`);

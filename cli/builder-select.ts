@@ -76,7 +76,7 @@ export async function chooseNode(
   spec: BuilderSpec,
   o: { readonly key?: string; readonly signal: AbortSignal; readonly warn: (message: string) => void; readonly lookup?: LookupAll },
 ): Promise<NodeChoice> {
-  const { pickNode } = await import('../remote/index.js');
+  const { pickNode } = await import('../remote/lazy.js');
   const skipped: string[] = [];
   const t = await pickNode(spec, o.key, {
     signal: o.signal,

@@ -26,7 +26,7 @@ export async function openHistorySource(v: ConnectionValues, io: CommandIO, open
   const spec = await localBuilder(v, io.env);
   if (spec !== undefined) {
     const conn = (await connectionFor(spec, io)).connection;
-    const remote = (await import('../remote/index.js')).remoteHistory(conn, io.env);
+    const remote = (await import('../remote/lazy.js')).remoteHistory(conn, io.env);
     return {
       list: () => remote.list(),
       get: (ref) => remote.get(ref),

@@ -151,7 +151,7 @@ async function diskUsage(args: readonly string[], io: CommandIO): Promise<number
   }
   const spec = await (await import('./builder-select.js')).localBuilder(values, io.env);
   if (spec !== undefined) {
-    const { remoteDiskUsage } = await import('../remote/index.js');
+    const { remoteDiskUsage } = await import('../remote/lazy.js');
     const conn = (await (await import('./remote-commands.js')).connectionFor(spec, io)).connection;
     io.stdout.write(renderDiskUsage(await remoteDiskUsage(conn), values.verbose === true));
     return 0;
@@ -176,7 +176,7 @@ async function prune(args: readonly string[], io: CommandIO): Promise<number> {
     return 1;
   }
   if (spec !== undefined) {
-    const { remotePrune } = await import('../remote/index.js');
+    const { remotePrune } = await import('../remote/lazy.js');
     const conn = (await (await import('./remote-commands.js')).connectionFor(spec, io)).connection;
     io.stdout.write(renderPruneReport(await remotePrune(conn, options)));
     return 0;

@@ -24,7 +24,7 @@ export async function runRemoteBuild(cmd: BuildCommand, run: { request: BuildReq
   }
   const warn = (message: string): void => o.progress.emit({ type: 'warning', message, time: Date.now() });
   const node = await chooseNode(run.builder, { key: routingKeyOf(cmd, request.target), signal: o.signal, warn });
-  const { remoteBuild } = await import('../remote/index.js');
+  const { remoteBuild } = await import('../remote/lazy.js');
   // A context from standard input or a URL is fetched into the client's temporary folder before it is sent.
   const result = await remoteBuild(request, node.connection, { signal: o.signal, progress: o.progress, env: io.env, tmp: io.env['TMPDIR'] || '/tmp' });
   return { result, builderRef: node.ref };
@@ -46,7 +46,7 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
   }
   const spec = await localBuilder(v, io.env);
   if (spec !== undefined) {
-    const { remoteInfo } = await import('../remote/index.js');
+    const { remoteInfo } = await import('../remote/lazy.js');
     const conn = (await connectionFor(spec, io)).connection;
     const i = await remoteInfo(conn);
     const platform = [i.platform?.os, i.platform?.architecture, i.platform?.variant].filter((p) => p !== undefined && p !== '').join('/');

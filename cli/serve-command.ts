@@ -58,7 +58,8 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   });
   const parallel = v['max-parallel-builds'] === undefined ? availableParallelism() : Number(v['max-parallel-builds']);
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
-  const { createLogger, parseAddress, startServer } = await import('../remote/index.js');
+  const { createLogger, parseAddress } = await import('../remote/index.js');
+  const { startServer } = await import('../remote/lazy.js');
   const { createController } = await import('../controller/index.js');
   const { defaultRoot, settingsFileOf } = await import('./command-io.js');
   const logger = createLogger(process.stderr, format);

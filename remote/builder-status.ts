@@ -1,6 +1,6 @@
 import { mapLimit } from '../base/async.js';
 import type { InfoMsg } from './admin-messages.js';
-import { resolveNodes, type BuilderSpec, type LookupAll } from './builder-route.js';
+import { resolveNodes, type BuilderSpec, type LookupAll } from './node-ranking.js';
 import { remoteInfo } from './client.js';
 
 /** NodeStatus is one server of a builder as `tbuild builder ls` and `inspect` show it: its info, or why there is none. */

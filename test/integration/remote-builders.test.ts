@@ -4,7 +4,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routingKeyOf } from '../../cli/builder-select.js';
-import { rankNodes, type NodeTarget } from '../../remote/builder-route.js';
+import { rankNodes, type NodeTarget } from '../../remote/node-ranking.js';
 import { freePort, seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
 import { makeTempDir, REPO_ROOT, runTbuild, writeMirrorConfig, type CliResult, type TempDir } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/remote-server.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNodeAddress } from '../../../remote/address.js';
-import { pickNode, rankNodes, resolveNodes, type BuilderSpec, type LookupAll, type NodeTarget } from '../../../remote/builder-route.js';
+import { rankNodes, resolveNodes, type BuilderSpec, type LookupAll, type NodeTarget } from '../../../remote/node-ranking.js';
+import { pickNode } from '../../../remote/builder-route.js';
 
 const spec = (endpoints: readonly string[]): BuilderSpec => ({
   name: 'ci',
