@@ -94,7 +94,7 @@ export const IMAGETOOLS_CREATE_OPTIONS = {
 /** CHECK_STORE_OPTIONS are the options of `tbuild debug check-store`. */
 export const CHECK_STORE_OPTIONS = { format: { type: 'string' }, repair: { type: 'boolean' }, 'all-blobs': { type: 'boolean' }, ...ROOT_OPTION } as const;
 /** DEBUG_SHELL_OPTIONS are the options of `tbuild debug shell`. */
-export const DEBUG_SHELL_OPTIONS = { step: { type: 'string' }, shell: { type: 'string' }, 'oci-runtime': { type: 'string' }, ...ROOT_OPTION } as const;
+export const DEBUG_SHELL_OPTIONS = { step: { type: 'string' }, shell: { type: 'string' }, 'oci-runtime': { type: 'string' }, ...ROOT_OPTION, ...CONNECTION_OPTIONS } as const;
 /** DAEMON_OPTIONS are the options of the resident builder, `tbuild daemon`. */
 export const DAEMON_OPTIONS = { socket: { type: 'string' }, idle: { type: 'string' } } as const;
 

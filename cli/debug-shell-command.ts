@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { CancelledError, UsageError } from '../base/errors.js';
 import type { DebugTarget, ExecResult } from '../controller/index.js';
 import { defaultRoot, settingsFileOf, type CommandIO } from './command-io.js';
+import { localBuilder } from './builder-select.js';
 import { parseCommandArgs } from './command-line.js';
 import { DEBUG_SHELL_OPTIONS } from './command-table.js';
 import { debugShellOn, parseShellCommand, userTerminal } from './debug-flags.js';
@@ -24,6 +25,11 @@ Options:
       --shell CMD           The command to run: a program or a JSON array (default: /bin/sh)
       --oci-runtime NAME    Run it with runc or crun instead of tbuild's sandbox
       --root DIR            State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
+
+The shell runs on this machine, over the local store: with --builder (or TBUILD_BUILDER, TBUILD_HOST or a builder
+in use, unless --root is given) it is refused before anything starts, as a builder (tbuild serve) opens no shell for
+its clients. Run it on the builder's machine with --root set to the folder tbuild serve --root names, or build
+locally with 'tbuild build --on-error=shell'.
 `;
 
 /** parseStep reads --step: the #N of plain progress, with or without the '#'. */
@@ -39,6 +45,12 @@ export async function debugShellCommand(args: readonly string[], io: CommandIO):
   if (values.help === true) {
     io.stdout.write(DEBUG_SHELL_HELP);
     return 0;
+  }
+  // Checked first: a builder's records and results are on its machine, and the protocol has no terminal to run a shell on.
+  if ((await localBuilder(values, io.env)) !== undefined) {
+    throw new UsageError('Cannot open a debug shell on a remote builder: the shell runs over the local store only', {
+      hint: "run 'tbuild debug shell --root DIR' on the builder's machine (DIR as tbuild serve --root names it), or build locally with --on-error=shell",
+    });
   }
   if (positionals.length > 1) throw new UsageError(`Cannot open a shell in ${positionals.length} targets: name one image, or one build with --step`);
   const [operand] = positionals;

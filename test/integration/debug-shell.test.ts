@@ -228,6 +228,23 @@ describe('tbuild debug shell', () => {
     expect(await waitForExit(tooFar)).toMatch(/Cannot open a shell in step #99: build \w+ has steps #1 to #\d+[\s\S]*\[exited 2\]/);
   }, 180_000);
 
+  it('refuses a remote builder before anything starts, naming what to do instead', async () => {
+    const refused = [
+      await runTbuild(['debug', 'shell', '--builder', 'unix:///nonexistent.sock', '--step', '1']),
+      await runTbuild(['debug', 'shell', 'busybox'], { env: { TBUILD_HOST: 'unix:///nonexistent.sock' } }),
+    ];
+    for (const r of refused) {
+      // Not the terminal check, which comes after: nothing was looked at.
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Cannot open a debug shell on a remote builder: the shell runs over the local store only');
+      expect(r.stderr).toContain("hint: run 'tbuild debug shell --root DIR' on the builder's machine");
+    }
+    // --root names a local store: TBUILD_HOST is not asked (this one fails for want of a terminal instead).
+    const local = await runTbuild(['debug', 'shell', '--root', join(env.tmp.path, 'root-unused'), 'busybox'], { env: { TBUILD_HOST: 'unix:///nonexistent.sock' } });
+    expect(local.code).toBe(2);
+    expect(local.stderr).toMatch(/Cannot use tbuild debug shell: standard input and output must be a terminal/);
+  });
+
   it('gives a WORKDIR or COPY step the stage config as built up to that step', async () => {
     const ctx = join(env.tmp.path, 'config-ctx');
     await mkdir(ctx, { recursive: true });
