@@ -6,6 +6,7 @@ import { errnoCode } from '../base/errors.js';
 import { pathExists } from '../base/fs.js';
 import { isProcessAlive } from './process-alive.js';
 import { diskUsage } from './snapshotter.js';
+import { unmappedOwnerError } from '../base/user-namespace.js';
 
 /** CacheMountSharing is how concurrent users share one cache mount. */
 export type CacheMountSharing = 'shared' | 'private' | 'locked';
@@ -118,7 +119,9 @@ export function createCacheMountStore(root: string, tmpDir: string): CacheMountS
           if (owner.seed !== undefined) await owner.seed.populate(fresh, { signal });
           else {
             await chmod(fresh, owner.mode);
-            await chown(fresh, owner.uid, owner.gid);
+            await chown(fresh, owner.uid, owner.gid).catch((err: unknown) => {
+              throw unmappedOwnerError(err, fresh, owner);
+            });
           }
           return { dir: fresh, created: true, [Symbol.asyncDispose]: () => rm(fresh, { recursive: true, force: true }) };
         }
@@ -168,7 +171,9 @@ async function makeEmpty(data: string, owner: CacheMountSpec): Promise<boolean> 
     throw err;
   }
   await chmod(data, owner.mode);
-  await chown(data, owner.uid, owner.gid);
+  await chown(data, owner.uid, owner.gid).catch((err: unknown) => {
+    throw unmappedOwnerError(err, data, owner);
+  });
   return true;
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { errnoCode } from '../base/errors.js';
 import { pathExists } from '../base/fs.js';
+import { isRootless } from '../base/user-namespace.js';
 import type { Controller, ControllerOptions } from '../controller/index.js';
 
 /** TerminalStream is an output stream of a command, with the terminal facts progress rendering reads. */
@@ -78,9 +79,12 @@ export function processIO(): CommandIO {
   };
 }
 
-/** isRoot tells whether this process runs as root (state and settings then live under /var/lib and /etc). */
+/**
+ * isRoot tells whether this process runs as the host's root (state and settings then live under /var/lib and /etc),
+ * not as root of a rootless user namespace, whose state is its user's.
+ */
 function isRoot(): boolean {
-  return process.getuid?.() === 0;
+  return process.getuid?.() === 0 && !isRootless();
 }
 
 /** defaultRoot is where tbuild keeps its state: TBUILD_ROOT, /var/lib/tbuild as root, else under XDG_DATA_HOME. */

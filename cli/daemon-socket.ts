@@ -2,6 +2,7 @@ import { lstat, mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { UsageError, errnoCode } from '../base/errors.js';
+import { hostUid } from '../base/user-namespace.js';
 
 /**
  * defaultDaemonSocket returns where the launcher (native/launcher/tbuild.c) looks for the resident builder:
@@ -10,7 +11,8 @@ import { UsageError, errnoCode } from '../base/errors.js';
 export function defaultDaemonSocket(env: NodeJS.ProcessEnv = process.env): string {
   const given = env['TBUILD_DAEMON_SOCKET'];
   if (given !== undefined && given !== '') return given;
-  const uid = process.geteuid?.() ?? 0;
+  // Rootless, this process is root of its user namespace: the socket is its user's, as the launcher finds it.
+  const uid = hostUid();
   if (uid === 0) return '/run/tbuild/daemon.sock';
   const runtime = env['XDG_RUNTIME_DIR'];
   return runtime !== undefined && runtime.startsWith('/') ? join(runtime, 'tbuild', 'daemon.sock') : `/tmp/tbuild-${uid}/daemon.sock`;

@@ -15,14 +15,19 @@ async function version(): Promise<string> {
 }
 
 /**
- * main runs the tbuild command line and returns the exit status. Builds run in `io`, the process they are for: this
- * one (bin/tbuild.js), or a launcher client of the resident builder.
+ * main runs the tbuild command line and returns the exit status. Builds run in `client`, the process they are for: a
+ * launcher client of the resident builder, or this one (bin/tbuild.js) when none is given, which runs rootless when
+ * an ordinary user started it.
  */
-export async function main(argv: readonly string[], io: CommandIO = processIO()): Promise<number> {
+export async function main(argv: readonly string[], client?: CommandIO): Promise<number> {
   let debug = argv.includes('--debug');
   let sources: ReadonlyMap<string, string> = new Map();
+  const io = client ?? processIO();
   try {
     const { command, args: rest } = splitCommandLine(argv);
+    // Started by an ordinary user: the command runs in a user namespace of its own (a launcher client's never comes here).
+    const rootless = client === undefined ? await (await import('./rootless-entry.js')).runRootless(argv, command, io.env) : undefined;
+    if (rootless !== undefined) return rootless;
     switch (command) {
       case undefined:
       case '--help':

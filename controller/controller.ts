@@ -3,6 +3,7 @@ import PQueue from 'p-queue';
 import { UsageError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import { hostPlatform, type Platform } from '../base/oci.js';
+import { isRootless } from '../base/user-namespace.js';
 import type { PruneOptions, PruneReport, UsageRecord } from '../cache/index.js';
 import type { NetworkPoolStats } from '../executor/index.js';
 import { SharedCalls } from '../solver/index.js';
@@ -97,6 +98,10 @@ function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<
 
 /** createController opens the store at `options.root` and returns the controller that builds with it. */
 export async function createController(options: ControllerOptions): Promise<Controller> {
+  if (options.ociRuntime !== undefined && isRootless()) {
+    // runc and crun would each need a rootless setup of their own inside tbuild's user namespace (and cgroups).
+    throw new UsageError(`Cannot run RUN steps with --oci-runtime ${options.ociRuntime}: tbuild runs rootless, where only its own sandbox runs them`);
+  }
   const store = await openStore(options.root);
   const choice = createExecutor(store.tmp, options.ociRuntime);
   const executor = choice.executor;

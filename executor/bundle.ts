@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
-import { isRootless, type LayeredTree } from '../native/index.js';
+import { isRootless } from '../base/user-namespace.js';
+import type { LayeredTree } from '../native/index.js';
 import { buildRuntimeSpec, STANDARD_MOUNT_POINTS, type RuntimeSpec, type SpecRoot } from './spec.js';
 import { createRuntimeMountPoints, createStubLayer, type StubTarget } from './stubs.js';
 import { writeHostFiles } from './host-files.js';

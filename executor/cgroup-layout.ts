@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readTextIfExists } from '../base/fs.js';
-import { isRootless } from '../native/index.js';
+import { isRootless } from '../base/user-namespace.js';
 
 /** CgroupController is a cgroup controller tbuild limits or measures. */
 export type CgroupController = 'memory' | 'pids' | 'cpu' | 'cpuacct' | 'devices' | 'cpuset';

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { InternalError } from '../base/errors.js';
-import { isRootless, openNewNetworkNamespace } from '../native/index.js';
+import { isRootless } from '../base/user-namespace.js';
+import { openNewNetworkNamespace } from '../native/index.js';
 import { waitForClose } from './child-process.js';
 
 /** How long the holder of a rootless namespace may take to quit once told to, before it is killed. */

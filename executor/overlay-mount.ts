@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { SnapshotError } from '../base/errors.js';
-import { isRootless, mount } from '../native/index.js';
+import { isRootless } from '../base/user-namespace.js';
+import { mount } from '../native/index.js';
 import { overlayOptions, type OverlayLayers } from './spec.js';
 
 /**

@@ -40,4 +40,3 @@ export {
   type LayerLookup,
   type TarMarker,
 } from './overlay/index.js';
-export { isRootless, mapsId, parseIdMap, userNamespace, type IdRange, type UserNamespace } from './user-namespace.js';

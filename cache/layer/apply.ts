@@ -17,6 +17,7 @@ import {
 import { decompress } from './decompress.js';
 import type { TarHeader } from './tar-format.js';
 import { readTar, type TarEntry } from './tar-reader.js';
+import { unmappedOwnerError } from '../../base/user-namespace.js';
 
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
@@ -222,7 +223,9 @@ async function writeFile(target: string, entry: TarEntry): Promise<void> {
 }
 
 async function applyMetadata(target: string, header: TarHeader): Promise<void> {
-  await lchown(target, header.uid, header.gid);
+  await lchown(target, header.uid, header.gid).catch((err: unknown) => {
+    throw unmappedOwnerError(err, `/${cleanEntryPath(header.name)}`, header);
+  });
   // chmod after chown: chown clears setuid/setgid bits.
   if (header.type !== 'symlink') await chmod(target, header.mode & 0o7777);
   for (const [name, value] of header.xattrs ?? []) {

@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { lgetxattr, lsetxattr, makedev, mknod, S_IFCHR } from '../linux.js';
-import { isRootless } from '../user-namespace.js';
+import { isRootless } from '../../base/user-namespace.js';
 
 /**
  * overlayXattrPrefix names overlayfs's own attributes (opaque, redirect, origin …). As root, snapshots are written

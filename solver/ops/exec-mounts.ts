@@ -7,6 +7,7 @@ import type { BindExecMount, ExecMount, ExecOp, SecretExecMount, SshExecMount } 
 import { cacheMountSeed } from './cache-seed.js';
 import type { OpDeps } from './deps.js';
 import type { Ref } from './ref.js';
+import { unmappedOwnerError } from '../../base/user-namespace.js';
 
 /** PreparedMounts are the sandbox mounts and extra environment of one exec; disposing releases them. */
 export interface PreparedMounts extends AsyncDisposable {
@@ -131,7 +132,10 @@ async function secretMount(m: SecretExecMount, deps: OpDeps, cleanups: Cleanup[]
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'secret');
   await writeFile(file, value, { mode: m.mode });
-  await chown(file, m.uid, m.gid);
+  const dest = m.dest;
+  await chown(file, m.uid, m.gid).catch((err: unknown) => {
+    throw unmappedOwnerError(err, dest, m);
+  });
   // As BuildKit mounts secrets: noexec unless the mode makes the file executable.
   const flags = (m.mode & 0o111) === 0 ? (['nosuid', 'nodev', 'noexec'] as const) : (['nosuid', 'nodev'] as const);
   return { mounts: [{ kind: 'bind', source: file, target: m.dest, readonly: true, flags }], env };

@@ -9,6 +9,7 @@ import type { Owner } from './chown.js';
 import type { CopySource, Match } from './copy-match.js';
 import { linkReplacing, openExclusive, runCp, symlinkReplacing } from './layer-nodes.js';
 import { copyXattrs } from './xattrs.js';
+import { unmappedOwnerError } from '../../base/user-namespace.js';
 
 /** Files up to this size are copied with synchronous calls. */
 const SMALL_FILE = 256 * 1024;
@@ -184,7 +185,9 @@ export class LayerWriter {
   async #chown(host: string, st: Stats, link: boolean): Promise<void> {
     const uid = this.#owner?.uid ?? st.uid;
     const gid = this.#owner?.gid ?? st.gid;
-    await (link ? lchown(host, uid, gid) : fsChown(host, uid, gid));
+    await (link ? lchown(host, uid, gid) : fsChown(host, uid, gid)).catch((err: unknown) => {
+      throw unmappedOwnerError(err, host, { uid, gid });
+    });
   }
 
   /**
