@@ -8,23 +8,23 @@ import { formatAgo } from './human-duration.js';
 import { formatBytes } from './progress/plain.js';
 
 /** DU_HELP is the text of `tbuild du --help`. */
-export const DU_HELP = `Usage: tbuild du [--verbose] [--root DIR | --builder ADDR]
+export const DU_HELP = `Usage: tbuild du [--verbose] [--root DIR | --builder NAME|ADDR]
 
 Show the disk usage of the build cache, of this machine's state folder or of a remote builder
 
-A remote builder is reached with --builder ADDR [--tlscacert FILE --tlscert FILE --tlskey FILE] [--token TOKEN]
+A remote builder is reached with --builder NAME|ADDR [--tlscacert FILE --tlscert FILE --tlskey FILE] [--token TOKEN]
 (see tbuild build --help)
 `;
 
 /** PRUNE_HELP is the text of `tbuild prune --help`. */
-export const PRUNE_HELP = `Usage: tbuild prune [-a|--all] [--filter until=DURATION] [--keep-storage SIZE] [-f|--force] [--root DIR | --builder ADDR]
+export const PRUNE_HELP = `Usage: tbuild prune [-a|--all] [--filter until=DURATION] [--keep-storage SIZE] [-f|--force] [--root DIR | --builder NAME|ADDR]
 
 Remove build cache: records not used within DURATION (e.g. 24h), or beyond SIZE (e.g. 10GB)
 keeping the most recently used; everything with --all. Cache mounts (RUN --mount=type=cache) count as
 records; one a running build holds locked is kept. Images in the local store are kept.
 On a terminal, tbuild asks before removing anything; -f (--force) does not ask.
 
-A remote builder is reached with --builder ADDR [--tlscacert FILE --tlscert FILE --tlskey FILE] [--token TOKEN]
+A remote builder is reached with --builder NAME|ADDR [--tlscacert FILE --tlscert FILE --tlskey FILE] [--token TOKEN]
 (see tbuild build --help)
 `;
 

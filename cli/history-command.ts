@@ -27,18 +27,20 @@ Commands:
 Records are kept under the settings file's [history] table (max-entries, max-age, max-storage; enabled = false
 records nothing). Run 'tbuild history COMMAND --help' for a command's options.
 
-With --builder (or TBUILD_HOST), the commands read the records a builder (tbuild serve) keeps of this client's builds.
+With --builder (or TBUILD_BUILDER, TBUILD_HOST or the builder in use), the commands read the records a builder
+(tbuild serve) keeps of this client's builds.
 `;
 
 /** REMOTE_OPTIONS ends each history command's help: how to read a remote builder's records instead. */
 const REMOTE_OPTIONS = `
-With --builder ADDR [--tlscacert FILE --tlscert FILE --tlskey FILE] [--token TOKEN] (or TBUILD_HOST), it works on
-the records a remote builder (tbuild serve) keeps of this client's builds (see tbuild build --help)
+With --builder NAME|ADDR [--tlscacert FILE --tlscert FILE --tlskey FILE] [--token TOKEN] (or TBUILD_BUILDER,
+TBUILD_HOST or the builder in use), it works on the records a remote builder (tbuild serve) keeps of this client's
+builds (see tbuild build --help)
 `;
 
 /** HISTORY_HELP_OF is each history command's help. */
 const HISTORY_HELP_OF: Record<HistorySubcommand, string> = {
-  ls: `Usage: tbuild history ls [--filter KEY=VALUE]... [--format table|json] [--root DIR | --builder ADDR]
+  ls: `Usage: tbuild history ls [--filter KEY=VALUE]... [--format table|json] [--root DIR | --builder NAME|ADDR]
 
 List build records, newest first.
 
@@ -48,7 +50,7 @@ Options:
                         ago such as 1h, or an RFC 3339 time); duration (<, <=, >, >= a duration) (repeatable)
       --format FORMAT   table (default) or json (one object per line)
 ${REMOTE_OPTIONS}`,
-  inspect: `Usage: tbuild history inspect [REF] [--format text|json] [--root DIR | --builder ADDR]
+  inspect: `Usage: tbuild history inspect [REF] [--format text|json] [--root DIR | --builder NAME|ADDR]
 
 Show a build's request (Dockerfile, target, platforms, build args, outputs), each step's status, duration,
 cache hit, memory peak and CPU time, its warnings and its error with the Dockerfile location.
@@ -56,7 +58,7 @@ cache hit, memory peak and CPU time, its warnings and its error with the Dockerf
 Options:
       --format FORMAT   text (default) or json (the whole record)
 ${REMOTE_OPTIONS}`,
-  logs: `Usage: tbuild history logs [REF] [--step N] [--root DIR | --builder ADDR]
+  logs: `Usage: tbuild history logs [REF] [--step N] [--root DIR | --builder NAME|ADDR]
 
 Print the output of a build's steps exactly as they wrote it (never clipped): with --step, that step's bytes
 only; otherwise each chunk prefixed by its step as '#N '.
@@ -64,7 +66,7 @@ only; otherwise each chunk prefixed by its step as '#N '.
 Options:
       --step N          Print the output of step N only (N as '#N' in the plain progress output)
 ${REMOTE_OPTIONS}`,
-  explain: `Usage: tbuild history explain [REF] [--step N] [--root DIR | --builder ADDR]
+  explain: `Usage: tbuild history explain [REF] [--step N] [--root DIR | --builder NAME|ADDR]
 
 Say why each step that ran did not come from the cache, by comparing its cache key's inputs with those of the
 same step (same Dockerfile lines and target) in the nearest earlier build: a changed file with its digests, a
@@ -73,7 +75,7 @@ build arg, a base image resolved to another digest, the step before it having ru
 Options:
       --step N          Explain step N only
 ${REMOTE_OPTIONS}`,
-  trace: `Usage: tbuild history trace [REF] [-o FILE] [--format html|chrome|otlp] [--root DIR | --builder ADDR]
+  trace: `Usage: tbuild history trace [REF] [-o FILE] [--format html|chrome|otlp] [--root DIR | --builder NAME|ADDR]
 
 Write a finished build's trace: each step with its start and duration, in lanes that show which steps ran at
 once, cache hits marked, inside the build's own span.
@@ -86,14 +88,14 @@ Options:
                         otherwise);
                         otlp: OpenTelemetry OTLP/JSON spans, the build's span and one child span per step
 ${REMOTE_OPTIONS}`,
-  rm: `Usage: tbuild history rm [--all] REF... [--root DIR | --builder ADDR]
+  rm: `Usage: tbuild history rm [--all] REF... [--root DIR | --builder NAME|ADDR]
 
 Remove build records and their logs.
 
 Options:
       --all             Remove every finished record
 ${REMOTE_OPTIONS}`,
-  prune: `Usage: tbuild history prune [--keep N] [--keep-duration DURATION] [--root DIR | --builder ADDR]
+  prune: `Usage: tbuild history prune [--keep N] [--keep-duration DURATION] [--root DIR | --builder NAME|ADDR]
 
 Remove finished build records: those beyond the newest N, or older than DURATION (such as 24h); without
 either, every finished record.

@@ -31,7 +31,7 @@ export async function runRemoteBuild(cmd: BuildCommand, run: { request: BuildReq
 }
 
 /** INFO_HELP is the text of `tbuild info --help`. */
-export const INFO_HELP = `Usage: tbuild info [--builder ADDR] [--tlscacert F --tlscert F --tlskey F] [--token T] [--root DIR]
+export const INFO_HELP = `Usage: tbuild info [--builder NAME|ADDR] [--tlscacert F --tlscert F --tlskey F] [--token T] [--root DIR]
 
 Show the version, platform and state folder of tbuild, or of a remote builder; embedded, also the platforms it can
 build (its own and those binfmt_misc emulators run: see tbuild binfmt)

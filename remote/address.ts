@@ -31,7 +31,8 @@ export type NodeAddress = BuilderAddress | { readonly kind: 'dns'; readonly host
 
 /** parseNodeAddress reads the address of a builder node, as given to --node or --builder. */
 export function parseNodeAddress(text: string): NodeAddress {
-  if (!text.startsWith('dns+tcp://')) return parseAddress(text);
+  if (text.startsWith('tcp://') || text.startsWith('unix://')) return parseAddress(text);
+  if (!text.startsWith('dns+tcp://')) throw new UsageError(`Cannot use address "${text}": expected tcp://HOST:PORT, unix:///PATH or dns+tcp://NAME:PORT`);
   const m = /^([a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?)(?::(\d+))?\/?$/.exec(text.slice('dns+tcp://'.length));
   if (m === null || m[1] === undefined) throw new UsageError(`Cannot use address "${text}": expected dns+tcp://NAME:PORT`);
   const port = m[3] === undefined ? DEFAULT_PORT : Number(m[3]);

@@ -140,7 +140,11 @@ function builderRecordOf(v: unknown, path: string): BuilderRecord {
     if (typeof n !== 'object' || n === null || !('name' in n) || !('endpoint' in n) || typeof n.name !== 'string' || typeof n.endpoint !== 'string') {
       throw new ConfigError(`Cannot read builder file ${path}: node ${i} needs a name and an endpoint`);
     }
-    parseNodeAddress(n.endpoint);
+    try {
+      parseNodeAddress(n.endpoint);
+    } catch (err) {
+      throw new ConfigError(`Cannot read builder file ${path}: node ${n.name} has a bad address`, { cause: err });
+    }
     return { name: n.name, endpoint: n.endpoint };
   });
   const tls: Record<string, unknown> = 'tls' in v && typeof v.tls === 'object' && v.tls !== null ? { ...v.tls } : {};

@@ -131,5 +131,6 @@ describe('parseNodeAddress', () => {
     expect(parseNodeAddress('tcp://127.0.0.1:1')).toMatchObject({ kind: 'tcp' });
     expect(() => parseNodeAddress('dns+tcp://bad_name:1')).toThrow(/expected dns\+tcp/);
     expect(() => parseNodeAddress('dns+tcp://host:0')).toThrow(/bad port/);
+    expect(() => parseNodeAddress('http://x')).toThrow('Cannot use address "http://x": expected tcp://HOST:PORT, unix:///PATH or dns+tcp://NAME:PORT');
   });
 });
