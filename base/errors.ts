@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'NATIVE'
   | 'CONFIG'
   | 'CANCELLED'
+  | 'DISK_FULL'
   | 'INTERNAL';
 
 /** TbuildError is the base of every error tbuild raises on purpose. */
@@ -191,6 +192,51 @@ export class NativeError extends TbuildError {
     this.errno = options.errno;
     this.path = options.path;
   }
+}
+
+/** DISK_FULL_HINT is the advice every disk-full error gives. */
+const DISK_FULL_HINT = 'free space on that disk (tbuild prune removes build cache) and build again';
+
+/**
+ * DiskFullError is a write that found no space left on its disk (ENOSPC) or its quota used up (EDQUOT): it names what
+ * was written and where, so a full disk is told from a bug.
+ */
+export class DiskFullError extends TbuildError {
+  readonly code = 'DISK_FULL' as const;
+  readonly path: string | undefined;
+  constructor(message: string, options: { path?: string; cause?: unknown; hint?: string } = {}) {
+    super(message, { hint: DISK_FULL_HINT, ...options });
+    this.path = options.path;
+  }
+}
+
+/** isDiskFull tells whether an error, or one of its causes, is a system error saying the disk (or quota) is full. */
+export function isDiskFull(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof DiskFullError || errnoCode(e) === 'ENOSPC' || errnoCode(e) === 'EDQUOT') return true;
+  }
+  return false;
+}
+
+/**
+ * asDiskFull turns a disk-full error into a DiskFullError saying what could not be written (`what`, as "store a blob")
+ * and where (`path`, else the path the system error names); any other error is returned as it is.
+ */
+export function asDiskFull(err: unknown, what?: string, path?: string): unknown {
+  if (err instanceof DiskFullError || !isDiskFull(err)) return err;
+  const where = path ?? systemErrorPath(err);
+  const action = what ?? (where === undefined ? 'write' : `write "${where}"`);
+  const disk = where === undefined || what === undefined ? 'the disk is full' : `the disk holding "${where}" is full`;
+  return new DiskFullError(`Cannot ${action}: ${disk} (no space left on device)`, { ...(where === undefined ? {} : { path: where }), cause: err });
+}
+
+/** systemErrorPath is the file a Node system error names: the destination of a copy or rename, else its path. */
+function systemErrorPath(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ('dest' in e && typeof e.dest === 'string') return e.dest;
+    if ('path' in e && typeof e.path === 'string') return e.path;
+  }
+  return undefined;
 }
 
 /** CancelledError reports a build stopped on request. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Digester, digestHex, isDigest, type Digest } from '../base/digest.js';
-import { ContentError, errnoCode } from '../base/errors.js';
+import { asDiskFull, ContentError, errnoCode } from '../base/errors.js';
 import { readdirOrEmpty } from '../base/fs.js';
 import { isProcessAlive } from './process-alive.js';
 import type { StoreLease } from './leases.js';
@@ -141,6 +141,8 @@ class LocalContentStore implements ContentStore {
       // The rename is durable only once its folder is: a crash could otherwise lose a blob a record already names.
       await syncPath(this.#blobs, 'entries');
       return { digest, size: digester.size };
+    } catch (err) {
+      throw asDiskFull(err, 'store a blob', this.#ingest);
     } finally {
       // An abort can reject before the file is even opened: wait until the stream lets go, or the file outlives the rm.
       if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy());

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { SnapshotError, errnoCode } from '../base/errors.js';
+import { readFile, statfs } from 'node:fs/promises';
+import { DiskFullError, SnapshotError, errnoCode } from '../base/errors.js';
 import type { LeaseRecord, MetadataStore } from './metadata.js';
 
 /** LeaseResourceKind names what a lease keeps: a snapshot (and its parents), a blob, or a cache record. */
@@ -143,6 +143,7 @@ class ProcessLease implements StoreLease {
   }
 
   async #take(): Promise<void> {
+    await requireMetadataRoom(this.#meta.path);
     const processStart = await readProcessStart(process.pid);
     if (processStart === undefined) throw new SnapshotError(`Cannot take a lease on the store: the start time of process ${process.pid} is unknown`);
     const now = Date.now();
@@ -189,6 +190,20 @@ class ProcessLease implements StoreLease {
     if (id !== undefined) dropLease(this.#meta, id);
     if (this.#refreshFailure !== undefined) throw new SnapshotError('Cannot keep the lease of this build on the store', { cause: this.#refreshFailure });
   }
+}
+
+/**
+ * METADATA_ROOM_BYTES is the free space a lease asks of the disk holding the metadata database before its builds
+ * write: the database's writes (leases, records, history) stay far below it, so they do not find the disk full midway,
+ * where the database's asynchronous commits cannot fail cleanly.
+ */
+export const METADATA_ROOM_BYTES = 1 << 20;
+
+async function requireMetadataRoom(dir: string): Promise<void> {
+  const st = await statfs(dir);
+  const free = st.bavail * st.bsize;
+  if (free >= METADATA_ROOM_BYTES) return;
+  throw new DiskFullError(`Cannot write to the store: the disk holding "${dir}" is full (${Math.floor(free / 1024)} KiB free, the metadata database needs ${METADATA_ROOM_BYTES / 1024} KiB)`, { path: dir });
 }
 
 /**

@@ -1,4 +1,6 @@
+import { statfsSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { DiskFullError } from '../base/errors.js';
 import type { HistoryRecord, HistorySummary } from '../base/build-record.js';
 
 /** SnapshotRecord is a committed snapshot: one layer directory and its parent. */
@@ -156,6 +158,8 @@ export interface MetadataStore extends AsyncDisposable {
   readonly checksumListings: Database<Uint8Array, string>;
   /** Keyed by bound name: what automatic collection knows of the store's size and age without reading it all (usage-bounds.ts). */
   readonly usageBounds: Database<number, string>;
+  /** The folder of the database files. */
+  readonly path: string;
   /**
    * transactSync runs `action` in one write transaction of the whole database, serialised with every other process's
    * writes: what it reads cannot change before what it writes commits.
@@ -188,9 +192,31 @@ export function openMetadataStore(dir: string): MetadataStore {
     historyIndex: sub<HistorySummary>('build-history-index'),
     checksumListings: root.openDB<Uint8Array, string>({ name: 'checksum-listings', encoding: 'binary' }),
     usageBounds: sub<number>('usage-bounds'),
-    transactSync: (action) => root.transactionSync(action),
+    path: dir,
+    transactSync: (action) => {
+      try {
+        return root.transactionSync(action);
+      } catch (err) {
+        throw metadataWriteError(err, dir);
+      }
+    },
     close: () => root.close(),
     [Symbol.asyncDispose]: () => root.close(),
   };
   return store;
+}
+
+/** ENOSPC and EDQUOT: LMDB reports a page it could not write with the errno as a number. */
+const DISK_FULL_ERRNOS = new Set([28, 122]);
+/** Below this many free bytes, a commit that failed with EIO failed for want of space (LMDB reports it so once a page write failed). */
+const NEARLY_FULL_BYTES = 1 << 20;
+
+/** metadataWriteError says that a failed commit found the disk full, naming the database; other errors pass unchanged. */
+function metadataWriteError(err: unknown, dir: string): unknown {
+  const errno = err !== null && typeof err === 'object' && 'code' in err ? err.code : undefined;
+  if (typeof errno !== 'number' || (!DISK_FULL_ERRNOS.has(errno) && errno !== 5)) return err;
+  // Only on this failure path, once: the commit that failed was synchronous too.
+  const st = statfsSync(dir);
+  if (!DISK_FULL_ERRNOS.has(errno) && st.bavail * st.bsize >= NEARLY_FULL_BYTES) return err;
+  return new DiskFullError(`Cannot write the metadata database: the disk holding "${dir}" is full (no space left on device)`, { path: dir, cause: err });
 }

@@ -1,4 +1,4 @@
-import { CancelledError, DockerfileError, errorLocation, ExecError, OutputClosedError, RegistryError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
+import { asDiskFull, CancelledError, DockerfileError, errorLocation, ExecError, OutputClosedError, RegistryError, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
 
 const CONTEXT_LINES = 2;
 
@@ -24,7 +24,9 @@ export function isOutputClosed(err: unknown): boolean {
 }
 
 /** renderError turns an error into the text shown to a user: snippet, message, causes, hint. `sources` maps file names to their text. */
-export function renderError(err: unknown, options: { debug: boolean; sources?: ReadonlyMap<string, string> }): string {
+export function renderError(thrown: unknown, options: { debug: boolean; sources?: ReadonlyMap<string, string> }): string {
+  // A full disk is no bug, wherever the write that found it was.
+  const err = asDiskFull(thrown);
   if (!(err instanceof TbuildError)) {
     const msg = err instanceof Error ? err.message : String(err);
     const stack = options.debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';

@@ -1,6 +1,6 @@
 import { Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
 import {
-  CancelledError, ConfigError, ContentError, DockerfileError, ExecError, ExportError, FileOpError, InternalError, NativeError, OutputClosedError,
+  CancelledError, ConfigError, ContentError, DiskFullError, DockerfileError, ExecError, ExportError, FileOpError, InternalError, NativeError, OutputClosedError,
   RegistryError, SnapshotError, SolveError, TbuildError, UsageError, type ErrorCode, type SourceLocation,
 } from '../base/errors.js';
 
@@ -30,6 +30,7 @@ export const STATUS_FOR_CODE: Readonly<Record<ErrorCode, Status>> = {
   OUTPUT_CLOSED: Status.CANCELLED,
   NATIVE: Status.INTERNAL,
   CANCELLED: Status.CANCELLED,
+  DISK_FULL: Status.RESOURCE_EXHAUSTED,
   INTERNAL: Status.INTERNAL,
 };
 
@@ -68,6 +69,7 @@ export function toWireError(err: unknown, depth = 0): WireError {
   if (err instanceof ExecError) Object.assign(extra, { argv: err.argv, exitCode: err.exitCode, signal: err.signal, outputTail: err.outputTail });
   if (err instanceof RegistryError) Object.assign(extra, { ref: err.ref, status: err.status });
   if (err instanceof NativeError) Object.assign(extra, { syscall: err.syscall, errno: err.errno, path: err.path });
+  if (err instanceof DiskFullError && err.path !== undefined) Object.assign(extra, { path: err.path });
   return { ...base, code: err.code, ...(err.hint === undefined ? {} : { hint: err.hint }), ...JSON.parse(JSON.stringify(extra)) };
 }
 
@@ -155,6 +157,8 @@ export function fromWireError(v: unknown, depth = 0): Error {
       return new OutputClosedError(message, common);
     case 'CancelledError':
       return new CancelledError(message, common);
+    case 'DiskFullError':
+      return new DiskFullError(message, { ...common, ...optStr('path') });
     case 'InternalError':
       return new InternalError(message, common);
     default:

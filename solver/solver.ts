@@ -1,5 +1,5 @@
 import type { Digest } from '../base/digest.js';
-import { CancelledError, SolveError, TbuildError } from '../base/errors.js';
+import { asDiskFull, CancelledError, SolveError, TbuildError } from '../base/errors.js';
 import type { CacheKeyStorage } from './cache-key-storage.js';
 import { walkVertices, type Vertex } from './graph/index.js';
 import { SharedCalls } from './shared-call.js';
@@ -253,11 +253,13 @@ class SolveRun<R> {
     } catch (err) {
       if (err instanceof SolveError || err instanceof CancelledError) throw err;
       if (this.#job.signal.aborted && !(err instanceof TbuildError)) throw new CancelledError('Build cancelled', { cause: err });
-      throw new SolveError(`${v.metadata.name}: ${errorMessage(err)}`, {
+      // A write that found the disk full says so, and where, rather than passing on the bare system error.
+      const cause = asDiskFull(err);
+      throw new SolveError(`${v.metadata.name}: ${errorMessage(cause)}`, {
         vertexName: v.metadata.name,
         vertexDigest: v.digest,
         location: v.metadata.location,
-        cause: err,
+        cause,
       });
     }
   }
