@@ -67,6 +67,8 @@ export async function runFaultLoop(options: FaultLoopOptions): Promise<FaultLoop
   const buildMs = Date.now() - cleanStart;
   const cleanDigest = clean.stdout.trim();
   await rm(join(workDir, 'clean-root'), { recursive: true, force: true });
+  const first = await runCli(entry, buildArgs(root), env);
+  if (first.code !== 0) throw new Error(`The first build in the loop's store failed: ${first.stderr}`);
   const warmStart = Date.now();
   await runCli(entry, buildArgs(root), env);
   // A build from cache takes less time: its kills are drawn over its own length, so most land while it runs.
