@@ -5,7 +5,7 @@ import { REPO_ROOT } from '../helpers/cli.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 
 /** Kills per run: about 60-90 s on the shared machine; bench/fault-loop.sh runs the same loop longer. */
-const KILLS = 10;
+const KILLS = 8;
 
 describe('the fault loop', () => {
   const env = useBuildEnvironment();
