@@ -55,8 +55,8 @@ export interface StepRecord {
   /** The platform the step ran for (`linux/amd64`), when the graph says. */
   readonly platform?: string;
   /**
-   * The stage's environment, working folder and user as of the step, for a Dockerfile step that is not a RUN (COPY,
-   * ADD, WORKDIR): what `tbuild debug shell --step` gives its shell. A RUN's are in its cache key's preimage.
+   * The stage's environment, working folder and user as of the step, for a Dockerfile step that is not a RUN (FROM,
+   * COPY, ADD, WORKDIR): what `tbuild debug shell --step` gives its shell. A RUN's are in its cache key's preimage.
    */
   readonly process?: { readonly env: readonly string[]; readonly cwd: string; readonly user: string };
   /** The step ignored the cache (`--no-cache`, `--no-cache-filter`). */

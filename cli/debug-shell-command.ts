@@ -15,9 +15,9 @@ export const DEBUG_SHELL_HELP = `Usage: tbuild debug shell [OPTIONS] IMAGE
 Open an interactive shell on this terminal over the files of an image of the local store (its environment, working
 folder and user from its config), or of the result of step #N of a recorded build (the newest, or REF as
 'tbuild history ls' names it; N as --progress=plain numbered the step). A RUN step's shell gets that RUN's
-environment, working folder, user and network; a COPY, ADD or WORKDIR step's gets its stage's environment, working
-folder and user as of that step (as a RUN right after it would); internal steps get a bare process (root, /, no
-environment). Changes are thrown away when the shell exits; the exit status is the shell's. A step that failed
+environment, working folder, user and network; a FROM, COPY, ADD or WORKDIR step's gets its stage's environment,
+working folder and user as of that step (as a RUN right after it would; a FROM step's files are the base image's);
+internal steps get a bare process (root, /, no environment). Changes are thrown away when the shell exits; the exit status is the shell's. A step that failed
 has no result: use 'tbuild build --on-error=shell' for it.
 
 Options:

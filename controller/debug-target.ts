@@ -1,6 +1,7 @@
 import { UsageError } from '../base/errors.js';
 import type { ExecResult, Executor, NetworkMode, ProcessSpec } from '../executor/index.js';
 import type { HistoryAccess } from './history-access.js';
+import { findBaseImage } from './debug-base-image.js';
 import { DEFAULT_SHELL, type DebugShell } from './debug-shell.js';
 import { findStoredImage, readJsonBlob } from './stored-image.js';
 import type { Store } from './store.js';
@@ -26,14 +27,19 @@ interface ImageConfigFile {
   readonly config?: { readonly Env?: readonly string[]; readonly WorkingDir?: string; readonly User?: string };
 }
 
+/** configProcess is the process an image config gives a container: its Env, WorkingDir and User. */
+function configProcess(value: ImageConfigFile): Omit<ProcessSpec, 'args'> {
+  const c = value.config ?? {};
+  return { env: c.Env ?? [], cwd: c.WorkingDir || '/', user: c.User ?? '' };
+}
+
 async function imageSite(store: Store, arg: string): Promise<ShellSite> {
   const rec = findStoredImage(store, arg);
   if (rec.snapshotId === null) {
     throw new UsageError(`Cannot open a shell in ${arg}: its layers are not unpacked in this store`, { hint: 'build it again without --cache-from, or run a build FROM it' });
   }
   const { value } = await readJsonBlob<ImageConfigFile>(store, rec.configDigest);
-  const c = value.config ?? {};
-  return { snapshotId: rec.snapshotId, process: { env: c.Env ?? [], cwd: c.WorkingDir || '/', user: c.User ?? '' }, network: 'default', what: arg };
+  return { snapshotId: rec.snapshotId, process: configProcess(value), network: 'default', what: arg };
 }
 
 /** execSettings reads a RUN's environment, working folder, user and network from its recorded cache key preimage. */
@@ -53,6 +59,12 @@ function stepSite(store: Store, records: HistoryAccess, ref: string | undefined,
     throw new UsageError(`Cannot open a shell in step #${index}: build ${record.ref} has steps #1 to #${record.steps.length}`, { hint: `tbuild history inspect ${record.ref} lists them` });
   }
   const what = `#${index} ${step.name}`;
+  const base = step.cacheKey === undefined ? undefined : findBaseImage(store.meta, record.keys[step.cacheKey]);
+  if (base !== undefined) {
+    // A FROM step: the base image's files, and the stage's settings as of the step (else the image config's).
+    if (base.snapshotId === null) throw new UsageError(`Cannot open a shell in step ${what}: its image has no layers`);
+    return { snapshotId: base.snapshotId, process: step.process ?? configProcess(base.config), network: 'default', what };
+  }
   const cached = step.cacheKey === undefined ? undefined : store.meta.cacheRecords.get(step.cacheKey);
   if (step.cacheKey === undefined || cached === undefined) {
     const why = step.status === 'failed' ? 'it failed (tbuild build --on-error=shell opens a shell in a failing step)' : step.status === 'cancelled' ? 'it was cancelled' : 'its result is no longer in the build cache';

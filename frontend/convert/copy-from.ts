@@ -1,14 +1,14 @@
 import { DockerfileError, type SourceLocation } from '../../base/errors.js';
-import type { Edge } from '../../solver/graph/index.js';
+import type { Edge, StageProcess } from '../../solver/graph/index.js';
 import { withSuggestion } from '../instructions/index.js';
 import type { CompileContext } from './context.js';
 import { contextSource, namedUrlSource } from './context-source.js';
 import type { StageState } from './stage-state.js';
 
 /** imageSource adds the SourceOp of an image pinned by digest. */
-export function imageSource(ctx: CompileContext, ref: string, digest: string, state: { platform: StageState['platform'] }, name: string, location: SourceLocation): Edge {
+export function imageSource(ctx: CompileContext, ref: string, digest: string, state: { platform: StageState['platform'] }, name: string, location: SourceLocation, process?: StageProcess): Edge {
   const pinned = ref.includes('@') || digest === '' ? ref : `${ref}@${digest}`;
-  return ctx.graph.add({ kind: 'source', source: { type: 'image', ref: pinned }, platform: state.platform }, [], { name, location });
+  return ctx.graph.add({ kind: 'source', source: { type: 'image', ref: pinned }, platform: state.platform }, [], { name, location, ...(process === undefined ? {} : { process }) });
 }
 
 function stageNames(ctx: CompileContext): string[] {

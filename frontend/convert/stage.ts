@@ -12,7 +12,7 @@ import { cloneImageState, DEFAULT_PATH, emptyImageState, imageStateFrom, setEnvE
 import { parsePlatform } from './platform.js';
 import { applyWorkdir } from './scope-instructions.js';
 import { formatEpoch } from './source-date-epoch.js';
-import { vertexName, type StageState } from './stage-state.js';
+import { stageProcess, vertexName, type StageState } from './stage-state.js';
 
 const LAYER_KINDS = new Set<Instruction['kind']>(['run', 'copy', 'add', 'workdir']);
 
@@ -154,7 +154,7 @@ export async function buildStage(ctx: CompileContext, index: number): Promise<St
     const { ref, digest, platform: resolvedFor } = base.imageRef;
     const pinned = ref.includes('@') || digest === '' ? ref : `${ref}@${digest}`;
     // The source keeps the platform it was resolved for, so its stored resolution is found again.
-    state.edge = imageSource(ctx, ref, digest, { platform: resolvedFor }, vertexName(state, `FROM ${pinned}`), from.location);
+    state.edge = imageSource(ctx, ref, digest, { platform: resolvedFor }, vertexName(state, `FROM ${pinned}`), from.location, stageProcess(state));
   }
   for (const item of items) {
     await ctx.pace();

@@ -10,7 +10,7 @@ export interface OpMetadata {
   readonly location?: SourceLocation;
   /** Set for --no-cache and --no-cache-filter: run even when a cache record exists. */
   readonly ignoreCache?: boolean;
-  /** The stage's process settings as of this step (a COPY, ADD or WORKDIR): what a debug shell in its result gets. */
+  /** The stage's process settings as of this step (a FROM, COPY, ADD or WORKDIR): what a debug shell in its result gets. */
   readonly process?: StageProcess;
 }
 

@@ -12,3 +12,5 @@ export { createImportedCache, withImportedCache, type FetchOptions, type Importe
 export { loadCache, localCacheSource, registryCacheSource, type CacheBlobSource, type LoadedCache } from './cache-source.js';
 export { extractArchive, isTarArchive, newestFileTime } from './archive.js';
 export { loadGitSource, loadHttpSource } from './remote-source.js';
+export { chainIds } from './image-source.js';
+export { layerRecordKey } from './stored-snapshot.js';

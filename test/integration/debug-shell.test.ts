@@ -245,7 +245,7 @@ describe('tbuild debug shell', () => {
     expect(local.stderr).toMatch(/Cannot use tbuild debug shell: standard input and output must be a terminal/);
   });
 
-  it('gives a WORKDIR or COPY step the stage config as built up to that step', async () => {
+  it('gives a FROM, WORKDIR or COPY step the stage config as built up to that step', async () => {
     const ctx = join(env.tmp.path, 'config-ctx');
     await mkdir(ctx, { recursive: true });
     await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nENV STAGE_VAR=from-env\nUSER 1234\nWORKDIR /work\nCOPY a.txt /work/a.txt\nENV AFTER=later\nUSER 0\n');
@@ -255,6 +255,8 @@ describe('tbuild debug shell', () => {
     expect(built.code, built.stderr).toBe(0);
     const stepOf = (text: string): string => new RegExp(`^#(\\d+) \\[\\d/3\\] ${text}`, 'm').exec(built.stderr)?.[1] ?? `(no step "${text}")`;
     const cases = [
+      // The base image's files and config (its PATH), root in /: nothing of the stage yet.
+      { step: stepOf('FROM '), expected: '[] [] [/] [0]', copied: false },
       // ENV and USER before the WORKDIR, and the folder it made; not the ENV and USER after the COPY.
       { step: stepOf('WORKDIR /work'), expected: '[from-env] [] [/work] [1234]', copied: false },
       { step: stepOf('COPY a.txt'), expected: '[from-env] [] [/work] [1234]', copied: true },

@@ -63,6 +63,7 @@ describe('compileDockerfile', () => {
     // A debug shell in a non-RUN step gets the stage as of that step: the ENV before the WORKDIR, not the USER after.
     const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
     expect(copy?.metadata.process).toEqual({ env: [PATH], cwd: '/', user: '' });
+    expect(from?.metadata.process).toEqual({ env: [PATH], cwd: '/', user: '' });
     expect(workdir?.metadata.process).toEqual({ env: [PATH, 'GREETING=hello world', 'MODE=prod'], cwd: '/app', user: '' });
     expect(run?.metadata.process).toBeUndefined();
     // A missing context path fails while the context is read: the COPY is where it points.
