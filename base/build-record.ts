@@ -117,8 +117,14 @@ export interface HistoryRecord {
   readonly warnings: readonly RecordedWarning[];
   readonly error?: RecordedError;
   readonly result?: RecordedResult;
-  /** The preimage of every key the steps were looked up under and of the keys below them. */
+  /**
+   * Preimages of the keys the steps were looked up under and of the keys below them, copied into records written by
+   * earlier tbuild versions. Records leave it empty now: the store keeps those preimages while a record names their
+   * keys (cache/key-preimages.ts), and each build does not write them again.
+   */
   readonly keys: KeyPreimages;
+  /** The context checksums the build computed, whose file lists the store keeps while the record is kept. */
+  readonly contextChecksums?: readonly string[];
   /** Size of the compressed log file. */
   readonly logFileBytes: number;
 }

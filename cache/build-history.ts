@@ -43,32 +43,37 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
     return out.sort((a, b) => b.createdAt - a.createdAt || (a.ref < b.ref ? 1 : -1));
   };
   const put = (record: HistoryRecord): Promise<unknown> => Promise.all([meta.buildHistory.put(record.ref, record), meta.historyIndex.put(record.ref, summaryOf(record))]);
-  /** remove deletes records, in the same commit as a record written alongside (which may be one of them), then their logs. */
-  const remove = async (refs: readonly string[], alongside?: { readonly ref: string; readonly write: Promise<unknown> }): Promise<string[]> => {
+  /**
+   * remove deletes records, in the same commit as a record written alongside (which may be one of them), then their
+   * logs, then the file lists no kept record mentions (`kept`: the summaries of the records that stay, when known).
+   */
+  const remove = async (refs: readonly string[], alongside?: { readonly ref: string; readonly write: Promise<unknown> }, kept?: readonly HistorySummary[]): Promise<string[]> => {
     const removed = [...new Set(refs)].filter((ref) => ref === alongside?.ref || meta.buildHistory.doesExist(ref));
     await Promise.all([alongside?.write, ...removed.flatMap((ref) => [meta.buildHistory.remove(ref), meta.historyIndex.remove(ref)])]);
     await Promise.all(removed.map((ref) => rm(logPath(ref), { force: true })));
-    if (removed.length > 0) await dropUnusedListings(meta);
+    if (removed.length > 0) await dropUnusedListings(meta, kept ?? [...meta.historyIndex.getRange()].map((e) => e.value));
     return removed;
   };
-  /** beyond lists the records the policy does not keep, counting `written` as already stored. */
-  const beyond = async (policy: HistoryPolicy, now: number, written?: HistoryRecord): Promise<string[]> => {
+  /** beyond lists the records the policy does not keep, counting `written` as already stored, and the summaries of those it keeps. */
+  const beyond = async (policy: HistoryPolicy, now: number, written?: HistoryRecord): Promise<{ drop: string[]; kept: HistorySummary[] }> => {
     await indexUnindexed(meta);
     const summaries = [...meta.historyIndex.getRange()].filter((e) => e.key !== written?.ref);
     if (written !== undefined) summaries.push({ key: written.ref, value: summaryOf(written) });
     summaries.sort((a, b) => b.value.createdAt - a.value.createdAt || (a.key < b.key ? 1 : -1));
     const drop: string[] = [];
-    let kept = 0;
+    const kept: HistorySummary[] = [];
+    let counted = 0;
     let bytes = 0;
     for (const { key, value } of summaries) {
-      if (value.status === 'running' && isProcessAlive(value.pid)) continue;
-      if (kept >= policy.maxEntries || now - value.createdAt > policy.maxAgeMs || bytes + value.bytes > policy.maxBytes) drop.push(key);
+      if (value.status === 'running' && isProcessAlive(value.pid)) kept.push(value);
+      else if (counted >= policy.maxEntries || now - value.createdAt > policy.maxAgeMs || bytes + value.bytes > policy.maxBytes) drop.push(key);
       else {
-        kept++;
+        counted++;
         bytes += value.bytes;
+        kept.push(value);
       }
     }
-    return drop;
+    return { drop, kept };
   };
   return {
     dir,
@@ -85,10 +90,13 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
     },
     logPath,
     remove,
-    prune: async (policy, now = Date.now()) => remove(await beyond(policy, now)),
+    async prune(policy, now = Date.now()) {
+      const { drop, kept } = await beyond(policy, now);
+      return remove(drop, undefined, kept);
+    },
     async putAndPrune(record, policy, now = Date.now()) {
-      const drop = await beyond(policy, now, record);
-      return remove(drop, { ref: record.ref, write: put(record) });
+      const { drop, kept } = await beyond(policy, now, record);
+      return remove(drop, { ref: record.ref, write: put(record) }, kept);
     },
   };
 }
@@ -96,7 +104,8 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
 /** summaryOf is what retention keeps of a record. */
 function summaryOf(r: HistoryRecord): HistorySummary {
   const keys = JSON.stringify(r.keys);
-  const checksums = [...new Set(Array.from(keys.matchAll(/"checksum":"(sha256:[0-9a-f]{64})"/g), (m) => m[1] ?? ''))].filter((c) => c !== '');
+  // Records of earlier versions name their contexts only in the preimages they copied.
+  const checksums = r.contextChecksums ?? [...new Set(Array.from(keys.matchAll(/"checksum":"(sha256:[0-9a-f]{64})"/g), (m) => m[1] ?? ''))].filter((c) => c !== '');
   // The database's share is approximated by the JSON of what the record holds besides its steps' fixed fields.
   const bytes = r.logFileBytes + r.request.dockerfileText.length + keys.length + r.steps.length * 200 + 1024;
   return { createdAt: r.createdAt, status: r.status, pid: r.pid, bytes, checksums };
@@ -123,12 +132,12 @@ export function checksumListing(meta: MetadataStore, checksum: string): Checksum
 }
 
 /**
- * dropUnusedListings removes the listings of checksums no kept record mentions. While a build runs it removes none:
- * the listings of a running build are named by its record only when it ends.
+ * dropUnusedListings removes the listings of checksums no kept record (their summaries) mentions. While a build runs it
+ * removes none: the listings of a running build are named by its record only when it ends.
  */
-async function dropUnusedListings(meta: MetadataStore): Promise<void> {
+async function dropUnusedListings(meta: MetadataStore, kept: readonly HistorySummary[]): Promise<void> {
   const mentioned = new Set<string>();
-  for (const { value } of meta.historyIndex.getRange()) {
+  for (const value of kept) {
     if (value.status === 'running' && isProcessAlive(value.pid)) return;
     for (const c of value.checksums) mentioned.add(c);
   }

@@ -1,6 +1,7 @@
 import type { ImageManifest } from '../base/oci.js';
 import { parseDigest } from '../base/digest.js';
 import type { ContentStore } from './content-store.js';
+import { historyKeys } from './key-preimages.js';
 import { leasedResources } from './leases.js';
 import { setSnapshotBytes } from './usage-bounds.js';
 import type { ImageRecord, MetadataStore, PlatformImageRecord } from './metadata.js';
@@ -34,10 +35,13 @@ export function sweep(meta: MetadataStore, content: Pick<ContentStore, 'deleteBl
   return meta.transactSync(() => {
     const leased = leasedResources(meta, input.now);
     let records = 0;
+    // A preimage goes with its record unless a kept build record names its key: explanations read it.
+    let named: Set<string> | undefined;
     for (const key of input.dropRecords) {
       if (leased.cacheRecords.has(key) || meta.cacheRecords.get(key) === undefined) continue;
       meta.cacheRecords.removeSync(key);
-      meta.keyPreimages.removeSync(key);
+      named ??= historyKeys(meta);
+      if (!named.has(key)) meta.keyPreimages.removeSync(key);
       records++;
     }
     const live = markSnapshots(meta, leased.snapshots);

@@ -5,6 +5,7 @@ import { testPause } from '../base/test-pause.js';
 import type { CacheMountStore } from './cache-mounts.js';
 import type { ContentProvider, ContentStore } from './content-store.js';
 import { imageParts, sweep } from './gc-sweep.js';
+import { historyKeys } from './key-preimages.js';
 import { readStoredManifest } from './stored-manifest.js';
 import { reclaimLeases } from './leases.js';
 import type { CacheRecordValue, MetadataStore } from './metadata.js';
@@ -152,10 +153,16 @@ function selectRecords(usage: readonly UsageRecord[], options: PruneOptions, now
 /** A key's preimage is recorded before its result: one without a record is kept this long, then dropped. */
 const PREIMAGE_GRACE_MS = 24 * 60 * 60 * 1000;
 
-/** removeStalePreimages drops the preimages of keys that never got a record (a failed step, a key that missed). */
+/**
+ * removeStalePreimages drops the preimages of keys that never got a record (a failed step, a key that missed), except
+ * those a kept build record names: its explanations read them.
+ */
 async function removeStalePreimages(meta: MetadataStore, now: number): Promise<void> {
+  let named: Set<string> | undefined;
   for (const { key, value } of meta.keyPreimages.getRange()) {
-    if (now - value.recordedAt > PREIMAGE_GRACE_MS && meta.cacheRecords.get(key) === undefined) await meta.keyPreimages.remove(key);
+    if (now - value.recordedAt <= PREIMAGE_GRACE_MS || meta.cacheRecords.doesExist(key)) continue;
+    named ??= historyKeys(meta);
+    if (!named.has(key)) await meta.keyPreimages.remove(key);
   }
 }
 

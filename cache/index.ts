@@ -9,6 +9,7 @@ export { createStoreLease, NO_LEASE, type LeaseResourceKind, type StoreLease } f
 export { createLayerBlobStore, type LayerBlobStore } from './layer-blob-store.js';
 export { TAR_BLOCK, TAR_END, applyLayer, cleanEntryPath, decompress, encodeTarHeader, filterThroughProcess, readTar, tarPadding, type TarEntry, type TarHeader, type TarType } from './layer/index.js';
 export { openMetadataStore, type ChecksumMemo, type HttpSourceRecord, type ImageRecord, type PlatformImageRecord, type KeyPreimageRecord, type MetadataStore } from './metadata.js';
+export { preimageOf } from './key-preimages.js';
 export { createSnapshotter, type Snapshotter } from './snapshotter.js';
 export { snapshotBytes, snapshotBytesAtMost, usedSince } from './usage-bounds.js';
 export { checkStore } from './store-check.js';

@@ -1,4 +1,5 @@
 import { UsageError } from '../base/errors.js';
+import { preimageOf } from '../cache/index.js';
 import type { ExecResult, Executor, NetworkMode, ProcessSpec } from '../executor/index.js';
 import type { HistoryAccess } from './history-access.js';
 import { findBaseImage } from './debug-base-image.js';
@@ -72,7 +73,7 @@ function stepSite(store: Store, records: HistoryAccess, ref: string | undefined,
   }
   if (cached.snapshotId === null) throw new UsageError(`Cannot open a shell in step ${what}: its result is an empty filesystem`);
   // A RUN's settings are in its key's preimage; another Dockerfile step's are the stage's as of that step.
-  const settings = execSettings(record.keys[step.cacheKey]);
+  const settings = execSettings(preimageOf(store.meta, record, step.cacheKey));
   return { snapshotId: cached.snapshotId, process: settings?.process ?? step.process ?? BARE_PROCESS, network: settings?.network ?? 'default', what };
 }
 

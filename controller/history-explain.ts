@@ -1,6 +1,6 @@
 import type { HistoryRecord, StepRecord } from '../base/build-record.js';
 import { canonicalJson } from '../base/canonical-json.js';
-import { checksumListing, type MetadataStore } from '../cache/index.js';
+import { checksumListing, preimageOf, type MetadataStore } from '../cache/index.js';
 import { diffListings, shortDigest as short } from './history-listing-diff.js';
 
 /** StepExplanation says why one step of a build ran instead of coming from the cache. */
@@ -40,7 +40,7 @@ function explainStep(record: HistoryRecord, step: StepRecord, earlier: readonly 
   const base = { step: step.index, name: step.name };
   if (step.cached) return { ...base, reasons: ['it did not run: its result came from the cache'] };
   if (step.ignoreCache === true) return { ...base, reasons: [record.request.noCache ? '`--no-cache`' : `\`--no-cache-filter ${record.request.noCacheFilter.join(',')}\``] };
-  const match = findEarlier(record, step, earlier);
+  const match = findEarlier(record, step, earlier, meta);
   if (match === undefined) return { ...base, reasons: ['no earlier build of this step is recorded'] };
   const [prev, prevStep] = match;
   const compared = { ...base, comparedWith: prev.ref };
@@ -52,11 +52,11 @@ function explainStep(record: HistoryRecord, step: StepRecord, earlier: readonly 
 }
 
 /** findEarlier finds the nearest earlier record of the same step: same Dockerfile lines, target and platform, else same name. */
-function findEarlier(record: HistoryRecord, step: StepRecord, earlier: readonly HistoryRecord[]): [HistoryRecord, StepRecord] | undefined {
+function findEarlier(record: HistoryRecord, step: StepRecord, earlier: readonly HistoryRecord[], meta: MetadataStore): [HistoryRecord, StepRecord] | undefined {
   const sameTarget = earlier.filter((r) => r.request.target === record.request.target && r.request.dockerfileName === record.request.dockerfileName);
   // A COPY and the context source it reads share their Dockerfile lines: the kind of key tells them apart.
   const where = (r: HistoryRecord, s: StepRecord): string | undefined =>
-    s.location === undefined ? undefined : `${s.location.file}:${s.location.startLine}-${s.location.endLine} ${s.platform ?? ''} ${keyKind(r, s) ?? ''}`;
+    s.location === undefined ? undefined : `${s.location.file}:${s.location.startLine}-${s.location.endLine} ${s.platform ?? ''} ${keyKind(r, s, meta) ?? ''}`;
   const at = where(record, step);
   for (const r of sameTarget) {
     const found = r.steps.find((s) => s.cacheKey !== undefined && (at === undefined ? s.name === step.name : where(r, s) === at));
@@ -69,13 +69,13 @@ function findEarlier(record: HistoryRecord, step: StepRecord, earlier: readonly 
   return undefined;
 }
 
-function keyKind(r: HistoryRecord, s: StepRecord): string | undefined {
-  return s.cacheKey === undefined ? undefined : opPreimage(r.keys[s.cacheKey])?.kind;
+function keyKind(r: HistoryRecord, s: StepRecord, meta: MetadataStore): string | undefined {
+  return s.cacheKey === undefined ? undefined : opPreimage(preimageOf(meta, r, s.cacheKey))?.kind;
 }
 
 function sameKeyReason(record: HistoryRecord, step: StepRecord, prev: HistoryRecord, prevStep: StepRecord, meta: MetadataStore): string {
   const key = step.cacheKey ?? '';
-  if (keyKind(record, step) === 'source.local') return 'the context is read on every build: its files did not change';
+  if (keyKind(record, step, meta) === 'source.local') return 'the context is read on every build: its files did not change';
   if (prevStep.status === 'failed') return `it failed in build ${prev.ref}, which therefore left no cache record`;
   if (prevStep.status === 'cancelled' || prev.status === 'interrupted') return `it did not finish in build ${prev.ref}, which therefore left no cache record`;
   const found = step.cacheRecordFound ?? meta.cacheRecords.doesExist(key);
@@ -92,8 +92,8 @@ interface DiffContext {
 
 /** diffKeys says what differs between the preimages of two keys of the same step. */
 function diffKeys(curKey: string, prevKey: string, ctx: DiffContext): string[] {
-  const cur = opPreimage(ctx.cur.keys[curKey]);
-  const prev = opPreimage(ctx.prev.keys[prevKey]);
+  const cur = opPreimage(preimageOf(ctx.meta, ctx.cur, curKey));
+  const prev = opPreimage(preimageOf(ctx.meta, ctx.prev, prevKey));
   if (cur === undefined || prev === undefined) return [];
   if (cur.kind !== prev.kind) return [`it is another kind of step (${prev.kind} → ${cur.kind})`];
   const reasons = diffFields(cur, prev, ctx);
@@ -109,7 +109,7 @@ function diffInput(cur: RecordedInput | undefined, prev: RecordedInput | undefin
     const what = (cur.selector ?? prev.selector ?? []).map((p) => `\`${p}\``).join(', ');
     return [`the files it reads (${what}) of the step before changed (${short(prev.content ?? prev.key)} → ${short(cur.content ?? cur.key)})`];
   }
-  const below = opPreimage(ctx.cur.keys[cur.key]);
+  const below = opPreimage(preimageOf(ctx.meta, ctx.cur, cur.key));
   const inputStep = ctx.cur.steps.find((s) => s.cacheKey === cur.key);
   // A source's change is said as such (a file, a base image); an op that ran is named, its own reasons under it.
   if (below !== undefined && below.kind.startsWith('source.')) return diffKeys(cur.key, prev.key, ctx);

@@ -7,7 +7,6 @@ import { openHistoryLog, recordChecksumListing, type HistoryLogWriter, type Hist
 import type { Vertex } from '../solver/graph/index.js';
 import { recordedDockerfile, recordedRequest } from './history-request.js';
 import { explainRecord } from './history-explain.js';
-import { collectPreimages } from './history-preimages.js';
 import type { BuildRequest, BuildResult } from './request.js';
 
 /** BuildObserver is told what a build computes beyond its progress: the keys of its steps and its Dockerfile. */
@@ -32,6 +31,7 @@ export class HistoryRecorder implements BuildObserver {
   readonly #steps = new Map<string, MutableStep>();
   readonly #keyedVertices = new Map<string, Keyed>();
   readonly #warnings: RecordedWarning[] = [];
+  readonly #contextChecksums = new Set<string>();
   readonly #writes = new Set<Promise<void>>();
   /** The record's log file, made when the first step writes output (a build of cached steps has none). */
   #log: HistoryLogWriter | undefined;
@@ -46,6 +46,8 @@ export class HistoryRecorder implements BuildObserver {
     this.#store = store;
     this.#meta = meta;
     this.#record = record;
+    // The first rewrite comes REWRITE_MS into the build: a build shorter than that is written at its start and end only.
+    this.#lastWrite = record.createdAt;
   }
 
   /** start writes the record of a build that has just been accepted. */
@@ -98,6 +100,7 @@ export class HistoryRecorder implements BuildObserver {
   }
 
   contextListed(checksum: string, lines: readonly string[]): void {
+    this.#contextChecksums.add(checksum);
     this.#track(recordChecksumListing(this.#meta, checksum, lines));
   }
 
@@ -105,7 +108,7 @@ export class HistoryRecorder implements BuildObserver {
     this.#record = { ...this.#record, request: { ...this.#record.request, ...recordedDockerfile(name, text) } };
   }
 
-  /** finish ends the record: how the build ended, its result or error, the key preimages; then the policy prunes. */
+  /** finish ends the record: how the build ended, its result or error, the contexts it read; then the policy prunes. */
   async finish(outcome: { readonly result: BuildResult } | { readonly error: unknown; readonly cancelled: boolean }, policy: HistoryPolicy): Promise<void> {
     const status: HistoryRecordStatus = 'result' in outcome ? 'completed' : outcome.cancelled ? 'cancelled' : 'failed';
     for (const step of this.#steps.values()) if (step.status === 'running') step.status = status === 'completed' ? 'completed' : 'cancelled';
@@ -117,7 +120,7 @@ export class HistoryRecorder implements BuildObserver {
       completedAt: Date.now(),
       steps: this.#stepList(),
       warnings: this.#warnings,
-      keys: collectPreimages(this.#meta, [...this.#keyedVertices.values()].map((k) => k.key)),
+      contextChecksums: [...this.#contextChecksums],
       logFileBytes,
       ...('result' in outcome ? { result: recordedResult(outcome.result) } : { error: this.#recordedError(outcome.error) }),
     };
@@ -131,7 +134,7 @@ export class HistoryRecorder implements BuildObserver {
     const step = this.#steps.get(vertex);
     if (step === undefined || step.cached || step.cacheKey === undefined) return undefined;
     this.#earlier ??= this.#store.list().filter((r) => r.ref !== this.#record.ref && r.clientId === this.#record.clientId);
-    const record: HistoryRecord = { ...this.#record, steps: this.#stepList(), keys: collectPreimages(this.#meta, [step.cacheKey]) };
+    const record: HistoryRecord = { ...this.#record, steps: this.#stepList() };
     const [explained] = explainRecord(record, this.#earlier, { meta: this.#meta, step: step.index });
     if (explained === undefined) return undefined;
     return { type: 'vertex.explain', vertex, ...(explained.comparedWith === undefined ? {} : { comparedWith: explained.comparedWith }), reasons: explained.reasons, time };
