@@ -25,7 +25,7 @@ h1{font-size:16px;margin:0 0 4px}
 .axis{position:relative;height:18px;border-bottom:1px solid #999;margin-bottom:4px}
 .tick{position:absolute;top:0;font-size:11px;color:#666;transform:translateX(-50%)}
 .lane{position:relative;height:22px;margin:2px 0;background:#f6f6f6}
-.bar{position:absolute;top:1px;height:20px;min-width:3px;box-sizing:border-box;background:#3b7dd8;color:#fff;border-radius:3px;
+.bar{position:absolute;top:1px;height:20px;min-width:5px;box-sizing:border-box;background:#3b7dd8;color:#fff;border-radius:3px;
  font-size:11px;line-height:20px;padding:0 4px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;cursor:pointer}
 .bar.cached{background:repeating-linear-gradient(45deg,#9fc79a,#9fc79a 4px,#b9d9b4 4px,#b9d9b4 8px);color:#234}
 .bar.failed{background:#d3452f}
@@ -50,6 +50,8 @@ const SCRIPT = `
     var tick = document.createElement('span');
     tick.className = 'tick';
     tick.style.left = (t / total * 100) + '%';
+    // The first label starts at the axis instead of centring on it, where its left half would be cut off.
+    if (t === 0) tick.style.transform = 'none';
     tick.textContent = (t / 1000).toFixed(tickStep < 1000 ? 1 : 0) + 's';
     axis.appendChild(tick);
   }
@@ -70,12 +72,14 @@ const SCRIPT = `
     bar.style.left = (s.start / total * 100) + '%';
     bar.style.width = ((s.end - s.start) / total * 100) + '%';
     bar.textContent = '#' + s.index + ' ' + s.name;
-    bar.title = '#' + s.index + ' ' + s.name + '\\n' + s.status + (s.cached ? ' (cached)' : '') + ', ' + ((s.end - s.start) / 1000).toFixed(3) + 's';
+    // A cache hit's status already says so.
+    var state = s.status + (s.cached && s.status !== 'cached' ? ', cached' : '');
+    bar.title = '#' + s.index + ' ' + s.name + '\\n' + state + ', ' + ((s.end - s.start) / 1000).toFixed(3) + 's';
     bar.addEventListener('click', function(){
       var prev = document.querySelector('.bar.selected');
       if (prev) prev.classList.remove('selected');
       bar.classList.add('selected');
-      title.textContent = '#' + s.index + ' ' + s.name + ' (' + s.status + (s.cached ? ', cached' : '') + ')';
+      title.textContent = '#' + s.index + ' ' + s.name + ' (' + state + ')';
       log.textContent = s.log === '' ? '(no output)' : s.log;
     });
     lanes[s.lane].appendChild(bar);

@@ -33,20 +33,28 @@ function stepTimes(s: StepRecord, buildStart: number, buildEnd: number): { start
   return { start, end: Math.max(start, end) };
 }
 
-/** buildSpan lays a record's steps out: each in the lowest lane free when it starts (steps that overlap get lanes apart). */
+/** MIN_LANE_SHARE is the part of the build's duration a step holds its lane for at least, so a short one stays visible. */
+const MIN_LANE_SHARE = 0.01;
+
+/**
+ * buildSpan lays a record's steps out: each in the lowest lane free when it starts, so steps that overlap get lanes
+ * apart. A step holds its lane for at least MIN_LANE_SHARE of the build, so a cache hit (no duration) or a short step
+ * is not hidden under the step that starts right after it.
+ */
 export function buildSpan(record: HistoryRecord): BuildSpan {
   const lastStepEnd = Math.max(record.createdAt, ...record.steps.map((s) => Math.max(s.startedAt, s.completedAt)));
   const end = Math.max(record.completedAt || lastStepEnd, lastStepEnd);
+  const held = Math.max((end - record.createdAt) * MIN_LANE_SHARE, 1e-3);
   const timed = record.steps.map((step) => ({ step, ...stepTimes(step, record.createdAt, end) }));
   const order = [...timed].sort((a, b) => a.start - b.start || a.step.index - b.step.index);
   // laneEnds[i] is when lane i is free again.
   const laneEnds: number[] = [];
   const laneOf = new Map<number, number>();
   for (const t of order) {
+    const freeAt = Math.max(t.end, t.start + held);
     let lane = laneEnds.findIndex((free) => free <= t.start);
-    if (lane < 0) lane = laneEnds.push(t.end) - 1;
-    // A zero-length span (a cache hit) still takes its lane for that instant, so hits at one time stack apart.
-    else laneEnds[lane] = t.end === t.start ? t.end + 1e-3 : t.end;
+    if (lane < 0) lane = laneEnds.push(freeAt) - 1;
+    else laneEnds[lane] = freeAt;
     laneOf.set(t.step.index, lane);
   }
   const steps = timed.map((t) => ({ ...t, lane: laneOf.get(t.step.index) ?? 0 }));

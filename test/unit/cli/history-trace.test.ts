@@ -49,6 +49,13 @@ describe('buildSpan', () => {
     expect(span.end).toBe(T0 + 5000);
   });
 
+  it('keeps a cache hit or a short step in a lane of its own when a step starts right after it', () => {
+    const hits: HistoryRecord = { ...RECORD, steps: [step(1, 'FROM busybox', 0, 100, { status: 'cached', cached: true }), step(2, 'RUN a', 101, 4000), step(3, 'COPY x', 4000, 4001), step(4, 'RUN b', 4002, 5000)] };
+    const lanes = buildSpan(hits).steps.map((s) => s.lane);
+    expect(lanes[0]).not.toBe(lanes[1]);
+    expect(lanes[2]).not.toBe(lanes[3]);
+  });
+
   it('ends an unfinished step with the build and never before its start', () => {
     const interrupted: HistoryRecord = { ...RECORD, status: 'interrupted', completedAt: 0, steps: [step(1, 'RUN sleep 100', 100, 0, { status: 'running', completedAt: 0 }), step(2, 'RUN x', 50, 900)] };
     const span = buildSpan(interrupted);
