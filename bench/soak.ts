@@ -1,0 +1,137 @@
+/**
+ * The store soak: N builds through one `tbuild serve` (a long-lived builder, whose leaks would pile up), cycling
+ * through a cached build, a build with a changed file, a failing build and a build cancelled midway (the client gets
+ * SIGINT), with a prune keeping 20 MB every 20 builds and a prune of everything every 100. Every 50 builds and at the
+ * end it records the store's size after a prune, the builder's open file descriptors, its processes and the mounts
+ * under the work folder, and checks the store; it fails when the store's size after a prune or the builder's
+ * descriptors grow from the first checkpoint on, when a mount or extra process stays, or when check-store finds
+ * anything. Usage, as root, with the loopback registry serving busybox:
+ *   node dist/bench/soak.js [--builds N] [--minutes M] [--registry HOST]     (or bench/soak.sh N)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkStore, descendants, mountsUnder, runCli } from './store-probe.js';
+
+/** Checkpoint is the state of the builder and store after a prune, every few builds. */
+interface Checkpoint {
+  readonly builds: number;
+  readonly storeBytes: number;
+  readonly fds: number;
+  readonly processes: number;
+  readonly mounts: number;
+  readonly findings: number;
+}
+
+const KINDS = ['cached', 'changed', 'failing', 'cancelled'] as const;
+
+async function sizeOf(dir: string): Promise<number> {
+  const out = await new Promise<string>((resolvePromise, reject) => {
+    const child = spawn('du', ['-sb', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolvePromise(text));
+  });
+  return Number(out.split('\t')[0]);
+}
+
+async function startServe(entry: string, args: readonly string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [entry, 'serve', '--log-format', 'json', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolvePromise, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      if (d.toString().includes('"listening"')) resolvePromise();
+    });
+    child.once('exit', (code) => reject(new Error(`tbuild serve exited (${code}) before listening`)));
+  });
+  return child;
+}
+
+/** cancelledBuild starts a build and interrupts its client once its RUN step runs; it returns the client's exit status. */
+async function cancelledBuild(entry: string, args: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const closed = once(child, 'close');
+  let timer: NodeJS.Timeout | undefined;
+  let output = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString();
+    if (timer === undefined && /RUN echo/.test(output)) timer = setTimeout(() => child.kill('SIGINT'), 300);
+  });
+  const [code, signal] = (await closed) as [number | null, string | null];
+  clearTimeout(timer);
+  return code ?? (signal === null ? -1 : 128);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { builds: { type: 'string', default: '500' }, minutes: { type: 'string', default: '20' }, registry: { type: 'string', default: '127.0.0.1:5000' } } });
+  const entry = join(resolve(import.meta.dirname, '..', '..'), 'bin', 'tbuild.js');
+  const work = await mkdtemp(join(tmpdir(), 'tbuild-soak-'));
+  const root = join(work, 'root');
+  const ctx = join(work, 'ctx');
+  const config = join(work, 'tbuild.toml');
+  await writeFile(config, `[registry."docker.io"]\nmirrors = ["${values.registry}"]\n`);
+  await mkdir(join(ctx, 'src'), { recursive: true });
+  for (let i = 0; i < 20; i++) await writeFile(join(ctx, 'src', `f${i}.txt`), `file ${i}\n`);
+  await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY src/ /src/\nRUN cat /src/*.txt | wc -c > /count && dd if=/dev/urandom of=/random bs=1k count=512 2>/dev/null\n');
+  await writeFile(join(ctx, 'Dockerfile.fail'), 'FROM busybox\nCOPY src/ /src/\nRUN echo failing && exit 3\n');
+  await writeFile(join(ctx, 'Dockerfile.slow'), 'FROM busybox\nCOPY src/ /src/\nARG N\nRUN echo $N && sleep 3\n');
+  const address = `unix://${join(work, 'serve.sock')}`;
+  const server = await startServe(entry, ['--addr', address, '--root', root, '--config', config]);
+  const serverPid = server.pid ?? 0;
+  const started = Date.now();
+  const deadline = started + Number(values.minutes) * 60_000;
+  const failures: string[] = [];
+  const checkpoints: Checkpoint[] = [];
+  const outcomes = new Map<string, number>();
+  const build = (...args: string[]): string[] => ['build', '--builder', address, '--progress', 'quiet', ...args];
+  const checkpoint = async (builds: number): Promise<void> => {
+    await runCli(entry, ['prune', '--keep-storage', '20MB', '--force', '--builder', address]);
+    const found = await checkStore(entry, root);
+    if (found.entries.length > 0) failures.push(`after ${builds} builds check-store found: ${JSON.stringify(found.entries)}`);
+    const fds = (await readdir(`/proc/${serverPid}/fd`)).length;
+    const c = { builds, storeBytes: await sizeOf(root), fds, processes: (await descendants(serverPid)).size, mounts: (await mountsUnder(work)).length, findings: found.entries.length };
+    checkpoints.push(c);
+    console.log(`after ${builds} builds: store ${(c.storeBytes / 1e6).toFixed(1)} MB, builder fds ${c.fds}, processes ${c.processes}, mounts ${c.mounts}, findings ${c.findings}`);
+  };
+  let n = 0;
+  try {
+    await checkpoint(0);
+    const total = Number(values.builds);
+    for (; n < total && Date.now() < deadline; n++) {
+      const kind = KINDS[n % KINDS.length] ?? 'cached';
+      let code: number;
+      if (kind === 'changed') await writeFile(join(ctx, 'src', `f${n % 20}.txt`), `file ${n % 20} changed at build ${n}\n`);
+      if (kind === 'cancelled') code = await cancelledBuild(entry, [...build('-f', join(ctx, 'Dockerfile.slow'), '--build-arg', `N=${n}`, ctx), '--progress', 'plain']);
+      else code = (await runCli(entry, kind === 'failing' ? build('-f', join(ctx, 'Dockerfile.fail'), ctx) : build('-t', 'soak:latest', ctx))).code;
+      const want = kind === 'failing' ? 1 : kind === 'cancelled' ? 130 : 0;
+      outcomes.set(`${kind} exit ${code}`, (outcomes.get(`${kind} exit ${code}`) ?? 0) + 1);
+      if (code !== want) failures.push(`build ${n + 1} (${kind}) exited ${code}, expected ${want}`);
+      if ((n + 1) % 100 === 0) await runCli(entry, ['prune', '--all', '--force', '--builder', address]);
+      if ((n + 1) % 50 === 0) await checkpoint(n + 1);
+    }
+    if (n % 50 !== 0) await checkpoint(n);
+  } finally {
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+  }
+  const after = await checkStore(entry, root, '--all-blobs');
+  if (after.entries.length > 0) failures.push(`check-store after the builder stopped found: ${JSON.stringify(after.entries)}`);
+  const mounts = await mountsUnder(work);
+  if (mounts.length > 0) failures.push(`mounts left: ${mounts.join('; ')}`);
+  const [first, ...rest] = checkpoints.slice(1);
+  for (const c of rest) {
+    if (first === undefined) break;
+    if (c.storeBytes > first.storeBytes * 1.5 + 5e6) failures.push(`the store grew: ${first.storeBytes} bytes after ${first.builds} builds, ${c.storeBytes} after ${c.builds}`);
+    if (c.fds > first.fds + 8) failures.push(`the builder's descriptors grew: ${first.fds} after ${first.builds} builds, ${c.fds} after ${c.builds}`);
+    if (c.processes > first.processes + 4) failures.push(`the builder's processes grew: ${first.processes} after ${first.builds} builds, ${c.processes} after ${c.builds}`);
+  }
+  console.log(`\n${n} builds in ${((Date.now() - started) / 60_000).toFixed(1)} min: ${[...outcomes].map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  console.log(failures.length === 0 ? 'store size and builder descriptors bounded, check-store clean, no mounts or processes left' : `FAILURES (${failures.length}):\n${failures.join('\n')}`);
+  process.exitCode = failures.length === 0 ? 0 : 1;
+  await rm(work, { recursive: true, force: true });
+}
+
+await main();
