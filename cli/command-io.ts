@@ -5,6 +5,7 @@ import { errnoCode } from '../base/errors.js';
 import { pathExists } from '../base/fs.js';
 import { isRootless } from '../base/user-namespace.js';
 import type { Controller, ControllerOptions } from '../controller/index.js';
+import { handleTerminalHangup, isHangupError, type InterruptSignal } from './terminal-hangup.js';
 
 /** TerminalStream is an output stream of a command, with the terminal facts progress rendering reads. */
 export type TerminalStream = Writable & { readonly isTTY?: boolean; readonly columns?: number; readonly rows?: number };
@@ -36,25 +37,22 @@ export interface CommandIO {
 export const CLOSED_PIPE_STATUS = 141;
 
 /** INTERRUPTS are the signals that cancel a command run by this process. */
-const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const INTERRUPTS: readonly InterruptSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** processIO is this process as a command's IO: what bin/tbuild.js runs a command line with. */
 export function processIO(): CommandIO {
   // A reader that closed its end early (tbuild images | head -1) is no error of tbuild's: exit quietly with the status
   // a shell reports for a process that SIGPIPE ended (128 + 13), as other command-line tools do.
   process.stdout.on('error', (err) => {
+    if (isHangupError(err)) return;
     if (errnoCode(err) !== 'EPIPE') throw err;
     process.exitCode = CLOSED_PIPE_STATUS;
   });
-  // After a hangup the command cleans up, then the process ends by SIGHUP as it would have at once: Node's own exit
-  // would restore the settings of a terminal that is gone, and abort on the error it gets.
-  let hungUp = false;
-  process.once('SIGHUP', () => (hungUp = true));
-  process.once('exit', () => {
-    if (!hungUp) return;
-    process.removeAllListeners('SIGHUP');
-    process.kill(process.pid, 'SIGHUP');
+  // Output to a terminal that hung up is dropped; the command goes on until a signal stops it (see handleTerminalHangup).
+  process.stderr.on('error', (err) => {
+    if (!isHangupError(err)) throw err;
   });
+  const hangup = handleTerminalHangup();
   return {
     cwd: process.cwd(),
     env: process.env,
@@ -65,10 +63,17 @@ export function processIO(): CommandIO {
     onInterrupt(handler) {
       // A closed terminal cancels as an interrupt does, so what the command started (containers of a runtime, a debug
       // shell) is stopped and removed instead of left behind by a process that SIGHUP ended.
-      for (const signal of INTERRUPTS) process.once(signal, handler);
+      const listeners = INTERRUPTS.map((signal) => {
+        const listener = (): void => {
+          hangup.interrupted(signal);
+          handler();
+        };
+        process.once(signal, listener);
+        return { signal, listener };
+      });
       return {
         [Symbol.dispose]: () => {
-          for (const signal of INTERRUPTS) process.off(signal, handler);
+          for (const { signal, listener } of listeners) process.off(signal, listener);
         },
       };
     },
