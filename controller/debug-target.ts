@@ -60,7 +60,7 @@ function stepSite(store: Store, records: HistoryAccess, ref: string | undefined,
     throw new UsageError(`Cannot open a shell in step #${index}: build ${record.ref} has steps #1 to #${record.steps.length}`, { hint: `tbuild history inspect ${record.ref} lists them` });
   }
   const what = `#${index} ${step.name}`;
-  const base = step.cacheKey === undefined ? undefined : findBaseImage(store.meta, record.keys[step.cacheKey]);
+  const base = step.cacheKey === undefined ? undefined : findBaseImage(store.meta, preimageOf(store.meta, record, step.cacheKey));
   if (base !== undefined) {
     // A FROM step: the base image's files, and the stage's settings as of the step (else the image config's).
     if (base.snapshotId === null) throw new UsageError(`Cannot open a shell in step ${what}: its image has no layers`);
