@@ -3,7 +3,6 @@ import PQueue from 'p-queue';
 import { UsageError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import { hostPlatform, type Platform } from '../base/oci.js';
-import { isRootless } from '../base/user-namespace.js';
 import type { PruneOptions, PruneReport, UsageRecord } from '../cache/index.js';
 import type { NetworkPoolStats } from '../executor/index.js';
 import { SharedCalls } from '../solver/index.js';
@@ -19,7 +18,7 @@ import { BuildRecords, type BuildHistory } from './build-history.js';
 import { resolveInputs } from './resolve-inputs.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
 import { createExecSlots } from './exec-slots.js';
-import { createExecutor, type OciRuntime } from './executor-choice.js';
+import { checkRootlessLimits, checkRootlessRuntime, createExecutor, type OciRuntime } from './executor-choice.js';
 import { gcPolicyFor } from './gc-settings.js';
 import { listImages, removeImages, type ImageSummary, type RemovedImage } from './image-store.js';
 import type { BuildRequest, BuildResult } from './request.js';
@@ -98,10 +97,7 @@ function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<
 
 /** createController opens the store at `options.root` and returns the controller that builds with it. */
 export async function createController(options: ControllerOptions): Promise<Controller> {
-  if (options.ociRuntime !== undefined && isRootless()) {
-    // runc and crun would each need a rootless setup of their own inside tbuild's user namespace (and cgroups).
-    throw new UsageError(`Cannot run RUN steps with --oci-runtime ${options.ociRuntime}: tbuild runs rootless, where only its own sandbox runs them`);
-  }
+  checkRootlessRuntime(options.ociRuntime);
   const store = await openStore(options.root);
   const choice = createExecutor(store.tmp, options.ociRuntime);
   const executor = choice.executor;
@@ -182,6 +178,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     async build(request, io) {
       if (closing !== undefined) throw new UsageError('Cannot build: the controller is closed');
       checkMediaTypes(request);
+      checkRootlessLimits(request);
       const settingsFile = request.registryConfigPath ?? options.settingsFile;
       const historyPolicy = await historyPolicyFor(settingsFile);
       if (historyPolicy === undefined && request.explain === true) {

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { UsageError } from '../base/errors.js';
+import { isRootless } from '../base/user-namespace.js';
 import type { Executor, NetworkPool, NetworkPoolStats } from '../executor/index.js';
 
 /** OciRuntime names an installed OCI runtime that runs RUN steps instead of tbuild's own sandbox. */
@@ -34,4 +36,25 @@ export function createExecutor(tmp: string, runtime: OciRuntime | undefined): Ex
       await pool?.[Symbol.asyncDispose]();
     },
   };
+}
+
+/** ROOTLESS_HINT says where what rootless builds cannot do is described. */
+const ROOTLESS_HINT = 'see README, Rootless: what differs from rootful';
+
+/** checkRootlessRuntime refuses an OCI runtime rootless: runc and crun would each need a rootless setup of their own. */
+export function checkRootlessRuntime(runtime: OciRuntime | undefined): void {
+  if (runtime === undefined || !isRootless()) return;
+  throw new UsageError(`Cannot run RUN steps with --oci-runtime ${runtime}: tbuild runs rootless, where only its own sandbox runs them`, { hint: ROOTLESS_HINT });
+}
+
+/**
+ * checkRootlessLimits refuses cgroup limits and a cgroup parent rootless, before anything runs: cgroups are the host
+ * root's (a cached step would not even reach the executor, which refuses them too).
+ */
+export function checkRootlessLimits(request: { readonly cgroupParent?: string; readonly resources?: object }): void {
+  if (!isRootless()) return;
+  const limited = request.resources !== undefined && Object.values(request.resources).some((v) => v !== undefined);
+  if (request.cgroupParent === undefined && !limited) return;
+  const what = request.cgroupParent === undefined ? 'limit the resources of RUN steps' : `place RUN steps under cgroup parent "${request.cgroupParent}"`;
+  throw new UsageError(`Cannot ${what}: tbuild runs rootless, and cgroups are the host root's`, { hint: ROOTLESS_HINT });
 }

@@ -238,7 +238,7 @@ export class LayerWriter {
   #applyDirMetadata(host: string, entry: FsEntry): void {
     const st = entry.stats;
     chmodSync(host, this.#modeFor(st));
-    chownSync(host, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid);
+    chownOwned(host, () => chownSync(host, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid), this.#owner ?? st);
     copyXattrs(entry.hostPath, host);
     this.#dirTimes.set(host, st);
   }
@@ -326,7 +326,7 @@ export class LayerWriter {
     const fd = openExclusive(host);
     try {
       if (st.size > 0) writeFileSync(fd, readFileSync(entry.hostPath));
-      fchownSync(fd, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid);
+      chownOwned(host, () => fchownSync(fd, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid), this.#owner ?? st);
       // After chown, which clears set-id bits.
       fchmodSync(fd, this.#modeFor(st));
       futimesSync(fd, st.atime, st.mtime);
@@ -356,5 +356,14 @@ export class LayerWriter {
   async finish(): Promise<void> {
     await this.#settle();
     for (const [host, stats] of this.#dirTimes) utimesSync(host, stats.atime, stats.mtime);
+  }
+}
+
+/** chownOwned runs a synchronous chown, saying so when the owner is one a rootless namespace does not map. */
+function chownOwned(host: string, chown: () => void, owner: { readonly uid: number; readonly gid: number }): void {
+  try {
+    chown();
+  } catch (err) {
+    throw unmappedOwnerError(err, host, owner);
   }
 }
