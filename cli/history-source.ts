@@ -2,7 +2,6 @@ import type { HistoryRecord } from '../base/build-record.js';
 import type { HistoryAccess, HistoryPruneOptions, LogFrame, StepExplanation } from '../controller/index.js';
 import type { CommandIO } from './command-io.js';
 import { localBuilder, type ConnectionFlags } from './builder-select.js';
-import { connectionFor } from './remote-commands.js';
 
 /** HistorySource is the build history a `tbuild history` command reads: a local store's, or a builder's (--builder). */
 export interface HistorySource extends AsyncDisposable {
@@ -24,19 +23,7 @@ export type ConnectionValues = ConnectionFlags & { readonly root?: string | unde
 /** openHistorySource opens the history the options name: a builder's (this client's builds) or the local store's. */
 export async function openHistorySource(v: ConnectionValues, io: CommandIO, open: OpenHistory): Promise<HistorySource> {
   const spec = await localBuilder(v, io.env);
-  if (spec !== undefined) {
-    const conn = (await connectionFor(spec, io)).connection;
-    const remote = (await import('../remote/lazy.js')).remoteHistory(conn, io.env);
-    return {
-      list: () => remote.list(),
-      get: (ref) => remote.get(ref),
-      logs: (record, step, signal) => remote.logs(record.ref, step, signal),
-      explain: (record, step) => remote.explain(record.ref, step),
-      remove: (refs) => remote.remove(refs),
-      prune: (o) => remote.prune(o),
-      [Symbol.asyncDispose]: async () => undefined,
-    };
-  }
+  if (spec !== undefined) return (await import('./builder-history.js')).builderHistory(spec, io);
   const local = await open(v.root);
   const { records } = local;
   return {

@@ -157,9 +157,7 @@ async function diskUsage(args: readonly string[], io: CommandIO): Promise<number
   const spec = await (await import('./builder-select.js')).localBuilder(values, io.env);
   if (spec !== undefined) {
     const { remoteDiskUsage } = await import('../remote/lazy.js');
-    const conn = (await (await import('./remote-commands.js')).connectionFor(spec, io)).connection;
-    io.stdout.write(renderDiskUsage(await remoteDiskUsage(conn), values.verbose === true));
-    return 0;
+    return (await import('./remote-commands.js')).forEachNode(spec, io, async (conn) => renderDiskUsage(await remoteDiskUsage(conn), values.verbose === true));
   }
   await using controller = await openController(values.root, io);
   io.stdout.write(renderDiskUsage(await controller.du(), values.verbose === true));
@@ -182,9 +180,7 @@ async function prune(args: readonly string[], io: CommandIO): Promise<number> {
   }
   if (spec !== undefined) {
     const { remotePrune } = await import('../remote/lazy.js');
-    const conn = (await (await import('./remote-commands.js')).connectionFor(spec, io)).connection;
-    io.stdout.write(renderPruneReport(await remotePrune(conn, options)));
-    return 0;
+    return (await import('./remote-commands.js')).forEachNode(spec, io, async (conn) => renderPruneReport(await remotePrune(conn, options)));
   }
   await using controller = await openController(values.root, io);
   io.stdout.write(renderPruneReport(await controller.prune(options)));

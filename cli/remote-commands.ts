@@ -1,7 +1,8 @@
 import type { ProgressSink } from '../base/progress.js';
 import type { BuildRequest, BuildResult } from '../controller/index.js';
-import type { BuilderSpec } from '../remote/index.js';
-import { chooseNode, localBuilder, routingKeyOf, stderrWarning, type NodeChoice } from './builder-select.js';
+import { ConfigError } from '../base/errors.js';
+import type { BuilderConnection, BuilderSpec } from '../remote/index.js';
+import { chooseNode, localBuilder, routingKeyOf, stderrWarning } from './builder-select.js';
 import type { BuildCommand } from './build-command.js';
 import { defaultRoot, type CommandIO, type Environment } from './command-io.js';
 import { parseCommandArgs } from './command-line.js';
@@ -47,16 +48,16 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
   const spec = await localBuilder(v, io.env);
   if (spec !== undefined) {
     const { remoteInfo } = await import('../remote/lazy.js');
-    const conn = (await connectionFor(spec, io)).connection;
-    const i = await remoteInfo(conn);
-    const platform = [i.platform?.os, i.platform?.architecture, i.platform?.variant].filter((p) => p !== undefined && p !== '').join('/');
-    const lines = [
-      `Builder:\t${conn.address}`, `Version:\t${i.version}`, `Platform:\t${platform}`, `Root:\t\t${i.root}`,
-      `Addresses:\t${i.addresses.join(', ')}`, `Parallel:\t${i.maxParallelBuilds}`, `Running:\t${i.running}`, `Queued:\t\t${i.queued}`,
-      `Uptime:\t\t${Math.round(i.uptimeMs / 1000)}s`, `Platforms:\t${i.platforms.join(', ')}`,
-    ];
-    io.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
+    return forEachNode(spec, io, async (conn) => {
+      const i = await remoteInfo(conn);
+      const platform = [i.platform?.os, i.platform?.architecture, i.platform?.variant].filter((p) => p !== undefined && p !== '').join('/');
+      const lines = [
+        `Builder:\t${conn.address}`, `Version:\t${i.version}`, `Platform:\t${platform}`, `Root:\t\t${i.root}`,
+        `Addresses:\t${i.addresses.join(', ')}`, `Parallel:\t${i.maxParallelBuilds}`, `Running:\t${i.running}`, `Queued:\t\t${i.queued}`,
+        `Uptime:\t\t${Math.round(i.uptimeMs / 1000)}s`, `Platforms:\t${i.platforms.join(', ')}`,
+      ];
+      return `${lines.join('\n')}\n`;
+    });
   }
   const { buildablePlatforms, platformList } = await import('../controller/index.js');
   const { hostPlatform } = await import('../base/oci.js');
@@ -70,7 +71,31 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
   return 0;
 }
 
-/** connectionFor picks the server of a builder a command that is not a build talks to: the first that answers. */
-export async function connectionFor(spec: BuilderSpec, io: CommandIO): Promise<NodeChoice> {
-  return chooseNode(spec, { signal: AbortSignal.timeout(60_000), warn: stderrWarning(io.stderr) });
+/**
+ * forEachNode runs a command that is not a build on every server of a builder and writes what each answers, under a
+ * line naming the server when there are several. A server that fails is named in a warning and the others go on;
+ * the status is 1 when one failed. A builder of one server fails with its error.
+ */
+export async function forEachNode(spec: BuilderSpec, io: CommandIO, run: (conn: BuilderConnection) => Promise<string>): Promise<number> {
+  const { resolveNodes } = await import('../remote/index.js');
+  const warn = stderrWarning(io.stderr);
+  const { targets, failures } = await resolveNodes(spec);
+  const only = targets[0];
+  if (targets.length === 1 && failures.length === 0 && only !== undefined) {
+    io.stdout.write(await run(only.connection));
+    return 0;
+  }
+  for (const f of failures) warn(f.error.message);
+  let status = failures.length === 0 ? 0 : 1;
+  for (const t of targets) {
+    try {
+      const out = await run(t.connection);
+      io.stdout.write(`Node ${t.node} (${t.connection.address}):\n${out}`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      warn(err.message);
+      status = 1;
+    }
+  }
+  return status;
 }

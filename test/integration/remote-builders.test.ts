@@ -67,7 +67,7 @@ describe('named builders of several tbuild serve servers: routing and failover',
       if (projects.length === 2 && firsts.size === 1 && firsts.has(first)) continue;
       firsts.add(first);
       await mkdir(dir);
-      await writeFile(join(dir, 'Dockerfile'), `FROM busybox\nRUN echo project-${i} > /project\nCOPY f.txt /f.txt\n`);
+      await writeFile(join(dir, 'Dockerfile'), `FROM busybox\nRUN echo project-${i} | tee /project\nCOPY f.txt /f.txt\n`);
       await writeFile(join(dir, 'f.txt'), `file of project ${i}\n`);
       projects.push(dir);
     }
@@ -129,7 +129,7 @@ describe('named builders of several tbuild serve servers: routing and failover',
       const repeat = await runTbuild(['build', '--progress', 'plain', '--metadata-file', meta, dir], { env: env() });
       expect(repeat.code, repeat.stderr).toBe(0);
       expect(String((JSON.parse(await readFile(meta, 'utf8')) as Record<string, unknown>)['buildx.build.ref'])).toMatch(new RegExp(`^${first.node}/`));
-      expect(repeat.stderr).toMatch(/RUN echo project-\d+ > \/project\n#\d+ CACHED/);
+      expect(repeat.stderr).toMatch(/RUN echo project-\d+ \| tee \/project\n#\d+ CACHED/);
       expect(repeat.stderr).toMatch(/COPY f\.txt \/f\.txt\n#\d+ CACHED/);
     }
     expect(placed.size).toBeGreaterThanOrEqual(2);
@@ -146,8 +146,30 @@ describe('named builders of several tbuild serve servers: routing and failover',
       const res = await build('byname', dir, (args, o) => tbuildWithHosts(hosts, args, o?.env ?? {}));
       expect(res.res.code, res.res.stderr).toBe(0);
       expect(res.node).toBe(`byname/byname0@${(ranking(dir)[0] ?? '').replace(/^tcp:\/\/|:\d+$/g, '')}`);
-      expect(res.res.stderr).toMatch(/RUN echo project-\d+ > \/project\n#\d+ CACHED/);
+      expect(res.res.stderr).toMatch(/RUN echo project-\d+ \| tee \/project\n#\d+ CACHED/);
     }
+  });
+
+  it('reads the build records, disk usage and info of every node of the builder', async () => {
+    const tbuild = (args: readonly string[]): Promise<CliResult> => runTbuild(args, { env: env() });
+    const ls = await tbuild(['history', 'ls', '--builder', 'farm', '--format', 'json']);
+    expect(ls.code, ls.stderr).toBe(0);
+    const records = ls.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ref: string; createdAt: string });
+    // Each project built twice through farm and once through byname: nine records, on two or three servers.
+    expect(records).toHaveLength(9);
+    for (const r of records) {
+      const inspect = await tbuild(['history', 'inspect', r.ref, '--builder', 'farm', '--format', 'json']);
+      expect(inspect.code, inspect.stderr).toBe(0);
+      expect((JSON.parse(inspect.stdout) as { ref: string }).ref).toBe(r.ref);
+    }
+    const logs = await tbuild(['history', 'logs', records[records.length - 1]?.ref ?? '', '--builder', 'farm']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/^#\d+ project-\d+$/m);
+    const du = await tbuild(['du', '--builder', 'farm']);
+    expect(du.code, du.stderr).toBe(0);
+    for (const [i, ip] of IPS.entries()) expect(du.stdout).toContain(`Node farm${i} (${address(ip)}):\n`);
+    const info = await tbuild(['info', '--builder', 'farm']);
+    expect(info.stdout.match(/^Builder:\t/gm)).toHaveLength(3);
   });
 
   it('fails a build whose server dies naming the node, and builds its projects on the next server once it is down', async () => {
@@ -176,6 +198,11 @@ describe('named builders of several tbuild serve servers: routing and failover',
     expect(moved.node).toBe(nodeOf(alive));
     expect(moved.res.stderr).toContain(`Cannot connect to builder ${dead} (${nodeOf(dead).split('/')[1] ?? ''} of builder farm): nothing listens there (connection refused); using node`);
     expect(next).toBeDefined();
+    // du goes on with the servers that answer, names the one that does not, and says so in its status.
+    const du = await runTbuild(['du', '--builder', 'farm'], { env: env() });
+    expect(du.code).toBe(1);
+    expect(du.stderr).toContain(`WARNING: Cannot connect to builder ${dead} (${nodeOf(dead).split('/')[1] ?? ''} of builder farm): nothing listens there`);
+    expect(du.stdout).toContain(`(${alive ?? ''}):\n`);
     // Projects whose server still runs stay there, cached.
     for (const other of projects.slice(1)) {
       const first = ranking(other)[0];
@@ -183,7 +210,7 @@ describe('named builders of several tbuild serve servers: routing and failover',
       const stay = await build('farm', other);
       expect(stay.res.code, stay.res.stderr).toBe(0);
       expect(stay.node).toBe(nodeOf(first));
-      expect(stay.res.stderr).toMatch(/RUN echo project-\d+ > \/project\n#\d+ CACHED/);
+      expect(stay.res.stderr).toMatch(/RUN echo project-\d+ \| tee \/project\n#\d+ CACHED/);
     }
   });
 });
