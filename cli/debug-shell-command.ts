@@ -25,6 +25,8 @@ Options:
       --shell CMD           The command to run: a program or a JSON array (default: /bin/sh)
       --oci-runtime NAME    Run it with runc or crun instead of tbuild's sandbox
       --root DIR            State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
+      --builder NAME|ADDR   A remote builder: refused, as below (so are --tlscacert, --tlscert, --tlskey and
+                            --token, which go with it)
 
 The shell runs on this machine, over the local store: with --builder (or TBUILD_BUILDER, TBUILD_HOST or a builder
 in use, unless --root is given) it is refused before anything starts, as a builder (tbuild serve) opens no shell for
