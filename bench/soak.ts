@@ -1,8 +1,8 @@
 /**
  * The store soak: N builds through one `tbuild serve` (a long-lived builder, whose leaks would pile up), cycling
  * through a cached build, a build with a changed file, a failing build and a build cancelled midway (the client gets
- * SIGINT), with a prune keeping 20 MB every 20 builds and a prune of everything every 100. Every 50 builds and at the
- * end it records the store's size after a prune, the builder's open file descriptors, its processes and the mounts
+ * SIGINT once its RUN runs), with a prune of everything every 100 builds. Every 50 builds and at the end it removes the
+ * images changed builds left without a name, prunes to 20 MB and records the store's size after a prune, the builder's open file descriptors, its processes and the mounts
  * under the work folder, and checks the store; it fails when the store's size after a prune or the builder's
  * descriptors grow from the first checkpoint on, when a mount or extra process stays, or when check-store finds
  * anything. Usage, as root, with the loopback registry serving busybox:
@@ -88,6 +88,9 @@ async function main(): Promise<void> {
   const outcomes = new Map<string, number>();
   const build = (...args: string[]): string[] => ['build', '--builder', address, '--progress', 'quiet', ...args];
   const checkpoint = async (builds: number): Promise<void> => {
+    // The images a changed build's tag left without a name are kept, as Docker keeps them, until removed.
+    const dangling = (await runCli(entry, ['images', '--root', root, '--filter', 'dangling=true', '--quiet', '--no-trunc'])).stdout.split('\n').filter((id) => id !== '');
+    if (dangling.length > 0) await runCli(entry, ['rmi', '--root', root, ...dangling]);
     await runCli(entry, ['prune', '--keep-storage', '20MB', '--force', '--builder', address]);
     const found = await checkStore(entry, root);
     if (found.entries.length > 0) failures.push(`after ${builds} builds check-store found: ${JSON.stringify(found.entries)}`);
