@@ -1,6 +1,6 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { DockerfileError, ExecError, RegistryError, SolveError, UsageError } from '../../../base/errors.js';
+import { asDiskFull, DiskFullError, DockerfileError, ExecError, RegistryError, SolveError, UsageError } from '../../../base/errors.js';
 import { renderError } from '../../../cli/render-error.js';
 import { errorFromTrailer, fromWireError, statusFor, toWireError } from '../../../remote/error-status.js';
 
@@ -30,6 +30,22 @@ describe('remote error status', () => {
     expect(back).toBeInstanceOf(DockerfileError);
     expect(back).toMatchObject({ code: 'DOCKERFILE_INVALID', location: { file: 'Dockerfile', startLine: 3, endLine: 3 }, hint: 'COPY SRC... DEST' });
     expect(renderError(back, { debug: false })).toBe(renderError(err, { debug: false }));
+  });
+
+  it('reports a full disk as DISK_FULL with the path and hint, through a builder as on the machine that found it', () => {
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device, copyfile '/ctx/big' -> '/store/snapshots/a/fs/big'"), { code: 'ENOSPC', path: '/ctx/big', dest: '/store/snapshots/a/fs/big' });
+    const err = asDiskFull(enospc);
+    expect(err).toBeInstanceOf(DiskFullError);
+    expect(err).toMatchObject({ code: 'DISK_FULL', path: '/store/snapshots/a/fs/big', message: 'Cannot write "/store/snapshots/a/fs/big": the disk is full (no space left on device)' });
+    expect(asDiskFull(new Error('other'))).toBeInstanceOf(Error);
+    expect(asDiskFull(new Error('other'))).not.toBeInstanceOf(DiskFullError);
+    expect(statusFor(err).code).toBe(status.RESOURCE_EXHAUSTED);
+    const back = roundTrip(err);
+    expect(back).toBeInstanceOf(DiskFullError);
+    expect(back).toMatchObject({ path: '/store/snapshots/a/fs/big', hint: 'free space on that disk (tbuild prune removes build cache) and build again' });
+    expect(renderError(back, { debug: false })).toBe(renderError(err, { debug: false }));
+    // A bare ENOSPC reaching the CLI is no internal error either.
+    expect(renderError(enospc, { debug: false })).toMatch(/^ERROR: Cannot write "\/store\/snapshots\/a\/fs\/big": the disk is full/);
   });
 
   it('keeps a SolveError with its ExecError cause and output tail', () => {
