@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routingKeyOf } from '../../cli/builder-select.js';
 import { rankNodes, type NodeTarget } from '../../remote/node-ranking.js';
 import { freePort, seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
-import { makeTempDir, REPO_ROOT, runTbuild, writeMirrorConfig, type CliResult, type TempDir } from '../helpers/cli.js';
+import { makeTempDir, REPO_ROOT, run, runTbuild, writeMirrorConfig, type CliResult, type TempDir } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/remote-server.js';
 
 const IPS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'] as const;
@@ -212,5 +212,37 @@ describe('named builders of several tbuild serve servers: routing and failover',
       expect(stay.node).toBe(nodeOf(first));
       expect(stay.res.stderr).toMatch(/RUN echo project-\d+ \| tee \/project\n#\d+ CACHED/);
     }
+  });
+});
+
+describe('a dns+tcp builder over TLS', () => {
+  it("checks each address's certificate against the name, and reads the token from the builder's token file", async () => {
+    await using tmp = await makeTempDir('tbuild-builders-tls-');
+    const ssl = async (args: readonly string[]): Promise<void> => {
+      const res = await run('openssl', args, { cwd: tmp.path });
+      expect(res.code, res.stderr).toBe(0);
+    };
+    // A certificate for the name only: an address it resolves to is not in it.
+    await ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=ca', '-keyout', 'ca.key', '-out', 'ca.pem']);
+    await writeFile(join(tmp.path, 'server.ext'), 'subjectAltName=DNS:tls.test\nextendedKeyUsage=serverAuth\n');
+    await ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=tls.test', '-keyout', 'server.key', '-out', 'server.csr']);
+    await ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'server.pem', '-extfile', 'server.ext']);
+    await writeFile(join(tmp.path, 'token'), 'builders-token\n');
+    const port = await freePort();
+    const addr = `tcp://127.0.0.5:${port}`;
+    await using _server = await startServe(['--addr', addr, '--root', join(tmp.path, 'root'), '--tlscert', join(tmp.path, 'server.pem'), '--tlskey', join(tmp.path, 'server.key'), '--token-file', join(tmp.path, 'token')]);
+    const env = { XDG_CONFIG_HOME: join(tmp.path, 'config'), TBUILD_TOKEN: '', TBUILD_BUILDER: '', TBUILD_HOST: '' };
+    const hosts = join(tmp.path, 'hosts');
+    await writeFile(hosts, '127.0.0.1 localhost\n127.0.0.5 tls.test\n');
+    const tls = ['--tlscacert', join(tmp.path, 'ca.pem'), '--token-file', join(tmp.path, 'token')];
+    expect((await runTbuild(['builder', 'create', 'secure', '--node', `dns+tcp://tls.test:${port}`, ...tls], { env })).code).toBe(0);
+    expect((await stat(join(tmp.path, 'config', 'tbuild', 'builders', 'secure.json'))).mode & 0o777).toBe(0o600);
+    const inspect = await tbuildWithHosts(hosts, ['builder', 'inspect', 'secure'], env);
+    expect(inspect.stdout).toContain(`Name:      secure0@127.0.0.5\nEndpoint:  ${addr}\nStatus:    running`);
+    // The same server by its address: the certificate does not name it.
+    expect((await runTbuild(['builder', 'create', 'byip', '--node', addr, ...tls], { env })).code).toBe(0);
+    const byIp = await runTbuild(['info', '--builder', 'byip'], { env });
+    expect(byIp.code).not.toBe(0);
+    expect(byIp.stderr).toContain(`Cannot connect to builder ${addr} (byip0 of builder byip): certificate rejected`);
   });
 });
