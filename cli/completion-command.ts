@@ -74,6 +74,8 @@ _tbuild() {
   local cur prev scope="" i=1 w opts="" valueopts="" subs="" operand="COMPREPLY=()"
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  # The value of a global option, which may come before the command.
+  case "$prev" in ${globalValues}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;; esac
   local words=()
   while [ $i -lt $COMP_CWORD ]; do
     w="\${COMP_WORDS[i]}"
@@ -119,23 +121,80 @@ autoload -U +X bashcompinit && bashcompinit
 ${bashCompletion()}`;
 }
 
-/** fishCompletion is the fish script, made from the command table. */
+/** fishOperand is the fish completion of a command's operand: folders for a build context, files for a file. */
+function fishOperand(operand: Operand): string | undefined {
+  switch (operand) {
+    case 'path':
+      return `-a '(__fish_complete_directories (commandline -ct))'`;
+    case 'file':
+      return '-F';
+    case 'none':
+    case 'image':
+    case 'registry':
+    case 'word':
+      return undefined;
+  }
+}
+
+/** fishOptions are the `complete` lines of an option table, offered where `condition` holds. */
+function fishOptions(options: OptionTable, condition: string): string[] {
+  return Object.entries(options).map(([flag, o]) => `complete -c tbuild -n ${condition} -l ${flag}${o.short === undefined ? '' : ` -s ${o.short}`}${o.type === 'string' ? ' -r -F' : ''}`);
+}
+
+/**
+ * fishCompletion is the fish script, made from the command table. `__tbuild_scope` reads the command line as the bash
+ * script does (global options and their values skipped, then the command and a subcommand of it), so a subcommand
+ * named as a command (`history prune`, `imagetools inspect`) gets only its own options.
+ */
 export function fishCompletion(): string {
-  const lines = ['# fish completion for tbuild (tbuild completion fish)', 'complete -c tbuild -f'];
-  const visible = Object.entries(COMMANDS).filter(([, c]) => c.hidden !== true);
-  const names = visible.map(([n]) => n).join(' ');
-  for (const [name, spec] of visible) lines.push(`complete -c tbuild -n "not __fish_seen_subcommand_from ${names}" -a ${name} -d ${quote(spec.summary)}`);
-  for (const [name, o] of Object.entries(GLOBAL_OPTIONS)) lines.push(`complete -c tbuild -n "not __fish_seen_subcommand_from ${names}" -l ${name}${o.type === 'string' ? ' -r' : ''}`);
+  const globalValues = Object.entries(GLOBAL_OPTIONS).filter(([, o]) => o.type === 'string').map(([n]) => `--${n}`);
+  const pairs = scopes().filter((s) => s.words.includes(' ')).map((s) => quote(s.words));
+  const lines = [
+    '# fish completion for tbuild (tbuild completion fish)',
+    'function __tbuild_scope --description "The tbuild command, and its subcommand, on the command line"',
+    '    set -l tokens (commandline -opc)',
+    '    set -e tokens[1]',
+    '    set -l words',
+    '    set -l skip 0',
+    '    for w in $tokens',
+    '        if test $skip = 1',
+    '            set skip 0',
+    '            continue',
+    '        end',
+    '        switch $w',
+    `            case ${globalValues.join(' ')}`,
+    '                set skip 1',
+    "            case '-*'",
+    "            case '*'",
+    '                set -a words $w',
+    '        end',
+    '    end',
+    '    set -q words[1]; or return',
+    '    if set -q words[2]',
+    '        switch "$words[1] $words[2]"',
+    `            case ${pairs.join(' ')}`,
+    '                echo "$words[1] $words[2]"',
+    '                return',
+    '        end',
+    '    end',
+    '    echo $words[1]',
+    'end',
+    'function __tbuild_in --description "Whether the tbuild command line is in this command (and subcommand)"',
+    '    set -l scope (__tbuild_scope)',
+    '    test "$scope" = "$argv[1]"',
+    'end',
+    'complete -c tbuild -f',
+  ];
+  // Scope names are words of the command table ([a-z-] and a space): they need no escaping inside the quotes.
+  const top = `"__tbuild_in ''"`;
+  for (const [name, spec] of Object.entries(COMMANDS)) if (spec.hidden !== true) lines.push(`complete -c tbuild -n ${top} -a ${name} -d ${quote(spec.summary)}`);
+  lines.push(...fishOptions({ ...GLOBAL_OPTIONS, help: COMMON_OPTIONS.help, version: { type: 'boolean' } }, top));
   for (const s of scopes()) {
-    const [cmd, sub] = s.words.split(' ');
-    const subs = Object.keys(s.spec.subcommands ?? {});
-    const condition = sub === undefined ? `__fish_seen_subcommand_from ${cmd}` : `__fish_seen_subcommand_from ${cmd}; and __fish_seen_subcommand_from ${sub}`;
-    for (const sc of subs) lines.push(`complete -c tbuild -n "__fish_seen_subcommand_from ${cmd}; and not __fish_seen_subcommand_from ${subs.join(' ')}" -a ${sc} -d ${quote(s.spec.subcommands?.[sc]?.summary ?? '')}`);
-    const table: OptionTable = { ...COMMON_OPTIONS, ...s.spec.options };
-    for (const [flag, o] of Object.entries(table)) {
-      lines.push(`complete -c tbuild -n "${condition}" -l ${flag}${o.short === undefined ? '' : ` -s ${o.short}`}${o.type === 'string' ? ' -r -F' : ''}`);
-    }
-    if (s.spec.operand === 'path' || s.spec.operand === 'file') lines.push(`complete -c tbuild -n "${condition}" -F`);
+    const here = `"__tbuild_in '${s.words}'"`;
+    for (const [sub, spec] of Object.entries(s.spec.subcommands ?? {})) lines.push(`complete -c tbuild -n ${here} -a ${sub} -d ${quote(spec.summary)}`);
+    lines.push(...fishOptions({ ...COMMON_OPTIONS, ...s.spec.options }, here));
+    const operand = fishOperand(s.spec.operand);
+    if (operand !== undefined) lines.push(`complete -c tbuild -n ${here} ${operand}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../cli/command-table.js';
-import { runTbuild } from '../helpers/cli.js';
+import { REPO_ROOT, runTbuild } from '../helpers/cli.js';
 
 let root = '';
 beforeEach(async () => {
@@ -75,6 +75,8 @@ describe('tbuild commands', () => {
     };
     expect(await withScript('tbuild im')).toEqual(['images', 'imagetools']);
     expect(await withScript('tbuild --root /x pr')).toEqual(['prune']);
+    // The value of a global option before the command is a path, not a command.
+    expect((await withScript(`tbuild --root ${REPO_ROOT}/packag`)).sort()).toEqual([`${REPO_ROOT}/package-lock.json`, `${REPO_ROOT}/package.json`]);
     expect(await withScript('tbuild prune --f')).toEqual(['--filter', '--force']);
     expect(await withScript('tbuild build --no-cache')).toEqual(['--no-cache', '--no-cache-filter']);
     expect(await withScript('tbuild imagetools ')).toEqual(['create', 'inspect']);
