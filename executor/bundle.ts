@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../base/errors.js';
-import { isRootless } from '../base/user-namespace.js';
+import { isRootless, mapsId, userNamespace } from '../base/user-namespace.js';
 import type { LayeredTree } from '../native/index.js';
-import { buildRuntimeSpec, STANDARD_MOUNT_POINTS, type RuntimeSpec, type SpecRoot } from './spec.js';
+import { buildRuntimeSpec, STANDARD_MOUNT_POINTS, TTY_GID, type RuntimeSpec, type SpecRoot } from './spec.js';
 import { createRuntimeMountPoints, createStubLayer, type StubTarget } from './stubs.js';
 import { writeHostFiles } from './host-files.js';
 import { hostBoundingCapabilities } from './host-limits.js';
@@ -146,7 +146,7 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       security: request.security ?? 'sandbox',
       ...(request.security === 'insecure' ? { hostCapabilities: await hostBoundingCapabilities() } : {}),
       ...(options.cgroupsPath === undefined ? {} : { cgroup: { path: options.cgroupsPath, resources: request.resources ?? {} } }),
-      ...(isRootless() ? { rootless: true } : {}),
+      ...(isRootless() ? { rootless: { ttyGroupMapped: mapsId(userNamespace().gids, TTY_GID) } } : {}),
     });
     await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     return { dir, rootfsDir, lowerdirs, overlays, spec, [Symbol.asyncDispose]: () => removeBundleDir(dir) };

@@ -106,9 +106,15 @@ export interface SpecInput {
   readonly cgroup?: { readonly path: string; readonly resources: ExecResources };
   /**
    * tbuild runs rootless (in a user namespace of an ordinary user): overlays keep their state in `user.overlay.*`
-   * attributes (`userxattr`), and /sys and the cgroup filesystem, which only the host's root may mount, are bound.
+   * attributes (`userxattr`), there is no cgroup filesystem, and /dev/pts belongs to group tty (5) only when the
+   * namespace maps that group.
    */
-  readonly rootless?: boolean;
+  readonly rootless?: RootlessSpec;
+}
+
+/** RootlessSpec is what a rootless exec's spec depends on: whether the user namespace maps the tty group. */
+export interface RootlessSpec {
+  readonly ttyGroupMapped: boolean;
 }
 
 /** DEFAULT_CAPABILITIES is Docker's default capability set (CapEff 00000000a80425fb). */
@@ -142,6 +148,9 @@ export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
 
 const DEFAULT_NOFILE = 1048576;
 
+/** TTY_GID is the group /dev/pts terminals belong to (tty), as runc's default spec sets it. */
+export const TTY_GID = 5;
+
 const STANDARD_MOUNTS: readonly RuntimeMount[] = [
   { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
   { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
@@ -149,7 +158,7 @@ const STANDARD_MOUNTS: readonly RuntimeMount[] = [
     destination: '/dev/pts',
     type: 'devpts',
     source: 'devpts',
-    options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', `gid=${TTY_GID}`],
   },
   { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
   { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
@@ -160,11 +169,15 @@ const STANDARD_MOUNTS: readonly RuntimeMount[] = [
 ];
 
 /**
- * standardMounts are the mounts every exec gets. Rootless there is no cgroup filesystem: a user namespace may not
- * mount cgroup v1 hierarchies, and tbuild gives rootless execs no cgroup of their own to show.
+ * standardMounts are the mounts every exec gets. Rootless there is no cgroup filesystem (a user namespace may not
+ * mount cgroup v1 hierarchies, and tbuild gives rootless execs no cgroup of their own to show), and devpts gets no
+ * gid= the namespace cannot map (the kernel refuses the mount): its terminals then belong to the creator's group.
  */
-function standardMounts(rootless: boolean): readonly RuntimeMount[] {
-  return rootless ? STANDARD_MOUNTS.filter((m) => m.type !== 'cgroup') : STANDARD_MOUNTS;
+function standardMounts(rootless: RootlessSpec | undefined): readonly RuntimeMount[] {
+  if (rootless === undefined) return STANDARD_MOUNTS;
+  return STANDARD_MOUNTS.filter((m) => m.type !== 'cgroup').map((m) =>
+    m.type === 'devpts' && !rootless.ttyGroupMapped ? { ...m, options: (m.options ?? []).filter((o) => o !== `gid=${TTY_GID}`) } : m,
+  );
 }
 
 /** STANDARD_MOUNT_POINTS are the directories the standard mounts need in the rootfs. */
@@ -282,7 +295,7 @@ function withDefaultEnv(env: readonly string[], home: string | undefined): strin
 export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const nofile = input.nofile ?? DEFAULT_NOFILE;
   const insecure = input.security === 'insecure';
-  const rootless = input.rootless === true;
+  const rootless = input.rootless !== undefined;
   const hostCaps = input.hostCapabilities ?? -1n;
   const bounding = insecure ? ALL_CAPABILITIES.filter((_, bit) => (hostCaps >> BigInt(bit)) & 1n) : DEFAULT_CAPABILITIES;
   // Like Docker, a non-root user starts with no effective or permitted capabilities; the bounding set stays.
@@ -312,7 +325,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     hostname: input.hostname,
     mounts: [
       ...rootMounts(input.root, rootless),
-      ...standardMounts(rootless).map((m) => (insecure ? writableSys(m) : m)).map((m) => withShmSize(m, input.shmSizeBytes)),
+      ...standardMounts(input.rootless).map((m) => (insecure ? writableSys(m) : m)).map((m) => withShmSize(m, input.shmSizeBytes)),
       ...input.mounts.map((m) => execMount(m, rootless)),
     ],
     linux: {

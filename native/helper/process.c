@@ -59,8 +59,28 @@ static int drop_bounding(uint64_t keep, char *err) {
   return 0;
 }
 
+/* setgroups_denied tells whether this user namespace forbids setgroups: one whose gid map was written by its
+ * unprivileged creator (rootless tbuild with no subordinate ids maps the user alone this way). */
+static int setgroups_denied(void) {
+  char state[16];
+  return read_small_file("/proc/self/setgroups", state, sizeof(state)) == 0 && strncmp(state, "deny", 4) == 0;
+}
+
+static int set_groups(const struct sandbox_config *cfg, char *err) {
+  if (setgroups(cfg->ngroups, cfg->groups) == 0) return 0;
+  if (errno != EPERM || !setgroups_denied()) return failf(err, "setgroups");
+  /* The process keeps the groups it has; only groups it would be given beyond its own gid are refused. */
+  for (size_t i = 0; i < cfg->ngroups; i++) {
+    if (cfg->groups[i] != cfg->gid) {
+      snprintf(err, ERRLEN, "setgroups: the user namespace maps one id and denies supplementary groups (group %u)", (unsigned)cfg->groups[i]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static int set_identity(const struct sandbox_config *cfg, char *err) {
-  if (setgroups(cfg->ngroups, cfg->groups) != 0) return failf(err, "setgroups");
+  if (set_groups(cfg, err) != 0) return -1;
   if (setresgid(cfg->gid, cfg->gid, cfg->gid) != 0) return failf(err, "setgid");
   if (drop_bounding(cfg->caps.bounding, err) != 0) return -1;
   /* Keep the permitted set across setuid so the spec's sets can be applied afterwards. */

@@ -214,13 +214,18 @@ static const struct { const char *name; unsigned major, minor; } devs[] = {
 static int dev_trees[NDEVS] = {-1, -1, -1, -1, -1, -1};
 
 /* in_user_namespace tells whether this process's user namespace maps only part of the ids (tbuild runs rootless). */
-static int in_user_namespace(void) {
-  char map[128] = "";
-  FILE *f = fopen("/proc/self/uid_map", "re");
-  if (f == NULL) return 0;
-  size_t n = fread(map, 1, sizeof(map) - 1, f);
+int read_small_file(const char *path, char *buf, size_t size) {
+  FILE *f = fopen(path, "re");
+  if (f == NULL) return -1;
+  size_t n = fread(buf, 1, size - 1, f);
   fclose(f);
-  map[n] = '\0';
+  buf[n] = '\0';
+  return 0;
+}
+
+static int in_user_namespace(void) {
+  char map[128];
+  if (read_small_file("/proc/self/uid_map", map, sizeof(map)) != 0) return 0;
   unsigned long inside = 1, outside = 1, count = 0;
   int lines = 0;
   for (const char *c = map; *c; c++) lines += *c == '\n';

@@ -20,6 +20,8 @@ int loopback_up(char *err);
 int exec_process(struct sandbox_config *cfg, char *err);
 /* install_seccomp loads the filter compiled from linux.seccomp. */
 int install_seccomp(const struct sandbox_config *cfg, char *err);
+/* read_small_file reads up to size - 1 bytes of a file (a /proc entry) into buf, NUL-terminated; -1 when it cannot. */
+int read_small_file(const char *path, char *buf, size_t size);
 /* mkdir_all creates path and its missing parents with mode 0755. */
 int mkdir_all(const char *path);
 

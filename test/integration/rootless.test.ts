@@ -106,7 +106,20 @@ describe('tbuild build as an ordinary user (rootless)', () => {
     expect(refused.stderr).toContain('to owner 1000:1000: tbuild runs rootless, and its user namespace maps only user id 0 and group id 0');
     expect(refused.stderr).toContain('hint: give the user a range of subordinate ids in /etc/subuid and /etc/subgid (see README, Rootless)');
 
-    // An image with files of other owners cannot be unpacked either, and says why.
+    // RUN works on an image whose files root owns (its groups are the user's own: the namespace denies setgroups).
+    const h = env.registry.host;
+    const flat = join(own, 'flat');
+    await mkdir(flat);
+    await writeFile(join(flat, 'Dockerfile'), 'FROM busybox AS b\nRUN chown -R 0:0 /home\nFROM scratch\nCOPY --from=b / /\n');
+    const pushed = await runTbuild(['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--progress', 'plain', '--output', `type=image,name=${h}/rootless/root-only:1,push=true`, flat]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    await writeFile(join(scratch, 'Dockerfile'), `FROM ${h}/rootless/root-only:1\nRUN echo hi > /hi && id\n`);
+    const ran = await lone.runTbuild(['build', '--progress', 'plain', '-o', `type=tar,dest=${join(own, 'ran.tar')}`, scratch]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).toMatch(/^#\d+ [\d.]+ uid=0\(root\) gid=0\(root\)/m);
+    expect((await run('tar', ['-tvf', join(own, 'ran.tar'), '--numeric-owner'])).stdout).toMatch(/^-rw-r--r-- 0\/0 .* hi$/m);
+
+    // An image with files of other owners cannot be unpacked, and says why.
     const base = await lone.runTbuild(['build', '--config', env.config, '--progress', 'plain', '-o', `type=tar,dest=${join(own, 'out3.tar')}`, ctx]);
     expect(base.code).toBe(1);
     expect(base.stderr).toContain('Cannot give "/home/app" to owner 1000:1000: tbuild runs rootless');

@@ -21,10 +21,14 @@ const base: SpecInput = {
 describe('buildRuntimeSpec', () => {
   it('mounts overlays with userxattr and no cgroup filesystem when rootless', () => {
     const overlay = { kind: 'overlay' as const, target: '/data', lowerdirs: ['/l/a'], upperdir: '/u2', workdir: '/w2', readonly: false, stageDir: '/stage' };
-    const rootless = buildRuntimeSpec({ ...base, mounts: [overlay], rootless: true });
+    const rootless = buildRuntimeSpec({ ...base, mounts: [overlay], rootless: { ttyGroupMapped: true } });
     expect(rootless.mounts.find((m) => m.destination === '/')?.options).toContain('userxattr');
     expect(rootless.mounts.find((m) => m.destination === '/data')?.options).toContain('userxattr');
     expect(rootless.mounts.some((m) => m.type === 'cgroup')).toBe(false);
+    expect(rootless.mounts.find((m) => m.type === 'devpts')?.options).toContain('gid=5');
+    // With the user alone mapped, the kernel refuses a devpts of group tty.
+    const single = buildRuntimeSpec({ ...base, rootless: { ttyGroupMapped: false } });
+    expect(single.mounts.find((m) => m.type === 'devpts')?.options).not.toContain('gid=5');
     const rootful = buildRuntimeSpec({ ...base, mounts: [overlay] });
     expect(rootful.mounts.find((m) => m.destination === '/')?.options).not.toContain('userxattr');
     expect(rootful.mounts.some((m) => m.type === 'cgroup')).toBe(true);
