@@ -26,19 +26,26 @@ export interface StoreLease {
   addBlob(digest: string): Promise<void>;
   /** has tells whether the held lease already names a resource (found there, it still exists). */
   has(kind: LeaseResourceKind, id: string): boolean;
+  /** releaseIdle drops a lease no hold uses any more at once, instead of after its linger time (collection does first). */
+  releaseIdle(): Promise<void>;
 }
 
-/** LeaseTiming: a lease expires `expiryMs` after its last refresh, which comes every `refreshMs` while it is held. */
+/**
+ * LeaseTiming: a lease expires `expiryMs` after its last refresh, which comes every `refreshMs` while it is held; once
+ * its last hold ends it stays `lingerMs` more (0: dropped at once), so that the next build of a resident builder finds
+ * it with what it named, instead of writing a new lease and naming everything again.
+ */
 export interface LeaseTiming {
   readonly expiryMs: number;
   readonly refreshMs: number;
+  readonly lingerMs?: number;
 }
 
 const DEFAULT_TIMING: LeaseTiming = { expiryMs: 10 * 60_000, refreshMs: 60_000 };
 
 /** createStoreLease returns this process's lease on the store behind `meta`; nothing is written until a build holds it. */
-export function createStoreLease(meta: MetadataStore, timing: LeaseTiming = DEFAULT_TIMING): StoreLease {
-  return new ProcessLease(meta, timing);
+export function createStoreLease(meta: MetadataStore, timing: Partial<LeaseTiming> = {}): StoreLease {
+  return new ProcessLease(meta, { ...DEFAULT_TIMING, ...timing });
 }
 
 /**
@@ -80,6 +87,10 @@ class ProcessLease implements StoreLease {
   #timer: NodeJS.Timeout | undefined;
   #refreshFailure: unknown;
   readonly #named = new Set<string>();
+  /** Set while the lease lingers after its last hold: it drops the lease when it fires. */
+  #linger: NodeJS.Timeout | undefined;
+  /** Why the last lingering lease could not be dropped, for releaseIdle's next caller. */
+  #lingerFailure: unknown;
   /** Holds start and end one after the other: a hold taken while the last one ends waits for a fresh lease. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -90,7 +101,13 @@ class ProcessLease implements StoreLease {
 
   async hold(): Promise<AsyncDisposable> {
     await this.#serial(async () => {
-      if (this.#holds === 0) await this.#take();
+      if (this.#holds === 0) {
+        clearTimeout(this.#linger);
+        this.#linger = undefined;
+        // A lease reclaimed while it lingered names nothing that still counts: a new one is taken.
+        if (this.#id !== undefined && this.#refreshFailure !== undefined) this.#dropQuietly();
+        if (this.#id === undefined) await this.#take();
+      }
       this.#holds++;
     });
     let released = false;
@@ -99,10 +116,32 @@ class ProcessLease implements StoreLease {
         this.#serial(() => {
           if (released) return Promise.resolve();
           released = true;
-          if (--this.#holds === 0) this.#drop();
+          if (--this.#holds > 0) return Promise.resolve();
+          const lingerMs = this.#timing.lingerMs ?? 0;
+          // A lease reclaimed while the build ran is dropped now, and the build told.
+          if (lingerMs <= 0 || this.#refreshFailure !== undefined) this.#drop();
+          else {
+            // A lease the database could not drop goes unrefreshed: it expires, and collection reclaims it.
+            this.#linger = setTimeout(() => {
+              this.releaseIdle().catch((err: unknown) => {
+                this.#lingerFailure = err;
+              });
+            }, lingerMs);
+            this.#linger.unref();
+          }
           return Promise.resolve();
         }),
     };
+  }
+
+  releaseIdle(): Promise<void> {
+    return this.#serial(() => {
+      if (this.#holds === 0 && this.#id !== undefined) this.#dropQuietly();
+      const failure = this.#lingerFailure;
+      this.#lingerFailure = undefined;
+      if (failure !== undefined) throw new SnapshotError('Cannot drop the lease of the last builds on the store', { cause: failure });
+      return Promise.resolve();
+    });
   }
 
   useSync<T>(lookup: (add: LeaseAdd) => T): T {
@@ -149,7 +188,7 @@ class ProcessLease implements StoreLease {
     const now = Date.now();
     const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const record: LeaseRecord = { pid: process.pid, processStart, createdAt: now, expiresAt: now + this.#timing.expiryMs };
-    // Committed at once (a synchronous transaction does not wait for the disk flush, which an awaited put does).
+    // Committed before the build looks anything up: collection in another process sees it from then on.
     this.#meta.transactSync(() => this.#meta.leases.putSync(id, record));
     this.#id = id;
     this.#record = record;
@@ -181,7 +220,15 @@ class ProcessLease implements StoreLease {
     }
   }
 
+  /** #dropQuietly drops a lease no build holds: a refresh failure has no build left to tell. */
+  #dropQuietly(): void {
+    this.#refreshFailure = undefined;
+    this.#drop();
+  }
+
   #drop(): void {
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
     clearInterval(this.#timer);
     const id = this.#id;
     this.#id = undefined;
@@ -310,4 +357,5 @@ export const NO_LEASE: StoreLease = Object.freeze({
   useSync: <T>(lookup: (add: LeaseAdd) => T): T => lookup(() => undefined),
   addBlob: () => Promise.resolve(),
   has: () => false,
+  releaseIdle: () => Promise.resolve(),
 });

@@ -38,6 +38,8 @@ export async function collectGarbage(store: Store, policy: GcPolicy): Promise<Pr
   const mountBytes = mounts.reduce((sum, m) => sum + (m.recordedSize ?? 0), 0);
   const oversized = snapshotBytesAtMost(store.meta) + mountBytes > policy.keepBytes && cacheSize(store) + mountBytes > policy.keepBytes;
   if (!expired && !oversized) return undefined;
+  // The builds that ended here use nothing any more: their lingering lease must not keep it from collection.
+  await store.lease.releaseIdle();
   const parts = storeParts(store);
   const reports: PruneReport[] = [];
   if (expired) reports.push(await prune(parts, { all: false, keepDurationMs: policy.keepDurationMs }));

@@ -8,5 +8,7 @@ export async function diskUsage(store: Store): Promise<UsageRecord[]> {
 
 /** pruneCache removes cache records as `tbuild prune` asks; what running builds of any process lease stays. */
 export async function pruneCache(store: Store, options: PruneOptions): Promise<PruneReport> {
+  // What the last builds of this process used is not in use any more: their lingering lease keeps nothing from here.
+  await store.lease.releaseIdle();
   return prune(storeParts(store), options);
 }

@@ -22,13 +22,21 @@ export interface Store extends AsyncDisposable {
   readonly lease: StoreLease;
 }
 
+/**
+ * LEASE_LINGER_MS is how long the store's lease outlives the last build that held it: builds that follow one another
+ * in a resident builder share it, with what it names, instead of each writing a lease and naming what it finds anew
+ * (each a commit that waits for the disk). Collection here drops it first; collection in another process keeps what
+ * it names until then.
+ */
+const LEASE_LINGER_MS = 10_000;
+
 /** openStore opens (creating when needed) the store in a root folder and clears what dead processes left. */
 export async function openStore(root: string): Promise<Store> {
   const snapshotsDir = join(root, 'snapshots');
   const tmp = join(root, 'tmp');
   await Promise.all([mkdir(snapshotsDir, { recursive: true }), mkdir(tmp, { recursive: true })]);
   const meta = openMetadataStore(join(root, 'meta'));
-  const lease = createStoreLease(meta);
+  const lease = createStoreLease(meta, { lingerMs: LEASE_LINGER_MS });
   const snapshotter = createSnapshotter(snapshotsDir, meta, lease);
   const content = createLocalContentStore(join(root, 'content'), { lease });
   await Promise.all([snapshotter.recover(), content.recover()]);
@@ -42,7 +50,13 @@ export async function openStore(root: string): Promise<Store> {
     cacheMounts: createCacheMountStore(root, tmp),
     tmp,
     lease,
-    [Symbol.asyncDispose]: () => meta.close(),
+    [Symbol.asyncDispose]: async () => {
+      try {
+        await lease.releaseIdle();
+      } finally {
+        await meta.close();
+      }
+    },
   };
 }
 

@@ -55,6 +55,33 @@ describe('the lease table', () => {
     expect(lease.has('snapshot', 's1')).toBe(false);
   });
 
+  it('lingers after its last hold when asked, so that the next builds share it with what it names', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    await addSnapshot(meta, 's1', null);
+    const lease = createStoreLease(meta, { lingerMs: 150 });
+    const first = await lease.hold();
+    const [id] = [...meta.leases.getKeys()];
+    lease.useSync((add) => add('snapshot', 's1'));
+    await first[Symbol.asyncDispose]();
+    // Still there, and taken again by the next hold: nothing is written for what it already names.
+    expect([...meta.leases.getKeys()]).toEqual([id]);
+    const second = await lease.hold();
+    expect([...meta.leases.getKeys()]).toEqual([id]);
+    expect(lease.has('snapshot', 's1')).toBe(true);
+    await second[Symbol.asyncDispose]();
+    // Dropped once the linger time passed with no hold.
+    await delay(400);
+    expect([...meta.leases.getKeys()]).toEqual([]);
+    expect([...meta.leaseResources.getKeys()]).toEqual([]);
+    expect(lease.has('snapshot', 's1')).toBe(false);
+    // releaseIdle drops a lingering lease at once, as collection in the same process asks before it looks.
+    await (await lease.hold())[Symbol.asyncDispose]();
+    expect([...meta.leases.getKeys()].length).toBe(1);
+    await lease.releaseIdle();
+    expect([...meta.leases.getKeys()]).toEqual([]);
+  });
+
   it('pushes its expiry forward while held', async () => {
     await using tmp = await makeTempDir();
     await using meta = openMetadataStore(join(tmp.path, 'meta'));
