@@ -5,31 +5,31 @@ import { errnoCode } from '../base/errors.js';
 /** InterruptSignal is a signal that cancels the command this process runs. */
 export type InterruptSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
-/** TerminalHangup is told the interrupts the command saw, to end the process by the last one once its terminal is gone. */
+/** TerminalHangup is told the interrupts the command saw, to end the process by one of them once its terminal is gone. */
 export interface TerminalHangup {
   interrupted(signal: InterruptSignal): void;
 }
 
+// Which interrupt the process ends by when several came: a SIGTERM (a request to terminate, from a supervisor or a
+// session ending) over the hangup it may follow, and a hangup over a Ctrl-C. Two that come at once have no order.
+const PRECEDENCE: readonly InterruptSignal[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+
 /**
  * handleTerminalHangup makes this process end cleanly once its terminal is gone (a closed window, a killed tmux
  * session). Node's exit restores the settings of the terminal its standard streams were, and aborts (SIGABRT) when
- * that fails, as it does on a terminal that hung up. So a process an interrupt stopped (SIGHUP, or a SIGTERM after it)
- * cleans up, then ends by the last of those signals, as it would have at once; one that no signal stopped closes the
- * dead descriptors before Node's exit, which then leaves them alone, and ends with its own status.
+ * that fails, as it does on a terminal that hung up. So a process an interrupt stopped (SIGHUP, or a SIGTERM with it)
+ * cleans up, then ends by that signal (SIGTERM first), as it would have at once; one that no signal stopped closes
+ * the dead descriptors before Node's exit, which then leaves them alone, and ends with its own status.
  */
 export function handleTerminalHangup(): TerminalHangup {
   const terminals = [0, 1, 2].filter((fd) => isatty(fd));
-  let hungUp = false;
-  let last: InterruptSignal | undefined;
+  const seen = new Set<InterruptSignal>();
   // Until the command listens, a hangup is only noted: the process ends by it after its cleanup.
-  process.once('SIGHUP', () => {
-    hungUp = true;
-    last = 'SIGHUP';
-  });
+  process.once('SIGHUP', () => seen.add('SIGHUP'));
   process.once('exit', () => {
     const dead = terminals.filter((fd) => !isatty(fd));
-    if (hungUp || (dead.length > 0 && last !== undefined)) {
-      const signal = last ?? 'SIGHUP';
+    const signal = PRECEDENCE.find((s) => seen.has(s));
+    if (signal !== undefined && (seen.has('SIGHUP') || dead.length > 0)) {
       // Without listeners the signal has its default action (libuv restores it), which skips Node's exit.
       process.removeAllListeners(signal);
       process.kill(process.pid, signal);
@@ -39,8 +39,7 @@ export function handleTerminalHangup(): TerminalHangup {
   });
   return {
     interrupted(signal) {
-      last = signal;
-      if (signal === 'SIGHUP') hungUp = true;
+      seen.add(signal);
     },
   };
 }
