@@ -62,30 +62,29 @@ export async function localBuilder(v: ConnectionFlags & { readonly root?: string
   return v.root === undefined ? selectBuilder(v, env) : undefined;
 }
 
-/** NodeChoice is the server a command goes to, and how buildx would name it (`builder/node`). */
-export interface NodeChoice {
-  readonly connection: BuilderConnection;
-  readonly ref: string;
-}
-
 /**
- * chooseNode picks the server of a builder for a command: by the build's routing key, or the first that answers.
- * Each server passed over is reported through `warn`.
+ * buildOnNode does a build on the server of a builder its routing key ranks first that answers, and answers how
+ * buildx would name that server (`builder/node`). Each server passed over is reported through `warn` once another
+ * takes the build; one found down only when the build tried to reach it passes the build on to the next.
  */
-export async function chooseNode(
+export async function buildOnNode<R>(
   spec: BuilderSpec,
-  o: { readonly key?: string; readonly signal: AbortSignal; readonly warn: (message: string) => void; readonly lookup?: LookupAll },
-): Promise<NodeChoice> {
-  const { pickNode } = await import('../remote/lazy.js');
+  o: { readonly key: string; readonly signal: AbortSignal; readonly warn: (message: string) => void; readonly lookup?: LookupAll },
+  work: (connection: BuilderConnection) => Promise<R>,
+): Promise<{ result: R; ref: string }> {
+  const { isUnreached, runOnNode } = await import('../remote/lazy.js');
   const skipped: string[] = [];
-  const t = await pickNode(spec, o.key, {
-    signal: o.signal,
-    ...(o.lookup === undefined ? {} : { lookup: o.lookup }),
-    onSkip: (f) => skipped.push(f.error.message),
-  });
-  // Servers passed over are told once another took the command; when none does, the error names them all.
-  for (const why of skipped) o.warn(`${why}; using node ${t.node} (${t.connection.address}) instead`);
-  return { connection: t.connection, ref: spec.name === undefined ? 'tbuild/remote' : `${spec.name}/${t.node}` };
+  const { target, result } = await runOnNode(
+    spec,
+    o.key,
+    { signal: o.signal, ...(o.lookup === undefined ? {} : { lookup: o.lookup }), onSkip: (f) => skipped.push(f.error.message), unreached: isUnreached },
+    async (t) => {
+      // Servers passed over are told once another takes the build; when none does, the error names them all.
+      for (const why of skipped.splice(0)) o.warn(`${why}; using node ${t.node} (${t.connection.address}) instead`);
+      return work(t.connection);
+    },
+  );
+  return { result, ref: spec.name === undefined ? 'tbuild/remote' : `${spec.name}/${target.node}` };
 }
 
 /** stderrWarning writes a passed-over node to a command's standard error. */

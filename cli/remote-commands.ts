@@ -2,7 +2,7 @@ import type { ProgressSink } from '../base/progress.js';
 import type { BuildRequest, BuildResult } from '../controller/index.js';
 import { ConfigError } from '../base/errors.js';
 import type { BuilderConnection, BuilderSpec } from '../remote/index.js';
-import { chooseNode, localBuilder, routingKeyOf, stderrWarning } from './builder-select.js';
+import { buildOnNode, localBuilder, routingKeyOf, stderrWarning } from './builder-select.js';
 import type { BuildCommand } from './build-command.js';
 import { defaultRoot, type CommandIO, type Environment } from './command-io.js';
 import { parseCommandArgs } from './command-line.js';
@@ -24,11 +24,13 @@ export async function runRemoteBuild(cmd: BuildCommand, run: { request: BuildReq
     io.stderr.write('WARNING: --config is ignored with --builder: the builder uses the settings file given to tbuild serve --config\n');
   }
   const warn = (message: string): void => o.progress.emit({ type: 'warning', message, time: Date.now() });
-  const node = await chooseNode(run.builder, { key: routingKeyOf(cmd, request.target), signal: o.signal, warn });
   const { remoteBuild } = await import('../remote/lazy.js');
   // A context from standard input or a URL is fetched into the client's temporary folder before it is sent.
-  const result = await remoteBuild(request, node.connection, { signal: o.signal, progress: o.progress, env: io.env, tmp: io.env['TMPDIR'] || '/tmp' });
-  return { result, builderRef: node.ref };
+  const tmp = io.env['TMPDIR'] || '/tmp';
+  const { result, ref } = await buildOnNode(run.builder, { key: routingKeyOf(cmd, request.target), signal: o.signal, warn }, (connection) =>
+    remoteBuild(request, connection, { signal: o.signal, progress: o.progress, env: io.env, tmp }),
+  );
+  return { result, builderRef: ref };
 }
 
 /** INFO_HELP is the text of `tbuild info --help`. */

@@ -20,6 +20,8 @@ export interface PickOptions {
   readonly probe?: Probe;
   /** Called for each server passed over (down, or its name did not resolve), before the next is tried. */
   readonly onSkip?: (failure: NodeFailure) => void;
+  /** Servers already found down, by address, with why: they are passed over and named if none answers. */
+  readonly skip?: ReadonlyMap<string, Error>;
 }
 
 /**
@@ -27,16 +29,25 @@ export interface PickOptions {
  * without one) that answers a health check; one server alone is used without a check, its errors being the command's.
  */
 export async function pickNode(spec: BuilderSpec, key: string | undefined, o: PickOptions): Promise<NodeTarget> {
-  const { targets, failures } = await resolveNodes(spec, o.lookup === undefined ? {} : { lookup: o.lookup });
+  return (await pickRanked(spec, key, o)).target;
+}
+
+async function pickRanked(spec: BuilderSpec, key: string | undefined, o: PickOptions): Promise<{ target: NodeTarget; others: number }> {
+  const { targets: all, failures } = await resolveNodes(spec, o.lookup === undefined ? {} : { lookup: o.lookup });
   for (const f of failures) o.onSkip?.(f);
+  const skip = o.skip ?? new Map<string, Error>();
+  const targets = all.filter((t) => !skip.has(t.connection.address));
   const only = targets[0];
-  if (targets.length === 1 && only !== undefined && failures.length === 0) return only;
+  if (all.length === 1 && only !== undefined && failures.length === 0) return { target: only, others: 0 };
   const ranked = key === undefined ? targets : rankNodes(targets, key);
-  const down: NodeFailure[] = [...failures];
-  for (const t of ranked) {
+  const down: NodeFailure[] = [...failures, ...all.flatMap((t) => {
+    const error = skip.get(t.connection.address);
+    return error === undefined ? [] : [{ node: t.node, endpoint: t.connection.address, error }];
+  })];
+  for (const [i, t] of ranked.entries()) {
     try {
       await (o.probe ?? healthProbe)(t.connection, { signal: o.signal });
-      return t;
+      return { target: t, others: ranked.length - i - 1 };
     } catch (err) {
       o.signal.throwIfAborted();
       const failure = { node: t.node, endpoint: t.connection.address, error: err instanceof Error ? err : new Error(String(err)) };
@@ -47,4 +58,28 @@ export async function pickNode(spec: BuilderSpec, key: string | undefined, o: Pi
   const what = spec.name === undefined ? `builder ${spec.nodes[0]?.endpoint ?? ''}` : `builder "${spec.name}"`;
   const why = down.length === 0 ? 'it has no nodes' : `no node answers: ${down.map((f) => f.error.message).join('; ')}`;
   throw new ConfigError(`Cannot use ${what}: ${why}`, { hint: 'start tbuild serve on its nodes, or check them with tbuild builder inspect' });
+}
+
+/** RunOnNodeOptions are pickNode's, and which failures of the work mean it never reached its server. */
+export interface RunOnNodeOptions extends Omit<PickOptions, 'skip'> {
+  /** True for an error of work that did not start on its server (no connection), so that another server may do it. */
+  readonly unreached: (err: unknown) => boolean;
+}
+
+/**
+ * runOnNode does work (a build) on the server pickNode picks; when the work cannot reach it (the server went down
+ * after its health check), the next server in the ranking gets it, and the one passed over is reported as onSkip says.
+ */
+export async function runOnNode<R>(spec: BuilderSpec, key: string | undefined, o: RunOnNodeOptions, work: (t: NodeTarget) => Promise<R>): Promise<{ target: NodeTarget; result: R }> {
+  const skip = new Map<string, Error>();
+  for (;;) {
+    const { target, others } = await pickRanked(spec, key, { ...o, skip });
+    try {
+      return { target, result: await work(target) };
+    } catch (err) {
+      if (others === 0 || !o.unreached(err) || !(err instanceof Error)) throw err;
+      skip.set(target.connection.address, err);
+      o.onSkip?.({ node: target.node, endpoint: target.connection.address, error: err });
+    }
+  }
 }

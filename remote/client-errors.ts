@@ -66,3 +66,8 @@ function unreachable(where: string, err: ServiceError, plainTcp: boolean): Confi
   }
   return new ConfigError(`Cannot connect to ${where}: ${last}`, { hint: 'check that tbuild serve runs there and listens on this address', cause: err });
 }
+
+/** isUnreached tells whether a call's error, as translateCallError made it, means no connection came about. */
+export function isUnreached(err: unknown): boolean {
+  return err instanceof ConfigError && isUnavailable(err.cause);
+}

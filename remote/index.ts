@@ -10,7 +10,7 @@ export { createLogger, type Logger, type LogFormat } from '../base/log.js';
 export type { BuilderServer, ServerOptions } from './server.js';
 export type { BuilderConnection, RemoteBuildResult, UnaryCallOptions } from './client.js';
 export type { RemoteHistory } from './history-client.js';
-export type { PickOptions, Probe } from './builder-route.js';
+export type { PickOptions, Probe, RunOnNodeOptions } from './builder-route.js';
 export type { NodeStatus } from './builder-status.js';
 export type { TlsFiles } from './auth.js';
 export type { InfoMsg } from './admin-messages.js';

@@ -6,5 +6,6 @@
 export { startServer } from './server.js';
 export { remoteBuild, remoteDiskUsage, remoteHealth, remoteInfo, remotePrune } from './client.js';
 export { remoteHistory } from './history-client.js';
-export { pickNode, healthProbe } from './builder-route.js';
+export { pickNode, healthProbe, runOnNode } from './builder-route.js';
+export { isUnreached } from './client-errors.js';
 export { builderStatus } from './builder-status.js';

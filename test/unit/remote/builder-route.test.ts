@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNodeAddress } from '../../../remote/address.js';
 import { rankNodes, resolveNodes, type BuilderSpec, type LookupAll, type NodeTarget } from '../../../remote/node-ranking.js';
-import { pickNode } from '../../../remote/builder-route.js';
+import { pickNode, runOnNode } from '../../../remote/builder-route.js';
 
 const spec = (endpoints: readonly string[]): BuilderSpec => ({
   name: 'ci',
@@ -121,6 +121,38 @@ describe('pickNode', () => {
   it('uses a builder of one server without a health check (its errors are the command\'s)', async () => {
     const t = await pickNode(spec(['unix:///run/one.sock']), 'k', { signal, probe: async () => Promise.reject(new Error('probed')) });
     expect(t.connection.address).toBe('unix:///run/one.sock');
+  });
+});
+
+describe('runOnNode', () => {
+  const signal = new AbortController().signal;
+  const unreached = (err: unknown): boolean => err instanceof Error && err.message.startsWith('unreached');
+  const up = async (): Promise<void> => undefined;
+
+  it('gives the build to the next server when the one picked went down after its health check', async () => {
+    const s = spec(['tcp://10.0.0.1:1', 'tcp://10.0.0.2:1', 'tcp://10.0.0.3:1']);
+    const key = keys[3] ?? '';
+    const ranking = rankNodes((await resolveNodes(s)).targets, key).map((t) => t.connection.address);
+    const tried: string[] = [];
+    const skipped: string[] = [];
+    const r = await runOnNode(s, key, { signal, probe: up, unreached, onSkip: (f) => skipped.push(f.endpoint) }, async (t) => {
+      tried.push(t.connection.address);
+      if (t.connection.address === ranking[0]) throw new Error(`unreached ${t.connection.address}`);
+      return 'built';
+    });
+    expect(r.result).toBe('built');
+    expect(r.target.connection.address).toBe(ranking[1]);
+    expect(tried).toEqual(ranking.slice(0, 2));
+    expect(skipped).toEqual([ranking[0]]);
+  });
+
+  it('fails with the build error when the build started, or when no server is left, naming those tried', async () => {
+    const s = spec(['tcp://10.0.0.1:1', 'tcp://10.0.0.2:1']);
+    await expect(runOnNode(s, 'k', { signal, probe: up, unreached }, async () => Promise.reject(new Error('connection lost')))).rejects.toThrow(/^connection lost$/);
+    const all = runOnNode(s, 'k', { signal, probe: up, unreached }, async (t) => Promise.reject(new Error(`unreached ${t.connection.address}`)));
+    await expect(all).rejects.toThrow(/unreached tcp:\/\/10\.0\.0\.\d:1/);
+    const one = runOnNode(spec(['unix:///run/one.sock']), 'k', { signal, probe: up, unreached }, async () => Promise.reject(new Error('unreached one')));
+    await expect(one).rejects.toThrow(/^unreached one$/);
   });
 });
 
