@@ -20,6 +20,21 @@ int loopback_up(char *err);
 int exec_process(struct sandbox_config *cfg, char *err);
 /* install_seccomp loads the filter compiled from linux.seccomp. */
 int install_seccomp(const struct sandbox_config *cfg, char *err);
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+
+/* fail_path fills err with "what path: strerror(errno)" and returns -1. */
+int fail_path(char *err, const char *what, const char *path);
+/* in_user_namespace tells whether this process's user namespace maps only part of the ids (tbuild runs rootless). */
+int in_user_namespace(void);
+/* open_device_trees opens the host's device nodes before pivot_root, to bind them where mknod is refused (rootless). */
+int open_device_trees(char *err);
+/* make_devices makes the container's device nodes (or binds the opened host ones) and links in its /dev. */
+int make_devices(char *err);
 /* read_small_file reads up to size - 1 bytes of a file (a /proc entry) into buf, NUL-terminated; -1 when it cannot. */
 int read_small_file(const char *path, char *buf, size_t size);
 /* mkdir_all creates path and its missing parents with mode 0755. */
