@@ -37,21 +37,46 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
   const dir = join(root, 'history');
   const logPath = (ref: string): string => join(dir, `${ref}.log.gz`);
   const readable = (r: HistoryRecord): HistoryRecord => (r.status === 'running' && !isProcessAlive(r.pid) ? { ...r, status: 'interrupted' } : r);
+  // Written or removed and not yet committed: readers in this process see them at once, as if committed.
+  const pending = new Map<string, HistoryRecord>();
+  const removing = new Set<string>();
   const list = (): HistoryRecord[] => {
-    const out: HistoryRecord[] = [];
-    for (const { value } of meta.buildHistory.getRange()) if (value.version <= BUILD_RECORD_VERSION) out.push(readable(value));
-    return out.sort((a, b) => b.createdAt - a.createdAt || (a.ref < b.ref ? 1 : -1));
+    const byRef = new Map<string, HistoryRecord>();
+    for (const { key, value } of meta.buildHistory.getRange()) if (value.version <= BUILD_RECORD_VERSION) byRef.set(key, value);
+    for (const [ref, record] of pending) byRef.set(ref, record);
+    for (const ref of removing) byRef.delete(ref);
+    return [...byRef.values()].map(readable).sort((a, b) => b.createdAt - a.createdAt || (a.ref < b.ref ? 1 : -1));
   };
-  const put = (record: HistoryRecord): Promise<unknown> => Promise.all([meta.buildHistory.put(record.ref, record), meta.historyIndex.put(record.ref, summaryOf(record))]);
+  const settle = <T>(write: Promise<T>, done: () => void): Promise<T> => {
+    write.then(done, done);
+    return write;
+  };
+  const put = (record: HistoryRecord): Promise<unknown> => {
+    pending.set(record.ref, record);
+    const write = Promise.all([meta.buildHistory.put(record.ref, record), meta.historyIndex.put(record.ref, summaryOf(record))]);
+    return settle(write, () => {
+      if (pending.get(record.ref) === record) pending.delete(record.ref);
+    });
+  };
   /**
-   * remove deletes records, in the same commit as a record written alongside (which may be one of them), then their
-   * logs, then the file lists no kept record mentions (`kept`: the summaries of the records that stay, when known).
+   * remove deletes records and the file lists no record that stays mentions (`kept`: the summaries of those records,
+   * when the caller has them), in one commit with a record written alongside (which may be one of them); then their logs.
    */
   const remove = async (refs: readonly string[], alongside?: { readonly ref: string; readonly write: Promise<unknown> }, kept?: readonly HistorySummary[]): Promise<string[]> => {
-    const removed = [...new Set(refs)].filter((ref) => ref === alongside?.ref || meta.buildHistory.doesExist(ref));
-    await Promise.all([alongside?.write, ...removed.flatMap((ref) => [meta.buildHistory.remove(ref), meta.historyIndex.remove(ref)])]);
+    const removed = [...new Set(refs)].filter((ref) => ref === alongside?.ref || pending.has(ref) || meta.buildHistory.doesExist(ref));
+    const stay = kept ?? [...meta.historyIndex.getRange()].filter((e) => !removed.includes(e.key)).map((e) => e.value);
+    const listings = removed.length > 0 ? unusedListings(meta, stay) : [];
+    const gone = removed.filter((ref) => ref !== alongside?.ref && !removing.has(ref));
+    for (const ref of gone) removing.add(ref);
+    const write = Promise.all([
+      alongside?.write,
+      ...removed.flatMap((ref) => [meta.buildHistory.remove(ref), meta.historyIndex.remove(ref)]),
+      ...listings.map((key) => meta.checksumListings.remove(key)),
+    ]);
+    await settle(write, () => {
+      for (const ref of gone) removing.delete(ref);
+    });
     await Promise.all(removed.map((ref) => rm(logPath(ref), { force: true })));
-    if (removed.length > 0) await dropUnusedListings(meta, kept ?? [...meta.historyIndex.getRange()].map((e) => e.value));
     return removed;
   };
   /** beyond lists the records the policy does not keep, counting `written` as already stored, and the summaries of those it keeps. */
@@ -81,11 +106,13 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
     put: async (record) => void (await put(record)),
     list,
     find(ref) {
-      const exact = meta.buildHistory.get(ref);
+      const known = (key: string): HistoryRecord | undefined => (removing.has(key) ? undefined : (pending.get(key) ?? meta.buildHistory.get(key)));
+      const exact = known(ref);
       if (exact !== undefined) return readable(exact);
-      const matches = [...meta.buildHistory.getKeys()].filter((k) => k.startsWith(ref));
+      const keys = new Set([...meta.buildHistory.getKeys(), ...pending.keys()]);
+      const matches = [...keys].filter((k) => k.startsWith(ref) && !removing.has(k));
       if (matches.length > 1) throw new UsageError(`Cannot pick a build record: "${ref}" names ${matches.length} of them`, { hint: 'give more characters of the ref' });
-      const found = matches[0] === undefined ? undefined : meta.buildHistory.get(matches[0]);
+      const found = matches[0] === undefined ? undefined : known(matches[0]);
       return found === undefined ? undefined : readable(found);
     },
     logPath,
@@ -132,14 +159,14 @@ export function checksumListing(meta: MetadataStore, checksum: string): Checksum
 }
 
 /**
- * dropUnusedListings removes the listings of checksums no kept record (their summaries) mentions. While a build runs it
- * removes none: the listings of a running build are named by its record only when it ends.
+ * unusedListings lists the file lists of checksums no kept record (their summaries) mentions. While a build runs it
+ * lists none: the listings of a running build are named by its record only when it ends.
  */
-async function dropUnusedListings(meta: MetadataStore, kept: readonly HistorySummary[]): Promise<void> {
+function unusedListings(meta: MetadataStore, kept: readonly HistorySummary[]): string[] {
   const mentioned = new Set<string>();
   for (const value of kept) {
-    if (value.status === 'running' && isProcessAlive(value.pid)) return;
+    if (value.status === 'running' && isProcessAlive(value.pid)) return [];
     for (const c of value.checksums) mentioned.add(c);
   }
-  for (const key of meta.checksumListings.getKeys()) if (!mentioned.has(key)) await meta.checksumListings.remove(key);
+  return [...meta.checksumListings.getKeys()].filter((key) => !mentioned.has(key));
 }

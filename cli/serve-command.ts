@@ -73,6 +73,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     ...(settingsFile === undefined ? {} : { settingsFile }),
     maxParallelBuilds: parallel,
     logger,
+    recordsInBackground: true,
   });
   const server = await startServer({
     addresses,

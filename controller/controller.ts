@@ -44,6 +44,12 @@ export interface ControllerOptions {
   readonly maxParallelBuilds?: number;
   /** Where the controller reports what it does on its own (automatic collection). */
   readonly logger?: Logger;
+  /**
+   * A resident builder's controller returns a build's result before its history record is committed (the record
+   * shows in this process at once; close waits for the commit), and reports a record it then cannot commit to the
+   * logger. Otherwise the build ends once its record is committed, and a record that cannot be is a build warning.
+   */
+  readonly recordsInBackground?: boolean;
 }
 
 /** ControllerInfo describes a controller and the builds it runs. */
@@ -197,7 +203,14 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const recorder = historyPolicy === undefined ? undefined : await HistoryRecorder.start(historyStore, store.meta, { ref: buildId, clientId: io.clientId ?? '', request }).catch(unrecorded);
       const recorded: BuildIO = recorder === undefined ? { ...io, signal } : { ...io, signal, progress: recorder.progress(io.progress), observer: recorder };
       const finish = async (outcome: Parameters<HistoryRecorder['finish']>[0]): Promise<void> => {
-        if (recorder !== undefined && historyPolicy !== undefined) await recorder.finish(outcome, historyPolicy).catch(unrecorded);
+        if (recorder === undefined || historyPolicy === undefined) return;
+        const written = await recorder.finish(outcome, historyPolicy).catch(unrecorded);
+        if (written === undefined) return;
+        if (options.recordsInBackground !== true) {
+          await written.committed.catch(unrecorded);
+          return;
+        }
+        void track(written.committed.catch((err: unknown) => options.logger?.warn(`Cannot record build ${buildId} in the history: ${err instanceof Error ? err.message : String(err)}`)));
       };
       try {
         await io.accepted?.(buildId);

@@ -108,8 +108,11 @@ export class HistoryRecorder implements BuildObserver {
     this.#record = { ...this.#record, request: { ...this.#record.request, ...recordedDockerfile(name, text) } };
   }
 
-  /** finish ends the record: how the build ended, its result or error, the contexts it read; then the policy prunes. */
-  async finish(outcome: { readonly result: BuildResult } | { readonly error: unknown; readonly cancelled: boolean }, policy: HistoryPolicy): Promise<void> {
+  /**
+   * finish ends the record: how the build ended, its result or error, the contexts it read; then the policy prunes. It
+   * resolves once the writes are made, with their commit: the history store shows them in this process meanwhile.
+   */
+  async finish(outcome: { readonly result: BuildResult } | { readonly error: unknown; readonly cancelled: boolean }, policy: HistoryPolicy): Promise<{ readonly committed: Promise<void> }> {
     const status: HistoryRecordStatus = 'result' in outcome ? 'completed' : outcome.cancelled ? 'cancelled' : 'failed';
     for (const step of this.#steps.values()) if (step.status === 'running') step.status = status === 'completed' ? 'completed' : 'cancelled';
     const logFileBytes = (await this.#log?.close()) ?? 0;
@@ -124,9 +127,9 @@ export class HistoryRecorder implements BuildObserver {
       logFileBytes,
       ...('result' in outcome ? { result: recordedResult(outcome.result) } : { error: this.#recordedError(outcome.error) }),
     };
-    // The record and the removals the policy asks for are written together, in one commit.
-    await this.#store.putAndPrune(this.#record, policy);
     if (this.#writeError !== undefined) throw this.#writeError;
+    // The record and the removals the policy asks for are written together, in one commit.
+    return { committed: this.#store.putAndPrune(this.#record, policy).then(() => undefined) };
   }
 
   /** Why a step that ran did not come from the cache, compared with the earlier records of the store. */

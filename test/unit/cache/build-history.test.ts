@@ -63,6 +63,28 @@ describe('build history store', () => {
     }
   });
 
+  it('shows a record written or removed in this process at once, before its commit', async () => {
+    await using tmp = await makeTempDir();
+    const meta = openMetadataStore(join(tmp.path, 'meta'));
+    try {
+      const store = createHistoryStore(tmp.path, meta);
+      const written = store.put(record('fresh-ref', 1));
+      // Not committed yet: the database alone does not have it.
+      expect(meta.buildHistory.get('fresh-ref')).toBeUndefined();
+      expect(store.list().map((r) => r.ref)).toEqual(['fresh-ref']);
+      expect(store.find('fresh')?.ref).toBe('fresh-ref');
+      await written;
+      expect(meta.buildHistory.get('fresh-ref')?.ref).toBe('fresh-ref');
+      const removed = store.remove(['fresh-ref']);
+      expect(store.list()).toEqual([]);
+      expect(store.find('fresh-ref')).toBeUndefined();
+      expect(await removed).toEqual(['fresh-ref']);
+      expect(meta.buildHistory.get('fresh-ref')).toBeUndefined();
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('reads a running record of a dead process as interrupted, finds records by a unique prefix, and indexes records written without a summary', async () => {
     await using tmp = await makeTempDir();
     const meta = openMetadataStore(join(tmp.path, 'meta'));
