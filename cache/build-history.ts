@@ -28,8 +28,12 @@ export interface HistoryStore {
   remove(refs: readonly string[]): Promise<string[]>;
   /** prune removes what the policy does not keep (never a running build's record); it returns the refs removed. */
   prune(policy: HistoryPolicy, now?: number): Promise<string[]>;
-  /** putAndPrune writes a finished record and prunes in the same commit; it returns the refs removed. */
-  putAndPrune(record: HistoryRecord, policy: HistoryPolicy, now?: number): Promise<string[]>;
+  /**
+   * putAndPrune writes a finished record and prunes in the same commit; it returns the refs removed. `deferred` does
+   * the reading and writing after the current turn of the event loop (a resident builder answers its client first);
+   * the record shows in this process from the call on.
+   */
+  putAndPrune(record: HistoryRecord, policy: HistoryPolicy, now?: number, options?: { readonly deferred?: boolean }): Promise<string[]>;
 }
 
 /** createHistoryStore keeps records in the metadata database and logs under `root/history`. */
@@ -39,6 +43,7 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
   const readable = (r: HistoryRecord): HistoryRecord => (r.status === 'running' && !isProcessAlive(r.pid) ? { ...r, status: 'interrupted' } : r);
   // Written or removed and not yet committed: readers in this process see them at once, as if committed.
   const pending = new Map<string, HistoryRecord>();
+  let indexed: Promise<void> | undefined;
   const removing = new Set<string>();
   const list = (): HistoryRecord[] => {
     const byRef = new Map<string, HistoryRecord>();
@@ -81,7 +86,12 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
   };
   /** beyond lists the records the policy does not keep, counting `written` as already stored, and the summaries of those it keeps. */
   const beyond = async (policy: HistoryPolicy, now: number, written?: HistoryRecord): Promise<{ drop: string[]; kept: HistorySummary[] }> => {
-    await indexUnindexed(meta);
+    // Records of a tbuild that kept no index are indexed once per process: this one writes its summaries itself.
+    indexed ??= indexUnindexed(meta).catch((err: unknown) => {
+      indexed = undefined;
+      throw err;
+    });
+    await indexed;
     const summaries = [...meta.historyIndex.getRange()].filter((e) => e.key !== written?.ref);
     if (written !== undefined) summaries.push({ key: written.ref, value: summaryOf(written) });
     summaries.sort((a, b) => b.value.createdAt - a.value.createdAt || (a.key < b.key ? 1 : -1));
@@ -121,9 +131,18 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
       const { drop, kept } = await beyond(policy, now);
       return remove(drop, undefined, kept);
     },
-    async putAndPrune(record, policy, now = Date.now()) {
-      const { drop, kept } = await beyond(policy, now, record);
-      return remove(drop, { ref: record.ref, write: put(record) }, kept);
+    async putAndPrune(record, policy, now = Date.now(), options = {}) {
+      // Shown at once in this process, whenever its commit comes.
+      pending.set(record.ref, record);
+      try {
+        if (options.deferred === true) await new Promise((resolve) => setImmediate(resolve));
+        const { drop, kept } = await beyond(policy, now, record);
+        return await remove(drop, { ref: record.ref, write: put(record) }, kept);
+      } catch (err) {
+        // Not written: what the database holds is what this process shows again.
+        if (pending.get(record.ref) === record) pending.delete(record.ref);
+        throw err;
+      }
     },
   };
 }

@@ -204,7 +204,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const recorded: BuildIO = recorder === undefined ? { ...io, signal } : { ...io, signal, progress: recorder.progress(io.progress), observer: recorder };
       const finish = async (outcome: Parameters<HistoryRecorder['finish']>[0]): Promise<void> => {
         if (recorder === undefined || historyPolicy === undefined) return;
-        const written = await recorder.finish(outcome, historyPolicy).catch(unrecorded);
+        const written = await recorder.finish(outcome, historyPolicy, { deferCommit: options.recordsInBackground === true }).catch(unrecorded);
         if (written === undefined) return;
         if (options.recordsInBackground !== true) {
           await written.committed.catch(unrecorded);

@@ -110,9 +110,14 @@ export class HistoryRecorder implements BuildObserver {
 
   /**
    * finish ends the record: how the build ended, its result or error, the contexts it read; then the policy prunes. It
-   * resolves once the writes are made, with their commit: the history store shows them in this process meanwhile.
+   * resolves once the writes are made (or, with deferCommit, scheduled after this turn of the event loop), with their
+   * commit: the history store shows the record in this process meanwhile.
    */
-  async finish(outcome: { readonly result: BuildResult } | { readonly error: unknown; readonly cancelled: boolean }, policy: HistoryPolicy): Promise<{ readonly committed: Promise<void> }> {
+  async finish(
+    outcome: { readonly result: BuildResult } | { readonly error: unknown; readonly cancelled: boolean },
+    policy: HistoryPolicy,
+    options: { readonly deferCommit?: boolean } = {},
+  ): Promise<{ readonly committed: Promise<void> }> {
     const status: HistoryRecordStatus = 'result' in outcome ? 'completed' : outcome.cancelled ? 'cancelled' : 'failed';
     for (const step of this.#steps.values()) if (step.status === 'running') step.status = status === 'completed' ? 'completed' : 'cancelled';
     const logFileBytes = (await this.#log?.close()) ?? 0;
@@ -129,7 +134,7 @@ export class HistoryRecorder implements BuildObserver {
     };
     if (this.#writeError !== undefined) throw this.#writeError;
     // The record and the removals the policy asks for are written together, in one commit.
-    return { committed: this.#store.putAndPrune(this.#record, policy).then(() => undefined) };
+    return { committed: this.#store.putAndPrune(this.#record, policy, Date.now(), { deferred: options.deferCommit === true }).then(() => undefined) };
   }
 
   /** Why a step that ran did not come from the cache, compared with the earlier records of the store. */
