@@ -4,7 +4,7 @@ import { digestOf, parseDigest, type Digest } from '../base/digest.js';
 import { ExportError, RegistryError, UsageError } from '../base/errors.js';
 import { MEDIA_TYPES, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from '../base/oci.js';
 import { imageParts, type ImageRecord, type PlatformImageRecord } from '../cache/index.js';
-import { dockerLayer, exportLayerBlob, type BuiltImage, type ExportLayer, type PlatformIndex } from '../exporter/index.js';
+import { dockerLayer, exportLayerBlob, REWRITTEN_TIMESTAMP, type BuiltImage, type ExportLayer, type PlatformIndex } from '../exporter/index.js';
 import { formatReference, parseReference } from '../registry/index.js';
 import { imageIdOf, isDangling } from './image-naming.js';
 import { snapshotLayers } from './solved-rootfs.js';
@@ -106,7 +106,11 @@ async function exportablePart(store: Store, part: PlatformImageRecord, o: Export
   }
   const layers = [];
   for (const [i, source] of sources.entries()) {
-    const blob = await exportLayerBlob(source, { compression: o.compression, forceCompression: o.compression === 'uncompressed', store: store.content, source: store.content, cache: store.layerBlobs, signal: o.signal });
+    // A layer exported with rewrite-timestamp=true is made again from its snapshot with its file times clamped alike.
+    const rewritten = manifest.value.layers[i]?.annotations?.[REWRITTEN_TIMESTAMP];
+    const epoch = rewritten === undefined ? {} : { sourceDateEpoch: Number(rewritten), rewriteTimestamp: true };
+    const made = await exportLayerBlob(source, { compression: o.compression, forceCompression: o.compression === 'uncompressed', store: store.content, source: store.content, cache: store.layerBlobs, signal: o.signal, ...epoch });
+    const blob = rewritten === undefined ? made : { ...made, descriptor: { ...made.descriptor, annotations: { ...made.descriptor.annotations, [REWRITTEN_TIMESTAMP]: rewritten } } };
     if (blob.diffId !== diffIds[i]) throw new ExportError(`Cannot export image ${part.manifestDigest}: layer ${i + 1} is ${blob.diffId}, its config says ${diffIds[i] ?? 'nothing'}`);
     layers.push(blob);
   }

@@ -2,7 +2,7 @@
  * Exporters: image assembly, its layers, and the types of every output. The outputs besides the local image store,
  * image indexes, cache exports and attestations are in `lazy.ts`, loaded on first use.
  */
-export { buildImage, type BuildImageInput, type BuildImageOptions, type BuiltImage } from './image.js';
+export { buildImage, REWRITTEN_TIMESTAMP, type BuildImageInput, type BuildImageOptions, type BuiltImage } from './image.js';
 export { blobFits, exportLayerBlob, type BlobLayer, type ExportLayer, type SnapshotLayer } from './export-layer.js';
 export { ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, parseImageName, type ImageName } from './image-name.js';
 export type { ArchiveOptions } from './oci-archive.js';

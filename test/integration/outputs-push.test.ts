@@ -68,6 +68,27 @@ describe('tbuild build --push and type=image outputs', () => {
     expect(inspect.code, inspect.stderr).toBe(0);
   });
 
+  it('pushes an image stored with rewrite-timestamp=true as it was stored: its config and layers, compressed', async () => {
+    const h = registry.host;
+    const ctx = join(tmp.path, 'rewrite-ctx');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo made-now > /made-now\n');
+    const epoch = { env: { ...NO_ATTESTATIONS.env, SOURCE_DATE_EPOCH: '1700000000' } };
+    const built = await runTbuild(['build', ...base(), '-o', `type=image,name=${h}/rewrite/hello:v1,rewrite-timestamp=true`, ctx], epoch);
+    expect(built.code, built.stderr).toBe(0);
+    const id = /^Image (sha256:[0-9a-f]{64})/m.exec(built.stderr)?.[1];
+    expect(id).toMatch(/^sha256:/);
+    const pushed = await runTbuild(['push', '--root', root, '--config', config, `${h}/rewrite/hello:v1`], epoch);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const res = await fetch(`${registry.url}/v2/rewrite/hello/manifests/v1`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const manifest = (await res.json()) as { config: { digest: string }; layers: { mediaType: string }[] };
+    expect(manifest.config.digest).toBe(id);
+    expect(manifest.layers.map((l) => l.mediaType)).toEqual(manifest.layers.map(() => 'application/vnd.oci.image.layer.v1.tar+gzip'));
+    // skopeo checks each layer against the config's diff IDs as it copies.
+    const copied = await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${h}/rewrite/hello:v1`, `oci:${join(tmp.path, 'rewrite-oci')}:v1`]);
+    expect(copied.code, copied.stderr).toBe(0);
+  });
+
   it('pulls back with skopeo copy: the config and the rootfs match the local export', async () => {
     const h = registry.host;
     const res = await runTbuild(['build', ...base(), '-t', `${h}/copy/hello:v1`, '--push', '--output', `type=oci,dest=${join(tmp.path, 'local.tar')}`, hello]);
