@@ -6,23 +6,25 @@
  * changed builds left without a name, prunes to 20 MB and records the store's size after a prune, the builder's
  * resident memory (RSS), open file descriptors, processes and the mounts under the work folder, and checks the store;
  * it fails when the store's size after a prune grows from the first checkpoint on, when the builder's RSS or
- * descriptors grow more than 10% over those after the first round (the warm-up), when a mount or extra process stays,
+ * descriptors grow more than 10% over those after the first 100 builds (the warm-up), when a mount or extra process stays,
  * or when check-store finds anything. Usage, as root, with the loopback registry serving busybox:
  *   node dist/bench/soak.js [--builds N] [--clients C] [--minutes M] [--registry HOST]     (or bench/soak.sh N)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkStore, descendants, mountsUnder, runCli } from './store-probe.js';
+import { checkStore, descendants, mountsUnder, runCli, startServe } from './store-probe.js';
 
 /** Checkpoint is the state of the builder and store after a prune, every few builds. */
 interface Checkpoint {
   readonly builds: number;
   readonly storeBytes: number;
   readonly fds: number;
+  /** What the descriptors point at, by kind (socket, pipe, anon_inode:..., or the path), to name what grew. */
+  readonly fdKinds: ReadonlyMap<string, number>;
   readonly rssBytes: number;
   readonly processes: number;
   readonly mounts: number;
@@ -42,17 +44,6 @@ async function sizeOf(dir: string): Promise<number> {
   return Number(out.split('\t')[0]);
 }
 
-async function startServe(entry: string, args: readonly string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [entry, 'serve', '--log-format', 'json', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolvePromise, reject) => {
-    child.stderr?.on('data', (d: Buffer) => {
-      if (d.toString().includes('"listening"')) resolvePromise();
-    });
-    child.once('exit', (code) => reject(new Error(`tbuild serve exited (${code}) before listening`)));
-  });
-  return child;
-}
-
 /** cancelledBuild starts a build and interrupts its client once its RUN step runs; it returns the client's exit status. */
 async function cancelledBuild(entry: string, args: readonly string[]): Promise<number> {
   const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -66,6 +57,22 @@ async function cancelledBuild(entry: string, args: readonly string[]): Promise<n
   const [code, signal] = (await closed) as [number | null, string | null];
   clearTimeout(timer);
   return code ?? (signal === null ? -1 : 128);
+}
+
+/** descriptorKinds counts a process's open descriptors by what they point at (a socket or pipe by its kind, else the path). */
+async function descriptorKinds(pid: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const fd of await readdir(`/proc/${pid}/fd`)) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => 'closed while read');
+    const kind = target.replace(/:\[\d+\]$/, '');
+    out.set(kind, (out.get(kind) ?? 0) + 1);
+  }
+  return out;
+}
+
+/** grown names the kinds of descriptors there are more of in `later` than in `first`. */
+function grown(first: ReadonlyMap<string, number>, later: ReadonlyMap<string, number>): string {
+  return [...later].filter(([k, n]) => n > (first.get(k) ?? 0)).map(([k, n]) => `${k} ${first.get(k) ?? 0} -> ${n}`).join(', ');
 }
 
 /** rssOf reads a process's resident memory (VmRSS in /proc/<pid>/status), in bytes. */
@@ -111,8 +118,9 @@ async function main(): Promise<void> {
     await runCli(entry, ['prune', '--keep-storage', '20MB', '--force', '--builder', address]);
     const found = await checkStore(entry, root);
     if (found.entries.length > 0) failures.push(`after ${builds} builds check-store found: ${JSON.stringify(found.entries)}`);
-    const fds = (await readdir(`/proc/${serverPid}/fd`)).length;
-    const c = { builds, storeBytes: await sizeOf(root), fds, rssBytes: await rssOf(serverPid), processes: (await descendants(serverPid)).size, mounts: (await mountsUnder(work)).length, findings: found.entries.length };
+    const fdKinds = await descriptorKinds(serverPid);
+    const fds = [...fdKinds.values()].reduce((a, b) => a + b, 0);
+    const c = { builds, storeBytes: await sizeOf(root), fds, fdKinds, rssBytes: await rssOf(serverPid), processes: (await descendants(serverPid)).size, mounts: (await mountsUnder(work)).length, findings: found.entries.length };
     checkpoints.push(c);
     console.log(`after ${builds} builds (${((Date.now() - started) / 60_000).toFixed(1)} min): store ${(c.storeBytes / 1e6).toFixed(1)} MB, builder RSS ${(c.rssBytes / 2 ** 20).toFixed(1)} MiB, fds ${c.fds}, processes ${c.processes}, mounts ${c.mounts}, findings ${c.findings}`);
   };
@@ -158,12 +166,13 @@ async function main(): Promise<void> {
   if (after.entries.length > 0) failures.push(`check-store after the builder stopped found: ${JSON.stringify(after.entries)}`);
   const mounts = await mountsUnder(work);
   if (mounts.length > 0) failures.push(`mounts left: ${mounts.join('; ')}`);
-  // The first round warms the builder up (code optimised, pools and caches filled): growth is measured from there.
-  const [first, ...rest] = checkpoints.slice(1);
+  // The first 100 builds warm the builder up (code optimised, the heap and connection pools grown to their working
+  // size, a prune of everything done): growth is measured from the checkpoint after them.
+  const [first, ...rest] = checkpoints.filter((c) => c.builds >= Math.min(100, n));
   for (const c of rest) {
     if (first === undefined) break;
     if (c.storeBytes > first.storeBytes * 1.5 + 5e6) failures.push(`the store grew: ${first.storeBytes} bytes after ${first.builds} builds, ${c.storeBytes} after ${c.builds}`);
-    if (c.fds > first.fds * 1.1) failures.push(`the builder's descriptors grew more than 10%: ${first.fds} after ${first.builds} builds, ${c.fds} after ${c.builds}`);
+    if (c.fds > first.fds * 1.1) failures.push(`the builder's descriptors grew more than 10%: ${first.fds} after ${first.builds} builds, ${c.fds} after ${c.builds} (${grown(first.fdKinds, c.fdKinds)})`);
     if (c.rssBytes > first.rssBytes * 1.1) failures.push(`the builder's RSS grew more than 10%: ${first.rssBytes} bytes after ${first.builds} builds, ${c.rssBytes} after ${c.builds}`);
     if (c.processes > first.processes + 4) failures.push(`the builder's processes grew: ${first.processes} after ${first.builds} builds, ${c.processes} after ${c.builds}`);
   }

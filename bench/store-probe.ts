@@ -2,7 +2,7 @@
  * What the store fault benchmarks (fault-loop.ts, soak.ts) share: running the CLI, and looking for what a build left
  * behind: its processes, mounts and cgroups, and the findings of `tbuild debug check-store`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -14,17 +14,67 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** runCli runs `node ENTRY ARGS` to its end. */
-export function runCli(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** RunningCli is a command started in the background: its process, and what it printed and returned once it ends. */
+export interface RunningCli {
+  readonly child: ChildProcess;
+  /** Resolves when the process ends; `signal` names the signal that ended it, if one did. */
+  readonly done: Promise<CliRun & { readonly signal: NodeJS.Signals | null }>;
+}
+
+/** startCli starts `node ENTRY ARGS`, collecting its output. */
+export function startCli(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningCli {
+  const child = spawn(process.execPath, [entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolvePromise, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal === null ? -1 : 128), stdout, stderr }));
+    child.on('close', (code, signal) => resolvePromise({ code: code ?? (signal === null ? -1 : 128), stdout, stderr, signal }));
   });
+  return { child, done };
+}
+
+/** runCli runs `node ENTRY ARGS` to its end. */
+export async function runCli(entry: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return startCli(entry, args, env).done;
+}
+
+/**
+ * killAfter sends SIGKILL to a started command after `ms` and waits for it to end; it reports whether the kill hit it
+ * running and the processes below it still running 5 s later (none should be: each dies with its parent).
+ */
+export async function killAfter(run: RunningCli, ms: number): Promise<{ readonly running: boolean; readonly left: string[] }> {
+  await delay(ms);
+  const below = await descendants(run.child.pid ?? 0);
+  run.child.kill('SIGKILL');
+  const { signal } = await run.done;
+  return { running: signal === 'SIGKILL', left: await survivors(below, 5000) };
+}
+
+/** startServe runs `tbuild serve ARGS` and waits until it listens. */
+export async function startServe(entry: string, args: readonly string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [entry, 'serve', '--log-format', 'json', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolvePromise, reject) => {
+    let log = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('"listening"')) resolvePromise();
+    });
+    child.once('exit', (code) => reject(new Error(`tbuild serve exited (${code}) before listening: ${log}`)));
+  });
+  return child;
+}
+
+/** imageOf reads the image ID a build printed with `--progress plain` ("Image sha256:..."). */
+export function imageOf(run: CliRun): string | undefined {
+  return /^Image (sha256:[0-9a-f]{64})/m.exec(run.stderr)?.[1];
+}
+
+/** uncachedSteps names the COPY and RUN steps of a build's plain progress that ran instead of coming from the cache. */
+export function uncachedSteps(stderr: string): string[] {
+  const steps = [...stderr.matchAll(/^#(\d+) (\[\d+\/\d+\] (?:COPY|RUN|ADD) .*)$/gm)];
+  return steps.filter(([, n]) => !new RegExp(`^#${n} CACHED$`, 'm').test(stderr)).map(([, , name]) => name ?? '');
 }
 
 /** prng is a small deterministic generator, so a schedule of faults can be replayed from its seed. */
