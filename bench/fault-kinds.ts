@@ -90,7 +90,8 @@ async function expectBlobsKept(what: string, root: string, before: ReadonlyMap<s
 }
 
 const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-const upTo = (random: () => number, ms: number): number => Math.floor(random() * ms * 1.1);
+/** upTo draws a kill's moment over the time the work took untouched, most of it: a kill after the end tests little. */
+const upTo = (random: () => number, ms: number): number => Math.floor(random() * ms * 0.9);
 
 /** killBuild kills a build (everything again, from the cache, or after a prune emptied the cache). */
 async function killBuild(c: KillContext): Promise<KillOutcome> {
