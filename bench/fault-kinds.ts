@@ -214,9 +214,10 @@ async function killServe(c: KillContext): Promise<KillOutcome> {
   let clientEnded = false;
   void client.done.finally(() => (clientEnded = true));
   const ms = upTo(c.random, variant === 'cached' ? c.baseline.ms.serve : c.baseline.ms.build);
-  const { left } = await killAfter({ child: server, done: exited.then(([code, signal]: unknown[]) => ({ code: Number(code ?? 128), stdout: '', stderr: '', signal: (signal ?? null) as NodeJS.Signals | null })) }, ms);
-  // The server runs until killed: the kill hit the work when the build through it had not ended.
+  await new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+  // The server runs until killed: the kill hits the work when the build through it has not ended.
   const running = !clientEnded;
+  const { left } = await killAfter({ child: server, done: exited.then(([code, signal]: unknown[]) => ({ code: Number(code ?? 128), stdout: '', stderr: '', signal: (signal ?? null) as NodeJS.Signals | null })) }, 0);
   const ended = await client.done;
   const failures = ended.code === 0 && !running ? expectImage('the build before the kill', ended, c.baseline.image, false) : [];
   await c.check(c.root);
