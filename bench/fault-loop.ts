@@ -16,6 +16,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -160,6 +161,8 @@ export async function runFaultLoop(options: FaultLoopOptions): Promise<FaultLoop
     const found: string[] = [];
     const damage: string[] = [];
     const check = async (storeRoot: string): Promise<void> => {
+      // Work killed before it made its store (the metadata database) left nothing to check; the next work makes it.
+      if (!existsSync(join(storeRoot, 'meta', 'data.mdb'))) return;
       const r = await checkStore(entry, storeRoot);
       countKinds(r.entries, leftovers);
       found.push(...r.entries.map((e) => e.kind));
@@ -188,7 +191,7 @@ export async function runFaultLoop(options: FaultLoopOptions): Promise<FaultLoop
   if (last.code !== 0) failures.push(`the last build (--no-cache) failed: ${last.stderr}`);
   const cgroups = (await Promise.all(killed.map(cgroupsOf))).flat();
   if (cgroups.length > 0) failures.push(`cgroups of killed builds left after a RUN swept them: ${cgroups.join(' ')}`);
-  for (const storeRoot of [root, join(workDir, 'pull-root'), join(workDir, 'import-root')]) {
+  for (const storeRoot of [root, join(workDir, 'pull-root'), join(workDir, 'import-root')].filter((r) => existsSync(join(r, 'meta', 'data.mdb')))) {
     const repaired = await checkStore(entry, storeRoot, '--repair');
     if (repaired.code !== 0) failures.push(`check-store --repair of ${storeRoot} left: ${JSON.stringify(repaired.entries.filter((e) => !e.removed))}`);
     const after = await checkStore(entry, storeRoot, '--all-blobs');
