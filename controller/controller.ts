@@ -204,9 +204,12 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const recorded: BuildIO = recorder === undefined ? { ...io, signal } : { ...io, signal, progress: recorder.progress(io.progress), observer: recorder };
       const finish = async (outcome: Parameters<HistoryRecorder['finish']>[0]): Promise<void> => {
         if (recorder === undefined || historyPolicy === undefined) return;
-        const written = await recorder.finish(outcome, historyPolicy, { deferCommit: options.recordsInBackground === true }).catch(unrecorded);
+        // Only a built result goes back before its record's commit: a failure's error waits for it, as the client's
+        // session (secrets, SSH, layout blobs it may still be serving) ends with the error.
+        const background = options.recordsInBackground === true && 'result' in outcome;
+        const written = await recorder.finish(outcome, historyPolicy, { deferCommit: background }).catch(unrecorded);
         if (written === undefined) return;
-        if (options.recordsInBackground !== true) {
+        if (!background) {
           await written.committed.catch(unrecorded);
           return;
         }
