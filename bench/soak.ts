@@ -8,9 +8,13 @@
  * it fails when the store's size after a prune grows from the first checkpoint on, when the builder's RSS or
  * descriptors grow more than 10% over those after the first 100 builds (the warm-up), when a mount or extra process stays,
  * or when check-store finds anything. Usage, as root, with the loopback registry serving busybox:
- *   node dist/bench/soak.js [--builds N] [--clients C] [--minutes M] [--registry HOST]     (or bench/soak.sh N)
+ * With --resident the builds go through the launcher (native/build/tbuild) to a resident builder (`tbuild daemon`)
+ * instead, and its RSS and descriptors are measured; prunes then run in processes of their own beside it.
+ *   node dist/bench/soak.js [--builds N] [--clients C] [--minutes M] [--resident] [--registry HOST]   (or bench/soak.sh N)
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,9 +48,26 @@ async function sizeOf(dir: string): Promise<number> {
   return Number(out.split('\t')[0]);
 }
 
+/** Client is how a build is started: `node bin/tbuild.js` (through tbuild serve) or the launcher (to the resident builder). */
+interface Client {
+  readonly command: string;
+  readonly prefix: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+function startClient(client: Client, args: readonly string[], stderr: 'ignore' | 'pipe'): ChildProcess {
+  return spawn(client.command, [...client.prefix, ...args], { env: { ...process.env, ...client.env }, stdio: ['ignore', 'ignore', stderr] });
+}
+
+/** runClient runs a build to its end and returns its exit status. */
+async function runClient(client: Client, args: readonly string[]): Promise<number> {
+  const [code, signal] = (await once(startClient(client, args, 'ignore'), 'close')) as [number | null, string | null];
+  return code ?? (signal === null ? -1 : 128);
+}
+
 /** cancelledBuild starts a build and interrupts its client once its RUN step runs; it returns the client's exit status. */
-async function cancelledBuild(entry: string, args: readonly string[]): Promise<number> {
-  const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function cancelledBuild(client: Client, args: readonly string[]): Promise<number> {
+  const child = startClient(client, args, 'pipe');
   const closed = once(child, 'close');
   let timer: NodeJS.Timeout | undefined;
   let output = '';
@@ -57,6 +78,16 @@ async function cancelledBuild(entry: string, args: readonly string[]): Promise<n
   const [code, signal] = (await closed) as [number | null, string | null];
   clearTimeout(timer);
   return code ?? (signal === null ? -1 : 128);
+}
+
+/** startResident runs the resident builder (`tbuild daemon`) on a socket of the soak's, as the launcher would. */
+async function startResident(entry: string, socket: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [entry, 'daemon', '--socket', socket], { env: { ...process.env, TBUILD_DAEMON_IDLE: '7200' }, stdio: 'ignore' });
+  for (let i = 0; !existsSync(socket); i++) {
+    if (i === 200 || child.exitCode !== null) throw new Error(`The resident builder did not listen on ${socket}`);
+    await delay(50);
+  }
+  return child;
 }
 
 /** descriptorKinds counts a process's open descriptors by what they point at (a socket or pipe by its kind, else the path). */
@@ -93,7 +124,7 @@ async function writeContext(ctx: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { builds: { type: 'string', default: '500' }, clients: { type: 'string', default: '8' }, minutes: { type: 'string', default: '30' }, registry: { type: 'string', default: '127.0.0.1:5000' } } });
+  const { values } = parseArgs({ options: { resident: { type: 'boolean', default: false }, builds: { type: 'string', default: '500' }, clients: { type: 'string', default: '8' }, minutes: { type: 'string', default: '30' }, registry: { type: 'string', default: '127.0.0.1:5000' } } });
   const entry = join(resolve(import.meta.dirname, '..', '..'), 'bin', 'tbuild.js');
   const work = await mkdtemp(join(tmpdir(), 'tbuild-soak-'));
   const root = join(work, 'root');
@@ -102,20 +133,26 @@ async function main(): Promise<void> {
   await writeFile(config, `[registry."docker.io"]\nmirrors = ["${values.registry}"]\n`);
   const contexts = Array.from({ length: clients }, (_, i) => join(work, `ctx${i}`));
   for (const ctx of contexts) await writeContext(ctx);
+  const resident = values.resident === true;
   const address = `unix://${join(work, 'serve.sock')}`;
-  const server = await startServe(entry, ['--addr', address, '--root', root, '--config', config]);
+  const socket = join(work, 'daemon', 'daemon.sock');
+  const server = resident ? await startResident(entry, socket) : await startServe(entry, ['--addr', address, '--root', root, '--config', config]);
   const serverPid = server.pid ?? 0;
+  const launcher = join(resolve(import.meta.dirname, '..', '..'), 'native', 'build', 'tbuild');
+  const client: Client = resident ? { command: launcher, prefix: [], env: { TBUILD_DAEMON_SOCKET: socket } } : { command: process.execPath, prefix: [entry], env: {} };
+  // Builds go to the builder; collection runs in a process of its own beside the resident builder, as `tbuild prune` does.
+  const target = resident ? ['--root', root, '--config', config] : ['--builder', address];
   const started = Date.now();
   const deadline = started + Number(values.minutes) * 60_000;
   const failures: string[] = [];
   const checkpoints: Checkpoint[] = [];
   const outcomes = new Map<string, number>();
-  const build = (...args: string[]): string[] => ['build', '--builder', address, '--progress', 'quiet', ...args];
+  const build = (...args: string[]): string[] => ['build', ...target, '--progress', 'quiet', ...args];
   const checkpoint = async (builds: number): Promise<void> => {
     // The images a changed build's tag left without a name are kept, as Docker keeps them, until removed.
     const dangling = (await runCli(entry, ['images', '--root', root, '--filter', 'dangling=true', '--quiet', '--no-trunc'])).stdout.split('\n').filter((id) => id !== '');
     if (dangling.length > 0) await runCli(entry, ['rmi', '--root', root, ...dangling]);
-    await runCli(entry, ['prune', '--keep-storage', '20MB', '--force', '--builder', address]);
+    await runCli(entry, ['prune', '--keep-storage', '20MB', '--force', ...target.slice(0, 2)]);
     const found = await checkStore(entry, root);
     if (found.entries.length > 0) failures.push(`after ${builds} builds check-store found: ${JSON.stringify(found.entries)}`);
     const fdKinds = await descriptorKinds(serverPid);
@@ -125,16 +162,16 @@ async function main(): Promise<void> {
     console.log(`after ${builds} builds (${((Date.now() - started) / 60_000).toFixed(1)} min): store ${(c.storeBytes / 1e6).toFixed(1)} MB, builder RSS ${(c.rssBytes / 2 ** 20).toFixed(1)} MiB, fds ${c.fds}, processes ${c.processes}, mounts ${c.mounts}, findings ${c.findings}`);
   };
   /** runOne runs build number `n` (0-based) from client `client`: its kind follows the client's own turn. */
-  const runOne = async (n: number, client: number, turn: number): Promise<void> => {
-    const ctx = contexts[client] ?? '';
-    const kind = KINDS[(turn + client) % KINDS.length] ?? 'cached';
+  const runOne = async (n: number, who: number, turn: number): Promise<void> => {
+    const ctx = contexts[who] ?? '';
+    const kind = KINDS[(turn + who) % KINDS.length] ?? 'cached';
     let code: number;
     if (kind === 'changed') await writeFile(join(ctx, 'src', `f${turn % 20}.txt`), `file ${turn % 20} changed at build ${n}\n`);
-    if (kind === 'cancelled') code = await cancelledBuild(entry, [...build('-f', join(ctx, 'Dockerfile.slow'), '--build-arg', `N=${n}`, ctx), '--progress', 'plain']);
-    else code = (await runCli(entry, kind === 'failing' ? build('-f', join(ctx, 'Dockerfile.fail'), ctx) : build('-t', `soak:c${client}`, ctx))).code;
+    if (kind === 'cancelled') code = await cancelledBuild(client, [...build('-f', join(ctx, 'Dockerfile.slow'), '--build-arg', `N=${n}`, ctx), '--progress', 'plain']);
+    else code = await runClient(client, kind === 'failing' ? build('-f', join(ctx, 'Dockerfile.fail'), ctx) : build('-t', `soak:c${who}`, ctx));
     const want = kind === 'failing' ? 1 : kind === 'cancelled' ? 130 : 0;
     outcomes.set(`${kind} exit ${code}`, (outcomes.get(`${kind} exit ${code}`) ?? 0) + 1);
-    if (code !== want) failures.push(`build ${n + 1} (${kind}, client ${client}) exited ${code}, expected ${want}`);
+    if (code !== want) failures.push(`build ${n + 1} (${kind}, client ${who}) exited ${code}, expected ${want}`);
   };
   const total = Number(values.builds);
   const turns = new Array<number>(clients).fill(0);
@@ -148,7 +185,7 @@ async function main(): Promise<void> {
         while (n < roundEnd && Date.now() < deadline) {
           const k = n++;
           // A prune of everything while the other clients build: collection must leave what they use.
-          if (k % 100 === 75) prunes.push(runCli(entry, ['prune', '--all', '--force', '--builder', address]));
+          if (k % 100 === 75) prunes.push(runCli(entry, ['prune', '--all', '--force', ...target.slice(0, 2)]));
           const turn = turns[client] ?? 0;
           turns[client] = turn + 1;
           await runOne(k, client, turn);
