@@ -33,12 +33,14 @@ export interface StoreLease {
 /**
  * LeaseTiming: a lease expires `expiryMs` after its last refresh, which comes every `refreshMs` while it is held; once
  * its last hold ends it stays `lingerMs` more (0: dropped at once), so that the next build of a resident builder finds
- * it with what it named, instead of writing a new lease and naming everything again.
+ * it with what it named, instead of writing a new lease and naming everything again. A lease older than `maxShareMs`
+ * no longer lingers: builds that keep coming would otherwise keep it, and all they ever named, from collection.
  */
 export interface LeaseTiming {
   readonly expiryMs: number;
   readonly refreshMs: number;
   readonly lingerMs?: number;
+  readonly maxShareMs?: number;
 }
 
 const DEFAULT_TIMING: LeaseTiming = { expiryMs: 10 * 60_000, refreshMs: 60_000 };
@@ -118,8 +120,9 @@ class ProcessLease implements StoreLease {
           released = true;
           if (--this.#holds > 0) return Promise.resolve();
           const lingerMs = this.#timing.lingerMs ?? 0;
+          const shared = Date.now() - (this.#record?.createdAt ?? 0);
           // A lease reclaimed while the build ran is dropped now, and the build told.
-          if (lingerMs <= 0 || this.#refreshFailure !== undefined) this.#drop();
+          if (lingerMs <= 0 || shared > (this.#timing.maxShareMs ?? Infinity) || this.#refreshFailure !== undefined) this.#drop();
           else {
             // A lease the database could not drop goes unrefreshed: it expires, and collection reclaims it.
             this.#linger = setTimeout(() => {

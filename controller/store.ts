@@ -29,6 +29,11 @@ export interface Store extends AsyncDisposable {
  * it names until then.
  */
 const LEASE_LINGER_MS = 10_000;
+/**
+ * LEASE_MAX_SHARE_MS bounds how long builds share one lease: the first build to end after it takes a new one, so that
+ * collection in another process (tbuild prune beside a resident builder) finds what earlier builds used free again.
+ */
+const LEASE_MAX_SHARE_MS = 30_000;
 
 /** openStore opens (creating when needed) the store in a root folder and clears what dead processes left. */
 export async function openStore(root: string): Promise<Store> {
@@ -36,7 +41,7 @@ export async function openStore(root: string): Promise<Store> {
   const tmp = join(root, 'tmp');
   await Promise.all([mkdir(snapshotsDir, { recursive: true }), mkdir(tmp, { recursive: true })]);
   const meta = openMetadataStore(join(root, 'meta'));
-  const lease = createStoreLease(meta, { lingerMs: LEASE_LINGER_MS });
+  const lease = createStoreLease(meta, { lingerMs: LEASE_LINGER_MS, maxShareMs: LEASE_MAX_SHARE_MS });
   const snapshotter = createSnapshotter(snapshotsDir, meta, lease);
   const content = createLocalContentStore(join(root, 'content'), { lease });
   await Promise.all([snapshotter.recover(), content.recover()]);

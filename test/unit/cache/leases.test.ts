@@ -82,6 +82,23 @@ describe('the lease table', () => {
     expect([...meta.leases.getKeys()]).toEqual([]);
   });
 
+  it('stops lingering once it was shared long enough, so that builds that keep coming do not keep it forever', async () => {
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    const lease = createStoreLease(meta, { lingerMs: 10_000, maxShareMs: 100 });
+    await (await lease.hold())[Symbol.asyncDispose]();
+    const [first] = [...meta.leases.getKeys()];
+    expect(first).toBeDefined();
+    await delay(150);
+    // The hold after the share time takes the lingering lease, and its end drops it instead of lingering again.
+    await (await lease.hold())[Symbol.asyncDispose]();
+    expect([...meta.leases.getKeys()]).toEqual([]);
+    await (await lease.hold())[Symbol.asyncDispose]();
+    expect([...meta.leases.getKeys()].length).toBe(1);
+    expect([...meta.leases.getKeys()]).not.toContain(first);
+    await lease.releaseIdle();
+  });
+
   it('pushes its expiry forward while held', async () => {
     await using tmp = await makeTempDir();
     await using meta = openMetadataStore(join(tmp.path, 'meta'));
