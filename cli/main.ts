@@ -26,7 +26,9 @@ export async function main(argv: readonly string[], client?: CommandIO): Promise
   try {
     const { command, args: rest } = splitCommandLine(argv);
     // Started by an ordinary user: the command runs in a user namespace of its own (a launcher client's never comes here).
-    const rootless = client === undefined ? await (await import('./rootless-entry.js')).runRootless(argv, command, io.env) : undefined;
+    // As root nothing of it loads.
+    const ordinaryUser = client === undefined && process.getuid?.() !== 0;
+    const rootless = ordinaryUser ? await (await import('./rootless-entry.js')).runRootless(argv, command, io.env) : undefined;
     if (rootless !== undefined) return rootless;
     switch (command) {
       case undefined:

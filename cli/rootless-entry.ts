@@ -62,12 +62,12 @@ export function unshareArgs(mapping: IdMapping, command: readonly string[]): str
 }
 
 /**
- * runRootless runs this command line again in a user namespace when tbuild was started by an ordinary user, and
- * returns its exit status; undefined when this process should run it itself (as root, inside the namespace, or for a
- * command that needs none).
+ * runRootless runs this command line again in a user namespace, tbuild having been started by an ordinary user (main
+ * calls it only then: inside the namespace the process is root), and returns its exit status; undefined when this
+ * process should run it itself (a command that needs no namespace).
  */
 export async function runRootless(argv: readonly string[], command: string | undefined, env: Environment): Promise<number | undefined> {
-  if (process.getuid?.() === 0 || OUTSIDE_COMMANDS.has(command)) return undefined;
+  if (OUTSIDE_COMMANDS.has(command)) return undefined;
   const mapping = await chooseIdMapping(env);
   if (mapping.kind === 'single') {
     process.stderr.write(`tbuild: warning: running rootless with one id: ${mapping.reason}; files cannot be given to owners other than root (see README, Rootless)\n`);
