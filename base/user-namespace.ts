@@ -45,12 +45,22 @@ function isFullMap(ranges: readonly IdRange[]): boolean {
 // only while single-threaded, which Node never is): read once, on first use.
 let read: UserNamespace | undefined;
 
-/** userNamespace returns the id maps of this process's user namespace and whether it runs rootless. */
+/**
+ * userNamespace returns the id maps of this process's user namespace and whether it runs rootless. The uid map alone
+ * tells that (only a process privileged over every uid of the parent namespace can map them all, which an ordinary
+ * user never is), so a build as root reads that one file; the gid map is read when first asked for.
+ */
 export function userNamespace(): UserNamespace {
   if (read !== undefined) return read;
   const uids = parseIdMap(readFileSync('/proc/self/uid_map', 'utf8'));
-  const gids = parseIdMap(readFileSync('/proc/self/gid_map', 'utf8'));
-  read = { rootless: !isFullMap(uids) || !isFullMap(gids), uids, gids };
+  let gids: readonly IdRange[] | undefined;
+  read = {
+    rootless: !isFullMap(uids),
+    uids,
+    get gids() {
+      return (gids ??= parseIdMap(readFileSync('/proc/self/gid_map', 'utf8')));
+    },
+  };
   return read;
 }
 
