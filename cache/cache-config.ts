@@ -1,3 +1,4 @@
+import { isRecord } from '../base/is-record.js';
 import { isDigest, type Digest } from '../base/digest.js';
 import type { Descriptor } from '../base/oci.js';
 
@@ -55,14 +56,14 @@ export function layerDescriptor(layer: CacheLayer): Descriptor {
 
 /** checkCacheConfig validates a parsed JSON value as a cache config, naming the first problem it finds. */
 export function checkCacheConfig(value: unknown): CacheConfigCheck {
-  if (!isObject(value)) return { ok: false, reason: 'not a JSON object' };
+  if (!isRecord(value)) return { ok: false, reason: 'not a JSON object' };
   if (value['schemaVersion'] !== 1) return { ok: false, reason: `unsupported schemaVersion ${String(value['schemaVersion'])}` };
   const layersIn = value['layers'];
   const recordsIn = value['records'];
   if (!Array.isArray(layersIn) || !Array.isArray(recordsIn)) return { ok: false, reason: 'layers or records is not a list' };
   const layers: CacheLayer[] = [];
   for (const l of layersIn) {
-    if (!isObject(l)) return { ok: false, reason: 'a layer is not an object' };
+    if (!isRecord(l)) return { ok: false, reason: 'a layer is not an object' };
     const { mediaType, digest, size, diffId, createdAt } = l;
     if (typeof mediaType !== 'string' || typeof digest !== 'string' || !isDigest(digest) || typeof diffId !== 'string' || !isDigest(diffId)) {
       return { ok: false, reason: 'a layer has no valid mediaType, digest or diffId' };
@@ -76,7 +77,7 @@ export function checkCacheConfig(value: unknown): CacheConfigCheck {
   const validIndex = (i: unknown): i is number => typeof i === 'number' && Number.isInteger(i) && i >= 0 && i < layers.length;
   const records: CacheConfigRecord[] = [];
   for (const r of recordsIn) {
-    if (!isObject(r)) return { ok: false, reason: 'a record is not an object' };
+    if (!isRecord(r)) return { ok: false, reason: 'a record is not an object' };
     const { key, layer, parent } = r;
     if (typeof key !== 'string' || !isDigest(key)) return { ok: false, reason: 'a record has no valid key' };
     if (!(layer === null || validIndex(layer)) || !Array.isArray(parent) || !parent.every(validIndex)) {
@@ -87,6 +88,3 @@ export function checkCacheConfig(value: unknown): CacheConfigCheck {
   return { ok: true, config: { schemaVersion: 1, layers, records } };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

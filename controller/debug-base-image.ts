@@ -1,3 +1,4 @@
+import { isRecord } from '../base/is-record.js';
 import type { ImageConfig } from '../base/oci.js';
 import { decodeImageConfig } from '../base/oci-decode.js';
 import type { MetadataStore } from '../cache/index.js';
@@ -10,22 +11,18 @@ export interface BaseImageResult {
   readonly config: ImageConfig;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** imageOfPreimage reads the manifest digest and platform (`os/arch[/variant]`) a FROM step's key preimage names. */
 function imageOfPreimage(preimage: unknown): { digest: string; platform: string } | undefined {
-  if (!isObject(preimage) || preimage['kind'] !== 'source.image' || !isObject(preimage['fields'])) return undefined;
+  if (!isRecord(preimage) || preimage['kind'] !== 'source.image' || !isRecord(preimage['fields'])) return undefined;
   const { digest, platform } = preimage['fields'];
-  if (typeof digest !== 'string' || !isObject(platform) || typeof platform['os'] !== 'string' || typeof platform['architecture'] !== 'string') return undefined;
+  if (typeof digest !== 'string' || !isRecord(platform) || typeof platform['os'] !== 'string' || typeof platform['architecture'] !== 'string') return undefined;
   const variant = typeof platform['variant'] === 'string' && platform['variant'] !== '' ? `/${platform['variant']}` : '';
   return { digest, platform: `${platform['os']}/${platform['architecture']}${variant}` };
 }
 
 /** configOfPin reads the image config of a stored resolution (a ResolvedImage as the image resolver stored it). */
 function configOfPin(pinned: unknown): ImageConfig | undefined {
-  return isObject(pinned) && pinned['config'] !== undefined ? decodeImageConfig(pinned['config'], { ref: 'a stored base image' }) : undefined;
+  return isRecord(pinned) && pinned['config'] !== undefined ? decodeImageConfig(pinned['config'], { ref: 'a stored base image' }) : undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isRecord } from '../base/is-record.js';
 import type { HistoryRecord, StepRecord } from '../base/build-record.js';
 import { canonicalJson } from '../base/canonical-json.js';
 import { checksumListing, preimageOf, type MetadataStore } from '../cache/index.js';
@@ -208,10 +209,6 @@ function opPreimage(v: unknown): RecordedPreimage | undefined {
     ...(typeof i['content'] === 'string' ? { content: i['content'] } : {}),
   }));
   return { version: Number(v['version']), kind: v['kind'], fields: v['fields'], output: Number(v['output']), inputs };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function stringList(v: unknown): string[] {

@@ -1,3 +1,4 @@
+import { isRecord } from '../../base/is-record.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
@@ -141,10 +142,6 @@ function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
   }
   if (!isRecord(doc)) throw new ContentError(`Cannot read ${what}: not a JSON object`, { code: 'CONTENT_NOT_FOUND' });
   return doc;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function invalid(name: string, detail: string): ContentError {

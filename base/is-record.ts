@@ -1,0 +1,4 @@
+/** isRecord tells whether a parsed JSON (or msgpack) value is an object with fields: not null, not an array. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
