@@ -15,8 +15,7 @@ interface NodeHistory {
  * is recorded by the node that ran it), newest first; a node that does not answer is named in a warning and left out.
  */
 export async function builderHistory(spec: BuilderSpec, io: CommandIO): Promise<HistorySource> {
-  const { resolveNodes } = await import('../remote/index.js');
-  const { remoteHistory } = await import('../remote/lazy.js');
+  const { remoteHistory, resolveNodes } = await import('../remote/lazy.js');
   const warn = stderrWarning(io.stderr);
   const { targets, failures } = await resolveNodes(spec);
   for (const f of failures) warn(f.error.message);

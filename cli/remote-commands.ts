@@ -79,7 +79,7 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
  * the status is 1 when one failed. A builder of one server fails with its error.
  */
 export async function forEachNode(spec: BuilderSpec, io: CommandIO, run: (conn: BuilderConnection) => Promise<string>): Promise<number> {
-  const { resolveNodes } = await import('../remote/index.js');
+  const { resolveNodes } = await import('../remote/lazy.js');
   const warn = stderrWarning(io.stderr);
   const { targets, failures } = await resolveNodes(spec);
   const only = targets[0];

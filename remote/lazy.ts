@@ -7,5 +7,6 @@ export { startServer } from './server.js';
 export { remoteBuild, remoteDiskUsage, remoteHealth, remoteInfo, remotePrune } from './client.js';
 export { remoteHistory } from './history-client.js';
 export { pickNode, healthProbe, runOnNode } from './builder-route.js';
+export { rankNodes, resolveNodes, systemLookup } from './node-ranking.js';
 export { isUnreached } from './client-errors.js';
 export { builderStatus } from './builder-status.js';

@@ -50,13 +50,16 @@ const LAZY: ReadonlyArray<readonly [string, RegExp]> = [
   ['imagetools (inspecting and assembling images in a registry)', /^controller\/imagetools-/],
   ['the build of several platforms (image index assembly)', /^controller\/platforms-/],
   ['tar-stream (tbuild load reads archives with it)', /^node_modules\/tar-stream\//],
+  ['how a build picks a remote builder\'s server (node ranking and DNS, remote/lazy.ts): a build without a builder only reads which one is in use', /^remote\/(node-ranking|builder-route)\.ts$/],
 ];
 
 describe('what a direct build loads', () => {
   it('loads the controller without the parts a cached build does not use; they stay in the bundle for when they are', async () => {
-    const build = new Set([...(await staticModules('main.js')), ...(await staticModules(await chunkNamed('build-run'))), ...(await staticModules(await chunkNamed('controller')))]);
+    // remote/index.ts (chunk `remote`) loads too: a build reads from it which builder is in use, if any.
+    const chunks = ['main.js', ...(await Promise.all(['build-run', 'controller', 'remote'].map(chunkNamed)))];
+    const build = new Set((await Promise.all(chunks.map(staticModules))).flatMap((m) => [...m]));
     // The walk found the build path itself.
-    for (const core of ['cli/main.ts', 'cli/build-run.ts', 'controller/controller.ts', 'solver/solver.ts', 'frontend/convert/dispatch.ts']) expect(build).toContain(core);
+    for (const core of ['cli/main.ts', 'cli/build-run.ts', 'controller/controller.ts', 'solver/solver.ts', 'frontend/convert/dispatch.ts', 'remote/builder-store.ts']) expect(build).toContain(core);
     const everything = new Set<string>();
     for (const f of (await readdir(BUNDLE)).filter((f) => f.endsWith('.js'))) for (const m of await staticModules(f)) everything.add(m);
     for (const [what, pattern] of LAZY) {
