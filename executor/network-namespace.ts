@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { InternalError } from '../base/errors.js';
 import { isRootless } from '../base/user-namespace.js';
 import { openNewNetworkNamespace } from '../native/index.js';
-import { waitForClose } from './child-process.js';
+import { holdChild, waitForClose } from './child-process.js';
 
 /** How long the holder of a rootless namespace may take to quit once told to, before it is killed. */
 const HOLDER_GRACE_MS = 2000;
@@ -55,16 +54,7 @@ function holdNetworkNamespace(): NetworkNamespace {
   return {
     nsPath: `/proc/${child.pid}/ns/net`,
     made,
-    hold(keep) {
-      if (keep) child.ref();
-      else child.unref();
-      for (const stream of [child.stdin, child.stdout, child.stderr]) {
-        if (stream instanceof Socket) {
-          if (keep) stream.ref();
-          else stream.unref();
-        }
-      }
-    },
+    hold: (keep) => holdChild(child, keep, [0, 1, 2]),
     close: () =>
       (closing ??= (async () => {
         child.stdin.end();

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { ExecError, InternalError } from '../base/errors.js';
-import { waitForClose } from './child-process.js';
+import { holdChild, waitForClose } from './child-process.js';
 import { openNetworkNamespace, type NetworkNamespace } from './network-namespace.js';
 
 /**
@@ -159,14 +158,6 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void
   });
 }
 
-/** holdHandle refs or unrefs a child process's pipe, when it is one (a socket). */
-function holdHandle(stream: unknown, keep: boolean): void {
-  if (stream instanceof Socket) {
-    if (keep) stream.ref();
-    else stream.unref();
-  }
-}
-
 /** stopSlirp closes slirp4netns's exit pipe, so it quits (and its tap device goes), and waits for it, killing it if late. */
 async function stopSlirp(slirp: Slirp): Promise<void> {
   const exitPipe = slirp.child.stdio[EXIT_FD];
@@ -251,9 +242,7 @@ async function stopNetwork(started: Promise<Slirp>, ns: NetworkNamespace): Promi
 
 /** holdSlirp makes this process wait for slirp4netns before it exits (true), or not (false: an idle pooled network). */
 function holdSlirp(slirp: Slirp, keep: boolean): void {
-  if (keep) slirp.child.ref();
-  else slirp.child.unref();
-  for (const fdIndex of [2, READY_FD, EXIT_FD]) holdHandle(slirp.child.stdio[fdIndex], keep);
+  holdChild(slirp.child, keep, [2, READY_FD, EXIT_FD]);
 }
 
 /**
