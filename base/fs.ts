@@ -1,5 +1,6 @@
-import type { Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { access, lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { errnoCode } from './errors.js';
 
 /** pathExists tells whether a path exists; errors other than ENOENT (EACCES, EIO …) are thrown. */
@@ -58,4 +59,17 @@ export async function readdirOrEmpty(dir: string): Promise<string[]> {
     if (errnoCode(err) === 'ENOENT') return [];
     throw err;
   }
+}
+
+/** isExecutableOnPath says whether `name` is an executable file in one of the folders of `searchPath` (a PATH value). */
+export async function isExecutableOnPath(name: string, searchPath: string): Promise<boolean> {
+  for (const dir of searchPath.split(delimiter)) {
+    try {
+      await access(join(dir, name), constants.X_OK);
+      return true;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'ENOTDIR') throw err;
+    }
+  }
+  return false;
 }

@@ -65,6 +65,7 @@ export const SERVE_OPTIONS = {
   'oci-runtime': { type: 'string' },
   'allow-insecure-entitlement': { type: 'string', multiple: true },
   'log-format': { type: 'string' },
+  'health-addr': { type: 'string' },
 } as const;
 /** BINFMT_OPTIONS are the options of `tbuild binfmt`. */
 export const BINFMT_OPTIONS = { install: { type: 'string' }, uninstall: { type: 'string' } } as const;

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { access, constants, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { constants as osConstants, userInfo } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { errnoCode } from '../base/errors.js';
+import { isExecutableOnPath } from '../base/fs.js';
 import { subordinateRanges } from '../base/user-namespace.js';
 import type { Environment } from './command-io.js';
 
@@ -18,18 +18,6 @@ const OUTSIDE_COMMANDS: ReadonlySet<string | undefined> = new Set([undefined, '-
 
 /** IdMapping is how the namespace maps ids: the user's subordinate ranges, or the user alone, with the reason. */
 export type IdMapping = { readonly kind: 'subordinate' } | { readonly kind: 'single'; readonly reason: string };
-
-async function isExecutableOnPath(name: string, env: Environment): Promise<boolean> {
-  for (const dir of (env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
-    try {
-      await access(join(dir, name), constants.X_OK);
-      return true;
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'ENOTDIR') throw err;
-    }
-  }
-  return false;
-}
 
 async function readIfExists(file: string): Promise<string> {
   try {
@@ -49,7 +37,7 @@ export async function chooseIdMapping(env: Environment, files = { subuid: '/etc/
     if (subordinateRanges(await readIfExists(file), user).length === 0) return { kind: 'single', reason: `${file} grants user "${name}" no subordinate ids` };
   }
   for (const tool of ['newuidmap', 'newgidmap']) {
-    if (!(await isExecutableOnPath(tool, env))) return { kind: 'single', reason: `${tool} is not installed (Debian: apt-get install uidmap)` };
+    if (!(await isExecutableOnPath(tool, env['PATH'] ?? '/usr/bin:/bin'))) return { kind: 'single', reason: `${tool} is not installed (Debian: apt-get install uidmap)` };
   }
   return { kind: 'subordinate' };
 }

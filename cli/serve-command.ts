@@ -25,6 +25,10 @@ Options:
       --allow-insecure-entitlement ENTITLEMENT
                                   Let clients ask for network.host or security.insecure with --allow; repeatable
                                   (default: none, so RUN --network=host and --security=insecure fail)
+      --health-addr HOST:PORT     Also answer plain HTTP health probes there: GET /healthz (alive) and /readyz
+                                  (200 while builds are taken, 503 while not ready or draining); :PORT listens on
+                                  every interface. The gRPC health service (grpc.health.v1.Health) answers on
+                                  every --addr without it
       --log-format text|json      Log records as text or one JSON object per line (default: text)
       --debug                     Print stack traces with errors
 `;
@@ -60,7 +64,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
   const { createLogger, parseAddress } = await import('../remote/index.js');
   const { startServer } = await import('../remote/lazy.js');
-  const { createController } = await import('../controller/index.js');
+  const { checkReadiness, createController } = await import('../controller/index.js');
   const { defaultRoot, settingsFileOf } = await import('./command-io.js');
   const logger = createLogger(process.stderr, format);
   const addresses = (v.addr ?? ['unix:///run/tbuild/tbuild.sock']).map(parseAddress);
@@ -85,6 +89,8 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     logger,
     version: await version(),
     allowedEntitlements,
+    readiness: () => checkReadiness({ root, ociRuntime: runtime }),
+    ...(v['health-addr'] === undefined ? {} : { healthAddr: v['health-addr'] }),
   });
   const signal = await new Promise<string>((done) => {
     process.once('SIGINT', () => done('SIGINT'));

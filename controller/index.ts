@@ -32,6 +32,7 @@ export { createImageIndex, inspectImage } from './imagetools.js';
 export type { ImageInspection, InspectImageRequest, InspectedManifest } from './imagetools-inspect.js';
 export type { CreatedIndex, CreateIndexRequest } from './imagetools-create.js';
 export { preloadBuildCode } from './preload.js';
+export { checkReadiness, type Readiness, type ReadinessOptions } from './readiness.js';
 export { checkStoreRoot, type StoreCheckResult } from './store-check.js';
 export type { BlobVerification, StoreCheck, StoreFinding, StoreFindingKind } from '../cache/index.js';
 export type { HistoryAccess, HistoryPruneOptions, HistoryScope } from './history-access.js';

@@ -10,6 +10,8 @@ import { createTokenCheck, serverCredentials, type TlsFiles } from './auth.js';
 import { handleBuild } from './build-service.js';
 import { serveHistory, serveHistoryLogs, type HistoryLogsRequestMsg, type HistoryRequestMsg } from './history-messages.js';
 import { statusFor } from './error-status.js';
+import { startHealthListener, type HealthListener } from './health-http.js';
+import { HealthState, healthServiceDefinition, healthServiceImpl, type ReadinessCheck } from './health-service.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { Logger } from '../base/log.js';
 import type { ClientMessage, ServerMessage } from './messages.js';
@@ -30,12 +32,18 @@ export interface ServerOptions {
   readonly version: string;
   /** Entitlements clients may ask for with --allow (`--allow-insecure-entitlement`); none by default, as buildkitd. */
   readonly allowedEntitlements?: readonly Entitlement[];
+  /** Whether the builder can take builds (store, sandbox); the health services answer it until the server drains. */
+  readonly readiness?: ReadinessCheck;
+  /** HOST:PORT of a plain HTTP listener answering GET /healthz and /readyz (`--health-addr`). */
+  readonly healthAddr?: string;
 }
 
 /** BuilderServer is a running `tbuild serve`. */
 export interface BuilderServer extends AsyncDisposable {
   readonly addresses: readonly string[];
-  /** close cancels running builds, waits for their calls to end (at most `graceMs`) and removes the sockets. */
+  /** The HTTP health listener's address (`--health-addr`), port resolved. */
+  readonly healthAddress: string | undefined;
+  /** close stops being ready (health NOT_SERVING), cancels running builds, waits for their calls to end (at most `graceMs`) and removes the sockets. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -55,6 +63,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   const builds = o.controller.history;
   const started = Date.now();
   const authorized = createTokenCheck(o.token);
+  const health = new HealthState(o.readiness ?? (async () => ({ ready: true })));
   const bound: string[] = [];
   const deps = { controller: o.controller, contextsDir: o.contextsDir, contexts: new KeyedMutex(), logger: o.logger, allowedEntitlements: o.allowedEntitlements ?? [] };
   const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
@@ -90,13 +99,17 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
       const platforms = platformNames(await buildablePlatforms());
       return infoFor(o.controller.info(), { version: o.version, addresses: bound, uptimeMs: Date.now() - started, platforms });
     }),
-    Health: unary('Health', async () => ({ status: 'SERVING' })),
+    Health: unary('Health', async () => ({ status: (await health.readiness()).ready ? 'SERVING' : 'NOT_SERVING' })),
     History: unary('History', (r: HistoryRequestMsg) => serveHistory(o.controller.records, r)),
     HistoryLogs: unary('HistoryLogs', (r: HistoryLogsRequestMsg) => serveHistoryLogs(o.controller.records, r, AbortSignal.timeout(60_000))),
   };
   server.addService(serviceDefinition(methods), impl);
+  // Probes (Kubernetes' grpc and httpGet) carry no token: the health services answer without one, and tell nothing else.
+  server.addService(healthServiceDefinition(), healthServiceImpl(health, o.logger));
   const sockets: string[] = [];
+  let healthListener: HealthListener | undefined;
   try {
+    if (o.healthAddr !== undefined) healthListener = await startHealthListener(o.healthAddr, health, o.logger);
     for (const a of o.addresses) {
       const creds = await serverCredentials(a, { tls: o.tls, hasToken: o.token !== undefined, insecure: o.insecure, logger: o.logger });
       if (a.kind === 'unix') await prepareSocket(a.path);
@@ -111,10 +124,13 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   } catch (err) {
     server.forceShutdown();
     await Promise.all(sockets.map((s) => rm(s, { force: true })));
+    await healthListener?.close();
     if (err instanceof TbuildError) throw err;
     throw new UsageError(`Cannot listen on the builder addresses: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  const close = async (graceMs = 10_000): Promise<void> => {
+  let closing: Promise<void> | undefined;
+  const shutdown = async (graceMs: number): Promise<void> => {
+    health.drain();
     builds.cancelAll('Build cancelled: the builder is shutting down');
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -127,9 +143,12 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
       });
     });
     await Promise.all(sockets.map((s) => rm(s, { force: true })));
+    // Readiness stays answerable (503) until the builder is gone.
+    await healthListener?.close();
     o.logger.info('stopped');
   };
-  return { addresses: bound, close, [Symbol.asyncDispose]: () => close() };
+  const close = (graceMs = 10_000): Promise<void> => (closing ??= shutdown(graceMs));
+  return { addresses: bound, healthAddress: healthListener?.address, close, [Symbol.asyncDispose]: () => close() };
 }
 
 /** prepareSocket creates the socket's folder and removes a stale socket file that nothing listens on. */
