@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError, errnoCode } from '../base/errors.js';
+import { sharedCacheSettingsOf, type SharedCacheSettings } from './shared-cache-settings.js';
 
 /** RegistryHostConfig is one `[registry."host"]` table, as in buildkitd.toml. */
 export interface RegistryHostConfig {
@@ -110,12 +111,25 @@ export function parseRegistryConfig(text: string, file: string): RegistryConfig 
 }
 
 function registryConfigOf(doc: Record<string, unknown>, file: string): RegistryConfig {
-  const section = doc['registry'];
-  if (section === undefined) return EMPTY_REGISTRY_CONFIG;
+  const section = doc['registry'] ?? {};
   if (!isTable(section)) throw new ConfigError(`Cannot load config "${file}": [registry] must be a table`);
   const registries = new Map<string, RegistryHostConfig>();
   for (const [host, value] of Object.entries(section)) registries.set(host, hostConfig(file, host, value));
-  return { registries };
+  // [cache] http, insecure and ca are its registry's host settings, as a [registry."host"] table of their own.
+  const cache = sharedCacheSettingsOf(doc, file);
+  if (cache?.hostSettings !== undefined) {
+    if (registries.has(cache.host)) {
+      throw new ConfigError(`Cannot load config "${file}": [cache] http, insecure or ca set what [registry."${cache.host}"] sets`, { hint: `set them in [registry."${cache.host}"] only` });
+    }
+    registries.set(cache.host, { mirrors: [], ...cache.hostSettings });
+  }
+  return registries.size === 0 ? EMPTY_REGISTRY_CONFIG : { registries };
+}
+
+/** readSharedCacheSettings reads the `[cache]` table of the settings file at path; undefined without file or table. */
+export async function readSharedCacheSettings(path: string | undefined): Promise<SharedCacheSettings | undefined> {
+  const settings = await readSettings(path);
+  return settings === undefined ? undefined : sharedCacheSettingsOf(settings.doc, settings.file);
 }
 
 /** loadRegistryConfig loads registry settings from path (none given: no settings). */

@@ -3,7 +3,8 @@
  * to a registry or writes credentials, is in `lazy.ts`, loaded with `import()` on first use.
  */
 export type { DisposableRegistryClient, PushOptions, ReferrerDescriptor, RegistryClient, RegistryClientOptions } from './client.js';
-export { EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig, readSettings, readSettingsTable } from './config.js';
+export { EMPTY_REGISTRY_CONFIG, loadRegistryConfig, parseRegistryConfig, readSettings, readSettingsTable, readSharedCacheSettings } from './config.js';
+export type { CacheHostSettings, SharedCacheSettings } from './shared-cache-settings.js';
 export type { RegistryConfig, RegistryHostConfig } from './config.js';
 export type { CredentialStore, Credentials, DockerConfig } from './credentials.js';
 export type { BlobOpener, PushImage, PushProgress } from './push.js';
