@@ -27,8 +27,9 @@ export async function runRemoteBuild(cmd: BuildCommand, run: { request: BuildReq
   const { remoteBuild } = await import('../remote/lazy.js');
   // A context from standard input or a URL is fetched into the client's temporary folder before it is sent.
   const tmp = io.env['TMPDIR'] || '/tmp';
-  const { result, ref } = await buildOnNode(run.builder, { key: routingKeyOf(cmd, request.target), signal: o.signal, warn }, (connection) =>
-    remoteBuild(request, connection, { signal: o.signal, progress: o.progress, env: io.env, tmp }),
+  const key = routingKeyOf(cmd, request.target);
+  const { result, ref } = await buildOnNode(run.builder, { key, signal: o.signal, warn }, (connection) =>
+    remoteBuild(request, connection, { signal: o.signal, progress: o.progress, env: io.env, tmp, routingKey: key }),
   );
   return { result, builderRef: ref };
 }

@@ -19,7 +19,8 @@ Options:
       --token-file FILE           Read the token from a file
       --insecure                  Allow TCP without TLS or without client authentication
       --root DIR                  State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
-      --config FILE               Settings file (registry mirrors, credentials) used by every build
+      --config FILE               Settings file (registry mirrors, credentials, [cache]: a registry cache every
+                                  build shares, keyed per project) used by every build
       --max-parallel-builds N     Builds run at once; others wait in a queue (default: CPU count)
       --oci-runtime NAME          Run RUN steps with runc or crun instead of tbuild's sandbox
       --allow-insecure-entitlement ENTITLEMENT
@@ -64,13 +65,16 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
   const { createLogger, parseAddress } = await import('../remote/index.js');
   const { startServer } = await import('../remote/lazy.js');
-  const { checkReadiness, createController } = await import('../controller/index.js');
+  const { checkReadiness, createController, readSharedCacheSettings } = await import('../controller/index.js');
   const { defaultRoot, settingsFileOf } = await import('./command-io.js');
   const logger = createLogger(process.stderr, format);
   const addresses = (v.addr ?? ['unix:///run/tbuild/tbuild.sock']).map(parseAddress);
   const token = await tokenOf(v);
   const root = v.root === undefined ? defaultRoot(process.env) : resolve(v.root);
   const settingsFile = await settingsFileOf(process.env, v.config === undefined ? undefined : resolve(v.config));
+  // Read once at start: a server whose [cache] is wrong does not start.
+  const sharedCache = await readSharedCacheSettings(settingsFile);
+  if (sharedCache !== undefined) logger.info('shared cache', { repository: sharedCache.repository, mode: sharedCache.mode });
   await using controller = await createController({
     root,
     ...(runtime === undefined ? {} : { ociRuntime: runtime }),
@@ -91,6 +95,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     allowedEntitlements,
     readiness: () => checkReadiness({ root, ociRuntime: runtime }),
     ...(v['health-addr'] === undefined ? {} : { healthAddr: v['health-addr'] }),
+    sharedCache,
   });
   const signal = await new Promise<string>((done) => {
     process.once('SIGINT', () => done('SIGINT'));

@@ -38,4 +38,6 @@ export type { BlobVerification, StoreCheck, StoreFinding, StoreFindingKind } fro
 export type { HistoryAccess, HistoryPruneOptions, HistoryScope } from './history-access.js';
 export type { StepExplanation } from './history-explain.js';
 export { DEFAULT_HISTORY_POLICY } from './history-settings.js';
+export { sharedCacheRef, withSharedCache } from './shared-cache.js';
+export { readSharedCacheSettings, type SharedCacheSettings } from '../registry/index.js';
 export type { LogFrame } from '../cache/index.js';

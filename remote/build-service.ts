@@ -5,7 +5,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { isDigest } from '../base/digest.js';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import { eventForWire, type ProgressEvent, type ProgressSink } from '../base/progress.js';
-import { PRINT_KINDS, type BuildRequest, type BuildResult, type ContextSource, type Controller, type Entitlement, type ReceivedContext } from '../controller/index.js';
+import { PRINT_KINDS, withSharedCache, type BuildRequest, type BuildResult, type ContextSource, type Controller, type Entitlement, type ReceivedContext, type SharedCacheSettings } from '../controller/index.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
 import type { KeyedMutex } from './keyed-mutex.js';
@@ -13,6 +13,7 @@ import type { Logger } from '../base/log.js';
 import { createMessageReader, expectMessage } from './message-reader.js';
 import { isClientMessage, platformFromMsg, rootDescriptorMsg, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
 import { planOutputs } from './output-plan.js';
+import { projectKeyOf } from './project-key.js';
 import { TRANSFER_VERTEX } from './progress-codec.js';
 import { cacheOptions } from './request-options.js';
 import { receiveSession } from './session-receiver.js';
@@ -31,6 +32,8 @@ export interface BuildServiceDeps {
   readonly logger: Logger;
   /** Entitlements a client may ask for (`tbuild serve --allow-insecure-entitlement`); others fail the build. */
   readonly allowedEntitlements: readonly Entitlement[];
+  /** The cache every build imports and exports besides its own (`[cache]` of the server's settings file). */
+  readonly sharedCache?: SharedCacheSettings | undefined;
 }
 
 type Call = ServerDuplexStream<ClientMessage, ServerMessage>;
@@ -74,7 +77,8 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
         throw err;
       }
     };
-    const result = await deps.controller.build(requestFor(start, receive, planOutputs(start.outputs, send)), {
+    const request = withSharedCache(requestFor(start, receive, planOutputs(start.outputs, send)), projectKeyOf(start), deps.sharedCache);
+    const result = await deps.controller.build(request, {
       signal,
       progress,
       secrets,

@@ -43,6 +43,11 @@ export function contextKey(contextDir: string): string {
   return createHash('sha256').update(contextDir).digest('hex');
 }
 
+/** projectKey is the hex sha256 of a build's routing identity: the server keys its shared cache by it. */
+export function projectKey(routingKey: string): string {
+  return createHash('sha256').update(routingKey).digest('hex');
+}
+
 /** checksumMemoPath is where the client remembers file checksums of one context, keyed by stat. */
 export function checksumMemoPath(key: string, env: ClientEnv): string {
   return join(cacheHome(env), 'tbuild', 'context-checksums', `${key}.json`);

@@ -9,7 +9,7 @@ import { pruneMsg, usageRecordOf, type InfoMsg } from './admin-messages.js';
 import { channelCredentials, readTlsMaterial, tokenMetadata, type TlsFiles } from './auth.js';
 import { probeTls } from './tls-probe.js';
 import { isUnavailable, translateCallError } from './client-errors.js';
-import { checksumMemoPath, clientId, contextKey } from './client-state.js';
+import { checksumMemoPath, clientId, contextKey, projectKey } from './client-state.js';
 import { buildManifest, type ContextManifest } from './context-manifest.js';
 import { sendFiles, sendManifest } from './context-sender.js';
 import { LayoutBlobSender } from './layout-blob-sender.js';
@@ -70,6 +70,8 @@ export interface RemoteBuildOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Folder for a context fetched on the client (from standard input or a URL) before it is sent. */
   readonly tmp: string;
+  /** The build's identity as its server was chosen by (routingKeyOf): the server's shared cache is keyed by its hash. */
+  readonly routingKey?: string;
 }
 
 /** remoteBuild runs a build on a builder: it syncs the context, relays progress and writes streamed outputs locally. */
@@ -149,6 +151,7 @@ export async function remoteBuild(
         ...sessionFields(request),
         layoutContexts: [...layouts.values()].map((l) => ({ name: l.spec.name, tag: l.spec.tag ?? '', digest: l.digest })),
         contextSourceDate: context.sourceDate === undefined ? '' : String(context.sourceDate),
+        projectKey: o.routingKey === undefined ? '' : projectKey(o.routingKey),
       },
     });
     await sendManifest(manifest, write);

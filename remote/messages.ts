@@ -85,6 +85,7 @@ export const BUILD_START = message('BuildStart', {
   metadataProvenance: { no: 30, type: 'string' },
   explain: { no: 31, type: 'bool' },
   layoutContexts: { no: 32, type: NAMED_LAYOUT, repeated: true },
+  projectKey: { no: 33, type: 'string' },
 });
 
 const MANIFEST_ENTRY = message('ManifestEntry', {

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { Server, status as Status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { errnoCode, TbuildError, UsageError } from '../base/errors.js';
-import { buildablePlatforms, platformNames, type Controller, type Entitlement } from '../controller/index.js';
+import { buildablePlatforms, platformNames, type Controller, type Entitlement, type SharedCacheSettings } from '../controller/index.js';
 import type { BuilderAddress } from './address.js';
 import { pruneOptionsOf, usageRecordMsg, type PruneMsg } from './admin-messages.js';
 import { createTokenCheck, serverCredentials, type TlsFiles } from './auth.js';
@@ -36,6 +36,8 @@ export interface ServerOptions {
   readonly readiness?: ReadinessCheck;
   /** HOST:PORT of a plain HTTP listener answering GET /healthz and /readyz (`--health-addr`). */
   readonly healthAddr?: string;
+  /** The registry cache every build shares besides its own (`[cache]` of the settings file); none when undefined. */
+  readonly sharedCache?: SharedCacheSettings | undefined;
 }
 
 /** BuilderServer is a running `tbuild serve`. */
@@ -65,7 +67,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   const authorized = createTokenCheck(o.token);
   const health = new HealthState(o.readiness ?? (async () => ({ ready: true })));
   const bound: string[] = [];
-  const deps = { controller: o.controller, contextsDir: o.contextsDir, contexts: new KeyedMutex(), logger: o.logger, allowedEntitlements: o.allowedEntitlements ?? [] };
+  const deps = { controller: o.controller, contextsDir: o.contextsDir, contexts: new KeyedMutex(), logger: o.logger, allowedEntitlements: o.allowedEntitlements ?? [], sharedCache: o.sharedCache };
   const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
     if (!authorized(call.metadata)) {
       o.logger.warn('call refused: invalid token', { method: name, peer: call.getPeer() });
