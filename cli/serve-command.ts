@@ -82,6 +82,8 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     maxParallelBuilds: parallel,
     logger,
     recordsInBackground: true,
+    // The copies of clients' contexts stay between builds: a watch tells the next build of one whether it changed.
+    watchContexts: true,
   });
   const server = await startServer({
     addresses,

@@ -18,9 +18,10 @@ export async function readContextIgnore(dir: string, dockerfile: string): Promis
  * `!` exceptions keep below it, as BuildKit's context walk does.
  */
 export function openContextFolder(dir: string, patterns: readonly string[]): LocalContext {
-  if (patterns.length === 0) return { dir, isExcluded: () => false };
+  const scanKey = JSON.stringify(patterns);
+  if (patterns.length === 0) return { dir, isExcluded: () => false, scanKey };
   const filter = new ContextFilter(dir, patterns);
-  return { dir, isExcluded: (relPath) => filter.isExcluded(relPath) };
+  return { dir, isExcluded: (relPath) => filter.isExcluded(relPath), scanKey };
 }
 
 /** contextPatterns are the ignore patterns of a context folder: the given ignore text, else its own `.dockerignore`. */

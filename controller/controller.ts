@@ -16,6 +16,7 @@ import { indexPlatforms } from './multi-platform.js';
 import { checkMediaTypes } from './media-types.js';
 import { BuildRecords, type BuildHistory } from './build-history.js';
 import { resolveInputs } from './resolve-inputs.js';
+import { ContextWatchRegistry, type ContextWatchOptions } from './context-watches.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
 import { createExecSlots } from './exec-slots.js';
 import { checkRootlessLimits, checkRootlessRuntime, createExecutor, type OciRuntime } from './executor-choice.js';
@@ -50,6 +51,11 @@ export interface ControllerOptions {
    * logger. Otherwise the build ends once its record is committed, and a record that cannot be is a build warning.
    */
   readonly recordsInBackground?: boolean;
+  /**
+   * Keep an inotify watch on the context folders built lately (a resident builder, tbuild serve): a warm build then
+   * reuses the context's last checksum while nothing in the folder changed, instead of walking it.
+   */
+  readonly watchContexts?: boolean | Omit<ContextWatchOptions, 'logger'>;
 }
 
 /** ControllerInfo describes a controller and the builds it runs. */
@@ -119,6 +125,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     p.then(forget, forget);
     return p;
   };
+  const watches = options.watchContexts === undefined || options.watchContexts === false ? undefined : new ContextWatchRegistry({ ...(options.watchContexts === true ? {} : options.watchContexts), ...pick(options, 'logger') });
   const history = new BuildRecords();
   const historyStore = createHistoryStore(store.root, store.meta);
   const records = createHistoryAccess(historyStore, store.meta);
@@ -135,7 +142,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       // cancelled, as buildx's debugger starts after the build's result), and before the inputs (secrets, SSH agents) go.
       await using failed = io.debugShell === undefined ? undefined : new FailedStepKeeper();
       try {
-        const services = { store, executor, shared, execSlots, ...(failed === undefined ? {} : { keepFailedExec: failed.offer }) };
+        const services = { store, executor, shared, execSlots, ...(failed === undefined ? {} : { keepFailedExec: failed.offer }), ...(watches === undefined ? {} : { contextWatches: watches }) };
         const platforms = indexPlatforms(request);
         if (platforms.length === 0) return await runPipeline(request, inputs, services, io);
         // A build of several platforms (image index assembly, per-platform exports) loads its code when one is asked for.
@@ -168,6 +175,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     (closing ??= (async () => {
       await queue.onIdle();
       await Promise.allSettled([...running]);
+      await watches?.[Symbol.asyncDispose]();
       try {
         await choice[Symbol.asyncDispose]();
       } finally {

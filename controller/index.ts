@@ -6,6 +6,7 @@ export type { DebugTarget } from './debug-target.js';
 export type { ExecResult, ExecTerminal, TerminalSize } from '../executor/index.js';
 export type { BuildHistory, BuildRecord, BuildState } from './build-history.js';
 export type { OciRuntime } from './executor-choice.js';
+export type { ContextWatchOptions } from './context-watches.js';
 export type { ImageSummary, RemovedImage } from './image-store.js';
 export type { InspectedImage, LocalImages, PushRequest } from './local-images.js';
 export type { LoadedImage } from './image-load.js';

@@ -7,7 +7,7 @@ import type { Executor } from '../executor/index.js';
 import type { BuildDefinition } from '../frontend/index.js';
 import { createSolver, type SharedCalls, type SolveOutcome, type SourcePin } from '../solver/index.js';
 import { walkVertices, type Vertex } from '../solver/graph/index.js';
-import { createOpRunner, withImportedCache, type FailedExec, type ImageResolver, type ImportedCache, type SolvedRef } from '../solver/ops/index.js';
+import { createOpRunner, withImportedCache, type ContextWatches, type FailedExec, type ImageResolver, type ImportedCache, type SolvedRef } from '../solver/ops/index.js';
 import { importCaches } from './cache-transfer.js';
 import { checkStepPlatforms } from './emulation.js';
 import { compileExcludes } from './exclude-patterns.js';
@@ -30,6 +30,8 @@ export interface SolveServices {
   readonly execSlots: PQueue;
   /** Offered each RUN that failed, as it ended, when the build opens a debug shell in it (see FailedStepKeeper). */
   readonly keepFailedExec?: (failed: FailedExec) => boolean;
+  /** The watches of context folders a resident builder keeps between builds. */
+  readonly contextWatches?: ContextWatches;
 }
 
 /** SolveSession is one attempt's view of the registry and base images, and where the solve reports. */
@@ -89,6 +91,7 @@ export async function solve(request: SolveRequest, definition: BuildDefinition, 
     sourcePinned: (vertex, pin) => void pins.set(vertex, pin),
     ...(observer === undefined ? {} : { contextListed: (checksum: string, lines: readonly string[]) => observer.contextListed(checksum, lines) }),
     ...(services.keepFailedExec === undefined ? {} : { keepFailedExec: services.keepFailedExec }),
+    ...(services.contextWatches === undefined ? {} : { contextWatches: services.contextWatches }),
   });
   const dispose = async (): Promise<void> => {
     await runner[Symbol.asyncDispose]();

@@ -40,3 +40,4 @@ export {
   type LayerLookup,
   type TarMarker,
 } from './overlay/index.js';
+export { findWatchHelper, TreeWatch, WATCH_HELPER_RELATIVE_PATH, type TreeWatchOptions } from './tree-watch.js';

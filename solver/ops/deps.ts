@@ -6,6 +6,7 @@ import type { CacheKeyStorage, SourcePin } from '../index.js';
 import type { FailedExec } from './exec.js';
 import type { ImageResolver } from './image-resolver.js';
 import type { LayoutBlobs } from './layout-images.js';
+import type { ContextWatches } from './context-reuse.js';
 import type { LocalContext } from './ref.js';
 import type { SecretProvider } from './secret-provider.js';
 import type { SshAgentProvider } from './ssh-agent-provider.js';
@@ -26,6 +27,8 @@ export interface OpDeps {
   /** The client's OCI layouts images are read from (`--build-context NAME=oci-layout://…`), by name. */
   readonly layouts?: ReadonlyMap<string, LayoutBlobs>;
   readonly contexts: ReadonlyMap<string, LocalContext>;
+  /** The watches of context folders a resident builder keeps: a context checksum is reused while nothing changed. */
+  readonly contextWatches?: ContextWatches;
   /** Compiles COPY --exclude patterns (.dockerignore syntax); a simple glob matcher is used when absent. */
   readonly excludeMatcher?: (patterns: readonly string[]) => (relPath: string) => boolean;
   /** RUN --mount=type=cache directories. */

@@ -8,6 +8,7 @@ export type { FailedExec } from './exec.js';
 export { LocalSecretProvider, type SecretProvider, type SecretSource } from './secret-provider.js';
 export { listenAgentSocket, LocalSshAgentProvider, type AgentListener, type SshAgentOwner, type SshAgentProvider, type SshAgentSocket } from './ssh-agent-provider.js';
 export type { Ref, SnapshotRef, LocalRef, LocalContext, ImportedLayer, ImportedRef, SolvedRef } from './ref.js';
+export type { ContextScan, ContextWatches, WatchedContext } from './context-reuse.js';
 export { createImportedCache, withImportedCache, type FetchOptions, type ImportedCache, type ImportedCacheDeps } from './imported-cache.js';
 export { loadCache, localCacheSource, registryCacheSource, type CacheBlobSource, type LoadedCache } from './cache-source.js';
 export { extractArchive, isTarArchive, newestFileTime } from './archive.js';

@@ -49,4 +49,9 @@ export type SolvedRef = Ref | ImportedRef;
 export interface LocalContext {
   readonly dir: string;
   readonly isExcluded: (relPath: string) => boolean;
+  /**
+   * What decides isExcluded (the ignore patterns, the source's excludes), as text: a scan of the folder made under
+   * the same key may be reused while a watch tells nothing changed; none means a walk every time.
+   */
+  readonly scanKey?: string;
 }

@@ -4,7 +4,7 @@ import { TRANSFER_REPORT_MS } from '../../base/transfer-meter.js';
 import { testPause } from '../../base/test-pause.js';
 import type { JobContext, OpRunner, SourcePin } from '../index.js';
 import type { LocalSource, Vertex } from '../graph/index.js';
-import { computeContextChecksum } from './context-checksum.js';
+import { checksumWithWatch } from './context-reuse.js';
 import { SourceNotFoundError } from './copy-match.js';
 import { ContextMemo } from './context-memo.js';
 import type { OpDeps } from './deps.js';
@@ -97,7 +97,8 @@ async function pin(vertex: Vertex, ctx: RunnerContext): Promise<SourcePin> {
       // while files are read to digest them, bytes known so far of the total, at most ten times a second.
       const id = `loading ${source.name}:`;
       const loading = { total: 0, known: 0, reported: Date.now() };
-      const checksum = await computeContextChecksum(localContext(deps, source), source.includePatterns, {
+      const checksum = await checksumWithWatch(localContext(deps, source), source.includePatterns, {
+        watches: deps.contextWatches,
         meta: deps.meta,
         signal: job.signal,
         memo: ctx.memo,
@@ -199,7 +200,8 @@ function localContext(deps: OpDeps, source: LocalSource): LocalContext {
   const ctx = context(deps, source.name);
   if (source.excludePatterns.length === 0) return ctx;
   const excluded = excludeMatcherOf(deps)(source.excludePatterns);
-  return { dir: ctx.dir, isExcluded: (rel) => ctx.isExcluded(rel) || excluded(rel) };
+  const scanKey = ctx.scanKey === undefined ? {} : { scanKey: JSON.stringify([ctx.scanKey, source.excludePatterns]) };
+  return { dir: ctx.dir, isExcluded: (rel) => ctx.isExcluded(rel) || excluded(rel), ...scanKey };
 }
 
 function context(deps: OpDeps, name: string): LocalContext {
