@@ -45,11 +45,11 @@ describe('[cache] of tbuild serve: a registry cache shared by the servers of a b
   let tmp: TempDir;
   let shared: string;
   let plain: string;
-  const servers: ServeProcess[] = [];
+  const servers = new Map<string, ServeProcess>();
   const env = (): NodeJS.ProcessEnv => ({ XDG_CONFIG_HOME: join(tmp.path, 'client-config'), XDG_CACHE_HOME: join(tmp.path, 'client-cache'), TBUILD_HOST: '', TBUILD_BUILDER: '' });
   const serve = async (name: string, config: string): Promise<string> => {
     const address = `unix://${join(tmp.path, `${name}.sock`)}`;
-    servers.push(await startServe(['--addr', address, '--root', join(tmp.path, `root-${name}`), '--config', config]));
+    servers.set(address, await startServe(['--addr', address, '--root', join(tmp.path, `root-${name}`), '--config', config]));
     return address;
   };
   let outs = 0;
@@ -83,7 +83,7 @@ describe('[cache] of tbuild serve: a registry cache shared by the servers of a b
   }, 60_000);
 
   afterAll(async () => {
-    for (const s of servers) await s.stop();
+    for (const s of servers.values()) await s.stop();
     await tmp?.[Symbol.asyncDispose]();
     await registry?.stop();
   });
@@ -118,6 +118,11 @@ describe('[cache] of tbuild serve: a registry cache shared by the servers of a b
     for (const s of steps) expect(s.cached, `${s.name} ran on the fresh server:\n${moved.res.stderr}`).toBe(true);
     expect(moved.res.stderr).not.toMatch(RAN);
     expect(await markers(moved.out)).toEqual(await markers(first.out));
+    // B's build record says the same: every RUN step cached.
+    const record = await runTbuild(['history', 'inspect', '--builder', b, '--format', 'json'], { env: env() });
+    expect(record.code, record.stderr).toBe(0);
+    const recorded = (JSON.parse(record.stdout) as { steps: { name: string; status: string }[] }).steps.filter((st) => /\] RUN /.test(st.name));
+    expect(recorded.map((st) => st.status)).toEqual(['cached', 'cached', 'cached']);
     // Lazy: the gen stage's 2 MB layer is in the shared cache, but nothing on B needed it (COPY --from hit).
     const manifest = (await (await fetch(`http://${registry.host}/v2/tbuild-cache/manifests/${tag ?? ''}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).json()) as { layers: { digest: string; size: number }[] };
     const big = manifest.layers.reduce((x, y) => (y.size > x.size ? y : x));
@@ -131,6 +136,30 @@ describe('[cache] of tbuild serve: a registry cache shared by the servers of a b
     for (const s of runSteps(coldBuild.res)) expect(s.cached, s.name).toBe(false);
     expect(await markers(coldBuild.out)).not.toEqual(await markers(first.out));
     console.info(`shared cache: moved build on a fresh server ${moved.ms} ms, cold build on a fresh server ${coldBuild.ms} ms, warm on its own server ${warm.ms} ms`);
+  });
+
+  it('builds a project from the shared cache on the next node of a named builder once its own node is down', async () => {
+    const nodes = [await serve('f0', shared), await serve('f1', shared)];
+    const created = await runTbuild(['builder', 'create', 'farm', ...nodes.flatMap((n) => ['--node', n])], { env: env() });
+    expect(created.code, created.stderr).toBe(0);
+    const ctx = await project('failover');
+    const meta = join(tmp.path, 'failover-meta.json');
+    const viaFarm = (): Promise<Built> => build('farm', ctx, ['--metadata-file', meta]);
+    const nodeOf = async (): Promise<string> => String((JSON.parse(await readFile(meta, 'utf8')) as Record<string, unknown>)['buildx.build.ref']).split('/')[1] ?? '';
+    const first = await viaFarm();
+    expect(first.res.code, first.res.stderr).toBe(0);
+    const ranFirst = await nodeOf();
+    // The node that took the build goes down: the next build of the project goes to the other, whose store is empty.
+    const down = nodes[Number(ranFirst.replace(/^farm/, ''))];
+    expect(down).toBeDefined();
+    await servers.get(down ?? '')?.kill();
+    const moved = await viaFarm();
+    expect(moved.res.code, moved.res.stderr).toBe(0);
+    expect(await nodeOf()).not.toBe(ranFirst);
+    expect(moved.res.stderr).toContain('using node');
+    for (const s of runSteps(moved.res)) expect(s.cached, `${s.name} ran on the next node:\n${moved.res.stderr}`).toBe(true);
+    expect(moved.res.stderr).not.toMatch(RAN);
+    expect(await markers(moved.out)).toEqual(await markers(first.out));
   });
 
   it('keeps the caches of two projects apart, keeps the client\'s own caches, and imports nothing with --no-cache', async () => {
