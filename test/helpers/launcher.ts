@@ -14,7 +14,7 @@ export async function copyBuiltTree(dest: string): Promise<{ launcher: string; e
   await cp(join(REPO_ROOT, 'bin'), join(dest, 'bin'), { recursive: true });
   await cp(join(REPO_ROOT, 'dist', 'bundle'), join(dest, 'dist', 'bundle'), { recursive: true });
   await cp(join(REPO_ROOT, 'package.json'), join(dest, 'package.json'));
-  for (const file of ['tbuild', 'tbuild-sandbox']) await cp(join(REPO_ROOT, 'native', 'build', file), join(dest, 'native', 'build', file));
+  for (const file of ['tbuild', 'tbuild-sandbox', 'tbuild-watch']) await cp(join(REPO_ROOT, 'native', 'build', file), join(dest, 'native', 'build', file));
   await symlink(join(REPO_ROOT, 'node_modules'), join(dest, 'node_modules'));
   return { launcher: join(dest, 'native', 'build', 'tbuild'), entry: join(dest, 'bin', 'tbuild.js') };
 }
