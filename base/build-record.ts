@@ -12,6 +12,9 @@ import type { SourceLocation } from './errors.js';
  */
 export const BUILD_RECORD_VERSION = 1;
 
+/** DEFAULT_TENANT is the tenant of a record that names none: local builds, and a builder's clients that no named token or certificate identifies. */
+export const DEFAULT_TENANT = 'default';
+
 /** HistoryRecordStatus is how a build ended, or `running` while it has not. */
 export type HistoryRecordStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -106,6 +109,8 @@ export interface HistoryRecord {
   readonly ref: string;
   /** Who asked for the build: a remote client's id, or '' for a local build. */
   readonly clientId: string;
+  /** The tenant of `tbuild serve` the build came from (a named token or client certificate); DEFAULT_TENANT when absent. */
+  readonly tenant?: string;
   /** The process that ran the build, to tell a running record from an interrupted one. */
   readonly pid: number;
   readonly status: HistoryRecordStatus;

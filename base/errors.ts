@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'CONFIG'
   | 'CANCELLED'
   | 'DISK_FULL'
+  | 'LIMIT_EXCEEDED'
   | 'INTERNAL';
 
 /** TbuildError is the base of every error tbuild raises on purpose. */
@@ -192,6 +193,11 @@ export class NativeError extends TbuildError {
     this.errno = options.errno;
     this.path = options.path;
   }
+}
+
+/** LimitError is work refused at once because a limit set for it is reached (a tenant's queue of builds is full). */
+export class LimitError extends TbuildError {
+  readonly code = 'LIMIT_EXCEEDED' as const;
 }
 
 /** DISK_FULL_HINT is the advice every disk-full error gives. */

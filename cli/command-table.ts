@@ -58,6 +58,7 @@ export const SERVE_OPTIONS = {
   tlskey: { type: 'string' },
   token: { type: 'string' },
   'token-file': { type: 'string' },
+  'tokens-file': { type: 'string' },
   insecure: { type: 'boolean' },
   root: GLOBAL_OPTIONS.root,
   config: GLOBAL_OPTIONS.config,

@@ -79,6 +79,7 @@ export function renderInspect(r: HistoryRecord): string {
   const field = (name: string, value: string): void => void lines.push(`${name}:\t${value}`);
   field('Ref', r.ref);
   field('Status', statusText(r));
+  if (r.tenant !== undefined) field('Tenant', r.tenant);
   field('Created', new Date(r.createdAt).toISOString());
   if (r.completedAt !== 0) field('Completed', new Date(r.completedAt).toISOString());
   field('Duration', durationText(r));

@@ -1,7 +1,7 @@
 import type { ProgressSink } from '../base/progress.js';
 import type { BuildRequest, BuildResult } from '../controller/index.js';
 import { ConfigError } from '../base/errors.js';
-import type { BuilderConnection, BuilderSpec } from '../remote/index.js';
+import type { BuilderConnection, BuilderSpec, InfoMsg } from '../remote/index.js';
 import { buildOnNode, localBuilder, routingKeyOf, stderrWarning } from './builder-select.js';
 import type { BuildCommand } from './build-command.js';
 import { defaultRoot, type CommandIO, type Environment } from './command-io.js';
@@ -58,6 +58,7 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
         `Builder:\t${conn.address}`, `Version:\t${i.version}`, `Platform:\t${platform}`, `Root:\t\t${i.root}`,
         `Addresses:\t${i.addresses.join(', ')}`, `Parallel:\t${i.maxParallelBuilds}`, `Running:\t${i.running}`, `Queued:\t\t${i.queued}`,
         `Uptime:\t\t${Math.round(i.uptimeMs / 1000)}s`, `Platforms:\t${i.platforms.join(', ')}`,
+        ...(i.tenant === '' ? [] : [`Tenant:\t\t${tenantText(i)}`]),
       ];
       return `${lines.join('\n')}\n`;
     });
@@ -101,4 +102,10 @@ export async function forEachNode(spec: BuilderSpec, io: CommandIO, run: (conn: 
     }
   }
   return status;
+}
+
+/** tenantText is the calling tenant of `tbuild info --builder`: its name, load and limits. */
+function tenantText(i: InfoMsg): string {
+  const limits = [...(i.tenantMaxBuilds === 0 ? [] : [`max-builds ${i.tenantMaxBuilds}`]), ...(i.tenantMaxQueued < 0 ? [] : [`max-queued ${i.tenantMaxQueued}`])];
+  return `${i.tenant} (${i.tenantRunning} running, ${i.tenantQueued} queued${limits.length === 0 ? '' : `; ${limits.join(', ')}`})`;
 }

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseCommandArgs } from './command-line.js';
 import { SERVE_OPTIONS } from './command-table.js';
+import type { TenantSettings } from '../remote/lazy.js';
 
 /** SERVE_HELP is the text of `tbuild serve --help`. */
 export const SERVE_HELP = `Usage: tbuild serve [OPTIONS]
@@ -17,6 +18,9 @@ Options:
       --tlskey FILE               Server key for TCP addresses
       --token TOKEN               Require "authorization: Bearer TOKEN" on every call
       --token-file FILE           Read the token from a file
+      --tokens-file FILE          Named tokens, one "TENANT TOKEN" line each; read again whenever the file changes
+                                  (default: [serve] tokens-file of the settings file). Builds, records and log lines
+                                  carry the tenant; [tenants.NAME] sets its limits and client certificate names
       --insecure                  Allow TCP without TLS or without client authentication
       --root DIR                  State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
       --config FILE               Settings file (registry mirrors, credentials, [cache]: a registry cache every
@@ -44,6 +48,15 @@ async function tokenOf(v: { token?: string | undefined; 'token-file'?: string | 
   const token = v['token-file'] === undefined ? v.token : (await readFile(v['token-file'], 'utf8')).trim();
   if (token === '') throw new UsageError('Cannot use an empty token');
   return token;
+}
+
+/** tenantSettingsOf reads the `[serve]` and `[tenants.*]` tables of the settings file; --tokens-file wins over [serve] tokens-file. */
+async function tenantSettingsOf(settingsFile: string | undefined, tokensFile: string | undefined): Promise<TenantSettings> {
+  const { readSettings } = await import('../controller/index.js');
+  const { parseTenantSettings } = await import('../remote/lazy.js');
+  const settings = await readSettings(settingsFile);
+  const parsed = settings === undefined ? { shareCache: false, tenants: new Map() } : parseTenantSettings(settings.doc, settings.file);
+  return tokensFile === undefined ? parsed : { ...parsed, tokensFile: resolve(tokensFile) };
 }
 
 /** serveCommand runs `tbuild serve` until SIGINT or SIGTERM. */
@@ -75,16 +88,22 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   // Read once at start: a server whose [cache] is wrong does not start.
   const sharedCache = await readSharedCacheSettings(settingsFile);
   if (sharedCache !== undefined) logger.info('shared cache', { repository: sharedCache.repository, mode: sharedCache.mode });
-  await using controller = await createController({
-    root,
-    ...(runtime === undefined ? {} : { ociRuntime: runtime }),
-    ...(settingsFile === undefined ? {} : { settingsFile }),
-    maxParallelBuilds: parallel,
-    logger,
-    recordsInBackground: true,
-    // The copies of clients' contexts stay between builds: a watch tells the next build of one whether it changed.
-    watchContexts: true,
-  });
+  const tenants = await tenantSettingsOf(settingsFile, v['tokens-file']);
+  const { default: PQueue } = await import('p-queue');
+  // One queue for the server's store and every tenant's: --max-parallel-builds bounds the server's builds together.
+  const buildQueue = new PQueue({ concurrency: parallel });
+  const openStore = (storeRoot: string) =>
+    createController({
+      root: storeRoot,
+      ...(runtime === undefined ? {} : { ociRuntime: runtime }),
+      ...(settingsFile === undefined ? {} : { settingsFile }),
+      buildQueue,
+      logger,
+      recordsInBackground: true,
+      // The copies of clients' contexts stay between builds: a watch tells the next build of one whether it changed.
+      watchContexts: true,
+    });
+  await using controller = await openStore(root);
   const server = await startServer({
     addresses,
     tls: { ca: v.tlscacert, cert: v.tlscert, key: v.tlskey },
@@ -98,6 +117,8 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     readiness: () => checkReadiness({ root, ociRuntime: runtime }),
     ...(v['health-addr'] === undefined ? {} : { healthAddr: v['health-addr'] }),
     sharedCache,
+    tenants,
+    openTenantStore: openStore,
   });
   const signal = await new Promise<string>((done) => {
     process.once('SIGINT', () => done('SIGINT'));

@@ -9,6 +9,8 @@ export interface BuildRecord {
   readonly buildId: string;
   /** Who asked for the build (a remote client's id; empty when the caller gave none). */
   readonly clientId: string;
+  /** The tenant it came from, when a server named one. */
+  readonly tenant?: string;
   readonly state: BuildState;
   readonly createdMs: number;
   /** When the build ended; 0 while it has not. */
@@ -41,9 +43,9 @@ export class BuildRecords implements BuildHistory {
   readonly #builds = new Map<string, Entry>();
 
   /** add records a new build, cancelled through abort, and returns its id. */
-  add(clientId: string, abort: AbortController): string {
+  add(clientId: string, abort: AbortController, tenant?: string): string {
     const buildId = randomBytes(8).toString('hex');
-    this.#builds.set(buildId, { abort, info: { buildId, clientId, state: 'syncing', createdMs: Date.now(), finishedMs: 0, error: '' } });
+    this.#builds.set(buildId, { abort, info: { buildId, clientId, ...(tenant === undefined ? {} : { tenant }), state: 'syncing', createdMs: Date.now(), finishedMs: 0, error: '' } });
     this.#trim();
     return buildId;
   }

@@ -30,6 +30,8 @@ export interface BuildIO {
   readonly layouts?: ReadonlyMap<string, LayoutBlobs>;
   /** Who asks for the build, as the build history records it (a remote client's id). */
   readonly clientId?: string;
+  /** The tenant the build comes from (`tbuild serve`'s named tokens and certificates), as records and the build list keep it. */
+  readonly tenant?: string;
   /** Told the build's id as soon as the controller has it, before its inputs are ready. */
   readonly accepted?: (buildId: string) => Promise<void> | void;
   /** Told when the build leaves the queue and starts running. */

@@ -43,6 +43,11 @@ export interface ControllerOptions {
   readonly settingsFile?: string;
   /** Builds that run at once; others wait in a queue (default: the CPU count). */
   readonly maxParallelBuilds?: number;
+  /**
+   * The build queue, when several controllers share one (a server's tenants in stores of their own): its concurrency
+   * bounds their builds together, and maxParallelBuilds is not used.
+   */
+  readonly buildQueue?: PQueue;
   /** Where the controller reports what it does on its own (automatic collection). */
   readonly logger?: Logger;
   /**
@@ -115,8 +120,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const executor = choice.executor;
   const shared = new SharedCalls<SolvedRef>();
   const execSlots = createExecSlots();
-  const maxParallelBuilds = Math.max(1, options.maxParallelBuilds ?? availableParallelism());
-  const queue = new PQueue({ concurrency: maxParallelBuilds });
+  const queue = options.buildQueue ?? new PQueue({ concurrency: Math.max(1, options.maxParallelBuilds ?? availableParallelism()) });
+  const maxParallelBuilds = queue.concurrency;
   // The queue stops waiting for a build whose signal aborts while it runs: close waits for these instead.
   const running = new Set<Promise<unknown>>();
   const track = <T>(p: Promise<T>): Promise<T> => {
@@ -199,7 +204,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
         throw new UsageError('Cannot use --explain: the build history is off', { hint: 'it compares steps with earlier build records: remove [history] enabled = false from the settings file' });
       }
       const abort = new AbortController();
-      const buildId = history.add(io.clientId ?? '', abort);
+      const buildId = history.add(io.clientId ?? '', abort, io.tenant);
       const signal = AbortSignal.any([io.signal, abort.signal]);
       // A record that cannot be written is reported, never the build's failure (nor in place of it).
       const unrecorded = (err: unknown): undefined => {
@@ -208,7 +213,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
         options.logger?.warn(message);
         return undefined;
       };
-      const recorder = historyPolicy === undefined ? undefined : await HistoryRecorder.start(historyStore, store.meta, { ref: buildId, clientId: io.clientId ?? '', request }).catch(unrecorded);
+      const recorder = historyPolicy === undefined ? undefined : await HistoryRecorder.start(historyStore, store.meta, { ref: buildId, clientId: io.clientId ?? '', ...(io.tenant === undefined ? {} : { tenant: io.tenant }), request }).catch(unrecorded);
       const recorded: BuildIO = recorder === undefined ? { ...io, signal } : { ...io, signal, progress: recorder.progress(io.progress), observer: recorder };
       const finish = async (outcome: Parameters<HistoryRecorder['finish']>[0]): Promise<void> => {
         if (recorder === undefined || historyPolicy === undefined) return;

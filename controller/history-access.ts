@@ -1,4 +1,4 @@
-import type { HistoryRecord } from '../base/build-record.js';
+import { DEFAULT_TENANT, type HistoryRecord } from '../base/build-record.js';
 import { UsageError } from '../base/errors.js';
 import { readHistoryLog, type HistoryStore, type LogFrame, type MetadataStore } from '../cache/index.js';
 import { explainRecord, type StepExplanation } from './history-explain.js';
@@ -7,6 +7,8 @@ import { explainRecord, type StepExplanation } from './history-explain.js';
 export interface HistoryScope {
   /** The client whose builds are seen; every build when absent. */
   readonly clientId?: string;
+  /** The tenant whose builds are seen (a record naming none is DEFAULT_TENANT's); every tenant's when absent. */
+  readonly tenant?: string;
 }
 
 /** HistoryPruneOptions are what `tbuild history prune` keeps: the newest N records, and those younger than a duration. */
@@ -33,7 +35,8 @@ export interface HistoryAccess {
 
 /** createHistoryAccess reads the history kept in a store. */
 export function createHistoryAccess(store: HistoryStore, meta: MetadataStore): HistoryAccess {
-  const visible = (r: HistoryRecord, scope: HistoryScope | undefined): boolean => scope?.clientId === undefined || r.clientId === scope.clientId;
+  const visible = (r: HistoryRecord, scope: HistoryScope | undefined): boolean =>
+    (scope?.clientId === undefined || r.clientId === scope.clientId) && (scope?.tenant === undefined || (r.tenant ?? DEFAULT_TENANT) === scope.tenant);
   const list = (scope?: HistoryScope): HistoryRecord[] => store.list().filter((r) => visible(r, scope));
   const get = (ref: string | undefined, scope?: HistoryScope): HistoryRecord => {
     if (ref === undefined) {

@@ -51,12 +51,13 @@ export class HistoryRecorder implements BuildObserver {
   }
 
   /** start writes the record of a build that has just been accepted. */
-  static async start(store: HistoryStore & { ensureDir(): Promise<void> }, meta: MetadataStore, options: { readonly ref: string; readonly clientId: string; readonly request: BuildRequest }): Promise<HistoryRecorder> {
+  static async start(store: HistoryStore & { ensureDir(): Promise<void> }, meta: MetadataStore, options: { readonly ref: string; readonly clientId: string; readonly tenant?: string; readonly request: BuildRequest }): Promise<HistoryRecorder> {
     await store.ensureDir();
     const record: HistoryRecord = {
       version: BUILD_RECORD_VERSION,
       ref: options.ref,
       clientId: options.clientId,
+      ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
       pid: process.pid,
       status: 'running',
       createdAt: Date.now(),
@@ -141,7 +142,7 @@ export class HistoryRecorder implements BuildObserver {
   #explain(vertex: string, time: number): ProgressEvent | undefined {
     const step = this.#steps.get(vertex);
     if (step === undefined || step.cached || step.cacheKey === undefined) return undefined;
-    this.#earlier ??= this.#store.list().filter((r) => r.ref !== this.#record.ref && r.clientId === this.#record.clientId);
+    this.#earlier ??= this.#store.list().filter((r) => r.ref !== this.#record.ref && r.clientId === this.#record.clientId && r.tenant === this.#record.tenant);
     const record: HistoryRecord = { ...this.#record, steps: this.#stepList() };
     const [explained] = explainRecord(record, this.#earlier, { meta: this.#meta, step: step.index });
     if (explained === undefined) return undefined;

@@ -15,6 +15,7 @@ export type { NetworkPoolStats } from '../executor/index.js';
 export { PRINT_KINDS } from './request.js';
 export type { BuildEnvironment, BuildRequest, BuildResult, ContextSource, DockerfileBytes, DockerfileSource, OutputDest, ReceivedContext, PrintKind, OutputSpec, ImageExportOptions, LayerCompression, SecretSpec, SshSpec, Entitlement, CacheExportSpec, CacheImportSpec, BuildContextSpec, AttestationSpec, ContextOrigin, RootDescriptor, MetadataProvenance } from './request.js';
 export type { RunResources } from '../solver/graph/index.js';
+export { readSettings } from '../registry/index.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { readContextIgnore, readDockerfile, readDockerfileSource } from './context.js';
 export { localSecretProvider } from './resolve-inputs.js';

@@ -13,6 +13,8 @@ export const BUILD_INFO = message('BuildInfo', {
   createdMs: { no: 4, type: 'double' },
   finishedMs: { no: 5, type: 'double' },
   error: { no: 6, type: 'string' },
+  /** The tenant the build came from. */
+  tenant: { no: 7, type: 'string' },
 });
 
 /** INFO_RESPONSE describes a server. */
@@ -27,6 +29,12 @@ export const INFO_RESPONSE = message('InfoResponse', {
   uptimeMs: { no: 8, type: 'double' },
   /** The platforms the server builds (`linux/amd64`, `linux/arm64`, …). */
   platforms: { no: 9, type: 'string', repeated: true },
+  /** The calling tenant, its builds admitted and waiting, and its limits (max-builds 0 and max-queued -1: none). */
+  tenant: { no: 20, type: 'string' },
+  tenantRunning: { no: 21, type: 'uint32' },
+  tenantQueued: { no: 22, type: 'uint32' },
+  tenantMaxBuilds: { no: 23, type: 'uint32' },
+  tenantMaxQueued: { no: 24, type: 'int32' },
 });
 
 /** PRUNE_REQUEST carries the `tbuild prune` options; negative numbers are unset. */

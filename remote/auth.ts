@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { ChannelCredentials, Metadata, ServerCredentials } from '@grpc/grpc-js';
@@ -80,25 +79,6 @@ export function channelCredentials(address: BuilderAddress, tls: TlsMaterial | u
   // certificate is still checked against the real address above.
   const sni = isIP(host) === 0 ? serverName : 'tbuild-builder';
   return { credentials, options: sni === undefined ? {} : { 'grpc.ssl_target_name_override': sni } };
-}
-
-/** TokenCheck answers whether a call's metadata carries the server's bearer token. */
-export type TokenCheck = (metadata: Metadata) => boolean;
-
-function sha(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-/** createTokenCheck accepts every call without a token configured, else only `authorization: Bearer <token>`. */
-export function createTokenCheck(token: string | undefined): TokenCheck {
-  if (token === undefined) return () => true;
-  const expected = sha(token);
-  return (metadata) => {
-    const value = metadata.get('authorization')[0];
-    if (typeof value !== 'string' || !value.startsWith('Bearer ')) return false;
-    // Compare digests so the time taken tells nothing about the token.
-    return timingSafeEqual(sha(value.slice('Bearer '.length)), expected);
-  };
 }
 
 /** tokenMetadata is the metadata a client sends with every call. */

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { DEFAULT_TENANT } from '../base/build-record.js';
 import { isDigest } from '../base/digest.js';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import { eventForWire, type ProgressEvent, type ProgressSink } from '../base/progress.js';
@@ -9,6 +10,8 @@ import { PRINT_KINDS, withSharedCache, type BuildRequest, type BuildResult, type
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
 import type { KeyedMutex } from './keyed-mutex.js';
+import type { TenantGate } from './tenant-gate.js';
+import { tenantProjectKey } from './tenant-stores.js';
 import type { Logger } from '../base/log.js';
 import { createMessageReader, expectMessage } from './message-reader.js';
 import { isClientMessage, platformFromMsg, rootDescriptorMsg, type BuildStartMsg, type ClientMessage, type ServerMessage } from './messages.js';
@@ -34,12 +37,16 @@ export interface BuildServiceDeps {
   readonly allowedEntitlements: readonly Entitlement[];
   /** The cache every build imports and exports besides its own (`[cache]` of the server's settings file). */
   readonly sharedCache?: SharedCacheSettings | undefined;
+  /** Admits each tenant's builds within its max-builds, queueing up to its max-queued. */
+  readonly gate: TenantGate;
+  /** The tenant whose cache is its own (see TenantStore): its shared registry cache projects are its own too. */
+  readonly cacheScope?: string | undefined;
 }
 
 type Call = ServerDuplexStream<ClientMessage, ServerMessage>;
 
 /** handleBuild serves one Build call: the controller syncs the context through it, builds, and streams the outputs back. */
-export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<void> {
+export async function handleBuild(call: Call, deps: BuildServiceDeps, tenant: string): Promise<void> {
   const abort = new AbortController();
   const onCancel = (): void => abort.abort(new CancelledError('Build cancelled: the client went away'));
   call.on('cancelled', onCancel);
@@ -56,15 +63,19 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
     });
     const { start } = await expectMessage(reader, 'start');
     checkGrantable(start, deps.allowedEntitlements);
+    // The tenant's slot is held until the build's call ends; a build over its queue fails here, before any work.
+    using _slot = { [Symbol.dispose]: await deps.gate.admit(tenant, signal) };
     const progress = progressSender(call);
     const secrets = new StreamSecretProvider(start.secretIds, send);
     await using sshAgents = new StreamSshAgentProvider(start.sshIds, send, deps.logger);
     const layouts = new StreamLayoutBlobs(start.layoutContexts.map((c) => c.name), send);
     let synced: SyncedContext | undefined;
     const receive = async (o: { readonly signal: AbortSignal }): Promise<ReceivedContext> => {
-      const release = await deps.contexts.lock(`${start.clientId}/${start.contextKey}`, o.signal);
+      const contextsDir = tenant === DEFAULT_TENANT ? deps.contextsDir : join(deps.contextsDir, '.tenants', tenant);
+      const release = await deps.contexts.lock(`${contextsDir}/${start.clientId}/${start.contextKey}`, o.signal);
       try {
-        const dir = contextCopyDir(deps.contextsDir, start.clientId, start.contextKey);
+        // A named tenant's copies are apart from every other's (a client id is the client's word, not an identity).
+        const dir = contextCopyDir(contextsDir, start.clientId, start.contextKey);
         await mkdir(dir, { recursive: true });
         const done = await syncWithProgress(progress, () => receiveContext(reader, send, { dir, signal: o.signal }));
         synced = done;
@@ -77,7 +88,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
         throw err;
       }
     };
-    const request = withSharedCache(requestFor(start, receive, planOutputs(start.outputs, send)), projectKeyOf(start), deps.sharedCache);
+    const request = withSharedCache(requestFor(start, receive, planOutputs(start.outputs, send)), tenantProjectKey(projectKeyOf(start), deps.cacheScope), deps.sharedCache);
     const result = await deps.controller.build(request, {
       signal,
       progress,
@@ -85,20 +96,21 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps): Promise<v
       sshAgents,
       ...(start.layoutContexts.length === 0 ? {} : { layouts: layouts.layouts() }),
       clientId: start.clientId,
+      tenant,
       accepted: async (id) => {
         buildId = id;
-        deps.logger.info('build started', { build: buildId, client: start.clientId, peer: call.getPeer() });
+        deps.logger.info('build started', { tenant, build: buildId, client: start.clientId, peer: call.getPeer() });
         await send({ kind: 'accepted', accepted: { buildId } });
       },
     });
     if (synced === undefined) throw new InternalError('Cannot finish the build: its context was never received');
     await send({ kind: 'result', result: resultMsg(result, synced) });
-    deps.logger.info('build completed', { build: buildId, ms: Date.now() - started, bytesReceived: synced.stats.bytesSent });
+    deps.logger.info('build completed', { tenant, build: buildId, ms: Date.now() - started, bytesReceived: synced.stats.bytesSent });
     call.end();
   } catch (err) {
     const cancelled = signal.aborted || err instanceof CancelledError;
-    if (cancelled) deps.logger.warn('build cancelled', { build: buildId, reason: String(signal.aborted ? signal.reason : err) });
-    else deps.logger.error('build failed', { build: buildId, error: err instanceof Error ? err.message : String(err) });
+    if (cancelled) deps.logger.warn('build cancelled', { tenant, build: buildId, reason: String(signal.aborted ? signal.reason : err) });
+    else deps.logger.error('build failed', { tenant, build: buildId, error: err instanceof Error ? err.message : String(err) });
     call.emit('error', statusFor(cancelled && !(err instanceof CancelledError) ? new CancelledError('Build cancelled', { cause: err }) : err));
   } finally {
     call.off('cancelled', onCancel);

@@ -1,6 +1,6 @@
 import { Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
 import {
-  CancelledError, ConfigError, ContentError, DiskFullError, DockerfileError, ExecError, ExportError, FileOpError, InternalError, NativeError, OutputClosedError,
+  CancelledError, ConfigError, ContentError, DiskFullError, DockerfileError, ExecError, ExportError, FileOpError, InternalError, LimitError, NativeError, OutputClosedError,
   RegistryError, SnapshotError, SolveError, TbuildError, UsageError, type ErrorCode, type SourceLocation,
 } from '../base/errors.js';
 
@@ -31,6 +31,7 @@ export const STATUS_FOR_CODE: Readonly<Record<ErrorCode, Status>> = {
   NATIVE: Status.INTERNAL,
   CANCELLED: Status.CANCELLED,
   DISK_FULL: Status.RESOURCE_EXHAUSTED,
+  LIMIT_EXCEEDED: Status.RESOURCE_EXHAUSTED,
   INTERNAL: Status.INTERNAL,
 };
 
@@ -161,6 +162,8 @@ export function fromWireError(v: unknown, depth = 0): Error {
       return new DiskFullError(message, { ...common, ...optStr('path') });
     case 'InternalError':
       return new InternalError(message, common);
+    case 'LimitError':
+      return new LimitError(message, common);
     default:
       return new Error(message, cause === undefined ? undefined : { cause });
   }

@@ -61,8 +61,8 @@ export const LOG_PAGE_BYTES = 4 * 1024 * 1024;
 const EMPTY: HistoryResponseMsg = { recordsJson: '', explanationsJson: '', removed: [] };
 
 /** serveHistory answers a History call from the controller's records, as the client that asks sees them. */
-export async function serveHistory(records: HistoryAccess, r: HistoryRequestMsg): Promise<HistoryResponseMsg> {
-  const scope: HistoryScope = { clientId: r.clientId };
+export async function serveHistory(records: HistoryAccess, r: HistoryRequestMsg, tenant?: string): Promise<HistoryResponseMsg> {
+  const scope: HistoryScope = { clientId: r.clientId, ...(tenant === undefined ? {} : { tenant }) };
   const ref = r.ref === '' ? undefined : r.ref;
   const command = HISTORY_COMMANDS.find((c) => c === r.command);
   switch (command) {
@@ -83,8 +83,8 @@ export async function serveHistory(records: HistoryAccess, r: HistoryRequestMsg)
 }
 
 /** serveHistoryLogs answers one page of a record's logs. */
-export async function serveHistoryLogs(records: HistoryAccess, r: HistoryLogsRequestMsg, signal: AbortSignal): Promise<HistoryLogsResponseMsg> {
-  const record = records.get(r.ref === '' ? undefined : r.ref, { clientId: r.clientId });
+export async function serveHistoryLogs(records: HistoryAccess, r: HistoryLogsRequestMsg, signal: AbortSignal, tenant?: string): Promise<HistoryLogsResponseMsg> {
+  const record = records.get(r.ref === '' ? undefined : r.ref, { clientId: r.clientId, ...(tenant === undefined ? {} : { tenant }) });
   const frames = await records.logs(record, { signal, ...(r.step > 0 ? { step: r.step } : {}) });
   const page: HistoryLogsResponseMsg['frames'][number][] = [];
   let bytes = 0;

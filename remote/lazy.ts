@@ -4,6 +4,7 @@
  * test/integration/start-cost.test.ts).
  */
 export { startServer } from './server.js';
+export { parseTenantSettings, type TenantSettings } from './tenant-settings.js';
 export { remoteBuild, remoteDiskUsage, remoteHealth, remoteInfo, remotePrune } from './client.js';
 export { remoteHistory } from './history-client.js';
 export { pickNode, healthProbe, runOnNode } from './builder-route.js';

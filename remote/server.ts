@@ -2,11 +2,12 @@ import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { Server, status as Status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { DEFAULT_TENANT } from '../base/build-record.js';
 import { errnoCode, TbuildError, UsageError } from '../base/errors.js';
-import { buildablePlatforms, platformNames, type Controller, type Entitlement, type SharedCacheSettings } from '../controller/index.js';
+import { buildablePlatforms, platformNames, type BuildHistory, type BuildRecord, type Controller, type Entitlement, type SharedCacheSettings } from '../controller/index.js';
 import type { BuilderAddress } from './address.js';
-import { pruneOptionsOf, usageRecordMsg, type PruneMsg } from './admin-messages.js';
-import { createTokenCheck, serverCredentials, type TlsFiles } from './auth.js';
+import { pruneOptionsOf, usageRecordMsg, type BuildInfoMsg, type PruneMsg } from './admin-messages.js';
+import { serverCredentials, type TlsFiles } from './auth.js';
 import { handleBuild } from './build-service.js';
 import { serveHistory, serveHistoryLogs, type HistoryLogsRequestMsg, type HistoryRequestMsg } from './history-messages.js';
 import { statusFor } from './error-status.js';
@@ -17,6 +18,9 @@ import type { Logger } from '../base/log.js';
 import type { ClientMessage, ServerMessage } from './messages.js';
 import { builderMethods, serviceDefinition } from './proto.js';
 import { infoFor } from './server-info.js';
+import { createTenantCalls } from './tenant-calls.js';
+import type { TenantSettings } from './tenant-settings.js';
+import { TenantStores } from './tenant-stores.js';
 
 /** ServerOptions configure `tbuild serve`. */
 export interface ServerOptions {
@@ -38,6 +42,10 @@ export interface ServerOptions {
   readonly healthAddr?: string;
   /** The registry cache every build shares besides its own (`[cache]` of the settings file); none when undefined. */
   readonly sharedCache?: SharedCacheSettings | undefined;
+  /** Named tenants (tokens, client certificates, limits: `[serve]` and `[tenants.*]`); one default tenant without. */
+  readonly tenants?: TenantSettings;
+  /** Opens a controller on a named tenant's state folder, for tenants that do not share the cache. */
+  readonly openTenantStore: (root: string) => Promise<Controller>;
 }
 
 /** BuilderServer is a running `tbuild serve`. */
@@ -62,48 +70,64 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   if (o.addresses.length === 0) throw new UsageError('Cannot serve: pass at least one --addr');
   const methods = builderMethods();
   const server = new Server(SERVER_OPTIONS);
-  const builds = o.controller.history;
   const started = Date.now();
-  const authorized = createTokenCheck(o.token);
+  const tenants = await createTenantCalls({ token: o.token, settings: o.tenants, logger: o.logger });
   const health = new HealthState(o.readiness ?? (async () => ({ ready: true })));
   const bound: string[] = [];
-  const deps = { controller: o.controller, contextsDir: o.contextsDir, contexts: new KeyedMutex(), logger: o.logger, allowedEntitlements: o.allowedEntitlements ?? [], sharedCache: o.sharedCache };
-  const unary = <Req, Res>(name: string, fn: (req: Req) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
-    if (!authorized(call.metadata)) {
-      o.logger.warn('call refused: invalid token', { method: name, peer: call.getPeer() });
-      cb({ code: Status.UNAUTHENTICATED, details: 'invalid token' });
-      return;
-    }
-    fn(call.request).then(
-      (res) => cb(null, res),
-      (err: unknown) => cb(statusFor(err)),
-    );
+  const stores = new TenantStores({ main: { controller: o.controller, contextsDir: o.contextsDir }, shared: o.tenants?.shareCache ?? false, open: o.openTenantStore, logger: o.logger });
+  const deps = { contexts: new KeyedMutex(), logger: o.logger, allowedEntitlements: o.allowedEntitlements ?? [], gate: tenants.gate, sharedCache: o.sharedCache };
+  const unary = <Req, Res>(name: string, fn: (req: Req, tenant: string) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
+    tenants
+      .identify(call, name)
+      .then(async (who) => {
+        if ('refused' in who) cb(who.refused);
+        else cb(null, await fn(call.request, who.tenant));
+      })
+      .catch((err: unknown) => cb(statusFor(err)));
   };
+  // A tenant sees, and cancels, its own builds only: another tenant's build is not found.
+  const buildOf = async (id: string, tenant: string): Promise<{ readonly build?: BuildRecord; readonly builds: BuildHistory }> => {
+    const builds = (await stores.of(tenant)).controller.history;
+    const b = builds.get(id);
+    return b !== undefined && (b.tenant ?? DEFAULT_TENANT) === tenant ? { build: b, builds } : { builds };
+  };
+  const controllerOf = async (tenant: string): Promise<Controller> => (await stores.of(tenant)).controller;
   const impl: UntypedServiceImplementation = {
     Build: (call: ServerDuplexStream<ClientMessage, ServerMessage>) => {
-      if (!authorized(call.metadata)) {
-        o.logger.warn('call refused: invalid token', { method: 'Build', peer: call.getPeer() });
-        call.emit('error', { code: Status.UNAUTHENTICATED, details: 'invalid token' });
-        return;
-      }
-      handleBuild(call, deps).catch((err: unknown) => o.logger.error('build handler failed', { error: String(err) }));
+      tenants
+        .identify(call, 'Build')
+        .then(
+          async (who) => {
+            if ('refused' in who) call.emit('error', who.refused);
+            else await handleBuild(call, { ...deps, ...(await stores.of(who.tenant)) }, who.tenant);
+          },
+          (err: unknown) => void call.emit('error', statusFor(err)),
+        )
+        .catch((err: unknown) => o.logger.error('build handler failed', { error: String(err) }));
     },
-    Status: unary('Status', async (r: { buildId: string }) => {
-      const info = builds.get(r.buildId);
-      if (info === undefined) throw new UsageError(`Cannot find build "${r.buildId}"`);
-      return info;
+    Status: unary('Status', async (r: { buildId: string }, tenant) => {
+      const { build } = await buildOf(r.buildId, tenant);
+      if (build === undefined) throw new UsageError(`Cannot find build "${r.buildId}"`);
+      return buildInfoMsg(build);
     }),
-    ListBuilds: unary('ListBuilds', async () => ({ builds: builds.list() })),
-    Cancel: unary('Cancel', async (r: { buildId: string }) => ({ cancelled: builds.cancel(r.buildId, 'Build cancelled on request') })),
-    DiskUsage: unary('DiskUsage', async () => ({ records: (await o.controller.du()).map(usageRecordMsg) })),
-    Prune: unary('Prune', async (r: PruneMsg) => o.controller.prune(pruneOptionsOf(r))),
-    Info: unary('Info', async () => {
+    ListBuilds: unary('ListBuilds', async (_r: unknown, tenant) => {
+      const builds = (await controllerOf(tenant)).history.list();
+      return { builds: builds.filter((b) => (b.tenant ?? DEFAULT_TENANT) === tenant).map(buildInfoMsg) };
+    }),
+    Cancel: unary('Cancel', async (r: { buildId: string }, tenant) => {
+      const { build, builds } = await buildOf(r.buildId, tenant);
+      return { cancelled: build !== undefined && builds.cancel(r.buildId, 'Build cancelled on request') };
+    }),
+    DiskUsage: unary('DiskUsage', async (_r: unknown, tenant) => ({ records: (await (await controllerOf(tenant)).du()).map(usageRecordMsg) })),
+    Prune: unary('Prune', async (r: PruneMsg, tenant) => (await controllerOf(tenant)).prune(pruneOptionsOf(r))),
+    Info: unary('Info', async (_r: unknown, tenant) => {
       const platforms = platformNames(await buildablePlatforms());
-      return infoFor(o.controller.info(), { version: o.version, addresses: bound, uptimeMs: Date.now() - started, platforms });
+      const info = (await controllerOf(tenant)).info();
+      return infoFor(info, { version: o.version, addresses: bound, uptimeMs: Date.now() - started, platforms, tenant: tenants.info(tenant) });
     }),
     Health: unary('Health', async () => ({ status: (await health.readiness()).ready ? 'SERVING' : 'NOT_SERVING' })),
-    History: unary('History', (r: HistoryRequestMsg) => serveHistory(o.controller.records, r)),
-    HistoryLogs: unary('HistoryLogs', (r: HistoryLogsRequestMsg) => serveHistoryLogs(o.controller.records, r, AbortSignal.timeout(60_000))),
+    History: unary('History', async (r: HistoryRequestMsg, tenant) => serveHistory((await controllerOf(tenant)).records, r, tenant)),
+    HistoryLogs: unary('HistoryLogs', async (r: HistoryLogsRequestMsg, tenant) => serveHistoryLogs((await controllerOf(tenant)).records, r, AbortSignal.timeout(60_000), tenant)),
   };
   server.addService(serviceDefinition(methods), impl);
   // Probes (Kubernetes' grpc and httpGet) carry no token: the health services answer without one, and tell nothing else.
@@ -113,7 +137,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   try {
     if (o.healthAddr !== undefined) healthListener = await startHealthListener(o.healthAddr, health, o.logger);
     for (const a of o.addresses) {
-      const creds = await serverCredentials(a, { tls: o.tls, hasToken: o.token !== undefined, insecure: o.insecure, logger: o.logger });
+      const creds = await serverCredentials(a, { tls: o.tls, hasToken: tenants.requiresToken, insecure: o.insecure, logger: o.logger });
       if (a.kind === 'unix') await prepareSocket(a.path);
       const port = await new Promise<number>((resolve, reject) => server.bindAsync(a.target, creds, (err, p) => (err ? reject(bindError(a.text, err)) : resolve(p))));
       if (a.kind === 'unix') {
@@ -121,7 +145,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
         await chmod(a.path, 0o660);
         bound.push(a.text);
       } else bound.push(`tcp://${a.host}:${port}`);
-      o.logger.info('listening', { addr: bound[bound.length - 1], tls: a.kind === 'tcp' && o.tls.cert !== undefined, mtls: a.kind === 'tcp' && o.tls.ca !== undefined, token: o.token !== undefined });
+      o.logger.info('listening', { addr: bound[bound.length - 1], tls: a.kind === 'tcp' && o.tls.cert !== undefined, mtls: a.kind === 'tcp' && o.tls.ca !== undefined, token: tenants.requiresToken });
     }
   } catch (err) {
     server.forceShutdown();
@@ -133,7 +157,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   let closing: Promise<void> | undefined;
   const shutdown = async (graceMs: number): Promise<void> => {
     health.drain();
-    builds.cancelAll('Build cancelled: the builder is shutting down');
+    for (const c of await stores.opened()) c.history.cancelAll('Build cancelled: the builder is shutting down');
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         server.forceShutdown();
@@ -147,6 +171,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
     await Promise.all(sockets.map((s) => rm(s, { force: true })));
     // Readiness stays answerable (503) until the builder is gone.
     await healthListener?.close();
+    await stores.close();
     o.logger.info('stopped');
   };
   const close = (graceMs = 10_000): Promise<void> => (closing ??= shutdown(graceMs));
@@ -183,4 +208,9 @@ function bindError(address: string, err: Error): Error {
   if (/EADDRINUSE/.test(err.message)) return new UsageError(`Cannot listen on ${address}: the address is in use`, { hint: 'another program (another tbuild serve?) listens there: pick another --addr', cause: err });
   if (/EACCES|EPERM/.test(err.message)) return new UsageError(`Cannot listen on ${address}: permission denied`, { hint: 'ports below 1024 and folders of other users need root', cause: err });
   return err;
+}
+
+/** buildInfoMsg is a build as Status and ListBuilds describe it. */
+function buildInfoMsg(b: BuildRecord): BuildInfoMsg {
+  return { buildId: b.buildId, clientId: b.clientId, state: b.state, createdMs: b.createdMs, finishedMs: b.finishedMs, error: b.error, tenant: b.tenant ?? DEFAULT_TENANT };
 }
