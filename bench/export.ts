@@ -1,10 +1,15 @@
 /**
- * Benchmarks image export and push on the shared `bigcontext` case: a fresh gzip export (no memo) against
- * `tar | gzip -6` and `tar | pigz -6` of the same snapshots, a zstd export, and a push to a fresh repository.
- * Usage: node dist/bench/export.js [--registry HOST]  (HOST serves busybox as docker.io's mirror and takes the push)
+ * Benchmarks layer export and push on one fresh ~121 MB layer: debian:bookworm's rootfs plus a file unique to the run,
+ * copied into a scratch image. Each round times a fresh gzip export (no memo) against `tar | pigz -6` and
+ * `tar | gzip -6` of the same snapshot, and a zstd export against `tar | zstd -3 -T2`; medians are reported. Then one
+ * push each to a fresh repository: tbuild, `docker push` and `buildah push`, each of its own image (so that no blob is
+ * already in the registry).
+ * Usage: node dist/bench/export.js [--registry HOST] [--rounds N] [--no-peers]
+ *   (HOST serves library/debian:bookworm and takes the pushes)
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +20,7 @@ import { EMPTY_REGISTRY_CONFIG, parseReference } from '../registry/index.js';
 import { storeBlobOpener } from '../controller/push-output.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
+const DOCKER = 'DOCKER_API_VERSION=1.41 DOCKER_BUILDKIT=1 /usr/bin/docker';
 
 function sh(script: string): Promise<void> {
   return new Promise((ok, fail) => {
@@ -30,50 +36,108 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [Number(process.hrtime.bigint() - start) / 1e9, out];
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** context writes a build context whose one layer is debian's rootfs plus a file no other run has. */
+async function context(dir: string, host: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'nonce'), `${randomUUID()}\n`);
+  await writeFile(join(dir, 'Dockerfile'), `FROM ${host}/library/debian:bookworm AS base\nCOPY nonce /nonce\nFROM scratch\nCOPY --from=base / /\n`);
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { registry: { type: 'string', default: '127.0.0.1:5000' } } });
+  const { values } = parseArgs({
+    options: { registry: { type: 'string', default: '127.0.0.1:5000' }, rounds: { type: 'string', default: '5' }, 'no-peers': { type: 'boolean', default: false } },
+  });
   const host = values.registry ?? '127.0.0.1:5000';
+  const rounds = Number(values.rounds ?? '5');
   const tmp = await mkdtemp(join(tmpdir(), 'tbuild-bench-export-'));
   try {
     const ctx = join(tmp, 'ctx');
     const root = join(tmp, 'root');
-    await sh(`${join(REPO, '..', 'shared', 'bench', 'make-context.sh')} bigcontext ${ctx}`);
+    await context(ctx, host);
     const config = join(tmp, 'tbuild.toml');
-    await writeFile(config, `[registry."docker.io"]\nmirrors = ["${host}"]\n`);
+    await writeFile(config, `[registry."${host}"]\nhttp = true\n`);
     await sh(`node ${join(REPO, 'bin', 'tbuild.js')} build --root ${root} --config ${config} --progress quiet -t bench/export ${ctx}`);
     await using store = await openStore(root);
     const record = store.meta.images.get('docker.io/bench/export:latest');
     if (record === undefined) throw new Error('the benchmark image is not in the store');
     const layers = store.snapshotter.chain(record.snapshotId).map((id) => ({ id, dir: store.snapshotter.dir(id) }));
     const config0 = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers' as const, diff_ids: [] } };
-    const signal = AbortSignal.timeout(600_000);
+    const signal = AbortSignal.timeout(1_800_000);
     const exportWith = (compression: Compression) =>
-      time(() => buildImage({ layers, config: config0 }, { compression, store: store.content, cache: createMemoryLayerBlobCache(), signal }));
-    const [gzipS, image] = await exportWith('gzip');
-    const [zstdS] = await exportWith('zstd');
+      time(() => buildImage({ layers, config: config0 }, { compression, store: store.content, cache: createMemoryLayerBlobCache(), signal, sourceDateEpoch: 0 }));
     const dirs = layers.map((l) => `-C ${l.dir} .`).join(' ');
-    const [gzip6] = await time(() => sh(`tar -cf - ${dirs} | gzip -6 > /dev/null`));
-    const [pigz6] = await time(() => sh(`tar -cf - ${dirs} | pigz -6 > /dev/null`));
+    const runs: Record<string, number[]> = { pigz: [], gzip: [], tbuildGzip: [], zstdCli: [], tbuildZstd: [] };
+    const digests = new Set<string>();
+    let size = 0;
+    for (let round = 0; round < rounds; round++) {
+      const [gzipS, built] = await exportWith('gzip');
+      digests.add(built.manifest.layers.map((l) => l.digest).join(','));
+      size = built.layers.reduce((n, l) => n + l.descriptor.size, 0);
+      runs.tbuildGzip?.push(gzipS);
+      runs.pigz?.push((await time(() => sh(`tar -cf - ${dirs} | pigz -6 > /dev/null`)))[0]);
+      runs.tbuildZstd?.push((await exportWith('zstd'))[0]);
+      runs.zstdCli?.push((await time(() => sh(`tar -cf - ${dirs} | zstd -3 -T2 -q > /dev/null`)))[0]);
+      runs.gzip?.push((await time(() => sh(`tar -cf - ${dirs} | gzip -6 > /dev/null`)))[0]);
+    }
+    const pigz6 = median(runs.pigz ?? []);
+    const gzip6 = median(runs.gzip ?? []);
+    const line = (name: string, key: string): string => {
+      const all = runs[key] ?? [];
+      const s = median(all);
+      const spread = all.map((v) => v.toFixed(2)).join(' ');
+      return `${name.padEnd(34)} ${s.toFixed(2)} s  (${(s / gzip6).toFixed(2)}x gzip -6, ${(s / pigz6).toFixed(2)}x pigz -6)  [${spread}]`;
+    };
+    const out = [
+      `${layers.length} layer(s), ${(size / 1e6).toFixed(1)} MB gzip; medians of ${rounds} rounds; ${digests.size} distinct gzip digest(s)`,
+      line('tar | gzip -6', 'gzip'),
+      line('tar | pigz -6', 'pigz'),
+      line('tbuild gzip export (fresh blobs)', 'tbuildGzip'),
+      line('tar | zstd -3 -T2', 'zstdCli'),
+      line('tbuild zstd export (fresh blobs)', 'tbuildZstd'),
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+
+    // Like docker and buildah, which compress when they push, the push is timed with its compression.
     await using client = createRegistryClient({ config: EMPTY_REGISTRY_CONFIG });
-    const ref = parseReference(`${host}/bench/export-${Date.now()}:v1`);
-    const pushImage = { manifest: image.manifestBytes, manifestMediaType: image.manifestDescriptor.mediaType, config: image.manifest.config, layers: image.manifest.layers };
-    const [pushS] = await time(() => client.pushImage(ref, pushImage, storeBlobOpener(store), { signal }));
-    const size = image.layers.reduce((n, l) => n + l.descriptor.size, 0);
-    const line = (name: string, s: number): string => `${name.padEnd(34)} ${s.toFixed(2)} s  (${(s / gzip6).toFixed(2)}x gzip -6, ${(s / pigz6).toFixed(2)}x pigz -6)`;
-    process.stdout.write(
-      [
-        `bigcontext: ${layers.length} layers, ${(size / 1e6).toFixed(1)} MB gzip`,
-        line('tar | gzip -6', gzip6),
-        line('tar | pigz -6', pigz6),
-        line('tbuild gzip export (fresh blobs)', gzipS),
-        line('tbuild zstd export (fresh blobs)', zstdS),
-        line('tbuild push (fresh repository)', pushS),
-        '',
-      ].join('\n'),
-    );
+    const stamp = Date.now();
+    const ref = parseReference(`${host}/bench/export-${stamp}:v1`);
+    const [pushS] = await time(async () => {
+      const [, image] = await exportWith('gzip');
+      const pushImage = { manifest: image.manifestBytes, manifestMediaType: image.manifestDescriptor.mediaType, config: image.manifest.config, layers: image.manifest.layers };
+      return client.pushImage(ref, pushImage, storeBlobOpener(store), { signal });
+    });
+    const pushes = [`tbuild export + push (fresh repo)  ${pushS.toFixed(2)} s`];
+    if (values['no-peers'] !== true) pushes.push(...(await peerPushes(tmp, host, stamp)));
+    process.stdout.write(`${pushes.join('\n')}\n`);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** peerPushes builds the same kind of image (with a nonce of its own) in docker and times `docker push` and `buildah push`. */
+async function peerPushes(tmp: string, host: string, stamp: number): Promise<string[]> {
+  const lines: string[] = [];
+  const dockerTag = `${host}/bench/export-docker-${stamp}:v1`;
+  const buildahTag = `${host}/bench/export-buildah-${stamp}:v1`;
+  try {
+    await context(join(tmp, 'ctx-docker'), host);
+    await sh(`${DOCKER} build -q -t ${dockerTag} ${join(tmp, 'ctx-docker')}`);
+    lines.push(`docker push (fresh repository)     ${(await time(() => sh(`${DOCKER} push -q ${dockerTag}`)))[0].toFixed(2)} s`);
+    await context(join(tmp, 'ctx-buildah'), host);
+    await sh(`${DOCKER} build -q -t ${buildahTag} ${join(tmp, 'ctx-buildah')}`);
+    await sh(`buildah pull -q docker-daemon:${buildahTag}`);
+    const [s] = await time(() => sh(`buildah push -q --tls-verify=false ${buildahTag} docker://${buildahTag}`));
+    lines.push(`buildah push (fresh repository)    ${s.toFixed(2)} s`);
+  } finally {
+    await sh(`${DOCKER} rmi -f ${dockerTag} ${buildahTag} >/dev/null 2>&1; buildah rmi -f ${buildahTag} >/dev/null 2>&1; true`);
+  }
+  return lines;
 }
 
 await main();
