@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { errnoCode } from '../base/errors.js';
 
 /** Files whose change means the resident process runs old code: the bundle, its chunk folder and the packages. */
-const CODE_FILES = ['bin/tbuild.js', 'dist/bundle/main.js', 'dist/bundle', 'package.json', 'node_modules/.package-lock.json'];
+const CODE_FILES = ['bin/tbuild.js', 'bin/load-bundle.js', 'dist/bundle/main.cjs', 'dist/bundle', 'package.json', 'node_modules/.package-lock.json'];
 
 /** repoRoot returns the canonical path of the checkout this code was loaded from (dist/bundle/ is two levels down). */
 export async function repoRoot(): Promise<string> {

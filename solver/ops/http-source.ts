@@ -24,8 +24,12 @@ export interface Download extends AsyncDisposable {
 /** HttpSeen is what an earlier download of the URL gave, found again when the server answers with its ETag. */
 export type HttpSeen = HttpSourceRecord['seen'][number];
 
-/** USER_AGENT names tbuild in its HTTP requests, as BuildKit sends buildkit/<version>. */
-const USER_AGENT = `tbuild/${await packageVersion()}`;
+let userAgent: Promise<string> | undefined;
+
+/** agentName names tbuild in its HTTP requests, as BuildKit sends buildkit/<version>; read once, when first needed. */
+function agentName(): Promise<string> {
+  return (userAgent ??= packageVersion().then((version) => `tbuild/${version}`));
+}
 
 async function packageVersion(): Promise<string> {
   let text: string;
@@ -44,8 +48,8 @@ function etagValue(header: string | null): string {
   return (header ?? '').replace(/^W\//, '');
 }
 
-function requestHeaders(seen: readonly HttpSeen[]): Record<string, string> {
-  const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+async function requestHeaders(seen: readonly HttpSeen[]): Promise<Record<string, string>> {
+  const headers: Record<string, string> = { 'user-agent': await agentName() };
   if (seen.length > 0) headers['if-none-match'] = seen.map((s) => s.etag).join(', ');
   return headers;
 }
@@ -62,7 +66,7 @@ function matchSeen(status: number, etagHeader: string | null, seen: readonly Htt
  * downloading again (some servers honour no If-None-Match, so the ETag is compared here too).
  */
 export async function revalidateHttp(source: HttpSource, seen: readonly HttpSeen[], signal: AbortSignal): Promise<HttpSeen | undefined> {
-  const res = await fetch(source.url, { method: 'HEAD', signal, redirect: 'follow', headers: { ...requestHeaders(seen), 'accept-encoding': 'gzip' } });
+  const res = await fetch(source.url, { method: 'HEAD', signal, redirect: 'follow', headers: { ...(await requestHeaders(seen)), 'accept-encoding': 'gzip' } });
   await res.body?.cancel();
   return res.status === 200 || res.status === 304 ? matchSeen(res.status, res.headers.get('etag'), seen) : undefined;
 }
@@ -87,7 +91,7 @@ export async function downloadHttpUnlessSeen(source: HttpSource, signal: AbortSi
   const dir = await mkdtemp(join(tmpdir(), 'tbuild-http-'));
   const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
-    const res = await fetch(source.url, { signal, redirect: 'follow', headers: requestHeaders(seen) });
+    const res = await fetch(source.url, { signal, redirect: 'follow', headers: await requestHeaders(seen) });
     if (res.status === 304) {
       await res.body?.cancel();
       await dispose();

@@ -163,7 +163,7 @@ describe('tbuild launcher: builds served by the resident builder', () => {
 
   it('answers stale and exits once the build output changes; the build runs directly and a new builder serves the next', async () => {
     const pid = await liveDaemon();
-    await appendFile(join(env.tmp.path, 'tbuild', 'dist', 'bundle', 'main.js'), '\n');
+    await appendFile(join(env.tmp.path, 'tbuild', 'dist', 'bundle', 'main.cjs'), '\n');
     const before = await served();
     const res = await launch(['--progress', 'quiet', await context('stale', 'FROM busybox\nRUN echo stale\n')]).done;
     expect(res.code, res.stderr).toBe(0);

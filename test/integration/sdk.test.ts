@@ -53,7 +53,7 @@ describe('tbuild as a library', () => {
     const res = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT });
     expect(res.code, res.stderr).toBe(0);
     const files = packedFiles(res.stdout);
-    for (const needed of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/controller/index.d.ts', 'dist/bundle/main.js', 'bin/tbuild.js', 'native/build/tbuild-sandbox', 'proto/tbuild.proto', 'examples/sdk/build-oci.mjs']) {
+    for (const needed of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/controller/index.d.ts', 'dist/bundle/main.cjs', 'dist/bundle/main.cjs.sha256', 'bin/load-bundle.js', 'bin/tbuild.js', 'native/build/tbuild-sandbox', 'proto/tbuild.proto', 'examples/sdk/build-oci.mjs']) {
       expect(files, needed).toContain(needed);
     }
     expect([...files].some((f) => f.startsWith('dist/bench/') || f.startsWith('test/'))).toBe(false);

@@ -1,46 +1,66 @@
 /**
- * What `node bin/tbuild.js build` loads before it builds: every build started without the resident builder pays for
- * it. The bundle is read as built (dist/bundle): a chunk's modules are marked by esbuild's `// path` comments, and its
- * static imports are what loads with it. A cached build is then run to see which of Node's own modules it loaded.
+ * What `node bin/tbuild.js build` initialises before it builds: every build started without the resident builder pays
+ * for it. The bundle is read as built (dist/bundle/main.cjs, one CommonJS file): esbuild marks each module with a
+ * `// path` comment and wraps every module that something imports lazily in an initialiser (`init_x` for ours,
+ * `require_x` for CommonJS packages) that runs on its first import. A module's static imports are the initialisers it
+ * calls as statements; its lazy imports call them inside `Promise.resolve().then(...)`. A cached build is then run to
+ * see which of Node's own modules it loaded.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 import { REPO_ROOT, runTbuild } from '../helpers/cli.js';
 
-const BUNDLE = join(REPO_ROOT, 'dist', 'bundle');
+const BUNDLE = join(REPO_ROOT, 'dist', 'bundle', 'main.cjs');
 
-/** staticModules lists the source modules of a chunk and of every chunk it imports statically. */
-async function staticModules(entry: string): Promise<Set<string>> {
-  const modules = new Set<string>();
-  const seen = new Set<string>();
-  const pending = [entry];
-  for (let chunk = pending.pop(); chunk !== undefined; chunk = pending.pop()) {
-    if (seen.has(chunk)) continue;
-    seen.add(chunk);
-    const text = await readFile(join(BUNDLE, chunk), 'utf8');
-    for (const m of text.matchAll(/^\/\/ (\S+\.(?:ts|js|cjs|mjs|json))$/gm)) modules.add(m[1]!.replace(/^.*node_modules\//, 'node_modules/'));
-    for (const m of text.matchAll(/^(?:import|export)\s[^;]*?from\s*"\.\/([^"]+)";/gm)) pending.push(m[1]!);
-    for (const m of text.matchAll(/^import\s*"\.\/([^"]+)";/gm)) pending.push(m[1]!);
-  }
-  return modules;
+/** BundleModules is the bundle read as modules: each one's static imports, by module path. */
+interface BundleModules {
+  readonly imports: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-/** chunkNamed finds the chunk esbuild made for a lazily imported module (`controller-HASH.js`). */
-async function chunkNamed(name: string): Promise<string> {
-  const found = (await readdir(BUNDLE)).filter((f) => new RegExp(`^${name}-[A-Z0-9]+\\.js$`).test(f));
-  expect(found, `one ${name} chunk in dist/bundle`).toHaveLength(1);
-  return found[0]!;
+async function readBundle(): Promise<BundleModules> {
+  const text = await readFile(BUNDLE, 'utf8');
+  const initialiserPaths = new Map<string, string>();
+  for (const m of text.matchAll(/^var ((?:init|require)_\w+) = __(?:esm|commonJS)\(\{\n\s+"([^"]+)"\(/gm)) initialiserPaths.set(m[1]!, m[2]!);
+  const imports = new Map<string, Set<string>>();
+  let current: Set<string> | undefined;
+  for (const line of text.split('\n')) {
+    const marker = /^\/\/ (\S+\.(?:ts|js|cjs|mjs|json))$/.exec(line);
+    if (marker !== null) {
+      const path = marker[1]!.replace(/^.*node_modules\//, 'node_modules/');
+      current = imports.get(path) ?? new Set<string>();
+      imports.set(path, current);
+      continue;
+    }
+    if (current === undefined || line.includes('Promise.resolve().then(')) continue;
+    for (const call of line.matchAll(/\b((?:init|require)_\w+)\(\)/g)) {
+      const target = initialiserPaths.get(call[1]!);
+      if (target !== undefined) current.add(target.replace(/^.*node_modules\//, 'node_modules/'));
+    }
+  }
+  return { imports };
+}
+
+/** staticModules lists the modules that initialising `roots` initialises: the roots and their static imports. */
+function staticModules(bundle: BundleModules, roots: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const pending = [...roots];
+  for (let m = pending.pop(); m !== undefined; m = pending.pop()) {
+    if (seen.has(m)) continue;
+    seen.add(m);
+    pending.push(...(bundle.imports.get(m) ?? []));
+  }
+  return seen;
 }
 
 /** LAZY are the parts a build whose steps are all cached never runs: each must load only when first used. */
 const LAZY: ReadonlyArray<readonly [string, RegExp]> = [
   ['undici (the registry client talks through it)', /^node_modules\/undici\//],
   [
-    'the registry client and login (registry/lazy.ts): a build loads only references, settings, blob locations and platform matching',
-    /^registry\/(?!reference|config|blob-locations|platform-match)/,
+    'the registry client and login (registry/lazy.ts): a build loads only references, settings, blob locations and platform matching (and registry/index.ts, which re-exports them)',
+    /^registry\/(?!reference|config|blob-locations|platform-match|index\.ts$)/,
   ],
   ['the executor (sandbox, runtime spec, binfmt_misc)', /^executor\//],
   [
@@ -53,18 +73,18 @@ const LAZY: ReadonlyArray<readonly [string, RegExp]> = [
   ['how a build picks a remote builder\'s server (node ranking and DNS, remote/lazy.ts): a build without a builder only reads which one is in use', /^remote\/(node-ranking|builder-route)\.ts$/],
 ];
 
-describe('what a direct build loads', () => {
-  it('loads the controller without the parts a cached build does not use; they stay in the bundle for when they are', async () => {
-    // remote/index.ts (chunk `remote`) loads too: a build reads from it which builder is in use, if any.
-    const chunks = ['main.js', ...(await Promise.all(['build-run', 'controller', 'remote'].map(chunkNamed)))];
-    const build = new Set((await Promise.all(chunks.map(staticModules))).flatMap((m) => [...m]));
+describe('what a direct build initialises', () => {
+  it('initialises the controller without the parts a cached build does not use; they stay in the bundle for when they are', async () => {
+    const bundle = await readBundle();
+    // A build starts cli/main.ts and imports three modules lazily: the build's command, the controller and
+    // remote/index.ts, from which it reads which builder is in use, if any.
+    const build = staticModules(bundle, ['cli/main.ts', 'cli/build-run.ts', 'controller/index.ts', 'remote/index.ts']);
     // The walk found the build path itself.
     for (const core of ['cli/main.ts', 'cli/build-run.ts', 'controller/controller.ts', 'solver/solver.ts', 'frontend/convert/dispatch.ts', 'remote/builder-store.ts']) expect(build).toContain(core);
-    const everything = new Set<string>();
-    for (const f of (await readdir(BUNDLE)).filter((f) => f.endsWith('.js'))) for (const m of await staticModules(f)) everything.add(m);
+    const everything = [...bundle.imports.keys()];
     for (const [what, pattern] of LAZY) {
       expect([...build].filter((m) => pattern.test(m)), `${what} loads with a build`).toEqual([]);
-      expect([...everything].some((m) => pattern.test(m)), `${what} is in the bundle`).toBe(true);
+      expect(everything.some((m) => pattern.test(m)), `${what} is in the bundle`).toBe(true);
     }
   });
 });
