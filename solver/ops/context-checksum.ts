@@ -39,6 +39,8 @@ export interface ChecksumOptions {
   readonly onRead?: (bytes: number) => void;
   /** onListing is told the lines the checksum digests (`source` lines, then `path\0description` per file). */
   readonly onListing?: (checksum: Digest, lines: readonly string[]) => void;
+  /** onSizes is told the size of each regular file a line of the listing describes (0 for other lines), line by line. */
+  readonly onSizes?: (sizes: Float64Array) => void;
 }
 
 /** computeContextChecksum digests exactly the context files a COPY selects: paths, types, modes, contents, link targets. */
@@ -54,8 +56,11 @@ export async function computeContextChecksum(
   // Most files are known by their stat: only the others are read, after the walk.
   const unknown: Unknown[] = [];
   let selectedBytes = 0;
+  const sizes: number[] | undefined = options.onSizes === undefined ? undefined : [];
   const onEntry = (entry: ContextEntry): void => {
-    if (entry.stats.isFile() && entry.linkTarget === undefined) selectedBytes += entry.stats.size;
+    const size = entry.stats.isFile() && entry.linkTarget === undefined ? entry.stats.size : 0;
+    selectedBytes += size;
+    sizes?.push(size);
     const known = describeKnown(entry, memo);
     if (known === undefined) unknown.push({ entry, line: lines.length });
     lines.push(`${entry.relPath}\0${known ?? ''}`);
@@ -91,7 +96,20 @@ export async function computeContextChecksum(
   const all = [...sourceLines, ...lines];
   const checksum = digestOf(all.join('\n'));
   options.onListing?.(checksum, all);
+  if (sizes !== undefined) options.onSizes?.(Float64Array.from([...sourceLines.map(() => 0), ...sizes]));
   return checksum;
+}
+
+/**
+ * describeEntry describes one path as a checksum line does (after `path\0`), reading a file's content when the memo
+ * does not know it by its stat: what a checksum found for a changed path, without walking the rest.
+ */
+export async function describeEntry(entry: ContextEntry, memo: ContextMemo, signal: AbortSignal): Promise<string> {
+  const known = describeKnown(entry, memo);
+  if (known !== undefined) return known;
+  const digest = await digestFileContent(entry.hostPath, entry.stats.size, signal);
+  memo.set(entry.hostPath, entry.stats, digest);
+  return describeFile(entry.stats, digest);
 }
 
 /** describeKnown describes an entry from its stat and the memo, or returns undefined when its content must be read. */

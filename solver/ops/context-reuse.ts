@@ -1,5 +1,7 @@
 import type { Digest } from '../../base/digest.js';
 import { computeContextChecksum, type ChecksumOptions } from './context-checksum.js';
+import { ContextMemo } from './context-memo.js';
+import { patchScan } from './context-patch.js';
 import type { LocalContext } from './ref.js';
 
 /** ContextScan is what a context checksum found: its lines, the bytes of files it selected, from a watch's mark on. */
@@ -9,6 +11,8 @@ export interface ContextScan {
   readonly checksum: Digest;
   readonly lines: readonly string[];
   readonly selectedBytes: number;
+  /** For a scan of the whole context: each line's file size, so that changed paths are described again without a walk. */
+  readonly sizes?: Float64Array;
 }
 
 /** WatchedContext is the watch of one context folder, with the scans made of it while it watched. */
@@ -45,18 +49,33 @@ export async function checksumWithWatch(
   const known = watched.scans.get(key);
   if (known !== undefined) {
     const changed = await watched.changesSince(known.mark, options);
+    // Taken before the changed paths are read: a change made meanwhile is among the next build's changes.
+    const mark = watched.mark();
     if (changed?.length === 0) {
       options.onSelected?.(known.selectedBytes, 0);
       options.onListing?.(known.checksum, known.lines);
       return known.checksum;
     }
     watched.scans.delete(key);
+    const memo = options.memo ?? new ContextMemo(options.meta, options.now ?? Date.now());
+    const patched = changed === undefined || known.sizes === undefined ? undefined : await patchScan({ lines: known.lines, sizes: known.sizes }, changed, { dir: context.dir, memo, signal: options.signal });
+    if (patched !== undefined) {
+      options.onSelected?.(patched.selectedBytes, patched.readBytes);
+      options.onRead?.(patched.readBytes);
+      options.onListing?.(patched.checksum, patched.lines);
+      if (mark !== undefined) watched.scans.set(key, { mark, checksum: patched.checksum, lines: patched.lines, sizes: patched.sizes, selectedBytes: patched.selectedBytes });
+      return patched.checksum;
+    }
   }
   const mark = watched.mark();
   let lines: readonly string[] = [];
   let selectedBytes = 0;
+  let sizes: Float64Array | undefined;
+  // Only a scan of the whole context lists paths as they are in the folder: its lines can be patched by path.
+  const whole = sources.length === 0 || (sources.length === 1 && sources[0] === '.');
   const checksum = await computeContextChecksum(context, sources, {
     ...checksumOptions,
+    ...(whole ? { onSizes: (listed: Float64Array) => void (sizes = listed) } : {}),
     onSelected: (bytes, unread) => {
       selectedBytes = bytes;
       options.onSelected?.(bytes, unread);
@@ -66,6 +85,6 @@ export async function checksumWithWatch(
       options.onListing?.(digest, listed);
     },
   });
-  if (mark !== undefined) watched.scans.set(key, { mark, checksum, lines, selectedBytes });
+  if (mark !== undefined) watched.scans.set(key, { mark, checksum, lines, selectedBytes, ...(sizes === undefined ? {} : { sizes }) });
   return checksum;
 }
