@@ -1,27 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, runTbuild, type TempDir } from '../helpers/cli.js';
 import { runServeExpectingFailure, startServe, type ServeProcess } from '../helpers/remote-server.js';
-
-const execFileAsync = promisify(execFile);
-
-async function openssl(args: readonly string[], cwd: string): Promise<void> {
-  await execFileAsync('openssl', [...args], { cwd });
-}
-
-/** Makes a CA and a certificate it signs for `cn` with the given extensions. */
-async function makeCa(dir: string, name: string): Promise<void> {
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.pem`], dir);
-}
-
-async function makeCert(dir: string, ca: string, name: string, ext: string): Promise<void> {
-  await writeFile(join(dir, `${name}.ext`), `${ext}\n`);
-  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`], dir);
-  await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-out', `${name}.pem`, '-extfile', `${name}.ext`], dir);
-}
+import { makeCa, makeCert } from '../helpers/test-certs.js';
 
 describe('remote builder authentication: mutual TLS and tokens', () => {
   let tmp: TempDir;
