@@ -1,5 +1,5 @@
 import type { HistoryRecord, HistoryRecordStatus, RecordedError, RecordedResult, RecordedWarning, StepRecord } from '../base/build-record.js';
-import { BUILD_RECORD_VERSION } from '../base/build-record.js';
+import { BUILD_RECORD_VERSION, DEFAULT_TENANT } from '../base/build-record.js';
 import { CancelledError, errorLocation, SolveError, TbuildError, type SourceLocation } from '../base/errors.js';
 import { formatPlatform } from '../base/oci.js';
 import type { ProgressEvent, ProgressSink } from '../base/progress.js';
@@ -142,7 +142,7 @@ export class HistoryRecorder implements BuildObserver {
   #explain(vertex: string, time: number): ProgressEvent | undefined {
     const step = this.#steps.get(vertex);
     if (step === undefined || step.cached || step.cacheKey === undefined) return undefined;
-    this.#earlier ??= this.#store.list().filter((r) => r.ref !== this.#record.ref && r.clientId === this.#record.clientId && r.tenant === this.#record.tenant);
+    this.#earlier ??= this.#store.list().filter((r) => r.ref !== this.#record.ref && r.clientId === this.#record.clientId && (r.tenant ?? DEFAULT_TENANT) === (this.#record.tenant ?? DEFAULT_TENANT));
     const record: HistoryRecord = { ...this.#record, steps: this.#stepList() };
     const [explained] = explainRecord(record, this.#earlier, { meta: this.#meta, step: step.index });
     if (explained === undefined) return undefined;
