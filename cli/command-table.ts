@@ -65,6 +65,7 @@ export const SERVE_OPTIONS = {
   'max-parallel-builds': { type: 'string' },
   'oci-runtime': { type: 'string' },
   'allow-insecure-entitlement': { type: 'string', multiple: true },
+  'server-credentials': { type: 'boolean' },
   'log-format': { type: 'string' },
   'health-addr': { type: 'string' },
 } as const;

@@ -34,6 +34,9 @@ Options:
                                   (200 while builds are taken, 503 while not ready or draining); :PORT listens on
                                   every interface. The gRPC health service (grpc.health.v1.Health) answers on
                                   every --addr without it
+      --server-credentials        Let builds use this server's registry credentials (its DOCKER_CONFIG or
+                                  ~/.docker/config.json) for hosts their client has none for (default: the
+                                  client's only; also [serve] server-credentials = true in the settings file)
       --log-format text|json      Log records as text or one JSON object per line (default: text)
       --debug                     Print stack traces with errors
 `;
@@ -55,7 +58,7 @@ async function tenantSettingsOf(settingsFile: string | undefined, tokensFile: st
   const { readSettings } = await import('../controller/index.js');
   const { parseTenantSettings } = await import('../remote/lazy.js');
   const settings = await readSettings(settingsFile);
-  const parsed = settings === undefined ? { shareCache: false, tenants: new Map() } : parseTenantSettings(settings.doc, settings.file);
+  const parsed = settings === undefined ? { shareCache: false, serverCredentials: false, tenants: new Map() } : parseTenantSettings(settings.doc, settings.file);
   return tokensFile === undefined ? parsed : { ...parsed, tokensFile: resolve(tokensFile) };
 }
 
@@ -78,8 +81,8 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
   const { createLogger, parseAddress } = await import('../remote/index.js');
   const { startServer } = await import('../remote/lazy.js');
-  const { checkReadiness, createController, readSharedCacheSettings } = await import('../controller/index.js');
-  const { defaultRoot, settingsFileOf } = await import('./command-io.js');
+  const { checkReadiness, createController, dockerCredentials, readSharedCacheSettings } = await import('../controller/index.js');
+  const { defaultRoot, dockerConfigDir, settingsFileOf } = await import('./command-io.js');
   const logger = createLogger(process.stderr, format);
   const addresses = (v.addr ?? ['unix:///run/tbuild/tbuild.sock']).map(parseAddress);
   const token = await tokenOf(v);
@@ -104,6 +107,8 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
       watchContexts: true,
     });
   await using controller = await openStore(root);
+  // Builds use their client's registry credentials; the server's own only for hosts a client has none for, when allowed.
+  const lendsCredentials = v['server-credentials'] === true || tenants.serverCredentials;
   const server = await startServer({
     addresses,
     tls: { ca: v.tlscacert, cert: v.tlscert, key: v.tlskey },
@@ -119,6 +124,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     sharedCache,
     tenants,
     openTenantStore: openStore,
+    ...(lendsCredentials ? { serverRegistryCredentials: dockerCredentials(dockerConfigDir(process.env)) } : {}),
   });
   const signal = await new Promise<string>((done) => {
     process.once('SIGINT', () => done('SIGINT'));

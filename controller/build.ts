@@ -7,6 +7,7 @@ import type { DebugShell } from './debug-shell.js';
 import { createBuildAttester, metadataProvenance, type ImageAttester } from './attestations.js';
 import { createExportStage, type PreparedExport } from './export.js';
 import type { ExportSummary } from './exporters/types.js';
+import type { CredentialStore } from '../registry/index.js';
 import { openRegistryAccess } from './registry-access.js';
 import type { BuildEnvironment, BuildRequest, BuildResult } from './request.js';
 import { tagPolicyFor } from './resolve-settings.js';
@@ -26,6 +27,8 @@ export interface BuildIO {
   readonly secrets?: SecretProvider;
   /** Where SSH agents come from instead of request.ssh (a remote client forwarding them on request). */
   readonly sshAgents?: SshAgentProvider;
+  /** Where registry credentials come from instead of the request's Docker config (a remote client answering for its own). */
+  readonly registryCredentials?: CredentialStore;
   /** The OCI layouts of `oci-layout://` contexts, by context name, when a remote client serves them on request. */
   readonly layouts?: ReadonlyMap<string, LayoutBlobs>;
   /** Who asks for the build, as the build history records it (a remote client's id). */
@@ -93,7 +96,7 @@ async function attemptBuild(
   await using _lease = await store.lease.hold();
   const startedOn = new Date();
   const session: SessionRequest = request;
-  await using registry = await openRegistryAccess(session.registryConfigPath, createStoredBlobLocations(store.meta), session.environment?.dockerConfigDir);
+  await using registry = await openRegistryAccess(session.registryConfigPath, createStoredBlobLocations(store.meta), session.environment?.dockerConfigDir, io.registryCredentials);
   const policy = await tagPolicyFor(session.registryConfigPath);
   await using images = withLayoutImages(createImageResolver({ client: registry.client, meta: store.meta, progress, pull: session.pull === true, policy, ...resolution }), inputs.layouts);
   const compiled = await compiler.compile(images, { signal, progress });

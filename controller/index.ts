@@ -19,6 +19,8 @@ export { readSettings } from '../registry/index.js';
 export { loginToRegistry, logoutFromRegistry, type LoginRequest } from './login.js';
 export { readContextIgnore, readDockerfile, readDockerfileSource } from './context.js';
 export { localSecretProvider } from './resolve-inputs.js';
+export { dockerCredentials } from './registry-credentials.js';
+export type { CredentialStore, Credentials } from '../registry/index.js';
 export { resolveClientLayouts, type ClientLayout } from './layout-contexts.js';
 export type { LayoutBlobs } from '../solver/ops/index.js';
 export { openContext, type ContextFetch, type OpenedContext } from './context-source.js';

@@ -1,4 +1,4 @@
-import type { DisposableRegistryClient, RegistryClient } from '../registry/index.js';
+import type { CredentialStore, DisposableRegistryClient, RegistryClient } from '../registry/index.js';
 import { loadRegistryConfig, type BlobLocations } from '../registry/index.js';
 
 /** RegistryAccess makes one registry client on first use and closes it with the build. */
@@ -10,12 +10,18 @@ export interface RegistryAccess extends AsyncDisposable {
 
 /**
  * openRegistryAccess reads the registry settings of a settings file (none without one) and prepares a lazily made client, which
- * records where it sees blobs in `locations` and reads credentials from the caller's Docker config folder.
+ * records where it sees blobs in `locations` and reads credentials from the caller's Docker config folder, or from
+ * `credentials` when given (a remote client answering for its own).
  */
-export async function openRegistryAccess(configPath: string | undefined, locations: BlobLocations, dockerConfigDir: string | undefined): Promise<RegistryAccess> {
+export async function openRegistryAccess(
+  configPath: string | undefined,
+  locations: BlobLocations,
+  dockerConfigDir: string | undefined,
+  store?: CredentialStore,
+): Promise<RegistryAccess> {
   const config = await loadRegistryConfig(configPath);
   let client: Promise<DisposableRegistryClient> | undefined;
-  const credentials = dockerConfigDir === undefined ? {} : { dockerConfigDir };
+  const credentials = store !== undefined ? { credentials: store } : dockerConfigDir === undefined ? {} : { dockerConfigDir };
   return {
     // The client module (and undici) loads only when a build talks to a registry.
     client: () => (client ??= import('../registry/lazy.js').then((m) => m.createRegistryClient({ config, blobLocations: locations, ...credentials }))),

@@ -8,3 +8,4 @@ export { addTagReferrers, listReferrers } from './referrers-tag.js';
 export { removeLogin, saveLogin } from './docker-config-write.js';
 export { verifyLogin } from './login.js';
 export { loadUndici } from './undici.js';
+export { loadDockerCredentials } from './credentials.js';

@@ -6,7 +6,7 @@ import { DEFAULT_TENANT } from '../base/build-record.js';
 import { isDigest } from '../base/digest.js';
 import { CancelledError, InternalError, UsageError } from '../base/errors.js';
 import { eventForWire, type ProgressEvent, type ProgressSink } from '../base/progress.js';
-import { PRINT_KINDS, withSharedCache, type BuildRequest, type BuildResult, type ContextSource, type Controller, type Entitlement, type ReceivedContext, type SharedCacheSettings } from '../controller/index.js';
+import { PRINT_KINDS, withSharedCache, type BuildRequest, type BuildResult, type ContextSource, type Controller, type CredentialStore, type Entitlement, type ReceivedContext, type SharedCacheSettings } from '../controller/index.js';
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
 import type { KeyedMutex } from './keyed-mutex.js';
@@ -21,6 +21,7 @@ import { TRANSFER_VERTEX } from './progress-codec.js';
 import { cacheOptions } from './request-options.js';
 import { receiveSession } from './session-receiver.js';
 import { StreamLayoutBlobs } from './stream-layout-blobs.js';
+import { StreamCredentialStore } from './stream-credentials.js';
 import { StreamSecretProvider } from './stream-secret-provider.js';
 import { runSettingsRequest } from './run-settings-msg.js';
 import { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
@@ -41,6 +42,11 @@ export interface BuildServiceDeps {
   readonly gate: TenantGate;
   /** The tenant whose cache is its own (see TenantStore): its shared registry cache projects are its own too. */
   readonly cacheScope?: string | undefined;
+  /**
+   * The server's own registry credentials, for hosts a client has none for; undefined (the default) when the server
+   * does not lend them (`tbuild serve --server-credentials`, `[serve] server-credentials`).
+   */
+  readonly serverRegistryCredentials?: CredentialStore | undefined;
 }
 
 type Call = ServerDuplexStream<ClientMessage, ServerMessage>;
@@ -69,6 +75,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps, tenant: st
     const secrets = new StreamSecretProvider(start.secretIds, send);
     await using sshAgents = new StreamSshAgentProvider(start.sshIds, send, deps.logger);
     const layouts = new StreamLayoutBlobs(start.layoutContexts.map((c) => c.name), send);
+    const credentials = new StreamCredentialStore({ offered: start.credentials, send, fallback: deps.serverRegistryCredentials });
     let synced: SyncedContext | undefined;
     const receive = async (o: { readonly signal: AbortSignal }): Promise<ReceivedContext> => {
       const contextsDir = tenant === DEFAULT_TENANT ? deps.contextsDir : join(deps.contextsDir, '.tenants', tenant);
@@ -80,8 +87,11 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps, tenant: st
         const done = await syncWithProgress(progress, () => receiveContext(reader, send, { dir, signal: o.signal }));
         synced = done;
         // receiveSession never rejects, and settles when the client ends its half of the call or the call is torn
-        // down; the build does not wait for it. A client without secrets, agents or layouts has already ended its half.
-        if (start.secretIds.length > 0 || start.sshIds.length > 0 || start.layoutContexts.length > 0) void receiveSession(reader, { secrets, ssh: sshAgents, layouts }, signal);
+        // down; the build does not wait for it. A client without secrets, agents, layouts or credentials has already
+        // ended its half.
+        if (start.credentials || start.secretIds.length > 0 || start.sshIds.length > 0 || start.layoutContexts.length > 0) {
+          void receiveSession(reader, { secrets, ssh: sshAgents, layouts, credentials }, signal);
+        }
         return { dir: done.dir, ...sourceDateOf(start.contextSourceDate), ...contextOriginOf(start.contextSource), [Symbol.asyncDispose]: async () => release() };
       } catch (err) {
         release();
@@ -94,6 +104,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps, tenant: st
       progress,
       secrets,
       sshAgents,
+      registryCredentials: credentials,
       ...(start.layoutContexts.length === 0 ? {} : { layouts: layouts.layouts() }),
       clientId: start.clientId,
       tenant,

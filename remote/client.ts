@@ -3,12 +3,13 @@ import { Client, type ClientDuplexStream, type Metadata, type MethodDefinition }
 import { InternalError } from '../base/errors.js';
 import type { ProgressSink } from '../base/progress.js';
 import { TRANSFER_REPORT_MS } from '../base/transfer-meter.js';
-import { buildArgsOf, localSecretProvider, openContext, resolveClientLayouts, type BuildRequest, type BuildResult, type PruneOptions, type PruneReport, type UsageRecord } from '../controller/index.js';
+import { buildArgsOf, dockerCredentials, localSecretProvider, openContext, resolveClientLayouts, type BuildRequest, type BuildResult, type PruneOptions, type PruneReport, type UsageRecord } from '../controller/index.js';
 import { parseAddress } from './address.js';
 import { pruneMsg, usageRecordOf, type InfoMsg } from './admin-messages.js';
 import { channelCredentials, readTlsMaterial, tokenMetadata, type TlsFiles } from './auth.js';
 import { probeTls } from './tls-probe.js';
 import { isUnavailable, translateCallError } from './client-errors.js';
+import { ClientCredentials } from './client-credentials.js';
 import { checksumMemoPath, clientId, contextKey, projectKey } from './client-state.js';
 import { buildManifest, type ContextManifest } from './context-manifest.js';
 import { sendFiles, sendManifest } from './context-sender.js';
@@ -106,9 +107,15 @@ export async function remoteBuild(
   call.on('error', (err: Error) => {
     callError ??= err;
   });
+  // Settles once the last message written so far is serialized (or the call failed): the call calls each write back then.
+  let written = Promise.resolve();
   const write = async (msg: ClientMessage): Promise<void> => {
     if (callError !== undefined) throw callError;
-    if (!call.write(msg)) await once(call, 'drain', { signal: o.signal });
+    let ready = true;
+    written = new Promise<void>((resolve) => {
+      ready = call.write(msg, () => resolve());
+    });
+    if (!ready) await once(call, 'drain', { signal: o.signal });
   };
   const sinks = createOutputSinks(request.outputs, { fileMode: 0o666 & ~(request.environment?.umask ?? 0o022), signal: o.signal });
   // Secrets stay on the client: the builder asks for each value when a RUN mounts it, so the call stays open.
@@ -122,7 +129,10 @@ export async function remoteBuild(
     callError ??= err instanceof Error ? err : new InternalError(String(err));
     call.cancel();
   });
-  const servesSecrets = (request.secrets ?? []).length > 0 || agentSockets.size > 0 || layouts.size > 0;
+  // Registry credentials stay on the client too: the builder asks for a host's the first time its build talks to it.
+  const dockerConfigDir = request.environment?.dockerConfigDir;
+  const credentials = new ClientCredentials(dockerConfigDir === undefined ? undefined : dockerCredentials(dockerConfigDir), o.progress);
+  const servesSecrets = dockerConfigDir !== undefined || (request.secrets ?? []).length > 0 || agentSockets.size > 0 || layouts.size > 0;
   let buildId = '';
   try {
     const p = request.platform;
@@ -149,6 +159,7 @@ export async function remoteBuild(
         contextSource: contextSourceMsg(context.origin),
         metadataProvenance: request.metadataProvenance ?? '',
         ...sessionFields(request),
+        credentials: dockerConfigDir !== undefined,
         layoutContexts: [...layouts.values()].map((l) => ({ name: l.spec.name, tag: l.spec.tag ?? '', digest: l.digest })),
         contextSourceDate: context.sourceDate === undefined ? '' : String(context.sourceDate),
         projectKey: o.routingKey === undefined ? '' : projectKey(o.routingKey),
@@ -167,7 +178,7 @@ export async function remoteBuild(
           if (msg.want.last) {
             const sent = contextTransferStatus(o.progress, manifest, wants);
             sent(await sendFiles(manifest, wants, write, { signal: o.signal, onSent: sent }), true);
-            await finishSending(call, servesSecrets, o.signal);
+            await finishSending(call, servesSecrets ? written : undefined, o.signal);
             const data = `sent ${wireBytes} bytes to the builder (request, manifest of ${manifest.entries.length} entries, ${wants.length} files)\n`;
             o.progress.emit({ type: 'vertex.log', vertex: TRANSFER_VERTEX.vertex, stream: 'stdout', data, time: Date.now() });
           }
@@ -182,6 +193,11 @@ export async function remoteBuild(
           const { id } = msg.secretRequest;
           const value = await secrets.get(id, { signal: o.signal });
           await write({ kind: 'secret', secret: { id, value: value ?? Buffer.alloc(0), found: value !== undefined } });
+          break;
+        }
+        case 'credentialsRequest': {
+          const { host } = msg.credentialsRequest;
+          await write({ kind: 'credentials', credentials: await credentials.answer(host, o.signal) });
           break;
         }
         case 'sshOpen':
@@ -228,12 +244,13 @@ export async function remoteBuild(
 }
 
 /**
- * finishSending waits until every context message is serialized (and counted). Without secrets or agents to serve the client
- * ends its half of the call; otherwise it stays open for them and waits for the buffered writes instead.
+ * finishSending waits until every context message is serialized (and counted). With nothing to serve (secrets, agents,
+ * layout blobs, registry credentials) the client ends its half of the call; otherwise (`written` given: the last write
+ * done) it stays open for them and waits for that write instead.
  */
-async function finishSending(call: ClientDuplexStream<ClientMessage, ServerMessage>, servesSecrets: boolean, signal: AbortSignal): Promise<void> {
-  if (servesSecrets) {
-    if (call.writableNeedDrain) await once(call, 'drain', { signal });
+async function finishSending(call: ClientDuplexStream<ClientMessage, ServerMessage>, written: Promise<void> | undefined, signal: AbortSignal): Promise<void> {
+  if (written !== undefined) {
+    await written;
     return;
   }
   const finished = once(call, 'finish', { signal });

@@ -86,6 +86,7 @@ export const BUILD_START = message('BuildStart', {
   explain: { no: 31, type: 'bool' },
   layoutContexts: { no: 32, type: NAMED_LAYOUT, repeated: true },
   projectKey: { no: 33, type: 'string' },
+  credentials: { no: 34, type: 'bool' },
 });
 
 const MANIFEST_ENTRY = message('ManifestEntry', {
@@ -99,6 +100,14 @@ const MANIFEST_ENTRY = message('ManifestEntry', {
 });
 
 const SECRET_RESPONSE = message('SecretResponse', { id: { no: 1, type: 'string' }, value: { no: 2, type: 'bytes' }, found: { no: 3, type: 'bool' } });
+const CREDENTIALS_RESPONSE = message('CredentialsResponse', {
+  host: { no: 1, type: 'string' },
+  found: { no: 2, type: 'bool' },
+  username: { no: 3, type: 'string' },
+  password: { no: 4, type: 'string' },
+  identityToken: { no: 5, type: 'string' },
+  error: { no: 6, type: 'string' },
+});
 const SSH_DATA = message('SshData', { conn: { no: 1, type: 'uint32' }, data: { no: 2, type: 'bytes' } });
 const SSH_CLOSE = message('SshClose', { conn: { no: 1, type: 'uint32' } });
 const BLOB_CHUNK = message('BlobChunk', { id: { no: 1, type: 'uint32' }, data: { no: 2, type: 'bytes' }, eof: { no: 3, type: 'bool' }, error: { no: 4, type: 'string' } });
@@ -113,6 +122,7 @@ export const BUILD_CLIENT_MESSAGE = oneofMessage('BuildClientMessage', {
   sshData: { no: 5, type: SSH_DATA },
   sshClose: { no: 6, type: SSH_CLOSE },
   blob: { no: 7, type: BLOB_CHUNK },
+  credentials: { no: 8, type: CREDENTIALS_RESPONSE },
 });
 
 const CONTEXT_STATS = message('ContextStats', {
@@ -156,6 +166,7 @@ export const BUILD_SERVER_MESSAGE = oneofMessage('BuildServerMessage', {
   sshData: { no: 8, type: SSH_DATA },
   sshClose: { no: 9, type: SSH_CLOSE },
   blobRequest: { no: 10, type: BLOB_REQUEST },
+  credentialsRequest: { no: 11, type: message('CredentialsRequest', { host: { no: 1, type: 'string' } }) },
 });
 
 /** PlatformMsg is the wire form of an OCI platform (os '' = the server's own). */
@@ -168,6 +179,8 @@ export type CacheImportMsg = MessageOf<typeof CACHE_IMPORT>;
 export type CacheExportMsg = MessageOf<typeof CACHE_EXPORT>;
 /** SecretResponseMsg answers a secret request: the value, or found false. */
 export type SecretResponseMsg = MessageOf<typeof SECRET_RESPONSE>;
+/** CredentialsResponseMsg answers a credentials request: the client's credentials for the host, none, or why it cannot tell. */
+export type CredentialsResponseMsg = MessageOf<typeof CREDENTIALS_RESPONSE>;
 /** SshDataMsg carries bytes of one SSH agent tunnel, in either direction. */
 export type SshDataMsg = MessageOf<typeof SSH_DATA>;
 /** BlobChunkMsg carries bytes of a blob of the client's OCI layout the server asked for, or why it cannot be read. */

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Server, status as Status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { DEFAULT_TENANT } from '../base/build-record.js';
 import { errnoCode, TbuildError, UsageError } from '../base/errors.js';
-import { buildablePlatforms, platformNames, type BuildHistory, type BuildRecord, type Controller, type Entitlement, type SharedCacheSettings } from '../controller/index.js';
+import { buildablePlatforms, platformNames, type BuildHistory, type BuildRecord, type Controller, type CredentialStore, type Entitlement, type SharedCacheSettings } from '../controller/index.js';
 import type { BuilderAddress } from './address.js';
 import { pruneOptionsOf, usageRecordMsg, type BuildInfoMsg, type PruneMsg } from './admin-messages.js';
 import { serverCredentials, type TlsFiles } from './auth.js';
@@ -46,6 +46,11 @@ export interface ServerOptions {
   readonly tenants?: TenantSettings;
   /** Opens a controller on a named tenant's state folder, for tenants that do not share the cache. */
   readonly openTenantStore: (root: string) => Promise<Controller>;
+  /**
+   * The server's own registry credentials, used for a host only when the client has none for it; none by default, so a
+   * build uses its client's credentials only (`--server-credentials`, `[serve] server-credentials = true`).
+   */
+  readonly serverRegistryCredentials?: CredentialStore;
 }
 
 /** BuilderServer is a running `tbuild serve`. */
@@ -75,7 +80,7 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
   const health = new HealthState(o.readiness ?? (async () => ({ ready: true })));
   const bound: string[] = [];
   const stores = new TenantStores({ main: { controller: o.controller, contextsDir: o.contextsDir }, shared: o.tenants?.shareCache ?? false, open: o.openTenantStore, logger: o.logger });
-  const deps = { contexts: new KeyedMutex(), logger: o.logger, allowedEntitlements: o.allowedEntitlements ?? [], gate: tenants.gate, sharedCache: o.sharedCache };
+  const deps = { contexts: new KeyedMutex(), logger: o.logger, allowedEntitlements: o.allowedEntitlements ?? [], gate: tenants.gate, sharedCache: o.sharedCache, serverRegistryCredentials: o.serverRegistryCredentials };
   const unary = <Req, Res>(name: string, fn: (req: Req, tenant: string) => Promise<Res>) => (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>): void => {
     tenants
       .identify(call, name)

@@ -1,6 +1,7 @@
 import { InternalError, UsageError } from '../base/errors.js';
 import type { MessageReader } from './message-reader.js';
 import type { ClientMessage } from './messages.js';
+import type { StreamCredentialStore } from './stream-credentials.js';
 import type { StreamLayoutBlobs } from './stream-layout-blobs.js';
 import type { StreamSecretProvider } from './stream-secret-provider.js';
 import type { StreamSshAgentProvider } from './stream-ssh-agent-provider.js';
@@ -10,11 +11,13 @@ export interface SessionServices {
   readonly secrets: StreamSecretProvider;
   readonly ssh: StreamSshAgentProvider;
   readonly layouts: StreamLayoutBlobs;
+  readonly credentials: StreamCredentialStore;
 }
 
 /**
- * receiveSession reads the client's secret answers, agent bytes and layout blobs until it ends its half of the call.
- * It never rejects: a broken stream fails the secret and blob requests waiting and those still to come.
+ * receiveSession reads the client's secret and credential answers, agent bytes and layout blobs until it ends its half
+ * of the call. It never rejects: a broken stream fails the secret, credential and blob requests waiting and those still
+ * to come.
  */
 export async function receiveSession(reader: MessageReader<ClientMessage>, services: SessionServices, signal: AbortSignal): Promise<void> {
   try {
@@ -24,6 +27,9 @@ export async function receiveSession(reader: MessageReader<ClientMessage>, servi
       switch (m.kind) {
         case 'secret':
           services.secrets.answer(m.secret);
+          break;
+        case 'credentials':
+          services.credentials.answer(m.credentials);
           break;
         case 'sshData':
           // Waiting here keeps backpressure: the call is not read further while the RUN's connection is full.
@@ -37,14 +43,16 @@ export async function receiveSession(reader: MessageReader<ClientMessage>, servi
           await services.layouts.deliver(m.blob);
           break;
         default:
-          throw new InternalError(`Cannot continue the build: expected secret, ssh or blob messages, got ${m.kind}`);
+          throw new InternalError(`Cannot continue the build: expected secret, credentials, ssh or blob messages, got ${m.kind}`);
       }
     }
     services.secrets.fail(new UsageError('Cannot read a secret from the client: the client stopped serving secrets'));
     services.layouts.fail(new UsageError('Cannot read a blob of an OCI layout context from the client: the client stopped serving them'));
+    services.credentials.fail(new UsageError('Cannot read registry credentials from the client: the client stopped answering'));
   } catch (err) {
     const failure = err instanceof Error ? err : new InternalError(String(err));
     services.secrets.fail(failure);
+    services.credentials.fail(failure);
     services.layouts.fail(failure);
   }
 }

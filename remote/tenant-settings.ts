@@ -21,13 +21,18 @@ export interface TenantSettings {
   readonly tokensFile?: string;
   /** One build cache for every tenant; otherwise each tenant builds in a store of its own. */
   readonly shareCache: boolean;
+  /**
+   * Lend the server's own registry credentials (its Docker config.json) to builds whose client has none for a host.
+   * Off by default: a build uses its client's credentials only.
+   */
+  readonly serverCredentials: boolean;
   readonly tenants: ReadonlyMap<string, TenantPolicy>;
 }
 
 /** NO_TENANT_SETTINGS are the settings of a server whose settings file says nothing of tenants. */
-export const NO_TENANT_SETTINGS: TenantSettings = { shareCache: false, tenants: new Map() };
+export const NO_TENANT_SETTINGS: TenantSettings = { shareCache: false, serverCredentials: false, tenants: new Map() };
 
-const SERVE_KEYS = ['tokens-file', 'share-cache'];
+const SERVE_KEYS = ['tokens-file', 'share-cache', 'server-credentials'];
 const TENANT_KEYS = ['tokens', 'cert-names', 'max-builds', 'max-queued'];
 
 function isTable(v: unknown): v is Record<string, unknown> {
@@ -57,6 +62,7 @@ function count(v: unknown, where: string, least: number): number | undefined {
  *   [serve]
  *   tokens-file = "tokens"      # NAME TOKEN lines
  *   share-cache = false         # default: a store per tenant
+ *   server-credentials = false  # default: builds use their client's registry credentials only
  *
  *   [tenants.ci]
  *   tokens = ["…"]              # bearer tokens of the tenant
@@ -73,6 +79,8 @@ export function parseTenantSettings(doc: Record<string, unknown>, file: string):
   if (tokensFile !== undefined && (typeof tokensFile !== 'string' || tokensFile === '')) throw new ConfigError(`${at('serve')('tokens-file')} must be a file name`);
   const shareCache = serve['share-cache'] ?? false;
   if (typeof shareCache !== 'boolean') throw new ConfigError(`${at('serve')('share-cache')} must be true or false`);
+  const serverCredentials = serve['server-credentials'] ?? false;
+  if (typeof serverCredentials !== 'boolean') throw new ConfigError(`${at('serve')('server-credentials')} must be true or false`);
   const section = doc['tenants'] ?? {};
   if (!isTable(section)) throw new ConfigError(`Cannot load config "${file}": [tenants] must be a table of [tenants.NAME] tables`);
   const tenants = new Map<string, TenantPolicy>();
@@ -94,7 +102,7 @@ export function parseTenantSettings(doc: Record<string, unknown>, file: string):
     claim(certOwner, policy.certNames, name, (other, cn) => `${where('cert-names')}: "${cn}" also names tenant "${other}"`);
     tenants.set(name, policy);
   }
-  return { ...(tokensFile === undefined ? {} : { tokensFile: resolve(dirname(file), tokensFile) }), shareCache, tenants };
+  return { ...(tokensFile === undefined ? {} : { tokensFile: resolve(dirname(file), tokensFile) }), shareCache, serverCredentials, tenants };
 }
 
 function optional<K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> {
