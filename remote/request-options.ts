@@ -7,7 +7,7 @@ import type { BuildStartMsg, CacheExportMsg, CacheImportMsg } from './messages.j
  * does not carry (local named contexts, cache folders), rather than dropping it silently.
  */
 export function refuseClientSideOptions(request: BuildRequest): void {
-  const hint = 'use type=registry: the builder reads and writes registry caches with its own credentials';
+  const hint = 'use type=registry: the builder reads and writes registry caches itself, with the registry credentials of the client';
   if ((request.cacheFrom ?? []).some((c) => c.type === 'local')) {
     throw new UsageError('Cannot import --cache-from type=local on a remote builder: the builder cannot read folders of the client', { hint });
   }

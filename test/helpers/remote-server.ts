@@ -17,11 +17,15 @@ export interface ServeProcess extends AsyncDisposable {
 
 const START_TIMEOUT_MS = 30_000;
 
-/** startServe runs `node bin/tbuild.js serve ARGS` and waits until every --addr is listening. */
-export async function startServe(args: readonly string[]): Promise<ServeProcess> {
+/**
+ * startServe runs `node bin/tbuild.js serve ARGS` and waits until every --addr is listening; `env` adds to this
+ * process's environment (a server HOME or DOCKER_CONFIG of its own).
+ */
+export async function startServe(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
   const expected = args.filter((a) => a === '--addr').length || 1;
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'tbuild.js'), 'serve', '--log-format', 'json', ...args], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
