@@ -47,9 +47,9 @@ describe('[cache] of tbuild serve: a registry cache shared by the servers of a b
   let plain: string;
   const servers = new Map<string, ServeProcess>();
   const env = (): NodeJS.ProcessEnv => ({ XDG_CONFIG_HOME: join(tmp.path, 'client-config'), XDG_CACHE_HOME: join(tmp.path, 'client-cache'), TBUILD_HOST: '', TBUILD_BUILDER: '' });
-  const serve = async (name: string, config: string): Promise<string> => {
+  const serve = async (name: string, config: string, args: readonly string[] = []): Promise<string> => {
     const address = `unix://${join(tmp.path, `${name}.sock`)}`;
-    servers.set(address, await startServe(['--addr', address, '--root', join(tmp.path, `root-${name}`), '--config', config]));
+    servers.set(address, await startServe(['--addr', address, '--root', join(tmp.path, `root-${name}`), '--config', config, ...args]));
     return address;
   };
   let outs = 0;
@@ -179,6 +179,28 @@ describe('[cache] of tbuild serve: a registry cache shared by the servers of a b
     expect(again.res.code, again.res.stderr).toBe(0);
     expect(again.res.stderr).not.toContain('importing cache manifest');
     for (const s of runSteps(again.res)) expect(s.cached, s.name).toBe(false);
+  });
+
+  it('keys the shared cache per named tenant: a tenant finds its own on another server, never another tenant\'s', async () => {
+    const tokens = join(tmp.path, 'tokens');
+    await writeFile(tokens, 'alice tok-alice\nbob tok-bob\n');
+    const [s1, s2] = [await serve('t1', shared, ['--tokens-file', tokens]), await serve('t2', shared, ['--tokens-file', tokens])];
+    const ctx = await project('tenants');
+    const as = async (token: string, address: string): Promise<Built> => build(address, ctx, ['--token', token]);
+    const alice = await as('tok-alice', s1);
+    expect(alice.res.code, alice.res.stderr).toBe(0);
+    const aliceRef = /exporting cache to registry (\S+)/.exec(alice.res.stderr)?.[1];
+    expect(aliceRef).toMatch(/tbuild-cache:p-[0-9a-f]{32}$/);
+    const moved = await as('tok-alice', s2);
+    expect(moved.res.code, moved.res.stderr).toBe(0);
+    expect(moved.res.stderr).toContain(`importing cache manifest from ${aliceRef ?? ''}`);
+    for (const s of runSteps(moved.res)) expect(s.cached, s.name).toBe(true);
+    expect(await markers(moved.out)).toEqual(await markers(alice.out));
+    const bob = await as('tok-bob', s2);
+    expect(bob.res.code, bob.res.stderr).toBe(0);
+    expect(bob.res.stderr).not.toContain(aliceRef ?? '');
+    expect(bob.res.stderr).toMatch(RAN);
+    expect(await markers(bob.out)).not.toEqual(await markers(alice.out));
   });
 
   it('warns and succeeds when the shared cache registry does not answer', async () => {
