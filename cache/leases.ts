@@ -266,7 +266,7 @@ export function dropLease(meta: MetadataStore, leaseId: string, judgedExpiry?: n
     meta.leases.removeSync(leaseId);
     for (const key of meta.leaseResources.getKeys(leaseRange(leaseId))) meta.leaseResources.removeSync(key);
     return true;
-  });
+  }, { freeing: true });
 }
 
 /** LeaseState is whether a lease still protects what it names, and why not. */

@@ -1,7 +1,7 @@
-import { statfsSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { DiskFullError } from '../base/errors.js';
 import type { HistoryRecord, HistorySummary } from '../base/build-record.js';
+import { METADATA_ROOM_FREEING } from './metadata-room.js';
+import { MetadataWrites } from './metadata-writes.js';
 
 /** SnapshotRecord is a committed snapshot: one layer directory and its parent. */
 export interface SnapshotRecord {
@@ -162,9 +162,10 @@ export interface MetadataStore extends AsyncDisposable {
   readonly path: string;
   /**
    * transactSync runs `action` in one write transaction of the whole database, serialised with every other process's
-   * writes: what it reads cannot change before what it writes commits.
+   * writes: what it reads cannot change before what it writes commits. A transaction that mostly removes (`freeing`:
+   * dropping a lease, collection) still runs on a full disk while the database has a little room left.
    */
-  transactSync<T>(action: () => T): T;
+  transactSync<T>(action: () => T, options?: { readonly freeing?: boolean }): T;
   close(): Promise<void>;
 }
 
@@ -174,7 +175,8 @@ export interface MetadataStore extends AsyncDisposable {
  */
 export function openMetadataStore(dir: string): MetadataStore {
   const root: RootDatabase = open({ path: dir, compression: false, maxDbs: 32, noSubdir: false });
-  const sub = <V>(name: string): Database<V, string> => root.openDB<V, string>({ name, encoding: 'msgpack' });
+  const writes = new MetadataWrites(root, dir);
+  const sub = <V>(name: string): Database<V, string> => writes.table(root.openDB<V, string>({ name, encoding: 'msgpack' }));
   const store: MetadataStore = {
     snapshots: sub<SnapshotRecord>('snapshots'),
     cacheRecords: sub<CacheRecordValue>('cache-records'),
@@ -190,33 +192,15 @@ export function openMetadataStore(dir: string): MetadataStore {
     keyPreimages: sub<KeyPreimageRecord>('key-preimages'),
     buildHistory: sub<HistoryRecord>('build-history'),
     historyIndex: sub<HistorySummary>('build-history-index'),
-    checksumListings: root.openDB<Uint8Array, string>({ name: 'checksum-listings', encoding: 'binary' }),
+    checksumListings: writes.table(root.openDB<Uint8Array, string>({ name: 'checksum-listings', encoding: 'binary' })),
     usageBounds: sub<number>('usage-bounds'),
     path: dir,
-    transactSync: (action) => {
-      try {
-        return root.transactionSync(action);
-      } catch (err) {
-        throw metadataWriteError(err, dir);
-      }
+    transactSync: (action, options) => writes.transactSync(action, options?.freeing === true ? METADATA_ROOM_FREEING : undefined),
+    close: () => {
+      writes.close();
+      return root.close();
     },
-    close: () => root.close(),
-    [Symbol.asyncDispose]: () => root.close(),
+    [Symbol.asyncDispose]: () => store.close(),
   };
   return store;
-}
-
-/** ENOSPC and EDQUOT: LMDB reports a page it could not write with the errno as a number. */
-const DISK_FULL_ERRNOS = new Set([28, 122]);
-/** Below this many free bytes, a commit that failed with EIO failed for want of space (LMDB reports it so once a page write failed). */
-const NEARLY_FULL_BYTES = 1 << 20;
-
-/** metadataWriteError says that a failed commit found the disk full, naming the database; other errors pass unchanged. */
-function metadataWriteError(err: unknown, dir: string): unknown {
-  const errno = err !== null && typeof err === 'object' && 'code' in err ? err.code : undefined;
-  if (typeof errno !== 'number' || (!DISK_FULL_ERRNOS.has(errno) && errno !== 5)) return err;
-  // Only on this failure path, once: the commit that failed was synchronous too.
-  const st = statfsSync(dir);
-  if (!DISK_FULL_ERRNOS.has(errno) && st.bavail * st.bsize >= NEARLY_FULL_BYTES) return err;
-  return new DiskFullError(`Cannot write the metadata database: the disk holding "${dir}" is full (no space left on device)`, { path: dir, cause: err });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiskFullError } from '../../base/errors.js';
@@ -88,13 +89,52 @@ describe('a store whose disk is full', () => {
     await expectUsable();
   });
 
-  it('turns a metadata commit that finds the disk full into an error naming the database', async () => {
+  it('fails a build whose disk fills up while it runs with an error naming the metadata database, and the store stays usable', async () => {
+    // Another process fills the disk while a step runs and writes to the database until it cannot: the build's next
+    // write to the database finds no room left and no disk to take it from.
+    const meta = join(root, 'meta');
+    let filling: Promise<unknown> | undefined;
+    let filled: unknown;
+    const fill = async (): Promise<void> => {
+      await leaveFree(0);
+      await using other = openMetadataStore(meta);
+      // As a transaction that frees would, it takes the database's room down to what such a transaction still gets.
+      const value = bytes(4 << 10, 'other').toString('hex');
+      for (let i = 0; i < 1024; i++) other.transactSync(() => other.imagePins.putSync(`other${i}`, { digest: value, config: null, resolvedAt: i }), { freeing: true });
+    };
+    // The step asks until the disk is full: the first question fills it, the answer comes once it is.
+    const server = createServer((socket) => {
+      filling ??= fill().then(
+        () => new Error('the database took every write on a full disk'),
+        (err: unknown) => (filled = err),
+      );
+      socket.end(filled === undefined ? '' : 'full\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const wait = `until nc 127.0.0.1 ${port} </dev/null | grep -q full; do sleep 0.1; done`;
+      await writeFile(join(ctx, 'Dockerfile.midway'), `FROM busybox\nRUN --network=host ${wait} # ${Date.now()}\nRUN echo after\n`);
+      const res = await build('Dockerfile.midway', '--allow', 'network.host');
+      expect(await filling).toBeInstanceOf(DiskFullError);
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stderr).toMatch(new RegExp(`ERROR: .*Cannot write the metadata database: the disk holding "${meta}" is full \\(\\d+ KiB of room left in the database, a write needs 128 KiB\\)`));
+      expect(res.stderr).toContain('hint: free space on that disk');
+      expect(res.stderr).not.toContain('internal error');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await expectUsable();
+  });
+
+  it('fails a metadata commit on a full disk with an error naming the database, before the database finds no room', async () => {
     const dir = join(disk, 'meta-only');
     await using meta = openMetadataStore(dir);
     await leaveFree(512 << 10);
-    const value = bytes(64 << 10, 'value').toString('hex');
+    // Each commit stays below the room a transaction asks for: a bigger one could still find the disk full in lmdb-js.
+    const value = bytes(16 << 10, 'value').toString('hex');
     let failure: unknown;
-    for (let i = 0; i < 64 && failure === undefined; i++) {
+    for (let i = 0; i < 256 && failure === undefined; i++) {
       try {
         meta.transactSync(() => meta.imagePins.putSync(`k${i}`, { digest: value, config: null, resolvedAt: i }));
       } catch (err) {
@@ -102,7 +142,7 @@ describe('a store whose disk is full', () => {
       }
     }
     expect(failure).toBeInstanceOf(DiskFullError);
-    expect(failure).toMatchObject({ path: dir, message: `Cannot write the metadata database: the disk holding "${dir}" is full (no space left on device)` });
+    expect(failure).toMatchObject({ path: dir, message: expect.stringMatching(/^Cannot write the metadata database: the disk holding ".+" is full \(\d+ KiB of room left in the database, a write needs 128 KiB\)$/) });
     await rm(filler(), { force: true });
     // With room again, the database takes writes and kept what it committed.
     meta.transactSync(() => meta.imagePins.putSync('after', { digest: 'd', config: null, resolvedAt: 1 }));

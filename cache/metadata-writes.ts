@@ -1,0 +1,109 @@
+import { statfsSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Database, RootDatabase } from 'lmdb';
+import { DiskFullError } from '../base/errors.js';
+import { METADATA_ROOM_LOW, MetadataRoom } from './metadata-room.js';
+
+/**
+ * MetadataWrites is how the metadata database's tables write: every write transaction, and every asynchronous write
+ * before lmdb-js queues it, first makes sure of the database's room (metadata-room.ts), so that no commit finds the disk
+ * full; a disk that cannot give the room fails the write with a DiskFullError naming the database instead.
+ */
+export class MetadataWrites {
+  readonly #root: RootDatabase;
+  readonly #dir: string;
+  readonly #room: MetadataRoom;
+  /** Above 0 while a write transaction runs: lmdb-js's putSync and removeSync write through put and remove then. */
+  #syncDepth = 0;
+
+  constructor(root: RootDatabase, dir: string) {
+    this.#root = root;
+    this.#dir = dir;
+    this.#room = new MetadataRoom(root, dir);
+  }
+
+  /** transactSync runs `action` in one write transaction, the room made sure of first (at least `min` bytes of it). */
+  transactSync<T>(action: () => T, min?: number): T {
+    try {
+      return this.#root.transactionSync(() => {
+        this.#syncDepth++;
+        try {
+          // The room first: a disk found full there fails the transaction before it writes a page.
+          this.#room.ensure(min);
+          return action();
+        } finally {
+          this.#syncDepth--;
+        }
+      });
+    } catch (err) {
+      throw metadataWriteError(err, this.#dir);
+    }
+  }
+
+  /**
+   * table makes a table's writes go through here: put and remove make sure of the room before lmdb-js queues them, and
+   * reject with the reason their commit failed; putSync and removeSync outside a transaction run in one of ours.
+   */
+  table<V>(db: Database<V, string>): Database<V, string> {
+    const put = db.put.bind(db);
+    const remove = db.remove.bind(db);
+    const putSync = db.putSync.bind(db);
+    const removeSync = db.removeSync.bind(db);
+    return Object.assign(db, {
+      put: (...args: Parameters<typeof put>) => (this.#syncDepth > 0 ? put(...args) : this.#queued(() => put(...args))),
+      remove: (...args: Parameters<typeof remove>) => (this.#syncDepth > 0 ? remove(...args) : this.#queued(() => remove(...args))),
+      putSync: (...args: Parameters<typeof putSync>) => (this.#syncDepth > 0 ? putSync(...args) : this.transactSync(() => putSync(...args))),
+      removeSync: (...args: Parameters<typeof removeSync>) => (this.#syncDepth > 0 ? removeSync(...args) : this.transactSync(() => removeSync(...args))),
+    });
+  }
+
+  close(): void {
+    this.#room.close();
+  }
+
+  /**
+   * #queued queues an asynchronous write once the room is there. The writes of one event turn commit together, so it asks
+   * for the whole low mark, not a transaction's minimum. A commit that fails anyway rejects with its reason; lmdb-js then
+   * also leaves promises of its own rejected and unhandled, which end the process: the room is what keeps that away.
+   */
+  async #queued(write: () => Promise<boolean>): Promise<boolean> {
+    if (this.#room.room() < METADATA_ROOM_LOW) this.transactSync(() => this.#room.ensure(METADATA_ROOM_LOW));
+    try {
+      return await write();
+    } catch (err) {
+      throw metadataWriteError(await commitFailure(err), this.#dir);
+    }
+  }
+}
+
+/**
+ * commitFailure is why an asynchronous commit failed: the error its commitError promise rejects with (lmdb-js rejects it
+ * in the same callback that failed the writes), else the error itself. The promise is handled at once, whatever comes.
+ */
+function commitFailure(err: unknown): Promise<unknown> {
+  const reason: unknown = err !== null && typeof err === 'object' && 'commitError' in err ? err.commitError : undefined;
+  if (!(reason instanceof Promise)) return Promise.resolve(err);
+  const settled = reason.then(
+    () => err,
+    (cause: unknown) => cause,
+  );
+  return Promise.race([settled, delay(COMMIT_ERROR_WAIT_MS, err, { ref: false })]);
+}
+
+/** How long a failed write waits for the reason of its commit's failure before reporting the failure as it is. */
+const COMMIT_ERROR_WAIT_MS = 1000;
+
+/** ENOSPC and EDQUOT: LMDB reports a page it could not write with the errno as a number. */
+const DISK_FULL_ERRNOS = new Set([28, 122]);
+/** Below this many free bytes, a commit that failed with EIO failed for want of space (LMDB reports it so once a page write failed). */
+const NEARLY_FULL_BYTES = 1 << 20;
+
+/** metadataWriteError says that a failed commit found the disk full, naming the database; other errors pass unchanged. */
+function metadataWriteError(err: unknown, dir: string): unknown {
+  const errno = err !== null && typeof err === 'object' && 'code' in err ? err.code : undefined;
+  if (typeof errno !== 'number' || (!DISK_FULL_ERRNOS.has(errno) && errno !== 5)) return err;
+  // Only on this failure path, once: the commit that failed was synchronous too.
+  const st = statfsSync(dir);
+  if (!DISK_FULL_ERRNOS.has(errno) && st.bavail * st.bsize >= NEARLY_FULL_BYTES) return err;
+  return new DiskFullError(`Cannot write the metadata database: the disk holding "${dir}" is full (no space left on device)`, { path: dir, cause: err });
+}
