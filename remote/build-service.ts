@@ -10,7 +10,7 @@ import { PRINT_KINDS, withSharedCache, type BuildRequest, type BuildResult, type
 import { contextCopyDir, receiveContext, type SyncedContext } from './context-receiver.js';
 import { statusFor } from './error-status.js';
 import type { KeyedMutex } from './keyed-mutex.js';
-import type { TenantGate } from './tenant-gate.js';
+import { admitReporting, type TenantGate } from './tenant-gate.js';
 import { tenantProjectKey } from './tenant-stores.js';
 import type { Logger } from '../base/log.js';
 import { createMessageReader, expectMessage } from './message-reader.js';
@@ -69,9 +69,9 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps, tenant: st
     });
     const { start } = await expectMessage(reader, 'start');
     checkGrantable(start, deps.allowedEntitlements);
-    // The tenant's slot is held until the build's call ends; a build over its queue fails here, before any work.
-    using _slot = { [Symbol.dispose]: await deps.gate.admit(tenant, signal) };
     const progress = progressSender(call);
+    // The tenant's slot is held until the build's call ends; a build over its queue fails here, before any work.
+    using _slot = { [Symbol.dispose]: await admitReporting(deps.gate, tenant, { signal, progress }) };
     const secrets = new StreamSecretProvider(start.secretIds, send);
     await using sshAgents = new StreamSshAgentProvider(start.sshIds, send, deps.logger);
     const layouts = new StreamLayoutBlobs(start.layoutContexts.map((c) => c.name), send);

@@ -1,4 +1,6 @@
+import { digestOf } from '../base/digest.js';
 import { LimitError } from '../base/errors.js';
+import type { ProgressSink } from '../base/progress.js';
 
 /** TenantLimits are how many builds of one tenant are admitted at once, and how many more may wait. */
 export interface TenantLimits {
@@ -34,8 +36,11 @@ export class TenantGate {
     this.#limits = limits;
   }
 
-  /** admit resolves once the tenant may run one more build, with the function that gives its slot back. */
-  async admit(tenant: string, signal: AbortSignal): Promise<() => void> {
+  /**
+   * admit resolves once the tenant may run one more build, with the function that gives its slot back; `waiting` is
+   * told, with the load it found, when the build has to wait for a slot.
+   */
+  async admit(tenant: string, signal: AbortSignal, waiting?: (found: TenantLoad) => void): Promise<() => void> {
     signal.throwIfAborted();
     const { maxBuilds = Infinity, maxQueued = Infinity } = this.#limits(tenant);
     const slots = this.#slotsOf(tenant);
@@ -54,6 +59,7 @@ export class TenantGate {
         hint: 'wait for a build of the tenant to end, or raise [tenants.NAME] max-queued in the builder\'s settings',
       });
     }
+    waiting?.({ running: slots.running, queued: slots.waiting.length });
     await new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         admit: () => {
@@ -98,5 +104,36 @@ export class TenantGate {
 
   #forget(tenant: string, slots: Slots): void {
     if (slots.running === 0 && slots.waiting.length === 0) this.#slots.delete(tenant);
+  }
+}
+
+/** WAIT_VERTEX is the progress vertex of a build waiting for one of its tenant's slots. */
+const WAIT_VERTEX = digestOf('tenant build slot wait');
+
+/**
+ * admitReporting admits a build through the gate, and when it has to wait reports the wait as a progress vertex
+ * (`[internal] wait for a build slot of tenant "ci"`, with the load it found), done once the build is admitted.
+ */
+export async function admitReporting(gate: TenantGate, tenant: string, o: { readonly signal: AbortSignal; readonly progress: ProgressSink }): Promise<() => void> {
+  const name = `[internal] wait for a build slot of tenant "${tenant}"`;
+  let waitedSince: number | undefined;
+  const waiting = (found: TenantLoad): void => {
+    waitedSince = Date.now();
+    o.progress.emit({ type: 'vertex.started', vertex: WAIT_VERTEX, name, time: waitedSince });
+    const line = `${found.running} builds of the tenant running, ${found.queued} waiting before this one\n`;
+    o.progress.emit({ type: 'vertex.log', vertex: WAIT_VERTEX, stream: 'stdout', data: line, time: waitedSince });
+  };
+  const done = (error?: string): void => {
+    if (waitedSince === undefined) return;
+    const now = Date.now();
+    o.progress.emit({ type: 'vertex.completed', vertex: WAIT_VERTEX, name, time: now, durationMs: now - waitedSince, ...(error === undefined ? {} : { error }) });
+  };
+  try {
+    const release = await gate.admit(tenant, o.signal, waiting);
+    done();
+    return release;
+  } catch (err) {
+    done(err instanceof Error ? err.message : String(err));
+    throw err;
   }
 }

@@ -162,7 +162,7 @@ describe('tbuild serve tenants: named tokens, own builds and records, own cache,
     const until = async (ok: (i: Awaited<ReturnType<typeof remoteInfo>>) => boolean): Promise<void> => {
       for (let i = 0; i < 600 && !ok(await remoteInfo(conn)); i++) await new Promise((r) => setTimeout(r, 50));
     };
-    const build = (n: number, seconds: number): Promise<CliResult> => tbuild('tok-tight', ['build', '--progress', 'quiet', '--build-arg', `N=t${n}`, '--build-arg', `S=${seconds}`, ctx('sleep')]);
+    const build = (n: number, seconds: number): Promise<CliResult> => tbuild('tok-tight', ['build', '--progress', 'plain', '--build-arg', `N=t${n}`, '--build-arg', `S=${seconds}`, ctx('sleep')]);
     // The first runs long enough for the third client to start (a loaded machine takes seconds to start one).
     const first = build(1, 20);
     await until((i) => i.tenantRunning === 1);
@@ -176,6 +176,9 @@ describe('tbuild serve tenants: named tokens, own builds and records, own cache,
     const info = await tbuild('tok-alice', ['info']);
     expect(info.stdout).toMatch(/Tenant:\s+alice \(0 running, 0 queued\)/);
     for (const r of [await first, await second]) expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    // The second build said what it waited for, and how long.
+    expect((await second).stderr).toMatch(/#1 \[internal\] wait for a build slot of tenant "tight"\n#1 [\d.]+ 1 builds of the tenant running, 0 waiting before this one\n(#1 running [\d.]+s\n)*#1 DONE [\d.]+s\n/);
+    expect((await first).stderr).not.toContain('wait for a build slot');
     // The refused build never started: only the two others did, and the server said why it refused the third.
     const lines = logLines(server);
     expect(lines.filter((l) => l.msg === 'build started' && l.tenant === 'tight')).toHaveLength(2);

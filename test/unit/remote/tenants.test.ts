@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, LimitError } from '../../../base/errors.js';
 import type { Logger } from '../../../base/log.js';
 import { makeTempDir } from '../../helpers/cli.js';
-import { TenantGate } from '../../../remote/tenant-gate.js';
+import type { ProgressEvent } from '../../../base/progress.js';
+import { admitReporting, TenantGate } from '../../../remote/tenant-gate.js';
 import { certificateNames, TenantIdentities, type CertificateNames } from '../../../remote/tenant-identity.js';
 import { NO_TENANT_SETTINGS, parseTenantSettings, type TenantSettings } from '../../../remote/tenant-settings.js';
 import { parseTokensFile } from '../../../remote/tokens-file.js';
@@ -156,5 +157,21 @@ describe('tenant gate', () => {
     expect(gate.load('ci')).toEqual({ running: 1, queued: 0 });
     release();
     expect(gate.load('ci')).toEqual({ running: 0, queued: 0 });
+  });
+
+  it('reports a wait for a slot as a progress vertex, done once the build is admitted, and nothing when none was needed', async () => {
+    const gate = new TenantGate(() => ({ maxBuilds: 1 }));
+    const events: ProgressEvent[] = [];
+    const o = { signal: new AbortController().signal, progress: { emit: (e: ProgressEvent) => void events.push(e) } };
+    const first = await admitReporting(gate, 'ci', o);
+    expect(events).toEqual([]);
+    const second = admitReporting(gate, 'ci', o);
+    expect(events.map((e) => e.type)).toEqual(['vertex.started', 'vertex.log']);
+    expect(events[0]).toMatchObject({ name: '[internal] wait for a build slot of tenant "ci"' });
+    expect(events[1]).toMatchObject({ data: '1 builds of the tenant running, 0 waiting before this one\n' });
+    first();
+    (await second)();
+    expect(events.map((e) => e.type)).toEqual(['vertex.started', 'vertex.log', 'vertex.completed']);
+    expect(events[2]).not.toHaveProperty('error');
   });
 });
