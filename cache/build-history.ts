@@ -30,10 +30,11 @@ export interface HistoryStore {
   prune(policy: HistoryPolicy, now?: number): Promise<string[]>;
   /**
    * putAndPrune writes a finished record and prunes in the same commit; it returns the refs removed. `deferred` does
-   * the reading and writing after the current turn of the event loop (a resident builder answers its client first);
-   * the record shows in this process from the call on.
+   * the reading and writing after the current turn of the event loop (a resident builder answers its client first),
+   * then once `after` (the earlier writes of the record) settled, whose failure fails this call; the record shows in
+   * this process from the call on.
    */
-  putAndPrune(record: HistoryRecord, policy: HistoryPolicy, now?: number, options?: { readonly deferred?: boolean }): Promise<string[]>;
+  putAndPrune(record: HistoryRecord, policy: HistoryPolicy, now?: number, options?: { readonly deferred?: boolean; readonly after?: () => Promise<void> }): Promise<string[]>;
 }
 
 /** createHistoryStore keeps records in the metadata database and logs under `root/history`. */
@@ -136,6 +137,7 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
       pending.set(record.ref, record);
       try {
         if (options.deferred === true) await new Promise((resolve) => setImmediate(resolve));
+        await options.after?.();
         const { drop, kept } = await beyond(policy, now, record);
         return await remove(drop, { ref: record.ref, write: put(record) }, kept);
       } catch (err) {

@@ -23,8 +23,14 @@ type MutableStep = { -readonly [K in keyof StepRecord]: StepRecord[K] };
 
 /** Steps are rewritten at most this often while a build runs, so a killed build still shows how far it came. */
 const REWRITE_MS = 2000;
+/**
+ * A build is first written once it runs a step, or this long after it started: a build whose steps all come from the
+ * cache is written once, at its end (each write is a commit that waits for the disk). A process killed before either
+ * leaves no record of that build.
+ */
+const START_WRITE_MS = 1000;
 
-/** HistoryRecorder keeps one build's record: written when the build starts, rewritten as it goes, finished at its end. */
+/** HistoryRecorder keeps one build's record: written once a step runs, rewritten as it goes, finished at its end. */
 export class HistoryRecorder implements BuildObserver {
   readonly #store: HistoryStore;
   readonly #meta: MetadataStore;
@@ -41,6 +47,8 @@ export class HistoryRecorder implements BuildObserver {
   #writeError: Error | undefined;
   /** The records before this build, read once for `--explain`. */
   #earlier: HistoryRecord[] | undefined;
+  /** Writes the running record START_WRITE_MS into the build, unless a step ran first or the build ended. */
+  #startTimer: NodeJS.Timeout | undefined;
 
   private constructor(store: HistoryStore, meta: MetadataStore, record: HistoryRecord) {
     this.#store = store;
@@ -50,7 +58,7 @@ export class HistoryRecorder implements BuildObserver {
     this.#lastWrite = record.createdAt;
   }
 
-  /** start writes the record of a build that has just been accepted. */
+  /** start begins the record of a build that has just been accepted (written as START_WRITE_MS says). */
   static async start(store: HistoryStore & { ensureDir(): Promise<void> }, meta: MetadataStore, options: { readonly ref: string; readonly clientId: string; readonly tenant?: string; readonly request: BuildRequest }): Promise<HistoryRecorder> {
     await store.ensureDir();
     const record: HistoryRecord = {
@@ -69,9 +77,17 @@ export class HistoryRecorder implements BuildObserver {
       logFileBytes: 0,
     };
     const recorder = new HistoryRecorder(store, meta, record);
-    // Written while the build goes on (it commits within milliseconds); finish waits for it.
-    recorder.#track(store.put(record));
+    recorder.#startTimer = setTimeout(() => recorder.#writeRunning(), START_WRITE_MS).unref();
     return recorder;
+  }
+
+  /** Writes the running record, once: from then on `history ls` in other processes shows the build as running. */
+  #writeRunning(): void {
+    if (this.#startTimer === undefined) return;
+    clearTimeout(this.#startTimer);
+    this.#startTimer = undefined;
+    // Written while the build goes on (it commits within milliseconds); the end's write follows it.
+    this.#track(this.#store.put(this.#record));
   }
 
   /** progress is the build's progress sink with every event also recorded. */
@@ -111,18 +127,25 @@ export class HistoryRecorder implements BuildObserver {
 
   /**
    * finish ends the record: how the build ended, its result or error, the contexts it read; then the policy prunes. It
-   * resolves once the writes are made (or, with deferCommit, scheduled after this turn of the event loop), with their
-   * commit: the history store shows the record in this process meanwhile.
+   * resolves once the record's log is closed, with the commit of its writes (with deferCommit, made after this turn of
+   * the event loop), which also reports a failed earlier write: the history store shows the record in this process
+   * meanwhile.
    */
   async finish(
     outcome: { readonly result: BuildResult } | { readonly error: unknown; readonly cancelled: boolean },
     policy: HistoryPolicy,
     options: { readonly deferCommit?: boolean } = {},
   ): Promise<{ readonly committed: Promise<void> }> {
+    clearTimeout(this.#startTimer);
+    this.#startTimer = undefined;
     const status: HistoryRecordStatus = 'result' in outcome ? 'completed' : outcome.cancelled ? 'cancelled' : 'failed';
     for (const step of this.#steps.values()) if (step.status === 'running') step.status = status === 'completed' ? 'completed' : 'cancelled';
     const logFileBytes = (await this.#log?.close()) ?? 0;
-    await Promise.all([...this.#writes]);
+    // The end's write waits for the earlier writes' commits, not the build's end.
+    const earlier = async (): Promise<void> => {
+      await Promise.all([...this.#writes]);
+      if (this.#writeError !== undefined) throw this.#writeError;
+    };
     this.#record = {
       ...this.#record,
       status,
@@ -133,9 +156,8 @@ export class HistoryRecorder implements BuildObserver {
       logFileBytes,
       ...('result' in outcome ? { result: recordedResult(outcome.result) } : { error: this.#recordedError(outcome.error) }),
     };
-    if (this.#writeError !== undefined) throw this.#writeError;
     // The record and the removals the policy asks for are written together, in one commit.
-    return { committed: this.#store.putAndPrune(this.#record, policy, Date.now(), { deferred: options.deferCommit === true }).then(() => undefined) };
+    return { committed: this.#store.putAndPrune(this.#record, policy, Date.now(), { deferred: options.deferCommit === true, after: earlier }).then(() => undefined) };
   }
 
   /** Why a step that ran did not come from the cache, compared with the earlier records of the store. */
@@ -154,6 +176,7 @@ export class HistoryRecorder implements BuildObserver {
       case 'vertex.started': {
         const step = this.#step(e.vertex, e.name);
         Object.assign(step, { status: 'running', startedAt: e.time });
+        this.#writeRunning();
         break;
       }
       case 'vertex.cached': {
