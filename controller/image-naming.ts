@@ -1,3 +1,4 @@
+import { canonicalJson } from '../base/canonical-json.js';
 import type { ImageRecord } from '../cache/index.js';
 import type { Reference } from '../registry/index.js';
 import type { Store } from './store.js';
@@ -27,7 +28,7 @@ export function isDangling(rec: ImageRecord): boolean {
  * left with no name, stays dangling (`<none>`), as Docker keeps an image a rebuild took the tag from. A dangling
  * record of the image itself goes once a name holds it.
  */
-export async function nameImage(store: Store, stored: StoredImage, names: readonly string[]): Promise<void> {
+export async function nameImage(store: Pick<Store, 'meta'>, stored: StoredImage, names: readonly string[]): Promise<void> {
   const id = imageIdOf(stored);
   const all = (): ImageRecord[] => [...store.meta.images.getRange()].map((e) => e.value);
   // The image keeps where it was pushed when it is named again (a rebuild making the same image, a new tag).
@@ -39,12 +40,18 @@ export async function nameImage(store: Store, stored: StoredImage, names: readon
   }
   for (const name of names) {
     const previous = store.meta.images.get(name);
-    await store.meta.images.put(name, { ...image, name });
+    // A rebuild that makes the same image leaves its record as it was (Docker keeps an image's date too): no commit.
+    if (previous === undefined || !sameRecord(previous, { ...image, name })) await store.meta.images.put(name, { ...image, name });
     if (previous === undefined || imageIdOf(previous) === id || isDangling(previous)) continue;
     const oldId = imageIdOf(previous);
     if (!all().some((r) => imageIdOf(r) === oldId)) await store.meta.images.put(oldId, { ...previous, name: oldId });
   }
   if (store.meta.images.get(id) !== undefined) await store.meta.images.remove(id);
+}
+
+/** sameRecord tells whether two records name the same image the same way, whenever each was stored. */
+function sameRecord(a: ImageRecord, b: ImageRecord): boolean {
+  return canonicalJson({ ...a, createdAt: 0 }) === canonicalJson({ ...b, createdAt: 0 });
 }
 
 /**

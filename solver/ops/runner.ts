@@ -126,7 +126,9 @@ class UseDates {
   readonly #failed: { key: string; err: unknown }[] = [];
   constructor(readonly deps: Pick<OpDeps, 'cacheKeys'>) {}
 
-  add(key: string): void {
+  /** add dates a hit's use, unless its date is younger than USE_DATE_RESOLUTION_MS. */
+  add(key: string, lastUsedAt: number): void {
+    if (Date.now() - lastUsedAt < USE_DATE_RESOLUTION_MS) return;
     this.#writes.push(this.deps.cacheKeys.markUsed(key).catch((err: unknown) => void this.#failed.push({ key, err })));
   }
 
@@ -136,6 +138,12 @@ class UseDates {
     if (first !== undefined) throw new SnapshotError(`Cannot date the last use of cache record ${first.key}`, { cause: first.err });
   }
 }
+
+/**
+ * A cache hit used again within this long keeps its date: collection orders results by last use in hours and days,
+ * and builds repeated within the minute write nothing (each date is a commit that waits for the disk).
+ */
+const USE_DATE_RESOLUTION_MS = 60_000;
 
 /** RESOLVE_TIMEOUT_MS bounds the registry lookup of a base image's cached result. */
 const RESOLVE_TIMEOUT_MS = 60_000;
@@ -156,7 +164,7 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, uses: UseDates,
   if (rec === undefined) return undefined;
   if (rec.resultId !== null && !deps.snapshotter.exists(rec.resultId)) return undefined;
   // Collection keeps what builds use.
-  uses.add(key);
+  uses.add(key, rec.lastUsedAt);
   await testPause('cache-hit');
   return { kind: 'snapshot', snapshotId: rec.resultId };
 }

@@ -142,15 +142,25 @@ describe('op runners over a real store, registry and sandbox', () => {
     expect(changed.some((e) => e.type === 'vertex.cached' && e.name === 'FROM busybox')).toBe(true);
   });
 
-  it('dates the use of every cache hit by the end of the solve, and fails the solve when a date cannot be written', async () => {
+  it('dates the use of every cache hit by the end of the solve, once a minute at most, and fails the solve when a date cannot be written', async () => {
     const root = graph('echo dated > /dated');
     await solve(root, []);
     const lastUses = (): Map<string, number> => new Map([...store.meta.cacheRecords.getRange()].map(({ key, value }) => [String(key), value.lastUsedAt]));
-    const before = lastUses();
+    // Used again within the minute: the dates stay, nothing is written.
+    const fresh = lastUses();
+    await solve(root, []);
+    expect(lastUses()).toEqual(fresh);
+    // Used two minutes later: the hits are dated now.
+    const aged = async (): Promise<Map<string, number>> => {
+      for (const { key, value } of [...store.meta.cacheRecords.getRange()]) await store.meta.cacheRecords.put(key, { ...value, lastUsedAt: value.lastUsedAt - 120_000 });
+      return lastUses();
+    };
+    const before = await aged();
     const started = Date.now();
     await solve(root, []);
     const moved = [...lastUses()].filter(([key, used]) => used >= started && (before.get(key) ?? Infinity) < started);
     expect(moved.length).toBeGreaterThan(0);
+    await aged();
     const failing: CacheKeyStore = { ...store.cacheKeys, markUsed: () => Promise.reject(new Error('No space left on device')) };
     await expect(solve(root, [], failing)).rejects.toThrow(/Cannot date the last use of cache record sha256:/);
   });
