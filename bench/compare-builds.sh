@@ -10,6 +10,8 @@
 # A tree is a checkout after `npm run build` (git worktree add --detach DIR COMMIT, node_modules linked, built).
 # TBUILD_BENCH_NETWORK=host builds with --network host: RUN steps then share the host's network instead of each
 # getting a network namespace of its own, which separates that cost from the rest.
+# TBUILD_BENCH_CONFIGS="BEFORE.toml AFTER.toml" builds each tree with its own settings file (--config): one tree given
+# twice then compares two settings, e.g. build records off against on ([history] enabled = false / true).
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n 2,12p "$0" >&2; exit 2; }
 trees=("$(cd "$1" && pwd)" "$(cd "$2" && pwd)"); shift 2
@@ -19,6 +21,9 @@ cases=("$@"); [ ${#cases[@]} -gt 0 ] || cases=(tiny manysteps bigcontext)
 bench_setup compare-builds
 network=()
 [ -n "${TBUILD_BENCH_NETWORK:-}" ] && network=(--network "$TBUILD_BENCH_NETWORK")
+configs=()
+[ -n "${TBUILD_BENCH_CONFIGS:-}" ] && read -r -a configs <<<"$TBUILD_BENCH_CONFIGS"
+[ ${#configs[@]} = 0 ] || [ ${#configs[@]} = 2 ] || { echo "TBUILD_BENCH_CONFIGS names two settings files" >&2; exit 2; }
 
 # one TREE MODE CASE: runs one build, appends "wall cpu" to $work/times.
 one() {
@@ -26,13 +31,15 @@ one() {
   tree_command "$t" "$mode"
   local s e
   s=$(date +%s.%N)
-  /usr/bin/time -f '%U %S' -o "$work/cpu" "${cmd[@]}" build --root "$work/root-$t-$c" --progress quiet --build-arg "BASE=$base" "${network[@]}" -t "cmp-$c" "$work/$c" >/dev/null 2>"$work/err" ||
+  local config=()
+  [ ${#configs[@]} = 0 ] || config=(--config "$(cd "$(dirname "${configs[$t]}")" && pwd)/$(basename "${configs[$t]}")")
+  /usr/bin/time -f '%U %S' -o "$work/cpu" "${cmd[@]}" build "${config[@]}" --root "$work/root-$t-$c" --progress quiet --build-arg "BASE=$base" "${network[@]}" -t "cmp-$c" "$work/$c" >/dev/null 2>"$work/err" ||
     { cat "$work/err" >&2; exit 1; }
   e=$(date +%s.%N)
   echo "$(echo "$e - $s" | bc) $(awk '{print $1 + $2}' "$work/cpu")"
 }
 
-echo "# $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $runs runs after 2 warm-up builds, alternated${network[*]:+, ${network[*]}}"
+echo "# $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $runs runs after 2 warm-up builds, alternated${network[*]:+, ${network[*]}}${configs[*]:+, settings ${configs[*]}}"
 printf '| case | scenario | start | wall s (before / after = ratio) | CPU s (before / after = ratio) |\n|---|---|---|---|---|\n'
 for c in "${cases[@]}"; do
   sh "$shared/make-context.sh" "$c" "$work/$c" >/dev/null
