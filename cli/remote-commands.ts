@@ -29,7 +29,7 @@ export async function runRemoteBuild(cmd: BuildCommand, run: { request: BuildReq
   const tmp = io.env['TMPDIR'] || '/tmp';
   const key = routingKeyOf(cmd, request.target);
   const { result, ref } = await buildOnNode(run.builder, { key, signal: o.signal, warn }, (connection) =>
-    remoteBuild(request, connection, { signal: o.signal, progress: o.progress, env: io.env, tmp, routingKey: key }),
+    remoteBuild(request, connection, { signal: o.signal, progress: o.progress, env: io.env, tmp, project: { routingKey: key, piped: cmd.context.kind === 'stdin' || cmd.dockerfile.kind === 'stdin' } }),
   );
   return { result, builderRef: ref };
 }

@@ -43,9 +43,15 @@ export function contextKey(contextDir: string): string {
   return createHash('sha256').update(contextDir).digest('hex');
 }
 
-/** projectKey is the hex sha256 of a build's routing identity: the server keys its shared cache by it. */
-export function projectKey(routingKey: string): string {
-  return createHash('sha256').update(routingKey).digest('hex');
+/**
+ * projectKey is the hex sha256 of a build's routing identity: the server keys its shared cache by it. A build whose
+ * context or Dockerfile comes from standard input has no place to be known by: its Dockerfile's bytes are hashed too,
+ * so that every piped build does not share one cache.
+ */
+export function projectKey(routingKey: string, piped?: Uint8Array): string {
+  const hash = createHash('sha256').update(routingKey);
+  if (piped !== undefined) hash.update('\n').update(piped);
+  return hash.digest('hex');
 }
 
 /** checksumMemoPath is where the client remembers file checksums of one context, keyed by stat. */

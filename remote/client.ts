@@ -71,8 +71,11 @@ export interface RemoteBuildOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Folder for a context fetched on the client (from standard input or a URL) before it is sent. */
   readonly tmp: string;
-  /** The build's identity as its server was chosen by (routingKeyOf): the server's shared cache is keyed by its hash. */
-  readonly routingKey?: string;
+  /**
+   * The build's identity as its server was chosen by (routingKeyOf), and whether its context or Dockerfile came from
+   * standard input: the server's shared cache is keyed by its hash (with the Dockerfile's bytes when piped).
+   */
+  readonly project?: { readonly routingKey: string; readonly piped: boolean };
 }
 
 /** remoteBuild runs a build on a builder: it syncs the context, relays progress and writes streamed outputs locally. */
@@ -162,7 +165,7 @@ export async function remoteBuild(
         credentials: dockerConfigDir !== undefined,
         layoutContexts: [...layouts.values()].map((l) => ({ name: l.spec.name, tag: l.spec.tag ?? '', digest: l.digest })),
         contextSourceDate: context.sourceDate === undefined ? '' : String(context.sourceDate),
-        projectKey: o.routingKey === undefined ? '' : projectKey(o.routingKey),
+        projectKey: o.project === undefined ? '' : projectKey(o.project.routingKey, o.project.piped ? context.dockerfile.bytes : undefined),
       },
     });
     await sendManifest(manifest, write);

@@ -175,6 +175,14 @@ describe('[cache] of tbuild serve: a registry cache shared by the servers of a b
     expect(res.res.stderr).toMatch(/exporting cache to registry \S+\/tbuild-cache:p-/);
     expect((await fetch(`http://${registry.host}/v2/own/cache/manifests/latest`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(200);
 
+    // Piped builds are known by their Dockerfile: two Dockerfiles, two caches; the same one again, its own cache.
+    const piped = (text: string): Promise<CliResult> => runTbuild(['build', '--builder', a, '--progress', 'plain', '-'], { env: env(), input: text });
+    for (const text of ['FROM busybox\nRUN echo piped-one\n', 'FROM busybox\nRUN echo piped-two\n']) expect((await piped(text)).code).toBe(0);
+    expect(await cacheTags()).toHaveLength(after.length + 2);
+    const repeat = await piped('FROM busybox\nRUN echo piped-one\n');
+    expect(repeat.code, repeat.stderr).toBe(0);
+    expect(await cacheTags()).toHaveLength(after.length + 2);
+
     const again = await build(a, other, ['--no-cache']);
     expect(again.res.code, again.res.stderr).toBe(0);
     expect(again.res.stderr).not.toContain('importing cache manifest');

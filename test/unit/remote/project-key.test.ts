@@ -16,6 +16,14 @@ describe('the project key of a build on a server', () => {
     expect(projectKeyOf({ ...START, projectKey: app })).toBe(app);
   });
 
+  it('tells piped builds apart by their Dockerfile, which has no place to be known by', () => {
+    const piped = routingKeyOf({ context: { kind: 'stdin' }, dockerfile: { kind: 'in-context', path: null } }, undefined);
+    const one = projectKey(piped, Buffer.from('FROM busybox\nRUN echo one\n'));
+    expect(projectKey(piped, Buffer.from('FROM busybox\nRUN echo one\n'))).toBe(one);
+    expect(projectKey(piped, Buffer.from('FROM busybox\nRUN echo two\n'))).not.toBe(one);
+    expect(projectKey(piped)).not.toBe(one);
+  });
+
   it('refuses a key that is not a sha256, and makes one of what the server sees for a client that sends none', () => {
     expect(() => projectKeyOf({ ...START, projectKey: '../x' })).toThrow('Cannot use project key "../x": expected 64 hex digits');
     const derived = projectKeyOf(START);
