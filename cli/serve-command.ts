@@ -119,7 +119,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     logger,
     version: await version(),
     allowedEntitlements,
-    readiness: () => checkReadiness({ root, ociRuntime: runtime }),
+    readiness: () => checkReadiness({ root, ociRuntime: runtime, searchPath: process.env['PATH'] ?? '/usr/bin:/bin' }),
     ...(v['health-addr'] === undefined ? {} : { healthAddr: v['health-addr'] }),
     sharedCache,
     tenants,

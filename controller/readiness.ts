@@ -10,8 +10,8 @@ export type Readiness = { readonly ready: true } | { readonly ready: false; read
 export interface ReadinessOptions {
   readonly root: string;
   readonly ociRuntime?: OciRuntime | undefined;
-  /** The PATH the runtime is looked up in (default: this process's). */
-  readonly searchPath?: string;
+  /** The PATH the runtime is looked up in (the caller's environment: the controller reads no process state). */
+  readonly searchPath: string;
 }
 
 /**
@@ -26,7 +26,7 @@ export async function checkReadiness(o: ReadinessOptions): Promise<Readiness> {
     return { ready: false, reason: `the store folder "${o.root}" is not writable: ${err instanceof Error ? err.message : String(err)}` };
   }
   if (o.ociRuntime !== undefined) {
-    const found = await isExecutableOnPath(o.ociRuntime, o.searchPath ?? process.env['PATH'] ?? '/usr/bin:/bin').catch((err: unknown) => err);
+    const found = await isExecutableOnPath(o.ociRuntime, o.searchPath).catch((err: unknown) => err);
     if (found === true) return { ready: true };
     return { ready: false, reason: `the OCI runtime "${o.ociRuntime}" is not on the PATH${found === false ? '' : `: ${String(found)}`}` };
   }

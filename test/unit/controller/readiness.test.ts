@@ -14,12 +14,12 @@ describe('checkReadiness', () => {
   afterEach(async () => tmp[Symbol.asyncDispose]());
 
   it('is ready with a writable store folder and the sandbox helper built', async () => {
-    expect(await checkReadiness({ root: join(tmp.path, 'root') })).toEqual({ ready: true });
+    expect(await checkReadiness({ root: join(tmp.path, 'root'), searchPath: '/usr/bin:/bin' })).toEqual({ ready: true });
   });
 
   it('is not ready once the store folder is gone, naming it', async () => {
     await rm(join(tmp.path, 'root'), { recursive: true });
-    const r = await checkReadiness({ root: join(tmp.path, 'root') });
+    const r = await checkReadiness({ root: join(tmp.path, 'root'), searchPath: '/usr/bin:/bin' });
     expect(r).toMatchObject({ ready: false, reason: expect.stringContaining(`the store folder "${join(tmp.path, 'root')}" is not writable`) });
   });
 
