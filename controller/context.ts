@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode, UsageError } from '../base/errors.js';
 import { readTextIfExists } from '../base/fs.js';
-import { readIgnoreFile } from '../frontend/index.js';
+import { mayReincludeBelow, PatternMatcher, readIgnoreFile } from '../frontend/index.js';
 import { ContextFilter } from './context-filter.js';
 import type { LocalContext } from '../solver/ops/index.js';
 import type { DockerfileBytes } from './request.js';
@@ -20,8 +20,11 @@ export async function readContextIgnore(dir: string, dockerfile: string): Promis
 export function openContextFolder(dir: string, patterns: readonly string[]): LocalContext {
   const scanKey = JSON.stringify(patterns);
   if (patterns.length === 0) return { dir, isExcluded: () => false, scanKey };
-  const filter = new ContextFilter(dir, patterns);
-  return { dir, isExcluded: (relPath) => filter.isExcluded(relPath), scanKey };
+  const matcher = new PatternMatcher(patterns);
+  const filter = new ContextFilter(dir, matcher);
+  // Left out by the patterns alone: no exception could bring back the path or anything below it.
+  const isSurelyExcluded = (relPath: string): boolean => matcher.matchesOrParentMatches(relPath) && !mayReincludeBelow(matcher, relPath);
+  return { dir, isExcluded: (relPath) => filter.isExcluded(relPath), scanKey, isSurelyExcluded };
 }
 
 /** contextPatterns are the ignore patterns of a context folder: the given ignore text, else its own `.dockerignore`. */

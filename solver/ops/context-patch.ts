@@ -23,18 +23,26 @@ export interface PatchedScan extends ScanLines {
  * reading only those: a file, link or directory that is still of its kind gets its line described again. A path
  * that appeared (not listed, present now), went (listed, gone now) or changed kind needs the walk: undefined then. A
  * path neither listed nor present now (a temporary file, or one the ignore patterns leave out, made and removed) is
- * no part of the context either way.
+ * no part of the context either way, nor is one the ignore patterns leave out with nothing below it brought back.
  */
 export async function patchScan(
   scan: ScanLines,
   changed: readonly string[],
-  options: { readonly dir: string; readonly memo: ContextMemo; readonly signal: AbortSignal },
+  options: {
+    readonly dir: string;
+    readonly memo: ContextMemo;
+    readonly signal: AbortSignal;
+    /** Tells paths the ignore patterns leave out whatever the folder holds: a change to one is none of the context. */
+    readonly isSurelyExcluded?: (relPath: string) => boolean;
+  },
 ): Promise<PatchedScan | undefined> {
   const lines = [...scan.lines];
   const sizes = Float64Array.from(scan.sizes);
   let readBytes = 0;
   for (const rel of new Set(changed)) {
-    if (rel === '') return undefined;
+    // A name that is not UTF-8 cannot be looked up by its decoded text.
+    if (rel === '' || rel.includes('\uFFFD')) return undefined;
+    if (options.isSurelyExcluded?.(rel) === true) continue;
     const at = findLine(lines, rel);
     const hostPath = path.join(options.dir, rel);
     const stats = lstatSync(hostPath, { throwIfNoEntry: false });

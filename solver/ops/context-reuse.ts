@@ -58,7 +58,7 @@ export async function checksumWithWatch(
     }
     watched.scans.delete(key);
     const memo = options.memo ?? new ContextMemo(options.meta, options.now ?? Date.now());
-    const patched = changed === undefined || known.sizes === undefined ? undefined : await patchScan({ lines: known.lines, sizes: known.sizes }, changed, { dir: context.dir, memo, signal: options.signal });
+    const patched = changed === undefined || known.sizes === undefined ? undefined : await patchScan({ lines: known.lines, sizes: known.sizes }, changed, { dir: context.dir, memo, signal: options.signal, ...(context.isSurelyExcluded === undefined ? {} : { isSurelyExcluded: context.isSurelyExcluded }) });
     if (patched !== undefined) {
       options.onSelected?.(patched.selectedBytes, patched.readBytes);
       options.onRead?.(patched.readBytes);

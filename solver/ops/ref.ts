@@ -54,4 +54,9 @@ export interface LocalContext {
    * the same key may be reused while a watch tells nothing changed; none means a walk every time.
    */
   readonly scanKey?: string;
+  /**
+   * Tells paths the ignore patterns leave out whatever the folder holds (no exception brings back anything below
+   * them), so that a change there needs no walk; none means every change counts.
+   */
+  readonly isSurelyExcluded?: (relPath: string) => boolean;
 }

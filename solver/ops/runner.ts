@@ -209,7 +209,9 @@ function localContext(deps: OpDeps, source: LocalSource): LocalContext {
   if (source.excludePatterns.length === 0) return ctx;
   const excluded = excludeMatcherOf(deps)(source.excludePatterns);
   const scanKey = ctx.scanKey === undefined ? {} : { scanKey: JSON.stringify([ctx.scanKey, source.excludePatterns]) };
-  return { dir: ctx.dir, isExcluded: (rel) => ctx.isExcluded(rel) || excluded(rel), ...scanKey };
+  // What the context's own patterns surely leave out stays out with more excludes.
+  const surely = ctx.isSurelyExcluded === undefined ? {} : { isSurelyExcluded: ctx.isSurelyExcluded };
+  return { dir: ctx.dir, isExcluded: (rel) => ctx.isExcluded(rel) || excluded(rel), ...scanKey, ...surely };
 }
 
 function context(deps: OpDeps, name: string): LocalContext {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errnoCode } from '../../../base/errors.js';
 import { openMetadataStore, type MetadataStore } from '../../../cache/metadata.js';
+import { openContextFolder } from '../../../controller/context.js';
 import { ContextWatchRegistry } from '../../../controller/context-watches.js';
 import { computeContextChecksum } from '../../../solver/ops/context-checksum.js';
 import { checksumWithWatch } from '../../../solver/ops/context-reuse.js';
@@ -186,6 +187,44 @@ describe('context watch', () => {
     const last = (await watched()).checksum;
     await appendFile(join(tmp.path, 'outside.txt'), 'through the other name\n');
     await expectSeen(last, false);
+  });
+
+  it('needs no walk for changes the ignore patterns surely leave out, and sees those an exception keeps', async () => {
+    await mkdir(join(ctx, '.git', 'objects'), { recursive: true });
+    await writeFile(join(ctx, '.git', 'index'), 'index\n');
+    await writeFile(join(ctx, '.git', 'keep'), 'kept\n');
+    const folder = openContextFolder(ctx, ['.git', '!.git/keep']);
+    const build = async (): Promise<{ checksum: string; walked: boolean }> => {
+      asked = 0;
+      const counted = {
+        ...folder,
+        isExcluded: (rel: string): boolean => {
+          asked++;
+          return folder.isExcluded(rel);
+        },
+      };
+      return { checksum: await checksumWithWatch(counted, [], { meta, signal, watches: registry }), walked: asked > 0 };
+    };
+    const freshOf = async (): Promise<string> => {
+      const store = openMetadataStore(join(tmp.path, `fresh-${stores++}`));
+      try {
+        return await computeContextChecksum(openContextFolder(ctx, ['.git', '!.git/keep']), [], { meta: store, signal, now: Date.now() + 60_000 });
+      } finally {
+        await store.close();
+      }
+    };
+    const first = await build();
+    expect(first.checksum).toBe(await freshOf());
+    // What git does on every command: new objects, its index written as a new file renamed over the old one.
+    await writeFile(join(ctx, '.git', 'objects', 'ab12'), 'object\n');
+    await writeFile(join(ctx, '.git', 'index.lock'), 'index 2\n');
+    await rename(join(ctx, '.git', 'index.lock'), join(ctx, '.git', 'index'));
+    expect(await build()).toEqual({ checksum: first.checksum, walked: false });
+    await appendFile(join(ctx, '.git', 'keep'), 'changed\n');
+    const kept = await build();
+    expect(kept.walked).toBe(false);
+    expect(kept.checksum).not.toBe(first.checksum);
+    expect(kept.checksum).toBe(await freshOf());
   });
 
   it('walks again after the kernel dropped events (queue overflow), then reuses scans again', async () => {
