@@ -1,16 +1,16 @@
 import { gzip } from 'node:zlib';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { filterThroughProcess } from '../../cache/index.js';
 import { MEDIA_TYPES, type Descriptor } from '../../base/oci.js';
 import { assertNever } from '../../base/errors.js';
+import { createGzipPool, type GzipPool } from './gzip-pool.js';
 
 /** Compression is how layer blobs are compressed. */
 export type Compression = 'gzip' | 'zstd' | 'uncompressed';
 
 /** GZIP_CHUNK is the uncompressed size of each independent gzip member. */
 export const GZIP_CHUNK = 1024 * 1024;
-/** GZIP_IN_FLIGHT bounds the members being compressed at once (libuv runs them on its threadpool). */
-const GZIP_IN_FLIGHT = 4;
 
 const gzipAsync = promisify(gzip);
 
@@ -55,7 +55,7 @@ export function compress(
   const level = options.level ?? defaultLevel(compression);
   switch (compression) {
     case 'gzip':
-      return parallelGzip(input, level ?? 6, options.signal);
+      return parallelGzip(input, { level: level ?? 6, signal: options.signal });
     case 'zstd': {
       const args = ['-c', '-q', '-T2', `-${level ?? 3}`];
       if ((level ?? 3) > 19) args.push('--ultra');
@@ -70,42 +70,63 @@ export function compress(
 
 type Settled = { ok: true; value: Buffer } | { ok: false; error: unknown };
 
+/** ParallelGzipOptions controls parallelGzip. */
+export interface ParallelGzipOptions {
+  readonly level: number;
+  readonly signal: AbortSignal;
+  /** threads is how many worker threads compress (default: the cores); the bytes are the same for any count. */
+  readonly threads?: number;
+}
+
 /**
- * parallelGzip compresses fixed-size chunks independently on the threadpool and emits them in order as
- * a multi-member gzip stream (RFC 1952 allows concatenated members; gzip, Go and Node read them).
+ * parallelGzip compresses fixed-size chunks independently on worker threads and emits them in order as a multi-member
+ * gzip stream (RFC 1952 allows concatenated members; gzip, Go and Node read them). Each member depends only on its
+ * chunk, so the stream is the same whatever the number of threads; a last part shorter than a chunk (or a whole
+ * small layer) is compressed on libuv's pool, without starting threads.
  */
-export async function* parallelGzip(input: AsyncIterable<Buffer>, level: number, signal: AbortSignal): AsyncGenerator<Buffer> {
+export async function* parallelGzip(input: AsyncIterable<Buffer>, options: ParallelGzipOptions): AsyncGenerator<Buffer> {
+  const { level, signal } = options;
+  const threads = Math.max(1, options.threads ?? availableParallelism());
+  // Twice the threads: each has its next chunk waiting while the tar of the following one is made.
+  const depth = threads * 2;
   const inFlight: Promise<Settled>[] = [];
-  const start = (chunk: Buffer): void => {
-    // Settle into a value now, so a failing member is never an unhandled rejection while we wait on another.
-    inFlight.push(gzipAsync(chunk, { level }).then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error })));
+  // Settle into a value now, so a failing member is never an unhandled rejection while we wait on another.
+  const start = (member: Promise<Buffer>): void => {
+    inFlight.push(member.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error })));
   };
   const next = async (): Promise<Buffer> => {
     const settled = await inFlight.shift();
     if (settled === undefined || !settled.ok) throw settled?.error;
     return settled.value;
   };
+  let pool: GzipPool | undefined;
   try {
-    let pending: Buffer[] = [];
-    let pendingSize = 0;
+    // Each chunk gets a buffer of its own, which moves to a worker without a copy.
+    let chunk = new ArrayBuffer(GZIP_CHUNK);
+    let view = Buffer.from(chunk);
+    let filled = 0;
     let members = 0;
-    for await (const chunk of input) {
-      pending.push(chunk);
-      pendingSize += chunk.length;
-      while (pendingSize >= GZIP_CHUNK) {
-        const all = Buffer.concat(pending, pendingSize);
-        start(all.subarray(0, GZIP_CHUNK));
+    for await (const piece of input) {
+      for (let offset = 0; offset < piece.length; ) {
+        const n = piece.copy(view, filled, offset, Math.min(piece.length, offset + GZIP_CHUNK - filled));
+        filled += n;
+        offset += n;
+        if (filled < GZIP_CHUNK) continue;
+        pool ??= await createGzipPool({ threads, level });
+        start(pool.gzip(chunk));
         members++;
-        pending = [all.subarray(GZIP_CHUNK)];
-        pendingSize -= GZIP_CHUNK;
-        while (inFlight.length >= GZIP_IN_FLIGHT) yield await next();
+        chunk = new ArrayBuffer(GZIP_CHUNK);
+        view = Buffer.from(chunk);
+        filled = 0;
+        while (inFlight.length >= depth) yield await next();
       }
       signal.throwIfAborted();
     }
     // An empty input still needs one (empty) member to be a valid gzip stream.
-    if (pendingSize > 0 || members === 0) start(Buffer.concat(pending, pendingSize));
+    if (filled > 0 || members === 0) start(gzipAsync(view.subarray(0, filled), { level }));
     while (inFlight.length > 0) yield await next();
   } finally {
     await Promise.all(inFlight);
+    await pool?.[Symbol.asyncDispose]();
   }
 }

@@ -1,5 +1,5 @@
 /** Layer blobs: snapshot → tar → compressed blob in the content store. */
-export { compress, dockerLayer, dockerLayerMediaType, layerMediaType, parallelGzip, GZIP_CHUNK, type Compression } from './compress.js';
+export { compress, dockerLayer, dockerLayerMediaType, layerMediaType, parallelGzip, GZIP_CHUNK, type Compression, type ParallelGzipOptions } from './compress.js';
 export { createLayerTar, type LayerTarOptions } from './layer-tar.js';
 export {
   convertLayerBlob,

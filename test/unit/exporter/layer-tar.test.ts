@@ -145,9 +145,9 @@ describe('createLayerTar and applyLayer', () => {
 
   it('writes a multi-member gzip stream that gzip -d reads', async () => {
     const input = Buffer.concat([randomBytes(2_500_000), Buffer.alloc(1_000_000, 'z')]);
-    const gz = await collect(parallelGzip(Readable.from([input.subarray(0, 7), input.subarray(7)]), 6, signal));
+    const gz = await collect(parallelGzip(Readable.from([input.subarray(0, 7), input.subarray(7)]), { level: 6, signal }));
     expect(execFileSync('gzip', ['-dc'], { input: gz, maxBuffer: 1 << 26 }).equals(input)).toBe(true);
-    const empty = await collect(parallelGzip(Readable.from([]), 6, signal));
+    const empty = await collect(parallelGzip(Readable.from([]), { level: 6, signal }));
     expect(execFileSync('gzip', ['-dc'], { input: empty }).length).toBe(0);
   });
 });
