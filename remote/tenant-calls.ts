@@ -32,6 +32,9 @@ export async function createTenantCalls(o: { token: string | undefined; settings
     if (err instanceof TbuildError) throw err;
     throw new ConfigError(`Cannot read tokens file "${settings.tokensFile}"`, { cause: err });
   }
+  if (settings.tokensFile !== undefined || settings.tenants.size > 0) {
+    o.logger.info('tenants', { tables: settings.tenants.size, tokensFile: settings.tokensFile, shareCache: settings.shareCache });
+  }
   const limits = (tenant: string): TenantLimits => settings.tenants.get(tenant) ?? {};
   const gate = new TenantGate(limits);
   return {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Metadata } from '@grpc/grpc-js';
-import { errnoCode } from '../base/errors.js';
+import { ConfigError, errnoCode } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import type { TenantSettings } from './tenant-settings.js';
 import { DEFAULT_TENANT, parseTokensFile, type TokenEntry } from './tokens-file.js';
@@ -133,7 +133,7 @@ export class TenantIdentities {
       return;
     }
     try {
-      const entries = parseTokensFile(await readFile(file, 'utf8'), file);
+      const entries = this.#checked(parseTokensFile(await readFile(file, 'utf8'), file), file);
       this.#fromFile = hashed(entries);
       this.#version = version;
       this.#logger.info('tokens file read', { file, tokens: entries.length, tenants: new Set(entries.map((e) => e.tenant)).size });
@@ -143,12 +143,22 @@ export class TenantIdentities {
     }
   }
 
+  /** #checked refuses a tokens file that gives another tenant a token the settings file gives one. */
+  #checked(entries: readonly TokenEntry[], file: string): TokenEntry[] {
+    for (const e of entries) {
+      const digest = sha(e.token);
+      const other = this.#fixed.find((t) => t.tenant !== e.tenant && timingSafeEqual(t.digest, digest));
+      if (other !== undefined) throw new ConfigError(`Cannot read tokens file "${file}": the token of tenant "${e.tenant}" is also a token of tenant "${other.tenant}" in the settings`);
+    }
+    return [...entries];
+  }
+
   /** load reads the tokens file at start: a file that cannot be read or parsed there fails the server's start. */
   async load(): Promise<void> {
     const file = this.#file;
     if (file === undefined) return;
     const s = await stat(file, { bigint: true });
-    const entries = parseTokensFile(await readFile(file, 'utf8'), file);
+    const entries = this.#checked(parseTokensFile(await readFile(file, 'utf8'), file), file);
     this.#fromFile = hashed(entries);
     this.#version = `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
   }

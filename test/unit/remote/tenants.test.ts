@@ -120,6 +120,14 @@ describe('tenant identities', () => {
     expect(ids.requiresToken).toBe(true);
     expect(await ids.identify(bearer(), undefined)).toEqual({ ok: false, reason: 'invalid token' });
   });
+
+  it('refuses a tokens file that gives one tenant the token of another in the settings', async () => {
+    await using tmp = await makeTempDir('tbuild-tenants-');
+    const file = join(tmp.path, 'tokens');
+    await writeFile(file, 'alice t-ci\n');
+    const ids = new TenantIdentities({ settings: { ...settingsOf('[tenants.ci]\ntokens = ["t-ci"]\n'), tokensFile: file }, logger: quiet });
+    await expect(ids.load()).rejects.toThrow(`Cannot read tokens file "${file}": the token of tenant "alice" is also a token of tenant "ci" in the settings`);
+  });
 });
 
 describe('tenant gate', () => {
