@@ -95,6 +95,8 @@ class ProcessLease implements StoreLease {
   #lingerFailure: unknown;
   /** Holds start and end one after the other: a hold taken while the last one ends waits for a fresh lease. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Leases set aside past their share time while builds still held them, by id. */
+  readonly #retired = new Map<string, RetiredLease>();
 
   constructor(meta: MetadataStore, timing: LeaseTiming) {
     this.#meta = meta;
@@ -102,8 +104,12 @@ class ProcessLease implements StoreLease {
   }
 
   async hold(): Promise<AsyncDisposable> {
+    let held: string | undefined;
     await this.#serial(async () => {
-      if (this.#holds === 0) {
+      // Builds that keep overlapping never leave the lease without a hold: past its share time, the next build takes a
+      // new one, and the old one goes with the last build that holds it.
+      if (this.#holds > 0 && Date.now() - (this.#record?.createdAt ?? 0) > (this.#timing.maxShareMs ?? Infinity)) await this.#take(true);
+      else if (this.#holds === 0) {
         clearTimeout(this.#linger);
         this.#linger = undefined;
         // A lease reclaimed while it lingered names nothing that still counts: a new one is taken.
@@ -111,6 +117,7 @@ class ProcessLease implements StoreLease {
         if (this.#id === undefined) await this.#take();
       }
       this.#holds++;
+      held = this.#id;
     });
     let released = false;
     return {
@@ -118,6 +125,11 @@ class ProcessLease implements StoreLease {
         this.#serial(() => {
           if (released) return Promise.resolve();
           released = true;
+          const retired = held === undefined ? undefined : this.#retired.get(held);
+          if (retired !== undefined) {
+            this.#releaseRetired(retired);
+            return Promise.resolve();
+          }
           if (--this.#holds > 0) return Promise.resolve();
           const lingerMs = this.#timing.lingerMs ?? 0;
           const shared = Date.now() - (this.#record?.createdAt ?? 0);
@@ -135,6 +147,36 @@ class ProcessLease implements StoreLease {
           return Promise.resolve();
         }),
     };
+  }
+
+  /** #retire sets the current lease aside for the builds that hold it (refreshed until the last ends); none is current then. */
+  #retire(): void {
+    const id = this.#id;
+    const record = this.#record;
+    if (id === undefined || record === undefined) return;
+    clearInterval(this.#timer);
+    const retired: RetiredLease = { id, record, holds: this.#holds, failure: this.#refreshFailure, timer: undefined };
+    retired.timer = setInterval(() => {
+      const renewed = renewLease(this.#meta, retired.id, retired.record, this.#timing.expiryMs);
+      if (renewed.record !== undefined) retired.record = renewed.record;
+      retired.failure ??= renewed.failure;
+    }, this.#timing.refreshMs);
+    retired.timer.unref();
+    this.#retired.set(id, retired);
+    this.#id = undefined;
+    this.#record = undefined;
+    this.#holds = 0;
+    this.#refreshFailure = undefined;
+    this.#named.clear();
+  }
+
+  /** #releaseRetired ends one build's hold on a retired lease: the last one drops it, and tells a refresh that failed. */
+  #releaseRetired(retired: RetiredLease): void {
+    if (--retired.holds > 0) return;
+    clearInterval(retired.timer);
+    this.#retired.delete(retired.id);
+    dropLease(this.#meta, retired.id);
+    if (retired.failure !== undefined) throw new SnapshotError('Cannot keep the lease of this build on the store', { cause: retired.failure });
   }
 
   releaseIdle(): Promise<void> {
@@ -184,7 +226,8 @@ class ProcessLease implements StoreLease {
     return next;
   }
 
-  async #take(): Promise<void> {
+  /** #take takes a new lease; with `retireCurrent`, the current one is set aside for its builds once the new one is there. */
+  async #take(retireCurrent = false): Promise<void> {
     await requireMetadataRoom(this.#meta.path);
     const processStart = await readProcessStart(process.pid);
     if (processStart === undefined) throw new SnapshotError(`Cannot take a lease on the store: the start time of process ${process.pid} is unknown`);
@@ -193,6 +236,8 @@ class ProcessLease implements StoreLease {
     const record: LeaseRecord = { pid: process.pid, processStart, createdAt: now, expiresAt: now + this.#timing.expiryMs };
     // Committed before the build looks anything up: collection in another process sees it from then on.
     this.#meta.transactSync(() => this.#meta.leases.putSync(id, record));
+    // At once from there: a lookup between the two would find no lease to add what it found to.
+    if (retireCurrent) this.#retire();
     this.#id = id;
     this.#record = record;
     this.#refreshFailure = undefined;
@@ -204,23 +249,13 @@ class ProcessLease implements StoreLease {
     const id = this.#id;
     const record = this.#record;
     if (id === undefined || record === undefined) return;
-    const renewed = { ...record, expiresAt: Date.now() + this.#timing.expiryMs };
-    try {
-      const kept = this.#meta.transactSync(() => {
-        const found = this.#meta.leases.get(id) !== undefined;
-        this.#meta.leases.putSync(id, renewed);
-        return found;
-      });
-      this.#record = renewed;
-      if (!kept) {
-        // Reclaimed while this process could not refresh it (stopped past its expiry): what it named may be gone, so
-        // nothing counts as leased any more, and the build is told when it ends.
-        this.#named.clear();
-        this.#refreshFailure ??= new Error(`lease ${id} was reclaimed by collection`);
-      }
-    } catch (err) {
-      this.#refreshFailure ??= err;
-    }
+    const renewed = renewLease(this.#meta, id, record, this.#timing.expiryMs);
+    if (renewed.record !== undefined) this.#record = renewed.record;
+    if (renewed.failure === undefined) return;
+    // Reclaimed while this process could not refresh it (stopped past its expiry): what it named may be gone, so
+    // nothing counts as leased any more, and the build is told when it ends.
+    if (renewed.reclaimed) this.#named.clear();
+    this.#refreshFailure ??= renewed.failure;
   }
 
   /** #dropQuietly drops a lease no build holds: a refresh failure has no build left to tell. */
@@ -239,6 +274,34 @@ class ProcessLease implements StoreLease {
     this.#named.clear();
     if (id !== undefined) dropLease(this.#meta, id);
     if (this.#refreshFailure !== undefined) throw new SnapshotError('Cannot keep the lease of this build on the store', { cause: this.#refreshFailure });
+  }
+}
+
+/** RetiredLease is a lease set aside past its share time: the builds that held it keep it until the last one ends. */
+interface RetiredLease {
+  readonly id: string;
+  record: LeaseRecord;
+  holds: number;
+  /** Why a refresh failed (or that collection reclaimed it), for the last build that holds it. */
+  failure: unknown;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * renewLease pushes a lease's expiry forward; `reclaimed` when collection had already removed it (the record is written
+ * again, but what it named may be gone), `failure` when that or the write failed.
+ */
+function renewLease(meta: MetadataStore, id: string, record: LeaseRecord, expiryMs: number): { record?: LeaseRecord; reclaimed?: boolean; failure?: unknown } {
+  const renewed = { ...record, expiresAt: Date.now() + expiryMs };
+  try {
+    const kept = meta.transactSync(() => {
+      const found = meta.leases.get(id) !== undefined;
+      meta.leases.putSync(id, renewed);
+      return found;
+    });
+    return kept ? { record: renewed } : { record: renewed, reclaimed: true, failure: new Error(`lease ${id} was reclaimed by collection`) };
+  } catch (err) {
+    return { failure: err };
   }
 }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { open } from 'lmdb';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { digestOf, type Digest } from '../../../base/digest.js';
 import { createStoreLease, openMetadataStore, type MetadataStore } from '../../../cache/index.js';
 import { sweep } from '../../../cache/gc-sweep.js';
@@ -25,6 +25,10 @@ async function addSnapshot(meta: MetadataStore, id: string, parent: string | nul
 }
 
 describe('the lease table', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('holds one lease per process while builds run, names what they look up, and drops it with the last hold', async () => {
     await using tmp = await makeTempDir();
     await using meta = openMetadataStore(join(tmp.path, 'meta'));
@@ -97,6 +101,45 @@ describe('the lease table', () => {
     expect([...meta.leases.getKeys()].length).toBe(1);
     expect([...meta.leases.getKeys()]).not.toContain(first);
     await lease.releaseIdle();
+  });
+
+  it('is renewed once shared long enough even while builds overlap, the old lease dropped with its last build', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    await using tmp = await makeTempDir();
+    await using meta = openMetadataStore(join(tmp.path, 'meta'));
+    await addSnapshot(meta, 's1', null);
+    await addSnapshot(meta, 's2', null);
+    const lease = createStoreLease(meta, { lingerMs: 10_000, maxShareMs: 30_000 });
+    const leases = (): string[] => [...meta.leases.getKeys()];
+    const named = (id: string): string[] => [...meta.leaseResources.getKeys()].filter((key) => key.startsWith(`${id} `));
+    // Builds of 20 s start every 10 s: some build always holds the lease.
+    const running = [await lease.hold()];
+    const [first = ''] = leases();
+    lease.useSync((add) => add('snapshot', 's1'));
+    const seen = new Set<string>([first]);
+    for (let i = 0; i < 12; i++) {
+      vi.setSystemTime(Date.now() + 10_000);
+      running.push(await lease.hold());
+      if (i === 3) lease.useSync((add) => add('snapshot', 's2'));
+      await running.shift()?.[Symbol.asyncDispose]();
+      for (const id of leases()) seen.add(id);
+      // One lease at a time, two while a build of the old one still runs; none older than the share time and a build.
+      expect(leases().length).toBeLessThanOrEqual(2);
+      for (const id of leases()) expect(Date.now() - (meta.leases.get(id)?.createdAt ?? 0)).toBeLessThanOrEqual(30_000 + 20_000);
+    }
+    // The first lease, and what only it named, went while builds kept coming; later leases took over.
+    expect(leases()).not.toContain(first);
+    expect(named(first)).toEqual([]);
+    expect(seen.size).toBeGreaterThanOrEqual(4);
+    // What a build uses after a renewal is named by the lease that holds it then, not found in an old one.
+    expect(lease.has('snapshot', 's1')).toBe(false);
+    const current = leases().at(-1) ?? '';
+    lease.useSync((add) => add('snapshot', 's1'));
+    expect(named(current)).toContain(resourceKey(current, 'snapshot', 's1'));
+    for (const held of running) await held[Symbol.asyncDispose]();
+    await lease.releaseIdle();
+    expect(leases()).toEqual([]);
+    expect([...meta.leaseResources.getKeys()]).toEqual([]);
   });
 
   it('pushes its expiry forward while held', async () => {
