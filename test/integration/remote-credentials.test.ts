@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, run, runTbuild, type CliResult, type TempDir } from '../helpers/cli.js';
@@ -114,6 +114,24 @@ describe('tbuild serve: registry credentials come from the client over the build
     expect(built.stderr).toContain(`[auth] sharing credentials for ${secure.host}`);
     const listed = await run('tar', ['-tf', join(tmp.path, 'base.tar')]);
     expect(listed.stdout.split('\n')).toEqual(expect.arrayContaining(['hello.txt', 'bin/busybox']));
+  });
+
+  it('runs the credential helper of the client’s config.json on the client, where it is installed', async () => {
+    // A docker-credential helper on the client's PATH only, which logs the server names it is asked for.
+    const bin = join(tmp.path, 'client', 'bin');
+    await mkdir(bin, { recursive: true });
+    const secret = JSON.stringify({ ServerURL: secure.host, Username: username, Secret: password });
+    const helper = `#!/bin/sh\n[ "$1" = get ] || exit 2\nread -r server\necho "$server" >> "${join(tmp.path, 'client', 'helper.log')}"\necho '${secret}'\n`;
+    await writeFile(join(bin, 'docker-credential-clientonly'), helper);
+    await chmod(join(bin, 'docker-credential-clientonly'), 0o755);
+    const dc = join(tmp.path, 'client', 'docker-helper');
+    await mkdir(dc);
+    await writeFile(join(dc, 'config.json'), JSON.stringify({ credsStore: 'clientonly' }));
+    const env = { ...clientEnv, DOCKER_CONFIG: dc, PATH: `${bin}:${process.env['PATH'] ?? ''}` };
+    const pushed = await remote(builder, env, ['-t', `${secure.host}/private/helped:v1`, '--push']);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stderr).toContain(`[auth] sharing credentials for ${secure.host}`);
+    expect((await readFile(join(tmp.path, 'client', 'helper.log'), 'utf8')).split('\n')).toContain(secure.host);
   });
 
   it('uses the server’s own credentials only on a server started to lend them', async () => {
