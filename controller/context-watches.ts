@@ -51,8 +51,9 @@ export class ContextWatchRegistry implements ContextWatches, AsyncDisposable {
     let entry = this.#entries.get(dir);
     if (entry !== undefined) {
       const watch = await untilAborted(entry.started, options.signal);
-      // A watch that stopped (its folder removed, the limit reached as it grew) is started again.
-      if (watch?.failure !== undefined) await this.#drop(dir, entry);
+      // A watch that stopped (its folder removed, the limit reached as it grew) is started again, and one that could
+      // not start is tried again once its refusal has passed.
+      if (watch === undefined || watch.failure !== undefined) await this.#drop(dir, entry);
       else entry = this.#touch(dir, entry);
     }
     if (this.#entries.get(dir) === undefined) {
