@@ -103,8 +103,13 @@ export async function startServer(o: ServerOptions): Promise<BuilderServer> {
         .identify(call, 'Build')
         .then(
           async (who) => {
-            if ('refused' in who) call.emit('error', who.refused);
-            else await handleBuild(call, { ...deps, ...(await stores.of(who.tenant)) }, who.tenant);
+            if ('refused' in who) return void call.emit('error', who.refused);
+            // A tenant's store that cannot be opened fails the call (the next call tries again).
+            const store = await stores.of(who.tenant).catch((err: unknown) => {
+              o.logger.error('Cannot open the store of a tenant', { tenant: who.tenant, error: err instanceof Error ? err.message : String(err) });
+              call.emit('error', statusFor(err));
+            });
+            if (store !== undefined) await handleBuild(call, { ...deps, ...store }, who.tenant);
           },
           (err: unknown) => void call.emit('error', statusFor(err)),
         )
