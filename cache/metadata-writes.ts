@@ -2,6 +2,7 @@ import { statfsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Database, RootDatabase } from 'lmdb';
 import { DiskFullError } from '../base/errors.js';
+import { isRecord } from '../base/is-record.js';
 import { METADATA_ROOM_LOW, MetadataRoom } from './metadata-room.js';
 
 /**
@@ -13,27 +14,23 @@ export class MetadataWrites {
   readonly #root: RootDatabase;
   readonly #dir: string;
   readonly #room: MetadataRoom;
-  /** Above 0 while a write transaction runs: lmdb-js's putSync and removeSync write through put and remove then. */
-  #syncDepth = 0;
+  /** lmdb-js's environment: `writeTxn` is set while a write transaction runs (put and remove then write in it). */
+  readonly #env: unknown;
 
   constructor(root: RootDatabase, dir: string) {
     this.#root = root;
     this.#dir = dir;
     this.#room = new MetadataRoom(root, dir);
+    this.#env = Reflect.get(root, 'env');
   }
 
   /** transactSync runs `action` in one write transaction, the room made sure of first (at least `min` bytes of it). */
   transactSync<T>(action: () => T, min?: number): T {
     try {
       return this.#root.transactionSync(() => {
-        this.#syncDepth++;
-        try {
-          // The room first: a disk found full there fails the transaction before it writes a page.
-          this.#room.ensure(min);
-          return action();
-        } finally {
-          this.#syncDepth--;
-        }
+        // The room first: a disk found full there fails the transaction before it writes a page.
+        this.#room.ensure(min);
+        return action();
       });
     } catch (err) {
       throw metadataWriteError(err, this.#dir);
@@ -42,7 +39,9 @@ export class MetadataWrites {
 
   /**
    * table makes a table's writes go through here: put and remove make sure of the room before lmdb-js queues them, and
-   * reject with the reason their commit failed; putSync and removeSync outside a transaction run in one of ours.
+   * reject with the reason their commit failed; putSync and removeSync outside a transaction run in one of ours. Inside a
+   * write transaction (ours, or lmdb-js's own, as when it saves msgpack's shared structures with put) they write as
+   * lmdb-js does: the transaction made sure of the room, and lmdb-js reads what put returns there.
    */
   table<V>(db: Database<V, string>): Database<V, string> {
     const put = db.put.bind(db);
@@ -50,15 +49,19 @@ export class MetadataWrites {
     const putSync = db.putSync.bind(db);
     const removeSync = db.removeSync.bind(db);
     return Object.assign(db, {
-      put: (...args: Parameters<typeof put>) => (this.#syncDepth > 0 ? put(...args) : this.#queued(() => put(...args))),
-      remove: (...args: Parameters<typeof remove>) => (this.#syncDepth > 0 ? remove(...args) : this.#queued(() => remove(...args))),
-      putSync: (...args: Parameters<typeof putSync>) => (this.#syncDepth > 0 ? putSync(...args) : this.transactSync(() => putSync(...args))),
-      removeSync: (...args: Parameters<typeof removeSync>) => (this.#syncDepth > 0 ? removeSync(...args) : this.transactSync(() => removeSync(...args))),
+      put: (...args: Parameters<typeof put>) => (this.#writing() ? put(...args) : this.#queued(() => put(...args))),
+      remove: (...args: Parameters<typeof remove>) => (this.#writing() ? remove(...args) : this.#queued(() => remove(...args))),
+      putSync: (...args: Parameters<typeof putSync>) => (this.#writing() ? putSync(...args) : this.transactSync(() => putSync(...args))),
+      removeSync: (...args: Parameters<typeof removeSync>) => (this.#writing() ? removeSync(...args) : this.transactSync(() => removeSync(...args))),
     });
   }
 
   close(): void {
     this.#room.close();
+  }
+
+  #writing(): boolean {
+    return isRecord(this.#env) && Boolean(this.#env.writeTxn);
   }
 
   /**

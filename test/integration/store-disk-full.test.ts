@@ -143,9 +143,13 @@ describe('a store whose disk is full', () => {
     }
     expect(failure).toBeInstanceOf(DiskFullError);
     expect(failure).toMatchObject({ path: dir, message: expect.stringMatching(/^Cannot write the metadata database: the disk holding ".+" is full \(\d+ KiB of room left in the database, a write needs 128 KiB\)$/) });
+    // An asynchronous write is refused too, before lmdb-js queues it (its failed commit could not be reported cleanly).
+    await expect(meta.httpSources.put('http://example/a', { seen: [] })).rejects.toBeInstanceOf(DiskFullError);
     await rm(filler(), { force: true });
     // With room again, the database takes writes and kept what it committed.
     meta.transactSync(() => meta.imagePins.putSync('after', { digest: 'd', config: null, resolvedAt: 1 }));
+    await meta.httpSources.put('http://example/b', { seen: [{ etag: 'e', digest: 'd', filename: 'f', mtime: '' }] });
+    expect(meta.httpSources.get('http://example/b')).toMatchObject({ seen: [{ etag: 'e' }] });
     expect(meta.imagePins.get('after')).toMatchObject({ digest: 'd' });
     expect(meta.imagePins.get('k0')).toMatchObject({ digest: value });
   });
