@@ -59,8 +59,8 @@ function staticModules(bundle: BundleModules, roots: readonly string[]): Set<str
 const LAZY: ReadonlyArray<readonly [string, RegExp]> = [
   ['undici (the registry client talks through it)', /^node_modules\/undici\//],
   [
-    'the registry client and login (registry/lazy.ts): a build loads only references, settings, blob locations and platform matching (and registry/index.ts, which re-exports them)',
-    /^registry\/(?!reference|config|blob-locations|platform-match|index\.ts$)/,
+    'the registry client and login (registry/lazy.ts): a build loads only references, settings (the shared cache settings among them), blob locations and platform matching (and registry/index.ts, which re-exports them)',
+    /^registry\/(?!reference|config|shared-cache-settings|blob-locations|platform-match|index\.ts$)/,
   ],
   ['the executor (sandbox, runtime spec, binfmt_misc)', /^executor\//],
   [
