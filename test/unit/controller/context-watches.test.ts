@@ -100,6 +100,8 @@ async function overflow(): Promise<string> {
   const queued = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
   await mkdir(join(ctx, 'many'));
   for (let i = 0; i < 64; i++) writeFileSync(join(ctx, 'many', `f${i}`), '');
+  // Once the watcher has answered, it has read the folder's creation and watches it.
+  expect(await watch.changesSince(mark, { signal })).toContain('many');
   process.kill(pid, 'SIGSTOP');
   try {
     // File times are the cheapest change to make. Names alternate: the kernel merges an event identical to the one
@@ -225,6 +227,39 @@ describe('context watch', () => {
     expect(kept.walked).toBe(false);
     expect(kept.checksum).not.toBe(first.checksum);
     expect(kept.checksum).toBe(await freshOf());
+  });
+
+  it('finds what a fresh walk finds after each of 150 seeded random changes', async () => {
+    let state = 20261207;
+    const next = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return (state >>> 8) % n;
+    };
+    const names = ['a', 'b', 'c.txt', 'd', 'skipped', 'e.txt'];
+    const dirs = ['', 'a', 'a/b', 'd', 'd/a', 'new'];
+    await watched();
+    let walks = 0;
+    for (let i = 0; i < 150; i++) {
+      const at = join(ctx, dirs[next(dirs.length)] ?? '', names[next(names.length)] ?? '');
+      const change = next(6);
+      // Each change may fail (a parent missing, a folder in the way): what it did, if anything, must be seen.
+      await (async () => {
+        if (change === 0) await writeFile(at, `content ${i}\n`);
+        else if (change === 1) await rm(at, { recursive: true, force: true });
+        else if (change === 2) await mkdir(at, { recursive: true });
+        else if (change === 3) await symlink(`target-${i}`, at);
+        else if (change === 4) await chmod(at, 0o600 + next(2) * 0o100);
+        else await rename(at, join(ctx, dirs[next(dirs.length)] ?? '', names[next(names.length)] ?? ''));
+      })().catch((err: unknown) => {
+        if (!['ENOENT', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ENOTEMPTY', 'EINVAL'].includes(errnoCode(err) ?? '')) throw err;
+      });
+      const seen = await watched();
+      walks += seen.walked ? 1 : 0;
+      expect(seen.checksum, `after change ${i}`).toBe(await fresh());
+    }
+    // Both ways were taken: changes in place described again, others walked.
+    expect(walks).toBeGreaterThan(10);
+    expect(walks).toBeLessThan(140);
   });
 
   it('walks again after the kernel dropped events (queue overflow), then reuses scans again', async () => {
