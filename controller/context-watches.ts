@@ -77,7 +77,7 @@ export class ContextWatchRegistry implements ContextWatches, AsyncDisposable {
   }
 
   async #start(dir: string): Promise<TreeWatch | undefined> {
-    const helper = this.#options.helper ?? findWatchHelper();
+    const helper = this.#options.helper ?? (await findWatchHelper());
     if (helper === undefined) return this.#refuse(dir, 'no native/build/tbuild-watch (npm run build)');
     const watch = await TreeWatch.start(dir, { helper, maxWatches: await this.#watchLimit(), signal: this.#closing.signal });
     if (watch.failure === undefined) return watch;

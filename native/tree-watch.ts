@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pathExists } from '../base/fs.js';
 
 /** WATCH_HELPER_RELATIVE_PATH is where `make -C native` puts the tree watcher, relative to the package root. */
 export const WATCH_HELPER_RELATIVE_PATH = 'native/build/tbuild-watch';
@@ -18,11 +18,11 @@ export interface TreeWatchOptions {
 }
 
 /** findWatchHelper locates native/build/tbuild-watch by walking up from this module to the package root. */
-export function findWatchHelper(from: string = fileURLToPath(import.meta.url)): string | undefined {
+export async function findWatchHelper(from: string = fileURLToPath(import.meta.url)): Promise<string | undefined> {
   for (let dir = path.dirname(from); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json'))) {
+    if (await pathExists(path.join(dir, 'package.json'))) {
       const helper = path.join(dir, WATCH_HELPER_RELATIVE_PATH);
-      return existsSync(helper) ? helper : undefined;
+      return (await pathExists(helper)) ? helper : undefined;
     }
     if (path.dirname(dir) === dir) return undefined;
   }
