@@ -50,6 +50,7 @@ export async function createGzipPool(options: { threads: number; level: number }
   const pending = new Map<number, Pending>();
   const load = new Map<Worker, number>();
   let failure: unknown;
+  let closing = false;
   const fail = (error: unknown): void => {
     failure ??= error;
     for (const job of pending.values()) job.reject(failure);
@@ -67,7 +68,9 @@ export async function createGzipPool(options: { threads: number; level: number }
     });
     worker.on('error', (error) => fail(new ExportError('Cannot compress a layer with gzip: a worker failed', { cause: error })));
     worker.on('exit', (code) => {
-      if (pending.size > 0) fail(new ExportError(`Cannot compress a layer with gzip: a worker exited with status ${code}`));
+      // A worker gone before the pool closes would leave the chunks sent to it unanswered: the pool fails instead.
+      load.delete(worker);
+      if (!closing) fail(new ExportError(`Cannot compress a layer with gzip: a worker exited with status ${code}`));
     });
   }
   let nextId = 0;
@@ -86,6 +89,7 @@ export async function createGzipPool(options: { threads: number; level: number }
       return done;
     },
     async [Symbol.asyncDispose]() {
+      closing = true;
       await Promise.all([...load.keys()].map((w) => w.terminate()));
     },
   };

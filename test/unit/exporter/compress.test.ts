@@ -86,4 +86,9 @@ describe('parallelGzip', () => {
     }
     await expect(collect(parallelGzip(failing(), { level: 6, signal, threads: 2 }))).rejects.toThrow('cannot read the snapshot');
   });
+
+  it('fails with the reason a worker gives when it cannot compress a chunk', async () => {
+    // zlib refuses level 42 in the worker, which answers with its message instead of a member.
+    await expect(collect(parallelGzip(Readable.from([input]), { level: 42, signal, threads: 2 }))).rejects.toThrow(/^Cannot compress a layer with gzip: .*level/);
+  });
 });
