@@ -1,5 +1,5 @@
 import { ConfigError } from '../base/errors.js';
-import { remoteHealth, type BuilderConnection } from './client.js';
+import { holdChannels, remoteHealth, type BuilderConnection } from './client.js';
 import { rankNodes, resolveNodes, type BuilderSpec, type LookupAll, type NodeFailure, type NodeTarget } from './node-ranking.js';
 
 /** Probe checks that a server takes builds now, or throws why not. */
@@ -71,6 +71,8 @@ export interface RunOnNodeOptions extends Omit<PickOptions, 'skip'> {
  * after its health check), the next server in the ranking gets it, and the one passed over is reported as onSkip says.
  */
 export async function runOnNode<R>(spec: BuilderSpec, key: string | undefined, o: RunOnNodeOptions, work: (t: NodeTarget) => Promise<R>): Promise<{ target: NodeTarget; result: R }> {
+  // The work reuses the connection its server's health check opened.
+  using _channels = holdChannels();
   const skip = new Map<string, Error>();
   for (;;) {
     const { target, others } = await pickRanked(spec, key, { ...o, skip });

@@ -14,6 +14,7 @@ import { checksumMemoPath, clientId, contextKey, projectKey } from './client-sta
 import { buildManifest, type ContextManifest } from './context-manifest.js';
 import { sendFiles, sendManifest } from './context-sender.js';
 import { LayoutBlobSender } from './layout-blob-sender.js';
+import { OpenChannels } from './open-channels.js';
 import { isServerMessage, platformMsg, rootDescriptorOf, type ClientMessage, type ContextStatsMsg, type ServerMessage } from './messages.js';
 import { outputMsgOf } from './output-plan.js';
 import { createOutputSinks } from './output-sink.js';
@@ -51,16 +52,30 @@ interface Connected extends Disposable {
   failure(err: unknown, o: { started: boolean; cancelled: boolean }): Promise<Error>;
 }
 
+/** The channels of this process to its builders: calls to one server within a hold share a connection. */
+const channels = new OpenChannels();
+
+/** holdChannels keeps this process's channels to builders open between calls until it is disposed. */
+export function holdChannels(): Disposable {
+  return channels.hold();
+}
+
 async function connectTo(conn: BuilderConnection): Promise<Connected> {
   const address = parseAddress(conn.address);
   const tls = await readTlsMaterial(conn.tls);
-  const { credentials, options } = channelCredentials(address, tls, conn.serverName);
-  const client = new Client(address.target, credentials, { ...CLIENT_OPTIONS, ...options });
+  const key = JSON.stringify([conn.address, conn.tls.ca, conn.tls.cert, conn.tls.key, conn.serverName]);
+  const shared = channels.acquire(key, () => {
+    const { credentials, options } = channelCredentials(address, tls, conn.serverName);
+    return new Client(address.target, credentials, { ...CLIENT_OPTIONS, ...options });
+  });
+  const { client } = shared;
   const failure = async (err: unknown, o: { started: boolean; cancelled: boolean }): Promise<Error> => {
+    // The next call connects anew rather than through a channel that could not reach its server.
+    if (isUnavailable(err)) channels.discard(key);
     const tlsFailure = isUnavailable(err) && address.kind === 'tcp' && tls !== undefined ? await probeTls({ address, ...tls }) : undefined;
     return translateCallError(err, { address: conn.node === undefined ? conn.address : `${conn.address} (${conn.node})`, ...o, plainTcp: address.kind === 'tcp' && tls === undefined, ...(tlsFailure === undefined ? {} : { tlsFailure }) });
   };
-  return { client, methods: builderMethods(), metadata: tokenMetadata(conn.token), failure, [Symbol.dispose]: () => client.close() };
+  return { client, methods: builderMethods(), metadata: tokenMetadata(conn.token), failure, [Symbol.dispose]: () => shared[Symbol.dispose]() };
 }
 
 /** RemoteBuildOptions are what a remote build needs on the client besides its request. */
