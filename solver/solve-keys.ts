@@ -98,6 +98,7 @@ export class SolveKeys<R> {
 
   /** solved lists the keys of every vertex keyed (call it once the solve has settled). */
   async solved(): Promise<SolvedKeys[]> {
+    await Promise.all(this.#preimages.values());
     const out: SolvedKeys[] = [];
     for (const [digest, vertex] of this.#vertices) {
       const basis = await this.#bases.get(digest);
@@ -119,14 +120,13 @@ export class SolveKeys<R> {
     return p;
   }
 
-  async #recorded(computed: ComputedKey): Promise<Digest> {
-    let p = this.#preimages.get(computed.key);
-    if (p === undefined) {
-      p = this.#solve.storage.recordPreimage(computed.key, computed.preimage);
-      this.#preimages.set(computed.key, p);
-    }
-    await p;
-    return computed.key;
+  /**
+   * A key is used as soon as it is computed; its preimage's write goes on meanwhile (a commit that waits for the disk,
+   * once per new key): a failed write stops the solve, and the solve's end (solved) waits for every write.
+   */
+  #recorded(computed: ComputedKey): Promise<Digest> {
+    if (!this.#preimages.has(computed.key)) this.#preimages.set(computed.key, this.#solve.track(this.#solve.storage.recordPreimage(computed.key, computed.preimage)));
+    return Promise.resolve(computed.key);
   }
 
   /** A vertex's cache fields; a source is pinned first (the manifest a tag names now, a ref's commit, …). */
