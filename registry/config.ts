@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError, errnoCode } from '../base/errors.js';
@@ -75,13 +75,30 @@ export function parseSettings(text: string, file: string): Record<string, unknow
 export async function readSettings(path: string | undefined): Promise<{ readonly file: string; readonly doc: Record<string, unknown> } | undefined> {
   if (path === undefined) return undefined;
   const file = path;
+  let identity: string;
   let text: string;
   try {
+    identity = fileIdentity(await stat(file));
+    const known = parsedSettings.get(file);
+    if (known?.identity === identity) return { file, doc: known.doc };
     text = await readFile(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`Cannot read config "${file}": ${errnoCode(err) ?? String(err)}`, { cause: err });
   }
-  return { file, doc: parseSettings(text, file) };
+  const doc = parseSettings(text, file);
+  parsedSettings.set(file, { identity, doc });
+  return { file, doc };
+}
+
+/**
+ * The settings files this process parsed, by path, with the identity (inode, size, change times) of what was read: a
+ * build reads its settings file for each part (registries, history, collection, tag checks) and a resident builder for
+ * every build, and each read after the first is a stat while the file is unchanged.
+ */
+const parsedSettings = new Map<string, { readonly identity: string; readonly doc: Record<string, unknown> }>();
+
+function fileIdentity(s: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
+  return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 
 /** SettingsTable is one top-level table of the settings file, its keys checked against the known ones. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../base/errors.js';
-import { EMPTY_REGISTRY_CONFIG, hostConfigFor, loadRegistryConfig, parseRegistryConfig } from '../../../registry/config.js';
+import { EMPTY_REGISTRY_CONFIG, hostConfigFor, loadRegistryConfig, parseRegistryConfig, readSettings } from '../../../registry/config.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -56,6 +56,20 @@ describe('registry config', () => {
     await writeFile(file, '[registry."docker.io"]\nmirrors = ["127.0.0.1:5000"]\n');
     expect(hostConfigFor(await loadRegistryConfig(file), 'docker.io').mirrors).toEqual(['127.0.0.1:5000']);
     await expect(loadRegistryConfig(join(dir, 'missing.toml'))).rejects.toThrow(ConfigError);
+  });
+
+  it('parses a settings file once while it is unchanged, and again once it changes or goes', async () => {
+    const file = join(dir, 'tbuild.toml');
+    await writeFile(file, '[gc]\nenabled = true\n');
+    const first = await readSettings(file);
+    const again = await readSettings(file);
+    expect(again?.doc).toBe(first?.doc);
+    await writeFile(file, '[gc]\nenabled = false\n');
+    expect((await readSettings(file))?.doc).toEqual({ gc: { enabled: false } });
+    await writeFile(file, '[gc\n');
+    await expect(readSettings(file)).rejects.toThrow(/Cannot parse config/);
+    await rm(file);
+    await expect(readSettings(file)).rejects.toThrow(/Cannot read config .*ENOENT/);
   });
 
   it('reads no settings when no file is given, whatever files the user has', async () => {
