@@ -55,7 +55,15 @@ function keepCache(folder, name, data) {
  */
 export function loadBundle(url, kind) {
   const file = fileURLToPath(url);
-  const source = readFileSync(file, 'utf8');
+  let source;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (err) {
+    // A checkout updated or unpacked without its build: say what to run rather than show a stack.
+    if (err?.code !== 'ENOENT') throw err;
+    process.stderr.write(`ERROR: tbuild is not built: ${file} is missing\nHint: run 'npm run build' in ${dirname(dirname(dirname(file)))}\n`);
+    process.exit(1);
+  }
   const digest = readFileSync(`${file}.sha256`, 'utf8').trim().slice(0, 32);
   // The bundle's time of change too: a bundle edited in place without bundling again still gets a cache of its own.
   const changed = Math.trunc(statSync(file).mtimeMs);

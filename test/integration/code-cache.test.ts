@@ -3,11 +3,11 @@
  * of command writes it, later runs read it, a cache V8 rejects is written again, and a folder that cannot be written
  * costs nothing but the cache.
  */
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runTbuild } from '../helpers/cli.js';
+import { REPO_ROOT, run, runTbuild } from '../helpers/cli.js';
 
 let home: string;
 beforeEach(async () => {
@@ -63,5 +63,12 @@ describe('the code cache', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/^tbuild \d/);
     expect(res.stderr).toBe('');
+  });
+
+  it('says what to run where the bundle was never built, instead of a stack', async () => {
+    await cp(join(REPO_ROOT, 'bin'), join(home, 'checkout', 'bin'), { recursive: true });
+    const res = await run(process.execPath, [join(home, 'checkout', 'bin', 'tbuild.js'), '--version'], { env: { XDG_CACHE_HOME: home } });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(`ERROR: tbuild is not built: ${join(home, 'checkout', 'dist', 'bundle', 'main.cjs')} is missing\nHint: run 'npm run build' in ${join(home, 'checkout')}\n`);
   });
 });
