@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { access, lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { errnoCode } from './errors.js';
@@ -37,6 +37,20 @@ export async function isSpecialDestination(path: string): Promise<boolean> {
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw err;
+  }
+}
+
+/**
+ * lstatSyncIfExists is lstatIfExists for the walks that stat synchronously (a snapshot's many small files, where a
+ * thread-pool round trip per file costs more than the call).
+ */
+export function lstatSyncIfExists(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
-import { errnoCode, SymlinkLoopError } from '../base/errors.js';
+import { SymlinkLoopError } from '../base/errors.js';
+import { lstatSyncIfExists } from '../base/fs.js';
 import type { FsEntry, FsView } from './fs-view.js';
 
 const MAX_SYMLINKS = 40;
@@ -29,15 +30,7 @@ export interface DirectoryViewOptions {
 
 const readNames: ListNames = (hostPath) => readdirSync(hostPath).sort();
 
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
+const lstatOrUndefined = lstatSyncIfExists;
 
 class DirectoryView implements FsView {
   readonly #dir: string;

@@ -49,7 +49,7 @@ export const PRUNE_OPTIONS = {
   ...CONNECTION_OPTIONS,
 } as const;
 /** INFO_OPTIONS are the options of `tbuild info`. */
-export const INFO_OPTIONS = { ...ROOT_OPTION, ...CONNECTION_OPTIONS } as const;
+export const INFO_OPTIONS = { ...ROOT_OPTION, config: GLOBAL_OPTIONS.config, ...CONNECTION_OPTIONS } as const;
 /** SERVE_OPTIONS are the options of `tbuild serve`. */
 export const SERVE_OPTIONS = {
   addr: { type: 'string', multiple: true },

@@ -1,10 +1,11 @@
 import type { ProgressSink } from '../base/progress.js';
 import type { BuildRequest, BuildResult } from '../controller/index.js';
-import { ConfigError } from '../base/errors.js';
+import { resolve } from 'node:path';
+import { ConfigError, SnapshotError } from '../base/errors.js';
 import type { BuilderConnection, BuilderSpec, InfoMsg } from '../remote/index.js';
 import { buildOnNode, localBuilder, routingKeyOf, stderrWarning } from './builder-select.js';
 import type { BuildCommand } from './build-command.js';
-import { defaultRoot, type CommandIO, type Environment } from './command-io.js';
+import { defaultRoot, settingsFileOf, type CommandIO, type Environment } from './command-io.js';
 import { parseCommandArgs } from './command-line.js';
 import { INFO_OPTIONS } from './command-table.js';
 
@@ -35,10 +36,11 @@ export async function runRemoteBuild(cmd: BuildCommand, run: { request: BuildReq
 }
 
 /** INFO_HELP is the text of `tbuild info --help`. */
-export const INFO_HELP = `Usage: tbuild info [--builder NAME|ADDR] [--tlscacert F --tlscert F --tlskey F] [--token T] [--root DIR]
+export const INFO_HELP = `Usage: tbuild info [--builder NAME|ADDR] [--tlscacert F --tlscert F --tlskey F] [--token T] [--root DIR] [--config FILE]
 
 Show the version, platform and state folder of tbuild, or of a remote builder; embedded, also the platforms it can
-build (its own and those binfmt_misc emulators run: see tbuild binfmt)
+build (its own and those binfmt_misc emulators run: see tbuild binfmt) and what mounts the overlays of RUN steps
+(the settings file's [store] overlay: the kernel's overlayfs or fuse-overlayfs, and why)
 `;
 
 /** infoCommand runs `tbuild info`, locally or against a builder. */
@@ -72,6 +74,7 @@ export async function infoCommand(args: readonly string[], io: CommandIO): Promi
   io.stdout.write(`Builder:\tembedded\nVersion:\t${version}\nPlatform:\t${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}\nRoot:\t\t${v.root ?? defaultRoot(io.env)}\n`);
   // What RUN steps can run for: this machine's platforms and those its binfmt_misc emulators add (tbuild binfmt).
   io.stdout.write(`Platforms:\t${platformList(await buildablePlatforms())}\n`);
+  io.stdout.write(`Overlay:\t${await overlayText(v.root ?? defaultRoot(io.env), await settingsFileOf(io.env, v.config === undefined ? undefined : resolve(v.config)))}\n`);
   return 0;
 }
 
@@ -102,6 +105,18 @@ export async function forEachNode(spec: BuilderSpec, io: CommandIO, run: (conn: 
     }
   }
   return status;
+}
+
+/** overlayText says which driver mounts the overlays of RUN steps and why, or why none can. */
+async function overlayText(root: string, settingsFile: string | undefined): Promise<string> {
+  const { overlayDriverOf } = await import('../controller/index.js');
+  try {
+    const decision = await overlayDriverOf(root, settingsFile);
+    return `${decision.driver === 'kernel' ? 'kernel overlayfs' : 'fuse-overlayfs'} (${decision.reason})`;
+  } catch (err) {
+    if (!(err instanceof SnapshotError)) throw err;
+    return `none: ${err.message}`;
+  }
 }
 
 /** tenantText is the calling tenant of `tbuild info --builder`: its name, load and limits. */

@@ -21,6 +21,7 @@ import { diskUsage, pruneCache } from './cache-usage.js';
 import { createExecSlots } from './exec-slots.js';
 import { checkRootlessLimits, checkRootlessRuntime, createExecutor, type OciRuntime } from './executor-choice.js';
 import { gcPolicyFor } from './gc-settings.js';
+import { overlaySettingFor, withOverlaySetting } from './store-settings.js';
 import { listImages, removeImages, type ImageSummary, type RemovedImage } from './image-store.js';
 import type { BuildRequest, BuildResult } from './request.js';
 import { createLocalImages, type LocalImages } from './local-images.js';
@@ -139,6 +140,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
    * in a queue slot. The inputs are released once the pipeline has ended, even when the caller stopped waiting.
    */
   const runQueued = async (request: BuildRequest, io: BuildIO, buildId: string): Promise<BuildResult> => {
+    const overlay = await overlaySettingFor(request.registryConfigPath);
     const inputs = await resolveInputs(request, { tmp: store.tmp, signal: io.signal, ...pick(io, 'secrets', 'sshAgents', 'layouts') });
     io.observer?.dockerfile(inputs.dockerfile.name, inputs.dockerfile.text);
     let handedOver = false;
@@ -147,14 +149,14 @@ export async function createController(options: ControllerOptions): Promise<Cont
       // cancelled, as buildx's debugger starts after the build's result), and before the inputs (secrets, SSH agents) go.
       await using failed = io.debugShell === undefined ? undefined : new FailedStepKeeper();
       try {
-        const services = { store, executor, shared, execSlots, ...(failed === undefined ? {} : { keepFailedExec: failed.offer }), ...(watches === undefined ? {} : { contextWatches: watches }) };
+        const services = { store, executor: withOverlaySetting(executor, overlay), shared, execSlots, ...(failed === undefined ? {} : { keepFailedExec: failed.offer }), ...(watches === undefined ? {} : { contextWatches: watches }) };
         const platforms = indexPlatforms(request);
         if (platforms.length === 0) return await runPipeline(request, inputs, services, io);
         // A build of several platforms (image index assembly, per-platform exports) loads its code when one is asked for.
         const { runPlatformsBuild } = await import('./platforms-build.js');
         return await runPlatformsBuild(request, inputs, platforms, services, io);
       } catch (err) {
-        if (failed !== undefined && io.debugShell !== undefined) await failed.openShell(err, io.debugShell, executor, { signal: io.signal });
+        if (failed !== undefined && io.debugShell !== undefined) await failed.openShell(err, io.debugShell, withOverlaySetting(executor, overlay), { signal: io.signal });
         throw err;
       } finally {
         await inputs[Symbol.asyncDispose]();

@@ -32,6 +32,7 @@ export { dumpAst, parseDockerfile, readIgnoreFile } from '../frontend/index.js';
 export { ContextFilter } from './context-filter.js';
 export { walkContext, type ContextEntry } from './context-walk.js';
 export { buildablePlatforms, installEmulators, platformList, platformNames, uninstallEmulators, type BinfmtChange, type RunnablePlatforms } from './emulation.js';
+export { overlayDriverOf, overlaySettingFor } from './store-settings.js';
 export { createImageIndex, inspectImage } from './imagetools.js';
 export type { ImageInspection, InspectImageRequest, InspectedManifest } from './imagetools-inspect.js';
 export type { CreatedIndex, CreateIndexRequest } from './imagetools-create.js';

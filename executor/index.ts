@@ -28,6 +28,20 @@ export {
   type SpecRoot,
 } from './spec.js';
 export { resolveUser, rootfsTree } from './user.js';
+export {
+  chooseOverlayDriver,
+  detectOverlayDriver,
+  probeKernelOverlay,
+  FUSE_OVERLAYFS,
+  OVERLAY_SETTINGS,
+  type KernelProbe,
+  type OverlayDecision,
+  type OverlayDriver,
+  type OverlayDriverOptions,
+  type OverlayFacts,
+  type OverlaySetting,
+} from './overlay-driver.js';
+export { mountOverlay, unmountOverlay } from './overlay-mount.js';
 export type { ExecTerminal, TerminalSize } from './terminal.js';
 export { findHelper } from './helper-path.js';
 export { BINFMT_MISC_DIR, handlerPlatforms, readBinfmtState, type BinfmtHandler, type BinfmtState } from './binfmt.js';

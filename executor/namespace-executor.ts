@@ -5,6 +5,8 @@ import { openRunCgroup } from './cgroup.js';
 import { detectCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 import { findHelper } from './helper-path.js';
 import { hostNofileLimit } from './host-limits.js';
+import { OverlayDrivers } from './overlay-driver.js';
+import { mountHostOverlays } from './overlay-mount.js';
 import { runHelper } from './run-helper.js';
 import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
@@ -31,6 +33,7 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
   // Unique per executor, not just per process: a resident tbuild process runs many builds, each with its own executor.
   const id = randomBytes(4).toString('hex');
   let runs = 0;
+  const drivers = new OverlayDrivers({ probeDir: options.stateDir });
   const prepare = async (): Promise<CgroupLayout> => {
     const layout = await detectCgroupLayout();
     await sweepStateDir(options.stateDir, layout);
@@ -42,6 +45,7 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
       signal.throwIfAborted();
       prepared ??= prepare();
       const layout = await prepared;
+      const { driver } = await drivers.decide(request.overlay ?? 'auto');
       const started = performance.now();
       const argv = request.process.args;
       const helper = options.helperPath ?? (await findHelper());
@@ -49,7 +53,9 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
       const user = await resolveUser(tree, request.process.user, { signal, argv });
       await using network = request.network === 'default' ? (options.networks ?? unpooledNetworks).acquire({ signal, argv }) : undefined;
       await using bundle = await createBundle(options.stateDir, request, {
-        rootMode: 'overlay',
+        // The helper mounts the kernel's overlayfs in its own mount namespace; fuse-overlayfs runs here, and the
+        // helper binds what it mounted.
+        rootMode: driver === 'kernel' ? 'overlay' : 'prepared',
         user,
         tree,
         nofile: await hostNofileLimit(),
@@ -59,9 +65,11 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
       const devices = bundle.spec.linux.resources.devices ?? [];
       await using cgroup = await openRunCgroup(layout, request, { name: `${process.pid}-${id}-${runs++}`, devices });
       // slirp4netns started while the bundle and cgroup were made; the process needs it, and ends before it goes.
+      await using mounts = driver === 'fuse' ? await mountHostOverlays(bundle, request.rootfs, driver) : undefined;
       await network?.ready();
       const outcome = await runHelper(helper, bundle.dir, request, { signal, cgroupProcs: cgroup.procsFiles });
       network?.release();
+      await mounts?.finish();
       const durationMs = performance.now() - started;
       if (outcome === undefined) {
         throw new ExecError(`Cannot run ${JSON.stringify(argv)}: the sandbox helper ended without a result`, {

@@ -1,22 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
-import { ExecError, InternalError, NativeError } from '../base/errors.js';
+import { ExecError } from '../base/errors.js';
 import { pathExists } from '../base/fs.js';
-import { umount2, UMOUNT_FLAGS } from '../native/index.js';
 import { createBundle } from './bundle.js';
 import { leaveCgroupParent, openRunCgroup } from './cgroup.js';
 import { cgroupParentPath, cgroupRoots, detectCgroupLayout, isCgroupHybrid, type CgroupLayout } from './cgroup-layout.js';
 import { killPid, signalPid, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
-import { mountOverlay } from './overlay-mount.js';
+import { OverlayDrivers } from './overlay-driver.js';
+import { mountHostOverlays } from './overlay-mount.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
 import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
 import { openExecStdio } from './terminal.js';
 import { resolveUser, rootfsTree } from './user.js';
-
-const EBUSY = 16;
 
 /** RuncExecutorOptions configures an executor that delegates to an OCI runtime binary. */
 export interface RuncExecutorOptions {
@@ -26,17 +24,6 @@ export interface RuncExecutorOptions {
   readonly binary?: string;
   /** Where default-network RUNs get their network namespace (a pool of ready ones); by default each is made when asked. */
   readonly networks?: NetworkProvider;
-}
-
-/** unmountRootfs unmounts the rootfs or an overlay mount prepared on the host. */
-function unmountRootfs(dir: string): void {
-  try {
-    umount2(dir);
-  } catch (err) {
-    if (!(err instanceof NativeError && err.errno === EBUSY)) throw err;
-    // Something still holds it (a process leaving late): detach so it goes away when released.
-    umount2(dir, UMOUNT_FLAGS.DETACH);
-  }
 }
 
 /** RuntimeCommand is how to invoke the runtime: a program and the arguments that precede the runtime's own. */
@@ -146,6 +133,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
   // Unique per executor, not just per process: a resident tbuild process runs many builds, each with its own executor.
   const id = randomBytes(4).toString('hex');
   let runs = 0;
+  const drivers = new OverlayDrivers({ probeDir: options.stateDir });
   const prepare = async (): Promise<{ layout: CgroupLayout; hybrid: boolean }> => {
     const layout = await detectCgroupLayout();
     // runc creates and removes its cgroups itself: only bundles need sweeping. crun's are tbuild's.
@@ -158,6 +146,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
       signal.throwIfAborted();
       prepared ??= prepare();
       const { layout, hybrid } = await prepared;
+      const { driver } = await drivers.decide(request.overlay ?? 'auto');
       const name = `${process.pid}-${id}-${runs++}`;
       const argv = request.process.args;
       const tree = rootfsTree(request.rootfs);
@@ -178,26 +167,15 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
       await using _parent = options.runtime === 'runc' && request.cgroupParent !== undefined ? leavingCgroupParent(request.cgroupParent) : undefined;
       const command = runtimeCommand(options, binary, hybrid, cgroup?.procsFiles ?? []);
       const control = runtimeCommand(options, binary, hybrid, []);
-      const layers = { lowerdirs: bundle.lowerdirs, upperdir: request.rootfs.upperdir, workdir: request.rootfs.workdir };
       // The rootfs and each RUN --mount overlay (a rw bind, a cache started from a stage) are mounted here, on the host.
-      const mounted: string[] = [];
-      try {
-        await mountOverlay(bundle.rootfsDir, layers);
-        mounted.push(bundle.rootfsDir);
-        for (const m of bundle.overlays) {
-          if (m.stageDir === undefined) throw new InternalError(`The overlay mount at "${m.target}" has no stage directory`);
-          await mountOverlay(m.stageDir, m);
-          mounted.push(m.stageDir);
-        }
-        const root = path.join(options.stateDir, `${options.runtime}-state`);
-        const id = `tbuild-${path.basename(bundle.dir)}`;
-        await network?.ready();
-        const result = await runRuntime({ command, control, root, id, bundleDir: bundle.dir }, request, signal);
-        network?.release();
-        return cgroup === undefined ? result : { ...result, usage: await cgroup.usage() };
-      } finally {
-        for (const dir of mounted.reverse()) unmountRootfs(dir);
-      }
+      await using mounts = await mountHostOverlays(bundle, request.rootfs, driver);
+      const root = path.join(options.stateDir, `${options.runtime}-state`);
+      const containerId = `tbuild-${path.basename(bundle.dir)}`;
+      await network?.ready();
+      const result = await runRuntime({ command, control, root, id: containerId, bundleDir: bundle.dir }, request, signal);
+      network?.release();
+      await mounts.finish();
+      return cgroup === undefined ? result : { ...result, usage: await cgroup.usage() };
     },
   };
 }

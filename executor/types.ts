@@ -1,3 +1,4 @@
+import type { OverlaySetting } from './overlay-driver.js';
 import type { RunResources } from '../base/run-resources.js';
 import type { ExecTerminal } from './terminal.js';
 
@@ -78,6 +79,8 @@ export interface ExecUsage {
 /** ExecRequest describes one process run in a sandbox. */
 export interface ExecRequest {
   readonly rootfs: OverlayRootfs;
+  /** What mounts the overlays (the settings file's `[store] overlay`); 'auto' when unset. */
+  readonly overlay?: OverlaySetting;
   readonly process: ProcessSpec;
   readonly hostname?: string;
   readonly network: NetworkMode;

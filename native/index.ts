@@ -19,6 +19,9 @@ export {
   S_IFCHR,
 } from './linux.js';
 export {
+  classifyUpperEntry,
+  FUSE_OVERLAY_XATTR_PREFIX,
+  hasWhiteoutFile,
   isOpaqueDir,
   isOverlayXattr,
   isWhiteout,
@@ -28,6 +31,7 @@ export {
   lookupLayered,
   makeWhiteout,
   markOpaque,
+  normalizeFuseUpper,
   parseTarMarker,
   resolveInLayers,
   rootEntry,
@@ -39,5 +43,6 @@ export {
   type LayeredEntry,
   type LayerLookup,
   type TarMarker,
+  type UpperEntry,
 } from './overlay/index.js';
 export { findWatchHelper, TreeWatch, WATCH_HELPER_RELATIVE_PATH, type TreeWatchOptions } from './tree-watch.js';

@@ -3,6 +3,9 @@
  * names) and the lookup of paths over a stack of such layers, as the kernel's overlayfs shows them.
  */
 export {
+  classifyUpperEntry,
+  FUSE_OVERLAY_XATTR_PREFIX,
+  hasWhiteoutFile,
   isOpaqueDir,
   isOverlayXattr,
   isWhiteout,
@@ -15,5 +18,7 @@ export {
   overlayXattrPrefix,
   WHITEOUT_PREFIX,
   type TarMarker,
+  type UpperEntry,
 } from './upper-dir.js';
+export { normalizeFuseUpper } from './fuse-upper.js';
 export { LayeredTree, listLayered, lookupChild, lookupLayered, resolveInLayers, rootEntry, type LayeredEntry, type LayerLookup } from './layered-lookup.js';

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { lstatIfExists } from '../../base/fs.js';
-import { isOpaqueDir, isWhiteout } from './upper-dir.js';
+import { classifyUpperEntry, hasWhiteoutFile, isOpaqueDir, isWhiteout } from './upper-dir.js';
 
 /** LayeredEntry is one path of layers merged as overlayfs merges them: its topmost entry. */
 export interface LayeredEntry {
@@ -140,11 +140,18 @@ export async function lookupChild(dirs: readonly string[], name: string): Promis
   let top: { hostPath: string; stats: Stats } | undefined;
   const merged: string[] = [];
   for (let i = 0; i < dirs.length; i++) {
-    const hostPath = posix.join(dirs[i] ?? '', name);
+    const dir = dirs[i] ?? '';
+    const hostPath = posix.join(dir, name);
     const stats = await lstatIfExists(hostPath);
-    if (stats === undefined) continue;
+    if (stats === undefined) {
+      // fuse-overlayfs's other form of a whiteout (where it may not make a device): an empty file `.wh.NAME`.
+      if (hasWhiteoutFile(dir, name)) break;
+      continue;
+    }
     // A whiteout, or a non-directory below a directory, ends the stack: nothing lower shows.
     if (isWhiteout(stats) || (top !== undefined && !stats.isDirectory())) break;
+    // fuse-overlayfs's marker files (`.wh.NAME`, `.wh..wh..opq`) are no entry of the merged tree.
+    if (classifyUpperEntry(name, stats).kind !== 'entry') continue;
     top ??= { hostPath, stats };
     if (!stats.isDirectory()) break;
     merged.push(hostPath);
@@ -177,9 +184,18 @@ export async function listLayered(dirs: readonly string[]): Promise<ReadonlyMap<
       const stats = await lstatIfExists(hostPath);
       // Gone since the listing: as if it had not been listed.
       if (stats === undefined) continue;
+      const kind = classifyUpperEntry(name, stats);
+      // The opaque marker file shows nowhere: isOpaqueDir reads it for its directory.
+      if (kind.kind === 'opaque-marker') continue;
+      if (kind.kind === 'whiteout') {
+        // It hides the name below this layer: nothing lower merges into a directory shown above.
+        const above = found.get(kind.name);
+        if (above === undefined) hidden.add(kind.name);
+        else above.open = false;
+        continue;
+      }
       if (seen === undefined) {
-        if (isWhiteout(stats)) hidden.add(name);
-        else found.set(name, { hostPath, stats, merged: stats.isDirectory() ? [hostPath] : [], open: stats.isDirectory() });
+        found.set(name, { hostPath, stats, merged: stats.isDirectory() ? [hostPath] : [], open: stats.isDirectory() });
         continue;
       }
       // The name is a directory above: this layer's entry merges into it unless the one above is opaque.
