@@ -28,5 +28,21 @@ await build({
   logLevel: 'warning',
 });
 
+// The layer tar thread's program (exporter/layer/tar-worker.ts), which the bundle starts from beside itself: an ES
+// module of its own, loaded only by a process that exports a layer.
+await build({
+  entryPoints: ['exporter/layer/tar-worker.ts'],
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outfile: 'dist/bundle/tar-worker.js',
+  external: ['koffi'],
+  // The modules it reaches through cache/index.ts import the metadata database, which making a tar never uses: an
+  // import without side effects is dropped, so the thread never loads it.
+  plugins: [{ name: 'lmdb-unused', setup: (b) => b.onResolve({ filter: /^lmdb$/ }, () => ({ path: 'lmdb', external: true, sideEffects: false })) }],
+  logLevel: 'warning',
+});
+
 const digest = createHash('sha256').update(await readFile(outfile)).digest('hex');
 await writeFile(`${outfile}.sha256`, `${digest}\n`);

@@ -50,12 +50,12 @@ export function defaultLevel(compression: Compression): number | undefined {
 export function compress(
   input: AsyncIterable<Buffer>,
   compression: Compression,
-  options: { level?: number; signal: AbortSignal },
+  options: { level?: number; signal: AbortSignal; handOver?: boolean },
 ): AsyncIterable<Buffer> {
   const level = options.level ?? defaultLevel(compression);
   switch (compression) {
     case 'gzip':
-      return parallelGzip(input, { level: level ?? 6, signal: options.signal });
+      return parallelGzip(input, { level: level ?? 6, signal: options.signal, ...(options.handOver === true ? { handOver: true } : {}) });
     case 'zstd': {
       const args = ['-c', '-q', '-T2', `-${level ?? 3}`];
       if ((level ?? 3) > 19) args.push('--ultra');
@@ -76,6 +76,11 @@ export interface ParallelGzipOptions {
   readonly signal: AbortSignal;
   /** threads is how many worker threads compress (default: the cores); the bytes are the same for any count. */
   readonly threads?: number;
+  /**
+   * true hands the input's memory over: a piece that is a whole chunk alone in its memory moves to a worker as it is,
+   * uncopied, and the caller never touches it again.
+   */
+  readonly handOver?: boolean;
 }
 
 /**
@@ -106,15 +111,24 @@ export async function* parallelGzip(input: AsyncIterable<Buffer>, options: Paral
     let view = Buffer.from(chunk);
     let filled = 0;
     let members = 0;
+    const send = async (whole: ArrayBuffer): Promise<void> => {
+      pool ??= await createGzipPool({ threads, level });
+      start(pool.gzip(whole));
+      members++;
+    };
     for await (const piece of input) {
+      if (options.handOver === true && filled === 0 && isWholeChunk(piece)) {
+        await send(piece.buffer);
+        while (inFlight.length >= depth) yield await next();
+        signal.throwIfAborted();
+        continue;
+      }
       for (let offset = 0; offset < piece.length; ) {
         const n = piece.copy(view, filled, offset, Math.min(piece.length, offset + GZIP_CHUNK - filled));
         filled += n;
         offset += n;
         if (filled < GZIP_CHUNK) continue;
-        pool ??= await createGzipPool({ threads, level });
-        start(pool.gzip(chunk));
-        members++;
+        await send(chunk);
         chunk = new ArrayBuffer(GZIP_CHUNK);
         view = Buffer.from(chunk);
         filled = 0;
@@ -129,4 +143,9 @@ export async function* parallelGzip(input: AsyncIterable<Buffer>, options: Paral
     await Promise.all(inFlight);
     await pool?.[Symbol.asyncDispose]();
   }
+}
+
+/** isWholeChunk tells whether a piece is exactly one chunk and alone in its memory, which can then move as it is. */
+function isWholeChunk(piece: Buffer): piece is Buffer & { buffer: ArrayBuffer } {
+  return piece.length === GZIP_CHUNK && piece.byteOffset === 0 && piece.buffer.byteLength === GZIP_CHUNK && piece.buffer instanceof ArrayBuffer;
 }

@@ -4,7 +4,7 @@ import type { Descriptor } from '../../base/oci.js';
 import { ContentError } from '../../base/errors.js';
 import { decompress, type ContentIngester, type ContentProvider } from '../../cache/index.js';
 import { compress, defaultLevel, layerMediaType, type Compression } from './compress.js';
-import { createLayerTar } from './layer-tar.js';
+import { layerTarChunks } from './tar-thread.js';
 
 /** LayerBlob is a stored layer blob and the digest of its uncompressed tar. */
 export interface LayerBlob {
@@ -76,30 +76,21 @@ export async function getLayerBlob(snapshot: { id: string; dir: string }, option
     return blob;
   }
 
-  const diff = new Digester();
-  const tar = createLayerTar(snapshot.dir, {
-    signal,
-    ...(options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch }),
-  });
+  // The tar is made and digested on the layer tar thread; its chunks move on to the compressor's threads uncopied.
+  const tar = layerTarChunks(snapshot.dir, { signal, ...(options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch }) });
   if (options.compression === 'uncompressed') {
-    // The blob is the tar itself: its digest is the diff ID, so hash it once.
-    const info = await store.writeBlob(tar, {}, { signal });
+    // The blob is the tar itself: its digest is the diff ID.
+    const info = await store.writeBlob(Readable.from(tar.chunks, { objectMode: false }), {}, { signal });
     const blob: LayerBlob = { descriptor: { mediaType: layerMediaType('uncompressed'), digest: info.digest, size: info.size }, diffId: info.digest };
     await cache.set(snapshot.id, key, blob);
     return blob;
   }
-  async function* hashed(): AsyncGenerator<Buffer> {
-    for await (const chunk of tar) {
-      diff.update(chunk as Buffer);
-      yield chunk as Buffer;
-    }
-  }
   const level = options.level === undefined ? {} : { level: options.level };
-  const body = Readable.from(compress(hashed(), options.compression, { ...level, signal }), { objectMode: false });
+  const body = Readable.from(compress(tar.chunks, options.compression, { ...level, signal, handOver: true }), { objectMode: false });
   const info = await store.writeBlob(body, {}, { signal });
   const blob: LayerBlob = {
     descriptor: { mediaType: layerMediaType(options.compression), digest: info.digest, size: info.size },
-    diffId: diff.digest(),
+    diffId: tar.diffId(),
   };
   await cache.set(snapshot.id, key, blob);
   return blob;

@@ -1,6 +1,5 @@
 import { Readable, addAbortSignal } from 'node:stream';
-import { tarEntries } from './tar-entries.js';
-import { walkSnapshot } from './walk.js';
+import { layerTarChunks } from './tar-thread.js';
 
 /** LayerTarOptions controls createLayerTar. */
 export interface LayerTarOptions {
@@ -9,9 +8,12 @@ export interface LayerTarOptions {
   readonly signal: AbortSignal;
 }
 
-/** createLayerTar streams an upper-dir-form snapshot as a deterministic OCI layer tar in sorted path order. */
+/**
+ * createLayerTar streams an upper-dir-form snapshot as a deterministic OCI layer tar in sorted path order. The tar is
+ * made on the layer tar thread (see tar-thread.ts): walking, reading files and writing records never hold up the event
+ * loop.
+ */
 export function createLayerTar(dir: string, options: LayerTarOptions): Readable {
-  const entries = walkSnapshot(dir, { signal: options.signal });
-  const stream = Readable.from(tarEntries(entries, options), { objectMode: false });
+  const stream = Readable.from(layerTarChunks(dir, options).chunks, { objectMode: false });
   return addAbortSignal(options.signal, stream);
 }
