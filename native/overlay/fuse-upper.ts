@@ -52,6 +52,7 @@ function clearOpaque(path: string, stats: Stats): void {
   keepTimes(path, stats);
 }
 
+/** keepTimes sets a directory's times back (to well under a microsecond: utimes takes seconds as a double). */
 function keepTimes(path: string, stats: Stats): void {
-  utimesSync(path, stats.atime, stats.mtime);
+  utimesSync(path, stats.atimeMs / 1000, stats.mtimeMs / 1000);
 }
