@@ -59,6 +59,8 @@ Options:
       --root DIR            State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
       --config FILE         Settings file (default: /etc/tbuild/tbuild.toml as root)
       --oci-runtime NAME    Run RUN steps with runc or crun instead of tbuild's sandbox
+      --no-process-sandbox  Run RUN steps in tbuild's own PID namespace, with its /proc, where a container masks
+                            /proc (rootless only; RUN steps can then see and signal tbuild's processes)
       --iidfile FILE        Write the image ID to the file
       --metadata-file FILE  Write build result metadata to the file
       --builder NAME|ADDR   Build on a remote builder: a name (tbuild builder), unix:///PATH, tcp://HOST:PORT or
@@ -123,6 +125,8 @@ export interface BuildCommand {
   readonly iidfile: string | undefined;
   readonly metadataFile: string | undefined;
   readonly ociRuntime: 'runc' | 'crun' | undefined;
+  /** --no-process-sandbox: RUN steps share tbuild's PID namespace and /proc. */
+  readonly noProcessSandbox: boolean;
   readonly debug: boolean;
   readonly help: boolean;
   /** How `--call` prints its answer (`--call check,format=json`). */
@@ -163,6 +167,7 @@ export const BUILD_OPTIONS = {
   root: { type: 'string' },
   config: { type: 'string' },
   'oci-runtime': { type: 'string' },
+  'no-process-sandbox': { type: 'boolean' },
   iidfile: { type: 'string' },
   'metadata-file': { type: 'string' },
   debug: { type: 'boolean' },
@@ -208,7 +213,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
   const bools = takeBoolFlags(args, BUILD_OPTIONS);
   const parsed = parseCommandArgs('build', bools.args, BUILD_OPTIONS);
   const v = parsed.values;
-  const flag = (name: 'push' | 'pull' | 'load' | 'no-cache' | 'explain' | 'quiet' | 'check' | 'debug' | 'help'): boolean => bools.values.get(name) ?? v[name] === true;
+  const flag = (name: 'push' | 'pull' | 'load' | 'no-cache' | 'explain' | 'quiet' | 'check' | 'debug' | 'help' | 'no-process-sandbox'): boolean => bools.values.get(name) ?? v[name] === true;
   const help = flag('help');
   const context = parsed.positionals[0];
   if (!help && (context === undefined || parsed.positionals.length > 1)) {
@@ -277,6 +282,7 @@ export function parseBuildCommand(args: readonly string[], place: CommandPlace):
     iidfile: v.iidfile === undefined ? undefined : resolve(cwd, v.iidfile),
     metadataFile: v['metadata-file'] === undefined ? undefined : resolve(cwd, v['metadata-file']),
     ociRuntime: runtime,
+    noProcessSandbox: flag('no-process-sandbox'),
     debug: flag('debug'),
     callFormat: call?.format ?? 'text',
     callIgnoreStatus: call?.ignoreStatus ?? false,

@@ -33,6 +33,11 @@ export async function prepareBuild(cmd: BuildCommand, io: CommandIO): Promise<Bu
     }
     userTerminal(io, '--on-error=shell');
   }
+  if (cmd.noProcessSandbox && builder !== undefined) {
+    throw new UsageError('Cannot use --no-process-sandbox with --builder: the builder runs RUN steps as its server was started', {
+      hint: 'start the server with tbuild serve --no-process-sandbox, or set [executor] process-sandbox = false in its settings file',
+    });
+  }
   const request = await openBuildRequest(cmd, io);
   const d = request.dockerfile;
   return { request, builder, sources: new Map('bytes' in d ? [[d.name, Buffer.from(d.bytes).toString('utf8')]] : []) };
@@ -103,6 +108,7 @@ async function buildEmbedded(cmd: BuildCommand, request: BuildRequest, io: Comma
   await using controller = await io.openController({
     root: cmd.root ?? defaultRoot(io.env),
     ...(cmd.ociRuntime === undefined ? {} : { ociRuntime: cmd.ociRuntime }),
+    ...(cmd.noProcessSandbox ? { processSandbox: false } : {}),
     ...(settingsFile === undefined ? {} : { settingsFile }),
   });
   return await controller.build(request, o);

@@ -64,6 +64,7 @@ export const SERVE_OPTIONS = {
   config: GLOBAL_OPTIONS.config,
   'max-parallel-builds': { type: 'string' },
   'oci-runtime': { type: 'string' },
+  'no-process-sandbox': { type: 'boolean' },
   'allow-insecure-entitlement': { type: 'string', multiple: true },
   'server-credentials': { type: 'boolean' },
   'log-format': { type: 'string' },

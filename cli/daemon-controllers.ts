@@ -2,7 +2,8 @@ import type { Logger } from '../base/log.js';
 import type { Controller, ControllerOptions } from '../controller/index.js';
 
 /**
- * ControllerPool keeps the resident builder's controllers open across builds, one per state folder and runtime: the
+ * ControllerPool keeps the resident builder's controllers open across builds, one per state folder, runtime and process
+ * sandbox mode: the
  * builds of all clients share a folder's store, executor, shared calls, exec slots and queue. Disposing the pool
  * closes them.
  */
@@ -16,7 +17,7 @@ export class ControllerPool implements AsyncDisposable {
 
   /** acquire returns the folder's controller, opening it on first use; disposing the lease leaves it open. */
   async acquire(options: ControllerOptions): Promise<Controller & AsyncDisposable> {
-    const key = JSON.stringify([options.root, options.ociRuntime ?? '', options.settingsFile ?? '']);
+    const key = JSON.stringify([options.root, options.ociRuntime ?? '', options.processSandbox ?? '', options.settingsFile ?? '']);
     let opened = this.#open.get(key);
     if (opened === undefined) {
       opened = import('../controller/index.js').then((m) => m.createController({ ...options, logger: this.#logger, recordsInBackground: true, watchContexts: options.watchContexts ?? true }));

@@ -27,6 +27,9 @@ Options:
                                   build shares, keyed per project) used by every build
       --max-parallel-builds N     Builds run at once; others wait in a queue (default: CPU count)
       --oci-runtime NAME          Run RUN steps with runc or crun instead of tbuild's sandbox
+      --no-process-sandbox        Run RUN steps in the server's own PID namespace, with its /proc, where the
+                                  container masks /proc (Kubernetes): rootless only, and RUN steps can then see
+                                  and signal the server's processes (default: [executor] process-sandbox)
       --allow-insecure-entitlement ENTITLEMENT
                                   Let clients ask for network.host or security.insecure with --allow; repeatable
                                   (default: none, so RUN --network=host and --security=insecure fail)
@@ -81,7 +84,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
   const { createLogger, parseAddress } = await import('../remote/index.js');
   const { startServer } = await import('../remote/lazy.js');
-  const { checkReadiness, createController, dockerCredentials, readSharedCacheSettings } = await import('../controller/index.js');
+  const { checkReadiness, createController, dockerCredentials, processSandboxFor, readSharedCacheSettings } = await import('../controller/index.js');
   const { defaultRoot, dockerConfigDir, settingsFileOf } = await import('./command-io.js');
   const logger = createLogger(process.stderr, format);
   const addresses = (v.addr ?? ['unix:///run/tbuild/tbuild.sock']).map(parseAddress);
@@ -92,6 +95,11 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   const sharedCache = await readSharedCacheSettings(settingsFile);
   if (sharedCache !== undefined) logger.info('shared cache', { repository: sharedCache.repository, mode: sharedCache.mode });
   const tenants = await tenantSettingsOf(settingsFile, v['tokens-file']);
+  // Decided once at start, as BuildKit's worker is: a server where it is refused does not start.
+  const processSandbox = await processSandboxFor(settingsFile, v['no-process-sandbox'] === true ? false : undefined, runtime);
+  if (!processSandbox) {
+    logger.warn('RUN steps run without a process sandbox: they share the server\'s PID namespace and /proc, and can see and signal its processes');
+  }
   const { default: PQueue } = await import('p-queue');
   // One queue for the server's store and every tenant's: --max-parallel-builds bounds the server's builds together.
   const buildQueue = new PQueue({ concurrency: parallel });
@@ -99,6 +107,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     createController({
       root: storeRoot,
       ...(runtime === undefined ? {} : { ociRuntime: runtime }),
+      processSandbox,
       ...(settingsFile === undefined ? {} : { settingsFile }),
       buildQueue,
       logger,

@@ -4,7 +4,7 @@ import { UsageError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
 import { hostPlatform, type Platform } from '../base/oci.js';
 import type { PruneOptions, PruneReport, UsageRecord } from '../cache/index.js';
-import type { NetworkPoolStats } from '../executor/index.js';
+import type { Executor, NetworkPoolStats } from '../executor/index.js';
 import { SharedCalls } from '../solver/index.js';
 import type { SolvedRef } from '../solver/ops/index.js';
 import { collectGarbage } from './auto-gc.js';
@@ -19,7 +19,7 @@ import { resolveInputs } from './resolve-inputs.js';
 import { ContextWatchRegistry, type ContextWatchOptions } from './context-watches.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
 import { createExecSlots } from './exec-slots.js';
-import { checkRootlessLimits, checkRootlessRuntime, createExecutor, type OciRuntime } from './executor-choice.js';
+import { checkRootlessLimits, checkRootlessRuntime, createExecutor, processSandboxFor, type OciRuntime } from './executor-choice.js';
 import { gcPolicyFor } from './gc-settings.js';
 import { overlaySettingFor, withOverlaySetting } from './store-settings.js';
 import { listImages, removeImages, type ImageSummary, type RemovedImage } from './image-store.js';
@@ -37,6 +37,11 @@ export interface ControllerOptions {
   readonly root: string;
   /** Run RUN steps with an installed OCI runtime instead of tbuild's own sandbox. */
   readonly ociRuntime?: OciRuntime;
+  /**
+   * false runs every RUN step in tbuild's own PID namespace with its /proc bound in (--no-process-sandbox), where a
+   * new /proc cannot be mounted; undefined leaves it to the build's settings file (`[executor] process-sandbox`).
+   */
+  readonly processSandbox?: boolean;
   /**
    * Settings file (registry mirrors, `[gc]`, `[resolve]`) of builds whose request names none; without it they use no
    * settings (the CLI gives the user's default file here, the controller reads no default of its own).
@@ -116,9 +121,13 @@ function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<
 /** createController opens the store at `options.root` and returns the controller that builds with it. */
 export async function createController(options: ControllerOptions): Promise<Controller> {
   checkRootlessRuntime(options.ociRuntime);
+  // A server started with --no-process-sandbox where it is refused stops at once, rather than at its first build.
+  if (options.processSandbox === false) await processSandboxFor(undefined, false, options.ociRuntime);
   const store = await openStore(options.root);
   const choice = createExecutor(store.tmp, options.ociRuntime);
-  const executor = choice.executor;
+  /** executorOf is the executor of processes run with this settings file (their process sandbox or none). */
+  const executorOf = (settingsFile: string | undefined) => async (): Promise<Executor> =>
+    choice.executor(await processSandboxFor(settingsFile, options.processSandbox, options.ociRuntime));
   const shared = new SharedCalls<SolvedRef>();
   const execSlots = createExecSlots();
   const queue = options.buildQueue ?? new PQueue({ concurrency: Math.max(1, options.maxParallelBuilds ?? availableParallelism()) });
@@ -139,7 +148,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
    * runQueued makes the build's inputs ready (a remote context syncs while other builds run), then runs the pipeline
    * in a queue slot. The inputs are released once the pipeline has ended, even when the caller stopped waiting.
    */
-  const runQueued = async (request: BuildRequest, io: BuildIO, buildId: string): Promise<BuildResult> => {
+  const runQueued = async (request: BuildRequest, io: BuildIO, buildId: string, executor: () => Promise<Executor>): Promise<BuildResult> => {
     const overlay = await overlaySettingFor(request.registryConfigPath);
     const inputs = await resolveInputs(request, { tmp: store.tmp, signal: io.signal, ...pick(io, 'secrets', 'sshAgents', 'layouts') });
     io.observer?.dockerfile(inputs.dockerfile.name, inputs.dockerfile.text);
@@ -201,6 +210,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       checkMediaTypes(request);
       checkRootlessLimits(request);
       const settingsFile = request.registryConfigPath ?? options.settingsFile;
+      const processSandbox = await processSandboxFor(settingsFile, options.processSandbox, options.ociRuntime);
       const historyPolicy = await historyPolicyFor(settingsFile);
       if (historyPolicy === undefined && request.explain === true) {
         throw new UsageError('Cannot use --explain: the build history is off', { hint: 'it compares steps with earlier build records: remove [history] enabled = false from the settings file' });
@@ -232,7 +242,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       };
       try {
         await io.accepted?.(buildId);
-        const result = { ...(await runQueued({ ...request, ...(settingsFile === undefined ? {} : { registryConfigPath: settingsFile }) }, recorded, buildId)), buildId };
+        const result = { ...(await runQueued({ ...request, ...(settingsFile === undefined ? {} : { registryConfigPath: settingsFile }) }, recorded, buildId, () => choice.executor(processSandbox))), buildId };
         history.update(buildId, 'completed');
         await finish({ result });
         await collect(settingsFile);
@@ -254,7 +264,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     },
     history,
     records,
-    debugShell: (target, shell, o) => openDebugShell(target, shell, { store, records, executor, signal: o.signal }),
+    debugShell: (target, shell, o) => openDebugShell(target, shell, { store, records, executor: executorOf(options.settingsFile), signal: o.signal }),
     close,
     [Symbol.asyncDispose]: close,
   };

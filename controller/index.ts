@@ -5,7 +5,7 @@ export { DEFAULT_SHELL, type DebugShell, type DebugShellStart } from './debug-sh
 export type { DebugTarget } from './debug-target.js';
 export type { ExecResult, ExecTerminal, TerminalSize } from '../executor/index.js';
 export type { BuildHistory, BuildRecord, BuildState } from './build-history.js';
-export type { OciRuntime } from './executor-choice.js';
+export { processSandboxFor, type OciRuntime } from './executor-choice.js';
 export type { ContextWatchOptions } from './context-watches.js';
 export type { ImageSummary, RemovedImage } from './image-store.js';
 export type { InspectedImage, LocalImages, PushRequest } from './local-images.js';

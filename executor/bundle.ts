@@ -41,6 +41,8 @@ export interface BundleOptions {
   readonly cgroupNamespace?: boolean;
   /** With network 'default': the network namespace made for this exec. */
   readonly netnsPath?: string;
+  /** false: no PID namespace of the exec's own, and the current /proc bound in (see SpecInput.processSandbox). */
+  readonly processSandbox?: boolean;
   readonly signal: AbortSignal;
 }
 
@@ -138,6 +140,7 @@ export async function createBundle(stateDir: string, request: ExecRequest, optio
       network: request.network,
       ...(options.netnsPath === undefined ? {} : { netnsPath: options.netnsPath }),
       ...(options.cgroupNamespace === true ? { cgroupNamespace: true } : {}),
+      ...(options.processSandbox === false ? { processSandbox: false } : {}),
       root,
       mounts: options.rootMode === 'prepared' ? mounts.map((m) => (m.kind === 'overlay' ? preparedBind(m) : m)) : mounts,
       nofile: options.nofile,

@@ -7,7 +7,7 @@ import { findHelper } from './helper-path.js';
 import { hostNofileLimit } from './host-limits.js';
 import { OverlayDrivers } from './overlay-driver.js';
 import { mountHostOverlays } from './overlay-mount.js';
-import { runHelper } from './run-helper.js';
+import { runHelper, type HelperErrorReason } from './run-helper.js';
 import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
 import type { ExecRequest, ExecResult, Executor } from './types.js';
@@ -21,6 +21,22 @@ export interface NamespaceExecutorOptions {
   readonly helperPath?: string;
   /** Where default-network RUNs get their network namespace (a pool of ready ones); by default each is made when asked. */
   readonly networks?: NetworkProvider;
+  /**
+   * false runs each process in tbuild's own PID namespace with its /proc bound in (BuildKit's NoProcessSandbox), where
+   * a new proc cannot be mounted; the helper then kills what a process leaves running. Default true.
+   */
+  readonly processSandbox?: boolean;
+}
+
+/** PROC_MASKED_HINT says how to run RUN steps where the kernel refuses them a /proc of their own. */
+export const PROC_MASKED_HINT =
+  'run tbuild with --no-process-sandbox (tbuild serve or tbuild build), or set [executor] process-sandbox = false in the settings file: RUN steps then share tbuild\'s PID namespace and /proc (see README, Rootless)';
+
+/** startError is the error of a helper that could not start the process; a refused proc mount says why and what to do. */
+function startError(argv: readonly string[], outcome: { readonly message: string; readonly reason?: HelperErrorReason }): ExecError {
+  if (outcome.reason !== 'proc-masked') return new ExecError(`Cannot run ${JSON.stringify(argv)}: ${outcome.message}`, { code: 'EXEC_START', argv });
+  const why = 'the kernel refuses a user namespace a new /proc while the /proc it sees is partly masked or read-only, as Kubernetes and Docker mask it by default';
+  return new ExecError(`Cannot run ${JSON.stringify(argv)}: cannot mount /proc for its PID namespace: ${why} (${outcome.message})`, { code: 'EXEC_START', argv, hint: PROC_MASKED_HINT });
 }
 
 /**
@@ -60,6 +76,7 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
         tree,
         nofile: await hostNofileLimit(),
         ...(network === undefined ? {} : { netnsPath: network.nsPath }),
+        ...(options.processSandbox === false ? { processSandbox: false } : {}),
         signal,
       });
       const devices = bundle.spec.linux.resources.devices ?? [];
@@ -83,7 +100,7 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
         case 'signaled':
           return { exitCode: null, signal: outcome.signal, durationMs, usage: await cgroup.usage() };
         case 'error':
-          throw new ExecError(`Cannot run ${JSON.stringify(argv)}: ${outcome.message}`, { code: 'EXEC_START', argv });
+          throw startError(argv, outcome);
       }
     },
   };

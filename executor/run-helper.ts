@@ -10,7 +10,10 @@ import type { ExecRequest } from './types.js';
 export type HelperOutcome =
   | { readonly type: 'exited'; readonly exitCode: number }
   | { readonly type: 'signaled'; readonly signal: string }
-  | { readonly type: 'error'; readonly stage: string; readonly message: string };
+  | { readonly type: 'error'; readonly stage: string; readonly message: string; readonly reason?: HelperErrorReason };
+
+/** HelperErrorReason names a cause the helper recognised: proc-masked, the kernel refused a new proc mount. */
+export type HelperErrorReason = 'proc-masked';
 
 const RESULT_FD = 3;
 
@@ -33,8 +36,10 @@ function parseLine(line: string): HelperLine | InternalError {
       return { outcome: { type: 'exited', exitCode: Number(v.get('exitCode')) } };
     case 'signaled':
       return { outcome: { type: 'signaled', signal: String(v.get('signal')) } };
-    case 'error':
-      return { outcome: { type: 'error', stage: String(v.get('stage')), message: String(v.get('message')) } };
+    case 'error': {
+      const reason = v.get('reason') === 'proc-masked' ? { reason: 'proc-masked' as const } : {};
+      return { outcome: { type: 'error', stage: String(v.get('stage')), message: String(v.get('message')), ...reason } };
+    }
     default:
       return new InternalError(`Bad sandbox helper line: ${line.slice(0, 200)}`);
   }
@@ -42,7 +47,8 @@ function parseLine(line: string): HelperLine | InternalError {
 
 /**
  * runHelper runs the sandbox helper on a bundle and returns its outcome. On abort it SIGKILLs the container init
- * (the PID namespace takes the rest down), waits for the helper to finish and rejects with `signal.reason`.
+ * (the PID namespace takes the rest down; without one, the helper kills what the init leaves), waits for the helper
+ * to finish and rejects with `signal.reason`.
  * A malformed result line kills the container and fails this run only: it never escapes as an uncaught exception.
  */
 export async function runHelper(

@@ -110,6 +110,11 @@ export interface SpecInput {
    * namespace maps that group.
    */
   readonly rootless?: RootlessSpec;
+  /**
+   * false runs the process without a PID namespace of its own, with the current /proc bound in instead of a new one
+   * (BuildKit's NoProcessSandbox): for a tbuild whose user namespace may not mount proc, where /proc is masked.
+   */
+  readonly processSandbox?: boolean;
 }
 
 /** RootlessSpec is what a rootless exec's spec depends on: whether the user namespace maps the tty group. */
@@ -178,6 +183,18 @@ function standardMounts(rootless: RootlessSpec | undefined): readonly RuntimeMou
   return STANDARD_MOUNTS.filter((m) => m.type !== 'cgroup').map((m) =>
     m.type === 'devpts' && !rootless.ttyGroupMapped ? { ...m, options: (m.options ?? []).filter((o) => o !== `gid=${TTY_GID}`) } : m,
   );
+}
+
+/**
+ * BOUND_PROC is /proc without a process sandbox: the caller's, with what covers parts of it, recursively bound (a
+ * plain bind would leave those parts uncovered; the kernel refuses it there). Writable as BuildKit's, with the
+ * masked and read-only paths laid over it as over a new proc.
+ */
+const BOUND_PROC: RuntimeMount = { destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] };
+
+/** withProcessMode replaces the new proc of the standard mounts with the bound one when there is no process sandbox. */
+function withProcessMode(mounts: readonly RuntimeMount[], processSandbox: boolean): readonly RuntimeMount[] {
+  return processSandbox ? mounts : mounts.map((m) => (m.type === 'proc' ? BOUND_PROC : m));
 }
 
 /** STANDARD_MOUNT_POINTS are the directories the standard mounts need in the rootfs. */
@@ -300,7 +317,8 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const bounding = insecure ? ALL_CAPABILITIES.filter((_, bit) => (hostCaps >> BigInt(bit)) & 1n) : DEFAULT_CAPABILITIES;
   // Like Docker, a non-root user starts with no effective or permitted capabilities; the bounding set stays.
   const privileged = input.user.uid === 0 ? bounding : [];
-  const namespaces = ['pid', 'ipc', 'uts', 'mount', ...(input.cgroupNamespace === true ? ['cgroup'] : [])].map((type) => ({ type }));
+  const processSandbox = input.processSandbox !== false;
+  const namespaces = [...(processSandbox ? ['pid'] : []), 'ipc', 'uts', 'mount', ...(input.cgroupNamespace === true ? ['cgroup'] : [])].map((type) => ({ type }));
   return {
     ociVersion: '1.0.2',
     process: {
@@ -325,7 +343,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     hostname: input.hostname,
     mounts: [
       ...rootMounts(input.root, rootless),
-      ...standardMounts(input.rootless).map((m) => (insecure ? writableSys(m) : m)).map((m) => withShmSize(m, input.shmSizeBytes)),
+      ...withProcessMode(standardMounts(input.rootless), processSandbox).map((m) => (insecure ? writableSys(m) : m)).map((m) => withShmSize(m, input.shmSizeBytes)),
       ...input.mounts.map((m) => execMount(m, rootless)),
     ],
     linux: {

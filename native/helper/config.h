@@ -69,6 +69,8 @@ struct sandbox_config {
   const char **readonly;
   size_t nreadonly;
   int seccomp; /* 1 when linux.seccomp is present */
+  pid_t init_pid; /* without a pid namespace: the init's pid, the container process's parent */
+  int proc_masked; /* set by the rootfs setup when the kernel refused a new proc mount in a user namespace */
   struct seccomp_program seccomp_prog;
 };
 

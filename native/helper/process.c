@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,19 @@ static int take_terminal(char *err) {
   return 0;
 }
 
+/*
+ * die_with_init makes the process die with the sandbox init, as it would with its PID namespace's PID 1, when it
+ * shares the caller's PID namespace. Set after the identity change, which clears it; an init already gone fails.
+ */
+static int die_with_init(const struct sandbox_config *cfg, char *err) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return failf(err, "set the parent-death signal");
+  if (getppid() != cfg->init_pid) {
+    snprintf(err, ERRLEN, "the sandbox init ended before the process started");
+    return -1;
+  }
+  return 0;
+}
+
 int exec_process(struct sandbox_config *cfg, char *err) {
   if (cfg->terminal && take_terminal(err) != 0) return -1;
   if (apply_rlimits(cfg, err) != 0) return -1;
@@ -165,6 +179,7 @@ int exec_process(struct sandbox_config *cfg, char *err) {
   if (cfg->seccomp && !cfg->no_new_privileges && install_seccomp(cfg, err) != 0) return -1;
   if (fix_stdio_owner(cfg, err) != 0) return -1;
   if (set_identity(cfg, err) != 0) return -1;
+  if (!(cfg->namespaces & NS_PID) && die_with_init(cfg, err) != 0) return -1;
   if (cfg->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failf(err, "no_new_privs");
   if (cfg->seccomp && cfg->no_new_privileges && install_seccomp(cfg, err) != 0) return -1;
   return exec_search(cfg->args, cfg->env, err);

@@ -215,6 +215,8 @@ static int premount_special(struct sandbox_config *cfg, char *err) {
       rc = mount("/sys", target, NULL, MS_BIND | MS_REC, NULL);
       if (rc == 0 && (m->flags & MS_RDONLY)) rc = mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags(target), NULL);
     }
+    /* mount_too_revealing: a user namespace gets a new proc only while an uncovered one is visible to it. */
+    if (rc != 0 && errno == EPERM && strcmp(m->type, "proc") == 0) cfg->proc_masked = 1;
     if (rc != 0) return fail_path(err, "mount", m->destination);
     m->premounted = 1;
   }

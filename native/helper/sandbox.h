@@ -37,6 +37,8 @@ int open_device_trees(char *err);
 int make_devices(char *err);
 /* read_small_file reads up to size - 1 bytes of a file (a /proc entry) into buf, NUL-terminated; -1 when it cannot. */
 int read_small_file(const char *path, char *buf, size_t size);
+/* kill_leftovers SIGKILLs and reaps every process left to this child subreaper, until none is left. */
+void kill_leftovers(void);
 /* mkdir_all creates path and its missing parents with mode 0755. */
 int mkdir_all(const char *path);
 

@@ -12,12 +12,19 @@
  * forwards the same signals to the init. Both the helper and the init die with SIGKILL when their parent
  * dies (PR_SET_PDEATHSIG), and the namespaces - overlay mount included - die with the init.
  *
+ * Without a "pid" namespace in the spec (no process sandbox) the init and the container process live in the
+ * caller's PID namespace, which their end does not empty: the init is a child subreaper (orphans of the RUN
+ * are its children, reaped as PID 1 would), the container process dies with the init (PR_SET_PDEATHSIG), and
+ * the helper, a subreaper too, SIGKILLs whatever is left once the init is gone, before it reports the result.
+ *
  * Result protocol, one JSON object per line on --result-fd:
  *   {"type":"started","pid":<host pid of the container init>}
  *   then exactly one of
  *   {"type":"exited","exitCode":<n>}
  *   {"type":"signaled","signal":"SIGKILL","signo":9}
  *   {"type":"error","stage":"config|setup|exec|init","message":"..."}
+ *   an error may name its cause for the caller to explain: "reason":"proc-masked" when the kernel refused a new
+ *   proc filesystem in a user namespace (the visible /proc is partly covered or read-only)
  * The helper's own exit status is the container's exit code, 128+signo for a signal, 125 for a sandbox
  * setup error and 127 when the process could not be executed.
  */
@@ -50,6 +57,7 @@ struct report {
   char stage[32];
   char message[ERRLEN];
   int has_error, has_exit, has_signal, code, signo;
+  int proc_masked; /* the error was a refused proc mount (an 'M' line) */
 };
 
 static void write_all(int fd, const char *buf, size_t len) {
@@ -84,11 +92,17 @@ static void emit(int fd, const char *json) {
   if (fd >= 0) write_all(fd, json, strlen(json));
 }
 
-static void emit_error(int fd, const char *stage, const char *message) {
-  char esc[ERRLEN * 6 + 1], line[sizeof(esc) + 128];
+/* emit_reasoned_error writes an error line; `reason`, when set, names a cause the caller explains (proc-masked). */
+static void emit_reasoned_error(int fd, const char *stage, const char *reason, const char *message) {
+  char esc[ERRLEN * 6 + 1], line[sizeof(esc) + 160], extra[64] = "";
   json_escape(esc, sizeof(esc), message);
-  snprintf(line, sizeof(line), "{\"type\":\"error\",\"stage\":\"%s\",\"message\":\"%s\"}\n", stage, esc);
+  if (reason != NULL) snprintf(extra, sizeof(extra), ",\"reason\":\"%s\"", reason);
+  snprintf(line, sizeof(line), "{\"type\":\"error\",\"stage\":\"%s\"%s,\"message\":\"%s\"}\n", stage, extra, esc);
   emit(fd, line);
+}
+
+static void emit_error(int fd, const char *stage, const char *message) {
+  emit_reasoned_error(fd, stage, NULL, message);
 }
 
 static void forward(int sig) {
@@ -132,6 +146,14 @@ static _Noreturn void init_loop(pid_t child, int report_fd, const sigset_t *set)
   }
 }
 
+/* adopt_orphans makes the init, in the caller's PID namespace, reap the RUN's orphans as a namespace's PID 1 does. */
+static int adopt_orphans(struct sandbox_config *cfg, char *err) {
+  cfg->init_pid = getpid();
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0) return 0;
+  snprintf(err, ERRLEN, "become a child subreaper: %s", strerror(errno));
+  return -1;
+}
+
 static _Noreturn void container_init(struct sandbox_config *cfg, int report_fd, int sync_fd) {
   char err[ERRLEN] = "", b;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -139,7 +161,8 @@ static _Noreturn void container_init(struct sandbox_config *cfg, int report_fd, 
   if (read(sync_fd, &b, 1) != 1) _exit(125);
   close(sync_fd);
   /* Joined to its cgroups now: a cgroup namespace rooted there lets the cgroup filesystem show only them. */
-  if (cfg->cgroupfs && unshare(CLONE_NEWCGROUP) != 0) {
+  if (!(cfg->namespaces & NS_PID) && adopt_orphans(cfg, err) != 0) {
+  } else if (cfg->cgroupfs && unshare(CLONE_NEWCGROUP) != 0) {
     snprintf(err, sizeof(err), "unshare cgroup namespace: %s", strerror(errno));
   } else if (cfg->hostname != NULL && (cfg->namespaces & NS_UTS) && sethostname(cfg->hostname, strlen(cfg->hostname)) != 0) {
     snprintf(err, sizeof(err), "sethostname: %s", strerror(errno));
@@ -147,7 +170,7 @@ static _Noreturn void container_init(struct sandbox_config *cfg, int report_fd, 
   } else {
     setup_rootfs(cfg, err);
   }
-  if (err[0] != '\0') { report_line(report_fd, 'E', err); _exit(125); }
+  if (err[0] != '\0') { report_line(report_fd, cfg->proc_masked ? 'M' : 'E', err); _exit(125); }
   sigset_t set, old;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
@@ -180,8 +203,9 @@ static int init_main(void *arg) {
 
 static void parse_report(char *buf, struct report *r) {
   for (char *line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-    if (line[0] == 'E' && !r->has_error) {
+    if ((line[0] == 'E' || line[0] == 'M') && !r->has_error) {
       r->has_error = 1;
+      r->proc_masked = line[0] == 'M';
       snprintf(r->message, sizeof(r->message), "%s", line + 1);
       snprintf(r->stage, sizeof(r->stage), "%s", r->has_exit ? "exec" : "setup");
     } else if (line[0] == 'X') { r->has_exit = 1; r->code = atoi(line + 1); }
@@ -194,7 +218,7 @@ static int finish(int result_fd, struct report *r, int status) {
   if (r->has_error) {
     /* An error line followed by the init's exit record came from the container process's exec. */
     int exec_stage = r->has_exit && r->code == 127;
-    emit_error(result_fd, exec_stage ? "exec" : "setup", r->message);
+    emit_reasoned_error(result_fd, exec_stage ? "exec" : "setup", r->proc_masked ? "proc-masked" : NULL, r->message);
     return exec_stage ? 127 : 125;
   }
   int signo = r->has_signal ? r->signo : (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -214,7 +238,7 @@ static int finish(int result_fd, struct report *r, int status) {
   return 125;
 }
 
-static int supervise(pid_t pid, int report_fd, int sync_fd, int result_fd) {
+static int supervise(pid_t pid, int report_fd, int sync_fd, int result_fd, int shared_pids) {
   char line[128], buf[4 * ERRLEN];
   size_t used = 0;
   struct sigaction sa;
@@ -237,6 +261,8 @@ static int supervise(pid_t pid, int report_fd, int sync_fd, int result_fd) {
   buf[used] = '\0';
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  /* Reported once nothing of the RUN runs any more, as when its PID namespace goes. */
+  if (shared_pids) kill_leftovers();
   struct report r;
   memset(&r, 0, sizeof(r));
   parse_report(buf, &r);
@@ -327,7 +353,14 @@ int main(int argc, char **argv) {
   }
   /* The init inherits a joined network namespace; the helper itself makes no connection. */
   if (cfg.netns_path != NULL && join_netns(cfg.netns_path, err) != 0) { emit_error(result_fd, "setup", err); return 125; }
-  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID;
+  int shared_pids = !(cfg.namespaces & NS_PID);
+  /* The RUN's processes that outlive the init become the helper's, to be ended (see kill_leftovers). */
+  if (shared_pids && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    snprintf(err, sizeof(err), "become a child subreaper: %s", strerror(errno));
+    emit_error(result_fd, "setup", err);
+    return 125;
+  }
+  unsigned long flags = CLONE_NEWNS | (shared_pids ? 0 : CLONE_NEWPID);
   if (cfg.namespaces & NS_UTS) flags |= CLONE_NEWUTS;
   if (cfg.namespaces & NS_IPC) flags |= CLONE_NEWIPC;
   if (cfg.namespaces & NS_NET) flags |= CLONE_NEWNET;
@@ -348,5 +381,5 @@ int main(int argc, char **argv) {
     emit_error(result_fd, "setup", err);
     return 125;
   }
-  return supervise(pid, report[0], sync[1], result_fd);
+  return supervise(pid, report[0], sync[1], result_fd, shared_pids);
 }

@@ -177,6 +177,7 @@ function describeExecutor(name: string, make: (stateDir: string) => Executor): v
 }
 
 describeExecutor('namespace executor', (stateDir) => createNamespaceExecutor({ stateDir }));
+describeExecutor('namespace executor without a process sandbox', (stateDir) => createNamespaceExecutor({ stateDir, processSandbox: false }));
 describeExecutor('runc executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'runc' }));
 describeExecutor('crun executor', (stateDir) => createRuncExecutor({ stateDir, runtime: 'crun' }));
 
@@ -214,6 +215,44 @@ describe('namespace executor only', () => {
       'unable to find user nobody: no matching entries in passwd file',
     );
     await expect(exec(executor, fx, ['no-such-binary'])).rejects.toThrow('executable file not found in $PATH');
+  });
+
+  it("without a process sandbox, runs in this PID namespace with its /proc, and kills what the process leaves", async () => {
+    const executor = createNamespaceExecutor({ stateDir: path.join(fx.base, 'state-shared-pid'), processSandbox: false });
+    // A background sleep, and one in a session of its own whose parent exits: both outlive the shell.
+    const script = `echo $$; sleep 1000 & echo $!; sh -c 'setsid sleep 1001 & echo $!'; cat /proc/${process.pid}/status | grep ^Tgid`;
+    const r = await exec(executor, fx, ['sh', '-c', script]);
+    const [shell, sleeper, detached] = r.out.split('\n').map(Number);
+    expect(r.exitCode).toBe(0);
+    // Its pids are this namespace's, and this test process is visible in its /proc.
+    expect(shell).toBeGreaterThan(1);
+    expect(r.out).toContain(`Tgid:\t${process.pid}`);
+    for (const pid of [shell, sleeper, detached]) await expect(access(`/proc/${pid}`), `process ${pid}`).rejects.toThrow('ENOENT');
+    expect(await childPids()).toEqual([]);
+  });
+
+  it('without a process sandbox, kills the process and what it started on abort', async () => {
+    const executor = createNamespaceExecutor({ stateDir: path.join(fx.base, 'state-shared-abort'), processSandbox: false });
+    const controller = new AbortController();
+    let out = '';
+    const pending = executor.run(
+      {
+        rootfs: await fx.nextRootfs(),
+        process: { args: ['sh', '-c', 'sleep 1002 & echo $!; echo $$; sleep 1003'], env: ['PATH=/bin'], cwd: '/', user: '' },
+        network: 'none',
+        mounts: [],
+        onOutput: (_stream, data) => {
+          out += data.toString();
+          if (out.split('\n').length > 2) controller.abort(new Error('stop'));
+        },
+      },
+      { signal: controller.signal },
+    );
+    await expect(pending).rejects.toThrow('stop');
+    const pids = out.trim().split('\n').map(Number);
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) await expect(access(`/proc/${pid}`), `process ${pid}`).rejects.toThrow('ENOENT');
+    expect(await childPids()).toEqual([]);
   });
 
   it('leaves no mounts or processes after 50 runs', async () => {

@@ -12,6 +12,12 @@ const PLACE = { cwd: '/w', env: { SOURCE_DATE_EPOCH: '10' } };
 const gzip = { compression: 'gzip', forceCompression: false };
 
 describe('tbuild build command line', () => {
+  it('reads --no-process-sandbox as a boolean flag, off by default', () => {
+    expect(parseBuildCommand(['.'], PLACE).noProcessSandbox).toBe(false);
+    expect(parseBuildCommand(['--no-process-sandbox', '.'], PLACE).noProcessSandbox).toBe(true);
+    expect(parseBuildCommand(['--no-process-sandbox=false', '.'], PLACE).noProcessSandbox).toBe(false);
+  });
+
   it('reads the buildx flags it shares', () => {
     const cmd = parseBuildCommand(['-t', 'a:1', '--tag', 'b', '-f', '/x/Dockerfile.dev', '--build-arg', 'K=V', '--build-arg', 'E=', '--target', 'final', '--no-cache', '--progress', 'plain', '--iidfile', 'iid', '--metadata-file', 'meta.json', '/ctx'], PLACE);
     expect(cmd.context).toEqual({ kind: 'folder', dir: '/ctx' });

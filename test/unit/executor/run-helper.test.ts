@@ -36,6 +36,18 @@ describe('runHelper result lines', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
+  it('keeps the reason of an error line the helper recognised, and only a known one', async () => {
+    const masked = await helper('masked', `echo '{"type":"error","stage":"setup","reason":"proc-masked","message":"mount /proc: Operation not permitted"}' >&3`);
+    expect(await runHelper(masked, dir, {}, { signal: new AbortController().signal })).toEqual({
+      type: 'error',
+      stage: 'setup',
+      reason: 'proc-masked',
+      message: 'mount /proc: Operation not permitted',
+    });
+    const other = await helper('other', `echo '{"type":"error","stage":"setup","reason":"surprise","message":"m"}' >&3`);
+    expect(await runHelper(other, dir, {}, { signal: new AbortController().signal })).toEqual({ type: 'error', stage: 'setup', message: 'm' });
+  });
+
   it('fails the run on a line of an unknown type', async () => {
     const file = await helper('unknown', `echo '{"type":"surprise"}' >&3`);
     await expect(runHelper(file, dir, {}, { signal: new AbortController().signal })).rejects.toThrow(/Bad sandbox helper line: \{"type":"surprise"\}/);

@@ -118,6 +118,18 @@ describe('buildRuntimeSpec', () => {
     expect(() => namespaces('default')).toThrow('without its namespace');
   });
 
+  it("without a process sandbox, shares the caller's PID namespace and binds its /proc recursively, still masked", () => {
+    const spec = buildRuntimeSpec({ ...base, processSandbox: false, rootless: { ttyGroupMapped: true } });
+    expect(spec.linux.namespaces).toEqual([{ type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }]);
+    const procs = spec.mounts.filter((m) => m.destination === '/proc');
+    expect(procs).toEqual([{ destination: '/proc', type: 'bind', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }]);
+    // BuildKit drops the /proc masks there; tbuild lays them over the bound /proc as over a new one.
+    expect(spec.linux.maskedPaths).toEqual(buildRuntimeSpec(base).linux.maskedPaths);
+    expect(spec.linux.readonlyPaths).toContain('/proc/sys');
+    expect(spec.mounts.filter((m) => m.destination !== '/proc')).toEqual(buildRuntimeSpec({ ...base, rootless: { ttyGroupMapped: true } }).mounts.filter((m) => m.destination !== '/proc'));
+    expect(buildRuntimeSpec({ ...base, processSandbox: true })).toEqual(buildRuntimeSpec(base));
+  });
+
   it('masks and protects /proc paths like runc', () => {
     const { linux } = buildRuntimeSpec(base);
     expect(linux.maskedPaths).toContain('/proc/kcore');
