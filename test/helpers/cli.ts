@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -64,6 +64,14 @@ export async function unpackOwnedRootfs(dest: string): Promise<void> {
   await mkdir(dest, { recursive: true });
   const r = await run('tar', ['--numeric-owner', '--same-owner', '-xpf', `${dest}.tar`, '-C', dest]);
   if (r.code !== 0) throw new Error(`Cannot unpack ${dest}.tar: ${r.stderr}`);
+}
+
+/** metadataDigest is the image digest (containerimage.digest) a build's --metadata-file names. */
+export async function metadataDigest(file: string): Promise<string> {
+  const meta = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+  const digest = meta['containerimage.digest'];
+  if (digest === undefined) throw new Error(`${file} names no image digest`);
+  return digest;
 }
 
 /** TempDir is a temporary folder removed on dispose. */

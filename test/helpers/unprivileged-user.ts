@@ -22,6 +22,14 @@ async function must(cmd: string, args: readonly string[]): Promise<string> {
   return r.stdout;
 }
 
+/** checkRootlessTools fails, naming the packages, when a tool rootless tbuild (or the test) runs is missing. */
+export async function checkRootlessTools(extra: readonly string[] = []): Promise<void> {
+  for (const tool of ['newuidmap', 'newgidmap', 'unshare', 'slirp4netns', ...extra]) {
+    const found = await run('sh', ['-c', `command -v ${tool}`]);
+    if (found.code !== 0) throw new Error(`rootless tests need ${tool} (Debian: uidmap, util-linux, slirp4netns)`);
+  }
+}
+
 /** subordinateLine is the user's line of /etc/subuid or /etc/subgid, if any. */
 export async function subordinateLine(file: string, name: string): Promise<string | undefined> {
   return (await readFile(file, 'utf8')).split('\n').find((l) => l.startsWith(`${name}:`));

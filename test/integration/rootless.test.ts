@@ -1,10 +1,10 @@
 import { access, chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, runTbuild, type CliResult } from '../helpers/cli.js';
+import { metadataDigest, run, runTbuild, type CliResult } from '../helpers/cli.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
 import { copyBuiltTree, liveDaemonPid, readDaemonLog, waitFor } from '../helpers/launcher.js';
-import { createUnprivilegedUser, type UnprivilegedUser } from '../helpers/unprivileged-user.js';
+import { checkRootlessTools, createUnprivilegedUser, type UnprivilegedUser } from '../helpers/unprivileged-user.js';
 
 // RUN, a file given to another owner, a cache mount, a secret, a deleted file (a whiteout) and a replaced folder (an
 // opaque one): what a rootless snapshot must write as a rootful one does. The uid_map line shows where RUN ran.
@@ -16,13 +16,6 @@ RUN rm /etc/group && rm -rf /home/app && mkdir -p /home/app && echo again > /hom
 `;
 const SOURCE_DATE_EPOCH = '1700000000';
 
-async function metadataDigest(file: string): Promise<string> {
-  const meta = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
-  const digest = meta['containerimage.digest'];
-  if (digest === undefined) throw new Error(`${file} names no image digest`);
-  return digest;
-}
-
 describe('tbuild build as an ordinary user (rootless)', () => {
   const env = useBuildEnvironment();
   let user: UnprivilegedUser;
@@ -31,10 +24,7 @@ describe('tbuild build as an ordinary user (rootless)', () => {
   let ctx: string;
 
   beforeAll(async () => {
-    for (const tool of ['newuidmap', 'newgidmap', 'unshare', 'slirp4netns']) {
-      const found = await run('sh', ['-c', `command -v ${tool}`]);
-      if (found.code !== 0) throw new Error(`rootless tests need ${tool} (Debian: uidmap, util-linux, slirp4netns)`);
-    }
+    await checkRootlessTools();
     user = await createUnprivilegedUser({ subordinateIds: true });
     lone = await createUnprivilegedUser({ subordinateIds: false });
     // The users read the context and settings, and write their outputs, in a folder of the build environment.
