@@ -24,11 +24,12 @@ export async function main(argv: readonly string[], client?: CommandIO): Promise
   let sources: ReadonlyMap<string, string> = new Map();
   const io = client ?? processIO();
   try {
-    const { command, args: rest } = splitCommandLine(argv);
+    const line = splitCommandLine(argv);
+    const { command, args: rest } = line;
     // Started by an ordinary user: the command runs in a user namespace of its own (a launcher client's never comes here).
     // As root nothing of it loads.
     const ordinaryUser = client === undefined && process.getuid?.() !== 0;
-    const rootless = ordinaryUser ? await (await import('./rootless-entry.js')).runRootless(argv, command, io.env) : undefined;
+    const rootless = ordinaryUser ? await (await import('./rootless-entry.js')).runRootless(argv, line, io.env) : undefined;
     if (rootless !== undefined) return rootless;
     switch (command) {
       case undefined:

@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants, userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
 import { errnoCode } from '../base/errors.js';
 import { isExecutableOnPath } from '../base/fs.js';
 import { subordinateRanges } from '../base/user-namespace.js';
 import type { Environment } from './command-io.js';
+import { COMMON_OPTIONS, type CommandLine } from './command-line.js';
+import { commandSpec } from './command-table.js';
 
 /**
  * Rootless tbuild: started by an ordinary user, tbuild runs itself again inside a new user and mount namespace whose
@@ -15,6 +18,22 @@ import type { Environment } from './command-io.js';
 
 /** Commands that touch neither the store nor the sandbox run as they are, without a namespace. */
 const OUTSIDE_COMMANDS: ReadonlySet<string | undefined> = new Set([undefined, '--help', '-h', 'help', '--version', 'version', 'completion', 'login', 'logout', 'imagetools']);
+
+/**
+ * needsNamespace tells whether a command line touches the store or the sandbox: not a command that needs none, nor
+ * one that only asks for its help (`tbuild serve --help`, `tbuild history ls -h`), nor an unknown command (refused).
+ */
+export function needsNamespace(command: string | undefined, args: readonly string[]): boolean {
+  if (OUTSIDE_COMMANDS.has(command)) return false;
+  const spec = command === undefined ? undefined : commandSpec(command);
+  if (spec === undefined) return false;
+  const end = args.indexOf('--');
+  const own = end < 0 ? args : args.slice(0, end);
+  const sub = spec.subcommands?.[own[0] ?? ''];
+  // Lenient: a command line the command will refuse still shows whether it asks for help.
+  const { values } = parseArgs({ args: sub === undefined ? [...own] : own.slice(1), options: { ...(sub ?? spec).options, ...COMMON_OPTIONS }, strict: false, allowPositionals: true });
+  return values['help'] !== true;
+}
 
 /** IdMapping is how the namespace maps ids: the user's subordinate ranges, or the user alone, with the reason. */
 export type IdMapping = { readonly kind: 'subordinate' } | { readonly kind: 'single'; readonly reason: string };
@@ -54,8 +73,8 @@ export function unshareArgs(mapping: IdMapping, command: readonly string[]): str
  * calls it only then: inside the namespace the process is root), and returns its exit status; undefined when this
  * process should run it itself (a command that needs no namespace).
  */
-export async function runRootless(argv: readonly string[], command: string | undefined, env: Environment): Promise<number | undefined> {
-  if (OUTSIDE_COMMANDS.has(command)) return undefined;
+export async function runRootless(argv: readonly string[], line: CommandLine, env: Environment): Promise<number | undefined> {
+  if (!needsNamespace(line.command, line.args)) return undefined;
   const mapping = await chooseIdMapping(env);
   if (mapping.kind === 'single') {
     process.stderr.write(`tbuild: warning: running rootless with one id: ${mapping.reason}; files cannot be given to owners other than root (see README, Rootless)\n`);

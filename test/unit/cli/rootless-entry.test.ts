@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseIdMapping, unshareArgs } from '../../../cli/rootless-entry.js';
+import { splitCommandLine } from '../../../cli/command-line.js';
+import { chooseIdMapping, needsNamespace, unshareArgs } from '../../../cli/rootless-entry.js';
 
 describe('rootless entry', () => {
   it('maps the subordinate ranges only when both files grant the user some', async () => {
@@ -21,6 +22,20 @@ describe('rootless entry', () => {
       expect(await chooseIdMapping({ PATH: dir }, files)).toEqual({ kind: 'single', reason: 'newuidmap is not installed (Debian: apt-get install uidmap)' });
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('needs no namespace for help, the version, an unknown command or the commands that touch no store', () => {
+    const needs = (...argv: string[]): boolean => {
+      const line = splitCommandLine(argv);
+      return needsNamespace(line.command, line.args);
+    };
+    for (const argv of [['serve', '--help'], ['build', '-h'], ['--root', '/r', 'build', '--help', '.'], ['history', 'ls', '--help'], ['debug', 'shell', '-h'], ['--version'], ['version'], ['--help'], [], ['biuld'], ['imagetools', 'inspect', 'x'], ['login', 'r']]) {
+      expect(needs(...argv), argv.join(' ')).toBe(false);
+    }
+    // A --help that is a value, or after --, asks for nothing.
+    for (const argv of [['build', '.'], ['serve'], ['history', 'ls'], ['build', '-t', '--help', '.'], ['build', '.', '--', '--help'], ['daemon', '--socket', 's'], ['du']]) {
+      expect(needs(...argv), argv.join(' ')).toBe(true);
     }
   });
 
