@@ -36,6 +36,9 @@ describe('deploy/kubernetes: the kustomization', () => {
     expect(at(c, 'volumeMounts')).toEqual(expect.arrayContaining([{ name: 'store', mountPath: '/home/tbuild/.local/share/tbuild' }]));
     const args = at(c, 'args');
     expect(args).toEqual(expect.arrayContaining(['serve', 'tcp://0.0.0.0:8375', '/certs/ca.pem', '--health-addr', ':8376']));
+    // The pod's /proc stays masked (no procMount: Unmasked, which needs hostUsers: false): RUN steps share the server's.
+    expect(args).toEqual(expect.arrayContaining(['--no-process-sandbox']));
+    expect(at(c, 'securityContext', 'procMount')).toBeUndefined();
     const volumes = at(pod, 'volumes');
     expect(volumes).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'certs', secret: expect.objectContaining({ secretName: 'tbuild-certs' }) })]));
     // The ConfigMap's name carries kustomize's hash of tbuild.toml, and the pods mount that one.
