@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PACKAGES=(busybox-static docker.io qemu-user-static binfmt-support debootstrap docker-registry skopeo umoci oci-image-tool runc crun curl gcc make libc6-dev zstd pigz openssl bzip2 xz-utils git openssh-client iproute2 slirp4netns tmux zsh fish uidmap chromium)
+PACKAGES=(busybox-static docker.io qemu-user-static binfmt-support debootstrap docker-registry skopeo umoci oci-image-tool runc crun curl gcc make libc6-dev zstd pigz openssl bzip2 xz-utils git openssh-client iproute2 slirp4netns tmux zsh fish uidmap fuse-overlayfs chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -148,4 +148,24 @@ describe('RUN steps on fuse-overlayfs ([store] overlay = "fuse")', () => {
     expect(next.code, next.stderr).toBe(0);
     await expectNoFuseLeft(root);
   });
+
+  it('picks fuse-overlayfs by itself (auto) for a store on an overlay, where the kernel refuses an upper folder', async () => {
+    const base = join(work, 'on-overlay');
+    const [lower, upper, workdir, merged] = ['l', 'u', 'w', 'm'].map((d) => join(base, d)) as [string, string, string, string];
+    for (const d of [lower, upper, workdir, merged]) await mkdir(d, { recursive: true });
+    const mounted = await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${workdir}`, merged]);
+    expect(mounted.code, mounted.stderr).toBe(0);
+    try {
+      const root = join(merged, 'root');
+      const info = await runTbuild(['info', '--root', root, '--config', env.config]);
+      expect(info.stdout).toMatch(/^Overlay:\tfuse-overlayfs \(the kernel \(Linux \S+\) refused a trial overlayfs mount: EINVAL/m);
+      const built = await runTbuild(build(env.config, root, 'on-overlay'), { env: buildEnv });
+      expect(built.code, built.stderr).toBe(0);
+      expect(await imageDigest(join(work, 'on-overlay.json'))).toBe(await imageDigest(join(work, 'root-kernel.json')));
+      await expectNoFuseLeft(root);
+    } finally {
+      const unmounted = await run('umount', [merged]);
+      expect(unmounted.code, unmounted.stderr).toBe(0);
+    }
+  });
 });
