@@ -27,6 +27,10 @@ export interface CacheKeyStore {
   markUsed(key: string): Promise<void>;
   /** oldestUse is the earliest last use of any record, undefined when there is none. */
   oldestUse(): number | undefined;
+  /**
+   * record writes a result under a key. The promise resolves once the record is durable; until then lookup and link of
+   * this store already find it, so the caller need not wait.
+   */
   record(key: string, result: NewStoredResult): Promise<void>;
   link(key: string, existing: string): Promise<boolean>;
   recordPreimage(key: string, preimage: unknown): Promise<void>;
@@ -42,7 +46,11 @@ export interface CacheKeyStore {
 export function createCacheKeyStore(meta: Pick<MetadataStore, 'cacheRecords' | 'keyPreimages' | 'snapshots'>, lease: StoreLease = NO_LEASE): CacheKeyStore {
   const stored = (rec: CacheRecordValue): StoredResult => ({ resultId: rec.snapshotId, createdAt: rec.createdAt, lastUsedAt: rec.lastUsedAt, description: rec.description });
   const isLeased = (key: string, rec: CacheRecordValue): boolean => lease.has('cache-record', key) && (rec.snapshotId === null || lease.has('snapshot', rec.snapshotId));
+  // Records being written: found by lookup before their transaction commits (they are this process's, leased as written).
+  const writing = new Map<string, StoredResult>();
   const lookup = (key: string): StoredResult | undefined => {
+    const pending = writing.get(key);
+    if (pending !== undefined) return pending;
     const seen = meta.cacheRecords.get(key);
     // A miss needs no transaction: a record written meanwhile by another build is found by the next lookup.
     if (seen === undefined) return undefined;
@@ -56,13 +64,20 @@ export function createCacheKeyStore(meta: Pick<MetadataStore, 'cacheRecords' | '
     });
     return rec === undefined ? undefined : stored(rec);
   };
-  const record = (key: string, result: NewStoredResult): Promise<void> => {
+  const record = async (key: string, result: NewStoredResult): Promise<void> => {
     const now = Date.now();
-    lease.useSync((add) => {
-      meta.cacheRecords.putSync(key, { snapshotId: result.resultId, createdAt: result.createdAt ?? now, lastUsedAt: now, description: result.description });
-      add('cache-record', key);
-    });
-    return Promise.resolve();
+    const value: CacheRecordValue = { snapshotId: result.resultId, createdAt: result.createdAt ?? now, lastUsedAt: now, description: result.description };
+    const shown = stored(value);
+    writing.set(key, shown);
+    try {
+      await lease.use((add) => {
+        meta.cacheRecords.putSync(key, value);
+        add('cache-record', key);
+      });
+    } finally {
+      // A later record of the same key replaced this one in the map: that one's write removes it.
+      if (writing.get(key) === shown) writing.delete(key);
+    }
   };
   return {
     lookup,

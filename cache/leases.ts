@@ -22,6 +22,11 @@ export interface StoreLease {
    * before (the lookup finds nothing) or will keep what it found. With no hold, it only runs the lookup.
    */
   useSync<T>(lookup: (add: LeaseAdd) => T): T;
+  /**
+   * use is useSync in a transaction queued with the asynchronous writes: this thread does not wait for the disk, and what
+   * the lookup added is named by the lease (has) once the promise resolves, when the transaction is durable.
+   */
+  use<T>(lookup: (add: LeaseAdd) => T): Promise<T>;
   /** addBlob adds a blob before the caller looks for it or writes it; it is committed when this resolves. */
   addBlob(digest: string): Promise<void>;
   /** has tells whether the held lease already names a resource (found there, it still exists). */
@@ -193,17 +198,29 @@ class ProcessLease implements StoreLease {
     const id = this.#id;
     if (id === undefined) return lookup(() => undefined);
     const added: string[] = [];
-    const found = this.#meta.transactSync(() =>
-      lookup((kind, resource) => {
-        const key = resourceKey(id, kind, resource);
-        if (this.#named.has(key)) return;
-        this.#meta.leaseResources.putSync(key, true);
-        added.push(key);
-      }),
-    );
+    const found = this.#meta.transactSync(() => lookup(this.#adder(id, added)));
     // Only once the transaction committed: a lookup that threw left nothing in the lease.
     for (const key of added) this.#named.add(key);
     return found;
+  }
+
+  async use<T>(lookup: (add: LeaseAdd) => T): Promise<T> {
+    const id = this.#id;
+    if (id === undefined) return lookup(() => undefined);
+    const added: string[] = [];
+    const found = await this.#meta.transact(() => lookup(this.#adder(id, added)));
+    for (const key of added) this.#named.add(key);
+    return found;
+  }
+
+  /** #adder writes the resources a lookup names into lease `id`, inside the lookup's transaction, collecting their keys. */
+  #adder(id: string, added: string[]): LeaseAdd {
+    return (kind, resource) => {
+      const key = resourceKey(id, kind, resource);
+      if (this.#named.has(key)) return;
+      this.#meta.leaseResources.putSync(key, true);
+      added.push(key);
+    };
   }
 
   addBlob(digest: string): Promise<void> {
@@ -421,6 +438,7 @@ export async function readProcessStart(pid: number): Promise<number | undefined>
 export const NO_LEASE: StoreLease = Object.freeze({
   hold: () => Promise.resolve({ [Symbol.asyncDispose]: () => Promise.resolve() }),
   useSync: <T>(lookup: (add: LeaseAdd) => T): T => lookup(() => undefined),
+  use: <T>(lookup: (add: LeaseAdd) => T): Promise<T> => Promise.resolve(lookup(() => undefined)),
   addBlob: () => Promise.resolve(),
   has: () => false,
   releaseIdle: () => Promise.resolve(),

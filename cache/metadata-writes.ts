@@ -38,6 +38,16 @@ export class MetadataWrites {
   }
 
   /**
+   * transact runs `action` in a (child) write transaction of lmdb-js's asynchronous batch: `action` runs on this thread
+   * once the batch holds the writer lock, and the commit, with its wait for the disk, happens off it. The promise resolves
+   * with what `action` returned once that commit is durable; an `action` that throws writes nothing. The room is made
+   * sure of before the batch is queued, as for put.
+   */
+  transact<T>(action: () => T): Promise<T> {
+    return this.#queued(() => this.#root.childTransaction(action));
+  }
+
+  /**
    * table makes a table's writes go through here: put and remove make sure of the room before lmdb-js queues them, and
    * reject with the reason their commit failed; putSync and removeSync outside a transaction run in one of ours. Inside a
    * write transaction (ours, or lmdb-js's own, as when it saves msgpack's shared structures with put) they write as
@@ -69,7 +79,7 @@ export class MetadataWrites {
    * for the whole low mark, not a transaction's minimum. A commit that fails anyway rejects with its reason; lmdb-js then
    * also leaves promises of its own rejected and unhandled, which end the process: the room is what keeps that away.
    */
-  async #queued(write: () => Promise<boolean>): Promise<boolean> {
+  async #queued<T>(write: () => Promise<T>): Promise<T> {
     if (this.#room.room() < METADATA_ROOM_LOW) this.transactSync(() => this.#room.ensure(METADATA_ROOM_LOW));
     try {
       return await write();

@@ -166,6 +166,11 @@ export interface MetadataStore extends AsyncDisposable {
    * dropping a lease, collection) still runs on a full disk while the database has a little room left.
    */
   transactSync<T>(action: () => T, options?: { readonly freeing?: boolean }): T;
+  /**
+   * transact runs `action` in one write transaction as transactSync does, but queued with the asynchronous writes: this
+   * thread never waits for the disk; the promise resolves once the transaction is durable.
+   */
+  transact<T>(action: () => T): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -196,6 +201,7 @@ export function openMetadataStore(dir: string): MetadataStore {
     usageBounds: sub<number>('usage-bounds'),
     path: dir,
     transactSync: (action, options) => writes.transactSync(action, options?.freeing === true ? METADATA_ROOM_FREEING : undefined),
+    transact: (action) => writes.transact(action),
     close: () => {
       writes.close();
       return root.close();

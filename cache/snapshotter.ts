@@ -102,15 +102,14 @@ class DirectorySnapshotter implements Snapshotter {
       const size = options.size ?? (await diskUsage(dir));
       await rename(base, join(this.#root, id));
       const record: SnapshotRecord = { id, parent, createdAt: options.createdAt ?? Date.now(), description, size };
-      // Leased as it is recorded: collection in another process could otherwise take a layer no record keeps yet.
+      // Leased as it is recorded: collection in another process could otherwise take a layer no record keeps yet. The
+      // transaction is queued with the asynchronous writes: the step waits for it, this thread (other builds) does not.
       try {
-        this.#lease.useSync((add) =>
-          this.#meta.transactSync(() => {
-            this.#meta.snapshots.putSync(id, record);
-            raiseSnapshotBytes(this.#meta, size);
-            add('snapshot', id);
-          }),
-        );
+        await this.#lease.use((add) => {
+          this.#meta.snapshots.putSync(id, record);
+          raiseSnapshotBytes(this.#meta, size);
+          add('snapshot', id);
+        });
       } catch (err) {
         // No record names the folder (a full disk refused it): it goes, as an uncommitted one would.
         await rm(join(this.#root, id), { recursive: true, force: true });

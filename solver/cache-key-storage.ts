@@ -30,7 +30,10 @@ export interface CacheKeyStorage {
   markUsed(key: string): Promise<void>;
   /** oldestUse is the earliest last use of any recorded result (ms since the epoch), undefined when none is recorded. */
   oldestUse(): number | undefined;
-  /** record records a result under a key, replacing any record there. */
+  /**
+   * record records a result under a key, replacing any record there. lookup and link find it at once; the promise
+   * resolves once it is durable.
+   */
   record(key: string, result: NewCacheResult): Promise<void>;
   /** link records the result recorded under `existing` under `key` too; false when `existing` has none. */
   link(key: string, existing: string): Promise<boolean>;

@@ -27,20 +27,20 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const layers = new Map<string, Promise<Digest>>();
   // Digests of the paths steps read of other steps' results, for their content keys (see selectedContentDigest).
   const selected = new SelectedDigests(deps);
-  // Cache hits date their use without holding up the steps after them; the solve's end waits for every write.
-  const uses = new UseDates(deps);
+  // Results and cache hits are written without holding up the steps after them; the solve's end waits for every write.
+  const records = new RecordWrites(deps);
   return {
     [Symbol.asyncDispose]: async () => {
       await remote[Symbol.asyncDispose]();
-      await uses.settled();
+      await records.settled();
     },
     pin: async (vertex, job) => {
-      const pinned = await asCacheKeyFailure(vertex, pin(vertex, { deps, job, remote, memo }));
+      const pinned = await asCacheKeyFailure(vertex, pin(vertex, { deps, job, remote, memo, records }));
       deps.sourcePinned?.(vertex.digest, pinned);
       return pinned;
     },
-    lookup: (vertex, key, job) => lookup(vertex, key, deps, uses, job.signal),
-    run: (vertex, key, inputs, job) => asCacheKeyFailure(vertex, run(vertex, key, inputs, { deps, job, remote, memo })),
+    lookup: (vertex, key, job) => lookup(vertex, key, deps, records, job.signal),
+    run: (vertex, key, inputs, job) => asCacheKeyFailure(vertex, run(vertex, key, inputs, { deps, job, remote, memo, records })),
     contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),
     selectedContentDigest: async (_vertex, input, job) => {
       const ref = await input.result();
@@ -75,6 +75,7 @@ interface RunnerContext {
   readonly job: JobContext;
   readonly remote: RemoteSources;
   readonly memo: ContextMemo;
+  readonly records: RecordWrites;
 }
 
 /** pin resolves a source like BuildKit: an image by its manifest, the client's files by their checksum, URLs by content. */
@@ -120,22 +121,34 @@ async function pin(vertex: Vertex, ctx: RunnerContext): Promise<SourcePin> {
   }
 }
 
-/** UseDates writes the last use of the cache records a build hit, and reports a write that failed once they settle. */
-class UseDates {
+/**
+ * RecordWrites writes what a build tells the cache records without holding up the steps after it: the results of the
+ * steps it ran, and the last use of the records it hit. The solve's end waits for them and reports the first that failed.
+ */
+class RecordWrites {
   readonly #writes: Promise<void>[] = [];
-  readonly #failed: { key: string; err: unknown }[] = [];
+  readonly #failed: { message: string; err: unknown }[] = [];
   constructor(readonly deps: Pick<OpDeps, 'cacheKeys'>) {}
 
-  /** add dates a hit's use, unless its date is younger than USE_DATE_RESOLUTION_MS. */
-  add(key: string, lastUsedAt: number): void {
+  /** made records a step's result under its key (lookups of this build find it at once). */
+  made(key: Digest, result: { readonly resultId: string | null; readonly description: string }): void {
+    this.#add(this.deps.cacheKeys.record(key, result), `Cannot record the result of cache key ${key}`);
+  }
+
+  /** used dates a hit's use, unless its date is younger than USE_DATE_RESOLUTION_MS. */
+  used(key: string, lastUsedAt: number): void {
     if (Date.now() - lastUsedAt < USE_DATE_RESOLUTION_MS) return;
-    this.#writes.push(this.deps.cacheKeys.markUsed(key).catch((err: unknown) => void this.#failed.push({ key, err })));
+    this.#add(this.deps.cacheKeys.markUsed(key), `Cannot date the last use of cache record ${key}`);
   }
 
   async settled(): Promise<void> {
     await Promise.all(this.#writes);
     const [first] = this.#failed;
-    if (first !== undefined) throw new SnapshotError(`Cannot date the last use of cache record ${first.key}`, { cause: first.err });
+    if (first !== undefined) throw new SnapshotError(first.message, { cause: first.err });
+  }
+
+  #add(write: Promise<void>, message: string): void {
+    this.#writes.push(write.catch((err: unknown) => void this.#failed.push({ message, err })));
   }
 }
 
@@ -148,7 +161,7 @@ const USE_DATE_RESOLUTION_MS = 60_000;
 /** RESOLVE_TIMEOUT_MS bounds the registry lookup of a base image's cached result. */
 const RESOLVE_TIMEOUT_MS = 60_000;
 
-async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, uses: UseDates, signal: AbortSignal): Promise<Ref | undefined> {
+async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, records: RecordWrites, signal: AbortSignal): Promise<Ref | undefined> {
   const op = vertex.op;
   if (op.kind === 'source' && op.source.type !== 'http' && op.source.type !== 'git') {
     if (op.source.type === 'local') return undefined;
@@ -164,19 +177,20 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, uses: UseDates,
   if (rec === undefined) return undefined;
   if (rec.resultId !== null && !deps.snapshotter.exists(rec.resultId)) return undefined;
   // Collection keeps what builds use.
-  uses.add(key, rec.lastUsedAt);
+  records.used(key, rec.lastUsedAt);
   await testPause('cache-hit');
   return { kind: 'snapshot', snapshotId: rec.resultId };
 }
 
 async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], ctx: RunnerContext): Promise<Ref> {
-  const { deps, job, remote } = ctx;
+  const { deps, job, remote, records } = ctx;
   const op = vertex.op;
+  const record = (ref: Ref): Ref => recorded(key, vertex, ref, deps, records);
   switch (op.kind) {
     case 'source': {
       const source = op.source;
       if (source.type === 'http' || source.type === 'git') {
-        return record(key, vertex, { kind: 'snapshot', snapshotId: await remote.run(vertex.digest, source, deps, job) }, deps);
+        return record({ kind: 'snapshot', snapshotId: await remote.run(vertex.digest, source, deps, job) });
       }
       if (source.type === 'local') {
         const ctx = localContext(deps, source);
@@ -186,19 +200,20 @@ async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], ctx: Run
       return { kind: 'snapshot', snapshotId: await pullImage(resolved, deps, job, vertex.digest) };
     }
     case 'exec':
-      return record(key, vertex, await runExec(op, inputs, deps, job, vertex.digest), deps);
+      return record(await runExec(op, inputs, deps, job, vertex.digest));
     case 'file':
-      return record(key, vertex, await runFileOp(op, inputs, deps, job, { vertexDigest: vertex.digest, listNames: ctx.memo.listNames }), deps);
+      return record(await runFileOp(op, inputs, deps, job, { vertexDigest: vertex.digest, listNames: ctx.memo.listNames }));
     case 'merge':
-      return record(key, vertex, await runMerge(op, inputs, deps, job), deps);
+      return record(await runMerge(op, inputs, deps, job));
     default:
       return assertNever(op, 'op');
   }
 }
 
-async function record(key: Digest, vertex: Vertex, ref: Ref, deps: OpDeps): Promise<Ref> {
+/** recorded records a step's result under its key, the write going on while the build does. */
+function recorded(key: Digest, vertex: Vertex, ref: Ref, deps: OpDeps, records: RecordWrites): Ref {
   if (ref.kind !== 'snapshot') throw new InternalError('Cannot cache a local folder');
-  await deps.cacheKeys.record(key, { resultId: ref.snapshotId, description: vertex.metadata.name });
+  records.made(key, { resultId: ref.snapshotId, description: vertex.metadata.name });
   if (ref.snapshotId !== null) deps.snapshotCommitted?.(vertex.digest, ref.snapshotId);
   return ref;
 }

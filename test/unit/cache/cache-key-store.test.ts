@@ -53,6 +53,27 @@ describe('cache key store over the metadata database', () => {
     }
   });
 
+  it('finds a result as soon as it is recorded, before its write is durable, and keeps it once it is', async () => {
+    await using tmp = await makeTempDir();
+    const meta = openMetadataStore(join(tmp.path, 'meta'));
+    try {
+      const lease = createStoreLease(meta);
+      await using _held = await lease.hold();
+      const store = createCacheKeyStore(meta, lease);
+      const key = digestOf('recorded while the build goes on');
+      const writing = store.record(key, { resultId: null, description: 'RUN true' });
+      expect(meta.cacheRecords.get(key)).toBeUndefined();
+      expect(store.lookup(key)).toMatchObject({ resultId: null, description: 'RUN true' });
+      await expect(store.link(digestOf('another key'), key)).resolves.toBe(true);
+      await writing;
+      expect(meta.cacheRecords.get(key)).toMatchObject({ snapshotId: null, description: 'RUN true' });
+      expect(lease.has('cache-record', key)).toBe(true);
+      expect(meta.cacheRecords.get(digestOf('another key'))).toMatchObject({ snapshotId: null });
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('fails the caller when the last use cannot be written, instead of dropping the error', async () => {
     await using tmp = await makeTempDir();
     const meta = openMetadataStore(join(tmp.path, 'meta'));

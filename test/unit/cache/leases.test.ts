@@ -51,6 +51,17 @@ describe('the lease table', () => {
     expect(lease.has('cache-record', 'k')).toBe(false);
     expect(meta.leaseResources.get(resourceKey(id ?? '', 'cache-record', 'k'))).toBeUndefined();
 
+    // The asynchronous form: named once its transaction is durable; one that throws leaves nothing either.
+    const using = lease.use((add) => (add('snapshot', 's2'), 'found later'));
+    expect(lease.has('snapshot', 's2')).toBe(false);
+    await expect(using).resolves.toBe('found later');
+    expect(lease.has('snapshot', 's2')).toBe(true);
+    expect(meta.leaseResources.get(resourceKey(id ?? '', 'snapshot', 's2'))).toBe(true);
+    await expect(lease.use((add) => { add('cache-record', 'k2'); throw new Error('lookup failed'); })).rejects.toThrow('lookup failed');
+    expect(lease.has('cache-record', 'k2')).toBe(false);
+    expect(meta.leaseResources.get(resourceKey(id ?? '', 'cache-record', 'k2'))).toBeUndefined();
+    await lease.use((add) => add('snapshot', 's2'));
+
     await first[Symbol.asyncDispose]();
     expect([...meta.leases.getKeys()]).toEqual([id]);
     await second[Symbol.asyncDispose]();
