@@ -2,7 +2,8 @@ import { readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { SymlinkLoopError } from '../base/errors.js';
-import { listLayered, lookupChild, lookupLayered, rootEntry, type LayeredEntry } from '../native/index.js';
+import { lstatIfExists } from '../base/fs.js';
+import { fixedLayerStat, listLayered, lookupChild, lookupLayered, rootEntry, type LayeredEntry, type LayerStat } from '../native/index.js';
 import type { Snapshotter } from './snapshotter.js';
 
 /** FsEntry is one path of a filesystem view and where its bytes live on the host. */
@@ -23,14 +24,18 @@ export interface FsView {
 
 const MAX_SYMLINKS = 40;
 
-/** createLayeredView shows overlayfs upper-dir-form layers (top first) merged, as a container would see them. */
-export function createLayeredView(layers: readonly string[]): FsView {
-  return new LayeredView(layers);
+/**
+ * createLayeredView shows overlayfs upper-dir-form layers (top first) merged, as a container would see them. `fixedFrom`:
+ * the layers from this index down never change (committed ones), so what is found there is kept for every lookup.
+ */
+export function createLayeredView(layers: readonly string[], options: { readonly fixedFrom?: number } = {}): FsView {
+  return new LayeredView(layers, options.fixedFrom === undefined ? lstatIfExists : fixedLayerStat(layers.slice(options.fixedFrom)));
 }
 
 /** createSnapshotView shows a snapshot chain (null: the empty filesystem) merged, as a container would see it. */
 export function createSnapshotView(snapshotter: Pick<Snapshotter, 'chain' | 'dir'>, id: string | null): FsView {
-  return new LayeredView(snapshotter.chain(id).map((layer) => snapshotter.dir(layer)).reverse());
+  const layers = snapshotter.chain(id).map((layer) => snapshotter.dir(layer)).reverse();
+  return new LayeredView(layers, fixedLayerStat(layers));
 }
 
 /** createDirectoryView shows a plain directory as a tree rooted at `/` (see directory-view.ts). */
@@ -43,9 +48,11 @@ function isLayeredEntry(entry: FsEntry): entry is LayeredEntry {
 
 class LayeredView implements FsView {
   readonly #layers: readonly string[];
+  readonly #stat: LayerStat;
 
-  constructor(layers: readonly string[]) {
+  constructor(layers: readonly string[], stat: LayerStat) {
     this.#layers = layers;
+    this.#stat = stat;
   }
 
   /** The merged entry at an already-resolved path (no symlinks among its components). */
@@ -59,7 +66,7 @@ class LayeredView implements FsView {
     let pending = posix.normalize(`/${path}`).split('/').filter((p) => p.length > 0);
     let resolved: string[] = [];
     let links = 0;
-    let entry = await rootEntry(this.#layers);
+    let entry = await rootEntry(this.#layers, this.#stat);
     while (pending.length > 0) {
       const name = pending.shift() ?? '';
       if (name === '.') continue;
@@ -69,7 +76,7 @@ class LayeredView implements FsView {
         continue;
       }
       const candidate = [...resolved, name];
-      const child = entry?.stats.isDirectory() === true ? await lookupChild(entry.merged, name) : undefined;
+      const child = entry?.stats.isDirectory() === true ? await lookupChild(entry.merged, name, this.#stat) : undefined;
       if (child === undefined) return { path: `/${[...candidate, ...pending].join('/')}`, entry: undefined };
       if (child.stats.isSymbolicLink() && (pending.length > 0 || followLast)) {
         if (++links > MAX_SYMLINKS) throw new SymlinkLoopError(`/${path.replace(/^\/+/, '')}`);

@@ -52,9 +52,12 @@ function parseGroup(text: string | null): GroupEntry[] {
   });
 }
 
-/** rootfsTree looks paths up in a RUN's rootfs as its overlay mount will show it: the upperdir over the lowerdirs. */
+/**
+ * rootfsTree looks paths up in a RUN's rootfs as its overlay mount will show it: the upperdir over the lowerdirs, which
+ * are committed layers and never change.
+ */
 export function rootfsTree(rootfs: OverlayRootfs): LayeredTree {
-  return new LayeredTree([rootfs.upperdir, ...rootfs.lowerdirs]);
+  return new LayeredTree([rootfs.upperdir, ...rootfs.lowerdirs], { fixedFrom: 1 });
 }
 
 /** readLayeredFile reads an absolute rootfs path from layers, following symlinks inside the rootfs. */

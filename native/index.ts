@@ -21,10 +21,10 @@ export {
 export {
   classifyUpperEntry,
   FUSE_OVERLAY_XATTR_PREFIX,
-  hasWhiteoutFile,
   isOpaqueDir,
   isOverlayXattr,
   isWhiteout,
+  fixedLayerStat,
   LayeredTree,
   listLayered,
   lookupChild,
@@ -42,6 +42,7 @@ export {
   WHITEOUT_PREFIX,
   type LayeredEntry,
   type LayerLookup,
+  type LayerStat,
   type TarMarker,
   type UpperEntry,
 } from './overlay/index.js';

@@ -5,7 +5,6 @@
 export {
   classifyUpperEntry,
   FUSE_OVERLAY_XATTR_PREFIX,
-  hasWhiteoutFile,
   isOpaqueDir,
   isOverlayXattr,
   isWhiteout,
@@ -21,4 +20,5 @@ export {
   type UpperEntry,
 } from './upper-dir.js';
 export { normalizeFuseUpper } from './fuse-upper.js';
+export { fixedLayerStat, type LayerStat } from './fixed-layer-stats.js';
 export { LayeredTree, listLayered, lookupChild, lookupLayered, resolveInLayers, rootEntry, type LayeredEntry, type LayerLookup } from './layered-lookup.js';

@@ -2,7 +2,8 @@ import type { Stats } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { lstatIfExists } from '../../base/fs.js';
-import { classifyUpperEntry, hasWhiteoutFile, isOpaqueDir, isWhiteout } from './upper-dir.js';
+import { fixedLayerStat, type LayerStat } from './fixed-layer-stats.js';
+import { classifyUpperEntry, isOpaqueDir, isWhiteout, WHITEOUT_PREFIX } from './upper-dir.js';
 
 /** LayeredEntry is one path of layers merged as overlayfs merges them: its topmost entry. */
 export interface LayeredEntry {
@@ -53,11 +54,14 @@ const MAX_SYMLINKS = 40;
  */
 export class LayeredTree {
   readonly #layers: readonly string[];
+  readonly #stat: LayerStat;
   /** The entry at each in-tree path looked up so far ('' is the root), by its components joined with '/'. */
   readonly #entries = new Map<string, Promise<LayeredEntry | undefined>>();
 
-  constructor(layers: readonly string[]) {
+  /** `fixedFrom`: the layers from this index down never change (committed ones), so what lstat finds there is kept. */
+  constructor(layers: readonly string[], options: { readonly fixedFrom?: number } = {}) {
     this.#layers = layers;
+    this.#stat = options.fixedFrom === undefined ? lstatIfExists : fixedLayerStat(layers.slice(options.fixedFrom));
   }
 
   /** lookup is lookupLayered over this tree's layers. */
@@ -114,8 +118,8 @@ export class LayeredTree {
     if (entry === undefined) {
       entry =
         depth === 0
-          ? rootEntry(this.#layers)
-          : this.#entry(parts, depth - 1).then((parent) => (parent === undefined ? undefined : lookupChild(parent.merged, parts[depth - 1] ?? '')));
+          ? rootEntry(this.#layers, this.#stat)
+          : this.#entry(parts, depth - 1).then((parent) => (parent === undefined ? undefined : lookupChild(parent.merged, parts[depth - 1] ?? '', this.#stat)));
       this.#entries.set(key, entry);
     }
     return entry;
@@ -123,11 +127,11 @@ export class LayeredTree {
 }
 
 /** rootEntry is the merged root of layers (top first), or undefined when none exists. */
-export async function rootEntry(layers: readonly string[]): Promise<LayeredEntry | undefined> {
+export async function rootEntry(layers: readonly string[], stat: LayerStat = lstatIfExists): Promise<LayeredEntry | undefined> {
   const merged: string[] = [];
   let top: Stats | undefined;
   for (const layer of layers) {
-    const stats = await lstatIfExists(layer);
+    const stats = await stat(layer);
     if (stats === undefined || !stats.isDirectory()) continue;
     top ??= stats;
     merged.push(layer);
@@ -136,16 +140,17 @@ export async function rootEntry(layers: readonly string[]): Promise<LayeredEntry
 }
 
 /** lookupChild finds one name in a merged directory (its `merged` layer directories, top first). */
-export async function lookupChild(dirs: readonly string[], name: string): Promise<LayeredEntry | undefined> {
+export async function lookupChild(dirs: readonly string[], name: string, stat: LayerStat = lstatIfExists): Promise<LayeredEntry | undefined> {
   let top: { hostPath: string; stats: Stats } | undefined;
   const merged: string[] = [];
   for (let i = 0; i < dirs.length; i++) {
     const dir = dirs[i] ?? '';
     const hostPath = posix.join(dir, name);
-    const stats = await lstatIfExists(hostPath);
+    const stats = await stat(hostPath);
     if (stats === undefined) {
-      // fuse-overlayfs's other form of a whiteout (where it may not make a device): an empty file `.wh.NAME`.
-      if (hasWhiteoutFile(dir, name)) break;
+      // fuse-overlayfs's other form of a whiteout (where it may not make a device): a file `.wh.NAME`, asked through
+      // `stat` so that committed layers answer from what is kept.
+      if ((await stat(posix.join(dir, `${WHITEOUT_PREFIX}${name}`)))?.isFile() === true) break;
       continue;
     }
     // A whiteout, or a non-directory below a directory, ends the stack: nothing lower shows.

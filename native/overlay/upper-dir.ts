@@ -54,11 +54,6 @@ export function classifyUpperEntry(name: string, stats: Stats): UpperEntry {
   return deleted === '' || deleted === '.' || deleted === '..' ? ENTRY : { kind: 'whiteout', name: deleted };
 }
 
-/** hasWhiteoutFile tells whether a layer directory holds fuse-overlayfs's `.wh.NAME` file deleting `name`. */
-export function hasWhiteoutFile(dir: string, name: string): boolean {
-  return lstatIfPresent(`${dir}/${WHITEOUT_PREFIX}${name}`)?.isFile() === true;
-}
-
 /**
  * isOpaqueDir tells whether a directory of an upper dir hides what lower layers hold below it (not itself): the
  * kernel's attribute (opaqueXattr), fuse-overlayfs's own where it could not set that one, or its `.wh..wh..opq` file

@@ -25,7 +25,7 @@ export async function runFileOp(op: FileOp, inputs: readonly Ref[], deps: OpDeps
   const fromContext = op.actions.some((a) => a.action === 'copy' && inputs[a.input]?.kind === 'local');
   const linkSource = fromContext ? earlierLayer(vertexDigest, deps) : undefined;
   const usage = new LayerUsage();
-  const target = { upperdir: active.dir, base: createLayeredView([active.dir, ...active.lowerdirs]), usage, ...(linkSource === undefined ? {} : { linkSource }) };
+  const target = { upperdir: active.dir, base: createLayeredView([active.dir, ...active.lowerdirs], { fixedFrom: 1 }), usage, ...(linkSource === undefined ? {} : { linkSource }) };
   const copyOptions = { excludeMatcher: excludeMatcherOf(deps), signal: job.signal };
   for (const action of op.actions) {
     job.signal.throwIfAborted();

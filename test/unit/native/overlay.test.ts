@@ -166,6 +166,21 @@ describe('overlay upper-dir form', () => {
     expect(await tree.resolve('/link/../dir/late')).toBe(await new LayeredTree([up, mid, low]).resolve('/link/../dir/late'));
   });
 
+  it('keeps what it found in layers that never change, and looks again in those that do', async () => {
+    const paths = ['/', 'dir', 'dir/b', 'dir/underneath', 'opq/old', 'opq/new', 'fileOverDir/below', 'link/a', 'stack/top', 'gone', 'kept'];
+    const fixed = new LayeredTree([up, mid, low], { fixedFrom: 1 });
+    for (const path of paths) expect(await fixed.lookup(path)).toEqual(await lookupLayered([up, mid, low], path));
+    // The lower layers' answers are kept for every tree of this process; the upper layer is asked each time.
+    await writeTree(join(low, 'dir'), { underneath: 'added to a layer that was said never to change' });
+    await writeTree(join(up, 'dir'), { above: 'written by the step' });
+    const again = new LayeredTree([up, mid, low], { fixedFrom: 1 });
+    expect((await again.lookup('dir/a')).kind).toBe('found');
+    expect((await again.lookup('dir/b')).kind).toBe('missing');
+    expect((await again.lookup('dir/above')).kind).toBe('found');
+    expect((await new LayeredTree([up, mid, low]).lookup('dir/underneath')).kind).toBe('found');
+    expect((await again.lookup('dir/underneath')).kind).toBe('missing');
+  });
+
   it('lists a directory as looking up each of its names does', async () => {
     for (const path of ['/', 'dir', 'opq', 'stack', 'userAttr', 'dirOverFile', 'recreated']) {
       const dir = await lookupLayered([up, mid, low], path);
