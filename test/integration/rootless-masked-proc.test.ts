@@ -119,12 +119,16 @@ describe('RUN where /proc is masked (a container of Docker or Kubernetes), rootl
     expect(await metadataDigest(settingMeta)).toBe(digest);
   });
 
-  it('refuses --no-process-sandbox as root, as BuildKit refuses it without rootless', async () => {
+  it('refuses --no-process-sandbox as root, as BuildKit refuses it without rootless, and with a remote builder', async () => {
     const r = await runTbuild(['build', '--root', join(env.tmp.path, 'root'), '--config', env.config, '--no-process-sandbox', ctx]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Cannot use --no-process-sandbox: tbuild runs as root, where RUN steps could signal any process of the host');
     const serve = await runTbuild(['serve', '--addr', `unix://${join(env.tmp.path, 'refused.sock')}`, '--root', join(env.tmp.path, 'serve-root'), '--no-process-sandbox']);
     expect(serve.code).toBe(2);
     expect(serve.stderr).toContain('Cannot use --no-process-sandbox: tbuild runs as root');
+    // A remote builder runs RUN steps as its server was started: the client's flag would change nothing.
+    const remote = await runTbuild(['build', '--builder', `unix://${join(env.tmp.path, 'none.sock')}`, '--no-process-sandbox', ctx]);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain('Cannot use --no-process-sandbox with --builder: the builder runs RUN steps as its server was started');
   });
 });
