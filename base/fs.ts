@@ -47,7 +47,8 @@ export async function isSpecialDestination(path: string): Promise<boolean> {
  */
 export function lstatSyncIfExists(path: string): Stats | undefined {
   try {
-    return lstatSync(path);
+    // A missing path is the common answer: no error (with its stack) is made for it.
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

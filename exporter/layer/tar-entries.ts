@@ -88,25 +88,46 @@ async function* fileRecord(entry: TreeEntry, base: Omit<TarHeader, 'type' | 'siz
   if (size === 0) return;
   const fd = openSync(entry.source, 'r');
   try {
-    for (let done = 0; done < size; ) {
-      const want = Math.min(out.room(), size - done);
-      readFully(fd, out.reserve(want), done, entry.source, size);
-      done += want;
-      // A large file goes out chunk by chunk, never held whole.
-      if (out.hasFull()) {
-        yield* out.full();
-        signal.throwIfAborted();
-      }
-    }
+    // A file that fits the chunk is read with one call asking for a byte more: a short read is its end, so no
+    // further call is needed to know that it has not grown.
+    const small = size < out.room();
+    const whole = small ? readSmall(fd, out.spare(size + 1), entry.source, size) : yield* readLarge(fd, entry.source, size, out, signal);
+    if (small) out.reserve(size);
     // A file that grew since it was listed would give a record whose size is wrong for its content.
-    if (readSync(fd, GROWTH_PROBE, 0, 1, size) !== 0) throw changedError(entry.source, size, 'grew');
+    if (!whole && readSync(fd, GROWTH_PROBE, 0, 1, size) !== 0) throw changedError(entry.source, size, 'grew');
   } finally {
     closeSync(fd);
   }
   out.pad(size);
 }
 
+/** readLarge reads a file into the output chunk by chunk (a large file is never held whole); false: it may have grown. */
+async function* readLarge(fd: number, path: string, size: number, out: ChunkWriter, signal: AbortSignal): AsyncGenerator<Buffer, false> {
+  for (let done = 0; done < size; ) {
+    const want = Math.min(out.room(), size - done);
+    readFully(fd, out.reserve(want), done, path, size);
+    done += want;
+    if (out.hasFull()) {
+      yield* out.full();
+      signal.throwIfAborted();
+    }
+  }
+  return false;
+}
+
 const GROWTH_PROBE = Buffer.alloc(1);
+
+/**
+ * readSmall reads a file of `size` bytes into `into` (size + 1 bytes): true when the first read ended short of the extra
+ * byte with the whole content (the file's end), false when it had to read on (then whether it grew is still open).
+ */
+function readSmall(fd: number, into: Buffer, path: string, size: number): boolean {
+  const first = readSync(fd, into, 0, size + 1, 0);
+  if (first > size) throw changedError(path, size, 'grew');
+  if (first === size) return true;
+  readFully(fd, into.subarray(first, size), first, path, size);
+  return false;
+}
 
 function readFully(fd: number, into: Buffer, position: number, path: string, size: number): void {
   for (let got = 0; got < into.length; ) {
@@ -128,6 +149,11 @@ class ChunkWriter {
 
   room(): number {
     return CHUNK - this.#used;
+  }
+
+  /** spare returns the next `length` bytes of the chunk (at most room()) without handing them out. */
+  spare(length: number): Buffer {
+    return this.#chunk.subarray(this.#used, this.#used + length);
   }
 
   /** reserve hands out the next `length` bytes of the chunk (at most room()) to be filled by the caller. */
