@@ -4,13 +4,17 @@
  * `tar | gzip -6` of the same snapshot, and a zstd export against `tar | zstd -3 -T2`; medians are reported. Then one
  * push each to a fresh repository: tbuild, `docker push` and `buildah push`, each of its own image (so that no blob is
  * already in the registry).
- * Usage: node dist/bench/export.js [--registry HOST] [--rounds N] [--no-peers]
+ * With --against, each round also times the gzip and zstd exports of another build of tbuild (its dist/ folder, e.g. of
+ * an earlier commit) on the same snapshot, between the others, so that a change is measured against its base under
+ * the same load. The main thread's CPU time during each gzip export is reported beside it (the event loop's share).
+ * Usage: node dist/bench/export.js [--registry HOST] [--rounds N] [--no-peers] [--against DIST]
  *   (HOST serves library/debian:bookworm and takes the pushes)
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '../controller/store.js';
@@ -42,6 +46,20 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
+/** mainThreadCpu is the CPU time (seconds) the main thread has used, from /proc: worker threads' time is not in it. */
+function mainThreadCpu(): number {
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+type BuildImage = typeof buildImage;
+type LayerBlobCacheMaker = typeof createMemoryLayerBlobCache;
+
+/** loadExporter imports the exporter of another build of tbuild, given its dist/ folder. */
+async function loadExporter(dist: string): Promise<{ buildImage: BuildImage; createMemoryLayerBlobCache: LayerBlobCacheMaker }> {
+  return (await import(join(resolve(dist), 'exporter', 'index.js'))) as { buildImage: BuildImage; createMemoryLayerBlobCache: LayerBlobCacheMaker };
+}
+
 /** context writes a build context whose one layer is debian's rootfs plus a file no other run has. */
 async function context(dir: string, host: string): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -51,7 +69,12 @@ async function context(dir: string, host: string): Promise<void> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { registry: { type: 'string', default: '127.0.0.1:5000' }, rounds: { type: 'string', default: '5' }, 'no-peers': { type: 'boolean', default: false } },
+    options: {
+      registry: { type: 'string', default: '127.0.0.1:5000' },
+      rounds: { type: 'string', default: '5' },
+      'no-peers': { type: 'boolean', default: false },
+      against: { type: 'string' },
+    },
   });
   const host = values.registry ?? '127.0.0.1:5000';
   const rounds = Number(values.rounds ?? '5');
@@ -69,14 +92,20 @@ async function main(): Promise<void> {
     const layers = store.snapshotter.chain(record.snapshotId).map((id) => ({ id, dir: store.snapshotter.dir(id) }));
     const config0 = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers' as const, diff_ids: [] } };
     const signal = AbortSignal.timeout(1_800_000);
-    const exportWith = (compression: Compression) =>
-      time(() => buildImage({ layers, config: config0 }, { compression, store: store.content, cache: createMemoryLayerBlobCache(), signal, sourceDateEpoch: 0 }));
+    const base = values.against === undefined ? undefined : await loadExporter(values.against);
+    const mainCpu: Record<string, number[]> = { tbuildGzip: [], baseGzip: [] };
+    const exportWith = async (compression: Compression, exporter = { buildImage, createMemoryLayerBlobCache }, cpuKey?: string) => {
+      const cpu = mainThreadCpu();
+      const out = await time(() => exporter.buildImage({ layers, config: config0 }, { compression, store: store.content, cache: exporter.createMemoryLayerBlobCache(), signal, sourceDateEpoch: 0 }));
+      if (cpuKey !== undefined) mainCpu[cpuKey]?.push(mainThreadCpu() - cpu);
+      return out;
+    };
     const dirs = layers.map((l) => `-C ${l.dir} .`).join(' ');
-    const runs: Record<string, number[]> = { pigz: [], gzip: [], tbuildGzip: [], zstdCli: [], tbuildZstd: [] };
+    const runs: Record<string, number[]> = { pigz: [], gzip: [], tbuildGzip: [], zstdCli: [], tbuildZstd: [], baseGzip: [], baseZstd: [] };
     const digests = new Set<string>();
     let size = 0;
     for (let round = 0; round < rounds; round++) {
-      const [gzipS, built] = await exportWith('gzip');
+      const [gzipS, built] = await exportWith('gzip', undefined, 'tbuildGzip');
       digests.add(built.manifest.layers.map((l) => l.digest).join(','));
       size = built.layers.reduce((n, l) => n + l.descriptor.size, 0);
       runs.tbuildGzip?.push(gzipS);
@@ -84,6 +113,11 @@ async function main(): Promise<void> {
       runs.tbuildZstd?.push((await exportWith('zstd'))[0]);
       runs.zstdCli?.push((await time(() => sh(`tar -cf - ${dirs} | zstd -3 -T2 -q > /dev/null`)))[0]);
       runs.gzip?.push((await time(() => sh(`tar -cf - ${dirs} | gzip -6 > /dev/null`)))[0]);
+      if (base === undefined) continue;
+      const [baseS, baseBuilt] = await exportWith('gzip', base, 'baseGzip');
+      digests.add(baseBuilt.manifest.layers.map((l) => l.digest).join(','));
+      runs.baseGzip?.push(baseS);
+      runs.baseZstd?.push((await exportWith('zstd', base))[0]);
     }
     const pigz6 = median(runs.pigz ?? []);
     const gzip6 = median(runs.gzip ?? []);
@@ -91,7 +125,8 @@ async function main(): Promise<void> {
       const all = runs[key] ?? [];
       const s = median(all);
       const spread = all.map((v) => v.toFixed(2)).join(' ');
-      return `${name.padEnd(34)} ${s.toFixed(2)} s  (${(s / gzip6).toFixed(2)}x gzip -6, ${(s / pigz6).toFixed(2)}x pigz -6)  [${spread}]`;
+      const cpu = mainCpu[key] === undefined ? '' : `  main thread CPU ${median(mainCpu[key] ?? []).toFixed(2)} s`;
+      return `${name.padEnd(34)} ${s.toFixed(2)} s  (${(s / gzip6).toFixed(2)}x gzip -6, ${(s / pigz6).toFixed(2)}x pigz -6)  [${spread}]${cpu}`;
     };
     const out = [
       `${layers.length} layer(s), ${(size / 1e6).toFixed(1)} MB gzip; medians of ${rounds} rounds; ${digests.size} distinct gzip digest(s)`,
@@ -100,6 +135,7 @@ async function main(): Promise<void> {
       line('tbuild gzip export (fresh blobs)', 'tbuildGzip'),
       line('tar | zstd -3 -T2', 'zstdCli'),
       line('tbuild zstd export (fresh blobs)', 'tbuildZstd'),
+      ...(base === undefined ? [] : [line('--against gzip export', 'baseGzip'), line('--against zstd export', 'baseZstd')]),
     ];
     process.stdout.write(`${out.join('\n')}\n`);
 
