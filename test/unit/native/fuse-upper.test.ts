@@ -101,6 +101,7 @@ describe('upper dirs in fuse-overlayfs forms', () => {
 
   for (const files of [false, true]) {
     it(`writes, through a real fuse-overlayfs mount${files ? ' that may make no device' : ''}, the layer the kernel's overlayfs writes`, async () => {
+      const written: string[] = [];
       const layers = async (name: string, driver: 'kernel' | 'fuse'): Promise<string> => {
         const base = join(tmp.path, name);
         const [upperdir, workdir, merged] = ['up', 'work', 'merged'].map((d) => join(base, d)) as [string, string, string];
@@ -122,13 +123,28 @@ describe('upper dirs in fuse-overlayfs forms', () => {
         } finally {
           unmountOverlay(merged);
         }
-        if (driver === 'fuse') await normalizeFuseUpper(upperdir, [low]);
+        if (driver === 'fuse') {
+          written.push(...(await readdir(upperdir)));
+          await normalizeFuseUpper(upperdir, [low]);
+        }
         return upperdir;
       };
       const fuse = await layers('fuse', 'fuse');
       const kernel = await layers('kernel', 'kernel');
-      if (files) expect(await readdir(fuse)).toContain('.wh.gone');
+      if (files) expect(written).toContain('.wh.gone');
       expect(await walked(fuse)).toEqual(await walked(kernel));
+      // Stored in the kernel's form (root may make devices and trusted attributes), the kernel's overlayfs reads it.
+      expect((await readdir(fuse)).sort()).toEqual(['fresh', 'gone', 'opq']);
+      expect(await readdir(join(fuse, 'opq'))).toEqual(['new']);
+      const [again, againUpper, againWork] = ['again', 'again-up', 'again-work'].map((d) => join(tmp.path, d)) as [string, string, string];
+      for (const d of [again, againUpper, againWork]) await mkdir(d);
+      await mountOverlay(again, { lowerdirs: [fuse, low], upperdir: againUpper, workdir: againWork }, 'kernel');
+      try {
+        expect((await readdir(again)).sort()).toEqual(['fresh', 'kept', 'opq']);
+        expect(await readdir(join(again, 'opq'))).toEqual(['new']);
+      } finally {
+        unmountOverlay(again);
+      }
       expect(await walked(fuse)).toEqual(['gone whiteout', 'fresh', 'opq opaque', 'opq/new']);
       expect(await readFile(join(fuse, 'opq', 'new'), 'utf8')).toBe('up');
       expect((await readFile('/proc/self/mountinfo', 'utf8')).includes(tmp.path)).toBe(false);
