@@ -19,11 +19,13 @@ const START_TIMEOUT_MS = 30_000;
 
 /**
  * startServe runs `node bin/tbuild.js serve ARGS` and waits until every --addr is listening; `env` adds to this
- * process's environment (a server HOME or DOCKER_CONFIG of its own).
+ * process's environment (a server HOME or DOCKER_CONFIG of its own), and `launcher` runs it through another command.
  */
-export async function startServe(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
+export async function startServe(args: readonly string[], options: { env?: NodeJS.ProcessEnv; launcher?: readonly string[] } = {}): Promise<ServeProcess> {
   const expected = args.filter((a) => a === '--addr').length || 1;
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'tbuild.js'), 'serve', '--log-format', 'json', ...args], {
+  // A launcher is a command line the server's own is appended to (one that runs it elsewhere, as another user).
+  const [file = process.execPath, ...prefix] = [...(options.launcher ?? []), process.execPath];
+  const child = spawn(file, [...prefix, join(REPO_ROOT, 'bin', 'tbuild.js'), 'serve', '--log-format', 'json', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectOutput, metadataDigest, REPO_ROOT, runTbuild, type CliResult } from '../helpers/cli.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
+import { startServe } from '../helpers/remote-server.js';
 import { checkRootlessTools, createUnprivilegedUser, type UnprivilegedUser } from '../helpers/unprivileged-user.js';
 
 /**
@@ -69,10 +70,12 @@ describe('RUN where /proc is masked (a container of Docker or Kubernetes), rootl
     await user?.[Symbol.asyncDispose]();
   });
 
-  /** maskedTbuild runs tbuild as the user in a mount namespace whose /proc is masked as runc masks it. */
+  /** masked is the command line that runs a command as the user in a mount namespace whose /proc runc would mask. */
+  const masked = (): string[] => ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', MASK_PROC, 'sh', String(user.uid), String(user.gid), user.home];
+  /** maskedTbuild runs tbuild as the user where /proc is masked. */
   const maskedTbuild = (args: readonly string[]): Promise<CliResult> => {
-    const tbuild = [process.execPath, join(REPO_ROOT, 'bin', 'tbuild.js'), ...args];
-    const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', MASK_PROC, 'sh', String(user.uid), String(user.gid), user.home, ...tbuild], {
+    const [file = 'unshare', ...prefix] = masked();
+    const child = spawn(file, [...prefix, process.execPath, join(REPO_ROOT, 'bin', 'tbuild.js'), ...args], {
       cwd: user.home,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', SOURCE_DATE_EPOCH },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -117,6 +120,18 @@ describe('RUN where /proc is masked (a container of Docker or Kubernetes), rootl
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await metadataDigest(flagMeta)).toBe(digest);
     expect(await metadataDigest(settingMeta)).toBe(digest);
+  });
+
+  it('serves builds from a rootless tbuild serve --no-process-sandbox where /proc is masked, as the Kubernetes pods run', async () => {
+    const address = `unix://${join(work, 'serve.sock')}`;
+    await using server = await startServe(['--addr', address, '--root', join(user.home, 'serve-root'), '--config', env.config, '--no-process-sandbox'], { launcher: masked() });
+    expect(server.log()).toContain('RUN steps run without a process sandbox: they share the server');
+    const r = await runTbuild(['build', '--builder', address, '--progress', 'plain', '--no-cache', ctx]);
+    expect(r.code, r.stderr).toBe(0);
+    // The RUN's ps shows the server, whose PID namespace it shares.
+    expect(r.stderr).toMatch(/^#\d+ [\d.]+ +\d+ +\S*node \S*bin\/tbuild\.js serve /m);
+    expect(await sleepers()).toEqual([]);
+    expect(await server.stop()).toBe(0);
   });
 
   it('refuses --no-process-sandbox as root, as BuildKit refuses it without rootless, and with a remote builder', async () => {
