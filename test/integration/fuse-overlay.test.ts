@@ -168,4 +168,38 @@ describe('RUN steps on fuse-overlayfs ([store] overlay = "fuse")', () => {
       expect(unmounted.code, unmounted.stderr).toBe(0);
     }
   });
+
+  it('removes what a killed rootless build left in its namespace when the next build of the user starts', async () => {
+    user ??= await createUnprivilegedUser({ subordinateIds: true });
+    const own = user;
+    const slow = join(work, 'slow-rootless');
+    await mkdir(slow, { recursive: true });
+    await writeFile(join(slow, 'Dockerfile'), 'FROM busybox\nRUN echo started && sleep 60\n');
+    const done = own.runTbuild(['build', '--config', fuseConfig, '--progress', 'plain', slow]);
+    await waitFor(async () => (await fuseLeftovers(own.home)).some((l) => l.startsWith('process')), 'the RUN step to mount its rootfs');
+    // The tbuild inside the user's namespace (unshare runs it in its own place): its mounts stay with the namespace,
+    // which the fuse-overlayfs process keeps alive out of the next build's reach.
+    const inner = await innerTbuildPid(own.uid);
+    process.kill(inner, 'SIGKILL');
+    await done;
+    expect((await fuseLeftovers(own.home)).some((l) => l.startsWith('process'))).toBe(true);
+    await writeFile(join(slow, 'Dockerfile'), 'FROM busybox\nRUN echo next\n');
+    const next = await own.runTbuild(['build', '--config', fuseConfig, '--progress', 'plain', slow]);
+    expect(next.code, next.stderr).toBe(0);
+    await expectNoFuseLeft(own.home);
+  });
 });
+
+/** innerTbuildPid finds the tbuild process a user's tbuild runs in its namespace: the one whose parent is tbuild too. */
+async function innerTbuildPid(uid: number): Promise<number> {
+  const tbuilds = new Map<number, number>();
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const [status, cmdline] = await Promise.all([readFile(`/proc/${pid}/status`, 'utf8'), readFile(`/proc/${pid}/cmdline`, 'utf8')]).catch(() => ['', '']);
+    if (!cmdline.includes('tbuild.js') || Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) continue;
+    tbuilds.set(Number(pid), Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]));
+  }
+  const inner = [...tbuilds].find(([, parent]) => tbuilds.has(parent));
+  if (inner === undefined) throw new Error(`Found no tbuild of user ${uid} inside its namespace`);
+  return inner[0];
+}
