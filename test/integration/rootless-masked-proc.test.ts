@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectOutput, metadataDigest, REPO_ROOT, runTbuild, type CliResult } from '../helpers/cli.js';
 import { useBuildEnvironment } from '../helpers/build-env.js';
+import { waitFor } from '../helpers/launcher.js';
 import { startServe } from '../helpers/remote-server.js';
 import { checkRootlessTools, createUnprivilegedUser, type UnprivilegedUser } from '../helpers/unprivileged-user.js';
 
@@ -34,13 +35,13 @@ RUN sleep 1234 & echo started > /started
 `;
 const SOURCE_DATE_EPOCH = '1700000000';
 
-/** sleepers lists the processes running `sleep 1234`, the background process of DOCKERFILE. */
-async function sleepers(): Promise<number[]> {
+/** sleepers lists the processes running `sleep SECONDS` (1234: the background process of DOCKERFILE). */
+async function sleepers(seconds = 1234): Promise<number[]> {
   const found: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^[0-9]+$/.test(name)) continue;
     const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline === 'sleep\u00001234\u0000') found.push(Number(name));
+    if (cmdline === `sleep\u0000${seconds}\u0000`) found.push(Number(name));
   }
   return found;
 }
@@ -72,14 +73,15 @@ describe('RUN where /proc is masked (a container of Docker or Kubernetes), rootl
 
   /** masked is the command line that runs a command as the user in a mount namespace whose /proc runc would mask. */
   const masked = (): string[] => ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', MASK_PROC, 'sh', String(user.uid), String(user.gid), user.home];
-  /** maskedTbuild runs tbuild as the user where /proc is masked. */
-  const maskedTbuild = (args: readonly string[]): Promise<CliResult> => {
+  /** maskedTbuild runs tbuild as the user where /proc is masked; `started` gets the process (to signal it). */
+  const maskedTbuild = (args: readonly string[], started?: (child: ChildProcess) => void): Promise<CliResult> => {
     const [file = 'unshare', ...prefix] = masked();
     const child = spawn(file, [...prefix, process.execPath, join(REPO_ROOT, 'bin', 'tbuild.js'), ...args], {
       cwd: user.home,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', SOURCE_DATE_EPOCH },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    started?.(child);
     return collectOutput(child);
   };
   const pushTo = (tag: string): string => `type=image,name=${env.registry.host}/masked/app:${tag},push=true,rewrite-timestamp=true`;
@@ -120,6 +122,20 @@ describe('RUN where /proc is masked (a container of Docker or Kubernetes), rootl
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await metadataDigest(flagMeta)).toBe(digest);
     expect(await metadataDigest(settingMeta)).toBe(digest);
+  });
+
+  it('kills a RUN step and what it started when the build is cancelled, without a process sandbox', async () => {
+    const cancelled = join(work, 'cancelled');
+    await mkdir(cancelled, { recursive: true });
+    await writeFile(join(cancelled, 'Dockerfile'), 'FROM busybox\nRUN sleep 1236 & sleep 1237\n');
+    let build: ChildProcess | undefined;
+    const done = maskedTbuild(['build', '--config', env.config, '--progress', 'plain', '--no-cache', '--no-process-sandbox', cancelled], (c) => (build = c));
+    await waitFor(async () => (await sleepers(1237)).length > 0, 'the RUN step to start');
+    expect(await sleepers(1236)).toHaveLength(1);
+    build?.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect([...(await sleepers(1236)), ...(await sleepers(1237))]).toEqual([]);
   });
 
   it('serves builds from a rootless tbuild serve --no-process-sandbox where /proc is masked, as the Kubernetes pods run', async () => {
