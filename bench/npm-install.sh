@@ -3,7 +3,9 @@
 # one run: the package packed from this built tree is installed with `npm install -g` (from a loopback npm registry
 # made from this checkout's node_modules, as test/integration/npm-install.test.ts does: nothing is downloaded) and
 # timed through its `tbuild` command (the launcher npm install built, served by a resident builder of this run's own),
-# as `node <package>/bin/tbuild.js` (what runs without a compiler at install), and `docker build`.
+# through `node <package>/bin/launcher.js` (what that command runs when npm install had no compiler, served by the
+# same resident builder), as `node <package>/bin/tbuild.js` (a build in a Node process of its own) and with
+# `docker build`.
 #   bench/npm-install.sh [RUNS] [CASE]      (default: 15 runs of tiny; ../shared/bench/peers/setup.sh starts Docker)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -38,25 +40,30 @@ env $(env | grep -o '^npm_[^=]*' | sed 's/^/-u /') npm install -g --prefix "$wor
 kill "$registry_pid"; registry_pid=
 tbuild="$work/prefix/bin/tbuild"
 entry="$work/prefix/lib/node_modules/tbuild/bin/tbuild.js"
+js_launcher="$work/prefix/lib/node_modules/tbuild/bin/launcher.js"
 [ -x "$work/prefix/lib/node_modules/tbuild/native/build/tbuild" ] || { echo "npm-install: npm install built no launcher" >&2; exit 1; }
 
 sh "$shared/make-context.sh" "$case" "$work/$case" >/dev/null
 secs() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 tl() { "$tbuild" build --root "$work/root" --progress quiet --build-arg BASE=$base -t "npm-$case" "$work/$case"; }
+tj() { node "$js_launcher" build --root "$work/root" --progress quiet --build-arg BASE=$base -t "npm-$case" "$work/$case"; }
 tn() { node "$entry" build --root "$work/root" --progress quiet --build-arg BASE=$base -t "npm-$case" "$work/$case"; }
 dk() { $docker build -q --build-arg BASE=$base -t "npm-$case" "$work/$case"; }
 
 # Warm all three (the first launcher build starts the resident builder; wait until it listens).
 tl >/dev/null 2>&1; dk >/dev/null 2>&1
 for _ in $(seq 100); do [ -S "$TBUILD_DAEMON_SOCKET" ] && break; sleep 0.1; done
-tl >/dev/null 2>&1; tn >/dev/null 2>&1; tn >/dev/null 2>&1
+tl >/dev/null 2>&1; tj >/dev/null 2>&1; tn >/dev/null 2>&1; tn >/dev/null 2>&1
 grep -q 'build served' "$work/daemon/daemon.log" || { echo "npm-install: the resident builder served no build" >&2; exit 1; }
-l=(); n=(); d=()
+l=(); j=(); n=(); d=()
 for _ in $(seq "$runs"); do
-  l+=("$(secs tl)"); n+=("$(secs tn)"); d+=("$(secs dk)")
+  l+=("$(secs tl)"); j+=("$(secs tj)"); n+=("$(secs tn)"); d+=("$(secs dk)")
 done
-lm=$(printf '%s\n' "${l[@]}" | median); nm=$(printf '%s\n' "${n[@]}" | median); dm=$(printf '%s\n' "${d[@]}" | median)
-printf '| case | runs | npm launcher s | node bin/tbuild.js s | docker s | launcher/docker | node/docker |\n|---|---|---|---|---|---|---|\n'
-printf '| %s | %s | %.3f | %.3f | %.3f | %.2f | %.2f |\n' "$case" "$runs" "$lm" "$nm" "$dm" "$(echo "$lm / $dm" | bc -l)" "$(echo "$nm / $dm" | bc -l)"
+med() { printf '%s\n' "$@" | median; }
+lm=$(med "${l[@]}"); jm=$(med "${j[@]}"); nm=$(med "${n[@]}"); dm=$(med "${d[@]}")
+ratio() { printf '%.2f' "$(echo "$1 / $dm" | bc -l)"; }
+printf '| case | runs | tbuild (C launcher) s | node bin/launcher.js s | node bin/tbuild.js s | docker s | C / docker | launcher.js / docker | tbuild.js / docker |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
+printf '| %s | %s | %.3f | %.3f | %.3f | %.3f | %s | %s | %s |\n' "$case" "$runs" "$lm" "$jm" "$nm" "$dm" "$(ratio "$lm")" "$(ratio "$jm")" "$(ratio "$nm")"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -19,7 +19,7 @@ lacking=
 costs=
 if ! [ -x native/build/tbuild ] || ! [ -f native/build/bundle.sha256 ]; then
   lacking="the launcher"
-  costs="every tbuild command starts Node (no resident builder)"
+  costs="every tbuild command starts Node (a build then goes to the resident builder)"
 fi
 if ! [ -x native/build/tbuild-sandbox ]; then
   lacking="${lacking:+$lacking, }the sandbox helper"

@@ -25,9 +25,12 @@ describe('tbuild installed with npm', () => {
   let tarball: string;
   const socketDirs: string[] = [];
 
-  /** childEnv is a clean environment: no npm settings of the command that runs the tests, no launcher switches. */
+  /**
+   * childEnv is a clean environment: no npm settings of the command that runs the tests, no launcher switches, no
+   * compiler or make settings (the install builds with the defaults, as a user's would).
+   */
   const childEnv = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
-    const kept = Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && !k.startsWith('TBUILD_'));
+    const kept = Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && !k.startsWith('TBUILD_') && !/^(CC|CFLAGS|MAKEFLAGS|MFLAGS|MAKELEVEL)$/.test(k));
     return { ...Object.fromEntries(kept), XDG_CACHE_HOME: join(env.tmp.path, 'xdg-cache'), ...extra };
   };
   const exec = (file: string, args: readonly string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> =>
@@ -61,23 +64,28 @@ describe('tbuild installed with npm', () => {
 
   /**
    * buildsThroughResidentBuilder runs two builds with `command`: the first starts the resident builder, which must
-   * run `entry` (the installed package's), and serves the second.
+   * run `entry` (the installed package's), and serves the second. It returns the builder's socket.
    */
-  const buildsThroughResidentBuilder = async (command: readonly string[], entry: string, cwd: string, name: string): Promise<void> => {
-    const sock = await socketEnv(name);
+  const buildsThroughResidentBuilder = async (
+    command: readonly string[],
+    entry: string,
+    o: { cwd: string; name: string; env?: NodeJS.ProcessEnv; extra?: readonly string[] },
+  ): Promise<{ dir: string; env: NodeJS.ProcessEnv }> => {
+    const sock = await socketEnv(o.name);
     const [file = '', ...args] = command;
-    const first = await context(`first-${name}`);
-    const direct = await exec(file, [...args, ...buildArgs(first)], { cwd, env: sock.env });
+    const first = await context(`first-${o.name}`);
+    const direct = await exec(file, [...args, ...buildArgs(first, o.extra)], { cwd: o.cwd, env: { ...o.env, ...sock.env } });
     expect(direct.code, direct.stderr).toBe(0);
     await waitFor(async () => (await liveDaemonPid(await readDaemonLog(sock.dir))) !== undefined, 'a resident builder to start');
     const pid = (await liveDaemonPid(await readDaemonLog(sock.dir))) ?? 0;
     expect((await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')).toContain(await realpath(entry));
-    const second = await context(`second-${name}`);
-    const viaDaemon = await exec(file, [...args, ...buildArgs(second)], { cwd, env: sock.env });
+    const second = await context(`second-${o.name}`);
+    const viaDaemon = await exec(file, [...args, ...buildArgs(second, o.extra)], { cwd: o.cwd, env: { ...o.env, ...sock.env } });
     expect(viaDaemon.code, viaDaemon.stderr).toBe(0);
     expect(viaDaemon.stderr).toMatch(/#2 \[2\/2\] RUN echo second-\S+ > \/out.txt\n(?!#2 CACHED)/);
     expect(await served(sock.dir)).toBe(1);
-    expect(await builtFile(second)).toBe(`second-${name}\n`);
+    expect(await builtFile(second)).toBe(`second-${o.name}\n`);
+    return sock;
   };
 
   beforeAll(async () => {
@@ -111,18 +119,17 @@ describe('tbuild installed with npm', () => {
     const shown = await exec(tbuild, ['--version']);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toBe(`tbuild ${version}\n`);
-    await buildsThroughResidentBuilder([tbuild], join(pkg, 'bin', 'tbuild.js'), env.tmp.path, 'global');
+    const sock = await buildsThroughResidentBuilder([tbuild], join(pkg, 'bin', 'tbuild.js'), { cwd: env.tmp.path, name: 'global' });
 
     // TBUILD_DAEMON=0: the launcher runs the build in a Node process of its own.
-    const sock = socketDirs.at(-1) ?? '';
     const ctx = await context('direct');
-    const direct = await exec(tbuild, buildArgs(ctx), { env: { TBUILD_DAEMON_SOCKET: join(sock, 'daemon.sock'), TBUILD_DAEMON: '0' } });
+    const direct = await exec(tbuild, buildArgs(ctx), { env: { ...sock.env, TBUILD_DAEMON: '0' } });
     expect(direct.code, direct.stderr).toBe(0);
-    expect(await served(sock)).toBe(1);
+    expect(await served(sock.dir)).toBe(1);
     expect(await builtFile(ctx)).toBe('direct\n');
   }, INSTALL_TIMEOUT_MS);
 
-  it('without a C compiler, npm install says what it could not build, and tbuild runs as Node', async () => {
+  it('without a C compiler, npm install says what it could not build, and builds go to the resident builder through Node', async () => {
     // A PATH of every program of this one but the compilers and make.
     const bin = join(env.tmp.path, 'no-compiler-bin');
     await mkdir(bin);
@@ -140,25 +147,28 @@ describe('tbuild installed with npm', () => {
     const installed = await npm(['install', '-g', '--prefix', prefix, '--foreground-scripts', tarball], { env: path });
     expect(installed.code, installed.stderr).toBe(0);
     expect(installed.stderr).toContain(
-      "tbuild: the launcher, the sandbox helper, the context watcher not built (no C compiler (cc), no make): every tbuild command starts Node (no resident builder), RUN steps need --oci-runtime runc or crun; install a C compiler and make, then run 'npm rebuild tbuild' (-g for a global install)\n",
+      'tbuild: the launcher, the sandbox helper, the context watcher not built (no C compiler (cc), no make): every tbuild command starts Node ' +
+        "(a build then goes to the resident builder), RUN steps need --oci-runtime runc or crun; install a C compiler and make, then run 'npm rebuild tbuild' (-g for a global install)\n",
     );
     const pkg = join(prefix, 'lib', 'node_modules', 'tbuild');
     await expect(access(join(pkg, 'native', 'build'))).rejects.toThrow(/ENOENT/);
 
     const tbuild = join(prefix, 'bin', 'tbuild');
-    const sock = await socketEnv('no-cc');
-    const shown = await exec(tbuild, ['--version'], { env: { ...path, ...sock.env } });
+    const shown = await exec(tbuild, ['--version'], { env: path });
     expect(shown.stdout).toBe(`tbuild ${version}\n`);
+    // bin/launcher.js starts the resident builder and hands it the next build, with RUN in runc.
+    const sock = await buildsThroughResidentBuilder([tbuild], join(pkg, 'bin', 'tbuild.js'), { cwd: env.tmp.path, env: path, name: 'no-cc', extra: ['--oci-runtime', 'runc'] });
+    // Without --oci-runtime, RUN says how to get the sandbox helper or to do without it.
     const ctx = await context('no-compiler');
     const failed = await exec(tbuild, buildArgs(ctx), { env: { ...path, ...sock.env } });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain(`Cannot find the sandbox helper ${join(await realpath(pkg), 'native', 'build', 'tbuild-sandbox')}: it is built from native/`);
     expect(failed.stderr).toContain('or run RUN steps with --oci-runtime runc or crun');
-    const withRunc = await exec(tbuild, buildArgs(ctx, ['--oci-runtime', 'runc']), { env: { ...path, ...sock.env } });
-    expect(withRunc.code, withRunc.stderr).toBe(0);
-    expect(await builtFile(ctx)).toBe('no-compiler\n');
-    // No launcher ran: none started a resident builder.
-    expect(await readDaemonLog(sock.dir)).toBe('');
+    expect(await served(sock.dir)).toBe(2);
+    // TBUILD_DAEMON=0: bin/launcher.js runs the build in its own process, with the same answer.
+    const direct = await exec(tbuild, buildArgs(ctx), { env: { ...path, ...sock.env, TBUILD_DAEMON: '0' } });
+    expect([direct.code, direct.stderr.includes('Cannot find the sandbox helper')]).toEqual([1, true]);
+    expect(await served(sock.dir)).toBe(2);
   }, INSTALL_TIMEOUT_MS);
 
   it('npx tbuild runs the launcher of a project\'s npm install', async () => {
@@ -170,6 +180,6 @@ describe('tbuild installed with npm', () => {
     const shown = await npm(['exec', '--offline', '--', 'tbuild', '--version'], { cwd: app });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toBe(`tbuild ${version}\n`);
-    await buildsThroughResidentBuilder(['npx', '--offline', ...npmSettings(), 'tbuild'], join(app, 'node_modules', 'tbuild', 'bin', 'tbuild.js'), app, 'npx');
+    await buildsThroughResidentBuilder(['npx', '--offline', ...npmSettings(), 'tbuild'], join(app, 'node_modules', 'tbuild', 'bin', 'tbuild.js'), { cwd: app, name: 'npx' });
   }, INSTALL_TIMEOUT_MS);
 });

@@ -53,7 +53,7 @@ describe('tbuild as a library', () => {
     const res = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT });
     expect(res.code, res.stderr).toBe(0);
     const files = packedFiles(res.stdout);
-    for (const needed of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/controller/index.d.ts', 'dist/bundle/main.cjs', 'dist/bundle/main.cjs.sha256', 'bin/load-bundle.js', 'bin/tbuild.js', 'bin/tbuild', 'native/install.sh', 'native/Makefile', 'native/helper/tbuild-sandbox.c', 'proto/tbuild.proto', 'examples/sdk/build-oci.mjs']) {
+    for (const needed of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/controller/index.d.ts', 'dist/bundle/main.cjs', 'dist/bundle/main.cjs.sha256', 'bin/load-bundle.js', 'bin/tbuild.js', 'bin/tbuild', 'bin/launcher.js', 'native/install.sh', 'native/Makefile', 'native/helper/tbuild-sandbox.c', 'proto/tbuild.proto', 'examples/sdk/build-oci.mjs']) {
       expect(files, needed).toContain(needed);
     }
     // native/build/ is this machine's: npm install builds the native programs on the machine it installs to.
