@@ -160,7 +160,8 @@ static _Noreturn void container_init(struct sandbox_config *cfg, int report_fd, 
   /* The helper writes one byte once it is ready; EOF means it died before the death signal was armed. */
   if (read(sync_fd, &b, 1) != 1) _exit(125);
   close(sync_fd);
-  /* Joined to its cgroups now: a cgroup namespace rooted there lets the cgroup filesystem show only them. */
+  /* Joined to its cgroups now (a cgroup namespace rooted there lets the cgroup filesystem show only them), and
+   * without a PID namespace of its own, the adopter of the RUN's orphans. */
   if (!(cfg->namespaces & NS_PID) && adopt_orphans(cfg, err) != 0) {
   } else if (cfg->cgroupfs && unshare(CLONE_NEWCGROUP) != 0) {
     snprintf(err, sizeof(err), "unshare cgroup namespace: %s", strerror(errno));
