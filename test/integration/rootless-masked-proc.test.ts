@@ -122,7 +122,8 @@ describe('RUN where /proc is masked (a container of Docker or Kubernetes), rootl
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await metadataDigest(flagMeta)).toBe(digest);
     expect(await metadataDigest(settingMeta)).toBe(digest);
-  });
+    // Three builds with RUN steps: room for a loaded machine.
+  }, 300_000);
 
   it('kills a RUN step and what it started when the build is cancelled, without a process sandbox', async () => {
     const cancelled = join(work, 'cancelled');
