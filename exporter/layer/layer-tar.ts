@@ -9,9 +9,9 @@ export interface LayerTarOptions {
 }
 
 /**
- * createLayerTar streams an upper-dir-form snapshot as a deterministic OCI layer tar in sorted path order. The tar is
- * made on the layer tar thread (see tar-thread.ts): walking, reading files and writing records never hold up the event
- * loop.
+ * createLayerTar streams an upper-dir-form snapshot as a deterministic OCI layer tar in sorted path order. The tar of
+ * all but a small snapshot is made on the layer tar thread (see tar-thread.ts): walking, reading files and writing
+ * records do not hold up the event loop.
  */
 export function createLayerTar(dir: string, options: LayerTarOptions): Readable {
   const stream = Readable.from(layerTarChunks(dir, options).chunks, { objectMode: false });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalContentStore } from '../../../cache/content-store.js';
-import { createLayerTar, createMemoryLayerBlobCache, getLayerBlob, GZIP_CHUNK } from '../../../exporter/layer/index.js';
+import { createLayerTar, createMemoryLayerBlobCache, getLayerBlob, GZIP_CHUNK, tarEntries, walkSnapshot } from '../../../exporter/layer/index.js';
 import { lsetxattr, makedev, mknod, S_IFCHR } from '../../../native/index.js';
 
 /**
@@ -109,6 +109,12 @@ describe('layer bytes', () => {
     const blob = await getLayerBlob({ id: 's', dir }, { compression: 'gzip', store, cache: createMemoryLayerBlobCache(), signal });
     expect(blob.diffId).toBe(PINNED.diffId);
     expect(blob.descriptor.digest).toBe(PINNED.gzip);
+  });
+
+  it('gives the pinned tar when made on the main thread too (as a small layer is)', async () => {
+    const hash = createHash('sha256');
+    for await (const chunk of tarEntries(walkSnapshot(dir, { signal }), { signal })) hash.update(chunk);
+    expect(`sha256:${hash.digest('hex')}`).toBe(PINNED.diffId);
   });
 
   it('gives the pinned blob with times clamped to an epoch', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExportError } from '../../../base/errors.js';
 import { createLayerTar, GZIP_CHUNK, tarEntries } from '../../../exporter/layer/index.js';
+import { layerTarChunks, layerTarChunksOnThread } from '../../../exporter/layer/tar-thread.js';
 import type { TreeEntry } from '../../../exporter/tree-entry.js';
 
 const signal = new AbortController().signal;
@@ -40,8 +41,8 @@ async function* only(entry: TreeEntry): AsyncGenerator<TreeEntry> {
 
 describe('layer tar thread', () => {
   it('reports a snapshot it cannot read as an export error, and serves the next export', async () => {
-    await expect(digestOfTar(createLayerTar(join(root, 'missing'), { signal }))).rejects.toThrow(ExportError);
-    await expect(digestOfTar(createLayerTar(join(root, 'missing'), { signal }))).rejects.toThrow(/missing/);
+    await expect(digestOfTar(layerTarChunksOnThread(join(root, 'missing'), { signal }).chunks)).rejects.toThrow(ExportError);
+    await expect(digestOfTar(layerTarChunksOnThread(join(root, 'missing'), { signal }).chunks)).rejects.toThrow(/missing/);
     expect(await digestOfTar(createLayerTar(dir, { signal }))).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -55,6 +56,19 @@ describe('layer tar thread', () => {
     for await (const _ of createLayerTar(dir, { signal })) break;
     const [a, b] = await Promise.all([digestOfTar(createLayerTar(dir, { signal })), digestOfTar(createLayerTar(dir, { signal }))]);
     expect([a, b]).toEqual([whole, whole]);
+  });
+
+  it('makes a small layer on the main thread with the bytes and digest the thread gives', async () => {
+    const small = join(root, 'small-tree');
+    await mkdir(join(small, 'd'), { recursive: true });
+    await writeFile(join(small, 'd', 'a'), 'a'.repeat(5000));
+    await writeFile(join(small, 'b'), Buffer.alloc(GZIP_CHUNK + 3, 2));
+    const here = layerTarChunks(small, { signal });
+    const there = layerTarChunksOnThread(small, { signal });
+    const [a, b] = await Promise.all([digestOfTar(here.chunks), digestOfTar(there.chunks)]);
+    expect(a).toBe(b);
+    expect(here.diffId()).toBe(`sha256:${a}`);
+    expect(there.diffId()).toBe(`sha256:${a}`);
   });
 
   it('refuses files that grew or shrank since they were listed, small or larger than a chunk', async () => {
