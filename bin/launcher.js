@@ -15,6 +15,7 @@ const entry = join(repo, 'bin', 'tbuild.js');
 /** A marker younger than this means another launcher is starting the resident builder. */
 const STARTING_GRACE_MS = 10_000;
 const LOG_LIMIT = 1024 * 1024;
+const MAX_FRAME = 64 * 1024 * 1024;
 
 const runDirect = () => import('./tbuild.js');
 
@@ -109,9 +110,13 @@ function forward(sock) {
       cancelled = true;
       socket.write(frame('C'));
     };
+    const lost = () => {
+      if (!cancelled) process.stderr.write('tbuild: the resident builder closed the connection before the build finished (see daemon.log beside its socket)\n');
+      finish(cancelled ? 130 : 1);
+    };
     socket.on('error', (err) => {
       if (!accepted) finish(undefined, err.code === 'ENOENT' || err.code === 'ECONNREFUSED');
-      else finish(cancelled ? 130 : 1);
+      else lost();
     });
     socket.on('connect', () => {
       const request = {
@@ -129,6 +134,8 @@ function forward(sock) {
     });
     socket.on('data', (chunk) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      // A frame longer than the C launcher takes means a broken stream, as there.
+      if (pending.length >= 5 && pending.readUInt32BE(1) > MAX_FRAME) return accepted ? lost() : finish(undefined, false);
       while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
         const type = pending.toString('latin1', 0, 1);
         const payload = pending.subarray(5, 5 + pending.readUInt32BE(1));
@@ -148,9 +155,7 @@ function forward(sock) {
     });
     socket.on('close', () => {
       if (done) return undefined;
-      if (!accepted) return finish(undefined, false);
-      if (!cancelled) process.stderr.write('tbuild: the resident builder closed the connection before the build finished (see daemon.log beside its socket)\n');
-      finish(cancelled ? 130 : 1);
+      return accepted ? lost() : finish(undefined, false);
     });
   });
 }
