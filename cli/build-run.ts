@@ -38,6 +38,11 @@ export async function prepareBuild(cmd: BuildCommand, io: CommandIO): Promise<Bu
       hint: 'start the server with tbuild serve --no-process-sandbox, or set [executor] process-sandbox = false in its settings file',
     });
   }
+  if (cmd.ociRuntime !== undefined && builder !== undefined) {
+    throw new UsageError(`Cannot use --oci-runtime with --builder: the builder runs RUN steps with the runtime its server was started with`, {
+      hint: `start the server with tbuild serve --oci-runtime ${cmd.ociRuntime}`,
+    });
+  }
   const request = await openBuildRequest(cmd, io);
   const d = request.dockerfile;
   return { request, builder, sources: new Map('bytes' in d ? [[d.name, Buffer.from(d.bytes).toString('utf8')]] : []) };

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../base/errors.js';
 import { parseCommandArgs } from './command-line.js';
@@ -25,7 +24,7 @@ Options:
       --root DIR                  State folder (default: $TBUILD_ROOT, /var/lib/tbuild as root)
       --config FILE               Settings file (registry mirrors, credentials, [cache]: a registry cache every
                                   build shares, keyed per project) used by every build
-      --max-parallel-builds N     Builds run at once; others wait in a queue (default: CPU count)
+      --max-parallel-builds N     Builds run at once; others wait in a queue (default: four per CPU, at least 8)
       --oci-runtime NAME          Run RUN steps with runc or crun instead of tbuild's sandbox
       --no-process-sandbox        Run RUN steps in the server's own PID namespace, with its /proc, where the
                                   container masks /proc (Kubernetes): rootless only, and RUN steps can then see
@@ -80,11 +79,11 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
     if (e === 'network.host' || e === 'security.insecure') return e;
     throw new UsageError(`Cannot use --allow-insecure-entitlement=${e}: expected network.host or security.insecure`);
   });
-  const parallel = v['max-parallel-builds'] === undefined ? availableParallelism() : Number(v['max-parallel-builds']);
-  if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
+  const parallel = v['max-parallel-builds'] === undefined ? undefined : Number(v['max-parallel-builds']);
+  if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1)) throw new UsageError(`Cannot use --max-parallel-builds=${v['max-parallel-builds']}: expected a whole number ≥ 1`);
   const { createLogger, parseAddress } = await import('../remote/index.js');
   const { startServer } = await import('../remote/lazy.js');
-  const { checkReadiness, createController, dockerCredentials, processSandboxFor, readSharedCacheSettings } = await import('../controller/index.js');
+  const { checkReadiness, createController, defaultParallelism, dockerCredentials, processSandboxFor, readSharedCacheSettings } = await import('../controller/index.js');
   const { defaultRoot, dockerConfigDir, settingsFileOf } = await import('./command-io.js');
   const logger = createLogger(process.stderr, format);
   const addresses = (v.addr ?? ['unix:///run/tbuild/tbuild.sock']).map(parseAddress);
@@ -102,7 +101,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   }
   const { default: PQueue } = await import('p-queue');
   // One queue for the server's store and every tenant's: --max-parallel-builds bounds the server's builds together.
-  const buildQueue = new PQueue({ concurrency: parallel });
+  const buildQueue = new PQueue({ concurrency: parallel ?? defaultParallelism() });
   const openStore = (storeRoot: string) =>
     createController({
       root: storeRoot,

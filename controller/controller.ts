@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import { UsageError } from '../base/errors.js';
 import type { Logger } from '../base/log.js';
@@ -18,7 +17,7 @@ import { BuildRecords, type BuildHistory } from './build-history.js';
 import { resolveInputs } from './resolve-inputs.js';
 import { ContextWatchRegistry, type ContextWatchOptions } from './context-watches.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
-import { createExecSlots } from './exec-slots.js';
+import { createExecSlots, defaultParallelism } from './exec-slots.js';
 import { checkRootlessLimits, checkRootlessRuntime, createExecutor, processSandboxFor, type OciRuntime } from './executor-choice.js';
 import { gcPolicyFor } from './gc-settings.js';
 import { overlaySettingFor, withOverlaySetting } from './store-settings.js';
@@ -47,7 +46,7 @@ export interface ControllerOptions {
    * settings (the CLI gives the user's default file here, the controller reads no default of its own).
    */
   readonly settingsFile?: string;
-  /** Builds that run at once; others wait in a queue (default: the CPU count). */
+  /** Builds that run at once; others wait in a queue (default: defaultParallelism, four per CPU, at least 8). */
   readonly maxParallelBuilds?: number;
   /**
    * The build queue, when several controllers share one (a server's tenants in stores of their own): its concurrency
@@ -130,7 +129,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     choice.executor(await processSandboxFor(settingsFile, options.processSandbox, options.ociRuntime));
   const shared = new SharedCalls<SolvedRef>();
   const execSlots = createExecSlots();
-  const queue = options.buildQueue ?? new PQueue({ concurrency: Math.max(1, options.maxParallelBuilds ?? availableParallelism()) });
+  const queue = options.buildQueue ?? new PQueue({ concurrency: Math.max(1, options.maxParallelBuilds ?? defaultParallelism()) });
   const maxParallelBuilds = queue.concurrency;
   // The queue stops waiting for a build whose signal aborts while it runs: close waits for these instead.
   const running = new Set<Promise<unknown>>();

@@ -2,8 +2,19 @@ import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import type { Executor } from '../executor/index.js';
 
-/** createExecSlots returns the queue that bounds how many processes run at once (CPU-bound work). */
-export function createExecSlots(concurrency = Math.max(4, availableParallelism() * 2)): PQueue {
+/**
+ * defaultParallelism is how many builds, and how many RUN processes, run at once unless told otherwise: four per CPU
+ * (at least 8). BuildKit bounds neither by default; most of a build's time is waiting (the network, a registry, a
+ * step's own sleeps and downloads) rather than computing, and the kernel shares the CPUs among processes that do
+ * compute, so a bound of one build per CPU left them idle while clients waited (eight clients each with a one-second
+ * RUN took four rounds on two CPUs). The bounds stay, for the memory of a server that too many builds reach at once.
+ */
+export function defaultParallelism(): number {
+  return Math.max(8, availableParallelism() * 4);
+}
+
+/** createExecSlots returns the queue that bounds how many RUN processes run at once. */
+export function createExecSlots(concurrency = defaultParallelism()): PQueue {
   return new PQueue({ concurrency });
 }
 

@@ -1,5 +1,6 @@
 /** The controller: tbuild's composition root, shared by the CLI, the resident builder, the server and SDK users. */
 export { createController, type Controller, type ControllerInfo, type ControllerOptions } from './controller.js';
+export { defaultParallelism } from './exec-slots.js';
 export type { BuildIO } from './build.js';
 export { DEFAULT_SHELL, type DebugShell, type DebugShellStart } from './debug-shell.js';
 export type { DebugTarget } from './debug-target.js';
