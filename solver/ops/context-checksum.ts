@@ -9,10 +9,11 @@ import { expandSource } from './copy-match.js';
 import { ContextMemo } from './context-memo.js';
 import { walkContextTree, type ContextEntry } from './context-walk.js';
 import type { LocalContext } from './ref.js';
+import { SMALL_FILE, SmallFileReader } from './small-file.js';
 
 const HASH_PARALLELISM = 8;
-/** Files up to this size are read whole, synchronously. */
-const SMALL_FILE = 256 * 1024;
+/** Bytes of a large file read at a time to digest it. */
+const LARGE_FILE_CHUNK = 1024 * 1024;
 /** Bytes read between two yields to the event loop. */
 const YIELD_BYTES = 4 * 1024 * 1024;
 
@@ -134,8 +135,9 @@ function describeFile(st: Stats, digest: string): string {
  */
 async function hashSmallFiles(files: readonly Unknown[], describe: (u: Unknown, digest: string) => void, signal: AbortSignal): Promise<void> {
   let budget = YIELD_BYTES;
+  const reader = new SmallFileReader();
   for (const u of files) {
-    const data = readFileSync(u.entry.hostPath);
+    const data = reader.read(u.entry.hostPath, u.entry.stats.size);
     describe(u, `sha256:${createHash('sha256').update(data).digest('hex')}`);
     budget -= data.length + 4096;
     if (budget <= 0) {
@@ -156,7 +158,8 @@ export async function digestFileContent(path: string, size: number, signal: Abor
 async function hashLargeFile(path: string, signal: AbortSignal, onRead?: (bytes: number) => void): Promise<string> {
   signal.throwIfAborted();
   const hash = createHash('sha256');
-  const read = createReadStream(path);
+  // Large chunks: a 20 MiB file is 20 chunks through the stream and the hash, not 320.
+  const read = createReadStream(path, { highWaterMark: LARGE_FILE_CHUNK });
   if (onRead !== undefined) read.on('data', (chunk: string | Buffer) => onRead(chunk.length));
   await pipeline(read, hash, { signal });
   return `sha256:${hash.digest('hex')}`;

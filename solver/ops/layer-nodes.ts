@@ -4,14 +4,17 @@ import { linkSync, openSync, unlinkSync } from 'node:fs';
 import { symlink, unlink } from 'node:fs/promises';
 import { errnoCode, FileOpError } from '../../base/errors.js';
 
-/** openExclusive creates a file, replacing what is there without ever following a symlink out of the layer. */
-export function openExclusive(path: string): number {
+/**
+ * openExclusive creates a file with `mode` (less the umask), replacing what is there without ever following a
+ * symlink out of the layer.
+ */
+export function openExclusive(path: string, mode = 0o600): number {
   try {
-    return openSync(path, 'wx', 0o600);
+    return openSync(path, 'wx', mode);
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') throw err;
     unlinkSync(path);
-    return openSync(path, 'wx', 0o600);
+    return openSync(path, 'wx', mode);
   }
 }
 

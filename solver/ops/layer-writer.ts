@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, mkdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lstatSync, mkdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { chmod, chown as fsChown, copyFile, lchown, lutimes, mkdir, readlink, utimes, constants } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
@@ -8,11 +8,9 @@ import { applyModeSpec, type ModeSpec } from './chmod.js';
 import type { Owner } from './chown.js';
 import type { CopySource, Match } from './copy-match.js';
 import { linkReplacing, openExclusive, runCp, symlinkReplacing } from './layer-nodes.js';
+import { SMALL_FILE, SmallFileReader } from './small-file.js';
 import { copyXattrs } from './xattrs.js';
 import { unmappedOwnerError } from '../../base/user-namespace.js';
-
-/** Files up to this size are copied with synchronous calls. */
-const SMALL_FILE = 256 * 1024;
 
 /** FileTarget is the layer being written and the merged view of what lies below it. */
 export interface FileTarget {
@@ -65,6 +63,10 @@ export class LayerWriter {
   readonly #hardLinks = new Map<string, { readonly host: string; readonly done: Promise<void> }>();
   /** The first failure of a file copied in the background: thrown once every copy has settled. */
   #failure: { readonly error: unknown } | undefined;
+  /** Reads the small files copied (their size known from the source's stat). */
+  readonly #reader = new SmallFileReader();
+  /** The process's umask: a file created with a mode it keeps whole needs no chmod after. */
+  readonly #umask = process.umask();
 
   constructor(target: FileTarget, owner: Owner | undefined, mode: ModeSpec | undefined) {
     this.#target = target;
@@ -320,15 +322,19 @@ export class LayerWriter {
   /**
    * Copies a small file with synchronous calls on one descriptor: for a COPY of many small files,
    * four thread-pool round trips per file (copy, chmod, chown, utimes) cost far more than the I/O.
+   * The file is created with its final mode when the umask keeps it whole and it has no set-id or
+   * sticky bit (which a chown would clear): then no chmod follows.
    */
   #copySmallFile(entry: FsEntry, host: string): void {
     const st = entry.stats;
-    const fd = openExclusive(host);
+    const mode = this.#modeFor(st);
+    const createdFinal = (mode & ~0o777) === 0 && (mode & this.#umask) === 0;
+    const fd = openExclusive(host, createdFinal ? mode : 0o600);
     try {
-      if (st.size > 0) writeFileSync(fd, readFileSync(entry.hostPath));
+      if (st.size > 0) writeFileSync(fd, this.#reader.read(entry.hostPath, st.size));
       chownOwned(host, () => fchownSync(fd, this.#owner?.uid ?? st.uid, this.#owner?.gid ?? st.gid), this.#owner ?? st);
       // After chown, which clears set-id bits.
-      fchmodSync(fd, this.#modeFor(st));
+      if (!createdFinal) fchmodSync(fd, mode);
       futimesSync(fd, st.atime, st.mtime);
     } finally {
       closeSync(fd);

@@ -152,6 +152,30 @@ describe('applyCopy: special files', () => {
   });
 });
 
+describe('applyCopy: file modes', () => {
+  it('gives small files every mode the source has, those the umask would cut, set-id and sticky bits, and read-only ones their content', async () => {
+    const modes = [0o644, 0o666, 0o777, 0o400, 0o444, 0o000, 0o4755, 0o2711, 0o1777, 0o755];
+    for (const m of modes) {
+      const path = join(src, `m${m.toString(8)}`);
+      await writeFile(path, `mode ${m.toString(8)}\n`);
+      await chown(path, 42, 43);
+      await chmod(path, m);
+    }
+    await applyCopy(copy(modes.map((m) => `m${m.toString(8)}`), '/out/'), source(false), target(), options);
+    for (const m of modes) {
+      expect(await meta(`out/m${m.toString(8)}`)).toBe(`file ${m.toString(8)} 42:43`);
+      expect(await readFile(join(upper, 'out', `m${m.toString(8)}`), 'utf8')).toBe(`mode ${m.toString(8)}\n`);
+    }
+  });
+
+  it('applies --chown and --chmod to small files, set-id bits kept after the chown', async () => {
+    await applyCopy(copy(['dir/f.txt'], '/a', { chown: { user: '5', group: '6' }, chmod: '6755' }), source(true), target(), options);
+    await applyCopy(copy(['dir/f.txt'], '/b', { chmod: '0666' }), source(true), target(), options);
+    expect(await meta('a')).toBe('file 6755 5:6');
+    expect(await meta('b')).toBe('file 666 0:0');
+  });
+});
+
 describe('applyCopy: hard links and archives', () => {
   it('keeps hard links between the files it copies', async () => {
     await link(join(src, 'dir', 'f.txt'), join(src, 'dir', 'sub', 'same.txt'));
