@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { filterThroughProcess } from '../../cache/index.js';
 import { MEDIA_TYPES, type Descriptor } from '../../base/oci.js';
 import { assertNever } from '../../base/errors.js';
-import { createGzipPool, type GzipPool } from './gzip-pool.js';
+import { sharedGzipPool, type GzipPool } from './gzip-pool.js';
 
 /** Compression is how layer blobs are compressed. */
 export type Compression = 'gzip' | 'zstd' | 'uncompressed';
@@ -112,8 +112,8 @@ export async function* parallelGzip(input: AsyncIterable<Buffer>, options: Paral
     let filled = 0;
     let members = 0;
     const send = async (whole: ArrayBuffer): Promise<void> => {
-      pool ??= await createGzipPool({ threads, level });
-      start(pool.gzip(whole));
+      pool ??= await sharedGzipPool(threads);
+      start(pool.gzip(whole, level));
       members++;
     };
     for await (const piece of input) {
@@ -140,8 +140,8 @@ export async function* parallelGzip(input: AsyncIterable<Buffer>, options: Paral
     if (filled > 0 || members === 0) start(gzipAsync(view.subarray(0, filled), { level }));
     while (inFlight.length > 0) yield await next();
   } finally {
+    // The pool stays for the next export; only this one's members are waited for.
     await Promise.all(inFlight);
-    await pool?.[Symbol.asyncDispose]();
   }
 }
 
