@@ -40,15 +40,26 @@ export interface Builder {
 }
 
 let current: ChildProcess | undefined;
+let stopping = false;
 
-/** stopCurrent ends the command running now (on SIGINT/SIGTERM, before the clean-up). */
+/** stopCurrent ends the command running now and fails every later one but those of the clean-up (on SIGINT/SIGTERM). */
 export function stopCurrent(): void {
+  stopping = true;
   current?.kill('SIGTERM');
+}
+
+/** cleaningUp lets commands run again: the clean-up's. */
+export function cleaningUp(): void {
+  stopping = false;
 }
 
 /** exec runs a command and fails with the end of its output when it exits non-zero. */
 export function exec(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((ok, fail) => {
+    if (stopping) {
+      fail(new Error(`interrupted before ${cmd} ${args.join(' ')}`));
+      return;
+    }
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     current = child;
     let out = '';

@@ -11,7 +11,7 @@ import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BuildKit, Buildah, exec, stopCurrent, Tbuild, type Builder, type Case } from './compare-builders.js';
+import { BuildKit, Buildah, cleaningUp, exec, stopCurrent, Tbuild, type Builder, type Case } from './compare-builders.js';
 import { removePushed } from './compare-registry.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -146,6 +146,11 @@ async function measureCase(work: string, name: string, spec: CaseSpec, runs: num
 
 const loadNow = (): string => loadavg().map((n) => n.toFixed(2)).join(' ');
 
+/** perRun lists every timing of each row, in run order, for the spread the medians hide. */
+function perRun(rows: readonly Row[]): string[] {
+  return rows.map((r) => `- ${r.name}, ${r.scenario}: ${['tbuild', 'BuildKit', 'buildah'].map((col) => `${col} ${(r.times[col] ?? []).map((s) => s.toFixed(2)).join(' ')}`).join('; ')}`);
+}
+
 function table(rows: readonly Row[]): string[] {
   const lines = ['| case | scenario | tbuild s | BuildKit s | buildah s | tbuild/BuildKit | tbuild/buildah |', '|---|---|---|---|---|---|---|'];
   for (const r of rows) {
@@ -201,6 +206,7 @@ async function main(): Promise<void> {
     }
     for (const b of builders) peaks.push(await b.peak());
   } finally {
+    cleaningUp();
     for (const b of builders) await b.close().catch((err: unknown) => log(`${b.name}: clean-up failed: ${String(err)}`));
     await removePushed(pushed).catch((err: unknown) => log(`registry clean-up failed: ${String(err)}`));
     await rm(work, { recursive: true, force: true });
@@ -224,6 +230,10 @@ async function main(): Promise<void> {
     'removed; buildah: fresh storage). warm: nothing changed. one-file change: one file edited before each run.',
     'push: a bigcontext image with a file no other has, pushed to a fresh repository on 127.0.0.1:5000 (compression included).',
     'hugecontext (bench/hugecontext.ts, 200,002 files, 2 GB): warm and change only, after one untimed build.',
+    '',
+    'Each build, in run order (seconds):',
+    '',
+    ...perRun(rows),
   ].join('\n');
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${report}\n`);
