@@ -24,9 +24,9 @@ type MutableStep = { -readonly [K in keyof StepRecord]: StepRecord[K] };
 /** Steps are rewritten at most this often while a build runs, so a killed build still shows how far it came. */
 const REWRITE_MS = 2000;
 /**
- * A build is first written once it runs a step, or this long after it started: a build whose steps all come from the
- * cache is written once, at its end (each write is a commit that waits for the disk). A process killed before either
- * leaves no record of that build.
+ * A build is first written once it runs a step of its graph, or this long after it started: a build whose steps all
+ * come from the cache is written once, at its end (each write is a commit that waits for the disk), also when its
+ * export (a phase, not a step) starts at once. A process killed before either leaves no record of that build.
  */
 const START_WRITE_MS = 1000;
 
@@ -36,6 +36,8 @@ export class HistoryRecorder implements BuildObserver {
   readonly #meta: MetadataStore;
   readonly #steps = new Map<string, MutableStep>();
   readonly #keyedVertices = new Map<string, Keyed>();
+  /** The vertices of the build's graph (the solver plans them); the build's phases (export, cache transfer) are not. */
+  readonly #planned = new Set<string>();
   readonly #warnings: RecordedWarning[] = [];
   readonly #contextChecksums = new Set<string>();
   readonly #writes = new Set<Promise<void>>();
@@ -176,7 +178,7 @@ export class HistoryRecorder implements BuildObserver {
       case 'vertex.started': {
         const step = this.#step(e.vertex, e.name);
         Object.assign(step, { status: 'running', startedAt: e.time });
-        this.#writeRunning();
+        if (this.#planned.has(e.vertex)) this.#writeRunning();
         break;
       }
       case 'vertex.cached': {
@@ -207,10 +209,12 @@ export class HistoryRecorder implements BuildObserver {
       case 'warning':
         this.#warnings.push({ message: e.message, ...(e.finding?.location === undefined ? {} : { location: e.finding.location }) });
         break;
+      case 'vertex.planned':
+        // A step is recorded once it starts or comes from the cache, numbered as the plain progress numbers it.
+        this.#planned.add(e.vertex);
+        break;
       case 'status':
       case 'vertex.explain':
-      // A step is recorded once it starts or comes from the cache, numbered as the plain progress numbers it.
-      case 'vertex.planned':
         break;
     }
   }

@@ -40,13 +40,21 @@ describe('a build record', () => {
       const { store, writes } = countedStore(tmp.path, meta);
       const recorder = await HistoryRecorder.start(store, meta, { ref: 'cached', clientId: 'c', request: REQUEST });
       const progress = recorder.progress({ emit: () => undefined });
+      progress.emit({ type: 'vertex.planned', vertex: 'v1', name: 'FROM busybox', time: Date.now() });
+      progress.emit({ type: 'vertex.planned', vertex: 'v2', name: 'RUN true', time: Date.now() });
       progress.emit({ type: 'vertex.cached', vertex: 'v1', name: 'FROM busybox', time: Date.now() });
       progress.emit({ type: 'vertex.cached', vertex: 'v2', name: 'RUN true', time: Date.now() });
+      // The export is a phase of the build, not a step of its graph: it starts at once and is no reason to write.
+      progress.emit({ type: 'vertex.started', vertex: 'export', name: 'exporting layers', time: Date.now() });
+      progress.emit({ type: 'vertex.completed', vertex: 'export', name: 'exporting layers', time: Date.now(), durationMs: 1 });
       expect(writes).toEqual([]);
       const { committed } = await recorder.finish({ result: { names: [], warnings: [] } }, POLICY);
       await committed;
       expect(writes).toEqual(['completed']);
-      expect(meta.buildHistory.get('cached')).toMatchObject({ status: 'completed', steps: [{ name: 'FROM busybox', cached: true }, { name: 'RUN true', cached: true }] });
+      expect(meta.buildHistory.get('cached')).toMatchObject({
+        status: 'completed',
+        steps: [{ name: 'FROM busybox', cached: true }, { name: 'RUN true', cached: true }, { name: 'exporting layers', status: 'completed' }],
+      });
     } finally {
       await meta.close();
     }
@@ -59,6 +67,8 @@ describe('a build record', () => {
       const { store, writes } = countedStore(tmp.path, meta);
       const recorder = await HistoryRecorder.start(store, meta, { ref: 'ran', clientId: 'c', request: REQUEST });
       const progress = recorder.progress({ emit: () => undefined });
+      progress.emit({ type: 'vertex.planned', vertex: 'v1', name: 'RUN make', time: Date.now() });
+      progress.emit({ type: 'vertex.planned', vertex: 'v2', name: 'RUN test', time: Date.now() });
       progress.emit({ type: 'vertex.started', vertex: 'v1', name: 'RUN make', time: Date.now() });
       expect(writes).toEqual(['running']);
       progress.emit({ type: 'vertex.started', vertex: 'v2', name: 'RUN test', time: Date.now() });
