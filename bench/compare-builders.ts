@@ -91,12 +91,16 @@ export class Tbuild implements Builder {
   readonly #env: NodeJS.ProcessEnv;
   readonly #socket: string;
   #roots = new Map<string, string>();
+  /** #first is the resident builder the run's first build started. */
+  #first: number | undefined;
   #resets = 0;
 
   constructor(work: string) {
     this.#work = work;
     this.#socket = join(work, 'daemon', 'daemon.sock');
-    this.#env = { TBUILD_DAEMON: '1', TBUILD_DAEMON_SOCKET: this.#socket };
+    // No idle exit: the peers' builds between two of tbuild's can outlast the default 10 minutes (hugecontext), and
+    // the peak memory reported is that of one resident builder through the whole run.
+    this.#env = { TBUILD_DAEMON: '1', TBUILD_DAEMON_SOCKET: this.#socket, TBUILD_DAEMON_IDLE: String(7 * 24 * 3600) };
   }
 
   #root(c: Case): string {
@@ -118,6 +122,18 @@ export class Tbuild implements Builder {
     await mkdir(primer, { recursive: true });
     await writeFile(join(primer, 'Dockerfile'), `FROM ${c.base}\n`);
     await exec(LAUNCHER, ['build', '--root', root, '--progress', 'quiet', primer], this.#env);
+    this.#first ??= await this.#startedPid();
+  }
+
+  /** #startedPid waits for the resident builder the first launcher run starts (it may answer that run itself). */
+  async #startedPid(): Promise<number> {
+    for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 100))) {
+      const pid = await this.#pid().catch((err: unknown) => {
+        if (Date.now() > deadline) throw err;
+        return undefined;
+      });
+      if (pid !== undefined) return pid;
+    }
   }
 
   async build(c: Case, tag: string): Promise<void> {
@@ -148,7 +164,9 @@ export class Tbuild implements Builder {
   }
 
   async peak(): Promise<string> {
-    return `${mib(await vmHwm(await this.#pid()))}`;
+    const pid = await this.#pid();
+    // It restarts when the code on disk changes (npm run build during the run): then only the last one's peak is known.
+    return `${mib(await vmHwm(pid))}${pid === this.#first ? '' : ' (of the resident builder that replaced the first during the run)'}`;
   }
 
   /** close stops the resident builder and waits for its exit, so that nothing holds the run's folder. */

@@ -148,7 +148,7 @@ const loadNow = (): string => loadavg().map((n) => n.toFixed(2)).join(' ');
 
 /** perRun lists every timing of each row, in run order, for the spread the medians hide. */
 function perRun(rows: readonly Row[]): string[] {
-  return rows.map((r) => `- ${r.name}, ${r.scenario}: ${['tbuild', 'BuildKit', 'buildah'].map((col) => `${col} ${(r.times[col] ?? []).map((s) => s.toFixed(2)).join(' ')}`).join('; ')}`);
+  return rows.map((r) => `- ${r.name}, ${r.scenario}: ${(r.scenario.includes('node') ? ['tbuild'] : ['tbuild', 'BuildKit', 'buildah']).map((col) => `${col} ${(r.times[col] ?? []).map((s) => s.toFixed(2)).join(' ')}`).join('; ')}`);
 }
 
 function table(rows: readonly Row[]): string[] {
