@@ -32,6 +32,7 @@ export {
   chooseOverlayDriver,
   detectOverlayDriver,
   probeKernelOverlay,
+  probeKernelOverlayOnce,
   FUSE_OVERLAYFS,
   OVERLAY_SETTINGS,
   type KernelProbe,

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import path from 'node:path';
 import { constants } from 'node:os';
-import { NativeError, SnapshotError } from '../base/errors.js';
+import { errnoCode, NativeError, SnapshotError } from '../base/errors.js';
 import { isExecutableOnPath } from '../base/fs.js';
 import { isRootless } from '../base/user-namespace.js';
 import { mount, umount2 } from '../native/index.js';
@@ -90,6 +90,48 @@ export async function probeKernelOverlay(dir: string): Promise<KernelProbe> {
   }
 }
 
+/** PROBE_MEMO is the file, beside the trial mounts, that keeps the outcome of the last one that worked. */
+const PROBE_MEMO = 'overlay-probe.json';
+
+/**
+ * probeKernelOverlayOnce is probeKernelOverlay remembered across processes: a trial mount costs tens of milliseconds
+ * (the kernel sets up and tears down an overlay), and every build run by a process of its own would make one. A trial
+ * that worked is kept in `dir` for the same kernel, filesystem (device) and user namespace; one that failed is made
+ * again by the next process, so that no passing refusal sends every later build to fuse-overlayfs.
+ */
+export async function probeKernelOverlayOnce(dir: string, probe: (dir: string) => Promise<KernelProbe> = probeKernelOverlay): Promise<KernelProbe> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const key = `linux ${release()} dev ${(await stat(dir)).dev} ${isRootless() ? 'rootless' : 'root'}`;
+  const memo = path.join(dir, PROBE_MEMO);
+  if ((await readProbeMemo(memo)) === key) return { ok: true };
+  const outcome = await probe(dir);
+  if (outcome.ok) {
+    const tmp = `${memo}.${process.pid}`;
+    await writeFile(tmp, JSON.stringify({ key }));
+    await rename(tmp, memo);
+  }
+  return outcome;
+}
+
+/** readProbeMemo is the key a kept trial was made under, or undefined when none is kept (or it cannot be read). */
+async function readProbeMemo(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && 'key' in parsed && typeof parsed.key === 'string' ? parsed.key : undefined;
+  } catch (err) {
+    // Edited by hand into something else (a process killed while writing cannot cut it short: it is renamed into place).
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
 /** OverlayDriverOptions say where the trial mount is made, and let a test give its outcome. */
 export interface OverlayDriverOptions {
   /** A folder on the store's filesystem for the trial mount. */
@@ -102,7 +144,7 @@ export interface OverlayDriverOptions {
 /** detectOverlayDriver gathers the facts a setting needs (the trial mount only for `auto`) and decides. */
 export async function detectOverlayDriver(setting: OverlaySetting, options: OverlayDriverOptions): Promise<OverlayDecision> {
   const fuseInstalled = setting === 'kernel' ? false : await isExecutableOnPath(FUSE_OVERLAYFS, options.searchPath ?? process.env['PATH'] ?? '/usr/bin:/bin');
-  const probe = setting === 'auto' ? await (options.probe ?? probeKernelOverlay)(options.probeDir) : undefined;
+  const probe = setting === 'auto' ? await (options.probe ?? probeKernelOverlayOnce)(options.probeDir) : undefined;
   return chooseOverlayDriver(setting, { probe, fuseInstalled, kernel: release() });
 }
 

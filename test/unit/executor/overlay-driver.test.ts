@@ -3,7 +3,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SnapshotError } from '../../../base/errors.js';
-import { chooseOverlayDriver, detectOverlayDriver, mountOverlay, probeKernelOverlay, unmountOverlay, type KernelProbe } from '../../../executor/index.js';
+import { chooseOverlayDriver, detectOverlayDriver, mountOverlay, probeKernelOverlay, probeKernelOverlayOnce, unmountOverlay, type KernelProbe } from '../../../executor/index.js';
 import { makeTempDir, type TempDir } from '../../helpers/cli.js';
 
 const EPERM: KernelProbe = { ok: false, errno: 1, message: 'Cannot mount: operation not permitted' };
@@ -27,6 +27,30 @@ describe('overlay driver choice', () => {
       reason: 'the kernel (Linux 5.10.0) refused a trial overlayfs mount: EPERM (Cannot mount: operation not permitted)',
     });
     expect(() => chooseOverlayDriver('fuse', { ...facts, fuseInstalled: false })).toThrow('Cannot mount overlays with fuse-overlayfs: it is not installed');
+  });
+
+  it('keeps a trial mount that worked for the next processes, and tries again after one that failed', async () => {
+    let trials = 0;
+    const counted = (outcome: KernelProbe) => async (): Promise<KernelProbe> => (trials++, outcome);
+    expect(await probeKernelOverlayOnce(tmp.path, counted(EPERM))).toEqual(EPERM);
+    expect(await probeKernelOverlayOnce(tmp.path, counted(EPERM))).toEqual(EPERM);
+    expect(trials).toBe(2);
+    expect(await probeKernelOverlayOnce(tmp.path, counted({ ok: true }))).toEqual({ ok: true });
+    expect(await probeKernelOverlayOnce(tmp.path, counted(EPERM))).toEqual({ ok: true });
+    expect(trials).toBe(3);
+    // Kept for this kernel and filesystem only: another kernel's (or a damaged) file is tried again.
+    const memo = join(tmp.path, 'overlay-probe.json');
+    expect(JSON.parse(await readFile(memo, 'utf8'))).toEqual({ key: expect.stringContaining(`linux ${release()} dev `) });
+    await writeFile(memo, JSON.stringify({ key: 'linux 4.19.0 dev 1 root' }));
+    expect(await probeKernelOverlayOnce(tmp.path, counted(EPERM))).toEqual(EPERM);
+    await writeFile(memo, '{"key": ');
+    expect(await probeKernelOverlayOnce(tmp.path, counted({ ok: true }))).toEqual({ ok: true });
+    expect(trials).toBe(5);
+    // The real trial, then its kept outcome.
+    const real = join(tmp.path, 'real');
+    expect(await probeKernelOverlayOnce(real)).toEqual({ ok: true });
+    expect(await probeKernelOverlayOnce(real, counted(EPERM))).toEqual({ ok: true });
+    expect(trials).toBe(5);
   });
 
   it('names the kernel, the errno and what to install when auto finds neither driver', async () => {
