@@ -2,8 +2,7 @@ import { readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { SymlinkLoopError } from '../base/errors.js';
-import { lstatIfExists } from '../base/fs.js';
-import { fixedLayerStat, listLayered, lookupChild, lookupLayered, rootEntry, type LayeredEntry, type LayerStat } from '../native/index.js';
+import { fixedLayerReads, listLayered, lookupChild, lookupLayered, PLAIN_LAYER_READS, rootEntry, type LayeredEntry, type LayerReads } from '../native/index.js';
 import type { Snapshotter } from './snapshotter.js';
 
 /** FsEntry is one path of a filesystem view and where its bytes live on the host. */
@@ -29,13 +28,13 @@ const MAX_SYMLINKS = 40;
  * the layers from this index down never change (committed ones), so what is found there is kept for every lookup.
  */
 export function createLayeredView(layers: readonly string[], options: { readonly fixedFrom?: number } = {}): FsView {
-  return new LayeredView(layers, options.fixedFrom === undefined ? lstatIfExists : fixedLayerStat(layers.slice(options.fixedFrom)));
+  return new LayeredView(layers, options.fixedFrom === undefined ? PLAIN_LAYER_READS : fixedLayerReads(layers.slice(options.fixedFrom)));
 }
 
 /** createSnapshotView shows a snapshot chain (null: the empty filesystem) merged, as a container would see it. */
 export function createSnapshotView(snapshotter: Pick<Snapshotter, 'chain' | 'dir'>, id: string | null): FsView {
   const layers = snapshotter.chain(id).map((layer) => snapshotter.dir(layer)).reverse();
-  return new LayeredView(layers, fixedLayerStat(layers));
+  return new LayeredView(layers, fixedLayerReads(layers));
 }
 
 /** createDirectoryView shows a plain directory as a tree rooted at `/` (see directory-view.ts). */
@@ -48,11 +47,11 @@ function isLayeredEntry(entry: FsEntry): entry is LayeredEntry {
 
 class LayeredView implements FsView {
   readonly #layers: readonly string[];
-  readonly #stat: LayerStat;
+  readonly #reads: LayerReads;
 
-  constructor(layers: readonly string[], stat: LayerStat) {
+  constructor(layers: readonly string[], reads: LayerReads) {
     this.#layers = layers;
-    this.#stat = stat;
+    this.#reads = reads;
   }
 
   /** The merged entry at an already-resolved path (no symlinks among its components). */
@@ -66,7 +65,7 @@ class LayeredView implements FsView {
     let pending = posix.normalize(`/${path}`).split('/').filter((p) => p.length > 0);
     let resolved: string[] = [];
     let links = 0;
-    let entry = await rootEntry(this.#layers, this.#stat);
+    let entry = await rootEntry(this.#layers, this.#reads);
     while (pending.length > 0) {
       const name = pending.shift() ?? '';
       if (name === '.') continue;
@@ -76,7 +75,7 @@ class LayeredView implements FsView {
         continue;
       }
       const candidate = [...resolved, name];
-      const child = entry?.stats.isDirectory() === true ? await lookupChild(entry.merged, name, this.#stat) : undefined;
+      const child = entry?.stats.isDirectory() === true ? await lookupChild(entry.merged, name, this.#reads) : undefined;
       if (child === undefined) return { path: `/${[...candidate, ...pending].join('/')}`, entry: undefined };
       if (child.stats.isSymbolicLink() && (pending.length > 0 || followLast)) {
         if (++links > MAX_SYMLINKS) throw new SymlinkLoopError(`/${path.replace(/^\/+/, '')}`);

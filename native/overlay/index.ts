@@ -20,5 +20,5 @@ export {
   type UpperEntry,
 } from './upper-dir.js';
 export { normalizeFuseUpper } from './fuse-upper.js';
-export { fixedLayerStat, type LayerStat } from './fixed-layer-stats.js';
+export { fixedLayerReads, PLAIN_LAYER_READS, type LayerReads } from './fixed-layer-stats.js';
 export { LayeredTree, listLayered, lookupChild, lookupLayered, resolveInLayers, rootEntry, type LayeredEntry, type LayerLookup } from './layered-lookup.js';

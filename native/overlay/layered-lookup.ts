@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { lstatIfExists } from '../../base/fs.js';
-import { fixedLayerStat, type LayerStat } from './fixed-layer-stats.js';
+import { fixedLayerReads, PLAIN_LAYER_READS, type LayerReads } from './fixed-layer-stats.js';
 import { classifyUpperEntry, isOpaqueDir, isWhiteout, WHITEOUT_PREFIX } from './upper-dir.js';
 
 /** LayeredEntry is one path of layers merged as overlayfs merges them: its topmost entry. */
@@ -54,14 +54,14 @@ const MAX_SYMLINKS = 40;
  */
 export class LayeredTree {
   readonly #layers: readonly string[];
-  readonly #stat: LayerStat;
+  readonly #reads: LayerReads;
   /** The entry at each in-tree path looked up so far ('' is the root), by its components joined with '/'. */
   readonly #entries = new Map<string, Promise<LayeredEntry | undefined>>();
 
   /** `fixedFrom`: the layers from this index down never change (committed ones), so what lstat finds there is kept. */
   constructor(layers: readonly string[], options: { readonly fixedFrom?: number } = {}) {
     this.#layers = layers;
-    this.#stat = options.fixedFrom === undefined ? lstatIfExists : fixedLayerStat(layers.slice(options.fixedFrom));
+    this.#reads = options.fixedFrom === undefined ? PLAIN_LAYER_READS : fixedLayerReads(layers.slice(options.fixedFrom));
   }
 
   /** lookup is lookupLayered over this tree's layers. */
@@ -118,8 +118,8 @@ export class LayeredTree {
     if (entry === undefined) {
       entry =
         depth === 0
-          ? rootEntry(this.#layers, this.#stat)
-          : this.#entry(parts, depth - 1).then((parent) => (parent === undefined ? undefined : lookupChild(parent.merged, parts[depth - 1] ?? '', this.#stat)));
+          ? rootEntry(this.#layers, this.#reads)
+          : this.#entry(parts, depth - 1).then((parent) => (parent === undefined ? undefined : lookupChild(parent.merged, parts[depth - 1] ?? '', this.#reads)));
       this.#entries.set(key, entry);
     }
     return entry;
@@ -127,11 +127,11 @@ export class LayeredTree {
 }
 
 /** rootEntry is the merged root of layers (top first), or undefined when none exists. */
-export async function rootEntry(layers: readonly string[], stat: LayerStat = lstatIfExists): Promise<LayeredEntry | undefined> {
+export async function rootEntry(layers: readonly string[], reads: LayerReads = PLAIN_LAYER_READS): Promise<LayeredEntry | undefined> {
   const merged: string[] = [];
   let top: Stats | undefined;
   for (const layer of layers) {
-    const stats = await stat(layer);
+    const stats = await reads.stat(layer);
     if (stats === undefined || !stats.isDirectory()) continue;
     top ??= stats;
     merged.push(layer);
@@ -140,17 +140,17 @@ export async function rootEntry(layers: readonly string[], stat: LayerStat = lst
 }
 
 /** lookupChild finds one name in a merged directory (its `merged` layer directories, top first). */
-export async function lookupChild(dirs: readonly string[], name: string, stat: LayerStat = lstatIfExists): Promise<LayeredEntry | undefined> {
+export async function lookupChild(dirs: readonly string[], name: string, reads: LayerReads = PLAIN_LAYER_READS): Promise<LayeredEntry | undefined> {
   let top: { hostPath: string; stats: Stats } | undefined;
   const merged: string[] = [];
   for (let i = 0; i < dirs.length; i++) {
     const dir = dirs[i] ?? '';
     const hostPath = posix.join(dir, name);
-    const stats = await stat(hostPath);
+    const stats = await reads.stat(hostPath);
     if (stats === undefined) {
       // fuse-overlayfs's other form of a whiteout (where it may not make a device): a file `.wh.NAME`, asked through
-      // `stat` so that committed layers answer from what is kept.
-      if ((await stat(posix.join(dir, `${WHITEOUT_PREFIX}${name}`)))?.isFile() === true) break;
+      // `reads` so that committed layers answer from what is kept.
+      if ((await reads.stat(posix.join(dir, `${WHITEOUT_PREFIX}${name}`)))?.isFile() === true) break;
       continue;
     }
     // A whiteout, or a non-directory below a directory, ends the stack: nothing lower shows.
@@ -160,7 +160,7 @@ export async function lookupChild(dirs: readonly string[], name: string, stat: L
     top ??= { hostPath, stats };
     if (!stats.isDirectory()) break;
     merged.push(hostPath);
-    if (i < dirs.length - 1 && isOpaqueDir(hostPath)) break;
+    if (i < dirs.length - 1 && reads.isOpaqueDir(hostPath)) break;
   }
   return top === undefined ? undefined : { ...top, merged };
 }

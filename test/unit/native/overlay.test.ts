@@ -179,6 +179,10 @@ describe('overlay upper-dir form', () => {
     expect((await again.lookup('dir/above')).kind).toBe('found');
     expect((await new LayeredTree([up, mid, low]).lookup('dir/underneath')).kind).toBe('found');
     expect((await again.lookup('dir/underneath')).kind).toBe('missing');
+    // Whether a kept directory is opaque is kept too.
+    markOpaque(join(mid, 'dir'));
+    expect((await new LayeredTree([up, mid, low]).lookup('dir/a')).kind).toBe('missing');
+    expect((await new LayeredTree([up, mid, low], { fixedFrom: 1 }).lookup('dir/a')).kind).toBe('found');
   });
 
   it('lists a directory as looking up each of its names does', async () => {
