@@ -151,12 +151,17 @@ function perRun(rows: readonly Row[]): string[] {
   return rows.map((r) => `- ${r.name}, ${r.scenario}: ${(r.scenario.includes('node') ? ['tbuild'] : ['tbuild', 'BuildKit', 'buildah']).map((col) => `${col} ${(r.times[col] ?? []).map((s) => s.toFixed(2)).join(' ')}`).join('; ')}`);
 }
 
+/** ratio shows two significant digits below 1 (a warm build can be a few thousandths of buildah's), else two decimals. */
+function ratio(x: number): string {
+  return x >= 1 ? x.toFixed(2) : x.toPrecision(2);
+}
+
 function table(rows: readonly Row[]): string[] {
   const lines = ['| case | scenario | tbuild s | BuildKit s | buildah s | tbuild/BuildKit | tbuild/buildah |', '|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const [t, k, h] = ['tbuild', 'BuildKit', 'buildah'].map((col) => median(r.times[col] ?? []));
     if (t === undefined || k === undefined || h === undefined) throw new Error(`${r.name} ${r.scenario}: a builder has no timing`);
-    lines.push(`| ${r.name} | ${r.scenario} | ${t.toFixed(3)} | ${k.toFixed(3)} | ${h.toFixed(3)} | ${(t / k).toFixed(2)} | ${(t / h).toFixed(2)} |`);
+    lines.push(`| ${r.name} | ${r.scenario} | ${t.toFixed(3)} | ${k.toFixed(3)} | ${h.toFixed(3)} | ${ratio(t / k)} | ${ratio(t / h)} |`);
   }
   return lines;
 }
