@@ -24,5 +24,7 @@ export function limitExecutor(executor: () => Promise<Executor>, slots: PQueue):
   return () =>
     (limited ??= executor().then((inner) => ({
       run: (request, options) => slots.add(() => inner.run(request, options), { signal: options.signal }),
+      // Getting ready takes no slot: it is what a RUN waiting for one would otherwise do once it has it.
+      expect: (network) => inner.expect?.(network),
     })));
 }

@@ -28,7 +28,7 @@ export async function overlaySettingFor(configPath: string | undefined): Promise
 export function withOverlaySetting(executor: () => Promise<Executor>, overlay: OverlaySetting): () => Promise<Executor> {
   return async () => {
     const inner = await executor();
-    return { run: (request, options) => inner.run({ ...request, overlay }, options) };
+    return { run: (request, options) => inner.run({ ...request, overlay }, options), expect: (network) => inner.expect?.(network) };
   };
 }
 

@@ -10,7 +10,7 @@ import { mountHostOverlays } from './overlay-mount.js';
 import { runHelper, type HelperErrorReason } from './run-helper.js';
 import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
-import type { ExecRequest, ExecResult, Executor } from './types.js';
+import type { ExecRequest, ExecResult, Executor, NetworkMode } from './types.js';
 import { resolveUser, rootfsTree } from './user.js';
 
 /** NamespaceExecutorOptions configures the built-in sandbox. */
@@ -56,6 +56,9 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
     return layout;
   };
   return {
+    expect(network: NetworkMode): void {
+      if (network === 'default') options.networks?.expect?.();
+    },
     async run(request: ExecRequest, runOptions: { signal: AbortSignal }): Promise<ExecResult> {
       const { signal } = runOptions;
       signal.throwIfAborted();

@@ -19,7 +19,10 @@ import {
  * step. Making a fresh one costs a namespace and a process, off the RUN's path: the pool is refilled while RUNs run.
  */
 
-/** DEFAULT_TARGET_SIZE is how many ready networks the pool keeps while builds run RUN steps. */
+/**
+ * DEFAULT_TARGET_SIZE is how many ready networks the pool keeps at most: as many as RUN steps are expected (each RUN
+ * whose cache key missed says so before its inputs are made), up to this many.
+ */
 const DEFAULT_TARGET_SIZE = 2;
 /** DEFAULT_IDLE_MS is how long the pool keeps its ready networks once no RUN holds one. */
 const DEFAULT_IDLE_MS = 30_000;
@@ -51,7 +54,11 @@ export interface NetworkPool extends NetworkProvider, AsyncDisposable {
   stats(): NetworkPoolStats;
 }
 
-/** createNetworkPool returns an empty pool: the first RUN that asks for a network starts filling it. */
+/**
+ * createNetworkPool returns an empty pool. It makes networks for the RUNs it is told to expect, ahead of them; one no
+ * RUN was expected for is made when it asks. A pool made no network for RUNs that never come (a build whose last RUN
+ * is done, a process that exits after its build would only tear them down again).
+ */
 export function createNetworkPool(options: NetworkPoolOptions = {}): NetworkPool {
   const targetSize = Math.max(0, options.targetSize ?? DEFAULT_TARGET_SIZE);
   const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
@@ -69,6 +76,8 @@ export function createNetworkPool(options: NetworkPoolOptions = {}): NetworkPool
   let idleTimer: NodeJS.Timeout | undefined;
   // Networks handed to RUNs and not yet given back: the builder is idle only when none is out.
   let active = 0;
+  // RUNs said to come (expect) that have not asked yet: the pool fills up to them, within its target size.
+  let expected = 0;
 
   const retire = (network: PreparedNetwork): Promise<void> => {
     const stop = network.stop().catch((err: unknown) => {
@@ -84,15 +93,17 @@ export function createNetworkPool(options: NetworkPoolOptions = {}): NetworkPool
   const armIdleTimer = (): void => {
     clearTimeout(idleTimer);
     idleTimer = setTimeout(() => {
+      // RUNs expected and never run (found by their content, or their build failed) are expected no more.
+      expected = 0;
       drained = true;
       drain();
     }, idleMs);
     // An idle pool never keeps the process alive: its networks go with the process.
     idleTimer.unref();
   };
-  /** fill makes networks one at a time, each once the last is ready, until the pool holds its target. */
+  /** fill makes networks one at a time, each once the last is ready, until the pool holds one for each expected RUN. */
   const fill = (): void => {
-    if (filling || closed || broken || drained || idle.length >= targetSize) return;
+    if (filling || closed || broken || drained || idle.length >= Math.min(targetSize, expected)) return;
     let network: PreparedNetwork;
     try {
       network = prepare();
@@ -134,6 +145,7 @@ export function createNetworkPool(options: NetworkPoolOptions = {}): NetworkPool
     if (closed) throw new InternalError('Cannot give a RUN a network: the network pool is closed');
     drained = false;
     active++;
+    expected = Math.max(0, expected - 1);
     clearTimeout(idleTimer);
     let network = takeIdle();
     const onDemand = network === undefined;
@@ -171,8 +183,18 @@ export function createNetworkPool(options: NetworkPoolOptions = {}): NetworkPool
     };
   };
 
+  const expect = (): void => {
+    if (closed) return;
+    expected++;
+    drained = false;
+    // A RUN expected while none runs: the networks go if it never comes.
+    if (active === 0) armIdleTimer();
+    fill();
+  };
+
   return {
     acquire,
+    expect,
     stats: () => ({ ...counts, idle: idle.length, stopping: stopping.size }),
     async [Symbol.asyncDispose]() {
       closed = true;

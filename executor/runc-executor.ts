@@ -10,7 +10,7 @@ import { killPid, signalPid, waitForClose } from './child-process.js';
 import { hostNofileLimit } from './host-limits.js';
 import { OverlayDrivers } from './overlay-driver.js';
 import { mountHostOverlays } from './overlay-mount.js';
-import type { ExecRequest, ExecResult, Executor } from './types.js';
+import type { ExecRequest, ExecResult, Executor, NetworkMode } from './types.js';
 import { unpooledNetworks, type NetworkProvider } from './sandbox-network.js';
 import { sweepStateDir } from './state-sweep.js';
 import { openExecStdio } from './terminal.js';
@@ -141,6 +141,9 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
     return { layout, hybrid: await isCgroupHybrid() };
   };
   return {
+    expect(network: NetworkMode): void {
+      if (network === 'default') options.networks?.expect?.();
+    },
     async run(request: ExecRequest, runOptions: { signal: AbortSignal }): Promise<ExecResult> {
       const { signal } = runOptions;
       signal.throwIfAborted();

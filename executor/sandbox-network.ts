@@ -49,6 +49,8 @@ export interface SandboxNetworkOptions extends NetworkRequest {
 export interface NetworkProvider {
   /** acquire returns the RUN's network; it throws an ExecError when no namespace can be made. */
   acquire(request: NetworkRequest): SandboxNetwork;
+  /** expect says that a RUN will probably ask for a network soon (its cache key missed): a pool gets one ready. */
+  expect?(): void;
 }
 
 /** NetworkStartFailure says why a prepared network could not start; the RUN that gets it turns it into an ExecError. */

@@ -118,6 +118,11 @@ export interface ExecResult {
 /** Executor runs one process in a sandbox. */
 export interface Executor {
   run(request: ExecRequest, options: { signal: AbortSignal }): Promise<ExecResult>;
+  /**
+   * expect says that a process on this network will probably run soon (a RUN whose cache key missed, whose inputs are
+   * still being made): the executor may get ready for it meanwhile, as a network pool starts its network.
+   */
+  expect?(network: NetworkMode): void;
 }
 
 /** ResolvedUser is a numeric identity for the container process. */

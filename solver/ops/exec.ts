@@ -1,5 +1,5 @@
 import { ExecError, InternalError } from '../../base/errors.js';
-import type { ExecRequest, ExecResult } from '../../executor/index.js';
+import type { ExecRequest, ExecResult, NetworkMode } from '../../executor/index.js';
 import type { ExecOp, ProxyEnv } from '../graph/index.js';
 import type { JobContext } from '../index.js';
 import type { OpDeps } from './deps.js';
@@ -58,6 +58,11 @@ class Owned implements AsyncDisposable {
 }
 
 /** runExec runs a RUN over its root input and commits the changes as a new snapshot. */
+/** execNetwork is the network a RUN runs on: its own, or the build's for the default one (--network). */
+export function execNetwork(op: ExecOp, deps: Pick<OpDeps, 'network'>): NetworkMode {
+  return op.network === 'default' ? (deps.network ?? 'default') : op.network;
+}
+
 export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, job: JobContext, vertex: string): Promise<SnapshotRef> {
   const root = op.mounts.find((m) => m.type === 'bind' && m.dest === '/');
   if (root?.type !== 'bind') throw new InternalError('Cannot run a process without a root mount');
@@ -76,7 +81,7 @@ export async function runExec(op: ExecOp, inputs: readonly Ref[], deps: OpDeps, 
     ...(op.meta.ulimits === undefined ? {} : { ulimits: op.meta.ulimits }),
     ...(op.meta.cgroupParent === undefined ? {} : { cgroupParent: op.meta.cgroupParent }),
     ...(op.resources === undefined ? {} : { resources: op.resources }),
-    network: op.network === 'default' ? (deps.network ?? 'default') : op.network,
+    network: execNetwork(op, deps),
     security: op.security,
     mounts: extra.mounts,
   };

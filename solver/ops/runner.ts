@@ -3,13 +3,13 @@ import { assertNever, InternalError, SnapshotError, SolveError, SymlinkLoopError
 import { TRANSFER_REPORT_MS } from '../../base/transfer-meter.js';
 import { testPause } from '../../base/test-pause.js';
 import type { JobContext, OpRunner, SourcePin } from '../index.js';
-import type { LocalSource, Vertex } from '../graph/index.js';
+import type { ExecOp, LocalSource, Vertex } from '../graph/index.js';
 import { checksumWithWatch } from './context-reuse.js';
 import { SourceNotFoundError } from './copy-match.js';
 import { ContextMemo } from './context-memo.js';
 import type { OpDeps } from './deps.js';
 import { excludeMatcherOf } from './exclude.js';
-import { runExec } from './exec.js';
+import { execNetwork, runExec } from './exec.js';
 import { runFileOp } from './file.js';
 import { runMerge } from './merge.js';
 import { RemoteSources } from './remote-source.js';
@@ -174,12 +174,27 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, records: Record
     return { kind: 'snapshot', snapshotId: top };
   }
   const rec = deps.cacheKeys.lookup(key);
-  if (rec === undefined) return undefined;
+  if (rec === undefined) {
+    if (op.kind === 'exec') expectRun(op, deps);
+    return undefined;
+  }
   if (rec.resultId !== null && !deps.snapshotter.exists(rec.resultId)) return undefined;
   // Collection keeps what builds use.
   records.used(key, rec.lastUsedAt);
   await testPause('cache-hit');
   return { kind: 'snapshot', snapshotId: rec.resultId };
+}
+
+/**
+ * expectRun tells the executor that a RUN whose key missed will run once its inputs are made, so that what it needs
+ * (its network) gets ready meanwhile. The executor is made here, where it would be made for the RUN anyway; one that
+ * cannot be made fails that RUN, with the reason, when it asks for it.
+ */
+function expectRun(op: ExecOp, deps: OpDeps): void {
+  deps.executor().then(
+    (executor) => executor.expect?.(execNetwork(op, deps)),
+    () => undefined,
+  );
 }
 
 async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], ctx: RunnerContext): Promise<Ref> {

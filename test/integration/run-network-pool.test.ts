@@ -49,17 +49,16 @@ describe('the pool of RUN networks', () => {
         progress: noProgress,
       });
       await built;
-      // The first RUN found the pool empty and had its network made; the pool started the next one meanwhile.
-      expect(controller.info().networks).toMatchObject({ madeOnDemand: 1, taken: 1 });
+      // Both RUNs missed the cache before either ran: the pool started their networks ahead of them.
+      expect(controller.info().networks).toMatchObject({ madeOnDemand: 0, taken: 2 });
       const failing = controller.build(requestOf('FROM busybox\nRUN echo three > /three\nRUN exit 3\n', env.config), {
         signal: AbortSignal.timeout(120_000),
         progress: noProgress,
       });
       await expect(failing).rejects.toThrow(/exit code: 3/);
-      expect(controller.info().networks).toMatchObject({ madeOnDemand: 1, taken: 3 });
-      // Ready networks wait in the pool for the next RUN while the controller is open.
-      expect(controller.info().networks?.idle).toBeGreaterThan(0);
-      expect(await slirpOf(process.pid)).not.toEqual([]);
+      expect(controller.info().networks).toMatchObject({ madeOnDemand: 0, taken: 4 });
+      // No network is made for a RUN that is not coming: none waits in the pool after the builds.
+      expect(controller.info().networks).toMatchObject({ idle: 0, prepared: 4 });
       await controller.close();
       controller = undefined;
       expect(await slirpOf(process.pid)).toEqual([]);
@@ -105,8 +104,8 @@ describe('the pool of RUN networks', () => {
     await cli.shown('started-second');
     expect(cli.pid).toBeDefined();
     const pid = cli.pid ?? 0;
-    // The second RUN runs, on a network the pool started, and the pool holds the next one ready.
-    expect((await slirpOf(pid)).length).toBeGreaterThanOrEqual(2);
+    // The second RUN runs, on a network the pool started while the first ran.
+    expect((await slirpOf(pid)).length).toBeGreaterThanOrEqual(1);
     cli.kill(signal);
     const done = await cli.done;
     expect(done.code, done.stderr).toBe(130);

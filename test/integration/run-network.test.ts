@@ -147,9 +147,13 @@ function describeExecutor(name: string, make: (stateDir: string, networks?: Netw
     });
 
     it('leaves no namespace, mount or process behind', async () => {
-      for (let i = 0; i < 5; i++) expect((await exec(executor, 'true', 'default')).exitCode).toBe(0);
+      for (let i = 0; i < 5; i++) {
+        // As the solver says it of a RUN whose key missed: the pool starts its network ahead of it.
+        executor.expect?.('default');
+        expect((await exec(executor, 'true', 'default')).exitCode).toBe(0);
+      }
       if (pool !== undefined) {
-        expect(pool.stats().taken).toBeGreaterThan(0);
+        expect(pool.stats().taken).toBe(5);
         // The pool's ready networks live with it (the controller's): they go when it is disposed.
         await pool[Symbol.asyncDispose]();
         expect(pool.stats()).toMatchObject({ idle: 0, stopping: 0 });

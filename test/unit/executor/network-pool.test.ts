@@ -66,7 +66,7 @@ async function useNetwork(pool: NetworkPool): Promise<string> {
   return network.nsPath;
 }
 
-/** runFirst runs the first RUN of a pool whose networks start when the test says: its network is made on demand. */
+/** runFirst runs the first RUN of a pool whose networks start when the test says: it gets the first network made. */
 async function runFirst(pool: NetworkPool, maker: { made: FakeNetwork[] }): Promise<void> {
   const first = pool.acquire(request());
   maker.made[0]?.start();
@@ -88,26 +88,38 @@ function poolOf(options: Parameters<typeof createNetworkPool>[0]): NetworkPool {
 }
 
 describe('createNetworkPool', () => {
-  it('makes the first network on demand, fills to its target after it, and hands the next RUNs ready ones', async () => {
+  it('makes networks ahead for the RUNs it is told to expect, up to its target, and none for RUNs that never come', async () => {
     const maker = fakeMaker({ readyAtOnce: true });
     const pool = poolOf({ prepare: maker.prepare, targetSize: 2 });
     expect(maker.made).toHaveLength(0); // an unused pool makes nothing
+    // A RUN nobody said would come: made when it asks, and nothing made after it.
     await useNetwork(pool);
     await settle();
-    expect(pool.stats()).toMatchObject({ madeOnDemand: 1, taken: 0, prepared: 2, idle: 2 });
+    expect(pool.stats()).toMatchObject({ madeOnDemand: 1, taken: 0, prepared: 0, idle: 0 });
+    // Three RUNs expected (their keys missed): two made at once, the target.
+    for (let i = 0; i < 3; i++) pool.expect();
+    await settle();
+    expect(pool.stats()).toMatchObject({ prepared: 2, idle: 2 });
     expect(maker.made.slice(1).map((n) => n.held)).toEqual([false, false]); // idle ones keep no process alive
     const second = pool.acquire(request());
     expect(second.nsPath).toBe(maker.made[1]?.nsPath);
     expect(maker.made[1]?.held).toBe(true);
     await second.ready();
     await second[Symbol.asyncDispose]();
-    expect(pool.stats()).toMatchObject({ madeOnDemand: 1, taken: 1 });
+    await settle();
+    // Two RUNs still to come: one more made for them, and nothing after the last.
+    expect(pool.stats()).toMatchObject({ prepared: 3, idle: 2 });
+    await useNetwork(pool);
+    await useNetwork(pool);
+    await settle();
+    expect(pool.stats()).toMatchObject({ madeOnDemand: 1, taken: 3, prepared: 3, idle: 0 });
   });
 
   it('never hands a network to a second RUN: each is torn down after its RUN', async () => {
     const maker = fakeMaker({ readyAtOnce: true });
     const pool = poolOf({ prepare: maker.prepare, targetSize: 1 });
     const paths: string[] = [];
+    for (let i = 0; i < 5; i++) pool.expect();
     for (let i = 0; i < 5; i++) {
       paths.push(await useNetwork(pool));
       await settle();
@@ -120,20 +132,24 @@ describe('createNetworkPool', () => {
   it('fills one network at a time, the next once the last is ready', async () => {
     const maker = fakeMaker();
     const pool = poolOf({ prepare: maker.prepare, targetSize: 3 });
+    for (let i = 0; i < 4; i++) pool.expect();
     await runFirst(pool, maker);
-    expect(maker.made).toHaveLength(2); // the on-demand one and one starting
+    expect(maker.made).toHaveLength(2); // the one the first RUN took, and the next once it was ready
     maker.made[1]?.start();
     await settle();
     expect(maker.made).toHaveLength(3);
     maker.made[2]?.start();
     maker.made[3]?.start();
     await settle();
-    expect(pool.stats()).toMatchObject({ prepared: 3, idle: 3 });
+    // The first RUN took the first one made; three ready for the three RUNs still expected.
+    expect(pool.stats()).toMatchObject({ prepared: 4, taken: 1, idle: 3 });
   });
 
   it('hands out a network still starting, and the RUN waits for it', async () => {
     const maker = fakeMaker();
     const pool = poolOf({ prepare: maker.prepare, targetSize: 1 });
+    pool.expect();
+    pool.expect();
     await runFirst(pool, maker);
     const second = pool.acquire(request());
     expect(second.nsPath).toBe(maker.made[1]?.nsPath);
@@ -149,17 +165,19 @@ describe('createNetworkPool', () => {
   it('gives parallel RUNs a network each', async () => {
     const maker = fakeMaker({ readyAtOnce: true });
     const pool = poolOf({ prepare: maker.prepare, targetSize: 2 });
-    await useNetwork(pool);
+    for (let i = 0; i < 4; i++) pool.expect();
     await settle();
     const held = Array.from({ length: 4 }, () => pool.acquire(request()));
     expect(new Set(held.map((n) => n.nsPath)).size).toBe(4);
-    expect(pool.stats()).toMatchObject({ taken: 2, madeOnDemand: 3 });
+    expect(pool.stats()).toMatchObject({ taken: 2, madeOnDemand: 2 });
     for (const n of held) await n[Symbol.asyncDispose]();
   });
 
   it("reports a pooled network's failure to the RUN that took it, naming its command, and stops filling", async () => {
     const maker = fakeMaker();
     const pool = poolOf({ prepare: maker.prepare, targetSize: 1 });
+    pool.expect();
+    pool.expect();
     await runFirst(pool, maker);
     const second = pool.acquire(request(['make', 'all']));
     maker.made[1]?.fail('cannot open tap device');
@@ -169,6 +187,7 @@ describe('createNetworkPool', () => {
       'Cannot set up the network of ["make","all"]: slirp4netns ended before the network was ready: cannot open tap device',
     );
     await second[Symbol.asyncDispose]();
+    pool.expect();
     await settle();
     expect(maker.made).toHaveLength(2); // no refill after a failure
   });
@@ -176,14 +195,14 @@ describe('createNetworkPool', () => {
   it('skips a pooled network whose slirp4netns ended while idle', async () => {
     const maker = fakeMaker({ readyAtOnce: true });
     const pool = poolOf({ prepare: maker.prepare, targetSize: 1 });
-    await useNetwork(pool);
+    pool.expect();
     await settle();
-    const idle = maker.made[1];
+    const idle = maker.made[0];
     if (idle === undefined) throw new Error('the pool made no network');
     idle.ended = true;
     const next = pool.acquire(request());
     expect(next.nsPath).not.toBe(idle.nsPath);
-    expect(pool.stats()).toMatchObject({ madeOnDemand: 2, taken: 0 });
+    expect(pool.stats()).toMatchObject({ madeOnDemand: 1, taken: 0 });
     await next[Symbol.asyncDispose]();
   });
 
@@ -198,10 +217,11 @@ describe('createNetworkPool', () => {
     );
   });
 
-  it('releases its ready networks once no RUN held one for the idle time, and fills again on the next RUN', async () => {
+  it('releases its ready networks once no RUN held one for the idle time, and fills again for the next expected RUNs', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const maker = fakeMaker({ readyAtOnce: true });
     const pool = poolOf({ prepare: maker.prepare, targetSize: 2, idleMs: 1000 });
+    for (let i = 0; i < 4; i++) pool.expect();
     const long = pool.acquire(request());
     await long.ready();
     await useNetwork(pool);
@@ -214,9 +234,14 @@ describe('createNetworkPool', () => {
     expect(pool.stats().idle).toBe(2);
     vi.advanceTimersByTime(1);
     await settle();
+    // The two expected RUNs never came: their networks go, and they are expected no more.
     expect(pool.stats().idle).toBe(0);
     expect(maker.made.every((n) => n.stops === 1)).toBe(true);
     await useNetwork(pool);
+    await settle();
+    expect(pool.stats().idle).toBe(0);
+    pool.expect();
+    pool.expect();
     await settle();
     expect(pool.stats().idle).toBe(2);
   });
@@ -224,6 +249,7 @@ describe('createNetworkPool', () => {
   it('tears down every network on dispose, waits for it, and refuses RUNs after', async () => {
     const maker = fakeMaker({ readyAtOnce: true });
     const pool = createNetworkPool({ prepare: maker.prepare, targetSize: 2 });
+    for (let i = 0; i < 3; i++) pool.expect();
     await useNetwork(pool);
     await settle();
     await pool[Symbol.asyncDispose]();
