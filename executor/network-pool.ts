@@ -51,6 +51,7 @@ export interface NetworkPoolStats {
 
 /** NetworkPool is a NetworkProvider with ready networks; disposing it tears every network down and waits for it. */
 export interface NetworkPool extends NetworkProvider, AsyncDisposable {
+  expect(): void;
   stats(): NetworkPoolStats;
 }
 
