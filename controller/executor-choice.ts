@@ -26,12 +26,13 @@ export function createExecutor(tmp: string, runtime: OciRuntime | undefined): Ex
   const executors = new Map<boolean, Promise<Executor>>();
   let pool: NetworkPool | undefined;
   const stateDir = join(tmp, 'exec');
+  const overlayProbeMemo = overlayProbeMemoOf(tmp);
   // The executor module loads only when a build runs a process: cached builds never pay for it.
   const load = (processSandbox: boolean): Promise<Executor> =>
     import('../executor/index.js').then((m) => {
       const networks = (pool ??= m.createNetworkPool());
-      if (runtime !== undefined) return m.createRuncExecutor({ stateDir, runtime, networks });
-      return m.createNamespaceExecutor({ stateDir, networks, ...(processSandbox ? {} : { processSandbox: false }) });
+      if (runtime !== undefined) return m.createRuncExecutor({ stateDir, runtime, networks, overlayProbeMemo });
+      return m.createNamespaceExecutor({ stateDir, networks, overlayProbeMemo, ...(processSandbox ? {} : { processSandbox: false }) });
     });
   return {
     executor: (processSandbox = true) => {
@@ -46,6 +47,11 @@ export function createExecutor(tmp: string, runtime: OciRuntime | undefined): Ex
       await pool?.[Symbol.asyncDispose]();
     },
   };
+}
+
+/** overlayProbeMemoOf is where a store (its tmp folder) keeps a trial overlay mount that worked, beside the executor's state. */
+export function overlayProbeMemoOf(tmp: string): string {
+  return join(tmp, 'overlay-probe.json');
 }
 
 /**

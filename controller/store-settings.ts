@@ -2,6 +2,7 @@ import { ConfigError } from '../base/errors.js';
 import { join } from 'node:path';
 import type { Executor, OverlayDecision, OverlaySetting } from '../executor/index.js';
 import { readSettingsTable } from '../registry/index.js';
+import { overlayProbeMemoOf } from './executor-choice.js';
 
 const OVERLAY_VALUES: readonly OverlaySetting[] = ['auto', 'kernel', 'fuse'];
 
@@ -39,5 +40,5 @@ export function withOverlaySetting(executor: () => Promise<Executor>, overlay: O
 export async function overlayDriverOf(root: string, configPath: string | undefined): Promise<OverlayDecision> {
   const setting = await overlaySettingFor(configPath);
   const { detectOverlayDriver } = await import('../executor/index.js');
-  return detectOverlayDriver(setting, { probeDir: join(root, 'tmp', 'exec') });
+  return detectOverlayDriver(setting, { probeDir: join(root, 'tmp', 'exec'), probeMemo: overlayProbeMemoOf(join(root, 'tmp')) });
 }

@@ -21,6 +21,8 @@ export interface NamespaceExecutorOptions {
   readonly helperPath?: string;
   /** Where default-network RUNs get their network namespace (a pool of ready ones); by default each is made when asked. */
   readonly networks?: NetworkProvider;
+  /** The store's file that keeps a trial overlay mount that worked (see probeKernelOverlayOnce); without it, each process tries. */
+  readonly overlayProbeMemo?: string;
   /**
    * false runs each process in tbuild's own PID namespace with its /proc bound in (BuildKit's NoProcessSandbox), where
    * a new proc cannot be mounted; the helper then kills what a process leaves running. Default true.
@@ -49,7 +51,7 @@ export function createNamespaceExecutor(options: NamespaceExecutorOptions): Exec
   // Unique per executor, not just per process: a resident tbuild process runs many builds, each with its own executor.
   const id = randomBytes(4).toString('hex');
   let runs = 0;
-  const drivers = new OverlayDrivers({ probeDir: options.stateDir });
+  const drivers = new OverlayDrivers({ probeDir: options.stateDir, ...(options.overlayProbeMemo === undefined ? {} : { probeMemo: options.overlayProbeMemo }) });
   const prepare = async (): Promise<CgroupLayout> => {
     const layout = await detectCgroupLayout();
     await sweepStateDir(options.stateDir, layout);

@@ -90,19 +90,16 @@ export async function probeKernelOverlay(dir: string): Promise<KernelProbe> {
   }
 }
 
-/** PROBE_MEMO is the file, beside the trial mounts, that keeps the outcome of the last one that worked. */
-const PROBE_MEMO = 'overlay-probe.json';
-
 /**
  * probeKernelOverlayOnce is probeKernelOverlay remembered across processes: a trial mount costs tens of milliseconds
  * (the kernel sets up and tears down an overlay), and every build run by a process of its own would make one. A trial
- * that worked is kept in `dir` for the same kernel, filesystem (device) and user namespace; one that failed is made
- * again by the next process, so that no passing refusal sends every later build to fuse-overlayfs.
+ * that worked is kept in `memo` (a file of the store's) for the same kernel, filesystem (device of `dir`) and user
+ * namespace; one that failed is made again by the next process, so that no passing refusal sends every later build to
+ * fuse-overlayfs.
  */
-export async function probeKernelOverlayOnce(dir: string, probe: (dir: string) => Promise<KernelProbe> = probeKernelOverlay): Promise<KernelProbe> {
+export async function probeKernelOverlayOnce(dir: string, memo: string, probe: (dir: string) => Promise<KernelProbe> = probeKernelOverlay): Promise<KernelProbe> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const key = `linux ${release()} dev ${(await stat(dir)).dev} ${isRootless() ? 'rootless' : 'root'}`;
-  const memo = path.join(dir, PROBE_MEMO);
   if ((await readProbeMemo(memo)) === key) return { ok: true };
   const outcome = await probe(dir);
   if (outcome.ok) {
@@ -136,6 +133,8 @@ async function readProbeMemo(file: string): Promise<string | undefined> {
 export interface OverlayDriverOptions {
   /** A folder on the store's filesystem for the trial mount. */
   readonly probeDir: string;
+  /** The file that keeps a trial that worked for later processes (probeKernelOverlayOnce); without it each tries. */
+  readonly probeMemo?: string;
   readonly probe?: (dir: string) => Promise<KernelProbe>;
   /** PATH to look fuse-overlayfs up in; this process's by default. */
   readonly searchPath?: string;
@@ -144,7 +143,8 @@ export interface OverlayDriverOptions {
 /** detectOverlayDriver gathers the facts a setting needs (the trial mount only for `auto`) and decides. */
 export async function detectOverlayDriver(setting: OverlaySetting, options: OverlayDriverOptions): Promise<OverlayDecision> {
   const fuseInstalled = setting === 'kernel' ? false : await isExecutableOnPath(FUSE_OVERLAYFS, options.searchPath ?? process.env['PATH'] ?? '/usr/bin:/bin');
-  const probe = setting === 'auto' ? await (options.probe ?? probeKernelOverlayOnce)(options.probeDir) : undefined;
+  const trial = options.probe ?? ((dir: string) => (options.probeMemo === undefined ? probeKernelOverlay(dir) : probeKernelOverlayOnce(dir, options.probeMemo)));
+  const probe = setting === 'auto' ? await trial(options.probeDir) : undefined;
   return chooseOverlayDriver(setting, { probe, fuseInstalled, kernel: release() });
 }
 

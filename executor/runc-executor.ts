@@ -24,6 +24,8 @@ export interface RuncExecutorOptions {
   readonly binary?: string;
   /** Where default-network RUNs get their network namespace (a pool of ready ones); by default each is made when asked. */
   readonly networks?: NetworkProvider;
+  /** The store's file that keeps a trial overlay mount that worked (see probeKernelOverlayOnce); without it, each process tries. */
+  readonly overlayProbeMemo?: string;
 }
 
 /** RuntimeCommand is how to invoke the runtime: a program and the arguments that precede the runtime's own. */
@@ -133,7 +135,7 @@ export function createRuncExecutor(options: RuncExecutorOptions): Executor {
   // Unique per executor, not just per process: a resident tbuild process runs many builds, each with its own executor.
   const id = randomBytes(4).toString('hex');
   let runs = 0;
-  const drivers = new OverlayDrivers({ probeDir: options.stateDir });
+  const drivers = new OverlayDrivers({ probeDir: options.stateDir, ...(options.overlayProbeMemo === undefined ? {} : { probeMemo: options.overlayProbeMemo }) });
   const prepare = async (): Promise<{ layout: CgroupLayout; hybrid: boolean }> => {
     const layout = await detectCgroupLayout();
     // runc creates and removes its cgroups itself: only bundles need sweeping. crun's are tbuild's.

@@ -32,25 +32,30 @@ describe('overlay driver choice', () => {
   it('keeps a trial mount that worked for the next processes, and tries again after one that failed', async () => {
     let trials = 0;
     const counted = (outcome: KernelProbe) => async (): Promise<KernelProbe> => (trials++, outcome);
-    expect(await probeKernelOverlayOnce(tmp.path, counted(EPERM))).toEqual(EPERM);
-    expect(await probeKernelOverlayOnce(tmp.path, counted(EPERM))).toEqual(EPERM);
+    const memo = join(tmp.path, 'overlay-probe.json');
+    const dir = join(tmp.path, 'exec');
+    expect(await probeKernelOverlayOnce(dir, memo, counted(EPERM))).toEqual(EPERM);
+    expect(await probeKernelOverlayOnce(dir, memo, counted(EPERM))).toEqual(EPERM);
     expect(trials).toBe(2);
-    expect(await probeKernelOverlayOnce(tmp.path, counted({ ok: true }))).toEqual({ ok: true });
-    expect(await probeKernelOverlayOnce(tmp.path, counted(EPERM))).toEqual({ ok: true });
+    expect(await probeKernelOverlayOnce(dir, memo, counted({ ok: true }))).toEqual({ ok: true });
+    expect(await probeKernelOverlayOnce(dir, memo, counted(EPERM))).toEqual({ ok: true });
     expect(trials).toBe(3);
     // Kept for this kernel and filesystem only: another kernel's (or a damaged) file is tried again.
-    const memo = join(tmp.path, 'overlay-probe.json');
     expect(JSON.parse(await readFile(memo, 'utf8'))).toEqual({ key: expect.stringContaining(`linux ${release()} dev `) });
     await writeFile(memo, JSON.stringify({ key: 'linux 4.19.0 dev 1 root' }));
-    expect(await probeKernelOverlayOnce(tmp.path, counted(EPERM))).toEqual(EPERM);
+    expect(await probeKernelOverlayOnce(dir, memo, counted(EPERM))).toEqual(EPERM);
     await writeFile(memo, '{"key": ');
-    expect(await probeKernelOverlayOnce(tmp.path, counted({ ok: true }))).toEqual({ ok: true });
+    expect(await probeKernelOverlayOnce(dir, memo, counted({ ok: true }))).toEqual({ ok: true });
     expect(trials).toBe(5);
-    // The real trial, then its kept outcome.
-    const real = join(tmp.path, 'real');
-    expect(await probeKernelOverlayOnce(real)).toEqual({ ok: true });
-    expect(await probeKernelOverlayOnce(real, counted(EPERM))).toEqual({ ok: true });
+    // The real trial, then its kept outcome; the trial's folder holds nothing after it.
+    const realMemo = join(tmp.path, 'real.json');
+    expect(await probeKernelOverlayOnce(join(tmp.path, 'real'), realMemo)).toEqual({ ok: true });
+    expect(await probeKernelOverlayOnce(join(tmp.path, 'real'), realMemo, counted(EPERM))).toEqual({ ok: true });
     expect(trials).toBe(5);
+    expect(await readdir(join(tmp.path, 'real'))).toEqual([]);
+    // Without a file to keep it in, an executor's trial is made again (detectOverlayDriver with no probeMemo).
+    await expect(detectOverlayDriver('auto', { probeDir: join(tmp.path, 'real') })).resolves.toMatchObject({ driver: 'kernel' });
+    expect(await readdir(join(tmp.path, 'real'))).toEqual([]);
   });
 
   it('names the kernel, the errno and what to install when auto finds neither driver', async () => {
