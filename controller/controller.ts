@@ -18,7 +18,7 @@ import { resolveInputs } from './resolve-inputs.js';
 import { ContextWatchRegistry, type ContextWatchOptions } from './context-watches.js';
 import { diskUsage, pruneCache } from './cache-usage.js';
 import { createExecSlots, defaultParallelism } from './exec-slots.js';
-import { checkRootlessLimits, checkRootlessRuntime, createExecutor, processSandboxFor, type OciRuntime } from './executor-choice.js';
+import { checkRootlessLimits, checkRootlessRuntime, createExecutor, overlayProbeMemoOf, processSandboxFor, type OciRuntime } from './executor-choice.js';
 import { gcPolicyFor } from './gc-settings.js';
 import { overlaySettingFor, withOverlaySetting } from './store-settings.js';
 import { listImages, removeImages, type ImageSummary, type RemovedImage } from './image-store.js';
@@ -123,7 +123,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   // A server started with --no-process-sandbox where it is refused stops at once, rather than at its first build.
   if (options.processSandbox === false) await processSandboxFor(undefined, false, options.ociRuntime);
   const store = await openStore(options.root);
-  const choice = createExecutor(store.tmp, options.ociRuntime);
+  const choice = createExecutor(store.tmp, options.ociRuntime, overlayProbeMemoOf(store.root));
   /** executorOf is the executor of processes run with this settings file (their process sandbox or none). */
   const executorOf = (settingsFile: string | undefined) => async (): Promise<Executor> =>
     choice.executor(await processSandboxFor(settingsFile, options.processSandbox, options.ociRuntime));

@@ -20,13 +20,13 @@ export interface ExecutorChoice extends AsyncDisposable {
 
 /**
  * createExecutor returns a lazy factory for tbuild's sandbox, or an installed OCI runtime when one is asked for, with
- * one pool of ready RUN networks shared by every build of the controller; disposing it tears the pool down.
+ * one pool of ready RUN networks shared by every build of the controller; disposing it tears the pool down. A trial
+ * overlay mount that worked is kept in `overlayProbeMemo` (overlayProbeMemoOf).
  */
-export function createExecutor(tmp: string, runtime: OciRuntime | undefined): ExecutorChoice {
+export function createExecutor(tmp: string, runtime: OciRuntime | undefined, overlayProbeMemo: string): ExecutorChoice {
   const executors = new Map<boolean, Promise<Executor>>();
   let pool: NetworkPool | undefined;
   const stateDir = join(tmp, 'exec');
-  const overlayProbeMemo = overlayProbeMemoOf(tmp);
   // The executor module loads only when a build runs a process: cached builds never pay for it.
   const load = (processSandbox: boolean): Promise<Executor> =>
     import('../executor/index.js').then((m) => {
@@ -49,9 +49,12 @@ export function createExecutor(tmp: string, runtime: OciRuntime | undefined): Ex
   };
 }
 
-/** overlayProbeMemoOf is where a store (its tmp folder) keeps a trial overlay mount that worked, beside the executor's state. */
-export function overlayProbeMemoOf(tmp: string): string {
-  return join(tmp, 'overlay-probe.json');
+/**
+ * overlayProbeMemoOf is where the store at `root` keeps a trial overlay mount that worked: a file of the store's own,
+ * not a temporary one (tmp/ holds only what builds leave while they run).
+ */
+export function overlayProbeMemoOf(root: string): string {
+  return join(root, 'overlay-probe.json');
 }
 
 /**

@@ -40,5 +40,5 @@ export function withOverlaySetting(executor: () => Promise<Executor>, overlay: O
 export async function overlayDriverOf(root: string, configPath: string | undefined): Promise<OverlayDecision> {
   const setting = await overlaySettingFor(configPath);
   const { detectOverlayDriver } = await import('../executor/index.js');
-  return detectOverlayDriver(setting, { probeDir: join(root, 'tmp', 'exec'), probeMemo: overlayProbeMemoOf(join(root, 'tmp')) });
+  return detectOverlayDriver(setting, { probeDir: join(root, 'tmp', 'exec'), probeMemo: overlayProbeMemoOf(root) });
 }
