@@ -11,6 +11,11 @@ import { REPO_ROOT } from '../../helpers/cli.js';
 const ALLOWED: readonly { readonly file?: string; readonly use: RegExp; readonly why: string }[] = [
   { use: /process\.pid\b/, why: 'names temporary files and leases of this process, so a crashed process leaves names others can tell apart' },
   { file: 'cache/process-alive.ts', use: /process\.kill\(pid, 0\)/, why: 'asks whether the process that left a file in the store is still alive (signal 0 sends nothing)' },
+  {
+    file: 'solver/ops/layer-writer.ts',
+    use: /process\.umask\(\)/,
+    why: 'the mask the kernel applies to every file this process creates: a copied file made with its final mode needs no chmod unless the mask cuts it (the client\'s umask is the request\'s)',
+  },
 ];
 
 const LAYERS = ['controller', 'solver', 'cache', 'exporter', 'frontend', 'registry'];
