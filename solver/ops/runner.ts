@@ -29,6 +29,7 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
   const selected = new SelectedDigests(deps);
   // Results and cache hits are written without holding up the steps after them; the solve's end waits for every write.
   const records = new RecordWrites(deps);
+  const expected = new ExpectedRuns(deps);
   return {
     [Symbol.asyncDispose]: async () => {
       await remote[Symbol.asyncDispose]();
@@ -39,7 +40,7 @@ export function createOpRunner(deps: OpDeps): OpRunner<Ref> & AsyncDisposable {
       deps.sourcePinned?.(vertex.digest, pinned);
       return pinned;
     },
-    lookup: (vertex, key, job) => lookup(vertex, key, deps, records, job.signal),
+    lookup: (vertex, key, job) => lookup(vertex, key, { deps, records, expected }, job.signal),
     run: (vertex, key, inputs, job) => asCacheKeyFailure(vertex, run(vertex, key, inputs, { deps, job, remote, memo, records })),
     contentDigest: (_vertex, result, job) => digestResultFiles(result, deps, { signal: job.signal, memo, layers }),
     selectedContentDigest: async (_vertex, input, job) => {
@@ -161,7 +162,12 @@ const USE_DATE_RESOLUTION_MS = 60_000;
 /** RESOLVE_TIMEOUT_MS bounds the registry lookup of a base image's cached result. */
 const RESOLVE_TIMEOUT_MS = 60_000;
 
-async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, records: RecordWrites, signal: AbortSignal): Promise<Ref | undefined> {
+async function lookup(
+  vertex: Vertex,
+  key: Digest,
+  { deps, records, expected }: { readonly deps: OpDeps; readonly records: RecordWrites; readonly expected: ExpectedRuns },
+  signal: AbortSignal,
+): Promise<Ref | undefined> {
   const op = vertex.op;
   if (op.kind === 'source' && op.source.type !== 'http' && op.source.type !== 'git') {
     if (op.source.type === 'local') return undefined;
@@ -175,7 +181,7 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, records: Record
   }
   const rec = deps.cacheKeys.lookup(key);
   if (rec === undefined) {
-    if (op.kind === 'exec') expectRun(op, deps);
+    if (op.kind === 'exec') expected.missed(vertex.digest, op);
     return undefined;
   }
   if (rec.resultId !== null && !deps.snapshotter.exists(rec.resultId)) return undefined;
@@ -186,15 +192,23 @@ async function lookup(vertex: Vertex, key: Digest, deps: OpDeps, records: Record
 }
 
 /**
- * expectRun tells the executor that a RUN whose key missed will run once its inputs are made, so that what it needs
- * (its network) gets ready meanwhile. The executor is made here, where it would be made for the RUN anyway; one that
- * cannot be made fails that RUN, with the reason, when it asks for it.
+ * ExpectedRuns tells the executor, once per RUN, that a RUN whose key missed will run once its inputs are made, so
+ * that what it needs (its network) gets ready meanwhile. A RUN missed under its usual key and then under its content
+ * key is still one RUN. The executor is made here, where it would be made for the RUN anyway; one that cannot be made
+ * fails that RUN, with the reason, when it asks for it.
  */
-function expectRun(op: ExecOp, deps: OpDeps): void {
-  deps.executor().then(
-    (executor) => executor.expect?.(execNetwork(op, deps)),
-    () => undefined,
-  );
+class ExpectedRuns {
+  readonly #told = new Set<string>();
+  constructor(readonly deps: Pick<OpDeps, 'executor' | 'network'>) {}
+
+  missed(vertex: string, op: ExecOp): void {
+    if (this.#told.has(vertex)) return;
+    this.#told.add(vertex);
+    this.deps.executor().then(
+      (executor) => executor.expect?.(execNetwork(op, this.deps)),
+      () => undefined,
+    );
+  }
 }
 
 async function run(vertex: Vertex, key: Digest, inputs: readonly Ref[], ctx: RunnerContext): Promise<Ref> {

@@ -109,6 +109,32 @@ describe('op runners over a real store, registry and sandbox', () => {
     await expect(lookup).rejects.toBe(reason);
   });
 
+  it('tells the executor once of a RUN whose keys missed, with its network, and of none found in the cache', async () => {
+    const told: string[] = [];
+    await using runner = createOpRunner({
+      meta: store.meta,
+      cacheKeys: store.cacheKeys,
+      content: store.content,
+      snapshotter: store.snapshotter,
+      layerBlobs: store.layerBlobs,
+      executor: () => Promise.resolve({ run: (request, options) => executor.run(request, options), expect: (network) => void told.push(network) }),
+      registry: () => Promise.resolve(client),
+      images: createImageResolver({ client: () => Promise.resolve(client), meta: store.meta, progress: { emit: () => undefined }, pull: false }),
+      contexts: new Map(),
+    });
+    const job = { id: 't', signal: new AbortController().signal, progress: { emit: () => undefined } };
+    const run = graph('echo expected > /expected');
+    const copy = run.inputs[0]?.vertex;
+    if (copy === undefined) throw new Error('the RUN has no input');
+    // Missed under its usual key, then under its content key: one RUN to come.
+    expect(await runner.lookup(run, run.digest, job)).toBeUndefined();
+    expect(await runner.lookup(run, copy.digest, job)).toBeUndefined();
+    // A COPY that missed runs no process.
+    expect(await runner.lookup(copy, copy.digest, job)).toBeUndefined();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(told).toEqual(['none']);
+  });
+
   it('pulls the base, copies the context and runs a process, leaving each change in its own layer', async () => {
     const events: ProgressEvent[] = [];
     const top = await solve(graph('find /app -type f | sort > /listing'), events);
