@@ -24,7 +24,6 @@ export async function readTextIfExists(path: string): Promise<string | null> {
   }
 }
 
-/** lstatIfExists lstats a path, or returns undefined when it or a parent is missing (ENOENT, ENOTDIR). */
 /**
  * isSpecialDestination tells whether an output path names something to write into rather than replace: a device such
  * as /dev/null, a pipe or a socket (through symlinks, as /dev/stdout). Writing through a temporary name and renaming it
@@ -56,6 +55,7 @@ export function lstatSyncIfExists(path: string): Stats | undefined {
   }
 }
 
+/** lstatIfExists lstats a path, or returns undefined when it or a parent is missing (ENOENT, ENOTDIR). */
 export async function lstatIfExists(path: string): Promise<Stats | undefined> {
   try {
     return await lstat(path);

@@ -4,10 +4,11 @@ import type { Executor, OverlayDecision, OverlaySetting } from '../executor/inde
 import { readSettingsTable } from '../registry/index.js';
 import { overlayProbeMemoOf } from './executor-choice.js';
 
-const OVERLAY_VALUES: readonly OverlaySetting[] = ['auto', 'kernel', 'fuse'];
+/** Every overlay setting, each once: the type check fails when OverlaySetting gains a value this does not name. */
+const OVERLAY_VALUES = { auto: true, kernel: true, fuse: true } satisfies Record<OverlaySetting, true>;
 
 function isOverlaySetting(value: unknown): value is OverlaySetting {
-  return OVERLAY_VALUES.some((v) => v === value);
+  return typeof value === 'string' && Object.hasOwn(OVERLAY_VALUES, value);
 }
 
 /**
@@ -21,7 +22,7 @@ export async function overlaySettingFor(configPath: string | undefined): Promise
   const table = await readSettingsTable(configPath, 'store', ['overlay']);
   const value = table?.entries.get('overlay');
   if (value === undefined || table === undefined) return 'auto';
-  if (!isOverlaySetting(value)) throw new ConfigError(`${table.where('overlay')} must be one of ${OVERLAY_VALUES.map((v) => `"${v}"`).join(', ')}`);
+  if (!isOverlaySetting(value)) throw new ConfigError(`${table.where('overlay')} must be one of ${Object.keys(OVERLAY_VALUES).map((v) => `"${v}"`).join(', ')}`);
   return value;
 }
 

@@ -34,7 +34,6 @@ export {
   probeKernelOverlay,
   probeKernelOverlayOnce,
   FUSE_OVERLAYFS,
-  OVERLAY_SETTINGS,
   type KernelProbe,
   type OverlayDecision,
   type OverlayDriver,

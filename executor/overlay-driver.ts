@@ -2,16 +2,16 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { release } from 'node:os';
 import path from 'node:path';
 import { constants } from 'node:os';
-import { errnoCode, NativeError, SnapshotError } from '../base/errors.js';
-import { isExecutableOnPath } from '../base/fs.js';
+import { NativeError, SnapshotError } from '../base/errors.js';
+import { isExecutableOnPath, readTextIfExists } from '../base/fs.js';
 import { isRootless } from '../base/user-namespace.js';
 import { mount, umount2 } from '../native/index.js';
 
-/** OVERLAY_SETTINGS are the values of the settings file's `[store] overlay`. */
-export const OVERLAY_SETTINGS = ['auto', 'kernel', 'fuse'] as const;
-
-/** OverlaySetting chooses what mounts snapshots: the kernel's overlayfs, fuse-overlayfs, or whichever works (auto). */
-export type OverlaySetting = (typeof OVERLAY_SETTINGS)[number];
+/**
+ * OverlaySetting chooses what mounts snapshots: the kernel's overlayfs, fuse-overlayfs, or whichever works (auto). The
+ * settings file's `[store] overlay` names one (controller/store-settings.ts reads it).
+ */
+export type OverlaySetting = 'auto' | 'kernel' | 'fuse';
 
 /** OverlayDriver is what mounts the overlays of RUN steps. */
 export type OverlayDriver = 'kernel' | 'fuse';
@@ -112,13 +112,8 @@ export async function probeKernelOverlayOnce(dir: string, memo: string, probe: (
 
 /** readProbeMemo is the key a kept trial was made under, or undefined when none is kept (or it cannot be read). */
 async function readProbeMemo(file: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readTextIfExists(file);
+  if (text === null) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
     return typeof parsed === 'object' && parsed !== null && 'key' in parsed && typeof parsed.key === 'string' ? parsed.key : undefined;

@@ -65,10 +65,9 @@ export function isOpaqueDir(hostPath: string): boolean {
   for (const name of [opaqueXattr(), `${FUSE_OVERLAY_XATTR_PREFIX}opaque`]) {
     if (names.includes(name) && lgetxattr(hostPath, name)?.toString('utf8') === 'y') return true;
   }
-  return lstatIfPresent(`${hostPath}/${OPAQUE_MARKER}`)?.isFile() === true;
+  return lstatSyncIfExists(`${hostPath}/${OPAQUE_MARKER}`)?.isFile() === true;
 }
 
-const lstatIfPresent = lstatSyncIfExists;
 
 /** isOverlayXattr tells whether an attribute is overlayfs's (or fuse-overlayfs's) state of a layer rather than the file's own. */
 export function isOverlayXattr(name: string): boolean {
