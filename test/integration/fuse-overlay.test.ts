@@ -3,7 +3,7 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBuildEnvironment } from '../helpers/build-env.js';
-import { collectOutput, REPO_ROOT, run, runTbuild } from '../helpers/cli.js';
+import { collectOutput, metadataDigest, REPO_ROOT, run, runTbuild } from '../helpers/cli.js';
 import { waitFor } from '../helpers/launcher.js';
 import { createUnprivilegedUser, type UnprivilegedUser } from '../helpers/unprivileged-user.js';
 
@@ -42,13 +42,6 @@ async function expectNoFuseLeft(dir: string): Promise<void> {
   // A fuse-overlayfs process ends moments after its mount is gone.
   await waitFor(async () => (await fuseLeftovers(dir)).length === 0, 'fuse-overlayfs to end', 10_000).catch(() => undefined);
   expect(await fuseLeftovers(dir)).toEqual([]);
-}
-
-async function imageDigest(metadataFile: string): Promise<string> {
-  const meta = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
-  const digest = meta['containerimage.digest'];
-  if (typeof digest !== 'string') throw new Error(`${metadataFile} names no image digest`);
-  return digest;
 }
 
 describe('RUN steps on fuse-overlayfs ([store] overlay = "fuse")', () => {
@@ -94,8 +87,8 @@ describe('RUN steps on fuse-overlayfs ([store] overlay = "fuse")', () => {
     await expectNoFuseLeft(fuseRoot);
     const kernel = await runTbuild(build(env.config, join(work, 'root-kernel'), 'root-kernel'), { env: buildEnv });
     expect(kernel.code, kernel.stderr).toBe(0);
-    const digest = await imageDigest(join(work, 'root-kernel.json'));
-    expect(await imageDigest(join(work, 'root-fuse.json'))).toBe(digest);
+    const digest = await metadataDigest(join(work, 'root-kernel.json'));
+    expect(await metadataDigest(join(work, 'root-fuse.json'))).toBe(digest);
     // The same bytes, the step as user 1000 included (it read and wrote through fuse-overlayfs's allow_other).
     expect(await readFile(join(work, 'root-fuse.tar'))).toEqual(await readFile(join(work, 'root-kernel.tar')));
     expect(fuse.stderr).toMatch(/RUN id -u > \/shared\/uid[^\n]*\n(#\d+ [^\n]*\n)*#\d+ DONE/);
@@ -108,7 +101,7 @@ describe('RUN steps on fuse-overlayfs ([store] overlay = "fuse")', () => {
     const info = await user.runTbuild(['info', '--config', fuseConfig]);
     expect(info.stdout).toContain('Overlay:\tfuse-overlayfs (set by [store] overlay)');
     await expectNoFuseLeft(user.home);
-    expect(await imageDigest(join(work, 'user-fuse.json'))).toBe(await imageDigest(join(work, 'root-kernel.json')));
+    expect(await metadataDigest(join(work, 'user-fuse.json'))).toBe(await metadataDigest(join(work, 'root-kernel.json')));
   });
 
   it('leaves no mount or process after a failed RUN and a cancelled build', async () => {
@@ -161,7 +154,7 @@ describe('RUN steps on fuse-overlayfs ([store] overlay = "fuse")', () => {
       expect(info.stdout).toMatch(/^Overlay:\tfuse-overlayfs \(the kernel \(Linux \S+\) refused a trial overlayfs mount: EINVAL/m);
       const built = await runTbuild(build(env.config, root, 'on-overlay'), { env: buildEnv });
       expect(built.code, built.stderr).toBe(0);
-      expect(await imageDigest(join(work, 'on-overlay.json'))).toBe(await imageDigest(join(work, 'root-kernel.json')));
+      expect(await metadataDigest(join(work, 'on-overlay.json'))).toBe(await metadataDigest(join(work, 'root-kernel.json')));
       await expectNoFuseLeft(root);
     } finally {
       const unmounted = await run('umount', [merged]);
