@@ -11,7 +11,7 @@ import { createRegistryClient } from '../../registry/lazy.js';
 import { EMPTY_REGISTRY_CONFIG, type DisposableRegistryClient } from '../../registry/index.js';
 import { createVertex, type Vertex } from '../../solver/graph/index.js';
 import { createSolver } from '../../solver/index.js';
-import { createImageResolver, createOpRunner, type Ref } from '../../solver/ops/index.js';
+import { createImageResolver, createOpRunner, type OpDeps, type Ref } from '../../solver/ops/index.js';
 import { seedBusybox, startRegistry, type TestRegistry } from '../fixtures/registry.js';
 import { makeTempDir, type TempDir } from '../helpers/cli.js';
 
@@ -63,19 +63,25 @@ describe('op runners over a real store, registry and sandbox', () => {
     );
   }
 
-  async function solve(root: Vertex, events: ProgressEvent[], cacheKeys: CacheKeyStore = store.cacheKeys): Promise<string | null> {
-    // Disposing the runner waits for the last-use dates of the cache hits.
-    await using runner = createOpRunner({
+  /** runnerDeps are the runner's parts over the test's store, registry and executor, with the test's changes. */
+  function runnerDeps(changes: Partial<OpDeps> = {}): OpDeps {
+    return {
       meta: store.meta,
-      cacheKeys,
+      cacheKeys: store.cacheKeys,
       content: store.content,
       snapshotter: store.snapshotter,
       layerBlobs: store.layerBlobs,
       executor: () => Promise.resolve(executor),
       registry: () => Promise.resolve(client),
       images: createImageResolver({ client: () => Promise.resolve(client), meta: store.meta, progress: { emit: () => undefined }, pull: false }),
-      contexts: new Map([['context', { dir: context, isExcluded: (p: string) => p.endsWith('.log') }]]),
-    });
+      contexts: new Map(),
+      ...changes,
+    };
+  }
+
+  async function solve(root: Vertex, events: ProgressEvent[], cacheKeys: CacheKeyStore = store.cacheKeys): Promise<string | null> {
+    // Disposing the runner waits for the last-use dates of the cache hits.
+    await using runner = createOpRunner(runnerDeps({ cacheKeys, contexts: new Map([['context', { dir: context, isExcluded: (p: string) => p.endsWith('.log') }]]) }));
     const { result } = await createSolver<Ref>(runner, { storage: cacheKeys }).solve(root, { id: 't', signal: new AbortController().signal, progress: { emit: (e) => events.push(e) } });
     if (result.kind !== 'snapshot') throw new Error('expected a snapshot');
     return result.snapshotId;
@@ -90,17 +96,7 @@ describe('op runners over a real store, registry and sandbox', () => {
       moved: () => Promise.resolve(false),
       [Symbol.asyncDispose]: () => Promise.resolve(),
     };
-    await using runner = createOpRunner({
-      meta: store.meta,
-      cacheKeys: store.cacheKeys,
-      content: store.content,
-      snapshotter: store.snapshotter,
-      layerBlobs: store.layerBlobs,
-      executor: () => Promise.resolve(executor),
-      registry: () => Promise.resolve(client),
-      images: hanging,
-      contexts: new Map(),
-    });
+    await using runner = createOpRunner(runnerDeps({ images: hanging }));
     const image = createVertex({ kind: 'source', source: { type: 'image', ref: 'stuck.example/app:1' }, platform }, [], { name: 'FROM stuck' });
     const interrupt = new AbortController();
     const lookup = runner.lookup(image, image.digest, { id: 't', signal: interrupt.signal, progress: { emit: () => undefined } });
@@ -111,17 +107,9 @@ describe('op runners over a real store, registry and sandbox', () => {
 
   it('tells the executor once of a RUN whose keys missed, with its network, and of none found in the cache', async () => {
     const told: string[] = [];
-    await using runner = createOpRunner({
-      meta: store.meta,
-      cacheKeys: store.cacheKeys,
-      content: store.content,
-      snapshotter: store.snapshotter,
-      layerBlobs: store.layerBlobs,
-      executor: () => Promise.resolve({ run: (request, options) => executor.run(request, options), expect: (network) => void told.push(network) }),
-      registry: () => Promise.resolve(client),
-      images: createImageResolver({ client: () => Promise.resolve(client), meta: store.meta, progress: { emit: () => undefined }, pull: false }),
-      contexts: new Map(),
-    });
+    await using runner = createOpRunner(
+      runnerDeps({ executor: () => Promise.resolve({ run: (request, options) => executor.run(request, options), expect: (network) => void told.push(network) }) }),
+    );
     const job = { id: 't', signal: new AbortController().signal, progress: { emit: () => undefined } };
     const run = graph('echo expected > /expected');
     const copy = run.inputs[0]?.vertex;
