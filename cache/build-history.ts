@@ -29,12 +29,12 @@ export interface HistoryStore {
   /** prune removes what the policy does not keep (never a running build's record); it returns the refs removed. */
   prune(policy: HistoryPolicy, now?: number): Promise<string[]>;
   /**
-   * putAndPrune writes a finished record and prunes in the same commit; it returns the refs removed. `deferred` does
-   * the reading and writing after the current turn of the event loop (a resident builder answers its client first),
-   * then once `after` (the earlier writes of the record) settled, whose failure fails this call; the record shows in
-   * this process from the call on.
+   * putAndPrune writes a finished record and prunes in the same commit; it returns the refs removed. The reading and
+   * writing wait for `until` to settle (the caller has answered its client: a resident builder, a server), then for
+   * `after` (the earlier writes of the record), whose failure fails this call; the record shows in this process from
+   * the call on.
    */
-  putAndPrune(record: HistoryRecord, policy: HistoryPolicy, now?: number, options?: { readonly deferred?: boolean; readonly after?: () => Promise<void> }): Promise<string[]>;
+  putAndPrune(record: HistoryRecord, policy: HistoryPolicy, now?: number, options?: { readonly until?: Promise<unknown>; readonly after?: () => Promise<void> }): Promise<string[]>;
 }
 
 /** createHistoryStore keeps records in the metadata database and logs under `root/history`. */
@@ -111,9 +111,18 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
     }
     return { drop, kept };
   };
+  // Made once per process; a failure is tried again by the next caller.
+  let dirMade: Promise<void> | undefined;
   return {
     dir,
-    ensureDir: async () => void (await mkdir(dir, { recursive: true, mode: 0o700 })),
+    ensureDir: () =>
+      (dirMade ??= mkdir(dir, { recursive: true, mode: 0o700 }).then(
+        () => undefined,
+        (err: unknown) => {
+          dirMade = undefined;
+          throw err;
+        },
+      )),
     put: async (record) => void (await put(record)),
     list,
     find(ref) {
@@ -136,7 +145,7 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
       // Shown at once in this process, whenever its commit comes.
       pending.set(record.ref, record);
       try {
-        if (options.deferred === true) await new Promise((resolve) => setImmediate(resolve));
+        await options.until?.then(undefined, () => undefined);
         await options.after?.();
         const { drop, kept } = await beyond(policy, now, record);
         return await remove(drop, { ref: record.ref, write: put(record) }, kept);

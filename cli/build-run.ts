@@ -116,5 +116,5 @@ async function buildEmbedded(cmd: BuildCommand, request: BuildRequest, io: Comma
     ...(cmd.noProcessSandbox ? { processSandbox: false } : {}),
     ...(settingsFile === undefined ? {} : { settingsFile }),
   });
-  return await controller.build(request, o);
+  return await controller.build(request, io.answered === undefined ? o : { ...o, answered: io.answered });
 }

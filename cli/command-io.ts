@@ -29,6 +29,11 @@ export interface CommandIO {
    * returned handle is disposed.
    */
   onInterrupt(handler: () => void): Disposable;
+  /**
+   * Settles once the command's client has its exit status (a launcher served by the resident builder): work that need
+   * not delay the answer, such as committing a build's history record, waits for it.
+   */
+  readonly answered?: Promise<unknown>;
   /** openController opens the controller of a state folder; disposing the lease lets it go (the resident builder keeps it). */
   openController(options: ControllerOptions): Promise<Controller & AsyncDisposable>;
 }

@@ -51,6 +51,8 @@ export interface ClientHost {
   /** Cancels the client's command, as SIGINT would (the launcher sent a cancel frame or went away). */
   readonly signal: AbortSignal;
   readonly openController: CommandIO['openController'];
+  /** Settles once the client has its exit status. */
+  readonly answered: Promise<unknown>;
 }
 
 /**
@@ -73,6 +75,7 @@ export function clientIO(request: DaemonRequest, outputs: ClientOutputs, host: C
       return { [Symbol.dispose]: () => host.signal.removeEventListener('abort', handler) };
     },
     openController: host.openController,
+    answered: host.answered,
   };
 }
 

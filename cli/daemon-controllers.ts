@@ -20,7 +20,7 @@ export class ControllerPool implements AsyncDisposable {
     const key = JSON.stringify([options.root, options.ociRuntime ?? '', options.processSandbox ?? '', options.settingsFile ?? '']);
     let opened = this.#open.get(key);
     if (opened === undefined) {
-      opened = import('../controller/index.js').then((m) => m.createController({ ...options, logger: this.#logger, recordsInBackground: true, watchContexts: options.watchContexts ?? true }));
+      opened = import('../controller/index.js').then((m) => m.createController({ ...options, logger: this.#logger, watchContexts: options.watchContexts ?? true }));
       this.#open.set(key, opened);
       // A folder that cannot be opened now may be openable by the next build.
       opened.catch(() => this.#open.delete(key));

@@ -85,20 +85,27 @@ async function serveBuild(conn: Connection, host: SessionHost, request: DaemonRe
     return;
   }
   const began = performance.now();
-  let status: number;
+  // What the build leaves for after its answer (its history record's commit) waits for the exit frame.
+  let answer = (): void => undefined;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
   try {
-    socket.write(encodeFrame(FRAME.accepted));
-    conn.outputs = createClientOutputs(socket, request);
-    const io = clientIO(request, conn.outputs, { signal, openController: host.openController });
+    let status: number;
     try {
-      status = await host.run(request.argv, io);
+      socket.write(encodeFrame(FRAME.accepted));
+      conn.outputs = createClientOutputs(socket, request);
+      const io = clientIO(request, conn.outputs, { signal, openController: host.openController, answered });
+      try {
+        status = await host.run(request.argv, io);
+      } finally {
+        await endClientOutputs(conn.outputs);
+      }
     } finally {
-      await endClientOutputs(conn.outputs);
+      claim.release();
     }
+    const rssMb = Math.round(process.memoryUsage.rss() / 1e6);
+    host.logger.info('build served', { status, ms: Math.round(performance.now() - began), cwd: request.cwd, cancelled: signal.aborted, rssMb });
+    if (socket.writable) socket.end(encodeExitFrame(status));
   } finally {
-    claim.release();
+    answer();
   }
-  const rssMb = Math.round(process.memoryUsage.rss() / 1e6);
-  host.logger.info('build served', { status, ms: Math.round(performance.now() - began), cwd: request.cwd, cancelled: signal.aborted, rssMb });
-  if (socket.writable) socket.end(encodeExitFrame(status));
 }

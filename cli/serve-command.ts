@@ -110,7 +110,6 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
       ...(settingsFile === undefined ? {} : { settingsFile }),
       buildQueue,
       logger,
-      recordsInBackground: true,
       // The copies of clients' contexts stay between builds: a watch tells the next build of one whether it changed.
       watchContexts: true,
     });

@@ -39,6 +39,11 @@ export interface BuildIO {
   readonly accepted?: (buildId: string) => Promise<void> | void;
   /** Told when the build leaves the queue and starts running. */
   readonly started?: () => void;
+  /**
+   * Settles once the caller has given its client the build's outcome (a resident builder's exit status, a server's
+   * reply): a built result's history record is then committed after it, off the client's wait.
+   */
+  readonly answered?: Promise<unknown>;
   /** Told the keys and Dockerfile the build computes, for its history record (the controller sets it). */
   readonly observer?: BuildObserver;
   /** Opens a shell in the container of a RUN that fails, once the rest of the build has stopped (`--on-error=shell`). */

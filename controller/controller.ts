@@ -56,12 +56,6 @@ export interface ControllerOptions {
   /** Where the controller reports what it does on its own (automatic collection). */
   readonly logger?: Logger;
   /**
-   * A resident builder's controller returns a build's result before its history record is committed (the record
-   * shows in this process at once; close waits for the commit), and reports a record it then cannot commit to the
-   * logger. Otherwise the build ends once its record is committed, and a record that cannot be is a build warning.
-   */
-  readonly recordsInBackground?: boolean;
-  /**
    * Keep an inotify watch on the context folders built lately (a resident builder, tbuild serve): a warm build then
    * reuses the context's last checksum while nothing in the folder changed, instead of walking it.
    */
@@ -228,10 +222,12 @@ export async function createController(options: ControllerOptions): Promise<Cont
       const recorded: BuildIO = recorder === undefined ? { ...io, signal } : { ...io, signal, progress: recorder.progress(io.progress), observer: recorder };
       const finish = async (outcome: Parameters<HistoryRecorder['finish']>[0]): Promise<void> => {
         if (recorder === undefined || historyPolicy === undefined) return;
-        // Only a built result goes back before its record's commit: a failure's error waits for it, as the client's
-        // session (secrets, SSH, layout blobs it may still be serving) ends with the error.
-        const background = options.recordsInBackground === true && 'result' in outcome;
-        const written = await recorder.finish(outcome, historyPolicy, { deferCommit: background }).catch(unrecorded);
+        // A caller that answers its client (io.answered) gets a built result before its record is committed: the
+        // record shows in this process at once, close waits for the commit, and one that cannot be made goes to the
+        // logger. A failure's error waits for the commit, as the client's session (secrets, SSH, layout blobs it may
+        // still be serving) ends with the error; so does every build of a caller that does not say when it answered.
+        const background = io.answered !== undefined && 'result' in outcome;
+        const written = await recorder.finish(outcome, historyPolicy, background ? { commitAfter: io.answered } : {}).catch(unrecorded);
         if (written === undefined) return;
         if (!background) {
           await written.committed.catch(unrecorded);

@@ -111,11 +111,21 @@ export class HistoryRecorder implements BuildObserver {
   keyed(vertex: Vertex, key: string): void {
     // The key a vertex was looked up under comes first; the solve's list of keys after it does not replace it.
     if (this.#keyedVertices.has(vertex.digest)) return;
-    // Whether its cache record was there when the step was looked up tells "pruned" from "unusable" later.
-    const keyed: Keyed = { vertex, key, recordFound: this.#meta.cacheRecords.doesExist(key) };
+    const keyed: Keyed = { vertex, key };
     this.#keyedVertices.set(vertex.digest, keyed);
     const step = this.#steps.get(vertex.digest);
-    if (step !== undefined) describeStep(step, keyed);
+    if (step !== undefined) this.#describe(step, keyed);
+  }
+
+  /**
+   * Gives a step its key's facts. Whether its cache record was there before the step ran tells "pruned" from
+   * "unusable" later: a step from the cache found it; one that runs is asked once it starts (its record is written
+   * when it ends), not at every lookup of a build whose steps all come from the cache.
+   */
+  #describe(step: MutableStep, keyed: Keyed): void {
+    describeStep(step, keyed);
+    if (step.cached) step.cacheRecordFound = true;
+    else if (step.status === 'running' && step.cacheRecordFound === undefined) step.cacheRecordFound = this.#meta.cacheRecords.doesExist(keyed.key);
   }
 
   contextListed(checksum: string, lines: readonly string[]): void {
@@ -129,14 +139,14 @@ export class HistoryRecorder implements BuildObserver {
 
   /**
    * finish ends the record: how the build ended, its result or error, the contexts it read; then the policy prunes. It
-   * resolves once the record's log is closed, with the commit of its writes (with deferCommit, made after this turn of
-   * the event loop), which also reports a failed earlier write: the history store shows the record in this process
-   * meanwhile.
+   * resolves once the record's log is closed, with the commit of its writes (made once `commitAfter` settled: the
+   * caller answers its client first), which also reports a failed earlier write: the history store shows the record
+   * in this process meanwhile.
    */
   async finish(
     outcome: { readonly result: BuildResult } | { readonly error: unknown; readonly cancelled: boolean },
     policy: HistoryPolicy,
-    options: { readonly deferCommit?: boolean } = {},
+    options: { readonly commitAfter?: Promise<unknown> } = {},
   ): Promise<{ readonly committed: Promise<void> }> {
     clearTimeout(this.#startTimer);
     this.#startTimer = undefined;
@@ -159,7 +169,7 @@ export class HistoryRecorder implements BuildObserver {
       ...('result' in outcome ? { result: recordedResult(outcome.result) } : { error: this.#recordedError(outcome.error) }),
     };
     // The record and the removals the policy asks for are written together, in one commit.
-    return { committed: this.#store.putAndPrune(this.#record, policy, Date.now(), { deferred: options.deferCommit === true, after: earlier }).then(() => undefined) };
+    return { committed: this.#store.putAndPrune(this.#record, policy, Date.now(), { ...(options.commitAfter === undefined ? {} : { until: options.commitAfter }), after: earlier }).then(() => undefined) };
   }
 
   /** Why a step that ran did not come from the cache, compared with the earlier records of the store. */
@@ -178,12 +188,14 @@ export class HistoryRecorder implements BuildObserver {
       case 'vertex.started': {
         const step = this.#step(e.vertex, e.name);
         Object.assign(step, { status: 'running', startedAt: e.time });
+        const keyed = this.#keyedVertices.get(e.vertex);
+        if (keyed !== undefined) this.#describe(step, keyed);
         if (this.#planned.has(e.vertex)) this.#writeRunning();
         break;
       }
       case 'vertex.cached': {
         const step = this.#step(e.vertex, e.name);
-        Object.assign(step, { status: 'cached', cached: true, completedAt: e.time });
+        Object.assign(step, { status: 'cached', cached: true, completedAt: e.time, cacheRecordFound: true });
         break;
       }
       case 'vertex.completed': {
@@ -267,16 +279,14 @@ export class HistoryRecorder implements BuildObserver {
   }
 }
 
-/** Keyed is the key a vertex was first looked up under, and whether a cache record of it was in the store then. */
+/** Keyed is the key a vertex was first looked up under. */
 interface Keyed {
   readonly vertex: Vertex;
   readonly key: string;
-  readonly recordFound: boolean;
 }
 
-function describeStep(step: MutableStep, { vertex, key, recordFound }: Keyed): void {
+function describeStep(step: MutableStep, { vertex, key }: Keyed): void {
   step.cacheKey = key;
-  step.cacheRecordFound = recordFound;
   if (vertex.metadata.location !== undefined) step.location = vertex.metadata.location;
   if (vertex.metadata.ignoreCache === true) step.ignoreCache = true;
   if (vertex.metadata.process !== undefined) step.process = vertex.metadata.process;

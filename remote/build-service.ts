@@ -62,6 +62,9 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps, tenant: st
   };
   let buildId = '';
   const started = Date.now();
+  // What the build leaves for after its reply (its history record's commit) waits for the call's end.
+  let answer = (): void => undefined;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
   try {
     const reader = createMessageReader(call, (v) => {
       if (isClientMessage(v)) return v;
@@ -100,6 +103,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps, tenant: st
     };
     const request = withSharedCache(requestFor(start, receive, planOutputs(start.outputs, send)), tenantProjectKey(projectKeyOf(start), deps.cacheScope), deps.sharedCache);
     const result = await deps.controller.build(request, {
+      answered,
       signal,
       progress,
       secrets,
@@ -125,6 +129,7 @@ export async function handleBuild(call: Call, deps: BuildServiceDeps, tenant: st
     call.emit('error', statusFor(cancelled && !(err instanceof CancelledError) ? new CancelledError('Build cancelled', { cause: err }) : err));
   } finally {
     call.off('cancelled', onCancel);
+    answer();
   }
 }
 

@@ -28,11 +28,14 @@ describe('client IO', () => {
       Buffer.from(JSON.stringify({ v: 1, umask: 63, argv: ['build'], cwd: '/client/work', repo: '/r', node: '/n', env: ['WHO=client'], stdout: { tty: false, columns: 0, rows: 0 }, stderr: { tty: false, columns: 0, rows: 0 } })),
     );
     const cancel = new AbortController();
+    const answered = Promise.resolve();
     const io = clientIO(request, createClientOutputs(new Socket(), request), {
       signal: cancel.signal,
       openController: () => Promise.reject(new Error('no controller in this test')),
+      answered,
     });
     expect([io.cwd, io.env, io.umask]).toEqual(['/client/work', { WHO: 'client' }, 63]);
+    expect(io.answered).toBe(answered);
     let interrupted = 0;
     {
       using _interrupt = io.onInterrupt(() => interrupted++);

@@ -73,9 +73,14 @@ describe('a build record', () => {
       expect(writes).toEqual(['running']);
       progress.emit({ type: 'vertex.started', vertex: 'v2', name: 'RUN test', time: Date.now() });
       expect(writes).toEqual(['running']);
-      // The end is scheduled at once; its commit comes after the running record's.
-      const { committed } = await recorder.finish({ error: new Error('failed'), cancelled: false }, POLICY, { deferCommit: true });
+      // The end shows at once; its commit waits for the caller's answer, then comes after the running record's.
+      let answer = (): void => undefined;
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      const { committed } = await recorder.finish({ error: new Error('failed'), cancelled: false }, POLICY, { commitAfter: answered });
       expect(store.find('ran')?.status).toBe('failed');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(meta.buildHistory.get('ran')?.status).toBe('running');
+      answer();
       await committed;
       expect(writes).toEqual(['running', 'failed']);
       expect(meta.buildHistory.get('ran')?.status).toBe('failed');
