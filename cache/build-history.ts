@@ -64,14 +64,39 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
       if (pending.get(record.ref) === record) pending.delete(record.ref);
     });
   };
+  // The summaries of finished records this process read or wrote: they never change, so retention decodes only the others.
+  const finished = new Map<string, HistorySummary>();
+  /** summaries lists every record's summary, by ref. */
+  const summaries = (): { key: string; value: HistorySummary }[] => {
+    const entries: { key: string; value: HistorySummary }[] = [];
+    const seen = new Set<string>();
+    for (const key of meta.historyIndex.getKeys()) {
+      let value = finished.get(key);
+      if (value === undefined) {
+        value = meta.historyIndex.get(key);
+        if (value === undefined) continue;
+        if (value.status !== 'running') finished.set(key, value);
+      }
+      seen.add(key);
+      entries.push({ key, value });
+    }
+    // Records another process removed.
+    for (const key of finished.keys()) if (!seen.has(key)) finished.delete(key);
+    return entries;
+  };
   /**
    * remove deletes records and the file lists no record that stays mentions (`kept`: the summaries of those records,
-   * when the caller has them), in one commit with a record written alongside (which may be one of them); then their logs.
+   * when the caller has them; `dropped`: the summaries of the removed ones), in one commit with a record written
+   * alongside (which may be one of them); then their logs. Given the removed records' summaries, all of them finished,
+   * only the lists they named are candidates; else every list the store keeps is (an interrupted build's lists are
+   * named by no summary, nor are those of a build whose record could not be written).
    */
-  const remove = async (refs: readonly string[], alongside?: { readonly ref: string; readonly write: Promise<unknown> }, kept?: readonly HistorySummary[]): Promise<string[]> => {
+  const remove = async (refs: readonly string[], alongside?: { readonly ref: string; readonly write: Promise<unknown> }, summarized?: { readonly kept: readonly HistorySummary[]; readonly dropped?: readonly HistorySummary[] }): Promise<string[]> => {
     const removed = [...new Set(refs)].filter((ref) => ref === alongside?.ref || pending.has(ref) || meta.buildHistory.doesExist(ref));
-    const stay = kept ?? [...meta.historyIndex.getRange()].filter((e) => !removed.includes(e.key)).map((e) => e.value);
-    const listings = removed.length > 0 ? unusedListings(meta, stay) : [];
+    const stay = summarized?.kept ?? [...meta.historyIndex.getRange()].filter((e) => !removed.includes(e.key)).map((e) => e.value);
+    const dropped = summarized?.dropped;
+    const named = dropped !== undefined && dropped.every((d) => d.status !== 'running') ? dropped.flatMap((d) => d.checksums) : undefined;
+    const listings = removed.length > 0 ? unusedListings(meta, stay, named) : [];
     const gone = removed.filter((ref) => ref !== alongside?.ref && !removing.has(ref));
     for (const ref of gone) removing.add(ref);
     const write = Promise.all([
@@ -82,34 +107,38 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
     await settle(write, () => {
       for (const ref of gone) removing.delete(ref);
     });
+    for (const ref of removed) finished.delete(ref);
     await Promise.all(removed.map((ref) => rm(logPath(ref), { force: true })));
     return removed;
   };
-  /** beyond lists the records the policy does not keep, counting `written` as already stored, and the summaries of those it keeps. */
-  const beyond = async (policy: HistoryPolicy, now: number, written?: HistoryRecord): Promise<{ drop: string[]; kept: HistorySummary[] }> => {
+  /** beyond lists the records the policy does not keep, counting `written` as already stored, with the summaries of those it keeps and drops. */
+  const beyond = async (policy: HistoryPolicy, now: number, written?: HistoryRecord): Promise<{ drop: string[]; kept: HistorySummary[]; dropped: HistorySummary[] }> => {
     // Records of a tbuild that kept no index are indexed once per process: this one writes its summaries itself.
     indexed ??= indexUnindexed(meta).catch((err: unknown) => {
       indexed = undefined;
       throw err;
     });
     await indexed;
-    const summaries = [...meta.historyIndex.getRange()].filter((e) => e.key !== written?.ref);
-    if (written !== undefined) summaries.push({ key: written.ref, value: summaryOf(written) });
-    summaries.sort((a, b) => b.value.createdAt - a.value.createdAt || (a.key < b.key ? 1 : -1));
+    const all = summaries().filter((e) => e.key !== written?.ref);
+    if (written !== undefined) all.push({ key: written.ref, value: summaryOf(written) });
+    all.sort((a, b) => b.value.createdAt - a.value.createdAt || (a.key < b.key ? 1 : -1));
     const drop: string[] = [];
     const kept: HistorySummary[] = [];
+    const dropped: HistorySummary[] = [];
     let counted = 0;
     let bytes = 0;
-    for (const { key, value } of summaries) {
+    for (const { key, value } of all) {
       if (value.status === 'running' && isProcessAlive(value.pid)) kept.push(value);
-      else if (counted >= policy.maxEntries || now - value.createdAt > policy.maxAgeMs || bytes + value.bytes > policy.maxBytes) drop.push(key);
-      else {
+      else if (counted >= policy.maxEntries || now - value.createdAt > policy.maxAgeMs || bytes + value.bytes > policy.maxBytes) {
+        drop.push(key);
+        dropped.push(value);
+      } else {
         counted++;
         bytes += value.bytes;
         kept.push(value);
       }
     }
-    return { drop, kept };
+    return { drop, kept, dropped };
   };
   // Made once per process; a failure is tried again by the next caller.
   let dirMade: Promise<void> | undefined;
@@ -138,8 +167,9 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
     logPath,
     remove,
     async prune(policy, now = Date.now()) {
+      // A prune of its own looks at every file list: those of builds that ended without a record go here.
       const { drop, kept } = await beyond(policy, now);
-      return remove(drop, undefined, kept);
+      return remove(drop, undefined, { kept });
     },
     async putAndPrune(record, policy, now = Date.now(), options = {}) {
       // Shown at once in this process, whenever its commit comes.
@@ -147,8 +177,8 @@ export function createHistoryStore(root: string, meta: MetadataStore): HistorySt
       try {
         await options.until?.then(undefined, () => undefined);
         await options.after?.();
-        const { drop, kept } = await beyond(policy, now, record);
-        return await remove(drop, { ref: record.ref, write: put(record) }, kept);
+        const { drop, kept, dropped } = await beyond(policy, now, record);
+        return await remove(drop, { ref: record.ref, write: put(record) }, { kept, dropped });
       } catch (err) {
         // Not written: what the database holds is what this process shows again.
         if (pending.get(record.ref) === record) pending.delete(record.ref);
@@ -192,11 +222,15 @@ export function checksumListing(meta: MetadataStore, checksum: string): Checksum
  * unusedListings lists the file lists of checksums no kept record (their summaries) mentions. While a build runs it
  * lists none: the listings of a running build are named by its record only when it ends.
  */
-function unusedListings(meta: MetadataStore, kept: readonly HistorySummary[]): string[] {
+function unusedListings(meta: MetadataStore, kept: readonly HistorySummary[], candidates?: readonly string[]): string[] {
   const mentioned = new Set<string>();
   for (const value of kept) {
     if (value.status === 'running' && isProcessAlive(value.pid)) return [];
     for (const c of value.checksums) mentioned.add(c);
   }
-  return [...meta.checksumListings.getKeys()].filter((key) => !mentioned.has(key));
+  // A store that keeps more lists than the kept and removed records name has some no summary names (left while a
+  // build ran, or by a build without a record): then every list is looked at.
+  const named = candidates === undefined ? undefined : new Set([...mentioned, ...candidates]);
+  const listed = named === undefined || meta.checksumListings.getKeysCount() > named.size ? [...meta.checksumListings.getKeys()] : [...new Set(candidates)].filter((key) => meta.checksumListings.doesExist(key));
+  return listed.filter((key) => !mentioned.has(key));
 }

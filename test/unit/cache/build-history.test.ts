@@ -63,6 +63,31 @@ describe('build history store', () => {
     }
   });
 
+  it("prunes at a build's end with what another process removed meanwhile, dropping the file lists of the records it removes", async () => {
+    await using tmp = await makeTempDir();
+    const meta = openMetadataStore(join(tmp.path, 'meta'));
+    try {
+      // Two processes' views of one store: each keeps the summaries it read.
+      const here = createHistoryStore(tmp.path, meta);
+      const there = createHistoryStore(tmp.path, meta);
+      const policy = { maxEntries: 1, maxAgeMs: 48 * HOUR, maxBytes: 1e9 };
+      for (const n of [1, 2]) {
+        await recordChecksumListing(meta, sum(n), ['source .', `${n}.txt\0file 644 sha256:${n}`]);
+        await here.put(record(`r${n}`, 10 - n, { checksum: sum(n) }));
+      }
+      expect(await here.prune({ ...policy, maxEntries: 50 }, NOW)).toEqual([]);
+      expect(await there.remove(['r1'])).toEqual(['r1']);
+      expect(checksumListing(meta, sum(1))).toBeUndefined();
+      await recordChecksumListing(meta, sum(3), ['source .', '3.txt\0file 644 sha256:3']);
+      expect(await here.putAndPrune(record('r3', 1, { checksum: sum(3) }), policy, NOW)).toEqual(['r2']);
+      expect(here.list().map((r) => r.ref)).toEqual(['r3']);
+      expect(checksumListing(meta, sum(2))).toBeUndefined();
+      expect(checksumListing(meta, sum(3))).toBeDefined();
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('shows a record written or removed in this process at once, before its commit', async () => {
     await using tmp = await makeTempDir();
     const meta = openMetadataStore(join(tmp.path, 'meta'));
