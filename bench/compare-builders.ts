@@ -1,6 +1,6 @@
 /**
  * The three builders bench/compare.ts times on the shared cases: tbuild (its launcher and a resident builder of the
- * run's own; `node bin/tbuild.js` for the direct column), Docker's BuildKit (Debian's docker.io 20.10, as
+ * run's own; `node bin/launcher.js`, the launcher in JavaScript, and `node bin/tbuild.js` for the direct column), Docker's BuildKit (Debian's docker.io 20.10, as
  * ../shared/bench/peers/setup.sh starts it) and buildah (its own storage under the run's folder). Each resets to an
  * empty build cache with the case's base image local (cold), builds a case's context into its own image store, and
  * pushes an image to the loopback registry; each says its peak memory and removes what it made.
@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 const REPO = resolve(import.meta.dirname, '..', '..');
 export const LAUNCHER = join(REPO, 'native', 'build', 'tbuild');
 export const ENTRY = join(REPO, 'bin', 'tbuild.js');
+export const JS_LAUNCHER = join(REPO, 'bin', 'launcher.js');
 const DOCKER = '/usr/bin/docker';
 const DOCKER_ENV = { DOCKER_BUILDKIT: '1', DOCKER_API_VERSION: '1.41' };
 
@@ -138,6 +139,11 @@ export class Tbuild implements Builder {
 
   async build(c: Case, tag: string): Promise<void> {
     await exec(LAUNCHER, this.#args(c, tag), this.#env);
+  }
+
+  /** buildThroughJsLauncher builds as `node bin/launcher.js` (what an install without a C compiler runs): Node's start, then the resident builder. */
+  async buildThroughJsLauncher(c: Case, tag: string): Promise<void> {
+    await exec(process.execPath, [JS_LAUNCHER, ...this.#args(c, tag)], this.#env);
   }
 
   /** buildDirect builds as `node bin/tbuild.js`: Node's start and the bundle's loading in every build. */

@@ -95,6 +95,8 @@ async function measureCase(work: string, name: string, spec: CaseSpec, runs: num
   const rows: Row[] = [];
   const units = builders.map((b) => ({ name: b.name, builder: b as Builder | undefined, build: (cc: Case, t: string) => b.build(cc, t) }));
   const direct = { name: 'tbuild (node bin/tbuild.js)', builder: undefined, build: (cc: Case, t: string) => tbuild.buildDirect(cc, t) };
+  // The install without a C compiler: the launcher in JavaScript, served by the same resident builder.
+  const jsLauncher = { name: 'tbuild (node bin/launcher.js)', builder: undefined, build: (cc: Case, t: string) => tbuild.buildThroughJsLauncher(cc, t) };
   // After the cold runs each builder's cache holds the case; without them, one untimed build fills it.
   let filled = spec.scenarios.includes('cold');
   for (const scenario of spec.scenarios) {
@@ -108,7 +110,7 @@ async function measureCase(work: string, name: string, spec: CaseSpec, runs: num
     }
     for (let i = 0; i < runs; i++) {
       if (scenario === 'change') await appendFile(join(c.context, spec.change ?? ''), `change ${i} ${randomUUID()}\n`);
-      for (const u of rotated(scenario === 'warm' ? [...units, direct] : units, i)) {
+      for (const u of rotated(scenario === 'warm' ? [...units, jsLauncher, direct] : units, i)) {
         let seconds: number;
         switch (scenario) {
           case 'cold':
@@ -137,8 +139,13 @@ async function measureCase(work: string, name: string, spec: CaseSpec, runs: num
       log(`${name} ${scenario} ${i + 1}/${runs}: ${Object.entries(times).map(([k, v]) => `${k} ${(v[i] ?? 0).toFixed(3)} s`).join(', ')}`);
     }
     rows.push({ name, scenario: SCENARIO_NAMES[scenario], times });
-    const directTimes = times[direct.name];
-    if (directTimes !== undefined) rows.push({ name, scenario: 'warm, `node bin/tbuild.js`', times: { ...times, tbuild: directTimes } });
+    for (const [unit, shown] of [
+      [jsLauncher, 'warm, `node bin/launcher.js` (no C compiler)'],
+      [direct, 'warm, `node bin/tbuild.js`'],
+    ] as const) {
+      const unitTimes = times[unit.name];
+      if (unitTimes !== undefined) rows.push({ name, scenario: shown, times: { ...times, tbuild: unitTimes } });
+    }
   }
   await rm(c.context, { recursive: true, force: true });
   return rows;
@@ -223,7 +230,8 @@ async function main(): Promise<void> {
     `${started.toISOString()} to ${new Date().toISOString()}; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ` +
       `load average (1, 5, 15 min) ${loadStart} at the start, ${loadNow()} at the end; ${runs} run(s) per figure, medians in seconds.`,
     `Builders alternated build by build, the order rotating every run. tbuild through its launcher and a resident builder of`,
-    `the run's own (the \`node bin/tbuild.js\` row: started directly); BuildKit: Debian's docker.io 20.10 (DOCKER_BUILDKIT=1);`,
+    `the run's own (the \`node bin/launcher.js\` row: the launcher in JavaScript an install without a C compiler runs, the`,
+    `same resident builder; the \`node bin/tbuild.js\` row: started directly); BuildKit: Debian's docker.io 20.10 (DOCKER_BUILDKIT=1);`,
     `buildah \`build --layers\` with storage of its own. apt runs with host networking in all three.`,
     '',
     ...table(rows),

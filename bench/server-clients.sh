@@ -4,9 +4,9 @@
 # its own state folder) and through Docker's BuildKit (Debian's docker.io, started by ../shared/bench/peers/setup.sh),
 # alternating the two builders round by round in one run. Cold: each builder's cache emptied first (a fresh state
 # folder and server; `docker builder prune -af`); warm: the same builds again, nothing changed. Prints the median
-# wall time of the N builds together (the last client's end), a single warm remote build and a single warm local
-# build of one project (resident builder), and the peak RSS of the server (VmHWM) and of dockerd (its VmHWM since it
-# started: cumulative, shown as it was at the end).
+# wall time of the N builds together (the last client's end), single warm builds of one project on the server and
+# locally, through the launcher and its resident builder as users run them, and the peak RSS of the server (VmHWM)
+# and of dockerd (its VmHWM since it started: cumulative, shown as it was at the end).
 #   bench/server-clients.sh [RUNS] [CLIENTS]   (default: 3 runs, 8 clients)
 # TBUILD_SERVE_ARGS adds options to `tbuild serve` (e.g. "--max-parallel-builds 2").
 set -euo pipefail
@@ -95,9 +95,12 @@ for r in $(seq "$runs"); do
     all "$b" >>"$work/cold-$b"
     all "$b" >>"$work/warm-$b"
   done
-  one node bin/tbuild.js build --builder "tcp://127.0.0.1:$port" --progress quiet -o "type=local,dest=$work/one-remote" "$work/p1" >>"$work/single-remote"
+  # A single warm build of one project as users run it (the launcher, its resident builder), on the server and locally.
   one env TBUILD_DAEMON=1 TBUILD_DAEMON_SOCKET="$work/daemon/daemon.sock" native/build/tbuild build --root "$work/state-local" --progress quiet -o "type=local,dest=$work/one-local" "$work/p1" >/dev/null
-  one env TBUILD_DAEMON=1 TBUILD_DAEMON_SOCKET="$work/daemon/daemon.sock" native/build/tbuild build --root "$work/state-local" --progress quiet -o "type=local,dest=$work/one-local" "$work/p1" >>"$work/single-local"
+  for k in 1 2 3; do
+    one env TBUILD_DAEMON=1 TBUILD_DAEMON_SOCKET="$work/daemon/daemon.sock" native/build/tbuild build --builder "tcp://127.0.0.1:$port" --progress quiet -o "type=local,dest=$work/one-remote" "$work/p1" >>"$work/single-remote"
+    one env TBUILD_DAEMON=1 TBUILD_DAEMON_SOCKET="$work/daemon/daemon.sock" native/build/tbuild build --root "$work/state-local" --progress quiet -o "type=local,dest=$work/one-local" "$work/p1" >>"$work/single-local"
+  done
 done
 hwm() { awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$1/status"; }
 printf '| scenario | tbuild serve s | BuildKit s | ratio |\n|---|---|---|---|\n'
@@ -105,6 +108,6 @@ for s in cold warm; do
   t=$(median <"$work/$s-tbuild"); d=$(median <"$work/$s-docker")
   printf '| %d clients %s | %.2f | %.2f | %.2f |\n' "$clients" "$s" "$t" "$d" "$(echo "$t / $d" | bc -l)"
 done
-printf '# one warm build of a project: remote %.3f s, local (resident builder) %.3f s\n' "$(median <"$work/single-remote")" "$(median <"$work/single-local")"
+printf '# one warm build of a project through the launcher (medians of %d): remote %.3f s, local %.3f s\n' "$(wc -l <"$work/single-local")" "$(median <"$work/single-remote")" "$(median <"$work/single-local")"
 echo "# peak RSS: tbuild serve $(hwm "$server"), dockerd $(hwm "$(pgrep -xo dockerd)") (since it started)"
 echo "# end $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
