@@ -1,9 +1,17 @@
-import { createWriteStream } from 'node:fs';
-import { chmod, link, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmodSync, createWriteStream, linkSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { extract, type Header } from 'tar-stream';
 import { ExportError } from '../base/errors.js';
+import { lstatSyncIfExists } from '../base/fs.js';
+
+/**
+ * Entries are written with synchronous calls on the event loop's thread: a handful of syscalls per entry costs less
+ * than a hop to the thread pool and back per call, and an entry's bytes arrive between them. A file over this size is
+ * streamed to its file instead of held whole.
+ */
+const WHOLE_FILE_BYTES = 256 * 1024;
 
 /** ByteSink is the writing side of a stream: Node's or streamx's. */
 export interface ByteSink {
@@ -46,14 +54,21 @@ export function createTarUnpacker(dest: string, options: { signal: AbortSignal }
         if (symlinks.has(parts.slice(0, i).join('/'))) throw new ExportError(`Cannot unpack "${h.name}": a parent is a symbolic link`);
       }
       const target = rel === '' ? dest : join(dest, rel);
-      if (rel !== '' && h.type !== 'directory') await rm(target, { recursive: true, force: true });
-      else if (rel !== '') await mkdir(dirname(target), { recursive: true });
+      if (h.type === 'symlink' && rel !== '' && sameSymlink(target, h.linkname ?? '')) {
+        // The link an earlier output left: only its time is set again (making one costs a journal write).
+        symlinks.add(rel);
+        lutimesSync(target, h.mtime, h.mtime);
+        for await (const chunk of entry) void chunk;
+        continue;
+      }
+      if (rel !== '' && h.type !== 'directory') rmSync(target, { recursive: true, force: true });
+      else if (rel !== '') mkdirSync(dirname(target), { recursive: true });
       await writeEntry(h, entry, target, { dest, symlinks, rel });
       if (h.type === 'directory') dirs.push({ path: target, mtime: h.mtime });
-      else if (h.type === 'file' || h.type === 'contiguous-file') await applyMeta(h, target);
+      else if (h.type === 'file' || h.type === 'contiguous-file') applyMeta(h, target);
     }
     // Directory times last: filling a directory changes its mtime.
-    for (const d of dirs.reverse()) await utimes(d.path, d.mtime, d.mtime);
+    for (const d of dirs.reverse()) utimesSync(d.path, d.mtime, d.mtime);
   };
   const input: ByteSink = {
     write: (d) => ex.write(d),
@@ -73,29 +88,48 @@ async function writeEntry(
 ): Promise<void> {
   switch (h.type) {
     case 'file':
-    case 'contiguous-file':
-      await mkdir(dirname(target), { recursive: true });
-      await copyInto(entry, target, (h.mode ?? 0o644) & 0o7777);
+    case 'contiguous-file': {
+      mkdirSync(dirname(target), { recursive: true });
+      const mode = (h.mode ?? 0o644) & 0o7777;
+      if ((h.size ?? 0) <= WHOLE_FILE_BYTES) writeFileSync(target, await bytesOf(entry, target), { mode });
+      else await copyInto(entry, target, mode);
       return;
+    }
     case 'directory':
-      await mkdir(target, { recursive: true });
-      await chmod(target, (h.mode ?? 0o755) & 0o7777);
+      mkdirSync(target, { recursive: true });
+      chmodSync(target, (h.mode ?? 0o755) & 0o7777);
       break;
     case 'symlink':
-      await mkdir(dirname(target), { recursive: true });
-      await symlink(h.linkname ?? '', target);
+      mkdirSync(dirname(target), { recursive: true });
+      symlinkSync(h.linkname ?? '', target);
       o.symlinks.add(o.rel);
-      await lutimes(target, h.mtime, h.mtime);
+      lutimesSync(target, h.mtime, h.mtime);
       break;
     case 'link':
-      await mkdir(dirname(target), { recursive: true });
-      await link(join(o.dest, cleanName(h.linkname ?? '')), target);
+      mkdirSync(dirname(target), { recursive: true });
+      linkSync(join(o.dest, cleanName(h.linkname ?? '')), target);
       break;
     default:
       // Devices and fifos need privileges the local exporter skips too.
       break;
   }
   for await (const chunk of entry) void chunk;
+}
+
+/** sameSymlink tells whether target is already a symbolic link to `text`, with no other name. */
+function sameSymlink(target: string, text: string): boolean {
+  const st = lstatSyncIfExists(target);
+  return st !== undefined && st.isSymbolicLink() && st.nlink === 1 && readlinkSync(target) === text;
+}
+
+/** bytesOf reads an entry's bytes whole. */
+async function bytesOf(entry: AsyncIterable<unknown>, target: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of entry) {
+    if (!(chunk instanceof Uint8Array)) throw new ExportError(`Cannot unpack "${target}": expected bytes`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
 }
 
 async function copyInto(entry: AsyncIterable<unknown>, target: string, mode: number): Promise<void> {
@@ -112,7 +146,7 @@ async function copyInto(entry: AsyncIterable<unknown>, target: string, mode: num
 }
 
 /** applyMeta keeps the entry's mode and time; the file belongs to the user receiving it, as BuildKit's local exporter does. */
-async function applyMeta(h: Header, target: string): Promise<void> {
-  await chmod(target, (h.mode ?? 0o644) & 0o7777);
-  if (h.mtime !== undefined) await utimes(target, h.mtime, h.mtime);
+function applyMeta(h: Header, target: string): void {
+  chmodSync(target, (h.mode ?? 0o644) & 0o7777);
+  if (h.mtime !== undefined) utimesSync(target, h.mtime, h.mtime);
 }
