@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times a team's build server under load: N clients (default 8) build N small projects at once, each a context of
-# about 2 MB of its own, a `RUN sleep 1` and a local output, through one `tbuild serve` (a TCP address on loopback,
+# about 2 MB of its own, a `RUN sleep 1` and a local output, each client through its launcher and a resident builder
+# of its own (as on N developers' machines; the first build of each starts it), through one `tbuild serve` (a TCP address on loopback,
 # its own state folder) and through Docker's BuildKit (Debian's docker.io, started by ../shared/bench/peers/setup.sh),
 # alternating the two builders round by round in one run. Cold: each builder's cache emptied first (a fresh state
 # folder and server; `docker builder prune -af`); warm: the same builds again, nothing changed. Prints the median
@@ -27,7 +28,7 @@ stop_server() {
 }
 cleanup() {
   stop_server
-  node bin/tbuild.js daemon stop --socket "$work/daemon/daemon.sock" >/dev/null 2>&1 || true
+  for d in "$work"/daemon "$work"/client-*; do node bin/tbuild.js daemon stop --socket "$d/daemon.sock" >/dev/null 2>&1 || true; done
   for i in $(seq "$clients"); do $docker rmi -f "clients-bench-$i" >/dev/null 2>&1 || true; done
   rm -rf "$work"
 }
@@ -66,7 +67,8 @@ all() {
   for i in $(seq "$clients"); do
     rm -rf "$work/out-$1-$i"
     if [ "$1" = tbuild ]; then
-      node bin/tbuild.js build --builder "tcp://127.0.0.1:$port" --progress quiet -o "type=local,dest=$work/out-$1-$i" "$work/p$i" >"$work/err-$i" 2>&1 &
+      # Each client as a developer's machine runs it: the launcher and a resident builder of its own.
+      env TBUILD_DAEMON=1 TBUILD_DAEMON_SOCKET="$work/client-$i/daemon.sock" native/build/tbuild build --builder "tcp://127.0.0.1:$port" --progress quiet -o "type=local,dest=$work/out-$1-$i" "$work/p$i" >"$work/err-$i" 2>&1 &
     else
       $docker build -q -o "type=local,dest=$work/out-$1-$i" "$work/p$i" >"$work/err-$i" 2>&1 &
     fi
