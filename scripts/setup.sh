@@ -18,6 +18,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Emulated platforms run through qemu-user-static's binfmt_misc handlers: binfmt-support mounts the file system and
+# enables them when it is installed, not when a machine boots with the packages already there.
+if [ "$(id -u)" = 0 ] && [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
+  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || echo "setup: cannot mount binfmt_misc: builds for other platforms will fail" >&2
+fi
+if [ "$(id -u)" = 0 ] && [ -e /proc/sys/fs/binfmt_misc/status ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  update-binfmts --enable >/dev/null 2>&1 || echo "setup: cannot enable the qemu-user-static handlers" >&2
+fi
+
 # The tests' multi-platform base image is made from Debian's busybox-static of each architecture: fetch them once
 # (cached in /var/cache/tbuild/debs; later runs download nothing).
 ./scripts/busybox-debs.sh amd64 arm64 armhf >/dev/null
