@@ -27,6 +27,14 @@ if [ "$(id -u)" = 0 ] && [ -e /proc/sys/fs/binfmt_misc/status ] && [ ! -e /proc/
   update-binfmts --enable >/dev/null 2>&1 || echo "setup: cannot enable the qemu-user-static handlers" >&2
 fi
 
+# Rootless builds open /dev/net/tun (slirp4netns) and /dev/fuse (fuse-overlayfs) as the user. udev makes both 0666
+# on a Debian system; a machine without udev (a micro-VM, a container) leaves them 0600, as root's only.
+if [ "$(id -u)" = 0 ]; then
+  for dev in /dev/net/tun /dev/fuse; do
+    if [ -c "$dev" ] && [ "$(stat -c %a "$dev")" = 600 ]; then chmod 0666 "$dev"; fi
+  done
+fi
+
 # The tests' multi-platform base image is made from Debian's busybox-static of each architecture: fetch them once
 # (cached in /var/cache/tbuild/debs; later runs download nothing).
 ./scripts/busybox-debs.sh amd64 arm64 armhf >/dev/null
