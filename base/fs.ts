@@ -1,4 +1,4 @@
-import { constants, lstatSync, type Stats } from 'node:fs';
+import { constants, lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { access, lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { errnoCode } from './errors.js';
@@ -53,6 +53,16 @@ export function lstatSyncIfExists(path: string): Stats | undefined {
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
+}
+
+/**
+ * isOnlyLinkTo tells whether path is a symbolic link to `text` with no other name (`stat`: its lstat, when the caller
+ * has it). An output written over an earlier one keeps such a link instead of making it again: making one costs a
+ * journal write on file systems such as ext4 (0.2 ms each on a virtual machine's ext4 volume), and a base image
+ * holds hundreds.
+ */
+export function isOnlyLinkTo(path: string, text: string, stat: Stats | undefined = lstatSyncIfExists(path)): boolean {
+  return stat !== undefined && stat.isSymbolicLink() && stat.nlink === 1 && readlinkSync(path) === text;
 }
 
 /** lstatIfExists lstats a path, or returns undefined when it or a parent is missing (ENOENT, ENOTDIR). */

@@ -1,9 +1,9 @@
-import { type Stats, chmodSync, copyFileSync, linkSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { type Stats, chmodSync, copyFileSync, linkSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPacer } from '../base/async.js';
 import { errnoCode } from '../base/errors.js';
-import { lstatSyncIfExists } from '../base/fs.js';
+import { isOnlyLinkTo, lstatSyncIfExists } from '../base/fs.js';
 import { outputWriteError } from './output-error.js';
 import { llistxattr, lsetxattr, mknod } from '../native/index.js';
 import { readXattrs } from './layer/index.js';
@@ -47,11 +47,8 @@ export async function writeLocalDir(layers: readonly { readonly dir: string }[],
     const target = join(dest, entry.rel);
     options.shared?.paths.claim(entry.rel, options.shared.platform, entry.stat.isDirectory());
     const existing = lstatSyncIfExists(target);
-    if (existing === undefined || !sameSymlink(existing, entry, target)) {
-      if (existing !== undefined && !(existing.isDirectory() && entry.stat.isDirectory())) {
-        if (existing.isDirectory()) rmSync(target, { recursive: true, force: true });
-        else unlinkSync(target);
-      }
+    if (!keepsLink(existing, entry, target)) {
+      if (existing !== undefined && !(existing.isDirectory() && entry.stat.isDirectory())) rmSync(target, { recursive: true, force: true });
       if (!(await createCopy(entry, target, links))) continue;
     }
     copyMetadata(entry, target);
@@ -66,16 +63,11 @@ export async function writeLocalDir(layers: readonly { readonly dir: string }[],
   }
 }
 
-/**
- * sameSymlink tells whether target is already the symbolic link the entry is (same text, no extended attributes,
- * neither with other names): kept as it is, it needs only its time. Making a link costs a journal write on file
- * systems such as ext4 (0.2 ms each on a virtual machine's ext4 volume), and an output written over an earlier one holds
- * the same links: a base image's hundreds of them.
- */
-function sameSymlink(existing: Stats, entry: TreeEntry, target: string): boolean {
+/** keepsLink tells whether target is already the symbolic link the entry is, with no extended attributes: only its time is set again. */
+function keepsLink(existing: Stats | undefined, entry: TreeEntry, target: string): boolean {
   const { stat, source } = entry;
-  if (!existing.isSymbolicLink() || !stat.isSymbolicLink() || stat.nlink > 1 || existing.nlink > 1) return false;
-  return readlinkSync(target) === readlinkSync(source) && llistxattr(target).length === 0;
+  if (!stat.isSymbolicLink() || stat.nlink > 1) return false;
+  return isOnlyLinkTo(target, readlinkSync(source), existing) && llistxattr(target).length === 0;
 }
 
 /** createCopy makes the entry at target; false means nothing more is to be done (a hard link or a socket). */

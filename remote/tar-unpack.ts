@@ -1,10 +1,10 @@
-import { chmodSync, createWriteStream, linkSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, linkSync, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { extract, type Header } from 'tar-stream';
 import { ExportError } from '../base/errors.js';
-import { lstatSyncIfExists } from '../base/fs.js';
+import { isOnlyLinkTo } from '../base/fs.js';
 
 /**
  * Entries are written with synchronous calls on the event loop's thread: a handful of syscalls per entry costs less
@@ -54,8 +54,8 @@ export function createTarUnpacker(dest: string, options: { signal: AbortSignal }
         if (symlinks.has(parts.slice(0, i).join('/'))) throw new ExportError(`Cannot unpack "${h.name}": a parent is a symbolic link`);
       }
       const target = rel === '' ? dest : join(dest, rel);
-      if (h.type === 'symlink' && rel !== '' && sameSymlink(target, h.linkname ?? '')) {
-        // The link an earlier output left: only its time is set again (making one costs a journal write).
+      if (h.type === 'symlink' && rel !== '' && isOnlyLinkTo(target, h.linkname ?? '')) {
+        // The link an earlier output left: only its time is set again.
         symlinks.add(rel);
         lutimesSync(target, h.mtime, h.mtime);
         for await (const chunk of entry) void chunk;
@@ -114,12 +114,6 @@ async function writeEntry(
       break;
   }
   for await (const chunk of entry) void chunk;
-}
-
-/** sameSymlink tells whether target is already a symbolic link to `text`, with no other name. */
-function sameSymlink(target: string, text: string): boolean {
-  const st = lstatSyncIfExists(target);
-  return st !== undefined && st.isSymbolicLink() && st.nlink === 1 && readlinkSync(target) === text;
 }
 
 /** bytesOf reads an entry's bytes whole. */
